@@ -1,0 +1,1 @@
+//! Runnable examples of kubetwin, one per kind of user.

@@ -1,0 +1,1 @@
+//! kubetwin models (being written)

@@ -1,0 +1,1 @@
+//! kubetwin topologies (being written)

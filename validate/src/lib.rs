@@ -1,0 +1,1 @@
+//! kubetwin validate (being written)
