@@ -1,1 +1,39 @@
-fn main() {}
+//! `kubetwin`: a digital twin of a geographically distributed Kubernetes testbed.
+//!
+//! `main` only parses the command line and dispatches to one module per subcommand; each module
+//! has a clap `Args` struct and a `cmd(args)` function.
+
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// kubetwin: predict how a geo-distributed Kubernetes testbed behaves before you build or change it.
+///
+/// A discrete-event simulator of sites joined by OpenVPN tunnels, an HAProxy-fronted Kubernetes
+/// v1.16 control plane and kubelets, calibrated against measured pod start-up times.
+#[derive(Debug, Parser)]
+#[command(name = "kubetwin", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Measure the engine and the model: PHOLD and friends.
+    Bench(commands::bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Bench(args) => commands::bench::cmd(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => output::report_error(&err),
+    }
+}

@@ -13,9 +13,15 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_code)]
 
+pub mod engine;
 pub mod limiter;
+pub mod phold;
+pub mod queue;
+pub mod rng;
 pub mod server;
 pub mod stats;
 pub mod time;
+pub mod trace;
 
+pub use engine::{Component, ComponentId, Context, EventId, SimError, Simulation};
 pub use time::{SimDuration, SimTime};

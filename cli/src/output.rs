@@ -1,0 +1,23 @@
+//! Terminal output helpers shared by the subcommands: error reporting and exit codes.
+
+use std::process::ExitCode;
+
+/// A command-line value that parsed but makes no sense (e.g. `--remote 1.5`): reported like
+/// clap's own usage errors, with exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct UsageError(pub(crate) String);
+
+/// Prints `err` with its chain of causes and picks the exit code: 2 for usage errors, 1 otherwise.
+pub(crate) fn report_error(err: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    if err.downcast_ref::<UsageError>().is_some() {
+        eprintln!("\nFor more information, try '--help'.");
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    }
+}
