@@ -1,0 +1,125 @@
+//! Data-set files: the thesis summary, atomic writes, raw rows measured from the captures.
+
+use validate::dataset::{
+    read_cells, read_raw, summarize, write_atomic, write_cells, write_raw, DatasetError, MeasuredCell, RawPodRow,
+};
+use validate::kubectl::{Deployment, EventList, PodList};
+use validate::measure::pod_timings;
+
+use crate::support::{capture, thesis_dir, TempDir};
+
+#[test]
+fn reads_the_thesis_calibration_file() {
+    let cells = read_cells(thesis_dir().join("pod-startup-calibration.csv")).unwrap();
+    let expected = [(4, 100, 24.9), (4, 500, 25.5), (100, 100, 125.4), (100, 500, 141.0)];
+    assert_eq!(cells.len(), expected.len());
+    for (cell, (pods, delay_ms, mean_s)) in cells.iter().zip(expected) {
+        assert_eq!(
+            *cell,
+            MeasuredCell {
+                pods,
+                delay_ms,
+                mean_s,
+                runs: 5,
+                resolution_s: 1.0
+            }
+        );
+    }
+}
+
+#[test]
+fn errors_count_the_comment_lines_of_the_file() {
+    let dir = TempDir::new("lines");
+    let path = dir.path().join("bad.csv");
+    let thesis = std::fs::read_to_string(thesis_dir().join("pod-startup-calibration.csv")).unwrap();
+    std::fs::write(&path, thesis.replace("100,500,141.0", "100,500,fast")).unwrap();
+    let err = read_cells(&path).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:7: column `mean_s`: mean_s must be a finite non-negative number of seconds, got fast",
+            path.display()
+        )
+    );
+    let missing = read_cells(dir.path().join("nope.csv")).unwrap_err();
+    assert!(matches!(missing, DatasetError::Io { .. }), "{missing}");
+}
+
+#[test]
+fn writes_are_atomic_and_leave_no_temporary_files() {
+    let dir = TempDir::new("atomic");
+    let path = dir.path().join("cells.csv");
+    let cells = [MeasuredCell {
+        pods: 4,
+        delay_ms: 100,
+        mean_s: 24.9,
+        runs: 5,
+        resolution_s: 1.0,
+    }];
+    write_cells(&path, &cells, &["first"]).unwrap();
+    write_cells(&path, &cells[..0], &["second, empty"]).unwrap();
+    assert_eq!(read_cells(&path).unwrap(), []);
+    write_cells(&path, &cells, &[]).unwrap();
+    assert_eq!(read_cells(&path).unwrap(), cells);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["cells.csv"]);
+    // A bad cell writes nothing and keeps the old file.
+    let bad = [MeasuredCell { pods: 0, ..cells[0] }];
+    let err = write_cells(&path, &bad, &[]).unwrap_err();
+    assert!(
+        err.to_string().contains("pods must be a positive integer, got 0"),
+        "{err}"
+    );
+    assert_eq!(read_cells(&path).unwrap(), cells);
+    // An unwritable target fails without creating anything.
+    let err = write_atomic(dir.path().join("no/such/dir/x.csv"), b"x").unwrap_err();
+    assert!(matches!(err, DatasetError::Io { .. }), "{err}");
+}
+
+#[test]
+fn raw_rows_from_the_namespace_run_capture_round_trip_and_summarize() {
+    let t0 = Deployment::from_json(&capture("namespace-run/deployment.json"))
+        .unwrap()
+        .metadata
+        .creation_timestamp;
+    let pods = PodList::from_json(&capture("namespace-run/pods.json")).unwrap();
+    let events = EventList::from_json(&capture("namespace-run/events.json")).unwrap();
+    let timings = pod_timings(t0.unwrap(), &pods, &events).unwrap();
+    let rows: Vec<RawPodRow> = timings
+        .into_iter()
+        .map(|t| RawPodRow {
+            run: 1,
+            pod: t.pod,
+            node: t.node,
+            delay_ms: 0,
+            pods: 20,
+            created_s: t.created_s,
+            scheduled_s: t.scheduled_s,
+            started_s: t.started_s,
+            running_s: t.running_s,
+        })
+        .collect();
+    let dir = TempDir::new("raw");
+    let path = dir.path().join("raw.csv");
+    write_raw(&path, &rows, &["namespace-run capture"]).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with(
+        "# namespace-run capture\nrun,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n\
+         1,web-64c966cf88-26sws,kwok-node-0,0,20,0,0,2,7\n"
+    ));
+    assert_eq!(read_raw(&path).unwrap(), rows);
+    let cells = summarize(&rows).unwrap();
+    assert_eq!(
+        cells,
+        [MeasuredCell {
+            pods: 20,
+            delay_ms: 0,
+            mean_s: 8.0,
+            runs: 1,
+            resolution_s: 1.0
+        }]
+    );
+}

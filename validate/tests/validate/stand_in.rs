@@ -1,0 +1,366 @@
+//! The real [`Kubectl`] runner pointed at a stand-in `kubectl` shell script that replays the captures.
+//!
+//! This exercises what [`crate::measure_fake`] cannot: spawning the program, the `--kubeconfig` and
+//! `--request-timeout` flags, reading stdout, stderr and the exit code, and classifying real stderr. The
+//! script keeps the namespaces it "created" as directories under its state folder, so the tests can see
+//! what is left on the "cluster".
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use validate::kubectl::{Kubectl, KubectlConfig, KubectlError, KubectlRunner};
+use validate::measure::{measure, MeasureError, MeasureOptions, MeasureReport, RunError, Step};
+
+use crate::support::{captures_dir, CancelAfter, Cmd, FakeClock, TempDir};
+
+const SCRIPT: &str = r#"#!/bin/sh
+# Stand-in kubectl for kubetwin's tests: replays output captured from a real kubectl.
+caps='@CAPS@'
+state='@STATE@'
+[ "$1" = "--probe" ] && exit 0
+printf '%s\n' "$*" >> "$state/calls.log"
+n=$(wc -l < "$state/calls.log")
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kubeconfig) shift 2 ;;
+    --kubeconfig=*|--request-timeout=*) shift ;;
+    *) break ;;
+  esac
+done
+ns="$3"
+# replay FILE [NAME]: the capture without its "exit N" line, kubetwin-run-1 replaced by NAME; stdout when
+# N is 0 (or absent), else stderr; then exit N.
+replay() {
+  f="$caps/$1"
+  code=0
+  last=$(tail -n 1 "$f")
+  case "$last" in "exit "*) code=${last#exit } ;; esac
+  if [ "$code" -eq 0 ]; then
+    grep -v '^exit [0-9]*$' "$f" | sed "s/kubetwin-run-1/$2/g"
+  else
+    grep -v '^exit [0-9]*$' "$f" | sed "s/kubetwin-run-1/$2/g" >&2
+  fi
+  exit "$code"
+}
+if [ -f "$state/down" ]; then
+  read -r from to < "$state/down"
+  if [ "$n" -ge "$from" ] && [ "$n" -lt "$to" ]; then replay namespace-run/server-down.err; fi
+fi
+key="$1 $2"
+if [ -f "$state/fail" ]; then
+  read -r f1 f2 ffile < "$state/fail"
+  if [ "$key" = "$f1 $f2" ]; then rm -f "$state/fail"; replay "$ffile" "$ns"; fi
+fi
+case "$key" in
+  "version -o") cat "$caps/namespace-run/version.json" ;;
+  "create namespace")
+    if [ -f "$state/already-exists" ]; then
+      k=$(cat "$state/already-exists")
+      if [ "$k" -gt 0 ]; then echo $((k - 1)) > "$state/already-exists"; replay namespace-run/ns-create-again.err "$ns"; fi
+    fi
+    if [ -e "$state/ns/$ns" ]; then replay namespace-run/ns-create-again.err "$ns"; fi
+    mkdir -p "$state/ns/$ns"; : > "$state/ns/$ns/labels"
+    echo "namespace/$ns created" ;;
+  "label namespace")
+    [ -d "$state/ns/$ns" ] || replay namespace-run/ns-get-after-delete.err "$ns"
+    shift 3
+    for kv in "$@"; do echo "$kv" >> "$state/ns/$ns/labels"; done
+    echo "namespace/$ns labeled" ;;
+  "get namespace")
+    [ -d "$state/ns/$ns" ] || replay namespace-run/ns-get-after-delete.err "$ns"
+    printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"%s","labels":{' "$ns"
+    sep=''
+    while IFS='=' read -r k v; do printf '%s"%s":"%s"' "$sep" "$k" "$v"; sep=','; done < "$state/ns/$ns/labels"
+    printf '}},"status":{"phase":"Active"}}\n' ;;
+  "delete namespace")
+    [ -d "$state/ns/$ns" ] || replay namespace-run/ns-get-after-delete.err "$ns"
+    rm -rf "$state/ns/$ns"
+    replay namespace-run/ns-delete.txt "$ns" ;;
+  "create deployment") cat "$caps/namespace-run/dep-create.txt" ;;
+  "get deployment") cat "$caps/namespace-run/deployment.json" ;;
+  "scale deployment") cat "$caps/namespace-run/dep-scale.txt" ;;
+  "get pods") cat "$caps/namespace-run/pods.json" ;;
+  "get events") cat "$caps/namespace-run/events.json" ;;
+  *) echo "error: unknown command \"$1\" for \"kubectl\"" >&2; exit 1 ;;
+esac
+"#;
+
+/// A scratch folder with the script (`kubectl`), its state and an (unused) kubeconfig file.
+struct StandIn {
+    dir: TempDir,
+}
+
+impl StandIn {
+    fn new(tag: &str) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = TempDir::new(tag);
+        let caps = captures_dir().canonicalize().expect("captures beside the checkout");
+        let state = dir.path().join("state");
+        std::fs::create_dir_all(state.join("ns")).unwrap();
+        std::fs::write(dir.path().join("kubeconfig"), "apiVersion: v1\nkind: Config\n").unwrap();
+        let script = SCRIPT
+            .replace("@CAPS@", caps.to_str().unwrap())
+            .replace("@STATE@", state.to_str().unwrap());
+        let path = dir.path().join("kubectl");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Another test thread may fork while the script is open for writing; its child holds the file open
+        // until it execs, which makes running the script fail with ETXTBSY for that instant. Wait it out.
+        for _ in 0..100 {
+            match std::process::Command::new(&path).arg("--probe").status() {
+                Ok(status) if status.success() => break,
+                Err(e) if e.raw_os_error() == Some(26) => std::thread::sleep(Duration::from_millis(20)),
+                other => panic!("stand-in kubectl does not run: {other:?}"),
+            }
+        }
+        Self { dir }
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    fn runner(&self) -> Kubectl {
+        Kubectl::new(KubectlConfig {
+            program: self.dir.path().join("kubectl"),
+            kubeconfig: Some(self.kubeconfig()),
+            request_timeout: Some(Duration::from_secs(5)),
+        })
+    }
+
+    fn set(&self, file: &str, content: &str) {
+        std::fs::write(self.state().join(file), content).unwrap();
+    }
+
+    /// Every command line the script saw, without the connection flags (which are checked here).
+    fn calls(&self) -> Vec<Vec<String>> {
+        let log = std::fs::read_to_string(self.state().join("calls.log")).unwrap_or_default();
+        let kubeconfig = self.kubeconfig();
+        log.lines()
+            .map(|line| {
+                let words: Vec<String> = line.split(' ').map(str::to_string).collect();
+                assert_eq!(words[0], "--kubeconfig", "{line}");
+                assert_eq!(Path::new(&words[1]), kubeconfig, "{line}");
+                assert_eq!(words[2], "--request-timeout=5s", "{line}");
+                words[3..].to_vec()
+            })
+            .collect()
+    }
+
+    fn namespaces_of(&self, cmd: Cmd) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|c| Cmd::of(c) == cmd)
+            .map(|c| c[2].clone())
+            .collect()
+    }
+
+    /// Namespaces still on the "cluster".
+    fn remaining(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.state().join("ns"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn measure(&self, runs: u32) -> Result<MeasureReport, MeasureError> {
+        let mut opts = MeasureOptions::new(20);
+        opts.runs = runs;
+        measure(
+            &opts,
+            &mut self.runner(),
+            &mut FakeClock::default(),
+            &AtomicBool::new(false),
+        )
+    }
+}
+
+#[test]
+fn measures_through_the_real_runner_and_cleans_up() {
+    let stand_in = StandIn::new("ok");
+    let report = stand_in.measure(2).unwrap();
+    assert_eq!(report.rows.len(), 40);
+    assert_eq!(report.cells[0].mean_s, 8.0);
+    assert_eq!(report.server_version.as_deref(), Some("v1.35.0-alpha.lab"));
+    let created = stand_in.namespaces_of(Cmd::CreateNamespace);
+    assert_eq!(created.len(), 2);
+    assert_eq!(stand_in.namespaces_of(Cmd::DeleteNamespace), created);
+    assert!(stand_in.remaining().is_empty());
+    // The report writes both files next to each other.
+    let out = stand_in.dir.path().join("cells.csv");
+    let raw = report.write_files(&out).unwrap();
+    assert_eq!(validate::dataset::read_cells(&out).unwrap(), report.cells);
+    assert_eq!(validate::dataset::read_raw(&raw).unwrap(), report.rows);
+}
+
+#[test]
+fn captured_failures_stop_the_run_and_the_namespace_is_deleted() {
+    for (key, file, step) in [
+        (
+            "scale deployment",
+            "namespace-run/scale-negative.err",
+            Step::ScaleDeployment,
+        ),
+        (
+            "create deployment",
+            "namespace-run/get-missing.err",
+            Step::CreateDeployment,
+        ),
+        ("get pods", "namespace-run/bad-kubeconfig.err", Step::GetPods),
+    ] {
+        let stand_in = StandIn::new("fail");
+        stand_in.set("fail", &format!("{key} {file}\n"));
+        match stand_in.measure(1) {
+            Err(MeasureError::Run(failure)) => {
+                let RunError::Kubectl { step: s, source, .. } = &failure.cause else {
+                    panic!("{failure}")
+                };
+                let (s, leftover) = (*s, &failure.leftover);
+                assert_eq!(s, step);
+                assert!(leftover.is_empty());
+                assert!(
+                    matches!(
+                        (step, source),
+                        (Step::ScaleDeployment, KubectlError::InvalidArgument { .. })
+                            | (Step::CreateDeployment, KubectlError::NotFound { .. })
+                            | (Step::GetPods, KubectlError::Kubeconfig { .. })
+                    ),
+                    "{source:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let created = stand_in.namespaces_of(Cmd::CreateNamespace);
+        assert_eq!(created.len(), 1);
+        assert_eq!(stand_in.namespaces_of(Cmd::DeleteNamespace), created);
+        assert!(stand_in.remaining().is_empty());
+    }
+}
+
+#[test]
+fn bad_kubeconfig_is_caught_before_anything_is_created() {
+    let stand_in = StandIn::new("kubeconfig");
+    stand_in.set("fail", "version -o namespace-run/bad-kubeconfig.err\n");
+    match stand_in.measure(1) {
+        Err(MeasureError::Preflight {
+            source: KubectlError::Kubeconfig { message },
+        }) => {
+            assert_eq!(message, "stat /nonexistent: no such file or directory")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(stand_in.calls().len(), 1);
+}
+
+#[test]
+fn server_down_midway() {
+    // Calls (1-based): 1 version, 2 create ns, 3 label, 4 create deploy, 5 get deploy, 6 scale, 7.. get pods.
+    // Down for the three tolerated polls, back for the cleanup: the namespace is deleted.
+    let stand_in = StandIn::new("down-briefly");
+    stand_in.set("down", "7 10\n");
+    match stand_in.measure(1) {
+        Err(MeasureError::Run(failure)) => {
+            let (cause, leftover) = (&failure.cause, &failure.leftover);
+            assert!(
+                matches!(
+                    cause,
+                    RunError::Kubectl {
+                        step: Step::GetPods,
+                        source: KubectlError::ServerUnreachable { .. },
+                        ..
+                    }
+                ),
+                "{cause:?}"
+            );
+            assert!(leftover.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        stand_in.namespaces_of(Cmd::DeleteNamespace),
+        stand_in.namespaces_of(Cmd::CreateNamespace)
+    );
+    assert!(stand_in.remaining().is_empty());
+
+    // Down for good: the labels cannot be checked, so nothing is deleted and the namespace is reported.
+    let stand_in = StandIn::new("down-for-good");
+    stand_in.set("down", "7 1000\n");
+    let err = stand_in.measure(1).unwrap_err();
+    let created = stand_in.namespaces_of(Cmd::CreateNamespace);
+    assert_eq!(err.leftover_namespaces(), [created[0].as_str()]);
+    assert!(stand_in.namespaces_of(Cmd::DeleteNamespace).is_empty());
+    assert_eq!(stand_in.remaining(), created);
+}
+
+#[test]
+fn existing_namespaces_are_never_reused() {
+    let stand_in = StandIn::new("exists");
+    stand_in.set("already-exists", "2\n");
+    std::fs::create_dir_all(stand_in.state().join("ns/someone-elses")).unwrap();
+    std::fs::write(
+        stand_in.state().join("ns/someone-elses/labels"),
+        "app.kubernetes.io/managed-by=kubetwin\n",
+    )
+    .unwrap();
+    let report = stand_in.measure(1).unwrap();
+    let tried = stand_in.namespaces_of(Cmd::CreateNamespace);
+    assert_eq!(tried.len(), 3);
+    assert_eq!(report.runs[0].namespace, tried[2]);
+    assert_eq!(stand_in.namespaces_of(Cmd::LabelNamespace), [tried[2].clone()]);
+    assert_eq!(stand_in.namespaces_of(Cmd::DeleteNamespace), [tried[2].clone()]);
+    assert_eq!(stand_in.remaining(), ["someone-elses"]);
+}
+
+#[test]
+fn ctrl_c_after_scaling_cleans_up() {
+    let stand_in = StandIn::new("cancel");
+    let flag = Arc::new(AtomicBool::new(false));
+    let mut runner = CancelAfter {
+        inner: stand_in.runner(),
+        cmd: Cmd::Scale,
+        flag: flag.clone(),
+    };
+    let opts = MeasureOptions::new(20);
+    let result = measure(&opts, &mut runner, &mut FakeClock::default(), &flag);
+    assert!(
+        matches!(&result, Err(MeasureError::Run(f)) if matches!(f.cause, RunError::Cancelled)),
+        "{result:?}"
+    );
+    let deletes: Vec<Vec<String>> = stand_in
+        .calls()
+        .into_iter()
+        .filter(|c| Cmd::of(c) == Cmd::DeleteNamespace)
+        .collect();
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0][3], "--wait=false");
+    assert!(stand_in.remaining().is_empty());
+    assert!(stand_in.namespaces_of(Cmd::GetPods).is_empty());
+}
+
+#[test]
+fn the_runner_reports_stdout_stderr_and_exit_code() {
+    let stand_in = StandIn::new("raw");
+    let mut runner = stand_in.runner();
+    stand_in.set("fail", "get deployment namespace-run/get-missing.err\n");
+    let out = runner.run(&["get", "deployment", "nope"]).unwrap();
+    assert_eq!(out.exit_code, Some(1));
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "Error from server (NotFound): deployments.apps \"nope\" not found\n"
+    );
+    let out = runner
+        .run(&["create", "deployment", "web", "--image", "nginx", "-n", "x"])
+        .unwrap();
+    assert!(out.success());
+    assert_eq!(out.stdout, "deployment.apps/web created\n");
+}
