@@ -1,1 +1,14 @@
-//! kubetwin models (being written)
+//! # kubetwin models: the testbed's parts as simulation components
+//!
+//! One module per mechanism; each says which Kubernetes v1.16 (or OpenVPN, HAProxy, etcd,
+//! Docker) behaviour it follows and where every default comes from. `docs/model.md` walks
+//! through the whole chain from `kubectl scale` to a pod seen Running.
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![deny(unsafe_code)]
+
+pub mod etcd;
+pub mod haproxy;
+pub mod network;
+pub mod spec;
+pub mod units;
+pub mod vpn;

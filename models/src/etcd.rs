@@ -1,0 +1,102 @@
+//! etcd raft: commit latency of a write and health of the cluster at given round-trip times.
+//!
+//! # Mechanism
+//!
+//! kubeadm stacks an etcd member on each master; each apiserver talks to its local member
+//! (`--etcd-servers=https://127.0.0.1:2379`). A write is proposed to the leader (forwarded by a
+//! follower, one extra one-way trip each way), which appends it to its WAL and fsyncs while it
+//! replicates to the followers; each follower appends, fsyncs and acknowledges. The entry
+//! commits when a majority (the leader included) has it durable:
+//!
+//! `commit = max(fsync_leader, k-th smallest over followers of (RTT(leader, f) + fsync_f))`
+//!
+//! with `k = quorum - 1`. For three members on one LAN that is about one fsync plus one LAN
+//! round trip. A linearizable read (the kubelet's GET of its pod in v1.16 is a quorum read)
+//! needs the leader to confirm leadership with a heartbeat round to a quorum: the same k-th
+//! smallest RTT, without fsync.
+//!
+//! Timing health: followers expect a heartbeat every `--heartbeat-interval` (100 ms) and start
+//! an election after `--election-timeout` (1000 ms) of silence (etcd tuning guide; the guide
+//! recommends a heartbeat near the largest member RTT and an election timeout of at least
+//! ten times it).
+
+use sim_core::SimDuration;
+
+/// Commit latency of a write proposed at the leader. `follower_rtts[i]` is the round-trip time
+/// from the leader to follower `i`; `members` is the cluster size (followers + 1).
+pub fn commit_latency(fsync: SimDuration, follower_rtts: &[SimDuration]) -> SimDuration {
+    let members = follower_rtts.len() + 1;
+    let quorum = members / 2 + 1;
+    let acks_needed = quorum - 1;
+    if acks_needed == 0 {
+        return fsync;
+    }
+    let mut acks: Vec<SimDuration> = follower_rtts.iter().map(|&r| r + fsync).collect();
+    acks.sort_unstable();
+    fsync.max(acks[acks_needed - 1])
+}
+
+/// Latency of a linearizable read at the leader: one heartbeat round to a quorum.
+pub fn read_index_latency(follower_rtts: &[SimDuration]) -> SimDuration {
+    let members = follower_rtts.len() + 1;
+    let acks_needed = members / 2;
+    if acks_needed == 0 {
+        return SimDuration::ZERO;
+    }
+    let mut r = follower_rtts.to_vec();
+    r.sort_unstable();
+    r[acks_needed - 1]
+}
+
+/// How an etcd cluster's timers fare at a given largest member RTT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerHealth {
+    /// Heartbeat at or above the RTT and election timeout at least 10x the RTT.
+    Healthy,
+    /// Works, but outside the tuning guide's advice: heartbeats slower than the RTT allows, or
+    /// the election timeout under 10 RTTs (spurious elections under jitter or load).
+    AtRisk,
+    /// The election timeout is shorter than what a heartbeat takes to arrive: followers start
+    /// elections continually.
+    Unstable,
+}
+
+/// Classifies etcd's timers against the largest one-way and round-trip times between members.
+pub fn timer_health(heartbeat: SimDuration, election: SimDuration, max_rtt: SimDuration) -> TimerHealth {
+    // A heartbeat is sent every `heartbeat` and arrives half an RTT later.
+    let gap = heartbeat + SimDuration::from_nanos(max_rtt.as_nanos() / 2);
+    if election <= gap {
+        TimerHealth::Unstable
+    } else if election < max_rtt * 10 || heartbeat < max_rtt {
+        TimerHealth::AtRisk
+    } else {
+        TimerHealth::Healthy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_needs_the_nearest_majority() {
+        let ms = SimDuration::from_millis;
+        // Three members, quorum 2: the nearer follower 50 ms away decides, plus its fsync.
+        assert_eq!(commit_latency(ms(2), &[ms(50), ms(200)]), ms(52));
+        // Five members, quorum 3: the second-nearest follower decides.
+        assert_eq!(commit_latency(ms(2), &[ms(10), ms(80), ms(30), ms(300)]), ms(32));
+        // One member: only the local fsync.
+        assert_eq!(commit_latency(ms(2), &[]), ms(2));
+        // A slow disk dominates a fast LAN.
+        assert_eq!(commit_latency(ms(20), &[ms(1), ms(1)]), ms(21));
+        assert_eq!(read_index_latency(&[ms(50), ms(200)]), ms(50));
+    }
+
+    #[test]
+    fn timer_health_follows_the_tuning_guide() {
+        let ms = SimDuration::from_millis;
+        assert_eq!(timer_health(ms(100), ms(1000), ms(1)), TimerHealth::Healthy);
+        assert_eq!(timer_health(ms(100), ms(1000), ms(150)), TimerHealth::AtRisk);
+        assert_eq!(timer_health(ms(100), ms(1000), ms(2000)), TimerHealth::Unstable);
+    }
+}

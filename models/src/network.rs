@@ -1,0 +1,502 @@
+//! The network: sites, hosts, routers and links as a graph; routes; per-message delay.
+//!
+//! # Mechanism
+//!
+//! Hosts attach to their site's router over LAN links. Routers are joined by a WAN underlay
+//! (the thesis's VLAN 0, or the internet), but a host's packet may cross to another site only
+//! inside an OpenVPN tunnel between two routers ([`crate::vpn`]): without tunnels each host
+//! reaches only its own segment (thesis table 4.6); with them every host reaches every other
+//! (table 4.7). A tunnel's delay is the underlay's shortest-path delay between its routers;
+//! its capacity is the smaller of the underlay's bottleneck and the router's crypto throughput.
+//!
+//! Routes are shortest paths by propagation delay (Dijkstra) over LAN links and tunnels. A
+//! message of `b` bytes along a route takes the sum of the links' propagation delays, plus its
+//! serialization at the route's bottleneck (with OpenVPN's per-packet overhead when the route
+//! crosses a tunnel), plus what `tc netem` adds on the directed tunnels it is placed on: a
+//! delay, a normal jitter (truncated so a message never arrives before it was sent), and loss.
+//! A lost segment costs TCP a retransmission timeout: Linux's `TCP_RTO_MIN` of 200 ms
+//! (include/net/tcp.h), since every Kubernetes message rides TCP.
+//!
+//! Routes are computed from a few *source* hosts (the load balancer, the masters, the kubectl
+//! host) to every host, because all Kubernetes traffic goes through those: O(sources x (V + E)
+//! log V) at build time, O(1) lookup per message.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use petgraph::graph::{EdgeIndex, NodeIndex, UnGraph};
+use petgraph::visit::EdgeRef;
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+use sim_core::SimDuration;
+
+use crate::spec::{LinkKind, NetemPlacement, Role, Scenario};
+use crate::units::Bandwidth;
+use crate::vpn::{tunnel_pairs, Tunnel};
+
+/// Linux `TCP_RTO_MIN` (200 ms, include/net/tcp.h): what one lost segment costs a TCP stream.
+pub const TCP_RTO_MIN: SimDuration = SimDuration::from_millis(200);
+
+/// Dense index of a host.
+pub type HostId = u32;
+
+/// One edge of the routing graph.
+#[derive(Debug, Clone)]
+enum Edge {
+    /// A LAN link or a host's attachment.
+    Lan {
+        delay: SimDuration,
+        bandwidth: Bandwidth,
+        loss: f64,
+    },
+    /// A WAN underlay link between routers (not usable by hosts' traffic directly).
+    Wan {
+        delay: SimDuration,
+        bandwidth: Bandwidth,
+        loss: f64,
+    },
+    /// An OpenVPN tunnel between two routers.
+    Tunnel(Tunnel),
+}
+
+/// A route between two hosts, in the direction it was computed.
+#[derive(Debug, Clone, Default)]
+pub struct Route {
+    /// Sum of propagation delays.
+    pub propagation: SimDuration,
+    /// Smallest capacity along the route.
+    pub bottleneck: Option<Bandwidth>,
+    /// Tunnels crossed (each adds OpenVPN's per-packet overhead).
+    pub tunnels: u32,
+    /// Per-packet overhead of the tunnels crossed, bytes.
+    pub overhead_bytes: u32,
+    /// Tunnel MTU of the route (smallest crossed), bytes.
+    pub mtu: u32,
+    /// Loss probability per packet along the route (links' own loss).
+    pub loss: f64,
+    /// Whether the forward direction crosses a netem-delayed tunnel direction.
+    pub netem_forward: bool,
+    /// Whether the reverse direction does.
+    pub netem_reverse: bool,
+    /// Hosts along the route, both ends included (for traces and reports).
+    pub hops: Vec<HostId>,
+}
+
+/// Netem rule in force (one for the whole scenario, placed on tunnel directions).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NetemRule {
+    /// Added delay.
+    pub delay: SimDuration,
+    /// Jitter (standard deviation).
+    pub jitter: SimDuration,
+    /// Loss probability per packet (0..1).
+    pub loss: f64,
+}
+
+/// Errors in building the network.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetworkError {
+    /// A link or site names a host that does not exist.
+    #[error("{what} names host `{host}`, which is not defined")]
+    UnknownHost {
+        /// Where the name appears.
+        what: String,
+        /// The missing name.
+        host: String,
+    },
+    /// A host names a site that does not exist.
+    #[error("host `{host}` is in site `{site}`, which is not defined")]
+    UnknownSite {
+        /// The host.
+        host: String,
+        /// The missing site.
+        site: String,
+    },
+    /// Two hosts share a name.
+    #[error("host name `{0}` is used twice")]
+    DuplicateHost(String),
+    /// Hosts that must talk cannot reach each other.
+    #[error("unreachable: {}", .0.iter().map(|(a, b)| format!("{a} cannot reach {b}")).collect::<Vec<_>>().join("; "))]
+    Unreachable(Vec<(String, String)>),
+}
+
+/// The built network of a scenario.
+#[derive(Debug, Clone)]
+pub struct Network {
+    names: Vec<String>,
+    index: HashMap<String, HostId>,
+    site_of: Vec<u32>,
+    site_names: Vec<String>,
+    roles: Vec<Role>,
+    graph: UnGraph<HostId, Edge>,
+    nodes: Vec<NodeIndex>,
+    /// routes[source slot][dest host]
+    routes: Vec<Vec<Option<Route>>>,
+    source_slot: HashMap<HostId, usize>,
+    netem: NetemRule,
+}
+
+impl Network {
+    /// Builds the network of `scenario`, with routes from `sources` (host names) to every host.
+    ///
+    /// # Errors
+    ///
+    /// [`NetworkError`] for unknown or duplicate names.
+    pub fn build(scenario: &Scenario, sources: &[&str]) -> Result<Network, NetworkError> {
+        let mut names = Vec::new();
+        let mut index = HashMap::new();
+        let mut site_of = Vec::new();
+        let mut roles = Vec::new();
+        let site_names: Vec<String> = scenario.sites.iter().map(|s| s.name.clone()).collect();
+        let mut graph: UnGraph<HostId, Edge> = UnGraph::default();
+        let mut nodes = Vec::new();
+        for h in &scenario.hosts {
+            let id = names.len() as HostId;
+            if index.insert(h.name.clone(), id).is_some() {
+                return Err(NetworkError::DuplicateHost(h.name.clone()));
+            }
+            let site = site_names
+                .iter()
+                .position(|s| *s == h.site)
+                .ok_or_else(|| NetworkError::UnknownSite {
+                    host: h.name.clone(),
+                    site: h.site.clone(),
+                })?;
+            names.push(h.name.clone());
+            site_of.push(site as u32);
+            roles.push(h.role);
+            nodes.push(graph.add_node(id));
+        }
+        let lookup = |what: String, n: &str| {
+            index.get(n).copied().ok_or_else(|| NetworkError::UnknownHost {
+                what,
+                host: n.to_owned(),
+            })
+        };
+        for (i, l) in scenario.links.iter().enumerate() {
+            let a = lookup(format!("links[{i}].a"), &l.a)?;
+            let b = lookup(format!("links[{i}].b"), &l.b)?;
+            let loss = (l.loss_pct / 100.0).clamp(0.0, 1.0);
+            let e = match l.kind {
+                LinkKind::Lan => Edge::Lan {
+                    delay: l.delay.get(),
+                    bandwidth: l.bandwidth,
+                    loss,
+                },
+                LinkKind::Wan => Edge::Wan {
+                    delay: l.delay.get(),
+                    bandwidth: l.bandwidth,
+                    loss,
+                },
+            };
+            graph.add_edge(nodes[a as usize], nodes[b as usize], e);
+        }
+        let mut routers = Vec::new();
+        for (i, s) in scenario.sites.iter().enumerate() {
+            routers.push(lookup(format!("sites[{i}].router"), &s.router)?);
+        }
+        let mut net = Network {
+            names,
+            index,
+            site_of,
+            site_names,
+            roles,
+            graph,
+            nodes,
+            routes: Vec::new(),
+            source_slot: HashMap::new(),
+            netem: NetemRule::default(),
+        };
+        // Tunnels ride the WAN underlay between routers.
+        if scenario.vpn.enabled {
+            for (sa, sb) in tunnel_pairs(&scenario.vpn.topology, &net.site_names) {
+                let (ra, rb) = (routers[sa], routers[sb]);
+                if let Some((delay, bw, loss)) = net.underlay(ra, rb) {
+                    let t = Tunnel::new(&scenario.vpn, sa as u32, sb as u32, delay, bw, loss);
+                    net.graph
+                        .add_edge(net.nodes[ra as usize], net.nodes[rb as usize], Edge::Tunnel(t));
+                }
+            }
+        }
+        // Netem between the control-plane site and the others.
+        let cp_site = scenario
+            .hosts
+            .iter()
+            .find(|h| h.role == Role::Master)
+            .and_then(|h| net.site_names.iter().position(|s| *s == h.site))
+            .map(|s| s as u32);
+        net.netem = NetemRule {
+            delay: scenario.netem.delay.get(),
+            jitter: scenario.netem.jitter.get(),
+            loss: (scenario.netem.loss_pct / 100.0).clamp(0.0, 1.0),
+        };
+        let mut srcs: Vec<HostId> = Vec::new();
+        for s in sources {
+            let id = net.index.get(*s).copied().ok_or_else(|| NetworkError::UnknownHost {
+                what: "a route source".into(),
+                host: (*s).to_owned(),
+            })?;
+            if !srcs.contains(&id) {
+                srcs.push(id);
+            }
+        }
+        for (slot, &s) in srcs.iter().enumerate() {
+            net.source_slot.insert(s, slot);
+            let r = net.routes_from(s, cp_site, scenario.netem.placement);
+            net.routes.push(r);
+        }
+        Ok(net)
+    }
+
+    /// Shortest underlay path between two routers over WAN and LAN links: (delay, bottleneck,
+    /// loss).
+    fn underlay(&self, a: HostId, b: HostId) -> Option<(SimDuration, Bandwidth, f64)> {
+        let (dist, prev) = self.dijkstra(
+            a,
+            |e| matches!(e, Edge::Wan { .. } | Edge::Lan { .. }),
+            |id| id == a || id == b || self.roles[id as usize] == Role::Router,
+        );
+        dist[b as usize]?;
+        let mut bw = f64::INFINITY;
+        let mut keep = 1.0;
+        let mut at = b;
+        while at != a {
+            let (p, e) = prev[at as usize]?;
+            if let Edge::Wan { bandwidth, loss, .. } | Edge::Lan { bandwidth, loss, .. } = &self.graph[e] {
+                bw = bw.min(bandwidth.bits_per_s);
+                keep *= 1.0 - loss;
+            }
+            at = p;
+        }
+        Some((dist[b as usize]?, Bandwidth { bits_per_s: bw }, 1.0 - keep))
+    }
+
+    /// Dijkstra from `src` over edges accepted by `edge_ok`, through nodes accepted by
+    /// `transit_ok` (the ends always pass).
+    #[allow(clippy::type_complexity)] // (distance, predecessor) per node, local to routing.
+    fn dijkstra(
+        &self,
+        src: HostId,
+        edge_ok: impl Fn(&Edge) -> bool,
+        transit_ok: impl Fn(HostId) -> bool,
+    ) -> (Vec<Option<SimDuration>>, Vec<Option<(HostId, EdgeIndex)>>) {
+        let n = self.names.len();
+        let mut dist: Vec<Option<SimDuration>> = vec![None; n];
+        let mut prev: Vec<Option<(HostId, EdgeIndex)>> = vec![None; n];
+        let mut heap = BinaryHeap::new();
+        dist[src as usize] = Some(SimDuration::ZERO);
+        heap.push(Reverse((SimDuration::ZERO, src)));
+        while let Some(Reverse((d, u))) = heap.pop() {
+            if dist[u as usize].is_some_and(|best| d > best) {
+                continue;
+            }
+            if u != src && !transit_ok(u) {
+                continue;
+            }
+            for e in self.graph.edges(self.nodes[u as usize]) {
+                if !edge_ok(e.weight()) {
+                    continue;
+                }
+                let v = *self
+                    .graph
+                    .node_weight(if e.source() == self.nodes[u as usize] {
+                        e.target()
+                    } else {
+                        e.source()
+                    })
+                    .expect("edge ends exist");
+                let w = match e.weight() {
+                    Edge::Lan { delay, .. } | Edge::Wan { delay, .. } => *delay,
+                    Edge::Tunnel(t) => t.delay,
+                };
+                let nd = d + w;
+                // Ties break on the lower host index, so routes never depend on hash order.
+                if dist[v as usize].is_none_or(|best| nd < best) {
+                    dist[v as usize] = Some(nd);
+                    prev[v as usize] = Some((u, e.id()));
+                    heap.push(Reverse((nd, v)));
+                }
+            }
+        }
+        (dist, prev)
+    }
+
+    fn routes_from(&self, src: HostId, cp_site: Option<u32>, placement: NetemPlacement) -> Vec<Option<Route>> {
+        // Hosts' traffic uses LAN links and tunnels, and only routers forward it.
+        let (dist, prev) = self.dijkstra(
+            src,
+            |e| !matches!(e, Edge::Wan { .. }),
+            |id| self.roles[id as usize] == Role::Router,
+        );
+        (0..self.names.len() as HostId)
+            .map(|dst| {
+                let propagation = dist[dst as usize]?;
+                let mut r = Route {
+                    propagation,
+                    mtu: u32::MAX,
+                    ..Route::default()
+                };
+                let mut bw = f64::INFINITY;
+                let mut keep = 1.0;
+                let mut at = dst;
+                let mut hops = vec![dst];
+                while at != src {
+                    let (p, e) = prev[at as usize]?;
+                    match &self.graph[e] {
+                        Edge::Lan { bandwidth, loss, .. } | Edge::Wan { bandwidth, loss, .. } => {
+                            bw = bw.min(bandwidth.bits_per_s);
+                            keep *= 1.0 - loss;
+                        }
+                        Edge::Tunnel(t) => {
+                            bw = bw.min(t.capacity.bits_per_s);
+                            keep *= 1.0 - t.loss;
+                            r.tunnels += 1;
+                            r.overhead_bytes += t.overhead_bytes;
+                            r.mtu = r.mtu.min(t.mtu);
+                            if let Some(cp) = cp_site {
+                                // Direction of travel on this tunnel: from p's site to at's site.
+                                let from_cp = self.site_of[p as usize] == cp;
+                                let to_cp = self.site_of[at as usize] == cp;
+                                let (fwd, rev) = match placement {
+                                    NetemPlacement::MastersEgress => (from_cp, to_cp),
+                                    NetemPlacement::WorkersEgress => (to_cp, from_cp),
+                                    NetemPlacement::Both => (from_cp || to_cp, from_cp || to_cp),
+                                };
+                                r.netem_forward |= fwd;
+                                r.netem_reverse |= rev;
+                            }
+                        }
+                    }
+                    hops.push(p);
+                    at = p;
+                }
+                hops.reverse();
+                r.hops = hops;
+                r.bottleneck = bw.is_finite().then_some(Bandwidth { bits_per_s: bw });
+                r.loss = 1.0 - keep;
+                if r.mtu == u32::MAX {
+                    r.mtu = 1500;
+                }
+                Some(r)
+            })
+            .collect()
+    }
+
+    /// The id of a host by name.
+    pub fn host(&self, name: &str) -> Option<HostId> {
+        self.index.get(name).copied()
+    }
+
+    /// The name of a host.
+    pub fn name(&self, h: HostId) -> &str {
+        &self.names[h as usize]
+    }
+
+    /// The site name of a host.
+    pub fn site_name(&self, h: HostId) -> &str {
+        &self.site_names[self.site_of[h as usize] as usize]
+    }
+
+    /// The site index of a host.
+    pub fn site(&self, h: HostId) -> u32 {
+        self.site_of[h as usize]
+    }
+
+    /// Number of hosts.
+    pub fn host_count(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The route from `a` to `b`, if one of them is a route source and `b` is reachable.
+    /// The boolean is true when the route was stored in the other direction (b to a).
+    pub fn route(&self, a: HostId, b: HostId) -> Option<(&Route, bool)> {
+        if let Some(&s) = self.source_slot.get(&a) {
+            return self.routes[s][b as usize].as_ref().map(|r| (r, false));
+        }
+        let &s = self.source_slot.get(&b)?;
+        self.routes[s][a as usize].as_ref().map(|r| (r, true))
+    }
+
+    /// One-way latency of a `bytes`-long message from `a` to `b`, sampled (jitter, loss).
+    /// `None` if there is no route.
+    pub fn one_way(&self, a: HostId, b: HostId, bytes: u64, rng: &mut impl Rng) -> Option<SimDuration> {
+        if a == b {
+            return Some(SimDuration::ZERO);
+        }
+        let (r, reversed) = self.route(a, b)?;
+        let netem = if reversed { r.netem_reverse } else { r.netem_forward };
+        Some(self.sample(r, netem, bytes, rng))
+    }
+
+    /// Mean one-way latency of a small message from `a` to `b` (no jitter, no loss).
+    pub fn base_one_way(&self, a: HostId, b: HostId) -> Option<SimDuration> {
+        if a == b {
+            return Some(SimDuration::ZERO);
+        }
+        let (r, reversed) = self.route(a, b)?;
+        let netem = if reversed { r.netem_reverse } else { r.netem_forward };
+        Some(r.propagation + if netem { self.netem.delay } else { SimDuration::ZERO })
+    }
+
+    fn sample(&self, r: &Route, netem: bool, bytes: u64, rng: &mut impl Rng) -> SimDuration {
+        let mut d = r.propagation;
+        if let Some(bw) = r.bottleneck {
+            let payload = u64::from(r.mtu.saturating_sub(40).max(1));
+            let packets = bytes.div_ceil(payload).max(1);
+            d += bw.serialize(bytes + packets * u64::from(r.overhead_bytes));
+        }
+        let mut loss = r.loss;
+        if netem {
+            let j = if self.netem.jitter.is_zero() {
+                0.0
+            } else {
+                let z: f64 = StandardNormal.sample(rng);
+                z * self.netem.jitter.as_secs_f64()
+            };
+            let added = (self.netem.delay.as_secs_f64() + j).max(0.0);
+            d += SimDuration::from_secs_f64(added);
+            loss = 1.0 - (1.0 - loss) * (1.0 - self.netem.loss);
+        }
+        if loss > 0.0 {
+            let payload = u64::from(r.mtu.saturating_sub(40).max(1));
+            let packets = bytes.div_ceil(payload).max(1) as i32;
+            let p_any = 1.0 - (1.0 - loss).powi(packets);
+            // Each loss costs one retransmission timeout; repeated losses back off (doubling).
+            let mut rto = TCP_RTO_MIN;
+            while rng.random::<f64>() < p_any {
+                d += rto + r.propagation;
+                rto = rto * 2;
+                if rto > SimDuration::from_secs(120) {
+                    break;
+                }
+            }
+        }
+        d
+    }
+
+    /// Which hosts reach which: `matrix[a][b]` is true when `a` can send to `b` (LAN or tunnel),
+    /// computed over every pair (O(V (V + E) log V)); for reports and checks on small scenarios.
+    pub fn reachability(&self) -> Vec<Vec<bool>> {
+        (0..self.names.len() as HostId)
+            .map(|a| {
+                let (dist, _) = self.dijkstra(
+                    a,
+                    |e| !matches!(e, Edge::Wan { .. }),
+                    |id| self.roles[id as usize] == Role::Router,
+                );
+                dist.iter().map(Option::is_some).collect()
+            })
+            .collect()
+    }
+
+    /// The role of a host.
+    pub fn role(&self, h: HostId) -> Role {
+        self.roles[h as usize]
+    }
+
+    /// The netem rule in force.
+    pub fn netem(&self) -> NetemRule {
+        self.netem
+    }
+}

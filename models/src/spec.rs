@@ -1,0 +1,516 @@
+//! The scenario: everything a run needs, as plain data (loaded from TOML by `topologies`).
+//!
+//! Every default names its source: a Kubernetes v1.16 flag default (see `docs/sources.md` for
+//! the file in the Kubernetes tree), another software's documentation, a measurement of the
+//! testbed, or "calibrated" (a parameter no source gives, which `kubetwin calibrate` fits within
+//! the stated range).
+
+use serde::{Deserialize, Serialize};
+
+use crate::units::{Bandwidth, Dur};
+
+/// A whole scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name shown in reports.
+    pub name: String,
+    /// One-line description.
+    #[serde(default)]
+    pub description: String,
+    /// Network segments (universities, or VLANs of one testbed).
+    pub sites: Vec<Site>,
+    /// Machines.
+    pub hosts: Vec<Host>,
+    /// Physical or virtual links between hosts and routers.
+    pub links: Vec<Link>,
+    /// The OpenVPN site-to-site overlay.
+    #[serde(default)]
+    pub vpn: Vpn,
+    /// The load balancer in front of the apiservers.
+    pub haproxy: Haproxy,
+    /// Kubernetes component settings.
+    #[serde(default)]
+    pub kubernetes: Kubernetes,
+    /// Container runtime, registry and image.
+    #[serde(default)]
+    pub runtime: Runtime,
+    /// What is started and how it is observed.
+    #[serde(default)]
+    pub workload: Workload,
+    /// Delay injected with `tc netem`.
+    #[serde(default)]
+    pub netem: Netem,
+}
+
+/// A network segment with its router.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Name, e.g. `vlan10`.
+    pub name: String,
+    /// The router host of this site (also its OpenVPN endpoint).
+    pub router: String,
+    /// Address prefix, informational (e.g. `192.168.10.0/24`).
+    #[serde(default)]
+    pub prefix: String,
+    /// Round-trip time from this site to the image registry (Docker Hub), over the site's own
+    /// internet uplink (not through the tunnels). Calibrated: no source gives the testbed's
+    /// RTT to Docker Hub; range 5 ms .. 300 ms.
+    #[serde(default)]
+    pub registry_rtt: Option<Dur>,
+    /// Latitude in degrees, for geographic scenarios.
+    #[serde(default)]
+    pub latitude: Option<f64>,
+    /// Longitude in degrees, for geographic scenarios.
+    #[serde(default)]
+    pub longitude: Option<f64>,
+}
+
+/// The part a host plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// HAProxy in front of the apiservers.
+    LoadBalancer,
+    /// Control-plane node: apiserver, etcd member, scheduler, controller-manager.
+    Master,
+    /// Worker node: kubelet and Docker.
+    Worker,
+    /// Site router and OpenVPN endpoint.
+    Router,
+    /// The operator's machine running kubectl.
+    Client,
+}
+
+/// A machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// Unique name, e.g. `master01`.
+    pub name: String,
+    /// The site it sits in.
+    pub site: String,
+    /// Its role.
+    pub role: Role,
+    /// Address, informational.
+    #[serde(default)]
+    pub address: String,
+}
+
+/// What kind of medium a link is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkKind {
+    /// A LAN or a host's attachment to its site router.
+    #[default]
+    Lan,
+    /// The underlay between routers (the "internet" VLAN 0 in the thesis). Hosts behind
+    /// different routers cannot use it directly: only routers' tunnels cross it.
+    Wan,
+}
+
+/// A bidirectional link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// One end (host or router name).
+    pub a: String,
+    /// The other end.
+    pub b: String,
+    /// One-way propagation delay.
+    pub delay: Dur,
+    /// Capacity.
+    #[serde(default = "default_link_bandwidth")]
+    pub bandwidth: Bandwidth,
+    /// Packet loss in percent (each direction).
+    #[serde(default)]
+    pub loss_pct: f64,
+    /// LAN or WAN underlay.
+    #[serde(default)]
+    pub kind: LinkKind,
+}
+
+fn default_link_bandwidth() -> Bandwidth {
+    // The thesis's VMs share one ESXi host's virtual switch; vmxnet3 advertises 10 Gbit/s.
+    Bandwidth { bits_per_s: 10e9 }
+}
+
+/// Which router pairs have tunnels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum VpnTopology {
+    /// A tunnel between every pair of site routers.
+    #[default]
+    FullMesh,
+    /// Tunnels only between the hub site's router and every other router.
+    HubAndSpoke {
+        /// The hub site's name.
+        hub: String,
+    },
+}
+
+/// OpenVPN 2.3 site-to-site settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vpn {
+    /// Whether the tunnels are up (tables 4.6 vs 4.7 of the thesis).
+    pub enabled: bool,
+    /// Tunnel layout.
+    #[serde(default)]
+    pub topology: VpnTopology,
+    /// Bytes added to each packet: outer IPv4 (20) + UDP (8) + OpenVPN opcode and packet id
+    /// (1 + 4) + HMAC-SHA1 (20) + BF-CBC IV (8) + up to 8 bytes of CBC padding; OpenVPN 2.3's
+    /// defaults `--cipher BF-CBC --auth SHA1` (openvpn(8) manual), about 69 bytes.
+    pub overhead_bytes: u32,
+    /// Tunnel MTU: OpenVPN's default `--tun-mtu 1500` (openvpn(8)).
+    pub tun_mtu: u32,
+    /// Throughput of the router's single-threaded crypto (OpenVPN runs in one thread). Calibrated
+    /// where measured; default 200 Mbit/s, the middle of the 100-300 Mbit/s that OpenVPN's
+    /// documentation and users report for BF-CBC on one core of a VM router.
+    pub crypto_throughput: Bandwidth,
+    /// `--ping`: keepalive interval; `keepalive 10 60` is the manual's recommended helper.
+    pub ping: Dur,
+    /// `--ping-restart`: the tunnel restarts after this long without a packet (60 s from
+    /// `keepalive 10 60`; the server side doubles it).
+    pub ping_restart: Dur,
+}
+
+impl Default for Vpn {
+    fn default() -> Self {
+        Vpn {
+            enabled: true,
+            topology: VpnTopology::FullMesh,
+            overhead_bytes: 69,
+            tun_mtu: 1500,
+            crypto_throughput: Bandwidth { bits_per_s: 200e6 },
+            ping: Dur::secs(10),
+            ping_restart: Dur::secs(60),
+        }
+    }
+}
+
+/// HAProxy 1.8 in TCP mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Haproxy {
+    /// The host running HAProxy (the kubeadm control-plane endpoint).
+    pub host: String,
+    /// Backend servers (masters), in configuration order; `balance roundrobin` walks them.
+    pub backends: Vec<String>,
+    /// `inter`: time between health checks; HAProxy's default 2000 ms (configuration manual 5.2).
+    #[serde(default = "default_inter")]
+    pub inter: Dur,
+    /// `rise`: consecutive successful checks to mark a server up; default 2.
+    #[serde(default = "default_rise")]
+    pub rise: u32,
+    /// `fall`: consecutive failed checks to mark a server down; default 3.
+    #[serde(default = "default_fall")]
+    pub fall: u32,
+    /// Time HAProxy spends splicing one message through (TCP mode, no parsing). Assumed 50 µs;
+    /// too small to matter next to the network and not identifiable from pod start-up data.
+    #[serde(default = "default_proxy_time")]
+    pub proxy_time: Dur,
+}
+
+fn default_inter() -> Dur {
+    Dur::millis(2000)
+}
+fn default_rise() -> u32 {
+    2
+}
+fn default_fall() -> u32 {
+    3
+}
+fn default_proxy_time() -> Dur {
+    Dur(sim_core::SimDuration::from_micros(50))
+}
+
+/// Kubernetes v1.16 component settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Kubernetes {
+    /// kube-apiserver.
+    pub apiserver: Apiserver,
+    /// etcd (stacked on the masters, as kubeadm sets it up).
+    pub etcd: Etcd,
+    /// kube-controller-manager.
+    pub controller_manager: ControllerManager,
+    /// kube-scheduler.
+    pub scheduler: Scheduler,
+    /// kubelet.
+    pub kubelet: Kubelet,
+}
+
+/// kube-apiserver settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Apiserver {
+    /// Requests handled at once per apiserver. The flag `--max-requests-inflight` (400) only
+    /// rejects beyond that; what serializes requests is CPU. Default 2: the thesis does not give
+    /// the masters' vCPU count and kubeadm's minimum is 2 CPUs (kubeadm preflight check).
+    pub workers: u32,
+    /// CPU time to handle one API request (decode, admission, encode). Calibrated: range
+    /// 0.5 ms .. 50 ms; default 5 ms.
+    pub service_time: Dur,
+    /// Delay between an etcd commit and the watch event leaving the apiserver (the watch cache's
+    /// dispatch). Assumed 1 ms; not identifiable from start-up data.
+    pub watch_dispatch: Dur,
+}
+
+impl Default for Apiserver {
+    fn default() -> Self {
+        Apiserver {
+            workers: 2,
+            service_time: Dur::millis(5),
+            watch_dispatch: Dur::millis(1),
+        }
+    }
+}
+
+/// etcd settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Etcd {
+    /// `--heartbeat-interval`: etcd's default 100 ms (etcd tuning guide).
+    pub heartbeat: Dur,
+    /// `--election-timeout`: etcd's default 1000 ms (etcd tuning guide).
+    pub election_timeout: Dur,
+    /// WAL fsync latency. Assumed 2 ms: etcd's hardware guide asks for a p99 under 10 ms, and a
+    /// VM on local disks in 2019 sits well below that. Not identifiable from start-up data.
+    pub fsync: Dur,
+    /// The initial leader (a master's name); the first master if empty.
+    pub leader: Option<String>,
+}
+
+impl Default for Etcd {
+    fn default() -> Self {
+        Etcd {
+            heartbeat: Dur::millis(100),
+            election_timeout: Dur::millis(1000),
+            fsync: Dur::millis(2),
+            leader: None,
+        }
+    }
+}
+
+/// kube-controller-manager settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControllerManager {
+    /// `--kube-api-qps`, v1.16 default 20.
+    pub kube_api_qps: f64,
+    /// `--kube-api-burst`, v1.16 default 30.
+    pub kube_api_burst: u32,
+    /// `controller.SlowStartInitialBatchSize`, 1 in v1.16 (pkg/controller/controller_utils.go).
+    pub slow_start_initial_batch: u32,
+    /// `BurstReplicas`, 500 in v1.16 (pkg/controller/replicaset/replica_set.go).
+    pub burst_replicas: u32,
+    /// `--leader-elect-lease-duration`, default 15 s.
+    pub lease_duration: Dur,
+    /// `--leader-elect-renew-deadline`, default 10 s.
+    pub renew_deadline: Dur,
+    /// `--leader-elect-retry-period`, default 2 s.
+    pub retry_period: Dur,
+    /// `--node-monitor-grace-period`, default 40 s in v1.16.
+    pub node_monitor_grace_period: Dur,
+}
+
+impl Default for ControllerManager {
+    fn default() -> Self {
+        ControllerManager {
+            kube_api_qps: 20.0,
+            kube_api_burst: 30,
+            slow_start_initial_batch: 1,
+            burst_replicas: 500,
+            lease_duration: Dur::secs(15),
+            renew_deadline: Dur::secs(10),
+            retry_period: Dur::secs(2),
+            node_monitor_grace_period: Dur::secs(40),
+        }
+    }
+}
+
+/// kube-scheduler settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scheduler {
+    /// Client QPS: `clientConnection.qps`, v1.16 default 50.
+    pub kube_api_qps: f64,
+    /// Client burst: `clientConnection.burst`, v1.16 default 100.
+    pub kube_api_burst: u32,
+    /// Fixed CPU cost of one scheduling cycle. Assumed 1 ms (scheduler_perf in v1.16 schedules
+    /// a few hundred pods per second on small clusters).
+    pub cycle_base: Dur,
+    /// Extra cost per node filtered and scored. Assumed 20 µs per node, so that 5,000 nodes cost
+    /// about 100 ms per pod before `percentageOfNodesToScore` trims it.
+    pub cycle_per_node: Dur,
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Scheduler {
+            kube_api_qps: 50.0,
+            kube_api_burst: 100,
+            cycle_base: Dur::millis(1),
+            cycle_per_node: Dur(sim_core::SimDuration::from_micros(20)),
+        }
+    }
+}
+
+/// kubelet settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Kubelet {
+    /// `--kube-api-qps`, v1.16 default 5.
+    pub kube_api_qps: f64,
+    /// `--kube-api-burst`, v1.16 default 10.
+    pub kube_api_burst: u32,
+    /// `--event-qps`, v1.16 default 5.
+    pub event_qps: f64,
+    /// `--event-burst`, v1.16 default 10.
+    pub event_burst: u32,
+    /// `--serialize-image-pulls`, v1.16 default true.
+    pub serialize_image_pulls: bool,
+    /// PLEG relist period: `plegRelistPeriod = time.Second` in pkg/kubelet/kubelet.go.
+    pub pleg_period: Dur,
+    /// `--node-status-update-frequency`, default 10 s.
+    pub node_status_update: Dur,
+}
+
+impl Default for Kubelet {
+    fn default() -> Self {
+        Kubelet {
+            kube_api_qps: 5.0,
+            kube_api_burst: 10,
+            event_qps: 5.0,
+            event_burst: 10,
+            serialize_image_pulls: true,
+            pleg_period: Dur::secs(1),
+            node_status_update: Dur::secs(10),
+        }
+    }
+}
+
+/// Docker, the registry and the image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Runtime {
+    /// Docker operations (sandbox, create, start) that run at once on a node. Default 2: the
+    /// thesis does not give the workers' vCPUs; 2 is kubeadm's minimum.
+    pub slots: u32,
+    /// Creating the pod sandbox: pause container and CNI (Weave) set-up. Calibrated: range
+    /// 0.2 s .. 5 s.
+    pub sandbox_time: Dur,
+    /// Creating and starting the nginx container. Calibrated: range 0.2 s .. 5 s.
+    pub container_start_time: Dur,
+    /// Size of the image's layers to download on a node's first pull. nginx:latest (Debian
+    /// based, 2019) is about 51 MB compressed on Docker Hub.
+    pub image_bytes: u64,
+    /// Download throughput from the registry on a first pull. Calibrated: range 1 .. 1000 Mbit.
+    pub download_bandwidth: Bandwidth,
+    /// Registry round trips per pull when the image is cached: Docker 18.09 opens a new TCP+TLS
+    /// connection per request (keep-alive off for registry traffic) and makes 4 requests (ping,
+    /// token, manifest HEAD/GET): 4 x (1 TCP + 2 TLS 1.2 + 1 request) = 16 (docs/sources.md §10).
+    pub registry_round_trips: u32,
+    /// Registry RTT for sites that do not set their own. Calibrated: range 5 ms .. 300 ms.
+    pub registry_rtt: Dur,
+    /// `imagePullPolicy`: `Always` for a `latest` tag (the apiserver's defaulting).
+    pub pull_policy: PullPolicy,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime {
+            slots: 2,
+            sandbox_time: Dur::millis(1500),
+            container_start_time: Dur::millis(1000),
+            image_bytes: 51_000_000,
+            download_bandwidth: Bandwidth { bits_per_s: 20e6 },
+            registry_round_trips: 16,
+            registry_rtt: Dur::millis(100),
+            pull_policy: PullPolicy::Always,
+        }
+    }
+}
+
+/// When the kubelet asks the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub enum PullPolicy {
+    /// Every pod start contacts the registry.
+    Always,
+    /// Only when the image is absent.
+    IfNotPresent,
+}
+
+/// What is started and how it is watched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Workload {
+    /// Image, for reports (`nginx`).
+    pub image: String,
+    /// Pods after `kubectl scale`.
+    pub replicas: u32,
+    /// Host where the operator runs kubectl (the observer); the first master if empty.
+    pub kubectl_host: Option<String>,
+    /// Time between the `create deployment` reply and the `scale` request (a new kubectl
+    /// process). Assumed 0.3 s: a Go binary starting and reading its discovery cache.
+    pub scale_gap: Dur,
+    /// Resolution of the observation: `kubectl get -w` timestamps read in whole seconds.
+    pub resolution: Dur,
+    /// Give up after this much simulated time.
+    pub timeout: Dur,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            image: "nginx".into(),
+            replicas: 4,
+            kubectl_host: None,
+            scale_gap: Dur::millis(300),
+            resolution: Dur::secs(1),
+            timeout: Dur::secs(3600),
+        }
+    }
+}
+
+/// Where `tc netem` adds delay between the control-plane site and the worker sites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetemPlacement {
+    /// On traffic leaving the control-plane site toward workers (one `tc` on the masters'
+    /// side). The default; `docs/model.md` argues why.
+    #[default]
+    MastersEgress,
+    /// On traffic leaving the worker sites toward the control plane.
+    WorkersEgress,
+    /// Both directions.
+    Both,
+}
+
+/// `tc qdisc ... netem delay D J distribution normal loss L%` between masters and workers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Netem {
+    /// Added one-way delay.
+    pub delay: Dur,
+    /// Jitter (standard deviation of a normal distribution, as `distribution normal`).
+    pub jitter: Dur,
+    /// Loss in percent.
+    pub loss_pct: f64,
+    /// Which direction(s).
+    pub placement: NetemPlacement,
+}
+
+impl Default for Netem {
+    fn default() -> Self {
+        Netem {
+            delay: Dur::default(),
+            jitter: Dur::default(),
+            loss_pct: 0.0,
+            placement: NetemPlacement::MastersEgress,
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! OpenVPN 2.3 site-to-site tunnels between site routers.
+//!
+//! # Mechanism
+//!
+//! OpenVPN runs only on the routers (thesis §4.1.6), routed (`dev tun`), one process per tunnel,
+//! single-threaded. Each tunnel:
+//!
+//! - adds a fixed overhead to every packet it carries ([`crate::spec::Vpn::overhead_bytes`]:
+//!   outer IP and UDP headers, opcode, packet id, HMAC, IV and CBC padding of the default
+//!   `BF-CBC`/`SHA1` suite of OpenVPN 2.3, per the openvpn(8) manual);
+//! - carries at most what one core can encrypt ([`crate::spec::Vpn::crypto_throughput`]);
+//! - detects a dead peer only through keepalives: with `--ping P --ping-restart R` a peer that
+//!   goes silent is declared dead `R` after its last packet, and the tunnel restarts (TLS
+//!   renegotiation: a few round trips). [`detection_time`] gives that window.
+//!
+//! Layouts: a full mesh has a tunnel per router pair (n(n-1)/2 tunnels, one hop between any two
+//! sites); hub-and-spoke has a tunnel from the hub to every other site (n-1 tunnels, two hops and
+//! the hub's crypto twice between two spokes).
+
+use sim_core::SimDuration;
+
+use crate::spec::{Vpn, VpnTopology};
+use crate::units::Bandwidth;
+
+/// One tunnel, as the routing graph sees it.
+#[derive(Debug, Clone)]
+pub struct Tunnel {
+    /// Site index of one end.
+    pub site_a: u32,
+    /// Site index of the other end.
+    pub site_b: u32,
+    /// One-way delay of the underlay path.
+    pub delay: SimDuration,
+    /// Capacity: the smaller of the underlay bottleneck and the crypto throughput.
+    pub capacity: Bandwidth,
+    /// Loss probability per packet on the underlay.
+    pub loss: f64,
+    /// Bytes added per packet.
+    pub overhead_bytes: u32,
+    /// Tunnel MTU.
+    pub mtu: u32,
+}
+
+impl Tunnel {
+    /// A tunnel between sites `a` and `b` over an underlay of `delay`, `bw` and `loss`.
+    pub fn new(vpn: &Vpn, a: u32, b: u32, delay: SimDuration, bw: Bandwidth, loss: f64) -> Tunnel {
+        Tunnel {
+            site_a: a,
+            site_b: b,
+            delay,
+            capacity: Bandwidth {
+                bits_per_s: bw.bits_per_s.min(vpn.crypto_throughput.bits_per_s),
+            },
+            loss,
+            overhead_bytes: vpn.overhead_bytes,
+            mtu: vpn.tun_mtu,
+        }
+    }
+}
+
+/// The site pairs that get a tunnel, as indices into `sites`.
+pub fn tunnel_pairs(topology: &VpnTopology, sites: &[String]) -> Vec<(usize, usize)> {
+    match topology {
+        VpnTopology::FullMesh => {
+            let n = sites.len();
+            (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect()
+        }
+        VpnTopology::HubAndSpoke { hub } => match sites.iter().position(|s| s == hub) {
+            Some(h) => (0..sites.len())
+                .filter(|&s| s != h)
+                .map(|s| (h.min(s), h.max(s)))
+                .collect(),
+            None => Vec::new(),
+        },
+    }
+}
+
+/// How long after a peer falls silent the tunnel is declared dead, at worst and at best:
+/// `ping-restart` after the last packet received, which came at most `ping` before the failure.
+pub fn detection_time(vpn: &Vpn) -> (SimDuration, SimDuration) {
+    let worst = vpn.ping_restart.get();
+    let best = vpn.ping_restart.get().saturating_sub(vpn.ping.get());
+    (best, worst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::Dur;
+
+    #[test]
+    fn layouts_have_the_right_tunnel_counts() {
+        let sites: Vec<String> = (0..5).map(|i| format!("s{i}")).collect();
+        assert_eq!(tunnel_pairs(&VpnTopology::FullMesh, &sites).len(), 10);
+        let hub = tunnel_pairs(&VpnTopology::HubAndSpoke { hub: "s2".into() }, &sites);
+        assert_eq!(hub.len(), 4);
+        assert!(hub.iter().all(|&(a, b)| a == 2 || b == 2));
+    }
+
+    #[test]
+    fn crypto_caps_capacity_and_keepalive_bounds_detection() {
+        let vpn = Vpn::default();
+        let t = Tunnel::new(&vpn, 0, 1, SimDuration::from_millis(1), Bandwidth::mbit(1000.0), 0.0);
+        assert_eq!(t.capacity.bits_per_s, vpn.crypto_throughput.bits_per_s);
+        let v = Vpn {
+            ping: Dur::secs(10),
+            ping_restart: Dur::secs(60),
+            ..Vpn::default()
+        };
+        assert_eq!(
+            detection_time(&v),
+            (SimDuration::from_secs(50), SimDuration::from_secs(60))
+        );
+    }
+}
