@@ -6,9 +6,17 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_code)]
 
+pub mod api;
+pub mod client;
+pub mod cluster;
+pub mod control_plane;
+pub mod controllers;
 pub mod etcd;
 pub mod haproxy;
+pub mod kubelet;
 pub mod network;
+pub mod observer;
+pub mod scheduler;
 pub mod spec;
 pub mod units;
 pub mod vpn;

@@ -1,0 +1,221 @@
+//! The messages of the model: API calls, replies, watch events and component timers, and the
+//! client side of a connection through HAProxy.
+//!
+//! Every Kubernetes client (kubectl, controller-manager, scheduler, kubelets) holds one
+//! long-lived connection through the load balancer to one apiserver (HAProxy in TCP mode pins
+//! it, see [`crate::haproxy`]); requests and watch events travel client → lb → master and back.
+
+use std::sync::Arc;
+
+use rand::Rng;
+use sim_core::{ComponentId, SimDuration};
+
+use crate::network::{HostId, Network};
+
+/// Size of a request or reply carrying one object. A v1.16 pod is about 2 KB as JSON and
+/// somewhat less as protobuf (the apiserver's format between components); assumed 2,000 bytes.
+pub const OBJECT_BYTES: u64 = 2_000;
+
+/// What an API call touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Obj {
+    /// `POST deployments` (kubectl create deployment, one replica).
+    CreateDeployment,
+    /// `GET deployments/scale` (kubectl scale reads before it writes).
+    GetScale,
+    /// `PUT deployments/scale` to this many replicas.
+    Scale(u32),
+    /// `POST replicasets` with this many replicas.
+    CreateReplicaSet(u32),
+    /// `PUT replicasets` to this many replicas.
+    UpdateReplicaSet(u32),
+    /// A status write of a deployment or ReplicaSet (load only).
+    ControllerStatus,
+    /// `POST pods` (ReplicaSet controller).
+    CreatePod,
+    /// `POST pods/binding` of a pod to a worker (scheduler).
+    Bind {
+        /// Pod index.
+        pod: u32,
+        /// Worker index.
+        node: u32,
+    },
+    /// `GET pods/<name>` by the kubelet's status manager (a quorum read in v1.16).
+    GetPod(u32),
+    /// `PATCH pods/<name>/status`.
+    PatchStatus {
+        /// Pod index.
+        pod: u32,
+        /// The phase written.
+        phase: Phase,
+    },
+    /// `POST events` (load only).
+    Event,
+    /// Node status heartbeat: `PATCH nodes/<name>/status` (load only).
+    NodeStatus,
+}
+
+impl Obj {
+    /// Whether the call writes to etcd.
+    pub fn is_write(self) -> bool {
+        !matches!(self, Obj::GetScale | Obj::GetPod(_))
+    }
+
+    /// A short label for traces.
+    pub fn label(self) -> &'static str {
+        match self {
+            Obj::CreateDeployment => "POST deployments",
+            Obj::GetScale => "GET deployments/scale",
+            Obj::Scale(_) => "PUT deployments/scale",
+            Obj::CreateReplicaSet(_) => "POST replicasets",
+            Obj::UpdateReplicaSet(_) => "PUT replicasets",
+            Obj::ControllerStatus => "PUT status",
+            Obj::CreatePod => "POST pods",
+            Obj::Bind { .. } => "POST pods/binding",
+            Obj::GetPod(_) => "GET pods",
+            Obj::PatchStatus { .. } => "PATCH pods/status",
+            Obj::Event => "POST events",
+            Obj::NodeStatus => "PATCH nodes/status",
+        }
+    }
+}
+
+/// A pod phase as the kubelet reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Accepted, containers being created.
+    Pending,
+    /// Containers running.
+    Running,
+}
+
+/// One API call in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiCall {
+    /// Who asked (gets the reply).
+    pub client: ComponentId,
+    /// The client's host.
+    pub host: HostId,
+    /// Which apiserver (index into the masters) the client's connection is pinned to.
+    pub master: u8,
+    /// The client's own id for the call, echoed in the reply.
+    pub id: u32,
+    /// What it does.
+    pub obj: Obj,
+}
+
+/// A change delivered through a watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchEvent {
+    /// The Deployment's spec.replicas is now this.
+    Deployment(u32),
+    /// The ReplicaSet exists with spec.replicas this.
+    ReplicaSet(u32),
+    /// A pod was created (unscheduled).
+    PodAdded(u32),
+    /// A pod was bound to a worker.
+    PodBound {
+        /// Pod index.
+        pod: u32,
+        /// Worker index.
+        node: u32,
+    },
+    /// A pod's status phase changed.
+    PodPhase {
+        /// Pod index.
+        pod: u32,
+        /// New phase.
+        phase: Phase,
+    },
+}
+
+/// Component timers and local completions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Local {
+    /// Start of the run: open connections, arm periodic timers.
+    Start,
+    /// A Docker operation finished for a pod.
+    RuntimeDone(u32),
+    /// An image pull finished for a pod.
+    PullDone(u32),
+    /// PLEG relist.
+    Pleg,
+    /// Node status heartbeat.
+    NodeStatus,
+    /// A scheduling cycle finished for a pod.
+    Scheduled(u32),
+    /// kubectl's next command.
+    Kubectl,
+    /// HAProxy health-check round.
+    HealthCheck,
+}
+
+/// Everything that travels through the event queue.
+#[derive(Debug, Clone, Copy)]
+pub enum Ev {
+    /// A call reaches its apiserver.
+    ApiArrive(ApiCall),
+    /// An apiserver handler finished its CPU work on a call.
+    ApiServed(ApiCall),
+    /// A write is committed in etcd (or a quorum read is confirmed).
+    EtcdDone(ApiCall),
+    /// The reply reaches the client: call id and, for creations, the new object's index.
+    Reply {
+        /// The client's call id.
+        id: u32,
+        /// Index of a created object, or 0.
+        object: u32,
+    },
+    /// A watch event reaches a client.
+    Watch(WatchEvent),
+    /// A timer or local completion.
+    Local(Local),
+}
+
+/// The client end of a connection through the load balancer to one apiserver.
+#[derive(Debug, Clone)]
+pub struct Conn {
+    /// The shared network.
+    pub net: Arc<Network>,
+    /// The client's host.
+    pub host: HostId,
+    /// The load balancer's host.
+    pub lb: HostId,
+    /// The apiserver's host.
+    pub master_host: HostId,
+    /// The apiserver's index.
+    pub master: u8,
+    /// HAProxy's splice time per message.
+    pub proxy_time: SimDuration,
+}
+
+impl Conn {
+    /// Latency of a `bytes`-long message from the client to its apiserver.
+    pub fn up(&self, bytes: u64, rng: &mut impl Rng) -> SimDuration {
+        self.leg(self.host, self.lb, bytes, rng) + self.proxy_time + self.leg(self.lb, self.master_host, bytes, rng)
+    }
+
+    /// Latency of a `bytes`-long message from the apiserver to the client.
+    pub fn down(&self, bytes: u64, rng: &mut impl Rng) -> SimDuration {
+        self.leg(self.master_host, self.lb, bytes, rng) + self.proxy_time + self.leg(self.lb, self.host, bytes, rng)
+    }
+
+    fn leg(&self, a: HostId, b: HostId, bytes: u64, rng: &mut impl Rng) -> SimDuration {
+        // Scenario checks guarantee a route between every client and the balancer, and between
+        // the balancer and every master; a missing one is a broken invariant of the build.
+        self.net
+            .one_way(a, b, bytes, rng)
+            .unwrap_or_else(|| panic!("no route {} -> {}", self.net.name(a), self.net.name(b)))
+    }
+
+    /// A call from this client.
+    pub fn call(&self, client: ComponentId, id: u32, obj: Obj) -> ApiCall {
+        ApiCall {
+            client,
+            host: self.host,
+            master: self.master,
+            id,
+            obj,
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! A Kubernetes client: one connection through HAProxy and a client-go token bucket.
+//!
+//! client-go's `rest.Config{QPS, Burst}` builds `flowcontrol.NewTokenBucketRateLimiter`; every
+//! request waits for a token (`Wait`), in the order requests were made
+//! (k8s.io/client-go/rest/request.go `tryThrottle`). [`sim_core::limiter::TokenBucket::reserve`]
+//! gives the instant the request may leave; the call then crosses the network to its apiserver.
+
+use sim_core::limiter::TokenBucket;
+use sim_core::{ComponentId, Context, SimDuration};
+
+use crate::api::{Conn, Ev, Obj, OBJECT_BYTES};
+
+/// A rate-limited API client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// The connection.
+    pub conn: Conn,
+    /// The control-plane component.
+    pub cp: ComponentId,
+    /// The limiter (`TokenBucket::unlimited()` for heartbeat clients).
+    pub limiter: TokenBucket,
+    next_id: u32,
+    /// Requests sent.
+    pub sent: u64,
+}
+
+impl Client {
+    /// A client on `conn` limited by `limiter`.
+    pub fn new(conn: Conn, cp: ComponentId, limiter: TokenBucket) -> Client {
+        Client {
+            conn,
+            cp,
+            limiter,
+            next_id: 0,
+            sent: 0,
+        }
+    }
+
+    /// The same client numbering its calls from `base`, so that two clients of one component
+    /// (the kubelet's main and heartbeat clients) never share a call id.
+    pub fn with_id_base(mut self, base: u32) -> Client {
+        self.next_id = base;
+        self
+    }
+
+    /// Sends `obj` as soon as the limiter allows; returns the call id the reply will carry.
+    pub fn send(&mut self, obj: Obj, ctx: &mut Context<'_, Ev>) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        self.sent += 1;
+        let now = ctx.now();
+        let at = self.limiter.reserve(now);
+        let up = self.conn.up(OBJECT_BYTES, ctx.rng());
+        let call = self.conn.call(ctx.me(), id, obj);
+        ctx.send_at(self.cp, at + up, Ev::ApiArrive(call));
+        id
+    }
+
+    /// Total time requests spent waiting for the limiter.
+    pub fn throttled(&self) -> SimDuration {
+        self.limiter.total_delay()
+    }
+}

@@ -1,0 +1,462 @@
+//! Assembles a scenario into a simulation, runs one replication, and collects what happened.
+
+use std::sync::Arc;
+
+use rand::Rng;
+use serde::Serialize;
+use sim_core::limiter::TokenBucket;
+use sim_core::trace::Tracer;
+use sim_core::{ComponentId, SimDuration, SimTime, Simulation};
+
+use crate::api::{Conn, Ev, Local};
+use crate::client::Client;
+use crate::control_plane::ControlPlane;
+use crate::controllers::ControllerManager;
+use crate::haproxy::Balancer;
+use crate::kubelet::Kubelet;
+use crate::network::{Network, NetworkError};
+use crate::observer::Kubectl;
+use crate::scheduler::Scheduler;
+use crate::spec::{Role, Scenario};
+
+/// Coefficient of variation of the service times (Docker operations, pulls, apiserver work).
+/// Assumed 0.2: the thesis reports only means; run-to-run spread of Docker operations on a
+/// shared ESXi host of that size and era is commonly 10-30 %.
+pub const SERVICE_TIME_CV: f64 = 0.2;
+
+/// Errors in assembling a run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The network could not be built.
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// The scenario lacks a part the model needs.
+    #[error("scenario `{scenario}`: {message}")]
+    Incomplete {
+        /// Scenario name.
+        scenario: String,
+        /// What is missing.
+        message: String,
+    },
+    /// A limiter setting is invalid.
+    #[error("invalid client limiter: {0}")]
+    Limiter(#[from] sim_core::limiter::LimiterError),
+}
+
+/// One pod's timeline, in seconds from the `kubectl create deployment` request.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct PodTimeline {
+    /// Pod index in creation order.
+    pub pod: u32,
+    /// Worker index it ran on.
+    pub node: Option<u32>,
+    /// Pod object committed.
+    pub created: f64,
+    /// Scheduler's decision.
+    pub scheduled: Option<f64>,
+    /// Binding committed.
+    pub bound: Option<f64>,
+    /// The kubelet's watch delivered it.
+    pub kubelet_seen: Option<f64>,
+    /// Sandbox ready.
+    pub sandbox: Option<f64>,
+    /// Image pull started.
+    pub pull_start: Option<f64>,
+    /// Image pulled.
+    pub pulled: Option<f64>,
+    /// Container started.
+    pub started: Option<f64>,
+    /// Running status committed.
+    pub running: Option<f64>,
+    /// Running status seen by the kubectl watch.
+    pub watched: Option<f64>,
+}
+
+impl PodTimeline {
+    /// ClusterLoader2's `create_to_schedule`.
+    pub fn create_to_schedule(&self) -> Option<f64> {
+        Some(self.bound? - self.created)
+    }
+    /// ClusterLoader2's `schedule_to_run`.
+    pub fn schedule_to_run(&self) -> Option<f64> {
+        Some(self.started? - self.bound?)
+    }
+    /// ClusterLoader2's `run_to_watch`.
+    pub fn run_to_watch(&self) -> Option<f64> {
+        Some(self.watched? - self.started?)
+    }
+    /// ClusterLoader2's `pod_startup`.
+    pub fn pod_startup(&self) -> Option<f64> {
+        Some(self.watched? - self.created)
+    }
+}
+
+/// Time spent waiting on one limiter or queue, summed over its users.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WaitReport {
+    /// What waits: e.g. `kubelet client (5 QPS, burst 10)`.
+    pub name: String,
+    /// Total waiting, seconds.
+    pub total_s: f64,
+    /// Requests or jobs that went through it.
+    pub count: u64,
+}
+
+/// Everything one replication produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOutcome {
+    /// Exact time from the create request until kubectl saw the last pod Running, seconds.
+    pub startup_exact_s: Option<f64>,
+    /// The same as the thesis's observer read it: whole seconds from a clock of random phase.
+    pub startup_observed_s: Option<f64>,
+    /// Every pod's timeline.
+    pub pods: Vec<PodTimeline>,
+    /// Waiting per limiter and queue.
+    pub waits: Vec<WaitReport>,
+    /// Slow-start batches of the ReplicaSet controller: (start s, size).
+    pub batches: Vec<(f64, u32)>,
+    /// Events handled.
+    pub events: u64,
+    /// Simulated time at the end, seconds.
+    pub sim_end_s: f64,
+    /// API requests handled per apiserver.
+    pub requests_per_apiserver: Vec<u64>,
+    /// etcd commit latency of a write entering at each apiserver, seconds.
+    pub commit_latency_s: Vec<f64>,
+    /// The trace, when asked for.
+    #[serde(skip)]
+    pub trace: Option<Tracer>,
+}
+
+/// The component ids of an assembled run.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    /// The control plane.
+    pub cp: ComponentId,
+    /// The controller-manager.
+    pub kcm: ComponentId,
+    /// The scheduler.
+    pub scheduler: ComponentId,
+    /// Kubelets by worker index.
+    pub kubelets: Vec<ComponentId>,
+    /// kubectl.
+    pub kubectl: ComponentId,
+}
+
+fn incomplete(s: &Scenario, m: impl Into<String>) -> ModelError {
+    ModelError::Incomplete {
+        scenario: s.name.clone(),
+        message: m.into(),
+    }
+}
+
+/// Builds the simulation of `scenario` seeded with `seed`.
+///
+/// # Errors
+///
+/// [`ModelError`] when the scenario lacks a load balancer, masters or workers, or names hosts
+/// that do not exist. (`topologies` checks scenarios fully before this is called.)
+pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<Ev>, Parts), ModelError> {
+    let s = scenario;
+    let masters: Vec<&str> = s.haproxy.backends.iter().map(String::as_str).collect();
+    if masters.is_empty() {
+        return Err(incomplete(s, "haproxy.backends is empty: there is no apiserver"));
+    }
+    let kubectl_host = match &s.workload.kubectl_host {
+        Some(h) => h.as_str(),
+        None => masters[0],
+    };
+    let mut sources = vec![s.haproxy.host.as_str(), kubectl_host];
+    sources.extend(masters.iter().copied());
+    let net = Arc::new(Network::build(s, &sources)?);
+    let host = |n: &str| {
+        net.host(n)
+            .ok_or_else(|| incomplete(s, format!("host `{n}` is not defined")))
+    };
+    let lb = host(&s.haproxy.host)?;
+    let master_ids: Vec<_> = masters.iter().map(|m| host(m)).collect::<Result<_, _>>()?;
+    let workers: Vec<&str> = s
+        .hosts
+        .iter()
+        .filter(|h| h.role == Role::Worker)
+        .map(|h| h.name.as_str())
+        .collect();
+    if workers.is_empty() {
+        return Err(incomplete(s, "no host has role worker"));
+    }
+    let leader = match &s.kubernetes.etcd.leader {
+        Some(l) => masters
+            .iter()
+            .position(|m| m == l)
+            .ok_or_else(|| incomplete(s, format!("etcd.leader `{l}` is not a backend")))?,
+        None => 0,
+    };
+    let proxy = s.haproxy.proxy_time.get();
+    let mut sim: Simulation<Ev> = Simulation::new(seed);
+    sim.set_tracing(trace);
+    let mut balancer = Balancer::new(&s.haproxy, master_ids.len());
+    let cp_comp = ControlPlane::new(
+        net.clone(),
+        lb,
+        master_ids.clone(),
+        leader,
+        &s.kubernetes.apiserver,
+        &s.kubernetes.etcd,
+        proxy,
+        SERVICE_TIME_CV,
+    );
+    let cp = sim
+        .add_component("control-plane", cp_comp)
+        .map_err(|e| incomplete(s, e.to_string()))?;
+    let mut connect = |h| -> Result<Conn, ModelError> {
+        let m = balancer
+            .connect()
+            .ok_or_else(|| incomplete(s, "every apiserver is down"))?;
+        Ok(Conn {
+            net: net.clone(),
+            host: h,
+            lb,
+            master_host: master_ids[m],
+            master: m as u8,
+            proxy_time: proxy,
+        })
+    };
+    let unlimited = TokenBucket::unlimited;
+    // kube-controller-manager and kube-scheduler leaders run on the first master and reach the
+    // apiservers through the balancer (kubeadm 1.16 kubeconfigs; docs/sources.md §6).
+    let kcm_conn = connect(master_ids[0])?;
+    let kcm = sim
+        .add_component(
+            "kube-controller-manager",
+            ControllerManager::new(
+                Client::new(kcm_conn.clone(), cp, unlimited()),
+                &s.kubernetes.controller_manager,
+            ),
+        )
+        .map_err(|e| incomplete(s, e.to_string()))?;
+    let sched_conn = connect(master_ids[0])?;
+    let scheduler = sim
+        .add_component(
+            "kube-scheduler",
+            Scheduler::new(
+                Client::new(sched_conn.clone(), cp, unlimited()),
+                &s.kubernetes.scheduler,
+                workers.len() as u32,
+            ),
+        )
+        .map_err(|e| incomplete(s, e.to_string()))?;
+    let mut kubelets = Vec::new();
+    let mut kubelet_watch = Vec::new();
+    for w in &workers {
+        let h = host(w)?;
+        let conn = connect(h)?;
+        let site = s
+            .hosts
+            .iter()
+            .find(|x| x.name == *w)
+            .map(|x| x.site.as_str())
+            .unwrap_or_default();
+        let rtt = s
+            .sites
+            .iter()
+            .find(|x| x.name == site)
+            .and_then(|x| x.registry_rtt)
+            .unwrap_or(s.runtime.registry_rtt);
+        let k = Kubelet::new(
+            (*w).to_owned(),
+            Client::new(conn.clone(), cp, unlimited()),
+            Client::new(conn.clone(), cp, unlimited()).with_id_base(1 << 31),
+            &s.kubernetes.kubelet,
+            &s.runtime,
+            rtt.get(),
+            SERVICE_TIME_CV,
+        );
+        let id = sim
+            .add_component(format!("kubelet/{w}"), k)
+            .map_err(|e| incomplete(s, e.to_string()))?;
+        kubelets.push(id);
+        kubelet_watch.push(crate::control_plane::Watcher {
+            id,
+            host: h,
+            master: conn.master,
+        });
+    }
+    let kubectl_h = host(kubectl_host)?;
+    let kubectl_conn = connect(kubectl_h)?;
+    // kubectl's client limit (5 QPS, burst 10 in v1.16) never binds for two requests.
+    let kubectl = sim
+        .add_component(
+            "kubectl",
+            Kubectl::new(
+                Client::new(kubectl_conn.clone(), cp, unlimited()),
+                s.workload.replicas,
+                s.workload.scale_gap.get(),
+            ),
+        )
+        .map_err(|e| incomplete(s, e.to_string()))?;
+    {
+        let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
+        let w = |id, conn: &Conn| {
+            Some(crate::control_plane::Watcher {
+                id,
+                host: conn.host,
+                master: conn.master,
+            })
+        };
+        c.kcm = w(kcm, &kcm_conn);
+        c.scheduler = w(scheduler, &sched_conn);
+        c.observer = w(kubectl, &kubectl_conn);
+        c.kubelets = kubelet_watch;
+    }
+    for &k in &kubelets {
+        sim.schedule(k, SimTime::ZERO, Ev::Local(Local::Start))
+            .map_err(|e| incomplete(s, e.to_string()))?;
+    }
+    sim.schedule(kubectl, SimTime::ZERO, Ev::Local(Local::Start))
+        .map_err(|e| incomplete(s, e.to_string()))?;
+    Ok((
+        sim,
+        Parts {
+            cp,
+            kcm,
+            scheduler,
+            kubelets,
+            kubectl,
+        },
+    ))
+}
+
+/// Runs one replication of `scenario` with run seed `seed`.
+///
+/// # Errors
+///
+/// See [`build`].
+pub fn run(scenario: &Scenario, seed: u64, trace: bool) -> Result<RunOutcome, ModelError> {
+    let (mut sim, parts) = build(scenario, seed, trace)?;
+    sim.run_until(SimTime::ZERO + scenario.workload.timeout.get());
+    Ok(collect(&mut sim, &parts, scenario, seed))
+}
+
+fn secs(t: SimTime) -> f64 {
+    t.as_secs_f64()
+}
+
+fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u64) -> RunOutcome {
+    let cp = sim.component::<ControlPlane>(parts.cp).expect("control plane");
+    let kubectl = sim.component::<Kubectl>(parts.kubectl).expect("kubectl");
+    let sched = sim.component::<Scheduler>(parts.scheduler).expect("scheduler");
+    let kcm = sim
+        .component::<ControllerManager>(parts.kcm)
+        .expect("controller-manager");
+    let kubelets: Vec<&Kubelet> = parts
+        .kubelets
+        .iter()
+        .map(|&k| sim.component::<Kubelet>(k).expect("kubelet"))
+        .collect();
+    let store = &cp.store;
+    let mut pods = Vec::with_capacity(store.pods.len());
+    for (i, &(node, _)) in store.pods.iter().enumerate() {
+        let p = i as u32;
+        let kt = node
+            .and_then(|n| kubelets[n as usize].times.get(&p).copied())
+            .unwrap_or_default();
+        pods.push(PodTimeline {
+            pod: p,
+            node,
+            created: secs(store.created_at[i]),
+            scheduled: sched.decided_at.get(i).copied().flatten().map(secs),
+            bound: store.bound_at[i].map(secs),
+            kubelet_seen: kt.seen.map(secs),
+            sandbox: kt.sandbox.map(secs),
+            pull_start: kt.pull_start.map(secs),
+            pulled: kt.pulled.map(secs),
+            started: kt.started.map(secs),
+            running: store.running_at[i].map(secs),
+            watched: kubectl.running_seen.get(i).copied().flatten().map(secs),
+        });
+    }
+    let k = &scenario.kubernetes;
+    let mut waits = vec![
+        WaitReport {
+            name: format!(
+                "controller-manager client ({} QPS, burst {})",
+                k.controller_manager.kube_api_qps, k.controller_manager.kube_api_burst
+            ),
+            total_s: kcm.client().throttled().as_secs_f64(),
+            count: kcm.client().sent,
+        },
+        WaitReport {
+            name: format!(
+                "scheduler client ({} QPS, burst {})",
+                k.scheduler.kube_api_qps, k.scheduler.kube_api_burst
+            ),
+            total_s: sched.client().throttled().as_secs_f64(),
+            count: sched.client().sent,
+        },
+        WaitReport {
+            name: format!(
+                "kubelet clients ({} QPS, burst {})",
+                k.kubelet.kube_api_qps, k.kubelet.kube_api_burst
+            ),
+            total_s: kubelets.iter().map(|k| k.client().throttled().as_secs_f64()).sum(),
+            count: kubelets.iter().map(|k| k.client().sent).sum(),
+        },
+        WaitReport {
+            name: format!(
+                "kubelet event limiters ({} QPS, burst {})",
+                k.kubelet.event_qps, k.kubelet.event_burst
+            ),
+            total_s: kubelets.iter().map(|k| k.event_throttle.as_secs_f64()).sum(),
+            count: kubelets.iter().map(|k| k.events_posted).sum(),
+        },
+        WaitReport {
+            name: "serialized image puller queue".into(),
+            total_s: kubelets.iter().map(|k| k.puller_wait_s()).sum(),
+            count: pods.iter().filter(|p| p.pulled.is_some()).count() as u64,
+        },
+        WaitReport {
+            name: format!("Docker runtime queue ({} slots)", scenario.runtime.slots),
+            total_s: kubelets.iter().map(|k| k.runtime_wait_s()).sum(),
+            count: 2 * pods.iter().filter(|p| p.started.is_some()).count() as u64,
+        },
+        WaitReport {
+            name: format!("apiserver queues ({} workers each)", k.apiserver.workers),
+            total_s: cp.stats.iter().map(|s| s.queue_wait_s).sum(),
+            count: cp.stats.iter().map(|s| s.requests).sum(),
+        },
+    ];
+    waits.retain(|w| w.total_s.is_finite());
+    let exact = kubectl.done_at.map(secs);
+    // The observer's wall clock phase: its own stream, so it never shifts the model's numbers.
+    let phase: f64 = sim_core::rng::named_stream(seed, "observer-clock-phase").random();
+    let observed = kubectl.observed_whole_seconds(phase);
+    let trace = sim.tracer().enabled().then(|| sim.tracer().clone());
+    RunOutcome {
+        startup_exact_s: exact,
+        startup_observed_s: observed,
+        pods,
+        waits,
+        batches: kcm.batches.iter().map(|&(t, n)| (secs(t), n)).collect(),
+        events: sim.events_processed(),
+        sim_end_s: secs(sim.now()),
+        requests_per_apiserver: cp.stats.iter().map(|s| s.requests).collect(),
+        commit_latency_s: (0..cp.stats.len())
+            .map(|i| cp.commit_latency(i).as_secs_f64())
+            .collect(),
+        trace,
+    }
+}
+
+/// A scenario with the workload and the injected delay overridden (what `--pods` and `--delay`
+/// do).
+pub fn with_overrides(scenario: &Scenario, pods: Option<u32>, delay: Option<SimDuration>) -> Scenario {
+    let mut s = scenario.clone();
+    if let Some(p) = pods {
+        s.workload.replicas = p;
+    }
+    if let Some(d) = delay {
+        s.netem.delay = crate::units::Dur(d);
+    }
+    s
+}

@@ -1,0 +1,297 @@
+//! The control plane: kube-apiserver on each master, stacked etcd, and watch fan-out.
+//!
+//! # Mechanism (Kubernetes v1.16)
+//!
+//! - Each apiserver handles requests with a FIFO queue in front of `workers` slots, each request
+//!   costing `service_time` of CPU ([`crate::spec::Apiserver`]). `--max-requests-inflight` (400)
+//!   and `--max-mutating-requests-inflight` (200) only reject beyond that and are not reached at
+//!   thesis scale.
+//! - A write then commits in etcd through the apiserver's local member, which forwards it to the
+//!   leader if it is not the leader itself; see [`crate::etcd::commit_latency`]. A GET of a pod
+//!   without a resourceVersion is a quorum read in v1.16
+//!   (staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go), costing a read-index round.
+//! - Watch fan-out follows the apiserver's watch cache (pkg/storage/cacher): each apiserver
+//!   receives every committed change from its own etcd member and dispatches it only to the
+//!   watchers whose selector matches (a kubelet watches `spec.nodeName=<itself>`), so a change
+//!   costs one message per interested watcher, never one per watcher per object. Watchers that
+//!   would receive the event but do nothing with it (the scheduler seeing a status change) are
+//!   not sent it: their informers would only update a cache.
+
+use std::sync::Arc;
+
+use rand::Rng;
+use rand_distr::{Distribution, LogNormal};
+use sim_core::server::FifoServer;
+use sim_core::trace::Track;
+use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
+
+use crate::api::{ApiCall, Ev, Obj, Phase, WatchEvent, OBJECT_BYTES};
+use crate::etcd;
+use crate::network::{HostId, Network};
+
+/// Where a watcher is and which apiserver its connection is pinned to.
+#[derive(Debug, Clone, Copy)]
+pub struct Watcher {
+    /// The watching component.
+    pub id: ComponentId,
+    /// Its host.
+    pub host: HostId,
+    /// Its apiserver's index.
+    pub master: u8,
+}
+
+/// The state of objects in etcd that the model needs.
+#[derive(Debug, Clone, Default)]
+pub struct Store {
+    /// Deployment replicas, once created.
+    pub deployment: Option<u32>,
+    /// ReplicaSet replicas, once created.
+    pub replicaset: Option<u32>,
+    /// Pods: bound worker and phase.
+    pub pods: Vec<(Option<u32>, Option<Phase>)>,
+    /// When each pod was created (commit time).
+    pub created_at: Vec<SimTime>,
+    /// When each pod's binding committed.
+    pub bound_at: Vec<Option<SimTime>>,
+    /// When each pod's Running status committed.
+    pub running_at: Vec<Option<SimTime>>,
+}
+
+/// Per-apiserver request statistics.
+#[derive(Debug, Clone, Default)]
+pub struct ApiStats {
+    /// Requests handled.
+    pub requests: u64,
+    /// Writes committed.
+    pub writes: u64,
+    /// Total queueing time before a handler slot, seconds.
+    pub queue_wait_s: f64,
+}
+
+/// The apiservers, etcd and the watch cache, as one component.
+#[derive(Debug)]
+pub struct ControlPlane {
+    net: Arc<Network>,
+    lb: HostId,
+    masters: Vec<HostId>,
+    servers: Vec<FifoServer<(ApiCall, SimTime)>>,
+    service_time: SimDuration,
+    service_noise: Option<LogNormal<f64>>,
+    watch_dispatch: SimDuration,
+    proxy_time: SimDuration,
+    commit: Vec<SimDuration>,
+    read: Vec<SimDuration>,
+    /// Object state.
+    pub store: Store,
+    /// The controller-manager's watches (deployments, replicasets, pods).
+    pub kcm: Option<Watcher>,
+    /// The scheduler's watch of pods.
+    pub scheduler: Option<Watcher>,
+    /// Kubelets' watches of their own pods, by worker index.
+    pub kubelets: Vec<Watcher>,
+    /// kubectl's `get pods -w`.
+    pub observer: Option<Watcher>,
+    /// Request statistics per apiserver.
+    pub stats: Vec<ApiStats>,
+    /// Whether each apiserver answers (faults).
+    pub alive: Vec<bool>,
+}
+
+impl ControlPlane {
+    /// A control plane on `masters`, reached through `lb`, with etcd led by `leader`.
+    #[allow(clippy::too_many_arguments)] // one argument per scenario section; built once.
+    pub fn new(
+        net: Arc<Network>,
+        lb: HostId,
+        masters: Vec<HostId>,
+        leader: usize,
+        api: &crate::spec::Apiserver,
+        etcd_cfg: &crate::spec::Etcd,
+        proxy_time: SimDuration,
+        cv: f64,
+    ) -> ControlPlane {
+        let n = masters.len();
+        let rtt = |a: HostId, b: HostId| {
+            let one = |x, y| net.base_one_way(x, y).unwrap_or(SimDuration::ZERO);
+            one(a, b) + one(b, a)
+        };
+        let follower_rtts: Vec<SimDuration> = (0..n)
+            .filter(|&i| i != leader)
+            .map(|i| rtt(masters[leader], masters[i]))
+            .collect();
+        let commit_at_leader = etcd::commit_latency(etcd_cfg.fsync.get(), &follower_rtts);
+        let read_at_leader = etcd::read_index_latency(&follower_rtts);
+        let forward = |i: usize| {
+            if i == leader {
+                SimDuration::ZERO
+            } else {
+                rtt(masters[i], masters[leader])
+            }
+        };
+        let commit = (0..n).map(|i| commit_at_leader + forward(i)).collect();
+        let read = (0..n).map(|i| read_at_leader + forward(i)).collect();
+        let workers = api.workers.max(1) as usize;
+        ControlPlane {
+            lb,
+            servers: (0..n)
+                .map(|_| FifoServer::new(workers).expect("at least one worker"))
+                .collect(),
+            service_time: api.service_time.get(),
+            service_noise: noise(cv),
+            watch_dispatch: api.watch_dispatch.get(),
+            proxy_time,
+            commit,
+            read,
+            store: Store::default(),
+            kcm: None,
+            scheduler: None,
+            kubelets: Vec::new(),
+            observer: None,
+            stats: vec![ApiStats::default(); n],
+            alive: vec![true; n],
+            masters,
+            net,
+        }
+    }
+
+    /// Commit latency of a write entering at apiserver `i`.
+    pub fn commit_latency(&self, i: usize) -> SimDuration {
+        self.commit[i]
+    }
+
+    fn to_client(&self, master: u8, host: HostId, rng: &mut impl Rng) -> SimDuration {
+        let m = self.masters[master as usize];
+        let leg = |a, b, rng: &mut _| self.net.one_way(a, b, OBJECT_BYTES, rng).unwrap_or(SimDuration::MAX);
+        leg(m, self.lb, rng) + self.proxy_time + leg(self.lb, host, rng)
+    }
+
+    fn notify(&self, w: Option<Watcher>, ev: WatchEvent, ctx: &mut Context<'_, Ev>) {
+        if let Some(w) = w {
+            let d = self.watch_dispatch + self.to_client(w.master, w.host, ctx.rng());
+            ctx.send(w.id, d, Ev::Watch(ev));
+        }
+    }
+
+    fn start_service(&mut self, call: ApiCall, arrived: SimTime, ctx: &mut Context<'_, Ev>) {
+        let st = sample(self.service_time, self.service_noise.as_ref(), ctx.rng());
+        let wait = ctx.now() - arrived;
+        self.stats[call.master as usize].queue_wait_s += wait.as_secs_f64();
+        ctx.send_self(st, Ev::ApiServed(call));
+    }
+
+    /// Applies a committed call, replies, and fans the change out.
+    fn apply(&mut self, call: ApiCall, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        let mut object = 0;
+        match call.obj {
+            Obj::CreateDeployment => {
+                self.store.deployment = Some(1);
+                self.notify(self.kcm, WatchEvent::Deployment(1), ctx);
+            }
+            Obj::Scale(n) => {
+                self.store.deployment = Some(n);
+                self.notify(self.kcm, WatchEvent::Deployment(n), ctx);
+            }
+            Obj::CreateReplicaSet(n) | Obj::UpdateReplicaSet(n) => {
+                self.store.replicaset = Some(n);
+                self.notify(self.kcm, WatchEvent::ReplicaSet(n), ctx);
+            }
+            Obj::CreatePod => {
+                let pod = self.store.pods.len() as u32;
+                object = pod;
+                self.store.pods.push((None, None));
+                self.store.created_at.push(now);
+                self.store.bound_at.push(None);
+                self.store.running_at.push(None);
+                self.notify(self.kcm, WatchEvent::PodAdded(pod), ctx);
+                self.notify(self.scheduler, WatchEvent::PodAdded(pod), ctx);
+                self.notify(self.observer, WatchEvent::PodAdded(pod), ctx);
+            }
+            Obj::Bind { pod, node } => {
+                if let Some(p) = self.store.pods.get_mut(pod as usize) {
+                    p.0 = Some(node);
+                    self.store.bound_at[pod as usize] = Some(now);
+                    let kubelet = self.kubelets.get(node as usize).copied();
+                    self.notify(kubelet, WatchEvent::PodBound { pod, node }, ctx);
+                    self.notify(self.observer, WatchEvent::PodBound { pod, node }, ctx);
+                }
+            }
+            Obj::PatchStatus { pod, phase } => {
+                if let Some(p) = self.store.pods.get_mut(pod as usize) {
+                    if p.1 != Some(phase) {
+                        p.1 = Some(phase);
+                        if phase == Phase::Running {
+                            self.store.running_at[pod as usize] = Some(now);
+                        }
+                        self.notify(self.observer, WatchEvent::PodPhase { pod, phase }, ctx);
+                    }
+                }
+            }
+            Obj::GetScale | Obj::GetPod(_) | Obj::ControllerStatus | Obj::Event | Obj::NodeStatus => {}
+        }
+        let d = self.to_client(call.master, call.host, ctx.rng());
+        ctx.send(call.client, d, Ev::Reply { id: call.id, object });
+    }
+}
+
+/// A multiplicative noise with mean 1 and coefficient of variation `cv` (log-normal), or none.
+pub fn noise(cv: f64) -> Option<LogNormal<f64>> {
+    if cv > 0.0 && cv.is_finite() {
+        let sigma2 = (1.0 + cv * cv).ln();
+        LogNormal::new(-sigma2 / 2.0, sigma2.sqrt()).ok()
+    } else {
+        None
+    }
+}
+
+/// `mean` scaled by one draw of `noise` (or `mean` itself).
+pub fn sample(mean: SimDuration, noise: Option<&LogNormal<f64>>, rng: &mut impl Rng) -> SimDuration {
+    match noise {
+        Some(n) => SimDuration::from_secs_f64(mean.as_secs_f64() * n.sample(rng)),
+        None => mean,
+    }
+}
+
+impl Component<Ev> for ControlPlane {
+    fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
+        match event {
+            Ev::ApiArrive(call) => {
+                let m = call.master as usize;
+                if !self.alive[m] {
+                    return; // a dead apiserver answers nothing; the client's connection hangs.
+                }
+                self.stats[m].requests += 1;
+                let now = ctx.now();
+                if let Some((c, t)) = self.servers[m].arrive(now, (call, now)) {
+                    self.start_service(c, t, ctx);
+                }
+            }
+            Ev::ApiServed(call) => {
+                let m = call.master as usize;
+                let now = ctx.now();
+                if let Some((c, t)) = self.servers[m].complete(now) {
+                    self.start_service(c, t, ctx);
+                }
+                if ctx.tracer().enabled() {
+                    let host = self.net.name(self.masters[m]).to_owned();
+                    let label = call.obj.label();
+                    ctx.tracer()
+                        .instant(|| (Track::new(host, "apiserver"), label.into(), "api", now));
+                }
+                if call.obj.is_write() {
+                    self.stats[m].writes += 1;
+                    ctx.send_self(self.commit[m], Ev::EtcdDone(call));
+                } else {
+                    let d = if matches!(call.obj, Obj::GetPod(_)) {
+                        self.read[m]
+                    } else {
+                        SimDuration::ZERO
+                    };
+                    ctx.send_self(d, Ev::EtcdDone(call));
+                }
+            }
+            Ev::EtcdDone(call) => self.apply(call, ctx),
+            Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) => {}
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! The kubelet and Docker on one worker.
+//!
+//! # Mechanism (Kubernetes v1.16, Docker 18.09)
+//!
+//! 1. The kubelet's pod watch (`fieldSelector spec.nodeName=<node>`) delivers the bound pod one
+//!    network delay after the binding commits; `syncLoop` admits it and hands it to a pod worker,
+//!    one goroutine per pod (pkg/kubelet/pod_workers.go).
+//! 2. The pod worker's `syncPod` first reports the Pending status to the status manager, then
+//!    asks Docker for the sandbox: the pause container plus the CNI (Weave) network set-up.
+//! 3. `EnsureImageExists` with `imagePullPolicy: Always` (the default for a `latest` tag) pulls
+//!    every time. With `--serialize-image-pulls=true` (default) one puller serves the node's
+//!    pods in turn (pkg/kubelet/images/puller.go `serialImagePuller`). A pull of a cached image
+//!    still makes Docker's registry round trips ([`crate::spec::Runtime::registry_round_trips`]);
+//!    the node's first pull also downloads the layers.
+//! 4. Docker creates and starts the container. Docker's operations share the node's
+//!    `runtime.slots`.
+//! 5. PLEG relists every second (`plegRelistPeriod`, pkg/kubelet/kubelet.go), sees the container
+//!    running, and the pod worker reports the Running status.
+//! 6. The status manager (pkg/kubelet/status/status_manager.go) is one goroutine that syncs
+//!    statuses in order: for each, a GET of the pod then a PATCH of its status, both through the
+//!    kubelet's client limiter (`--kube-api-qps 5 --kube-api-burst 10`). A status superseded by a
+//!    newer one before it was sent is skipped (`needsUpdate`).
+//! 7. Events (Pulling, Pulled, Created, Started) go through their own limiter
+//!    (`--event-qps 5 --event-burst 10`) and do not hold up the pod; node status goes out every
+//!    `--node-status-update-frequency` (10 s) on the unthrottled heartbeat client.
+
+use std::collections::{HashMap, VecDeque};
+
+use rand::Rng;
+use rand_distr::LogNormal;
+use sim_core::limiter::TokenBucket;
+use sim_core::server::FifoServer;
+use sim_core::trace::Track;
+use sim_core::{Component, Context, SimDuration, SimTime};
+
+use crate::api::{Ev, Local, Obj, Phase, WatchEvent};
+use crate::client::Client;
+use crate::control_plane::{noise, sample};
+use crate::spec::{Kubelet as KubeletCfg, PullPolicy, Runtime};
+
+/// Times of one pod's life on its node.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PodTimes {
+    /// The watch delivered the bound pod.
+    pub seen: Option<SimTime>,
+    /// Sandbox ready.
+    pub sandbox: Option<SimTime>,
+    /// Image pull started (the puller took it).
+    pub pull_start: Option<SimTime>,
+    /// Image pull finished.
+    pub pulled: Option<SimTime>,
+    /// Container started.
+    pub started: Option<SimTime>,
+    /// PLEG noticed the container.
+    pub pleg: Option<SimTime>,
+    /// The Running status PATCH was sent.
+    pub status_sent: Option<SimTime>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Sandbox(u32),
+    Start(u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    StatusGet(u32, Phase),
+    StatusPatch(u32, Phase),
+}
+
+/// One worker's kubelet and container runtime.
+#[derive(Debug)]
+pub struct Kubelet {
+    /// This worker's name (for traces).
+    pub name: String,
+    client: Client,
+    events: TokenBucket,
+    heartbeat: Client,
+    runtime: FifoServer<Op>,
+    puller: FifoServer<u32>,
+    sandbox_time: SimDuration,
+    start_time: SimDuration,
+    cached_pull: SimDuration,
+    first_pull: SimDuration,
+    pull_policy: PullPolicy,
+    noise: Option<LogNormal<f64>>,
+    image_present: bool,
+    pleg_period: SimDuration,
+    node_status_period: SimDuration,
+    /// Containers started since the last relist.
+    started_unseen: Vec<u32>,
+    status_queue: VecDeque<(u32, Phase)>,
+    status_busy: bool,
+    sent_phase: HashMap<u32, Phase>,
+    latest_phase: HashMap<u32, Phase>,
+    pending: HashMap<u32, Pending>,
+    /// Per-pod times, by pod index.
+    pub times: HashMap<u32, PodTimes>,
+    /// Events posted.
+    pub events_posted: u64,
+    /// Total time event posts waited for the event limiter.
+    pub event_throttle: SimDuration,
+}
+
+impl Kubelet {
+    /// A kubelet named `name` using `client` (main client), `heartbeat` (unthrottled), with
+    /// registry round-trip time `registry_rtt`.
+    ///
+    /// # Panics
+    ///
+    /// If a limiter setting is invalid or slots are zero; scenario checks reject those first.
+    pub fn new(
+        name: String,
+        mut client: Client,
+        heartbeat: Client,
+        cfg: &KubeletCfg,
+        rt: &Runtime,
+        registry_rtt: SimDuration,
+        cv: f64,
+    ) -> Kubelet {
+        client.limiter = TokenBucket::new(cfg.kube_api_qps, cfg.kube_api_burst).expect("checked kubelet QPS/burst");
+        let cached_pull = registry_rtt * u64::from(rt.registry_round_trips);
+        let download = SimDuration::from_secs_f64(rt.image_bytes as f64 * 8.0 / rt.download_bandwidth.bits_per_s);
+        Kubelet {
+            name,
+            client,
+            events: TokenBucket::new(cfg.event_qps, cfg.event_burst).expect("checked event QPS/burst"),
+            heartbeat,
+            runtime: FifoServer::new(rt.slots.max(1) as usize).expect("at least one slot"),
+            puller: FifoServer::new(if cfg.serialize_image_pulls { 1 } else { 1 << 16 }).expect("at least one slot"),
+            sandbox_time: rt.sandbox_time.get(),
+            start_time: rt.container_start_time.get(),
+            cached_pull,
+            first_pull: cached_pull + download,
+            pull_policy: rt.pull_policy,
+            noise: noise(cv),
+            image_present: false,
+            pleg_period: cfg.pleg_period.get(),
+            node_status_period: cfg.node_status_update.get(),
+            started_unseen: Vec::new(),
+            status_queue: VecDeque::new(),
+            status_busy: false,
+            sent_phase: HashMap::new(),
+            latest_phase: HashMap::new(),
+            pending: HashMap::new(),
+            times: HashMap::new(),
+            events_posted: 0,
+            event_throttle: SimDuration::ZERO,
+        }
+    }
+
+    /// The main client (for limiter statistics).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Time pods waited for the serialized puller, seconds.
+    pub fn puller_wait_s(&self) -> f64 {
+        self.puller.waits().sum()
+    }
+
+    /// Time Docker operations waited for a runtime slot, seconds.
+    pub fn runtime_wait_s(&self) -> f64 {
+        self.runtime.waits().sum()
+    }
+
+    fn times(&mut self, pod: u32) -> &mut PodTimes {
+        self.times.entry(pod).or_default()
+    }
+
+    fn post_event(&mut self, ctx: &mut Context<'_, Ev>) {
+        // Events are fire-and-forget from the pod's point of view: the broadcaster's goroutine
+        // waits for the event limiter, the pod worker does not.
+        let now = ctx.now();
+        let at = self.events.reserve(now);
+        self.event_throttle += at - now;
+        self.events_posted += 1;
+        let up = self.client.conn.up(crate::api::OBJECT_BYTES, ctx.rng());
+        let call = self.client.conn.call(ctx.me(), u32::MAX, Obj::Event);
+        ctx.send_at(self.client.cp, at + up, Ev::ApiArrive(call));
+    }
+
+    fn run_op(&mut self, op: Op, ctx: &mut Context<'_, Ev>) {
+        let mean = match op {
+            Op::Sandbox(_) => self.sandbox_time,
+            Op::Start(_) => self.start_time,
+        };
+        let d = sample(mean, self.noise.as_ref(), ctx.rng());
+        let pod = match op {
+            Op::Sandbox(p) | Op::Start(p) => p,
+        };
+        ctx.send_self(d, Ev::Local(Local::RuntimeDone(pod)));
+    }
+
+    fn run_pull(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        self.times(pod).pull_start = Some(now);
+        let mean = if self.image_present {
+            self.cached_pull
+        } else {
+            self.first_pull
+        };
+        self.image_present = true;
+        let d = sample(mean, self.noise.as_ref(), ctx.rng());
+        self.post_event(ctx); // Pulling
+        ctx.send_self(d, Ev::Local(Local::PullDone(pod)));
+    }
+
+    fn set_status(&mut self, pod: u32, phase: Phase, ctx: &mut Context<'_, Ev>) {
+        self.latest_phase.insert(pod, phase);
+        self.status_queue.push_back((pod, phase));
+        self.next_status(ctx);
+    }
+
+    fn next_status(&mut self, ctx: &mut Context<'_, Ev>) {
+        while !self.status_busy {
+            let Some((pod, phase)) = self.status_queue.pop_front() else {
+                return;
+            };
+            // needsUpdate: skip a status already sent or superseded.
+            if self.sent_phase.get(&pod).is_some_and(|&s| s >= phase) || self.latest_phase.get(&pod) != Some(&phase) {
+                continue;
+            }
+            self.status_busy = true;
+            let id = self.client.send(Obj::GetPod(pod), ctx);
+            self.pending.insert(id, Pending::StatusGet(pod, phase));
+        }
+    }
+
+    fn trace_span(
+        &self,
+        pod: u32,
+        name: &'static str,
+        start: Option<SimTime>,
+        end: SimTime,
+        ctx: &mut Context<'_, Ev>,
+    ) {
+        if let (true, Some(s)) = (ctx.tracer().enabled(), start) {
+            let host = self.name.clone();
+            ctx.tracer()
+                .span(|| (Track::new(host, format!("pod-{pod}")), name.into(), "phase", s, end));
+        }
+    }
+}
+
+impl Component<Ev> for Kubelet {
+    fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        match event {
+            Ev::Local(Local::Start) => {
+                // Phase of the PLEG loop and of the heartbeat relative to the experiment: random.
+                let p = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.pleg_period.as_secs_f64());
+                ctx.send_self(p, Ev::Local(Local::Pleg));
+                let h = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.node_status_period.as_secs_f64());
+                ctx.send_self(h, Ev::Local(Local::NodeStatus));
+            }
+            Ev::Watch(WatchEvent::PodBound { pod, .. }) => {
+                self.times(pod).seen = Some(now);
+                self.set_status(pod, Phase::Pending, ctx);
+                if let Some(op) = self.runtime.arrive(now, Op::Sandbox(pod)) {
+                    self.run_op(op, ctx);
+                }
+            }
+            Ev::Local(Local::RuntimeDone(pod)) => {
+                // Which operation finished: a pod whose sandbox is not recorded was in Sandbox.
+                let sandbox_done = self.times(pod).sandbox.is_none();
+                if let Some(next) = self.runtime.complete(now) {
+                    self.run_op(next, ctx);
+                }
+                if sandbox_done {
+                    self.times(pod).sandbox = Some(now);
+                    let seen = self.times(pod).seen;
+                    self.trace_span(pod, "sandbox", seen, now, ctx);
+                    let need_pull = self.pull_policy == PullPolicy::Always || !self.image_present;
+                    if need_pull {
+                        if let Some(p) = self.puller.arrive(now, pod) {
+                            self.run_pull(p, ctx);
+                        }
+                    } else {
+                        self.times(pod).pulled = Some(now);
+                        if let Some(op) = self.runtime.arrive(now, Op::Start(pod)) {
+                            self.run_op(op, ctx);
+                        }
+                    }
+                } else {
+                    self.times(pod).started = Some(now);
+                    let pulled = self.times(pod).pulled;
+                    self.trace_span(pod, "create+start", pulled, now, ctx);
+                    self.started_unseen.push(pod);
+                    self.post_event(ctx); // Created
+                    self.post_event(ctx); // Started
+                }
+            }
+            Ev::Local(Local::PullDone(pod)) => {
+                self.times(pod).pulled = Some(now);
+                let start = self.times(pod).pull_start;
+                self.trace_span(pod, "image pull", start, now, ctx);
+                self.post_event(ctx); // Pulled
+                if let Some(next) = self.puller.complete(now) {
+                    self.run_pull(next, ctx);
+                }
+                if let Some(op) = self.runtime.arrive(now, Op::Start(pod)) {
+                    self.run_op(op, ctx);
+                }
+            }
+            Ev::Local(Local::Pleg) => {
+                for pod in std::mem::take(&mut self.started_unseen) {
+                    self.times(pod).pleg = Some(now);
+                    self.set_status(pod, Phase::Running, ctx);
+                }
+                ctx.send_self(self.pleg_period, Ev::Local(Local::Pleg));
+            }
+            Ev::Local(Local::NodeStatus) => {
+                self.heartbeat.send(Obj::NodeStatus, ctx);
+                ctx.send_self(self.node_status_period, Ev::Local(Local::NodeStatus));
+            }
+            Ev::Reply { id, .. } => match self.pending.remove(&id) {
+                Some(Pending::StatusGet(pod, phase)) => {
+                    let id = self.client.send(Obj::PatchStatus { pod, phase }, ctx);
+                    self.pending.insert(id, Pending::StatusPatch(pod, phase));
+                    if phase == Phase::Running {
+                        self.times(pod).status_sent = Some(now);
+                    }
+                }
+                Some(Pending::StatusPatch(pod, phase)) => {
+                    self.sent_phase.insert(pod, phase);
+                    self.status_busy = false;
+                    self.next_status(ctx);
+                }
+                None => {}
+            },
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The operator: `kubectl create deployment`, `kubectl scale`, and `kubectl get pods -w`.
+//!
+//! # What the thesis measured
+//!
+//! The experiment ran `kubectl create deployment --image nginx`, then scaled it to N, and
+//! watched the pods with `kubectl get pods -w` at the control-plane site until every pod was
+//! Running, reading the times in whole seconds. This component does the same: its watch is
+//! open before the create, it records when each pod's Running status reaches it, and it stops
+//! the run when all N are Running. The observed start-up is read off a wall clock with one-second
+//! resolution whose phase relative to the experiment is random:
+//! `floor(phase + t_last) - floor(phase)` with `phase ~ U(0, 1 s)`.
+
+use std::collections::HashSet;
+
+use rand::Rng;
+use sim_core::{Component, Context, SimDuration, SimTime};
+
+use crate::api::{Ev, Local, Obj, Phase, WatchEvent};
+use crate::client::Client;
+
+/// The operator's kubectl.
+#[derive(Debug)]
+pub struct Kubectl {
+    client: Client,
+    replicas: u32,
+    scale_gap: SimDuration,
+    step: u8,
+    running: HashSet<u32>,
+    /// When each pod's Running status reached the watch, by pod index.
+    pub running_seen: Vec<Option<SimTime>>,
+    /// When the last pod was seen Running.
+    pub done_at: Option<SimTime>,
+    /// When each pod's creation reached the watch.
+    pub added_seen: Vec<Option<SimTime>>,
+}
+
+impl Kubectl {
+    /// An operator creating a deployment and scaling it to `replicas`.
+    pub fn new(client: Client, replicas: u32, scale_gap: SimDuration) -> Kubectl {
+        Kubectl {
+            client,
+            replicas,
+            scale_gap,
+            step: 0,
+            running: HashSet::new(),
+            running_seen: Vec::new(),
+            done_at: None,
+            added_seen: Vec::new(),
+        }
+    }
+
+    /// The start-up time as a kubectl watch with whole-second timestamps shows it, for a clock
+    /// phase in [0, 1).
+    pub fn observed_whole_seconds(&self, phase: f64) -> Option<f64> {
+        let t = self.done_at?.as_secs_f64();
+        Some((phase + t).floor() - phase.floor())
+    }
+}
+
+fn slot(v: &mut Vec<Option<SimTime>>, i: u32) -> &mut Option<SimTime> {
+    let i = i as usize;
+    if v.len() <= i {
+        v.resize(i + 1, None);
+    }
+    &mut v[i]
+}
+
+impl Component<Ev> for Kubectl {
+    fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        match event {
+            Ev::Local(Local::Start) => {
+                self.step = 1;
+                self.client.send(Obj::CreateDeployment, ctx);
+            }
+            Ev::Reply { .. } => match self.step {
+                1 => {
+                    // `kubectl create` returned; the operator runs `kubectl scale`.
+                    self.step = 2;
+                    let gap = self.scale_gap;
+                    let jitter = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * 0.1 * gap.as_secs_f64());
+                    ctx.send_self(gap + jitter, Ev::Local(Local::Kubectl));
+                }
+                3 => {
+                    // `kubectl scale` read the scale subresource; now it writes it.
+                    self.step = 4;
+                    self.client.send(Obj::Scale(self.replicas), ctx);
+                }
+                _ => {}
+            },
+            Ev::Local(Local::Kubectl) if self.step == 2 => {
+                self.step = 3;
+                self.client.send(Obj::GetScale, ctx);
+            }
+            Ev::Watch(WatchEvent::PodAdded(pod)) => {
+                *slot(&mut self.added_seen, pod) = Some(now);
+            }
+            Ev::Watch(WatchEvent::PodPhase {
+                pod,
+                phase: Phase::Running,
+            }) => {
+                *slot(&mut self.running_seen, pod) = Some(now);
+                self.running.insert(pod);
+                if self.running.len() as u32 >= self.replicas && self.done_at.is_none() {
+                    self.done_at = Some(now);
+                    ctx.stop();
+                }
+            }
+            _ => {}
+        }
+    }
+}

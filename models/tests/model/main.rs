@@ -1,0 +1,6 @@
+//! Integration tests of the model, one module per mechanism or behaviour.
+
+mod explore;
+mod fixture;
+mod mechanisms;
+mod thesis_shape;
