@@ -1,0 +1,804 @@
+//! Semantic checks of a parsed scenario, each with a stable code, a name and a help text.
+//!
+//! Parsing ([`crate::load`]) already rejects what the types can see: unknown fields, wrong types,
+//! durations without a unit. These checks see what needs the whole scenario: names that point
+//! nowhere, roles that do not fit, numbers outside their range, timings that the real software
+//! would refuse, and workers that no route joins to the control plane. [`run`] returns every
+//! finding, not only the first; [`crate::load`] places each in the file.
+//!
+//! Codes are stable: a code is never reused for another check. `E…` codes reject the scenario;
+//! `W…` codes are warnings returned beside it. [`checks_table`] lists them all (the README's
+//! table is the same list).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use models::network::Network;
+use models::spec::{Role, Scenario, VpnTopology};
+use models::units::Dur;
+
+use crate::error::{Diagnostic, Severity};
+
+/// The longest duration any scenario field may hold: 30 days. A pod start-up scenario has no
+/// use for more, and a value beyond it is almost always a unit slip (`"100h"` for `"100ms"`).
+pub const MAX_DURATION_SECS: u64 = 30 * 24 * 3600;
+
+/// One check: its stable code, its name and what to do about a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Check {
+    /// `E001`, `W001`, ...
+    pub code: &'static str,
+    /// Short kebab-case name.
+    pub name: &'static str,
+    /// Error (the scenario is rejected) or warning.
+    pub severity: Severity,
+    /// How to fix a finding.
+    pub help: &'static str,
+}
+
+const fn err(code: &'static str, name: &'static str, help: &'static str) -> Check {
+    Check {
+        code,
+        name,
+        severity: Severity::Error,
+        help,
+    }
+}
+
+const fn warn(code: &'static str, name: &'static str, help: &'static str) -> Check {
+    Check {
+        code,
+        name,
+        severity: Severity::Warning,
+        help,
+    }
+}
+
+/// Every check, in code order.
+pub const CHECKS: &[Check] = &[
+    err(
+        "E001",
+        "unknown-site",
+        "every host's `site` must be the `name` of a [[sites]] entry",
+    ),
+    err(
+        "E002",
+        "unknown-link-end",
+        "a link's `a` and `b` must be `name`s of [[hosts]] entries (routers are hosts too)",
+    ),
+    err("E003", "duplicate-host", "give every [[hosts]] entry its own `name`"),
+    err("E004", "duplicate-site", "give every [[sites]] entry its own `name`"),
+    err(
+        "E005",
+        "router-not-router",
+        "a site's `router` must name a host with role = \"router\" (its OpenVPN endpoint)",
+    ),
+    err(
+        "E006",
+        "haproxy-host-not-lb",
+        "haproxy.host must name a host with role = \"load-balancer\"",
+    ),
+    err(
+        "E007",
+        "backend-points-nowhere",
+        "every haproxy backend must name a host with role = \"master\" (the apiservers)",
+    ),
+    err(
+        "E008",
+        "no-master",
+        "add at least one host with role = \"master\": the control plane runs there",
+    ),
+    err(
+        "E009",
+        "no-worker",
+        "add at least one host with role = \"worker\": pods run there",
+    ),
+    err(
+        "E010",
+        "out-of-range",
+        "percentages lie in 0..=100, latitudes in -90..=90 and longitudes in -180..=180; NaN and infinity are refused",
+    ),
+    err(
+        "E011",
+        "non-positive-rate",
+        "a QPS must be a finite number above 0; only kubelet `event_qps` may be 0, which the kubelet documents as unlimited",
+    ),
+    err(
+        "E012",
+        "zero-count",
+        "bursts, worker and slot counts, batch sizes, rise/fall and the tunnel MTU must be at least 1",
+    ),
+    err("E013", "zero-replicas", "workload.replicas must be at least 1: nothing would start"),
+    err(
+        "E014",
+        "unreachable",
+        "every worker and master must reach the load balancer and every master (and the kubectl host the load balancer): enable the VPN, add tunnels or links",
+    ),
+    err(
+        "E015",
+        "duration-too-large",
+        "durations are at most 30 days; check the unit (`ms` versus `m` or `h`)",
+    ),
+    err(
+        "E016",
+        "unknown-reference",
+        "workload.kubectl_host must name a host, kubernetes.etcd.leader a master, and a hub-and-spoke VPN's hub a site",
+    ),
+    err(
+        "E017",
+        "zero-period",
+        "periodic intervals (health checks, heartbeats, keepalives, relists, status updates, retries, the observation resolution) must be above 0",
+    ),
+    err(
+        "E018",
+        "inconsistent-timing",
+        "the real software refuses these timings: etcd wants election_timeout >= 5 x heartbeat; client-go's leader election wants lease_duration > renew_deadline > 1.2 x retry_period; OpenVPN's keepalive wants ping_restart >= 2 x ping",
+    ),
+    err(
+        "E019",
+        "no-backend",
+        "haproxy.backends must list at least one master, as the HAProxy kubernetes-backend does",
+    ),
+    warn(
+        "W001",
+        "duplicate-backend",
+        "a backend listed twice gets twice the round-robin share; the thesis's printed HAProxy listing names master02 twice where master03 was meant",
+    ),
+    warn(
+        "W002",
+        "master-not-a-backend",
+        "a master that no haproxy backend names never receives API traffic through the load balancer",
+    ),
+];
+
+/// The checks as `(code, name, help)` rows, in code order (for `kubetwin checks` and the README).
+pub fn checks_table() -> Vec<(&'static str, &'static str, &'static str)> {
+    CHECKS.iter().map(|c| (c.code, c.name, c.help)).collect()
+}
+
+/// The check with `code`, if there is one.
+pub fn lookup(code: &str) -> Option<&'static Check> {
+    CHECKS.iter().find(|c| c.code == code)
+}
+
+/// The check of a finding; a code outside [`CHECKS`] (a hand-made [`Finding`]) counts as an
+/// error without help rather than a panic.
+fn check_of(code: &'static str) -> Check {
+    lookup(code).copied().unwrap_or(Check {
+        code,
+        name: "unknown-check",
+        severity: Severity::Error,
+        help: "",
+    })
+}
+
+/// A finding of [`run`], not yet placed in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The check's code.
+    pub code: &'static str,
+    /// Field path (`hosts[4].site`).
+    pub field: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl Finding {
+    fn new(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Error or warning.
+    pub fn severity(&self) -> Severity {
+        check_of(self.code).severity
+    }
+
+    /// This finding placed at `line`/`column` of `origin`.
+    pub fn at(&self, origin: &str, line: usize, column: usize) -> Diagnostic {
+        let c = check_of(self.code);
+        Diagnostic {
+            code: c.code,
+            name: c.name,
+            severity: c.severity,
+            origin: origin.to_owned(),
+            line,
+            column,
+            field: self.field.clone(),
+            message: self.message.clone(),
+            help: c.help,
+        }
+    }
+}
+
+/// At most 12 names, comma-separated, for "expected one of" lists.
+fn list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    let mut s = names.iter().take(12).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > 12 {
+        s.push_str(&format!(", ... ({} in all)", names.len()));
+    }
+    if s.is_empty() {
+        s.push_str("(none defined)");
+    }
+    s
+}
+
+fn role_name(r: Role) -> &'static str {
+    match r {
+        Role::LoadBalancer => "load-balancer",
+        Role::Master => "master",
+        Role::Worker => "worker",
+        Role::Router => "router",
+        Role::Client => "client",
+    }
+}
+
+/// Runs every check on `s`. Findings come grouped by check, each group in file order.
+pub fn run(s: &Scenario) -> Vec<Finding> {
+    let mut f = Vec::new();
+    let structural_ok = names(s, &mut f);
+    roles(s, &mut f);
+    numbers(s, &mut f);
+    durations(s, &mut f);
+    timings(s, &mut f);
+    if structural_ok {
+        reachability(s, &mut f);
+    }
+    f
+}
+
+/// E001-E004, E016: names that point nowhere or twice. Returns whether the network can be built.
+fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
+    let before = f.len();
+    let mut seen_sites = HashSet::new();
+    for (i, site) in s.sites.iter().enumerate() {
+        if !seen_sites.insert(site.name.as_str()) {
+            f.push(Finding::new(
+                "E004",
+                format!("sites[{i}].name"),
+                format!("site name `{}` is used twice; expected a new name", site.name),
+            ));
+        }
+    }
+    let mut seen_hosts = HashSet::new();
+    for (i, h) in s.hosts.iter().enumerate() {
+        if !seen_hosts.insert(h.name.as_str()) {
+            f.push(Finding::new(
+                "E003",
+                format!("hosts[{i}].name"),
+                format!("host name `{}` is used twice; expected a new name", h.name),
+            ));
+        }
+        if !seen_sites.contains(h.site.as_str()) {
+            f.push(Finding::new(
+                "E001",
+                format!("hosts[{i}].site"),
+                format!(
+                    "host `{}` is in site `{}`, which is not defined; expected one of: {}",
+                    h.name,
+                    h.site,
+                    list(s.sites.iter().map(|x| x.name.as_str()))
+                ),
+            ));
+        }
+    }
+    for (i, l) in s.links.iter().enumerate() {
+        for (end, name) in [("a", &l.a), ("b", &l.b)] {
+            if !seen_hosts.contains(name.as_str()) {
+                f.push(Finding::new(
+                    "E002",
+                    format!("links[{i}].{end}"),
+                    format!(
+                        "link end `{name}` is not a defined host; expected one of: {}",
+                        list(s.hosts.iter().map(|h| h.name.as_str()))
+                    ),
+                ));
+            }
+        }
+    }
+    let structural = f.len() == before;
+    let host = |n: &str| s.hosts.iter().find(|h| h.name == n);
+    if let Some(k) = &s.workload.kubectl_host {
+        if host(k).is_none() {
+            f.push(Finding::new(
+                "E016",
+                "workload.kubectl_host",
+                format!(
+                    "kubectl host `{k}` is not a defined host; expected one of: {}",
+                    list(s.hosts.iter().map(|h| h.name.as_str()))
+                ),
+            ));
+        }
+    }
+    if let Some(l) = &s.kubernetes.etcd.leader {
+        if host(l).is_none_or(|h| h.role != Role::Master) {
+            f.push(Finding::new(
+                "E016",
+                "kubernetes.etcd.leader",
+                format!("etcd leader `{l}` is not a master; expected one of: {}", masters(s)),
+            ));
+        }
+    }
+    if let VpnTopology::HubAndSpoke { hub } = &s.vpn.topology {
+        if !seen_sites.contains(hub.as_str()) {
+            f.push(Finding::new(
+                "E016",
+                "vpn.topology.hub",
+                format!(
+                    "VPN hub `{hub}` is not a defined site; expected one of: {}",
+                    list(s.sites.iter().map(|x| x.name.as_str()))
+                ),
+            ));
+        }
+    }
+    // The network also needs every site's router to exist.
+    structural && s.sites.iter().all(|site| host(&site.router).is_some())
+}
+
+fn masters(s: &Scenario) -> String {
+    list(
+        s.hosts
+            .iter()
+            .filter(|h| h.role == Role::Master)
+            .map(|h| h.name.as_str()),
+    )
+}
+
+/// E005-E009, E019, W001, W002: roles.
+fn roles(s: &Scenario, f: &mut Vec<Finding>) {
+    let host = |n: &str| s.hosts.iter().find(|h| h.name == n);
+    for (i, site) in s.sites.iter().enumerate() {
+        match host(&site.router) {
+            None => f.push(Finding::new(
+                "E005",
+                format!("sites[{i}].router"),
+                format!(
+                    "router `{}` of site `{}` is not a defined host; expected a host with role = \"router\"",
+                    site.router, site.name
+                ),
+            )),
+            Some(h) if h.role != Role::Router => f.push(Finding::new(
+                "E005",
+                format!("sites[{i}].router"),
+                format!(
+                    "router `{}` of site `{}` has role = \"{}\"; expected role = \"router\"",
+                    site.router,
+                    site.name,
+                    role_name(h.role)
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+    match host(&s.haproxy.host) {
+        None => f.push(Finding::new(
+            "E006",
+            "haproxy.host",
+            format!(
+                "haproxy host `{}` is not a defined host; expected a host with role = \"load-balancer\"",
+                s.haproxy.host
+            ),
+        )),
+        Some(h) if h.role != Role::LoadBalancer => f.push(Finding::new(
+            "E006",
+            "haproxy.host",
+            format!(
+                "haproxy host `{}` has role = \"{}\"; expected role = \"load-balancer\"",
+                h.name,
+                role_name(h.role)
+            ),
+        )),
+        Some(_) => {}
+    }
+    if s.haproxy.backends.is_empty() {
+        f.push(Finding::new(
+            "E019",
+            "haproxy.backends",
+            format!("haproxy has no backend; expected the masters: {}", masters(s)),
+        ));
+    }
+    let mut seen = HashMap::new();
+    for (i, b) in s.haproxy.backends.iter().enumerate() {
+        match host(b) {
+            None => f.push(Finding::new(
+                "E007",
+                format!("haproxy.backends[{i}]"),
+                format!(
+                    "backend `{b}` points nowhere: no host has that name; expected a master: {}",
+                    masters(s)
+                ),
+            )),
+            Some(h) if h.role != Role::Master => f.push(Finding::new(
+                "E007",
+                format!("haproxy.backends[{i}]"),
+                format!(
+                    "backend `{b}` points to a host with role = \"{}\", where no apiserver runs; expected a master: {}",
+                    role_name(h.role),
+                    masters(s)
+                ),
+            )),
+            Some(_) => {}
+        }
+        if let Some(first) = seen.insert(b.as_str(), i) {
+            f.push(Finding::new(
+                "W001",
+                format!("haproxy.backends[{i}]"),
+                format!("backend `{b}` is listed again (first as backends[{first}])"),
+            ));
+        }
+    }
+    for h in &s.hosts {
+        if h.role == Role::Master && !s.haproxy.backends.is_empty() && !seen.contains_key(h.name.as_str()) {
+            f.push(Finding::new(
+                "W002",
+                "haproxy.backends",
+                format!("master `{}` is not a haproxy backend", h.name),
+            ));
+        }
+    }
+    if !s.hosts.iter().any(|h| h.role == Role::Master) {
+        f.push(Finding::new(
+            "E008",
+            "hosts",
+            "no host has role = \"master\"; expected at least one",
+        ));
+    }
+    if !s.hosts.iter().any(|h| h.role == Role::Worker) {
+        f.push(Finding::new(
+            "E009",
+            "hosts",
+            "no host has role = \"worker\"; expected at least one",
+        ));
+    }
+}
+
+fn pct(f: &mut Vec<Finding>, field: &str, v: f64) {
+    if !(0.0..=100.0).contains(&v) {
+        f.push(Finding::new(
+            "E010",
+            field,
+            format!("{v} is not a percentage; expected a number in 0..=100"),
+        ));
+    }
+}
+
+fn qps(f: &mut Vec<Finding>, field: &str, v: f64, zero_ok: bool) {
+    let ok = v.is_finite() && (v > 0.0 || (zero_ok && v == 0.0));
+    if !ok {
+        let expected = if zero_ok {
+            "a finite number >= 0 (0 means unlimited)"
+        } else {
+            "a finite number > 0"
+        };
+        f.push(Finding::new(
+            "E011",
+            field,
+            format!("QPS {v} is out of range; expected {expected}"),
+        ));
+    }
+}
+
+fn count(f: &mut Vec<Finding>, field: &str, v: u32) {
+    if v == 0 {
+        f.push(Finding::new("E012", field, "0 is out of range; expected at least 1"));
+    }
+}
+
+/// E010-E013: numbers.
+fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
+    for (i, site) in s.sites.iter().enumerate() {
+        if let Some(lat) = site.latitude {
+            if !(-90.0..=90.0).contains(&lat) {
+                f.push(Finding::new(
+                    "E010",
+                    format!("sites[{i}].latitude"),
+                    format!("latitude {lat} is out of range; expected degrees in -90..=90"),
+                ));
+            }
+        }
+        if let Some(lon) = site.longitude {
+            if !(-180.0..=180.0).contains(&lon) {
+                f.push(Finding::new(
+                    "E010",
+                    format!("sites[{i}].longitude"),
+                    format!("longitude {lon} is out of range; expected degrees in -180..=180"),
+                ));
+            }
+        }
+    }
+    for (i, l) in s.links.iter().enumerate() {
+        pct(f, &format!("links[{i}].loss_pct"), l.loss_pct);
+    }
+    pct(f, "netem.loss_pct", s.netem.loss_pct);
+    let k = &s.kubernetes;
+    qps(
+        f,
+        "kubernetes.controller_manager.kube_api_qps",
+        k.controller_manager.kube_api_qps,
+        false,
+    );
+    qps(f, "kubernetes.scheduler.kube_api_qps", k.scheduler.kube_api_qps, false);
+    qps(f, "kubernetes.kubelet.kube_api_qps", k.kubelet.kube_api_qps, false);
+    // kubelet --event-qps: "If > 0, limit event creations per second to this value. If 0,
+    // unlimited." (v1.16 kubelet flags); its burst matters only when it is limited.
+    qps(f, "kubernetes.kubelet.event_qps", k.kubelet.event_qps, true);
+    count(
+        f,
+        "kubernetes.controller_manager.kube_api_burst",
+        k.controller_manager.kube_api_burst,
+    );
+    count(f, "kubernetes.scheduler.kube_api_burst", k.scheduler.kube_api_burst);
+    count(f, "kubernetes.kubelet.kube_api_burst", k.kubelet.kube_api_burst);
+    if k.kubelet.event_qps > 0.0 {
+        count(f, "kubernetes.kubelet.event_burst", k.kubelet.event_burst);
+    }
+    count(f, "kubernetes.apiserver.workers", k.apiserver.workers);
+    count(
+        f,
+        "kubernetes.controller_manager.slow_start_initial_batch",
+        k.controller_manager.slow_start_initial_batch,
+    );
+    count(
+        f,
+        "kubernetes.controller_manager.burst_replicas",
+        k.controller_manager.burst_replicas,
+    );
+    count(f, "runtime.slots", s.runtime.slots);
+    count(f, "haproxy.rise", s.haproxy.rise);
+    count(f, "haproxy.fall", s.haproxy.fall);
+    count(f, "vpn.tun_mtu", s.vpn.tun_mtu);
+    if s.workload.replicas == 0 {
+        f.push(Finding::new(
+            "E013",
+            "workload.replicas",
+            "replicas = 0 starts no pod; expected at least 1",
+        ));
+    }
+}
+
+/// Every duration of the scenario with its field path.
+fn all_durations(s: &Scenario) -> Vec<(String, Dur)> {
+    let mut d: Vec<(String, Dur)> = Vec::new();
+    for (i, site) in s.sites.iter().enumerate() {
+        if let Some(r) = site.registry_rtt {
+            d.push((format!("sites[{i}].registry_rtt"), r));
+        }
+    }
+    for (i, l) in s.links.iter().enumerate() {
+        d.push((format!("links[{i}].delay"), l.delay));
+    }
+    let k = &s.kubernetes;
+    let named: [(&str, Dur); 25] = [
+        ("vpn.ping", s.vpn.ping),
+        ("vpn.ping_restart", s.vpn.ping_restart),
+        ("haproxy.inter", s.haproxy.inter),
+        ("haproxy.proxy_time", s.haproxy.proxy_time),
+        ("kubernetes.apiserver.service_time", k.apiserver.service_time),
+        ("kubernetes.apiserver.watch_dispatch", k.apiserver.watch_dispatch),
+        ("kubernetes.etcd.heartbeat", k.etcd.heartbeat),
+        ("kubernetes.etcd.election_timeout", k.etcd.election_timeout),
+        ("kubernetes.etcd.fsync", k.etcd.fsync),
+        (
+            "kubernetes.controller_manager.lease_duration",
+            k.controller_manager.lease_duration,
+        ),
+        (
+            "kubernetes.controller_manager.renew_deadline",
+            k.controller_manager.renew_deadline,
+        ),
+        (
+            "kubernetes.controller_manager.retry_period",
+            k.controller_manager.retry_period,
+        ),
+        (
+            "kubernetes.controller_manager.node_monitor_grace_period",
+            k.controller_manager.node_monitor_grace_period,
+        ),
+        ("kubernetes.scheduler.cycle_base", k.scheduler.cycle_base),
+        ("kubernetes.scheduler.cycle_per_node", k.scheduler.cycle_per_node),
+        ("kubernetes.kubelet.pleg_period", k.kubelet.pleg_period),
+        ("kubernetes.kubelet.node_status_update", k.kubelet.node_status_update),
+        ("runtime.sandbox_time", s.runtime.sandbox_time),
+        ("runtime.container_start_time", s.runtime.container_start_time),
+        ("runtime.registry_rtt", s.runtime.registry_rtt),
+        ("workload.scale_gap", s.workload.scale_gap),
+        ("workload.resolution", s.workload.resolution),
+        ("workload.timeout", s.workload.timeout),
+        ("netem.delay", s.netem.delay),
+        ("netem.jitter", s.netem.jitter),
+    ];
+    d.extend(named.into_iter().map(|(name, v)| (name.to_owned(), v)));
+    d
+}
+
+/// E015, E017: durations too large, periods of zero.
+fn durations(s: &Scenario, f: &mut Vec<Finding>) {
+    for (field, v) in all_durations(s) {
+        if v.get().as_nanos() > MAX_DURATION_SECS * 1_000_000_000 {
+            f.push(Finding::new(
+                "E015",
+                field,
+                format!("{v} is more than 30 days; expected at most \"30d\" worth (2592000s)"),
+            ));
+        }
+    }
+    let k = &s.kubernetes;
+    let periods: [(&str, Dur); 8] = [
+        ("haproxy.inter", s.haproxy.inter),
+        ("vpn.ping", s.vpn.ping),
+        ("kubernetes.etcd.heartbeat", k.etcd.heartbeat),
+        (
+            "kubernetes.controller_manager.retry_period",
+            k.controller_manager.retry_period,
+        ),
+        ("kubernetes.kubelet.pleg_period", k.kubelet.pleg_period),
+        ("kubernetes.kubelet.node_status_update", k.kubelet.node_status_update),
+        ("workload.resolution", s.workload.resolution),
+        ("workload.timeout", s.workload.timeout),
+    ];
+    for (field, v) in periods {
+        if v.get().is_zero() {
+            f.push(Finding::new(
+                "E017",
+                field,
+                "a period of 0 would repeat forever at one instant; expected a duration above 0, such as \"1s\"",
+            ));
+        }
+    }
+}
+
+/// E018: timings the real software refuses.
+fn timings(s: &Scenario, f: &mut Vec<Finding>) {
+    let e = &s.kubernetes.etcd;
+    // etcd embed.Config.Validate: "--election-timeout should be at least as 5 times as
+    // --heartbeat-interval".
+    if e.election_timeout.secs_f64() < 5.0 * e.heartbeat.secs_f64() {
+        f.push(Finding::new(
+            "E018",
+            "kubernetes.etcd.election_timeout",
+            format!(
+                "election_timeout {} is less than 5 x heartbeat {}; etcd refuses to start; expected at least {}",
+                e.election_timeout,
+                e.heartbeat,
+                Dur(e.heartbeat.get() * 5)
+            ),
+        ));
+    }
+    let cm = &s.kubernetes.controller_manager;
+    // client-go leaderelection.NewLeaderElector.
+    if cm.lease_duration.get() <= cm.renew_deadline.get() {
+        f.push(Finding::new(
+            "E018",
+            "kubernetes.controller_manager.renew_deadline",
+            format!(
+                "renew_deadline {} is not below lease_duration {}; client-go refuses it; expected leaseDuration > renewDeadline",
+                cm.renew_deadline, cm.lease_duration
+            ),
+        ));
+    }
+    if cm.renew_deadline.secs_f64() <= 1.2 * cm.retry_period.secs_f64() {
+        f.push(Finding::new(
+            "E018",
+            "kubernetes.controller_manager.retry_period",
+            format!(
+                "renew_deadline {} is not above 1.2 x retry_period {}; client-go refuses it; expected renewDeadline > retryPeriod x 1.2",
+                cm.renew_deadline, cm.retry_period
+            ),
+        ));
+    }
+    // OpenVPN options.c: the restart timeout of --keepalive must be at least twice the ping.
+    if s.vpn.enabled && s.vpn.ping_restart.secs_f64() < 2.0 * s.vpn.ping.secs_f64() {
+        f.push(Finding::new(
+            "E018",
+            "vpn.ping_restart",
+            format!(
+                "ping_restart {} is less than 2 x ping {}; OpenVPN refuses it; expected at least {}",
+                s.vpn.ping_restart,
+                s.vpn.ping,
+                Dur(s.vpn.ping.get() * 2)
+            ),
+        ));
+    }
+}
+
+/// E014: the load balancer, the masters and the kubectl host are the route sources; every
+/// worker and master must reach the balancer and every master, the kubectl host the balancer.
+fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
+    let lb = s.haproxy.host.as_str();
+    let masters: Vec<&str> = s
+        .hosts
+        .iter()
+        .filter(|h| h.role == Role::Master)
+        .map(|h| h.name.as_str())
+        .collect();
+    let mut sources = vec![lb];
+    sources.extend(&masters);
+    let kubectl = s.workload.kubectl_host.as_deref();
+    sources.extend(kubectl);
+    let Ok(net) = Network::build(s, &sources) else {
+        return;
+    };
+    // BTreeMap keeps the host order of the file in the message.
+    let mut missing: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    for (i, h) in s.hosts.iter().enumerate() {
+        let targets: Vec<&str> = match h.role {
+            Role::Worker | Role::Master => std::iter::once(lb)
+                .chain(masters.iter().copied())
+                .filter(|t| *t != h.name)
+                .collect(),
+            _ if Some(h.name.as_str()) == kubectl && h.name != lb => vec![lb],
+            _ => continue,
+        };
+        let Some(id) = net.host(&h.name) else { continue };
+        for t in targets {
+            let Some(tid) = net.host(t) else { continue };
+            if net.route(tid, id).is_none() && net.route(id, tid).is_none() {
+                missing.entry(i).or_default().push(t);
+            }
+        }
+    }
+    for (i, ts) in missing {
+        let name = &s.hosts[i].name;
+        f.push(Finding::new(
+            "E014",
+            format!("hosts[{i}].name"),
+            format!(
+                "{name} cannot reach {}; expected a route over LAN links and VPN tunnels (vpn.enabled = {})",
+                ts.join(", "),
+                s.vpn.enabled
+            ),
+        ));
+    }
+}
+
+/// Runs the checks and places the findings in `text` (the source of `s`): (errors, warnings),
+/// each in file order.
+pub(crate) fn located(s: &Scenario, text: &str, origin: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let findings = run(s);
+    if findings.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let loc = crate::locate::Locator::new(text);
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for fd in findings {
+        let (line, column) = loc.locate(&fd.field);
+        let d = fd.at(origin, line, column);
+        match d.severity {
+            Severity::Error => errors.push(d),
+            Severity::Warning => warnings.push(d),
+        }
+    }
+    errors.sort_by_key(|d| (d.line, d.column));
+    warnings.sort_by_key(|d| (d.line, d.column));
+    (errors, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_ordered() {
+        let codes: Vec<&str> = CHECKS.iter().map(|c| c.code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+        assert!(CHECKS
+            .iter()
+            .all(|c| c.code.starts_with('E') == (c.severity == Severity::Error)));
+        assert_eq!(checks_table().len(), CHECKS.len());
+    }
+
+    #[test]
+    fn lists_are_capped() {
+        let names: Vec<String> = (0..20).map(|i| format!("h{i}")).collect();
+        let s = list(names.iter().map(String::as_str));
+        assert!(s.ends_with("(20 in all)"), "{s}");
+        assert_eq!(list([]), "(none defined)");
+    }
+}

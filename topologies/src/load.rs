@@ -1,0 +1,226 @@
+//! Loading scenarios from TOML: parse, check, and say where any problem is.
+//!
+//! Every error names the file (or the origin given), the 1-based line and column, the field path
+//! (`kubernetes.kubelet.kube_api_qps`, `links[3].delay`) and what is expected. Parse errors take
+//! their position from the TOML parser's span and their path from `serde_path_to_error`; the
+//! semantic checks of [`crate::check`] are placed by finding the field's key in the text
+//! (the crate-private `locate` module). No input makes these functions panic.
+//!
+//! ```
+//! let (scenario, origin) = topologies::load::by_name_or_path("thesis-2019").unwrap();
+//! assert_eq!(scenario.hosts.len(), 11);
+//! assert!(origin.contains("thesis-2019"));
+//!
+//! let err = topologies::load::load_str("name = 3", "mine.toml").unwrap_err().to_string();
+//! assert!(err.starts_with("mine.toml: line 1, column 8: `name`"), "{err}");
+//! ```
+
+use std::path::Path;
+
+use models::spec::Scenario;
+use serde_path_to_error::Segment;
+
+use crate::check;
+use crate::error::{Diagnostic, ScenarioError};
+use crate::locate::{line_col, path_at_line, Locator};
+
+/// The built-in scenarios: (name, TOML text).
+pub const BUILTINS: &[(&str, &str)] = &[("thesis-2019", include_str!("../scenarios/thesis-2019.toml"))];
+
+/// A scenario that passed every check, with the warnings found on the way.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Where it came from: the path as given, or `NAME (built-in)`.
+    pub origin: String,
+    /// Findings of warning checks (`W…` codes), in file order.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The TOML text of the built-in scenario `name`.
+pub fn builtin(name: &str) -> Option<&'static str> {
+    BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// The names of the built-in scenarios.
+pub fn builtin_names() -> Vec<&'static str> {
+    BUILTINS.iter().map(|(n, _)| *n).collect()
+}
+
+/// Parses and checks `text`; `origin` names it in errors (usually the file name).
+///
+/// # Errors
+///
+/// [`ScenarioError::Parse`] for TOML that does not parse or does not fit the scenario's fields,
+/// [`ScenarioError::Invalid`] with every finding when semantic checks fail.
+pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    load_str_with_warnings(text, origin).map(|l| l.scenario)
+}
+
+/// [`load_str`], keeping the warnings.
+///
+/// # Errors
+///
+/// As [`load_str`].
+pub fn load_str_with_warnings(text: &str, origin: &str) -> Result<Loaded, ScenarioError> {
+    let scenario = parse_str(text, origin)?;
+    let (errors, warnings) = check::located(&scenario, text, origin);
+    if !errors.is_empty() {
+        let mut diagnostics = errors;
+        diagnostics.extend(warnings);
+        return Err(ScenarioError::Invalid {
+            origin: origin.to_owned(),
+            diagnostics,
+        });
+    }
+    Ok(Loaded {
+        scenario,
+        origin: origin.to_owned(),
+        warnings,
+    })
+}
+
+/// Reads and checks the scenario file at `path`.
+///
+/// # Errors
+///
+/// [`ScenarioError::Read`] when the file cannot be read, else as [`load_str`] (a file that is
+/// not UTF-8 is a [`ScenarioError::Parse`] at the first bad byte).
+pub fn load_file(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
+    load_file_with_warnings(path).map(|l| l.scenario)
+}
+
+/// [`load_file`], keeping the warnings.
+///
+/// # Errors
+///
+/// As [`load_file`].
+pub fn load_file_with_warnings(path: impl AsRef<Path>) -> Result<Loaded, ScenarioError> {
+    let path = path.as_ref();
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+        path: origin.clone(),
+        source,
+    })?;
+    let text = utf8(&bytes, &origin)?;
+    load_str_with_warnings(text, &origin)
+}
+
+/// A built-in scenario by name (`thesis-2019`), else the file at that path; returns the scenario
+/// and its origin.
+///
+/// # Errors
+///
+/// [`ScenarioError::NotFound`] when `s` is neither a built-in name nor an existing file, else as
+/// [`load_file`].
+pub fn by_name_or_path(s: &str) -> Result<(Scenario, String), ScenarioError> {
+    by_name_or_path_with_warnings(s).map(|l| (l.scenario, l.origin))
+}
+
+/// [`by_name_or_path`], keeping the warnings.
+///
+/// # Errors
+///
+/// As [`by_name_or_path`].
+pub fn by_name_or_path_with_warnings(s: &str) -> Result<Loaded, ScenarioError> {
+    if let Some(text) = builtin(s) {
+        return load_str_with_warnings(text, &format!("{s} (built-in)"));
+    }
+    match load_file_with_warnings(s) {
+        Err(ScenarioError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(ScenarioError::NotFound {
+                name: s.to_owned(),
+                builtins: builtin_names().join(", "),
+                source,
+            })
+        }
+        other => other,
+    }
+}
+
+fn utf8<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, ScenarioError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = &bytes[..e.valid_up_to()];
+        // The prefix is valid UTF-8 by construction.
+        let prefix = std::str::from_utf8(good).unwrap_or_default();
+        let (line, column) = line_col(prefix, prefix.len());
+        ScenarioError::Parse {
+            origin: origin.to_owned(),
+            line,
+            column,
+            field: path_at_line(prefix, line),
+            message: "the file is not UTF-8 text; expected a UTF-8 TOML file".to_owned(),
+        }
+    })
+}
+
+/// Parses `text` into a [`Scenario`] without the semantic checks.
+///
+/// # Errors
+///
+/// [`ScenarioError::Parse`], placed at the parser's span and named by the field being read.
+pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    let de = toml::Deserializer::new(text);
+    let err = match serde_path_to_error::deserialize::<_, Scenario>(de) {
+        Ok(s) => return Ok(s),
+        Err(e) => e,
+    };
+    let mut field = String::new();
+    for seg in err.path().iter() {
+        match seg {
+            Segment::Seq { index } => field.push_str(&format!("[{index}]")),
+            Segment::Map { key } => {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(key);
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    let inner = err.into_inner();
+    // toml's messages may run over several lines ("invalid table header\nexpected newline");
+    // keep each error on one line.
+    let mut message = inner
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    // serde names the field only in the message for these two: carry it into the path.
+    for (prefix, extra) in [
+        ("unknown field `", ""),
+        ("missing field `", "; expected it in this table (it has no default)"),
+    ] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            if let Some(end) = rest.find('`') {
+                let name = &rest[..end];
+                if field != name && !field.ends_with(&format!(".{name}")) {
+                    if !field.is_empty() {
+                        field.push('.');
+                    }
+                    field.push_str(name);
+                }
+                message.push_str(extra);
+            }
+            break;
+        }
+    }
+    let (line, column) = match inner.span() {
+        Some(span) => line_col(text, span.start),
+        None if !field.is_empty() => Locator::new(text).locate(&field),
+        None => (1, 1),
+    };
+    if field.is_empty() {
+        field = path_at_line(text, line);
+    }
+    Err(ScenarioError::Parse {
+        origin: origin.to_owned(),
+        line,
+        column,
+        field,
+        message,
+    })
+}

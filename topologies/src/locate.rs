@@ -1,0 +1,226 @@
+//! Mapping between byte offsets, lines and field paths of a scenario's TOML text.
+//!
+//! Semantic checks run on the parsed [`models::spec::Scenario`], which has forgotten where each
+//! value was written. To still name a line, the text is parsed a second time with `toml_edit`,
+//! which keeps the span of every key, and the finding's field path (`hosts[4].site`) is walked
+//! down that document. A field left to its default has no key: the nearest written ancestor
+//! (the `[[hosts]]` header, the `[kubernetes.kubelet]` table) is named instead, and line 1 when
+//! nothing is written at all.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use toml_edit::{Array, ArrayOfTables, ImDocument, InlineTable, Item, Table, Value};
+
+/// One step of a field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Seg {
+    /// A table key.
+    Key(String),
+    /// An array index.
+    Index(usize),
+}
+
+/// Splits `a.b[3].c` into its steps. Keys are not quoted in kubetwin's paths.
+pub(crate) fn parse_path(path: &str) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        if let Some(open) = rest.find('[') {
+            let key = &rest[..open];
+            if !key.is_empty() {
+                out.push(Seg::Key(key.to_owned()));
+            }
+            rest = &rest[open..];
+            while let Some(stripped) = rest.strip_prefix('[') {
+                let Some(close) = stripped.find(']') else { break };
+                if let Ok(i) = stripped[..close].parse() {
+                    out.push(Seg::Index(i));
+                }
+                rest = &stripped[close + 1..];
+            }
+        } else if !rest.is_empty() {
+            out.push(Seg::Key(rest.to_owned()));
+        }
+    }
+    out
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`. Offsets past the end
+/// name the end; offsets inside a multi-byte character name that character.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+enum Node<'a> {
+    Table(&'a Table),
+    Inline(&'a InlineTable),
+    Array(&'a Array),
+    Tables(&'a ArrayOfTables),
+    Leaf,
+}
+
+fn node_of_item(item: &Item) -> Node<'_> {
+    match item {
+        Item::Table(t) => Node::Table(t),
+        Item::ArrayOfTables(a) => Node::Tables(a),
+        Item::Value(v) => node_of_value(v),
+        Item::None => Node::Leaf,
+    }
+}
+
+fn node_of_value(v: &Value) -> Node<'_> {
+    match v {
+        Value::Array(a) => Node::Array(a),
+        Value::InlineTable(t) => Node::Inline(t),
+        _ => Node::Leaf,
+    }
+}
+
+/// Finds fields of one scenario text.
+pub(crate) struct Locator<'a> {
+    text: &'a str,
+    doc: Option<ImDocument<&'a str>>,
+}
+
+impl<'a> Locator<'a> {
+    /// Parses `text` once for its spans (a text that is not TOML locates everything at line 1).
+    pub(crate) fn new(text: &'a str) -> Self {
+        Locator {
+            text,
+            doc: ImDocument::parse(text).ok(),
+        }
+    }
+
+    /// Line and column of `path`'s key (or array element), or of its nearest written ancestor.
+    pub(crate) fn locate(&self, path: &str) -> (usize, usize) {
+        match self.span_of(path) {
+            Some(span) => line_col(self.text, span.start),
+            None => (1, 1),
+        }
+    }
+
+    fn span_of(&self, path: &str) -> Option<Range<usize>> {
+        let doc = self.doc.as_ref()?;
+        let mut node = Node::Table(doc.as_table());
+        let mut found = None;
+        for seg in parse_path(path) {
+            let next = match (&node, &seg) {
+                (Node::Table(t), Seg::Key(k)) => t
+                    .get_key_value(k)
+                    .map(|(key, item)| (key.span().or_else(|| item.span()), node_of_item(item))),
+                (Node::Inline(t), Seg::Key(k)) => t
+                    .get_key_value(k)
+                    .map(|(key, item)| (key.span().or_else(|| item.span()), node_of_item(item))),
+                (Node::Tables(a), Seg::Index(i)) => a.get(*i).map(|t| (t.span(), Node::Table(t))),
+                (Node::Array(a), Seg::Index(i)) => a.get(*i).map(|v| (v.span(), node_of_value(v))),
+                _ => None,
+            };
+            let Some((span, n)) = next else { break };
+            if span.is_some() {
+                found = span;
+            }
+            node = n;
+        }
+        found
+    }
+}
+
+/// A best guess at the field path written on `line` (1-based), for errors of a text that is not
+/// valid TOML, where no parser can say which field it was reading: the last table header at or
+/// above the line (`[[links]]` headers counted, so the third is `links[2]`), then the key on the
+/// line, if it has one.
+pub(crate) fn path_at_line(text: &str, line: usize) -> String {
+    let mut header = String::new();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut key = String::new();
+    for (i, l) in text.lines().enumerate().take(line.max(1)) {
+        let t = l.trim();
+        if let Some(inner) = t.strip_prefix("[[") {
+            if let Some(end) = inner.find("]]") {
+                let name = inner[..end].trim().to_owned();
+                let n = counts.entry(name.clone()).or_insert(0);
+                header = format!("{name}[{n}]");
+                *n += 1;
+            }
+        } else if let Some(inner) = t.strip_prefix('[') {
+            if let Some(end) = inner.find(']') {
+                header = inner[..end].trim().to_owned();
+            }
+        } else if i + 1 == line && !t.starts_with('#') {
+            if let Some(eq) = t.find('=') {
+                let k = t[..eq].trim();
+                let plausible = !k.is_empty()
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | '\'' | ' '));
+                if plausible {
+                    key = k.replace(['"', '\'', ' '], "");
+                }
+            }
+        }
+    }
+    match (header.is_empty(), key.is_empty()) {
+        (true, true) => "(top level)".to_owned(),
+        (true, false) => key,
+        (false, true) => header,
+        (false, false) => format!("{header}.{key}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_into_keys_and_indices() {
+        assert_eq!(
+            parse_path("hosts[4].site"),
+            vec![Seg::Key("hosts".into()), Seg::Index(4), Seg::Key("site".into())]
+        );
+        assert_eq!(
+            parse_path("a[1][2]"),
+            vec![Seg::Key("a".into()), Seg::Index(1), Seg::Index(2)]
+        );
+        assert!(parse_path("").is_empty());
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let t = "a = 1\nµb = 2\n";
+        assert_eq!(line_col(t, 0), (1, 1));
+        assert_eq!(line_col(t, 6), (2, 1));
+        assert_eq!(line_col(t, 8), (2, 2)); // after the two-byte µ
+        assert_eq!(line_col(t, 7), (2, 1)); // inside µ
+        assert_eq!(line_col(t, 999), (3, 1));
+    }
+
+    #[test]
+    fn locator_finds_keys_elements_and_ancestors() {
+        let t = "name = \"x\"\n[[hosts]]\nname = \"a\"\n[[hosts]]\nname = \"b\"\nsite = \"s\"\n\
+                 [haproxy]\nbackends = [\"m1\",\n  \"m2\"]\n[kubernetes]\nkubelet.kube_api_qps = 3\n";
+        let l = Locator::new(t);
+        assert_eq!(l.locate("hosts[1].site"), (6, 1));
+        assert_eq!(l.locate("hosts[1].role"), (4, 1)); // not written: the header
+        assert_eq!(l.locate("haproxy.backends[1]"), (9, 3));
+        assert_eq!(l.locate("kubernetes.kubelet.kube_api_qps"), (11, 9));
+        assert_eq!(l.locate("kubernetes.kubelet.event_qps"), (11, 1));
+        assert_eq!(l.locate("nothing.here"), (1, 1));
+    }
+
+    #[test]
+    fn path_guess_uses_headers_and_keys() {
+        let t = "name = \"x\"\n[[links]]\na = \"p\"\n[[links]]\ndelay = \"1\n[vpn]\n";
+        assert_eq!(path_at_line(t, 1), "name");
+        assert_eq!(path_at_line(t, 5), "links[1].delay");
+        assert_eq!(path_at_line(t, 6), "vpn");
+        assert_eq!(path_at_line("", 1), "(top level)");
+    }
+}

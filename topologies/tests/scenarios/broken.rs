@@ -1,0 +1,273 @@
+//! Broken scenarios: each error names the file, the line, the field and what is expected.
+
+use topologies::load;
+use topologies::ScenarioError;
+
+use super::{edit, line_of};
+
+const ORIGIN: &str = "broken.toml";
+
+/// Loads `text` and returns the error's Display, checking that it names the origin and `line`.
+fn error_of(text: &str) -> (ScenarioError, String) {
+    let e = load::load_str(text, ORIGIN).expect_err("the scenario should be rejected");
+    let shown = e.to_string();
+    assert!(shown.contains(ORIGIN), "{shown}");
+    (e, shown)
+}
+
+#[test]
+fn unknown_field() {
+    let text = edit("kube_api_qps = 5.0", "kube_api_qpss = 5.0");
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "kube_api_qpss");
+    assert!(
+        shown.starts_with(&format!(
+            "broken.toml: line {line}, column 1: `kubernetes.kubelet.kube_api_qpss`: unknown field `kube_api_qpss`, expected one of"
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("`kube_api_qps`"), "{shown}");
+    assert!(e.has_code("PARSE"));
+}
+
+#[test]
+fn wrong_type() {
+    let text = edit("replicas = 4 ", "replicas = \"four\" ");
+    let (_, shown) = error_of(&text);
+    let line = line_of(&text, "replicas = \"four\"");
+    assert!(
+        shown.starts_with(&format!(
+            "broken.toml: line {line}, column 12: `workload.replicas`: invalid type"
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("expected u32"), "{shown}");
+}
+
+#[test]
+fn bare_number_duration() {
+    let text = edit("delay = \"0.42ms\"", "delay = \"100\"");
+    let (_, shown) = error_of(&text);
+    let line = line_of(&text, "delay = \"100\"");
+    assert!(
+        shown.starts_with(&format!("broken.toml: line {line}, column 9: `links[8].delay`:")),
+        "{shown}"
+    );
+    assert!(shown.contains("needs a unit"), "{shown}");
+}
+
+#[test]
+fn integer_duration() {
+    let text = edit("scale_gap = \"300ms\"", "scale_gap = 300");
+    let (_, shown) = error_of(&text);
+    let line = line_of(&text, "scale_gap = 300");
+    assert!(
+        shown.starts_with(&format!("broken.toml: line {line}, column 13: `workload.scale_gap`:")),
+        "{shown}"
+    );
+    assert!(shown.contains("expected a duration string with a unit"), "{shown}");
+}
+
+#[test]
+fn negative_loss() {
+    let text = edit(
+        "loss_pct = 0.0                 # the thesis",
+        "loss_pct = -1.0 # the thesis",
+    );
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "loss_pct = -1.0");
+    assert!(e.has_code("E010"));
+    assert!(
+        shown.contains(&format!(
+            "broken.toml: line {line}, column 1: error[E010] `netem.loss_pct`: -1 is not a percentage; expected a number in 0..=100"
+        )),
+        "{shown}"
+    );
+}
+
+#[test]
+fn nan_loss_on_a_link() {
+    let text = edit("loss_pct = 0.0                 # 5/5", "loss_pct = nan # 5/5");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E010"));
+    let line = line_of(&text, "loss_pct = nan");
+    assert!(
+        shown.contains(&format!("line {line}, column 1: error[E010] `links[0].loss_pct`: NaN")),
+        "{shown}"
+    );
+}
+
+#[test]
+fn unknown_host_in_a_link() {
+    let text = edit("a = \"node03\"", "a = \"node33\"");
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "a = \"node33\"");
+    assert!(e.has_code("E002"));
+    assert!(
+        shown.contains(&format!(
+            "broken.toml: line {line}, column 1: error[E002] `links[6].a`: link end `node33` is not a defined host; expected one of: lb, master01"
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("help: "), "{shown}");
+}
+
+#[test]
+fn backend_pointing_nowhere() {
+    let text = edit("\"master02\", \"master03\"]", "\"master02\", \"master09\"]");
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "master09");
+    assert!(e.has_code("E007"));
+    assert!(
+        shown.contains(&format!(
+            "broken.toml: line {line}, column 37: error[E007] `haproxy.backends[2]`: backend `master09` points nowhere"
+        )),
+        "{shown}"
+    );
+    // The warning found on the way is kept: master03 is no longer a backend.
+    assert!(e.has_code("W002"), "{shown}");
+}
+
+#[test]
+fn backend_on_a_worker() {
+    let text = edit("\"master02\", \"master03\"]", "\"master02\", \"node01\"]");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E007"));
+    assert!(shown.contains("role = \"worker\""), "{shown}");
+}
+
+/// With the VPN down the worker sites have no tunnel to the control plane.
+#[test]
+fn unreachable_workers() {
+    let text = edit("enabled = true", "enabled = false");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E014"));
+    let line = line_of(&text, "name = \"node01\"");
+    assert!(
+        shown.contains(&format!(
+            "broken.toml: line {line}, column 1: error[E014] `hosts[4].name`: node01 cannot reach lb, master01, master02, master03;"
+        )),
+        "{shown}"
+    );
+    for n in ["node02", "node03", "node04"] {
+        assert!(shown.contains(&format!("{n} cannot reach lb")), "{shown}");
+    }
+    assert_eq!(e.diagnostics().len(), 4, "{shown}");
+    assert!(shown.contains("broken.toml: 4 error(s) in the scenario:"), "{shown}");
+}
+
+/// A hub-and-spoke VPN whose hub is no site builds no tunnel: the hub is named (E016) and the
+/// workers are cut off (E014).
+#[test]
+fn hub_at_an_unknown_site() {
+    let text = edit("kind = \"full-mesh\"", "kind = \"hub-and-spoke\"\nhub = \"vlan99\"");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E016"), "{shown}");
+    assert!(e.has_code("E014"), "{shown}");
+    assert!(
+        shown.contains("`vpn.topology.hub`: VPN hub `vlan99` is not a defined site"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn every_error_is_reported_not_only_the_first() {
+    let text = edit("replicas = 4 ", "replicas = 0 ");
+    let text = text.replacen("site = \"vlan30\"", "site = \"vlan31\"", 1);
+    let text = text.replacen("kube_api_qps = 20.0", "kube_api_qps = 0.0", 1);
+    let text = text.replacen("timeout = \"1h\"", "timeout = \"800h\"", 1);
+    let text = text.replacen("slots = 2", "slots = 0", 1);
+    let text = text.replacen("retry_period = \"2s\"", "retry_period = \"9s\"", 1);
+    let (e, shown) = error_of(&text);
+    for code in ["E001", "E011", "E012", "E013", "E015", "E018"] {
+        assert!(e.has_code(code), "{code} missing in {shown}");
+    }
+    // Errors come in file order.
+    let lines: Vec<usize> = e.diagnostics().iter().map(|d| d.line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted);
+    assert!(shown.contains("`hosts[6].site`: host `node03` is in site `vlan31`, which is not defined; expected one of: vlan10, vlan20, vlan30"), "{shown}");
+    assert!(
+        shown.contains("`workload.timeout`: 800h is more than 30 days")
+            || shown.contains("`workload.timeout`: 2880000s is more than 30 days"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn event_qps_zero_means_unlimited() {
+    let text = edit("event_qps = 5.0", "event_qps = 0.0");
+    load::load_str(&text, ORIGIN).unwrap();
+    let text = edit("kube_api_qps = 5.0", "kube_api_qps = 0.0");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E011"), "{shown}");
+    assert!(shown.contains("`kubernetes.kubelet.kube_api_qps`"), "{shown}");
+}
+
+#[test]
+fn a_router_that_is_not_a_router() {
+    let text = edit("router = \"vyos02\"", "router = \"node01\"");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E005"), "{shown}");
+    let line = line_of(&text, "router = \"node01\"");
+    assert!(
+        shown.contains(&format!("line {line}, column 1: error[E005] `sites[1].router`")),
+        "{shown}"
+    );
+}
+
+#[test]
+fn missing_required_field() {
+    let text = edit("router = \"vyos03\"", "");
+    let (_, shown) = error_of(&text);
+    assert!(shown.contains("`sites[2].router`: missing field `router`"), "{shown}");
+    assert!(shown.contains("line "), "{shown}");
+}
+
+#[test]
+fn broken_toml_names_the_table_being_read() {
+    let text = edit("delay = \"0.42ms\"", "delay = \"0.42ms");
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "delay = \"0.42ms ");
+    assert!(e.has_code("PARSE"));
+    assert!(
+        shown.starts_with(&format!("broken.toml: line {line}, column")),
+        "{shown}"
+    );
+    assert!(shown.contains("`links[8].delay`"), "{shown}");
+}
+
+#[test]
+fn zero_periods_and_refused_timings() {
+    let text = edit("inter = \"2000ms\"", "inter = \"0ms\"");
+    let text = text.replacen("ping_restart = \"60s\"", "ping_restart = \"15s\"", 1);
+    let text = text.replacen("election_timeout = \"1000ms\"", "election_timeout = \"200ms\"", 1);
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E017") && e.has_code("E018"), "{shown}");
+    assert!(shown.contains("`haproxy.inter`"), "{shown}");
+    assert!(shown.contains("`vpn.ping_restart`"), "{shown}");
+    assert!(shown.contains("`kubernetes.etcd.election_timeout`"), "{shown}");
+}
+
+#[test]
+fn files_that_cannot_be_read_or_are_not_utf8() {
+    let e = load::by_name_or_path("no-such-scenario").unwrap_err();
+    assert!(matches!(e, ScenarioError::NotFound { .. }));
+    assert!(e.to_string().contains("thesis-2019"), "{e}");
+    let e = load::load_file("/nonexistent/x.toml").unwrap_err();
+    assert!(matches!(e, ScenarioError::Read { .. }));
+
+    let dir = std::env::temp_dir().join(format!("kubetwin-topologies-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("latin1.toml");
+    let mut bytes = b"name = \"x\"\n# caf".to_vec();
+    bytes.push(0xe9);
+    std::fs::write(&path, &bytes).unwrap();
+    let e = load::load_file(&path).unwrap_err().to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        e.contains("latin1.toml: line 2, column 6") && e.contains("not UTF-8"),
+        "{e}"
+    );
+}
