@@ -23,6 +23,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run replications of a scenario (e.g. the 2019 thesis testbed) and report pod start-up.
+    Run(commands::run::RunArgs),
+    /// Print which hosts reach which, with or without the VPN tunnels.
+    Reach(commands::reach::ReachArgs),
     /// Measure the engine and the model: PHOLD and friends.
     Bench(commands::bench::BenchArgs),
 }
@@ -30,6 +34,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => commands::run::cmd(args),
+        Command::Reach(args) => commands::reach::cmd(args),
         Command::Bench(args) => commands::bench::cmd(args),
     };
     match result {

@@ -125,7 +125,11 @@ impl Kubelet {
         Kubelet {
             name,
             client,
-            events: TokenBucket::new(cfg.event_qps, cfg.event_burst).expect("checked event QPS/burst"),
+            events: if cfg.event_qps == 0.0 {
+                TokenBucket::unlimited()
+            } else {
+                TokenBucket::new(cfg.event_qps, cfg.event_burst).expect("checked event QPS/burst")
+            },
             heartbeat,
             runtime: FifoServer::new(rt.slots.max(1) as usize).expect("at least one slot"),
             puller: FifoServer::new(if cfg.serialize_image_pulls { 1 } else { 1 << 16 }).expect("at least one slot"),

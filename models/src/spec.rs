@@ -67,6 +67,19 @@ pub struct Site {
     pub longitude: Option<f64>,
 }
 
+impl Role {
+    /// The name scenario files use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::LoadBalancer => "load-balancer",
+            Role::Master => "master",
+            Role::Worker => "worker",
+            Role::Router => "router",
+            Role::Client => "client",
+        }
+    }
+}
+
 /// The part a host plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -152,7 +165,7 @@ pub enum VpnTopology {
 
 /// OpenVPN 2.3 site-to-site settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Vpn {
     /// Whether the tunnels are up (tables 4.6 vs 4.7 of the thesis).
     pub enabled: bool,
@@ -366,7 +379,7 @@ pub struct Kubelet {
     pub kube_api_qps: f64,
     /// `--kube-api-burst`, v1.16 default 10.
     pub kube_api_burst: u32,
-    /// `--event-qps`, v1.16 default 5.
+    /// `--event-qps`, v1.16 default 5; 0 means unlimited (the kubelet's documented meaning).
     pub event_qps: f64,
     /// `--event-burst`, v1.16 default 10.
     pub event_burst: u32,

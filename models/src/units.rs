@@ -44,10 +44,23 @@ impl Dur {
     }
 }
 
+/// Splits `"1.5e3ms"` into `("1.5e3", "ms")`: digits, a decimal point, a sign and an exponent
+/// (`e` followed by a digit or a sign) belong to the number.
 fn split_number(s: &str) -> (&str, &str) {
-    let end = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
-        .unwrap_or(s.len());
+    let b = s.as_bytes();
+    let mut end = 0;
+    while end < b.len() {
+        let c = b[end];
+        let exponent = (c == b'e' || c == b'E')
+            && end > 0
+            && b.get(end + 1)
+                .is_some_and(|n| n.is_ascii_digit() || *n == b'-' || *n == b'+');
+        if c.is_ascii_digit() || c == b'.' || c == b'-' || c == b'+' || exponent {
+            end += 1;
+        } else {
+            break;
+        }
+    }
     (&s[..end], s[end..].trim())
 }
 
@@ -212,6 +225,7 @@ mod tests {
             .contains("unknown duration unit"));
         assert!("-5ms".parse::<Dur>().unwrap_err().0.contains("negative"));
         assert!("1e300s".parse::<Dur>().is_err());
+        assert_eq!("1e3ms".parse::<Dur>().unwrap(), Dur::secs(1));
         assert_eq!(Dur::millis(100).to_string(), "100ms");
     }
 

@@ -70,7 +70,11 @@ impl Component<Msg> for Node {
                     },
                 );
             }
-            Msg::Reply { .. } | Msg::Tick => {
+            Msg::Reply { to, status } => {
+                self.handled += u64::from(to == me) + u64::from(status);
+                ctx.send(peer, delay, Msg::Request { from: me, bytes: 512 });
+            }
+            Msg::Tick => {
                 ctx.send(peer, delay, Msg::Request { from: me, bytes: 512 });
             }
         }

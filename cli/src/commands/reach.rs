@@ -1,0 +1,23 @@
+//! `kubetwin reach`: which hosts reach which (the thesis's tables 4.6 and 4.7).
+
+use clap::Args;
+
+use crate::output::UsageError;
+
+/// Arguments of `kubetwin reach`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  kubetwin reach thesis-2019 --no-vpn")]
+pub(crate) struct ReachArgs {
+    /// A built-in scenario name (`thesis-2019`) or a scenario TOML file.
+    scenario: String,
+    /// Show reachability with the OpenVPN tunnels down (thesis table 4.6).
+    #[arg(long)]
+    no_vpn: bool,
+}
+
+/// Runs `kubetwin reach`.
+pub(crate) fn cmd(a: ReachArgs) -> anyhow::Result<()> {
+    let (scenario, _) = topologies::load::by_name_or_path(&a.scenario).map_err(|e| UsageError(e.to_string()))?;
+    print!("{}", topologies::reach::reachability_table(&scenario, !a.no_vpn));
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! `kubetwin run`: replications of one scenario cell, as the thesis's observer saw them.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use models::cluster::{self, RunOutcome};
+use rayon::prelude::*;
+use serde_json::json;
+use sim_core::stats::OnlineStats;
+use sim_core::SimDuration;
+
+use crate::output::{write_atomic, UsageError};
+
+/// Arguments of `kubetwin run`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  kubetwin run thesis-2019 --pods 100 --delay 500ms --reps 10 --format json")]
+pub(crate) struct RunArgs {
+    /// A built-in scenario name (`thesis-2019`) or a scenario TOML file.
+    scenario: String,
+    /// Pods to scale the Deployment to (overrides the scenario's workload.replicas).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pods: Option<u32>,
+    /// Delay added by netem between the control-plane site and the workers, with a unit
+    /// (e.g. 100ms, 0.5s); overrides the scenario's netem.delay.
+    #[arg(long, value_parser = parse_delay)]
+    delay: Option<SimDuration>,
+    /// Replications (run in parallel; results do not depend on the thread count).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    reps: u64,
+    /// Experiment seed; replication r runs with a seed derived from (seed, r).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write a Chrome trace (Perfetto, chrome://tracing) of replication 0 to this file.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+}
+
+/// Output formats of `run`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Human-readable table.
+    Table,
+    /// One JSON object.
+    Json,
+    /// One CSV row per replication.
+    Csv,
+}
+
+/// Parses a duration with a unit, as scenario files write them.
+pub(crate) fn parse_delay(s: &str) -> Result<SimDuration, String> {
+    s.parse::<models::units::Dur>()
+        .map(|d| d.get())
+        .map_err(|e| e.to_string())
+}
+
+const PHASES: [&str; 4] = ["create_to_schedule", "schedule_to_run", "run_to_watch", "pod_startup"];
+
+fn phase_values(o: &RunOutcome) -> [OnlineStats; 4] {
+    let mut s: [OnlineStats; 4] = Default::default();
+    for p in &o.pods {
+        for (i, v) in [
+            p.create_to_schedule(),
+            p.schedule_to_run(),
+            p.run_to_watch(),
+            p.pod_startup(),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if let Some(v) = v {
+                s[i].push(v);
+            }
+        }
+    }
+    s
+}
+
+fn nan(v: Option<f64>) -> f64 {
+    v.unwrap_or(f64::NAN)
+}
+
+/// Runs `kubetwin run`.
+pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
+    let (base, origin) = topologies::load::by_name_or_path(&a.scenario).map_err(|e| UsageError(e.to_string()))?;
+    let scenario = cluster::with_overrides(&base, a.pods, a.delay);
+    let reps: Vec<u64> = (0..a.reps).collect();
+    let outcomes: Vec<RunOutcome> = reps
+        .par_iter()
+        .map(|&r| {
+            cluster::run(
+                &scenario,
+                sim_core::rng::replication_seed(a.seed, r),
+                a.trace.is_some() && r == 0,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    if let Some(path) = &a.trace {
+        let tracer = outcomes[0].trace.as_ref().expect("replication 0 was traced");
+        let mut buf = Vec::new();
+        tracer.write_chrome_json(&mut buf)?;
+        write_atomic(path, &buf)?;
+    }
+    let mut observed = OnlineStats::new();
+    let mut exact = OnlineStats::new();
+    let mut incomplete = 0;
+    for o in &outcomes {
+        match (o.startup_observed_s, o.startup_exact_s) {
+            (Some(v), Some(e)) => {
+                observed.push(v);
+                exact.push(e);
+            }
+            _ => incomplete += 1,
+        }
+    }
+    let mut phases: [OnlineStats; 4] = Default::default();
+    for o in &outcomes {
+        for (acc, s) in phases.iter_mut().zip(phase_values(o)) {
+            if let Some(m) = s.mean() {
+                acc.push(m);
+            }
+        }
+    }
+    let mut waits: Vec<(String, f64)> = Vec::new();
+    for o in &outcomes {
+        for w in &o.waits {
+            match waits.iter_mut().find(|(n, _)| *n == w.name) {
+                Some(e) => e.1 += w.total_s / a.reps as f64,
+                None => waits.push((w.name.clone(), w.total_s / a.reps as f64)),
+            }
+        }
+    }
+    let delay_ms = scenario.netem.delay.get().as_millis_f64();
+    let pods = scenario.workload.replicas;
+    let ci = observed.ci95().map(|c| (c.lo, c.hi));
+    match a.format {
+        Format::Json => {
+            let samples: Vec<f64> = outcomes.iter().filter_map(|o| o.startup_observed_s).collect();
+            let v = json!({
+                "scenario": scenario.name,
+                "source": origin,
+                "pods": pods,
+                "delay_ms": delay_ms,
+                "placement": scenario.netem.placement,
+                "reps": a.reps,
+                "seed": a.seed,
+                "incomplete": incomplete,
+                "startup_s": {
+                    "mean": observed.mean(),
+                    "ci95": ci.map(|(l, h)| vec![l, h]),
+                    "min": observed.min(),
+                    "max": observed.max(),
+                    "samples": samples,
+                    "resolution_s": scenario.workload.resolution.secs_f64(),
+                },
+                "startup_exact_s": { "mean": exact.mean(), "ci95": exact.ci95().map(|c| vec![c.lo, c.hi]) },
+                "phases": PHASES.iter().zip(&phases).map(|(n, s)| ((*n).to_owned(), json!(s.mean()))).collect::<serde_json::Map<_, _>>(),
+                "waits_s": waits.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                "events_mean": outcomes.iter().map(|o| o.events as f64).sum::<f64>() / a.reps as f64,
+            });
+            println!("{v}");
+        }
+        Format::Csv => {
+            println!("scenario,pods,delay_ms,rep,seed,startup_observed_s,startup_exact_s,events");
+            for (r, o) in outcomes.iter().enumerate() {
+                println!(
+                    "{},{},{},{},{},{},{},{}",
+                    scenario.name,
+                    pods,
+                    delay_ms,
+                    r,
+                    sim_core::rng::replication_seed(a.seed, r as u64),
+                    o.startup_observed_s.map_or(String::new(), |v| v.to_string()),
+                    o.startup_exact_s.map_or(String::new(), |v| format!("{v:.6}")),
+                    o.events
+                );
+            }
+        }
+        Format::Table => {
+            println!(
+                "{} ({origin}): {pods} pods, +{delay_ms} ms netem ({:?}), {} replications, seed {}",
+                scenario.name, scenario.netem.placement, a.reps, a.seed
+            );
+            println!("start-up as kubectl -w shows it (whole seconds):");
+            println!(
+                "  mean {:.2} s   95% CI {}   min {:.0} s   max {:.0} s",
+                nan(observed.mean()),
+                ci.map_or("n/a (1 rep)".into(), |(l, h)| format!("[{l:.2}, {h:.2}]")),
+                nan(observed.min()),
+                nan(observed.max())
+            );
+            println!("  exact mean {:.3} s", nan(exact.mean()));
+            if incomplete > 0 {
+                println!("  {incomplete} replications did not finish within workload.timeout");
+            }
+            println!("mean per pod (ClusterLoader2 phases):");
+            for (n, s) in PHASES.iter().zip(&phases) {
+                println!("  {n:<20} {:>8.3} s", nan(s.mean()));
+            }
+            println!("waiting per limiter / queue (summed over pods, mean per replication):");
+            for (n, v) in &waits {
+                println!("  {n:<48} {v:>9.2} s");
+            }
+        }
+    }
+    Ok(())
+}
