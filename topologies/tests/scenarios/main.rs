@@ -2,6 +2,7 @@
 
 mod broken;
 mod fuzz;
+mod generate;
 mod reach;
 mod thesis;
 
