@@ -26,6 +26,8 @@ mod error;
 pub mod generate;
 pub mod load;
 mod locate;
+/// Parameter files laid over a scenario (`--params`).
+pub mod params;
 pub mod reach;
 
 pub use error::{Diagnostic, ScenarioError, Severity};

@@ -11,6 +11,8 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_code)]
 
+pub mod calibrate;
+pub mod compare;
 pub mod dataset;
 pub mod kubectl;
 pub mod measure;
@@ -28,4 +30,7 @@ pub enum Error {
     /// A measurement on a live cluster.
     #[error(transparent)]
     Measure(#[from] measure::MeasureError),
+    /// A calibration.
+    #[error(transparent)]
+    Calibrate(#[from] calibrate::CalibrateError),
 }

@@ -1,0 +1,191 @@
+//! Parameter files: a partial scenario in TOML laid over a scenario.
+//!
+//! `kubetwin calibrate` writes the values it fitted as a parameter file, for example
+//!
+//! ```toml
+//! [runtime]
+//! download_bandwidth = "23.4Mbit"
+//! registry_rtt = "181ms"
+//! ```
+//!
+//! and `run`, `validate` and `sweep` accept one with `--params FILE`. Tables merge key by key;
+//! any other value (arrays included) replaces the scenario's. A built-in scenario may ship
+//! calibrated parameters (`topologies/params/<name>.toml`), used unless `--params` names another
+//! file.
+
+use std::path::Path;
+
+use models::spec::Scenario;
+use serde_path_to_error::Segment;
+
+use crate::error::ScenarioError;
+use crate::locate::{line_col, Locator};
+
+/// Calibrated parameters shipped with built-in scenarios.
+pub const BUILTIN_PARAMS: &[(&str, &str)] = &[("thesis-2019", include_str!("../params/thesis-2019.toml"))];
+
+/// The shipped parameter file of a built-in scenario, if it has one.
+pub fn builtin_params(name: &str) -> Option<&'static str> {
+    BUILTIN_PARAMS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// Lays `params_text` (read from `origin`) over `base` and checks the result.
+///
+/// # Errors
+///
+/// [`ScenarioError::Parse`] for a file that is not TOML or names a field the scenario does not
+/// have or gives it a wrong value (line, column and field in the parameter file), and
+/// [`ScenarioError::Invalid`] when the result fails the scenario checks.
+pub fn apply(base: &Scenario, params_text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    let overlay: toml::Table = toml::from_str(params_text).map_err(|e| {
+        let (line, column) = e.span().map_or((1, 1), |s| line_col(params_text, s.start));
+        ScenarioError::Parse {
+            origin: origin.to_owned(),
+            line,
+            column,
+            field: String::new(),
+            message: e.message().lines().next().unwrap_or("not TOML").to_owned(),
+        }
+    })?;
+    let mut merged = toml::Value::try_from(base).map_err(|e| ScenarioError::Parse {
+        origin: origin.to_owned(),
+        line: 1,
+        column: 1,
+        field: String::new(),
+        message: format!("internal error: the base scenario does not serialize: {e}"),
+    })?;
+    merge(&mut merged, toml::Value::Table(overlay));
+    let scenario: Scenario = serde_path_to_error::deserialize(merged).map_err(|e| {
+        let mut field = String::new();
+        for seg in e.path().iter() {
+            match seg {
+                Segment::Seq { index } => field.push_str(&format!("[{index}]")),
+                Segment::Map { key } => {
+                    if !field.is_empty() {
+                        field.push('.');
+                    }
+                    field.push_str(key);
+                }
+                Segment::Enum { .. } | Segment::Unknown => {}
+            }
+        }
+        let message = e.into_inner().to_string();
+        if let Some(rest) = message.strip_prefix("unknown field `") {
+            if let Some(end) = rest.find('`') {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(&rest[..end]);
+            }
+        }
+        let (line, column) = Locator::new(params_text).locate(&field);
+        ScenarioError::Parse {
+            origin: origin.to_owned(),
+            line,
+            column,
+            field,
+            message,
+        }
+    })?;
+    let (errors, warnings) = crate::check::located(&scenario, params_text, origin);
+    if !errors.is_empty() {
+        let mut diagnostics = errors;
+        diagnostics.extend(warnings);
+        return Err(ScenarioError::Invalid {
+            origin: origin.to_owned(),
+            diagnostics,
+        });
+    }
+    Ok(scenario)
+}
+
+fn merge(base: &mut toml::Value, overlay: toml::Value) {
+    match (base, overlay) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// Loads a scenario by built-in name or path, then lays parameters over it: the file `params`
+/// if given, else the built-in scenario's shipped parameters, else none. Returns the scenario
+/// and a description of where it came from.
+///
+/// # Errors
+///
+/// As [`crate::load::by_name_or_path`] and [`apply`]; [`ScenarioError::Read`] when the
+/// parameter file cannot be read.
+pub fn resolve(scenario: &str, params: Option<&Path>) -> Result<(Scenario, String), ScenarioError> {
+    let (base, origin) = crate::load::by_name_or_path(scenario)?;
+    match params {
+        Some(p) => {
+            let po = p.display().to_string();
+            let text = std::fs::read_to_string(p).map_err(|source| ScenarioError::Read {
+                path: po.clone(),
+                source,
+            })?;
+            Ok((apply(&base, &text, &po)?, format!("{origin} + {po}")))
+        }
+        None => match builtin_params(scenario) {
+            Some(text) => {
+                let po = format!("topologies/params/{scenario}.toml (shipped)");
+                Ok((apply(&base, text, &po)?, format!("{origin} + {po}")))
+            }
+            None => Ok((base, origin)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thesis() -> Scenario {
+        crate::load::by_name_or_path("thesis-2019").unwrap().0
+    }
+
+    #[test]
+    fn overlay_changes_only_what_it_names() {
+        let base = thesis();
+        let s = apply(
+            &base,
+            "[runtime]\nregistry_rtt = \"42ms\"\n[netem]\nplacement = \"both\"\n",
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!(s.runtime.registry_rtt, models::units::Dur::millis(42));
+        assert_eq!(s.netem.placement, models::spec::NetemPlacement::Both);
+        assert_eq!(s.runtime.sandbox_time, base.runtime.sandbox_time);
+        assert_eq!(s.hosts, base.hosts);
+    }
+
+    #[test]
+    fn bad_parameters_name_file_line_and_field() {
+        let base = thesis();
+        let e = apply(&base, "# fitted\n[runtime]\nregistry_rt = \"42ms\"\n", "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("p.toml") && e.contains("line 3") && e.contains("runtime.registry_rt"),
+            "{e}"
+        );
+        let e = apply(&base, "[runtime]\nregistry_rtt = 42\n", "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("registry_rtt"), "{e}");
+        let e = apply(&base, "[runtime\n", "p.toml").unwrap_err().to_string();
+        assert!(e.contains("p.toml") && e.contains("line 1"), "{e}");
+        let e = apply(&base, "[runtime]\nslots = 0\n", "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("slots"), "{e}");
+    }
+}

@@ -1,0 +1,688 @@
+//! Fit the model's unknown parameters to measured cells.
+//!
+//! # Method
+//!
+//! - **Free parameters** are the ones the model marks "calibrated" (no source gives them), each
+//!   with a range ([`FreeParam`], [`CALIBRATABLE`]). By default two are fitted: the registry
+//!   round-trip time (which sets the cost of every cached pull, so the many-pod level) and the
+//!   download bandwidth (which sets the first pull, so the few-pod level). The placement of the
+//!   injected delay (`netem.placement`) is a discrete choice tried in turn; the one with the
+//!   lowest error wins, and all are reported.
+//! - **Objective**: mean squared relative error over the cells between the measured mean and the
+//!   simulated mean start-up. The simulated quantity is the exact start-up, whose mean equals the
+//!   expected whole-second observation (the observer's clock phase is uniform), and it is smooth
+//!   in the parameters, which the whole-second reading is not.
+//! - **Common random numbers**: every evaluation uses the same seeds, so the objective is a
+//!   deterministic, smooth function of the parameters.
+//! - **Optimizer**: Nelder-Mead from `argmin`, over unconstrained coordinates mapped into each
+//!   range on a log scale (a logistic squashing), so it never leaves the range.
+//! - **Over-fitting guards**: fewer free parameters than cells (checked); leave-one-cell-out
+//!   cross-validation (refit on the other cells, predict the held-out one); and an
+//!   identifiability check: the sensitivity of every cell to every parameter at the optimum, with
+//!   a warning when a parameter moves no cell or two parameters move the cells alike.
+
+use argmin::core::{CostFunction, Executor, State};
+use argmin::solver::neldermead::NelderMead;
+use models::cluster::ModelError;
+use models::spec::{NetemPlacement, Scenario};
+use models::units::{Bandwidth, Dur};
+use serde::Serialize;
+use sim_core::SimDuration;
+
+use crate::compare::simulate_cell;
+use crate::dataset::MeasuredCell;
+
+/// A parameter calibration may fit, with its range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FreeParam {
+    /// Dotted path in the scenario (and in the parameter file).
+    pub path: &'static str,
+    /// Unit shown to users.
+    pub unit: &'static str,
+    /// Lower end of the plausible range.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+}
+
+/// Every parameter the model marks "calibrated", with the ranges stated in `models::spec`.
+pub const CALIBRATABLE: &[FreeParam] = &[
+    FreeParam {
+        path: "runtime.registry_rtt",
+        unit: "ms",
+        lo: 5.0,
+        hi: 300.0,
+    },
+    FreeParam {
+        path: "runtime.download_bandwidth",
+        unit: "Mbit/s",
+        lo: 1.0,
+        hi: 1000.0,
+    },
+    FreeParam {
+        path: "runtime.sandbox_time",
+        unit: "s",
+        lo: 0.2,
+        hi: 5.0,
+    },
+    FreeParam {
+        path: "runtime.container_start_time",
+        unit: "s",
+        lo: 0.2,
+        hi: 5.0,
+    },
+    FreeParam {
+        path: "kubernetes.apiserver.service_time",
+        unit: "ms",
+        lo: 0.5,
+        hi: 50.0,
+    },
+];
+
+/// The parameters fitted unless the caller names others.
+pub const DEFAULT_FREE: &[&str] = &["runtime.registry_rtt", "runtime.download_bandwidth"];
+
+/// Errors of calibration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CalibrateError {
+    /// More free parameters than the data can pin down.
+    #[error("{params} free parameters need more than {params} measured cells (got {cells}); free fewer parameters or measure more cells")]
+    TooFewCells {
+        /// Free parameters.
+        params: usize,
+        /// Cells.
+        cells: usize,
+    },
+    /// A named parameter is not calibratable.
+    #[error("`{0}` is not a calibratable parameter; choose from: {1}")]
+    UnknownParam(String, String),
+    /// The model failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The optimizer failed.
+    #[error("optimizer: {0}")]
+    Optimizer(String),
+}
+
+impl FreeParam {
+    /// Looks up a calibratable parameter by path.
+    ///
+    /// # Errors
+    ///
+    /// [`CalibrateError::UnknownParam`].
+    pub fn by_path(path: &str) -> Result<FreeParam, CalibrateError> {
+        CALIBRATABLE.iter().copied().find(|p| p.path == path).ok_or_else(|| {
+            CalibrateError::UnknownParam(
+                path.to_owned(),
+                CALIBRATABLE.iter().map(|p| p.path).collect::<Vec<_>>().join(", "),
+            )
+        })
+    }
+
+    /// The parameter's value in `s`, in its unit.
+    pub fn get(&self, s: &Scenario) -> f64 {
+        match self.path {
+            "runtime.registry_rtt" => s.runtime.registry_rtt.get().as_millis_f64(),
+            "runtime.download_bandwidth" => s.runtime.download_bandwidth.bits_per_s / 1e6,
+            "runtime.sandbox_time" => s.runtime.sandbox_time.secs_f64(),
+            "runtime.container_start_time" => s.runtime.container_start_time.secs_f64(),
+            "kubernetes.apiserver.service_time" => s.kubernetes.apiserver.service_time.get().as_millis_f64(),
+            _ => f64::NAN,
+        }
+    }
+
+    /// Sets the parameter in `s` to `v` (in its unit).
+    pub fn set(&self, s: &mut Scenario, v: f64) {
+        let ms = |v: f64| Dur(SimDuration::from_secs_f64(v / 1e3));
+        let secs = |v: f64| Dur(SimDuration::from_secs_f64(v));
+        match self.path {
+            "runtime.registry_rtt" => s.runtime.registry_rtt = ms(v),
+            "runtime.download_bandwidth" => s.runtime.download_bandwidth = Bandwidth::mbit(v),
+            "runtime.sandbox_time" => s.runtime.sandbox_time = secs(v),
+            "runtime.container_start_time" => s.runtime.container_start_time = secs(v),
+            "kubernetes.apiserver.service_time" => s.kubernetes.apiserver.service_time = ms(v),
+            _ => {}
+        }
+    }
+
+    /// The value as a parameter file writes it.
+    pub fn toml_value(&self, v: f64) -> String {
+        match self.unit {
+            "ms" => format!("\"{}us\"", (v * 1e3).round()),
+            "s" => format!("\"{}ms\"", (v * 1e3).round()),
+            "Mbit/s" => format!("\"{:.3}Mbit\"", v),
+            _ => format!("{v}"),
+        }
+    }
+
+    fn value_at(&self, z: f64) -> f64 {
+        let u = 1.0 / (1.0 + (-z).exp());
+        self.lo * (self.hi / self.lo).powf(u)
+    }
+
+    fn coordinate_of(&self, v: f64) -> f64 {
+        let u = ((v.clamp(self.lo, self.hi)).ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln());
+        let u = u.clamp(1e-6, 1.0 - 1e-6);
+        (u / (1.0 - u)).ln()
+    }
+}
+
+/// Settings of a calibration.
+#[derive(Debug, Clone)]
+pub struct CalibrateOptions {
+    /// Parameters to fit.
+    pub free: Vec<FreeParam>,
+    /// Placements to try (empty: keep the scenario's).
+    pub placements: Vec<NetemPlacement>,
+    /// Replications per cell per evaluation.
+    pub reps: u32,
+    /// Seed (the same for every evaluation: common random numbers).
+    pub seed: u64,
+    /// Nelder-Mead iterations at most.
+    pub max_iters: u64,
+    /// Whether to run leave-one-cell-out cross-validation.
+    pub cross_validate: bool,
+}
+
+impl CalibrateOptions {
+    /// The default settings: [`DEFAULT_FREE`], all three placements, 20 replications.
+    pub fn new(seed: u64) -> CalibrateOptions {
+        CalibrateOptions {
+            free: DEFAULT_FREE
+                .iter()
+                .map(|p| FreeParam::by_path(p).expect("default parameters exist"))
+                .collect(),
+            placements: vec![
+                NetemPlacement::MastersEgress,
+                NetemPlacement::WorkersEgress,
+                NetemPlacement::Both,
+            ],
+            reps: 20,
+            seed,
+            max_iters: 120,
+            cross_validate: true,
+        }
+    }
+}
+
+/// A fitted value.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Fitted {
+    /// Parameter path.
+    pub path: String,
+    /// Value.
+    pub value: f64,
+    /// Unit.
+    pub unit: String,
+    /// Range searched.
+    pub range: (f64, f64),
+    /// Whether it ended within 2 % (log scale) of a range end: the data push it out of range.
+    pub at_bound: bool,
+}
+
+/// The fit for one placement.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlacementFit {
+    /// The placement.
+    pub placement: NetemPlacement,
+    /// Fitted values.
+    pub params: Vec<Fitted>,
+    /// Root mean squared relative error over the cells, percent.
+    pub rms_error_pct: f64,
+    /// Per-cell (pods, delay, measured, simulated exact mean, error %).
+    pub cells: Vec<(u32, u32, f64, f64, f64)>,
+}
+
+/// A held-out prediction.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HeldOut {
+    /// Pods of the held-out cell.
+    pub pods: u32,
+    /// Delay of the held-out cell.
+    pub delay_ms: u32,
+    /// Measured.
+    pub measured_s: f64,
+    /// Predicted by the model fitted on the other cells.
+    pub predicted_s: f64,
+    /// Error, percent.
+    pub error_pct: f64,
+}
+
+/// The result of a calibration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Calibration {
+    /// The best placement's fit.
+    pub best: PlacementFit,
+    /// Every placement's fit, best first.
+    pub placements: Vec<PlacementFit>,
+    /// Leave-one-cell-out predictions (with the best placement).
+    pub cross_validation: Vec<HeldOut>,
+    /// Mean absolute error of the held-out predictions, percent.
+    pub cv_mape_pct: Option<f64>,
+    /// Warnings about identifiability.
+    pub warnings: Vec<String>,
+    /// Objective evaluations made.
+    pub evaluations: u64,
+}
+
+struct Problem<'a> {
+    base: &'a Scenario,
+    cells: &'a [MeasuredCell],
+    free: &'a [FreeParam],
+    reps: u32,
+    seed: u64,
+}
+
+impl Problem<'_> {
+    fn scenario(&self, z: &[f64]) -> Scenario {
+        let mut s = self.base.clone();
+        for (p, &zi) in self.free.iter().zip(z) {
+            p.set(&mut s, p.value_at(zi));
+        }
+        s
+    }
+
+    fn predictions(&self, s: &Scenario) -> Result<Vec<f64>, ModelError> {
+        self.cells
+            .iter()
+            .map(|c| simulate_cell(s, c.pods, c.delay_ms, self.reps, self.seed).map(|r| r.exact_mean_s))
+            .collect()
+    }
+
+    fn error(&self, preds: &[f64]) -> f64 {
+        let n = self.cells.len().max(1) as f64;
+        let sq: f64 = self
+            .cells
+            .iter()
+            .zip(preds)
+            .map(|(c, p)| {
+                let e = (p - c.mean_s) / c.mean_s;
+                if e.is_finite() {
+                    e * e
+                } else {
+                    1e6
+                }
+            })
+            .sum();
+        sq / n
+    }
+}
+
+impl CostFunction for Problem<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, z: &Self::Param) -> Result<f64, argmin::core::Error> {
+        let s = self.scenario(z);
+        let preds = self.predictions(&s)?;
+        Ok(self.error(&preds))
+    }
+}
+
+fn fit(
+    base: &Scenario,
+    cells: &[MeasuredCell],
+    opts: &CalibrateOptions,
+    evals: &mut u64,
+) -> Result<(Vec<f64>, f64), CalibrateError> {
+    let problem = Problem {
+        base,
+        cells,
+        free: &opts.free,
+        reps: opts.reps,
+        seed: opts.seed,
+    };
+    let x0: Vec<f64> = opts.free.iter().map(|p| p.coordinate_of(p.get(base))).collect();
+    let mut simplex = vec![x0.clone()];
+    for i in 0..x0.len() {
+        let mut v = x0.clone();
+        v[i] += 1.0;
+        simplex.push(v);
+    }
+    let solver = NelderMead::new(simplex)
+        .with_sd_tolerance(1e-7)
+        .map_err(|e| CalibrateError::Optimizer(e.to_string()))?;
+    let res = Executor::new(problem, solver)
+        .configure(|st| st.max_iters(opts.max_iters))
+        .run()
+        .map_err(|e| match e.downcast::<ModelError>() {
+            Ok(m) => CalibrateError::Model(m),
+            Err(e) => CalibrateError::Optimizer(e.to_string()),
+        })?;
+    let st = res.state();
+    *evals += st.get_func_counts().get("cost_count").copied().unwrap_or(0);
+    let best = st.get_best_param().cloned().unwrap_or(x0);
+    Ok((best, st.get_best_cost()))
+}
+
+/// Calibrates `base` against `cells`.
+///
+/// # Errors
+///
+/// [`CalibrateError::TooFewCells`] unless there are more cells than free parameters; model or
+/// optimizer failures.
+pub fn calibrate(
+    base: &Scenario,
+    cells: &[MeasuredCell],
+    opts: &CalibrateOptions,
+) -> Result<Calibration, CalibrateError> {
+    if opts.free.len() >= cells.len() {
+        return Err(CalibrateError::TooFewCells {
+            params: opts.free.len(),
+            cells: cells.len(),
+        });
+    }
+    let placements = if opts.placements.is_empty() {
+        vec![base.netem.placement]
+    } else {
+        opts.placements.clone()
+    };
+    let mut evals = 0;
+    let mut fits = Vec::new();
+    for &placement in &placements {
+        let mut b = base.clone();
+        b.netem.placement = placement;
+        let (z, _) = fit(&b, cells, opts, &mut evals)?;
+        fits.push(describe(&b, cells, opts, &z, placement)?);
+    }
+    fits.sort_by(|a, b| a.rms_error_pct.total_cmp(&b.rms_error_pct));
+    let best = fits[0].clone();
+    let mut best_scenario = base.clone();
+    apply(&mut best_scenario, &best);
+    let warnings = identifiability(&best_scenario, cells, opts)?;
+    let mut cross_validation = Vec::new();
+    if opts.cross_validate && cells.len() > opts.free.len() + 1 {
+        for i in 0..cells.len() {
+            let train: Vec<MeasuredCell> = cells
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .map(|(_, c)| *c)
+                .collect();
+            let mut b = base.clone();
+            b.netem.placement = best.placement;
+            let (z, _) = fit(&b, &train, opts, &mut evals)?;
+            let problem = Problem {
+                base: &b,
+                cells: std::slice::from_ref(&cells[i]),
+                free: &opts.free,
+                reps: opts.reps,
+                seed: opts.seed,
+            };
+            let s = problem.scenario(&z);
+            let predicted = simulate_cell(&s, cells[i].pods, cells[i].delay_ms, opts.reps, opts.seed)?.observed_mean_s;
+            cross_validation.push(HeldOut {
+                pods: cells[i].pods,
+                delay_ms: cells[i].delay_ms,
+                measured_s: cells[i].mean_s,
+                predicted_s: predicted,
+                error_pct: (predicted - cells[i].mean_s) / cells[i].mean_s * 100.0,
+            });
+        }
+    }
+    let cv_mape_pct = (!cross_validation.is_empty())
+        .then(|| cross_validation.iter().map(|h| h.error_pct.abs()).sum::<f64>() / cross_validation.len() as f64);
+    Ok(Calibration {
+        best,
+        placements: fits,
+        cross_validation,
+        cv_mape_pct,
+        warnings,
+        evaluations: evals,
+    })
+}
+
+fn describe(
+    b: &Scenario,
+    cells: &[MeasuredCell],
+    opts: &CalibrateOptions,
+    z: &[f64],
+    placement: NetemPlacement,
+) -> Result<PlacementFit, CalibrateError> {
+    let problem = Problem {
+        base: b,
+        cells,
+        free: &opts.free,
+        reps: opts.reps,
+        seed: opts.seed,
+    };
+    let s = problem.scenario(z);
+    let preds = problem.predictions(&s)?;
+    let params = opts
+        .free
+        .iter()
+        .zip(z)
+        .map(|(p, &zi)| {
+            let v = p.value_at(zi);
+            let u = (v.ln() - p.lo.ln()) / (p.hi.ln() - p.lo.ln());
+            Fitted {
+                path: p.path.to_owned(),
+                value: v,
+                unit: p.unit.to_owned(),
+                range: (p.lo, p.hi),
+                at_bound: !(0.02..=0.98).contains(&u),
+            }
+        })
+        .collect();
+    let cells_out = cells
+        .iter()
+        .zip(&preds)
+        .map(|(c, &p)| (c.pods, c.delay_ms, c.mean_s, p, (p - c.mean_s) / c.mean_s * 100.0))
+        .collect();
+    Ok(PlacementFit {
+        placement,
+        params,
+        rms_error_pct: problem.error(&preds).sqrt() * 100.0,
+        cells: cells_out,
+    })
+}
+
+/// Lays a fit's values and placement onto `s`.
+pub fn apply(s: &mut Scenario, fit: &PlacementFit) {
+    s.netem.placement = fit.placement;
+    for f in &fit.params {
+        if let Ok(p) = FreeParam::by_path(&f.path) {
+            p.set(s, f.value);
+        }
+    }
+}
+
+/// Sensitivity of each cell to each parameter (relative change of the prediction per relative
+/// change of the parameter, by central differences of +-5 %), and the warnings it implies.
+fn identifiability(
+    s: &Scenario,
+    cells: &[MeasuredCell],
+    opts: &CalibrateOptions,
+) -> Result<Vec<String>, CalibrateError> {
+    let mut cols: Vec<Vec<f64>> = Vec::new();
+    for p in &opts.free {
+        let v = p.get(s);
+        let mut col = Vec::new();
+        for c in cells {
+            let mut up = s.clone();
+            p.set(&mut up, v * 1.05);
+            let mut down = s.clone();
+            p.set(&mut down, v / 1.05);
+            let a = simulate_cell(&up, c.pods, c.delay_ms, opts.reps, opts.seed)?.exact_mean_s;
+            let b = simulate_cell(&down, c.pods, c.delay_ms, opts.reps, opts.seed)?.exact_mean_s;
+            let mid = 0.5 * (a + b);
+            col.push(((a - b) / mid) / (2.0 * 1.05f64.ln()));
+        }
+        cols.push(col);
+    }
+    let mut warnings = Vec::new();
+    for (p, col) in opts.free.iter().zip(&cols) {
+        let norm = col.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm < 1e-3 {
+            warnings.push(format!(
+                "the data cannot identify {}: no measured cell responds to it",
+                p.path
+            ));
+        }
+    }
+    for i in 0..cols.len() {
+        for j in i + 1..cols.len() {
+            let dot: f64 = cols[i].iter().zip(&cols[j]).map(|(a, b)| a * b).sum();
+            let ni = cols[i].iter().map(|x| x * x).sum::<f64>().sqrt();
+            let nj = cols[j].iter().map(|x| x * x).sum::<f64>().sqrt();
+            if ni > 0.0 && nj > 0.0 && (dot / (ni * nj)).abs() > 0.99 {
+                warnings.push(format!(
+                    "the data cannot separate {} from {}: they move every cell alike (correlation {:.3})",
+                    opts.free[i].path,
+                    opts.free[j].path,
+                    dot / (ni * nj)
+                ));
+            }
+        }
+    }
+    Ok(warnings)
+}
+
+/// The parameter file for a calibration, with a header saying how it was made.
+pub fn params_toml(cal: &Calibration, command: &str) -> String {
+    let mut out = String::new();
+    out.push_str("# Calibrated parameters, written by kubetwin calibrate.\n");
+    out.push_str(&format!("# Regenerate: {command}\n"));
+    out.push_str(&format!(
+        "# Fit: RMS relative error {:.2} % over {} cells; leave-one-cell-out MAPE {}.\n",
+        cal.best.rms_error_pct,
+        cal.best.cells.len(),
+        cal.cv_mape_pct.map_or("not computed".into(), |v| format!("{v:.2} %"))
+    ));
+    for w in &cal.warnings {
+        out.push_str(&format!("# Warning: {w}\n"));
+    }
+    let mut by_table: Vec<(String, Vec<String>)> = Vec::new();
+    for f in &cal.best.params {
+        let Ok(p) = FreeParam::by_path(&f.path) else { continue };
+        let (table, key) = f.path.rsplit_once('.').unwrap_or(("", &f.path));
+        let line = format!("{key} = {}", p.toml_value(f.value));
+        match by_table.iter_mut().find(|(t, _)| t == table) {
+            Some((_, v)) => v.push(line),
+            None => by_table.push((table.to_owned(), vec![line])),
+        }
+    }
+    let placement = match cal.best.placement {
+        NetemPlacement::MastersEgress => "masters-egress",
+        NetemPlacement::WorkersEgress => "workers-egress",
+        NetemPlacement::Both => "both",
+    };
+    by_table.push(("netem".into(), vec![format!("placement = \"{placement}\"")]));
+    for (t, lines) in by_table {
+        out.push_str(&format!("\n[{t}]\n"));
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thesis() -> Scenario {
+        topologies::load::by_name_or_path("thesis-2019").unwrap().0
+    }
+
+    fn synthetic(truth: &Scenario, grid: &[(u32, u32)], reps: u32, seed: u64) -> Vec<MeasuredCell> {
+        grid.iter()
+            .map(|&(pods, delay_ms)| MeasuredCell {
+                pods,
+                delay_ms,
+                mean_s: simulate_cell(truth, pods, delay_ms, reps, seed).unwrap().exact_mean_s,
+                runs: reps,
+                resolution_s: 1.0,
+            })
+            .collect()
+    }
+
+    fn recover(data_seed: u64, fit_seed: u64, reps: u32) -> (f64, f64, f64) {
+        let mut truth = thesis();
+        let rtt = FreeParam::by_path("runtime.registry_rtt").unwrap();
+        let bw = FreeParam::by_path("runtime.download_bandwidth").unwrap();
+        rtt.set(&mut truth, 60.0);
+        bw.set(&mut truth, 45.0);
+        let cells = synthetic(&truth, &[(4, 100), (4, 500), (20, 100), (40, 300)], reps, data_seed);
+        let mut opts = CalibrateOptions::new(fit_seed);
+        opts.reps = reps;
+        opts.placements = vec![NetemPlacement::MastersEgress];
+        opts.cross_validate = false;
+        opts.max_iters = 150;
+        let start = thesis();
+        assert!(
+            (rtt.get(&start) - 60.0).abs() > 10.0,
+            "the fit must start away from the truth"
+        );
+        let cal = calibrate(&start, &cells, &opts).unwrap();
+        let got = |p: &str| cal.best.params.iter().find(|f| f.path == p).unwrap().value;
+        (
+            got("runtime.registry_rtt"),
+            got("runtime.download_bandwidth"),
+            cal.best.rms_error_pct,
+        )
+    }
+
+    /// Data made by the simulator with known parameters and the same random numbers:
+    /// calibration, started from the defaults, finds them (the pipeline's exactness).
+    #[test]
+    fn recovers_known_parameters_with_common_random_numbers() {
+        let (r, b, err) = recover(7, 7, 6);
+        assert!((r - 60.0).abs() / 60.0 < 0.02, "registry_rtt {r} vs 60");
+        assert!((b - 45.0).abs() / 45.0 < 0.02, "download_bandwidth {b} vs 45");
+        assert!(err < 0.5, "fit error {err}");
+    }
+
+    /// The same with independent random numbers for data and fit, as with real measurements:
+    /// the noise of finite replications moves the estimate, but not far.
+    #[test]
+    fn recovers_known_parameters_from_independent_noisy_data() {
+        let (r, b, _) = recover(99, 7, 12);
+        assert!((r - 60.0).abs() / 60.0 < 0.15, "registry_rtt {r} vs 60");
+        assert!((b - 45.0).abs() / 45.0 < 0.15, "download_bandwidth {b} vs 45");
+    }
+
+    #[test]
+    fn refuses_as_many_parameters_as_cells() {
+        let s = thesis();
+        let cells = synthetic(&s, &[(4, 100), (4, 500)], 2, 1);
+        let err = calibrate(&s, &cells, &CalibrateOptions::new(1)).unwrap_err();
+        assert!(
+            matches!(err, CalibrateError::TooFewCells { params: 2, cells: 2 }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_parameter_lists_the_valid_ones() {
+        let e = FreeParam::by_path("runtime.nope").unwrap_err().to_string();
+        assert!(
+            e.contains("runtime.registry_rtt") && e.contains("kubernetes.apiserver.service_time"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn parameter_file_round_trips_through_the_scenario_loader() {
+        let s = thesis();
+        let cells = synthetic(&s, &[(4, 100), (4, 500), (8, 100)], 2, 1);
+        let mut opts = CalibrateOptions::new(1);
+        opts.reps = 2;
+        opts.max_iters = 5;
+        opts.placements = vec![NetemPlacement::Both];
+        opts.cross_validate = false;
+        let cal = calibrate(&s, &cells, &opts).unwrap();
+        let text = params_toml(&cal, "test");
+        let applied = topologies::params::apply(&s, &text, "params.toml").unwrap();
+        assert_eq!(applied.netem.placement, NetemPlacement::Both);
+        let rtt = FreeParam::by_path("runtime.registry_rtt").unwrap();
+        let fitted = cal.best.params.iter().find(|f| f.path == rtt.path).unwrap().value;
+        assert!(
+            (rtt.get(&applied) - fitted).abs() < 0.01,
+            "{} vs {fitted}",
+            rtt.get(&applied)
+        );
+    }
+}

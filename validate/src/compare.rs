@@ -1,0 +1,265 @@
+//! Compare simulated and measured pod start-up, cell by cell.
+//!
+//! For every measured cell (pods, added delay) the scenario is simulated with the same workload
+//! and delay, `reps` times, and observed the way the measurement was: a kubectl watch read in
+//! whole seconds ([`models::observer`]). Each cell gets its own seed derived from (seed, pods,
+//! delay), so adding or removing a cell never changes another cell's numbers, and replications
+//! run in parallel with results gathered in order, so thread count changes nothing.
+
+use models::cluster::{self, ModelError};
+use models::spec::Scenario;
+use rayon::prelude::*;
+use serde::Serialize;
+use sim_core::rng::{mix64, replication_seed};
+use sim_core::stats::OnlineStats;
+use sim_core::SimDuration;
+
+use crate::dataset::MeasuredCell;
+
+/// The seed of one cell's replications.
+pub fn cell_seed(seed: u64, pods: u32, delay_ms: u32) -> u64 {
+    mix64(seed ^ mix64((u64::from(pods) << 32) | u64::from(delay_ms)))
+}
+
+/// What the simulation says about one cell.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SimulatedCell {
+    /// Pods.
+    pub pods: u32,
+    /// Added one-way delay, ms.
+    pub delay_ms: u32,
+    /// Mean start-up as observed (whole seconds), s.
+    pub observed_mean_s: f64,
+    /// 95 % confidence interval of that mean, s (`None` with one replication).
+    pub ci95: Option<(f64, f64)>,
+    /// Mean exact start-up, s: the expectation of the whole-second observation (the clock's
+    /// phase is uniform), and the smooth quantity calibration fits.
+    pub exact_mean_s: f64,
+    /// Observed start-up of each replication, s.
+    pub samples: Vec<f64>,
+    /// Replications that did not finish within the scenario's timeout.
+    pub incomplete: u32,
+}
+
+/// Simulates one cell with `reps` replications.
+///
+/// # Errors
+///
+/// [`ModelError`] if the scenario cannot be assembled.
+pub fn simulate_cell(
+    scenario: &Scenario,
+    pods: u32,
+    delay_ms: u32,
+    reps: u32,
+    seed: u64,
+) -> Result<SimulatedCell, ModelError> {
+    let s = cluster::with_overrides(
+        scenario,
+        Some(pods),
+        Some(SimDuration::from_millis(u64::from(delay_ms))),
+    );
+    let base = cell_seed(seed, pods, delay_ms);
+    let outs: Vec<(Option<f64>, Option<f64>)> = (0..reps)
+        .into_par_iter()
+        .map(|r| {
+            cluster::run(&s, replication_seed(base, u64::from(r)), false)
+                .map(|o| (o.startup_observed_s, o.startup_exact_s))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut observed = OnlineStats::new();
+    let mut exact = OnlineStats::new();
+    let mut samples = Vec::with_capacity(outs.len());
+    let mut incomplete = 0;
+    for (o, e) in outs {
+        match (o, e) {
+            (Some(o), Some(e)) => {
+                observed.push(o);
+                exact.push(e);
+                samples.push(o);
+            }
+            _ => incomplete += 1,
+        }
+    }
+    Ok(SimulatedCell {
+        pods,
+        delay_ms,
+        observed_mean_s: observed.mean().unwrap_or(f64::NAN),
+        ci95: observed.ci95().map(|c| (c.lo, c.hi)),
+        exact_mean_s: exact.mean().unwrap_or(f64::NAN),
+        samples,
+        incomplete,
+    })
+}
+
+/// One cell of a comparison.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CellComparison {
+    /// Pods.
+    pub pods: u32,
+    /// Added delay, ms.
+    pub delay_ms: u32,
+    /// Measured mean, s.
+    pub measured_s: f64,
+    /// Simulated mean as observed, s.
+    pub simulated_s: f64,
+    /// 95 % CI of the simulated mean, s.
+    pub ci95: Option<(f64, f64)>,
+    /// `(simulated - measured) / measured`, percent.
+    pub error_pct: f64,
+    /// Whether the measured mean lies inside the simulated 95 % CI.
+    pub measured_in_ci: bool,
+}
+
+/// Whether the table's shape holds: the delay changes start-up little at few pods and more at
+/// many.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Shape {
+    /// Fewest pods among the cells.
+    pub few_pods: u32,
+    /// Most pods.
+    pub many_pods: u32,
+    /// Measured change from the smallest to the largest delay at `few_pods`, s.
+    pub measured_delta_few_s: Option<f64>,
+    /// Measured change at `many_pods`, s.
+    pub measured_delta_many_s: Option<f64>,
+    /// Simulated change at `few_pods`, s.
+    pub simulated_delta_few_s: Option<f64>,
+    /// Simulated change at `many_pods`, s.
+    pub simulated_delta_many_s: Option<f64>,
+    /// Simulated delta at many pods exceeds that at few pods, as measured.
+    pub holds: Option<bool>,
+}
+
+/// A whole comparison.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Comparison {
+    /// Cell by cell.
+    pub cells: Vec<CellComparison>,
+    /// Mean absolute percentage error over cells.
+    pub mape_pct: f64,
+    /// Largest absolute error over cells, percent.
+    pub max_abs_error_pct: f64,
+    /// The table's shape.
+    pub shape: Shape,
+    /// Replications per cell.
+    pub reps: u32,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// Compares `scenario` with the measured `cells`.
+///
+/// # Errors
+///
+/// [`ModelError`] if the scenario cannot be assembled.
+pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64) -> Result<Comparison, ModelError> {
+    let mut out = Vec::with_capacity(cells.len());
+    let mut sims = Vec::with_capacity(cells.len());
+    for c in cells {
+        let sim = simulate_cell(scenario, c.pods, c.delay_ms, reps, seed)?;
+        let error_pct = (sim.observed_mean_s - c.mean_s) / c.mean_s * 100.0;
+        out.push(CellComparison {
+            pods: c.pods,
+            delay_ms: c.delay_ms,
+            measured_s: c.mean_s,
+            simulated_s: sim.observed_mean_s,
+            ci95: sim.ci95,
+            error_pct,
+            measured_in_ci: sim.ci95.is_some_and(|(lo, hi)| lo <= c.mean_s && c.mean_s <= hi),
+        });
+        sims.push(sim);
+    }
+    let n = out.len().max(1) as f64;
+    let mape_pct = out.iter().map(|c| c.error_pct.abs()).sum::<f64>() / n;
+    let max_abs_error_pct = out.iter().map(|c| c.error_pct.abs()).fold(0.0, f64::max);
+    let shape = shape(&out);
+    Ok(Comparison {
+        cells: out,
+        mape_pct,
+        max_abs_error_pct,
+        shape,
+        reps,
+        seed,
+    })
+}
+
+fn delta(cells: &[CellComparison], pods: u32, value: impl Fn(&CellComparison) -> f64) -> Option<f64> {
+    let row: Vec<&CellComparison> = cells.iter().filter(|c| c.pods == pods).collect();
+    let lo = row.iter().min_by_key(|c| c.delay_ms)?;
+    let hi = row.iter().max_by_key(|c| c.delay_ms)?;
+    (hi.delay_ms > lo.delay_ms).then(|| value(hi) - value(lo))
+}
+
+fn shape(cells: &[CellComparison]) -> Shape {
+    let few = cells.iter().map(|c| c.pods).min().unwrap_or(0);
+    let many = cells.iter().map(|c| c.pods).max().unwrap_or(0);
+    let md_few = delta(cells, few, |c| c.measured_s);
+    let md_many = delta(cells, many, |c| c.measured_s);
+    let sd_few = delta(cells, few, |c| c.simulated_s);
+    let sd_many = delta(cells, many, |c| c.simulated_s);
+    let holds = match (sd_few, sd_many, md_few, md_many) {
+        (Some(sf), Some(sm), Some(mf), Some(mm)) if few != many => Some((sm > sf) == (mm > mf)),
+        _ => None,
+    };
+    Shape {
+        few_pods: few,
+        many_pods: many,
+        measured_delta_few_s: md_few,
+        measured_delta_many_s: md_many,
+        simulated_delta_few_s: sd_few,
+        simulated_delta_many_s: sd_many,
+        holds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thesis() -> Scenario {
+        topologies::load::by_name_or_path("thesis-2019").unwrap().0
+    }
+
+    fn cell(pods: u32, delay_ms: u32, mean_s: f64) -> MeasuredCell {
+        MeasuredCell {
+            pods,
+            delay_ms,
+            mean_s,
+            runs: 5,
+            resolution_s: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_cell_does_not_depend_on_the_other_cells() {
+        let s = thesis();
+        let alone = compare(&s, &[cell(4, 100, 25.0)], 4, 3).unwrap();
+        let with = compare(&s, &[cell(8, 300, 30.0), cell(4, 100, 25.0)], 4, 3).unwrap();
+        assert_eq!(alone.cells[0], with.cells[1]);
+    }
+
+    #[test]
+    fn errors_and_summary_are_computed_from_the_cells() {
+        let s = thesis();
+        let c = compare(
+            &s,
+            &[
+                cell(4, 100, 25.0),
+                cell(4, 500, 26.0),
+                cell(12, 100, 40.0),
+                cell(12, 500, 44.0),
+            ],
+            3,
+            1,
+        )
+        .unwrap();
+        for x in &c.cells {
+            assert!((x.error_pct - (x.simulated_s - x.measured_s) / x.measured_s * 100.0).abs() < 1e-9);
+        }
+        let mape = c.cells.iter().map(|x| x.error_pct.abs()).sum::<f64>() / 4.0;
+        assert!((c.mape_pct - mape).abs() < 1e-9);
+        assert_eq!((c.shape.few_pods, c.shape.many_pods), (4, 12));
+        assert_eq!(c.shape.measured_delta_many_s, Some(4.0));
+        assert!(c.shape.holds.is_some());
+    }
+}
