@@ -1,0 +1,253 @@
+//! `kubetwin measure`: pod start-up on a real cluster, through the real `kubectl`.
+//!
+//! A thin front end to [`validate::measure::measure_live`]: it turns the flags into
+//! [`MeasureOptions`], installs a Ctrl-C handler that raises the cancel flag (the library then finishes
+//! the current kubectl command and deletes the run's namespace), and writes the measured cell and the
+//! raw per-pod rows. When a run fails, the runs completed before it are still written, and any
+//! namespace that could not be removed is printed with the command that removes it.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use validate::kubectl::{KubectlConfig, KubectlError};
+use validate::measure::{
+    measure_live, raw_path_for, CleanupOutcome, MeasureError, MeasureOptions, MeasureReport, RunFailure,
+};
+
+use crate::output::UsageError;
+
+/// Arguments of `kubetwin measure`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  \
+    kubetwin measure --kubeconfig ~/.kube/config --pods 20 --runs 5 --delay-ms 100 --out cells.csv\n\n\
+Each run creates its own namespace (<prefix><run>-<random>), labels it as kubetwin's, creates a\n\
+deployment, scales it to --pods replicas, waits until every pod runs, reads the pods and events,\n\
+then deletes the namespace. The namespace is deleted also when a run fails and on Ctrl-C (press\n\
+Ctrl-C again to quit at once and leave it). Writes the summary (pods,delay_ms,mean_s,runs,\n\
+resolution_s) to --out and one row per pod per run beside it (cells.csv -> cells.pods.csv).\n\
+Exit code 0 when every run completed, 1 when a run failed or was cancelled (the completed runs\n\
+are still written), 2 for bad arguments.")]
+pub(crate) struct MeasureArgs {
+    /// The kubeconfig of the cluster to measure (passed to kubectl as --kubeconfig).
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: PathBuf,
+    /// Pods per run: the replicas the deployment is scaled to.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pods: u32,
+    /// Runs, each in a fresh namespace; the summary's mean_s is over these runs.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    runs: u32,
+    /// Container image of the deployment.
+    #[arg(long, value_name = "IMAGE", default_value = "nginx")]
+    image: String,
+    /// Start of every namespace name kubetwin creates (lower-case letters, digits and '-').
+    #[arg(long, value_name = "PREFIX", default_value = "kubetwin-")]
+    namespace_prefix: String,
+    /// The kubectl program to run; looked up on PATH when it has no '/'.
+    #[arg(long, value_name = "PATH", default_value = "kubectl")]
+    kubectl: PathBuf,
+    /// The network delay in force on the cluster while measuring, in milliseconds. Only a label for
+    /// the measured cell (the delay_ms column): kubetwin does not inject any delay.
+    #[arg(long, value_name = "D", default_value_t = 0)]
+    delay_ms: u32,
+    /// Summary CSV to write; the raw per-pod rows go beside it (cells.csv -> cells.pods.csv).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+/// The command-line flag behind a field of [`MeasureOptions`], for usage errors.
+fn flag_of(field: &str) -> String {
+    match field {
+        "pods" | "runs" | "image" | "namespace_prefix" => format!("--{}", field.replace('_', "-")),
+        other => other.to_string(),
+    }
+}
+
+/// Checks what can be checked before anything runs, so a long measurement is not lost at the end.
+fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
+    if !a.kubeconfig.is_file() {
+        return Err(UsageError(format!(
+            "--kubeconfig {}: no such file",
+            a.kubeconfig.display()
+        )));
+    }
+    if a.out.is_dir() {
+        return Err(UsageError(format!(
+            "--out {} is a directory; give a file name such as {}",
+            a.out.display(),
+            a.out.join("cells.csv").display()
+        )));
+    }
+    let dir = a
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(UsageError(format!(
+            "--out {}: the directory {} does not exist",
+            a.out.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Raises `cancel` on the first Ctrl-C; a second one quits at once.
+fn install_ctrl_c(cancel: Arc<AtomicBool>) -> anyhow::Result<()> {
+    let presses = AtomicU32::new(0);
+    ctrlc::set_handler(move || {
+        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
+            cancel.store(true, Ordering::SeqCst);
+            eprintln!(
+                "\nkubetwin measure: Ctrl-C: finishing the current kubectl command, then deleting the run's \
+                 namespace (press Ctrl-C again to quit at once and leave it)"
+            );
+        } else {
+            eprintln!(
+                "\nkubetwin measure: quitting without cleaning up; look for namespaces labelled \
+                 app.kubernetes.io/managed-by=kubetwin (kubectl get namespaces -l app.kubernetes.io/managed-by=kubetwin)"
+            );
+            std::process::exit(130);
+        }
+    })
+    .context("cannot install the Ctrl-C handler")
+}
+
+fn cleanup_text(c: CleanupOutcome) -> &'static str {
+    match c {
+        CleanupOutcome::Deleted => "namespace deleted",
+        CleanupOutcome::DeletionRequested => "namespace deletion requested",
+        CleanupOutcome::AlreadyTerminating => "namespace was already terminating",
+        CleanupOutcome::AlreadyGone => "namespace was already gone",
+    }
+}
+
+/// Prints the runs of `report` and its summary cell(s) to stdout.
+fn print_report(report: &MeasureReport) {
+    for r in &report.runs {
+        println!(
+            "run {}: namespace {}, all pods running after {} s ({})",
+            r.run,
+            r.namespace,
+            r.startup_s,
+            cleanup_text(r.cleanup)
+        );
+    }
+    for c in &report.cells {
+        println!(
+            "{} pods, delay_ms={}: mean start-up {:.2} s over {} run{} (resolution {} s)",
+            c.pods,
+            c.delay_ms,
+            c.mean_s,
+            c.runs,
+            if c.runs == 1 { "" } else { "s" },
+            c.resolution_s
+        );
+    }
+}
+
+/// Writes `report` to `out` and its raw rows beside it; returns the raw path.
+fn write(report: &MeasureReport, out: &Path) -> anyhow::Result<PathBuf> {
+    report
+        .write_files(out)
+        .with_context(|| format!("cannot write {} and {}", out.display(), raw_path_for(out).display()))
+}
+
+/// The part of a failed measurement that is worth keeping: writes the completed runs, prints the
+/// namespaces left, and returns the error to report.
+fn handle_failure(failure: &RunFailure, a: &MeasureArgs) -> anyhow::Error {
+    let partial = &failure.partial;
+    if partial.runs.is_empty() {
+        eprintln!("no run completed; {} was not written", a.out.display());
+    } else {
+        print_report(partial);
+        match write(partial, &a.out) {
+            Ok(raw) => eprintln!(
+                "wrote the {} completed run{} to {} and {}",
+                partial.runs.len(),
+                if partial.runs.len() == 1 { "" } else { "s" },
+                a.out.display(),
+                raw.display()
+            ),
+            Err(e) => eprintln!("warning: {e:#}"),
+        }
+    }
+    if failure.leftover.is_empty() {
+        eprintln!("every namespace this measurement created was deleted (or its deletion requested)");
+    } else {
+        eprintln!("namespaces that may still exist on the cluster:");
+        for l in &failure.leftover {
+            eprintln!("  {}: {}", l.namespace, l.reason);
+        }
+        let names: Vec<&str> = failure.leftover.iter().map(|l| l.namespace.as_str()).collect();
+        eprintln!("check them, then remove them with:");
+        eprintln!(
+            "  {} --kubeconfig {} delete namespace {}",
+            a.kubectl.display(),
+            a.kubeconfig.display(),
+            names.join(" ")
+        );
+    }
+    anyhow::anyhow!(
+        "measurement stopped at run {} of {}: {}",
+        failure.run,
+        failure.runs,
+        failure.cause
+    )
+}
+
+/// Runs `kubetwin measure`.
+pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
+    let mut opts = MeasureOptions::new(a.pods);
+    opts.kubectl = KubectlConfig {
+        program: a.kubectl.clone(),
+        kubeconfig: Some(a.kubeconfig.clone()),
+        ..KubectlConfig::default()
+    };
+    opts.runs = a.runs;
+    opts.image = a.image.clone();
+    opts.namespace_prefix = a.namespace_prefix.clone();
+    opts.delay_ms = a.delay_ms;
+    match opts.validate() {
+        Err(MeasureError::InvalidOptions { field, message }) => {
+            return Err(UsageError(format!("invalid value for {}: {message}", flag_of(field))).into())
+        }
+        Err(e) => return Err(e.into()),
+        Ok(()) => {}
+    }
+    check_paths(&a)?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    install_ctrl_c(cancel.clone())?;
+    eprintln!(
+        "measuring {} run{} of {} pods (image {}) with {} --kubeconfig {}; Ctrl-C stops and cleans up",
+        a.runs,
+        if a.runs == 1 { "" } else { "s" },
+        a.pods,
+        a.image,
+        a.kubectl.display(),
+        a.kubeconfig.display()
+    );
+    match measure_live(&opts, &cancel) {
+        Ok(report) => {
+            if let Some(v) = &report.server_version {
+                println!("API server {v}");
+            }
+            print_report(&report);
+            let raw = write(&report, &a.out)?;
+            println!("wrote {} and {}", a.out.display(), raw.display());
+            Ok(())
+        }
+        Err(MeasureError::Run(failure)) => Err(handle_failure(&failure, &a)),
+        Err(MeasureError::Preflight {
+            source: source @ KubectlError::Spawn { .. },
+        }) => Err(anyhow::anyhow!(
+            "cannot reach the cluster: {source} (is kubectl installed? point --kubectl at it)"
+        )),
+        Err(e @ MeasureError::Preflight { .. }) => Err(anyhow::anyhow!("{e}; nothing was created on the cluster")),
+        Err(e) => Err(anyhow::anyhow!("{e}")),
+    }
+}

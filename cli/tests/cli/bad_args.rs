@@ -1,0 +1,143 @@
+//! Bad flag values: exit code 2, a message naming the problem, no panic, nothing on stdout.
+
+use crate::support::{assert_exit, run, stderr, stdout};
+
+/// Runs `kubetwin ARGS`, expects a usage error (exit code 2) whose message contains every needle.
+fn usage_error(args: &[&str], needles: &[&str]) {
+    let out = run(args);
+    let what = format!("kubetwin {args:?}");
+    assert_exit(&out, 2, &what);
+    let err = stderr(&out);
+    assert!(err.starts_with("error: "), "{what}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{what}: stderr lacks {n:?}:\n{err}");
+    }
+    assert!(stdout(&out).is_empty(), "{what} printed to stdout: {}", stdout(&out));
+}
+
+#[test]
+fn phold_probability_out_of_range() {
+    usage_error(&["bench", "phold", "--remote", "1.5"], &["remote", "1.5", "[0, 1]"]);
+}
+
+#[test]
+fn phold_zero_processes() {
+    usage_error(&["bench", "phold", "--lps", "0"], &["--lps", "'0'"]);
+}
+
+#[test]
+fn phold_non_positive_mean() {
+    usage_error(&["bench", "phold", "--mean", "0", "--events", "10"], &["mean", "> 0"]);
+}
+
+#[test]
+fn delay_without_a_unit() {
+    usage_error(&["run", "thesis-2019", "--delay", "100"], &["--delay", "unit", "100"]);
+}
+
+#[test]
+fn zero_pods() {
+    usage_error(&["run", "thesis-2019", "--pods", "0"], &["--pods", "'0'"]);
+}
+
+#[test]
+fn zero_replications() {
+    usage_error(&["run", "thesis-2019", "--reps", "0"], &["--reps", "'0'"]);
+}
+
+#[test]
+fn unknown_format() {
+    usage_error(&["run", "thesis-2019", "--format", "xml"], &["--format", "xml"]);
+}
+
+#[test]
+fn unknown_scenario() {
+    usage_error(&["run", "no-such-scenario"], &["no-such-scenario", "thesis-2019"]);
+    usage_error(&["reach", "no-such-scenario"], &["no-such-scenario"]);
+}
+
+#[test]
+fn unknown_subcommand_and_flag() {
+    usage_error(&["frobnicate"], &["frobnicate"]);
+    usage_error(&["run", "thesis-2019", "--no-such-flag"], &["--no-such-flag"]);
+    // No subcommand: the help, on stderr, with exit code 2.
+    let out = run(&[]);
+    assert_exit(&out, 2, "kubetwin");
+    assert!(stderr(&out).contains("Usage: kubetwin <COMMAND>"), "{}", stderr(&out));
+}
+
+#[test]
+fn measure_without_kubeconfig() {
+    usage_error(&["measure", "--pods", "4", "--out", "x.csv"], &["--kubeconfig"]);
+}
+
+#[test]
+fn measure_with_zero_pods_or_runs() {
+    usage_error(
+        &["measure", "--kubeconfig", "kc", "--pods", "0", "--out", "x.csv"],
+        &["--pods", "'0'"],
+    );
+    usage_error(
+        &[
+            "measure",
+            "--kubeconfig",
+            "kc",
+            "--pods",
+            "4",
+            "--runs",
+            "0",
+            "--out",
+            "x.csv",
+        ],
+        &["--runs", "'0'"],
+    );
+}
+
+#[test]
+fn measure_with_a_kubeconfig_that_does_not_exist() {
+    usage_error(
+        &[
+            "measure",
+            "--kubeconfig",
+            "/nonexistent/kubetwin-kubeconfig",
+            "--pods",
+            "4",
+            "--out",
+            "x.csv",
+        ],
+        &["--kubeconfig", "/nonexistent/kubetwin-kubeconfig", "no such file"],
+    );
+}
+
+#[test]
+fn measure_with_a_bad_namespace_prefix_or_image() {
+    let kubeconfig = env!("CARGO_MANIFEST_DIR").to_string() + "/Cargo.toml";
+    let base = ["measure", "--kubeconfig", &kubeconfig, "--pods", "4", "--out", "x.csv"];
+    let with = |extra: &[&'static str]| {
+        let mut v: Vec<&str> = base.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    usage_error(
+        &with(&["--namespace-prefix", "Kubetwin_"]),
+        &["--namespace-prefix", "Kubetwin_"],
+    );
+    usage_error(&with(&["--image", "a b"]), &["--image", "a b"]);
+}
+
+#[test]
+fn measure_into_a_missing_directory() {
+    let kubeconfig = env!("CARGO_MANIFEST_DIR").to_string() + "/Cargo.toml";
+    usage_error(
+        &[
+            "measure",
+            "--kubeconfig",
+            &kubeconfig,
+            "--pods",
+            "4",
+            "--out",
+            "/nonexistent/kubetwin/cells.csv",
+        ],
+        &["--out", "/nonexistent/kubetwin", "does not exist"],
+    );
+}

@@ -1,0 +1,52 @@
+//! `kubetwin bench phold`: the JSON report.
+
+use crate::support::{num, run_json, run_ok};
+
+#[test]
+fn phold_json_with_baseline() {
+    let v = run_json(&[
+        "bench",
+        "phold",
+        "--lps",
+        "100",
+        "--events-per-lp",
+        "4",
+        "--events",
+        "20000",
+        "--baseline",
+        "--format",
+        "json",
+    ]);
+    assert!(v.is_object(), "{v}");
+    assert_eq!(num(&v, "/lps"), 100.0);
+    assert_eq!(num(&v, "/events_per_lp"), 4.0);
+    assert_eq!(num(&v, "/events"), 20000.0);
+    for key in ["wall_s", "events_per_s", "baseline_events_per_s", "ratio"] {
+        let x = num(&v, &format!("/{key}"));
+        assert!(x.is_finite() && x > 0.0, "{key} = {x} in {v}");
+    }
+    let ratio = num(&v, "/events_per_s") / num(&v, "/baseline_events_per_s");
+    assert!((ratio - num(&v, "/ratio")).abs() < 1e-9 * ratio, "{v}");
+}
+
+#[test]
+fn phold_without_baseline_has_no_ratio() {
+    let v = run_json(&["bench", "phold", "--lps", "10", "--events", "1000", "--format", "json"]);
+    assert!(
+        v.get("ratio").is_none() && v.get("baseline_events_per_s").is_none(),
+        "{v}"
+    );
+    // The checksum depends on the seed only, not on the run.
+    let again = run_json(&["bench", "phold", "--lps", "10", "--events", "1000", "--format", "json"]);
+    assert_eq!(v["checksum"], again["checksum"]);
+    assert_eq!(v["sim_end_s"], again["sim_end_s"]);
+}
+
+#[test]
+fn phold_table() {
+    let text = run_ok(&["bench", "phold", "--lps", "10", "--events", "1000", "--baseline"]);
+    assert!(
+        text.contains("engine") && text.contains("bare heap") && text.contains("ratio"),
+        "{text}"
+    );
+}

@@ -1,0 +1,365 @@
+//! `kubetwin measure` against a stand-in `kubectl`: a shell script that replays the captures in
+//! `shared/data/kubectl-captures/namespace-run/` (the approach of `validate/tests/validate/stand_in.rs`).
+//!
+//! The script logs every command line to `state/calls.log` and keeps the namespaces it "created" as
+//! directories under `state/ns/`, so a test sees what kubetwin asked for and what is left on the
+//! "cluster". `state/fail` (`VERB KIND FILE`) makes the first such command fail with a captured error;
+//! `state/down` (`FROM TO`) makes calls FROM..TO (1-based) meet an API server that is down.
+
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{assert_exit, kubetwin, stderr, stdout, TempDir};
+
+const SCRIPT: &str = r#"#!/bin/sh
+# Stand-in kubectl for kubetwin's CLI tests: replays output captured from a real kubectl.
+caps='@CAPS@'
+state='@STATE@'
+[ "$1" = "--probe" ] && exit 0
+printf '%s\n' "$*" >> "$state/calls.log"
+n=$(wc -l < "$state/calls.log")
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kubeconfig) shift 2 ;;
+    --kubeconfig=*|--request-timeout=*) shift ;;
+    *) break ;;
+  esac
+done
+ns="$3"
+# replay FILE [NAME]: the capture without its "exit N" line, kubetwin-run-1 replaced by NAME; stdout when
+# N is 0 (or absent), else stderr; then exit N.
+replay() {
+  f="$caps/$1"
+  code=0
+  last=$(tail -n 1 "$f")
+  case "$last" in "exit "*) code=${last#exit } ;; esac
+  if [ "$code" -eq 0 ]; then
+    grep -v '^exit [0-9]*$' "$f" | sed "s/kubetwin-run-1/$2/g"
+  else
+    grep -v '^exit [0-9]*$' "$f" | sed "s/kubetwin-run-1/$2/g" >&2
+  fi
+  exit "$code"
+}
+if [ -f "$state/down" ]; then
+  read -r from to < "$state/down"
+  if [ "$n" -ge "$from" ] && [ "$n" -lt "$to" ]; then replay namespace-run/server-down.err; fi
+fi
+key="$1 $2"
+if [ -f "$state/fail" ]; then
+  read -r f1 f2 ffile < "$state/fail"
+  if [ "$key" = "$f1 $f2" ]; then rm -f "$state/fail"; replay "$ffile" "$ns"; fi
+fi
+case "$key" in
+  "version -o") cat "$caps/namespace-run/version.json" ;;
+  "create namespace")
+    if [ -e "$state/ns/$ns" ]; then replay namespace-run/ns-create-again.err "$ns"; fi
+    mkdir -p "$state/ns/$ns"; : > "$state/ns/$ns/labels"
+    echo "namespace/$ns created" ;;
+  "label namespace")
+    [ -d "$state/ns/$ns" ] || replay namespace-run/ns-get-after-delete.err "$ns"
+    shift 3
+    for kv in "$@"; do echo "$kv" >> "$state/ns/$ns/labels"; done
+    echo "namespace/$ns labeled" ;;
+  "get namespace")
+    [ -d "$state/ns/$ns" ] || replay namespace-run/ns-get-after-delete.err "$ns"
+    printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"%s","labels":{' "$ns"
+    sep=''
+    while IFS='=' read -r k v; do printf '%s"%s":"%s"' "$sep" "$k" "$v"; sep=','; done < "$state/ns/$ns/labels"
+    printf '}},"status":{"phase":"Active"}}\n' ;;
+  "delete namespace")
+    [ -d "$state/ns/$ns" ] || replay namespace-run/ns-get-after-delete.err "$ns"
+    rm -rf "$state/ns/$ns"
+    replay namespace-run/ns-delete.txt "$ns" ;;
+  "create deployment") cat "$caps/namespace-run/dep-create.txt" ;;
+  "get deployment") cat "$caps/namespace-run/deployment.json" ;;
+  "scale deployment") cat "$caps/namespace-run/dep-scale.txt" ;;
+  "get pods") cat "$caps/namespace-run/pods.json" ;;
+  "get events") cat "$caps/namespace-run/events.json" ;;
+  *) echo "error: unknown command \"$1\" for \"kubectl\"" >&2; exit 1 ;;
+esac
+"#;
+
+/// The captures directory: `shared/` sits beside the repository checkout.
+fn captures_dir() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/kubectl-captures"
+    ))
+}
+
+/// A scratch folder with the script (`kubectl`), its state, a kubeconfig file and room for the output.
+struct StandIn {
+    dir: TempDir,
+}
+
+impl StandIn {
+    fn new(tag: &str) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = TempDir::new(tag);
+        let caps = captures_dir()
+            .canonicalize()
+            .expect("shared/data/kubectl-captures beside the checkout");
+        let state = dir.path().join("state");
+        std::fs::create_dir_all(state.join("ns")).unwrap();
+        std::fs::write(dir.path().join("kubeconfig"), "apiVersion: v1\nkind: Config\n").unwrap();
+        let script = SCRIPT
+            .replace("@CAPS@", caps.to_str().unwrap())
+            .replace("@STATE@", state.to_str().unwrap());
+        let path = dir.path().join("kubectl");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Another test thread may fork while the script is open for writing; its child holds the file open
+        // until it execs, which makes running the script fail with ETXTBSY for that instant. Wait it out.
+        for _ in 0..100 {
+            match std::process::Command::new(&path).arg("--probe").status() {
+                Ok(status) if status.success() => break,
+                Err(e) if e.raw_os_error() == Some(26) => std::thread::sleep(Duration::from_millis(20)),
+                other => panic!("stand-in kubectl does not run: {other:?}"),
+            }
+        }
+        Self { dir }
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn set(&self, file: &str, content: &str) {
+        std::fs::write(self.state().join(file), content).unwrap();
+    }
+
+    fn out(&self) -> String {
+        self.dir.file("cells.csv")
+    }
+
+    fn raw_out(&self) -> String {
+        self.dir.file("cells.pods.csv")
+    }
+
+    /// `kubetwin measure` with the stand-in, its kubeconfig and `--out`, plus `extra`.
+    fn command(&self, extra: &[&str]) -> std::process::Command {
+        self.command_with(&self.dir.file("kubectl"), extra)
+    }
+
+    /// `kubetwin measure` with `kubectl`, the stand-in's kubeconfig and `--out`, plus `extra`.
+    fn command_with(&self, kubectl: &str, extra: &[&str]) -> std::process::Command {
+        let mut cmd = kubetwin();
+        cmd.args([
+            "measure",
+            "--kubectl",
+            kubectl,
+            "--kubeconfig",
+            &self.dir.file("kubeconfig"),
+            "--out",
+            &self.out(),
+        ])
+        .args(extra);
+        cmd
+    }
+
+    fn measure(&self, extra: &[&str]) -> Output {
+        self.command(extra).output().expect("run kubetwin measure")
+    }
+
+    /// Every command line the script saw, without the connection flags (which are checked here).
+    fn calls(&self) -> Vec<Vec<String>> {
+        let log = std::fs::read_to_string(self.state().join("calls.log")).unwrap_or_default();
+        let kubeconfig = self.dir.file("kubeconfig");
+        log.lines()
+            .map(|line| {
+                let words: Vec<String> = line.split(' ').map(str::to_string).collect();
+                assert_eq!(words[0], "--kubeconfig", "{line}");
+                assert_eq!(words[1], kubeconfig, "{line}");
+                assert!(words[2].starts_with("--request-timeout="), "{line}");
+                words[3..].to_vec()
+            })
+            .collect()
+    }
+
+    /// The namespaces named by the calls `VERB namespace NAME ...`.
+    fn namespaces_of(&self, verb: &str) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.len() > 2 && c[0] == verb && c[1] == "namespace")
+            .map(|c| c[2].clone())
+            .collect()
+    }
+
+    /// Namespaces still on the "cluster".
+    fn remaining(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.state().join("ns"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// The data lines (not `#` comments) of a CSV file.
+fn data_lines(path: &str) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn measures_and_writes_the_cell_and_the_raw_rows() {
+    let s = StandIn::new("ok");
+    let out = s.measure(&["--pods", "20", "--runs", "2", "--delay-ms", "100"]);
+    assert_exit(&out, 0, "measure");
+    let text = stdout(&out);
+    assert!(text.contains("run 1: namespace kubetwin-1-"), "{text}");
+    assert!(text.contains("mean start-up 8.00 s over 2 runs"), "{text}");
+    assert_eq!(
+        data_lines(&s.out()),
+        ["pods,delay_ms,mean_s,runs,resolution_s", "20,100,8.0,2,1"]
+    );
+    let raw = data_lines(&s.raw_out());
+    assert_eq!(raw.len(), 1 + 40, "header and 20 pods x 2 runs");
+    assert!(raw[0].starts_with("run,pod,node,delay_ms,pods"), "{}", raw[0]);
+    let created = s.namespaces_of("create");
+    assert_eq!(created.len(), 2);
+    assert!(created.iter().all(|n| n.starts_with("kubetwin-")), "{created:?}");
+    assert_eq!(s.namespaces_of("delete"), created);
+    assert!(s.remaining().is_empty());
+    // The deployment used the default image.
+    let create = s
+        .calls()
+        .into_iter()
+        .find(|c| c[..2] == ["create", "deployment"])
+        .expect("create deployment issued");
+    assert_eq!(create[2..5], ["web", "--image", "nginx"]);
+}
+
+#[test]
+fn failure_at_create_deployment_still_deletes_the_namespace() {
+    let s = StandIn::new("fail");
+    s.set("fail", "create deployment namespace-run/get-missing.err\n");
+    let out = s.measure(&["--pods", "20", "--runs", "3"]);
+    assert_exit(&out, 1, "measure with a failing create deployment");
+    let err = stderr(&out);
+    assert!(err.contains("run 1 of 3"), "{err}");
+    assert!(err.contains("kubectl create deployment"), "{err}");
+    assert!(err.contains("no run completed"), "{err}");
+    assert!(
+        err.contains("every namespace this measurement created was deleted"),
+        "{err}"
+    );
+    let created = s.namespaces_of("create");
+    assert_eq!(created.len(), 1);
+    // The stand-in's log shows the namespace delete was still issued, and nothing is left.
+    assert_eq!(s.namespaces_of("delete"), created);
+    assert!(s.remaining().is_empty());
+    assert!(
+        !std::path::Path::new(&s.out()).exists(),
+        "nothing measured, nothing written"
+    );
+}
+
+#[test]
+fn a_failed_second_run_keeps_the_first() {
+    // Calls (1-based): 1 version; run 1: 2 create ns, 3 label, 4 create deploy, 5 get deploy, 6 scale,
+    // 7 get pods, 8 get events, 9 get ns, 10 delete ns; run 2: 11 create ns, 12 label, 13 create deploy.
+    let s = StandIn::new("partial");
+    s.set("down", "13 14\n");
+    let out = s.measure(&["--pods", "20", "--runs", "2"]);
+    assert_exit(&out, 1, "measure with the server down at run 2");
+    let err = stderr(&out);
+    assert!(err.contains("run 2 of 2"), "{err}");
+    assert!(err.contains("unreachable"), "{err}");
+    assert!(err.contains("wrote the 1 completed run"), "{err}");
+    assert_eq!(
+        data_lines(&s.out()),
+        ["pods,delay_ms,mean_s,runs,resolution_s", "20,0,8.0,1,1"]
+    );
+    assert_eq!(data_lines(&s.raw_out()).len(), 1 + 20);
+    assert_eq!(s.namespaces_of("delete"), s.namespaces_of("create"));
+    assert!(s.remaining().is_empty());
+}
+
+#[test]
+fn namespaces_left_behind_are_printed_with_the_command_to_remove_them() {
+    // The server goes down at run 1's create deployment and stays down: the cleanup cannot check the
+    // labels, so it deletes nothing and reports the namespace.
+    let s = StandIn::new("leftover");
+    s.set("down", "4 1000\n");
+    let out = s.measure(&["--pods", "20", "--runs", "1"]);
+    assert_exit(&out, 1, "measure with the server down for good");
+    let created = s.namespaces_of("create");
+    assert_eq!(created.len(), 1);
+    assert!(s.namespaces_of("delete").is_empty());
+    assert_eq!(s.remaining(), created);
+    let err = stderr(&out);
+    assert!(err.contains("may still exist"), "{err}");
+    let command = format!(
+        "{} --kubeconfig {} delete namespace {}",
+        s.dir.file("kubectl"),
+        s.dir.file("kubeconfig"),
+        created[0]
+    );
+    assert!(err.contains(&command), "stderr lacks {command:?}:\n{err}");
+}
+
+#[test]
+fn a_cluster_that_cannot_be_reached_creates_nothing() {
+    let s = StandIn::new("preflight");
+    s.set("fail", "version -o namespace-run/bad-kubeconfig.err\n");
+    let out = s.measure(&["--pods", "4"]);
+    assert_exit(&out, 1, "measure with a bad kubeconfig");
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad kubeconfig") && err.contains("nothing was created"),
+        "{err}"
+    );
+    assert_eq!(s.calls().len(), 1);
+
+    let missing = s
+        .command_with("/nonexistent/kubectl", &["--pods", "4"])
+        .output()
+        .unwrap();
+    assert_exit(&missing, 1, "measure with a missing kubectl");
+    assert!(stderr(&missing).contains("--kubectl"), "{}", stderr(&missing));
+}
+
+#[test]
+fn ctrl_c_cleans_up() {
+    // 21 pods wanted, the stand-in always shows 20 running: kubetwin polls until interrupted.
+    let s = StandIn::new("ctrl-c");
+    let child = s
+        .command(&["--pods", "21", "--runs", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kubetwin measure");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !s.calls().iter().any(|c| c[..2] == ["get", "pods"]) {
+        assert!(Instant::now() < deadline, "kubetwin never polled the pods");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("kubetwin ends");
+    assert_exit(&out, 1, "measure interrupted");
+    let err = stderr(&out);
+    assert!(err.contains("Ctrl-C") && err.contains("cancelled"), "{err}");
+    let created = s.namespaces_of("create");
+    assert_eq!(created.len(), 1, "no second run after Ctrl-C");
+    let deletes: Vec<Vec<String>> = s
+        .calls()
+        .into_iter()
+        .filter(|c| c[..2] == ["delete", "namespace"])
+        .collect();
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0][2], created[0]);
+    assert_eq!(deletes[0][3], "--wait=false");
+    assert!(s.remaining().is_empty());
+}

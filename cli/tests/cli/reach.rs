@@ -1,0 +1,38 @@
+//! `kubetwin reach`: the thesis's reachability tables 4.6 (no VPN) and 4.7 (with VPN).
+
+use crate::support::run_ok;
+
+/// Whether `from` reaches `to` in a table printed by `kubetwin reach` (✓ or ·).
+fn reaches(table: &str, from: &str, to: &str) -> bool {
+    let mut lines = table.lines().skip_while(|l| !l.trim_start().starts_with("lb "));
+    let header: Vec<&str> = lines.next().expect("header row").split_whitespace().collect();
+    let col = header
+        .iter()
+        .position(|h| *h == to)
+        .unwrap_or_else(|| panic!("no column {to}"));
+    let row: Vec<&str> = lines
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|r| r.first() == Some(&from))
+        .unwrap_or_else(|| panic!("no row {from}:\n{table}"));
+    match row[col + 1] {
+        "✓" => true,
+        "·" => false,
+        other => panic!("unexpected cell {other:?}"),
+    }
+}
+
+#[test]
+fn without_vpn_the_workers_do_not_reach_the_masters() {
+    let table = run_ok(&["reach", "thesis-2019", "--no-vpn"]);
+    assert!(!reaches(&table, "node01", "master01"), "{table}");
+    assert!(!reaches(&table, "master01", "node01"), "{table}");
+    assert!(reaches(&table, "node01", "node01"), "{table}");
+    assert!(reaches(&table, "master01", "master02"), "{table}");
+}
+
+#[test]
+fn with_vpn_they_do() {
+    let table = run_ok(&["reach", "thesis-2019"]);
+    assert!(reaches(&table, "node01", "master01"), "{table}");
+    assert!(reaches(&table, "node04", "lb"), "{table}");
+}

@@ -1,0 +1,153 @@
+//! `kubetwin run`: the JSON report, determinism across runs and thread counts, seeds, CSV, the trace.
+
+use crate::support::{kubetwin, num, run_json, run_ok, stderr, TempDir};
+
+/// `run thesis-2019 --pods 4 --delay 100ms --reps REPS --format FORMAT EXTRA...`
+fn cell_reps(reps: &str, format: &str, extra: &[&str]) -> Vec<String> {
+    [
+        "run",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--delay",
+        "100ms",
+        "--reps",
+        reps,
+        "--format",
+        format,
+    ]
+    .iter()
+    .chain(extra)
+    .map(ToString::to_string)
+    .collect()
+}
+
+/// The cell of the brief, with 3 replications.
+fn cell(format: &str, extra: &[&str]) -> Vec<String> {
+    cell_reps("3", format, extra)
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// stdout of `kubetwin ARGS` with `RAYON_NUM_THREADS` set to `threads`.
+fn with_threads(a: &[&str], threads: &str) -> Vec<u8> {
+    let out = kubetwin()
+        .args(a)
+        .env("RAYON_NUM_THREADS", threads)
+        .output()
+        .expect("run kubetwin");
+    assert!(out.status.success(), "{}", stderr(&out));
+    out.stdout
+}
+
+#[test]
+fn json_report_has_the_documented_fields() {
+    let v = run_json(&args(&cell("json", &[])));
+    assert_eq!(v["scenario"], "thesis-2019");
+    assert_eq!(num(&v, "/pods"), 4.0);
+    assert_eq!(num(&v, "/delay_ms"), 100.0);
+    assert_eq!(num(&v, "/reps"), 3.0);
+    assert_eq!(num(&v, "/seed"), 1.0);
+    let mean = num(&v, "/startup_s/mean");
+    assert!(mean > 0.0 && mean < 600.0, "{v}");
+    let ci = v["startup_s"]["ci95"].as_array().expect("ci95 is an array");
+    assert_eq!(ci.len(), 2, "{v}");
+    let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
+    assert!(lo <= mean && mean <= hi, "{lo} <= {mean} <= {hi}");
+    let samples: Vec<f64> = v["startup_s"]["samples"]
+        .as_array()
+        .expect("samples is an array")
+        .iter()
+        .map(|s| s.as_f64().expect("a number"))
+        .collect();
+    assert_eq!(samples.len(), 3, "{v}");
+    assert!((samples.iter().sum::<f64>() / 3.0 - mean).abs() < 1e-9, "{v}");
+    // kubectl -w shows whole seconds.
+    assert!(samples.iter().all(|s| s.fract() == 0.0), "{samples:?}");
+    let phases = v["phases"].as_object().expect("phases is an object");
+    for p in ["create_to_schedule", "schedule_to_run", "run_to_watch", "pod_startup"] {
+        assert!(
+            phases.get(p).and_then(serde_json::Value::as_f64).is_some(),
+            "phase {p} in {v}"
+        );
+    }
+}
+
+#[test]
+fn same_command_same_bytes_whatever_the_thread_count() {
+    let a = cell("json", &[]);
+    let first = with_threads(&args(&a), "2");
+    let second = with_threads(&args(&a), "2");
+    assert_eq!(first, second, "two identical runs differ");
+    let one_thread = with_threads(&args(&a), "1");
+    assert_eq!(first, one_thread, "RAYON_NUM_THREADS=1 and =2 differ");
+    let t = cell("table", &[]);
+    assert_eq!(with_threads(&args(&t), "1"), with_threads(&args(&t), "2"));
+}
+
+#[test]
+fn another_seed_gives_other_samples() {
+    let a = run_json(&args(&cell("json", &[])));
+    let b = run_json(&args(&cell("json", &["--seed", "2"])));
+    assert_eq!(num(&b, "/seed"), 2.0);
+    assert_ne!(
+        a["startup_s"]["samples"], b["startup_s"]["samples"],
+        "seeds 1 and 2 gave the same samples"
+    );
+    // More replications extend the same sequence: replication r's seed depends on (seed, r) only.
+    let c = run_json(&args(&cell_reps("4", "json", &[])));
+    let three = a["startup_s"]["samples"].as_array().unwrap();
+    let four = c["startup_s"]["samples"].as_array().unwrap();
+    assert_eq!(&four[..3], &three[..], "{a}\n{c}");
+}
+
+#[test]
+fn csv_has_one_row_per_replication() {
+    let text = run_ok(&args(&cell("csv", &[])));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "scenario,pods,delay_ms,rep,seed,startup_observed_s,startup_exact_s,events"
+    );
+    assert_eq!(lines.len(), 4, "{text}");
+    for (r, line) in lines[1..].iter().enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f.len(), 8, "{line}");
+        assert_eq!(
+            (f[0], f[1], f[2], f[3]),
+            ("thesis-2019", "4", "100", r.to_string().as_str())
+        );
+    }
+}
+
+#[test]
+fn table_names_the_phases() {
+    let text = run_ok(&args(&cell("table", &[])));
+    for w in ["thesis-2019", "mean", "95% CI", "pod_startup", "schedule_to_run"] {
+        assert!(text.contains(w), "table lacks {w}:\n{text}");
+    }
+}
+
+#[test]
+fn trace_is_chrome_json_with_complete_events() {
+    let dir = TempDir::new("trace");
+    let path = dir.file("trace.json");
+    run_ok(&args(&cell_reps("1", "json", &["--trace", &path])));
+    let text = std::fs::read_to_string(&path).expect("trace written");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("trace is JSON");
+    let events = v["traceEvents"].as_array().expect("traceEvents is an array");
+    let complete: Vec<&serde_json::Value> = events.iter().filter(|e| e["ph"] == "X").collect();
+    assert!(!complete.is_empty(), "no \"X\" events in the trace");
+    for e in &complete {
+        assert!(e["name"].is_string(), "{e}");
+        assert!(e["ts"].is_number() && e["dur"].is_number(), "{e}");
+    }
+    // Nothing but the trace is left in the directory (the write is atomic).
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["trace.json"]);
+}

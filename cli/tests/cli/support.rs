@@ -1,0 +1,102 @@
+//! Shared helpers: running the binary and a scratch directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A `kubetwin` command, not yet run.
+pub(crate) fn kubetwin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubetwin"));
+    cmd.env_remove("RAYON_NUM_THREADS");
+    cmd
+}
+
+/// Runs `kubetwin ARGS` to completion.
+pub(crate) fn run(args: &[&str]) -> Output {
+    kubetwin().args(args).output().expect("run the kubetwin binary")
+}
+
+/// stdout as text.
+pub(crate) fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
+}
+
+/// stderr as text.
+pub(crate) fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// Runs `kubetwin ARGS`, expects exit code 0, and returns stdout.
+pub(crate) fn run_ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "kubetwin {args:?} failed with {:?}\nstderr:\n{}",
+        out.status,
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// Asserts that `out` ended with `code` and did not panic.
+pub(crate) fn assert_exit(out: &Output, code: i32, what: &str) {
+    let err = stderr(out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{what}: exit status {:?}\nstdout:\n{}\nstderr:\n{err}",
+        out.status,
+        stdout(out)
+    );
+    assert!(!err.contains("panicked"), "{what} panicked:\n{err}");
+    assert!(!err.contains("RUST_BACKTRACE"), "{what} panicked:\n{err}");
+}
+
+/// Runs `kubetwin ARGS`, parses stdout as exactly one JSON value.
+pub(crate) fn run_json(args: &[&str]) -> serde_json::Value {
+    let text = run_ok(args);
+    assert_eq!(text.lines().count(), 1, "one line of JSON expected:\n{text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{text}"))
+}
+
+/// The number at `pointer` (e.g. `/startup_s/mean`) in `v`.
+pub(crate) fn num(v: &serde_json::Value, pointer: &str) -> f64 {
+    v.pointer(pointer)
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or_else(|| panic!("{pointer} is not a number in {v}"))
+}
+
+/// A scratch directory removed on drop.
+#[derive(Debug)]
+pub(crate) struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub(crate) fn new(tag: &str) -> Self {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "kubetwin-cli-{tag}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        Self { path }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `name` inside the directory, as a string for the command line.
+    pub(crate) fn file(&self, name: &str) -> String {
+        self.path.join(name).to_str().expect("UTF-8 temp path").to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
