@@ -5,6 +5,7 @@
 
 mod commands;
 mod output;
+mod plot;
 
 use std::process::ExitCode;
 
@@ -25,10 +26,16 @@ struct Cli {
 enum Command {
     /// Run replications of a scenario (e.g. the 2019 thesis testbed) and report pod start-up.
     Run(commands::run::RunArgs),
+    /// Compare simulated with measured pod start-up, cell by cell.
+    Validate(commands::validate::ValidateArgs),
+    /// Fit the model's unknown parameters to measured cells and write them as a parameter file.
+    Calibrate(commands::calibrate::CalibrateArgs),
     /// Print which hosts reach which, with or without the VPN tunnels.
     Reach(commands::reach::ReachArgs),
     /// Measure the engine and the model: PHOLD and friends.
     Bench(commands::bench::BenchArgs),
+    /// Measure pod start-up on a real cluster through kubectl, cleaning up every namespace it creates.
+    Measure(commands::measure::MeasureArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,7 +43,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run::cmd(args),
         Command::Reach(args) => commands::reach::cmd(args),
+        Command::Validate(args) => commands::validate::cmd(args),
+        Command::Calibrate(args) => commands::calibrate::cmd(args),
         Command::Bench(args) => commands::bench::cmd(args),
+        Command::Measure(args) => commands::measure::cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

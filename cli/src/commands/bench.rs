@@ -42,13 +42,13 @@ struct PholdArgs {
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     events_per_lp: u32,
     /// Probability in [0, 1] that an event's successor goes to another LP.
-    #[arg(long, default_value_t = 0.25)]
+    #[arg(long, default_value_t = 0.25, allow_negative_numbers = true)]
     remote: f64,
     /// Minimum delay between an event and its successor, in model seconds.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     lookahead: f64,
     /// Mean of the exponential part of the delay, in model seconds.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     mean: f64,
     /// Total events to process.
     #[arg(long, default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..))]

@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
 pub(crate) mod bench;
+pub(crate) mod calibrate;
+pub(crate) mod measure;
 pub(crate) mod reach;
 pub(crate) mod run;
+pub(crate) mod validate;

@@ -22,7 +22,7 @@ pub(crate) struct RunArgs {
     pods: Option<u32>,
     /// Delay added by netem between the control-plane site and the workers, with a unit
     /// (e.g. 100ms, 0.5s); overrides the scenario's netem.delay.
-    #[arg(long, value_parser = parse_delay)]
+    #[arg(long, value_parser = parse_delay, allow_negative_numbers = true)]
     delay: Option<SimDuration>,
     /// Replications (run in parallel; results do not depend on the thread count).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -33,6 +33,10 @@ pub(crate) struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Parameter file laid over the scenario (default: the built-in scenario's shipped
+    /// calibration, if any).
+    #[arg(long)]
+    params: Option<PathBuf>,
     /// Write a Chrome trace (Perfetto, chrome://tracing) of replication 0 to this file.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -78,13 +82,23 @@ fn phase_values(o: &RunOutcome) -> [OnlineStats; 4] {
     s
 }
 
+/// The placement as scenario files spell it.
+pub(crate) fn placement_name(p: models::spec::NetemPlacement) -> &'static str {
+    match p {
+        models::spec::NetemPlacement::MastersEgress => "masters-egress",
+        models::spec::NetemPlacement::WorkersEgress => "workers-egress",
+        models::spec::NetemPlacement::Both => "both",
+    }
+}
+
 fn nan(v: Option<f64>) -> f64 {
     v.unwrap_or(f64::NAN)
 }
 
 /// Runs `kubetwin run`.
 pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
-    let (base, origin) = topologies::load::by_name_or_path(&a.scenario).map_err(|e| UsageError(e.to_string()))?;
+    let (base, origin) =
+        topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     let scenario = cluster::with_overrides(&base, a.pods, a.delay);
     let reps: Vec<u64> = (0..a.reps).collect();
     let outcomes: Vec<RunOutcome> = reps
@@ -101,7 +115,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         let tracer = outcomes[0].trace.as_ref().expect("replication 0 was traced");
         let mut buf = Vec::new();
         tracer.write_chrome_json(&mut buf)?;
-        write_atomic(path, &buf)?;
+        write_atomic(path, &buf).map_err(|e| anyhow::anyhow!("cannot write the trace to {}: {e}", path.display()))?;
     }
     let mut observed = OnlineStats::new();
     let mut exact = OnlineStats::new();
@@ -132,6 +146,11 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             }
         }
     }
+    anyhow::ensure!(
+        incomplete < outcomes.len(),
+        "no replication finished within workload.timeout ({}): every pod never ran; lengthen the timeout or check the scenario",
+        scenario.workload.timeout
+    );
     let delay_ms = scenario.netem.delay.get().as_millis_f64();
     let pods = scenario.workload.replicas;
     let ci = observed.ci95().map(|c| (c.lo, c.hi));
@@ -180,8 +199,11 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         }
         Format::Table => {
             println!(
-                "{} ({origin}): {pods} pods, +{delay_ms} ms netem ({:?}), {} replications, seed {}",
-                scenario.name, scenario.netem.placement, a.reps, a.seed
+                "{origin}: {pods} pods, +{delay_ms} ms netem ({}), {} replication{}, seed {}",
+                placement_name(scenario.netem.placement),
+                a.reps,
+                if a.reps == 1 { "" } else { "s" },
+                a.seed
             );
             println!("start-up as kubectl -w shows it (whole seconds):");
             println!(
@@ -193,7 +215,10 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             );
             println!("  exact mean {:.3} s", nan(exact.mean()));
             if incomplete > 0 {
-                println!("  {incomplete} replications did not finish within workload.timeout");
+                println!(
+                    "  {incomplete} of {} replications did not finish within workload.timeout",
+                    a.reps
+                );
             }
             println!("mean per pod (ClusterLoader2 phases):");
             for (n, s) in PHASES.iter().zip(&phases) {

@@ -1,0 +1,162 @@
+//! `kubetwin validate`: measured against simulated pod start-up, cell by cell.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use serde_json::json;
+use validate::compare::compare;
+use validate::dataset::read_cells;
+
+use crate::output::UsageError;
+
+/// Arguments of `kubetwin validate`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  kubetwin validate --data ../shared/data/thesis-2019/pod-startup-calibration.csv --scenario thesis-2019 --format json"
+)]
+pub(crate) struct ValidateArgs {
+    /// Measured cells: CSV with columns pods,delay_ms,mean_s,runs,resolution_s (`#` comments).
+    #[arg(long)]
+    data: PathBuf,
+    /// A built-in scenario name or a scenario TOML file.
+    #[arg(long)]
+    scenario: String,
+    /// Parameter file laid over the scenario (default: the built-in scenario's shipped
+    /// calibration, if any).
+    #[arg(long)]
+    params: Option<PathBuf>,
+    /// Replications per cell.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    reps: u32,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Also draw measured (crosses) against simulated (lines, 95 % CI bands) start-up as SVG.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// A table.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// Runs `kubetwin validate`.
+pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
+    let cells = read_cells(&a.data).map_err(|e| UsageError(e.to_string()))?;
+    let (scenario, origin) =
+        topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let cmp = compare(&scenario, &cells, a.reps, a.seed)?;
+    if let Some(path) = &a.plot {
+        let mut pods: Vec<u32> = cmp.cells.iter().map(|c| c.pods).collect();
+        pods.sort_unstable();
+        pods.dedup();
+        let series = pods
+            .iter()
+            .map(|&p| {
+                let mut row: Vec<_> = cmp.cells.iter().filter(|c| c.pods == p).collect();
+                row.sort_by_key(|c| c.delay_ms);
+                crate::plot::Series {
+                    label: format!("{p} pods: simulated (95 % CI); x measured"),
+                    points: row
+                        .iter()
+                        .map(|c| crate::plot::Point {
+                            x: f64::from(c.delay_ms),
+                            y: c.simulated_s,
+                            ci: c.ci95,
+                        })
+                        .collect(),
+                    measured: row.iter().map(|c| (f64::from(c.delay_ms), c.measured_s)).collect(),
+                }
+            })
+            .collect();
+        let fig = crate::plot::Figure {
+            title: format!("{}: pod start-up, measured vs simulated", scenario.name),
+            x_label: "added one-way delay (ms)".into(),
+            y_label: "time until all pods Running (s)".into(),
+            series,
+        };
+        crate::plot::write_svg(&fig, path)?;
+    }
+    match a.format {
+        Format::Json => {
+            let cells: Vec<_> = cmp
+                .cells
+                .iter()
+                .map(|c| {
+                    json!({"pods": c.pods, "delay_ms": c.delay_ms, "measured_s": c.measured_s,
+                        "simulated_s": c.simulated_s, "ci95": c.ci95.map(|(l, h)| vec![l, h]),
+                        "error_pct": c.error_pct, "measured_in_ci": c.measured_in_ci})
+                })
+                .collect();
+            let v = json!({
+                "scenario": scenario.name,
+                "source": origin,
+                "data": a.data.display().to_string(),
+                "reps": a.reps,
+                "seed": a.seed,
+                "placement": scenario.netem.placement,
+                "cells": cells,
+                "mape_pct": cmp.mape_pct,
+                "max_abs_error_pct": cmp.max_abs_error_pct,
+                "shape": cmp.shape,
+            });
+            println!("{v}");
+        }
+        Format::Table => {
+            println!(
+                "{} ({origin}) vs {}: {} replications per cell, seed {}",
+                scenario.name,
+                a.data.display(),
+                a.reps,
+                a.seed
+            );
+            println!(
+                "{:>5} {:>9} {:>11} {:>12} {:>20} {:>8}",
+                "pods", "delay ms", "measured s", "simulated s", "95% CI", "error %"
+            );
+            for c in &cmp.cells {
+                let ci = c.ci95.map_or("n/a".to_owned(), |(l, h)| format!("[{l:.1}, {h:.1}]"));
+                println!(
+                    "{:>5} {:>9} {:>11.1} {:>12.1} {:>20} {:>+8.1}{}",
+                    c.pods,
+                    c.delay_ms,
+                    c.measured_s,
+                    c.simulated_s,
+                    ci,
+                    c.error_pct,
+                    if c.measured_in_ci {
+                        ""
+                    } else {
+                        "  (measured outside CI)"
+                    }
+                );
+            }
+            println!("MAPE {:.2} %, max |error| {:.2} %", cmp.mape_pct, cmp.max_abs_error_pct);
+            let s = &cmp.shape;
+            let f = |v: Option<f64>| v.map_or("n/a".to_owned(), |x| format!("{x:+.1} s"));
+            println!(
+                "shape: delay effect at {} pods measured {} simulated {}; at {} pods measured {} simulated {} -> {}",
+                s.few_pods,
+                f(s.measured_delta_few_s),
+                f(s.simulated_delta_few_s),
+                s.many_pods,
+                f(s.measured_delta_many_s),
+                f(s.simulated_delta_many_s),
+                match s.holds {
+                    Some(true) => "holds",
+                    Some(false) => "does NOT hold",
+                    None => "not testable with these cells",
+                }
+            );
+        }
+    }
+    Ok(())
+}
