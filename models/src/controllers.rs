@@ -128,7 +128,9 @@ impl Component<Ev> for ControllerManager {
             Ev::Watch(WatchEvent::PodAdded(_)) => {
                 self.observed_pods += 1;
                 self.expected = self.expected.saturating_sub(1);
-                if self.expected == 0 && self.dirty && !self.syncing {
+                // Every pod add requeues its ReplicaSet; once the expectations are met, the next
+                // sync creates what is still missing (beyond `BurstReplicas` per sync).
+                if self.expected == 0 && !self.syncing {
                     self.sync_replicaset(ctx);
                 }
             }
@@ -137,9 +139,10 @@ impl Component<Ev> for ControllerManager {
                     self.start_batch(ctx);
                 } else {
                     self.syncing = false;
-                    // manageReplicas done: the ReplicaSet's status is written.
+                    // manageReplicas done: the ReplicaSet's status is written, and that update
+                    // requeues the ReplicaSet.
                     self.client.send(Obj::ControllerStatus, ctx);
-                    if self.dirty && self.expected == 0 {
+                    if self.expected == 0 {
                         self.sync_replicaset(ctx);
                     }
                 }

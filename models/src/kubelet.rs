@@ -15,7 +15,10 @@
 //! 4. Docker creates and starts the container. Docker's operations share the node's
 //!    `runtime.slots`.
 //! 5. PLEG relists every second (`plegRelistPeriod`, pkg/kubelet/kubelet.go), sees the container
-//!    running, and the pod worker reports the Running status.
+//!    running, and the pod worker reports the Running status. The relists fall on a fixed grid
+//!    whose phase is random per node; the model schedules only the relists that find something
+//!    (the first grid tick after a container started), which gives the same times as ticking
+//!    every second without the 5,000 x 3,600 idle events of an hour-long 5,000-node run.
 //! 6. The status manager (pkg/kubelet/status/status_manager.go) is one goroutine that syncs
 //!    statuses in order: for each, a GET of the pod then a PATCH of its status, both through the
 //!    kubelet's client limiter (`--kube-api-qps 5 --kube-api-burst 10`). A status superseded by a
@@ -87,6 +90,10 @@ pub struct Kubelet {
     noise: Option<LogNormal<f64>>,
     image_present: bool,
     pleg_period: SimDuration,
+    /// Offset of this node's relist grid from time zero.
+    pleg_phase: SimDuration,
+    /// Whether a relist is scheduled.
+    pleg_armed: bool,
     node_status_period: SimDuration,
     /// Containers started since the last relist.
     started_unseen: Vec<u32>,
@@ -141,6 +148,8 @@ impl Kubelet {
             noise: noise(cv),
             image_present: false,
             pleg_period: cfg.pleg_period.get(),
+            pleg_phase: SimDuration::ZERO,
+            pleg_armed: false,
             node_status_period: cfg.node_status_update.get(),
             started_unseen: Vec::new(),
             status_queue: VecDeque::new(),
@@ -232,6 +241,22 @@ impl Kubelet {
         }
     }
 
+    /// Schedules the first relist strictly after now on this node's grid, if none is pending.
+    fn arm_pleg(&mut self, ctx: &mut Context<'_, Ev>) {
+        if self.pleg_armed {
+            return;
+        }
+        self.pleg_armed = true;
+        let now = ctx.now().as_nanos();
+        let (phase, period) = (self.pleg_phase.as_nanos(), self.pleg_period.as_nanos().max(1));
+        let next = if now < phase {
+            phase
+        } else {
+            phase + ((now - phase) / period + 1) * period
+        };
+        ctx.send_at(ctx.me(), SimTime::from_nanos(next), Ev::Local(Local::Pleg));
+    }
+
     fn trace_span(
         &self,
         pod: u32,
@@ -254,8 +279,8 @@ impl Component<Ev> for Kubelet {
         match event {
             Ev::Local(Local::Start) => {
                 // Phase of the PLEG loop and of the heartbeat relative to the experiment: random.
-                let p = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.pleg_period.as_secs_f64());
-                ctx.send_self(p, Ev::Local(Local::Pleg));
+                self.pleg_phase =
+                    SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.pleg_period.as_secs_f64());
                 let h = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.node_status_period.as_secs_f64());
                 ctx.send_self(h, Ev::Local(Local::NodeStatus));
             }
@@ -292,6 +317,7 @@ impl Component<Ev> for Kubelet {
                     let pulled = self.times(pod).pulled;
                     self.trace_span(pod, "create+start", pulled, now, ctx);
                     self.started_unseen.push(pod);
+                    self.arm_pleg(ctx);
                     self.post_event(ctx); // Created
                     self.post_event(ctx); // Started
                 }
@@ -309,11 +335,11 @@ impl Component<Ev> for Kubelet {
                 }
             }
             Ev::Local(Local::Pleg) => {
+                self.pleg_armed = false;
                 for pod in std::mem::take(&mut self.started_unseen) {
                     self.times(pod).pleg = Some(now);
                     self.set_status(pod, Phase::Running, ctx);
                 }
-                ctx.send_self(self.pleg_period, Ev::Local(Local::Pleg));
             }
             Ev::Local(Local::NodeStatus) => {
                 self.heartbeat.send(Obj::NodeStatus, ctx);

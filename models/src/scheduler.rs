@@ -43,6 +43,11 @@ pub struct Scheduler {
     cycle: SimDuration,
     /// Pods assumed per worker.
     pub assigned: Vec<u32>,
+    /// The workers holding the fewest pods, and that count: the spreading priorities' best
+    /// nodes for a Deployment's identical pods. Kept incrementally so that a cycle costs O(1)
+    /// here; the cost the real scheduler pays per node is in `cycle`.
+    least: Vec<u32>,
+    least_count: u32,
     /// When each pod's scheduling decision was made (by pod index).
     pub decided_at: Vec<Option<SimTime>>,
 }
@@ -62,6 +67,8 @@ impl Scheduler {
             busy: false,
             cycle,
             assigned: vec![0; workers as usize],
+            least: (0..workers).collect(),
+            least_count: 0,
             decided_at: Vec::new(),
         }
     }
@@ -81,12 +88,20 @@ impl Scheduler {
         }
     }
 
-    fn pick_node(&self, rng: &mut impl Rng) -> u32 {
-        let min = *self.assigned.iter().min().unwrap_or(&0);
-        let best: Vec<u32> = (0..self.assigned.len() as u32)
-            .filter(|&n| self.assigned[n as usize] == min)
-            .collect();
-        best[rng.random_range(0..best.len())]
+    /// Picks a random node among those with the fewest pods and assumes the pod on it.
+    /// O(1) amortised: the list of least-loaded nodes is rebuilt once per load level.
+    fn pick_node(&mut self, rng: &mut impl Rng) -> u32 {
+        if self.least.is_empty() {
+            self.least_count += 1;
+            let c = self.least_count;
+            self.least = (0..self.assigned.len() as u32)
+                .filter(|&n| self.assigned[n as usize] == c)
+                .collect();
+        }
+        let i = rng.random_range(0..self.least.len());
+        let node = self.least.swap_remove(i);
+        self.assigned[node as usize] += 1;
+        node
     }
 }
 
@@ -103,7 +118,6 @@ impl Component<Ev> for Scheduler {
                     return;
                 }
                 let node = self.pick_node(ctx.rng());
-                self.assigned[node as usize] += 1;
                 let i = pod as usize;
                 if self.decided_at.len() <= i {
                     self.decided_at.resize(i + 1, None);

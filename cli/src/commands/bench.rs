@@ -22,6 +22,28 @@ enum BenchKind {
     /// E initial events each; each event schedules one successor at now + lookahead + Exp(mean),
     /// at a random other process with probability --remote, else at itself.
     Phold(PholdArgs),
+    /// The whole model at scale: a generated uniform scenario (N workers over S sites, control
+    /// plane at site 0) starting P pods through controllers, scheduler, kubelets and watches.
+    Scale(ScaleArgs),
+}
+
+#[derive(Debug, Args)]
+struct ScaleArgs {
+    /// Worker nodes.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    nodes: u32,
+    /// Pods to start (ClusterLoader2's density test runs 30 per node).
+    #[arg(long, default_value_t = 150_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pods: u32,
+    /// Sites the workers are spread over.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    sites: u32,
+    /// Run seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
+    format: BenchFormat,
 }
 
 /// Output format of a benchmark.
@@ -68,6 +90,7 @@ struct PholdArgs {
 pub(crate) fn cmd(args: BenchArgs) -> anyhow::Result<()> {
     match args.which {
         BenchKind::Phold(a) => phold(a),
+        BenchKind::Scale(a) => scale(a),
     }
 }
 
@@ -138,6 +161,77 @@ fn phold(a: PholdArgs) -> anyhow::Result<()> {
                     "ratio engine/bare heap: {:.3}",
                     engine.events_per_s() / b.events_per_s()
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Peak resident memory of this process so far, bytes (Linux `VmHWM`), if known.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn scale(a: ScaleArgs) -> anyhow::Result<()> {
+    let opts = topologies::generate::UniformOptions {
+        command_line: format!(
+            "kubetwin bench scale --nodes {} --pods {} --sites {}",
+            a.nodes, a.pods, a.sites
+        ),
+        ..Default::default()
+    };
+    let build_start = std::time::Instant::now();
+    let mut scenario = topologies::generate::uniform(a.nodes as usize, a.sites as usize, &opts);
+    scenario.workload.replicas = a.pods;
+    scenario.workload.timeout = models::units::Dur(sim_core::SimDuration::from_secs(6 * 3600));
+    let (mut sim, parts) = models::cluster::build(&scenario, a.seed, false)?;
+    let build_s = build_start.elapsed().as_secs_f64();
+    let start = std::time::Instant::now();
+    sim.run_until(sim_core::SimTime::ZERO + scenario.workload.timeout.get());
+    let wall_s = start.elapsed().as_secs_f64();
+    let events = sim.events_processed();
+    let kubectl = sim
+        .component::<models::observer::Kubectl>(parts.kubectl)
+        .expect("kubectl registered");
+    let done = kubectl.done_at.map(|t| t.as_secs_f64());
+    let rss = peak_rss_bytes();
+    match a.format {
+        BenchFormat::Json => {
+            let v = json!({
+                "benchmark": "scale",
+                "nodes": a.nodes,
+                "pods": a.pods,
+                "sites": a.sites,
+                "seed": a.seed,
+                "events": events,
+                "build_s": build_s,
+                "wall_s": wall_s,
+                "events_per_s": events as f64 / wall_s.max(1e-9),
+                "simulated_s": sim.now().as_secs_f64(),
+                "all_running_s": done,
+                "peak_rss_bytes": rss,
+            });
+            println!("{v}");
+        }
+        BenchFormat::Table => {
+            println!(
+                "scale: {} nodes over {} sites, {} pods, seed {}",
+                a.nodes, a.sites, a.pods, a.seed
+            );
+            println!(
+                "  build {build_s:.3} s, run {wall_s:.3} s wall, {events} events = {:.0} events/s",
+                events as f64 / wall_s.max(1e-9)
+            );
+            println!(
+                "  simulated {:.1} s; all pods Running at {}",
+                sim.now().as_secs_f64(),
+                done.map_or("never".into(), |d| format!("{d:.1} s"))
+            );
+            if let Some(r) = rss {
+                println!("  peak RSS {:.1} MiB", r as f64 / (1024.0 * 1024.0));
             }
         }
     }

@@ -29,3 +29,4 @@ pub(crate) fn line_of(text: &str, needle: &str) -> usize {
         .unwrap_or_else(|| panic!("`{needle}` not found"))
         + 1
 }
+mod scale;
