@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use rand::Rng;
-use sim_core::{ComponentId, SimDuration};
+use sim_core::{ComponentId, SimDuration, SimTime};
 
 use crate::network::{HostId, Network};
 
@@ -170,6 +170,13 @@ pub enum Ev {
     Watch(WatchEvent),
     /// A timer or local completion.
     Local(Local),
+    /// The client's connection now goes to apiserver `master` (on host `host`): it failed over.
+    Rebind {
+        /// The new apiserver's index.
+        master: u8,
+        /// Its host.
+        host: HostId,
+    },
 }
 
 /// The client end of a connection through the load balancer to one apiserver.
@@ -190,22 +197,31 @@ pub struct Conn {
 }
 
 impl Conn {
-    /// Latency of a `bytes`-long message from the client to its apiserver.
-    pub fn up(&self, bytes: u64, rng: &mut impl Rng) -> SimDuration {
-        self.leg(self.host, self.lb, bytes, rng) + self.proxy_time + self.leg(self.lb, self.master_host, bytes, rng)
+    /// Latency of a `bytes`-long message sent at `at` from the client to its apiserver
+    /// (including any wait for a failed balancer or tunnel on the way).
+    pub fn up(&self, bytes: u64, at: SimTime, rng: &mut impl Rng) -> SimDuration {
+        let first = self.leg(self.host, self.lb, bytes, at, rng) + self.proxy_time;
+        first + self.leg(self.lb, self.master_host, bytes, at + first, rng)
     }
 
-    /// Latency of a `bytes`-long message from the apiserver to the client.
-    pub fn down(&self, bytes: u64, rng: &mut impl Rng) -> SimDuration {
-        self.leg(self.master_host, self.lb, bytes, rng) + self.proxy_time + self.leg(self.lb, self.host, bytes, rng)
+    /// Latency of a `bytes`-long message sent at `at` from the apiserver to the client.
+    pub fn down(&self, bytes: u64, at: SimTime, rng: &mut impl Rng) -> SimDuration {
+        let first = self.leg(self.master_host, self.lb, bytes, at, rng) + self.proxy_time;
+        first + self.leg(self.lb, self.host, bytes, at + first, rng)
     }
 
-    fn leg(&self, a: HostId, b: HostId, bytes: u64, rng: &mut impl Rng) -> SimDuration {
+    fn leg(&self, a: HostId, b: HostId, bytes: u64, at: SimTime, rng: &mut impl Rng) -> SimDuration {
         // Scenario checks guarantee a route between every client and the balancer, and between
         // the balancer and every master; a missing one is a broken invariant of the build.
         self.net
-            .one_way(a, b, bytes, rng)
+            .one_way_at(a, b, bytes, at, rng)
             .unwrap_or_else(|| panic!("no route {} -> {}", self.net.name(a), self.net.name(b)))
+    }
+
+    /// Moves the connection to another apiserver (after a failover).
+    pub fn rebind(&mut self, master: u8, master_host: HostId) {
+        self.master = master;
+        self.master_host = master_host;
     }
 
     /// A call from this client.

@@ -50,10 +50,15 @@ impl Client {
         self.sent += 1;
         let now = ctx.now();
         let at = self.limiter.reserve(now);
-        let up = self.conn.up(OBJECT_BYTES, ctx.rng());
+        let up = self.conn.up(OBJECT_BYTES, at, ctx.rng());
         let call = self.conn.call(ctx.me(), id, obj);
         ctx.send_at(self.cp, at + up, Ev::ApiArrive(call));
         id
+    }
+
+    /// Follows a failover of the connection.
+    pub fn rebind(&mut self, master: u8, host: crate::network::HostId) {
+        self.conn.rebind(master, host);
     }
 
     /// Total time requests spent waiting for the limiter.

@@ -12,6 +12,7 @@ use crate::api::{Conn, Ev, Local};
 use crate::client::Client;
 use crate::control_plane::ControlPlane;
 use crate::controllers::ControllerManager;
+use crate::failover::{ClientRole, Timers};
 use crate::haproxy::Balancer;
 use crate::kubelet::Kubelet;
 use crate::network::{Network, NetworkError};
@@ -103,6 +104,29 @@ pub struct WaitReport {
     pub count: u64,
 }
 
+/// What a fault did, in seconds from the start of the run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FaultReport {
+    /// The fault, as the scenario wrote it.
+    pub fault: String,
+    /// When it happened.
+    pub at_s: f64,
+    /// When it was repaired, if it was.
+    pub repair_s: Option<f64>,
+    /// HAProxy marked the crashed apiserver down at this time (and up again), if it is one.
+    pub haproxy_marked_down_s: Option<f64>,
+    /// HAProxy marked it up again.
+    pub haproxy_marked_up_s: Option<f64>,
+    /// An etcd leader existed again at this time, if the fault cost the leader.
+    pub etcd_leader_back_s: Option<f64>,
+    /// Clients that failed over: (client, reconnected at s, new apiserver).
+    pub failovers: Vec<(String, f64, String)>,
+    /// Pods created while the fault lasted.
+    pub pods_created_during: u32,
+    /// Pods whose Running status committed while the fault lasted.
+    pub pods_running_during: u32,
+}
+
 /// Everything one replication produced.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunOutcome {
@@ -124,6 +148,8 @@ pub struct RunOutcome {
     pub requests_per_apiserver: Vec<u64>,
     /// etcd commit latency of a write entering at each apiserver, seconds.
     pub commit_latency_s: Vec<f64>,
+    /// What each fault did.
+    pub faults: Vec<FaultReport>,
     /// The trace, when asked for.
     #[serde(skip)]
     pub trace: Option<Tracer>,
@@ -280,6 +306,7 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             id,
             host: h,
             master: conn.master,
+            role: ClientRole::Kubelet,
         });
     }
     let kubectl_h = host(kubectl_host)?;
@@ -297,17 +324,48 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
         .map_err(|e| incomplete(s, e.to_string()))?;
     {
         let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
-        let w = |id, conn: &Conn| {
+        let w = |id, conn: &Conn, role| {
             Some(crate::control_plane::Watcher {
                 id,
                 host: conn.host,
                 master: conn.master,
+                role,
             })
         };
-        c.kcm = w(kcm, &kcm_conn);
-        c.scheduler = w(scheduler, &sched_conn);
-        c.observer = w(kubectl, &kubectl_conn);
+        c.kcm = w(kcm, &kcm_conn, ClientRole::Leader);
+        c.scheduler = w(scheduler, &sched_conn, ClientRole::Leader);
+        c.observer = w(kubectl, &kubectl_conn, ClientRole::Operator);
         c.kubelets = kubelet_watch;
+    }
+    // Faults: availability over time, and every client's failover, drawn from the control
+    // plane's own random stream.
+    if !s.faults.is_empty() {
+        let timers = Timers {
+            heartbeat: s.kubernetes.kubelet.node_status_update.get(),
+            lease: s.kubernetes.controller_manager.lease_duration.get(),
+            retry: s.kubernetes.controller_manager.retry_period.get(),
+            election: s.kubernetes.etcd.election_timeout.get(),
+        };
+        let names: Vec<String> = s.haproxy.backends.clone();
+        let mut rng = sim.rng_mut(cp).expect("control plane registered").clone();
+        let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
+        let failovers = c.set_faults(&s.faults, &names, &s.haproxy, timers, &mut rng);
+        *sim.rng_mut(cp).expect("control plane registered") = rng;
+        for f in failovers {
+            let host = sim
+                .component::<ControlPlane>(cp)
+                .expect("control plane registered")
+                .master_host(f.to_master);
+            sim.schedule(
+                f.client,
+                f.reconnect_at,
+                Ev::Rebind {
+                    master: f.to_master,
+                    host,
+                },
+            )
+            .map_err(|e| incomplete(s, e.to_string()))?;
+        }
     }
     for &k in &kubelets {
         sim.schedule(k, SimTime::ZERO, Ev::Local(Local::Start))
@@ -432,6 +490,7 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
     let phase: f64 = sim_core::rng::named_stream(seed, "observer-clock-phase").random();
     let observed = kubectl.observed_whole_seconds(phase);
     let trace = sim.tracer().enabled().then(|| sim.tracer().clone());
+    let faults = fault_reports(sim, parts, scenario);
     RunOutcome {
         startup_exact_s: exact,
         startup_observed_s: observed,
@@ -444,8 +503,52 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
         commit_latency_s: (0..cp.stats.len())
             .map(|i| cp.commit_latency(i).as_secs_f64())
             .collect(),
+        faults,
         trace,
     }
+}
+
+fn fault_reports(sim: &Simulation<Ev>, parts: &Parts, scenario: &Scenario) -> Vec<FaultReport> {
+    let cp = sim.component::<ControlPlane>(parts.cp).expect("control plane");
+    let masters = &scenario.haproxy.backends;
+    let secs_opt = |t: SimTime| (t != SimTime::MAX).then(|| t.as_secs_f64());
+    scenario
+        .faults
+        .iter()
+        .map(|f| {
+            let (start, end) = f.window();
+            let in_window = |t: &SimTime| *t >= start && *t < end;
+            let master = match f {
+                crate::spec::Fault::Crash { host, .. } => masters.iter().position(|m| m == host),
+                _ => None,
+            };
+            let marked = master.and_then(|m| cp.plan.marked_down_after(m, start));
+            let leader_back = cp.plan.no_leader.iter().find(|w| w.0 == start).map(|w| w.1);
+            let failovers = cp
+                .failovers
+                .iter()
+                .filter(|fo| fo.lost_at == start)
+                .map(|fo| {
+                    (
+                        sim.name(fo.client).unwrap_or("?").to_owned(),
+                        fo.reconnect_at.as_secs_f64(),
+                        masters.get(fo.to_master as usize).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            FaultReport {
+                fault: format!("{f:?}"),
+                at_s: start.as_secs_f64(),
+                repair_s: secs_opt(end),
+                haproxy_marked_down_s: marked.map(|w| w.0.as_secs_f64()),
+                haproxy_marked_up_s: marked.and_then(|w| secs_opt(w.1)),
+                etcd_leader_back_s: leader_back.and_then(secs_opt),
+                failovers,
+                pods_created_during: cp.store.created_at.iter().filter(|t| in_window(t)).count() as u32,
+                pods_running_during: cp.store.running_at.iter().flatten().filter(|t| in_window(t)).count() as u32,
+            }
+        })
+        .collect()
 }
 
 /// A scenario with the workload and the injected delay overridden (what `--pods` and `--delay`

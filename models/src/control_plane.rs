@@ -27,6 +27,7 @@ use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
 
 use crate::api::{ApiCall, Ev, Obj, Phase, WatchEvent, OBJECT_BYTES};
 use crate::etcd;
+use crate::failover::{ClientRole, Plan, Timers};
 use crate::network::{HostId, Network};
 
 /// Where a watcher is and which apiserver its connection is pinned to.
@@ -38,6 +39,23 @@ pub struct Watcher {
     pub host: HostId,
     /// Its apiserver's index.
     pub master: u8,
+    /// How it notices a dead apiserver.
+    pub role: ClientRole,
+}
+
+/// A client moved to another apiserver after its own one died.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Failover {
+    /// The client.
+    pub client: ComponentId,
+    /// The apiserver it lost.
+    pub from_master: u8,
+    /// When that apiserver died.
+    pub lost_at: SimTime,
+    /// When the client is connected again.
+    pub reconnect_at: SimTime,
+    /// The apiserver it is connected to now.
+    pub to_master: u8,
 }
 
 /// The state of objects in etcd that the model needs.
@@ -79,8 +97,14 @@ pub struct ControlPlane {
     service_noise: Option<LogNormal<f64>>,
     watch_dispatch: SimDuration,
     proxy_time: SimDuration,
-    commit: Vec<SimDuration>,
-    read: Vec<SimDuration>,
+    /// Commit latency by [leader][apiserver].
+    commit: Vec<Vec<SimDuration>>,
+    /// Quorum-read latency by [leader][apiserver].
+    read: Vec<Vec<SimDuration>>,
+    /// Availability over time under the scenario's faults.
+    pub plan: Plan,
+    /// Every client failover, in time order.
+    pub failovers: Vec<Failover>,
     /// Object state.
     pub store: Store,
     /// The controller-manager's watches (deployments, replicasets, pods).
@@ -93,8 +117,6 @@ pub struct ControlPlane {
     pub observer: Option<Watcher>,
     /// Request statistics per apiserver.
     pub stats: Vec<ApiStats>,
-    /// Whether each apiserver answers (faults).
-    pub alive: Vec<bool>,
 }
 
 impl ControlPlane {
@@ -115,21 +137,28 @@ impl ControlPlane {
             let one = |x, y| net.base_one_way(x, y).unwrap_or(SimDuration::ZERO);
             one(a, b) + one(b, a)
         };
-        let follower_rtts: Vec<SimDuration> = (0..n)
-            .filter(|&i| i != leader)
-            .map(|i| rtt(masters[leader], masters[i]))
-            .collect();
-        let commit_at_leader = etcd::commit_latency(etcd_cfg.fsync.get(), &follower_rtts);
-        let read_at_leader = etcd::read_index_latency(&follower_rtts);
-        let forward = |i: usize| {
-            if i == leader {
-                SimDuration::ZERO
-            } else {
-                rtt(masters[i], masters[leader])
-            }
+        let latency = |leader: usize, fsync: SimDuration| {
+            let follower_rtts: Vec<SimDuration> = (0..n)
+                .filter(|&i| i != leader)
+                .map(|i| rtt(masters[leader], masters[i]))
+                .collect();
+            let at_leader = (
+                etcd::commit_latency(fsync, &follower_rtts),
+                etcd::read_index_latency(&follower_rtts),
+            );
+            let forward = |i: usize| {
+                if i == leader {
+                    SimDuration::ZERO
+                } else {
+                    rtt(masters[i], masters[leader])
+                }
+            };
+            (
+                (0..n).map(|i| at_leader.0 + forward(i)).collect::<Vec<_>>(),
+                (0..n).map(|i| at_leader.1 + forward(i)).collect::<Vec<_>>(),
+            )
         };
-        let commit = (0..n).map(|i| commit_at_leader + forward(i)).collect();
-        let read = (0..n).map(|i| read_at_leader + forward(i)).collect();
+        let (commit, read): (Vec<_>, Vec<_>) = (0..n).map(|l| latency(l, etcd_cfg.fsync.get())).unzip();
         let workers = api.workers.max(1) as usize;
         ControlPlane {
             lb,
@@ -142,32 +171,151 @@ impl ControlPlane {
             proxy_time,
             commit,
             read,
+            plan: Plan {
+                apiserver_down: vec![Vec::new(); n],
+                etcd_down: vec![Vec::new(); n],
+                marked_down: vec![Vec::new(); n],
+                no_leader: Vec::new(),
+                leaders: vec![(SimTime::ZERO, leader)],
+            },
+            failovers: Vec::new(),
             store: Store::default(),
             kcm: None,
             scheduler: None,
             kubelets: Vec::new(),
             observer: None,
             stats: vec![ApiStats::default(); n],
-            alive: vec![true; n],
             masters,
             net,
         }
     }
 
-    /// Commit latency of a write entering at apiserver `i`.
+    /// Commit latency of a write entering at apiserver `i` while the first leader leads.
     pub fn commit_latency(&self, i: usize) -> SimDuration {
-        self.commit[i]
+        self.commit[self.plan.leader_at(SimTime::ZERO)][i]
     }
 
-    fn to_client(&self, master: u8, host: HostId, rng: &mut impl Rng) -> SimDuration {
+    /// Every client of the control plane.
+    fn clients(&self) -> Vec<Watcher> {
+        let mut v: Vec<Watcher> = [self.kcm, self.scheduler, self.observer]
+            .into_iter()
+            .flatten()
+            .collect();
+        v.extend(self.kubelets.iter().copied());
+        v
+    }
+
+    /// Lays the scenario's faults over the control plane: works out when apiservers, etcd
+    /// members and HAProxy's view change ([`Plan`]), and how every client pinned to a dying
+    /// apiserver fails over. Returns the failovers, which the caller delivers to the clients as
+    /// [`Ev::Rebind`] at their reconnection times. Call after the watchers are set.
+    pub fn set_faults(
+        &mut self,
+        faults: &[crate::spec::Fault],
+        names: &[String],
+        haproxy: &crate::spec::Haproxy,
+        timers: Timers,
+        rng: &mut impl Rng,
+    ) -> Vec<Failover> {
+        if faults.is_empty() {
+            return Vec::new();
+        }
+        let n = self.masters.len();
+        let rtt = |a: HostId, b: HostId| {
+            let one = |x, y| self.net.base_one_way(x, y).unwrap_or(SimDuration::ZERO);
+            one(a, b) + one(b, a)
+        };
+        let lb_rtt: Vec<SimDuration> = self.masters.iter().map(|&m| rtt(self.lb, m)).collect();
+        let member_rtt = (0..n)
+            .flat_map(|i| (0..n).map(move |j| (i, j)))
+            .map(|(i, j)| rtt(self.masters[i], self.masters[j]))
+            .max()
+            .unwrap_or(SimDuration::ZERO);
+        let leader = self.plan.leader_at(SimTime::ZERO);
+        self.plan = Plan::build(faults, names, leader, haproxy, timers, &lb_rtt, member_rtt, rng);
+        // Crash windows of apiservers, in time order, and each client's master as it moves.
+        let mut crashes: Vec<(SimTime, usize)> = (0..n)
+            .flat_map(|m| self.plan.apiserver_down[m].iter().map(move |w| (w.0, m)))
+            .collect();
+        crashes.sort();
+        let mut clients = self.clients();
+        let mut rr = 0usize;
+        let mut out = Vec::new();
+        for (s, m) in crashes {
+            // Clients pinned to the dead apiserver, and leader-elected controllers running on
+            // the dead master itself (their standby on another master takes over).
+            let host = self.masters[m];
+            let hit = |c: &Watcher| c.master as usize == m || (c.role == ClientRole::Leader && c.host == host);
+            for c in clients.iter_mut().filter(|c| hit(c)) {
+                let mut t = s;
+                let mut found = None;
+                for _ in 0..32 {
+                    t += Plan::detection(c.role, timers, rng);
+                    if t == SimTime::MAX {
+                        break;
+                    }
+                    // HAProxy's round robin over the servers it believes up.
+                    let pick = (0..n).map(|k| (rr + k) % n).find(|&k| self.plan.haproxy_up(k, t));
+                    if let Some(k) = pick {
+                        rr = (k + 1) % n;
+                        if self.plan.apiserver_up(k, t) {
+                            found = Some((k, t));
+                            break;
+                        }
+                    }
+                }
+                let Some((k, t)) = found else { continue };
+                let reconnect_at = t + rtt(c.host, self.lb) * 3;
+                let f = Failover {
+                    client: c.id,
+                    from_master: c.master,
+                    lost_at: s,
+                    reconnect_at,
+                    to_master: k as u8,
+                };
+                c.master = k as u8;
+                out.push(f);
+            }
+        }
+        out.sort_by_key(|f| f.reconnect_at);
+        self.failovers = out.clone();
+        out
+    }
+
+    /// The apiserver serving `client` at `t`, and from when it can (its reconnection).
+    fn serving(&self, client: ComponentId, pinned: u8, t: SimTime) -> (u8, SimTime) {
+        let mut master = pinned;
+        let mut ready = t;
+        for f in self.failovers.iter().filter(|f| f.client == client && f.lost_at <= t) {
+            master = f.to_master;
+            ready = ready.max(f.reconnect_at);
+        }
+        (master, ready)
+    }
+
+    /// Host of apiserver `i`.
+    pub fn master_host(&self, i: u8) -> HostId {
+        self.masters[i as usize]
+    }
+
+    fn to_client(&self, master: u8, host: HostId, at: SimTime, rng: &mut impl Rng) -> SimDuration {
         let m = self.masters[master as usize];
-        let leg = |a, b, rng: &mut _| self.net.one_way(a, b, OBJECT_BYTES, rng).unwrap_or(SimDuration::MAX);
-        leg(m, self.lb, rng) + self.proxy_time + leg(self.lb, host, rng)
+        let first = self.leg(m, self.lb, at, rng) + self.proxy_time;
+        first + self.leg(self.lb, host, at + first, rng)
+    }
+
+    fn leg(&self, a: HostId, b: HostId, at: SimTime, rng: &mut impl Rng) -> SimDuration {
+        self.net
+            .one_way_at(a, b, OBJECT_BYTES, at, rng)
+            .unwrap_or(SimDuration::MAX)
     }
 
     fn notify(&self, w: Option<Watcher>, ev: WatchEvent, ctx: &mut Context<'_, Ev>) {
         if let Some(w) = w {
-            let d = self.watch_dispatch + self.to_client(w.master, w.host, ctx.rng());
+            let now = ctx.now();
+            let (master, ready) = self.serving(w.id, w.master, now);
+            let start = ready.max(now) + self.watch_dispatch;
+            let d = (start - now) + self.to_client(master, w.host, start, ctx.rng());
             ctx.send(w.id, d, Ev::Watch(ev));
         }
     }
@@ -229,7 +377,7 @@ impl ControlPlane {
             }
             Obj::GetScale | Obj::GetPod(_) | Obj::ControllerStatus | Obj::Event | Obj::NodeStatus => {}
         }
-        let d = self.to_client(call.master, call.host, ctx.rng());
+        let d = self.to_client(call.master, call.host, now, ctx.rng());
         ctx.send(call.client, d, Ev::Reply { id: call.id, object });
     }
 }
@@ -257,11 +405,34 @@ impl Component<Ev> for ControlPlane {
         match event {
             Ev::ApiArrive(call) => {
                 let m = call.master as usize;
-                if !self.alive[m] {
-                    return; // a dead apiserver answers nothing; the client's connection hangs.
+                let now = ctx.now();
+                let in_failover = self
+                    .failovers
+                    .iter()
+                    .any(|f| f.client == call.client && f.lost_at <= now && now < f.reconnect_at);
+                if in_failover || !self.plan.apiserver_up(m, now) {
+                    // The request is lost with the connection; the client re-sends it once it
+                    // has failed over (or never, if it cannot).
+                    let (to, ready) = self.serving(call.client, call.master, now);
+                    if to as usize != m && ready != SimTime::MAX {
+                        let host = self.masters[to as usize];
+                        let first = self.leg(call.host, self.lb, ready, ctx.rng()) + self.proxy_time;
+                        let up = first + self.leg(self.lb, host, ready + first, ctx.rng());
+                        let me = ctx.me();
+                        ctx.send_at(me, ready + up, Ev::ApiArrive(ApiCall { master: to, ..call }));
+                    }
+                    return;
+                }
+                if let Some(back) = self.plan.etcd_back(m, now) {
+                    // The apiserver answers, with errors: its etcd member is gone. The client
+                    // keeps retrying on the same connection (HAProxy's TCP check still passes).
+                    if back != SimTime::MAX {
+                        let me = ctx.me();
+                        ctx.send_at(me, back, Ev::ApiArrive(call));
+                    }
+                    return;
                 }
                 self.stats[m].requests += 1;
-                let now = ctx.now();
                 if let Some((c, t)) = self.servers[m].arrive(now, (call, now)) {
                     self.start_service(c, t, ctx);
                 }
@@ -278,12 +449,19 @@ impl Component<Ev> for ControlPlane {
                     ctx.tracer()
                         .instant(|| (Track::new(host, "apiserver"), label.into(), "api", now));
                 }
+                // Writes and quorum reads need an etcd leader.
+                let ready = self.plan.write_ready(now);
+                if ready == SimTime::MAX {
+                    return;
+                }
+                let leader = self.plan.leader_at(ready);
                 if call.obj.is_write() {
                     self.stats[m].writes += 1;
-                    ctx.send_self(self.commit[m], Ev::EtcdDone(call));
+                    let d = (ready - now) + self.commit[leader][m];
+                    ctx.send_self(d, Ev::EtcdDone(call));
                 } else {
                     let d = if matches!(call.obj, Obj::GetPod(_)) {
-                        self.read[m]
+                        (ready - now) + self.read[leader][m]
                     } else {
                         SimDuration::ZERO
                     };
@@ -291,7 +469,7 @@ impl Component<Ev> for ControlPlane {
                 }
             }
             Ev::EtcdDone(call) => self.apply(call, ctx),
-            Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) => {}
+            Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) | Ev::Rebind { .. } => {}
         }
     }
 }

@@ -147,6 +147,7 @@ impl Component<Ev> for ControllerManager {
                     }
                 }
             }
+            Ev::Rebind { master, host } => self.client.rebind(master, host),
             _ => {}
         }
     }

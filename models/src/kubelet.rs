@@ -189,7 +189,7 @@ impl Kubelet {
         let at = self.events.reserve(now);
         self.event_throttle += at - now;
         self.events_posted += 1;
-        let up = self.client.conn.up(crate::api::OBJECT_BYTES, ctx.rng());
+        let up = self.client.conn.up(crate::api::OBJECT_BYTES, at, ctx.rng());
         let call = self.client.conn.call(ctx.me(), u32::MAX, Obj::Event);
         ctx.send_at(self.client.cp, at + up, Ev::ApiArrive(call));
     }
@@ -344,6 +344,10 @@ impl Component<Ev> for Kubelet {
             Ev::Local(Local::NodeStatus) => {
                 self.heartbeat.send(Obj::NodeStatus, ctx);
                 ctx.send_self(self.node_status_period, Ev::Local(Local::NodeStatus));
+            }
+            Ev::Rebind { master, host } => {
+                self.client.rebind(master, host);
+                self.heartbeat.rebind(master, host);
             }
             Ev::Reply { id, .. } => match self.pending.remove(&id) {
                 Some(Pending::StatusGet(pod, phase)) => {

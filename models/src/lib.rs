@@ -12,6 +12,8 @@ pub mod cluster;
 pub mod control_plane;
 pub mod controllers;
 pub mod etcd;
+pub mod failover;
+pub mod faults;
 pub mod haproxy;
 pub mod kubelet;
 pub mod network;

@@ -28,8 +28,10 @@ use petgraph::graph::{EdgeIndex, NodeIndex, UnGraph};
 use petgraph::visit::EdgeRef;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
-use sim_core::SimDuration;
+use sim_core::{SimDuration, SimTime};
 
+use crate::faults::Outages;
+use crate::spec::Fault;
 use crate::spec::{LinkKind, NetemPlacement, Role, Scenario};
 use crate::units::Bandwidth;
 use crate::vpn::{tunnel_pairs, Tunnel};
@@ -80,6 +82,8 @@ pub struct Route {
     pub netem_reverse: bool,
     /// Hosts along the route, both ends included (for traces and reports).
     pub hops: Vec<HostId>,
+    /// Tunnels crossed, as (site, site) pairs.
+    pub tunnel_sites: Vec<(u32, u32)>,
 }
 
 /// Netem rule in force (one for the whole scenario, placed on tunnel directions).
@@ -135,6 +139,7 @@ pub struct Network {
     routes: Vec<Vec<Option<Route>>>,
     source_slot: HashMap<HostId, usize>,
     netem: NetemRule,
+    outages: Outages,
 }
 
 impl Network {
@@ -207,6 +212,10 @@ impl Network {
             routes: Vec::new(),
             source_slot: HashMap::new(),
             netem: NetemRule::default(),
+            outages: Outages {
+                ping_restart: scenario.vpn.ping_restart.get(),
+                ..Outages::default()
+            },
         };
         // Tunnels ride the WAN underlay between routers.
         if scenario.vpn.enabled {
@@ -231,6 +240,30 @@ impl Network {
             jitter: scenario.netem.jitter.get(),
             loss: (scenario.netem.loss_pct / 100.0).clamp(0.0, 1.0),
         };
+        for f in &scenario.faults {
+            let w = f.window();
+            match f {
+                Fault::Crash { host, .. } => {
+                    if let Some(&h) = net.index.get(host) {
+                        if matches!(net.roles[h as usize], Role::LoadBalancer | Role::Router) {
+                            net.outages.hosts.entry(h).or_default().push(w);
+                        }
+                    }
+                }
+                Fault::Partition { a, b, .. } => {
+                    let pos = |n: &String| net.site_names.iter().position(|s| s == n).map(|i| i as u32);
+                    if let (Some(x), Some(y)) = (pos(a), pos(b)) {
+                        net.outages.tunnels.entry((x.min(y), x.max(y))).or_default().push(w);
+                    }
+                }
+                Fault::IsolateSite { site, .. } => {
+                    if let Some(x) = net.site_names.iter().position(|s| s == site) {
+                        net.outages.sites.entry(x as u32).or_default().push(w);
+                    }
+                }
+                Fault::CrashEtcdLeader { .. } => {}
+            }
+        }
         let mut srcs: Vec<HostId> = Vec::new();
         for s in sources {
             let id = net.index.get(*s).copied().ok_or_else(|| NetworkError::UnknownHost {
@@ -352,6 +385,7 @@ impl Network {
                             bw = bw.min(t.capacity.bits_per_s);
                             keep *= 1.0 - t.loss;
                             r.tunnels += 1;
+                            r.tunnel_sites.push((t.site_a, t.site_b));
                             r.overhead_bytes += t.overhead_bytes;
                             r.mtu = r.mtu.min(t.mtu);
                             if let Some(cp) = cp_site {
@@ -427,6 +461,47 @@ impl Network {
         let (r, reversed) = self.route(a, b)?;
         let netem = if reversed { r.netem_reverse } else { r.netem_forward };
         Some(self.sample(r, netem, bytes, rng))
+    }
+
+    /// One-way latency of a message from `a` to `b` sent at `at`, including any wait for failed
+    /// elements along the route to come back ([`crate::faults`]). `SimDuration::MAX` if it never
+    /// gets through; `None` if there is no route.
+    pub fn one_way_at(&self, a: HostId, b: HostId, bytes: u64, at: SimTime, rng: &mut impl Rng) -> Option<SimDuration> {
+        if a == b {
+            return Some(SimDuration::ZERO);
+        }
+        let (r, reversed) = self.route(a, b)?;
+        let netem = if reversed { r.netem_reverse } else { r.netem_forward };
+        let flight = self.sample(r, netem, bytes, rng);
+        if self.outages.is_empty() {
+            return Some(flight);
+        }
+        let rtt = r.propagation * 2;
+        let mut t = at;
+        // Re-check until no element on the route is down at the moment the message reaches it
+        // (approximated by the moment it can leave); each pass only moves time forward.
+        for _ in 0..64 {
+            let mut moved = false;
+            for &h in &r.hops {
+                if let Some(next) = self.outages.host_hold(h, t, rtt * 3) {
+                    t = next;
+                    moved = true;
+                }
+            }
+            for &(x, y) in &r.tunnel_sites {
+                if let Some(next) = self.outages.tunnel_hold(x, y, t, rtt) {
+                    t = next;
+                    moved = true;
+                }
+            }
+            if !moved || t == SimTime::MAX {
+                break;
+            }
+        }
+        if t == SimTime::MAX {
+            return Some(SimDuration::MAX);
+        }
+        Some((t - at) + flight)
     }
 
     /// Mean one-way latency of a small message from `a` to `b` (no jitter, no loss).

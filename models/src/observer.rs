@@ -106,6 +106,7 @@ impl Component<Ev> for Kubectl {
                     ctx.stop();
                 }
             }
+            Ev::Rebind { master, host } => self.client.rebind(master, host),
             _ => {}
         }
     }

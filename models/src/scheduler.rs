@@ -126,6 +126,7 @@ impl Component<Ev> for Scheduler {
                 self.client.send(Obj::Bind { pod, node }, ctx);
                 self.next_cycle(ctx);
             }
+            Ev::Rebind { master, host } => self.client.rebind(master, host),
             _ => {}
         }
     }

@@ -138,6 +138,11 @@ pub const CHECKS: &[Check] = &[
         "no-backend",
         "haproxy.backends must list at least one master, as the HAProxy kubernetes-backend does",
     ),
+    err(
+        "E020",
+        "bad-fault",
+        "a fault must name an existing host (crash: the load balancer, a master or a router) or site (partition, isolate-site), and be repaired after it happens",
+    ),
     warn(
         "W001",
         "duplicate-backend",
@@ -244,6 +249,7 @@ pub fn run(s: &Scenario) -> Vec<Finding> {
     numbers(s, &mut f);
     durations(s, &mut f);
     timings(s, &mut f);
+    faults(s, &mut f);
     if structural_ok {
         reachability(s, &mut f);
     }
@@ -646,6 +652,58 @@ fn durations(s: &Scenario, f: &mut Vec<Finding>) {
                 field,
                 "a period of 0 would repeat forever at one instant; expected a duration above 0, such as \"1s\"",
             ));
+        }
+    }
+}
+
+/// E020: faults that name nothing or end before they begin.
+fn faults(s: &Scenario, f: &mut Vec<Finding>) {
+    use models::spec::{Fault, Role};
+    let site = |n: &str| s.sites.iter().any(|x| x.name == n);
+    for (i, fault) in s.faults.iter().enumerate() {
+        let mut bad = |field: &str, msg: String| f.push(Finding::new("E020", format!("faults[{i}].{field}"), msg));
+        match fault {
+            Fault::Crash { host, .. } => match s.hosts.iter().find(|h| h.name == *host) {
+                None => bad(
+                    "host",
+                    format!("host `{host}` is not defined; expected the load balancer, a master or a router"),
+                ),
+                Some(h) if matches!(h.role, Role::Worker | Role::Client) => bad(
+                    "host",
+                    format!(
+                        "crashing {} `{host}` is not modelled; expected the load balancer, a master or a router",
+                        h.role.as_str()
+                    ),
+                ),
+                Some(_) => {}
+            },
+            Fault::Partition { a, b, .. } => {
+                for (field, n) in [("a", a), ("b", b)] {
+                    if !site(n) {
+                        bad(field, format!("site `{n}` is not defined"));
+                    }
+                }
+                if a == b {
+                    bad("b", format!("a partition needs two different sites, got `{a}` twice"));
+                }
+            }
+            Fault::IsolateSite { site: n, .. } => {
+                if !site(n) {
+                    bad("site", format!("site `{n}` is not defined"));
+                }
+            }
+            Fault::CrashEtcdLeader { .. } => {}
+        }
+        if let Some(r) = fault.repair() {
+            if r <= fault.at() {
+                bad(
+                    "repair",
+                    format!(
+                        "repair at {r} is not after the fault at {}; expected a later time",
+                        fault.at()
+                    ),
+                );
+            }
         }
     }
 }

@@ -659,6 +659,7 @@ fn empty_scenario(
         runtime: runtime.clone(),
         workload,
         netem: Netem::default(),
+        faults: Vec::new(),
     }
 }
 

@@ -33,3 +33,29 @@ fn explore_grid() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn explore_faults() {
+    for f in [
+        models::spec::Fault::Crash {
+            host: "master01".into(),
+            at: models::units::Dur::secs(3),
+            repair: None,
+        },
+        models::spec::Fault::Crash {
+            host: "lb".into(),
+            at: models::units::Dur::secs(2),
+            repair: Some(models::units::Dur::secs(60)),
+        },
+        models::spec::Fault::CrashEtcdLeader {
+            at: models::units::Dur::secs(1),
+            repair: Some(models::units::Dur::secs(45)),
+        },
+    ] {
+        let mut s = cell(20, 100);
+        s.faults.push(f);
+        let out = run(&s, 1, false).unwrap();
+        eprintln!("{:#?}\nstartup {:?}", out.faults, out.startup_exact_s);
+    }
+}

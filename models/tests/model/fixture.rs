@@ -81,6 +81,7 @@ pub(crate) fn thesis() -> Scenario {
         runtime: Runtime::default(),
         workload: Workload::default(),
         netem: Netem::default(),
+        faults: Vec::new(),
     }
 }
 

@@ -29,4 +29,5 @@ pub(crate) fn line_of(text: &str, needle: &str) -> usize {
         .unwrap_or_else(|| panic!("`{needle}` not found"))
         + 1
 }
+mod faults;
 mod scale;

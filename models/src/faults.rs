@@ -1,0 +1,129 @@
+//! When parts of the testbed are down, and what a message crossing them waits for.
+//!
+//! Faults are known in advance (the scenario's `[[faults]]`), so availability is a function of
+//! time: a message sent across a failed element is *held* until the element is back, then pays
+//! the cost of getting going again. That is what TCP does across the testbed's failures:
+//!
+//! - **A crashed load balancer or router** resets its connections; after the restart each
+//!   client reconnects: a TCP handshake and a TLS 1.2 handshake, 3 round trips of the route.
+//! - **A partitioned tunnel** (or an isolated site) keeps TCP connections open; the sender
+//!   retransmits with exponential back-off from Linux's `TCP_RTO_MIN` (200 ms, doubling, capped
+//!   at `TCP_RTO_MAX` = 120 s: include/net/tcp.h), so data resumes at the first retransmission
+//!   after the repair. A partition longer than OpenVPN's `ping-restart` also restarts the tunnel:
+//!   a TLS renegotiation of about 4 round trips on the underlay before anything passes.
+//!
+//! Masters are not handled here: a dead apiserver is the control plane's business
+//! ([`crate::control_plane`]), because clients notice it by their own timers, not by TCP.
+
+use std::collections::HashMap;
+
+use sim_core::{SimDuration, SimTime};
+
+use crate::network::TCP_RTO_MIN;
+
+/// Linux `TCP_RTO_MAX` (120 s, include/net/tcp.h).
+pub const TCP_RTO_MAX: SimDuration = SimDuration::from_secs(120);
+
+/// Down windows `[start, end)` of the elements a message may cross.
+#[derive(Debug, Clone, Default)]
+pub struct Outages {
+    /// Per host id: windows when it is down (load balancer, routers).
+    pub hosts: HashMap<u32, Vec<(SimTime, SimTime)>>,
+    /// Per site pair (smaller index first): windows when their tunnel carries nothing.
+    pub tunnels: HashMap<(u32, u32), Vec<(SimTime, SimTime)>>,
+    /// Per site: windows when its uplink is down (every tunnel to it).
+    pub sites: HashMap<u32, Vec<(SimTime, SimTime)>>,
+    /// OpenVPN's `ping-restart`: partitions at least this long restart the tunnel.
+    pub ping_restart: SimDuration,
+}
+
+/// The window of `windows` that contains `t`, if any.
+pub fn covering(windows: &[(SimTime, SimTime)], t: SimTime) -> Option<(SimTime, SimTime)> {
+    windows.iter().copied().find(|&(s, e)| s <= t && t < e)
+}
+
+/// When TCP's next retransmission after a loss starting at `start` falls at or after `end`:
+/// retransmissions at `start + RTO_MIN x (2^k - 1)`, the interval doubling up to `TCP_RTO_MAX`.
+pub fn next_retransmission(start: SimTime, end: SimTime) -> SimTime {
+    if end == SimTime::MAX {
+        return SimTime::MAX;
+    }
+    let mut t = start;
+    let mut rto = TCP_RTO_MIN;
+    while t < end {
+        t += rto;
+        rto = (rto * 2).min(TCP_RTO_MAX);
+    }
+    t
+}
+
+impl Outages {
+    /// Whether nothing is ever down.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty() && self.tunnels.is_empty() && self.sites.is_empty()
+    }
+
+    /// When a message that reaches host `h` at `t` can go on, if `h` is down then: the end of
+    /// the outage plus a reconnection of `reconnect`.
+    pub fn host_hold(&self, h: u32, t: SimTime, reconnect: SimDuration) -> Option<SimTime> {
+        let (_, end) = covering(self.hosts.get(&h)?, t)?;
+        Some(end + reconnect)
+    }
+
+    /// When a message entering the tunnel between sites `a` and `b` at `t` gets through, if the
+    /// tunnel is down then. `underlay_rtt` prices the OpenVPN restart after a long partition.
+    pub fn tunnel_hold(&self, a: u32, b: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
+        let key = (a.min(b), a.max(b));
+        let window = self
+            .tunnels
+            .get(&key)
+            .and_then(|w| covering(w, t))
+            .or_else(|| self.sites.get(&a).and_then(|w| covering(w, t)))
+            .or_else(|| self.sites.get(&b).and_then(|w| covering(w, t)))?;
+        let (start, end) = window;
+        let resend = next_retransmission(start, end);
+        if end == SimTime::MAX {
+            return Some(SimTime::MAX);
+        }
+        let restart = if end - start >= self.ping_restart {
+            end + underlay_rtt * 4
+        } else {
+            end
+        };
+        Some(resend.max(restart))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retransmissions_back_off_from_200ms() {
+        let s = SimTime::from_secs(10);
+        // 0.2, 0.6, 1.4, 3.0, 6.2 s after the start.
+        assert_eq!(
+            next_retransmission(s, s + SimDuration::from_millis(500)),
+            s + SimDuration::from_millis(600)
+        );
+        assert_eq!(
+            next_retransmission(s, s + SimDuration::from_secs(5)),
+            s + SimDuration::from_millis(6200)
+        );
+    }
+
+    #[test]
+    fn long_partitions_restart_the_tunnel() {
+        let mut o = Outages {
+            ping_restart: SimDuration::from_secs(60),
+            ..Outages::default()
+        };
+        o.tunnels
+            .insert((0, 1), vec![(SimTime::from_secs(10), SimTime::from_secs(100))]);
+        let rtt = SimDuration::from_millis(50);
+        let t = o.tunnel_hold(1, 0, SimTime::from_secs(20), rtt).unwrap();
+        assert!(t >= SimTime::from_secs(100) + rtt * 4);
+        assert_eq!(o.tunnel_hold(0, 1, SimTime::from_secs(100), rtt), None);
+        assert_eq!(o.tunnel_hold(0, 2, SimTime::from_secs(20), rtt), None);
+    }
+}

@@ -1,0 +1,110 @@
+//! Faults: what a planner asks of a failure — do pods still start, how long failover takes,
+//! what is lost.
+
+use models::cluster::run;
+use models::spec::Fault;
+use models::units::Dur;
+
+use crate::fixture::cell;
+
+fn crash(host: &str, at: u64, repair: Option<u64>) -> Fault {
+    Fault::Crash {
+        host: host.into(),
+        at: Dur::secs(at),
+        repair: repair.map(Dur::secs),
+    }
+}
+
+/// Killing one of three masters under HAProxy with `inter 2s fall 3`: HAProxy marks it down
+/// within inter x fall plus one round trip, its clients fail over, and every pod still starts.
+#[test]
+fn killing_a_master_is_detected_within_inter_times_fall_and_pods_still_start() {
+    for seed in 0..5 {
+        let mut s = cell(20, 100);
+        s.faults.push(crash("master02", 3, None));
+        let out = run(&s, seed, false).unwrap();
+        let f = &out.faults[0];
+        let detection = f.haproxy_marked_down_s.unwrap() - f.at_s;
+        assert!(detection <= 6.0 + 0.01, "seed {seed}: detected after {detection} s");
+        assert!(!f.failovers.is_empty(), "someone was connected to master02");
+        assert!(f.failovers.iter().all(|(_, _, to)| to != "master02"));
+        assert!(out.startup_exact_s.is_some(), "seed {seed}: pods did not all start");
+        assert_eq!(out.pods.len(), 20);
+    }
+}
+
+/// Losing the load balancer stops new pod creation until it is repaired.
+#[test]
+fn losing_the_load_balancer_stops_pod_creation_until_repair() {
+    let mut s = cell(20, 100);
+    s.faults.push(crash("lb", 2, Some(60)));
+    let out = run(&s, 1, false).unwrap();
+    let created_late: Vec<f64> = out
+        .pods
+        .iter()
+        .map(|p| p.created)
+        .filter(|&c| c > 2.5 && c < 60.0)
+        .collect();
+    assert!(
+        created_late.is_empty(),
+        "pods created while the balancer was down: {created_late:?}"
+    );
+    assert!(out.startup_exact_s.unwrap() > 60.0);
+    assert_eq!(out.pods.len(), 20, "every pod starts after the repair");
+
+    let mut never = cell(20, 100);
+    never.faults.push(crash("lb", 2, None));
+    let out = run(&never, 1, false).unwrap();
+    assert!(
+        out.startup_exact_s.is_none(),
+        "without a balancer the deployment never completes"
+    );
+}
+
+/// A partitioned tunnel holds the workers behind it; after the repair TCP's retransmission and
+/// the OpenVPN restart let them finish.
+#[test]
+fn a_partitioned_site_finishes_after_the_repair() {
+    let mut s = cell(8, 100);
+    s.faults.push(Fault::Partition {
+        a: "vlan10".into(),
+        b: "vlan20".into(),
+        at: Dur::secs(1),
+        repair: Some(Dur::secs(90)),
+    });
+    let out = run(&s, 2, false).unwrap();
+    let finished_after = |node: u32| {
+        out.pods
+            .iter()
+            .filter(|p| p.node == Some(node))
+            .map(|p| p.watched.unwrap())
+            .fold(0.0, f64::max)
+    };
+    // node01 and node02 sit behind the partitioned tunnel (vlan20); node03 and node04 do not.
+    assert!(finished_after(0) >= 90.0 && finished_after(1) >= 90.0);
+    assert!(finished_after(2) < 90.0 && finished_after(3) < 90.0);
+}
+
+/// An etcd leader that dies leaves its apiserver answering with errors: HAProxy's TCP check
+/// still passes, so the clients pinned to it are stuck until the member is repaired, while an
+/// election gives the others a new leader within about the election timeout.
+#[test]
+fn a_dead_etcd_leader_stalls_the_clients_of_its_apiserver_until_repair() {
+    let mut s = cell(8, 100);
+    s.faults.push(Fault::CrashEtcdLeader {
+        at: Dur::secs(1),
+        repair: Some(Dur::secs(45)),
+    });
+    let out = run(&s, 3, false).unwrap();
+    let f = &out.faults[0];
+    let back = f.etcd_leader_back_s.unwrap();
+    assert!(back > 2.0 && back < 3.1, "new leader at {back} s");
+    assert!(
+        f.haproxy_marked_down_s.is_none(),
+        "a TCP check cannot see a dead etcd member"
+    );
+    assert!(
+        out.startup_exact_s.unwrap() > 45.0,
+        "the controller-manager's apiserver was stuck"
+    );
+}

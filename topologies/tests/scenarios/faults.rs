@@ -1,0 +1,39 @@
+//! Fault entries in scenario files.
+
+use models::spec::Fault;
+
+fn thesis_with(extra: &str) -> String {
+    format!("{}\n{extra}", topologies::load::builtin("thesis-2019").unwrap())
+}
+
+#[test]
+fn fault_entries_load() {
+    let text = thesis_with(
+        "[[faults]]\nkind = \"crash\"\nhost = \"master02\"\nat = \"30s\"\nrepair = \"90s\"\n\n\
+         [[faults]]\nkind = \"partition\"\na = \"vlan10\"\nb = \"vlan20\"\nat = \"10s\"\n\n\
+         [[faults]]\nkind = \"crash-etcd-leader\"\nat = \"5s\"\n",
+    );
+    let s = topologies::load::load_str(&text, "f.toml").unwrap();
+    assert_eq!(s.faults.len(), 3);
+    assert!(matches!(&s.faults[0], Fault::Crash { host, .. } if host == "master02"));
+    assert_eq!(s.faults[2].repair(), None);
+}
+
+#[test]
+fn bad_faults_name_line_and_field() {
+    let text = thesis_with("[[faults]]\nkind = \"crash\"\nhost = \"master09\"\nat = \"30s\"\n");
+    let e = topologies::load::load_str(&text, "f.toml").unwrap_err().to_string();
+    assert!(
+        e.contains("E020") && e.contains("faults[0].host") && e.contains("master09") && e.contains("line"),
+        "{e}"
+    );
+    let text = thesis_with("[[faults]]\nkind = \"crash\"\nhost = \"lb\"\nat = \"30s\"\nrepair = \"10s\"\n");
+    let e = topologies::load::load_str(&text, "f.toml").unwrap_err().to_string();
+    assert!(e.contains("faults[0].repair"), "{e}");
+    let text = thesis_with("[[faults]]\nkind = \"meltdown\"\nat = \"30s\"\n");
+    let e = topologies::load::load_str(&text, "f.toml").unwrap_err().to_string();
+    assert!(
+        e.contains("f.toml") && e.contains("line") && e.contains("meltdown"),
+        "{e}"
+    );
+}
