@@ -6,6 +6,7 @@
 mod commands;
 mod output;
 mod plot;
+mod sweep;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,12 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Measure pod start-up on a real cluster through kubectl, cleaning up every namespace it creates.
     Measure(commands::measure::MeasureArgs),
+    /// Sweep pods, delay and scenario parameters: every combination, resumable, shardable.
+    Sweep(commands::sweep::SweepArgs),
+    /// Join the directories of a sharded sweep into the results of the whole sweep.
+    Merge(commands::merge::MergeArgs),
+    /// Plot a sweep's results (SVG): one column against another, lines with 95 % CI bands.
+    Plot(commands::plot::PlotArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +54,9 @@ fn main() -> ExitCode {
         Command::Calibrate(args) => commands::calibrate::cmd(args),
         Command::Bench(args) => commands::bench::cmd(args),
         Command::Measure(args) => commands::measure::cmd(args),
+        Command::Sweep(args) => commands::sweep::cmd(args),
+        Command::Merge(args) => commands::merge::cmd(args),
+        Command::Plot(args) => commands::plot::cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

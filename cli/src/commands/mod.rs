@@ -3,6 +3,9 @@
 pub(crate) mod bench;
 pub(crate) mod calibrate;
 pub(crate) mod measure;
+pub(crate) mod merge;
+pub(crate) mod plot;
 pub(crate) mod reach;
 pub(crate) mod run;
+pub(crate) mod sweep;
 pub(crate) mod validate;

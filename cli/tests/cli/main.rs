@@ -13,3 +13,4 @@ mod measure;
 mod reach;
 mod run;
 mod support;
+mod sweep;

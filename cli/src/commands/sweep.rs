@@ -1,0 +1,241 @@
+//! `kubetwin sweep`: every combination of pods, delay and scenario parameters, replications in
+//! parallel, each finished point saved at once so that a rerun resumes, shardable across
+//! machines (see [`crate::sweep`]).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::output::UsageError;
+use crate::sweep::axes::{self, DelayAxis, PodsAxis, SetArg, Shard};
+use crate::sweep::point::{self, Row};
+use crate::sweep::spec::{self, SweepSpec};
+use crate::sweep::store::{SweepDir, SweepFile};
+use crate::sweep::{results, rows_from_dir, write_results};
+
+/// Arguments of `kubetwin sweep`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Axes are comma-separated values or inclusive ranges START..END/STEP; every combination is a point.
+
+Examples:
+  kubetwin sweep thesis-2019 --pods 4,20,100 --delay 0ms..500ms/100ms --reps 30 --plot
+  kubetwin sweep thesis-2019 --pods 100 --set kubernetes.kubelet.kube_api_qps=5,10,50
+  kubetwin sweep thesis-2019 --pods 4,20,100 --delay 0ms..500ms/100ms --shard 2/4 --out shard-2
+
+Rerunning the same command resumes: points already in DIR/points are not computed again.
+Shards are joined with `kubetwin merge`.")]
+pub(crate) struct SweepArgs {
+    /// A built-in scenario name (`thesis-2019`) or a scenario TOML file.
+    scenario: String,
+    /// Pod counts, e.g. 4,20,100 or 10..100/10 (default: the scenario's workload.replicas).
+    #[arg(long, value_name = "LIST", value_parser = axes::parse_pods)]
+    pods: Option<PodsAxis>,
+    /// Added delays with units, e.g. 0ms,100ms or 0ms..500ms/100ms (default: the scenario's
+    /// netem.delay).
+    #[arg(long, value_name = "LIST", value_parser = axes::parse_delays, allow_hyphen_values = true)]
+    delay: Option<DelayAxis>,
+    /// A scenario parameter axis by its dotted path, e.g.
+    /// kubernetes.kubelet.kube_api_qps=5,10,50 or runtime.registry_rtt=50ms,200ms (repeatable).
+    #[arg(long = "set", value_name = "PATH=V1,V2,...", value_parser = axes::parse_set)]
+    set: Vec<SetArg>,
+    /// Replications per point (run in parallel; results do not depend on the thread count).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    reps: u64,
+    /// Parameter file laid over the scenario (default: the built-in scenario's shipped
+    /// calibration, if any).
+    #[arg(long)]
+    params: Option<PathBuf>,
+    /// Experiment seed; each point's seed is derived from it and the point's own values.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory: sweep.json, points/, results.csv, results.json.
+    #[arg(long, default_value = "sweep-out")]
+    out: PathBuf,
+    /// What to print on stdout when done (the files are written in every case).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Run only the points whose index modulo N is K-1 (K counts from 1), e.g. 2/4.
+    #[arg(long, value_name = "K/N", value_parser = axes::parse_shard)]
+    shard: Option<Shard>,
+    /// Also write startup.svg: start-up against delay, one line per pod count, with 95 % CI bands.
+    #[arg(long)]
+    plot: bool,
+}
+
+/// What `sweep` prints on stdout.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// A human-readable summary table.
+    Table,
+    /// The results as CSV (the bytes of results.csv).
+    Csv,
+    /// The results as JSON (the bytes of results.json).
+    Json,
+}
+
+/// Runs `kubetwin sweep`.
+pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
+    // Everything that can be wrong with the command line is found before any work starts.
+    let (base, origin) =
+        topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let set = spec::resolve_sets(&base, &a.set).map_err(UsageError)?;
+    let base_json = serde_json::to_string(&base).context("the scenario does not serialize")?;
+    let spec = SweepSpec {
+        kubetwin_version: env!("CARGO_PKG_VERSION").to_owned(),
+        scenario: base.name.clone(),
+        scenario_digest: format!("{:016x}", spec::digest(base_json.as_bytes())),
+        pods: a.pods.map_or_else(|| vec![base.workload.replicas], |p| p.0),
+        delay: a
+            .delay
+            .map_or_else(|| vec![base.netem.delay.get()], |d| d.0)
+            .into_iter()
+            .map(|d| axes::show_delay(d.as_nanos()))
+            .collect(),
+        set,
+        reps: a.reps,
+        seed: a.seed,
+    };
+    let points = spec.points()?;
+    let combos = spec.set_combinations();
+    let scenarios: Vec<models::spec::Scenario> = combos
+        .iter()
+        .map(|idx| {
+            let values: Vec<_> = idx.iter().zip(&spec.set).map(|(&i, ax)| ax.values[i].clone()).collect();
+            spec::scenario_for(&base, &spec.set, &values)
+        })
+        .collect::<Result<_, _>>()
+        .map_err(UsageError)?;
+    let dir = SweepDir::new(&a.out);
+    dir.init(&SweepFile::new(spec, points.len()))?;
+    // From here on the spec is the one read back from sweep.json, exactly as `merge` reads it.
+    let file = dir.read_sweep()?.context("sweep.json vanished")?;
+    let spec = &file.spec;
+    let stale = dir.remove_stale_temporaries();
+
+    let mine: Vec<&spec::Point> = points
+        .iter()
+        .filter(|p| a.shard.is_none_or(|s| s.owns(p.index)))
+        .collect();
+    let mut todo = Vec::new();
+    for p in &mine {
+        if dir.read_point(&spec.point_key(p), &file.spec_hash)?.is_none() {
+            todo.push(*p);
+        }
+    }
+    let skipped = mine.len() - todo.len();
+    eprintln!(
+        "sweep {} ({origin}): {} points x {} replications{}, in {}",
+        file.spec_hash,
+        points.len(),
+        spec.reps,
+        a.shard
+            .map_or(String::new(), |s| format!("; shard {s} has {} of them", mine.len())),
+        dir.root().display()
+    );
+    if stale > 0 {
+        eprintln!("removed {stale} temporary files left by an interrupted run");
+    }
+    let points_word = |n: usize| if n == 1 { "point" } else { "points" };
+    eprintln!(
+        "skipped {skipped} {} already done, computing {} {}",
+        points_word(skipped),
+        todo.len(),
+        points_word(todo.len())
+    );
+
+    let bar = if std::io::stderr().is_terminal() && !todo.is_empty() {
+        let b = ProgressBar::with_draw_target(Some(todo.len() as u64 * spec.reps), ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template(
+                "{bar:40.cyan/blue} {pos}/{len} replications ({msg}) {elapsed_precise} elapsed, {eta} left",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let done = AtomicUsize::new(0);
+    bar.set_message(format!("0/{} points", todo.len()));
+    let on_rep = || bar.inc(1);
+    let result = todo.par_iter().try_for_each(|p| -> anyhow::Result<()> {
+        let combo = combos
+            .iter()
+            .position(|c| *c == p.set_idx)
+            .expect("a point's combination exists");
+        let rec = point::compute(spec, &file.spec_hash, p, &scenarios[combo], &on_rep)?;
+        dir.write_point(&rec)?;
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        bar.set_message(format!("{n}/{} points", todo.len()));
+        Ok(())
+    });
+    bar.finish_and_clear();
+    result?;
+
+    let mine_owned: Vec<spec::Point> = mine.into_iter().cloned().collect();
+    let rows = rows_from_dir(&dir, &file, &mine_owned)?;
+    let written = write_results(&dir, &file, a.shard, &rows, a.plot)?;
+    let unfinished: Vec<String> = rows
+        .iter()
+        .zip(&mine_owned)
+        .filter(|(r, _)| r.incomplete > 0)
+        .map(|(r, p)| format!("{} ({} of {})", spec.describe(p), r.incomplete, r.reps))
+        .collect();
+    if !unfinished.is_empty() {
+        eprintln!(
+            "warning: replications that did not finish within workload.timeout: {}",
+            unfinished.join(", ")
+        );
+    }
+    eprintln!(
+        "wrote {}",
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    match a.format {
+        Format::Csv => print!("{}", String::from_utf8_lossy(&results::to_csv(&file, &rows))),
+        Format::Json => print!("{}", String::from_utf8_lossy(&results::to_json(&file, a.shard, &rows))),
+        Format::Table => print_table(&file, &rows),
+    }
+    Ok(())
+}
+
+fn print_table(file: &SweepFile, rows: &[Row]) {
+    let spec = &file.spec;
+    let f = |v: Option<f64>, w: usize| v.map_or_else(|| format!("{:>w$}", "n/a"), |v| format!("{v:>w$.2}"));
+    let mut head = format!("{:>6} {:>9}", "pods", "delay_ms");
+    for a in &spec.set {
+        head.push_str(&format!(" {:>14}", a.path.rsplit('.').next().unwrap_or(&a.path)));
+    }
+    println!(
+        "{head} {:>8} {:>18} {:>8} {:>8} {:>10}",
+        "mean_s", "ci95_s", "p50_s", "p95_s", "exact_s"
+    );
+    for r in rows {
+        let mut line = format!("{:>6} {:>9}", r.pods, r.delay_ms().to_string());
+        for v in &r.set {
+            line.push_str(&format!(" {:>14}", spec::plain(v)));
+        }
+        let ci = match (r.startup[1], r.startup[2]) {
+            (Some(lo), Some(hi)) => format!("[{lo:.2}, {hi:.2}]"),
+            _ => "n/a".to_owned(),
+        };
+        println!(
+            "{line} {} {ci:>18} {} {} {}",
+            f(r.startup[0], 8),
+            f(r.startup[3], 8),
+            f(r.startup[5], 8),
+            f(r.exact_mean, 10)
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! What-if sweeps: every combination of pods, delay and scenario parameters, resumable, sharded
+//! across machines and merged back (`kubetwin sweep`, `merge`, `plot`).
+//!
+//! - [`axes`]: parsing `--pods`, `--delay`, `--set`, `--shard`;
+//! - [`spec`]: the sweep spec and its hash, the points in their fixed order, keys and seeds;
+//! - [`point`]: computing one point and its results row;
+//! - [`store`]: the sweep directory, written file by file atomically;
+//! - [`results`]: `results.csv` / `results.json` and reading them back;
+//! - [`figure`]: figures of results.
+//!
+//! A sweep directory holds `sweep.json` (the spec and its hash), `points/<key>.json` (one per
+//! finished point, written as soon as it finishes), and the results: `results.csv`,
+//! `results.json` (and `startup.svg` with `--plot`) for a whole sweep, `shard-K-of-N.csv` and
+//! `.json` for a shard. The results are always assembled from the point files, so a sweep
+//! computed in one go, resumed after a kill, or merged from shards writes the same bytes.
+
+pub(crate) mod axes;
+pub(crate) mod figure;
+pub(crate) mod point;
+pub(crate) mod results;
+pub(crate) mod spec;
+pub(crate) mod store;
+
+use std::path::PathBuf;
+
+use axes::Shard;
+use point::Row;
+use spec::Point;
+use store::{SweepDir, SweepFile};
+
+/// Reads the rows of `points`, in their order, from the point files of `dir`.
+pub(crate) fn rows_from_dir(dir: &SweepDir, file: &SweepFile, points: &[Point]) -> anyhow::Result<Vec<Row>> {
+    points
+        .iter()
+        .map(|p| {
+            let key = file.spec.point_key(p);
+            let rec = dir.read_point(&key, &file.spec_hash)?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "point {} ({}) is missing from {}",
+                    file.spec.describe(p),
+                    key,
+                    dir.points_dir().display()
+                )
+            })?;
+            Row::from_record(&rec)
+        })
+        .collect()
+}
+
+/// The default figure of a sweep: start-up against delay (or pods, when delay has one value),
+/// one line per value of every other axis that varies.
+pub(crate) fn default_plot(file: &SweepFile) -> figure::PlotRequest {
+    let spec = &file.spec;
+    let (x, other) = if spec.delay.len() > 1 || spec.pods.len() <= 1 {
+        ("delay", ("pods", spec.pods.len()))
+    } else {
+        ("pods", ("delay", spec.delay.len()))
+    };
+    let mut series = Vec::new();
+    if other.1 > 1 {
+        series.push(other.0.to_owned());
+    }
+    series.extend(spec.set.iter().filter(|a| a.values.len() > 1).map(|a| a.path.clone()));
+    figure::PlotRequest {
+        x: x.to_owned(),
+        y: "startup".to_owned(),
+        series,
+        filters: Vec::new(),
+        title: None,
+    }
+}
+
+/// Writes the results of `rows` into `dir`: `results.csv` and `results.json` (and `startup.svg`
+/// with `plot`) for a whole sweep, `shard-K-of-N.*` for a shard. Returns the files written.
+pub(crate) fn write_results(
+    dir: &SweepDir,
+    file: &SweepFile,
+    shard: Option<Shard>,
+    rows: &[Row],
+    plot: bool,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let stem = match shard {
+        None => "results".to_owned(),
+        Some(s) => format!("shard-{}-of-{}", s.k, s.n),
+    };
+    let csv = dir.root().join(format!("{stem}.csv"));
+    let json = dir.root().join(format!("{stem}.json"));
+    store::write_atomic(&csv, &results::to_csv(file, rows))?;
+    store::write_atomic(&json, &results::to_json(file, shard, rows))?;
+    let mut written = vec![csv, json];
+    if plot {
+        let svg = dir.root().join(match shard {
+            None => "startup.svg".to_owned(),
+            Some(_) => format!("{stem}.svg"),
+        });
+        let table = results::Table::of(file, rows);
+        let fig = figure::figure(&table, &default_plot(file)).map_err(|e| anyhow::anyhow!("cannot plot: {e}"))?;
+        crate::plot::write_svg(&fig, &svg)?;
+        written.push(svg);
+    }
+    Ok(written)
+}

@@ -1,0 +1,238 @@
+//! One finished point: what its replications produced (the point file) and its results row.
+
+use models::cluster::{self, RunOutcome};
+use models::spec::Scenario;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use sim_core::rng::replication_seed;
+use sim_core::stats::{OnlineStats, Samples};
+use sim_core::SimDuration;
+
+use super::spec::{Point, SweepSpec};
+
+/// The content of `points/<key>.json`: the raw per-replication numbers, from which the results
+/// row is computed (so a row read back from a file is the row of a fresh run, bit for bit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PointRecord {
+    /// The sweep this point belongs to.
+    pub(crate) spec_hash: String,
+    /// The point's key (its file name without `.json`).
+    pub(crate) key: String,
+    /// Position in the full point order.
+    pub(crate) index: usize,
+    /// Pods.
+    pub(crate) pods: u32,
+    /// Added delay as scenario files write it.
+    pub(crate) delay: String,
+    /// `--set` values in spec order.
+    pub(crate) set: Vec<Json>,
+    /// The point's seed; replication r ran with `replication_seed(seed, r)`.
+    pub(crate) seed: u64,
+    /// Start-up as observed (whole seconds) per replication; `null` when it did not finish.
+    pub(crate) startup_observed_s: Vec<Option<f64>>,
+    /// Exact start-up per replication.
+    pub(crate) startup_exact_s: Vec<Option<f64>>,
+    /// Mean per pod of each phase (create_to_schedule, schedule_to_run, run_to_watch, pod_startup: the ClusterLoader2 phases) per replication.
+    pub(crate) phases_s: Vec<[Option<f64>; 4]>,
+}
+
+/// What one replication contributes.
+fn summarize(o: &RunOutcome) -> (Option<f64>, Option<f64>, [Option<f64>; 4]) {
+    let mut s: [OnlineStats; 4] = Default::default();
+    for p in &o.pods {
+        let values = [
+            p.create_to_schedule(),
+            p.schedule_to_run(),
+            p.run_to_watch(),
+            p.pod_startup(),
+        ];
+        for (acc, v) in s.iter_mut().zip(values) {
+            if let Some(v) = v {
+                acc.push(v);
+            }
+        }
+    }
+    let (observed, exact) = match (o.startup_observed_s, o.startup_exact_s) {
+        (Some(v), Some(e)) => (Some(v), Some(e)),
+        _ => (None, None),
+    };
+    (observed, exact, s.map(|x| x.mean()))
+}
+
+/// Runs the point's replications in parallel (gathered in replication order) and returns its
+/// record; `on_rep` is called after each replication (progress).
+pub(crate) fn compute(
+    spec: &SweepSpec,
+    spec_hash: &str,
+    point: &Point,
+    scenario: &Scenario,
+    on_rep: &(dyn Fn() + Sync),
+) -> anyhow::Result<PointRecord> {
+    let s = cluster::with_overrides(
+        scenario,
+        Some(point.pods),
+        Some(SimDuration::from_nanos(point.delay_ns)),
+    );
+    let seed = spec.point_seed(point);
+    let reps: Vec<_> = (0..spec.reps)
+        .into_par_iter()
+        .map(|r| {
+            let o = cluster::run(&s, replication_seed(seed, r), false)?;
+            on_rep();
+            Ok(summarize(&o))
+        })
+        .collect::<Result<_, cluster::ModelError>>()
+        .map_err(|e| anyhow::anyhow!("point {}: {e}", spec.describe(point)))?;
+    Ok(PointRecord {
+        spec_hash: spec_hash.to_owned(),
+        key: spec.point_key(point),
+        index: point.index,
+        pods: point.pods,
+        delay: super::axes::show_delay(point.delay_ns),
+        set: point.set.clone(),
+        seed,
+        startup_observed_s: reps.iter().map(|r| r.0).collect(),
+        startup_exact_s: reps.iter().map(|r| r.1).collect(),
+        phases_s: reps.iter().map(|r| r.2).collect(),
+    })
+}
+
+/// One row of the results.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Row {
+    /// Pods.
+    pub(crate) pods: u32,
+    /// Added delay, ns.
+    pub(crate) delay_ns: u64,
+    /// `--set` values in spec order.
+    pub(crate) set: Vec<Json>,
+    /// Replications.
+    pub(crate) reps: u64,
+    /// Replications that did not finish within the scenario's timeout.
+    pub(crate) incomplete: u64,
+    /// The point's seed.
+    pub(crate) seed: u64,
+    /// Observed start-up: mean, CI low, CI high, p50, p90, p95, min, max.
+    pub(crate) startup: [Option<f64>; 8],
+    /// Exact start-up, mean.
+    pub(crate) exact_mean: Option<f64>,
+    /// Phase means (create_to_schedule, schedule_to_run, run_to_watch, pod_startup: the ClusterLoader2 phases).
+    pub(crate) phases: [Option<f64>; 4],
+}
+
+/// The statistics columns after the axes, in order.
+pub(crate) const STAT_COLUMNS: [&str; 16] = [
+    "reps",
+    "incomplete",
+    "seed",
+    "startup_mean_s",
+    "startup_ci95_lo_s",
+    "startup_ci95_hi_s",
+    "startup_p50_s",
+    "startup_p90_s",
+    "startup_p95_s",
+    "startup_min_s",
+    "startup_max_s",
+    "startup_exact_mean_s",
+    "create_to_schedule_s",
+    "schedule_to_run_s",
+    "run_to_watch_s",
+    "pod_startup_s",
+];
+
+impl Row {
+    /// The row of a record.
+    pub(crate) fn from_record(r: &PointRecord) -> anyhow::Result<Row> {
+        let delay_ns = crate::commands::run::parse_delay(&r.delay)
+            .map_err(|e| anyhow::anyhow!("point {}: delay {:?}: {e}", r.key, r.delay))?
+            .as_nanos();
+        let mut observed: Samples = r.startup_observed_s.iter().flatten().copied().collect();
+        let stats = observed.stats();
+        let ci = stats.ci95();
+        let startup = [
+            stats.mean(),
+            ci.map(|c| c.lo),
+            ci.map(|c| c.hi),
+            observed.quantile(0.5),
+            observed.quantile(0.9),
+            observed.quantile(0.95),
+            stats.min(),
+            stats.max(),
+        ];
+        let exact: OnlineStats = r.startup_exact_s.iter().flatten().copied().collect();
+        let mut phases: [OnlineStats; 4] = Default::default();
+        for rep in &r.phases_s {
+            for (acc, v) in phases.iter_mut().zip(rep) {
+                if let Some(v) = v {
+                    acc.push(*v);
+                }
+            }
+        }
+        Ok(Row {
+            pods: r.pods,
+            delay_ns,
+            set: r.set.clone(),
+            reps: r.startup_observed_s.len() as u64,
+            incomplete: r.startup_observed_s.iter().filter(|v| v.is_none()).count() as u64,
+            seed: r.seed,
+            startup,
+            exact_mean: exact.mean(),
+            phases: phases.map(|p| p.mean()),
+        })
+    }
+
+    /// The delay in milliseconds, as an integer when whole.
+    pub(crate) fn delay_ms(&self) -> Json {
+        if self.delay_ns % 1_000_000 == 0 {
+            Json::from(self.delay_ns / 1_000_000)
+        } else {
+            Json::from(self.delay_ns as f64 / 1e6)
+        }
+    }
+
+    /// The values of the columns `pods, delay_ms, <set paths>, STAT_COLUMNS...`, as JSON.
+    pub(crate) fn values(&self) -> Vec<Json> {
+        let num = |v: Option<f64>| {
+            v.and_then(serde_json::Number::from_f64)
+                .map_or(Json::Null, Json::Number)
+        };
+        let mut out = vec![Json::from(self.pods), self.delay_ms()];
+        out.extend(self.set.iter().cloned());
+        out.push(Json::from(self.reps));
+        out.push(Json::from(self.incomplete));
+        out.push(Json::from(self.seed));
+        out.extend(self.startup.iter().map(|&v| num(v)));
+        out.push(num(self.exact_mean));
+        out.extend(self.phases.iter().map(|&v| num(v)));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_point_without_set_is_the_validate_cell() {
+        let (base, _) = topologies::params::resolve("thesis-2019", None).unwrap();
+        let spec = SweepSpec {
+            kubetwin_version: "t".into(),
+            scenario: base.name.clone(),
+            scenario_digest: "d".into(),
+            pods: vec![4],
+            delay: vec!["100ms".into()],
+            set: Vec::new(),
+            reps: 3,
+            seed: 9,
+        };
+        let p = &spec.points().unwrap()[0];
+        let rec = compute(&spec, "h", p, &base, &|| {}).unwrap();
+        let cell = validate::compare::simulate_cell(&base, 4, 100, 3, 9).unwrap();
+        let observed: Vec<f64> = rec.startup_observed_s.iter().flatten().copied().collect();
+        assert_eq!(observed, cell.samples);
+        let row = Row::from_record(&rec).unwrap();
+        assert_eq!(row.startup[0], Some(cell.observed_mean_s));
+        assert_eq!(row.exact_mean, Some(cell.exact_mean_s));
+    }
+}

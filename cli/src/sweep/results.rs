@@ -1,0 +1,196 @@
+//! Results files: `results.csv` and `results.json` (or a shard's `shard-K-of-N.*`), and reading
+//! them back for `kubetwin plot`.
+//!
+//! Both files hold one row per point in the full point order. Columns: `pods`, `delay_ms`, one
+//! per `--set` path (the path itself), then [`STAT_COLUMNS`]. `results.json` is
+//! `{"sweep": <sweep.json>, "columns": [...], "points": [{column: value, ...}, ...]}`, a shard's
+//! file has `"shard": "K/N"` after `sweep`. Numbers are written in the shortest form that reads
+//! back to the same value; a missing value (no replication finished) is an empty CSV cell and
+//! `null` in JSON.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::axes::Shard;
+use super::point::{Row, STAT_COLUMNS};
+use super::store::SweepFile;
+use crate::output::UsageError;
+
+/// The column names of a sweep's results.
+pub(crate) fn columns(file: &SweepFile) -> Vec<String> {
+    let mut c = vec!["pods".to_owned(), "delay_ms".to_owned()];
+    c.extend(file.spec.set.iter().map(|a| a.path.clone()));
+    c.extend(STAT_COLUMNS.iter().map(|s| (*s).to_owned()));
+    c
+}
+
+fn csv_cell(v: &Json) -> String {
+    let text = match v {
+        Json::Null => String::new(),
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// `results.csv`.
+pub(crate) fn to_csv(file: &SweepFile, rows: &[Row]) -> Vec<u8> {
+    let mut out = columns(file)
+        .iter()
+        .map(|c| csv_cell(&Json::from(c.as_str())))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push('\n');
+    for r in rows {
+        out.push_str(&r.values().iter().map(csv_cell).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+struct Ordered<'a> {
+    columns: &'a [String],
+    values: Vec<Json>,
+}
+
+impl Serialize for Ordered<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.columns.len()))?;
+        for (c, v) in self.columns.iter().zip(&self.values) {
+            m.serialize_entry(c, v)?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct ResultsJson<'a> {
+    sweep: &'a SweepFile,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<String>,
+    columns: &'a [String],
+    points: Vec<Ordered<'a>>,
+}
+
+/// `results.json`.
+pub(crate) fn to_json(file: &SweepFile, shard: Option<Shard>, rows: &[Row]) -> Vec<u8> {
+    let columns = columns(file);
+    let v = ResultsJson {
+        sweep: file,
+        shard: shard.map(|s| s.to_string()),
+        columns: &columns,
+        points: rows
+            .iter()
+            .map(|r| Ordered {
+                columns: &columns,
+                values: r.values(),
+            })
+            .collect(),
+    };
+    super::store::to_json_bytes(&v)
+}
+
+/// A results table read back from a file.
+#[derive(Debug, Clone)]
+pub(crate) struct Table {
+    /// The sweep header, when read from JSON.
+    pub(crate) sweep: Option<SweepFile>,
+    /// Column names.
+    pub(crate) columns: Vec<String>,
+    /// How many leading columns are axes (those before `reps`).
+    pub(crate) axes: usize,
+    /// Rows, one value per column.
+    pub(crate) rows: Vec<Vec<Json>>,
+}
+
+impl Table {
+    /// The table of freshly computed rows.
+    pub(crate) fn of(file: &SweepFile, rows: &[Row]) -> Table {
+        let columns = columns(file);
+        Table {
+            sweep: Some(file.clone()),
+            axes: 2 + file.spec.set.len(),
+            columns,
+            rows: rows.iter().map(Row::values).collect(),
+        }
+    }
+
+    /// Reads `results.json` (or a shard's JSON) or `results.csv`, by content.
+    pub(crate) fn read(path: &Path) -> anyhow::Result<Table> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bad = |why: String| {
+            UsageError(format!(
+                "{} is not the results of a kubetwin sweep: {why}",
+                path.display()
+            ))
+        };
+        let (sweep, columns, rows) = if text.trim_start().starts_with('{') {
+            let v: Json = serde_json::from_str(&text).map_err(|e| bad(format!("invalid JSON ({e})")))?;
+            let sweep: Option<SweepFile> = v.get("sweep").and_then(|s| serde_json::from_value(s.clone()).ok());
+            let columns: Vec<String> = v
+                .get("columns")
+                .and_then(|c| serde_json::from_value(c.clone()).ok())
+                .ok_or_else(|| bad("no \"columns\" list".into()))?;
+            let points = v
+                .get("points")
+                .and_then(Json::as_array)
+                .ok_or_else(|| bad("no \"points\" list".into()))?;
+            let rows = points
+                .iter()
+                .map(|p| {
+                    columns
+                        .iter()
+                        .map(|c| p.get(c).cloned().unwrap_or(Json::Null))
+                        .collect()
+                })
+                .collect();
+            (sweep, columns, rows)
+        } else {
+            let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+            let columns: Vec<String> = reader
+                .headers()
+                .map_err(|e| bad(format!("invalid CSV ({e})")))?
+                .iter()
+                .map(str::to_owned)
+                .collect();
+            let mut rows = Vec::new();
+            for rec in reader.records() {
+                let rec = rec.map_err(|e| bad(format!("invalid CSV ({e})")))?;
+                rows.push(rec.iter().map(parse_cell).collect());
+            }
+            (None, columns, rows)
+        };
+        let axes = columns
+            .iter()
+            .position(|c| c == "reps")
+            .ok_or_else(|| bad("no `reps` column".into()))?;
+        Ok(Table {
+            sweep,
+            columns,
+            axes,
+            rows,
+        })
+    }
+}
+
+fn parse_cell(s: &str) -> Json {
+    if s.is_empty() {
+        Json::Null
+    } else if let Ok(i) = s.parse::<i64>() {
+        Json::from(i)
+    } else if let Ok(u) = s.parse::<u64>() {
+        Json::from(u)
+    } else if let Some(n) = s.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+        Json::Number(n)
+    } else {
+        Json::String(s.to_owned())
+    }
+}

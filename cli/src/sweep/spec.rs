@@ -1,0 +1,473 @@
+//! The sweep specification, its points, their keys and their seeds.
+//!
+//! A sweep is fixed by its [`SweepSpec`]: the resolved scenario (by digest, so the same scenario
+//! reached through another path is the same sweep), the axes, the replications, the seed and the
+//! kubetwin version. Its hash, [`SweepSpec::hash`], is stored in `sweep.json` and in every point
+//! file, so points of different sweeps are never mixed.
+//!
+//! # Point order
+//!
+//! Points are the Cartesian product of the axes in the order pods (outermost), delay, then each
+//! `--set` in the order given (innermost), each axis in the order its values were written. A
+//! point's index in this order decides its shard (`index % N == K - 1`) and its row in the
+//! results; nothing else.
+//!
+//! # Seeds
+//!
+//! A point's seed depends only on the experiment seed and the point's own values, never on which
+//! other points or shards exist:
+//!
+//! ```text
+//! s = validate::compare::cell_seed(seed, pods, whole milliseconds of delay)
+//! if the delay has a sub-millisecond part ns:  s = mix64(s ^ mix64(ns ^ 0xd1b5_4a32_d192_ed03))
+//! for each --set (path, value), sorted by path:  s = mix64(s ^ mix64(digest("path=value")))
+//! ```
+//!
+//! where `value` is the value as JSON (`5.0`, `"100ms"`, `true`) and `digest` is [`digest`]
+//! (FNV-1a 64 of the bytes, then `mix64`). Replication `r` of the point
+//! runs with `sim_core::rng::replication_seed(s, r)`, exactly as `kubetwin validate` simulates a
+//! cell: without `--set`, a sweep point and a `validate` cell of the same seed, pods, delay and
+//! replications give the same numbers. The point's seed is in the results (`seed` column).
+
+use models::spec::Scenario;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use sim_core::rng::mix64;
+use sim_core::SimDuration;
+
+use super::axes::{show_delay, SetArg};
+
+/// FNV-1a (64 bit) followed by SplitMix64's finalizer: a stable, platform-independent digest.
+pub(crate) fn digest(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    mix64(h)
+}
+
+/// One `--set` axis as stored in the spec: a scenario path and its values, typed as the
+/// scenario's field is (integers, floats, booleans or strings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SetAxis {
+    /// Dotted path, e.g. `kubernetes.kubelet.kube_api_qps`.
+    pub(crate) path: String,
+    /// Values in the order given.
+    pub(crate) values: Vec<Json>,
+}
+
+/// Everything that fixes a sweep's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SweepSpec {
+    /// The version of kubetwin that computed the points.
+    pub(crate) kubetwin_version: String,
+    /// The scenario's name.
+    pub(crate) scenario: String,
+    /// Digest of the resolved scenario (after `--params` or the shipped calibration), as JSON.
+    pub(crate) scenario_digest: String,
+    /// Pod counts (the scenario's `workload.replicas` when `--pods` is not given).
+    pub(crate) pods: Vec<u32>,
+    /// Delays as scenario files write them (the scenario's `netem.delay` without `--delay`).
+    pub(crate) delay: Vec<String>,
+    /// The `--set` axes.
+    pub(crate) set: Vec<SetAxis>,
+    /// Replications per point.
+    pub(crate) reps: u64,
+    /// Experiment seed.
+    pub(crate) seed: u64,
+}
+
+/// One point of the sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Point {
+    /// Position in the full point order.
+    pub(crate) index: usize,
+    /// Pods.
+    pub(crate) pods: u32,
+    /// Added delay, ns.
+    pub(crate) delay_ns: u64,
+    /// Index of each `--set` axis's value, in spec order.
+    pub(crate) set_idx: Vec<usize>,
+    /// The `--set` values, in spec order.
+    pub(crate) set: Vec<Json>,
+}
+
+impl SweepSpec {
+    /// The spec's hash, 16 hex digits: of its JSON text, whose field order is fixed.
+    pub(crate) fn hash(&self) -> String {
+        let text = serde_json::to_string(self).expect("a spec serializes");
+        format!("{:016x}", digest(text.as_bytes()))
+    }
+
+    /// The delays in nanoseconds.
+    pub(crate) fn delays_ns(&self) -> anyhow::Result<Vec<u64>> {
+        self.delay
+            .iter()
+            .map(|d| {
+                crate::commands::run::parse_delay(d)
+                    .map(SimDuration::as_nanos)
+                    .map_err(|e| anyhow::anyhow!("delay {d:?} in the sweep spec: {e}"))
+            })
+            .collect()
+    }
+
+    /// Every point, in the full point order.
+    pub(crate) fn points(&self) -> anyhow::Result<Vec<Point>> {
+        let delays = self.delays_ns()?;
+        let combos = self.set_combinations();
+        let mut out = Vec::with_capacity(self.pods.len() * delays.len() * combos.len());
+        for &pods in &self.pods {
+            for &delay_ns in &delays {
+                for idx in &combos {
+                    out.push(Point {
+                        index: out.len(),
+                        pods,
+                        delay_ns,
+                        set_idx: idx.clone(),
+                        set: idx.iter().zip(&self.set).map(|(&i, a)| a.values[i].clone()).collect(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every combination of `--set` values (indices in spec order), the last axis fastest; one
+    /// empty combination without `--set`.
+    pub(crate) fn set_combinations(&self) -> Vec<Vec<usize>> {
+        let mut combos: Vec<Vec<usize>> = vec![Vec::new()];
+        for axis in &self.set {
+            combos = combos
+                .into_iter()
+                .flat_map(|c| {
+                    (0..axis.values.len()).map(move |i| {
+                        let mut c = c.clone();
+                        c.push(i);
+                        c
+                    })
+                })
+                .collect();
+        }
+        combos
+    }
+
+    /// The seed of `p`'s replications (see the module docs).
+    pub(crate) fn point_seed(&self, p: &Point) -> u64 {
+        let ms = p.delay_ns / 1_000_000;
+        let sub_ms = p.delay_ns % 1_000_000;
+        let mut s = validate::compare::cell_seed(self.seed, p.pods, u32::try_from(ms).unwrap_or(u32::MAX));
+        if sub_ms != 0 {
+            s = mix64(s ^ mix64(sub_ms ^ 0xd1b5_4a32_d192_ed03));
+        }
+        let mut sets: Vec<(&str, &Json)> = self.set.iter().map(|a| a.path.as_str()).zip(&p.set).collect();
+        sets.sort_by(|a, b| a.0.cmp(b.0));
+        for (path, value) in sets {
+            s = mix64(s ^ mix64(digest(format!("{path}={value}").as_bytes())));
+        }
+        s
+    }
+
+    /// The point's file name without `.json`: readable values plus a digest of all of them, so
+    /// that two points never share a key.
+    pub(crate) fn point_key(&self, p: &Point) -> String {
+        let mut identity = format!("pods={};delay_ns={}", p.pods, p.delay_ns);
+        let mut readable = format!("pods-{}_delay-{}", p.pods, show_delay(p.delay_ns));
+        for (a, v) in self.set.iter().zip(&p.set) {
+            identity.push_str(&format!(";{}={v}", a.path));
+            let short = a.path.rsplit('.').next().unwrap_or(&a.path);
+            readable.push_str(&format!("_{short}-{}", plain(v)));
+        }
+        let mut readable: String = readable
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        readable.truncate(160);
+        format!("{readable}_{:08x}", digest(identity.as_bytes()) >> 32)
+    }
+
+    /// `pods=4 delay=100ms kube_api_qps=5.0`: the point for people.
+    pub(crate) fn describe(&self, p: &Point) -> String {
+        let mut s = format!("pods={} delay={}", p.pods, show_delay(p.delay_ns));
+        for (a, v) in self.set.iter().zip(&p.set) {
+            s.push_str(&format!(" {}={}", a.path, plain(v)));
+        }
+        s
+    }
+
+    /// The differences between two specs, field by field, for error messages.
+    pub(crate) fn differences(&self, other: &SweepSpec) -> Vec<String> {
+        let a = serde_json::to_value(self).expect("a spec serializes");
+        let b = serde_json::to_value(other).expect("a spec serializes");
+        let (Json::Object(a), Json::Object(b)) = (a, b) else {
+            return Vec::new();
+        };
+        a.iter()
+            .filter(|(k, v)| b.get(*k) != Some(*v))
+            .map(|(k, v)| format!("{k}: {v} vs {}", b.get(k).unwrap_or(&Json::Null)))
+            .collect()
+    }
+}
+
+/// A JSON scalar without quotes around strings.
+pub(crate) fn plain(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The paths `--set` accepts: every scalar of the scenario as TOML (tables are walked, arrays
+/// are not), with its current value.
+pub(crate) fn leaf_paths(scenario: &Scenario) -> Vec<(String, toml::Value)> {
+    fn walk(prefix: &str, v: &toml::Value, out: &mut Vec<(String, toml::Value)>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let bare = !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    if !bare {
+                        continue;
+                    }
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&path, v, out);
+                }
+            }
+            toml::Value::Array(_) => {}
+            scalar => out.push((prefix.to_owned(), scalar.clone())),
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(v) = toml::Value::try_from(scenario) {
+        walk("", &v, &mut out);
+    }
+    // Axes have their own flags; the name and description change no number.
+    out.retain(|(p, _)| !AXIS_PATHS.iter().any(|(a, _)| a == p) && p != "name" && p != "description");
+    out
+}
+
+/// Scenario paths that have their own axis flag.
+const AXIS_PATHS: [(&str, &str); 2] = [("workload.replicas", "--pods"), ("netem.delay", "--delay")];
+
+/// Checks each `--set` against the scenario and types its values as the field is typed.
+pub(crate) fn resolve_sets(base: &Scenario, args: &[SetArg]) -> Result<Vec<SetAxis>, String> {
+    let leaves = leaf_paths(base);
+    let mut out: Vec<SetAxis> = Vec::new();
+    for a in args {
+        if let Some((_, flag)) = AXIS_PATHS.iter().find(|(p, _)| *p == a.path) {
+            return Err(format!("--set {}: this is the {flag} axis; use {flag} instead", a.path));
+        }
+        if out.iter().any(|o| o.path == a.path) {
+            return Err(format!(
+                "--set {} is given twice; put all its values in one --set",
+                a.path
+            ));
+        }
+        let Some((_, current)) = leaves.iter().find(|(p, _)| *p == a.path) else {
+            let list: Vec<String> = leaves.iter().map(|(p, v)| format!("  {p} (now {v})")).collect();
+            return Err(format!(
+                "--set: unknown scenario path `{}`; valid paths (the scenario's scalar settings; \
+                 workload.replicas and netem.delay are the --pods and --delay axes):\n{}",
+                a.path,
+                list.join("\n")
+            ));
+        };
+        let values = a
+            .values
+            .iter()
+            .map(|raw| coerce(&a.path, current, raw))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (i, v) in values.iter().enumerate() {
+            if values[..i].contains(v) {
+                return Err(format!("--set {}: value {} appears twice", a.path, plain(v)));
+            }
+        }
+        out.push(SetAxis {
+            path: a.path.clone(),
+            values,
+        });
+    }
+    Ok(out)
+}
+
+/// Types `raw` like `current`.
+fn coerce(path: &str, current: &toml::Value, raw: &str) -> Result<Json, String> {
+    let unquoted = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(raw);
+    match current {
+        toml::Value::String(_) => Ok(Json::String(unquoted.to_owned())),
+        toml::Value::Integer(_) => raw
+            .parse::<i64>()
+            .map(Json::from)
+            .map_err(|_| format!("--set {path}: `{raw}` is not an integer (the field is one, now {current})")),
+        toml::Value::Float(_) => raw
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Json::Number)
+            .ok_or_else(|| format!("--set {path}: `{raw}` is not a finite number (the field is one, now {current})")),
+        toml::Value::Boolean(_) => raw
+            .parse::<bool>()
+            .map(Json::Bool)
+            .map_err(|_| format!("--set {path}: `{raw}` is not true or false")),
+        other => Err(format!("--set {path}: fields like this one ({other}) cannot be set")),
+    }
+}
+
+/// The TOML form of a spec value.
+fn to_toml(v: &Json) -> toml::Value {
+    match v {
+        Json::Bool(b) => toml::Value::Boolean(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => toml::Value::Integer(i),
+            None => toml::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => toml::Value::String(s.clone()),
+        other => toml::Value::String(other.to_string()),
+    }
+}
+
+/// The parameter overlay that sets `values` (one per axis of `set`), as TOML text.
+pub(crate) fn overlay(set: &[SetAxis], values: &[Json]) -> String {
+    let mut root = toml::Table::new();
+    for (axis, v) in set.iter().zip(values) {
+        let mut table = &mut root;
+        let segments: Vec<&str> = axis.path.split('.').collect();
+        for seg in &segments[..segments.len() - 1] {
+            table = table
+                .entry((*seg).to_owned())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .expect("scenario paths walk tables");
+        }
+        table.insert(segments[segments.len() - 1].to_owned(), to_toml(v));
+    }
+    toml::to_string(&root).expect("an overlay serializes")
+}
+
+/// The scenario of one combination of `--set` values (no `--set`: `base` itself).
+pub(crate) fn scenario_for(base: &Scenario, set: &[SetAxis], values: &[Json]) -> Result<Scenario, String> {
+    if set.is_empty() {
+        return Ok(base.clone());
+    }
+    let text = overlay(set, values);
+    let origin = set
+        .iter()
+        .zip(values)
+        .map(|(a, v)| format!("--set {}={}", a.path, plain(v)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    topologies::params::apply(base, &text, &origin).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Scenario {
+        topologies::params::resolve("thesis-2019", None).unwrap().0
+    }
+
+    fn spec(set: Vec<SetAxis>) -> SweepSpec {
+        SweepSpec {
+            kubetwin_version: "t".into(),
+            scenario: "s".into(),
+            scenario_digest: "d".into(),
+            pods: vec![4, 8],
+            delay: vec!["0s".into(), "100ms".into()],
+            set,
+            reps: 3,
+            seed: 1,
+        }
+    }
+
+    #[test]
+    fn seeds_match_validate_and_ignore_other_points() {
+        let s = spec(Vec::new());
+        let pts = s.points().unwrap();
+        assert_eq!(pts.len(), 4);
+        assert_eq!(s.point_seed(&pts[3]), validate::compare::cell_seed(1, 8, 100));
+        let mut bigger = spec(Vec::new());
+        bigger.pods = vec![2, 8, 16];
+        let same = bigger
+            .points()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.pods == 8 && p.delay_ns == 100_000_000)
+            .unwrap();
+        assert_eq!(bigger.point_seed(&same), s.point_seed(&pts[3]));
+        assert_eq!(bigger.point_key(&same), s.point_key(&pts[3]));
+    }
+
+    #[test]
+    fn set_values_change_seed_and_key_but_not_their_order() {
+        let a = SetAxis {
+            path: "a.x".into(),
+            values: vec![Json::from(1), Json::from(2)],
+        };
+        let b = SetAxis {
+            path: "b.y".into(),
+            values: vec![Json::from("p")],
+        };
+        let ab = spec(vec![a.clone(), b.clone()]);
+        let ba = spec(vec![b, a]);
+        let p_ab = &ab.points().unwrap()[1];
+        let p_ba = ba
+            .points()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.set[1] == p_ab.set[0])
+            .unwrap();
+        assert_eq!(ab.point_seed(p_ab), ba.point_seed(&p_ba));
+        let p0 = &ab.points().unwrap()[0];
+        assert_ne!(ab.point_seed(p0), ab.point_seed(p_ab));
+        assert_ne!(ab.point_key(p0), ab.point_key(p_ab));
+        assert_eq!(ab.points().unwrap().len(), 8);
+    }
+
+    #[test]
+    fn sets_are_typed_and_applied() {
+        let b = base();
+        let set = resolve_sets(
+            &b,
+            &[SetArg {
+                path: "kubernetes.kubelet.kube_api_qps".into(),
+                values: vec!["5".into(), "10".into()],
+            }],
+        )
+        .unwrap();
+        assert_eq!(set[0].values, vec![Json::from(5.0), Json::from(10.0)]);
+        assert_eq!(
+            overlay(&set, &set[0].values[..1]),
+            "[kubernetes.kubelet]\nkube_api_qps = 5.0\n"
+        );
+        let s = scenario_for(&b, &set, &set[0].values[1..]).unwrap();
+        assert_eq!(s.kubernetes.kubelet.kube_api_qps, 10.0);
+        let e = resolve_sets(
+            &b,
+            &[SetArg {
+                path: "kubernetes.kubelet.nope".into(),
+                values: vec!["1".into()],
+            }],
+        )
+        .unwrap_err();
+        assert!(e.contains("kubernetes.kubelet.kube_api_qps"), "{e}");
+        let e = resolve_sets(
+            &b,
+            &[SetArg {
+                path: "workload.replicas".into(),
+                values: vec!["1".into()],
+            }],
+        )
+        .unwrap_err();
+        assert!(e.contains("--pods"), "{e}");
+    }
+}

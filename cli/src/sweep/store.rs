@@ -1,0 +1,262 @@
+//! A sweep directory: `sweep.json`, `points/<key>.json`, results files.
+//!
+//! Every file is written whole or not at all (a temporary file in the same directory, synced,
+//! renamed over the target, then the directory synced), so a sweep killed at any instant leaves
+//! only complete point files behind, and a rerun of the same command picks up where it stopped.
+//! Temporary files are named `.<name>.tmp-<pid>-<nanos>-<n>` (unique even for processes of the
+//! same pid in different containers sharing a volume); ones older than a minute are left-overs of
+//! a killed run and are removed when a sweep starts.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use super::point::PointRecord;
+use super::spec::SweepSpec;
+use crate::output::UsageError;
+
+/// Identifies the layout of sweep files.
+pub(crate) const FORMAT: &str = "kubetwin-sweep/1";
+
+/// The seed rule, stored in `sweep.json` for readers of the results.
+const SEED_RULE: &str = "point seed = cell_seed(seed, pods, delay in whole ms), mixed with the sub-millisecond \
+    delay and each --set path=value (sorted by path); replication r runs with replication_seed(point seed, r); \
+    see cli/src/sweep/spec.rs";
+
+/// The content of `sweep.json`, also the header of `results.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SweepFile {
+    /// [`FORMAT`].
+    pub(crate) format: String,
+    /// [`SweepSpec::hash`].
+    pub(crate) spec_hash: String,
+    /// Number of points of the whole sweep.
+    pub(crate) points: usize,
+    /// How seeds are derived.
+    pub(crate) seeds: String,
+    /// The spec.
+    pub(crate) spec: SweepSpec,
+}
+
+impl SweepFile {
+    /// The file of `spec`.
+    pub(crate) fn new(spec: SweepSpec, points: usize) -> Self {
+        SweepFile {
+            format: FORMAT.to_owned(),
+            spec_hash: spec.hash(),
+            points,
+            seeds: SEED_RULE.to_owned(),
+            spec,
+        }
+    }
+}
+
+/// Writes `bytes` to `path` whole or not at all.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = dir.join(format!(
+        ".{name}.tmp-{}-{nanos}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        // Make the rename itself durable; not every platform can open a directory.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok::<_, std::io::Error>(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A sweep directory.
+#[derive(Debug, Clone)]
+pub(crate) struct SweepDir {
+    root: PathBuf,
+}
+
+impl SweepDir {
+    /// The directory at `root` (not touched yet).
+    pub(crate) fn new(root: &Path) -> Self {
+        SweepDir { root: root.to_owned() }
+    }
+
+    /// The directory.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `DIR/points`.
+    pub(crate) fn points_dir(&self) -> PathBuf {
+        self.root.join("points")
+    }
+
+    /// `DIR/points/<key>.json`.
+    pub(crate) fn point_path(&self, key: &str) -> PathBuf {
+        self.points_dir().join(format!("{key}.json"))
+    }
+
+    /// `DIR/sweep.json`.
+    pub(crate) fn sweep_path(&self) -> PathBuf {
+        self.root.join("sweep.json")
+    }
+
+    /// Reads `DIR/sweep.json`, `None` if absent.
+    pub(crate) fn read_sweep(&self) -> anyhow::Result<Option<SweepFile>> {
+        let path = self.sweep_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let file: SweepFile = serde_json::from_str(&text)
+            .map_err(|e| UsageError(format!("{} is not a kubetwin sweep file: {e}", path.display())))?;
+        Ok(Some(file))
+    }
+
+    /// Makes the directory hold `file`'s sweep: creates it, or checks that the sweep already in
+    /// it is the same (a different one is a usage error naming both).
+    pub(crate) fn init(&self, file: &SweepFile) -> anyhow::Result<()> {
+        if let Some(existing) = self.read_sweep()? {
+            if existing.spec_hash != file.spec_hash {
+                return Err(UsageError(format!(
+                    "{} holds another sweep (spec {}) than this one (spec {}); differences: {}. \
+                     Use another --out directory, or remove that one to start over",
+                    self.root.display(),
+                    existing.spec_hash,
+                    file.spec_hash,
+                    existing.spec.differences(&file.spec).join("; ")
+                ))
+                .into());
+            }
+        }
+        std::fs::create_dir_all(self.points_dir())
+            .with_context(|| format!("cannot create {}", self.points_dir().display()))?;
+        if self.read_sweep()?.as_ref() != Some(file) {
+            write_atomic(&self.sweep_path(), &to_json_bytes(file))?;
+        }
+        Ok(())
+    }
+
+    /// The record in `points/<key>.json`, `None` if there is none; checks that it belongs to the
+    /// sweep `spec_hash`.
+    pub(crate) fn read_point(&self, key: &str, spec_hash: &str) -> anyhow::Result<Option<PointRecord>> {
+        let path = self.point_path(key);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(parse_point(&path, &text, spec_hash)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// Writes a point file.
+    pub(crate) fn write_point(&self, rec: &PointRecord) -> anyhow::Result<()> {
+        write_atomic(&self.point_path(&rec.key), &to_json_bytes(rec))
+    }
+
+    /// Every `points/*.json` file, sorted by name.
+    pub(crate) fn point_files(&self) -> anyhow::Result<Vec<PathBuf>> {
+        let dir = self.points_dir();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
+        };
+        let mut out = Vec::new();
+        for e in entries {
+            let p = e?.path();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name.ends_with(".json") && !name.starts_with('.') {
+                out.push(p);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Removes temporary files older than a minute (left by a killed run) from the directory and
+    /// `points/`; returns how many.
+    pub(crate) fn remove_stale_temporaries(&self) -> usize {
+        let mut removed = 0;
+        for dir in [self.root.clone(), self.points_dir()] {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !(name.starts_with('.') && name.contains(".tmp-")) {
+                    continue;
+                }
+                let old = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > Duration::from_secs(60));
+                if old && std::fs::remove_file(e.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
+}
+
+/// Parses a point file and checks its sweep and its name.
+pub(crate) fn parse_point(path: &Path, text: &str, spec_hash: &str) -> anyhow::Result<PointRecord> {
+    let rec: PointRecord = serde_json::from_str(text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a point file ({e}); delete it to have that point computed again",
+            path.display()
+        )
+    })?;
+    if rec.spec_hash != spec_hash {
+        return Err(UsageError(format!(
+            "{} belongs to another sweep (spec {}) than this one (spec {}); points of different sweeps are never mixed",
+            path.display(),
+            rec.spec_hash,
+            spec_hash
+        ))
+        .into());
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    anyhow::ensure!(
+        stem == rec.key,
+        "{} holds point {}, not the point its name says; delete it to have it computed again",
+        path.display(),
+        rec.key
+    );
+    Ok(rec)
+}
+
+/// Pretty JSON with a final newline.
+pub(crate) fn to_json_bytes<T: Serialize>(v: &T) -> Vec<u8> {
+    let mut b = serde_json::to_vec_pretty(v).expect("serializes");
+    b.push(b'\n');
+    b
+}

@@ -1,0 +1,528 @@
+//! `kubetwin sweep`, `merge` and `plot`: row counts, determinism across runs and thread counts,
+//! shards merged byte for byte, resume after a deleted point and after `kill -9`, usage errors,
+//! figures, and the Kubernetes example.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::support::{assert_exit, kubetwin, run, stderr, stdout, TempDir};
+
+/// The small sweep of the tests: 2 pod counts x 3 delays, 3 replications.
+const SMALL: [&str; 8] = [
+    "sweep",
+    "thesis-2019",
+    "--pods",
+    "4,8",
+    "--delay",
+    "0ms..200ms/100ms",
+    "--reps",
+    "3",
+];
+
+/// `SMALL` plus `extra`, into `out`.
+fn small(out: &str, extra: &[&str]) -> Vec<String> {
+    SMALL
+        .iter()
+        .chain(["--out", out].iter())
+        .chain(extra)
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// Runs `kubetwin ARGS` with `RAYON_NUM_THREADS=threads` (all cores when `None`), expects
+/// success, returns stderr.
+fn sweep_ok(args: &[String], threads: Option<&str>) -> String {
+    let mut cmd = kubetwin();
+    cmd.args(args);
+    if let Some(t) = threads {
+        cmd.env("RAYON_NUM_THREADS", t);
+    }
+    let out = cmd.output().expect("run kubetwin");
+    assert_exit(&out, 0, &format!("kubetwin {args:?}"));
+    stderr(&out)
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&read(path)).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// The point files of a sweep directory, sorted.
+fn point_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir.join("points"))
+        .expect("a points directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn mtime(p: &Path) -> SystemTime {
+    std::fs::metadata(p).and_then(|m| m.modified()).expect("mtime")
+}
+
+/// Expects a usage error (exit 2, message on stderr, nothing on stdout) mentioning every needle.
+fn usage_error(args: &[&str], needles: &[&str]) -> String {
+    let out = run(args);
+    let what = format!("kubetwin {args:?}");
+    assert_exit(&out, 2, &what);
+    let err = stderr(&out);
+    assert!(err.starts_with("error: "), "{what}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{what}: stderr lacks {n:?}:\n{err}");
+    }
+    assert!(stdout(&out).is_empty(), "{what} printed to stdout: {}", stdout(&out));
+    err
+}
+
+#[test]
+fn one_row_per_point_in_csv_and_json() {
+    let t = TempDir::new("sweep-rows");
+    let out = t.file("s");
+    let err = sweep_ok(&small(&out, &["--set", "kubernetes.kubelet.kube_api_qps=5,50"]), None);
+    assert!(err.contains("12 points"), "{err}");
+    let csv = String::from_utf8(read(&t.path().join("s/results.csv"))).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 2 * 3 * 2, "{csv}");
+    assert!(
+        lines[0].starts_with("pods,delay_ms,kubernetes.kubelet.kube_api_qps,reps,incomplete,seed,startup_mean_s,"),
+        "{}",
+        lines[0]
+    );
+    for col in [
+        "startup_ci95_lo_s",
+        "startup_ci95_hi_s",
+        "startup_p50_s",
+        "startup_p90_s",
+        "startup_p95_s",
+        "startup_min_s",
+        "startup_max_s",
+        "startup_exact_mean_s",
+        "create_to_schedule_s",
+        "schedule_to_run_s",
+        "run_to_watch_s",
+        "pod_startup_s",
+    ] {
+        assert!(lines[0].split(',').any(|c| c == col), "no column {col}: {}", lines[0]);
+    }
+    // Point order: pods outermost, then delay, then --set.
+    assert!(lines[1].starts_with("4,0,5.0,3,0,"), "{}", lines[1]);
+    assert!(lines[2].starts_with("4,0,50.0,3,0,"), "{}", lines[2]);
+    assert!(lines[12].starts_with("8,200,50.0,3,0,"), "{}", lines[12]);
+    let v = json(&t.path().join("s/results.json"));
+    let points = v["points"].as_array().expect("points");
+    assert_eq!(points.len(), 12);
+    let p = &points[0];
+    let (mean, lo, hi) = (
+        p["startup_mean_s"].as_f64().unwrap(),
+        p["startup_ci95_lo_s"].as_f64().unwrap(),
+        p["startup_ci95_hi_s"].as_f64().unwrap(),
+    );
+    assert!(lo <= mean && mean <= hi && mean > 5.0 && mean < 300.0, "{p}");
+    assert!(p["startup_min_s"].as_f64().unwrap() <= p["startup_p50_s"].as_f64().unwrap());
+    assert!(p["startup_p50_s"].as_f64().unwrap() <= p["startup_max_s"].as_f64().unwrap());
+    assert_eq!(v["sweep"]["spec"]["reps"], 3);
+    assert_eq!(v["sweep"]["spec"]["set"][0]["path"], "kubernetes.kubelet.kube_api_qps");
+    assert_eq!(
+        v["sweep"]["spec_hash"],
+        json(&t.path().join("s/sweep.json"))["spec_hash"]
+    );
+    assert_eq!(point_files(&t.path().join("s")).len(), 12);
+}
+
+#[test]
+fn same_command_same_bytes_whatever_the_thread_count() {
+    let t = TempDir::new("sweep-det");
+    let (a, b, c) = (t.file("a"), t.file("b"), t.file("c"));
+    sweep_ok(&small(&a, &[]), None);
+    sweep_ok(&small(&b, &[]), Some("1"));
+    sweep_ok(&small(&c, &[]), Some("2"));
+    for f in ["results.csv", "results.json"] {
+        let first = read(&t.path().join("a").join(f));
+        assert_eq!(first, read(&t.path().join("b").join(f)), "{f}: all cores vs 1 thread");
+        assert_eq!(first, read(&t.path().join("c").join(f)), "{f}: all cores vs 2 threads");
+    }
+    // stdout in CSV is results.csv.
+    let out = kubetwin().args(small(&a, &["--format", "csv"])).output().unwrap();
+    assert_eq!(out.stdout, read(&t.path().join("a/results.csv")));
+}
+
+#[test]
+fn a_point_does_not_depend_on_the_other_points() {
+    let t = TempDir::new("sweep-indep");
+    let (a, b) = (t.file("a"), t.file("b"));
+    sweep_ok(&small(&a, &[]), None);
+    let other: Vec<String> = [
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "8,2",
+        "--delay",
+        "100ms",
+        "--reps",
+        "3",
+        "--out",
+        &b,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    sweep_ok(&other, None);
+    let row = |dir: &str, pods: u64, delay: u64| {
+        let v = json(&Path::new(dir).join("results.json"));
+        v["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["pods"] == pods && p["delay_ms"] == delay)
+            .cloned()
+            .expect("the point")
+    };
+    assert_eq!(row(&a, 8, 100), row(&b, 8, 100));
+}
+
+#[test]
+fn shards_merge_into_the_unsharded_bytes() {
+    let t = TempDir::new("sweep-shards");
+    let (whole, s1, s2, merged) = (t.file("whole"), t.file("s1"), t.file("s2"), t.file("merged"));
+    sweep_ok(&small(&whole, &[]), None);
+    let e1 = sweep_ok(&small(&s1, &["--shard", "1/2"]), None);
+    let e2 = sweep_ok(&small(&s2, &["--shard", "2/2"]), None);
+    assert!(e1.contains("shard 1/2 has 3"), "{e1}");
+    assert!(e2.contains("shard 2/2 has 3"), "{e2}");
+    assert_eq!(point_files(&t.path().join("s1")).len(), 3);
+    let shard_csv = String::from_utf8(read(&t.path().join("s1/shard-1-of-2.csv"))).unwrap();
+    assert_eq!(shard_csv.lines().count(), 1 + 3, "{shard_csv}");
+    assert_eq!(json(&t.path().join("s2/shard-2-of-2.json"))["shard"], "2/2");
+    let out = run(&["merge", &s1, &s2, "--out", &merged]);
+    assert_exit(&out, 0, "merge");
+    for f in ["results.csv", "results.json", "sweep.json"] {
+        assert_eq!(
+            read(&t.path().join("whole").join(f)),
+            read(&t.path().join("merged").join(f)),
+            "{f} of the merged shards differs from the unsharded sweep's"
+        );
+    }
+    let names = |d: &str| -> Vec<_> {
+        point_files(&t.path().join(d))
+            .iter()
+            .map(|p| p.file_name().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names("whole"), names("merged"));
+
+    // Missing points are listed.
+    let gone = point_files(&t.path().join("s2"))[0].clone();
+    let gone_key = gone.file_stem().unwrap().to_string_lossy().into_owned();
+    std::fs::remove_file(&gone).unwrap();
+    let out = run(&["merge", &s1, &s2, "--out", &t.file("m2")]);
+    assert_exit(&out, 1, "merge with a missing point");
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 of 6 points are missing") && err.contains(&gone_key),
+        "{err}"
+    );
+
+    // A point computed twice with different results is refused.
+    let twin = point_files(&t.path().join("s1"))[0].clone();
+    let mut rec = json(&twin);
+    rec["seed"] = serde_json::json!(42);
+    let copy = t.path().join("s2/points").join(twin.file_name().unwrap());
+    std::fs::write(&copy, serde_json::to_vec_pretty(&rec).unwrap()).unwrap();
+    let out = run(&["merge", &s1, &s2, "--out", &t.file("m3")]);
+    assert_exit(&out, 1, "merge with a conflicting point");
+    assert!(
+        stderr(&out).contains("computed twice with different results"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn merge_refuses_another_sweep() {
+    let t = TempDir::new("sweep-other");
+    let (a, b) = (t.file("a"), t.file("b"));
+    sweep_ok(&small(&a, &["--shard", "1/2"]), None);
+    sweep_ok(&small(&b, &["--shard", "2/2", "--seed", "7"]), None);
+    let err = usage_error(
+        &["merge", &a, &b, "--out", &t.file("m")],
+        &["different sweeps", &a, &b, "seed"],
+    );
+    assert!(!t.path().join("m").exists(), "merge wrote before refusing: {err}");
+    usage_error(
+        &["merge", &t.file("nothing"), "--out", &t.file("m")],
+        &["not a sweep directory"],
+    );
+}
+
+#[test]
+fn a_different_sweep_into_the_same_directory_is_refused() {
+    let t = TempDir::new("sweep-samedir");
+    let out = t.file("s");
+    sweep_ok(&small(&out, &[]), None);
+    usage_error(
+        &["sweep", "thesis-2019", "--pods", "4", "--reps", "3", "--out", &out],
+        &["holds another sweep", "pods"],
+    );
+    assert_eq!(point_files(&t.path().join("s")).len(), 6);
+}
+
+#[test]
+fn a_rerun_resumes_and_recomputes_nothing() {
+    let t = TempDir::new("sweep-resume");
+    let out = t.file("s");
+    let dir = t.path().join("s");
+    sweep_ok(&small(&out, &["--plot"]), None);
+    let csv = read(&dir.join("results.csv"));
+    let js = read(&dir.join("results.json"));
+    let files = point_files(&dir);
+    let before: Vec<SystemTime> = files.iter().map(|p| mtime(p)).collect();
+    std::fs::remove_file(&files[2]).unwrap();
+    std::fs::remove_file(dir.join("results.csv")).unwrap();
+    std::fs::remove_file(dir.join("results.json")).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let err = sweep_ok(&small(&out, &["--plot"]), None);
+    assert!(
+        err.contains("skipped 5 points already done, computing 1 point"),
+        "{err}"
+    );
+    assert_eq!(read(&dir.join("results.csv")), csv);
+    assert_eq!(read(&dir.join("results.json")), js);
+    for (i, (p, t0)) in files.iter().zip(&before).enumerate() {
+        if i != 2 {
+            assert_eq!(mtime(p), *t0, "{} was written again", p.display());
+        }
+    }
+    assert!(files[2].exists());
+    // Everything done: nothing computed.
+    let err = sweep_ok(&small(&out, &[]), None);
+    assert!(
+        err.contains("skipped 6 points already done, computing 0 points"),
+        "{err}"
+    );
+}
+
+#[test]
+fn killed_sweep_resumes_to_the_uninterrupted_results() {
+    let t = TempDir::new("sweep-kill");
+    let args = |out: &str| -> Vec<String> {
+        [
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "100..1000/100",
+            "--delay",
+            "0ms..900ms/100ms",
+            "--reps",
+            "3",
+            "--out",
+            out,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+    };
+    let (killed, clean) = (t.file("killed"), t.file("clean"));
+    let dir = t.path().join("killed");
+    let mut child = kubetwin()
+        .args(args(&killed))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the sweep");
+    let start = Instant::now();
+    loop {
+        let n = std::fs::read_dir(dir.join("points")).map_or(0, |d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+            })
+            .count()
+        });
+        if n > 0 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no point file within 60 s");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().expect("kill -9 the sweep");
+    child.wait().unwrap();
+    let done_at_kill = point_files(&dir).len();
+    assert!(
+        done_at_kill < 100,
+        "the sweep finished before it was killed; make it bigger"
+    );
+    // Nothing half-written: every JSON file parses.
+    for entry in std::fs::read_dir(dir.join("points"))
+        .unwrap()
+        .chain(std::fs::read_dir(&dir).unwrap())
+    {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "json") {
+            json(&p);
+        }
+    }
+    let err = sweep_ok(&args(&killed), None);
+    let word = if done_at_kill == 1 { "point" } else { "points" };
+    assert!(
+        err.contains(&format!("skipped {done_at_kill} {word} already done")),
+        "{err}"
+    );
+    sweep_ok(&args(&clean), None);
+    let files = point_files(&dir);
+    assert_eq!(files.len(), 100);
+    let indexes: BTreeSet<u64> = files.iter().map(|p| json(p)["index"].as_u64().unwrap()).collect();
+    assert_eq!(indexes, (0..100).collect::<BTreeSet<u64>>(), "every point exactly once");
+    for f in ["results.csv", "results.json"] {
+        assert_eq!(read(&dir.join(f)), read(&t.path().join("clean").join(f)), "{f}");
+    }
+}
+
+#[test]
+fn bad_axes_are_usage_errors_before_any_work() {
+    let t = TempDir::new("sweep-bad");
+    let out = t.file("s");
+    let base = |flag: &str, value: &str| -> Vec<String> {
+        ["sweep", "thesis-2019", flag, value, "--out", &out]
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    let cases: [(&str, &str, &[&str]); 9] = [
+        ("--delay", "500", &["--delay", "no unit", "500"]),
+        ("--delay", "500ms..0ms/100ms", &["--delay", "reversed"]),
+        ("--delay", "..500ms/100ms", &["--delay", "empty range"]),
+        ("--delay", "", &["--delay", "empty"]),
+        ("--delay", "0ms..500ms/0ms", &["--delay", "zero step"]),
+        ("--pods", "4,,8", &["--pods", "empty value"]),
+        ("--shard", "3/2", &["--shard", "3/2", "between 1 and N"]),
+        ("--shard", "0/2", &["--shard", "0/2", "counts from 1"]),
+        ("--set", "kubernetes.kubelet.kube_api_qps", &["--set", "PATH=V1"]),
+    ];
+    for (flag, value, needles) in cases {
+        let a = base(flag, value);
+        usage_error(&a.iter().map(String::as_str).collect::<Vec<_>>(), needles);
+    }
+    usage_error(
+        &["sweep", "thesis-2019", "--set", "runtime.slots=0,2", "--out", &out],
+        &["runtime.slots", "E012"],
+    );
+    usage_error(
+        &["sweep", "thesis-2019", "--set", "workload.replicas=4", "--out", &out],
+        &["--pods"],
+    );
+    assert!(!t.path().join("s").exists(), "a refused sweep created its directory");
+}
+
+#[test]
+fn unknown_set_path_lists_the_valid_ones() {
+    let err = usage_error(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--set",
+            "kubernetes.kubelet.qps=5,10",
+            "--out",
+            "/nonexistent/never",
+        ],
+        &[
+            "unknown scenario path `kubernetes.kubelet.qps`",
+            "kubernetes.kubelet.kube_api_qps",
+            "runtime.registry_rtt",
+            "netem.placement",
+        ],
+    );
+    assert!(!err.contains("workload.replicas ("), "axes are not --set paths:\n{err}");
+}
+
+#[test]
+fn plot_draws_lines_with_labelled_axes() {
+    let t = TempDir::new("sweep-plot");
+    let out = t.file("s");
+    sweep_ok(&small(&out, &["--plot"]), None);
+    let svg = String::from_utf8(read(&t.path().join("s/startup.svg"))).unwrap();
+    assert!(
+        svg.contains("<svg") && svg.contains("added netem delay (ms)"),
+        "startup.svg"
+    );
+    for input in ["results.json", "results.csv"] {
+        let fig = t.file(&format!("{input}.svg"));
+        let res = t.path().join("s").join(input);
+        let o = run(&[
+            "plot",
+            res.to_str().unwrap(),
+            "--x",
+            "delay",
+            "--y",
+            "startup",
+            "--series",
+            "pods",
+            "--out",
+            &fig,
+        ]);
+        assert_exit(&o, 0, "plot");
+        let svg = std::fs::read_to_string(&fig).unwrap();
+        assert!(svg.contains("<svg"), "{input}");
+        for label in [
+            "added netem delay (ms)",
+            "start-up until all pods Running, mean (s)",
+            "pods = 4",
+            "pods = 8",
+        ] {
+            assert!(svg.contains(label), "{input}: the SVG lacks {label:?}");
+        }
+    }
+    let res = t.path().join("s/results.csv");
+    usage_error(
+        &["plot", res.to_str().unwrap(), "--x", "delay", "--out", &t.file("x.svg")],
+        &["pods", "several values", "--series"],
+    );
+    usage_error(
+        &["plot", res.to_str().unwrap(), "--x", "nope", "--out", &t.file("x.svg")],
+        &["no column `nope`", "delay_ms"],
+    );
+}
+
+#[test]
+fn kubernetes_example_runs_one_shard_per_index() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let yaml = std::fs::read_to_string(root.join("examples/k8s/sweep-indexed-job.yaml")).expect("the Job manifest");
+    assert!(!yaml.contains('\t'), "YAML must not contain tabs");
+    let field = |key: &str| -> String {
+        let line = yaml
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{key}:")))
+            .unwrap_or_else(|| panic!("no {key} in the manifest"));
+        line.split_once(':').unwrap().1.trim().to_owned()
+    };
+    assert_eq!(field("kind"), "PersistentVolumeClaim");
+    assert!(yaml.contains("kind: Job") && yaml.contains("apiVersion: batch/v1"));
+    assert_eq!(field("completionMode"), "Indexed");
+    let n: u32 = field("completions").parse().expect("completions is a number");
+    let parallelism: u32 = field("parallelism").parse().expect("parallelism is a number");
+    assert!(n >= 2 && parallelism >= 1 && parallelism <= n);
+    assert!(
+        yaml.contains(&format!("--shard $((JOB_COMPLETION_INDEX+1))/{n}")),
+        "each index runs shard index+1 of {n}"
+    );
+    assert!(yaml.contains("--out /results/shard-${JOB_COMPLETION_INDEX}"));
+    assert!(yaml.contains("kubetwin sweep thesis-2019"));
+    assert!(yaml.contains("claimName: kubetwin-results") && yaml.contains("mountPath: /results"));
+    let merge = std::fs::read_to_string(root.join("examples/k8s/merge-job.yaml")).expect("the merge Job");
+    assert!(merge.contains("kubetwin merge /results/shard-* --out /results/merged"));
+    let docker = std::fs::read_to_string(root.join("Dockerfile")).expect("the Dockerfile");
+    assert!(docker.contains("FROM rust:1.86 AS build"));
+    assert!(docker.contains("cargo build --release --locked -p kubetwin"));
+    assert!(docker.contains("FROM debian:bookworm-slim"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains("## Sweeps on a cluster")
+            && readme.contains("kubetwin merge /results/shard-* --out /results/merged")
+    );
+}
