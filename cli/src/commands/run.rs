@@ -13,7 +13,9 @@ use crate::output::{write_atomic, UsageError};
 
 /// Arguments of `kubetwin run`.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  kubetwin run thesis-2019 --pods 100 --delay 500ms --reps 10 --format json")]
+#[command(
+    after_help = "Examples:\n  kubetwin run thesis-2019 --pods 100 --delay 500ms --reps 10 --format json\n  kubetwin run thesis-2019 --pods 20 --fault 'crash master02 at 5s repair 60s'"
+)]
 pub(crate) struct RunArgs {
     /// A built-in scenario name (`thesis-2019`) or a scenario TOML file.
     scenario: String,
@@ -37,6 +39,12 @@ pub(crate) struct RunArgs {
     /// calibration, if any).
     #[arg(long)]
     params: Option<PathBuf>,
+    /// Inject a fault (repeatable), turmoil-style:
+    /// `crash HOST at T [repair T2]`, `crash-etcd-leader at T [repair T2]`,
+    /// `partition SITE_A SITE_B at T [repair T2]`, `isolate-site SITE at T [repair T2]`
+    /// (times with units, from the `kubectl create`). Adds to the scenario's `[[faults]]`.
+    #[arg(long = "fault", value_parser = parse_fault)]
+    faults: Vec<models::spec::Fault>,
     /// Write a Chrome trace (Perfetto, chrome://tracing) of replication 0 to this file.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -51,6 +59,44 @@ pub(crate) enum Format {
     Json,
     /// One CSV row per replication.
     Csv,
+}
+
+/// Parses a `--fault` description.
+pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
+    use models::spec::Fault;
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let usage = "expected `crash HOST at T [repair T2]`, `crash-etcd-leader at T [repair T2]`, \
+                 `partition SITE_A SITE_B at T [repair T2]` or `isolate-site SITE at T [repair T2]`";
+    let (head, rest) = match words.iter().position(|w| *w == "at") {
+        Some(i) => (&words[..i], &words[i + 1..]),
+        None => return Err(format!("`{text}`: no `at TIME`; {usage}")),
+    };
+    let dur = |w: &str| w.parse::<models::units::Dur>().map_err(|e| format!("`{text}`: {e}"));
+    let (at, repair) = match rest {
+        [t] => (dur(t)?, None),
+        [t, "repair", r] => (dur(t)?, Some(dur(r)?)),
+        _ => return Err(format!("`{text}`: {usage}")),
+    };
+    match head {
+        ["crash", host] => Ok(Fault::Crash {
+            host: (*host).to_owned(),
+            at,
+            repair,
+        }),
+        ["crash-etcd-leader"] => Ok(Fault::CrashEtcdLeader { at, repair }),
+        ["partition", a, b] => Ok(Fault::Partition {
+            a: (*a).to_owned(),
+            b: (*b).to_owned(),
+            at,
+            repair,
+        }),
+        ["isolate-site", site] => Ok(Fault::IsolateSite {
+            site: (*site).to_owned(),
+            at,
+            repair,
+        }),
+        _ => Err(format!("`{text}`: {usage}")),
+    }
 }
 
 /// Parses a duration with a unit, as scenario files write them.
@@ -82,6 +128,41 @@ fn phase_values(o: &RunOutcome) -> [OnlineStats; 4] {
     s
 }
 
+fn print_fault(f: &models::cluster::FaultReport) {
+    println!(
+        "fault (replication 0): {} at {:.1} s{}",
+        f.fault,
+        f.at_s,
+        f.repair_s
+            .map_or(", never repaired".into(), |r| format!(", repaired at {r:.1} s"))
+    );
+    if let Some(d) = f.haproxy_marked_down_s {
+        println!(
+            "  HAProxy marked it down at {d:.2} s ({:.2} s after the fault)",
+            d - f.at_s
+        );
+    }
+    if let Some(u) = f.haproxy_marked_up_s {
+        println!("  HAProxy marked it up again at {u:.2} s");
+    }
+    if let Some(l) = f.etcd_leader_back_s {
+        println!(
+            "  etcd had a leader again at {l:.2} s ({:.2} s without one)",
+            l - f.at_s
+        );
+    }
+    for (client, t, to) in &f.failovers {
+        println!(
+            "  {client} reconnected to {to} at {t:.2} s ({:.2} s after the fault)",
+            t - f.at_s
+        );
+    }
+    println!(
+        "  pods created during the fault: {}; pods turned Running during it: {}",
+        f.pods_created_during, f.pods_running_during
+    );
+}
+
 /// The placement as scenario files spell it.
 pub(crate) fn placement_name(p: models::spec::NetemPlacement) -> &'static str {
     match p {
@@ -99,7 +180,18 @@ fn nan(v: Option<f64>) -> f64 {
 pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
     let (base, origin) =
         topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
-    let scenario = cluster::with_overrides(&base, a.pods, a.delay);
+    let mut scenario = cluster::with_overrides(&base, a.pods, a.delay);
+    if !a.faults.is_empty() {
+        scenario.faults.extend(a.faults.iter().cloned());
+        let diags: Vec<String> = topologies::check::run(&scenario)
+            .into_iter()
+            .filter(|f| f.code == "E020")
+            .map(|f| format!("--fault: `{}`: {}", f.field, f.message))
+            .collect();
+        if !diags.is_empty() {
+            return Err(UsageError(diags.join("; ")).into());
+        }
+    }
     let reps: Vec<u64> = (0..a.reps).collect();
     let outcomes: Vec<RunOutcome> = reps
         .par_iter()
@@ -178,6 +270,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
                 "phases": PHASES.iter().zip(&phases).map(|(n, s)| ((*n).to_owned(), json!(s.mean()))).collect::<serde_json::Map<_, _>>(),
                 "waits_s": waits.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 "events_mean": outcomes.iter().map(|o| o.events as f64).sum::<f64>() / a.reps as f64,
+                "faults_rep0": outcomes[0].faults,
             });
             println!("{v}");
         }
@@ -223,6 +316,9 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             println!("mean per pod (ClusterLoader2 phases):");
             for (n, s) in PHASES.iter().zip(&phases) {
                 println!("  {n:<20} {:>8.3} s", nan(s.mean()));
+            }
+            for f in &outcomes[0].faults {
+                print_fault(f);
             }
             println!("waiting per limiter / queue (summed over pods, mean per replication):");
             for (n, v) in &waits {
