@@ -5,6 +5,7 @@
 
 mod commands;
 mod output;
+mod plan;
 mod plot;
 mod sweep;
 
@@ -43,6 +44,11 @@ enum Command {
     Merge(commands::merge::MergeArgs),
     /// Plot a sweep's results (SVG): one column against another, lines with 95 % CI bands.
     Plot(commands::plot::PlotArgs),
+    /// Write a scenario file: a consortium from a sites CSV, or a uniform scale scenario.
+    Generate(commands::generate::GenerateArgs),
+    /// A planner's report: time until N pods run, slowest sites, etcd health, control-plane
+    /// placements, timeouts to change.
+    Plan(commands::plan::PlanArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +63,8 @@ fn main() -> ExitCode {
         Command::Sweep(args) => commands::sweep::cmd(args),
         Command::Merge(args) => commands::merge::cmd(args),
         Command::Plot(args) => commands::plot::cmd(args),
+        Command::Generate(args) => commands::generate::cmd(args),
+        Command::Plan(args) => commands::plan::cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ mod bench;
 mod help;
 #[cfg(unix)]
 mod measure;
+mod plan;
 mod reach;
 mod run;
 mod support;

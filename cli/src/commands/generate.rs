@@ -1,0 +1,223 @@
+//! `kubetwin generate`: scenario files from a sites CSV (a consortium of real places) or from a
+//! size (a uniform scale scenario), through `topologies::generate`.
+//!
+//! The file is written atomically (a temporary file renamed over the target) and records, in its
+//! header comment and description, the command line that made it. Problems in the input (a CSV
+//! line and column, an unknown control-plane site, a bad option) exit with code 2.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use models::spec::{Role, Scenario, VpnTopology};
+use models::units::Dur;
+use topologies::generate::{self, ConsortiumOptions, ControlPlane, GenerateError, UniformOptions, WanLayout};
+
+use crate::output::{write_atomic, UsageError};
+
+/// Arguments of `kubetwin generate`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    kubetwin generate consortium --sites examples/consortium-32/sites.csv --out consortium-32.toml \\\n      --control-plane \"Keio University (Tokyo)\"\n  \
+    kubetwin generate uniform --nodes 5000 --sites 10 --out scale-5000.toml --wan-delay 10ms")]
+pub(crate) struct GenerateArgs {
+    #[command(subcommand)]
+    kind: Kind,
+}
+
+#[derive(Debug, Subcommand)]
+enum Kind {
+    /// A consortium of real sites from a CSV of coordinates: WAN delays from great-circle
+    /// distances (topologies/README.md, "Generating scenarios").
+    Consortium(ConsortiumArgs),
+    /// A scale scenario: N workers spread evenly over S sites at one WAN delay.
+    Uniform(UniformArgs),
+}
+
+/// Arguments of `kubetwin generate consortium`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  \
+    kubetwin generate consortium --sites examples/consortium-32/sites.csv --out consortium-32.toml \\\n      \
+    --control-plane \"Keio University (Tokyo)\" --vpn full-mesh --name consortium-32\n\n\
+    The CSV has a header `name,latitude,longitude,workers[,access_bandwidth]` and one row per site;\n\
+    lines starting with '#' are comments. Errors name the line and column and exit with code 2.")]
+struct ConsortiumArgs {
+    /// The sites CSV: name, latitude, longitude (decimal degrees), workers[, access_bandwidth].
+    #[arg(long, value_name = "FILE.csv")]
+    sites: PathBuf,
+    /// Where to write the scenario TOML (written atomically).
+    #[arg(long, value_name = "SCENARIO.toml")]
+    out: PathBuf,
+    /// VPN layout: `full-mesh` (a tunnel between every pair of sites) or `hub:SITE`
+    /// (hub-and-spoke at SITE, its CSV name or sanitized name).
+    #[arg(long, default_value = "full-mesh", value_parser = parse_vpn, value_name = "full-mesh|hub:SITE")]
+    vpn: VpnTopology,
+    /// Put lb and master01..03 at this site (CSV name or sanitized name); default the CSV's first
+    /// site.
+    #[arg(long, value_name = "SITE", conflicts_with = "control_plane_spread")]
+    control_plane: Option<String>,
+    /// Spread the masters over three sites: master01 at A (with lb), master02 at B, master03 at C.
+    #[arg(long, value_name = "A,B,C", value_parser = parse_three)]
+    control_plane_spread: Option<[String; 3]>,
+    /// Fibre path length over great-circle distance (default 2.1, Bozkurt et al. 2018; at least 1).
+    #[arg(long, value_name = "F", default_value_t = generate::PATH_INFLATION)]
+    path_inflation: f64,
+    /// Added to every WAN link's one-way delay (routers, queueing), with a unit; default 0.
+    #[arg(long, value_name = "DURATION", value_parser = parse_dur)]
+    per_link_delay: Option<Dur>,
+    /// Scenario name (default: the output file's stem).
+    #[arg(long, value_name = "N")]
+    name: Option<String>,
+}
+
+/// Arguments of `kubetwin generate uniform`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  \
+    kubetwin generate uniform --nodes 5000 --sites 10 --out scale-5000.toml --wan-delay 10ms --layout ring")]
+struct UniformArgs {
+    /// Workers in all, spread evenly over the sites.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    nodes: u32,
+    /// Sites (`s00`, `s01`, ...); the control plane is at `s00`.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    sites: u32,
+    /// Where to write the scenario TOML (written atomically).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// One-way delay of each WAN link, with a unit.
+    #[arg(long, default_value = "10ms", value_parser = parse_dur, value_name = "DURATION")]
+    wan_delay: Dur,
+    /// How routers are joined: every pair directly, or only ring neighbours.
+    #[arg(long, value_enum, default_value_t = Layout::AllPairs)]
+    layout: Layout,
+    /// Scenario name (default: the output file's stem).
+    #[arg(long, value_name = "N")]
+    name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Layout {
+    /// A WAN link between every pair of routers.
+    AllPairs,
+    /// WAN links only between ring neighbours.
+    Ring,
+}
+
+fn parse_dur(s: &str) -> Result<Dur, String> {
+    s.parse::<Dur>().map_err(|e| e.to_string())
+}
+
+fn parse_vpn(s: &str) -> Result<VpnTopology, String> {
+    match s.trim() {
+        "full-mesh" => Ok(VpnTopology::FullMesh),
+        other => match other.strip_prefix("hub:") {
+            Some(hub) if !hub.trim().is_empty() => Ok(VpnTopology::HubAndSpoke {
+                hub: hub.trim().to_owned(),
+            }),
+            _ => Err(format!("expected `full-mesh` or `hub:SITE`, got `{s}`")),
+        },
+    }
+}
+
+fn parse_three(s: &str) -> Result<[String; 3], String> {
+    let parts: Vec<String> = s.split(',').map(|p| p.trim().to_owned()).collect();
+    match <[String; 3]>::try_from(parts) {
+        Ok(three) if three.iter().all(|p| !p.is_empty()) => Ok(three),
+        _ => Err(format!("expected three comma-separated sites `A,B,C`, got `{s}`")),
+    }
+}
+
+/// The command line as typed, with `kubetwin` for the program and quotes where a shell needs them.
+pub(crate) fn command_line() -> String {
+    let mut words = vec!["kubetwin".to_owned()];
+    words.extend(std::env::args().skip(1).map(|a| shell_quote(&a)));
+    words.join(" ")
+}
+
+fn shell_quote(a: &str) -> String {
+    let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
+    if plain {
+        a.to_owned()
+    } else {
+        format!("'{}'", a.replace('\'', "'\\''"))
+    }
+}
+
+fn default_name(out: &std::path::Path, fallback: &str) -> String {
+    out.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| fallback.to_owned())
+}
+
+/// Runs `kubetwin generate`.
+pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
+    let command_line = command_line();
+    let (scenario, out) = match a.kind {
+        Kind::Consortium(c) => {
+            let origin = c.sites.display().to_string();
+            let csv = std::fs::read_to_string(&c.sites)
+                .map_err(|e| UsageError(format!("cannot read the sites CSV {origin}: {e}")))?;
+            let control_plane = match (c.control_plane, c.control_plane_spread) {
+                (Some(site), _) => ControlPlane::Single(site),
+                (None, Some(three)) => ControlPlane::Spread(three),
+                (None, None) => ControlPlane::FirstSite,
+            };
+            let opts = ConsortiumOptions {
+                name: c.name.unwrap_or_else(|| default_name(&c.out, "consortium")),
+                command_line,
+                vpn: c.vpn,
+                control_plane,
+                path_inflation: c.path_inflation,
+                per_link_delay: c.per_link_delay.unwrap_or_default(),
+                ..ConsortiumOptions::default()
+            };
+            let s = generate::consortium(&csv, &origin, &opts).map_err(|e| match e {
+                GenerateError::Invalid { .. } => anyhow::Error::new(e),
+                other => anyhow::Error::new(UsageError(other.to_string())),
+            })?;
+            (s, c.out)
+        }
+        Kind::Uniform(u) => {
+            let opts = UniformOptions {
+                name: u.name.unwrap_or_else(|| default_name(&u.out, "uniform")),
+                command_line,
+                layout: match u.layout {
+                    Layout::AllPairs => WanLayout::AllPairs,
+                    Layout::Ring => WanLayout::Ring,
+                },
+                wan_delay: u.wan_delay,
+                ..UniformOptions::default()
+            };
+            let s = generate::uniform(u.nodes as usize, u.sites as usize, &opts);
+            let errors: Vec<String> = topologies::check::run(&s)
+                .into_iter()
+                .filter(|f| f.severity() == topologies::Severity::Error)
+                .map(|f| format!("[{}] `{}`: {}", f.code, f.field, f.message))
+                .collect();
+            anyhow::ensure!(
+                errors.is_empty(),
+                "the generated scenario fails its checks: {}",
+                errors.join("; ")
+            );
+            (s, u.out)
+        }
+    };
+    write(&scenario, &out)?;
+    let count = |r: Role| scenario.hosts.iter().filter(|h| h.role == r).count();
+    println!(
+        "wrote {}: scenario `{}`, {} sites, {} workers, {} masters, {} links",
+        out.display(),
+        scenario.name,
+        scenario.sites.len(),
+        count(Role::Worker),
+        count(Role::Master),
+        scenario.links.len()
+    );
+    println!("  {}", scenario.description);
+    Ok(())
+}
+
+fn write(s: &Scenario, out: &std::path::Path) -> anyhow::Result<()> {
+    let text = generate::to_toml(s);
+    write_atomic(out, text.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))
+}

@@ -1,0 +1,165 @@
+//! The planner's report behind `kubetwin plan`: replications of a scenario at N pods, and of each
+//! control-plane placement given, turned into answers with units and sources.
+//!
+//! - [`stats`]: time until N pods run, phases, waits, per-site last pods;
+//! - [`net`]: round trips (mean and p99 with netem jitter and loss) and etcd health;
+//! - [`placement`]: moving the masters and the load balancer to other sites;
+//! - [`timeouts`]: which timers misfire at those round trips, and what to set;
+//! - [`report`]: the Markdown; [`svg`]: the figure.
+
+pub(crate) mod fmt;
+pub(crate) mod net;
+pub(crate) mod placement;
+pub(crate) mod report;
+pub(crate) mod stats;
+pub(crate) mod svg;
+pub(crate) mod timeouts;
+
+use models::cluster::{self, RunOutcome};
+use models::spec::{Role, Scenario};
+use rayon::prelude::*;
+
+use self::net::NetFigures;
+use self::placement::Placement;
+use self::stats::{MeanCi, SiteRow, Startup};
+
+/// One control-plane placement, simulated.
+#[derive(Debug, Clone)]
+pub(crate) struct OptionResult {
+    /// Where the masters are.
+    pub(crate) placement: Placement,
+    /// Whether this is the scenario as given.
+    pub(crate) is_current: bool,
+    /// Time until N pods run.
+    pub(crate) startup: Startup,
+    /// Round trips and etcd.
+    pub(crate) net: NetFigures,
+    /// Per-site rows, slowest first.
+    pub(crate) sites: Vec<SiteRow>,
+    /// Paired difference to the scenario as given (same seeds), seconds.
+    pub(crate) diff: Option<MeanCi>,
+    /// Timeout rows at this placement's round trips.
+    pub(crate) timeouts: Vec<timeouts::TimeoutRow>,
+}
+
+/// Everything the report says.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// Where the scenario came from.
+    pub(crate) origin: String,
+    /// The scenario as simulated (pods overridden).
+    pub(crate) scenario: Scenario,
+    /// Pods.
+    pub(crate) pods: u32,
+    /// Replications per option.
+    pub(crate) reps: u64,
+    /// Experiment seed.
+    pub(crate) seed: u64,
+    /// The scenario as given: `options[0]`; then each `--placements` option.
+    pub(crate) options: Vec<OptionResult>,
+}
+
+/// Unloaded time of the kubelet's status update (GET + PATCH) per worker, seconds: 1.5 round trips
+/// to the apiserver (GET there and back, PATCH there), two apiserver service times, a read index
+/// and a commit.
+fn unloaded_status(s: &Scenario, n: &NetFigures) -> Vec<f64> {
+    let fixed = 2.0 * s.kubernetes.apiserver.service_time.secs_f64()
+        + n.etcd.read_index_s
+        + n.etcd.commit_at_s.iter().sum::<f64>() / n.etcd.commit_at_s.len().max(1) as f64;
+    n.worker_api_mean_s.iter().map(|r| 1.5 * r + fixed).collect()
+}
+
+/// Simulates the scenario and every placement (all replications in parallel, results in a fixed
+/// order, so the report does not depend on the thread count) and analyses them.
+///
+/// # Errors
+///
+/// When a placement cannot be applied, or the model cannot be built.
+pub(crate) fn build(
+    scenario: &Scenario,
+    origin: &str,
+    pods: u32,
+    reps: u64,
+    seed: u64,
+    placements: &[Placement],
+) -> anyhow::Result<Plan> {
+    let base = cluster::with_overrides(scenario, Some(pods), None);
+    let current = placement::current(&base);
+    let mut variants: Vec<(Placement, bool, Scenario)> = vec![(current.clone(), true, base.clone())];
+    for p in placements {
+        if *p == current {
+            continue;
+        }
+        let s = placement::apply(&base, p).map_err(crate::output::UsageError)?;
+        variants.push((p.clone(), false, s));
+    }
+    let jobs: Vec<(usize, u64)> = (0..variants.len())
+        .flat_map(|v| (0..reps).map(move |r| (v, r)))
+        .collect();
+    let outcomes: Vec<RunOutcome> = jobs
+        .par_iter()
+        .map(|&(v, r)| cluster::run(&variants[v].2, sim_core::rng::replication_seed(seed, r), false))
+        .collect::<Result<_, _>>()?;
+    let mut options: Vec<OptionResult> = Vec::new();
+    for (v, (placement, is_current, s)) in variants.iter().enumerate() {
+        let outs = &outcomes[v * reps as usize..(v + 1) * reps as usize];
+        let net = net::figures(s)?;
+        let unloaded = unloaded_status(s, &net);
+        options.push(OptionResult {
+            timeouts: timeouts::rows(s, &net),
+            placement: placement.clone(),
+            is_current: *is_current,
+            startup: stats::startup(outs, pods),
+            sites: stats::sites(s, outs, &unloaded),
+            net,
+            diff: None,
+        });
+    }
+    let reference = options[0].startup.per_rep.clone();
+    for o in options.iter_mut().skip(1) {
+        o.diff = stats::paired_diff(&reference, &o.startup.per_rep);
+    }
+    Ok(Plan {
+        origin: origin.to_owned(),
+        scenario: base,
+        pods,
+        reps,
+        seed,
+        options,
+    })
+}
+
+impl Plan {
+    /// Workers in the scenario.
+    pub(crate) fn workers(&self) -> usize {
+        self.scenario.hosts.iter().filter(|h| h.role == Role::Worker).count()
+    }
+
+    /// The SVG figure.
+    pub(crate) fn svg(&self) -> anyhow::Result<String> {
+        let curves: Vec<svg::Curve> = self
+            .options
+            .iter()
+            .map(|o| svg::Curve {
+                label: if o.is_current {
+                    format!(
+                        "as given, masters {}: mean; band = fastest..slowest replication",
+                        o.placement.label()
+                    )
+                } else {
+                    format!("masters {}: mean", o.placement.label())
+                },
+                points: o.startup.curve.clone(),
+            })
+            .collect();
+        svg::render(
+            &format!(
+                "{}: time until {} pods run ({} replications)",
+                self.scenario.name, self.pods, self.reps
+            ),
+            self.pods,
+            &curves,
+            &self.options[0].sites,
+        )
+    }
+}

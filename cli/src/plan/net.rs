@@ -1,0 +1,311 @@
+//! Round-trip times of a scenario's network as the plan needs them: etcd members, workers to the
+//! apiservers through HAProxy, leaders to the apiservers, HAProxy to its backends, and the OpenVPN
+//! tunnels; each with its netem jitter and loss, and the etcd verdicts.
+
+use models::etcd::{self, TimerHealth};
+use models::network::{HostId, Network, TCP_RTO_MIN};
+use models::spec::{Role, Scenario};
+use sim_core::SimDuration;
+
+/// One-sided standard-normal quantile at 99 %: the p99 of a normal jitter is mean + 2.326 σ.
+const Z99: f64 = 2.326;
+
+/// A round trip along a path: its propagation (plus netem delay), the standard deviation netem's
+/// jitter adds, and the probability that at least one packet of the exchange is lost.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Rtt {
+    /// Mean round trip of a small message, seconds (`Network::base_one_way` there and back).
+    pub(crate) base_s: f64,
+    /// Standard deviation added by netem's normal jitter, seconds.
+    pub(crate) sigma_s: f64,
+    /// Probability that a one-packet exchange loses a packet (links' loss and netem's).
+    pub(crate) loss: f64,
+}
+
+impl Rtt {
+    /// Estimated p99 of the round trip, seconds: `base + 2.326 σ`, plus one TCP retransmission
+    /// timeout (`TCP_RTO_MIN`, 200 ms, doubling) for every loss whose chance is at least 1 %.
+    pub(crate) fn p99_s(&self) -> f64 {
+        let mut t = self.base_s + Z99 * self.sigma_s;
+        let rto = TCP_RTO_MIN.as_secs_f64();
+        let mut k = 1;
+        while k <= 6 && self.loss.powi(k) >= 0.01 {
+            t += rto * f64::from(1u32 << (k - 1));
+            k += 1;
+        }
+        t
+    }
+
+    fn add(self, o: Rtt) -> Rtt {
+        Rtt {
+            base_s: self.base_s + o.base_s,
+            sigma_s: (self.sigma_s.powi(2) + o.sigma_s.powi(2)).sqrt(),
+            loss: 1.0 - (1.0 - self.loss) * (1.0 - o.loss),
+        }
+    }
+}
+
+/// The worst of a set of paths and where it runs.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Worst {
+    /// The path's round trip.
+    pub(crate) rtt: Rtt,
+    /// Its ends, for the report (`a -> lb -> b`).
+    pub(crate) path: String,
+}
+
+/// etcd's timers against the members' round trips.
+#[derive(Debug, Clone)]
+pub(crate) struct EtcdHealth {
+    /// Member names (the HAProxy backends, one stacked etcd member each).
+    pub(crate) members: Vec<String>,
+    /// Site of each member.
+    pub(crate) sites: Vec<String>,
+    /// Round trip between members i and j.
+    pub(crate) rtt: Vec<Vec<Rtt>>,
+    /// Index of the raft leader (`kubernetes.etcd.leader`, else the first member).
+    pub(crate) leader: usize,
+    /// The largest mean member round trip, seconds.
+    pub(crate) max_rtt_s: f64,
+    /// The largest p99 member round trip, seconds.
+    pub(crate) max_rtt_p99_s: f64,
+    /// WAL fsync, seconds.
+    pub(crate) fsync_s: f64,
+    /// Commit latency of a write proposed at the leader, seconds.
+    pub(crate) commit_s: f64,
+    /// Linearizable-read (read-index) latency at the leader, seconds.
+    pub(crate) read_index_s: f64,
+    /// Commit latency of a write entering at each member (forwarded to the leader), seconds.
+    pub(crate) commit_at_s: Vec<f64>,
+    /// `--heartbeat-interval`, seconds.
+    pub(crate) heartbeat_s: f64,
+    /// `--election-timeout`, seconds.
+    pub(crate) election_s: f64,
+    /// `timer_health` at the mean largest RTT.
+    pub(crate) verdict: TimerHealth,
+    /// `timer_health` at the p99 largest RTT.
+    pub(crate) verdict_p99: TimerHealth,
+}
+
+/// Every round trip the report uses, for one scenario (one control-plane placement).
+#[derive(Debug, Clone)]
+pub(crate) struct NetFigures {
+    /// etcd.
+    pub(crate) etcd: EtcdHealth,
+    /// Worst worker -> lb -> apiserver round trip (by p99).
+    pub(crate) worker_api: Worst,
+    /// Mean worker -> lb -> apiserver round trip, averaged over the masters, per worker (in
+    /// scenario order of the workers).
+    pub(crate) worker_api_mean_s: Vec<f64>,
+    /// Worst leader (any master) -> lb -> apiserver round trip.
+    pub(crate) leader_api: Worst,
+    /// Worst HAProxy -> backend round trip.
+    pub(crate) lb_backend: Worst,
+    /// Worst round trip between the two ends of an OpenVPN tunnel (over the overlay), if any.
+    pub(crate) tunnel: Option<Worst>,
+    /// Tunnels counted.
+    pub(crate) tunnels: usize,
+}
+
+/// The masters the model uses: the HAProxy backends, duplicates dropped, in configuration order.
+pub(crate) fn masters(s: &Scenario) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for b in &s.haproxy.backends {
+        if !out.contains(b) {
+            out.push(b.clone());
+        }
+    }
+    out
+}
+
+fn secs(d: SimDuration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn leg(net: &Network, a: HostId, b: HostId) -> Rtt {
+    if a == b {
+        return Rtt::default();
+    }
+    let Some((route, reversed)) = net.route(a, b) else {
+        return Rtt {
+            base_s: f64::INFINITY,
+            ..Rtt::default()
+        };
+    };
+    let netem = if reversed {
+        route.netem_reverse
+    } else {
+        route.netem_forward
+    };
+    let rule = net.netem();
+    Rtt {
+        base_s: net.base_one_way(a, b).map_or(f64::INFINITY, secs),
+        sigma_s: if netem { secs(rule.jitter) } else { 0.0 },
+        loss: 1.0 - (1.0 - route.loss) * if netem { 1.0 - rule.loss } else { 1.0 },
+    }
+}
+
+/// Round trip along `hops` and back.
+fn path_rtt(net: &Network, hops: &[HostId]) -> Rtt {
+    let mut r = Rtt::default();
+    for w in hops.windows(2) {
+        r = r.add(leg(net, w[0], w[1])).add(leg(net, w[1], w[0]));
+    }
+    r
+}
+
+fn worst(paths: impl Iterator<Item = (Rtt, String)>) -> Worst {
+    let mut best: Option<Worst> = None;
+    for (rtt, path) in paths {
+        if best.as_ref().is_none_or(|b| rtt.p99_s() > b.rtt.p99_s()) {
+            best = Some(Worst { rtt, path });
+        }
+    }
+    best.unwrap_or_default()
+}
+
+/// Computes the figures of `s`.
+///
+/// # Errors
+///
+/// When the network cannot be built (the scenario checks catch this first).
+pub(crate) fn figures(s: &Scenario) -> anyhow::Result<NetFigures> {
+    let masters = masters(s);
+    anyhow::ensure!(!masters.is_empty(), "haproxy.backends is empty: there is no apiserver");
+    let lb_name = s.haproxy.host.as_str();
+    let mut sources: Vec<&str> = vec![lb_name];
+    sources.extend(masters.iter().map(String::as_str));
+    let routers: Vec<&str> = s.sites.iter().map(|x| x.router.as_str()).collect();
+    sources.extend(routers.iter().copied());
+    let net = Network::build(s, &sources)?;
+    let id = |n: &str| net.host(n).ok_or_else(|| anyhow::anyhow!("host `{n}` is not defined"));
+    let lb = id(lb_name)?;
+    let m_ids: Vec<HostId> = masters.iter().map(|m| id(m)).collect::<anyhow::Result<_>>()?;
+    let site_of = |h: HostId| net.site_name(h).to_owned();
+
+    // etcd.
+    let n = m_ids.len();
+    let rtt: Vec<Vec<Rtt>> = (0..n)
+        .map(|i| (0..n).map(|j| path_rtt(&net, &[m_ids[i], m_ids[j]])).collect())
+        .collect();
+    let leader = s
+        .kubernetes
+        .etcd
+        .leader
+        .as_ref()
+        .and_then(|l| masters.iter().position(|m| m == l))
+        .unwrap_or(0);
+    let dur = |x: f64| SimDuration::from_secs_f64(x.max(0.0));
+    let follower: Vec<SimDuration> = (0..n)
+        .filter(|&i| i != leader)
+        .map(|i| dur(rtt[leader][i].base_s))
+        .collect();
+    let fsync = s.kubernetes.etcd.fsync.get();
+    let commit = etcd::commit_latency(fsync, &follower);
+    let read = etcd::read_index_latency(&follower);
+    let commit_at_s = (0..n)
+        .map(|i| secs(commit) + if i == leader { 0.0 } else { rtt[i][leader].base_s })
+        .collect();
+    let mut max_rtt_s: f64 = 0.0;
+    let mut max_rtt_p99_s: f64 = 0.0;
+    for (i, row) in rtt.iter().enumerate() {
+        for r in row.iter().skip(i + 1) {
+            max_rtt_s = max_rtt_s.max(r.base_s);
+            max_rtt_p99_s = max_rtt_p99_s.max(r.p99_s());
+        }
+    }
+    let hb = s.kubernetes.etcd.heartbeat.get();
+    let el = s.kubernetes.etcd.election_timeout.get();
+    let etcd = EtcdHealth {
+        members: masters.clone(),
+        sites: m_ids.iter().map(|&m| site_of(m)).collect(),
+        rtt,
+        leader,
+        max_rtt_s,
+        max_rtt_p99_s,
+        fsync_s: secs(fsync),
+        commit_s: secs(commit),
+        read_index_s: secs(read),
+        commit_at_s,
+        heartbeat_s: secs(hb),
+        election_s: secs(el),
+        verdict: etcd::timer_health(hb, el, dur(max_rtt_s)),
+        verdict_p99: etcd::timer_health(hb, el, dur(max_rtt_p99_s)),
+    };
+
+    // Workers to the apiservers, through HAProxy.
+    let workers: Vec<HostId> = s
+        .hosts
+        .iter()
+        .filter(|h| h.role == Role::Worker)
+        .map(|h| id(&h.name))
+        .collect::<anyhow::Result<_>>()?;
+    let mut worker_api_mean_s = Vec::with_capacity(workers.len());
+    let mut all = Vec::with_capacity(workers.len() * n);
+    for &w in &workers {
+        let mut sum = 0.0;
+        for &m in &m_ids {
+            let r = path_rtt(&net, &[w, lb, m]);
+            sum += r.base_s;
+            all.push((r, format!("{} -> {} -> {}", net.name(w), lb_name, net.name(m))));
+        }
+        worker_api_mean_s.push(sum / n as f64);
+    }
+    let worker_api = worst(all.into_iter());
+    let leader_api = worst(m_ids.iter().flat_map(|&l| {
+        let net = &net;
+        m_ids.iter().map(move |&b| {
+            (
+                path_rtt(net, &[l, lb, b]),
+                format!("{} -> {} -> {}", net.name(l), lb_name, net.name(b)),
+            )
+        })
+    }));
+    let lb_backend = worst(
+        m_ids
+            .iter()
+            .map(|&b| (path_rtt(&net, &[lb, b]), format!("{} -> {}", lb_name, net.name(b)))),
+    );
+    let (tunnel, tunnels) = if s.vpn.enabled {
+        let names: Vec<String> = s.sites.iter().map(|x| x.name.clone()).collect();
+        let pairs = models::vpn::tunnel_pairs(&s.vpn.topology, &names);
+        let count = pairs.len();
+        let r_ids: Vec<HostId> = routers.iter().map(|r| id(r)).collect::<anyhow::Result<_>>()?;
+        let w = worst(pairs.into_iter().map(|(a, b)| {
+            (
+                path_rtt(&net, &[r_ids[a], r_ids[b]]),
+                format!("{} <-> {}", routers[a], routers[b]),
+            )
+        }));
+        ((count > 0).then_some(w), count)
+    } else {
+        (None, 0)
+    };
+    Ok(NetFigures {
+        etcd,
+        worker_api,
+        worker_api_mean_s,
+        leader_api,
+        lb_backend,
+        tunnel,
+        tunnels,
+    })
+}
+
+/// The verdict's name and what it means for elections.
+pub(crate) fn verdict_text(v: TimerHealth) -> (&'static str, &'static str) {
+    match v {
+        TimerHealth::Healthy => (
+            "healthy",
+            "heartbeat at or above the largest member RTT and election timeout at least 10 x it: spurious elections are unlikely",
+        ),
+        TimerHealth::AtRisk => (
+            "at risk",
+            "outside the tuning guide (heartbeat below the largest RTT, or election timeout under 10 RTTs): a delayed or lost heartbeat can start a spurious election, which stalls every write for about an election timeout",
+        ),
+        TimerHealth::Unstable => (
+            "unstable",
+            "the election timeout is shorter than a heartbeat interval plus half the RTT: followers start elections continually and writes keep failing",
+        ),
+    }
+}

@@ -1,0 +1,627 @@
+//! The report as Markdown: the same text goes to the terminal and to `plan.md`.
+
+use std::fmt::Write as _;
+
+use models::spec::{NetemPlacement, Role, VpnTopology};
+
+use super::fmt::{ci, dur, dur_ms, s2};
+use super::net::verdict_text;
+use super::stats::SEGMENTS;
+use super::Plan;
+
+/// Section headings, in order (tests look for them).
+pub(crate) const HEADINGS: [&str; 5] = [
+    "## (a) Time until",
+    "## (b) The slowest sites and why",
+    "## (c) etcd health at these round-trip times",
+    "## (d) Which control-plane placement is best",
+    "## (e) Timeouts that would misfire at these round-trip times",
+];
+
+macro_rules! w {
+    ($dst:expr) => {
+        $dst.push('\n')
+    };
+    ($dst:expr, $($arg:tt)*) => {
+        let _ = writeln!($dst, $($arg)*);
+    };
+}
+
+/// The report.
+pub(crate) fn markdown(p: &Plan) -> String {
+    let mut o = String::new();
+    let s = &p.scenario;
+    let cur = &p.options[0];
+    let st = &cur.startup;
+    let n = p.pods;
+    let workers = p.workers();
+
+    // ------------------------------------------------------------------------------------------
+    w!(o, "# kubetwin plan: `{}`, {} pods", s.name, n);
+    w!(o);
+    w!(o, "- Scenario: `{}`. {}", p.origin, s.description.trim());
+    w!(
+        o,
+        "- {} sites, {} workers; masters ({}) {}; HAProxy (`{}`) at {}; VPN {}; netem {}.",
+        s.sites.len(),
+        workers,
+        super::net::masters(s).join(", "),
+        cur.placement.label(),
+        s.haproxy.host,
+        s.hosts
+            .iter()
+            .find(|h| h.name == s.haproxy.host)
+            .map_or("?", |h| h.site.as_str()),
+        if !s.vpn.enabled {
+            "off".to_owned()
+        } else {
+            match &s.vpn.topology {
+                VpnTopology::FullMesh => "full mesh".to_owned(),
+                VpnTopology::HubAndSpoke { hub } => format!("hub-and-spoke at {hub}"),
+            }
+        },
+        if s.netem.delay.get().is_zero() && s.netem.jitter.get().is_zero() && s.netem.loss_pct == 0.0 {
+            "none".to_owned()
+        } else {
+            format!(
+                "{} delay, {} jitter, {} % loss, {}",
+                dur_ms(s.netem.delay.secs_f64()),
+                dur_ms(s.netem.jitter.secs_f64()),
+                s.netem.loss_pct,
+                match s.netem.placement {
+                    NetemPlacement::MastersEgress => "masters-egress",
+                    NetemPlacement::WorkersEgress => "workers-egress",
+                    NetemPlacement::Both => "both",
+                }
+            )
+        }
+    );
+    w!(
+        o,
+        "- Method: {} replications of the whole start-up (`kubectl create deployment`, then `kubectl scale` to {} pods), run seeds derived from `--seed {}`; every placement option uses the same seeds (common random numbers), so differences between options are paired. Times are simulated seconds from the `kubectl create deployment` request. The model and its defaults: `docs/model.md`, `docs/sources.md`.",
+        p.reps, n, p.seed
+    );
+    w!(o);
+
+    // ------------------------------------------------------------------------------------------
+    w!(o, "{} {} pods run", HEADINGS[0], n);
+    w!(o);
+    if st.finished < st.reps {
+        w!(
+            o,
+            "**{} of {} replications did not finish** within `workload.timeout` ({}): the figures below use the {} that did.",
+            st.reps - st.finished,
+            st.reps,
+            s.workload.timeout,
+            st.finished
+        );
+        w!(o);
+    }
+    if let Some(t) = st.time {
+        w!(o, "| figure | value | what it is |");
+        w!(o, "|---|---:|---|");
+        w!(
+            o,
+            "| **mean** | **{}** | mean over {} replications of the exact time until kubectl's watch (`kubectl get -w`) saw the {}th pod Running |",
+            s2(t.mean),
+            st.finished,
+            n
+        );
+        w!(
+            o,
+            "| 95 % CI of the mean | {} | Student-t interval over the replications (`sim_core::stats::OnlineStats::ci95`) |",
+            ci(t.ci)
+        );
+        w!(
+            o,
+            "| p50 / p90 / max | {} / {} / {} | quantiles over the replications' times (type 7, interpolated) |",
+            s2(st.p50),
+            s2(st.p90),
+            s2(st.max)
+        );
+        w!(
+            o,
+            "| fastest replication | {} | the smallest of the replications' times |",
+            s2(st.min)
+        );
+        if let Some(obs) = st.observed {
+            w!(
+                o,
+                "| as the thesis's observer reads it | {} | mean of whole seconds read from a clock of random phase, as `kubectl get -w` timestamps show them (`docs/model.md`) |",
+                s2(obs)
+            );
+        }
+        if let (Some(h), Some(t90)) = (st.half, st.ninety) {
+            w!(
+                o,
+                "| half / 90 % of the pods | {} / {} | mean time until {} and {} pods ran |",
+                s2(h),
+                s2(t90),
+                (f64::from(n) * 0.5).ceil(),
+                (f64::from(n) * 0.9).ceil()
+            );
+        }
+        if let Some(lc) = st.last_created {
+            let cm = &s.kubernetes.controller_manager;
+            w!(
+                o,
+                "| last pod object created | {} | mean time the {}th pod was committed: the ReplicaSet controller's slow-start batches (1, 2, 4, ...) through the controller-manager's client limiter ({} QPS, burst {}: about (N - burst) / QPS = {} for N = {}) (`docs/sources.md` §2 \"API QPS / burst\", \"Slow-start initial batch\") |",
+                s2(lc),
+                n,
+                cm.kube_api_qps,
+                cm.kube_api_burst,
+                dur((f64::from(n) - f64::from(cm.kube_api_burst)).max(0.0) / cm.kube_api_qps),
+                n
+            );
+        }
+        w!(o);
+    } else {
+        w!(
+            o,
+            "No replication finished within `workload.timeout` ({}).",
+            s.workload.timeout
+        );
+        w!(o);
+    }
+    w!(
+        o,
+        "Per pod, mean over pods and replications (ClusterLoader2's phases, from the per-pod timelines):"
+    );
+    w!(o);
+    w!(o, "| phase | mean per pod | from → to |");
+    w!(o, "|---|---:|---|");
+    let phase_rows = [
+        ("create_to_schedule", "pod object committed → binding committed (scheduler cycle, bind)"),
+        (
+            "schedule_to_run",
+            "binding committed → container started (watch to the kubelet, sandbox, serialized image puller, pull, create + start)",
+        ),
+        (
+            "run_to_watch",
+            "container started → kubectl saw Running (PLEG relist, status manager with the kubelet's 5 QPS client, GET + PATCH, watch)",
+        ),
+        ("pod_startup", "pod object committed → kubectl saw Running"),
+    ];
+    for ((name, what), v) in phase_rows.iter().zip(st.phases) {
+        w!(o, "| {name} | {} | {what} |", v.map_or("n/a".into(), s2));
+    }
+    w!(o);
+    w!(
+        o,
+        "Waiting per limiter and queue (`RunOutcome.waits`: summed over every request or job that went through it, mean per replication), largest first:"
+    );
+    w!(o);
+    w!(o, "| limiter / queue | waiting, total | per pod | requests or jobs |");
+    w!(o, "|---|---:|---:|---:|");
+    for wr in &st.waits {
+        w!(
+            o,
+            "| {} | {} | {} | {:.0} |",
+            wr.name,
+            s2(wr.total_s),
+            s2(wr.total_s / f64::from(n)),
+            wr.count
+        );
+    }
+    if let Some(top) = st.waits.first().filter(|w| w.total_s > 0.0) {
+        w!(o);
+        w!(
+            o,
+            "The most waiting is in the **{}**: {} summed over the run, {} per pod on average.",
+            top.name,
+            s2(top.total_s),
+            s2(top.total_s / f64::from(n))
+        );
+    }
+    w!(o);
+
+    // ------------------------------------------------------------------------------------------
+    w!(o, "{}", HEADINGS[1]);
+    w!(o);
+    w!(
+        o,
+        "A site's pods are those that ran on its workers (each worker's site from the scenario's `[[hosts]]`); its **last pod** is the one kubectl saw Running last, and the time is the mean over replications. The last pod's time splits into nine parts from its timeline (see the figure); the *dominant phase* is the ClusterLoader2 phase with the largest mean over the site's pods. Waits per pod at the site: the **serialized image puller queue** is exact (pull start − sandbox ready); the **Docker runtime queue (est.)** is sandbox and create + start minus their mean service times ({} + {}, `runtime.sandbox_time`, `runtime.container_start_time`); the **status goroutine + kubelet 5 QPS limiter (est.)** is container started → Running committed, minus half a PLEG period and the unloaded GET + PATCH (1.5 round trips to the apiserver, two apiserver service times, a read index and a commit). `RunOutcome.waits` gives these per cluster only, hence the estimates (`docs/sources.md` §1 \"Serialize image pulls\", \"Status manager concurrency\", \"API QPS\").",
+        dur(s.runtime.sandbox_time.secs_f64()),
+        dur(s.runtime.container_start_time.secs_f64())
+    );
+    w!(o);
+    let site_api = site_api_rtt(p);
+    let reg = |site: &str| {
+        s.sites
+            .iter()
+            .find(|x| x.name == site)
+            .and_then(|x| x.registry_rtt)
+            .unwrap_or(s.runtime.registry_rtt)
+            .secs_f64()
+    };
+    w!(
+        o,
+        "| rank | site | workers | pods | last pod Running, mean (95 % CI) | slowest rep | its largest part | dominant phase, mean per pod | largest wait, per pod | RTT to apiserver | registry RTT |"
+    );
+    w!(o, "|---:|---|---:|---:|---|---:|---|---|---|---:|---:|");
+    for (i, r) in cur.sites.iter().enumerate() {
+        let (ph, pv) = r.dominant_phase();
+        let (wn, wv) = r.top_wait();
+        let (si, sv) = r.top_segment();
+        let last = match r.last {
+            Some(m) => format!("{} ({})", s2(m.mean), ci(m.ci)),
+            None if r.unfinished > 0 => format!("never ran in {} rep(s)", r.unfinished),
+            None => "no pods".into(),
+        };
+        w!(
+            o,
+            "| {} | {} | {} | {:.1} | {} | {} | {} {} | {} {} | {} {} | {} | {} |",
+            i + 1,
+            r.site,
+            r.workers,
+            r.pods,
+            last,
+            s2(r.last_max),
+            SEGMENTS[si].0,
+            s2(sv),
+            ph,
+            s2(pv),
+            wn,
+            s2(wv),
+            site_api.get(&r.site).map_or("n/a".into(), |v| dur_ms(*v)),
+            dur_ms(reg(&r.site))
+        );
+    }
+    w!(o);
+    let fastest = cur.sites.iter().rev().find(|r| r.last.is_some());
+    for r in cur.sites.iter().filter(|r| r.last.is_some()).take(3) {
+        let parts: Vec<String> = SEGMENTS
+            .iter()
+            .zip(r.last_segments)
+            .map(|((name, _), v)| format!("{name} {}", s2(v)))
+            .collect();
+        let (wn, wv) = r.top_wait();
+        let (si, sv) = r.top_segment();
+        w!(
+            o,
+            "- **{}** (last pod at {}): {}. Its largest part is **{}** ({}: {}); per pod here the largest wait is the {} ({}), and an image pull takes {} on average (a cached pull is {} round trips × registry RTT {} = {}; a node's first pull also downloads the image, {} MB at {} = {}).{}",
+            r.site,
+            s2(r.last.map_or(f64::NAN, |m| m.mean)),
+            parts.join(", "),
+            SEGMENTS[si].0,
+            s2(sv),
+            SEGMENTS[si].1,
+            wn,
+            s2(wv),
+            s2(r.pull),
+            s.runtime.registry_round_trips,
+            dur_ms(reg(&r.site)),
+            s2(f64::from(s.runtime.registry_round_trips) * reg(&r.site)),
+            s.runtime.image_bytes as f64 / 1e6,
+            s.runtime.download_bandwidth,
+            s2(s.runtime.image_bytes as f64 * 8.0 / s.runtime.download_bandwidth.bits_per_s),
+            match fastest {
+                Some(f) if f.site != r.site => format!(
+                    " The fastest site, {}, saw its last pod at {} (pull {}, registry RTT {}, RTT to the apiserver {} vs {} here).",
+                    f.site,
+                    s2(f.last.map_or(f64::NAN, |m| m.mean)),
+                    s2(f.pull),
+                    dur_ms(reg(&f.site)),
+                    site_api.get(&f.site).map_or("n/a".into(), |v| dur_ms(*v)),
+                    site_api.get(&r.site).map_or("n/a".into(), |v| dur_ms(*v)),
+                ),
+                _ => String::new(),
+            }
+        );
+    }
+    w!(o);
+
+    // ------------------------------------------------------------------------------------------
+    let e = &cur.net.etcd;
+    w!(o, "{}", HEADINGS[2]);
+    w!(o);
+    w!(
+        o,
+        "Round-trip times between the etcd members (one stacked member per master; `Network::base_one_way` there and back, mean; p99 in brackets where netem's jitter or loss applies):"
+    );
+    w!(o);
+    let mut head = String::from("| member (site) |");
+    let mut rule = String::from("|---|");
+    for (m, site) in e.members.iter().zip(&e.sites) {
+        let _ = write!(head, " {m} ({site}) |");
+        rule.push_str("---:|");
+    }
+    w!(o, "{head}");
+    w!(o, "{rule}");
+    for (i, (m, site)) in e.members.iter().zip(&e.sites).enumerate() {
+        let mut line = format!("| {m} ({site}){} |", if i == e.leader { ", leader" } else { "" });
+        for r in &e.rtt[i] {
+            if (r.p99_s() - r.base_s).abs() > 1e-9 {
+                let _ = write!(line, " {} ({}) |", dur_ms(r.base_s), dur_ms(r.p99_s()));
+            } else {
+                let _ = write!(line, " {} |", dur_ms(r.base_s));
+            }
+        }
+        w!(o, "{line}");
+    }
+    w!(o);
+    let (vname, vwhy) = verdict_text(e.verdict);
+    let (vname99, vwhy99) = verdict_text(e.verdict_p99);
+    w!(o, "| figure | value | what it is, and the rule |");
+    w!(o, "|---|---:|---|");
+    w!(
+        o,
+        "| raft leader | {} | `kubernetes.etcd.leader` (else the first master) |",
+        e.members[e.leader]
+    );
+    w!(
+        o,
+        "| largest member RTT | {} mean, {} p99 | the largest of the table above; p99 adds 2.326 σ of netem jitter and a TCP retransmission (200 ms) per loss of at least 1 % chance |",
+        dur_ms(e.max_rtt_s),
+        dur_ms(e.max_rtt_p99_s)
+    );
+    w!(
+        o,
+        "| WAL fsync | {} | `kubernetes.etcd.fsync`, assumed; the hardware guide asks for a p99 under 10 ms (`docs/sources.md` §7 \"Disk guidance\") |",
+        dur_ms(e.fsync_s)
+    );
+    w!(
+        o,
+        "| commit latency at the leader | {} | `models::etcd::commit_latency`: max(leader fsync, RTT to the nearest follower of a quorum + its fsync) (`docs/sources.md` §7 \"Commit rule\", \"Write latency model\") |",
+        dur_ms(e.commit_s)
+    );
+    w!(
+        o,
+        "| commit latency of a write entering at each apiserver | {} | a follower's apiserver adds its RTT to the leader (forwarding) |",
+        e.members
+            .iter()
+            .zip(&e.commit_at_s)
+            .map(|(m, c)| format!("{m} {}", dur_ms(*c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    w!(
+        o,
+        "| linearizable read at the leader | {} | read index: one heartbeat round to a quorum; the kubelet's status GET is such a read (`docs/sources.md` §7 \"Read (quorum GET)\") |",
+        dur_ms(e.read_index_s)
+    );
+    w!(
+        o,
+        "| heartbeat vs largest RTT | {} vs {} (p99 {}): {:.1} x | the tuning guide: heartbeat ≈ the largest member RTT, \"normally around 0.5-1.5x\" (`docs/sources.md` §7 \"Heartbeat interval\", \"Tuning guidance\") |",
+        dur_ms(e.heartbeat_s),
+        dur_ms(e.max_rtt_s),
+        dur_ms(e.max_rtt_p99_s),
+        e.heartbeat_s / e.max_rtt_p99_s.max(1e-9)
+    );
+    w!(
+        o,
+        "| election timeout vs 10 x largest RTT | {} vs {} | the tuning guide: election timeout at least 10 x the RTT (`docs/sources.md` §7 \"Election timeout\", \"Tuning guidance\") |",
+        dur_ms(e.election_s),
+        dur_ms(10.0 * e.max_rtt_p99_s)
+    );
+    w!(
+        o,
+        "| `timer_health` verdict | **{}** at the mean RTT, **{}** at p99 | `models::etcd::timer_health`: unstable if election ≤ heartbeat + RTT/2, at risk if election < 10 x RTT or heartbeat < RTT |",
+        vname,
+        vname99
+    );
+    w!(o);
+    w!(
+        o,
+        "Risk of spurious elections: {}{}",
+        vwhy99,
+        if vname != vname99 {
+            format!(" (at the mean RTT alone: {vwhy})")
+        } else {
+            String::new()
+        }
+    );
+    w!(o);
+
+    // ------------------------------------------------------------------------------------------
+    w!(o, "{}", HEADINGS[3]);
+    w!(o);
+    if p.options.len() == 1 {
+        w!(
+            o,
+            "No options were given: pass `--placements 'A,B,C;D,E,F'` (one site per master, `master01`..; HAProxy moves with the first) to compare placements. The scenario as given:"
+        );
+    } else {
+        w!(
+            o,
+            "Each option moves the masters ({}) to the sites listed, in that order, and HAProxy with the first, relinking each moved host to its new site's router with its old LAN link's delay; workers, WAN links and tunnels stay. Ranked by the mean time until {n} pods run; Δ is the paired difference to the scenario as given over the same seeds.",
+            super::net::masters(s).join(", ")
+        );
+    }
+    w!(o);
+    w!(
+        o,
+        "| rank | masters at | mean time | 95 % CI | p90 | Δ vs as given (95 % CI) | slowest site (last pod) | worst worker↔apiserver RTT | etcd largest RTT | etcd commit | etcd timers (p99) |"
+    );
+    w!(o, "|---:|---|---:|---|---:|---|---|---:|---:|---:|---|");
+    let mut order: Vec<usize> = (0..p.options.len()).collect();
+    let mean_of = |i: usize| p.options[i].startup.time.map_or(f64::INFINITY, |t| t.mean);
+    order.sort_by(|&a, &b| mean_of(a).total_cmp(&mean_of(b)));
+    for (rank, &i) in order.iter().enumerate() {
+        let op = &p.options[i];
+        let t = op.startup.time;
+        w!(
+            o,
+            "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            rank + 1,
+            op.placement.label().trim_start_matches("at "),
+            if op.is_current { " (as given)" } else { "" },
+            t.map_or("n/a".into(), |t| s2(t.mean)),
+            ci(t.and_then(|t| t.ci)),
+            s2(op.startup.p90),
+            match (op.is_current, op.diff) {
+                (true, _) => "—".into(),
+                (false, Some(d)) => format!(
+                    "{:+.3} s ({})",
+                    d.mean,
+                    d.ci.map_or("n/a".into(), |(lo, hi)| format!("[{lo:.3}, {hi:.3}] s"))
+                ),
+                (false, None) => "n/a".into(),
+            },
+            op.sites
+                .iter()
+                .find(|r| r.last.is_some())
+                .map_or("n/a".into(), |r| format!(
+                    "{} {}",
+                    r.site,
+                    s2(r.last.map_or(f64::NAN, |m| m.mean))
+                )),
+            dur_ms(op.net.worker_api.rtt.base_s),
+            dur_ms(op.net.etcd.max_rtt_s),
+            dur_ms(op.net.etcd.commit_s),
+            etcd_cell(&op.net.etcd)
+        );
+    }
+    w!(o);
+    if p.options.len() > 1 {
+        let best = &p.options[order[0]];
+        if best.is_current {
+            w!(
+                o,
+                "**Best: the scenario as given ({})**, mean {}. {}",
+                best.placement.label(),
+                best.startup.time.map_or("n/a".into(), |t| s2(t.mean)),
+                significance_of_runner_up(p, &order)
+            );
+        } else {
+            let d = best.diff;
+            w!(
+                o,
+                "**Best: masters {}**, mean {}, {} than the scenario as given{}.{}",
+                best.placement.label(),
+                best.startup.time.map_or("n/a".into(), |t| s2(t.mean)),
+                d.map_or("n/a".into(), |d| format!("{:.2} s faster", -d.mean)),
+                match d.and_then(|d| d.ci) {
+                    Some((lo, hi)) if hi < 0.0 =>
+                        format!(" (paired 95 % CI [{lo:.2}, {hi:.2}] s: the difference is significant)"),
+                    Some((lo, hi)) => format!(
+                        " (paired 95 % CI [{lo:.2}, {hi:.2}] s includes 0: not significant with {} replications)",
+                        p.reps
+                    ),
+                    None => String::new(),
+                },
+                if best.net.etcd.verdict_p99 == models::etcd::TimerHealth::Healthy {
+                    String::new()
+                } else {
+                    let (hb, el) = super::timeouts::etcd_recommendation(&best.net.etcd);
+                    format!(
+                        " Its etcd timers are **{}** at its member RTTs (largest {} at p99): set `--heartbeat-interval={:.0}` and `--election-timeout={:.0}` (milliseconds; the rule in (e)) before moving the masters.",
+                        verdict_text(best.net.etcd.verdict_p99).0,
+                        dur_ms(best.net.etcd.max_rtt_p99_s),
+                        hb * 1e3,
+                        el * 1e3
+                    )
+                }
+            );
+        }
+        w!(o);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    w!(o, "{}", HEADINGS[4]);
+    w!(o);
+    w!(
+        o,
+        "Each timer against what it guards at the scenario's round trips (p99: mean + 2.326 σ of netem jitter, plus a TCP retransmission timeout, Linux's `TCP_RTO_MIN` 200 ms doubling, per loss of at least 1 % chance). Recommendations never go below the current value; the rule and its source are in the last column. The model does not send this periodic traffic during a run (`docs/model.md`, \"Simplifications\"): these rows are computed from the round trips, not simulated."
+    );
+    w!(o);
+    timeout_table(&mut o, &cur.timeouts);
+    if let Some(best) = order.first().map(|&i| &p.options[i]).filter(|b| !b.is_current) {
+        w!(
+            o,
+            "With the masters {} (the best option in (d)), the same timers at that placement's round trips:",
+            best.placement.label()
+        );
+        w!(o);
+        timeout_table(&mut o, &best.timeouts);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    w!(o, "## The figure (`startup.svg`)");
+    w!(o);
+    w!(
+        o,
+        "Top: pods seen Running against time, the mean over replications (band: fastest to slowest replication) for the scenario as given and the mean for each placement option. Bottom: for the slowest {} sites, when the last pod ran, as stacked bars of its nine parts ({}).",
+        cur.sites.iter().filter(|r| r.last.is_some()).count().min(40),
+        SEGMENTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    );
+    w!(o);
+    w!(o, "## Limits of this report");
+    w!(o);
+    w!(o, "- Round trips are the scenario's propagation delays (for generated consortia: great-circle fibre, `docs/sources.md` §11) plus netem; there is no queueing in routers or the internet.");
+    w!(o, "- Per-site waits for the Docker queue and the status path are estimates (see (b)); `RunOutcome.waits` is per cluster.");
+    w!(o, "- A placement moves hosts in the scenario; it cannot re-generate WAN delays or registry RTTs, and the kubectl host moves only if it is a master.");
+    w!(o, "- Leader election, HAProxy checks, OpenVPN keepalives and node status updates are not simulated as traffic in a run; (e) is arithmetic on the round trips.");
+    o
+}
+
+fn timeout_table(o: &mut String, rows: &[super::timeouts::TimeoutRow]) {
+    w!(
+        o,
+        "| setting | now | at these RTTs | verdict | recommended | rule (source) |"
+    );
+    w!(o, "|---|---|---|---|---|---|");
+    for r in rows {
+        w!(
+            o,
+            "| {} | {} | {} | **{}**: {} | **{}** | {} |",
+            r.setting,
+            r.current,
+            r.observed,
+            r.verdict.name(),
+            r.why,
+            r.recommended,
+            r.rule
+        );
+    }
+    w!(o);
+}
+
+/// The etcd verdict at p99, with the recommended timers when it is not healthy.
+fn etcd_cell(e: &super::net::EtcdHealth) -> String {
+    let name = verdict_text(e.verdict_p99).0;
+    if e.verdict_p99 == models::etcd::TimerHealth::Healthy {
+        name.to_owned()
+    } else {
+        let (hb, el) = super::timeouts::etcd_recommendation(e);
+        format!("{name}: set {} / {}", dur_ms(hb), dur_ms(el))
+    }
+}
+
+/// Mean RTT from each site's workers to the apiservers through HAProxy, seconds.
+fn site_api_rtt(p: &Plan) -> std::collections::HashMap<String, f64> {
+    let s = &p.scenario;
+    let mut sum: std::collections::HashMap<String, (f64, usize)> = std::collections::HashMap::new();
+    for (h, r) in s
+        .hosts
+        .iter()
+        .filter(|h| h.role == Role::Worker)
+        .zip(&p.options[0].net.worker_api_mean_s)
+    {
+        let e = sum.entry(h.site.clone()).or_insert((0.0, 0));
+        e.0 += r;
+        e.1 += 1;
+    }
+    sum.into_iter().map(|(k, (t, c))| (k, t / c as f64)).collect()
+}
+
+fn significance_of_runner_up(p: &Plan, order: &[usize]) -> String {
+    let Some(&second) = order.get(1) else {
+        return String::new();
+    };
+    let o = &p.options[second];
+    match o.diff.and_then(|d| d.ci.map(|c| (d.mean, c))) {
+        Some((m, (lo, hi))) if lo > 0.0 => format!(
+            "The next option, masters {}, is {:.3} s slower (paired 95 % CI [{lo:.3}, {hi:.3}] s: significant).",
+            o.placement.label(),
+            m
+        ),
+        Some((m, (lo, hi))) => format!(
+            "The next option, masters {}, differs by {:+.3} s (paired 95 % CI [{lo:.3}, {hi:.3}] s includes 0: not significant with {} replications).",
+            o.placement.label(),
+            m,
+            p.reps
+        ),
+        None => String::new(),
+    }
+}
