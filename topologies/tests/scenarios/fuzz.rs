@@ -106,7 +106,7 @@ fn apply(text: &str, m: &Mutation) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 8000, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn mutants_never_panic_and_errors_name_file_and_line(ms in prop::collection::vec(mutation(), 1..3)) {
@@ -121,6 +121,81 @@ proptest! {
             for d in e.diagnostics() {
                 let line_count = text.lines().count().max(1);
                 prop_assert!(d.line >= 1 && d.line <= line_count + 1, "{}", d);
+            }
+        }
+    }
+}
+
+/// A random scenario built from parts: random site, host and link counts (zero included),
+/// links forming cycles, ends that name nothing, negative or unit-less delays, roles in any mix.
+fn random_scenario() -> impl Strategy<Value = String> {
+    let delay = prop_oneof![
+        Just("\"1ms\"".to_owned()),
+        Just("\"-3ms\"".to_owned()),
+        Just("5".to_owned()),
+        Just("\"0s\"".to_owned()),
+        Just("\"9999999999h\"".to_owned()),
+        (1u32..500).prop_map(|n| format!("\"{n}us\"")),
+    ];
+    let role = prop_oneof![
+        Just("master"),
+        Just("worker"),
+        Just("router"),
+        Just("load-balancer"),
+        Just("client"),
+        Just("boss")
+    ];
+    (
+        0usize..4,
+        prop::collection::vec((0usize..5, role), 0..10),
+        prop::collection::vec((0usize..12, 0usize..12, delay), 0..14),
+        prop::collection::vec(0usize..12, 0..4),
+        any::<bool>(),
+    )
+        .prop_map(|(sites, hosts, links, backends, vpn)| {
+            let mut t = String::from("name = \"random\"\n");
+            t.push_str(&format!("[vpn]\nenabled = {vpn}\n"));
+            let name = |i: usize| format!("h{i}");
+            t.push_str("[haproxy]\nhost = \"h0\"\n");
+            let b: Vec<String> = backends.iter().map(|&i| format!("\"{}\"", name(i))).collect();
+            t.push_str(&format!("backends = [{}]\n", b.join(", ")));
+            for s in 0..sites {
+                t.push_str(&format!("[[sites]]\nname = \"s{s}\"\nrouter = \"h{s}\"\n"));
+            }
+            for (i, (site, role)) in hosts.iter().enumerate() {
+                t.push_str(&format!(
+                    "[[hosts]]\nname = \"{}\"\nsite = \"s{site}\"\nrole = \"{role}\"\n",
+                    name(i)
+                ));
+            }
+            for (a, b, d) in &links {
+                t.push_str(&format!(
+                    "[[links]]\na = \"{}\"\nb = \"{}\"\ndelay = {d}\n",
+                    name(*a),
+                    name(*b)
+                ));
+            }
+            t
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_scenarios_never_panic_and_errors_name_file_and_line(text in random_scenario()) {
+        match load::load_str(&text, ORIGIN) {
+            Ok(s) => {
+                // A scenario that loads must also assemble and run without a panic.
+                let mut s = s;
+                s.workload.replicas = 2;
+                s.workload.timeout = models::units::Dur::secs(600);
+                let _ = models::cluster::run(&s, 1, false);
+            }
+            Err(e) => {
+                let shown = e.to_string();
+                prop_assert!(shown.contains(ORIGIN), "{}", shown);
+                prop_assert!(shown.contains("line "), "{}", shown);
             }
         }
     }

@@ -30,4 +30,5 @@ pub(crate) fn line_of(text: &str, needle: &str) -> usize {
         + 1
 }
 mod faults;
+mod numeric;
 mod scale;
