@@ -14,7 +14,7 @@ use crate::output::{write_atomic, UsageError};
 /// Arguments of `kubetwin run`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  kubetwin run thesis-2019 --pods 100 --delay 500ms --reps 10 --format json\n  kubetwin run thesis-2019 --pods 20 --fault 'crash master02 at 5s repair 60s'"
+    after_help = "Example:\n  kubetwin run thesis-2019 --pods 100 --delay 500ms --reps 10 --format json\nWith a fault:\n  kubetwin run thesis-2019 --pods 20 --fault 'crash master02 at 5s repair 60s'"
 )]
 pub(crate) struct RunArgs {
     /// A built-in scenario name (`thesis-2019`) or a scenario TOML file.
