@@ -155,19 +155,10 @@ fn utf8<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, ScenarioError> {
     })
 }
 
-/// Parses `text` into a [`Scenario`] without the semantic checks.
-///
-/// # Errors
-///
-/// [`ScenarioError::Parse`], placed at the parser's span and named by the field being read.
-pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-    let de = toml::Deserializer::new(text);
-    let err = match serde_path_to_error::deserialize::<_, Scenario>(de) {
-        Ok(s) => return Ok(s),
-        Err(e) => e,
-    };
+/// The dotted field path (`hosts[4].site`) of a deserialization error.
+pub(crate) fn field_path(path: &serde_path_to_error::Path) -> String {
     let mut field = String::new();
-    for seg in err.path().iter() {
+    for seg in path.iter() {
         match seg {
             Segment::Seq { index } => field.push_str(&format!("[{index}]")),
             Segment::Map { key } => {
@@ -179,6 +170,21 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
             Segment::Enum { .. } | Segment::Unknown => {}
         }
     }
+    field
+}
+
+/// Parses `text` into a [`Scenario`] without the semantic checks.
+///
+/// # Errors
+///
+/// [`ScenarioError::Parse`], placed at the parser's span and named by the field being read.
+pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    let de = toml::Deserializer::new(text);
+    let err = match serde_path_to_error::deserialize::<_, Scenario>(de) {
+        Ok(s) => return Ok(s),
+        Err(e) => e,
+    };
+    let mut field = field_path(err.path());
     let inner = err.into_inner();
     // toml's messages may run over several lines ("invalid table header\nexpected newline");
     // keep each error on one line.

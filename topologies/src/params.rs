@@ -16,7 +16,6 @@
 use std::path::Path;
 
 use models::spec::Scenario;
-use serde_path_to_error::Segment;
 
 use crate::error::ScenarioError;
 use crate::locate::{line_col, Locator};
@@ -56,19 +55,7 @@ pub fn apply(base: &Scenario, params_text: &str, origin: &str) -> Result<Scenari
     })?;
     merge(&mut merged, toml::Value::Table(overlay));
     let scenario: Scenario = serde_path_to_error::deserialize(merged).map_err(|e| {
-        let mut field = String::new();
-        for seg in e.path().iter() {
-            match seg {
-                Segment::Seq { index } => field.push_str(&format!("[{index}]")),
-                Segment::Map { key } => {
-                    if !field.is_empty() {
-                        field.push('.');
-                    }
-                    field.push_str(key);
-                }
-                Segment::Enum { .. } | Segment::Unknown => {}
-            }
-        }
+        let mut field = crate::load::field_path(e.path());
         let message = e.into_inner().to_string();
         if let Some(rest) = message.strip_prefix("unknown field `") {
             if let Some(end) = rest.find('`') {
