@@ -39,7 +39,8 @@ pub(crate) struct Figure {
     pub(crate) series: Vec<Series>,
 }
 
-const PALETTE: [RGBColor; 6] = [
+/// Okabe-Ito colours (colour-blind safe), in the order lines take them.
+pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),

@@ -22,15 +22,8 @@ const PALETTE: [RGBColor; 9] = [
     RGBColor(0, 0, 0),
 ];
 
-/// Line colours of the start-up curves: the scenario first.
-const LINES: [RGBColor; 6] = [
-    RGBColor(0, 114, 178),
-    RGBColor(213, 94, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(230, 159, 0),
-    RGBColor(86, 180, 233),
-];
+/// Line colours of the start-up curves (the scenario first): the figures' shared palette.
+const LINES: [RGBColor; 6] = crate::plot::PALETTE;
 
 /// One start-up curve.
 #[derive(Debug, Clone)]
