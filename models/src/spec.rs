@@ -576,13 +576,24 @@ impl Default for Workload {
 #[serde(rename_all = "kebab-case")]
 pub enum NetemPlacement {
     /// On traffic leaving the control-plane site toward workers (one `tc` on the masters'
-    /// side). The default; `docs/model.md` argues why.
-    #[default]
+    /// side).
     MastersEgress,
     /// On traffic leaving the worker sites toward the control plane.
     WorkersEgress,
-    /// Both directions.
+    /// Both directions, as a longer link would add it. The default; `docs/model.md` argues why.
+    #[default]
     Both,
+}
+
+impl NetemPlacement {
+    /// The name scenario files use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetemPlacement::MastersEgress => "masters-egress",
+            NetemPlacement::WorkersEgress => "workers-egress",
+            NetemPlacement::Both => "both",
+        }
+    }
 }
 
 /// `tc qdisc ... netem delay D J distribution normal loss L%` between masters and workers.
@@ -605,7 +616,7 @@ impl Default for Netem {
             delay: Dur::default(),
             jitter: Dur::default(),
             loss_pct: 0.0,
-            placement: NetemPlacement::MastersEgress,
+            placement: NetemPlacement::Both,
         }
     }
 }

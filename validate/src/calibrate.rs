@@ -563,11 +563,7 @@ pub fn params_toml(cal: &Calibration, command: &str) -> String {
             None => by_table.push((table.to_owned(), vec![line])),
         }
     }
-    let placement = match cal.best.placement {
-        NetemPlacement::MastersEgress => "masters-egress",
-        NetemPlacement::WorkersEgress => "workers-egress",
-        NetemPlacement::Both => "both",
-    };
+    let placement = cal.best.placement.as_str();
     by_table.push(("netem".into(), vec![format!("placement = \"{placement}\"")]));
     for (t, lines) in by_table {
         out.push_str(&format!("\n[{t}]\n"));
@@ -605,6 +601,7 @@ mod tests {
         let bw = FreeParam::by_path("runtime.download_bandwidth").unwrap();
         rtt.set(&mut truth, 60.0);
         bw.set(&mut truth, 45.0);
+        truth.netem.placement = NetemPlacement::MastersEgress;
         let cells = synthetic(&truth, &[(4, 100), (4, 500), (20, 100), (40, 300)], reps, data_seed);
         let mut opts = CalibrateOptions::new(fit_seed);
         opts.reps = reps;

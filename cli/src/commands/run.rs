@@ -163,15 +163,6 @@ fn print_fault(f: &models::cluster::FaultReport) {
     );
 }
 
-/// The placement as scenario files spell it.
-pub(crate) fn placement_name(p: models::spec::NetemPlacement) -> &'static str {
-    match p {
-        models::spec::NetemPlacement::MastersEgress => "masters-egress",
-        models::spec::NetemPlacement::WorkersEgress => "workers-egress",
-        models::spec::NetemPlacement::Both => "both",
-    }
-}
-
 fn nan(v: Option<f64>) -> f64 {
     v.unwrap_or(f64::NAN)
 }
@@ -293,7 +284,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         Format::Table => {
             println!(
                 "{origin}: {pods} pods, +{delay_ms} ms netem ({}), {} replication{}, seed {}",
-                placement_name(scenario.netem.placement),
+                scenario.netem.placement.as_str(),
                 a.reps,
                 if a.reps == 1 { "" } else { "s" },
                 a.seed

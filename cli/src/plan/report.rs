@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use models::spec::{NetemPlacement, Role, VpnTopology};
+use models::spec::{Role, VpnTopology};
 
 use super::fmt::{ci, dur, dur_ms, s2};
 use super::net::verdict_text;
@@ -68,11 +68,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
                 dur_ms(s.netem.delay.secs_f64()),
                 dur_ms(s.netem.jitter.secs_f64()),
                 s.netem.loss_pct,
-                match s.netem.placement {
-                    NetemPlacement::MastersEgress => "masters-egress",
-                    NetemPlacement::WorkersEgress => "workers-egress",
-                    NetemPlacement::Both => "both",
-                }
+                s.netem.placement.as_str()
             )
         }
     );

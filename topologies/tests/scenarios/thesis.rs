@@ -78,7 +78,7 @@ fn thesis_matches_the_tables_of_testbed_md() {
     assert_eq!(s.workload.replicas, 4);
     assert_eq!(s.workload.kubectl_host.as_deref(), Some("master01"));
     assert!(s.netem.delay.get().is_zero());
-    assert_eq!(s.netem.placement, models::spec::NetemPlacement::MastersEgress);
+    assert_eq!(s.netem.placement, models::spec::NetemPlacement::Both);
     // [kubernetes] and [runtime] are written out at spec.rs's defaults.
     assert_eq!(s.kubernetes, models::spec::Kubernetes::default());
     assert_eq!(s.runtime, models::spec::Runtime::default());
