@@ -68,8 +68,10 @@ enum Op {
 
 #[derive(Debug, Clone, Copy)]
 enum Pending {
-    StatusGet(u32, Phase),
-    StatusPatch(u32, Phase),
+    /// The status GET of (pod, phase), sent at the time given.
+    StatusGet(u32, Phase, SimTime),
+    /// The status PATCH, with the time the GET was sent.
+    StatusPatch(u32, Phase, SimTime),
 }
 
 /// One worker's kubelet and container runtime.
@@ -237,7 +239,8 @@ impl Kubelet {
             }
             self.status_busy = true;
             let id = self.client.send(Obj::GetPod(pod), ctx);
-            self.pending.insert(id, Pending::StatusGet(pod, phase));
+            let now = ctx.now();
+            self.pending.insert(id, Pending::StatusGet(pod, phase, now));
         }
     }
 
@@ -350,14 +353,25 @@ impl Component<Ev> for Kubelet {
                 self.heartbeat.rebind(master, host);
             }
             Ev::Reply { id, .. } => match self.pending.remove(&id) {
-                Some(Pending::StatusGet(pod, phase)) => {
+                Some(Pending::StatusGet(pod, phase, sent)) => {
                     let id = self.client.send(Obj::PatchStatus { pod, phase }, ctx);
-                    self.pending.insert(id, Pending::StatusPatch(pod, phase));
+                    self.pending.insert(id, Pending::StatusPatch(pod, phase, sent));
                     if phase == Phase::Running {
                         self.times(pod).status_sent = Some(now);
                     }
                 }
-                Some(Pending::StatusPatch(pod, phase)) => {
+                Some(Pending::StatusPatch(pod, phase, sent)) => {
+                    if ctx.tracer().enabled() {
+                        // The status manager's round trips, one span per status: the goroutine
+                        // that carries the injected delay at scale.
+                        let host = self.name.clone();
+                        let name = match phase {
+                            Phase::Pending => "status Pending: GET + PATCH",
+                            Phase::Running => "status Running: GET + PATCH",
+                        };
+                        ctx.tracer()
+                            .span(|| (Track::new(host, "status manager"), name.into(), "api", sent, now));
+                    }
                     self.sent_phase.insert(pod, phase);
                     self.status_busy = false;
                     self.next_status(ctx);
