@@ -1,6 +1,5 @@
 //! Terminal output helpers shared by the subcommands: error reporting and exit codes.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -24,26 +23,10 @@ pub(crate) fn report_error(err: &anyhow::Error) -> ExitCode {
     }
 }
 
-/// Writes `bytes` to `path` whole or not at all: a temporary file in the same directory, synced,
-/// then renamed over the target.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+/// Writes `bytes` to `path` whole or not at all (a temporary file in the same directory, synced,
+/// then renamed over the target), with the path in the error: the one atomic writer of the
+/// project, `validate::dataset::write_atomic`.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    validate::dataset::write_atomic(path, bytes)?;
+    Ok(())
 }
