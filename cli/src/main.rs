@@ -34,7 +34,7 @@ enum Command {
     Calibrate(commands::calibrate::CalibrateArgs),
     /// Print which hosts reach which, with or without the VPN tunnels.
     Reach(commands::reach::ReachArgs),
-    /// Measure the engine and the model: PHOLD and friends.
+    /// Measure the engine (PHOLD against a bare heap) and the whole model at scale.
     Bench(commands::bench::BenchArgs),
     /// Measure pod start-up on a real cluster through kubectl, cleaning up every namespace it creates.
     Measure(commands::measure::MeasureArgs),

@@ -21,9 +21,13 @@ enum BenchKind {
     /// PHOLD, the standard discrete-event benchmark (ROSS's definition): N logical processes,
     /// E initial events each; each event schedules one successor at now + lookahead + Exp(mean),
     /// at a random other process with probability --remote, else at itself.
+    #[command(
+        after_help = "Example:\n  kubetwin bench phold --lps 100000 --events-per-lp 10 --events 5000000 --baseline --format json"
+    )]
     Phold(PholdArgs),
     /// The whole model at scale: a generated uniform scenario (N workers over S sites, control
     /// plane at site 0) starting P pods through controllers, scheduler, kubelets and watches.
+    #[command(after_help = "Example:\n  kubetwin bench scale --nodes 5000 --pods 150000 --sites 10 --format json")]
     Scale(ScaleArgs),
 }
 
