@@ -228,13 +228,17 @@ impl Network {
                 }
             }
         }
-        // Netem between the control-plane site and the others.
-        let cp_site = scenario
-            .hosts
-            .iter()
-            .find(|h| h.role == Role::Master)
-            .and_then(|h| net.site_names.iter().position(|s| *s == h.site))
-            .map(|s| s as u32);
+        // Netem between the near site (by default the control plane's) and the far ones.
+        let site_index = |n: &str| net.site_names.iter().position(|s| s == n).map(|s| s as u32);
+        let cp_site = match &scenario.netem.near {
+            Some(n) => site_index(n),
+            None => scenario
+                .hosts
+                .iter()
+                .find(|h| h.role == Role::Master)
+                .and_then(|h| site_index(&h.site)),
+        };
+        let far: Vec<u32> = scenario.netem.far.iter().filter_map(|n| site_index(n)).collect();
         net.netem = NetemRule {
             delay: scenario.netem.delay.get(),
             jitter: scenario.netem.jitter.get(),
@@ -276,7 +280,7 @@ impl Network {
         }
         for (slot, &s) in srcs.iter().enumerate() {
             net.source_slot.insert(s, slot);
-            let r = net.routes_from(s, cp_site, scenario.netem.placement);
+            let r = net.routes_from(s, cp_site, &far, scenario.netem.placement);
             net.routes.push(r);
         }
         Ok(net)
@@ -355,7 +359,13 @@ impl Network {
         (dist, prev)
     }
 
-    fn routes_from(&self, src: HostId, cp_site: Option<u32>, placement: NetemPlacement) -> Vec<Option<Route>> {
+    fn routes_from(
+        &self,
+        src: HostId,
+        cp_site: Option<u32>,
+        far: &[u32],
+        placement: NetemPlacement,
+    ) -> Vec<Option<Route>> {
         // Hosts' traffic uses LAN links and tunnels, and only routers forward it.
         let (dist, prev) = self.dijkstra(
             src,
@@ -388,10 +398,13 @@ impl Network {
                             r.tunnel_sites.push((t.site_a, t.site_b));
                             r.overhead_bytes += t.overhead_bytes;
                             r.mtu = r.mtu.min(t.mtu);
-                            if let Some(cp) = cp_site {
+                            let (sp, sa) = (self.site_of[p as usize], self.site_of[at as usize]);
+                            let other = if Some(sp) == cp_site { sa } else { sp };
+                            let far_ok = far.is_empty() || far.contains(&other);
+                            if let (Some(cp), true) = (cp_site, far_ok) {
                                 // Direction of travel on this tunnel: from p's site to at's site.
-                                let from_cp = self.site_of[p as usize] == cp;
-                                let to_cp = self.site_of[at as usize] == cp;
+                                let from_cp = sp == cp;
+                                let to_cp = sa == cp;
                                 let (fwd, rev) = match placement {
                                     NetemPlacement::MastersEgress => (from_cp, to_cp),
                                     NetemPlacement::WorkersEgress => (to_cp, from_cp),

@@ -608,6 +608,73 @@ pub struct Netem {
     pub loss_pct: f64,
     /// Which direction(s).
     pub placement: NetemPlacement,
+    /// The near side: the site whose tunnels carry the rule (`masters-egress` is traffic leaving
+    /// it). The control-plane site if absent.
+    pub near: Option<String>,
+    /// The far sides: only tunnels between `near` and these sites; every other site if empty.
+    pub far: Vec<String>,
+}
+
+impl Netem {
+    /// Reads the arguments of `tc qdisc ... netem` that kubetwin models:
+    /// `delay TIME [JITTER [CORRELATION]] [distribution normal] [loss PERCENT%]`.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the word that is not understood.
+    pub fn parse_tc(&mut self, args: &str) -> Result<(), String> {
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let mut i = 0;
+        let dur = |w: &str| w.parse::<Dur>().map_err(|e| format!("netem `{args}`: {e}"));
+        while i < words.len() {
+            match words[i] {
+                "delay" => {
+                    let d = words
+                        .get(i + 1)
+                        .ok_or_else(|| format!("netem `{args}`: `delay` needs a time"))?;
+                    self.delay = dur(d)?;
+                    i += 2;
+                    if let Some(j) = words.get(i).filter(|w| w.starts_with(|c: char| c.is_ascii_digit())) {
+                        self.jitter = dur(j)?;
+                        i += 1;
+                        // A correlation percentage may follow; netem's normal table ignores it here.
+                        if words.get(i).is_some_and(|w| w.ends_with('%')) {
+                            i += 1;
+                        }
+                    }
+                }
+                "distribution" => match words.get(i + 1) {
+                    Some(&"normal") => i += 2,
+                    other => {
+                        return Err(format!(
+                            "netem `{args}`: only `distribution normal` is modelled, got {}",
+                            other.map_or("nothing".to_owned(), |w| format!("`{w}`"))
+                        ))
+                    }
+                },
+                "loss" => {
+                    let w = words
+                        .get(i + 1)
+                        .ok_or_else(|| format!("netem `{args}`: `loss` needs a percentage"))?;
+                    let v: f64 = w
+                        .trim_end_matches('%')
+                        .parse()
+                        .map_err(|_| format!("netem `{args}`: expected a loss like `0.1%`, got `{w}`"))?;
+                    if !(0.0..=100.0).contains(&v) {
+                        return Err(format!("netem `{args}`: loss must be 0..100 %, got {v}"));
+                    }
+                    self.loss_pct = v;
+                    i += 2;
+                }
+                w => {
+                    return Err(format!(
+                        "netem `{args}`: `{w}` is not understood; expected delay, distribution normal or loss"
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for Netem {
@@ -617,6 +684,37 @@ impl Default for Netem {
             jitter: Dur::default(),
             loss_pct: 0.0,
             placement: NetemPlacement::Both,
+            near: None,
+            far: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tc_netem_arguments_parse() {
+        let mut n = Netem::default();
+        n.parse_tc("delay 100ms 10ms distribution normal loss 0.1%").unwrap();
+        assert_eq!(
+            (n.delay, n.jitter, n.loss_pct),
+            (Dur::millis(100), Dur::millis(10), 0.1)
+        );
+        let mut n = Netem::default();
+        n.parse_tc("delay 300ms 20ms 25% loss 1%").unwrap();
+        assert_eq!(
+            (n.delay, n.jitter, n.loss_pct),
+            (Dur::millis(300), Dur::millis(20), 1.0)
+        );
+        let mut n = Netem::default();
+        assert!(n.parse_tc("delay 100").unwrap_err().contains("needs a unit"));
+        assert!(n
+            .parse_tc("delay 1ms distribution pareto")
+            .unwrap_err()
+            .contains("distribution normal"));
+        assert!(n.parse_tc("rate 1mbit").unwrap_err().contains("`rate`"));
+        assert!(n.parse_tc("loss 120%").unwrap_err().contains("0..100"));
     }
 }

@@ -121,7 +121,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E016",
         "unknown-reference",
-        "workload.kubectl_host must name a host, kubernetes.etcd.leader a master, and a hub-and-spoke VPN's hub a site",
+        "workload.kubectl_host must name a host, kubernetes.etcd.leader a master, a hub-and-spoke VPN's hub and netem's near and far sides sites",
     ),
     err(
         "E017",
@@ -335,6 +335,25 @@ fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
                 "vpn.topology.hub",
                 format!(
                     "VPN hub `{hub}` is not a defined site; expected one of: {}",
+                    list(s.sites.iter().map(|x| x.name.as_str()))
+                ),
+            ));
+        }
+    }
+    let netem_sites = s.netem.near.iter().map(|n| ("netem.near".to_owned(), n));
+    let far_sites = s
+        .netem
+        .far
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (format!("netem.far[{i}]"), n));
+    for (field, name) in netem_sites.chain(far_sites) {
+        if !seen_sites.contains(name.as_str()) {
+            f.push(Finding::new(
+                "E016",
+                field,
+                format!(
+                    "netem site `{name}` is not a defined site; expected one of: {}",
                     list(s.sites.iter().map(|x| x.name.as_str()))
                 ),
             ));

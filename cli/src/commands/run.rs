@@ -39,6 +39,11 @@ pub(crate) struct RunArgs {
     /// calibration, if any).
     #[arg(long)]
     params: Option<PathBuf>,
+    /// Netem as `tc` writes it, between the control-plane site and the workers (or the scenario's
+    /// `netem.near`/`far`): e.g. "delay 100ms 10ms distribution normal loss 0.1%". Overrides the
+    /// scenario's netem delay, jitter and loss; `--delay` then overrides the delay alone.
+    #[arg(long)]
+    netem: Option<String>,
     /// Inject a fault (repeatable), turmoil-style:
     /// `crash HOST at T [repair T2]`, `crash-etcd-leader at T [repair T2]`,
     /// `partition SITE_A SITE_B at T [repair T2]`, `isolate-site SITE at T [repair T2]`
@@ -171,6 +176,10 @@ fn nan(v: Option<f64>) -> f64 {
 pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
     let (base, origin) =
         topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let mut base = base;
+    if let Some(tc) = &a.netem {
+        base.netem.parse_tc(tc).map_err(UsageError)?;
+    }
     let mut scenario = cluster::with_overrides(&base, a.pods, a.delay);
     if !a.faults.is_empty() {
         scenario.faults.extend(a.faults.iter().cloned());
@@ -283,7 +292,15 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         }
         Format::Table => {
             println!(
-                "{origin}: {pods} pods, +{delay_ms} ms netem ({}), {} replication{}, seed {}",
+                "{origin}: {pods} pods, +{delay_ms} ms netem{} ({}), {} replication{}, seed {}",
+                if scenario.netem.jitter.get().is_zero() && scenario.netem.loss_pct == 0.0 {
+                    String::new()
+                } else {
+                    format!(
+                        " ± {} jitter, {} % loss",
+                        scenario.netem.jitter, scenario.netem.loss_pct
+                    )
+                },
                 scenario.netem.placement.as_str(),
                 a.reps,
                 if a.reps == 1 { "" } else { "s" },

@@ -40,3 +40,26 @@ fn phases_happen_in_order() {
         assert!(p.kubelet_seen.unwrap() - p.bound.unwrap() >= 0.3);
     }
 }
+
+/// Netem restricted to the tunnel towards one site delays only that site's workers.
+#[test]
+fn netem_on_one_far_site_delays_only_its_workers() {
+    use models::network::Network;
+    let mut s = cell(4, 500);
+    s.netem.far = vec!["vlan20".into()];
+    let net = Network::build(&s, &["lb"]).unwrap();
+    let lb = net.host("lb").unwrap();
+    let d = |n: &str| net.base_one_way(lb, net.host(n).unwrap()).unwrap().as_millis_f64();
+    assert!(
+        d("node01") > 500.0 && d("node02") > 500.0,
+        "{} {}",
+        d("node01"),
+        d("node02")
+    );
+    assert!(
+        d("node03") < 5.0 && d("node04") < 5.0,
+        "{} {}",
+        d("node03"),
+        d("node04")
+    );
+}
