@@ -15,77 +15,7 @@ use validate::measure::{measure, MeasureError, MeasureOptions, MeasureReport, Ru
 
 use crate::support::{captures_dir, CancelAfter, Cmd, FakeClock, TempDir};
 
-const SCRIPT: &str = r#"#!/bin/sh
-# Stand-in kubectl for kubetwin's tests: replays output captured from a real kubectl.
-caps='@CAPS@'
-state='@STATE@'
-[ "$1" = "--probe" ] && exit 0
-printf '%s\n' "$*" >> "$state/calls.log"
-n=$(wc -l < "$state/calls.log")
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --kubeconfig) shift 2 ;;
-    --kubeconfig=*|--request-timeout=*) shift ;;
-    *) break ;;
-  esac
-done
-ns="$3"
-# replay FILE [NAME]: the capture without its "exit N" line, kubetwin-run-1 replaced by NAME; stdout when
-# N is 0 (or absent), else stderr; then exit N.
-replay() {
-  f="$caps/$1"
-  code=0
-  last=$(tail -n 1 "$f")
-  case "$last" in "exit "*) code=${last#exit } ;; esac
-  if [ "$code" -eq 0 ]; then
-    grep -v '^exit [0-9]*$' "$f" | sed "s/kubetwin-run-1/$2/g"
-  else
-    grep -v '^exit [0-9]*$' "$f" | sed "s/kubetwin-run-1/$2/g" >&2
-  fi
-  exit "$code"
-}
-if [ -f "$state/down" ]; then
-  read -r from to < "$state/down"
-  if [ "$n" -ge "$from" ] && [ "$n" -lt "$to" ]; then replay namespace-run/server-down.err; fi
-fi
-key="$1 $2"
-if [ -f "$state/fail" ]; then
-  read -r f1 f2 ffile < "$state/fail"
-  if [ "$key" = "$f1 $f2" ]; then rm -f "$state/fail"; replay "$ffile" "$ns"; fi
-fi
-case "$key" in
-  "version -o") cat "$caps/namespace-run/version.json" ;;
-  "create namespace")
-    if [ -f "$state/already-exists" ]; then
-      k=$(cat "$state/already-exists")
-      if [ "$k" -gt 0 ]; then echo $((k - 1)) > "$state/already-exists"; replay namespace-run/ns-create-again.err "$ns"; fi
-    fi
-    if [ -e "$state/ns/$ns" ]; then replay namespace-run/ns-create-again.err "$ns"; fi
-    mkdir -p "$state/ns/$ns"; : > "$state/ns/$ns/labels"
-    echo "namespace/$ns created" ;;
-  "label namespace")
-    [ -d "$state/ns/$ns" ] || replay namespace-run/ns-get-after-delete.err "$ns"
-    shift 3
-    for kv in "$@"; do echo "$kv" >> "$state/ns/$ns/labels"; done
-    echo "namespace/$ns labeled" ;;
-  "get namespace")
-    [ -d "$state/ns/$ns" ] || replay namespace-run/ns-get-after-delete.err "$ns"
-    printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"%s","labels":{' "$ns"
-    sep=''
-    while IFS='=' read -r k v; do printf '%s"%s":"%s"' "$sep" "$k" "$v"; sep=','; done < "$state/ns/$ns/labels"
-    printf '}},"status":{"phase":"Active"}}\n' ;;
-  "delete namespace")
-    [ -d "$state/ns/$ns" ] || replay namespace-run/ns-get-after-delete.err "$ns"
-    rm -rf "$state/ns/$ns"
-    replay namespace-run/ns-delete.txt "$ns" ;;
-  "create deployment") cat "$caps/namespace-run/dep-create.txt" ;;
-  "get deployment") cat "$caps/namespace-run/deployment.json" ;;
-  "scale deployment") cat "$caps/namespace-run/dep-scale.txt" ;;
-  "get pods") cat "$caps/namespace-run/pods.json" ;;
-  "get events") cat "$caps/namespace-run/events.json" ;;
-  *) echo "error: unknown command \"$1\" for \"kubectl\"" >&2; exit 1 ;;
-esac
-"#;
+const SCRIPT: &str = include_str!("../stand-in-kubectl.sh");
 
 /// A scratch folder with the script (`kubectl`), its state and an (unused) kubeconfig file.
 struct StandIn {
