@@ -51,7 +51,28 @@ enum Command {
     Plan(commands::plan::PlanArgs),
 }
 
+/// Exits quietly when standard output is closed early (`kubetwin ... | head`), as Unix tools do:
+/// Rust ignores SIGPIPE and `println!` then panics on the broken pipe, which is not an error of
+/// the user's input. Every other panic keeps the default report.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") {
+            // 128 + SIGPIPE, what a shell reports for a process killed by it.
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => commands::run::cmd(args),

@@ -105,7 +105,7 @@ impl Plan {
                     }
                 }
                 Fault::CrashEtcdLeader { .. } => member_faults.push((w.0, w.1, None)),
-                Fault::Partition { .. } | Fault::IsolateSite { .. } => {}
+                Fault::Partition { .. } | Fault::IsolateSite { .. } | Fault::Degrade { .. } => {}
             }
         }
         // HAProxy's view, from its check schedule.

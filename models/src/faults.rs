@@ -12,6 +12,9 @@
 //!   after the repair. A partition longer than OpenVPN's `ping-restart` also restarts the tunnel:
 //!   a TLS renegotiation of about 4 round trips on the underlay before anything passes.
 //!
+//! - **A degraded tunnel** (a `degrade` fault) adds its own netem rule (delay, normal jitter,
+//!   loss) to every message that enters it while the fault lasts.
+//!
 //! Masters are not handled here: a dead apiserver is the control plane's business
 //! ([`crate::control_plane`]), because clients notice it by their own timers, not by TCP.
 
@@ -19,7 +22,7 @@ use std::collections::HashMap;
 
 use sim_core::{SimDuration, SimTime};
 
-use crate::network::TCP_RTO_MIN;
+use crate::network::{NetemRule, TCP_RTO_MIN};
 
 /// Linux `TCP_RTO_MAX` (120 s, include/net/tcp.h).
 pub const TCP_RTO_MAX: SimDuration = SimDuration::from_secs(120);
@@ -35,6 +38,8 @@ pub struct Outages {
     pub sites: HashMap<u32, Vec<(SimTime, SimTime)>>,
     /// OpenVPN's `ping-restart`: partitions at least this long restart the tunnel.
     pub ping_restart: SimDuration,
+    /// Per site pair: windows when the tunnel carries an extra netem rule (a `degrade` fault).
+    pub degraded: HashMap<(u32, u32), Vec<(SimTime, SimTime, NetemRule)>>,
 }
 
 /// The window of `windows` that contains `t`, if any.
@@ -58,6 +63,15 @@ pub fn next_retransmission(start: SimTime, end: SimTime) -> SimTime {
 }
 
 impl Outages {
+    /// The extra rule on the tunnel between sites `a` and `b` at `t`, if it is degraded then.
+    pub fn degradation(&self, a: u32, b: u32, t: SimTime) -> Option<NetemRule> {
+        self.degraded
+            .get(&(a.min(b), a.max(b)))?
+            .iter()
+            .find(|w| w.0 <= t && t < w.1)
+            .map(|w| w.2)
+    }
+
     /// Whether nothing is ever down.
     pub fn is_empty(&self) -> bool {
         self.hosts.is_empty() && self.tunnels.is_empty() && self.sites.is_empty()

@@ -265,6 +265,28 @@ impl Network {
                         net.outages.sites.entry(x as u32).or_default().push(w);
                     }
                 }
+                Fault::Degrade {
+                    a,
+                    b,
+                    delay,
+                    jitter,
+                    loss_pct,
+                    ..
+                } => {
+                    let pos = |n: &String| net.site_names.iter().position(|s| s == n).map(|i| i as u32);
+                    if let (Some(x), Some(y)) = (pos(a), pos(b)) {
+                        let rule = NetemRule {
+                            delay: delay.get(),
+                            jitter: jitter.get(),
+                            loss: (loss_pct / 100.0).clamp(0.0, 1.0),
+                        };
+                        net.outages
+                            .degraded
+                            .entry((x.min(y), x.max(y)))
+                            .or_default()
+                            .push((w.0, w.1, rule));
+                    }
+                }
                 Fault::CrashEtcdLeader { .. } => {}
             }
         }
@@ -473,7 +495,7 @@ impl Network {
         }
         let (r, reversed) = self.route(a, b)?;
         let netem = if reversed { r.netem_reverse } else { r.netem_forward };
-        Some(self.sample(r, netem, bytes, rng))
+        Some(self.sample(r, netem, &[], bytes, rng))
     }
 
     /// One-way latency of a message from `a` to `b` sent at `at`, including any wait for failed
@@ -485,7 +507,21 @@ impl Network {
         }
         let (r, reversed) = self.route(a, b)?;
         let netem = if reversed { r.netem_reverse } else { r.netem_forward };
-        let flight = self.sample(r, netem, bytes, rng);
+        // Degradations in force on the route's tunnels when the message leaves (at most four
+        // tunnels on a route; kept on the stack).
+        let mut extra = [NetemRule::default(); 4];
+        let mut n_extra = 0;
+        if !self.outages.degraded.is_empty() {
+            for &(x, y) in &r.tunnel_sites {
+                if let Some(rule) = self.outages.degradation(x, y, at) {
+                    if n_extra < extra.len() {
+                        extra[n_extra] = rule;
+                        n_extra += 1;
+                    }
+                }
+            }
+        }
+        let flight = self.sample(r, netem, &extra[..n_extra], bytes, rng);
         if self.outages.is_empty() {
             return Some(flight);
         }
@@ -527,7 +563,7 @@ impl Network {
         Some(r.propagation + if netem { self.netem.delay } else { SimDuration::ZERO })
     }
 
-    fn sample(&self, r: &Route, netem: bool, bytes: u64, rng: &mut impl Rng) -> SimDuration {
+    fn sample(&self, r: &Route, netem: bool, extra: &[NetemRule], bytes: u64, rng: &mut impl Rng) -> SimDuration {
         let mut d = r.propagation;
         if let Some(bw) = r.bottleneck {
             let payload = u64::from(r.mtu.saturating_sub(40).max(1));
@@ -535,16 +571,17 @@ impl Network {
             d += bw.serialize(bytes + packets * u64::from(r.overhead_bytes));
         }
         let mut loss = r.loss;
-        if netem {
-            let j = if self.netem.jitter.is_zero() {
+        let global = netem.then_some(&self.netem);
+        for rule in global.into_iter().chain(extra) {
+            let j = if rule.jitter.is_zero() {
                 0.0
             } else {
                 let z: f64 = StandardNormal.sample(rng);
-                z * self.netem.jitter.as_secs_f64()
+                z * rule.jitter.as_secs_f64()
             };
-            let added = (self.netem.delay.as_secs_f64() + j).max(0.0);
+            let added = (rule.delay.as_secs_f64() + j).max(0.0);
             d += SimDuration::from_secs_f64(added);
-            loss = 1.0 - (1.0 - loss) * (1.0 - self.netem.loss);
+            loss = 1.0 - (1.0 - loss) * (1.0 - rule.loss);
         }
         if loss > 0.0 {
             let payload = u64::from(r.mtu.saturating_sub(40).max(1));

@@ -83,6 +83,28 @@ pub enum Fault {
         #[serde(default)]
         repair: Option<Dur>,
     },
+    /// The tunnel between two sites gets worse: extra delay, jitter and loss, as `tc netem`
+    /// would add them, while the fault lasts.
+    Degrade {
+        /// One site.
+        a: String,
+        /// The other site.
+        b: String,
+        /// Extra one-way delay (both directions).
+        #[serde(default)]
+        delay: Dur,
+        /// Extra jitter (standard deviation, normal).
+        #[serde(default)]
+        jitter: Dur,
+        /// Extra loss in percent.
+        #[serde(default)]
+        loss_pct: f64,
+        /// When.
+        at: Dur,
+        /// When it is back to normal.
+        #[serde(default)]
+        repair: Option<Dur>,
+    },
     /// A site's uplink fails: every tunnel to it stops.
     IsolateSite {
         /// The site.
@@ -102,6 +124,7 @@ impl Fault {
             Fault::Crash { at, .. }
             | Fault::CrashEtcdLeader { at, .. }
             | Fault::Partition { at, .. }
+            | Fault::Degrade { at, .. }
             | Fault::IsolateSite { at, .. } => *at,
         }
     }
@@ -112,6 +135,7 @@ impl Fault {
             Fault::Crash { repair, .. }
             | Fault::CrashEtcdLeader { repair, .. }
             | Fault::Partition { repair, .. }
+            | Fault::Degrade { repair, .. }
             | Fault::IsolateSite { repair, .. } => *repair,
         }
     }

@@ -141,7 +141,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E020",
         "bad-fault",
-        "a fault must name an existing host (crash: the load balancer, a master or a router) or site (partition, isolate-site), and be repaired after it happens",
+        "a fault must name an existing host (crash: the load balancer, a master or a router) or site (partition, degrade, isolate-site), and be repaired after it happens",
     ),
     warn(
         "W001",
@@ -704,6 +704,22 @@ fn faults(s: &Scenario, f: &mut Vec<Finding>) {
                 }
                 if a == b {
                     bad("b", format!("a partition needs two different sites, got `{a}` twice"));
+                }
+            }
+            Fault::Degrade { a, b, loss_pct, .. } => {
+                for (field, n) in [("a", a), ("b", b)] {
+                    if !site(n) {
+                        bad(field, format!("site `{n}` is not defined"));
+                    }
+                }
+                if a == b {
+                    bad(
+                        "b",
+                        format!("a degraded tunnel needs two different sites, got `{a}` twice"),
+                    );
+                }
+                if !(0.0..=100.0).contains(loss_pct) {
+                    bad("loss_pct", format!("loss must be 0..100 %, got {loss_pct}"));
                 }
             }
             Fault::IsolateSite { site: n, .. } => {

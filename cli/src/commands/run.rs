@@ -46,7 +46,8 @@ pub(crate) struct RunArgs {
     netem: Option<String>,
     /// Inject a fault (repeatable), turmoil-style:
     /// `crash HOST at T [repair T2]`, `crash-etcd-leader at T [repair T2]`,
-    /// `partition SITE_A SITE_B at T [repair T2]`, `isolate-site SITE at T [repair T2]`
+    /// `partition SITE_A SITE_B at T [repair T2]`, `isolate-site SITE at T [repair T2]`,
+    /// `degrade SITE_A SITE_B [delay D [JITTER]] [loss P%] at T [repair T2]`
     /// (times with units, from the `kubectl create`). Adds to the scenario's `[[faults]]`.
     #[arg(long = "fault", value_parser = parse_fault)]
     faults: Vec<models::spec::Fault>,
@@ -71,7 +72,8 @@ pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
     use models::spec::Fault;
     let words: Vec<&str> = text.split_whitespace().collect();
     let usage = "expected `crash HOST at T [repair T2]`, `crash-etcd-leader at T [repair T2]`, \
-                 `partition SITE_A SITE_B at T [repair T2]` or `isolate-site SITE at T [repair T2]`";
+                 `partition SITE_A SITE_B at T [repair T2]`, `isolate-site SITE at T [repair T2]` or \
+                 `degrade SITE_A SITE_B [delay D [J]] [loss P%] at T [repair T2]`";
     let (head, rest) = match words.iter().position(|w| *w == "at") {
         Some(i) => (&words[..i], &words[i + 1..]),
         None => return Err(format!("`{text}`: no `at TIME`; {usage}")),
@@ -100,6 +102,19 @@ pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
             at,
             repair,
         }),
+        ["degrade", a, b, rest @ ..] => {
+            let mut netem = models::spec::Netem::default();
+            netem.parse_tc(&rest.join(" ")).map_err(|e| format!("`{text}`: {e}"))?;
+            Ok(Fault::Degrade {
+                a: (*a).to_owned(),
+                b: (*b).to_owned(),
+                delay: netem.delay,
+                jitter: netem.jitter,
+                loss_pct: netem.loss_pct,
+                at,
+                repair,
+            })
+        }
         _ => Err(format!("`{text}`: {usage}")),
     }
 }

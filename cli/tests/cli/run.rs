@@ -151,3 +151,20 @@ fn trace_is_chrome_json_with_complete_events() {
         .collect();
     assert_eq!(names, ["trace.json"]);
 }
+
+/// `kubetwin run ... | head`: a reader that goes away early ends the run quietly (exit 141, as a
+/// process killed by SIGPIPE), without a panic report.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let mut child = kubetwin()
+        .args(["run", "thesis-2019", "--pods", "4", "--reps", "400", "--format", "csv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(141), "{err}");
+}

@@ -108,3 +108,37 @@ fn a_dead_etcd_leader_stalls_the_clients_of_its_apiserver_until_repair() {
         "the controller-manager's apiserver was stuck"
     );
 }
+
+/// A degraded tunnel (30 % loss, +200 ms) slows only the workers behind it, and only while it
+/// lasts.
+#[test]
+fn a_degraded_tunnel_slows_only_the_workers_behind_it() {
+    let degrade = |repair: Option<u64>| Fault::Degrade {
+        a: "vlan10".into(),
+        b: "vlan20".into(),
+        delay: Dur::millis(200),
+        jitter: Dur::millis(20),
+        loss_pct: 30.0,
+        at: Dur::secs(0),
+        repair: repair.map(Dur::secs),
+    };
+    let last = |out: &models::cluster::RunOutcome, nodes: [u32; 2]| {
+        out.pods
+            .iter()
+            .filter(|p| nodes.contains(&p.node.unwrap()))
+            .map(|p| p.watched.unwrap())
+            .fold(0.0, f64::max)
+    };
+    let base = run(&cell(40, 0), 4, false).unwrap();
+    let mut s = cell(40, 0);
+    s.faults.push(degrade(None));
+    let out = run(&s, 4, false).unwrap();
+    // node01 and node02 are behind vlan20; node03 and node04 behind vlan30.
+    assert!(
+        last(&out, [0, 1]) > last(&base, [0, 1]) + 1.0,
+        "{} vs {}",
+        last(&out, [0, 1]),
+        last(&base, [0, 1])
+    );
+    assert!((last(&out, [2, 3]) - last(&base, [2, 3])).abs() < 1.0);
+}
