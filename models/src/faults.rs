@@ -27,6 +27,9 @@ use crate::network::{NetemRule, TCP_RTO_MIN};
 /// Linux `TCP_RTO_MAX` (120 s, include/net/tcp.h).
 pub const TCP_RTO_MAX: SimDuration = SimDuration::from_secs(120);
 
+/// A window `[start, end)` during which a tunnel carries an extra netem rule.
+pub type Degradation = (SimTime, SimTime, NetemRule);
+
 /// Down windows `[start, end)` of the elements a message may cross.
 #[derive(Debug, Clone, Default)]
 pub struct Outages {
@@ -39,7 +42,7 @@ pub struct Outages {
     /// OpenVPN's `ping-restart`: partitions at least this long restart the tunnel.
     pub ping_restart: SimDuration,
     /// Per site pair: windows when the tunnel carries an extra netem rule (a `degrade` fault).
-    pub degraded: HashMap<(u32, u32), Vec<(SimTime, SimTime, NetemRule)>>,
+    pub degraded: HashMap<(u32, u32), Vec<Degradation>>,
 }
 
 /// The window of `windows` that contains `t`, if any.
