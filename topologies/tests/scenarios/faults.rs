@@ -37,3 +37,14 @@ fn bad_faults_name_line_and_field() {
         "{e}"
     );
 }
+
+/// The `[[faults]]` example in topologies/README.md loads.
+#[test]
+fn readme_fault_example_loads() {
+    let readme = include_str!("../../README.md");
+    let section = &readme[readme.find("### `[[faults]]`").unwrap()..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    let s = topologies::load::load_str(&thesis_with(block), "readme.toml").unwrap();
+    assert_eq!(s.faults.len(), 2);
+}
