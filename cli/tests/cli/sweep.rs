@@ -517,7 +517,7 @@ fn kubernetes_example_runs_one_shard_per_index() {
     let merge = std::fs::read_to_string(root.join("examples/k8s/merge-job.yaml")).expect("the merge Job");
     assert!(merge.contains("kubetwin merge /results/shard-* --out /results/merged"));
     let docker = std::fs::read_to_string(root.join("Dockerfile")).expect("the Dockerfile");
-    assert!(docker.contains("FROM rust:1.86 AS build"));
+    assert!(docker.contains("FROM rust:1.88 AS build"));
     assert!(docker.contains("cargo build --release --locked -p kubetwin"));
     assert!(docker.contains("FROM debian:bookworm-slim"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
