@@ -125,7 +125,7 @@ fn expand(item: &str, start: u64, end: u64, step: u64, show: &dyn Fn(u64) -> Str
             show(end)
         ));
     }
-    if (end - start) % step != 0 {
+    if !(end - start).is_multiple_of(step) {
         return Err(format!(
             "range `{item}` does not end on its grid: {} minus {} is not a multiple of {} (ranges include both ends)",
             show(end),

@@ -184,7 +184,7 @@ impl Row {
 
     /// The delay in milliseconds, as an integer when whole.
     pub(crate) fn delay_ms(&self) -> Json {
-        if self.delay_ns % 1_000_000 == 0 {
+        if self.delay_ns.is_multiple_of(1_000_000) {
             Json::from(self.delay_ns / 1_000_000)
         } else {
             Json::from(self.delay_ns as f64 / 1e6)
