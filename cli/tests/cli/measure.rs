@@ -1,81 +1,42 @@
-//! `kubetwin measure` against a stand-in `kubectl`: a shell script that replays the captures in
-//! `shared/data/kubectl-captures/namespace-run/` (the approach of `validate/tests/validate/stand_in.rs`).
-//!
-//! The script logs every command line to `state/calls.log` and keeps the namespaces it "created" as
-//! directories under `state/ns/`, so a test sees what kubetwin asked for and what is left on the
-//! "cluster". `state/fail` (`VERB KIND FILE`) makes the first such command fail with a captured error;
-//! `state/down` (`FROM TO`) makes calls FROM..TO (1-based) meet an API server that is down.
+//! `kubetwin measure` against a stand-in `kubectl` (`testutils::StandInKubectl`, shared with the
+//! validate crate's tests): a shell script that replays the captures in
+//! `shared/data/kubectl-captures/namespace-run/`, logs every command line and keeps the namespaces
+//! it "created", so a test sees what kubetwin asked for and what is left on the "cluster".
 
-use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{assert_exit, kubetwin, stderr, stdout, TempDir};
+use testutils::StandInKubectl;
 
-/// The stand-in shared with the validate crate's tests.
-const SCRIPT: &str = include_str!("../../../validate/tests/stand-in-kubectl.sh");
+use crate::support::{assert_exit, kubetwin, stderr, stdout};
 
-/// The captures directory: `shared/` sits beside the repository checkout.
-fn captures_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/kubectl-captures"
-    ))
-}
-
-/// A scratch folder with the script (`kubectl`), its state, a kubeconfig file and room for the output.
+/// The stand-in with room for the output and the `kubetwin measure` command around it.
 struct StandIn {
-    dir: TempDir,
+    kubectl: StandInKubectl,
 }
 
 impl StandIn {
     fn new(tag: &str) -> Self {
-        use std::os::unix::fs::PermissionsExt;
-
-        let dir = TempDir::new(tag);
-        let caps = captures_dir()
-            .canonicalize()
-            .expect("shared/data/kubectl-captures beside the checkout");
-        let state = dir.path().join("state");
-        std::fs::create_dir_all(state.join("ns")).unwrap();
-        std::fs::write(dir.path().join("kubeconfig"), "apiVersion: v1\nkind: Config\n").unwrap();
-        let script = SCRIPT
-            .replace("@CAPS@", caps.to_str().unwrap())
-            .replace("@STATE@", state.to_str().unwrap());
-        let path = dir.path().join("kubectl");
-        std::fs::write(&path, script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        // Another test thread may fork while the script is open for writing; its child holds the file open
-        // until it execs, which makes running the script fail with ETXTBSY for that instant. Wait it out.
-        for _ in 0..100 {
-            match std::process::Command::new(&path).arg("--probe").status() {
-                Ok(status) if status.success() => break,
-                Err(e) if e.raw_os_error() == Some(26) => std::thread::sleep(Duration::from_millis(20)),
-                other => panic!("stand-in kubectl does not run: {other:?}"),
-            }
+        Self {
+            kubectl: StandInKubectl::new(tag),
         }
-        Self { dir }
-    }
-
-    fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
     }
 
     fn set(&self, file: &str, content: &str) {
-        std::fs::write(self.state().join(file), content).unwrap();
+        self.kubectl.set(file, content);
     }
 
     fn out(&self) -> String {
-        self.dir.file("cells.csv")
+        self.kubectl.dir().file("cells.csv")
     }
 
     fn raw_out(&self) -> String {
-        self.dir.file("cells.pods.csv")
+        self.kubectl.dir().file("cells.pods.csv")
     }
 
     /// `kubetwin measure` with the stand-in, its kubeconfig and `--out`, plus `extra`.
     fn command(&self, extra: &[&str]) -> std::process::Command {
-        self.command_with(&self.dir.file("kubectl"), extra)
+        self.command_with(&self.kubectl.dir().file("kubectl"), extra)
     }
 
     /// `kubetwin measure` with `kubectl`, the stand-in's kubeconfig and `--out`, plus `extra`.
@@ -86,7 +47,7 @@ impl StandIn {
             "--kubectl",
             kubectl,
             "--kubeconfig",
-            &self.dir.file("kubeconfig"),
+            &self.kubectl.dir().file("kubeconfig"),
             "--out",
             &self.out(),
         ])
@@ -98,19 +59,8 @@ impl StandIn {
         self.command(extra).output().expect("run kubetwin measure")
     }
 
-    /// Every command line the script saw, without the connection flags (which are checked here).
     fn calls(&self) -> Vec<Vec<String>> {
-        let log = std::fs::read_to_string(self.state().join("calls.log")).unwrap_or_default();
-        let kubeconfig = self.dir.file("kubeconfig");
-        log.lines()
-            .map(|line| {
-                let words: Vec<String> = line.split(' ').map(str::to_string).collect();
-                assert_eq!(words[0], "--kubeconfig", "{line}");
-                assert_eq!(words[1], kubeconfig, "{line}");
-                assert!(words[2].starts_with("--request-timeout="), "{line}");
-                words[3..].to_vec()
-            })
-            .collect()
+        self.kubectl.calls()
     }
 
     /// The namespaces named by the calls `VERB namespace NAME ...`.
@@ -124,12 +74,7 @@ impl StandIn {
 
     /// Namespaces still on the "cluster".
     fn remaining(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.state().join("ns"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
+        self.kubectl.remaining()
     }
 }
 
@@ -234,8 +179,8 @@ fn namespaces_left_behind_are_printed_with_the_command_to_remove_them() {
     assert!(err.contains("may still exist"), "{err}");
     let command = format!(
         "{} --kubeconfig {} delete namespace {}",
-        s.dir.file("kubectl"),
-        s.dir.file("kubeconfig"),
+        s.kubectl.dir().file("kubectl"),
+        s.kubectl.dir().file("kubeconfig"),
         created[0]
     );
     assert!(err.contains(&command), "stderr lacks {command:?}:\n{err}");

@@ -1,8 +1,6 @@
 //! Shared helpers: running the binary and a scratch directory.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A `kubetwin` command, not yet run.
 pub(crate) fn kubetwin() -> Command {
@@ -66,37 +64,4 @@ pub(crate) fn num(v: &serde_json::Value, pointer: &str) -> f64 {
         .unwrap_or_else(|| panic!("{pointer} is not a number in {v}"))
 }
 
-/// A scratch directory removed on drop.
-#[derive(Debug)]
-pub(crate) struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    pub(crate) fn new(tag: &str) -> Self {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "kubetwin-cli-{tag}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        Self { path }
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// `name` inside the directory, as a string for the command line.
-    pub(crate) fn file(&self, name: &str) -> String {
-        self.path.join(name).to_str().expect("UTF-8 temp path").to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
+pub(crate) use testutils::TempDir;

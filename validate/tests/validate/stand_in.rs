@@ -5,7 +5,7 @@
 //! script keeps the namespaces it "created" as directories under its state folder, so the tests can see
 //! what is left on the "cluster".
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,73 +13,46 @@ use std::time::Duration;
 use validate::kubectl::{Kubectl, KubectlConfig, KubectlError, KubectlRunner};
 use validate::measure::{measure, MeasureError, MeasureOptions, MeasureReport, RunError, Step};
 
-use crate::support::{captures_dir, CancelAfter, Cmd, FakeClock, TempDir};
+use testutils::StandInKubectl;
 
-const SCRIPT: &str = include_str!("../stand-in-kubectl.sh");
+use crate::support::{CancelAfter, Cmd, FakeClock};
 
-/// A scratch folder with the script (`kubectl`), its state and an (unused) kubeconfig file.
+/// The shared stand-in (`testutils::StandInKubectl`) driven through the real runner.
 struct StandIn {
-    dir: TempDir,
+    kubectl: StandInKubectl,
 }
 
 impl StandIn {
     fn new(tag: &str) -> Self {
-        use std::os::unix::fs::PermissionsExt;
-
-        let dir = TempDir::new(tag);
-        let caps = captures_dir().canonicalize().expect("captures beside the checkout");
-        let state = dir.path().join("state");
-        std::fs::create_dir_all(state.join("ns")).unwrap();
-        std::fs::write(dir.path().join("kubeconfig"), "apiVersion: v1\nkind: Config\n").unwrap();
-        let script = SCRIPT
-            .replace("@CAPS@", caps.to_str().unwrap())
-            .replace("@STATE@", state.to_str().unwrap());
-        let path = dir.path().join("kubectl");
-        std::fs::write(&path, script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        // Another test thread may fork while the script is open for writing; its child holds the file open
-        // until it execs, which makes running the script fail with ETXTBSY for that instant. Wait it out.
-        for _ in 0..100 {
-            match std::process::Command::new(&path).arg("--probe").status() {
-                Ok(status) if status.success() => break,
-                Err(e) if e.raw_os_error() == Some(26) => std::thread::sleep(Duration::from_millis(20)),
-                other => panic!("stand-in kubectl does not run: {other:?}"),
-            }
+        Self {
+            kubectl: StandInKubectl::new(tag),
         }
-        Self { dir }
-    }
-
-    fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
     }
 
     fn kubeconfig(&self) -> PathBuf {
-        self.dir.path().join("kubeconfig")
+        self.kubectl.kubeconfig()
     }
 
     fn runner(&self) -> Kubectl {
         Kubectl::new(KubectlConfig {
-            program: self.dir.path().join("kubectl"),
+            program: self.kubectl.program(),
             kubeconfig: Some(self.kubeconfig()),
             request_timeout: Some(Duration::from_secs(5)),
         })
     }
 
     fn set(&self, file: &str, content: &str) {
-        std::fs::write(self.state().join(file), content).unwrap();
+        self.kubectl.set(file, content);
     }
 
     /// Every command line the script saw, without the connection flags (which are checked here).
     fn calls(&self) -> Vec<Vec<String>> {
-        let log = std::fs::read_to_string(self.state().join("calls.log")).unwrap_or_default();
-        let kubeconfig = self.kubeconfig();
-        log.lines()
-            .map(|line| {
-                let words: Vec<String> = line.split(' ').map(str::to_string).collect();
-                assert_eq!(words[0], "--kubeconfig", "{line}");
-                assert_eq!(Path::new(&words[1]), kubeconfig, "{line}");
-                assert_eq!(words[2], "--request-timeout=5s", "{line}");
-                words[3..].to_vec()
+        self.kubectl
+            .calls_with_timeout()
+            .into_iter()
+            .map(|(timeout, call)| {
+                assert_eq!(timeout, "--request-timeout=5s", "{call:?}");
+                call
             })
             .collect()
     }
@@ -94,12 +67,7 @@ impl StandIn {
 
     /// Namespaces still on the "cluster".
     fn remaining(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.state().join("ns"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
+        self.kubectl.remaining()
     }
 
     fn measure(&self, runs: u32) -> Result<MeasureReport, MeasureError> {
@@ -126,7 +94,7 @@ fn measures_through_the_real_runner_and_cleans_up() {
     assert_eq!(stand_in.namespaces_of(Cmd::DeleteNamespace), created);
     assert!(stand_in.remaining().is_empty());
     // The report writes both files next to each other.
-    let out = stand_in.dir.path().join("cells.csv");
+    let out = stand_in.kubectl.dir().path().join("cells.csv");
     let raw = report.write_files(&out).unwrap();
     assert_eq!(validate::dataset::read_cells(&out).unwrap(), report.cells);
     assert_eq!(validate::dataset::read_raw(&raw).unwrap(), report.rows);
@@ -235,9 +203,9 @@ fn server_down_midway() {
 fn existing_namespaces_are_never_reused() {
     let stand_in = StandIn::new("exists");
     stand_in.set("already-exists", "2\n");
-    std::fs::create_dir_all(stand_in.state().join("ns/someone-elses")).unwrap();
+    std::fs::create_dir_all(stand_in.kubectl.state().join("ns/someone-elses")).unwrap();
     std::fs::write(
-        stand_in.state().join("ns/someone-elses/labels"),
+        stand_in.kubectl.state().join("ns/someone-elses/labels"),
         "app.kubernetes.io/managed-by=kubetwin\n",
     )
     .unwrap();

@@ -2,21 +2,15 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use validate::kubectl::{KubectlError, KubectlOutput, KubectlRunner};
 use validate::measure::Clock;
 
-/// The captures directory: `shared/` sits beside the repository checkout.
-pub(crate) fn captures_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/kubectl-captures"
-    ))
-}
+pub(crate) use testutils::captures_dir;
 
 /// The thesis data directory.
 pub(crate) fn thesis_dir() -> PathBuf {
@@ -55,35 +49,7 @@ pub(crate) fn failure(rel: &str, namespace: &str) -> KubectlOutput {
     KubectlOutput::failed(text.replace("kubetwin-run-1", namespace), code)
 }
 
-/// A scratch directory removed on drop.
-#[derive(Debug)]
-pub(crate) struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    pub(crate) fn new(tag: &str) -> Self {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "kubetwin-validate-{tag}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        Self { path }
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
+pub(crate) use testutils::TempDir;
 
 /// A clock that advances only when slept on.
 #[derive(Debug, Default)]
