@@ -1,19 +1,6 @@
 //! Bad flag values: exit code 2, a message naming the problem, no panic, nothing on stdout.
 
-use crate::support::{assert_exit, run, stderr, stdout};
-
-/// Runs `kubetwin ARGS`, expects a usage error (exit code 2) whose message contains every needle.
-fn usage_error(args: &[&str], needles: &[&str]) {
-    let out = run(args);
-    let what = format!("kubetwin {args:?}");
-    assert_exit(&out, 2, &what);
-    let err = stderr(&out);
-    assert!(err.starts_with("error: "), "{what}: {err}");
-    for n in needles {
-        assert!(err.contains(n), "{what}: stderr lacks {n:?}:\n{err}");
-    }
-    assert!(stdout(&out).is_empty(), "{what} printed to stdout: {}", stdout(&out));
-}
+use crate::support::{assert_exit, run, stderr, usage_error};
 
 #[test]
 fn phold_probability_out_of_range() {

@@ -65,3 +65,17 @@ pub(crate) fn num(v: &serde_json::Value, pointer: &str) -> f64 {
 }
 
 pub(crate) use testutils::TempDir;
+
+/// Runs `kubetwin ARGS` and expects a usage error (exit 2, message on stderr, nothing on stdout) mentioning every needle.
+pub(crate) fn usage_error(args: &[&str], needles: &[&str]) -> String {
+    let out = run(args);
+    let what = format!("kubetwin {args:?}");
+    assert_exit(&out, 2, &what);
+    let err = stderr(&out);
+    assert!(err.starts_with("error: "), "{what}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{what}: stderr lacks {n:?}:\n{err}");
+    }
+    assert!(stdout(&out).is_empty(), "{what} printed to stdout: {}", stdout(&out));
+    err
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::support::{assert_exit, kubetwin, run, stderr, stdout, TempDir};
+use crate::support::{assert_exit, kubetwin, run, stderr, usage_error, TempDir};
 
 /// The small sweep of the tests: 2 pod counts x 3 delays, 3 replications.
 const SMALL: [&str; 8] = [
@@ -65,20 +65,6 @@ fn point_files(dir: &Path) -> Vec<std::path::PathBuf> {
 
 fn mtime(p: &Path) -> SystemTime {
     std::fs::metadata(p).and_then(|m| m.modified()).expect("mtime")
-}
-
-/// Expects a usage error (exit 2, message on stderr, nothing on stdout) mentioning every needle.
-fn usage_error(args: &[&str], needles: &[&str]) -> String {
-    let out = run(args);
-    let what = format!("kubetwin {args:?}");
-    assert_exit(&out, 2, &what);
-    let err = stderr(&out);
-    assert!(err.starts_with("error: "), "{what}: {err}");
-    for n in needles {
-        assert!(err.contains(n), "{what}: stderr lacks {n:?}:\n{err}");
-    }
-    assert!(stdout(&out).is_empty(), "{what} printed to stdout: {}", stdout(&out));
-    err
 }
 
 #[test]
