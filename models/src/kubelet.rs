@@ -141,6 +141,8 @@ impl Kubelet {
             },
             heartbeat,
             runtime: FifoServer::new(rt.slots.max(1) as usize).expect("at least one slot"),
+            // `--serialize-image-pulls=false` pulls in parallel: as many slots as a node could
+            // ever have pods (far above `--max-pods`, 110), so no pull ever waits for another.
             puller: FifoServer::new(if cfg.serialize_image_pulls { 1 } else { 1 << 16 }).expect("at least one slot"),
             sandbox_time: rt.sandbox_time.get(),
             start_time: rt.container_start_time.get(),

@@ -39,6 +39,13 @@ use crate::vpn::{tunnel_pairs, Tunnel};
 /// Linux `TCP_RTO_MIN` (200 ms, include/net/tcp.h): what one lost segment costs a TCP stream.
 pub const TCP_RTO_MIN: SimDuration = SimDuration::from_millis(200);
 
+/// MTU of a route that crosses no tunnel: Ethernet's 1500 bytes.
+pub const ETHERNET_MTU: u32 = 1500;
+
+/// IPv4 and TCP headers without options (20 + 20 bytes, RFC 791 and RFC 9293): what a packet of
+/// an MTU-sized route carries besides data.
+pub const IP_TCP_HEADERS: u32 = 40;
+
 /// Dense index of a host.
 pub type HostId = u32;
 
@@ -445,7 +452,7 @@ impl Network {
                 r.bottleneck = bw.is_finite().then_some(Bandwidth { bits_per_s: bw });
                 r.loss = 1.0 - keep;
                 if r.mtu == u32::MAX {
-                    r.mtu = 1500;
+                    r.mtu = ETHERNET_MTU;
                 }
                 Some(r)
             })
@@ -565,9 +572,9 @@ impl Network {
 
     fn sample(&self, r: &Route, netem: bool, extra: &[NetemRule], bytes: u64, rng: &mut impl Rng) -> SimDuration {
         let mut d = r.propagation;
+        let payload = u64::from(r.mtu.saturating_sub(IP_TCP_HEADERS).max(1));
+        let packets = bytes.div_ceil(payload).max(1);
         if let Some(bw) = r.bottleneck {
-            let payload = u64::from(r.mtu.saturating_sub(40).max(1));
-            let packets = bytes.div_ceil(payload).max(1);
             d += bw.serialize(bytes + packets * u64::from(r.overhead_bytes));
         }
         let mut loss = r.loss;
@@ -584,9 +591,7 @@ impl Network {
             loss = 1.0 - (1.0 - loss) * (1.0 - rule.loss);
         }
         if loss > 0.0 {
-            let payload = u64::from(r.mtu.saturating_sub(40).max(1));
-            let packets = bytes.div_ceil(payload).max(1) as i32;
-            let p_any = 1.0 - (1.0 - loss).powi(packets);
+            let p_any = 1.0 - (1.0 - loss).powi(i32::try_from(packets).unwrap_or(i32::MAX));
             // Each loss costs one retransmission timeout; repeated losses back off (doubling).
             let mut rto = TCP_RTO_MIN;
             while rng.random::<f64>() < p_any {

@@ -78,6 +78,7 @@ impl Component<Ev> for Kubectl {
                     // `kubectl create` returned; the operator runs `kubectl scale`.
                     self.step = 2;
                     let gap = self.scale_gap;
+                    // The gap varies by up to 10 % from run to run (assumed, like the gap itself).
                     let jitter = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * 0.1 * gap.as_secs_f64());
                     ctx.send_self(gap + jitter, Ev::Local(Local::Kubectl));
                 }
