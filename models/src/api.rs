@@ -49,6 +49,13 @@ pub enum Obj {
         /// The phase written.
         phase: Phase,
     },
+    /// `GET pods/<name>` of one of the node's hostNetwork DaemonSet pods (kube-proxy, the CNI
+    /// agent), from the status manager's resync (load only).
+    GetHostNetworkPod,
+    /// `PATCH pods/<name>/status` of a hostNetwork pod that changes nothing: the apiserver's
+    /// `GuaranteedUpdate` re-reads the object (quorum) and, finding the same bytes, writes
+    /// nothing and sends no watch event (load only).
+    PatchHostNetworkStatus,
     /// `POST events` (load only).
     Event,
     /// Node status heartbeat: `PATCH nodes/<name>/status` (load only).
@@ -58,7 +65,18 @@ pub enum Obj {
 impl Obj {
     /// Whether the call writes to etcd.
     pub fn is_write(self) -> bool {
-        !matches!(self, Obj::GetScale | Obj::GetPod(_))
+        !matches!(
+            self,
+            Obj::GetScale | Obj::GetPod(_) | Obj::GetHostNetworkPod | Obj::PatchHostNetworkStatus
+        )
+    }
+
+    /// Whether the call, not writing, still reads etcd with a quorum read.
+    pub fn is_quorum_read(self) -> bool {
+        matches!(
+            self,
+            Obj::GetPod(_) | Obj::GetHostNetworkPod | Obj::PatchHostNetworkStatus
+        )
     }
 
     /// A short label for traces.
@@ -72,7 +90,8 @@ impl Obj {
             Obj::ControllerStatus => "PUT status",
             Obj::CreatePod => "POST pods",
             Obj::Bind { .. } => "POST pods/binding",
-            Obj::GetPod(_) => "GET pods",
+            Obj::GetPod(_) | Obj::GetHostNetworkPod => "GET pods",
+            Obj::PatchHostNetworkStatus => "PATCH pods/status (no change)",
             Obj::PatchStatus { .. } => "PATCH pods/status",
             Obj::Event => "POST events",
             Obj::NodeStatus => "PATCH nodes/status",
@@ -142,6 +161,8 @@ pub enum Local {
     Pleg,
     /// Node status heartbeat.
     NodeStatus,
+    /// The kubelet status manager's `syncTicker`.
+    StatusTick,
     /// A scheduling cycle finished for a pod.
     Scheduled(u32),
     /// kubectl's next command.

@@ -375,7 +375,13 @@ impl ControlPlane {
                     }
                 }
             }
-            Obj::GetScale | Obj::GetPod(_) | Obj::ControllerStatus | Obj::Event | Obj::NodeStatus => {}
+            Obj::GetScale
+            | Obj::GetPod(_)
+            | Obj::GetHostNetworkPod
+            | Obj::PatchHostNetworkStatus
+            | Obj::ControllerStatus
+            | Obj::Event
+            | Obj::NodeStatus => {}
         }
         let d = self.to_client(call.master, call.host, now, ctx.rng());
         ctx.send(call.client, d, Ev::Reply { id: call.id, object });
@@ -460,7 +466,7 @@ impl Component<Ev> for ControlPlane {
                     let d = (ready - now) + self.commit[leader][m];
                     ctx.send_self(d, Ev::EtcdDone(call));
                 } else {
-                    let d = if matches!(call.obj, Obj::GetPod(_)) {
+                    let d = if call.obj.is_quorum_read() {
                         (ready - now) + self.read[leader][m]
                     } else {
                         SimDuration::ZERO

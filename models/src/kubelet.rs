@@ -19,15 +19,16 @@
 //!    whose phase is random per node; the model schedules only the relists that find something
 //!    (the first grid tick after a container started), which gives the same times as ticking
 //!    every second without the 5,000 x 3,600 idle events of an hour-long 5,000-node run.
-//! 6. The status manager (pkg/kubelet/status/status_manager.go) is one goroutine that syncs
-//!    statuses in order: for each, a GET of the pod then a PATCH of its status, both through the
-//!    kubelet's client limiter (`--kube-api-qps 5 --kube-api-burst 10`). A status superseded by a
-//!    newer one before it was sent is skipped (`needsUpdate`).
+//! 6. The status manager ([`crate::status_manager`]) is one goroutine that syncs statuses
+//!    from its channel and, every 10 s, in a batch; each sync is a GET of the pod then a PATCH
+//!    of its status, both through the kubelet's client limiter (`--kube-api-qps 5
+//!    --kube-api-burst 10`). When it falls behind (long round trips, many pods), a stale Pending
+//!    status still costs its two round trips unless a batch sent a newer one first.
 //! 7. Events (Pulling, Pulled, Created, Started) go through their own limiter
 //!    (`--event-qps 5 --event-burst 10`) and do not hold up the pod; node status goes out every
 //!    `--node-status-update-frequency` (10 s) on the unthrottled heartbeat client.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use rand::Rng;
 use rand_distr::LogNormal;
@@ -40,6 +41,7 @@ use crate::api::{Ev, Local, Obj, Phase, WatchEvent};
 use crate::client::Client;
 use crate::control_plane::{noise, sample};
 use crate::spec::{Kubelet as KubeletCfg, PullPolicy, Runtime};
+use crate::status_manager::{StatusManager, Sync, STATUS_SYNC_PERIOD};
 
 /// Times of one pod's life on its node.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -68,10 +70,32 @@ enum Op {
 
 #[derive(Debug, Clone, Copy)]
 enum Pending {
-    /// The status GET of (pod, phase), sent at the time given.
-    StatusGet(u32, Phase, SimTime),
-    /// The status PATCH, with the time the GET was sent.
-    StatusPatch(u32, Phase, SimTime),
+    /// The status manager's GET, sent at the time given.
+    StatusGet(Sync, SimTime),
+    /// Its PATCH, with the time the GET was sent.
+    StatusPatch(Sync, SimTime),
+}
+
+/// The trace name of one status sync (GET + PATCH) on the kubelet's `status manager` track:
+/// `pod-17 Running: GET + PATCH`, or `hostNetwork pod 1 resync: GET + PATCH`.
+pub fn status_span_name(sync: Sync) -> String {
+    match sync {
+        Sync::Pod(pod, Phase::Pending) => format!("pod-{pod} Pending: GET + PATCH"),
+        Sync::Pod(pod, Phase::Running) => format!("pod-{pod} Running: GET + PATCH"),
+        Sync::HostNetwork(k) => format!("hostNetwork pod {k} resync: GET + PATCH"),
+    }
+}
+
+/// The first tick strictly after `now` of a periodic timer that ticks at `phase + k * period`.
+fn next_on_grid(now: SimTime, phase: SimDuration, period: SimDuration) -> SimTime {
+    let now = now.as_nanos();
+    let (phase, period) = (phase.as_nanos(), period.as_nanos().max(1));
+    let next = if now < phase {
+        phase
+    } else {
+        phase + ((now - phase) / period + 1) * period
+    };
+    SimTime::from_nanos(next)
 }
 
 /// One worker's kubelet and container runtime.
@@ -99,10 +123,13 @@ pub struct Kubelet {
     node_status_period: SimDuration,
     /// Containers started since the last relist.
     started_unseen: Vec<u32>,
-    status_queue: VecDeque<(u32, Phase)>,
+    /// The status manager goroutine's queues; `status_busy` while its GET or PATCH is out.
+    status: StatusManager,
     status_busy: bool,
-    sent_phase: HashMap<u32, Phase>,
-    latest_phase: HashMap<u32, Phase>,
+    /// Offset of this node's `syncTicker` grid from time zero.
+    status_tick_phase: SimDuration,
+    /// Whether a ticker tick is scheduled.
+    status_tick_armed: bool,
     pending: HashMap<u32, Pending>,
     /// Per-pod times, by pod index.
     pub times: HashMap<u32, PodTimes>,
@@ -156,10 +183,14 @@ impl Kubelet {
             pleg_armed: false,
             node_status_period: cfg.node_status_update.get(),
             started_unseen: Vec::new(),
-            status_queue: VecDeque::new(),
+            status: StatusManager::new(if cfg.host_network_status_resync {
+                cfg.host_network_pods
+            } else {
+                0
+            }),
             status_busy: false,
-            sent_phase: HashMap::new(),
-            latest_phase: HashMap::new(),
+            status_tick_phase: SimDuration::ZERO,
+            status_tick_armed: false,
             pending: HashMap::new(),
             times: HashMap::new(),
             events_posted: 0,
@@ -225,25 +256,43 @@ impl Kubelet {
     }
 
     fn set_status(&mut self, pod: u32, phase: Phase, ctx: &mut Context<'_, Ev>) {
-        self.latest_phase.insert(pod, phase);
-        self.status_queue.push_back((pod, phase));
+        self.status.set(pod, phase);
+        self.arm_status_tick(ctx);
         self.next_status(ctx);
     }
 
+    /// If the status goroutine is idle, starts its next sync.
     fn next_status(&mut self, ctx: &mut Context<'_, Ev>) {
-        while !self.status_busy {
-            let Some((pod, phase)) = self.status_queue.pop_front() else {
-                return;
-            };
-            // needsUpdate: skip a status already sent or superseded.
-            if self.sent_phase.get(&pod).is_some_and(|&s| s >= phase) || self.latest_phase.get(&pod) != Some(&phase) {
-                continue;
-            }
-            self.status_busy = true;
-            let id = self.client.send(Obj::GetPod(pod), ctx);
-            let now = ctx.now();
-            self.pending.insert(id, Pending::StatusGet(pod, phase, now));
+        if self.status_busy {
+            return;
         }
+        if let Some(sync) = self.status.next(ctx.rng()) {
+            self.start_sync(sync, ctx);
+        }
+    }
+
+    /// syncPod: GET the pod; the PATCH follows the reply.
+    fn start_sync(&mut self, sync: Sync, ctx: &mut Context<'_, Ev>) {
+        self.status_busy = true;
+        let obj = match sync {
+            Sync::Pod(pod, _) => Obj::GetPod(pod),
+            Sync::HostNetwork(_) => Obj::GetHostNetworkPod,
+        };
+        let id = self.client.send(obj, ctx);
+        let now = ctx.now();
+        self.pending.insert(id, Pending::StatusGet(sync, now));
+    }
+
+    /// Schedules the next `syncTicker` tick if none is pending. The ticker runs for the
+    /// kubelet's whole life; the model schedules only the ticks that can find work (while
+    /// statuses are outstanding), which gives the same times without idle events.
+    fn arm_status_tick(&mut self, ctx: &mut Context<'_, Ev>) {
+        if self.status_tick_armed {
+            return;
+        }
+        self.status_tick_armed = true;
+        let next = next_on_grid(ctx.now(), self.status_tick_phase, STATUS_SYNC_PERIOD);
+        ctx.send_at(ctx.me(), next, Ev::Local(Local::StatusTick));
     }
 
     /// Schedules the first relist strictly after now on this node's grid, if none is pending.
@@ -252,14 +301,8 @@ impl Kubelet {
             return;
         }
         self.pleg_armed = true;
-        let now = ctx.now().as_nanos();
-        let (phase, period) = (self.pleg_phase.as_nanos(), self.pleg_period.as_nanos().max(1));
-        let next = if now < phase {
-            phase
-        } else {
-            phase + ((now - phase) / period + 1) * period
-        };
-        ctx.send_at(ctx.me(), SimTime::from_nanos(next), Ev::Local(Local::Pleg));
+        let next = next_on_grid(ctx.now(), self.pleg_phase, self.pleg_period);
+        ctx.send_at(ctx.me(), next, Ev::Local(Local::Pleg));
     }
 
     fn trace_span(
@@ -288,6 +331,8 @@ impl Component<Ev> for Kubelet {
                     SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.pleg_period.as_secs_f64());
                 let h = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.node_status_period.as_secs_f64());
                 ctx.send_self(h, Ev::Local(Local::NodeStatus));
+                self.status_tick_phase =
+                    SimDuration::from_secs_f64(ctx.rng().random::<f64>() * STATUS_SYNC_PERIOD.as_secs_f64());
             }
             Ev::Watch(WatchEvent::PodBound { pod, .. }) => {
                 self.times(pod).seen = Some(now);
@@ -346,6 +391,14 @@ impl Component<Ev> for Kubelet {
                     self.set_status(pod, Phase::Running, ctx);
                 }
             }
+            Ev::Local(Local::StatusTick) => {
+                self.status_tick_armed = false;
+                self.status.tick();
+                self.next_status(ctx);
+                if self.status.has_work() {
+                    self.arm_status_tick(ctx);
+                }
+            }
             Ev::Local(Local::NodeStatus) => {
                 self.heartbeat.send(Obj::NodeStatus, ctx);
                 ctx.send_self(self.node_status_period, Ev::Local(Local::NodeStatus));
@@ -355,26 +408,27 @@ impl Component<Ev> for Kubelet {
                 self.heartbeat.rebind(master, host);
             }
             Ev::Reply { id, .. } => match self.pending.remove(&id) {
-                Some(Pending::StatusGet(pod, phase, sent)) => {
-                    let id = self.client.send(Obj::PatchStatus { pod, phase }, ctx);
-                    self.pending.insert(id, Pending::StatusPatch(pod, phase, sent));
-                    if phase == Phase::Running {
+                Some(Pending::StatusGet(sync, sent)) => {
+                    let obj = match sync {
+                        Sync::Pod(pod, phase) => Obj::PatchStatus { pod, phase },
+                        Sync::HostNetwork(_) => Obj::PatchHostNetworkStatus,
+                    };
+                    let id = self.client.send(obj, ctx);
+                    self.pending.insert(id, Pending::StatusPatch(sync, sent));
+                    if let Sync::Pod(pod, Phase::Running) = sync {
                         self.times(pod).status_sent = Some(now);
                     }
                 }
-                Some(Pending::StatusPatch(pod, phase, sent)) => {
+                Some(Pending::StatusPatch(sync, sent)) => {
                     if ctx.tracer().enabled() {
-                        // The status manager's round trips, one span per status: the goroutine
+                        // The status manager's round trips, one span per sync: the goroutine
                         // that carries the injected delay at scale.
                         let host = self.name.clone();
-                        let name = match phase {
-                            Phase::Pending => "status Pending: GET + PATCH",
-                            Phase::Running => "status Running: GET + PATCH",
-                        };
+                        let name = status_span_name(sync);
                         ctx.tracer()
                             .span(|| (Track::new(host, "status manager"), name.into(), "api", sent, now));
                     }
-                    self.sent_phase.insert(pod, phase);
+                    self.status.sent(sync);
                     self.status_busy = false;
                     self.next_status(ctx);
                 }

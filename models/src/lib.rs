@@ -20,5 +20,6 @@ pub mod network;
 pub mod observer;
 pub mod scheduler;
 pub mod spec;
+pub mod status_manager;
 pub mod units;
 pub mod vpn;

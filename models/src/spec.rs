@@ -495,6 +495,16 @@ pub struct Kubelet {
     pub pleg_period: Dur,
     /// `--node-status-update-frequency`, default 10 s.
     pub node_status_update: Dur,
+    /// hostNetwork pods on every worker besides the workload: kubeadm's kube-proxy DaemonSet
+    /// and the CNI agent's DaemonSet (weave-net for the thesis) both set `hostNetwork: true`.
+    /// Default 2.
+    pub host_network_pods: u32,
+    /// Whether the kubelet re-sends every hostNetwork pod's status at each 10 s `syncBatch`:
+    /// v1.16.3 sets such a pod's `PodIP` but not `PodIPs`, the apiserver fills `PodIPs` in,
+    /// and `needsReconcile` finds the copies different at every tick. Fixed by kubernetes PR
+    /// #88988 (March 2020, cherry-pick #88992 to release-1.16). Default true (the thesis ran
+    /// v1.16.3); set false for a kubelet with the fix.
+    pub host_network_status_resync: bool,
 }
 
 impl Default for Kubelet {
@@ -507,6 +517,8 @@ impl Default for Kubelet {
             serialize_image_pulls: true,
             pleg_period: Dur::secs(1),
             node_status_update: Dur::secs(10),
+            host_network_pods: 2,
+            host_network_status_resync: true,
         }
     }
 }

@@ -63,3 +63,102 @@ fn netem_on_one_far_site_delays_only_its_workers() {
         d("node04")
     );
 }
+
+/// The status syncs of each pod in a traced run: (pod, phase, GET sent, PATCH answered).
+fn status_syncs(out: &models::cluster::RunOutcome) -> Vec<(u32, models::api::Phase, f64, f64)> {
+    use models::api::Phase;
+    use models::kubelet::status_span_name;
+    use models::status_manager::Sync;
+    let trace = out.trace.as_ref().expect("traced run");
+    let mut syncs = Vec::new();
+    for r in trace.records().iter().filter(|r| r.track.thread == "status manager") {
+        let Some(pod) = r.name.strip_prefix("pod-").and_then(|s| s.split(' ').next()) else {
+            continue; // a hostNetwork pod's resync
+        };
+        let pod: u32 = pod.parse().unwrap();
+        let phase = [Phase::Pending, Phase::Running]
+            .into_iter()
+            .find(|&p| status_span_name(Sync::Pod(pod, p)) == r.name)
+            .unwrap();
+        syncs.push((pod, phase, r.start.as_secs_f64(), r.end.unwrap().as_secs_f64()));
+    }
+    syncs
+}
+
+/// v1.16's status goroutine syncs the status a channel request (or a batch's list) carries even
+/// when a newer one exists (`needsUpdate` compares versions), and its 10 s `syncBatch` syncs
+/// pods in Go's map order. With default parameters, delay both ways and 100 pods, the goroutine
+/// falls behind: some Pending statuses go out after their pod's container started (stale),
+/// Running statuses go out of start order (batches), and no pod's status is sent twice.
+#[test]
+fn a_backed_up_status_goroutine_sends_stale_statuses_and_batches_skip_ahead() {
+    use models::api::Phase;
+    use std::collections::HashMap;
+    let mut s = cell(100, 500);
+    s.netem.placement = models::spec::NetemPlacement::Both;
+    let out = run(&s, 3, true).unwrap();
+    let syncs = status_syncs(&out);
+    assert_stale_pending_syncs(&out, &syncs);
+    let mut per_pod: HashMap<u32, Vec<Phase>> = HashMap::new();
+    for &(pod, phase, _, _) in &syncs {
+        per_pod.entry(pod).or_default().push(phase);
+    }
+    for p in &out.pods {
+        let phases = per_pod.get(&p.pod).map(Vec::as_slice).unwrap_or_default();
+        let running = phases.iter().filter(|&&ph| ph == Phase::Running).count();
+        assert!(running <= 1 && phases.len() <= 2, "pod {}: {phases:?}", p.pod);
+        if running == 0 {
+            assert!(reply_in_flight_at_end(&out, p), "pod {}: {phases:?}", p.pod);
+        }
+    }
+    let started: HashMap<u32, f64> = out.pods.iter().map(|p| (p.pod, p.started.unwrap())).collect();
+    // The channel carries a node's Running statuses in PLEG order (containers' start order); a
+    // batch lists them in Go's random map order. Out-of-order Running syncs on a node show that
+    // batches took part.
+    let node: HashMap<u32, u32> = out.pods.iter().map(|p| (p.pod, p.node.unwrap())).collect();
+    let mut running: Vec<(u32, f64, f64)> = syncs
+        .iter()
+        .filter(|s| s.1 == Phase::Running)
+        .map(|&(pod, _, get, _)| (node[&pod], get, started[&pod]))
+        .collect();
+    running.sort_by(|a, b| (a.0, a.1).partial_cmp(&(b.0, b.1)).unwrap());
+    let out_of_order = running
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0 && w[1].2 < w[0].2)
+        .count();
+    assert!(out_of_order > 0, "Running statuses all synced in start order");
+}
+
+/// With short round trips the goroutine keeps up: every pod's Pending then Running, in order.
+#[test]
+fn a_status_goroutine_that_keeps_up_sends_each_status_once_in_order() {
+    use models::api::Phase;
+    let out = run(&cell(20, 100), 4, true).unwrap();
+    let syncs = status_syncs(&out);
+    for p in &out.pods {
+        let phases: Vec<Phase> = syncs.iter().filter(|s| s.0 == p.pod).map(|s| s.1).collect();
+        if phases == [Phase::Pending] {
+            assert!(reply_in_flight_at_end(&out, p), "pod {}", p.pod);
+        } else {
+            assert_eq!(phases, [Phase::Pending, Phase::Running], "pod {}", p.pod);
+        }
+    }
+}
+
+/// The run stops when kubectl has seen every pod Running: the reply to a pod's last PATCH
+/// (which the trace records) may still be on its way back to the kubelet.
+fn reply_in_flight_at_end(out: &models::cluster::RunOutcome, p: &models::cluster::PodTimeline) -> bool {
+    p.running.is_some_and(|committed| out.sim_end_s - committed < 1.5)
+}
+
+/// Asserts that some Pending status was synced after its pod's Running status existed: the
+/// Running status is set at the first relist (1 s grid) after the container started.
+fn assert_stale_pending_syncs(out: &models::cluster::RunOutcome, syncs: &[(u32, models::api::Phase, f64, f64)]) {
+    use std::collections::HashMap;
+    let started: HashMap<u32, f64> = out.pods.iter().map(|p| (p.pod, p.started.unwrap())).collect();
+    let stale = syncs
+        .iter()
+        .filter(|&&(pod, phase, get, _)| phase == models::api::Phase::Pending && get > started[&pod] + 1.0)
+        .count();
+    assert!(stale > 0, "no stale Pending status was synced");
+}

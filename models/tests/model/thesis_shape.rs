@@ -2,16 +2,23 @@
 //! parameters: the table's shape, and the round trips that make it.
 
 use models::cluster::run;
-use models::spec::NetemPlacement;
+use models::spec::{NetemPlacement, Scenario};
 
 use crate::fixture::cell;
 
-fn mean_startup(pods: u32, delay_ms: u64, placement: NetemPlacement, reps: u64) -> f64 {
+/// The thesis cell with the delay placed as given, and v1.16.3's hostNetwork status resync
+/// (`kubernetes.kubelet.host_network_status_resync`) on or off.
+fn scenario(pods: u32, delay_ms: u64, placement: NetemPlacement, resync: bool) -> Scenario {
+    let mut s = cell(pods, delay_ms);
+    s.netem.placement = placement;
+    s.kubernetes.kubelet.host_network_status_resync = resync;
+    s
+}
+
+fn mean_startup(s: impl Fn() -> Scenario, reps: u64) -> f64 {
     let total: f64 = (0..reps)
         .map(|r| {
-            let mut s = cell(pods, delay_ms);
-            s.netem.placement = placement;
-            run(&s, sim_core::rng::replication_seed(7, r), false)
+            run(&s(), sim_core::rng::replication_seed(7, r), false)
                 .unwrap()
                 .startup_exact_s
                 .unwrap()
@@ -20,41 +27,70 @@ fn mean_startup(pods: u32, delay_ms: u64, placement: NetemPlacement, reps: u64) 
     total / reps as f64
 }
 
-fn delta(pods: u32, placement: NetemPlacement) -> f64 {
-    mean_startup(pods, 500, placement, 3) - mean_startup(pods, 100, placement, 3)
+/// Mean change from 100 to 500 ms over `reps` paired replications. A pair shares its seed, but
+/// the delay reorders events and so the draws: a pair's difference still varies (about 0.5 s SD
+/// at 4 pods), hence 40 replications where the tests look at fractions of a second.
+fn delta(pods: u32, placement: NetemPlacement, resync: bool, reps: u64) -> f64 {
+    mean_startup(|| scenario(pods, 500, placement, resync), reps)
+        - mean_startup(|| scenario(pods, 100, placement, resync), reps)
 }
 
-/// The thesis's shape with every default: from 100 to 500 ms, 4 pods change by under 2 s and
-/// 100 pods by more.
+/// The thesis's shape with every default: from 100 to 500 ms, 4 pods change by a few seconds
+/// (under 10 %), 100 pods by several times as much, absolutely and relatively.
 #[test]
 fn with_defaults_delay_matters_little_at_4_pods_and_more_at_100() {
     let default = models::spec::Netem::default().placement;
-    let small = delta(4, default);
-    let large = delta(100, default);
-    assert!(small.abs() < 2.0, "4 pods: +{small:.2} s");
-    assert!(large > small + 2.0, "100 pods: +{large:.2} s vs 4 pods: +{small:.2} s");
+    let base_small = mean_startup(|| scenario(4, 100, default, true), 40);
+    let base_large = mean_startup(|| scenario(100, 100, default, true), 3);
+    let small = delta(4, default, true, 40);
+    let large = delta(100, default, true, 3);
+    assert!(small / base_small < 0.10, "4 pods: +{small:.2} s on {base_small:.1} s");
+    assert!(large > 4.0 * small, "100 pods: +{large:.2} s vs 4 pods: +{small:.2} s");
+    assert!(
+        large / base_large > 3.0 * small / base_small,
+        "100 pods: +{large:.2} s on {base_large:.1} s; 4 pods: +{small:.2} s on {base_small:.1} s"
+    );
 }
 
-/// At 4 pods the delay reaches start-up only through the last pod's own round trips. With the
-/// delay in one direction, the kubelet's watch event and the reply to the status manager's GET
-/// cross it once each: 2 x 400 ms. In both directions, 4 crossings.
+/// At 4 pods, without the hostNetwork resyncs, the delay reaches start-up only through the last
+/// pod's own round trips. With the delay in one direction, the kubelet's watch event and the
+/// reply to the status manager's GET cross it once each: 2 x 400 ms. In both directions, 4
+/// crossings.
 #[test]
 fn at_4_pods_delay_adds_the_last_pods_own_trips() {
-    let one_way = delta(4, NetemPlacement::MastersEgress);
+    let one_way = delta(4, NetemPlacement::MastersEgress, false, 40);
     assert!((one_way - 0.8).abs() < 0.25, "masters-egress: +{one_way:.2} s");
-    let both = delta(4, NetemPlacement::Both);
+    let both = delta(4, NetemPlacement::Both, false, 40);
     assert!((both - 1.6).abs() < 0.35, "both: +{both:.2} s");
+}
+
+/// With v1.16.3's resync of the two hostNetwork pods (4 calls every 10 s on the status
+/// goroutine), the last pod's Running status sometimes waits behind a batch: the delay adds
+/// more than the pod's own trips, and at most one batch's 4 round trips (2 s one way, 4 s both).
+#[test]
+fn at_4_pods_the_host_network_resyncs_add_a_wait_behind_their_batch() {
+    for (placement, batch_s) in [(NetemPlacement::MastersEgress, 2.0), (NetemPlacement::Both, 4.0)] {
+        let off = delta(4, placement, false, 40);
+        let on = delta(4, placement, true, 40);
+        assert!(
+            on > off + 0.1 && on < off + batch_s,
+            "{placement:?}: +{on:.2} s vs +{off:.2} s"
+        );
+    }
 }
 
 /// At 100 pods with delay in both directions, each status update's GET and PATCH cost a full
 /// delayed round trip on the kubelet's single status goroutine; at 500 ms that chain (2 calls x
-/// 1 s per pod) outlasts the node's pulls (about 1.6 s apart with default parameters) and becomes
-/// the critical path. With the delay in one direction the chain needs 1 s per pod and keeps up,
-/// so only the last pod's own trips count, as at 4 pods.
+/// 1 s per status, plus the hostNetwork resyncs) outlasts the node's pulls (about 1.6 s apart
+/// with default parameters) and becomes the critical path. With the delay in one direction the
+/// chain needs half as long and keeps up, so the delay adds little more than at 4 pods.
 #[test]
 fn at_100_pods_the_status_manager_carries_the_delay_only_when_it_saturates() {
-    let both = delta(100, NetemPlacement::Both);
-    let one_way = delta(100, NetemPlacement::MastersEgress);
+    let both = delta(100, NetemPlacement::Both, true, 3);
+    let one_way = delta(100, NetemPlacement::MastersEgress, true, 3);
     assert!(both > 10.0, "both: +{both:.2} s");
-    assert!(one_way < 2.0, "masters-egress: +{one_way:.2} s");
+    assert!(
+        one_way < both / 4.0,
+        "masters-egress: +{one_way:.2} s, both: +{both:.2} s"
+    );
 }
