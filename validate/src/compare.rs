@@ -126,7 +126,12 @@ pub struct Shape {
     pub simulated_delta_few_s: Option<f64>,
     /// Simulated change at `many_pods`, s.
     pub simulated_delta_many_s: Option<f64>,
-    /// Simulated delta at many pods exceeds that at few pods, as measured.
+    /// Half-width of the simulated contrast's 95 % interval, s: the four cells' CI half-widths
+    /// combined as independent (root of the sum of squares).
+    pub simulated_contrast_half_width_s: Option<f64>,
+    /// The simulated contrast (delta at many pods minus delta at few) has the measured one's
+    /// sign and is larger than its own 95 % half-width: the simulation resolves the shape, not
+    /// just noise. `None` when the cells do not give both deltas.
     pub holds: Option<bool>,
 }
 
@@ -183,11 +188,28 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
     })
 }
 
+/// The cells with the smallest and the largest delay at `pods`, if they differ.
+fn delay_ends(cells: &[CellComparison], pods: u32) -> Option<(&CellComparison, &CellComparison)> {
+    let row = cells.iter().filter(|c| c.pods == pods);
+    let lo = row.clone().min_by_key(|c| c.delay_ms)?;
+    let hi = row.max_by_key(|c| c.delay_ms)?;
+    (hi.delay_ms > lo.delay_ms).then_some((lo, hi))
+}
+
 fn delta(cells: &[CellComparison], pods: u32, value: impl Fn(&CellComparison) -> f64) -> Option<f64> {
-    let row: Vec<&CellComparison> = cells.iter().filter(|c| c.pods == pods).collect();
-    let lo = row.iter().min_by_key(|c| c.delay_ms)?;
-    let hi = row.iter().max_by_key(|c| c.delay_ms)?;
-    (hi.delay_ms > lo.delay_ms).then(|| value(hi) - value(lo))
+    delay_ends(cells, pods).map(|(lo, hi)| value(hi) - value(lo))
+}
+
+/// Root of the summed squared CI half-widths of the four cells the contrast uses.
+fn contrast_half_width(cells: &[CellComparison], few: u32, many: u32) -> Option<f64> {
+    let (a, b) = delay_ends(cells, few)?;
+    let (c, d) = delay_ends(cells, many)?;
+    let mut sum = 0.0;
+    for x in [a, b, c, d] {
+        let (lo, hi) = x.ci95?;
+        sum += ((hi - lo) / 2.0).powi(2);
+    }
+    Some(sum.sqrt())
 }
 
 fn shape(cells: &[CellComparison]) -> Shape {
@@ -197,8 +219,12 @@ fn shape(cells: &[CellComparison]) -> Shape {
     let md_many = delta(cells, many, |c| c.measured_s);
     let sd_few = delta(cells, few, |c| c.simulated_s);
     let sd_many = delta(cells, many, |c| c.simulated_s);
+    let half = contrast_half_width(cells, few, many);
     let holds = match (sd_few, sd_many, md_few, md_many) {
-        (Some(sf), Some(sm), Some(mf), Some(mm)) if few != many => Some((sm > sf) == (mm > mf)),
+        (Some(sf), Some(sm), Some(mf), Some(mm)) if few != many => {
+            let resolved = half.is_some_and(|h| (sm - sf).abs() > h);
+            Some((sm > sf) == (mm > mf) && resolved)
+        }
         _ => None,
     };
     Shape {
@@ -208,6 +234,7 @@ fn shape(cells: &[CellComparison]) -> Shape {
         measured_delta_many_s: md_many,
         simulated_delta_few_s: sd_few,
         simulated_delta_many_s: sd_many,
+        simulated_contrast_half_width_s: half,
         holds,
     }
 }
@@ -261,5 +288,39 @@ mod tests {
         assert_eq!((c.shape.few_pods, c.shape.many_pods), (4, 12));
         assert_eq!(c.shape.measured_delta_many_s, Some(4.0));
         assert!(c.shape.holds.is_some());
+    }
+
+    fn compared(pods: u32, delay_ms: u32, measured_s: f64, simulated_s: f64, half: f64) -> CellComparison {
+        CellComparison {
+            pods,
+            delay_ms,
+            measured_s,
+            simulated_s,
+            ci95: Some((simulated_s - half, simulated_s + half)),
+            error_pct: 0.0,
+            measured_in_ci: true,
+        }
+    }
+
+    #[test]
+    fn the_shape_holds_only_when_the_simulated_contrast_beats_its_noise() {
+        let table = |sim_many_500: f64, half: f64| {
+            shape(&[
+                compared(4, 100, 24.9, 24.0, half),
+                compared(4, 500, 25.5, 24.5, half),
+                compared(100, 100, 125.4, 130.0, half),
+                compared(100, 500, 141.0, sim_many_500, half),
+            ])
+        };
+        // Contrast +4.5 s, noise sqrt(4) x 1 s = 2 s: resolved, right sign.
+        let s = table(135.0, 1.0);
+        assert_eq!(s.simulated_contrast_half_width_s, Some(2.0));
+        assert_eq!(s.holds, Some(true));
+        // Same contrast, noise 4 s: not resolved.
+        assert_eq!(table(135.0, 2.5).holds, Some(false));
+        // Contrast of the wrong sign, however precise.
+        assert_eq!(table(129.0, 0.1).holds, Some(false));
+        // A near-zero contrast (the old rule called +0.1 vs -0.2 a match).
+        assert_eq!(table(130.6, 1.0).holds, Some(false));
     }
 }

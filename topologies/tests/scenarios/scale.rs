@@ -6,8 +6,11 @@ use models::cluster;
 use sim_core::SimDuration;
 use topologies::generate::{uniform, UniformOptions};
 
+/// A density run; kubelets with the hostNetwork PodIPs fix (no 10 s status resync), as
+/// `kubetwin bench scale` runs by default.
 fn scale_run(nodes: usize, pods: u32) -> (cluster::RunOutcome, std::time::Duration) {
     let mut s = uniform(nodes, 10, &UniformOptions::default());
+    s.kubernetes.kubelet.host_network_status_resync = false;
     s.workload.replicas = pods;
     s.workload.timeout = models::units::Dur(SimDuration::from_secs(6 * 3600));
     let t = std::time::Instant::now();
