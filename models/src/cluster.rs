@@ -469,6 +469,11 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
             count: kubelets.iter().map(|k| k.events_posted).sum(),
         },
         WaitReport {
+            name: "kubelet status goroutines (Running statuses queued)".into(),
+            total_s: kubelets.iter().map(|k| k.status_wait().0).sum(),
+            count: kubelets.iter().map(|k| k.status_wait().1).sum(),
+        },
+        WaitReport {
             name: "serialized image puller queue".into(),
             total_s: kubelets.iter().map(|k| k.puller_wait_s()).sum(),
             count: pods.iter().filter(|p| p.pulled.is_some()).count() as u64,

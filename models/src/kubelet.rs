@@ -58,6 +58,8 @@ pub struct PodTimes {
     pub started: Option<SimTime>,
     /// PLEG noticed the container.
     pub pleg: Option<SimTime>,
+    /// The status goroutine started the sync (GET) that sends the Running status.
+    pub running_sync_start: Option<SimTime>,
     /// The Running status PATCH was sent.
     pub status_sent: Option<SimTime>,
 }
@@ -208,6 +210,15 @@ impl Kubelet {
         self.puller.waits().sum()
     }
 
+    /// Time Running statuses waited for the status goroutine (from the PLEG relist that set
+    /// them to the start of their sync), seconds, and how many.
+    pub fn status_wait(&self) -> (f64, u64) {
+        self.times
+            .values()
+            .filter_map(|t| Some((t.running_sync_start? - t.pleg?).as_secs_f64()))
+            .fold((0.0, 0), |(sum, n), w| (sum + w, n + 1))
+    }
+
     /// Time Docker operations waited for a runtime slot, seconds.
     pub fn runtime_wait_s(&self) -> f64 {
         self.runtime.waits().sum()
@@ -281,6 +292,9 @@ impl Kubelet {
         let id = self.client.send(obj, ctx);
         let now = ctx.now();
         self.pending.insert(id, Pending::StatusGet(sync, now));
+        if let Sync::Pod(pod, Phase::Running) = sync {
+            self.times(pod).running_sync_start = Some(now);
+        }
     }
 
     /// Schedules the next `syncTicker` tick if none is pending. The ticker runs for the

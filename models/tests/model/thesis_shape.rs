@@ -94,3 +94,29 @@ fn at_100_pods_the_status_manager_carries_the_delay_only_when_it_saturates() {
         "masters-egress: +{one_way:.2} s, both: +{both:.2} s"
     );
 }
+
+/// The same at the goroutine itself: the time Running statuses wait for it (the run's wait
+/// report) grows with the delay by far more than the delay's share of the round trips.
+#[test]
+fn the_status_goroutine_queue_is_where_the_delay_goes_at_100_pods() {
+    let wait = |delay_ms| {
+        let out = run(
+            &scenario(100, delay_ms, NetemPlacement::Both, true),
+            sim_core::rng::replication_seed(7, 0),
+            false,
+        )
+        .unwrap();
+        let w = out
+            .waits
+            .iter()
+            .find(|w| w.name.starts_with("kubelet status goroutines"))
+            .unwrap();
+        assert_eq!(w.count, 100, "{w:?}");
+        w.total_s
+    };
+    let (short, long) = (wait(100), wait(500));
+    assert!(
+        long > 100.0 * short.max(0.1),
+        "100 ms: {short:.1} s, 500 ms: {long:.1} s"
+    );
+}
