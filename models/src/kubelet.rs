@@ -213,10 +213,15 @@ impl Kubelet {
     /// Time Running statuses waited for the status goroutine (from the PLEG relist that set
     /// them to the start of their sync), seconds, and how many.
     pub fn status_wait(&self) -> (f64, u64) {
-        self.times
-            .values()
-            .filter_map(|t| Some((t.running_sync_start? - t.pleg?).as_secs_f64()))
-            .fold((0.0, 0), |(sum, n), w| (sum + w, n + 1))
+        // Summed in pod order: a hash map's iteration order varies between processes, and so
+        // would the last bits of a floating-point sum.
+        let mut waits: Vec<(u32, f64)> = self
+            .times
+            .iter()
+            .filter_map(|(&pod, t)| Some((pod, (t.running_sync_start? - t.pleg?).as_secs_f64())))
+            .collect();
+        waits.sort_unstable_by_key(|w| w.0);
+        waits.iter().fold((0.0, 0), |(sum, n), w| (sum + w.1, n + 1))
     }
 
     /// Time Docker operations waited for a runtime slot, seconds.

@@ -60,8 +60,9 @@ pub struct StatusManager {
     host_network_resyncs: u32,
     /// A `syncTicker` tick is waiting to be taken.
     tick_due: bool,
-    /// `podStatuses`: each pod's latest status.
-    latest: HashMap<u32, Phase>,
+    /// `podStatuses`, restricted to the pods whose latest status is not yet sent (what a
+    /// `syncBatch` would list); a pod leaves it once its latest status is sent.
+    unsent: HashMap<u32, Phase>,
     /// `apiStatusVersions`: the newest status sent for each pod.
     sent: HashMap<u32, Phase>,
 }
@@ -78,7 +79,7 @@ impl StatusManager {
 
     /// `SetPodStatus`: a pod worker reports `pod`'s new status.
     pub fn set(&mut self, pod: u32, phase: Phase) {
-        self.latest.insert(pod, phase);
+        self.unsent.insert(pod, phase);
         self.channel.push_back((pod, phase));
     }
 
@@ -95,10 +96,7 @@ impl StatusManager {
     /// Whether a tick can find work: a request queued, a pod's latest status unsent, or
     /// hostNetwork pods to re-sync (then always: the ticker never idles).
     pub fn has_work(&self) -> bool {
-        self.host_network_resyncs > 0
-            || !self.channel.is_empty()
-            || !self.batch.is_empty()
-            || self.latest.iter().any(|(&pod, &phase)| self.needs_update(pod, phase))
+        self.host_network_resyncs > 0 || !self.channel.is_empty() || !self.batch.is_empty() || !self.unsent.is_empty()
     }
 
     /// The idle goroutine's next sync, or `None` when it blocks in `select` with nothing
@@ -120,9 +118,8 @@ impl StatusManager {
             if take_tick {
                 self.tick_due = false;
                 let mut listed: Vec<Sync> = self
-                    .latest
+                    .unsent
                     .iter()
-                    .filter(|&(&pod, &phase)| self.needs_update(pod, phase))
                     .map(|(&pod, &phase)| Sync::Pod(pod, phase))
                     .chain((0..self.host_network_resyncs).map(Sync::HostNetwork))
                     .collect();
@@ -143,6 +140,10 @@ impl StatusManager {
         if let Sync::Pod(pod, phase) = sync {
             let sent = self.sent.entry(pod).or_insert(phase);
             *sent = (*sent).max(phase);
+            let sent = *sent;
+            if self.unsent.get(&pod).is_some_and(|&latest| latest <= sent) {
+                self.unsent.remove(&pod);
+            }
         }
     }
 }

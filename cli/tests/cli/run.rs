@@ -85,6 +85,25 @@ fn same_command_same_bytes_whatever_the_thread_count() {
     assert_eq!(first, one_thread, "RAYON_NUM_THREADS=1 and =2 differ");
     let t = cell("table", &[]);
     assert_eq!(with_threads(&args(&t), "1"), with_threads(&args(&t), "2"));
+    // Many pods per node and a long delay: sums over hundreds of per-pod waits (the status
+    // goroutines' among them), which must not depend on a hash map's per-process order.
+    let busy = [
+        "run",
+        "thesis-2019",
+        "--pods",
+        "100",
+        "--delay",
+        "500ms",
+        "--reps",
+        "2",
+        "--format",
+        "json",
+    ];
+    assert_eq!(
+        with_threads(&busy, "2"),
+        with_threads(&busy, "2"),
+        "two busy runs differ"
+    );
 }
 
 #[test]
