@@ -4,6 +4,8 @@
 //!   thesis' `pod-startup-calibration.csv`) and the raw per-pod rows, and summarizes the latter.
 //! * [`kubectl`] runs the `kubectl` binary behind a trait and parses what it prints.
 //! * [`measure`] measures pod start-up on a live cluster and always cleans up the namespaces it created.
+//! * [`compare`] and [`phases`] set the simulation against the measurements, per cell and per phase;
+//!   [`calibrate`] fits the model's unknown parameters to them.
 //!
 //! Each module has its own error enum, so callers can match on variants; [`Error`] gathers them for
 //! callers that only propagate.
@@ -16,6 +18,7 @@ pub mod compare;
 pub mod dataset;
 pub mod kubectl;
 pub mod measure;
+pub mod phases;
 
 /// Any error of this crate.
 #[derive(Debug, thiserror::Error)]

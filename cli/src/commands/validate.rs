@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use validate::compare::compare;
-use validate::dataset::read_cells;
+use validate::dataset::{read_cells, read_raw, summarize};
+use validate::phases::{compare_phases, PhaseComparison};
 
 use crate::output::UsageError;
 
@@ -16,8 +17,13 @@ use crate::output::UsageError;
 )]
 pub(crate) struct ValidateArgs {
     /// Measured cells: CSV with columns pods,delay_ms,mean_s,runs,resolution_s (`#` comments).
+    #[arg(long, required_unless_present = "raw")]
+    data: Option<PathBuf>,
+    /// Raw per-pod measurements as `kubetwin measure` writes them: adds a phase-by-phase
+    /// comparison (scheduling, watch to the kubelet, on the node), and gives the cells when
+    /// `--data` is not given.
     #[arg(long)]
-    data: PathBuf,
+    raw: Option<PathBuf>,
     /// A built-in scenario name or a scenario TOML file.
     #[arg(long)]
     scenario: String,
@@ -50,10 +56,25 @@ pub(crate) enum Format {
 
 /// Runs `kubetwin validate`.
 pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
-    let cells = read_cells(&a.data).map_err(|e| UsageError(e.to_string()))?;
+    let raw = match &a.raw {
+        Some(path) => Some(read_raw(path).map_err(|e| UsageError(e.to_string()))?),
+        None => None,
+    };
+    let (cells, data_path) = match (&a.data, &raw) {
+        (Some(path), _) => (read_cells(path).map_err(|e| UsageError(e.to_string()))?, path),
+        (None, Some(rows)) => (
+            summarize(rows).map_err(|e| UsageError(e.to_string()))?,
+            a.raw.as_ref().expect("raw rows come from --raw"),
+        ),
+        (None, None) => return Err(UsageError("give --data or --raw".into()).into()),
+    };
     let (scenario, origin) =
         topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     let cmp = compare(&scenario, &cells, a.reps, a.seed)?;
+    let phases = match &raw {
+        Some(rows) => Some(compare_phases(&scenario, rows, a.reps, a.seed)?),
+        None => None,
+    };
     if let Some(path) = &a.plot {
         let mut pods: Vec<u32> = cmp.cells.iter().map(|c| c.pods).collect();
         pods.sort_unstable();
@@ -99,7 +120,7 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
             let v = json!({
                 "scenario": scenario.name,
                 "source": origin,
-                "data": a.data.display().to_string(),
+                "data": data_path.display().to_string(),
                 "reps": a.reps,
                 "seed": a.seed,
                 "placement": scenario.netem.placement,
@@ -107,6 +128,7 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                 "mape_pct": cmp.mape_pct,
                 "max_abs_error_pct": cmp.max_abs_error_pct,
                 "shape": cmp.shape,
+                "phases": phases,
             });
             println!("{v}");
         }
@@ -114,7 +136,7 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
             println!(
                 "{} ({origin}) vs {}: {} replications per cell, seed {}",
                 scenario.name,
-                a.data.display(),
+                data_path.display(),
                 a.reps,
                 a.seed
             );
@@ -158,7 +180,31 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                     None => "not testable with these cells",
                 }
             );
+            if let Some(phases) = &phases {
+                print_phases(phases);
+            }
         }
     }
     Ok(())
+}
+
+/// The phase table: per cell, measured and simulated mean of each phase.
+fn print_phases(phases: &[PhaseComparison]) {
+    println!("phases (mean per pod, s; measured / simulated):");
+    println!(
+        "{:>5} {:>9} {:>17} {:>17} {:>17} {:>12}",
+        "pods", "delay ms", "scheduling", "watch to kubelet", "on the node", "pods m / s"
+    );
+    for p in phases {
+        let pair = |m: f64, s: f64| format!("{m:.2} / {s:.2}");
+        println!(
+            "{:>5} {:>9} {:>17} {:>17} {:>17} {:>12}",
+            p.pods,
+            p.delay_ms,
+            pair(p.measured.scheduling_s, p.simulated.scheduling_s),
+            pair(p.measured.watch_to_kubelet_s, p.simulated.watch_to_kubelet_s),
+            pair(p.measured.on_node_s, p.simulated.on_node_s),
+            format!("{} / {}", p.measured.pods, p.simulated.pods)
+        );
+    }
 }

@@ -243,3 +243,88 @@ fn ctrl_c_cleans_up() {
     assert_eq!(deletes[0][3], "--wait=false");
     assert!(s.remaining().is_empty());
 }
+
+/// The live-cluster loop end to end on captured output: `measure` writes raw rows, `validate
+/// --raw` compares them with the simulation cell by cell and phase by phase.
+#[test]
+fn measured_raw_rows_feed_validate_phase_by_phase() {
+    let s = StandIn::new("phases");
+    let out = s.measure(&["--pods", "20", "--runs", "2", "--delay-ms", "100"]);
+    assert_exit(&out, 0, "measure");
+    let raw = s.raw_out();
+    let out = kubetwin()
+        .args([
+            "validate",
+            "--raw",
+            &raw,
+            "--scenario",
+            "thesis-2019",
+            "--reps",
+            "2",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run kubetwin validate");
+    assert_exit(&out, 0, "validate --raw");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
+    assert_eq!(v["cells"][0]["measured_s"], 8.0, "{v}");
+    let phases = v["phases"].as_array().expect("phases with --raw");
+    assert_eq!(phases.len(), 1, "{v}");
+    let p = &phases[0];
+    assert_eq!((p["pods"].as_u64(), p["delay_ms"].as_u64()), (Some(20), Some(100)));
+    assert_eq!(p["measured"]["pods"], 40, "20 pods x 2 runs");
+    assert_eq!(p["simulated"]["pods"], 40, "20 pods x 2 replications");
+    // The measured means are those of the raw file's columns.
+    let lines = data_lines(&raw);
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let mean = |a: &str, b: &str| {
+        let vals: Vec<f64> = lines[1..]
+            .iter()
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                f[col(b)].parse::<f64>().unwrap() - f[col(a)].parse::<f64>().unwrap()
+            })
+            .collect();
+        vals.iter().sum::<f64>() / vals.len() as f64
+    };
+    let close = |x: &serde_json::Value, y: f64| (x.as_f64().unwrap() - y).abs() < 1e-9;
+    assert!(
+        close(&p["measured"]["scheduling_s"], mean("created_s", "scheduled_s")),
+        "{p}"
+    );
+    assert!(
+        close(&p["measured"]["watch_to_kubelet_s"], mean("scheduled_s", "started_s")),
+        "{p}"
+    );
+    assert!(
+        close(&p["measured"]["on_node_s"], mean("started_s", "running_s")),
+        "{p}"
+    );
+    // The simulated phases are durations a pod really spends: scheduling is quick, the node's
+    // work (sandbox, pulls, start) is the longest.
+    let sim = |k: &str| p["simulated"][k].as_f64().unwrap();
+    assert!(sim("scheduling_s") >= 0.0 && sim("watch_to_kubelet_s") > 0.0, "{p}");
+    assert!(
+        sim("on_node_s") > sim("scheduling_s") + sim("watch_to_kubelet_s"),
+        "{p}"
+    );
+    // Without --raw there is no phase table.
+    let out = kubetwin()
+        .args([
+            "validate",
+            "--data",
+            &s.out(),
+            "--scenario",
+            "thesis-2019",
+            "--reps",
+            "2",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run kubetwin validate");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
+    assert!(v["phases"].is_null(), "{v}");
+}

@@ -1,0 +1,196 @@
+//! Compare measured and simulated pod start-up phase by phase, from the raw per-pod rows that
+//! `kubetwin measure` writes ([`crate::dataset::RawPodRow`]).
+//!
+//! A cell's start-up time says *whether* the twin is off; its phases say *where*. The raw rows
+//! hold four instants per pod, from the pod object as kubectl returns it:
+//!
+//! | measured instant | set by | simulated instant ([`models::cluster::PodTimeline`]) |
+//! |---|---|---|
+//! | `created_s`: `metadata.creationTimestamp` | apiserver, on create | `created` (pod committed) |
+//! | `scheduled_s`: `PodScheduled` condition | apiserver, on the binding | `bound` (binding committed) |
+//! | `started_s`: `Initialized` condition | kubelet, first status | `kubelet_seen` (the watch delivered the pod) |
+//! | `running_s`: containers' `state.running.startedAt` | kubelet from Docker | `started` (container started) |
+//!
+//! so the three phases compared are **scheduling** (created → scheduled), **watch to the
+//! kubelet** (scheduled → kubelet took the pod) and **on the node** (kubelet took the pod →
+//! container running: sandbox, serialized image puller, pull, create and start). The status
+//! manager's report of Running comes after all four and is in the cell's start-up time only.
+//! Measured instants are whole seconds (RFC 3339); a phase's mean over many pods is unbiased by
+//! that truncation but each pod's value is off by up to a second.
+
+use std::collections::BTreeMap;
+
+use models::cluster::{self, ModelError, PodTimeline};
+use models::spec::Scenario;
+use rayon::prelude::*;
+use serde::Serialize;
+use sim_core::rng::replication_seed;
+use sim_core::SimDuration;
+
+use crate::compare::cell_seed;
+use crate::dataset::RawPodRow;
+
+/// Mean duration of each phase over a cell's pods, seconds.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct PhaseMeans {
+    /// created → scheduled.
+    pub scheduling_s: f64,
+    /// scheduled → the kubelet took the pod.
+    pub watch_to_kubelet_s: f64,
+    /// the kubelet took the pod → container running.
+    pub on_node_s: f64,
+    /// Pods averaged over (all runs or replications).
+    pub pods: usize,
+}
+
+/// One cell's phases, measured and simulated.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PhaseComparison {
+    /// Pods.
+    pub pods: u32,
+    /// Added one-way delay, ms.
+    pub delay_ms: u32,
+    /// From the raw rows.
+    pub measured: PhaseMeans,
+    /// From the simulation's per-pod timelines.
+    pub simulated: PhaseMeans,
+}
+
+/// Accumulates phase durations.
+#[derive(Debug, Default)]
+struct Sums {
+    scheduling: f64,
+    watch: f64,
+    on_node: f64,
+    n: usize,
+}
+
+impl Sums {
+    fn push(&mut self, created: f64, scheduled: f64, kubelet: f64, running: f64) {
+        self.scheduling += scheduled - created;
+        self.watch += kubelet - scheduled;
+        self.on_node += running - kubelet;
+        self.n += 1;
+    }
+
+    fn means(&self) -> PhaseMeans {
+        let n = self.n.max(1) as f64;
+        PhaseMeans {
+            scheduling_s: self.scheduling / n,
+            watch_to_kubelet_s: self.watch / n,
+            on_node_s: self.on_node / n,
+            pods: self.n,
+        }
+    }
+}
+
+/// Measured phase means per cell (pods, delay), from raw rows, in cell order.
+pub fn measured_phases(rows: &[RawPodRow]) -> BTreeMap<(u32, u32), PhaseMeans> {
+    let mut cells: BTreeMap<(u32, u32), Sums> = BTreeMap::new();
+    for r in rows {
+        cells
+            .entry((r.pods, r.delay_ms))
+            .or_default()
+            .push(r.created_s, r.scheduled_s, r.started_s, r.running_s);
+    }
+    cells.into_iter().map(|(k, s)| (k, s.means())).collect()
+}
+
+/// The simulated instants that correspond to the measured ones, if the pod got that far.
+fn simulated_instants(p: &PodTimeline) -> Option<(f64, f64, f64, f64)> {
+    Some((p.created, p.bound?, p.kubelet_seen?, p.started?))
+}
+
+/// Simulated phase means of one cell over `reps` replications (seeded as
+/// [`crate::compare::simulate_cell`] seeds the same cell, so the two agree run for run).
+///
+/// # Errors
+///
+/// [`ModelError`] if the scenario cannot be assembled.
+pub fn simulated_phases(
+    scenario: &Scenario,
+    pods: u32,
+    delay_ms: u32,
+    reps: u32,
+    seed: u64,
+) -> Result<PhaseMeans, ModelError> {
+    let s = cluster::with_overrides(
+        scenario,
+        Some(pods),
+        Some(SimDuration::from_millis(u64::from(delay_ms))),
+    );
+    let base = cell_seed(seed, pods, delay_ms);
+    let runs: Vec<Vec<PodTimeline>> = (0..reps)
+        .into_par_iter()
+        .map(|r| cluster::run(&s, replication_seed(base, u64::from(r)), false).map(|o| o.pods))
+        .collect::<Result<_, _>>()?;
+    let mut sums = Sums::default();
+    for p in runs.iter().flatten() {
+        if let Some((c, s, k, r)) = simulated_instants(p) {
+            sums.push(c, s, k, r);
+        }
+    }
+    Ok(sums.means())
+}
+
+/// Compares every cell of the raw rows with the simulation, phase by phase.
+///
+/// # Errors
+///
+/// [`ModelError`] if the scenario cannot be assembled.
+pub fn compare_phases(
+    scenario: &Scenario,
+    rows: &[RawPodRow],
+    reps: u32,
+    seed: u64,
+) -> Result<Vec<PhaseComparison>, ModelError> {
+    measured_phases(rows)
+        .into_iter()
+        .map(|((pods, delay_ms), measured)| {
+            Ok(PhaseComparison {
+                pods,
+                delay_ms,
+                measured,
+                simulated: simulated_phases(scenario, pods, delay_ms, reps, seed)?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(run: u32, pod: &str, pods: u32, delay_ms: u32, t: [f64; 4]) -> RawPodRow {
+        RawPodRow {
+            run,
+            pod: pod.into(),
+            node: "node01".into(),
+            delay_ms,
+            pods,
+            created_s: t[0],
+            scheduled_s: t[1],
+            started_s: t[2],
+            running_s: t[3],
+        }
+    }
+
+    #[test]
+    fn measured_phases_are_per_cell_means_over_pods_and_runs() {
+        let rows = [
+            row(1, "a", 2, 100, [0.0, 1.0, 2.0, 10.0]),
+            row(1, "b", 2, 100, [0.0, 1.0, 3.0, 14.0]),
+            row(2, "a", 2, 100, [0.0, 2.0, 3.0, 12.0]),
+            row(2, "b", 2, 100, [1.0, 2.0, 4.0, 16.0]),
+            row(1, "a", 1, 500, [0.0, 0.0, 1.0, 5.0]),
+        ];
+        let m = measured_phases(&rows);
+        assert_eq!(m.keys().copied().collect::<Vec<_>>(), vec![(1, 500), (2, 100)]);
+        let c = m[&(2, 100)];
+        assert_eq!(c.pods, 4);
+        assert!((c.scheduling_s - 1.25).abs() < 1e-12, "{c:?}");
+        assert!((c.watch_to_kubelet_s - 1.5).abs() < 1e-12, "{c:?}");
+        assert!((c.on_node_s - 10.0).abs() < 1e-12, "{c:?}");
+        assert_eq!(m[&(1, 500)].on_node_s, 4.0);
+    }
+}
