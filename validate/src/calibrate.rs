@@ -29,7 +29,7 @@ use models::units::{Bandwidth, Dur};
 use serde::Serialize;
 use sim_core::SimDuration;
 
-use crate::compare::simulate_cell;
+use crate::compare::simulate_cell_observed;
 use crate::dataset::MeasuredCell;
 
 /// A parameter calibration may fit, with its range.
@@ -286,7 +286,9 @@ impl Problem<'_> {
     fn predictions(&self, s: &Scenario) -> Result<Vec<f64>, ModelError> {
         self.cells
             .iter()
-            .map(|c| simulate_cell(s, c.pods, c.delay_ms, self.reps, self.seed).map(|r| r.exact_mean_s))
+            .map(|c| {
+                simulate_cell_observed(s, c.pods, c.delay_ms, self.reps, self.seed, c.observed).map(|r| r.exact_mean_s)
+            })
             .collect()
     }
 
@@ -411,7 +413,9 @@ pub fn calibrate(
                 seed: opts.seed,
             };
             let s = problem.scenario(&z);
-            let predicted = simulate_cell(&s, cells[i].pods, cells[i].delay_ms, opts.reps, opts.seed)?.observed_mean_s;
+            let c = &cells[i];
+            let predicted =
+                simulate_cell_observed(&s, c.pods, c.delay_ms, opts.reps, opts.seed, c.observed)?.observed_mean_s;
             cross_validation.push(HeldOut {
                 pods: cells[i].pods,
                 delay_ms: cells[i].delay_ms,
@@ -504,8 +508,8 @@ fn identifiability(
             p.set(&mut up, v * 1.05);
             let mut down = s.clone();
             p.set(&mut down, v / 1.05);
-            let a = simulate_cell(&up, c.pods, c.delay_ms, opts.reps, opts.seed)?.exact_mean_s;
-            let b = simulate_cell(&down, c.pods, c.delay_ms, opts.reps, opts.seed)?.exact_mean_s;
+            let a = simulate_cell_observed(&up, c.pods, c.delay_ms, opts.reps, opts.seed, c.observed)?.exact_mean_s;
+            let b = simulate_cell_observed(&down, c.pods, c.delay_ms, opts.reps, opts.seed, c.observed)?.exact_mean_s;
             let mid = 0.5 * (a + b);
             col.push(((a - b) / mid) / (2.0 * 1.05f64.ln()));
         }
@@ -578,6 +582,7 @@ pub fn params_toml(cal: &Calibration, command: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::simulate_cell;
 
     fn thesis() -> Scenario {
         topologies::load::by_name_or_path("thesis-2019").unwrap().0
@@ -591,6 +596,7 @@ mod tests {
                 mean_s: simulate_cell(truth, pods, delay_ms, reps, seed).unwrap().exact_mean_s,
                 runs: reps,
                 resolution_s: 1.0,
+                observed: Default::default(),
             })
             .collect()
     }

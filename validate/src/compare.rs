@@ -14,7 +14,7 @@ use sim_core::rng::{mix64, replication_seed};
 use sim_core::stats::OnlineStats;
 use sim_core::SimDuration;
 
-use crate::dataset::MeasuredCell;
+use crate::dataset::{MeasuredCell, Observed};
 
 /// The seed of one cell's replications.
 pub fn cell_seed(seed: u64, pods: u32, delay_ms: u32) -> u64 {
@@ -41,7 +41,8 @@ pub struct SimulatedCell {
     pub incomplete: u32,
 }
 
-/// Simulates one cell with `reps` replications.
+/// Simulates one cell with `reps` replications, observed as the thesis observed it (a kubectl
+/// watch read in whole seconds).
 ///
 /// # Errors
 ///
@@ -53,6 +54,25 @@ pub fn simulate_cell(
     reps: u32,
     seed: u64,
 ) -> Result<SimulatedCell, ModelError> {
+    simulate_cell_observed(scenario, pods, delay_ms, reps, seed, Observed::KubectlWatch)
+}
+
+/// Simulates one cell with `reps` replications, observed as `observed` says the measurement
+/// was. For [`Observed::ContainerStart`] a replication's start-up is its last container start,
+/// read as the difference of two whole-second timestamps (the container's `startedAt` and the
+/// deployment's `creationTimestamp`) on a clock of random phase, whose mean is the exact time.
+///
+/// # Errors
+///
+/// [`ModelError`] if the scenario cannot be assembled.
+pub fn simulate_cell_observed(
+    scenario: &Scenario,
+    pods: u32,
+    delay_ms: u32,
+    reps: u32,
+    seed: u64,
+    observed_as: Observed,
+) -> Result<SimulatedCell, ModelError> {
     let s = cluster::with_overrides(
         scenario,
         Some(pods),
@@ -62,8 +82,14 @@ pub fn simulate_cell(
     let outs: Vec<(Option<f64>, Option<f64>)> = (0..reps)
         .into_par_iter()
         .map(|r| {
-            cluster::run(&s, replication_seed(base, u64::from(r)), false)
-                .map(|o| (o.startup_observed_s, o.startup_exact_s))
+            let rep_seed = replication_seed(base, u64::from(r));
+            cluster::run(&s, rep_seed, false).map(|o| match observed_as {
+                Observed::KubectlWatch => (o.startup_observed_s, o.startup_exact_s),
+                Observed::ContainerStart => {
+                    let last = last_container_start(&o.pods);
+                    (last.map(|t| whole_second_difference(t, rep_seed)), last)
+                }
+            })
         })
         .collect::<Result<_, _>>()?;
     let mut observed = OnlineStats::new();
@@ -91,6 +117,18 @@ pub fn simulate_cell(
     })
 }
 
+/// The last container start of a run, if every pod's container started.
+fn last_container_start(pods: &[cluster::PodTimeline]) -> Option<f64> {
+    pods.iter().try_fold(0.0_f64, |last, p| p.started.map(|t| last.max(t)))
+}
+
+/// `t` seconds after time zero, read as the difference of two whole-second timestamps of a
+/// clock whose phase (drawn from `seed`) is uniform: `floor(t + u) - floor(u)`.
+fn whole_second_difference(t: f64, seed: u64) -> f64 {
+    let u = (mix64(seed ^ 0x5eed_c10c) >> 11) as f64 / (1u64 << 53) as f64;
+    (t + u).floor() - u.floor()
+}
+
 /// One cell of a comparison.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CellComparison {
@@ -108,6 +146,9 @@ pub struct CellComparison {
     pub error_pct: f64,
     /// Whether the measured mean lies inside the simulated 95 % CI.
     pub measured_in_ci: bool,
+    /// How the measured (and so the simulated) start-up was observed: `kubectl-watch` or
+    /// `container-start` ([`Observed`]).
+    pub observed: &'static str,
 }
 
 /// Whether the table's shape holds: the delay changes start-up little at few pods and more at
@@ -161,7 +202,7 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
     let mut out = Vec::with_capacity(cells.len());
     let mut sims = Vec::with_capacity(cells.len());
     for c in cells {
-        let sim = simulate_cell(scenario, c.pods, c.delay_ms, reps, seed)?;
+        let sim = simulate_cell_observed(scenario, c.pods, c.delay_ms, reps, seed, c.observed)?;
         let error_pct = (sim.observed_mean_s - c.mean_s) / c.mean_s * 100.0;
         out.push(CellComparison {
             pods: c.pods,
@@ -171,6 +212,7 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
             ci95: sim.ci95,
             error_pct,
             measured_in_ci: sim.ci95.is_some_and(|(lo, hi)| lo <= c.mean_s && c.mean_s <= hi),
+            observed: c.observed.as_str(),
         });
         sims.push(sim);
     }
@@ -254,6 +296,7 @@ mod tests {
             mean_s,
             runs: 5,
             resolution_s: 1.0,
+            observed: Default::default(),
         }
     }
 
@@ -299,6 +342,7 @@ mod tests {
             ci95: Some((simulated_s - half, simulated_s + half)),
             error_pct: 0.0,
             measured_in_ci: true,
+            observed: "kubectl-watch",
         }
     }
 
@@ -322,5 +366,24 @@ mod tests {
         assert_eq!(table(129.0, 0.1).holds, Some(false));
         // A near-zero contrast (the old rule called +0.1 vs -0.2 a match).
         assert_eq!(table(130.6, 1.0).holds, Some(false));
+    }
+
+    #[test]
+    fn a_container_start_cell_is_simulated_up_to_the_last_container_start() {
+        let s = thesis();
+        let watch = simulate_cell_observed(&s, 4, 100, 6, 3, Observed::KubectlWatch).unwrap();
+        let start = simulate_cell_observed(&s, 4, 100, 6, 3, Observed::ContainerStart).unwrap();
+        // Same replications; the watch sees Running after the PLEG relist (0.5 s on average),
+        // the status GET + PATCH (2 x 200 ms) and the watch event: later, by seconds at most.
+        let gap = watch.exact_mean_s - start.exact_mean_s;
+        assert!(
+            gap > 0.4 && gap < 3.0,
+            "watch {} vs container start {}",
+            watch.exact_mean_s,
+            start.exact_mean_s
+        );
+        // Read in whole seconds on a clock of random phase: integers near the exact times.
+        assert!(start.samples.iter().all(|x| x.fract() == 0.0), "{:?}", start.samples);
+        assert!((start.observed_mean_s - start.exact_mean_s).abs() < 1.0, "{start:?}");
     }
 }

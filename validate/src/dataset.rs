@@ -17,9 +17,11 @@
 //! | `mean_s` | mean over runs of the start-up time: from creating the deployment until every pod runs |
 //! | `runs` | how many runs the mean is over (positive integer) |
 //! | `resolution_s` | resolution of the underlying times; 1 for kubectl's whole-second timestamps |
+//! | `observed` (optional) | what "every pod runs" means, so the simulation is observed alike ([`Observed`]): `kubectl-watch` (absent: the thesis watched `kubectl get pods -w` until all were Running, which includes the kubelets' status reports) or `container-start` (the last container's `startedAt`, what [`summarize`] and `kubetwin measure` compute) |
 //!
-//! A (`pods`, `delay_ms`) pair appears at most once. Columns may come in any order; every column must be
-//! there and no other. Read with [`read_cells`], written with [`write_cells`] (atomically).
+//! A (`pods`, `delay_ms`) pair appears at most once. Columns may come in any order; every required
+//! column must be there, `observed` may be, and no other. Read with [`read_cells`], written with
+//! [`write_cells`] (atomically; the `observed` column only when a cell is not `kubectl-watch`).
 //!
 //! # Raw: one row per pod per run
 //!
@@ -54,6 +56,42 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Columns of the summary CSV, in the order [`write_cells`] writes them.
 pub const CELL_COLUMNS: [&str; 5] = ["pods", "delay_ms", "mean_s", "runs", "resolution_s"];
 
+/// The summary CSV's optional last column: how start-up was observed ([`Observed`]); absent
+/// means `kubectl-watch`, as in the thesis's file.
+pub const CELL_OBSERVED_COLUMN: &str = "observed";
+
+/// What a cell's start-up time is the time of, so that the simulation can be observed the same
+/// way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Observed {
+    /// Until a kubectl watch showed every pod Running, read in whole seconds (the thesis): this
+    /// includes the kubelets' status reports (PLEG, status manager, PATCH, watch).
+    #[default]
+    KubectlWatch,
+    /// Until the last container started, from the containers' `state.running.startedAt` minus
+    /// the deployment's `creationTimestamp`, both whole seconds (what `kubetwin measure`
+    /// summarizes): ends before the kubelets report Running.
+    ContainerStart,
+}
+
+impl Observed {
+    /// The CSV value: `kubectl-watch` or `container-start`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Observed::KubectlWatch => "kubectl-watch",
+            Observed::ContainerStart => "container-start",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Observed> {
+        match text {
+            "" | "kubectl-watch" => Some(Observed::KubectlWatch),
+            "container-start" => Some(Observed::ContainerStart),
+            _ => None,
+        }
+    }
+}
+
 /// Columns of the raw per-pod CSV, in the order [`write_raw`] writes them.
 pub const RAW_COLUMNS: [&str; 9] = [
     "run",
@@ -83,6 +121,8 @@ pub struct MeasuredCell {
     pub runs: u32,
     /// Resolution of the measured times, in seconds.
     pub resolution_s: f64,
+    /// What the start-up time is the time of (the optional `observed` column).
+    pub observed: Observed,
 }
 
 /// One pod in one run, with its start-up times in seconds since the deployment was created.
@@ -233,6 +273,8 @@ fn source_path(source: impl AsRef<Path>) -> PathBuf {
 /// A header checked against the expected columns: for each expected column, its index in the record.
 struct Header {
     index: Vec<usize>,
+    /// Positions of the optional columns, in the order given, if present.
+    optional: Vec<Option<usize>>,
 }
 
 fn check_header(
@@ -240,11 +282,15 @@ fn check_header(
     line: u64,
     headers: &csv::StringRecord,
     expected: &'static [&'static str],
+    optional: &'static [&'static str],
 ) -> Result<Header, DatasetError> {
-    let expected_list = expected.join(",");
+    let mut expected_list = expected.join(",");
+    if !optional.is_empty() {
+        expected_list.push_str(&format!("; optional: {}", optional.join(",")));
+    }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, name) in headers.iter().enumerate() {
-        let problem = if !expected.contains(&name) {
+        let problem = if !expected.contains(&name) && !optional.contains(&name) {
             "unknown"
         } else if seen.insert(name, i).is_some() {
             "duplicate"
@@ -269,7 +315,8 @@ fn check_header(
             })
         })
         .collect::<Result<_, _>>()?;
-    Ok(Header { index })
+    let optional = optional.iter().map(|column| seen.get(column).copied()).collect();
+    Ok(Header { index, optional })
 }
 
 /// Line numbers of the text being read.
@@ -338,6 +385,7 @@ fn read_records<R: Read, T>(
     mut reader: R,
     path: &Path,
     expected: &'static [&'static str],
+    optional: &'static [&'static str],
     mut row: impl FnMut(&[&str], u64) -> Result<T, DatasetError>,
 ) -> Result<Vec<T>, DatasetError> {
     let mut bytes = Vec::new();
@@ -371,12 +419,29 @@ fn read_records<R: Read, T>(
             expected: expected.join(","),
         });
     }
-    let header = check_header(path, lines.record_line(headers.position()), &headers, expected)?;
+    let header = check_header(
+        path,
+        lines.record_line(headers.position()),
+        &headers,
+        expected,
+        optional,
+    )?;
     let mut out = Vec::new();
     for record in csv_reader.records() {
         let record = record.map_err(|e| csv_error(path, &lines, e))?;
         let line = lines.record_line(record.position());
-        let fields: Vec<&str> = header.index.iter().map(|&i| record.get(i).unwrap_or("")).collect();
+        // Required columns in `expected` order, then the optional ones ("" when absent).
+        let fields: Vec<&str> = header
+            .index
+            .iter()
+            .map(|&i| record.get(i).unwrap_or(""))
+            .chain(
+                header
+                    .optional
+                    .iter()
+                    .map(|i| i.and_then(|i| record.get(i)).unwrap_or("")),
+            )
+            .collect();
         out.push(row(&fields, line)?);
     }
     Ok(out)
@@ -487,7 +552,7 @@ pub fn read_cells(path: impl AsRef<Path>) -> Result<Vec<MeasuredCell>, DatasetEr
 pub fn read_cells_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec<MeasuredCell>, DatasetError> {
     let path = source_path(source);
     let mut first_line: HashMap<(u32, u32), u64> = HashMap::new();
-    read_records(reader, &path, &CELL_COLUMNS, |f, line| {
+    read_records(reader, &path, &CELL_COLUMNS, &[CELL_OBSERVED_COLUMN], |f, line| {
         let r = FieldReader { path: &path, line };
         let cell = MeasuredCell {
             pods: r.uint("pods", Kind::PositiveInt, f[0])?,
@@ -495,6 +560,15 @@ pub fn read_cells_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<V
             mean_s: r.seconds("mean_s", Kind::NonNegativeSeconds, f[2])?,
             runs: r.uint("runs", Kind::PositiveInt, f[3])?,
             resolution_s: r.seconds("resolution_s", Kind::PositiveSeconds, f[4])?,
+            observed: Observed::parse(f[5]).ok_or_else(|| DatasetError::Field {
+                path: path.clone(),
+                line,
+                column: CELL_OBSERVED_COLUMN,
+                message: format!(
+                    "observed must be `kubectl-watch` or `container-start`, got {}",
+                    shown(f[5])
+                ),
+            })?,
         };
         if let Some(&first) = first_line.get(&(cell.pods, cell.delay_ms)) {
             return Err(DatasetError::Duplicate {
@@ -530,7 +604,7 @@ pub fn read_raw(path: impl AsRef<Path>) -> Result<Vec<RawPodRow>, DatasetError> 
 pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec<RawPodRow>, DatasetError> {
     let path = source_path(source);
     let mut first_line: HashMap<(u32, u32, u32, String), u64> = HashMap::new();
-    read_records(reader, &path, &RAW_COLUMNS, |f, line| {
+    read_records(reader, &path, &RAW_COLUMNS, &[], |f, line| {
         let r = FieldReader { path: &path, line };
         let row = RawPodRow {
             run: r.uint("run", Kind::PositiveInt, f[0])?,
@@ -623,17 +697,25 @@ pub fn cells_to_string(
     let mut text = comment_lines(comments);
     let io_error = |e: csv::Error| csv_error(path, &Lines::new(""), e);
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(CELL_COLUMNS).map_err(io_error)?;
+    // The `observed` column only when some cell needs it: a thesis-style file stays as it was.
+    let with_observed = cells.iter().any(|c| c.observed != Observed::KubectlWatch);
+    let mut header: Vec<&str> = CELL_COLUMNS.to_vec();
+    if with_observed {
+        header.push(CELL_OBSERVED_COLUMN);
+    }
+    writer.write_record(&header).map_err(io_error)?;
     for cell in cells {
-        writer
-            .write_record([
-                cell.pods.to_string(),
-                cell.delay_ms.to_string(),
-                with_decimal(cell.mean_s),
-                cell.runs.to_string(),
-                cell.resolution_s.to_string(),
-            ])
-            .map_err(io_error)?;
+        let mut record = vec![
+            cell.pods.to_string(),
+            cell.delay_ms.to_string(),
+            with_decimal(cell.mean_s),
+            cell.runs.to_string(),
+            cell.resolution_s.to_string(),
+        ];
+        if with_observed {
+            record.push(cell.observed.as_str().to_string());
+        }
+        writer.write_record(&record).map_err(io_error)?;
     }
     text.push_str(&finish(path, writer)?);
     Ok(text)
@@ -856,6 +938,7 @@ pub fn summarize(rows: &[RawPodRow]) -> Result<Vec<MeasuredCell>, DatasetError> 
             mean_s: total / f64::from(n),
             runs: n,
             resolution_s: KUBECTL_RESOLUTION_S,
+            observed: Observed::ContainerStart,
         });
     }
     Ok(out)
@@ -884,7 +967,8 @@ mod tests {
                 delay_ms: 500,
                 mean_s: 141.0,
                 runs: 5,
-                resolution_s: 1.0
+                resolution_s: 1.0,
+                observed: Observed::KubectlWatch,
             }
         );
     }
@@ -938,7 +1022,7 @@ mod tests {
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s,note\n4,100,24.9,5,1,x\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "cells.csv:1: unknown column `note` (expected columns: pods,delay_ms,mean_s,runs,resolution_s)"
+            "cells.csv:1: unknown column `note` (expected columns: pods,delay_ms,mean_s,runs,resolution_s; optional: observed)"
         );
         let err = cells("pods,pods,delay_ms,mean_s,runs,resolution_s\n").unwrap_err();
         assert!(
@@ -1030,7 +1114,8 @@ mod tests {
                 delay_ms: 100,
                 mean_s: 8.0,
                 runs: 2,
-                resolution_s: 1.0
+                resolution_s: 1.0,
+                observed: Observed::ContainerStart,
             }]
         );
         let err = summarize(&rows[..3]).unwrap_err();
@@ -1089,7 +1174,7 @@ mod tests {
         ) {
             let want: Vec<MeasuredCell> = raw
                 .into_iter()
-                .map(|((pods, delay_ms), (mean_s, runs, resolution_s))| MeasuredCell { pods, delay_ms, mean_s, runs, resolution_s })
+                .map(|((pods, delay_ms), (mean_s, runs, resolution_s))| MeasuredCell { pods, delay_ms, mean_s, runs, resolution_s, observed: Observed::KubectlWatch })
                 .collect();
             let text = cells_to_string("p.csv", &want, &["x"]).unwrap();
             proptest::prop_assert_eq!(cells(&text).unwrap(), want);

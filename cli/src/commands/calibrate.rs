@@ -14,7 +14,8 @@ use crate::output::{write_atomic, UsageError};
     after_help = "Example:\n  kubetwin calibrate --data ../shared/data/thesis-2019/pod-startup-calibration.csv --scenario thesis-2019 --out params.toml"
 )]
 pub(crate) struct CalibrateArgs {
-    /// Measured cells: CSV with columns pods,delay_ms,mean_s,runs,resolution_s.
+    /// Measured cells: CSV with columns pods,delay_ms,mean_s,runs,resolution_s and optionally
+    /// observed (kubectl-watch, the default, or container-start).
     #[arg(long)]
     data: PathBuf,
     /// A built-in scenario name or a scenario TOML file (calibrated from its own defaults, not

@@ -27,7 +27,9 @@ Each run creates its own namespace (<prefix><run>-<random>), labels it as kubetw
 deployment, scales it to --pods replicas, waits until every pod runs, reads the pods and events,\n\
 then deletes the namespace. The namespace is deleted also when a run fails and on Ctrl-C (press\n\
 Ctrl-C again to quit at once and leave it). Writes the summary (pods,delay_ms,mean_s,runs,\n\
-resolution_s) to --out and one row per pod per run beside it (cells.csv -> cells.pods.csv).\n\
+resolution_s,observed = container-start: start-up ends at the last container's startedAt) to\n\
+--out and one row per pod per run beside it (cells.csv -> cells.pods.csv); validate and\n\
+calibrate simulate the same end point for such cells.\n\
 Exit code 0 when every run completed, 1 when a run failed or was cancelled (the completed runs\n\
 are still written), 2 for bad arguments.")]
 pub(crate) struct MeasureArgs {

@@ -16,7 +16,8 @@ use crate::output::UsageError;
     after_help = "Example:\n  kubetwin validate --data ../shared/data/thesis-2019/pod-startup-calibration.csv --scenario thesis-2019 --format json"
 )]
 pub(crate) struct ValidateArgs {
-    /// Measured cells: CSV with columns pods,delay_ms,mean_s,runs,resolution_s (`#` comments).
+    /// Measured cells: CSV with columns pods,delay_ms,mean_s,runs,resolution_s and optionally
+    /// observed (kubectl-watch, the default, or container-start); `#` comments.
     #[arg(long, required_unless_present = "raw")]
     data: Option<PathBuf>,
     /// Raw per-pod measurements as `kubetwin measure` writes them: adds a phase-by-phase
@@ -114,7 +115,8 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                 .map(|c| {
                     json!({"pods": c.pods, "delay_ms": c.delay_ms, "measured_s": c.measured_s,
                         "simulated_s": c.simulated_s, "ci95": c.ci95.map(|(l, h)| vec![l, h]),
-                        "error_pct": c.error_pct, "measured_in_ci": c.measured_in_ci})
+                        "error_pct": c.error_pct, "measured_in_ci": c.measured_in_ci,
+                        "observed": c.observed})
                 })
                 .collect();
             let v = json!({
@@ -160,6 +162,9 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                         "  (measured outside CI)"
                     }
                 );
+                if c.observed != "kubectl-watch" {
+                    println!("{:>16} (observed: {}; simulated alike)", "", c.observed);
+                }
             }
             println!("MAPE {:.2} %, max |error| {:.2} %", cmp.mape_pct, cmp.max_abs_error_pct);
             let s = &cmp.shape;

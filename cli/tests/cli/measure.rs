@@ -98,7 +98,10 @@ fn measures_and_writes_the_cell_and_the_raw_rows() {
     assert!(text.contains("mean start-up 8.00 s over 2 runs"), "{text}");
     assert_eq!(
         data_lines(&s.out()),
-        ["pods,delay_ms,mean_s,runs,resolution_s", "20,100,8.0,2,1"]
+        [
+            "pods,delay_ms,mean_s,runs,resolution_s,observed",
+            "20,100,8.0,2,1,container-start"
+        ]
     );
     let raw = data_lines(&s.raw_out());
     assert_eq!(raw.len(), 1 + 40, "header and 20 pods x 2 runs");
@@ -156,7 +159,10 @@ fn a_failed_second_run_keeps_the_first() {
     assert!(err.contains("wrote the 1 completed run"), "{err}");
     assert_eq!(
         data_lines(&s.out()),
-        ["pods,delay_ms,mean_s,runs,resolution_s", "20,0,8.0,1,1"]
+        [
+            "pods,delay_ms,mean_s,runs,resolution_s,observed",
+            "20,0,8.0,1,1,container-start"
+        ]
     );
     assert_eq!(data_lines(&s.raw_out()).len(), 1 + 20);
     assert_eq!(s.namespaces_of("delete"), s.namespaces_of("create"));
@@ -269,6 +275,8 @@ fn measured_raw_rows_feed_validate_phase_by_phase() {
     assert_exit(&out, 0, "validate --raw");
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
     assert_eq!(v["cells"][0]["measured_s"], 8.0, "{v}");
+    // Timestamps end at the container start; the simulation is read at the same point.
+    assert_eq!(v["cells"][0]["observed"], "container-start", "{v}");
     let phases = v["phases"].as_array().expect("phases with --raw");
     assert_eq!(phases.len(), 1, "{v}");
     let p = &phases[0];

@@ -1,7 +1,8 @@
 //! Data-set files: the thesis summary, atomic writes, raw rows measured from the captures.
 
 use validate::dataset::{
-    read_cells, read_raw, summarize, write_atomic, write_cells, write_raw, DatasetError, MeasuredCell, RawPodRow,
+    read_cells, read_raw, summarize, write_atomic, write_cells, write_raw, DatasetError, MeasuredCell, Observed,
+    RawPodRow,
 };
 use validate::kubectl::{Deployment, EventList, PodList};
 use validate::measure::pod_timings;
@@ -21,7 +22,8 @@ fn reads_the_thesis_calibration_file() {
                 delay_ms,
                 mean_s,
                 runs: 5,
-                resolution_s: 1.0
+                resolution_s: 1.0,
+                observed: Observed::KubectlWatch,
             }
         );
     }
@@ -55,6 +57,7 @@ fn writes_are_atomic_and_leave_no_temporary_files() {
         mean_s: 24.9,
         runs: 5,
         resolution_s: 1.0,
+        observed: Observed::KubectlWatch,
     }];
     write_cells(&path, &cells, &["first"]).unwrap();
     write_cells(&path, &cells[..0], &["second, empty"]).unwrap();
@@ -119,7 +122,49 @@ fn raw_rows_from_the_namespace_run_capture_round_trip_and_summarize() {
             delay_ms: 0,
             mean_s: 8.0,
             runs: 1,
-            resolution_s: 1.0
+            resolution_s: 1.0,
+            observed: Observed::ContainerStart,
         }]
+    );
+}
+
+/// The optional `observed` column: absent means a kubectl watch (the thesis file); a summary of
+/// raw rows says `container-start` and reads back the same; anything else names file, line and
+/// column.
+#[test]
+fn the_observed_column_is_optional_and_checked() {
+    let dir = TempDir::new("observed");
+    let path = dir.path().join("cells.csv");
+    let cell = MeasuredCell {
+        pods: 20,
+        delay_ms: 100,
+        mean_s: 8.0,
+        runs: 2,
+        resolution_s: 1.0,
+        observed: Observed::ContainerStart,
+    };
+    write_cells(&path, &[cell], &[]).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.starts_with("pods,delay_ms,mean_s,runs,resolution_s,observed\n"),
+        "{text}"
+    );
+    assert_eq!(read_cells(&path).unwrap(), [cell]);
+    let watch = MeasuredCell {
+        observed: Observed::KubectlWatch,
+        ..cell
+    };
+    write_cells(&path, &[watch], &[]).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("pods,delay_ms,mean_s,runs,resolution_s\n"), "{text}");
+    std::fs::write(
+        &path,
+        "pods,delay_ms,mean_s,runs,resolution_s,observed\n20,100,8,2,1,kubectl-watch\n4,100,25,5,1,ready\n",
+    )
+    .unwrap();
+    let err = read_cells(&path).unwrap_err().to_string();
+    assert!(
+        err.contains(":3:") && err.contains("`observed`") && err.contains("container-start"),
+        "{err}"
     );
 }
