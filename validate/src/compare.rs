@@ -73,25 +73,13 @@ pub fn simulate_cell_observed(
     seed: u64,
     observed_as: Observed,
 ) -> Result<SimulatedCell, ModelError> {
-    let s = cluster::with_overrides(
-        scenario,
-        Some(pods),
-        Some(SimDuration::from_millis(u64::from(delay_ms))),
-    );
-    let base = cell_seed(seed, pods, delay_ms);
-    let outs: Vec<(Option<f64>, Option<f64>)> = (0..reps)
-        .into_par_iter()
-        .map(|r| {
-            let rep_seed = replication_seed(base, u64::from(r));
-            cluster::run(&s, rep_seed, false).map(|o| match observed_as {
-                Observed::KubectlWatch => (o.startup_observed_s, o.startup_exact_s),
-                Observed::ContainerStart => {
-                    let last = last_container_start(&o.pods);
-                    (last.map(|t| whole_second_difference(t, rep_seed)), last)
-                }
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let outs = run_cell(scenario, pods, delay_ms, reps, seed, |o, rep_seed| match observed_as {
+        Observed::KubectlWatch => (o.startup_observed_s, o.startup_exact_s),
+        Observed::ContainerStart => {
+            let last = last_container_start(&o.pods);
+            (last.map(|t| whole_second_difference(t, rep_seed)), last)
+        }
+    })?;
     let mut observed = OnlineStats::new();
     let mut exact = OnlineStats::new();
     let mut samples = Vec::with_capacity(outs.len());
@@ -115,6 +103,36 @@ pub fn simulate_cell_observed(
         samples,
         incomplete,
     })
+}
+
+/// Runs `reps` replications of the cell (`pods`, `delay_ms`) of `scenario` in parallel, seeded
+/// per cell ([`cell_seed`]) and replication, and maps each outcome with `f`, which also gets the
+/// replication's seed. Results come in replication order, whatever the thread count.
+///
+/// # Errors
+///
+/// [`ModelError`] if the scenario cannot be assembled.
+pub fn run_cell<T: Send>(
+    scenario: &Scenario,
+    pods: u32,
+    delay_ms: u32,
+    reps: u32,
+    seed: u64,
+    f: impl Fn(cluster::RunOutcome, u64) -> T + Sync,
+) -> Result<Vec<T>, ModelError> {
+    let s = cluster::with_overrides(
+        scenario,
+        Some(pods),
+        Some(SimDuration::from_millis(u64::from(delay_ms))),
+    );
+    let base = cell_seed(seed, pods, delay_ms);
+    (0..reps)
+        .into_par_iter()
+        .map(|r| {
+            let rep_seed = replication_seed(base, u64::from(r));
+            cluster::run(&s, rep_seed, false).map(|o| f(o, rep_seed))
+        })
+        .collect()
 }
 
 /// The last container start of a run, if every pod's container started.

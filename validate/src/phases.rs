@@ -20,14 +20,11 @@
 
 use std::collections::BTreeMap;
 
-use models::cluster::{self, ModelError, PodTimeline};
+use models::cluster::{ModelError, PodTimeline};
 use models::spec::Scenario;
-use rayon::prelude::*;
 use serde::Serialize;
-use sim_core::rng::replication_seed;
-use sim_core::SimDuration;
 
-use crate::compare::cell_seed;
+use crate::compare::run_cell;
 use crate::dataset::RawPodRow;
 
 /// Mean duration of each phase over a cell's pods, seconds.
@@ -114,16 +111,7 @@ pub fn simulated_phases(
     reps: u32,
     seed: u64,
 ) -> Result<PhaseMeans, ModelError> {
-    let s = cluster::with_overrides(
-        scenario,
-        Some(pods),
-        Some(SimDuration::from_millis(u64::from(delay_ms))),
-    );
-    let base = cell_seed(seed, pods, delay_ms);
-    let runs: Vec<Vec<PodTimeline>> = (0..reps)
-        .into_par_iter()
-        .map(|r| cluster::run(&s, replication_seed(base, u64::from(r)), false).map(|o| o.pods))
-        .collect::<Result<_, _>>()?;
+    let runs = run_cell(scenario, pods, delay_ms, reps, seed, |o, _| o.pods)?;
     let mut sums = Sums::default();
     for p in runs.iter().flatten() {
         if let Some((c, s, k, r)) = simulated_instants(p) {

@@ -258,22 +258,7 @@ fn measured_raw_rows_feed_validate_phase_by_phase() {
     let out = s.measure(&["--pods", "20", "--runs", "2", "--delay-ms", "100"]);
     assert_exit(&out, 0, "measure");
     let raw = s.raw_out();
-    let out = kubetwin()
-        .args([
-            "validate",
-            "--raw",
-            &raw,
-            "--scenario",
-            "thesis-2019",
-            "--reps",
-            "2",
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("run kubetwin validate");
-    assert_exit(&out, 0, "validate --raw");
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
+    let v = validate_json("--raw", &raw);
     assert_eq!(v["cells"][0]["measured_s"], 8.0, "{v}");
     // Timestamps end at the container start; the simulation is read at the same point.
     assert_eq!(v["cells"][0]["observed"], "container-start", "{v}");
@@ -319,11 +304,17 @@ fn measured_raw_rows_feed_validate_phase_by_phase() {
         "{p}"
     );
     // Without --raw there is no phase table.
+    let v = validate_json("--data", &s.out());
+    assert!(v["phases"].is_null(), "{v}");
+}
+
+/// `kubetwin validate FLAG FILE --scenario thesis-2019 --reps 2 --format json`, parsed.
+fn validate_json(flag: &str, file: &str) -> serde_json::Value {
     let out = kubetwin()
         .args([
             "validate",
-            "--data",
-            &s.out(),
+            flag,
+            file,
             "--scenario",
             "thesis-2019",
             "--reps",
@@ -333,6 +324,6 @@ fn measured_raw_rows_feed_validate_phase_by_phase() {
         ])
         .output()
         .expect("run kubetwin validate");
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
-    assert!(v["phases"].is_null(), "{v}");
+    assert_exit(&out, 0, &format!("validate {flag}"));
+    serde_json::from_str(&stdout(&out)).expect("one JSON object")
 }
