@@ -435,6 +435,7 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
         });
     }
     let k = &scenario.kubernetes;
+    let status_waits: Vec<(f64, u64)> = kubelets.iter().map(|k| k.status_wait()).collect();
     let mut waits = vec![
         WaitReport {
             name: format!(
@@ -470,8 +471,8 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
         },
         WaitReport {
             name: "kubelet status goroutines (Running statuses queued)".into(),
-            total_s: kubelets.iter().map(|k| k.status_wait().0).sum(),
-            count: kubelets.iter().map(|k| k.status_wait().1).sum(),
+            total_s: status_waits.iter().map(|w| w.0).sum(),
+            count: status_waits.iter().map(|w| w.1).sum(),
         },
         WaitReport {
             name: "serialized image puller queue".into(),

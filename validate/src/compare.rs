@@ -143,7 +143,10 @@ fn last_container_start(pods: &[cluster::PodTimeline]) -> Option<f64> {
 /// `t` seconds after time zero, read as the difference of two whole-second timestamps of a
 /// clock whose phase (drawn from `seed`) is uniform: `floor(t + u) - floor(u)`.
 fn whole_second_difference(t: f64, seed: u64) -> f64 {
-    let u = (mix64(seed ^ 0x5eed_c10c) >> 11) as f64 / (1u64 << 53) as f64;
+    // A stream of its own: the replication seed mixed with an arbitrary fixed salt, so the
+    // clock's phase does not reuse a draw the run made. 53 bits give a uniform in [0, 1).
+    const CLOCK_PHASE_SALT: u64 = 0x5eed_c10c;
+    let u = (mix64(seed ^ CLOCK_PHASE_SALT) >> 11) as f64 / (1u64 << 53) as f64;
     (t + u).floor() - u.floor()
 }
 
