@@ -167,6 +167,16 @@ pub struct CellComparison {
     pub error_pct: f64,
     /// Whether the measured mean lies inside the simulated 95 % CI.
     pub measured_in_ci: bool,
+    /// 95 % prediction interval, s, for a measured mean of as many runs as the measurement had:
+    /// where that mean should fall if the model is right, given the run-to-run spread the
+    /// simulation shows (including the whole-second reading). `None` with fewer than two
+    /// finished replications.
+    pub pi95: Option<(f64, f64)>,
+    /// Whether the measured mean lies inside [`pi95`](Self::pi95): a miss outside it is more
+    /// than the noise of a measurement of that many runs.
+    pub measured_in_pi: bool,
+    /// Runs the measured mean is over (the prediction interval's `m`).
+    pub runs: u32,
     /// How the measured (and so the simulated) start-up was observed: `kubectl-watch` or
     /// `container-start` ([`Observed`]).
     pub observed: &'static str,
@@ -191,6 +201,16 @@ pub struct Shape {
     /// Half-width of the simulated contrast's 95 % interval, s: the four cells' CI half-widths
     /// combined as independent (root of the sum of squares).
     pub simulated_contrast_half_width_s: Option<f64>,
+    /// Half-width of the 95 % interval in which the *measured* contrast should fall if the model
+    /// is right, s: the four cells' prediction-interval half-widths combined as independent. It
+    /// holds the noise of the measured means (their runs) and of the simulated ones.
+    pub measured_contrast_half_width_s: Option<f64>,
+    /// The measured contrast lies within [`measured_contrast_half_width_s`] of the simulated
+    /// one: the model's delay effect agrees with the measured one up to the measurements'
+    /// noise. `None` when the cells do not give both deltas.
+    ///
+    /// [`measured_contrast_half_width_s`]: Self::measured_contrast_half_width_s
+    pub contrast_within_noise: Option<bool>,
     /// The simulated contrast (delta at many pods minus delta at few) has the measured one's
     /// sign and is larger than its own 95 % half-width: the simulation resolves the shape, not
     /// just noise. `None` when the cells do not give both deltas.
@@ -225,6 +245,13 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
     for c in cells {
         let sim = simulate_cell_observed(scenario, c.pods, c.delay_ms, reps, seed, c.observed)?;
         let error_pct = (sim.observed_mean_s - c.mean_s) / c.mean_s * 100.0;
+        let pi95 = sim
+            .samples
+            .iter()
+            .copied()
+            .collect::<OnlineStats>()
+            .prediction_interval_for_mean(u64::from(c.runs), 0.95)
+            .map(|p| (p.lo, p.hi));
         out.push(CellComparison {
             pods: c.pods,
             delay_ms: c.delay_ms,
@@ -233,6 +260,9 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
             ci95: sim.ci95,
             error_pct,
             measured_in_ci: sim.ci95.is_some_and(|(lo, hi)| lo <= c.mean_s && c.mean_s <= hi),
+            pi95,
+            measured_in_pi: pi95.is_some_and(|(lo, hi)| lo <= c.mean_s && c.mean_s <= hi),
+            runs: c.runs,
             observed: c.observed.as_str(),
         });
         sims.push(sim);
@@ -263,13 +293,19 @@ fn delta(cells: &[CellComparison], pods: u32, value: impl Fn(&CellComparison) ->
     delay_ends(cells, pods).map(|(lo, hi)| value(hi) - value(lo))
 }
 
-/// Root of the summed squared CI half-widths of the four cells the contrast uses.
-fn contrast_half_width(cells: &[CellComparison], few: u32, many: u32) -> Option<f64> {
+/// Root of the summed squared half-widths of an interval (`interval` picks it: the CI or the
+/// PI) of the four cells the contrast uses.
+fn contrast_half_width(
+    cells: &[CellComparison],
+    few: u32,
+    many: u32,
+    interval: impl Fn(&CellComparison) -> Option<(f64, f64)>,
+) -> Option<f64> {
     let (a, b) = delay_ends(cells, few)?;
     let (c, d) = delay_ends(cells, many)?;
     let mut sum = 0.0;
     for x in [a, b, c, d] {
-        let (lo, hi) = x.ci95?;
+        let (lo, hi) = interval(x)?;
         sum += ((hi - lo) / 2.0).powi(2);
     }
     Some(sum.sqrt())
@@ -282,7 +318,12 @@ fn shape(cells: &[CellComparison]) -> Shape {
     let md_many = delta(cells, many, |c| c.measured_s);
     let sd_few = delta(cells, few, |c| c.simulated_s);
     let sd_many = delta(cells, many, |c| c.simulated_s);
-    let half = contrast_half_width(cells, few, many);
+    let half = contrast_half_width(cells, few, many, |c| c.ci95);
+    let measured_half = contrast_half_width(cells, few, many, |c| c.pi95);
+    let contrast_within_noise = match (sd_few, sd_many, md_few, md_many, measured_half) {
+        (Some(sf), Some(sm), Some(mf), Some(mm), Some(h)) if few != many => Some(((mm - mf) - (sm - sf)).abs() <= h),
+        _ => None,
+    };
     let holds = match (sd_few, sd_many, md_few, md_many) {
         (Some(sf), Some(sm), Some(mf), Some(mm)) if few != many => {
             let resolved = half.is_some_and(|h| (sm - sf).abs() > h);
@@ -298,6 +339,8 @@ fn shape(cells: &[CellComparison]) -> Shape {
         simulated_delta_few_s: sd_few,
         simulated_delta_many_s: sd_many,
         simulated_contrast_half_width_s: half,
+        measured_contrast_half_width_s: measured_half,
+        contrast_within_noise,
         holds,
     }
 }
@@ -354,6 +397,29 @@ mod tests {
         assert!(c.shape.holds.is_some());
     }
 
+    #[test]
+    fn the_prediction_interval_holds_a_measured_mean_of_as_many_runs_as_the_cell_had() {
+        let s = thesis();
+        // The "measurement" is the simulator's own mean of 5 whole-second runs (other seeds).
+        let truth = simulate_cell(&s, 4, 100, 5, 99).unwrap();
+        let mut one = cell(4, 100, truth.observed_mean_s);
+        let c = compare(&s, std::slice::from_ref(&one), 12, 1).unwrap().cells[0].clone();
+        let (lo, hi) = c.pi95.expect("12 replications give an interval");
+        let (clo, chi) = c.ci95.unwrap();
+        // Wider than the CI of the simulated mean, centred on the same mean.
+        assert!(lo < clo && chi < hi, "pi [{lo}, {hi}] vs ci [{clo}, {chi}]");
+        assert!(((lo + hi) / 2.0 - c.simulated_s).abs() < 1e-9);
+        assert!(c.measured_in_pi, "{c:?}");
+        // One run is noisier than a mean of five: a wider interval.
+        one.runs = 1;
+        let single = compare(&s, &[one], 12, 1).unwrap().cells[0].clone();
+        let (slo, shi) = single.pi95.unwrap();
+        assert!(shi - slo > hi - lo);
+        // A measured mean 20 s away is outside either.
+        let far = compare(&s, &[cell(4, 100, c.simulated_s + 20.0)], 12, 1).unwrap().cells[0].clone();
+        assert!(!far.measured_in_pi);
+    }
+
     fn compared(pods: u32, delay_ms: u32, measured_s: f64, simulated_s: f64, half: f64) -> CellComparison {
         CellComparison {
             pods,
@@ -363,6 +429,9 @@ mod tests {
             ci95: Some((simulated_s - half, simulated_s + half)),
             error_pct: 0.0,
             measured_in_ci: true,
+            pi95: Some((simulated_s - 2.0 * half, simulated_s + 2.0 * half)),
+            measured_in_pi: true,
+            runs: 5,
             observed: "kubectl-watch",
         }
     }
@@ -387,6 +456,12 @@ mod tests {
         assert_eq!(table(129.0, 0.1).holds, Some(false));
         // A near-zero contrast (the old rule called +0.1 vs -0.2 a match).
         assert_eq!(table(130.6, 1.0).holds, Some(false));
+        // Measured contrast +15.0 s against simulated +4.5 s: 10.5 s apart, beyond a prediction
+        // noise of sqrt(4) x 2 s = 4 s, within sqrt(4) x 6 s = 12 s.
+        let s = table(135.0, 1.0);
+        assert_eq!(s.measured_contrast_half_width_s, Some(4.0));
+        assert_eq!(s.contrast_within_noise, Some(false));
+        assert_eq!(table(135.0, 3.0).contrast_within_noise, Some(true));
     }
 
     #[test]

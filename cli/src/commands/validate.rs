@@ -116,7 +116,8 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                     json!({"pods": c.pods, "delay_ms": c.delay_ms, "measured_s": c.measured_s,
                         "simulated_s": c.simulated_s, "ci95": c.ci95.map(|(l, h)| vec![l, h]),
                         "error_pct": c.error_pct, "measured_in_ci": c.measured_in_ci,
-                        "observed": c.observed})
+                        "pi95": c.pi95.map(|(l, h)| vec![l, h]), "measured_in_pi": c.measured_in_pi,
+                        "runs": c.runs, "observed": c.observed})
                 })
                 .collect();
             let v = json!({
@@ -143,29 +144,34 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                 a.seed
             );
             println!(
-                "{:>5} {:>9} {:>11} {:>12} {:>20} {:>8}",
-                "pods", "delay ms", "measured s", "simulated s", "95% CI", "error %"
+                "{:>5} {:>9} {:>11} {:>12} {:>16} {:>8} {:>14}",
+                "pods", "delay ms", "measured s", "simulated s", "95% CI", "error %", "95% PI"
             );
+            let interval = |i: Option<(f64, f64)>| i.map_or("n/a".to_owned(), |(l, h)| format!("[{l:.1}, {h:.1}]"));
             for c in &cmp.cells {
-                let ci = c.ci95.map_or("n/a".to_owned(), |(l, h)| format!("[{l:.1}, {h:.1}]"));
                 println!(
-                    "{:>5} {:>9} {:>11.1} {:>12.1} {:>20} {:>+8.1}{}",
+                    "{:>5} {:>9} {:>11.1} {:>12.1} {:>16} {:>+8.1} {:>14} ({} runs){}",
                     c.pods,
                     c.delay_ms,
                     c.measured_s,
                     c.simulated_s,
-                    ci,
+                    interval(c.ci95),
                     c.error_pct,
-                    if c.measured_in_ci {
+                    interval(c.pi95),
+                    c.runs,
+                    if c.measured_in_pi {
                         ""
                     } else {
-                        "  (measured outside CI)"
+                        "  measured mean outside: more than its noise"
                     }
                 );
                 if c.observed != "kubectl-watch" {
                     println!("{:>16} (observed: {}; simulated alike)", "", c.observed);
                 }
             }
+            println!(
+                "(CI: of the simulated mean; PI: where a mean of the measurement's runs falls if the model is right)"
+            );
             println!("MAPE {:.2} %, max |error| {:.2} %", cmp.mape_pct, cmp.max_abs_error_pct);
             let s = &cmp.shape;
             let f = |v: Option<f64>| v.map_or("n/a".to_owned(), |x| format!("{x:+.1} s"));
@@ -185,6 +191,12 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                     None => "not testable with these cells",
                 }
             );
+            if let (Some(ok), Some(h)) = (s.contrast_within_noise, s.measured_contrast_half_width_s) {
+                println!(
+                    "delay effect, measured vs simulated contrast: {} within the measurements' noise (±{h:.1} s)",
+                    if ok { "agree" } else { "do NOT agree" }
+                );
+            }
             if let Some(phases) = &phases {
                 print_phases(phases);
             }
