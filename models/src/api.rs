@@ -56,6 +56,9 @@ pub enum Obj {
     /// `GuaranteedUpdate` re-reads the object (quorum) and, finding the same bytes, writes
     /// nothing and sends no watch event (load only).
     PatchHostNetworkStatus,
+    /// `GET secrets?fieldSelector=metadata.name=<token secret>&resourceVersion=0`: the first
+    /// LIST of a kubelet's Secret reflector, served from the apiserver's watch cache.
+    ListSecret,
     /// `POST events` (load only).
     Event,
     /// Node status heartbeat: `PATCH nodes/<name>/status` (load only).
@@ -67,7 +70,7 @@ impl Obj {
     pub fn is_write(self) -> bool {
         !matches!(
             self,
-            Obj::GetScale | Obj::GetPod(_) | Obj::GetHostNetworkPod | Obj::PatchHostNetworkStatus
+            Obj::GetScale | Obj::GetPod(_) | Obj::GetHostNetworkPod | Obj::PatchHostNetworkStatus | Obj::ListSecret
         )
     }
 
@@ -93,6 +96,7 @@ impl Obj {
             Obj::GetPod(_) | Obj::GetHostNetworkPod => "GET pods",
             Obj::PatchHostNetworkStatus => "PATCH pods/status (no change)",
             Obj::PatchStatus { .. } => "PATCH pods/status",
+            Obj::ListSecret => "LIST secrets (one, watch cache)",
             Obj::Event => "POST events",
             Obj::NodeStatus => "PATCH nodes/status",
         }
@@ -163,6 +167,8 @@ pub enum Local {
     NodeStatus,
     /// The kubelet status manager's `syncTicker`.
     StatusTick,
+    /// `WaitForAttachAndMount` found the pod's volumes mounted.
+    VolumesMounted(u32),
     /// A scheduling cycle finished for a pod.
     Scheduled(u32),
     /// kubectl's next command.

@@ -379,6 +379,7 @@ impl ControlPlane {
             | Obj::GetPod(_)
             | Obj::GetHostNetworkPod
             | Obj::PatchHostNetworkStatus
+            | Obj::ListSecret
             | Obj::ControllerStatus
             | Obj::Event
             | Obj::NodeStatus => {}

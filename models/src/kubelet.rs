@@ -6,7 +6,9 @@
 //!    network delay after the binding commits; `syncLoop` admits it and hands it to a pod worker,
 //!    one goroutine per pod (pkg/kubelet/pod_workers.go).
 //! 2. The pod worker's `syncPod` first reports the Pending status to the status manager, then
-//!    asks Docker for the sandbox: the pause container plus the CNI (Weave) network set-up.
+//!    waits for the pod's volumes: the service-account token Secret, which the node's first pod
+//!    waits to be LISTed from the apiserver ([`crate::volume_manager`]); then it asks Docker
+//!    for the sandbox: the pause container plus the CNI (Weave) network set-up.
 //! 3. `EnsureImageExists` with `imagePullPolicy: Always` (the default for a `latest` tag) pulls
 //!    every time. With `--serialize-image-pulls=true` (default) one puller serves the node's
 //!    pods in turn (pkg/kubelet/images/puller.go `serialImagePuller`). A pull of a cached image
@@ -42,12 +44,15 @@ use crate::client::Client;
 use crate::control_plane::{noise, sample};
 use crate::spec::{Kubelet as KubeletCfg, PullPolicy, Runtime};
 use crate::status_manager::{StatusManager, Sync, STATUS_SYNC_PERIOD};
+use crate::volume_manager;
 
 /// Times of one pod's life on its node.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PodTimes {
     /// The watch delivered the bound pod.
     pub seen: Option<SimTime>,
+    /// `WaitForAttachAndMount` returned: the pod's volumes are mounted.
+    pub volumes: Option<SimTime>,
     /// Sandbox ready.
     pub sandbox: Option<SimTime>,
     /// Image pull started (the puller took it).
@@ -76,6 +81,19 @@ enum Pending {
     StatusGet(Sync, SimTime),
     /// Its PATCH, with the time the GET was sent.
     StatusPatch(Sync, SimTime),
+    /// The Secret reflector's first LIST.
+    SecretList,
+}
+
+/// The node's watch-based cache of the pods' token Secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SecretCache {
+    /// No pod referring to the Secret has been added: no reflector.
+    Unregistered,
+    /// The reflector's LIST is out.
+    Listing,
+    /// The LIST came back at this time.
+    Synced(SimTime),
 }
 
 /// The trace name of one status sync (GET + PATCH) on the kubelet's `status manager` track:
@@ -86,18 +104,6 @@ pub fn status_span_name(sync: Sync) -> String {
         Sync::Pod(pod, Phase::Running) => format!("pod-{pod} Running: GET + PATCH"),
         Sync::HostNetwork(k) => format!("hostNetwork pod {k} resync: GET + PATCH"),
     }
-}
-
-/// The first tick strictly after `now` of a periodic timer that ticks at `phase + k * period`.
-fn next_on_grid(now: SimTime, phase: SimDuration, period: SimDuration) -> SimTime {
-    let now = now.as_nanos();
-    let (phase, period) = (phase.as_nanos(), period.as_nanos().max(1));
-    let next = if now < phase {
-        phase
-    } else {
-        phase + ((now - phase) / period + 1) * period
-    };
-    SimTime::from_nanos(next)
 }
 
 /// One worker's kubelet and container runtime.
@@ -133,6 +139,13 @@ pub struct Kubelet {
     /// Whether a ticker tick is scheduled.
     status_tick_armed: bool,
     pending: HashMap<u32, Pending>,
+    /// Whether pods mount the token Secret (`kubernetes.kubelet.token_secret_volume`).
+    token_secret_volume: bool,
+    secret: SecretCache,
+    /// Pods (and when they were added) whose mount waits for the Secret's LIST.
+    awaiting_secret: Vec<(u32, SimTime)>,
+    /// Phases of the volume manager's loops.
+    volume_loops: volume_manager::Loops,
     /// Per-pod times, by pod index.
     pub times: HashMap<u32, PodTimes>,
     /// Events posted.
@@ -194,6 +207,10 @@ impl Kubelet {
             status_tick_phase: SimDuration::ZERO,
             status_tick_armed: false,
             pending: HashMap::new(),
+            token_secret_volume: cfg.token_secret_volume,
+            secret: SecretCache::Unregistered,
+            awaiting_secret: Vec::new(),
+            volume_loops: volume_manager::Loops::default(),
             times: HashMap::new(),
             events_posted: 0,
             event_throttle: SimDuration::ZERO,
@@ -243,6 +260,40 @@ impl Kubelet {
         let up = self.client.conn.up(crate::api::OBJECT_BYTES, at, ctx.rng());
         let call = self.client.conn.call(ctx.me(), u32::MAX, Obj::Event);
         ctx.send_at(self.client.cp, at + up, Ev::ApiArrive(call));
+    }
+
+    /// A pod was added: its worker waits for its volumes (none but the token Secret), then
+    /// asks Docker for the sandbox. With no volume `WaitForAttachAndMount` returns at once.
+    fn mount_volumes(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        match self.secret {
+            _ if !self.token_secret_volume => self.volumes_mounted(pod, ctx),
+            SecretCache::Synced(at) => {
+                let mounted = volume_manager::mounted_at(now, at, self.volume_loops);
+                let ready = volume_manager::wait_returns(now, mounted);
+                ctx.send_at(ctx.me(), ready, Ev::Local(Local::VolumesMounted(pod)));
+            }
+            SecretCache::Listing => self.awaiting_secret.push((pod, now)),
+            SecretCache::Unregistered => {
+                // `RegisterPod` starts the Secret's reflector when the pod is added, before
+                // its worker's first sync.
+                let id = self.client.send(Obj::ListSecret, ctx);
+                self.pending.insert(id, Pending::SecretList);
+                self.secret = SecretCache::Listing;
+                self.awaiting_secret.push((pod, now));
+            }
+        }
+    }
+
+    /// `WaitForAttachAndMount` returned for `pod`: on to the sandbox.
+    fn volumes_mounted(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        self.times(pod).volumes = Some(now);
+        let seen = self.times(pod).seen;
+        self.trace_span(pod, "volumes", seen, now, ctx);
+        if let Some(op) = self.runtime.arrive(now, Op::Sandbox(pod)) {
+            self.run_op(op, ctx);
+        }
     }
 
     fn run_op(&mut self, op: Op, ctx: &mut Context<'_, Ev>) {
@@ -310,7 +361,7 @@ impl Kubelet {
             return;
         }
         self.status_tick_armed = true;
-        let next = next_on_grid(ctx.now(), self.status_tick_phase, STATUS_SYNC_PERIOD);
+        let next = ctx.now().next_tick(self.status_tick_phase, STATUS_SYNC_PERIOD);
         ctx.send_at(ctx.me(), next, Ev::Local(Local::StatusTick));
     }
 
@@ -320,7 +371,7 @@ impl Kubelet {
             return;
         }
         self.pleg_armed = true;
-        let next = next_on_grid(ctx.now(), self.pleg_phase, self.pleg_period);
+        let next = ctx.now().next_tick(self.pleg_phase, self.pleg_period);
         ctx.send_at(ctx.me(), next, Ev::Local(Local::Pleg));
     }
 
@@ -352,14 +403,22 @@ impl Component<Ev> for Kubelet {
                 ctx.send_self(h, Ev::Local(Local::NodeStatus));
                 self.status_tick_phase =
                     SimDuration::from_secs_f64(ctx.rng().random::<f64>() * STATUS_SYNC_PERIOD.as_secs_f64());
+                let mut phase =
+                    |period: SimDuration| SimDuration::from_secs_f64(ctx.rng().random::<f64>() * period.as_secs_f64());
+                self.volume_loops = volume_manager::Loops {
+                    populator_phase: phase(volume_manager::POPULATOR_PERIOD),
+                    reconciler_phase: phase(volume_manager::RECONCILER_PERIOD),
+                };
             }
             Ev::Watch(WatchEvent::PodBound { pod, .. }) => {
                 self.times(pod).seen = Some(now);
+                // `HandlePodAdditions` registers the pod (starting the Secret's reflector, whose
+                // LIST goes out first); its worker's `syncPod` then reports Pending and waits
+                // for the volumes.
+                self.mount_volumes(pod, ctx);
                 self.set_status(pod, Phase::Pending, ctx);
-                if let Some(op) = self.runtime.arrive(now, Op::Sandbox(pod)) {
-                    self.run_op(op, ctx);
-                }
             }
+            Ev::Local(Local::VolumesMounted(pod)) => self.volumes_mounted(pod, ctx),
             Ev::Local(Local::RuntimeDone(pod)) => {
                 // Which operation finished: a pod whose sandbox is not recorded was in Sandbox.
                 let sandbox_done = self.times(pod).sandbox.is_none();
@@ -368,8 +427,8 @@ impl Component<Ev> for Kubelet {
                 }
                 if sandbox_done {
                     self.times(pod).sandbox = Some(now);
-                    let seen = self.times(pod).seen;
-                    self.trace_span(pod, "sandbox", seen, now, ctx);
+                    let mounted = self.times(pod).volumes;
+                    self.trace_span(pod, "sandbox", mounted, now, ctx);
                     let need_pull = self.pull_policy == PullPolicy::Always || !self.image_present;
                     if need_pull {
                         if let Some(p) = self.puller.arrive(now, pod) {
@@ -427,6 +486,14 @@ impl Component<Ev> for Kubelet {
                 self.heartbeat.rebind(master, host);
             }
             Ev::Reply { id, .. } => match self.pending.remove(&id) {
+                Some(Pending::SecretList) => {
+                    self.secret = SecretCache::Synced(now);
+                    for (pod, added) in std::mem::take(&mut self.awaiting_secret) {
+                        let mounted = volume_manager::mounted_at(added, now, self.volume_loops);
+                        let ready = volume_manager::wait_returns(added, mounted);
+                        ctx.send_at(ctx.me(), ready, Ev::Local(Local::VolumesMounted(pod)));
+                    }
+                }
                 Some(Pending::StatusGet(sync, sent)) => {
                     let obj = match sync {
                         Sync::Pod(pod, phase) => Obj::PatchStatus { pod, phase },

@@ -22,4 +22,5 @@ pub mod scheduler;
 pub mod spec;
 pub mod status_manager;
 pub mod units;
+pub mod volume_manager;
 pub mod vpn;

@@ -505,6 +505,12 @@ pub struct Kubelet {
     /// #88988 (March 2020, cherry-pick #88992 to release-1.16). Default true (the thesis ran
     /// v1.16.3); set false for a kubelet with the fix.
     pub host_network_status_resync: bool,
+    /// Whether the workload's pods mount their service account's token Secret, so that each
+    /// node's first pod waits for the kubelet's Secret reflector to LIST it from the apiserver
+    /// ([`crate::volume_manager`]). v1.16 default true: the ServiceAccount admission plugin adds
+    /// the volume unless the pod or its service account sets
+    /// `automountServiceAccountToken: false`.
+    pub token_secret_volume: bool,
 }
 
 impl Default for Kubelet {
@@ -519,6 +525,7 @@ impl Default for Kubelet {
             node_status_update: Dur::secs(10),
             host_network_pods: 2,
             host_network_status_resync: true,
+            token_secret_volume: true,
         }
     }
 }

@@ -78,6 +78,18 @@ impl SimTime {
     pub const fn floor_secs(self) -> u64 {
         self.0 / NANOS_PER_SEC
     }
+
+    /// The first tick strictly after `self` of a periodic timer that ticks at
+    /// `phase + k · period` (k ≥ 0): the next relist, resync or poll of a loop that started at
+    /// `phase`. A zero period counts as one nanosecond.
+    pub const fn next_tick(self, phase: SimDuration, period: SimDuration) -> SimTime {
+        let period = if period.0 == 0 { 1 } else { period.0 };
+        if self.0 < phase.0 {
+            SimTime(phase.0)
+        } else {
+            SimTime(phase.0 + ((self.0 - phase.0) / period + 1) * period)
+        }
+    }
 }
 
 impl SimDuration {
@@ -304,6 +316,19 @@ impl fmt::Debug for SimDuration {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn next_tick_is_strictly_after_on_the_grid() {
+        let t = |ms: u64| SimTime::from_nanos(ms * 1_000_000);
+        let (phase, period) = (SimDuration::from_millis(300), SimDuration::from_secs(1));
+        assert_eq!(t(0).next_tick(phase, period), t(300));
+        assert_eq!(t(300).next_tick(phase, period), t(1300));
+        assert_eq!(t(1299).next_tick(phase, period), t(1300));
+        assert_eq!(
+            t(5).next_tick(SimDuration::ZERO, SimDuration::ZERO),
+            SimTime::from_nanos(5_000_001)
+        );
+    }
+
     use super::*;
 
     #[test]
