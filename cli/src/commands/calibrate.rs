@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use models::spec::NetemPlacement;
 use validate::calibrate::{calibrate, params_toml, CalibrateOptions, FreeParam, CALIBRATABLE};
 use validate::dataset::read_cells;
 
@@ -41,6 +42,22 @@ pub(crate) struct CalibrateArgs {
     /// Skip leave-one-cell-out cross-validation.
     #[arg(long)]
     no_cross_validation: bool,
+    /// Where the measured delay was injected, if known: masters-egress, workers-egress or both
+    /// (comma-separated to compare several). Default: all three, and the best fit wins.
+    #[arg(long, value_delimiter = ',', value_parser = parse_placement)]
+    placement: Vec<NetemPlacement>,
+}
+
+/// A `--placement` value, by the name scenario files use.
+fn parse_placement(s: &str) -> Result<NetemPlacement, String> {
+    [
+        NetemPlacement::MastersEgress,
+        NetemPlacement::WorkersEgress,
+        NetemPlacement::Both,
+    ]
+    .into_iter()
+    .find(|p| p.as_str() == s)
+    .ok_or_else(|| format!("'{s}' is not a placement: expected masters-egress, workers-egress or both"))
 }
 
 /// Runs `kubetwin calibrate`.
@@ -51,6 +68,9 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     opts.reps = a.reps;
     opts.max_iters = a.max_iters;
     opts.cross_validate = !a.no_cross_validation;
+    if !a.placement.is_empty() {
+        opts.placements = a.placement.clone();
+    }
     if !a.free.is_empty() {
         opts.free = a
             .free

@@ -128,3 +128,21 @@ fn measure_into_a_missing_directory() {
         &["--out", "/nonexistent/kubetwin", "does not exist"],
     );
 }
+
+#[test]
+fn unknown_netem_placement_for_calibrate() {
+    usage_error(
+        &[
+            "calibrate",
+            "--data",
+            "cells.csv",
+            "--scenario",
+            "thesis-2019",
+            "--out",
+            "p.toml",
+            "--placement",
+            "diagonal",
+        ],
+        &["--placement", "diagonal", "masters-egress, workers-egress or both"],
+    );
+}
