@@ -176,22 +176,7 @@ impl OnlineStats {
     /// Returns `None` with fewer than two values, or when `level` is not in the open interval
     /// (0, 1) or is NaN.
     pub fn confidence_interval(&self, level: f64) -> Option<ConfidenceInterval> {
-        if self.count < 2 || level.is_nan() || level <= 0.0 || level >= 1.0 {
-            return None;
-        }
-        let dof = (self.count - 1) as f64;
-        // `dof > 0` holds, so construction cannot fail; stay panic-free all the same.
-        let t = StudentsT::new(0.0, 1.0, dof).ok()?.inverse_cdf((1.0 + level) / 2.0);
-        let half_width = t * self.std_err()?;
-        Some(ConfidenceInterval {
-            level,
-            mean: self.mean,
-            half_width,
-            lo: self.mean - half_width,
-            hi: self.mean + half_width,
-            t,
-            count: self.count,
-        })
+        self.t_interval(level, |s| s / (self.count as f64).sqrt())
     }
 
     /// The 95 % Student-t confidence interval for the mean; see
@@ -214,13 +199,23 @@ impl OnlineStats {
     ///
     /// Returns `None` with fewer than two values, `m == 0`, or `level` outside (0, 1).
     pub fn prediction_interval_for_mean(&self, m: u64, level: f64) -> Option<ConfidenceInterval> {
-        if self.count < 2 || m == 0 || level.is_nan() || level <= 0.0 || level >= 1.0 {
+        if m == 0 {
+            return None;
+        }
+        self.t_interval(level, |s| s * (1.0 / m as f64 + 1.0 / self.count as f64).sqrt())
+    }
+
+    /// `mean ± t · spread(s)`, with `t` the `(1 + level) / 2` quantile of Student's t with n − 1
+    /// degrees of freedom and `s` the sample standard deviation; `None` with fewer than two
+    /// values or `level` outside (0, 1).
+    fn t_interval(&self, level: f64, spread: impl FnOnce(f64) -> f64) -> Option<ConfidenceInterval> {
+        if self.count < 2 || level.is_nan() || level <= 0.0 || level >= 1.0 {
             return None;
         }
         let dof = (self.count - 1) as f64;
+        // `dof > 0` holds, so construction cannot fail; stay panic-free all the same.
         let t = StudentsT::new(0.0, 1.0, dof).ok()?.inverse_cdf((1.0 + level) / 2.0);
-        let spread = (1.0 / m as f64 + 1.0 / self.count as f64).sqrt();
-        let half_width = t * self.std_dev()? * spread;
+        let half_width = t * spread(self.std_dev()?);
         Some(ConfidenceInterval {
             level,
             mean: self.mean,
