@@ -60,6 +60,8 @@ pub struct PodTimeline {
     pub bound: Option<f64>,
     /// The kubelet's watch delivered it.
     pub kubelet_seen: Option<f64>,
+    /// Its volumes were mounted (`WaitForAttachAndMount` returned; [`crate::volume_manager`]).
+    pub volumes: Option<f64>,
     /// Sandbox ready.
     pub sandbox: Option<f64>,
     /// Image pull started.
@@ -426,6 +428,7 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
             scheduled: sched.decided_at.get(i).copied().flatten().map(secs),
             bound: store.bound_at[i].map(secs),
             kubelet_seen: kt.seen.map(secs),
+            volumes: kt.volumes.map(secs),
             sandbox: kt.sandbox.map(secs),
             pull_start: kt.pull_start.map(secs),
             pulled: kt.pulled.map(secs),
@@ -473,6 +476,11 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
             name: "kubelet status goroutines (Running statuses queued)".into(),
             total_s: status_waits.iter().map(|w| w.0).sum(),
             count: status_waits.iter().map(|w| w.1).sum(),
+        },
+        WaitReport {
+            name: "kubelet volume managers (token Secret LIST, 300 ms mount poll)".into(),
+            total_s: pods.iter().filter_map(|p| Some(p.volumes? - p.kubelet_seen?)).sum(),
+            count: pods.iter().filter(|p| p.volumes.is_some()).count() as u64,
         },
         WaitReport {
             name: "serialized image puller queue".into(),

@@ -345,7 +345,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             }
             println!("waiting per limiter / queue (summed over pods, mean per replication):");
             for (n, v) in &waits {
-                println!("  {n:<48} {v:>9.2} s");
+                println!("  {n:<62} {v:>9.2} s");
             }
         }
     }

@@ -144,3 +144,35 @@ fn the_status_goroutine_queue_is_where_the_delay_goes_at_100_pods() {
         "100 ms: {short:.1} s, 500 ms: {long:.1} s"
     );
 }
+
+/// The volume wait of a node's first pod is the token Secret's LIST round trip, seen by the
+/// 300 ms mount poll: one way 0.1 s / 0.5 s round trips at 100 / 500 ms, seen at 0.3 / 0.6 s;
+/// both ways 0.2 s / 1.0 s, seen at 0.3 / 1.2 s. With one pod per node every pod is a first pod.
+#[test]
+fn the_volume_wait_is_the_secret_list_rounded_up_to_the_mount_poll() {
+    let per_pod = |placement, delay_ms| {
+        let out = run(
+            &scenario(4, delay_ms, placement, true),
+            sim_core::rng::replication_seed(7, 0),
+            false,
+        )
+        .unwrap();
+        let w = out
+            .waits
+            .iter()
+            .find(|w| w.name.starts_with("kubelet volume managers"))
+            .unwrap();
+        assert_eq!(w.count, 4, "{w:?}");
+        w.total_s / 4.0
+    };
+    for (placement, at_100, at_500) in [
+        (NetemPlacement::MastersEgress, 0.3, 0.6),
+        (NetemPlacement::Both, 0.3, 1.2),
+    ] {
+        let (a, b) = (per_pod(placement, 100), per_pod(placement, 500));
+        assert!(
+            (a - at_100).abs() < 1e-6 && (b - at_500).abs() < 1e-6,
+            "{placement:?}: {a} s, {b} s"
+        );
+    }
+}
