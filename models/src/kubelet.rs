@@ -265,14 +265,13 @@ impl Kubelet {
     /// A pod was added: its worker waits for its volumes (none but the token Secret), then
     /// asks Docker for the sandbox. With no volume `WaitForAttachAndMount` returns at once.
     fn mount_volumes(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
+        if !self.token_secret_volume {
+            self.volumes_mounted(pod, ctx);
+            return;
+        }
         let now = ctx.now();
         match self.secret {
-            _ if !self.token_secret_volume => self.volumes_mounted(pod, ctx),
-            SecretCache::Synced(at) => {
-                let mounted = volume_manager::mounted_at(now, at, self.volume_loops);
-                let ready = volume_manager::wait_returns(now, mounted);
-                ctx.send_at(ctx.me(), ready, Ev::Local(Local::VolumesMounted(pod)));
-            }
+            SecretCache::Synced(at) => self.schedule_mount(pod, now, at, ctx),
             SecretCache::Listing => self.awaiting_secret.push((pod, now)),
             SecretCache::Unregistered => {
                 // `RegisterPod` starts the Secret's reflector when the pod is added, before
@@ -283,6 +282,14 @@ impl Kubelet {
                 self.awaiting_secret.push((pod, now));
             }
         }
+    }
+
+    /// Schedules the end of `WaitForAttachAndMount` for a pod added at `added`, the node's
+    /// Secret cache having synced at `synced`.
+    fn schedule_mount(&mut self, pod: u32, added: SimTime, synced: SimTime, ctx: &mut Context<'_, Ev>) {
+        let mounted = volume_manager::mounted_at(added, synced, self.volume_loops);
+        let ready = volume_manager::wait_returns(added, mounted);
+        ctx.send_at(ctx.me(), ready, Ev::Local(Local::VolumesMounted(pod)));
     }
 
     /// `WaitForAttachAndMount` returned for `pod`: on to the sandbox.
@@ -489,9 +496,7 @@ impl Component<Ev> for Kubelet {
                 Some(Pending::SecretList) => {
                     self.secret = SecretCache::Synced(now);
                     for (pod, added) in std::mem::take(&mut self.awaiting_secret) {
-                        let mounted = volume_manager::mounted_at(added, now, self.volume_loops);
-                        let ready = volume_manager::wait_returns(added, mounted);
-                        ctx.send_at(ctx.me(), ready, Ev::Local(Local::VolumesMounted(pod)));
+                        self.schedule_mount(pod, added, now, ctx);
                     }
                 }
                 Some(Pending::StatusGet(sync, sent)) => {
