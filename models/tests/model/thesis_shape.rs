@@ -119,24 +119,22 @@ fn at_100_pods_the_status_manager_carries_the_delay_only_when_it_saturates() {
     );
 }
 
+/// The total of the run's wait report whose name starts with `name`, over `count` waits, in one
+/// replication of `s`.
+fn wait_report(s: &Scenario, name: &str, count: u64) -> f64 {
+    let out = run(s, sim_core::rng::replication_seed(7, 0), false).unwrap();
+    let w = out.waits.iter().find(|w| w.name.starts_with(name)).unwrap();
+    assert_eq!(w.count, count, "{w:?}");
+    w.total_s
+}
+
 /// The same at the goroutine itself: the time Running statuses wait for it (the run's wait
 /// report) grows with the delay by far more than the delay's share of the round trips.
 #[test]
 fn the_status_goroutine_queue_is_where_the_delay_goes_at_100_pods() {
     let wait = |delay_ms| {
-        let out = run(
-            &scenario(100, delay_ms, NetemPlacement::Both, true),
-            sim_core::rng::replication_seed(7, 0),
-            false,
-        )
-        .unwrap();
-        let w = out
-            .waits
-            .iter()
-            .find(|w| w.name.starts_with("kubelet status goroutines"))
-            .unwrap();
-        assert_eq!(w.count, 100, "{w:?}");
-        w.total_s
+        let s = scenario(100, delay_ms, NetemPlacement::Both, true);
+        wait_report(&s, "kubelet status goroutines", 100)
     };
     let (short, long) = (wait(100), wait(500));
     assert!(
@@ -151,19 +149,8 @@ fn the_status_goroutine_queue_is_where_the_delay_goes_at_100_pods() {
 #[test]
 fn the_volume_wait_is_the_secret_list_rounded_up_to_the_mount_poll() {
     let per_pod = |placement, delay_ms| {
-        let out = run(
-            &scenario(4, delay_ms, placement, true),
-            sim_core::rng::replication_seed(7, 0),
-            false,
-        )
-        .unwrap();
-        let w = out
-            .waits
-            .iter()
-            .find(|w| w.name.starts_with("kubelet volume managers"))
-            .unwrap();
-        assert_eq!(w.count, 4, "{w:?}");
-        w.total_s / 4.0
+        let s = scenario(4, delay_ms, placement, true);
+        wait_report(&s, "kubelet volume managers", 4) / 4.0
     };
     for (placement, at_100, at_500) in [
         (NetemPlacement::MastersEgress, 0.3, 0.6),
