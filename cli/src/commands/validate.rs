@@ -86,13 +86,15 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                 let mut row: Vec<_> = cmp.cells.iter().filter(|c| c.pods == p).collect();
                 row.sort_by_key(|c| c.delay_ms);
                 crate::plot::Series {
-                    label: format!("{p} pods: simulated (95 % CI); x measured"),
+                    // The band is where a measured mean of the cell's runs should fall if the
+                    // model is right (the prediction interval), what the markers are held to.
+                    label: format!("{p} pods: simulated (band: 95 % PI of a measured mean); x measured"),
                     points: row
                         .iter()
                         .map(|c| crate::plot::Point {
                             x: f64::from(c.delay_ms),
                             y: c.simulated_s,
-                            ci: c.ci95,
+                            ci: c.pi95.or(c.ci95),
                         })
                         .collect(),
                     measured: row.iter().map(|c| (f64::from(c.delay_ms), c.measured_s)).collect(),
