@@ -23,9 +23,11 @@
 //! 4. `WaitForAttachAndMount` checks every [`MOUNT_WAIT_POLL`] whether the volumes are mounted.
 //!
 //! So the first pod on each node waits for one round trip to the apiserver (the LIST) before
-//! its sandbox starts: with 500 ms added each way that is more than the cache's one-second
-//! patience, and the mount fails once and is retried. Writing the token's files (a tmpfs mount)
-//! takes milliseconds and is folded into the sandbox time.
+//! its sandbox starts. With 500 ms added each way the LIST takes about a second, at the edge of
+//! the cache's one-second patience: the cache starts waiting one or two 100 ms loop ticks after
+//! the LIST went out, so the LIST usually arrives just in time; a slower one (a few ms more of
+//! tunnel or apiserver time) fails the mount, which is retried after the back-off. Writing the
+//! token's files (a tmpfs mount) takes milliseconds and is folded into the sandbox time.
 //!
 //! Sources: `pkg/kubelet/volumemanager/volume_manager.go` (`podAttachAndMountRetryInterval`,
 //! `reconcilerLoopSleepPeriod`, `desiredStateOfWorldPopulatorLoopSleepPeriod`),
