@@ -259,9 +259,9 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
             simulated_s: sim.observed_mean_s,
             ci95: sim.ci95,
             error_pct,
-            measured_in_ci: sim.ci95.is_some_and(|(lo, hi)| lo <= c.mean_s && c.mean_s <= hi),
+            measured_in_ci: holds(sim.ci95, c.mean_s),
             pi95,
-            measured_in_pi: pi95.is_some_and(|(lo, hi)| lo <= c.mean_s && c.mean_s <= hi),
+            measured_in_pi: holds(pi95, c.mean_s),
             runs: c.runs,
             observed: c.observed.as_str(),
         });
@@ -279,6 +279,11 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
         reps,
         seed,
     })
+}
+
+/// Whether the closed interval, if there is one, holds `x`.
+fn holds(interval: Option<(f64, f64)>, x: f64) -> bool {
+    interval.is_some_and(|(lo, hi)| lo <= x && x <= hi)
 }
 
 /// The cells with the smallest and the largest delay at `pods`, if they differ.
