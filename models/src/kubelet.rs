@@ -192,7 +192,7 @@ impl Kubelet {
             first_pull: cached_pull + download,
             pull_policy: rt.pull_policy,
             noise: noise(cv),
-            image_present: false,
+            image_present: rt.image_cached,
             pleg_period: cfg.pleg_period.get(),
             pleg_phase: SimDuration::ZERO,
             pleg_armed: false,
@@ -323,7 +323,6 @@ impl Kubelet {
         } else {
             self.first_pull
         };
-        self.image_present = true;
         let d = sample(mean, self.noise.as_ref(), ctx.rng());
         self.post_event(ctx); // Pulling
         ctx.send_self(d, Ev::Local(Local::PullDone(pod)));
@@ -458,6 +457,12 @@ impl Component<Ev> for Kubelet {
                 }
             }
             Ev::Local(Local::PullDone(pod)) => {
+                // The image is in Docker's store once a pull ends, not when it starts: with
+                // `IfNotPresent` a pod that reaches the image check during the first download
+                // queues a pull of its own (a cached one when its turn comes). Parallel first
+                // pulls (`--serialize-image-pulls=false`) each pay the download here; Docker
+                // would share the layers' download between them.
+                self.image_present = true;
                 self.times(pod).pulled = Some(now);
                 let start = self.times(pod).pull_start;
                 self.trace_span(pod, "image pull", start, now, ctx);

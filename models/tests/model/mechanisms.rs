@@ -162,3 +162,85 @@ fn assert_stale_pending_syncs(out: &models::cluster::RunOutcome, syncs: &[(u32, 
         .count();
     assert!(stale > 0, "no stale Pending status was synced");
 }
+
+/// Each node's image pulls in the order they ran: (pod, seconds the pull took).
+fn pulls_by_node(out: &models::cluster::RunOutcome) -> Vec<Vec<(u32, f64)>> {
+    let nodes = out
+        .pods
+        .iter()
+        .filter_map(|p| p.node)
+        .max()
+        .map_or(0, |n| n as usize + 1);
+    let mut by_node: Vec<Vec<(f64, u32, f64)>> = vec![Vec::new(); nodes];
+    for p in &out.pods {
+        if let (Some(n), Some(start), Some(end)) = (p.node, p.pull_start, p.pulled) {
+            by_node[n as usize].push((start, p.pod, end - start));
+        }
+    }
+    by_node
+        .into_iter()
+        .map(|mut pulls| {
+            pulls.sort_by(|a, b| a.0.total_cmp(&b.0));
+            pulls.into_iter().map(|(_, pod, d)| (pod, d)).collect()
+        })
+        .collect()
+}
+
+/// The image's download: a node's first pull pays it unless the run starts with the image in
+/// the node's store (`runtime.image_cached`); every later pull (`Always`) costs the registry's
+/// round trips alone.
+#[test]
+fn a_node_downloads_the_image_on_its_first_pull_unless_it_is_cached() {
+    let cold = cell(8, 100);
+    let download = cold.runtime.image_bytes as f64 * 8.0 / cold.runtime.download_bandwidth.bits_per_s;
+    let round_trips = cold.runtime.registry_rtt.get().as_secs_f64() * f64::from(cold.runtime.registry_round_trips);
+    assert!(download > 5.0 * round_trips, "the fixture must tell the two apart");
+    let mut warm = cold.clone();
+    warm.runtime.image_cached = true;
+    let (cold_out, warm_out) = (run(&cold, 4, false).unwrap(), run(&warm, 4, false).unwrap());
+    for (node, pulls) in pulls_by_node(&cold_out).iter().enumerate() {
+        assert_eq!(pulls.len(), 2, "node {node}: {pulls:?}");
+        // Service-time noise (CV 0.2) moves each pull by well under a half.
+        assert!(pulls[0].1 > 0.5 * (download + round_trips), "node {node}: {pulls:?}");
+        assert!(pulls[1].1 < 2.0 * round_trips, "node {node}: {pulls:?}");
+    }
+    for (node, pulls) in pulls_by_node(&warm_out).iter().enumerate() {
+        assert_eq!(pulls.len(), 2, "node {node}: {pulls:?}");
+        assert!(pulls.iter().all(|p| p.1 < 2.0 * round_trips), "node {node}: {pulls:?}");
+    }
+    let last = |o: &models::cluster::RunOutcome| o.pods.iter().filter_map(|p| p.watched).fold(0.0, f64::max);
+    assert!(
+        last(&cold_out) - last(&warm_out) > 0.5 * download,
+        "cold {} s, warm {} s",
+        last(&cold_out),
+        last(&warm_out)
+    );
+}
+
+/// `IfNotPresent`: a pod that reaches the image check while its node's first download is still
+/// running finds no image and queues a pull of its own; with the image cached from the start
+/// no pod pulls.
+#[test]
+fn if_not_present_pulls_until_the_image_is_in_the_store() {
+    let mut cold = cell(8, 100);
+    cold.runtime.pull_policy = models::spec::PullPolicy::IfNotPresent;
+    let out = run(&cold, 5, false).unwrap();
+    for (node, pulls) in pulls_by_node(&out).iter().enumerate() {
+        // The node's second sandbox is ready seconds into the first pull's download.
+        assert_eq!(pulls.len(), 2, "node {node}: {pulls:?}");
+    }
+    for p in &out.pods {
+        assert!(
+            p.started.unwrap() >= p.pulled.unwrap(),
+            "pod {} started before its image was there",
+            p.pod
+        );
+    }
+    let mut warm = cold.clone();
+    warm.runtime.image_cached = true;
+    let out = run(&warm, 5, false).unwrap();
+    for p in &out.pods {
+        assert_eq!(p.pull_start, None, "pod {} pulled a cached image", p.pod);
+        assert_eq!(p.pulled, p.sandbox, "pod {}", p.pod);
+    }
+}
