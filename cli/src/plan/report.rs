@@ -275,7 +275,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
         let (si, sv) = r.top_segment();
         w!(
             o,
-            "- **{}** (last pod at {}): {}. Its largest part is **{}** ({}: {}); per pod here the largest wait is the {} ({}), and an image pull takes {} on average (a cached pull is {} round trips × registry RTT {} = {}; a node's first pull also downloads the image, {} MB at {} = {}).{}",
+            "- **{}** (last pod at {}): {}. Its largest part is **{}** ({}: {}); per pod here the largest wait is the {} ({}), and an image pull takes {} on average (a cached pull is {} round trips × registry RTT {} = {}; {}).{}",
             r.site,
             s2(r.last.map_or(f64::NAN, |m| m.mean)),
             parts.join(", "),
@@ -288,9 +288,16 @@ pub(crate) fn markdown(p: &Plan) -> String {
             s.runtime.registry_round_trips,
             dur_ms(reg(&r.site)),
             s2(f64::from(s.runtime.registry_round_trips) * reg(&r.site)),
-            s.runtime.image_bytes as f64 / 1e6,
-            s.runtime.download_bandwidth,
-            s2(s.runtime.image_bytes as f64 * 8.0 / s.runtime.download_bandwidth.bits_per_s),
+            if s.runtime.image_cached {
+                "the image is on every node when the run starts (`runtime.image_cached`), so no pull downloads it".to_owned()
+            } else {
+                format!(
+                    "a node's first pull also downloads the image, {} MB at {} = {}",
+                    s.runtime.image_bytes as f64 / 1e6,
+                    s.runtime.download_bandwidth,
+                    s2(s.runtime.image_bytes as f64 * 8.0 / s.runtime.download_bandwidth.bits_per_s)
+                )
+            },
             match fastest {
                 Some(f) if f.site != r.site => format!(
                     " The fastest site, {}, saw its last pod at {} (pull {}, registry RTT {}, RTT to the apiserver {} vs {} here).",
