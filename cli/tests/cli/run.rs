@@ -56,6 +56,12 @@ fn json_report_has_the_documented_fields() {
     assert_eq!(ci.len(), 2, "{v}");
     let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
     assert!(lo <= mean && mean <= hi, "{lo} <= {mean} <= {hi}");
+    // Where a 5-run measured mean should fall: around the CI, and wider (its spread is that of
+    // 5 runs, not of the simulated mean).
+    assert_eq!(num(&v, "/startup_s/measured_runs"), 5.0);
+    let pi = v["startup_s"]["pi95_of_measured_mean"].as_array().expect("a PI");
+    let (plo, phi) = (pi[0].as_f64().unwrap(), pi[1].as_f64().unwrap());
+    assert!(plo <= lo && hi <= phi, "PI [{plo}, {phi}] around CI [{lo}, {hi}]");
     let samples: Vec<f64> = v["startup_s"]["samples"]
         .as_array()
         .expect("samples is an array")
