@@ -122,7 +122,10 @@ pub struct Kubelet {
     first_pull: SimDuration,
     pull_policy: PullPolicy,
     noise: Option<LogNormal<f64>>,
+    /// The image is in Docker's store (a pull of it has ended, or the run began with it).
     image_present: bool,
+    /// When the download of the image now in progress ends, if one is.
+    download_end: Option<SimTime>,
     pleg_period: SimDuration,
     /// Offset of this node's relist grid from time zero.
     pleg_phase: SimDuration,
@@ -193,6 +196,7 @@ impl Kubelet {
             pull_policy: rt.pull_policy,
             noise: noise(cv),
             image_present: rt.image_cached,
+            download_end: None,
             pleg_period: cfg.pleg_period.get(),
             pleg_phase: SimDuration::ZERO,
             pleg_armed: false,
@@ -318,12 +322,22 @@ impl Kubelet {
     fn run_pull(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         self.times(pod).pull_start = Some(now);
-        let mean = if self.image_present {
-            self.cached_pull
-        } else {
-            self.first_pull
+        let d = match self.download_end {
+            _ if self.image_present => sample(self.cached_pull, self.noise.as_ref(), ctx.rng()),
+            // Docker's download manager shares a layer's transfer between the pulls that want
+            // it (moby `distribution/xfer`): a pull that starts during the download (parallel
+            // pulls, `--serialize-image-pulls=false`) ends with it, after its own registry
+            // round trips at the least.
+            Some(end) if end > now => {
+                let own = sample(self.cached_pull, self.noise.as_ref(), ctx.rng());
+                own.max(end.saturating_since(now))
+            }
+            _ => {
+                let d = sample(self.first_pull, self.noise.as_ref(), ctx.rng());
+                self.download_end = Some(now + d);
+                d
+            }
         };
-        let d = sample(mean, self.noise.as_ref(), ctx.rng());
         self.post_event(ctx); // Pulling
         ctx.send_self(d, Ev::Local(Local::PullDone(pod)));
     }
@@ -459,9 +473,7 @@ impl Component<Ev> for Kubelet {
             Ev::Local(Local::PullDone(pod)) => {
                 // The image is in Docker's store once a pull ends, not when it starts: with
                 // `IfNotPresent` a pod that reaches the image check during the first download
-                // queues a pull of its own (a cached one when its turn comes). Parallel first
-                // pulls (`--serialize-image-pulls=false`) each pay the download here; Docker
-                // would share the layers' download between them.
+                // queues a pull of its own (a cached one when its turn comes).
                 self.image_present = true;
                 self.times(pod).pulled = Some(now);
                 let start = self.times(pod).pull_start;

@@ -244,3 +244,34 @@ fn if_not_present_pulls_until_the_image_is_in_the_store() {
         assert_eq!(p.pulled, p.sandbox, "pod {}", p.pod);
     }
 }
+
+/// Parallel pulls (`--serialize-image-pulls=false`) of an image being downloaded share the
+/// download, as Docker's download manager does: a node's pulls all end about when its one
+/// download does, not one download time after each starts.
+#[test]
+fn parallel_pulls_share_the_download_in_progress() {
+    let mut s = cell(12, 100);
+    s.kubernetes.kubelet.serialize_image_pulls = false;
+    let download = s.runtime.image_bytes as f64 * 8.0 / s.runtime.download_bandwidth.bits_per_s;
+    let round_trips = s.runtime.registry_rtt.get().as_secs_f64() * f64::from(s.runtime.registry_round_trips);
+    let out = run(&s, 6, false).unwrap();
+    for node in 0..4 {
+        let mut pulls: Vec<(f64, f64)> = out
+            .pods
+            .iter()
+            .filter(|p| p.node == Some(node))
+            .map(|p| (p.pull_start.unwrap(), p.pulled.unwrap()))
+            .collect();
+        pulls.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(pulls.len(), 3, "node {node}: {pulls:?}");
+        let (first_start, first_end) = pulls[0];
+        assert!(first_end - first_start > 0.5 * download, "node {node}: {pulls:?}");
+        for &(start, end) in &pulls[1..] {
+            // Started during the download (the sandboxes are ready seconds apart) ...
+            assert!(start < first_end, "node {node}: {pulls:?}");
+            // ... and ended with it, or its own round trips later at most.
+            assert!(end >= first_end - 1e-9, "node {node}: {pulls:?}");
+            assert!(end - first_end < 2.0 * round_trips, "node {node}: {pulls:?}");
+        }
+    }
+}
