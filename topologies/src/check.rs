@@ -100,7 +100,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E011",
         "non-positive-rate",
-        "a QPS must be a finite number above 0; only kubelet `event_qps` may be 0, which the kubelet documents as unlimited",
+        "a QPS must be a number in 1e-6..=1e9 (what the token bucket models); only kubelet `event_qps` may be 0, which the kubelet documents as unlimited",
     ),
     err(
         "E012",
@@ -490,13 +490,17 @@ fn pct(f: &mut Vec<Finding>, field: &str, v: f64) {
     }
 }
 
+/// E011: a client QPS must be one the token bucket accepts
+/// ([`sim_core::limiter::MIN_QPS`]..=[`sim_core::limiter::MAX_QPS`]), or 0 where the flag means
+/// "unlimited".
 fn qps(f: &mut Vec<Finding>, field: &str, v: f64, zero_ok: bool) {
-    let ok = v.is_finite() && (v > 0.0 || (zero_ok && v == 0.0));
+    use sim_core::limiter::{MAX_QPS, MIN_QPS};
+    let ok = (MIN_QPS..=MAX_QPS).contains(&v) || (zero_ok && v == 0.0);
     if !ok {
         let expected = if zero_ok {
-            "a finite number >= 0 (0 means unlimited)"
+            format!("a number in {MIN_QPS}..={MAX_QPS}, or 0 (unlimited)")
         } else {
-            "a finite number > 0"
+            format!("a number in {MIN_QPS}..={MAX_QPS}")
         };
         f.push(Finding::new(
             "E011",

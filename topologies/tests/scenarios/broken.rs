@@ -205,6 +205,23 @@ fn event_qps_zero_means_unlimited() {
     assert!(shown.contains("`kubernetes.kubelet.kube_api_qps`"), "{shown}");
 }
 
+/// A QPS the token bucket cannot model is refused by the checks, not found out by the run.
+#[test]
+fn a_qps_outside_the_token_buckets_range_is_a_finding() {
+    for (from, to) in [
+        ("kube_api_qps = 5.0", "kube_api_qps = 1e10"),
+        ("event_qps = 5.0", "event_qps = 1e-9"),
+        ("kube_api_qps = 20.0", "kube_api_qps = 1e308"),
+    ] {
+        let (e, shown) = error_of(&edit(from, to));
+        assert!(e.has_code("E011"), "{to}: {shown}");
+        assert!(
+            shown.contains("expected a number in 0.000001..=1000000000"),
+            "{to}: {shown}"
+        );
+    }
+}
+
 #[test]
 fn a_router_that_is_not_a_router() {
     let text = edit("router = \"vyos02\"", "router = \"node01\"");
