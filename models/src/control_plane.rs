@@ -419,9 +419,10 @@ impl Component<Ev> for ControlPlane {
                     .any(|f| f.client == call.client && f.lost_at <= now && now < f.reconnect_at);
                 if in_failover || !self.plan.apiserver_up(m, now) {
                     // The request is lost with the connection; the client re-sends it once it
-                    // has failed over (or never, if it cannot).
+                    // has reconnected (or never, if it cannot). HAProxy may send the new
+                    // connection back to the same apiserver, repaired by then.
                     let (to, ready) = self.serving(call.client, call.master, now);
-                    if to as usize != m && ready != SimTime::MAX {
+                    if ready != SimTime::MAX && (to as usize != m || ready > now) {
                         let host = self.masters[to as usize];
                         let first = self.leg(call.host, self.lb, ready, ctx.rng()) + self.proxy_time;
                         let up = first + self.leg(self.lb, host, ready + first, ctx.rng());
