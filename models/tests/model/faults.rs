@@ -168,3 +168,57 @@ fn a_degraded_tunnel_slows_only_the_workers_behind_it() {
     );
     assert!((last(&out, [2, 3]) - last(&base, [2, 3])).abs() < 1.0);
 }
+
+/// Liveness: whatever fails, once everything is repaired every pod runs. Random single faults
+/// (a master, the load balancer, a router, the etcd leader, a tunnel, a site), at random times
+/// during start-up, repaired after a random while, on a small workload.
+mod every_repaired_fault_lets_every_pod_run {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn fault(kind: usize, at: Dur, repair: Option<Dur>) -> Fault {
+        let crash = |host: &str| Fault::Crash {
+            host: host.into(),
+            at,
+            repair,
+        };
+        match kind {
+            0 => crash("master01"),
+            1 => crash("master02"),
+            2 => crash("master03"),
+            3 => crash("lb"),
+            4 => crash("vyos02"),
+            5 => Fault::CrashEtcdLeader { at, repair },
+            6 => Fault::Partition {
+                a: "vlan10".into(),
+                b: "vlan30".into(),
+                at,
+                repair,
+            },
+            _ => Fault::IsolateSite {
+                site: "vlan20".into(),
+                at,
+                repair,
+            },
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        #[test]
+        fn holds(kind in 0usize..8, at_ms in 0u64..40_000, down_ms in 1u64..60_000, pods in 1u32..12, seed in 0u64..1000) {
+            let mut s = cell(pods, 100);
+            let at = Dur::millis(at_ms);
+            s.faults.push(fault(kind, at, Some(Dur::millis(at_ms + down_ms))));
+            let out = run(&s, seed, false).unwrap();
+            prop_assert!(
+                out.startup_exact_s.is_some(),
+                "{:?}: {} of {} pods ran",
+                s.faults[0],
+                out.pods.iter().filter(|p| p.watched.is_some()).count(),
+                pods
+            );
+        }
+    }
+}
