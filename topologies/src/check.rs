@@ -22,6 +22,12 @@ use crate::error::{Diagnostic, Severity};
 /// use for more, and a value beyond it is almost always a unit slip (`"100h"` for `"100ms"`).
 pub const MAX_DURATION_SECS: u64 = 30 * 24 * 3600;
 
+/// The shortest period a scenario may set (E017). Every loop in the modelled software runs at
+/// millisecond scale or slower (the fastest v1.16 default is the kubelet's 1 s PLEG relist;
+/// HAProxy's `inter` accepts milliseconds); a nanosecond period would only make the run
+/// schedule billions of events.
+const MIN_PERIOD: sim_core::SimDuration = sim_core::SimDuration::from_millis(1);
+
 /// One check: its stable code, its name and what to do about a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Check {
@@ -126,7 +132,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E017",
         "zero-period",
-        "periodic intervals (health checks, heartbeats, keepalives, relists, status updates, retries, the observation resolution) must be above 0",
+        "periodic intervals (health checks, heartbeats, keepalives, relists, status updates, retries, the observation resolution) must be at least 1 ms: a shorter one floods the run with events and no software in the model runs a loop that fast",
     ),
     err(
         "E018",
@@ -643,14 +649,14 @@ fn all_durations(s: &Scenario) -> Vec<(String, Dur)> {
     d
 }
 
-/// E015, E017: durations too large, periods of zero.
+/// E015, E017: durations too large, periods too short (under [`MIN_PERIOD`]).
 fn durations(s: &Scenario, f: &mut Vec<Finding>) {
     for (field, v) in all_durations(s) {
         if v.get().as_nanos() > MAX_DURATION_SECS * 1_000_000_000 {
             f.push(Finding::new(
                 "E015",
                 field,
-                format!("{v} is more than 30 days; expected at most \"30d\" worth (2592000s)"),
+                format!("{v} is more than 30 days; expected at most \"720h\" (2592000s)"),
             ));
         }
     }
@@ -673,7 +679,13 @@ fn durations(s: &Scenario, f: &mut Vec<Finding>) {
             f.push(Finding::new(
                 "E017",
                 field,
-                "a period of 0 would repeat forever at one instant; expected a duration above 0, such as \"1s\"",
+                "a period of 0 would repeat forever at one instant; expected a duration of at least \"1ms\", such as \"1s\"",
+            ));
+        } else if v.get() < MIN_PERIOD {
+            f.push(Finding::new(
+                "E017",
+                field,
+                format!("{v} is under 1 ms; expected a period of at least \"1ms\", such as \"1s\""),
             ));
         }
     }

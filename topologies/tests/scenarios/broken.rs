@@ -267,6 +267,24 @@ fn zero_periods_and_refused_timings() {
     assert!(shown.contains("`kubernetes.etcd.election_timeout`"), "{shown}");
 }
 
+/// A period under a millisecond would schedule billions of events (a 1 ns node status period
+/// never finished); it is a finding that names the field.
+#[test]
+fn a_period_under_a_millisecond_is_a_finding() {
+    let text = edit("node_status_update = \"10s\"", "node_status_update = \"1ns\"");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E017"), "{shown}");
+    assert!(
+        shown.contains("`kubernetes.kubelet.node_status_update`: 1ns is under 1 ms"),
+        "{shown}"
+    );
+    load::load_str(
+        &edit("node_status_update = \"10s\"", "node_status_update = \"1ms\""),
+        ORIGIN,
+    )
+    .unwrap();
+}
+
 #[test]
 fn files_that_cannot_be_read_or_are_not_utf8() {
     let e = load::by_name_or_path("no-such-scenario").unwrap_err();
