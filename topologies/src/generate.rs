@@ -322,6 +322,11 @@ impl Default for UniformOptions {
 // The sites CSV.
 // ------------------------------------------------------------------------------------------------
 
+/// The most workers a generated scenario may have (`consortium` over all its rows, `uniform`'s
+/// `--nodes`): 200 times the 5,000 nodes Kubernetes v1.16 is tested to (its scalability
+/// thresholds), so a bound only a typo reaches, well before the generator's loops take minutes.
+pub const MAX_WORKERS: u64 = 1_000_000;
+
 const COLUMNS: [&str; 5] = ["name", "latitude", "longitude", "workers", "access_bandwidth"];
 const REQUIRED: usize = 4;
 const HEADER_HELP: &str = "a header `name,latitude,longitude,workers[,access_bandwidth]`";
@@ -455,6 +460,7 @@ fn parse_sites(text: &str, origin: &str) -> Result<Vec<Row>, GenerateError> {
     let width = fields.len();
     let mut rows: Vec<Row> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut total_workers = 0u64;
     for (line, text) in lines {
         let fields = split_line(text).map_err(|(c, m)| csv_err(line, c, "row", m))?;
         if fields.len() > width {
@@ -545,6 +551,17 @@ fn parse_sites(text: &str, origin: &str) -> Result<Vec<Row>, GenerateError> {
                 format!("`{workers}` is not a worker count; expected a whole number >= 0, such as 10"),
             )
         })?;
+        total_workers += u64::from(workers);
+        if total_workers > MAX_WORKERS {
+            return Err(csv_err(
+                line,
+                w_col,
+                "workers",
+                format!(
+                    "{workers} brings the consortium to {total_workers} workers; expected at most {MAX_WORKERS} in all"
+                ),
+            ));
+        }
         let access = match access {
             Some((_, v)) if v.trim().is_empty() => None,
             Some((col, v)) => Some(v.parse::<Bandwidth>().map_err(|e| {

@@ -75,7 +75,7 @@ struct ConsortiumArgs {
     kubetwin generate uniform --nodes 5000 --sites 10 --out scale-5000.toml --wan-delay 10ms --layout ring")]
 struct UniformArgs {
     /// Workers in all, spread evenly over the sites.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=topologies::generate::MAX_WORKERS as i64))]
     nodes: u32,
     /// Sites (`s00`, `s01`, ...); the control plane is at `s00`.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]

@@ -151,6 +151,14 @@ fn csv_errors_name_line_and_column() {
     assert_eq!((line, column, field.as_str()), (2, 8, "latitude"));
     assert!(msg.contains("not a number"), "{msg}");
 
+    // More workers in all than a generated scenario may have (a u32 count parsed fine, and
+    // the generator then ran for minutes).
+    let (line, column, field, msg) = csv_error("name,latitude,longitude,workers\nA,1,1,4294967295\nB,1,1,3\n");
+    assert_eq!((line, column, field.as_str()), (2, 7, "workers"));
+    assert!(msg.contains("expected at most 1000000 in all"), "{msg}");
+    let (line, _, _, _) = csv_error("name,latitude,longitude,workers\nA,1,1,999999\nB,1,1,2\n");
+    assert_eq!(line, 3, "the row that crosses the bound is named");
+
     // Duplicate names after sanitizing.
     let (line, column, field, msg) =
         csv_error("name,latitude,longitude,workers\nKeio Univ,35,139,2\nLondon,51,0,1\n\"keio univ\",35,139,2\n");
