@@ -43,6 +43,15 @@ pub enum ModelError {
     /// A limiter setting is invalid.
     #[error("invalid client limiter: {0}")]
     Limiter(#[from] sim_core::limiter::LimiterError),
+    /// Replications did not finish within `workload.timeout` where a result needs every one
+    /// of them (a mean over the others would understate the start-up).
+    #[error("scenario `{scenario}`: {message}")]
+    Unfinished {
+        /// Scenario name.
+        scenario: String,
+        /// Which cell, how many replications, and what to do.
+        message: String,
+    },
 }
 
 /// One pod's timeline, in seconds from the `kubectl create deployment` request.

@@ -37,8 +37,6 @@ pub struct SimulatedCell {
     pub exact_mean_s: f64,
     /// Observed start-up of each replication, s.
     pub samples: Vec<f64>,
-    /// Replications that did not finish within the scenario's timeout.
-    pub incomplete: u32,
 }
 
 /// Simulates one cell with `reps` replications, observed as the thesis observed it (a kubectl
@@ -46,7 +44,7 @@ pub struct SimulatedCell {
 ///
 /// # Errors
 ///
-/// [`ModelError`] if the scenario cannot be assembled.
+/// As [`simulate_cell_observed`].
 pub fn simulate_cell(
     scenario: &Scenario,
     pods: u32,
@@ -64,7 +62,8 @@ pub fn simulate_cell(
 ///
 /// # Errors
 ///
-/// [`ModelError`] if the scenario cannot be assembled.
+/// [`ModelError`] if the scenario cannot be assembled, and [`ModelError::Unfinished`] if a
+/// replication did not finish within `workload.timeout` (a mean without it would be biased).
 pub fn simulate_cell_observed(
     scenario: &Scenario,
     pods: u32,
@@ -94,6 +93,15 @@ pub fn simulate_cell_observed(
             _ => incomplete += 1,
         }
     }
+    if incomplete > 0 {
+        return Err(ModelError::Unfinished {
+            scenario: scenario.name.clone(),
+            message: format!(
+                "{pods} pods at +{delay_ms} ms: {incomplete} of {reps} replications did not finish within workload.timeout ({}); a mean over the others would understate the start-up: lengthen the timeout, or check the scenario's faults",
+                scenario.workload.timeout
+            ),
+        });
+    }
     Ok(SimulatedCell {
         pods,
         delay_ms,
@@ -101,7 +109,6 @@ pub fn simulate_cell_observed(
         ci95: observed.ci95().map(|c| (c.lo, c.hi)),
         exact_mean_s: exact.mean().unwrap_or(f64::NAN),
         samples,
-        incomplete,
     })
 }
 
@@ -367,6 +374,21 @@ mod tests {
             resolution_s: 1.0,
             observed: Default::default(),
         }
+    }
+
+    /// A cell whose replications do not all finish is an error that says so, not a mean over
+    /// the ones that did (which printed NaN, or an understated mean, as a result).
+    #[test]
+    fn a_cell_that_does_not_finish_is_an_error() {
+        let mut s = thesis();
+        s.workload.timeout = models::units::Dur::secs(5);
+        let err = compare(&s, &[cell(4, 100, 25.0)], 3, 1).unwrap_err();
+        assert!(matches!(err, ModelError::Unfinished { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("4 pods at +100 ms: 3 of 3 replications did not finish within workload.timeout (5s)"),
+            "{text}"
+        );
     }
 
     #[test]

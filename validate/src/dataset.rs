@@ -53,6 +53,9 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// The most pods a cell may have: the bound of `kubetwin run --pods`.
+pub const MAX_PODS: u32 = 1_000_000;
+
 /// Columns of the summary CSV, in the order [`write_cells`] writes them.
 pub const CELL_COLUMNS: [&str; 5] = ["pods", "delay_ms", "mean_s", "runs", "resolution_s"];
 
@@ -215,8 +218,14 @@ pub enum DatasetError {
         line: u64,
         /// The column.
         column: &'static str,
-        /// What is expected and what was found, e.g. `pods must be a positive integer, got -3`.
+        /// What is expected and what was found, e.g. `runs must be a positive integer, got 0`.
         message: String,
+    },
+    /// The file has a header but no data row.
+    #[error("{}: no data rows; expected at least one cell after the header", path.display())]
+    NoRows {
+        /// The file.
+        path: PathBuf,
     },
     /// A row repeats the key of an earlier row.
     #[error("{}:{line}: duplicate {what}, first given on line {first_line}", path.display())]
@@ -461,8 +470,10 @@ fn shown(text: &str) -> String {
 }
 
 /// Kinds of value a column holds, with the message used when a field does not fit.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    /// 1..=[`MAX_PODS`].
+    PodCount,
     PositiveInt,
     NonNegativeInt,
     NonNegativeSeconds,
@@ -473,6 +484,7 @@ enum Kind {
 impl Kind {
     fn expectation(self, column: &str) -> String {
         match self {
+            Kind::PodCount => format!("{column} must be a whole number in 1..={MAX_PODS}"),
             Kind::PositiveInt => format!("{column} must be a positive integer"),
             Kind::NonNegativeInt => format!("{column} must be a non-negative integer"),
             Kind::NonNegativeSeconds => format!("{column} must be a finite non-negative number of seconds"),
@@ -499,7 +511,8 @@ impl FieldReader<'_> {
 
     fn uint(&self, column: &'static str, kind: Kind, text: &str) -> Result<u32, DatasetError> {
         match text.parse::<u32>() {
-            Ok(0) if matches!(kind, Kind::PositiveInt) => Err(self.fail(column, kind, text)),
+            Ok(0) if matches!(kind, Kind::PositiveInt | Kind::PodCount) => Err(self.fail(column, kind, text)),
+            Ok(v) if kind == Kind::PodCount && v > MAX_PODS => Err(self.fail(column, kind, text)),
             Ok(v) if !text.starts_with('+') => Ok(v),
             _ => Err(self.fail(column, kind, text)),
         }
@@ -552,10 +565,10 @@ pub fn read_cells(path: impl AsRef<Path>) -> Result<Vec<MeasuredCell>, DatasetEr
 pub fn read_cells_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec<MeasuredCell>, DatasetError> {
     let path = source_path(source);
     let mut first_line: HashMap<(u32, u32), u64> = HashMap::new();
-    read_records(reader, &path, &CELL_COLUMNS, &[CELL_OBSERVED_COLUMN], |f, line| {
+    let cells = read_records(reader, &path, &CELL_COLUMNS, &[CELL_OBSERVED_COLUMN], |f, line| {
         let r = FieldReader { path: &path, line };
         let cell = MeasuredCell {
-            pods: r.uint("pods", Kind::PositiveInt, f[0])?,
+            pods: r.uint("pods", Kind::PodCount, f[0])?,
             delay_ms: r.uint("delay_ms", Kind::NonNegativeInt, f[1])?,
             mean_s: r.seconds("mean_s", Kind::NonNegativeSeconds, f[2])?,
             runs: r.uint("runs", Kind::PositiveInt, f[3])?,
@@ -580,7 +593,11 @@ pub fn read_cells_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<V
         }
         first_line.insert((cell.pods, cell.delay_ms), line);
         Ok(cell)
-    })
+    })?;
+    if cells.is_empty() {
+        return Err(DatasetError::NoRows { path });
+    }
+    Ok(cells)
 }
 
 /// Reads a raw per-pod CSV file.
@@ -604,14 +621,14 @@ pub fn read_raw(path: impl AsRef<Path>) -> Result<Vec<RawPodRow>, DatasetError> 
 pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec<RawPodRow>, DatasetError> {
     let path = source_path(source);
     let mut first_line: HashMap<(u32, u32, u32, String), u64> = HashMap::new();
-    read_records(reader, &path, &RAW_COLUMNS, &[], |f, line| {
+    let rows = read_records(reader, &path, &RAW_COLUMNS, &[], |f, line| {
         let r = FieldReader { path: &path, line };
         let row = RawPodRow {
             run: r.uint("run", Kind::PositiveInt, f[0])?,
             pod: r.text("pod", f[1])?,
             node: r.text("node", f[2])?,
             delay_ms: r.uint("delay_ms", Kind::NonNegativeInt, f[3])?,
-            pods: r.uint("pods", Kind::PositiveInt, f[4])?,
+            pods: r.uint("pods", Kind::PodCount, f[4])?,
             created_s: r.seconds("created_s", Kind::NonNegativeSeconds, f[5])?,
             scheduled_s: r.seconds("scheduled_s", Kind::NonNegativeSeconds, f[6])?,
             started_s: r.seconds("started_s", Kind::NonNegativeSeconds, f[7])?,
@@ -628,7 +645,11 @@ pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec
         }
         first_line.insert(key, line);
         Ok(row)
-    })
+    })?;
+    if rows.is_empty() {
+        return Err(DatasetError::NoRows { path });
+    }
+    Ok(rows)
 }
 
 fn raw_key(row: &RawPodRow) -> String {
@@ -665,6 +686,12 @@ pub fn cells_to_string(
     comments: &[&str],
 ) -> Result<String, DatasetError> {
     let path = target.as_ref();
+    if cells.is_empty() {
+        // It would not read back ([`read_cells`] wants a cell).
+        return Err(DatasetError::NoRows {
+            path: path.to_path_buf(),
+        });
+    }
     let mut seen: HashMap<(u32, u32), usize> = HashMap::new();
     for (index, cell) in cells.iter().enumerate() {
         let invalid = |column, kind: Kind, value: &dyn fmt::Display| DatasetError::InvalidRecord {
@@ -673,8 +700,8 @@ pub fn cells_to_string(
             column,
             message: format!("{}, got {value}", kind.expectation(column)),
         };
-        if cell.pods == 0 {
-            return Err(invalid("pods", Kind::PositiveInt, &cell.pods));
+        if cell.pods == 0 || cell.pods > MAX_PODS {
+            return Err(invalid("pods", Kind::PodCount, &cell.pods));
         }
         if !check_seconds(Kind::NonNegativeSeconds, cell.mean_s) {
             return Err(invalid("mean_s", Kind::NonNegativeSeconds, &cell.mean_s));
@@ -738,6 +765,12 @@ pub fn write_raw(path: impl AsRef<Path>, rows: &[RawPodRow], comments: &[&str]) 
 /// As [`write_raw`], without the I/O.
 pub fn raw_to_string(target: impl AsRef<Path>, rows: &[RawPodRow], comments: &[&str]) -> Result<String, DatasetError> {
     let path = target.as_ref();
+    if rows.is_empty() {
+        // It would not read back ([`read_raw`] wants a row).
+        return Err(DatasetError::NoRows {
+            path: path.to_path_buf(),
+        });
+    }
     let mut seen: HashMap<(u32, u32, u32, &str), usize> = HashMap::new();
     for (index, row) in rows.iter().enumerate() {
         let invalid = |column, kind: Kind, value: &dyn fmt::Display| DatasetError::InvalidRecord {
@@ -762,8 +795,8 @@ pub fn raw_to_string(target: impl AsRef<Path>, rows: &[RawPodRow], comments: &[&
                 });
             }
         }
-        if row.pods == 0 {
-            return Err(invalid("pods", Kind::PositiveInt, &row.pods));
+        if row.pods == 0 || row.pods > MAX_PODS {
+            return Err(invalid("pods", Kind::PodCount, &row.pods));
         }
         for (column, v) in [
             ("created_s", row.created_s),
@@ -974,11 +1007,29 @@ mod tests {
     }
 
     #[test]
+    fn a_file_without_cells_or_with_too_many_pods_is_refused() {
+        let err = cells("# only a header\npods,delay_ms,mean_s,runs,resolution_s\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv: no data rows; expected at least one cell after the header"
+        );
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n1000001,100,1,5,1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv:2: column `pods`: pods must be a whole number in 1..=1000000, got 1000001"
+        );
+        assert!(matches!(
+            cells_to_string("c.csv", &[], &[]),
+            Err(DatasetError::NoRows { .. })
+        ));
+    }
+
+    #[test]
     fn field_errors_name_file_line_column_and_expectation() {
         let err = cells("# c\npods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,5,1\n-3,100,1,5,1\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "cells.csv:4: column `pods`: pods must be a positive integer, got -3"
+            "cells.csv:4: column `pods`: pods must be a whole number in 1..=1000000, got -3"
         );
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,NaN,5,1\n").unwrap_err();
         assert_eq!(
@@ -1170,7 +1221,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn cells_round_trip(
-            raw in proptest::collection::btree_map((1u32..10_000, 0u32..100_000), (0.0f64..1e6, 1u32..100, 0.001f64..10.0), 0..20)
+            raw in proptest::collection::btree_map((1u32..10_000, 0u32..100_000), (0.0f64..1e6, 1u32..100, 0.001f64..10.0), 1..20)
         ) {
             let want: Vec<MeasuredCell> = raw
                 .into_iter()

@@ -60,8 +60,10 @@ fn writes_are_atomic_and_leave_no_temporary_files() {
         observed: Observed::KubectlWatch,
     }];
     write_cells(&path, &cells, &["first"]).unwrap();
-    write_cells(&path, &cells[..0], &["second, empty"]).unwrap();
-    assert_eq!(read_cells(&path).unwrap(), []);
+    // No cells would not read back: refused, and the old file stays.
+    let err = write_cells(&path, &cells[..0], &["second, empty"]).unwrap_err();
+    assert!(matches!(err, DatasetError::NoRows { .. }), "{err}");
+    assert_eq!(read_cells(&path).unwrap(), cells);
     write_cells(&path, &cells, &[]).unwrap();
     assert_eq!(read_cells(&path).unwrap(), cells);
     let names: Vec<_> = std::fs::read_dir(dir.path())
@@ -73,7 +75,8 @@ fn writes_are_atomic_and_leave_no_temporary_files() {
     let bad = [MeasuredCell { pods: 0, ..cells[0] }];
     let err = write_cells(&path, &bad, &[]).unwrap_err();
     assert!(
-        err.to_string().contains("pods must be a positive integer, got 0"),
+        err.to_string()
+            .contains("pods must be a whole number in 1..=1000000, got 0"),
         "{err}"
     );
     assert_eq!(read_cells(&path).unwrap(), cells);
