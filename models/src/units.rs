@@ -128,7 +128,12 @@ impl FromStr for Bandwidth {
             }
         };
         let bits = value * scale;
-        if !(bits.is_finite() && bits > 0.0) {
+        if !bits.is_finite() {
+            return Err(UnitError(format!(
+                "\"{raw}\" is too large to be a bandwidth; expected a finite number of bits per second, such as \"10Gbit\""
+            )));
+        }
+        if bits <= 0.0 {
             return Err(UnitError(format!("a bandwidth must be positive, got \"{raw}\"")));
         }
         Ok(Bandwidth { bits_per_s: bits })
@@ -234,6 +239,8 @@ mod tests {
         assert_eq!("100Mbit".parse::<Bandwidth>().unwrap().bits_per_s, 1e8);
         assert!("100".parse::<Bandwidth>().is_err());
         assert!("0Mbit".parse::<Bandwidth>().is_err());
+        let too_large = "1e308Gbit".parse::<Bandwidth>().unwrap_err().to_string();
+        assert!(too_large.contains("too large"), "{too_large}");
         assert_eq!(Bandwidth::mbit(8.0).serialize(1_000_000), SimDuration::from_secs(1));
     }
 }

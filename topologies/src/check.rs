@@ -605,6 +605,16 @@ fn all_durations(s: &Scenario) -> Vec<(String, Dur)> {
     for (i, l) in s.links.iter().enumerate() {
         d.push((format!("links[{i}].delay"), l.delay));
     }
+    for (i, f) in s.faults.iter().enumerate() {
+        d.push((format!("faults[{i}].at"), f.at()));
+        if let Some(r) = f.repair() {
+            d.push((format!("faults[{i}].repair"), r));
+        }
+        if let models::spec::Fault::Degrade { delay, jitter, .. } = f {
+            d.push((format!("faults[{i}].delay"), *delay));
+            d.push((format!("faults[{i}].jitter"), *jitter));
+        }
+    }
     let k = &s.kubernetes;
     let named: [(&str, Dur); 25] = [
         ("vpn.ping", s.vpn.ping),

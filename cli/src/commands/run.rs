@@ -201,16 +201,24 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         base.netem.parse_tc(tc).map_err(UsageError)?;
     }
     let mut scenario = cluster::with_overrides(&base, a.pods, a.delay);
-    if !a.faults.is_empty() {
-        scenario.faults.extend(a.faults.iter().cloned());
-        let diags: Vec<String> = topologies::check::run(&scenario)
-            .into_iter()
-            .filter(|f| f.code == "E020")
-            .map(|f| format!("--fault: `{}`: {}", f.field, f.message))
-            .collect();
-        if !diags.is_empty() {
-            return Err(UsageError(diags.join("; ")).into());
-        }
+    scenario.faults.extend(a.faults.iter().cloned());
+    // The loaded scenario passed its checks; what the flags changed is checked here (a fault
+    // naming no host, a delay of more than 30 days, ...), and named by the flag.
+    let diags: Vec<String> = topologies::check::run(&scenario)
+        .into_iter()
+        .filter(|f| topologies::check::lookup(f.code).is_none_or(|c| c.severity == topologies::Severity::Error))
+        .map(|f| {
+            let flag = match f.field.as_str() {
+                x if x.starts_with("faults[") => "--fault",
+                "netem.delay" if a.delay.is_some() => "--delay",
+                x if x.starts_with("netem.") => "--netem",
+                _ => "--pods",
+            };
+            format!("{flag}: `{}`: {}", f.field, f.message)
+        })
+        .collect();
+    if !diags.is_empty() {
+        return Err(UsageError(diags.join("; ")).into());
     }
     let reps: Vec<u64> = (0..a.reps).collect();
     let outcomes: Vec<RunOutcome> = reps

@@ -22,6 +22,19 @@ fn delay_without_a_unit() {
     usage_error(&["run", "thesis-2019", "--delay", "100"], &["--delay", "unit", "100"]);
 }
 
+/// What the flags change is checked like the scenario itself, and the message names the flag.
+#[test]
+fn a_delay_or_fault_time_of_more_than_30_days() {
+    usage_error(
+        &["run", "thesis-2019", "--delay", "721h"],
+        &["--delay", "`netem.delay`", "more than 30 days"],
+    );
+    usage_error(
+        &["run", "thesis-2019", "--fault", "crash master02 at 721h"],
+        &["--fault", "`faults[0].at`", "more than 30 days"],
+    );
+}
+
 #[test]
 fn zero_pods() {
     usage_error(&["run", "thesis-2019", "--pods", "0"], &["--pods", "'0'"]);

@@ -267,6 +267,18 @@ fn zero_periods_and_refused_timings() {
     assert!(shown.contains("`kubernetes.etcd.election_timeout`"), "{shown}");
 }
 
+/// A fault's times count as durations too: a unit slip there is caught like anywhere else.
+#[test]
+fn a_fault_time_of_more_than_30_days_is_a_finding() {
+    let text = format!(
+        "{}\n[[faults]]\nkind = \"crash\"\nhost = \"master02\"\nat = \"721h\"\n",
+        edit("", "")
+    );
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E015"), "{shown}");
+    assert!(shown.contains("`faults[0].at`"), "{shown}");
+}
+
 /// A period under a millisecond would schedule billions of events (a 1 ns node status period
 /// never finished); it is a finding that names the field.
 #[test]
