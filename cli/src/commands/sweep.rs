@@ -41,7 +41,8 @@ pub(crate) struct SweepArgs {
     #[arg(long, value_name = "LIST", value_parser = axes::parse_delays, allow_hyphen_values = true)]
     delay: Option<DelayAxis>,
     /// A scenario parameter axis by its dotted path, e.g.
-    /// kubernetes.kubelet.kube_api_qps=5,10,50 or runtime.registry_rtt=50ms,200ms (repeatable).
+    /// kubernetes.kubelet.kube_api_qps=5,10,50 or runtime.registry_rtt=50ms..300ms/50ms
+    /// (ranges for integer, number and duration fields; repeatable).
     #[arg(long = "set", value_name = "PATH=V1,V2,...", value_parser = axes::parse_set)]
     set: Vec<SetArg>,
     /// Replications per point (run in parallel; results do not depend on the thread count).

@@ -83,13 +83,15 @@ fn items<'a>(raw: &'a str, what: &str) -> Result<Vec<&'a str>, String> {
 fn example(what: &str) -> &'static str {
     if what == "delay" {
         "0ms,100ms or 0ms..500ms/100ms"
+    } else if what.starts_with("--set") {
+        "5,10,50 or 10..50/10 (or 50ms..300ms/50ms for a duration)"
     } else {
         "4,20,100 or 10..50/10"
     }
 }
 
 /// A range item split into (start, end, step), or `None` for a single value.
-fn split_range<'a>(item: &'a str, what: &str) -> Result<Option<(&'a str, &'a str, &'a str)>, String> {
+pub(crate) fn split_range<'a>(item: &'a str, what: &str) -> Result<Option<(&'a str, &'a str, &'a str)>, String> {
     let Some((start, rest)) = item.split_once("..") else {
         return Ok(None);
     };
@@ -114,7 +116,13 @@ fn split_range<'a>(item: &'a str, what: &str) -> Result<Option<(&'a str, &'a str
 
 /// Expands `start..=end` by `step` (all in the axis's integer unit), refusing reversed, zero-step,
 /// off-grid and oversized ranges. `show` prints a value as the user wrote it.
-fn expand(item: &str, start: u64, end: u64, step: u64, show: &dyn Fn(u64) -> String) -> Result<Vec<u64>, String> {
+pub(crate) fn expand(
+    item: &str,
+    start: u64,
+    end: u64,
+    step: u64,
+    show: &dyn Fn(u64) -> String,
+) -> Result<Vec<u64>, String> {
     if step == 0 {
         return Err(format!("range `{item}` has a zero step"));
     }

@@ -35,7 +35,7 @@ use serde_json::Value as Json;
 use sim_core::rng::mix64;
 use sim_core::SimDuration;
 
-use super::axes::{show_delay, SetArg};
+use super::axes::{expand, show_delay, split_range, SetArg};
 
 /// FNV-1a (64 bit) followed by SplitMix64's finalizer: a stable, platform-independent digest.
 pub(crate) fn digest(bytes: &[u8]) -> u64 {
@@ -281,8 +281,7 @@ pub(crate) fn resolve_sets(base: &Scenario, args: &[SetArg]) -> Result<Vec<SetAx
                 list.join("\n")
             ));
         };
-        let values = a
-            .values
+        let values = expand_ranges(&a.path, current, &a.values)?
             .iter()
             .map(|raw| coerce(&a.path, current, raw))
             .collect::<Result<Vec<_>, _>>()?;
@@ -298,6 +297,82 @@ pub(crate) fn resolve_sets(base: &Scenario, args: &[SetArg]) -> Result<Vec<SetAx
     }
     Ok(out)
 }
+
+/// Expands the range items (`START..END/STEP`, both ends included) of a `--set` list, for
+/// integer, number and duration fields; single values pass through as typed.
+fn expand_ranges(path: &str, current: &toml::Value, raw: &[String]) -> Result<Vec<String>, String> {
+    let what = format!("--set {path}");
+    let mut out = Vec::new();
+    for item in raw {
+        let Some((a, b, step)) = split_range(item, &what)? else {
+            out.push(item.clone());
+            continue;
+        };
+        match current {
+            toml::Value::Integer(_) => {
+                let int = |v: &str| {
+                    v.parse::<u64>()
+                        .map_err(|_| format!("{what}: `{v}` in range `{item}` is not a whole number"))
+                };
+                let v = expand(item, int(a)?, int(b)?, int(step)?, &|v| v.to_string())?;
+                out.extend(v.into_iter().map(|v| v.to_string()));
+            }
+            toml::Value::Float(_) => out.extend(float_range(&what, item, a, b, step)?),
+            toml::Value::String(now) if now.parse::<models::units::Dur>().is_ok() => {
+                let ns = |v: &str| {
+                    v.parse::<models::units::Dur>()
+                        .map(|d| d.get().as_nanos())
+                        .map_err(|e| format!("{what}: `{v}` in range `{item}`: {e}"))
+                };
+                out.extend(expand(item, ns(a)?, ns(b)?, ns(step)?, &show_delay)?.into_iter().map(show_delay));
+            }
+            _ => {
+                return Err(format!(
+                    "{what}: `{item}` is a range; ranges work for integer, number and duration fields, and this one is {current}: list its values"
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `a..b/step` over numbers: both ends included, `b - a` a whole number of steps (to 1e-9
+/// relative), each value rounded to 10 decimals so that `0.1..0.3/0.1` gives 0.1, 0.2, 0.3.
+fn float_range(what: &str, item: &str, a: &str, b: &str, step: &str) -> Result<Vec<String>, String> {
+    let num = |v: &str| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("{what}: `{v}` in range `{item}` is not a finite number"))
+    };
+    let (a, b, step) = (num(a)?, num(b)?, num(step)?);
+    if step <= 0.0 {
+        return Err(format!("{what}: range `{item}` needs a step above 0"));
+    }
+    if a > b {
+        return Err(format!(
+            "{what}: range `{item}` is reversed: its start {a} is after its end {b}"
+        ));
+    }
+    let n = ((b - a) / step).round();
+    if (a + n * step - b).abs() > 1e-9 * b.abs().max(1.0) {
+        return Err(format!(
+            "{what}: range `{item}` does not end on its grid: {b} minus {a} is not a multiple of {step} (ranges include both ends)"
+        ));
+    }
+    if n >= MAX_SET_RANGE_VALUES as f64 {
+        return Err(format!(
+            "{what}: range `{item}` has more than {MAX_SET_RANGE_VALUES} values"
+        ));
+    }
+    Ok((0..=n as u64)
+        .map(|i| ((a + i as f64 * step) * 1e10).round() / 1e10)
+        .map(|v| v.to_string())
+        .collect())
+}
+
+/// The most values a number range of `--set` may expand to (as for the other axes).
+const MAX_SET_RANGE_VALUES: u64 = 100_000;
 
 /// Types `raw` like `current`.
 fn coerce(path: &str, current: &toml::Value, raw: &str) -> Result<Json, String> {
@@ -431,6 +506,44 @@ mod tests {
         assert_ne!(ab.point_seed(p0), ab.point_seed(p_ab));
         assert_ne!(ab.point_key(p0), ab.point_key(p_ab));
         assert_eq!(ab.points().unwrap().len(), 8);
+    }
+
+    /// `START..END/STEP` in `--set`, as the sweep's help promises for every axis: integers,
+    /// numbers (without binary-fraction noise) and durations; lists elsewhere.
+    #[test]
+    fn set_ranges_expand_for_integers_numbers_and_durations() {
+        let b = base();
+        let one = |path: &str, values: &[&str]| {
+            resolve_sets(
+                &b,
+                &[SetArg {
+                    path: path.into(),
+                    values: values.iter().map(|v| (*v).to_owned()).collect(),
+                }],
+            )
+            .map(|s| s[0].values.clone())
+        };
+        assert_eq!(
+            one("kubernetes.kubelet.kube_api_burst", &["10..30/10", "50"]).unwrap(),
+            vec![Json::from(10), Json::from(20), Json::from(30), Json::from(50)]
+        );
+        assert_eq!(
+            one("kubernetes.kubelet.kube_api_qps", &["0.1..0.3/0.1"]).unwrap(),
+            vec![Json::from(0.1), Json::from(0.2), Json::from(0.3)]
+        );
+        assert_eq!(
+            one("runtime.registry_rtt", &["50ms..150ms/50ms"]).unwrap(),
+            vec![Json::from("50ms"), Json::from("100ms"), Json::from("150ms")]
+        );
+        let err = one("kubernetes.kubelet.kube_api_qps", &["5..16/5"]).unwrap_err();
+        assert!(err.contains("does not end on its grid"), "{err}");
+        let err = one("runtime.pull_policy", &["a..b/c"]).unwrap_err();
+        assert!(
+            err.contains("ranges work for integer, number and duration fields"),
+            "{err}"
+        );
+        let err = one("kubernetes.kubelet.kube_api_burst", &["10..30/10", "20"]).unwrap_err();
+        assert!(err.contains("appears twice"), "{err}");
     }
 
     #[test]
