@@ -995,8 +995,15 @@ pub fn uniform(nodes: usize, sites: usize, opts: &UniformOptions) -> Scenario {
 /// scenario.
 pub fn to_toml(s: &Scenario) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# {}: a generated kubetwin scenario.", s.name);
-    for line in wrap(&s.description, 94) {
+    // TOML comments may hold no control character but tab: a name or description with a line
+    // break (or any other) is shown on one comment line here, and kept whole in the fields below.
+    let printable = |t: &str| t.replace(|c: char| c.is_control() && c != '\n', " ");
+    let _ = writeln!(
+        out,
+        "# {}: a generated kubetwin scenario.",
+        printable(&s.name).replace('\n', " ")
+    );
+    for line in wrap(&printable(&s.description), 94) {
         let _ = writeln!(out, "# {line}");
     }
     out.push_str("#\n# Format: topologies/README.md. Generated files write every field out, defaults included.\n\n");

@@ -235,6 +235,17 @@ fn zero_workers_allowed_at_the_control_plane_site() {
     assert_round_trip(&s);
 }
 
+/// A name or description with line breaks or other control characters (a `--name` pasted
+/// with a newline) still gives a file that loads back: the header comment shows them as spaces.
+#[test]
+fn control_characters_in_the_name_still_load_back() {
+    let csv = "name,latitude,longitude,workers\nTokyo,35,139,2\nLondon,51,0,1\n";
+    let mut s = generate::consortium(csv, "sites.csv", &ConsortiumOptions::default()).unwrap();
+    s.name = "\"]\n[evil]\nx=\"\u{7}".into();
+    s.description.push_str("\r\nsecond line\u{1b}[0m");
+    assert_round_trip(&s);
+}
+
 #[test]
 fn option_errors_name_the_option() {
     let csv = "name,latitude,longitude,workers\nTokyo,35,139,2\nLondon,51,0,1\n";
