@@ -72,6 +72,10 @@ pub const FIBRE_SPEED_M_PER_S: f64 = 2.0e8;
 /// default. The factor applies to [`FIBRE_SPEED_M_PER_S`], not to c.
 pub const PATH_INFLATION: f64 = 2.1;
 
+/// The largest path inflation accepted, about five times the default. A route ten times longer than
+/// the great circle would circle the planet between neighbours; a larger factor is a typo.
+pub const MAX_PATH_INFLATION: f64 = 10.0;
+
 /// One-way delay of a LAN attachment (host to its site router): 0.1 ms, the value the thesis
 /// testbed uses for a virtual-switch hop (`scenarios/thesis-2019.toml`).
 pub const LAN_DELAY: Dur = Dur(SimDuration::from_micros(100));
@@ -706,11 +710,11 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
         option: option.to_owned(),
         message,
     };
-    if !(opts.path_inflation.is_finite() && opts.path_inflation >= 1.0) {
+    if !(opts.path_inflation.is_finite() && (1.0..=MAX_PATH_INFLATION).contains(&opts.path_inflation)) {
         return Err(opt_err(
             "path_inflation",
             format!(
-                "{} is not a path inflation; expected a factor >= 1 (fibre is never shorter than the great circle), default {PATH_INFLATION}",
+                "{} is not a path inflation; expected a factor in 1..={MAX_PATH_INFLATION} (fibre is never shorter than the great circle), default {PATH_INFLATION}",
                 opts.path_inflation
             ),
         ));

@@ -102,9 +102,20 @@ enum Layout {
     Ring,
 }
 
+/// A one-way link delay: a duration of at most [`MAX_LINK_DELAY_S`].
 fn parse_dur(s: &str) -> Result<Dur, String> {
-    s.parse::<Dur>().map_err(|e| e.to_string())
+    let d = s.parse::<Dur>().map_err(|e| e.to_string())?;
+    if d.secs_f64() > MAX_LINK_DELAY_S {
+        return Err(format!(
+            "`{s}` is more than {MAX_LINK_DELAY_S} s of one-way delay on one link; expected a delay such as 10ms (check the unit)"
+        ));
+    }
+    Ok(d)
 }
+
+/// The longest one-way delay `--per-link-delay` and `--wan-delay` accept: a geostationary
+/// satellite hop is about 0.25 s; ten seconds is no network, only a unit slip.
+const MAX_LINK_DELAY_S: f64 = 10.0;
 
 fn parse_vpn(s: &str) -> Result<VpnTopology, String> {
     match s.trim() {

@@ -36,6 +36,25 @@ fn a_delay_or_fault_time_of_more_than_30_days() {
 }
 
 #[test]
+fn a_generated_link_delay_of_hours() {
+    usage_error(
+        &[
+            "generate",
+            "uniform",
+            "--nodes",
+            "4",
+            "--sites",
+            "2",
+            "--out",
+            "/nonexistent/x.toml",
+            "--wan-delay",
+            "721h",
+        ],
+        &["--wan-delay", "721h", "more than 10 s"],
+    );
+}
+
+#[test]
 fn zero_pods() {
     usage_error(&["run", "thesis-2019", "--pods", "0"], &["--pods", "'0'"]);
 }

@@ -272,14 +272,16 @@ fn option_errors_name_the_option() {
         matches!(&e, GenerateError::Option { option, .. } if option == "vpn.hub"),
         "{e}"
     );
-    let e = with(ConsortiumOptions {
-        path_inflation: 0.5,
-        ..Default::default()
-    });
-    assert!(
-        matches!(&e, GenerateError::Option { option, .. } if option == "path_inflation"),
-        "{e}"
-    );
+    for path_inflation in [0.5, 1e308] {
+        let e = with(ConsortiumOptions {
+            path_inflation,
+            ..Default::default()
+        });
+        assert!(
+            matches!(&e, GenerateError::Option { option, .. } if option == "path_inflation"),
+            "{path_inflation}: {e}"
+        );
+    }
 }
 
 #[test]
