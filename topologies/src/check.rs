@@ -876,6 +876,21 @@ fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
 /// Runs the checks and places the findings in `text` (the source of `s`): (errors, warnings),
 /// each in file order.
 pub(crate) fn located(s: &Scenario, text: &str, origin: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    located_or(s, text, origin, |loc, field| Some(loc.locate(field)))
+}
+
+/// As [`located`], for findings that `place` may not find in `text`: those get line 0 (shown
+/// without a line) and an origin that says the file was laid over a scenario.
+pub(crate) fn located_in_overlay(s: &Scenario, text: &str, origin: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    located_or(s, text, origin, |loc, field| loc.find(field))
+}
+
+fn located_or(
+    s: &Scenario,
+    text: &str,
+    origin: &str,
+    place: impl Fn(&crate::locate::Locator<'_>, &str) -> Option<(usize, usize)>,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     let findings = run(s);
     if findings.is_empty() {
         return (Vec::new(), Vec::new());
@@ -884,8 +899,10 @@ pub(crate) fn located(s: &Scenario, text: &str, origin: &str) -> (Vec<Diagnostic
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     for fd in findings {
-        let (line, column) = loc.locate(&fd.field);
-        let d = fd.at(origin, line, column);
+        let d = match place(&loc, &fd.field) {
+            Some((line, column)) => fd.at(origin, line, column),
+            None => fd.at(&format!("the scenario with {origin} laid over it"), 0, 0),
+        };
         match d.severity {
             Severity::Error => errors.push(d),
             Severity::Warning => warnings.push(d),

@@ -35,7 +35,8 @@ pub struct Diagnostic {
     /// The file name (or the origin given to [`crate::load::load_str`]).
     pub origin: String,
     /// 1-based line of the offending field (of its nearest written ancestor when the field was
-    /// left to its default).
+    /// left to its default); 0 when no line of the file writes it (a parameter file whose
+    /// overlay makes a scenario field elsewhere wrong).
     pub line: usize,
     /// 1-based column, counted in characters.
     pub column: usize,
@@ -49,6 +50,14 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            // Not in any file line: a finding of a scenario assembled from several sources.
+            return write!(
+                f,
+                "{}: {}[{}] `{}`: {}\n    help: {}",
+                self.origin, self.severity, self.code, self.field, self.message, self.help
+            );
+        }
         write!(
             f,
             "{}: line {}, column {}: {}[{}] `{}`: {}\n    help: {}",

@@ -102,10 +102,13 @@ impl<'a> Locator<'a> {
 
     /// Line and column of `path`'s key (or array element), or of its nearest written ancestor.
     pub(crate) fn locate(&self, path: &str) -> (usize, usize) {
-        match self.span_of(path) {
-            Some(span) => line_col(self.text, span.start),
-            None => (1, 1),
-        }
+        self.find(path).unwrap_or((1, 1))
+    }
+
+    /// Line and column of `path` (or of its nearest written ancestor), if the text writes any
+    /// part of it.
+    pub(crate) fn find(&self, path: &str) -> Option<(usize, usize)> {
+        self.span_of(path).map(|span| line_col(self.text, span.start))
     }
 
     fn span_of(&self, path: &str) -> Option<Range<usize>> {

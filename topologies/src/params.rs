@@ -59,10 +59,14 @@ pub fn apply(base: &Scenario, params_text: &str, origin: &str) -> Result<Scenari
         let message = e.into_inner().to_string();
         if let Some(rest) = message.strip_prefix("unknown field `") {
             if let Some(end) = rest.find('`') {
-                if !field.is_empty() {
-                    field.push('.');
+                // The path may already end with the unknown key; name it once.
+                let key = &rest[..end];
+                if field != key && !field.ends_with(&format!(".{key}")) {
+                    if !field.is_empty() {
+                        field.push('.');
+                    }
+                    field.push_str(key);
                 }
-                field.push_str(&rest[..end]);
             }
         }
         let (line, column) = Locator::new(params_text).locate(&field);
@@ -74,7 +78,7 @@ pub fn apply(base: &Scenario, params_text: &str, origin: &str) -> Result<Scenari
             message,
         }
     })?;
-    let (errors, warnings) = crate::check::located(&scenario, params_text, origin);
+    let (errors, warnings) = crate::check::located_in_overlay(&scenario, params_text, origin);
     if !errors.is_empty() {
         let mut diagnostics = errors;
         diagnostics.extend(warnings);
@@ -174,5 +178,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2") && e.contains("slots"), "{e}");
+        // An unknown key is named once.
+        let e = apply(&base, "[runtime]\nnope = 1\n", "p.toml").unwrap_err().to_string();
+        assert!(e.contains("`runtime.nope`") && !e.contains("nope.nope"), "{e}");
+    }
+
+    /// A parameter that makes a field the file does not write wrong (turning the VPN off leaves
+    /// workers unreachable) is reported against the combination, not against line 1 of the file.
+    #[test]
+    fn a_finding_outside_the_file_is_not_given_a_line_of_it() {
+        let e = apply(&thesis(), "[vpn]\nenabled = false\n", "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("the scenario with p.toml laid over it: error[E014]"), "{e}");
+        assert!(!e.contains("line 1, column 1"), "{e}");
     }
 }
