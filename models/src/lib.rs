@@ -13,6 +13,7 @@ pub mod control_plane;
 pub mod controllers;
 pub mod etcd;
 pub mod failover;
+mod fault_toml;
 pub mod faults;
 pub mod haproxy;
 pub mod kubelet;

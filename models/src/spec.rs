@@ -50,7 +50,12 @@ pub struct Scenario {
 /// One fault: what fails, when, and when (if ever) it is repaired. The verbs follow turmoil's:
 /// a host *crashes*, a tunnel is *partitioned*, a site is *isolated*; each may be repaired.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
+#[serde(
+    rename_all = "kebab-case",
+    tag = "kind",
+    deny_unknown_fields,
+    try_from = "crate::fault_toml::FaultRecord"
+)]
 pub enum Fault {
     /// A host stops: the load balancer (no request reaches any apiserver), a master (its
     /// apiserver and etcd member), or a router (its site is cut off).

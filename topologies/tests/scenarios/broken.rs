@@ -279,6 +279,46 @@ fn a_fault_time_of_more_than_30_days_is_a_finding() {
     assert!(shown.contains("`faults[0].at`"), "{shown}");
 }
 
+/// A `[[faults]]` entry's errors name the field inside it, and what its kind needs.
+#[test]
+fn fault_errors_name_the_field_inside_the_fault() {
+    let with_fault = |body: &str| format!("{}\n[[faults]]\n{body}\n", edit("", ""));
+    let cases = [
+        (
+            "kind = \"crash\"\nhost = \"master02\"\nat = \"-10s\"",
+            "`faults[0].at`: a duration cannot be negative",
+        ),
+        (
+            "kind = \"crash\"\nhost = \"master02\"",
+            "`faults[0]`: a fault of kind `crash` needs `at`",
+        ),
+        (
+            "kind = \"crash\"\nat = \"1s\"",
+            "`faults[0]`: a fault of kind `crash` needs `host`",
+        ),
+        (
+            "kind = \"partition\"\nhost = \"master02\"\nat = \"1s\"",
+            "`host` does not apply to a fault of kind `partition`; its fields are kind, a, b, at, repair",
+        ),
+        (
+            "kind = \"explode\"\nat = \"1s\"",
+            "`faults[0].kind`: unknown variant `explode`",
+        ),
+    ];
+    for (body, want) in cases {
+        let text = with_fault(body);
+        let e = load::load_str(&text, ORIGIN).expect_err(body).to_string();
+        assert!(e.contains(want), "{body}: {e}");
+    }
+    // And a well-formed one still loads, and serializes back the same.
+    let text = with_fault(
+        "kind = \"degrade\"\na = \"vlan10\"\nb = \"vlan20\"\ndelay = \"50ms\"\nat = \"5s\"\nrepair = \"20s\"",
+    );
+    let s = load::load_str(&text, ORIGIN).unwrap();
+    let again: models::spec::Scenario = toml::from_str(&toml::to_string(&s).unwrap()).unwrap();
+    assert_eq!(again, s);
+}
+
 /// A period under a millisecond would schedule billions of events (a 1 ns node status period
 /// never finished); it is a finding that names the field.
 #[test]
