@@ -58,7 +58,8 @@ pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
     }
     let (_, file) = first.expect("clap requires a directory");
     let points = file.spec.points()?;
-    let keys: BTreeMap<String, usize> = points.iter().map(|p| (file.spec.point_key(p), p.index)).collect();
+    let keys: BTreeMap<String, &crate::sweep::spec::Point> =
+        points.iter().map(|p| (file.spec.point_key(p), p)).collect();
 
     let mut found: BTreeMap<String, (PointRecord, String, PathBuf)> = BTreeMap::new();
     for d in &a.dirs {
@@ -66,12 +67,20 @@ pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
         for path in dir.point_files()? {
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
             let rec = store::parse_point(&path, &text, &file.spec_hash)?;
-            anyhow::ensure!(
-                keys.get(&rec.key) == Some(&rec.index),
-                "{} is not a point of this sweep (spec {})",
-                path.display(),
-                file.spec_hash
-            );
+            let point = keys.get(&rec.key).with_context(|| {
+                format!(
+                    "{} is not a point of this sweep (spec {})",
+                    path.display(),
+                    file.spec_hash
+                )
+            })?;
+            rec.check_against(&file.spec, point).map_err(|why| {
+                anyhow::anyhow!(
+                    "{} does not hold point {}: {why}; delete it to have that point computed again",
+                    path.display(),
+                    file.spec.describe(point)
+                )
+            })?;
             match found.get(&rec.key) {
                 Some((other, _, other_path)) if *other != rec => anyhow::bail!(
                     "point {} was computed twice with different results: {} and {} differ",

@@ -125,8 +125,16 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
         .collect();
     let mut todo = Vec::new();
     for p in &mine {
-        if dir.read_point(&spec.point_key(p), &file.spec_hash)?.is_none() {
-            todo.push(*p);
+        let key = spec.point_key(p);
+        match dir.read_point(&key, &file.spec_hash)? {
+            None => todo.push(*p),
+            Some(rec) => rec.check_against(spec, p).map_err(|why| {
+                anyhow::anyhow!(
+                    "{} does not hold point {}: {why}; delete it to have that point computed again",
+                    dir.point_path(&key).display(),
+                    spec.describe(p)
+                )
+            })?,
         }
     }
     let skipped = mine.len() - todo.len();

@@ -42,6 +42,13 @@ pub(crate) fn rows_from_dir(dir: &SweepDir, file: &SweepFile, points: &[Point]) 
                     dir.points_dir().display()
                 )
             })?;
+            rec.check_against(&file.spec, p).map_err(|why| {
+                anyhow::anyhow!(
+                    "{} does not hold point {}: {why}; delete it to have that point computed again",
+                    dir.point_path(&key).display(),
+                    file.spec.describe(p)
+                )
+            })?;
             Row::from_record(&rec)
         })
         .collect()

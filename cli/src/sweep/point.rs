@@ -98,6 +98,51 @@ pub(crate) fn compute(
     })
 }
 
+impl PointRecord {
+    /// Whether this record is what computing `point` of `spec` writes: the point's own values
+    /// and seed, one entry per replication, times that are finite and not negative. A point file
+    /// edited or damaged by hand fails here instead of entering the results.
+    pub(crate) fn check_against(&self, spec: &SweepSpec, point: &Point) -> Result<(), String> {
+        let want_delay = super::axes::show_delay(point.delay_ns);
+        let mismatch = if self.index != point.index {
+            Some(format!("index {} (expected {})", self.index, point.index))
+        } else if self.pods != point.pods {
+            Some(format!("pods {} (expected {})", self.pods, point.pods))
+        } else if self.delay != want_delay {
+            Some(format!("delay {} (expected {want_delay})", self.delay))
+        } else if self.set != point.set {
+            Some(format!("--set values {:?} (expected {:?})", self.set, point.set))
+        } else if self.seed != spec.point_seed(point) {
+            Some(format!("seed {} (expected {})", self.seed, spec.point_seed(point)))
+        } else {
+            None
+        };
+        if let Some(m) = mismatch {
+            return Err(format!("it records {m}"));
+        }
+        let reps = spec.reps as usize;
+        for (what, n) in [
+            ("startup_observed_s", self.startup_observed_s.len()),
+            ("startup_exact_s", self.startup_exact_s.len()),
+            ("phases_s", self.phases_s.len()),
+        ] {
+            if n != reps {
+                return Err(format!("{what} has {n} entries, not one per replication ({reps})"));
+            }
+        }
+        let times = self
+            .startup_observed_s
+            .iter()
+            .chain(&self.startup_exact_s)
+            .chain(self.phases_s.iter().flatten())
+            .flatten();
+        if let Some(t) = times.copied().find(|t| !(t.is_finite() && *t >= 0.0)) {
+            return Err(format!("it holds a time of {t} s"));
+        }
+        Ok(())
+    }
+}
+
 /// One row of the results.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Row {

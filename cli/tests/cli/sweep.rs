@@ -294,6 +294,36 @@ fn a_rerun_resumes_and_recomputes_nothing() {
     );
 }
 
+/// A point file edited by hand (another pod count, or its samples removed) does not slip into
+/// the results of a resumed sweep: it is refused, with the file named.
+#[test]
+fn a_tampered_point_file_is_refused_on_resume() {
+    let t = TempDir::new("sweep-tamper");
+    let out = t.file("s");
+    let dir = t.path().join("s");
+    sweep_ok(&small(&out, &[]), None);
+    let files = point_files(&dir);
+    let original = read(&files[0]);
+    for edit in [
+        ("pods", serde_json::json!(8)),
+        ("startup_observed_s", serde_json::json!([])),
+    ] {
+        let mut v = json(&files[0]);
+        v[edit.0] = edit.1;
+        std::fs::write(&files[0], serde_json::to_vec(&v).unwrap()).unwrap();
+        let o = run(&small(&out, &[]).iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(!o.status.success(), "{}: accepted", edit.0);
+        let err = stderr(&o);
+        assert!(
+            err.contains(&files[0].display().to_string()) && err.contains("does not hold point"),
+            "{}: {err}",
+            edit.0
+        );
+    }
+    std::fs::write(&files[0], original).unwrap();
+    sweep_ok(&small(&out, &[]), None);
+}
+
 #[test]
 fn killed_sweep_resumes_to_the_uninterrupted_results() {
     let t = TempDir::new("sweep-kill");
