@@ -218,7 +218,8 @@ fn shards_merge_into_the_unsharded_bytes() {
     // A point computed twice with different results is refused.
     let twin = point_files(&t.path().join("s1"))[0].clone();
     let mut rec = json(&twin);
-    rec["seed"] = serde_json::json!(42);
+    let first = rec["startup_exact_s"][0].as_f64().expect("a finished replication");
+    rec["startup_exact_s"][0] = serde_json::json!(first + 1.0);
     let copy = t.path().join("s2/points").join(twin.file_name().unwrap());
     std::fs::write(&copy, serde_json::to_vec_pretty(&rec).unwrap()).unwrap();
     let out = run(&["merge", &s1, &s2, "--out", &t.file("m3")]);
