@@ -58,7 +58,10 @@ pub(crate) fn cmd(a: PlotArgs) -> anyhow::Result<()> {
         filters: a.filters,
         title: a.title,
     };
-    let fig = figure::figure(&table, &req).map_err(UsageError)?;
+    let (fig, without_y) = figure::figure(&table, &req).map_err(UsageError)?;
+    if let Some(note) = figure::left_out_note(without_y, &req.y) {
+        eprintln!("{note}");
+    }
     crate::plot::write_svg(&fig, &a.out)?;
     eprintln!("wrote {}", a.out.display());
     Ok(())

@@ -133,8 +133,9 @@ fn parse_value(s: &str) -> Json {
         .map_or_else(|| Json::String(s.to_owned()), Json::Number)
 }
 
-/// The figure `req` asks for.
-pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<Figure, String> {
+/// The figure `req` asks for, and how many of the selected rows have no number in the y
+/// column and are left out (unfinished points; the caller says so).
+pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, usize), String> {
     let xi = column(t, &req.x)?;
     let yi = column(t, &req.y)?;
     let si: Vec<usize> = req.series.iter().map(|s| column(t, s)).collect::<Result<_, _>>()?;
@@ -180,6 +181,7 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<Figure, String> {
     let mut x_unit = None;
     let mut y_unit = None;
     let mut series: Vec<(Vec<String>, Series)> = Vec::new();
+    let mut without_y = 0;
     for r in &rows {
         let Some((x, xu)) = numeric(&r[xi]) else {
             return Err(format!(
@@ -189,7 +191,10 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<Figure, String> {
             ));
         };
         x_unit = x_unit.or(xu);
-        let Some((y, yu)) = numeric(&r[yi]) else { continue };
+        let Some((y, yu)) = numeric(&r[yi]).filter(|(y, _)| y.is_finite()) else {
+            without_y += 1;
+            continue;
+        };
         y_unit = y_unit.or(yu);
         let ci = band.and_then(|(lo, hi)| Some((r[lo].as_f64()?, r[hi].as_f64()?)));
         let key: Vec<String> = si.iter().map(|&i| show(&r[i])).collect();
@@ -243,10 +248,24 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<Figure, String> {
             _ => scenario.to_owned(),
         }
     });
-    Ok(Figure {
-        title,
-        x_label: label(&t.columns[xi], x_unit),
-        y_label: label(&t.columns[yi], y_unit),
-        series: out,
+    Ok((
+        Figure {
+            title,
+            x_label: label(&t.columns[xi], x_unit),
+            y_label: label(&t.columns[yi], y_unit),
+            series: out,
+        },
+        without_y,
+    ))
+}
+
+/// What to tell the user about rows [`figure`] left out, if any.
+pub(crate) fn left_out_note(without_y: usize, y: &str) -> Option<String> {
+    (without_y > 0).then(|| {
+        format!(
+            "note: {without_y} row{} without a number in column {y} (points whose replications did not finish, or values that are not numbers) {} not drawn",
+            if without_y == 1 { "" } else { "s" },
+            if without_y == 1 { "is" } else { "are" }
+        )
     })
 }

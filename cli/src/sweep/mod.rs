@@ -101,7 +101,11 @@ pub(crate) fn write_results(
             Some(_) => format!("{stem}.svg"),
         });
         let table = results::Table::of(file, rows);
-        let fig = figure::figure(&table, &default_plot(file)).map_err(|e| anyhow::anyhow!("cannot plot: {e}"))?;
+        let req = default_plot(file);
+        let (fig, without_y) = figure::figure(&table, &req).map_err(|e| anyhow::anyhow!("cannot plot: {e}"))?;
+        if let Some(note) = figure::left_out_note(without_y, &req.y) {
+            eprintln!("{note}");
+        }
         crate::plot::write_svg(&fig, &svg)?;
         written.push(svg);
     }

@@ -495,7 +495,32 @@ fn plot_draws_lines_with_labelled_axes() {
             assert!(svg.contains(label), "{input}: the SVG lacks {label:?}");
         }
     }
+    // A row whose mean is not a number is left out, and the user is told.
     let res = t.path().join("s/results.csv");
+    let text = std::fs::read_to_string(&res).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let col = lines[0].split(',').position(|c| c == "startup_mean_s").unwrap();
+    let mut fields: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    fields[col] = "abc".into();
+    lines[1] = fields.join(",");
+    let bad = t.path().join("bad.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let o = run(&[
+        "plot",
+        bad.to_str().unwrap(),
+        "--x",
+        "delay",
+        "--series",
+        "pods",
+        "--out",
+        &t.file("bad.svg"),
+    ]);
+    assert_exit(&o, 0, "plot with a bad value");
+    assert!(
+        stderr(&o).contains("note: 1 row without a number in column startup"),
+        "{}",
+        stderr(&o)
+    );
     usage_error(
         &["plot", res.to_str().unwrap(), "--x", "delay", "--out", &t.file("x.svg")],
         &["pods", "several values", "--series"],
