@@ -62,6 +62,22 @@ fn parse_placement(s: &str) -> Result<NetemPlacement, String> {
 
 /// Runs `kubetwin calibrate`.
 pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
+    if let Some(p) = a
+        .free
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| a.free[..i].contains(p).then_some(p))
+    {
+        return Err(UsageError(format!("--free names {p} twice; name each parameter once")).into());
+    }
+    if let Some(p) = a
+        .placement
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| a.placement[..i].contains(p).then_some(p))
+    {
+        return Err(UsageError(format!("--placement names {} twice; name each once", p.as_str())).into());
+    }
     let cells = read_cells(&a.data).map_err(|e| UsageError(e.to_string()))?;
     let (scenario, origin) = topologies::load::by_name_or_path(&a.scenario).map_err(|e| UsageError(e.to_string()))?;
     let mut opts = CalibrateOptions::new(a.seed);
