@@ -680,6 +680,11 @@ impl Netem {
     /// A message naming the word that is not understood.
     pub fn parse_tc(&mut self, args: &str) -> Result<(), String> {
         let words: Vec<&str> = args.split_whitespace().collect();
+        for (k, w) in words.iter().enumerate() {
+            if matches!(*w, "delay" | "distribution" | "loss") && words[..k].contains(w) {
+                return Err(format!("netem `{args}`: `{w}` is given twice; give it once"));
+            }
+        }
         let mut i = 0;
         let dur = |w: &str| w.parse::<Dur>().map_err(|e| format!("netem `{args}`: {e}"));
         while i < words.len() {
@@ -693,9 +698,12 @@ impl Netem {
                     if let Some(j) = words.get(i).filter(|w| w.starts_with(|c: char| c.is_ascii_digit())) {
                         self.jitter = dur(j)?;
                         i += 1;
-                        // A correlation percentage may follow; netem's normal table ignores it here.
-                        if words.get(i).is_some_and(|w| w.ends_with('%')) {
-                            i += 1;
+                        // netem's delay correlation (`delay 100ms 10ms 25%`) is not modelled:
+                        // refused rather than dropped without a word.
+                        if let Some(c) = words.get(i).filter(|w| w.ends_with('%')) {
+                            return Err(format!(
+                                "netem `{args}`: the delay correlation `{c}` is not modelled (jitter is drawn independently for each message); give the delay and the jitter only"
+                            ));
                         }
                     }
                 }
@@ -716,8 +724,10 @@ impl Netem {
                         .trim_end_matches('%')
                         .parse()
                         .map_err(|_| format!("netem `{args}`: expected a loss like `0.1%`, got `{w}`"))?;
-                    if !(0.0..=100.0).contains(&v) {
-                        return Err(format!("netem `{args}`: loss must be 0..100 %, got {v}"));
+                    if !(0.0..100.0).contains(&v) {
+                        return Err(format!(
+                            "netem `{args}`: loss must be at least 0 and below 100 % (100 % is a partition: use a fault), got {v}"
+                        ));
                     }
                     self.loss_pct = v;
                     i += 2;
@@ -759,18 +769,29 @@ mod tests {
             (Dur::millis(100), Dur::millis(10), 0.1)
         );
         let mut n = Netem::default();
-        n.parse_tc("delay 300ms 20ms 25% loss 1%").unwrap();
+        n.parse_tc("delay 300ms 20ms loss 1%").unwrap();
         assert_eq!(
             (n.delay, n.jitter, n.loss_pct),
             (Dur::millis(300), Dur::millis(20), 1.0)
         );
+        // What the model does not have is refused, not dropped: a delay correlation, a keyword
+        // given twice (tc would keep one of them), 100 % loss (a partition).
         let mut n = Netem::default();
+        assert!(n
+            .parse_tc("delay 300ms 20ms 25%")
+            .unwrap_err()
+            .contains("correlation `25%` is not modelled"));
+        assert!(n
+            .parse_tc("delay 100ms delay 200ms")
+            .unwrap_err()
+            .contains("`delay` is given twice"));
+        assert!(n.parse_tc("loss 100%").unwrap_err().contains("partition"));
         assert!(n.parse_tc("delay 100").unwrap_err().contains("needs a unit"));
         assert!(n
             .parse_tc("delay 1ms distribution pareto")
             .unwrap_err()
             .contains("distribution normal"));
         assert!(n.parse_tc("rate 1mbit").unwrap_err().contains("`rate`"));
-        assert!(n.parse_tc("loss 120%").unwrap_err().contains("0..100"));
+        assert!(n.parse_tc("loss 120%").unwrap_err().contains("below 100 %"));
     }
 }

@@ -101,7 +101,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E010",
         "out-of-range",
-        "percentages lie in 0..=100, latitudes in -90..=90 and longitudes in -180..=180; NaN and infinity are refused",
+        "loss percentages lie in 0..100 (100 % loss is a partition: use a [[faults]] entry), latitudes in -90..=90 and longitudes in -180..=180; NaN and infinity are refused",
     ),
     err(
         "E011",
@@ -486,13 +486,23 @@ fn roles(s: &Scenario, f: &mut Vec<Finding>) {
     }
 }
 
+/// A loss percentage: 0 up to, but not including, 100 (see [`LOSS_IS_A_PARTITION`]).
 fn pct(f: &mut Vec<Finding>, field: &str, v: f64) {
-    if !(0.0..=100.0).contains(&v) {
-        f.push(Finding::new(
-            "E010",
-            field,
-            format!("{v} is not a percentage; expected a number in 0..=100"),
-        ));
+    if !(0.0..100.0).contains(&v) {
+        f.push(Finding::new("E010", field, loss_message(v)));
+    }
+}
+
+/// Why 100 % loss is refused: nothing gets through, which the model expresses as a partition
+/// (a fault with a time and a repair) rather than as TCP retransmitting for ever.
+const LOSS_IS_A_PARTITION: &str =
+    "100 % loss carries nothing: that is a partition, a [[faults]] entry of kind `partition` or `isolate-site`";
+
+fn loss_message(v: f64) -> String {
+    if v == 100.0 {
+        format!("{LOSS_IS_A_PARTITION}; expected a loss below 100")
+    } else {
+        format!("{v} is not a loss percentage; expected a number in 0..100 (100 excluded)")
     }
 }
 
@@ -744,8 +754,8 @@ fn faults(s: &Scenario, f: &mut Vec<Finding>) {
                         format!("a degraded tunnel needs two different sites, got `{a}` twice"),
                     );
                 }
-                if !(0.0..=100.0).contains(loss_pct) {
-                    bad("loss_pct", format!("loss must be 0..100 %, got {loss_pct}"));
+                if !(0.0..100.0).contains(loss_pct) {
+                    bad("loss_pct", loss_message(*loss_pct));
                 }
             }
             Fault::IsolateSite { site: n, .. } => {

@@ -79,10 +79,18 @@ fn negative_loss() {
     assert!(e.has_code("E010"));
     assert!(
         shown.contains(&format!(
-            "broken.toml: line {line}, column 1: error[E010] `netem.loss_pct`: -1 is not a percentage; expected a number in 0..=100"
+            "broken.toml: line {line}, column 1: error[E010] `netem.loss_pct`: -1 is not a loss percentage; expected a number in 0..100 (100 excluded)"
         )),
         "{shown}"
     );
+    // 100 % is a partition, which is a fault with a time and a repair (a link that carries
+    // nothing had every pod start anyway, after TCP's capped back-off).
+    let text = edit(
+        "loss_pct = 0.0                 # the thesis",
+        "loss_pct = 100.0 # the thesis",
+    );
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E010") && shown.contains("that is a partition"), "{shown}");
 }
 
 #[test]
