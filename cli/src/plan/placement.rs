@@ -74,6 +74,11 @@ fn known_sites(s: &Scenario) -> String {
 pub(crate) fn parse(raw: &[String], s: &Scenario) -> Result<Vec<Placement>, String> {
     let n = masters(s).len();
     let mut out: Vec<Placement> = Vec::new();
+    if let Some(r) = raw.iter().find(|r| r.split(';').all(|o| o.trim().is_empty())) {
+        return Err(format!(
+            "--placements `{r}` names no placement; expected `A,B,C` (one site per master) or one site, options separated by `;`"
+        ));
+    }
     let options = raw
         .iter()
         .flat_map(|r| r.split(';'))

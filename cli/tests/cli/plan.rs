@@ -264,6 +264,12 @@ fn placements_with_an_unknown_site_exit_2() {
     // A wrong count of sites is a usage error too.
     let out = run(&["plan", &scenario, "--pods", "10", "--placements", "tokyo,london"]);
     assert_exit(&out, 2, "two sites for three masters");
+    // So is a value that names no placement at all.
+    for empty in ["", ";;"] {
+        let out = run(&["plan", &scenario, "--pods", "10", "--placements", empty]);
+        assert_exit(&out, 2, "an empty --placements");
+        assert!(stderr(&out).contains("names no placement"), "{}", stderr(&out));
+    }
 }
 
 #[test]
