@@ -37,7 +37,7 @@ pub(crate) struct CalibrateArgs {
     #[arg(long, value_delimiter = ',')]
     free: Vec<String>,
     /// Nelder-Mead iterations at most, per fit.
-    #[arg(long, default_value_t = 120)]
+    #[arg(long, default_value_t = DEFAULT_MAX_ITERS)]
     max_iters: u64,
     /// Skip leave-one-cell-out cross-validation.
     #[arg(long)]
@@ -47,6 +47,26 @@ pub(crate) struct CalibrateArgs {
     #[arg(long, value_delimiter = ',', value_parser = parse_placement)]
     placement: Vec<NetemPlacement>,
 }
+
+/// The flags beyond data, scenario, output, reps and seed that change what `calibrate` writes,
+/// as the file's "Regenerate:" line needs them (`--no-cross-validation` changes only the report).
+fn regenerate_flags(a: &CalibrateArgs) -> String {
+    let mut flags = String::new();
+    if !a.free.is_empty() {
+        flags.push_str(&format!(" --free {}", a.free.join(",")));
+    }
+    if !a.placement.is_empty() {
+        let names: Vec<&str> = a.placement.iter().map(|p| p.as_str()).collect();
+        flags.push_str(&format!(" --placement {}", names.join(",")));
+    }
+    if a.max_iters != DEFAULT_MAX_ITERS {
+        flags.push_str(&format!(" --max-iters {}", a.max_iters));
+    }
+    flags
+}
+
+/// `--max-iters` when not given.
+const DEFAULT_MAX_ITERS: u64 = 120;
 
 /// A `--placement` value, by the name scenario files use.
 fn parse_placement(s: &str) -> Result<NetemPlacement, String> {
@@ -157,11 +177,7 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         a.out.display(),
         a.reps,
         a.seed,
-        if a.free.is_empty() {
-            String::new()
-        } else {
-            format!(" --free {}", a.free.join(","))
-        }
+        regenerate_flags(&a)
     );
     write_atomic(&a.out, params_toml(&cal, &command).as_bytes())?;
     println!("wrote {}", a.out.display());

@@ -7,6 +7,7 @@
 
 mod bad_args;
 mod bench;
+mod calibrate;
 mod help;
 #[cfg(unix)]
 mod measure;
