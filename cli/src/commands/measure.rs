@@ -71,10 +71,12 @@ fn flag_of(field: &str) -> String {
 /// Checks what can be checked before anything runs, so a long measurement is not lost at the end.
 fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
     if !a.kubeconfig.is_file() {
-        return Err(UsageError(format!(
-            "--kubeconfig {}: no such file",
-            a.kubeconfig.display()
-        )));
+        let what = if a.kubeconfig.is_dir() {
+            "a directory, not a kubeconfig file"
+        } else {
+            "no such file"
+        };
+        return Err(UsageError(format!("--kubeconfig {}: {what}", a.kubeconfig.display())));
     }
     if a.out.is_dir() {
         return Err(UsageError(format!(

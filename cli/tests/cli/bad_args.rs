@@ -159,6 +159,19 @@ fn measure_with_a_kubeconfig_that_does_not_exist() {
         ],
         &["--kubeconfig", "/nonexistent/kubetwin-kubeconfig", "no such file"],
     );
+    let dir = std::env::temp_dir();
+    usage_error(
+        &[
+            "measure",
+            "--kubeconfig",
+            dir.to_str().unwrap(),
+            "--pods",
+            "4",
+            "--out",
+            "x.csv",
+        ],
+        &["--kubeconfig", "a directory, not a kubeconfig file"],
+    );
 }
 
 #[test]
