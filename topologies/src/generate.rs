@@ -515,7 +515,13 @@ fn parse_sites(text: &str, origin: &str) -> Result<Vec<Row>, GenerateError> {
                 line,
                 name_col,
                 "name",
-                format!("site name `{raw_name}` has no letter or digit; expected a name such as `Keio University`"),
+                if raw_name.chars().any(char::is_alphanumeric) {
+                    format!(
+                        "site name `{raw_name}` has no Latin letter or digit, and host names are built from those; expected a name with a Latin part, such as `University of Tokyo ({raw_name})`"
+                    )
+                } else {
+                    format!("site name `{raw_name}` has no letter or digit; expected a name such as `Keio University`")
+                },
             ));
         }
         if let Some(first) = seen.get(&name) {

@@ -159,6 +159,21 @@ fn csv_errors_name_line_and_column() {
     let (line, _, _, _) = csv_error("name,latitude,longitude,workers\nA,1,1,999999\nB,1,1,2\n");
     assert_eq!(line, 3, "the row that crosses the bound is named");
 
+    // A name in another script says how to keep it.
+    let (_, _, field, msg) = csv_error("name,latitude,longitude,workers\n東京大学,35.7,139.8,2\n");
+    assert_eq!(field, "name");
+    assert!(
+        msg.contains("no Latin letter or digit") && msg.contains("University of Tokyo (東京大学)"),
+        "{msg}"
+    );
+    let s = generate::consortium(
+        "name,latitude,longitude,workers\nUniversity of Tokyo (東京大学),35.7,139.8,2\nOsaka,34.7,135.5,1\n",
+        "sites.csv",
+        &ConsortiumOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(s.sites[0].name, "university-of-tokyo");
+
     // Duplicate names after sanitizing.
     let (line, column, field, msg) =
         csv_error("name,latitude,longitude,workers\nKeio Univ,35,139,2\nLondon,51,0,1\n\"keio univ\",35,139,2\n");
