@@ -77,6 +77,10 @@ pub enum PholdError {
     },
 }
 
+/// The latest expected end of a PHOLD run, in model seconds: a tenth of what the engine's
+/// nanosecond clock holds.
+const MAX_HORIZON_S: f64 = 1.8e9;
+
 impl PholdConfig {
     /// Checks every parameter.
     ///
@@ -115,6 +119,18 @@ impl PholdConfig {
                 "events-per-lp",
                 "lps x events-per-lp at most 2^32",
                 self.events_per_lp.to_string(),
+            );
+        }
+        // The clock counts nanoseconds in 64 bits (about 584 years). Each LP's chain of
+        // `events / (lps x events-per-lp)` successors advances by lookahead + mean on average;
+        // a run expected to reach a tenth of the clock's range is refused rather than cut short.
+        let per_chain = self.events as f64 / (self.lps as f64 * self.events_per_lp as f64);
+        let horizon_s = per_chain * (self.lookahead + self.mean);
+        if horizon_s > MAX_HORIZON_S {
+            return bad(
+                "lookahead",
+                "lookahead and mean small enough that the run stays within the clock (expected end at most 1.8e9 model seconds)",
+                format!("{} and mean {} (expected end {horizon_s:.3e} s)", self.lookahead, self.mean),
             );
         }
         Ok(())
@@ -362,5 +378,22 @@ mod tests {
             ..small()
         })
         .is_ok());
+        // A lookahead that would run the clock past its end is refused, not cut short.
+        let err = run_engine(&PholdConfig {
+            lookahead: 1e308,
+            ..small()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("within the clock"), "{err}");
+        let default = PholdConfig {
+            lps: 1000,
+            events_per_lp: 16,
+            remote: 0.25,
+            lookahead: 0.1,
+            mean: 1.0,
+            events: 5_000_000,
+            seed: 1,
+        };
+        assert!(default.validate().is_ok());
     }
 }
