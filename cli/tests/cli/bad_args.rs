@@ -55,39 +55,6 @@ fn a_generated_link_delay_of_hours() {
 }
 
 #[test]
-fn calibrate_with_a_parameter_or_placement_twice() {
-    let data = "/nonexistent/cells.csv"; // the flags are checked before anything is read
-    usage_error(
-        &[
-            "calibrate",
-            "--data",
-            data,
-            "--scenario",
-            "thesis-2019",
-            "--out",
-            "/nonexistent/p.toml",
-            "--free",
-            "runtime.registry_rtt,runtime.registry_rtt",
-        ],
-        &["--free", "runtime.registry_rtt", "twice"],
-    );
-    usage_error(
-        &[
-            "calibrate",
-            "--data",
-            data,
-            "--scenario",
-            "thesis-2019",
-            "--out",
-            "/nonexistent/p.toml",
-            "--placement",
-            "both,both",
-        ],
-        &["--placement", "both", "twice"],
-    );
-}
-
-#[test]
 fn zero_pods() {
     usage_error(&["run", "thesis-2019", "--pods", "0"], &["--pods", "'0'"]);
 }
