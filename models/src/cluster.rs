@@ -348,8 +348,10 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
         c.observer = w(kubectl, &kubectl_conn, ClientRole::Operator);
         c.kubelets = kubelet_watch;
     }
-    // Faults: availability over time, and every client's failover, drawn from the control
-    // plane's own random stream.
+    // Faults: availability over time, and every client's failover, drawn from a stream of
+    // their own, so that adding a fault leaves every other random draw of the run as it was
+    // (a fault after the run ends changes nothing; with and without a fault compare under
+    // common random numbers).
     if !s.faults.is_empty() {
         let timers = Timers {
             heartbeat: s.kubernetes.kubelet.node_status_update.get(),
@@ -358,10 +360,9 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             election: s.kubernetes.etcd.election_timeout.get(),
         };
         let names: Vec<String> = s.haproxy.backends.clone();
-        let mut rng = sim.rng_mut(cp).expect("control plane registered").clone();
+        let mut rng = sim_core::rng::named_stream(seed, "fault plan");
         let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
         let failovers = c.set_faults(&s.faults, &names, &s.haproxy, timers, &mut rng);
-        *sim.rng_mut(cp).expect("control plane registered") = rng;
         for f in failovers {
             let host = sim
                 .component::<ControlPlane>(cp)

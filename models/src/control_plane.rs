@@ -233,11 +233,20 @@ impl ControlPlane {
             .unwrap_or(SimDuration::ZERO);
         let leader = self.plan.leader_at(SimTime::ZERO);
         self.plan = Plan::build(faults, names, leader, haproxy, timers, &lb_rtt, member_rtt, rng);
-        // Crash windows of apiservers, in time order, and each client's master as it moves.
+        // When each apiserver stops serving, in time order: its crash, or the loss of its etcd
+        // member (kubeadm's stacked apiserver talks only to its local member; HAProxy's TCP
+        // check still passes, but every request fails, the kubelets' heartbeats included).
         let mut crashes: Vec<(SimTime, usize)> = (0..n)
-            .flat_map(|m| self.plan.apiserver_down[m].iter().map(move |w| (w.0, m)))
+            .flat_map(|m| {
+                let plan = &self.plan;
+                plan.apiserver_down[m]
+                    .iter()
+                    .chain(&plan.etcd_down[m])
+                    .map(move |w| (w.0, m))
+            })
             .collect();
         crashes.sort();
+        crashes.dedup();
         let mut clients = self.clients();
         let mut rr = 0usize;
         let mut out = Vec::new();
@@ -258,7 +267,7 @@ impl ControlPlane {
                     let pick = (0..n).map(|k| (rr + k) % n).find(|&k| self.plan.haproxy_up(k, t));
                     if let Some(k) = pick {
                         rr = (k + 1) % n;
-                        if self.plan.apiserver_up(k, t) {
+                        if self.plan.serves(k, t) {
                             found = Some((k, t));
                             break;
                         }
@@ -417,25 +426,22 @@ impl Component<Ev> for ControlPlane {
                     .failovers
                     .iter()
                     .any(|f| f.client == call.client && f.lost_at <= now && now < f.reconnect_at);
-                if in_failover || !self.plan.apiserver_up(m, now) {
-                    // The request is lost with the connection; the client re-sends it once it
-                    // has reconnected (or never, if it cannot). HAProxy may send the new
-                    // connection back to the same apiserver, repaired by then.
+                let etcd_gone = self.plan.etcd_back(m, now);
+                if in_failover || !self.plan.apiserver_up(m, now) || etcd_gone.is_some() {
+                    // The request is lost with the connection, or answered with an error by an
+                    // apiserver whose etcd member is gone; the client sends it again once it
+                    // has reconnected. HAProxy may send the new connection back to the same
+                    // apiserver, serving again by then.
                     let (to, ready) = self.serving(call.client, call.master, now);
+                    let me = ctx.me();
                     if ready != SimTime::MAX && (to as usize != m || ready > now) {
                         let host = self.masters[to as usize];
                         let first = self.leg(call.host, self.lb, ready, ctx.rng()) + self.proxy_time;
                         let up = first + self.leg(self.lb, host, ready + first, ctx.rng());
-                        let me = ctx.me();
                         ctx.send_at(me, ready + up, Ev::ApiArrive(ApiCall { master: to, ..call }));
-                    }
-                    return;
-                }
-                if let Some(back) = self.plan.etcd_back(m, now) {
-                    // The apiserver answers, with errors: its etcd member is gone. The client
-                    // keeps retrying on the same connection (HAProxy's TCP check still passes).
-                    if back != SimTime::MAX {
-                        let me = ctx.me();
+                    } else if let Some(back) = etcd_gone.filter(|&b| b != SimTime::MAX) {
+                        // No reconnection ahead: the client keeps retrying on this connection
+                        // until the member is back.
                         ctx.send_at(me, back, Ev::ApiArrive(call));
                     }
                     return;

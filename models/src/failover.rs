@@ -11,6 +11,10 @@
 //!   (randomized in `[election_timeout, 2 x election_timeout)` by etcd) and elect a new leader
 //!   in one round trip; while fewer than a quorum of members run, nothing commits. Writes wait
 //!   for a leader.
+//! - An apiserver whose **etcd member** is gone (kubeadm's stacked apiserver talks only to its
+//!   local member) answers every request with an error, while HAProxy's TCP check still
+//!   passes; to its clients it is as dead as a crashed one, except that HAProxy may hand a
+//!   reconnecting client back to it ([`Plan::serves`]).
 //! - **Clients** pinned to a dead apiserver notice by their own timers, then reconnect through
 //!   HAProxy, which sends them to a server it believes up (if it still believes the dead one up,
 //!   they fail again and retry at their next timer):
@@ -178,6 +182,11 @@ impl Plan {
     /// Whether apiserver `m` answers at `t`.
     pub fn apiserver_up(&self, m: usize, t: SimTime) -> bool {
         covering(&self.apiserver_down[m], t).is_none()
+    }
+
+    /// Whether apiserver `m` serves requests at `t`: it runs and so does its etcd member.
+    pub fn serves(&self, m: usize, t: SimTime) -> bool {
+        self.apiserver_up(m, t) && self.etcd_back(m, t).is_none()
     }
 
     /// When apiserver `m`'s etcd member is back, if it is down at `t`.

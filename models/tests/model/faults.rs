@@ -111,28 +111,58 @@ fn a_partitioned_site_finishes_after_the_repair() {
     assert!(finished_after(2) < 90.0 && finished_after(3) < 90.0);
 }
 
-/// An etcd leader that dies leaves its apiserver answering with errors: HAProxy's TCP check
-/// still passes, so the clients pinned to it are stuck until the member is repaired, while an
-/// election gives the others a new leader within about the election timeout.
+/// An etcd leader that dies leaves its apiserver answering every request with an error, and
+/// HAProxy's TCP check still passes. An election gives the other members a new leader within
+/// about the election timeout; the clients pinned to the member's apiserver notice by their own
+/// timers (a kubelet's failed heartbeats close its connections; the controllers' leases lapse
+/// and a standby takes over) and reconnect through HAProxy, which may hand them the same broken
+/// apiserver again. Pods start long before the member's repair, later than without the fault.
+/// (Never repaired, the same holds: see the test below and `liveness`.)
 #[test]
-fn a_dead_etcd_leader_stalls_the_clients_of_its_apiserver_until_repair() {
-    let mut s = cell(8, 100);
-    s.faults.push(Fault::CrashEtcdLeader {
-        at: Dur::secs(1),
-        repair: Some(Dur::secs(45)),
-    });
-    let out = run(&s, 3, false).unwrap();
-    let f = &out.faults[0];
-    let back = f.etcd_leader_back_s.unwrap();
-    assert!(back > 2.0 && back < 3.1, "new leader at {back} s");
-    assert!(
-        f.haproxy_marked_down_s.is_none(),
-        "a TCP check cannot see a dead etcd member"
-    );
-    assert!(
-        out.startup_exact_s.unwrap() > 45.0,
-        "the controller-manager's apiserver was stuck"
-    );
+fn a_dead_etcd_leader_costs_its_clients_a_failover_not_the_whole_outage() {
+    let mut cost = 0.0;
+    for seed in 0..4 {
+        let clean = run(&cell(8, 100), seed, false).unwrap().startup_exact_s.unwrap();
+        let mut s = cell(8, 100);
+        s.faults.push(Fault::CrashEtcdLeader {
+            at: Dur::secs(20),
+            repair: Some(Dur::secs(120)),
+        });
+        let out = run(&s, seed, false).unwrap();
+        let f = &out.faults[0];
+        let back = f.etcd_leader_back_s.unwrap();
+        assert!(back > 21.0 && back < 22.1, "seed {seed}: new leader at {back} s");
+        assert!(
+            f.haproxy_marked_down_s.is_none(),
+            "a TCP check cannot see a dead etcd member"
+        );
+        assert!(
+            !f.failovers.is_empty(),
+            "seed {seed}: someone was pinned to the broken apiserver"
+        );
+        let t = out.startup_exact_s.unwrap();
+        assert!(t < 120.0, "seed {seed}: pods waited for the repair: {t} s");
+        // The fault plan has a random stream of its own, so the two runs share every other draw.
+        cost += (t - clean) / 4.0;
+    }
+    // Statuses and watch events of the clients pinned to the broken apiserver wait for their
+    // reconnection, 10-30 s after the fault, when the last pods run.
+    assert!(cost > 1.0, "the failover cost {cost} s on average");
+}
+
+/// The etcd leader lost for good: its apiserver never serves again, and every pod still starts
+/// on the other two (a run that waited for a repair never finished).
+#[test]
+fn a_dead_etcd_leader_never_repaired_still_lets_every_pod_run() {
+    for seed in 0..4 {
+        let mut s = cell(8, 100);
+        s.faults.push(Fault::CrashEtcdLeader {
+            at: Dur::secs(seed * 7),
+            repair: None,
+        });
+        let out = run(&s, seed, false).unwrap();
+        assert!(out.startup_exact_s.is_some(), "seed {seed}: pods did not all start");
+    }
 }
 
 /// A degraded tunnel (30 % loss, +200 ms) slows only the workers behind it, and only while it
@@ -169,10 +199,11 @@ fn a_degraded_tunnel_slows_only_the_workers_behind_it() {
     assert!((last(&out, [2, 3]) - last(&base, [2, 3])).abs() < 1.0);
 }
 
-/// Liveness: whatever fails, once everything is repaired every pod runs. Random single faults
+/// Liveness: whatever fails, once everything is repaired every pod runs (and, where a quorum of
+/// masters is left, without a repair). Random single faults
 /// (a master, the load balancer, a router, the etcd leader, a tunnel, a site), at random times
 /// during start-up, repaired after a random while, on a small workload.
-mod every_repaired_fault_lets_every_pod_run {
+mod liveness {
     use proptest::prelude::*;
 
     use super::*;
@@ -207,7 +238,7 @@ mod every_repaired_fault_lets_every_pod_run {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
         #[test]
-        fn holds(kind in 0usize..8, at_ms in 0u64..40_000, down_ms in 1u64..60_000, pods in 1u32..12, seed in 0u64..1000) {
+        fn a_repaired_fault_lets_every_pod_run(kind in 0usize..8, at_ms in 0u64..40_000, down_ms in 1u64..60_000, pods in 1u32..12, seed in 0u64..1000) {
             let mut s = cell(pods, 100);
             let at = Dur::millis(at_ms);
             s.faults.push(fault(kind, at, Some(Dur::millis(at_ms + down_ms))));
@@ -219,6 +250,16 @@ mod every_repaired_fault_lets_every_pod_run {
                 out.pods.iter().filter(|p| p.watched.is_some()).count(),
                 pods
             );
+        }
+
+        /// Losing one of three masters, or the etcd leader, for good: the other two keep a
+        /// quorum and serve, so every pod runs without any repair.
+        #[test]
+        fn without_repair_when_a_quorum_is_left(kind in prop_oneof![0usize..3, Just(5usize)], at_ms in 0u64..40_000, pods in 1u32..12, seed in 0u64..1000) {
+            let mut s = cell(pods, 100);
+            s.faults.push(fault(kind, Dur::millis(at_ms), None));
+            let out = run(&s, seed, false).unwrap();
+            prop_assert!(out.startup_exact_s.is_some(), "{:?}: not every pod ran", s.faults[0]);
         }
     }
 }
