@@ -149,6 +149,9 @@ pub struct Network {
     outages: Outages,
 }
 
+/// Dijkstra's result from one source: distance and predecessor (node, edge) of every node.
+type UnderlayTree = (Vec<Option<SimDuration>>, Vec<Option<(HostId, EdgeIndex)>>);
+
 impl Network {
     /// Builds the network of `scenario`, with routes from `sources` (host names) to every host.
     ///
@@ -226,13 +229,26 @@ impl Network {
         };
         // Tunnels ride the WAN underlay between routers.
         if scenario.vpn.enabled {
+            // One shortest-path tree per router that starts tunnels, not one per tunnel: a
+            // full mesh of N sites costs N runs of Dijkstra, not N²/2.
+            // Every tunnel is routed before any is added, so no search walks the tunnels.
+            let mut trees: HashMap<HostId, UnderlayTree> = HashMap::new();
+            let mut tunnels = Vec::new();
             for (sa, sb) in tunnel_pairs(&scenario.vpn.topology, &net.site_names) {
                 let (ra, rb) = (routers[sa], routers[sb]);
-                if let Some((delay, bw, loss)) = net.underlay(ra, rb) {
-                    let t = Tunnel::new(&scenario.vpn, sa as u32, sb as u32, delay, bw, loss);
-                    net.graph
-                        .add_edge(net.nodes[ra as usize], net.nodes[rb as usize], Edge::Tunnel(t));
+                let tree = trees.entry(ra).or_insert_with(|| net.underlay_tree(ra));
+                if let Some((delay, bw, loss)) = net.underlay(tree, ra, rb) {
+                    tunnels.push((
+                        ra,
+                        rb,
+                        Tunnel::new(&scenario.vpn, sa as u32, sb as u32, delay, bw, loss),
+                    ));
                 }
+            }
+            drop(trees);
+            for (ra, rb, t) in tunnels {
+                net.graph
+                    .add_edge(net.nodes[ra as usize], net.nodes[rb as usize], Edge::Tunnel(t));
             }
         }
         // Netem between the near site (by default the control plane's) and the far ones.
@@ -317,12 +333,19 @@ impl Network {
 
     /// Shortest underlay path between two routers over WAN and LAN links: (delay, bottleneck,
     /// loss).
-    fn underlay(&self, a: HostId, b: HostId) -> Option<(SimDuration, Bandwidth, f64)> {
-        let (dist, prev) = self.dijkstra(
+    /// Shortest paths from router `a` over the physical links, through routers only.
+    fn underlay_tree(&self, a: HostId) -> UnderlayTree {
+        self.dijkstra(
             a,
             |e| matches!(e, Edge::Wan { .. } | Edge::Lan { .. }),
-            |id| id == a || id == b || self.roles[id as usize] == Role::Router,
-        );
+            |id| id == a || self.roles[id as usize] == Role::Router,
+        )
+    }
+
+    /// The underlay path from router `a` to router `b` in `a`'s tree: delay, bottleneck
+    /// bandwidth and loss.
+    fn underlay(&self, tree: &UnderlayTree, a: HostId, b: HostId) -> Option<(SimDuration, Bandwidth, f64)> {
+        let (dist, prev) = tree;
         dist[b as usize]?;
         let mut bw = f64::INFINITY;
         let mut keep = 1.0;
