@@ -512,7 +512,7 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
     let exact = kubectl.done_at.map(secs);
     // The observer's wall clock phase: its own stream, so it never shifts the model's numbers.
     let phase: f64 = sim_core::rng::named_stream(seed, "observer-clock-phase").random();
-    let observed = kubectl.observed_whole_seconds(phase);
+    let observed = kubectl.observed_at_resolution(phase, scenario.workload.resolution.secs_f64());
     let trace = sim.tracer().enabled().then(|| sim.tracer().clone());
     let faults = fault_reports(sim, parts, scenario);
     RunOutcome {

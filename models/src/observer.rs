@@ -6,9 +6,9 @@
 //! watched the pods with `kubectl get pods -w` at the control-plane site until every pod was
 //! Running, reading the times in whole seconds. This component does the same: its watch is
 //! open before the create, it records when each pod's Running status reaches it, and it stops
-//! the run when all N are Running. The observed start-up is read off a wall clock with one-second
-//! resolution whose phase relative to the experiment is random:
-//! `floor(phase + t_last) - floor(phase)` with `phase ~ U(0, 1 s)`.
+//! the run when all N are Running. The observed start-up is read off a wall clock of
+//! `workload.resolution` (one second in the thesis) whose phase relative to the experiment is
+//! random: `floor(phase + t_last) - floor(phase)` in ticks, with `phase ~ U(0, 1 tick)`.
 
 use std::collections::HashSet;
 
@@ -49,11 +49,13 @@ impl Kubectl {
         }
     }
 
-    /// The start-up time as a kubectl watch with whole-second timestamps shows it, for a clock
-    /// phase in [0, 1).
-    pub fn observed_whole_seconds(&self, phase: f64) -> Option<f64> {
+    /// The start-up time as read off a clock that ticks every `resolution` seconds (the thesis:
+    /// kubectl's whole seconds, `workload.resolution`), whose phase relative to the experiment
+    /// is `phase` in [0, 1) of a tick: `resolution x (floor(phase + t / resolution) -
+    /// floor(phase))`.
+    pub fn observed_at_resolution(&self, phase: f64, resolution: f64) -> Option<f64> {
         let t = self.done_at?.as_secs_f64();
-        Some((phase + t).floor() - phase.floor())
+        Some(resolution * ((phase + t / resolution).floor() - phase.floor()))
     }
 }
 

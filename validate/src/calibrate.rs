@@ -29,7 +29,7 @@ use models::units::{Bandwidth, Dur};
 use serde::Serialize;
 use sim_core::SimDuration;
 
-use crate::compare::simulate_cell_observed;
+use crate::compare::simulate_measured;
 use crate::dataset::MeasuredCell;
 
 /// A parameter calibration may fit, with its range.
@@ -287,9 +287,7 @@ impl Problem<'_> {
     fn predictions(&self, s: &Scenario) -> Result<Vec<f64>, ModelError> {
         self.cells
             .iter()
-            .map(|c| {
-                simulate_cell_observed(s, c.pods, c.delay_ms, self.reps, self.seed, c.observed).map(|r| r.exact_mean_s)
-            })
+            .map(|c| simulate_measured(s, c, self.reps, self.seed).map(|r| r.exact_mean_s))
             .collect()
     }
 
@@ -449,8 +447,7 @@ pub fn calibrate(
             };
             let s = problem.scenario(&z);
             let c = &cells[i];
-            let predicted =
-                simulate_cell_observed(&s, c.pods, c.delay_ms, opts.reps, opts.seed, c.observed)?.observed_mean_s;
+            let predicted = simulate_measured(&s, c, opts.reps, opts.seed)?.observed_mean_s;
             cross_validation.push(HeldOut {
                 pods: cells[i].pods,
                 delay_ms: cells[i].delay_ms,
@@ -543,8 +540,8 @@ fn identifiability(
             p.set(&mut up, v * 1.05);
             let mut down = s.clone();
             p.set(&mut down, v / 1.05);
-            let a = simulate_cell_observed(&up, c.pods, c.delay_ms, opts.reps, opts.seed, c.observed)?.exact_mean_s;
-            let b = simulate_cell_observed(&down, c.pods, c.delay_ms, opts.reps, opts.seed, c.observed)?.exact_mean_s;
+            let a = simulate_measured(&up, c, opts.reps, opts.seed)?.exact_mean_s;
+            let b = simulate_measured(&down, c, opts.reps, opts.seed)?.exact_mean_s;
             let mid = 0.5 * (a + b);
             col.push(((a - b) / mid) / (2.0 * 1.05f64.ln()));
         }

@@ -55,6 +55,27 @@ pub fn simulate_cell(
     simulate_cell_observed(scenario, pods, delay_ms, reps, seed, Observed::KubectlWatch)
 }
 
+/// Simulates the measured cell `c` with `reps` replications, observed as it was measured: by
+/// `c.observed`, and for a kubectl watch at the cell's `resolution_s`.
+///
+/// # Errors
+///
+/// As [`simulate_cell_observed`].
+pub fn simulate_measured(
+    scenario: &Scenario,
+    c: &MeasuredCell,
+    reps: u32,
+    seed: u64,
+) -> Result<SimulatedCell, ModelError> {
+    let tick = models::units::Dur(SimDuration::from_secs_f64(c.resolution_s));
+    if c.observed == Observed::KubectlWatch && tick != scenario.workload.resolution {
+        let mut s = scenario.clone();
+        s.workload.resolution = tick;
+        return simulate_cell_observed(&s, c.pods, c.delay_ms, reps, seed, c.observed);
+    }
+    simulate_cell_observed(scenario, c.pods, c.delay_ms, reps, seed, c.observed)
+}
+
 /// Simulates one cell with `reps` replications, observed as `observed` says the measurement
 /// was. For [`Observed::ContainerStart`] a replication's start-up is its last container start,
 /// read as the difference of two whole-second timestamps (the container's `startedAt` and the
@@ -250,7 +271,7 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
     let mut out = Vec::with_capacity(cells.len());
     let mut sims = Vec::with_capacity(cells.len());
     for c in cells {
-        let sim = simulate_cell_observed(scenario, c.pods, c.delay_ms, reps, seed, c.observed)?;
+        let sim = simulate_measured(scenario, c, reps, seed)?;
         let error_pct = (sim.observed_mean_s - c.mean_s) / c.mean_s * 100.0;
         let pi95 = sim
             .samples
@@ -374,6 +395,20 @@ mod tests {
             resolution_s: 1.0,
             observed: Default::default(),
         }
+    }
+
+    /// A kubectl-watch cell is read at its own resolution, not the scenario's.
+    #[test]
+    fn a_cell_is_observed_at_its_resolution() {
+        let s = thesis();
+        let coarse = MeasuredCell {
+            resolution_s: 5.0,
+            ..cell(4, 100, 25.0)
+        };
+        let sim = simulate_measured(&s, &coarse, 6, 1).unwrap();
+        assert!(sim.samples.iter().all(|x| x % 5.0 == 0.0), "{:?}", sim.samples);
+        let fine = simulate_measured(&s, &cell(4, 100, 25.0), 6, 1).unwrap();
+        assert!(fine.samples.iter().any(|x| x % 5.0 != 0.0), "{:?}", fine.samples);
     }
 
     /// A cell whose replications do not all finish is an error that says so, not a mean over

@@ -275,3 +275,25 @@ fn parallel_pulls_share_the_download_in_progress() {
         }
     }
 }
+
+/// The observer reads the start-up off a clock of `workload.resolution` (whole seconds in the
+/// thesis): a multiple of the tick, within one tick of the exact time; a fine clock gives the
+/// exact time.
+#[test]
+fn the_observed_start_up_is_read_at_the_workloads_resolution() {
+    for (tick, seed) in [(10.0, 1), (10.0, 2), (7.0, 3), (0.001, 4)] {
+        let mut s = cell(4, 100);
+        s.workload.resolution = models::units::Dur(sim_core::SimDuration::from_secs_f64(tick));
+        let out = run(&s, seed, false).unwrap();
+        let (seen, exact) = (out.startup_observed_s.unwrap(), out.startup_exact_s.unwrap());
+        let ticks = seen / tick;
+        assert!(
+            (ticks - ticks.round()).abs() < 1e-6,
+            "{seen} s is not a multiple of {tick} s"
+        );
+        assert!(
+            (seen - exact).abs() <= tick + 1e-9,
+            "{seen} s read for {exact} s at {tick} s"
+        );
+    }
+}
