@@ -39,6 +39,24 @@ use crate::vpn::{tunnel_pairs, Tunnel};
 /// Linux `TCP_RTO_MIN` (200 ms, include/net/tcp.h): what one lost segment costs a TCP stream.
 pub const TCP_RTO_MIN: SimDuration = SimDuration::from_millis(200);
 
+/// Linux `TCP_RTO_MAX` (120 s, include/net/tcp.h): the retransmission timeout stops doubling
+/// here, and retransmissions go on every 120 s.
+pub const TCP_RTO_MAX: SimDuration = SimDuration::from_secs(120);
+
+/// What `n` consecutive losses of one message cost TCP: a retransmission timeout each, doubling
+/// from [`TCP_RTO_MIN`] up to [`TCP_RTO_MAX`], plus the path's `propagation` for each resend.
+/// Saturates rather than overflows for absurd counts (a loss near 100 % never delivers within
+/// any run's timeout).
+pub fn retransmission_cost(n: u64, propagation: SimDuration) -> SimDuration {
+    // 200 ms x 2^k reaches 120 s at k = 10 (204.8 s, capped): ten doubling timeouts, then flat.
+    // (`SimDuration`'s `+` and `*` saturate.)
+    let doubling = n.min(10);
+    let timeouts: SimDuration = (0..doubling)
+        .map(|k| (TCP_RTO_MIN * (1u64 << k)).min(TCP_RTO_MAX))
+        .sum();
+    timeouts + TCP_RTO_MAX * (n - doubling) + propagation * n
+}
+
 /// MTU of a route that crosses no tunnel: Ethernet's 1500 bytes.
 pub const ETHERNET_MTU: u32 = 1500;
 
@@ -614,16 +632,21 @@ impl Network {
             loss = 1.0 - (1.0 - loss) * (1.0 - rule.loss);
         }
         if loss > 0.0 {
+            // The message is resent until one copy gets through whole: the losses before that
+            // are geometric, drawn at once (one uniform, so 99 % and 99.999 % differ).
             let p_any = 1.0 - (1.0 - loss).powi(i32::try_from(packets).unwrap_or(i32::MAX));
-            // Each loss costs one retransmission timeout; repeated losses back off (doubling).
-            let mut rto = TCP_RTO_MIN;
-            while rng.random::<f64>() < p_any {
-                d += rto + r.propagation;
-                rto = rto * 2;
-                if rto > SimDuration::from_secs(120) {
-                    break;
+            let u: f64 = 1.0 - rng.random::<f64>(); // in (0, 1]
+            let losses = if p_any >= 1.0 {
+                u64::MAX
+            } else {
+                let n = (u.ln() / p_any.ln()).floor();
+                if n.is_finite() && n < 1e15 {
+                    n as u64
+                } else {
+                    u64::MAX
                 }
-            }
+            };
+            d += retransmission_cost(losses, r.propagation);
         }
         d
     }
@@ -651,5 +674,22 @@ impl Network {
     /// The netem rule in force.
     pub fn netem(&self) -> NetemRule {
         self.netem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn losses_cost_doubling_timeouts_then_flat_ones() {
+        let p = SimDuration::from_millis(5);
+        let ms = SimDuration::from_millis;
+        assert_eq!(retransmission_cost(0, p), SimDuration::ZERO);
+        assert_eq!(retransmission_cost(1, p), ms(200) + p);
+        assert_eq!(retransmission_cost(3, p), ms(200 + 400 + 800) + p * 3);
+        // Ten doubling timeouts (200 ms .. 102.4 s), then 120 s each.
+        assert_eq!(retransmission_cost(12, p), ms(204_600) + ms(240_000) + p * 12);
+        assert_eq!(retransmission_cost(u64::MAX, p), SimDuration::MAX);
     }
 }

@@ -266,10 +266,16 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             }
         }
     }
+    let most_running = outcomes
+        .iter()
+        .map(|o| o.pods.iter().filter(|p| p.watched.is_some()).count())
+        .max()
+        .unwrap_or(0);
     anyhow::ensure!(
         incomplete < outcomes.len(),
-        "no replication finished within workload.timeout ({}): every pod never ran; lengthen the timeout or check the scenario",
-        scenario.workload.timeout
+        "no replication finished within workload.timeout ({}): at most {most_running} of the {} pods were seen Running in any of them; lengthen the timeout or check the scenario (its faults, loss, limits)",
+        scenario.workload.timeout,
+        scenario.workload.replicas
     );
     let delay_ms = scenario.netem.delay.get().as_millis_f64();
     let pods = scenario.workload.replicas;
@@ -357,8 +363,9 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             println!("  exact mean {:.3} s", nan(exact.mean()));
             if incomplete > 0 {
                 println!(
-                    "  {incomplete} of {} replications did not finish within workload.timeout",
-                    a.reps
+                    "  {incomplete} of {} replications did not finish within workload.timeout: the figures above are over the {} that did, so they understate the start-up",
+                    a.reps,
+                    outcomes.len() - incomplete
                 );
             }
             println!("mean per pod (ClusterLoader2 phases):");
