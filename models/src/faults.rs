@@ -67,12 +67,25 @@ pub fn next_retransmission(start: SimTime, end: SimTime) -> SimTime {
 
 impl Outages {
     /// The extra rule on the tunnel between sites `a` and `b` at `t`, if it is degraded then.
+    /// Overlapping degradations add up, as stacked netem qdiscs would: their delays add, their
+    /// jitters (independent normals) add in quadrature, and a packet survives only if it
+    /// survives each loss.
     pub fn degradation(&self, a: u32, b: u32, t: SimTime) -> Option<NetemRule> {
-        self.degraded
+        let mut active = self
+            .degraded
             .get(&(a.min(b), a.max(b)))?
             .iter()
-            .find(|w| w.0 <= t && t < w.1)
-            .map(|w| w.2)
+            .filter(|w| w.0 <= t && t < w.1)
+            .map(|w| w.2);
+        let first = active.next()?;
+        Some(active.fold(first, |sum, r| {
+            let jitter = (sum.jitter.as_secs_f64().powi(2) + r.jitter.as_secs_f64().powi(2)).sqrt();
+            NetemRule {
+                delay: sum.delay + r.delay,
+                jitter: SimDuration::from_secs_f64(jitter),
+                loss: 1.0 - (1.0 - sum.loss) * (1.0 - r.loss),
+            }
+        }))
     }
 
     /// Whether nothing is ever down.
@@ -114,6 +127,36 @@ impl Outages {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two degradations of one tunnel at once add up, whichever was listed first.
+    #[test]
+    fn overlapping_degradations_add_up_in_any_order() {
+        let rule = |ms: u64, jitter_ms: u64, loss: f64| NetemRule {
+            delay: SimDuration::from_millis(ms),
+            jitter: SimDuration::from_millis(jitter_ms),
+            loss,
+        };
+        let (a, b) = (rule(100, 30, 0.5), rule(5000, 40, 0.5));
+        let at = |rules: [NetemRule; 2]| {
+            let mut o = Outages::default();
+            o.degraded.insert(
+                (0, 1),
+                vec![
+                    (SimTime::ZERO, SimTime::from_secs(20), rules[0]),
+                    (SimTime::ZERO, SimTime::MAX, rules[1]),
+                ],
+            );
+            o
+        };
+        let t = SimTime::from_secs(10);
+        let both = at([a, b]).degradation(1, 0, t).unwrap();
+        assert_eq!(both, at([b, a]).degradation(0, 1, t).unwrap());
+        assert_eq!(both.delay, SimDuration::from_millis(5100));
+        assert_eq!(both.jitter, SimDuration::from_millis(50));
+        assert!((both.loss - 0.75).abs() < 1e-12);
+        // After the first ends, the second alone.
+        assert_eq!(at([a, b]).degradation(0, 1, SimTime::from_secs(30)), Some(b));
+    }
 
     #[test]
     fn retransmissions_back_off_from_200ms() {

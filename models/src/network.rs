@@ -112,7 +112,7 @@ pub struct Route {
 }
 
 /// Netem rule in force (one for the whole scenario, placed on tunnel directions).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct NetemRule {
     /// Added delay.
     pub delay: SimDuration,
