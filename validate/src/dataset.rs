@@ -474,6 +474,8 @@ fn shown(text: &str) -> String {
 enum Kind {
     /// 1..=[`MAX_PODS`].
     PodCount,
+    /// Seconds since the deployment's creation, 0..=[`MAX_SECONDS_SINCE_CREATION`].
+    SinceCreation,
     PositiveInt,
     NonNegativeInt,
     NonNegativeSeconds,
@@ -485,6 +487,9 @@ impl Kind {
     fn expectation(self, column: &str) -> String {
         match self {
             Kind::PodCount => format!("{column} must be a whole number in 1..={MAX_PODS}"),
+            Kind::SinceCreation => format!(
+                "{column} must be seconds since the deployment's creation, in 0..={MAX_SECONDS_SINCE_CREATION} (30 days)"
+            ),
             Kind::PositiveInt => format!("{column} must be a positive integer"),
             Kind::NonNegativeInt => format!("{column} must be a non-negative integer"),
             Kind::NonNegativeSeconds => format!("{column} must be a finite non-negative number of seconds"),
@@ -536,12 +541,16 @@ impl FieldReader<'_> {
 
 fn check_seconds(kind: Kind, v: f64) -> bool {
     v.is_finite()
-        && if matches!(kind, Kind::PositiveSeconds) {
-            v > 0.0
-        } else {
-            v >= 0.0
+        && match kind {
+            Kind::PositiveSeconds => v > 0.0,
+            Kind::SinceCreation => (0.0..=MAX_SECONDS_SINCE_CREATION).contains(&v),
+            _ => v >= 0.0,
         }
 }
+
+/// The latest a raw row's time may be: 30 days after the deployment's creation (no pod
+/// start-up measurement runs that long; a larger value is a unit or parsing slip).
+pub const MAX_SECONDS_SINCE_CREATION: f64 = 30.0 * 24.0 * 3600.0;
 
 /// Reads a summary CSV file.
 ///
@@ -629,10 +638,10 @@ pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec
             node: r.text("node", f[2])?,
             delay_ms: r.uint("delay_ms", Kind::NonNegativeInt, f[3])?,
             pods: r.uint("pods", Kind::PodCount, f[4])?,
-            created_s: r.seconds("created_s", Kind::NonNegativeSeconds, f[5])?,
-            scheduled_s: r.seconds("scheduled_s", Kind::NonNegativeSeconds, f[6])?,
-            started_s: r.seconds("started_s", Kind::NonNegativeSeconds, f[7])?,
-            running_s: r.seconds("running_s", Kind::NonNegativeSeconds, f[8])?,
+            created_s: r.seconds("created_s", Kind::SinceCreation, f[5])?,
+            scheduled_s: r.seconds("scheduled_s", Kind::SinceCreation, f[6])?,
+            started_s: r.seconds("started_s", Kind::SinceCreation, f[7])?,
+            running_s: r.seconds("running_s", Kind::SinceCreation, f[8])?,
         };
         let key = (row.pods, row.delay_ms, row.run, row.pod.clone());
         if let Some(&first) = first_line.get(&key) {
@@ -804,8 +813,8 @@ pub fn raw_to_string(target: impl AsRef<Path>, rows: &[RawPodRow], comments: &[&
             ("started_s", row.started_s),
             ("running_s", row.running_s),
         ] {
-            if !check_seconds(Kind::NonNegativeSeconds, v) {
-                return Err(invalid(column, Kind::NonNegativeSeconds, &v));
+            if !check_seconds(Kind::SinceCreation, v) {
+                return Err(invalid(column, Kind::SinceCreation, &v));
             }
         }
         if let Some(first) = seen.insert((row.pods, row.delay_ms, row.run, row.pod.as_str()), index) {
@@ -1007,6 +1016,17 @@ mod tests {
     }
 
     #[test]
+    fn a_raw_time_of_more_than_30_days_is_refused() {
+        let head = "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n";
+        let err = read_raw_from(format!("{head}1,a,n,0,1,0,0,1,1e300\n").as_bytes(), "raw.csv").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "raw.csv:2: column `running_s`: running_s must be seconds since the deployment's creation, in 0..=2592000 (30 days), got 1e300"
+        );
+        assert!(read_raw_from(format!("{head}1,a,n,0,1,0,0,1,7\n").as_bytes(), "raw.csv").is_ok());
+    }
+
+    #[test]
     fn a_file_without_cells_or_with_too_many_pods_is_refused() {
         let err = cells("# only a header\npods,delay_ms,mean_s,runs,resolution_s\n").unwrap_err();
         assert_eq!(
@@ -1191,7 +1211,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "raw.csv:2: column `running_s`: running_s must be a finite non-negative number of seconds, got -1"
+            "raw.csv:2: column `running_s`: running_s must be seconds since the deployment's creation, in 0..=2592000 (30 days), got -1"
         );
         let err = read_raw_from(
             "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n1,a,n,0,2,0,0,1,1\n1,a,m,0,2,0,0,1,1\n"

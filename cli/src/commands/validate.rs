@@ -64,7 +64,10 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
     let (cells, data_path) = match (&a.data, &raw) {
         (Some(path), _) => (read_cells(path).map_err(|e| UsageError(e.to_string()))?, path),
         (None, Some(rows)) => (
-            summarize(rows).map_err(|e| UsageError(e.to_string()))?,
+            summarize(rows).map_err(|e| {
+                let raw = a.raw.as_ref().expect("raw rows come from --raw");
+                UsageError(format!("{}: {e}", raw.display()))
+            })?,
             a.raw.as_ref().expect("raw rows come from --raw"),
         ),
         (None, None) => return Err(UsageError("give --data or --raw".into()).into()),
