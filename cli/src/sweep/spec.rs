@@ -378,6 +378,16 @@ const MAX_SET_RANGE_VALUES: u64 = 100_000;
 fn coerce(path: &str, current: &toml::Value, raw: &str) -> Result<Json, String> {
     let unquoted = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(raw);
     match current {
+        // A duration or bandwidth is written the way scenario files write it, so that `1s` and
+        // `1000ms` are one value (one point, one seed), not two.
+        toml::Value::String(now) if now.parse::<models::units::Dur>().is_ok() => unquoted
+            .parse::<models::units::Dur>()
+            .map(|d| Json::String(d.to_string()))
+            .map_err(|e| format!("--set {path}: `{raw}`: {e} (the field is a duration, now {current})")),
+        toml::Value::String(now) if now.parse::<models::units::Bandwidth>().is_ok() => unquoted
+            .parse::<models::units::Bandwidth>()
+            .map(|b| Json::String(b.to_string()))
+            .map_err(|e| format!("--set {path}: `{raw}`: {e} (the field is a bandwidth, now {current})")),
         toml::Value::String(_) => Ok(Json::String(unquoted.to_owned())),
         toml::Value::Integer(_) => raw
             .parse::<i64>()
@@ -544,6 +554,13 @@ mod tests {
         );
         let err = one("kubernetes.kubelet.kube_api_burst", &["10..30/10", "20"]).unwrap_err();
         assert!(err.contains("appears twice"), "{err}");
+        // One duration, or bandwidth, in two spellings is one value.
+        let err = one("runtime.registry_rtt", &["1s", "1000ms"]).unwrap_err();
+        assert!(err.contains("appears twice"), "{err}");
+        let err = one("runtime.download_bandwidth", &["1Gbit", "1000Mbit"]).unwrap_err();
+        assert!(err.contains("appears twice"), "{err}");
+        let err = one("runtime.registry_rtt", &["fast"]).unwrap_err();
+        assert!(err.contains("the field is a duration"), "{err}");
     }
 
     #[test]
