@@ -30,3 +30,28 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     validate::dataset::write_atomic(path, bytes)?;
     Ok(())
 }
+
+/// Checks, before a long command runs, that `path` can be written at its end: not a directory,
+/// and in a directory that exists. `flag` names the option in the message; `example` is a file
+/// name to suggest.
+pub(crate) fn check_output_file(flag: &str, path: &Path, example: &str) -> Result<(), UsageError> {
+    if path.is_dir() {
+        return Err(UsageError(format!(
+            "{flag} {} is a directory; give a file name such as {}",
+            path.display(),
+            path.join(example).display()
+        )));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(UsageError(format!(
+            "{flag} {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}

@@ -98,6 +98,7 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     {
         return Err(UsageError(format!("--placement names {} twice; name each once", p.as_str())).into());
     }
+    crate::output::check_output_file("--out", &a.out, "params.toml")?;
     let cells = read_cells(&a.data).map_err(|e| UsageError(e.to_string()))?;
     let (scenario, origin) = topologies::load::by_name_or_path(&a.scenario).map_err(|e| UsageError(e.to_string()))?;
     let mut opts = CalibrateOptions::new(a.seed);

@@ -78,25 +78,7 @@ fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
         };
         return Err(UsageError(format!("--kubeconfig {}: {what}", a.kubeconfig.display())));
     }
-    if a.out.is_dir() {
-        return Err(UsageError(format!(
-            "--out {} is a directory; give a file name such as {}",
-            a.out.display(),
-            a.out.join("cells.csv").display()
-        )));
-    }
-    let dir = a
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(UsageError(format!(
-            "--out {}: the directory {} does not exist",
-            a.out.display(),
-            dir.display()
-        )));
-    }
+    crate::output::check_output_file("--out", &a.out, "cells.csv")?;
     Ok(())
 }
 

@@ -31,6 +31,15 @@ fn a_parameter_or_placement_named_twice_is_a_usage_error() {
     }
 }
 
+/// An output that cannot be written is found before the fit, not after it.
+#[test]
+fn an_output_in_a_missing_directory_is_refused_before_the_fit() {
+    usage_error(
+        &calibrate(THESIS_CELLS, "/nonexistent-dir/p.toml", &[]),
+        &["--out", "/nonexistent-dir", "does not exist"],
+    );
+}
+
 /// The parameter file's "Regenerate:" line holds every flag that changed the fit, so that
 /// running it gives the same file.
 #[test]
