@@ -127,7 +127,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E016",
         "unknown-reference",
-        "workload.kubectl_host must name a host, kubernetes.etcd.leader a master, a hub-and-spoke VPN's hub and netem's near and far sides sites",
+        "workload.kubectl_host must name a host, kubernetes.etcd.leader a master, a hub-and-spoke VPN's hub and netem's near and far sides sites (each far site once, and not the near one)",
     ),
     err(
         "E017",
@@ -364,6 +364,23 @@ fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
                 ),
             ));
         }
+    }
+    // Netem acts between the near side and each far site: a far site that is the near one (or
+    // named twice) would add nothing, while the run's header still reported the delay.
+    let near = s
+        .netem
+        .near
+        .clone()
+        .or_else(|| s.hosts.iter().find(|h| h.role == Role::Master).map(|h| h.site.clone()));
+    for (i, name) in s.netem.far.iter().enumerate() {
+        let message = if Some(name) == near.as_ref() {
+            format!("`{name}` is the near side of netem itself (netem.near, or the control plane's site); expected a different site")
+        } else if s.netem.far[..i].contains(name) {
+            format!("`{name}` is named twice; name each far site once")
+        } else {
+            continue;
+        };
+        f.push(Finding::new("E016", format!("netem.far[{i}]"), message));
     }
     // The network also needs every site's router to exist.
     structural && s.sites.iter().all(|site| host(&site.router).is_some())

@@ -327,6 +327,35 @@ fn fault_errors_name_the_field_inside_the_fault() {
     assert_eq!(again, s);
 }
 
+/// Netem towards the near side itself, or towards one site twice, is refused: it would add
+/// nothing while the run's header reported the delay.
+#[test]
+fn netem_from_a_site_to_itself_is_a_finding() {
+    for (far, want) in [
+        (
+            "far = [\"vlan10\"]",
+            "`netem.far[0]`: `vlan10` is the near side of netem itself",
+        ),
+        (
+            "far = [\"vlan20\", \"vlan20\"]",
+            "`netem.far[1]`: `vlan20` is named twice",
+        ),
+    ] {
+        let text = edit(
+            "loss_pct = 0.0                 # the thesis",
+            &format!("loss_pct = 0.0\n{far}\n#"),
+        );
+        let (e, shown) = error_of(&text);
+        assert!(e.has_code("E016") && shown.contains(want), "{far}: {shown}");
+    }
+    let text = edit(
+        "loss_pct = 0.0                 # the thesis",
+        "loss_pct = 0.0\nnear = \"vlan20\"\nfar = [\"vlan20\"]\n#",
+    );
+    let (_, shown) = error_of(&text);
+    assert!(shown.contains("`vlan20` is the near side of netem itself"), "{shown}");
+}
+
 /// A period under a millisecond would schedule billions of events (a 1 ns node status period
 /// never finished); it is a finding that names the field.
 #[test]
