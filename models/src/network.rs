@@ -14,8 +14,9 @@
 //! serialization at the route's bottleneck (with OpenVPN's per-packet overhead when the route
 //! crosses a tunnel), plus what `tc netem` adds on the directed tunnels it is placed on: a
 //! delay, a normal jitter (truncated so a message never arrives before it was sent), and loss.
-//! A lost segment costs TCP a retransmission timeout: Linux's `TCP_RTO_MIN` of 200 ms
-//! (include/net/tcp.h), since every Kubernetes message rides TCP.
+//! A lost message costs TCP a retransmission timeout per loss, since every Kubernetes message
+//! rides TCP: Linux's `TCP_RTO_MIN` of 200 ms, doubling up to `TCP_RTO_MAX`, 120 s
+//! (include/net/tcp.h), until a copy gets through ([`retransmission_cost`]).
 //!
 //! Routes are computed from a few *source* hosts (the load balancer, the masters, the kubectl
 //! host) to every host, because all Kubernetes traffic goes through those: O(sources x (V + E)
