@@ -294,6 +294,16 @@ pub enum RunError {
     /// removed; `leftover` says why.
     #[error("the namespace could not be cleaned up")]
     Cleanup,
+    /// The run's pods were timed, but what came out cannot be recorded (a pod without a
+    /// name, a container started before its pod was created, a pod twice, fewer pods than
+    /// requested): the run fails, the runs before it are kept.
+    #[error("the pods timed in namespace {namespace} cannot be recorded: {message}")]
+    BadRecord {
+        /// The run's namespace.
+        namespace: String,
+        /// Which pod, and what is wrong with it.
+        message: String,
+    },
 }
 
 /// Why a namespace the run created may still exist.
@@ -401,6 +411,8 @@ pub enum CleanupOutcome {
     AlreadyTerminating,
     /// It was already gone.
     AlreadyGone,
+    /// It could not be deleted (it is listed among what may still exist).
+    NotDeleted,
 }
 
 /// One completed run.
@@ -698,8 +710,10 @@ impl RunContext<'_> {
         };
         match body {
             Ok((mut record, rows)) => {
-                if let Some(Ok(how)) = &cleanup {
-                    record.cleanup = *how;
+                match &cleanup {
+                    Some(Ok(how)) => record.cleanup = *how,
+                    Some(Err(_)) => record.cleanup = CleanupOutcome::NotDeleted,
+                    None => {}
                 }
                 outcome.measured = Some((record, rows));
             }
@@ -767,11 +781,16 @@ impl RunContext<'_> {
             source,
         };
         let timings = pod_timings(t0, &pods, &events).map_err(timing_error)?;
+        let bad_record = |message: String| RunError::BadRecord {
+            namespace: ns.clone(),
+            message,
+        };
         if timings.len() != opts.pods as usize {
-            return Err(timing_error(TimingError {
-                object: format!("deployment {name}"),
-                missing: "exactly the requested number of running pods",
-            }));
+            return Err(bad_record(format!(
+                "{} running pods were timed, {} were requested",
+                timings.len(),
+                opts.pods
+            )));
         }
         let rows: Vec<RawPodRow> = timings
             .into_iter()
@@ -787,6 +806,16 @@ impl RunContext<'_> {
                 running_s: t.running_s,
             })
             .collect();
+        // Checked as the raw file's writer will check it, so that a bad pod fails its own run
+        // and not, at the end, the writing of every run.
+        if let Err(e) = crate::dataset::raw_to_string("raw", &rows, &[]) {
+            return Err(bad_record(match e {
+                crate::dataset::DatasetError::InvalidRecord { index, message, .. } => {
+                    format!("pod `{}`: {message}", rows[index].pod)
+                }
+                other => other.to_string(),
+            }));
+        }
         let startup_s = rows.iter().map(|r| r.running_s).fold(0.0, f64::max);
         let record = RunRecord {
             run: self.run,

@@ -94,8 +94,12 @@ fn install_ctrl_c(cancel: Arc<AtomicBool>) -> anyhow::Result<()> {
             );
         } else {
             eprintln!(
-                "\nkubetwin measure: quitting without cleaning up; look for namespaces labelled \
-                 app.kubernetes.io/managed-by=kubetwin (kubectl get namespaces -l app.kubernetes.io/managed-by=kubetwin)"
+                "\nkubetwin measure: quitting without cleaning up. The namespace of the current run is \
+                 left: its name starts with the --namespace-prefix and the run number, and its labels \
+                 include app.kubernetes.io/managed-by=kubetwin and the run's token. List them with \
+                 `kubectl get namespaces -l app.kubernetes.io/managed-by=kubetwin --show-labels` and \
+                 delete only the one this run created (other kubetwin runs on the cluster carry the same \
+                 managed-by label)."
             );
             std::process::exit(130);
         }
@@ -109,6 +113,7 @@ fn cleanup_text(c: CleanupOutcome) -> &'static str {
         CleanupOutcome::DeletionRequested => "namespace deletion requested",
         CleanupOutcome::AlreadyTerminating => "namespace was already terminating",
         CleanupOutcome::AlreadyGone => "namespace was already gone",
+        CleanupOutcome::NotDeleted => "namespace NOT deleted: see below",
     }
 }
 
@@ -163,7 +168,7 @@ fn handle_failure(failure: &RunFailure, a: &MeasureArgs) -> anyhow::Error {
         }
     }
     if failure.leftover.is_empty() {
-        eprintln!("every namespace this measurement created was deleted (or its deletion requested)");
+        eprintln!("no namespace this measurement created is left on the cluster (each was deleted, or its deletion requested)");
     } else {
         eprintln!("namespaces that may still exist on the cluster:");
         for l in &failure.leftover {

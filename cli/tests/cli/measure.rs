@@ -131,7 +131,7 @@ fn failure_at_create_deployment_still_deletes_the_namespace() {
     assert!(err.contains("kubectl create deployment"), "{err}");
     assert!(err.contains("no run completed"), "{err}");
     assert!(
-        err.contains("every namespace this measurement created was deleted"),
+        err.contains("no namespace this measurement created is left on the cluster"),
         "{err}"
     );
     let created = s.namespaces_of("create");

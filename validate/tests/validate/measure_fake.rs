@@ -13,7 +13,7 @@ use validate::measure::{
     MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_TOKEN_LABEL,
 };
 
-use crate::support::{pending_pod_lists, Cmd, FakeClock, FakeCluster};
+use crate::support::{capture, pending_pod_lists, Cmd, FakeClock, FakeCluster};
 
 fn options(runs: u32) -> MeasureOptions {
     let mut opts = MeasureOptions::new(20);
@@ -461,6 +461,8 @@ fn a_failed_delete_is_reported_with_the_measurement_kept() {
     assert_eq!(leftover, created(&cluster));
     assert_eq!(partial.runs.len(), 1);
     assert_eq!(partial.rows.len(), 20);
+    // The run's own line does not claim the namespace went.
+    assert_eq!(partial.runs[0].cleanup, validate::measure::CleanupOutcome::NotDeleted);
 }
 
 #[test]
@@ -473,4 +475,28 @@ fn invalid_options_run_nothing() {
         Err(MeasureError::InvalidOptions { field: "image", .. })
     ));
     assert!(cluster.calls.is_empty());
+}
+
+/// A pod whose record cannot be written (here a container that started before its pod was
+/// created) fails its own run; the runs before it are kept and written. (It used to pass the run
+/// and fail the writing of every run at the end.)
+#[test]
+fn a_bad_pod_record_fails_its_run_and_keeps_the_earlier_ones() {
+    let good = capture("namespace-run/pods.json");
+    let mut bad: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let status = &mut bad["items"][0]["status"]["containerStatuses"][0];
+    status["state"]["running"]["startedAt"] = serde_json::json!("2000-01-01T00:00:00Z");
+    let mut cluster = FakeCluster::new();
+    cluster.pod_polls = vec![good, bad.to_string()];
+    let (run, cause, leftover, partial) = run_error(run(&mut cluster, &options(2)));
+    assert_eq!(run, 2);
+    let text = cause.to_string();
+    assert!(
+        matches!(cause, RunError::BadRecord { .. }) && text.contains("running_s"),
+        "{text}"
+    );
+    assert!(leftover.is_empty());
+    assert_eq!(partial.runs.len(), 1);
+    assert_eq!(partial.rows.len(), 20);
+    assert_deleted_exactly(&cluster, &created(&cluster));
 }
