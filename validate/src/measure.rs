@@ -151,7 +151,10 @@ impl MeasureOptions {
         if self.image.is_empty() || self.image.starts_with('-') || self.image.chars().any(char::is_whitespace) {
             return bad(
                 "image",
-                format!("must be an image reference without spaces, got {:?}", self.image),
+                format!(
+                    "must be an image reference, not empty, without spaces and not starting with `-` (kubectl would read it as a flag), got {:?}",
+                    self.image
+                ),
             );
         }
         let room = MAX_NAMESPACE_LEN - TOKEN_LEN - 1 - self.runs.to_string().len();

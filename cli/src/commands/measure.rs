@@ -58,6 +58,19 @@ pub(crate) struct MeasureArgs {
     /// Summary CSV to write; the raw per-pod rows go beside it (cells.csv -> cells.pods.csv).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// How long one run may wait for every pod to run before it fails and cleans up, with a
+    /// unit (e.g. 10m, 90s).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_run_timeout)]
+    run_timeout: models::units::Dur,
+}
+
+/// A positive `--run-timeout`.
+fn parse_run_timeout(s: &str) -> Result<models::units::Dur, String> {
+    let d = s.parse::<models::units::Dur>().map_err(|e| e.to_string())?;
+    if d.get().is_zero() {
+        return Err(format!("`{s}` is no time at all; expected a duration such as 10m"));
+    }
+    Ok(d)
 }
 
 /// The command-line flag behind a field of [`MeasureOptions`], for usage errors.
@@ -203,6 +216,7 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
     opts.image = a.image.clone();
     opts.namespace_prefix = a.namespace_prefix.clone();
     opts.delay_ms = a.delay_ms;
+    opts.run_timeout = std::time::Duration::from_nanos(a.run_timeout.get().as_nanos());
     match opts.validate() {
         Err(MeasureError::InvalidOptions { field, message }) => {
             return Err(UsageError(format!("invalid value for {}: {message}", flag_of(field))).into())

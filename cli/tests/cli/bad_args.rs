@@ -142,6 +142,24 @@ fn measure_with_a_kubeconfig_that_does_not_exist() {
 }
 
 #[test]
+fn measure_with_a_run_timeout_of_zero() {
+    usage_error(
+        &[
+            "measure",
+            "--kubeconfig",
+            "/nonexistent/k",
+            "--pods",
+            "4",
+            "--out",
+            "x.csv",
+            "--run-timeout",
+            "0s",
+        ],
+        &["--run-timeout", "no time at all"],
+    );
+}
+
+#[test]
 fn measure_with_a_bad_namespace_prefix_or_image() {
     let kubeconfig = env!("CARGO_MANIFEST_DIR").to_string() + "/Cargo.toml";
     let base = ["measure", "--kubeconfig", &kubeconfig, "--pods", "4", "--out", "x.csv"];
