@@ -322,21 +322,20 @@ impl Kubelet {
     fn run_pull(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         self.times(pod).pull_start = Some(now);
-        let d = match self.download_end {
-            _ if self.image_present => sample(self.cached_pull, self.noise.as_ref(), ctx.rng()),
+        let downloading = self.download_end.filter(|&end| end > now);
+        let d = if self.image_present {
+            sample(self.cached_pull, self.noise.as_ref(), ctx.rng())
+        } else if let Some(end) = downloading {
             // Docker's download manager shares a layer's transfer between the pulls that want
             // it (moby `distribution/xfer`): a pull that starts during the download (parallel
             // pulls, `--serialize-image-pulls=false`) ends with it, after its own registry
             // round trips at the least.
-            Some(end) if end > now => {
-                let own = sample(self.cached_pull, self.noise.as_ref(), ctx.rng());
-                own.max(end.saturating_since(now))
-            }
-            _ => {
-                let d = sample(self.first_pull, self.noise.as_ref(), ctx.rng());
-                self.download_end = Some(now + d);
-                d
-            }
+            let own = sample(self.cached_pull, self.noise.as_ref(), ctx.rng());
+            own.max(end.saturating_since(now))
+        } else {
+            let d = sample(self.first_pull, self.noise.as_ref(), ctx.rng());
+            self.download_end = Some(now + d);
+            d
         };
         self.post_event(ctx); // Pulling
         ctx.send_self(d, Ev::Local(Local::PullDone(pod)));

@@ -53,7 +53,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The most pods a cell may have: the bound of `kubetwin run --pods`.
+/// The most pods a cell may have, and the bound of every command's `--pods`.
 pub const MAX_PODS: u32 = 1_000_000;
 
 /// Columns of the summary CSV, in the order [`write_cells`] writes them.

@@ -65,6 +65,14 @@ fn regenerate_flags(a: &CalibrateArgs) -> String {
     flags
 }
 
+/// The first item of `items` that an earlier one repeats.
+fn first_repeat<T: PartialEq>(items: &[T]) -> Option<&T> {
+    items
+        .iter()
+        .enumerate()
+        .find_map(|(i, x)| items[..i].contains(x).then_some(x))
+}
+
 /// `--max-iters` when not given.
 const DEFAULT_MAX_ITERS: u64 = 120;
 
@@ -82,20 +90,10 @@ fn parse_placement(s: &str) -> Result<NetemPlacement, String> {
 
 /// Runs `kubetwin calibrate`.
 pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
-    if let Some(p) = a
-        .free
-        .iter()
-        .enumerate()
-        .find_map(|(i, p)| a.free[..i].contains(p).then_some(p))
-    {
+    if let Some(p) = first_repeat(&a.free) {
         return Err(UsageError(format!("--free names {p} twice; name each parameter once")).into());
     }
-    if let Some(p) = a
-        .placement
-        .iter()
-        .enumerate()
-        .find_map(|(i, p)| a.placement[..i].contains(p).then_some(p))
-    {
+    if let Some(p) = first_repeat(&a.placement) {
         return Err(UsageError(format!("--placement names {} twice; name each once", p.as_str())).into());
     }
     crate::output::check_output_file("--out", &a.out, "params.toml")?;

@@ -17,8 +17,8 @@ use sim_core::SimDuration;
 /// run for weeks).
 const MAX_AXIS_VALUES: u64 = 100_000;
 
-/// Largest pod count, as `kubetwin run` accepts.
-const MAX_PODS: u64 = 1_000_000;
+/// Largest pod count: the one bound every command and data file shares.
+const MAX_PODS: u64 = validate::dataset::MAX_PODS as u64;
 
 /// Largest delay: the seed derivation keeps whole milliseconds in 32 bits.
 const MAX_DELAY_NS: u64 = 3_600 * 1_000_000_000;
