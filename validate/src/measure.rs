@@ -18,6 +18,8 @@
 //! labels are there with this run's values; a namespace it did not create is never touched, and one it
 //! cannot verify is reported in [`RunFailure::leftover`] instead of deleted.
 //!
+//! [`measure_reporting`] also tells a progress display what each run is doing ([`Progress`]).
+//!
 //! The wall clock is behind [`Clock`] and kubectl behind [`KubectlRunner`], so tests run the whole
 //! procedure against replayed kubectl output without sleeping.
 
@@ -565,10 +567,48 @@ fn running_since(pod: &Pod) -> Option<Timestamp> {
 ///
 /// # Errors
 /// As [`measure`].
-pub fn measure_live(opts: &MeasureOptions, cancel: &AtomicBool) -> Result<MeasureReport, MeasureError> {
+pub fn measure_live(
+    opts: &MeasureOptions,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<MeasureReport, MeasureError> {
     let mut runner = Kubectl::new(opts.kubectl.clone());
     let mut clock = SystemClock::new();
-    measure(opts, &mut runner, &mut clock, cancel)
+    measure_reporting(opts, &mut runner, &mut clock, cancel, progress)
+}
+
+/// What a measurement is doing, reported as it goes so that a user watching a long run sees it move.
+/// Reporting never changes what is measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Progress<'a> {
+    /// Run `run` of `runs` has created and labelled its namespace and is about to create the
+    /// deployment in it.
+    RunStarted {
+        /// The run, from 1.
+        run: u32,
+        /// Runs in the measurement.
+        runs: u32,
+        /// The run's namespace.
+        namespace: &'a str,
+    },
+    /// A poll of the run's pods (`kubectl get pods`) answered.
+    Polled {
+        /// The run, from 1.
+        run: u32,
+        /// Pods Running at this poll.
+        running: usize,
+        /// Pods the deployment was scaled to.
+        wanted: u32,
+        /// Time since the deployment was scaled.
+        waited: Duration,
+    },
+    /// The run has ended (measured, failed or cancelled) and its namespace is being deleted.
+    CleaningUp {
+        /// The run, from 1.
+        run: u32,
+        /// The namespace being deleted.
+        namespace: &'a str,
+    },
 }
 
 /// Runs the measurement described in the [module docs](self) with `runner` and `clock`.
@@ -587,6 +627,20 @@ pub fn measure(
     runner: &mut dyn KubectlRunner,
     clock: &mut dyn Clock,
     cancel: &AtomicBool,
+) -> Result<MeasureReport, MeasureError> {
+    measure_reporting(opts, runner, clock, cancel, &mut |_| {})
+}
+
+/// [`measure`], telling `progress` what it is doing ([`Progress`]) as it goes.
+///
+/// # Errors
+/// As [`measure`].
+pub fn measure_reporting(
+    opts: &MeasureOptions,
+    runner: &mut dyn KubectlRunner,
+    clock: &mut dyn Clock,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<MeasureReport, MeasureError> {
     opts.validate()?;
     let version_args = ["version", "-o", "json"];
@@ -617,6 +671,7 @@ pub fn measure(
             clock: &mut *clock,
             cancel,
             run,
+            progress: &mut *progress,
         };
         let outcome = ctx.run_once();
         if let Some((record, rows)) = outcome.measured {
@@ -656,6 +711,7 @@ struct RunContext<'a> {
     clock: &'a mut dyn Clock,
     cancel: &'a AtomicBool,
     run: u32,
+    progress: &'a mut dyn FnMut(Progress<'_>),
 }
 
 impl RunContext<'_> {
@@ -705,7 +761,13 @@ impl RunContext<'_> {
             Err(RunError::Kubectl { .. } | RunError::Timeout { .. }) if cancelled => Err(RunError::Cancelled),
             other => other,
         };
-        let cleanup = created.as_ref().map(|ns| self.clean_up(ns, cancelled || body.is_err()));
+        let cleanup = created.as_ref().map(|ns| {
+            (self.progress)(Progress::CleaningUp {
+                run: self.run,
+                namespace: &ns.name,
+            });
+            self.clean_up(ns, cancelled || body.is_err())
+        });
         let mut outcome = RunOutcome {
             measured: None,
             error: None,
@@ -743,6 +805,11 @@ impl RunContext<'_> {
                 source,
             })?;
         self.check_cancel()?;
+        (self.progress)(Progress::RunStarted {
+            run: self.run,
+            runs: opts.runs,
+            namespace: &ns,
+        });
         let name = opts.deployment.as_str();
         self.kubectl(
             Step::CreateDeployment,
@@ -875,6 +942,12 @@ impl RunContext<'_> {
                         source,
                     })?;
                     running = pods.items.iter().filter(|p| p.is_running()).count();
+                    (self.progress)(Progress::Polled {
+                        run: self.run,
+                        running,
+                        wanted: self.opts.pods,
+                        waited: self.clock.now().saturating_sub(start),
+                    });
                     if running >= self.opts.pods as usize {
                         return Ok(pods);
                     }

@@ -6,15 +6,17 @@
 //! raw per-pod rows. When a run fails, the runs completed before it are still written, and any
 //! namespace that could not be removed is printed with the command that removes it.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use validate::kubectl::{KubectlConfig, KubectlError};
 use validate::measure::{
-    measure_live, raw_path_for, CleanupOutcome, MeasureError, MeasureOptions, MeasureReport, RunFailure,
+    measure_live, raw_path_for, CleanupOutcome, MeasureError, MeasureOptions, MeasureReport, Progress, RunFailure,
 };
 
 use crate::output::UsageError;
@@ -204,6 +206,85 @@ fn handle_failure(failure: &RunFailure, a: &MeasureArgs) -> anyhow::Error {
     )
 }
 
+/// How often a log (stderr not a terminal) hears how many pods run while a run waits.
+const LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Shows on stderr what the measurement is doing: a bar of running pods on a terminal; otherwise
+/// (a log) a line when a run starts and every [`LOG_EVERY`] while it waits.
+struct ProgressDisplay {
+    /// The bar, when stderr is a terminal.
+    bar: Option<ProgressBar>,
+    /// The wait at which the last log line was written.
+    logged: std::time::Duration,
+}
+
+impl ProgressDisplay {
+    fn new(pods: u32) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = ProgressBar::with_draw_target(Some(u64::from(pods)), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template("{bar:40.cyan/blue} {pos}/{len} pods running ({msg}) {elapsed_precise}")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            b
+        });
+        ProgressDisplay {
+            bar,
+            logged: std::time::Duration::ZERO,
+        }
+    }
+
+    fn show(&mut self, p: Progress<'_>) {
+        match &self.bar {
+            Some(bar) => match p {
+                Progress::RunStarted { run, runs, namespace } => {
+                    bar.reset();
+                    bar.set_message(format!("run {run}/{runs}, namespace {namespace}"));
+                }
+                Progress::Polled { running, .. } => bar.set_position(running as u64),
+                Progress::CleaningUp { namespace, .. } => bar.set_message(format!("deleting namespace {namespace}")),
+            },
+            None => {
+                if let Some(line) = self.log_line(p) {
+                    eprintln!("{line}");
+                }
+            }
+        }
+    }
+
+    /// The line a log gets for `p`, if any.
+    fn log_line(&mut self, p: Progress<'_>) -> Option<String> {
+        match p {
+            Progress::RunStarted { run, runs, namespace } => {
+                self.logged = std::time::Duration::ZERO;
+                Some(format!(
+                    "run {run}/{runs}: namespace {namespace}, creating the deployment"
+                ))
+            }
+            Progress::Polled {
+                run,
+                running,
+                wanted,
+                waited,
+            } if waited >= self.logged + LOG_EVERY => {
+                self.logged = waited;
+                Some(format!(
+                    "run {run}: {running}/{wanted} pods running after {} s",
+                    waited.as_secs()
+                ))
+            }
+            Progress::Polled { .. } | Progress::CleaningUp { .. } => None,
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Runs `kubetwin measure`.
 pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
     let mut opts = MeasureOptions::new(a.pods);
@@ -236,7 +317,10 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
         a.kubectl.display(),
         a.kubeconfig.display()
     );
-    match measure_live(&opts, &cancel) {
+    let mut display = ProgressDisplay::new(a.pods);
+    let result = measure_live(&opts, &cancel, &mut |p| display.show(p));
+    display.finish();
+    match result {
         Ok(report) => {
             if let Some(v) = &report.server_version {
                 println!("API server {v}");
@@ -254,5 +338,60 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
         )),
         Err(e @ MeasureError::Preflight { .. }) => Err(anyhow::anyhow!("{e}; nothing was created on the cluster")),
         Err(e) => Err(anyhow::anyhow!("{e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_log_hears_of_each_run_and_of_the_wait_every_30_s() {
+        let mut d = ProgressDisplay {
+            bar: None,
+            logged: Duration::ZERO,
+        };
+        let poll = |run, running, secs| Progress::Polled {
+            run,
+            running,
+            wanted: 100,
+            waited: Duration::from_secs(secs),
+        };
+        let mut lines = Vec::new();
+        let started = |run| Progress::RunStarted {
+            run,
+            runs: 2,
+            namespace: "kubetwin-1-x",
+        };
+        let told = [
+            started(1),
+            poll(1, 0, 1),
+            poll(1, 10, 29),
+            poll(1, 40, 31),
+            poll(1, 50, 45),
+            poll(1, 90, 61),
+            poll(1, 100, 62),
+            Progress::CleaningUp {
+                run: 1,
+                namespace: "kubetwin-1-x",
+            },
+            started(2),
+            poll(2, 60, 30),
+        ];
+        for p in told {
+            lines.extend(d.log_line(p));
+        }
+        assert_eq!(
+            lines,
+            [
+                "run 1/2: namespace kubetwin-1-x, creating the deployment",
+                "run 1: 40/100 pods running after 31 s",
+                "run 1: 90/100 pods running after 61 s",
+                "run 2/2: namespace kubetwin-1-x, creating the deployment",
+                "run 2: 60/100 pods running after 30 s",
+            ]
+        );
     }
 }

@@ -96,6 +96,11 @@ fn measures_and_writes_the_cell_and_the_raw_rows() {
     let text = stdout(&out);
     assert!(text.contains("run 1: namespace kubetwin-1-"), "{text}");
     assert!(text.contains("mean start-up 8.00 s over 2 runs"), "{text}");
+    // stderr is a pipe here, so progress comes as log lines: one as each run starts.
+    let log = stderr(&out);
+    for run in ["run 1/2: namespace kubetwin-1-", "run 2/2: namespace kubetwin-2-"] {
+        assert!(log.contains(run), "stderr lacks {run:?}:\n{log}");
+    }
     assert_eq!(
         data_lines(&s.out()),
         [

@@ -57,7 +57,7 @@ fn live_cluster_measure() {
         kubeconfig: Some(PathBuf::from(kubeconfig)),
         ..KubectlConfig::default()
     };
-    let report = measure_live(&opts, &AtomicBool::new(false)).unwrap();
+    let report = measure_live(&opts, &AtomicBool::new(false), &mut |_| {}).unwrap();
     assert_eq!(report.rows.len(), 3);
     assert_eq!(report.cells.len(), 1);
     assert!(report.runs[0].startup_s >= 0.0);

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use validate::kubectl::KubectlError;
 use validate::measure::{
-    measure, CleanupOutcome, LeftoverReason, MeasureError, MeasureOptions, MeasureReport, RunError, RunFailure, Step,
-    MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_TOKEN_LABEL,
+    measure, measure_reporting, CleanupOutcome, LeftoverReason, MeasureError, MeasureOptions, MeasureReport, Progress,
+    RunError, RunFailure, Step, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_TOKEN_LABEL,
 };
 
 use crate::support::{capture, pending_pod_lists, Cmd, FakeClock, FakeCluster};
@@ -130,6 +130,84 @@ fn two_runs_measure_and_clean_up() {
 
 /// Each step failing with a captured error: the run stops at that step, and the namespace is deleted
 /// whenever it was created.
+/// [`Progress`] with the namespace owned, so that a test can keep what it was told.
+#[derive(Debug, PartialEq)]
+enum Told {
+    Started(u32, u32, String),
+    Polled(u32, usize, u32, Duration),
+    CleaningUp(u32, String),
+}
+
+#[test]
+fn progress_follows_each_run_from_its_namespace_to_its_cleanup() {
+    let mut cluster = FakeCluster::new();
+    cluster.pod_polls = pending_pod_lists(&[20, 60, 90]);
+    let mut told = Vec::new();
+    let report = measure_reporting(
+        &options(2),
+        &mut cluster,
+        &mut FakeClock::default(),
+        &AtomicBool::new(false),
+        &mut |p| {
+            told.push(match p {
+                Progress::RunStarted { run, runs, namespace } => Told::Started(run, runs, namespace.to_string()),
+                Progress::Polled {
+                    run,
+                    running,
+                    wanted,
+                    waited,
+                } => Told::Polled(run, running, wanted, waited),
+                Progress::CleaningUp { run, namespace } => Told::CleaningUp(run, namespace.to_string()),
+            })
+        },
+    )
+    .unwrap();
+    let ns: Vec<&str> = report.runs.iter().map(|r| r.namespace.as_str()).collect();
+    let polled: Vec<(u32, usize)> = told
+        .iter()
+        .filter_map(|t| match t {
+            Told::Polled(run, running, wanted, _) => {
+                assert_eq!(*wanted, 20);
+                Some((*run, *running))
+            }
+            _ => None,
+        })
+        .collect();
+    // Every poll is told, with what it found: run 1 sees the pods come up, run 2 finds them all running.
+    assert_eq!(polled.len(), cluster.calls_of(Cmd::GetPods).len());
+    assert_eq!(polled.last(), Some(&(2, 20)));
+    assert!(
+        polled.windows(2).all(|w| w[0].0 < w[1].0 || w[0].1 <= w[1].1),
+        "{polled:?}"
+    );
+    assert!(
+        polled.iter().any(|&(run, running)| run == 1 && running < 20),
+        "{polled:?}"
+    );
+    // Each run is announced with its own namespace before its polls, and cleaned up after them.
+    let order: Vec<&Told> = told.iter().filter(|t| !matches!(t, Told::Polled(..))).collect();
+    assert_eq!(
+        order,
+        [
+            &Told::Started(1, 2, ns[0].to_string()),
+            &Told::CleaningUp(1, ns[0].to_string()),
+            &Told::Started(2, 2, ns[1].to_string()),
+            &Told::CleaningUp(2, ns[1].to_string()),
+        ]
+    );
+    let first_poll = told.iter().position(|t| matches!(t, Told::Polled(..))).unwrap();
+    assert_eq!(first_poll, 1);
+    // The wait is measured from the scaling: it grows within a run and starts again with the next.
+    let waits: Vec<Duration> = told
+        .iter()
+        .filter_map(|t| match t {
+            Told::Polled(1, _, _, w) => Some(*w),
+            _ => None,
+        })
+        .collect();
+    assert!(waits.windows(2).all(|w| w[0] < w[1]), "{waits:?}");
+}
+
 #[test]
 fn a_failure_at_any_step_still_deletes_the_namespace() {
     let cases: [(Cmd, &str, Step); 6] = [
