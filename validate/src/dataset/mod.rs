@@ -1,0 +1,549 @@
+//! Measured pod start-up on disk: the per-cell summary CSV and the raw per-pod CSV.
+//!
+//! # Summary: one row per cell
+//!
+//! The schema of `shared/data/thesis-2019/pod-startup-calibration.csv`:
+//!
+//! ```text
+//! # comment lines start with '#'
+//! pods,delay_ms,mean_s,runs,resolution_s
+//! 4,100,24.9,5,1
+//! ```
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `pods` | replicas of the deployment (positive integer) |
+//! | `delay_ms` | the one-way network delay in force while measuring, in milliseconds (the cell's label) |
+//! | `mean_s` | mean over runs of the start-up time: from creating the deployment until every pod runs |
+//! | `runs` | how many runs the mean is over (positive integer) |
+//! | `resolution_s` | resolution of the underlying times; 1 for kubectl's whole-second timestamps |
+//! | `observed` (optional) | what "every pod runs" means, so the simulation is observed alike ([`Observed`]): `kubectl-watch` (absent: the thesis watched `kubectl get pods -w` until all were Running, which includes the kubelets' status reports) or `container-start` (the last container's `startedAt`, what [`summarize`] and `kubetwin measure` compute) |
+//!
+//! A (`pods`, `delay_ms`) pair appears at most once. Columns may come in any order; every required
+//! column must be there, `observed` may be, and no other. Read with [`read_cells`], written with
+//! [`write_cells`] (atomically; the `observed` column only when a cell is not `kubectl-watch`).
+//!
+//! # Raw: one row per pod per run
+//!
+//! ```text
+//! run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s
+//! 1,web-64c966cf88-26sws,kwok-node-0,0,20,0,0,2,7
+//! ```
+//!
+//! All `*_s` columns are **seconds since the deployment was created in that run** (the deployment's
+//! `metadata.creationTimestamp`, taken from the same API server clock as the pod times, so client clock
+//! skew does not enter):
+//!
+//! | column | source in `kubectl get pods -o json` (fallback in `kubectl get events -o json`) |
+//! |---|---|
+//! | `created_s` | pod `metadata.creationTimestamp` |
+//! | `scheduled_s` | `PodScheduled` condition's `lastTransitionTime` (the `Scheduled` event) |
+//! | `started_s` | `Initialized` condition's `lastTransitionTime`: the kubelet has taken the pod and is about to pull and start it (`status.startTime`, then the first `Pulling` event) |
+//! | `running_s` | the latest `state.running.startedAt` over the pod's containers: the moment `kubectl get pods` shows it `Running` (the `Started` event) |
+//!
+//! `run` numbers runs within a cell from 1; `pods` and `delay_ms` name the cell, as in the summary;
+//! `node` is the node the pod ran on. Timestamps written by the API server have whole seconds, so the
+//! values are whole numbers except where an event's `eventTime` (microseconds) was the fallback.
+//! Read with [`read_raw`], written with [`write_raw`], reduced to cells by [`summarize`].
+
+use std::io;
+use std::path::PathBuf;
+
+/// The most pods a cell may have, and the bound of every command's `--pods`.
+pub const MAX_PODS: u32 = 1_000_000;
+
+/// Columns of the summary CSV, in the order [`write_cells`] writes them.
+pub const CELL_COLUMNS: [&str; 5] = ["pods", "delay_ms", "mean_s", "runs", "resolution_s"];
+
+/// The summary CSV's optional last column: how start-up was observed ([`Observed`]); absent
+/// means `kubectl-watch`, as in the thesis's file.
+pub const CELL_OBSERVED_COLUMN: &str = "observed";
+
+/// What a cell's start-up time is the time of, so that the simulation can be observed the same
+/// way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Observed {
+    /// Until a kubectl watch showed every pod Running, read in whole seconds (the thesis): this
+    /// includes the kubelets' status reports (PLEG, status manager, PATCH, watch).
+    #[default]
+    KubectlWatch,
+    /// Until the last container started, from the containers' `state.running.startedAt` minus
+    /// the deployment's `creationTimestamp`, both whole seconds (what `kubetwin measure`
+    /// summarizes): ends before the kubelets report Running.
+    ContainerStart,
+}
+
+impl Observed {
+    /// The CSV value: `kubectl-watch` or `container-start`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Observed::KubectlWatch => "kubectl-watch",
+            Observed::ContainerStart => "container-start",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Observed> {
+        match text {
+            "" | "kubectl-watch" => Some(Observed::KubectlWatch),
+            "container-start" => Some(Observed::ContainerStart),
+            _ => None,
+        }
+    }
+}
+
+/// Columns of the raw per-pod CSV, in the order [`write_raw`] writes them.
+pub const RAW_COLUMNS: [&str; 9] = [
+    "run",
+    "pod",
+    "node",
+    "delay_ms",
+    "pods",
+    "created_s",
+    "scheduled_s",
+    "started_s",
+    "running_s",
+];
+
+/// Resolution, in seconds, of start-up times computed from kubectl's timestamps.
+pub const KUBECTL_RESOLUTION_S: f64 = 1.0;
+
+/// Measured start-up of one cell: mean over runs of the time until all pods run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeasuredCell {
+    /// Replicas of the deployment.
+    pub pods: u32,
+    /// One-way network delay in force, in milliseconds.
+    pub delay_ms: u32,
+    /// Mean start-up time over the runs, in seconds.
+    pub mean_s: f64,
+    /// Number of runs.
+    pub runs: u32,
+    /// Resolution of the measured times, in seconds.
+    pub resolution_s: f64,
+    /// What the start-up time is the time of (the optional `observed` column).
+    pub observed: Observed,
+}
+
+/// One pod in one run, with its start-up times in seconds since the deployment was created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawPodRow {
+    /// Run number within the cell, from 1.
+    pub run: u32,
+    /// Pod name.
+    pub pod: String,
+    /// Node the pod ran on.
+    pub node: String,
+    /// One-way network delay in force, in milliseconds.
+    pub delay_ms: u32,
+    /// Replicas of the deployment in this run.
+    pub pods: u32,
+    /// Pod object created.
+    pub created_s: f64,
+    /// Pod bound to a node.
+    pub scheduled_s: f64,
+    /// Kubelet took the pod.
+    pub started_s: f64,
+    /// All containers running.
+    pub running_s: f64,
+}
+
+/// A problem reading, writing or summarizing a data set. None of these leave a partly written file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DatasetError {
+    /// The file could not be read, created, written or renamed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// The text is not well-formed CSV.
+    #[error("{}:{line}: malformed CSV: {message}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, counting comment lines.
+        line: u64,
+        /// The CSV reader's message.
+        message: String,
+    },
+    /// A row has more or fewer fields than the header.
+    #[error("{}:{line}: expected {expected} fields as in the header, found {found}", path.display())]
+    RowLength {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// Fields in the header.
+        expected: u64,
+        /// Fields in this row.
+        found: u64,
+    },
+    /// The header lacks a column.
+    #[error("{}: missing column `{column}` (expected columns: {expected})", path.display())]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The missing column.
+        column: &'static str,
+        /// All expected columns, comma-separated.
+        expected: String,
+    },
+    /// The header has a column this format does not know, or has one twice.
+    #[error("{}:{line}: {problem} column `{column}` (expected columns: {expected})", path.display())]
+    BadColumn {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the header.
+        line: u64,
+        /// The column as written.
+        column: String,
+        /// `unknown` or `duplicate`.
+        problem: &'static str,
+        /// All expected columns, comma-separated.
+        expected: String,
+    },
+    /// A field does not hold what its column needs.
+    #[error("{}:{line}: column `{column}`: {message}", path.display())]
+    Field {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The column.
+        column: &'static str,
+        /// What is expected and what was found, e.g. `runs must be a positive integer, got 0`.
+        message: String,
+    },
+    /// The file has a header but no data row.
+    #[error("{}: no data rows; expected at least one cell after the header", path.display())]
+    NoRows {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A row repeats the key of an earlier row.
+    #[error("{}:{line}: duplicate {what}, first given on line {first_line}", path.display())]
+    Duplicate {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the repeat.
+        line: u64,
+        /// 1-based line of the first occurrence.
+        first_line: u64,
+        /// The key, e.g. `cell pods=4 delay_ms=100`.
+        what: String,
+    },
+    /// A value to be written is invalid, so the file would not read back; nothing was written.
+    #[error("{}: record {index}: column `{column}`: {message}", path.display())]
+    InvalidRecord {
+        /// The file that was to be written.
+        path: PathBuf,
+        /// 0-based index of the record in the slice given.
+        index: usize,
+        /// The column.
+        column: &'static str,
+        /// What is expected and what was found.
+        message: String,
+    },
+    /// Two records to be written share a key; nothing was written.
+    #[error("{}: records {first} and {second}: duplicate {what}", path.display())]
+    DuplicateRecord {
+        /// The file that was to be written.
+        path: PathBuf,
+        /// 0-based index of the first.
+        first: usize,
+        /// 0-based index of the repeat.
+        second: usize,
+        /// The key.
+        what: String,
+    },
+    /// Raw rows cannot be summarized as they are.
+    #[error("cannot summarize raw rows: {message}")]
+    Summary {
+        /// What is inconsistent, naming cell and run.
+        message: String,
+    },
+}
+
+mod read;
+mod summarize;
+mod write;
+
+pub use read::*;
+pub use summarize::*;
+pub use write::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const THESIS: &str = "# Pod start-up time of an nginx Deployment.\n# Source: the 2019 thesis.\n\
+                          pods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,5,1\n4,500,25.5,5,1\n\
+                          100,100,125.4,5,1\n100,500,141.0,5,1\n";
+
+    fn cells(text: &str) -> Result<Vec<MeasuredCell>, DatasetError> {
+        read_cells_from(text.as_bytes(), "cells.csv")
+    }
+
+    #[test]
+    fn reads_the_thesis_shape() {
+        let got = cells(THESIS).unwrap();
+        assert_eq!(got.len(), 4);
+        assert_eq!(
+            got[3],
+            MeasuredCell {
+                pods: 100,
+                delay_ms: 500,
+                mean_s: 141.0,
+                runs: 5,
+                resolution_s: 1.0,
+                observed: Observed::KubectlWatch,
+            }
+        );
+    }
+
+    #[test]
+    fn a_raw_time_of_more_than_30_days_is_refused() {
+        let head = "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n";
+        let err = read_raw_from(format!("{head}1,a,n,0,1,0,0,1,1e300\n").as_bytes(), "raw.csv").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "raw.csv:2: column `running_s`: running_s must be seconds since the deployment's creation, in 0..=2592000 (30 days), got 1e300"
+        );
+        assert!(read_raw_from(format!("{head}1,a,n,0,1,0,0,1,7\n").as_bytes(), "raw.csv").is_ok());
+    }
+
+    #[test]
+    fn a_file_without_cells_or_with_too_many_pods_is_refused() {
+        let err = cells("# only a header\npods,delay_ms,mean_s,runs,resolution_s\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv: no data rows; expected at least one cell after the header"
+        );
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n1000001,100,1,5,1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv:2: column `pods`: pods must be a whole number in 1..=1000000, got 1000001"
+        );
+        assert!(matches!(
+            cells_to_string("c.csv", &[], &[]),
+            Err(DatasetError::NoRows { .. })
+        ));
+    }
+
+    #[test]
+    fn field_errors_name_file_line_column_and_expectation() {
+        let err = cells("# c\npods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,5,1\n-3,100,1,5,1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv:4: column `pods`: pods must be a whole number in 1..=1000000, got -3"
+        );
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,NaN,5,1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv:2: column `mean_s`: mean_s must be a finite non-negative number of seconds, got NaN"
+        );
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,,1,5,1\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("delay_ms must be a non-negative integer, got an empty field"),
+            "{err}"
+        );
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,1,0,1\n").unwrap_err();
+        assert!(
+            err.to_string().contains("runs must be a positive integer, got 0"),
+            "{err}"
+        );
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,1,5,0\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("resolution_s must be a finite positive number"),
+            "{err}"
+        );
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n+4,100,1,5,1\n").unwrap_err();
+        assert!(matches!(err, DatasetError::Field { column: "pods", .. }), "{err}");
+    }
+
+    #[test]
+    fn header_problems() {
+        let err = cells("pods,delay_ms,mean_s,runs\n4,100,24.9,5\n").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DatasetError::MissingColumn {
+                    column: "resolution_s",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s,note\n4,100,24.9,5,1,x\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv:1: unknown column `note` (expected columns: pods,delay_ms,mean_s,runs,resolution_s; optional: observed)"
+        );
+        let err = cells("pods,pods,delay_ms,mean_s,runs,resolution_s\n").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DatasetError::BadColumn {
+                    problem: "duplicate",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = cells("").unwrap_err();
+        assert!(matches!(err, DatasetError::MissingColumn { .. }), "{err}");
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,5\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv:2: expected 5 fields as in the header, found 4"
+        );
+    }
+
+    #[test]
+    fn columns_in_any_order_and_duplicate_cells() {
+        let got = cells("runs,resolution_s,pods,delay_ms,mean_s\n5,1,4,100,24.9\n").unwrap();
+        assert_eq!(got[0].pods, 4);
+        assert_eq!(got[0].mean_s, 24.9);
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,5,1\n# x\n4,100,25,5,1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv:4: duplicate cell pods=4 delay_ms=100, first given on line 2"
+        );
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let read = cells(THESIS).unwrap();
+        let text = cells_to_string("out.csv", &read, &["from the thesis", "two\nlines"]).unwrap();
+        assert!(text
+            .starts_with("# from the thesis\n# two lines\npods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,5,1\n"));
+        assert!(text.contains("100,500,141.0,5,1\n"), "{text}");
+        assert_eq!(cells(&text).unwrap(), read);
+        let mut bad = read.clone();
+        bad[1].mean_s = f64::INFINITY;
+        let err = cells_to_string("out.csv", &bad, &[]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DatasetError::InvalidRecord {
+                    index: 1,
+                    column: "mean_s",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        bad[1] = bad[0];
+        assert!(matches!(
+            cells_to_string("out.csv", &bad, &[]),
+            Err(DatasetError::DuplicateRecord {
+                first: 0,
+                second: 1,
+                ..
+            })
+        ));
+    }
+
+    fn row(run: u32, pod: &str, running_s: f64) -> RawPodRow {
+        RawPodRow {
+            run,
+            pod: pod.into(),
+            node: "n0".into(),
+            delay_ms: 100,
+            pods: 2,
+            created_s: 0.0,
+            scheduled_s: 0.0,
+            started_s: 1.0,
+            running_s,
+        }
+    }
+
+    #[test]
+    fn summarize_takes_the_latest_pod_per_run_and_the_mean_over_runs() {
+        let rows = [row(1, "a", 3.0), row(1, "b", 7.0), row(2, "a", 9.5), row(2, "b", 2.0)];
+        let got = summarize(&rows).unwrap();
+        assert_eq!(
+            got,
+            [MeasuredCell {
+                pods: 2,
+                delay_ms: 100,
+                mean_s: 8.0,
+                runs: 2,
+                resolution_s: 1.0,
+                observed: Observed::ContainerStart,
+            }]
+        );
+        let err = summarize(&rows[..3]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot summarize raw rows: run 2 of cell pods=2 delay_ms=100 has 1 pod rows, expected 2"
+        );
+        let err = summarize(&[row(1, "a", 3.0), row(1, "a", 7.0)]).unwrap_err();
+        assert!(err.to_string().contains("duplicate pod a in run 1"), "{err}");
+        assert_eq!(summarize(&[]).unwrap(), []);
+    }
+
+    #[test]
+    fn raw_round_trip_and_errors() {
+        let rows = vec![row(1, "a", 3.0), row(1, "b", 7.25)];
+        let text = raw_to_string("raw.csv", &rows, &["c"]).unwrap();
+        assert_eq!(read_raw_from(text.as_bytes(), "raw.csv").unwrap(), rows);
+        let err = read_raw_from(
+            "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n1,a,n,0,2,0,0,1,-1\n".as_bytes(),
+            "raw.csv",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "raw.csv:2: column `running_s`: running_s must be seconds since the deployment's creation, in 0..=2592000 (30 days), got -1"
+        );
+        let err = read_raw_from(
+            "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n1,a,n,0,2,0,0,1,1\n1,a,m,0,2,0,0,1,1\n"
+                .as_bytes(),
+            "raw.csv",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DatasetError::Duplicate {
+                    line: 3,
+                    first_line: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let mut bad = rows.clone();
+        bad[0].node = String::new();
+        assert!(matches!(
+            raw_to_string("raw.csv", &bad, &[]),
+            Err(DatasetError::InvalidRecord { column: "node", .. })
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cells_round_trip(
+            raw in proptest::collection::btree_map((1u32..10_000, 0u32..100_000), (0.0f64..1e6, 1u32..100, 0.001f64..10.0), 1..20)
+        ) {
+            let want: Vec<MeasuredCell> = raw
+                .into_iter()
+                .map(|((pods, delay_ms), (mean_s, runs, resolution_s))| MeasuredCell { pods, delay_ms, mean_s, runs, resolution_s, observed: Observed::KubectlWatch })
+                .collect();
+            let text = cells_to_string("p.csv", &want, &["x"]).unwrap();
+            proptest::prop_assert_eq!(cells(&text).unwrap(), want);
+        }
+
+        #[test]
+        fn reading_garbage_never_panics(text in "\\PC{0,200}") {
+            let _ = cells(&text);
+            let _ = read_raw_from(text.as_bytes(), "g.csv");
+        }
+    }
+}

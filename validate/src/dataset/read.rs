@@ -1,0 +1,405 @@
+//! Reading the summary and raw CSV files: header checks, comment lines, and field errors that name
+//! the file, line and column.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use super::{
+    DatasetError, MeasuredCell, Observed, RawPodRow, CELL_COLUMNS, CELL_OBSERVED_COLUMN, MAX_PODS, RAW_COLUMNS,
+};
+
+/// Where text being read came from, for error messages.
+fn source_path(source: impl AsRef<Path>) -> PathBuf {
+    source.as_ref().to_path_buf()
+}
+
+/// A header checked against the expected columns: for each expected column, its index in the record.
+struct Header {
+    index: Vec<usize>,
+    /// Positions of the optional columns, in the order given, if present.
+    optional: Vec<Option<usize>>,
+}
+
+fn check_header(
+    path: &Path,
+    line: u64,
+    headers: &csv::StringRecord,
+    expected: &'static [&'static str],
+    optional: &'static [&'static str],
+) -> Result<Header, DatasetError> {
+    let mut expected_list = expected.join(",");
+    if !optional.is_empty() {
+        expected_list.push_str(&format!("; optional: {}", optional.join(",")));
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in headers.iter().enumerate() {
+        let problem = if !expected.contains(&name) && !optional.contains(&name) {
+            "unknown"
+        } else if seen.insert(name, i).is_some() {
+            "duplicate"
+        } else {
+            continue;
+        };
+        return Err(DatasetError::BadColumn {
+            path: path.to_path_buf(),
+            line,
+            column: name.to_string(),
+            problem,
+            expected: expected_list,
+        });
+    }
+    let index = expected
+        .iter()
+        .map(|column| {
+            seen.get(column).copied().ok_or_else(|| DatasetError::MissingColumn {
+                path: path.to_path_buf(),
+                column,
+                expected: expected_list.clone(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let optional = optional.iter().map(|column| seen.get(column).copied()).collect();
+    Ok(Header { index, optional })
+}
+
+/// Line numbers of the text being read.
+///
+/// The csv crate's `Position` of a record points where reading resumed after the previous record, i.e.
+/// at any comment or blank lines before it, and its line count skips comments; this maps the byte offset
+/// to the line the record really starts on.
+pub(super) struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { text, starts }
+    }
+
+    /// 1-based line holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset).max(1)
+    }
+
+    /// 1-based line of the first non-comment, non-blank line at or after byte `offset`.
+    fn record_line(&self, position: Option<&csv::Position>) -> u64 {
+        let Some(position) = position else { return 0 };
+        let mut line = self.line_of(usize::try_from(position.byte()).unwrap_or(usize::MAX));
+        while let Some(&start) = self.starts.get(line - 1) {
+            let end = self.starts.get(line).copied().unwrap_or(self.text.len());
+            let content = self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r']);
+            if !(content.is_empty() || content.starts_with('#')) || line >= self.starts.len() {
+                break;
+            }
+            line += 1;
+        }
+        line as u64
+    }
+}
+
+pub(super) fn csv_error(path: &Path, lines: &Lines<'_>, err: csv::Error) -> DatasetError {
+    let line = lines.record_line(err.position());
+    let message = err.to_string();
+    match err.into_kind() {
+        csv::ErrorKind::Io(source) => DatasetError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => DatasetError::RowLength {
+            path: path.to_path_buf(),
+            line: pos.as_ref().map_or(line, |p| lines.record_line(Some(p))),
+            expected: expected_len,
+            found: len,
+        },
+        _ => DatasetError::Csv {
+            path: path.to_path_buf(),
+            line,
+            message,
+        },
+    }
+}
+
+/// Reads all records after checking the header; calls `row` with each record's fields in `expected` order.
+fn read_records<R: Read, T>(
+    mut reader: R,
+    path: &Path,
+    expected: &'static [&'static str],
+    optional: &'static [&'static str],
+    mut row: impl FnMut(&[&str], u64) -> Result<T, DatasetError>,
+) -> Result<Vec<T>, DatasetError> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(|source| DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..valid].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            return Err(DatasetError::Csv {
+                path: path.to_path_buf(),
+                line,
+                message: "invalid UTF-8".to_string(),
+            });
+        }
+    };
+    let lines = Lines::new(&text);
+    let mut csv_reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let headers = csv_reader.headers().map_err(|e| csv_error(path, &lines, e))?.clone();
+    if headers.is_empty() || (headers.len() == 1 && headers.get(0) == Some("")) {
+        return Err(DatasetError::MissingColumn {
+            path: path.to_path_buf(),
+            column: expected[0],
+            expected: expected.join(","),
+        });
+    }
+    let header = check_header(
+        path,
+        lines.record_line(headers.position()),
+        &headers,
+        expected,
+        optional,
+    )?;
+    let mut out = Vec::new();
+    for record in csv_reader.records() {
+        let record = record.map_err(|e| csv_error(path, &lines, e))?;
+        let line = lines.record_line(record.position());
+        // Required columns in `expected` order, then the optional ones ("" when absent).
+        let fields: Vec<&str> = header
+            .index
+            .iter()
+            .map(|&i| record.get(i).unwrap_or(""))
+            .chain(
+                header
+                    .optional
+                    .iter()
+                    .map(|i| i.and_then(|i| record.get(i)).unwrap_or("")),
+            )
+            .collect();
+        out.push(row(&fields, line)?);
+    }
+    Ok(out)
+}
+
+fn shown(text: &str) -> String {
+    if text.is_empty() {
+        "an empty field".to_string()
+    } else {
+        let cut: String = text.chars().take(40).collect();
+        if cut.len() < text.len() {
+            format!("{cut:?}…")
+        } else {
+            cut
+        }
+    }
+}
+
+/// Kinds of value a column holds, with the message used when a field does not fit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// 1..=[`MAX_PODS`].
+    PodCount,
+    /// Seconds since the deployment's creation, 0..=[`MAX_SECONDS_SINCE_CREATION`].
+    SinceCreation,
+    PositiveInt,
+    NonNegativeInt,
+    NonNegativeSeconds,
+    PositiveSeconds,
+    Text,
+}
+
+impl Kind {
+    pub(super) fn expectation(self, column: &str) -> String {
+        match self {
+            Kind::PodCount => format!("{column} must be a whole number in 1..={MAX_PODS}"),
+            Kind::SinceCreation => format!(
+                "{column} must be seconds since the deployment's creation, in 0..={MAX_SECONDS_SINCE_CREATION} (30 days)"
+            ),
+            Kind::PositiveInt => format!("{column} must be a positive integer"),
+            Kind::NonNegativeInt => format!("{column} must be a non-negative integer"),
+            Kind::NonNegativeSeconds => format!("{column} must be a finite non-negative number of seconds"),
+            Kind::PositiveSeconds => format!("{column} must be a finite positive number of seconds"),
+            Kind::Text => format!("{column} must not be empty"),
+        }
+    }
+}
+
+struct FieldReader<'a> {
+    path: &'a Path,
+    line: u64,
+}
+
+impl FieldReader<'_> {
+    fn fail(&self, column: &'static str, kind: Kind, text: &str) -> DatasetError {
+        DatasetError::Field {
+            path: self.path.to_path_buf(),
+            line: self.line,
+            column,
+            message: format!("{}, got {}", kind.expectation(column), shown(text)),
+        }
+    }
+
+    fn uint(&self, column: &'static str, kind: Kind, text: &str) -> Result<u32, DatasetError> {
+        match text.parse::<u32>() {
+            Ok(0) if matches!(kind, Kind::PositiveInt | Kind::PodCount) => Err(self.fail(column, kind, text)),
+            Ok(v) if kind == Kind::PodCount && v > MAX_PODS => Err(self.fail(column, kind, text)),
+            Ok(v) if !text.starts_with('+') => Ok(v),
+            _ => Err(self.fail(column, kind, text)),
+        }
+    }
+
+    fn seconds(&self, column: &'static str, kind: Kind, text: &str) -> Result<f64, DatasetError> {
+        match text.parse::<f64>() {
+            Ok(v) if check_seconds(kind, v) => Ok(v),
+            _ => Err(self.fail(column, kind, text)),
+        }
+    }
+
+    fn text(&self, column: &'static str, text: &str) -> Result<String, DatasetError> {
+        if text.is_empty() {
+            Err(self.fail(column, Kind::Text, text))
+        } else {
+            Ok(text.to_string())
+        }
+    }
+}
+
+pub(super) fn check_seconds(kind: Kind, v: f64) -> bool {
+    v.is_finite()
+        && match kind {
+            Kind::PositiveSeconds => v > 0.0,
+            Kind::SinceCreation => (0.0..=MAX_SECONDS_SINCE_CREATION).contains(&v),
+            _ => v >= 0.0,
+        }
+}
+
+/// The latest a raw row's time may be: 30 days after the deployment's creation (no pod
+/// start-up measurement runs that long; a larger value is a unit or parsing slip).
+pub const MAX_SECONDS_SINCE_CREATION: f64 = 30.0 * 24.0 * 3600.0;
+
+/// Reads a summary CSV file.
+///
+/// # Errors
+/// [`DatasetError`] naming the file, line and column of the first problem: unreadable file, malformed
+/// CSV, missing, unknown or repeated column, a field that does not hold what its column needs, or a cell
+/// (`pods`, `delay_ms`) given twice.
+pub fn read_cells(path: impl AsRef<Path>) -> Result<Vec<MeasuredCell>, DatasetError> {
+    let path = path.as_ref();
+    let file = fs::File::open(path).map_err(|source| DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_cells_from(io::BufReader::new(file), path)
+}
+
+/// Reads summary CSV text from `reader`; `source` names it in errors.
+///
+/// # Errors
+/// As [`read_cells`].
+pub fn read_cells_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec<MeasuredCell>, DatasetError> {
+    let path = source_path(source);
+    let mut first_line: HashMap<(u32, u32), u64> = HashMap::new();
+    let cells = read_records(reader, &path, &CELL_COLUMNS, &[CELL_OBSERVED_COLUMN], |f, line| {
+        let r = FieldReader { path: &path, line };
+        let cell = MeasuredCell {
+            pods: r.uint("pods", Kind::PodCount, f[0])?,
+            delay_ms: r.uint("delay_ms", Kind::NonNegativeInt, f[1])?,
+            mean_s: r.seconds("mean_s", Kind::NonNegativeSeconds, f[2])?,
+            runs: r.uint("runs", Kind::PositiveInt, f[3])?,
+            resolution_s: r.seconds("resolution_s", Kind::PositiveSeconds, f[4])?,
+            observed: Observed::parse(f[5]).ok_or_else(|| DatasetError::Field {
+                path: path.clone(),
+                line,
+                column: CELL_OBSERVED_COLUMN,
+                message: format!(
+                    "observed must be `kubectl-watch` or `container-start`, got {}",
+                    shown(f[5])
+                ),
+            })?,
+        };
+        if let Some(&first) = first_line.get(&(cell.pods, cell.delay_ms)) {
+            return Err(DatasetError::Duplicate {
+                path: path.clone(),
+                line,
+                first_line: first,
+                what: format!("cell pods={} delay_ms={}", cell.pods, cell.delay_ms),
+            });
+        }
+        first_line.insert((cell.pods, cell.delay_ms), line);
+        Ok(cell)
+    })?;
+    if cells.is_empty() {
+        return Err(DatasetError::NoRows { path });
+    }
+    Ok(cells)
+}
+
+/// Reads a raw per-pod CSV file.
+///
+/// # Errors
+/// [`DatasetError`] naming the file, line and column of the first problem, as for [`read_cells`]; a pod
+/// given twice in the same run of the same cell is a duplicate.
+pub fn read_raw(path: impl AsRef<Path>) -> Result<Vec<RawPodRow>, DatasetError> {
+    let path = path.as_ref();
+    let file = fs::File::open(path).map_err(|source| DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_raw_from(io::BufReader::new(file), path)
+}
+
+/// Reads raw per-pod CSV text from `reader`; `source` names it in errors.
+///
+/// # Errors
+/// As [`read_raw`].
+pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec<RawPodRow>, DatasetError> {
+    let path = source_path(source);
+    let mut first_line: HashMap<(u32, u32, u32, String), u64> = HashMap::new();
+    let rows = read_records(reader, &path, &RAW_COLUMNS, &[], |f, line| {
+        let r = FieldReader { path: &path, line };
+        let row = RawPodRow {
+            run: r.uint("run", Kind::PositiveInt, f[0])?,
+            pod: r.text("pod", f[1])?,
+            node: r.text("node", f[2])?,
+            delay_ms: r.uint("delay_ms", Kind::NonNegativeInt, f[3])?,
+            pods: r.uint("pods", Kind::PodCount, f[4])?,
+            created_s: r.seconds("created_s", Kind::SinceCreation, f[5])?,
+            scheduled_s: r.seconds("scheduled_s", Kind::SinceCreation, f[6])?,
+            started_s: r.seconds("started_s", Kind::SinceCreation, f[7])?,
+            running_s: r.seconds("running_s", Kind::SinceCreation, f[8])?,
+        };
+        let key = (row.pods, row.delay_ms, row.run, row.pod.clone());
+        if let Some(&first) = first_line.get(&key) {
+            return Err(DatasetError::Duplicate {
+                path: path.clone(),
+                line,
+                first_line: first,
+                what: raw_key(&row),
+            });
+        }
+        first_line.insert(key, line);
+        Ok(row)
+    })?;
+    if rows.is_empty() {
+        return Err(DatasetError::NoRows { path });
+    }
+    Ok(rows)
+}
+
+pub(super) fn raw_key(row: &RawPodRow) -> String {
+    format!(
+        "pod {} in run {} of cell pods={} delay_ms={}",
+        row.pod, row.run, row.pods, row.delay_ms
+    )
+}
