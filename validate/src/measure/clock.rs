@@ -1,0 +1,40 @@
+//! The wall clock behind a measurement, so that tests can run without sleeping.
+
+use std::time::{Duration, Instant};
+
+/// A source of elapsed time and of waiting, so tests can run without sleeping.
+pub trait Clock {
+    /// Time elapsed since some fixed start; never goes backwards.
+    fn now(&self) -> Duration;
+    /// Waits for `duration` (a test clock just advances).
+    fn sleep(&mut self, duration: Duration);
+}
+
+/// The real clock: [`Instant`] and [`std::thread::sleep`].
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock {
+    start: Instant,
+}
+
+impl SystemClock {
+    /// A clock starting now.
+    pub fn new() -> Self {
+        Self { start: Instant::now() }
+    }
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}

@@ -1,0 +1,81 @@
+//! What a measurement returns: its runs, its raw rows and its cells, and where they are written.
+
+use std::path::{Path, PathBuf};
+
+use crate::dataset::{self, DatasetError, MeasuredCell, RawPodRow};
+use crate::kubectl::Timestamp;
+
+/// How a run's namespace was removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CleanupOutcome {
+    /// Deleted, and kubectl waited until it was gone.
+    Deleted,
+    /// Deletion was requested and is still in progress (cancelled run, or the wait timed out).
+    DeletionRequested,
+    /// It was already being deleted.
+    AlreadyTerminating,
+    /// It was already gone.
+    AlreadyGone,
+    /// It could not be deleted (it is listed among what may still exist).
+    NotDeleted,
+}
+
+/// One completed run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    /// Run number, from 1.
+    pub run: u32,
+    /// The namespace it used.
+    pub namespace: String,
+    /// The deployment's `creationTimestamp`: time zero of the run.
+    pub deployment_created: Timestamp,
+    /// Start-up time: latest `running_s` of its pods, in seconds.
+    pub startup_s: f64,
+    /// How its namespace was removed.
+    pub cleanup: CleanupOutcome,
+}
+
+/// What [`measure`](super::measure) measured.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MeasureReport {
+    /// The API server's `gitVersion`, if it reported one.
+    pub server_version: Option<String>,
+    /// Lines describing the measurement, written as `#` comments above the CSV headers.
+    pub description: Vec<String>,
+    /// The runs, in order.
+    pub runs: Vec<RunRecord>,
+    /// One row per pod per run.
+    pub rows: Vec<RawPodRow>,
+    /// The per-cell summary of `rows` ([`dataset::summarize`]): one cell when all runs completed.
+    pub cells: Vec<MeasuredCell>,
+}
+
+impl MeasureReport {
+    /// Writes the summary to `summary_path` and the raw rows to `raw_path`, each atomically.
+    ///
+    /// # Errors
+    /// [`DatasetError`] when a file cannot be written.
+    pub fn write(&self, summary_path: &Path, raw_path: &Path) -> Result<(), DatasetError> {
+        let comments: Vec<&str> = self.description.iter().map(String::as_str).collect();
+        dataset::write_raw(raw_path, &self.rows, &comments)?;
+        dataset::write_cells(summary_path, &self.cells, &comments)
+    }
+
+    /// Writes the summary to `out` and the raw rows next to it ([`raw_path_for`]); returns the raw path.
+    ///
+    /// # Errors
+    /// [`DatasetError`] when a file cannot be written.
+    pub fn write_files(&self, out: &Path) -> Result<PathBuf, DatasetError> {
+        let raw = raw_path_for(out);
+        self.write(out, &raw)?;
+        Ok(raw)
+    }
+}
+
+/// Where the raw rows go for summary file `summary`: `cells.csv` → `cells.pods.csv`.
+pub fn raw_path_for(summary: &Path) -> PathBuf {
+    let stem = summary
+        .file_stem()
+        .map_or_else(|| "measure".into(), |s| s.to_string_lossy().into_owned());
+    summary.with_file_name(format!("{stem}.pods.csv"))
+}

@@ -1,0 +1,378 @@
+//! One run: its namespace, its deployment, the wait until every pod runs, and the clean-up.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use crate::dataset::RawPodRow;
+use crate::kubectl::{Deployment, EventList, KubectlError, KubectlRunner, Namespace, PodList};
+
+use super::{
+    pod_timings, CleanupOutcome, Clock, LeftoverNamespace, LeftoverReason, MeasureOptions, Progress, RunError,
+    RunRecord, Step, TimingError, CANCEL_CHECK, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_TOKEN_LABEL, TOKEN_LEN,
+};
+
+/// A namespace this run created: its name and the token in its label.
+pub(super) struct Created {
+    pub(super) name: String,
+    pub(super) token: String,
+}
+
+pub(super) struct RunOutcome {
+    pub(super) measured: Option<(RunRecord, Vec<RawPodRow>)>,
+    pub(super) error: Option<RunError>,
+    pub(super) leftover: Vec<LeftoverNamespace>,
+}
+
+pub(super) struct RunContext<'a> {
+    pub(super) opts: &'a MeasureOptions,
+    pub(super) runner: &'a mut dyn KubectlRunner,
+    pub(super) clock: &'a mut dyn Clock,
+    pub(super) cancel: &'a AtomicBool,
+    pub(super) run: u32,
+    pub(super) progress: &'a mut dyn FnMut(Progress<'_>),
+}
+
+impl RunContext<'_> {
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+
+    fn check_cancel(&self) -> Result<(), RunError> {
+        if self.cancelled() {
+            Err(RunError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Waits `duration` in slices, returning early once cancelled; stops if the clock does not advance.
+    fn pause(&mut self, duration: Duration) -> Result<(), RunError> {
+        let end = self.clock.now().saturating_add(duration);
+        loop {
+            self.check_cancel()?;
+            let now = self.clock.now();
+            if now >= end {
+                return Ok(());
+            }
+            self.clock.sleep((end - now).min(CANCEL_CHECK));
+            if self.clock.now() <= now {
+                return Ok(());
+            }
+        }
+    }
+
+    fn kubectl(&mut self, step: Step, namespace: &str, args: &[&str]) -> Result<String, RunError> {
+        self.check_cancel()?;
+        self.runner.run_ok(args).map_err(|source| RunError::Kubectl {
+            step,
+            namespace: Some(namespace.to_string()),
+            source,
+        })
+    }
+
+    pub(super) fn run_once(&mut self) -> RunOutcome {
+        let mut created = None;
+        let body = self.measure_in_namespace(&mut created);
+        let cancelled = self.cancelled();
+        // A kubectl command interrupted by the cancellation reports the cancellation, not the symptom.
+        let body = match body {
+            Err(RunError::Kubectl { .. } | RunError::Timeout { .. }) if cancelled => Err(RunError::Cancelled),
+            other => other,
+        };
+        let cleanup = created.as_ref().map(|ns| {
+            (self.progress)(Progress::CleaningUp {
+                run: self.run,
+                namespace: &ns.name,
+            });
+            self.clean_up(ns, cancelled || body.is_err())
+        });
+        let mut outcome = RunOutcome {
+            measured: None,
+            error: None,
+            leftover: Vec::new(),
+        };
+        match body {
+            Ok((mut record, rows)) => {
+                match &cleanup {
+                    Some(Ok(how)) => record.cleanup = *how,
+                    Some(Err(_)) => record.cleanup = CleanupOutcome::NotDeleted,
+                    None => {}
+                }
+                outcome.measured = Some((record, rows));
+            }
+            Err(e) => outcome.error = Some(e),
+        }
+        if let Some(Err(left)) = cleanup {
+            outcome.leftover.push(left);
+        }
+        outcome
+    }
+
+    fn measure_in_namespace(&mut self, created: &mut Option<Created>) -> Result<(RunRecord, Vec<RawPodRow>), RunError> {
+        let opts = self.opts;
+        let ns = self.create_namespace(created)?;
+        let token = created.as_ref().map(|c| c.token.clone()).unwrap_or_default();
+        let managed = format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}");
+        let run_token = format!("{RUN_TOKEN_LABEL}={token}");
+        // Not cancellable: a namespace left unlabelled could not be cleaned up.
+        self.runner
+            .run_ok(&["label", "namespace", &ns, &managed, &run_token])
+            .map_err(|source| RunError::Kubectl {
+                step: Step::LabelNamespace,
+                namespace: Some(ns.clone()),
+                source,
+            })?;
+        self.check_cancel()?;
+        (self.progress)(Progress::RunStarted {
+            run: self.run,
+            runs: opts.runs,
+            namespace: &ns,
+        });
+        let name = opts.deployment.as_str();
+        self.kubectl(
+            Step::CreateDeployment,
+            &ns,
+            &["create", "deployment", name, "--image", &opts.image, "-n", &ns],
+        )?;
+        let json = self.kubectl(
+            Step::GetDeployment,
+            &ns,
+            &["get", "deployment", name, "-n", &ns, "-o", "json"],
+        )?;
+        let deployment = Deployment::from_json(&json).map_err(|source| RunError::Kubectl {
+            step: Step::GetDeployment,
+            namespace: Some(ns.clone()),
+            source,
+        })?;
+        let t0 = deployment.metadata.creation_timestamp.ok_or_else(|| RunError::Timing {
+            namespace: ns.clone(),
+            source: TimingError {
+                object: format!("deployment {name}"),
+                missing: "metadata.creationTimestamp",
+            },
+        })?;
+        let replicas = opts.pods.to_string();
+        self.kubectl(
+            Step::ScaleDeployment,
+            &ns,
+            &["scale", "deployment", name, "--replicas", &replicas, "-n", &ns],
+        )?;
+        let pods = self.wait_until_running(&ns)?;
+        let json = self.kubectl(Step::GetEvents, &ns, &["get", "events", "-n", &ns, "-o", "json"])?;
+        let events = EventList::from_json(&json).map_err(|source| RunError::Kubectl {
+            step: Step::GetEvents,
+            namespace: Some(ns.clone()),
+            source,
+        })?;
+        let timing_error = |source| RunError::Timing {
+            namespace: ns.clone(),
+            source,
+        };
+        let timings = pod_timings(t0, &pods, &events).map_err(timing_error)?;
+        let bad_record = |message: String| RunError::BadRecord {
+            namespace: ns.clone(),
+            message,
+        };
+        if timings.len() != opts.pods as usize {
+            return Err(bad_record(format!(
+                "{} running pods were timed, {} were requested",
+                timings.len(),
+                opts.pods
+            )));
+        }
+        let rows: Vec<RawPodRow> = timings
+            .into_iter()
+            .map(|t| RawPodRow {
+                run: self.run,
+                pod: t.pod,
+                node: t.node,
+                delay_ms: opts.delay_ms,
+                pods: opts.pods,
+                created_s: t.created_s,
+                scheduled_s: t.scheduled_s,
+                started_s: t.started_s,
+                running_s: t.running_s,
+            })
+            .collect();
+        // Checked as the raw file's writer will check it, so that a bad pod fails its own run
+        // and not, at the end, the writing of every run.
+        if let Err(e) = crate::dataset::raw_to_string("raw", &rows, &[]) {
+            return Err(bad_record(match e {
+                crate::dataset::DatasetError::InvalidRecord { index, message, .. } => {
+                    format!("pod `{}`: {message}", rows[index].pod)
+                }
+                other => other.to_string(),
+            }));
+        }
+        let startup_s = rows.iter().map(|r| r.running_s).fold(0.0, f64::max);
+        let record = RunRecord {
+            run: self.run,
+            namespace: ns,
+            deployment_created: t0,
+            startup_s,
+            cleanup: CleanupOutcome::Deleted,
+        };
+        Ok((record, rows))
+    }
+
+    fn create_namespace(&mut self, created: &mut Option<Created>) -> Result<String, RunError> {
+        let mut last_tried = String::new();
+        for _ in 0..self.opts.namespace_attempts {
+            self.check_cancel()?;
+            let token = unique_token();
+            let name = format!("{}{}-{}", self.opts.namespace_prefix, self.run, token);
+            match self.runner.run_ok(&["create", "namespace", &name]) {
+                Ok(_) => {
+                    *created = Some(Created {
+                        name: name.clone(),
+                        token,
+                    });
+                    return Ok(name);
+                }
+                Err(KubectlError::AlreadyExists { .. }) => last_tried = name,
+                Err(source) => {
+                    return Err(RunError::Kubectl {
+                        step: Step::CreateNamespace,
+                        namespace: Some(name),
+                        source,
+                    })
+                }
+            }
+        }
+        Err(RunError::NoFreeNamespace {
+            attempts: self.opts.namespace_attempts,
+            last_tried,
+        })
+    }
+
+    fn wait_until_running(&mut self, ns: &str) -> Result<PodList, RunError> {
+        let start = self.clock.now();
+        let mut failures = 0;
+        let mut running = 0;
+        loop {
+            self.check_cancel()?;
+            match self.runner.run_ok(&["get", "pods", "-n", ns, "-o", "json"]) {
+                Ok(json) => {
+                    failures = 0;
+                    let pods = PodList::from_json(&json).map_err(|source| RunError::Kubectl {
+                        step: Step::GetPods,
+                        namespace: Some(ns.to_string()),
+                        source,
+                    })?;
+                    running = pods.items.iter().filter(|p| p.is_running()).count();
+                    (self.progress)(Progress::Polled {
+                        run: self.run,
+                        running,
+                        wanted: self.opts.pods,
+                        waited: self.clock.now().saturating_sub(start),
+                    });
+                    if running >= self.opts.pods as usize {
+                        return Ok(pods);
+                    }
+                }
+                Err(source) if source.is_transient() && failures + 1 < self.opts.retries => failures += 1,
+                Err(source) => {
+                    return Err(RunError::Kubectl {
+                        step: Step::GetPods,
+                        namespace: Some(ns.to_string()),
+                        source,
+                    })
+                }
+            }
+            let waited = self.clock.now().saturating_sub(start);
+            if waited >= self.opts.run_timeout {
+                return Err(RunError::Timeout {
+                    namespace: ns.to_string(),
+                    running,
+                    wanted: self.opts.pods,
+                    waited,
+                });
+            }
+            self.pause(self.opts.poll_interval.min(self.opts.run_timeout - waited))?;
+        }
+    }
+
+    /// Runs a cleanup command, retrying transient failures (but not a `--wait` that timed out).
+    fn cleanup_command(&mut self, args: &[&str]) -> Result<String, KubectlError> {
+        let mut attempt = 1;
+        loop {
+            match self.runner.run_ok(args) {
+                Err(e)
+                    if e.is_transient()
+                        && !matches!(e, KubectlError::WaitTimedOut { .. })
+                        && attempt < self.opts.retries =>
+                {
+                    attempt += 1;
+                    // Not cancellable: cleanup goes on after Ctrl-C.
+                    self.clock.sleep(self.opts.poll_interval);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Deletes `ns` if it still carries this run's labels. `hurry` skips waiting for the deletion.
+    fn clean_up(&mut self, ns: &Created, hurry: bool) -> Result<CleanupOutcome, LeftoverNamespace> {
+        let left = |reason| LeftoverNamespace {
+            namespace: ns.name.clone(),
+            reason,
+        };
+        let namespace = match self.cleanup_command(&["get", "namespace", &ns.name, "-o", "json"]) {
+            Ok(json) => Namespace::from_json(&json).map_err(|e| left(LeftoverReason::CheckFailed(e)))?,
+            Err(KubectlError::NotFound { .. }) => return Ok(CleanupOutcome::AlreadyGone),
+            Err(e) => return Err(left(LeftoverReason::CheckFailed(e))),
+        };
+        let labels = &namespace.metadata.labels;
+        let ours = namespace.metadata.name == ns.name
+            && labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY_VALUE)
+            && labels.get(RUN_TOKEN_LABEL) == Some(&ns.token);
+        if !ours {
+            let found: Vec<String> = [MANAGED_BY_LABEL, RUN_TOKEN_LABEL]
+                .iter()
+                .map(|k| format!("{k}={}", labels.get(*k).map_or("<none>", String::as_str)))
+                .collect();
+            return Err(left(LeftoverReason::NotLabelled {
+                found: found.join(", "),
+            }));
+        }
+        if namespace.is_terminating() {
+            return Ok(CleanupOutcome::AlreadyTerminating);
+        }
+        let wait = if hurry { "--wait=false" } else { "--wait=true" };
+        let timeout = format!("--timeout={}s", self.opts.delete_timeout.as_secs());
+        match self.cleanup_command(&["delete", "namespace", &ns.name, wait, &timeout]) {
+            Ok(_) if hurry => Ok(CleanupOutcome::DeletionRequested),
+            Ok(_) => Ok(CleanupOutcome::Deleted),
+            Err(KubectlError::NotFound { .. }) => Ok(CleanupOutcome::AlreadyGone),
+            Err(KubectlError::WaitTimedOut { .. }) => Ok(CleanupOutcome::DeletionRequested),
+            Err(e) => Err(left(LeftoverReason::DeleteFailed(e))),
+        }
+    }
+}
+
+/// A fresh random token of [`TOKEN_LEN`] characters from `[a-z0-9]`.
+///
+/// Drawn from the standard library's randomly keyed hasher (a new key per call), mixed with a counter and
+/// the time, so two kubetwin processes, or two runs in one, do not pick the same name.
+pub(super) fn unique_token() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.write_u32(std::process::id());
+    let mut v = hasher.finish();
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    (0..TOKEN_LEN)
+        .map(|_| {
+            let c = DIGITS[(v % 36) as usize] as char;
+            v /= 36;
+            c
+        })
+        .collect()
+}
