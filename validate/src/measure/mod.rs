@@ -8,9 +8,11 @@
 //! 3. `kubectl create deployment NAME --image IMAGE`, reads the deployment's `creationTimestamp` (time zero
 //!    of the run), then `kubectl scale deployment NAME --replicas N`;
 //! 4. polls `kubectl get pods -o json` every [`MeasureOptions::poll_interval`] until N pods are
-//!    running (see [`Pod::is_running`](crate::kubectl::Pod::is_running)) or [`MeasureOptions::run_timeout`] passes;
-//! 5. reads `kubectl get events -o json` and turns the pods into [`RawPodRow`](crate::dataset::RawPodRow)s (see [`pod_timings`]
-//!    and [`crate::dataset`] for what each time means);
+//!    running (see [`Pod::is_running`](crate::kubectl::Pod::is_running)) or
+//!    [`MeasureOptions::run_timeout`] passes;
+//! 5. reads `kubectl get events -o json` and turns the pods into
+//!    [`RawPodRow`](crate::dataset::RawPodRow)s (see [`pod_timings`] and [`crate::dataset`] for what
+//!    each time means);
 //! 6. deletes the namespace.
 //!
 //! Step 6 also runs when an earlier step failed and when the cancel flag was raised (Ctrl-C), for every

@@ -9,8 +9,8 @@ use super::{MeasureError, MAX_NAMESPACE_LEN, TOKEN_LEN};
 /// What to measure and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeasureOptions {
-    /// kubectl program, kubeconfig and request timeout; used by [`measure_live`](super::measure_live) (with [`measure`](super::measure) the
-    /// runner given decides).
+    /// kubectl program, kubeconfig and request timeout; used by [`measure_live`](super::measure_live)
+    /// (with [`measure`](super::measure) the runner given decides).
     pub kubectl: KubectlConfig,
     /// Replicas to scale the deployment to (at least 1).
     pub pods: u32,
