@@ -1,0 +1,227 @@
+//! A consortium of real sites, from their coordinates.
+
+use models::spec::{LinkKind, Role, Scenario, Site, VpnTopology};
+use models::units::Dur;
+
+use crate::check::{self, Finding};
+use crate::error::Severity;
+
+use super::pieces::{add_control_plane, description, digits, empty_scenario, host, link};
+use super::sites_csv::parse_sites;
+use super::{
+    fibre_one_way, haversine_km, sanitize_name, ConsortiumOptions, ControlPlane, GenerateError, LAN_BANDWIDTH,
+    LAN_DELAY, MAX_PATH_INFLATION, PATH_INFLATION,
+};
+
+/// A consortium scenario from a sites CSV (see the [module documentation](super)).
+///
+/// The CSV has a header naming the columns `name,latitude,longitude,workers` and optionally
+/// `access_bandwidth` (any order, case-insensitive); then one row per site. Lines whose first
+/// non-blank character is `#` are comments; blank lines are skipped; a field may be quoted with
+/// `"`. Latitude and longitude are decimal degrees; `workers` is a whole number, 0 only for a
+/// site that hosts part of the control plane; `access_bandwidth` is like `"1Gbit"`, empty or
+/// absent for [`ConsortiumOptions::access_bandwidth`]. Site names are sanitized with
+/// [`sanitize_name`] and must stay unique.
+///
+/// # Errors
+///
+/// [`GenerateError::Csv`] names `origin`, the line, the column and what is expected;
+/// [`GenerateError::Option`] for an option that does not fit the sites;
+/// [`GenerateError::Invalid`] if the result fails [`crate::check::run`].
+pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Result<Scenario, GenerateError> {
+    let rows = parse_sites(sites_csv, origin)?;
+    let opt_err = |option: &str, message: String| GenerateError::Option {
+        origin: origin.to_owned(),
+        option: option.to_owned(),
+        message,
+    };
+    if !(opts.path_inflation.is_finite() && (1.0..=MAX_PATH_INFLATION).contains(&opts.path_inflation)) {
+        return Err(opt_err(
+            "path_inflation",
+            format!(
+                "{} is not a path inflation; expected a factor in 1..={MAX_PATH_INFLATION} (fibre is never shorter than the great circle), default {PATH_INFLATION}",
+                opts.path_inflation
+            ),
+        ));
+    }
+    let r = opts.registry;
+    if !(r.latitude.is_finite()
+        && r.longitude.is_finite()
+        && (-90.0..=90.0).contains(&r.latitude)
+        && (-180.0..=180.0).contains(&r.longitude))
+    {
+        return Err(opt_err(
+            "registry",
+            format!(
+                "({}, {}) is not a place; expected latitude in -90..=90 and longitude in -180..=180",
+                r.latitude, r.longitude
+            ),
+        ));
+    }
+    let known = || {
+        let mut names: Vec<&str> = rows.iter().take(12).map(|r| r.name.as_str()).collect();
+        if rows.len() > 12 {
+            names.push("...");
+        }
+        names.join(", ")
+    };
+    let find = |option: &str, wanted: &str| -> Result<usize, GenerateError> {
+        let clean = sanitize_name(wanted);
+        rows.iter()
+            .position(|r| r.raw_name == wanted || r.name == wanted || (!clean.is_empty() && r.name == clean))
+            .ok_or_else(|| {
+                opt_err(
+                    option,
+                    format!("site `{wanted}` is not in the CSV; expected one of: {}", known()),
+                )
+            })
+    };
+    // Control plane: the site index of lb and of each master.
+    let (lb_site, master_sites) = match &opts.control_plane {
+        ControlPlane::FirstSite => (0, [0; 3]),
+        ControlPlane::Single(site) => {
+            let i = find("control_plane", site)?;
+            (i, [i; 3])
+        }
+        ControlPlane::Spread(three) => {
+            let mut idx = [0; 3];
+            for (k, s) in three.iter().enumerate() {
+                idx[k] = find("control_plane", s)?;
+            }
+            if idx[0] == idx[1] || idx[0] == idx[2] || idx[1] == idx[2] {
+                return Err(opt_err(
+                    "control_plane",
+                    format!(
+                        "a spread control plane needs three different sites, got `{}`, `{}`, `{}`; expected three distinct sites of the CSV",
+                        three[0], three[1], three[2]
+                    ),
+                ));
+            }
+            (idx[0], idx)
+        }
+    };
+    let vpn_topology = match &opts.vpn {
+        VpnTopology::FullMesh => VpnTopology::FullMesh,
+        VpnTopology::HubAndSpoke { hub } => {
+            let i = find("vpn.hub", hub)?;
+            VpnTopology::HubAndSpoke {
+                hub: rows[i].name.clone(),
+            }
+        }
+    };
+    // A site with no workers must host part of the control plane.
+    for (i, row) in rows.iter().enumerate() {
+        if row.workers == 0 && i != lb_site && !master_sites.contains(&i) {
+            return Err(GenerateError::Csv {
+                origin: origin.to_owned(),
+                line: row.line,
+                column: row.columns[3],
+                field: "workers".into(),
+                message: format!(
+                    "site `{}` has 0 workers and no part of the control plane; expected at least 1 worker (0 is allowed only at a control-plane site)",
+                    row.raw_name
+                ),
+            });
+        }
+    }
+    let total: u64 = rows.iter().map(|r| u64::from(r.workers)).sum();
+    if total == 0 {
+        return Err(opt_err(
+            "workers",
+            "every site has 0 workers; expected at least one worker in the consortium".into(),
+        ));
+    }
+
+    let cp_where = match &opts.control_plane {
+        ControlPlane::Spread(_) => format!(
+            "control plane spread over {}, {}, {}",
+            rows[master_sites[0]].name, rows[master_sites[1]].name, rows[master_sites[2]].name
+        ),
+        _ => format!("control plane at {}", rows[lb_site].name),
+    };
+    let summary = format!(
+        "{} sites, {total} workers, {cp_where}, {} VPN; WAN delay = great-circle distance / 2e8 m/s x {}{}",
+        rows.len(),
+        match &vpn_topology {
+            VpnTopology::FullMesh => "full-mesh".to_owned(),
+            VpnTopology::HubAndSpoke { hub } => format!("hub-and-spoke (hub {hub})"),
+        },
+        opts.path_inflation,
+        if opts.per_link_delay.get().is_zero() {
+            String::new()
+        } else {
+            format!(" + {}", opts.per_link_delay)
+        },
+    );
+    let mut s = empty_scenario(
+        &opts.name,
+        description(summary, &opts.command_line),
+        &opts.kubernetes,
+        &opts.runtime,
+        &opts.workload,
+    );
+    s.vpn.topology = vpn_topology;
+    let routers: Vec<String> = rows.iter().map(|r| format!("{}-gw", r.name)).collect();
+    for (row, router) in rows.iter().zip(&routers) {
+        let registry_one_way = fibre_one_way(
+            haversine_km(row.point, opts.registry),
+            opts.path_inflation,
+            opts.per_link_delay,
+        );
+        s.sites.push(Site {
+            name: row.name.clone(),
+            router: router.clone(),
+            prefix: String::new(),
+            registry_rtt: Some(Dur(registry_one_way.get() * 2)),
+            latitude: Some(row.point.latitude),
+            longitude: Some(row.point.longitude),
+        });
+    }
+    let site_pair = |i: usize| (rows[i].name.as_str(), routers[i].as_str());
+    add_control_plane(
+        &mut s,
+        [
+            site_pair(master_sites[0]),
+            site_pair(master_sites[1]),
+            site_pair(master_sites[2]),
+        ],
+        site_pair(lb_site),
+    );
+    for (row, router) in rows.iter().zip(&routers) {
+        let width = digits(row.workers as usize).max(2);
+        for w in 1..=row.workers {
+            let name = format!("{}-w{w:0width$}", row.name);
+            s.links
+                .push(link(&name, router, LAN_DELAY, LAN_BANDWIDTH, LinkKind::Lan));
+            s.hosts.push(host(name, &row.name, Role::Worker));
+        }
+    }
+    for (row, router) in rows.iter().zip(&routers) {
+        s.hosts.push(host(router.clone(), &row.name, Role::Router));
+    }
+    for a in 0..rows.len() {
+        for b in a + 1..rows.len() {
+            let delay = fibre_one_way(
+                haversine_km(rows[a].point, rows[b].point),
+                opts.path_inflation,
+                opts.per_link_delay,
+            );
+            let bw_a = rows[a].access.unwrap_or(opts.access_bandwidth);
+            let bw_b = rows[b].access.unwrap_or(opts.access_bandwidth);
+            let bandwidth = if bw_a.bits_per_s <= bw_b.bits_per_s { bw_a } else { bw_b };
+            s.links
+                .push(link(&routers[a], &routers[b], delay, bandwidth, LinkKind::Wan));
+        }
+    }
+    let errors: Vec<Finding> = check::run(&s)
+        .into_iter()
+        .filter(|f| f.severity() == Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        return Err(GenerateError::Invalid {
+            origin: origin.to_owned(),
+            findings: errors,
+        });
+    }
+    Ok(s)
+}

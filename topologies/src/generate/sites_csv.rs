@@ -1,0 +1,288 @@
+//! The sites CSV that [`consortium`](super::consortium) reads: one row per site, errors naming the
+//! line and column.
+
+use std::collections::HashMap;
+
+use models::units::Bandwidth;
+
+use super::{sanitize_name, GenerateError, GeoPoint};
+
+/// The most workers a generated scenario may have (`consortium` over all its rows, `uniform`'s
+/// `--nodes`): 200 times the 5,000 nodes Kubernetes v1.16 is tested to (its scalability
+/// thresholds), so a bound only a typo reaches, well before the generator's loops take minutes.
+pub const MAX_WORKERS: u64 = 1_000_000;
+
+const COLUMNS: [&str; 5] = ["name", "latitude", "longitude", "workers", "access_bandwidth"];
+const REQUIRED: usize = 4;
+const HEADER_HELP: &str = "a header `name,latitude,longitude,workers[,access_bandwidth]`";
+
+/// One parsed row, with where its fields are.
+#[derive(Debug, Clone)]
+pub(super) struct Row {
+    pub(super) raw_name: String,
+    pub(super) name: String,
+    pub(super) point: GeoPoint,
+    pub(super) workers: u32,
+    pub(super) access: Option<Bandwidth>,
+    pub(super) line: usize,
+    /// Column of each field, in COLUMNS order (0 when absent).
+    pub(super) columns: [usize; 5],
+}
+
+/// Splits one CSV line into (1-based column of the value's first character, value) pairs.
+/// Fields may be quoted with `"` (a doubled `""` inside is a quote); spaces around a field are
+/// ignored. Err((column, message)) on an unterminated quote or text after a closing quote.
+fn split_line(line: &str) -> Result<Vec<(usize, String)>, (usize, String)> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut fields = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        let start = i + 1;
+        let mut value = String::new();
+        if i < chars.len() && chars[i] == '"' {
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => {
+                        return Err((start, "unterminated quoted field; expected a closing `\"`".into()));
+                    }
+                    Some('"') if chars.get(i + 1) == Some(&'"') => {
+                        value.push('"');
+                        i += 2;
+                    }
+                    Some('"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&c) => {
+                        value.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            while i < chars.len() && chars[i].is_whitespace() {
+                i += 1;
+            }
+            if i < chars.len() && chars[i] != ',' {
+                return Err((
+                    i + 1,
+                    "text after a closing quote; expected `,` or the end of the line".into(),
+                ));
+            }
+        } else {
+            while i < chars.len() && chars[i] != ',' {
+                value.push(chars[i]);
+                i += 1;
+            }
+            value.truncate(value.trim_end().len());
+        }
+        fields.push((start, value));
+        if i >= chars.len() {
+            return Ok(fields);
+        }
+        i += 1; // the comma
+    }
+}
+
+pub(super) fn parse_sites(text: &str, origin: &str) -> Result<Vec<Row>, GenerateError> {
+    let csv_err = |line: usize, column: usize, field: &str, message: String| GenerateError::Csv {
+        origin: origin.to_owned(),
+        line,
+        column,
+        field: field.to_owned(),
+        message,
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    let Some((hline, header)) = lines.next() else {
+        return Err(csv_err(
+            text.lines().count().max(1),
+            1,
+            "header",
+            format!("no header and no sites; expected {HEADER_HELP} and one row per site"),
+        ));
+    };
+    // Header: which CSV field holds which column.
+    let fields = split_line(header).map_err(|(c, m)| csv_err(hline, c, "header", m))?;
+    let mut slot_of: [Option<usize>; 5] = [None; 5];
+    for (k, (col, value)) in fields.iter().enumerate() {
+        let v = value.trim().to_ascii_lowercase();
+        match COLUMNS.iter().position(|c| *c == v) {
+            Some(p) if slot_of[p].is_some() => {
+                return Err(csv_err(
+                    hline,
+                    *col,
+                    "header",
+                    format!("column `{v}` appears twice; expected {HEADER_HELP}"),
+                ));
+            }
+            Some(p) => slot_of[p] = Some(k),
+            None => {
+                return Err(csv_err(
+                    hline,
+                    *col,
+                    "header",
+                    format!("unknown column `{}`; expected {HEADER_HELP}", value.trim()),
+                ));
+            }
+        }
+    }
+    if let Some(missing) = (0..REQUIRED).find(|&p| slot_of[p].is_none()) {
+        return Err(csv_err(
+            hline,
+            header.chars().count() + 1,
+            "header",
+            format!("missing column `{}`; expected {HEADER_HELP}", COLUMNS[missing]),
+        ));
+    }
+    let width = fields.len();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut total_workers = 0u64;
+    for (line, text) in lines {
+        let fields = split_line(text).map_err(|(c, m)| csv_err(line, c, "row", m))?;
+        if fields.len() > width {
+            return Err(csv_err(
+                line,
+                fields[width].0,
+                "row",
+                format!(
+                    "{} values where the header has {width} columns; expected {width} comma-separated values",
+                    fields.len()
+                ),
+            ));
+        }
+        let mut columns = [0usize; 5];
+        let mut value = |p: usize| -> Result<Option<(usize, &str)>, GenerateError> {
+            let Some(k) = slot_of[p] else { return Ok(None) };
+            match fields.get(k) {
+                Some((col, v)) => {
+                    columns[p] = *col;
+                    Ok(Some((*col, v.as_str())))
+                }
+                None if p < REQUIRED => Err(csv_err(
+                    line,
+                    text.chars().count() + 1,
+                    COLUMNS[p],
+                    format!(
+                        "missing value for `{}`: the row has {} values; expected {width} comma-separated values",
+                        COLUMNS[p],
+                        fields.len()
+                    ),
+                )),
+                None => Ok(None),
+            }
+        };
+        let (name_col, raw_name) = value(0)?.unwrap_or((1, ""));
+        let raw_name = raw_name.to_owned();
+        let (lat_col, lat) = value(1)?.unwrap_or((1, ""));
+        let lat = lat.to_owned();
+        let (lon_col, lon) = value(2)?.unwrap_or((1, ""));
+        let lon = lon.to_owned();
+        let (w_col, workers) = value(3)?.unwrap_or((1, ""));
+        let workers = workers.to_owned();
+        let access = value(4)?.map(|(c, v)| (c, v.to_owned()));
+
+        let name = sanitize_name(&raw_name);
+        if name.is_empty() {
+            return Err(csv_err(
+                line,
+                name_col,
+                "name",
+                if raw_name.chars().any(char::is_alphanumeric) {
+                    format!(
+                        "site name `{raw_name}` has no Latin letter or digit, and host names are built from those; expected a name with a Latin part, such as `University of Tokyo ({raw_name})`"
+                    )
+                } else {
+                    format!("site name `{raw_name}` has no letter or digit; expected a name such as `Keio University`")
+                },
+            ));
+        }
+        if let Some(first) = seen.get(&name) {
+            return Err(csv_err(
+                line,
+                name_col,
+                "name",
+                format!(
+                    "site name `{raw_name}` (`{name}`) is already used on line {first}; expected a name unique after lower-casing and replacing punctuation with `-`"
+                ),
+            ));
+        }
+        let degrees = |v: &str, col: usize, field: &str, limit: f64| -> Result<f64, GenerateError> {
+            match v.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() && (-limit..=limit).contains(&x) => Ok(x),
+                Ok(x) => Err(csv_err(
+                    line,
+                    col,
+                    field,
+                    format!("{field} {x} is out of range; expected decimal degrees in -{limit}..={limit}"),
+                )),
+                Err(_) => Err(csv_err(
+                    line,
+                    col,
+                    field,
+                    format!("`{v}` is not a number; expected decimal degrees in -{limit}..={limit}, such as 35.68"),
+                )),
+            }
+        };
+        let latitude = degrees(&lat, lat_col, "latitude", 90.0)?;
+        let longitude = degrees(&lon, lon_col, "longitude", 180.0)?;
+        let workers: u32 = workers.trim().parse().map_err(|_| {
+            csv_err(
+                line,
+                w_col,
+                "workers",
+                format!("`{workers}` is not a worker count; expected a whole number >= 0, such as 10"),
+            )
+        })?;
+        total_workers += u64::from(workers);
+        if total_workers > MAX_WORKERS {
+            return Err(csv_err(
+                line,
+                w_col,
+                "workers",
+                format!(
+                    "{workers} brings the consortium to {total_workers} workers; expected at most {MAX_WORKERS} in all"
+                ),
+            ));
+        }
+        let access = match access {
+            Some((_, v)) if v.trim().is_empty() => None,
+            Some((col, v)) => Some(v.parse::<Bandwidth>().map_err(|e| {
+                csv_err(
+                    line,
+                    col,
+                    "access_bandwidth",
+                    format!("{e}; expected a bandwidth such as \"1Gbit\" or an empty field for the default"),
+                )
+            })?),
+            None => None,
+        };
+        seen.insert(name.clone(), line);
+        rows.push(Row {
+            raw_name,
+            name,
+            point: GeoPoint { latitude, longitude },
+            workers,
+            access,
+            line,
+            columns,
+        });
+    }
+    if rows.is_empty() {
+        return Err(csv_err(
+            hline,
+            1,
+            "header",
+            format!("no site rows after the header; expected one row per site under {HEADER_HELP}"),
+        ));
+    }
+    Ok(rows)
+}
