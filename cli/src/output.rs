@@ -10,11 +10,9 @@ use std::process::ExitCode;
 pub(crate) struct UsageError(pub(crate) String);
 
 /// Prints `err` with its chain of causes and picks the exit code: 2 for usage errors, 1 otherwise.
+/// A cause whose text was already printed (an error that quotes its source) is not repeated.
 pub(crate) fn report_error(err: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {err}");
-    for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
-    }
+    eprintln!("error: {}", error_text(err));
     if err.downcast_ref::<UsageError>().is_some() {
         eprintln!("\nFor more information, try '--help'.");
         ExitCode::from(2)
@@ -23,11 +21,30 @@ pub(crate) fn report_error(err: &anyhow::Error) -> ExitCode {
     }
 }
 
-/// Writes `bytes` to `path` whole or not at all (a temporary file in the same directory, synced,
-/// then renamed over the target), with the path in the error: the one atomic writer of the
-/// project, `validate::dataset::write_atomic`.
+/// `err` and the causes that add something to it, one per line.
+fn error_text(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str("\n  caused by: ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+/// Writes `bytes` to `path` whole or not at all, with the path in the error: the one atomic
+/// writer of the project, [`validate::atomic_file`].
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    validate::dataset::write_atomic(path, bytes)?;
+    validate::atomic_file::write_atomic(path, bytes)?;
+    Ok(())
+}
+
+/// Writes several files as one output: all are replaced, or (on any failure) none is
+/// ([`validate::atomic_file::write_atomic_set`]).
+pub(crate) fn write_atomic_set(files: &[(&Path, &[u8])]) -> anyhow::Result<()> {
+    validate::atomic_file::write_atomic_set(files)?;
     Ok(())
 }
 
@@ -54,4 +71,31 @@ pub(crate) fn check_output_file(flag: &str, path: &Path, example: &str) -> Resul
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{path}: {source}")]
+    struct Quoting {
+        path: String,
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_already_quoted_is_not_repeated() {
+        let quoting = Quoting {
+            path: "out.csv".into(),
+            source: std::io::Error::other("disk full"),
+        };
+        let err = anyhow::Error::new(quoting).context("cannot write the plan");
+        assert_eq!(
+            error_text(&err),
+            "cannot write the plan\n  caused by: out.csv: disk full"
+        );
+        let plain = anyhow::Error::new(std::io::Error::other("disk full")).context("cannot write x");
+        assert_eq!(error_text(&plain), "cannot write x\n  caused by: disk full");
+    }
 }

@@ -81,6 +81,12 @@ pub enum PholdError {
 /// nanosecond clock holds.
 const MAX_HORIZON_S: f64 = 1.8e9;
 
+/// The most pending events a PHOLD run may hold: the pending set is allocated up front, and at
+/// 16 bytes per event in the baseline heap (more in the engine's queue) 2^26 events take 1 GiB or
+/// more; 64 times the largest configuration in `BENCHMARKS.md`, and a bound that keeps a typo from
+/// aborting on a failed allocation.
+pub const MAX_PENDING: u64 = 1 << 26;
+
 impl PholdConfig {
     /// Checks every parameter.
     ///
@@ -113,11 +119,11 @@ impl PholdConfig {
         }
         if (self.lps as u64)
             .checked_mul(self.events_per_lp as u64)
-            .is_none_or(|n| n > 1 << 32)
+            .is_none_or(|n| n > MAX_PENDING)
         {
             return bad(
                 "events-per-lp",
-                "lps x events-per-lp at most 2^32",
+                "lps x events-per-lp at most 2^26 (67,108,864 pending events, allocated up front)",
                 self.events_per_lp.to_string(),
             );
         }
@@ -385,6 +391,21 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("within the clock"), "{err}");
+        // A pending set too large to allocate is refused before anything is allocated.
+        let err = run_baseline(&PholdConfig {
+            lps: 65_536,
+            events_per_lp: 65_536,
+            ..small()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("at most 2^26"), "{err}");
+        assert!(PholdConfig {
+            lps: 1 << 13,
+            events_per_lp: 1 << 13,
+            ..small()
+        }
+        .validate()
+        .is_ok());
         let default = PholdConfig {
             lps: 1000,
             events_per_lp: 16,

@@ -1,5 +1,6 @@
 //! kubetwin's validation crate: measured data sets and measuring a real cluster through kubectl.
 //!
+//! * [`atomic_file`] writes every output file whole or not at all.
 //! * [`dataset`] reads and writes the measured-data CSV files: the per-cell summary (the schema of the
 //!   thesis' `pod-startup-calibration.csv`) and the raw per-pod rows, and summarizes the latter.
 //! * [`kubectl`] runs the `kubectl` binary behind a trait and parses what it prints.
@@ -13,6 +14,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_code)]
 
+pub mod atomic_file;
 pub mod calibrate;
 pub mod compare;
 pub mod dataset;

@@ -6,9 +6,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use anyhow::Context;
 use clap::Args;
 
-use crate::output::{write_atomic, UsageError};
+use crate::output::{write_atomic_set, UsageError};
 use crate::plan;
 
 /// Arguments of `kubetwin plan`.
@@ -62,8 +63,8 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     let md_path = dir.join("plan.md");
     let svg_path = dir.join("startup.svg");
-    write_atomic(&md_path, text.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", md_path.display()))?;
-    write_atomic(&svg_path, svg.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", svg_path.display()))?;
+    // One output: the report and its figure are replaced together or (on any failure) not at all.
+    write_atomic_set(&[(&md_path, text.as_bytes()), (&svg_path, svg.as_bytes())]).context("cannot write the plan")?;
     print!("{text}");
     println!();
     println!(

@@ -21,7 +21,7 @@ pub(crate) mod results;
 pub(crate) mod spec;
 pub(crate) mod store;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use axes::Shard;
 use point::Row;
@@ -92,9 +92,9 @@ pub(crate) fn write_results(
     };
     let csv = dir.root().join(format!("{stem}.csv"));
     let json = dir.root().join(format!("{stem}.json"));
-    store::write_atomic(&csv, &results::to_csv(file, rows))?;
-    store::write_atomic(&json, &results::to_json(file, shard, rows))?;
-    let mut written = vec![csv, json];
+    let csv_text = results::to_csv(file, rows);
+    let json_text = results::to_json(file, shard, rows);
+    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(csv, csv_text), (json, json_text)];
     if plot {
         let svg = dir.root().join(match shard {
             None => "startup.svg".to_owned(),
@@ -106,8 +106,11 @@ pub(crate) fn write_results(
         if let Some(note) = figure::left_out_note(without_y, &req.y) {
             eprintln!("{note}");
         }
-        crate::plot::write_svg(&fig, &svg)?;
-        written.push(svg);
+        files.push((svg, crate::plot::render_svg(&fig)?.into_bytes()));
     }
+    // One output: the results files are replaced together or (on any failure) not at all.
+    let set: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (p.as_path(), b.as_slice())).collect();
+    crate::output::write_atomic_set(&set)?;
+    let written = files.into_iter().map(|(p, _)| p).collect();
     Ok(written)
 }

@@ -1,11 +1,12 @@
 //! A sweep directory: `sweep.json`, `points/<key>.json`, results files.
 //!
-//! Every file is written whole or not at all (a temporary file in the same directory, synced,
-//! renamed over the target, then the directory synced), so a sweep killed at any instant leaves
-//! only complete point files behind, and a rerun of the same command picks up where it stopped.
-//! Temporary files are named `.<name>.tmp-<pid>-<nanos>-<n>` (unique even for processes of the
-//! same pid in different containers sharing a volume); ones older than a minute are left-overs of
-//! a killed run and are removed when a sweep starts.
+//! Every file is written whole or not at all ([`validate::atomic_file`]: a temporary file in the
+//! same directory, synced, renamed over the target, then the directory synced), so a sweep killed
+//! at any instant leaves only complete point files behind, and a rerun of the same command picks up
+//! where it stopped. Temporary files are named `.<name>.tmp-<pid>-<nanos>-<n>` (a name taken by a
+//! process of the same pid in another container sharing the volume is skipped, never reused or
+//! removed); ones older than a minute are left-overs of a killed run and are removed when a sweep
+//! starts.
 
 use std::path::{Path, PathBuf};
 
@@ -172,7 +173,7 @@ impl SweepDir {
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if !(name.starts_with('.') && name.contains(".tmp-")) {
+                if !validate::atomic_file::is_temporary_name(&name) {
                     continue;
                 }
                 let old = e

@@ -275,6 +275,8 @@ pub use read::*;
 pub use summarize::*;
 pub use write::*;
 
+pub use crate::atomic_file::write_atomic;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::atomic_file::write_atomic;
 
 use super::read::{check_seconds, csv_error, raw_key, Kind, Lines};
 use super::{
@@ -223,47 +223,4 @@ fn with_decimal(v: f64) -> String {
     } else {
         v.to_string()
     }
-}
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Replaces `path` with `contents` atomically: writes a temporary file next to it, syncs it, and renames
-/// it over `path`. On failure the temporary file is removed and `path` is left as it was.
-///
-/// # Errors
-/// [`DatasetError::Io`] when the directory is not writable, the disk is full, or `path` names no file.
-pub fn write_atomic(path: impl AsRef<Path>, contents: &[u8]) -> Result<(), DatasetError> {
-    let path = path.as_ref();
-    let io_err = |source| DatasetError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let Some(file_name) = path.file_name() else {
-        return Err(io_err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the path names no file",
-        )));
-    };
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let temp = dir.join(format!(
-        ".{}.{}-{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temp, path)
-    })();
-    if let Err(source) = result {
-        let _ = fs::remove_file(&temp);
-        return Err(io_err(source));
-    }
-    Ok(())
 }

@@ -3,6 +3,8 @@
 //! The kubectl captures and the thesis data are read from `shared/` beside the repository checkout
 //! (`../shared` from the workspace root), as CI lays it out.
 
+#[cfg(unix)]
+mod atomic_file;
 mod captures;
 mod datasets;
 mod live;

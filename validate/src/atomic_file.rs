@@ -1,0 +1,233 @@
+//! Writing output files whole or not at all: the one writer every kubetwin output goes through.
+//!
+//! A regular file is replaced atomically: the contents go to a temporary file in the same directory
+//! (named `.<name>.tmp-<pid>-<nanos>-<n>`, see [`is_temporary_name`]), which is synced, given the
+//! permissions of the file it replaces, renamed over it, and the directory synced. A reader sees the
+//! old file or the new one, never a mix, and a process killed at any instant leaves at most a
+//! temporary file beside an intact target.
+//!
+//! What is not a regular file is not replaced:
+//! * a symbolic link is followed, and the file it points to is replaced (the link stays);
+//! * a device, FIFO or socket (`--out /dev/null`, `--trace /dev/stdout`) is written through, as a
+//!   shell redirection would; there is nothing to make atomic;
+//! * a directory is an error.
+//!
+//! [`write_atomic_set`] writes several files as one output: every temporary file is written and
+//! synced before the first rename, so a full disk or a read-only directory leaves all the old files
+//! in place rather than some old and some new.
+
+use std::fs::{self, OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use crate::dataset::DatasetError;
+
+/// Distinguishes the temporary files of one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+/// What every temporary file name contains after its leading dot and target name.
+const TEMP_MARKER: &str = ".tmp-";
+/// Attempts at a fresh temporary name before giving up (a name is taken only if another process
+/// with the same pid wrote the same file in the same nanosecond).
+const TEMP_ATTEMPTS: u32 = 16;
+/// Symbolic links followed before giving up, as Linux's `MAXSYMLINKS` (40).
+const MAX_SYMLINKS: u32 = 40;
+
+/// Whether `file_name` is the name of one of this module's temporary files (for clean-ups of files
+/// a killed process left behind).
+pub fn is_temporary_name(file_name: &str) -> bool {
+    file_name.starts_with('.') && file_name.contains(TEMP_MARKER)
+}
+
+/// Replaces `path` with `contents` whole or not at all (see the [module docs](self)).
+///
+/// # Errors
+/// [`DatasetError::Io`] naming `path` when its directory is missing or not writable, the disk is
+/// full, `path` is a directory or names no file; `path` is then left as it was.
+pub fn write_atomic(path: impl AsRef<Path>, contents: &[u8]) -> Result<(), DatasetError> {
+    write_atomic_set(&[(path.as_ref(), contents)])
+}
+
+/// Replaces every `(path, contents)` of `files` as one output: if any cannot be written, none is
+/// replaced (see the [module docs](self)).
+///
+/// # Errors
+/// As [`write_atomic`], for the first file that fails.
+pub fn write_atomic_set(files: &[(&Path, &[u8])]) -> Result<(), DatasetError> {
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut write_through: Vec<(PathBuf, &[u8])> = Vec::new();
+    let remove_staged = |staged: &[(PathBuf, PathBuf)]| {
+        for (temp, _) in staged {
+            let _ = fs::remove_file(temp);
+        }
+    };
+    for &(path, contents) in files {
+        let staging = resolve(path).and_then(|target| match target {
+            Target::Special(device) => {
+                write_through.push((device, contents));
+                Ok(None)
+            }
+            Target::Regular {
+                path: file,
+                permissions,
+            } => stage(&file, contents, permissions).map(|temp| Some((temp, file))),
+        });
+        match staging {
+            Ok(Some(pair)) => staged.push(pair),
+            Ok(None) => {}
+            Err(source) => {
+                remove_staged(&staged);
+                return Err(io_error(path, source));
+            }
+        }
+    }
+    for (i, (temp, file)) in staged.iter().enumerate() {
+        if let Err(source) = fs::rename(temp, file) {
+            remove_staged(&staged[i..]);
+            return Err(io_error(file, source));
+        }
+        sync_directory(file);
+    }
+    for (device, contents) in write_through {
+        OpenOptions::new()
+            .write(true)
+            .open(&device)
+            .and_then(|mut f| f.write_all(contents))
+            .map_err(|source| io_error(&device, source))?;
+    }
+    Ok(())
+}
+
+fn io_error(path: &Path, source: io::Error) -> DatasetError {
+    DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What a path names once symbolic links are followed.
+enum Target {
+    /// A regular file, existing (with its permissions) or not.
+    Regular {
+        path: PathBuf,
+        permissions: Option<Permissions>,
+    },
+    /// A device, FIFO or socket: written through.
+    Special(PathBuf),
+}
+
+fn resolve(path: &Path) -> io::Result<Target> {
+    if path.file_name().is_none() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"));
+    }
+    let mut p = path.to_path_buf();
+    for _ in 0..MAX_SYMLINKS {
+        let meta = match fs::symlink_metadata(&p) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Target::Regular {
+                    path: p,
+                    permissions: None,
+                })
+            }
+            other => other?,
+        };
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            let link = fs::read_link(&p)?;
+            p = match p.parent() {
+                Some(dir) if link.is_relative() => dir.join(link),
+                _ => link,
+            };
+        } else if kind.is_file() {
+            return Ok(Target::Regular {
+                path: p,
+                permissions: Some(meta.permissions()),
+            });
+        } else if kind.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "is a directory; give a file name",
+            ));
+        } else {
+            return Ok(Target::Special(p));
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("more than {MAX_SYMLINKS} symbolic links to follow"),
+    ))
+}
+
+/// Writes `contents` to a fresh temporary file beside `file`, synced and with `permissions`;
+/// returns its path. Removes it again on failure; never touches a file it did not create.
+fn stage(file: &Path, contents: &[u8], permissions: Option<Permissions>) -> io::Result<PathBuf> {
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let dir = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut attempt = 0;
+    let (temp, mut handle) = loop {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let temp = dir.join(format!(
+            ".{name}{TEMP_MARKER}{}-{nanos}-{}",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            Ok(handle) => break (temp, handle),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < TEMP_ATTEMPTS => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    let written = (|| {
+        handle.write_all(contents)?;
+        if let Some(permissions) = permissions {
+            handle.set_permissions(permissions)?;
+        }
+        handle.sync_all()
+    })();
+    drop(handle);
+    match written {
+        Ok(()) => Ok(temp),
+        Err(e) => {
+            let _ = fs::remove_file(&temp);
+            Err(e)
+        }
+    }
+}
+
+/// Makes a rename in `file`'s directory durable; best effort (not every file system allows it).
+fn sync_directory(file: &Path) {
+    let dir = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_writer_names_its_temporaries_as_clean_ups_recognise_them() {
+        let dir = std::env::temp_dir().join(format!("kubetwin-atomic-unit-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("results.csv");
+        let first = stage(&file, b"a", None).unwrap();
+        let second = stage(&file, b"b", None).unwrap();
+        for temp in [&first, &second] {
+            let name = temp.file_name().unwrap().to_string_lossy();
+            assert!(is_temporary_name(&name), "{name}");
+            assert!(name.starts_with(".results.csv.tmp-"), "{name}");
+        }
+        assert_ne!(first, second);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
