@@ -48,9 +48,28 @@ pub(crate) fn write_atomic_set(files: &[(&Path, &[u8])]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses an output that is one of the command's inputs (after following links), so that a slip
+/// such as `plot results.json --out results.json` cannot destroy the data the command reads.
+/// `inputs` are (flag, path) pairs; an input that does not exist is skipped (it cannot be read
+/// either, and the command says so).
+pub(crate) fn check_not_an_input(out_flag: &str, out: &Path, inputs: &[(&str, &Path)]) -> Result<(), UsageError> {
+    let Ok(target) = std::fs::canonicalize(out) else {
+        return Ok(());
+    };
+    for (flag, input) in inputs {
+        if std::fs::canonicalize(input).is_ok_and(|i| i == target) {
+            return Err(UsageError(format!(
+                "{out_flag} {} is the file {flag} reads; writing it would destroy that input: give another file",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Checks, before a long command runs, that `path` can be written at its end: not a directory,
-/// and in a directory that exists. `flag` names the option in the message; `example` is a file
-/// name to suggest.
+/// in a directory that exists, and writable now. `flag` names the option in the message; `example`
+/// is a file name to suggest.
 pub(crate) fn check_output_file(flag: &str, path: &Path, example: &str) -> Result<(), UsageError> {
     if path.is_dir() {
         return Err(UsageError(format!(
@@ -70,7 +89,7 @@ pub(crate) fn check_output_file(flag: &str, path: &Path, example: &str) -> Resul
             dir.display()
         )));
     }
-    Ok(())
+    validate::atomic_file::check_writable(path).map_err(|e| UsageError(format!("{flag} {e}")))
 }
 
 #[cfg(test)]

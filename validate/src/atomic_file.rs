@@ -99,6 +99,22 @@ pub fn write_atomic_set(files: &[(&Path, &[u8])]) -> Result<(), DatasetError> {
     Ok(())
 }
 
+/// Checks, before a long computation, that `path` can be written when it ends: creates and removes
+/// a temporary file beside its target (devices, FIFOs and sockets are not opened).
+///
+/// # Errors
+/// As [`write_atomic`].
+pub fn check_writable(path: impl AsRef<Path>) -> Result<(), DatasetError> {
+    let path = path.as_ref();
+    match resolve(path) {
+        Ok(Target::Special(_)) => Ok(()),
+        Ok(Target::Regular { path: file, .. }) => stage(&file, b"", None)
+            .and_then(fs::remove_file)
+            .map_err(|source| io_error(path, source)),
+        Err(source) => Err(io_error(path, source)),
+    }
+}
+
 fn io_error(path: &Path, source: io::Error) -> DatasetError {
     DatasetError::Io {
         path: path.to_path_buf(),

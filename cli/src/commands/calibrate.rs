@@ -1,6 +1,6 @@
 //! `kubetwin calibrate`: fit the model's unknown parameters to measured cells.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use models::spec::NetemPlacement;
@@ -97,6 +97,11 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         return Err(UsageError(format!("--placement names {} twice; name each once", p.as_str())).into());
     }
     crate::output::check_output_file("--out", &a.out, "params.toml")?;
+    crate::output::check_not_an_input(
+        "--out",
+        &a.out,
+        &[("--data", &a.data), ("--scenario", Path::new(&a.scenario))],
+    )?;
     let cells = read_cells(&a.data).map_err(|e| UsageError(e.to_string()))?;
     let (scenario, origin) = topologies::load::by_name_or_path(&a.scenario).map_err(|e| UsageError(e.to_string()))?;
     let mut opts = CalibrateOptions::new(a.seed);

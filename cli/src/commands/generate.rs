@@ -165,6 +165,7 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
     let command_line = command_line();
     let (scenario, out) = match a.kind {
         Kind::Consortium(c) => {
+            crate::output::check_not_an_input("--out", &c.out, &[("--sites", &c.sites)])?;
             let origin = c.sites.display().to_string();
             let csv = std::fs::read_to_string(&c.sites)
                 .map_err(|e| UsageError(format!("cannot read the sites CSV {origin}: {e}")))?;

@@ -94,6 +94,9 @@ fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
         return Err(UsageError(format!("--kubeconfig {}: {what}", a.kubeconfig.display())));
     }
     crate::output::check_output_file("--out", &a.out, "cells.csv")?;
+    let inputs: [(&str, &Path); 2] = [("--kubeconfig", &a.kubeconfig), ("--kubectl", &a.kubectl)];
+    crate::output::check_not_an_input("--out", &a.out, &inputs)?;
+    crate::output::check_not_an_input("--out (its raw rows)", &raw_path_for(&a.out), &inputs)?;
     Ok(())
 }
 

@@ -50,6 +50,7 @@ fn parse_filter(s: &str) -> Result<(String, String), String> {
 
 /// Runs `kubetwin plot`.
 pub(crate) fn cmd(a: PlotArgs) -> anyhow::Result<()> {
+    crate::output::check_not_an_input("--out", &a.out, &[("the plot", &a.results)])?;
     let table = Table::read(&a.results)?;
     let req = PlotRequest {
         x: a.x,

@@ -1,6 +1,6 @@
 //! `kubetwin run`: replications of one scenario cell, as the thesis's observer saw them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use models::cluster::{self, RunOutcome};
@@ -194,6 +194,11 @@ fn nan(v: Option<f64>) -> f64 {
 
 /// Runs `kubetwin run`.
 pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
+    if let Some(trace) = &a.trace {
+        let mut inputs: Vec<(&str, &Path)> = vec![("--scenario", Path::new(&a.scenario))];
+        inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
+        crate::output::check_not_an_input("--trace", trace, &inputs)?;
+    }
     let (base, origin) =
         topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     let mut base = base;

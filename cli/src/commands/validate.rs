@@ -1,6 +1,6 @@
 //! `kubetwin validate`: measured against simulated pod start-up, cell by cell.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use serde_json::json;
@@ -57,6 +57,13 @@ pub(crate) enum Format {
 
 /// Runs `kubetwin validate`.
 pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
+    if let Some(plot) = &a.plot {
+        let mut inputs: Vec<(&str, &Path)> = vec![("--scenario", Path::new(&a.scenario))];
+        inputs.extend(a.data.as_deref().map(|p| ("--data", p)));
+        inputs.extend(a.raw.as_deref().map(|p| ("--raw", p)));
+        inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
+        crate::output::check_not_an_input("--plot", plot, &inputs)?;
+    }
     let raw = match &a.raw {
         Some(path) => Some(read_raw(path).map_err(|e| UsageError(e.to_string()))?),
         None => None,

@@ -209,3 +209,30 @@ fn unknown_netem_placement_for_calibrate() {
         &["--placement", "diagonal", "masters-egress, workers-egress or both"],
     );
 }
+
+/// An output that names one of the command's inputs is refused before anything runs, and the input
+/// is left as it was.
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let t = crate::support::TempDir::new("out-is-input");
+    let data = t.path().join("cells.csv");
+    let text = "pods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,5,1\n4,500,25.5,5,1\n";
+    std::fs::write(&data, text).unwrap();
+    let link = t.path().join("link.csv");
+    std::os::unix::fs::symlink(&data, &link).unwrap();
+    let d = data.to_str().unwrap();
+    let l = link.to_str().unwrap();
+    usage_error(
+        &["calibrate", "--data", d, "--scenario", "thesis-2019", "--out", l],
+        &["--out", "the file --data reads"],
+    );
+    usage_error(
+        &["validate", "--data", d, "--scenario", "thesis-2019", "--plot", d],
+        &["--plot", "the file --data reads"],
+    );
+    usage_error(
+        &["plot", d, "--x", "delay_ms", "--y", "mean_s", "--out", l],
+        &["--out", "the file the plot reads"],
+    );
+    assert_eq!(std::fs::read_to_string(&data).unwrap(), text);
+}

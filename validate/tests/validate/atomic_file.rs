@@ -4,7 +4,7 @@ use std::fs;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 
-use validate::atomic_file::{is_temporary_name, write_atomic, write_atomic_set};
+use validate::atomic_file::{check_writable, is_temporary_name, write_atomic, write_atomic_set};
 
 use crate::support::TempDir;
 
@@ -111,4 +111,17 @@ fn a_temporary_file_left_by_a_killed_writer_is_recognised_and_never_reused() {
         "partial",
         "another writer's file is not touched"
     );
+}
+
+#[test]
+fn a_writability_check_leaves_nothing_behind() {
+    let dir = TempDir::new("atomic-check");
+    check_writable(dir.path().join("params.toml")).unwrap();
+    assert!(names(dir.path()).is_empty());
+    fs::write(dir.path().join("old.toml"), "old").unwrap();
+    check_writable(dir.path().join("old.toml")).unwrap();
+    assert_eq!(fs::read_to_string(dir.path().join("old.toml")).unwrap(), "old");
+    assert_eq!(names(dir.path()), ["old.toml"]);
+    assert!(check_writable(dir.path()).is_err(), "a directory is no output file");
+    assert!(check_writable(dir.path().join("no/such/dir/p.toml")).is_err());
 }
