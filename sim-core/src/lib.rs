@@ -13,6 +13,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_code)]
 
+pub mod display;
 pub mod engine;
 pub mod limiter;
 pub mod phold;

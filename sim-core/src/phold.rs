@@ -102,20 +102,24 @@ impl PholdConfig {
             return bad("events-per-lp", "at least 1", self.events_per_lp.to_string());
         }
         if !(0.0..=1.0).contains(&self.remote) {
-            return bad("remote", "a probability in [0, 1]", self.remote.to_string());
+            return bad("remote", "a probability in [0, 1]", crate::display::number(self.remote));
         }
         if self.remote > 0.0 && self.lps < 2 {
             return bad(
                 "remote",
                 "0 when there is a single LP (no other LP to send to)",
-                self.remote.to_string(),
+                crate::display::number(self.remote),
             );
         }
         if !(self.lookahead.is_finite() && self.lookahead >= 0.0) {
-            return bad("lookahead", "a finite number >= 0", self.lookahead.to_string());
+            return bad(
+                "lookahead",
+                "a finite number >= 0",
+                crate::display::number(self.lookahead),
+            );
         }
         if !(self.mean.is_finite() && self.mean > 0.0) {
-            return bad("mean", "a finite number > 0", self.mean.to_string());
+            return bad("mean", "a finite number > 0", crate::display::number(self.mean));
         }
         if (self.lps as u64)
             .checked_mul(self.events_per_lp as u64)
@@ -136,7 +140,7 @@ impl PholdConfig {
             return bad(
                 "lookahead",
                 "lookahead and mean small enough that the run stays within the clock (expected end at most 1.8e9 model seconds)",
-                format!("{} and mean {} (expected end {horizon_s:.3e} s)", self.lookahead, self.mean),
+                format!("{} and mean {} (expected end {horizon_s:.3e} s)", crate::display::number(self.lookahead), crate::display::number(self.mean)),
             );
         }
         Ok(())

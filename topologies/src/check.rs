@@ -519,7 +519,10 @@ fn loss_message(v: f64) -> String {
     if v == 100.0 {
         format!("{LOSS_IS_A_PARTITION}; expected a loss below 100")
     } else {
-        format!("{v} is not a loss percentage; expected a number in 0..100 (100 excluded)")
+        format!(
+            "{} is not a loss percentage; expected a number in 0..100 (100 excluded)",
+            sim_core::display::number(v)
+        )
     }
 }
 
@@ -538,7 +541,10 @@ fn qps(f: &mut Vec<Finding>, field: &str, v: f64, zero_ok: bool) {
         f.push(Finding::new(
             "E011",
             field,
-            format!("QPS {v} is out of range; expected {expected}"),
+            format!(
+                "QPS {} is out of range; expected {expected}",
+                sim_core::display::number(v)
+            ),
         ));
     }
 }

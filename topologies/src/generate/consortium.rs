@@ -40,7 +40,7 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
             "path_inflation",
             format!(
                 "{} is not a path inflation; expected a factor in 1..={MAX_PATH_INFLATION} (fibre is never shorter than the great circle), default {PATH_INFLATION}",
-                opts.path_inflation
+                sim_core::display::number(opts.path_inflation)
             ),
         ));
     }
