@@ -9,7 +9,8 @@
 //! - building blocks for models: [`limiter::TokenBucket`] (client-go QPS/burst),
 //!   [`server::FifoServer`] (a queue in front of N slots), [`stats`] (Welford, quantiles,
 //!   Student-t confidence intervals);
-//! - [`trace`]: spans and instants written as Chrome trace-event JSON.
+//! - [`trace`]: spans and instants written as Chrome trace-event JSON;
+//! - [`display`]: numbers as error messages show them.
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_code)]
 
