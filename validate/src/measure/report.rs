@@ -51,14 +51,16 @@ pub struct MeasureReport {
 }
 
 impl MeasureReport {
-    /// Writes the summary to `summary_path` and the raw rows to `raw_path`, each atomically.
+    /// Writes the summary to `summary_path` and the raw rows to `raw_path` as one output: both
+    /// files are replaced, or (on any failure) neither ([`crate::atomic_file::write_atomic_set`]).
     ///
     /// # Errors
     /// [`DatasetError`] when a file cannot be written.
     pub fn write(&self, summary_path: &Path, raw_path: &Path) -> Result<(), DatasetError> {
         let comments: Vec<&str> = self.description.iter().map(String::as_str).collect();
-        dataset::write_raw(raw_path, &self.rows, &comments)?;
-        dataset::write_cells(summary_path, &self.cells, &comments)
+        let raw = dataset::raw_to_string(raw_path, &self.rows, &comments)?;
+        let cells = dataset::cells_to_string(summary_path, &self.cells, &comments)?;
+        crate::atomic_file::write_atomic_set(&[(raw_path, raw.as_bytes()), (summary_path, cells.as_bytes())])
     }
 
     /// Writes the summary to `out` and the raw rows next to it ([`raw_path_for`]); returns the raw path.
