@@ -280,6 +280,9 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
                 Client::new(sched_conn.clone(), cp, unlimited()),
                 &s.kubernetes.scheduler,
                 workers.len() as u32,
+                &s.kubernetes.node,
+                s.kubernetes.kubelet.host_network_pods,
+                s.kubernetes.kubelet.max_pods,
             ),
         )
         .map_err(|e| incomplete(s, e.to_string()))?;
@@ -452,11 +455,11 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
     let mut waits = vec![
         WaitReport {
             name: format!(
-                "controller-manager client ({} QPS, burst {})",
+                "controller-manager clients ({} QPS, burst {} each)",
                 k.controller_manager.kube_api_qps, k.controller_manager.kube_api_burst
             ),
-            total_s: kcm.client().throttled().as_secs_f64(),
-            count: kcm.client().sent,
+            total_s: kcm.clients().iter().map(|c| c.throttled().as_secs_f64()).sum(),
+            count: kcm.clients().iter().map(|c| c.sent).sum(),
         },
         WaitReport {
             name: format!(

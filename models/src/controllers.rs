@@ -11,22 +11,49 @@
 //!   (`SlowStartInitialBatchSize` = 1), each batch's POSTs in parallel, the next batch only when
 //!   the whole batch returned. It does not sync that ReplicaSet again until the watch has shown
 //!   it every pod it created (expectations).
-//! - Every call goes through the controller-manager's one client limiter:
-//!   `--kube-api-qps 20 --kube-api-burst 30` (v1.16 defaults).
+//! - Each controller has a client, and so a limiter, of its own
+//!   (cmd/kube-controller-manager/app: `ctx.ClientBuilder.ClientOrDie("deployment-controller")`,
+//!   `...("replicaset-controller")`), each `--kube-api-qps 20 --kube-api-burst 30` (v1.16
+//!   defaults).
+//! - The ReplicaSet controller records a `SuccessfulCreate` event on the ReplicaSet for every pod
+//!   it creates (`RealPodControl.createPods`); its event broadcaster writes them one at a time,
+//!   through the same client, so they take tokens the creates need. client-go's spam filter
+//!   passes at most 25 events per object and then one per 5 minutes
+//!   (tools/record/events_cache.go `defaultSpamBurst = 25`, `defaultSpamQPS = 1/300`); the rest
+//!   are dropped. The deployment controller records one `ScalingReplicaSet` event per scale.
 
 use std::collections::HashSet;
 
 use sim_core::limiter::TokenBucket;
-use sim_core::{Component, Context, SimTime};
+use sim_core::{Component, Context, SimDuration, SimTime};
 
 use crate::api::{Ev, Obj, WatchEvent};
 use crate::client::Client;
 use crate::spec::ControllerManager as Cfg;
 
+/// Events client-go's spam filter passes per object before it rations them
+/// (`defaultSpamBurst`).
+pub const EVENT_SPAM_BURST: u32 = 25;
+/// How often the spam filter passes one more event per object afterwards: `defaultSpamQPS =
+/// 1/300`.
+pub const EVENT_SPAM_PERIOD: SimDuration = SimDuration::from_secs(300);
+/// Call ids of the deployment controller's client start here, so that they never collide with
+/// the ReplicaSet controller's.
+const DEPLOYMENT_CLIENT_IDS: u32 = 1 << 31;
+
 /// The controller-manager's two controllers that matter for a Deployment's start-up.
 #[derive(Debug)]
 pub struct ControllerManager {
-    client: Client,
+    /// The deployment controller's client.
+    deployment: Client,
+    /// The ReplicaSet controller's client: pod creates, its status writes and its events.
+    replicaset: Client,
+    /// `SuccessfulCreate` events waiting for the broadcaster, and whether one is being written.
+    events_queued: u32,
+    event_in_flight: Option<u32>,
+    /// The spam filter's tokens for the ReplicaSet's events, and when it last refilled.
+    spam_tokens: u32,
+    spam_refilled: SimTime,
     initial_batch: u32,
     burst_replicas: u32,
     /// Whether the ReplicaSet has been created.
@@ -48,17 +75,25 @@ pub struct ControllerManager {
 }
 
 impl ControllerManager {
-    /// A controller-manager talking through `client` (whose limiter is replaced by the
-    /// configured QPS/burst).
+    /// A controller-manager whose controllers talk through copies of `client`, each with a
+    /// limiter of the configured QPS/burst.
     ///
     /// # Panics
     ///
     /// If the configured QPS or burst is invalid; scenario checks reject those first.
-    pub fn new(mut client: Client, cfg: &Cfg) -> ControllerManager {
-        client.limiter =
-            TokenBucket::new(cfg.kube_api_qps, cfg.kube_api_burst).expect("checked controller-manager QPS/burst");
+    pub fn new(client: Client, cfg: &Cfg) -> ControllerManager {
+        let limited = |mut c: Client| {
+            c.limiter =
+                TokenBucket::new(cfg.kube_api_qps, cfg.kube_api_burst).expect("checked controller-manager QPS/burst");
+            c
+        };
         ControllerManager {
-            client,
+            deployment: limited(client.clone().with_id_base(DEPLOYMENT_CLIENT_IDS)),
+            replicaset: limited(client),
+            events_queued: 0,
+            event_in_flight: None,
+            spam_tokens: EVENT_SPAM_BURST,
+            spam_refilled: SimTime::ZERO,
             initial_batch: cfg.slow_start_initial_batch.max(1),
             burst_replicas: cfg.burst_replicas.max(1),
             rs_created: false,
@@ -74,9 +109,34 @@ impl ControllerManager {
         }
     }
 
-    /// The client (for limiter statistics).
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The deployment and ReplicaSet controllers' clients (for limiter statistics).
+    pub fn clients(&self) -> [&Client; 2] {
+        [&self.deployment, &self.replicaset]
+    }
+
+    /// Records a `SuccessfulCreate` event: queued for the broadcaster if the spam filter lets it
+    /// through, dropped otherwise.
+    fn record_create_event(&mut self, ctx: &mut Context<'_, Ev>) {
+        let refills = (ctx.now() - self.spam_refilled).as_nanos() / EVENT_SPAM_PERIOD.as_nanos();
+        if refills > 0 {
+            let refills = u32::try_from(refills).unwrap_or(u32::MAX);
+            self.spam_tokens = self.spam_tokens.saturating_add(refills).min(EVENT_SPAM_BURST);
+            self.spam_refilled += EVENT_SPAM_PERIOD * u64::from(refills);
+        }
+        if self.spam_tokens == 0 {
+            return;
+        }
+        self.spam_tokens -= 1;
+        self.events_queued += 1;
+        self.write_next_event(ctx);
+    }
+
+    /// The broadcaster's sink writes one event at a time.
+    fn write_next_event(&mut self, ctx: &mut Context<'_, Ev>) {
+        if self.event_in_flight.is_none() && self.events_queued > 0 {
+            self.events_queued -= 1;
+            self.event_in_flight = Some(self.replicaset.send(Obj::Event, ctx));
+        }
     }
 
     fn sync_replicaset(&mut self, ctx: &mut Context<'_, Ev>) {
@@ -102,7 +162,7 @@ impl ControllerManager {
         self.remaining -= size;
         self.next_batch = self.next_batch.saturating_mul(2);
         for _ in 0..size {
-            let id = self.client.send(Obj::CreatePod, ctx);
+            let id = self.replicaset.send(Obj::CreatePod, ctx);
             self.in_flight.insert(id);
         }
     }
@@ -113,13 +173,15 @@ impl Component<Ev> for ControllerManager {
         match event {
             Ev::Watch(WatchEvent::Deployment(n)) => {
                 if self.rs_created {
-                    self.client.send(Obj::UpdateReplicaSet(n), ctx);
+                    self.deployment.send(Obj::UpdateReplicaSet(n), ctx);
                 } else {
                     self.rs_created = true;
-                    self.client.send(Obj::CreateReplicaSet(n), ctx);
+                    self.deployment.send(Obj::CreateReplicaSet(n), ctx);
                 }
-                // The deployment controller also writes the Deployment's status.
-                self.client.send(Obj::ControllerStatus, ctx);
+                // The deployment controller also writes the Deployment's status, and records
+                // a ScalingReplicaSet event.
+                self.deployment.send(Obj::ControllerStatus, ctx);
+                self.deployment.send(Obj::Event, ctx);
             }
             Ev::Watch(WatchEvent::ReplicaSet(n)) => {
                 self.rs_replicas = n;
@@ -134,20 +196,32 @@ impl Component<Ev> for ControllerManager {
                     self.sync_replicaset(ctx);
                 }
             }
-            Ev::Reply { id, .. } if self.in_flight.remove(&id) && self.in_flight.is_empty() => {
+            Ev::Reply { id, .. } if self.event_in_flight == Some(id) => {
+                self.event_in_flight = None;
+                self.write_next_event(ctx);
+            }
+            Ev::Reply { id, .. } if self.in_flight.contains(&id) => {
+                self.in_flight.remove(&id);
+                self.record_create_event(ctx);
+                if !self.in_flight.is_empty() {
+                    return;
+                }
                 if self.remaining > 0 {
                     self.start_batch(ctx);
                 } else {
                     self.syncing = false;
                     // manageReplicas done: the ReplicaSet's status is written, and that update
                     // requeues the ReplicaSet.
-                    self.client.send(Obj::ControllerStatus, ctx);
+                    self.replicaset.send(Obj::ControllerStatus, ctx);
                     if self.expected == 0 {
                         self.sync_replicaset(ctx);
                     }
                 }
             }
-            Ev::Rebind { master, host } => self.client.rebind(master, host),
+            Ev::Rebind { master, host } => {
+                self.deployment.rebind(master, host);
+                self.replicaset.rebind(master, host);
+            }
             _ => {}
         }
     }

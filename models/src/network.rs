@@ -15,8 +15,9 @@
 //! crosses a tunnel), plus what `tc netem` adds on the directed tunnels it is placed on: a
 //! delay, a normal jitter (truncated so a message never arrives before it was sent), and loss.
 //! A lost message costs TCP a retransmission timeout per loss, since every Kubernetes message
-//! rides TCP: Linux's `TCP_RTO_MIN` of 200 ms, doubling up to `TCP_RTO_MAX`, 120 s
-//! (include/net/tcp.h), until a copy gets through ([`retransmission_cost`]).
+//! rides TCP: Linux's timeout of the smoothed RTT plus `TCP_RTO_MIN` (200 ms) on a steady path,
+//! doubling up to `TCP_RTO_MAX`, 120 s (include/net/tcp.h), until a copy gets through
+//! ([`retransmission_cost`]).
 //!
 //! Routes are computed from a few *source* hosts (the load balancer, the masters, the kubectl
 //! host) to every host, because all Kubernetes traffic goes through those: O(sources x (V + E)
@@ -37,25 +38,32 @@ use crate::spec::{LinkKind, NetemPlacement, Role, Scenario};
 use crate::units::Bandwidth;
 use crate::vpn::{tunnel_pairs, Tunnel};
 
-/// Linux `TCP_RTO_MIN` (200 ms, include/net/tcp.h): what one lost segment costs a TCP stream.
+/// Linux `TCP_RTO_MIN` (200 ms, include/net/tcp.h): the least variance term of the
+/// retransmission timeout.
 pub const TCP_RTO_MIN: SimDuration = SimDuration::from_millis(200);
 
 /// Linux `TCP_RTO_MAX` (120 s, include/net/tcp.h): the retransmission timeout stops doubling
 /// here, and retransmissions go on every 120 s.
 pub const TCP_RTO_MAX: SimDuration = SimDuration::from_secs(120);
 
-/// What `n` consecutive losses of one message cost TCP: a retransmission timeout each, doubling
-/// from [`TCP_RTO_MIN`] up to [`TCP_RTO_MAX`], plus the path's `propagation` for each resend.
-/// Saturates rather than overflows for absurd counts (a loss near 100 % never delivers within
-/// any run's timeout).
-pub fn retransmission_cost(n: u64, propagation: SimDuration) -> SimDuration {
-    // 200 ms x 2^k reaches 120 s at k = 10 (204.8 s, capped): ten doubling timeouts, then flat.
-    // (`SimDuration`'s `+` and `*` saturate.)
-    let doubling = n.min(10);
-    let timeouts: SimDuration = (0..doubling)
-        .map(|k| (TCP_RTO_MIN * (1u64 << k)).min(TCP_RTO_MAX))
-        .sum();
-    timeouts + TCP_RTO_MAX * (n - doubling) + propagation * n
+/// What `n` consecutive losses of one message cost TCP on a connection of round-trip time
+/// `srtt`: a retransmission timeout each, the first `srtt + TCP_RTO_MIN` (Linux's `tcp_set_rto`
+/// is the smoothed RTT plus `max(4 x mean deviation, TCP_RTO_MIN)`, and a steady path has
+/// little deviation), doubling up to [`TCP_RTO_MAX`] and then staying there (`tcp_retransmit_timer`).
+/// The resent copy travels like the first, so the timeouts are the whole cost. Saturates rather
+/// than overflows for absurd counts (a loss near 100 % never delivers within any run's timeout).
+pub fn retransmission_cost(n: u64, srtt: SimDuration) -> SimDuration {
+    let mut rto = (srtt + TCP_RTO_MIN).min(TCP_RTO_MAX);
+    let mut total = SimDuration::ZERO;
+    let mut k = 0;
+    // At most 10 doublings from 200 ms reach the cap; then every timeout is 120 s. (`+` and `*`
+    // of `SimDuration` saturate.)
+    while k < n && rto < TCP_RTO_MAX {
+        total += rto;
+        rto = (rto * 2).min(TCP_RTO_MAX);
+        k += 1;
+    }
+    total + TCP_RTO_MAX * (n - k)
 }
 
 /// MTU of a route that crosses no tunnel: Ethernet's 1500 bytes.
@@ -647,7 +655,9 @@ impl Network {
                     u64::MAX
                 }
             };
-            d += retransmission_cost(losses, r.propagation);
+            // The connection's RTT: this direction as drawn, and the way back at its propagation
+            // (netem on the way back, if any, is not known here).
+            d += retransmission_cost(losses, d + r.propagation);
         }
         d
     }
@@ -684,13 +694,18 @@ mod tests {
 
     #[test]
     fn losses_cost_doubling_timeouts_then_flat_ones() {
-        let p = SimDuration::from_millis(5);
         let ms = SimDuration::from_millis;
-        assert_eq!(retransmission_cost(0, p), SimDuration::ZERO);
-        assert_eq!(retransmission_cost(1, p), ms(200) + p);
-        assert_eq!(retransmission_cost(3, p), ms(200 + 400 + 800) + p * 3);
+        // A LAN-like RTT of 0: timeouts of 200 ms, doubling.
+        assert_eq!(retransmission_cost(0, ms(0)), SimDuration::ZERO);
+        assert_eq!(retransmission_cost(1, ms(0)), ms(200));
+        assert_eq!(retransmission_cost(3, ms(0)), ms(200 + 400 + 800));
         // Ten doubling timeouts (200 ms .. 102.4 s), then 120 s each.
-        assert_eq!(retransmission_cost(12, p), ms(204_600) + ms(240_000) + p * 12);
-        assert_eq!(retransmission_cost(u64::MAX, p), SimDuration::MAX);
+        assert_eq!(retransmission_cost(12, ms(0)), ms(204_600) + ms(240_000));
+        assert_eq!(retransmission_cost(u64::MAX, ms(0)), SimDuration::MAX);
+        // 500 ms each way: the first timeout is the RTT plus 200 ms, then 2.4 s, 4.8 s.
+        assert_eq!(retransmission_cost(1, ms(1000)), ms(1200));
+        assert_eq!(retransmission_cost(3, ms(1000)), ms(1200 + 2400 + 4800));
+        // An RTT beyond the cap times out at 120 s from the first loss.
+        assert_eq!(retransmission_cost(2, ms(200_000)), ms(240_000));
     }
 }

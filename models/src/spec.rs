@@ -283,15 +283,17 @@ pub struct Vpn {
     /// Tunnel layout.
     #[serde(default)]
     pub topology: VpnTopology,
-    /// Bytes added to each packet: outer IPv4 (20) + UDP (8) + OpenVPN opcode and packet id
-    /// (1 + 4) + HMAC-SHA1 (20) + BF-CBC IV (8) + up to 8 bytes of CBC padding; OpenVPN 2.3's
-    /// defaults `--cipher BF-CBC --auth SHA1` (openvpn(8) manual), about 69 bytes.
+    /// Bytes added to each packet: outer IPv4 (20) + UDP (8) + packet id and time (8, static-key
+    /// mode, which VyOS's `mode site-to-site` uses) + HMAC-SHA1 (20) + BF-CBC IV (8) + 1-8
+    /// bytes of CBC padding (4.5 on average); OpenVPN 2.3's defaults `--cipher BF-CBC --auth
+    /// SHA1` (openvpn(8) manual). Default 68 (`docs/sources.md` §9).
     pub overhead_bytes: u32,
     /// Tunnel MTU: OpenVPN's default `--tun-mtu 1500` (openvpn(8)).
     pub tun_mtu: u32,
-    /// Throughput of the router's single-threaded crypto (OpenVPN runs in one thread). Calibrated
-    /// where measured; default 200 Mbit/s, the middle of the 100-300 Mbit/s that OpenVPN's
-    /// documentation and users report for BF-CBC on one core of a VM router.
+    /// Throughput of the router's single-threaded crypto (OpenVPN runs in one thread). Assumed
+    /// 200 Mbit/s, the middle of the 100-300 Mbit/s that OpenVPN's documentation and users
+    /// report for BF-CBC on one core of a VM router; pod start-up data cannot identify it (the
+    /// control plane's messages are small), an `iperf3` through the tunnel measures it.
     pub crypto_throughput: Bandwidth,
     /// `--ping`: keepalive interval; `keepalive 10 60` is the manual's recommended helper.
     pub ping: Dur,
@@ -305,7 +307,7 @@ impl Default for Vpn {
         Vpn {
             enabled: true,
             topology: VpnTopology::FullMesh,
-            overhead_bytes: 69,
+            overhead_bytes: 68,
             tun_mtu: 1500,
             crypto_throughput: Bandwidth { bits_per_s: 200e6 },
             ping: Dur::secs(10),
@@ -364,6 +366,43 @@ pub struct Kubernetes {
     pub scheduler: Scheduler,
     /// kubelet.
     pub kubelet: Kubelet,
+    /// What every worker node offers the scheduler.
+    pub node: Node,
+}
+
+/// A worker node as the scheduler's default priorities see it (every worker alike): what it can
+/// hold and what its DaemonSet pods already request. The scheduler scores nodes on these
+/// ([`crate::scheduler::priorities`]); nothing else in the model uses them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Node {
+    /// CPU capacity in millicores, which is also the allocatable CPU (v1.16 reserves none by
+    /// default: `--kube-reserved` and `--system-reserved` are empty). Assumed 2,000 (2 vCPU):
+    /// the thesis does not give its worker VMs' size.
+    pub cpu_millis: u32,
+    /// Memory capacity in MiB. Assumed 4,096: the thesis does not give its worker VMs' size.
+    /// Allocatable is 100 MiB less, the v1.16 default `--eviction-hard` `memory.available<100Mi`.
+    pub memory_mib: u32,
+    /// CPU the worker's DaemonSet pods request, as the scheduler counts it (a container without
+    /// a request counts 100 millicores: `DefaultMilliCPURequest`, v1.16
+    /// pkg/scheduler/algorithm/priorities/util/non_zero.go). Default 120: kubeadm's kube-proxy
+    /// (no request: 100) and weave-net 2.6 (`weave` and `weave-npc` request 10 each).
+    pub daemonset_cpu_millis: u32,
+    /// Memory the worker's DaemonSet pods request, as the scheduler counts it (a container
+    /// without a request counts 200 MiB: `DefaultMemoryRequest`, same file). Default 600: three
+    /// containers (kube-proxy, weave, weave-npc) without a memory request.
+    pub daemonset_memory_mib: u32,
+}
+
+impl Default for Node {
+    fn default() -> Self {
+        Node {
+            cpu_millis: 2_000,
+            memory_mib: 4_096,
+            daemonset_cpu_millis: 120,
+            daemonset_memory_mib: 600,
+        }
+    }
 }
 
 /// kube-apiserver settings.
@@ -510,6 +549,9 @@ pub struct Kubelet {
     /// #88988 (March 2020, cherry-pick #88992 to release-1.16). Default true (the thesis ran
     /// v1.16.3); set false for a kubelet with the fix.
     pub host_network_status_resync: bool,
+    /// `--max-pods`, v1.16 default 110: the scheduler's `PodFitsResources` predicate places no
+    /// more pods on a node (its DaemonSet pods, [`Kubelet::host_network_pods`], included).
+    pub max_pods: u32,
     /// Whether the workload's pods mount their service account's token Secret, so that each
     /// node's first pod waits for the kubelet's Secret reflector to LIST it from the apiserver
     /// ([`crate::volume_manager`]). v1.16 default true: the ServiceAccount admission plugin adds
@@ -530,6 +572,7 @@ impl Default for Kubelet {
             node_status_update: Dur::secs(10),
             host_network_pods: 2,
             host_network_status_resync: true,
+            max_pods: 110,
             token_secret_volume: true,
         }
     }
@@ -539,8 +582,10 @@ impl Default for Kubelet {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Runtime {
-    /// Docker operations (sandbox, create, start) that run at once on a node. Default 2: the
-    /// thesis does not give the workers' vCPUs; 2 is kubeadm's minimum.
+    /// Docker operations (sandbox, create, start) that run at once on a node. dockerd itself runs
+    /// them all at once; they share the node's CPUs, which the model approximates as this many
+    /// parallel slots, one per vCPU. Assumed 2, like [`Node::cpu_millis`]: the thesis does not
+    /// give the worker VMs' size.
     pub slots: u32,
     /// Creating the pod sandbox: pause container and CNI (Weave) set-up. Calibrated: range
     /// 0.2 s .. 5 s.

@@ -29,7 +29,9 @@ fn every_pod_of_a_density_run_starts() {
     for p in &out.pods {
         per_node[p.node.unwrap() as usize] += 1;
     }
-    assert!(per_node.iter().all(|&n| n == 30), "{per_node:?}");
+    // Even up to what the default priorities' 0..=10 scores tell apart (a few pods per node).
+    assert_eq!(per_node.iter().sum::<u32>(), 1200);
+    assert!(per_node.iter().all(|&n| (26..=34).contains(&n)), "{per_node:?}");
     // Events per pod stay bounded (watch fan-out per interested watcher, not per watcher).
     let per_pod = out.events as f64 / 1200.0;
     assert!(per_pod < 60.0, "{per_pod} events per pod");

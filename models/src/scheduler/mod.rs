@@ -1,0 +1,276 @@
+//! kube-scheduler: a queue of pending pods, one scheduling cycle at a time, asynchronous binds.
+//!
+//! # Mechanism (Kubernetes v1.16, pkg/scheduler/scheduler.go `scheduleOne`)
+//!
+//! The scheduler's pod informer adds each new unscheduled pod to the active queue (FIFO for pods
+//! of equal priority). One cycle at a time, it filters and scores the nodes (all of them below
+//! 100 nodes; `percentageOfNodesToScore` trims larger clusters, adaptively from 50 % in v1.16)
+//! and assumes the pod on the best node, then binds it in a goroutine (`POST pods/binding`)
+//! through its client limiter (`clientConnection.qps 50, burst 100`), so the next cycle does not
+//! wait for the bind. The nodes a cycle looks at are the next ones in turn (the node tree's
+//! round-robin `Next()`, continued from the previous cycle), as many as `percentageOfNodesToScore`
+//! asks for that still fit another pod (`PodFitsResources`: fewer than `--max-pods`); the default
+//! priorities ([`priorities`]) score them in integers from 0 to 10, and ties go to a random node
+//! among the best (`selectHost`). A Deployment's identical pods therefore spread evenly only up to
+//! a pod or two. A pod that fits no node stays pending ([`Scheduler::unschedulable`]).
+//!
+//! A cycle costs `cycle_base + cycle_per_node x nodes scored`.
+
+pub mod priorities;
+
+use std::collections::VecDeque;
+
+use rand::Rng;
+use sim_core::limiter::TokenBucket;
+use sim_core::{Component, Context, SimDuration, SimTime};
+
+use crate::api::{Ev, Local, Obj, WatchEvent};
+use crate::client::Client;
+use crate::spec::{Node, Scheduler as Cfg};
+
+use priorities::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
+
+/// Nodes scored per cycle in v1.16: all nodes below 100, else the adaptive percentage
+/// `max(5, 50 - nodes/125)` % of them, at least 100 (pkg/scheduler/core/generic_scheduler.go
+/// `numFeasibleNodesToFind`).
+pub fn nodes_scored(nodes: u32) -> u32 {
+    if nodes < 100 {
+        return nodes;
+    }
+    let pct = (50i64 - i64::from(nodes) / 125).max(5) as u64;
+    ((u64::from(nodes) * pct / 100) as u32).max(100)
+}
+
+/// The scheduler.
+#[derive(Debug)]
+pub struct Scheduler {
+    client: Client,
+    queue: VecDeque<u32>,
+    busy: bool,
+    cycle: SimDuration,
+    /// Where the pods go.
+    pub placement: Placement,
+    /// When each pod's scheduling decision was made (by pod index).
+    pub decided_at: Vec<Option<SimTime>>,
+}
+
+/// The scheduler's view of the workers and its choice of node for each pod.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// Pods assumed per worker.
+    pub assigned: Vec<u32>,
+    /// Pods that fitted no node and stay pending.
+    pub unschedulable: u32,
+    /// Nodes a cycle scores ([`nodes_scored`]).
+    to_score: usize,
+    /// The next worker the node tree hands out.
+    cursor: usize,
+    /// What every worker can hold, as the priorities count it.
+    allocatable: Resources,
+    /// What every worker's DaemonSet pods request.
+    daemonsets: Resources,
+    /// Pods a worker holds before the workload's: its DaemonSet pods.
+    daemonset_pods: u32,
+    /// `--max-pods`.
+    max_pods: u32,
+    /// The nodes of the current cycle (kept to save an allocation per cycle).
+    candidates: Vec<usize>,
+}
+
+impl Scheduler {
+    /// A scheduler over `workers` nodes like `node`, each already running `daemonset_pods` pods
+    /// and holding at most `max_pods`, talking through `client`.
+    ///
+    /// # Panics
+    ///
+    /// If the configured QPS or burst is invalid; scenario checks reject those first.
+    pub fn new(
+        mut client: Client,
+        cfg: &Cfg,
+        workers: u32,
+        node: &Node,
+        daemonset_pods: u32,
+        max_pods: u32,
+    ) -> Scheduler {
+        client.limiter = TokenBucket::new(cfg.kube_api_qps, cfg.kube_api_burst).expect("checked scheduler QPS/burst");
+        let cycle = cfg.cycle_base.get() + cfg.cycle_per_node.get() * u64::from(nodes_scored(workers));
+        Scheduler {
+            client,
+            queue: VecDeque::new(),
+            busy: false,
+            cycle,
+            placement: Placement::new(workers, node, daemonset_pods, max_pods),
+            decided_at: Vec::new(),
+        }
+    }
+
+    /// The client (for limiter statistics).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn next_cycle(&mut self, ctx: &mut Context<'_, Ev>) {
+        if self.busy {
+            return;
+        }
+        if let Some(pod) = self.queue.pop_front() {
+            self.busy = true;
+            ctx.send_self(self.cycle, Ev::Local(Local::Scheduled(pod)));
+        }
+    }
+}
+
+impl Placement {
+    /// `workers` nodes like `node`, each already running `daemonset_pods` pods and holding at
+    /// most `max_pods`.
+    pub fn new(workers: u32, node: &Node, daemonset_pods: u32, max_pods: u32) -> Placement {
+        const MIB: i64 = 1024 * 1024;
+        // v1.16's default --eviction-hard memory.available<100Mi is taken from allocatable.
+        const EVICTION_HARD_MIB: i64 = 100;
+        Placement {
+            assigned: vec![0; workers as usize],
+            unschedulable: 0,
+            to_score: nodes_scored(workers) as usize,
+            cursor: 0,
+            allocatable: Resources {
+                milli_cpu: i64::from(node.cpu_millis),
+                memory: (i64::from(node.memory_mib) - EVICTION_HARD_MIB).max(0) * MIB,
+            },
+            daemonsets: Resources {
+                milli_cpu: i64::from(node.daemonset_cpu_millis),
+                memory: i64::from(node.daemonset_memory_mib) * MIB,
+            },
+            daemonset_pods,
+            max_pods,
+            candidates: Vec::new(),
+        }
+    }
+
+    /// One scheduling decision: the next nodes in turn that fit another pod, scored by the
+    /// default priorities, the best one (a random one among equals) assumed to hold the pod.
+    /// `None` when no node fits.
+    pub fn pick(&mut self, rng: &mut impl Rng) -> Option<u32> {
+        let workers = self.assigned.len();
+        self.candidates.clear();
+        let mut examined = 0;
+        while self.candidates.len() < self.to_score && examined < workers {
+            let node = self.cursor;
+            self.cursor = (self.cursor + 1) % workers;
+            examined += 1;
+            if self.daemonset_pods + self.assigned[node] < self.max_pods {
+                self.candidates.push(node);
+            }
+        }
+        if self.candidates.is_empty() {
+            return None;
+        }
+        let counts: Vec<i64> = self.candidates.iter().map(|&n| i64::from(self.assigned[n])).collect();
+        let spread = priorities::selector_spread(&counts);
+        let (mut best, mut best_score, mut ties) = (self.candidates[0], i64::MIN, 0u32);
+        for (i, &node) in self.candidates.iter().enumerate() {
+            // What the node would hold with this pod: its DaemonSets and the workload's pods,
+            // each container without requests counted at the defaults.
+            let pods = counts[i] + 1;
+            let requested = Resources {
+                milli_cpu: self.daemonsets.milli_cpu + pods * DEFAULT_MILLI_CPU_REQUEST,
+                memory: self.daemonsets.memory + pods * DEFAULT_MEMORY_REQUEST,
+            };
+            let score = spread[i]
+                + priorities::least_requested(requested, self.allocatable)
+                + priorities::balanced_allocation(requested, self.allocatable);
+            // selectHost: a later node of equal score replaces the pick with probability
+            // 1/(equals so far), so every best node is equally likely.
+            if score > best_score {
+                (best, best_score, ties) = (node, score, 1);
+            } else if score == best_score {
+                ties += 1;
+                if rng.random_range(0..ties) == 0 {
+                    best = node;
+                }
+            }
+        }
+        self.assigned[best] += 1;
+        Some(best as u32)
+    }
+}
+
+impl Component<Ev> for Scheduler {
+    fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
+        match event {
+            Ev::Watch(WatchEvent::PodAdded(pod)) => {
+                self.queue.push_back(pod);
+                self.next_cycle(ctx);
+            }
+            Ev::Local(Local::Scheduled(pod)) => {
+                self.busy = false;
+                if self.placement.assigned.is_empty() {
+                    return;
+                }
+                let Some(node) = self.placement.pick(ctx.rng()) else {
+                    self.placement.unschedulable += 1;
+                    self.next_cycle(ctx);
+                    return;
+                };
+                let i = pod as usize;
+                if self.decided_at.len() <= i {
+                    self.decided_at.resize(i + 1, None);
+                }
+                self.decided_at[i] = Some(ctx.now());
+                self.client.send(Obj::Bind { pod, node }, ctx);
+                self.next_cycle(ctx);
+            }
+            Ev::Rebind { master, host } => self.client.rebind(master, host),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The busiest node's pods after placing `pods` on `workers` default workers, per seed.
+    fn busiest(workers: u32, pods: u32, seeds: u64) -> Vec<u32> {
+        (0..seeds)
+            .map(|seed| {
+                let mut rng = sim_core::rng::stream(seed, 0);
+                let mut p = Placement::new(workers, &Node::default(), 2, 110);
+                for _ in 0..pods {
+                    p.pick(&mut rng).expect("room for every pod");
+                }
+                assert_eq!(p.assigned.iter().sum::<u32>(), pods);
+                *p.assigned.iter().max().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_deployment_spreads_evenly_only_up_to_the_scores_resolution() {
+        // Up to ten pods per node a one-pod difference lowers the spreading score: exact spread.
+        assert!(busiest(4, 4, 50).iter().all(|&m| m == 1));
+        assert!(busiest(4, 20, 50).iter().all(|&m| m == 5));
+        // Beyond, 1-2 pods more on a node score alike, and random ties leave some nodes fuller.
+        let at_100 = busiest(4, 100, 400);
+        assert!(at_100.iter().all(|&m| (25..=30).contains(&m)), "{at_100:?}");
+        let uneven = at_100.iter().filter(|&&m| m > 25).count();
+        assert!(uneven > 200, "{uneven} of 400 runs uneven");
+    }
+
+    #[test]
+    fn a_full_node_takes_no_more_pods() {
+        let mut rng = sim_core::rng::stream(1, 0);
+        let mut p = Placement::new(2, &Node::default(), 2, 5);
+        let placed: Vec<Option<u32>> = (0..7).map(|_| p.pick(&mut rng)).collect();
+        assert_eq!(placed.iter().filter(|n| n.is_some()).count(), 6, "{placed:?}");
+        assert_eq!(placed[6], None);
+        assert_eq!(p.assigned, [3, 3]);
+    }
+
+    #[test]
+    fn all_nodes_scored_below_100_then_adaptive() {
+        assert_eq!(nodes_scored(4), 4);
+        assert_eq!(nodes_scored(99), 99);
+        assert_eq!(nodes_scored(1000), 420);
+        assert_eq!(nodes_scored(5000), 500);
+    }
+}
