@@ -149,6 +149,11 @@ pub const CHECKS: &[Check] = &[
         "bad-fault",
         "a fault must name an existing host (crash: the load balancer, a master or a router) or site (partition, degrade, isolate-site), and be repaired after it happens",
     ),
+    err(
+        "E021",
+        "no-room",
+        "the workers must hold the workload: each takes at most kubernetes.kubelet.max_pods pods (110 by default), its DaemonSet pods (host_network_pods) included; pods beyond stay Pending and the run never ends",
+    ),
     warn(
         "W001",
         "duplicate-backend",
@@ -623,6 +628,25 @@ fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
             "E013",
             "workload.replicas",
             "replicas = 0 starts no pod; expected at least 1",
+        ));
+    }
+    room(s, f);
+}
+
+/// E021: the workers' `--max-pods` can hold the workload.
+fn room(s: &Scenario, f: &mut Vec<Finding>) {
+    let kubelet = &s.kubernetes.kubelet;
+    let workers = s.hosts.iter().filter(|h| h.role == Role::Worker).count() as u64;
+    let per_worker = u64::from(kubelet.max_pods.saturating_sub(kubelet.host_network_pods));
+    let room = workers * per_worker;
+    if workers > 0 && u64::from(s.workload.replicas) > room {
+        f.push(Finding::new(
+            "E021",
+            "workload.replicas",
+            format!(
+                "{} pods do not fit: {workers} worker(s) x ({} max_pods - {} DaemonSet pods) hold {room}; expected at most {room} replicas, more workers, or a higher kubernetes.kubelet.max_pods",
+                s.workload.replicas, kubelet.max_pods, kubelet.host_network_pods
+            ),
         ));
     }
 }

@@ -395,3 +395,18 @@ fn files_that_cannot_be_read_or_are_not_utf8() {
         "{e}"
     );
 }
+
+/// More pods than the workers' `--max-pods` hold would stay Pending for ever: refused up front,
+/// with what does fit.
+#[test]
+fn more_pods_than_the_workers_hold() {
+    let text = edit("replicas = 4 ", "replicas = 433 ");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E021"), "{shown}");
+    assert!(
+        shown.contains("4 worker(s) x (110 max_pods - 2 DaemonSet pods) hold 432"),
+        "{shown}"
+    );
+    let fits = edit("replicas = 4 ", "replicas = 432 ");
+    assert!(topologies::load::load_str(&fits, "fits.toml").is_ok());
+}
