@@ -139,14 +139,16 @@ pub(crate) fn markdown(p: &Plan) -> String {
         }
         if let Some(lc) = st.last_created {
             let cm = &s.kubernetes.controller_manager;
+            let events = n.min(models::controllers::EVENT_SPAM_BURST);
             w!(
                 o,
-                "| last pod object created | {} | mean time the {}th pod was committed: the ReplicaSet controller's slow-start batches (1, 2, 4, ...) through the controller-manager's client limiter ({} QPS, burst {}: about (N - burst) / QPS = {} for N = {}) (`docs/sources.md` §2 \"API QPS / burst\", \"Slow-start initial batch\") |",
+                "| last pod object created | {} | mean time the {}th pod was committed: the ReplicaSet controller's slow-start batches (1, 2, 4, ...) through its client limiter ({} QPS, burst {}), which its first {} SuccessfulCreate events share: about (N + events - burst) / QPS = {} for N = {} (`docs/sources.md` §2 \"API QPS / burst\", \"Slow-start initial batch\", \"ReplicaSet events\") |",
                 s2(lc),
                 n,
                 cm.kube_api_qps,
                 cm.kube_api_burst,
-                dur((f64::from(n) - f64::from(cm.kube_api_burst)).max(0.0) / cm.kube_api_qps),
+                events,
+                dur((f64::from(n) + f64::from(events) - f64::from(cm.kube_api_burst)).max(0.0) / cm.kube_api_qps),
                 n
             );
         }
