@@ -12,7 +12,7 @@
 //! asks for that still fit another pod (`PodFitsResources`: fewer than `--max-pods`); the default
 //! priorities ([`priorities`]) score them in integers from 0 to 10, and ties go to a random node
 //! among the best (`selectHost`). A Deployment's identical pods therefore spread evenly only up to
-//! a pod or two. A pod that fits no node stays pending ([`Scheduler::unschedulable`]).
+//! a pod or two. A pod that fits no node stays pending ([`Placement::unschedulable`]).
 //!
 //! A cycle costs `cycle_base + cycle_per_node x nodes scored`.
 
