@@ -297,3 +297,20 @@ fn the_observed_start_up_is_read_at_the_workloads_resolution() {
         );
     }
 }
+
+/// The ReplicaSet controller writes one SuccessfulCreate event per pod through its own client
+/// until client-go's spam filter has passed 25 for the ReplicaSet; later ones are dropped.
+#[test]
+fn replicaset_events_stop_at_the_spam_filters_burst() {
+    let calls = |pods: u32| {
+        let out = run(&cell(pods, 100), 1, false).unwrap();
+        out.waits
+            .iter()
+            .find(|w| w.name.starts_with("controller-manager clients"))
+            .expect("the controller-manager's clients are reported")
+            .count
+    };
+    // Below the burst each more pod costs a create and an event; above it, only the create.
+    assert_eq!(calls(20) - calls(10), 2 * 10);
+    assert_eq!(calls(60) - calls(40), 20);
+}
