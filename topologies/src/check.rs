@@ -635,20 +635,27 @@ fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
 
 /// E021: the workers' `--max-pods` can hold the workload.
 fn room(s: &Scenario, f: &mut Vec<Finding>) {
+    f.extend(workload_fits(s));
+}
+
+/// E021 alone, for callers that change only the workload's size (a sweep's pods axis, `plan
+/// --pods`) and need not re-run every check: the finding if the workers' `--max-pods` cannot hold
+/// `workload.replicas`.
+pub fn workload_fits(s: &Scenario) -> Option<Finding> {
     let kubelet = &s.kubernetes.kubelet;
     let workers = s.hosts.iter().filter(|h| h.role == Role::Worker).count() as u64;
     let per_worker = u64::from(kubelet.max_pods.saturating_sub(kubelet.host_network_pods));
     let room = workers * per_worker;
-    if workers > 0 && u64::from(s.workload.replicas) > room {
-        f.push(Finding::new(
+    (workers > 0 && u64::from(s.workload.replicas) > room).then(|| {
+        Finding::new(
             "E021",
             "workload.replicas",
             format!(
                 "{} pods do not fit: {workers} worker(s) x ({} max_pods - {} DaemonSet pods) hold {room}; expected at most {room} replicas, more workers, or a higher kubernetes.kubelet.max_pods",
                 s.workload.replicas, kubelet.max_pods, kubelet.host_network_pods
             ),
-        ));
-    }
+        )
+    })
 }
 
 /// Every duration of the scenario with its field path.

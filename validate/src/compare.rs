@@ -93,6 +93,13 @@ pub fn simulate_cell_observed(
     seed: u64,
     observed_as: Observed,
 ) -> Result<SimulatedCell, ModelError> {
+    // A cell the workers cannot hold would only time out: say why instead.
+    if let Some(f) = topologies::check::workload_fits(&cluster::with_overrides(scenario, Some(pods), None)) {
+        return Err(ModelError::Unfinished {
+            scenario: scenario.name.clone(),
+            message: format!("{pods} pods at +{delay_ms} ms: {}", f.message),
+        });
+    }
     let outs = run_cell(scenario, pods, delay_ms, reps, seed, |o, rep_seed| match observed_as {
         Observed::KubectlWatch => (o.startup_observed_s, o.startup_exact_s),
         Observed::ContainerStart => {

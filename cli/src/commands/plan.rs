@@ -54,6 +54,9 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     let (scenario, origin) =
         topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     let placements = plan::placement::parse(&a.placements, &scenario).map_err(UsageError)?;
+    if let Some(f) = topologies::check::workload_fits(&models::cluster::with_overrides(&scenario, Some(a.pods), None)) {
+        return Err(UsageError(format!("--pods: {}", f.message)).into());
+    }
     let report = plan::build(&scenario, &origin, a.pods, a.reps, a.seed, &placements)?;
     let text = plan::report::markdown(&report);
     let svg = report.svg()?;

@@ -112,6 +112,20 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
         })
         .collect::<Result<_, _>>()
         .map_err(UsageError)?;
+    // The pods axis is applied per point: each size must fit every combination's workers.
+    for (scenario, idx) in scenarios.iter().zip(&combos) {
+        for &pods in &spec.pods {
+            let sized = models::cluster::with_overrides(scenario, Some(pods), None);
+            if let Some(f) = topologies::check::workload_fits(&sized) {
+                let values: Vec<String> = idx
+                    .iter()
+                    .zip(&spec.set)
+                    .map(|(&i, ax)| format!(" --set {}={}", ax.path, ax.values[i]))
+                    .collect();
+                return Err(UsageError(format!("--pods {pods}{}: {}", values.concat(), f.message)).into());
+            }
+        }
+    }
     let dir = SweepDir::new(&a.out);
     dir.init(&SweepFile::new(spec, points.len()))?;
     // From here on the spec is the one read back from sweep.json, exactly as `merge` reads it.

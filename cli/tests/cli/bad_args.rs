@@ -236,3 +236,28 @@ fn an_output_that_is_an_input_is_refused() {
     );
     assert_eq!(std::fs::read_to_string(&data).unwrap(), text);
 }
+
+/// A size the workers' --max-pods cannot hold is refused up front by every command that sets the
+/// size, naming the flag (it would only time out).
+#[test]
+fn more_pods_than_the_workers_hold() {
+    let holds = "4 worker(s) x (110 max_pods - 2 DaemonSet pods) hold 432";
+    usage_error(&["run", "thesis-2019", "--pods", "433"], &["--pods", holds]);
+    usage_error(&["plan", "thesis-2019", "--pods", "1000"], &["--pods", holds]);
+    let t = crate::support::TempDir::new("no-room");
+    let out = t.path().join("sw");
+    usage_error(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "100",
+            "--set",
+            "kubernetes.kubelet.max_pods=30,20",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &["--pods 100 --set kubernetes.kubelet.max_pods=20", "hold 72"],
+    );
+    assert!(!out.exists(), "nothing is written for a refused sweep");
+}
