@@ -333,7 +333,7 @@ fn killed_sweep_resumes_to_the_uninterrupted_results() {
             "sweep",
             "thesis-2019",
             "--pods",
-            "100..1000/100",
+            "40..400/40",
             "--delay",
             "0ms..900ms/100ms",
             "--reps",
