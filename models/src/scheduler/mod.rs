@@ -75,6 +75,11 @@ pub struct Placement {
     max_pods: u32,
     /// The nodes of the current cycle (kept to save an allocation per cycle).
     candidates: Vec<usize>,
+    /// LeastRequested + BalancedResourceAllocation of a node that would hold `i` of the
+    /// workload's pods (every worker is alike), filled in as counts come up.
+    resource_scores: Vec<i64>,
+    /// This cycle's score per count of pods, from the least-loaded candidate's count.
+    cycle_scores: Vec<i64>,
 }
 
 impl Scheduler {
@@ -143,6 +148,8 @@ impl Placement {
             daemonset_pods,
             max_pods,
             candidates: Vec::new(),
+            resource_scores: Vec::new(),
+            cycle_scores: Vec::new(),
         }
     }
 
@@ -153,31 +160,34 @@ impl Placement {
         let workers = self.assigned.len();
         self.candidates.clear();
         let mut examined = 0;
+        let (mut least, mut most) = (u32::MAX, 0);
         while self.candidates.len() < self.to_score && examined < workers {
             let node = self.cursor;
-            self.cursor = (self.cursor + 1) % workers;
+            self.cursor += 1;
+            if self.cursor == workers {
+                self.cursor = 0;
+            }
             examined += 1;
-            if self.daemonset_pods + self.assigned[node] < self.max_pods {
+            let count = self.assigned[node];
+            if self.daemonset_pods + count < self.max_pods {
                 self.candidates.push(node);
+                least = least.min(count);
+                most = most.max(count);
             }
         }
         if self.candidates.is_empty() {
             return None;
         }
-        let counts: Vec<i64> = self.candidates.iter().map(|&n| i64::from(self.assigned[n])).collect();
-        let spread = priorities::selector_spread(&counts);
+        // A node's score depends only on how many of the pods it holds: one score per count.
+        self.cycle_scores.clear();
+        for count in least..=most {
+            let score =
+                priorities::selector_spread_of(i64::from(count), i64::from(most)) + self.resource_score(count + 1);
+            self.cycle_scores.push(score);
+        }
         let (mut best, mut best_score, mut ties) = (self.candidates[0], i64::MIN, 0u32);
-        for (i, &node) in self.candidates.iter().enumerate() {
-            // What the node would hold with this pod: its DaemonSets and the workload's pods,
-            // each container without requests counted at the defaults.
-            let pods = counts[i] + 1;
-            let requested = Resources {
-                milli_cpu: self.daemonsets.milli_cpu + pods * DEFAULT_MILLI_CPU_REQUEST,
-                memory: self.daemonsets.memory + pods * DEFAULT_MEMORY_REQUEST,
-            };
-            let score = spread[i]
-                + priorities::least_requested(requested, self.allocatable)
-                + priorities::balanced_allocation(requested, self.allocatable);
+        for &node in &self.candidates {
+            let score = self.cycle_scores[(self.assigned[node] - least) as usize];
             // selectHost: a later node of equal score replaces the pick with probability
             // 1/(equals so far), so every best node is equally likely.
             if score > best_score {
@@ -191,6 +201,25 @@ impl Placement {
         }
         self.assigned[best] += 1;
         Some(best as u32)
+    }
+
+    /// LeastRequested + BalancedResourceAllocation of a node that would hold `pods` of the
+    /// workload's pods, with its DaemonSets, each container without requests counted at the
+    /// defaults.
+    fn resource_score(&mut self, pods: u32) -> i64 {
+        let i = pods as usize;
+        while self.resource_scores.len() <= i {
+            let pods = self.resource_scores.len() as i64;
+            let requested = Resources {
+                milli_cpu: self.daemonsets.milli_cpu + pods * DEFAULT_MILLI_CPU_REQUEST,
+                memory: self.daemonsets.memory + pods * DEFAULT_MEMORY_REQUEST,
+            };
+            self.resource_scores.push(
+                priorities::least_requested(requested, self.allocatable)
+                    + priorities::balanced_allocation(requested, self.allocatable),
+            );
+        }
+        self.resource_scores[i]
     }
 }
 

@@ -28,16 +28,17 @@ pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
 /// (selector_spreading.go `CalculateSpreadPriorityReduce`, nodes without zone labels).
 pub fn selector_spread(counts: &[i64]) -> Vec<i64> {
     let max = counts.iter().copied().max().unwrap_or(0);
-    counts
-        .iter()
-        .map(|&c| {
-            if max > 0 {
-                (MAX_PRIORITY as f64 * ((max - c) as f64 / max as f64)) as i64
-            } else {
-                MAX_PRIORITY
-            }
-        })
-        .collect()
+    counts.iter().map(|&c| selector_spread_of(c, max)).collect()
+}
+
+/// [`selector_spread`] of one node holding `count` of the Deployment's pods when the fullest
+/// scored node holds `max`.
+pub fn selector_spread_of(count: i64, max: i64) -> i64 {
+    if max > 0 {
+        (MAX_PRIORITY as f64 * ((max - count) as f64 / max as f64)) as i64
+    } else {
+        MAX_PRIORITY
+    }
 }
 
 /// `LeastRequestedPriority` for a node with `requested` (the pod being scheduled included) of
