@@ -48,11 +48,13 @@ pub struct ControllerManager {
     deployment: Client,
     /// The ReplicaSet controller's client: pod creates, its status writes and its events.
     replicaset: Client,
-    /// `SuccessfulCreate` events waiting for the broadcaster, and whether one is being written.
+    /// `SuccessfulCreate` events waiting for the broadcaster's sink.
     events_queued: u32,
+    /// The call id of the event the sink is writing, if any (it writes one at a time).
     event_in_flight: Option<u32>,
-    /// The spam filter's tokens for the ReplicaSet's events, and when it last refilled.
+    /// The spam filter's tokens left for the ReplicaSet's events.
     spam_tokens: u32,
+    /// When the spam filter last added a token.
     spam_refilled: SimTime,
     initial_batch: u32,
     burst_replicas: u32,

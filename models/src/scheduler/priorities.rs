@@ -25,7 +25,8 @@ pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
 
 /// `SelectorSpreadPriority` for every node, from the Deployment's pods already on each (the
 /// assumed ones included): `int(10 x (max - count) / max)`, 10 everywhere while no node has one
-/// (selector_spreading.go `CalculateSpreadPriorityReduce`, nodes without zone labels).
+/// (selector_spreading.go `CalculateSpreadPriorityReduce`, nodes without zone labels). The
+/// scheduler uses the one-node form, [`selector_spread_of`].
 pub fn selector_spread(counts: &[i64]) -> Vec<i64> {
     let max = counts.iter().copied().max().unwrap_or(0);
     counts.iter().map(|&c| selector_spread_of(c, max)).collect()
