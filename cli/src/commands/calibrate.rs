@@ -73,8 +73,8 @@ fn first_repeat<T: PartialEq>(items: &[T]) -> Option<&T> {
         .find_map(|(i, x)| items[..i].contains(x).then_some(x))
 }
 
-/// `--max-iters` when not given.
-const DEFAULT_MAX_ITERS: u64 = 120;
+/// `--max-iters` when not given: the library's default.
+const DEFAULT_MAX_ITERS: u64 = validate::calibrate::DEFAULT_MAX_ITERS;
 
 /// A `--placement` value, by the name scenario files use.
 fn parse_placement(s: &str) -> Result<NetemPlacement, String> {

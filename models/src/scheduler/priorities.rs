@@ -23,17 +23,10 @@ pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
 /// Memory a container without a request counts for, bytes (`DefaultMemoryRequest`).
 pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
 
-/// `SelectorSpreadPriority` for every node, from the Deployment's pods already on each (the
-/// assumed ones included): `int(10 x (max - count) / max)`, 10 everywhere while no node has one
-/// (selector_spreading.go `CalculateSpreadPriorityReduce`, nodes without zone labels). The
-/// scheduler uses the one-node form, [`selector_spread_of`].
-pub fn selector_spread(counts: &[i64]) -> Vec<i64> {
-    let max = counts.iter().copied().max().unwrap_or(0);
-    counts.iter().map(|&c| selector_spread_of(c, max)).collect()
-}
-
-/// [`selector_spread`] of one node holding `count` of the Deployment's pods when the fullest
-/// scored node holds `max`.
+/// `SelectorSpreadPriority` of a node holding `count` of the Deployment's pods (the assumed ones
+/// included) when the fullest node scored holds `max`: `int(10 x (max - count) / max)`, 10 while
+/// no node has one (selector_spreading.go `CalculateSpreadPriorityReduce`, nodes without zone
+/// labels).
 pub fn selector_spread_of(count: i64, max: i64) -> i64 {
     if max > 0 {
         (MAX_PRIORITY as f64 * ((max - count) as f64 / max as f64)) as i64
@@ -82,6 +75,12 @@ mod tests {
     use super::*;
 
     const MIB: i64 = 1024 * 1024;
+
+    /// [`selector_spread_of`] for every node of a cycle.
+    fn selector_spread(counts: &[i64]) -> Vec<i64> {
+        let max = counts.iter().copied().max().unwrap_or(0);
+        counts.iter().map(|&c| selector_spread_of(c, max)).collect()
+    }
 
     #[test]
     fn spreading_cannot_tell_one_pod_apart_above_ten() {

@@ -275,8 +275,6 @@ pub use read::*;
 pub use summarize::*;
 pub use write::*;
 
-pub use crate::atomic_file::write_atomic;
-
 #[cfg(test)]
 mod tests {
     use super::*;

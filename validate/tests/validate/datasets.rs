@@ -1,8 +1,8 @@
 //! Data-set files: the thesis summary, atomic writes, raw rows measured from the captures.
 
+use validate::atomic_file::write_atomic;
 use validate::dataset::{
-    read_cells, read_raw, summarize, write_atomic, write_cells, write_raw, DatasetError, MeasuredCell, Observed,
-    RawPodRow,
+    read_cells, read_raw, summarize, write_cells, write_raw, DatasetError, MeasuredCell, Observed, RawPodRow,
 };
 use validate::kubectl::{Deployment, EventList, PodList};
 use validate::measure::pod_timings;
