@@ -185,9 +185,9 @@ pub struct CalibrateOptions {
     pub cross_validate: bool,
 }
 
-/// Nelder-Mead iterations per start unless set: chosen so that a fit of two or three parameters
-/// stops on its tolerance first (the thesis fits take 20-60 per start; `calibrate` reports the
-/// evaluations), while a fit that wanders is cut off; the restarts continue from the best point.
+/// Nelder-Mead iterations per start unless set. Chosen, not tuned: a bound on one start of the
+/// search, so that a start that wanders is cut off; the restarts continue from the best point
+/// found, so a start cut short loses little.
 pub const DEFAULT_MAX_ITERS: u64 = 120;
 
 impl CalibrateOptions {
