@@ -23,7 +23,7 @@ pub use events::{Event, EventList, ObjectReference, PodEventReason, PodLifecycle
 pub use objects::{
     ContainerRunning, ContainerState, ContainerStatus, ContainerTerminated, ContainerWaiting, Deployment,
     DeploymentSpec, DeploymentStatus, Namespace, NamespaceStatus, ObjectMeta, Pod, PodCondition, PodConditionType,
-    PodList, PodPhase, PodSpec, PodStatus,
+    PodList, PodPhase, PodSpec, PodStatus, StartUpFailure, FAILING_WAIT_REASONS,
 };
 pub use runner::{Kubectl, KubectlConfig, KubectlOutput, KubectlRunner};
 pub use time::{Timestamp, TimestampError};

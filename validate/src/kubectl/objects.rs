@@ -6,6 +6,7 @@
 //! `shared/data/kubectl-captures/*/pods*.json` and `deployment.json`.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Deserialize;
 
@@ -184,6 +185,56 @@ pub struct ContainerRunning {
 pub struct ContainerWaiting {
     /// Why it waits, e.g. `ContainerCreating`.
     pub reason: Option<String>,
+    /// The kubelet's detail, e.g. `Back-off pulling image "nginx"`.
+    pub message: Option<String>,
+}
+
+/// The `state.waiting.reason`s with which a container will not start without the kubelet's back-off
+/// (or at all): a start-up measured through one of them times the back-off, not the start-up.
+///
+/// Source: Kubernetes v1.16, `pkg/kubelet/images/types.go` (the image errors),
+/// `pkg/kubelet/container/sync_result.go` (`CrashLoopBackOff`, `RunContainerError`, ...) and
+/// `pkg/kubelet/kuberuntime/kuberuntime_container.go` (`CreateContainerConfigError`,
+/// `CreateContainerError`). `ContainerCreating` and `PodInitializing`, the normal ones, are not here.
+pub const FAILING_WAIT_REASONS: &[&str] = &[
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "ImageInspectError",
+    "ErrImageNeverPull",
+    "RegistryUnavailable",
+    "InvalidImageName",
+    "CrashLoopBackOff",
+    "RunContainerError",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "PreStartHookError",
+    "PostStartHookError",
+    "CreatePodSandboxError",
+    "ConfigPodSandboxError",
+];
+
+/// Why a pod will not start up on its own: what [`Pod::start_up_failure`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartUpFailure {
+    /// The container concerned; `None` when the pod as a whole failed.
+    pub container: Option<String>,
+    /// The reason as Kubernetes gives it (`ImagePullBackOff`, `Error`, phase `Failed`).
+    pub reason: String,
+    /// The kubelet's message, when it gave one.
+    pub message: Option<String>,
+}
+
+impl fmt::Display for StartUpFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(container) = &self.container {
+            write!(f, "container {container}: ")?;
+        }
+        f.write_str(&self.reason)?;
+        if let Some(message) = &self.message {
+            write!(f, " ({message})")?;
+        }
+        Ok(())
+    }
 }
 
 /// `state.terminated` of a container.
@@ -220,6 +271,35 @@ impl Pod {
             && !self.is_terminating()
             && !self.status.container_statuses.is_empty()
             && self.status.container_statuses.iter().all(|c| c.state.running.is_some())
+    }
+
+    /// Why the pod will not start up without a back-off or at all, if so: phase `Failed` or
+    /// `Succeeded` (a web server that exits), a container that terminated, or one waiting for one of
+    /// the [`FAILING_WAIT_REASONS`]. `None` for a pod on its way up (or running).
+    pub fn start_up_failure(&self) -> Option<StartUpFailure> {
+        if matches!(self.status.phase, PodPhase::Failed | PodPhase::Succeeded) {
+            return Some(StartUpFailure {
+                container: None,
+                reason: format!("phase {:?}", self.status.phase),
+                message: None,
+            });
+        }
+        self.status.container_statuses.iter().find_map(|c| {
+            let named = |reason: String, message: Option<String>| StartUpFailure {
+                container: Some(c.name.clone()),
+                reason,
+                message,
+            };
+            if let Some(t) = &c.state.terminated {
+                let why = t.reason.as_deref().unwrap_or("terminated");
+                return Some(named(format!("{why}, exit code {}", t.exit_code), None));
+            }
+            let waiting = c.state.waiting.as_ref()?;
+            let reason = waiting.reason.as_deref()?;
+            FAILING_WAIT_REASONS
+                .contains(&reason)
+                .then(|| named(reason.to_string(), waiting.message.clone()))
+        })
     }
 
     /// When condition `kind` last turned `True`; `None` if it is absent or not `True`.
@@ -355,5 +435,60 @@ mod tests {
         pod.status.container_statuses[0].state.running = None;
         assert_eq!(pod.all_containers_running_since(), None);
         assert!(!pod.is_running());
+    }
+
+    /// A pod of the captured watch stream still creating its container (`ContainerCreating`).
+    fn creating() -> Pod {
+        serde_json::from_str(
+            r#"{"metadata":{"name":"web-1"},"spec":{"nodeName":"node01"},"status":{"phase":"Pending",
+            "containerStatuses":[{"name":"nginx","ready":false,"restartCount":0,
+            "state":{"waiting":{"reason":"ContainerCreating"}}}]}}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_pod_on_its_way_up_has_no_start_up_failure() {
+        assert_eq!(creating().start_up_failure(), None);
+        let mut initializing = creating();
+        initializing.status.container_statuses[0]
+            .state
+            .waiting
+            .as_mut()
+            .unwrap()
+            .reason = Some("PodInitializing".into());
+        assert_eq!(initializing.start_up_failure(), None);
+        assert_eq!(Pod::default().start_up_failure(), None, "no status yet");
+    }
+
+    #[test]
+    fn back_off_terminated_and_failed_pods_cannot_start() {
+        let mut backing_off = creating();
+        let waiting = backing_off.status.container_statuses[0].state.waiting.as_mut().unwrap();
+        waiting.reason = Some("ImagePullBackOff".into());
+        waiting.message = Some("Back-off pulling image \"nginxx\"".into());
+        let failure = backing_off.start_up_failure().unwrap();
+        assert_eq!(failure.container.as_deref(), Some("nginx"));
+        assert_eq!(
+            failure.to_string(),
+            "container nginx: ImagePullBackOff (Back-off pulling image \"nginxx\")"
+        );
+
+        let mut exited = creating();
+        exited.status.container_statuses[0].state = ContainerState {
+            terminated: Some(ContainerTerminated {
+                exit_code: 1,
+                reason: Some("Error".into()),
+            }),
+            ..ContainerState::default()
+        };
+        assert_eq!(
+            exited.start_up_failure().unwrap().to_string(),
+            "container nginx: Error, exit code 1"
+        );
+
+        let mut failed = creating();
+        failed.status.phase = PodPhase::Failed;
+        assert_eq!(failed.start_up_failure().unwrap().to_string(), "phase Failed");
     }
 }

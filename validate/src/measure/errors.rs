@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::dataset::DatasetError;
-use crate::kubectl::KubectlError;
+use crate::kubectl::{KubectlError, StartUpFailure};
 
 use super::{MeasureReport, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_TOKEN_LABEL};
 
@@ -88,6 +88,20 @@ pub enum RunError {
         wanted: u32,
         /// How long it waited.
         waited: Duration,
+    },
+    /// A pod will not start without the kubelet's back-off, or at all (an image that cannot be
+    /// pulled, a container that exits): its start-up time would time the back-off, so the run
+    /// stops at once instead of waiting for the time-out.
+    #[error("pod {pod}{} in namespace {namespace} cannot start: {failure}", node.as_ref().map(|n| format!(" (node {n})")).unwrap_or_default())]
+    PodCannotStart {
+        /// The run's namespace.
+        namespace: String,
+        /// The first such pod.
+        pod: String,
+        /// Its node, if bound.
+        node: Option<String>,
+        /// What Kubernetes says about it.
+        failure: Box<StartUpFailure>,
     },
     /// The cancel flag was raised (Ctrl-C).
     #[error("cancelled")]

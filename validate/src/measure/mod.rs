@@ -9,7 +9,10 @@
 //!    of the run), then `kubectl scale deployment NAME --replicas N`;
 //! 4. polls `kubectl get pods -o json` every [`MeasureOptions::poll_interval`] until N pods are
 //!    running (see [`Pod::is_running`](crate::kubectl::Pod::is_running)) or
-//!    [`MeasureOptions::run_timeout`] passes;
+//!    [`MeasureOptions::run_timeout`] passes; a pod that will not start without the kubelet's back-off
+//!    (an image that cannot be pulled, a container that exits: see
+//!    [`Pod::start_up_failure`](crate::kubectl::Pod::start_up_failure)) stops the run at once with
+//!    [`RunError::PodCannotStart`], since its time would be the back-off's;
 //! 5. reads `kubectl get events -o json` and turns the pods into
 //!    [`RawPodRow`](crate::dataset::RawPodRow)s (see [`pod_timings`] and [`crate::dataset`] for what
 //!    each time means);

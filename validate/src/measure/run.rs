@@ -261,6 +261,14 @@ impl RunContext<'_> {
                         namespace: Some(ns.to_string()),
                         source,
                     })?;
+                    if let Some((pod, failure)) = pods.items.iter().find_map(|p| Some((p, p.start_up_failure()?))) {
+                        return Err(RunError::PodCannotStart {
+                            namespace: ns.to_string(),
+                            pod: pod.name().to_string(),
+                            node: pod.node().map(str::to_string),
+                            failure: Box::new(failure),
+                        });
+                    }
                     running = pods.items.iter().filter(|p| p.is_running()).count();
                     (self.progress)(Progress::Polled {
                         run: self.run,

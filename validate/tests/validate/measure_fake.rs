@@ -473,6 +473,53 @@ fn pods_that_never_run_time_out_and_clean_up() {
     assert_deleted_exactly(&cluster, &created(&cluster));
 }
 
+/// The pod lists of a run in which one pod's image cannot be pulled: the captured watch stream after 20
+/// and 60 events, with the first container still `ContainerCreating` at the second poll switched to
+/// the kubelet's `ImagePullBackOff` (its message as v1.16's image manager words it).
+fn pod_lists_with_a_pull_back_off() -> (Vec<String>, String) {
+    let mut lists = pending_pod_lists(&[20, 60]);
+    let mut list: serde_json::Value = serde_json::from_str(&lists[1]).unwrap();
+    let pod = list["items"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|p| p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating")
+        .expect("a pod still creating its container");
+    pod["status"]["containerStatuses"][0]["state"]["waiting"] = serde_json::json!({
+        "reason": "ImagePullBackOff",
+        "message": "Back-off pulling image \"nginx\""
+    });
+    let name = pod["metadata"]["name"].as_str().unwrap().to_string();
+    lists[1] = list.to_string();
+    (lists, name)
+}
+
+#[test]
+fn a_pod_backing_off_stops_the_run_at_once_and_cleans_up() {
+    let mut cluster = FakeCluster::new();
+    let (polls, stuck) = pod_lists_with_a_pull_back_off();
+    cluster.pod_polls = polls;
+    let result = run(&mut cluster, &options(2));
+    let (run, cause, leftover, partial) = run_error(result);
+    assert_eq!(run, 1);
+    match &cause {
+        RunError::PodCannotStart { pod, failure, .. } => {
+            assert_eq!(pod, &stuck);
+            assert_eq!(failure.reason, "ImagePullBackOff");
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = cause.to_string();
+    assert!(
+        text.contains(&stuck) && text.contains("Back-off pulling image \"nginx\""),
+        "{text}"
+    );
+    assert!(leftover.is_empty());
+    assert!(partial.rows.is_empty());
+    assert_eq!(cluster.calls_of(Cmd::GetPods).len(), 2, "no waiting for the time-out");
+    assert_deleted_exactly(&cluster, &created(&cluster));
+}
+
 #[test]
 fn ctrl_c_mid_run_cleans_up() {
     for after in [
