@@ -145,6 +145,58 @@ pub fn compare_phases(
         .collect()
 }
 
+/// A node whose clock is behind the control plane's, as the raw rows prove it.
+///
+/// `scheduled_s` is stamped by the apiserver (control-plane clock), `started_s` by the node's
+/// kubelet (its own clock). Both are whole seconds, truncated, so a pod the kubelet took after its
+/// binding can read `started_s − scheduled_s` no lower than 0; a negative value can only be the two
+/// clocks' skew, by at least that much. The watch-to-kubelet phase of such a node is understated
+/// and its on-node phase unchanged (both of its instants are on the node's clock). A node ahead of
+/// the control plane cannot be told from a slow watch, so it is not reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClockBehind {
+    /// The node.
+    pub node: String,
+    /// Seconds its clock is at least behind the control plane's.
+    pub at_least_s: f64,
+    /// Its pods whose kubelet stamp precedes their binding.
+    pub pods: usize,
+}
+
+impl std::fmt::Display for ClockBehind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "node {}'s clock is at least {} s behind the control plane's ({} pod{} taken by its kubelet \
+             before the binding, by their stamps): its watch-to-kubelet phase reads short by as much; \
+             synchronize the clocks (NTP) and measure again",
+            self.node,
+            self.at_least_s,
+            self.pods,
+            if self.pods == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// Nodes whose clocks the raw rows prove to be behind the control plane's (see [`ClockBehind`]),
+/// by node name.
+pub fn clocks_behind(rows: &[RawPodRow]) -> Vec<ClockBehind> {
+    let mut nodes: BTreeMap<&str, ClockBehind> = BTreeMap::new();
+    for r in rows {
+        let lead = r.started_s - r.scheduled_s;
+        if lead < 0.0 {
+            let n = nodes.entry(&r.node).or_insert_with(|| ClockBehind {
+                node: r.node.clone(),
+                at_least_s: 0.0,
+                pods: 0,
+            });
+            n.at_least_s = n.at_least_s.max(-lead);
+            n.pods += 1;
+        }
+    }
+    nodes.into_values().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +232,23 @@ mod tests {
         assert!((c.watch_to_kubelet_s - 1.5).abs() < 1e-12, "{c:?}");
         assert!((c.on_node_s - 10.0).abs() < 1e-12, "{c:?}");
         assert_eq!(m[&(1, 500)].on_node_s, 4.0);
+    }
+
+    #[test]
+    fn a_kubelet_stamp_before_the_binding_proves_the_node_clock_behind() {
+        let mut late = row(1, "a", 2, 100, [0.0, 5.0, 3.0, 9.0]);
+        late.node = "node02".into();
+        let mut later = row(2, "b", 2, 100, [0.0, 6.0, 2.0, 8.0]);
+        later.node = "node02".into();
+        let rows = [row(1, "c", 2, 100, [0.0, 1.0, 1.0, 4.0]), late, later];
+        assert_eq!(
+            clocks_behind(&rows),
+            vec![ClockBehind {
+                node: "node02".into(),
+                at_least_s: 4.0,
+                pods: 2
+            }]
+        );
+        assert!(clocks_behind(&rows[..1]).is_empty(), "same second is no evidence");
     }
 }

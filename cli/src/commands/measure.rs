@@ -157,6 +157,9 @@ fn print_report(report: &MeasureReport) {
             c.resolution_s
         );
     }
+    for node in validate::phases::clocks_behind(&report.rows) {
+        eprintln!("warning: {node}");
+    }
 }
 
 /// Writes `report` to `out` and its raw rows beside it; returns the raw path.

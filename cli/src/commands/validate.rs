@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 use validate::compare::compare;
 use validate::dataset::{read_cells, read_raw, summarize};
-use validate::phases::{compare_phases, PhaseComparison};
+use validate::phases::{clocks_behind, compare_phases, PhaseComparison};
 
 use crate::output::UsageError;
 
@@ -86,6 +86,10 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
         Some(rows) => Some(compare_phases(&scenario, rows, a.reps, a.seed)?),
         None => None,
     };
+    let behind = raw.as_deref().map(clocks_behind);
+    for node in behind.iter().flatten() {
+        eprintln!("warning: {node}");
+    }
     if let Some(path) = &a.plot {
         let mut pods: Vec<u32> = cmp.cells.iter().map(|c| c.pods).collect();
         pods.sort_unstable();
@@ -144,6 +148,7 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                 "max_abs_error_pct": cmp.max_abs_error_pct,
                 "shape": cmp.shape,
                 "phases": phases,
+                "clocks_behind": behind,
             });
             println!("{v}");
         }

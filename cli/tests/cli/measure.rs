@@ -308,9 +308,35 @@ fn measured_raw_rows_feed_validate_phase_by_phase() {
         sim("on_node_s") > sim("scheduling_s") + sim("watch_to_kubelet_s"),
         "{p}"
     );
+    // The captured cluster ran on one host's clock: no node is behind.
+    assert_eq!(v["clocks_behind"], serde_json::json!([]), "{v}");
     // Without --raw there is no phase table.
     let v = validate_json("--data", &s.out());
     assert!(v["phases"].is_null(), "{v}");
+
+    // The same rows as if one node's clock were 5 s behind the control plane's: relative to its
+    // kubelet's stamps, the bindings (control-plane clock) come 5 s later.
+    let node = col("node");
+    let skewed_node = lines[1].split(',').nth(node).unwrap().to_string();
+    let mut text = std::fs::read_to_string(&raw).unwrap();
+    text = text
+        .lines()
+        .map(|l| {
+            let mut f: Vec<String> = l.split(',').map(str::to_string).collect();
+            if f.len() > node && f[node] == skewed_node {
+                let c = col("scheduled_s");
+                f[c] = (f[c].parse::<f64>().unwrap() + 5.0).to_string();
+            }
+            f.join(",") + "\n"
+        })
+        .collect();
+    let skewed = s.kubectl.dir().file("skewed.pods.csv");
+    std::fs::write(&skewed, text).unwrap();
+    let v = validate_json("--raw", &skewed);
+    let behind = v["clocks_behind"].as_array().expect("clocks_behind with --raw");
+    assert_eq!(behind.len(), 1, "{v}");
+    assert_eq!(behind[0]["node"], skewed_node.as_str());
+    assert!(behind[0]["at_least_s"].as_f64().unwrap() >= 4.0, "{v}");
 }
 
 /// `kubetwin validate FLAG FILE --scenario thesis-2019 --reps 2 --format json`, parsed.

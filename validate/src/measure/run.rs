@@ -201,7 +201,19 @@ impl RunContext<'_> {
         if let Err(e) = crate::dataset::raw_to_string("raw", &rows, &[]) {
             return Err(bad_record(match e {
                 crate::dataset::DatasetError::InvalidRecord { index, message, .. } => {
-                    format!("pod `{}`: {message}", rows[index].pod)
+                    let row = &rows[index];
+                    // Its kubelet and Docker stamp these two on the node's clock, the creation
+                    // on the control plane's: before the creation, only skew explains them.
+                    let skew = if row.started_s < 0.0 || row.running_s < 0.0 {
+                        format!(
+                            " (node {}'s clock is behind the control plane's: its kubelet stamped the pod \
+                             before the apiserver created it; synchronize the clocks with NTP)",
+                            row.node
+                        )
+                    } else {
+                        String::new()
+                    };
+                    format!("pod `{}`: {message}{skew}", row.pod)
                 }
                 other => other.to_string(),
             }));

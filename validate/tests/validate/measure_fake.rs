@@ -620,6 +620,8 @@ fn a_bad_pod_record_fails_its_run_and_keeps_the_earlier_ones() {
         matches!(cause, RunError::BadRecord { .. }) && text.contains("running_s"),
         "{text}"
     );
+    // A start stamped before the creation can only be the node's clock: the message says so.
+    assert!(text.contains("clock is behind") && text.contains("NTP"), "{text}");
     assert!(leftover.is_empty());
     assert_eq!(partial.runs.len(), 1);
     assert_eq!(partial.rows.len(), 20);
