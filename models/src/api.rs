@@ -175,6 +175,8 @@ pub enum Local {
     Kubectl,
     /// HAProxy health-check round.
     HealthCheck,
+    /// A site uplink's first download in progress ends ([`crate::uplink`]).
+    UplinkDue,
 }
 
 /// Everything that travels through the event queue.
@@ -197,6 +199,16 @@ pub enum Ev {
     Watch(WatchEvent),
     /// A timer or local completion.
     Local(Local),
+    /// A kubelet's first pull starts downloading the image's layers through its site's shared
+    /// uplink ([`crate::uplink`]), which sends `Local(PullDone(pod))` back when they are in.
+    DownloadStart {
+        /// The kubelet that pulls.
+        kubelet: ComponentId,
+        /// The pod whose pull it is.
+        pod: u32,
+        /// The layers' size, bits.
+        bits: u64,
+    },
     /// The client's connection now goes to apiserver `master` (on host `host`): it failed over.
     Rebind {
         /// The new apiserver's index.

@@ -19,6 +19,7 @@ use crate::network::{Network, NetworkError};
 use crate::observer::Kubectl;
 use crate::scheduler::Scheduler;
 use crate::spec::{Role, Scenario};
+use crate::uplink::SiteUplink;
 
 /// Coefficient of variation of the service times (Docker operations, pulls, apiserver work).
 /// Assumed 0.2: the thesis reports only means; run-to-run spread of Docker operations on a
@@ -286,6 +287,21 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             ),
         )
         .map_err(|e| incomplete(s, e.to_string()))?;
+    // One shared uplink per site that declares one; its nodes' image downloads go through it.
+    let mut uplinks: Vec<(&str, ComponentId)> = Vec::new();
+    for site in &s.sites {
+        if let Some(capacity) = site.uplink {
+            let up = SiteUplink::new(
+                site.name.clone(),
+                capacity.bits_per_s,
+                s.runtime.download_bandwidth.bits_per_s,
+            );
+            let id = sim
+                .add_component(format!("uplink/{}", site.name), up)
+                .map_err(|e| incomplete(s, e.to_string()))?;
+            uplinks.push((site.name.as_str(), id));
+        }
+    }
     let mut kubelets = Vec::new();
     let mut kubelet_watch = Vec::new();
     for w in &workers {
@@ -312,6 +328,10 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             rtt.get(),
             SERVICE_TIME_CV,
         );
+        let k = match uplinks.iter().find(|(name, _)| *name == site) {
+            Some(&(_, uplink)) => k.with_uplink(uplink),
+            None => k,
+        };
         let id = sim
             .add_component(format!("kubelet/{w}"), k)
             .map_err(|e| incomplete(s, e.to_string()))?;

@@ -483,7 +483,7 @@ impl Component<Ev> for ControlPlane {
                 }
             }
             Ev::EtcdDone(call) => self.apply(call, ctx),
-            Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) | Ev::Rebind { .. } => {}
+            Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) | Ev::Rebind { .. } | Ev::DownloadStart { .. } => {}
         }
     }
 }

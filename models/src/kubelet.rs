@@ -13,7 +13,8 @@
 //!    every time. With `--serialize-image-pulls=true` (default) one puller serves the node's
 //!    pods in turn (pkg/kubelet/images/puller.go `serialImagePuller`). A pull of a cached image
 //!    still makes Docker's registry round trips ([`crate::spec::Runtime::registry_round_trips`]);
-//!    the node's first pull also downloads the layers.
+//!    the node's first pull also downloads the layers: at the node's own rate, or through its
+//!    site's shared uplink when the site has one ([`crate::uplink`]).
 //! 4. Docker creates and starts the container. Docker's operations share the node's
 //!    `runtime.slots`.
 //! 5. PLEG relists every second (`plegRelistPeriod`, pkg/kubelet/kubelet.go), sees the container
@@ -33,11 +34,11 @@
 use std::collections::HashMap;
 
 use rand::Rng;
-use rand_distr::LogNormal;
+use rand_distr::{Distribution, LogNormal};
 use sim_core::limiter::TokenBucket;
 use sim_core::server::FifoServer;
 use sim_core::trace::Track;
-use sim_core::{Component, Context, SimDuration, SimTime};
+use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
 
 use crate::api::{Ev, Local, Obj, Phase, WatchEvent};
 use crate::client::Client;
@@ -124,8 +125,17 @@ pub struct Kubelet {
     noise: Option<LogNormal<f64>>,
     /// The image is in Docker's store (a pull of it has ended, or the run began with it).
     image_present: bool,
-    /// When the download of the image now in progress ends, if one is.
+    /// When the download of the image now in progress ends, if one is (no shared uplink).
     download_end: Option<SimTime>,
+    /// The site's shared uplink, when it has one: downloads go through it.
+    uplink: Option<ComponentId>,
+    /// The image's layers, bits.
+    image_bits: u64,
+    /// With an uplink: the pod whose pull is downloading the layers, if one is.
+    downloading_pod: Option<u32>,
+    /// With an uplink: pulls that started during that download (parallel pulls) and the end
+    /// of their own registry round trips; they end with the download, or after those.
+    download_waiters: Vec<(u32, SimTime)>,
     pleg_period: SimDuration,
     /// Offset of this node's relist grid from time zero.
     pleg_phase: SimDuration,
@@ -197,6 +207,10 @@ impl Kubelet {
             noise: noise(cv),
             image_present: rt.image_cached,
             download_end: None,
+            uplink: None,
+            image_bits: rt.image_bytes.saturating_mul(8),
+            downloading_pod: None,
+            download_waiters: Vec::new(),
             pleg_period: cfg.pleg_period.get(),
             pleg_phase: SimDuration::ZERO,
             pleg_armed: false,
@@ -297,6 +311,13 @@ impl Kubelet {
     }
 
     /// `WaitForAttachAndMount` returned for `pod`: on to the sandbox.
+    /// Downloads the image's layers through the site's shared uplink `uplink` ([`crate::uplink`])
+    /// instead of at the node's own rate alone.
+    pub fn with_uplink(mut self, uplink: ComponentId) -> Kubelet {
+        self.uplink = Some(uplink);
+        self
+    }
+
     fn volumes_mounted(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         self.times(pod).volumes = Some(now);
@@ -322,6 +343,24 @@ impl Kubelet {
     fn run_pull(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         self.times(pod).pull_start = Some(now);
+        if let (Some(uplink), false) = (self.uplink, self.image_present) {
+            // The registry round trips first (manifest, then the layers' requests), then the
+            // layers through the site's uplink, which answers with PullDone. One draw of the
+            // service-time noise scales both, as it scales the whole first pull without an
+            // uplink: alone on its uplink the pull takes what it would take without one.
+            let factor = self.noise.as_ref().map_or(1.0, |n| n.sample(ctx.rng()));
+            let own = SimDuration::from_secs_f64(self.cached_pull.as_secs_f64() * factor);
+            if self.downloading_pod.is_some() {
+                self.download_waiters.push((pod, now + own));
+            } else {
+                self.downloading_pod = Some(pod);
+                let kubelet = ctx.me();
+                let bits = (self.image_bits as f64 * factor).round() as u64;
+                ctx.send(uplink, own, Ev::DownloadStart { kubelet, pod, bits });
+            }
+            self.post_event(ctx); // Pulling
+            return;
+        }
         let downloading = self.download_end.filter(|&end| end > now);
         let d = if self.image_present {
             sample(self.cached_pull, self.noise.as_ref(), ctx.rng())
@@ -474,6 +513,13 @@ impl Component<Ev> for Kubelet {
                 // `IfNotPresent` a pod that reaches the image check during the first download
                 // queues a pull of its own (a cached one when its turn comes).
                 self.image_present = true;
+                if self.downloading_pod == Some(pod) {
+                    self.downloading_pod = None;
+                    let me = ctx.me();
+                    for (waiter, own_end) in std::mem::take(&mut self.download_waiters) {
+                        ctx.send_at(me, own_end.max(now), Ev::Local(Local::PullDone(waiter)));
+                    }
+                }
                 self.times(pod).pulled = Some(now);
                 let start = self.times(pod).pull_start;
                 self.trace_span(pod, "image pull", start, now, ctx);

@@ -23,5 +23,6 @@ pub mod scheduler;
 pub mod spec;
 pub mod status_manager;
 pub mod units;
+pub mod uplink;
 pub mod volume_manager;
 pub mod vpn;

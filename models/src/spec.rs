@@ -170,6 +170,13 @@ pub struct Site {
     /// RTT to Docker Hub; range 5 ms .. 300 ms.
     #[serde(default)]
     pub registry_rtt: Option<Dur>,
+    /// The site's internet uplink, which its nodes' image downloads share (fair shares, each
+    /// download also held to `runtime.download_bandwidth`; [`crate::uplink`]). Unset: no shared
+    /// bottleneck, each node downloads at its own rate. The thesis does not give its uplinks, so
+    /// `thesis-2019` leaves it unset; `kubetwin generate consortium` sets the site's access
+    /// bandwidth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uplink: Option<Bandwidth>,
     /// Latitude in degrees, for geographic scenarios.
     #[serde(default)]
     pub latitude: Option<f64>,

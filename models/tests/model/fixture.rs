@@ -30,6 +30,7 @@ pub(crate) fn thesis() -> Scenario {
         router: r.into(),
         prefix: String::new(),
         registry_rtt: None,
+        uplink: None,
         latitude: None,
         longitude: None,
     };

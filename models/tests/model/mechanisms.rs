@@ -276,6 +276,70 @@ fn parallel_pulls_share_the_download_in_progress() {
     }
 }
 
+/// A site's uplink (`[[sites]] uplink`) is shared by its nodes' first downloads. With an uplink
+/// of twice one node's rate nothing is shared: every pull takes what it takes without an uplink
+/// (the same draws of noise, so the same durations). With an uplink no faster than one node,
+/// the two workers of each thesis site download at once at half speed: each first pull is
+/// longer by about the other's download, less the seconds by which the two started apart.
+#[test]
+fn a_site_uplink_is_shared_by_its_nodes_first_downloads() {
+    let base = cell(4, 100);
+    let with_uplink = |factor: f64| {
+        let mut s = base.clone();
+        let per_node = s.runtime.download_bandwidth;
+        for site in s.sites.iter_mut().filter(|x| x.name != "vlan10") {
+            site.uplink = Some(models::units::Bandwidth {
+                bits_per_s: per_node.bits_per_s * factor,
+            });
+        }
+        s
+    };
+    let download = base.runtime.image_bytes as f64 * 8.0 / base.runtime.download_bandwidth.bits_per_s;
+    let alone = pulls_by_node(&run(&base, 7, false).unwrap());
+    let own = pulls_by_node(&run(&with_uplink(2.0), 7, false).unwrap());
+    let shared = pulls_by_node(&run(&with_uplink(1.0), 7, false).unwrap());
+    for node in 0..4 {
+        assert_eq!(alone[node].len(), 1, "node {node}: {:?}", alone[node]);
+        let (pod, t) = alone[node][0];
+        assert_eq!(own[node][0].0, pod);
+        assert!((own[node][0].1 - t).abs() < 1e-6, "node {node}: {:?} vs {t}", own[node]);
+        assert!(
+            shared[node][0].1 > t + 0.3 * download,
+            "node {node}: shared {:?}, alone {t} s, download alone {download} s",
+            shared[node]
+        );
+    }
+}
+
+/// Parallel pulls through a site uplink: the node's later pulls wait for its one download, as
+/// without an uplink (`parallel_pulls_share_the_download_in_progress`), and end with it.
+#[test]
+fn parallel_pulls_through_an_uplink_end_with_the_nodes_download() {
+    let mut s = cell(12, 100);
+    s.kubernetes.kubelet.serialize_image_pulls = false;
+    for site in &mut s.sites {
+        site.uplink = Some(models::units::Bandwidth { bits_per_s: 1e9 });
+    }
+    let round_trips = s.runtime.registry_rtt.get().as_secs_f64() * f64::from(s.runtime.registry_round_trips);
+    let out = run(&s, 6, false).unwrap();
+    for node in 0..4 {
+        let mut pulls: Vec<(f64, f64)> = out
+            .pods
+            .iter()
+            .filter(|p| p.node == Some(node))
+            .map(|p| (p.pull_start.unwrap(), p.pulled.unwrap()))
+            .collect();
+        pulls.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(pulls.len(), 3, "node {node}: {pulls:?}");
+        let first_end = pulls[0].1;
+        for &(start, end) in &pulls[1..] {
+            assert!(start < first_end, "node {node}: {pulls:?}");
+            assert!(end >= first_end - 1e-9, "node {node}: {pulls:?}");
+            assert!(end - first_end < 2.0 * round_trips, "node {node}: {pulls:?}");
+        }
+    }
+}
+
 /// The observer reads the start-up off a clock of `workload.resolution` (whole seconds in the
 /// thesis): a multiple of the tick, within one tick of the exact time; a fine clock gives the
 /// exact time.

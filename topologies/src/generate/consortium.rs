@@ -173,6 +173,9 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
             router: router.clone(),
             prefix: String::new(),
             registry_rtt: Some(Dur(registry_one_way.get() * 2)),
+            // The campus's access link is its uplink to the registry too: its nodes' first
+            // pulls share it.
+            uplink: Some(row.access.unwrap_or(opts.access_bandwidth)),
             latitude: Some(row.point.latitude),
             longitude: Some(row.point.longitude),
         });

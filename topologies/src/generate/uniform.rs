@@ -42,6 +42,8 @@ pub fn uniform(nodes: usize, sites: usize, opts: &UniformOptions) -> Scenario {
             router: router.clone(),
             prefix: String::new(),
             registry_rtt: None,
+            // No shared bottleneck: the scale scenario measures the control plane, not uplinks.
+            uplink: None,
             latitude: None,
             longitude: None,
         });
