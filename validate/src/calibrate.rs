@@ -320,12 +320,23 @@ impl CostFunction for Problem<'_> {
     type Param = Vec<f64>;
     type Output = f64;
 
+    /// Never an error: argmin's Nelder-Mead unwraps the costs of its first simplex. A point at
+    /// which a cell cannot be simulated (its pods do not all run within `workload.timeout`)
+    /// costs [`UNSIMULATABLE_COST`], more than any point that simulates; [`fit`] checks the
+    /// starting point itself first, so a fit never starts from one.
     fn cost(&self, z: &Self::Param) -> Result<f64, argmin::core::Error> {
         let s = self.scenario(z);
-        let preds = self.predictions(&s)?;
-        Ok(self.error(&preds))
+        Ok(match self.predictions(&s) {
+            Ok(preds) => self.error(&preds),
+            Err(_) => UNSIMULATABLE_COST,
+        })
     }
 }
+
+/// The cost of a point at which some cell cannot be simulated: above any mean squared relative
+/// error a simulating point can have (a cell whose error is not finite counts 1e6), and finite,
+/// so the simplex's spread of costs stays a number.
+const UNSIMULATABLE_COST: f64 = 1e12;
 
 fn fit(
     base: &Scenario,
@@ -341,6 +352,11 @@ fn fit(
         seed: opts.seed,
     };
     let mut x: Vec<f64> = opts.free.iter().map(|p| p.coordinate_of(p.get(base))).collect();
+    // The starting point must simulate every cell: its error (which names the cell) is the
+    // user's to fix, not a point for the search to avoid.
+    problem
+        .predictions(&problem.scenario(&x))
+        .map_err(CalibrateError::Model)?;
     let mut cost = f64::INFINITY;
     // Nelder-Mead restarted from its own best point with a fresh simplex until a restart no
     // longer improves: the objective is piecewise smooth (the model's periodic loops, 300 ms
@@ -711,6 +727,40 @@ mod tests {
             f.rms_error_pct,
             f.truth_rms_pct
         );
+    }
+
+    /// A cell that cannot be simulated from the starting point (here: 40 pods cannot all run
+    /// within a 45-s `workload.timeout`) is an error naming the cell, not a panic inside the
+    /// optimizer; points the search reaches that cannot simulate a cell only cost more.
+    #[test]
+    fn a_cell_that_cannot_be_simulated_is_an_error_naming_it() {
+        let s = thesis();
+        let mut cells = synthetic(&s, &[(4, 100), (4, 300), (4, 500)], 2, 1);
+        cells.push(MeasuredCell {
+            pods: 40,
+            delay_ms: 300,
+            ..cells[0].clone()
+        });
+        let mut short = s.clone();
+        short.workload.timeout = models::units::Dur::secs(45);
+        let mut opts = CalibrateOptions::new(1);
+        opts.reps = 2;
+        let err = calibrate(&short, &cells, &opts).unwrap_err().to_string();
+        assert!(err.contains("40 pods") && err.contains("timeout"), "{err}");
+        let problem = Problem {
+            base: &short,
+            cells: &cells,
+            free: &opts.free,
+            reps: 2,
+            seed: 1,
+        };
+        let x0: Vec<f64> = opts.free.iter().map(|p| p.coordinate_of(p.get(&short))).collect();
+        assert_eq!(problem.cost(&x0).unwrap(), UNSIMULATABLE_COST);
+        let fits = Problem {
+            cells: &cells[..3],
+            ..problem
+        };
+        assert!(fits.cost(&x0).unwrap() < 1.0, "the three cells that fit simulate");
     }
 
     #[test]
