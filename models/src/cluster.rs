@@ -53,6 +53,23 @@ pub enum ModelError {
         /// Which cell, how many replications, and what to do.
         message: String,
     },
+    /// A replication stopped with its event queue full: work piled up faster than the model
+    /// could do it, e.g. requests at an apiserver they overload, or heartbeats waiting for a
+    /// load balancer that crashed.
+    #[error(
+        "scenario `{scenario}`: the run stopped at {at_s:.1} s of simulated time with {pending} events pending \
+         at once, the engine's limit: work piles up faster than the modelled parts can do it (an apiserver \
+         overloaded by short kubelet periods, clients waiting for a part that failed for good); check the \
+         scenario's periods and faults, or shorten workload.timeout"
+    )]
+    EventFlood {
+        /// Scenario name.
+        scenario: String,
+        /// Simulated time when it stopped, seconds.
+        at_s: f64,
+        /// Events pending then.
+        pending: usize,
+    },
 }
 
 /// One pod's timeline, in seconds from the `kubectl create deployment` request.
@@ -408,6 +425,9 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
     }
     sim.schedule(kubectl, SimTime::ZERO, Ev::Local(Local::Start))
         .map_err(|e| incomplete(s, e.to_string()))?;
+    // A replication ends by `workload.timeout`: messages held past it (behind a balancer or
+    // tunnel that is never repaired) need not wait in the queue.
+    sim.set_horizon(SimTime::ZERO + s.workload.timeout.get());
     Ok((
         sim,
         Parts {
@@ -428,7 +448,24 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
 pub fn run(scenario: &Scenario, seed: u64, trace: bool) -> Result<RunOutcome, ModelError> {
     let (mut sim, parts) = build(scenario, seed, trace)?;
     sim.run_until(SimTime::ZERO + scenario.workload.timeout.get());
+    check_flood(&sim, scenario)?;
     Ok(collect(&mut sim, &parts, scenario, seed))
+}
+
+/// [`ModelError::EventFlood`] if `sim` stopped with its event queue full.
+///
+/// # Errors
+///
+/// When [`Simulation::overflowed`].
+pub fn check_flood(sim: &Simulation<Ev>, scenario: &Scenario) -> Result<(), ModelError> {
+    if !sim.overflowed() {
+        return Ok(());
+    }
+    Err(ModelError::EventFlood {
+        scenario: scenario.name.clone(),
+        at_s: sim.now().as_secs_f64(),
+        pending: sim.pending(),
+    })
 }
 
 fn secs(t: SimTime) -> f64 {

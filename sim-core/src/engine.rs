@@ -88,6 +88,12 @@ struct Scheduler<E> {
     cancelled: HashSet<u64>,
     stop: bool,
     n_components: u32,
+    /// Events due after this are not queued ([`Simulation::set_horizon`]).
+    horizon: SimTime,
+    /// Most events pending at once ([`Simulation::limit_pending`]).
+    max_pending: usize,
+    /// The queue reached `max_pending`: the run stopped ([`Simulation::overflowed`]).
+    overflow: bool,
 }
 
 impl<E> Scheduler<E> {
@@ -97,13 +103,26 @@ impl<E> Scheduler<E> {
             "event addressed to unknown component {}",
             to.0
         );
+        if at > self.horizon || self.queue.len() >= self.max_pending {
+            // Never delivered: past the end of the run, or the queue is full, which stops the
+            // run (its result is not to be used). The id stays unique, so cancelling it is safe.
+            if at <= self.horizon {
+                self.overflow = true;
+                self.stop = true;
+            }
+            return EventId {
+                time: at,
+                seq: self.queue.skip_seq(),
+            };
+        }
         let key = self.queue.push(at.as_nanos(), Envelope { to, event });
         EventId { time: at, seq: key.seq }
     }
 
     fn cancel(&mut self, id: EventId) {
-        // An event due before `now` has fired already; remembering it would only leak.
-        if id.time >= self.now && id.seq < self.queue.next_seq() {
+        // An event due before `now` has fired already, and one past the horizon was never
+        // queued; remembering either would only leak.
+        if id.time >= self.now && id.time <= self.horizon && id.seq < self.queue.next_seq() {
             self.cancelled.insert(id.seq);
             // Cancelled entries wait in the queue until they reach its head. A component that
             // re-arms a far-off timer on every event would grow the queue without bound, so once
@@ -232,6 +251,9 @@ impl<E: 'static> Simulation<E> {
                 cancelled: HashSet::new(),
                 stop: false,
                 n_components: 0,
+                horizon: SimTime::MAX,
+                max_pending: crate::queue::MAX_PENDING,
+                overflow: false,
             },
             components: Vec::new(),
             names: Vec::new(),
@@ -245,6 +267,29 @@ impl<E: 'static> Simulation<E> {
     /// Reserves room for `events` pending events, so that a run of known size never reallocates.
     pub fn reserve_events(&mut self, events: usize) {
         self.sched.queue = DaryHeap::with_capacity(events.max(self.sched.queue.len()));
+    }
+
+    /// Events due after `horizon` are not queued from now on: the run is not to go past it, so
+    /// they could never be delivered. Without a horizon a component that keeps scheduling
+    /// far-off events (a message held until a host that never comes back is repaired, due at
+    /// [`SimTime::MAX`]) fills the queue with them. [`SimTime::MAX`], the default, keeps every
+    /// event.
+    pub fn set_horizon(&mut self, horizon: SimTime) {
+        self.sched.horizon = horizon;
+    }
+
+    /// Bounds the events pending at once to `max` (at most [`crate::queue::MAX_PENDING`], the
+    /// default): past it the run stops ([`Simulation::overflowed`]).
+    pub fn limit_pending(&mut self, max: usize) {
+        self.sched.max_pending = max.min(crate::queue::MAX_PENDING);
+    }
+
+    /// Whether the run stopped because its limit of pending events ([`Simulation::limit_pending`])
+    /// was reached; the event that found the queue full was dropped, so the state is not a
+    /// result. A run schedules that many only when something grows without bound, e.g. requests
+    /// queued at a server that cannot keep up. Further runs and steps do nothing.
+    pub fn overflowed(&self) -> bool {
+        self.sched.overflow
     }
 
     /// Turns trace recording on or off (off by default).
@@ -353,6 +398,9 @@ impl<E: 'static> Simulation<E> {
 
     #[inline]
     fn step_until(&mut self, limit: SimTime) -> bool {
+        if self.sched.overflow {
+            return false;
+        }
         loop {
             match self.sched.queue.peek_time() {
                 Some(t) if t <= limit.as_nanos() => {}
@@ -389,7 +437,7 @@ impl<E: 'static> Simulation<E> {
     /// Runs every event due at or before `limit`, then sets the clock to `limit` (unless a
     /// component stopped the run first or `limit` is [`SimTime::MAX`]).
     pub fn run_until(&mut self, limit: SimTime) {
-        self.sched.stop = false;
+        self.sched.stop = self.sched.overflow;
         while !self.sched.stop && self.step_until(limit) {}
         if !self.sched.stop && limit != SimTime::MAX && limit > self.sched.now {
             self.sched.now = limit;
@@ -399,7 +447,7 @@ impl<E: 'static> Simulation<E> {
     /// Runs until `events` more events have been handled, the queue empties or a component stops
     /// the run; returns how many were handled.
     pub fn run_events(&mut self, events: u64) -> u64 {
-        self.sched.stop = false;
+        self.sched.stop = self.sched.overflow;
         let start = self.processed;
         while !self.sched.stop && self.processed - start < events && self.step() {}
         self.processed - start
@@ -473,6 +521,50 @@ mod tests {
             sim.component::<Log>(a).unwrap().seen.last(),
             Some(&(SimTime::from_secs(6), 999))
         );
+    }
+
+    #[test]
+    fn events_past_the_horizon_are_not_queued_and_stay_cancellable() {
+        let mut sim = Simulation::new(1);
+        let a = sim.add_component("a", Log::default()).unwrap();
+        sim.set_horizon(SimTime::from_secs(3));
+        sim.schedule(a, SimTime::from_secs(1), Ev::Ping(0)).unwrap();
+        sim.schedule(a, SimTime::from_secs(2), Ev::Ping(1)).unwrap();
+        sim.step();
+        // Ping(0) armed its timer for 6 s, past the horizon: nothing queued for it.
+        assert_eq!(sim.pending(), 1);
+        sim.run();
+        // Ping(1) cancelled the timer that was never queued; Ping(1) itself was delivered.
+        let log = sim.component::<Log>(a).unwrap();
+        assert_eq!(log.seen, vec![(SimTime::from_secs(1), 0), (SimTime::from_secs(2), 1)]);
+        assert!(!sim.overflowed());
+    }
+
+    /// Doubles its pending events on every event it handles.
+    struct Flood;
+
+    impl Component<Ev> for Flood {
+        fn on_event(&mut self, _: Ev, ctx: &mut Context<'_, Ev>) {
+            ctx.send_self(SimDuration::from_secs(1), Ev::Timer);
+            ctx.send_self(SimDuration::from_secs(1), Ev::Timer);
+        }
+    }
+
+    #[test]
+    fn a_full_queue_stops_the_run_and_says_so() {
+        let mut sim = Simulation::new(1);
+        let a = sim.add_component("flood", Flood).unwrap();
+        sim.limit_pending(100);
+        sim.schedule(a, SimTime::ZERO, Ev::Timer).unwrap();
+        sim.run_until(SimTime::from_secs(1_000));
+        assert!(sim.overflowed());
+        assert_eq!(sim.pending(), 100);
+        // Less than a second of doubling past 64 pending events: stopped, not run to 1,000 s.
+        assert!(sim.now() < SimTime::from_secs(8), "{:?}", sim.now());
+        let processed = sim.events_processed();
+        sim.run();
+        assert!(!sim.step());
+        assert_eq!(sim.events_processed(), processed, "nothing runs after an overflow");
     }
 
     #[test]

@@ -99,6 +99,22 @@ impl<T, const D: usize> DaryHeap<T, D> {
         self.next_seq
     }
 
+    /// Uses up the next sequence number without queueing anything, for an entry the caller
+    /// decided never to deliver: its key stays unique, and later entries keep their order.
+    ///
+    /// # Panics
+    ///
+    /// If [`MAX_PUSHES`] sequence numbers were used.
+    pub fn skip_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        assert!(
+            seq < MAX_PUSHES,
+            "event queue: more than 2^40 events scheduled in one run"
+        );
+        self.next_seq += 1;
+        seq
+    }
+
     /// Adds `item` at `time`; returns its key. O(log_D n).
     ///
     /// # Panics

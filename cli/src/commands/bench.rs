@@ -204,6 +204,7 @@ fn scale(a: ScaleArgs) -> anyhow::Result<()> {
     let start = std::time::Instant::now();
     sim.run_until(sim_core::SimTime::ZERO + scenario.workload.timeout.get());
     let wall_s = start.elapsed().as_secs_f64();
+    models::cluster::check_flood(&sim, &scenario)?;
     let events = sim.events_processed();
     let kubectl = sim
         .component::<models::observer::Kubectl>(parts.kubectl)

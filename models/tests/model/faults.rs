@@ -263,3 +263,28 @@ mod liveness {
         }
     }
 }
+
+/// A load balancer that crashes for good holds every message through it until the end of time.
+/// Those messages are due after the run's end (`workload.timeout`), so they are not queued: an
+/// hour of kubelet heartbeats every second leaves the queue as short as a minute of them,
+/// instead of one event per heartbeat (the audit's 1,000-node, 72-hour case filled the queue's
+/// 2^24 slots and panicked before).
+#[test]
+fn messages_held_by_a_balancer_that_never_returns_are_not_queued() {
+    let pending_after = |timeout_s: u64| {
+        let mut s = cell(4, 100);
+        s.kubernetes.kubelet.node_status_update = Dur::secs(1);
+        s.workload.timeout = Dur::secs(timeout_s);
+        s.faults.push(crash("lb", 0, None));
+        let (mut sim, _) = models::cluster::build(&s, 1, false).unwrap();
+        sim.run_until(sim_core::SimTime::from_secs(timeout_s));
+        assert!(!sim.overflowed());
+        sim.pending()
+    };
+    let (minute, hour) = (pending_after(60), pending_after(3600));
+    assert!(
+        hour <= minute + 10,
+        "pending after a minute {minute}, after an hour {hour}"
+    );
+    assert!(hour < 100, "{hour} events pending");
+}
