@@ -92,6 +92,16 @@ pub(crate) fn check_output_file(flag: &str, path: &Path, example: &str) -> Resul
     validate::atomic_file::check_writable(path).map_err(|e| UsageError(format!("{flag} {e}")))
 }
 
+/// `text` as one CSV field (RFC 4180): quoted, with its quotes doubled, when it holds a comma,
+/// a quote or a line break; as is otherwise.
+pub(crate) fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) {
+        std::borrow::Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +126,18 @@ mod tests {
         );
         let plain = anyhow::Error::new(std::io::Error::other("disk full")).context("cannot write x");
         assert_eq!(error_text(&plain), "cannot write x\n  caused by: disk full");
+    }
+
+    #[test]
+    fn csv_fields_read_back_whole() {
+        let names = ["plain", "a,b\"c", "two\nlines", ""];
+        let line: Vec<String> = names.iter().map(|n| csv_field(n).into_owned()).collect();
+        let text = format!("{}\n", line.join(","));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        let record = reader.records().next().unwrap().unwrap();
+        assert_eq!(record.iter().collect::<Vec<_>>(), names);
+        assert_eq!(csv_field("plain"), "plain");
     }
 }

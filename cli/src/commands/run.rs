@@ -323,7 +323,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             for (r, o) in outcomes.iter().enumerate() {
                 println!(
                     "{},{},{},{},{},{},{},{}",
-                    scenario.name,
+                    crate::output::csv_field(&scenario.name),
                     pods,
                     delay_ms,
                     r,

@@ -34,11 +34,7 @@ fn csv_cell(v: &Json) -> String {
         Json::String(s) => s.clone(),
         other => other.to_string(),
     };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
+    crate::output::csv_field(&text).into_owned()
 }
 
 /// `results.csv`.
