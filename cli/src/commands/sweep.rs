@@ -102,7 +102,7 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
         reps: a.reps,
         seed: a.seed,
     };
-    let points = spec.points()?;
+    let points = spec.points().map_err(|e| UsageError(e.to_string()))?;
     let combos = spec.set_combinations();
     let scenarios: Vec<models::spec::Scenario> = combos
         .iter()

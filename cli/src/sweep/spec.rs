@@ -113,7 +113,29 @@ impl SweepSpec {
     }
 
     /// Every point, in the full point order.
+    ///
+    /// # Errors
+    ///
+    /// A delay that does not parse, or more than [`MAX_POINTS`] points (each axis is capped,
+    /// their product is checked here, before anything is built).
     pub(crate) fn points(&self) -> anyhow::Result<Vec<Point>> {
+        let count = [self.pods.len(), self.delay.len()]
+            .into_iter()
+            .chain(self.set.iter().map(|a| a.values.len()))
+            .try_fold(1u64, |n, k| n.checked_mul(k as u64))
+            .filter(|&n| n <= MAX_POINTS);
+        if count.is_none() {
+            let axes: Vec<String> = [("--pods", self.pods.len()), ("--delay", self.delay.len())]
+                .into_iter()
+                .map(|(name, k)| format!("{k} {name}"))
+                .chain(self.set.iter().map(|a| format!("{} {}", a.values.len(), a.path)))
+                .collect();
+            anyhow::bail!(
+                "the sweep has more than {MAX_POINTS} points ({}, every combination); narrow the axes or \
+                 split the sweep",
+                axes.join(" x ")
+            );
+        }
         let delays = self.delays_ns()?;
         let combos = self.set_combinations();
         let mut out = Vec::with_capacity(self.pods.len() * delays.len() * combos.len());
@@ -214,6 +236,11 @@ impl SweepSpec {
             .collect()
     }
 }
+
+/// Most points one sweep may have: every point is a directory entry, a row of results.csv and a
+/// pass of the merge; a million cover any grid a study plots, and building the list takes
+/// a fraction of a second and about 100 MB.
+pub(crate) const MAX_POINTS: u64 = 1_000_000;
 
 /// A JSON scalar without quotes around strings.
 pub(crate) fn plain(v: &Json) -> String {
@@ -472,6 +499,17 @@ mod tests {
             reps: 3,
             seed: 1,
         }
+    }
+
+    #[test]
+    fn more_points_than_the_cap_are_refused_before_any_is_built() {
+        let mut s = spec(Vec::new());
+        s.pods = (1..=1000).collect();
+        s.delay = (0..1001).map(|d| format!("{d}ms")).collect();
+        let err = s.points().unwrap_err().to_string();
+        assert!(err.contains("1000 --pods x 1001 --delay"), "{err}");
+        s.delay.truncate(1000);
+        assert_eq!(s.points().unwrap().len(), 1_000_000);
     }
 
     #[test]
