@@ -159,6 +159,15 @@ fn csv_errors_name_line_and_column() {
     let (line, _, _, _) = csv_error("name,latitude,longitude,workers\nA,1,1,999999\nB,1,1,2\n");
     assert_eq!(line, 3, "the row that crosses the bound is named");
 
+    // More sites than a generated scenario may have: the first row past the bound is named.
+    let mut text = String::from("name,latitude,longitude,workers\n");
+    for i in 0..=generate::MAX_SITES {
+        text.push_str(&format!("site{i},1,1,1\n"));
+    }
+    let (line, _, field, msg) = csv_error(&text);
+    assert_eq!((line, field.as_str()), (generate::MAX_SITES + 2, "name"));
+    assert!(msg.contains("at most 500 sites"), "{msg}");
+
     // A name in another script says how to keep it.
     let (_, _, field, msg) = csv_error("name,latitude,longitude,workers\n東京大学,35.7,139.8,2\n");
     assert_eq!(field, "name");
