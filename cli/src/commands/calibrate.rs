@@ -36,8 +36,9 @@ pub(crate) struct CalibrateArgs {
     /// runtime.download_bandwidth). Must be fewer than the measured cells.
     #[arg(long, value_delimiter = ',')]
     free: Vec<String>,
-    /// Nelder-Mead iterations at most, per fit.
-    #[arg(long, default_value_t = DEFAULT_MAX_ITERS)]
+    /// Nelder-Mead iterations at most, per fit (at least 1: with none the "fit" would be the
+    /// starting values).
+    #[arg(long, default_value_t = DEFAULT_MAX_ITERS, value_parser = clap::value_parser!(u64).range(1..))]
     max_iters: u64,
     /// Skip leave-one-cell-out cross-validation.
     #[arg(long)]

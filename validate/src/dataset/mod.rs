@@ -14,9 +14,9 @@
 //! |---|---|
 //! | `pods` | replicas of the deployment (positive integer) |
 //! | `delay_ms` | the one-way network delay in force while measuring, in milliseconds (the cell's label) |
-//! | `mean_s` | mean over runs of the start-up time: from creating the deployment until every pod runs |
+//! | `mean_s` | mean over runs of the start-up time: from creating the deployment until every pod runs; more than 0 (errors are relative to it), at most 30 days |
 //! | `runs` | how many runs the mean is over (positive integer) |
-//! | `resolution_s` | resolution of the underlying times; 1 for kubectl's whole-second timestamps |
+//! | `resolution_s` | resolution of the underlying times; 1 for kubectl's whole-second timestamps; more than 0, at most 3600 |
 //! | `observed` (optional) | what "every pod runs" means, so the simulation is observed alike ([`Observed`]): `kubectl-watch` (absent: the thesis watched `kubectl get pods -w` until all were Running, which includes the kubelets' status reports) or `container-start` (the last container's `startedAt`, what [`summarize`] and `kubetwin measure` compute) |
 //!
 //! A (`pods`, `delay_ms`) pair appears at most once. Columns may come in any order; every required
@@ -343,8 +343,22 @@ mod tests {
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,NaN,5,1\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "cells.csv:2: column `mean_s`: mean_s must be a finite non-negative number of seconds, got NaN"
+            "cells.csv:2: column `mean_s`: mean_s must be a start-up time in seconds, more than 0 (errors are relative to it) and at most 2592000 (30 days), got NaN"
         );
+        // A start-up of 0 would make every error infinite; one of 1e300 s or a clock of
+        // 1e300 s is a unit slip.
+        for (mean, resolution, column) in [
+            ("0", "1", "mean_s"),
+            ("1e300", "1", "mean_s"),
+            ("25", "1e300", "resolution_s"),
+        ] {
+            let text = format!("pods,delay_ms,mean_s,runs,resolution_s\n4,100,{mean},5,{resolution}\n");
+            let err = cells(&text).unwrap_err();
+            assert!(
+                matches!(err, DatasetError::Field { column: c, line: 2, .. } if c == column),
+                "{err}"
+            );
+        }
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,,1,5,1\n").unwrap_err();
         assert!(
             err.to_string()
@@ -359,7 +373,7 @@ mod tests {
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,1,5,0\n").unwrap_err();
         assert!(
             err.to_string()
-                .contains("resolution_s must be a finite positive number"),
+                .contains("resolution_s must be the observer's resolution in seconds, more than 0 and at most 3600"),
             "{err}"
         );
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n+4,100,1,5,1\n").unwrap_err();

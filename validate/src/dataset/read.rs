@@ -216,6 +216,11 @@ pub(super) enum Kind {
     NonNegativeInt,
     NonNegativeSeconds,
     PositiveSeconds,
+    /// A measured start-up to compare with: more than 0 (errors are relative to it) and at
+    /// most [`MAX_SECONDS_SINCE_CREATION`].
+    StartUpSeconds,
+    /// A clock's resolution: more than 0 and at most [`MAX_RESOLUTION_S`].
+    Resolution,
     Text,
 }
 
@@ -230,6 +235,14 @@ impl Kind {
             Kind::NonNegativeInt => format!("{column} must be a non-negative integer"),
             Kind::NonNegativeSeconds => format!("{column} must be a finite non-negative number of seconds"),
             Kind::PositiveSeconds => format!("{column} must be a finite positive number of seconds"),
+            Kind::StartUpSeconds => format!(
+                "{column} must be a start-up time in seconds, more than 0 (errors are relative to it) and at most \
+                 {MAX_SECONDS_SINCE_CREATION} (30 days)"
+            ),
+            Kind::Resolution => format!(
+                "{column} must be the observer's resolution in seconds, more than 0 and at most {MAX_RESOLUTION_S} \
+                 (kubectl's timestamps: 1)"
+            ),
             Kind::Text => format!("{column} must not be empty"),
         }
     }
@@ -279,6 +292,8 @@ pub(super) fn check_seconds(kind: Kind, v: f64) -> bool {
     v.is_finite()
         && match kind {
             Kind::PositiveSeconds => v > 0.0,
+            Kind::StartUpSeconds => v > 0.0 && v <= MAX_SECONDS_SINCE_CREATION,
+            Kind::Resolution => v > 0.0 && v <= MAX_RESOLUTION_S,
             Kind::SinceCreation => (0.0..=MAX_SECONDS_SINCE_CREATION).contains(&v),
             _ => v >= 0.0,
         }
@@ -287,6 +302,10 @@ pub(super) fn check_seconds(kind: Kind, v: f64) -> bool {
 /// The latest a raw row's time may be: 30 days after the deployment's creation (no pod
 /// start-up measurement runs that long; a larger value is a unit or parsing slip).
 pub const MAX_SECONDS_SINCE_CREATION: f64 = 30.0 * 24.0 * 3600.0;
+
+/// The coarsest observer clock a cell may name: an hour. kubectl's timestamps read whole
+/// seconds; a clock coarser than the start-ups it reads would round them all to 0.
+pub const MAX_RESOLUTION_S: f64 = 3600.0;
 
 /// Reads a summary CSV file.
 ///
@@ -315,9 +334,9 @@ pub fn read_cells_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<V
         let cell = MeasuredCell {
             pods: r.uint("pods", Kind::PodCount, f[0])?,
             delay_ms: r.uint("delay_ms", Kind::NonNegativeInt, f[1])?,
-            mean_s: r.seconds("mean_s", Kind::NonNegativeSeconds, f[2])?,
+            mean_s: r.seconds("mean_s", Kind::StartUpSeconds, f[2])?,
             runs: r.uint("runs", Kind::PositiveInt, f[3])?,
-            resolution_s: r.seconds("resolution_s", Kind::PositiveSeconds, f[4])?,
+            resolution_s: r.seconds("resolution_s", Kind::Resolution, f[4])?,
             observed: Observed::parse(f[5]).ok_or_else(|| DatasetError::Field {
                 path: path.clone(),
                 line,

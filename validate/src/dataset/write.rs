@@ -59,8 +59,8 @@ pub fn cells_to_string(
         if cell.runs == 0 {
             return Err(invalid("runs", Kind::PositiveInt, &cell.runs));
         }
-        if !check_seconds(Kind::PositiveSeconds, cell.resolution_s) {
-            return Err(invalid("resolution_s", Kind::PositiveSeconds, &cell.resolution_s));
+        if !check_seconds(Kind::Resolution, cell.resolution_s) {
+            return Err(invalid("resolution_s", Kind::Resolution, &cell.resolution_s));
         }
         if let Some(first) = seen.insert((cell.pods, cell.delay_ms), index) {
             return Err(DatasetError::DuplicateRecord {
