@@ -889,6 +889,8 @@ fn timings(s: &Scenario, f: &mut Vec<Finding>) {
 
 /// E014: the load balancer, the masters and the kubectl host are the route sources; every
 /// worker and master must reach the balancer and every master, the kubectl host the balancer.
+/// Reported per site, as a planner reads it (which sites cannot reach which), with the hosts
+/// each way: one finding at the `[[sites]]` entry of every site some host of which is cut off.
 fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
     let lb = s.haproxy.host.as_str();
     let masters: Vec<&str> = s
@@ -904,9 +906,15 @@ fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
     let Ok(net) = Network::build(s, &sources) else {
         return;
     };
-    // BTreeMap keeps the host order of the file in the message.
-    let mut missing: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
-    for (i, h) in s.hosts.iter().enumerate() {
+    let site_of = |host: &str| {
+        s.hosts
+            .iter()
+            .find(|h| h.name == host)
+            .and_then(|h| s.sites.iter().position(|x| x.name == h.site))
+    };
+    // By the cut-off host's site, then the target's site: the hosts each side, in file order.
+    let mut cut: BTreeMap<usize, BTreeMap<usize, (Vec<&str>, Vec<&str>)>> = BTreeMap::new();
+    for h in &s.hosts {
         let targets: Vec<&str> = match h.role {
             Role::Worker | Role::Master => std::iter::once(lb)
                 .chain(masters.iter().copied())
@@ -915,22 +923,43 @@ fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
             _ if Some(h.name.as_str()) == kubectl && h.name != lb => vec![lb],
             _ => continue,
         };
-        let Some(id) = net.host(&h.name) else { continue };
+        let (Some(id), Some(from_site)) = (net.host(&h.name), site_of(&h.name)) else {
+            continue;
+        };
         for t in targets {
-            let Some(tid) = net.host(t) else { continue };
+            let (Some(tid), Some(to_site)) = (net.host(t), site_of(t)) else {
+                continue;
+            };
             if net.route(tid, id).is_none() && net.route(id, tid).is_none() {
-                missing.entry(i).or_default().push(t);
+                let (from, to) = cut.entry(from_site).or_default().entry(to_site).or_default();
+                if !from.contains(&h.name.as_str()) {
+                    from.push(&h.name);
+                }
+                if !to.contains(&t) {
+                    to.push(t);
+                }
             }
         }
     }
-    for (i, ts) in missing {
-        let name = &s.hosts[i].name;
+    for (from_site, by_target) in cut {
+        let name = &s.sites[from_site].name;
+        let parts: Vec<String> = by_target
+            .iter()
+            .map(|(&to_site, (from, to))| {
+                format!(
+                    "site {name} cannot reach site {}: no route from {} to {}",
+                    s.sites[to_site].name,
+                    from.join(", "),
+                    to.join(", ")
+                )
+            })
+            .collect();
         f.push(Finding::new(
             "E014",
-            format!("hosts[{i}].name"),
+            format!("sites[{from_site}].name"),
             format!(
-                "{name} cannot reach {}; expected a route over LAN links and VPN tunnels (vpn.enabled = {})",
-                ts.join(", "),
+                "{}; expected a route over LAN links and VPN tunnels (vpn.enabled = {})",
+                parts.join("; "),
                 s.vpn.enabled
             ),
         ));

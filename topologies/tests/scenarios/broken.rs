@@ -150,18 +150,21 @@ fn unreachable_workers() {
     let text = edit("enabled = true", "enabled = false");
     let (e, shown) = error_of(&text);
     assert!(e.has_code("E014"));
-    let line = line_of(&text, "name = \"node01\"");
+    // One error per cut-off site, at its [[sites]] entry, naming the sites and hosts each way.
+    let line = line_of(&text, "name = \"vlan20\"");
     assert!(
         shown.contains(&format!(
-            "broken.toml: line {line}, column 1: error[E014] `hosts[4].name`: node01 cannot reach lb, master01, master02, master03;"
+            "broken.toml: line {line}, column 1: error[E014] `sites[1].name`: site vlan20 cannot reach site vlan10: \
+             no route from node01, node02 to lb, master01, master02, master03;"
         )),
         "{shown}"
     );
-    for n in ["node02", "node03", "node04"] {
-        assert!(shown.contains(&format!("{n} cannot reach lb")), "{shown}");
-    }
-    assert_eq!(e.diagnostics().len(), 4, "{shown}");
-    assert!(shown.contains("broken.toml: 4 error(s) in the scenario:"), "{shown}");
+    assert!(
+        shown.contains("site vlan30 cannot reach site vlan10: no route from node03, node04 to lb"),
+        "{shown}"
+    );
+    assert_eq!(e.diagnostics().len(), 2, "{shown}");
+    assert!(shown.contains("broken.toml: 2 error(s) in the scenario:"), "{shown}");
 }
 
 /// A hub-and-spoke VPN whose hub is no site builds no tunnel: the hub is named (E016) and the
