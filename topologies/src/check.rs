@@ -887,6 +887,9 @@ fn timings(s: &Scenario, f: &mut Vec<Finding>) {
     }
 }
 
+/// The hosts of a cut-off site that reach no target of another site, and those targets.
+type HostsEachWay<'a> = (Vec<&'a str>, Vec<&'a str>);
+
 /// E014: the load balancer, the masters and the kubectl host are the route sources; every
 /// worker and master must reach the balancer and every master, the kubectl host the balancer.
 /// Reported per site, as a planner reads it (which sites cannot reach which), with the hosts
@@ -913,7 +916,7 @@ fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
             .and_then(|h| s.sites.iter().position(|x| x.name == h.site))
     };
     // By the cut-off host's site, then the target's site: the hosts each side, in file order.
-    let mut cut: BTreeMap<usize, BTreeMap<usize, (Vec<&str>, Vec<&str>)>> = BTreeMap::new();
+    let mut cut: BTreeMap<usize, BTreeMap<usize, HostsEachWay<'_>>> = BTreeMap::new();
     for h in &s.hosts {
         let targets: Vec<&str> = match h.role {
             Role::Worker | Role::Master => std::iter::once(lb)
