@@ -78,6 +78,14 @@ pub enum ScenarioError {
         /// The operating system's reason.
         source: std::io::Error,
     },
+    /// The parameter file (`--params`) could not be read. Fatal.
+    #[error("cannot read parameter file {path}: {source}")]
+    ReadParams {
+        /// The path as given.
+        path: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
     /// Neither a built-in scenario name nor a readable file. Fatal.
     #[error("`{name}` is neither a built-in scenario ({builtins}) nor a readable scenario file: {source}")]
     NotFound {

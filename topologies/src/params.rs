@@ -112,14 +112,14 @@ fn merge(base: &mut toml::Value, overlay: toml::Value) {
 ///
 /// # Errors
 ///
-/// As [`crate::load::by_name_or_path`] and [`apply`]; [`ScenarioError::Read`] when the
+/// As [`crate::load::by_name_or_path`] and [`apply`]; [`ScenarioError::ReadParams`] when the
 /// parameter file cannot be read.
 pub fn resolve(scenario: &str, params: Option<&Path>) -> Result<(Scenario, String), ScenarioError> {
     let (base, origin) = crate::load::by_name_or_path(scenario)?;
     match params {
         Some(p) => {
             let po = p.display().to_string();
-            let text = std::fs::read_to_string(p).map_err(|source| ScenarioError::Read {
+            let text = std::fs::read_to_string(p).map_err(|source| ScenarioError::ReadParams {
                 path: po.clone(),
                 source,
             })?;
@@ -156,6 +156,17 @@ mod tests {
         assert_eq!(s.netem.placement, models::spec::NetemPlacement::Both);
         assert_eq!(s.runtime.sandbox_time, base.runtime.sandbox_time);
         assert_eq!(s.hosts, base.hosts);
+    }
+
+    #[test]
+    fn a_missing_parameter_file_is_called_one() {
+        let e = resolve("thesis-2019", Some(Path::new("/nonexistent/params.toml")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("cannot read parameter file /nonexistent/params.toml"),
+            "{e}"
+        );
     }
 
     #[test]
