@@ -44,6 +44,6 @@ pub(crate) fn s2(x: f64) -> String {
 pub(crate) fn ci(c: Option<(f64, f64)>) -> String {
     match c {
         Some((lo, hi)) => format!("[{lo:.2}, {hi:.2}] s"),
-        None => "n/a (needs 2 replications)".into(),
+        None => "n/a (needs 2 finished replications)".into(),
     }
 }

@@ -452,7 +452,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
             op.placement.label().trim_start_matches("at "),
             if op.is_current { " (as given)" } else { "" },
             t.map_or("n/a".into(), |t| s2(t.mean)),
-            ci(t.and_then(|t| t.ci)),
+            t.map_or("n/a (no replication finished)".into(), |t| ci(t.ci)),
             s2(op.startup.p90),
             match (op.is_current, op.diff) {
                 (true, _) => "—".into(),
@@ -492,10 +492,17 @@ pub(crate) fn markdown(p: &Plan) -> String {
             let d = best.diff;
             w!(
                 o,
-                "**Best: masters {}**, mean {}, {} than the scenario as given{}.{}",
+                "**Best: masters {}**, mean {}, {}{}.{}",
                 best.placement.label(),
                 best.startup.time.map_or("n/a".into(), |t| s2(t.mean)),
-                d.map_or("n/a".into(), |d| format!("{:.2} s faster", -d.mean)),
+                match (d, p.options.iter().find(|o| o.is_current).and_then(|o| o.startup.time)) {
+                    (Some(d), _) => format!("{:.2} s faster than the scenario as given", -d.mean),
+                    (None, None) => format!(
+                        "where the scenario as given did not finish in any of {} replications",
+                        p.reps
+                    ),
+                    (None, Some(_)) => "not comparable (no replication finished in both)".into(),
+                },
                 match d.and_then(|d| d.ci) {
                     Some((lo, hi)) if hi < 0.0 =>
                         format!(" (paired 95 % CI [{lo:.2}, {hi:.2}] s: the difference is significant)"),

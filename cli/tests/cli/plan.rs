@@ -185,6 +185,41 @@ fn plan_writes_every_section_and_a_figure() {
     assert!(text.contains("plan.md") && text.contains("startup.svg"), "{text}");
 }
 
+/// When the scenario as given never finishes (a partition cuts Boston off Tokyo's control plane
+/// for good) and a placement does, the report says so in words, not "n/a than the scenario".
+#[test]
+fn plan_says_when_the_scenario_as_given_never_finishes() {
+    let dir = TempDir::new("plancut");
+    let scenario = small_scenario(&dir);
+    let mut text = std::fs::read_to_string(&scenario).unwrap();
+    text = text.replacen(
+        "faults = []",
+        "faults = [{ kind = \"partition\", a = \"tokyo\", b = \"boston\", at = \"0s\" }]",
+        1,
+    );
+    std::fs::write(&scenario, text).unwrap();
+    let out_dir = dir.file("report");
+    let out = run_ok(&[
+        "plan",
+        &scenario,
+        "--pods",
+        "8",
+        "--reps",
+        "2",
+        "--out-dir",
+        &out_dir,
+        "--placements",
+        "london",
+    ]);
+    assert!(
+        out.contains("**Best: masters all at london**")
+            && out.contains("where the scenario as given did not finish in any of 2 replications"),
+        "{out}"
+    );
+    assert!(out.contains("n/a (no replication finished)"), "{out}");
+    assert!(!out.contains("n/a than"), "{out}");
+}
+
 #[test]
 fn plan_does_not_depend_on_the_thread_count() {
     let dir = TempDir::new("plandet");
