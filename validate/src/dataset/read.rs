@@ -215,7 +215,6 @@ pub(super) enum Kind {
     PositiveInt,
     NonNegativeInt,
     NonNegativeSeconds,
-    PositiveSeconds,
     /// A measured start-up to compare with: more than 0 (errors are relative to it) and at
     /// most [`MAX_SECONDS_SINCE_CREATION`].
     StartUpSeconds,
@@ -234,7 +233,6 @@ impl Kind {
             Kind::PositiveInt => format!("{column} must be a positive integer"),
             Kind::NonNegativeInt => format!("{column} must be a non-negative integer"),
             Kind::NonNegativeSeconds => format!("{column} must be a finite non-negative number of seconds"),
-            Kind::PositiveSeconds => format!("{column} must be a finite positive number of seconds"),
             Kind::StartUpSeconds => format!(
                 "{column} must be a start-up time in seconds, more than 0 (errors are relative to it) and at most \
                  {MAX_SECONDS_SINCE_CREATION} (30 days)"
@@ -291,7 +289,6 @@ impl FieldReader<'_> {
 pub(super) fn check_seconds(kind: Kind, v: f64) -> bool {
     v.is_finite()
         && match kind {
-            Kind::PositiveSeconds => v > 0.0,
             Kind::StartUpSeconds => v > 0.0 && v <= MAX_SECONDS_SINCE_CREATION,
             Kind::Resolution => v > 0.0 && v <= MAX_RESOLUTION_S,
             Kind::SinceCreation => (0.0..=MAX_SECONDS_SINCE_CREATION).contains(&v),
