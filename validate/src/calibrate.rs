@@ -739,7 +739,7 @@ mod tests {
         cells.push(MeasuredCell {
             pods: 40,
             delay_ms: 300,
-            ..cells[0].clone()
+            ..cells[0]
         });
         let mut short = s.clone();
         short.workload.timeout = models::units::Dur::secs(45);
