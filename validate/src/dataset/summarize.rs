@@ -1,12 +1,13 @@
 //! Reducing raw per-pod rows to measured cells.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::read::raw_key;
 use super::{DatasetError, MeasuredCell, Observed, RawPodRow, KUBECTL_RESOLUTION_S};
 
-/// The pods of one run seen so far, and their latest `running_s`.
-type RunPods<'a> = (Vec<&'a str>, f64);
+/// The pods of one run seen so far (a set: a run may have a million rows), and their latest
+/// `running_s`.
+type RunPods<'a> = (HashSet<&'a str>, f64);
 
 /// Reduces raw per-pod rows to one [`MeasuredCell`] per (`pods`, `delay_ms`), sorted by pods then delay.
 ///
@@ -25,13 +26,12 @@ pub fn summarize(rows: &[RawPodRow]) -> Result<Vec<MeasuredCell>, DatasetError> 
             .entry((row.pods, row.delay_ms))
             .or_default()
             .entry(row.run)
-            .or_insert((Vec::new(), 0.0));
-        if run.0.contains(&row.pod.as_str()) {
+            .or_insert((HashSet::new(), 0.0));
+        if !run.0.insert(&row.pod) {
             return Err(DatasetError::Summary {
                 message: format!("duplicate {}", raw_key(row)),
             });
         }
-        run.0.push(&row.pod);
         run.1 = run.1.max(row.running_s);
     }
     let mut out = Vec::with_capacity(cells.len());
