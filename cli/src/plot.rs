@@ -49,8 +49,24 @@ pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(86, 180, 233),
 ];
 
+/// `text` with its control characters (which XML 1.0 does not allow, escaped or not) shown as
+/// U+FFFD, so any title or label makes a well-formed SVG.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
 /// Renders `fig` as SVG text.
 pub(crate) fn render_svg(fig: &Figure) -> anyhow::Result<String> {
+    let mut fig = fig.clone();
+    fig.title = printable(&fig.title);
+    fig.x_label = printable(&fig.x_label);
+    fig.y_label = printable(&fig.y_label);
+    for s in &mut fig.series {
+        s.label = printable(&s.label);
+    }
+    let fig = &fig;
     let mut xs: Vec<f64> = Vec::new();
     let mut ys: Vec<f64> = Vec::new();
     for s in &fig.series {

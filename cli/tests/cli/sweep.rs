@@ -495,8 +495,29 @@ fn plot_draws_lines_with_labelled_axes() {
             assert!(svg.contains(label), "{input}: the SVG lacks {label:?}");
         }
     }
-    // A row whose mean is not a number is left out, and the user is told.
+    // A title with a control character (XML forbids them, escaped or not) still makes
+    // well-formed SVG: the character is shown as U+FFFD.
+    let fig = t.file("ctl.svg");
     let res = t.path().join("s/results.csv");
+    let o = run(&[
+        "plot",
+        res.to_str().unwrap(),
+        "--x",
+        "delay",
+        "--series",
+        "pods",
+        "--title",
+        "bell\u{7}title",
+        "--out",
+        &fig,
+    ]);
+    assert_exit(&o, 0, "plot with a control character in the title");
+    let svg = std::fs::read_to_string(&fig).unwrap();
+    assert!(
+        !svg.contains('\u{7}') && svg.contains("bell\u{fffd}title"),
+        "{svg:.400}"
+    );
+    // A row whose mean is not a number is left out, and the user is told.
     let text = std::fs::read_to_string(&res).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let col = lines[0].split(',').position(|c| c == "startup_mean_s").unwrap();
