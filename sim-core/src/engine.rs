@@ -103,20 +103,24 @@ impl<E> Scheduler<E> {
             "event addressed to unknown component {}",
             to.0
         );
-        if at > self.horizon || self.queue.len() >= self.max_pending {
-            // Never delivered: past the end of the run, or the queue is full, which stops the
-            // run (its result is not to be used). The id stays unique, so cancelling it is safe.
-            if at <= self.horizon {
-                self.overflow = true;
-                self.stop = true;
+        // Never delivered: past the end of the run, or the queue is full, which stops the run
+        // (its result is not to be used). The id stays unique, so cancelling it is safe.
+        if at <= self.horizon {
+            match self
+                .queue
+                .try_push(at.as_nanos(), Envelope { to, event }, self.max_pending)
+            {
+                Ok(key) => return EventId { time: at, seq: key.seq },
+                Err(_) => {
+                    self.overflow = true;
+                    self.stop = true;
+                }
             }
-            return EventId {
-                time: at,
-                seq: self.queue.skip_seq(),
-            };
         }
-        let key = self.queue.push(at.as_nanos(), Envelope { to, event });
-        EventId { time: at, seq: key.seq }
+        EventId {
+            time: at,
+            seq: self.queue.skip_seq(),
+        }
     }
 
     fn cancel(&mut self, id: EventId) {
@@ -393,14 +397,12 @@ impl<E: 'static> Simulation<E> {
 
     /// Handles the next event; returns `false` when none is pending.
     pub fn step(&mut self) -> bool {
-        self.step_until(SimTime::MAX)
+        // The run loops check `stop`, which an overflow sets; a single step checks here.
+        !self.sched.overflow && self.step_until(SimTime::MAX)
     }
 
     #[inline]
     fn step_until(&mut self, limit: SimTime) -> bool {
-        if self.sched.overflow {
-            return false;
-        }
         loop {
             match self.sched.queue.peek_time() {
                 Some(t) if t <= limit.as_nanos() => {}
@@ -449,7 +451,7 @@ impl<E: 'static> Simulation<E> {
     pub fn run_events(&mut self, events: u64) -> u64 {
         self.sched.stop = self.sched.overflow;
         let start = self.processed;
-        while !self.sched.stop && self.processed - start < events && self.step() {}
+        while !self.sched.stop && self.processed - start < events && self.step_until(SimTime::MAX) {}
         self.processed - start
     }
 

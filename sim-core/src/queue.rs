@@ -123,30 +123,48 @@ impl<T, const D: usize> DaryHeap<T, D> {
     /// of the packed key, far above what a kubetwin run needs.
     #[inline]
     pub fn push(&mut self, time: u64, item: T) -> Key {
-        let seq = self.next_seq;
-        assert!(
-            seq < MAX_PUSHES,
-            "event queue: more than 2^40 events scheduled in one run"
-        );
-        self.next_seq += 1;
+        match self.try_push(time, item, MAX_PENDING) {
+            Ok(key) => key,
+            Err(_) => panic!("event queue: more than 2^24 events pending at once"),
+        }
+    }
+
+    /// As [`DaryHeap::push`], but hands `item` back, using no sequence number, when `max_pending`
+    /// (at most [`MAX_PENDING`]) entries are pending. The bound is checked only when the slab
+    /// grows, so the common push (reusing a freed slot) pays nothing for it.
+    ///
+    /// # Errors
+    ///
+    /// `Err(item)` when the queue is full.
+    ///
+    /// # Panics
+    ///
+    /// If [`MAX_PUSHES`] pushes were made.
+    #[inline]
+    pub fn try_push(&mut self, time: u64, item: T, max_pending: usize) -> Result<Key, T> {
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slab[s as usize] = Some(item);
                 s as u64
             }
             None => {
-                assert!(
-                    self.slab.len() < MAX_PENDING,
-                    "event queue: more than 2^24 events pending at once"
-                );
+                if self.slab.len() >= max_pending.min(MAX_PENDING) {
+                    return Err(item);
+                }
                 self.slab.push(Some(item));
                 (self.slab.len() - 1) as u64
             }
         };
+        let seq = self.next_seq;
+        assert!(
+            seq < MAX_PUSHES,
+            "event queue: more than 2^40 events scheduled in one run"
+        );
+        self.next_seq += 1;
         let packed = (u128::from(time) << 64) | u128::from((seq << SLOT_BITS) | slot);
         self.heap.push(packed);
         self.sift_up(self.heap.len() - 1, packed);
-        Key { time, seq }
+        Ok(Key { time, seq })
     }
 
     /// The time of the earliest entry, if any. O(1).
