@@ -293,11 +293,23 @@ pub(crate) fn markdown(p: &Plan) -> String {
             if s.runtime.image_cached {
                 "the image is on every node when the run starts (`runtime.image_cached`), so no pull downloads it".to_owned()
             } else {
+                let bits = s.runtime.image_bytes as f64 * 8.0;
+                let uplink = s.sites.iter().find(|x| x.name == r.site).and_then(|x| x.uplink);
                 format!(
-                    "a node's first pull also downloads the image, {} MB at {} = {}",
+                    "a node's first pull also downloads the image, {} MB at {} = {}{}",
                     s.runtime.image_bytes as f64 / 1e6,
                     s.runtime.download_bandwidth,
-                    s2(s.runtime.image_bytes as f64 * 8.0 / s.runtime.download_bandwidth.bits_per_s)
+                    s2(bits / s.runtime.download_bandwidth.bits_per_s),
+                    match uplink {
+                        // The site's uplink is shared (models/src/uplink.rs): it binds when its
+                        // workers downloading at once would need more than it has.
+                        Some(u) if r.workers as f64 * s.runtime.download_bandwidth.bits_per_s > u.bits_per_s => format!(
+                            " alone; its {} workers share the site's {u} uplink, so all downloading at once take {}",
+                            r.workers,
+                            s2(bits * r.workers as f64 / u.bits_per_s)
+                        ),
+                        _ => String::new(),
+                    }
                 )
             },
             match fastest {
