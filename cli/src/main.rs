@@ -7,6 +7,7 @@ mod commands;
 mod output;
 mod plan;
 mod plot;
+mod scenario;
 mod sweep;
 
 use std::process::ExitCode;

@@ -164,6 +164,11 @@ pub const CHECKS: &[Check] = &[
         "master-not-a-backend",
         "a master that no haproxy backend names never receives API traffic through the load balancer",
     ),
+    warn(
+        "W003",
+        "periodic-overload",
+        "lengthen kubernetes.kubelet.node_status_update, turn off host_network_status_resync (the v1.16.3 bug, fixed in v1.18), or give the apiservers more workers (kubernetes.apiserver.workers) or the cluster more masters",
+    ),
 ];
 
 /// The checks as `(code, name, help)` rows, in code order (for `kubetwin checks` and the README).
@@ -261,10 +266,70 @@ pub fn run(s: &Scenario) -> Vec<Finding> {
     durations(s, &mut f);
     timings(s, &mut f);
     faults(s, &mut f);
+    periodic_load(s, &mut f);
     if structural_ok {
         reachability(s, &mut f);
     }
     f
+}
+
+/// W003: the kubelets' periodic requests alone (node status, and the hostNetwork pods' status
+/// resync) need more than the apiservers serve, so their queues grow through the whole run.
+/// The apiservers' rate is the model's: each serving master runs `kubernetes.apiserver.workers`
+/// requests at a time of `service_time` each (`models::control_plane`).
+fn periodic_load(s: &Scenario, f: &mut Vec<Finding>) {
+    let k = &s.kubernetes.kubelet;
+    let workers = s.hosts.iter().filter(|h| h.role == Role::Worker).count() as f64;
+    let serving = s
+        .hosts
+        .iter()
+        .filter(|h| h.role == Role::Master && s.haproxy.backends.contains(&h.name))
+        .count() as f64;
+    let (status_period, service) = (
+        k.node_status_update.secs_f64(),
+        s.kubernetes.apiserver.service_time.secs_f64(),
+    );
+    if workers == 0.0 || serving == 0.0 || status_period <= 0.0 || service <= 0.0 {
+        return; // other checks name these
+    }
+    let node_status = workers / status_period;
+    let resync_period = models::status_manager::STATUS_SYNC_PERIOD.as_secs_f64();
+    let resync = if k.host_network_status_resync {
+        workers * f64::from(k.host_network_pods) * 2.0 / resync_period
+    } else {
+        0.0
+    };
+    let capacity = serving * f64::from(s.kubernetes.apiserver.workers) / service;
+    if node_status + resync <= capacity {
+        return;
+    }
+    let field = if resync > node_status {
+        "kubernetes.kubelet.host_network_status_resync"
+    } else {
+        "kubernetes.kubelet.node_status_update"
+    };
+    f.push(Finding::new(
+        "W003",
+        field,
+        format!(
+            "the {workers} kubelets' periodic requests alone come to {:.0}/s (node status every {}: {:.0}/s; \
+             hostNetwork status resyncs, {} pods x GET + PATCH every {resync_period} s: {:.0}/s), more than \
+             the apiservers serve ({serving} x {} workers / {} = {:.0}/s): their queues grow through the whole run \
+             and the pods may never all run",
+            node_status + resync,
+            k.node_status_update,
+            node_status,
+            if k.host_network_status_resync {
+                k.host_network_pods
+            } else {
+                0
+            },
+            resync,
+            s.kubernetes.apiserver.workers,
+            s.kubernetes.apiserver.service_time,
+            capacity
+        ),
+    ));
 }
 
 /// E001-E004, E016: names that point nowhere or twice. Returns whether the network can be built.

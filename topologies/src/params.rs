@@ -17,7 +17,8 @@ use std::path::Path;
 
 use models::spec::Scenario;
 
-use crate::error::ScenarioError;
+use crate::error::{Diagnostic, ScenarioError};
+use crate::load::Loaded;
 use crate::locate::{line_col, Locator};
 
 /// Calibrated parameters shipped with built-in scenarios.
@@ -36,6 +37,20 @@ pub fn builtin_params(name: &str) -> Option<&'static str> {
 /// have or gives it a wrong value (line, column and field in the parameter file), and
 /// [`ScenarioError::Invalid`] when the result fails the scenario checks.
 pub fn apply(base: &Scenario, params_text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    apply_with_warnings(base, params_text, origin).map(|(s, _)| s)
+}
+
+/// [`apply`], keeping the warnings of the resulting scenario, placed in the parameter file when
+/// it writes the field (line 0 otherwise).
+///
+/// # Errors
+///
+/// As [`apply`].
+pub fn apply_with_warnings(
+    base: &Scenario,
+    params_text: &str,
+    origin: &str,
+) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
     let overlay: toml::Table = toml::from_str(params_text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(params_text, s.start));
         ScenarioError::Parse {
@@ -87,7 +102,7 @@ pub fn apply(base: &Scenario, params_text: &str, origin: &str) -> Result<Scenari
             diagnostics,
         });
     }
-    Ok(scenario)
+    Ok((scenario, warnings))
 }
 
 fn merge(base: &mut toml::Value, overlay: toml::Value) {
@@ -115,24 +130,47 @@ fn merge(base: &mut toml::Value, overlay: toml::Value) {
 /// As [`crate::load::by_name_or_path`] and [`apply`]; [`ScenarioError::ReadParams`] when the
 /// parameter file cannot be read.
 pub fn resolve(scenario: &str, params: Option<&Path>) -> Result<(Scenario, String), ScenarioError> {
-    let (base, origin) = crate::load::by_name_or_path(scenario)?;
-    match params {
+    resolve_with_warnings(scenario, params).map(|l| (l.scenario, l.origin))
+}
+
+/// [`resolve`], keeping the warnings of the scenario it returns: those of the scenario file (at
+/// its lines), then any the parameters bring (at the parameter file's lines).
+///
+/// # Errors
+///
+/// As [`resolve`].
+pub fn resolve_with_warnings(scenario: &str, params: Option<&Path>) -> Result<Loaded, ScenarioError> {
+    let base = crate::load::by_name_or_path_with_warnings(scenario)?;
+    let (text, po) = match params {
         Some(p) => {
             let po = p.display().to_string();
             let text = std::fs::read_to_string(p).map_err(|source| ScenarioError::ReadParams {
                 path: po.clone(),
                 source,
             })?;
-            Ok((apply(&base, &text, &po)?, format!("{origin} + {po}")))
+            (std::borrow::Cow::Owned(text), po)
         }
         None => match builtin_params(scenario) {
-            Some(text) => {
-                let po = format!("topologies/params/{scenario}.toml (shipped)");
-                Ok((apply(&base, text, &po)?, format!("{origin} + {po}")))
-            }
-            None => Ok((base, origin)),
+            Some(text) => (
+                std::borrow::Cow::Borrowed(text),
+                format!("topologies/params/{scenario}.toml (shipped)"),
+            ),
+            None => return Ok(base),
         },
+    };
+    let (merged, overlay_warnings) = apply_with_warnings(&base.scenario, &text, &po)?;
+    let mut warnings = base.warnings;
+    for w in overlay_warnings {
+        // A warning the scenario file already has keeps its place there.
+        if !warnings.iter().any(|b| b.code == w.code && b.field == w.field) {
+            warnings.push(w);
+        }
     }
+    Ok(Loaded {
+        scenario: merged,
+        origin: format!("{} + {po}", base.origin),
+        warnings,
+    })
 }
 
 #[cfg(test)]

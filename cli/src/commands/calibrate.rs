@@ -104,7 +104,7 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         &[("--data", &a.data), ("--scenario", Path::new(&a.scenario))],
     )?;
     let cells = read_cells(&a.data).map_err(|e| UsageError(e.to_string()))?;
-    let (scenario, origin) = topologies::load::by_name_or_path(&a.scenario).map_err(|e| UsageError(e.to_string()))?;
+    let (scenario, origin) = crate::scenario::without_params(&a.scenario)?;
     let mut opts = CalibrateOptions::new(a.seed);
     opts.reps = a.reps;
     opts.max_iters = a.max_iters;

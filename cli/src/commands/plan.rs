@@ -51,8 +51,7 @@ pub(crate) struct PlanArgs {
 /// Runs `kubetwin plan`.
 pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let (scenario, origin) =
-        topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     let placements = plan::placement::parse(&a.placements, &scenario).map_err(UsageError)?;
     if let Some(f) = topologies::check::workload_fits(&models::cluster::with_overrides(&scenario, Some(a.pods), None)) {
         return Err(UsageError(format!("--pods: {}", f.message)).into());

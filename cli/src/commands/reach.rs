@@ -2,8 +2,6 @@
 
 use clap::Args;
 
-use crate::output::UsageError;
-
 /// Arguments of `kubetwin reach`.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  kubetwin reach thesis-2019 --no-vpn")]
@@ -17,7 +15,7 @@ pub(crate) struct ReachArgs {
 
 /// Runs `kubetwin reach`.
 pub(crate) fn cmd(a: ReachArgs) -> anyhow::Result<()> {
-    let (scenario, _) = topologies::load::by_name_or_path(&a.scenario).map_err(|e| UsageError(e.to_string()))?;
+    let (scenario, _) = crate::scenario::without_params(&a.scenario)?;
     print!("{}", topologies::reach::reachability_table(&scenario, !a.no_vpn));
     Ok(())
 }

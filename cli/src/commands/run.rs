@@ -199,8 +199,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
         crate::output::check_not_an_input("--trace", trace, &inputs)?;
     }
-    let (base, origin) =
-        topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     let mut base = base;
     if let Some(tc) = &a.netem {
         base.netem.parse_tc(tc).map_err(UsageError)?;

@@ -83,8 +83,7 @@ pub(crate) enum Format {
 /// Runs `kubetwin sweep`.
 pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     // Everything that can be wrong with the command line is found before any work starts.
-    let (base, origin) =
-        topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     let set = spec::resolve_sets(&base, &a.set).map_err(UsageError)?;
     let base_json = serde_json::to_string(&base).context("the scenario does not serialize")?;
     let spec = SweepSpec {

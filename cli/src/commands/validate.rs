@@ -79,8 +79,7 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
         ),
         (None, None) => return Err(UsageError("give --data or --raw".into()).into()),
     };
-    let (scenario, origin) =
-        topologies::params::resolve(&a.scenario, a.params.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     let cmp = compare(&scenario, &cells, a.reps, a.seed)?;
     let phases = match &raw {
         Some(rows) => Some(compare_phases(&scenario, rows, a.reps, a.seed)?),

@@ -193,3 +193,38 @@ fn a_closed_stdout_is_not_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(141), "{err}");
 }
+
+/// A scenario's warnings reach the user on stderr, and the run goes on: the thesis's HAProxy
+/// listing as printed (master02 twice) warns W002 and W001 at its line; stdout is the report
+/// alone. The built-in scenario warns nothing.
+#[test]
+fn scenario_warnings_are_shown_and_the_run_goes_on() {
+    let dir = TempDir::new("warn");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../topologies/scenarios/thesis-2019.toml"
+    ))
+    .unwrap()
+    .replace(
+        r#"backends = ["master01", "master02", "master03"]"#,
+        r#"backends = ["master01", "master02", "master02"]"#,
+    );
+    let path = dir.file("printed.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = kubetwin()
+        .args(["run", &path, "--pods", "4", "--reps", "1", "--format", "json"])
+        .output()
+        .expect("run kubetwin");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning[W002] `haproxy.backends`") && err.contains("warning[W001] `haproxy.backends[2]`"),
+        "{err}"
+    );
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("stdout is the JSON report alone");
+    let clean = kubetwin()
+        .args(["run", "thesis-2019", "--pods", "4", "--reps", "1"])
+        .output()
+        .expect("run kubetwin");
+    assert!(!stderr(&clean).contains("warning["), "{}", stderr(&clean));
+}

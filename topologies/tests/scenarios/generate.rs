@@ -1,8 +1,6 @@
 //! Scenario generators: great-circle delays, CSV errors, consortium and uniform scenarios that
 //! load back and pass the checks.
 
-use std::time::{Duration, Instant};
-
 use models::spec::{LinkKind, Role, Scenario, VpnTopology};
 use models::units::Dur;
 use models::vpn::tunnel_pairs;
@@ -455,19 +453,18 @@ fn uniform_small_shapes() {
 
 #[test]
 fn uniform_5000_nodes_10_sites() {
-    let t = Instant::now();
+    // How long this takes is measured, not asserted (topologies/README.md, "Uniform scale
+    // scenarios"; BENCHMARKS.md): a shared machine makes any wall-time bound flaky.
     let s = generate::uniform(5000, 10, &UniformOptions::default());
-    let built = t.elapsed();
-    assert!(built < Duration::from_secs(1), "building took {built:?}");
     assert_eq!(s.hosts.iter().filter(|h| h.role == Role::Worker).count(), 5000);
     assert_eq!(s.sites.len(), 10);
     assert!(s.hosts.iter().any(|h| h.name == "s03-w0500"));
     assert!(!s.hosts.iter().any(|h| h.name == "s03-w0501"));
-    let t = Instant::now();
     let text = generate::to_toml(&s);
-    let loaded = load::load_str(&text, "uniform.toml").unwrap_or_else(|e| panic!("{e}"));
-    let elapsed = t.elapsed();
-    // Generous for an unoptimized test build on a shared machine.
-    assert!(elapsed < Duration::from_secs(60), "serialize + load took {elapsed:?}");
-    assert_eq!(loaded, s);
+    let loaded = load::load_str_with_warnings(&text, "uniform.toml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded.scenario, s);
+    // With the v1.16.3 hostNetwork status resync, 5,000 kubelets' periodic requests (2,500/s)
+    // exceed the generated control plane's 1,200/s: the load warns (W003), at the resync.
+    let codes: Vec<(&str, &str)> = loaded.warnings.iter().map(|w| (w.code, w.field.as_str())).collect();
+    assert_eq!(codes, [("W003", "kubernetes.kubelet.host_network_status_resync")]);
 }

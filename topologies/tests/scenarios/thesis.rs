@@ -151,3 +151,22 @@ fn loading_is_deterministic() {
     assert_eq!(topologies::check::lookup("E014").map(|c| c.name), Some("unreachable"));
     assert!(topologies::check::lookup("E999").is_none());
 }
+
+/// W003: heartbeats every millisecond from four kubelets need 4,000 requests/s, more than three
+/// apiservers of 2 workers x 5 ms serve (1,200/s): a warning at the period, with both rates.
+/// The thesis as given (0.4 + 3.2 requests/s) has none.
+#[test]
+fn periodic_requests_beyond_the_apiservers_warn() {
+    let text = super::edit(r#"node_status_update = "10s""#, r#"node_status_update = "1ms""#);
+    let loaded = load::load_str_with_warnings(&text, "busy.toml").unwrap();
+    let w: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(loaded.warnings.len(), 1, "{w:?}");
+    assert_eq!(loaded.warnings[0].code, "W003");
+    let line = super::line_of(&text, "node_status_update = ");
+    assert!(
+        w[0].starts_with(&format!("busy.toml: line {line}, column 1: warning[W003]")),
+        "{}",
+        w[0]
+    );
+    assert!(w[0].contains("4002/s") && w[0].contains("1200/s"), "{}", w[0]);
+}

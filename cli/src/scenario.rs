@@ -1,0 +1,35 @@
+//! The scenario a command names: loaded with its parameters, its warnings shown on stderr.
+//!
+//! Errors stop the command (exit code 2); warnings (`W…` checks: a backend listed twice, a
+//! master no backend names, periodic requests beyond the apiservers) do not, but a user who
+//! runs a scenario should see them, before any output.
+
+use std::path::Path;
+
+use models::spec::Scenario;
+use topologies::Diagnostic;
+
+use crate::output::UsageError;
+
+/// [`topologies::params::resolve`]: the scenario and where it came from, after printing its
+/// warnings.
+pub(crate) fn resolve(scenario: &str, params: Option<&Path>) -> Result<(Scenario, String), UsageError> {
+    let loaded = topologies::params::resolve_with_warnings(scenario, params).map_err(|e| UsageError(e.to_string()))?;
+    show(&loaded.warnings);
+    Ok((loaded.scenario, loaded.origin))
+}
+
+/// [`topologies::load::by_name_or_path`], without the shipped parameters (for `calibrate`, which
+/// fits them, and `reach`), after printing its warnings.
+pub(crate) fn without_params(scenario: &str) -> Result<(Scenario, String), UsageError> {
+    let loaded = topologies::load::by_name_or_path_with_warnings(scenario).map_err(|e| UsageError(e.to_string()))?;
+    show(&loaded.warnings);
+    Ok((loaded.scenario, loaded.origin))
+}
+
+/// Prints each warning on stderr, as the loader words it (file, line, code, field, help).
+fn show(warnings: &[Diagnostic]) {
+    for w in warnings {
+        eprintln!("{w}");
+    }
+}
