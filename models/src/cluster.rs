@@ -54,13 +54,13 @@ pub enum ModelError {
         message: String,
     },
     /// A replication stopped with its event queue full: work piled up faster than the model
-    /// could do it, e.g. requests at an apiserver they overload, or heartbeats waiting for a
-    /// load balancer that crashed.
+    /// could do it. No scenario that passes the checks is known to get here (periodic work is
+    /// one-at-a-time per component, and messages held past the run's end are not queued); the
+    /// error keeps a future gap from becoming a crash.
     #[error(
         "scenario `{scenario}`: the run stopped at {at_s:.1} s of simulated time with {pending} events pending \
-         at once, the engine's limit: work piles up faster than the modelled parts can do it (an apiserver \
-         overloaded by short kubelet periods, clients waiting for a part that failed for good); check the \
-         scenario's periods and faults, or shorten workload.timeout"
+         at once, the engine's limit: work piles up faster than the modelled parts can do it; check the \
+         scenario's periods, faults and scale, or shorten workload.timeout"
     )]
     EventFlood {
         /// Scenario name.

@@ -29,7 +29,8 @@
 //!    status still costs its two round trips unless a batch sent a newer one first.
 //! 7. Events (Pulling, Pulled, Created, Started) go through their own limiter
 //!    (`--event-qps 5 --event-burst 10`) and do not hold up the pod; node status goes out every
-//!    `--node-status-update-frequency` (10 s) on the unthrottled heartbeat client.
+//!    `--node-status-update-frequency` (10 s) on the unthrottled heartbeat client, one at a time
+//!    (`wait.Until`'s sliding period: a tick while the last update is out is skipped).
 
 use std::collections::HashMap;
 
@@ -142,6 +143,8 @@ pub struct Kubelet {
     /// Whether a relist is scheduled.
     pleg_armed: bool,
     node_status_period: SimDuration,
+    /// The call id of the node-status update out, if one is.
+    heartbeat_out: Option<u32>,
     /// Containers started since the last relist.
     started_unseen: Vec<u32>,
     /// The status manager goroutine's queues; `status_busy` while its GET or PATCH is out.
@@ -215,6 +218,7 @@ impl Kubelet {
             pleg_phase: SimDuration::ZERO,
             pleg_armed: false,
             node_status_period: cfg.node_status_update.get(),
+            heartbeat_out: None,
             started_unseen: Vec::new(),
             status: StatusManager::new(if cfg.host_network_status_resync {
                 cfg.host_network_pods
@@ -547,13 +551,20 @@ impl Component<Ev> for Kubelet {
                 }
             }
             Ev::Local(Local::NodeStatus) => {
-                self.heartbeat.send(Obj::NodeStatus, ctx);
+                // `wait.Until(kl.syncNodeStatus, nodeStatusUpdateFrequency)` (pkg/kubelet/kubelet.go)
+                // has a sliding period: the next update starts after the last one returned, so a
+                // kubelet never has two out. The ticks stay on their grid; one that finds the last
+                // update still out (an apiserver far behind, a balancer down) is skipped.
+                if self.heartbeat_out.is_none() {
+                    self.heartbeat_out = Some(self.heartbeat.send(Obj::NodeStatus, ctx));
+                }
                 ctx.send_self(self.node_status_period, Ev::Local(Local::NodeStatus));
             }
             Ev::Rebind { master, host } => {
                 self.client.rebind(master, host);
                 self.heartbeat.rebind(master, host);
             }
+            Ev::Reply { id, .. } if self.heartbeat_out == Some(id) => self.heartbeat_out = None,
             Ev::Reply { id, .. } => match self.pending.remove(&id) {
                 Some(Pending::SecretList) => {
                     self.secret = SecretCache::Synced(now);

@@ -314,8 +314,8 @@ fn periodic_load(s: &Scenario, f: &mut Vec<Finding>) {
         format!(
             "the {workers} kubelets' periodic requests alone come to {:.0}/s (node status every {}: {:.0}/s; \
              hostNetwork status resyncs, {} pods x GET + PATCH every {resync_period} s: {:.0}/s), more than \
-             the apiservers serve ({serving} x {} workers / {} = {:.0}/s): their queues grow through the whole run \
-             and the pods may never all run",
+             the apiservers serve ({serving} x {} workers / {} = {:.0}/s): they keep the apiservers saturated, every \
+             other request waits behind them, and the pods may never all run",
             node_status + resync,
             k.node_status_update,
             node_status,

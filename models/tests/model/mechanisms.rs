@@ -360,3 +360,23 @@ fn replicaset_events_stop_at_the_spam_filters_burst() {
     assert_eq!(calls(20) - calls(10), 2 * 10);
     assert_eq!(calls(60) - calls(40), 20);
 }
+
+/// A kubelet has one node-status update out at a time (`wait.Until`'s sliding period): with
+/// updates due every millisecond from four kubelets (4,000/s) at apiservers that serve 150/s,
+/// the updates are skipped while one is out instead of piling up without bound, and the pods
+/// still start, a little later than with the default 10 s.
+#[test]
+fn node_status_updates_never_overlap_so_a_short_period_cannot_flood_the_apiservers() {
+    let mut s = cell(4, 100);
+    s.kubernetes.apiserver.workers = 1;
+    s.kubernetes.apiserver.service_time = models::units::Dur::millis(20);
+    s.workload.timeout = models::units::Dur::secs(600);
+    let normal = run(&s, 3, false)
+        .unwrap()
+        .startup_exact_s
+        .expect("runs at the default period");
+    s.kubernetes.kubelet.node_status_update = models::units::Dur::millis(1);
+    let busy = run(&s, 3, false).unwrap();
+    let t = busy.startup_exact_s.expect("the pods start despite the 1 ms period");
+    assert!(t < 2.0 * normal, "{t} s with 1 ms updates, {normal} s with 10 s");
+}
