@@ -374,6 +374,13 @@ fn fit(
             break;
         }
     }
+    if !cost.is_finite() || cost >= UNSIMULATABLE_COST {
+        // Nothing to write: a parameter file claiming an infinite error would pass for a fit.
+        return Err(CalibrateError::Optimizer(format!(
+            "no point fits: the best mean squared relative error is {cost}; a measured start-up is \
+             out of all proportion to what the model gives (check the data's units)"
+        )));
+    }
     Ok((x, cost))
 }
 

@@ -295,11 +295,16 @@ pub(crate) fn markdown(p: &Plan) -> String {
             } else {
                 let bits = s.runtime.image_bytes as f64 * 8.0;
                 let uplink = s.sites.iter().find(|x| x.name == r.site).and_then(|x| x.uplink);
+                // Alone on its uplink a download still gets no more than the uplink has.
+                let alone = match uplink {
+                    Some(u) if u.bits_per_s < s.runtime.download_bandwidth.bits_per_s => u,
+                    _ => s.runtime.download_bandwidth,
+                };
                 format!(
                     "a node's first pull also downloads the image, {} MB at {} = {}{}",
                     s.runtime.image_bytes as f64 / 1e6,
-                    s.runtime.download_bandwidth,
-                    s2(bits / s.runtime.download_bandwidth.bits_per_s),
+                    alone,
+                    s2(bits / alone.bits_per_s),
                     match uplink {
                         // The site's uplink is shared (models/src/uplink.rs): it binds when its
                         // workers downloading at once would need more than it has.

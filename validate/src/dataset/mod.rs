@@ -14,7 +14,7 @@
 //! |---|---|
 //! | `pods` | replicas of the deployment (positive integer) |
 //! | `delay_ms` | the one-way network delay in force while measuring, in milliseconds (the cell's label) |
-//! | `mean_s` | mean over runs of the start-up time: from creating the deployment until every pod runs; more than 0 (errors are relative to it), at most 30 days |
+//! | `mean_s` | mean over runs of the start-up time: from creating the deployment until every pod runs; at least 0.001 (errors are relative to it), at most 30 days |
 //! | `runs` | how many runs the mean is over (positive integer) |
 //! | `resolution_s` | resolution of the underlying times; 1 for kubectl's whole-second timestamps; more than 0, at most 3600 |
 //! | `observed` (optional) | what "every pod runs" means, so the simulation is observed alike ([`Observed`]): `kubectl-watch` (absent: the thesis watched `kubectl get pods -w` until all were Running, which includes the kubelets' status reports) or `container-start` (the last container's `startedAt`, what [`summarize`] and `kubetwin measure` compute) |
@@ -343,7 +343,7 @@ mod tests {
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,NaN,5,1\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "cells.csv:2: column `mean_s`: mean_s must be a start-up time in seconds, more than 0 (errors are relative to it) and at most 2592000 (30 days), got NaN"
+            "cells.csv:2: column `mean_s`: mean_s must be a start-up time in seconds, at least 0.001 (errors are relative to it) and at most 2592000 (30 days), got NaN"
         );
         // A start-up of 0 would make every error infinite; one of 1e300 s or a clock of
         // 1e300 s is a unit slip.

@@ -215,8 +215,8 @@ pub(super) enum Kind {
     PositiveInt,
     NonNegativeInt,
     NonNegativeSeconds,
-    /// A measured start-up to compare with: more than 0 (errors are relative to it) and at
-    /// most [`MAX_SECONDS_SINCE_CREATION`].
+    /// A measured start-up to compare with: at least [`MIN_START_UP_S`] (errors are relative
+    /// to it) and at most [`MAX_SECONDS_SINCE_CREATION`].
     StartUpSeconds,
     /// A clock's resolution: more than 0 and at most [`MAX_RESOLUTION_S`].
     Resolution,
@@ -234,8 +234,8 @@ impl Kind {
             Kind::NonNegativeInt => format!("{column} must be a non-negative integer"),
             Kind::NonNegativeSeconds => format!("{column} must be a finite non-negative number of seconds"),
             Kind::StartUpSeconds => format!(
-                "{column} must be a start-up time in seconds, more than 0 (errors are relative to it) and at most \
-                 {MAX_SECONDS_SINCE_CREATION} (30 days)"
+                "{column} must be a start-up time in seconds, at least {MIN_START_UP_S} (errors are relative to it) \
+                 and at most {MAX_SECONDS_SINCE_CREATION} (30 days)"
             ),
             Kind::Resolution => format!(
                 "{column} must be the observer's resolution in seconds, more than 0 and at most {MAX_RESOLUTION_S} \
@@ -289,7 +289,7 @@ impl FieldReader<'_> {
 pub(super) fn check_seconds(kind: Kind, v: f64) -> bool {
     v.is_finite()
         && match kind {
-            Kind::StartUpSeconds => v > 0.0 && v <= MAX_SECONDS_SINCE_CREATION,
+            Kind::StartUpSeconds => (MIN_START_UP_S..=MAX_SECONDS_SINCE_CREATION).contains(&v),
             Kind::Resolution => v > 0.0 && v <= MAX_RESOLUTION_S,
             Kind::SinceCreation => (0.0..=MAX_SECONDS_SINCE_CREATION).contains(&v),
             _ => v >= 0.0,
@@ -299,6 +299,11 @@ pub(super) fn check_seconds(kind: Kind, v: f64) -> bool {
 /// The latest a raw row's time may be: 30 days after the deployment's creation (no pod
 /// start-up measurement runs that long; a larger value is a unit or parsing slip).
 pub const MAX_SECONDS_SINCE_CREATION: f64 = 30.0 * 24.0 * 3600.0;
+
+/// The shortest measured start-up a cell may give: a millisecond. No pod starts that fast (the
+/// apiserver alone takes longer to commit it); less is a unit slip, and a start-up near 0 makes
+/// every relative error explode.
+pub const MIN_START_UP_S: f64 = 0.001;
 
 /// The coarsest observer clock a cell may name: an hour. kubectl's timestamps read whole
 /// seconds; a clock coarser than the start-ups it reads would round them all to 0.

@@ -39,7 +39,7 @@ fn errors_count_the_comment_lines_of_the_file() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}:7: column `mean_s`: mean_s must be a start-up time in seconds, more than 0 (errors are relative to it) and at most 2592000 (30 days), got fast",
+            "{}:7: column `mean_s`: mean_s must be a start-up time in seconds, at least 0.001 (errors are relative to it) and at most 2592000 (30 days), got fast",
             path.display()
         )
     );
