@@ -49,11 +49,18 @@ pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(86, 180, 233),
 ];
 
-/// `text` with its control characters (which XML 1.0 does not allow, escaped or not) shown as
-/// U+FFFD, so any title or label makes a well-formed SVG.
-fn printable(text: &str) -> String {
+/// `text` with the characters XML 1.0 does not allow, escaped or not (control characters and
+/// the noncharacters U+FFFE and U+FFFF), shown as U+FFFD, so any title or label makes a
+/// well-formed SVG.
+pub(crate) fn printable(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .map(|c| {
+            if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

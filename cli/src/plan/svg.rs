@@ -36,6 +36,8 @@ pub(crate) struct Curve {
 
 /// Renders the figure as SVG text.
 pub(crate) fn render(title: &str, pods: u32, curves: &[Curve], sites: &[SiteRow]) -> anyhow::Result<String> {
+    // Names come from the scenario: keep them to characters XML allows.
+    let title = &crate::plot::printable(title);
     let sites: Vec<&SiteRow> = sites.iter().filter(|r| r.last.is_some()).take(MAX_SITES).collect();
     let width = 1000u32;
     let top_h = 470u32;
@@ -88,7 +90,7 @@ pub(crate) fn render(title: &str, pods: u32, curves: &[Curve], sites: &[SiteRow]
                     c.points.iter().map(|p| (p.mean, f64::from(p.k))),
                     col.stroke_width(2),
                 ))?
-                .label(c.label.clone())
+                .label(crate::plot::printable(&c.label))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2)));
         }
         chart
@@ -133,7 +135,7 @@ pub(crate) fn render(title: &str, pods: u32, curves: &[Curve], sites: &[SiteRow]
             let mean = r.last.map_or(f64::NAN, |m| m.mean);
             let style = TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
             bars.draw_series(std::iter::once(Text::new(
-                format!("{} {:.1} s", r.site, mean),
+                format!("{} {:.1} s", crate::plot::printable(&r.site), mean),
                 (x + bar_max * 0.01, (y0 + y1) / 2.0),
                 style,
             )))?;

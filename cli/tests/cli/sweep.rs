@@ -507,14 +507,14 @@ fn plot_draws_lines_with_labelled_axes() {
         "--series",
         "pods",
         "--title",
-        "bell\u{7}title",
+        "bell\u{7}title\u{fffe}",
         "--out",
         &fig,
     ]);
     assert_exit(&o, 0, "plot with a control character in the title");
     let svg = std::fs::read_to_string(&fig).unwrap();
     assert!(
-        !svg.contains('\u{7}') && svg.contains("bell\u{fffd}title"),
+        !svg.contains('\u{7}') && !svg.contains('\u{fffe}') && svg.contains("bell\u{fffd}title\u{fffd}"),
         "{svg:.400}"
     );
     // A row whose mean is not a number is left out, and the user is told.

@@ -225,13 +225,26 @@ pub struct StartUpFailure {
 }
 
 impl fmt::Display for StartUpFailure {
+    /// The cluster's own words, with control characters escaped (`\n`, `\u{1b}`): a message
+    /// from the kubelet goes to the user's terminal and must not break the line or colour it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |text: &str| -> String {
+            text.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        };
         if let Some(container) = &self.container {
-            write!(f, "container {container}: ")?;
+            write!(f, "container {}: ", shown(container))?;
         }
-        f.write_str(&self.reason)?;
+        f.write_str(&shown(&self.reason))?;
         if let Some(message) = &self.message {
-            write!(f, " ({message})")?;
+            write!(f, " ({})", shown(message))?;
         }
         Ok(())
     }
@@ -472,6 +485,12 @@ mod tests {
         assert_eq!(
             failure.to_string(),
             "container nginx: ImagePullBackOff (Back-off pulling image \"nginxx\")"
+        );
+        let mut loud = failure.clone();
+        loud.message = Some("two\nlines \u{1b}[31mred".into());
+        assert_eq!(
+            loud.to_string(),
+            "container nginx: ImagePullBackOff (two\\nlines \\u{1b}[31mred)"
         );
 
         let mut exited = creating();
