@@ -107,9 +107,18 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
         .iter()
         .map(|idx| {
             let values: Vec<_> = idx.iter().zip(&spec.set).map(|(&i, ax)| ax.values[i].clone()).collect();
-            spec::scenario_for(&base, &spec.set, &values)
+            let (scenario, warnings) = spec::scenario_with_warnings(&base, &spec.set, &values)?;
+            // What a combination adds to the base's warnings (shown when it was loaded).
+            for w in warnings {
+                // No file line to show: the origin is the `--set` values.
+                eprintln!(
+                    "{}: warning[{}] `{}`: {}\n    help: {}",
+                    w.origin, w.code, w.field, w.message, w.help
+                );
+            }
+            Ok(scenario)
         })
-        .collect::<Result<_, _>>()
+        .collect::<Result<_, String>>()
         .map_err(UsageError)?;
     // The pods axis is applied per point: each size must fit every combination's workers.
     for (scenario, idx) in scenarios.iter().zip(&combos) {

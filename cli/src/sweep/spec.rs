@@ -465,10 +465,15 @@ pub(crate) fn overlay(set: &[SetAxis], values: &[Json]) -> String {
     toml::to_string(&root).expect("an overlay serializes")
 }
 
-/// The scenario of one combination of `--set` values (no `--set`: `base` itself).
-pub(crate) fn scenario_for(base: &Scenario, set: &[SetAxis], values: &[Json]) -> Result<Scenario, String> {
+/// The scenario of one combination of `--set` values (no `--set`: `base` itself), with the
+/// warnings the values bring that `base` does not have (their origin names the values).
+pub(crate) fn scenario_with_warnings(
+    base: &Scenario,
+    set: &[SetAxis],
+    values: &[Json],
+) -> Result<(Scenario, Vec<topologies::Diagnostic>), String> {
     if set.is_empty() {
-        return Ok(base.clone());
+        return Ok((base.clone(), Vec::new()));
     }
     let text = overlay(set, values);
     let origin = set
@@ -477,7 +482,18 @@ pub(crate) fn scenario_for(base: &Scenario, set: &[SetAxis], values: &[Json]) ->
         .map(|(a, v)| format!("--set {}={}", a.path, plain(v)))
         .collect::<Vec<_>>()
         .join(" ");
-    topologies::params::apply(base, &text, &origin).map_err(|e| e.to_string())
+    let (scenario, warnings) =
+        topologies::params::apply_with_warnings(base, &text, &origin).map_err(|e| e.to_string())?;
+    let known: Vec<(&str, String)> = topologies::check::run(base)
+        .into_iter()
+        .filter(|f| f.severity() == topologies::Severity::Warning)
+        .map(|f| (f.code, f.field))
+        .collect();
+    let new = warnings
+        .into_iter()
+        .filter(|w| !known.iter().any(|(c, f)| *c == w.code && *f == w.field))
+        .collect();
+    Ok((scenario, new))
 }
 
 #[cfg(test)]
@@ -617,7 +633,7 @@ mod tests {
             overlay(&set, &set[0].values[..1]),
             "[kubernetes.kubelet]\nkube_api_qps = 5.0\n"
         );
-        let s = scenario_for(&b, &set, &set[0].values[1..]).unwrap();
+        let (s, _) = scenario_with_warnings(&b, &set, &set[0].values[1..]).unwrap();
         assert_eq!(s.kubernetes.kubelet.kube_api_qps, 10.0);
         let e = resolve_sets(
             &b,

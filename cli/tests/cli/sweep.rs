@@ -589,3 +589,30 @@ fn kubernetes_example_runs_one_shard_per_index() {
             && readme.contains("kubetwin merge /results/shard-* --out /results/merged")
     );
 }
+
+/// A warning that only some `--set` values bring is shown, naming them: 1 ms node-status
+/// updates overload the apiservers (W003), 10 s ones do not.
+#[test]
+fn warnings_of_set_values_are_shown_with_the_values() {
+    let t = TempDir::new("sweep-warn");
+    let out = t.file("w");
+    let o = run(&[
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--reps",
+        "1",
+        "--set",
+        "kubernetes.kubelet.node_status_update=10s,1ms",
+        "--out",
+        &out,
+    ]);
+    assert_exit(&o, 0, "sweep");
+    let err = stderr(&o);
+    assert!(
+        err.contains("--set kubernetes.kubelet.node_status_update=1ms: warning[W003]"),
+        "{err}"
+    );
+    assert!(!err.contains("node_status_update=10s: warning"), "{err}");
+}
