@@ -111,7 +111,17 @@ impl<'a> Locator<'a> {
         self.span_of(path).map(|span| line_col(self.text, span.start))
     }
 
+    /// Whether the text writes `path` itself (not only an ancestor of it).
+    pub(crate) fn writes(&self, path: &str) -> bool {
+        self.walk(path).is_some_and(|(_, whole)| whole)
+    }
+
     fn span_of(&self, path: &str) -> Option<Range<usize>> {
+        self.walk(path).and_then(|(span, _)| span)
+    }
+
+    /// The span of `path`'s deepest written part, and whether every segment of it was found.
+    fn walk(&self, path: &str) -> Option<(Option<Range<usize>>, bool)> {
         let doc = self.doc.as_ref()?;
         let mut node = Node::Table(doc.as_table());
         let mut found = None;
@@ -127,13 +137,15 @@ impl<'a> Locator<'a> {
                 (Node::Array(a), Seg::Index(i)) => a.get(*i).map(|v| (v.span(), node_of_value(v))),
                 _ => None,
             };
-            let Some((span, n)) = next else { break };
+            let Some((span, n)) = next else {
+                return Some((found, false));
+            };
             if span.is_some() {
                 found = span;
             }
             node = n;
         }
-        found
+        Some((found, true))
     }
 }
 

@@ -159,13 +159,28 @@ pub fn resolve_with_warnings(scenario: &str, params: Option<&Path>) -> Result<Lo
         },
     };
     let (merged, overlay_warnings) = apply_with_warnings(&base.scenario, &text, &po)?;
-    let mut warnings = base.warnings;
-    for w in overlay_warnings {
-        // A warning the scenario file already has keeps its place there.
-        if !warnings.iter().any(|b| b.code == w.code && b.field == w.field) {
-            warnings.push(w);
-        }
-    }
+    // The merged scenario's warnings, each placed where it is written: in the parameter file
+    // when that writes the field itself, else in the scenario file.
+    let base_text = match crate::load::builtin(scenario) {
+        Some(t) => std::borrow::Cow::Borrowed(t),
+        None => std::borrow::Cow::Owned(std::fs::read_to_string(scenario).unwrap_or_default()),
+    };
+    let in_params = Locator::new(&text);
+    let (_, in_scenario) = crate::check::located(&merged, &base_text, &base.origin);
+    let warnings = in_scenario
+        .into_iter()
+        .map(|w| {
+            if in_params.writes(&w.field) {
+                overlay_warnings
+                    .iter()
+                    .find(|o| o.code == w.code && o.field == w.field)
+                    .cloned()
+                    .unwrap_or(w)
+            } else {
+                w
+            }
+        })
+        .collect();
     Ok(Loaded {
         scenario: merged,
         origin: format!("{} + {po}", base.origin),
@@ -194,6 +209,43 @@ mod tests {
         assert_eq!(s.netem.placement, models::spec::NetemPlacement::Both);
         assert_eq!(s.runtime.sandbox_time, base.runtime.sandbox_time);
         assert_eq!(s.hosts, base.hosts);
+    }
+
+    /// A warning the parameters bring is placed where its field is written: in the parameter
+    /// file when it writes the field, else in the scenario file.
+    #[test]
+    fn warnings_are_placed_where_their_field_is_written() {
+        let dir = std::env::temp_dir().join(format!("kubetwin-params-warn-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fast = dir.join("fast.toml");
+        std::fs::write(&fast, "[kubernetes.kubelet]\nnode_status_update = \"1ms\"\n").unwrap();
+        let l = resolve_with_warnings("thesis-2019", Some(&fast)).unwrap();
+        let w: Vec<String> = l.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(l.warnings.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with(&format!("{}: line 2, column 1: warning[W003]", fast.display())),
+            "{}",
+            w[0]
+        );
+        // Slow apiservers overload them with the scenario's own resync: the warning names the
+        // scenario file's line of `host_network_status_resync`.
+        let slow = dir.join("slow.toml");
+        std::fs::write(&slow, "[kubernetes.apiserver]\nservice_time = \"5s\"\nworkers = 1\n").unwrap();
+        let l = resolve_with_warnings("thesis-2019", Some(&slow)).unwrap();
+        let text = crate::load::builtin("thesis-2019").unwrap();
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("host_network_status_resync"))
+            .unwrap()
+            + 1;
+        let w: Vec<String> = l.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(l.warnings.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with(&format!("thesis-2019 (built-in): line {line}, column 1: warning[W003]")),
+            "{}",
+            w[0]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
