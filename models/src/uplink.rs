@@ -13,12 +13,17 @@
 //! `min(download_bandwidth, uplink / n)` bits per second, and every start or end of a download
 //! changes the rate of the others (processor sharing with a per-job cap).
 //!
+//! While the site's way out is down (its router crashed, or the site isolated: `[[faults]]`)
+//! the downloads make no progress, and resume where they stopped at the repair.
+//!
 //! # Simplifications
 //!
 //! TCP slow start and the short unfairness after a flow joins are not modelled; a download's
 //! bytes are the image's layers only (the registry round trips before it are the kubelet's,
-//! [`crate::kubelet`]). A site without `uplink` has no shared bottleneck: each node downloads
-//! at its own rate, whatever the others do.
+//! [`crate::kubelet`], and do not see faults). A pull cut by an outage resumes at the repair;
+//! Docker would fail it and the kubelet retry it after its image back-off (10 s, doubling). A
+//! site without `uplink` has no shared bottleneck: each node downloads at its own rate,
+//! whatever the others do, and its downloads do not see faults either.
 
 use sim_core::{Component, ComponentId, Context, EventId, SimDuration, SimTime};
 
@@ -53,6 +58,9 @@ pub struct SiteUplink {
     updated: SimTime,
     /// The scheduled end of the download that ends first, if any.
     due: Option<EventId>,
+    /// When the site's way out is down: `[from, to)`, sorted by `from`; `to` is
+    /// [`SimTime::MAX`] for an outage never repaired.
+    outages: Vec<(SimTime, SimTime)>,
     /// Downloads finished.
     pub finished: u64,
     /// The most downloads ever in progress at once.
@@ -69,9 +77,54 @@ impl SiteUplink {
             downloads: Vec::new(),
             updated: SimTime::ZERO,
             due: None,
+            outages: Vec::new(),
             finished: 0,
             peak: 0,
         }
+    }
+
+    /// The same uplink, down during each of `outages` (`[from, to)`; `to` = [`SimTime::MAX`]
+    /// when never repaired).
+    pub fn with_outages(mut self, mut outages: Vec<(SimTime, SimTime)>) -> SiteUplink {
+        outages.sort_unstable();
+        self.outages = outages;
+        self
+    }
+
+    /// Seconds of `[from, to)` during which the uplink is up.
+    fn up_seconds(&self, from: SimTime, to: SimTime) -> f64 {
+        let mut up = to.saturating_since(from).as_secs_f64();
+        for &(a, b) in &self.outages {
+            let (a, b) = (a.max(from), b.min(to));
+            if a < b {
+                up -= b.saturating_since(a).as_secs_f64();
+            }
+        }
+        up.max(0.0)
+    }
+
+    /// The instant by which `seconds` of up time have passed from `from` ([`SimTime::MAX`] if
+    /// an outage that is never repaired comes first).
+    fn after_up_time(&self, from: SimTime, seconds: f64) -> SimTime {
+        let mut t = from;
+        let mut left = SimDuration::from_secs_f64(seconds);
+        for &(a, b) in &self.outages {
+            if b <= t {
+                continue;
+            }
+            if a > t {
+                let gap = a.saturating_since(t);
+                if gap >= left {
+                    break;
+                }
+                left = left.saturating_sub(gap);
+            }
+            if b == SimTime::MAX {
+                return SimTime::MAX;
+            }
+            t = t.max(b);
+        }
+        t.checked_add(left).unwrap_or(SimTime::MAX)
     }
 
     /// The rate of each download in progress now, bits per second.
@@ -84,7 +137,7 @@ impl SiteUplink {
 
     /// Moves every download on by what it transferred since the last update.
     fn advance(&mut self, now: SimTime) {
-        let moved = self.rate() * now.saturating_since(self.updated).as_secs_f64();
+        let moved = self.rate() * self.up_seconds(self.updated, now);
         for d in &mut self.downloads {
             d.remaining -= moved;
         }
@@ -98,8 +151,10 @@ impl SiteUplink {
         }
         let least = self.downloads.iter().map(|d| d.remaining).fold(f64::INFINITY, f64::min);
         if least.is_finite() {
-            let wait = SimDuration::from_secs_f64(least.max(0.0) / self.rate());
-            self.due = Some(ctx.send_self(wait, Ev::Local(Local::UplinkDue)));
+            let at = self.after_up_time(ctx.now(), least.max(0.0) / self.rate());
+            if at != SimTime::MAX {
+                self.due = Some(ctx.send_at(ctx.me(), at, Ev::Local(Local::UplinkDue)));
+            }
         }
     }
 }
@@ -163,9 +218,27 @@ mod tests {
     /// Downloads of `bits` starting at the given seconds through an uplink of `capacity` whose
     /// downloads take at most `per`; returns (pod, end) in order of ending.
     fn ends(capacity: f64, per: f64, starts: &[(u32, f64, u64)]) -> Vec<(u32, f64)> {
+        ends_with_outages(capacity, per, starts, Vec::new())
+    }
+
+    /// [`ends`] through an uplink down during `outages` (seconds; `None`: never repaired).
+    fn ends_with_outages(
+        capacity: f64,
+        per: f64,
+        starts: &[(u32, f64, u64)],
+        outages: Vec<(f64, Option<f64>)>,
+    ) -> Vec<(u32, f64)> {
+        let at = |s: f64| SimTime::from_nanos((s * 1e9) as u64);
+        let outages = outages
+            .into_iter()
+            .map(|(a, b)| (at(a), b.map_or(SimTime::MAX, at)))
+            .collect();
         let mut sim: Simulation<Ev> = Simulation::new(1);
         let up = sim
-            .add_component("uplink", SiteUplink::new("s".into(), capacity, per))
+            .add_component(
+                "uplink",
+                SiteUplink::new("s".into(), capacity, per).with_outages(outages),
+            )
             .unwrap();
         let sink = sim.add_component("sink", Sink::default()).unwrap();
         for &(pod, at, bits) in starts {
@@ -220,5 +293,26 @@ mod tests {
         // Two downloads on a 100 Mbit/s uplink, each capped at 20: both at 20, no sharing.
         let e = ends(100e6, 20e6, &[(0, 0.0, 100_000_000), (1, 0.0, 100_000_000)]);
         assert!(e.iter().all(|&(_, t)| close(t, 5.0)), "{e:?}");
+    }
+
+    #[test]
+    fn an_outage_pauses_the_downloads_until_the_repair() {
+        // 100 Mbit at 20 Mbit/s is 5 s of transfer; down from 2 s to 12 s: ends at 15 s.
+        let e = ends_with_outages(1e9, 20e6, &[(0, 0.0, 100_000_000)], vec![(2.0, Some(12.0))]);
+        assert!(close(e[0].1, 15.0), "{e:?}");
+        // Started during the outage: waits for the repair, then 5 s.
+        let e = ends_with_outages(1e9, 20e6, &[(0, 3.0, 100_000_000)], vec![(2.0, Some(12.0))]);
+        assert!(close(e[0].1, 17.0), "{e:?}");
+        // Two outages in one download: 1 s up, 1 s down, ... 5 s of transfer end at 7 s.
+        let e = ends_with_outages(
+            1e9,
+            20e6,
+            &[(0, 0.0, 100_000_000)],
+            vec![(1.0, Some(2.0)), (3.0, Some(4.0))],
+        );
+        assert!(close(e[0].1, 7.0), "{e:?}");
+        // Never repaired: never ends.
+        let e = ends_with_outages(1e9, 20e6, &[(0, 0.0, 100_000_000)], vec![(1.0, None)]);
+        assert!(e.is_empty(), "{e:?}");
     }
 }
