@@ -397,9 +397,8 @@ fn a_crashed_site_router_pauses_its_uplinks_downloads() {
         repair: Some(models::units::Dur::secs(65)),
     });
     let out = run(&s, 2, false).unwrap();
-    let pulls = pulls_by_node(&out);
-    for node in 0..4 {
-        let (_, took) = pulls[node][0];
+    for (node, pulls) in pulls_by_node(&out).iter().enumerate() {
+        let (_, took) = pulls[0];
         // node01 and node02 are at vlan20, behind vyos02.
         if node < 2 {
             assert!(took > download + 55.0, "node {node}: {took} s, download {download} s");
