@@ -308,27 +308,12 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
     let mut uplinks: Vec<(&str, ComponentId)> = Vec::new();
     for site in &s.sites {
         if let Some(capacity) = site.uplink {
-            // The site's way out is down while its router is crashed or the site isolated.
-            let at = |d: crate::units::Dur| SimTime::ZERO + d.get();
-            let outages = s
-                .faults
-                .iter()
-                .filter_map(|f| match f {
-                    crate::spec::Fault::Crash { host, at: a, repair } if *host == site.router => {
-                        Some((at(*a), repair.map_or(SimTime::MAX, at)))
-                    }
-                    crate::spec::Fault::IsolateSite { site: x, at: a, repair } if *x == site.name => {
-                        Some((at(*a), repair.map_or(SimTime::MAX, at)))
-                    }
-                    _ => None,
-                })
-                .collect();
             let up = SiteUplink::new(
                 site.name.clone(),
                 capacity.bits_per_s,
                 s.runtime.download_bandwidth.bits_per_s,
             )
-            .with_outages(outages);
+            .with_outages(crate::uplink::outages_of(site, &s.faults));
             let id = sim
                 .add_component(format!("uplink/{}", site.name), up)
                 .map_err(|e| incomplete(s, e.to_string()))?;

@@ -28,6 +28,25 @@
 use sim_core::{Component, ComponentId, Context, EventId, SimDuration, SimTime};
 
 use crate::api::{Ev, Local};
+use crate::spec::{Fault, Site};
+
+/// When `site`'s way out is down, from `faults`: its router crashed, or the site isolated;
+/// `[from, to)`, `to` = [`SimTime::MAX`] when never repaired.
+pub fn outages_of(site: &Site, faults: &[Fault]) -> Vec<(SimTime, SimTime)> {
+    let at = |d: crate::units::Dur| SimTime::ZERO + d.get();
+    faults
+        .iter()
+        .filter_map(|f| match f {
+            Fault::Crash { host, at: a, repair } if *host == site.router => {
+                Some((at(*a), repair.map_or(SimTime::MAX, at)))
+            }
+            Fault::IsolateSite { site: x, at: a, repair } if *x == site.name => {
+                Some((at(*a), repair.map_or(SimTime::MAX, at)))
+            }
+            _ => None,
+        })
+        .collect()
+}
 
 /// One download in progress.
 #[derive(Debug, Clone, Copy)]
