@@ -350,6 +350,10 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             Some(&(_, uplink)) => k.with_uplink(uplink),
             None => k,
         };
+        let k = match s.sites.iter().find(|x| x.name == site) {
+            Some(x) => k.with_outages(crate::uplink::outages_of(x, &s.faults)),
+            None => k,
+        };
         let id = sim
             .add_component(format!("kubelet/{w}"), k)
             .map_err(|e| incomplete(s, e.to_string()))?;

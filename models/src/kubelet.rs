@@ -46,6 +46,7 @@ use crate::client::Client;
 use crate::control_plane::{noise, sample};
 use crate::spec::{Kubelet as KubeletCfg, PullPolicy, Runtime};
 use crate::status_manager::{StatusManager, Sync, STATUS_SYNC_PERIOD};
+use crate::uplink::Outages;
 use crate::volume_manager;
 
 /// Times of one pod's life on its node.
@@ -130,6 +131,8 @@ pub struct Kubelet {
     download_end: Option<SimTime>,
     /// The site's shared uplink, when it has one: downloads go through it.
     uplink: Option<ComponentId>,
+    /// When the site's way out (to the registry) is down.
+    outages: Outages,
     /// The image's layers, bits.
     image_bits: u64,
     /// With an uplink: the pod whose pull is downloading the layers, if one is.
@@ -211,6 +214,7 @@ impl Kubelet {
             image_present: rt.image_cached,
             download_end: None,
             uplink: None,
+            outages: Outages::default(),
             image_bits: rt.image_bytes.saturating_mul(8),
             downloading_pod: None,
             download_waiters: Vec::new(),
@@ -315,6 +319,13 @@ impl Kubelet {
     }
 
     /// `WaitForAttachAndMount` returned for `pod`: on to the sandbox.
+    /// Pulls nothing from the registry while the site's way out is down (`outages`: its router
+    /// crashed, or the site isolated).
+    pub fn with_outages(mut self, outages: Outages) -> Kubelet {
+        self.outages = outages;
+        self
+    }
+
     /// Downloads the image's layers through the site's shared uplink `uplink` ([`crate::uplink`])
     /// instead of at the node's own rate alone.
     pub fn with_uplink(mut self, uplink: ComponentId) -> Kubelet {
@@ -347,6 +358,8 @@ impl Kubelet {
     fn run_pull(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         self.times(pod).pull_start = Some(now);
+        // Registry traffic stops while the site's way out is down: a pull's work is done in
+        // the site's up time (`self.outages.after`).
         if let (Some(uplink), false) = (self.uplink, self.image_present) {
             // The registry round trips first (manifest, then the layers' requests), then the
             // layers through the site's uplink, which answers with PullDone. One draw of the
@@ -354,34 +367,40 @@ impl Kubelet {
             // uplink: alone on its uplink the pull takes what it would take without one.
             let factor = self.noise.as_ref().map_or(1.0, |n| n.sample(ctx.rng()));
             let own = SimDuration::from_secs_f64(self.cached_pull.as_secs_f64() * factor);
+            let own_end = self.outages.after(now, own);
             if self.downloading_pod.is_some() {
-                self.download_waiters.push((pod, now + own));
-            } else {
+                self.download_waiters.push((pod, own_end));
+            } else if own_end != SimTime::MAX {
                 self.downloading_pod = Some(pod);
                 let kubelet = ctx.me();
                 let bits = (self.image_bits as f64 * factor).round() as u64;
-                ctx.send(uplink, own, Ev::DownloadStart { kubelet, pod, bits });
+                ctx.send_at(uplink, own_end, Ev::DownloadStart { kubelet, pod, bits });
             }
             self.post_event(ctx); // Pulling
             return;
         }
         let downloading = self.download_end.filter(|&end| end > now);
-        let d = if self.image_present {
-            sample(self.cached_pull, self.noise.as_ref(), ctx.rng())
+        let end = if self.image_present {
+            self.outages
+                .after(now, sample(self.cached_pull, self.noise.as_ref(), ctx.rng()))
         } else if let Some(end) = downloading {
             // Docker's download manager shares a layer's transfer between the pulls that want
             // it (moby `distribution/xfer`): a pull that starts during the download (parallel
             // pulls, `--serialize-image-pulls=false`) ends with it, after its own registry
             // round trips at the least.
             let own = sample(self.cached_pull, self.noise.as_ref(), ctx.rng());
-            own.max(end.saturating_since(now))
+            self.outages.after(now, own).max(end)
         } else {
-            let d = sample(self.first_pull, self.noise.as_ref(), ctx.rng());
-            self.download_end = Some(now + d);
-            d
+            let end = self
+                .outages
+                .after(now, sample(self.first_pull, self.noise.as_ref(), ctx.rng()));
+            self.download_end = Some(end);
+            end
         };
         self.post_event(ctx); // Pulling
-        ctx.send_self(d, Ev::Local(Local::PullDone(pod)));
+        if end != SimTime::MAX {
+            ctx.send_at(ctx.me(), end, Ev::Local(Local::PullDone(pod)));
+        }
     }
 
     fn set_status(&mut self, pod: u32, phase: Phase, ctx: &mut Context<'_, Ev>) {

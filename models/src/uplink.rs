@@ -20,32 +20,82 @@
 //!
 //! TCP slow start and the short unfairness after a flow joins are not modelled; a download's
 //! bytes are the image's layers only (the registry round trips before it are the kubelet's,
-//! [`crate::kubelet`], and do not see faults). A pull cut by an outage resumes at the repair;
-//! Docker would fail it and the kubelet retry it after its image back-off (10 s, doubling). A
-//! site without `uplink` has no shared bottleneck: each node downloads at its own rate,
-//! whatever the others do, and its downloads do not see faults either.
+//! [`crate::kubelet`], which also pauses them during [`Outages`]). A pull cut by an outage
+//! resumes at the repair; Docker would fail it and the kubelet retry it after its image
+//! back-off (10 s, doubling). A site without `uplink` has no shared bottleneck: each node
+//! downloads at its own rate, whatever the others do.
 
 use sim_core::{Component, ComponentId, Context, EventId, SimDuration, SimTime};
 
 use crate::api::{Ev, Local};
 use crate::spec::{Fault, Site};
 
-/// When `site`'s way out is down, from `faults`: its router crashed, or the site isolated;
-/// `[from, to)`, `to` = [`SimTime::MAX`] when never repaired.
-pub fn outages_of(site: &Site, faults: &[Fault]) -> Vec<(SimTime, SimTime)> {
+/// When a site's way out to the internet (and the registry) is down: intervals `[from, to)`,
+/// sorted, `to` = [`SimTime::MAX`] for an outage never repaired.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outages(Vec<(SimTime, SimTime)>);
+
+impl Outages {
+    /// The outages in `intervals`, in any order.
+    pub fn new(mut intervals: Vec<(SimTime, SimTime)>) -> Outages {
+        intervals.sort_unstable();
+        Outages(intervals)
+    }
+
+    /// Seconds of `[from, to)` during which the way out is up.
+    pub fn up_seconds(&self, from: SimTime, to: SimTime) -> f64 {
+        let mut up = to.saturating_since(from).as_secs_f64();
+        for &(a, b) in &self.0 {
+            let (a, b) = (a.max(from), b.min(to));
+            if a < b {
+                up -= b.saturating_since(a).as_secs_f64();
+            }
+        }
+        up.max(0.0)
+    }
+
+    /// The instant by which `work` of up time has passed from `from`: `from + work` without
+    /// outages; [`SimTime::MAX`] if an outage that is never repaired comes first.
+    pub fn after(&self, from: SimTime, work: SimDuration) -> SimTime {
+        let mut t = from;
+        let mut left = work;
+        for &(a, b) in &self.0 {
+            if b <= t {
+                continue;
+            }
+            if a > t {
+                let gap = a.saturating_since(t);
+                if gap >= left {
+                    break;
+                }
+                left = left.saturating_sub(gap);
+            }
+            if b == SimTime::MAX {
+                return SimTime::MAX;
+            }
+            t = t.max(b);
+        }
+        t.checked_add(left).unwrap_or(SimTime::MAX)
+    }
+}
+
+/// When `site`'s way out is down, from `faults`: its router crashed, or the site isolated.
+pub fn outages_of(site: &Site, faults: &[Fault]) -> Outages {
     let at = |d: crate::units::Dur| SimTime::ZERO + d.get();
-    faults
-        .iter()
-        .filter_map(|f| match f {
-            Fault::Crash { host, at: a, repair } if *host == site.router => {
-                Some((at(*a), repair.map_or(SimTime::MAX, at)))
-            }
-            Fault::IsolateSite { site: x, at: a, repair } if *x == site.name => {
-                Some((at(*a), repair.map_or(SimTime::MAX, at)))
-            }
-            _ => None,
-        })
-        .collect()
+    Outages::new(
+        faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Crash { host, at: a, repair } if *host == site.router => {
+                    Some((at(*a), repair.map_or(SimTime::MAX, at)))
+                }
+                Fault::IsolateSite { site: x, at: a, repair } if *x == site.name => {
+                    Some((at(*a), repair.map_or(SimTime::MAX, at)))
+                }
+                _ => None,
+            })
+            .collect(),
+    )
 }
 
 /// One download in progress.
@@ -77,9 +127,8 @@ pub struct SiteUplink {
     updated: SimTime,
     /// The scheduled end of the download that ends first, if any.
     due: Option<EventId>,
-    /// When the site's way out is down: `[from, to)`, sorted by `from`; `to` is
-    /// [`SimTime::MAX`] for an outage never repaired.
-    outages: Vec<(SimTime, SimTime)>,
+    /// When the site's way out is down.
+    outages: Outages,
     /// Downloads finished.
     pub finished: u64,
     /// The most downloads ever in progress at once.
@@ -96,54 +145,16 @@ impl SiteUplink {
             downloads: Vec::new(),
             updated: SimTime::ZERO,
             due: None,
-            outages: Vec::new(),
+            outages: Outages::default(),
             finished: 0,
             peak: 0,
         }
     }
 
-    /// The same uplink, down during each of `outages` (`[from, to)`; `to` = [`SimTime::MAX`]
-    /// when never repaired).
-    pub fn with_outages(mut self, mut outages: Vec<(SimTime, SimTime)>) -> SiteUplink {
-        outages.sort_unstable();
+    /// The same uplink, down during `outages`.
+    pub fn with_outages(mut self, outages: Outages) -> SiteUplink {
         self.outages = outages;
         self
-    }
-
-    /// Seconds of `[from, to)` during which the uplink is up.
-    fn up_seconds(&self, from: SimTime, to: SimTime) -> f64 {
-        let mut up = to.saturating_since(from).as_secs_f64();
-        for &(a, b) in &self.outages {
-            let (a, b) = (a.max(from), b.min(to));
-            if a < b {
-                up -= b.saturating_since(a).as_secs_f64();
-            }
-        }
-        up.max(0.0)
-    }
-
-    /// The instant by which `seconds` of up time have passed from `from` ([`SimTime::MAX`] if
-    /// an outage that is never repaired comes first).
-    fn after_up_time(&self, from: SimTime, seconds: f64) -> SimTime {
-        let mut t = from;
-        let mut left = SimDuration::from_secs_f64(seconds);
-        for &(a, b) in &self.outages {
-            if b <= t {
-                continue;
-            }
-            if a > t {
-                let gap = a.saturating_since(t);
-                if gap >= left {
-                    break;
-                }
-                left = left.saturating_sub(gap);
-            }
-            if b == SimTime::MAX {
-                return SimTime::MAX;
-            }
-            t = t.max(b);
-        }
-        t.checked_add(left).unwrap_or(SimTime::MAX)
     }
 
     /// The rate of each download in progress now, bits per second.
@@ -156,7 +167,7 @@ impl SiteUplink {
 
     /// Moves every download on by what it transferred since the last update.
     fn advance(&mut self, now: SimTime) {
-        let moved = self.rate() * self.up_seconds(self.updated, now);
+        let moved = self.rate() * self.outages.up_seconds(self.updated, now);
         for d in &mut self.downloads {
             d.remaining -= moved;
         }
@@ -170,7 +181,8 @@ impl SiteUplink {
         }
         let least = self.downloads.iter().map(|d| d.remaining).fold(f64::INFINITY, f64::min);
         if least.is_finite() {
-            let at = self.after_up_time(ctx.now(), least.max(0.0) / self.rate());
+            let work = SimDuration::from_secs_f64(least.max(0.0) / self.rate());
+            let at = self.outages.after(ctx.now(), work);
             if at != SimTime::MAX {
                 self.due = Some(ctx.send_at(ctx.me(), at, Ev::Local(Local::UplinkDue)));
             }
@@ -248,10 +260,12 @@ mod tests {
         outages: Vec<(f64, Option<f64>)>,
     ) -> Vec<(u32, f64)> {
         let at = |s: f64| SimTime::from_nanos((s * 1e9) as u64);
-        let outages = outages
-            .into_iter()
-            .map(|(a, b)| (at(a), b.map_or(SimTime::MAX, at)))
-            .collect();
+        let outages = Outages::new(
+            outages
+                .into_iter()
+                .map(|(a, b)| (at(a), b.map_or(SimTime::MAX, at)))
+                .collect(),
+        );
         let mut sim: Simulation<Ev> = Simulation::new(1);
         let up = sim
             .add_component(

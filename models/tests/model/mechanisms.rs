@@ -381,29 +381,39 @@ fn node_status_updates_never_overlap_so_a_short_period_cannot_flood_the_apiserve
     assert!(t < 2.0 * normal, "{t} s with 1 ms updates, {normal} s with 10 s");
 }
 
-/// A site's router down cuts its uplink: its workers' first downloads stop at the crash and
-/// resume at the repair (`crash vyos02 at 5s repair 65s`: a minute longer), while the other
-/// worker site's downloads go on.
+/// A site's router down cuts its way to the registry: its workers' first pulls stop at the
+/// crash and resume at the repair (`crash vyos02 at 5s repair 65s`: a minute longer), with or
+/// without a site uplink, while the other worker site's pulls go on.
 #[test]
-fn a_crashed_site_router_pauses_its_uplinks_downloads() {
-    let mut s = cell(4, 100);
-    for site in &mut s.sites {
-        site.uplink = Some(models::units::Bandwidth { bits_per_s: 1e9 });
-    }
-    let download = s.runtime.image_bytes as f64 * 8.0 / s.runtime.download_bandwidth.bits_per_s;
-    s.faults.push(models::spec::Fault::Crash {
-        host: "vyos02".into(),
-        at: models::units::Dur::secs(5),
-        repair: Some(models::units::Dur::secs(65)),
-    });
-    let out = run(&s, 2, false).unwrap();
-    for (node, pulls) in pulls_by_node(&out).iter().enumerate() {
-        let (_, took) = pulls[0];
-        // node01 and node02 are at vlan20, behind vyos02.
-        if node < 2 {
-            assert!(took > download + 55.0, "node {node}: {took} s, download {download} s");
-        } else {
-            assert!(took < download + 10.0, "node {node}: {took} s, download {download} s");
+fn a_crashed_site_router_pauses_its_pulls() {
+    for uplink in [false, true] {
+        let mut s = cell(4, 100);
+        if uplink {
+            for site in &mut s.sites {
+                site.uplink = Some(models::units::Bandwidth { bits_per_s: 1e9 });
+            }
+        }
+        let download = s.runtime.image_bytes as f64 * 8.0 / s.runtime.download_bandwidth.bits_per_s;
+        s.faults.push(models::spec::Fault::Crash {
+            host: "vyos02".into(),
+            at: models::units::Dur::secs(5),
+            repair: Some(models::units::Dur::secs(65)),
+        });
+        let out = run(&s, 2, false).unwrap();
+        for (node, pulls) in pulls_by_node(&out).iter().enumerate() {
+            let (_, took) = pulls[0];
+            // node01 and node02 are at vlan20, behind vyos02.
+            if node < 2 {
+                assert!(
+                    took > download + 55.0,
+                    "uplink {uplink}, node {node}: {took} s, download {download} s"
+                );
+            } else {
+                assert!(
+                    took < download + 10.0,
+                    "uplink {uplink}, node {node}: {took} s, download {download} s"
+                );
+            }
         }
     }
 }
