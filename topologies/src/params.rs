@@ -165,19 +165,22 @@ pub fn resolve_with_warnings(scenario: &str, params: Option<&Path>) -> Result<Lo
         Some(t) => std::borrow::Cow::Borrowed(t),
         None => std::borrow::Cow::Owned(std::fs::read_to_string(scenario).unwrap_or_default()),
     };
+    // `apply` ran the checks once; its warnings are only moved, not found again.
     let in_params = Locator::new(&text);
-    let (_, in_scenario) = crate::check::located(&merged, &base_text, &base.origin);
-    let warnings = in_scenario
+    let in_scenario = Locator::new(&base_text);
+    let warnings = overlay_warnings
         .into_iter()
         .map(|w| {
             if in_params.writes(&w.field) {
-                overlay_warnings
-                    .iter()
-                    .find(|o| o.code == w.code && o.field == w.field)
-                    .cloned()
-                    .unwrap_or(w)
-            } else {
                 w
+            } else {
+                let (line, column) = in_scenario.locate(&w.field);
+                Diagnostic {
+                    origin: base.origin.clone(),
+                    line,
+                    column,
+                    ..w
+                }
             }
         })
         .collect();
