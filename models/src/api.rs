@@ -108,6 +108,9 @@ impl Obj {
 pub enum Phase {
     /// Accepted, containers being created.
     Pending,
+    /// Still Pending, the container waiting after a failed image pull: the `n`-th such status
+    /// (its reason `ErrImagePull` or `ImagePullBackOff`, [`crate::image_backoff`]).
+    Waiting(u16),
     /// Containers running.
     Running,
 }
@@ -161,6 +164,10 @@ pub enum Local {
     RuntimeDone(u32),
     /// An image pull finished for a pod.
     PullDone(u32),
+    /// An image pull failed for a pod ([`crate::pull_outages`]).
+    PullFailed(u32),
+    /// The pod worker syncs a pod again after a failed sync ([`crate::image_backoff`]).
+    PodResync(u32),
     /// PLEG relist.
     Pleg,
     /// Node status heartbeat.

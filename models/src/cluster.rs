@@ -91,8 +91,11 @@ pub struct PodTimeline {
     pub volumes: Option<f64>,
     /// Sandbox ready.
     pub sandbox: Option<f64>,
-    /// Image pull started.
+    /// Image pull started (its last attempt, after any that failed).
     pub pull_start: Option<f64>,
+    /// Image pulls that failed before it ([`crate::pull_outages`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pull_failures: u32,
     /// Image pulled.
     pub pulled: Option<f64>,
     /// Container started.
@@ -101,6 +104,11 @@ pub struct PodTimeline {
     pub running: Option<f64>,
     /// Running status seen by the kubectl watch.
     pub watched: Option<f64>,
+}
+
+/// Whether a count is zero (left out of the JSON).
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl PodTimeline {
@@ -313,7 +321,11 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
                 capacity.bits_per_s,
                 s.runtime.download_bandwidth.bits_per_s,
             )
-            .with_outages(crate::uplink::outages_of(site, &s.faults));
+            .with_outages(crate::pull_outages::outages_of(
+                site,
+                &s.faults,
+                site.registry_rtt.unwrap_or(s.runtime.registry_rtt).get(),
+            ));
             let id = sim
                 .add_component(format!("uplink/{}", site.name), up)
                 .map_err(|e| incomplete(s, e.to_string()))?;
@@ -351,7 +363,7 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             None => k,
         };
         let k = match s.sites.iter().find(|x| x.name == site) {
-            Some(x) => k.with_outages(crate::uplink::outages_of(x, &s.faults)),
+            Some(x) => k.with_outages(crate::pull_outages::outages_of(x, &s.faults, rtt.get())),
             None => k,
         };
         let id = sim
@@ -506,6 +518,7 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
             volumes: kt.volumes.map(secs),
             sandbox: kt.sandbox.map(secs),
             pull_start: kt.pull_start.map(secs),
+            pull_failures: kt.pull_failures,
             pulled: kt.pulled.map(secs),
             started: kt.started.map(secs),
             running: store.running_at[i].map(secs),
@@ -556,6 +569,11 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
             name: "kubelet volume managers (token Secret LIST, 300 ms mount poll)".into(),
             total_s: pods.iter().filter_map(|p| Some(p.volumes? - p.kubelet_seen?)).sum(),
             count: pods.iter().filter(|p| p.volumes.is_some()).count() as u64,
+        },
+        WaitReport {
+            name: "image back-off after failed pulls (ErrImagePull)".into(),
+            total_s: kubelets.iter().map(|k| k.backoff_wait_s()).sum(),
+            count: pods.iter().map(|p| u64::from(p.pull_failures)).sum(),
         },
         WaitReport {
             name: "serialized image puller queue".into(),

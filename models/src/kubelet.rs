@@ -44,9 +44,10 @@ use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
 use crate::api::{Ev, Local, Obj, Phase, WatchEvent};
 use crate::client::Client;
 use crate::control_plane::{noise, sample};
+use crate::image_backoff::{Decision, PullRetry};
+use crate::pull_outages::{Outages, Transfer};
 use crate::spec::{Kubelet as KubeletCfg, PullPolicy, Runtime};
 use crate::status_manager::{StatusManager, Sync, STATUS_SYNC_PERIOD};
-use crate::uplink::Outages;
 use crate::volume_manager;
 
 /// Times of one pod's life on its node.
@@ -58,8 +59,10 @@ pub struct PodTimes {
     pub volumes: Option<SimTime>,
     /// Sandbox ready.
     pub sandbox: Option<SimTime>,
-    /// Image pull started (the puller took it).
+    /// Image pull started (the puller took it; its last attempt).
     pub pull_start: Option<SimTime>,
+    /// Image pulls that failed ([`crate::pull_outages`]).
+    pub pull_failures: u32,
     /// Image pull finished.
     pub pulled: Option<SimTime>,
     /// Container started.
@@ -104,6 +107,7 @@ enum SecretCache {
 pub fn status_span_name(sync: Sync) -> String {
     match sync {
         Sync::Pod(pod, Phase::Pending) => format!("pod-{pod} Pending: GET + PATCH"),
+        Sync::Pod(pod, Phase::Waiting(n)) => format!("pod-{pod} waiting for its image ({n}): GET + PATCH"),
         Sync::Pod(pod, Phase::Running) => format!("pod-{pod} Running: GET + PATCH"),
         Sync::HostNetwork(k) => format!("hostNetwork pod {k} resync: GET + PATCH"),
     }
@@ -127,12 +131,14 @@ pub struct Kubelet {
     noise: Option<LogNormal<f64>>,
     /// The image is in Docker's store (a pull of it has ended, or the run began with it).
     image_present: bool,
-    /// When the download of the image now in progress ends, if one is (no shared uplink).
-    download_end: Option<SimTime>,
+    /// How the download of the image now in progress ends, if one is (no shared uplink).
+    download: Option<Transfer>,
     /// The site's shared uplink, when it has one: downloads go through it.
     uplink: Option<ComponentId>,
     /// When the site's way out (to the registry) is down.
     outages: Outages,
+    /// Pods whose pull failed: their image back-off ([`crate::image_backoff`]).
+    retries: HashMap<u32, PullRetry>,
     /// The image's layers, bits.
     image_bits: u64,
     /// With an uplink: the pod whose pull is downloading the layers, if one is.
@@ -212,9 +218,10 @@ impl Kubelet {
             pull_policy: rt.pull_policy,
             noise: noise(cv),
             image_present: rt.image_cached,
-            download_end: None,
+            download: None,
             uplink: None,
             outages: Outages::default(),
+            retries: HashMap::new(),
             image_bits: rt.image_bytes.saturating_mul(8),
             downloading_pod: None,
             download_waiters: Vec::new(),
@@ -265,6 +272,18 @@ impl Kubelet {
             .collect();
         waits.sort_unstable_by_key(|w| w.0);
         waits.iter().fold((0.0, 0), |(sum, n), w| (sum + w.1, n + 1))
+    }
+
+    /// Time pods spent between a failed pull and their next attempt (the image back-off and
+    /// the pod worker's requeue), seconds, summed in pod order.
+    pub fn backoff_wait_s(&self) -> f64 {
+        let mut waits: Vec<(u32, f64)> = self
+            .retries
+            .iter()
+            .map(|(&pod, r)| (pod, r.waited.as_secs_f64()))
+            .collect();
+        waits.sort_unstable_by_key(|w| w.0);
+        waits.iter().map(|w| w.1).sum()
     }
 
     /// Time Docker operations waited for a runtime slot, seconds.
@@ -355,51 +374,97 @@ impl Kubelet {
         ctx.send_self(d, Ev::Local(Local::RuntimeDone(pod)));
     }
 
+    /// The pod's container needs its image (`EnsureImageExists`): a pull through the node's
+    /// puller, unless the policy lets a present image be used as it is.
+    fn ensure_image(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        if self.pull_policy == PullPolicy::Always || !self.image_present {
+            if let Some(p) = self.puller.arrive(now, pod) {
+                self.run_pull(p, ctx);
+            }
+        } else {
+            self.times(pod).pulled = Some(now);
+            if let Some(op) = self.runtime.arrive(now, Op::Start(pod)) {
+                self.run_op(op, ctx);
+            }
+        }
+    }
+
     fn run_pull(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         self.times(pod).pull_start = Some(now);
-        // Registry traffic stops while the site's way out is down: a pull's work is done in
-        // the site's up time (`self.outages.after`).
+        // Docker dials the registry first. While the site's way out is down the dial waits
+        // for it or gives up, and a transfer under way stalls or fails ([`crate::pull_outages`]).
+        let connected = self.outages.connect(now);
         if let (Some(uplink), false) = (self.uplink, self.image_present) {
             // The registry round trips first (manifest, then the layers' requests), then the
-            // layers through the site's uplink, which answers with PullDone. One draw of the
-            // service-time noise scales both, as it scales the whole first pull without an
-            // uplink: alone on its uplink the pull takes what it would take without one.
+            // layers through the site's uplink, which answers with PullDone or PullFailed. One
+            // draw of the service-time noise scales both, as it scales the whole first pull
+            // without an uplink: alone on its uplink the pull takes what it would take without
+            // one.
             let factor = self.noise.as_ref().map_or(1.0, |n| n.sample(ctx.rng()));
             let own = SimDuration::from_secs_f64(self.cached_pull.as_secs_f64() * factor);
-            let own_end = self.outages.after(now, own);
-            if self.downloading_pod.is_some() {
-                self.download_waiters.push((pod, own_end));
-            } else if own_end != SimTime::MAX {
-                self.downloading_pod = Some(pod);
-                let kubelet = ctx.me();
-                let bits = (self.image_bits as f64 * factor).round() as u64;
-                ctx.send_at(uplink, own_end, Ev::DownloadStart { kubelet, pod, bits });
+            match self.transfer(connected, own) {
+                Transfer::Done(own_end) if self.downloading_pod.is_some() => {
+                    self.download_waiters.push((pod, own_end));
+                }
+                Transfer::Done(own_end) => {
+                    self.downloading_pod = Some(pod);
+                    let kubelet = ctx.me();
+                    let bits = (self.image_bits as f64 * factor).round() as u64;
+                    ctx.send_at(uplink, own_end, Ev::DownloadStart { kubelet, pod, bits });
+                }
+                failed => self.schedule_pull_end(pod, failed, ctx),
             }
             self.post_event(ctx); // Pulling
             return;
         }
-        let downloading = self.download_end.filter(|&end| end > now);
+        let downloading = self.download.filter(|d| d.at() > now);
         let end = if self.image_present {
-            self.outages
-                .after(now, sample(self.cached_pull, self.noise.as_ref(), ctx.rng()))
-        } else if let Some(end) = downloading {
+            let own = sample(self.cached_pull, self.noise.as_ref(), ctx.rng());
+            self.transfer(connected, own)
+        } else if let Some(download) = downloading {
             // Docker's download manager shares a layer's transfer between the pulls that want
             // it (moby `distribution/xfer`): a pull that starts during the download (parallel
             // pulls, `--serialize-image-pulls=false`) ends with it, after its own registry
-            // round trips at the least.
+            // round trips at the least, and fails with it.
             let own = sample(self.cached_pull, self.noise.as_ref(), ctx.rng());
-            self.outages.after(now, own).max(end)
+            match (self.transfer(connected, own), download) {
+                (Transfer::Done(a), Transfer::Done(b)) => Transfer::Done(a.max(b)),
+                (Transfer::Done(_), failed) | (failed, Transfer::Done(_)) => failed,
+                (a, b) => {
+                    if a.at() <= b.at() {
+                        a
+                    } else {
+                        b
+                    }
+                }
+            }
         } else {
-            let end = self
-                .outages
-                .after(now, sample(self.first_pull, self.noise.as_ref(), ctx.rng()));
-            self.download_end = Some(end);
+            let end = self.transfer(connected, sample(self.first_pull, self.noise.as_ref(), ctx.rng()));
+            self.download = Some(end);
             end
         };
         self.post_event(ctx); // Pulling
-        if end != SimTime::MAX {
-            ctx.send_at(ctx.me(), end, Ev::Local(Local::PullDone(pod)));
+        self.schedule_pull_end(pod, end, ctx);
+    }
+
+    /// `work` of transfer after the dial `connected`, through the site's outages.
+    fn transfer(&self, connected: Transfer, work: SimDuration) -> Transfer {
+        match connected {
+            Transfer::Done(from) => self.outages.transfer(from, work),
+            failed => failed,
+        }
+    }
+
+    /// Tells this kubelet when `pod`'s pull ends, unless it never does.
+    fn schedule_pull_end(&mut self, pod: u32, end: Transfer, ctx: &mut Context<'_, Ev>) {
+        let (at, ev) = match end {
+            Transfer::Done(at) => (at, Local::PullDone(pod)),
+            Transfer::Failed { at, .. } => (at, Local::PullFailed(pod)),
+        };
+        if at != SimTime::MAX {
+            ctx.send_at(ctx.me(), at, Ev::Local(ev));
         }
     }
 
@@ -510,17 +575,7 @@ impl Component<Ev> for Kubelet {
                     self.times(pod).sandbox = Some(now);
                     let mounted = self.times(pod).volumes;
                     self.trace_span(pod, "sandbox", mounted, now, ctx);
-                    let need_pull = self.pull_policy == PullPolicy::Always || !self.image_present;
-                    if need_pull {
-                        if let Some(p) = self.puller.arrive(now, pod) {
-                            self.run_pull(p, ctx);
-                        }
-                    } else {
-                        self.times(pod).pulled = Some(now);
-                        if let Some(op) = self.runtime.arrive(now, Op::Start(pod)) {
-                            self.run_op(op, ctx);
-                        }
-                    }
+                    self.ensure_image(pod, ctx);
                 } else {
                     self.times(pod).started = Some(now);
                     let pulled = self.times(pod).pulled;
@@ -552,6 +607,49 @@ impl Component<Ev> for Kubelet {
                 }
                 if let Some(op) = self.runtime.arrive(now, Op::Start(pod)) {
                     self.run_op(op, ctx);
+                }
+            }
+            Ev::Local(Local::PullFailed(pod)) => {
+                if self.downloading_pod == Some(pod) {
+                    // The layers it was downloading are lost: the pulls waiting for them fail.
+                    self.downloading_pod = None;
+                    let me = ctx.me();
+                    for (waiter, own_end) in std::mem::take(&mut self.download_waiters) {
+                        ctx.send_at(me, own_end.max(now), Ev::Local(Local::PullFailed(waiter)));
+                    }
+                }
+                let start = self.times(pod).pull_start;
+                self.trace_span(pod, "image pull failed", start, now, ctx);
+                self.times(pod).pull_failures += 1;
+                self.post_event(ctx); // Failed: "Failed to pull image"
+                self.post_event(ctx); // Failed: "Error: ErrImagePull"
+                match self.retries.get_mut(&pod) {
+                    Some(retry) => retry.failed(now),
+                    None => {
+                        self.retries.insert(pod, PullRetry::first(now));
+                    }
+                }
+                let requeue = PullRetry::requeue_delay(ctx.rng());
+                ctx.send_self(requeue, Ev::Local(Local::PodResync(pod)));
+                if let Some(next) = self.puller.complete(now) {
+                    self.run_pull(next, ctx);
+                }
+            }
+            Ev::Local(Local::PodResync(pod)) => {
+                let Some(retry) = self.retries.get_mut(&pod) else {
+                    return;
+                };
+                let (version, decision) = retry.sync(now);
+                if let Some(v) = version {
+                    self.set_status(pod, Phase::Waiting(v), ctx);
+                }
+                match decision {
+                    Decision::Pull => self.ensure_image(pod, ctx),
+                    Decision::BackOff => {
+                        self.post_event(ctx); // BackOff: "Back-off pulling image"
+                        let requeue = PullRetry::requeue_delay(ctx.rng());
+                        ctx.send_self(requeue, Ev::Local(Local::PodResync(pod)));
+                    }
                 }
             }
             Ev::Local(Local::Pleg) => {

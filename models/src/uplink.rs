@@ -14,89 +14,22 @@
 //! changes the rate of the others (processor sharing with a per-job cap).
 //!
 //! While the site's way out is down (its router crashed, or the site isolated: `[[faults]]`)
-//! the downloads make no progress, and resume where they stopped at the repair.
+//! the downloads make no progress. As TCP connections do ([`crate::pull_outages`]), they go on
+//! where they stopped at the first resend after an isolation's repair, and all fail when the
+//! router comes back from a crash (its connection state is lost) or the cut outlasts TCP's
+//! patience; the kubelets then retry after their image back-off ([`crate::image_backoff`]).
 //!
 //! # Simplifications
 //!
 //! TCP slow start and the short unfairness after a flow joins are not modelled; a download's
 //! bytes are the image's layers only (the registry round trips before it are the kubelet's,
-//! [`crate::kubelet`], which also pauses them during [`Outages`]). A pull cut by an outage
-//! resumes at the repair; Docker would fail it and the kubelet retry it after its image
-//! back-off (10 s, doubling). A site without `uplink` has no shared bottleneck: each node
-//! downloads at its own rate, whatever the others do.
+//! [`crate::kubelet`], which meets the same [`Outages`]). A site without `uplink` has no shared
+//! bottleneck: each node downloads at its own rate, whatever the others do.
 
 use sim_core::{Component, ComponentId, Context, EventId, SimDuration, SimTime};
 
 use crate::api::{Ev, Local};
-use crate::spec::{Fault, Site};
-
-/// When a site's way out to the internet (and the registry) is down: intervals `[from, to)`,
-/// sorted, `to` = [`SimTime::MAX`] for an outage never repaired.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Outages(Vec<(SimTime, SimTime)>);
-
-impl Outages {
-    /// The outages in `intervals`, in any order.
-    pub fn new(mut intervals: Vec<(SimTime, SimTime)>) -> Outages {
-        intervals.sort_unstable();
-        Outages(intervals)
-    }
-
-    /// Seconds of `[from, to)` during which the way out is up.
-    pub fn up_seconds(&self, from: SimTime, to: SimTime) -> f64 {
-        let mut up = to.saturating_since(from).as_secs_f64();
-        for &(a, b) in &self.0 {
-            let (a, b) = (a.max(from), b.min(to));
-            if a < b {
-                up -= b.saturating_since(a).as_secs_f64();
-            }
-        }
-        up.max(0.0)
-    }
-
-    /// The instant by which `work` of up time has passed from `from`: `from + work` without
-    /// outages; [`SimTime::MAX`] if an outage that is never repaired comes first.
-    pub fn after(&self, from: SimTime, work: SimDuration) -> SimTime {
-        let mut t = from;
-        let mut left = work;
-        for &(a, b) in &self.0 {
-            if b <= t {
-                continue;
-            }
-            if a > t {
-                let gap = a.saturating_since(t);
-                if gap >= left {
-                    break;
-                }
-                left = left.saturating_sub(gap);
-            }
-            if b == SimTime::MAX {
-                return SimTime::MAX;
-            }
-            t = t.max(b);
-        }
-        t.checked_add(left).unwrap_or(SimTime::MAX)
-    }
-}
-
-/// When `site`'s way out is down, from `faults`: its router crashed, or the site isolated.
-pub fn outages_of(site: &Site, faults: &[Fault]) -> Outages {
-    let at = |d: crate::units::Dur| SimTime::ZERO + d.get();
-    Outages::new(
-        faults
-            .iter()
-            .filter_map(|f| match f {
-                Fault::Crash { host, at: a, repair } if *host == site.router => {
-                    Some((at(*a), repair.map_or(SimTime::MAX, at)))
-                }
-                Fault::IsolateSite { site: x, at: a, repair } if *x == site.name => {
-                    Some((at(*a), repair.map_or(SimTime::MAX, at)))
-                }
-                _ => None,
-            })
-            .collect(),
-    )
-}
+use crate::pull_outages::{Outages, Transfer};
 
 /// One download in progress.
 #[derive(Debug, Clone, Copy)]
@@ -131,6 +64,8 @@ pub struct SiteUplink {
     outages: Outages,
     /// Downloads finished.
     pub finished: u64,
+    /// Downloads an outage cut.
+    pub failed: u64,
     /// The most downloads ever in progress at once.
     pub peak: usize,
 }
@@ -147,6 +82,7 @@ impl SiteUplink {
             due: None,
             outages: Outages::default(),
             finished: 0,
+            failed: 0,
             peak: 0,
         }
     }
@@ -174,7 +110,8 @@ impl SiteUplink {
         self.updated = now;
     }
 
-    /// (Re)schedules the end of the download with the least left.
+    /// (Re)schedules the end of the download with the least left, or the outage that cuts
+    /// them all first.
     fn reschedule(&mut self, ctx: &mut Context<'_, Ev>) {
         if let Some(id) = self.due.take() {
             ctx.cancel(id);
@@ -182,7 +119,10 @@ impl SiteUplink {
         let least = self.downloads.iter().map(|d| d.remaining).fold(f64::INFINITY, f64::min);
         if least.is_finite() {
             let work = SimDuration::from_secs_f64(least.max(0.0) / self.rate());
-            let at = self.outages.after(ctx.now(), work);
+            let at = match self.outages.transfer(ctx.now(), work) {
+                Transfer::Done(at) => at,
+                Transfer::Failed { cut, .. } => cut,
+            };
             if at != SimTime::MAX {
                 self.due = Some(ctx.send_at(ctx.me(), at, Ev::Local(Local::UplinkDue)));
             }
@@ -207,17 +147,30 @@ impl Component<Ev> for SiteUplink {
             Ev::Local(Local::UplinkDue) => {
                 self.due = None;
                 self.advance(now);
-                // The event was scheduled for the least remainder: it and any within a bit of
-                // it end now (so a nanosecond's rounding can never leave a sliver behind).
-                let least = self.downloads.iter().map(|d| d.remaining).fold(f64::INFINITY, f64::min);
+                // The event was scheduled for the least remainder to end, or for an outage that
+                // kills the downloads to begin. Those done end now: when it is for the least,
+                // it and any within a bit of it (so a nanosecond's rounding can never leave a
+                // sliver behind).
+                let cut = self.outages.fails_at(now);
+                let done = match cut {
+                    Some(_) => SAME_END_BITS,
+                    None => self.downloads.iter().map(|d| d.remaining).fold(f64::INFINITY, f64::min) + SAME_END_BITS,
+                };
                 let mut k = 0;
                 while k < self.downloads.len() {
-                    if self.downloads[k].remaining <= least + SAME_END_BITS {
+                    if self.downloads[k].remaining <= done {
                         let d = self.downloads.remove(k);
                         self.finished += 1;
                         ctx.send(d.kubelet, SimDuration::ZERO, Ev::Local(Local::PullDone(d.pod)));
                     } else {
                         k += 1;
+                    }
+                }
+                // The others fail when the outage shows.
+                if let Some(at) = cut {
+                    for d in self.downloads.drain(..) {
+                        self.failed += 1;
+                        ctx.send_at(d.kubelet, at, Ev::Local(Local::PullFailed(d.pod)));
                     }
                 }
                 self.reschedule(ctx);
@@ -230,18 +183,22 @@ impl Component<Ev> for SiteUplink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pull_outages::OutageKind;
     use sim_core::engine::Simulation;
 
-    /// Records when each pod's download ended.
+    /// Records when each pod's download ended, or failed.
     #[derive(Debug, Default)]
     struct Sink {
         ended: Vec<(u32, f64)>,
+        failed: Vec<(u32, f64)>,
     }
 
     impl Component<Ev> for Sink {
         fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
-            if let Ev::Local(Local::PullDone(pod)) = event {
-                self.ended.push((pod, ctx.now().as_secs_f64()));
+            match event {
+                Ev::Local(Local::PullDone(pod)) => self.ended.push((pod, ctx.now().as_secs_f64())),
+                Ev::Local(Local::PullFailed(pod)) => self.failed.push((pod, ctx.now().as_secs_f64())),
+                _ => {}
             }
         }
     }
@@ -249,22 +206,28 @@ mod tests {
     /// Downloads of `bits` starting at the given seconds through an uplink of `capacity` whose
     /// downloads take at most `per`; returns (pod, end) in order of ending.
     fn ends(capacity: f64, per: f64, starts: &[(u32, f64, u64)]) -> Vec<(u32, f64)> {
-        ends_with_outages(capacity, per, starts, Vec::new())
+        ends_with_outages(capacity, per, starts, Vec::new()).0
     }
 
-    /// [`ends`] through an uplink down during `outages` (seconds; `None`: never repaired).
+    /// (pod, seconds) of each download that ended (or failed), in order.
+    type Ends = Vec<(u32, f64)>;
+
+    /// [`ends`] through an uplink down during `outages` (seconds; `None`: never repaired),
+    /// for connections of a negligible RTT (resends 0.2 s after a loss, then 0.4 s, ...);
+    /// returns the downloads ended and the downloads failed.
     fn ends_with_outages(
         capacity: f64,
         per: f64,
         starts: &[(u32, f64, u64)],
-        outages: Vec<(f64, Option<f64>)>,
-    ) -> Vec<(u32, f64)> {
+        outages: Vec<(f64, Option<f64>, OutageKind)>,
+    ) -> (Ends, Ends) {
         let at = |s: f64| SimTime::from_nanos((s * 1e9) as u64);
         let outages = Outages::new(
             outages
                 .into_iter()
-                .map(|(a, b)| (at(a), b.map_or(SimTime::MAX, at)))
+                .map(|(a, b, kind)| (at(a), b.map_or(SimTime::MAX, at), kind))
                 .collect(),
+            SimDuration::ZERO,
         );
         let mut sim: Simulation<Ev> = Simulation::new(1);
         let up = sim
@@ -287,7 +250,8 @@ mod tests {
             .unwrap();
         }
         sim.run();
-        std::mem::take(&mut sim.component_mut::<Sink>(sink).unwrap().ended)
+        let sink = sim.component_mut::<Sink>(sink).unwrap();
+        (std::mem::take(&mut sink.ended), std::mem::take(&mut sink.failed))
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -329,23 +293,40 @@ mod tests {
     }
 
     #[test]
-    fn an_outage_pauses_the_downloads_until_the_repair() {
-        // 100 Mbit at 20 Mbit/s is 5 s of transfer; down from 2 s to 12 s: ends at 15 s.
-        let e = ends_with_outages(1e9, 20e6, &[(0, 0.0, 100_000_000)], vec![(2.0, Some(12.0))]);
-        assert!(close(e[0].1, 15.0), "{e:?}");
-        // Started during the outage: waits for the repair, then 5 s.
-        let e = ends_with_outages(1e9, 20e6, &[(0, 3.0, 100_000_000)], vec![(2.0, Some(12.0))]);
-        assert!(close(e[0].1, 17.0), "{e:?}");
-        // Two outages in one download: 1 s up, 1 s down, ... 5 s of transfer end at 7 s.
-        let e = ends_with_outages(
+    fn an_isolation_pauses_the_downloads_until_the_first_resend_after_the_repair() {
+        use OutageKind::Isolation;
+        // 100 Mbit at 20 Mbit/s is 5 s of transfer; cut from 2 s to 12 s, TCP resends at 2.2,
+        // 2.6, 3.4, 5.0, 8.2 and 14.6 s: goes on at 14.6 s, ends at 17.6 s.
+        let (e, f) = ends_with_outages(1e9, 20e6, &[(0, 0.0, 100_000_000)], vec![(2.0, Some(12.0), Isolation)]);
+        assert!(close(e[0].1, 17.6) && f.is_empty(), "{e:?} {f:?}");
+        // Started during the cut: waits for it to end, then 5 s.
+        let (e, _) = ends_with_outages(1e9, 20e6, &[(0, 3.0, 100_000_000)], vec![(2.0, Some(12.0), Isolation)]);
+        assert!(close(e[0].1, 19.6), "{e:?}");
+        // Two cuts in one download: stalled 1 to 2.4 s and 3 to 4.4 s; 5 s of transfer end at 7.8 s.
+        let (e, _) = ends_with_outages(
             1e9,
             20e6,
             &[(0, 0.0, 100_000_000)],
-            vec![(1.0, Some(2.0)), (3.0, Some(4.0))],
+            vec![(1.0, Some(2.0), Isolation), (3.0, Some(4.0), Isolation)],
         );
-        assert!(close(e[0].1, 7.0), "{e:?}");
-        // Never repaired: never ends.
-        let e = ends_with_outages(1e9, 20e6, &[(0, 0.0, 100_000_000)], vec![(1.0, None)]);
-        assert!(e.is_empty(), "{e:?}");
+        assert!(close(e[0].1, 7.8), "{e:?}");
+        // Never repaired: the nodes' keepalive gives up 300 s after the cut.
+        let (e, f) = ends_with_outages(1e9, 20e6, &[(0, 0.0, 100_000_000)], vec![(1.0, None, Isolation)]);
+        assert!(e.is_empty() && f.len() == 1 && close(f[0].1, 301.0), "{e:?} {f:?}");
+    }
+
+    #[test]
+    fn a_router_crash_fails_every_download_under_way_when_it_comes_back() {
+        // Pod 2's 10 Mbit end at 1 s (10 Mbit/s each while three share 30 Mbit/s), before the
+        // crash at 2 s; pods 0 and 1 fail at the nodes' first keepalive probe after the restart
+        // at 12 s, 30 s after the cut.
+        let starts = [(0, 0.0, 100_000_000), (1, 0.0, 100_000_000), (2, 0.0, 10_000_000)];
+        let (e, f) = ends_with_outages(30e6, 20e6, &starts, vec![(2.0, Some(12.0), OutageKind::RouterCrash)]);
+        assert_eq!(e.iter().map(|x| x.0).collect::<Vec<_>>(), vec![2], "{e:?}");
+        assert!(close(e[0].1, 1.0), "{e:?}");
+        let mut failed: Vec<u32> = f.iter().map(|x| x.0).collect();
+        failed.sort_unstable();
+        assert_eq!(failed, vec![0, 1]);
+        assert!(f.iter().all(|x| close(x.1, 32.0)), "{f:?}");
     }
 }

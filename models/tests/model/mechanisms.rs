@@ -381,39 +381,61 @@ fn node_status_updates_never_overlap_so_a_short_period_cannot_flood_the_apiserve
     assert!(t < 2.0 * normal, "{t} s with 1 ms updates, {normal} s with 10 s");
 }
 
-/// A site's router down cuts its way to the registry: its workers' first pulls stop at the
-/// crash and resume at the repair (`crash vyos02 at 5s repair 65s`: a minute longer), with or
-/// without a site uplink, while the other worker site's pulls go on.
+/// A site's router crash cuts its way to the registry and loses its NAT state: its workers'
+/// first pulls fail when their keepalive probe finds the restarted router (`crash vyos02 at
+/// 5s repair 65s`: the probe at 65 s), and each pod pulls again from scratch after the pod
+/// worker's 10-15 s requeue, with or without a site uplink, while the other worker site's pulls
+/// go on. An isolation of the same site instead stalls them until the registry's first resend
+/// after the repair, and nothing fails.
 #[test]
-fn a_crashed_site_router_pauses_its_pulls() {
+fn a_crashed_site_router_fails_its_pulls_an_isolation_stalls_them() {
     for uplink in [false, true] {
-        let mut s = cell(4, 100);
-        if uplink {
-            for site in &mut s.sites {
-                site.uplink = Some(models::units::Bandwidth { bits_per_s: 1e9 });
+        for crash in [true, false] {
+            let mut s = cell(4, 100);
+            if uplink {
+                for site in &mut s.sites {
+                    site.uplink = Some(models::units::Bandwidth { bits_per_s: 1e9 });
+                }
             }
-        }
-        let download = s.runtime.image_bytes as f64 * 8.0 / s.runtime.download_bandwidth.bits_per_s;
-        s.faults.push(models::spec::Fault::Crash {
-            host: "vyos02".into(),
-            at: models::units::Dur::secs(5),
-            repair: Some(models::units::Dur::secs(65)),
-        });
-        let out = run(&s, 2, false).unwrap();
-        for (node, pulls) in pulls_by_node(&out).iter().enumerate() {
-            let (_, took) = pulls[0];
-            // node01 and node02 are at vlan20, behind vyos02.
-            if node < 2 {
-                assert!(
-                    took > download + 55.0,
-                    "uplink {uplink}, node {node}: {took} s, download {download} s"
-                );
+            let download = s.runtime.image_bytes as f64 * 8.0 / s.runtime.download_bandwidth.bits_per_s;
+            let (at, repair) = (models::units::Dur::secs(5), Some(models::units::Dur::secs(65)));
+            s.faults.push(if crash {
+                models::spec::Fault::Crash {
+                    host: "vyos02".into(),
+                    at,
+                    repair,
+                }
             } else {
-                assert!(
-                    took < download + 10.0,
-                    "uplink {uplink}, node {node}: {took} s, download {download} s"
-                );
+                models::spec::Fault::IsolateSite {
+                    site: "vlan20".into(),
+                    at,
+                    repair,
+                }
+            });
+            let out = run(&s, 2, false).unwrap();
+            let case = format!("uplink {uplink}, crash {crash}");
+            // node01 and node02 are at vlan20, behind vyos02.
+            for p in &out.pods {
+                let (node, start, pulled) = (p.node.unwrap(), p.pull_start.unwrap(), p.pulled.unwrap());
+                let took = pulled - start;
+                match (node < 2, crash) {
+                    (true, true) => {
+                        assert_eq!(p.pull_failures, 1, "{case}: {p:?}");
+                        assert!((75.0..80.0 + 1e-9).contains(&start), "{case}: retried at {start}");
+                        assert!(took > download, "{case}: a first pull again: {took} s");
+                    }
+                    (true, false) => {
+                        assert_eq!(p.pull_failures, 0, "{case}: {p:?}");
+                        assert!(took > download + 60.0, "{case}: {took} s, download {download} s");
+                    }
+                    (false, _) => {
+                        assert_eq!(p.pull_failures, 0, "{case}: {p:?}");
+                        assert!(took < download + 10.0, "{case}: {took} s, download {download} s");
+                    }
+                }
             }
+            let backoff = out.waits.iter().find(|w| w.name.starts_with("image back-off")).unwrap();
+            assert_eq!(backoff.count, if crash { 2 } else { 0 }, "{case}");
         }
     }
 }

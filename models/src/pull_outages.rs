@@ -1,0 +1,389 @@
+//! What an image pull meets when its site's way out to the registry goes down.
+//!
+//! # Mechanism (Linux TCP, Docker 18.09)
+//!
+//! A site's way out is down while its router is crashed or the site is isolated (`[[faults]]`).
+//!
+//! - **A pull that starts while it is down** cannot connect. The kernel resends the SYN 1, 3, 7,
+//!   15 s after the first (`TCP_TIMEOUT_INIT` = 1 s, doubling: include/net/tcp.h), and Docker's
+//!   registry dialer gives up after 30 s (moby `registry/registry.go` `NewTransport`:
+//!   `net.Dialer{Timeout: 30 * time.Second}`). A way out back within that connects at the next
+//!   SYN; otherwise the pull fails when the dialer gives up.
+//! - **A transfer under way** when the way out goes down stalls. The registry resends what goes
+//!   unacknowledged after the connection's retransmission timeout (its RTT plus `TCP_RTO_MIN`,
+//!   as in [`crate::network::retransmission_cost`]), doubling up to `TCP_RTO_MAX`. The node,
+//!   hearing nothing, sends keepalive probes: Docker's dialer sets `KeepAlive: 30 *
+//!   time.Second`, which Go uses as both the idle time and the interval, and Linux gives up
+//!   after `tcp_keepalive_probes` = 9 unanswered probes (`man 7 tcp`): 300 s after the cut
+//!   the node drops the connection and the pull fails.
+//!   - An isolated site keeps its router's state: the registry's first resend after the
+//!     repair gets through and the transfer goes on where it stopped.
+//!   - A crashed router comes back without its connection-tracking (NAT) state: the
+//!     registry's resends meet a router that knows nothing of them, and the node's first
+//!     keepalive probe after the restart is answered with a reset, which fails the pull. (It
+//!     could survive if the router's NAT picked the same port again and the node spoke before
+//!     the registry did; kubetwin takes the reset, as [`crate::faults`] does for a crashed
+//!     element's connections.)
+//!
+//! A failed pull reaches the kubelet as `ErrImagePull`; it retries after its image back-off
+//! ([`crate::image_backoff`]).
+//!
+//! # Simplifications
+//!
+//! A pull is one connection for this purpose: it dials once, at its start, and its registry
+//! round trips and download are one transfer (Docker opens a connection per request; an outage
+//! that falls between two of them would fail the next dial instead of stalling a transfer,
+//! which differs only in when the failure shows). DNS answers are assumed cached. A failed first
+//! pull keeps none of its download: Docker keeps the layers it finished, which only shortens the
+//! retry.
+
+use sim_core::{SimDuration, SimTime};
+
+use crate::network::{TCP_RTO_MAX, TCP_RTO_MIN};
+use crate::spec::{Fault, Site};
+
+/// `TCP_TIMEOUT_INIT` (1 s, include/net/tcp.h): the first SYN retransmission timeout, doubled
+/// for each further SYN.
+pub const SYN_TIMEOUT_INIT: SimDuration = SimDuration::from_secs(1);
+
+/// Docker's registry dialer timeout: `net.Dialer{Timeout: 30 * time.Second}` in moby
+/// `registry/registry.go` (`NewTransport`, Docker 18.09).
+pub const DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(30);
+
+/// Docker's registry dialer `KeepAlive: 30 * time.Second` (moby `registry/registry.go`,
+/// `NewTransport`): Go sets both `TCP_KEEPIDLE` and `TCP_KEEPINTVL` to it.
+pub const KEEPALIVE: SimDuration = SimDuration::from_secs(30);
+
+/// Linux `tcp_keepalive_probes` (default 9, `man 7 tcp`): unanswered probes before the kernel
+/// drops the connection.
+pub const KEEPALIVE_PROBES: u32 = 9;
+
+/// Why a site's way out is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OutageKind {
+    /// The site is cut off (`isolate-site`): its router keeps its connections' state.
+    Isolation,
+    /// The site's router crashed: it comes back without its connections' state.
+    RouterCrash,
+}
+
+/// What happens to a connection that meets an outage: it stalls from `start` to `end`, then
+/// goes on, or fails at `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stall {
+    /// When the outage began.
+    pub start: SimTime,
+    /// When the connection's first resend after the repair gets through, or when it fails.
+    pub end: SimTime,
+    /// Whether the connection fails at `end` instead of going on.
+    pub fails: bool,
+}
+
+/// How a pull's transfer ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transfer {
+    /// It completes at this time.
+    Done(SimTime),
+    /// An outage cut it at `cut`; the pull fails at `at`.
+    Failed {
+        /// When the outage that kills it began (the transfer makes no progress after it).
+        cut: SimTime,
+        /// When Docker reports the failure.
+        at: SimTime,
+    },
+}
+
+impl Transfer {
+    /// When the transfer completes or fails.
+    pub fn at(self) -> SimTime {
+        match self {
+            Transfer::Done(at) | Transfer::Failed { at, .. } => at,
+        }
+    }
+}
+
+/// When a site's way out to the internet (and the registry) is down: intervals `[from, to)`
+/// with their cause, `to` = [`SimTime::MAX`] for an outage never repaired; and what they do to
+/// a connection of the site's round-trip time to the registry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outages {
+    /// The outages, sorted by start.
+    windows: Vec<(SimTime, SimTime, OutageKind)>,
+    /// What each does to a transfer under way, sorted by start.
+    stalls: Vec<Stall>,
+}
+
+impl Outages {
+    /// The outages in `windows` (any order), for connections whose round trip to the registry
+    /// takes `rtt`.
+    pub fn new(mut windows: Vec<(SimTime, SimTime, OutageKind)>, rtt: SimDuration) -> Outages {
+        windows.sort_unstable();
+        let first_rto = (rtt + TCP_RTO_MIN).min(TCP_RTO_MAX);
+        let stalls = windows
+            .iter()
+            .map(|&(start, end, kind)| {
+                let after = |d: SimDuration| start.checked_add(d).unwrap_or(SimTime::MAX);
+                // The node drops the connection after its last unanswered probe.
+                let dropped = after(KEEPALIVE * u64::from(KEEPALIVE_PROBES + 1));
+                let (end, fails) = match kind {
+                    OutageKind::Isolation => (first_resend_after(start, end, first_rto), false),
+                    OutageKind::RouterCrash => {
+                        // The node's probes go out every 30 s once it has heard nothing for 30 s.
+                        let probes = end
+                            .saturating_since(start)
+                            .as_nanos()
+                            .div_ceil(KEEPALIVE.as_nanos())
+                            .max(1);
+                        let probe = if end == SimTime::MAX {
+                            SimTime::MAX
+                        } else {
+                            after(KEEPALIVE * probes)
+                        };
+                        (probe, true)
+                    }
+                };
+                if end > dropped {
+                    Stall {
+                        start,
+                        end: dropped,
+                        fails: true,
+                    }
+                } else {
+                    Stall { start, end, fails }
+                }
+            })
+            .collect();
+        Outages { windows, stalls }
+    }
+
+    /// Whether the way out is never down.
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
+
+    /// A pull dials the registry at `at`: [`Transfer::Done`] with the time it connects (`at` if
+    /// the way out is up then), or [`Transfer::Failed`] when the dialer gives up.
+    pub fn connect(&self, at: SimTime) -> Transfer {
+        let give_up = at.checked_add(DIAL_TIMEOUT).unwrap_or(SimTime::MAX);
+        let mut syn = at;
+        let mut rto = SYN_TIMEOUT_INIT;
+        while syn <= give_up {
+            if !self.windows.iter().any(|w| w.0 <= syn && syn < w.1) {
+                return Transfer::Done(syn);
+            }
+            syn = syn.checked_add(rto).unwrap_or(SimTime::MAX);
+            rto = rto * 2;
+        }
+        Transfer::Failed { cut: at, at: give_up }
+    }
+
+    /// A transfer on an open connection that needs `work` of time with the way out up, begun at
+    /// `from` (when the way out is up, as [`Outages::connect`] leaves it).
+    pub fn transfer(&self, from: SimTime, work: SimDuration) -> Transfer {
+        let mut t = from;
+        let mut left = work;
+        for s in &self.stalls {
+            if s.end <= t {
+                continue;
+            }
+            if s.start > t {
+                let gap = s.start.saturating_since(t);
+                if gap >= left {
+                    break;
+                }
+                left = left.saturating_sub(gap);
+            }
+            if s.fails {
+                return Transfer::Failed {
+                    cut: s.start.max(t),
+                    at: s.end,
+                };
+            }
+            t = t.max(s.end);
+        }
+        Transfer::Done(t.checked_add(left).unwrap_or(SimTime::MAX))
+    }
+
+    /// If an outage that kills the transfers under way has begun by `t` and they are still
+    /// stalled in it: when they fail.
+    pub fn fails_at(&self, t: SimTime) -> Option<SimTime> {
+        self.stalls
+            .iter()
+            .find(|s| s.fails && s.start <= t && t < s.end)
+            .map(|s| s.end)
+    }
+
+    /// Seconds of `[from, to)` during which a transfer under way makes progress.
+    pub fn up_seconds(&self, from: SimTime, to: SimTime) -> f64 {
+        let mut up = to.saturating_since(from).as_secs_f64();
+        let mut counted = from;
+        for s in &self.stalls {
+            let (a, b) = (s.start.max(counted), s.end.min(to));
+            if a < b {
+                up -= b.saturating_since(a).as_secs_f64();
+                counted = b;
+            }
+        }
+        up.max(0.0)
+    }
+}
+
+/// The first retransmission at or after `end` of a segment lost at `start`, resent after
+/// `first_rto`, the timeout doubling up to `TCP_RTO_MAX`; [`SimTime::MAX`] if `end` is.
+fn first_resend_after(start: SimTime, end: SimTime, first_rto: SimDuration) -> SimTime {
+    if end == SimTime::MAX {
+        return SimTime::MAX;
+    }
+    let mut t = start;
+    let mut rto = first_rto;
+    while t < end {
+        t = t.checked_add(rto).unwrap_or(SimTime::MAX);
+        rto = (rto * 2).min(TCP_RTO_MAX);
+    }
+    t
+}
+
+/// When `site`'s way out is down, from `faults`: its router crashed, or the site isolated; for
+/// connections of round-trip time `rtt` to the registry.
+pub fn outages_of(site: &Site, faults: &[Fault], rtt: SimDuration) -> Outages {
+    let at = |d: crate::units::Dur| SimTime::ZERO + d.get();
+    let windows = faults
+        .iter()
+        .filter_map(|f| match f {
+            Fault::Crash { host, at: a, repair } if *host == site.router => {
+                Some((at(*a), repair.map_or(SimTime::MAX, at), OutageKind::RouterCrash))
+            }
+            Fault::IsolateSite { site: x, at: a, repair } if *x == site.name => {
+                Some((at(*a), repair.map_or(SimTime::MAX, at), OutageKind::Isolation))
+            }
+            _ => None,
+        })
+        .collect();
+    Outages::new(windows, rtt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OutageKind::{Isolation, RouterCrash};
+
+    fn s(x: f64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs_f64(x)
+    }
+
+    fn one(a: f64, b: Option<f64>, kind: OutageKind) -> Outages {
+        // RTT 300 ms: the first resend comes 0.5 s after the loss, then 1 s, 2 s, ... later.
+        Outages::new(
+            vec![(s(a), b.map_or(SimTime::MAX, s), kind)],
+            SimDuration::from_millis(300),
+        )
+    }
+
+    #[test]
+    fn without_outages_a_transfer_takes_its_work() {
+        let o = Outages::new(Vec::new(), SimDuration::from_millis(100));
+        assert!(o.is_empty());
+        assert_eq!(o.connect(s(3.0)), Transfer::Done(s(3.0)));
+        assert_eq!(o.transfer(s(3.0), SimDuration::from_secs(4)), Transfer::Done(s(7.0)));
+    }
+
+    #[test]
+    fn an_isolation_stalls_a_transfer_until_the_first_resend_after_the_repair() {
+        // Lost at 10 s; resends at 10.5, 11.5, 13.5, 17.5, 25.5: the repair at 20 s lets the
+        // one at 25.5 s through. 2 s of work were done before the cut, 3 s remain.
+        let o = one(10.0, Some(20.0), Isolation);
+        assert_eq!(o.transfer(s(8.0), SimDuration::from_secs(5)), Transfer::Done(s(28.5)));
+        // Work that ends before the cut never meets it.
+        assert_eq!(o.transfer(s(1.0), SimDuration::from_secs(9)), Transfer::Done(s(10.0)));
+    }
+
+    #[test]
+    fn a_router_crash_fails_the_transfer_at_the_first_keepalive_probe_after_the_restart() {
+        // Probes at 40, 70, ... s: the restart at 20 s is found at 40 s, one at 45 s at 70 s.
+        for (repair, fails) in [(20.0, 40.0), (45.0, 70.0), (40.0, 40.0)] {
+            let o = one(10.0, Some(repair), RouterCrash);
+            assert_eq!(
+                o.transfer(s(8.0), SimDuration::from_secs(5)),
+                Transfer::Failed {
+                    cut: s(10.0),
+                    at: s(fails)
+                },
+                "repair {repair}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cut_longer_than_the_keepalive_gives_fails_even_an_isolation() {
+        // Nine unanswered probes, at 40 s to 280 s: dropped at 310 s.
+        for (b, kind) in [
+            (Some(300.0), Isolation),
+            (None, Isolation),
+            (None, RouterCrash),
+            (Some(290.0), RouterCrash),
+        ] {
+            let o = one(10.0, b, kind);
+            assert_eq!(
+                o.transfer(s(8.0), SimDuration::from_secs(5)),
+                Transfer::Failed {
+                    cut: s(10.0),
+                    at: s(310.0)
+                },
+                "{b:?} {kind:?}"
+            );
+        }
+        // The registry's resend after a repair at 200 s comes at 257.5 s (the timeout has
+        // reached its 120-s cap): in time.
+        let o = one(10.0, Some(200.0), Isolation);
+        assert_eq!(o.transfer(s(8.0), SimDuration::from_secs(5)), Transfer::Done(s(260.5)));
+    }
+
+    #[test]
+    fn a_dial_during_an_outage_connects_at_the_next_syn_or_gives_up_after_30_s() {
+        // SYNs at 12, 13, 15, 19, 27 s; the dialer gives up at 42 s.
+        let o = one(10.0, Some(14.0), RouterCrash);
+        assert_eq!(o.connect(s(12.0)), Transfer::Done(s(15.0)));
+        let o = one(10.0, Some(30.0), Isolation);
+        assert_eq!(
+            o.connect(s(12.0)),
+            Transfer::Failed {
+                cut: s(12.0),
+                at: s(42.0)
+            }
+        );
+        assert_eq!(o.connect(s(30.0)), Transfer::Done(s(30.0)), "the repair is exclusive");
+    }
+
+    #[test]
+    fn progress_counts_only_outside_the_stalls() {
+        let o = one(10.0, Some(20.0), Isolation); // stalls 10 s to 25.5 s
+        assert!((o.up_seconds(s(0.0), s(30.0)) - 14.5).abs() < 1e-9);
+        assert!((o.up_seconds(s(12.0), s(20.0))).abs() < 1e-9);
+        // Overlapping outages are not counted twice.
+        let both = Outages::new(
+            vec![(s(10.0), s(20.0), Isolation), (s(15.0), s(22.0), RouterCrash)],
+            SimDuration::from_millis(300),
+        );
+        // (the isolation stalls from 10 s to 25.5 s, the crash from 15 s to its probe at 45 s)
+        assert!((both.up_seconds(s(0.0), s(40.0)) - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_second_outage_of_two_can_fail_a_transfer_the_first_only_stalled() {
+        let o = Outages::new(
+            vec![(s(10.0), s(12.0), Isolation), (s(20.0), s(21.0), RouterCrash)],
+            SimDuration::from_millis(300),
+        );
+        // Stalled from 10 s to 13.5 s; the crash at 20 s finds 3.5 s of work left: fails at the
+        // first keepalive probe after the restart, 50 s.
+        assert_eq!(
+            o.transfer(s(5.0), SimDuration::from_secs(15)),
+            Transfer::Failed {
+                cut: s(20.0),
+                at: s(50.0)
+            }
+        );
+        // Short enough to finish between them.
+        assert_eq!(o.transfer(s(5.0), SimDuration::from_secs(9)), Transfer::Done(s(17.5)));
+    }
+}
