@@ -14,7 +14,9 @@
 //!    pods in turn (pkg/kubelet/images/puller.go `serialImagePuller`). A pull of a cached image
 //!    still makes Docker's registry round trips ([`crate::spec::Runtime::registry_round_trips`]);
 //!    the node's first pull also downloads the layers: at the node's own rate, or through its
-//!    site's shared uplink when the site has one ([`crate::uplink`]).
+//!    site's shared uplink when the site has one ([`crate::uplink`]). A pull refused by the
+//!    `--registry-qps` limiter, or cut by its site's outage ([`crate::pull_outages`]), fails;
+//!    the pod worker retries it after the image back-off ([`crate::image_backoff`]).
 //! 4. Docker creates and starts the container. Docker's operations share the node's
 //!    `runtime.slots`.
 //! 5. PLEG relists every second (`plegRelistPeriod`, pkg/kubelet/kubelet.go), sees the container
@@ -120,6 +122,8 @@ pub struct Kubelet {
     pub name: String,
     client: Client,
     events: TokenBucket,
+    /// `--registry-qps` / `--registry-burst`: pulls that find no token fail at once.
+    registry: TokenBucket,
     heartbeat: Client,
     runtime: FifoServer<Op>,
     puller: FifoServer<u32>,
@@ -206,6 +210,11 @@ impl Kubelet {
             } else {
                 TokenBucket::new(cfg.event_qps, cfg.event_burst).expect("checked event QPS/burst")
             },
+            registry: if cfg.registry_qps == 0.0 {
+                TokenBucket::unlimited()
+            } else {
+                TokenBucket::new(cfg.registry_qps, cfg.registry_burst).expect("checked registry QPS/burst")
+            },
             heartbeat,
             runtime: FifoServer::new(rt.slots.max(1) as usize).expect("at least one slot"),
             // `--serialize-image-pulls=false` pulls in parallel: as many slots as a node could
@@ -283,7 +292,8 @@ impl Kubelet {
             .map(|(&pod, r)| (pod, r.waited.as_secs_f64()))
             .collect();
         waits.sort_unstable_by_key(|w| w.0);
-        waits.iter().map(|w| w.1).sum()
+        // (`Sum` of no f64 is -0.0.)
+        waits.iter().fold(0.0, |sum, w| sum + w.1)
     }
 
     /// Time Docker operations waited for a runtime slot, seconds.
@@ -393,6 +403,11 @@ impl Kubelet {
     fn run_pull(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         self.times(pod).pull_start = Some(now);
+        if !self.registry.try_accept(now) {
+            // `throttledImageService.PullImage`: "pull QPS exceeded", without asking Docker.
+            self.post_event(ctx); // Pulling
+            return self.schedule_pull_end(pod, Transfer::Failed { cut: now, at: now }, ctx);
+        }
         // Docker dials the registry first. While the site's way out is down the dial waits
         // for it or gives up, and a transfer under way stalls or fails ([`crate::pull_outages`]).
         let connected = self.outages.connect(now);

@@ -542,6 +542,12 @@ pub struct Kubelet {
     pub event_burst: u32,
     /// `--serialize-image-pulls`, v1.16 default true.
     pub serialize_image_pulls: bool,
+    /// `--registry-qps`, v1.16 default 5; 0 means unlimited. A pull that finds no token fails
+    /// at once with "pull QPS exceeded" (pkg/kubelet/images/helpers.go `throttledImageService`,
+    /// `TryAccept`) and goes into the image back-off ([`crate::image_backoff`]).
+    pub registry_qps: f64,
+    /// `--registry-burst`, v1.16 default 10 (used only when `registry_qps` > 0).
+    pub registry_burst: u32,
     /// PLEG relist period: `plegRelistPeriod = time.Second` in pkg/kubelet/kubelet.go.
     pub pleg_period: Dur,
     /// `--node-status-update-frequency`, default 10 s.
@@ -575,6 +581,8 @@ impl Default for Kubelet {
             event_qps: 5.0,
             event_burst: 10,
             serialize_image_pulls: true,
+            registry_qps: 5.0,
+            registry_burst: 10,
             pleg_period: Dur::secs(1),
             node_status_update: Dur::secs(10),
             host_network_pods: 2,

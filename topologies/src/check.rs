@@ -663,6 +663,8 @@ fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
     // kubelet --event-qps: "If > 0, limit event creations per second to this value. If 0,
     // unlimited." (v1.16 kubelet flags); its burst matters only when it is limited.
     qps(f, "kubernetes.kubelet.event_qps", k.kubelet.event_qps, true);
+    // kubelet --registry-qps: "If > 0, limit registry pull QPS to this value. If 0, unlimited."
+    qps(f, "kubernetes.kubelet.registry_qps", k.kubelet.registry_qps, true);
     count(
         f,
         "kubernetes.controller_manager.kube_api_burst",
@@ -672,6 +674,9 @@ fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
     count(f, "kubernetes.kubelet.kube_api_burst", k.kubelet.kube_api_burst);
     if k.kubelet.event_qps > 0.0 {
         count(f, "kubernetes.kubelet.event_burst", k.kubelet.event_burst);
+    }
+    if k.kubelet.registry_qps > 0.0 {
+        count(f, "kubernetes.kubelet.registry_burst", k.kubelet.registry_burst);
     }
     count(f, "kubernetes.apiserver.workers", k.apiserver.workers);
     count(

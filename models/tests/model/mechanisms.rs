@@ -439,3 +439,29 @@ fn a_crashed_site_router_fails_its_pulls_an_isolation_stalls_them() {
         }
     }
 }
+
+/// `--registry-qps` / `--registry-burst`: the kubelet's pull limiter does not wait, it fails the
+/// pull ("pull QPS exceeded"), and the pod retries after its back-off. With parallel pulls and
+/// a limiter of one pull per 2 s, burst 1, a node's 5 pods cannot all pull as their sandboxes
+/// come up: some fail and pull again 10-15 s later; all end up Running. Unlimited, none fail.
+#[test]
+fn the_registry_limiter_fails_pulls_beyond_it_into_the_back_off() {
+    for limited in [true, false] {
+        let mut s = cell(20, 100);
+        s.kubernetes.kubelet.serialize_image_pulls = false;
+        s.kubernetes.kubelet.registry_qps = if limited { 0.5 } else { 0.0 };
+        s.kubernetes.kubelet.registry_burst = 1;
+        let out = run(&s, 3, false).unwrap();
+        assert!(out.pods.iter().all(|p| p.watched.is_some()), "limited {limited}");
+        let failed: Vec<_> = out.pods.iter().filter(|p| p.pull_failures > 0).collect();
+        if limited {
+            assert!(failed.len() >= 4, "{} pulls failed", failed.len());
+            for p in failed {
+                // The retry came after the pod worker's 10-s requeue at the least.
+                assert!(p.pull_start.unwrap() - p.sandbox.unwrap() >= 10.0, "{p:?}");
+            }
+        } else {
+            assert!(failed.is_empty(), "{failed:?}");
+        }
+    }
+}
