@@ -101,6 +101,10 @@ pub struct ControlPlane {
     commit: Vec<Vec<SimDuration>>,
     /// Quorum-read latency by [leader][apiserver].
     read: Vec<Vec<SimDuration>>,
+    /// Round-trip times between the masters' etcd members, by [member][member].
+    member_rtt: Vec<Vec<SimDuration>>,
+    /// etcd's WAL fsync.
+    fsync: SimDuration,
     /// Availability over time under the scenario's faults.
     pub plan: Plan,
     /// Every client failover, in time order.
@@ -159,6 +163,9 @@ impl ControlPlane {
             )
         };
         let (commit, read): (Vec<_>, Vec<_>) = (0..n).map(|l| latency(l, etcd_cfg.fsync.get())).unzip();
+        let member_rtt = (0..n)
+            .map(|i| (0..n).map(|j| rtt(masters[i], masters[j])).collect())
+            .collect();
         let workers = api.workers.max(1) as usize;
         ControlPlane {
             lb,
@@ -171,6 +178,8 @@ impl ControlPlane {
             proxy_time,
             commit,
             read,
+            member_rtt,
+            fsync: etcd_cfg.fsync.get(),
             plan: Plan {
                 apiserver_down: vec![Vec::new(); n],
                 etcd_down: vec![Vec::new(); n],
@@ -193,6 +202,39 @@ impl ControlPlane {
     /// Commit latency of a write entering at apiserver `i` while the first leader leads.
     pub fn commit_latency(&self, i: usize) -> SimDuration {
         self.commit[self.plan.leader_at(SimTime::ZERO)][i]
+    }
+
+    /// Commit (`write`) or quorum-read latency, under `leader` at `t`, of a request entering at
+    /// apiserver `m`: the nearest quorum of the members running at `t` (a member down is no
+    /// part of it).
+    fn etcd_latency(&self, leader: usize, m: usize, t: SimTime, write: bool) -> SimDuration {
+        let n = self.member_rtt.len();
+        let any_down = (0..n).any(|i| self.plan.etcd_back(i, t).is_some());
+        if !any_down {
+            return if write {
+                self.commit[leader][m]
+            } else {
+                self.read[leader][m]
+            };
+        }
+        let follower_rtts: Vec<SimDuration> = (0..n)
+            .filter(|&i| i != leader)
+            .map(|i| match self.plan.etcd_back(i, t) {
+                Some(_) => SimDuration::MAX,
+                None => self.member_rtt[leader][i],
+            })
+            .collect();
+        let at_leader = if write {
+            etcd::commit_latency(self.fsync, &follower_rtts)
+        } else {
+            etcd::read_index_latency(&follower_rtts)
+        };
+        at_leader
+            + if m == leader {
+                SimDuration::ZERO
+            } else {
+                self.member_rtt[m][leader]
+            }
     }
 
     /// Every client of the control plane.
@@ -471,11 +513,11 @@ impl Component<Ev> for ControlPlane {
                 let leader = self.plan.leader_at(ready);
                 if call.obj.is_write() {
                     self.stats[m].writes += 1;
-                    let d = (ready - now) + self.commit[leader][m];
+                    let d = (ready - now) + self.etcd_latency(leader, m, ready, true);
                     ctx.send_self(d, Ev::EtcdDone(call));
                 } else {
                     let d = if call.obj.is_quorum_read() {
-                        (ready - now) + self.read[leader][m]
+                        (ready - now) + self.etcd_latency(leader, m, ready, false)
                     } else {
                         SimDuration::ZERO
                     };

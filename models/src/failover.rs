@@ -135,48 +135,115 @@ impl Plan {
                 p.marked_down[i].push((down_at, up_at));
             }
         }
-        // etcd leadership, in time order.
-        member_faults.sort_by_key(|f| f.0);
-        let quorum = n / 2 + 1;
-        let mut current = leader;
-        for (s, e, who) in member_faults {
-            let victim = who.unwrap_or(current);
-            if who.is_none() {
-                p.etcd_down[victim].push((s, e));
-            }
-            if victim != current {
-                continue;
-            }
-            let alive_at = |t: SimTime, i: usize| covering(&p.etcd_down[i], t).is_none();
-            // The election ends after a randomized timeout and a round of votes, once a quorum
-            // runs again.
-            let timeout = timers.election.as_secs_f64() * (1.0 + rng.random::<f64>());
-            let mut end = s + SimDuration::from_secs_f64(timeout) + member_rtt;
-            for _ in 0..16 {
-                let alive = (0..n).filter(|&i| alive_at(end, i)).count();
-                if alive >= quorum {
-                    break;
-                }
-                // Wait for the next repair of a dead member.
-                let next = (0..n)
-                    .filter_map(|i| covering(&p.etcd_down[i], end).map(|w| w.1))
-                    .min()
-                    .unwrap_or(SimTime::MAX);
-                if next == SimTime::MAX {
-                    end = SimTime::MAX;
-                    break;
-                }
-                end = next + member_rtt;
-            }
-            p.no_leader.push((s, end));
-            if end == SimTime::MAX {
-                break;
-            }
-            let new = (0..n).find(|&i| i != victim && alive_at(end, i)).unwrap_or(victim);
-            p.leaders.push((end, new));
-            current = new;
-        }
+        p.etcd_leadership(member_faults, leader, timers.election, member_rtt, rng);
         p
+    }
+
+    /// etcd's leadership over time (`leaders`, `no_leader`), given when members go down:
+    /// `member_faults` holds each member crash (`Some(i)`) and each `crash-etcd-leader` (`None`:
+    /// whoever leads when it starts; nothing if no member leads then, as during an election).
+    ///
+    /// Writes commit only while a leader leads a quorum of running members (its own included).
+    /// A leader whose member stops is replaced by an election among the others: a randomized
+    /// timeout in `[election, 2 x election)` and a round of votes (`member_rtt`), once a quorum
+    /// runs. A leader that loses its quorum stops committing at once; etcd's raft runs with
+    /// `CheckQuorum`, so after an election timeout without a quorum it steps down, and the
+    /// quorum's return then starts an election (a quorum back sooner finds it still leading).
+    fn etcd_leadership(
+        &mut self,
+        mut member_faults: Vec<(SimTime, SimTime, Option<usize>)>,
+        first: usize,
+        election: SimDuration,
+        member_rtt: SimDuration,
+        rng: &mut impl Rng,
+    ) {
+        let n = self.etcd_down.len();
+        let quorum = n / 2 + 1;
+        member_faults.sort_by_key(|f| f.0);
+        let mut pending = member_faults.into_iter().peekable();
+        let mut leader = Some(first);
+        // Since when writes cannot commit, and when the quorum was lost, if it is.
+        let mut blocked: Option<SimTime> = None;
+        let mut quorum_lost: Option<SimTime> = None;
+        // The end of the election under way, if one is.
+        let mut election_end: Option<SimTime> = None;
+        let elect = |from: SimTime, rng: &mut dyn rand::RngCore| {
+            let timeout = election.as_secs_f64() * (1.0 + rng.random::<f64>());
+            from + SimDuration::from_secs_f64(timeout) + member_rtt
+        };
+        let mut t = SimTime::ZERO;
+        loop {
+            let alive = |p: &Plan, i: usize, t: SimTime| covering(&p.etcd_down[i], t).is_none();
+            let live = (0..n).filter(|&i| alive(self, i, t)).count();
+            // What the state is at `t`, all of `t`'s changes applied.
+            if live < quorum {
+                quorum_lost.get_or_insert(t);
+                election_end = None;
+            } else if let Some(lost) = quorum_lost.take() {
+                // The quorum is back: a leader still in office (not yet stepped down) goes on;
+                // otherwise an election starts.
+                let stepped_down = t.saturating_since(lost) >= election;
+                if stepped_down || leader.is_none_or(|l| !alive(self, l, t)) {
+                    leader = None;
+                    election_end = Some(elect(t, rng));
+                }
+            }
+            if let Some(l) = leader {
+                if !alive(self, l, t) {
+                    leader = None;
+                    if live >= quorum {
+                        election_end = Some(elect(t, rng));
+                    }
+                }
+            }
+            if election_end.is_some_and(|e| e <= t) {
+                election_end = None;
+                // The member with the lowest index among those running wins (the vote is a
+                // race of randomized timeouts; which member wins changes only commit paths).
+                let new = (0..n).find(|&i| alive(self, i, t)).unwrap_or(first);
+                leader = Some(new);
+                self.leaders.push((t, new));
+            }
+            let can_commit = leader.is_some() && live >= quorum;
+            match (can_commit, blocked) {
+                (false, None) => blocked = Some(t),
+                (true, Some(since)) => {
+                    self.no_leader.push((since, t));
+                    blocked = None;
+                }
+                _ => {}
+            }
+            // The next instant anything changes: a fault starts, a member returns, an election
+            // ends.
+            let next_fault = pending.peek().map(|f| f.0);
+            let next_repair = (0..n)
+                .flat_map(|i| self.etcd_down[i].iter().map(|w| w.1))
+                .filter(|&e| e > t)
+                .min();
+            let next = [next_fault, next_repair, election_end].into_iter().flatten().min();
+            let Some(next) = next.filter(|&x| x != SimTime::MAX) else {
+                break;
+            };
+            t = next;
+            while let Some(&(s, e, who)) = pending.peek() {
+                if s > t {
+                    break;
+                }
+                pending.next();
+                match who {
+                    Some(_) => {} // already in `etcd_down`
+                    None => {
+                        // `crash-etcd-leader`: the member leading now, if any.
+                        if let Some(l) = leader {
+                            self.etcd_down[l].push((s, e));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(since) = blocked {
+            self.no_leader.push((since, SimTime::MAX));
+        }
     }
 
     /// Whether apiserver `m` answers at `t`.
@@ -367,7 +434,88 @@ mod tests {
             SimDuration::ZERO,
             &mut rng,
         );
-        assert_eq!(p.write_ready(SimTime::from_secs(20)), SimTime::from_secs(100));
-        assert_eq!(p.leader_at(SimTime::from_secs(101)), 1);
+        // The quorum is back at 100 s; its election takes a timeout of 1 to 2 s.
+        let ready = p.write_ready(SimTime::from_secs(20));
+        assert!(
+            ready >= SimTime::from_secs(101) && ready < SimTime::from_secs(102),
+            "{ready:?}"
+        );
+        assert_eq!(p.leader_at(ready), 1);
+    }
+
+    fn build(f: &[Fault], seed: u64) -> Plan {
+        let masters: Vec<String> = vec!["m1".into(), "m2".into(), "m3".into()];
+        let mut rng = sim_core::rng::SimRng::seed_from_u64(seed);
+        Plan::build(
+            f,
+            &masters,
+            0,
+            &haproxy(),
+            timers(),
+            &[SimDuration::ZERO; 3],
+            SimDuration::ZERO,
+            &mut rng,
+        )
+    }
+
+    #[test]
+    fn two_followers_down_stop_the_commits_although_the_leader_runs() {
+        // The audit's case: m2 and m3 crash, m1 (the leader) runs alone: no quorum, no writes.
+        let p = build(&[crash("m2", 5, None), crash("m3", 5, None)], 1);
+        assert_eq!(p.write_ready(SimTime::from_secs(4)), SimTime::from_secs(4));
+        assert_eq!(p.write_ready(SimTime::from_secs(6)), SimTime::MAX);
+        assert_eq!(p.no_leader, vec![(SimTime::from_secs(5), SimTime::MAX)]);
+        // One back before the leader steps down (an election timeout, 1 s): it goes on leading.
+        let brief = Fault::Crash {
+            host: "m3".into(),
+            at: Dur::secs(10),
+            repair: Some(Dur::millis(10_500)),
+        };
+        let p = build(&[crash("m2", 5, None), brief], 1);
+        assert_eq!(p.write_ready(SimTime::from_secs(10)), SimTime::from_millis(10_500));
+        assert_eq!(p.leader_at(SimTime::from_secs(12)), 0);
+        assert_eq!(p.leaders.len(), 1, "no election");
+        // Back after it stepped down: an election first.
+        let p = build(&[crash("m2", 5, None), crash("m3", 10, Some(30))], 1);
+        let ready = p.write_ready(SimTime::from_secs(12));
+        assert!(
+            ready > SimTime::from_secs(31) && ready < SimTime::from_secs(32),
+            "{ready:?}"
+        );
+    }
+
+    #[test]
+    fn the_order_of_the_crashes_does_not_decide_whether_etcd_commits() {
+        // The same final state, one member of three, reached in either order: no writes.
+        for f in [
+            [crash("m1", 5, None), crash("m3", 20, None)],
+            [crash("m3", 5, None), crash("m1", 20, None)],
+        ] {
+            let p = build(&f, 2);
+            assert_eq!(p.write_ready(SimTime::from_secs(25)), SimTime::MAX, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn crashing_the_etcd_leader_during_an_election_crashes_nobody() {
+        let leader_crash = |at: u64| Fault::CrashEtcdLeader {
+            at: Dur::secs(at),
+            repair: Some(Dur::secs(100)),
+        };
+        // The first crash takes m1 at 0 s; the election that follows ends after 1 to 2 s. The
+        // second, at 0.5 s, finds no leader: it must not crash the member about to win.
+        let mut second = leader_crash(0);
+        if let Fault::CrashEtcdLeader { at, .. } = &mut second {
+            *at = Dur::millis(500);
+        }
+        let p = build(&[leader_crash(0), second], 3);
+        let down: Vec<usize> = (0..3).filter(|&i| !p.etcd_down[i].is_empty()).collect();
+        assert_eq!(down, vec![0]);
+        let ready = p.write_ready(SimTime::ZERO);
+        assert!(
+            ready > SimTime::from_secs(1) && ready < SimTime::from_secs(2),
+            "{ready:?}"
+        );
+        assert!(p.etcd_back(p.leader_at(ready), ready).is_none(), "a dead member leads");
     }
 }

@@ -839,6 +839,12 @@ fn durations(s: &Scenario, f: &mut Vec<Finding>) {
 fn faults(s: &Scenario, f: &mut Vec<Finding>) {
     use models::spec::{Fault, Role};
     let site = |n: &str| s.sites.iter().any(|x| x.name == n);
+    // Where the observing kubectl runs: the first backend unless the workload names a host.
+    let kubectl_host = s
+        .workload
+        .kubectl_host
+        .as_deref()
+        .or(s.haproxy.backends.first().map(String::as_str));
     for (i, fault) in s.faults.iter().enumerate() {
         let mut bad = |field: &str, msg: String| f.push(Finding::new("E020", format!("faults[{i}].{field}"), msg));
         match fault {
@@ -852,6 +858,14 @@ fn faults(s: &Scenario, f: &mut Vec<Finding>) {
                     format!(
                         "crashing {} `{host}` is not modelled; expected the load balancer, a master or a router",
                         h.role.as_str()
+                    ),
+                ),
+                // The observer (`kubectl get pods -w`) would die with its host, and nothing
+                // would see the pods run: the measurement itself would be lost.
+                Some(_) if Some(host.as_str()) == kubectl_host => bad(
+                    "host",
+                    format!(
+                        "`{host}` runs the observing kubectl (workload.kubectl_host), which would die with it and see nothing; crash another host, or run kubectl elsewhere (workload.kubectl_host)"
                     ),
                 ),
                 Some(_) => {}

@@ -39,7 +39,7 @@ fn explore_grid() {
 fn explore_faults() {
     for f in [
         models::spec::Fault::Crash {
-            host: "master01".into(),
+            host: "master02".into(),
             at: models::units::Dur::secs(3),
             repair: None,
         },

@@ -48,3 +48,19 @@ fn readme_fault_example_loads() {
     let s = topologies::load::load_str(&thesis_with(block), "readme.toml").unwrap();
     assert_eq!(s.faults.len(), 2);
 }
+
+/// The observing kubectl runs on `workload.kubectl_host` (master01 in thesis-2019): crashing that
+/// host would lose the measurement itself, so the scenario says so instead of running on as if
+/// kubectl had survived.
+#[test]
+fn crashing_the_kubectl_host_is_refused() {
+    let text = thesis_with("[[faults]]\nkind = \"crash\"\nhost = \"master01\"\nat = \"5s\"\n");
+    let e = topologies::load::load_str(&text, "f.toml").unwrap_err().to_string();
+    assert!(
+        e.contains("E020") && e.contains("faults[0].host") && e.contains("workload.kubectl_host"),
+        "{e}"
+    );
+    // Another master is fine.
+    let text = thesis_with("[[faults]]\nkind = \"crash\"\nhost = \"master03\"\nat = \"5s\"\n");
+    topologies::load::load_str(&text, "f.toml").unwrap();
+}
