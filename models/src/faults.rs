@@ -4,8 +4,14 @@
 //! time: a message sent across a failed element is *held* until the element is back, then pays
 //! the cost of getting going again. That is what TCP does across the testbed's failures:
 //!
-//! - **A crashed load balancer or router** resets its connections; after the restart each
-//!   client reconnects: a TCP handshake and a TLS 1.2 handshake, 3 round trips of the route.
+//! - **A crashed load balancer** loses the connections it proxies (HAProxy in TCP mode ends
+//!   each client's connection); after the restart the client's next segment is answered with a
+//!   reset and it reconnects: a TCP handshake and a TLS 1.2 handshake, 3 round trips of the
+//!   route.
+//! - **A crashed router** is a routed hop and OpenVPN endpoint holding no TCP state of the
+//!   connections it carries (the tunnels are routed, no NAT): to their ends it looks like a
+//!   partition. They resume at the first retransmission after the restart, and not before the
+//!   restarted OpenVPN has renegotiated its tunnels (about 4 round trips of the underlay).
 //! - **A partitioned tunnel** (or an isolated site) keeps TCP connections open; the sender
 //!   retransmits with exponential back-off from Linux's `TCP_RTO_MIN` (200 ms, doubling, capped
 //!   at `TCP_RTO_MAX` = 120 s: include/net/tcp.h), so data resumes at the first retransmission
@@ -33,8 +39,10 @@ pub type Degradation = (SimTime, SimTime, NetemRule);
 /// Down windows `[start, end)` of the elements a message may cross.
 #[derive(Debug, Clone, Default)]
 pub struct Outages {
-    /// Per host id: windows when it is down (load balancer, routers).
+    /// Per host id: windows when the load balancer is down.
     pub hosts: HashMap<u32, Vec<(SimTime, SimTime)>>,
+    /// Per router host id: windows when it is crashed.
+    pub routers: HashMap<u32, Vec<(SimTime, SimTime)>>,
     /// Per site pair (smaller index first): windows when their tunnel carries nothing.
     pub tunnels: HashMap<(u32, u32), Vec<(SimTime, SimTime)>>,
     /// Per site: windows when its uplink is down (every tunnel to it).
@@ -88,9 +96,32 @@ impl Outages {
         }))
     }
 
+    /// When every degradation of the tunnel between sites `a` and `b` in force at `t` has
+    /// ended ([`SimTime::MAX`] if one never does); `t` if none is in force.
+    pub fn degradation_end(&self, a: u32, b: u32, t: SimTime) -> SimTime {
+        self.degraded
+            .get(&(a.min(b), a.max(b)))
+            .into_iter()
+            .flatten()
+            .filter(|w| w.0 <= t && t < w.1)
+            .map(|w| w.1)
+            .fold(t, SimTime::max)
+    }
+
     /// Whether nothing is ever down.
     pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty() && self.tunnels.is_empty() && self.sites.is_empty()
+        self.hosts.is_empty() && self.routers.is_empty() && self.tunnels.is_empty() && self.sites.is_empty()
+    }
+
+    /// When a message that reaches router `h` at `t` gets through, if `h` is crashed then: at
+    /// TCP's first retransmission after the restart, once the restarted OpenVPN has renegotiated
+    /// (4 round trips of `underlay_rtt`).
+    pub fn router_hold(&self, h: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
+        let (start, end) = covering(self.routers.get(&h)?, t)?;
+        if end == SimTime::MAX {
+            return Some(SimTime::MAX);
+        }
+        Some(next_retransmission(start, end).max(end + underlay_rtt * 4))
     }
 
     /// When a message that reaches host `h` at `t` can go on, if `h` is down then: the end of

@@ -66,6 +66,23 @@ pub fn retransmission_cost(n: u64, srtt: SimDuration) -> SimDuration {
     total + TCP_RTO_MAX * (n - k)
 }
 
+/// How long after its first send a lost message's first resend at or after `after` goes out,
+/// on a connection of round-trip time `srtt` (the timeouts of [`retransmission_cost`]).
+pub fn resend_wait(after: SimDuration, srtt: SimDuration) -> SimDuration {
+    let mut waited = SimDuration::ZERO;
+    let mut rto = (srtt + TCP_RTO_MIN).min(TCP_RTO_MAX);
+    while waited < after {
+        if rto == TCP_RTO_MAX {
+            // The rest at the cap: whole 120-s steps.
+            let left = after.saturating_sub(waited).as_nanos();
+            return waited + TCP_RTO_MAX * left.div_ceil(TCP_RTO_MAX.as_nanos());
+        }
+        waited += rto;
+        rto = (rto * 2).min(TCP_RTO_MAX);
+    }
+    waited
+}
+
 /// MTU of a route that crosses no tunnel: Ethernet's 1500 bytes.
 pub const ETHERNET_MTU: u32 = 1500;
 
@@ -299,8 +316,10 @@ impl Network {
             match f {
                 Fault::Crash { host, .. } => {
                     if let Some(&h) = net.index.get(host) {
-                        if matches!(net.roles[h as usize], Role::LoadBalancer | Role::Router) {
-                            net.outages.hosts.entry(h).or_default().push(w);
+                        match net.roles[h as usize] {
+                            Role::LoadBalancer => net.outages.hosts.entry(h).or_default().push(w),
+                            Role::Router => net.outages.routers.entry(h).or_default().push(w),
+                            _ => {}
                         }
                     }
                 }
@@ -568,6 +587,8 @@ impl Network {
         // tunnels on a route; kept on the stack).
         let mut extra = [NetemRule::default(); 4];
         let mut n_extra = 0;
+        // When the last of them ends: a copy resent after that meets the route as it was.
+        let mut degraded_until = at;
         if !self.outages.degraded.is_empty() {
             for &(x, y) in &r.tunnel_sites {
                 if let Some(rule) = self.outages.degradation(x, y, at) {
@@ -575,10 +596,18 @@ impl Network {
                         extra[n_extra] = rule;
                         n_extra += 1;
                     }
+                    degraded_until = degraded_until.max(self.outages.degradation_end(x, y, at));
                 }
             }
         }
-        let flight = self.sample(r, netem, &extra[..n_extra], bytes, rng);
+        let (base, losses, srtt) = self.sample_parts(r, netem, &extra[..n_extra], bytes, rng);
+        let mut resends = retransmission_cost(losses, srtt);
+        if n_extra > 0 && degraded_until != SimTime::MAX {
+            // The degradation's loss holds only until its repair: the first resend after it gets
+            // through (the route's own loss, if any, is not drawn again).
+            resends = resends.min(resend_wait(degraded_until.saturating_since(at), srtt));
+        }
+        let flight = base + resends;
         if self.outages.is_empty() {
             return Some(flight);
         }
@@ -589,7 +618,11 @@ impl Network {
         for _ in 0..64 {
             let mut moved = false;
             for &h in &r.hops {
-                if let Some(next) = self.outages.host_hold(h, t, rtt * 3) {
+                let held = self
+                    .outages
+                    .host_hold(h, t, rtt * 3)
+                    .or_else(|| self.outages.router_hold(h, t, rtt));
+                if let Some(next) = held {
                     t = next;
                     moved = true;
                 }
@@ -621,6 +654,20 @@ impl Network {
     }
 
     fn sample(&self, r: &Route, netem: bool, extra: &[NetemRule], bytes: u64, rng: &mut impl Rng) -> SimDuration {
+        let (d, losses, srtt) = self.sample_parts(r, netem, extra, bytes, rng);
+        d + retransmission_cost(losses, srtt)
+    }
+
+    /// A message's flight without its resends, how many copies it loses before one gets
+    /// through whole, and the connection's RTT that prices each resend.
+    fn sample_parts(
+        &self,
+        r: &Route,
+        netem: bool,
+        extra: &[NetemRule],
+        bytes: u64,
+        rng: &mut impl Rng,
+    ) -> (SimDuration, u64, SimDuration) {
         let mut d = r.propagation;
         let payload = u64::from(r.mtu.saturating_sub(IP_TCP_HEADERS).max(1));
         let packets = bytes.div_ceil(payload).max(1);
@@ -657,9 +704,9 @@ impl Network {
             };
             // The connection's RTT: this direction as drawn, and the way back at its propagation
             // (netem on the way back, if any, is not known here).
-            d += retransmission_cost(losses, d + r.propagation);
+            return (d, losses, d + r.propagation);
         }
-        d
+        (d, 0, d + r.propagation)
     }
 
     /// Which hosts reach which: `matrix[a][b]` is true when `a` can send to `b` (LAN or tunnel),
@@ -691,6 +738,19 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_resend_after_a_time_falls_on_the_doubling_schedule() {
+        let ms = SimDuration::from_millis;
+        // RTT 0: resends 200, 600, 1400, 3000 ms after the first send.
+        assert_eq!(resend_wait(ms(0), ms(0)), ms(0));
+        assert_eq!(resend_wait(ms(150), ms(0)), ms(200));
+        assert_eq!(resend_wait(ms(600), ms(0)), ms(600));
+        assert_eq!(resend_wait(ms(601), ms(0)), ms(1400));
+        // Past the cap: 204.6 s of doubling timeouts, then 120-s steps.
+        assert_eq!(resend_wait(ms(250_000), ms(0)), ms(204_600 + 120_000));
+        assert!(resend_wait(SimDuration::from_secs(86_400 * 30), ms(0)) >= SimDuration::from_secs(86_400 * 30));
+    }
 
     #[test]
     fn losses_cost_doubling_timeouts_then_flat_ones() {

@@ -288,3 +288,68 @@ fn messages_held_by_a_balancer_that_never_returns_are_not_queued() {
     );
     assert!(hour < 100, "{hour} events pending");
 }
+
+/// A degradation's loss ends with its repair: a message it keeps losing gets through at TCP's
+/// first resend after the repair, as across a partition, instead of being charged the loss for
+/// every resend (99 % loss, repaired at 30 s, used to outlast the hour-long timeout). The run
+/// ends within a few TCP timeouts of the repair, like the same tunnel partitioned instead.
+#[test]
+fn a_lossy_tunnel_stops_losing_at_its_repair() {
+    let degrade = Fault::Degrade {
+        a: "vlan10".into(),
+        b: "vlan20".into(),
+        delay: Dur::millis(0),
+        jitter: Dur::millis(0),
+        loss_pct: 99.9,
+        at: Dur::secs(0),
+        repair: Some(Dur::secs(30)),
+    };
+    let partition = Fault::Partition {
+        a: "vlan10".into(),
+        b: "vlan20".into(),
+        at: Dur::secs(0),
+        repair: Some(Dur::secs(30)),
+    };
+    for f in [degrade, partition] {
+        let mut s = cell(4, 100);
+        s.faults.push(f.clone());
+        let t = run(&s, 1, false).unwrap().startup_exact_s;
+        assert!(t.is_some_and(|t| t > 30.0 && t < 200.0), "{f:?}: {t:?}");
+    }
+}
+
+/// A crashed VyOS router holds no state of the TCP connections it routes: to their ends the
+/// crash looks like the site cut off, and they resume at the same retransmission after the
+/// restart (not 3 round trips after it, as a load balancer's reconnecting clients do).
+#[test]
+fn a_crashed_router_looks_like_its_site_cut_off() {
+    let window = (Dur::secs(5), Some(Dur::secs(60)));
+    let mut crash = cell(8, 100);
+    crash.faults.push(Fault::Crash {
+        host: "vyos01".into(),
+        at: window.0,
+        repair: window.1,
+    });
+    let mut isolate = cell(8, 100);
+    isolate.faults.push(Fault::IsolateSite {
+        site: "vlan10".into(),
+        at: window.0,
+        repair: window.1,
+    });
+    let mut lb = cell(8, 100);
+    lb.faults.push(Fault::Crash {
+        host: "lb".into(),
+        at: window.0,
+        repair: window.1,
+    });
+    let t = |s: &models::spec::Scenario| run(s, 5, false).unwrap().startup_exact_s.unwrap();
+    let (crash, isolate, lb) = (t(&crash), t(&isolate), t(&lb));
+    // Lost at 5 s, the retransmissions fall at 5 + 0.2 x (2^k - 1) s: the first after 60 s is
+    // at 107.2 s.
+    assert!(
+        (crash - isolate).abs() < 1.0,
+        "router crash {crash} s, isolation {isolate} s"
+    );
+    assert!(crash > 107.0, "{crash}");
+    assert!(lb > 60.0 && lb < 70.0, "load balancer {lb} s");
+}

@@ -422,7 +422,9 @@ fn a_crashed_site_router_fails_its_pulls_an_isolation_stalls_them() {
                     (true, true) => {
                         assert_eq!(p.pull_failures, 1, "{case}: {p:?}");
                         assert!((75.0..80.0 + 1e-9).contains(&start), "{case}: retried at {start}");
-                        assert!(took > download, "{case}: a first pull again: {took} s");
+                        // A first pull again (a cached one takes 1.6 s; the service-time noise
+                        // spreads a first one around the download's 20 s).
+                        assert!(took > download / 2.0, "{case}: a first pull again: {took} s");
                     }
                     (true, false) => {
                         assert_eq!(p.pull_failures, 0, "{case}: {p:?}");
