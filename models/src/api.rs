@@ -225,6 +225,45 @@ pub enum Ev {
     },
 }
 
+/// A client's failover: its connection to apiserver `from_master` is torn down and it is
+/// connected again at `reconnect_at` to `to_master` on `to_host`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reroute {
+    /// The client.
+    pub client: ComponentId,
+    /// The apiserver it loses.
+    pub from_master: u8,
+    /// When it is connected again.
+    pub reconnect_at: SimTime,
+    /// The apiserver it is connected to then.
+    pub to_master: u8,
+    /// That apiserver's host.
+    pub to_host: HostId,
+}
+
+/// Every client's failovers, known once the faults are laid over the control plane
+/// ([`crate::control_plane::ControlPlane::set_faults`]) and shared by every connection.
+#[derive(Debug, Clone, Default)]
+pub struct FailoverBook(Arc<std::sync::OnceLock<Vec<Reroute>>>);
+
+impl FailoverBook {
+    /// Records the failovers (once; later calls are ignored).
+    pub fn set(&self, reroutes: Vec<Reroute>) {
+        let _ = self.0.set(reroutes);
+    }
+
+    /// The failover that tears down `client`'s connection to `master` while a message sent on
+    /// it at `sent` is still on its way (due at `due`), if one does.
+    pub fn interrupting(&self, client: ComponentId, master: u8, sent: SimTime, due: SimTime) -> Option<Reroute> {
+        self.0
+            .get()?
+            .iter()
+            .filter(|r| r.client == client && r.from_master == master && sent < r.reconnect_at && r.reconnect_at < due)
+            .min_by_key(|r| r.reconnect_at)
+            .copied()
+    }
+}
+
 /// The client end of a connection through the load balancer to one apiserver.
 #[derive(Debug, Clone)]
 pub struct Conn {
@@ -240,14 +279,49 @@ pub struct Conn {
     pub master: u8,
     /// HAProxy's splice time per message.
     pub proxy_time: SimDuration,
+    /// The clients' failovers.
+    pub failovers: FailoverBook,
 }
 
 impl Conn {
+    /// A call `obj` (the client's `id`) sent at `at`, and when it reaches its apiserver. A call
+    /// still on its way when a failover tears the connection down (a master cut off: the
+    /// network holds the message until the repair) is lost with the connection, and the client
+    /// sends it again on its new connection once it has reconnected.
+    pub fn deliver(
+        &self,
+        client: ComponentId,
+        id: u32,
+        obj: Obj,
+        at: SimTime,
+        rng: &mut impl Rng,
+    ) -> (SimTime, ApiCall) {
+        let mut call = self.call(client, id, obj);
+        let mut sent = at;
+        let mut due = at + self.up(OBJECT_BYTES, at, rng);
+        // A few chained failovers at most; each moves the send later.
+        for _ in 0..8 {
+            let Some(r) = self.failovers.interrupting(client, call.master, sent, due) else {
+                break;
+            };
+            call.master = r.to_master;
+            sent = r.reconnect_at;
+            due = sent + self.up_to(r.to_host, OBJECT_BYTES, sent, rng);
+        }
+        (due, call)
+    }
+
+    /// Latency of a `bytes`-long message sent at `at` from the client to the apiserver on
+    /// `master_host` through the balancer.
+    fn up_to(&self, master_host: HostId, bytes: u64, at: SimTime, rng: &mut impl Rng) -> SimDuration {
+        let first = self.leg(self.host, self.lb, bytes, at, rng) + self.proxy_time;
+        first + self.leg(self.lb, master_host, bytes, at + first, rng)
+    }
+
     /// Latency of a `bytes`-long message sent at `at` from the client to its apiserver
     /// (including any wait for a failed balancer or tunnel on the way).
     pub fn up(&self, bytes: u64, at: SimTime, rng: &mut impl Rng) -> SimDuration {
-        let first = self.leg(self.host, self.lb, bytes, at, rng) + self.proxy_time;
-        first + self.leg(self.lb, self.master_host, bytes, at + first, rng)
+        self.up_to(self.master_host, bytes, at, rng)
     }
 
     /// Latency of a `bytes`-long message sent at `at` from the apiserver to the client.

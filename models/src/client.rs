@@ -8,7 +8,7 @@
 use sim_core::limiter::TokenBucket;
 use sim_core::{ComponentId, Context, SimDuration};
 
-use crate::api::{Conn, Ev, Obj, OBJECT_BYTES};
+use crate::api::{Conn, Ev, Obj};
 
 /// A rate-limited API client.
 #[derive(Debug, Clone)]
@@ -50,9 +50,8 @@ impl Client {
         self.sent += 1;
         let now = ctx.now();
         let at = self.limiter.reserve(now);
-        let up = self.conn.up(OBJECT_BYTES, at, ctx.rng());
-        let call = self.conn.call(ctx.me(), id, obj);
-        ctx.send_at(self.cp, at + up, Ev::ApiArrive(call));
+        let (due, call) = self.conn.deliver(ctx.me(), id, obj, at, ctx.rng());
+        ctx.send_at(self.cp, due, Ev::ApiArrive(call));
         id
     }
 

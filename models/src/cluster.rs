@@ -272,6 +272,7 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
     let cp = sim
         .add_component("control-plane", cp_comp)
         .map_err(|e| incomplete(s, e.to_string()))?;
+    let failover_book = crate::api::FailoverBook::default();
     let mut connect = |h| -> Result<Conn, ModelError> {
         let m = balancer
             .connect()
@@ -283,6 +284,7 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             master_host: master_ids[m],
             master: m as u8,
             proxy_time: proxy,
+            failovers: failover_book.clone(),
         })
     };
     let unlimited = TokenBucket::unlimited;
@@ -420,6 +422,21 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
         let mut rng = sim_core::rng::named_stream(seed, "fault plan");
         let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
         let failovers = c.set_faults(&s.faults, &names, &s.haproxy, timers, &mut rng);
+        let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
+        c.failover_book = failover_book.clone();
+        let c = sim.component::<ControlPlane>(cp).expect("control plane registered");
+        failover_book.set(
+            failovers
+                .iter()
+                .map(|f| crate::api::Reroute {
+                    client: f.client,
+                    from_master: f.from_master,
+                    reconnect_at: f.reconnect_at,
+                    to_master: f.to_master,
+                    to_host: c.master_host(f.to_master),
+                })
+                .collect(),
+        );
         for f in failovers {
             let host = sim
                 .component::<ControlPlane>(cp)
@@ -625,9 +642,11 @@ fn fault_reports(sim: &Simulation<Ev>, parts: &Parts, scenario: &Scenario) -> Ve
         .map(|f| {
             let (start, end) = f.window();
             let in_window = |t: &SimTime| *t >= start && *t < end;
+            // The master the fault takes out: the one it crashes, or the first one it cuts off
+            // from the balancer.
             let master = match f {
                 crate::spec::Fault::Crash { host, .. } => masters.iter().position(|m| m == host),
-                _ => None,
+                _ => (0..masters.len()).find(|&m| cp.plan.unreachable[m].iter().any(|w| w.0 == start)),
             };
             let marked = master.and_then(|m| cp.plan.marked_down_after(m, start));
             let leader_back = cp.plan.no_leader.iter().find(|w| w.0 == start).map(|w| w.1);

@@ -109,6 +109,8 @@ pub struct ControlPlane {
     pub plan: Plan,
     /// Every client failover, in time order.
     pub failovers: Vec<Failover>,
+    /// The same, as the clients' connections see them.
+    pub failover_book: crate::api::FailoverBook,
     /// Object state.
     pub store: Store,
     /// The controller-manager's watches (deployments, replicasets, pods).
@@ -184,10 +186,12 @@ impl ControlPlane {
                 apiserver_down: vec![Vec::new(); n],
                 etcd_down: vec![Vec::new(); n],
                 marked_down: vec![Vec::new(); n],
+                unreachable: vec![Vec::new(); n],
                 no_leader: Vec::new(),
                 leaders: vec![(SimTime::ZERO, leader)],
             },
             failovers: Vec::new(),
+            failover_book: crate::api::FailoverBook::default(),
             store: Store::default(),
             kcm: None,
             scheduler: None,
@@ -274,16 +278,35 @@ impl ControlPlane {
             .max()
             .unwrap_or(SimDuration::ZERO);
         let leader = self.plan.leader_at(SimTime::ZERO);
-        self.plan = Plan::build(faults, names, leader, haproxy, timers, &lb_rtt, member_rtt, rng);
+        // What the network faults cut off: the balancer from a master, a member from a quorum.
+        let edges = faults
+            .iter()
+            .flat_map(|f| {
+                let (a, b) = f.window();
+                [a, b]
+            })
+            .collect();
+        let (net, lb, masters) = (&self.net, self.lb, &self.masters);
+        let cut = crate::cut_off::cut_off(
+            edges,
+            n,
+            |m, t| net.cut_at(lb, masters[m], t) || net.cut_at(masters[m], lb, t),
+            |i, j, t| net.cut_at(masters[i], masters[j], t) || net.cut_at(masters[j], masters[i], t),
+        );
+        self.plan = Plan::build(faults, names, leader, haproxy, timers, &lb_rtt, member_rtt, &cut, rng);
         // When each apiserver stops serving, in time order: its crash, or the loss of its etcd
         // member (kubeadm's stacked apiserver talks only to its local member; HAProxy's TCP
         // check still passes, but every request fails, the kubelets' heartbeats included).
+        // A master out of the balancer's reach loses its clients the same way: their
+        // heartbeats, leases and watches time out, and the controllers on it cannot renew their
+        // leases through the balancer.
         let mut crashes: Vec<(SimTime, usize)> = (0..n)
             .flat_map(|m| {
                 let plan = &self.plan;
                 plan.apiserver_down[m]
                     .iter()
                     .chain(&plan.etcd_down[m])
+                    .chain(&plan.unreachable[m])
                     .map(move |w| (w.0, m))
             })
             .collect();
@@ -349,6 +372,19 @@ impl ControlPlane {
         self.masters[i as usize]
     }
 
+    /// When a message that apiserver `master` sends at `at` reaches `client` on `host`. One
+    /// still on its way when a failover tears the client's connection down (its master cut off:
+    /// the network holds it until the repair) is lost with the connection; the client has it
+    /// again through its new connection once reconnected (a watch lists again; a request whose
+    /// reply is lost is retried, which the model folds into the reply).
+    fn down_to(&self, client: ComponentId, master: u8, host: HostId, at: SimTime, rng: &mut impl Rng) -> SimTime {
+        let due = at + self.to_client(master, host, at, rng);
+        match self.failover_book.interrupting(client, master, at, due) {
+            Some(r) => r.reconnect_at + self.to_client(r.to_master, host, r.reconnect_at, rng),
+            None => due,
+        }
+    }
+
     fn to_client(&self, master: u8, host: HostId, at: SimTime, rng: &mut impl Rng) -> SimDuration {
         let m = self.masters[master as usize];
         let first = self.leg(m, self.lb, at, rng) + self.proxy_time;
@@ -366,8 +402,8 @@ impl ControlPlane {
             let now = ctx.now();
             let (master, ready) = self.serving(w.id, w.master, now);
             let start = ready.max(now) + self.watch_dispatch;
-            let d = (start - now) + self.to_client(master, w.host, start, ctx.rng());
-            ctx.send(w.id, d, Ev::Watch(ev));
+            let due = self.down_to(w.id, master, w.host, start, ctx.rng());
+            ctx.send_at(w.id, due, Ev::Watch(ev));
         }
     }
 
@@ -435,8 +471,8 @@ impl ControlPlane {
             | Obj::Event
             | Obj::NodeStatus => {}
         }
-        let d = self.to_client(call.master, call.host, now, ctx.rng());
-        ctx.send(call.client, d, Ev::Reply { id: call.id, object });
+        let due = self.down_to(call.client, call.master, call.host, now, ctx.rng());
+        ctx.send_at(call.client, due, Ev::Reply { id: call.id, object });
     }
 }
 

@@ -30,6 +30,7 @@
 use rand::Rng;
 use sim_core::{SimDuration, SimTime};
 
+use crate::cut_off::CutOff;
 use crate::faults::covering;
 use crate::spec::{Fault, Haproxy};
 
@@ -66,6 +67,8 @@ pub struct Plan {
     pub etcd_down: Vec<Vec<(SimTime, SimTime)>>,
     /// Per master: windows when HAProxy has it marked down.
     pub marked_down: Vec<Vec<(SimTime, SimTime)>>,
+    /// Per master: windows when the load balancer cannot reach it ([`crate::cut_off`]).
+    pub unreachable: Vec<Vec<(SimTime, SimTime)>>,
     /// Windows with no etcd leader (elections, lost quorum).
     pub no_leader: Vec<(SimTime, SimTime)>,
     /// Leader changes: (from when, member index), in time order.
@@ -87,6 +90,7 @@ impl Plan {
         timers: Timers,
         lb_rtt: &[SimDuration],
         member_rtt: SimDuration,
+        cut: &CutOff,
         rng: &mut impl Rng,
     ) -> Plan {
         let n = masters.len();
@@ -94,10 +98,20 @@ impl Plan {
             apiserver_down: vec![Vec::new(); n],
             etcd_down: vec![Vec::new(); n],
             marked_down: vec![Vec::new(); n],
+            unreachable: vec![Vec::new(); n],
             no_leader: Vec::new(),
             leaders: vec![(SimTime::ZERO, leader)],
         };
         let mut member_faults: Vec<(SimTime, SimTime, Option<usize>)> = Vec::new();
+        // Members cut off from a quorum count as down for raft; masters the balancer cannot
+        // reach fail its checks, by time-out.
+        for m in 0..n {
+            for &w in cut.member.get(m).into_iter().flatten() {
+                p.etcd_down[m].push(w);
+                member_faults.push((w.0, w.1, Some(m)));
+            }
+            p.unreachable[m] = cut.from_lb.get(m).cloned().unwrap_or_default();
+        }
         for f in faults {
             let w = f.window();
             match f {
@@ -121,9 +135,16 @@ impl Plan {
                 let (t, ph, iv) = (t.as_nanos(), phase.as_nanos(), inter.as_nanos());
                 SimTime::from_nanos(if t <= ph { ph } else { ph + (t - ph).div_ceil(iv) * iv })
             };
-            for &(s, e) in &p.apiserver_down[i].clone() {
+            // A dead server refuses the check's connection within a round trip; one out of reach
+            // never answers, and the check fails at its time-out (`inter`: HAProxy 1.8 uses it
+            // for the whole check when `timeout check` is not set, configuration manual §4.2).
+            let refused = p.apiserver_down[i].iter().map(|&w| (w, rtt));
+            let timed_out = p.unreachable[i].iter().map(|&w| (w, inter));
+            let mut windows: Vec<((SimTime, SimTime), SimDuration)> = refused.chain(timed_out).collect();
+            windows.sort_by_key(|w| w.0);
+            for ((s, e), answer) in windows {
                 let c0 = first_check_at(s);
-                let down_at = c0 + inter * u64::from(haproxy.fall.max(1) - 1) + rtt;
+                let down_at = c0 + inter * u64::from(haproxy.fall.max(1) - 1) + answer;
                 if e <= c0 + inter * u64::from(haproxy.fall.max(1) - 1) {
                     continue; // repaired before the fall-th failed check
                 }
@@ -251,9 +272,10 @@ impl Plan {
         covering(&self.apiserver_down[m], t).is_none()
     }
 
-    /// Whether apiserver `m` serves requests at `t`: it runs and so does its etcd member.
+    /// Whether apiserver `m` serves requests at `t`: it runs, so does its etcd member (in a
+    /// quorum), and the load balancer reaches it.
     pub fn serves(&self, m: usize, t: SimTime) -> bool {
-        self.apiserver_up(m, t) && self.etcd_back(m, t).is_none()
+        self.apiserver_up(m, t) && self.etcd_back(m, t).is_none() && covering(&self.unreachable[m], t).is_none()
     }
 
     /// When apiserver `m`'s etcd member is back, if it is down at `t`.
@@ -355,6 +377,7 @@ mod tests {
                 timers(),
                 &[rtt; 3],
                 rtt,
+                &CutOff::default(),
                 &mut rng,
             );
             let (down, up) = p.marked_down_after(1, SimTime::from_secs(30)).unwrap();
@@ -382,6 +405,7 @@ mod tests {
             timers(),
             &[SimDuration::ZERO; 3],
             SimDuration::ZERO,
+            &CutOff::default(),
             &mut rng,
         );
         let (_, up) = p.marked_down_after(1, SimTime::from_secs(30)).unwrap();
@@ -405,6 +429,7 @@ mod tests {
             timers(),
             &[SimDuration::ZERO; 3],
             SimDuration::from_millis(1),
+            &CutOff::default(),
             &mut rng,
         );
         let (s, e) = p.no_leader[0];
@@ -432,6 +457,7 @@ mod tests {
             timers(),
             &[SimDuration::ZERO; 3],
             SimDuration::ZERO,
+            &CutOff::default(),
             &mut rng,
         );
         // The quorum is back at 100 s; its election takes a timeout of 1 to 2 s.
@@ -454,6 +480,7 @@ mod tests {
             timers(),
             &[SimDuration::ZERO; 3],
             SimDuration::ZERO,
+            &CutOff::default(),
             &mut rng,
         )
     }

@@ -312,9 +312,8 @@ impl Kubelet {
         let at = self.events.reserve(now);
         self.event_throttle += at - now;
         self.events_posted += 1;
-        let up = self.client.conn.up(crate::api::OBJECT_BYTES, at, ctx.rng());
-        let call = self.client.conn.call(ctx.me(), u32::MAX, Obj::Event);
-        ctx.send_at(self.client.cp, at + up, Ev::ApiArrive(call));
+        let (due, call) = self.client.conn.deliver(ctx.me(), u32::MAX, Obj::Event, at, ctx.rng());
+        ctx.send_at(self.client.cp, due, Ev::ApiArrive(call));
     }
 
     /// A pod was added: its worker waits for its volumes (none but the token Secret), then

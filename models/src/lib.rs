@@ -11,6 +11,7 @@ pub mod client;
 pub mod cluster;
 pub mod control_plane;
 pub mod controllers;
+pub mod cut_off;
 pub mod etcd;
 pub mod failover;
 mod fault_toml;

@@ -612,6 +612,9 @@ impl Network {
             return Some(flight);
         }
         let rtt = r.propagation * 2;
+        // A router's crash stops what it routes between sites; within a site the hosts are
+        // switched (the scenario's star of links around the router stands for the site's LAN).
+        let crosses_sites = self.site_of[a as usize] != self.site_of[b as usize];
         let mut t = at;
         // Re-check until no element on the route is down at the moment the message reaches it
         // (approximated by the moment it can leave); each pass only moves time forward.
@@ -621,7 +624,7 @@ impl Network {
                 let held = self
                     .outages
                     .host_hold(h, t, rtt * 3)
-                    .or_else(|| self.outages.router_hold(h, t, rtt));
+                    .or_else(|| crosses_sites.then(|| self.outages.router_hold(h, t, rtt)).flatten());
                 if let Some(next) = held {
                     t = next;
                     moved = true;
@@ -641,6 +644,26 @@ impl Network {
             return Some(SimDuration::MAX);
         }
         Some((t - at) + flight)
+    }
+
+    /// Whether a fault stops all traffic from `a` to `b` at `t`: a crashed router on their route,
+    /// a partitioned tunnel on it, or an isolated site at an end of one of its tunnels (a crashed
+    /// load balancer is the control plane's business). Without a route: cut.
+    pub fn cut_at(&self, a: HostId, b: HostId, t: SimTime) -> bool {
+        if a == b {
+            return false;
+        }
+        let Some((r, _)) = self.route(a, b) else {
+            return true;
+        };
+        let crosses_sites = self.site_of[a as usize] != self.site_of[b as usize];
+        (crosses_sites
+            && r.hops
+                .iter()
+                .any(|&h| self.outages.router_hold(h, t, SimDuration::ZERO).is_some()))
+            || r.tunnel_sites
+                .iter()
+                .any(|&(x, y)| self.outages.tunnel_hold(x, y, t, SimDuration::ZERO).is_some())
     }
 
     /// Mean one-way latency of a small message from `a` to `b` (no jitter, no loss).

@@ -353,3 +353,59 @@ fn a_crashed_router_looks_like_its_site_cut_off() {
     assert!(crash > 107.0, "{crash}");
     assert!(lb > 60.0 && lb < 70.0, "load balancer {lb} s");
 }
+
+/// A control plane spread over sites: master03 alone at a fourth site, `vlan40`, behind its
+/// own router.
+fn spread() -> models::spec::Scenario {
+    use models::spec::{Link, LinkKind, Role};
+    let mut s = cell(20, 100);
+    let m3 = s.hosts.iter_mut().find(|h| h.name == "master03").unwrap();
+    m3.site = "vlan40".into();
+    let mut vyos04 = m3.clone();
+    vyos04.name = "vyos04".into();
+    vyos04.role = Role::Router;
+    s.hosts.push(vyos04);
+    let mut site = s.sites[0].clone();
+    site.name = "vlan40".into();
+    site.router = "vyos04".into();
+    s.sites.push(site);
+    let template = s.links.iter().find(|l| l.kind == LinkKind::Wan).unwrap().clone();
+    s.links.retain(|l| !(l.a == "master03" || l.b == "master03"));
+    let lan = s.links.iter().find(|l| l.kind == LinkKind::Lan).unwrap().clone();
+    s.links.push(Link {
+        a: "master03".into(),
+        b: "vyos04".into(),
+        ..lan
+    });
+    for r in ["vyos01", "vyos02", "vyos03"] {
+        s.links.push(Link {
+            a: r.into(),
+            b: "vyos04".into(),
+            ..template.clone()
+        });
+    }
+    s
+}
+
+/// A master cut off by its site's isolation, for good: HAProxy's checks to it time out and
+/// mark it down, the clients pinned to it fail over by their own timers (as for a crash), etcd
+/// goes on with the other two members, and every pod runs. (Before, requests to it waited for a
+/// repair that never came, and no pod was ever seen Running.)
+#[test]
+fn a_master_cut_off_by_a_partition_fails_over_like_a_crashed_one() {
+    let base = run(&spread(), 2, false).unwrap().startup_exact_s.unwrap();
+    let mut s = spread();
+    s.faults.push(Fault::IsolateSite {
+        site: "vlan40".into(),
+        at: Dur::secs(3),
+        repair: None,
+    });
+    let out = run(&s, 2, false).unwrap();
+    let t = out.startup_exact_s.expect("every pod runs without the cut-off master");
+    assert!(t < base + 60.0, "{t} s against {base} s");
+    let f = &out.faults[0];
+    let down = f.haproxy_marked_down_s.expect("HAProxy marks the cut-off master down");
+    assert!(down > 3.0 && down < 3.0 + 8.5, "marked down at {down} s");
+    assert!(!f.failovers.is_empty(), "someone was pinned to master03");
+    assert!(f.failovers.iter().all(|fo| fo.2 != "master03"), "{:?}", f.failovers);
+}

@@ -1,0 +1,190 @@
+//! When network faults cut the control plane's parts off from each other.
+//!
+//! A master is cut off from the load balancer while a fault stops the traffic on their route: a
+//! partitioned tunnel on it, an isolated site at either end, or a crashed router on it (the
+//! network knows the routes, [`crate::network::Network::cut_at`]). HAProxy's checks to it then
+//! time out, and the clients pinned to it notice by their own timers, as for a crashed master
+//! ([`crate::failover`]).
+//!
+//! An etcd member cut off from the others is as good as down for raft: the members that still
+//! reach each other and number a quorum go on (electing a leader among themselves if theirs is
+//! gone), and a member outside them commits nothing. At each instant the model finds the
+//! groups of members that reach each other and counts a member as down while it is outside the
+//! one group of a quorum, or while no group has one.
+//!
+//! Masters at one site (the thesis's control plane) are never cut off from each other or from a
+//! load balancer at their site: the site's LAN does not cross its router.
+
+use sim_core::SimTime;
+
+/// A window `[from, to)`.
+pub type Window = (SimTime, SimTime);
+
+/// What the faults cut off, per master.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CutOff {
+    /// Windows when the load balancer cannot reach the master.
+    pub from_lb: Vec<Vec<Window>>,
+    /// Windows when the master's etcd member is outside a quorum of members that reach each
+    /// other.
+    pub member: Vec<Vec<Window>>,
+}
+
+/// The windows during which the `n` masters are cut off, given the instants at which anything
+/// may change (`edges`: the faults' starts and ends), whether the load balancer cannot reach
+/// master `m` at `t` (`lb_cut`), and whether masters `i` and `j` cannot reach each other
+/// (`pair_cut`). The state between two edges is the state at the first.
+pub fn cut_off(
+    mut edges: Vec<SimTime>,
+    n: usize,
+    lb_cut: impl Fn(usize, SimTime) -> bool,
+    pair_cut: impl Fn(usize, usize, SimTime) -> bool,
+) -> CutOff {
+    let mut out = CutOff {
+        from_lb: vec![Vec::new(); n],
+        member: vec![Vec::new(); n],
+    };
+    edges.retain(|&t| t != SimTime::MAX);
+    edges.sort_unstable();
+    edges.dedup();
+    let quorum = n / 2 + 1;
+    for (k, &t) in edges.iter().enumerate() {
+        let until = edges.get(k + 1).copied().unwrap_or(SimTime::MAX);
+        for (m, windows) in out.from_lb.iter_mut().enumerate() {
+            if lb_cut(m, t) {
+                push(windows, (t, until));
+            }
+        }
+        // Groups of members that reach each other (union-find over the working pairs).
+        let mut group: Vec<usize> = (0..n).collect();
+        fn root(g: &mut [usize], i: usize) -> usize {
+            let mut r = i;
+            while g[r] != r {
+                r = g[r];
+            }
+            g[i] = r;
+            r
+        }
+        for i in 0..n {
+            for j in i + 1..n {
+                if !pair_cut(i, j, t) {
+                    let (ri, rj) = (root(&mut group, i), root(&mut group, j));
+                    group[ri.max(rj)] = ri.min(rj);
+                }
+            }
+        }
+        let roots: Vec<usize> = (0..n).map(|i| root(&mut group, i)).collect();
+        let live = (0..n).find(|&i| roots.iter().filter(|&&r| r == roots[i]).count() >= quorum);
+        for (m, windows) in out.member.iter_mut().enumerate() {
+            if live.is_none_or(|l| roots[m] != roots[l]) {
+                push(windows, (t, until));
+            }
+        }
+    }
+    out
+}
+
+/// Adds `w` to `windows`, merging it with the last one if they touch.
+fn push(windows: &mut Vec<Window>, w: Window) {
+    match windows.last_mut() {
+        Some(last) if last.1 == w.0 => last.1 = w.1,
+        _ => windows.push(w),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Fault;
+    use crate::units::Dur;
+
+    /// A full mesh of tunnels between sites whose routers are `r-<site>`: `f` cuts sites `a`
+    /// and `b` apart at `t`.
+    fn cuts(f: &Fault, a: &str, b: &str, t: SimTime) -> bool {
+        let (from, to) = f.window();
+        if a == b || t < from || t >= to {
+            return false;
+        }
+        match f {
+            Fault::Partition { a: x, b: y, .. } => (x == a && y == b) || (x == b && y == a),
+            Fault::IsolateSite { site, .. } => site == a || site == b,
+            Fault::Crash { host, .. } => *host == format!("r-{a}") || *host == format!("r-{b}"),
+            Fault::CrashEtcdLeader { .. } | Fault::Degrade { .. } => false,
+        }
+    }
+
+    /// [`cut_off`] for a balancer at site `lb` and masters at `masters`.
+    fn plan(faults: &[Fault], lb: &str, masters: &[&str]) -> CutOff {
+        let edges = faults
+            .iter()
+            .flat_map(|f| {
+                let (a, b) = f.window();
+                [a, b]
+            })
+            .collect();
+        let any = |a: &str, b: &str, t| faults.iter().any(|f| cuts(f, a, b, t));
+        cut_off(
+            edges,
+            masters.len(),
+            |m, t| any(lb, masters[m], t),
+            |i, j, t| any(masters[i], masters[j], t),
+        )
+    }
+
+    fn s(x: u64) -> SimTime {
+        SimTime::from_secs(x)
+    }
+
+    #[test]
+    fn a_control_plane_at_one_site_is_never_cut_off() {
+        let f = [Fault::IsolateSite {
+            site: "tokyo".into(),
+            at: Dur::secs(5),
+            repair: None,
+        }];
+        let c = plan(&f, "tokyo", &["tokyo", "tokyo", "tokyo"]);
+        assert!(c.from_lb.iter().chain(&c.member).all(Vec::is_empty), "{c:?}");
+    }
+
+    #[test]
+    fn an_isolated_master_site_is_cut_from_the_balancer_and_the_quorum() {
+        let f = [Fault::IsolateSite {
+            site: "zurich".into(),
+            at: Dur::secs(5),
+            repair: Some(Dur::secs(60)),
+        }];
+        let c = plan(&f, "tokyo", &["tokyo", "zurich", "mit"]);
+        assert_eq!(c.from_lb, vec![vec![], vec![(s(5), s(60))], vec![]]);
+        assert_eq!(c.member, vec![vec![], vec![(s(5), s(60))], vec![]]);
+    }
+
+    #[test]
+    fn the_balancers_site_cut_off_cuts_it_from_every_other_master() {
+        // Tokyo's router down: the balancer (at Tokyo) reaches only master 0; etcd keeps its
+        // quorum of Zurich and MIT, and Tokyo's member is the one outside it.
+        let f = [Fault::Crash {
+            host: "r-tokyo".into(),
+            at: Dur::secs(5),
+            repair: Some(Dur::secs(20)),
+        }];
+        let c = plan(&f, "tokyo", &["tokyo", "zurich", "mit"]);
+        assert_eq!(c.from_lb, vec![vec![], vec![(s(5), s(20))], vec![(s(5), s(20))]]);
+        assert_eq!(c.member, vec![vec![(s(5), s(20))], vec![], vec![]]);
+    }
+
+    #[test]
+    fn with_every_pair_cut_no_group_has_a_quorum() {
+        let part = |a: &str, b: &str| Fault::Partition {
+            a: a.into(),
+            b: b.into(),
+            at: Dur::secs(10),
+            repair: Some(Dur::secs(30)),
+        };
+        let f = [part("tokyo", "zurich"), part("zurich", "mit"), part("mit", "tokyo")];
+        let c = plan(&f, "tokyo", &["tokyo", "zurich", "mit"]);
+        assert!(c.member.iter().all(|w| w == &vec![(s(10), s(30))]), "{c:?}");
+        // One pair cut leaves all three in one group (through the third site).
+        let c = plan(&f[..1], "tokyo", &["tokyo", "zurich", "mit"]);
+        assert!(c.member.iter().all(Vec::is_empty), "{c:?}");
+    }
+}
