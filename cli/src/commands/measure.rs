@@ -78,7 +78,7 @@ fn parse_run_timeout(s: &str) -> Result<models::units::Dur, String> {
 /// The command-line flag behind a field of [`MeasureOptions`], for usage errors.
 fn flag_of(field: &str) -> String {
     match field {
-        "pods" | "runs" | "image" | "namespace_prefix" => format!("--{}", field.replace('_', "-")),
+        "pods" | "runs" | "image" | "namespace_prefix" | "delay_ms" => format!("--{}", field.replace('_', "-")),
         other => other.to_string(),
     }
 }

@@ -13,7 +13,7 @@ use crate::output::UsageError;
 /// Arguments of `kubetwin validate`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "For each cell: the simulated mean with the 95 % CI of that mean, the error, and the 95 % prediction interval (PI) of a mean of as many runs as the cell's `runs` column: a measured mean outside its PI differs from the model by more than that measurement's noise.\n\nExample:\n  kubetwin validate --data ../shared/data/thesis-2019/pod-startup-calibration.csv --scenario thesis-2019 --format json"
+    after_help = "For each cell: the simulated mean with the 95 % CI of that mean, the error, and the 95 % prediction interval (PI) of a mean of as many runs as the cell's `runs` column: a measured mean outside its PI differs from the model by more than that measurement's noise. With --reps 1 there is no CI or PI: the table says n/a, and the JSON gives null for ci95, pi95, measured_in_ci and measured_in_pi.\n\nExample:\n  kubetwin validate --data ../shared/data/thesis-2019/pod-startup-calibration.csv --scenario thesis-2019 --format json"
 )]
 pub(crate) struct ValidateArgs {
     /// Measured cells: CSV with columns pods,delay_ms,mean_s,runs,resolution_s and optionally
@@ -175,10 +175,10 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                     c.error_pct,
                     interval(c.pi95),
                     c.runs,
-                    if c.measured_in_pi {
-                        ""
-                    } else {
-                        "  measured mean outside: more than its noise"
+                    match c.measured_in_pi {
+                        Some(true) => "",
+                        Some(false) => "  measured mean outside: more than its noise",
+                        None => "  inside or outside: n/a (needs 2 replications)",
                     }
                 );
                 if c.observed != "kubectl-watch" {

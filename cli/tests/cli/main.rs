@@ -16,3 +16,4 @@ mod reach;
 mod run;
 mod support;
 mod sweep;
+mod validate;

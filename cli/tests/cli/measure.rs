@@ -358,3 +358,18 @@ fn validate_json(flag: &str, file: &str) -> serde_json::Value {
     assert_exit(&out, 0, &format!("validate {flag}"));
     serde_json::from_str(&stdout(&out)).expect("one JSON object")
 }
+
+/// `--delay-ms` beyond 30 days is refused up front: it used to be written into a cells file
+/// that `validate` could not simulate.
+#[test]
+fn a_delay_over_30_days_is_refused_before_measuring() {
+    let s = StandIn::new("delay-range");
+    let out = s.measure(&["--pods", "20", "--runs", "1", "--delay-ms", "2592000001"]);
+    assert_exit(&out, 2, "measure --delay-ms 2592000001");
+    let err = stderr(&out);
+    assert!(
+        err.contains("--delay-ms") && err.contains("at most 2592000000 ms"),
+        "{err}"
+    );
+    assert!(s.calls().is_empty(), "kubectl was run: {:?}", s.calls());
+}
