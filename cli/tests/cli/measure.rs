@@ -359,6 +359,26 @@ fn validate_json(flag: &str, file: &str) -> serde_json::Value {
     serde_json::from_str(&stdout(&out)).expect("one JSON object")
 }
 
+/// The raw rows' file (`<out>.pods.csv`) is checked before the first run, like `--out`: a
+/// directory there used to be found only after every run on the cluster, losing them all.
+#[test]
+fn a_raw_rows_path_that_cannot_be_written_is_refused_before_measuring() {
+    let s = StandIn::new("raw-dir");
+    std::fs::create_dir(s.raw_out()).unwrap();
+    let out = s.measure(&["--pods", "20", "--runs", "1"]);
+    assert_exit(&out, 2, "measure with a directory at the raw rows' path");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "the raw per-pod rows go to {}, which is a directory",
+            s.raw_out()
+        )),
+        "{err}"
+    );
+    assert!(s.calls().is_empty(), "kubectl was run: {:?}", s.calls());
+    assert!(!std::path::Path::new(&s.out()).exists());
+}
+
 /// `--delay-ms` beyond 30 days is refused up front: it used to be written into a cells file
 /// that `validate` could not simulate.
 #[test]
