@@ -323,3 +323,54 @@ fn help_shows_an_example_each() {
         assert!(text.contains(flag), "plan --help lacks {flag}");
     }
 }
+
+/// `--out-dir` is checked (and created) before the plan is computed: a path that is a file, or
+/// under a file, used to be found only after the whole plan ran, with the report lost and a
+/// misleading "File exists".
+#[test]
+fn an_out_dir_that_is_a_file_is_refused_before_planning() {
+    let dir = TempDir::new("planfile");
+    let file = dir.file("afile");
+    std::fs::write(&file, "x").unwrap();
+    let err = crate::support::usage_error(
+        &["plan", "thesis-2019", "--pods", "4", "--reps", "1", "--out-dir", &file],
+        &[&format!("--out-dir {file} is a file, not a directory")],
+    );
+    assert!(!err.contains("File exists"), "{err}");
+    let under = format!("{file}/sub");
+    crate::support::usage_error(
+        &["plan", "thesis-2019", "--pods", "4", "--reps", "1", "--out-dir", &under],
+        &[&format!("{file} is a file, not a directory")],
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
+/// stdout is the same bit for bit whatever the thread count: the wall time of the plan goes to
+/// stderr (it used to end the last stdout line, "... pods in 0.6 s)").
+#[test]
+fn plan_prints_its_wall_time_on_stderr_only() {
+    let dir = TempDir::new("plantime");
+    let out_dir = dir.file("p");
+    let out = run(&[
+        "plan",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--reps",
+        "2",
+        "--out-dir",
+        &out_dir,
+    ]);
+    assert_exit(&out, 0, "plan");
+    let text = stdout(&out);
+    let last = text.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("wrote ") && last.ends_with("(1 option(s) x 2 replications of 4 pods)"),
+        "{last}"
+    );
+    assert!(
+        stderr(&out).contains("plan computed and written in"),
+        "{}",
+        stderr(&out)
+    );
+}
