@@ -198,6 +198,8 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         let mut inputs: Vec<(&str, &Path)> = vec![("--scenario", Path::new(&a.scenario))];
         inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
         crate::output::check_not_an_input("--trace", trace, &inputs)?;
+        // Before the replications run, not after: a bad path used to lose every result.
+        crate::output::check_output_file("--trace", trace, "trace.json")?;
     }
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     let mut base = base;

@@ -63,6 +63,8 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
         inputs.extend(a.raw.as_deref().map(|p| ("--raw", p)));
         inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
         crate::output::check_not_an_input("--plot", plot, &inputs)?;
+        // Before the cells are simulated, not after: a bad path used to lose the comparison.
+        crate::output::check_output_file("--plot", plot, "validation.svg")?;
     }
     let raw = match &a.raw {
         Some(path) => Some(read_raw(path).map_err(|e| UsageError(e.to_string()))?),

@@ -69,3 +69,20 @@ fn a_delay_over_30_days_is_refused() {
     );
     assert!(!err.contains("timeout"), "{err}");
 }
+
+/// `--plot` is checked before the cells are simulated: a directory there used to be found after
+/// the simulation, and the comparison was never printed.
+#[test]
+fn a_plot_path_that_cannot_be_written_is_refused_up_front() {
+    let t = TempDir::new("validate-plot");
+    let data = cells(&t, "4,100,24.9,5,1\n");
+    let sub = t.file("vdir");
+    std::fs::create_dir(&sub).unwrap();
+    let base = ["validate", "--data", &data, "--scenario", "thesis-2019", "--reps", "2"];
+    usage_error(&[&base[..], &["--plot", &sub]].concat(), &["--plot", "is a directory"]);
+    let missing = t.file("nonexistent/v.svg");
+    usage_error(
+        &[&base[..], &["--plot", &missing]].concat(),
+        &["--plot", "does not exist"],
+    );
+}
