@@ -374,3 +374,40 @@ fn plan_prints_its_wall_time_on_stderr_only() {
         stderr(&out)
     );
 }
+
+/// The report's scenario summary names the scenario's faults (in the `--fault` syntax) and says
+/// the times include them; plan applied them without a word.
+#[test]
+fn plan_names_the_faults_its_times_include() {
+    let dir = TempDir::new("planfaults");
+    let scenario = small_scenario(&dir);
+    let text = std::fs::read_to_string(&scenario).unwrap().replacen(
+        "faults = []",
+        "faults = [{ kind = \"crash\", host = \"lb\", at = \"5s\", repair = \"60s\" }]",
+        1,
+    );
+    std::fs::write(&scenario, text).unwrap();
+    let out_dir = dir.file("report");
+    let out = run_ok(&["plan", &scenario, "--pods", "8", "--reps", "2", "--out-dir", &out_dir]);
+    let md = std::fs::read_to_string(PathBuf::from(&out_dir).join("plan.md")).unwrap();
+    for text in [&out, &md] {
+        assert!(
+            text.contains("- Faults: the scenario's `[[faults]]` are injected in every replication")
+                && text.contains("so every time below includes them: `crash lb at 5s repair 60s`."),
+            "{text}"
+        );
+        assert!(!text.contains("Crash {"), "{text}");
+    }
+    // Without faults the summary has no such line.
+    let plain = run_ok(&[
+        "plan",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--reps",
+        "1",
+        "--out-dir",
+        &dir.file("plain"),
+    ]);
+    assert!(!plain.contains("- Faults:"), "{plain}");
+}

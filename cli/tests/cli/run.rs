@@ -246,3 +246,18 @@ fn a_trace_path_that_cannot_be_written_is_refused_up_front() {
         &["--trace", "does not exist"],
     );
 }
+
+/// A fault is named as `--fault` writes it, in the table and in the JSON, not in Rust's Debug
+/// form (`Crash { host: "master02", at: 5s, repair: None }`).
+#[test]
+fn faults_are_shown_in_the_fault_syntax() {
+    let fault = ["--fault", "crash master02 at 5s"];
+    let table = run_ok(&args(&cell_reps("1", "table", &fault)));
+    assert!(
+        table.contains("fault (replication 0): crash master02 at 5s, never repaired"),
+        "{table}"
+    );
+    assert!(!table.contains("Crash {"), "{table}");
+    let v = run_json(&args(&cell_reps("1", "json", &fault)));
+    assert_eq!(v["faults_rep0"][0]["fault"], "crash master02 at 5s", "{v}");
+}
