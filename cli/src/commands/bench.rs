@@ -39,8 +39,9 @@ struct ScaleArgs {
     /// Pods to start (ClusterLoader2's density test runs 30 per node).
     #[arg(long, default_value_t = 150_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pods: u32,
-    /// Sites the workers are spread over.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// Sites the workers are spread over; at most 1000, as for `generate uniform`
+    /// (`topologies::generate::MAX_SITES`).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=topologies::generate::MAX_SITES as i64))]
     sites: u32,
     /// Run seed.
     #[arg(long, default_value_t = 1)]

@@ -411,3 +411,32 @@ fn plan_names_the_faults_its_times_include() {
     ]);
     assert!(!plain.contains("- Faults:"), "{plain}");
 }
+
+/// `generate uniform` takes as many sites as `bench scale` (1,000, `MAX_SITES`): BENCHMARKS.md's
+/// 1,000-site ring is generated again (it was refused at 500), and 1,001 is refused by both.
+#[test]
+fn uniform_and_bench_scale_share_the_site_cap() {
+    let dir = TempDir::new("sitecap");
+    let out = dir.file("u1000r.toml");
+    let text = run_ok(&[
+        "generate", "uniform", "--nodes", "4", "--sites", "1000", "--layout", "ring", "--out", &out,
+    ]);
+    assert!(text.contains("1000 sites"), "{text}");
+    for args in [
+        &[
+            "generate",
+            "uniform",
+            "--nodes",
+            "4",
+            "--sites",
+            "1001",
+            "--out",
+            &dir.file("x.toml"),
+        ][..],
+        &["bench", "scale", "--nodes", "4", "--pods", "4", "--sites", "1001"][..],
+    ] {
+        let out = run(args);
+        assert_exit(&out, 2, &format!("{args:?}"));
+        assert!(stderr(&out).contains("1001 is not in 1..=1000"), "{}", stderr(&out));
+    }
+}
