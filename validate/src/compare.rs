@@ -196,7 +196,8 @@ pub struct CellComparison {
     pub measured_s: f64,
     /// Simulated mean as observed, s.
     pub simulated_s: f64,
-    /// 95 % CI of the simulated mean, s.
+    /// 95 % CI of the simulated mean, s: the symmetric Student-t interval, whose lower bound
+    /// can fall below 0 with few, spread replications (`kubetwin` reports it clamped at 0).
     pub ci95: Option<(f64, f64)>,
     /// `(simulated - measured) / measured`, percent.
     pub error_pct: f64,
@@ -206,7 +207,7 @@ pub struct CellComparison {
     /// 95 % prediction interval, s, for a measured mean of as many runs as the measurement had:
     /// where that mean should fall if the model is right, given the run-to-run spread the
     /// simulation shows (including the whole-second reading). `None` with fewer than two
-    /// finished replications.
+    /// finished replications. Symmetric, like [`ci95`](Self::ci95) (reported clamped at 0).
     pub pi95: Option<(f64, f64)>,
     /// Whether the measured mean lies inside [`pi95`](Self::pi95): a miss outside it is more
     /// than the noise of a measurement of that many runs. `None` when there is no PI (fewer

@@ -320,10 +320,12 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
     );
     let delay_ms = scenario.netem.delay.get().as_millis_f64();
     let pods = scenario.workload.replicas;
-    let ci = observed.ci95().map(|c| (c.lo, c.hi));
+    // Start-up intervals: reported with their lower bound clamped at 0 s.
+    let interval = |c: sim_core::stats::ConfidenceInterval| crate::output::startup_interval((c.lo, c.hi));
+    let ci = observed.ci95().map(interval);
     let pi = observed
         .prediction_interval_for_mean(a.measured_runs, 0.95)
-        .map(|c| (c.lo, c.hi));
+        .map(interval);
     match a.format {
         Format::Json => {
             let samples: Vec<f64> = outcomes.iter().filter_map(|o| o.startup_observed_s).collect();
@@ -346,7 +348,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
                     "samples": samples,
                     "resolution_s": scenario.workload.resolution.secs_f64(),
                 },
-                "startup_exact_s": { "mean": exact.mean(), "ci95": exact.ci95().map(|c| vec![c.lo, c.hi]) },
+                "startup_exact_s": { "mean": exact.mean(), "ci95": exact.ci95().map(interval).map(|(l, h)| vec![l, h]) },
                 "phases": PHASES.iter().zip(&phases).map(|(n, s)| ((*n).to_owned(), json!(s.mean()))).collect::<serde_json::Map<_, _>>(),
                 "waits_s": waits.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 "events_mean": outcomes.iter().map(|o| o.events as f64).sum::<f64>() / a.reps as f64,

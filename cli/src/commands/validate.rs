@@ -82,7 +82,13 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
         (None, None) => return Err(UsageError("give --data or --raw".into()).into()),
     };
     let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
-    let cmp = compare(&scenario, &cells, a.reps, a.seed)?;
+    let mut cmp = compare(&scenario, &cells, a.reps, a.seed)?;
+    // What is shown of the start-up intervals has its lower bound clamped at 0 s (the verdicts
+    // and the shape's half-widths were computed from the symmetric intervals).
+    for c in &mut cmp.cells {
+        c.ci95 = c.ci95.map(crate::output::startup_interval);
+        c.pi95 = c.pi95.map(crate::output::startup_interval);
+    }
     let phases = match &raw {
         Some(rows) => Some(compare_phases(&scenario, rows, a.reps, a.seed)?),
         None => None,

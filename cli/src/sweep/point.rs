@@ -194,11 +194,12 @@ impl Row {
             .as_nanos();
         let mut observed: Samples = r.startup_observed_s.iter().flatten().copied().collect();
         let stats = observed.stats();
-        let ci = stats.ci95();
+        // A start-up interval: its lower bound is reported clamped at 0 s.
+        let ci = stats.ci95().map(|c| crate::output::startup_interval((c.lo, c.hi)));
         let startup = [
             stats.mean(),
-            ci.map(|c| c.lo),
-            ci.map(|c| c.hi),
+            ci.map(|c| c.0),
+            ci.map(|c| c.1),
             observed.quantile(0.5),
             observed.quantile(0.9),
             observed.quantile(0.95),
