@@ -616,3 +616,76 @@ fn warnings_of_set_values_are_shown_with_the_values() {
     );
     assert!(!err.contains("node_status_update=10s: warning"), "{err}");
 }
+
+/// The `kubetwin sweep` commands of the README and the docs, run in order, do not clash: two
+/// different sweeps never share an output directory (a sweep refuses a directory that holds
+/// another one). The README's planner sweep used the default `sweep-out` of the researcher sweep
+/// before it, and two `--out qps` sweeps had different axes.
+#[test]
+fn documented_sweeps_have_output_directories_of_their_own() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut docs = vec![root.join("README.md"), root.join("examples/consortium-32/README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            docs.push(path);
+        }
+    }
+    // out dir -> (spec, where)
+    let mut seen: std::collections::BTreeMap<String, (Vec<String>, String)> = Default::default();
+    let mut sweeps = 0;
+    for doc in &docs {
+        let text = std::fs::read_to_string(doc).unwrap();
+        // Indented code lines, with `\` continuations joined.
+        let mut commands = Vec::new();
+        let mut current = String::new();
+        for line in text.lines() {
+            let Some(code) = line.strip_prefix("    ") else {
+                continue;
+            };
+            let (code, more) = match code.trim_end().strip_suffix('\\') {
+                Some(c) => (c, true),
+                None => (code, false),
+            };
+            current.push_str(code);
+            current.push(' ');
+            if !more {
+                commands.push(std::mem::take(&mut current));
+            }
+        }
+        for command in commands {
+            let command = command.split(" # ").next().unwrap_or_default();
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let Some(at) = words.iter().position(|w| *w == "sweep") else {
+                continue;
+            };
+            if at == 0 || !["kubetwin", "--"].contains(&words[at - 1]) || words.contains(&"...") {
+                continue;
+            }
+            sweeps += 1;
+            let mut out = "sweep-out".to_owned();
+            let mut spec = Vec::new();
+            let mut rest = words[at + 1..].iter();
+            while let Some(w) = rest.next() {
+                match *w {
+                    "--out" => out = rest.next().unwrap().to_string(),
+                    "--format" => {
+                        rest.next();
+                    }
+                    "--plot" => {}
+                    _ => spec.push(w.to_string()),
+                }
+            }
+            let here = format!("{}: {command}", doc.display());
+            if let Some((other, there)) = seen.get(&out) {
+                assert_eq!(other, &spec, "two sweeps write {out}:\n  {there}\n  {here}");
+            } else {
+                seen.insert(out, (spec, here));
+            }
+        }
+    }
+    assert!(
+        sweeps >= 6,
+        "only {sweeps} documented sweeps found: the parser missed them"
+    );
+}
