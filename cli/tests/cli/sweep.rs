@@ -689,3 +689,37 @@ fn documented_sweeps_have_output_directories_of_their_own() {
         "only {sweeps} documented sweeps found: the parser missed them"
     );
 }
+
+/// A point file whose times exceed any workload.timeout, or whose observed and exact start-ups
+/// disagree on which replications finished, is refused on resume; both used to enter the
+/// results (a 1e308 s mean, or an observed mean over fewer replications than the exact one).
+#[test]
+fn a_point_file_with_impossible_times_is_refused_on_resume() {
+    let t = TempDir::new("sweep-impossible");
+    let out = t.file("s");
+    let dir = t.path().join("s");
+    sweep_ok(&small(&out, &[]), None);
+    let files = point_files(&dir);
+    let original = read(&files[0]);
+    let exact = json(&files[0])["startup_exact_s"].clone();
+    let mut half = json(&files[0])["startup_observed_s"].clone();
+    half[0] = serde_json::Value::Null;
+    for (edit, why) in [
+        (
+            serde_json::json!([1e308, 1e308, 1e308]),
+            "more than any workload.timeout allows",
+        ),
+        (half, "disagree on whether replication 0 finished"),
+    ] {
+        let mut v = json(&files[0]);
+        v["startup_observed_s"] = edit;
+        assert!(exact[0].is_number(), "replication 0 finished: {exact}");
+        std::fs::write(&files[0], serde_json::to_vec(&v).unwrap()).unwrap();
+        let o = run(&small(&out, &[]).iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(!o.status.success(), "{why}: accepted");
+        let err = stderr(&o);
+        assert!(err.contains("does not hold point") && err.contains(why), "{err}");
+    }
+    std::fs::write(&files[0], original).unwrap();
+    sweep_ok(&small(&out, &[]), None);
+}
