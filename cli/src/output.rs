@@ -92,6 +92,17 @@ pub(crate) fn check_output_file(flag: &str, path: &Path, example: &str) -> Resul
     validate::atomic_file::check_writable(path).map_err(|e| UsageError(format!("{flag} {e}")))
 }
 
+/// A reported 95 % interval of a start-up time (the CI of a mean, or the PI of a future mean),
+/// `(lo, hi)`, with its lower bound clamped at 0 s. A start-up cannot be negative, but the
+/// symmetric Student-t interval over few, spread replications can reach below 0 (`[-5.27, 58.27]`
+/// with 2 replications). The statistic itself ([`sim_core::stats::OnlineStats`]) stays symmetric;
+/// only what is shown is clamped, and every reporting site of start-up intervals (`run`, `sweep`,
+/// `validate`, `plan`) goes through here. Not for differences (`plan`'s paired Δ), which may be
+/// negative.
+pub(crate) fn startup_interval((lo, hi): (f64, f64)) -> (f64, f64) {
+    (lo.max(0.0), hi)
+}
+
 /// `text` as one CSV field (RFC 4180): quoted, with its quotes doubled, when it holds a comma,
 /// a quote or a line break; as is otherwise.
 pub(crate) fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
@@ -126,6 +137,14 @@ mod tests {
         );
         let plain = anyhow::Error::new(std::io::Error::other("disk full")).context("cannot write x");
         assert_eq!(error_text(&plain), "cannot write x\n  caused by: disk full");
+    }
+
+    /// A start-up interval never shows a negative lower bound; the upper bound is kept.
+    #[test]
+    fn a_start_up_interval_is_clamped_at_0() {
+        assert_eq!(startup_interval((-5.27, 58.27)), (0.0, 58.27));
+        assert_eq!(startup_interval((21.8, 28.4)), (21.8, 28.4));
+        assert_eq!(startup_interval((0.0, 1.0)), (0.0, 1.0));
     }
 
     #[test]

@@ -57,8 +57,9 @@ pub fn apply_with_warnings(
             origin: origin.to_owned(),
             line,
             column,
-            field: String::new(),
-            message: e.message().lines().next().unwrap_or("not TOML").to_owned(),
+            // Named as a scenario file's syntax error is: by the table and key at that line.
+            field: crate::locate::path_at_line(params_text, line),
+            message: one_line(e.message()),
         }
     })?;
     let mut merged = toml::Value::try_from(base).map_err(|e| ScenarioError::Parse {
@@ -71,7 +72,9 @@ pub fn apply_with_warnings(
     merge(&mut merged, toml::Value::Table(overlay));
     let scenario: Scenario = serde_path_to_error::deserialize(merged).map_err(|e| {
         let mut field = crate::load::field_path(e.path());
-        let message = e.into_inner().to_string();
+        // The message alone: the error's Display appends where it was ("\nin `runtime`\n"),
+        // which the field path already says.
+        let message = one_line(e.into_inner().message());
         if let Some(rest) = message.strip_prefix("unknown field `") {
             if let Some(end) = rest.find('`') {
                 // The path may already end with the unknown key; name it once.
@@ -103,6 +106,21 @@ pub fn apply_with_warnings(
         });
     }
     Ok((scenario, warnings))
+}
+
+/// A TOML message on one line: its non-empty lines joined with "; " (as for scenario files).
+fn one_line(message: &str) -> String {
+    let text = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    if text.is_empty() {
+        "not TOML".to_owned()
+    } else {
+        text
+    }
 }
 
 fn merge(base: &mut toml::Value, overlay: toml::Value) {
@@ -285,6 +303,38 @@ mod tests {
         // An unknown key is named once.
         let e = apply(&base, "[runtime]\nnope = 1\n", "p.toml").unwrap_err().to_string();
         assert!(e.contains("`runtime.nope`") && !e.contains("nope.nope"), "{e}");
+    }
+
+    /// Syntax errors name the field at their line, as a scenario file's do (they printed an
+    /// empty ``), and an unknown field's message has no "\nin `runtime`\n\n" tail.
+    #[test]
+    fn params_file_errors_name_the_field_on_one_line() {
+        let base = thesis();
+        let parse = |text: &str| match apply(&base, text, "p.toml").unwrap_err() {
+            ScenarioError::Parse {
+                line, field, message, ..
+            } => (line, field, message),
+            other => panic!("{other}"),
+        };
+        let (line, field, _) = parse("[runtime]\nregistry_rtt = \n");
+        assert_eq!((line, field.as_str()), (2, "runtime.registry_rtt"));
+        let (line, field, message) = parse("[runtime]\nregistry_rtt = \"1ms\"\nregistry_rtt = \"2ms\"\n");
+        assert_eq!((line, field.as_str()), (3, "runtime.registry_rtt"), "{message}");
+        let (line, field, message) = parse("[runtime]\nnope = 1\n");
+        assert_eq!((line, field.as_str()), (2, "runtime.nope"));
+        assert!(message.starts_with("unknown field `nope`"), "{message}");
+        assert!(
+            !message.contains('\n') && !message.contains("in `runtime`"),
+            "{message:?}"
+        );
+        for text in [
+            "x = \n",
+            "[runtime]\nregistry_rtt = \"1ms\"\nregistry_rtt = \"2ms\"\n",
+            "[runtime]\nnope = 1\n",
+        ] {
+            let e = apply(&base, text, "p.toml").unwrap_err().to_string();
+            assert!(!e.contains("``") && !e.contains('\n'), "{e:?}");
+        }
     }
 
     /// A parameter that makes a field the file does not write wrong (turning the VPN off leaves

@@ -196,20 +196,23 @@ pub struct CellComparison {
     pub measured_s: f64,
     /// Simulated mean as observed, s.
     pub simulated_s: f64,
-    /// 95 % CI of the simulated mean, s.
+    /// 95 % CI of the simulated mean, s: the symmetric Student-t interval, whose lower bound
+    /// can fall below 0 with few, spread replications (`kubetwin` reports it clamped at 0).
     pub ci95: Option<(f64, f64)>,
     /// `(simulated - measured) / measured`, percent.
     pub error_pct: f64,
-    /// Whether the measured mean lies inside the simulated 95 % CI.
-    pub measured_in_ci: bool,
+    /// Whether the measured mean lies inside the simulated 95 % CI; `None` when there is no CI
+    /// (one replication): there is nothing to be inside or outside of.
+    pub measured_in_ci: Option<bool>,
     /// 95 % prediction interval, s, for a measured mean of as many runs as the measurement had:
     /// where that mean should fall if the model is right, given the run-to-run spread the
     /// simulation shows (including the whole-second reading). `None` with fewer than two
-    /// finished replications.
+    /// finished replications. Symmetric, like [`ci95`](Self::ci95) (reported clamped at 0).
     pub pi95: Option<(f64, f64)>,
     /// Whether the measured mean lies inside [`pi95`](Self::pi95): a miss outside it is more
-    /// than the noise of a measurement of that many runs.
-    pub measured_in_pi: bool,
+    /// than the noise of a measurement of that many runs. `None` when there is no PI (fewer
+    /// than two replications), not `false`: one replication says nothing about the noise.
+    pub measured_in_pi: Option<bool>,
     /// Runs the measured mean is over (the prediction interval's `m`).
     pub runs: u32,
     /// How the measured (and so the simulated) start-up was observed: `kubectl-watch` or
@@ -259,7 +262,8 @@ pub struct Comparison {
     pub cells: Vec<CellComparison>,
     /// Mean absolute percentage error over cells.
     pub mape_pct: f64,
-    /// Largest absolute error over cells, percent.
+    /// Largest absolute error over cells, percent; NaN if any cell's error is NaN (never a
+    /// "perfect" 0 that hides it).
     pub max_abs_error_pct: f64,
     /// The table's shape.
     pub shape: Shape,
@@ -304,7 +308,7 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
     }
     let n = out.len().max(1) as f64;
     let mape_pct = out.iter().map(|c| c.error_pct.abs()).sum::<f64>() / n;
-    let max_abs_error_pct = out.iter().map(|c| c.error_pct.abs()).fold(0.0, f64::max);
+    let max_abs_error_pct = max_abs(out.iter().map(|c| c.error_pct));
     let shape = shape(&out);
     Ok(Comparison {
         cells: out,
@@ -316,9 +320,18 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
     })
 }
 
-/// Whether the closed interval, if there is one, holds `x`.
-fn holds(interval: Option<(f64, f64)>, x: f64) -> bool {
-    interval.is_some_and(|(lo, hi)| lo <= x && x <= hi)
+/// Whether the closed interval holds `x`; `None` when there is no interval.
+fn holds(interval: Option<(f64, f64)>, x: f64) -> Option<bool> {
+    interval.map(|(lo, hi)| lo <= x && x <= hi)
+}
+
+/// The largest `|e|`, 0 for none, and NaN if any `e` is NaN: `f64::max` drops a NaN, which
+/// turned a cell simulated as NaN into a maximum error of 0.0.
+fn max_abs(errors: impl IntoIterator<Item = f64>) -> f64 {
+    errors
+        .into_iter()
+        .map(f64::abs)
+        .fold(0.0, |m, e| if m.is_nan() || e.is_nan() { f64::NAN } else { m.max(e) })
 }
 
 /// The cells with the smallest and the largest delay at `pods`, if they differ.
@@ -478,7 +491,7 @@ mod tests {
         // Wider than the CI of the simulated mean, centred on the same mean.
         assert!(lo < clo && chi < hi, "pi [{lo}, {hi}] vs ci [{clo}, {chi}]");
         assert!(((lo + hi) / 2.0 - c.simulated_s).abs() < 1e-9);
-        assert!(c.measured_in_pi, "{c:?}");
+        assert_eq!(c.measured_in_pi, Some(true), "{c:?}");
         // One run is noisier than a mean of five: a wider interval.
         one.runs = 1;
         let single = compare(&s, &[one], 12, 1).unwrap().cells[0].clone();
@@ -486,7 +499,31 @@ mod tests {
         assert!(shi - slo > hi - lo);
         // A measured mean 20 s away is outside either.
         let far = compare(&s, &[cell(4, 100, c.simulated_s + 20.0)], 12, 1).unwrap().cells[0].clone();
-        assert!(!far.measured_in_pi);
+        assert_eq!(far.measured_in_pi, Some(false));
+    }
+
+    /// With one replication there is no CI or PI: whether the measured mean is inside one is
+    /// unknown (`None`), not `false` (which printed "measured mean outside" for every cell).
+    #[test]
+    fn with_one_replication_inside_or_outside_is_unknown() {
+        let c = compare(&thesis(), &[cell(4, 100, 25.0)], 1, 1).unwrap().cells[0].clone();
+        assert_eq!((c.ci95, c.pi95), (None, None), "{c:?}");
+        assert_eq!((c.measured_in_ci, c.measured_in_pi), (None, None), "{c:?}");
+        let two = compare(&thesis(), &[cell(4, 100, 1000.0)], 2, 1).unwrap().cells[0].clone();
+        assert_eq!(
+            (two.measured_in_ci, two.measured_in_pi),
+            (Some(false), Some(false)),
+            "{two:?}"
+        );
+    }
+
+    /// A NaN error is not a maximum error of 0 %.
+    #[test]
+    fn the_largest_error_keeps_a_nan() {
+        assert_eq!(max_abs([-3.0, 2.0]), 3.0);
+        assert_eq!(max_abs([]), 0.0);
+        assert!(max_abs([1.0, f64::NAN, 2.0]).is_nan());
+        assert!(max_abs([f64::NAN]).is_nan());
     }
 
     fn compared(pods: u32, delay_ms: u32, measured_s: f64, simulated_s: f64, half: f64) -> CellComparison {
@@ -497,9 +534,9 @@ mod tests {
             simulated_s,
             ci95: Some((simulated_s - half, simulated_s + half)),
             error_pct: 0.0,
-            measured_in_ci: true,
+            measured_in_ci: Some(true),
             pi95: Some((simulated_s - 2.0 * half, simulated_s + 2.0 * half)),
-            measured_in_pi: true,
+            measured_in_pi: Some(true),
             runs: 5,
             observed: "kubectl-watch",
         }

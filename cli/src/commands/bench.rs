@@ -39,8 +39,9 @@ struct ScaleArgs {
     /// Pods to start (ClusterLoader2's density test runs 30 per node).
     #[arg(long, default_value_t = 150_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pods: u32,
-    /// Sites the workers are spread over.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// Sites the workers are spread over; at most 1000, as for `generate uniform`
+    /// (`topologies::generate::MAX_SITES`).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=topologies::generate::MAX_SITES as i64))]
     sites: u32,
     /// Run seed.
     #[arg(long, default_value_t = 1)]
@@ -199,6 +200,11 @@ fn scale(a: ScaleArgs) -> anyhow::Result<()> {
     scenario.workload.replicas = a.pods;
     scenario.workload.timeout = models::units::Dur(sim_core::SimDuration::from_secs(6 * 3600));
     scenario.kubernetes.kubelet.host_network_status_resync = a.host_network_resync;
+    // The check every other command makes (E021): pods the workers cannot hold would simulate
+    // six hours of a cluster that never finishes, reported as a benchmark.
+    if let Some(f) = topologies::check::workload_fits(&scenario) {
+        return Err(UsageError(format!("--pods: `{}`: {}", f.field, f.message)).into());
+    }
     let (mut sim, parts) = models::cluster::build(&scenario, a.seed, false)?;
     let build_s = build_start.elapsed().as_secs_f64();
     let start = std::time::Instant::now();

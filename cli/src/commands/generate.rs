@@ -77,7 +77,7 @@ struct UniformArgs {
     /// Workers in all, spread evenly over the sites.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=topologies::generate::MAX_WORKERS as i64))]
     nodes: u32,
-    /// Sites (`s00`, `s01`, ...); the control plane is at `s00`. At most 500
+    /// Sites (`s00`, `s01`, ...); the control plane is at `s00`. At most 1000
     /// (`topologies::generate::MAX_SITES`: the VPN's tunnels grow as the square of the sites).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=topologies::generate::MAX_SITES as i64))]
     sites: u32,

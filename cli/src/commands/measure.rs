@@ -78,7 +78,7 @@ fn parse_run_timeout(s: &str) -> Result<models::units::Dur, String> {
 /// The command-line flag behind a field of [`MeasureOptions`], for usage errors.
 fn flag_of(field: &str) -> String {
     match field {
-        "pods" | "runs" | "image" | "namespace_prefix" => format!("--{}", field.replace('_', "-")),
+        "pods" | "runs" | "image" | "namespace_prefix" | "delay_ms" => format!("--{}", field.replace('_', "-")),
         other => other.to_string(),
     }
 }
@@ -94,6 +94,17 @@ fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
         return Err(UsageError(format!("--kubeconfig {}: {what}", a.kubeconfig.display())));
     }
     crate::output::check_output_file("--out", &a.out, "cells.csv")?;
+    // The raw rows are written with the summary, beside it: a path that cannot take them would
+    // lose every run at the end.
+    let raw = raw_path_for(&a.out);
+    if raw.is_dir() {
+        return Err(UsageError(format!(
+            "--out {}: the raw per-pod rows go to {}, which is a directory; give another --out or move it away",
+            a.out.display(),
+            raw.display()
+        )));
+    }
+    crate::output::check_output_file("--out (its raw rows)", &raw, "cells.pods.csv")?;
     let inputs: [(&str, &Path); 2] = [("--kubeconfig", &a.kubeconfig), ("--kubectl", &a.kubectl)];
     crate::output::check_not_an_input("--out", &a.out, &inputs)?;
     crate::output::check_not_an_input("--out (its raw rows)", &raw_path_for(&a.out), &inputs)?;

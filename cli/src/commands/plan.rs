@@ -3,7 +3,7 @@
 //! of the given control-plane placements is best; which timeouts misfire and what to set. Printed
 //! on the terminal and written as `DIR/plan.md` and `DIR/startup.svg`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -56,27 +56,77 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     if let Some(f) = topologies::check::workload_fits(&models::cluster::with_overrides(&scenario, Some(a.pods), None)) {
         return Err(UsageError(format!("--pods: {}", f.message)).into());
     }
-    let report = plan::build(&scenario, &origin, a.pods, a.reps, a.seed, &placements)?;
-    let text = plan::report::markdown(&report);
-    let svg = report.svg()?;
     let dir = a
         .out_dir
         .unwrap_or_else(|| PathBuf::from(format!("plan-{}", topologies::generate::sanitize_name(&scenario.name))));
-    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    // The output is checked before the plan is computed (which may take minutes), not after.
+    let created = prepare_out_dir(&dir)?;
     let md_path = dir.join("plan.md");
     let svg_path = dir.join("startup.svg");
-    // One output: the report and its figure are replaced together or (on any failure) not at all.
-    write_atomic_set(&[(&md_path, text.as_bytes()), (&svg_path, svg.as_bytes())]).context("cannot write the plan")?;
+    let written = (|| {
+        crate::output::check_output_file("--out-dir", &md_path, "plan.md")?;
+        crate::output::check_output_file("--out-dir", &svg_path, "startup.svg")?;
+        let report = plan::build(&scenario, &origin, a.pods, a.reps, a.seed, &placements)?;
+        let text = plan::report::markdown(&report);
+        let svg = report.svg()?;
+        // One output: the report and its figure are replaced together or (on any failure) not at all.
+        write_atomic_set(&[(&md_path, text.as_bytes()), (&svg_path, svg.as_bytes())])
+            .context("cannot write the plan")?;
+        anyhow::Ok((report, text))
+    })();
+    let (report, text) = match written {
+        Ok(done) => done,
+        Err(e) => {
+            if created {
+                // Leave no empty directory behind (fails harmlessly if anything is in it).
+                let _ = std::fs::remove_dir(&dir);
+            }
+            return Err(e);
+        }
+    };
     print!("{text}");
     println!();
+    // stdout is the same, bit for bit, whatever the thread count; the wall time goes to stderr.
     println!(
-        "wrote {} and {} ({} option(s) x {} replications of {} pods in {:.1} s)",
+        "wrote {} and {} ({} option(s) x {} replications of {} pods)",
         md_path.display(),
         svg_path.display(),
         report.options.len(),
         a.reps,
         a.pods,
-        t0.elapsed().as_secs_f64()
     );
+    eprintln!("plan computed and written in {:.1} s", t0.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Makes sure `dir` is a directory that exists, creating it (and its parents) if missing, before
+/// the plan is computed. Returns whether it was created here. A path that is a file, or under a
+/// file, is a usage error that says so.
+fn prepare_out_dir(dir: &Path) -> Result<bool, UsageError> {
+    if dir.is_dir() {
+        return Ok(false);
+    }
+    if dir.exists() {
+        return Err(UsageError(format!(
+            "--out-dir {} is a file, not a directory; give a directory for plan.md and startup.svg",
+            dir.display()
+        )));
+    }
+    // The nearest part of the path that exists must be a directory.
+    if let Some(file) = dir
+        .ancestors()
+        .skip(1)
+        .find(|p| !p.as_os_str().is_empty() && p.exists())
+    {
+        if !file.is_dir() {
+            return Err(UsageError(format!(
+                "--out-dir {}: {} is a file, not a directory",
+                dir.display(),
+                file.display()
+            )));
+        }
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| UsageError(format!("--out-dir {}: cannot create it: {e}", dir.display())))?;
+    Ok(true)
 }

@@ -124,6 +124,41 @@ pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
     }
 }
 
+/// `f` in the `--fault` syntax, which [`parse_fault`] reads back: `crash master02 at 5s repair 60s`.
+/// How `run` and `plan` name a fault to the user (the models' reports carry Rust's Debug form,
+/// `Crash { host: "master02", .. }`).
+pub(crate) fn fault_text(f: &models::spec::Fault) -> String {
+    use models::spec::Fault;
+    let head = match f {
+        Fault::Crash { host, .. } => format!("crash {host}"),
+        Fault::CrashEtcdLeader { .. } => "crash-etcd-leader".to_owned(),
+        Fault::Partition { a, b, .. } => format!("partition {a} {b}"),
+        Fault::IsolateSite { site, .. } => format!("isolate-site {site}"),
+        Fault::Degrade {
+            a,
+            b,
+            delay,
+            jitter,
+            loss_pct,
+            ..
+        } => {
+            let mut t = format!("degrade {a} {b}");
+            if !delay.get().is_zero() || !jitter.get().is_zero() {
+                t.push_str(&format!(" delay {delay}"));
+                if !jitter.get().is_zero() {
+                    t.push_str(&format!(" {jitter}"));
+                }
+            }
+            if *loss_pct != 0.0 {
+                t.push_str(&format!(" loss {loss_pct}%"));
+            }
+            t
+        }
+    };
+    let repair = f.repair().map_or(String::new(), |r| format!(" repair {r}"));
+    format!("{head} at {}{repair}", f.at())
+}
+
 /// Parses a duration with a unit, as scenario files write them.
 pub(crate) fn parse_delay(s: &str) -> Result<SimDuration, String> {
     s.parse::<models::units::Dur>()
@@ -153,13 +188,13 @@ fn phase_values(o: &RunOutcome) -> [OnlineStats; 4] {
     s
 }
 
-fn print_fault(f: &models::cluster::FaultReport) {
+/// Prints what fault `fault` did (`f`, its report from replication 0).
+fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport) {
+    // The text holds the times (`crash lb at 5s repair 60s`).
     println!(
-        "fault (replication 0): {} at {:.1} s{}",
-        f.fault,
-        f.at_s,
-        f.repair_s
-            .map_or(", never repaired".into(), |r| format!(", repaired at {r:.1} s"))
+        "fault (replication 0): {}{}",
+        fault_text(fault),
+        if f.repair_s.is_none() { ", never repaired" } else { "" }
     );
     if let Some(d) = f.haproxy_marked_down_s {
         println!(
@@ -198,6 +233,8 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         let mut inputs: Vec<(&str, &Path)> = vec![("--scenario", Path::new(&a.scenario))];
         inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
         crate::output::check_not_an_input("--trace", trace, &inputs)?;
+        // Before the replications run, not after: a bad path used to lose every result.
+        crate::output::check_output_file("--trace", trace, "trace.json")?;
     }
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     let mut base = base;
@@ -283,10 +320,12 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
     );
     let delay_ms = scenario.netem.delay.get().as_millis_f64();
     let pods = scenario.workload.replicas;
-    let ci = observed.ci95().map(|c| (c.lo, c.hi));
+    // Start-up intervals: reported with their lower bound clamped at 0 s.
+    let interval = |c: sim_core::stats::ConfidenceInterval| crate::output::startup_interval((c.lo, c.hi));
+    let ci = observed.ci95().map(interval);
     let pi = observed
         .prediction_interval_for_mean(a.measured_runs, 0.95)
-        .map(|c| (c.lo, c.hi));
+        .map(interval);
     match a.format {
         Format::Json => {
             let samples: Vec<f64> = outcomes.iter().filter_map(|o| o.startup_observed_s).collect();
@@ -309,11 +348,17 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
                     "samples": samples,
                     "resolution_s": scenario.workload.resolution.secs_f64(),
                 },
-                "startup_exact_s": { "mean": exact.mean(), "ci95": exact.ci95().map(|c| vec![c.lo, c.hi]) },
+                "startup_exact_s": { "mean": exact.mean(), "ci95": exact.ci95().map(interval).map(|(l, h)| vec![l, h]) },
                 "phases": PHASES.iter().zip(&phases).map(|(n, s)| ((*n).to_owned(), json!(s.mean()))).collect::<serde_json::Map<_, _>>(),
                 "waits_s": waits.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 "events_mean": outcomes.iter().map(|o| o.events as f64).sum::<f64>() / a.reps as f64,
-                "faults_rep0": outcomes[0].faults,
+                // The reports come in the scenario's fault order; each names its fault in the
+                // --fault syntax rather than the models' Debug form.
+                "faults_rep0": outcomes[0].faults.iter().zip(&scenario.faults).map(|(r, f)| {
+                    let mut v = json!(r);
+                    v["fault"] = json!(fault_text(f));
+                    v
+                }).collect::<Vec<_>>(),
             });
             println!("{v}");
         }
@@ -376,8 +421,8 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             for (n, s) in PHASES.iter().zip(&phases) {
                 println!("  {n:<20} {:>8.3} s", nan(s.mean()));
             }
-            for f in &outcomes[0].faults {
-                print_fault(f);
+            for (f, report) in scenario.faults.iter().zip(&outcomes[0].faults) {
+                print_fault(f, report);
             }
             println!("waiting per limiter / queue (summed over pods, mean per replication):");
             for (n, v) in &waits {
@@ -386,4 +431,29 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Faults are shown in the `--fault` syntax (not Rust's Debug form), and that text reads back
+    /// as the same fault.
+    #[test]
+    fn a_fault_is_shown_as_the_fault_flag_writes_it() {
+        for text in [
+            "crash master02 at 5s",
+            "crash lb at 5s repair 60s",
+            "crash-etcd-leader at 1500ms repair 100s",
+            "partition vlan10 vlan20 at 0s repair 30s",
+            "isolate-site vlan30 at 3s",
+            "degrade vlan10 vlan20 delay 300ms 50ms loss 5% at 10s repair 40s",
+            "degrade vlan10 vlan20 loss 0.1% at 0s",
+            "degrade vlan10 vlan20 delay 2s at 0s repair 10s",
+        ] {
+            let fault = parse_fault(text).unwrap();
+            assert_eq!(fault_text(&fault), text);
+            assert_eq!(parse_fault(&fault_text(&fault)).unwrap(), fault);
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::output::UsageError;
 /// Arguments of `kubetwin validate`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "For each cell: the simulated mean with the 95 % CI of that mean, the error, and the 95 % prediction interval (PI) of a mean of as many runs as the cell's `runs` column: a measured mean outside its PI differs from the model by more than that measurement's noise.\n\nExample:\n  kubetwin validate --data ../shared/data/thesis-2019/pod-startup-calibration.csv --scenario thesis-2019 --format json"
+    after_help = "For each cell: the simulated mean with the 95 % CI of that mean, the error, and the 95 % prediction interval (PI) of a mean of as many runs as the cell's `runs` column: a measured mean outside its PI differs from the model by more than that measurement's noise. With --reps 1 there is no CI or PI: the table says n/a, and the JSON gives null for ci95, pi95, measured_in_ci and measured_in_pi.\n\nExample:\n  kubetwin validate --data ../shared/data/thesis-2019/pod-startup-calibration.csv --scenario thesis-2019 --format json"
 )]
 pub(crate) struct ValidateArgs {
     /// Measured cells: CSV with columns pods,delay_ms,mean_s,runs,resolution_s and optionally
@@ -63,6 +63,8 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
         inputs.extend(a.raw.as_deref().map(|p| ("--raw", p)));
         inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
         crate::output::check_not_an_input("--plot", plot, &inputs)?;
+        // Before the cells are simulated, not after: a bad path used to lose the comparison.
+        crate::output::check_output_file("--plot", plot, "validation.svg")?;
     }
     let raw = match &a.raw {
         Some(path) => Some(read_raw(path).map_err(|e| UsageError(e.to_string()))?),
@@ -80,7 +82,13 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
         (None, None) => return Err(UsageError("give --data or --raw".into()).into()),
     };
     let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
-    let cmp = compare(&scenario, &cells, a.reps, a.seed)?;
+    let mut cmp = compare(&scenario, &cells, a.reps, a.seed)?;
+    // What is shown of the start-up intervals has its lower bound clamped at 0 s (the verdicts
+    // and the shape's half-widths were computed from the symmetric intervals).
+    for c in &mut cmp.cells {
+        c.ci95 = c.ci95.map(crate::output::startup_interval);
+        c.pi95 = c.pi95.map(crate::output::startup_interval);
+    }
     let phases = match &raw {
         Some(rows) => Some(compare_phases(&scenario, rows, a.reps, a.seed)?),
         None => None,
@@ -175,10 +183,10 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                     c.error_pct,
                     interval(c.pi95),
                     c.runs,
-                    if c.measured_in_pi {
-                        ""
-                    } else {
-                        "  measured mean outside: more than its noise"
+                    match c.measured_in_pi {
+                        Some(true) => "",
+                        Some(false) => "  measured mean outside: more than its noise",
+                        None => "  inside or outside: n/a (needs 2 replications)",
                     }
                 );
                 if c.observed != "kubectl-watch" {

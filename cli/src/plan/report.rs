@@ -72,6 +72,18 @@ pub(crate) fn markdown(p: &Plan) -> String {
             )
         }
     );
+    if !s.faults.is_empty() {
+        let faults: Vec<String> = s
+            .faults
+            .iter()
+            .map(|f| format!("`{}`", crate::commands::run::fault_text(f)))
+            .collect();
+        w!(
+            o,
+            "- Faults: the scenario's `[[faults]]` are injected in every replication of every placement option, so every time below includes them: {}.",
+            faults.join("; ")
+        );
+    }
     w!(
         o,
         "- Method: {} replications of the whole start-up (`kubectl create deployment`, then `kubectl scale` to {} pods), run seeds derived from `--seed {}`; every placement option uses the same seeds (common random numbers), so differences between options are paired. Times are simulated seconds from the `kubectl create deployment` request. The model and its defaults: `docs/model.md`, `docs/sources.md`.",

@@ -15,10 +15,20 @@ pub(crate) struct MeanCi {
 }
 
 impl MeanCi {
+    /// The mean and CI of any quantity (a paired difference may be negative).
     fn of(s: &OnlineStats) -> Option<MeanCi> {
         Some(MeanCi {
             mean: s.mean()?,
             ci: s.ci95().map(|c| (c.lo, c.hi)),
+        })
+    }
+
+    /// The mean and CI of a start-up time: the CI's lower bound clamped at 0 s
+    /// ([`crate::output::startup_interval`]).
+    fn of_times(s: &OnlineStats) -> Option<MeanCi> {
+        MeanCi::of(s).map(|m| MeanCi {
+            ci: m.ci.map(crate::output::startup_interval),
+            ..m
         })
     }
 }
@@ -169,7 +179,7 @@ pub(crate) fn startup(outcomes: &[RunOutcome], pods: u32) -> Startup {
     Startup {
         reps: outcomes.len(),
         finished: done.len(),
-        time: MeanCi::of(&stats),
+        time: MeanCi::of_times(&stats),
         p50: quantile(&done, 0.5),
         p90: quantile(&done, 0.9),
         max: stats.max().unwrap_or(f64::NAN),
@@ -376,7 +386,7 @@ pub(crate) fn sites(s: &Scenario, outcomes: &[RunOutcome], unloaded_status_s: &[
             site: site.name.clone(),
             workers: worker_site.iter().filter(|w| **w == site_index(&site.name)).count(),
             pods: a.pods,
-            last: MeanCi::of(&a.last),
+            last: MeanCi::of_times(&a.last),
             last_max: a.last.max().unwrap_or(f64::NAN),
             unfinished: a.unfinished,
             phases: a.phases.each_ref().map(|x| x.mean().unwrap_or(0.0)),

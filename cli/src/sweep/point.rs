@@ -100,8 +100,10 @@ pub(crate) fn compute(
 
 impl PointRecord {
     /// Whether this record is what computing `point` of `spec` writes: the point's own values
-    /// and seed, one entry per replication, times that are finite and not negative. A point file
-    /// edited or damaged by hand fails here instead of entering the results.
+    /// and seed, one entry per replication, times that are finite, not negative and within 30
+    /// days (the longest workload.timeout), and observed and exact start-ups that agree on which
+    /// replications finished. A point file edited or damaged by hand fails here instead of
+    /// entering the results.
     pub(crate) fn check_against(&self, spec: &SweepSpec, point: &Point) -> Result<(), String> {
         let want_delay = super::axes::show_delay(point.delay_ns);
         let mismatch = if self.index != point.index {
@@ -136,8 +138,28 @@ impl PointRecord {
             .chain(&self.startup_exact_s)
             .chain(self.phases_s.iter().flatten())
             .flatten();
-        if let Some(t) = times.copied().find(|t| !(t.is_finite() && *t >= 0.0)) {
+        if let Some(t) = times.clone().copied().find(|t| !(t.is_finite() && *t >= 0.0)) {
             return Err(format!("it holds a time of {t} s"));
+        }
+        // No run lasts beyond its workload.timeout, which is at most 30 days (E015). (The point's
+        // own timeout is not known here: `merge` reads point files without the scenario.)
+        let longest = topologies::check::MAX_DURATION_SECS as f64;
+        if let Some(t) = times.copied().find(|t| *t > longest) {
+            return Err(format!(
+                "it holds a time of {t} s, more than any workload.timeout allows (30 days, {longest} s)"
+            ));
+        }
+        // A replication finished or it did not: its observed and exact start-up are both there
+        // or both null.
+        if let Some(r) = self
+            .startup_observed_s
+            .iter()
+            .zip(&self.startup_exact_s)
+            .position(|(o, e)| o.is_some() != e.is_some())
+        {
+            return Err(format!(
+                "startup_observed_s and startup_exact_s disagree on whether replication {r} finished"
+            ));
         }
         Ok(())
     }
@@ -194,11 +216,12 @@ impl Row {
             .as_nanos();
         let mut observed: Samples = r.startup_observed_s.iter().flatten().copied().collect();
         let stats = observed.stats();
-        let ci = stats.ci95();
+        // A start-up interval: its lower bound is reported clamped at 0 s.
+        let ci = stats.ci95().map(|c| crate::output::startup_interval((c.lo, c.hi)));
         let startup = [
             stats.mean(),
-            ci.map(|c| c.lo),
-            ci.map(|c| c.hi),
+            ci.map(|c| c.0),
+            ci.map(|c| c.1),
             observed.quantile(0.5),
             observed.quantile(0.9),
             observed.quantile(0.95),

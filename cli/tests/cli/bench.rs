@@ -50,3 +50,20 @@ fn phold_table() {
         "{text}"
     );
 }
+
+/// Pods the workers cannot hold are refused with E021's message and exit 2, as `run` refuses
+/// them; `bench scale` used to simulate six hours and report "all pods Running at never".
+#[test]
+fn scale_refuses_pods_the_workers_cannot_hold() {
+    let holds = "1 worker(s) x (110 max_pods - 2 DaemonSet pods) hold 108";
+    let err = crate::support::usage_error(
+        &["bench", "scale", "--nodes", "1", "--pods", "200", "--sites", "1"],
+        &["--pods", holds],
+    );
+    let dir = crate::support::TempDir::new("bench-e021");
+    let s = dir.file("one-node.toml");
+    crate::support::run_ok(&["generate", "uniform", "--nodes", "1", "--sites", "1", "--out", &s]);
+    let run_err = crate::support::usage_error(&["run", &s, "--pods", "200"], &["--pods", holds]);
+    let message = |e: &str| e.lines().next().unwrap_or_default().to_owned();
+    assert_eq!(message(&err), message(&run_err));
+}

@@ -9,6 +9,7 @@ mod bad_args;
 mod bench;
 mod calibrate;
 mod help;
+mod intervals;
 #[cfg(unix)]
 mod measure;
 mod plan;
@@ -16,3 +17,4 @@ mod reach;
 mod run;
 mod support;
 mod sweep;
+mod validate;

@@ -358,3 +358,38 @@ fn validate_json(flag: &str, file: &str) -> serde_json::Value {
     assert_exit(&out, 0, &format!("validate {flag}"));
     serde_json::from_str(&stdout(&out)).expect("one JSON object")
 }
+
+/// The raw rows' file (`<out>.pods.csv`) is checked before the first run, like `--out`: a
+/// directory there used to be found only after every run on the cluster, losing them all.
+#[test]
+fn a_raw_rows_path_that_cannot_be_written_is_refused_before_measuring() {
+    let s = StandIn::new("raw-dir");
+    std::fs::create_dir(s.raw_out()).unwrap();
+    let out = s.measure(&["--pods", "20", "--runs", "1"]);
+    assert_exit(&out, 2, "measure with a directory at the raw rows' path");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "the raw per-pod rows go to {}, which is a directory",
+            s.raw_out()
+        )),
+        "{err}"
+    );
+    assert!(s.calls().is_empty(), "kubectl was run: {:?}", s.calls());
+    assert!(!std::path::Path::new(&s.out()).exists());
+}
+
+/// `--delay-ms` beyond 30 days is refused up front: it used to be written into a cells file
+/// that `validate` could not simulate.
+#[test]
+fn a_delay_over_30_days_is_refused_before_measuring() {
+    let s = StandIn::new("delay-range");
+    let out = s.measure(&["--pods", "20", "--runs", "1", "--delay-ms", "2592000001"]);
+    assert_exit(&out, 2, "measure --delay-ms 2592000001");
+    let err = stderr(&out);
+    assert!(
+        err.contains("--delay-ms") && err.contains("at most 2592000000 ms"),
+        "{err}"
+    );
+    assert!(s.calls().is_empty(), "kubectl was run: {:?}", s.calls());
+}

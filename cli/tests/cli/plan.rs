@@ -323,3 +323,120 @@ fn help_shows_an_example_each() {
         assert!(text.contains(flag), "plan --help lacks {flag}");
     }
 }
+
+/// `--out-dir` is checked (and created) before the plan is computed: a path that is a file, or
+/// under a file, used to be found only after the whole plan ran, with the report lost and a
+/// misleading "File exists".
+#[test]
+fn an_out_dir_that_is_a_file_is_refused_before_planning() {
+    let dir = TempDir::new("planfile");
+    let file = dir.file("afile");
+    std::fs::write(&file, "x").unwrap();
+    let err = crate::support::usage_error(
+        &["plan", "thesis-2019", "--pods", "4", "--reps", "1", "--out-dir", &file],
+        &[&format!("--out-dir {file} is a file, not a directory")],
+    );
+    assert!(!err.contains("File exists"), "{err}");
+    let under = format!("{file}/sub");
+    crate::support::usage_error(
+        &["plan", "thesis-2019", "--pods", "4", "--reps", "1", "--out-dir", &under],
+        &[&format!("{file} is a file, not a directory")],
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
+/// stdout is the same bit for bit whatever the thread count: the wall time of the plan goes to
+/// stderr (it used to end the last stdout line, "... pods in 0.6 s)").
+#[test]
+fn plan_prints_its_wall_time_on_stderr_only() {
+    let dir = TempDir::new("plantime");
+    let out_dir = dir.file("p");
+    let out = run(&[
+        "plan",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--reps",
+        "2",
+        "--out-dir",
+        &out_dir,
+    ]);
+    assert_exit(&out, 0, "plan");
+    let text = stdout(&out);
+    let last = text.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("wrote ") && last.ends_with("(1 option(s) x 2 replications of 4 pods)"),
+        "{last}"
+    );
+    assert!(
+        stderr(&out).contains("plan computed and written in"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The report's scenario summary names the scenario's faults (in the `--fault` syntax) and says
+/// the times include them; plan applied them without a word.
+#[test]
+fn plan_names_the_faults_its_times_include() {
+    let dir = TempDir::new("planfaults");
+    let scenario = small_scenario(&dir);
+    let text = std::fs::read_to_string(&scenario).unwrap().replacen(
+        "faults = []",
+        "faults = [{ kind = \"crash\", host = \"lb\", at = \"5s\", repair = \"60s\" }]",
+        1,
+    );
+    std::fs::write(&scenario, text).unwrap();
+    let out_dir = dir.file("report");
+    let out = run_ok(&["plan", &scenario, "--pods", "8", "--reps", "2", "--out-dir", &out_dir]);
+    let md = std::fs::read_to_string(PathBuf::from(&out_dir).join("plan.md")).unwrap();
+    for text in [&out, &md] {
+        assert!(
+            text.contains("- Faults: the scenario's `[[faults]]` are injected in every replication")
+                && text.contains("so every time below includes them: `crash lb at 5s repair 60s`."),
+            "{text}"
+        );
+        assert!(!text.contains("Crash {"), "{text}");
+    }
+    // Without faults the summary has no such line.
+    let plain = run_ok(&[
+        "plan",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--reps",
+        "1",
+        "--out-dir",
+        &dir.file("plain"),
+    ]);
+    assert!(!plain.contains("- Faults:"), "{plain}");
+}
+
+/// `generate uniform` takes as many sites as `bench scale` (1,000, `MAX_SITES`): BENCHMARKS.md's
+/// 1,000-site ring is generated again (it was refused at 500), and 1,001 is refused by both.
+#[test]
+fn uniform_and_bench_scale_share_the_site_cap() {
+    let dir = TempDir::new("sitecap");
+    let out = dir.file("u1000r.toml");
+    let text = run_ok(&[
+        "generate", "uniform", "--nodes", "4", "--sites", "1000", "--layout", "ring", "--out", &out,
+    ]);
+    assert!(text.contains("1000 sites"), "{text}");
+    for args in [
+        &[
+            "generate",
+            "uniform",
+            "--nodes",
+            "4",
+            "--sites",
+            "1001",
+            "--out",
+            &dir.file("x.toml"),
+        ][..],
+        &["bench", "scale", "--nodes", "4", "--pods", "4", "--sites", "1001"][..],
+    ] {
+        let out = run(args);
+        assert_exit(&out, 2, &format!("{args:?}"));
+        assert!(stderr(&out).contains("1001 is not in 1..=1000"), "{}", stderr(&out));
+    }
+}

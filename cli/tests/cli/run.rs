@@ -228,3 +228,36 @@ fn scenario_warnings_are_shown_and_the_run_goes_on() {
         .expect("run kubetwin");
     assert!(!stderr(&clean).contains("warning["), "{}", stderr(&clean));
 }
+
+/// `--trace` is checked before the replications run: a directory, or a file in a directory that
+/// does not exist, used to be found after all of them, with nothing printed.
+#[test]
+fn a_trace_path_that_cannot_be_written_is_refused_up_front() {
+    let dir = TempDir::new("trace-bad");
+    let sub = dir.file("sub");
+    std::fs::create_dir(&sub).unwrap();
+    crate::support::usage_error(
+        &args(&cell_reps("1", "json", &["--trace", &sub])),
+        &["--trace", "is a directory"],
+    );
+    let missing = dir.file("nonexistent/t.json");
+    crate::support::usage_error(
+        &args(&cell_reps("1", "json", &["--trace", &missing])),
+        &["--trace", "does not exist"],
+    );
+}
+
+/// A fault is named as `--fault` writes it, in the table and in the JSON, not in Rust's Debug
+/// form (`Crash { host: "master02", at: 5s, repair: None }`).
+#[test]
+fn faults_are_shown_in_the_fault_syntax() {
+    let fault = ["--fault", "crash master02 at 5s"];
+    let table = run_ok(&args(&cell_reps("1", "table", &fault)));
+    assert!(
+        table.contains("fault (replication 0): crash master02 at 5s, never repaired"),
+        "{table}"
+    );
+    assert!(!table.contains("Crash {"), "{table}");
+    let v = run_json(&args(&cell_reps("1", "json", &fault)));
+    assert_eq!(v["faults_rep0"][0]["fault"], "crash master02 at 5s", "{v}");
+}

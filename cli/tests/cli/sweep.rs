@@ -616,3 +616,110 @@ fn warnings_of_set_values_are_shown_with_the_values() {
     );
     assert!(!err.contains("node_status_update=10s: warning"), "{err}");
 }
+
+/// The `kubetwin sweep` commands of the README and the docs, run in order, do not clash: two
+/// different sweeps never share an output directory (a sweep refuses a directory that holds
+/// another one). The README's planner sweep used the default `sweep-out` of the researcher sweep
+/// before it, and two `--out qps` sweeps had different axes.
+#[test]
+fn documented_sweeps_have_output_directories_of_their_own() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut docs = vec![root.join("README.md"), root.join("examples/consortium-32/README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            docs.push(path);
+        }
+    }
+    // out dir -> (spec, where)
+    let mut seen: std::collections::BTreeMap<String, (Vec<String>, String)> = Default::default();
+    let mut sweeps = 0;
+    for doc in &docs {
+        let text = std::fs::read_to_string(doc).unwrap();
+        // Indented code lines, with `\` continuations joined.
+        let mut commands = Vec::new();
+        let mut current = String::new();
+        for line in text.lines() {
+            let Some(code) = line.strip_prefix("    ") else {
+                continue;
+            };
+            let (code, more) = match code.trim_end().strip_suffix('\\') {
+                Some(c) => (c, true),
+                None => (code, false),
+            };
+            current.push_str(code);
+            current.push(' ');
+            if !more {
+                commands.push(std::mem::take(&mut current));
+            }
+        }
+        for command in commands {
+            let command = command.split(" # ").next().unwrap_or_default();
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let Some(at) = words.iter().position(|w| *w == "sweep") else {
+                continue;
+            };
+            if at == 0 || !["kubetwin", "--"].contains(&words[at - 1]) || words.contains(&"...") {
+                continue;
+            }
+            sweeps += 1;
+            let mut out = "sweep-out".to_owned();
+            let mut spec = Vec::new();
+            let mut rest = words[at + 1..].iter();
+            while let Some(w) = rest.next() {
+                match *w {
+                    "--out" => out = rest.next().unwrap().to_string(),
+                    "--format" => {
+                        rest.next();
+                    }
+                    "--plot" => {}
+                    _ => spec.push(w.to_string()),
+                }
+            }
+            let here = format!("{}: {command}", doc.display());
+            if let Some((other, there)) = seen.get(&out) {
+                assert_eq!(other, &spec, "two sweeps write {out}:\n  {there}\n  {here}");
+            } else {
+                seen.insert(out, (spec, here));
+            }
+        }
+    }
+    assert!(
+        sweeps >= 6,
+        "only {sweeps} documented sweeps found: the parser missed them"
+    );
+}
+
+/// A point file whose times exceed any workload.timeout, or whose observed and exact start-ups
+/// disagree on which replications finished, is refused on resume; both used to enter the
+/// results (a 1e308 s mean, or an observed mean over fewer replications than the exact one).
+#[test]
+fn a_point_file_with_impossible_times_is_refused_on_resume() {
+    let t = TempDir::new("sweep-impossible");
+    let out = t.file("s");
+    let dir = t.path().join("s");
+    sweep_ok(&small(&out, &[]), None);
+    let files = point_files(&dir);
+    let original = read(&files[0]);
+    let exact = json(&files[0])["startup_exact_s"].clone();
+    let mut half = json(&files[0])["startup_observed_s"].clone();
+    half[0] = serde_json::Value::Null;
+    for (edit, why) in [
+        (
+            serde_json::json!([1e308, 1e308, 1e308]),
+            "more than any workload.timeout allows",
+        ),
+        (half, "disagree on whether replication 0 finished"),
+    ] {
+        let mut v = json(&files[0]);
+        v["startup_observed_s"] = edit;
+        assert!(exact[0].is_number(), "replication 0 finished: {exact}");
+        std::fs::write(&files[0], serde_json::to_vec(&v).unwrap()).unwrap();
+        let o = run(&small(&out, &[]).iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(!o.status.success(), "{why}: accepted");
+        let err = stderr(&o);
+        assert!(err.contains("does not hold point") && err.contains(why), "{err}");
+    }
+    std::fs::write(&files[0], original).unwrap();
+    sweep_ok(&small(&out, &[]), None);
+}

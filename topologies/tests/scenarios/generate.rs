@@ -164,7 +164,7 @@ fn csv_errors_name_line_and_column() {
     }
     let (line, _, field, msg) = csv_error(&text);
     assert_eq!((line, field.as_str()), (generate::MAX_SITES + 2, "name"));
-    assert!(msg.contains("at most 500 sites"), "{msg}");
+    assert!(msg.contains("at most 1000 sites"), "{msg}");
 
     // A name in another script says how to keep it.
     let (_, _, field, msg) = csv_error("name,latitude,longitude,workers\n東京大学,35.7,139.8,2\n");

@@ -13,10 +13,10 @@
 //! | column | meaning |
 //! |---|---|
 //! | `pods` | replicas of the deployment (positive integer) |
-//! | `delay_ms` | the one-way network delay in force while measuring, in milliseconds (the cell's label) |
+//! | `delay_ms` | the one-way network delay in force while measuring, in milliseconds (the cell's label); at most 2592000000 (30 days, the scenario's limit on a delay) |
 //! | `mean_s` | mean over runs of the start-up time: from creating the deployment until every pod runs; at least 0.001 (errors are relative to it), at most 30 days |
 //! | `runs` | how many runs the mean is over (positive integer) |
-//! | `resolution_s` | resolution of the underlying times; 1 for kubectl's whole-second timestamps; more than 0, at most 3600 |
+//! | `resolution_s` | resolution of the underlying times; 1 for kubectl's whole-second timestamps; at least 0.001 (1 ms, the scenario's shortest `workload.resolution`), at most 3600 |
 //! | `observed` (optional) | what "every pod runs" means, so the simulation is observed alike ([`Observed`]): `kubectl-watch` (absent: the thesis watched `kubectl get pods -w` until all were Running, which includes the kubelets' status reports) or `container-start` (the last container's `startedAt`, what [`summarize`] and `kubetwin measure` compute) |
 //!
 //! A (`pods`, `delay_ms`) pair appears at most once. Columns may come in any order; every required
@@ -333,6 +333,76 @@ mod tests {
         ));
     }
 
+    /// A clock finer than 1 ms (the scenario's floor on `workload.resolution`, E017) used to be
+    /// read and simulated with a 0-ns tick: NaN start-ups, a "0 %" max error and exit 0.
+    #[test]
+    fn a_resolution_under_1_ms_is_refused_at_its_line_and_column() {
+        let head = "pods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,5,1\n";
+        for tiny in ["1e-10", "0.0001", "0.000999"] {
+            let err = cells(&format!("{head}4,500,25.5,5,{tiny}\n")).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "cells.csv:3: column `resolution_s`: resolution_s must be the observer's resolution in seconds, \
+                     at least 0.001 (1 ms, the scenario's shortest workload.resolution) and at most 3600 \
+                     (kubectl's timestamps: 1), got {tiny}"
+                )
+            );
+        }
+        assert_eq!(
+            cells(&format!("{head}4,500,25.5,5,0.001\n")).unwrap()[1].resolution_s,
+            0.001
+        );
+        let cell = MeasuredCell {
+            resolution_s: 1e-10,
+            ..cells(THESIS).unwrap()[0]
+        };
+        assert!(matches!(
+            cells_to_string("c.csv", &[cell], &[]),
+            Err(DatasetError::InvalidRecord {
+                column: "resolution_s",
+                ..
+            })
+        ));
+    }
+
+    /// A delay of more than 30 days (E015's limit on the scenario's durations) used to be read,
+    /// then simulated until the workload timed out, with an error that blamed the scenario.
+    #[test]
+    fn a_delay_of_more_than_30_days_is_refused_at_its_line_and_column() {
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n# c\n4,2592000001,24.9,5,1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv:3: column `delay_ms`: delay_ms must be a whole number of milliseconds in 0..=2592000000 \
+             (30 days, the scenario's limit on a delay), got 2592000001"
+        );
+        assert_eq!(
+            cells("pods,delay_ms,mean_s,runs,resolution_s\n4,2592000000,24.9,5,1\n").unwrap()[0].delay_ms,
+            2_592_000_000
+        );
+        let head = "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n";
+        let err = read_raw_from(format!("{head}1,a,n,4294967295,1,0,0,1,1\n").as_bytes(), "raw.csv").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DatasetError::Field {
+                    column: "delay_ms",
+                    line: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let cell = MeasuredCell {
+            delay_ms: u32::MAX,
+            ..cells(THESIS).unwrap()[0]
+        };
+        assert!(matches!(
+            cells_to_string("c.csv", &[cell], &[]),
+            Err(DatasetError::InvalidRecord { column: "delay_ms", .. })
+        ));
+    }
+
     #[test]
     fn field_errors_name_file_line_column_and_expectation() {
         let err = cells("# c\npods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,5,1\n-3,100,1,5,1\n").unwrap_err();
@@ -362,7 +432,7 @@ mod tests {
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,,1,5,1\n").unwrap_err();
         assert!(
             err.to_string()
-                .ends_with("delay_ms must be a non-negative integer, got an empty field"),
+                .ends_with("delay_ms must be a whole number of milliseconds in 0..=2592000000 (30 days, the scenario's limit on a delay), got an empty field"),
             "{err}"
         );
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,1,0,1\n").unwrap_err();
@@ -373,7 +443,7 @@ mod tests {
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,1,5,0\n").unwrap_err();
         assert!(
             err.to_string()
-                .contains("resolution_s must be the observer's resolution in seconds, more than 0 and at most 3600"),
+                .contains("resolution_s must be the observer's resolution in seconds, at least 0.001 (1 ms"),
             "{err}"
         );
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n+4,100,1,5,1\n").unwrap_err();

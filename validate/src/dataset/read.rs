@@ -213,12 +213,14 @@ pub(super) enum Kind {
     /// Seconds since the deployment's creation, 0..=[`MAX_SECONDS_SINCE_CREATION`].
     SinceCreation,
     PositiveInt,
-    NonNegativeInt,
+    /// An added one-way delay in milliseconds: 0..=[`MAX_DELAY_MS`] (30 days, the scenario's
+    /// limit on any duration, E015).
+    DelayMs,
     NonNegativeSeconds,
     /// A measured start-up to compare with: at least [`MIN_START_UP_S`] (errors are relative
     /// to it) and at most [`MAX_SECONDS_SINCE_CREATION`].
     StartUpSeconds,
-    /// A clock's resolution: more than 0 and at most [`MAX_RESOLUTION_S`].
+    /// A clock's resolution: at least [`MIN_RESOLUTION_S`] and at most [`MAX_RESOLUTION_S`].
     Resolution,
     Text,
 }
@@ -231,15 +233,17 @@ impl Kind {
                 "{column} must be seconds since the deployment's creation, in 0..={MAX_SECONDS_SINCE_CREATION} (30 days)"
             ),
             Kind::PositiveInt => format!("{column} must be a positive integer"),
-            Kind::NonNegativeInt => format!("{column} must be a non-negative integer"),
+            Kind::DelayMs => format!(
+                "{column} must be a whole number of milliseconds in 0..={MAX_DELAY_MS} (30 days, the scenario's limit on a delay)"
+            ),
             Kind::NonNegativeSeconds => format!("{column} must be a finite non-negative number of seconds"),
             Kind::StartUpSeconds => format!(
                 "{column} must be a start-up time in seconds, at least {MIN_START_UP_S} (errors are relative to it) \
                  and at most {MAX_SECONDS_SINCE_CREATION} (30 days)"
             ),
             Kind::Resolution => format!(
-                "{column} must be the observer's resolution in seconds, more than 0 and at most {MAX_RESOLUTION_S} \
-                 (kubectl's timestamps: 1)"
+                "{column} must be the observer's resolution in seconds, at least {MIN_RESOLUTION_S} (1 ms, the \
+                 scenario's shortest workload.resolution) and at most {MAX_RESOLUTION_S} (kubectl's timestamps: 1)"
             ),
             Kind::Text => format!("{column} must not be empty"),
         }
@@ -265,6 +269,7 @@ impl FieldReader<'_> {
         match text.parse::<u32>() {
             Ok(0) if matches!(kind, Kind::PositiveInt | Kind::PodCount) => Err(self.fail(column, kind, text)),
             Ok(v) if kind == Kind::PodCount && v > MAX_PODS => Err(self.fail(column, kind, text)),
+            Ok(v) if kind == Kind::DelayMs && v > MAX_DELAY_MS => Err(self.fail(column, kind, text)),
             Ok(v) if !text.starts_with('+') => Ok(v),
             _ => Err(self.fail(column, kind, text)),
         }
@@ -290,7 +295,7 @@ pub(super) fn check_seconds(kind: Kind, v: f64) -> bool {
     v.is_finite()
         && match kind {
             Kind::StartUpSeconds => (MIN_START_UP_S..=MAX_SECONDS_SINCE_CREATION).contains(&v),
-            Kind::Resolution => v > 0.0 && v <= MAX_RESOLUTION_S,
+            Kind::Resolution => (MIN_RESOLUTION_S..=MAX_RESOLUTION_S).contains(&v),
             Kind::SinceCreation => (0.0..=MAX_SECONDS_SINCE_CREATION).contains(&v),
             _ => v >= 0.0,
         }
@@ -308,6 +313,17 @@ pub const MIN_START_UP_S: f64 = 0.001;
 /// The coarsest observer clock a cell may name: an hour. kubectl's timestamps read whole
 /// seconds; a clock coarser than the start-ups it reads would round them all to 0.
 pub const MAX_RESOLUTION_S: f64 = 3600.0;
+
+/// The finest observer clock a cell may name: a millisecond, the floor the scenario puts on
+/// `workload.resolution` (E017). The simulation reads the cell at this resolution; a finer one
+/// would round to a zero tick (1e-10 s) or schedule an event per tick.
+pub const MIN_RESOLUTION_S: f64 = 0.001;
+
+/// The largest added delay a cell may name, in ms: 30 days, the scenario's limit on every
+/// duration (E015, [`topologies::check::MAX_DURATION_SECS`]). A cell beyond it could only time
+/// out in the simulation; it is a unit slip.
+pub const MAX_DELAY_MS: u32 = (topologies::check::MAX_DURATION_SECS * 1000) as u32;
+const _: () = assert!(topologies::check::MAX_DURATION_SECS * 1000 <= u32::MAX as u64);
 
 /// Reads a summary CSV file.
 ///
@@ -335,7 +351,7 @@ pub fn read_cells_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<V
         let r = FieldReader { path: &path, line };
         let cell = MeasuredCell {
             pods: r.uint("pods", Kind::PodCount, f[0])?,
-            delay_ms: r.uint("delay_ms", Kind::NonNegativeInt, f[1])?,
+            delay_ms: r.uint("delay_ms", Kind::DelayMs, f[1])?,
             mean_s: r.seconds("mean_s", Kind::StartUpSeconds, f[2])?,
             runs: r.uint("runs", Kind::PositiveInt, f[3])?,
             resolution_s: r.seconds("resolution_s", Kind::Resolution, f[4])?,
@@ -393,7 +409,7 @@ pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec
             run: r.uint("run", Kind::PositiveInt, f[0])?,
             pod: r.text("pod", f[1])?,
             node: r.text("node", f[2])?,
-            delay_ms: r.uint("delay_ms", Kind::NonNegativeInt, f[3])?,
+            delay_ms: r.uint("delay_ms", Kind::DelayMs, f[3])?,
             pods: r.uint("pods", Kind::PodCount, f[4])?,
             created_s: r.seconds("created_s", Kind::SinceCreation, f[5])?,
             scheduled_s: r.seconds("scheduled_s", Kind::SinceCreation, f[6])?,

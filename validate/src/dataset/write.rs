@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::atomic_file::write_atomic;
 
-use super::read::{check_seconds, csv_error, raw_key, Kind, Lines};
+use super::read::{check_seconds, csv_error, raw_key, Kind, Lines, MAX_DELAY_MS};
 use super::{
     DatasetError, MeasuredCell, Observed, RawPodRow, CELL_COLUMNS, CELL_OBSERVED_COLUMN, MAX_PODS, RAW_COLUMNS,
 };
@@ -58,6 +58,9 @@ pub fn cells_to_string(
         }
         if cell.runs == 0 {
             return Err(invalid("runs", Kind::PositiveInt, &cell.runs));
+        }
+        if cell.delay_ms > MAX_DELAY_MS {
+            return Err(invalid("delay_ms", Kind::DelayMs, &cell.delay_ms));
         }
         if !check_seconds(Kind::Resolution, cell.resolution_s) {
             return Err(invalid("resolution_s", Kind::Resolution, &cell.resolution_s));
@@ -147,6 +150,9 @@ pub fn raw_to_string(target: impl AsRef<Path>, rows: &[RawPodRow], comments: &[&
         }
         if row.pods == 0 || row.pods > MAX_PODS {
             return Err(invalid("pods", Kind::PodCount, &row.pods));
+        }
+        if row.delay_ms > MAX_DELAY_MS {
+            return Err(invalid("delay_ms", Kind::DelayMs, &row.delay_ms));
         }
         for (column, v) in [
             ("created_s", row.created_s),

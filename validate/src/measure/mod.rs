@@ -226,6 +226,7 @@ mod tests {
         };
         assert_eq!(check(|o| o.pods = 0), "pods");
         assert_eq!(check(|o| o.runs = 0), "runs");
+        assert_eq!(check(|o| o.delay_ms = u32::MAX), "delay_ms");
         assert_eq!(check(|o| o.image = "--privileged".into()), "image");
         assert_eq!(check(|o| o.image = "a b".into()), "image");
         assert_eq!(check(|o| o.namespace_prefix = "Kubetwin-".into()), "namespace_prefix");

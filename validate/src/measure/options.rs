@@ -23,7 +23,7 @@ pub struct MeasureOptions {
     /// Name of the deployment. Default `web`.
     pub deployment: String,
     /// The network delay in force while measuring, in milliseconds: only a label for the cell, kubetwin
-    /// does not inject it. Default 0.
+    /// does not inject it. At most [`MAX_DELAY_MS`](crate::dataset::MAX_DELAY_MS). Default 0.
     pub delay_ms: u32,
     /// Pause between two `kubectl get pods`. Default 1 s.
     pub poll_interval: Duration,
@@ -68,6 +68,16 @@ impl MeasureOptions {
         }
         if self.runs == 0 {
             return bad("runs", "must be at least 1".into());
+        }
+        if self.delay_ms > crate::dataset::MAX_DELAY_MS {
+            return bad(
+                "delay_ms",
+                format!(
+                    "must be at most {} ms (30 days, the scenario's limit on a delay: a cell beyond it could not be simulated), got {}",
+                    crate::dataset::MAX_DELAY_MS,
+                    self.delay_ms
+                ),
+            );
         }
         if self.image.is_empty() || self.image.starts_with('-') || self.image.chars().any(char::is_whitespace) {
             return bad(

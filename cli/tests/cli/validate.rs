@@ -1,0 +1,88 @@
+//! `kubetwin validate`: verdicts without an interval, data cells it must refuse, output checked
+//! before the simulation.
+
+use crate::support::{run_json, run_ok, usage_error, TempDir};
+
+/// A small cells file (two cells at 4 pods) in `t`.
+fn cells(t: &TempDir, rows: &str) -> String {
+    let path = t.file("cells.csv");
+    std::fs::write(&path, format!("pods,delay_ms,mean_s,runs,resolution_s\n{rows}")).unwrap();
+    path
+}
+
+/// With `--reps 1` there is no CI or PI: the verdict says n/a (it used to say "measured mean
+/// outside: more than its noise" for every cell) and the JSON gives null, not false.
+#[test]
+fn one_replication_gives_no_verdict() {
+    let t = TempDir::new("validate-reps1");
+    let data = cells(&t, "4,100,24.9,5,1\n4,500,25.5,5,1\n");
+    let base = ["validate", "--data", &data, "--scenario", "thesis-2019", "--reps", "1"];
+    let table = run_ok(&base);
+    assert!(!table.contains("measured mean outside"), "{table}");
+    assert_eq!(
+        table.matches("inside or outside: n/a (needs 2 replications)").count(),
+        2,
+        "{table}"
+    );
+    let v = run_json(&[&base[..], &["--format", "json"]].concat());
+    for c in v["cells"].as_array().expect("cells") {
+        for key in ["ci95", "pi95", "measured_in_ci", "measured_in_pi"] {
+            assert!(c[key].is_null(), "{key} in {c}");
+        }
+    }
+    // With two replications the verdict is a boolean again.
+    let v = run_json(&[
+        "validate",
+        "--data",
+        &data,
+        "--scenario",
+        "thesis-2019",
+        "--reps",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert!(v["cells"][0]["measured_in_pi"].is_boolean(), "{v}");
+}
+
+/// A clock finer than 1 ms (E017's floor on workload.resolution) is refused at its line and
+/// column; it used to simulate NaN start-ups and report a max error of 0 % with exit 0.
+#[test]
+fn a_resolution_under_1_ms_is_refused() {
+    let t = TempDir::new("validate-resolution");
+    let data = cells(&t, "4,100,24.9,5,1e-10\n");
+    usage_error(
+        &["validate", "--data", &data, "--scenario", "thesis-2019", "--reps", "2"],
+        &[&format!("{data}:2: column `resolution_s`"), "at least 0.001"],
+    );
+}
+
+/// A delay beyond 30 days (E015) is refused at its line and column; it used to run until
+/// workload.timeout and blame the scenario, with no line.
+#[test]
+fn a_delay_over_30_days_is_refused() {
+    let t = TempDir::new("validate-delay");
+    let data = cells(&t, "4,100,24.9,5,1\n4,2592000001,24.9,5,1\n");
+    let err = usage_error(
+        &["validate", "--data", &data, "--scenario", "thesis-2019", "--reps", "2"],
+        &[&format!("{data}:3: column `delay_ms`"), "2592000000 (30 days"],
+    );
+    assert!(!err.contains("timeout"), "{err}");
+}
+
+/// `--plot` is checked before the cells are simulated: a directory there used to be found after
+/// the simulation, and the comparison was never printed.
+#[test]
+fn a_plot_path_that_cannot_be_written_is_refused_up_front() {
+    let t = TempDir::new("validate-plot");
+    let data = cells(&t, "4,100,24.9,5,1\n");
+    let sub = t.file("vdir");
+    std::fs::create_dir(&sub).unwrap();
+    let base = ["validate", "--data", &data, "--scenario", "thesis-2019", "--reps", "2"];
+    usage_error(&[&base[..], &["--plot", &sub]].concat(), &["--plot", "is a directory"]);
+    let missing = t.file("nonexistent/v.svg");
+    usage_error(
+        &[&base[..], &["--plot", &missing]].concat(),
+        &["--plot", "does not exist"],
+    );
+}
