@@ -383,6 +383,26 @@ fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
     }
     let structural = f.len() == before;
     let host = |n: &str| s.hosts.iter().find(|h| h.name == n);
+    // The WAN underlay joins the sites' routers; the network carries nothing over a "wan" link
+    // with another end (the routes forward only through routers), so such a link would be
+    // silently ignored.
+    for (i, l) in s.links.iter().enumerate() {
+        if l.kind != models::spec::LinkKind::Wan {
+            continue;
+        }
+        for (end, name) in [("a", &l.a), ("b", &l.b)] {
+            if let Some(h) = host(name).filter(|h| h.role != models::spec::Role::Router) {
+                f.push(Finding::new(
+                    "E022",
+                    format!("links[{i}].{end}"),
+                    format!(
+                        "a \"wan\" link joins two sites' routers, but `{name}` is a {}; expected a router, or kind = \"lan\" for a link inside a site",
+                        h.role.as_str()
+                    ),
+                ));
+            }
+        }
+    }
     if let Some(k) = &s.workload.kubectl_host {
         if host(k).is_none() {
             f.push(Finding::new(

@@ -413,3 +413,19 @@ fn more_pods_than_the_workers_hold() {
     let fits = edit("replicas = 4 ", "replicas = 432 ");
     assert!(topologies::load::load_str(&fits, "fits.toml").is_ok());
 }
+
+/// A "wan" link joins two sites' routers; one to a master (or any other host) would be ignored
+/// by the network, silently: refused, naming the link end.
+#[test]
+fn a_wan_link_to_a_host_that_is_not_a_router() {
+    let text = format!(
+        "{}\n[[links]]\na = \"node01\"\nb = \"master01\"\ndelay = \"1ms\"\nkind = \"wan\"\n",
+        edit("", "")
+    );
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E022"), "{shown}");
+    assert!(
+        shown.contains("links[") && shown.contains("`node01` is a worker"),
+        "{shown}"
+    );
+}
