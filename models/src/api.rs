@@ -247,9 +247,12 @@ pub struct Reroute {
 pub struct FailoverBook(Arc<std::sync::OnceLock<Vec<Reroute>>>);
 
 impl FailoverBook {
-    /// Records the failovers (once; later calls are ignored).
+    /// Records the failovers (once; later calls are ignored). None leaves the book unset, so
+    /// that a run without failovers looks nothing up.
     pub fn set(&self, reroutes: Vec<Reroute>) {
-        let _ = self.0.set(reroutes);
+        if !reroutes.is_empty() {
+            let _ = self.0.set(reroutes);
+        }
     }
 
     /// The failover that tears down `client`'s connection to `master` while a message sent on

@@ -105,6 +105,9 @@ pub struct ControlPlane {
     member_rtt: Vec<Vec<SimDuration>>,
     /// etcd's WAL fsync.
     fsync: SimDuration,
+    /// Whether any etcd member is ever down in this run (else commits take the precomputed
+    /// latencies).
+    members_ever_down: bool,
     /// Availability over time under the scenario's faults.
     pub plan: Plan,
     /// Every client failover, in time order.
@@ -182,6 +185,7 @@ impl ControlPlane {
             read,
             member_rtt,
             fsync: etcd_cfg.fsync.get(),
+            members_ever_down: false,
             plan: Plan {
                 apiserver_down: vec![Vec::new(); n],
                 etcd_down: vec![Vec::new(); n],
@@ -213,7 +217,7 @@ impl ControlPlane {
     /// part of it).
     fn etcd_latency(&self, leader: usize, m: usize, t: SimTime, write: bool) -> SimDuration {
         let n = self.member_rtt.len();
-        let any_down = (0..n).any(|i| self.plan.etcd_back(i, t).is_some());
+        let any_down = self.members_ever_down && (0..n).any(|i| self.plan.etcd_back(i, t).is_some());
         if !any_down {
             return if write {
                 self.commit[leader][m]
@@ -294,6 +298,7 @@ impl ControlPlane {
             |i, j, t| net.cut_at(masters[i], masters[j], t) || net.cut_at(masters[j], masters[i], t),
         );
         self.plan = Plan::build(faults, names, leader, haproxy, timers, &lb_rtt, member_rtt, &cut, rng);
+        self.members_ever_down = self.plan.etcd_down.iter().any(|w| !w.is_empty());
         // When each apiserver stops serving, in time order: its crash, or the loss of its etcd
         // member (kubeadm's stacked apiserver talks only to its local member; HAProxy's TCP
         // check still passes, but every request fails, the kubelets' heartbeats included).

@@ -601,7 +601,11 @@ impl Network {
             }
         }
         let (base, losses, srtt) = self.sample_parts(r, netem, &extra[..n_extra], bytes, rng);
-        let mut resends = retransmission_cost(losses, srtt);
+        let mut resends = if losses == 0 {
+            SimDuration::ZERO
+        } else {
+            retransmission_cost(losses, srtt)
+        };
         if n_extra > 0 && degraded_until != SimTime::MAX {
             // The degradation's loss holds only until its repair: the first resend after it gets
             // through (the route's own loss, if any, is not drawn again).
@@ -678,11 +682,16 @@ impl Network {
 
     fn sample(&self, r: &Route, netem: bool, extra: &[NetemRule], bytes: u64, rng: &mut impl Rng) -> SimDuration {
         let (d, losses, srtt) = self.sample_parts(r, netem, extra, bytes, rng);
-        d + retransmission_cost(losses, srtt)
+        if losses == 0 {
+            d
+        } else {
+            d + retransmission_cost(losses, srtt)
+        }
     }
 
     /// A message's flight without its resends, how many copies it loses before one gets
-    /// through whole, and the connection's RTT that prices each resend.
+    /// through whole, and the connection's RTT that prices each resend (zero when it loses
+    /// none).
     fn sample_parts(
         &self,
         r: &Route,
@@ -729,7 +738,7 @@ impl Network {
             // (netem on the way back, if any, is not known here).
             return (d, losses, d + r.propagation);
         }
-        (d, 0, d + r.propagation)
+        (d, 0, SimDuration::ZERO)
     }
 
     /// Which hosts reach which: `matrix[a][b]` is true when `a` can send to `b` (LAN or tunnel),
