@@ -127,6 +127,30 @@ pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
 /// `f` in the `--fault` syntax, which [`parse_fault`] reads back: `crash master02 at 5s repair 60s`.
 /// How `run` and `plan` name a fault to the user (the models' reports carry Rust's Debug form,
 /// `Crash { host: "master02", .. }`).
+/// What a run that never finished may owe to faults never repaired: they are named, and for a
+/// worker site cut off for good, the recovery that Kubernetes would make and kubetwin does not
+/// model (eviction from unreachable nodes).
+fn never_repaired_hint(faults: &[models::spec::Fault]) -> String {
+    use models::spec::Fault;
+    let open: Vec<&Fault> = faults.iter().filter(|f| f.repair().is_none()).collect();
+    if open.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = open.iter().map(|f| format!("`{}`", fault_text(f))).collect();
+    let cuts = open.iter().any(|f| {
+        matches!(
+            f,
+            Fault::IsolateSite { .. } | Fault::Partition { .. } | Fault::Crash { .. }
+        )
+    });
+    let eviction = if cuts {
+        "; pods on workers cut off for good never run: Kubernetes v1.16 would mark those nodes NotReady after node_monitor_grace_period (40 s) and evict their pods after the 300-s toleration for an unreachable node, which kubetwin does not model (docs/model.md, Simplifications)"
+    } else {
+        ""
+    };
+    format!("\nnever repaired: {}{eviction}", names.join(", "))
+}
+
 pub(crate) fn fault_text(f: &models::spec::Fault) -> String {
     use models::spec::Fault;
     let head = match f {
@@ -314,9 +338,10 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         .unwrap_or(0);
     anyhow::ensure!(
         incomplete < outcomes.len(),
-        "no replication finished within workload.timeout ({}): at most {most_running} of the {} pods were seen Running in any of them; lengthen the timeout or check the scenario (its faults, loss, limits)",
+        "no replication finished within workload.timeout ({}): at most {most_running} of the {} pods were seen Running in any of them; lengthen the timeout or check the scenario (its faults, loss, limits){}",
         scenario.workload.timeout,
-        scenario.workload.replicas
+        scenario.workload.replicas,
+        never_repaired_hint(&scenario.faults)
     );
     let delay_ms = scenario.netem.delay.get().as_millis_f64();
     let pods = scenario.workload.replicas;

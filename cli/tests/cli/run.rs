@@ -261,3 +261,24 @@ fn faults_are_shown_in_the_fault_syntax() {
     let v = run_json(&args(&cell_reps("1", "json", &fault)));
     assert_eq!(v["faults_rep0"][0]["fault"], "crash master02 at 5s", "{v}");
 }
+
+/// A run that never finishes because a fault is never repaired names that fault, and says what
+/// Kubernetes would have done that kubetwin does not model (evict the cut-off pods).
+#[test]
+fn a_run_held_up_by_a_fault_never_repaired_says_which() {
+    let out = crate::support::run(&args(&cell_reps(
+        "1",
+        "table",
+        &[
+            "--fault",
+            "isolate-site vlan20 at 5s",
+            "--fault",
+            "crash master02 at 5s repair 9s",
+        ],
+    )));
+    crate::support::assert_exit(&out, 1, "a run that never finishes");
+    let e = stderr(&out);
+    assert!(e.contains("never repaired: `isolate-site vlan20 at 5s`"), "{e}");
+    assert!(!e.contains("crash master02"), "a repaired fault is not named: {e}");
+    assert!(e.contains("evict"), "{e}");
+}
