@@ -139,6 +139,45 @@ pub fn by_name_or_path_with_warnings(s: &str) -> Result<Loaded, ScenarioError> {
     }
 }
 
+/// [`by_name_or_path_with_warnings`], except that a scenario whose only errors are E014 (hosts
+/// that cannot reach the load balancer or the masters) loads anyway, with those errors: what
+/// `kubetwin reach` needs to show who reaches whom in exactly such a scenario.
+///
+/// # Errors
+///
+/// As [`by_name_or_path_with_warnings`], for every other error.
+pub fn by_name_or_path_despite_unreachable(s: &str) -> Result<(Loaded, Vec<Diagnostic>), ScenarioError> {
+    let e = match by_name_or_path_with_warnings(s) {
+        Ok(loaded) => return Ok((loaded, Vec::new())),
+        Err(e) => e,
+    };
+    let errors: Vec<Diagnostic> = e
+        .diagnostics()
+        .iter()
+        .filter(|d| d.severity == crate::error::Severity::Error)
+        .cloned()
+        .collect();
+    if errors.is_empty() || errors.iter().any(|d| d.code != "E014") {
+        return Err(e);
+    }
+    let (text, origin) = match builtin(s) {
+        Some(text) => (text.to_owned(), format!("{s} (built-in)")),
+        None => {
+            let bytes = std::fs::read(s).map_err(|source| ScenarioError::Read { path: s.into(), source })?;
+            (utf8(&bytes, s)?.to_owned(), s.to_owned())
+        }
+    };
+    let scenario = parse_str(&text, &origin)?;
+    Ok((
+        Loaded {
+            scenario,
+            warnings: Vec::new(),
+            origin,
+        },
+        errors,
+    ))
+}
+
 fn utf8<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, ScenarioError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let good = &bytes[..e.valid_up_to()];

@@ -13,9 +13,24 @@ pub(crate) struct ReachArgs {
     no_vpn: bool,
 }
 
-/// Runs `kubetwin reach`.
+/// Runs `kubetwin reach`. A scenario that fails only E014 (hosts that cannot reach the control
+/// plane) is shown all the same, its table first and its errors after, on stderr: that is the
+/// scenario the table helps with.
 pub(crate) fn cmd(a: ReachArgs) -> anyhow::Result<()> {
-    let (scenario, _) = crate::scenario::without_params(&a.scenario)?;
-    print!("{}", topologies::reach::reachability_table(&scenario, !a.no_vpn));
+    let (loaded, unreachable) = topologies::load::by_name_or_path_despite_unreachable(&a.scenario)
+        .map_err(|e| crate::output::UsageError(e.to_string()))?;
+    for w in &loaded.warnings {
+        eprintln!("{w}");
+    }
+    print!(
+        "{}",
+        topologies::reach::reachability_table(&loaded.scenario, loaded.scenario.vpn.enabled && !a.no_vpn)
+    );
+    if !unreachable.is_empty() {
+        eprintln!("{}: this scenario cannot run:", loaded.origin);
+        for d in &unreachable {
+            eprintln!("  {d}");
+        }
+    }
     Ok(())
 }

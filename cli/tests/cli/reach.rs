@@ -36,3 +36,26 @@ fn with_vpn_they_do() {
     assert!(reaches(&table, "node01", "master01"), "{table}");
     assert!(reaches(&table, "node04", "lb"), "{table}");
 }
+
+/// `reach` is where one looks at a scenario that fails E014: it shows the table of the scenario
+/// as written (its VPN off here), then says why the scenario cannot run, and exits 0.
+#[test]
+fn a_scenario_that_fails_only_e014_is_shown_with_its_errors() {
+    let dir = crate::support::TempDir::new("reach-e014");
+    let path = dir.file("novpn.toml");
+    let text = topologies::load::builtin("thesis-2019")
+        .unwrap()
+        .replacen("\nenabled = true", "\nenabled = false", 1);
+    assert!(text.contains("\nenabled = false"));
+    std::fs::write(&path, text).unwrap();
+    let out = crate::support::run(&["reach", &path]);
+    crate::support::assert_exit(&out, 0, "reach of an E014 scenario");
+    let table = crate::support::stdout(&out);
+    assert!(table.contains("without OpenVPN"), "{table}");
+    assert!(!reaches(&table, "node01", "master01"), "{table}");
+    let e = crate::support::stderr(&out);
+    assert!(
+        e.contains("cannot run") && e.contains("E014") && e.contains("vlan20"),
+        "{e}"
+    );
+}
