@@ -153,6 +153,17 @@ pub enum WatchEvent {
         /// New phase.
         phase: Phase,
     },
+    /// A pod was deleted (evicted from a node that stopped reporting,
+    /// [`crate::node_lifecycle`]).
+    PodDeleted(u32),
+    /// A node was marked NotReady (`schedulable: false`, tainted `unreachable:NoSchedule`) or
+    /// Ready again.
+    NodeSchedulable {
+        /// Worker index.
+        node: u32,
+        /// Whether the scheduler may place pods there.
+        schedulable: bool,
+    },
 }
 
 /// Component timers and local completions.
@@ -184,6 +195,11 @@ pub enum Local {
     HealthCheck,
     /// A site uplink's first download in progress ends ([`crate::uplink`]).
     UplinkDue,
+    /// The node lifecycle controller's periodic check ([`crate::node_lifecycle`]).
+    NodeMonitor,
+    /// A node's `NoExecute` taint (of the given generation) has outlasted its pods'
+    /// toleration: they are evicted (worker index, taint generation).
+    Evict(u32, u32),
 }
 
 /// Everything that travels through the event queue.

@@ -104,6 +104,9 @@ pub struct PodTimeline {
     pub running: Option<f64>,
     /// Running status seen by the kubectl watch.
     pub watched: Option<f64>,
+    /// Deleted, evicted from a node that stopped reporting ([`crate::node_lifecycle`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evicted: Option<f64>,
 }
 
 /// Whether a count is zero (left out of the JSON).
@@ -422,6 +425,15 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
         let mut rng = sim_core::rng::named_stream(seed, "fault plan");
         let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
         let failovers = c.set_faults(&s.faults, &names, &s.haproxy, timers, &mut rng);
+        // Faults may silence nodes: the node lifecycle controller watches their heartbeats and
+        // evicts the pods of nodes silent for good (runs without faults never need it).
+        c.enable_node_lifecycle(s.kubernetes.controller_manager.node_monitor_grace_period.get());
+        sim.schedule(
+            cp,
+            SimTime::ZERO + crate::node_lifecycle::NODE_MONITOR_PERIOD,
+            Ev::Local(crate::api::Local::NodeMonitor),
+        )
+        .map_err(|e| incomplete(s, e.to_string()))?;
         let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
         c.failover_book = failover_book.clone();
         let c = sim.component::<ControlPlane>(cp).expect("control plane registered");
@@ -540,6 +552,7 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
             started: kt.started.map(secs),
             running: store.running_at[i].map(secs),
             watched: kubectl.running_seen.get(i).copied().flatten().map(secs),
+            evicted: store.deleted_at[i].map(secs),
         });
     }
     let k = &scenario.kubernetes;

@@ -25,7 +25,7 @@ use sim_core::server::FifoServer;
 use sim_core::trace::Track;
 use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
 
-use crate::api::{ApiCall, Ev, Obj, Phase, WatchEvent, OBJECT_BYTES};
+use crate::api::{ApiCall, Ev, Local, Obj, Phase, WatchEvent, OBJECT_BYTES};
 use crate::etcd;
 use crate::failover::{ClientRole, Plan, Timers};
 use crate::network::{HostId, Network};
@@ -73,6 +73,8 @@ pub struct Store {
     pub bound_at: Vec<Option<SimTime>>,
     /// When each pod's Running status committed.
     pub running_at: Vec<Option<SimTime>>,
+    /// When each pod was deleted (evicted), if it was.
+    pub deleted_at: Vec<Option<SimTime>>,
 }
 
 /// Per-apiserver request statistics.
@@ -114,6 +116,10 @@ pub struct ControlPlane {
     pub failovers: Vec<Failover>,
     /// The same, as the clients' connections see them.
     pub failover_book: crate::api::FailoverBook,
+    /// The node lifecycle controller, when the run has faults that may silence nodes.
+    lifecycle: Option<crate::node_lifecycle::NodeLifecycle>,
+    /// Worker index of each kubelet component (for its heartbeats).
+    kubelet_index: std::collections::HashMap<ComponentId, u32>,
     /// Object state.
     pub store: Store,
     /// The controller-manager's watches (deployments, replicasets, pods).
@@ -196,6 +202,8 @@ impl ControlPlane {
             },
             failovers: Vec::new(),
             failover_book: crate::api::FailoverBook::default(),
+            lifecycle: None,
+            kubelet_index: std::collections::HashMap::new(),
             store: Store::default(),
             kcm: None,
             scheduler: None,
@@ -243,6 +251,72 @@ impl ControlPlane {
             } else {
                 self.member_rtt[m][leader]
             }
+    }
+
+    /// Runs the node lifecycle controller ([`crate::node_lifecycle`]): nodes silent for
+    /// `grace` are marked NotReady, and their pods evicted after their toleration. Call after the
+    /// kubelets' watchers are set; the caller schedules the first [`Local::NodeMonitor`].
+    pub fn enable_node_lifecycle(&mut self, grace: SimDuration) {
+        self.lifecycle = Some(crate::node_lifecycle::NodeLifecycle::new(self.kubelets.len(), grace));
+        self.kubelet_index = self
+            .kubelets
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id, i as u32))
+            .collect();
+    }
+
+    /// The node lifecycle controller's check: marks, taints, and arms evictions.
+    fn monitor_nodes(&mut self, ctx: &mut Context<'_, Ev>) {
+        use crate::node_lifecycle::{Action, NODE_MONITOR_PERIOD, UNREACHABLE_TOLERATION};
+        let Some(lifecycle) = self.lifecycle.as_mut() else {
+            return;
+        };
+        let actions = lifecycle.tick(ctx.now());
+        for a in actions {
+            match a {
+                Action::NotReady(node) => {
+                    let ev = WatchEvent::NodeSchedulable {
+                        node,
+                        schedulable: false,
+                    };
+                    self.notify(self.scheduler, ev, ctx);
+                }
+                Action::Ready(node) => {
+                    let ev = WatchEvent::NodeSchedulable {
+                        node,
+                        schedulable: true,
+                    };
+                    self.notify(self.scheduler, ev, ctx);
+                }
+                Action::NoExecute { node, generation } => {
+                    ctx.send_self(UNREACHABLE_TOLERATION, Ev::Local(Local::Evict(node, generation)));
+                }
+            }
+        }
+        ctx.send_self(NODE_MONITOR_PERIOD, Ev::Local(Local::NodeMonitor));
+    }
+
+    /// The taint manager deletes the pods of `node`, if it still carries the taint of
+    /// `generation`; the ReplicaSet controller and kubectl see them go.
+    fn evict(&mut self, node: u32, generation: u32, ctx: &mut Context<'_, Ev>) {
+        if !self
+            .lifecycle
+            .as_ref()
+            .is_some_and(|l| l.still_tainted(node, generation))
+        {
+            return;
+        }
+        let now = ctx.now();
+        let doomed: Vec<u32> = (0..self.store.pods.len())
+            .filter(|&i| self.store.pods[i].0 == Some(node) && self.store.deleted_at[i].is_none())
+            .map(|i| i as u32)
+            .collect();
+        for pod in doomed {
+            self.store.deleted_at[pod as usize] = Some(now);
+            self.notify(self.kcm, WatchEvent::PodDeleted(pod), ctx);
+            self.notify(self.observer, WatchEvent::PodDeleted(pod), ctx);
+        }
     }
 
     /// Every client of the control plane.
@@ -443,6 +517,7 @@ impl ControlPlane {
                 self.store.created_at.push(now);
                 self.store.bound_at.push(None);
                 self.store.running_at.push(None);
+                self.store.deleted_at.push(None);
                 self.notify(self.kcm, WatchEvent::PodAdded(pod), ctx);
                 self.notify(self.scheduler, WatchEvent::PodAdded(pod), ctx);
                 self.notify(self.observer, WatchEvent::PodAdded(pod), ctx);
@@ -467,14 +542,20 @@ impl ControlPlane {
                     }
                 }
             }
+            Obj::NodeStatus => {
+                if let Some(l) = self.lifecycle.as_mut() {
+                    if let Some(&node) = self.kubelet_index.get(&call.client) {
+                        l.heartbeat(node, now);
+                    }
+                }
+            }
             Obj::GetScale
             | Obj::GetPod(_)
             | Obj::GetHostNetworkPod
             | Obj::PatchHostNetworkStatus
             | Obj::ListSecret
             | Obj::ControllerStatus
-            | Obj::Event
-            | Obj::NodeStatus => {}
+            | Obj::Event => {}
         }
         let due = self.down_to(call.client, call.master, call.host, now, ctx.rng());
         ctx.send_at(call.client, due, Ev::Reply { id: call.id, object });
@@ -566,6 +647,8 @@ impl Component<Ev> for ControlPlane {
                 }
             }
             Ev::EtcdDone(call) => self.apply(call, ctx),
+            Ev::Local(Local::NodeMonitor) => self.monitor_nodes(ctx),
+            Ev::Local(Local::Evict(node, generation)) => self.evict(node, generation, ctx),
             Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) | Ev::Rebind { .. } | Ev::DownloadStart { .. } => {}
         }
     }

@@ -198,6 +198,14 @@ impl Component<Ev> for ControllerManager {
                     self.sync_replicaset(ctx);
                 }
             }
+            Ev::Watch(WatchEvent::PodDeleted(_)) => {
+                // An evicted pod is no longer active: the ReplicaSet is synced again and
+                // replaces it.
+                self.observed_pods = self.observed_pods.saturating_sub(1);
+                if self.expected == 0 && !self.syncing {
+                    self.sync_replicaset(ctx);
+                }
+            }
             Ev::Reply { id, .. } if self.event_in_flight == Some(id) => {
                 self.event_in_flight = None;
                 self.write_next_event(ctx);

@@ -20,6 +20,7 @@ pub mod haproxy;
 pub mod image_backoff;
 pub mod kubelet;
 pub mod network;
+pub mod node_lifecycle;
 pub mod observer;
 pub mod pull_outages;
 pub mod scheduler;

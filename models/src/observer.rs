@@ -109,6 +109,10 @@ impl Component<Ev> for Kubectl {
                     ctx.stop();
                 }
             }
+            Ev::Watch(WatchEvent::PodDeleted(pod)) => {
+                // `kubectl get pods -w` shows it Terminating: it no longer counts as running.
+                self.running.remove(&pod);
+            }
             Ev::Rebind { master, host } => self.client.rebind(master, host),
             _ => {}
         }

@@ -144,7 +144,7 @@ fn never_repaired_hint(faults: &[models::spec::Fault]) -> String {
         )
     });
     let eviction = if cuts {
-        "; pods on workers cut off for good never run: Kubernetes v1.16 would mark those nodes NotReady after node_monitor_grace_period (40 s) and evict their pods after the 300-s toleration for an unreachable node, which kubetwin does not model (docs/model.md, Simplifications)"
+        "; pods on workers cut off for good run again only once the node lifecycle controller has evicted them (node_monitor_grace_period, 40 s, then the 300-s toleration for an unreachable node), and it evicts nothing while no node of the zone is Ready, or while more than 2 nodes making at least 55 % of a cluster of at most 50 are NotReady (docs/model.md)"
     } else {
         ""
     };

@@ -262,8 +262,9 @@ fn faults_are_shown_in_the_fault_syntax() {
     assert_eq!(v["faults_rep0"][0]["fault"], "crash master02 at 5s", "{v}");
 }
 
-/// A run that never finishes because a fault is never repaired names that fault, and says what
-/// Kubernetes would have done that kubetwin does not model (evict the cut-off pods).
+/// A run that never finishes because faults are never repaired names them, and says when the
+/// node lifecycle controller would not evict the cut-off pods (here every worker is cut off:
+/// no Ready node, no eviction).
 #[test]
 fn a_run_held_up_by_a_fault_never_repaired_says_which() {
     let out = crate::support::run(&args(&cell_reps(
@@ -273,12 +274,17 @@ fn a_run_held_up_by_a_fault_never_repaired_says_which() {
             "--fault",
             "isolate-site vlan20 at 5s",
             "--fault",
+            "isolate-site vlan30 at 5s",
+            "--fault",
             "crash master02 at 5s repair 9s",
         ],
     )));
     crate::support::assert_exit(&out, 1, "a run that never finishes");
     let e = stderr(&out);
-    assert!(e.contains("never repaired: `isolate-site vlan20 at 5s`"), "{e}");
+    assert!(
+        e.contains("never repaired: `isolate-site vlan20 at 5s`, `isolate-site vlan30 at 5s`"),
+        "{e}"
+    );
     assert!(!e.contains("crash master02"), "a repaired fault is not named: {e}");
-    assert!(e.contains("evict"), "{e}");
+    assert!(e.contains("evicts nothing while no node of the zone is Ready"), "{e}");
 }

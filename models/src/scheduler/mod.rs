@@ -80,6 +80,8 @@ pub struct Placement {
     resource_scores: Vec<i64>,
     /// This cycle's score per count of pods, from the least-loaded candidate's count.
     cycle_scores: Vec<i64>,
+    /// Nodes tainted NotReady, by worker index (empty: none).
+    tainted: Vec<bool>,
 }
 
 impl Scheduler {
@@ -150,7 +152,18 @@ impl Placement {
             candidates: Vec::new(),
             resource_scores: Vec::new(),
             cycle_scores: Vec::new(),
+            tainted: Vec::new(),
         }
+    }
+
+    /// Node `node` marked NotReady (`false`: tainted `unreachable:NoSchedule`, the
+    /// `TaintNodesByCondition` filter places nothing there) or Ready again.
+    pub fn set_schedulable(&mut self, node: u32, schedulable: bool) {
+        let i = node as usize;
+        if self.tainted.len() <= i {
+            self.tainted.resize(i + 1, false);
+        }
+        self.tainted[i] = !schedulable;
     }
 
     /// One scheduling decision: the next nodes in turn that fit another pod, scored by the
@@ -169,7 +182,7 @@ impl Placement {
             }
             examined += 1;
             let count = self.assigned[node];
-            if self.daemonset_pods + count < self.max_pods {
+            if self.daemonset_pods + count < self.max_pods && !self.tainted.get(node).copied().unwrap_or(false) {
                 self.candidates.push(node);
                 least = least.min(count);
                 most = most.max(count);
@@ -247,6 +260,9 @@ impl Component<Ev> for Scheduler {
                 self.decided_at[i] = Some(ctx.now());
                 self.client.send(Obj::Bind { pod, node }, ctx);
                 self.next_cycle(ctx);
+            }
+            Ev::Watch(WatchEvent::NodeSchedulable { node, schedulable }) => {
+                self.placement.set_schedulable(node, schedulable);
             }
             Ev::Rebind { master, host } => self.client.rebind(master, host),
             _ => {}

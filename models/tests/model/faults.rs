@@ -409,3 +409,37 @@ fn a_master_cut_off_by_a_partition_fails_over_like_a_crashed_one() {
     assert!(!f.failovers.is_empty(), "someone was pinned to master03");
     assert!(f.failovers.iter().all(|fo| fo.2 != "master03"), "{:?}", f.failovers);
 }
+
+/// A worker site cut off for good: its nodes go NotReady 40 s after their last heartbeat, are
+/// tainted (one per 10 s), and their pods evicted 300 s later; the ReplicaSet replaces them and
+/// the scheduler places the replacements on the Ready nodes, so the run ends. Repaired before
+/// the toleration runs out, nothing is evicted.
+#[test]
+fn pods_of_a_site_cut_off_for_good_are_evicted_and_replaced() {
+    let mut s = cell(20, 100);
+    s.faults.push(Fault::IsolateSite {
+        site: "vlan20".into(),
+        at: Dur::secs(5),
+        repair: None,
+    });
+    let out = run(&s, 3, false).unwrap();
+    let t = out.startup_exact_s.expect("the replacements run");
+    assert!(t > 5.0 + 40.0 + 300.0 && t < 5.0 + 40.0 + 300.0 + 120.0, "{t} s");
+    let evicted: Vec<_> = out.pods.iter().filter(|p| p.evicted.is_some()).collect();
+    assert_eq!(evicted.len(), 10, "the 10 pods of node01 and node02");
+    assert!(evicted.iter().all(|p| p.node.unwrap() < 2));
+    // Evicted one node after the other (10 s apart at most ~ a monitor period more).
+    let replacements: Vec<_> = out.pods.iter().filter(|p| p.pod >= 20).collect();
+    assert_eq!(replacements.len(), 10);
+    assert!(replacements.iter().all(|p| p.node.unwrap() >= 2 && p.watched.is_some()));
+
+    let mut repaired = cell(20, 100);
+    repaired.faults.push(Fault::IsolateSite {
+        site: "vlan20".into(),
+        at: Dur::secs(5),
+        repair: Some(Dur::secs(200)),
+    });
+    let out = run(&repaired, 3, false).unwrap();
+    assert!(out.pods.iter().all(|p| p.evicted.is_none()));
+    assert_eq!(out.pods.len(), 20);
+}

@@ -1,0 +1,276 @@
+//! The node lifecycle controller: nodes that stop reporting are marked NotReady, tainted, and
+//! their pods evicted (kube-controller-manager, Kubernetes v1.16, `TaintBasedEvictions` on).
+//!
+//! # Mechanism
+//!
+//! - Every `--node-monitor-period` (5 s) the controller looks at each node's last heartbeat
+//!   (its node status or its Lease; the kubelet sends one every 10 s). A node silent for
+//!   longer than `--node-monitor-grace-period` (40 s) is marked `Ready=Unknown` (NotReady) and
+//!   given the `node.kubernetes.io/unreachable` taint: `NoSchedule` at once (the scheduler
+//!   places nothing there), `NoExecute` through a rate-limited queue
+//!   (pkg/controller/nodelifecycle/node_lifecycle_controller.go).
+//! - The queue taints at most `--node-eviction-rate` (0.1) nodes per second, burst 1, while
+//!   the zone is healthy. A zone (the testbed's nodes carry no zone label: one zone) with more
+//!   than 2 NotReady nodes making at least `--unhealthy-zone-threshold` (55 %) of them is in
+//!   partial disruption: the rate drops to `--secondary-node-eviction-rate` (0.01) in a cluster
+//!   above `--large-cluster-size-threshold` (50 nodes) and to 0 below it. A zone with no Ready
+//!   node at all is fully disrupted, which the controller reads as its own cut from the nodes:
+//!   it evicts nothing.
+//! - A pod tolerates `unreachable:NoExecute` for 300 s (the `DefaultTolerationSeconds`
+//!   admission plugin, `--default-unreachable-toleration-seconds`); then the taint manager
+//!   deletes it. The ReplicaSet controller replaces a deleted pod, and the scheduler places the
+//!   replacement on a Ready node.
+//! - A node heard from again is Ready: its taints go, and pods not yet deleted stay.
+//!
+//! # Simplifications
+//!
+//! The controller's own requests (node status writes, the taint, the pod deletions) are
+//! applied at the control plane without their client's limiter or their etcd commit; a
+//! deleted pod's kubelet, cut off, never learns of it (it would kill the container after the
+//! repair).
+
+use std::collections::VecDeque;
+
+use sim_core::{SimDuration, SimTime};
+
+/// `--node-monitor-period` (v1.16 default 5 s): how often the controller checks the nodes.
+pub const NODE_MONITOR_PERIOD: SimDuration = SimDuration::from_secs(5);
+
+/// `--default-unreachable-toleration-seconds` (v1.16 default 300): how long a pod tolerates
+/// its node's `unreachable:NoExecute` taint before it is evicted.
+pub const UNREACHABLE_TOLERATION: SimDuration = SimDuration::from_secs(300);
+
+/// `--node-eviction-rate` (v1.16 default 0.1): nodes tainted `NoExecute` per second in a
+/// healthy zone.
+pub const NODE_EVICTION_RATE: f64 = 0.1;
+
+/// `--secondary-node-eviction-rate` (v1.16 default 0.01): the same in a partly disrupted zone
+/// of a large cluster.
+pub const SECONDARY_NODE_EVICTION_RATE: f64 = 0.01;
+
+/// `--large-cluster-size-threshold` (v1.16 default 50): a cluster of at most this many nodes
+/// evicts nothing from a partly disrupted zone.
+pub const LARGE_CLUSTER_SIZE_THRESHOLD: usize = 50;
+
+/// `--unhealthy-zone-threshold` (v1.16 default 0.55): the share of NotReady nodes (more than
+/// 2 of them) that makes a zone partly disrupted.
+pub const UNHEALTHY_ZONE_THRESHOLD: f64 = 0.55;
+
+/// What the controller does to a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Marked NotReady: tainted `unreachable:NoSchedule`.
+    NotReady(u32),
+    /// Tainted `unreachable:NoExecute`: its pods are evicted after their toleration, unless it
+    /// is Ready again first (`generation` tells a later taint apart).
+    NoExecute {
+        /// The node.
+        node: u32,
+        /// Its taint count so far: an eviction is for this taint only.
+        generation: u32,
+    },
+    /// Heard from again: its taints are removed.
+    Ready(u32),
+}
+
+/// The controller's view of the nodes.
+#[derive(Debug, Clone)]
+pub struct NodeLifecycle {
+    grace: SimDuration,
+    last_heartbeat: Vec<SimTime>,
+    not_ready: Vec<bool>,
+    /// Whether the node carries `NoExecute`, and its taint generation.
+    no_execute: Vec<bool>,
+    generation: Vec<u32>,
+    /// NotReady nodes waiting for the rate-limited `NoExecute` taint, in order.
+    queue: VecDeque<u32>,
+    /// When the queue's token bucket (burst 1) last gave a token.
+    last_taint: Option<SimTime>,
+}
+
+impl NodeLifecycle {
+    /// `nodes` nodes, all heard from at time zero, marked NotReady after `grace` of silence.
+    pub fn new(nodes: usize, grace: SimDuration) -> NodeLifecycle {
+        NodeLifecycle {
+            grace,
+            last_heartbeat: vec![SimTime::ZERO; nodes],
+            not_ready: vec![false; nodes],
+            no_execute: vec![false; nodes],
+            generation: vec![0; nodes],
+            queue: VecDeque::new(),
+            last_taint: None,
+        }
+    }
+
+    /// Node `n`'s heartbeat reached the control plane at `t`.
+    pub fn heartbeat(&mut self, n: u32, t: SimTime) {
+        if let Some(h) = self.last_heartbeat.get_mut(n as usize) {
+            *h = (*h).max(t);
+        }
+    }
+
+    /// Whether node `n` carries the `NoExecute` taint of generation `generation` now.
+    pub fn still_tainted(&self, n: u32, generation: u32) -> bool {
+        let i = n as usize;
+        self.no_execute.get(i) == Some(&true) && self.generation.get(i) == Some(&generation)
+    }
+
+    /// The rate at which the zone's NotReady nodes are tainted `NoExecute` now.
+    fn eviction_rate(&self) -> f64 {
+        let total = self.not_ready.len();
+        let not_ready = self.not_ready.iter().filter(|&&x| x).count();
+        if not_ready == total {
+            0.0 // full disruption
+        } else if not_ready > 2 && not_ready as f64 / total as f64 >= UNHEALTHY_ZONE_THRESHOLD {
+            if total > LARGE_CLUSTER_SIZE_THRESHOLD {
+                SECONDARY_NODE_EVICTION_RATE
+            } else {
+                0.0
+            }
+        } else {
+            NODE_EVICTION_RATE
+        }
+    }
+
+    /// The monitor's check at `t`: what changes.
+    pub fn tick(&mut self, t: SimTime) -> Vec<Action> {
+        let mut out = Vec::new();
+        for i in 0..self.not_ready.len() {
+            let silent = t.saturating_since(self.last_heartbeat[i]) > self.grace;
+            match (silent, self.not_ready[i]) {
+                (true, false) => {
+                    self.not_ready[i] = true;
+                    self.queue.push_back(i as u32);
+                    out.push(Action::NotReady(i as u32));
+                }
+                (false, true) => {
+                    self.not_ready[i] = false;
+                    self.no_execute[i] = false;
+                    self.queue.retain(|&n| n as usize != i);
+                    out.push(Action::Ready(i as u32));
+                }
+                _ => {}
+            }
+        }
+        // The NoExecute queue, through its token bucket of burst 1.
+        let rate = self.eviction_rate();
+        if rate <= 0.0 {
+            return out;
+        }
+        while let Some(&n) = self.queue.front() {
+            let interval = SimDuration::from_secs_f64(1.0 / rate);
+            if self.last_taint.is_some_and(|last| t.saturating_since(last) < interval) {
+                break;
+            }
+            self.queue.pop_front();
+            self.last_taint = Some(t);
+            let i = n as usize;
+            self.no_execute[i] = true;
+            self.generation[i] += 1;
+            out.push(Action::NoExecute {
+                node: n,
+                generation: self.generation[i],
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: u64) -> SimTime {
+        SimTime::from_secs(x)
+    }
+
+    /// Runs the monitor every 5 s up to `until`, with nodes in `silent` quiet from `from` and
+    /// the others beating every 10 s; returns what happened, with times.
+    fn run(nodes: usize, silent: &[u32], from: u64, until: u64) -> Vec<(u64, Action)> {
+        let mut c = NodeLifecycle::new(nodes, SimDuration::from_secs(40));
+        let mut out = Vec::new();
+        let mut t = 0;
+        while t <= until {
+            if t % 10 == 0 {
+                for n in 0..nodes as u32 {
+                    if !(silent.contains(&n) && t >= from) {
+                        c.heartbeat(n, s(t));
+                    }
+                }
+            }
+            out.extend(c.tick(s(t)).into_iter().map(|a| (t, a)));
+            t += 5;
+        }
+        out
+    }
+
+    #[test]
+    fn a_silent_node_is_not_ready_after_the_grace_period_and_tainted_then() {
+        // Last heard at 0 s (silent from 10 s): NotReady at the first check past 40 s.
+        let a = run(4, &[1], 10, 60);
+        assert_eq!(
+            a,
+            vec![
+                (45, Action::NotReady(1)),
+                (45, Action::NoExecute { node: 1, generation: 1 })
+            ]
+        );
+    }
+
+    #[test]
+    fn nodes_are_tainted_one_per_10_s() {
+        let a = run(6, &[0, 1], 10, 70);
+        let taints: Vec<u64> = a
+            .iter()
+            .filter(|(_, x)| matches!(x, Action::NoExecute { .. }))
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(taints, vec![45, 55]);
+    }
+
+    #[test]
+    fn a_zone_with_no_ready_node_evicts_nothing() {
+        let a = run(4, &[0, 1, 2, 3], 10, 200);
+        assert!(a.iter().all(|(_, x)| matches!(x, Action::NotReady(_))), "{a:?}");
+        assert_eq!(a.len(), 4);
+    }
+
+    #[test]
+    fn a_partly_disrupted_small_cluster_evicts_nothing_a_large_one_slowly() {
+        // 3 of 4 NotReady: more than 2 and over 55 %: partial disruption; 4 nodes are a small
+        // cluster, so nothing is tainted.
+        let a = run(4, &[0, 1, 2], 10, 200);
+        assert!(!a.iter().any(|(_, x)| matches!(x, Action::NoExecute { .. })), "{a:?}");
+        // 60 of 100: a large cluster: one node per 100 s.
+        let silent: Vec<u32> = (0..60).collect();
+        let a = run(100, &silent, 10, 300);
+        let taints: Vec<u64> = a
+            .iter()
+            .filter(|(_, x)| matches!(x, Action::NoExecute { .. }))
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(taints, vec![45, 145, 245]);
+    }
+
+    #[test]
+    fn a_node_heard_again_is_ready_and_loses_its_taint() {
+        let mut c = NodeLifecycle::new(4, SimDuration::from_secs(40));
+        for n in 0..4 {
+            c.heartbeat(n, s(50));
+        }
+        let a = c.tick(s(45));
+        assert!(a.is_empty());
+        c.heartbeat(0, s(100));
+        c.heartbeat(2, s(100));
+        c.heartbeat(3, s(100));
+        let a = c.tick(s(100));
+        assert_eq!(
+            a,
+            vec![Action::NotReady(1), Action::NoExecute { node: 1, generation: 1 }]
+        );
+        assert!(c.still_tainted(1, 1));
+        c.heartbeat(1, s(120));
+        assert_eq!(c.tick(s(120)), vec![Action::Ready(1)]);
+        assert!(!c.still_tainted(1, 1));
+    }
+}
