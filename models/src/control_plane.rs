@@ -110,6 +110,8 @@ pub struct ControlPlane {
     /// Whether any etcd member is ever down in this run (else commits take the precomputed
     /// latencies).
     members_ever_down: bool,
+    /// Whether the run has faults that may cut the network between members.
+    network_faults: bool,
     /// Availability over time under the scenario's faults.
     pub plan: Plan,
     /// Every client failover, in time order.
@@ -192,6 +194,7 @@ impl ControlPlane {
             member_rtt,
             fsync: etcd_cfg.fsync.get(),
             members_ever_down: false,
+            network_faults: false,
             plan: Plan {
                 apiserver_down: vec![Vec::new(); n],
                 etcd_down: vec![Vec::new(); n],
@@ -221,12 +224,15 @@ impl ControlPlane {
     }
 
     /// Commit (`write`) or quorum-read latency, under `leader` at `t`, of a request entering at
-    /// apiserver `m`: the nearest quorum of the members running at `t` (a member down is no
-    /// part of it).
+    /// apiserver `m`: the nearest quorum of the members running at `t` that the leader reaches
+    /// (a member down or cut off is no part of it).
     fn etcd_latency(&self, leader: usize, m: usize, t: SimTime, write: bool) -> SimDuration {
         let n = self.member_rtt.len();
-        let any_down = self.members_ever_down && (0..n).any(|i| self.plan.etcd_back(i, t).is_some());
-        if !any_down {
+        let unreachable = |i: usize| {
+            self.plan.etcd_back(i, t).is_some()
+                || (self.network_faults && self.net.cut_at(self.masters[leader], self.masters[i], t))
+        };
+        if !(self.members_ever_down || self.network_faults) || !(0..n).any(|i| i != leader && unreachable(i)) {
             return if write {
                 self.commit[leader][m]
             } else {
@@ -235,9 +241,12 @@ impl ControlPlane {
         }
         let follower_rtts: Vec<SimDuration> = (0..n)
             .filter(|&i| i != leader)
-            .map(|i| match self.plan.etcd_back(i, t) {
-                Some(_) => SimDuration::MAX,
-                None => self.member_rtt[leader][i],
+            .map(|i| {
+                if unreachable(i) {
+                    SimDuration::MAX
+                } else {
+                    self.member_rtt[leader][i]
+                }
             })
             .collect();
         let at_leader = if write {
@@ -370,9 +379,23 @@ impl ControlPlane {
             n,
             |m, t| net.cut_at(lb, masters[m], t) || net.cut_at(masters[m], lb, t),
             |i, j, t| net.cut_at(masters[i], masters[j], t) || net.cut_at(masters[j], masters[i], t),
+            |m, t| {
+                faults.iter().any(|f| {
+                    let (a, b) = f.window();
+                    matches!(f, crate::spec::Fault::Crash { host, .. } if Some(host) == names.get(m)) && a <= t && t < b
+                })
+            },
         );
         self.plan = Plan::build(faults, names, leader, haproxy, timers, &lb_rtt, member_rtt, &cut, rng);
         self.members_ever_down = self.plan.etcd_down.iter().any(|w| !w.is_empty());
+        self.network_faults = faults.iter().any(|f| {
+            matches!(
+                f,
+                crate::spec::Fault::Partition { .. }
+                    | crate::spec::Fault::IsolateSite { .. }
+                    | crate::spec::Fault::Crash { .. }
+            )
+        });
         // When each apiserver stops serving, in time order: its crash, or the loss of its etcd
         // member (kubeadm's stacked apiserver talks only to its local member; HAProxy's TCP
         // check still passes, but every request fails, the kubelets' heartbeats included).

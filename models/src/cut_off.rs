@@ -6,11 +6,12 @@
 //! time out, and the clients pinned to it notice by their own timers, as for a crashed master
 //! ([`crate::failover`]).
 //!
-//! An etcd member cut off from the others is as good as down for raft: the members that still
-//! reach each other and number a quorum go on (electing a leader among themselves if theirs is
-//! gone), and a member outside them commits nothing. At each instant the model finds the
-//! groups of members that reach each other and counts a member as down while it is outside the
-//! one group of a quorum, or while no group has one.
+//! An etcd member cut off from the others is as good as down for raft: a leader must reach a
+//! quorum of running members directly (raft's messages are not relayed), and a member it does
+//! not reach commits nothing. At each instant the model takes the running member that reaches
+//! the most other running members directly as the leader's place; if it and those it reaches
+//! make a quorum, the running members outside them count as down; if not, every member does.
+//! (A crashed member reaches nobody; a `crash-etcd-leader` victim is not known here.)
 //!
 //! Masters at one site (the thesis's control plane) are never cut off from each other or from a
 //! load balancer at their site: the site's LAN does not cross its router.
@@ -32,13 +33,15 @@ pub struct CutOff {
 
 /// The windows during which the `n` masters are cut off, given the instants at which anything
 /// may change (`edges`: the faults' starts and ends), whether the load balancer cannot reach
-/// master `m` at `t` (`lb_cut`), and whether masters `i` and `j` cannot reach each other
-/// (`pair_cut`). The state between two edges is the state at the first.
+/// master `m` at `t` (`lb_cut`), whether masters `i` and `j` cannot reach each other
+/// (`pair_cut`), and whether master `m` is crashed (`down`). The state between two edges is the
+/// state at the first.
 pub fn cut_off(
     mut edges: Vec<SimTime>,
     n: usize,
     lb_cut: impl Fn(usize, SimTime) -> bool,
     pair_cut: impl Fn(usize, usize, SimTime) -> bool,
+    down: impl Fn(usize, SimTime) -> bool,
 ) -> CutOff {
     let mut out = CutOff {
         from_lb: vec![Vec::new(); n],
@@ -55,29 +58,23 @@ pub fn cut_off(
                 push(windows, (t, until));
             }
         }
-        // Groups of members that reach each other (union-find over the working pairs).
-        let mut group: Vec<usize> = (0..n).collect();
-        fn root(g: &mut [usize], i: usize) -> usize {
-            let mut r = i;
-            while g[r] != r {
-                r = g[r];
-            }
-            g[i] = r;
-            r
-        }
-        for i in 0..n {
-            for j in i + 1..n {
-                if !pair_cut(i, j, t) {
-                    let (ri, rj) = (root(&mut group, i), root(&mut group, j));
-                    group[ri.max(rj)] = ri.min(rj);
-                }
-            }
-        }
-        let roots: Vec<usize> = (0..n).map(|i| root(&mut group, i)).collect();
-        let live = (0..n).find(|&i| roots.iter().filter(|&&r| r == roots[i]).count() >= quorum);
-        for (m, windows) in out.member.iter_mut().enumerate() {
-            if live.is_none_or(|l| roots[m] != roots[l]) {
-                push(windows, (t, until));
+        // The leader's best place: the running member reaching the most running members.
+        let running: Vec<usize> = (0..n).filter(|&m| !down(m, t)).collect();
+        let group_of = |l: usize| -> Vec<usize> {
+            running
+                .iter()
+                .copied()
+                .filter(|&j| j == l || !pair_cut(l, j, t))
+                .collect()
+        };
+        let best = running
+            .iter()
+            .map(|&l| group_of(l))
+            .fold(Vec::new(), |best, g| if g.len() > best.len() { g } else { best });
+        let live: &[usize] = if best.len() >= quorum { &best } else { &[] };
+        for &m in &running {
+            if !live.contains(&m) {
+                push(&mut out.member[m], (t, until));
             }
         }
     }
@@ -128,6 +125,14 @@ mod tests {
             masters.len(),
             |m, t| any(lb, masters[m], t),
             |i, j, t| any(masters[i], masters[j], t),
+            |m, t| {
+                faults.iter().any(|f| {
+                    matches!(f, Fault::Crash { host, .. } if host == &format!("m-{}", masters[m])) && {
+                        let (a, b) = f.window();
+                        a <= t && t < b
+                    }
+                })
+            },
         )
     }
 
@@ -183,8 +188,19 @@ mod tests {
         let f = [part("tokyo", "zurich"), part("zurich", "mit"), part("mit", "tokyo")];
         let c = plan(&f, "tokyo", &["tokyo", "zurich", "mit"]);
         assert!(c.member.iter().all(|w| w == &vec![(s(10), s(30))]), "{c:?}");
-        // One pair cut leaves all three in one group (through the third site).
+        // One pair cut leaves a leader at the third site reaching both.
         let c = plan(&f[..1], "tokyo", &["tokyo", "zurich", "mit"]);
         assert!(c.member.iter().all(Vec::is_empty), "{c:?}");
+        // ... unless that third member is crashed: the other two cannot reach each other, and
+        // no leader has a quorum.
+        let crash = Fault::Crash {
+            host: "m-mit".into(),
+            at: Dur::secs(0),
+            repair: None,
+        };
+        let c = plan(&[f[0].clone(), crash], "tokyo", &["tokyo", "zurich", "mit"]);
+        assert_eq!(c.member[0], vec![(s(10), s(30))], "{c:?}");
+        assert_eq!(c.member[1], vec![(s(10), s(30))], "{c:?}");
+        assert!(c.member[2].is_empty(), "a crashed member is down already: {c:?}");
     }
 }

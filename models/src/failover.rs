@@ -255,7 +255,10 @@ impl Plan {
                     Some(_) => {} // already in `etcd_down`
                     None => {
                         // `crash-etcd-leader`: the member leading now, if any.
-                        if let Some(l) = leader {
+                        // A leader without a quorum for an election timeout has stepped down
+                        // (CheckQuorum): there is none to crash then.
+                        let in_office = quorum_lost.is_none_or(|lost| t.saturating_since(lost) < election);
+                        if let Some(l) = leader.filter(|_| in_office) {
                             self.etcd_down[l].push((s, e));
                         }
                     }
@@ -521,6 +524,27 @@ mod tests {
             let p = build(&f, 2);
             assert_eq!(p.write_ready(SimTime::from_secs(25)), SimTime::MAX, "{f:?}");
         }
+    }
+
+    #[test]
+    fn crashing_the_etcd_leader_after_it_stepped_down_crashes_nobody() {
+        // m2 and m3 down from 10 s to 30 s: m1 has no quorum and steps down at 11 s (an
+        // election timeout later); a leader crash at 20 s finds no leader.
+        let f = [
+            crash("m2", 10, Some(30)),
+            crash("m3", 10, Some(30)),
+            Fault::CrashEtcdLeader {
+                at: Dur::secs(20),
+                repair: Some(Dur::secs(200)),
+            },
+        ];
+        let p = build(&f, 4);
+        assert!(p.etcd_down[0].is_empty(), "{:?}", p.etcd_down);
+        let ready = p.write_ready(SimTime::from_secs(25));
+        assert!(
+            ready > SimTime::from_secs(31) && ready < SimTime::from_secs(32),
+            "{ready:?}"
+        );
     }
 
     #[test]

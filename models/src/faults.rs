@@ -96,16 +96,15 @@ impl Outages {
         }))
     }
 
-    /// When every degradation of the tunnel between sites `a` and `b` in force at `t` has
-    /// ended ([`SimTime::MAX`] if one never does); `t` if none is in force.
-    pub fn degradation_end(&self, a: u32, b: u32, t: SimTime) -> SimTime {
+    /// When every lossy degradation of the tunnel between sites `a` and `b` in force at `t` has
+    /// ended ([`SimTime::MAX`] if one never does), if one is in force.
+    pub fn lossy_degradation_end(&self, a: u32, b: u32, t: SimTime) -> Option<SimTime> {
         self.degraded
-            .get(&(a.min(b), a.max(b)))
-            .into_iter()
-            .flatten()
-            .filter(|w| w.0 <= t && t < w.1)
+            .get(&(a.min(b), a.max(b)))?
+            .iter()
+            .filter(|w| w.0 <= t && t < w.1 && w.2.loss > 0.0)
             .map(|w| w.1)
-            .fold(t, SimTime::max)
+            .max()
     }
 
     /// Whether nothing is ever down.

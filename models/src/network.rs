@@ -587,8 +587,8 @@ impl Network {
         // tunnels on a route; kept on the stack).
         let mut extra = [NetemRule::default(); 4];
         let mut n_extra = 0;
-        // When the last of them ends: a copy resent after that meets the route as it was.
-        let mut degraded_until = at;
+        // When the last lossy one ends: a copy resent after that is not lost to it.
+        let mut lossy_until: Option<SimTime> = None;
         if !self.outages.degraded.is_empty() {
             for &(x, y) in &r.tunnel_sites {
                 if let Some(rule) = self.outages.degradation(x, y, at) {
@@ -596,7 +596,9 @@ impl Network {
                         extra[n_extra] = rule;
                         n_extra += 1;
                     }
-                    degraded_until = degraded_until.max(self.outages.degradation_end(x, y, at));
+                    if let Some(end) = self.outages.lossy_degradation_end(x, y, at) {
+                        lossy_until = Some(lossy_until.map_or(end, |u| u.max(end)));
+                    }
                 }
             }
         }
@@ -606,10 +608,10 @@ impl Network {
         } else {
             retransmission_cost(losses, srtt)
         };
-        if n_extra > 0 && degraded_until != SimTime::MAX {
-            // The degradation's loss holds only until its repair: the first resend after it gets
-            // through (the route's own loss, if any, is not drawn again).
-            resends = resends.min(resend_wait(degraded_until.saturating_since(at), srtt));
+        if let Some(until) = lossy_until.filter(|&u| u != SimTime::MAX) {
+            // The degradations' loss holds only until their repair: the first resend after it
+            // gets through (the route's own loss, if any, is not drawn again).
+            resends = resends.min(resend_wait(until.saturating_since(at), srtt));
         }
         let flight = base + resends;
         if self.outages.is_empty() {

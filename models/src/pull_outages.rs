@@ -177,12 +177,19 @@ impl Outages {
         Transfer::Failed { cut: at, at: give_up }
     }
 
-    /// A transfer on an open connection that needs `work` of time with the way out up, begun at
-    /// `from` (when the way out is up, as [`Outages::connect`] leaves it).
+    /// A transfer on a connection opened at `from` (when the way out is up, as
+    /// [`Outages::connect`] leaves it) that needs `work` of time with the way out up.
     pub fn transfer(&self, from: SimTime, work: SimDuration) -> Transfer {
+        self.transfer_since(from, from, work)
+    }
+
+    /// A transfer on a connection opened at `since`, going on from `from` with `work` of time
+    /// with the way out up left. Only outages that begin while the connection is open touch it:
+    /// one opened after an outage's repair is not held by the resends of older connections.
+    pub fn transfer_since(&self, since: SimTime, from: SimTime, work: SimDuration) -> Transfer {
         let mut t = from;
         let mut left = work;
-        for s in &self.stalls {
+        for s in self.stalls.iter().filter(|s| s.start >= since) {
             if s.end <= t {
                 continue;
             }
@@ -204,20 +211,21 @@ impl Outages {
         Transfer::Done(t.checked_add(left).unwrap_or(SimTime::MAX))
     }
 
-    /// If an outage that kills the transfers under way has begun by `t` and they are still
-    /// stalled in it: when they fail.
-    pub fn fails_at(&self, t: SimTime) -> Option<SimTime> {
+    /// If an outage that kills the transfers of a connection opened at `since` has begun by
+    /// `t` and they are still stalled in it: when they fail.
+    pub fn fails_at_since(&self, since: SimTime, t: SimTime) -> Option<SimTime> {
         self.stalls
             .iter()
-            .find(|s| s.fails && s.start <= t && t < s.end)
+            .find(|s| s.fails && s.start >= since && s.start <= t && t < s.end)
             .map(|s| s.end)
     }
 
-    /// Seconds of `[from, to)` during which a transfer under way makes progress.
-    pub fn up_seconds(&self, from: SimTime, to: SimTime) -> f64 {
+    /// Seconds of `[from, to)` during which a transfer on a connection opened at `since` makes
+    /// progress.
+    pub fn up_seconds_since(&self, since: SimTime, from: SimTime, to: SimTime) -> f64 {
         let mut up = to.saturating_since(from).as_secs_f64();
         let mut counted = from;
-        for s in &self.stalls {
+        for s in self.stalls.iter().filter(|s| s.start >= since) {
             let (a, b) = (s.start.max(counted), s.end.min(to));
             if a < b {
                 up -= b.saturating_since(a).as_secs_f64();
@@ -355,17 +363,29 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_opened_after_a_repair_is_not_held_by_older_ones_resends() {
+        // Isolation 10-20 s: older connections resume at 25.5 s; a new one at 21 s goes at once.
+        let o = one(10.0, Some(20.0), Isolation);
+        assert_eq!(o.transfer(s(21.0), SimDuration::from_secs(2)), Transfer::Done(s(23.0)));
+        // A crash 10-20 s fails the old ones at their probe (40 s), not a new one.
+        let o = one(10.0, Some(20.0), RouterCrash);
+        assert_eq!(o.transfer(s(21.0), SimDuration::from_secs(2)), Transfer::Done(s(23.0)));
+        assert_eq!(o.fails_at_since(s(21.0), s(22.0)), None);
+        assert_eq!(o.fails_at_since(s(5.0), s(22.0)), Some(s(40.0)));
+    }
+
+    #[test]
     fn progress_counts_only_outside_the_stalls() {
         let o = one(10.0, Some(20.0), Isolation); // stalls 10 s to 25.5 s
-        assert!((o.up_seconds(s(0.0), s(30.0)) - 14.5).abs() < 1e-9);
-        assert!((o.up_seconds(s(12.0), s(20.0))).abs() < 1e-9);
+        assert!((o.up_seconds_since(SimTime::ZERO, s(0.0), s(30.0)) - 14.5).abs() < 1e-9);
+        assert!((o.up_seconds_since(SimTime::ZERO, s(12.0), s(20.0))).abs() < 1e-9);
         // Overlapping outages are not counted twice.
         let both = Outages::new(
             vec![(s(10.0), s(20.0), Isolation), (s(15.0), s(22.0), RouterCrash)],
             SimDuration::from_millis(300),
         );
         // (the isolation stalls from 10 s to 25.5 s, the crash from 15 s to its probe at 45 s)
-        assert!((both.up_seconds(s(0.0), s(40.0)) - 10.0).abs() < 1e-9);
+        assert!((both.up_seconds_since(SimTime::ZERO, s(0.0), s(40.0)) - 10.0).abs() < 1e-9);
     }
 
     #[test]

@@ -40,6 +40,8 @@ struct Download {
     pod: u32,
     /// Bits still to move.
     remaining: f64,
+    /// When it began (its connection opened): outages that began earlier do not touch it.
+    since: SimTime,
 }
 
 /// Bits by which two downloads' remainders may differ and still end at the same event: far
@@ -103,28 +105,65 @@ impl SiteUplink {
 
     /// Moves every download on by what it transferred since the last update.
     fn advance(&mut self, now: SimTime) {
-        let moved = self.rate() * self.outages.up_seconds(self.updated, now);
+        let rate = self.rate();
         for d in &mut self.downloads {
-            d.remaining -= moved;
+            d.remaining -= rate * self.outages.up_seconds_since(d.since, self.updated, now);
         }
         self.updated = now;
     }
 
-    /// (Re)schedules the end of the download with the least left, or the outage that cuts
-    /// them all first.
+    /// When download `d` ends at the present rate ([`Transfer::Done`]), or the outage that
+    /// cuts it begins ([`Transfer::Failed`]), from `now`.
+    fn outcome(&self, d: &Download, now: SimTime) -> Transfer {
+        let work = SimDuration::from_secs_f64(d.remaining.max(0.0) / self.rate());
+        self.outages.transfer_since(d.since, now, work)
+    }
+
+    /// (Re)schedules the first end of a download, or the first outage that cuts one.
     fn reschedule(&mut self, ctx: &mut Context<'_, Ev>) {
         if let Some(id) = self.due.take() {
             ctx.cancel(id);
         }
-        let least = self.downloads.iter().map(|d| d.remaining).fold(f64::INFINITY, f64::min);
-        if least.is_finite() {
-            let work = SimDuration::from_secs_f64(least.max(0.0) / self.rate());
-            let at = match self.outages.transfer(ctx.now(), work) {
+        let now = ctx.now();
+        let next = self
+            .downloads
+            .iter()
+            .map(|d| match self.outcome(d, now) {
                 Transfer::Done(at) => at,
                 Transfer::Failed { cut, .. } => cut,
+            })
+            .min();
+        if let Some(at) = next.filter(|&at| at != SimTime::MAX) {
+            self.due = Some(ctx.send_at(ctx.me(), at, Ev::Local(Local::UplinkDue)));
+        }
+    }
+
+    /// The downloads that end now, and those an outage cuts now.
+    fn settle(&mut self, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        // Without outages the event is for the least remainder: it and any within a bit of it
+        // end now (so a nanosecond's rounding can never leave a sliver behind). With outages
+        // each download has its own: those whose outcome is to end now (or that have less than
+        // a bit left) end, and those an outage cuts now fail when it shows.
+        let least = self.downloads.iter().map(|d| d.remaining).fold(f64::INFINITY, f64::min);
+        let mut k = 0;
+        while k < self.downloads.len() {
+            let d = self.downloads[k];
+            let ends = if self.outages.is_empty() {
+                d.remaining <= least + SAME_END_BITS
+            } else {
+                d.remaining <= SAME_END_BITS || self.outcome(&d, now) == Transfer::Done(now)
             };
-            if at != SimTime::MAX {
-                self.due = Some(ctx.send_at(ctx.me(), at, Ev::Local(Local::UplinkDue)));
+            if ends {
+                self.downloads.remove(k);
+                self.finished += 1;
+                ctx.send(d.kubelet, SimDuration::ZERO, Ev::Local(Local::PullDone(d.pod)));
+            } else if let Some(at) = self.outages.fails_at_since(d.since, now) {
+                self.downloads.remove(k);
+                self.failed += 1;
+                ctx.send_at(d.kubelet, at, Ev::Local(Local::PullFailed(d.pod)));
+            } else {
+                k += 1;
             }
         }
     }
@@ -140,6 +179,7 @@ impl Component<Ev> for SiteUplink {
                     kubelet,
                     pod,
                     remaining: bits as f64,
+                    since: now,
                 });
                 self.peak = self.peak.max(self.downloads.len());
                 self.reschedule(ctx);
@@ -147,32 +187,7 @@ impl Component<Ev> for SiteUplink {
             Ev::Local(Local::UplinkDue) => {
                 self.due = None;
                 self.advance(now);
-                // The event was scheduled for the least remainder to end, or for an outage that
-                // kills the downloads to begin. Those done end now: when it is for the least,
-                // it and any within a bit of it (so a nanosecond's rounding can never leave a
-                // sliver behind).
-                let cut = self.outages.fails_at(now);
-                let done = match cut {
-                    Some(_) => SAME_END_BITS,
-                    None => self.downloads.iter().map(|d| d.remaining).fold(f64::INFINITY, f64::min) + SAME_END_BITS,
-                };
-                let mut k = 0;
-                while k < self.downloads.len() {
-                    if self.downloads[k].remaining <= done {
-                        let d = self.downloads.remove(k);
-                        self.finished += 1;
-                        ctx.send(d.kubelet, SimDuration::ZERO, Ev::Local(Local::PullDone(d.pod)));
-                    } else {
-                        k += 1;
-                    }
-                }
-                // The others fail when the outage shows.
-                if let Some(at) = cut {
-                    for d in self.downloads.drain(..) {
-                        self.failed += 1;
-                        ctx.send_at(d.kubelet, at, Ev::Local(Local::PullFailed(d.pod)));
-                    }
-                }
+                self.settle(ctx);
                 self.reschedule(ctx);
             }
             _ => {}
@@ -299,9 +314,10 @@ mod tests {
         // 2.6, 3.4, 5.0, 8.2 and 14.6 s: goes on at 14.6 s, ends at 17.6 s.
         let (e, f) = ends_with_outages(1e9, 20e6, &[(0, 0.0, 100_000_000)], vec![(2.0, Some(12.0), Isolation)]);
         assert!(close(e[0].1, 17.6) && f.is_empty(), "{e:?} {f:?}");
-        // Started during the cut: waits for it to end, then 5 s.
-        let (e, _) = ends_with_outages(1e9, 20e6, &[(0, 3.0, 100_000_000)], vec![(2.0, Some(12.0), Isolation)]);
-        assert!(close(e[0].1, 19.6), "{e:?}");
+        // Started after the repair on a connection of its own (the kubelet dials first), while
+        // the older connections still wait for their resend: not held, 5 s.
+        let (e, _) = ends_with_outages(1e9, 20e6, &[(0, 13.0, 100_000_000)], vec![(2.0, Some(12.0), Isolation)]);
+        assert!(close(e[0].1, 18.0), "{e:?}");
         // Two cuts in one download: stalled 1 to 2.4 s and 3 to 4.4 s; 5 s of transfer end at 7.8 s.
         let (e, _) = ends_with_outages(
             1e9,
