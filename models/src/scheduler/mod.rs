@@ -160,8 +160,11 @@ impl Placement {
     /// `TaintNodesByCondition` filter places nothing there) or Ready again.
     pub fn set_schedulable(&mut self, node: u32, schedulable: bool) {
         let i = node as usize;
-        if self.tainted.len() <= i {
-            self.tainted.resize(i + 1, false);
+        if i >= self.assigned.len() {
+            return;
+        }
+        if self.tainted.is_empty() {
+            self.tainted = vec![false; self.assigned.len()];
         }
         self.tainted[i] = !schedulable;
     }
@@ -174,6 +177,8 @@ impl Placement {
         self.candidates.clear();
         let mut examined = 0;
         let (mut least, mut most) = (u32::MAX, 0);
+        // (Sized to the workers once a node has been tainted; empty until then.)
+        let any_tainted = !self.tainted.is_empty();
         while self.candidates.len() < self.to_score && examined < workers {
             let node = self.cursor;
             self.cursor += 1;
@@ -182,7 +187,7 @@ impl Placement {
             }
             examined += 1;
             let count = self.assigned[node];
-            if self.daemonset_pods + count < self.max_pods && !self.tainted.get(node).copied().unwrap_or(false) {
+            if self.daemonset_pods + count < self.max_pods && !(any_tainted && self.tainted[node]) {
                 self.candidates.push(node);
                 least = least.min(count);
                 most = most.max(count);
