@@ -366,16 +366,9 @@ impl ControlPlane {
             .unwrap_or(SimDuration::ZERO);
         let leader = self.plan.leader_at(SimTime::ZERO);
         // What the network faults cut off: the balancer from a master, a member from a quorum.
-        let edges = faults
-            .iter()
-            .flat_map(|f| {
-                let (a, b) = f.window();
-                [a, b]
-            })
-            .collect();
         let (net, lb, masters) = (&self.net, self.lb, &self.masters);
         let cut = crate::cut_off::cut_off(
-            edges,
+            crate::cut_off::edges(faults),
             n,
             |m, t| net.cut_at(lb, masters[m], t) || net.cut_at(masters[m], lb, t),
             |i, j, t| net.cut_at(masters[i], masters[j], t) || net.cut_at(masters[j], masters[i], t),

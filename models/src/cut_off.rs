@@ -31,6 +31,17 @@ pub struct CutOff {
     pub member: Vec<Vec<Window>>,
 }
 
+/// The instants at which `faults` may change what is cut off: their starts and repairs.
+pub fn edges(faults: &[crate::spec::Fault]) -> Vec<SimTime> {
+    faults
+        .iter()
+        .flat_map(|f| {
+            let (a, b) = f.window();
+            [a, b]
+        })
+        .collect()
+}
+
 /// The windows during which the `n` masters are cut off, given the instants at which anything
 /// may change (`edges`: the faults' starts and ends), whether the load balancer cannot reach
 /// master `m` at `t` (`lb_cut`), whether masters `i` and `j` cannot reach each other
@@ -112,16 +123,9 @@ mod tests {
 
     /// [`cut_off`] for a balancer at site `lb` and masters at `masters`.
     fn plan(faults: &[Fault], lb: &str, masters: &[&str]) -> CutOff {
-        let edges = faults
-            .iter()
-            .flat_map(|f| {
-                let (a, b) = f.window();
-                [a, b]
-            })
-            .collect();
         let any = |a: &str, b: &str, t| faults.iter().any(|f| cuts(f, a, b, t));
         cut_off(
-            edges,
+            edges(faults),
             masters.len(),
             |m, t| any(lb, masters[m], t),
             |i, j, t| any(masters[i], masters[j], t),

@@ -12,7 +12,8 @@
 //! asks for that still fit another pod (`PodFitsResources`: fewer than `--max-pods`); the default
 //! priorities ([`priorities`]) score them in integers from 0 to 10, and ties go to a random node
 //! among the best (`selectHost`). A Deployment's identical pods therefore spread evenly only up to
-//! a pod or two. A pod that fits no node stays pending ([`Placement::unschedulable`]).
+//! a pod or two. A pod that fits no node stays pending ([`Placement::unschedulable`]) until a
+//! node is Ready again.
 //!
 //! A cycle costs `cycle_base + cycle_per_node x nodes scored`.
 
@@ -52,6 +53,8 @@ pub struct Scheduler {
     pub placement: Placement,
     /// When each pod's scheduling decision was made (by pod index).
     pub decided_at: Vec<Option<SimTime>>,
+    /// Pods that fitted no node, waiting for one to change.
+    parked: Vec<u32>,
 }
 
 /// The scheduler's view of the workers and its choice of node for each pod.
@@ -59,7 +62,8 @@ pub struct Scheduler {
 pub struct Placement {
     /// Pods assumed per worker.
     pub assigned: Vec<u32>,
-    /// Pods that fitted no node and stay pending.
+    /// Scheduling cycles that found no node for their pod (which then waits for a node to be
+    /// Ready again).
     pub unschedulable: u32,
     /// Nodes a cycle scores ([`nodes_scored`]).
     to_score: usize,
@@ -108,6 +112,7 @@ impl Scheduler {
             cycle,
             placement: Placement::new(workers, node, daemonset_pods, max_pods),
             decided_at: Vec::new(),
+            parked: Vec::new(),
         }
     }
 
@@ -254,7 +259,10 @@ impl Component<Ev> for Scheduler {
                     return;
                 }
                 let Some(node) = self.placement.pick(ctx.rng()) else {
+                    // The unschedulable queue: the pod waits for a node to change
+                    // (`MoveAllToActiveQueue` on a node update, pkg/scheduler/internal/queue).
                     self.placement.unschedulable += 1;
+                    self.parked.push(pod);
                     self.next_cycle(ctx);
                     return;
                 };
@@ -268,6 +276,11 @@ impl Component<Ev> for Scheduler {
             }
             Ev::Watch(WatchEvent::NodeSchedulable { node, schedulable }) => {
                 self.placement.set_schedulable(node, schedulable);
+                if schedulable && !self.parked.is_empty() {
+                    // A node Ready again: the pods that fitted nowhere try again.
+                    self.queue.extend(self.parked.drain(..));
+                    self.next_cycle(ctx);
+                }
             }
             Ev::Rebind { master, host } => self.client.rebind(master, host),
             _ => {}

@@ -471,3 +471,33 @@ fn a_lasting_delay_on_a_tunnel_does_not_prolong_its_repaired_loss() {
     let t = run(&s, 1, false).unwrap().startup_exact_s;
     assert!(t.is_some_and(|t| t > 30.0 && t < 200.0), "{t:?}");
 }
+
+/// Pods created while every node is NotReady fit nowhere; they wait in the scheduler's
+/// unschedulable queue and are placed once a node is Ready again (before, they were dropped and
+/// the run never finished). The controller-manager is slowed to one pod per 4 s so that pods are
+/// still being created after the nodes go NotReady (40 s after the cut at 5 s).
+#[test]
+fn pods_that_fit_nowhere_wait_for_a_node_to_be_ready_again() {
+    let mut s = cell(16, 100);
+    s.kubernetes.controller_manager.kube_api_qps = 0.25;
+    s.kubernetes.controller_manager.kube_api_burst = 1;
+    for site in ["vlan20", "vlan30"] {
+        s.faults.push(Fault::IsolateSite {
+            site: site.into(),
+            at: Dur::secs(5),
+            repair: Some(Dur::secs(120)),
+        });
+    }
+    let out = run(&s, 1, false).unwrap();
+    assert!(out.startup_exact_s.is_some(), "every pod runs after the repair");
+    let late = out
+        .pods
+        .iter()
+        .filter(|p| p.created > 50.0 && p.created < 120.0)
+        .count();
+    assert!(late > 0, "some pods were created while no node was Ready");
+    assert!(
+        out.pods.iter().all(|p| p.evicted.is_none()),
+        "no Ready node: no eviction"
+    );
+}
