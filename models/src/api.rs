@@ -156,6 +156,12 @@ pub enum WatchEvent {
     /// A pod was deleted (evicted from a node that stopped reporting,
     /// [`crate::node_lifecycle`]).
     PodDeleted(u32),
+    /// An evicted pod's object is gone (its kubelet, heard from again, confirmed the deletion):
+    /// its node has room again.
+    PodGone {
+        /// Worker index.
+        node: u32,
+    },
     /// A node was marked NotReady (`schedulable: false`, tainted `unreachable:NoSchedule`) or
     /// Ready again.
     NodeSchedulable {

@@ -165,6 +165,9 @@ pub struct FaultReport {
     pub pods_created_during: u32,
     /// Pods whose Running status committed while the fault lasted.
     pub pods_running_during: u32,
+    /// Pods evicted while it lasted (or after, if never repaired): from nodes it silenced for
+    /// good ([`crate::node_lifecycle`]).
+    pub pods_evicted: u32,
 }
 
 /// Everything one replication produced.
@@ -193,6 +196,14 @@ pub struct RunOutcome {
     /// The trace, when asked for.
     #[serde(skip)]
     pub trace: Option<Tracer>,
+}
+
+impl RunOutcome {
+    /// The pods that count for the deployment: every pod but those evicted (deleted from a node
+    /// that stopped reporting, [`crate::node_lifecycle`]; their replacements count instead).
+    pub fn counted_pods(&self) -> impl Iterator<Item = &PodTimeline> {
+        self.pods.iter().filter(|p| p.evicted.is_none())
+    }
 }
 
 /// The component ids of an assembled run.
@@ -685,6 +696,7 @@ fn fault_reports(sim: &Simulation<Ev>, parts: &Parts, scenario: &Scenario) -> Ve
                 failovers,
                 pods_created_during: cp.store.created_at.iter().filter(|t| in_window(t)).count() as u32,
                 pods_running_during: cp.store.running_at.iter().flatten().filter(|t| in_window(t)).count() as u32,
+                pods_evicted: cp.store.deleted_at.iter().flatten().filter(|t| in_window(t)).count() as u32,
             }
         })
         .collect()

@@ -122,6 +122,10 @@ pub struct ControlPlane {
     lifecycle: Option<crate::node_lifecycle::NodeLifecycle>,
     /// Worker index of each kubelet component (for its heartbeats).
     kubelet_index: std::collections::HashMap<ComponentId, u32>,
+    /// The node lifecycle controller could not write (etcd without quorum) at its last check.
+    lifecycle_stalled: bool,
+    /// Evicted pods whose deletion their node has not confirmed: (pod, node).
+    evicted_unconfirmed: Vec<(u32, u32)>,
     /// Object state.
     pub store: Store,
     /// The controller-manager's watches (deployments, replicasets, pods).
@@ -207,6 +211,8 @@ impl ControlPlane {
             failover_book: crate::api::FailoverBook::default(),
             lifecycle: None,
             kubelet_index: std::collections::HashMap::new(),
+            lifecycle_stalled: false,
+            evicted_unconfirmed: Vec::new(),
             store: Store::default(),
             kcm: None,
             scheduler: None,
@@ -278,10 +284,22 @@ impl ControlPlane {
     /// The node lifecycle controller's check: marks, taints, and arms evictions.
     fn monitor_nodes(&mut self, ctx: &mut Context<'_, Ev>) {
         use crate::node_lifecycle::{Action, NODE_MONITOR_PERIOD, UNREACHABLE_TOLERATION};
+        let now = ctx.now();
+        ctx.send_self(NODE_MONITOR_PERIOD, Ev::Local(Local::NodeMonitor));
+        // The controller writes through etcd: without a quorum it does nothing, and the one
+        // leading afterwards starts afresh.
+        if self.plan.write_ready(now) != now {
+            self.lifecycle_stalled = true;
+            return;
+        }
         let Some(lifecycle) = self.lifecycle.as_mut() else {
             return;
         };
-        let actions = lifecycle.tick(ctx.now());
+        let mut actions: Vec<Action> = Vec::new();
+        if std::mem::take(&mut self.lifecycle_stalled) {
+            actions.extend(lifecycle.restart(now).into_iter().map(Action::Ready));
+        }
+        actions.extend(lifecycle.tick(now));
         for a in actions {
             match a {
                 Action::NotReady(node) => {
@@ -292,6 +310,14 @@ impl ControlPlane {
                     self.notify(self.scheduler, ev, ctx);
                 }
                 Action::Ready(node) => {
+                    // Heard from again, the kubelet confirms its evicted pods' deletion: their
+                    // room on the node is free.
+                    let (gone, kept): (Vec<_>, Vec<_>) =
+                        self.evicted_unconfirmed.iter().partition(|&&(_, n)| n == node);
+                    self.evicted_unconfirmed = kept;
+                    for _ in gone {
+                        self.notify(self.scheduler, WatchEvent::PodGone { node }, ctx);
+                    }
                     let ev = WatchEvent::NodeSchedulable {
                         node,
                         schedulable: true,
@@ -303,26 +329,29 @@ impl ControlPlane {
                 }
             }
         }
-        ctx.send_self(NODE_MONITOR_PERIOD, Ev::Local(Local::NodeMonitor));
     }
 
     /// The taint manager deletes the pods of `node`, if it still carries the taint of
     /// `generation`; the ReplicaSet controller and kubectl see them go.
     fn evict(&mut self, node: u32, generation: u32, ctx: &mut Context<'_, Ev>) {
-        if !self
-            .lifecycle
-            .as_ref()
-            .is_some_and(|l| l.still_tainted(node, generation))
+        let now = ctx.now();
+        // A deletion is a write: without a quorum the taint manager cannot make it (and the
+        // controller that leads afterwards removes the taint, [`NodeLifecycle::restart`]).
+        if self.plan.write_ready(now) != now
+            || !self
+                .lifecycle
+                .as_ref()
+                .is_some_and(|l| l.still_tainted(node, generation))
         {
             return;
         }
-        let now = ctx.now();
         let doomed: Vec<u32> = (0..self.store.pods.len())
             .filter(|&i| self.store.pods[i].0 == Some(node) && self.store.deleted_at[i].is_none())
             .map(|i| i as u32)
             .collect();
         for pod in doomed {
             self.store.deleted_at[pod as usize] = Some(now);
+            self.evicted_unconfirmed.push((pod, node));
             self.notify(self.kcm, WatchEvent::PodDeleted(pod), ctx);
             self.notify(self.observer, WatchEvent::PodDeleted(pod), ctx);
         }

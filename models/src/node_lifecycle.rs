@@ -21,6 +21,13 @@
 //!   deletes it. The ReplicaSet controller replaces a deleted pod, and the scheduler places the
 //!   replacement on a Ready node.
 //! - A node heard from again is Ready: its taints go, and pods not yet deleted stay.
+//! - When every node is NotReady the controller assumes the fault is its own (master
+//!   disruption): it removes every `NoExecute` taint, which cancels the pending evictions, and
+//!   evicts nothing until a node is Ready again; then the NotReady nodes queue for the taint
+//!   anew (`handleDisruption`).
+//! - The controller-manager writes through etcd: while etcd has no quorum it cannot work (and
+//!   its leader lease lapses). The controller that leads afterwards starts afresh: every node
+//!   gets a full grace period from then ([`NodeLifecycle::restart`]), its taints removed.
 //!
 //! # Simplifications
 //!
@@ -86,6 +93,8 @@ pub struct NodeLifecycle {
     queue: VecDeque<u32>,
     /// When the queue's token bucket (burst 1) last gave a token.
     last_taint: Option<SimTime>,
+    /// Every node NotReady: the controller suspects itself and evicts nothing.
+    master_disruption: bool,
 }
 
 impl NodeLifecycle {
@@ -99,7 +108,26 @@ impl NodeLifecycle {
             generation: vec![0; nodes],
             queue: VecDeque::new(),
             last_taint: None,
+            master_disruption: false,
         }
+    }
+
+    /// A controller starting afresh at `t` (after etcd had no quorum, a new controller-manager
+    /// leads): every node gets a full grace period from `t`, and every taint is gone. Returns
+    /// the nodes that were NotReady (now Ready again for the scheduler).
+    pub fn restart(&mut self, t: SimTime) -> Vec<u32> {
+        let was: Vec<u32> = (0..self.not_ready.len())
+            .filter(|&i| self.not_ready[i])
+            .map(|i| i as u32)
+            .collect();
+        for i in 0..self.not_ready.len() {
+            self.last_heartbeat[i] = self.last_heartbeat[i].max(t);
+            self.not_ready[i] = false;
+            self.no_execute[i] = false;
+        }
+        self.queue.clear();
+        self.master_disruption = false;
+        was
     }
 
     /// Node `n`'s heartbeat reached the control plane at `t`.
@@ -150,6 +178,21 @@ impl NodeLifecycle {
                     out.push(Action::Ready(i as u32));
                 }
                 _ => {}
+            }
+        }
+        // Every node NotReady: master disruption, every NoExecute taint removed. Leaving it, the
+        // NotReady nodes queue for the taint again.
+        let all = !self.not_ready.is_empty() && self.not_ready.iter().all(|&x| x);
+        if all && !self.master_disruption {
+            self.master_disruption = true;
+            self.no_execute.iter_mut().for_each(|x| *x = false);
+            self.queue.clear();
+        } else if !all && self.master_disruption {
+            self.master_disruption = false;
+            for i in 0..self.not_ready.len() {
+                if self.not_ready[i] && !self.no_execute[i] {
+                    self.queue.push_back(i as u32);
+                }
             }
         }
         // The NoExecute queue, through its token bucket of burst 1.
@@ -250,6 +293,56 @@ mod tests {
             .map(|(t, _)| *t)
             .collect();
         assert_eq!(taints, vec![45, 145, 245]);
+    }
+
+    #[test]
+    fn every_node_not_ready_removes_the_taints_already_placed() {
+        // Node 0 silent from 10 s, tainted at 45 s; the others silent from 50 s: all NotReady at
+        // 95 s, master disruption: node 0's taint goes (its eviction is cancelled).
+        let mut c = NodeLifecycle::new(3, SimDuration::from_secs(40));
+        let mut t = 0;
+        let mut tainted_gen = None;
+        while t <= 100 {
+            if t % 10 == 0 {
+                for n in 0..3 {
+                    if (n == 0 && t < 10) || (n > 0 && t < 50) {
+                        c.heartbeat(n, s(t));
+                    }
+                }
+            }
+            for a in c.tick(s(t)) {
+                if let Action::NoExecute { node: 0, generation } = a {
+                    tainted_gen = Some(generation);
+                }
+            }
+            t += 5;
+        }
+        let g = tainted_gen.expect("node 0 was tainted before the others went quiet");
+        assert!(!c.still_tainted(0, g), "master disruption removes the taint");
+        // Node 1 back: out of disruption, nodes 0 and 2 queue for the taint again.
+        c.heartbeat(1, s(110));
+        let a = c.tick(s(110));
+        assert!(a.contains(&Action::Ready(1)), "{a:?}");
+        assert!(
+            a.iter().any(|x| matches!(x, Action::NoExecute { node: 0, .. })),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn a_restart_gives_every_node_a_fresh_grace_period() {
+        let mut c = NodeLifecycle::new(2, SimDuration::from_secs(40));
+        c.heartbeat(0, s(100));
+        c.tick(s(100)); // node 1, silent since 0 s, goes NotReady and is tainted
+        assert!(c.still_tainted(1, 1));
+        assert_eq!(c.restart(s(100)), vec![1]);
+        assert!(!c.still_tainted(1, 1));
+        assert!(c.tick(s(135)).is_empty(), "within the new grace period");
+        c.heartbeat(0, s(140));
+        assert_eq!(
+            c.tick(s(145)),
+            vec![Action::NotReady(1), Action::NoExecute { node: 1, generation: 2 }]
+        );
     }
 
     #[test]

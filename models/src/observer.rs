@@ -26,6 +26,8 @@ pub struct Kubectl {
     scale_gap: SimDuration,
     step: u8,
     running: HashSet<u32>,
+    /// Pods deleted (Terminating): never counted as running again.
+    deleted: HashSet<u32>,
     /// When each pod's Running status reached the watch, by pod index.
     pub running_seen: Vec<Option<SimTime>>,
     /// When the last pod was seen Running.
@@ -43,6 +45,7 @@ impl Kubectl {
             scale_gap,
             step: 0,
             running: HashSet::new(),
+            deleted: HashSet::new(),
             running_seen: Vec::new(),
             done_at: None,
             added_seen: Vec::new(),
@@ -102,6 +105,9 @@ impl Component<Ev> for Kubectl {
                 pod,
                 phase: Phase::Running,
             }) => {
+                if self.deleted.contains(&pod) {
+                    return;
+                }
                 *slot(&mut self.running_seen, pod) = Some(now);
                 self.running.insert(pod);
                 if self.running.len() as u32 >= self.replicas && self.done_at.is_none() {
@@ -110,8 +116,10 @@ impl Component<Ev> for Kubectl {
                 }
             }
             Ev::Watch(WatchEvent::PodDeleted(pod)) => {
-                // `kubectl get pods -w` shows it Terminating: it no longer counts as running.
+                // `kubectl get pods -w` shows it Terminating from now on, whatever its status:
+                // it no longer counts as running.
                 self.running.remove(&pod);
+                self.deleted.insert(pod);
             }
             Ev::Rebind { master, host } => self.client.rebind(master, host),
             _ => {}

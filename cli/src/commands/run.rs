@@ -194,7 +194,7 @@ const PHASES: [&str; 4] = ["create_to_schedule", "schedule_to_run", "run_to_watc
 
 fn phase_values(o: &RunOutcome) -> [OnlineStats; 4] {
     let mut s: [OnlineStats; 4] = Default::default();
-    for p in &o.pods {
+    for p in o.counted_pods() {
         for (i, v) in [
             p.create_to_schedule(),
             p.schedule_to_run(),
@@ -245,6 +245,12 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport) {
         "  pods created during the fault: {}; pods turned Running during it: {}",
         f.pods_created_during, f.pods_running_during
     );
+    if f.pods_evicted > 0 {
+        println!(
+            "  pods evicted from nodes it silenced (40 s NotReady, then the 300-s toleration): {}",
+            f.pods_evicted
+        );
+    }
 }
 
 fn nan(v: Option<f64>) -> f64 {
@@ -333,7 +339,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
     }
     let most_running = outcomes
         .iter()
-        .map(|o| o.pods.iter().filter(|p| p.watched.is_some()).count())
+        .map(|o| o.counted_pods().filter(|p| p.watched.is_some()).count())
         .max()
         .unwrap_or(0);
     anyhow::ensure!(

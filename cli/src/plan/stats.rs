@@ -108,7 +108,7 @@ pub(crate) fn startup(outcomes: &[RunOutcome], pods: u32) -> Startup {
     let mut last_created = OnlineStats::new();
     for o in outcomes {
         let mut per: [OnlineStats; 4] = Default::default();
-        for p in &o.pods {
+        for p in o.counted_pods() {
             let vals = [
                 p.create_to_schedule(),
                 p.schedule_to_run(),
@@ -126,7 +126,7 @@ pub(crate) fn startup(outcomes: &[RunOutcome], pods: u32) -> Startup {
                 acc.push(m);
             }
         }
-        if let Some(m) = o.pods.iter().map(|p| p.created).reduce(f64::max) {
+        if let Some(m) = o.counted_pods().map(|p| p.created).reduce(f64::max) {
             last_created.push(m);
         }
     }
@@ -152,7 +152,7 @@ pub(crate) fn startup(outcomes: &[RunOutcome], pods: u32) -> Startup {
     let sorted: Vec<Vec<f64>> = outcomes
         .iter()
         .map(|o| {
-            let mut v: Vec<f64> = o.pods.iter().filter_map(|p| p.watched).collect();
+            let mut v: Vec<f64> = o.counted_pods().filter_map(|p| p.watched).collect();
             v.sort_by(f64::total_cmp);
             v
         })
@@ -333,7 +333,7 @@ pub(crate) fn sites(s: &Scenario, outcomes: &[RunOutcome], unloaded_status_s: &[
         // (last watched time, its segments) per site in this replication.
         let mut last: Vec<Option<(f64, Option<[f64; 9]>)>> = vec![None; n];
         let mut unfinished = vec![false; n];
-        for p in &o.pods {
+        for p in o.counted_pods() {
             let Some(node) = p.node else { continue };
             let Some(Some(site)) = worker_site.get(node as usize).copied() else {
                 continue;

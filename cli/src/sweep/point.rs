@@ -40,7 +40,7 @@ pub(crate) struct PointRecord {
 /// What one replication contributes.
 fn summarize(o: &RunOutcome) -> (Option<f64>, Option<f64>, [Option<f64>; 4]) {
     let mut s: [OnlineStats; 4] = Default::default();
-    for p in &o.pods {
+    for p in o.counted_pods() {
         let values = [
             p.create_to_schedule(),
             p.schedule_to_run(),

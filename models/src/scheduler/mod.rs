@@ -274,6 +274,15 @@ impl Component<Ev> for Scheduler {
                 self.client.send(Obj::Bind { pod, node }, ctx);
                 self.next_cycle(ctx);
             }
+            Ev::Watch(WatchEvent::PodGone { node }) => {
+                if let Some(n) = self.placement.assigned.get_mut(node as usize) {
+                    *n = n.saturating_sub(1);
+                }
+                if !self.parked.is_empty() {
+                    self.queue.extend(self.parked.drain(..));
+                    self.next_cycle(ctx);
+                }
+            }
             Ev::Watch(WatchEvent::NodeSchedulable { node, schedulable }) => {
                 self.placement.set_schedulable(node, schedulable);
                 if schedulable && !self.parked.is_empty() {

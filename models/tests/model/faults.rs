@@ -501,3 +501,38 @@ fn pods_that_fit_nowhere_wait_for_a_node_to_be_ready_again() {
         "no Ready node: no eviction"
     );
 }
+
+/// An evicted pod shows as Terminating in `kubectl get pods -w` whatever its status: its late
+/// Running status (its kubelet was cut off, then repaired) never counts, and the run ends when
+/// the pods that count run. And while etcd has no quorum, the controller-manager writes nothing:
+/// no pod is evicted, though every node's heartbeats go unrecorded.
+#[test]
+fn evicted_pods_never_count_and_nothing_is_evicted_without_quorum() {
+    let mut s = cell(40, 100);
+    s.faults.push(Fault::IsolateSite {
+        site: "vlan20".into(),
+        at: Dur::secs(2),
+        repair: Some(Dur::secs(400)),
+    });
+    let out = run(&s, 2, false).unwrap();
+    let end = out.startup_exact_s.expect("finishes");
+    let evicted: Vec<_> = out.pods.iter().filter(|p| p.evicted.is_some()).collect();
+    assert!(!evicted.is_empty());
+    for p in &evicted {
+        assert!(p.watched.is_none_or(|w| w < p.evicted.unwrap()), "{p:?}");
+    }
+    let last = out.counted_pods().filter_map(|p| p.watched).fold(0.0, f64::max);
+    assert!((last - end).abs() < 1e-6, "{last} vs {end}");
+
+    let mut s = cell(40, 100);
+    for m in ["master02", "master03"] {
+        s.faults.push(Fault::Crash {
+            host: m.into(),
+            at: Dur::secs(20),
+            repair: Some(Dur::secs(500)),
+        });
+    }
+    let out = run(&s, 2, false).unwrap();
+    assert!(out.pods.iter().all(|p| p.evicted.is_none()));
+    assert!(out.startup_exact_s.is_some_and(|t| t > 500.0));
+}
