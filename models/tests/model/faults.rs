@@ -15,6 +15,15 @@ fn crash(host: &str, at: u64, repair: Option<u64>) -> Fault {
     }
 }
 
+/// `isolate-site SITE at AT [repair REPAIR]` (seconds).
+fn isolate(site: &str, at: u64, repair: Option<u64>) -> Fault {
+    Fault::IsolateSite {
+        site: site.into(),
+        at: Dur::secs(at),
+        repair: repair.map(Dur::secs),
+    }
+}
+
 /// Killing one of three masters under HAProxy with `inter 2s fall 3`: HAProxy marks it down
 /// within inter x fall plus one round trip, its clients fail over, and every pod still starts.
 #[test]
@@ -395,11 +404,7 @@ fn spread() -> models::spec::Scenario {
 fn a_master_cut_off_by_a_partition_fails_over_like_a_crashed_one() {
     let base = run(&spread(), 2, false).unwrap().startup_exact_s.unwrap();
     let mut s = spread();
-    s.faults.push(Fault::IsolateSite {
-        site: "vlan40".into(),
-        at: Dur::secs(3),
-        repair: None,
-    });
+    s.faults.push(isolate("vlan40", 3, None));
     let out = run(&s, 2, false).unwrap();
     let t = out.startup_exact_s.expect("every pod runs without the cut-off master");
     assert!(t < base + 60.0, "{t} s against {base} s");
@@ -417,11 +422,7 @@ fn a_master_cut_off_by_a_partition_fails_over_like_a_crashed_one() {
 #[test]
 fn pods_of_a_site_cut_off_for_good_are_evicted_and_replaced() {
     let mut s = cell(20, 100);
-    s.faults.push(Fault::IsolateSite {
-        site: "vlan20".into(),
-        at: Dur::secs(5),
-        repair: None,
-    });
+    s.faults.push(isolate("vlan20", 5, None));
     let out = run(&s, 3, false).unwrap();
     let t = out.startup_exact_s.expect("the replacements run");
     assert!(t > 5.0 + 40.0 + 300.0 && t < 5.0 + 40.0 + 300.0 + 120.0, "{t} s");
@@ -434,11 +435,7 @@ fn pods_of_a_site_cut_off_for_good_are_evicted_and_replaced() {
     assert!(replacements.iter().all(|p| p.node.unwrap() >= 2 && p.watched.is_some()));
 
     let mut repaired = cell(20, 100);
-    repaired.faults.push(Fault::IsolateSite {
-        site: "vlan20".into(),
-        at: Dur::secs(5),
-        repair: Some(Dur::secs(200)),
-    });
+    repaired.faults.push(isolate("vlan20", 5, Some(200)));
     let out = run(&repaired, 3, false).unwrap();
     assert!(out.pods.iter().all(|p| p.evicted.is_none()));
     assert_eq!(out.pods.len(), 20);
@@ -509,11 +506,7 @@ fn pods_that_fit_nowhere_wait_for_a_node_to_be_ready_again() {
 #[test]
 fn evicted_pods_never_count_and_nothing_is_evicted_without_quorum() {
     let mut s = cell(40, 100);
-    s.faults.push(Fault::IsolateSite {
-        site: "vlan20".into(),
-        at: Dur::secs(2),
-        repair: Some(Dur::secs(400)),
-    });
+    s.faults.push(isolate("vlan20", 2, Some(400)));
     let out = run(&s, 2, false).unwrap();
     let end = out.startup_exact_s.expect("finishes");
     let evicted: Vec<_> = out.pods.iter().filter(|p| p.evicted.is_some()).collect();
