@@ -264,17 +264,23 @@ pub struct Reroute {
 }
 
 /// Every client's failovers, known once the faults are laid over the control plane
-/// ([`crate::control_plane::ControlPlane::set_faults`]) and shared by every connection.
+/// ([`crate::control_plane::ControlPlane::set_faults`]) and shared by every connection; kept by
+/// client, so that a lookup costs the client's own failovers only.
 #[derive(Debug, Clone, Default)]
-pub struct FailoverBook(Arc<std::sync::OnceLock<Vec<Reroute>>>);
+pub struct FailoverBook(Arc<std::sync::OnceLock<std::collections::HashMap<ComponentId, Vec<Reroute>>>>);
 
 impl FailoverBook {
     /// Records the failovers (once; later calls are ignored). None leaves the book unset, so
     /// that a run without failovers looks nothing up.
     pub fn set(&self, reroutes: Vec<Reroute>) {
-        if !reroutes.is_empty() {
-            let _ = self.0.set(reroutes);
+        if reroutes.is_empty() {
+            return;
         }
+        let mut by_client: std::collections::HashMap<ComponentId, Vec<Reroute>> = std::collections::HashMap::new();
+        for r in reroutes {
+            by_client.entry(r.client).or_default().push(r);
+        }
+        let _ = self.0.set(by_client);
     }
 
     /// The failover that tears down `client`'s connection to `master` while a message sent on
@@ -282,8 +288,9 @@ impl FailoverBook {
     pub fn interrupting(&self, client: ComponentId, master: u8, sent: SimTime, due: SimTime) -> Option<Reroute> {
         self.0
             .get()?
+            .get(&client)?
             .iter()
-            .filter(|r| r.client == client && r.from_master == master && sent < r.reconnect_at && r.reconnect_at < due)
+            .filter(|r| r.from_master == master && sent < r.reconnect_at && r.reconnect_at < due)
             .min_by_key(|r| r.reconnect_at)
             .copied()
     }
