@@ -677,7 +677,9 @@ fn fault_reports(sim: &Simulation<Ev>, parts: &Parts, scenario: &Scenario) -> Ve
             let failovers = cp
                 .failovers
                 .iter()
-                .filter(|fo| fo.lost_at == start)
+                // A fault that takes out one master claims the failovers away from it; two
+                // faults starting together then each list their own.
+                .filter(|fo| fo.lost_at == start && master.is_none_or(|m| fo.from_master as usize == m))
                 .map(|fo| {
                     (
                         sim.name(fo.client).unwrap_or("?").to_owned(),
