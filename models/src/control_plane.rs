@@ -357,6 +357,27 @@ impl ControlPlane {
         }
     }
 
+    /// A request lost with its connection, or answered with an error by an apiserver whose etcd
+    /// member is gone: the client sends it again once it has reconnected. HAProxy may send the
+    /// new connection back to the same apiserver, serving again by then.
+    fn lose(&mut self, call: ApiCall, ctx: &mut Context<'_, Ev>) {
+        let m = call.master as usize;
+        let now = ctx.now();
+        let etcd_gone = self.plan.etcd_back(m, now);
+        let (to, ready) = self.serving(call.client, call.master, now);
+        let me = ctx.me();
+        if ready != SimTime::MAX && (to as usize != m || ready > now) {
+            let host = self.masters[to as usize];
+            let first = self.leg(call.host, self.lb, ready, ctx.rng()) + self.proxy_time;
+            let up = first + self.leg(self.lb, host, ready + first, ctx.rng());
+            ctx.send_at(me, ready + up, Ev::ApiArrive(ApiCall { master: to, ..call }));
+        } else if let Some(back) = etcd_gone.filter(|&b| b != SimTime::MAX) {
+            // No reconnection ahead: the client keeps retrying on this connection until the
+            // member is back.
+            ctx.send_at(me, back, Ev::ApiArrive(call));
+        }
+    }
+
     /// Every client of the control plane.
     fn clients(&self) -> Vec<Watcher> {
         let mut v: Vec<Watcher> = [self.kcm, self.scheduler, self.observer]
@@ -637,22 +658,7 @@ impl Component<Ev> for ControlPlane {
                     .any(|f| f.client == call.client && f.lost_at <= now && now < f.reconnect_at);
                 let etcd_gone = self.plan.etcd_back(m, now);
                 if in_failover || !self.plan.apiserver_up(m, now) || etcd_gone.is_some() {
-                    // The request is lost with the connection, or answered with an error by an
-                    // apiserver whose etcd member is gone; the client sends it again once it
-                    // has reconnected. HAProxy may send the new connection back to the same
-                    // apiserver, serving again by then.
-                    let (to, ready) = self.serving(call.client, call.master, now);
-                    let me = ctx.me();
-                    if ready != SimTime::MAX && (to as usize != m || ready > now) {
-                        let host = self.masters[to as usize];
-                        let first = self.leg(call.host, self.lb, ready, ctx.rng()) + self.proxy_time;
-                        let up = first + self.leg(self.lb, host, ready + first, ctx.rng());
-                        ctx.send_at(me, ready + up, Ev::ApiArrive(ApiCall { master: to, ..call }));
-                    } else if let Some(back) = etcd_gone.filter(|&b| b != SimTime::MAX) {
-                        // No reconnection ahead: the client keeps retrying on this connection
-                        // until the member is back.
-                        ctx.send_at(me, back, Ev::ApiArrive(call));
-                    }
+                    self.lose(call, ctx);
                     return;
                 }
                 self.stats[m].requests += 1;
@@ -665,6 +671,12 @@ impl Component<Ev> for ControlPlane {
                 let now = ctx.now();
                 if let Some((c, t)) = self.servers[m].complete(now) {
                     self.start_service(c, t, ctx);
+                }
+                if !self.plan.apiserver_up(m, now) {
+                    // Its apiserver died while the request waited or was handled: it goes with
+                    // the connection.
+                    self.lose(call, ctx);
+                    return;
                 }
                 if ctx.tracer().enabled() {
                     let host = self.net.name(self.masters[m]).to_owned();

@@ -529,3 +529,30 @@ fn evicted_pods_never_count_and_nothing_is_evicted_without_quorum() {
     assert!(out.pods.iter().all(|p| p.evicted.is_none()));
     assert!(out.startup_exact_s.is_some_and(|t| t > 500.0));
 }
+
+/// A request waiting in (or being handled by) an apiserver when it crashes goes with it: it is
+/// not served after the crash (the client sends it again once reconnected). With a slow
+/// apiserver (1 worker, 500 ms per request) requests queue at master03, which most clients but
+/// kubectl's are pinned to here, when it dies at 20 s; none is served there afterwards (two
+/// were, before), and every pod still runs.
+#[test]
+fn requests_queued_at_a_crashing_apiserver_are_not_served_after_it() {
+    let mut s = cell(40, 100);
+    s.kubernetes.apiserver.workers = 1;
+    s.kubernetes.apiserver.service_time = Dur::millis(500);
+    s.faults.push(crash("master03", 20, None));
+    let out = run(&s, 1, true).unwrap();
+    assert!(out.startup_exact_s.is_some());
+    let trace = out.trace.expect("traced");
+    let served: Vec<f64> = trace
+        .records()
+        .iter()
+        .filter(|r| r.track.process == "master03" && r.track.thread == "apiserver")
+        .map(|r| r.start.as_secs_f64())
+        .collect();
+    assert!(
+        served.iter().any(|&t| t < 20.0),
+        "master03 served before its crash: {served:?}"
+    );
+    assert!(served.iter().all(|&t| t <= 20.0), "served after its crash: {served:?}");
+}
