@@ -10,6 +10,7 @@ use std::sync::Arc;
 use rand::Rng;
 use sim_core::{ComponentId, SimDuration, SimTime};
 
+use crate::control_plane::Failover;
 use crate::network::{HostId, Network};
 
 /// Size of a request or reply carrying one object. A v1.16 pod is about 2 KB as JSON and
@@ -247,52 +248,55 @@ pub enum Ev {
     },
 }
 
-/// A client's failover: its connection to apiserver `from_master` is torn down and it is
-/// connected again at `reconnect_at` to `to_master` on `to_host`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reroute {
-    /// The client.
-    pub client: ComponentId,
-    /// The apiserver it loses.
-    pub from_master: u8,
-    /// When it is connected again.
-    pub reconnect_at: SimTime,
-    /// The apiserver it is connected to then.
-    pub to_master: u8,
-    /// That apiserver's host.
-    pub to_host: HostId,
+/// The failovers as the connections look them up: by client, with the apiservers' hosts.
+#[derive(Debug, Default)]
+struct Book {
+    by_client: std::collections::HashMap<ComponentId, Vec<Failover>>,
+    hosts: Vec<HostId>,
 }
 
 /// Every client's failovers, known once the faults are laid over the control plane
 /// ([`crate::control_plane::ControlPlane::set_faults`]) and shared by every connection; kept by
 /// client, so that a lookup costs the client's own failovers only.
 #[derive(Debug, Clone, Default)]
-pub struct FailoverBook(Arc<std::sync::OnceLock<std::collections::HashMap<ComponentId, Vec<Reroute>>>>);
+pub struct FailoverBook(Arc<std::sync::OnceLock<Book>>);
 
 impl FailoverBook {
-    /// Records the failovers (once; later calls are ignored). None leaves the book unset, so
-    /// that a run without failovers looks nothing up.
-    pub fn set(&self, reroutes: Vec<Reroute>) {
-        if reroutes.is_empty() {
+    /// Records `failovers` between the apiservers on `hosts` (once; later calls are ignored).
+    /// None leaves the book unset, so that a run without failovers looks nothing up.
+    pub fn set(&self, failovers: &[Failover], hosts: &[HostId]) {
+        if failovers.is_empty() {
             return;
         }
-        let mut by_client: std::collections::HashMap<ComponentId, Vec<Reroute>> = std::collections::HashMap::new();
-        for r in reroutes {
-            by_client.entry(r.client).or_default().push(r);
+        let mut by_client: std::collections::HashMap<ComponentId, Vec<Failover>> = std::collections::HashMap::new();
+        for f in failovers {
+            by_client.entry(f.client).or_default().push(*f);
         }
-        let _ = self.0.set(by_client);
+        let _ = self.0.set(Book {
+            by_client,
+            hosts: hosts.to_vec(),
+        });
     }
 
     /// The failover that tears down `client`'s connection to `master` while a message sent on
-    /// it at `sent` is still on its way (due at `due`), if one does.
-    pub fn interrupting(&self, client: ComponentId, master: u8, sent: SimTime, due: SimTime) -> Option<Reroute> {
-        self.0
-            .get()?
+    /// it at `sent` is still on its way (due at `due`), if one does, and the host of the
+    /// apiserver it goes to.
+    pub fn interrupting(
+        &self,
+        client: ComponentId,
+        master: u8,
+        sent: SimTime,
+        due: SimTime,
+    ) -> Option<(Failover, HostId)> {
+        let book = self.0.get()?;
+        let f = book
+            .by_client
             .get(&client)?
             .iter()
-            .filter(|r| r.from_master == master && sent < r.reconnect_at && r.reconnect_at < due)
-            .min_by_key(|r| r.reconnect_at)
-            .copied()
+            .filter(|f| f.from_master == master && sent < f.reconnect_at && f.reconnect_at < due)
+            .min_by_key(|f| f.reconnect_at)
+            .copied()?;
+        Some((f, *book.hosts.get(f.to_master as usize)?))
     }
 }
 
@@ -333,12 +337,12 @@ impl Conn {
         let mut due = at + self.up(OBJECT_BYTES, at, rng);
         // A few chained failovers at most; each moves the send later.
         for _ in 0..8 {
-            let Some(r) = self.failovers.interrupting(client, call.master, sent, due) else {
+            let Some((f, to_host)) = self.failovers.interrupting(client, call.master, sent, due) else {
                 break;
             };
-            call.master = r.to_master;
-            sent = r.reconnect_at;
-            due = sent + self.up_to(r.to_host, OBJECT_BYTES, sent, rng);
+            call.master = f.to_master;
+            sent = f.reconnect_at;
+            due = sent + self.up_to(to_host, OBJECT_BYTES, sent, rng);
         }
         (due, call)
     }

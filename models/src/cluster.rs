@@ -435,6 +435,8 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
         let names: Vec<String> = s.haproxy.backends.clone();
         let mut rng = sim_core::rng::named_stream(seed, "fault plan");
         let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
+        // The connections' copy of the failovers, filled in by `set_faults`.
+        c.failover_book = failover_book.clone();
         let failovers = c.set_faults(&s.faults, &names, &s.haproxy, timers, &mut rng);
         // Faults may silence nodes: the node lifecycle controller watches their heartbeats and
         // evicts the pods of nodes silent for good (runs without faults never need it).
@@ -445,21 +447,6 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             Ev::Local(crate::api::Local::NodeMonitor),
         )
         .map_err(|e| incomplete(s, e.to_string()))?;
-        let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
-        c.failover_book = failover_book.clone();
-        let c = sim.component::<ControlPlane>(cp).expect("control plane registered");
-        failover_book.set(
-            failovers
-                .iter()
-                .map(|f| crate::api::Reroute {
-                    client: f.client,
-                    from_master: f.from_master,
-                    reconnect_at: f.reconnect_at,
-                    to_master: f.to_master,
-                    to_host: c.master_host(f.to_master),
-                })
-                .collect(),
-        );
         for f in failovers {
             let host = sim
                 .component::<ControlPlane>(cp)

@@ -497,6 +497,7 @@ impl ControlPlane {
             }
         }
         out.sort_by_key(|f| f.reconnect_at);
+        self.failover_book.set(&out, &self.masters);
         self.failovers = out.clone();
         out
     }
@@ -525,7 +526,7 @@ impl ControlPlane {
     fn down_to(&self, client: ComponentId, master: u8, host: HostId, at: SimTime, rng: &mut impl Rng) -> SimTime {
         let due = at + self.to_client(master, host, at, rng);
         match self.failover_book.interrupting(client, master, at, due) {
-            Some(r) => r.reconnect_at + self.to_client(r.to_master, host, r.reconnect_at, rng),
+            Some((f, _)) => f.reconnect_at + self.to_client(f.to_master, host, f.reconnect_at, rng),
             None => due,
         }
     }

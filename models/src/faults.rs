@@ -30,9 +30,6 @@ use sim_core::{SimDuration, SimTime};
 
 use crate::network::{NetemRule, TCP_RTO_MIN};
 
-/// Linux `TCP_RTO_MAX` (120 s, include/net/tcp.h).
-pub const TCP_RTO_MAX: SimDuration = SimDuration::from_secs(120);
-
 /// A window `[start, end)` during which a tunnel carries an extra netem rule.
 pub type Degradation = (SimTime, SimTime, NetemRule);
 
@@ -59,18 +56,10 @@ pub fn covering(windows: &[(SimTime, SimTime)], t: SimTime) -> Option<(SimTime, 
 }
 
 /// When TCP's next retransmission after a loss starting at `start` falls at or after `end`:
-/// retransmissions at `start + RTO_MIN x (2^k - 1)`, the interval doubling up to `TCP_RTO_MAX`.
+/// retransmissions at `start + RTO_MIN x (2^k - 1)`, the interval doubling up to `TCP_RTO_MAX`
+/// ([`crate::network::first_resend_at_or_after`] from `TCP_RTO_MIN`).
 pub fn next_retransmission(start: SimTime, end: SimTime) -> SimTime {
-    if end == SimTime::MAX {
-        return SimTime::MAX;
-    }
-    let mut t = start;
-    let mut rto = TCP_RTO_MIN;
-    while t < end {
-        t += rto;
-        rto = (rto * 2).min(TCP_RTO_MAX);
-    }
-    t
+    crate::network::first_resend_at_or_after(start, end, TCP_RTO_MIN)
 }
 
 impl Outages {

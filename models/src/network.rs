@@ -66,21 +66,31 @@ pub fn retransmission_cost(n: u64, srtt: SimDuration) -> SimDuration {
     total + TCP_RTO_MAX * (n - k)
 }
 
+/// TCP's first resend at or after `end` of a segment first sent at `start` and lost: resends
+/// go out `first_rto` after the send, the timeout doubling up to [`TCP_RTO_MAX`] and then
+/// staying there (`tcp_retransmit_timer`). [`SimTime::MAX`] if `end` is.
+pub fn first_resend_at_or_after(start: SimTime, end: SimTime, first_rto: SimDuration) -> SimTime {
+    if end == SimTime::MAX {
+        return SimTime::MAX;
+    }
+    let mut t = start;
+    let mut rto = first_rto.min(TCP_RTO_MAX);
+    while t < end {
+        if rto == TCP_RTO_MAX {
+            // The rest at the cap: whole 120-s steps.
+            let steps = end.saturating_since(t).as_nanos().div_ceil(TCP_RTO_MAX.as_nanos());
+            return t.checked_add(TCP_RTO_MAX * steps).unwrap_or(SimTime::MAX);
+        }
+        t = t.checked_add(rto).unwrap_or(SimTime::MAX);
+        rto = (rto * 2).min(TCP_RTO_MAX);
+    }
+    t
+}
+
 /// How long after its first send a lost message's first resend at or after `after` goes out,
 /// on a connection of round-trip time `srtt` (the timeouts of [`retransmission_cost`]).
 pub fn resend_wait(after: SimDuration, srtt: SimDuration) -> SimDuration {
-    let mut waited = SimDuration::ZERO;
-    let mut rto = (srtt + TCP_RTO_MIN).min(TCP_RTO_MAX);
-    while waited < after {
-        if rto == TCP_RTO_MAX {
-            // The rest at the cap: whole 120-s steps.
-            let left = after.saturating_sub(waited).as_nanos();
-            return waited + TCP_RTO_MAX * left.div_ceil(TCP_RTO_MAX.as_nanos());
-        }
-        waited += rto;
-        rto = (rto * 2).min(TCP_RTO_MAX);
-    }
-    waited
+    first_resend_at_or_after(SimTime::ZERO, SimTime::ZERO + after, srtt + TCP_RTO_MIN).saturating_since(SimTime::ZERO)
 }
 
 /// MTU of a route that crosses no tunnel: Ethernet's 1500 bytes.

@@ -39,7 +39,7 @@
 
 use sim_core::{SimDuration, SimTime};
 
-use crate::network::{TCP_RTO_MAX, TCP_RTO_MIN};
+use crate::network::{first_resend_at_or_after, TCP_RTO_MIN};
 use crate::spec::{Fault, Site};
 
 /// `TCP_TIMEOUT_INIT` (1 s, include/net/tcp.h): the first SYN retransmission timeout, doubled
@@ -118,7 +118,7 @@ impl Outages {
     /// takes `rtt`.
     pub fn new(mut windows: Vec<(SimTime, SimTime, OutageKind)>, rtt: SimDuration) -> Outages {
         windows.sort_unstable();
-        let first_rto = (rtt + TCP_RTO_MIN).min(TCP_RTO_MAX);
+        let first_rto = rtt + TCP_RTO_MIN;
         let stalls = windows
             .iter()
             .map(|&(start, end, kind)| {
@@ -126,7 +126,7 @@ impl Outages {
                 // The node drops the connection after its last unanswered probe.
                 let dropped = after(KEEPALIVE * u64::from(KEEPALIVE_PROBES + 1));
                 let (end, fails) = match kind {
-                    OutageKind::Isolation => (first_resend_after(start, end, first_rto), false),
+                    OutageKind::Isolation => (first_resend_at_or_after(start, end, first_rto), false),
                     OutageKind::RouterCrash => {
                         // The node's probes go out every 30 s once it has heard nothing for 30 s.
                         let probes = end
@@ -234,21 +234,6 @@ impl Outages {
         }
         up.max(0.0)
     }
-}
-
-/// The first retransmission at or after `end` of a segment lost at `start`, resent after
-/// `first_rto`, the timeout doubling up to `TCP_RTO_MAX`; [`SimTime::MAX`] if `end` is.
-fn first_resend_after(start: SimTime, end: SimTime, first_rto: SimDuration) -> SimTime {
-    if end == SimTime::MAX {
-        return SimTime::MAX;
-    }
-    let mut t = start;
-    let mut rto = first_rto;
-    while t < end {
-        t = t.checked_add(rto).unwrap_or(SimTime::MAX);
-        rto = (rto * 2).min(TCP_RTO_MAX);
-    }
-    t
 }
 
 /// When `site`'s way out is down, from `faults`: its router crashed, or the site isolated; for
