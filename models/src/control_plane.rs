@@ -554,7 +554,9 @@ impl ControlPlane {
     }
 
     fn start_service(&mut self, call: ApiCall, arrived: SimTime, ctx: &mut Context<'_, Ev>) {
-        let st = sample(self.service_time, self.service_noise.as_ref(), ctx.rng());
+        // Keyed by the request, so that other requests' timing does not change its draw.
+        let mut rng = ctx.keyed_rng(crate::draws::call_key(call.client.index() as u32, call.id));
+        let st = sample(self.service_time, self.service_noise.as_ref(), &mut rng);
         let wait = ctx.now() - arrived;
         self.stats[call.master as usize].queue_wait_s += wait.as_secs_f64();
         ctx.send_self(st, Ev::ApiServed(call));

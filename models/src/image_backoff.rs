@@ -67,6 +67,8 @@ pub struct PullRetry {
     pub failures: u32,
     /// Time from each failure to the sync that pulled again.
     pub waited: SimDuration,
+    /// Requeues drawn so far (keys the next one's draw, [`crate::draws::Purpose::Requeue`]).
+    pub requeues: u32,
 }
 
 impl PullRetry {
@@ -80,6 +82,7 @@ impl PullRetry {
             versions: 0,
             failures: 1,
             waited: SimDuration::ZERO,
+            requeues: 0,
         }
     }
 
@@ -96,7 +99,8 @@ impl PullRetry {
     }
 
     /// The pod worker's delay before the next sync: `wait.Jitter(backOffPeriod, 0.5)`.
-    pub fn requeue_delay(rng: &mut impl Rng) -> SimDuration {
+    pub fn requeue_delay(&mut self, rng: &mut impl Rng) -> SimDuration {
+        self.requeues += 1;
         BACKOFF_PERIOD + SimDuration::from_secs_f64(BACKOFF_PERIOD.as_secs_f64() * REQUEUE_JITTER * rng.random::<f64>())
     }
 
@@ -135,9 +139,9 @@ mod tests {
     #[test]
     fn the_requeue_delay_is_10_to_15_s() {
         let mut rng = SimRng::seed_from_u64(3);
-        let delays: Vec<f64> = (0..1000)
-            .map(|_| PullRetry::requeue_delay(&mut rng).as_secs_f64())
-            .collect();
+        let mut retry = PullRetry::first(s(0.0));
+        let delays: Vec<f64> = (0..1000).map(|_| retry.requeue_delay(&mut rng).as_secs_f64()).collect();
+        assert_eq!(retry.requeues, 1000);
         assert!(delays.iter().all(|&d| (10.0..15.0).contains(&d)));
         let mean = delays.iter().sum::<f64>() / 1000.0;
         assert!((mean - 12.5).abs() < 0.2, "{mean}");

@@ -39,6 +39,7 @@ use std::collections::HashMap;
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
 use sim_core::limiter::TokenBucket;
+use sim_core::rng::SimRng;
 use sim_core::server::FifoServer;
 use sim_core::trace::Track;
 use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
@@ -46,6 +47,7 @@ use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
 use crate::api::{Ev, Local, Obj, Phase, WatchEvent};
 use crate::client::Client;
 use crate::control_plane::{noise, sample};
+use crate::draws::{pod_key, Purpose, STATUS_GOROUTINE};
 use crate::image_backoff::{Decision, PullRetry};
 use crate::pull_outages::{Outages, Transfer};
 use crate::spec::{Kubelet as KubeletCfg, PullPolicy, Runtime};
@@ -162,6 +164,9 @@ pub struct Kubelet {
     started_unseen: Vec<u32>,
     /// The status manager goroutine's queues; `status_busy` while its GET or PATCH is out.
     status: StatusManager,
+    /// The status goroutine's own stream (Go's `select` and map order), apart from the pods'
+    /// draws so that its choices never shift theirs.
+    status_rng: SimRng,
     status_busy: bool,
     /// Offset of this node's `syncTicker` grid from time zero.
     status_tick_phase: SimDuration,
@@ -245,6 +250,7 @@ impl Kubelet {
             } else {
                 0
             }),
+            status_rng: sim_core::rng::seeded(0),
             status_busy: false,
             status_tick_phase: SimDuration::ZERO,
             status_tick_armed: false,
@@ -376,10 +382,11 @@ impl Kubelet {
             Op::Sandbox(_) => self.sandbox_time,
             Op::Start(_) => self.start_time,
         };
-        let d = sample(mean, self.noise.as_ref(), ctx.rng());
-        let pod = match op {
-            Op::Sandbox(p) | Op::Start(p) => p,
+        let (pod, purpose) = match op {
+            Op::Sandbox(p) => (p, Purpose::Sandbox),
+            Op::Start(p) => (p, Purpose::ContainerStart),
         };
+        let d = sample(mean, self.noise.as_ref(), &mut ctx.keyed_rng(pod_key(pod, purpose)));
         ctx.send_self(d, Ev::Local(Local::RuntimeDone(pod)));
     }
 
@@ -402,6 +409,7 @@ impl Kubelet {
     fn run_pull(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         self.times(pod).pull_start = Some(now);
+        let mut rng = ctx.keyed_rng(pod_key(pod, Purpose::Pull(self.times(pod).pull_failures)));
         if !self.registry.try_accept(now) {
             // `throttledImageService.PullImage`: "pull QPS exceeded", without asking Docker.
             self.post_event(ctx); // Pulling
@@ -416,7 +424,7 @@ impl Kubelet {
             // draw of the service-time noise scales both, as it scales the whole first pull
             // without an uplink: alone on its uplink the pull takes what it would take without
             // one.
-            let factor = self.noise.as_ref().map_or(1.0, |n| n.sample(ctx.rng()));
+            let factor = self.noise.as_ref().map_or(1.0, |n| n.sample(&mut rng));
             let own = SimDuration::from_secs_f64(self.cached_pull.as_secs_f64() * factor);
             match self.transfer(connected, own) {
                 Transfer::Done(own_end) if self.downloading_pod.is_some() => {
@@ -435,14 +443,14 @@ impl Kubelet {
         }
         let downloading = self.download.filter(|d| d.at() > now);
         let end = if self.image_present {
-            let own = sample(self.cached_pull, self.noise.as_ref(), ctx.rng());
+            let own = sample(self.cached_pull, self.noise.as_ref(), &mut rng);
             self.transfer(connected, own)
         } else if let Some(download) = downloading {
             // Docker's download manager shares a layer's transfer between the pulls that want
             // it (moby `distribution/xfer`): a pull that starts during the download (parallel
             // pulls, `--serialize-image-pulls=false`) ends with it, after its own registry
             // round trips at the least, and fails with it.
-            let own = sample(self.cached_pull, self.noise.as_ref(), ctx.rng());
+            let own = sample(self.cached_pull, self.noise.as_ref(), &mut rng);
             match (self.transfer(connected, own), download) {
                 (Transfer::Done(a), Transfer::Done(b)) => Transfer::Done(a.max(b)),
                 (Transfer::Done(_), failed) | (failed, Transfer::Done(_)) => failed,
@@ -455,7 +463,7 @@ impl Kubelet {
                 }
             }
         } else {
-            let end = self.transfer(connected, sample(self.first_pull, self.noise.as_ref(), ctx.rng()));
+            let end = self.transfer(connected, sample(self.first_pull, self.noise.as_ref(), &mut rng));
             self.download = Some(end);
             end
         };
@@ -493,7 +501,7 @@ impl Kubelet {
         if self.status_busy {
             return;
         }
-        if let Some(sync) = self.status.next(ctx.rng()) {
+        if let Some(sync) = self.status.next(&mut self.status_rng) {
             self.start_sync(sync, ctx);
         }
     }
@@ -569,6 +577,7 @@ impl Component<Ev> for Kubelet {
                     populator_phase: phase(volume_manager::POPULATOR_PERIOD),
                     reconciler_phase: phase(volume_manager::RECONCILER_PERIOD),
                 };
+                self.status_rng = ctx.keyed_rng(STATUS_GOROUTINE);
             }
             Ev::Watch(WatchEvent::PodBound { pod, .. }) => {
                 self.times(pod).seen = Some(now);
@@ -637,13 +646,15 @@ impl Component<Ev> for Kubelet {
                 self.times(pod).pull_failures += 1;
                 self.post_event(ctx); // Failed: "Failed to pull image"
                 self.post_event(ctx); // Failed: "Error: ErrImagePull"
-                match self.retries.get_mut(&pod) {
-                    Some(retry) => retry.failed(now),
-                    None => {
-                        self.retries.insert(pod, PullRetry::first(now));
+                let retry = match self.retries.entry(pod) {
+                    std::collections::hash_map::Entry::Occupied(e) => {
+                        let r = e.into_mut();
+                        r.failed(now);
+                        r
                     }
-                }
-                let requeue = PullRetry::requeue_delay(ctx.rng());
+                    std::collections::hash_map::Entry::Vacant(e) => e.insert(PullRetry::first(now)),
+                };
+                let requeue = retry.requeue_delay(&mut ctx.keyed_rng(pod_key(pod, Purpose::Requeue(retry.requeues))));
                 ctx.send_self(requeue, Ev::Local(Local::PodResync(pod)));
                 if let Some(next) = self.puller.complete(now) {
                     self.run_pull(next, ctx);
@@ -661,7 +672,9 @@ impl Component<Ev> for Kubelet {
                     Decision::Pull => self.ensure_image(pod, ctx),
                     Decision::BackOff => {
                         self.post_event(ctx); // BackOff: "Back-off pulling image"
-                        let requeue = PullRetry::requeue_delay(ctx.rng());
+                        let retry = self.retries.get_mut(&pod).expect("a pod in back-off has its retry");
+                        let requeue =
+                            retry.requeue_delay(&mut ctx.keyed_rng(pod_key(pod, Purpose::Requeue(retry.requeues))));
                         ctx.send_self(requeue, Ev::Local(Local::PodResync(pod)));
                     }
                 }

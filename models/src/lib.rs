@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod control_plane;
 pub mod controllers;
 pub mod cut_off;
+pub mod draws;
 pub mod etcd;
 pub mod failover;
 mod fault_toml;

@@ -17,7 +17,7 @@ use std::any::Any;
 use std::collections::HashSet;
 
 use crate::queue::DaryHeap;
-use crate::rng::{named_stream, stable_key, SimRng};
+use crate::rng::{keyed_seed, named_stream, stable_key, stream, SimRng};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::Tracer;
 
@@ -146,6 +146,7 @@ pub struct Context<'a, E> {
     me: ComponentId,
     sched: &'a mut Scheduler<E>,
     rng: &'a mut SimRng,
+    keyed: u64,
     tracer: &'a mut Tracer,
 }
 
@@ -175,6 +176,15 @@ impl<E> Context<'_, E> {
     #[inline]
     pub fn rng(&mut self) -> &mut SimRng {
         self.rng
+    }
+
+    /// A stream of this component's own, keyed by `key`: the same for the same run seed,
+    /// component and key, whatever was drawn before. For common random numbers: a draw keyed
+    /// by what it is for (this pod's sandbox, that client's request) stays the same when a
+    /// change of parameters reorders or adds draws elsewhere. Distinct from [`Context::rng`].
+    #[inline]
+    pub fn keyed_rng(&self, key: u64) -> SimRng {
+        stream(self.keyed, key)
     }
 
     /// Delivers `event` to `to` after `delay`. O(log n).
@@ -227,6 +237,8 @@ pub struct Simulation<E> {
     names: Vec<String>,
     keys: HashSet<u64>,
     rngs: Vec<SimRng>,
+    /// Per component: the seed of its keyed streams ([`Context::keyed_rng`]).
+    keyed: Vec<u64>,
     tracer: Tracer,
     processed: u64,
 }
@@ -263,6 +275,7 @@ impl<E: 'static> Simulation<E> {
             names: Vec::new(),
             keys: HashSet::new(),
             rngs: Vec::new(),
+            keyed: Vec::new(),
             tracer: Tracer::disabled(),
             processed: 0,
         }
@@ -318,6 +331,7 @@ impl<E: 'static> Simulation<E> {
         }
         let id = ComponentId(self.components.len() as u32);
         self.rngs.push(named_stream(self.seed, &name));
+        self.keyed.push(keyed_seed(self.seed, key));
         self.components.push(Box::new(component));
         self.names.push(name);
         self.sched.n_components += 1;
@@ -424,6 +438,7 @@ impl<E: 'static> Simulation<E> {
                 me: env.to,
                 sched: &mut self.sched,
                 rng: &mut self.rngs[i],
+                keyed: self.keyed[i],
                 tracer: &mut self.tracer,
             };
             self.components[i].on_event(env.event, &mut ctx);
@@ -586,5 +601,43 @@ mod tests {
             sim.schedule(a, SimTime::from_secs(1), Ev::Timer),
             Err(SimError::InThePast { .. })
         ));
+    }
+
+    /// Records, at each `Ping(n)`, `n` plain draws from its stream and then its keyed draw 7.
+    #[derive(Default)]
+    struct Keyed {
+        keyed: Vec<u64>,
+        plain: Vec<u64>,
+    }
+
+    impl Component<Ev> for Keyed {
+        fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
+            if let Ev::Ping(n) = event {
+                use rand::Rng;
+                for _ in 0..n {
+                    self.plain.push(ctx.rng().random());
+                }
+                self.keyed.push(ctx.keyed_rng(7).random());
+            }
+        }
+    }
+
+    fn keyed_draws(seed: u64, name: &str, plain: u32) -> (u64, Vec<u64>) {
+        let mut sim = Simulation::new(seed);
+        let a = sim.add_component(name, Keyed::default()).unwrap();
+        sim.schedule(a, SimTime::ZERO, Ev::Ping(plain)).unwrap();
+        sim.run();
+        let k = sim.component::<Keyed>(a).unwrap();
+        (k.keyed[0], k.plain.clone())
+    }
+
+    #[test]
+    fn keyed_draws_ignore_earlier_draws_and_differ_by_seed_component_and_stream() {
+        let (k0, _) = keyed_draws(1, "a", 0);
+        let (k5, plain) = keyed_draws(1, "a", 5);
+        assert_eq!(k0, k5, "draws from the main stream moved a keyed draw");
+        assert!(!plain.contains(&k0), "the keyed stream repeats the main one");
+        assert_ne!(keyed_draws(2, "a", 0).0, k0, "another seed");
+        assert_ne!(keyed_draws(1, "b", 0).0, k0, "another component");
     }
 }

@@ -47,6 +47,13 @@ pub fn stream(seed: u64, key: u64) -> SimRng {
     Pcg64Mcg::new((u128::from(hi) << 64) | u128::from(lo))
 }
 
+/// The seed of the keyed streams ([`crate::Context::keyed_rng`]) of the component with stable
+/// key `key` in a run seeded with `seed`; [`stream`]`(keyed_seed(seed, key), k)` is its stream
+/// `k`, distinct from its main stream [`stream`]`(seed, key)`.
+pub fn keyed_seed(seed: u64, key: u64) -> u64 {
+    mix64(mix64(seed ^ 0x243f_6a88_85a3_08d3) ^ key)
+}
+
 /// The generator of the component named `name` in a run seeded with `seed`.
 pub fn named_stream(seed: u64, name: &str) -> SimRng {
     stream(seed, stable_key(name))
