@@ -205,6 +205,15 @@ impl OnlineStats {
         self.t_interval(level, |s| s * (1.0 / m as f64 + 1.0 / self.count as f64).sqrt())
     }
 
+    /// The `(1 + level) / 2` quantile of Student's t with `dof` degrees of freedom: the `t` of a
+    /// two-sided `level` interval. `None` unless `dof > 0` and `level` is in (0, 1).
+    pub fn student_t(dof: f64, level: f64) -> Option<f64> {
+        if dof.is_nan() || dof <= 0.0 || level.is_nan() || level <= 0.0 || level >= 1.0 {
+            return None;
+        }
+        Some(StudentsT::new(0.0, 1.0, dof).ok()?.inverse_cdf((1.0 + level) / 2.0))
+    }
+
     /// `mean ± t · spread(s)`, with `t` the `(1 + level) / 2` quantile of Student's t with n − 1
     /// degrees of freedom and `s` the sample standard deviation; `None` with fewer than two
     /// values or `level` outside (0, 1).

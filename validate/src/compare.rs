@@ -2,9 +2,15 @@
 //!
 //! For every measured cell (pods, added delay) the scenario is simulated with the same workload
 //! and delay, `reps` times, and observed the way the measurement was: a kubectl watch read in
-//! whole seconds ([`models::observer`]). Each cell gets its own seed derived from (seed, pods,
-//! delay), so adding or removing a cell never changes another cell's numbers, and replications
-//! run in parallel with results gathered in order, so thread count changes nothing.
+//! whole seconds ([`models::observer`]).
+//!
+//! Every cell runs replication `r` with the same seed, `replication_seed(seed, r)`, as `kubetwin
+//! run` and `plan` do: common random numbers. With the model's keyed draws
+//! ([`models::draws`]) two cells that differ only in their delay differ by what the delay does,
+//! so a delay effect (a difference of two cells) is measured on paired replications, far more
+//! precisely than from independent ones (`shape`). Adding or removing a cell never changes
+//! another cell's numbers, and replications run in parallel with results gathered in order, so
+//! thread count changes nothing.
 
 use models::cluster::{self, ModelError};
 use models::spec::Scenario;
@@ -15,11 +21,6 @@ use sim_core::stats::OnlineStats;
 use sim_core::SimDuration;
 
 use crate::dataset::{MeasuredCell, Observed};
-
-/// The seed of one cell's replications.
-pub fn cell_seed(seed: u64, pods: u32, delay_ms: u32) -> u64 {
-    mix64(seed ^ mix64((u64::from(pods) << 32) | u64::from(delay_ms)))
-}
 
 /// What the simulation says about one cell.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -140,9 +141,9 @@ pub fn simulate_cell_observed(
     })
 }
 
-/// Runs `reps` replications of the cell (`pods`, `delay_ms`) of `scenario` in parallel, seeded
-/// per cell ([`cell_seed`]) and replication, and maps each outcome with `f`, which also gets the
-/// replication's seed. Results come in replication order, whatever the thread count.
+/// Runs `reps` replications of the cell (`pods`, `delay_ms`) of `scenario` in parallel,
+/// replication `r` seeded `replication_seed(seed, r)` whatever the cell (common random numbers),
+/// and maps each outcome with `f`, which also gets the replication's seed. Results come in replication order, whatever the thread count.
 ///
 /// # Errors
 ///
@@ -160,11 +161,10 @@ pub fn run_cell<T: Send>(
         Some(pods),
         Some(SimDuration::from_millis(u64::from(delay_ms))),
     );
-    let base = cell_seed(seed, pods, delay_ms);
     (0..reps)
         .into_par_iter()
         .map(|r| {
-            let rep_seed = replication_seed(base, u64::from(r));
+            let rep_seed = replication_seed(seed, u64::from(r));
             cluster::run(&s, rep_seed, false).map(|o| f(o, rep_seed))
         })
         .collect()
@@ -236,13 +236,19 @@ pub struct Shape {
     pub simulated_delta_few_s: Option<f64>,
     /// Simulated change at `many_pods`, s.
     pub simulated_delta_many_s: Option<f64>,
-    /// Half-width of the simulated contrast's 95 % interval, s: the four cells' CI half-widths
-    /// combined as independent (root of the sum of squares).
+    /// Half-width of the simulated contrast's 95 % interval, s. The cells share their
+    /// replications' seeds (common random numbers), so the contrast is computed per replication
+    /// and this is its Student-t CI. Without paired replications (cells of different
+    /// replication counts), the four cells' CI half-widths combined as independent.
     pub simulated_contrast_half_width_s: Option<f64>,
     /// Half-width of the 95 % interval in which the *measured* contrast should fall if the model
-    /// is right, s: the four cells' prediction-interval half-widths combined as independent. It
-    /// holds the noise of the measured means (their runs) and of the simulated ones.
+    /// is right, s: `t · √(Σ s²/runs + var(contrast)/n)` over the four cells, the measured
+    /// means' own noise (independent runs, each cell's spread as the simulation shows it) plus
+    /// the simulated contrast's. Without paired replications, the four cells' prediction-interval
+    /// half-widths combined as independent.
     pub measured_contrast_half_width_s: Option<f64>,
+    /// The simulated contrast's interval is from paired replications.
+    pub paired: bool,
     /// The measured contrast lies within [`measured_contrast_half_width_s`] of the simulated
     /// one: the model's delay effect agrees with the measured one up to the measurements'
     /// noise. `None` when the cells do not give both deltas.
@@ -309,7 +315,8 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
     let n = out.len().max(1) as f64;
     let mape_pct = out.iter().map(|c| c.error_pct.abs()).sum::<f64>() / n;
     let max_abs_error_pct = max_abs(out.iter().map(|c| c.error_pct));
-    let shape = shape(&out);
+    let samples: Vec<&[f64]> = sims.iter().map(|s| s.samples.as_slice()).collect();
+    let shape = shape(&out, &samples);
     Ok(Comparison {
         cells: out,
         mape_pct,
@@ -334,12 +341,45 @@ fn max_abs(errors: impl IntoIterator<Item = f64>) -> f64 {
         .fold(0.0, |m, e| if m.is_nan() || e.is_nan() { f64::NAN } else { m.max(e) })
 }
 
+/// The indices of the cells with the smallest and the largest delay at `pods`, if they differ.
+fn delay_end_indices(cells: &[CellComparison], pods: u32) -> Option<(usize, usize)> {
+    let row = cells.iter().enumerate().filter(|(_, c)| c.pods == pods);
+    let lo = row.clone().min_by_key(|(_, c)| c.delay_ms)?.0;
+    let hi = row.max_by_key(|(_, c)| c.delay_ms)?.0;
+    (cells[hi].delay_ms > cells[lo].delay_ms).then_some((lo, hi))
+}
+
 /// The cells with the smallest and the largest delay at `pods`, if they differ.
 fn delay_ends(cells: &[CellComparison], pods: u32) -> Option<(&CellComparison, &CellComparison)> {
-    let row = cells.iter().filter(|c| c.pods == pods);
-    let lo = row.clone().min_by_key(|c| c.delay_ms)?;
-    let hi = row.max_by_key(|c| c.delay_ms)?;
-    (hi.delay_ms > lo.delay_ms).then_some((lo, hi))
+    delay_end_indices(cells, pods).map(|(lo, hi)| (&cells[lo], &cells[hi]))
+}
+
+/// The contrast's half-widths (simulated CI, measured PI) from paired replications: `samples[i]`
+/// holds cell `i`'s replications in replication order, replication `r` of every cell run with
+/// the same seed. `None` unless the four cells have as many replications, at least two.
+fn paired_contrast_half_widths(
+    cells: &[CellComparison],
+    samples: &[&[f64]],
+    few: u32,
+    many: u32,
+) -> Option<(f64, f64)> {
+    let (a, b) = delay_end_indices(cells, few)?;
+    let (c, d) = delay_end_indices(cells, many)?;
+    let n = samples.get(a)?.len();
+    if n < 2 || [b, c, d].iter().any(|&i| samples.get(i).map(|s| s.len()) != Some(n)) {
+        return None;
+    }
+    let contrast: OnlineStats = (0..n)
+        .map(|r| (samples[d][r] - samples[c][r]) - (samples[b][r] - samples[a][r]))
+        .collect();
+    let t = OnlineStats::student_t((n - 1) as f64, 0.95)?;
+    let var_mean = contrast.variance()? / n as f64;
+    let mut measured_var = var_mean;
+    for i in [a, b, c, d] {
+        let s: OnlineStats = samples[i].iter().copied().collect();
+        measured_var += s.variance()? / f64::from(cells[i].runs.max(1));
+    }
+    Some((t * var_mean.sqrt(), t * measured_var.sqrt()))
 }
 
 fn delta(cells: &[CellComparison], pods: u32, value: impl Fn(&CellComparison) -> f64) -> Option<f64> {
@@ -364,15 +404,22 @@ fn contrast_half_width(
     Some(sum.sqrt())
 }
 
-fn shape(cells: &[CellComparison]) -> Shape {
+/// The table's shape; `samples` are the cells' replications (empty slices when not at hand).
+fn shape(cells: &[CellComparison], samples: &[&[f64]]) -> Shape {
     let few = cells.iter().map(|c| c.pods).min().unwrap_or(0);
     let many = cells.iter().map(|c| c.pods).max().unwrap_or(0);
     let md_few = delta(cells, few, |c| c.measured_s);
     let md_many = delta(cells, many, |c| c.measured_s);
     let sd_few = delta(cells, few, |c| c.simulated_s);
     let sd_many = delta(cells, many, |c| c.simulated_s);
-    let half = contrast_half_width(cells, few, many, |c| c.ci95);
-    let measured_half = contrast_half_width(cells, few, many, |c| c.pi95);
+    let paired = paired_contrast_half_widths(cells, samples, few, many);
+    let (half, measured_half) = match paired {
+        Some((h, m)) => (Some(h), Some(m)),
+        None => (
+            contrast_half_width(cells, few, many, |c| c.ci95),
+            contrast_half_width(cells, few, many, |c| c.pi95),
+        ),
+    };
     let contrast_within_noise = match (sd_few, sd_many, md_few, md_many, measured_half) {
         (Some(sf), Some(sm), Some(mf), Some(mm), Some(h)) if few != many => Some(((mm - mf) - (sm - sf)).abs() <= h),
         _ => None,
@@ -393,6 +440,7 @@ fn shape(cells: &[CellComparison]) -> Shape {
         simulated_delta_many_s: sd_many,
         simulated_contrast_half_width_s: half,
         measured_contrast_half_width_s: measured_half,
+        paired: paired.is_some(),
         contrast_within_noise,
         holds,
     }
@@ -545,12 +593,15 @@ mod tests {
     #[test]
     fn the_shape_holds_only_when_the_simulated_contrast_beats_its_noise() {
         let table = |sim_many_500: f64, half: f64| {
-            shape(&[
-                compared(4, 100, 24.9, 24.0, half),
-                compared(4, 500, 25.5, 24.5, half),
-                compared(100, 100, 125.4, 130.0, half),
-                compared(100, 500, 141.0, sim_many_500, half),
-            ])
+            shape(
+                &[
+                    compared(4, 100, 24.9, 24.0, half),
+                    compared(4, 500, 25.5, 24.5, half),
+                    compared(100, 100, 125.4, 130.0, half),
+                    compared(100, 500, 141.0, sim_many_500, half),
+                ],
+                &[],
+            )
         };
         // Contrast +4.5 s, noise sqrt(4) x 1 s = 2 s: resolved, right sign.
         let s = table(135.0, 1.0);
@@ -568,6 +619,46 @@ mod tests {
         assert_eq!(s.measured_contrast_half_width_s, Some(4.0));
         assert_eq!(s.contrast_within_noise, Some(false));
         assert_eq!(table(135.0, 3.0).contrast_within_noise, Some(true));
+    }
+
+    /// Replications that share their seeds vary together: the contrast is taken per
+    /// replication, and its noise is the contrast's own, not the cells' spread added up.
+    #[test]
+    fn the_contrast_of_paired_replications_has_its_own_noise() {
+        // A common run-to-run swing of ±10 s in every cell; the contrast varies by ±0.5 s.
+        let swing = [-10.0, 10.0, -5.0, 5.0, 0.0, 0.0];
+        let wobble = [0.5, -0.5, 0.5, -0.5, 0.5, -0.5];
+        let few_lo: Vec<f64> = swing.iter().map(|w| 24.0 + w).collect();
+        let few_hi: Vec<f64> = swing.iter().map(|w| 24.5 + w).collect();
+        let many_lo: Vec<f64> = swing.iter().map(|w| 130.0 + w).collect();
+        let many_hi: Vec<f64> = swing.iter().zip(&wobble).map(|(w, e)| 135.0 + w + e).collect();
+        let cells = [
+            compared(4, 100, 24.9, 24.0, 8.0),
+            compared(4, 500, 25.5, 24.5, 8.0),
+            compared(100, 100, 125.4, 130.0, 8.0),
+            compared(100, 500, 141.0, 135.0, 8.0),
+        ];
+        let samples = [&few_lo[..], &few_hi, &many_lo, &many_hi];
+        let s = shape(&cells, &samples);
+        assert!(s.paired);
+        // The contrast per replication: 4.5 ± 0.5, sd sqrt(0.3) = 0.548; t(5) = 2.571.
+        let half = s.simulated_contrast_half_width_s.unwrap();
+        let expected = 2.570_581_836 * (0.3_f64 / 6.0).sqrt();
+        assert!((half - expected).abs() < 1e-6, "{half} vs {expected}");
+        assert_eq!(s.holds, Some(true), "resolved: 4.5 s against ±{half:.2} s");
+        // Independent cells with the same CIs (±8 s each) would not resolve it.
+        let unpaired = shape(&cells, &[]);
+        assert!(!unpaired.paired);
+        assert_eq!(unpaired.holds, Some(false));
+        // The measured contrast's noise keeps each measured mean's own runs: the cells' spread
+        // over 5 runs each, plus the simulated contrast's.
+        let var = |x: &[f64]| x.iter().copied().collect::<OnlineStats>().variance().unwrap();
+        let measured_var = (var(&few_lo) + var(&few_hi) + var(&many_lo) + var(&many_hi)) / 5.0 + 0.3 / 6.0;
+        let m = s.measured_contrast_half_width_s.unwrap();
+        assert!((m - 2.570_581_836 * measured_var.sqrt()).abs() < 1e-6, "{m}");
+        // Cells of unequal replication counts are not paired.
+        let short = &many_hi[..5];
+        assert!(!shape(&cells, &[&few_lo[..], &few_hi, &many_lo, short]).paired);
     }
 
     #[test]

@@ -88,6 +88,7 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     let base_json = serde_json::to_string(&base).context("the scenario does not serialize")?;
     let spec = SweepSpec {
         kubetwin_version: env!("CARGO_PKG_VERSION").to_owned(),
+        seeds: crate::sweep::store::SEED_RULE.to_owned(),
         scenario: base.name.clone(),
         scenario_digest: format!("{:016x}", spec::digest(base_json.as_bytes())),
         pods: a.pods.map_or_else(|| vec![base.workload.replicas], |p| p.0),

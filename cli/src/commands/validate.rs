@@ -200,7 +200,7 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
             let s = &cmp.shape;
             let f = |v: Option<f64>| v.map_or("n/a".to_owned(), |x| format!("{x:+.1} s"));
             println!(
-                "shape: delay effect at {} pods measured {} simulated {}; at {} pods measured {} simulated {} (contrast resolved beyond ±{}) -> {}",
+                "shape: delay effect at {} pods measured {} simulated {}; at {} pods measured {} simulated {} (contrast resolved beyond ±{}{}) -> {}",
                 s.few_pods,
                 f(s.measured_delta_few_s),
                 f(s.simulated_delta_few_s),
@@ -209,6 +209,7 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
                 f(s.simulated_delta_many_s),
                 s.simulated_contrast_half_width_s
                     .map_or("n/a".to_owned(), |h| format!("{h:.1} s")),
+                if s.paired { ", paired replications" } else { "" },
                 match s.holds {
                     Some(true) => "holds",
                     Some(false) => "does NOT hold",

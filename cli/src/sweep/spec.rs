@@ -14,20 +14,13 @@
 //!
 //! # Seeds
 //!
-//! A point's seed depends only on the experiment seed and the point's own values, never on which
-//! other points or shards exist:
-//!
-//! ```text
-//! s = validate::compare::cell_seed(seed, pods, whole milliseconds of delay)
-//! if the delay has a sub-millisecond part ns:  s = mix64(s ^ mix64(ns ^ 0xd1b5_4a32_d192_ed03))
-//! for each --set (path, value), sorted by path:  s = mix64(s ^ mix64(digest("path=value")))
-//! ```
-//!
-//! where `value` is the value as JSON (`5.0`, `"100ms"`, `true`) and `digest` is [`digest`]
-//! (FNV-1a 64 of the bytes, then `mix64`). Replication `r` of the point
-//! runs with `sim_core::rng::replication_seed(s, r)`, exactly as `kubetwin validate` simulates a
-//! cell: without `--set`, a sweep point and a `validate` cell of the same seed, pods, delay and
-//! replications give the same numbers. The point's seed is in the results (`seed` column).
+//! Every point uses the experiment seed: replication `r` of any point runs with
+//! `sim_core::rng::replication_seed(seed, r)`, exactly as `kubetwin run` and `validate` simulate
+//! a cell, so without `--set` a sweep point, a `validate` cell and a `run` of the same seed, pods,
+//! delay and replications give the same numbers. These are common random numbers: with the
+//! model's keyed draws (`models::draws`) two points that differ in one value differ by what
+//! that value does, and the difference of two points (per replication, from `replications.csv`)
+//! is far less noisy than either point. The seed is in the results (`seed` column).
 
 use models::spec::Scenario;
 use serde::{Deserialize, Serialize};
@@ -76,6 +69,9 @@ pub(crate) struct SweepSpec {
     pub(crate) reps: u64,
     /// Experiment seed.
     pub(crate) seed: u64,
+    /// How points are seeded (`store::SEED_RULE`): part of the hash, so a sweep computed under
+    /// another rule is never resumed with this one.
+    pub(crate) seeds: String,
 }
 
 /// One point of the sweep.
@@ -174,20 +170,10 @@ impl SweepSpec {
         combos
     }
 
-    /// The seed of `p`'s replications (see the module docs).
-    pub(crate) fn point_seed(&self, p: &Point) -> u64 {
-        let ms = p.delay_ns / 1_000_000;
-        let sub_ms = p.delay_ns % 1_000_000;
-        let mut s = validate::compare::cell_seed(self.seed, p.pods, u32::try_from(ms).unwrap_or(u32::MAX));
-        if sub_ms != 0 {
-            s = mix64(s ^ mix64(sub_ms ^ 0xd1b5_4a32_d192_ed03));
-        }
-        let mut sets: Vec<(&str, &Json)> = self.set.iter().map(|a| a.path.as_str()).zip(&p.set).collect();
-        sets.sort_by(|a, b| a.0.cmp(b.0));
-        for (path, value) in sets {
-            s = mix64(s ^ mix64(digest(format!("{path}={value}").as_bytes())));
-        }
-        s
+    /// The seed of `p`'s replications: the experiment seed, the same for every point (see the
+    /// module docs).
+    pub(crate) fn point_seed(&self, _p: &Point) -> u64 {
+        self.seed
     }
 
     /// The point's file name without `.json`: readable values plus a digest of all of them, so
@@ -507,6 +493,7 @@ mod tests {
     fn spec(set: Vec<SetAxis>) -> SweepSpec {
         SweepSpec {
             kubetwin_version: "t".into(),
+            seeds: String::new(),
             scenario: "s".into(),
             scenario_digest: "d".into(),
             pods: vec![4, 8],
@@ -529,11 +516,11 @@ mod tests {
     }
 
     #[test]
-    fn seeds_match_validate_and_ignore_other_points() {
+    fn every_point_uses_the_experiment_seed_and_ignores_other_points() {
         let s = spec(Vec::new());
         let pts = s.points().unwrap();
         assert_eq!(pts.len(), 4);
-        assert_eq!(s.point_seed(&pts[3]), validate::compare::cell_seed(1, 8, 100));
+        assert!(pts.iter().all(|p| s.point_seed(p) == s.seed));
         let mut bigger = spec(Vec::new());
         bigger.pods = vec![2, 8, 16];
         let same = bigger
@@ -547,7 +534,7 @@ mod tests {
     }
 
     #[test]
-    fn set_values_change_seed_and_key_but_not_their_order() {
+    fn set_values_change_the_key_but_not_the_seed_or_their_order() {
         let a = SetAxis {
             path: "a.x".into(),
             values: vec![Json::from(1), Json::from(2)],
@@ -567,7 +554,7 @@ mod tests {
             .unwrap();
         assert_eq!(ab.point_seed(p_ab), ba.point_seed(&p_ba));
         let p0 = &ab.points().unwrap()[0];
-        assert_ne!(ab.point_seed(p0), ab.point_seed(p_ab));
+        assert_eq!(ab.point_seed(p0), ab.point_seed(p_ab));
         assert_ne!(ab.point_key(p0), ab.point_key(p_ab));
         assert_eq!(ab.points().unwrap().len(), 8);
     }

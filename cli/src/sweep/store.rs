@@ -23,9 +23,8 @@ use crate::output::UsageError;
 pub(crate) const FORMAT: &str = "kubetwin-sweep/1";
 
 /// The seed rule, stored in `sweep.json` for readers of the results.
-const SEED_RULE: &str = "point seed = cell_seed(seed, pods, delay in whole ms), mixed with the sub-millisecond \
-    delay and each --set path=value (sorted by path); replication r runs with replication_seed(point seed, r); \
-    see cli/src/sweep/spec.rs";
+pub(crate) const SEED_RULE: &str = "every point uses the experiment seed (common random numbers): replication r \
+    runs with replication_seed(seed, r), as kubetwin run and validate do; see cli/src/sweep/spec.rs";
 
 /// The content of `sweep.json`, also the header of `results.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

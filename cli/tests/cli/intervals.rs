@@ -2,6 +2,9 @@
 //! Student-t interval that reaches below 0 (`[0, 76.8]` here, `[-24.8, 76.8]` unclamped); every command that reports a
 //! start-up interval shows its lower bound clamped at 0, and keeps the upper bound.
 //!
+//! All four use seed 6: `run`, `sweep`, `validate` and `plan` seed replication `r` of any cell
+//! alike (`replication_seed(seed, r)`), so the same two replications show in each.
+//!
 //! Each case checks that it is exercised: the symmetric interval, `2 * mean - hi`, would have
 //! been negative. If a model change makes it positive, pick another seed.
 
@@ -55,7 +58,7 @@ fn sweep_clamps_the_ci_in_its_results() {
         "--reps",
         "2",
         "--seed",
-        "1",
+        "6",
         "--out",
         &out,
     ]);
@@ -85,7 +88,7 @@ fn validate_clamps_the_ci_and_the_pi() {
         "--reps",
         "2",
         "--seed",
-        "5",
+        "6",
         "--format",
         "json",
     ]);
