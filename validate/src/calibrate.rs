@@ -386,8 +386,8 @@ fn fit(
 
 /// Restarts of Nelder-Mead after its first run, at most; the loop stops at the first restart
 /// that does not improve. On the thesis corners (`kubetwin calibrate ... --reps 30 --seed 1`)
-/// the first restart improves the fit (RMS 3.75 -> 3.72 %) and the second finds nothing, so the
-/// cap only bounds the cost; on the synthetic data of the recovery test the first run stalls
+/// restarts improve the fit a little, if at all, before one finds nothing, so
+/// the cap only bounds the cost; on the synthetic data of the recovery test the first run stalls
 /// 4 % from the truth and a restart finds it.
 const NELDER_MEAD_RESTARTS: usize = 3;
 

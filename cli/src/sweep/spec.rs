@@ -19,7 +19,7 @@
 //! a cell, so without `--set` a sweep point, a `validate` cell and a `run` of the same seed, pods,
 //! delay and replications give the same numbers. These are common random numbers: with the
 //! model's keyed draws (`models::draws`) two points that differ in one value differ by what
-//! that value does, and the difference of two points (per replication, from `replications.csv`)
+//! that value does, and the difference of two points (replication by replication, from the point files)
 //! is far less noisy than either point. The seed is in the results (`seed` column).
 
 use models::spec::Scenario;

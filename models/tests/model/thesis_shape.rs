@@ -64,6 +64,9 @@ fn with_defaults_delay_matters_little_at_4_pods_and_more_at_100() {
 fn at_4_pods_delay_adds_the_last_pods_own_trips() {
     let one_way = delta(4, NetemPlacement::MastersEgress, false, 40);
     assert!((one_way - 1.1).abs() < 0.25, "masters-egress: +{one_way:.2} s");
+    // The other way: the Secret LIST's request, the status GET's request and the PATCH.
+    let back = delta(4, NetemPlacement::WorkersEgress, false, 40);
+    assert!((back - 1.1).abs() < 0.25, "workers-egress: +{back:.2} s");
     let both = delta(4, NetemPlacement::Both, false, 40);
     assert!((both - 2.5).abs() < 0.35, "both: +{both:.2} s");
 }
