@@ -30,6 +30,7 @@ pub(crate) fn column(t: &Table, name: &str) -> Result<usize, String> {
         "exact" => "startup_exact_mean_s",
         "ci95_lo" => "startup_ci95_lo_s",
         "ci95_hi" => "startup_ci95_hi_s",
+        "effect" => "delay_effect_mean_s",
         other => other,
     };
     let candidates = [
@@ -50,7 +51,7 @@ pub(crate) fn column(t: &Table, name: &str) -> Result<usize, String> {
         return Ok(by_last[0]);
     }
     Err(format!(
-        "no column `{name}`; columns: {} (aliases: delay, startup, exact, p50, p90, p95, min, max)",
+        "no column `{name}`; columns: {} (aliases: delay, startup, exact, effect, p50, p90, p95, min, max)",
         t.columns.join(", ")
     ))
 }
@@ -91,6 +92,9 @@ pub(crate) fn label(column: &str, unit: Option<&str>) -> String {
         "schedule_to_run_s" => "scheduled → running, mean per pod (s)",
         "run_to_watch_s" => "running → seen by kubectl, mean per pod (s)",
         "pod_startup_s" => "pod start-up (create → seen running), mean per pod (s)",
+        "delay_effect_mean_s" => "delay's effect on start-up vs the smallest delay, paired mean (s)",
+        "delay_effect_ci95_lo_s" => "delay's effect, 95 % CI low (s)",
+        "delay_effect_ci95_hi_s" => "delay's effect, 95 % CI high (s)",
         "reps" => "replications",
         "incomplete" => "replications not finished",
         _ => "",

@@ -28,9 +28,10 @@ use point::Row;
 use spec::Point;
 use store::{SweepDir, SweepFile};
 
-/// Reads the rows of `points`, in their order, from the point files of `dir`.
+/// Reads the rows of `points`, in their order, from the point files of `dir`, with their delay
+/// effects paired among them ([`point::pair_delay_effects`]).
 pub(crate) fn rows_from_dir(dir: &SweepDir, file: &SweepFile, points: &[Point]) -> anyhow::Result<Vec<Row>> {
-    points
+    let mut rows = points
         .iter()
         .map(|p| {
             let key = file.spec.point_key(p);
@@ -51,7 +52,10 @@ pub(crate) fn rows_from_dir(dir: &SweepDir, file: &SweepFile, points: &[Point]) 
             })?;
             Row::from_record(&rec)
         })
-        .collect()
+        .collect::<anyhow::Result<Vec<Row>>>()?;
+    let base_delay = file.spec.delays_ns()?.into_iter().min().unwrap_or(0);
+    point::pair_delay_effects(&mut rows, base_delay);
+    Ok(rows)
 }
 
 /// The default figure of a sweep: start-up against delay (or pods, when delay has one value),

@@ -186,10 +186,49 @@ pub(crate) struct Row {
     pub(crate) exact_mean: Option<f64>,
     /// Phase means (create_to_schedule, schedule_to_run, run_to_watch, pod_startup: the ClusterLoader2 phases).
     pub(crate) phases: [Option<f64>; 4],
+    /// Observed start-up of each replication (`None`: it did not finish), for pairing.
+    pub(crate) observed: Vec<Option<f64>>,
+    /// The delay's effect: this point minus the point of the same pods and `--set` values at the
+    /// sweep's smallest delay, replication by replication: mean, 95 % CI low, high
+    /// ([`pair_delay_effects`]). `None` until paired, or when that point is not at hand.
+    pub(crate) delay_effect: [Option<f64>; 3],
+}
+
+/// Fills every row's [`Row::delay_effect`]: its start-up minus that of the row with the same
+/// pods and `--set` values at the delay `base_delay_ns` (the sweep's smallest), taken per replication over the
+/// replications that finished in both. Every point runs replication `r` with the same seed and
+/// the model keys its draws (common random numbers, `docs/model.md`), so the difference is the
+/// delay's effect with far less noise than either point has; its CI is Student-t over the
+/// per-replication differences (not clamped: an effect may be negative). The base row itself
+/// gets 0. A row whose base is not among `rows` (a shard without it) keeps `None`, so a
+/// shard's rows never pair with another point than the whole sweep's would.
+pub(crate) fn pair_delay_effects(rows: &mut [Row], base_delay_ns: u64) {
+    let effects: Vec<[Option<f64>; 3]> = rows
+        .iter()
+        .map(|r| {
+            let base = rows
+                .iter()
+                .find(|b| b.pods == r.pods && b.set == r.set && b.delay_ns == base_delay_ns);
+            let Some(base) = base else {
+                return [None; 3];
+            };
+            let diffs: OnlineStats = r
+                .observed
+                .iter()
+                .zip(&base.observed)
+                .filter_map(|(x, b)| Some((*x)? - (*b)?))
+                .collect();
+            let ci = diffs.ci95();
+            [diffs.mean(), ci.map(|c| c.lo), ci.map(|c| c.hi)]
+        })
+        .collect();
+    for (r, e) in rows.iter_mut().zip(effects) {
+        r.delay_effect = e;
+    }
 }
 
 /// The statistics columns after the axes, in order.
-pub(crate) const STAT_COLUMNS: [&str; 16] = [
+pub(crate) const STAT_COLUMNS: [&str; 19] = [
     "reps",
     "incomplete",
     "seed",
@@ -206,6 +245,9 @@ pub(crate) const STAT_COLUMNS: [&str; 16] = [
     "schedule_to_run_s",
     "run_to_watch_s",
     "pod_startup_s",
+    "delay_effect_mean_s",
+    "delay_effect_ci95_lo_s",
+    "delay_effect_ci95_hi_s",
 ];
 
 impl Row {
@@ -247,6 +289,8 @@ impl Row {
             startup,
             exact_mean: exact.mean(),
             phases: phases.map(|p| p.mean()),
+            observed: r.startup_observed_s.clone(),
+            delay_effect: [None; 3],
         })
     }
 
@@ -273,6 +317,7 @@ impl Row {
         out.extend(self.startup.iter().map(|&v| num(v)));
         out.push(num(self.exact_mean));
         out.extend(self.phases.iter().map(|&v| num(v)));
+        out.extend(self.delay_effect.iter().map(|&v| num(v)));
         out
     }
 }
@@ -280,6 +325,58 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(pods: u32, delay_ms: u64, set: i64, observed: &[Option<f64>]) -> Row {
+        Row {
+            pods,
+            delay_ns: delay_ms * 1_000_000,
+            set: vec![Json::from(set)],
+            reps: observed.len() as u64,
+            incomplete: 0,
+            seed: 1,
+            startup: [None; 8],
+            exact_mean: None,
+            phases: [None; 4],
+            observed: observed.to_vec(),
+            delay_effect: [None; 3],
+        }
+    }
+
+    #[test]
+    fn the_delay_effect_is_paired_with_the_smallest_delay_of_the_same_pods_and_set() {
+        let mut rows = vec![
+            row(4, 100, 1, &[Some(10.0), Some(20.0), Some(30.0), Some(40.0)]),
+            row(4, 500, 1, &[Some(11.0), Some(21.5), Some(31.0), None]),
+            // Another --set value, without a point at the base delay.
+            row(4, 500, 2, &[Some(50.0), Some(60.0), Some(70.0), Some(80.0)]),
+            row(4, 300, 2, &[Some(45.0), Some(58.0), Some(66.0), Some(79.0)]),
+            // Another pod count with one replication in common: no interval.
+            row(8, 100, 1, &[Some(5.0), None]),
+            row(8, 500, 1, &[Some(9.0), Some(1.0)]),
+        ];
+        pair_delay_effects(&mut rows, 100_000_000);
+        assert_eq!(rows[0].delay_effect, [Some(0.0), Some(0.0), Some(0.0)]);
+        // Differences 1, 1.5, 1 (the fourth replication did not finish at 500 ms).
+        let [mean, lo, hi] = rows[1].delay_effect;
+        assert!((mean.unwrap() - 3.5 / 3.0).abs() < 1e-12);
+        let half = 4.302_652_73 * (1.0_f64 / 12.0 / 3.0).sqrt(); // t(2) * s / sqrt(3), s^2 = 1/12
+        assert!(
+            (hi.unwrap() - mean.unwrap() - half).abs() < 1e-6,
+            "{:?}",
+            rows[1].delay_effect
+        );
+        assert!((mean.unwrap() - lo.unwrap() - half).abs() < 1e-6);
+        // Set 2 has no point at 100 ms: nothing to pair with.
+        assert_eq!(rows[2].delay_effect, [None; 3]);
+        assert_eq!(rows[3].delay_effect, [None; 3]);
+        // One replication in common: a mean, no interval.
+        assert_eq!(rows[5].delay_effect, [Some(4.0), None, None]);
+        // With 300 ms as the base, set 2 pairs: 5, 2, 4, 1.
+        pair_delay_effects(&mut rows, 300_000_000);
+        assert_eq!(rows[2].delay_effect[0], Some(3.0));
+        assert_eq!(rows[3].delay_effect[..1], [Some(0.0)]);
+        assert_eq!(rows[1].delay_effect, [None; 3]);
+    }
 
     #[test]
     fn a_point_without_set_is_the_validate_cell() {

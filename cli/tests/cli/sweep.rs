@@ -94,6 +94,9 @@ fn one_row_per_point_in_csv_and_json() {
         "schedule_to_run_s",
         "run_to_watch_s",
         "pod_startup_s",
+        "delay_effect_mean_s",
+        "delay_effect_ci95_lo_s",
+        "delay_effect_ci95_hi_s",
     ] {
         assert!(lines[0].split(',').any(|c| c == col), "no column {col}: {}", lines[0]);
     }
@@ -170,7 +173,59 @@ fn a_point_does_not_depend_on_the_other_points() {
             .cloned()
             .expect("the point")
     };
-    assert_eq!(row(&a, 8, 100), row(&b, 8, 100));
+    // Everything but the delay effect, which is relative to the sweep's smallest delay (0 ms in
+    // `a`, 100 ms in `b`).
+    let own = |mut p: serde_json::Value| {
+        let o = p.as_object_mut().unwrap();
+        let effect: Vec<String> = o.keys().filter(|k| k.starts_with("delay_effect")).cloned().collect();
+        assert_eq!(effect.len(), 3, "{o:?}");
+        for k in effect {
+            o.remove(&k);
+        }
+        p
+    };
+    assert_eq!(own(row(&a, 8, 100)), own(row(&b, 8, 100)));
+    assert_eq!(row(&b, 8, 100)["delay_effect_mean_s"], 0.0);
+}
+
+/// The points share their replications' seeds and the model keys its draws, so the delay's
+/// effect, taken replication by replication, is far less noisy than the two points it compares:
+/// its interval is narrower than the two points' intervals combined as if independent.
+#[test]
+fn the_delay_effect_is_paired_and_narrower_than_independent_points_would_give() {
+    let t = TempDir::new("sweep-effect");
+    let out = t.file("e");
+    let args: Vec<String> = [
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "20",
+        "--delay",
+        "100ms,500ms",
+        "--reps",
+        "8",
+        "--out",
+        &out,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    sweep_ok(&args, None);
+    let v = json(&Path::new(&out).join("results.json"));
+    let points = v["points"].as_array().unwrap();
+    let f = |p: &serde_json::Value, k: &str| p[k].as_f64().unwrap_or_else(|| panic!("{k} in {p}"));
+    let (near, far) = (&points[0], &points[1]);
+    assert_eq!(f(near, "delay_effect_mean_s"), 0.0);
+    let effect = f(far, "delay_effect_mean_s");
+    assert!((effect - (f(far, "startup_mean_s") - f(near, "startup_mean_s"))).abs() < 1e-9);
+    let half = |p: &serde_json::Value, lo: &str, hi: &str| (f(p, hi) - f(p, lo)) / 2.0;
+    let paired = half(far, "delay_effect_ci95_lo_s", "delay_effect_ci95_hi_s");
+    let independent =
+        half(near, "startup_ci95_lo_s", "startup_ci95_hi_s").hypot(half(far, "startup_ci95_lo_s", "startup_ci95_hi_s"));
+    assert!(
+        paired < 0.7 * independent,
+        "paired ±{paired:.2} s against ±{independent:.2} s for independent points"
+    );
 }
 
 #[test]
