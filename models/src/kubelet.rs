@@ -54,6 +54,10 @@ use crate::spec::{Kubelet as KubeletCfg, PullPolicy, Runtime};
 use crate::status_manager::{StatusManager, Sync, STATUS_SYNC_PERIOD};
 use crate::volume_manager;
 
+/// The first call id of the events a kubelet posts (ids `0xC000_0000..`, wrapping within that
+/// range); the main client's ids start at 0 and the heartbeat client's at 2^31.
+const EVENT_ID_BASE: u32 = 0xC000_0000;
+
 /// Times of one pod's life on its node.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PodTimes {
@@ -317,8 +321,11 @@ impl Kubelet {
         let now = ctx.now();
         let at = self.events.reserve(now);
         self.event_throttle += at - now;
+        // Call ids of their own (the main client counts from 0, the heartbeat client from
+        // 2^31), so that each event has its own keyed apiserver draw; their replies are ignored.
+        let id = EVENT_ID_BASE | (self.events_posted as u32 & !EVENT_ID_BASE);
         self.events_posted += 1;
-        let (due, call) = self.client.conn.deliver(ctx.me(), u32::MAX, Obj::Event, at, ctx.rng());
+        let (due, call) = self.client.conn.deliver(ctx.me(), id, Obj::Event, at, ctx.rng());
         ctx.send_at(self.client.cp, due, Ev::ApiArrive(call));
     }
 

@@ -52,7 +52,8 @@ pub(crate) struct SweepArgs {
     /// calibration, if any).
     #[arg(long)]
     params: Option<PathBuf>,
-    /// Experiment seed; each point's seed is derived from it and the point's own values.
+    /// Experiment seed; every point runs replication r with the same seed derived from it
+    /// (common random numbers: points differ by what their values do).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Output directory: sweep.json, points/, results.csv, results.json.

@@ -200,7 +200,9 @@ pub(crate) struct Row {
 /// the model keys its draws (common random numbers, `docs/model.md`), so the difference is the
 /// delay's effect with far less noise than either point has; its CI is Student-t over the
 /// per-replication differences (not clamped: an effect may be negative). The base row itself
-/// gets 0. A row whose base is not among `rows` (a shard without it) keeps `None`, so a
+/// gets 0. A replication that did not finish at either delay leaves the effect unknown
+/// (`None`), as `validate` refuses such a cell: the unfinished are the slowest, and dropping
+/// them would bias the effect down. A row whose base is not among `rows` (a shard without it) keeps `None`, so a
 /// shard's rows never pair with another point than the whole sweep's would.
 pub(crate) fn pair_delay_effects(rows: &mut [Row], base_delay_ns: u64) {
     let effects: Vec<[Option<f64>; 3]> = rows
@@ -212,12 +214,17 @@ pub(crate) fn pair_delay_effects(rows: &mut [Row], base_delay_ns: u64) {
             let Some(base) = base else {
                 return [None; 3];
             };
-            let diffs: OnlineStats = r
+            // Every replication must have finished at both delays: the ones that time out are
+            // the slowest, and leaving them out would bias the effect down.
+            let diffs: Option<OnlineStats> = r
                 .observed
                 .iter()
                 .zip(&base.observed)
-                .filter_map(|(x, b)| Some((*x)? - (*b)?))
+                .map(|(x, b)| Some((*x)? - (*b)?))
                 .collect();
+            let Some(diffs) = diffs.filter(|_| r.observed.len() == base.observed.len()) else {
+                return [None; 3];
+            };
             let ci = diffs.ci95();
             [diffs.mean(), ci.map(|c| c.lo), ci.map(|c| c.hi)]
         })
@@ -346,20 +353,23 @@ mod tests {
     fn the_delay_effect_is_paired_with_the_smallest_delay_of_the_same_pods_and_set() {
         let mut rows = vec![
             row(4, 100, 1, &[Some(10.0), Some(20.0), Some(30.0), Some(40.0)]),
-            row(4, 500, 1, &[Some(11.0), Some(21.5), Some(31.0), None]),
+            row(4, 500, 1, &[Some(11.0), Some(21.5), Some(31.0), Some(41.0)]),
             // Another --set value, without a point at the base delay.
             row(4, 500, 2, &[Some(50.0), Some(60.0), Some(70.0), Some(80.0)]),
             row(4, 300, 2, &[Some(45.0), Some(58.0), Some(66.0), Some(79.0)]),
-            // Another pod count with one replication in common: no interval.
+            // Another pod count where a replication did not finish: unknown, not biased.
             row(8, 100, 1, &[Some(5.0), None]),
             row(8, 500, 1, &[Some(9.0), Some(1.0)]),
+            // One replication: a mean, no interval.
+            row(2, 100, 1, &[Some(5.0)]),
+            row(2, 500, 1, &[Some(7.0)]),
         ];
         pair_delay_effects(&mut rows, 100_000_000);
         assert_eq!(rows[0].delay_effect, [Some(0.0), Some(0.0), Some(0.0)]);
-        // Differences 1, 1.5, 1 (the fourth replication did not finish at 500 ms).
+        // Differences 1, 1.5, 1, 1.
         let [mean, lo, hi] = rows[1].delay_effect;
-        assert!((mean.unwrap() - 3.5 / 3.0).abs() < 1e-12);
-        let half = 4.302_652_73 * (1.0_f64 / 12.0 / 3.0).sqrt(); // t(2) * s / sqrt(3), s^2 = 1/12
+        assert!((mean.unwrap() - 4.5 / 4.0).abs() < 1e-12);
+        let half = 3.182_446_305 * (1.0_f64 / 16.0 / 4.0).sqrt(); // t(3) * s / sqrt(4), s^2 = 1/16
         assert!(
             (hi.unwrap() - mean.unwrap() - half).abs() < 1e-6,
             "{:?}",
@@ -369,8 +379,9 @@ mod tests {
         // Set 2 has no point at 100 ms: nothing to pair with.
         assert_eq!(rows[2].delay_effect, [None; 3]);
         assert_eq!(rows[3].delay_effect, [None; 3]);
-        // One replication in common: a mean, no interval.
-        assert_eq!(rows[5].delay_effect, [Some(4.0), None, None]);
+        assert_eq!(rows[5].delay_effect, [None; 3]);
+        assert_eq!(rows[4].delay_effect, [None; 3]);
+        assert_eq!(rows[7].delay_effect, [Some(2.0), None, None]);
         // With 300 ms as the base, set 2 pairs: 5, 2, 4, 1.
         pair_delay_effects(&mut rows, 300_000_000);
         assert_eq!(rows[2].delay_effect[0], Some(3.0));

@@ -70,7 +70,9 @@ pub(crate) struct SweepSpec {
     /// Experiment seed.
     pub(crate) seed: u64,
     /// How points are seeded (`store::SEED_RULE`): part of the hash, so a sweep computed under
-    /// another rule is never resumed with this one.
+    /// another rule is never resumed with this one (a `sweep.json` written before the field
+    /// existed reads as an empty rule, so it is refused as another sweep).
+    #[serde(default)]
     pub(crate) seeds: String,
 }
 
