@@ -267,8 +267,13 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, usize), St
 pub(crate) fn left_out_note(without_y: usize, y: &str) -> Option<String> {
     (without_y > 0).then(|| {
         format!(
-            "note: {without_y} row{} without a number in column {y} (points whose replications did not finish, or values that are not numbers) {} not drawn",
+            "note: {without_y} row{} without a number in column {y} ({}) {} not drawn",
             if without_y == 1 { "" } else { "s" },
+            if y == "effect" || y.starts_with("delay_effect") {
+                "points with a replication that did not finish at their delay or at the smallest, or whose point at the smallest delay is in another shard"
+            } else {
+                "points whose replications did not finish, or values that are not numbers"
+            },
             if without_y == 1 { "is" } else { "are" }
         )
     })

@@ -778,3 +778,53 @@ fn a_point_file_with_impossible_times_is_refused_on_resume() {
     std::fs::write(&files[0], original).unwrap();
     sweep_ok(&small(&out, &[]), None);
 }
+
+/// A shard holds a point whose point at the smallest delay is in another shard: its delay
+/// effect is empty, and `plot --y effect` says why it left it out.
+#[test]
+fn a_shards_effect_without_its_base_point_is_left_out_and_said_so() {
+    let t = TempDir::new("sweep-effect-shard");
+    let out = t.file("s");
+    // Points 0..5: (4, 0), (4, 100), (4, 200), (8, 0), (8, 100), (8, 200); shard 2/2 holds
+    // 1, 3 and 5: (4, 100) without its base, (8, 0) and (8, 200) with theirs.
+    let args: Vec<String> = [
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "4,8",
+        "--delay",
+        "0ms,100ms,200ms",
+        "--reps",
+        "2",
+        "--shard",
+        "2/2",
+        "--out",
+        &out,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    sweep_ok(&args, None);
+    let shard = Path::new(&out).join("shard-2-of-2.json");
+    let v = json(&shard);
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3);
+    assert!(points[0]["delay_effect_mean_s"].is_null(), "{}", points[0]);
+    assert_eq!(points[1]["delay_effect_mean_s"], 0.0);
+    assert!(points[2]["delay_effect_mean_s"].is_number(), "{}", points[2]);
+    let fig = t.file("e.svg");
+    let o = run(&[
+        "plot",
+        shard.to_str().unwrap(),
+        "--x",
+        "delay",
+        "--y",
+        "effect",
+        "--series",
+        "pods",
+        "--out",
+        &fig,
+    ]);
+    assert_exit(&o, 0, "plot");
+    assert!(stderr(&o).contains("another shard"), "{}", stderr(&o));
+}
