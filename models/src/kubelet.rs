@@ -653,14 +653,11 @@ impl Component<Ev> for Kubelet {
                 self.times(pod).pull_failures += 1;
                 self.post_event(ctx); // Failed: "Failed to pull image"
                 self.post_event(ctx); // Failed: "Error: ErrImagePull"
-                let retry = match self.retries.entry(pod) {
-                    std::collections::hash_map::Entry::Occupied(e) => {
-                        let r = e.into_mut();
-                        r.failed(now);
-                        r
-                    }
-                    std::collections::hash_map::Entry::Vacant(e) => e.insert(PullRetry::first(now)),
-                };
+                let retry = self
+                    .retries
+                    .entry(pod)
+                    .and_modify(|r| r.failed(now))
+                    .or_insert_with(|| PullRetry::first(now));
                 let requeue = retry.requeue_delay(&mut ctx.keyed_rng(pod_key(pod, Purpose::Requeue(retry.requeues))));
                 ctx.send_self(requeue, Ev::Local(Local::PodResync(pod)));
                 if let Some(next) = self.puller.complete(now) {
