@@ -205,13 +205,19 @@ pub(crate) struct Row {
 /// them would bias the effect down. A row whose base is not among `rows` (a shard without it) keeps `None`, so a
 /// shard's rows never pair with another point than the whole sweep's would.
 pub(crate) fn pair_delay_effects(rows: &mut [Row], base_delay_ns: u64) {
+    // The base rows by (pods, --set values as JSON text): one pass, not a search per row (a
+    // sweep may hold a million points).
+    let identity = |r: &Row| (r.pods, Json::Array(r.set.clone()).to_string());
+    let bases: std::collections::HashMap<(u32, String), usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.delay_ns == base_delay_ns)
+        .map(|(i, b)| (identity(b), i))
+        .collect();
     let effects: Vec<[Option<f64>; 3]> = rows
         .iter()
         .map(|r| {
-            let base = rows
-                .iter()
-                .find(|b| b.pods == r.pods && b.set == r.set && b.delay_ns == base_delay_ns);
-            let Some(base) = base else {
+            let Some(base) = bases.get(&identity(r)).map(|&i| &rows[i]) else {
                 return [None; 3];
             };
             // Every replication must have finished at both delays: the ones that time out are
