@@ -17,6 +17,7 @@ use crate::haproxy::Balancer;
 use crate::kubelet::Kubelet;
 use crate::network::{Network, NetworkError};
 use crate::observer::Kubectl;
+use crate::registry::{NodePull, OverlayRegistry};
 use crate::scheduler::Scheduler;
 use crate::spec::{Role, Scenario};
 use crate::uplink::SiteUplink;
@@ -246,6 +247,7 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
     };
     let mut sources = vec![s.haproxy.host.as_str(), kubectl_host];
     sources.extend(masters.iter().copied());
+    sources.extend(s.runtime.registry_host.as_deref());
     let net = Arc::new(Network::build(s, &sources)?);
     let host = |n: &str| {
         net.host(n)
@@ -328,20 +330,47 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             ),
         )
         .map_err(|e| incomplete(s, e.to_string()))?;
+    // A registry on the overlay, if the scenario places one (`runtime.registry_host`).
+    let registry = match s.runtime.registry_host.as_deref() {
+        Some(name) => Some(OverlayRegistry::new(s, &net, name)?),
+        None => None,
+    };
+    // How each worker pulls from it: round trip, download rate, outages on its route.
+    let overlay_pulls: Vec<NodePull> = match &registry {
+        Some(reg) => workers
+            .iter()
+            .map(|w| reg.pull_from(&net, host(w)?, &s.runtime, &s.faults))
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
     // One shared uplink per site that declares one; its nodes' image downloads go through it.
+    // With a registry on the overlay only its site's uplink carries downloads (every node's
+    // but its own site's).
     let mut uplinks: Vec<(&str, ComponentId)> = Vec::new();
     for site in &s.sites {
+        if let Some(reg) = &registry {
+            if site.name != reg.site {
+                continue;
+            }
+        }
         if let Some(capacity) = site.uplink {
             let up = SiteUplink::new(
                 site.name.clone(),
                 capacity.bits_per_s,
                 s.runtime.download_bandwidth.bits_per_s,
             )
-            .with_outages(crate::pull_outages::outages_of(
-                site,
-                &s.faults,
-                site.registry_rtt.unwrap_or(s.runtime.registry_rtt).get(),
-            ));
+            .with_outages(match &registry {
+                Some(reg) => reg.uplink_outages(
+                    site,
+                    &s.faults,
+                    overlay_pulls.iter().map(|p| p.rtt).max().unwrap_or_default(),
+                ),
+                None => crate::pull_outages::outages_of(
+                    site,
+                    &s.faults,
+                    site.registry_rtt.unwrap_or(s.runtime.registry_rtt).get(),
+                ),
+            });
             let id = sim
                 .add_component(format!("uplink/{}", site.name), up)
                 .map_err(|e| incomplete(s, e.to_string()))?;
@@ -350,7 +379,7 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
     }
     let mut kubelets = Vec::new();
     let mut kubelet_watch = Vec::new();
-    for w in &workers {
+    for (i, w) in workers.iter().enumerate() {
         let h = host(w)?;
         let conn = connect(h)?;
         let site = s
@@ -359,28 +388,45 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             .find(|x| x.name == *w)
             .map(|x| x.site.as_str())
             .unwrap_or_default();
-        let rtt = s
-            .sites
-            .iter()
-            .find(|x| x.name == site)
-            .and_then(|x| x.registry_rtt)
-            .unwrap_or(s.runtime.registry_rtt);
-        let k = Kubelet::new(
-            (*w).to_owned(),
-            Client::new(conn.clone(), cp, unlimited()),
-            Client::new(conn.clone(), cp, unlimited()).with_id_base(1 << 31),
-            &s.kubernetes.kubelet,
-            &s.runtime,
-            rtt.get(),
-            SERVICE_TIME_CV,
-        );
-        let k = match uplinks.iter().find(|(name, _)| *name == site) {
-            Some(&(_, uplink)) => k.with_uplink(uplink),
-            None => k,
-        };
-        let k = match s.sites.iter().find(|x| x.name == site) {
-            Some(x) => k.with_outages(crate::pull_outages::outages_of(x, &s.faults, rtt.get())),
-            None => k,
+        let k = if let (Some(reg), Some(pull)) = (&registry, overlay_pulls.get(i)) {
+            let k = Kubelet::new(
+                (*w).to_owned(),
+                Client::new(conn.clone(), cp, unlimited()),
+                Client::new(conn.clone(), cp, unlimited()).with_id_base(1 << 31),
+                &s.kubernetes.kubelet,
+                &pull.runtime,
+                pull.rtt,
+                SERVICE_TIME_CV,
+            );
+            let k = match uplinks.first() {
+                Some(&(_, uplink)) if site != reg.site => k.with_uplink(uplink),
+                _ => k,
+            };
+            k.with_outages(pull.outages.clone())
+        } else {
+            let rtt = s
+                .sites
+                .iter()
+                .find(|x| x.name == site)
+                .and_then(|x| x.registry_rtt)
+                .unwrap_or(s.runtime.registry_rtt);
+            let k = Kubelet::new(
+                (*w).to_owned(),
+                Client::new(conn.clone(), cp, unlimited()),
+                Client::new(conn.clone(), cp, unlimited()).with_id_base(1 << 31),
+                &s.kubernetes.kubelet,
+                &s.runtime,
+                rtt.get(),
+                SERVICE_TIME_CV,
+            );
+            let k = match uplinks.iter().find(|(name, _)| *name == site) {
+                Some(&(_, uplink)) => k.with_uplink(uplink),
+                None => k,
+            };
+            match s.sites.iter().find(|x| x.name == site) {
+                Some(x) => k.with_outages(crate::pull_outages::outages_of(x, &s.faults, rtt.get())),
+                None => k,
+            }
         };
         let id = sim
             .add_component(format!("kubelet/{w}"), k)

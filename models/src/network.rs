@@ -627,6 +627,16 @@ impl Network {
         if self.outages.is_empty() {
             return Some(flight);
         }
+        let t = self.held_until(a, b, r, at);
+        if t == SimTime::MAX {
+            return Some(SimDuration::MAX);
+        }
+        Some((t - at) + flight)
+    }
+
+    /// When a message from `a` to `b` along `r`, ready to leave at `at`, can go: `at` unless an
+    /// element on the route is down then ([`SimTime::MAX`] if one never comes back).
+    fn held_until(&self, a: HostId, b: HostId, r: &Route, at: SimTime) -> SimTime {
         let rtt = r.propagation * 2;
         // A router's crash stops what it routes between sites; within a site the hosts are
         // switched (the scenario's star of links around the router stands for the site's LAN).
@@ -656,10 +666,52 @@ impl Network {
                 break;
             }
         }
-        if t == SimTime::MAX {
-            return Some(SimDuration::MAX);
+        t
+    }
+
+    /// The windows `[start, end)` during which the route between `a` and `b` carries nothing
+    /// because of a fault on it (a crashed router when the route crosses sites, a partitioned
+    /// tunnel, an isolated site at an end of one of its tunnels, a crashed load balancer on
+    /// it): each fault that touches the route opens a window at its start, which lasts until a
+    /// message sent then would get through ([`Network::one_way_at`]'s holds: OpenVPN's
+    /// renegotiation and TCP's first resend included). Overlapping windows are merged; sorted.
+    /// Empty without faults on the route, or without a route.
+    pub fn route_down_windows(&self, a: HostId, b: HostId) -> Vec<(SimTime, SimTime)> {
+        let Some((r, _)) = self.route(a, b) else {
+            return Vec::new();
+        };
+        if a == b || self.outages.is_empty() {
+            return Vec::new();
         }
-        Some((t - at) + flight)
+        let crosses_sites = self.site_of[a as usize] != self.site_of[b as usize];
+        let o = &self.outages;
+        let mut starts: Vec<SimTime> = Vec::new();
+        for h in &r.hops {
+            starts.extend(o.hosts.get(h).into_iter().flatten().map(|w| w.0));
+            if crosses_sites {
+                starts.extend(o.routers.get(h).into_iter().flatten().map(|w| w.0));
+            }
+        }
+        for &(x, y) in &r.tunnel_sites {
+            starts.extend(o.tunnels.get(&(x.min(y), x.max(y))).into_iter().flatten().map(|w| w.0));
+            for site in [x, y] {
+                starts.extend(o.sites.get(&site).into_iter().flatten().map(|w| w.0));
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        let mut windows: Vec<(SimTime, SimTime)> = Vec::new();
+        for start in starts {
+            let end = self.held_until(a, b, r, start);
+            if end <= start {
+                continue;
+            }
+            match windows.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => windows.push((start, end)),
+            }
+        }
+        windows
     }
 
     /// Whether a fault stops all traffic from `a` to `b` at `t`: a crashed router on their route,

@@ -65,6 +65,10 @@ pub enum OutageKind {
     Isolation,
     /// The site's router crashed: it comes back without its connections' state.
     RouterCrash,
+    /// The registry host on the overlay crashed: it comes back without the connection, and the
+    /// node's first keepalive probe after the restart is answered with a reset, as after a
+    /// router's crash.
+    RegistryCrash,
 }
 
 /// What happens to a connection that meets an outage: it stalls from `start` to `end`, then
@@ -127,7 +131,7 @@ impl Outages {
                 let dropped = after(KEEPALIVE * u64::from(KEEPALIVE_PROBES + 1));
                 let (end, fails) = match kind {
                     OutageKind::Isolation => (first_resend_at_or_after(start, end, first_rto), false),
-                    OutageKind::RouterCrash => {
+                    OutageKind::RouterCrash | OutageKind::RegistryCrash => {
                         // The node's probes go out every 30 s once it has heard nothing for 30 s.
                         let probes = end
                             .saturating_since(start)
@@ -251,6 +255,28 @@ pub fn outages_of(site: &Site, faults: &[Fault], rtt: SimDuration) -> Outages {
             }
             _ => None,
         })
+        .collect();
+    Outages::new(windows, rtt)
+}
+
+/// When a node's pulls from a registry host on the overlay (`runtime.registry_host`) meet an
+/// outage, for connections of round-trip time `rtt` to it: the windows `route_down` when their
+/// route carries nothing ([`crate::network::Network::route_down_windows`]), which stall a
+/// transfer as an isolation does (the overlay is routed, without NAT: the routers on the way
+/// keep no state of the connection, its ends keep all of it), and the crashes of the registry
+/// host `registry` itself in `faults`, after which the connection is gone.
+pub fn overlay(route_down: &[(SimTime, SimTime)], registry: &str, faults: &[Fault], rtt: SimDuration) -> Outages {
+    let at = |d: crate::units::Dur| SimTime::ZERO + d.get();
+    let crashes = faults.iter().filter_map(|f| match f {
+        Fault::Crash { host, at: a, repair } if host == registry => {
+            Some((at(*a), repair.map_or(SimTime::MAX, at), OutageKind::RegistryCrash))
+        }
+        _ => None,
+    });
+    let windows = route_down
+        .iter()
+        .map(|&(start, end)| (start, end, OutageKind::Isolation))
+        .chain(crashes)
         .collect();
     Outages::new(windows, rtt)
 }
@@ -390,5 +416,33 @@ mod tests {
         );
         // Short enough to finish between them.
         assert_eq!(o.transfer(s(5.0), SimDuration::from_secs(9)), Transfer::Done(s(17.5)));
+    }
+    #[test]
+    fn on_the_overlay_a_route_outage_stalls_and_a_registry_crash_fails() {
+        use crate::units::Dur;
+        let crash = |host: &str| Fault::Crash {
+            host: host.into(),
+            at: Dur::secs(20),
+            repair: Some(Dur::secs(21)),
+        };
+        // The route is down 10..12 s; the registry crashes 20..21 s; a crash of another host
+        // is not the registry's.
+        let o = overlay(
+            &[(s(10.0), s(12.0))],
+            "mirror",
+            &[crash("mirror"), crash("master02")],
+            SimDuration::from_millis(300),
+        );
+        // The same as an isolation then a crash on a site's way out (the test above).
+        assert_eq!(
+            o.transfer(s(5.0), SimDuration::from_secs(15)),
+            Transfer::Failed {
+                cut: s(20.0),
+                at: s(50.0)
+            }
+        );
+        assert_eq!(o.transfer(s(5.0), SimDuration::from_secs(9)), Transfer::Done(s(17.5)));
+        let other = overlay(&[], "mirror", &[crash("master02")], SimDuration::from_millis(300));
+        assert!(other.is_empty());
     }
 }

@@ -618,6 +618,15 @@ pub struct Runtime {
     pub registry_round_trips: u32,
     /// Registry RTT for sites that do not set their own. Calibrated: range 5 ms .. 300 ms.
     pub registry_rtt: Dur,
+    /// A host of the scenario that serves the image: a private registry or a pull-through
+    /// mirror on the overlay (`docker run registry:2`), reached through the simulated network.
+    /// Each node's registry RTT is then its route's round trip, netem included, instead of
+    /// `registry_rtt`; its download rate is held to the route's bottleneck; the registry
+    /// site's `uplink`, if declared, is shared by the downloads of every node outside that
+    /// site; and a pull meets the faults on its route ([`crate::pull_outages::overlay`]).
+    /// Unset (the default): Docker Hub, over each site's own internet uplink.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry_host: Option<String>,
     /// `imagePullPolicy`: `Always` for a `latest` tag (the apiserver's defaulting).
     pub pull_policy: PullPolicy,
     /// The image is already in every worker's image store when a run starts (pre-pulled, or
@@ -639,6 +648,7 @@ impl Default for Runtime {
             download_bandwidth: Bandwidth { bits_per_s: 20e6 },
             registry_round_trips: 16,
             registry_rtt: Dur::millis(100),
+            registry_host: None,
             pull_policy: PullPolicy::Always,
             image_cached: false,
         }

@@ -117,7 +117,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E014",
         "unreachable",
-        "every worker and master must reach the load balancer and every master (and the kubectl host the load balancer): enable the VPN, add tunnels or links",
+        "every worker and master must reach the load balancer and every master (the kubectl host the load balancer, every worker the registry host if the runtime names one): enable the VPN, add tunnels or links",
     ),
     err(
         "E015",
@@ -127,7 +127,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E016",
         "unknown-reference",
-        "workload.kubectl_host must name a host, kubernetes.etcd.leader a master, a hub-and-spoke VPN's hub and netem's near and far sides sites (each far site once, and not the near one)",
+        "workload.kubectl_host and runtime.registry_host must name hosts, kubernetes.etcd.leader a master, a hub-and-spoke VPN's hub and netem's near and far sides sites (each far site once, and not the near one)",
     ),
     err(
         "E017",
@@ -410,6 +410,18 @@ fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
                 "workload.kubectl_host",
                 format!(
                     "kubectl host `{k}` is not a defined host; expected one of: {}",
+                    list(s.hosts.iter().map(|h| h.name.as_str()))
+                ),
+            ));
+        }
+    }
+    if let Some(r) = &s.runtime.registry_host {
+        if host(r).is_none() {
+            f.push(Finding::new(
+                "E016",
+                "runtime.registry_host",
+                format!(
+                    "registry host `{r}` is not a defined host; expected one of: {}",
                     list(s.hosts.iter().map(|h| h.name.as_str()))
                 ),
             ));
@@ -871,15 +883,20 @@ fn faults(s: &Scenario, f: &mut Vec<Finding>) {
             Fault::Crash { host, .. } => match s.hosts.iter().find(|h| h.name == *host) {
                 None => bad(
                     "host",
-                    format!("host `{host}` is not defined; expected the load balancer, a master or a router"),
+                    format!("host `{host}` is not defined; expected the load balancer, a master, a router or the registry host"),
                 ),
-                Some(h) if matches!(h.role, Role::Worker | Role::Client) => bad(
-                    "host",
-                    format!(
-                        "crashing {} `{host}` is not modelled; expected the load balancer, a master or a router",
-                        h.role.as_str()
-                    ),
-                ),
+                Some(h)
+                    if h.role == Role::Worker
+                        || (h.role == Role::Client && s.runtime.registry_host.as_deref() != Some(host.as_str())) =>
+                {
+                    bad(
+                        "host",
+                        format!(
+                            "crashing {} `{host}` is not modelled; expected the load balancer, a master, a router or the registry host (runtime.registry_host)",
+                            h.role.as_str()
+                        ),
+                    )
+                }
                 // The observer (`kubectl get pods -w`) would die with its host, and nothing
                 // would see the pods run: the measurement itself would be lost.
                 Some(_) if Some(host.as_str()) == kubectl_host => bad(
@@ -994,8 +1011,9 @@ fn timings(s: &Scenario, f: &mut Vec<Finding>) {
 /// The hosts of a cut-off site that reach no target of another site, and those targets.
 type HostsEachWay<'a> = (Vec<&'a str>, Vec<&'a str>);
 
-/// E014: the load balancer, the masters and the kubectl host are the route sources; every
-/// worker and master must reach the balancer and every master, the kubectl host the balancer.
+/// E014: the load balancer, the masters, the kubectl host and the registry host are the route
+/// sources; every worker and master must reach the balancer and every master, every worker the
+/// registry host (if the runtime names one), the kubectl host the balancer.
 /// Reported per site, as a planner reads it (which sites cannot reach which), with the hosts
 /// each way: one finding at the `[[sites]]` entry of every site some host of which is cut off.
 fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
@@ -1010,6 +1028,12 @@ fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
     sources.extend(&masters);
     let kubectl = s.workload.kubectl_host.as_deref();
     sources.extend(kubectl);
+    let registry = s
+        .runtime
+        .registry_host
+        .as_deref()
+        .filter(|r| s.hosts.iter().any(|h| h.name == *r));
+    sources.extend(registry);
     let Ok(net) = Network::build(s, &sources) else {
         return;
     };
@@ -1023,7 +1047,12 @@ fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
     let mut cut: BTreeMap<usize, BTreeMap<usize, HostsEachWay<'_>>> = BTreeMap::new();
     for h in &s.hosts {
         let targets: Vec<&str> = match h.role {
-            Role::Worker | Role::Master => std::iter::once(lb)
+            Role::Worker => std::iter::once(lb)
+                .chain(masters.iter().copied())
+                .chain(registry)
+                .filter(|t| *t != h.name)
+                .collect(),
+            Role::Master => std::iter::once(lb)
                 .chain(masters.iter().copied())
                 .filter(|t| *t != h.name)
                 .collect(),

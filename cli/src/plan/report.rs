@@ -236,13 +236,36 @@ pub(crate) fn markdown(p: &Plan) -> String {
     );
     w!(o);
     let site_api = site_api_rtt(p);
-    let reg = |site: &str| {
-        s.sites
-            .iter()
-            .find(|x| x.name == site)
-            .and_then(|x| x.registry_rtt)
-            .unwrap_or(s.runtime.registry_rtt)
-            .secs_f64()
+    let site_reg = site_registry_rtt(s);
+    let reg = |site: &str| site_reg.get(site).copied().unwrap_or(f64::NAN);
+    // The site whose uplink a download crosses: its own for Docker Hub; the registry's for a
+    // registry on the overlay (none for the registry's own site, which pulls over its LAN).
+    let registry_site = s
+        .runtime
+        .registry_host
+        .as_deref()
+        .and_then(|r| s.hosts.iter().find(|h| h.name == r))
+        .map(|h| h.site.as_str());
+    let uplink_site = |site: &'_ str| -> Option<String> {
+        match registry_site {
+            Some(rs) if rs == site => None,
+            Some(rs) => Some(rs.to_owned()),
+            None => Some(site.to_owned()),
+        }
+    };
+    let sharing = |site: &str| -> usize {
+        match registry_site {
+            Some(rs) => s
+                .hosts
+                .iter()
+                .filter(|h| h.role == Role::Worker && h.site != rs)
+                .count(),
+            None => s
+                .hosts
+                .iter()
+                .filter(|h| h.role == Role::Worker && h.site == site)
+                .count(),
+        }
     };
     w!(
         o,
@@ -306,7 +329,12 @@ pub(crate) fn markdown(p: &Plan) -> String {
                 "the image is on every node when the run starts (`runtime.image_cached`), so no pull downloads it".to_owned()
             } else {
                 let bits = s.runtime.image_bytes as f64 * 8.0;
-                let uplink = s.sites.iter().find(|x| x.name == r.site).and_then(|x| x.uplink);
+                let up_site = uplink_site(&r.site);
+                let uplink = s
+                    .sites
+                    .iter()
+                    .find(|x| Some(&x.name) == up_site.as_ref())
+                    .and_then(|x| x.uplink);
                 // Alone on its uplink a download still gets no more than the uplink has.
                 let alone = match uplink {
                     Some(u) if u.bits_per_s < s.runtime.download_bandwidth.bits_per_s => u,
@@ -320,11 +348,14 @@ pub(crate) fn markdown(p: &Plan) -> String {
                     match uplink {
                         // The site's uplink is shared (models/src/uplink.rs): it binds when its
                         // workers downloading at once would need more than it has.
-                        Some(u) if r.workers as f64 * s.runtime.download_bandwidth.bits_per_s > u.bits_per_s => format!(
-                            " alone; its {} workers share the site's {u} uplink, so all downloading at once take {}",
-                            r.workers,
-                            s2(bits * r.workers as f64 / u.bits_per_s)
-                        ),
+                        Some(u) if sharing(&r.site) as f64 * s.runtime.download_bandwidth.bits_per_s > u.bits_per_s => {
+                            let n = sharing(&r.site);
+                            let whose = match registry_site {
+                                Some(rs) => format!("the {n} workers outside {rs} share the registry site's"),
+                                None => format!("its {n} workers share the site's"),
+                            };
+                            format!(" alone; {whose} {u} uplink, so all downloading at once take {}", s2(bits * n as f64 / u.bits_per_s))
+                        }
                         _ => String::new(),
                     }
                 )
@@ -630,6 +661,37 @@ fn etcd_cell(e: &super::net::EtcdHealth) -> String {
 }
 
 /// Mean RTT from each site's workers to the apiservers through HAProxy, seconds.
+/// Mean registry RTT of each site's workers: the site's or the runtime's `registry_rtt` for
+/// Docker Hub; for a registry on the overlay (`runtime.registry_host`) the route's round trip,
+/// netem included, as `models::registry` gives each node.
+fn site_registry_rtt(s: &models::spec::Scenario) -> std::collections::HashMap<String, f64> {
+    let hub = |site: &str| {
+        s.sites
+            .iter()
+            .find(|x| x.name == site)
+            .and_then(|x| x.registry_rtt)
+            .unwrap_or(s.runtime.registry_rtt)
+            .secs_f64()
+    };
+    let overlay = s.runtime.registry_host.as_deref().and_then(|r| {
+        let net = models::network::Network::build(s, &[r]).ok()?;
+        Some((net.host(r)?, net))
+    });
+    let mut sum: std::collections::HashMap<String, (f64, usize)> = std::collections::HashMap::new();
+    for h in s.hosts.iter().filter(|h| h.role == Role::Worker) {
+        let rtt = match &overlay {
+            Some((reg, net)) => net
+                .host(&h.name)
+                .and_then(|w| Some(net.base_one_way(w, *reg)? + net.base_one_way(*reg, w)?)),
+            None => None,
+        };
+        let e = sum.entry(h.site.clone()).or_insert((0.0, 0));
+        e.0 += rtt.map_or_else(|| hub(&h.site), |d| d.as_secs_f64());
+        e.1 += 1;
+    }
+    sum.into_iter().map(|(k, (t, c))| (k, t / c as f64)).collect()
+}
+
 fn site_api_rtt(p: &Plan) -> std::collections::HashMap<String, f64> {
     let s = &p.scenario;
     let mut sum: std::collections::HashMap<String, (f64, usize)> = std::collections::HashMap::new();

@@ -5,4 +5,5 @@ mod explore;
 mod faults;
 mod fixture;
 mod mechanisms;
+mod registry;
 mod thesis_shape;

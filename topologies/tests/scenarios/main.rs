@@ -4,6 +4,7 @@ mod broken;
 mod fuzz;
 mod generate;
 mod reach;
+mod registry;
 mod thesis;
 
 /// The built-in thesis scenario's text.

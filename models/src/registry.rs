@@ -1,0 +1,143 @@
+//! A private registry or pull-through mirror on the overlay (`runtime.registry_host`).
+//!
+//! # Mechanism
+//!
+//! Without it, every node pulls from Docker Hub over its own site's internet uplink at the
+//! site's `registry_rtt` ([`crate::kubelet`], [`crate::pull_outages::outages_of`]). A
+//! consortium may instead run a registry (`docker run registry:2`, or one configured as a
+//! pull-through cache) on one of its hosts; the nodes then reach it like any other host, through
+//! the LAN and the OpenVPN tunnels:
+//!
+//! - **Round trips.** A pull makes the same `runtime.registry_round_trips` round trips (Docker
+//!   18.09 opens a connection per request whatever the registry), each of the node's route to
+//!   the registry and back: propagation both ways and the scenario's netem delay on each
+//!   direction it applies to ([`Network::base_one_way`]). A delay placed between the sites
+//!   therefore lengthens every pull that crosses it.
+//! - **Download.** A first pull downloads the layers at `runtime.download_bandwidth`, held to
+//!   the route's bottleneck (the slowest link or tunnel on it). Nodes outside the registry's
+//!   site share that site's `uplink`, if it declares one: every download leaves the registry
+//!   through it ([`crate::uplink`]); nodes of the registry's own site download over their LAN.
+//! - **Faults.** A pull meets what is down on its route as TCP does
+//!   ([`Network::route_down_windows`], [`crate::pull_outages::overlay`]): a crashed router, a
+//!   partitioned tunnel or an isolated site stalls it until the route carries again, since the
+//!   routed overlay keeps no connection state on the way; a crash of the registry host itself
+//!   loses the connection, and the pull fails at the node's first keepalive probe after the
+//!   restart, then goes through the image back-off ([`crate::image_backoff`]).
+//!
+//! # Simplifications
+//!
+//! The registry serves every request at once (no queue of its own; `registry:2` is a Go HTTP
+//! server whose per-request work is small beside a round trip over the overlay). Jitter and
+//! loss of the netem rule and `degrade` faults do not lengthen the pull's round trips: the
+//! route's mean delays do. A node outside the registry's site with the registry site's uplink
+//! declared shares that uplink only: its own site's uplink, and a fault on its own part of the
+//! route, do not slow or stall its download (they do stall its round trips and its dial).
+
+use sim_core::SimDuration;
+
+use crate::cluster::ModelError;
+use crate::network::{HostId, Network};
+use crate::pull_outages::{OutageKind, Outages};
+use crate::spec::{Fault, Runtime, Scenario, Site};
+use crate::units::Bandwidth;
+
+/// The registry host on the overlay that every node pulls from.
+#[derive(Debug, Clone)]
+pub struct OverlayRegistry {
+    /// The registry's host.
+    pub host: HostId,
+    /// Its name in the scenario.
+    pub name: String,
+    /// Its site's name.
+    pub site: String,
+}
+
+/// How one node pulls from the overlay registry.
+#[derive(Debug, Clone)]
+pub struct NodePull {
+    /// The node's round trip to the registry and back, mean delays.
+    pub rtt: SimDuration,
+    /// The runtime settings with the download rate held to the route's bottleneck.
+    pub runtime: Runtime,
+    /// What the faults on the node's route, and the registry's crashes, do to its pulls.
+    pub outages: Outages,
+}
+
+impl OverlayRegistry {
+    /// The registry host `name` of `scenario`, located in `net`.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelError::Incomplete`] when `name` is not a host of the scenario.
+    pub fn new(scenario: &Scenario, net: &Network, name: &str) -> Result<OverlayRegistry, ModelError> {
+        let incomplete = |message: String| ModelError::Incomplete {
+            scenario: scenario.name.clone(),
+            message,
+        };
+        let host = net
+            .host(name)
+            .ok_or_else(|| incomplete(format!("runtime.registry_host `{name}` is not a defined host")))?;
+        Ok(OverlayRegistry {
+            host,
+            name: name.to_owned(),
+            site: net.site_name(host).to_owned(),
+        })
+    }
+
+    /// How the node `node` pulls: its round trip, its download rate, its outages.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelError::Incomplete`] when no route joins the node and the registry (the scenario
+    /// checks report it first, naming the sites).
+    pub fn pull_from(
+        &self,
+        net: &Network,
+        node: HostId,
+        rt: &Runtime,
+        faults: &[Fault],
+    ) -> Result<NodePull, ModelError> {
+        let unreachable = || {
+            ModelError::Network(crate::network::NetworkError::Unreachable(vec![(
+                net.name(node).to_owned(),
+                self.name.clone(),
+            )]))
+        };
+        let there = net.base_one_way(node, self.host).ok_or_else(unreachable)?;
+        let back = net.base_one_way(self.host, node).ok_or_else(unreachable)?;
+        let rtt = there + back;
+        let mut runtime = rt.clone();
+        if let Some(bottleneck) = net.route(node, self.host).and_then(|(r, _)| r.bottleneck) {
+            runtime.download_bandwidth = Bandwidth {
+                bits_per_s: rt.download_bandwidth.bits_per_s.min(bottleneck.bits_per_s),
+            };
+        }
+        let outages = crate::pull_outages::overlay(&net.route_down_windows(node, self.host), &self.name, faults, rtt);
+        Ok(NodePull { rtt, runtime, outages })
+    }
+
+    /// What stops every download through the registry site's uplink `site`: the registry's
+    /// crashes (the connections are lost), and the site's router crashed or the site isolated
+    /// (the routed overlay keeps the connections: they stall). `rtt` prices the resends: the
+    /// round trip of the farthest node that downloads through it (the last to resume).
+    pub fn uplink_outages(&self, site: &Site, faults: &[Fault], rtt: SimDuration) -> Outages {
+        let at = |d: crate::units::Dur| sim_core::SimTime::ZERO + d.get();
+        let until = |r: Option<crate::units::Dur>| r.map_or(sim_core::SimTime::MAX, at);
+        let windows = faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Crash { host, at: a, repair } if *host == self.name => {
+                    Some((at(*a), until(*repair), OutageKind::RegistryCrash))
+                }
+                Fault::Crash { host, at: a, repair } if *host == site.router => {
+                    Some((at(*a), until(*repair), OutageKind::Isolation))
+                }
+                Fault::IsolateSite { site: x, at: a, repair } if *x == site.name => {
+                    Some((at(*a), until(*repair), OutageKind::Isolation))
+                }
+                _ => None,
+            })
+            .collect();
+        Outages::new(windows, rtt)
+    }
+}

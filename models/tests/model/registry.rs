@@ -1,0 +1,196 @@
+//! A registry on the overlay (`runtime.registry_host`, [`models::registry`]): pulls pay their
+//! route's round trips, netem included, share the registry site's uplink, and meet the faults
+//! on their route.
+
+use models::cluster::{run, RunOutcome};
+use models::network::Network;
+use models::spec::{Fault, Host, Link, LinkKind, NetemPlacement, Role, Scenario};
+use models::units::{Bandwidth, Dur};
+
+use crate::fixture::cell;
+
+/// The thesis cell with a registry host `mirror` in `site`, attached to `router`.
+fn with_mirror(pods: u32, delay_ms: u64, site: &str, router: &str) -> Scenario {
+    let mut s = cell(pods, delay_ms);
+    s.netem.placement = NetemPlacement::WorkersEgress;
+    s.hosts.push(Host {
+        name: "mirror".into(),
+        site: site.into(),
+        role: Role::Client,
+        address: String::new(),
+    });
+    s.links.push(Link {
+        a: "mirror".into(),
+        b: router.into(),
+        delay: Dur(sim_core::SimDuration::from_micros(100)),
+        bandwidth: Bandwidth { bits_per_s: 10e9 },
+        loss_pct: 0.0,
+        kind: LinkKind::Lan,
+    });
+    s.runtime.registry_host = Some("mirror".into());
+    s
+}
+
+/// Each worker's round trip to the mirror and back, from the network itself, by worker index.
+fn rtts(s: &Scenario) -> Vec<f64> {
+    let net = Network::build(s, &["mirror"]).unwrap();
+    let m = net.host("mirror").unwrap();
+    ["node01", "node02", "node03", "node04"]
+        .iter()
+        .map(|w| {
+            let h = net.host(w).unwrap();
+            (net.base_one_way(h, m).unwrap() + net.base_one_way(m, h).unwrap()).as_secs_f64()
+        })
+        .collect()
+}
+
+/// (node, seconds) of every pull that found the image on its node (all but each node's first).
+fn cached_pulls(out: &RunOutcome) -> Vec<(u32, u32, f64)> {
+    let mut first = std::collections::HashMap::new();
+    for p in &out.pods {
+        let e = first.entry(p.node.unwrap()).or_insert((f64::MAX, 0));
+        if p.pull_start.unwrap() < e.0 {
+            *e = (p.pull_start.unwrap(), p.pod);
+        }
+    }
+    out.pods
+        .iter()
+        .filter(|p| first[&p.node.unwrap()].1 != p.pod)
+        .map(|p| (p.pod, p.node.unwrap(), p.pulled.unwrap() - p.pull_start.unwrap()))
+        .collect()
+}
+
+/// A pull makes its 16 round trips over the worker's route to the mirror: with the delay on the
+/// workers' way out, the same pod's pull (same draws) takes longer by exactly the ratio of the
+/// routes' round trips, 100 ms against 500 ms of netem; and a node in the mirror's own site
+/// does not pay the delay at all.
+#[test]
+fn a_pull_pays_its_routes_round_trips_netem_included() {
+    for (site, router) in [("vlan10", "vyos01"), ("vlan20", "vyos02")] {
+        let (near_s, far_s) = (with_mirror(20, 100, site, router), with_mirror(20, 500, site, router));
+        let (near_rtt, far_rtt) = (rtts(&near_s), rtts(&far_s));
+        let near = run(&near_s, 3, false).unwrap();
+        let far = run(&far_s, 3, false).unwrap();
+        let (a, b) = (cached_pulls(&near), cached_pulls(&far));
+        let mut compared = 0;
+        for &(pod, node, took) in &a {
+            let Some(&(_, far_node, far_took)) = b.iter().find(|x| x.0 == pod) else {
+                continue;
+            };
+            if far_node != node {
+                continue;
+            }
+            let n = node as usize;
+            let want = far_rtt[n] / near_rtt[n];
+            let got = far_took / took;
+            assert!(
+                (got / want - 1.0).abs() < 1e-6,
+                "mirror in {site}, pod {pod} on node {n}: pulls took {took:.4} s and {far_took:.4} s, ratio {got:.4}; the round trips' ratio is {want:.4}"
+            );
+            compared += 1;
+        }
+        assert!(compared >= 10, "mirror in {site}: only {compared} pulls compared");
+        // With the mirror at the control plane's site every worker crosses the delay once; with
+        // it in worker site vlan20, node01 and node02 reach it over their LAN and node03 and
+        // node04 over the vlan30-vlan20 tunnel, which netem (between the control plane and the
+        // workers) does not touch.
+        for (n, rtt) in near_rtt.iter().enumerate() {
+            let want = match (site, n) {
+                ("vlan10", _) => 0.1 + 0.001_24,
+                (_, 0 | 1) => 0.000_4,
+                _ => 0.001_24,
+            };
+            assert!(
+                (rtt - want).abs() < 0.000_05,
+                "mirror in {site}, node {n}: {rtt} s, want {want} s"
+            );
+        }
+    }
+}
+
+/// The mirror's site uplink carries every download of the other sites: four first pulls of
+/// 51 MB at once through 20 Mbit/s take about four times as long as one alone would.
+#[test]
+fn downloads_share_the_registry_sites_uplink() {
+    let mut s = with_mirror(4, 0, "vlan10", "vyos01");
+    s.runtime.download_bandwidth = Bandwidth { bits_per_s: 100e6 };
+    let alone = run(&s, 1, false).unwrap();
+    s.sites[0].uplink = Some(Bandwidth { bits_per_s: 20e6 });
+    let shared = run(&s, 1, false).unwrap();
+    let took = |o: &RunOutcome| -> Vec<f64> {
+        o.pods
+            .iter()
+            .map(|p| p.pulled.unwrap() - p.pull_start.unwrap())
+            .collect()
+    };
+    let one_alone = 51e6 * 8.0 / 20e6; // 20.4 s at the uplink's whole rate
+    for (a, b) in took(&alone).iter().zip(took(&shared)) {
+        assert!(
+            *a < 0.4 * one_alone,
+            "at 100 Mbit/s a first pull takes about 4 s, not {a}"
+        );
+        assert!(b > 2.5 * one_alone, "four downloads share 20 Mbit/s: {b} s");
+    }
+}
+
+/// A partition between the mirror's site and one worker site stalls that site's pulls until
+/// the tunnel carries again; the other site's pulls are the same, draw for draw.
+#[test]
+fn a_partition_on_the_route_stalls_only_the_pulls_that_cross_it() {
+    let base = with_mirror(8, 0, "vlan10", "vyos01");
+    let mut cut = base.clone();
+    cut.faults.push(Fault::Partition {
+        a: "vlan10".into(),
+        b: "vlan30".into(),
+        at: Dur::secs(3),
+        repair: Some(Dur::secs(40)),
+    });
+    let (a, b) = (run(&base, 2, false).unwrap(), run(&cut, 2, false).unwrap());
+    assert!(b.startup_exact_s.unwrap() > 40.0, "{:?}", b.startup_exact_s);
+    let mut stalled = 0;
+    for p in &a.pods {
+        let q = b.pods.iter().find(|q| q.pod == p.pod).unwrap();
+        let node = p.node.unwrap();
+        if node < 2 {
+            assert_eq!(q.node, Some(node));
+            assert_eq!(
+                (p.pull_start, p.pulled),
+                (q.pull_start, q.pulled),
+                "pod {} on vlan20",
+                p.pod
+            );
+        } else if p.pull_start.unwrap() < 3.0 {
+            assert!(
+                q.pulled.unwrap() > 40.0,
+                "pod {} on vlan30 pulled at {:?}",
+                p.pod,
+                q.pulled
+            );
+            stalled += 1;
+        }
+    }
+    assert!(
+        stalled >= 2,
+        "each vlan30 node's first pull was under way at the cut: {stalled}"
+    );
+}
+
+/// The mirror crashes while the first pulls download: it comes back without their
+/// connections, the pulls fail at the nodes' first keepalive probe after the restart, and the
+/// kubelets pull again after their image back-off; every pod still starts.
+#[test]
+fn a_registry_crash_fails_the_pulls_under_way_and_they_are_retried() {
+    let mut s = with_mirror(8, 0, "vlan10", "vyos01");
+    s.faults.push(Fault::Crash {
+        host: "mirror".into(),
+        at: Dur::secs(4),
+        repair: Some(Dur::secs(20)),
+    });
+    let out = run(&s, 1, false).unwrap();
+    let failed: u32 = out.pods.iter().map(|p| p.pull_failures).sum();
+    assert!(failed >= 4, "every node's first pull was under way: {failed} failures");
+    assert!(out.startup_exact_s.is_some(), "every pod still starts");
+    let clean = run(&with_mirror(8, 0, "vlan10", "vyos01"), 1, false).unwrap();
+    assert_eq!(clean.pods.iter().map(|p| p.pull_failures).sum::<u32>(), 0);
+    assert!(out.startup_exact_s.unwrap() > clean.startup_exact_s.unwrap() + 20.0);
+}
