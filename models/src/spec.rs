@@ -624,8 +624,9 @@ pub struct Runtime {
     /// `registry_rtt`; its download rate is held to the route's bottleneck; the registry
     /// site's `uplink`, if declared, is shared by the downloads of every node outside that
     /// site; and a pull meets the faults on its route ([`crate::pull_outages::overlay`]).
-    /// Unset (the default): Docker Hub, over each site's own internet uplink.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Unset or `""` (the default): Docker Hub, over each site's own internet uplink (`""` lets
+    /// a sweep compare the two: `--set 'runtime.registry_host="",master01'`).
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "empty_is_none")]
     pub registry_host: Option<String>,
     /// `imagePullPolicy`: `Always` for a `latest` tag (the apiserver's defaulting).
     pub pull_policy: PullPolicy,
@@ -636,6 +637,12 @@ pub struct Runtime {
     /// layers: the thesis does not say, and its 4-pod start-up needs a download per node in
     /// every run (`docs/validation.md`, "The data").
     pub image_cached: bool,
+}
+
+/// An optional name where `""` also means none.
+fn empty_is_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let name: Option<String> = Option::deserialize(d)?;
+    Ok(name.filter(|n| !n.is_empty()))
 }
 
 impl Default for Runtime {

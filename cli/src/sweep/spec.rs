@@ -265,6 +265,11 @@ pub(crate) fn leaf_paths(scenario: &Scenario) -> Vec<(String, toml::Value)> {
     if let Ok(v) = toml::Value::try_from(scenario) {
         walk("", &v, &mut out);
     }
+    // Optional settings a scenario file may leave out, which serialization then skips; a
+    // `--set` may still give them (now "": unset).
+    if scenario.runtime.registry_host.is_none() {
+        out.push(("runtime.registry_host".to_owned(), toml::Value::String(String::new())));
+    }
     // Axes have their own flags; the name and description change no number.
     out.retain(|(p, _)| !AXIS_PATHS.iter().any(|(a, _)| a == p) && p != "name" && p != "description");
     out

@@ -228,6 +228,61 @@ fn the_delay_effect_is_paired_and_narrower_than_independent_points_would_give() 
     );
 }
 
+/// `--set runtime.registry_host=HOST` moves the registry onto the overlay: with it on a master,
+/// behind the workers' delay, every pull's 16 round trips pay the delay, so the 4-pod delay
+/// effect grows from about 1 s (Docker Hub over the sites' own uplinks) to several seconds. A
+/// host that does not exist is refused before any work, naming the field.
+#[test]
+fn a_registry_behind_the_delay_lengthens_every_pull() {
+    let t = TempDir::new("sweep-registry");
+    let out = t.file("r");
+    let args: Vec<String> = [
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--delay",
+        "100ms,500ms",
+        "--set",
+        "runtime.registry_host=\"\",master01",
+        "--reps",
+        "4",
+        "--out",
+        &out,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    sweep_ok(&args, None);
+    let v = json(&Path::new(&out).join("results.json"));
+    let effect = |host: &str| {
+        v["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["delay_ms"] == 500 && p["runtime.registry_host"] == host)
+            .and_then(|p| p["delay_effect_mean_s"].as_f64())
+            .unwrap_or_else(|| panic!("no 500 ms point for registry `{host}` in {v}"))
+    };
+    let (hub, mirror) = (effect(""), effect("master01"));
+    assert!(hub < 3.0, "Docker Hub: +{hub} s");
+    assert!(
+        mirror > hub + 4.0,
+        "a registry behind 400 ms more: +{mirror} s against +{hub} s"
+    );
+    usage_error(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--set",
+            "runtime.registry_host=mirror",
+            "--out",
+            &out,
+        ],
+        &["runtime.registry_host", "E016", "`mirror` is not a defined host"],
+    );
+}
+
 #[test]
 fn shards_merge_into_the_unsharded_bytes() {
     let t = TempDir::new("sweep-shards");
