@@ -64,6 +64,11 @@ struct ConsortiumArgs {
     /// Added to every WAN link's one-way delay (routers, queueing), with a unit; default 0.
     #[arg(long, value_name = "DURATION", value_parser = parse_dur)]
     per_link_delay: Option<Dur>,
+    /// Run the consortium's own registry (or pull-through mirror) on a host `registry` at this
+    /// site (CSV name or sanitized name): every node pulls from it over the tunnels instead of
+    /// from Docker Hub over its campus uplink (`runtime.registry_host`).
+    #[arg(long, value_name = "SITE")]
+    registry_at: Option<String>,
     /// Scenario name (default: the output file's stem).
     #[arg(long, value_name = "N")]
     name: Option<String>,
@@ -182,6 +187,7 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
                 control_plane,
                 path_inflation: c.path_inflation,
                 per_link_delay: c.per_link_delay.unwrap_or_default(),
+                registry_site: c.registry_at,
                 ..ConsortiumOptions::default()
             };
             let s = generate::consortium(&csv, &origin, &opts).map_err(|e| match e {

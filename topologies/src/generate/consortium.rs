@@ -13,6 +13,10 @@ use super::{
     LAN_DELAY, MAX_PATH_INFLATION, PATH_INFLATION,
 };
 
+/// The name of the registry host that [`ConsortiumOptions::registry_site`] adds (worker names
+/// end in `-wNN`, routers in `-gw`, so it meets no other).
+pub const REGISTRY_HOST: &str = "registry";
+
 /// A consortium scenario from a sites CSV (see the [module documentation](super)).
 ///
 /// The CSV has a header naming the columns `name,latitude,longitude,workers` and optionally
@@ -99,6 +103,10 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
             }
             (idx[0], idx)
         }
+    };
+    let registry_site = match &opts.registry_site {
+        Some(site) => Some(find("registry_site", site)?),
+        None => None,
     };
     let vpn_topology = match &opts.vpn {
         VpnTopology::FullMesh => VpnTopology::FullMesh,
@@ -198,6 +206,18 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
                 .push(link(&name, router, LAN_DELAY, LAN_BANDWIDTH, LinkKind::Lan));
             s.hosts.push(host(name, &row.name, Role::Worker));
         }
+    }
+    if let Some(i) = registry_site {
+        s.links.push(link(
+            REGISTRY_HOST,
+            &routers[i],
+            LAN_DELAY,
+            LAN_BANDWIDTH,
+            LinkKind::Lan,
+        ));
+        s.hosts
+            .push(host(REGISTRY_HOST.to_owned(), &rows[i].name, Role::Client));
+        s.runtime.registry_host = Some(REGISTRY_HOST.to_owned());
     }
     for (row, router) in rows.iter().zip(&routers) {
         s.hosts.push(host(router.clone(), &row.name, Role::Router));

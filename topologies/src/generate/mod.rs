@@ -235,6 +235,10 @@ pub struct ConsortiumOptions {
     pub control_plane: ControlPlane,
     /// Where the image registry is, for each site's `registry_rtt`. Default [`ASHBURN`].
     pub registry: GeoPoint,
+    /// A registry (or pull-through mirror) of the consortium's own, on a host `registry` at
+    /// this site (CSV name or sanitized name), which every node pulls from over the overlay
+    /// instead of Docker Hub (`runtime.registry_host`, `models::registry`). Default none.
+    pub registry_site: Option<String>,
     /// Fibre path over great-circle distance. Default [`PATH_INFLATION`] (2.1); at least 1.
     pub path_inflation: f64,
     /// Added to every WAN link's one-way delay (routers, queueing); twice to each registry RTT.
@@ -258,6 +262,7 @@ impl Default for ConsortiumOptions {
             vpn: VpnTopology::FullMesh,
             control_plane: ControlPlane::FirstSite,
             registry: ASHBURN,
+            registry_site: None,
             path_inflation: PATH_INFLATION,
             per_link_delay: Dur::default(),
             access_bandwidth: DEFAULT_ACCESS_BANDWIDTH,

@@ -398,6 +398,35 @@ fn spread_control_plane_uses_three_sites() {
     assert_round_trip(&s);
 }
 
+/// `registry_site` adds the consortium's own registry host at that site, on its LAN, and
+/// points the runtime at it; an unknown site names the option.
+#[test]
+fn a_registry_site_adds_the_registry_host_there() {
+    let opts = ConsortiumOptions {
+        registry_site: Some("Imperial College London (London)".into()),
+        ..Default::default()
+    };
+    let s = generate::consortium(CONSORTIUM_32, "sites.csv", &opts).unwrap();
+    let reg = s.hosts.iter().find(|h| h.name == generate::REGISTRY_HOST).unwrap();
+    assert_eq!(reg.site, "imperial-college-london-london");
+    assert_eq!(reg.role, Role::Client);
+    assert_eq!(s.runtime.registry_host.as_deref(), Some(generate::REGISTRY_HOST));
+    let l = link_between(&s, generate::REGISTRY_HOST, "imperial-college-london-london-gw");
+    assert_eq!(l.kind, LinkKind::Lan);
+    assert_round_trip(&s);
+    let bad = ConsortiumOptions {
+        registry_site: Some("Atlantis".into()),
+        ..Default::default()
+    };
+    let e = generate::consortium(CONSORTIUM_32, "sites.csv", &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("registry_site") && e.contains("`Atlantis` is not in the CSV"),
+        "{e}"
+    );
+}
+
 #[test]
 fn uniform_small_shapes() {
     let s = generate::uniform(10, 3, &UniformOptions::default());
