@@ -453,7 +453,15 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
         )
         .map_err(|e| incomplete(s, e.to_string()))?;
     {
+        // The apiserver's clients keyed by their names (kubelet/node01, kubectl, ...).
+        let mut keys: Vec<u64> = (0..sim.component_count() as u64).collect();
+        for id in [kcm, scheduler, kubectl].into_iter().chain(kubelets.iter().copied()) {
+            if let Some(name) = sim.name(id) {
+                keys[id.index()] = sim_core::rng::stable_key(name);
+            }
+        }
         let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
+        c.set_client_keys(keys);
         let w = |id, conn: &Conn, role| {
             Some(crate::control_plane::Watcher {
                 id,

@@ -122,6 +122,10 @@ pub struct ControlPlane {
     lifecycle: Option<crate::node_lifecycle::NodeLifecycle>,
     /// Worker index of each kubelet component (for its heartbeats).
     kubelet_index: std::collections::HashMap<ComponentId, u32>,
+    /// Each component's stable key, by component index (the hash of its name): keys the
+    /// service-time draw of its requests, so that the draw does not move when a scenario adds
+    /// or removes other components (an uplink, a kubelet). Set by [`ControlPlane::set_client_keys`].
+    client_keys: Vec<u64>,
     /// The node lifecycle controller could not write (etcd without quorum) at its last check.
     lifecycle_stalled: bool,
     /// Evicted pods whose deletion their node has not confirmed: (pod, node).
@@ -211,6 +215,7 @@ impl ControlPlane {
             failover_book: crate::api::FailoverBook::default(),
             lifecycle: None,
             kubelet_index: std::collections::HashMap::new(),
+            client_keys: Vec::new(),
             lifecycle_stalled: false,
             evicted_unconfirmed: Vec::new(),
             store: Store::default(),
@@ -266,6 +271,12 @@ impl ControlPlane {
             } else {
                 self.member_rtt[m][leader]
             }
+    }
+
+    /// Sets the stable key of every component, by component index: the hash of its name
+    /// ([`sim_core::rng::stable_key`]). A client without one is keyed by its index.
+    pub fn set_client_keys(&mut self, keys: Vec<u64>) {
+        self.client_keys = keys;
     }
 
     /// Runs the node lifecycle controller ([`crate::node_lifecycle`]): nodes silent for
@@ -555,7 +566,12 @@ impl ControlPlane {
 
     fn start_service(&mut self, call: ApiCall, arrived: SimTime, ctx: &mut Context<'_, Ev>) {
         // Keyed by the request, so that other requests' timing does not change its draw.
-        let mut rng = ctx.keyed_rng(crate::draws::call_key(call.client.index() as u32, call.id));
+        let client = self
+            .client_keys
+            .get(call.client.index())
+            .copied()
+            .unwrap_or(call.client.index() as u64);
+        let mut rng = ctx.keyed_rng(crate::draws::call_key(client, call.id));
         let st = sample(self.service_time, self.service_noise.as_ref(), &mut rng);
         let wait = ctx.now() - arrived;
         self.stats[call.master as usize].queue_wait_s += wait.as_secs_f64();

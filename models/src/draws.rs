@@ -9,7 +9,7 @@
 //!
 //! Here each pod's draw comes from a stream of its own, keyed by (run seed, node, pod,
 //! purpose, attempt) through [`sim_core::Context::keyed_rng`]; the apiserver's service time of
-//! a request is keyed by (client, request). Pod `k`'s sandbox time on a node is then the same number whatever the other pods
+//! a request is keyed by (client's name, request). Pod `k`'s sandbox time on a node is then the same number whatever the other pods
 //! or the network did, as long as the pod lands on the same node.
 
 use sim_core::rng::mix64;
@@ -48,9 +48,10 @@ pub fn pod_key(pod: u32, purpose: Purpose) -> u64 {
 /// The key of the kubelet's status goroutine's stream (Go's `select` and map order).
 pub const STATUS_GOROUTINE: u64 = 0x5354_4154_5553; // "STATUS"
 
-/// The key of the apiserver's service-time draw for call `id` of client `client`.
-pub fn call_key(client: u32, id: u32) -> u64 {
-    mix64((u64::from(client) << 32) | u64::from(id))
+/// The key of the apiserver's service-time draw for call `id` of the client whose stable key
+/// (the hash of its component's name) is `client`.
+pub fn call_key(client: u64, id: u32) -> u64 {
+    mix64(mix64(client) ^ u64::from(id))
 }
 
 #[cfg(test)]

@@ -53,3 +53,27 @@ fn a_pods_pull_takes_the_same_time_whatever_the_delay() {
         assert!(compared >= 50, "seed {seed}: only {compared} cached pulls compared");
     }
 }
+
+/// The apiserver keys a request's service time by its client's name, not by the client's place
+/// among the run's components: uplinks so wide that they never bind add components ahead of the
+/// kubelets and change nothing else, so every pod runs at the same instant with and without them.
+#[test]
+fn components_that_change_nothing_leave_every_draw_as_it_was() {
+    for seed in [1, 4] {
+        let plain = cell(40, 300);
+        let mut wide = plain.clone();
+        for site in &mut wide.sites {
+            site.uplink = Some(models::units::Bandwidth { bits_per_s: 1e12 });
+        }
+        let (a, b) = (run(&plain, seed, false).unwrap(), run(&wide, seed, false).unwrap());
+        for (p, q) in a.pods.iter().zip(&b.pods) {
+            assert_eq!(p.pod, q.pod);
+            let (x, y) = (p.running.unwrap(), q.running.unwrap());
+            assert!(
+                (x - y).abs() < 1e-6,
+                "seed {seed}: pod {} Running at {x} s without uplinks, {y} s with them",
+                p.pod
+            );
+        }
+    }
+}
