@@ -388,45 +388,34 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             .find(|x| x.name == *w)
             .map(|x| x.site.as_str())
             .unwrap_or_default();
-        let k = if let (Some(reg), Some(pull)) = (&registry, overlay_pulls.get(i)) {
-            let k = Kubelet::new(
-                (*w).to_owned(),
-                Client::new(conn.clone(), cp, unlimited()),
-                Client::new(conn.clone(), cp, unlimited()).with_id_base(1 << 31),
-                &s.kubernetes.kubelet,
-                &pull.runtime,
-                pull.rtt,
-                SERVICE_TIME_CV,
-            );
-            let k = match uplinks.first() {
-                Some(&(_, uplink)) if site != reg.site => k.with_uplink(uplink),
-                _ => k,
-            };
-            k.with_outages(pull.outages.clone())
+        // Where this node pulls from: the overlay registry over its route, or Docker Hub over
+        // its site's own uplink.
+        let (runtime, rtt, uplink, outages) = if let (Some(reg), Some(pull)) = (&registry, overlay_pulls.get(i)) {
+            let uplink = uplinks.first().map(|&(_, u)| u).filter(|_| site != reg.site);
+            (&pull.runtime, pull.rtt, uplink, Some(pull.outages.clone()))
         } else {
-            let rtt = s
-                .sites
-                .iter()
-                .find(|x| x.name == site)
-                .and_then(|x| x.registry_rtt)
-                .unwrap_or(s.runtime.registry_rtt);
-            let k = Kubelet::new(
-                (*w).to_owned(),
-                Client::new(conn.clone(), cp, unlimited()),
-                Client::new(conn.clone(), cp, unlimited()).with_id_base(1 << 31),
-                &s.kubernetes.kubelet,
-                &s.runtime,
-                rtt.get(),
-                SERVICE_TIME_CV,
-            );
-            let k = match uplinks.iter().find(|(name, _)| *name == site) {
-                Some(&(_, uplink)) => k.with_uplink(uplink),
-                None => k,
-            };
-            match s.sites.iter().find(|x| x.name == site) {
-                Some(x) => k.with_outages(crate::pull_outages::outages_of(x, &s.faults, rtt.get())),
-                None => k,
-            }
+            let own = s.sites.iter().find(|x| x.name == site);
+            let rtt = own.and_then(|x| x.registry_rtt).unwrap_or(s.runtime.registry_rtt).get();
+            let uplink = uplinks.iter().find(|(name, _)| *name == site).map(|&(_, u)| u);
+            let outages = own.map(|x| crate::pull_outages::outages_of(x, &s.faults, rtt));
+            (&s.runtime, rtt, uplink, outages)
+        };
+        let k = Kubelet::new(
+            (*w).to_owned(),
+            Client::new(conn.clone(), cp, unlimited()),
+            Client::new(conn.clone(), cp, unlimited()).with_id_base(1 << 31),
+            &s.kubernetes.kubelet,
+            runtime,
+            rtt,
+            SERVICE_TIME_CV,
+        );
+        let k = match uplink {
+            Some(u) => k.with_uplink(u),
+            None => k,
+        };
+        let k = match outages {
+            Some(o) => k.with_outages(o),
+            None => k,
         };
         let id = sim
             .add_component(format!("kubelet/{w}"), k)
