@@ -384,6 +384,22 @@ fn fit(
     Ok((x, cost))
 }
 
+/// Fits `cells` starting from the values `base` has, at `base`'s placement, and returns `base`
+/// with the fitted values: a refit from a known point ([`crate::uncertainty`]).
+pub(crate) fn fit_from(
+    base: &Scenario,
+    cells: &[MeasuredCell],
+    opts: &CalibrateOptions,
+    evals: &mut u64,
+) -> Result<Scenario, CalibrateError> {
+    let (z, _) = fit(base, cells, opts, evals)?;
+    let mut s = base.clone();
+    for (p, &zi) in opts.free.iter().zip(&z) {
+        p.set(&mut s, p.value_at(zi));
+    }
+    Ok(s)
+}
+
 /// Restarts of Nelder-Mead after its first run, at most; the loop stops at the first restart
 /// that does not improve. On the thesis corners (`kubetwin calibrate ... --reps 30 --seed 1`)
 /// restarts improve the fit a little, if at all, before one finds nothing, so

@@ -21,6 +21,7 @@ pub mod dataset;
 pub mod kubectl;
 pub mod measure;
 pub mod phases;
+pub mod uncertainty;
 
 /// Any error of this crate.
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,7 @@ use clap::Args;
 use models::spec::NetemPlacement;
 use validate::calibrate::{calibrate, params_toml, CalibrateOptions, FreeParam, CALIBRATABLE};
 use validate::dataset::read_cells;
+use validate::uncertainty::bootstrap;
 
 use crate::output::{write_atomic, UsageError};
 
@@ -47,6 +48,33 @@ pub(crate) struct CalibrateArgs {
     /// (comma-separated to compare several). Default: all three, and the best fit wins.
     #[arg(long, value_delimiter = ',', value_parser = parse_placement)]
     placement: Vec<NetemPlacement>,
+    /// Parametric bootstrap: redraw each measured mean B times within its noise (the
+    /// simulated run-to-run spread over the square root of its runs), refit each, and report
+    /// the 2.5-97.5 % range of every parameter (and of the --predict cells). 0: none. 40 or
+    /// more make the range's ends more than the extremes.
+    #[arg(long, value_name = "B", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    bootstrap: u32,
+    /// Cells to predict with every bootstrap refit, as PODSxDELAY (e.g. 20x300ms), comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = parse_cell, value_name = "PODSxDELAY", requires = "bootstrap")]
+    predict: Vec<(u32, u32)>,
+}
+
+/// A `--predict` cell: pods, then `x`, then a delay with its unit (whole milliseconds).
+fn parse_cell(s: &str) -> Result<(u32, u32), String> {
+    let (pods, delay) = s
+        .split_once('x')
+        .ok_or_else(|| format!("'{s}' is not a cell: expected PODSxDELAY, e.g. 20x300ms"))?;
+    let pods: u32 = pods
+        .parse()
+        .ok()
+        .filter(|&p| p >= 1)
+        .ok_or_else(|| format!("'{pods}' in '{s}' is not a pod count: expected a whole number of at least 1"))?;
+    let d = crate::commands::run::parse_delay(delay).map_err(|e| format!("'{delay}' in '{s}': {e}"))?;
+    let ms = d.as_nanos() / 1_000_000;
+    if u128::from(ms) * 1_000_000 != u128::from(d.as_nanos()) || ms > u64::from(u32::MAX) {
+        return Err(format!("'{delay}' in '{s}': the delay must be whole milliseconds"));
+    }
+    Ok((pods, ms as u32))
 }
 
 /// The flags beyond data, scenario, output, reps and seed that change what `calibrate` writes,
@@ -62,6 +90,9 @@ fn regenerate_flags(a: &CalibrateArgs) -> String {
     }
     if a.max_iters != DEFAULT_MAX_ITERS {
         flags.push_str(&format!(" --max-iters {}", a.max_iters));
+    }
+    if a.bootstrap > 0 {
+        flags.push_str(&format!(" --bootstrap {}", a.bootstrap));
     }
     flags
 }
@@ -175,6 +206,35 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         println!("warning: {w}");
     }
     println!("{} model evaluations", cal.evaluations);
+    let boot = if a.bootstrap > 0 {
+        let b = bootstrap(&scenario, &cells, &cal, &opts, a.bootstrap, &a.predict)?;
+        println!(
+            "bootstrap ({} refits at {:?}; each measured mean redrawn within {}):",
+            b.refits,
+            cal.best.placement,
+            b.cell_noise_s
+                .iter()
+                .map(|n| format!("±{n:.2} s"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for p in &b.params {
+            println!(
+                "  {:<36} {:>10.3} {:<7} 95 % [{:.3}, {:.3}], median {:.3}",
+                p.path, p.fitted, p.unit, p.spread.lo, p.spread.hi, p.spread.median
+            );
+        }
+        for c in &b.predictions {
+            println!(
+                "  {:>5} pods {:>4} ms: predicted {:>7.2} s, 95 % [{:.2}, {:.2}] s over the refits",
+                c.pods, c.delay_ms, c.predicted_s, c.spread.lo, c.spread.hi
+            );
+        }
+        println!("  {} model evaluations", b.evaluations);
+        Some(b)
+    } else {
+        None
+    };
     let command = format!(
         "kubetwin calibrate --data {} --scenario {} --out {} --reps {} --seed {}{}",
         a.data.display(),
@@ -184,7 +244,23 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         a.seed,
         regenerate_flags(&a)
     );
-    write_atomic(&a.out, params_toml(&cal, &command).as_bytes())?;
+    let mut text = params_toml(&cal, &command);
+    if let Some(b) = &boot {
+        // The ranges go into the header, before the first table.
+        let at = text.find("\n[").map_or(text.len(), |i| i);
+        let ranges: String = b
+            .params
+            .iter()
+            .map(|p| {
+                format!(
+                    "# Bootstrap ({} refits): {} 95 % [{:.3}, {:.3}] {}.\n",
+                    b.refits, p.path, p.spread.lo, p.spread.hi, p.unit
+                )
+            })
+            .collect();
+        text.insert_str(at, &ranges);
+    }
+    write_atomic(&a.out, text.as_bytes())?;
     println!("wrote {}", a.out.display());
     Ok(())
 }

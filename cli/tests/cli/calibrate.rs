@@ -67,3 +67,54 @@ fn calibrate_records_every_flag_that_changes_the_fit() {
         "{line}"
     );
 }
+
+/// `--bootstrap B --predict CELLS` prints each parameter's range and each cell's, writes the
+/// ranges into the parameter file's header (which still loads), and records `--bootstrap` in
+/// its "Regenerate:" line; a cell without a unit, or `--predict` alone, is a usage error.
+#[test]
+fn the_bootstrap_reports_ranges_and_writes_them_into_the_header() {
+    let t = TempDir::new("cal-boot");
+    let out = t.file("p.toml");
+    let extra = [
+        "--reps",
+        "2",
+        "--max-iters",
+        "5",
+        "--placement",
+        "workers-egress",
+        "--no-cross-validation",
+        "--bootstrap",
+        "2",
+        "--predict",
+        "8x300ms",
+    ];
+    let o = run(&calibrate(THESIS_CELLS, &out, &extra));
+    assert_exit(&o, 0, "calibrate --bootstrap");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("bootstrap (2 refits at WorkersEgress"), "{stdout}");
+    assert!(
+        stdout.contains("runtime.registry_rtt") && stdout.contains("95 % ["),
+        "{stdout}"
+    );
+    assert!(stdout.contains("8 pods  300 ms: predicted"), "{stdout}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("# Bootstrap (2 refits): runtime.registry_rtt 95 % ["),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("# Regenerate:") && l.contains("--bootstrap 2")),
+        "{text}"
+    );
+    let o = run(&["run", "thesis-2019", "--pods", "4", "--reps", "1", "--params", &out]);
+    assert_exit(&o, 0, "run with the bootstrap's parameter file");
+    usage_error(
+        &calibrate(THESIS_CELLS, &out, &["--bootstrap", "2", "--predict", "8x300"]),
+        &["--predict", "8x300"],
+    );
+    usage_error(
+        &calibrate(THESIS_CELLS, &out, &["--predict", "8x300ms"]),
+        &["--bootstrap"],
+    );
+}
