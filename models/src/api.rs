@@ -238,6 +238,8 @@ pub enum Ev {
         pod: u32,
         /// The layers' size, bits.
         bits: u64,
+        /// The most this download may take, bits per second (the node's own rate).
+        cap_bps: f64,
     },
     /// The client's connection now goes to apiserver `master` (on host `host`): it failed over.
     Rebind {

@@ -339,7 +339,7 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
     let overlay_pulls: Vec<NodePull> = match &registry {
         Some(reg) => workers
             .iter()
-            .map(|w| reg.pull_from(&net, host(w)?, &s.runtime, &s.faults))
+            .map(|w| reg.pull_from(s, &net, host(w)?))
             .collect::<Result<_, _>>()?,
         None => Vec::new(),
     };
@@ -354,12 +354,7 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             }
         }
         if let Some(capacity) = site.uplink {
-            let up = SiteUplink::new(
-                site.name.clone(),
-                capacity.bits_per_s,
-                s.runtime.download_bandwidth.bits_per_s,
-            )
-            .with_outages(match &registry {
+            let up = SiteUplink::new(site.name.clone(), capacity.bits_per_s).with_outages(match &registry {
                 Some(reg) => reg.uplink_outages(
                     site,
                     &s.faults,

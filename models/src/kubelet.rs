@@ -151,6 +151,8 @@ pub struct Kubelet {
     retries: HashMap<u32, PullRetry>,
     /// The image's layers, bits.
     image_bits: u64,
+    /// The node's own download rate, bits per second (`runtime.download_bandwidth`).
+    download_bps: f64,
     /// With an uplink: the pod whose pull is downloading the layers, if one is.
     downloading_pod: Option<u32>,
     /// With an uplink: pulls that started during that download (parallel pulls) and the end
@@ -241,6 +243,7 @@ impl Kubelet {
             outages: Outages::default(),
             retries: HashMap::new(),
             image_bits: rt.image_bytes.saturating_mul(8),
+            download_bps: rt.download_bandwidth.bits_per_s,
             downloading_pod: None,
             download_waiters: Vec::new(),
             pleg_period: cfg.pleg_period.get(),
@@ -441,7 +444,17 @@ impl Kubelet {
                     self.downloading_pod = Some(pod);
                     let kubelet = ctx.me();
                     let bits = (self.image_bits as f64 * factor).round() as u64;
-                    ctx.send_at(uplink, own_end, Ev::DownloadStart { kubelet, pod, bits });
+                    let cap_bps = self.download_bps;
+                    ctx.send_at(
+                        uplink,
+                        own_end,
+                        Ev::DownloadStart {
+                            kubelet,
+                            pod,
+                            bits,
+                            cap_bps,
+                        },
+                    );
                 }
                 failed => self.schedule_pull_end(pod, failed, ctx),
             }

@@ -16,7 +16,10 @@
 //! - **Download.** A first pull downloads the layers at `runtime.download_bandwidth`, held to
 //!   the route's bottleneck (the slowest link or tunnel on it). Nodes outside the registry's
 //!   site share that site's `uplink`, if it declares one: every download leaves the registry
-//!   through it ([`crate::uplink`]); nodes of the registry's own site download over their LAN.
+//!   through it ([`crate::uplink`], max-min fair shares, each held to its node's own rate);
+//!   nodes of the registry's own site download over their LAN. A node outside it also crosses
+//!   its own site's `uplink`, which that site's workers share: its rate is held to an equal
+//!   share of it, since a run's first pulls start together on every node.
 //! - **Faults.** A pull meets what is down on its route as TCP does
 //!   ([`Network::route_down_windows`], [`crate::pull_outages::overlay`]): a crashed router, a
 //!   partitioned tunnel or an isolated site stalls it until the route carries again, since the
@@ -29,16 +32,18 @@
 //! The registry serves every request at once (no queue of its own; `registry:2` is a Go HTTP
 //! server whose per-request work is small beside a round trip over the overlay). Jitter and
 //! loss of the netem rule and `degrade` faults do not lengthen the pull's round trips: the
-//! route's mean delays do. A node outside the registry's site with the registry site's uplink
-//! declared shares that uplink only: its own site's uplink, and a fault on its own part of the
-//! route, do not slow or stall its download (they do stall its round trips and its dial).
+//! route's mean delays do. A node's own site's uplink is split equally among the site's
+//! workers for the whole run, not shared as a fluid whose shares grow when a neighbour's
+//! download ends (the registry site's uplink is). A node whose download goes through the
+//! registry site's shared uplink meets that site's outages there; a fault on its own part of
+//! the route stalls its round trips and its dial, not that download.
 
 use sim_core::SimDuration;
 
 use crate::cluster::ModelError;
 use crate::network::{HostId, Network};
 use crate::pull_outages::{OutageKind, Outages};
-use crate::spec::{Fault, Runtime, Scenario, Site};
+use crate::spec::{Fault, Role, Runtime, Scenario, Site};
 use crate::units::Bandwidth;
 
 /// The registry host on the overlay that every node pulls from.
@@ -90,13 +95,8 @@ impl OverlayRegistry {
     ///
     /// [`ModelError::Incomplete`] when no route joins the node and the registry (the scenario
     /// checks report it first, naming the sites).
-    pub fn pull_from(
-        &self,
-        net: &Network,
-        node: HostId,
-        rt: &Runtime,
-        faults: &[Fault],
-    ) -> Result<NodePull, ModelError> {
+    pub fn pull_from(&self, scenario: &Scenario, net: &Network, node: HostId) -> Result<NodePull, ModelError> {
+        let (rt, faults) = (&scenario.runtime, &scenario.faults);
         let unreachable = || {
             ModelError::Network(crate::network::NetworkError::Unreachable(vec![(
                 net.name(node).to_owned(),
@@ -107,11 +107,25 @@ impl OverlayRegistry {
         let back = net.base_one_way(self.host, node).ok_or_else(unreachable)?;
         let rtt = there + back;
         let mut runtime = rt.clone();
+        let mut rate = rt.download_bandwidth.bits_per_s;
         if let Some(bottleneck) = net.route(node, self.host).and_then(|(r, _)| r.bottleneck) {
-            runtime.download_bandwidth = Bandwidth {
-                bits_per_s: rt.download_bandwidth.bits_per_s.min(bottleneck.bits_per_s),
-            };
+            rate = rate.min(bottleneck.bits_per_s);
         }
+        // A node outside the registry's site also crosses its own site's uplink, which its
+        // site's workers share: their first pulls download at once, so each gets its share.
+        let site = net.site_name(node);
+        if site != self.site {
+            if let Some(uplink) = scenario.sites.iter().find(|x| x.name == site).and_then(|x| x.uplink) {
+                let workers = scenario
+                    .hosts
+                    .iter()
+                    .filter(|h| h.role == Role::Worker && h.site == site)
+                    .count()
+                    .max(1);
+                rate = rate.min(uplink.bits_per_s / workers as f64);
+            }
+        }
+        runtime.download_bandwidth = Bandwidth { bits_per_s: rate };
         let outages = crate::pull_outages::overlay(&net.route_down_windows(node, self.host), &self.name, faults, rtt);
         Ok(NodePull { rtt, runtime, outages })
     }

@@ -40,6 +40,8 @@ struct Download {
     pod: u32,
     /// Bits still to move.
     remaining: f64,
+    /// The most it may take, bits per second (its node's own rate).
+    cap: f64,
     /// When it began (its connection opened): outages that began earlier do not touch it.
     since: SimTime,
 }
@@ -55,8 +57,6 @@ pub struct SiteUplink {
     pub site: String,
     /// Capacity of the uplink, bits per second.
     capacity: f64,
-    /// The most one download may take, bits per second (`runtime.download_bandwidth`).
-    per_download: f64,
     downloads: Vec<Download>,
     /// When `downloads`' remainders were last brought up to date.
     updated: SimTime,
@@ -73,12 +73,11 @@ pub struct SiteUplink {
 }
 
 impl SiteUplink {
-    /// An idle uplink of `capacity_bps` whose downloads each take at most `per_download_bps`.
-    pub fn new(site: String, capacity_bps: f64, per_download_bps: f64) -> SiteUplink {
+    /// An idle uplink of `capacity_bps`.
+    pub fn new(site: String, capacity_bps: f64) -> SiteUplink {
         SiteUplink {
             site,
             capacity: capacity_bps,
-            per_download: per_download_bps,
             downloads: Vec::new(),
             updated: SimTime::ZERO,
             due: None,
@@ -95,27 +94,43 @@ impl SiteUplink {
         self
     }
 
-    /// The rate of each download in progress now, bits per second.
-    pub fn rate(&self) -> f64 {
-        match self.downloads.len() {
-            0 => self.per_download,
-            n => self.per_download.min(self.capacity / n as f64),
+    /// The rate of each download in progress now, bits per second, in their order: max-min
+    /// fair shares of the capacity, each held to its own cap. Progressive filling: in order of
+    /// cap, a download whose cap is below an equal share of what is left takes its cap, and the
+    /// rest share the remainder. With equal caps, `min(cap, capacity / n)` for each.
+    pub fn rates(&self) -> Vec<f64> {
+        let n = self.downloads.len();
+        let Some(first) = self.downloads.first().map(|d| d.cap) else {
+            return Vec::new();
+        };
+        if self.downloads.iter().all(|d| d.cap == first) {
+            return vec![first.min(self.capacity / n as f64); n];
         }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| self.downloads[a].cap.total_cmp(&self.downloads[b].cap));
+        let mut rates = vec![0.0; n];
+        let mut left = self.capacity;
+        for (k, &i) in order.iter().enumerate() {
+            let r = self.downloads[i].cap.min(left / (n - k) as f64);
+            rates[i] = r;
+            left -= r;
+        }
+        rates
     }
 
     /// Moves every download on by what it transferred since the last update.
     fn advance(&mut self, now: SimTime) {
-        let rate = self.rate();
-        for d in &mut self.downloads {
+        let rates = self.rates();
+        for (d, rate) in self.downloads.iter_mut().zip(rates) {
             d.remaining -= rate * self.outages.up_seconds_since(d.since, self.updated, now);
         }
         self.updated = now;
     }
 
-    /// When download `d` ends at the present rate ([`Transfer::Done`]), or the outage that
-    /// cuts it begins ([`Transfer::Failed`]), from `now`.
-    fn outcome(&self, d: &Download, now: SimTime) -> Transfer {
-        let work = SimDuration::from_secs_f64(d.remaining.max(0.0) / self.rate());
+    /// When download `d`, moving at `rate`, ends ([`Transfer::Done`]), or the outage that cuts
+    /// it begins ([`Transfer::Failed`]), from `now`.
+    fn outcome(&self, d: &Download, rate: f64, now: SimTime) -> Transfer {
+        let work = SimDuration::from_secs_f64(d.remaining.max(0.0) / rate);
         self.outages.transfer_since(d.since, now, work)
     }
 
@@ -125,10 +140,12 @@ impl SiteUplink {
             ctx.cancel(id);
         }
         let now = ctx.now();
+        let rates = self.rates();
         let next = self
             .downloads
             .iter()
-            .map(|d| match self.outcome(d, now) {
+            .zip(rates)
+            .map(|(d, rate)| match self.outcome(d, rate, now) {
                 Transfer::Done(at) => at,
                 Transfer::Failed { cut, .. } => cut,
             })
@@ -152,7 +169,7 @@ impl SiteUplink {
             let ends = if self.outages.is_empty() {
                 d.remaining <= least + SAME_END_BITS
             } else {
-                d.remaining <= SAME_END_BITS || self.outcome(&d, now) == Transfer::Done(now)
+                d.remaining <= SAME_END_BITS || self.outcome(&d, self.rates()[k], now) == Transfer::Done(now)
             };
             if ends {
                 self.downloads.remove(k);
@@ -173,12 +190,18 @@ impl Component<Ev> for SiteUplink {
     fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         match event {
-            Ev::DownloadStart { kubelet, pod, bits } => {
+            Ev::DownloadStart {
+                kubelet,
+                pod,
+                bits,
+                cap_bps,
+            } => {
                 self.advance(now);
                 self.downloads.push(Download {
                     kubelet,
                     pod,
                     remaining: bits as f64,
+                    cap: cap_bps,
                     since: now,
                 });
                 self.peak = self.peak.max(self.downloads.len());
@@ -246,10 +269,7 @@ mod tests {
         );
         let mut sim: Simulation<Ev> = Simulation::new(1);
         let up = sim
-            .add_component(
-                "uplink",
-                SiteUplink::new("s".into(), capacity, per).with_outages(outages),
-            )
+            .add_component("uplink", SiteUplink::new("s".into(), capacity).with_outages(outages))
             .unwrap();
         let sink = sim.add_component("sink", Sink::default()).unwrap();
         for &(pod, at, bits) in starts {
@@ -260,6 +280,7 @@ mod tests {
                     kubelet: sink,
                     pod,
                     bits,
+                    cap_bps: per,
                 },
             )
             .unwrap();
@@ -278,6 +299,30 @@ mod tests {
         // 100 Mbit at most 20 Mbit/s: 5 s, whatever the uplink's spare capacity.
         let e = ends(1e9, 20e6, &[(0, 0.0, 100_000_000)]);
         assert!(close(e[0].1, 5.0), "{e:?}");
+    }
+
+    /// Caps that differ: the slow download keeps its cap and the others share what it leaves
+    /// (max-min fairness). 30 Mbit/s for caps 5, 20, 20: 5, 12.5, 12.5. Each of 100 Mbit.
+    #[test]
+    fn a_download_held_below_its_share_leaves_the_rest_to_the_others() {
+        let at = |s: f64| SimTime::from_nanos((s * 1e9) as u64);
+        let mut sim: Simulation<Ev> = Simulation::new(1);
+        let up = sim.add_component("uplink", SiteUplink::new("s".into(), 30e6)).unwrap();
+        let sink = sim.add_component("sink", Sink::default()).unwrap();
+        for (pod, cap) in [(0, 5e6), (1, 20e6), (2, 20e6)] {
+            let ev = Ev::DownloadStart {
+                kubelet: sink,
+                pod,
+                bits: 100_000_000,
+                cap_bps: cap,
+            };
+            sim.schedule(up, at(0.0), ev).unwrap();
+        }
+        sim.run();
+        let e = &sim.component::<Sink>(sink).unwrap().ended;
+        // 1 and 2 at 12.5 Mbit/s end at 8 s; 0 stays at its 5 Mbit/s cap: 20 s.
+        assert_eq!(e.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2, 0], "{e:?}");
+        assert!(close(e[0].1, 8.0) && close(e[1].1, 8.0) && close(e[2].1, 20.0), "{e:?}");
     }
 
     #[test]

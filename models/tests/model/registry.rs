@@ -133,6 +133,26 @@ fn downloads_share_the_registry_sites_uplink() {
     }
 }
 
+/// A node outside the mirror's site also crosses its own site's uplink, split among that
+/// site's workers: vlan20's two nodes behind 10 Mbit/s download at 5 Mbit/s each, vlan30's,
+/// without an uplink, at their own 100 Mbit/s.
+#[test]
+fn a_nodes_own_site_uplink_holds_its_download_to_its_share() {
+    let mut s = with_mirror(4, 0, "vlan10", "vyos01");
+    s.runtime.download_bandwidth = Bandwidth { bits_per_s: 100e6 };
+    s.sites[1].uplink = Some(Bandwidth { bits_per_s: 10e6 });
+    let out = run(&s, 1, false).unwrap();
+    let bits = 51e6 * 8.0;
+    for p in &out.pods {
+        let took = p.pulled.unwrap() - p.pull_start.unwrap();
+        if p.node.unwrap() < 2 {
+            assert!(took > 0.6 * bits / 5e6, "vlan20 at 5 Mbit/s: {took} s");
+        } else {
+            assert!(took < 2.0 * bits / 100e6, "vlan30 at 100 Mbit/s: {took} s");
+        }
+    }
+}
+
 /// A partition between the mirror's site and one worker site stalls that site's pulls until
 /// the tunnel carries again; the other site's pulls are the same, draw for draw.
 #[test]
