@@ -11,7 +11,10 @@
 //! is also held to the node's own rate (`runtime.download_bandwidth`: its NIC, its disk, the
 //! registry's per-connection rate). So, as a fluid: with `n` downloads in progress each moves
 //! `min(download_bandwidth, uplink / n)` bits per second, and every start or end of a download
-//! changes the rate of the others (processor sharing with a per-job cap).
+//! changes the rate of the others (processor sharing with a per-job cap). Downloads whose caps
+//! differ (from a registry on the overlay, [`crate::registry`], a node's rate is also held to
+//! its route and its own site's uplink) get max-min fair shares: one held below an equal share
+//! keeps its cap, and the others share what it leaves.
 //!
 //! While the site's way out is down (its router crashed, or the site isolated: `[[faults]]`)
 //! the downloads make no progress. As TCP connections do ([`crate::pull_outages`]), they go on
