@@ -20,8 +20,10 @@
 //! The placement of the delay is held at the fitted one (the data cannot tell the two one-way
 //! placements apart; `docs/validation.md` compares their predictions). A mechanism the model
 //! lacks is not noise, and no bootstrap sees it: leave-one-cell-out cross-validation is the
-//! check for that. With `B` refits the 2.5 and 97.5 % points are order statistics of `B`
-//! values; 40 or more make them more than the extremes.
+//! check for that. The run-to-run spread is the model's, not the measurement's (a data set of
+//! means carries none): if the real runs spread more, the ranges are too narrow by that ratio.
+//! With `B` refits the 2.5 and 97.5 % points are order statistics of `B` values; 40 or more
+//! make them more than the extremes.
 
 use models::spec::Scenario;
 use rand_distr::{Distribution, StandardNormal};
