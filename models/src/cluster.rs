@@ -354,12 +354,10 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             }
         }
         if let Some(capacity) = site.uplink {
+            // Downloads from a registry on the overlay meet their own routes' outages (set
+            // below, per kubelet); from Docker Hub, the site's way out.
             let up = SiteUplink::new(site.name.clone(), capacity.bits_per_s).with_outages(match &registry {
-                Some(reg) => reg.uplink_outages(
-                    site,
-                    &s.faults,
-                    overlay_pulls.iter().map(|p| p.rtt).max().unwrap_or_default(),
-                ),
+                Some(_) => crate::pull_outages::Outages::default(),
                 None => crate::pull_outages::outages_of(
                     site,
                     &s.faults,
@@ -416,6 +414,13 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             .add_component(format!("kubelet/{w}"), k)
             .map_err(|e| incomplete(s, e.to_string()))?;
         kubelets.push(id);
+        if let (Some(reg), Some(pull), Some(&(_, up))) = (&registry, overlay_pulls.get(i), uplinks.first()) {
+            if site != reg.site && !pull.outages.is_empty() {
+                sim.component_mut::<SiteUplink>(up)
+                    .expect("uplink registered")
+                    .set_route_outages(id, pull.outages.clone());
+            }
+        }
         kubelet_watch.push(crate::control_plane::Watcher {
             id,
             host: h,

@@ -112,6 +112,43 @@ impl Outages {
         Some(next_retransmission(start, end).max(end + underlay_rtt * 4))
     }
 
+    /// When crashed router `h`, down at `t`, carries packets again: at its restart, once the
+    /// restarted OpenVPN has renegotiated (4 round trips of `underlay_rtt`). Unlike
+    /// [`Outages::router_hold`], without the first TCP resend after it, which is each
+    /// connection's own.
+    pub fn router_back(&self, h: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
+        let (_, end) = covering(self.routers.get(&h)?, t)?;
+        Some(if end == SimTime::MAX {
+            SimTime::MAX
+        } else {
+            end + underlay_rtt * 4
+        })
+    }
+
+    /// When the tunnel between sites `a` and `b`, down at `t`, carries packets again: at the
+    /// repair, after OpenVPN's restart if the cut outlasted `ping-restart`. Unlike
+    /// [`Outages::tunnel_hold`], without the first TCP resend after it.
+    pub fn tunnel_back(&self, a: u32, b: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
+        let (start, end) = self
+            .tunnels
+            .get(&(a.min(b), a.max(b)))
+            .and_then(|w| covering(w, t))
+            .or_else(|| self.sites.get(&a).and_then(|w| covering(w, t)))
+            .or_else(|| self.sites.get(&b).and_then(|w| covering(w, t)))?;
+        Some(if end == SimTime::MAX {
+            SimTime::MAX
+        } else if end - start >= self.ping_restart {
+            end + underlay_rtt * 4
+        } else {
+            end
+        })
+    }
+
+    /// When host `h` (the load balancer), down at `t`, is back.
+    pub fn host_back(&self, h: u32, t: SimTime) -> Option<SimTime> {
+        covering(self.hosts.get(&h)?, t).map(|(_, end)| end)
+    }
+
     /// When a message that reaches host `h` at `t` can go on, if `h` is down then: the end of
     /// the outage plus a reconnection of `reconnect`.
     pub fn host_hold(&self, h: u32, t: SimTime, reconnect: SimDuration) -> Option<SimTime> {

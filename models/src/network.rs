@@ -669,13 +669,45 @@ impl Network {
         t
     }
 
+    /// When route `r` carries packets again if one of its elements is down at `at` (`at`
+    /// otherwise; [`SimTime::MAX`] if one never comes back). `crosses_sites`: whether its ends
+    /// are in different sites (a router's crash stops only what it routes between sites).
+    fn carries_again(&self, crosses_sites: bool, r: &Route, at: SimTime) -> SimTime {
+        let rtt = r.propagation * 2;
+        let o = &self.outages;
+        let mut t = at;
+        for _ in 0..64 {
+            let mut moved = false;
+            for &h in &r.hops {
+                let back = o
+                    .host_back(h, t)
+                    .or_else(|| crosses_sites.then(|| o.router_back(h, t, rtt)).flatten());
+                if let Some(next) = back.filter(|&n| n > t) {
+                    t = next;
+                    moved = true;
+                }
+            }
+            for &(x, y) in &r.tunnel_sites {
+                if let Some(next) = o.tunnel_back(x, y, t, rtt).filter(|&n| n > t) {
+                    t = next;
+                    moved = true;
+                }
+            }
+            if !moved || t == SimTime::MAX {
+                break;
+            }
+        }
+        t
+    }
+
     /// The windows `[start, end)` during which the route between `a` and `b` carries nothing
     /// because of a fault on it (a crashed router when the route crosses sites, a partitioned
     /// tunnel, an isolated site at an end of one of its tunnels, a crashed load balancer on
-    /// it): each fault that touches the route opens a window at its start, which lasts until a
-    /// message sent then would get through ([`Network::one_way_at`]'s holds: OpenVPN's
-    /// renegotiation and TCP's first resend included). Overlapping windows are merged; sorted.
-    /// Empty without faults on the route, or without a route.
+    /// it): each fault that touches the route opens a window at its start, which lasts until
+    /// the route carries packets again (after OpenVPN's renegotiation where a router restarted
+    /// or a tunnel outlasted `ping-restart`; TCP's first resend after that is the connection's
+    /// own, as [`crate::pull_outages::Outages`] prices it). Overlapping windows are merged;
+    /// sorted. Empty without faults on the route, or without a route.
     pub fn route_down_windows(&self, a: HostId, b: HostId) -> Vec<(SimTime, SimTime)> {
         let Some((r, _)) = self.route(a, b) else {
             return Vec::new();
@@ -702,7 +734,7 @@ impl Network {
         starts.dedup();
         let mut windows: Vec<(SimTime, SimTime)> = Vec::new();
         for start in starts {
-            let end = self.held_until(a, b, r, start);
+            let end = self.carries_again(crosses_sites, r, start);
             if end <= start {
                 continue;
             }

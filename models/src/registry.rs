@@ -35,15 +35,14 @@
 //! route's mean delays do. A node's own site's uplink is split equally among the site's
 //! workers for the whole run, not shared as a fluid whose shares grow when a neighbour's
 //! download ends (the registry site's uplink is). A node whose download goes through the
-//! registry site's shared uplink meets that site's outages there; a fault on its own part of
-//! the route stalls its round trips and its dial, not that download.
+//! registry site's shared uplink meets, there, the outages of its own route to the registry.
 
 use sim_core::SimDuration;
 
 use crate::cluster::ModelError;
 use crate::network::{HostId, Network};
-use crate::pull_outages::{OutageKind, Outages};
-use crate::spec::{Fault, Role, Runtime, Scenario, Site};
+use crate::pull_outages::Outages;
+use crate::spec::{Role, Runtime, Scenario};
 use crate::units::Bandwidth;
 
 /// The registry host on the overlay that every node pulls from.
@@ -128,30 +127,5 @@ impl OverlayRegistry {
         runtime.download_bandwidth = Bandwidth { bits_per_s: rate };
         let outages = crate::pull_outages::overlay(&net.route_down_windows(node, self.host), &self.name, faults, rtt);
         Ok(NodePull { rtt, runtime, outages })
-    }
-
-    /// What stops every download through the registry site's uplink `site`: the registry's
-    /// crashes (the connections are lost), and the site's router crashed or the site isolated
-    /// (the routed overlay keeps the connections: they stall). `rtt` prices the resends: the
-    /// round trip of the farthest node that downloads through it (the last to resume).
-    pub fn uplink_outages(&self, site: &Site, faults: &[Fault], rtt: SimDuration) -> Outages {
-        let at = |d: crate::units::Dur| sim_core::SimTime::ZERO + d.get();
-        let until = |r: Option<crate::units::Dur>| r.map_or(sim_core::SimTime::MAX, at);
-        let windows = faults
-            .iter()
-            .filter_map(|f| match f {
-                Fault::Crash { host, at: a, repair } if *host == self.name => {
-                    Some((at(*a), until(*repair), OutageKind::RegistryCrash))
-                }
-                Fault::Crash { host, at: a, repair } if *host == site.router => {
-                    Some((at(*a), until(*repair), OutageKind::Isolation))
-                }
-                Fault::IsolateSite { site: x, at: a, repair } if *x == site.name => {
-                    Some((at(*a), until(*repair), OutageKind::Isolation))
-                }
-                _ => None,
-            })
-            .collect();
-        Outages::new(windows, rtt)
     }
 }

@@ -67,6 +67,9 @@ pub struct SiteUplink {
     due: Option<EventId>,
     /// When the site's way out is down.
     outages: Outages,
+    /// What each kubelet's own route meets, for downloads from a registry on the overlay
+    /// ([`crate::registry`]); a kubelet without an entry meets `outages`.
+    route_outages: std::collections::HashMap<ComponentId, Outages>,
     /// Downloads finished.
     pub finished: u64,
     /// Downloads an outage cut.
@@ -85,6 +88,7 @@ impl SiteUplink {
             updated: SimTime::ZERO,
             due: None,
             outages: Outages::default(),
+            route_outages: std::collections::HashMap::new(),
             finished: 0,
             failed: 0,
             peak: 0,
@@ -95,6 +99,17 @@ impl SiteUplink {
     pub fn with_outages(mut self, outages: Outages) -> SiteUplink {
         self.outages = outages;
         self
+    }
+
+    /// Downloads for `kubelet` meet `outages` (its route to a registry on the overlay, the
+    /// registry's own crashes included) instead of the uplink's.
+    pub fn set_route_outages(&mut self, kubelet: ComponentId, outages: Outages) {
+        self.route_outages.insert(kubelet, outages);
+    }
+
+    /// What a download of `kubelet` meets.
+    fn outages_for(&self, kubelet: ComponentId) -> &Outages {
+        self.route_outages.get(&kubelet).unwrap_or(&self.outages)
     }
 
     /// The rate of each download in progress now, bits per second, in their order: max-min
@@ -124,8 +139,11 @@ impl SiteUplink {
     /// Moves every download on by what it transferred since the last update.
     fn advance(&mut self, now: SimTime) {
         let rates = self.rates();
+        let updated = self.updated;
+        let (routes, own) = (&self.route_outages, &self.outages);
         for (d, rate) in self.downloads.iter_mut().zip(rates) {
-            d.remaining -= rate * self.outages.up_seconds_since(d.since, self.updated, now);
+            let outages = routes.get(&d.kubelet).unwrap_or(own);
+            d.remaining -= rate * outages.up_seconds_since(d.since, updated, now);
         }
         self.updated = now;
     }
@@ -134,7 +152,7 @@ impl SiteUplink {
     /// it begins ([`Transfer::Failed`]), from `now`.
     fn outcome(&self, d: &Download, rate: f64, now: SimTime) -> Transfer {
         let work = SimDuration::from_secs_f64(d.remaining.max(0.0) / rate);
-        self.outages.transfer_since(d.since, now, work)
+        self.outages_for(d.kubelet).transfer_since(d.since, now, work)
     }
 
     /// (Re)schedules the first end of a download, or the first outage that cuts one.
@@ -169,7 +187,8 @@ impl SiteUplink {
         let mut k = 0;
         while k < self.downloads.len() {
             let d = self.downloads[k];
-            let ends = if self.outages.is_empty() {
+            let outages = self.outages_for(d.kubelet);
+            let ends = if outages.is_empty() && self.route_outages.is_empty() {
                 d.remaining <= least + SAME_END_BITS
             } else {
                 d.remaining <= SAME_END_BITS || self.outcome(&d, self.rates()[k], now) == Transfer::Done(now)
@@ -178,7 +197,7 @@ impl SiteUplink {
                 self.downloads.remove(k);
                 self.finished += 1;
                 ctx.send(d.kubelet, SimDuration::ZERO, Ev::Local(Local::PullDone(d.pod)));
-            } else if let Some(at) = self.outages.fails_at_since(d.since, now) {
+            } else if let Some(at) = outages.fails_at_since(d.since, now) {
                 self.downloads.remove(k);
                 self.failed += 1;
                 ctx.send_at(d.kubelet, at, Ev::Local(Local::PullFailed(d.pod)));

@@ -214,3 +214,98 @@ fn a_registry_crash_fails_the_pulls_under_way_and_they_are_retried() {
     assert_eq!(clean.pods.iter().map(|p| p.pull_failures).sum::<u32>(), 0);
     assert!(out.startup_exact_s.unwrap() > clean.startup_exact_s.unwrap() + 20.0);
 }
+
+/// What a partition on the route does to a pull, to the resend: the route carries again at
+/// the repair, and the pull's connection resumes at its own first resend after it (its RTT
+/// plus 200 ms, doubling from the cut), once, not twice; a pull that dials after the repair
+/// connects at once.
+#[test]
+fn a_pull_resumes_at_its_own_first_resend_after_the_routes_repair() {
+    use models::pull_outages::Transfer;
+    use models::registry::OverlayRegistry;
+    use sim_core::{SimDuration, SimTime};
+    let mut s = with_mirror(4, 300, "vlan10", "vyos01");
+    s.netem.placement = NetemPlacement::Both;
+    s.faults.push(Fault::Partition {
+        a: "vlan10".into(),
+        b: "vlan20".into(),
+        at: Dur::secs(5),
+        repair: Some(Dur::secs(20)),
+    });
+    let net = Network::build(&s, &["mirror"]).unwrap();
+    let reg = OverlayRegistry::new(&s, &net, "mirror").unwrap();
+    let pull = reg.pull_from(&s, &net, net.host("node01").unwrap()).unwrap();
+    let rtt = pull.rtt.as_secs_f64();
+    assert!((rtt - 0.60124).abs() < 1e-9, "{rtt}");
+    // Resends at 5 s + (RTT + 0.2 s) x (2^k - 1): the first at or after 20 s is k = 5.
+    let resend = 5.0 + (rtt + 0.2) * 31.0;
+    let s_at = |x: f64| SimTime::ZERO + SimDuration::from_secs_f64(x);
+    match pull.outages.transfer(s_at(4.0), SimDuration::from_secs(2)) {
+        Transfer::Done(t) => assert!(
+            (t.as_secs_f64() - (resend + 1.0)).abs() < 1e-6,
+            "{t:?}, want {}",
+            resend + 1.0
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(pull.outages.connect(s_at(21.0)), Transfer::Done(s_at(21.0)));
+    // node03, in vlan30, does not cross the partitioned tunnel.
+    let other = reg.pull_from(&s, &net, net.host("node03").unwrap()).unwrap();
+    assert!(other.outages.is_empty());
+}
+
+/// A download through the registry site's shared uplink meets its own route's faults: with
+/// the hub of a hub-and-spoke VPN at vlan10 and the mirror at vlan30, cutting the vlan10-vlan30
+/// tunnel stalls vlan20's downloads (their route goes through the hub) as isolating vlan30
+/// does; the two faults cut the same tunnel, so the runs are the same.
+#[test]
+fn a_download_through_the_shared_uplink_meets_its_routes_faults() {
+    let mut base = with_mirror(8, 0, "vlan30", "vyos03");
+    base.vpn.topology = models::spec::VpnTopology::HubAndSpoke { hub: "vlan10".into() };
+    base.sites[2].uplink = Some(Bandwidth { bits_per_s: 100e6 });
+    let with = |f: Fault| {
+        let mut s = base.clone();
+        s.faults.push(f);
+        run(&s, 1, false).unwrap()
+    };
+    let cut = with(Fault::Partition {
+        a: "vlan10".into(),
+        b: "vlan30".into(),
+        at: Dur::secs(3),
+        repair: Some(Dur::secs(30)),
+    });
+    let isolated = with(Fault::IsolateSite {
+        site: "vlan30".into(),
+        at: Dur::secs(3),
+        repair: Some(Dur::secs(30)),
+    });
+    let clean = run(&base, 1, false).unwrap();
+    let vlan20_pulled = |o: &RunOutcome| -> Vec<f64> {
+        o.pods
+            .iter()
+            .filter(|p| p.node.unwrap() < 2)
+            .map(|p| p.pulled.unwrap())
+            .collect()
+    };
+    for (a, b) in vlan20_pulled(&cut).iter().zip(vlan20_pulled(&isolated)) {
+        assert!((a - b).abs() < 1e-6, "partition {a} s, isolation {b} s");
+    }
+    // Each vlan20 node's first pull (its download) was under way at the cut: it ends after the
+    // repair, where it ended well before it without the fault.
+    for node in 0..2 {
+        let first = |o: &RunOutcome| {
+            o.pods
+                .iter()
+                .filter(|p| p.node == Some(node))
+                .min_by(|a, b| a.pull_start.unwrap().total_cmp(&b.pull_start.unwrap()))
+                .map(|p| p.pulled.unwrap())
+                .unwrap()
+        };
+        assert!(
+            first(&clean) < 30.0 && first(&cut) > 30.0,
+            "node {node}: {} s, clean {} s",
+            first(&cut),
+            first(&clean)
+        );
+    }
+}
