@@ -147,7 +147,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E020",
         "bad-fault",
-        "a fault must name an existing host (crash: the load balancer, a master or a router) or site (partition, degrade, isolate-site), and be repaired after it happens",
+        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`) or site (partition, degrade, isolate-site), and be repaired after it happens",
     ),
     err(
         "E021",
@@ -885,18 +885,18 @@ fn faults(s: &Scenario, f: &mut Vec<Finding>) {
                     "host",
                     format!("host `{host}` is not defined; expected the load balancer, a master, a router or the registry host"),
                 ),
-                Some(h)
-                    if h.role == Role::Worker
-                        || (h.role == Role::Client && s.runtime.registry_host.as_deref() != Some(host.as_str())) =>
-                {
-                    bad(
-                        "host",
-                        format!(
-                            "crashing {} `{host}` is not modelled; expected the load balancer, a master, a router or the registry host (runtime.registry_host)",
-                            h.role.as_str()
-                        ),
-                    )
-                }
+                Some(h) if h.role == Role::Worker => bad(
+                    "host",
+                    format!(
+                        "crashing worker `{host}` is not modelled (its kubelet and pods would die with it, even if it serves the registry); expected the load balancer, a master, a router or a client host that serves the registry (runtime.registry_host)"
+                    ),
+                ),
+                Some(h) if h.role == Role::Client && s.runtime.registry_host.as_deref() != Some(host.as_str()) => bad(
+                    "host",
+                    format!(
+                        "crashing client `{host}` is not modelled; expected the load balancer, a master, a router or the registry host (runtime.registry_host)"
+                    ),
+                ),
                 // The observer (`kubectl get pods -w`) would die with its host, and nothing
                 // would see the pods run: the measurement itself would be lost.
                 Some(_) if Some(host.as_str()) == kubectl_host => bad(
@@ -1082,12 +1082,20 @@ fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
         let parts: Vec<String> = by_target
             .iter()
             .map(|(&to_site, (from, to))| {
-                format!(
-                    "site {name} cannot reach site {}: no route from {} to {}",
-                    s.sites[to_site].name,
-                    from.join(", "),
-                    to.join(", ")
-                )
+                if to_site == from_site {
+                    format!(
+                        "inside site {name}, no route from {} to {}: link each to the site's router",
+                        from.join(", "),
+                        to.join(", ")
+                    )
+                } else {
+                    format!(
+                        "site {name} cannot reach site {}: no route from {} to {}",
+                        s.sites[to_site].name,
+                        from.join(", "),
+                        to.join(", ")
+                    )
+                }
             })
             .collect();
         f.push(Finding::new(

@@ -71,10 +71,11 @@ fn parse_cell(s: &str) -> Result<(u32, u32), String> {
         .ok_or_else(|| format!("'{pods}' in '{s}' is not a pod count: expected a whole number of at least 1"))?;
     let d = crate::commands::run::parse_delay(delay).map_err(|e| format!("'{delay}' in '{s}': {e}"))?;
     let ms = d.as_nanos() / 1_000_000;
-    if u128::from(ms) * 1_000_000 != u128::from(d.as_nanos()) || ms > u64::from(u32::MAX) {
+    if u128::from(ms) * 1_000_000 != u128::from(d.as_nanos()) {
         return Err(format!("'{delay}' in '{s}': the delay must be whole milliseconds"));
     }
-    Ok((pods, ms as u32))
+    let ms = u32::try_from(ms).map_err(|_| format!("'{delay}' in '{s}': the delay is too large"))?;
+    Ok((pods, ms))
 }
 
 /// The flags beyond data, scenario, output, reps and seed that change what `calibrate` writes,
@@ -160,6 +161,31 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
+    if a.bootstrap == 0 && !a.predict.is_empty() {
+        return Err(
+            UsageError("--predict needs --bootstrap B (B at least 1): its ranges come from the refits".into()).into(),
+        );
+    }
+    // The cells to predict must simulate with the scenario as it stands (the fit moves only the
+    // free parameters): checked before the fit, not after it.
+    for &(pods, delay_ms) in &a.predict {
+        let sized = models::cluster::with_overrides(
+            &scenario,
+            Some(pods),
+            Some(sim_core::SimDuration::from_millis(u64::from(delay_ms))),
+        );
+        let mut errors: Vec<String> = topologies::check::run(&sized)
+            .into_iter()
+            .filter(|f| topologies::check::lookup(f.code).is_none_or(|c| c.severity == topologies::Severity::Error))
+            .map(|f| format!("`{}`: {}", f.field, f.message))
+            .collect();
+        if errors.is_empty() {
+            errors.extend(topologies::check::workload_fits(&sized).map(|f| f.message));
+        }
+        if !errors.is_empty() {
+            return Err(UsageError(format!("--predict {pods}x{delay_ms}ms: {}", errors.join("; "))).into());
+        }
+    }
     let cal = calibrate(&scenario, &cells, &opts)?;
     println!(
         "calibrated {} ({origin}) on {} cells of {}",
@@ -206,6 +232,21 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         println!("warning: {w}");
     }
     println!("{} model evaluations", cal.evaluations);
+    let command = format!(
+        "kubetwin calibrate --data {} --scenario {} --out {} --reps {} --seed {}{}",
+        a.data.display(),
+        a.scenario,
+        a.out.display(),
+        a.reps,
+        a.seed,
+        regenerate_flags(&a)
+    );
+    let mut text = params_toml(&cal, &command);
+    if a.bootstrap > 0 {
+        // The fit is written first, so that a bootstrap that fails loses nothing of it; the
+        // file is written again with the ranges.
+        write_atomic(&a.out, text.as_bytes())?;
+    }
     let boot = if a.bootstrap > 0 {
         let b = bootstrap(&scenario, &cells, &cal, &opts, a.bootstrap, &a.predict)?;
         println!(
@@ -235,16 +276,6 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let command = format!(
-        "kubetwin calibrate --data {} --scenario {} --out {} --reps {} --seed {}{}",
-        a.data.display(),
-        a.scenario,
-        a.out.display(),
-        a.reps,
-        a.seed,
-        regenerate_flags(&a)
-    );
-    let mut text = params_toml(&cal, &command);
     if let Some(b) = &boot {
         // The ranges go into the header, before the first table.
         let at = text.find("\n[").map_or(text.len(), |i| i);

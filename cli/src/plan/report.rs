@@ -237,6 +237,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
     w!(o);
     let site_api = site_api_rtt(p);
     let site_reg = site_registry_rtt(s);
+    let site_bps = site_download_bps(s);
     let reg = |site: &str| site_reg.get(site).copied().unwrap_or(f64::NAN);
     // The site whose uplink a download crosses: its own for Docker Hub; the registry's for a
     // registry on the overlay (none for the registry's own site, which pulls over its LAN).
@@ -335,10 +336,14 @@ pub(crate) fn markdown(p: &Plan) -> String {
                     .iter()
                     .find(|x| Some(&x.name) == up_site.as_ref())
                     .and_then(|x| x.uplink);
-                // Alone on its uplink a download still gets no more than the uplink has.
+                // Alone on its uplink a download still gets no more than the uplink has, nor
+                // (from a registry on the overlay) than its route and campus allow.
+                let own = models::units::Bandwidth {
+                    bits_per_s: site_bps.get(&r.site).copied().unwrap_or(s.runtime.download_bandwidth.bits_per_s),
+                };
                 let alone = match uplink {
-                    Some(u) if u.bits_per_s < s.runtime.download_bandwidth.bits_per_s => u,
-                    _ => s.runtime.download_bandwidth,
+                    Some(u) if u.bits_per_s < own.bits_per_s => u,
+                    _ => own,
                 };
                 format!(
                     "a node's first pull also downloads the image, {} MB at {} = {}{}",
@@ -348,7 +353,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
                     match uplink {
                         // The site's uplink is shared (models/src/uplink.rs): it binds when its
                         // workers downloading at once would need more than it has.
-                        Some(u) if sharing(&r.site) as f64 * s.runtime.download_bandwidth.bits_per_s > u.bits_per_s => {
+                        Some(u) if sharing(&r.site) as f64 * own.bits_per_s > u.bits_per_s => {
                             let n = sharing(&r.site);
                             let whose = match registry_site {
                                 Some(rs) => format!("the {n} workers outside {rs} share the registry site's"),
@@ -665,6 +670,18 @@ fn etcd_cell(e: &super::net::EtcdHealth) -> String {
 /// Docker Hub; for a registry on the overlay (`runtime.registry_host`) the route's round trip,
 /// netem included, as `models::registry` gives each node.
 fn site_registry_rtt(s: &models::spec::Scenario) -> std::collections::HashMap<String, f64> {
+    site_registry(s).into_iter().map(|(k, (rtt, _))| (k, rtt)).collect()
+}
+
+/// Each site's own download rate, bits per second: `runtime.download_bandwidth`, and from a
+/// registry on the overlay the least its workers get (their route's bottleneck and their
+/// share of their own site's uplink, as `models::registry` holds them).
+fn site_download_bps(s: &models::spec::Scenario) -> std::collections::HashMap<String, f64> {
+    site_registry(s).into_iter().map(|(k, (_, bps))| (k, bps)).collect()
+}
+
+/// Per site: (mean registry RTT, s; least download rate, bits per second).
+fn site_registry(s: &models::spec::Scenario) -> std::collections::HashMap<String, (f64, f64)> {
     let hub = |site: &str| {
         s.sites
             .iter()
@@ -675,21 +692,28 @@ fn site_registry_rtt(s: &models::spec::Scenario) -> std::collections::HashMap<St
     };
     let overlay = s.runtime.registry_host.as_deref().and_then(|r| {
         let net = models::network::Network::build(s, &[r]).ok()?;
-        Some((net.host(r)?, net))
+        let reg = models::registry::OverlayRegistry::new(s, &net, r).ok()?;
+        Some((reg, net))
     });
-    let mut sum: std::collections::HashMap<String, (f64, usize)> = std::collections::HashMap::new();
+    let own = s.runtime.download_bandwidth.bits_per_s;
+    let mut sum: std::collections::HashMap<String, (f64, usize, f64)> = std::collections::HashMap::new();
     for h in s.hosts.iter().filter(|h| h.role == Role::Worker) {
-        let rtt = match &overlay {
-            Some((reg, net)) => net
-                .host(&h.name)
-                .and_then(|w| Some(net.base_one_way(w, *reg)? + net.base_one_way(*reg, w)?)),
-            None => None,
-        };
-        let e = sum.entry(h.site.clone()).or_insert((0.0, 0));
-        e.0 += rtt.map_or_else(|| hub(&h.site), |d| d.as_secs_f64());
+        let pull = overlay
+            .as_ref()
+            .and_then(|(reg, net)| reg.pull_from(s, net, net.host(&h.name)?).ok());
+        let e = sum.entry(h.site.clone()).or_insert((0.0, 0, own));
+        match pull {
+            Some(p) => {
+                e.0 += p.rtt.as_secs_f64();
+                e.2 = e.2.min(p.runtime.download_bandwidth.bits_per_s);
+            }
+            None => e.0 += hub(&h.site),
+        }
         e.1 += 1;
     }
-    sum.into_iter().map(|(k, (t, c))| (k, t / c as f64)).collect()
+    sum.into_iter()
+        .map(|(k, (t, c, bps))| (k, (t / c as f64, bps)))
+        .collect()
 }
 
 fn site_api_rtt(p: &Plan) -> std::collections::HashMap<String, f64> {

@@ -117,4 +117,17 @@ fn the_bootstrap_reports_ranges_and_writes_them_into_the_header() {
         &calibrate(THESIS_CELLS, &out, &["--predict", "8x300ms"]),
         &["--bootstrap"],
     );
+    usage_error(
+        &calibrate(THESIS_CELLS, &out, &["--bootstrap", "0", "--predict", "8x300ms"]),
+        &["--predict needs --bootstrap"],
+    );
+    // A cell the scenario cannot simulate is refused before the fit, naming it.
+    usage_error(
+        &calibrate(THESIS_CELLS, &out, &["--bootstrap", "2", "--predict", "1000x100ms"]),
+        &["--predict 1000x100ms", "1000 pods do not fit"],
+    );
+    usage_error(
+        &calibrate(THESIS_CELLS, &out, &["--bootstrap", "2", "--predict", "20x5000000s"]),
+        &["--predict", "too large"],
+    );
 }

@@ -81,3 +81,17 @@ fn the_registry_is_the_one_client_host_a_fault_may_crash() {
         "{e}"
     );
 }
+
+/// A registry in the workers' own site but linked to nothing: the finding says so inside the
+/// site, not "site vlan20 cannot reach site vlan20".
+#[test]
+fn a_registry_unlinked_in_the_workers_site_is_named_inside_it() {
+    let e = load_str(&with_registry("mirror", &mirror("vlan20", None)), "r.toml").unwrap_err();
+    let shown = e.to_string();
+    assert!(e.has_code("E014"), "{shown}");
+    assert!(
+        shown.contains("inside site vlan20, no route from node01, node02 to mirror"),
+        "{shown}"
+    );
+    assert!(!shown.contains("site vlan20 cannot reach site vlan20"), "{shown}");
+}
