@@ -125,18 +125,27 @@ pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
 }
 
 /// `f` in the `--fault` syntax, which [`parse_fault`] reads back: `crash master02 at 5s repair 60s`.
-/// How `run` and `plan` name a fault to the user (the models' reports carry Rust's Debug form,
-/// `Crash { host: "master02", .. }`).
 /// What a run that never finished may owe to faults never repaired: they are named, and for a
-/// worker site cut off for good, the recovery that Kubernetes would make and kubetwin does not
-/// model (eviction from unreachable nodes).
-fn never_repaired_hint(faults: &[models::spec::Fault]) -> String {
+/// worker site cut off for good, the recovery that Kubernetes would make (eviction from
+/// unreachable nodes); for a registry on the overlay that never comes back, that no pull from
+/// it can succeed.
+fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     use models::spec::Fault;
-    let open: Vec<&Fault> = faults.iter().filter(|f| f.repair().is_none()).collect();
+    let open: Vec<&Fault> = scenario.faults.iter().filter(|f| f.repair().is_none()).collect();
     if open.is_empty() {
         return String::new();
     }
     let names: Vec<String> = open.iter().map(|f| format!("`{}`", fault_text(f))).collect();
+    let registry = scenario.runtime.registry_host.as_deref();
+    if open
+        .iter()
+        .any(|f| matches!(f, Fault::Crash { host, .. } if Some(host.as_str()) == registry))
+    {
+        return format!(
+            "\nnever repaired: {}; the registry (runtime.registry_host) never comes back, so every pull from it fails into the image back-off: a pod starts only on a node that has the image with runtime.pull_policy = \"IfNotPresent\"; repair the registry",
+            names.join(", ")
+        );
+    }
     let cuts = open.iter().any(|f| {
         matches!(
             f,
@@ -151,6 +160,8 @@ fn never_repaired_hint(faults: &[models::spec::Fault]) -> String {
     format!("\nnever repaired: {}{eviction}", names.join(", "))
 }
 
+/// How `run` and `plan` name a fault to the user (the models' reports carry Rust's Debug form,
+/// `Crash { host: "master02", .. }`).
 pub(crate) fn fault_text(f: &models::spec::Fault) -> String {
     use models::spec::Fault;
     let head = match f {
@@ -347,7 +358,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         "no replication finished within workload.timeout ({}): at most {most_running} of the {} pods were seen Running in any of them; lengthen the timeout or check the scenario (its faults, loss, limits){}",
         scenario.workload.timeout,
         scenario.workload.replicas,
-        never_repaired_hint(&scenario.faults)
+        never_repaired_hint(&scenario)
     );
     let delay_ms = scenario.netem.delay.get().as_millis_f64();
     let pods = scenario.workload.replicas;

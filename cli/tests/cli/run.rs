@@ -288,3 +288,34 @@ fn a_run_held_up_by_a_fault_never_repaired_says_which() {
     assert!(!e.contains("crash master02"), "a repaired fault is not named: {e}");
     assert!(e.contains("evicts nothing while no node of the zone is Ready"), "{e}");
 }
+
+/// A registry on the overlay that crashes for good holds every pod back: the error says that
+/// the registry never comes back, not that evictions would help.
+#[test]
+fn a_registry_that_never_comes_back_is_named_as_the_cause() {
+    let t = crate::support::TempDir::new("run-registry-down");
+    let text = topologies::load::builtin("thesis-2019").unwrap().replacen(
+        "image_cached = false",
+        "image_cached = false\nregistry_host = \"master02\"",
+        1,
+    );
+    let path = t.file("mirror.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = crate::support::run(&[
+        "run",
+        &path,
+        "--pods",
+        "4",
+        "--reps",
+        "1",
+        "--fault",
+        "crash master02 at 2s",
+    ]);
+    crate::support::assert_exit(&out, 1, "a run whose registry never comes back");
+    let e = stderr(&out);
+    assert!(
+        e.contains("never repaired: `crash master02 at 2s`; the registry"),
+        "{e}"
+    );
+    assert!(!e.contains("node lifecycle controller"), "{e}");
+}
