@@ -270,6 +270,23 @@ fn a_registry_behind_the_delay_lengthens_every_pull() {
         mirror > hub + 4.0,
         "a registry behind 400 ms more: +{mirror} s against +{hub} s"
     );
+    // The Docker Hub rows read back from results.csv as empty cells, and `--where COLUMN=`
+    // selects them.
+    let svg = t.file("hub.svg");
+    let csv = Path::new(&out).join("results.csv").display().to_string();
+    let o = run(&[
+        "plot",
+        &csv,
+        "--x",
+        "delay",
+        "--y",
+        "startup",
+        "--where",
+        "runtime.registry_host=",
+        "--out",
+        &svg,
+    ]);
+    assert_exit(&o, 0, "plot --where runtime.registry_host=");
     usage_error(
         &[
             "sweep",
