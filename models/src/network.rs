@@ -137,10 +137,11 @@ pub struct Route {
     pub mtu: u32,
     /// Loss probability per packet along the route (links' own loss).
     pub loss: f64,
-    /// Whether the forward direction crosses a netem-delayed tunnel direction.
-    pub netem_forward: bool,
-    /// Whether the reverse direction does.
-    pub netem_reverse: bool,
+    /// How many netem-delayed tunnel directions the forward direction crosses (2 for a route
+    /// between two far sites through a hub at the near site with the delay both ways).
+    pub netem_forward: u8,
+    /// The same for the reverse direction.
+    pub netem_reverse: u8,
     /// Hosts along the route, both ends included (for traces and reports).
     pub hops: Vec<HostId>,
     /// Tunnels crossed, as (site, site) pairs.
@@ -518,8 +519,8 @@ impl Network {
                                     NetemPlacement::WorkersEgress => (to_cp, from_cp),
                                     NetemPlacement::Both => (from_cp || to_cp, from_cp || to_cp),
                                 };
-                                r.netem_forward |= fwd;
-                                r.netem_reverse |= rev;
+                                r.netem_forward += u8::from(fwd);
+                                r.netem_reverse += u8::from(rev);
                             }
                         }
                     }
@@ -773,10 +774,10 @@ impl Network {
         }
         let (r, reversed) = self.route(a, b)?;
         let netem = if reversed { r.netem_reverse } else { r.netem_forward };
-        Some(r.propagation + if netem { self.netem.delay } else { SimDuration::ZERO })
+        Some(r.propagation + self.netem.delay * u64::from(netem))
     }
 
-    fn sample(&self, r: &Route, netem: bool, extra: &[NetemRule], bytes: u64, rng: &mut impl Rng) -> SimDuration {
+    fn sample(&self, r: &Route, netem: u8, extra: &[NetemRule], bytes: u64, rng: &mut impl Rng) -> SimDuration {
         let (d, losses, srtt) = self.sample_parts(r, netem, extra, bytes, rng);
         if losses == 0 {
             d
@@ -791,7 +792,7 @@ impl Network {
     fn sample_parts(
         &self,
         r: &Route,
-        netem: bool,
+        netem: u8,
         extra: &[NetemRule],
         bytes: u64,
         rng: &mut impl Rng,
@@ -803,8 +804,9 @@ impl Network {
             d += bw.serialize(bytes + packets * u64::from(r.overhead_bytes));
         }
         let mut loss = r.loss;
-        let global = netem.then_some(&self.netem);
-        for rule in global.into_iter().chain(extra) {
+        // The scenario's rule once per delayed tunnel direction crossed, then the degradations.
+        let global = std::iter::repeat_n(&self.netem, usize::from(netem));
+        for rule in global.chain(extra) {
             let j = if rule.jitter.is_zero() {
                 0.0
             } else {

@@ -140,8 +140,9 @@ fn leg(net: &Network, a: HostId, b: HostId) -> Rtt {
     let rule = net.netem();
     Rtt {
         base_s: net.base_one_way(a, b).map_or(f64::INFINITY, secs),
-        sigma_s: if netem { secs(rule.jitter) } else { 0.0 },
-        loss: 1.0 - (1.0 - route.loss) * if netem { 1.0 - rule.loss } else { 1.0 },
+        // Once per delayed tunnel direction crossed: independent jitters add in quadrature.
+        sigma_s: secs(rule.jitter) * f64::from(netem).sqrt(),
+        loss: 1.0 - (1.0 - route.loss) * (1.0 - rule.loss).powi(i32::from(netem)),
     }
 }
 

@@ -309,3 +309,28 @@ fn a_download_through_the_shared_uplink_meets_its_routes_faults() {
         );
     }
 }
+
+/// Between two worker sites through the control plane's hub, a route crosses the delayed link
+/// twice: with the delay both ways it pays it twice each way; with it on one side, once.
+#[test]
+fn a_route_through_the_hub_pays_the_delay_once_per_delayed_crossing() {
+    for (placement, crossings) in [
+        (NetemPlacement::Both, 2),
+        (NetemPlacement::WorkersEgress, 1),
+        (NetemPlacement::MastersEgress, 1),
+    ] {
+        let mut s = with_mirror(4, 300, "vlan30", "vyos03");
+        s.netem.placement = placement;
+        s.vpn.topology = models::spec::VpnTopology::HubAndSpoke { hub: "vlan10".into() };
+        let net = Network::build(&s, &["mirror"]).unwrap();
+        let (n, m) = (net.host("node01").unwrap(), net.host("mirror").unwrap());
+        for (a, b) in [(n, m), (m, n)] {
+            let got = net.base_one_way(a, b).unwrap().as_secs_f64();
+            let prop = net.route(a, b).unwrap().0.propagation.as_secs_f64();
+            assert!(
+                (got - prop - 0.3 * f64::from(crossings)).abs() < 1e-9,
+                "{placement:?}: {got} s one way, propagation {prop} s"
+            );
+        }
+    }
+}
