@@ -399,14 +399,10 @@ mod tests {
         assert!((both.up_seconds_since(SimTime::ZERO, s(0.0), s(40.0)) - 10.0).abs() < 1e-9);
     }
 
-    #[test]
-    fn the_second_outage_of_two_can_fail_a_transfer_the_first_only_stalled() {
-        let o = Outages::new(
-            vec![(s(10.0), s(12.0), Isolation), (s(20.0), s(21.0), RouterCrash)],
-            SimDuration::from_millis(300),
-        );
-        // Stalled from 10 s to 13.5 s; the crash at 20 s finds 3.5 s of work left: fails at the
-        // first keepalive probe after the restart, 50 s.
+    /// An outage 10..12 s that stalls, then one 20..21 s that kills, at RTT 300 ms: stalled
+    /// from 10 s to 13.5 s, the crash at 20 s finds 3.5 s of 15 s of work left and fails it at
+    /// the first keepalive probe after the restart, 50 s; 9 s of work finish between them.
+    fn assert_stall_then_kill(o: &Outages) {
         assert_eq!(
             o.transfer(s(5.0), SimDuration::from_secs(15)),
             Transfer::Failed {
@@ -414,9 +410,18 @@ mod tests {
                 at: s(50.0)
             }
         );
-        // Short enough to finish between them.
         assert_eq!(o.transfer(s(5.0), SimDuration::from_secs(9)), Transfer::Done(s(17.5)));
     }
+
+    #[test]
+    fn the_second_outage_of_two_can_fail_a_transfer_the_first_only_stalled() {
+        let o = Outages::new(
+            vec![(s(10.0), s(12.0), Isolation), (s(20.0), s(21.0), RouterCrash)],
+            SimDuration::from_millis(300),
+        );
+        assert_stall_then_kill(&o);
+    }
+
     #[test]
     fn on_the_overlay_a_route_outage_stalls_and_a_registry_crash_fails() {
         use crate::units::Dur;
@@ -434,14 +439,7 @@ mod tests {
             SimDuration::from_millis(300),
         );
         // The same as an isolation then a crash on a site's way out (the test above).
-        assert_eq!(
-            o.transfer(s(5.0), SimDuration::from_secs(15)),
-            Transfer::Failed {
-                cut: s(20.0),
-                at: s(50.0)
-            }
-        );
-        assert_eq!(o.transfer(s(5.0), SimDuration::from_secs(9)), Transfer::Done(s(17.5)));
+        assert_stall_then_kill(&o);
         let other = overlay(&[], "mirror", &[crash("master02")], SimDuration::from_millis(300));
         assert!(other.is_empty());
     }
