@@ -61,7 +61,8 @@ pub struct OverlayRegistry {
 pub struct NodePull {
     /// The node's round trip to the registry and back, mean delays.
     pub rtt: SimDuration,
-    /// The runtime settings with the download rate held to the route's bottleneck.
+    /// The runtime settings with the download rate held to the route's bottleneck and to the
+    /// node's share of its own site's uplink.
     pub runtime: Runtime,
     /// What the faults on the node's route, and the registry's crashes, do to its pulls.
     pub outages: Outages,
@@ -92,8 +93,8 @@ impl OverlayRegistry {
     ///
     /// # Errors
     ///
-    /// [`ModelError::Incomplete`] when no route joins the node and the registry (the scenario
-    /// checks report it first, naming the sites).
+    /// [`ModelError::Network`] (unreachable) when no route joins the node and the registry (the
+    /// scenario checks report it first, naming the sites).
     pub fn pull_from(&self, scenario: &Scenario, net: &Network, node: HostId) -> Result<NodePull, ModelError> {
         let (rt, faults) = (&scenario.runtime, &scenario.faults);
         let unreachable = || {
