@@ -344,30 +344,40 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
         None => Vec::new(),
     };
     // One shared uplink per site that declares one; its nodes' image downloads go through it.
-    // With a registry on the overlay only its site's uplink carries downloads (every node's
-    // but its own site's).
     let mut uplinks: Vec<(&str, ComponentId)> = Vec::new();
-    for site in &s.sites {
-        if let Some(reg) = &registry {
-            if site.name != reg.site {
-                continue;
-            }
-        }
-        if let Some(capacity) = site.uplink {
-            // Downloads from a registry on the overlay meet their own routes' outages (set
-            // below, per kubelet); from Docker Hub, the site's way out.
-            let up = SiteUplink::new(site.name.clone(), capacity.bits_per_s).with_outages(match &registry {
-                Some(_) => crate::pull_outages::Outages::default(),
-                None => crate::pull_outages::outages_of(
-                    site,
-                    &s.faults,
-                    site.registry_rtt.unwrap_or(s.runtime.registry_rtt).get(),
-                ),
-            });
+    // With a registry on the overlay, one component for the links its downloads cross: the
+    // registry site's uplink (link 0, unbounded if it declares none) and each other site's
+    // (its own campus's), with each node's path through them.
+    let mut overlay_links: Option<(ComponentId, Vec<(String, usize)>)> = None;
+    if let Some(reg) = &registry {
+        let remote_sites: Vec<&crate::spec::Site> = s.sites.iter().filter(|x| x.name != reg.site).collect();
+        let reg_uplink = s.sites.iter().find(|x| x.name == reg.site).and_then(|x| x.uplink);
+        if reg_uplink.is_some() || remote_sites.iter().any(|x| x.uplink.is_some()) {
+            let mut up = SiteUplink::new(reg.site.clone(), reg_uplink.map_or(f64::INFINITY, |b| b.bits_per_s));
+            let campus: Vec<(String, usize)> = remote_sites
+                .iter()
+                .filter_map(|x| x.uplink.map(|b| (x.name.clone(), up.add_link(b.bits_per_s))))
+                .collect();
             let id = sim
-                .add_component(format!("uplink/{}", site.name), up)
+                .add_component(format!("uplink/{}", reg.site), up)
                 .map_err(|e| incomplete(s, e.to_string()))?;
-            uplinks.push((site.name.as_str(), id));
+            overlay_links = Some((id, campus));
+        }
+    } else {
+        for site in &s.sites {
+            if let Some(capacity) = site.uplink {
+                let up = SiteUplink::new(site.name.clone(), capacity.bits_per_s).with_outages(
+                    crate::pull_outages::outages_of(
+                        site,
+                        &s.faults,
+                        site.registry_rtt.unwrap_or(s.runtime.registry_rtt).get(),
+                    ),
+                );
+                let id = sim
+                    .add_component(format!("uplink/{}", site.name), up)
+                    .map_err(|e| incomplete(s, e.to_string()))?;
+                uplinks.push((site.name.as_str(), id));
+            }
         }
     }
     let mut kubelets = Vec::new();
@@ -383,8 +393,18 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             .unwrap_or_default();
         // Where this node pulls from: the overlay registry over its route, or Docker Hub over
         // its site's own uplink.
+        // The shared links a download from the overlay registry crosses: the registry site's
+        // uplink if it declares one, and the node's own site's.
+        let mut path: Vec<usize> = Vec::new();
         let (runtime, rtt, uplink, outages) = if let (Some(reg), Some(pull)) = (&registry, overlay_pulls.get(i)) {
-            let uplink = uplinks.first().map(|&(_, u)| u).filter(|_| site != reg.site);
+            let mut uplink = None;
+            if let (Some((id, campus)), true) = (&overlay_links, site != reg.site) {
+                if s.sites.iter().any(|x| x.name == reg.site && x.uplink.is_some()) {
+                    path.push(0);
+                }
+                path.extend(campus.iter().filter(|(name, _)| name == site).map(|&(_, l)| l));
+                uplink = (!path.is_empty()).then_some(*id);
+            }
             (&pull.runtime, pull.rtt, uplink, Some(pull.outages.clone()))
         } else {
             let own = s.sites.iter().find(|x| x.name == site);
@@ -414,11 +434,14 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             .add_component(format!("kubelet/{w}"), k)
             .map_err(|e| incomplete(s, e.to_string()))?;
         kubelets.push(id);
-        if let (Some(reg), Some(pull), Some(&(_, up))) = (&registry, overlay_pulls.get(i), uplinks.first()) {
-            if site != reg.site && !pull.outages.is_empty() {
-                sim.component_mut::<SiteUplink>(up)
-                    .expect("uplink registered")
-                    .set_route_outages(id, pull.outages.clone());
+        if let (Some(pull), Some((up, _)), false) = (overlay_pulls.get(i), &overlay_links, path.is_empty()) {
+            let links = sim.component_mut::<SiteUplink>(*up).expect("uplink registered");
+            if !pull.outages.is_empty() {
+                links.set_route_outages(id, pull.outages.clone());
+            }
+            // This uplink alone is every download's path unless told otherwise.
+            if path != [0] {
+                links.set_path(id, path);
             }
         }
         kubelet_watch.push(crate::control_plane::Watcher {

@@ -18,8 +18,9 @@
 //!   site share that site's `uplink`, if it declares one: every download leaves the registry
 //!   through it ([`crate::uplink`], max-min fair shares, each held to its node's own rate);
 //!   nodes of the registry's own site download over their LAN. A node outside it also crosses
-//!   its own site's `uplink`, which that site's workers share: its rate is held to an equal
-//!   share of it, since a run's first pulls start together on every node.
+//!   its own site's `uplink`, which that site's downloads share: the two uplinks are links of
+//!   one fluid ([`crate::uplink::SiteUplink::set_path`]), and every download gets its max-min
+//!   fair share of the links on its path.
 //! - **Faults.** A pull meets what is down on its route as TCP does
 //!   ([`Network::route_down_windows`], [`crate::pull_outages::overlay`]): a crashed router, a
 //!   partitioned tunnel or an isolated site stalls it until the route carries again, since the
@@ -32,17 +33,16 @@
 //! The registry serves every request at once (no queue of its own; `registry:2` is a Go HTTP
 //! server whose per-request work is small beside a round trip over the overlay). Jitter and
 //! loss of the netem rule and `degrade` faults do not lengthen the pull's round trips: the
-//! route's mean delays do. A node's own site's uplink is split equally among the site's
-//! workers for the whole run, not shared as a fluid whose shares grow when a neighbour's
-//! download ends (the registry site's uplink is). A node whose download goes through the
-//! registry site's shared uplink meets, there, the outages of its own route to the registry.
+//! route's mean delays do. The campus uplinks carry only these downloads (the rest of a
+//! campus's traffic is not modelled). A download through the shared links meets, there, the
+//! outages of its own route to the registry.
 
 use sim_core::SimDuration;
 
 use crate::cluster::ModelError;
 use crate::network::{HostId, Network};
 use crate::pull_outages::Outages;
-use crate::spec::{Role, Runtime, Scenario};
+use crate::spec::{Runtime, Scenario};
 use crate::units::Bandwidth;
 
 /// The registry host on the overlay that every node pulls from.
@@ -110,20 +110,6 @@ impl OverlayRegistry {
         let mut rate = rt.download_bandwidth.bits_per_s;
         if let Some(bottleneck) = net.route(node, self.host).and_then(|(r, _)| r.bottleneck) {
             rate = rate.min(bottleneck.bits_per_s);
-        }
-        // A node outside the registry's site also crosses its own site's uplink, which its
-        // site's workers share: their first pulls download at once, so each gets its share.
-        let site = net.site_name(node);
-        if site != self.site {
-            if let Some(uplink) = scenario.sites.iter().find(|x| x.name == site).and_then(|x| x.uplink) {
-                let workers = scenario
-                    .hosts
-                    .iter()
-                    .filter(|h| h.role == Role::Worker && h.site == site)
-                    .count()
-                    .max(1);
-                rate = rate.min(uplink.bits_per_s / workers as f64);
-            }
         }
         runtime.download_bandwidth = Bandwidth { bits_per_s: rate };
         let outages = crate::pull_outages::overlay(&net.route_down_windows(node, self.host), &self.name, faults, rtt);

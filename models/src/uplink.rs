@@ -13,8 +13,11 @@
 //! `min(download_bandwidth, uplink / n)` bits per second, and every start or end of a download
 //! changes the rate of the others (processor sharing with a per-job cap). Downloads whose caps
 //! differ (from a registry on the overlay, [`crate::registry`], a node's rate is also held to
-//! its route and its own site's uplink) get max-min fair shares: one held below an equal share
-//! keeps its cap, and the others share what it leaves.
+//! its route's bottleneck) get max-min fair shares: one held below an equal share keeps its
+//! cap, and the others share what it leaves. Downloads from a registry on the overlay cross
+//! two uplinks, the registry site's and their own campus's: one component holds both as links
+//! and each download's path through them, and the shares are max-min fair over all links
+//! (progressive filling).
 //!
 //! While the site's way out is down (its router crashed, or the site isolated: `[[faults]]`)
 //! the downloads make no progress. As TCP connections do ([`crate::pull_outages`]), they go on
@@ -70,6 +73,11 @@ pub struct SiteUplink {
     /// What each kubelet's own route meets, for downloads from a registry on the overlay
     /// ([`crate::registry`]); a kubelet without an entry meets `outages`.
     route_outages: std::collections::HashMap<ComponentId, Outages>,
+    /// Other sites' uplinks, bits per second, that downloads from a registry on the overlay
+    /// also cross (their own campus's): links 1, 2, ... of a path, this uplink being link 0.
+    others: Vec<f64>,
+    /// The links each kubelet's downloads cross, when not this uplink alone (`[0]`).
+    paths: std::collections::HashMap<ComponentId, Vec<usize>>,
     /// Downloads finished.
     pub finished: u64,
     /// Downloads an outage cut.
@@ -89,6 +97,8 @@ impl SiteUplink {
             due: None,
             outages: Outages::default(),
             route_outages: std::collections::HashMap::new(),
+            others: Vec::new(),
+            paths: std::collections::HashMap::new(),
             finished: 0,
             failed: 0,
             peak: 0,
@@ -107,6 +117,19 @@ impl SiteUplink {
         self.route_outages.insert(kubelet, outages);
     }
 
+    /// Adds another site's uplink, of `capacity_bps`, that some downloads also cross; returns
+    /// its link number for [`SiteUplink::set_path`].
+    pub fn add_link(&mut self, capacity_bps: f64) -> usize {
+        self.others.push(capacity_bps);
+        self.others.len()
+    }
+
+    /// Downloads for `kubelet` cross `links` (0: this uplink; others from
+    /// [`SiteUplink::add_link`]) instead of this uplink alone.
+    pub fn set_path(&mut self, kubelet: ComponentId, links: Vec<usize>) {
+        self.paths.insert(kubelet, links);
+    }
+
     /// What a download of `kubelet` meets.
     fn outages_for(&self, kubelet: ComponentId) -> &Outages {
         self.route_outages.get(&kubelet).unwrap_or(&self.outages)
@@ -117,6 +140,9 @@ impl SiteUplink {
     /// cap, a download whose cap is below an equal share of what is left takes its cap, and the
     /// rest share the remainder. With equal caps, `min(cap, capacity / n)` for each.
     pub fn rates(&self) -> Vec<f64> {
+        if !self.paths.is_empty() && self.downloads.iter().any(|d| self.paths.contains_key(&d.kubelet)) {
+            return self.rates_over_paths();
+        }
         let n = self.downloads.len();
         let Some(first) = self.downloads.first().map(|d| d.cap) else {
             return Vec::new();
@@ -132,6 +158,69 @@ impl SiteUplink {
             let r = self.downloads[i].cap.min(left / (n - k) as f64);
             rates[i] = r;
             left -= r;
+        }
+        rates
+    }
+
+    /// [`SiteUplink::rates`] when downloads cross several links: max-min fair shares by
+    /// progressive filling (Bertsekas & Gallager, "Data Networks", 1992, §6.5.2): every
+    /// download's rate grows at the same pace until it reaches its cap or a link on its path
+    /// is full; those are frozen, and the others grow on.
+    fn rates_over_paths(&self) -> Vec<f64> {
+        let n = self.downloads.len();
+        let capacity: Vec<f64> = std::iter::once(self.capacity)
+            .chain(self.others.iter().copied())
+            .collect();
+        let paths: Vec<&[usize]> = self
+            .downloads
+            .iter()
+            .map(|d| self.paths.get(&d.kubelet).map_or(&[0usize][..], Vec::as_slice))
+            .collect();
+        let mut left = capacity.clone();
+        let mut rates = vec![0.0; n];
+        let mut frozen = vec![false; n];
+        // Each round freezes at least one download, so n rounds at most.
+        for _ in 0..n {
+            let mut users = vec![0usize; capacity.len()];
+            for (i, path) in paths.iter().enumerate() {
+                if !frozen[i] {
+                    for &l in *path {
+                        users[l] += 1;
+                    }
+                }
+            }
+            let step = (0..n)
+                .filter(|&i| !frozen[i])
+                .map(|i| self.downloads[i].cap - rates[i])
+                .chain(
+                    (0..capacity.len())
+                        .filter(|&l| users[l] > 0)
+                        .map(|l| left[l] / users[l] as f64),
+                )
+                .fold(f64::INFINITY, f64::min)
+                .max(0.0);
+            if !step.is_finite() {
+                break;
+            }
+            for i in (0..n).filter(|&i| !frozen[i]) {
+                rates[i] += step;
+                for &l in paths[i] {
+                    left[l] -= step;
+                }
+            }
+            // Full to within a part in 10^9: what rounding leaves of a link or a cap.
+            let full = |l: usize| left[l] <= capacity[l] * 1e-9;
+            let mut any = false;
+            for i in 0..n {
+                if !frozen[i] && (rates[i] >= self.downloads[i].cap * (1.0 - 1e-9) || paths[i].iter().any(|&l| full(l)))
+                {
+                    frozen[i] = true;
+                    any = true;
+                }
+            }
+            if !any || frozen.iter().all(|&f| f) {
+                break;
+            }
         }
         rates
     }
@@ -345,6 +434,45 @@ mod tests {
         // 1 and 2 at 12.5 Mbit/s end at 8 s; 0 stays at its 5 Mbit/s cap: 20 s.
         assert_eq!(e.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2, 0], "{e:?}");
         assert!(close(e[0].1, 8.0) && close(e[1].1, 8.0) && close(e[2].1, 20.0), "{e:?}");
+    }
+
+    /// Downloads that also cross their own campus's uplink: two behind a 10 Mbit/s campus
+    /// get 5 Mbit/s each, and the third, on the 30 Mbit/s registry uplink alone, the 20 they
+    /// leave (max-min). 100 Mbit each: the third ends at 5 s; the two stay held by their
+    /// campus and end at 20 s.
+    #[test]
+    fn downloads_across_two_links_get_max_min_fair_shares() {
+        let at = |s: f64| SimTime::from_nanos((s * 1e9) as u64);
+        let mut sim: Simulation<Ev> = Simulation::new(1);
+        let mut uplink = SiteUplink::new("registry".into(), 30e6);
+        let campus = uplink.add_link(10e6);
+        let up_id = sim.add_component("uplink", uplink).unwrap();
+        let sinks: Vec<ComponentId> = (0..3)
+            .map(|i| sim.add_component(format!("sink{i}"), Sink::default()).unwrap())
+            .collect();
+        {
+            let up = sim.component_mut::<SiteUplink>(up_id).unwrap();
+            up.set_path(sinks[0], vec![0, campus]);
+            up.set_path(sinks[1], vec![0, campus]);
+        }
+        for (pod, &k) in sinks.iter().enumerate() {
+            let ev = Ev::DownloadStart {
+                kubelet: k,
+                pod: pod as u32,
+                bits: 100_000_000,
+                cap_bps: 100e6,
+            };
+            sim.schedule(up_id, at(0.0), ev).unwrap();
+        }
+        sim.run();
+        let end = |k: ComponentId| sim.component::<Sink>(k).unwrap().ended[0].1;
+        assert!(close(end(sinks[2]), 5.0), "{}", end(sinks[2]));
+        assert!(
+            close(end(sinks[0]), 20.0) && close(end(sinks[1]), 20.0),
+            "{} {}",
+            end(sinks[0]),
+            end(sinks[1])
+        );
     }
 
     #[test]

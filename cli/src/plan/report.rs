@@ -338,15 +338,40 @@ pub(crate) fn markdown(p: &Plan) -> String {
                     .and_then(|x| x.uplink);
                 // Alone on its uplink a download still gets no more than the uplink has, nor
                 // (from a registry on the overlay) than its route and campus allow.
+                // From a registry on the overlay, a node's own campus uplink is on its path too.
+                let campus = registry_site
+                    .filter(|rs| *rs != r.site)
+                    .and_then(|_| s.sites.iter().find(|x| x.name == r.site))
+                    .and_then(|x| x.uplink)
+                    .map_or(f64::INFINITY, |b| b.bits_per_s);
                 let own = models::units::Bandwidth {
-                    bits_per_s: site_bps.get(&r.site).copied().unwrap_or(s.runtime.download_bandwidth.bits_per_s),
+                    bits_per_s: site_bps
+                        .get(&r.site)
+                        .copied()
+                        .unwrap_or(s.runtime.download_bandwidth.bits_per_s)
+                        .min(campus),
                 };
                 let alone = match uplink {
                     Some(u) if u.bits_per_s < own.bits_per_s => u,
                     _ => own,
                 };
+                // Its own campus's workers downloading at once from the overlay registry.
+                let here = s
+                    .hosts
+                    .iter()
+                    .filter(|h| h.role == Role::Worker && h.site == r.site)
+                    .count();
+                let campus_clause = if campus.is_finite() && here as f64 * campus.min(own.bits_per_s) > campus {
+                    format!(
+                        "; its {here} workers share their own {} uplink, so all downloading at once take {}",
+                        models::units::Bandwidth { bits_per_s: campus },
+                        s2(bits * here as f64 / campus)
+                    )
+                } else {
+                    String::new()
+                };
                 format!(
-                    "a node's first pull also downloads the image, {} MB at {} = {}{}",
+                    "a node's first pull also downloads the image, {} MB at {} = {}{}{campus_clause}",
                     s.runtime.image_bytes as f64 / 1e6,
                     alone,
                     s2(bits / alone.bits_per_s),
@@ -674,8 +699,8 @@ fn site_registry_rtt(s: &models::spec::Scenario) -> std::collections::HashMap<St
 }
 
 /// Each site's own download rate, bits per second: `runtime.download_bandwidth`, and from a
-/// registry on the overlay the least its workers get (their route's bottleneck and their
-/// share of their own site's uplink, as `models::registry` holds them).
+/// registry on the overlay the least its workers get (their route's bottleneck, as
+/// `models::registry` holds them).
 fn site_download_bps(s: &models::spec::Scenario) -> std::collections::HashMap<String, f64> {
     site_registry(s).into_iter().map(|(k, (_, bps))| (k, bps)).collect()
 }

@@ -133,9 +133,9 @@ fn downloads_share_the_registry_sites_uplink() {
     }
 }
 
-/// A node outside the mirror's site also crosses its own site's uplink, split among that
-/// site's workers: vlan20's two nodes behind 10 Mbit/s download at 5 Mbit/s each, vlan30's,
-/// without an uplink, at their own 100 Mbit/s.
+/// A node outside the mirror's site also crosses its own site's uplink, shared with that
+/// site's other downloads: vlan20's two nodes behind 10 Mbit/s download at about 5 Mbit/s
+/// each, vlan30's, without an uplink, at their own 100 Mbit/s.
 #[test]
 fn a_nodes_own_site_uplink_holds_its_download_to_its_share() {
     let mut s = with_mirror(4, 0, "vlan10", "vyos01");
@@ -333,4 +333,33 @@ fn a_route_through_the_hub_pays_the_delay_once_per_delayed_crossing() {
             );
         }
     }
+}
+
+/// The campus uplink is a fluid, not a fixed split: a vlan20 node downloading while its
+/// neighbour has nothing to pull gets the campus's whole 10 Mbit/s, twice what an equal split
+/// between the two workers would give it.
+#[test]
+fn a_lone_download_gets_its_whole_campus_uplink() {
+    let bits = 51e6 * 8.0;
+    let mut alone_seen = 0;
+    for seed in 0..6 {
+        let mut s = with_mirror(2, 0, "vlan10", "vyos01");
+        s.runtime.download_bandwidth = Bandwidth { bits_per_s: 100e6 };
+        s.sites[1].uplink = Some(Bandwidth { bits_per_s: 10e6 });
+        let out = run(&s, seed, false).unwrap();
+        let on_vlan20: Vec<_> = out.pods.iter().filter(|p| p.node.unwrap() < 2).collect();
+        if on_vlan20.len() == 1 {
+            let p = on_vlan20[0];
+            let took = p.pulled.unwrap() - p.pull_start.unwrap();
+            assert!(
+                took < 0.75 * bits / 5e6,
+                "seed {seed}: alone on 10 Mbit/s, yet {took} s"
+            );
+            alone_seen += 1;
+        }
+    }
+    assert!(
+        alone_seen > 0,
+        "no seed put a single pod in vlan20: the test shows nothing"
+    );
 }
