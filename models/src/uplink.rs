@@ -274,19 +274,25 @@ impl SiteUplink {
         // a bit left) end, and those an outage cuts now fail when it shows.
         let least = self.downloads.iter().map(|d| d.remaining).fold(f64::INFINITY, f64::min);
         let mut k = 0;
+        // The rates of the downloads left, computed when first needed and again after a
+        // download leaves (its share goes to the others).
+        let mut rates: Option<Vec<f64>> = None;
         while k < self.downloads.len() {
             let d = self.downloads[k];
-            let outages = self.outages_for(d.kubelet);
-            let ends = if outages.is_empty() && self.route_outages.is_empty() {
+            let ends = if self.outages_for(d.kubelet).is_empty() && self.route_outages.is_empty() {
                 d.remaining <= least + SAME_END_BITS
             } else {
-                d.remaining <= SAME_END_BITS || self.outcome(&d, self.rates()[k], now) == Transfer::Done(now)
+                let rate = rates.get_or_insert_with(|| self.rates())[k];
+                d.remaining <= SAME_END_BITS || self.outcome(&d, rate, now) == Transfer::Done(now)
             };
+            let outages = self.outages_for(d.kubelet);
             if ends {
+                rates = None;
                 self.downloads.remove(k);
                 self.finished += 1;
                 ctx.send(d.kubelet, SimDuration::ZERO, Ev::Local(Local::PullDone(d.pod)));
             } else if let Some(at) = outages.fails_at_since(d.since, now) {
+                rates = None;
                 self.downloads.remove(k);
                 self.failed += 1;
                 ctx.send_at(d.kubelet, at, Ev::Local(Local::PullFailed(d.pod)));
