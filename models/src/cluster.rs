@@ -345,23 +345,15 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
     };
     // One shared uplink per site that declares one; its nodes' image downloads go through it.
     let mut uplinks: Vec<(&str, ComponentId)> = Vec::new();
-    // With a registry on the overlay, one component for the links its downloads cross: the
-    // registry site's uplink (link 0, unbounded if it declares none) and each other site's
-    // (its own campus's), with each node's path through them.
-    let mut overlay_links: Option<(ComponentId, Vec<(String, usize)>)> = None;
+    // With a registry on the overlay, one component for the links its downloads cross, and
+    // each site's path through them (`OverlayRegistry::links`).
+    let mut overlay_links: Option<(ComponentId, crate::registry::SitePaths)> = None;
     if let Some(reg) = &registry {
-        let remote_sites: Vec<&crate::spec::Site> = s.sites.iter().filter(|x| x.name != reg.site).collect();
-        let reg_uplink = s.sites.iter().find(|x| x.name == reg.site).and_then(|x| x.uplink);
-        if reg_uplink.is_some() || remote_sites.iter().any(|x| x.uplink.is_some()) {
-            let mut up = SiteUplink::new(reg.site.clone(), reg_uplink.map_or(f64::INFINITY, |b| b.bits_per_s));
-            let campus: Vec<(String, usize)> = remote_sites
-                .iter()
-                .filter_map(|x| x.uplink.map(|b| (x.name.clone(), up.add_link(b.bits_per_s))))
-                .collect();
+        if let Some(links) = reg.links(s) {
             let id = sim
-                .add_component(format!("uplink/{}", reg.site), up)
+                .add_component(format!("uplink/{}", reg.site), links.uplink)
                 .map_err(|e| incomplete(s, e.to_string()))?;
-            overlay_links = Some((id, campus));
+            overlay_links = Some((id, links.paths));
         }
     } else {
         for site in &s.sites {
@@ -391,21 +383,21 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             .find(|x| x.name == *w)
             .map(|x| x.site.as_str())
             .unwrap_or_default();
-        // Where this node pulls from: the overlay registry over its route, or Docker Hub over
-        // its site's own uplink.
-        // The shared links a download from the overlay registry crosses: the registry site's
-        // uplink if it declares one, and the node's own site's.
-        let mut path: Vec<usize> = Vec::new();
-        let (runtime, rtt, uplink, outages) = if let (Some(reg), Some(pull)) = (&registry, overlay_pulls.get(i)) {
-            let mut uplink = None;
-            if let (Some((id, campus)), true) = (&overlay_links, site != reg.site) {
-                if s.sites.iter().any(|x| x.name == reg.site && x.uplink.is_some()) {
-                    path.push(0);
-                }
-                path.extend(campus.iter().filter(|(name, _)| name == site).map(|&(_, l)| l));
-                uplink = (!path.is_empty()).then_some(*id);
-            }
-            (&pull.runtime, pull.rtt, uplink, Some(pull.outages.clone()))
+        // Where this node pulls from: the overlay registry over its route (and the shared
+        // links on its site's path), or Docker Hub over its site's own uplink.
+        let path: Option<(ComponentId, &[usize])> = overlay_links.as_ref().and_then(|(id, paths)| {
+            paths
+                .iter()
+                .find(|(name, _)| name == site)
+                .map(|(_, p)| (*id, p.as_slice()))
+        });
+        let (runtime, rtt, uplink, outages) = if let Some(pull) = overlay_pulls.get(i) {
+            (
+                &pull.runtime,
+                pull.rtt,
+                path.map(|(id, _)| id),
+                Some(pull.outages.clone()),
+            )
         } else {
             let own = s.sites.iter().find(|x| x.name == site);
             let rtt = own.and_then(|x| x.registry_rtt).unwrap_or(s.runtime.registry_rtt).get();
@@ -434,14 +426,14 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             .add_component(format!("kubelet/{w}"), k)
             .map_err(|e| incomplete(s, e.to_string()))?;
         kubelets.push(id);
-        if let (Some(pull), Some((up, _)), false) = (overlay_pulls.get(i), &overlay_links, path.is_empty()) {
-            let links = sim.component_mut::<SiteUplink>(*up).expect("uplink registered");
+        if let (Some(pull), Some((up, path))) = (overlay_pulls.get(i), path) {
+            let links = sim.component_mut::<SiteUplink>(up).expect("uplink registered");
             if !pull.outages.is_empty() {
                 links.set_route_outages(id, pull.outages.clone());
             }
             // This uplink alone is every download's path unless told otherwise.
             if path != [0] {
-                links.set_path(id, path);
+                links.set_path(id, path.to_vec());
             }
         }
         kubelet_watch.push(crate::control_plane::Watcher {

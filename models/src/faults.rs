@@ -101,15 +101,37 @@ impl Outages {
         self.hosts.is_empty() && self.routers.is_empty() && self.tunnels.is_empty() && self.sites.is_empty()
     }
 
+    /// The window of router `h`'s crash that covers `t`.
+    fn router_window(&self, h: u32, t: SimTime) -> Option<(SimTime, SimTime)> {
+        covering(self.routers.get(&h)?, t)
+    }
+
+    /// The window that cuts the tunnel between sites `a` and `b` at `t`: its own partition, or
+    /// the isolation of a site at one of its ends.
+    fn tunnel_window(&self, a: u32, b: u32, t: SimTime) -> Option<(SimTime, SimTime)> {
+        self.tunnels
+            .get(&(a.min(b), a.max(b)))
+            .and_then(|w| covering(w, t))
+            .or_else(|| self.sites.get(&a).and_then(|w| covering(w, t)))
+            .or_else(|| self.sites.get(&b).and_then(|w| covering(w, t)))
+    }
+
+    /// When a connection's data, held by an outage `[start, end)` that the route carries
+    /// packets again after at `back`, gets through: at TCP's first retransmission after that.
+    fn resend_after(start: SimTime, end: SimTime, back: SimTime) -> SimTime {
+        if back == SimTime::MAX {
+            SimTime::MAX
+        } else {
+            next_retransmission(start, end).max(back)
+        }
+    }
+
     /// When a message that reaches router `h` at `t` gets through, if `h` is crashed then: at
     /// TCP's first retransmission after the restart, once the restarted OpenVPN has renegotiated
     /// (4 round trips of `underlay_rtt`).
     pub fn router_hold(&self, h: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
-        let (start, end) = covering(self.routers.get(&h)?, t)?;
-        if end == SimTime::MAX {
-            return Some(SimTime::MAX);
-        }
-        Some(next_retransmission(start, end).max(end + underlay_rtt * 4))
+        let (start, end) = self.router_window(h, t)?;
+        Some(Self::resend_after(start, end, self.router_back(h, t, underlay_rtt)?))
     }
 
     /// When crashed router `h`, down at `t`, carries packets again: at its restart, once the
@@ -117,7 +139,7 @@ impl Outages {
     /// [`Outages::router_hold`], without the first TCP resend after it, which is each
     /// connection's own.
     pub fn router_back(&self, h: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
-        let (_, end) = covering(self.routers.get(&h)?, t)?;
+        let (_, end) = self.router_window(h, t)?;
         Some(if end == SimTime::MAX {
             SimTime::MAX
         } else {
@@ -129,12 +151,7 @@ impl Outages {
     /// repair, after OpenVPN's restart if the cut outlasted `ping-restart`. Unlike
     /// [`Outages::tunnel_hold`], without the first TCP resend after it.
     pub fn tunnel_back(&self, a: u32, b: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
-        let (start, end) = self
-            .tunnels
-            .get(&(a.min(b), a.max(b)))
-            .and_then(|w| covering(w, t))
-            .or_else(|| self.sites.get(&a).and_then(|w| covering(w, t)))
-            .or_else(|| self.sites.get(&b).and_then(|w| covering(w, t)))?;
+        let (start, end) = self.tunnel_window(a, b, t)?;
         Some(if end == SimTime::MAX {
             SimTime::MAX
         } else if end - start >= self.ping_restart {
@@ -152,31 +169,15 @@ impl Outages {
     /// When a message that reaches host `h` at `t` can go on, if `h` is down then: the end of
     /// the outage plus a reconnection of `reconnect`.
     pub fn host_hold(&self, h: u32, t: SimTime, reconnect: SimDuration) -> Option<SimTime> {
-        let (_, end) = covering(self.hosts.get(&h)?, t)?;
-        Some(end + reconnect)
+        Some(self.host_back(h, t)? + reconnect)
     }
 
     /// When a message entering the tunnel between sites `a` and `b` at `t` gets through, if the
-    /// tunnel is down then. `underlay_rtt` prices the OpenVPN restart after a long partition.
+    /// tunnel is down then: at TCP's first retransmission after the tunnel carries again.
+    /// `underlay_rtt` prices the OpenVPN restart after a long partition.
     pub fn tunnel_hold(&self, a: u32, b: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
-        let key = (a.min(b), a.max(b));
-        let window = self
-            .tunnels
-            .get(&key)
-            .and_then(|w| covering(w, t))
-            .or_else(|| self.sites.get(&a).and_then(|w| covering(w, t)))
-            .or_else(|| self.sites.get(&b).and_then(|w| covering(w, t)))?;
-        let (start, end) = window;
-        let resend = next_retransmission(start, end);
-        if end == SimTime::MAX {
-            return Some(SimTime::MAX);
-        }
-        let restart = if end - start >= self.ping_restart {
-            end + underlay_rtt * 4
-        } else {
-            end
-        };
-        Some(resend.max(restart))
+        let (start, end) = self.tunnel_window(a, b, t)?;
+        Some(Self::resend_after(start, end, self.tunnel_back(a, b, t, underlay_rtt)?))
     }
 }
 

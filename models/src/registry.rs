@@ -44,6 +44,7 @@ use crate::network::{HostId, Network};
 use crate::pull_outages::Outages;
 use crate::spec::{Runtime, Scenario};
 use crate::units::Bandwidth;
+use crate::uplink::SiteUplink;
 
 /// The registry host on the overlay that every node pulls from.
 #[derive(Debug, Clone)]
@@ -54,6 +55,21 @@ pub struct OverlayRegistry {
     pub name: String,
     /// Its site's name.
     pub site: String,
+}
+
+/// Per site whose downloads cross a shared link, the links it crosses, in
+/// [`SiteUplink::set_path`]'s numbering.
+pub type SitePaths = Vec<(String, Vec<usize>)>;
+
+/// The shared links that downloads from the overlay registry cross: one
+/// [`SiteUplink`] component holding the registry site's uplink as link 0 (unbounded if it
+/// declares none) and every other site's as a further link, with each site's path.
+#[derive(Debug)]
+pub struct OverlayLinks {
+    /// The component to add to the simulation.
+    pub uplink: SiteUplink,
+    /// Each site's path through them.
+    pub paths: SitePaths,
 }
 
 /// How one node pulls from the overlay registry.
@@ -87,6 +103,32 @@ impl OverlayRegistry {
             name: name.to_owned(),
             site: net.site_name(host).to_owned(),
         })
+    }
+
+    /// The shared links downloads from the registry cross: from every other site, the
+    /// registry site's uplink if it declares one and the site's own if it does. `None` when no
+    /// download crosses one.
+    pub fn links(&self, scenario: &Scenario) -> Option<OverlayLinks> {
+        let own = scenario
+            .sites
+            .iter()
+            .find(|x| x.name == self.site)
+            .and_then(|x| x.uplink);
+        let mut uplink = SiteUplink::new(self.site.clone(), own.map_or(f64::INFINITY, |b| b.bits_per_s));
+        let paths: SitePaths = scenario
+            .sites
+            .iter()
+            .filter(|x| x.name != self.site)
+            .filter_map(|x| {
+                let path: Vec<usize> = own
+                    .map(|_| 0)
+                    .into_iter()
+                    .chain(x.uplink.map(|b| uplink.add_link(b.bits_per_s)))
+                    .collect();
+                (!path.is_empty()).then(|| (x.name.clone(), path))
+            })
+            .collect();
+        (!paths.is_empty()).then_some(OverlayLinks { uplink, paths })
     }
 
     /// How the node `node` pulls: its round trip, its download rate, its outages.

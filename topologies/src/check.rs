@@ -403,25 +403,16 @@ fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
             }
         }
     }
-    if let Some(k) = &s.workload.kubectl_host {
-        if host(k).is_none() {
+    for (field, what, name) in [
+        ("workload.kubectl_host", "kubectl host", &s.workload.kubectl_host),
+        ("runtime.registry_host", "registry host", &s.runtime.registry_host),
+    ] {
+        if let Some(n) = name.as_deref().filter(|n| host(n).is_none()) {
             f.push(Finding::new(
                 "E016",
-                "workload.kubectl_host",
+                field,
                 format!(
-                    "kubectl host `{k}` is not a defined host; expected one of: {}",
-                    list(s.hosts.iter().map(|h| h.name.as_str()))
-                ),
-            ));
-        }
-    }
-    if let Some(r) = &s.runtime.registry_host {
-        if host(r).is_none() {
-            f.push(Finding::new(
-                "E016",
-                "runtime.registry_host",
-                format!(
-                    "registry host `{r}` is not a defined host; expected one of: {}",
+                    "{what} `{n}` is not a defined host; expected one of: {}",
                     list(s.hosts.iter().map(|h| h.name.as_str()))
                 ),
             ));

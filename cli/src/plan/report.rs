@@ -236,9 +236,8 @@ pub(crate) fn markdown(p: &Plan) -> String {
     );
     w!(o);
     let site_api = site_api_rtt(p);
-    let site_reg = site_registry_rtt(s);
-    let site_bps = site_download_bps(s);
-    let reg = |site: &str| site_reg.get(site).copied().unwrap_or(f64::NAN);
+    let site_reg = site_registry(s);
+    let reg = |site: &str| site_reg.get(site).map_or(f64::NAN, |r| r.0);
     // The site whose uplink a download crosses: its own for Docker Hub; the registry's for a
     // registry on the overlay (none for the registry's own site, which pulls over its LAN).
     let registry_site = s
@@ -345,10 +344,9 @@ pub(crate) fn markdown(p: &Plan) -> String {
                     .and_then(|x| x.uplink)
                     .map_or(f64::INFINITY, |b| b.bits_per_s);
                 let own = models::units::Bandwidth {
-                    bits_per_s: site_bps
+                    bits_per_s: site_reg
                         .get(&r.site)
-                        .copied()
-                        .unwrap_or(s.runtime.download_bandwidth.bits_per_s)
+                        .map_or(s.runtime.download_bandwidth.bits_per_s, |r| r.1)
                         .min(campus),
                 };
                 let alone = match uplink {
@@ -690,22 +688,11 @@ fn etcd_cell(e: &super::net::EtcdHealth) -> String {
     }
 }
 
-/// Mean RTT from each site's workers to the apiservers through HAProxy, seconds.
-/// Mean registry RTT of each site's workers: the site's or the runtime's `registry_rtt` for
-/// Docker Hub; for a registry on the overlay (`runtime.registry_host`) the route's round trip,
-/// netem included, as `models::registry` gives each node.
-fn site_registry_rtt(s: &models::spec::Scenario) -> std::collections::HashMap<String, f64> {
-    site_registry(s).into_iter().map(|(k, (rtt, _))| (k, rtt)).collect()
-}
-
-/// Each site's own download rate, bits per second: `runtime.download_bandwidth`, and from a
-/// registry on the overlay the least its workers get (their route's bottleneck, as
-/// `models::registry` holds them).
-fn site_download_bps(s: &models::spec::Scenario) -> std::collections::HashMap<String, f64> {
-    site_registry(s).into_iter().map(|(k, (_, bps))| (k, bps)).collect()
-}
-
-/// Per site: (mean registry RTT, s; least download rate, bits per second).
+/// Per site, (mean registry RTT of its workers, s; the least download rate they get, bits per
+/// second). For Docker Hub, the site's or the runtime's `registry_rtt` and
+/// `runtime.download_bandwidth`; for a registry on the overlay (`runtime.registry_host`), the
+/// route's round trip, netem included, and the rate held to the route's bottleneck, as
+/// `models::registry` gives each node.
 fn site_registry(s: &models::spec::Scenario) -> std::collections::HashMap<String, (f64, f64)> {
     let hub = |site: &str| {
         s.sites
@@ -741,6 +728,7 @@ fn site_registry(s: &models::spec::Scenario) -> std::collections::HashMap<String
         .collect()
 }
 
+/// Mean RTT from each site's workers to the apiservers through HAProxy, seconds.
 fn site_api_rtt(p: &Plan) -> std::collections::HashMap<String, f64> {
     let s = &p.scenario;
     let mut sum: std::collections::HashMap<String, (f64, usize)> = std::collections::HashMap::new();
