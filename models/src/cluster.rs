@@ -418,6 +418,10 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             Some(u) => k.with_uplink(u),
             None => k,
         };
+        let k = match &registry {
+            Some(reg) => k.with_overlay_route(h, reg.host),
+            None => k,
+        };
         let k = match outages {
             Some(o) => k.with_outages(o),
             None => k,

@@ -25,6 +25,10 @@ pub enum Purpose {
     Pull(u32),
     /// The pod worker's `n`-th requeue after a failed pull (0 first).
     Requeue(u32),
+    /// The network's draws for the round trips of the pod's `n`-th pull from a registry on the
+    /// overlay (jitter and loss; 0 first), apart from the pull's own so that a jitter changes
+    /// no other draw.
+    PullNetwork(u32),
 }
 
 impl Purpose {
@@ -34,6 +38,7 @@ impl Purpose {
             Purpose::ContainerStart => (2, 0),
             Purpose::Pull(n) => (3, n),
             Purpose::Requeue(n) => (4, n),
+            Purpose::PullNetwork(n) => (5, n),
         };
         (tag << 32) | u64::from(n)
     }
@@ -67,6 +72,7 @@ mod tests {
             pod_key(7, Purpose::Sandbox),
             pod_key(7, Purpose::ContainerStart),
             pod_key(7, Purpose::Requeue(0)),
+            pod_key(7, Purpose::PullNetwork(0)),
             STATUS_GOROUTINE,
         ];
         for i in 0..keys.len() {

@@ -49,6 +49,7 @@ use crate::client::Client;
 use crate::control_plane::{noise, sample};
 use crate::draws::{pod_key, Purpose, STATUS_GOROUTINE};
 use crate::image_backoff::{Decision, PullRetry};
+use crate::network::HostId;
 use crate::pull_outages::{Outages, Transfer};
 use crate::spec::{Kubelet as KubeletCfg, PullPolicy, Runtime};
 use crate::status_manager::{StatusManager, Sync, STATUS_SYNC_PERIOD};
@@ -137,6 +138,11 @@ pub struct Kubelet {
     start_time: SimDuration,
     cached_pull: SimDuration,
     first_pull: SimDuration,
+    /// With a registry on the overlay: the node's and the registry's hosts, whose route each
+    /// pull's round trips are drawn over ([`Kubelet::with_overlay_route`]).
+    overlay_route: Option<(HostId, HostId)>,
+    /// The round trips of a pull (`runtime.registry_round_trips`).
+    registry_round_trips: u32,
     pull_policy: PullPolicy,
     noise: Option<LogNormal<f64>>,
     /// The image is in Docker's store (a pull of it has ended, or the run began with it).
@@ -235,6 +241,8 @@ impl Kubelet {
             start_time: rt.container_start_time.get(),
             cached_pull,
             first_pull: cached_pull + download,
+            overlay_route: None,
+            registry_round_trips: rt.registry_round_trips,
             pull_policy: rt.pull_policy,
             noise: noise(cv),
             image_present: rt.image_cached,
@@ -370,6 +378,30 @@ impl Kubelet {
         self
     }
 
+    /// Pulls from the registry on host `registry` of the overlay, over the route from the node's
+    /// host `node` ([`crate::registry`]): each of a pull's round trips is drawn as the network
+    /// carries it when it is made (netem's jitter and loss, the degradations then in force on
+    /// the route's tunnels, [`crate::network::Network::round_trips_at`]), instead of the mean round trip
+    /// `registry_rtt` given to [`Kubelet::new`].
+    pub fn with_overlay_route(mut self, node: HostId, registry: HostId) -> Kubelet {
+        self.overlay_route = Some((node, registry));
+        self
+    }
+
+    /// The registry round trips of a pull whose connection is up at `from`: the mean
+    /// `registry_rtt` each for Docker Hub; drawn over the route for a registry on the overlay,
+    /// from the stream `rng` of the pull's own ([`Purpose::PullNetwork`]).
+    fn registry_work(&self, from: SimTime, rng: &mut impl Rng) -> SimDuration {
+        self.overlay_route
+            .and_then(|(node, registry)| {
+                self.client
+                    .conn
+                    .net
+                    .round_trips_at(node, registry, self.registry_round_trips, from, rng)
+            })
+            .unwrap_or(self.cached_pull)
+    }
+
     /// Downloads the image's layers through the site's shared uplink `uplink` ([`crate::uplink`])
     /// instead of at the node's own rate alone.
     pub fn with_uplink(mut self, uplink: ComponentId) -> Kubelet {
@@ -428,6 +460,14 @@ impl Kubelet {
         // Docker dials the registry first. While the site's way out is down the dial waits
         // for it or gives up, and a transfer under way stalls or fails ([`crate::pull_outages`]).
         let connected = self.outages.connect(now);
+        // The registry's round trips, made once the connection is up.
+        let cached_pull = match connected {
+            Transfer::Done(from) => {
+                let mut net_rng = ctx.keyed_rng(pod_key(pod, Purpose::PullNetwork(self.times(pod).pull_failures)));
+                self.registry_work(from, &mut net_rng)
+            }
+            Transfer::Failed { .. } => self.cached_pull,
+        };
         if let (Some(uplink), false) = (self.uplink, self.image_present) {
             // The registry round trips first (manifest, then the layers' requests), then the
             // layers through the site's uplink, which answers with PullDone or PullFailed. One
@@ -435,7 +475,7 @@ impl Kubelet {
             // without an uplink: alone on its uplink the pull takes what it would take without
             // one.
             let factor = self.noise.as_ref().map_or(1.0, |n| n.sample(&mut rng));
-            let own = SimDuration::from_secs_f64(self.cached_pull.as_secs_f64() * factor);
+            let own = SimDuration::from_secs_f64(cached_pull.as_secs_f64() * factor);
             match self.transfer(connected, own) {
                 Transfer::Done(own_end) if self.downloading_pod.is_some() => {
                     self.download_waiters.push((pod, own_end));
@@ -463,14 +503,14 @@ impl Kubelet {
         }
         let downloading = self.download.filter(|d| d.at() > now);
         let end = if self.image_present {
-            let own = sample(self.cached_pull, self.noise.as_ref(), &mut rng);
+            let own = sample(cached_pull, self.noise.as_ref(), &mut rng);
             self.transfer(connected, own)
         } else if let Some(download) = downloading {
             // Docker's download manager shares a layer's transfer between the pulls that want
             // it (moby `distribution/xfer`): a pull that starts during the download (parallel
             // pulls, `--serialize-image-pulls=false`) ends with it, after its own registry
             // round trips at the least, and fails with it.
-            let own = sample(self.cached_pull, self.noise.as_ref(), &mut rng);
+            let own = sample(cached_pull, self.noise.as_ref(), &mut rng);
             match (self.transfer(connected, own), download) {
                 (Transfer::Done(a), Transfer::Done(b)) => Transfer::Done(a.max(b)),
                 (Transfer::Done(_), failed) | (failed, Transfer::Done(_)) => failed,
@@ -483,7 +523,9 @@ impl Kubelet {
                 }
             }
         } else {
-            let end = self.transfer(connected, sample(self.first_pull, self.noise.as_ref(), &mut rng));
+            // The first pull: the round trips, then the layers at the node's own rate.
+            let first_pull = cached_pull + (self.first_pull - self.cached_pull);
+            let end = self.transfer(connected, sample(first_pull, self.noise.as_ref(), &mut rng));
             self.download = Some(end);
             end
         };

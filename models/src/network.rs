@@ -593,6 +593,42 @@ impl Network {
             return Some(SimDuration::ZERO);
         }
         let (r, reversed) = self.route(a, b)?;
+        let flight = self.flight_at(r, reversed, bytes, at, rng);
+        if self.outages.is_empty() {
+            return Some(flight);
+        }
+        let t = self.held_until(a, b, r, at);
+        if t == SimTime::MAX {
+            return Some(SimDuration::MAX);
+        }
+        Some((t - at) + flight)
+    }
+
+    /// `n` round trips of a small request and its reply between `a` and `b`, one after the
+    /// other from `at`, as drawn: each message's mean delay ([`Network::base_one_way`]: the
+    /// message sizes are folded into it), netem's jitter and loss on each delayed tunnel
+    /// direction it crosses, the degradations in force on its tunnels when it leaves, and the
+    /// resends of the copies it loses. Nothing here waits for an element that is down: the
+    /// caller meets the route's outages ([`Network::route_down_windows`]). Without jitter, loss
+    /// or degradations it is exactly `n` times the mean round trip. `None` if there is no route.
+    pub fn round_trips_at(&self, a: HostId, b: HostId, n: u32, at: SimTime, rng: &mut impl Rng) -> Option<SimDuration> {
+        if a == b {
+            return Some(SimDuration::ZERO);
+        }
+        let (r, reversed) = self.route(a, b)?;
+        let mut t = at;
+        for _ in 0..n {
+            t += self.flight_at(r, reversed, 0, t, rng);
+            t += self.flight_at(r, !reversed, 0, t, rng);
+        }
+        Some(t.saturating_since(at))
+    }
+
+    /// The flight of a `bytes`-long message along `r` (backwards when `reversed`) leaving at
+    /// `at`, with the degradations then in force and the resends of its lost copies; no wait for
+    /// an element that is down. `bytes` 0 is a small message whose size is folded into the
+    /// route's delays (no serialization).
+    fn flight_at(&self, r: &Route, reversed: bool, bytes: u64, at: SimTime, rng: &mut impl Rng) -> SimDuration {
         let netem = if reversed { r.netem_reverse } else { r.netem_forward };
         // Degradations in force on the route's tunnels when the message leaves (at most four
         // tunnels on a route; kept on the stack).
@@ -624,15 +660,7 @@ impl Network {
             // gets through (the route's own loss, if any, is not drawn again).
             resends = resends.min(resend_wait(until.saturating_since(at), srtt));
         }
-        let flight = base + resends;
-        if self.outages.is_empty() {
-            return Some(flight);
-        }
-        let t = self.held_until(a, b, r, at);
-        if t == SimTime::MAX {
-            return Some(SimDuration::MAX);
-        }
-        Some((t - at) + flight)
+        base + resends
     }
 
     /// When a message from `a` to `b` along `r`, ready to leave at `at`, can go: `at` unless an
@@ -800,21 +828,19 @@ impl Network {
         let mut d = r.propagation;
         let payload = u64::from(r.mtu.saturating_sub(IP_TCP_HEADERS).max(1));
         let packets = bytes.div_ceil(payload).max(1);
-        if let Some(bw) = r.bottleneck {
+        if let (Some(bw), true) = (r.bottleneck, bytes > 0) {
             d += bw.serialize(bytes + packets * u64::from(r.overhead_bytes));
         }
         let mut loss = r.loss;
         // The scenario's rule once per delayed tunnel direction crossed, then the degradations.
         let global = std::iter::repeat_n(&self.netem, usize::from(netem));
         for rule in global.chain(extra) {
-            let j = if rule.jitter.is_zero() {
-                0.0
+            d += if rule.jitter.is_zero() {
+                rule.delay
             } else {
                 let z: f64 = StandardNormal.sample(rng);
-                z * rule.jitter.as_secs_f64()
+                SimDuration::from_secs_f64((rule.delay.as_secs_f64() + z * rule.jitter.as_secs_f64()).max(0.0))
             };
-            let added = (rule.delay.as_secs_f64() + j).max(0.0);
-            d += SimDuration::from_secs_f64(added);
             loss = 1.0 - (1.0 - loss) * (1.0 - rule.loss);
         }
         if loss > 0.0 {

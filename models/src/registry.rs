@@ -12,7 +12,10 @@
 //!   18.09 opens a connection per request whatever the registry), each of the node's route to
 //!   the registry and back: propagation both ways and the scenario's netem delay on each
 //!   direction it applies to ([`Network::base_one_way`]). A delay placed between the sites
-//!   therefore lengthens every pull that crosses it.
+//!   therefore lengthens every pull that crosses it. Each round trip is drawn as the network
+//!   carries it when it is made ([`Network::round_trips_at`]): netem's jitter and loss on the
+//!   delayed directions, and the `degrade` faults then in force on the route's tunnels (their
+//!   delay, jitter and loss, a lost message costing TCP's resends).
 //! - **Download.** A first pull downloads the layers at `runtime.download_bandwidth`, held to
 //!   the route's bottleneck (the slowest link or tunnel on it). Nodes outside the registry's
 //!   site share that site's `uplink`, if it declares one: every download leaves the registry
@@ -31,9 +34,9 @@
 //! # Simplifications
 //!
 //! The registry serves every request at once (no queue of its own; `registry:2` is a Go HTTP
-//! server whose per-request work is small beside a round trip over the overlay). Jitter and
-//! loss of the netem rule and `degrade` faults do not lengthen the pull's round trips: the
-//! route's mean delays do. The campus uplinks carry only these downloads (the rest of a
+//! server whose per-request work is small beside a round trip over the overlay). Loss slows
+//! the round trips but not the download: the layers flow at their share of the links whatever
+//! the loss (TCP's throughput under loss is not modelled). The campus uplinks carry only these downloads (the rest of a
 //! campus's traffic is not modelled). A download through the shared links meets, there, the
 //! outages of its own route to the registry.
 

@@ -133,6 +133,85 @@ fn downloads_share_the_registry_sites_uplink() {
     }
 }
 
+/// The durations of the pulls that found the image on their node, matched pod by pod between
+/// two runs (same pod, same node): `(node, took in a, took in b)`.
+fn matched_cached_pulls(a: &RunOutcome, b: &RunOutcome) -> Vec<(u32, f64, f64)> {
+    let later = cached_pulls(b);
+    cached_pulls(a)
+        .into_iter()
+        .filter_map(|(pod, node, took)| {
+            let &(_, n, other) = later.iter().find(|x| x.0 == pod)?;
+            (n == node).then_some((node, took, other))
+        })
+        .collect()
+}
+
+/// A `degrade` of the tunnel between the mirror's site and vlan20 adds its delay to both ways
+/// of each of a vlan20 pull's 16 round trips (the same pod's pull, same draws, takes longer by
+/// exactly the ratio of the round trips); vlan30's pulls do not cross it and take what they
+/// took.
+#[test]
+fn a_degradation_on_the_route_lengthens_every_round_trip_of_a_pull() {
+    let base = with_mirror(20, 0, "vlan10", "vyos01");
+    let mut slow = base.clone();
+    slow.faults.push(Fault::Degrade {
+        a: "vlan10".into(),
+        b: "vlan20".into(),
+        delay: Dur::millis(50),
+        jitter: Dur::default(),
+        loss_pct: 0.0,
+        at: Dur::secs(0),
+        repair: None,
+    });
+    let rtt = rtts(&base);
+    let pulls = matched_cached_pulls(&run(&base, 2, false).unwrap(), &run(&slow, 2, false).unwrap());
+    let (mut crossing, mut other) = (0, 0);
+    for (node, took, slow_took) in pulls {
+        let n = node as usize;
+        if n < 2 {
+            let want = (rtt[n] + 0.1) / rtt[n];
+            assert!(
+                (slow_took / took / want - 1.0).abs() < 1e-6,
+                "vlan20 node {n}: {took:.4} s, degraded {slow_took:.4} s; want the ratio {want:.2}"
+            );
+            crossing += 1;
+        } else {
+            assert_eq!(took, slow_took, "vlan30 node {n}");
+            other += 1;
+        }
+    }
+    assert!(crossing >= 6 && other >= 6, "{crossing} and {other} pulls compared");
+}
+
+/// Netem's jitter and loss reach each round trip of a pull (the delay on the workers' way
+/// out: one jittered, lossy crossing per round trip). Jitter spreads the pulls about the same
+/// mean; a loss of 5 % costs a resend on about one round trip in twenty.
+#[test]
+fn netem_jitter_and_loss_reach_each_round_trip_of_a_pull() {
+    let base = with_mirror(40, 100, "vlan10", "vyos01");
+    let base_out = run(&base, 5, false).unwrap();
+    let ratios = |s: &Scenario| -> (f64, f64, usize) {
+        let pulls = matched_cached_pulls(&base_out, &run(s, 5, false).unwrap());
+        let r: Vec<f64> = pulls.iter().map(|&(_, a, b)| b / a).collect();
+        let mean = r.iter().sum::<f64>() / r.len() as f64;
+        let var = r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (r.len() - 1) as f64;
+        (mean, var.sqrt(), r.len())
+    };
+    let mut jittered = base.clone();
+    jittered.netem.jitter = Dur::millis(50);
+    let (mean, sd, n) = ratios(&jittered);
+    assert!(n >= 20, "{n} pulls compared");
+    // 16 draws of N(100 ms, 50 ms) on a round trip of 101.24 ms: a relative spread of 0.12.
+    assert!((mean - 1.0).abs() < 0.06, "jitter moved the mean pull by {mean:.3}x");
+    assert!(sd > 0.06 && sd < 0.2, "jitter spread the pulls by {sd:.3}");
+    let mut lossy = base.clone();
+    lossy.netem.loss_pct = 5.0;
+    let (mean, _, n) = ratios(&lossy);
+    assert!(n >= 20, "{n} pulls compared");
+    // A resend costs the round trip plus 200 ms, about 0.3 s: 16 x 0.05 x 0.3 s on 1.62 s.
+    assert!(mean > 1.06 && mean < 1.3, "5 % loss made the pulls {mean:.3}x as long");
+}
+
 /// A node outside the mirror's site also crosses its own site's uplink, shared with that
 /// site's other downloads: vlan20's two nodes behind 10 Mbit/s download at about 5 Mbit/s
 /// each, vlan30's, without an uplink, at their own 100 Mbit/s.
