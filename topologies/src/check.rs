@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use models::network::Network;
 use models::spec::{Role, Scenario, VpnTopology};
 use models::units::Dur;
+use sim_core::SimDuration;
 
 use crate::error::{Diagnostic, Severity};
 
@@ -154,6 +155,21 @@ pub const CHECKS: &[Check] = &[
         "no-room",
         "the workers must hold the workload: each takes at most kubernetes.kubelet.max_pods pods (110 by default), its DaemonSet pods (host_network_pods) included; pods beyond stay Pending and the run never ends",
     ),
+    err(
+        "E022",
+        "wan-not-between-routers",
+        "a `kind = \"wan\"` link must join two routers (the underlay between sites); inside a site use `kind = \"lan\"`",
+    ),
+    err(
+        "E023",
+        "lan-across-sites",
+        "a `kind = \"lan\"` link joins two hosts of one site (a host to its site's router, or two hosts of the site); sites are joined by a `kind = \"wan\"` link between their routers and by the tunnels",
+    ),
+    err(
+        "E024",
+        "bad-link",
+        "a link joins two different hosts, and each pair of hosts has one link: a second link between the same hosts would leave which delay applies unstated",
+    ),
     warn(
         "W001",
         "duplicate-backend",
@@ -168,6 +184,11 @@ pub const CHECKS: &[Check] = &[
         "W003",
         "periodic-overload",
         "lengthen kubernetes.kubelet.node_status_update, turn off host_network_status_resync (the v1.16.3 bug, fixed in v1.18), or give the apiservers more workers (kubernetes.apiserver.workers) or the cluster more masters",
+    ),
+    warn(
+        "W004",
+        "etcd-unstable",
+        "etcd's election timeout must exceed a heartbeat interval plus half the largest round trip between members, or followers start elections continually; the model commits at the nearest quorum and does not simulate those elections, so its times are too short: raise kubernetes.etcd.election_timeout (etcd's tuning guide: 10 x the RTT) or place the masters nearer each other",
     ),
 ];
 
@@ -236,7 +257,9 @@ impl Finding {
 
 /// At most 12 names, comma-separated, for "expected one of" lists.
 fn list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
-    let names: Vec<&str> = names.into_iter().collect();
+    // A name given twice (an E003) is listed once.
+    let mut seen = HashSet::new();
+    let names: Vec<&str> = names.into_iter().filter(|n| seen.insert(*n)).collect();
     let mut s = names.iter().take(12).copied().collect::<Vec<_>>().join(", ");
     if names.len() > 12 {
         s.push_str(&format!(", ... ({} in all)", names.len()));
@@ -332,6 +355,53 @@ fn periodic_load(s: &Scenario, f: &mut Vec<Finding>) {
     ));
 }
 
+/// E023, E024: a LAN link across sites, a link from a host to itself, a second link between
+/// the same hosts.
+fn links(s: &Scenario, f: &mut Vec<Finding>) {
+    let site = |n: &str| s.hosts.iter().find(|h| h.name == n).map(|h| h.site.as_str());
+    let mut pairs: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, l) in s.links.iter().enumerate() {
+        if l.a == l.b {
+            f.push(Finding::new(
+                "E024",
+                format!("links[{i}].b"),
+                format!("link joins `{}` to itself; expected two different hosts", l.a),
+            ));
+            continue;
+        }
+        let key = if l.a <= l.b {
+            (l.a.as_str(), l.b.as_str())
+        } else {
+            (l.b.as_str(), l.a.as_str())
+        };
+        if let Some(first) = pairs.insert(key, i) {
+            pairs.insert(key, first);
+            f.push(Finding::new(
+                "E024",
+                format!("links[{i}]"),
+                format!(
+                    "`{}` and `{}` are already joined by links[{first}]; expected one link per pair of hosts",
+                    l.a, l.b
+                ),
+            ));
+        }
+        if l.kind == models::spec::LinkKind::Lan {
+            if let (Some(x), Some(y)) = (site(&l.a), site(&l.b)) {
+                if x != y {
+                    f.push(Finding::new(
+                        "E023",
+                        format!("links[{i}]"),
+                        format!(
+                            "a \"lan\" link joins `{}` of site `{x}` and `{}` of site `{y}`; expected hosts of one site (a host attaches to its own site's router), or kind = \"wan\" between two routers",
+                            l.a, l.b
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
 /// E001-E004, E016: names that point nowhere or twice. Returns whether the network can be built.
 fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
     let before = f.len();
@@ -403,6 +473,7 @@ fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
             }
         }
     }
+    links(s, f);
     for (field, what, name) in [
         ("workload.kubectl_host", "kubectl host", &s.workload.kubectl_host),
         ("runtime.registry_host", "registry host", &s.runtime.registry_host),
@@ -1007,6 +1078,43 @@ type HostsEachWay<'a> = (Vec<&'a str>, Vec<&'a str>);
 /// registry host (if the runtime names one), the kubectl host the balancer.
 /// Reported per site, as a planner reads it (which sites cannot reach which), with the hosts
 /// each way: one finding at the `[[sites]]` entry of every site some host of which is cut off.
+/// W004: etcd's members are so far apart that a heartbeat arrives after the election timeout
+/// ([`models::etcd::timer_health`] at the largest mean round trip between two masters).
+fn etcd_timers(s: &Scenario, net: &Network, masters: &[&str], f: &mut Vec<Finding>) {
+    let ids: Vec<(&str, _)> = masters.iter().filter_map(|m| Some((*m, net.host(m)?))).collect();
+    let mut farthest: Option<(SimDuration, &str, &str)> = None;
+    for (i, &(m, a)) in ids.iter().enumerate() {
+        for &(n, b) in &ids[i + 1..] {
+            let (Some(there), Some(back)) = (net.base_one_way(a, b), net.base_one_way(b, a)) else {
+                continue; // E014 names it
+            };
+            if farthest.is_none_or(|(r, ..)| there + back > r) {
+                farthest = Some((there + back, m, n));
+            }
+        }
+    }
+    let Some((rtt, m, n)) = farthest else {
+        return;
+    };
+    let etcd = &s.kubernetes.etcd;
+    let (heartbeat, election) = (etcd.heartbeat.get(), etcd.election_timeout.get());
+    if models::etcd::timer_health(heartbeat, election, rtt) == models::etcd::TimerHealth::Unstable {
+        f.push(Finding::new(
+            "W004",
+            "kubernetes.etcd.election_timeout",
+            format!(
+                "masters `{m}` and `{n}` are {:.0} ms apart (round trip): a heartbeat sent every {} arrives {:.0} ms after the last, \
+                 at or beyond the election timeout of {}, so etcd would keep electing leaders and writes would keep failing; \
+                 the run's times leave that out and are too short",
+                rtt.as_millis_f64(),
+                etcd.heartbeat,
+                (heartbeat + SimDuration::from_nanos(rtt.as_nanos() / 2)).as_millis_f64(),
+                etcd.election_timeout,
+            ),
+        ));
+    }
+}
+
 fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
     let lb = s.haproxy.host.as_str();
     let masters: Vec<&str> = s
@@ -1028,6 +1136,7 @@ fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
     let Ok(net) = Network::build(s, &sources) else {
         return;
     };
+    etcd_timers(s, &net, &masters, f);
     let site_of = |host: &str| {
         s.hosts
             .iter()

@@ -429,3 +429,76 @@ fn a_wan_link_to_a_host_that_is_not_a_router() {
         "{shown}"
     );
 }
+
+/// Appends a `[[links]]` entry joining `a` and `b` (kind "lan") to the thesis.
+fn with_lan_link(a: &str, b: &str) -> String {
+    format!(
+        "{}\n[[links]]\na = \"{a}\"\nb = \"{b}\"\ndelay = \"5ms\"\n",
+        edit("", "")
+    )
+}
+
+/// A LAN link that cables a host to another site's router would join two sites without the
+/// VPN: refused, naming both ends and their sites, with the check's help.
+#[test]
+fn a_lan_link_across_sites() {
+    let text = with_lan_link("node01", "vyos03");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E023"), "{shown}");
+    assert!(
+        shown.contains("`node01` of site `vlan20` and `vyos03` of site `vlan30`"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("help: a `kind = \"lan\"` link joins two hosts of one site"),
+        "{shown}"
+    );
+}
+
+/// A host linked to itself, and a second link between two hosts already joined (in either
+/// order, with another delay), are refused.
+#[test]
+fn a_self_link_and_a_second_link_between_the_same_hosts() {
+    let (e, shown) = error_of(&with_lan_link("node01", "node01"));
+    assert!(
+        e.has_code("E024") && shown.contains("joins `node01` to itself"),
+        "{shown}"
+    );
+    let text = with_lan_link("vyos02", "node01");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E024"), "{shown}");
+    assert!(
+        shown.contains("`vyos02` and `node01` are already joined by links["),
+        "{shown}"
+    );
+}
+
+/// Every check a finding can carry is in the table, with its help: a wan link to a worker
+/// shows E022's help, not an empty one.
+#[test]
+fn every_emitted_code_has_a_row_and_help() {
+    let source = include_str!("../../src/check.rs");
+    let table = topologies::check::checks_table();
+    let mut rest = source;
+    let mut emitted = 0;
+    while let Some(at) = rest.find("Finding::new(\n") {
+        rest = &rest[at..];
+        let code = rest.split('"').nth(1).expect("a code literal");
+        assert!(
+            table.iter().any(|(c, _, help)| *c == code && !help.is_empty()),
+            "{code} is emitted but has no row with help in CHECKS"
+        );
+        emitted += 1;
+        rest = &rest[1..];
+    }
+    assert!(emitted > 20, "only {emitted} findings found in check.rs");
+    let text = format!(
+        "{}\n[[links]]\na = \"node01\"\nb = \"vyos03\"\ndelay = \"1ms\"\nkind = \"wan\"\n",
+        edit("", "")
+    );
+    let (_, shown) = error_of(&text);
+    assert!(
+        shown.contains("help: a `kind = \"wan\"` link must join two routers"),
+        "{shown}"
+    );
+}

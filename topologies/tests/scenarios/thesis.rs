@@ -4,6 +4,8 @@ use models::network::Network;
 use models::spec::{LinkKind, Role, VpnTopology};
 use topologies::load;
 
+use super::{edit, thesis_text};
+
 #[test]
 fn thesis_loads_without_findings() {
     let loaded = load::by_name_or_path_with_warnings("thesis-2019").unwrap();
@@ -135,6 +137,61 @@ fn checks_table_is_stable_and_documented() {
     let codes: Vec<&str> = table.iter().map(|r| r.0).collect();
     for c in ["E001", "E002", "E007", "E014", "E015", "W001"] {
         assert!(codes.contains(&c));
+    }
+    // And the README's rows are the table's, word for word, none more.
+    let rows: Vec<String> = table.iter().map(|(c, n, h)| format!("| {c} | {n} | {h} |")).collect();
+    let documented: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("| E0") || l.starts_with("| W0"))
+        .collect();
+    assert_eq!(
+        documented, rows,
+        "topologies/README.md's check table differs from CHECKS"
+    );
+}
+
+/// Masters far apart (master03 moved to vlan30, 500 ms of netem both ways on its tunnel) with
+/// an election timeout of 500 ms: a heartbeat takes 100 ms + half the 1-s round trip to
+/// arrive, so etcd would never keep a leader; the scenario loads with a warning that says so.
+/// At the default 1 s timeout, or with the masters together, no warning.
+#[test]
+fn masters_too_far_apart_for_etcds_timers_are_warned_of() {
+    let far = edit(
+        "name = \"master03\"\nsite = \"vlan10\"",
+        "name = \"master03\"\nsite = \"vlan30\"",
+    )
+    .replacen(
+        "a = \"master03\"\nb = \"vyos01\"",
+        "a = \"master03\"\nb = \"vyos03\"",
+        1,
+    )
+    .replacen(
+        "delay = \"0ms\"                  # section 5.3",
+        "delay = \"500ms\"  # section 5.3",
+        1,
+    );
+    let unstable = far.replacen("election_timeout = \"1000ms\"", "election_timeout = \"500ms\"", 1);
+    let warnings = |text: &str| {
+        topologies::load::load_str_with_warnings(text, "far.toml")
+            .expect("loads")
+            .warnings
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+    };
+    let w = warnings(&unstable);
+    assert!(
+        w.iter().any(|w| w.contains("warning[W004]")
+            && w.contains("masters `master01` and `master03` are 100")
+            && w.contains("election timeout of 500ms")),
+        "{w:?}"
+    );
+    for quiet in [far.as_str(), thesis_text()] {
+        assert!(
+            !warnings(quiet).iter().any(|w| w.contains("W004")),
+            "{:?}",
+            warnings(quiet)
+        );
     }
 }
 
