@@ -169,6 +169,9 @@ pub struct FaultReport {
     /// Pods evicted while it lasted (or after, if never repaired): from nodes it silenced for
     /// good ([`crate::node_lifecycle`]).
     pub pods_evicted: u32,
+    /// The run had ended (every pod Running, or the time-out) before the fault happened: it
+    /// changed nothing, and nothing above is reported for it.
+    pub after_run: bool,
 }
 
 /// Everything one replication produced.
@@ -708,20 +711,25 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
 fn fault_reports(sim: &Simulation<Ev>, parts: &Parts, scenario: &Scenario) -> Vec<FaultReport> {
     let cp = sim.component::<ControlPlane>(parts.cp).expect("control plane");
     let masters = &scenario.haproxy.backends;
-    let secs_opt = |t: SimTime| (t != SimTime::MAX).then(|| t.as_secs_f64());
+    // What the fault set off is planned ahead (HAProxy's marks, the failovers); only what
+    // happened before the run ended is reported.
+    let end = sim.now();
+    let secs_opt = |t: SimTime| (t != SimTime::MAX && t <= end).then(|| t.as_secs_f64());
     scenario
         .faults
         .iter()
         .map(|f| {
-            let (start, end) = f.window();
-            let in_window = |t: &SimTime| *t >= start && *t < end;
+            let (start, fault_end) = f.window();
+            let in_window = |t: &SimTime| *t >= start && *t < fault_end;
             // The master the fault takes out: the one it crashes, or the first one it cuts off
             // from the balancer.
             let master = match f {
                 crate::spec::Fault::Crash { host, .. } => masters.iter().position(|m| m == host),
                 _ => (0..masters.len()).find(|&m| cp.plan.unreachable[m].iter().any(|w| w.0 == start)),
             };
-            let marked = master.and_then(|m| cp.plan.marked_down_after(m, start));
+            let marked = master
+                .and_then(|m| cp.plan.marked_down_after(m, start))
+                .filter(|w| w.0 <= end);
             let leader_back = cp.plan.no_leader.iter().find(|w| w.0 == start).map(|w| w.1);
             let failovers = cp
                 .failovers
@@ -729,6 +737,7 @@ fn fault_reports(sim: &Simulation<Ev>, parts: &Parts, scenario: &Scenario) -> Ve
                 // A fault that takes out one master claims the failovers away from it; two
                 // faults starting together then each list their own.
                 .filter(|fo| fo.lost_at == start && master.is_none_or(|m| fo.from_master as usize == m))
+                .filter(|fo| fo.reconnect_at <= end)
                 .map(|fo| {
                     (
                         sim.name(fo.client).unwrap_or("?").to_owned(),
@@ -740,7 +749,7 @@ fn fault_reports(sim: &Simulation<Ev>, parts: &Parts, scenario: &Scenario) -> Ve
             FaultReport {
                 fault: format!("{f:?}"),
                 at_s: start.as_secs_f64(),
-                repair_s: secs_opt(end),
+                repair_s: (fault_end != SimTime::MAX).then(|| fault_end.as_secs_f64()),
                 haproxy_marked_down_s: marked.map(|w| w.0.as_secs_f64()),
                 haproxy_marked_up_s: marked.and_then(|w| secs_opt(w.1)),
                 etcd_leader_back_s: leader_back.and_then(secs_opt),
@@ -748,6 +757,7 @@ fn fault_reports(sim: &Simulation<Ev>, parts: &Parts, scenario: &Scenario) -> Ve
                 pods_created_during: cp.store.created_at.iter().filter(|t| in_window(t)).count() as u32,
                 pods_running_during: cp.store.running_at.iter().flatten().filter(|t| in_window(t)).count() as u32,
                 pods_evicted: cp.store.deleted_at.iter().flatten().filter(|t| in_window(t)).count() as u32,
+                after_run: start > end,
             }
         })
         .collect()

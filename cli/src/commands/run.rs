@@ -231,6 +231,10 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport) {
         fault_text(fault),
         if f.repair_s.is_none() { ", never repaired" } else { "" }
     );
+    if f.after_run {
+        println!("  it came after the run had ended: it changed nothing");
+        return;
+    }
     if let Some(d) = f.haproxy_marked_down_s {
         println!(
             "  HAProxy marked it down at {d:.2} s ({:.2} s after the fault)",

@@ -42,6 +42,25 @@ fn killing_a_master_is_detected_within_inter_times_fall_and_pods_still_start() {
     }
 }
 
+/// A fault after the run has ended changed nothing: it is reported as such, without the
+/// HAProxy marks and failovers that it would have set off (they are planned ahead), and the
+/// run is the run without it.
+#[test]
+fn a_fault_after_the_run_reports_nothing_it_would_have_set_off() {
+    let base = run(&cell(4, 100), 1, false).unwrap();
+    let mut s = cell(4, 100);
+    s.faults.push(crash("master02", 500, None));
+    let out = run(&s, 1, false).unwrap();
+    assert_eq!(out.startup_exact_s, base.startup_exact_s);
+    let f = &out.faults[0];
+    assert!(f.after_run, "{f:?}");
+    assert!(f.haproxy_marked_down_s.is_none() && f.failovers.is_empty(), "{f:?}");
+    let mut during = cell(4, 100);
+    during.faults.push(crash("master02", 3, None));
+    let f = &run(&during, 1, false).unwrap().faults[0];
+    assert!(!f.after_run && f.haproxy_marked_down_s.is_some(), "{f:?}");
+}
+
 /// A master that is back before its clients notice it died: a client reconnects through
 /// HAProxy, which may send it to the same, repaired, apiserver; the requests lost with the old
 /// connection are sent again on the new one, so every pod still starts. (Before this was
