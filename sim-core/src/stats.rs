@@ -176,7 +176,16 @@ impl OnlineStats {
     /// Returns `None` with fewer than two values, or when `level` is not in the open interval
     /// (0, 1) or is NaN.
     pub fn confidence_interval(&self, level: f64) -> Option<ConfidenceInterval> {
-        self.t_interval(level, |s| s / (self.count as f64).sqrt())
+        self.t_interval(level, 0.0, |s| s / (self.count as f64).sqrt())
+    }
+
+    /// [`confidence_interval`](Self::confidence_interval) of values read at resolution `res`
+    /// (kubectl's whole seconds: `1.0`) by an observer of random phase: the standard deviation
+    /// is taken as at least [`reading_sd`]`(res)`, the spread the reading alone gives them, so
+    /// that a few readings that happen to coincide (three runs all read as 90 s) do not make an
+    /// interval of zero width.
+    pub fn confidence_interval_read_at(&self, level: f64, res: f64) -> Option<ConfidenceInterval> {
+        self.t_interval(level, reading_sd(res), |s| s / (self.count as f64).sqrt())
     }
 
     /// The 95 % Student-t confidence interval for the mean; see
@@ -199,10 +208,19 @@ impl OnlineStats {
     ///
     /// Returns `None` with fewer than two values, `m == 0`, or `level` outside (0, 1).
     pub fn prediction_interval_for_mean(&self, m: u64, level: f64) -> Option<ConfidenceInterval> {
+        self.prediction_interval_for_mean_read_at(m, level, 0.0)
+    }
+
+    /// [`prediction_interval_for_mean`](Self::prediction_interval_for_mean) of values read at
+    /// resolution `res`, with the standard deviation at least [`reading_sd`]`(res)` (see
+    /// [`confidence_interval_read_at`](Self::confidence_interval_read_at)).
+    pub fn prediction_interval_for_mean_read_at(&self, m: u64, level: f64, res: f64) -> Option<ConfidenceInterval> {
         if m == 0 {
             return None;
         }
-        self.t_interval(level, |s| s * (1.0 / m as f64 + 1.0 / self.count as f64).sqrt())
+        self.t_interval(level, reading_sd(res), |s| {
+            s * (1.0 / m as f64 + 1.0 / self.count as f64).sqrt()
+        })
     }
 
     /// The `(1 + level) / 2` quantile of Student's t with `dof` degrees of freedom: the `t` of a
@@ -215,16 +233,16 @@ impl OnlineStats {
     }
 
     /// `mean ± t · spread(s)`, with `t` the `(1 + level) / 2` quantile of Student's t with n − 1
-    /// degrees of freedom and `s` the sample standard deviation; `None` with fewer than two
-    /// values or `level` outside (0, 1).
-    fn t_interval(&self, level: f64, spread: impl FnOnce(f64) -> f64) -> Option<ConfidenceInterval> {
+    /// degrees of freedom and `s` the sample standard deviation, at least `sd_floor`; `None` with
+    /// fewer than two values or `level` outside (0, 1).
+    fn t_interval(&self, level: f64, sd_floor: f64, spread: impl FnOnce(f64) -> f64) -> Option<ConfidenceInterval> {
         if self.count < 2 || level.is_nan() || level <= 0.0 || level >= 1.0 {
             return None;
         }
         let dof = (self.count - 1) as f64;
         // `dof > 0` holds, so construction cannot fail; stay panic-free all the same.
         let t = StudentsT::new(0.0, 1.0, dof).ok()?.inverse_cdf((1.0 + level) / 2.0);
-        let half_width = t * spread(self.std_dev()?);
+        let half_width = t * spread(self.std_dev()?.max(sd_floor));
         Some(ConfidenceInterval {
             level,
             mean: self.mean,
@@ -234,6 +252,17 @@ impl OnlineStats {
             t,
             count: self.count,
         })
+    }
+}
+
+/// The standard deviation of the error of reading a value at resolution `res` at a random
+/// phase (uniform over one step): `res / √12` (0.29 s for whole seconds). `0.0` for a `res`
+/// that is not positive.
+pub fn reading_sd(res: f64) -> f64 {
+    if res > 0.0 {
+        res / 12f64.sqrt()
+    } else {
+        0.0
     }
 }
 
@@ -727,6 +756,38 @@ mod tests {
             .count();
         let rate = covered as f64 / reps as f64;
         assert!((0.935..=0.965).contains(&rate), "coverage {rate}");
+    }
+
+    #[test]
+    fn readings_that_coincide_still_give_an_interval() {
+        // Three runs all read as 90 s: no spread among them, but reading whole seconds at a
+        // random phase spreads a value by 1/√12 s at least.
+        let s: OnlineStats = [90.0, 90.0, 90.0].into_iter().collect();
+        assert_eq!(s.ci95().unwrap().half_width, 0.0);
+        let ci = s.confidence_interval_read_at(0.95, 1.0).unwrap();
+        let t2 = OnlineStats::student_t(2.0, 0.95).unwrap();
+        assert!((ci.half_width - t2 * reading_sd(1.0) / 3f64.sqrt()).abs() < 1e-12);
+        let pi = s.prediction_interval_for_mean_read_at(5, 0.95, 1.0).unwrap();
+        assert!((pi.half_width - t2 * reading_sd(1.0) * (1.0 / 5.0 + 1.0 / 3.0f64).sqrt()).abs() < 1e-12);
+        // A spread above the floor is left as it is.
+        let wide: OnlineStats = [88.0, 90.0, 93.0].into_iter().collect();
+        assert_eq!(wide.ci95(), wide.confidence_interval_read_at(0.95, 1.0));
+        // A start-up of exactly 90.3 s read by a whole-second clock of random phase: 90 or 91,
+        // mean 90.3. Three readings coincide in 37 % of trials, where the plain interval has no
+        // width and misses 90.3; with the floor the interval holds it far more often.
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let trials = 4000;
+        let (mut plain, mut floored) = (0, 0);
+        for _ in 0..trials {
+            let s: OnlineStats = (0..3).map(|_| (90.3 + rng.random::<f64>()).floor()).collect();
+            plain += usize::from(s.ci95().unwrap().contains(90.3));
+            floored += usize::from(s.confidence_interval_read_at(0.95, 1.0).unwrap().contains(90.3));
+        }
+        let (plain, floored) = (plain as f64 / trials as f64, floored as f64 / trials as f64);
+        assert!(
+            plain < 0.7 && floored > 0.95,
+            "coverage {plain} plain, {floored} with the floor"
+        );
     }
 
     #[test]

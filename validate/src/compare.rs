@@ -135,7 +135,10 @@ pub fn simulate_cell_observed(
         pods,
         delay_ms,
         observed_mean_s: observed.mean().unwrap_or(f64::NAN),
-        ci95: observed.ci95().map(|c| (c.lo, c.hi)),
+        // Readings that happen to coincide keep the spread that reading gives them.
+        ci95: observed
+            .confidence_interval_read_at(0.95, scenario.workload.resolution.secs_f64())
+            .map(|c| (c.lo, c.hi)),
         exact_mean_s: exact.mean().unwrap_or(f64::NAN),
         samples,
     })
@@ -295,7 +298,7 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
             .iter()
             .copied()
             .collect::<OnlineStats>()
-            .prediction_interval_for_mean(u64::from(c.runs), 0.95)
+            .prediction_interval_for_mean_read_at(u64::from(c.runs), 0.95, scenario.workload.resolution.secs_f64())
             .map(|p| (p.lo, p.hi));
         out.push(CellComparison {
             pods: c.pods,

@@ -194,9 +194,9 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         a.data.display()
     );
     for f in &cal.placements {
-        println!("placement {:?}: RMS error {:.2} %", f.placement, f.rms_error_pct);
+        println!("placement {}: RMS error {:.2} %", f.placement.as_str(), f.rms_error_pct);
     }
-    println!("best placement: {:?}", cal.best.placement);
+    println!("best placement: {}", cal.best.placement.as_str());
     for p in &cal.best.params {
         println!(
             "  {:<36} {:>10.3} {:<7} range [{}, {}]{}",
@@ -216,7 +216,9 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     for (pods, d, m, s, e) in &cal.best.cells {
         println!("  {pods:>5} pods {d:>4} ms: measured {m:>7.1} s, simulated {s:>7.2} s, error {e:>+6.2} %");
     }
-    if cal.cross_validation.is_empty() {
+    if a.no_cross_validation {
+        println!("leave-one-cell-out: not run (--no-cross-validation)");
+    } else if cal.cross_validation.is_empty() {
         println!("leave-one-cell-out: not run (needs more cells than free parameters + 1)");
     } else {
         println!("leave-one-cell-out (fit on the others, predict the held-out cell):");
@@ -250,9 +252,9 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     let boot = if a.bootstrap > 0 {
         let b = bootstrap(&scenario, &cells, &cal, &opts, a.bootstrap, &a.predict)?;
         println!(
-            "bootstrap ({} refits at {:?}; each measured mean redrawn within {}):",
+            "bootstrap ({} refits at {}; each measured mean redrawn within {}):",
             b.refits,
-            cal.best.placement,
+            cal.best.placement.as_str(),
             b.cell_noise_s
                 .iter()
                 .map(|n| format!("±{n:.2} s"))

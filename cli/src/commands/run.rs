@@ -368,9 +368,11 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
     let pods = scenario.workload.replicas;
     // Start-up intervals: reported with their lower bound clamped at 0 s.
     let interval = |c: sim_core::stats::ConfidenceInterval| crate::output::startup_interval((c.lo, c.hi));
-    let ci = observed.ci95().map(interval);
+    // Whole-second readings that happen to coincide keep the spread that reading gives them.
+    let res = scenario.workload.resolution.secs_f64();
+    let ci = observed.confidence_interval_read_at(0.95, res).map(interval);
     let pi = observed
-        .prediction_interval_for_mean(a.measured_runs, 0.95)
+        .prediction_interval_for_mean_read_at(a.measured_runs, 0.95, res)
         .map(interval);
     match a.format {
         Format::Json => {

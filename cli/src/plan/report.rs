@@ -110,10 +110,10 @@ pub(crate) fn markdown(p: &Plan) -> String {
         w!(o, "|---|---:|---|");
         w!(
             o,
-            "| **mean** | **{}** | mean over {} replications of the exact time until kubectl's watch (`kubectl get -w`) saw the {}th pod Running |",
+            "| **mean** | **{}** | mean over {} replications of the exact time until kubectl's watch (`kubectl get -w`) saw the {} pod Running |",
             s2(t.mean),
             st.finished,
-            n
+            ordinal(n)
         );
         w!(
             o,
@@ -154,9 +154,9 @@ pub(crate) fn markdown(p: &Plan) -> String {
             let events = n.min(models::controllers::EVENT_SPAM_BURST);
             w!(
                 o,
-                "| last pod object created | {} | mean time the {}th pod was committed: the ReplicaSet controller's slow-start batches (1, 2, 4, ...) through its client limiter ({} QPS, burst {}), which its first {} SuccessfulCreate events share: about (N + events - burst) / QPS = {} for N = {} (`docs/sources.md` §2 \"API QPS / burst\", \"Slow-start initial batch\", \"ReplicaSet events\") |",
+                "| last pod object created | {} | mean time the {} pod was committed: the ReplicaSet controller's slow-start batches (1, 2, 4, ...) through its client limiter ({} QPS, burst {}), which its first {} SuccessfulCreate events share: about (N + events - burst) / QPS = {} for N = {} (`docs/sources.md` §2 \"API QPS / burst\", \"Slow-start initial batch\", \"ReplicaSet events\") |",
                 s2(lc),
-                n,
+                ordinal(n),
                 cm.kube_api_qps,
                 cm.kube_api_burst,
                 events,
@@ -567,8 +567,34 @@ pub(crate) fn markdown(p: &Plan) -> String {
     }
     w!(o);
     if p.options.len() > 1 {
-        let best = &p.options[order[0]];
-        if best.is_current {
+        let best = &p.options[recommended(p, &order)];
+        if best.is_current && !p.options[order[0]].is_current {
+            let fastest = &p.options[order[0]];
+            w!(
+                o,
+                "**Best: the scenario as given ({})**, mean {}. The fastest option, masters {}, is {}: not worth moving the masters for.",
+                best.placement.label(),
+                best.startup.time.map_or("n/a".into(), |t| s2(t.mean)),
+                fastest.placement.label(),
+                match fastest.diff {
+                    Some(d) => match d.ci {
+                        Some((lo, hi)) if hi < 0.0 => format!(
+                            "{:.3} s faster (paired 95 % CI [{lo:.3}, {hi:.3}] s), less than the {} resolution of what kubectl shows",
+                            -d.mean, s.workload.resolution
+                        ),
+                        Some((lo, hi)) => format!(
+                            "different by {:+.3} s (paired 95 % CI [{lo:.3}, {hi:.3}] s includes 0: not significant with {} replications)",
+                            d.mean, p.reps
+                        ),
+                        None => format!(
+                            "different by {:+.3} s over {} replication(s), with no interval to tell it from noise",
+                            d.mean, p.reps
+                        ),
+                    },
+                    None => "not comparable (no replication finished in both)".into(),
+                }
+            );
+        } else if best.is_current {
             w!(
                 o,
                 "**Best: the scenario as given ({})**, mean {}. {}",
@@ -626,7 +652,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
     );
     w!(o);
     timeout_table(&mut o, &cur.timeouts);
-    if let Some(best) = order.first().map(|&i| &p.options[i]).filter(|b| !b.is_current) {
+    if let Some(best) = Some(&p.options[recommended(p, &order)]).filter(|b| !b.is_current) {
         w!(
             o,
             "With the masters {} (the best option in (d)), the same timers at that placement's round trips:",
@@ -745,6 +771,39 @@ fn site_api_rtt(p: &Plan) -> std::collections::HashMap<String, f64> {
     sum.into_iter().map(|(k, (t, c))| (k, t / c as f64)).collect()
 }
 
+/// The option to recommend, of `order` (the options by mean time): the fastest, if it is the
+/// scenario as given, or if it finishes where the scenario as given does not, or if it is
+/// faster by at least the observer's resolution (what kubectl shows: a smaller gain would not be
+/// seen) with a paired 95 % CI below 0; otherwise the scenario as given.
+fn recommended(p: &Plan, order: &[usize]) -> usize {
+    let fastest = order[0];
+    let current = p.options.iter().position(|o| o.is_current).unwrap_or(fastest);
+    let op = &p.options[fastest];
+    let resolution = p.scenario.workload.resolution.secs_f64();
+    let worth = match (p.options[current].startup.time, op.diff) {
+        (None, _) => op.startup.time.is_some(),
+        (Some(_), Some(d)) => -d.mean >= resolution && d.ci.is_some_and(|(_, hi)| hi < 0.0),
+        (Some(_), None) => false,
+    };
+    if worth {
+        fastest
+    } else {
+        current
+    }
+}
+
+/// `n` as an English ordinal: 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 432nd.
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 fn significance_of_runner_up(p: &Plan, order: &[usize]) -> String {
     let Some(&second) = order.get(1) else {
         return String::new();
@@ -763,5 +822,21 @@ fn significance_of_runner_up(p: &Plan, order: &[usize]) -> String {
             p.reps
         ),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ordinal;
+
+    #[test]
+    fn ordinals_follow_english() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111, 432, 1000]
+            .map(ordinal)
+            .to_vec();
+        assert_eq!(
+            got,
+            ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th", "432nd", "1000th"]
+        );
     }
 }

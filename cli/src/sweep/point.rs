@@ -35,6 +35,17 @@ pub(crate) struct PointRecord {
     pub(crate) startup_exact_s: Vec<Option<f64>>,
     /// Mean per pod of each phase (create_to_schedule, schedule_to_run, run_to_watch, pod_startup: the ClusterLoader2 phases) per replication.
     pub(crate) phases_s: Vec<[Option<f64>; 4]>,
+    /// The observer's resolution, seconds (`workload.resolution`): the interval of the observed
+    /// start-up keeps at least the spread that reading gives it
+    /// ([`sim_core::stats::OnlineStats::confidence_interval_read_at`]). Whole seconds in point
+    /// files written before it was recorded.
+    #[serde(default = "whole_second")]
+    pub(crate) resolution_s: f64,
+}
+
+/// kubectl's resolution, the default of `workload.resolution`.
+fn whole_second() -> f64 {
+    1.0
 }
 
 /// What one replication contributes.
@@ -95,6 +106,7 @@ pub(crate) fn compute(
         startup_observed_s: reps.iter().map(|r| r.0).collect(),
         startup_exact_s: reps.iter().map(|r| r.1).collect(),
         phases_s: reps.iter().map(|r| r.2).collect(),
+        resolution_s: s.workload.resolution.secs_f64(),
     })
 }
 
@@ -272,7 +284,9 @@ impl Row {
         let mut observed: Samples = r.startup_observed_s.iter().flatten().copied().collect();
         let stats = observed.stats();
         // A start-up interval: its lower bound is reported clamped at 0 s.
-        let ci = stats.ci95().map(|c| crate::output::startup_interval((c.lo, c.hi)));
+        let ci = stats
+            .confidence_interval_read_at(0.95, r.resolution_s)
+            .map(|c| crate::output::startup_interval((c.lo, c.hi)));
         let startup = [
             stats.mean(),
             ci.map(|c| c.0),

@@ -91,7 +91,15 @@ fn the_bootstrap_reports_ranges_and_writes_them_into_the_header() {
     let o = run(&calibrate(THESIS_CELLS, &out, &extra));
     assert_exit(&o, 0, "calibrate --bootstrap");
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("bootstrap (2 refits at WorkersEgress"), "{stdout}");
+    assert!(stdout.contains("bootstrap (2 refits at workers-egress"), "{stdout}");
+    assert!(
+        stdout.contains("placement workers-egress: RMS error") && stdout.contains("best placement: workers-egress"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("leave-one-cell-out: not run (--no-cross-validation)"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("runtime.registry_rtt") && stdout.contains("95 % ["),
         "{stdout}"
