@@ -148,7 +148,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E020",
         "bad-fault",
-        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`) or site (partition, degrade, isolate-site), and be repaired after it happens",
+        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`) or site (partition, degrade, isolate-site), and be repaired after it happens; a degrade adds a delay, a jitter or a loss",
     ),
     err(
         "E021",
@@ -979,7 +979,14 @@ fn faults(s: &Scenario, f: &mut Vec<Finding>) {
                     bad("b", format!("a partition needs two different sites, got `{a}` twice"));
                 }
             }
-            Fault::Degrade { a, b, loss_pct, .. } => {
+            Fault::Degrade {
+                a,
+                b,
+                delay,
+                jitter,
+                loss_pct,
+                ..
+            } => {
                 for (field, n) in [("a", a), ("b", b)] {
                     if !site(n) {
                         bad(field, format!("site `{n}` is not defined"));
@@ -993,6 +1000,11 @@ fn faults(s: &Scenario, f: &mut Vec<Finding>) {
                 }
                 if !(0.0..100.0).contains(loss_pct) {
                     bad("loss_pct", loss_message(*loss_pct));
+                } else if delay.get().is_zero() && jitter.get().is_zero() && *loss_pct == 0.0 {
+                    bad(
+                        "delay",
+                        "a degradation with no delay, jitter or loss changes nothing; expected at least one of them".into(),
+                    );
                 }
             }
             Fault::IsolateSite { site: n, .. } => {

@@ -64,3 +64,19 @@ fn crashing_the_kubectl_host_is_refused() {
     let text = thesis_with("[[faults]]\nkind = \"crash\"\nhost = \"master03\"\nat = \"5s\"\n");
     topologies::load::load_str(&text, "f.toml").unwrap();
 }
+
+/// A degradation that adds no delay, no jitter and no loss changes nothing: refused, so that a
+/// forgotten `delay` does not pass as a fault that had no effect.
+#[test]
+fn a_degradation_that_changes_nothing_is_refused() {
+    let text = thesis_with("[[faults]]\nkind = \"degrade\"\na = \"vlan10\"\nb = \"vlan20\"\nat = \"5s\"\n");
+    let e = topologies::load::load_str(&text, "f.toml").unwrap_err().to_string();
+    assert!(
+        e.contains("E020") && e.contains("faults[0].delay") && e.contains("changes nothing"),
+        "{e}"
+    );
+    let lossy = thesis_with(
+        "[[faults]]\nkind = \"degrade\"\na = \"vlan10\"\nb = \"vlan20\"\nloss_pct = 1.0\nat = \"5s\"\n",
+    );
+    assert!(topologies::load::load_str(&lossy, "f.toml").is_ok());
+}
