@@ -70,7 +70,7 @@ struct ConsortiumArgs {
     #[arg(long, value_name = "SITE")]
     registry_at: Option<String>,
     /// Scenario name (default: the output file's stem).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_name)]
     name: Option<String>,
 }
 
@@ -83,7 +83,8 @@ struct UniformArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=topologies::generate::MAX_WORKERS as i64))]
     nodes: u32,
     /// Sites (`s00`, `s01`, ...); the control plane is at `s00`. At most 1000
-    /// (`topologies::generate::MAX_SITES`: the VPN's tunnels grow as the square of the sites).
+    /// (`topologies::generate::MAX_SITES`: the VPN's tunnels grow as the square of the sites),
+    /// and at most `--nodes`: every site gets a worker.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=topologies::generate::MAX_SITES as i64))]
     sites: u32,
     /// Where to write the scenario TOML (written atomically).
@@ -96,7 +97,7 @@ struct UniformArgs {
     #[arg(long, value_enum, default_value_t = Layout::AllPairs)]
     layout: Layout,
     /// Scenario name (default: the output file's stem).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_name)]
     name: Option<String>,
 }
 
@@ -167,11 +168,33 @@ fn default_name(out: &std::path::Path, fallback: &str) -> String {
 }
 
 /// Runs `kubetwin generate`.
+/// A `--name`: what the scenario is called, and the stem of `plan`'s default directory.
+fn parse_name(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        Err("a scenario name cannot be empty; expected a name such as consortium-32".into())
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
+/// `--nodes` workers spread over `--sites` sites leave none without a worker (a site without
+/// workers has nothing to run; `generate consortium` allows one only at the control plane's).
+pub(crate) fn uniform_fits(nodes: u32, sites: u32) -> Result<(), UsageError> {
+    if nodes < sites {
+        return Err(UsageError(format!(
+            "--nodes {nodes} over --sites {sites} leaves {} site(s) without a worker; expected --nodes at least --sites",
+            sites - nodes
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
     let command_line = command_line();
     let (scenario, out) = match a.kind {
         Kind::Consortium(c) => {
             crate::output::check_not_an_input("--out", &c.out, &[("--sites", &c.sites)])?;
+            crate::output::check_output_file("--out", &c.out, "consortium.toml")?;
             let origin = c.sites.display().to_string();
             let csv = std::fs::read_to_string(&c.sites)
                 .map_err(|e| UsageError(format!("cannot read the sites CSV {origin}: {e}")))?;
@@ -197,6 +220,8 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
             (s, c.out)
         }
         Kind::Uniform(u) => {
+            uniform_fits(u.nodes, u.sites)?;
+            crate::output::check_output_file("--out", &u.out, "uniform.toml")?;
             let opts = UniformOptions {
                 name: u.name.unwrap_or_else(|| default_name(&u.out, "uniform")),
                 command_line,
@@ -238,5 +263,6 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
 
 fn write(s: &Scenario, out: &std::path::Path) -> anyhow::Result<()> {
     let text = generate::to_toml(s);
-    write_atomic(out, text.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))
+    // The error names the path.
+    write_atomic(out, text.as_bytes())
 }

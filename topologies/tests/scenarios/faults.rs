@@ -75,8 +75,7 @@ fn a_degradation_that_changes_nothing_is_refused() {
         e.contains("E020") && e.contains("faults[0].delay") && e.contains("changes nothing"),
         "{e}"
     );
-    let lossy = thesis_with(
-        "[[faults]]\nkind = \"degrade\"\na = \"vlan10\"\nb = \"vlan20\"\nloss_pct = 1.0\nat = \"5s\"\n",
-    );
+    let lossy =
+        thesis_with("[[faults]]\nkind = \"degrade\"\na = \"vlan10\"\nb = \"vlan20\"\nloss_pct = 1.0\nat = \"5s\"\n");
     assert!(topologies::load::load_str(&lossy, "f.toml").is_ok());
 }
