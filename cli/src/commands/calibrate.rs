@@ -137,6 +137,7 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     )?;
     let cells = read_cells(&a.data).map_err(|e| UsageError(e.to_string()))?;
     let (scenario, origin) = crate::scenario::without_params(&a.scenario)?;
+    crate::commands::validate::cells_fit(&scenario, &cells, &a.data)?;
     let mut opts = CalibrateOptions::new(a.seed);
     opts.reps = a.reps;
     opts.max_iters = a.max_iters;

@@ -3,9 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
+use models::spec::Scenario;
 use serde_json::json;
 use validate::compare::compare;
-use validate::dataset::{read_cells, read_raw, summarize};
+use validate::dataset::{read_cells, read_raw, summarize, MeasuredCell};
 use validate::phases::{clocks_behind, compare_phases, PhaseComparison};
 
 use crate::output::UsageError;
@@ -55,6 +56,26 @@ pub(crate) enum Format {
     Json,
 }
 
+/// Refuses, before anything is simulated, a measured cell with more pods than the scenario's
+/// workers hold (it would only time out), naming the data file and the cell.
+pub(crate) fn cells_fit(scenario: &Scenario, cells: &[MeasuredCell], data: &Path) -> Result<(), UsageError> {
+    for c in cells {
+        if let Some(f) =
+            topologies::check::workload_fits(&models::cluster::with_overrides(scenario, Some(c.pods), None))
+        {
+            return Err(UsageError(format!(
+                "{}: the cell of {} pods at {} ms cannot run on scenario {}: {}",
+                data.display(),
+                c.pods,
+                c.delay_ms,
+                scenario.name,
+                f.message
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Runs `kubetwin validate`.
 pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
     if let Some(plot) = &a.plot {
@@ -82,6 +103,7 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
         (None, None) => return Err(UsageError("give --data or --raw".into()).into()),
     };
     let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
+    cells_fit(&scenario, &cells, data_path)?;
     let mut cmp = compare(&scenario, &cells, a.reps, a.seed)?;
     // What is shown of the start-up intervals has its lower bound clamped at 0 s (the verdicts
     // and the shape's half-widths were computed from the symmetric intervals).

@@ -86,3 +86,21 @@ fn a_plot_path_that_cannot_be_written_is_refused_up_front() {
         &["--plot", "does not exist"],
     );
 }
+
+/// A cell with more pods than the scenario's workers hold is refused before anything runs,
+/// naming the data file and the cell, in validate and in calibrate alike.
+#[test]
+fn a_cell_the_workers_cannot_hold_is_named_with_its_file() {
+    let t = TempDir::new("val-fit");
+    let data = cells(&t, "4,100,24.9,5,1\n100000,100,900,5,1\n");
+    let needles = [
+        data.as_str(),
+        "the cell of 100000 pods at 100 ms cannot run on scenario thesis-2019",
+    ];
+    usage_error(&["validate", "--data", &data, "--scenario", "thesis-2019"], &needles);
+    let out = t.file("p.toml");
+    usage_error(
+        &["calibrate", "--data", &data, "--scenario", "thesis-2019", "--out", &out],
+        &needles,
+    );
+}
