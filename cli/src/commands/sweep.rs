@@ -240,6 +240,12 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
         Format::Json => print!("{}", String::from_utf8_lossy(&results::to_json(&file, a.shard, &rows))),
         Format::Table => print_table(&file, &rows),
     }
+    // As `run` does when no replication finishes: a sweep with no finished replication at
+    // all measured nothing (its files are written, for the record).
+    anyhow::ensure!(
+        rows.is_empty() || rows.iter().any(|r| r.incomplete < r.reps),
+        "no replication of any point finished within workload.timeout: lengthen it, or check the scenario (its faults, loss, limits)"
+    );
     Ok(())
 }
 

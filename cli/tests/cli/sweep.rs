@@ -900,3 +900,26 @@ fn a_shards_effect_without_its_base_point_is_left_out_and_said_so() {
     assert_exit(&o, 0, "plot");
     assert!(stderr(&o).contains("another shard"), "{}", stderr(&o));
 }
+
+/// A sweep in which no replication of any point finishes measured nothing: it exits 1, as
+/// `run` does, after writing its files; one in which some point finishes exits 0 with a
+/// warning naming the others.
+#[test]
+fn a_sweep_where_nothing_finishes_fails_after_writing_its_files() {
+    let t = TempDir::new("sweep-timeout");
+    let out = t.path().join("s");
+    let out_s = out.to_str().unwrap();
+    let args = small(out_s, &["--set", "workload.timeout=1s"]);
+    let o = kubetwin().args(&args).output().unwrap();
+    assert_exit(&o, 1, "sweep with a 1-s timeout");
+    assert!(
+        stderr(&o).contains("no replication of any point finished"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(out.join("results.csv").is_file());
+    let some = t.path().join("some");
+    let args = small(some.to_str().unwrap(), &["--set", "workload.timeout=1s,600s"]);
+    let err = sweep_ok(&args, None);
+    assert!(err.contains("did not finish within workload.timeout"), "{err}");
+}
