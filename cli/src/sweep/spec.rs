@@ -475,8 +475,15 @@ pub(crate) fn scenario_with_warnings(
         .map(|(a, v)| format!("--set {}={}", a.path, plain(v)))
         .collect::<Vec<_>>()
         .join(" ");
-    let (scenario, warnings) =
-        topologies::params::apply_with_warnings(base, &text, &origin).map_err(|e| e.to_string())?;
+    // The overlay is text the sweep wrote, not the user: its line numbers would point nowhere,
+    // so its findings are named by the values alone.
+    let (scenario, mut warnings) = topologies::params::apply_with_warnings(base, &text, &origin).map_err(|mut e| {
+        if let topologies::ScenarioError::Invalid { diagnostics, .. } = &mut e {
+            diagnostics.iter_mut().for_each(|d| d.line = 0);
+        }
+        e.to_string()
+    })?;
+    warnings.iter_mut().for_each(|w| w.line = 0);
     let known: Vec<(&str, String)> = topologies::check::run(base)
         .into_iter()
         .filter(|f| f.severity() == topologies::Severity::Warning)

@@ -923,3 +923,21 @@ fn a_sweep_where_nothing_finishes_fails_after_writing_its_files() {
     let err = sweep_ok(&args, None);
     assert!(err.contains("did not finish within workload.timeout"), "{err}");
 }
+
+/// An error a `--set` value brings is named by the value, not by a line of the overlay the
+/// sweep writes for it (which the user never saw).
+#[test]
+fn errors_of_set_values_are_named_by_the_values() {
+    let err = usage_error(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--set",
+            "kubernetes.kubelet.kube_api_qps=-1",
+            "--out",
+            "/nonexistent/never",
+        ],
+        &["--set kubernetes.kubelet.kube_api_qps=-1.0: error[E011]"],
+    );
+    assert!(!err.contains("line "), "{err}");
+}
