@@ -188,7 +188,6 @@ fn peak_rss_bytes() -> Option<u64> {
 }
 
 fn scale(a: ScaleArgs) -> anyhow::Result<()> {
-    crate::commands::generate::uniform_fits(a.nodes, a.sites)?;
     let opts = topologies::generate::UniformOptions {
         command_line: format!(
             "kubetwin bench scale --nodes {} --pods {} --sites {}",
