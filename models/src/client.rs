@@ -50,7 +50,9 @@ impl Client {
         self.sent += 1;
         let now = ctx.now();
         let at = self.limiter.reserve(now);
-        let (due, call) = self.conn.deliver(ctx.me(), id, obj, at, ctx.rng());
+        // The network's draws keyed by the call: another call's jitter or loss does not move them.
+        let mut rng = ctx.keyed_rng(crate::draws::request_key(id));
+        let (due, call) = self.conn.deliver(ctx.me(), id, obj, at, &mut rng);
         ctx.send_at(self.cp, due, Ev::ApiArrive(call));
         id
     }

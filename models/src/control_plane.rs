@@ -279,6 +279,11 @@ impl ControlPlane {
         self.client_keys = keys;
     }
 
+    /// The stable key of client `c` (its component's name), or its index if none was set.
+    fn client_key(&self, c: ComponentId) -> u64 {
+        self.client_keys.get(c.index()).copied().unwrap_or(c.index() as u64)
+    }
+
     /// Runs the node lifecycle controller ([`crate::node_lifecycle`]): nodes silent for
     /// `grace` are marked NotReady, and their pods evicted after their toleration. Call after the
     /// kubelets' watchers are set; the caller schedules the first [`Local::NodeMonitor`].
@@ -379,8 +384,10 @@ impl ControlPlane {
         let me = ctx.me();
         if ready != SimTime::MAX && (to as usize != m || ready > now) {
             let host = self.masters[to as usize];
-            let first = self.leg(call.host, self.lb, ready, ctx.rng()) + self.proxy_time;
-            let up = first + self.leg(self.lb, host, ready + first, ctx.rng());
+            // The resend's draws: the request's own stream, after its first sending.
+            let mut rng = ctx.keyed_rng(crate::draws::reply_key(self.client_key(call.client), call.id) ^ 1);
+            let first = self.leg(call.host, self.lb, ready, &mut rng) + self.proxy_time;
+            let up = first + self.leg(self.lb, host, ready + first, &mut rng);
             ctx.send_at(me, ready + up, Ev::ApiArrive(ApiCall { master: to, ..call }));
         } else if let Some(back) = etcd_gone.filter(|&b| b != SimTime::MAX) {
             // No reconnection ahead: the client keeps retrying on this connection until the
@@ -559,19 +566,15 @@ impl ControlPlane {
             let now = ctx.now();
             let (master, ready) = self.serving(w.id, w.master, now);
             let start = ready.max(now) + self.watch_dispatch;
-            let due = self.down_to(w.id, master, w.host, start, ctx.rng());
+            let mut rng = ctx.keyed_rng(crate::draws::watch_key(self.client_key(w.id), &ev));
+            let due = self.down_to(w.id, master, w.host, start, &mut rng);
             ctx.send_at(w.id, due, Ev::Watch(ev));
         }
     }
 
     fn start_service(&mut self, call: ApiCall, arrived: SimTime, ctx: &mut Context<'_, Ev>) {
         // Keyed by the request, so that other requests' timing does not change its draw.
-        let client = self
-            .client_keys
-            .get(call.client.index())
-            .copied()
-            .unwrap_or(call.client.index() as u64);
-        let mut rng = ctx.keyed_rng(crate::draws::call_key(client, call.id));
+        let mut rng = ctx.keyed_rng(crate::draws::call_key(self.client_key(call.client), call.id));
         let st = sample(self.service_time, self.service_noise.as_ref(), &mut rng);
         let wait = ctx.now() - arrived;
         self.stats[call.master as usize].queue_wait_s += wait.as_secs_f64();
@@ -642,7 +645,8 @@ impl ControlPlane {
             | Obj::ControllerStatus
             | Obj::Event => {}
         }
-        let due = self.down_to(call.client, call.master, call.host, now, ctx.rng());
+        let mut rng = ctx.keyed_rng(crate::draws::reply_key(self.client_key(call.client), call.id));
+        let due = self.down_to(call.client, call.master, call.host, now, &mut rng);
         ctx.send_at(call.client, due, Ev::Reply { id: call.id, object });
     }
 }

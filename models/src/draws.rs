@@ -14,6 +14,8 @@
 
 use sim_core::rng::mix64;
 
+use crate::api::{Phase, WatchEvent};
+
 /// What a per-pod draw is for; with the attempt, it keys the draw's stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -59,6 +61,45 @@ pub fn call_key(client: u64, id: u32) -> u64 {
     mix64(mix64(client) ^ u64::from(id))
 }
 
+/// The key of the network's draws (netem's jitter and loss, a degradation's) for the request of
+/// call `id`, drawn at the client: the same for the same call whatever the client's other
+/// messages drew.
+pub fn request_key(id: u32) -> u64 {
+    mix64(0x5245_5155_4553_5400 ^ u64::from(id)) // "REQUEST"
+}
+
+/// The key of the network's draws for the reply to call `id` of the client whose stable key is
+/// `client`, drawn at the control plane.
+pub fn reply_key(client: u64, id: u32) -> u64 {
+    mix64(call_key(client, id) ^ 0x5245_504C_5900) // "REPLY"
+}
+
+/// The key of the network's draws for watch event `ev` to the watcher whose stable key is
+/// `watcher`, drawn at the control plane: keyed by what the event says (which object, which
+/// change), not by how many events went before it.
+pub fn watch_key(watcher: u64, ev: &WatchEvent) -> u64 {
+    let (tag, a, b): (u64, u32, u32) = match *ev {
+        WatchEvent::Deployment(n) => (1, n, 0),
+        WatchEvent::ReplicaSet(n) => (2, n, 0),
+        WatchEvent::PodAdded(pod) => (3, pod, 0),
+        WatchEvent::PodBound { pod, node } => (4, pod, node),
+        WatchEvent::PodPhase { pod, phase } => (
+            5,
+            pod,
+            match phase {
+                Phase::Pending => 0,
+                Phase::Waiting(n) => 1 + u32::from(n),
+                Phase::Running => u32::MAX,
+            },
+        ),
+        WatchEvent::PodDeleted(pod) => (6, pod, 0),
+        WatchEvent::PodGone { node } => (7, node, 0),
+        WatchEvent::NodeSchedulable { node, schedulable } => (8, node, u32::from(schedulable)),
+    };
+    mix64(mix64(watcher ^ 0x5741_5443_4800) ^ (tag << 56) ^ (u64::from(a) << 24) ^ u64::from(b))
+    // "WATCH"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +122,41 @@ mod tests {
             }
         }
         assert_ne!(call_key(1, 2), call_key(2, 1));
+        assert_ne!(request_key(1), request_key(2));
+        assert_ne!(reply_key(1, 2), reply_key(2, 1));
+        assert_ne!(reply_key(1, 2), call_key(1, 2));
+        let events = [
+            WatchEvent::PodAdded(3),
+            WatchEvent::PodDeleted(3),
+            WatchEvent::PodBound { pod: 3, node: 1 },
+            WatchEvent::PodBound { pod: 3, node: 2 },
+            WatchEvent::PodPhase {
+                pod: 3,
+                phase: Phase::Pending,
+            },
+            WatchEvent::PodPhase {
+                pod: 3,
+                phase: Phase::Waiting(0),
+            },
+            WatchEvent::PodPhase {
+                pod: 3,
+                phase: Phase::Running,
+            },
+            WatchEvent::NodeSchedulable {
+                node: 3,
+                schedulable: true,
+            },
+            WatchEvent::NodeSchedulable {
+                node: 3,
+                schedulable: false,
+            },
+        ];
+        let keys: Vec<u64> = events.iter().map(|e| watch_key(9, e)).collect();
+        for i in 0..keys.len() {
+            for j in 0..i {
+                assert_ne!(keys[i], keys[j], "{:?} and {:?}", events[i], events[j]);
+            }
+        }
+        assert_ne!(watch_key(9, &events[0]), watch_key(10, &events[0]));
     }
 }

@@ -336,7 +336,8 @@ impl Kubelet {
         // 2^31), so that each event has its own keyed apiserver draw; their replies are ignored.
         let id = EVENT_ID_BASE | (self.events_posted as u32 & !EVENT_ID_BASE);
         self.events_posted += 1;
-        let (due, call) = self.client.conn.deliver(ctx.me(), id, Obj::Event, at, ctx.rng());
+        let mut rng = ctx.keyed_rng(crate::draws::request_key(id));
+        let (due, call) = self.client.conn.deliver(ctx.me(), id, Obj::Event, at, &mut rng);
         ctx.send_at(self.client.cp, due, Ev::ApiArrive(call));
     }
 

@@ -77,3 +77,51 @@ fn components_that_change_nothing_leave_every_draw_as_it_was() {
         }
     }
 }
+
+/// Netem's jitter is drawn per message, keyed by the message (a call's request or reply, a
+/// watch event), not from its sender's stream in the order messages go: a degradation that
+/// slows only vlan30's tunnel reorders the control plane's messages to vlan30, and leaves
+/// vlan20's pods, whose own messages draw what they drew, running at the same instants (before,
+/// every reply and watch event after the first reordered one drew another number).
+#[test]
+fn jitter_drawn_per_message_leaves_the_pods_a_fault_does_not_reach_as_they_were() {
+    let mut base = cell(16, 100);
+    base.netem.jitter = models::units::Dur::millis(20);
+    let mut slowed = base.clone();
+    slowed.faults.push(models::spec::Fault::Degrade {
+        a: "vlan10".into(),
+        b: "vlan30".into(),
+        delay: models::units::Dur::millis(300),
+        jitter: models::units::Dur::default(),
+        loss_pct: 0.0,
+        at: models::units::Dur::secs(0),
+        repair: None,
+    });
+    for seed in [1, 2, 3] {
+        let (a, b) = (run(&base, seed, false).unwrap(), run(&slowed, seed, false).unwrap());
+        let vlan30_later = a
+            .pods
+            .iter()
+            .filter(|p| p.node.is_some_and(|n| n >= 2))
+            .filter(|p| b.pods.iter().any(|q| q.pod == p.pod && q.watched > p.watched))
+            .count();
+        assert!(
+            vlan30_later >= 4,
+            "seed {seed}: the degradation slowed {vlan30_later} vlan30 pods, so the test shows little"
+        );
+        let (mut same, mut vlan20) = (0, 0);
+        for p in a.pods.iter().filter(|p| p.node.is_some_and(|n| n < 2)) {
+            let q = b.pods.iter().find(|q| q.pod == p.pod).unwrap();
+            if q.node != p.node {
+                continue;
+            }
+            vlan20 += 1;
+            same += usize::from(q.watched == p.watched);
+        }
+        assert!(vlan20 >= 6, "seed {seed}: {vlan20} vlan20 pods compared");
+        assert!(
+            same * 10 >= vlan20 * 9,
+            "seed {seed}: only {same} of {vlan20} vlan20 pods ran at the same instant"
+        );
+    }
+}
