@@ -1,6 +1,7 @@
 //! `kubetwin plan`: a planner's report on one scenario at N pods. It answers: how long until N
 //! pods run; which sites are slowest and why; whether etcd is healthy at these round trips; which
-//! of the given control-plane placements is best; which timeouts misfire and what to set. Printed
+//! of the given control-plane placements is best; which timeouts misfire and what to set; with
+//! `--drills`, what each single failure costs. Printed
 //! on the terminal and written as `DIR/plan.md` and `DIR/startup.svg`.
 
 use std::path::{Path, PathBuf};
@@ -8,6 +9,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
+
+use models::units::Dur;
 
 use crate::output::{write_atomic_set, UsageError};
 use crate::plan;
@@ -43,9 +46,26 @@ pub(crate) struct PlanArgs {
     /// all); may repeat.
     #[arg(long, value_name = "A,B,C;D,E,F")]
     placements: Vec<String>,
+    /// Add section (f), what one failure costs: the scenario again with each single failure (the
+    /// load balancer, each master, the etcd leader, a registry on the overlay, each site cut off,
+    /// each VPN tunnel from the load balancer's site)
+    /// at --drill-at, on the same seeds, ranked worst first.
+    #[arg(long)]
+    drills: bool,
+    /// When each drilled failure happens, from the `kubectl create`.
+    #[arg(long, default_value = "10s", value_parser = parse_time, value_name = "DURATION", requires = "drills")]
+    drill_at: Dur,
+    /// How long each drilled failure lasts (default: for the rest of the run).
+    #[arg(long, value_parser = parse_time, value_name = "DURATION", requires = "drills")]
+    drill_for: Option<Dur>,
     /// Directory for plan.md and startup.svg (created if missing; default `plan-<scenario name>`).
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
+}
+
+/// A time with a unit (`10s`, `2m`), as scenario files write durations.
+fn parse_time(s: &str) -> Result<Dur, String> {
+    s.parse::<Dur>().map_err(|e| e.to_string())
 }
 
 /// Runs `kubetwin plan`.
@@ -66,7 +86,8 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     let written = (|| {
         crate::output::check_output_file("--out-dir", &md_path, "plan.md")?;
         crate::output::check_output_file("--out-dir", &svg_path, "startup.svg")?;
-        let report = plan::build(&scenario, &origin, a.pods, a.reps, a.seed, &placements)?;
+        let drill = a.drills.then_some((a.drill_at, a.drill_for));
+        let report = plan::build(&scenario, &origin, a.pods, a.reps, a.seed, &placements, drill)?;
         let text = plan::report::markdown(&report);
         let svg = report.svg()?;
         // One output: the report and its figure are replaced together or (on any failure) not at all.

@@ -5,8 +5,10 @@
 //! - [`net`]: round trips (mean and p99 with netem jitter and loss) and etcd health;
 //! - [`placement`]: moving the masters and the load balancer to other sites;
 //! - [`timeouts`]: which timers misfire at those round trips, and what to set;
+//! - [`drills`]: what each single failure costs (`--drills`);
 //! - [`report`]: the Markdown; [`svg`]: the figure.
 
+pub(crate) mod drills;
 pub(crate) mod fmt;
 pub(crate) mod net;
 pub(crate) mod placement;
@@ -57,6 +59,21 @@ pub(crate) struct Plan {
     pub(crate) seed: u64,
     /// The scenario as given: `options[0]`; then each `--placements` option.
     pub(crate) options: Vec<OptionResult>,
+    /// What each single failure costs, when asked for (`--drills`).
+    pub(crate) drills: Option<Drills>,
+}
+
+/// Section (f): the failures drilled and what each cost.
+#[derive(Debug, Clone)]
+pub(crate) struct Drills {
+    /// When each failure happens.
+    pub(crate) at: models::units::Dur,
+    /// How long it lasts (for the rest of the run if `None`).
+    pub(crate) lasting: Option<models::units::Dur>,
+    /// The drills, worst first.
+    pub(crate) results: Vec<drills::DrillResult>,
+    /// Failures left out, with the reason.
+    pub(crate) skipped: Vec<drills::Skipped>,
 }
 
 /// Unloaded time of the kubelet's status update (GET + PATCH) per worker, seconds: 1.5 round trips
@@ -82,6 +99,7 @@ pub(crate) fn build(
     reps: u64,
     seed: u64,
     placements: &[Placement],
+    drill: Option<(models::units::Dur, Option<models::units::Dur>)>,
 ) -> anyhow::Result<Plan> {
     let base = cluster::with_overrides(scenario, Some(pods), None);
     let current = placement::current(&base);
@@ -119,6 +137,18 @@ pub(crate) fn build(
     for o in options.iter_mut().skip(1) {
         o.diff = stats::paired_diff(&reference, &o.startup.per_rep);
     }
+    let drills = match drill {
+        Some((at, lasting)) => {
+            let (list, skipped) = drills::list(&base, at, lasting);
+            Some(Drills {
+                at,
+                lasting,
+                results: drills::run(&base, &list, reps, seed, &reference)?,
+                skipped,
+            })
+        }
+        None => None,
+    };
     Ok(Plan {
         origin: origin.to_owned(),
         scenario: base,
@@ -126,6 +156,7 @@ pub(crate) fn build(
         reps,
         seed,
         options,
+        drills,
     })
 }
 

@@ -10,6 +10,9 @@ use super::stats::SEGMENTS;
 use super::Plan;
 
 /// Section headings, in order (tests look for them).
+/// The heading of section (f), present with `--drills`.
+pub(crate) const DRILLS_HEADING: &str = "## (f) What one failure costs";
+
 pub(crate) const HEADINGS: [&str; 5] = [
     "## (a) Time until",
     "## (b) The slowest sites and why",
@@ -662,6 +665,10 @@ pub(crate) fn markdown(p: &Plan) -> String {
         timeout_table(&mut o, &best.timeouts);
     }
 
+    if let Some(d) = &p.drills {
+        drills_section(&mut o, p, d);
+    }
+
     // ------------------------------------------------------------------------------------------
     w!(o, "## The figure (`startup.svg`)");
     w!(o);
@@ -679,6 +686,103 @@ pub(crate) fn markdown(p: &Plan) -> String {
     w!(o, "- A placement moves hosts in the scenario; it cannot re-generate WAN delays or registry RTTs, and the kubectl host moves only if it is a master.");
     w!(o, "- Leader election, HAProxy checks, OpenVPN keepalives and node status updates are not simulated as traffic in a run; (e) is arithmetic on the round trips.");
     o
+}
+
+/// Section (f): what each single failure costs, worst first.
+fn drills_section(o: &mut String, p: &Plan, d: &super::Drills) {
+    w!(o, "{}", DRILLS_HEADING);
+    w!(o);
+    w!(
+        o,
+        "The scenario as given, run again with one failure at {} {}, over the same {} replication seeds as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, then the largest cost). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's quorum, pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good.",
+        d.at,
+        d.lasting.map_or("lasting for the rest of the run".to_owned(), |l| format!("lasting {l}")),
+        p.reps,
+        p.scenario.workload.timeout,
+    );
+    w!(o);
+    // By kind first: a consortium's 31 sites cut off one by one are one answer, not 31.
+    let mut kinds: Vec<(&str, Vec<&super::drills::DrillResult>)> = Vec::new();
+    for r in &d.results {
+        let kind = r.drill.label.split(' ').next().unwrap_or_default();
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, rows)) => rows.push(r),
+            None => kinds.push((kind, vec![r])),
+        }
+    }
+    for (kind, rows) in kinds.iter().filter(|(_, rows)| rows.len() > 2) {
+        let stopped = rows.iter().filter(|r| r.finished == 0).count();
+        let costs: Vec<f64> = rows.iter().filter_map(|r| r.diff.map(|m| m.mean)).collect();
+        let (lo, hi) = costs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &c| (l.min(c), h.max(c)));
+        w!(
+            o,
+            "- `{kind}`, {} drills: {}{}.",
+            rows.len(),
+            match stopped {
+                0 => String::new(),
+                1 => "1 stops the rollout; ".to_owned(),
+                n => format!("{n} stop the rollout; "),
+            },
+            match (costs.is_empty(), stopped > 0) {
+                (true, _) => "none finished".to_owned(),
+                (false, true) => format!("the others cost {lo:+.1} to {hi:+.1} s (mean Δ)"),
+                (false, false) => format!("they cost {lo:+.1} to {hi:+.1} s (mean Δ)"),
+            }
+        );
+    }
+    if kinds.iter().any(|(_, rows)| rows.len() > 2) {
+        w!(o);
+    }
+    w!(o, "| rank | failure | replications finished | mean time | 95 % CI | Δ vs no failure (95 % CI) | pods evicted (mean) |");
+    w!(o, "|---:|---|---:|---:|---|---|---:|");
+    for (rank, r) in d.results.iter().enumerate() {
+        w!(
+            o,
+            "| {} | `{}` | {} of {} | {} | {} | {} | {:.1} |",
+            rank + 1,
+            r.drill.label,
+            r.finished,
+            r.reps,
+            r.time.map_or("n/a".into(), |t| s2(t.mean)),
+            r.time.map_or("n/a".into(), |t| ci(t.ci)),
+            match r.diff {
+                Some(m) => format!(
+                    "{:+.2} s ({})",
+                    m.mean,
+                    m.ci.map_or("n/a".into(), |(lo, hi)| format!("[{lo:.2}, {hi:.2}] s"))
+                ),
+                None => "n/a".into(),
+            },
+            r.evicted
+        );
+    }
+    w!(o);
+    let fatal: Vec<&str> = d
+        .results
+        .iter()
+        .filter(|r| r.finished == 0)
+        .map(|r| r.drill.label.as_str())
+        .collect();
+    if fatal.is_empty() {
+        w!(
+            o,
+            "**No single failure drilled here stops the rollout**: in each, every pod ran in at least one replication."
+        );
+    } else {
+        w!(
+            o,
+            "**Single points of failure of the rollout** (no replication finished within {}): {}.",
+            p.scenario.workload.timeout,
+            fatal.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    for s in &d.skipped {
+        w!(o);
+        w!(o, "Not drilled: `{}`: {}", s.label, s.reason);
+    }
+    w!(o);
 }
 
 fn timeout_table(o: &mut String, rows: &[super::timeouts::TimeoutRow]) {

@@ -1,0 +1,170 @@
+//! Section (f) of the plan, "What one failure costs" (`kubetwin plan --drills`): the scenario
+//! run again with each single failure a planner must know about — the load balancer, each
+//! master, the etcd leader, a registry on the overlay, each site cut off, each VPN tunnel from
+//! the load balancer's site — at one time, over the
+//! same replication seeds as the scenario as given, and ranked worst first. A failure that no
+//! replication survives within `workload.timeout` is a single point of failure of the rollout.
+
+use models::cluster::{self, RunOutcome};
+use models::spec::{Fault, Role, Scenario, VpnTopology};
+use models::units::Dur;
+use rayon::prelude::*;
+
+use super::stats::{self, MeanCi};
+
+/// One failure to drill.
+#[derive(Debug, Clone)]
+pub(crate) struct Drill {
+    /// The failure, as `--fault` writes it.
+    pub(crate) label: String,
+    /// The fault added to the scenario.
+    pub(crate) fault: Fault,
+}
+
+/// A drill's replications, summarized.
+#[derive(Debug, Clone)]
+pub(crate) struct DrillResult {
+    /// The failure.
+    pub(crate) drill: Drill,
+    /// Replications in which every pod ran before `workload.timeout`.
+    pub(crate) finished: usize,
+    /// Replications run.
+    pub(crate) reps: usize,
+    /// Mean and CI of the time until every pod ran, over the finished replications.
+    pub(crate) time: Option<MeanCi>,
+    /// Paired difference to the scenario as given (the same seeds), seconds.
+    pub(crate) diff: Option<MeanCi>,
+    /// Pods evicted from nodes the failure silenced, mean per replication.
+    pub(crate) evicted: f64,
+}
+
+/// A failure left out of the drills, and why (what the scenario checks say of it).
+#[derive(Debug, Clone)]
+pub(crate) struct Skipped {
+    /// The failure, as `--fault` writes it.
+    pub(crate) label: String,
+    /// The check's message.
+    pub(crate) reason: String,
+}
+
+/// The drills of scenario `s` (crashes, then sites cut off, then tunnels): each failure at `at`, lasting `lasting` (for the rest of the run
+/// if `None`). A failure the scenario checks refuse (crashing the host the observing kubectl
+/// runs on: it would die with it and see nothing, E020) is skipped, with the reason.
+pub(crate) fn list(s: &Scenario, at: Dur, lasting: Option<Dur>) -> (Vec<Drill>, Vec<Skipped>) {
+    let repair = lasting.map(|d| Dur(at.get() + d.get()));
+    let crash = |host: &str| Fault::Crash {
+        host: host.to_owned(),
+        at,
+        repair,
+    };
+    let mut faults = vec![crash(&s.haproxy.host)];
+    faults.extend(
+        s.hosts
+            .iter()
+            .filter(|h| h.role == Role::Master)
+            .map(|m| crash(&m.name)),
+    );
+    faults.push(Fault::CrashEtcdLeader { at, repair });
+    faults.extend(s.runtime.registry_host.as_deref().map(crash));
+    faults.extend(s.sites.iter().map(|site| Fault::IsolateSite {
+        site: site.name.clone(),
+        at,
+        repair,
+    }));
+    // Each OpenVPN tunnel from the load balancer's site: the control plane's way to that site
+    // (the site keeps its own way out to the internet and its registry).
+    let lb_site = s
+        .hosts
+        .iter()
+        .find(|h| h.name == s.haproxy.host)
+        .map(|h| h.site.clone());
+    if let (Some(lb_site), true) = (lb_site, s.vpn.enabled) {
+        let others: Vec<&str> = match &s.vpn.topology {
+            VpnTopology::FullMesh => s.sites.iter().map(|x| x.name.as_str()).collect(),
+            VpnTopology::HubAndSpoke { hub } if *hub == lb_site => s.sites.iter().map(|x| x.name.as_str()).collect(),
+            VpnTopology::HubAndSpoke { hub } => vec![hub.as_str()],
+        };
+        faults.extend(others.into_iter().filter(|o| *o != lb_site).map(|o| Fault::Partition {
+            a: lb_site.clone(),
+            b: o.to_owned(),
+            at,
+            repair,
+        }));
+    }
+    let (mut drills, mut skipped) = (Vec::new(), Vec::new());
+    for fault in faults {
+        let label = crate::commands::run::fault_text(&fault);
+        let mut t = s.clone();
+        t.faults.push(fault.clone());
+        match topologies::check::run(&t)
+            .into_iter()
+            .find(|x| x.severity() == topologies::Severity::Error)
+        {
+            Some(e) => skipped.push(Skipped {
+                label,
+                reason: e.message,
+            }),
+            None => drills.push(Drill { label, fault }),
+        }
+    }
+    (drills, skipped)
+}
+
+/// Runs every drill's `reps` replications on `base` (in parallel, gathered in a fixed order)
+/// and compares each with `reference`, the per-replication start-up of `base` itself.
+///
+/// # Errors
+///
+/// When the model cannot be built.
+pub(crate) fn run(
+    base: &Scenario,
+    drills: &[Drill],
+    reps: u64,
+    seed: u64,
+    reference: &[Option<f64>],
+) -> anyhow::Result<Vec<DrillResult>> {
+    let scenarios: Vec<Scenario> = drills
+        .iter()
+        .map(|d| {
+            let mut s = base.clone();
+            s.faults.push(d.fault.clone());
+            s
+        })
+        .collect();
+    let jobs: Vec<(usize, u64)> = (0..drills.len()).flat_map(|d| (0..reps).map(move |r| (d, r))).collect();
+    let outcomes: Vec<RunOutcome> = jobs
+        .par_iter()
+        .map(|&(d, r)| cluster::run(&scenarios[d], sim_core::rng::replication_seed(seed, r), false))
+        .collect::<Result<_, _>>()?;
+    let mut results: Vec<DrillResult> = drills
+        .iter()
+        .enumerate()
+        .map(|(d, drill)| {
+            let outs = &outcomes[d * reps as usize..(d + 1) * reps as usize];
+            let startup = stats::startup(outs, base.workload.replicas);
+            let evicted = outs
+                .iter()
+                .map(|o| o.faults.last().map_or(0.0, |f| f64::from(f.pods_evicted)))
+                .sum::<f64>()
+                / outs.len().max(1) as f64;
+            DrillResult {
+                drill: drill.clone(),
+                finished: startup.finished,
+                reps: startup.reps,
+                time: startup.time,
+                diff: stats::paired_diff(reference, &startup.per_rep),
+                evicted,
+            }
+        })
+        .collect();
+    // Worst first: fewest finished replications, then the largest mean cost; ties keep the
+    // drill order.
+    results.sort_by(|a, b| {
+        a.finished.cmp(&b.finished).then(
+            b.diff
+                .map_or(f64::INFINITY, |d| d.mean)
+                .total_cmp(&a.diff.map_or(f64::INFINITY, |d| d.mean)),
+        )
+    });
+    Ok(results)
+}
