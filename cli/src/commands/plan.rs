@@ -2,7 +2,8 @@
 //! pods run; which sites are slowest and why; whether etcd is healthy at these round trips; which
 //! of the given control-plane placements is best; which timeouts misfire and what to set; with
 //! `--drills`, what each single failure costs. Printed
-//! on the terminal and written as `DIR/plan.md` and `DIR/startup.svg`.
+//! on the terminal and written as `DIR/plan.md`, `DIR/plan.json` (the same answers for scripts)
+//! and `DIR/startup.svg`, together or not at all.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -58,7 +59,8 @@ pub(crate) struct PlanArgs {
     /// How long each drilled failure lasts (default: for the rest of the run).
     #[arg(long, value_parser = parse_time, value_name = "DURATION", requires = "drills")]
     drill_for: Option<Dur>,
-    /// Directory for plan.md and startup.svg (created if missing; default `plan-<scenario name>`).
+    /// Directory for plan.md, plan.json and startup.svg (created if missing; default
+    /// `plan-<scenario name>`).
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
 }
@@ -83,16 +85,25 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     let created = prepare_out_dir(&dir)?;
     let md_path = dir.join("plan.md");
     let svg_path = dir.join("startup.svg");
+    let json_path = dir.join("plan.json");
     let written = (|| {
         crate::output::check_output_file("--out-dir", &md_path, "plan.md")?;
         crate::output::check_output_file("--out-dir", &svg_path, "startup.svg")?;
+        crate::output::check_output_file("--out-dir", &json_path, "plan.json")?;
         let drill = a.drills.then_some((a.drill_at, a.drill_for));
         let report = plan::build(&scenario, &origin, a.pods, a.reps, a.seed, &placements, drill)?;
         let text = plan::report::markdown(&report);
         let svg = report.svg()?;
-        // One output: the report and its figure are replaced together or (on any failure) not at all.
-        write_atomic_set(&[(&md_path, text.as_bytes()), (&svg_path, svg.as_bytes())])
-            .context("cannot write the plan")?;
+        let json =
+            serde_json::to_string_pretty(&plan::json::to_json(&report, plan::report::recommended_option(&report)))?;
+        // One output: the report, its figure and its JSON are replaced together or (on any
+        // failure) not at all.
+        write_atomic_set(&[
+            (&md_path, text.as_bytes()),
+            (&svg_path, svg.as_bytes()),
+            (&json_path, json.as_bytes()),
+        ])
+        .context("cannot write the plan")?;
         anyhow::Ok((report, text))
     })();
     let (report, text) = match written {
@@ -109,9 +120,10 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     println!();
     // stdout is the same, bit for bit, whatever the thread count; the wall time goes to stderr.
     println!(
-        "wrote {} and {} ({} option(s) x {} replications of {} pods)",
+        "wrote {}, {} and {} ({} option(s) x {} replications of {} pods)",
         md_path.display(),
         svg_path.display(),
+        json_path.display(),
         report.options.len(),
         a.reps,
         a.pods,
@@ -129,7 +141,7 @@ fn prepare_out_dir(dir: &Path) -> Result<bool, UsageError> {
     }
     if dir.exists() {
         return Err(UsageError(format!(
-            "--out-dir {} is a file, not a directory; give a directory for plan.md and startup.svg",
+            "--out-dir {} is a file, not a directory; give a directory for plan.md, plan.json and startup.svg",
             dir.display()
         )));
     }

@@ -6,10 +6,11 @@
 //! - [`placement`]: moving the masters and the load balancer to other sites;
 //! - [`timeouts`]: which timers misfire at those round trips, and what to set;
 //! - [`drills`]: what each single failure costs (`--drills`);
-//! - [`report`]: the Markdown; [`svg`]: the figure.
+//! - [`report`]: the Markdown; [`svg`]: the figure; [`json`]: the same answers for scripts.
 
 pub(crate) mod drills;
 pub(crate) mod fmt;
+pub(crate) mod json;
 pub(crate) mod net;
 pub(crate) mod placement;
 pub(crate) mod report;

@@ -530,9 +530,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
         "| rank | masters at | mean time | 95 % CI | p90 | Δ vs as given (95 % CI) | slowest site (last pod) | worst worker↔apiserver RTT | etcd largest RTT | etcd commit | etcd timers (p99) |"
     );
     w!(o, "|---:|---|---:|---|---:|---|---|---:|---:|---:|---|");
-    let mut order: Vec<usize> = (0..p.options.len()).collect();
-    let mean_of = |i: usize| p.options[i].startup.time.map_or(f64::INFINITY, |t| t.mean);
-    order.sort_by(|&a, &b| mean_of(a).total_cmp(&mean_of(b)));
+    let order = ranked(p);
     for (rank, &i) in order.iter().enumerate() {
         let op = &p.options[i];
         let t = op.startup.time;
@@ -873,6 +871,19 @@ fn site_api_rtt(p: &Plan) -> std::collections::HashMap<String, f64> {
         e.1 += 1;
     }
     sum.into_iter().map(|(k, (t, c))| (k, t / c as f64)).collect()
+}
+
+/// The options by mean time, fastest first (those with no finished replication last).
+pub(crate) fn ranked(p: &Plan) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..p.options.len()).collect();
+    let mean_of = |i: usize| p.options[i].startup.time.map_or(f64::INFINITY, |t| t.mean);
+    order.sort_by(|&a, &b| mean_of(a).total_cmp(&mean_of(b)));
+    order
+}
+
+/// The option [`markdown`] recommends, by index.
+pub(crate) fn recommended_option(p: &Plan) -> usize {
+    recommended(p, &ranked(p))
 }
 
 /// The option to recommend, of `order` (the options by mean time): the fastest, if it is the

@@ -520,6 +520,20 @@ fn drills_rank_single_failures_and_name_the_single_points_of_failure() {
         out.contains("Not drilled: `crash master01 at 10s`: `master01` runs the observing kubectl"),
         "{out}"
     );
+    // plan.json says the same, for scripts.
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(dir.file("a")).join("plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        j["drills"]["single_points_of_failure"],
+        serde_json::json!(["crash lb at 10s", "isolate-site vlan10 at 10s"])
+    );
+    assert_eq!(j["options"][0]["as_given"], true);
+    assert_eq!(j["options"][0]["recommended"], true);
+    let mean = j["options"][0]["startup"]["time"]["mean"].as_f64().unwrap();
+    assert!(out.contains(&format!("| **mean** | **{mean:.2} s** |")), "{mean} {out}");
+    assert_eq!(j["drills"]["results"][0]["failure"], "crash lb at 10s");
+    assert_eq!(j["drills"]["results"][0]["finished"], 0);
     let brief = args(&dir.file("b"), &["--drill-at", "5s", "--drill-for", "30s"]);
     let out = run_ok(&brief.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.contains("`crash lb at 5s repair 35s` | 3 of 3 |"), "{out}");

@@ -1,0 +1,120 @@
+//! `plan.json`: the report's answers for scripts (comparing designs, dashboards), written beside
+//! `plan.md` with the same numbers. Times are seconds; an interval is `[lo, hi]` or `null` when
+//! there is none (one replication, or none finished).
+
+use serde_json::{json, Value};
+
+use super::drills::DrillResult;
+use super::stats::{MeanCi, SiteRow, Startup};
+use super::{net, OptionResult, Plan};
+
+fn mean_ci(m: Option<MeanCi>) -> Value {
+    match m {
+        Some(m) => json!({ "mean": m.mean, "ci95": m.ci.map(|(lo, hi)| vec![lo, hi]) }),
+        None => Value::Null,
+    }
+}
+
+/// A number, or `null` for a NaN (no value).
+fn num(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else {
+        Value::Null
+    }
+}
+
+fn startup(s: &Startup) -> Value {
+    json!({
+        "reps": s.reps,
+        "finished": s.finished,
+        "time": mean_ci(s.time),
+        "p50": num(s.p50),
+        "p90": num(s.p90),
+        "min": num(s.min),
+        "max": num(s.max),
+        "observed_mean": s.observed,
+        "half_pods": s.half,
+        "ninety_pct_pods": s.ninety,
+        "last_pod_created": s.last_created,
+        "per_rep": s.per_rep,
+    })
+}
+
+fn site(r: &SiteRow) -> Value {
+    json!({
+        "site": r.site,
+        "workers": r.workers,
+        "pods_mean": r.pods,
+        "last_pod_running": mean_ci(r.last),
+        "last_pod_running_max": num(r.last_max),
+        "unfinished_reps": r.unfinished,
+        "dominant_phase": r.dominant_phase().0,
+        "puller_wait_per_pod": r.puller_wait,
+        "docker_wait_per_pod_est": r.docker_wait,
+        "status_wait_per_pod_est": r.status_wait,
+        "pull_per_pod": r.pull,
+    })
+}
+
+fn option(o: &OptionResult, recommended: bool) -> Value {
+    let e = &o.net.etcd;
+    json!({
+        "masters_at": o.placement.sites,
+        "label": o.placement.label(),
+        "as_given": o.is_current,
+        "recommended": recommended,
+        "startup": startup(&o.startup),
+        "diff_vs_as_given": mean_ci(o.diff),
+        "etcd": {
+            "members": e.members,
+            "sites": e.sites,
+            "max_rtt": e.max_rtt_s,
+            "max_rtt_p99": e.max_rtt_p99_s,
+            "commit": e.commit_s,
+            "read_index": e.read_index_s,
+            "heartbeat": e.heartbeat_s,
+            "election_timeout": e.election_s,
+            "timer_health": net::verdict_text(e.verdict).0,
+            "timer_health_p99": net::verdict_text(e.verdict_p99).0,
+        },
+        "worst_worker_api_rtt": o.net.worker_api.rtt.base_s,
+        "sites": o.sites.iter().map(site).collect::<Vec<_>>(),
+        "timeouts": o.timeouts.iter().map(|t| json!({
+            "setting": t.setting,
+            "current": t.current,
+            "verdict": t.verdict.name(),
+            "recommended": t.recommended,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn drill(r: &DrillResult) -> Value {
+    json!({
+        "failure": r.drill.label,
+        "finished": r.finished,
+        "reps": r.reps,
+        "time": mean_ci(r.time),
+        "diff_vs_no_failure": mean_ci(r.diff),
+        "pods_evicted_mean": r.evicted,
+    })
+}
+
+/// The plan as JSON.
+pub(crate) fn to_json(p: &Plan, recommended: usize) -> Value {
+    json!({
+        "scenario": p.scenario.name,
+        "origin": p.origin,
+        "pods": p.pods,
+        "reps": p.reps,
+        "seed": p.seed,
+        "options": p.options.iter().enumerate().map(|(i, o)| option(o, i == recommended)).collect::<Vec<_>>(),
+        "drills": p.drills.as_ref().map(|d| json!({
+            "at": d.at.secs_f64(),
+            "lasting": d.lasting.map(|l| l.secs_f64()),
+            "results": d.results.iter().map(drill).collect::<Vec<_>>(),
+            "single_points_of_failure": d.results.iter().filter(|r| r.finished == 0).map(|r| r.drill.label.as_str()).collect::<Vec<_>>(),
+            "skipped": d.skipped.iter().map(|s| json!({ "failure": s.label, "reason": s.reason })).collect::<Vec<_>>(),
+        })),
+    })
+}
