@@ -5,7 +5,11 @@
 //! - A failed pull ends the pod worker's sync with `ErrImagePull`, and the pod worker requeues
 //!   the pod after `backOffPeriod` (10 s, pkg/kubelet/kubelet.go) jittered by
 //!   `workerBackOffPeriodJitterFactor` (0.5, pkg/kubelet/pod_workers.go `wait.Jitter`): 10 to
-//!   15 s later.
+//!   15 s later, read from the work queue on the sync loop's 1-s ticker. After the pod's first
+//!   failure a sync comes sooner: the sandbox's PLEG event, which arrived during the failed sync
+//!   and waits in `lastUndeliveredWorkUpdate`, is delivered by `wrapUp`, and the new sync starts
+//!   at the first relist after the failed one ended (`podCache.GetNewerThan`); still in
+//!   back-off, it fails with `ImagePullBackOff` and is requeued in turn ([`crate::kubelet`]).
 //! - The image manager keeps a back-off per pod and image (pkg/kubelet/images/image_manager.go;
 //!   `flowcontrol.NewBackOff(backOffPeriod, MaxContainerBackOff)` in pkg/kubelet/kubelet.go:
 //!   10 s, doubling at each failure up to 300 s, and back to 10 s when the last failure is

@@ -59,6 +59,11 @@ use crate::volume_manager;
 /// range); the main client's ids start at 0 and the heartbeat client's at 2^31.
 const EVENT_ID_BASE: u32 = 0xC000_0000;
 
+/// The period of the kubelet's sync loop ticker: `syncTicker := time.NewTicker(time.Second)` in
+/// `syncLoop` (pkg/kubelet/kubelet.go, v1.16). Each tick hands the pod workers the pods whose
+/// requeue time has come (`getPodsToSync`).
+pub const SYNC_LOOP_PERIOD: SimDuration = SimDuration::from_secs(1);
+
 /// Times of one pod's life on its node.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PodTimes {
@@ -184,6 +189,8 @@ pub struct Kubelet {
     status_tick_phase: SimDuration,
     /// Whether a ticker tick is scheduled.
     status_tick_armed: bool,
+    /// Offset of this node's sync loop `syncTicker` grid from time zero.
+    sync_tick_phase: SimDuration,
     pending: HashMap<u32, Pending>,
     /// Whether pods mount the token Secret (`kubernetes.kubelet.token_secret_volume`).
     token_secret_volume: bool,
@@ -269,6 +276,7 @@ impl Kubelet {
             status_busy: false,
             status_tick_phase: SimDuration::ZERO,
             status_tick_armed: false,
+            sync_tick_phase: SimDuration::ZERO,
             pending: HashMap::new(),
             token_secret_volume: cfg.token_secret_volume,
             secret: SecretCache::Unregistered,
@@ -401,6 +409,13 @@ impl Kubelet {
                     .round_trips_at(node, registry, self.registry_round_trips, from, rng)
             })
             .unwrap_or(self.cached_pull)
+    }
+
+    /// When a pod requeued for `due` syncs: at the sync loop's first tick at or after it (the
+    /// pod workers' work queue is read by `syncLoopIteration` on its 1-s `syncTicker`,
+    /// pkg/kubelet/kubelet.go).
+    fn requeued_sync(&self, due: SimTime) -> SimTime {
+        SimTime::from_nanos(due.as_nanos().saturating_sub(1)).next_tick(self.sync_tick_phase, SYNC_LOOP_PERIOD)
     }
 
     /// Downloads the image's layers through the site's shared uplink `uplink` ([`crate::uplink`])
@@ -640,6 +655,8 @@ impl Component<Ev> for Kubelet {
                     populator_phase: phase(volume_manager::POPULATOR_PERIOD),
                     reconciler_phase: phase(volume_manager::RECONCILER_PERIOD),
                 };
+                // Drawn last, so that the draws before it are those of runs before it existed.
+                self.sync_tick_phase = phase(SYNC_LOOP_PERIOD);
                 self.status_rng = ctx.keyed_rng(STATUS_GOROUTINE);
             }
             Ev::Watch(WatchEvent::PodBound { pod, .. }) => {
@@ -709,13 +726,24 @@ impl Component<Ev> for Kubelet {
                 self.times(pod).pull_failures += 1;
                 self.post_event(ctx); // Failed: "Failed to pull image"
                 self.post_event(ctx); // Failed: "Error: ErrImagePull"
+                let first = !self.retries.contains_key(&pod);
                 let retry = self
                     .retries
                     .entry(pod)
                     .and_modify(|r| r.failed(now))
                     .or_insert_with(|| PullRetry::first(now));
-                let requeue = retry.requeue_delay(&mut ctx.keyed_rng(pod_key(pod, Purpose::Requeue(retry.requeues))));
-                ctx.send_self(requeue, Ev::Local(Local::PodResync(pod)));
+                let at = if first {
+                    // The sync that failed created the pod's sandbox, whose PLEG event waits in
+                    // `lastUndeliveredWorkUpdate` (pod_workers.go): `wrapUp` delivers it at
+                    // once, and the new sync starts at the first relist after this one ended
+                    // (`podCache.GetNewerThan`). It reports ErrImagePull and meets the back-off.
+                    now.next_tick(self.pleg_phase, self.pleg_period)
+                } else {
+                    let requeue =
+                        retry.requeue_delay(&mut ctx.keyed_rng(pod_key(pod, Purpose::Requeue(retry.requeues))));
+                    self.requeued_sync(now + requeue)
+                };
+                ctx.send_at(ctx.me(), at, Ev::Local(Local::PodResync(pod)));
                 if let Some(next) = self.puller.complete(now) {
                     self.run_pull(next, ctx);
                 }
@@ -735,7 +763,8 @@ impl Component<Ev> for Kubelet {
                         let retry = self.retries.get_mut(&pod).expect("a pod in back-off has its retry");
                         let requeue =
                             retry.requeue_delay(&mut ctx.keyed_rng(pod_key(pod, Purpose::Requeue(retry.requeues))));
-                        ctx.send_self(requeue, Ev::Local(Local::PodResync(pod)));
+                        let at = self.requeued_sync(now + requeue);
+                        ctx.send_at(ctx.me(), at, Ev::Local(Local::PodResync(pod)));
                     }
                 }
             }

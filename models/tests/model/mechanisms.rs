@@ -467,3 +467,66 @@ fn the_registry_limiter_fails_pulls_beyond_it_into_the_back_off() {
         }
     }
 }
+
+/// v1.16's pod worker after a pod's first failed pull (pkg/kubelet/pod_workers.go): the
+/// sandbox's PLEG event, queued during the failed sync, starts a new sync at the first relist
+/// after it, which reports `ErrImagePull` (status 1) and meets the image back-off; the work
+/// queue's requeue, 10-15 s later and read on the sync loop's 1-s ticker, starts the next,
+/// which reports `ImagePullBackOff` (status 2) and pulls again.
+#[test]
+fn after_a_first_failed_pull_the_pod_worker_syncs_at_the_next_relist_then_at_the_requeue() {
+    use models::api::Phase;
+    use models::kubelet::status_span_name;
+    use models::status_manager::Sync;
+    let mut s = cell(20, 100);
+    s.kubernetes.kubelet.serialize_image_pulls = false;
+    s.kubernetes.kubelet.registry_qps = 0.5;
+    s.kubernetes.kubelet.registry_burst = 1;
+    let out = run(&s, 3, true).unwrap();
+    let trace = out.trace.as_ref().expect("traced run");
+    // (start, end) of the first span named `name` on pod `pod`'s track or the status manager's
+    // (whose span names carry the pod).
+    let at = |pod: u32, name: &str| -> Option<(f64, f64)> {
+        let pod_track = format!("pod-{pod}");
+        trace
+            .records()
+            .iter()
+            .find(|r| r.name == name && (r.track.thread == pod_track || r.track.thread == "status manager"))
+            .map(|r| (r.start.as_secs_f64(), r.end.map_or(f64::NAN, |e| e.as_secs_f64())))
+    };
+    let mut checked = 0;
+    for p in out.pods.iter().filter(|p| p.pull_failures == 1) {
+        let failed = at(p.pod, "image pull failed").expect("the failure is traced").1;
+        let first = at(p.pod, &status_span_name(Sync::Pod(p.pod, Phase::Waiting(1))))
+            .expect("ErrImagePull is reported")
+            .0;
+        let second = at(p.pod, &status_span_name(Sync::Pod(p.pod, Phase::Waiting(2))))
+            .expect("ImagePullBackOff is reported")
+            .0;
+        // The statuses go out when the status goroutine gets to them, at or after their sync.
+        let retry = p.pull_start.unwrap();
+        assert!(
+            first > failed && first < retry,
+            "pod {}: failed at {failed}, ErrImagePull at {first}",
+            p.pod
+        );
+        assert!(
+            first <= failed + 1.0 + 0.5,
+            "pod {}: failed at {failed}, ErrImagePull only at {first}, not after the next relist",
+            p.pod
+        );
+        // The requeue: 10-15 s after a sync within a relist of the failure, on a 1-s ticker.
+        assert!(
+            retry >= failed + 10.0 && retry <= failed + 17.0 + 1e-9,
+            "pod {}: failed at {failed}, pulled again at {retry}",
+            p.pod
+        );
+        assert!(
+            second >= retry - 1e-9,
+            "pod {}: ImagePullBackOff at {second}, pull at {retry}",
+            p.pod
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4, "{checked} pods failed their first pull once");
+}
