@@ -148,7 +148,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E020",
         "bad-fault",
-        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`) or site (partition, degrade, isolate-site), and be repaired after it happens; a degrade adds a delay, a jitter or a loss",
+        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`) or site (partition, degrade, isolate-site), and be repaired after it happens; a degrade adds a delay, a jitter or a loss; two faults on the same host, site or tunnel do not overlap",
     ),
     err(
         "E021",
@@ -1021,6 +1021,43 @@ fn faults(s: &Scenario, f: &mut Vec<Finding>) {
                     format!(
                         "repair at {r} is not after the fault at {}; expected a later time",
                         fault.at()
+                    ),
+                );
+            }
+        }
+        // The same host crashed, the same site cut off or the same tunnel cut again while it
+        // still is: which failure a repair ends, and which one HAProxy's marks and the failovers
+        // belong to, would be unstated.
+        let target = |x: &Fault| -> Option<(u8, String)> {
+            match x {
+                Fault::Crash { host, .. } => Some((0, host.clone())),
+                Fault::IsolateSite { site, .. } => Some((1, site.clone())),
+                Fault::Partition { a, b, .. } => {
+                    Some((2, if a <= b { format!("{a} {b}") } else { format!("{b} {a}") }))
+                }
+                Fault::CrashEtcdLeader { .. } => Some((3, String::new())),
+                Fault::Degrade { .. } => None,
+            }
+        };
+        let window = |x: &Fault| (x.at().get(), x.repair().map_or(sim_core::SimDuration::MAX, |r| r.get()));
+        if let Some(mine) = target(fault) {
+            let (a0, a1) = window(fault);
+            if let Some(j) = s.faults[..i].iter().position(|g| {
+                target(g).as_ref() == Some(&mine) && {
+                    let (b0, b1) = window(g);
+                    a0 < b1 && b0 < a1
+                }
+            }) {
+                bad(
+                    "at",
+                    format!(
+                        "it overlaps faults[{j}], which already takes the same {} down then; expected one fault per failure (end the first before the next begins)",
+                        match mine.0 {
+                            0 => "host",
+                            1 => "site",
+                            2 => "tunnel",
+                            _ => "etcd leader",
+                        }
                     ),
                 );
             }

@@ -79,7 +79,8 @@ fn parse_cell(s: &str) -> Result<(u32, u32), String> {
 }
 
 /// The flags beyond data, scenario, output, reps and seed that change what `calibrate` writes,
-/// as the file's "Regenerate:" line needs them (`--no-cross-validation` changes only the report).
+/// as the file's "Regenerate:" line needs them (`--no-cross-validation` leaves the header's
+/// leave-one-cell-out MAPE "not computed"; `--predict` changes only the report).
 fn regenerate_flags(a: &CalibrateArgs) -> String {
     let mut flags = String::new();
     if !a.free.is_empty() {
@@ -91,6 +92,9 @@ fn regenerate_flags(a: &CalibrateArgs) -> String {
     }
     if a.max_iters != DEFAULT_MAX_ITERS {
         flags.push_str(&format!(" --max-iters {}", a.max_iters));
+    }
+    if a.no_cross_validation {
+        flags.push_str(" --no-cross-validation");
     }
     if a.bootstrap > 0 {
         flags.push_str(&format!(" --bootstrap {}", a.bootstrap));

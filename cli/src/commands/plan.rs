@@ -70,11 +70,44 @@ fn parse_time(s: &str) -> Result<Dur, String> {
     s.parse::<Dur>().map_err(|e| e.to_string())
 }
 
+/// Refuses, before any work, drill times that no drill could use: a failure that lasts no time,
+/// one at or after `workload.timeout` (no run lasts that long), or times the scenario checks
+/// refuse for every fault (more than 30 days).
+fn check_drill_times(s: &models::spec::Scenario, at: Dur, lasting: Option<Dur>) -> Result<(), UsageError> {
+    if lasting.is_some_and(|l| l.get().is_zero()) {
+        return Err(UsageError(
+            "--drill-for 0s: a failure that lasts no time drills nothing; give a duration such as 30s, or leave it out for failures that last"
+                .into(),
+        ));
+    }
+    if at.get() >= s.workload.timeout.get() {
+        return Err(UsageError(format!(
+            "--drill-at {at} is not before workload.timeout ({}): every run has ended by then; give a time within the rollout",
+            s.workload.timeout
+        )));
+    }
+    let mut t = s.clone();
+    t.faults.push(models::spec::Fault::CrashEtcdLeader {
+        at,
+        repair: lasting.map(|l| Dur(at.get() + l.get())),
+    });
+    if let Some(e) = topologies::check::run(&t)
+        .into_iter()
+        .find(|f| f.severity() == topologies::Severity::Error && f.field.starts_with("faults["))
+    {
+        return Err(UsageError(format!("--drill-at / --drill-for: {}", e.message)));
+    }
+    Ok(())
+}
+
 /// Runs `kubetwin plan`.
 pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     let placements = plan::placement::parse(&a.placements, &scenario).map_err(UsageError)?;
+    if a.drills {
+        check_drill_times(&scenario, a.drill_at, a.drill_for)?;
+    }
     if let Some(f) = topologies::check::workload_fits(&models::cluster::with_overrides(&scenario, Some(a.pods), None)) {
         return Err(UsageError(format!("--pods: {}", f.message)).into());
     }

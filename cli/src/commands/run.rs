@@ -153,9 +153,13 @@ fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
         )
     });
     let eviction = if cuts {
-        "; pods on workers cut off for good run again only once the node lifecycle controller has evicted them (node_monitor_grace_period, 40 s, then the 300-s toleration for an unreachable node), and it evicts nothing while no node of the zone is Ready, or while more than 2 nodes making at least 55 % of a cluster of at most 50 are NotReady (docs/model.md)"
+        format!(
+            "; pods on workers cut off for good run again only once the node lifecycle controller has evicted them (node_monitor_grace_period, {}, then the {}-s toleration for an unreachable node), and it evicts nothing while no node of the zone is Ready, or while more than 2 nodes making at least 55 % of a cluster of at most 50 are NotReady (docs/model.md)",
+            scenario.kubernetes.controller_manager.node_monitor_grace_period,
+            models::node_lifecycle::UNREACHABLE_TOLERATION.as_secs_f64()
+        )
     } else {
-        ""
+        String::new()
     };
     format!("\nnever repaired: {}{eviction}", names.join(", "))
 }
@@ -224,7 +228,7 @@ fn phase_values(o: &RunOutcome) -> [OnlineStats; 4] {
 }
 
 /// Prints what fault `fault` did (`f`, its report from replication 0).
-fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport) {
+fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, grace: models::units::Dur) {
     // The text holds the times (`crash lb at 5s repair 60s`).
     println!(
         "fault (replication 0): {}{}",
@@ -262,7 +266,8 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport) {
     );
     if f.pods_evicted > 0 {
         println!(
-            "  pods evicted from nodes it silenced (40 s NotReady, then the 300-s toleration): {}",
+            "  pods evicted from nodes it silenced ({grace} NotReady, then the {}-s toleration): {}",
+            models::node_lifecycle::UNREACHABLE_TOLERATION.as_secs_f64(),
             f.pods_evicted
         );
     }
@@ -470,7 +475,11 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
                 println!("  {n:<20} {:>8.3} s", nan(s.mean()));
             }
             for (f, report) in scenario.faults.iter().zip(&outcomes[0].faults) {
-                print_fault(f, report);
+                print_fault(
+                    f,
+                    report,
+                    scenario.kubernetes.controller_manager.node_monitor_grace_period,
+                );
             }
             println!("waiting per limiter / queue (summed over pods, mean per replication):");
             for (n, v) in &waits {

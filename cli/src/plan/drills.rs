@@ -36,6 +36,8 @@ pub(crate) struct DrillResult {
     pub(crate) diff: Option<MeanCi>,
     /// Pods evicted from nodes the failure silenced, mean per replication.
     pub(crate) evicted: f64,
+    /// Replications that had ended before the failure came (it changed nothing in them).
+    pub(crate) after_run: usize,
 }
 
 /// A failure left out of the drills, and why (what the scenario checks say of it).
@@ -65,7 +67,14 @@ pub(crate) fn list(s: &Scenario, at: Dur, lasting: Option<Dur>) -> (Vec<Drill>, 
             .map(|m| crash(&m.name)),
     );
     faults.push(Fault::CrashEtcdLeader { at, repair });
-    faults.extend(s.runtime.registry_host.as_deref().map(crash));
+    // The registry host, unless it is one of the hosts above.
+    faults.extend(
+        s.runtime
+            .registry_host
+            .as_deref()
+            .filter(|r| *r != s.haproxy.host && !s.hosts.iter().any(|h| h.name == *r && h.role == Role::Master))
+            .map(crash),
+    );
     faults.extend(s.sites.iter().map(|site| Fault::IsolateSite {
         site: site.name.clone(),
         at,
@@ -148,6 +157,10 @@ pub(crate) fn run(
                 .sum::<f64>()
                 / outs.len().max(1) as f64;
             DrillResult {
+                after_run: outs
+                    .iter()
+                    .filter(|o| o.faults.last().is_some_and(|f| f.after_run))
+                    .count(),
                 drill: drill.clone(),
                 finished: startup.finished,
                 reps: startup.reps,

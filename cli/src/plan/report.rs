@@ -692,10 +692,14 @@ fn drills_section(o: &mut String, p: &Plan, d: &super::Drills) {
     w!(o);
     w!(
         o,
-        "The scenario as given, run again with one failure at {} {}, over the same {} replication seeds as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, then the largest cost). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's quorum, pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good.",
+        "The scenario as given, run again with one failure at {} {}, over the same {} as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, then the largest cost). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's quorum, pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good.",
         d.at,
         d.lasting.map_or("lasting for the rest of the run".to_owned(), |l| format!("lasting {l}")),
-        p.reps,
+        if p.reps == 1 {
+            "replication seed".to_owned()
+        } else {
+            format!("{} replication seeds", p.reps)
+        },
         p.scenario.workload.timeout,
     );
     w!(o);
@@ -725,8 +729,8 @@ fn drills_section(o: &mut String, p: &Plan, d: &super::Drills) {
             },
             match (costs.is_empty(), stopped > 0) {
                 (true, _) => "none finished".to_owned(),
-                (false, true) => format!("the others cost {lo:+.1} to {hi:+.1} s (mean Δ)"),
-                (false, false) => format!("they cost {lo:+.1} to {hi:+.1} s (mean Δ)"),
+                (false, true) => format!("the others cost {lo:+.2} to {hi:+.2} s (mean Δ)"),
+                (false, false) => format!("they cost {lo:+.2} to {hi:+.2} s (mean Δ)"),
             }
         );
     }
@@ -757,13 +761,38 @@ fn drills_section(o: &mut String, p: &Plan, d: &super::Drills) {
         );
     }
     w!(o);
+    // A failure after every replication had ended drilled nothing.
+    let late: Vec<&str> = d
+        .results
+        .iter()
+        .filter(|r| r.after_run == r.reps)
+        .map(|r| r.drill.label.as_str())
+        .collect();
     let fatal: Vec<&str> = d
         .results
         .iter()
-        .filter(|r| r.finished == 0)
+        .filter(|r| r.finished == 0 && r.after_run < r.reps)
         .map(|r| r.drill.label.as_str())
         .collect();
-    if fatal.is_empty() {
+    if !late.is_empty() {
+        w!(
+            o,
+            "{} of the {} failures came after every replication had ended (at {} the rollout was over): they changed nothing; give `--drill-at` a time within the rollout.",
+            late.len(),
+            d.results.len(),
+            d.at
+        );
+        w!(o);
+    }
+    if p.options[0].startup.finished == 0 {
+        w!(
+            o,
+            "**The scenario as given finished in no replication** within {}: the drills cannot single out a failure that stops the rollout.",
+            p.scenario.workload.timeout
+        );
+    } else if late.len() == d.results.len() {
+        w!(o, "**No failure took effect**: nothing was drilled.");
+    } else if fatal.is_empty() {
         w!(
             o,
             "**No single failure drilled here stops the rollout**: in each, every pod ran in at least one replication."

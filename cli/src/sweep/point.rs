@@ -200,6 +200,8 @@ pub(crate) struct Row {
     pub(crate) phases: [Option<f64>; 4],
     /// Observed start-up of each replication (`None`: it did not finish), for pairing.
     pub(crate) observed: Vec<Option<f64>>,
+    /// The observer's resolution, seconds ([`PointRecord::resolution_s`]).
+    pub(crate) resolution_s: f64,
     /// The delay's effect: this point minus the point of the same pods and `--set` values at the
     /// sweep's smallest delay, replication by replication: mean, 95 % CI low, high
     /// ([`pair_delay_effects`]). `None` until paired, or when that point is not at hand.
@@ -243,7 +245,13 @@ pub(crate) fn pair_delay_effects(rows: &mut [Row], base_delay_ns: u64) {
             let Some(diffs) = diffs.filter(|_| r.observed.len() == base.observed.len()) else {
                 return [None; 3];
             };
-            let ci = diffs.ci95();
+            if r.delay_ns == base_delay_ns {
+                // The base point against itself: zero, exactly, not a measurement.
+                return [Some(0.0); 3];
+            }
+            // Differences of whole-second readings that happen to coincide keep the spread
+            // that reading gives them.
+            let ci = diffs.confidence_interval_read_at(0.95, r.resolution_s);
             [diffs.mean(), ci.map(|c| c.lo), ci.map(|c| c.hi)]
         })
         .collect();
@@ -317,6 +325,7 @@ impl Row {
             exact_mean: exact.mean(),
             phases: phases.map(|p| p.mean()),
             observed: r.startup_observed_s.clone(),
+            resolution_s: r.resolution_s,
             delay_effect: [None; 3],
         })
     }
@@ -365,6 +374,7 @@ mod tests {
             exact_mean: None,
             phases: [None; 4],
             observed: observed.to_vec(),
+            resolution_s: 1.0,
             delay_effect: [None; 3],
         }
     }
@@ -389,7 +399,8 @@ mod tests {
         // Differences 1, 1.5, 1, 1.
         let [mean, lo, hi] = rows[1].delay_effect;
         assert!((mean.unwrap() - 4.5 / 4.0).abs() < 1e-12);
-        let half = 3.182_446_305 * (1.0_f64 / 16.0 / 4.0).sqrt(); // t(3) * s / sqrt(4), s^2 = 1/16
+        // t(3) * s / sqrt(4), with s = 1/4 below the whole-second reading's own spread, 1/sqrt(12).
+        let half = 3.182_446_305 * (1.0_f64 / 12.0 / 4.0).sqrt();
         assert!(
             (hi.unwrap() - mean.unwrap() - half).abs() < 1e-6,
             "{:?}",

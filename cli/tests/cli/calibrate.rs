@@ -112,7 +112,7 @@ fn the_bootstrap_reports_ranges_and_writes_them_into_the_header() {
     );
     assert!(
         text.lines()
-            .any(|l| l.starts_with("# Regenerate:") && l.contains("--bootstrap 2")),
+            .any(|l| l.starts_with("# Regenerate:") && l.contains("--no-cross-validation --bootstrap 2")),
         "{text}"
     );
     let o = run(&["run", "thesis-2019", "--pods", "4", "--reps", "1", "--params", &out]);

@@ -544,3 +544,65 @@ fn drills_rank_single_failures_and_name_the_single_points_of_failure() {
     );
     assert!(err.contains("--drills"), "{err}");
 }
+
+/// Drill settings that no drill could use are usage errors before any work; failures after
+/// the rollout are said to have changed nothing; a scenario that never finishes singles out no
+/// failure; a registry on a master is drilled once.
+#[test]
+fn drills_that_cannot_tell_anything_say_so() {
+    let dir = TempDir::new("plan-drills-edge");
+    let plan = |scenario: &str, out: &str, extra: &[&str]| -> Vec<String> {
+        [
+            "plan",
+            scenario,
+            "--pods",
+            "8",
+            "--reps",
+            "2",
+            "--out-dir",
+            out,
+            "--drills",
+        ]
+        .iter()
+        .chain(extra)
+        .map(ToString::to_string)
+        .collect()
+    };
+    let o = dir.file("x");
+    for (extra, needle) in [
+        (&["--drill-for", "0s"][..], "--drill-for 0s"),
+        (&["--drill-at", "2h"][..], "is not before workload.timeout"),
+        (&["--drill-for", "721h"][..], "30 days"),
+    ] {
+        let args = plan("thesis-2019", &o, extra);
+        usage_error(&args.iter().map(String::as_str).collect::<Vec<_>>(), &[needle]);
+    }
+    let late = plan("thesis-2019", &dir.file("late"), &["--drill-at", "100s"]);
+    let out = run_ok(&late.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.contains("came after every replication had ended"), "{out}");
+    assert!(out.contains("**No failure took effect**"), "{out}");
+    assert!(!out.contains("Single points of failure"), "{out}");
+    let thesis = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../topologies/scenarios/thesis-2019.toml"
+    ))
+    .unwrap();
+    let short = dir.file("short.toml");
+    std::fs::write(&short, thesis.replacen("timeout = \"1h\"", "timeout = \"20s\"", 1)).unwrap();
+    let args = plan(&short, &dir.file("short"), &["--drill-at", "5s"]);
+    let out = run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        out.contains("**The scenario as given finished in no replication**"),
+        "{out}"
+    );
+    assert!(!out.contains("Single points of failure"), "{out}");
+    let reg = dir.file("reg.toml");
+    std::fs::write(
+        &reg,
+        thesis.replacen("[runtime]\n", "[runtime]\nregistry_host = \"master02\"\n", 1),
+    )
+    .unwrap();
+    let args = plan(&reg, &dir.file("reg"), &[]);
+    let out = run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.matches("| `crash master02 at 10s` |").count(), 1, "{out}");
+}
