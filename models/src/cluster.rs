@@ -647,7 +647,7 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
         },
         WaitReport {
             name: format!(
-                "kubelet event limiters ({} QPS, burst {})",
+                "kubelet event sinks (one POST at a time, {} QPS, burst {})",
                 k.kubelet.event_qps, k.kubelet.event_burst
             ),
             total_s: kubelets.iter().map(|k| k.event_throttle.as_secs_f64()).sum(),

@@ -59,6 +59,11 @@ use crate::volume_manager;
 /// range); the main client's ids start at 0 and the heartbeat client's at 2^31.
 const EVENT_ID_BASE: u32 = 0xC000_0000;
 
+/// The events a kubelet's broadcaster holds for its sink before it drops new ones:
+/// `maxQueuedEvents = 1000` (client-go tools/record/event.go, with
+/// `watch.DropIfChannelFull`).
+const EVENT_QUEUE: usize = 1000;
+
 /// The period of the kubelet's sync loop ticker: `syncTicker := time.NewTicker(time.Second)` in
 /// `syncLoop` (pkg/kubelet/kubelet.go, v1.16). Each tick hands the pod workers the pods whose
 /// requeue time has come (`getPodsToSync`).
@@ -203,8 +208,15 @@ pub struct Kubelet {
     pub times: HashMap<u32, PodTimes>,
     /// Events posted.
     pub events_posted: u64,
-    /// Total time event posts waited for the event limiter.
+    /// Total time events waited from being recorded to being sent (the sink's queue and the
+    /// event limiter).
     pub event_throttle: SimDuration,
+    /// Events the broadcaster dropped, its queue full.
+    pub events_dropped: u64,
+    /// The event POST out, if one is (the sink writes one at a time).
+    event_out: Option<u32>,
+    /// When each event waiting for the sink was recorded.
+    event_queue: std::collections::VecDeque<SimTime>,
 }
 
 impl Kubelet {
@@ -285,6 +297,9 @@ impl Kubelet {
             times: HashMap::new(),
             events_posted: 0,
             event_throttle: SimDuration::ZERO,
+            events_dropped: 0,
+            event_out: None,
+            event_queue: std::collections::VecDeque::new(),
         }
     }
 
@@ -334,19 +349,35 @@ impl Kubelet {
         self.times.entry(pod).or_default()
     }
 
+    /// Records an event. Events are fire-and-forget from the pod's point of view
+    /// (`generateEvent` hands them to the broadcaster in a goroutine of their own); the
+    /// broadcaster's sink goroutine writes them one at a time, each POST waiting for the
+    /// event limiter and then for its reply (client-go tools/record `recordToSink`), and the
+    /// broadcaster drops what finds its queue full.
     fn post_event(&mut self, ctx: &mut Context<'_, Ev>) {
-        // Events are fire-and-forget from the pod's point of view: the broadcaster's goroutine
-        // waits for the event limiter, the pod worker does not.
         let now = ctx.now();
-        let at = self.events.reserve(now);
-        self.event_throttle += at - now;
+        if self.event_out.is_none() {
+            return self.send_event(now, ctx);
+        }
+        if self.event_queue.len() >= EVENT_QUEUE {
+            self.events_dropped += 1;
+        } else {
+            self.event_queue.push_back(now);
+        }
+    }
+
+    /// The sink writes the event recorded at `recorded`.
+    fn send_event(&mut self, recorded: SimTime, ctx: &mut Context<'_, Ev>) {
+        let at = self.events.reserve(ctx.now());
+        self.event_throttle += at - recorded;
         // Call ids of their own (the main client counts from 0, the heartbeat client from
-        // 2^31), so that each event has its own keyed apiserver draw; their replies are ignored.
+        // 2^31), so that each event has its own keyed apiserver draw.
         let id = EVENT_ID_BASE | (self.events_posted as u32 & !EVENT_ID_BASE);
         self.events_posted += 1;
         let mut rng = ctx.keyed_rng(crate::draws::request_key(id));
         let (due, call) = self.client.conn.deliver(ctx.me(), id, Obj::Event, at, &mut rng);
         ctx.send_at(self.client.cp, due, Ev::ApiArrive(call));
+        self.event_out = Some(id);
     }
 
     /// A pod was added: its worker waits for its volumes (none but the token Secret), then
@@ -798,6 +829,12 @@ impl Component<Ev> for Kubelet {
                 self.heartbeat.rebind(master, host);
             }
             Ev::Reply { id, .. } if self.heartbeat_out == Some(id) => self.heartbeat_out = None,
+            Ev::Reply { id, .. } if self.event_out == Some(id) => {
+                self.event_out = None;
+                if let Some(recorded) = self.event_queue.pop_front() {
+                    self.send_event(recorded, ctx);
+                }
+            }
             Ev::Reply { id, .. } => match self.pending.remove(&id) {
                 Some(Pending::SecretList) => {
                     self.secret = SecretCache::Synced(now);

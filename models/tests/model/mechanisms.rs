@@ -530,3 +530,27 @@ fn after_a_first_failed_pull_the_pod_worker_syncs_at_the_next_relist_then_at_the
     }
     assert!(checked >= 4, "{checked} pods failed their first pull once");
 }
+
+/// A kubelet's events go to the apiserver one at a time (client-go `recordToSink`): with a
+/// second's round trip (500 ms both ways) a pod's Pulled, Created and Started, recorded within
+/// moments, wait for each other's replies; without delay they hardly wait. The pods do not wait
+/// for their events.
+#[test]
+fn a_kubelets_events_are_written_one_at_a_time() {
+    let per_event = |delay_ms: u64| {
+        let mut s = cell(20, delay_ms);
+        s.netem.placement = models::spec::NetemPlacement::Both;
+        let out = run(&s, 2, false).unwrap();
+        let w = out
+            .waits
+            .iter()
+            .find(|w| w.name.starts_with("kubelet event sinks"))
+            .unwrap();
+        assert!(w.count >= 60, "{} events sent", w.count);
+        (w.total_s / w.count as f64, out.startup_exact_s.unwrap())
+    };
+    let (slow, _) = per_event(500);
+    let (fast, _) = per_event(0);
+    assert!(slow > 0.3, "at 500 ms both ways an event waited {slow:.3} s on average");
+    assert!(fast < 0.05, "without delay an event waited {fast:.3} s on average");
+}
