@@ -795,6 +795,18 @@ impl Network {
                 .any(|&(x, y)| self.outages.tunnel_hold(x, y, t, SimDuration::ZERO).is_some())
     }
 
+    /// The chance that a packet from `a` to `b` is lost: the route's links' own loss and the
+    /// netem rule's on each delayed tunnel direction it crosses (degradations, which come and
+    /// go, left out). `None` if there is no route.
+    pub fn packet_loss(&self, a: HostId, b: HostId) -> Option<f64> {
+        if a == b {
+            return Some(0.0);
+        }
+        let (r, reversed) = self.route(a, b)?;
+        let netem = if reversed { r.netem_reverse } else { r.netem_forward };
+        Some(1.0 - (1.0 - r.loss) * (1.0 - self.netem.loss).powi(i32::from(netem)))
+    }
+
     /// Mean one-way latency of a small message from `a` to `b` (no jitter, no loss).
     pub fn base_one_way(&self, a: HostId, b: HostId) -> Option<SimDuration> {
         if a == b {

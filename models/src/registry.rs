@@ -17,7 +17,10 @@
 //!   delayed directions, and the `degrade` faults then in force on the route's tunnels (their
 //!   delay, jitter and loss, a lost message costing TCP's resends).
 //! - **Download.** A first pull downloads the layers at `runtime.download_bandwidth`, held to
-//!   the route's bottleneck (the slowest link or tunnel on it). Nodes outside the registry's
+//!   the route's bottleneck (the slowest link or tunnel on it) and, on a lossy route (its links'
+//!   loss, netem's on the directions toward the node), to what its `layer_connections` TCP
+//!   connections move at that loss and round trip ([`tcp_rate_under_loss`]: 1 % loss at
+//!   200 ms, about 0.7 Mbit/s each with 1,460-byte segments). Nodes outside the registry's
 //!   site share that site's `uplink`, if it declares one: every download leaves the registry
 //!   through it ([`crate::uplink`], max-min fair shares, each held to its node's own rate);
 //!   nodes of the registry's own site download over their LAN. A node outside it also crosses
@@ -34,9 +37,9 @@
 //! # Simplifications
 //!
 //! The registry serves every request at once (no queue of its own; `registry:2` is a Go HTTP
-//! server whose per-request work is small beside a round trip over the overlay). Loss slows
-//! the round trips but not the download: the layers flow at their share of the links whatever
-//! the loss (TCP's throughput under loss is not modelled). The campus uplinks carry only these downloads (the rest of a
+//! server whose per-request work is small beside a round trip over the overlay). A `degrade`
+//! fault's loss, which comes and goes, slows the round trips made during it but not the
+//! download's rate. The campus uplinks carry only these downloads (the rest of a
 //! campus's traffic is not modelled). A download through the shared links meets, there, the
 //! outages of its own route to the registry.
 
@@ -48,6 +51,20 @@ use crate::pull_outages::Outages;
 use crate::spec::{Runtime, Scenario};
 use crate::units::Bandwidth;
 use crate::uplink::SiteUplink;
+
+/// The rate, bits per second, at which one TCP connection in congestion avoidance moves data
+/// over a path of round trip `rtt_s` that loses a fraction `loss` of its packets of `mss_bytes`:
+/// `MSS / RTT x sqrt(3 / (2 p))` (Mathis, Semke, Mahdavi and Ott, "The macroscopic behavior of
+/// the TCP congestion avoidance algorithm", SIGCOMM CCR 27(3), 1997). That is Reno's rate;
+/// Linux's default CUBIC moves at least as much (its TCP-friendly region, RFC 8312 §4.2) and
+/// more on paths of large bandwidth-delay product, so on those this is a floor. Infinite
+/// without loss or without a round trip.
+pub fn tcp_rate_under_loss(mss_bytes: f64, rtt_s: f64, loss: f64) -> f64 {
+    if loss <= 0.0 || rtt_s <= 0.0 {
+        return f64::INFINITY;
+    }
+    mss_bytes * 8.0 / rtt_s * (1.5 / loss).sqrt()
+}
 
 /// The registry host on the overlay that every node pulls from.
 #[derive(Debug, Clone)]
@@ -153,8 +170,17 @@ impl OverlayRegistry {
         let rtt = there + back;
         let mut runtime = rt.clone();
         let mut rate = rt.download_bandwidth.bits_per_s;
-        if let Some(bottleneck) = net.route(node, self.host).and_then(|(r, _)| r.bottleneck) {
+        let route = net.route(node, self.host).map(|(r, _)| r);
+        if let Some(bottleneck) = route.and_then(|r| r.bottleneck) {
             rate = rate.min(bottleneck.bits_per_s);
+        }
+        // The layers flow from the registry to the node: what that direction loses holds one
+        // TCP connection's rate down.
+        let loss = net.packet_loss(self.host, node).unwrap_or(0.0);
+        if let (Some(r), true) = (route, loss > 0.0) {
+            let mss = f64::from(r.mtu.saturating_sub(crate::network::IP_TCP_HEADERS).max(1));
+            let connections = f64::from(rt.layer_connections.max(1));
+            rate = rate.min(connections * tcp_rate_under_loss(mss, rtt.as_secs_f64(), loss));
         }
         runtime.download_bandwidth = Bandwidth { bits_per_s: rate };
         let outages = crate::pull_outages::overlay(&net.route_down_windows(node, self.host), &self.name, faults, rtt);

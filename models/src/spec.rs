@@ -612,6 +612,13 @@ pub struct Runtime {
     pub image_bytes: u64,
     /// Download throughput from the registry on a first pull. Calibrated: range 1 .. 1000 Mbit.
     pub download_bandwidth: Bandwidth,
+    /// TCP connections a first pull downloads over at once: Docker 18.09 fetches up to
+    /// `--max-concurrent-downloads` layers at once (dockerd default 3), one connection each, and
+    /// nginx:1.17 (2019) has two large layers (the debian:buster-slim base and the nginx
+    /// install) and a small one, so 2. On a lossy route to a registry on the overlay each
+    /// connection moves at most what TCP moves at that loss and round trip
+    /// ([`crate::registry::tcp_rate_under_loss`]).
+    pub layer_connections: u32,
     /// Registry round trips per pull when the image is cached: Docker 18.09 opens a new TCP+TLS
     /// connection per request (keep-alive off for registry traffic) and makes 4 requests (ping,
     /// token, manifest HEAD/GET): 4 x (1 TCP + 2 TLS 1.2 + 1 request) = 16 (docs/sources.md §10).
@@ -653,6 +660,7 @@ impl Default for Runtime {
             container_start_time: Dur::millis(1000),
             image_bytes: 51_000_000,
             download_bandwidth: Bandwidth { bits_per_s: 20e6 },
+            layer_connections: 2,
             registry_round_trips: 16,
             registry_rtt: Dur::millis(100),
             registry_host: None,

@@ -112,7 +112,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E012",
         "zero-count",
-        "bursts, worker and slot counts, batch sizes, rise/fall and the tunnel MTU must be at least 1",
+        "bursts, worker and slot counts, batch sizes, rise/fall, the tunnel MTU and the layer connections must be at least 1",
     ),
     err("E013", "zero-replicas", "workload.replicas must be at least 1: nothing would start"),
     err(
@@ -784,6 +784,7 @@ fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
         k.controller_manager.burst_replicas,
     );
     count(f, "runtime.slots", s.runtime.slots);
+    count(f, "runtime.layer_connections", s.runtime.layer_connections);
     count(f, "haproxy.rise", s.haproxy.rise);
     count(f, "haproxy.fall", s.haproxy.fall);
     count(f, "vpn.tun_mtu", s.vpn.tun_mtu);

@@ -442,3 +442,40 @@ fn a_lone_download_gets_its_whole_campus_uplink() {
         "no seed put a single pod in vlan20: the test shows nothing"
     );
 }
+
+/// On a lossy route the layers flow no faster than TCP moves them at that loss: with the
+/// delay (and 1 % loss) on the registry's way to the workers, each node's first pull downloads
+/// at two connections' Mathis rate, about 2.8 Mbit/s, not at its 100 Mbit/s. The same pod's
+/// pull without loss gives its draw of the service-time noise, which scales both.
+#[test]
+fn a_lossy_route_holds_a_download_to_what_tcp_moves_at_that_loss() {
+    let mut clean = with_mirror(4, 100, "vlan10", "vyos01");
+    clean.netem.placement = NetemPlacement::MastersEgress;
+    clean.runtime.download_bandwidth = Bandwidth { bits_per_s: 100e6 };
+    let mut lossy = clean.clone();
+    lossy.netem.loss_pct = 1.0;
+    let rtt = rtts(&clean);
+    let (a, b) = (run(&clean, 1, false).unwrap(), run(&lossy, 1, false).unwrap());
+    let bits = 51e6 * 8.0;
+    let mut compared = 0;
+    for p in &a.pods {
+        let q = b.pods.iter().find(|q| q.pod == p.pod).unwrap();
+        let n = p.node.unwrap() as usize;
+        if q.node != p.node {
+            continue;
+        }
+        let round_trips = 16.0 * rtt[n];
+        let factor = (p.pulled.unwrap() - p.pull_start.unwrap()) / (round_trips + bits / 100e6);
+        let mathis = models::registry::tcp_rate_under_loss(1460.0, rtt[n], 0.01);
+        let want = factor * (round_trips + bits / (2.0 * mathis));
+        let took = q.pulled.unwrap() - q.pull_start.unwrap();
+        // The round trips' own losses add TCP resends, a few seconds at most.
+        assert!(
+            took >= want - 1e-6 && took <= want + factor * 10.0,
+            "node {n}: the lossy first pull took {took:.1} s, want {want:.1} s (at {:.2} Mbit/s)",
+            2.0 * mathis / 1e6
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 4);
+}

@@ -502,3 +502,16 @@ fn every_emitted_code_has_a_row_and_help() {
         "{shown}"
     );
 }
+
+/// A first pull over no connection would never download: refused at its line.
+#[test]
+fn zero_layer_connections() {
+    let text = edit("layer_connections = 2", "layer_connections = 0");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E012"), "{shown}");
+    let line = line_of(&text, "layer_connections = 0");
+    assert!(
+        shown.contains(&format!("line {line},")) && shown.contains("runtime.layer_connections"),
+        "{shown}"
+    );
+}
