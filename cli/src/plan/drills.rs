@@ -1,9 +1,9 @@
 //! Section (f) of the plan, "What one failure costs" (`kubetwin plan --drills`): the scenario
 //! run again with each single failure a planner must know about — the load balancer, each
 //! master, the etcd leader, a registry on the overlay, each site cut off, each VPN tunnel from
-//! the load balancer's site — at one time, over the
-//! same replication seeds as the scenario as given, and ranked worst first. A failure that no
-//! replication survives within `workload.timeout` is a single point of failure of the rollout.
+//! the load balancer's site — at one time, over the same replication seeds as the scenario as
+//! given, and ranked worst first. A failure that no replication survives within
+//! `workload.timeout` is a single point of failure of the rollout.
 
 use models::cluster::{self, RunOutcome};
 use models::spec::{Fault, Role, Scenario, VpnTopology};
@@ -49,9 +49,10 @@ pub(crate) struct Skipped {
     pub(crate) reason: String,
 }
 
-/// The drills of scenario `s` (crashes, then sites cut off, then tunnels): each failure at `at`, lasting `lasting` (for the rest of the run
-/// if `None`). A failure the scenario checks refuse (crashing the host the observing kubectl
-/// runs on: it would die with it and see nothing, E020) is skipped, with the reason.
+/// The drills of scenario `s` (crashes, then sites cut off, then tunnels): each failure at
+/// `at`, lasting `lasting` (for the rest of the run if `None`). A failure the scenario checks
+/// refuse (crashing the host the observing kubectl runs on: it would die with it and see
+/// nothing, E020) is skipped, with the reason.
 pub(crate) fn list(s: &Scenario, at: Dur, lasting: Option<Dur>) -> (Vec<Drill>, Vec<Skipped>) {
     let repair = lasting.map(|d| Dur(at.get() + d.get()));
     let crash = |host: &str| Fault::Crash {
