@@ -9,8 +9,12 @@
 //!
 //! Here each pod's draw comes from a stream of its own, keyed by (run seed, node, pod,
 //! purpose, attempt) through [`sim_core::Context::keyed_rng`]; the apiserver's service time of
-//! a request is keyed by (client's name, request). Pod `k`'s sandbox time on a node is then the same number whatever the other pods
-//! or the network did, as long as the pod lands on the same node.
+//! a request is keyed by (client's name, request); the network's jitter and loss on each
+//! message are keyed by what the message is: a request by its call id (drawn at the client), a
+//! reply by client and call, a watch event by its watcher and what it says, a pull's round
+//! trips by the pod and attempt ([`Purpose::PullNetwork`]). Pod `k`'s sandbox time on a node
+//! is then the same number whatever the other pods or the network did, as long as the pod
+//! lands on the same node.
 
 use sim_core::rng::mix64;
 

@@ -29,8 +29,10 @@
 //!    of its status, both through the kubelet's client limiter (`--kube-api-qps 5
 //!    --kube-api-burst 10`). When it falls behind (long round trips, many pods), a stale Pending
 //!    status still costs its two round trips unless a batch sent a newer one first.
-//! 7. Events (Pulling, Pulled, Created, Started) go through their own limiter
-//!    (`--event-qps 5 --event-burst 10`) and do not hold up the pod; node status goes out every
+//! 7. Events (Pulling, Pulled, Created, Started) go to the apiserver one at a time, as the
+//!    broadcaster's sink writes them: each POST waits for its own limiter (`--event-qps 5
+//!    --event-burst 10`) and then for its reply, and new events are dropped while 1,000 wait;
+//!    they do not hold up the pod. Node status goes out every
 //!    `--node-status-update-frequency` (10 s) on the unthrottled heartbeat client, one at a time
 //!    (`wait.Until`'s sliding period: a tick while the last update is out is skipped).
 

@@ -30,7 +30,7 @@
 //!
 //! # Simplifications
 //!
-//! A pull is one connection for this purpose: it dials once, at its start, and its registry
+//! For outages a pull is one connection: it dials once, at its start, and its registry
 //! round trips and download are one transfer (Docker opens a connection per request; an outage
 //! that falls between two of them would fail the next dial instead of stalling a transfer,
 //! which differs only in when the failure shows). DNS answers are assumed cached. A failed first

@@ -39,7 +39,8 @@
 //! The registry serves every request at once (no queue of its own; `registry:2` is a Go HTTP
 //! server whose per-request work is small beside a round trip over the overlay). A `degrade`
 //! fault's loss, which comes and goes, slows the round trips made during it but not the
-//! download's rate. The campus uplinks carry only these downloads (the rest of a
+//! download's rate. Tunnels and WAN links are not shared between downloads: each download is
+//! held to its route's bottleneck on its own; only the uplinks are shared. The campus uplinks carry only these downloads (the rest of a
 //! campus's traffic is not modelled). A download through the shared links meets, there, the
 //! outages of its own route to the registry.
 
@@ -97,8 +98,9 @@ pub struct OverlayLinks {
 pub struct NodePull {
     /// The node's round trip to the registry and back, mean delays.
     pub rtt: SimDuration,
-    /// The runtime settings with the download rate held to the route's bottleneck and to the
-    /// node's share of its own site's uplink.
+    /// The runtime settings with the download rate held to the route's bottleneck and, on a
+    /// lossy route, to `layer_connections` connections' TCP rate (the uplinks' shares are applied
+    /// during the run by the [`SiteUplink`] component).
     pub runtime: Runtime,
     /// What the faults on the node's route, and the registry's crashes, do to its pulls.
     pub outages: Outages,

@@ -688,7 +688,8 @@ pub struct Workload {
     pub image: String,
     /// Pods after `kubectl scale`.
     pub replicas: u32,
-    /// Host where the operator runs kubectl (the observer); the first master if empty.
+    /// Host where the operator runs kubectl (the observer); the first `haproxy.backends` entry
+    /// if empty.
     pub kubectl_host: Option<String>,
     /// Time between the `create deployment` reply and the `scale` request (a new kubectl
     /// process). Assumed 0.3 s: a Go binary starting and reading its discovery cache.

@@ -148,7 +148,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E020",
         "bad-fault",
-        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`) or site (partition, degrade, isolate-site), and be repaired after it happens; a degrade adds a delay, a jitter or a loss; two faults on the same host, site or tunnel do not overlap",
+        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`, not the host the observing kubectl runs on) or site (partition, degrade, isolate-site), and be repaired after it happens; a degrade adds a delay, a jitter or a loss; two crashes of one host, two cut-offs of one site, two partitions of one tunnel or two crash-etcd-leader faults do not overlap (degradations may: they add up)",
     ),
     err(
         "E021",
@@ -192,7 +192,7 @@ pub const CHECKS: &[Check] = &[
     ),
 ];
 
-/// The checks as `(code, name, help)` rows, in code order (for `kubetwin checks` and the README).
+/// The checks as `(code, name, help)` rows, in code order (for the README's table, which a test keeps equal).
 pub fn checks_table() -> Vec<(&'static str, &'static str, &'static str)> {
     CHECKS.iter().map(|c| (c.code, c.name, c.help)).collect()
 }
@@ -930,7 +930,7 @@ fn durations(s: &Scenario, f: &mut Vec<Finding>) {
     }
 }
 
-/// E020: faults that name nothing or end before they begin.
+/// E020: faults that name nothing, end before they begin, change nothing or overlap one another.
 fn faults(s: &Scenario, f: &mut Vec<Finding>) {
     use models::spec::{Fault, Role};
     let site = |n: &str| s.sites.iter().any(|x| x.name == n);

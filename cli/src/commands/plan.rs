@@ -48,7 +48,8 @@ pub(crate) struct PlanArgs {
     #[arg(long, value_name = "A,B,C;D,E,F")]
     placements: Vec<String>,
     /// Add section (f), what one failure costs: the scenario again with each single failure (the
-    /// load balancer, each master, the etcd leader, a registry on the overlay, each site cut off,
+    /// load balancer, each master but the one running the observing kubectl, the etcd leader, a
+    /// registry on the overlay, each site cut off,
     /// each VPN tunnel from the load balancer's site)
     /// at --drill-at, on the same seeds, ranked worst first.
     #[arg(long)]

@@ -649,7 +649,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
     w!(o);
     w!(
         o,
-        "Each timer against what it guards at the scenario's round trips (p99: mean + 2.326 σ of netem jitter, plus a TCP retransmission timeout, Linux's `TCP_RTO_MIN` 200 ms doubling, per loss of at least 1 % chance). Recommendations never go below the current value; the rule and its source are in the last column. The model does not send this periodic traffic during a run (`docs/model.md`, \"Simplifications\"): these rows are computed from the round trips, not simulated."
+        "Each timer against what it guards at the scenario's round trips (p99: mean + 2.326 σ of netem jitter, plus a TCP retransmission timeout, Linux's `TCP_RTO_MIN` 200 ms doubling, per loss of at least 1 % chance). Recommendations never go below the current value; the rule and its source are in the last column. Apart from the kubelets' node-status updates, the model does not send this periodic traffic during a run (`docs/model.md`, \"Simplifications\"): these rows are computed from the round trips, not simulated."
     );
     w!(o);
     timeout_table(&mut o, &cur.timeouts);
@@ -682,7 +682,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
     w!(o, "- Round trips are the scenario's propagation delays (for generated consortia: great-circle fibre, `docs/sources.md` §11) plus netem; there is no queueing in routers or the internet.");
     w!(o, "- Per-site waits for the Docker queue and the status path are estimates (see (b)); `RunOutcome.waits` is per cluster.");
     w!(o, "- A placement moves hosts in the scenario; it cannot re-generate WAN delays or registry RTTs, and the kubectl host moves only if it is a master.");
-    w!(o, "- Leader election, HAProxy checks, OpenVPN keepalives and node status updates are not simulated as traffic in a run; (e) is arithmetic on the round trips.");
+    w!(o, "- Leader election, HAProxy checks and OpenVPN keepalives are not simulated as traffic in a run (the kubelets' node-status updates are); (e) is arithmetic on the round trips.");
     o
 }
 
