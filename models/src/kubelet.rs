@@ -149,7 +149,8 @@ pub struct Kubelet {
     sandbox_time: SimDuration,
     start_time: SimDuration,
     cached_pull: SimDuration,
-    first_pull: SimDuration,
+    /// The image's layers at the node's own rate: what a first pull adds to its round trips.
+    download_time: SimDuration,
     /// With a registry on the overlay: the node's and the registry's hosts, whose route each
     /// pull's round trips are drawn over ([`Kubelet::with_overlay_route`]).
     overlay_route: Option<(HostId, HostId)>,
@@ -261,7 +262,7 @@ impl Kubelet {
             sandbox_time: rt.sandbox_time.get(),
             start_time: rt.container_start_time.get(),
             cached_pull,
-            first_pull: cached_pull + download,
+            download_time: download,
             overlay_route: None,
             registry_round_trips: rt.registry_round_trips,
             pull_policy: rt.pull_policy,
@@ -573,7 +574,7 @@ impl Kubelet {
             }
         } else {
             // The first pull: the round trips, then the layers at the node's own rate.
-            let first_pull = cached_pull + (self.first_pull - self.cached_pull);
+            let first_pull = cached_pull + self.download_time;
             let end = self.transfer(connected, sample(first_pull, self.noise.as_ref(), &mut rng));
             self.download = Some(end);
             end
