@@ -228,7 +228,8 @@ impl Kubelet {
     ///
     /// # Panics
     ///
-    /// If a limiter setting is invalid or slots are zero; scenario checks reject those first.
+    /// If a kube-api, event or registry limiter setting is invalid (a QPS outside the token
+    /// bucket's range, or a burst of 0); scenario checks reject those first.
     pub fn new(
         name: String,
         mut client: Client,

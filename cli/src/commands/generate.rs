@@ -178,6 +178,7 @@ fn parse_name(s: &str) -> Result<String, String> {
     }
 }
 
+/// `kubetwin generate`: writes a generated scenario (whole or not at all) and says what it holds.
 pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
     let command_line = command_line();
     let (scenario, out) = match a.kind {

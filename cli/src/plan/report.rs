@@ -9,10 +9,10 @@ use super::net::verdict_text;
 use super::stats::SEGMENTS;
 use super::Plan;
 
-/// Section headings, in order (tests look for them).
 /// The heading of section (f), present with `--drills`.
 pub(crate) const DRILLS_HEADING: &str = "## (f) What one failure costs";
 
+/// Section headings (a) to (e), in order (tests look for them).
 pub(crate) const HEADINGS: [&str; 5] = [
     "## (a) Time until",
     "## (b) The slowest sites and why",

@@ -492,7 +492,8 @@ fn killed_sweep_resumes_to_the_uninterrupted_results() {
         if n > 0 {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "no point file within 60 s");
+        // A guard against a hang, not a timing check: a point takes well under a second.
+        assert!(start.elapsed() < Duration::from_secs(600), "no point file within 600 s");
         std::thread::sleep(Duration::from_millis(2));
     }
     child.kill().expect("kill -9 the sweep");

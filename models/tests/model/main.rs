@@ -1,7 +1,6 @@
 //! Integration tests of the model, one module per mechanism or behaviour.
 
 mod common_random_numbers;
-mod explore;
 mod faults;
 mod fixture;
 mod mechanisms;

@@ -41,7 +41,18 @@ fn every_pod_of_a_density_run_starts() {
 #[ignore = "scale benchmark: run with --release --ignored; figures in BENCHMARKS.md"]
 fn five_thousand_nodes_150k_pods() {
     let (out, wall) = scale_run(5000, 150_000);
-    assert!(out.startup_exact_s.is_some());
+    assert!(out.startup_exact_s.is_some(), "not every pod ran");
+    assert_eq!(out.pods.len(), 150_000);
+    // 30 pods per node on average; none is left without, none is far past the average.
+    let mut per_node = vec![0u32; 5000];
+    for p in &out.pods {
+        per_node[p.node.unwrap() as usize] += 1;
+    }
+    let (least, most) = (per_node.iter().min(), per_node.iter().max());
+    assert!(
+        per_node.iter().all(|&n| (20..=40).contains(&n)),
+        "{least:?}..{most:?} pods per node"
+    );
     eprintln!(
         "5000 nodes, 150000 pods: {} events in {:?}, simulated {:.0} s",
         out.events, wall, out.sim_end_s
