@@ -22,6 +22,9 @@ pub const OBJECT_BYTES: u64 = 2_000;
 pub enum Obj {
     /// `POST deployments` (kubectl create deployment, one replica).
     CreateDeployment,
+    /// `GET deployments/<name>`: `kubectl scale`'s resource builder reads the object it was
+    /// named before it scales it (kubectl `ScaleOptions.RunScale`, `r.Infos()`).
+    GetDeployment,
     /// `GET deployments/scale` (kubectl scale reads before it writes).
     GetScale,
     /// `PUT deployments/scale` to this many replicas.
@@ -71,7 +74,12 @@ impl Obj {
     pub fn is_write(self) -> bool {
         !matches!(
             self,
-            Obj::GetScale | Obj::GetPod(_) | Obj::GetHostNetworkPod | Obj::PatchHostNetworkStatus | Obj::ListSecret
+            Obj::GetDeployment
+                | Obj::GetScale
+                | Obj::GetPod(_)
+                | Obj::GetHostNetworkPod
+                | Obj::PatchHostNetworkStatus
+                | Obj::ListSecret
         )
     }
 
@@ -79,7 +87,7 @@ impl Obj {
     pub fn is_quorum_read(self) -> bool {
         matches!(
             self,
-            Obj::GetPod(_) | Obj::GetHostNetworkPod | Obj::PatchHostNetworkStatus
+            Obj::GetDeployment | Obj::GetScale | Obj::GetPod(_) | Obj::GetHostNetworkPod | Obj::PatchHostNetworkStatus
         )
     }
 
@@ -87,6 +95,7 @@ impl Obj {
     pub fn label(self) -> &'static str {
         match self {
             Obj::CreateDeployment => "POST deployments",
+            Obj::GetDeployment => "GET deployments",
             Obj::GetScale => "GET deployments/scale",
             Obj::Scale(_) => "PUT deployments/scale",
             Obj::CreateReplicaSet(_) => "POST replicasets",

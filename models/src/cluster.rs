@@ -452,6 +452,8 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
     }
     let kubectl_h = host(kubectl_host)?;
     let kubectl_conn = connect(kubectl_h)?;
+    let one_way = |a, b| net.base_one_way(a, b).unwrap_or(SimDuration::ZERO);
+    let kubectl_lb_rtt = one_way(kubectl_h, lb) + one_way(lb, kubectl_h);
     // kubectl's client limit (5 QPS, burst 10 in v1.16) never binds for two requests.
     let kubectl = sim
         .add_component(
@@ -460,6 +462,7 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
                 Client::new(kubectl_conn.clone(), cp, unlimited()),
                 s.workload.replicas,
                 s.workload.scale_gap.get(),
+                kubectl_lb_rtt,
             ),
         )
         .map_err(|e| incomplete(s, e.to_string()))?;

@@ -502,7 +502,7 @@ impl ControlPlane {
                     }
                 }
                 let Some((k, t)) = found else { continue };
-                let reconnect_at = t + rtt(c.host, self.lb) * 3;
+                let reconnect_at = t + rtt(c.host, self.lb) * crate::network::CONNECT_ROUND_TRIPS;
                 let f = Failover {
                     client: c.id,
                     from_master: c.master,
@@ -637,7 +637,8 @@ impl ControlPlane {
                     }
                 }
             }
-            Obj::GetScale
+            Obj::GetDeployment
+            | Obj::GetScale
             | Obj::GetPod(_)
             | Obj::GetHostNetworkPod
             | Obj::PatchHostNetworkStatus

@@ -42,6 +42,13 @@ use crate::vpn::{tunnel_pairs, Tunnel};
 /// retransmission timeout.
 pub const TCP_RTO_MIN: SimDuration = SimDuration::from_millis(200);
 
+/// Round trips a Kubernetes client spends opening a connection before its first request: TCP's
+/// handshake (1) and a full TLS 1.2 handshake (2). Kubernetes v1.16.3 is built with Go 1.12.12
+/// (CHANGELOG-1.16, kubernetes PR #84064), whose `crypto/tls` offers TLS 1.3 only on opt-in
+/// (`GODEBUG=tls13=1`), and client-go's `transport.TLSConfigFor` sets no session cache, so
+/// every new connection pays the full handshake.
+pub const CONNECT_ROUND_TRIPS: u64 = 3;
+
 /// Linux `TCP_RTO_MAX` (120 s, include/net/tcp.h): the retransmission timeout stops doubling
 /// here, and retransmissions go on every 120 s.
 pub const TCP_RTO_MAX: SimDuration = SimDuration::from_secs(120);
@@ -678,7 +685,7 @@ impl Network {
             for &h in &r.hops {
                 let held = self
                     .outages
-                    .host_hold(h, t, rtt * 3)
+                    .host_hold(h, t, rtt * CONNECT_ROUND_TRIPS)
                     .or_else(|| crosses_sites.then(|| self.outages.router_hold(h, t, rtt)).flatten());
                 if let Some(next) = held {
                     t = next;

@@ -24,6 +24,8 @@ pub struct Kubectl {
     client: Client,
     replicas: u32,
     scale_gap: SimDuration,
+    /// What the `kubectl scale` process's new connection costs before its first request.
+    connect: SimDuration,
     step: u8,
     running: HashSet<u32>,
     /// Pods deleted (Terminating): never counted as running again.
@@ -37,12 +39,17 @@ pub struct Kubectl {
 }
 
 impl Kubectl {
-    /// An operator creating a deployment and scaling it to `replicas`.
-    pub fn new(client: Client, replicas: u32, scale_gap: SimDuration) -> Kubectl {
+    /// An operator creating a deployment and scaling it to `replicas`, starting `kubectl scale`
+    /// `scale_gap` after `kubectl create` returned. The scale process opens a new connection
+    /// before its first request ([`crate::network::CONNECT_ROUND_TRIPS`] round trips of
+    /// `connect_rtt`, its host's round trip to the load balancer); the create's own connection
+    /// is made before the experiment's clock starts.
+    pub fn new(client: Client, replicas: u32, scale_gap: SimDuration, connect_rtt: SimDuration) -> Kubectl {
         Kubectl {
             client,
             replicas,
             scale_gap,
+            connect: connect_rtt * crate::network::CONNECT_ROUND_TRIPS,
             step: 0,
             running: HashSet::new(),
             deleted: HashSet::new(),
@@ -85,18 +92,25 @@ impl Component<Ev> for Kubectl {
                     let gap = self.scale_gap;
                     // The gap varies by up to 10 % from run to run (assumed, like the gap itself).
                     let jitter = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * 0.1 * gap.as_secs_f64());
-                    ctx.send_self(gap + jitter, Ev::Local(Local::Kubectl));
+                    // The new process then connects (TCP + TLS) before it reads the scale.
+                    ctx.send_self(gap + jitter + self.connect, Ev::Local(Local::Kubectl));
                 }
                 3 => {
-                    // `kubectl scale` read the scale subresource; now it writes it.
+                    // `kubectl scale`'s resource builder read the deployment; the scaler reads
+                    // the scale subresource (kubectl `genericScaler.ScaleSimple`).
                     self.step = 4;
+                    self.client.send(Obj::GetScale, ctx);
+                }
+                4 => {
+                    // It read the scale; now it writes it.
+                    self.step = 5;
                     self.client.send(Obj::Scale(self.replicas), ctx);
                 }
                 _ => {}
             },
             Ev::Local(Local::Kubectl) if self.step == 2 => {
                 self.step = 3;
-                self.client.send(Obj::GetScale, ctx);
+                self.client.send(Obj::GetDeployment, ctx);
             }
             Ev::Watch(WatchEvent::PodAdded(pod)) => {
                 *slot(&mut self.added_seen, pod) = Some(now);

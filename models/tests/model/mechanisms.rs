@@ -554,3 +554,18 @@ fn a_kubelets_events_are_written_one_at_a_time() {
     assert!(slow > 0.3, "at 500 ms both ways an event waited {slow:.3} s on average");
     assert!(fast < 0.05, "without delay an event waited {fast:.3} s on average");
 }
+
+/// `kubectl scale` is a new process: it opens a new connection (TCP + TLS 1.2, three round
+/// trips), reads the deployment (its resource builder) and the scale, then writes the scale.
+/// From a worker's site, 1 s of netem each way: the create's reply comes back (1 trip), the new
+/// connection (3 round trips), the two GETs (2 round trips) and the PUT (1 trip) put the scale's
+/// batch at least 12 s after the create's, plus the operator's gap (0.3 s, up to 10 % more).
+#[test]
+fn kubectl_scale_opens_a_new_connection_first() {
+    let mut s = cell(4, 1000);
+    s.netem.placement = models::spec::NetemPlacement::Both;
+    s.workload.kubectl_host = Some("node01".into());
+    let out = run(&s, 1, false).unwrap();
+    let after_create = out.batches[1].0 - out.batches[0].0;
+    assert!((12.3..12.6).contains(&after_create), "{after_create} s");
+}
