@@ -13,8 +13,10 @@ use sim_core::{ComponentId, SimDuration, SimTime};
 use crate::control_plane::Failover;
 use crate::network::{HostId, Network};
 
-/// Size of a request or reply carrying one object. A v1.16 pod is about 2 KB as JSON and
-/// somewhat less as protobuf (the apiserver's format between components); assumed 2,000 bytes.
+/// Size of a request or reply carrying one object: 2,000 bytes. A minimal pod manifest encodes
+/// to 2,068 bytes of protobuf, the format between components (kubernetes/perf-tests PR #4383),
+/// and the scalability tests count about 4 KB for a pod with its status (kubernetes issue
+/// #134375); this is the low end. It matters only on links slow enough to make a few KB count.
 pub const OBJECT_BYTES: u64 = 2_000;
 
 /// What an API call touches.

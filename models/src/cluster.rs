@@ -23,8 +23,10 @@ use crate::spec::{Role, Scenario};
 use crate::uplink::SiteUplink;
 
 /// Coefficient of variation of the service times (Docker operations, pulls, apiserver work).
-/// Assumed 0.2: the thesis reports only means; run-to-run spread of Docker operations on a
-/// shared ESXi host of that size and era is commonly 10-30 %.
+/// Default 0.2: published Docker operation quantiles imply 0.05-0.17 (kubelet
+/// `create_container` p50/p90 0.364/0.384 s, kubernetes issue #22585; dockerd container
+/// create p50/p90/p99 88/102/132 ms, moby PR #25032), rounded up for a shared ESXi host. The
+/// thesis reports only means, so its data cannot tell.
 pub const SERVICE_TIME_CV: f64 = 0.2;
 
 /// Errors in assembling a run.

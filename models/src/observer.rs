@@ -90,7 +90,9 @@ impl Component<Ev> for Kubectl {
                     // `kubectl create` returned; the operator runs `kubectl scale`.
                     self.step = 2;
                     let gap = self.scale_gap;
-                    // The gap varies by up to 10 % from run to run (assumed, like the gap itself).
+                    // The gap varies by up to 10 % from run to run. Assumed, like the gap itself
+                    // (`workload.scale_gap`): nothing published measures it, and whole-second
+                    // readings cannot tell.
                     let jitter = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * 0.1 * gap.as_secs_f64());
                     // The new process then connects (TCP + TLS) before it reads the scale.
                     ctx.send_self(gap + jitter + self.connect, Ev::Local(Local::Kubectl));

@@ -285,7 +285,8 @@ pub enum VpnTopology {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Vpn {
-    /// Whether the tunnels are up (tables 4.6 vs 4.7 of the thesis).
+    /// Whether the tunnels are up (tables 4.6 vs 4.7 of the thesis). Default true, the testbed as
+    /// the thesis ran its experiment (table 4.7: every machine reaches every other).
     pub enabled: bool,
     /// Tunnel layout.
     #[serde(default)]
@@ -297,10 +298,11 @@ pub struct Vpn {
     pub overhead_bytes: u32,
     /// Tunnel MTU: OpenVPN's default `--tun-mtu 1500` (openvpn(8)).
     pub tun_mtu: u32,
-    /// Throughput of the router's single-threaded crypto (OpenVPN runs in one thread). Assumed
-    /// 200 Mbit/s, the middle of the 100-300 Mbit/s that OpenVPN's documentation and users
-    /// report for BF-CBC on one core of a VM router; pod start-up data cannot identify it (the
-    /// control plane's messages are small), an `iperf3` through the tunnel measures it.
+    /// Throughput of the router's single-threaded crypto (OpenVPN runs in one thread). Default
+    /// 200 Mbit/s, measured: 213 Mbit/s for BF-CBC through OpenVPN in a KVM VM with one core
+    /// saturated (cubewerk.de, "OpenVPN cipher performance benchmark", 2018; about 300 Mbit/s
+    /// with AES-NI and AES-256-CBC). Pod start-up data cannot identify it (the control plane's
+    /// messages are small); an `iperf3` through the tunnel measures it.
     pub crypto_throughput: Bandwidth,
     /// `--ping`: keepalive interval; `keepalive 10 60` is the manual's recommended helper.
     pub ping: Dur,
@@ -340,8 +342,10 @@ pub struct Haproxy {
     /// `fall`: consecutive failed checks to mark a server down; default 3.
     #[serde(default = "default_fall")]
     pub fall: u32,
-    /// Time HAProxy spends splicing one message through (TCP mode, no parsing). Assumed 50 µs;
-    /// too small to matter next to the network and not identifiable from pod start-up data.
+    /// Time HAProxy spends splicing one message through (TCP mode, no parsing). Default 50 µs:
+    /// HAProxy's sizing guide (doc/intro.txt §3.6) gives 83,000 TCP connections/s on one core,
+    /// about 12 µs of CPU each with 85 % of it in the kernel; rounded up for a VM's virtual NIC.
+    /// Too small to matter next to the network, and not identifiable from pod start-up data.
     #[serde(default = "default_proxy_time")]
     pub proxy_time: Dur,
 }
@@ -384,10 +388,12 @@ pub struct Kubernetes {
 #[serde(deny_unknown_fields, default)]
 pub struct Node {
     /// CPU capacity in millicores, which is also the allocatable CPU (v1.16 reserves none by
-    /// default: `--kube-reserved` and `--system-reserved` are empty). Assumed 2,000 (2 vCPU):
-    /// the thesis does not give its worker VMs' size.
+    /// default: `--kube-reserved` and `--system-reserved` are empty). Default 2,000 (2 vCPU),
+    /// kubeadm's minimum ("2 CPUs or more", the kubeadm installation guide): the thesis does not
+    /// give its worker VMs' size.
     pub cpu_millis: u32,
-    /// Memory capacity in MiB. Assumed 4,096: the thesis does not give its worker VMs' size.
+    /// Memory capacity in MiB. Default 4,096, twice kubeadm's minimum ("2 GB or more of RAM",
+    /// the kubeadm installation guide): the thesis does not give its worker VMs' size.
     /// Allocatable is 100 MiB less, the v1.16 default `--eviction-hard` `memory.available<100Mi`.
     pub memory_mib: u32,
     /// CPU the worker's DaemonSet pods request, as the scheduler counts it (a container without
@@ -420,11 +426,16 @@ pub struct Apiserver {
     /// rejects beyond that; what serializes requests is CPU. Default 2: the thesis does not give
     /// the masters' vCPU count and kubeadm's minimum is 2 CPUs (kubeadm preflight check).
     pub workers: u32,
-    /// CPU time to handle one API request (decode, admission, encode). Calibrated: range
-    /// 0.5 ms .. 50 ms; default 5 ms.
+    /// CPU time to handle one API request (decode, admission, encode). Calibratable (`calibrate
+    /// --free`, range 0.5 ms .. 50 ms); the shipped calibration leaves it at its default, 5 ms:
+    /// measured apiserver latencies are about 0.5 ms for a single GET and 6-20 ms for pod and
+    /// controller writes etcd included (kubemark density runs, kubernetes issues #24532,
+    /// #25827, #52949), so 5 ms of CPU is at the high end for a write on small masters.
     pub service_time: Dur,
     /// Delay between an etcd commit and the watch event leaving the apiserver (the watch cache's
-    /// dispatch). Assumed 1 ms; not identifiable from start-up data.
+    /// dispatch: an in-memory hand-off in the `Cacher`). Assumed 1 ms: no published measurement
+    /// for v1.16 (the dispatch-latency metric came much later); not identifiable from start-up
+    /// data, and small beside any WAN round trip.
     pub watch_dispatch: Dur,
 }
 
@@ -446,8 +457,10 @@ pub struct Etcd {
     pub heartbeat: Dur,
     /// `--election-timeout`: etcd's default 1000 ms (etcd tuning guide).
     pub election_timeout: Dur,
-    /// WAL fsync latency. Assumed 2 ms: etcd's hardware guide asks for a p99 under 10 ms, and a
-    /// VM on local disks in 2019 sits well below that. Not identifiable from start-up data.
+    /// WAL fsync latency. Default 2 ms = 1/500 s: etcd's hardware guide (op-guide/hardware.md)
+    /// recommends 500 sequential IOPS, "a typical local SSD or a high performance virtualized
+    /// block device", and its FAQ asks for a `wal_fsync_duration_seconds` p99 under 10 ms. Not
+    /// identifiable from start-up data.
     pub fsync: Dur,
     /// The initial leader (a master's name); the first master if empty.
     pub leader: Option<String>,
@@ -509,11 +522,14 @@ pub struct Scheduler {
     pub kube_api_qps: f64,
     /// Client burst: `clientConnection.burst`, v1.16 default 100.
     pub kube_api_burst: u32,
-    /// Fixed CPU cost of one scheduling cycle. Assumed 1 ms (scheduler_perf in v1.16 schedules
-    /// a few hundred pods per second on small clusters).
+    /// Fixed CPU cost of one scheduling cycle. Default 1 ms, from scheduler_perf: predicates and
+    /// priorities take 0.6 + 1.7 ms (p50) per pod at 100 nodes (kubernetes issue #84306, Nov.
+    /// 2019), and this with [`Scheduler::cycle_per_node`] gives 3 ms there.
     pub cycle_base: Dur,
-    /// Extra cost per node filtered and scored. Assumed 20 µs per node, so that 5,000 nodes cost
-    /// about 100 ms per pod before `percentageOfNodesToScore` trims it.
+    /// Extra cost per node filtered and scored. Default 20 µs per node, from scheduler_perf: 91
+    /// pods/s at 500 nodes (kubernetes PR #85861, Jan. 2020; the model gives 90 pods/s at 5,000
+    /// nodes trimmed to the 500 that `percentageOfNodesToScore` keeps), and at least 100 pods/s
+    /// at 5,000 nodes with that trimming (PR #74041, rate-limited by the test).
     pub cycle_per_node: Dur,
 }
 
@@ -602,10 +618,15 @@ pub struct Runtime {
     /// parallel slots, one per vCPU. Assumed 2, like [`Node::cpu_millis`]: the thesis does not
     /// give the worker VMs' size.
     pub slots: u32,
-    /// Creating the pod sandbox: pause container and CNI (Weave) set-up. Calibrated: range
-    /// 0.2 s .. 5 s.
+    /// Creating the pod sandbox: pause container and CNI (Weave) set-up. Calibratable
+    /// (`calibrate --free`, range 0.2 s .. 5 s); the shipped calibration leaves it at its
+    /// default, 1.5 s: kubelet's `run_podsandbox` operation metric has been reported at 2.6 s
+    /// mean (kwok issue #199) and 4.8 s under a density test's load (kubernetes issue #66672).
     pub sandbox_time: Dur,
-    /// Creating and starting the nginx container. Calibrated: range 0.2 s .. 5 s.
+    /// Creating and starting the nginx container. Calibratable (`calibrate --free`, range
+    /// 0.2 s .. 5 s); the shipped calibration leaves it at its default, 1.0 s: kubelet's
+    /// `create_container` p50 0.36 s (kubernetes issue #22585) and `start_container` mean 0.47 s
+    /// (v1.13, kubelet-exporter issue #5), 0.8 s together, rounded up for a shared ESXi host.
     pub container_start_time: Dur,
     /// Size of the image's layers to download on a node's first pull. nginx:latest (Debian
     /// based, 2019) is about 51 MB compressed on Docker Hub.
@@ -686,17 +707,22 @@ pub enum PullPolicy {
 pub struct Workload {
     /// Image, for reports (`nginx`).
     pub image: String,
-    /// Pods after `kubectl scale`.
+    /// Pods after `kubectl scale`. A scenario choice (`--pods` sets it); default 4, the thesis's
+    /// smallest cell.
     pub replicas: u32,
     /// Host where the operator runs kubectl (the observer); the first `haproxy.backends` entry
     /// if empty.
     pub kubectl_host: Option<String>,
-    /// Time between the `create deployment` reply and the `scale` request (a new kubectl
-    /// process). Assumed 0.3 s: a Go binary starting and reading its discovery cache.
+    /// Time between the `create deployment` reply and the start of `kubectl scale`'s
+    /// connection (a new kubectl process, [`crate::observer`]). Assumed 0.3 s: a cached `kubectl
+    /// get` takes 0.04 s on a local cluster (kubernetes issue #73570), so most of this is the
+    /// operator or script starting the next command; not identifiable from whole-second data.
     pub scale_gap: Dur,
     /// Resolution of the observation: `kubectl get -w` timestamps read in whole seconds.
     pub resolution: Dur,
-    /// Give up after this much simulated time.
+    /// Give up after this much simulated time. A run-control limit, not part of the model:
+    /// default 1 h, far past the few minutes the shipped scenarios take, so only a run that
+    /// cannot finish (a fault that stops the rollout) meets it.
     pub timeout: Dur,
 }
 

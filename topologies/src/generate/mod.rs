@@ -78,6 +78,8 @@ pub const LAN_DELAY: Dur = Dur(SimDuration::from_micros(100));
 pub const LAN_BANDWIDTH: Bandwidth = Bandwidth { bits_per_s: 10e9 };
 
 /// Default access (uplink) bandwidth of a consortium site when its CSV row gives none: 1 Gbit/s.
+/// Assumed, a round figure for a university's campus link (a planner gives each site's own in
+/// the CSV's `access_bandwidth`).
 pub const DEFAULT_ACCESS_BANDWIDTH: Bandwidth = Bandwidth { bits_per_s: 1e9 };
 
 /// A point on the Earth, in degrees.
@@ -89,8 +91,11 @@ pub struct GeoPoint {
     pub longitude: f64,
 }
 
-/// Ashburn, Virginia (US East), 39.04 N 77.49 W: the default image-registry location. Many
-/// clouds' US-East regions, and so many registries' front ends, are there.
+/// Ashburn, Virginia (US East), 39.04 N 77.49 W: the default image-registry location. Docker
+/// Hub's registry and token front ends (`registry-1.docker.io`, `auth.docker.io`) are AWS
+/// us-east-1 load balancers (docker/hub-feedback issue #842; docker/for-win issue #540). Its
+/// layer blobs come from Cloudflare's nearest edge (docker/hub-feedback issue #2218), which is
+/// why only the round trips, not the download, are priced at the RTT to this point.
 pub const ASHBURN: GeoPoint = GeoPoint {
     latitude: 39.04,
     longitude: -77.49,
@@ -294,7 +299,9 @@ pub struct UniformOptions {
     pub command_line: String,
     /// How the routers are joined. Default [`WanLayout::AllPairs`].
     pub layout: WanLayout,
-    /// One-way delay of each WAN link. Default 10 ms.
+    /// One-way delay of each WAN link. Default 10 ms, assumed: a uniform scale test's sites a
+    /// region apart (about 1,000 km of fibre at the geographic generator's rule); `--wan-delay`
+    /// sets it.
     pub wan_delay: Dur,
     /// Bandwidth of each WAN link. Default [`DEFAULT_ACCESS_BANDWIDTH`] (1 Gbit/s).
     pub wan_bandwidth: Bandwidth,
