@@ -126,6 +126,7 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
         crate::output::check_output_file("--out-dir", &json_path, "plan.json")?;
         let drill = a.drills.then_some((a.drill_at, a.drill_for));
         let report = plan::build(&scenario, &origin, a.pods, a.reps, a.seed, &placements, drill)?;
+        nothing_finished(&report)?;
         let text = plan::report::markdown(&report);
         let svg = report.svg()?;
         let json =
@@ -164,6 +165,23 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     );
     eprintln!("plan computed and written in {:.1} s", t0.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Refuses a plan in which no replication of any placement option finished within
+/// `workload.timeout`, as `run` and `sweep` do: such a plan has no time to report and nothing to
+/// recommend, so no file is written and the command fails with the reason.
+fn nothing_finished(report: &plan::Plan) -> anyhow::Result<()> {
+    if report.options.iter().any(|o| o.startup.finished > 0) {
+        return Ok(());
+    }
+    let scenario = &report.scenario;
+    anyhow::bail!(
+        "no replication finished within workload.timeout ({}) in any of the {} placement option(s) x {} replications, so there is no plan to report and no file was written; lengthen the timeout or check the scenario (its faults, loss, limits){}",
+        scenario.workload.timeout,
+        report.options.len(),
+        report.reps,
+        crate::commands::run::never_repaired_hint(scenario)
+    )
 }
 
 /// Makes sure `dir` is a directory that exists, creating it (and its parents) if missing, before

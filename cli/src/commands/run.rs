@@ -124,12 +124,11 @@ pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
     }
 }
 
-/// `f` in the `--fault` syntax, which [`parse_fault`] reads back: `crash master02 at 5s repair 60s`.
 /// What a run that never finished may owe to faults never repaired: they are named, and for a
 /// worker site cut off for good, the recovery that Kubernetes would make (eviction from
 /// unreachable nodes); for a registry on the overlay that never comes back, that no pull from
 /// it can succeed.
-fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
+pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     use models::spec::Fault;
     let open: Vec<&Fault> = scenario.faults.iter().filter(|f| f.repair().is_none()).collect();
     if open.is_empty() {
@@ -165,7 +164,8 @@ fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
 }
 
 /// How `run` and `plan` name a fault to the user (the models' reports carry Rust's Debug form,
-/// `Crash { host: "master02", .. }`).
+/// `Crash { host: "master02", .. }`): in the `--fault` syntax, which [`parse_fault`] reads back,
+/// e.g. `crash master02 at 5s repair 60s`.
 pub(crate) fn fault_text(f: &models::spec::Fault) -> String {
     use models::spec::Fault;
     let head = match f {
@@ -322,12 +322,6 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             )
         })
         .collect::<Result<_, _>>()?;
-    if let Some(path) = &a.trace {
-        let tracer = outcomes[0].trace.as_ref().expect("replication 0 was traced");
-        let mut buf = Vec::new();
-        tracer.write_chrome_json(&mut buf)?;
-        write_atomic(path, &buf).map_err(|e| anyhow::anyhow!("cannot write the trace to {}: {e}", path.display()))?;
-    }
     let mut observed = OnlineStats::new();
     let mut exact = OnlineStats::new();
     let mut incomplete = 0;
@@ -369,6 +363,13 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         scenario.workload.replicas,
         never_repaired_hint(&scenario)
     );
+    // Only a run that succeeds leaves its trace: a failed command writes no new file.
+    if let Some(path) = &a.trace {
+        let tracer = outcomes[0].trace.as_ref().expect("replication 0 was traced");
+        let mut buf = Vec::new();
+        tracer.write_chrome_json(&mut buf)?;
+        write_atomic(path, &buf).map_err(|e| anyhow::anyhow!("cannot write the trace to {}: {e}", path.display()))?;
+    }
     let delay_ms = scenario.netem.delay.get().as_millis_f64();
     let pods = scenario.workload.replicas;
     // Start-up intervals: reported with their lower bound clamped at 0 s.

@@ -224,6 +224,35 @@ fn plan_says_when_the_scenario_as_given_never_finishes() {
     assert!(!out.contains("n/a than"), "{out}");
 }
 
+/// A plan in which no replication of any option finishes fails as `run` and `sweep` do, writes
+/// no file and recommends nothing: it used to exit 0 with `"recommended": true` on an option that
+/// never finished (and waits of "-0.00 s").
+#[test]
+fn a_plan_where_nothing_finishes_fails_and_writes_nothing() {
+    let dir = TempDir::new("plannone");
+    let scenario = dir.file("lbcrash.toml");
+    let mut text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../topologies/scenarios/thesis-2019.toml"
+    ))
+    .unwrap();
+    text.push_str("\n[[faults]]\nkind = \"crash\"\nhost = \"lb\"\nat = \"0s\"\n");
+    std::fs::write(&scenario, text).unwrap();
+    let out_dir = dir.file("report");
+    let out = run(&["plan", &scenario, "--pods", "4", "--reps", "2", "--out-dir", &out_dir]);
+    assert_exit(&out, 1, "a plan where nothing finishes");
+    let err = stderr(&out);
+    assert!(
+        err.contains("no replication finished") && err.contains("never repaired: `crash lb at 0s`"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    assert!(
+        !std::path::Path::new(&out_dir).exists(),
+        "the failed plan left {out_dir}"
+    );
+}
+
 #[test]
 fn plan_does_not_depend_on_the_thread_count() {
     let dir = TempDir::new("plandet");
@@ -589,13 +618,11 @@ fn drills_that_cannot_tell_anything_say_so() {
     .unwrap();
     let short = dir.file("short.toml");
     std::fs::write(&short, thesis.replacen("timeout = \"1h\"", "timeout = \"20s\"", 1)).unwrap();
+    // Nothing finishes at all: no plan, drills or not (as `run` and `sweep` fail).
     let args = plan(&short, &dir.file("short"), &["--drill-at", "5s"]);
-    let out = run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(
-        out.contains("**The scenario as given finished in no replication**"),
-        "{out}"
-    );
-    assert!(!out.contains("Single points of failure"), "{out}");
+    let out = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_exit(&out, 1, "drills where nothing finishes");
+    assert!(stderr(&out).contains("no replication finished"), "{}", stderr(&out));
     let reg = dir.file("reg.toml");
     std::fs::write(
         &reg,

@@ -247,6 +247,25 @@ fn a_trace_path_that_cannot_be_written_is_refused_up_front() {
     );
 }
 
+/// A run in which no replication finishes fails, and leaves no trace file: it used to write one
+/// with an empty `traceEvents` before reporting the failure.
+#[test]
+fn a_failed_run_leaves_no_trace_file() {
+    let dir = TempDir::new("trace-fail");
+    let path = dir.file("trace.json");
+    let out = kubetwin()
+        .args(args(&cell_reps(
+            "1",
+            "json",
+            &["--fault", "crash lb at 0s", "--trace", &path],
+        )))
+        .output()
+        .expect("run kubetwin");
+    crate::support::assert_exit(&out, 1, "a run that never finishes");
+    assert!(stderr(&out).contains("no replication finished"), "{}", stderr(&out));
+    assert!(!std::path::Path::new(&path).exists(), "the failed run wrote {path}");
+}
+
 /// A fault is named as `--fault` writes it, in the table and in the JSON, not in Rust's Debug
 /// form (`Crash { host: "master02", at: 5s, repair: None }`).
 #[test]
