@@ -83,6 +83,10 @@ pub(crate) fn default_plot(file: &SweepFile) -> figure::PlotRequest {
 
 /// Writes the results of `rows` into `dir`: `results.csv` and `results.json` (and `startup.svg`
 /// with `plot`) for a whole sweep, `shard-K-of-N.*` for a shard. Returns the files written.
+///
+/// A figure that cannot be drawn (a shard with no point, a sweep where nothing finished) does not
+/// keep the results from being written: the figure is left out with a warning, and the exit code
+/// is what it would be without `plot`.
 pub(crate) fn write_results(
     dir: &SweepDir,
     file: &SweepFile,
@@ -104,17 +108,34 @@ pub(crate) fn write_results(
             None => "startup.svg".to_owned(),
             Some(_) => format!("{stem}.svg"),
         });
-        let table = results::Table::of(file, rows);
-        let req = default_plot(file);
-        let (fig, without_y) = figure::figure(&table, &req).map_err(|e| anyhow::anyhow!("cannot plot: {e}"))?;
-        if let Some(note) = figure::left_out_note(without_y, &req.y) {
-            eprintln!("{note}");
+        match svg_of(file, rows) {
+            Ok(bytes) => files.push((svg, bytes)),
+            Err(why) => eprintln!("warning: {} not written: {why}", svg.display()),
         }
-        files.push((svg, crate::plot::render_svg(&fig)?.into_bytes()));
     }
     // One output: the results files are replaced together or (on any failure) not at all.
     let set: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (p.as_path(), b.as_slice())).collect();
     crate::output::write_atomic_set(&set)?;
     let written = files.into_iter().map(|(p, _)| p).collect();
     Ok(written)
+}
+
+/// The default figure of `rows` as SVG bytes, or why it cannot be drawn.
+fn svg_of(file: &SweepFile, rows: &[Row]) -> Result<Vec<u8>, String> {
+    if rows.is_empty() {
+        // Only a shard can have no point; `figure`'s message is about `plot --where`.
+        return Err("this shard has no point, so there is nothing to plot".to_owned());
+    }
+    if rows.iter().all(|r| r.incomplete >= r.reps) {
+        return Err("no replication of any point finished, so there is no start-up time to plot".to_owned());
+    }
+    let table = results::Table::of(file, rows);
+    let req = default_plot(file);
+    let (fig, without_y) = figure::figure(&table, &req).map_err(|e| format!("cannot plot: {e}"))?;
+    if let Some(note) = figure::left_out_note(without_y, &req.y) {
+        eprintln!("{note}");
+    }
+    crate::plot::render_svg(&fig)
+        .map(String::into_bytes)
+        .map_err(|e| format!("cannot draw the figure: {e:#}"))
 }

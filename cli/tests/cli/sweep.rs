@@ -942,3 +942,47 @@ fn errors_of_set_values_are_named_by_the_values() {
     );
     assert!(!err.contains("line "), "{err}");
 }
+
+/// A figure that cannot be drawn does not keep `sweep --plot` from writing its results: an
+/// empty shard exits 0 and a sweep where nothing finishes exits 1, as without `--plot`, both
+/// with their results files and a warning that names no flag of `plot`. Both used to fail
+/// with "cannot plot: ... (check --where)" and write no results.
+#[test]
+fn a_figure_that_cannot_be_drawn_leaves_the_results_written() {
+    let t = TempDir::new("sweep-noplot");
+    let empty = t.path().join("empty");
+    let args: Vec<&str> = vec![
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--reps",
+        "2",
+        "--shard",
+        "2/3",
+        "--plot",
+        "--out",
+        empty.to_str().unwrap(),
+    ];
+    let err = sweep_ok(&args.iter().map(ToString::to_string).collect::<Vec<_>>(), None);
+    assert!(
+        err.contains("warning: ") && err.contains("shard-2-of-3.svg not written"),
+        "{err}"
+    );
+    assert!(!err.contains("--where"), "{err}");
+    assert!(empty.join("shard-2-of-3.csv").is_file() && empty.join("shard-2-of-3.json").is_file());
+    assert!(!empty.join("shard-2-of-3.svg").exists());
+
+    let none = t.path().join("none");
+    let args = small(none.to_str().unwrap(), &["--set", "workload.timeout=1s", "--plot"]);
+    let o = kubetwin().args(&args).output().unwrap();
+    assert_exit(&o, 1, "sweep --plot with a 1-s timeout");
+    let err = stderr(&o);
+    assert!(
+        err.contains("startup.svg not written") && err.contains("no replication of any point finished"),
+        "{err}"
+    );
+    assert!(!err.contains("--where"), "{err}");
+    assert!(none.join("results.csv").is_file() && none.join("results.json").is_file());
+    assert!(!none.join("startup.svg").exists());
+}
