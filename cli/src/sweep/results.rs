@@ -177,9 +177,13 @@ impl Table {
     }
 }
 
+/// A CSV cell as the JSON value `results.json` holds for it: empty is `null`, numbers are
+/// numbers, `true` / `false` are booleans (a boolean `--set` axis), anything else is a string.
 fn parse_cell(s: &str) -> Json {
     if s.is_empty() {
         Json::Null
+    } else if let Ok(b) = s.parse::<bool>() {
+        Json::Bool(b)
     } else if let Ok(i) = s.parse::<i64>() {
         Json::from(i)
     } else if let Ok(u) = s.parse::<u64>() {

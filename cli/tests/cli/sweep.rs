@@ -986,3 +986,45 @@ fn a_figure_that_cannot_be_drawn_leaves_the_results_written() {
     assert!(none.join("results.csv").is_file() && none.join("results.json").is_file());
     assert!(!none.join("startup.svg").exists());
 }
+
+/// A boolean `--set` axis plots from results.csv as from results.json: the CSV's `true` /
+/// `false` cells used to read back as strings ("column runtime.image_cached is not numeric").
+#[test]
+fn a_boolean_axis_plots_from_csv_as_from_json() {
+    let t = TempDir::new("sweep-bool");
+    let out = t.file("s");
+    let args: Vec<String> = [
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--reps",
+        "2",
+        "--set",
+        "runtime.image_cached=false,true",
+        "--out",
+        &out,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    sweep_ok(&args, None);
+    for input in ["results.json", "results.csv"] {
+        let res = t.path().join("s").join(input);
+        let fig = t.file(&format!("{input}.svg"));
+        let o = run(&["plot", res.to_str().unwrap(), "--x", "image_cached", "--out", &fig]);
+        assert_exit(&o, 0, &format!("plot {input} --x image_cached"));
+        assert!(std::fs::read_to_string(&fig).unwrap().contains("<svg"), "{input}");
+        let o = run(&[
+            "plot",
+            res.to_str().unwrap(),
+            "--x",
+            "delay",
+            "--where",
+            "image_cached=true",
+            "--out",
+            &fig,
+        ]);
+        assert_exit(&o, 0, &format!("plot {input} --where image_cached=true"));
+    }
+}
