@@ -63,12 +63,18 @@ impl fmt::Display for Shard {
     }
 }
 
-/// Splits a comma-separated axis into non-empty items.
+/// Splits a comma-separated axis into non-empty items. A comma inside a double-quoted string (a
+/// TOML basic string, where `\"` is a quote and not its end) belongs to the string; a string left
+/// open is an error.
 fn items<'a>(raw: &'a str, what: &str) -> Result<Vec<&'a str>, String> {
     if raw.trim().is_empty() {
         return Err(format!("empty {what} list: give values such as {}", example(what)));
     }
-    raw.split(',')
+    split_outside_quotes(raw)
+        .ok_or_else(|| {
+            format!("the {what} list `{raw}` opens a double-quoted string it does not close: write a value with a comma as \"a,b\"")
+        })?
+        .into_iter()
         .map(|s| {
             let s = s.trim();
             if s.is_empty() {
@@ -78,6 +84,29 @@ fn items<'a>(raw: &'a str, what: &str) -> Result<Vec<&'a str>, String> {
             }
         })
         .collect()
+}
+
+/// `raw` split at the commas outside double-quoted strings; `None` if a string is not closed.
+fn split_outside_quotes(raw: &str) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in raw.char_indices() {
+        if quoted {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            quoted = true;
+        } else if c == ',' {
+            parts.push(&raw[start..i]);
+            start = i + 1;
+        }
+    }
+    parts.push(&raw[start..]);
+    (!quoted).then_some(parts)
 }
 
 fn example(what: &str) -> &'static str {
@@ -277,6 +306,15 @@ pub(crate) fn parse_shard(raw: &str) -> Result<Shard, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Commas inside a double-quoted string (with its escaped quotes) belong to the string.
+    #[test]
+    fn commas_inside_quotes_do_not_split() {
+        assert_eq!(items(r#""a,b",c"#, "v").unwrap(), [r#""a,b""#, "c"]);
+        assert_eq!(items(r#""a\",b",c"#, "v").unwrap(), [r#""a\",b""#, "c"]);
+        assert_eq!(items(r#""",x"#, "v").unwrap(), [r#""""#, "x"]);
+        assert!(items(r#""a,b"#, "v").unwrap_err().contains("does not close"));
+    }
 
     fn ms(v: &[u64]) -> DelayAxis {
         DelayAxis(v.iter().map(|&m| SimDuration::from_millis(m)).collect())

@@ -394,9 +394,31 @@ fn float_range(what: &str, item: &str, a: &str, b: &str, step: &str) -> Result<V
 /// The most values a number range of `--set` may expand to (as for the other axes).
 const MAX_SET_RANGE_VALUES: u64 = 100_000;
 
+/// `raw` without its double quotes, read as a TOML basic string (`"a\"b"` is `a"b`); as is when
+/// it is not quoted.
+fn unquote(path: &str, raw: &str) -> Result<String, String> {
+    if !(raw.len() >= 2 && raw.starts_with('"') && raw.ends_with('"')) {
+        return Ok(raw.to_owned());
+    }
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .filter(|t| t.len() == 1)
+        .and_then(|mut t| match t.remove("v") {
+            Some(toml::Value::String(s)) => Some(s),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            format!("--set {path}: `{raw}` is not a TOML string: inside the quotes, write a quote as \\\" and a backslash as \\\\")
+        })
+}
+
 /// Types `raw` like `current`.
 fn coerce(path: &str, current: &toml::Value, raw: &str) -> Result<Json, String> {
-    let unquoted = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(raw);
+    let unquoted = match current {
+        toml::Value::String(_) => unquote(path, raw)?,
+        _ => raw.to_owned(),
+    };
+    let unquoted = unquoted.as_str();
     match current {
         // A duration or bandwidth is written the way scenario files write it, so that `1s` and
         // `1000ms` are one value (one point, one seed), not two.
@@ -477,12 +499,17 @@ pub(crate) fn scenario_with_warnings(
         .join(" ");
     // The overlay is text the sweep wrote, not the user: its line numbers would point nowhere,
     // so its findings are named by the values alone.
-    let (scenario, mut warnings) = topologies::params::apply_with_warnings(base, &text, &origin).map_err(|mut e| {
-        if let topologies::ScenarioError::Invalid { diagnostics, .. } = &mut e {
-            diagnostics.iter_mut().for_each(|d| d.line = 0);
-        }
-        e.to_string()
-    })?;
+    let (scenario, mut warnings) =
+        topologies::params::apply_with_warnings(base, &text, &origin).map_err(|mut e| match &mut e {
+            topologies::ScenarioError::Parse {
+                origin, field, message, ..
+            } => format!("{origin}: `{field}`: {}", plain_expectation(message)),
+            topologies::ScenarioError::Invalid { diagnostics, .. } => {
+                diagnostics.iter_mut().for_each(|d| d.line = 0);
+                e.to_string()
+            }
+            _ => e.to_string(),
+        })?;
     warnings.iter_mut().for_each(|w| w.line = 0);
     let known: Vec<(&str, String)> = topologies::check::run(base)
         .into_iter()
@@ -494,6 +521,24 @@ pub(crate) fn scenario_with_warnings(
         .filter(|w| !known.iter().any(|(c, f)| *c == w.code && *f == w.field))
         .collect();
     Ok((scenario, new))
+}
+
+/// `message` with serde's Rust type names (`expected u32`) said as the range of values a user
+/// can give (`expected a whole number from 0 to 4294967295`).
+fn plain_expectation(message: &str) -> String {
+    let ranges = [
+        ("u8", u64::from(u8::MAX)),
+        ("u16", u64::from(u16::MAX)),
+        ("u32", u64::from(u32::MAX)),
+        ("u64", u64::MAX),
+        ("usize", usize::MAX as u64),
+    ];
+    for (ty, max) in ranges {
+        if let Some(head) = message.strip_suffix(&format!("expected {ty}")) {
+            return format!("{head}expected a whole number from 0 to {max}");
+        }
+    }
+    message.to_owned()
 }
 
 #[cfg(test)]
@@ -516,6 +561,15 @@ mod tests {
             reps: 3,
             seed: 1,
         }
+    }
+
+    /// A quoted value is read as a TOML basic string, escapes and all.
+    #[test]
+    fn quoted_values_are_toml_basic_strings() {
+        assert_eq!(unquote("p", r#""a\"b,c""#).unwrap(), "a\"b,c");
+        assert_eq!(unquote("p", r#""""#).unwrap(), "");
+        assert_eq!(unquote("p", "plain").unwrap(), "plain");
+        assert!(unquote("p", r#""a\qb""#).unwrap_err().contains("is not a TOML string"));
     }
 
     #[test]

@@ -941,6 +941,69 @@ fn errors_of_set_values_are_named_by_the_values() {
         &["--set kubernetes.kubelet.kube_api_qps=-1.0: error[E011]"],
     );
     assert!(!err.contains("line "), "{err}");
+    // Values the scenario's types refuse (they used to be placed at "line 2, column 1").
+    for (set, expected) in [
+        (
+            "kubernetes.kubelet.kube_api_burst=-1",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        (
+            "kubernetes.kubelet.kube_api_burst=99999999999",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("netem.placement=sideways", "expected one of `masters-egress`"),
+    ] {
+        let err = usage_error(
+            &["sweep", "thesis-2019", "--set", set, "--out", "/nonexistent/never"],
+            &[&format!("--set {set}: "), expected],
+        );
+        assert!(!err.contains("line ") && !err.contains("column "), "{err}");
+    }
+}
+
+/// A double-quoted `--set` string keeps its commas (it used to be split into `"a` and `b"`); a
+/// quote left open is a usage error.
+#[test]
+fn a_quoted_set_value_keeps_its_commas() {
+    let t = TempDir::new("sweep-quoted");
+    let out = t.file("s");
+    let args: Vec<String> = [
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--reps",
+        "1",
+        "--set",
+        r#"workload.image="a,b",c"#,
+        "--out",
+        &out,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let err = sweep_ok(&args, None);
+    assert!(err.contains("2 points"), "{err}");
+    let v = json(&t.path().join("s/results.json"));
+    let images: Vec<&str> = v["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["workload.image"].as_str().unwrap())
+        .collect();
+    assert_eq!(images, ["a,b", "c"]);
+    usage_error(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--set",
+            r#"workload.image="a,b"#,
+            "--out",
+            &t.file("u"),
+        ],
+        &["does not close"],
+    );
+    assert!(!t.path().join("u").exists());
 }
 
 /// A figure that cannot be drawn does not keep `sweep --plot` from writing its results: an
