@@ -92,6 +92,34 @@ pub(crate) fn check_output_file(flag: &str, path: &Path, example: &str) -> Resul
     validate::atomic_file::check_writable(path).map_err(|e| UsageError(format!("{flag} {e}")))
 }
 
+/// Checks, before any work, that `dir` can be the output directory given by `flag`: a directory,
+/// or a path that can be created as one (the nearest part of it that exists is a directory).
+/// `contents` says what goes in it, for the message.
+pub(crate) fn check_output_dir(flag: &str, dir: &Path, contents: &str) -> Result<(), UsageError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if dir.exists() {
+        return Err(UsageError(format!(
+            "{flag} {} is a file, not a directory; give a directory for {contents}",
+            dir.display()
+        )));
+    }
+    if let Some(file) = dir
+        .ancestors()
+        .skip(1)
+        .find(|p| !p.as_os_str().is_empty() && p.exists())
+        .filter(|p| !p.is_dir())
+    {
+        return Err(UsageError(format!(
+            "{flag} {}: {} is a file, not a directory; give a directory for {contents}",
+            dir.display(),
+            file.display()
+        )));
+    }
+    Ok(())
+}
+
 /// A reported 95 % interval of a start-up time (the CI of a mean, or the PI of a future mean),
 /// `(lo, hi)`, with its lower bound clamped at 0 s. A start-up cannot be negative, but the
 /// symmetric Student-t interval over few, spread replications can reach below 0 (`[-5.27, 58.27]`

@@ -30,6 +30,7 @@ pub(crate) struct MergeArgs {
 
 /// Runs `kubetwin merge`.
 pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
+    crate::output::check_output_dir("--out", &a.out, "the merged sweep.json, points/ and results")?;
     let mut first: Option<(PathBuf, SweepFile)> = None;
     for d in &a.dirs {
         let dir = SweepDir::new(d);

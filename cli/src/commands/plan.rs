@@ -191,26 +191,7 @@ fn prepare_out_dir(dir: &Path) -> Result<bool, UsageError> {
     if dir.is_dir() {
         return Ok(false);
     }
-    if dir.exists() {
-        return Err(UsageError(format!(
-            "--out-dir {} is a file, not a directory; give a directory for plan.md, plan.json and startup.svg",
-            dir.display()
-        )));
-    }
-    // The nearest part of the path that exists must be a directory.
-    if let Some(file) = dir
-        .ancestors()
-        .skip(1)
-        .find(|p| !p.as_os_str().is_empty() && p.exists())
-    {
-        if !file.is_dir() {
-            return Err(UsageError(format!(
-                "--out-dir {}: {} is a file, not a directory",
-                dir.display(),
-                file.display()
-            )));
-        }
-    }
+    crate::output::check_output_dir("--out-dir", dir, "plan.md, plan.json and startup.svg")?;
     std::fs::create_dir_all(dir)
         .map_err(|e| UsageError(format!("--out-dir {}: cannot create it: {e}", dir.display())))?;
     Ok(true)

@@ -84,6 +84,7 @@ pub(crate) enum Format {
 /// Runs `kubetwin sweep`.
 pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     // Everything that can be wrong with the command line is found before any work starts.
+    crate::output::check_output_dir("--out", &a.out, "sweep.json, points/ and the results")?;
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     let set = spec::resolve_sets(&base, &a.set).map_err(UsageError)?;
     let base_json = serde_json::to_string(&base).context("the scenario does not serialize")?;

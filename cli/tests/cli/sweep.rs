@@ -1091,3 +1091,40 @@ fn a_boolean_axis_plots_from_csv_as_from_json() {
         assert_exit(&o, 0, &format!("plot {input} --where image_cached=true"));
     }
 }
+
+/// Output paths of `sweep`, `merge` and `plot` that cannot be written are usage errors found
+/// before any work, as for the other commands (they used to fail at the end with "Not a
+/// directory" or "No such file or directory", exit 1).
+#[test]
+fn output_paths_that_cannot_be_written_are_refused_up_front() {
+    let t = TempDir::new("sweep-outpaths");
+    let file = t.file("afile");
+    std::fs::write(&file, "x").unwrap();
+    for out in [file.clone(), format!("{file}/sub")] {
+        usage_error(
+            &["sweep", "thesis-2019", "--pods", "4", "--reps", "1", "--out", &out],
+            &["--out", "afile is a file, not a directory"],
+        );
+    }
+    let s = t.file("s");
+    sweep_ok(&small(&s, &[]), None);
+    let csv = format!("{s}/results.csv");
+    usage_error(&["merge", &s, "--out", &csv], &["--out", "is a file, not a directory"]);
+    usage_error(
+        &[
+            "plot",
+            &csv,
+            "--x",
+            "delay",
+            "--series",
+            "pods",
+            "--out",
+            &t.file("nodir/x.svg"),
+        ],
+        &["--out", "the directory", "does not exist"],
+    );
+    usage_error(
+        &["plot", &csv, "--x", "delay", "--series", "pods", "--out", &s],
+        &["--out", "is a directory; give a file name such as"],
+    );
+}
