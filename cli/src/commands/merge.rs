@@ -2,7 +2,7 @@
 //! writes (`sweep.json`, `points/`, `results.csv`, `results.json`), refusing directories of
 //! different sweeps, missing points and points computed twice with different results.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -11,7 +11,7 @@ use clap::Args;
 use crate::output::UsageError;
 use crate::sweep::point::PointRecord;
 use crate::sweep::store::{self, SweepDir, SweepFile};
-use crate::sweep::{rows_from_dir, write_results};
+use crate::sweep::{note_stray_files, rows_from_dir, write_results};
 
 /// Arguments of `kubetwin merge`.
 #[derive(Debug, Args)]
@@ -62,19 +62,18 @@ pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
     let keys: BTreeMap<String, &crate::sweep::spec::Point> =
         points.iter().map(|p| (file.spec.point_key(p), p)).collect();
 
+    let names: BTreeSet<String> = keys.keys().cloned().collect();
     let mut found: BTreeMap<String, (PointRecord, String, PathBuf)> = BTreeMap::new();
     for d in &a.dirs {
         let dir = SweepDir::new(d);
-        for path in dir.point_files()? {
+        // As `sweep` does, only the files named after a point of the sweep are read.
+        let (files, stray) = dir.point_files_of(&names)?;
+        note_stray_files(&dir, &stray);
+        for path in files {
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            // The file's name is a key of the sweep, and parse_point checks that its record is.
             let rec = store::parse_point(&path, &text, &file.spec_hash)?;
-            let point = keys.get(&rec.key).with_context(|| {
-                format!(
-                    "{} is not a point of this sweep (spec {})",
-                    path.display(),
-                    file.spec_hash
-                )
-            })?;
+            let point = keys[&rec.key];
             rec.check_against(&file.spec, point).map_err(|why| {
                 anyhow::anyhow!(
                     "{} does not hold point {}: {why}; delete it to have that point computed again",

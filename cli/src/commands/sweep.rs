@@ -175,6 +175,8 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     if stale > 0 {
         eprintln!("removed {stale} temporary files left by an interrupted run");
     }
+    let keys: std::collections::BTreeSet<String> = points.iter().map(|p| spec.point_key(p)).collect();
+    crate::sweep::note_stray_files(&dir, &dir.point_files_of(&keys)?.1);
     let points_word = |n: usize| if n == 1 { "point" } else { "points" };
     eprintln!(
         "skipped {skipped} {} already done, computing {} {}",

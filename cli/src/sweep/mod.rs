@@ -58,6 +58,29 @@ pub(crate) fn rows_from_dir(dir: &SweepDir, file: &SweepFile, points: &[Point]) 
     Ok(rows)
 }
 
+/// Tells the user about `stray` files in `points/` (not named after a point of the sweep), which
+/// `sweep` and `merge` both leave alone and do not read.
+pub(crate) fn note_stray_files(dir: &SweepDir, stray: &[PathBuf]) {
+    if stray.is_empty() {
+        return;
+    }
+    let names: Vec<String> = stray
+        .iter()
+        .take(5)
+        .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+        .collect();
+    eprintln!(
+        "note: {} file{} in {} {} not named after a point of this sweep and {} not read: {}{}",
+        stray.len(),
+        if stray.len() == 1 { "" } else { "s" },
+        dir.points_dir().display(),
+        if stray.len() == 1 { "is" } else { "are" },
+        if stray.len() == 1 { "is" } else { "are" },
+        names.join(", "),
+        if stray.len() > 5 { ", ..." } else { "" }
+    );
+}
+
 /// The default figure of a sweep: start-up against delay (or pods, when delay has one value),
 /// one line per value of every other axis that varies.
 pub(crate) fn default_plot(file: &SweepFile) -> figure::PlotRequest {

@@ -164,6 +164,18 @@ impl SweepDir {
         Ok(out)
     }
 
+    /// The `points/*.json` files named after one of `keys` (the points of a sweep), and the others,
+    /// which neither `sweep` nor `merge` reads, each sorted by name.
+    pub(crate) fn point_files_of(
+        &self,
+        keys: &std::collections::BTreeSet<String>,
+    ) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+        Ok(self.point_files()?.into_iter().partition(|p| {
+            p.file_stem()
+                .is_some_and(|s| keys.contains(s.to_string_lossy().as_ref()))
+        }))
+    }
+
     /// Removes temporary files older than a minute (left by a killed run) from the directory and
     /// `points/`; returns how many.
     pub(crate) fn remove_stale_temporaries(&self) -> usize {

@@ -1128,3 +1128,31 @@ fn output_paths_that_cannot_be_written_are_refused_up_front() {
         &["--out", "is a directory; give a file name such as"],
     );
 }
+
+/// A file in `points/` not named after a point of the sweep is left alone by `sweep` and by
+/// `merge` alike, and both say so (`merge` used to fail on it as "not a point file").
+#[test]
+fn sweep_and_merge_both_leave_stray_files_in_points_alone() {
+    let t = TempDir::new("sweep-stray");
+    let s = t.file("s");
+    let args: Vec<String> = ["sweep", "thesis-2019", "--pods", "4", "--reps", "1", "--out", &s]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    sweep_ok(&args, None);
+    std::fs::write(t.path().join("s/points/zzz.json"), "{}").unwrap();
+    let err = sweep_ok(&args, None);
+    assert!(err.contains("zzz.json") && err.contains("not read"), "{err}");
+    let o = run(&["merge", &s, "--out", &t.file("m")]);
+    assert_exit(&o, 0, "merge beside a stray file");
+    assert!(
+        stderr(&o).contains("zzz.json") && stderr(&o).contains("not read"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        read(&t.path().join("s/results.csv")),
+        read(&t.path().join("m/results.csv"))
+    );
+    assert!(!t.path().join("m/points/zzz.json").exists());
+}
