@@ -690,6 +690,10 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
         },
     ];
     waits.retain(|w| w.total_s.is_finite());
+    for w in &mut waits {
+        // Rust sums no floats to -0.0, which reports print as "-0.00": a wait of nothing is 0.
+        w.total_s += 0.0;
+    }
     let exact = kubectl.done_at.map(secs);
     // The observer's wall clock phase: its own stream, so it never shifts the model's numbers.
     let phase: f64 = sim_core::rng::named_stream(seed, "observer-clock-phase").random();

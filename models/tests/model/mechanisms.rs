@@ -569,3 +569,29 @@ fn kubectl_scale_opens_a_new_connection_first() {
     let after_create = out.batches[1].0 - out.batches[0].0;
     assert!((12.3..12.6).contains(&after_create), "{after_create} s");
 }
+
+/// A wait of nothing reports 0, not -0.0 (Rust's float sum of an empty iterator), which a
+/// report prints as "-0.00": here no pod reaches a volume manager, the load balancer being down
+/// from the start.
+#[test]
+fn a_wait_of_nothing_is_zero_not_negative_zero() {
+    let mut s = cell(4, 100);
+    s.faults.push(models::spec::Fault::Crash {
+        host: "lb".into(),
+        at: models::units::Dur::secs(0),
+        repair: None,
+    });
+    s.workload.timeout = models::units::Dur::secs(60);
+    let out = run(&s, 1, false).unwrap();
+    assert!(out.startup_exact_s.is_none());
+    let volumes = out.waits.iter().find(|w| w.name.starts_with("kubelet volume")).unwrap();
+    assert_eq!(volumes.count, 0);
+    for w in &out.waits {
+        assert!(
+            w.total_s >= 0.0 && w.total_s.is_sign_positive(),
+            "{}: {}",
+            w.name,
+            w.total_s
+        );
+    }
+}
