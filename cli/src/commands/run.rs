@@ -145,6 +145,15 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
             names.join(", ")
         );
     }
+    if open
+        .iter()
+        .any(|f| matches!(f, Fault::Crash { host, .. } if *host == scenario.haproxy.host))
+    {
+        return format!(
+            "\nnever repaired: {}; every client (kubelets, controllers, scheduler, kubectl) reaches the apiservers through the load balancer, the single point of failure of this control plane: nothing goes on until it is repaired",
+            names.join(", ")
+        );
+    }
     let cuts = open.iter().any(|f| {
         matches!(
             f,

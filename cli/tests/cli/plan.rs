@@ -246,6 +246,11 @@ fn a_plan_where_nothing_finishes_fails_and_writes_nothing() {
         err.contains("no replication finished") && err.contains("never repaired: `crash lb at 0s`"),
         "{err}"
     );
+    // The hint is about the load balancer, not about evicting pods from cut-off workers.
+    assert!(
+        err.contains("single point of failure") && !err.contains("evict"),
+        "{err}"
+    );
     assert!(stdout(&out).is_empty(), "{}", stdout(&out));
     assert!(
         !std::path::Path::new(&out_dir).exists(),
