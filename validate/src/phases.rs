@@ -82,6 +82,11 @@ impl Sums {
 }
 
 /// Measured phase means per cell (pods, delay), from raw rows, in cell order.
+///
+/// The rows are expected as [`crate::dataset::read_raw`] returns them: no pod bound before its
+/// creation nor running before its kubelet took it (stamps of one clock), so the scheduling and
+/// on-node phases are never negative; the watch-to-kubelet phase, across the control plane's and
+/// a node's clocks, may be (see [`clocks_behind`]).
 pub fn measured_phases(rows: &[RawPodRow]) -> BTreeMap<(u32, u32), PhaseMeans> {
     let mut cells: BTreeMap<(u32, u32), Sums> = BTreeMap::new();
     for r in rows {

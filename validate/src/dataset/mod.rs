@@ -42,7 +42,11 @@
 //! | `running_s` | the latest `state.running.startedAt` over the pod's containers: the moment `kubectl get pods` shows it `Running` (the `Started` event) |
 //!
 //! `run` numbers runs within a cell from 1; `pods` and `delay_ms` name the cell, as in the summary;
-//! `node` is the node the pod ran on. Timestamps written by the API server have whole seconds, so the
+//! `node` is the node the pod ran on; each run of a cell has one row per pod (`pods` rows). A pod is
+//! bound after it is created and its containers run after its kubelet took it, so `scheduled_s` is
+//! not before `created_s` (both on the control plane's clock) nor `running_s` before `started_s`
+//! (both on the node's); `started_s` may read before `scheduled_s`, as the two clocks may differ.
+//! Timestamps written by the API server have whole seconds, so the
 //! values are whole numbers except where an event's `eventTime` (microseconds) was the fallback.
 //! Read with [`read_raw`], written with [`write_raw`], reduced to cells by [`summarize`].
 
@@ -258,6 +262,16 @@ pub enum DatasetError {
         second: usize,
         /// The key.
         what: String,
+    },
+    /// A run of a cell in a raw file does not have one row per pod.
+    #[error("{}:{line}: {message}", path.display())]
+    Run {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the run's first row.
+        line: u64,
+        /// The run, its cell, its rows' lines and how many rows it should have.
+        message: String,
     },
     /// Raw rows cannot be summarized as they are.
     #[error("cannot summarize raw rows: {message}")]
@@ -609,6 +623,120 @@ mod tests {
             raw_to_string("raw.csv", &bad, &[]),
             Err(DatasetError::InvalidRecord { column: "node", .. })
         ));
+    }
+
+    const RAW_HEAD: &str = "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n";
+
+    /// A row bound before it was created, or running before its kubelet took it, used to be read
+    /// and gave negative phases (-30.00 s of scheduling) with exit 0. Only stamps of one clock
+    /// are compared: a kubelet's stamp before the binding is a node clock behind the control
+    /// plane's, read (and warned of by the phase comparison), not refused.
+    #[test]
+    fn stamps_of_one_clock_out_of_order_are_refused_at_their_line_and_column() {
+        let raw = |rows: &str| read_raw_from(format!("{RAW_HEAD}# c\n{rows}").as_bytes(), "raw.csv");
+        let err = raw("1,a,n,0,1,30,0,9,1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "raw.csv:3: column `scheduled_s`: scheduled_s must not be before created_s: both are stamped on the \
+             control plane's clock (the apiserver creates the pod, then binds it to a node); got scheduled_s 0 \
+             and created_s 30 (only stamps of one clock are compared: a node's clock may differ from the \
+             control plane's)"
+        );
+        let err = raw("1,a,n,0,1,30,31,9,1\n").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DatasetError::Field {
+                    line: 3,
+                    column: "running_s",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("running_s must not be before started_s: both are stamped on the node's clock"),
+            "{err}"
+        );
+        // Across the clocks: the kubelet's stamp before the binding (a node clock behind).
+        assert!(raw("1,a,n,0,1,0,5,3,9\n").is_ok());
+        // A whole-second stamp after an exact one (an event's eventTime) in the same second.
+        assert!(raw("1,a,n,0,1,0.5,0,10.5,10\n").is_ok());
+        let err = raw("1,a,n,0,1,0,0,10.5,9.9\n").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DatasetError::Field {
+                    column: "running_s",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // The writer refuses what the reader would.
+        let mut bad = row(1, "a", 3.0);
+        bad.pods = 1;
+        bad.started_s = 4.0;
+        assert!(matches!(
+            raw_to_string("raw.csv", &[bad], &[]),
+            Err(DatasetError::InvalidRecord {
+                index: 0,
+                column: "running_s",
+                ..
+            })
+        ));
+    }
+
+    /// A 4-pod run's rows, `pods` of row `i` (0-based) written as `pods_of_i`.
+    fn run_of_4(changed: Option<(usize, u32)>, skip: Option<usize>) -> String {
+        let mut text = RAW_HEAD.to_string();
+        for i in 0..4 {
+            if skip == Some(i) {
+                continue;
+            }
+            let pods = changed.filter(|&(j, _)| j == i).map_or(4, |(_, p)| p);
+            text.push_str(&format!("1,p{i},n,100,{pods},0,0,1,5\n"));
+        }
+        text
+    }
+
+    /// A row whose `pods` was changed (4 to 5) used to fail only when summarized, with no line:
+    /// "run 1 of cell pods=4 delay_ms=100 has 3 pod rows, expected 4". The reader now names the
+    /// row at fault and what it should say; a run that lacks a row names the run's lines.
+    #[test]
+    fn a_run_without_one_row_per_pod_is_refused_naming_its_lines() {
+        let err = read_raw_from(run_of_4(Some((2, 5)), None).as_bytes(), "raw.csv").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "raw.csv:4: column `pods`: run 1 of cell pods=5 delay_ms=100 has 1 pod row (line 4), expected 5, \
+             and run 1 of cell pods=4 delay_ms=100 has 3 (lines 2-3, 5), 1 short of 4: expected pods=4 here"
+        );
+        let err = read_raw_from(run_of_4(None, Some(1)).as_bytes(), "raw.csv").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "raw.csv:2: run 1 of cell pods=4 delay_ms=100 has 3 pod rows (lines 2-4), expected 4: one row per \
+             pod of the run (is a pod's row missing, or its `run`, `pods` or `delay_ms` mislabelled?)"
+        );
+        assert!(read_raw_from(run_of_4(None, None).as_bytes(), "raw.csv").is_ok());
+        let rows = [row(1, "a", 3.0)];
+        let err = raw_to_string("raw.csv", &rows, &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "raw.csv: record 0: column `pods`: run 1 of cell pods=2 delay_ms=100 has 1 pod row (record 0), \
+             expected 2: one row per pod of the run (is a pod's row missing, or its `run`, `pods` or \
+             `delay_ms` mislabelled?)"
+        );
+    }
+
+    #[test]
+    fn listed_numbers_are_ranges_and_capped() {
+        assert_eq!(read::listed("line", "lines", [7]), "line 7");
+        assert_eq!(read::listed("line", "lines", [2, 3, 4, 6, 8, 9]), "lines 2-4, 6, 8-9");
+        assert_eq!(
+            read::listed("line", "lines", (1..40).step_by(2)),
+            "lines 1, 3, 5, 7, 9, 11, 13, 15, ..."
+        );
     }
 
     proptest::proptest! {

@@ -386,7 +386,11 @@ pub fn read_cells_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<V
 ///
 /// # Errors
 /// [`DatasetError`] naming the file, line and column of the first problem, as for [`read_cells`]; a pod
-/// given twice in the same run of the same cell is a duplicate.
+/// given twice in the same run of the same cell is a duplicate. A row whose `scheduled_s` is before its
+/// `created_s`, or whose `running_s` is before its `started_s` (stamps of one clock, see
+/// [`RawPodRow`]), is refused at its line and column; so is a run of a cell without one row per pod
+/// ([`DatasetError::Run`], naming the run's lines, or [`DatasetError::Field`] at `pods` when the run's
+/// rows are what another run of the same delay and number lacks).
 pub fn read_raw(path: impl AsRef<Path>) -> Result<Vec<RawPodRow>, DatasetError> {
     let path = path.as_ref();
     let file = fs::File::open(path).map_err(|source| DatasetError::Io {
@@ -403,6 +407,8 @@ pub fn read_raw(path: impl AsRef<Path>) -> Result<Vec<RawPodRow>, DatasetError> 
 pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec<RawPodRow>, DatasetError> {
     let path = source_path(source);
     let mut first_line: HashMap<(u32, u32, u32, String), u64> = HashMap::new();
+    // The line of each row, to name the rows of a run that lacks some.
+    let mut lines: Vec<u64> = Vec::new();
     let rows = read_records(reader, &path, &RAW_COLUMNS, &[], |f, line| {
         let r = FieldReader { path: &path, line };
         let row = RawPodRow {
@@ -416,6 +422,14 @@ pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec
             started_s: r.seconds("started_s", Kind::SinceCreation, f[7])?,
             running_s: r.seconds("running_s", Kind::SinceCreation, f[8])?,
         };
+        if let Some((column, message)) = out_of_order(&row) {
+            return Err(DatasetError::Field {
+                path: path.clone(),
+                line,
+                column,
+                message,
+            });
+        }
         let key = (row.pods, row.delay_ms, row.run, row.pod.clone());
         if let Some(&first) = first_line.get(&key) {
             return Err(DatasetError::Duplicate {
@@ -426,12 +440,174 @@ pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec
             });
         }
         first_line.insert(key, line);
+        lines.push(line);
         Ok(row)
     })?;
     if rows.is_empty() {
         return Err(DatasetError::NoRows { path });
     }
+    if let Some(bad) = BadRun::find(&rows) {
+        let line = lines[bad.rows[0]];
+        let message = bad.message(|rows| listed("line", "lines", rows.iter().map(|&i| lines[i] as usize)));
+        return Err(match bad.completes {
+            // The rows' own `pods` value is the slip: name it as a field.
+            Some(_) => DatasetError::Field {
+                path,
+                line,
+                column: "pods",
+                message,
+            },
+            None => DatasetError::Run { path, line, message },
+        });
+    }
     Ok(rows)
+}
+
+/// The order a pod passes two instants stamped on one clock, and which clock: a row with the
+/// later one before the earlier cannot come from a real cluster.
+///
+/// The control plane stamps `created_s` (the apiserver's `creationTimestamp`) and `scheduled_s`
+/// (the binding's `PodScheduled` condition, or the scheduler's `Scheduled` event): a pod is
+/// bound after it is created. The node stamps `started_s` (its kubelet's `Initialized`
+/// condition, `startTime` or `Pulling` event) and `running_s` (Docker's `startedAt`, or the
+/// kubelet's `Started` event): the containers start after the kubelet took the pod. Pairs across
+/// the two clocks are not ordered here: a node's clock may be behind the control plane's, so
+/// `started_s` may read before `scheduled_s` in a real measurement (the phase comparison warns
+/// of it, [`crate::phases::clocks_behind`]).
+const SAME_CLOCK: [SameClock; 2] = [
+    SameClock {
+        earlier: "created_s",
+        later: "scheduled_s",
+        clock: "the control plane's clock (the apiserver creates the pod, then binds it to a node)",
+        times: |r| (r.created_s, r.scheduled_s),
+    },
+    SameClock {
+        earlier: "started_s",
+        later: "running_s",
+        clock: "the node's clock (its kubelet takes the pod, then its containers start)",
+        times: |r| (r.started_s, r.running_s),
+    },
+];
+
+/// Two columns of a raw row stamped on one clock, in the order a pod passes them.
+struct SameClock {
+    earlier: &'static str,
+    later: &'static str,
+    /// Which clock, and why the order holds.
+    clock: &'static str,
+    /// The (earlier, later) values of a row.
+    times: fn(&RawPodRow) -> (f64, f64),
+}
+
+/// The column and message of the first pair of [`SAME_CLOCK`] that `row` has out of order.
+///
+/// API timestamps are cut to the whole second and events' `eventTime` is not, so the later
+/// instant may read up to a second before an exact earlier one (10 for an instant at 10.7 after
+/// one at 10.5): only a later instant before the earlier one's whole second is refused.
+pub(super) fn out_of_order(row: &RawPodRow) -> Option<(&'static str, String)> {
+    SAME_CLOCK.iter().find_map(|pair| {
+        let (e, l) = (pair.times)(row);
+        let (earlier, later, clock) = (pair.earlier, pair.later, pair.clock);
+        (l < e.floor()).then(|| {
+            (
+                later,
+                format!(
+                    "{later} must not be before {earlier}: both are stamped on {clock}; got {later} {l} and \
+                     {earlier} {e} (only stamps of one clock are compared: a node's clock may differ from \
+                     the control plane's)"
+                ),
+            )
+        })
+    })
+}
+
+/// A run of a cell whose rows are not one per pod, as found by [`BadRun::find`].
+pub(super) struct BadRun {
+    pods: u32,
+    delay_ms: u32,
+    run: u32,
+    /// Indexes of its rows, in order.
+    pub(super) rows: Vec<usize>,
+    /// The run with the same `delay_ms` and number but another `pods` that these rows would
+    /// make complete (its `pods` and row indexes): this run's `pods` is then most likely a slip.
+    pub(super) completes: Option<(u32, Vec<usize>)>,
+}
+
+impl BadRun {
+    /// The first run, in file order, that does not have exactly `pods` rows; one whose rows
+    /// would complete another short run of the same `delay_ms` and number comes first, as the
+    /// likely cause of both (a row whose `pods` was changed leaves its own run short).
+    pub(super) fn find(rows: &[RawPodRow]) -> Option<BadRun> {
+        let mut runs: HashMap<(u32, u32, u32), Vec<usize>> = HashMap::new();
+        for (i, r) in rows.iter().enumerate() {
+            runs.entry((r.pods, r.delay_ms, r.run)).or_default().push(i);
+        }
+        let mut bad: Vec<((u32, u32, u32), Vec<usize>)> = runs
+            .into_iter()
+            .filter(|((pods, ..), at)| at.len() != *pods as usize)
+            .collect();
+        bad.sort_by_key(|(_, at)| at[0]);
+        let completes = |&(pods, delay_ms, run): &(u32, u32, u32), n: usize| {
+            bad.iter().find(|((p, d, r), at)| {
+                *d == delay_ms && *r == run && *p != pods && at.len() < *p as usize && at.len() + n == *p as usize
+            })
+        };
+        let (key, at, other) = bad
+            .iter()
+            .find_map(|(key, at)| completes(key, at.len()).map(|o| (key, at, Some(o))))
+            .or_else(|| bad.first().map(|(key, at)| (key, at, None)))?;
+        Some(BadRun {
+            pods: key.0,
+            delay_ms: key.1,
+            run: key.2,
+            rows: at.clone(),
+            completes: other.map(|((p, ..), at)| (*p, at.clone())),
+        })
+    }
+
+    /// What is wrong, with `rows` naming a run's rows (their lines, or their records).
+    pub(super) fn message(&self, rows: impl Fn(&[usize]) -> String) -> String {
+        let (pods, delay_ms, run) = (self.pods, self.delay_ms, self.run);
+        let n = self.rows.len();
+        let plural = if n == 1 { "row" } else { "rows" };
+        let this = format!(
+            "run {run} of cell pods={pods} delay_ms={delay_ms} has {n} pod {plural} ({}), expected {pods}",
+            rows(&self.rows)
+        );
+        match &self.completes {
+            Some((other, at)) => format!(
+                "{this}, and run {run} of cell pods={other} delay_ms={delay_ms} has {} ({}), {n} short of {other}: \
+                 expected pods={other} here",
+                at.len(),
+                rows(at)
+            ),
+            None => format!(
+                "{this}: one row per pod of the run (is a pod's row missing, or its `run`, `pods` or `delay_ms` \
+                 mislabelled?)"
+            ),
+        }
+    }
+}
+
+/// `what` (singular) or `whats` (plural) and the numbers `at`, consecutive ones as ranges, at most
+/// 8 ranges: `lines 2-6, 8, 10-21`.
+pub(super) fn listed(what: &str, whats: &str, at: impl IntoIterator<Item = usize>) -> String {
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut count = 0;
+    for n in at {
+        count += 1;
+        match ranges.last_mut() {
+            Some((_, end)) if *end + 1 == n => *end = n,
+            _ => ranges.push((n, n)),
+        }
+    }
+    let shown: Vec<String> = ranges
+        .iter()
+        .take(8)
+        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+        .collect();
+    let more = if ranges.len() > 8 { ", ..." } else { "" };
+    format!("{} {}{more}", if count == 1 { what } else { whats }, shown.join(", "))
 }
 
 pub(super) fn raw_key(row: &RawPodRow) -> String {

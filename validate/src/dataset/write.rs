@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::atomic_file::write_atomic;
 
-use super::read::{check_seconds, csv_error, raw_key, Kind, Lines, MAX_DELAY_MS};
+use super::read::{check_seconds, csv_error, listed, out_of_order, raw_key, BadRun, Kind, Lines, MAX_DELAY_MS};
 use super::{
     DatasetError, MeasuredCell, Observed, RawPodRow, CELL_COLUMNS, CELL_OBSERVED_COLUMN, MAX_PODS, RAW_COLUMNS,
 };
@@ -164,6 +164,14 @@ pub fn raw_to_string(target: impl AsRef<Path>, rows: &[RawPodRow], comments: &[&
                 return Err(invalid(column, Kind::SinceCreation, &v));
             }
         }
+        if let Some((column, message)) = out_of_order(row) {
+            return Err(DatasetError::InvalidRecord {
+                path: path.to_path_buf(),
+                index,
+                column,
+                message,
+            });
+        }
         if let Some(first) = seen.insert((row.pods, row.delay_ms, row.run, row.pod.as_str()), index) {
             return Err(DatasetError::DuplicateRecord {
                 path: path.to_path_buf(),
@@ -172,6 +180,14 @@ pub fn raw_to_string(target: impl AsRef<Path>, rows: &[RawPodRow], comments: &[&
                 what: raw_key(row),
             });
         }
+    }
+    if let Some(bad) = BadRun::find(rows) {
+        return Err(DatasetError::InvalidRecord {
+            path: path.to_path_buf(),
+            index: bad.rows[0],
+            column: "pods",
+            message: bad.message(|at| listed("record", "records", at.iter().copied())),
+        });
     }
     let mut text = comment_lines(comments);
     let mut writer = csv::Writer::from_writer(Vec::new());

@@ -131,6 +131,59 @@ fn raw_rows_from_the_namespace_run_capture_round_trip_and_summarize() {
     );
 }
 
+/// The raw files' order checks (a pod bound after its creation, its containers running after its
+/// kubelet took it) and one-row-per-pod check refuse none of the real captures: both, timed as
+/// `measure` times them (with their events, and without, when the fallbacks are not needed),
+/// write and read back unchanged.
+#[test]
+fn no_captured_pod_is_refused_by_the_raw_files_checks() {
+    let namespace_run = (
+        Deployment::from_json(&capture("namespace-run/deployment.json"))
+            .unwrap()
+            .metadata
+            .creation_timestamp
+            .unwrap(),
+        PodList::from_json(&capture("namespace-run/pods.json")).unwrap(),
+        EventList::from_json(&capture("namespace-run/events.json")).unwrap(),
+    );
+    let watch_pods = PodList::from_json(&capture("watch-20-pods/pods-final.json")).unwrap();
+    let watch_t0 = watch_pods
+        .items
+        .iter()
+        .filter_map(|p| p.metadata.creation_timestamp)
+        .min()
+        .unwrap();
+    let watch = (
+        watch_t0,
+        watch_pods,
+        EventList::from_json(&capture("watch-20-pods/events.json")).unwrap(),
+    );
+    let dir = TempDir::new("captured-order");
+    for (name, (t0, pods, events)) in [("namespace-run", namespace_run), ("watch-20-pods", watch)] {
+        for events in [events, EventList::default()] {
+            let rows: Vec<RawPodRow> = pod_timings(t0, &pods, &events)
+                .unwrap()
+                .into_iter()
+                .map(|t| RawPodRow {
+                    run: 1,
+                    pod: t.pod,
+                    node: t.node,
+                    delay_ms: 0,
+                    pods: 20,
+                    created_s: t.created_s,
+                    scheduled_s: t.scheduled_s,
+                    started_s: t.started_s,
+                    running_s: t.running_s,
+                })
+                .collect();
+            assert_eq!(rows.len(), 20, "{name}");
+            let path = dir.path().join(format!("{name}.pods.csv"));
+            write_raw(&path, &rows, &[name]).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(read_raw(&path).unwrap(), rows, "{name}");
+        }
+    }
+}
+
 /// The optional `observed` column: absent means a kubectl watch (the thesis file); a summary of
 /// raw rows says `container-start` and reads back the same; anything else names file, line and
 /// column.
