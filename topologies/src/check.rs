@@ -170,6 +170,16 @@ pub const CHECKS: &[Check] = &[
         "bad-link",
         "a link joins two different hosts, and each pair of hosts has one link: a second link between the same hosts would leave which delay applies unstated",
     ),
+    err(
+        "E025",
+        "router-of-another-site",
+        "a site's `router` must be a host of that site (its `site` is the site's `name`): each site has its own OpenVPN endpoint, which its hosts reach over the site's LAN",
+    ),
+    err(
+        "E026",
+        "resolution-beyond-timeout",
+        "workload.resolution, the tick of the clock start-up is read on (kubectl's whole seconds: \"1s\"), must be at most workload.timeout: a coarser clock cannot tick before the run gives up, and every start-up reads 0 s or a whole tick",
+    ),
     warn(
         "W001",
         "duplicate-backend",
@@ -546,8 +556,12 @@ fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
         };
         f.push(Finding::new("E016", format!("netem.far[{i}]"), message));
     }
-    // The network also needs every site's router to exist.
-    structural && s.sites.iter().all(|site| host(&site.router).is_some())
+    // The network also needs every site's router to exist and to be a host of that site
+    // (E005, E025): without them, reachability would report the symptom, not the cause.
+    structural
+        && s.sites
+            .iter()
+            .all(|site| host(&site.router).is_some_and(|h| h.site == site.name))
 }
 
 fn masters(s: &Scenario) -> String {
@@ -559,7 +573,7 @@ fn masters(s: &Scenario) -> String {
     )
 }
 
-/// E005-E009, E019, W001, W002: roles.
+/// E005-E009, E019, E025, W001, W002: roles.
 fn roles(s: &Scenario, f: &mut Vec<Finding>) {
     let host = |n: &str| s.hosts.iter().find(|h| h.name == n);
     for (i, site) in s.sites.iter().enumerate() {
@@ -580,6 +594,17 @@ fn roles(s: &Scenario, f: &mut Vec<Finding>) {
                     site.router,
                     site.name,
                     role_name(h.role)
+                ),
+            )),
+            // The network attaches a site's hosts to its router and ends the site's tunnels
+            // there: another site's router would join the two sites' LANs, and an empty site
+            // would borrow a router it does not have.
+            Some(h) if h.site != site.name => f.push(Finding::new(
+                "E025",
+                format!("sites[{i}].router"),
+                format!(
+                    "router `{}` of site `{}` is a host of site `{}`; expected a router whose `site` is `{}`",
+                    site.router, site.name, h.site, site.name
                 ),
             )),
             Some(_) => {}
@@ -1066,8 +1091,23 @@ fn faults(s: &Scenario, f: &mut Vec<Finding>) {
     }
 }
 
-/// E018: timings the real software refuses.
+/// E018: timings the real software refuses. E026: an observation clock coarser than the run's
+/// timeout.
 fn timings(s: &Scenario, f: &mut Vec<Finding>) {
+    // Start-up is read on a clock that ticks every `resolution` (models::observer): a tick
+    // longer than the whole run reads every start-up as 0 s (or one tick, by the clock's
+    // phase). A resolution of 0 is E017's.
+    let w = &s.workload;
+    if w.resolution.get() > w.timeout.get() {
+        f.push(Finding::new(
+            "E026",
+            "workload.resolution",
+            format!(
+                "resolution {} is longer than workload.timeout {}: the clock start-up is read on would not tick before the run gives up; expected at most {}, such as \"1s\" (kubectl's whole seconds)",
+                w.resolution, w.timeout, w.timeout
+            ),
+        ));
+    }
     let e = &s.kubernetes.etcd;
     // etcd embed.Config.Validate: "--election-timeout should be at least as 5 times as
     // --heartbeat-interval".

@@ -515,3 +515,54 @@ fn zero_layer_connections() {
         "{shown}"
     );
 }
+
+/// A site whose router is another site's (E025) used to load, or to fail with an E014 that
+/// blamed reachability: vlan20 naming vlan10's vyos01 was "site vlan20 cannot reach site
+/// vlan10", and an empty site borrowing vyos01 loaded with no finding. Now the router's line
+/// is named, and reachability, which that router makes meaningless, is not reported.
+#[test]
+fn a_router_of_another_site() {
+    let text = edit("router = \"vyos02\"", "router = \"vyos01\"");
+    let (e, shown) = error_of(&text);
+    // vlan10's own `router = "vyos01"` comes first: the edited line is where vyos02 was.
+    let line = line_of(super::thesis_text(), "router = \"vyos02\"");
+    assert_eq!(e.diagnostics().len(), 1, "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "broken.toml: line {line}, column 1: error[E025] `sites[1].router`: router `vyos01` of site `vlan20` is a host of site `vlan10`; expected a router whose `site` is `vlan20`"
+        )),
+        "{shown}"
+    );
+    assert!(!e.has_code("E014"), "{shown}");
+
+    let text = format!("{}\n[[sites]]\nname = \"empty\"\nrouter = \"vyos01\"\n", edit("", ""));
+    let (e, shown) = error_of(&text);
+    let line = text.lines().count();
+    assert!(e.has_code("E025"), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "line {line}, column 1: error[E025] `sites[3].router`: router `vyos01` of site `empty` is a host of site `vlan10`"
+        )),
+        "{shown}"
+    );
+}
+
+/// An observation clock coarser than the run's timeout (E026) used to load, and every
+/// start-up read 0 s; a resolution of 0 is refused already (E017), one equal to the timeout
+/// is allowed.
+#[test]
+fn a_resolution_longer_than_the_timeout() {
+    let text = edit("resolution = \"1s\"", "resolution = \"720h\"");
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "resolution = \"720h\"");
+    assert!(e.has_code("E026") && !e.has_code("E015"), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "broken.toml: line {line}, column 1: error[E026] `workload.resolution`: resolution 2592000s is longer than workload.timeout 3600s: the clock start-up is read on would not tick before the run gives up; expected at most 3600s, such as \"1s\" (kubectl's whole seconds)"
+        )),
+        "{shown}"
+    );
+    let (e, shown) = error_of(&edit("resolution = \"1s\"", "resolution = \"0s\""));
+    assert!(e.has_code("E017") && !e.has_code("E026"), "{shown}");
+    assert!(load::load_str(&edit("resolution = \"1s\"", "resolution = \"1h\""), ORIGIN).is_ok());
+}
