@@ -1,7 +1,7 @@
 //! `kubetwin plan`: a planner's report on one scenario at N pods. It answers: how long until N
 //! pods run; which sites are slowest and why; whether etcd is healthy at these round trips; which
 //! of the given control-plane placements is best; which timeouts misfire and what to set; with
-//! `--drills`, what each single failure costs. Printed
+//! `--drills`, what each single failure costs; with `--tuning`, what each setting would buy. Printed
 //! on the terminal and written as `DIR/plan.md`, `DIR/plan.json` (the same answers for scripts)
 //! and `DIR/startup.svg`, together or not at all.
 
@@ -60,6 +60,13 @@ pub(crate) struct PlanArgs {
     /// How long each drilled failure lasts (default: for the rest of the run).
     #[arg(long, value_parser = parse_time, value_name = "DURATION", requires = "drills")]
     drill_for: Option<Dur>,
+    /// Add section (g), what each setting would buy: the scenario again with one setting changed
+    /// at a time (the controller-manager's, scheduler's and kubelets' client QPS and burst at the
+    /// Kubernetes scalability tests' 100/100, parallel image pulls, a pinned image tag, the image
+    /// pre-pulled; each only if the scenario does not have it already), then all at once, on the
+    /// same seeds, the largest saving first.
+    #[arg(long)]
+    tuning: bool,
     /// Directory for plan.md, plan.json and startup.svg (created if missing; default
     /// `plan-<scenario name>`).
     #[arg(long, value_name = "DIR")]
@@ -124,8 +131,11 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
         crate::output::check_output_file("--out-dir", &md_path, "plan.md")?;
         crate::output::check_output_file("--out-dir", &svg_path, "startup.svg")?;
         crate::output::check_output_file("--out-dir", &json_path, "plan.json")?;
-        let drill = a.drills.then_some((a.drill_at, a.drill_for));
-        let report = plan::build(&scenario, &origin, a.pods, a.reps, a.seed, &placements, drill)?;
+        let extra = plan::Extra {
+            drills: a.drills.then_some((a.drill_at, a.drill_for)),
+            tuning: a.tuning,
+        };
+        let report = plan::build(&scenario, &origin, a.pods, a.reps, a.seed, &placements, extra)?;
         nothing_finished(&report)?;
         let text = plan::report::markdown(&report);
         let svg = report.svg()?;

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::drills::DrillResult;
 use super::stats::{MeanCi, SiteRow, Startup};
+use super::tuning::TuningResult;
 use super::{net, OptionResult, Plan};
 
 fn mean_ci(m: Option<MeanCi>) -> Value {
@@ -100,6 +101,19 @@ fn drill(r: &DrillResult) -> Value {
     })
 }
 
+fn tuning(r: &TuningResult) -> Value {
+    json!({
+        "change": r.tuning.change,
+        "set": r.tuning.set,
+        "source": r.tuning.source,
+        "combined": r.tuning.combined,
+        "finished": r.finished,
+        "reps": r.reps,
+        "time": mean_ci(r.time),
+        "diff_vs_as_given": mean_ci(r.diff),
+    })
+}
+
 /// The plan as JSON.
 pub(crate) fn to_json(p: &Plan, recommended: usize) -> Value {
     json!({
@@ -116,5 +130,6 @@ pub(crate) fn to_json(p: &Plan, recommended: usize) -> Value {
             "single_points_of_failure": d.results.iter().filter(|r| r.finished == 0).map(|r| r.drill.label.as_str()).collect::<Vec<_>>(),
             "skipped": d.skipped.iter().map(|s| json!({ "failure": s.label, "reason": s.reason })).collect::<Vec<_>>(),
         })),
+        "tuning": p.tuning.as_ref().map(|t| t.iter().map(tuning).collect::<Vec<_>>()),
     })
 }

@@ -6,6 +6,7 @@
 //! - [`placement`]: moving the masters and the load balancer to other sites;
 //! - [`timeouts`]: which timers misfire at those round trips, and what to set;
 //! - [`drills`]: what each single failure costs (`--drills`);
+//! - [`tuning`]: what each setting would buy (`--tuning`);
 //! - [`report`]: the Markdown; [`svg`]: the figure; [`json`]: the same answers for scripts.
 
 pub(crate) mod drills;
@@ -17,6 +18,7 @@ pub(crate) mod report;
 pub(crate) mod stats;
 pub(crate) mod svg;
 pub(crate) mod timeouts;
+pub(crate) mod tuning;
 
 use models::cluster::{self, RunOutcome};
 use models::spec::{Role, Scenario};
@@ -62,6 +64,9 @@ pub(crate) struct Plan {
     pub(crate) options: Vec<OptionResult>,
     /// What each single failure costs, when asked for (`--drills`).
     pub(crate) drills: Option<Drills>,
+    /// What each setting would buy, when asked for (`--tuning`): the largest saving first, the
+    /// combined row last.
+    pub(crate) tuning: Option<Vec<tuning::TuningResult>>,
 }
 
 /// Section (f): the failures drilled and what each cost.
@@ -75,6 +80,16 @@ pub(crate) struct Drills {
     pub(crate) results: Vec<drills::DrillResult>,
     /// Failures left out, with the reason.
     pub(crate) skipped: Vec<drills::Skipped>,
+}
+
+/// The optional sections a plan is asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Extra {
+    /// Section (f) (`--drills`): each failure at this time, lasting this long (for the rest of
+    /// the run if `None`).
+    pub(crate) drills: Option<(models::units::Dur, Option<models::units::Dur>)>,
+    /// Section (g) (`--tuning`).
+    pub(crate) tuning: bool,
 }
 
 /// Unloaded time of the kubelet's status update (GET + PATCH) per worker, seconds: 1.5 round trips
@@ -100,7 +115,7 @@ pub(crate) fn build(
     reps: u64,
     seed: u64,
     placements: &[Placement],
-    drill: Option<(models::units::Dur, Option<models::units::Dur>)>,
+    extra: Extra,
 ) -> anyhow::Result<Plan> {
     let base = cluster::with_overrides(scenario, Some(pods), None);
     let current = placement::current(&base);
@@ -138,7 +153,7 @@ pub(crate) fn build(
     for o in options.iter_mut().skip(1) {
         o.diff = stats::paired_diff(&reference, &o.startup.per_rep);
     }
-    let drills = match drill {
+    let drills = match extra.drills {
         Some((at, lasting)) => {
             let (list, skipped) = drills::list(&base, at, lasting);
             Some(Drills {
@@ -150,6 +165,11 @@ pub(crate) fn build(
         }
         None => None,
     };
+    let tuning = if extra.tuning {
+        Some(tuning::run(&base, &tuning::list(&base), reps, seed, &reference)?)
+    } else {
+        None
+    };
     Ok(Plan {
         origin: origin.to_owned(),
         scenario: base,
@@ -158,6 +178,7 @@ pub(crate) fn build(
         seed,
         options,
         drills,
+        tuning,
     })
 }
 

@@ -12,6 +12,9 @@ use super::Plan;
 /// The heading of section (f), present with `--drills`.
 pub(crate) const DRILLS_HEADING: &str = "## (f) What one failure costs";
 
+/// The heading of section (g), present with `--tuning`.
+pub(crate) const TUNING_HEADING: &str = "## (g) What each setting would buy";
+
 /// Section headings (a) to (e), in order (tests look for them).
 pub(crate) const HEADINGS: [&str; 5] = [
     "## (a) Time until",
@@ -666,6 +669,9 @@ pub(crate) fn markdown(p: &Plan) -> String {
     if let Some(d) = &p.drills {
         drills_section(&mut o, p, d);
     }
+    if let Some(t) = &p.tuning {
+        tuning_section(&mut o, p, t);
+    }
 
     // ------------------------------------------------------------------------------------------
     w!(o, "## The figure (`startup.svg`)");
@@ -749,14 +755,7 @@ fn drills_section(o: &mut String, p: &Plan, d: &super::Drills) {
             r.reps,
             r.time.map_or("n/a".into(), |t| s2(t.mean)),
             r.time.map_or("n/a".into(), |t| ci(t.ci)),
-            match r.diff {
-                Some(m) => format!(
-                    "{:+.2} s ({})",
-                    m.mean,
-                    m.ci.map_or("n/a".into(), |(lo, hi)| format!("[{lo:.2}, {hi:.2}] s"))
-                ),
-                None => "n/a".into(),
-            },
+            diff_text(r.diff),
             r.evicted
         );
     }
@@ -808,6 +807,93 @@ fn drills_section(o: &mut String, p: &Plan, d: &super::Drills) {
     for s in &d.skipped {
         w!(o);
         w!(o, "Not drilled: `{}`: {}", s.label, s.reason);
+    }
+    w!(o);
+}
+
+/// A paired difference with its CI, as the drills and tuning tables show it.
+fn diff_text(d: Option<super::stats::MeanCi>) -> String {
+    match d {
+        Some(m) => format!(
+            "{:+.2} s ({})",
+            m.mean,
+            m.ci.map_or("n/a".into(), |(lo, hi)| format!("[{lo:.2}, {hi:.2}] s"))
+        ),
+        None => "n/a".into(),
+    }
+}
+
+/// Section (g): what each setting would buy, the largest saving first, all at once last.
+fn tuning_section(o: &mut String, p: &Plan, rows: &[super::tuning::TuningResult]) {
+    w!(o, "{}", TUNING_HEADING);
+    w!(o);
+    if rows.is_empty() {
+        w!(o, "The scenario already has every setting this section tries (client QPS and burst of at least 100/100, parallel image pulls, `IfNotPresent`, the image pre-pulled): nothing to compare.");
+        w!(o);
+        return;
+    }
+    w!(
+        o,
+        "The scenario as given, run again with one setting changed at a time, over the same {} as (a); the largest saving first, then all of them at once. Δ is the paired difference to (a), negative when faster. The last but one column gives the change as `kubetwin sweep` takes it (`kubetwin sweep SCENARIO --pods {} --set PATH=A,B` explores one setting further). A pinned tag saves nothing for the pods that reach their image check while their node's first download is still under way: the image is not there yet, so they pull too (v1.16 `EnsureImageExists`).",
+        if p.reps == 1 {
+            "replication seed".to_owned()
+        } else {
+            format!("{} replication seeds", p.reps)
+        },
+        p.pods,
+    );
+    w!(o);
+    w!(o, "| rank | change | replications finished | mean time | 95 % CI | Δ vs as given (95 % CI) | as options | why (source) |");
+    w!(o, "|---:|---|---:|---:|---|---|---|---|");
+    for (rank, r) in rows.iter().enumerate() {
+        w!(
+            o,
+            "| {} | {} | {} of {} | {} | {} | {} | {} | {} |",
+            if r.tuning.combined {
+                "—".to_owned()
+            } else {
+                (rank + 1).to_string()
+            },
+            r.tuning.change,
+            r.finished,
+            r.reps,
+            r.time.map_or("n/a".into(), |t| s2(t.mean)),
+            r.time.map_or("n/a".into(), |t| ci(t.ci)),
+            diff_text(r.diff),
+            if r.tuning.combined {
+                "every row's above".to_owned()
+            } else {
+                // Single-quoted where a shell would eat a TOML string's double quotes.
+                let arg = |v: &String| if v.contains('"') { format!("'{v}'") } else { v.clone() };
+                r.tuning
+                    .set
+                    .iter()
+                    .map(|v| format!("`--set {}`", arg(v)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            },
+            r.tuning.source,
+        );
+    }
+    w!(o);
+    // A saving counts when its whole CI is below zero (or, with one replication, its value).
+    let saves = |r: &&super::tuning::TuningResult| r.diff.is_some_and(|d| d.ci.map_or(d.mean, |c| c.1) < 0.0);
+    match rows.iter().filter(|r| !r.tuning.combined).find(saves) {
+        Some(best) => {
+            w!(
+                o,
+                "The largest saving is **{}**: {}, from the {} of (a).",
+                best.tuning.change,
+                diff_text(best.diff),
+                p.options[0].startup.time.map_or("n/a".into(), |t| s2(t.mean)),
+            );
+        }
+        None => {
+            w!(
+                o,
+                "**No single setting saves time beyond the replications' noise**: this rollout is bound by what these settings do not touch (the network's round trips, the registry, Docker's own times)."
+            );
+        }
     }
     w!(o);
 }

@@ -1,0 +1,215 @@
+//! Section (g) of the plan, "What each setting would buy" (`kubetwin plan --tuning`): the
+//! scenario run again with one setting changed at a time, over the same replication seeds as the
+//! scenario as given, ranked by what it saves. Each change is a real Kubernetes v1.16 flag at the
+//! value the Kubernetes scalability tests run with, or an operator's choice about the image; a
+//! change the scenario already has is left out. A last row makes them all at once: how far tuning
+//! alone can take this rollout.
+
+use models::cluster::{self, RunOutcome};
+use models::spec::{PullPolicy, Scenario};
+use rayon::prelude::*;
+
+use super::stats::{self, MeanCi};
+
+/// The client QPS and burst the Kubernetes scalability jobs give the controller-manager, the
+/// scheduler and the kubelets (kubernetes/test-infra, sig-scalability jobs:
+/// `CONTROLLER_MANAGER_TEST_ARGS`, `SCHEDULER_TEST_ARGS`, `KUBELET_TEST_ARGS` =
+/// `--kube-api-qps=100 --kube-api-burst=100`).
+const SCALABILITY_QPS: f64 = 100.0;
+
+/// The burst that goes with [`SCALABILITY_QPS`].
+const SCALABILITY_BURST: u32 = 100;
+
+/// One setting to try.
+#[derive(Debug, Clone)]
+pub(crate) struct Tuning {
+    /// The change as an operator makes it (a flag, or what to do).
+    pub(crate) change: String,
+    /// The same as `--set` values (`path=value`), for `kubetwin sweep`.
+    pub(crate) set: Vec<String>,
+    /// Where the value comes from.
+    pub(crate) source: &'static str,
+    /// Whether this is every other setting at once.
+    pub(crate) combined: bool,
+    /// The scenario edits it makes.
+    edits: Vec<fn(&mut Scenario)>,
+}
+
+impl Tuning {
+    /// `s` with this setting.
+    pub(crate) fn applied(&self, s: &Scenario) -> Scenario {
+        let mut t = s.clone();
+        for edit in &self.edits {
+            edit(&mut t);
+        }
+        t
+    }
+}
+
+/// A setting's replications, summarized.
+#[derive(Debug, Clone)]
+pub(crate) struct TuningResult {
+    /// The setting.
+    pub(crate) tuning: Tuning,
+    /// Replications in which every pod ran before `workload.timeout`.
+    pub(crate) finished: usize,
+    /// Replications run.
+    pub(crate) reps: usize,
+    /// Mean and CI of the time until every pod ran, over the finished replications.
+    pub(crate) time: Option<MeanCi>,
+    /// Paired difference to the scenario as given (the same seeds), seconds.
+    pub(crate) diff: Option<MeanCi>,
+}
+
+fn controller_manager_qps(s: &mut Scenario) {
+    let c = &mut s.kubernetes.controller_manager;
+    c.kube_api_qps = c.kube_api_qps.max(SCALABILITY_QPS);
+    c.kube_api_burst = c.kube_api_burst.max(SCALABILITY_BURST);
+}
+
+fn scheduler_qps(s: &mut Scenario) {
+    let c = &mut s.kubernetes.scheduler;
+    c.kube_api_qps = c.kube_api_qps.max(SCALABILITY_QPS);
+    c.kube_api_burst = c.kube_api_burst.max(SCALABILITY_BURST);
+}
+
+fn kubelet_qps(s: &mut Scenario) {
+    let k = &mut s.kubernetes.kubelet;
+    k.kube_api_qps = k.kube_api_qps.max(SCALABILITY_QPS);
+    k.kube_api_burst = k.kube_api_burst.max(SCALABILITY_BURST);
+}
+
+fn parallel_pulls(s: &mut Scenario) {
+    s.kubernetes.kubelet.serialize_image_pulls = false;
+}
+
+fn if_not_present(s: &mut Scenario) {
+    s.runtime.pull_policy = PullPolicy::IfNotPresent;
+}
+
+fn pre_pulled(s: &mut Scenario) {
+    s.runtime.image_cached = true;
+}
+
+/// The settings worth trying on `s`: those it does not already have.
+pub(crate) fn list(s: &Scenario) -> Vec<Tuning> {
+    let k = &s.kubernetes;
+    let below = |qps: f64, burst: u32| qps < SCALABILITY_QPS || burst < SCALABILITY_BURST;
+    let mut out = Vec::new();
+    if below(k.controller_manager.kube_api_qps, k.controller_manager.kube_api_burst) {
+        out.push(Tuning {
+            change: "kube-controller-manager `--kube-api-qps 100 --kube-api-burst 100`".into(),
+            set: vec!["kubernetes.controller_manager.kube_api_qps=100".into(), "kubernetes.controller_manager.kube_api_burst=100".into()],
+            source: "the ReplicaSet controller creates pods through this client; the Kubernetes scalability jobs run it at 100/100",
+            combined: false,
+            edits: vec![controller_manager_qps],
+        });
+    }
+    if below(k.scheduler.kube_api_qps, k.scheduler.kube_api_burst) {
+        out.push(Tuning {
+            change: "kube-scheduler `--kube-api-qps 100 --kube-api-burst 100`".into(),
+            set: vec![
+                "kubernetes.scheduler.kube_api_qps=100".into(),
+                "kubernetes.scheduler.kube_api_burst=100".into(),
+            ],
+            source: "the scheduler binds pods through this client; the Kubernetes scalability jobs run it at 100/100",
+            combined: false,
+            edits: vec![scheduler_qps],
+        });
+    }
+    if below(k.kubelet.kube_api_qps, k.kubelet.kube_api_burst) {
+        out.push(Tuning {
+            change: "kubelet `--kube-api-qps 100 --kube-api-burst 100`".into(),
+            set: vec!["kubernetes.kubelet.kube_api_qps=100".into(), "kubernetes.kubelet.kube_api_burst=100".into()],
+            source: "the status manager's GETs and PATCHes go through this client; the Kubernetes scalability jobs run it at 100/100 (v1.27 made 50/100 the default)",
+            combined: false,
+            edits: vec![kubelet_qps],
+        });
+    }
+    if k.kubelet.serialize_image_pulls {
+        out.push(Tuning {
+            change: "kubelet `--serialize-image-pulls=false`".into(),
+            set: vec!["kubernetes.kubelet.serialize_image_pulls=false".into()],
+            source: "pulls on a node run in parallel; the flag's help advises against it only for Docker older than 1.9 or the aufs storage driver",
+            combined: false,
+            edits: vec![parallel_pulls],
+        });
+    }
+    if s.runtime.pull_policy == PullPolicy::Always {
+        out.push(Tuning {
+            change: "a pinned image tag (`imagePullPolicy: IfNotPresent`)".into(),
+            set: vec!["runtime.pull_policy=\"IfNotPresent\"".into()],
+            source: "a tag other than `latest` defaults the policy to IfNotPresent (v1.16 `SetDefaults_Container`): a node asks the registry only for its first pod",
+            combined: false,
+            edits: vec![if_not_present],
+        });
+    }
+    if !s.runtime.image_cached {
+        out.push(Tuning {
+            change: "the image pre-pulled on every worker".into(),
+            set: vec!["runtime.image_cached=true".into()],
+            source: "an operator's choice (a pre-pull DaemonSet, or a node image): no first pull downloads the layers",
+            combined: false,
+            edits: vec![pre_pulled],
+        });
+    }
+    if out.len() > 1 {
+        out.push(Tuning {
+            change: "all of the above at once".into(),
+            set: out.iter().flat_map(|t| t.set.iter().cloned()).collect(),
+            source: "how far tuning alone takes this rollout",
+            combined: true,
+            edits: out.iter().flat_map(|t| t.edits.iter().copied()).collect(),
+        });
+    }
+    out
+}
+
+/// Runs every setting's `reps` replications on `base` (in parallel, gathered in a fixed order)
+/// and compares each with `reference`, the per-replication start-up of `base` itself; the
+/// largest saving first, the combined row last.
+///
+/// # Errors
+///
+/// When the model cannot be built.
+pub(crate) fn run(
+    base: &Scenario,
+    tunings: &[Tuning],
+    reps: u64,
+    seed: u64,
+    reference: &[Option<f64>],
+) -> anyhow::Result<Vec<TuningResult>> {
+    let scenarios: Vec<Scenario> = tunings.iter().map(|t| t.applied(base)).collect();
+    let jobs: Vec<(usize, u64)> = (0..tunings.len())
+        .flat_map(|t| (0..reps).map(move |r| (t, r)))
+        .collect();
+    let outcomes: Vec<RunOutcome> = jobs
+        .par_iter()
+        .map(|&(t, r)| cluster::run(&scenarios[t], sim_core::rng::replication_seed(seed, r), false))
+        .collect::<Result<_, _>>()?;
+    let mut results: Vec<TuningResult> = tunings
+        .iter()
+        .enumerate()
+        .map(|(t, tuning)| {
+            let outs = &outcomes[t * reps as usize..(t + 1) * reps as usize];
+            let startup = stats::startup(outs, base.workload.replicas);
+            TuningResult {
+                tuning: tuning.clone(),
+                finished: startup.finished,
+                reps: startup.reps,
+                time: startup.time,
+                diff: stats::paired_diff(reference, &startup.per_rep),
+            }
+        })
+        .collect();
+    // The combined row last; the others by their mean saving, largest first (a setting with no
+    // finished replication last among them). Ties keep the list's order.
+    let key = |r: &TuningResult| r.diff.map_or(f64::INFINITY, |d| d.mean);
+    results.sort_by(|a, b| {
+        a.tuning
+            .combined
+            .cmp(&b.tuning.combined)
+            .then(key(a).total_cmp(&key(b)))
+    });
+    Ok(results)
+}
