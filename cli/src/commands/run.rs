@@ -457,9 +457,18 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
                 if a.reps == 1 { "" } else { "s" },
                 a.seed
             );
-            println!("start-up as kubectl -w shows it (whole seconds):");
+            let resolution = scenario.workload.resolution;
+            // Readings are whole multiples of the resolution: whole seconds print without
+            // decimals, finer ones with the milliseconds.
+            let whole_seconds = resolution.get().as_nanos() % 1_000_000_000 == 0;
+            let places = if whole_seconds { 0 } else { 3 };
+            if resolution.get() == sim_core::SimDuration::from_secs(1) {
+                println!("start-up as kubectl -w shows it (whole seconds):");
+            } else {
+                println!("start-up as kubectl -w shows it (read every {resolution}, workload.resolution):");
+            }
             println!(
-                "  mean {:.2} s   95% CI {}   min {:.0} s   max {:.0} s",
+                "  mean {:.2} s   95% CI {}   min {:.places$} s   max {:.places$} s",
                 nan(observed.mean()),
                 ci.map_or("n/a (1 rep)".into(), |(l, h)| format!("[{l:.2}, {h:.2}]")),
                 nan(observed.min()),

@@ -338,3 +338,34 @@ fn a_registry_that_never_comes_back_is_named_as_the_cause() {
     );
     assert!(!e.contains("node lifecycle controller"), "{e}");
 }
+
+/// The table names the observer's resolution when it is not kubectl's whole second, and prints
+/// the readings to the millisecond then.
+#[test]
+fn the_table_names_a_resolution_other_than_whole_seconds() {
+    let dir = TempDir::new("run-resolution");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../topologies/scenarios/thesis-2019.toml"
+    ))
+    .unwrap();
+    let fine = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("resolution = ") {
+                "resolution = \"100ms\""
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = dir.file("fine.toml");
+    std::fs::write(&path, fine).unwrap();
+    let out = run_ok(&["run", &path, "--pods", "4", "--reps", "2"]);
+    assert!(out.contains("(read every 100ms, workload.resolution):"), "{out}");
+    let min = out.split("min ").nth(1).and_then(|s| s.split(' ').next()).unwrap();
+    assert_eq!(min.split('.').nth(1).map(str::len), Some(3), "{out}");
+    let whole = run_ok(&["run", "thesis-2019", "--pods", "4", "--reps", "2"]);
+    assert!(whole.contains("(whole seconds):"), "{whole}");
+}
