@@ -460,7 +460,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             let resolution = scenario.workload.resolution;
             // Readings are whole multiples of the resolution: whole seconds print without
             // decimals, finer ones with the milliseconds.
-            let whole_seconds = resolution.get().as_nanos() % 1_000_000_000 == 0;
+            let whole_seconds = resolution.get().as_nanos().is_multiple_of(1_000_000_000);
             let places = if whole_seconds { 0 } else { 3 };
             if resolution.get() == sim_core::SimDuration::from_secs(1) {
                 println!("start-up as kubectl -w shows it (whole seconds):");
