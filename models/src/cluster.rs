@@ -455,7 +455,10 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
     let kubectl_h = host(kubectl_host)?;
     let kubectl_conn = connect(kubectl_h)?;
     let one_way = |a, b| net.base_one_way(a, b).unwrap_or(SimDuration::ZERO);
-    let kubectl_lb_rtt = one_way(kubectl_h, lb) + one_way(lb, kubectl_h);
+    let kubectl_connect = crate::network::apiserver_connect_time(
+        one_way(kubectl_h, lb) + one_way(lb, kubectl_h),
+        one_way(lb, kubectl_conn.master_host) + one_way(kubectl_conn.master_host, lb),
+    );
     // kubectl's client limit (5 QPS, burst 10 in v1.16) never binds for two requests.
     let kubectl = sim
         .add_component(
@@ -464,7 +467,7 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
                 Client::new(kubectl_conn.clone(), cp, unlimited()),
                 s.workload.replicas,
                 s.workload.scale_gap.get(),
-                kubectl_lb_rtt,
+                kubectl_connect,
             ),
         )
         .map_err(|e| incomplete(s, e.to_string()))?;

@@ -502,7 +502,8 @@ impl ControlPlane {
                     }
                 }
                 let Some((k, t)) = found else { continue };
-                let reconnect_at = t + rtt(c.host, self.lb) * crate::network::CONNECT_ROUND_TRIPS;
+                let reconnect_at =
+                    t + crate::network::apiserver_connect_time(rtt(c.host, self.lb), rtt(self.lb, self.masters[k]));
                 let f = Failover {
                     client: c.id,
                     from_master: c.master,

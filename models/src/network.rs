@@ -42,12 +42,23 @@ use crate::vpn::{tunnel_pairs, Tunnel};
 /// retransmission timeout.
 pub const TCP_RTO_MIN: SimDuration = SimDuration::from_millis(200);
 
-/// Round trips a Kubernetes client spends opening a connection before its first request: TCP's
-/// handshake (1) and a full TLS 1.2 handshake (2). Kubernetes v1.16.3 is built with Go 1.12.12
-/// (CHANGELOG-1.16, kubernetes PR #84064), whose `crypto/tls` offers TLS 1.3 only on opt-in
-/// (`GODEBUG=tls13=1`), and client-go's `transport.TLSConfigFor` sets no session cache, so
-/// every new connection pays the full handshake.
+/// Round trips of a new TCP + TLS connection before its first request, for a connection whose
+/// ends are the two hosts a message takes the route between: TCP's handshake (1) and a full TLS
+/// 1.2 handshake (2). Kubernetes v1.16.3 is built with Go 1.12.12 (CHANGELOG-1.16, kubernetes
+/// PR #84064), whose `crypto/tls` offers TLS 1.3 only on opt-in (`GODEBUG=tls13=1`), and
+/// client-go's `transport.TLSConfigFor` sets no session cache, so every new connection pays the
+/// full handshake. Through HAProxy the two handshakes have different ends:
+/// [`apiserver_connect_time`].
 pub const CONNECT_ROUND_TRIPS: u64 = 3;
+
+/// What a Kubernetes client's new connection through HAProxy in TCP mode costs before its first
+/// request: TCP's handshake ends at HAProxy (one round trip `to_lb`), while TLS is end to end,
+/// passed through to the apiserver, so its two round trips each go the whole way (`to_lb` and
+/// `lb_to_apiserver`). HAProxy dials the apiserver as it accepts the client, which overlaps the
+/// client's first TLS flight.
+pub fn apiserver_connect_time(to_lb: SimDuration, lb_to_apiserver: SimDuration) -> SimDuration {
+    to_lb + (to_lb + lb_to_apiserver) * (CONNECT_ROUND_TRIPS - 1)
+}
 
 /// Linux `TCP_RTO_MAX` (120 s, include/net/tcp.h): the retransmission timeout stops doubling
 /// here, and retransmissions go on every 120 s.
@@ -913,6 +924,17 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Through HAProxy in TCP mode, TCP's handshake ends at the load balancer but TLS goes on to
+    /// the apiserver: a kubectl next to the load balancer whose apiserver is 250 ms away pays
+    /// the two TLS round trips to that apiserver, not three round trips to the balancer.
+    #[test]
+    fn a_new_connection_pays_tls_to_the_apiserver_behind_haproxy() {
+        let ms = SimDuration::from_millis;
+        assert_eq!(apiserver_connect_time(ms(1), ms(250)), ms(1 + 2 * 251));
+        // Load balancer and apiserver on one host's LAN: three round trips to the balancer.
+        assert_eq!(apiserver_connect_time(ms(40), ms(0)), ms(120));
+    }
 
     #[test]
     fn the_first_resend_after_a_time_falls_on_the_doubling_schedule() {

@@ -40,16 +40,16 @@ pub struct Kubectl {
 
 impl Kubectl {
     /// An operator creating a deployment and scaling it to `replicas`, starting `kubectl scale`
-    /// `scale_gap` after `kubectl create` returned. The scale process opens a new connection
-    /// before its first request ([`crate::network::CONNECT_ROUND_TRIPS`] round trips of
-    /// `connect_rtt`, its host's round trip to the load balancer); the create's own connection
-    /// is made before the experiment's clock starts.
-    pub fn new(client: Client, replicas: u32, scale_gap: SimDuration, connect_rtt: SimDuration) -> Kubectl {
+    /// `scale_gap` after `kubectl create` returned. The scale process opens a new connection,
+    /// which takes `connect` before its first request
+    /// ([`crate::network::apiserver_connect_time`]); the create's own connection is made before
+    /// the experiment's clock starts.
+    pub fn new(client: Client, replicas: u32, scale_gap: SimDuration, connect: SimDuration) -> Kubectl {
         Kubectl {
             client,
             replicas,
             scale_gap,
-            connect: connect_rtt * crate::network::CONNECT_ROUND_TRIPS,
+            connect,
             step: 0,
             running: HashSet::new(),
             deleted: HashSet::new(),
