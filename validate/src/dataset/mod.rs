@@ -42,10 +42,11 @@
 //! | `running_s` | the latest `state.running.startedAt` over the pod's containers: the moment `kubectl get pods` shows it `Running` (the `Started` event) |
 //!
 //! `run` numbers runs within a cell from 1; `pods` and `delay_ms` name the cell, as in the summary;
-//! `node` is the node the pod ran on; each run of a cell has one row per pod (`pods` rows). A pod is
-//! bound after it is created and its containers run after its kubelet took it, so `scheduled_s` is
-//! not before `created_s` (both on the control plane's clock) nor `running_s` before `started_s`
-//! (both on the node's); `started_s` may read before `scheduled_s`, as the two clocks may differ.
+//! `node` is the node the pod ran on; each run of a cell has one row per pod (`pods` rows). A pod's
+//! containers run after its kubelet took it, so `running_s` is not before `started_s` (both
+//! stamped on its node). Stamps of different hosts are not ordered: `started_s` may read before
+//! `scheduled_s` (a node's clock behind), and in a highly available control plane `scheduled_s`
+//! before `created_s` (stamped by different masters).
 //! Timestamps written by the API server have whole seconds, so the
 //! values are whole numbers except where an event's `eventTime` (microseconds) was the fallback.
 //! Read with [`read_raw`], written with [`write_raw`], reduced to cells by [`summarize`].
@@ -627,22 +628,24 @@ mod tests {
 
     const RAW_HEAD: &str = "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n";
 
-    /// A row bound before it was created, or running before its kubelet took it, used to be read
-    /// and gave negative phases (-30.00 s of scheduling) with exit 0. Only stamps of one clock
-    /// are compared: a kubelet's stamp before the binding is a node clock behind the control
-    /// plane's, read (and warned of by the phase comparison), not refused.
+    /// A row running before its kubelet took it used to be read and gave a negative phase with
+    /// exit 0. Only stamps of one host are compared: a kubelet's stamp before the binding is a
+    /// node clock behind the control plane's, read (and warned of by the phase comparison), and
+    /// a binding stamped before the creation is two masters' clocks apart in a highly available
+    /// control plane: both are read, not refused.
     #[test]
-    fn stamps_of_one_clock_out_of_order_are_refused_at_their_line_and_column() {
+    fn stamps_of_one_host_out_of_order_are_refused_at_their_line_and_column() {
         let raw = |rows: &str| read_raw_from(format!("{RAW_HEAD}# c\n{rows}").as_bytes(), "raw.csv");
-        let err = raw("1,a,n,0,1,30,0,9,1\n").unwrap_err();
+        // Bound "before" created: two masters' clocks.
+        assert!(raw("1,a,n,0,1,30,29,31,32\n").is_ok());
+        let err = raw("1,a,n,0,1,30,31,9,1\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "raw.csv:3: column `scheduled_s`: scheduled_s must not be before created_s: both are stamped on the \
-             control plane's clock (the apiserver creates the pod, then binds it to a node); got scheduled_s 0 \
-             and created_s 30 (only stamps of one clock are compared: a node's clock may differ from the \
-             control plane's)"
+            "raw.csv:3: column `running_s`: running_s must not be before started_s: both are stamped on the \
+             node's clock (its kubelet takes the pod, then its containers start); got running_s 1 and \
+             started_s 9 (only stamps of one clock are compared: a node's clock may differ from the control \
+             plane's)"
         );
-        let err = raw("1,a,n,0,1,30,31,9,1\n").unwrap_err();
         assert!(
             matches!(
                 err,

@@ -386,9 +386,8 @@ pub fn read_cells_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<V
 ///
 /// # Errors
 /// [`DatasetError`] naming the file, line and column of the first problem, as for [`read_cells`]; a pod
-/// given twice in the same run of the same cell is a duplicate. A row whose `scheduled_s` is before its
-/// `created_s`, or whose `running_s` is before its `started_s` (stamps of one clock, see
-/// [`RawPodRow`]), is refused at its line and column; so is a run of a cell without one row per pod
+/// given twice in the same run of the same cell is a duplicate. A row whose `running_s` is before its
+/// `started_s` (stamps of one node's clock, see [`RawPodRow`]) is refused at its line and column; so is a run of a cell without one row per pod
 /// ([`DatasetError::Run`], naming the run's lines, or [`DatasetError::Field`] at `pods` when the run's
 /// rows are what another run of the same delay and number lacks).
 pub fn read_raw(path: impl AsRef<Path>) -> Result<Vec<RawPodRow>, DatasetError> {
@@ -463,24 +462,19 @@ pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec
     Ok(rows)
 }
 
-/// The order a pod passes two instants stamped on one clock, and which clock: a row with the
+/// The order a pod passes two instants stamped on one host's clock, and which: a row with the
 /// later one before the earlier cannot come from a real cluster.
 ///
-/// The control plane stamps `created_s` (the apiserver's `creationTimestamp`) and `scheduled_s`
-/// (the binding's `PodScheduled` condition, or the scheduler's `Scheduled` event): a pod is
-/// bound after it is created. The node stamps `started_s` (its kubelet's `Initialized`
-/// condition, `startTime` or `Pulling` event) and `running_s` (Docker's `startedAt`, or the
-/// kubelet's `Started` event): the containers start after the kubelet took the pod. Pairs across
-/// the two clocks are not ordered here: a node's clock may be behind the control plane's, so
-/// `started_s` may read before `scheduled_s` in a real measurement (the phase comparison warns
-/// of it, [`crate::phases::clocks_behind`]).
-const SAME_CLOCK: [SameClock; 2] = [
-    SameClock {
-        earlier: "created_s",
-        later: "scheduled_s",
-        clock: "the control plane's clock (the apiserver creates the pod, then binds it to a node)",
-        times: |r| (r.created_s, r.scheduled_s),
-    },
+/// The node stamps `started_s` (its kubelet's `Initialized` condition, `startTime` or `Pulling`
+/// event) and `running_s` (Docker's `startedAt`, or the kubelet's `Started` event): the
+/// containers start after the kubelet took the pod. No other pair shares a host. `created_s`
+/// (the `creationTimestamp`) and `scheduled_s` (the `PodScheduled` condition, or the
+/// scheduler's `Scheduled` event) are stamped by the control plane, but in a highly available
+/// one by different hosts: the apiserver that took the ReplicaSet controller's POST, the one
+/// that took the binding, or the scheduler's, so a master whose clock is behind another's can
+/// make a pod read as bound before it was created. Pairs across hosts are not ordered here (the
+/// phase comparison warns of a node clock behind, [`crate::phases::clocks_behind`]).
+const SAME_CLOCK: [SameClock; 1] = [
     SameClock {
         earlier: "started_s",
         later: "running_s",

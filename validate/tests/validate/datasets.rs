@@ -131,10 +131,11 @@ fn raw_rows_from_the_namespace_run_capture_round_trip_and_summarize() {
     );
 }
 
-/// The raw files' order checks (a pod bound after its creation, its containers running after its
-/// kubelet took it) and one-row-per-pod check refuse none of the real captures: both, timed as
-/// `measure` times them (with their events, and without, when the fallbacks are not needed),
-/// write and read back unchanged.
+/// The raw files' order check (a pod's containers running after its kubelet took it) and
+/// one-row-per-pod check refuse none of the real captures: both, timed as `measure` times them,
+/// write and read back unchanged. (They are timed with their events and without; both captures'
+/// pods carry every condition and container start, which take precedence, so the events'
+/// fallbacks are not exercised here.)
 #[test]
 fn no_captured_pod_is_refused_by_the_raw_files_checks() {
     let namespace_run = (
