@@ -83,11 +83,20 @@ pub(crate) fn check_output_file(flag: &str, path: &Path, example: &str) -> Resul
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.is_dir() {
-        return Err(UsageError(format!(
-            "{flag} {}: the directory {} does not exist",
-            path.display(),
-            dir.display()
-        )));
+        // A file where the path needs a directory, or nothing there at all.
+        let file = dir.ancestors().find(|p| !p.as_os_str().is_empty() && p.is_file());
+        return Err(UsageError(match file {
+            Some(file) => format!(
+                "{flag} {}: {} is a file, not a directory",
+                path.display(),
+                file.display()
+            ),
+            None => format!(
+                "{flag} {}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            ),
+        }));
     }
     validate::atomic_file::check_writable(path).map_err(|e| UsageError(format!("{flag} {e}")))
 }

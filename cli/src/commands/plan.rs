@@ -164,8 +164,19 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     print!("{text}");
     println!();
     // stdout is the same, bit for bit, whatever the thread count; the wall time goes to stderr.
+    // What was run besides the placement options: the drills and the settings.
+    let extra: String = [
+        report
+            .drills
+            .as_ref()
+            .map(|d| format!(", {} drill(s)", d.results.len())),
+        report.tuning.as_ref().map(|t| format!(", {} setting(s)", t.len())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     println!(
-        "wrote {}, {} and {} ({} option(s) x {} replications of {} pods)",
+        "wrote {}, {} and {} ({} option(s){extra} x {} replications of {} pods)",
         md_path.display(),
         svg_path.display(),
         json_path.display(),

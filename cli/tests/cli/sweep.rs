@@ -1127,6 +1127,13 @@ fn output_paths_that_cannot_be_written_are_refused_up_front() {
         &["plot", &csv, "--x", "delay", "--series", "pods", "--out", &s],
         &["--out", "is a directory; give a file name such as"],
     );
+    // Under a file: named as the file it is, not as a missing directory.
+    let under = format!("{csv}/x.svg");
+    let err = usage_error(
+        &["plot", &csv, "--x", "delay", "--series", "pods", "--out", &under],
+        &["--out", &format!("{csv} is a file, not a directory")],
+    );
+    assert!(!err.contains("does not exist"), "{err}");
 }
 
 /// A file in `points/` not named after a point of the sweep is left alone by `sweep` and by
