@@ -474,14 +474,12 @@ pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec
 /// that took the binding, or the scheduler's, so a master whose clock is behind another's can
 /// make a pod read as bound before it was created. Pairs across hosts are not ordered here (the
 /// phase comparison warns of a node clock behind, [`crate::phases::clocks_behind`]).
-const SAME_CLOCK: [SameClock; 1] = [
-    SameClock {
-        earlier: "started_s",
-        later: "running_s",
-        clock: "the node's clock (its kubelet takes the pod, then its containers start)",
-        times: |r| (r.started_s, r.running_s),
-    },
-];
+const SAME_CLOCK: [SameClock; 1] = [SameClock {
+    earlier: "started_s",
+    later: "running_s",
+    clock: "the node's clock (its kubelet takes the pod, then its containers start)",
+    times: |r| (r.started_s, r.running_s),
+}];
 
 /// Two columns of a raw row stamped on one clock, in the order a pod passes them.
 struct SameClock {
