@@ -5,10 +5,8 @@
 //! given, and ranked worst first. A failure that no replication survives within
 //! `workload.timeout` is a single point of failure of the rollout.
 
-use models::cluster::{self, RunOutcome};
 use models::spec::{Fault, Role, Scenario, VpnTopology};
 use models::units::Dur;
-use rayon::prelude::*;
 
 use super::stats::{self, MeanCi};
 
@@ -141,16 +139,11 @@ pub(crate) fn run(
             s
         })
         .collect();
-    let jobs: Vec<(usize, u64)> = (0..drills.len()).flat_map(|d| (0..reps).map(move |r| (d, r))).collect();
-    let outcomes: Vec<RunOutcome> = jobs
-        .par_iter()
-        .map(|&(d, r)| cluster::run(&scenarios[d], sim_core::rng::replication_seed(seed, r), false))
-        .collect::<Result<_, _>>()?;
+    let outcomes = super::replicate(&scenarios.iter().collect::<Vec<_>>(), reps, seed)?;
     let mut results: Vec<DrillResult> = drills
         .iter()
-        .enumerate()
-        .map(|(d, drill)| {
-            let outs = &outcomes[d * reps as usize..(d + 1) * reps as usize];
+        .zip(&outcomes)
+        .map(|(drill, outs)| {
             let startup = stats::startup(outs, base.workload.replicas);
             let evicted = outs
                 .iter()

@@ -82,6 +82,30 @@ pub(crate) struct Drills {
     pub(crate) skipped: Vec<drills::Skipped>,
 }
 
+/// Runs `reps` replications of each of `scenarios`, replication `r` with
+/// `replication_seed(seed, r)` in every one of them (common random numbers: their differences
+/// are paired), all in parallel and gathered in a fixed order, so that nothing depends on the
+/// thread count. Returns each scenario's outcomes, in replication order.
+///
+/// # Errors
+///
+/// When the model cannot be built for one of them.
+pub(crate) fn replicate(scenarios: &[&Scenario], reps: u64, seed: u64) -> anyhow::Result<Vec<Vec<RunOutcome>>> {
+    let jobs: Vec<(usize, u64)> = (0..scenarios.len())
+        .flat_map(|v| (0..reps).map(move |r| (v, r)))
+        .collect();
+    let mut outcomes: Vec<RunOutcome> = jobs
+        .par_iter()
+        .map(|&(v, r)| cluster::run(scenarios[v], sim_core::rng::replication_seed(seed, r), false))
+        .collect::<Result<_, _>>()?;
+    let mut per_scenario = Vec::with_capacity(scenarios.len());
+    for _ in 0..scenarios.len() {
+        let rest = outcomes.split_off(reps as usize);
+        per_scenario.push(std::mem::replace(&mut outcomes, rest));
+    }
+    Ok(per_scenario)
+}
+
 /// The optional sections a plan is asked for.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Extra {
@@ -127,16 +151,10 @@ pub(crate) fn build(
         let s = placement::apply(&base, p).map_err(crate::output::UsageError)?;
         variants.push((p.clone(), false, s));
     }
-    let jobs: Vec<(usize, u64)> = (0..variants.len())
-        .flat_map(|v| (0..reps).map(move |r| (v, r)))
-        .collect();
-    let outcomes: Vec<RunOutcome> = jobs
-        .par_iter()
-        .map(|&(v, r)| cluster::run(&variants[v].2, sim_core::rng::replication_seed(seed, r), false))
-        .collect::<Result<_, _>>()?;
+    let scenarios: Vec<&Scenario> = variants.iter().map(|v| &v.2).collect();
+    let outcomes = replicate(&scenarios, reps, seed)?;
     let mut options: Vec<OptionResult> = Vec::new();
-    for (v, (placement, is_current, s)) in variants.iter().enumerate() {
-        let outs = &outcomes[v * reps as usize..(v + 1) * reps as usize];
+    for ((placement, is_current, s), outs) in variants.iter().zip(&outcomes) {
         let net = net::figures(s)?;
         let unloaded = unloaded_status(s, &net);
         options.push(OptionResult {

@@ -5,9 +5,7 @@
 //! change the scenario already has is left out. A last row makes them all at once: how far tuning
 //! alone can take this rollout.
 
-use models::cluster::{self, RunOutcome};
 use models::spec::{PullPolicy, Scenario};
-use rayon::prelude::*;
 
 use super::stats::{self, MeanCi};
 
@@ -210,18 +208,11 @@ pub(crate) fn run(
     reference: &[Option<f64>],
 ) -> anyhow::Result<Vec<TuningResult>> {
     let scenarios: Vec<Scenario> = tunings.iter().map(|t| t.applied(base)).collect();
-    let jobs: Vec<(usize, u64)> = (0..tunings.len())
-        .flat_map(|t| (0..reps).map(move |r| (t, r)))
-        .collect();
-    let outcomes: Vec<RunOutcome> = jobs
-        .par_iter()
-        .map(|&(t, r)| cluster::run(&scenarios[t], sim_core::rng::replication_seed(seed, r), false))
-        .collect::<Result<_, _>>()?;
+    let outcomes = super::replicate(&scenarios.iter().collect::<Vec<_>>(), reps, seed)?;
     let mut results: Vec<TuningResult> = tunings
         .iter()
-        .enumerate()
-        .map(|(t, tuning)| {
-            let outs = &outcomes[t * reps as usize..(t + 1) * reps as usize];
+        .zip(&outcomes)
+        .map(|(tuning, outs)| {
             let startup = stats::startup(outs, base.workload.replicas);
             TuningResult {
                 tuning: tuning.clone(),
