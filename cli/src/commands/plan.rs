@@ -197,12 +197,46 @@ fn nothing_finished(report: &plan::Plan) -> anyhow::Result<()> {
     }
     let scenario = &report.scenario;
     anyhow::bail!(
-        "no replication finished within workload.timeout ({}) in any of the {} placement option(s) x {} replications, so there is no plan to report and no file was written; lengthen the timeout or check the scenario (its faults, loss, limits){}",
+        "no replication finished within workload.timeout ({}) in any of the {} placement option(s) x {} replications, so there is no plan to report and no file was written; lengthen the timeout or check the scenario (its faults, loss, limits){}{}",
         scenario.workload.timeout,
         report.options.len(),
         report.reps,
-        crate::commands::run::never_repaired_hint(scenario)
+        crate::commands::run::never_repaired_hint(scenario),
+        rescues(report)
     )
+}
+
+/// With `--tuning`, the settings under which replications do finish when none of the scenario's
+/// own does, most finished first, each with the `--set` values that give it; empty otherwise.
+fn rescues(report: &plan::Plan) -> String {
+    let found: Vec<String> = report
+        .tuning
+        .iter()
+        .flatten()
+        .filter(|r| r.finished > 0)
+        .map(|r| {
+            let set: Vec<String> = r.tuning.set.iter().map(|v| format!("--set '{v}'")).collect();
+            format!(
+                "{}: {} of {} ({})",
+                r.tuning.change,
+                r.finished,
+                r.reps,
+                if r.tuning.combined {
+                    "all of them".to_owned()
+                } else {
+                    set.join(" ")
+                }
+            )
+        })
+        .collect();
+    if found.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nsettings (--tuning) under which replications do finish: {}",
+            found.join("; ")
+        )
+    }
 }
 
 /// Makes sure `dir` is a directory that exists, creating it (and its parents) if missing, before

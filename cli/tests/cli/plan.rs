@@ -774,4 +774,25 @@ fn tuning_ranks_the_settings_by_what_they_save() {
         out.contains(&format!("4 of 4 replications finish within 36s; as given, {given}.")),
         "{out}"
     );
+    // With a timeout no replication meets, the plan is refused, and the refusal names the
+    // settings under which they do finish.
+    let tighter = dir.file("tighter.toml");
+    std::fs::write(&tighter, text.replace("timeout = \"1h\"", "timeout = \"25s\"")).unwrap();
+    let refused = run(&[
+        "plan",
+        &tighter,
+        "--pods",
+        "20",
+        "--reps",
+        "4",
+        "--out-dir",
+        &dir.file("e"),
+        "--tuning",
+    ]);
+    assert_exit(&refused, 1, "a plan no replication of which finishes");
+    let err = stderr(&refused);
+    assert!(
+        err.contains("settings (--tuning) under which replications do finish: the image pre-pulled on every worker: 4 of 4 (--set 'runtime.image_cached=true')"),
+        "{err}"
+    );
 }
