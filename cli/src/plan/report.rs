@@ -748,14 +748,10 @@ fn drills_section(o: &mut String, p: &Plan, d: &super::Drills) {
     for (rank, r) in d.results.iter().enumerate() {
         w!(
             o,
-            "| {} | `{}` | {} of {} | {} | {} | {} | {:.1} |",
+            "| {} | `{}` | {} | {:.1} |",
             rank + 1,
             r.drill.label,
-            r.finished,
-            r.reps,
-            r.time.map_or("n/a".into(), |t| s2(t.mean)),
-            r.time.map_or("n/a".into(), |t| ci(t.ci)),
-            diff_text(r.diff),
+            versus_cells(r.finished, r.reps, r.time, r.diff),
             r.evicted
         );
     }
@@ -823,6 +819,22 @@ fn diff_text(d: Option<super::stats::MeanCi>) -> String {
     }
 }
 
+/// The cells a variant of the scenario (a drill, a setting) shares in its table: replications
+/// finished of run, mean time, its 95 % CI, and the paired difference to the scenario as given.
+fn versus_cells(
+    finished: usize,
+    reps: usize,
+    time: Option<super::stats::MeanCi>,
+    diff: Option<super::stats::MeanCi>,
+) -> String {
+    format!(
+        "{finished} of {reps} | {} | {} | {}",
+        time.map_or("n/a".into(), |t| s2(t.mean)),
+        time.map_or("n/a".into(), |t| ci(t.ci)),
+        diff_text(diff)
+    )
+}
+
 /// Section (g): what each setting would buy, the largest saving first, all at once last.
 fn tuning_section(o: &mut String, p: &Plan, rows: &[super::tuning::TuningResult]) {
     w!(o, "{}", TUNING_HEADING);
@@ -853,18 +865,14 @@ fn tuning_section(o: &mut String, p: &Plan, rows: &[super::tuning::TuningResult]
     for (rank, r) in rows.iter().enumerate() {
         w!(
             o,
-            "| {} | {} | {} of {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             if r.tuning.combined {
                 "—".to_owned()
             } else {
                 (rank + 1).to_string()
             },
             r.tuning.change,
-            r.finished,
-            r.reps,
-            r.time.map_or("n/a".into(), |t| s2(t.mean)),
-            r.time.map_or("n/a".into(), |t| ci(t.ci)),
-            diff_text(r.diff),
+            versus_cells(r.finished, r.reps, r.time, r.diff),
             if r.tuning.combined {
                 "every row's above".to_owned()
             } else {

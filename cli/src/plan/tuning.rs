@@ -61,8 +61,8 @@ pub(crate) struct TuningResult {
 
 /// A client's QPS and burst raised to at least [`SCALABILITY_QPS`] / [`SCALABILITY_BURST`], as
 /// the flags and the `--set` values that give them.
-fn raised(component: &str, path: &str, qps: f64, burst: u32) -> (String, Vec<String>) {
-    let (qps, burst) = (qps.max(SCALABILITY_QPS), burst.max(SCALABILITY_BURST));
+fn raised(component: &str, path: &str, mut qps: f64, mut burst: u32) -> (String, Vec<String>) {
+    raise(&mut qps, &mut burst);
     (
         format!("{component} `--kube-api-qps {qps} --kube-api-burst {burst}`"),
         vec![
@@ -72,22 +72,25 @@ fn raised(component: &str, path: &str, qps: f64, burst: u32) -> (String, Vec<Str
     )
 }
 
+/// Raises a client's QPS and burst to at least [`SCALABILITY_QPS`] / [`SCALABILITY_BURST`].
+fn raise(qps: &mut f64, burst: &mut u32) {
+    *qps = qps.max(SCALABILITY_QPS);
+    *burst = (*burst).max(SCALABILITY_BURST);
+}
+
 fn controller_manager_qps(s: &mut Scenario) {
     let c = &mut s.kubernetes.controller_manager;
-    c.kube_api_qps = c.kube_api_qps.max(SCALABILITY_QPS);
-    c.kube_api_burst = c.kube_api_burst.max(SCALABILITY_BURST);
+    raise(&mut c.kube_api_qps, &mut c.kube_api_burst);
 }
 
 fn scheduler_qps(s: &mut Scenario) {
     let c = &mut s.kubernetes.scheduler;
-    c.kube_api_qps = c.kube_api_qps.max(SCALABILITY_QPS);
-    c.kube_api_burst = c.kube_api_burst.max(SCALABILITY_BURST);
+    raise(&mut c.kube_api_qps, &mut c.kube_api_burst);
 }
 
 fn kubelet_qps(s: &mut Scenario) {
     let k = &mut s.kubernetes.kubelet;
-    k.kube_api_qps = k.kube_api_qps.max(SCALABILITY_QPS);
-    k.kube_api_burst = k.kube_api_burst.max(SCALABILITY_BURST);
+    raise(&mut k.kube_api_qps, &mut k.kube_api_burst);
 }
 
 fn parallel_pulls(s: &mut Scenario) {
