@@ -24,6 +24,7 @@ pub mod network;
 pub mod node_lifecycle;
 pub mod observer;
 pub mod pull_outages;
+pub mod raft;
 pub mod registry;
 pub mod scheduler;
 pub mod spec;

@@ -4,5 +4,6 @@ mod common_random_numbers;
 mod faults;
 mod fixture;
 mod mechanisms;
+mod raft;
 mod registry;
 mod thesis_shape;

@@ -1,0 +1,478 @@
+//! One etcd member's raft liveness state machine: terms, roles, votes, the election and
+//! heartbeat timers and `CheckQuorum`, as etcd 3.3's `raft/raft.go` has them. The log is left
+//! out: every member's log is as up to date as every other's, so any candidate may win.
+//!
+//! Each function names the etcd function it follows. The machine is pure: the caller delivers
+//! ticks and messages and sends what comes out in `out`.
+
+use rand::Rng;
+
+/// A member's role (`StateType`; `StatePreCandidate` needs `--pre-vote`, off in etcd 3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Follows `lead` (or waits for a leader when there is none).
+    Follower,
+    /// Asked the others for their votes in its term.
+    Candidate,
+    /// Sends heartbeats.
+    Leader,
+}
+
+/// The raft messages that decide who leads (`raftpb.MessageType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `MsgHeartbeat`, every heartbeat tick from the leader.
+    Heartbeat,
+    /// `MsgHeartbeatResp`: marks the follower recently active at the leader.
+    HeartbeatResp,
+    /// `MsgApp`: here only the empty entry a new leader appends (`becomeLeader`).
+    App,
+    /// `MsgAppResp`: a follower's answer to `MsgApp`, or a member's answer, at its higher term,
+    /// to a leader of a lower term (which then steps down).
+    AppResp,
+    /// `MsgVote`.
+    Vote,
+    /// `MsgVoteResp`.
+    VoteResp {
+        /// The vote was granted.
+        granted: bool,
+    },
+}
+
+/// A message between two members, stamped with its sender's term (`raft.send`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Msg {
+    /// Sender.
+    pub(crate) from: usize,
+    /// Receiver.
+    pub(crate) to: usize,
+    /// Term it carries.
+    pub(crate) term: u64,
+    /// What it is.
+    pub(crate) kind: Kind,
+}
+
+/// What a tick or a message changed, for the cluster's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Changed {
+    /// The member started an election (`campaign`).
+    pub(crate) campaigned: bool,
+    /// The member became leader.
+    pub(crate) elected: bool,
+}
+
+/// One member (`type raft struct`, the fields liveness needs).
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    id: usize,
+    members: usize,
+    pub(crate) term: u64,
+    pub(crate) role: Role,
+    pub(crate) lead: Option<usize>,
+    vote: Option<usize>,
+    election_elapsed: u32,
+    heartbeat_elapsed: u32,
+    /// `electionTimeout` in ticks (`ElectionTick`).
+    election_ticks: u32,
+    /// `randomizedElectionTimeout`: drawn in `[election_ticks, 2 x election_ticks)` by every
+    /// `reset`.
+    randomized: u32,
+    /// Votes received in the current term (`votes`).
+    votes: Vec<Option<bool>>,
+    /// `Progress.RecentActive` of each member, at the leader.
+    recent_active: Vec<bool>,
+}
+
+impl Node {
+    /// A follower of `lead` at `term` (the steady state a run starts from), or a leader when
+    /// `lead` is itself.
+    pub(crate) fn new(
+        id: usize,
+        members: usize,
+        election_ticks: u32,
+        term: u64,
+        lead: usize,
+        rng: &mut impl Rng,
+    ) -> Node {
+        let mut n = Node {
+            id,
+            members,
+            term,
+            role: Role::Follower,
+            lead: None,
+            vote: None,
+            election_elapsed: 0,
+            heartbeat_elapsed: 0,
+            election_ticks: election_ticks.max(1),
+            randomized: 0,
+            votes: vec![None; members],
+            recent_active: vec![false; members],
+        };
+        n.reset(term, rng);
+        n.lead = Some(lead);
+        if lead == id {
+            n.role = Role::Leader;
+            // A leader that has just heard from everyone.
+            n.recent_active.fill(true);
+        } else {
+            n.vote = Some(lead);
+        }
+        n
+    }
+
+    /// Members needed for a decision (`quorum`).
+    pub(crate) fn quorum(&self) -> usize {
+        self.members / 2 + 1
+    }
+
+    /// `reset(term)`: a new term forgets the vote; every state change restarts both timers and
+    /// draws a new randomized election timeout.
+    fn reset(&mut self, term: u64, rng: &mut impl Rng) {
+        if self.term != term {
+            self.term = term;
+            self.vote = None;
+        }
+        self.lead = None;
+        self.election_elapsed = 0;
+        self.heartbeat_elapsed = 0;
+        self.randomized = self.election_ticks + rng.random_range(0..self.election_ticks);
+        self.votes.fill(None);
+        // `reset` gives every peer a fresh `Progress`, `RecentActive` false.
+        self.recent_active.fill(false);
+    }
+
+    fn become_follower(&mut self, term: u64, lead: Option<usize>, rng: &mut impl Rng) {
+        self.reset(term, rng);
+        self.lead = lead;
+        self.role = Role::Follower;
+    }
+
+    fn become_leader(&mut self, rng: &mut impl Rng, out: &mut Vec<Msg>) {
+        self.reset(self.term, rng);
+        self.lead = Some(self.id);
+        self.role = Role::Leader;
+        // `becomeLeader` appends an empty entry and the candidate broadcasts it (`bcastAppend`).
+        self.broadcast(Kind::App, out);
+    }
+
+    fn broadcast(&self, kind: Kind, out: &mut Vec<Msg>) {
+        for to in (0..self.members).filter(|&j| j != self.id) {
+            out.push(self.msg(to, kind));
+        }
+    }
+
+    fn msg(&self, to: usize, kind: Kind) -> Msg {
+        Msg {
+            from: self.id,
+            to,
+            term: self.term,
+            kind,
+        }
+    }
+
+    /// `campaign(campaignElection)`: a new term, its own vote, and a vote request to every other
+    /// member.
+    fn campaign(&mut self, rng: &mut impl Rng, out: &mut Vec<Msg>) -> Changed {
+        self.reset(self.term + 1, rng);
+        self.vote = Some(self.id);
+        self.role = Role::Candidate;
+        self.votes[self.id] = Some(true);
+        let mut changed = Changed {
+            campaigned: true,
+            ..Changed::default()
+        };
+        if self.quorum() == 1 {
+            self.become_leader(rng, out);
+            changed.elected = true;
+        } else {
+            self.broadcast(Kind::Vote, out);
+        }
+        changed
+    }
+
+    /// One tick of the member's clock (`tickHeartbeat` at the leader, `tickElection` elsewhere).
+    pub(crate) fn tick(&mut self, rng: &mut impl Rng, out: &mut Vec<Msg>) -> Changed {
+        if self.role == Role::Leader {
+            self.heartbeat_elapsed += 1;
+            self.election_elapsed += 1;
+            if self.election_elapsed >= self.election_ticks {
+                self.election_elapsed = 0;
+                // `MsgCheckQuorum` (etcd runs raft with `CheckQuorum: true`).
+                if !self.check_quorum_active() {
+                    self.become_follower(self.term, None, rng);
+                    return Changed::default();
+                }
+            }
+            // `heartbeatTimeout` is one tick (`HeartbeatTick: 1`).
+            if self.heartbeat_elapsed >= 1 {
+                self.heartbeat_elapsed = 0;
+                self.broadcast(Kind::Heartbeat, out);
+            }
+            return Changed::default();
+        }
+        self.election_elapsed += 1;
+        if self.election_elapsed >= self.randomized {
+            self.election_elapsed = 0;
+            return self.campaign(rng, out);
+        }
+        Changed::default()
+    }
+
+    /// Marks every member recently active at a leader: its next quorum check passes.
+    pub(crate) fn hold_quorum(&mut self) {
+        self.recent_active.fill(true);
+    }
+
+    /// `checkQuorumActive`: itself and the members heard from since the last check make a
+    /// quorum; the marks are cleared for the next check.
+    fn check_quorum_active(&mut self) -> bool {
+        let id = self.id;
+        let active = self
+            .recent_active
+            .iter()
+            .enumerate()
+            .filter(|&(j, &a)| j == id || a)
+            .count();
+        self.recent_active.fill(false);
+        active >= self.quorum()
+    }
+
+    /// `Step` with `stepLeader`, `stepCandidate` and `stepFollower` for the messages above.
+    pub(crate) fn step(&mut self, m: Msg, rng: &mut impl Rng, out: &mut Vec<Msg>) -> Changed {
+        if m.term > self.term {
+            if m.kind == Kind::Vote {
+                // "If a server receives a RequestVote request within the minimum election
+                // timeout of hearing from a current leader, it does not update its term or
+                // grant its vote."
+                let in_lease = self.lead.is_some() && self.election_elapsed < self.election_ticks;
+                if in_lease {
+                    return Changed::default();
+                }
+            }
+            let lead = matches!(m.kind, Kind::App | Kind::Heartbeat).then_some(m.from);
+            self.become_follower(m.term, lead, rng);
+        } else if m.term < self.term {
+            // With CheckQuorum a member answers a stale leader's heartbeat or append, at its own
+            // higher term, so that the stale leader steps down.
+            if matches!(m.kind, Kind::Heartbeat | Kind::App) {
+                out.push(self.msg(m.from, Kind::AppResp));
+            }
+            return Changed::default();
+        }
+        if m.kind == Kind::Vote {
+            let can_vote = self.vote == Some(m.from) || (self.vote.is_none() && self.lead.is_none());
+            if can_vote {
+                out.push(self.msg(m.from, Kind::VoteResp { granted: true }));
+                self.election_elapsed = 0;
+                self.vote = Some(m.from);
+            } else {
+                out.push(self.msg(m.from, Kind::VoteResp { granted: false }));
+            }
+            return Changed::default();
+        }
+        match self.role {
+            Role::Leader => {
+                if matches!(m.kind, Kind::HeartbeatResp | Kind::AppResp) {
+                    self.recent_active[m.from] = true;
+                }
+                Changed::default()
+            }
+            Role::Candidate => match m.kind {
+                Kind::App | Kind::Heartbeat => {
+                    self.become_follower(m.term, Some(m.from), rng);
+                    self.follow(m, out);
+                    Changed::default()
+                }
+                Kind::VoteResp { granted } => {
+                    self.votes[m.from] = Some(granted);
+                    let yes = self.votes.iter().filter(|v| **v == Some(true)).count();
+                    let no = self.votes.iter().filter(|v| **v == Some(false)).count();
+                    if yes >= self.quorum() {
+                        self.become_leader(rng, out);
+                        return Changed {
+                            elected: true,
+                            ..Changed::default()
+                        };
+                    }
+                    if no >= self.quorum() {
+                        self.become_follower(self.term, None, rng);
+                    }
+                    Changed::default()
+                }
+                _ => Changed::default(),
+            },
+            Role::Follower => {
+                if matches!(m.kind, Kind::App | Kind::Heartbeat) {
+                    self.follow(m, out);
+                }
+                Changed::default()
+            }
+        }
+    }
+
+    /// `stepFollower` on `MsgApp` / `MsgHeartbeat`: the leader is alive; answer it.
+    fn follow(&mut self, m: Msg, out: &mut Vec<Msg>) {
+        self.election_elapsed = 0;
+        self.lead = Some(m.from);
+        let reply = if m.kind == Kind::App {
+            Kind::AppResp
+        } else {
+            Kind::HeartbeatResp
+        };
+        out.push(self.msg(m.from, reply));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::rng::seeded;
+
+    fn three(lead: usize) -> (Vec<Node>, sim_core::rng::SimRng) {
+        let mut rng = seeded(7);
+        let nodes = (0..3).map(|i| Node::new(i, 3, 10, 1, lead, &mut rng)).collect();
+        (nodes, rng)
+    }
+
+    #[test]
+    fn a_leader_heartbeats_every_tick_and_a_follower_answers() {
+        let (mut n, mut rng) = three(0);
+        let mut out = Vec::new();
+        n[0].tick(&mut rng, &mut out);
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|m| m.kind == Kind::Heartbeat && m.term == 1));
+        let mut replies = Vec::new();
+        n[1].step(out[0], &mut rng, &mut replies);
+        assert_eq!(
+            replies,
+            vec![Msg {
+                from: 1,
+                to: 0,
+                term: 1,
+                kind: Kind::HeartbeatResp
+            }]
+        );
+    }
+
+    #[test]
+    fn a_silent_follower_campaigns_between_one_and_two_election_timeouts() {
+        let (mut n, mut rng) = three(0);
+        let mut out = Vec::new();
+        let mut ticks = 0;
+        loop {
+            ticks += 1;
+            if n[1].tick(&mut rng, &mut out).campaigned {
+                break;
+            }
+            assert!(ticks < 20, "no campaign after 20 ticks");
+        }
+        assert!(ticks >= 10, "campaigned after {ticks} ticks");
+        assert_eq!(n[1].term, 2);
+        assert_eq!(n[1].role, Role::Candidate);
+        assert_eq!(out.iter().filter(|m| m.kind == Kind::Vote).count(), 2);
+    }
+
+    #[test]
+    fn a_follower_in_its_leaders_lease_ignores_a_vote_request() {
+        let (mut n, mut rng) = three(0);
+        let vote = Msg {
+            from: 2,
+            to: 1,
+            term: 2,
+            kind: Kind::Vote,
+        };
+        let mut out = Vec::new();
+        n[1].step(vote, &mut rng, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(n[1].term, 1);
+        // Once the lease has run out (an election timeout without the leader), it votes.
+        for _ in 0..10 {
+            n[1].election_elapsed += 1;
+        }
+        n[1].step(vote, &mut rng, &mut out);
+        assert_eq!(
+            out,
+            vec![Msg {
+                from: 1,
+                to: 2,
+                term: 2,
+                kind: Kind::VoteResp { granted: true }
+            }]
+        );
+        assert_eq!((n[1].term, n[1].lead), (2, None));
+    }
+
+    #[test]
+    fn a_member_at_a_higher_term_deposes_the_leader_through_its_heartbeat_answer() {
+        // Without pre-vote, a follower that was cut off campaigns alone and raises its term;
+        // the leader's next heartbeat reaches it and its answer makes the leader step down.
+        let (mut n, mut rng) = three(0);
+        let mut out = Vec::new();
+        while !n[2].tick(&mut rng, &mut out).campaigned {}
+        out.clear();
+        let hb = Msg {
+            from: 0,
+            to: 2,
+            term: 1,
+            kind: Kind::Heartbeat,
+        };
+        n[2].step(hb, &mut rng, &mut out);
+        assert_eq!(
+            out,
+            vec![Msg {
+                from: 2,
+                to: 0,
+                term: 2,
+                kind: Kind::AppResp
+            }]
+        );
+        let answer = out[0];
+        out.clear();
+        n[0].step(answer, &mut rng, &mut out);
+        assert_eq!((n[0].role, n[0].term, n[0].lead), (Role::Follower, 2, None));
+    }
+
+    #[test]
+    fn votes_from_a_quorum_elect_and_the_new_leader_appends() {
+        let (mut n, mut rng) = three(0);
+        let mut out = Vec::new();
+        // Member 0 is gone; member 1's lease runs out and it campaigns.
+        while !n[1].tick(&mut rng, &mut out).campaigned {}
+        let vote = out.iter().copied().find(|m| m.to == 2).unwrap();
+        out.clear();
+        while n[2].election_elapsed < 10 {
+            n[2].election_elapsed += 1;
+        }
+        n[2].step(vote, &mut rng, &mut out);
+        let resp = out[0];
+        out.clear();
+        let changed = n[1].step(resp, &mut rng, &mut out);
+        assert!(changed.elected);
+        assert_eq!(n[1].role, Role::Leader);
+        assert_eq!(out.iter().filter(|m| m.kind == Kind::App).count(), 2);
+    }
+
+    #[test]
+    fn a_leader_that_hears_from_no_quorum_steps_down_after_an_election_timeout() {
+        let (mut n, mut rng) = three(0);
+        let mut out = Vec::new();
+        // The first check finds the marks `new` set; the second finds nobody.
+        for _ in 0..20 {
+            n[0].tick(&mut rng, &mut out);
+        }
+        assert_eq!((n[0].role, n[0].lead), (Role::Follower, None));
+        // With answers between the checks it stays.
+        let (mut n, mut rng) = three(0);
+        for _ in 0..30 {
+            n[0].tick(&mut rng, &mut out);
+            let resp = Msg {
+                from: 1,
+                to: 0,
+                term: 1,
+                kind: Kind::HeartbeatResp,
+            };
+            n[0].step(resp, &mut rng, &mut out);
+        }
+        assert_eq!(n[0].role, Role::Leader);
+    }
+}

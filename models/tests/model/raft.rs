@@ -1,0 +1,166 @@
+//! etcd's leader elections over given links (`models::raft`): what a delay, a loss, a
+//! partition and a crashed leader do to the leadership, against what raft's rules predict.
+
+use std::sync::Arc;
+
+use models::network::Network;
+use models::raft::{leader_failover, steady_state, Links, NetworkLinks, RaftTimers, UniformLinks};
+use sim_core::rng::SimRng;
+use sim_core::{SimDuration, SimTime};
+
+use crate::fixture::cell;
+
+fn ms(x: u64) -> SimDuration {
+    SimDuration::from_millis(x)
+}
+
+/// etcd's defaults, `--heartbeat-interval=100 --election-timeout=1000`.
+const ETCD: RaftTimers = RaftTimers {
+    heartbeat: SimDuration::from_millis(100),
+    election: SimDuration::from_millis(1000),
+};
+
+const HOUR: SimDuration = SimDuration::from_secs(3600);
+
+fn uniform(one_way_ms: u64, jitter_ms: u64, loss: f64) -> Box<UniformLinks> {
+    Box::new(UniformLinks {
+        one_way: ms(one_way_ms),
+        jitter: ms(jitter_ms),
+        loss,
+    })
+}
+
+fn failovers(one_way_ms: u64, trials: u64) -> Vec<Option<f64>> {
+    (0..trials)
+        .map(|seed| {
+            leader_failover(
+                uniform(one_way_ms, 0, 0.0),
+                3,
+                0,
+                ETCD,
+                ms(5000),
+                SimDuration::from_secs(60),
+                seed,
+            )
+            .map(|d| d.as_secs_f64())
+        })
+        .collect()
+}
+
+#[test]
+fn on_a_lan_nobody_campaigns_and_a_failed_leader_is_replaced_within_two_election_timeouts() {
+    let live = steady_state(uniform(1, 0, 0.0), 3, 0, ETCD, HOUR, 1);
+    assert_eq!((live.campaigns, live.elections, live.stalls), (0, 0, 0), "{live:?}");
+    let f = failovers(1, 30);
+    for t in &f {
+        // The followers' timers run out 0.9-2.0 s after the last heartbeat, which came up to a
+        // tick before the crash (randomized timeouts of 10-19 whole ticks, counted from the
+        // follower's next tick), and the vote takes a LAN round trip. A candidate whose timer
+        // runs out in the tick before the other's lease ends is ignored and tries again: a
+        // second round, within another 2 s.
+        let t = t.expect("a LAN always elects");
+        assert!((0.7..=4.0).contains(&t), "failover took {t} s");
+    }
+    // The first of two timers uniform in [1, 2) s runs out after 1.33 s on average.
+    let mean = f.iter().flatten().sum::<f64>() / f.len() as f64;
+    assert!((1.15..1.6).contains(&mean), "mean failover {mean} s");
+}
+
+#[test]
+fn a_constant_delay_starts_no_election_but_beyond_the_timeouts_a_lost_leader_is_never_replaced() {
+    // Heartbeats still arrive every 100 ms, however late: no follower's timer runs out.
+    for one_way in [150, 600, 1100] {
+        let live = steady_state(uniform(one_way, 0, 0.0), 3, 0, ETCD, HOUR, 2);
+        assert_eq!((live.campaigns, live.stalls), (0, 0), "{one_way} ms: {live:?}");
+    }
+    // A round trip of 1.2 s fits inside the longer randomized timeouts: elections finish,
+    // though split votes make some take many rounds.
+    let f = failovers(600, 20);
+    assert!(f.iter().all(Option::is_some), "{f:?}");
+    let slowest = f.iter().flatten().copied().fold(0.0, f64::max);
+    let lan = failovers(1, 20).iter().flatten().copied().fold(0.0, f64::max);
+    assert!(slowest > 2.0 * lan, "slowest at 600 ms {slowest} s, on a LAN {lan} s");
+    // A round trip of 2.2 s is longer than any candidate waits (2 s at most): its votes come
+    // back after it has moved on to the next term, every time.
+    assert!(failovers(1100, 10).iter().all(Option::is_none));
+}
+
+#[test]
+fn loss_holds_heartbeats_back_long_enough_to_start_elections_and_more_loss_more_often() {
+    let runs: Vec<_> = [0.0, 0.01, 0.05]
+        .iter()
+        .map(|&loss| steady_state(uniform(150, 20, loss), 3, 0, ETCD, HOUR * 2, 3))
+        .collect();
+    assert_eq!(runs[0].campaigns, 0, "{:?}", runs[0]);
+    assert!(runs[1].campaigns > 0 && runs[1].stalls > 0, "{:?}", runs[1]);
+    assert!(
+        runs[2].campaigns > 5 * runs[1].campaigns,
+        "{:?} vs {:?}",
+        runs[2],
+        runs[1]
+    );
+    assert!(runs[2].stalled > runs[1].stalled);
+    // A stall is an election: never longer than a few timeouts at these round trips.
+    assert!(runs[2].longest_stall < SimDuration::from_secs(10), "{:?}", runs[2]);
+}
+
+/// Member 2 hears nothing and is heard by nobody from 10 s to 15 s.
+#[derive(Debug)]
+struct CutOff;
+
+impl Links for CutOff {
+    fn flight(&self, from: usize, to: usize, at: SimTime, _rng: &mut SimRng) -> Option<SimDuration> {
+        let t = at.as_secs_f64();
+        ((from != 2 && to != 2) || !(10.0..15.0).contains(&t)).then_some(ms(1))
+    }
+}
+
+#[test]
+fn a_follower_back_from_a_partition_deposes_a_healthy_leader_without_pre_vote() {
+    let live = steady_state(Box::new(CutOff), 3, 0, ETCD, SimDuration::from_secs(30), 4);
+    // Alone it campaigns every 1-2 s; the other two, in their leader's lease, ignore it.
+    assert!(live.campaigns >= 3, "{live:?}");
+    // Back, it answers the leader's heartbeat at its higher term: the leader steps down and
+    // the cluster elects again although nothing failed.
+    assert_eq!(live.stalls, 1, "{live:?}");
+    assert!(live.elections >= 1, "{live:?}");
+    assert!(live.longest_stall >= ms(900), "{live:?}");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let a = steady_state(uniform(150, 20, 0.02), 3, 0, ETCD, HOUR, 9);
+    let b = steady_state(uniform(150, 20, 0.02), 3, 0, ETCD, HOUR, 9);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn the_scenarios_netem_loss_reaches_etcd_between_masters_at_different_sites() {
+    // Masters at the three sites; netem on every tunnel.
+    let run = |loss_pct: f64| {
+        let mut s = cell(4, 100);
+        s.netem.loss_pct = loss_pct;
+        for h in &mut s.hosts {
+            match h.name.as_str() {
+                "master02" => h.site = "vlan20".into(),
+                "master03" => h.site = "vlan30".into(),
+                _ => {}
+            }
+        }
+        for l in &mut s.links {
+            match (l.a.as_str(), l.b.as_str()) {
+                ("master02", "vyos01") => l.b = "vyos02".into(),
+                ("master03", "vyos01") => l.b = "vyos03".into(),
+                _ => {}
+            }
+        }
+        let names = ["master01", "master02", "master03"];
+        let net = Network::build(&s, &names).unwrap();
+        let hosts = names.iter().map(|n| net.host(n).unwrap()).collect();
+        steady_state(Box::new(NetworkLinks::new(Arc::new(net), hosts)), 3, 0, ETCD, HOUR, 5)
+    };
+    let clean = run(0.0);
+    let lossy = run(3.0);
+    assert_eq!(clean.campaigns, 0, "{clean:?}");
+    assert!(lossy.campaigns > 0 && lossy.stalled > SimDuration::ZERO, "{lossy:?}");
+}
