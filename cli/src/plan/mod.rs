@@ -155,7 +155,7 @@ pub(crate) fn build(
     let outcomes = replicate(&scenarios, reps, seed)?;
     let mut options: Vec<OptionResult> = Vec::new();
     for ((placement, is_current, s), outs) in variants.iter().zip(&outcomes) {
-        let net = net::figures(s)?;
+        let net = net::figures(s, seed)?;
         let unloaded = unloaded_status(s, &net);
         options.push(OptionResult {
             timeouts: timeouts::rows(s, &net),

@@ -2,9 +2,13 @@
 //! apiservers through HAProxy, leaders to the apiservers, HAProxy to its backends, and the OpenVPN
 //! tunnels; each with its netem jitter and loss, and the etcd verdicts.
 
+use std::sync::Arc;
+
 use models::etcd::{self, TimerHealth};
 use models::network::{HostId, Network, TCP_RTO_MIN};
+use models::raft::{self, NetworkLinks, RaftTimers};
 use models::spec::{Role, Scenario};
+use sim_core::rng::{keyed_seed, stable_key};
 use sim_core::SimDuration;
 
 /// One-sided standard-normal quantile at 99 %: the p99 of a normal jitter is mean + 2.326 σ.
@@ -85,6 +89,160 @@ pub(crate) struct EtcdHealth {
     pub(crate) verdict: TimerHealth,
     /// `timer_health` at the p99 largest RTT.
     pub(crate) verdict_p99: TimerHealth,
+    /// The members' leader elections simulated message by message.
+    pub(crate) raft: RaftFigures,
+}
+
+/// Simulated hours of etcd's steady state per plan: at the defaults' ten heartbeats a second
+/// this is about 1.5 million events, some 0.1 s (BENCHMARKS.md), and a rate of spurious
+/// elections down to one every two hours shows at least once on average.
+pub(crate) const RAFT_HOURS: u64 = 6;
+
+/// Leader crashes simulated per plan.
+pub(crate) const FAILOVER_TRIALS: u64 = 100;
+
+/// A crash whose cluster has no quorum-backed leader this long after it counts as not repaired:
+/// two minutes, what the kubelets' and controllers' clients of v1.16 retry through before their
+/// requests time out (client-go's 60-s request timeout, twice).
+pub(crate) const FAILOVER_LIMIT: SimDuration = SimDuration::from_secs(120);
+
+/// When the leader crashes in a failover trial: after ten seconds of steady state, past the
+/// run's warm-up.
+const FAILOVER_AT: SimDuration = SimDuration::from_secs(10);
+
+/// etcd's leader elections over the members' routes (`models::raft`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RaftFigures {
+    /// Simulated steady state.
+    pub(crate) steady: raft::Liveness,
+    /// Leader crashes tried.
+    pub(crate) trials: u64,
+    /// Time until a leader backed by a quorum again, seconds, of the trials that had one
+    /// within [`FAILOVER_LIMIT`], ascending.
+    pub(crate) failover_s: Vec<f64>,
+}
+
+impl RaftFigures {
+    /// Elections started per simulated hour.
+    pub(crate) fn campaigns_per_hour(&self) -> f64 {
+        self.steady.per_hour(self.steady.campaigns)
+    }
+
+    /// When no election was started: the 95 % upper bound of the rate (a Poisson count of zero
+    /// bounds its mean by 3.0), per hour.
+    pub(crate) fn campaigns_per_hour_bound(&self) -> f64 {
+        3.0 / (self.steady.span.as_secs_f64() / 3600.0).max(1e-9)
+    }
+
+    /// Mean failover time of the trials that had one, seconds.
+    pub(crate) fn failover_mean_s(&self) -> Option<f64> {
+        (!self.failover_s.is_empty()).then(|| self.failover_s.iter().sum::<f64>() / self.failover_s.len() as f64)
+    }
+
+    /// The `q`-quantile of the trials' failover times counting the unrepaired ones as the
+    /// slowest (`None` if it falls among those).
+    pub(crate) fn failover_quantile_s(&self, q: f64) -> Option<f64> {
+        if self.trials == 0 {
+            return None;
+        }
+        let k = ((q * self.trials as f64).ceil() as usize).clamp(1, self.trials as usize) - 1;
+        self.failover_s.get(k).copied()
+    }
+}
+
+impl RaftFigures {
+    /// The steady state in words: how often elections start and what they cost writes.
+    pub(crate) fn steady_text(&self) -> String {
+        let l = &self.steady;
+        let hours = l.span.as_secs_f64() / 3600.0;
+        let gaps = if l.gaps_over_timeout == 0 {
+            "no heartbeat gap longer than the election timeout".to_owned()
+        } else {
+            format!(
+                "heartbeat gaps longer than the election timeout {:.1} per hour (each starts an election if the member's randomized timeout, drawn at its last change of state, is shorter), longer than twice it {:.1} per hour (each starts one)",
+                l.per_hour(l.gaps_over_timeout),
+                l.per_hour(l.gaps_over_twice)
+            )
+        };
+        if l.campaigns == 0 {
+            return format!(
+                "none in {hours:.0} simulated hours (fewer than {:.1} per hour at 95 %); {gaps}",
+                self.campaigns_per_hour_bound()
+            );
+        }
+        format!(
+            "{} started, {} leaders elected in {hours:.0} simulated hours ({:.1} elections started per hour); writes stalled {} in all, {} at the longest; {gaps}",
+            l.campaigns,
+            l.elections,
+            self.campaigns_per_hour(),
+            super::fmt::dur(l.stalled.as_secs_f64()),
+            super::fmt::dur(l.longest_stall.as_secs_f64())
+        )
+    }
+
+    /// The failover trials in words.
+    pub(crate) fn failover_text(&self) -> String {
+        let fmt = super::fmt::dur;
+        if self.trials == 0 {
+            return "n/a (a single member has nobody to fail over to)".into();
+        }
+        let done = self.failover_s.len() as u64;
+        let limit = fmt(FAILOVER_LIMIT.as_secs_f64());
+        if done == 0 {
+            return format!(
+                "**never** within {limit} in {} trials: a candidate's votes come back after its randomized timeout has run out, every time",
+                self.trials
+            );
+        }
+        let mut t = format!(
+            "mean {}, p90 {}, slowest {} ({} trials",
+            self.failover_mean_s().map_or("n/a".into(), fmt),
+            self.failover_quantile_s(0.9).map_or(format!("over {limit}"), fmt),
+            self.failover_s.last().map_or("n/a".into(), |x| fmt(*x)),
+            self.trials
+        );
+        if done < self.trials {
+            t.push_str(&format!("; **{} of them not within {limit}**", self.trials - done));
+        }
+        t.push(')');
+        t
+    }
+}
+
+/// Runs etcd's raft over the members' routes: [`RAFT_HOURS`] of steady state, and
+/// [`FAILOVER_TRIALS`] leader crashes.
+fn raft_figures(net: &Arc<Network>, members: &[HostId], leader: usize, timers: RaftTimers, seed: u64) -> RaftFigures {
+    let links = || Box::new(NetworkLinks::new(Arc::clone(net), members.to_vec()));
+    let n = members.len();
+    let key = stable_key("plan-raft");
+    let steady = raft::steady_state(
+        links(),
+        n,
+        leader,
+        timers,
+        SimDuration::from_secs(RAFT_HOURS * 3600),
+        keyed_seed(seed, key),
+    );
+    let mut failover_s: Vec<f64> = (0..FAILOVER_TRIALS)
+        .filter_map(|t| {
+            raft::leader_failover(
+                links(),
+                n,
+                leader,
+                timers,
+                FAILOVER_AT,
+                FAILOVER_LIMIT,
+                keyed_seed(seed, key + 1 + t),
+            )
+            .map(SimDuration::as_secs_f64)
+        })
+        .collect();
+    failover_s.sort_by(f64::total_cmp);
+    RaftFigures {
+        steady,
+        trials: if n >= 2 { FAILOVER_TRIALS } else { 0 },
+        failover_s,
+    }
 }
 
 /// Every round trip the report uses, for one scenario (one control-plane placement).
@@ -170,7 +328,7 @@ fn worst(paths: impl Iterator<Item = (Rtt, String)>) -> Worst {
 /// # Errors
 ///
 /// When the network cannot be built (the scenario checks catch this first).
-pub(crate) fn figures(s: &Scenario) -> anyhow::Result<NetFigures> {
+pub(crate) fn figures(s: &Scenario, seed: u64) -> anyhow::Result<NetFigures> {
     let masters = masters(s);
     anyhow::ensure!(!masters.is_empty(), "haproxy.backends is empty: there is no apiserver");
     let lb_name = s.haproxy.host.as_str();
@@ -178,7 +336,7 @@ pub(crate) fn figures(s: &Scenario) -> anyhow::Result<NetFigures> {
     sources.extend(masters.iter().map(String::as_str));
     let routers: Vec<&str> = s.sites.iter().map(|x| x.router.as_str()).collect();
     sources.extend(routers.iter().copied());
-    let net = Network::build(s, &sources)?;
+    let net = Arc::new(Network::build(s, &sources)?);
     let id = |n: &str| net.host(n).ok_or_else(|| anyhow::anyhow!("host `{n}` is not defined"));
     let lb = id(lb_name)?;
     let m_ids: Vec<HostId> = masters.iter().map(|m| id(m)).collect::<anyhow::Result<_>>()?;
@@ -217,6 +375,10 @@ pub(crate) fn figures(s: &Scenario) -> anyhow::Result<NetFigures> {
     }
     let hb = s.kubernetes.etcd.heartbeat.get();
     let el = s.kubernetes.etcd.election_timeout.get();
+    let timers = RaftTimers {
+        heartbeat: hb,
+        election: el,
+    };
     let etcd = EtcdHealth {
         members: masters.clone(),
         sites: m_ids.iter().map(|&m| site_of(m)).collect(),
@@ -232,6 +394,7 @@ pub(crate) fn figures(s: &Scenario) -> anyhow::Result<NetFigures> {
         election_s: secs(el),
         verdict: etcd::timer_health(hb, el, dur(max_rtt_s)),
         verdict_p99: etcd::timer_health(hb, el, dur(max_rtt_p99_s)),
+        raft: raft_figures(&net, &m_ids, leader, timers, seed),
     };
 
     // Workers to the apiservers, through HAProxy.

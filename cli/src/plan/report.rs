@@ -499,6 +499,16 @@ pub(crate) fn markdown(p: &Plan) -> String {
         vname,
         vname99
     );
+    w!(
+        o,
+        "| elections while nothing fails (simulated) | {} | `models::raft::steady_state`: etcd 3.3's raft message by message over these routes (a heartbeat every tick, randomized election timeouts, CheckQuorum and its lease, no pre-vote), each message drawn as `run` draws it (netem's jitter and loss, TCP's resends and in-order delivery, the scenario's faults) (`docs/sources.md` §7, \"Raft liveness in etcd 3.3\") |",
+        e.raft.steady_text()
+    );
+    w!(
+        o,
+        "| a crashed leader replaced after (simulated) | {} | `models::raft::leader_failover`: the leader's member stops; until a new leader has a quorum at its term, no write commits |",
+        e.raft.failover_text()
+    );
     w!(o);
     w!(
         o,
@@ -960,12 +970,24 @@ fn timeout_table(o: &mut String, rows: &[super::timeouts::TimeoutRow]) {
 /// The etcd verdict at p99, with the recommended timers when it is not healthy.
 fn etcd_cell(e: &super::net::EtcdHealth) -> String {
     let name = verdict_text(e.verdict_p99).0;
-    if e.verdict_p99 == models::etcd::TimerHealth::Healthy {
+    let timers = if e.verdict_p99 == models::etcd::TimerHealth::Healthy {
         name.to_owned()
     } else {
         let (hb, el) = super::timeouts::etcd_recommendation(e);
         format!("{name}: set {} / {}", dur_ms(hb), dur_ms(el))
-    }
+    };
+    let failover = match (e.raft.trials, e.raft.failover_s.len() as u64) {
+        (0, _) => String::new(),
+        (_, 0) => "; a lost leader never replaced".into(),
+        (t, d) if d < t => format!("; a lost leader not replaced in {} of {t}", t - d),
+        _ => format!("; failover {}", e.raft.failover_mean_s().map_or("n/a".into(), dur)),
+    };
+    let elections = if e.raft.steady.campaigns == 0 {
+        format!("no election in {} h", super::net::RAFT_HOURS)
+    } else {
+        format!("{:.1} elections/h", e.raft.campaigns_per_hour())
+    };
+    format!("{timers}; {elections}{failover}")
 }
 
 /// Per site, (mean registry RTT of its workers, s; the least download rate they get, bits per

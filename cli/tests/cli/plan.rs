@@ -796,3 +796,64 @@ fn tuning_ranks_the_settings_by_what_they_save() {
         "{err}"
     );
 }
+
+/// Section (c) simulates etcd's elections over the members' routes: none where the members
+/// share a site, some once they are spread over lossy tunnels, and a slower failover a
+/// continent apart. The static verdict alone cannot say either.
+#[test]
+fn etcd_elections_are_simulated_over_the_members_routes() {
+    let dir = TempDir::new("plan-raft");
+    let scenario = small_scenario(&dir);
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    let plan = |toml: &str, out: &str| -> serde_json::Value {
+        let path = dir.file(&format!("{out}.toml"));
+        std::fs::write(&path, toml).unwrap();
+        run_ok(&[
+            "plan",
+            &path,
+            "--pods",
+            "8",
+            "--reps",
+            "2",
+            "--out-dir",
+            &dir.file(out),
+            "--placements",
+            "tokyo,singapore,boston",
+        ]);
+        let md = std::fs::read_to_string(PathBuf::from(dir.file(out)).join("plan.md")).unwrap();
+        assert!(md.contains("| elections while nothing fails (simulated) |"), "{md}");
+        assert!(md.contains("| a crashed leader replaced after (simulated) |"), "{md}");
+        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(dir.file(out)).join("plan.json")).unwrap()).unwrap()
+    };
+    let raft = |j: &serde_json::Value, as_given: bool| {
+        j["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["as_given"] == as_given)
+            .unwrap()["etcd"]["raft"]
+            .clone()
+    };
+    // No loss: a constant delay starts no election; a failover a continent apart takes longer.
+    let clean = plan(&text, "clean");
+    for as_given in [true, false] {
+        let r = raft(&clean, as_given);
+        assert_eq!(r["campaigns"], 0, "{r}");
+        assert_eq!(r["failover_repaired"], r["failover_trials"], "{r}");
+        assert_eq!(r["simulated_hours"], 6.0, "{r}");
+    }
+    let mean = |j: &serde_json::Value, g: bool| raft(j, g)["failover_mean"].as_f64().unwrap();
+    assert!(mean(&clean, false) > mean(&clean, true), "{clean}");
+    // 2 % loss on the tunnels from Tokyo: the spread members' heartbeats are held back by
+    // TCP's resends long enough for elections; the members sharing Tokyo's LAN see none.
+    let lossy_text = text.replace(
+        "[netem]\ndelay = \"0s\"\njitter = \"0s\"\nloss_pct = 0.0",
+        "[netem]\ndelay = \"0s\"\njitter = \"0s\"\nloss_pct = 2.0",
+    );
+    assert_ne!(lossy_text, text, "the generated [netem] section changed shape");
+    let lossy = plan(&lossy_text, "lossy");
+    assert_eq!(raft(&lossy, true)["campaigns"], 0);
+    let spread = raft(&lossy, false);
+    assert!(spread["campaigns"].as_u64().unwrap() > 0, "{spread}");
+    assert!(spread["stalled"].as_f64().unwrap() > 0.0, "{spread}");
+}

@@ -10,11 +10,14 @@
 //! every change of state) starts an election at the next term. etcd runs raft with
 //! `CheckQuorum`, which brings two more rules: a member that heard from its leader within an
 //! election timeout ignores vote requests (the leader's lease), and a leader that heard from no
-//! quorum during an election timeout steps down. `--pre-vote` is off in 3.3, so a member that
-//! was cut off comes back at a higher term, answers the leader's next heartbeat with it, and
-//! deposes the leader: the cluster stalls through a new election although nothing failed.
+//! quorum during an election timeout steps down. etcd 3.3 has no pre-vote (its server never
+//! sets raft's `PreVote`; the `--pre-vote` flag came in 3.4, off by default until 3.5), so a
+//! member that was cut off comes back at a higher term, answers the leader's next heartbeat
+//! with it, and deposes the leader: the cluster stalls through a new election although nothing
+//! failed. (Sources: `docs/sources.md` §7, "Raft liveness in etcd 3.3".)
 //!
-//! Members talk over rafthttp's long-lived streams, one TCP connection per direction: every
+//! Members talk over rafthttp's long-lived streams (`peer.pick` puts heartbeats on the message
+//! stream while it is connected), one TCP connection per direction: every
 //! message crosses the scenario's route between the two masters as [`Network::one_way_at`]
 //! draws it (propagation, netem's delay, jitter and loss on the tunnel directions it crosses,
 //! the degradations and outages of the scenario's faults, a lost copy resent after TCP's
@@ -32,6 +35,11 @@
 //! - TCP's fast retransmit and tail-loss probes, which can recover a loss before the timeout
 //!   on a busy stream: a loss here always costs the full timeout, so counts of elections caused
 //!   by loss are upper bounds.
+//! - rafthttp's 5-s connection timeouts (`ConnReadTimeout`, `ConnWriteTimeout`), after which a
+//!   stalled stream is dropped and messages go by the HTTP pipeline: a stream stalled that long
+//!   has started an election already.
+//! - A restarted member's `--initial-election-tick-advance` (only members that run throughout
+//!   are simulated).
 //! - A leader whose own disk or CPU delays its heartbeats (etcd's "failed to send out heartbeat
 //!   on time" warning): the members' machines are not modelled here.
 
@@ -142,6 +150,13 @@ pub struct Liveness {
     pub stalled: SimDuration,
     /// The longest such stretch.
     pub longest_stall: SimDuration,
+    /// Gaps between two heartbeats (or appends) of the same leader at a member longer than the
+    /// election timeout: each can start an election, depending on the member's randomized
+    /// timeout.
+    pub gaps_over_timeout: u64,
+    /// Such gaps longer than twice the election timeout, which outlast any randomized timeout:
+    /// each starts an election whatever the draw.
+    pub gaps_over_twice: u64,
 }
 
 impl Liveness {
@@ -175,6 +190,10 @@ struct Cluster {
     warm: Vec<bool>,
     /// Members the first leader has heard from.
     heard: Vec<bool>,
+    /// Per member: the last heartbeat or append it received (sender, term, when).
+    last_heard: Vec<Option<(usize, u64, SimTime)>>,
+    /// `--election-timeout`.
+    election: SimDuration,
     /// Warm-up ends for every member here at the latest.
     warm_by: SimTime,
     /// When the last message on each directed stream is delivered (TCP keeps order).
@@ -250,6 +269,24 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Counts a long gap in one leader's heartbeats at a member. Gaps across a change of
+    /// leader or term are elections, not the network's doing, and are not counted.
+    fn note_gap(&mut self, m: Msg, now: SimTime) {
+        if !matches!(m.kind, node::Kind::Heartbeat | node::Kind::App) {
+            return;
+        }
+        if let Some((from, term, at)) = self.last_heard[m.to] {
+            if from == m.from && term == m.term {
+                let gap = now.saturating_since(at);
+                self.seen.gaps_over_timeout += u64::from(gap > self.election);
+                self.seen.gaps_over_twice += u64::from(gap > self.election * 2);
+            }
+        }
+        self.last_heard[m.to] = Some((m.from, m.term, now));
+    }
+}
+
 impl Component<Ev> for Cluster {
     fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
@@ -275,6 +312,7 @@ impl Component<Ev> for Cluster {
                     return;
                 }
                 self.warm_up(m);
+                self.note_gap(m, now);
                 self.nodes[m.to].step(m, ctx.rng(), &mut self.out)
             }
             Ev::CrashLeader(fallback) => {
@@ -328,6 +366,8 @@ fn build(
         tick: timers.heartbeat.max(SimDuration::from_nanos(1)),
         warm: vec![members == 1; members],
         heard: vec![false; members],
+        last_heard: vec![None; members],
+        election: timers.election,
         // Ten election timeouts: a member no heartbeat reaches by then (a fault from the start)
         // runs its timers anyway.
         warm_by: SimTime::ZERO + timers.election * 10,

@@ -7,7 +7,8 @@
 
 use rand::Rng;
 
-/// A member's role (`StateType`; `StatePreCandidate` needs `--pre-vote`, off in etcd 3.3).
+/// A member's role (`StateType`; etcd 3.3's server never turns on `PreVote`, so there is no
+/// `StatePreCandidate`: the `--pre-vote` flag came in 3.4, etcd CHANGELOG-3.4, PR #9352).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {
     /// Follows `lead` (or waits for a leader when there is none).
@@ -252,15 +253,19 @@ impl Node {
             let lead = matches!(m.kind, Kind::App | Kind::Heartbeat).then_some(m.from);
             self.become_follower(m.term, lead, rng);
         } else if m.term < self.term {
-            // With CheckQuorum a member answers a stale leader's heartbeat or append, at its own
-            // higher term, so that the stale leader steps down.
+            // With CheckQuorum (`if r.checkQuorum && (m.Type == pb.MsgHeartbeat || m.Type ==
+            // pb.MsgApp)` in 3.3) a member answers a stale leader's heartbeat or append, at its
+            // own higher term, so that the stale leader steps down.
             if matches!(m.kind, Kind::Heartbeat | Kind::App) {
                 out.push(self.msg(m.from, Kind::AppResp));
             }
             return Changed::default();
         }
         if m.kind == Kind::Vote {
-            let can_vote = self.vote == Some(m.from) || (self.vote.is_none() && self.lead.is_none());
+            // 3.3's rule, `(r.Vote == None || m.Term > r.Term || r.Vote == m.From) &&
+            // isUpToDate` (the term is equal here; every log is up to date). 3.4's stricter
+            // `r.lead == None` came later (PR #9204).
+            let can_vote = self.vote.is_none() || self.vote == Some(m.from);
             if can_vote {
                 out.push(self.msg(m.from, Kind::VoteResp { granted: true }));
                 self.election_elapsed = 0;

@@ -91,8 +91,12 @@ fn loss_holds_heartbeats_back_long_enough_to_start_elections_and_more_loss_more_
         .iter()
         .map(|&loss| steady_state(uniform(150, 20, loss), 3, 0, ETCD, HOUR * 2, 3))
         .collect();
-    assert_eq!(runs[0].campaigns, 0, "{:?}", runs[0]);
+    assert_eq!((runs[0].campaigns, runs[0].gaps_over_timeout), (0, 0), "{:?}", runs[0]);
     assert!(runs[1].campaigns > 0 && runs[1].stalls > 0, "{:?}", runs[1]);
+    // A gap needs two losses of the same heartbeat in a row (one resend at RTT + 200 ms = 0.5 s
+    // is not enough), so five times the loss makes gaps about 25 times as often.
+    let ratio = runs[2].gaps_over_timeout as f64 / runs[1].gaps_over_timeout.max(1) as f64;
+    assert!((10.0..60.0).contains(&ratio), "{:?} vs {:?}", runs[2], runs[1]);
     assert!(
         runs[2].campaigns > 5 * runs[1].campaigns,
         "{:?} vs {:?}",
@@ -100,6 +104,9 @@ fn loss_holds_heartbeats_back_long_enough_to_start_elections_and_more_loss_more_
         runs[1]
     );
     assert!(runs[2].stalled > runs[1].stalled);
+    // A gap longer than any randomized timeout always starts an election.
+    assert!(runs[2].gaps_over_twice > 0, "{:?}", runs[2]);
+    assert!(runs[2].campaigns >= runs[2].gaps_over_twice, "{:?}", runs[2]);
     // A stall is an election: never longer than a few timeouts at these round trips.
     assert!(runs[2].longest_stall < SimDuration::from_secs(10), "{:?}", runs[2]);
 }
