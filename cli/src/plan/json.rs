@@ -83,6 +83,7 @@ fn option(o: &OptionResult, recommended: bool) -> Value {
                 "campaigns": e.raft.steady.campaigns,
                 "elections": e.raft.steady.elections,
                 "campaigns_per_hour": e.raft.campaigns_per_hour(),
+                "expected_campaigns_per_hour": e.raft.expected_per_hour(),
                 "stalled": e.raft.steady.stalled.as_secs_f64(),
                 "longest_stall": e.raft.steady.longest_stall.as_secs_f64(),
                 "heartbeat_gaps_over_timeout": e.raft.steady.gaps_over_timeout,

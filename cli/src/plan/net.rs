@@ -123,9 +123,20 @@ pub(crate) struct RaftFigures {
 }
 
 impl RaftFigures {
-    /// Elections started per simulated hour.
+    /// Elections started per simulated hour, in the run.
     pub(crate) fn campaigns_per_hour(&self) -> f64 {
         self.steady.per_hour(self.steady.campaigns)
+    }
+
+    /// Elections the heartbeat gaps start per hour, on average over the members' randomized
+    /// timeouts (`Liveness::expected_campaigns`).
+    pub(crate) fn expected_per_hour(&self) -> f64 {
+        let h = self.steady.span.as_secs_f64() / 3600.0;
+        if h > 0.0 {
+            self.steady.expected_campaigns / h
+        } else {
+            0.0
+        }
     }
 
     /// When no election was started: the 95 % upper bound of the rate (a Poisson count of zero
@@ -159,9 +170,10 @@ impl RaftFigures {
             "no heartbeat gap longer than the election timeout".to_owned()
         } else {
             format!(
-                "heartbeat gaps longer than the election timeout {:.1} per hour (each starts an election if the member's randomized timeout, drawn at its last change of state, is shorter), longer than twice it {:.1} per hour (each starts one)",
+                "heartbeat gaps longer than the election timeout {:.1} per hour, longer than twice it {:.1} per hour; a gap starts an election if the member's randomized timeout, drawn at its last change of state, is shorter, so on average over the draws they start **{:.1} elections per hour**",
                 l.per_hour(l.gaps_over_timeout),
-                l.per_hour(l.gaps_over_twice)
+                l.per_hour(l.gaps_over_twice),
+                self.expected_per_hour()
             )
         };
         if l.campaigns == 0 {
@@ -178,6 +190,36 @@ impl RaftFigures {
             super::fmt::dur(l.stalled.as_secs_f64()),
             super::fmt::dur(l.longest_stall.as_secs_f64())
         )
+    }
+
+    /// What the simulation says about the static verdict above, in one sentence.
+    pub(crate) fn summary(&self, election_s: f64) -> String {
+        let fmt = super::fmt::dur;
+        let l = &self.steady;
+        let hours = l.span.as_secs_f64() / 3600.0;
+        if self.trials > 0 && self.failover_s.is_empty() {
+            return format!(
+                "Simulated: a leader that fails is **never replaced** (none of {} crashes within {}): a candidate's votes come back after its randomized timeout (at most {}) has run out, every time, so raise `--election-timeout` above the members' round trip.",
+                self.trials,
+                fmt(FAILOVER_LIMIT.as_secs_f64()),
+                fmt(2.0 * election_s)
+            );
+        }
+        let failover = self.failover_mean_s().map_or(String::new(), |m| {
+            format!("; a lost leader is replaced in {} on average", fmt(m))
+        });
+        if l.campaigns == 0 && l.gaps_over_timeout == 0 {
+            format!(
+                "Simulated: no heartbeat gap reached the election timeout in {hours:.0} hours. A constant delay, however long, holds back every heartbeat alike; only jitter, loss or an outage opens a gap{failover}."
+            )
+        } else {
+            format!(
+                "Simulated: jitter, loss or the scenario's faults open heartbeat gaps that start {:.1} elections per hour on average ({} started in this run's {hours:.0} hours, with its members' draws); writes stalled {} per hour{failover}.",
+                self.expected_per_hour(),
+                l.campaigns,
+                fmt(l.stalled.as_secs_f64() / hours.max(1e-9))
+            )
+        }
     }
 
     /// The failover trials in words.

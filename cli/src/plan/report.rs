@@ -521,6 +521,8 @@ pub(crate) fn markdown(p: &Plan) -> String {
         }
     );
     w!(o);
+    w!(o, "{}", e.raft.summary(e.election_s));
+    w!(o);
 
     // ------------------------------------------------------------------------------------------
     w!(o, "{}", HEADINGS[3]);
@@ -982,10 +984,10 @@ fn etcd_cell(e: &super::net::EtcdHealth) -> String {
         (t, d) if d < t => format!("; a lost leader not replaced in {} of {t}", t - d),
         _ => format!("; failover {}", e.raft.failover_mean_s().map_or("n/a".into(), dur)),
     };
-    let elections = if e.raft.steady.campaigns == 0 {
+    let elections = if e.raft.steady.campaigns == 0 && e.raft.steady.gaps_over_timeout == 0 {
         format!("no election in {} h", super::net::RAFT_HOURS)
     } else {
-        format!("{:.1} elections/h", e.raft.campaigns_per_hour())
+        format!("{:.1} elections/h", e.raft.expected_per_hour())
     };
     format!("{timers}; {elections}{failover}")
 }

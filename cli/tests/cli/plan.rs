@@ -823,6 +823,7 @@ fn etcd_elections_are_simulated_over_the_members_routes() {
         let md = std::fs::read_to_string(PathBuf::from(dir.file(out)).join("plan.md")).unwrap();
         assert!(md.contains("| elections while nothing fails (simulated) |"), "{md}");
         assert!(md.contains("| a crashed leader replaced after (simulated) |"), "{md}");
+        assert!(md.contains("\nSimulated: "), "{md}");
         serde_json::from_str(&std::fs::read_to_string(PathBuf::from(dir.file(out)).join("plan.json")).unwrap()).unwrap()
     };
     let raft = |j: &serde_json::Value, as_given: bool| {
@@ -855,5 +856,9 @@ fn etcd_elections_are_simulated_over_the_members_routes() {
     assert_eq!(raft(&lossy, true)["campaigns"], 0);
     let spread = raft(&lossy, false);
     assert!(spread["campaigns"].as_u64().unwrap() > 0, "{spread}");
+    assert!(
+        spread["expected_campaigns_per_hour"].as_f64().unwrap() > 0.0,
+        "{spread}"
+    );
     assert!(spread["stalled"].as_f64().unwrap() > 0.0, "{spread}");
 }

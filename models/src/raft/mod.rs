@@ -136,7 +136,7 @@ impl Links for UniformLinks {
 }
 
 /// What a run saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Liveness {
     /// Simulated time.
     pub span: SimDuration,
@@ -157,6 +157,11 @@ pub struct Liveness {
     /// Such gaps longer than twice the election timeout, which outlast any randomized timeout:
     /// each starts an election whatever the draw.
     pub gaps_over_twice: u64,
+    /// Elections the gaps start on average over the members' randomized timeouts: the sum over
+    /// gaps of the chance that a timeout drawn uniformly in `[e, 2e)` ticks runs out within
+    /// it. A member keeps its draw until its next change of state, so which gaps start an
+    /// election in one run depends on a few draws; this expectation does not.
+    pub expected_campaigns: f64,
 }
 
 impl Liveness {
@@ -194,6 +199,8 @@ struct Cluster {
     last_heard: Vec<Option<(usize, u64, SimTime)>>,
     /// `--election-timeout`.
     election: SimDuration,
+    /// `ElectionTick`.
+    election_ticks: u32,
     /// Warm-up ends for every member here at the latest.
     warm_by: SimTime,
     /// When the last message on each directed stream is delivered (TCP keeps order).
@@ -281,6 +288,12 @@ impl Cluster {
                 let gap = now.saturating_since(at);
                 self.seen.gaps_over_timeout += u64::from(gap > self.election);
                 self.seen.gaps_over_twice += u64::from(gap > self.election * 2);
+                // The member's ticks in the gap; a draw of `k` ticks in `e..2e` runs out if
+                // `k` fit.
+                let e = u64::from(self.election_ticks);
+                let ticks = gap.as_nanos() / self.tick.as_nanos().max(1);
+                let fits = (ticks + 1).saturating_sub(e).min(e);
+                self.seen.expected_campaigns += fits as f64 / e as f64;
             }
         }
         self.last_heard[m.to] = Some((m.from, m.term, now));
@@ -368,6 +381,7 @@ fn build(
         heard: vec![false; members],
         last_heard: vec![None; members],
         election: timers.election,
+        election_ticks: timers.election_ticks(),
         // Ten election timeouts: a member no heartbeat reaches by then (a fault from the start)
         // runs its timers anyway.
         warm_by: SimTime::ZERO + timers.election * 10,

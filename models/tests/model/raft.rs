@@ -104,6 +104,15 @@ fn loss_holds_heartbeats_back_long_enough_to_start_elections_and_more_loss_more_
         runs[1]
     );
     assert!(runs[2].stalled > runs[1].stalled);
+    // Averaged over the members' draws, the gaps start about as many elections as the runs
+    // saw (each run's own count depends on the few draws it made), and fewer than the gaps.
+    for r in &runs[1..] {
+        assert!(r.expected_campaigns <= r.gaps_over_timeout as f64, "{r:?}");
+    }
+    assert!(
+        runs[2].expected_campaigns > 5.0 * runs[1].expected_campaigns,
+        "{runs:?}"
+    );
     // A gap longer than any randomized timeout always starts an election.
     assert!(runs[2].gaps_over_twice > 0, "{:?}", runs[2]);
     assert!(runs[2].campaigns >= runs[2].gaps_over_twice, "{:?}", runs[2]);
