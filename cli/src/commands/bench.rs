@@ -29,6 +29,66 @@ enum BenchKind {
     /// plane at site 0) starting P pods through controllers, scheduler, kubelets and watches.
     #[command(after_help = "Example:\n  kubetwin bench scale --nodes 5000 --pods 150000 --sites 10 --format json")]
     Scale(ScaleArgs),
+    /// etcd's raft elections (`models::raft`, `plan` section (c)): M members with the same path
+    /// between every two, simulated for H hours of steady state.
+    #[command(
+        after_help = "Example:\n  kubetwin bench raft --members 3 --hours 24 --one-way 113ms --loss 1 --format json"
+    )]
+    Raft(RaftArgs),
+}
+
+#[derive(Debug, Args)]
+struct RaftArgs {
+    /// etcd members.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=99))]
+    members: u32,
+    /// Simulated hours.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    hours: u64,
+    /// One-way delay between two members.
+    #[arg(long, default_value = "113ms", value_parser = parse_path_delay, value_name = "DURATION")]
+    one_way: models::units::Dur,
+    /// Standard deviation of a normal jitter on it.
+    #[arg(long, default_value = "0ms", value_parser = parse_path_delay, value_name = "DURATION")]
+    jitter: models::units::Dur,
+    /// Loss in percent, each direction.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_loss_pct)]
+    loss: f64,
+    /// etcd `--heartbeat-interval`.
+    #[arg(long, default_value = "100ms", value_parser = parse_path_delay, value_name = "DURATION")]
+    heartbeat: models::units::Dur,
+    /// etcd `--election-timeout`.
+    #[arg(long, default_value = "1000ms", value_parser = parse_path_delay, value_name = "DURATION")]
+    election: models::units::Dur,
+    /// Run seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
+    format: BenchFormat,
+}
+
+/// A duration of at most a minute, for the raft benchmark's paths and timers.
+fn parse_path_delay(s: &str) -> Result<models::units::Dur, String> {
+    let d = s.parse::<models::units::Dur>().map_err(|e| e.to_string())?;
+    if d.secs_f64() > 60.0 {
+        return Err(format!(
+            "`{s}` is more than 60 s; expected a duration such as 100ms (check the unit)"
+        ));
+    }
+    Ok(d)
+}
+
+/// A loss in percent, 0 to 100.
+fn parse_loss_pct(s: &str) -> Result<f64, String> {
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number; expected a loss in percent such as 0.5"))?;
+    if !(0.0..=100.0).contains(&x) {
+        return Err(format!("`{s}` is not a percentage from 0 to 100"));
+    }
+    Ok(x)
 }
 
 #[derive(Debug, Args)]
@@ -103,7 +163,80 @@ pub(crate) fn cmd(args: BenchArgs) -> anyhow::Result<()> {
     match args.which {
         BenchKind::Phold(a) => phold(a),
         BenchKind::Scale(a) => scale(a),
+        BenchKind::Raft(a) => raft(a),
     }
+}
+
+fn raft(a: RaftArgs) -> anyhow::Result<()> {
+    use models::raft::{steady_state, RaftTimers, UniformLinks};
+    let timers = RaftTimers {
+        heartbeat: a.heartbeat.get(),
+        election: a.election.get(),
+    };
+    if timers.heartbeat.is_zero() || timers.election < timers.heartbeat {
+        return Err(UsageError(
+            "--heartbeat must be above 0 and --election at least as long (etcd asks for 5 x)".into(),
+        )
+        .into());
+    }
+    let links = UniformLinks {
+        one_way: a.one_way.get(),
+        jitter: a.jitter.get(),
+        loss: a.loss / 100.0,
+    };
+    let span = sim_core::SimDuration::from_secs(a.hours * 3600);
+    let start = std::time::Instant::now();
+    let l = steady_state(Box::new(links), a.members as usize, 0, timers, span, a.seed);
+    let wall_s = start.elapsed().as_secs_f64();
+    let hours = a.hours as f64;
+    match a.format {
+        BenchFormat::Json => {
+            let v = json!({
+                "benchmark": "raft",
+                "members": a.members,
+                "hours": a.hours,
+                "one_way_s": a.one_way.secs_f64(),
+                "jitter_s": a.jitter.secs_f64(),
+                "loss_pct": a.loss,
+                "seed": a.seed,
+                "events": l.events,
+                "wall_s": wall_s,
+                "events_per_s": l.events as f64 / wall_s.max(1e-9),
+                "campaigns": l.campaigns,
+                "elections": l.elections,
+                "elections_per_hour_at_least": l.gaps_over_twice as f64 / hours,
+                "elections_per_hour_at_most": l.expected_campaigns / hours,
+                "heartbeat_gaps_over_timeout": l.gaps_over_timeout,
+                "stalled_s": l.stalled.as_secs_f64(),
+            });
+            println!("{v}");
+        }
+        BenchFormat::Table => {
+            println!(
+                "raft: {} members, {} ms one way (jitter {} ms, loss {} %), {} simulated hours, seed {}",
+                a.members,
+                a.one_way.get().as_millis_f64(),
+                a.jitter.get().as_millis_f64(),
+                a.loss,
+                a.hours,
+                a.seed
+            );
+            println!(
+                "  run {wall_s:.3} s wall, {} events = {:.0} events/s",
+                l.events,
+                l.events as f64 / wall_s.max(1e-9)
+            );
+            println!(
+                "  {} elections started, {:.2} to {:.2} per hour from the heartbeat gaps, {} leaders elected, writes stalled {:.1} s",
+                l.campaigns,
+                l.gaps_over_twice as f64 / hours,
+                l.expected_campaigns / hours,
+                l.elections,
+                l.stalled.as_secs_f64()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn phold(a: PholdArgs) -> anyhow::Result<()> {

@@ -128,9 +128,19 @@ impl RaftFigures {
         self.steady.per_hour(self.steady.campaigns)
     }
 
-    /// Elections the heartbeat gaps start per hour, on average over the members' randomized
-    /// timeouts (`Liveness::expected_campaigns`).
-    pub(crate) fn expected_per_hour(&self) -> f64 {
+    /// At least this many elections per hour: the heartbeat gaps longer than twice the election
+    /// timeout, which outlast any randomized timeout.
+    pub(crate) fn at_least_per_hour(&self) -> f64 {
+        self.steady.per_hour(self.steady.gaps_over_twice)
+    }
+
+    /// At most this many elections per hour (the heartbeat gaps': the deposed leader's
+    /// re-election comes on top): every gap weighed by the chance that a fresh randomized
+    /// timeout runs out within it (`Liveness::expected_campaigns`). A member keeps its draw
+    /// until the next change of state, and the draws that ride out more gaps last longer, so a
+    /// cluster's long-run rate (one over the mean time between elections) is below this mean
+    /// over draws.
+    pub(crate) fn at_most_per_hour(&self) -> f64 {
         let h = self.steady.span.as_secs_f64() / 3600.0;
         if h > 0.0 {
             self.steady.expected_campaigns / h
@@ -166,27 +176,20 @@ impl RaftFigures {
     pub(crate) fn steady_text(&self) -> String {
         let l = &self.steady;
         let hours = l.span.as_secs_f64() / 3600.0;
-        let gaps = if l.gaps_over_timeout == 0 {
-            "no heartbeat gap longer than the election timeout".to_owned()
-        } else {
-            format!(
-                "heartbeat gaps longer than the election timeout {:.1} per hour, longer than twice it {:.1} per hour; a gap starts an election if the member's randomized timeout, drawn at its last change of state, is shorter, so on average over the draws they start **{:.1} elections per hour**",
-                l.per_hour(l.gaps_over_timeout),
-                l.per_hour(l.gaps_over_twice),
-                self.expected_per_hour()
-            )
-        };
-        if l.campaigns == 0 {
+        if l.gaps_over_timeout == 0 && l.campaigns == 0 {
             return format!(
-                "none in {hours:.0} simulated hours (fewer than {:.1} per hour at 95 %); {gaps}",
+                "none in {hours:.0} simulated hours (fewer than {:.1} per hour at 95 %): no heartbeat gap reached the election timeout",
                 self.campaigns_per_hour_bound()
             );
         }
         format!(
-            "{} started, {} leaders elected in {hours:.0} simulated hours ({:.1} elections started per hour); writes stalled {} in all, {} at the longest; {gaps}",
+            "heartbeat gaps start **{:.1} to {:.1} elections per hour**: at least the gaps longer than twice the election timeout ({} in {hours:.0} simulated hours), which outlast any randomized timeout; at most every gap longer than the timeout ({}) weighed by the chance that a fresh draw runs out within it (a member keeps its draw until the next change of state, and draws that ride out more gaps last longer, so the long run is below this). This run, with its members' draws: {} elections started, {} leaders elected, writes stalled {} in all, {} at the longest",
+            self.at_least_per_hour(),
+            self.at_most_per_hour(),
+            l.gaps_over_twice,
+            l.gaps_over_timeout,
             l.campaigns,
             l.elections,
-            self.campaigns_per_hour(),
             super::fmt::dur(l.stalled.as_secs_f64()),
             super::fmt::dur(l.longest_stall.as_secs_f64())
         )
@@ -214,9 +217,9 @@ impl RaftFigures {
             )
         } else {
             format!(
-                "Simulated: jitter, loss or the scenario's faults open heartbeat gaps that start {:.1} elections per hour on average ({} started in this run's {hours:.0} hours, with its members' draws); writes stalled {} per hour{failover}.",
-                self.expected_per_hour(),
-                l.campaigns,
+                "Simulated: jitter, loss or the scenario's faults open heartbeat gaps that start {:.1} to {:.1} elections per hour, each stalling every write until a leader is elected (this run: {} per hour){failover}.",
+                self.at_least_per_hour(),
+                self.at_most_per_hour(),
                 fmt(l.stalled.as_secs_f64() / hours.max(1e-9))
             )
         }

@@ -987,7 +987,11 @@ fn etcd_cell(e: &super::net::EtcdHealth) -> String {
     let elections = if e.raft.steady.campaigns == 0 && e.raft.steady.gaps_over_timeout == 0 {
         format!("no election in {} h", super::net::RAFT_HOURS)
     } else {
-        format!("{:.1} elections/h", e.raft.expected_per_hour())
+        format!(
+            "{:.1}-{:.1} elections/h",
+            e.raft.at_least_per_hour(),
+            e.raft.at_most_per_hour()
+        )
     };
     format!("{timers}; {elections}{failover}")
 }

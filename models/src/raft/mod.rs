@@ -162,6 +162,8 @@ pub struct Liveness {
     /// it. A member keeps its draw until its next change of state, so which gaps start an
     /// election in one run depends on a few draws; this expectation does not.
     pub expected_campaigns: f64,
+    /// Events the engine handled (ticks and deliveries).
+    pub events: u64,
 }
 
 impl Liveness {
@@ -422,11 +424,13 @@ pub fn steady_state(
     let (mut sim, id) = build(links, members, leader.min(members - 1), timers, seed);
     let end = SimTime::ZERO + span;
     sim.run_until(end);
+    let events = sim.events_processed();
     let c = sim.component_mut::<Cluster>(id).expect("the raft component");
     if let Some(since) = c.stalled_since.take() {
         c.close_stall(since, end);
     }
     c.seen.span = span;
+    c.seen.events = events;
     c.seen
 }
 
