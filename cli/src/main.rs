@@ -35,7 +35,8 @@ enum Command {
     Calibrate(commands::calibrate::CalibrateArgs),
     /// Print which hosts reach which, with or without the VPN tunnels.
     Reach(commands::reach::ReachArgs),
-    /// Measure the engine (PHOLD against a bare heap) and the whole model at scale.
+    /// Measure the engine (PHOLD against a bare heap), the whole model at scale, and etcd's
+    /// election simulation.
     Bench(commands::bench::BenchArgs),
     /// Measure pod start-up on a real cluster through kubectl, cleaning up every namespace it creates.
     Measure(commands::measure::MeasureArgs),

@@ -1,4 +1,4 @@
-//! `kubetwin bench phold`: the JSON report.
+//! `kubetwin bench phold` and `bench raft`: the JSON reports.
 
 use crate::support::{num, run_json, run_ok};
 
@@ -66,4 +66,29 @@ fn scale_refuses_pods_the_workers_cannot_hold() {
     let run_err = crate::support::usage_error(&["run", &s, "--pods", "200"], &["--pods", holds]);
     let message = |e: &str| e.lines().next().unwrap_or_default().to_owned();
     assert_eq!(message(&err), message(&run_err));
+}
+
+/// `bench raft`: the JSON report, the same run for the same seed, and bad paths refused.
+#[test]
+fn raft_json_is_deterministic_and_bad_input_exits_2() {
+    let args = ["bench", "raft", "--hours", "2", "--loss", "3", "--format", "json"];
+    let v = run_json(&args);
+    assert_eq!(num(&v, "/members"), 3.0);
+    assert!(num(&v, "/events") > 100_000.0, "{v}");
+    assert!(num(&v, "/campaigns") > 0.0, "{v}");
+    let (lo, hi) = (
+        num(&v, "/elections_per_hour_at_least"),
+        num(&v, "/elections_per_hour_at_most"),
+    );
+    assert!(lo <= hi && hi > 0.0, "{v}");
+    let again = run_json(&args);
+    for key in ["/events", "/campaigns", "/elections", "/stalled_s"] {
+        assert_eq!(num(&v, key), num(&again, key), "{key}");
+    }
+    crate::support::usage_error(&["bench", "raft", "--loss", "200"], &["--loss", "0 to 100"]);
+    crate::support::usage_error(&["bench", "raft", "--one-way", "5min"], &["--one-way", "60 s"]);
+    crate::support::usage_error(
+        &["bench", "raft", "--heartbeat", "2s", "--election", "1s"],
+        &["--election"],
+    );
 }
