@@ -56,8 +56,9 @@ pub enum TimerHealth {
     /// Works, but outside the tuning guide's advice: heartbeats slower than the RTT allows, or
     /// the election timeout under 10 RTTs (spurious elections under jitter or load).
     AtRisk,
-    /// The election timeout is shorter than what a heartbeat takes to arrive: followers start
-    /// elections continually.
+    /// The election timeout is shorter than a heartbeat interval plus half the RTT: a lost
+    /// leader is replaced late or never, and jitter or loss starts elections (`crate::raft`
+    /// simulates both).
     Unstable,
 }
 

@@ -198,7 +198,7 @@ pub const CHECKS: &[Check] = &[
     warn(
         "W004",
         "etcd-unstable",
-        "etcd's election timeout must exceed a heartbeat interval plus half the largest round trip between members, or followers start elections continually; the model commits at the nearest quorum and does not simulate those elections, so its times are too short: raise kubernetes.etcd.election_timeout (etcd's tuning guide: 10 x the RTT) or place the masters nearer each other",
+        "etcd's election timeout must exceed a heartbeat interval plus half the largest round trip between members: otherwise a lost leader is replaced late or never (the candidates' votes come back after their timeouts) and any jitter or loss starts spurious elections; `run` commits at the nearest quorum and leaves those elections out (`plan` section (c) simulates them), so its times are too short: raise kubernetes.etcd.election_timeout (etcd's tuning guide: 10 x the RTT) or place the masters nearer each other",
     ),
 ];
 

@@ -98,6 +98,9 @@ pub(crate) struct EtcdHealth {
 /// elections down to one every two hours shows at least once on average.
 pub(crate) const RAFT_HOURS: u64 = 6;
 
+/// Most heartbeat intervals simulated: six hours at etcd's default 100 ms.
+const RAFT_TICKS: u64 = 216_000;
+
 /// Leader crashes simulated per plan.
 pub(crate) const FAILOVER_TRIALS: u64 = 100;
 
@@ -172,21 +175,32 @@ impl RaftFigures {
 }
 
 impl RaftFigures {
+    /// How long the steady state was simulated: `6 hours`, or a duration when shorter.
+    pub(crate) fn span_text(&self) -> String {
+        let secs = self.steady.span.as_secs_f64();
+        if secs >= 3600.0 {
+            format!("{:.0} hours", secs / 3600.0)
+        } else {
+            super::fmt::dur(secs)
+        }
+    }
+
     /// The steady state in words: how often elections start and what they cost writes.
     pub(crate) fn steady_text(&self) -> String {
         let l = &self.steady;
-        let hours = l.span.as_secs_f64() / 3600.0;
         if l.gaps_over_timeout == 0 && l.campaigns == 0 {
             return format!(
-                "none in {hours:.0} simulated hours (fewer than {:.1} per hour at 95 %): no heartbeat gap reached the election timeout",
+                "none in {} simulated (fewer than {:.1} per hour at 95 %): no heartbeat gap reached the election timeout",
+                self.span_text(),
                 self.campaigns_per_hour_bound()
             );
         }
         format!(
-            "heartbeat gaps start **{:.1} to {:.1} elections per hour**: at least the gaps longer than twice the election timeout ({} in {hours:.0} simulated hours), which outlast any randomized timeout; at most every gap longer than the timeout ({}) weighed by the chance that a fresh draw runs out within it (a member keeps its draw until the next change of state, and draws that ride out more gaps last longer, so the long run is below this). This run, with its members' draws: {} elections started, {} leaders elected, writes stalled {} in all, {} at the longest",
+            "heartbeat gaps start **{:.1} to {:.1} elections per hour**: at least the gaps longer than twice the election timeout ({} in {} simulated), which outlast any randomized timeout; at most every gap longer than the timeout ({}) weighed by the chance that a fresh draw runs out within it (a member keeps its draw until the next change of state, and draws that ride out more gaps last longer, so the long run is below this). This run, with its members' draws: {} elections started, {} leaders elected, writes stalled {} in all, {} at the longest",
             self.at_least_per_hour(),
             self.at_most_per_hour(),
             l.gaps_over_twice,
+            self.span_text(),
             l.gaps_over_timeout,
             l.campaigns,
             l.elections,
@@ -213,7 +227,8 @@ impl RaftFigures {
         });
         if l.campaigns == 0 && l.gaps_over_timeout == 0 {
             format!(
-                "Simulated: no heartbeat gap reached the election timeout in {hours:.0} hours. A constant delay, however long, holds back every heartbeat alike; only jitter, loss or an outage opens a gap{failover}."
+                "Simulated: no heartbeat gap reached the election timeout in {}. A constant delay, however long, holds back every heartbeat alike; only jitter, loss or an outage opens a gap{failover}.",
+                self.span_text()
             )
         } else {
             format!(
@@ -260,14 +275,10 @@ fn raft_figures(net: &Arc<Network>, members: &[HostId], leader: usize, timers: R
     let links = || Box::new(NetworkLinks::new(Arc::clone(net), members.to_vec()));
     let n = members.len();
     let key = stable_key("plan-raft");
-    let steady = raft::steady_state(
-        links(),
-        n,
-        leader,
-        timers,
-        SimDuration::from_secs(RAFT_HOURS * 3600),
-        keyed_seed(seed, key),
-    );
+    // At most RAFT_TICKS heartbeats: etcd allows a heartbeat of 1 ms (E-checks), which over
+    // six hours would be a hundred million events.
+    let span = SimDuration::from_secs(RAFT_HOURS * 3600).min(timers.heartbeat * RAFT_TICKS);
+    let steady = raft::steady_state(links(), n, leader, timers, span, keyed_seed(seed, key));
     let mut failover_s: Vec<f64> = (0..FAILOVER_TRIALS)
         .filter_map(|t| {
             raft::leader_failover(
@@ -514,7 +525,7 @@ pub(crate) fn verdict_text(v: TimerHealth) -> (&'static str, &'static str) {
         ),
         TimerHealth::Unstable => (
             "unstable",
-            "the election timeout is shorter than a heartbeat interval plus half the RTT: followers start elections continually and writes keep failing",
+            "the election timeout is shorter than a heartbeat interval plus half the RTT: a lost leader is replaced late or never (the candidates' votes come back after their timeouts), and any jitter or loss starts elections that stall every write",
         ),
     }
 }

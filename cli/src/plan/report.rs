@@ -985,7 +985,7 @@ fn etcd_cell(e: &super::net::EtcdHealth) -> String {
         _ => format!("; failover {}", e.raft.failover_mean_s().map_or("n/a".into(), dur)),
     };
     let elections = if e.raft.steady.campaigns == 0 && e.raft.steady.gaps_over_timeout == 0 {
-        format!("no election in {} h", super::net::RAFT_HOURS)
+        format!("no election in {}", e.raft.span_text())
     } else {
         format!(
             "{:.1}-{:.1} elections/h",

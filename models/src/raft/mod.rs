@@ -3,7 +3,7 @@
 //!
 //! # Mechanism
 //!
-//! Each member runs etcd 3.3's raft liveness rules ([`node`]; kubeadm for Kubernetes v1.16
+//! Each member runs etcd 3.3's raft liveness rules (`raft/node.rs`; kubeadm for Kubernetes v1.16
 //! deploys etcd 3.3.15): the leader sends a heartbeat every tick (`--heartbeat-interval`, 100 ms)
 //! and a follower that hears nothing from it for its randomized election timeout (drawn in
 //! `[e, 2e)` ticks, `e = --election-timeout / --heartbeat-interval`, 1000 ms / 100 ms = 10, at
