@@ -368,37 +368,41 @@ mod tests {
         }
     }
 
+    /// Three masters `m1`..`m3`, `m1` leading etcd, whose member stops for good at 10 s.
+    fn leader_lost_at_10s(lb_rtt: &[SimDuration], member_rtt: SimDuration, rng: &mut sim_core::rng::SimRng) -> Plan {
+        let masters: Vec<String> = vec!["m1".into(), "m2".into(), "m3".into()];
+        let f = [Fault::CrashEtcdLeader {
+            at: Dur::secs(10),
+            repair: None,
+        }];
+        Plan::build(
+            &f,
+            &masters,
+            0,
+            &haproxy(),
+            timers(),
+            lb_rtt,
+            member_rtt,
+            &CutOff::default(),
+            rng,
+        )
+    }
+
     /// The drills' election (the first of the running members' timeouts, then a vote) against
     /// etcd's raft simulated message by message (`crate::raft`) on a LAN: a crashed leader is
     /// replaced as fast on average.
     #[test]
     fn a_leader_crash_is_repaired_as_fast_as_the_message_level_raft_says() {
         use crate::raft::{leader_failover, RaftTimers, UniformLinks};
-        let masters: Vec<String> = vec!["m1".into(), "m2".into(), "m3".into()];
         let rtt = SimDuration::from_micros(400);
         let trials = 300;
         let mut formula = 0.0;
         let mut simulated = 0.0;
         for seed in 0..trials {
             let mut rng = sim_core::rng::SimRng::seed_from_u64(seed);
-            let at = SimTime::ZERO + SimDuration::from_secs(10);
-            let f = [Fault::CrashEtcdLeader {
-                at: Dur::secs(10),
-                repair: None,
-            }];
-            let p = Plan::build(
-                &f,
-                &masters,
-                0,
-                &haproxy(),
-                timers(),
-                &[rtt; 3],
-                rtt,
-                &CutOff::default(),
-                &mut rng,
-            );
+            let p = leader_lost_at_10s(&[rtt; 3], rtt, &mut rng);
             let (s, e) = p.no_leader[0];
-            assert_eq!(s, at);
+            assert_eq!(s, SimTime::from_secs(10));
             formula += e.saturating_since(s).as_secs_f64();
             let links = UniformLinks {
                 one_way: SimDuration::from_micros(200),
@@ -477,23 +481,8 @@ mod tests {
 
     #[test]
     fn losing_the_etcd_leader_elects_another_after_the_timeout() {
-        let masters: Vec<String> = vec!["m1".into(), "m2".into(), "m3".into()];
         let mut rng = sim_core::rng::SimRng::seed_from_u64(3);
-        let f = [Fault::CrashEtcdLeader {
-            at: Dur::secs(10),
-            repair: None,
-        }];
-        let p = Plan::build(
-            &f,
-            &masters,
-            0,
-            &haproxy(),
-            timers(),
-            &[SimDuration::ZERO; 3],
-            SimDuration::from_millis(1),
-            &CutOff::default(),
-            &mut rng,
-        );
+        let p = leader_lost_at_10s(&[SimDuration::ZERO; 3], SimDuration::from_millis(1), &mut rng);
         let (s, e) = p.no_leader[0];
         assert_eq!(s, SimTime::from_secs(10));
         assert!(

@@ -333,6 +333,10 @@ mod tests {
     use super::*;
     use sim_core::rng::seeded;
 
+    fn msg(from: usize, to: usize, term: u64, kind: Kind) -> Msg {
+        Msg { from, to, term, kind }
+    }
+
     fn three(lead: usize) -> (Vec<Node>, sim_core::rng::SimRng) {
         let mut rng = seeded(7);
         let nodes = (0..3).map(|i| Node::new(i, 3, 10, 1, lead, &mut rng)).collect();
@@ -348,15 +352,7 @@ mod tests {
         assert!(out.iter().all(|m| m.kind == Kind::Heartbeat && m.term == 1));
         let mut replies = Vec::new();
         n[1].step(out[0], &mut rng, &mut replies);
-        assert_eq!(
-            replies,
-            vec![Msg {
-                from: 1,
-                to: 0,
-                term: 1,
-                kind: Kind::HeartbeatResp
-            }]
-        );
+        assert_eq!(replies, vec![msg(1, 0, 1, Kind::HeartbeatResp)]);
     }
 
     #[test]
@@ -380,12 +376,7 @@ mod tests {
     #[test]
     fn a_follower_in_its_leaders_lease_ignores_a_vote_request() {
         let (mut n, mut rng) = three(0);
-        let vote = Msg {
-            from: 2,
-            to: 1,
-            term: 2,
-            kind: Kind::Vote,
-        };
+        let vote = msg(2, 1, 2, Kind::Vote);
         let mut out = Vec::new();
         n[1].step(vote, &mut rng, &mut out);
         assert!(out.is_empty());
@@ -395,15 +386,7 @@ mod tests {
             n[1].election_elapsed += 1;
         }
         n[1].step(vote, &mut rng, &mut out);
-        assert_eq!(
-            out,
-            vec![Msg {
-                from: 1,
-                to: 2,
-                term: 2,
-                kind: Kind::VoteResp { granted: true }
-            }]
-        );
+        assert_eq!(out, vec![msg(1, 2, 2, Kind::VoteResp { granted: true })]);
         assert_eq!((n[1].term, n[1].lead), (2, None));
     }
 
@@ -415,22 +398,9 @@ mod tests {
         let mut out = Vec::new();
         while !n[2].tick(&mut rng, &mut out).campaigned {}
         out.clear();
-        let hb = Msg {
-            from: 0,
-            to: 2,
-            term: 1,
-            kind: Kind::Heartbeat,
-        };
+        let hb = msg(0, 2, 1, Kind::Heartbeat);
         n[2].step(hb, &mut rng, &mut out);
-        assert_eq!(
-            out,
-            vec![Msg {
-                from: 2,
-                to: 0,
-                term: 2,
-                kind: Kind::AppResp
-            }]
-        );
+        assert_eq!(out, vec![msg(2, 0, 2, Kind::AppResp)]);
         let answer = out[0];
         out.clear();
         n[0].step(answer, &mut rng, &mut out);
@@ -470,12 +440,7 @@ mod tests {
         let (mut n, mut rng) = three(0);
         for _ in 0..30 {
             n[0].tick(&mut rng, &mut out);
-            let resp = Msg {
-                from: 1,
-                to: 0,
-                term: 1,
-                kind: Kind::HeartbeatResp,
-            };
+            let resp = msg(1, 0, 1, Kind::HeartbeatResp);
             n[0].step(resp, &mut rng, &mut out);
         }
         assert_eq!(n[0].role, Role::Leader);
