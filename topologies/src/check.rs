@@ -1193,9 +1193,10 @@ fn etcd_timers(s: &Scenario, net: &Network, masters: &[&str], f: &mut Vec<Findin
             "W004",
             "kubernetes.etcd.election_timeout",
             format!(
-                "masters `{m}` and `{n}` are {:.0} ms apart (round trip): a heartbeat sent every {} arrives {:.0} ms after the last, \
-                 at or beyond the election timeout of {}, so etcd would keep electing leaders and writes would keep failing; \
-                 the run's times leave that out and are too short",
+                "masters `{m}` and `{n}` are {:.0} ms apart (round trip), and a heartbeat interval ({}) plus half of that is \
+                 {:.0} ms, at or beyond the election timeout of {}: a lost leader is replaced late or never (a candidate's votes, \
+                 or a new leader's first answers, come back after its timer has run out), and any jitter or loss starts elections; \
+                 `run` leaves those elections out, so its times are too short (`plan` section (c) simulates them)",
                 rtt.as_millis_f64(),
                 etcd.heartbeat,
                 (heartbeat + SimDuration::from_nanos(rtt.as_nanos() / 2)).as_millis_f64(),

@@ -109,8 +109,8 @@ pub(crate) const FAILOVER_TRIALS: u64 = 100;
 /// requests time out (client-go's 60-s request timeout, twice).
 pub(crate) const FAILOVER_LIMIT: SimDuration = SimDuration::from_secs(120);
 
-/// When the leader crashes in a failover trial: after ten seconds of steady state, past the
-/// run's warm-up.
+/// When the leader crashes in a failover trial: the first moment writes commit after ten seconds
+/// of steady state (past the run's warm-up at etcd's default timers).
 const FAILOVER_AT: SimDuration = SimDuration::from_secs(10);
 
 /// etcd's leader elections over the members' routes (`models::raft`).
@@ -120,9 +120,15 @@ pub(crate) struct RaftFigures {
     pub(crate) steady: raft::Liveness,
     /// Leader crashes tried.
     pub(crate) trials: u64,
-    /// Time until a leader backed by a quorum again, seconds, of the trials that had one
-    /// within [`FAILOVER_LIMIT`], ascending.
+    /// Time until writes commit again, seconds, of the trials in which they did within
+    /// [`FAILOVER_LIMIT`], ascending.
     pub(crate) failover_s: Vec<f64>,
+    /// etcd members.
+    pub(crate) members: usize,
+    /// No jitter, loss or fault reaches the members' routes: nothing can open a gap.
+    pub(crate) quiet: bool,
+    /// The scenario has faults: they happen once in the simulated span, not every hour.
+    pub(crate) faults: bool,
 }
 
 impl RaftFigures {
@@ -131,18 +137,17 @@ impl RaftFigures {
         self.steady.per_hour(self.steady.campaigns)
     }
 
-    /// At least this many elections per hour: the heartbeat gaps longer than twice the election
-    /// timeout, which outlast any randomized timeout.
+    /// At least this many depositions of the leader per hour: the heartbeat gaps that outlast
+    /// any randomized timeout (`Liveness::gaps_must_elect`).
     pub(crate) fn at_least_per_hour(&self) -> f64 {
-        self.steady.per_hour(self.steady.gaps_over_twice)
+        self.steady.per_hour(self.steady.gaps_must_elect)
     }
 
-    /// At most this many elections per hour (the heartbeat gaps': the deposed leader's
-    /// re-election comes on top): every gap weighed by the chance that a fresh randomized
-    /// timeout runs out within it (`Liveness::expected_campaigns`). A member keeps its draw
-    /// until the next change of state, and the draws that ride out more gaps last longer, so a
-    /// cluster's long-run rate (one over the mean time between elections) is below this mean
-    /// over draws.
+    /// At most this many depositions per hour: every gap that can start an election weighed by
+    /// the chance that a fresh randomized timeout runs out within it
+    /// (`Liveness::expected_campaigns`). A member keeps its draw until the next change of
+    /// state, and the draws that ride out more gaps last longer, so a cluster's long-run rate
+    /// (one over the mean time between elections) is below this mean over draws.
     pub(crate) fn at_most_per_hour(&self) -> f64 {
         let h = self.steady.span.as_secs_f64() / 3600.0;
         if h > 0.0 {
@@ -156,6 +161,13 @@ impl RaftFigures {
     /// bounds its mean by 3.0), per hour.
     pub(crate) fn campaigns_per_hour_bound(&self) -> f64 {
         3.0 / (self.steady.span.as_secs_f64() / 3600.0).max(1e-9)
+    }
+
+    /// Leaders elected per hour beyond what the gaps explain: elections that fail by
+    /// themselves (votes, or a new leader's first quorum check, too late).
+    pub(crate) fn unstable(&self) -> bool {
+        let elected = self.steady.per_hour(self.steady.elections);
+        elected > 0.0 && elected > self.at_most_per_hour() * 1.5 + 1.0
     }
 
     /// Mean failover time of the trials that had one, seconds.
@@ -172,9 +184,7 @@ impl RaftFigures {
         let k = ((q * self.trials as f64).ceil() as usize).clamp(1, self.trials as usize) - 1;
         self.failover_s.get(k).copied()
     }
-}
 
-impl RaftFigures {
     /// How long the steady state was simulated: `6 hours`, or a duration when shorter.
     pub(crate) fn span_text(&self) -> String {
         let secs = self.steady.span.as_secs_f64();
@@ -185,54 +195,102 @@ impl RaftFigures {
         }
     }
 
-    /// The steady state in words: how often elections start and what they cost writes.
+    /// The steady state in words: how often the leader is deposed and what it costs writes.
     pub(crate) fn steady_text(&self) -> String {
         let l = &self.steady;
-        if l.gaps_over_timeout == 0 && l.campaigns == 0 {
+        let span = self.span_text();
+        let fmt = super::fmt::dur;
+        let this_run = format!(
+            "{} elections started, {} leaders elected, writes stalled {} in all, {} at the longest",
+            l.campaigns,
+            l.elections,
+            fmt(l.stalled.as_secs_f64()),
+            fmt(l.longest_stall.as_secs_f64())
+        );
+        if l.gaps_may_elect == 0 && l.campaigns == 0 {
+            if self.quiet {
+                return format!(
+                    "none: without jitter, loss or faults on the members' routes no heartbeat gap can open ({span} simulated)"
+                );
+            }
             return format!(
-                "none in {} simulated (fewer than {:.1} per hour at 95 %): no heartbeat gap reached the election timeout",
-                self.span_text(),
+                "none in {span} simulated (fewer than {:.1} per hour at 95 %): no heartbeat gap long enough to start one",
                 self.campaigns_per_hour_bound()
             );
         }
-        format!(
-            "heartbeat gaps start **{:.1} to {:.1} elections per hour**: at least the gaps longer than twice the election timeout ({} in {} simulated), which outlast any randomized timeout; at most every gap longer than the timeout ({}) weighed by the chance that a fresh draw runs out within it (a member keeps its draw until the next change of state, and draws that ride out more gaps last longer, so the long run is below this). This run, with its members' draws: {} elections started, {} leaders elected, writes stalled {} in all, {} at the longest",
+        if l.gaps_may_elect == 0 {
+            return format!(
+                "no gap in a leader's heartbeats, yet in {span}: {this_run}. Members cut off by the scenario's network faults campaign alone, raising their term, and depose the leader when they return"
+            );
+        }
+        let mut t = format!(
+            "heartbeat gaps depose the leader **{:.1} to {:.1} times per hour**: at least the {} gaps in {span} of the longest randomized timeout or more, at most all {} gaps long enough for some timeout, each weighed by the chance that a fresh draw runs out within it (a member keeps its draw until the next election, and the draws that ride out more gaps last longer, so the long run is below the upper figure); each deposition is an election or more. This run: {this_run}",
             self.at_least_per_hour(),
             self.at_most_per_hour(),
-            l.gaps_over_twice,
-            self.span_text(),
-            l.gaps_over_timeout,
-            l.campaigns,
-            l.elections,
-            super::fmt::dur(l.stalled.as_secs_f64()),
-            super::fmt::dur(l.longest_stall.as_secs_f64())
-        )
+            l.gaps_must_elect,
+            l.gaps_may_elect,
+        );
+        if self.faults {
+            t.push_str(&format!(
+                " (the scenario's network faults happen once in the {span}, and count in these rates as such)"
+            ));
+        }
+        if self.unstable() {
+            t.push_str(&format!(
+                ". **Unstable**: {:.1} leaders elected per hour, more than the gaps explain: elections fail by themselves (a candidate's votes, or a new leader's first answers, come back after its timer has run out)",
+                l.per_hour(l.elections)
+            ));
+        }
+        t
     }
 
     /// What the simulation says about the static verdict above, in one sentence.
-    pub(crate) fn summary(&self, election_s: f64) -> String {
+    pub(crate) fn summary(&self, election_s: f64, max_rtt_s: f64) -> String {
         let fmt = super::fmt::dur;
         let l = &self.steady;
         let hours = l.span.as_secs_f64() / 3600.0;
-        if self.trials > 0 && self.failover_s.is_empty() {
+        if self.trials == 0 && self.members >= 2 {
             return format!(
-                "Simulated: a leader that fails is **never replaced** (none of {} crashes within {}): a candidate's votes come back after its randomized timeout (at most {}) has run out, every time, so raise `--election-timeout` above the members' round trip.",
-                self.trials,
-                fmt(FAILOVER_LIMIT.as_secs_f64()),
-                fmt(2.0 * election_s)
+                "Simulated: with {} members, losing one leaves no quorum, so no failure is survived: etcd needs 3 members to survive one.",
+                self.members
             );
         }
-        let failover = self.failover_mean_s().map_or(String::new(), |m| {
-            format!("; a lost leader is replaced in {} on average", fmt(m))
-        });
-        if l.campaigns == 0 && l.gaps_over_timeout == 0 {
+        if self.trials > 0 && self.failover_s.is_empty() {
+            return format!(
+                "Simulated: a leader that fails is **never replaced** (none of {} crashes within {}): at a member round trip of up to {}, a candidate's votes or a new leader's first answers come back after its timer has run out (a new leader must hear from a quorum within one election timeout, {}); raise `--election-timeout` well above the round trip.",
+                self.trials,
+                fmt(FAILOVER_LIMIT.as_secs_f64()),
+                fmt(max_rtt_s),
+                fmt(election_s)
+            );
+        }
+        let lost = self.trials - self.failover_s.len() as u64;
+        let failover = match self.failover_mean_s() {
+            Some(m) if lost > 0 => format!(
+                "; a lost leader is replaced in {} on average when it is, but in **{lost} of {} trials not within {}** (some members are too far from the others to lead them)",
+                fmt(m),
+                self.trials,
+                fmt(FAILOVER_LIMIT.as_secs_f64())
+            ),
+            Some(m) => format!("; a lost leader is replaced in {} on average", fmt(m)),
+            None => String::new(),
+        };
+        if l.campaigns > 0 && l.gaps_may_elect == 0 {
+            return format!(
+                "Simulated: no leader's heartbeats paused, but members cut off by the scenario's network faults started {} elections alone, raising their term, and depose the leader when they return (writes stalled {} in the {}){failover}.",
+                l.campaigns,
+                fmt(l.stalled.as_secs_f64()),
+                self.span_text()
+            );
+        }
+        if l.campaigns == 0 && l.gaps_may_elect == 0 {
             format!(
-                "Simulated: no heartbeat gap reached the election timeout in {}. A constant delay, however long, holds back every heartbeat alike; only jitter, loss or an outage opens a gap{failover}.",
+                "Simulated: no heartbeat gap long enough to start an election in {}. A constant delay, however long, holds back every heartbeat alike; only jitter, loss or an outage opens a gap{failover}.",
                 self.span_text()
             )
         } else {
             format!(
-                "Simulated: jitter, loss or the scenario's faults open heartbeat gaps that start {:.1} to {:.1} elections per hour, each stalling every write until a leader is elected (this run: {} per hour){failover}.",
+                "Simulated: jitter, loss or the scenario's network faults depose the leader {:.1} to {:.1} times per hour, each stalling every write until a new leader hears from a quorum (this run: {} stalled per hour){failover}.",
                 self.at_least_per_hour(),
                 self.at_most_per_hour(),
                 fmt(l.stalled.as_secs_f64() / hours.max(1e-9))
@@ -244,18 +302,22 @@ impl RaftFigures {
     pub(crate) fn failover_text(&self) -> String {
         let fmt = super::fmt::dur;
         if self.trials == 0 {
-            return "n/a (a single member has nobody to fail over to)".into();
+            return if self.members < 2 {
+                "n/a (a single member has nobody to fail over to)".into()
+            } else {
+                format!("n/a: losing one of {} members leaves no quorum", self.members)
+            };
         }
         let done = self.failover_s.len() as u64;
         let limit = fmt(FAILOVER_LIMIT.as_secs_f64());
         if done == 0 {
             return format!(
-                "**never** within {limit} in {} trials: a candidate's votes come back after its randomized timeout has run out, every time",
+                "**never** within {limit} in {} trials: a candidate's votes or a new leader's first answers come back after its timer has run out",
                 self.trials
             );
         }
         let mut t = format!(
-            "mean {}, p90 {}, slowest {} ({} trials",
+            "mean {}, p90 {}, slowest {} ({} trials, each member leading in turn",
             self.failover_mean_s().map_or("n/a".into(), fmt),
             self.failover_quantile_s(0.9).map_or(format!("over {limit}"), fmt),
             self.failover_s.last().map_or("n/a".into(), |x| fmt(*x)),
@@ -271,7 +333,15 @@ impl RaftFigures {
 
 /// Runs etcd's raft over the members' routes: [`RAFT_HOURS`] of steady state, and
 /// [`FAILOVER_TRIALS`] leader crashes.
-fn raft_figures(net: &Arc<Network>, members: &[HostId], leader: usize, timers: RaftTimers, seed: u64) -> RaftFigures {
+fn raft_figures(
+    net: &Arc<Network>,
+    members: &[HostId],
+    leader: usize,
+    timers: RaftTimers,
+    quiet: bool,
+    faults: bool,
+    seed: u64,
+) -> RaftFigures {
     let links = || Box::new(NetworkLinks::new(Arc::clone(net), members.to_vec()));
     let n = members.len();
     let key = stable_key("plan-raft");
@@ -281,10 +351,11 @@ fn raft_figures(net: &Arc<Network>, members: &[HostId], leader: usize, timers: R
     let steady = raft::steady_state(links(), n, leader, timers, span, keyed_seed(seed, key));
     let mut failover_s: Vec<f64> = (0..FAILOVER_TRIALS)
         .filter_map(|t| {
+            // Each member leads in turn: after any election any member may lead.
             raft::leader_failover(
                 links(),
                 n,
-                leader,
+                (leader + t as usize) % n.max(1),
                 timers,
                 FAILOVER_AT,
                 FAILOVER_LIMIT,
@@ -296,8 +367,12 @@ fn raft_figures(net: &Arc<Network>, members: &[HostId], leader: usize, timers: R
     failover_s.sort_by(f64::total_cmp);
     RaftFigures {
         steady,
-        trials: if n >= 2 { FAILOVER_TRIALS } else { 0 },
+        // Trials only where the others are a quorum (three members or more).
+        trials: if n > n / 2 + 1 { FAILOVER_TRIALS } else { 0 },
         failover_s,
+        members: n,
+        quiet,
+        faults,
     }
 }
 
@@ -431,6 +506,7 @@ pub(crate) fn figures(s: &Scenario, seed: u64) -> anyhow::Result<NetFigures> {
     }
     let hb = s.kubernetes.etcd.heartbeat.get();
     let el = s.kubernetes.etcd.election_timeout.get();
+    let quiet = s.faults.is_empty() && rtt.iter().flatten().all(|r| r.sigma_s == 0.0 && r.loss == 0.0);
     let timers = RaftTimers {
         heartbeat: hb,
         election: el,
@@ -450,7 +526,7 @@ pub(crate) fn figures(s: &Scenario, seed: u64) -> anyhow::Result<NetFigures> {
         election_s: secs(el),
         verdict: etcd::timer_health(hb, el, dur(max_rtt_s)),
         verdict_p99: etcd::timer_health(hb, el, dur(max_rtt_p99_s)),
-        raft: raft_figures(&net, &m_ids, leader, timers, seed),
+        raft: raft_figures(&net, &m_ids, leader, timers, quiet, !s.faults.is_empty(), seed),
     };
 
     // Workers to the apiservers, through HAProxy.

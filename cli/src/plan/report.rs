@@ -501,12 +501,12 @@ pub(crate) fn markdown(p: &Plan) -> String {
     );
     w!(
         o,
-        "| elections while nothing fails (simulated) | {} | `models::raft::steady_state`: etcd 3.3's raft message by message over these routes (a heartbeat every tick, randomized election timeouts, CheckQuorum and its lease, no pre-vote), each message drawn as `run` draws it (netem's jitter and loss, TCP's resends and in-order delivery, the scenario's faults) (`docs/sources.md` §7, \"Raft liveness in etcd 3.3\") |",
+        "| elections while nothing fails (simulated) | {} | `models::raft::steady_state`: etcd 3.3's raft message by message over these routes (a heartbeat every tick, randomized election timeouts, CheckQuorum and its lease, no pre-vote), each message drawn as `run` draws it (netem's jitter and loss, TCP's resends and in-order delivery, the scenario's network faults: partitions, isolated sites, crashed routers, degradations) (`docs/sources.md` §7, \"Raft liveness in etcd 3.3\") |",
         e.raft.steady_text()
     );
     w!(
         o,
-        "| a crashed leader replaced after (simulated) | {} | `models::raft::leader_failover`: the leader's member stops; until a new leader has a quorum at its term, no write commits |",
+        "| a crashed leader replaced after (simulated) | {} | `models::raft::leader_failover`: the leader's member stops; until a new leader hears from a quorum at its term, no write commits |",
         e.raft.failover_text()
     );
     w!(o);
@@ -521,7 +521,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
         }
     );
     w!(o);
-    w!(o, "{}", e.raft.summary(e.election_s));
+    w!(o, "{}", e.raft.summary(e.election_s, e.max_rtt_s));
     w!(o);
 
     // ------------------------------------------------------------------------------------------
@@ -979,16 +979,22 @@ fn etcd_cell(e: &super::net::EtcdHealth) -> String {
         format!("{name}: set {} / {}", dur_ms(hb), dur_ms(el))
     };
     let failover = match (e.raft.trials, e.raft.failover_s.len() as u64) {
+        (0, _) if e.raft.members >= 2 => "; a lost member leaves no quorum".into(),
         (0, _) => String::new(),
         (_, 0) => "; a lost leader never replaced".into(),
         (t, d) if d < t => format!("; a lost leader not replaced in {} of {t}", t - d),
         _ => format!("; failover {}", e.raft.failover_mean_s().map_or("n/a".into(), dur)),
     };
-    let elections = if e.raft.steady.campaigns == 0 && e.raft.steady.gaps_over_timeout == 0 {
+    let elections = if e.raft.steady.campaigns == 0 && e.raft.steady.gaps_may_elect == 0 {
         format!("no election in {}", e.raft.span_text())
+    } else if e.raft.unstable() {
+        format!(
+            "**unstable**: {:.1} leaders/h",
+            e.raft.steady.per_hour(e.raft.steady.elections)
+        )
     } else {
         format!(
-            "{:.1}-{:.1} elections/h",
+            "leader deposed {:.1}-{:.1}/h",
             e.raft.at_least_per_hour(),
             e.raft.at_most_per_hour()
         )

@@ -77,8 +77,8 @@ fn raft_json_is_deterministic_and_bad_input_exits_2() {
     assert!(num(&v, "/events") > 100_000.0, "{v}");
     assert!(num(&v, "/campaigns") > 0.0, "{v}");
     let (lo, hi) = (
-        num(&v, "/elections_per_hour_at_least"),
-        num(&v, "/elections_per_hour_at_most"),
+        num(&v, "/depositions_per_hour_at_least"),
+        num(&v, "/depositions_per_hour_at_most"),
     );
     assert!(lo <= hi && hi > 0.0, "{v}");
     let again = run_json(&args);
@@ -88,7 +88,12 @@ fn raft_json_is_deterministic_and_bad_input_exits_2() {
     crate::support::usage_error(&["bench", "raft", "--loss", "200"], &["--loss", "0 to 100"]);
     crate::support::usage_error(&["bench", "raft", "--one-way", "5min"], &["--one-way", "60 s"]);
     crate::support::usage_error(
-        &["bench", "raft", "--heartbeat", "2s", "--election", "1s"],
-        &["--election"],
+        &["bench", "raft", "--heartbeat", "1ns", "--election", "5ns"],
+        &["at least 1ms"],
+    );
+    crate::support::usage_error(&["bench", "raft", "--members", "99"], &["--members"]);
+    crate::support::usage_error(
+        &["bench", "raft", "--heartbeat", "200ms", "--election", "500ms"],
+        &["--election", "5 x the heartbeat"],
     );
 }

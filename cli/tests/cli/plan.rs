@@ -856,11 +856,31 @@ fn etcd_elections_are_simulated_over_the_members_routes() {
     assert_eq!(raft(&lossy, true)["campaigns"], 0);
     let spread = raft(&lossy, false);
     assert!(spread["campaigns"].as_u64().unwrap() > 0, "{spread}");
-    let at_most = spread["elections_per_hour_at_most"].as_f64().unwrap();
+    let at_most = spread["depositions_per_hour_at_most"].as_f64().unwrap();
     assert!(at_most > 0.0, "{spread}");
     assert!(
-        spread["elections_per_hour_at_least"].as_f64().unwrap() <= at_most,
+        spread["depositions_per_hour_at_least"].as_f64().unwrap() <= at_most,
         "{spread}"
     );
     assert!(spread["stalled"].as_f64().unwrap() > 0.0, "{spread}");
+    // Two members: losing one leaves no quorum, whatever the round trips; no trial is run.
+    let two = text.replace(
+        "backends = [\n    \"master01\",\n    \"master02\",\n    \"master03\",\n]",
+        "backends = [\n    \"master01\",\n    \"master02\",\n]",
+    );
+    assert_ne!(two, text, "the generated [haproxy] section changed shape");
+    let path = dir.file("two.toml");
+    std::fs::write(&path, &two).unwrap();
+    let out = run_ok(&[
+        "plan",
+        &path,
+        "--pods",
+        "8",
+        "--reps",
+        "2",
+        "--out-dir",
+        &dir.file("two"),
+    ]);
+    assert!(out.contains("n/a: losing one of 2 members leaves no quorum"), "{out}");
+    assert!(out.contains("etcd needs 3 members to survive one"), "{out}");
 }

@@ -69,8 +69,10 @@ impl RaftTimers {
     /// (`int(cfg.ElectionMs / cfg.TickMs)`); at least 1.
     pub fn election_ticks(&self) -> u32 {
         let tick = self.heartbeat.as_nanos().max(1);
+        // Capped so that a randomized timeout, up to twice this, fits a `u32` (etcd's own
+        // bound, `maxElectionMs = 50000` over a 1-ms tick, is far below).
         u32::try_from(self.election.as_nanos() / tick)
-            .unwrap_or(u32::MAX)
+            .map_or(1 << 30, |e| e.min(1 << 30))
             .max(1)
     }
 }
@@ -131,14 +133,19 @@ impl Links for UniformLinks {
         while self.loss > 0.0 && rng.random::<f64>() < self.loss {
             losses += 1;
         }
-        Some(d + retransmission_cost(losses, self.one_way * 2))
+        // Linux's timeout is the smoothed RTT plus max(4 x mean deviation, 200 ms); a normal
+        // jitter of σ each way gives the round trip a mean deviation of about 0.8 x √2 σ.
+        let deviation = (4.0 * 0.8 * std::f64::consts::SQRT_2 * self.jitter.as_secs_f64() - 0.2).max(0.0);
+        let srtt = self.one_way * 2 + SimDuration::from_secs_f64(deviation);
+        Some(d + retransmission_cost(losses, srtt))
     }
 }
 
 /// What a run saw.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Liveness {
-    /// Simulated time.
+    /// Simulated time (shorter than asked only if the event queue overflowed, which etcd's
+    /// timers, at least 1 ms, cannot cause).
     pub span: SimDuration,
     /// Elections started (a member's timer ran out and it asked for votes).
     pub campaigns: u64,
@@ -146,21 +153,25 @@ pub struct Liveness {
     pub elections: u64,
     /// Times a quorum-backed leader was lost.
     pub stalls: u64,
-    /// Total time without a leader backed by a quorum at its term: no write commits.
+    /// Total time during which no write could commit: no leader, or none that a quorum at its
+    /// term had answered within the last election timeout. A stretch counts from the quorum's
+    /// last answer, so a leader cut off stalls writes from its last heartbeat round.
     pub stalled: SimDuration,
     /// The longest such stretch.
     pub longest_stall: SimDuration,
-    /// Gaps between two heartbeats (or appends) of the same leader at a member longer than the
-    /// election timeout: each can start an election, depending on the member's randomized
-    /// timeout.
-    pub gaps_over_timeout: u64,
-    /// Such gaps longer than twice the election timeout, which outlast any randomized timeout:
-    /// each starts an election whatever the draw.
-    pub gaps_over_twice: u64,
-    /// Elections the gaps start on average over the members' randomized timeouts: the sum over
-    /// gaps of the chance that a timeout drawn uniformly in `[e, 2e)` ticks runs out within
-    /// it. A member keeps its draw until its next change of state, so which gaps start an
-    /// election in one run depends on a few draws; this expectation does not.
+    /// Gaps between two heartbeats (or appends) of the same leader at a follower long enough to
+    /// start an election with some randomized timeout: more than `e - 1` ticks (`e` =
+    /// `ElectionTick`; a follower counts its own ticks, which fall anywhere in the first tick
+    /// after a heartbeat). A gap still open at the end of the run (a member cut off for good)
+    /// is not counted: it deposes nobody.
+    pub gaps_may_elect: u64,
+    /// Such gaps of at least `2e - 1` ticks, the longest randomized timeout (1.9 s at etcd's
+    /// defaults): each starts an election whatever the draw.
+    pub gaps_must_elect: u64,
+    /// Elections the gaps start on average over fresh randomized timeouts: the sum over gaps of
+    /// the chance that a timeout drawn uniformly from `e..2e` ticks runs out within the gap, at
+    /// a uniform tick phase. A member keeps its draw until its next change of state, so which
+    /// gaps start an election in one run depends on a few draws; this expectation does not.
     pub expected_campaigns: f64,
     /// Events the engine handled (ticks and deliveries).
     pub events: u64,
@@ -182,8 +193,6 @@ impl Liveness {
 enum Ev {
     Tick(usize),
     Deliver(Msg),
-    /// Stop the member leading (the given one if none leads).
-    CrashLeader(usize),
 }
 
 /// Every member, the streams between them and the counters; one component, so that the
@@ -203,6 +212,10 @@ struct Cluster {
     election: SimDuration,
     /// `ElectionTick`.
     election_ticks: u32,
+    /// `acked[l][j]`: when member `l`, leading, last had an answer from member `j` at its term.
+    acked: Vec<Vec<SimTime>>,
+    /// When the last stall ended (a new one cannot start before).
+    last_stall_end: SimTime,
     /// Warm-up ends for every member here at the latest.
     warm_by: SimTime,
     /// When the last message on each directed stream is delivered (TCP keeps order).
@@ -210,7 +223,9 @@ struct Cluster {
     out: Vec<Msg>,
     seen: Liveness,
     stalled_since: Option<SimTime>,
-    /// A leader failover trial: stop once a leader has a quorum again after the crash.
+    /// A leader failover trial: when to crash the leader (the first moment after it that
+    /// writes commit), and when it was crashed; stop once writes commit again.
+    crash_due: Option<SimTime>,
     crashed_at: Option<SimTime>,
     /// The crash left no quorum-backed leader.
     crash_stalled: bool,
@@ -218,32 +233,53 @@ struct Cluster {
 }
 
 impl Cluster {
-    /// A leader is alive and a quorum of live members is at its term.
-    fn writable(&self) -> bool {
+    /// Since when a write could commit last: the latest, over live leaders, of the quorum's
+    /// last answer (the `quorum`-th latest among the leader itself, now, and the live members
+    /// at its term); `None` if no member leads. A leader still warming up holds its quorum.
+    fn quorum_heard_at(&self, now: SimTime) -> Option<SimTime> {
         let quorum = self.nodes.len() / 2 + 1;
-        self.nodes.iter().enumerate().any(|(l, n)| {
-            self.alive[l]
-                && n.role == Role::Leader
-                && self
-                    .nodes
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, m)| self.alive[*j] && m.term == n.term)
-                    .count()
-                    >= quorum
-        })
+        let mut best: Option<SimTime> = None;
+        for (l, n) in self.nodes.iter().enumerate() {
+            if !self.alive[l] || n.role != Role::Leader {
+                continue;
+            }
+            if !self.warm[l] {
+                return Some(now);
+            }
+            let mut heard: Vec<SimTime> = (0..self.nodes.len())
+                .filter(|&j| j != l && self.alive[j] && self.nodes[j].term == n.term)
+                .map(|j| self.acked[l][j])
+                .collect();
+            heard.push(now);
+            heard.sort_unstable_by(|a, b| b.cmp(a));
+            if let Some(&q) = heard.get(quorum - 1) {
+                best = best.max(Some(q));
+            }
+        }
+        best
+    }
+
+    /// Writes commit: a leader's quorum answered it within the last election timeout.
+    fn writable(&self, now: SimTime) -> bool {
+        self.quorum_heard_at(now)
+            .is_some_and(|q| now.saturating_since(q) <= self.election)
     }
 
     fn account(&mut self, now: SimTime) {
-        match (self.writable(), self.stalled_since) {
+        let heard = self.quorum_heard_at(now);
+        let ok = heard.is_some_and(|q| now.saturating_since(q) <= self.election);
+        match (ok, self.stalled_since) {
             (false, None) => {
-                self.stalled_since = Some(now);
+                // From the quorum's last answer, if a leader lost it; from now if none leads.
+                let since = heard.unwrap_or(now).max(self.last_stall_end);
+                self.stalled_since = Some(since);
                 self.seen.stalls += 1;
                 self.crash_stalled |= self.crashed_at.is_some();
             }
             (true, Some(since)) => {
                 self.close_stall(since, now);
                 self.stalled_since = None;
+                self.last_stall_end = now;
             }
             _ => {}
         }
@@ -287,18 +323,47 @@ impl Cluster {
         }
         if let Some((from, term, at)) = self.last_heard[m.to] {
             if from == m.from && term == m.term {
-                let gap = now.saturating_since(at);
-                self.seen.gaps_over_timeout += u64::from(gap > self.election);
-                self.seen.gaps_over_twice += u64::from(gap > self.election * 2);
-                // The member's ticks in the gap; a draw of `k` ticks in `e..2e` runs out if
-                // `k` fit.
-                let e = u64::from(self.election_ticks);
-                let ticks = gap.as_nanos() / self.tick.as_nanos().max(1);
-                let fits = (ticks + 1).saturating_sub(e).min(e);
-                self.seen.expected_campaigns += fits as f64 / e as f64;
+                self.count_gap(now.saturating_since(at));
             }
         }
         self.last_heard[m.to] = Some((m.from, m.term, now));
+    }
+
+    /// Counts one gap in a leader's heartbeats at a follower. Of a gap of `x` ticks, a follower
+    /// at a uniform phase counts `floor(x + u)` ticks, `u` uniform in `[0, 1)`, so a draw of
+    /// `k` ticks runs out with probability `clamp(x - k + 1, 0, 1)`.
+    fn count_gap(&mut self, gap: SimDuration) {
+        let e = f64::from(self.election_ticks);
+        let x = gap.as_nanos() as f64 / self.tick.as_nanos().max(1) as f64;
+        if x <= e - 1.0 {
+            return;
+        }
+        self.seen.gaps_may_elect += 1;
+        self.seen.gaps_must_elect += u64::from(x >= 2.0 * e - 1.0);
+        let e = self.election_ticks;
+        let chance: f64 = (e..2 * e).map(|k| (x - f64::from(k) + 1.0).clamp(0.0, 1.0)).sum();
+        self.seen.expected_campaigns += chance / f64::from(e);
+    }
+}
+
+impl Cluster {
+    /// A failover trial's crash: once it is due, at the first moment writes commit, the member
+    /// leading them stops.
+    fn crash_if_due(&mut self, now: SimTime) {
+        let Some(due) = self.crash_due else {
+            return;
+        };
+        if now < due || self.stalled_since.is_some() || !self.writable(now) {
+            return;
+        }
+        let leader = (0..self.nodes.len())
+            .filter(|&j| self.alive[j] && self.nodes[j].role == Role::Leader)
+            .max_by_key(|&j| self.nodes[j].term);
+        if let Some(l) = leader {
+            self.alive[l] = false;
+            self.crash_due = None;
+            self.crashed_at = Some(now);
+        }
     }
 }
 
@@ -320,7 +385,7 @@ impl Component<Ev> for Cluster {
                     }
                     self.nodes[i].hold_quorum();
                 }
-                self.nodes[i].tick(ctx.rng(), &mut self.out)
+                self.nodes[i].tick(now.as_nanos(), ctx.rng(), &mut self.out)
             }
             Ev::Deliver(m) => {
                 if !self.alive[m.to] {
@@ -328,21 +393,27 @@ impl Component<Ev> for Cluster {
                 }
                 self.warm_up(m);
                 self.note_gap(m, now);
-                self.nodes[m.to].step(m, ctx.rng(), &mut self.out)
-            }
-            Ev::CrashLeader(fallback) => {
-                // Whoever leads now (the highest term, should an old leader not know yet).
-                let i = (0..self.nodes.len())
-                    .filter(|&j| self.alive[j] && self.nodes[j].role == Role::Leader)
-                    .max_by_key(|&j| self.nodes[j].term)
-                    .unwrap_or(fallback);
-                self.alive[i] = false;
-                self.crashed_at = Some(now);
-                node::Changed::default()
+                let to = &self.nodes[m.to];
+                if to.role == Role::Leader
+                    && m.term == to.term
+                    && matches!(m.kind, node::Kind::HeartbeatResp | node::Kind::AppResp)
+                {
+                    self.acked[m.to][m.from] = now;
+                }
+                self.nodes[m.to].step(now.as_nanos(), m, ctx.rng(), &mut self.out)
             }
         };
+        if changed.elected {
+            // A new leader has heard from nobody yet in its term.
+            for j in 0..self.nodes.len() {
+                if self.nodes[j].role == Role::Leader {
+                    self.acked[j].fill(SimTime::ZERO);
+                }
+            }
+        }
         self.seen.campaigns += u64::from(changed.campaigned);
         self.seen.elections += u64::from(changed.elected);
+        self.crash_if_due(now);
         let me = ctx.me();
         for m in std::mem::take(&mut self.out) {
             if let Some(d) = self.links.flight(m.from, m.to, now, ctx.rng()) {
@@ -384,6 +455,8 @@ fn build(
         last_heard: vec![None; members],
         election: timers.election,
         election_ticks: timers.election_ticks(),
+        acked: vec![vec![SimTime::ZERO; members]; members],
+        last_stall_end: SimTime::ZERO,
         // Ten election timeouts: a member no heartbeat reaches by then (a fault from the start)
         // runs its timers anyway.
         warm_by: SimTime::ZERO + timers.election * 10,
@@ -391,6 +464,7 @@ fn build(
         out: Vec::new(),
         seen: Liveness::default(),
         stalled_since: None,
+        crash_due: None,
         crashed_at: None,
         crash_stalled: false,
         recovered_after: None,
@@ -422,21 +496,22 @@ pub fn steady_state(
         return Liveness::default();
     }
     let (mut sim, id) = build(links, members, leader.min(members - 1), timers, seed);
-    let end = SimTime::ZERO + span;
-    sim.run_until(end);
+    sim.run_until(SimTime::ZERO + span);
+    // An overflowed queue stops the run early; what it saw up to then is still a result.
+    let end = sim.now();
     let events = sim.events_processed();
     let c = sim.component_mut::<Cluster>(id).expect("the raft component");
     if let Some(since) = c.stalled_since.take() {
         c.close_stall(since, end);
     }
-    c.seen.span = span;
+    c.seen.span = end.saturating_since(SimTime::ZERO);
     c.seen.events = events;
     c.seen
 }
 
-/// The leader's member stops `crash_after` into a steady run: how long until a leader backed by
-/// a quorum of the others is elected, or `None` if none is within `limit` of the crash (or no
-/// quorum is left).
+/// The leader's member stops at the first moment writes commit `crash_after` into a steady run:
+/// how long until writes commit again (a new leader answered by a quorum of the others), or
+/// `None` if not within `limit` of the crash, or if the others are no quorum.
 pub fn leader_failover(
     links: Box<dyn Links>,
     members: usize,
@@ -446,13 +521,13 @@ pub fn leader_failover(
     limit: SimDuration,
     seed: u64,
 ) -> Option<SimDuration> {
-    if members < 2 {
+    if members < 2 || members - 1 < members / 2 + 1 {
         return None;
     }
     let leader = leader.min(members - 1);
     let (mut sim, id) = build(links, members, leader, timers, seed);
     let crash = SimTime::ZERO + crash_after;
-    sim.schedule(id, crash, Ev::CrashLeader(leader)).expect("in the future");
+    sim.component_mut::<Cluster>(id).expect("the raft component").crash_due = Some(crash);
     sim.run_until(crash + limit);
     let c = sim.component::<Cluster>(id).expect("the raft component");
     c.recovered_after

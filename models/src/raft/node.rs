@@ -1,9 +1,12 @@
 //! One etcd member's raft liveness state machine: terms, roles, votes, the election and
-//! heartbeat timers and `CheckQuorum`, as etcd 3.3's `raft/raft.go` has them. The log is left
-//! out: every member's log is as up to date as every other's, so any candidate may win.
+//! heartbeat timers and `CheckQuorum`, as etcd 3.3's `raft/raft.go` has them. The log is kept
+//! only as far as elections need it, its last entry ([`Log`]): the apiservers write all the
+//! time (leases, statuses), so a leader's log grows with the clock, a follower catches up with
+//! every heartbeat it answers, and a member cut off falls behind, so that its vote requests are
+//! refused (`isUpToDate`).
 //!
 //! Each function names the etcd function it follows. The machine is pure: the caller delivers
-//! ticks and messages and sends what comes out in `out`.
+//! ticks and messages with the time, and sends what comes out in `out`.
 
 use rand::Rng;
 
@@ -40,6 +43,17 @@ pub(crate) enum Kind {
     },
 }
 
+/// The last entry of a member's log: its term, then its position. With the apiservers writing
+/// continually, a leader's position is the time it appended at, in nanoseconds.
+/// `raftLog.isUpToDate` compares exactly this way: term first, then index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) struct Log {
+    /// Term of the last entry.
+    pub(crate) term: u64,
+    /// Its position.
+    pub(crate) pos: u64,
+}
+
 /// A message between two members, stamped with its sender's term (`raft.send`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Msg {
@@ -51,6 +65,10 @@ pub(crate) struct Msg {
     pub(crate) term: u64,
     /// What it is.
     pub(crate) kind: Kind,
+    /// The sender's last entry: what a leader's heartbeat brings a follower up to (etcd follows
+    /// a heartbeat answered by a follower behind with `MsgApp`), and a candidate's log in its
+    /// vote request.
+    pub(crate) log: Log,
 }
 
 /// What a tick or a message changed, for the cluster's counters.
@@ -82,6 +100,10 @@ pub(crate) struct Node {
     votes: Vec<Option<bool>>,
     /// `Progress.RecentActive` of each member, at the leader.
     recent_active: Vec<bool>,
+    /// The last entry of its log (a leader's grows with the clock: [`Node::last_entry`]).
+    log: Log,
+    /// The time of the tick or message being handled, nanoseconds.
+    now: u64,
 }
 
 impl Node {
@@ -108,6 +130,8 @@ impl Node {
             randomized: 0,
             votes: vec![None; members],
             recent_active: vec![false; members],
+            log: Log { term, pos: 0 },
+            now: 0,
         };
         n.reset(term, rng);
         n.lead = Some(lead);
@@ -119,6 +143,18 @@ impl Node {
             n.vote = Some(lead);
         }
         n
+    }
+
+    /// The last entry of its log now: a leader appends all the time.
+    pub(crate) fn last_entry(&self) -> Log {
+        if self.role == Role::Leader {
+            Log {
+                term: self.term,
+                pos: self.now,
+            }
+        } else {
+            self.log
+        }
     }
 
     /// Members needed for a decision (`quorum`).
@@ -143,6 +179,8 @@ impl Node {
     }
 
     fn become_follower(&mut self, term: u64, lead: Option<usize>, rng: &mut impl Rng) {
+        // A leader stepping down keeps what it had appended.
+        self.log = self.last_entry();
         self.reset(term, rng);
         self.lead = lead;
         self.role = Role::Follower;
@@ -168,6 +206,7 @@ impl Node {
             to,
             term: self.term,
             kind,
+            log: self.last_entry(),
         }
     }
 
@@ -192,7 +231,8 @@ impl Node {
     }
 
     /// One tick of the member's clock (`tickHeartbeat` at the leader, `tickElection` elsewhere).
-    pub(crate) fn tick(&mut self, rng: &mut impl Rng, out: &mut Vec<Msg>) -> Changed {
+    pub(crate) fn tick(&mut self, now: u64, rng: &mut impl Rng, out: &mut Vec<Msg>) -> Changed {
+        self.now = now;
         if self.role == Role::Leader {
             self.heartbeat_elapsed += 1;
             self.election_elapsed += 1;
@@ -239,7 +279,8 @@ impl Node {
     }
 
     /// `Step` with `stepLeader`, `stepCandidate` and `stepFollower` for the messages above.
-    pub(crate) fn step(&mut self, m: Msg, rng: &mut impl Rng, out: &mut Vec<Msg>) -> Changed {
+    pub(crate) fn step(&mut self, now: u64, m: Msg, rng: &mut impl Rng, out: &mut Vec<Msg>) -> Changed {
+        self.now = now;
         if m.term > self.term {
             if m.kind == Kind::Vote {
                 // "If a server receives a RequestVote request within the minimum election
@@ -263,9 +304,9 @@ impl Node {
         }
         if m.kind == Kind::Vote {
             // 3.3's rule, `(r.Vote == None || m.Term > r.Term || r.Vote == m.From) &&
-            // isUpToDate` (the term is equal here; every log is up to date). 3.4's stricter
-            // `r.lead == None` came later (PR #9204).
-            let can_vote = self.vote.is_none() || self.vote == Some(m.from);
+            // r.raftLog.isUpToDate(m.Index, m.LogTerm)` (the term is equal here). 3.4's
+            // stricter `r.lead == None` came later (PR #9204).
+            let can_vote = (self.vote.is_none() || self.vote == Some(m.from)) && m.log >= self.last_entry();
             if can_vote {
                 out.push(self.msg(m.from, Kind::VoteResp { granted: true }));
                 self.election_elapsed = 0;
@@ -319,6 +360,7 @@ impl Node {
     fn follow(&mut self, m: Msg, out: &mut Vec<Msg>) {
         self.election_elapsed = 0;
         self.lead = Some(m.from);
+        self.log = self.log.max(m.log);
         let reply = if m.kind == Kind::App {
             Kind::AppResp
         } else {
@@ -333,8 +375,16 @@ mod tests {
     use super::*;
     use sim_core::rng::seeded;
 
+    /// A message whose sender's log is as long as the members' at the start.
     fn msg(from: usize, to: usize, term: u64, kind: Kind) -> Msg {
-        Msg { from, to, term, kind }
+        let log = Log { term: 1, pos: 0 };
+        Msg {
+            from,
+            to,
+            term,
+            kind,
+            log,
+        }
     }
 
     fn three(lead: usize) -> (Vec<Node>, sim_core::rng::SimRng) {
@@ -347,11 +397,11 @@ mod tests {
     fn a_leader_heartbeats_every_tick_and_a_follower_answers() {
         let (mut n, mut rng) = three(0);
         let mut out = Vec::new();
-        n[0].tick(&mut rng, &mut out);
+        n[0].tick(0, &mut rng, &mut out);
         assert_eq!(out.len(), 2);
         assert!(out.iter().all(|m| m.kind == Kind::Heartbeat && m.term == 1));
         let mut replies = Vec::new();
-        n[1].step(out[0], &mut rng, &mut replies);
+        n[1].step(0, out[0], &mut rng, &mut replies);
         assert_eq!(replies, vec![msg(1, 0, 1, Kind::HeartbeatResp)]);
     }
 
@@ -362,7 +412,7 @@ mod tests {
         let mut ticks = 0;
         loop {
             ticks += 1;
-            if n[1].tick(&mut rng, &mut out).campaigned {
+            if n[1].tick(0, &mut rng, &mut out).campaigned {
                 break;
             }
             assert!(ticks < 20, "no campaign after 20 ticks");
@@ -378,14 +428,14 @@ mod tests {
         let (mut n, mut rng) = three(0);
         let vote = msg(2, 1, 2, Kind::Vote);
         let mut out = Vec::new();
-        n[1].step(vote, &mut rng, &mut out);
+        n[1].step(0, vote, &mut rng, &mut out);
         assert!(out.is_empty());
         assert_eq!(n[1].term, 1);
         // Once the lease has run out (an election timeout without the leader), it votes.
         for _ in 0..10 {
             n[1].election_elapsed += 1;
         }
-        n[1].step(vote, &mut rng, &mut out);
+        n[1].step(0, vote, &mut rng, &mut out);
         assert_eq!(out, vec![msg(1, 2, 2, Kind::VoteResp { granted: true })]);
         assert_eq!((n[1].term, n[1].lead), (2, None));
     }
@@ -396,15 +446,40 @@ mod tests {
         // the leader's next heartbeat reaches it and its answer makes the leader step down.
         let (mut n, mut rng) = three(0);
         let mut out = Vec::new();
-        while !n[2].tick(&mut rng, &mut out).campaigned {}
+        while !n[2].tick(0, &mut rng, &mut out).campaigned {}
         out.clear();
         let hb = msg(0, 2, 1, Kind::Heartbeat);
-        n[2].step(hb, &mut rng, &mut out);
+        n[2].step(0, hb, &mut rng, &mut out);
         assert_eq!(out, vec![msg(2, 0, 2, Kind::AppResp)]);
         let answer = out[0];
         out.clear();
-        n[0].step(answer, &mut rng, &mut out);
+        n[0].step(0, answer, &mut rng, &mut out);
         assert_eq!((n[0].role, n[0].term, n[0].lead), (Role::Follower, 2, None));
+    }
+
+    #[test]
+    fn a_candidate_whose_log_is_behind_is_refused_but_still_raises_the_voters_term() {
+        // Member 2 was cut off while the leader kept appending; member 1 was not.
+        let (mut n, mut rng) = three(0);
+        let mut out = Vec::new();
+        let hb = Msg {
+            log: Log { term: 1, pos: 500 },
+            ..msg(0, 1, 1, Kind::Heartbeat)
+        };
+        n[1].step(600, hb, &mut rng, &mut out);
+        while n[1].election_elapsed < 10 {
+            n[1].election_elapsed += 1;
+        }
+        out.clear();
+        let stale = Msg {
+            log: Log { term: 1, pos: 100 },
+            ..msg(2, 1, 2, Kind::Vote)
+        };
+        n[1].step(700, stale, &mut rng, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].kind, Kind::VoteResp { granted: false });
+        // `becomeFollower(m.Term, None)` came first: a new term, no leader, the timer restarted.
+        assert_eq!((n[1].term, n[1].lead, n[1].election_elapsed), (2, None, 0));
     }
 
     #[test]
@@ -412,16 +487,16 @@ mod tests {
         let (mut n, mut rng) = three(0);
         let mut out = Vec::new();
         // Member 0 is gone; member 1's lease runs out and it campaigns.
-        while !n[1].tick(&mut rng, &mut out).campaigned {}
+        while !n[1].tick(0, &mut rng, &mut out).campaigned {}
         let vote = out.iter().copied().find(|m| m.to == 2).unwrap();
         out.clear();
         while n[2].election_elapsed < 10 {
             n[2].election_elapsed += 1;
         }
-        n[2].step(vote, &mut rng, &mut out);
+        n[2].step(0, vote, &mut rng, &mut out);
         let resp = out[0];
         out.clear();
-        let changed = n[1].step(resp, &mut rng, &mut out);
+        let changed = n[1].step(0, resp, &mut rng, &mut out);
         assert!(changed.elected);
         assert_eq!(n[1].role, Role::Leader);
         assert_eq!(out.iter().filter(|m| m.kind == Kind::App).count(), 2);
@@ -433,15 +508,15 @@ mod tests {
         let mut out = Vec::new();
         // The first check finds the marks `new` set; the second finds nobody.
         for _ in 0..20 {
-            n[0].tick(&mut rng, &mut out);
+            n[0].tick(0, &mut rng, &mut out);
         }
         assert_eq!((n[0].role, n[0].lead), (Role::Follower, None));
         // With answers between the checks it stays.
         let (mut n, mut rng) = three(0);
         for _ in 0..30 {
-            n[0].tick(&mut rng, &mut out);
+            n[0].tick(0, &mut rng, &mut out);
             let resp = msg(1, 0, 1, Kind::HeartbeatResp);
-            n[0].step(resp, &mut rng, &mut out);
+            n[0].step(0, resp, &mut rng, &mut out);
         }
         assert_eq!(n[0].role, Role::Leader);
     }
