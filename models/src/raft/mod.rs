@@ -216,6 +216,8 @@ struct Cluster {
     acked: Vec<Vec<SimTime>>,
     /// When the last stall ended (a new one cannot start before).
     last_stall_end: SimTime,
+    /// Scratch space of `quorum_heard_at`.
+    scratch: Vec<SimTime>,
     /// Warm-up ends for every member here at the latest.
     warm_by: SimTime,
     /// When the last message on each directed stream is delivered (TCP keeps order).
@@ -236,7 +238,7 @@ impl Cluster {
     /// Since when a write could commit last: the latest, over live leaders, of the quorum's
     /// last answer (the `quorum`-th latest among the leader itself, now, and the live members
     /// at its term); `None` if no member leads. A leader still warming up holds its quorum.
-    fn quorum_heard_at(&self, now: SimTime) -> Option<SimTime> {
+    fn quorum_heard_at(&mut self, now: SimTime) -> Option<SimTime> {
         let quorum = self.nodes.len() / 2 + 1;
         let mut best: Option<SimTime> = None;
         for (l, n) in self.nodes.iter().enumerate() {
@@ -246,11 +248,15 @@ impl Cluster {
             if !self.warm[l] {
                 return Some(now);
             }
-            let mut heard: Vec<SimTime> = (0..self.nodes.len())
-                .filter(|&j| j != l && self.alive[j] && self.nodes[j].term == n.term)
-                .map(|j| self.acked[l][j])
-                .collect();
+            // Every event asks this: a buffer kept between calls, no allocation.
+            let heard = &mut self.scratch;
+            heard.clear();
             heard.push(now);
+            heard.extend(
+                (0..self.nodes.len())
+                    .filter(|&j| j != l && self.alive[j] && self.nodes[j].term == n.term)
+                    .map(|j| self.acked[l][j]),
+            );
             heard.sort_unstable_by(|a, b| b.cmp(a));
             if let Some(&q) = heard.get(quorum - 1) {
                 best = best.max(Some(q));
@@ -260,7 +266,7 @@ impl Cluster {
     }
 
     /// Writes commit: a leader's quorum answered it within the last election timeout.
-    fn writable(&self, now: SimTime) -> bool {
+    fn writable(&mut self, now: SimTime) -> bool {
         self.quorum_heard_at(now)
             .is_some_and(|q| now.saturating_since(q) <= self.election)
     }
@@ -457,6 +463,7 @@ fn build(
         election_ticks: timers.election_ticks(),
         acked: vec![vec![SimTime::ZERO; members]; members],
         last_stall_end: SimTime::ZERO,
+        scratch: Vec::with_capacity(members),
         // Ten election timeouts: a member no heartbeat reaches by then (a fault from the start)
         // runs its timers anyway.
         warm_by: SimTime::ZERO + timers.election * 10,
