@@ -542,7 +542,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
     w!(o);
     w!(
         o,
-        "| rank | masters at | mean time | 95 % CI | p90 | Δ vs as given (95 % CI) | slowest site (last pod) | worst worker↔apiserver RTT | etcd largest RTT | etcd commit | etcd timers (p99) |"
+        "| rank | masters at | mean time | 95 % CI | p90 | Δ vs as given (95 % CI) | slowest site (last pod) | worst worker↔apiserver RTT | etcd largest RTT | etcd commit | etcd timers (p99); simulated elections, failover |"
     );
     w!(o, "|---:|---|---:|---|---:|---|---|---:|---:|---:|---|");
     let order = ranked(p);
