@@ -5,12 +5,14 @@
 //!
 //! Each member runs etcd 3.3's raft liveness rules (`raft/node.rs`; kubeadm for Kubernetes v1.16
 //! deploys etcd 3.3.15): the leader sends a heartbeat every tick (`--heartbeat-interval`, 100 ms)
-//! and a follower that hears nothing from it for its randomized election timeout (drawn in
-//! `[e, 2e)` ticks, `e = --election-timeout / --heartbeat-interval`, 1000 ms / 100 ms = 10, at
+//! and a follower that hears nothing from it for its randomized election timeout (drawn from
+//! `e..2e` ticks, `e = --election-timeout / --heartbeat-interval`, 1000 ms / 100 ms = 10, at
 //! every change of state) starts an election at the next term. etcd runs raft with
 //! `CheckQuorum`, which brings two more rules: a member that heard from its leader within an
 //! election timeout ignores vote requests (the leader's lease), and a leader that heard from no
-//! quorum during an election timeout steps down. etcd 3.3 has no pre-vote (its server never
+//! quorum during an election timeout steps down (a new leader, which starts with every follower
+//! inactive, included). Votes go only to candidates whose log is as up to date as the voter's;
+//! of the log the model keeps the last entry, a leader's growing with the clock. etcd 3.3 has no pre-vote (its server never
 //! sets raft's `PreVote`; the `--pre-vote` flag came in 3.4, off by default until 3.5), so a
 //! member that was cut off comes back at a higher term, answers the leader's next heartbeat
 //! with it, and deposes the leader: the cluster stalls through a new election although nothing
@@ -20,18 +22,20 @@
 //! stream while it is connected), one TCP connection per direction: every
 //! message crosses the scenario's route between the two masters as [`Network::one_way_at`]
 //! draws it (propagation, netem's delay, jitter and loss on the tunnel directions it crosses,
-//! the degradations and outages of the scenario's faults, a lost copy resent after TCP's
+//! the degradations and outages of the scenario's network faults, a lost copy resent after TCP's
 //! retransmission timeout), and TCP delivers in order, so a message waits for every earlier
 //! one on its stream: a loss holds back the heartbeats behind it (head-of-line blocking).
 //!
-//! What a run reports ([`Liveness`]): elections started, leaders elected, and the time during
-//! which no leader had a quorum of live members at its term, so that no write could commit.
+//! What a run reports ([`Liveness`]): elections started, leaders elected, the gaps in the
+//! leader's heartbeats that can start elections, and the time during which no leader had heard
+//! from a quorum at its term within an election timeout, so that no write could commit.
 //!
 //! # Left out
 //!
-//! - The log: every member is as up to date as every other, so any candidate may win, and the
-//!   appends of the apiservers' writes, which also reset a follower's timer, are not sent
-//!   (heartbeats alone keep a follower quiet, so a loaded cluster is, if anything, steadier).
+//! - The log's contents: the apiservers are taken to write continually, so a leader's last entry
+//!   is the time, and a follower's is the leader's when it sent its last heartbeat. The appends
+//!   themselves, which also reset a follower's timer, are not sent (heartbeats alone keep a
+//!   follower quiet, so a loaded cluster is, if anything, steadier).
 //! - TCP's fast retransmit and tail-loss probes, which can recover a loss before the timeout
 //!   on a busy stream: a loss here always costs the full timeout, so counts of elections caused
 //!   by loss are upper bounds.
