@@ -47,6 +47,22 @@ fn failovers(one_way_ms: u64, trials: u64) -> Vec<Option<f64>> {
         .collect()
 }
 
+/// `member` hears nothing and is heard by nobody from `from` to `to` seconds; every message
+/// takes 1 ms.
+#[derive(Debug)]
+struct Cut {
+    member: usize,
+    from: f64,
+    to: f64,
+}
+
+impl Links for Cut {
+    fn flight(&self, from: usize, to: usize, at: SimTime, _rng: &mut SimRng) -> Option<SimDuration> {
+        let cut = (from == self.member || to == self.member) && (self.from..self.to).contains(&at.as_secs_f64());
+        (!cut).then_some(ms(1))
+    }
+}
+
 #[test]
 fn on_a_lan_nobody_campaigns_and_a_failed_leader_is_replaced_within_two_election_timeouts() {
     let live = steady_state(uniform(1, 0, 0.0), 3, 0, ETCD, HOUR, 1);
@@ -121,20 +137,21 @@ fn loss_holds_heartbeats_back_long_enough_to_start_elections_and_more_loss_more_
     assert!(runs[2].longest_stall < SimDuration::from_secs(10), "{:?}", runs[2]);
 }
 
-/// Member 2 hears nothing and is heard by nobody from 10 s to 15 s.
-#[derive(Debug)]
-struct CutOff;
-
-impl Links for CutOff {
-    fn flight(&self, from: usize, to: usize, at: SimTime, _rng: &mut SimRng) -> Option<SimDuration> {
-        let t = at.as_secs_f64();
-        ((from != 2 && to != 2) || !(10.0..15.0).contains(&t)).then_some(ms(1))
-    }
-}
-
 #[test]
 fn a_follower_back_from_a_partition_deposes_a_healthy_leader_without_pre_vote() {
-    let live = steady_state(Box::new(CutOff), 3, 0, ETCD, SimDuration::from_secs(30), 4);
+    // Member 2 is cut off from 10 s to 15 s.
+    let live = steady_state(
+        Box::new(Cut {
+            member: 2,
+            from: 10.0,
+            to: 15.0,
+        }),
+        3,
+        0,
+        ETCD,
+        SimDuration::from_secs(30),
+        4,
+    );
     // Alone it campaigns every 1-2 s; the other two, in their leader's lease, ignore it.
     assert!(live.campaigns >= 3, "{live:?}");
     // Back, it answers the leader's heartbeat at its higher term: the leader steps down and
@@ -188,19 +205,6 @@ fn the_expected_elections_of_a_gap_are_the_chance_that_a_fresh_draw_runs_out_wit
     }
 }
 
-/// Member 2 is cut off from 5 s to `back` s.
-#[derive(Debug)]
-struct CutUntil {
-    back: f64,
-}
-
-impl Links for CutUntil {
-    fn flight(&self, from: usize, to: usize, at: SimTime, _rng: &mut SimRng) -> Option<SimDuration> {
-        let t = at.as_secs_f64();
-        ((from != 2 && to != 2) || !(5.0..self.back).contains(&t)).then_some(ms(1))
-    }
-}
-
 #[test]
 fn a_failover_trial_waits_for_a_leader_to_crash_when_an_election_is_under_way() {
     // Member 2 returns just before the crash is due and deposes the leader: the trial crashes
@@ -208,7 +212,11 @@ fn a_failover_trial_waits_for_a_leader_to_crash_when_an_election_is_under_way() 
     for back in [9.5, 9.9] {
         for seed in 0..20 {
             let t = leader_failover(
-                Box::new(CutUntil { back }),
+                Box::new(Cut {
+                    member: 2,
+                    from: 5.0,
+                    to: back,
+                }),
                 3,
                 0,
                 ETCD,
@@ -222,21 +230,22 @@ fn a_failover_trial_waits_for_a_leader_to_crash_when_an_election_is_under_way() 
     }
 }
 
-/// Member 0, the first leader, is cut off from 10 s to 40 s.
-#[derive(Debug)]
-struct LeaderCutOff;
-
-impl Links for LeaderCutOff {
-    fn flight(&self, from: usize, to: usize, at: SimTime, _rng: &mut SimRng) -> Option<SimDuration> {
-        let t = at.as_secs_f64();
-        ((from != 0 && to != 0) || !(10.0..40.0).contains(&t)).then_some(ms(1))
-    }
-}
-
 #[test]
 fn a_leader_cut_off_stalls_writes_until_the_others_elect_and_again_when_it_returns() {
+    // Member 0, the first leader, is cut off from 10 s to 40 s.
     for seed in 0..10 {
-        let live = steady_state(Box::new(LeaderCutOff), 3, 0, ETCD, SimDuration::from_secs(60), seed);
+        let live = steady_state(
+            Box::new(Cut {
+                member: 0,
+                from: 10.0,
+                to: 40.0,
+            }),
+            3,
+            0,
+            ETCD,
+            SimDuration::from_secs(60),
+            seed,
+        );
         // From its last heartbeat round until the others' first timer runs out (0.9-1.9 s)
         // and they elect; when it returns at a higher term it deposes their leader, and its
         // log, behind, cannot win the election that follows.
