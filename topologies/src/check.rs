@@ -198,7 +198,7 @@ pub const CHECKS: &[Check] = &[
     warn(
         "W004",
         "etcd-unstable",
-        "etcd's election timeout must exceed a heartbeat interval plus half the largest round trip between members: otherwise a lost leader is replaced late or never (the candidates' votes come back after their timeouts) and any jitter or loss starts spurious elections; `run` commits at the nearest quorum and leaves those elections out (`plan` section (c) simulates them), so its times are too short: raise kubernetes.etcd.election_timeout (etcd's tuning guide: 10 x the RTT) or place the masters nearer each other",
+        "etcd's election timeout must exceed a heartbeat interval plus the largest round trip between members: otherwise a new leader checks its quorum before its followers' first answers can come back and steps down, so a lost leader is never replaced; `run` commits at the nearest quorum and leaves elections out (`plan` section (c) simulates them), so its times are too short: raise kubernetes.etcd.election_timeout (etcd's tuning guide: 10 x the RTT) or place the masters nearer each other",
     ),
 ];
 
@@ -1168,7 +1168,8 @@ type HostsEachWay<'a> = (Vec<&'a str>, Vec<&'a str>);
 /// registry host (if the runtime names one), the kubectl host the balancer.
 /// Reported per site, as a planner reads it (which sites cannot reach which), with the hosts
 /// each way: one finding at the `[[sites]]` entry of every site some host of which is cut off.
-/// W004: etcd's members are so far apart that a heartbeat arrives after the election timeout
+/// W004: etcd's members are so far apart that a new leader cannot hear from a quorum within its
+/// first election timeout
 /// ([`models::etcd::timer_health`] at the largest mean round trip between two masters).
 fn etcd_timers(s: &Scenario, net: &Network, masters: &[&str], f: &mut Vec<Finding>) {
     let ids: Vec<(&str, _)> = masters.iter().filter_map(|m| Some((*m, net.host(m)?))).collect();
@@ -1193,13 +1194,13 @@ fn etcd_timers(s: &Scenario, net: &Network, masters: &[&str], f: &mut Vec<Findin
             "W004",
             "kubernetes.etcd.election_timeout",
             format!(
-                "masters `{m}` and `{n}` are {:.0} ms apart (round trip), and a heartbeat interval ({}) plus half of that is \
-                 {:.0} ms, at or beyond the election timeout of {}: a lost leader is replaced late or never (a candidate's votes, \
-                 or a new leader's first answers, come back after its timer has run out), and any jitter or loss starts elections; \
-                 `run` leaves those elections out, so its times are too short (`plan` section (c) simulates them)",
+                "masters `{m}` and `{n}` are {:.0} ms apart (round trip), and a heartbeat interval ({}) plus that is \
+                 {:.0} ms, beyond the election timeout of {}: a new leader checks its quorum an election timeout after it won, \
+                 before its followers' first answers can come back, and steps down, so a lost leader is never replaced; \
+                 `run` leaves elections out, so its times are too short (`plan` section (c) simulates them)",
                 rtt.as_millis_f64(),
                 etcd.heartbeat,
-                (heartbeat + SimDuration::from_nanos(rtt.as_nanos() / 2)).as_millis_f64(),
+                (heartbeat + rtt).as_millis_f64(),
                 etcd.election_timeout,
             ),
         ));

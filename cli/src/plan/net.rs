@@ -601,7 +601,7 @@ pub(crate) fn verdict_text(v: TimerHealth) -> (&'static str, &'static str) {
         ),
         TimerHealth::Unstable => (
             "unstable",
-            "the election timeout is shorter than a heartbeat interval plus half the RTT: a lost leader is replaced late or never (the candidates' votes come back after their timeouts), and any jitter or loss starts elections that stall every write",
+            "the election timeout is shorter than a heartbeat interval plus the RTT: a new leader checks its quorum before its followers' first answers come back and steps down, so a lost leader is never replaced",
         ),
     }
 }

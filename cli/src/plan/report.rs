@@ -495,7 +495,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
     );
     w!(
         o,
-        "| `timer_health` verdict | **{}** at the mean RTT, **{}** at p99 | `models::etcd::timer_health`: unstable if election ≤ heartbeat + RTT/2, at risk if election < 10 x RTT or heartbeat < RTT |",
+        "| `timer_health` verdict | **{}** at the mean RTT, **{}** at p99 | `models::etcd::timer_health`: unstable if election < heartbeat + RTT (a new leader checks its quorum before the first answers come back), at risk if election < 10 x RTT or heartbeat < RTT |",
         vname,
         vname99
     );
