@@ -198,7 +198,7 @@ pub const CHECKS: &[Check] = &[
     warn(
         "W004",
         "etcd-unstable",
-        "etcd's election timeout must exceed a heartbeat interval plus the largest round trip between members: otherwise a new leader checks its quorum before its followers' first answers can come back and steps down, so a lost leader is never replaced; `run` commits at the nearest quorum and leaves elections out (`plan` section (c) simulates them), so its times are too short: raise kubernetes.etcd.election_timeout (etcd's tuning guide: 10 x the RTT) or place the masters nearer each other",
+        "etcd's election timeout must exceed the largest round trip between members plus half a heartbeat interval: otherwise a new leader checks its quorum before its followers' first answers can come back and steps down, so a lost leader is replaced late or never; `run` commits at the nearest quorum and leaves elections out (`plan` section (c) simulates them), so its times are too short: raise kubernetes.etcd.election_timeout (etcd's tuning guide: 10 x the RTT) or place the masters nearer each other",
     ),
 ];
 
@@ -1194,13 +1194,13 @@ fn etcd_timers(s: &Scenario, net: &Network, masters: &[&str], f: &mut Vec<Findin
             "W004",
             "kubernetes.etcd.election_timeout",
             format!(
-                "masters `{m}` and `{n}` are {:.0} ms apart (round trip), and a heartbeat interval ({}) plus that is \
-                 {:.0} ms, beyond the election timeout of {}: a new leader checks its quorum an election timeout after it won, \
-                 before its followers' first answers can come back, and steps down, so a lost leader is never replaced; \
+                "masters `{m}` and `{n}` are {:.0} ms apart (round trip), and that plus half a heartbeat interval ({}) is \
+                 {:.0} ms, at or beyond the election timeout of {}: a new leader checks its quorum an election timeout after it won, \
+                 before its followers' first answers can come back, and steps down, so a lost leader is replaced late or never; \
                  `run` leaves elections out, so its times are too short (`plan` section (c) simulates them)",
                 rtt.as_millis_f64(),
                 etcd.heartbeat,
-                (heartbeat + rtt).as_millis_f64(),
+                (rtt + SimDuration::from_nanos(heartbeat.as_nanos() / 2)).as_millis_f64(),
                 etcd.election_timeout,
             ),
         ));

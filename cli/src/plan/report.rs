@@ -495,7 +495,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
     );
     w!(
         o,
-        "| `timer_health` verdict | **{}** at the mean RTT, **{}** at p99 | `models::etcd::timer_health`: unstable if election < heartbeat + RTT (a new leader checks its quorum before the first answers come back), at risk if election < 10 x RTT or heartbeat < RTT |",
+        "| `timer_health` verdict | **{}** at the mean RTT, **{}** at p99 | `models::etcd::timer_health`: unstable if election ≤ RTT + heartbeat/2 (a new leader checks its quorum before the first answers come back), at risk if election < 10 x RTT or heartbeat < RTT |",
         vname,
         vname99
     );
@@ -993,8 +993,9 @@ fn etcd_cell(e: &super::net::EtcdHealth) -> String {
             e.raft.steady.per_hour(e.raft.steady.elections)
         )
     } else {
+        let once = if e.raft.faults { " (faults once)" } else { "" };
         format!(
-            "leader deposed {:.1}-{:.1}/h",
+            "leader deposed {:.1}-{:.1}/h{once}",
             e.raft.at_least_per_hour(),
             e.raft.at_most_per_hour()
         )

@@ -220,6 +220,8 @@ struct Cluster {
     acked: Vec<Vec<SimTime>>,
     /// When the last stall ended (a new one cannot start before).
     last_stall_end: SimTime,
+    /// The quorum's last answer while writes could commit: where the next stall starts.
+    last_ok_answer: SimTime,
     /// Scratch space of `quorum_heard_at`.
     scratch: Vec<SimTime>,
     /// Warm-up ends for every member here at the latest.
@@ -278,10 +280,14 @@ impl Cluster {
     fn account(&mut self, now: SimTime) {
         let heard = self.quorum_heard_at(now);
         let ok = heard.is_some_and(|q| now.saturating_since(q) <= self.election);
+        if ok {
+            self.last_ok_answer = heard.unwrap_or(now);
+        }
         match (ok, self.stalled_since) {
             (false, None) => {
-                // From the quorum's last answer, if a leader lost it; from now if none leads.
-                let since = heard.unwrap_or(now).max(self.last_stall_end);
+                // From the quorum's last answer while writes committed: a leader cut off, or
+                // one whose followers moved on to a new term, stopped committing then.
+                let since = self.last_ok_answer.max(self.last_stall_end);
                 self.stalled_since = Some(since);
                 self.seen.stalls += 1;
                 self.crash_stalled |= self.crashed_at.is_some();
@@ -380,6 +386,10 @@ impl Cluster {
 impl Component<Ev> for Cluster {
     fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
+        let actor = match &event {
+            Ev::Tick(i) => *i,
+            Ev::Deliver(m) => m.to,
+        };
         let changed = match event {
             Ev::Tick(i) => {
                 if !self.alive[i] {
@@ -415,11 +425,7 @@ impl Component<Ev> for Cluster {
         };
         if changed.elected {
             // A new leader has heard from nobody yet in its term.
-            for j in 0..self.nodes.len() {
-                if self.nodes[j].role == Role::Leader {
-                    self.acked[j].fill(SimTime::ZERO);
-                }
-            }
+            self.acked[actor].fill(SimTime::ZERO);
         }
         self.seen.campaigns += u64::from(changed.campaigned);
         self.seen.elections += u64::from(changed.elected);
@@ -467,6 +473,7 @@ fn build(
         election_ticks: timers.election_ticks(),
         acked: vec![vec![SimTime::ZERO; members]; members],
         last_stall_end: SimTime::ZERO,
+        last_ok_answer: SimTime::ZERO,
         scratch: Vec::with_capacity(members),
         // Ten election timeouts: a member no heartbeat reaches by then (a fault from the start)
         // runs its timers anyway.
@@ -520,9 +527,32 @@ pub fn steady_state(
     c.seen
 }
 
+/// How a failover trial ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failover {
+    /// Writes commit again this long after the crash.
+    Replaced(SimDuration),
+    /// The leader crashed, and writes did not commit again within the limit.
+    NotReplaced,
+    /// Writes never committed after the crash was due, so there was no leader to crash: the
+    /// cluster was already without one.
+    NoLeaderToCrash,
+}
+
+impl Failover {
+    /// The failover time, if there was one.
+    pub fn replaced(self) -> Option<SimDuration> {
+        match self {
+            Failover::Replaced(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
 /// The leader's member stops at the first moment writes commit `crash_after` into a steady run:
 /// how long until writes commit again (a new leader answered by a quorum of the others), or
-/// `None` if not within `limit` of the crash, or if the others are no quorum.
+/// `None` if not within `limit` of the crash, or if the others are no quorum
+/// ([`leader_failover_outcome`] tells these apart).
 pub fn leader_failover(
     links: Box<dyn Links>,
     members: usize,
@@ -532,8 +562,21 @@ pub fn leader_failover(
     limit: SimDuration,
     seed: u64,
 ) -> Option<SimDuration> {
+    leader_failover_outcome(links, members, leader, timers, crash_after, limit, seed).replaced()
+}
+
+/// [`leader_failover`], saying why a trial had no failover time.
+pub fn leader_failover_outcome(
+    links: Box<dyn Links>,
+    members: usize,
+    leader: usize,
+    timers: RaftTimers,
+    crash_after: SimDuration,
+    limit: SimDuration,
+    seed: u64,
+) -> Failover {
     if members < 2 || members - 1 < members / 2 + 1 {
-        return None;
+        return Failover::NotReplaced;
     }
     let leader = leader.min(members - 1);
     let (mut sim, id) = build(links, members, leader, timers, seed);
@@ -541,5 +584,9 @@ pub fn leader_failover(
     sim.component_mut::<Cluster>(id).expect("the raft component").crash_due = Some(crash);
     sim.run_until(crash + limit);
     let c = sim.component::<Cluster>(id).expect("the raft component");
-    c.recovered_after
+    match (c.recovered_after, c.crashed_at) {
+        (Some(d), _) => Failover::Replaced(d),
+        (None, Some(_)) => Failover::NotReplaced,
+        (None, None) => Failover::NoLeaderToCrash,
+    }
 }

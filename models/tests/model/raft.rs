@@ -256,6 +256,59 @@ fn a_leader_cut_off_stalls_writes_until_the_others_elect_and_again_when_it_retur
 }
 
 #[test]
+fn a_leader_cut_off_for_good_stalls_writes_from_its_last_quorum_answer() {
+    for seed in 0..100 {
+        let cut = Cut {
+            member: 0,
+            from: 10.0,
+            to: f64::INFINITY,
+        };
+        let live = steady_state(Box::new(cut), 3, 0, ETCD, SimDuration::from_secs(30), seed);
+        // However the others' terms move before the cut is noticed, the stall starts at the
+        // last answer, 0.9-1.9 s before the others' first election ends.
+        assert_eq!(live.stalls, 1, "seed {seed}: {live:?}");
+        assert!(live.stalled >= ms(900), "seed {seed}: {live:?}");
+    }
+}
+
+/// Nothing gets through after 5 s.
+#[derive(Debug)]
+struct Silence;
+
+impl Links for Silence {
+    fn flight(&self, _from: usize, _to: usize, at: SimTime, _rng: &mut SimRng) -> Option<SimDuration> {
+        (at.as_secs_f64() < 5.0).then_some(ms(1))
+    }
+}
+
+#[test]
+fn a_failover_trial_without_a_committing_leader_crashes_nobody_and_says_so() {
+    use models::raft::{leader_failover_outcome, Failover};
+    let o = leader_failover_outcome(Box::new(Silence), 3, 0, ETCD, ms(10_000), SimDuration::from_secs(20), 1);
+    assert_eq!(o, Failover::NoLeaderToCrash);
+    let o = leader_failover_outcome(
+        uniform(600, 0, 0.0),
+        3,
+        0,
+        ETCD,
+        ms(10_000),
+        SimDuration::from_secs(20),
+        1,
+    );
+    assert_eq!(o, Failover::NotReplaced);
+    let o = leader_failover_outcome(
+        uniform(1, 0, 0.0),
+        3,
+        0,
+        ETCD,
+        ms(10_000),
+        SimDuration::from_secs(20),
+        1,
+    );
+    assert!(matches!(o, Failover::Replaced(_)), "{o:?}");
+}
+
+#[test]
 fn the_same_seed_gives_the_same_run() {
     let a = steady_state(uniform(150, 20, 0.02), 3, 0, ETCD, HOUR, 9);
     let b = steady_state(uniform(150, 20, 0.02), 3, 0, ETCD, HOUR, 9);
