@@ -91,6 +91,9 @@ pub(crate) struct EtcdHealth {
     pub(crate) verdict_p99: TimerHealth,
     /// The members' leader elections simulated message by message.
     pub(crate) raft: RaftFigures,
+    /// When the timers are not healthy: the recommended heartbeat and election timeout
+    /// (seconds, `timeouts::etcd_recommendation`) and the elections simulated with them.
+    pub(crate) raft_recommended: Option<((f64, f64), Box<RaftFigures>)>,
 }
 
 /// Simulated hours of etcd's steady state per plan: at the defaults' ten heartbeats a second
@@ -300,6 +303,34 @@ impl RaftFigures {
                 fmt(l.stalled.as_secs_f64() / hours.max(1e-9))
             )
         }
+    }
+
+    /// Elections and failover in a few words, for a table cell.
+    pub(crate) fn brief(&self) -> String {
+        let fmt = super::fmt::dur;
+        let l = &self.steady;
+        let elections = if l.campaigns == 0 && l.gaps_may_elect == 0 {
+            format!("no election in {}", self.span_text())
+        } else if self.unstable() {
+            format!("**unstable**: {:.1} leaders/h", l.per_hour(l.elections))
+        } else {
+            let once = if self.faults { " (faults once)" } else { "" };
+            format!(
+                "leader deposed {:.1}-{:.1}/h{once}",
+                self.at_least_per_hour(),
+                self.at_most_per_hour()
+            )
+        };
+        let done = self.failover_s.len() as u64;
+        let lost = self.trials - done - self.no_leader;
+        let failover = match (self.trials, done) {
+            (0, _) if self.members >= 2 => "; a lost member leaves no quorum".into(),
+            (0, _) => String::new(),
+            (_, 0) => "; a lost leader never replaced".into(),
+            _ if lost > 0 => format!("; a lost leader not replaced in {lost} of {}", self.trials),
+            _ => format!("; failover {}", self.failover_mean_s().map_or("n/a".into(), fmt)),
+        };
+        format!("{elections}{failover}")
     }
 
     /// The failover trials in words.
@@ -542,7 +573,7 @@ pub(crate) fn figures(s: &Scenario, seed: u64) -> anyhow::Result<NetFigures> {
         heartbeat: hb,
         election: el,
     };
-    let etcd = EtcdHealth {
+    let mut etcd = EtcdHealth {
         members: masters.clone(),
         sites: m_ids.iter().map(|&m| site_of(m)).collect(),
         rtt,
@@ -558,7 +589,19 @@ pub(crate) fn figures(s: &Scenario, seed: u64) -> anyhow::Result<NetFigures> {
         verdict: etcd::timer_health(hb, el, dur(max_rtt_s)),
         verdict_p99: etcd::timer_health(hb, el, dur(max_rtt_p99_s)),
         raft: raft_figures(&net, &m_ids, leader, timers, quiet, network_faults, seed),
+        raft_recommended: None,
     };
+    // What the recommended timers would do, simulated on the same seeds: fewer spurious
+    // elections, and a slower failover.
+    if etcd.verdict_p99 != TimerHealth::Healthy {
+        let (hb, el) = super::timeouts::etcd_recommendation(&etcd);
+        let t = RaftTimers {
+            heartbeat: dur(hb),
+            election: dur(el),
+        };
+        let r = raft_figures(&net, &m_ids, leader, t, quiet, network_faults, seed);
+        etcd.raft_recommended = Some(((hb, el), Box::new(r)));
+    }
 
     // Workers to the apiservers, through HAProxy.
     let workers: Vec<HostId> = s

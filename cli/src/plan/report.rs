@@ -523,6 +523,16 @@ pub(crate) fn markdown(p: &Plan) -> String {
     w!(o);
     w!(o, "{}", e.raft.summary(e.election_s, e.max_rtt_s));
     w!(o);
+    if let Some(((hb, el), r)) = &e.raft_recommended {
+        w!(
+            o,
+            "At the recommended timers, `--heartbeat-interval={:.0}` and `--election-timeout={:.0}` ((e)), simulated over the same routes and seeds: {}.",
+            hb * 1e3,
+            el * 1e3,
+            r.brief()
+        );
+        w!(o);
+    }
 
     // ------------------------------------------------------------------------------------------
     w!(o, "{}", HEADINGS[3]);
@@ -978,29 +988,7 @@ fn etcd_cell(e: &super::net::EtcdHealth) -> String {
         let (hb, el) = super::timeouts::etcd_recommendation(e);
         format!("{name}: set {} / {}", dur_ms(hb), dur_ms(el))
     };
-    let failover = match (e.raft.trials, e.raft.failover_s.len() as u64) {
-        (0, _) if e.raft.members >= 2 => "; a lost member leaves no quorum".into(),
-        (0, _) => String::new(),
-        (_, 0) => "; a lost leader never replaced".into(),
-        (t, d) if d < t => format!("; a lost leader not replaced in {} of {t}", t - d),
-        _ => format!("; failover {}", e.raft.failover_mean_s().map_or("n/a".into(), dur)),
-    };
-    let elections = if e.raft.steady.campaigns == 0 && e.raft.steady.gaps_may_elect == 0 {
-        format!("no election in {}", e.raft.span_text())
-    } else if e.raft.unstable() {
-        format!(
-            "**unstable**: {:.1} leaders/h",
-            e.raft.steady.per_hour(e.raft.steady.elections)
-        )
-    } else {
-        let once = if e.raft.faults { " (faults once)" } else { "" };
-        format!(
-            "leader deposed {:.1}-{:.1}/h{once}",
-            e.raft.at_least_per_hour(),
-            e.raft.at_most_per_hour()
-        )
-    };
-    format!("{timers}; {elections}{failover}")
+    format!("{timers}; {}", e.raft.brief())
 }
 
 /// Per site, (mean registry RTT of its workers, s; the least download rate they get, bits per

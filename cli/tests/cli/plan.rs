@@ -863,6 +863,28 @@ fn etcd_elections_are_simulated_over_the_members_routes() {
         "{spread}"
     );
     assert!(spread["stalled"].as_f64().unwrap() > 0.0, "{spread}");
+    // The timers the report recommends, simulated: fewer depositions, a slower failover.
+    let spread_option = lossy["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["as_given"] == false)
+        .unwrap();
+    let rec = &spread_option["etcd"]["raft_at_recommended_timers"];
+    assert!(rec.is_object(), "{spread_option}");
+    assert!(rec["depositions_per_hour_at_most"].as_f64().unwrap() < at_most, "{rec}");
+    assert!(
+        rec["failover_mean"].as_f64().unwrap() > spread["failover_mean"].as_f64().unwrap(),
+        "{rec}"
+    );
+    // The members sharing a LAN are healthy: nothing to recommend.
+    let as_given = lossy["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["as_given"] == true)
+        .unwrap();
+    assert!(as_given["etcd"]["raft_at_recommended_timers"].is_null(), "{as_given}");
     // Two members: losing one leaves no quorum, whatever the round trips; no trial is run.
     let two = text.replace(
         "backends = [\n    \"master01\",\n    \"master02\",\n    \"master03\",\n]",
