@@ -501,7 +501,7 @@ pub(crate) fn markdown(p: &Plan) -> String {
     );
     w!(
         o,
-        "| elections while nothing fails (simulated) | {} | `models::raft::steady_state`: etcd 3.3's raft message by message over these routes (a heartbeat every tick, randomized election timeouts, CheckQuorum and its lease, no pre-vote), each message drawn as `run` draws it (netem's jitter and loss, TCP's resends and in-order delivery, the scenario's network faults: partitions, isolated sites, crashed routers, degradations) (`docs/sources.md` §7, \"Raft liveness in etcd 3.3\") |",
+        "| elections in steady state (simulated) | {} | `models::raft::steady_state`: etcd 3.3's raft message by message over these routes (a heartbeat every tick, randomized election timeouts, CheckQuorum and its lease, no pre-vote), each message drawn as `run` draws it (netem's jitter and loss, TCP's resends and in-order delivery, the scenario's network faults: partitions, isolated sites, crashed routers, degradations) (`docs/sources.md` §7, \"Raft liveness in etcd 3.3\") |",
         e.raft.steady_text()
     );
     w!(

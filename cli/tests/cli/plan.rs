@@ -821,7 +821,7 @@ fn etcd_elections_are_simulated_over_the_members_routes() {
             "tokyo,singapore,boston",
         ]);
         let md = std::fs::read_to_string(PathBuf::from(dir.file(out)).join("plan.md")).unwrap();
-        assert!(md.contains("| elections while nothing fails (simulated) |"), "{md}");
+        assert!(md.contains("| elections in steady state (simulated) |"), "{md}");
         assert!(md.contains("| a crashed leader replaced after (simulated) |"), "{md}");
         assert!(md.contains("\nSimulated: "), "{md}");
         serde_json::from_str(&std::fs::read_to_string(PathBuf::from(dir.file(out)).join("plan.json")).unwrap()).unwrap()
