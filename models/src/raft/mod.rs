@@ -224,8 +224,9 @@ struct Cluster {
     last_ok_answer: SimTime,
     /// Scratch space of `quorum_heard_at`.
     scratch: Vec<SimTime>,
-    /// Warm-up ends for every member here at the latest.
-    warm_by: SimTime,
+    /// Per member: its warm-up ends here at the latest (when the heartbeats or answers already
+    /// under way when the run starts would have arrived; at once for a member they cannot reach).
+    warm_by: Vec<SimTime>,
     /// When the last message on each directed stream is delivered (TCP keeps order).
     stream_free: Vec<Vec<SimTime>>,
     out: Vec<Msg>,
@@ -396,7 +397,7 @@ impl Component<Ev> for Cluster {
                     return;
                 }
                 ctx.send_self(self.tick, Ev::Tick(i));
-                if !self.warm[i] && now >= self.warm_by {
+                if !self.warm[i] && now >= self.warm_by[i] {
                     self.warm[i] = true;
                 }
                 if !self.warm[i] {
@@ -461,11 +462,31 @@ fn build(
     let nodes: Vec<Node> = (0..members)
         .map(|i| Node::new(i, members, ticks, 1, leader, &mut setup))
         .collect();
+    // How long the heartbeats already under way at the start take to each follower (one draw
+    // each), and their answers back to the leader: until then, a member of a running cluster
+    // would not have noticed anything. A follower the leader cannot reach at the start (a
+    // fault from time zero) runs its timer at once.
+    let tick = timers.heartbeat.max(SimDuration::from_nanos(1));
+    let mut warm_by = vec![SimTime::ZERO; members];
+    let mut answers_by = SimTime::ZERO;
+    for f in (0..members).filter(|&f| f != leader) {
+        let there = links.flight(leader, f, SimTime::ZERO, &mut setup);
+        let back = links.flight(f, leader, SimTime::ZERO, &mut setup);
+        if let Some(d) = there {
+            warm_by[f] = SimTime::ZERO + d + tick * 2;
+            if let Some(b) = back {
+                answers_by = answers_by.max(SimTime::ZERO + d + b + tick * 2);
+            }
+        }
+    }
+    if members > 0 {
+        warm_by[leader] = answers_by;
+    }
     let cluster = Cluster {
         nodes,
         alive: vec![true; members],
         links,
-        tick: timers.heartbeat.max(SimDuration::from_nanos(1)),
+        tick,
         warm: vec![members == 1; members],
         heard: vec![false; members],
         last_heard: vec![None; members],
@@ -475,9 +496,7 @@ fn build(
         last_stall_end: SimTime::ZERO,
         last_ok_answer: SimTime::ZERO,
         scratch: Vec::with_capacity(members),
-        // Ten election timeouts: a member no heartbeat reaches by then (a fault from the start)
-        // runs its timers anyway.
-        warm_by: SimTime::ZERO + timers.election * 10,
+        warm_by,
         stream_free: vec![vec![SimTime::ZERO; members]; members],
         out: Vec::new(),
         seen: Liveness::default(),

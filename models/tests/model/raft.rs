@@ -309,6 +309,22 @@ fn a_failover_trial_without_a_committing_leader_crashes_nobody_and_says_so() {
 }
 
 #[test]
+fn a_member_cut_off_from_the_start_campaigns_at_once() {
+    for seed in 0..20 {
+        let cut = Cut {
+            member: 2,
+            from: 0.0,
+            to: 6.0,
+        };
+        let live = steady_state(Box::new(cut), 3, 0, ETCD, SimDuration::from_secs(20), seed);
+        // Its timer runs from the start: two campaigns or more in the 6 s (1-2 s each),
+        // then it deposes the leader when it is back.
+        assert!(live.campaigns >= 3, "seed {seed}: {live:?}");
+        assert_eq!(live.stalls, 1, "seed {seed}: {live:?}");
+    }
+}
+
+#[test]
 fn the_same_seed_gives_the_same_run() {
     let a = steady_state(uniform(150, 20, 0.02), 3, 0, ETCD, HOUR, 9);
     let b = steady_state(uniform(150, 20, 0.02), 3, 0, ETCD, HOUR, 9);
