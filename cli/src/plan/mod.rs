@@ -14,6 +14,7 @@ pub(crate) mod fmt;
 pub(crate) mod json;
 pub(crate) mod net;
 pub(crate) mod placement;
+pub(crate) mod raft;
 pub(crate) mod report;
 pub(crate) mod stats;
 pub(crate) mod svg;
