@@ -414,7 +414,9 @@ mod tests {
                 election: timers().election,
             };
             let limit = SimDuration::from_secs(60);
-            let d = leader_failover(Box::new(links), 3, 0, raft, SimDuration::from_secs(10), limit, seed).unwrap();
+            let d = leader_failover(Box::new(links), 3, 0, raft, SimDuration::from_secs(10), limit, seed)
+                .replaced()
+                .unwrap();
             simulated += d.as_secs_f64();
         }
         let (formula, simulated) = (formula / trials as f64, simulated / trials as f64);

@@ -312,7 +312,7 @@ pub(crate) fn raft_figures(
     let outcomes: Vec<raft::Failover> = (0..trials)
         .map(|t| {
             // Each member leads in turn: after any election any member may lead.
-            raft::leader_failover_outcome(
+            raft::leader_failover(
                 links(),
                 n,
                 (leader + t as usize) % n.max(1),

@@ -570,22 +570,9 @@ impl Failover {
 
 /// The leader's member stops at the first moment writes commit `crash_after` into a steady run:
 /// how long until writes commit again (a new leader answered by a quorum of the others), or
-/// `None` if not within `limit` of the crash, or if the others are no quorum
-/// ([`leader_failover_outcome`] tells these apart).
+/// why there is no such time: not within `limit` of the crash, the others no quorum, or no
+/// leader committing writes to crash.
 pub fn leader_failover(
-    links: Box<dyn Links>,
-    members: usize,
-    leader: usize,
-    timers: RaftTimers,
-    crash_after: SimDuration,
-    limit: SimDuration,
-    seed: u64,
-) -> Option<SimDuration> {
-    leader_failover_outcome(links, members, leader, timers, crash_after, limit, seed).replaced()
-}
-
-/// [`leader_failover`], saying why a trial had no failover time.
-pub fn leader_failover_outcome(
     links: Box<dyn Links>,
     members: usize,
     leader: usize,

@@ -42,6 +42,7 @@ fn failovers(one_way_ms: u64, trials: u64) -> Vec<Option<f64>> {
                 SimDuration::from_secs(60),
                 seed,
             )
+            .replaced()
             .map(|d| d.as_secs_f64())
         })
         .collect()
@@ -224,7 +225,7 @@ fn a_failover_trial_waits_for_a_leader_to_crash_when_an_election_is_under_way() 
                 SimDuration::from_secs(60),
                 seed,
             );
-            let t = t.expect("the other two elect a leader").as_secs_f64();
+            let t = t.replaced().expect("the other two elect a leader").as_secs_f64();
             assert!((0.7..=4.0).contains(&t), "back at {back} s, seed {seed}: {t} s");
         }
     }
@@ -283,10 +284,10 @@ impl Links for Silence {
 
 #[test]
 fn a_failover_trial_without_a_committing_leader_crashes_nobody_and_says_so() {
-    use models::raft::{leader_failover_outcome, Failover};
-    let o = leader_failover_outcome(Box::new(Silence), 3, 0, ETCD, ms(10_000), SimDuration::from_secs(20), 1);
+    use models::raft::Failover;
+    let o = leader_failover(Box::new(Silence), 3, 0, ETCD, ms(10_000), SimDuration::from_secs(20), 1);
     assert_eq!(o, Failover::NoLeaderToCrash);
-    let o = leader_failover_outcome(
+    let o = leader_failover(
         uniform(600, 0, 0.0),
         3,
         0,
@@ -296,7 +297,7 @@ fn a_failover_trial_without_a_committing_leader_crashes_nobody_and_says_so() {
         1,
     );
     assert_eq!(o, Failover::NotReplaced);
-    let o = leader_failover_outcome(
+    let o = leader_failover(
         uniform(1, 0, 0.0),
         3,
         0,
