@@ -467,6 +467,8 @@ fn build(
     // would not have noticed anything. A follower the leader cannot reach at the start (a
     // fault from time zero) runs its timer at once.
     let tick = timers.heartbeat.max(SimDuration::from_nanos(1));
+    // Two ticks of margin: the first heartbeat leaves up to a tick after the start, and the
+    // follower's own tick that counts it up to a tick after it arrives.
     let mut warm_by = vec![SimTime::ZERO; members];
     let mut answers_by = SimTime::ZERO;
     for f in (0..members).filter(|&f| f != leader) {
