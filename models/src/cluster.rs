@@ -160,7 +160,9 @@ pub struct FaultReport {
     pub haproxy_marked_down_s: Option<f64>,
     /// HAProxy marked it up again.
     pub haproxy_marked_up_s: Option<f64>,
-    /// An etcd leader existed again at this time, if the fault cost the leader.
+    /// Writes could commit again at this time, after the first stretch without them that the
+    /// fault saw (under way when it began, or begun while it lasted): an etcd leader answered by
+    /// a quorum again. `None` if writes never stopped, or had not resumed when the run ended.
     pub etcd_leader_back_s: Option<f64>,
     /// Clients that failed over: (client, reconnected at s, new apiserver).
     pub failovers: Vec<(String, f64, String)>,
@@ -174,6 +176,26 @@ pub struct FaultReport {
     /// The run had ended (every pod Running, or the time-out) before the fault happened: it
     /// changed nothing, and nothing above is reported for it.
     pub after_run: bool,
+}
+
+/// etcd's leadership through one run, simulated message by message ([`crate::raft`]).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EtcdReport {
+    /// Leaders elected after the first.
+    pub elections: u64,
+    /// Stretches during which no write could commit: (from s, until s), `until` `None` if
+    /// writes had not resumed when the run ended.
+    pub write_stalls: Vec<(f64, Option<f64>)>,
+}
+
+impl EtcdReport {
+    /// Total time without writes within the run (a stretch still open counted to `end_s`).
+    pub fn stalled_s(&self, end_s: f64) -> f64 {
+        self.write_stalls
+            .iter()
+            .map(|&(a, b)| (b.unwrap_or(end_s).min(end_s) - a).max(0.0))
+            .sum()
+    }
 }
 
 /// Everything one replication produced.
@@ -199,6 +221,9 @@ pub struct RunOutcome {
     pub commit_latency_s: Vec<f64>,
     /// What each fault did.
     pub faults: Vec<FaultReport>,
+    /// etcd's elections in this run, when they were simulated (`None`: nothing could change
+    /// who leads, so the first leader led throughout).
+    pub etcd: Option<EtcdReport>,
     /// The trace, when asked for.
     #[serde(skip)]
     pub trace: Option<Tracer>,
@@ -494,6 +519,18 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
         c.observer = w(kubectl, &kubectl_conn, ClientRole::Operator);
         c.kubelets = kubelet_watch;
     }
+    // etcd's elections, simulated from a stream of their own when anything can change who
+    // leads (faults, or jitter or loss between the masters).
+    {
+        let timers = crate::raft::RaftTimers {
+            heartbeat: s.kubernetes.etcd.heartbeat.get(),
+            election: s.kubernetes.etcd.election_timeout.get(),
+        };
+        let horizon = SimTime::ZERO + s.workload.timeout.get();
+        let raft_seed = sim_core::rng::keyed_seed(seed, sim_core::rng::stable_key("etcd-raft"));
+        let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
+        c.set_etcd(&s.faults, &s.haproxy.backends, timers, horizon, raft_seed);
+    }
     // Faults: availability over time, and every client's failover, drawn from a stream of
     // their own, so that adding a fault leaves every other random draw of the run as it was
     // (a fault after the run ends changes nothing; with and without a fault compare under
@@ -503,7 +540,6 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
             heartbeat: s.kubernetes.kubelet.node_status_update.get(),
             lease: s.kubernetes.controller_manager.lease_duration.get(),
             retry: s.kubernetes.controller_manager.retry_period.get(),
-            election: s.kubernetes.etcd.election_timeout.get(),
         };
         let names: Vec<String> = s.haproxy.backends.clone();
         let mut rng = sim_core::rng::named_stream(seed, "fault plan");
@@ -590,6 +626,19 @@ fn secs(t: SimTime) -> f64 {
 }
 
 fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u64) -> RunOutcome {
+    // etcd's elections up to the run's end (they are simulated as far as the run asked).
+    let end = sim.now();
+    let etcd = sim
+        .component_mut::<ControlPlane>(parts.cp)
+        .expect("control plane")
+        .etcd_history(end)
+        .map(|(elections, stalls)| EtcdReport {
+            elections,
+            write_stalls: stalls
+                .into_iter()
+                .map(|(a, b)| (secs(a), (b != SimTime::MAX && b <= end).then(|| secs(b))))
+                .collect(),
+        });
     let cp = sim.component::<ControlPlane>(parts.cp).expect("control plane");
     let kubectl = sim.component::<Kubectl>(parts.kubectl).expect("kubectl");
     let sched = sim.component::<Scheduler>(parts.scheduler).expect("scheduler");
@@ -702,7 +751,7 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
     let phase: f64 = sim_core::rng::named_stream(seed, "observer-clock-phase").random();
     let observed = kubectl.observed_at_resolution(phase, scenario.workload.resolution.secs_f64());
     let trace = sim.tracer().enabled().then(|| sim.tracer().clone());
-    let faults = fault_reports(sim, parts, scenario);
+    let faults = fault_reports(sim, parts, scenario, etcd.as_ref());
     RunOutcome {
         startup_exact_s: exact,
         startup_observed_s: observed,
@@ -716,11 +765,17 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
             .map(|i| cp.commit_latency(i).as_secs_f64())
             .collect(),
         faults,
+        etcd,
         trace,
     }
 }
 
-fn fault_reports(sim: &Simulation<Ev>, parts: &Parts, scenario: &Scenario) -> Vec<FaultReport> {
+fn fault_reports(
+    sim: &Simulation<Ev>,
+    parts: &Parts,
+    scenario: &Scenario,
+    etcd: Option<&EtcdReport>,
+) -> Vec<FaultReport> {
     let cp = sim.component::<ControlPlane>(parts.cp).expect("control plane");
     let masters = &scenario.haproxy.backends;
     // What the fault set off is planned ahead (HAProxy's marks, the failovers); only what
@@ -742,7 +797,14 @@ fn fault_reports(sim: &Simulation<Ev>, parts: &Parts, scenario: &Scenario) -> Ve
             let marked = master
                 .and_then(|m| cp.plan.marked_down_after(m, start))
                 .filter(|w| w.0 <= end);
-            let leader_back = cp.plan.no_leader.iter().find(|w| w.0 == start).map(|w| w.1);
+            let (from, until) = (start.as_secs_f64(), fault_end.as_secs_f64());
+            let leader_back = etcd
+                .and_then(|e| {
+                    e.write_stalls
+                        .iter()
+                        .find(|w| w.1.is_none_or(|b| b > from) && w.0 < until)
+                })
+                .and_then(|w| w.1);
             let failovers = cp
                 .failovers
                 .iter()
@@ -764,7 +826,7 @@ fn fault_reports(sim: &Simulation<Ev>, parts: &Parts, scenario: &Scenario) -> Ve
                 repair_s: (fault_end != SimTime::MAX).then(|| fault_end.as_secs_f64()),
                 haproxy_marked_down_s: marked.map(|w| w.0.as_secs_f64()),
                 haproxy_marked_up_s: marked.and_then(|w| secs_opt(w.1)),
-                etcd_leader_back_s: leader_back.and_then(secs_opt),
+                etcd_leader_back_s: leader_back,
                 failovers,
                 pods_created_during: cp.store.created_at.iter().filter(|t| in_window(t)).count() as u32,
                 pods_running_during: cp.store.running_at.iter().flatten().filter(|t| in_window(t)).count() as u32,

@@ -114,6 +114,11 @@ pub struct ControlPlane {
     network_faults: bool,
     /// Availability over time under the scenario's faults.
     pub plan: Plan,
+    /// The etcd member leading at the start.
+    first_leader: usize,
+    /// etcd's leadership, simulated message by message when anything can change it (faults,
+    /// or jitter or loss between the masters); without, the first leader leads throughout.
+    raft: Option<crate::raft::Leadership>,
     /// Every client failover, in time order.
     pub failovers: Vec<Failover>,
     /// The same, as the clients' connections see them.
@@ -208,9 +213,9 @@ impl ControlPlane {
                 etcd_down: vec![Vec::new(); n],
                 marked_down: vec![Vec::new(); n],
                 unreachable: vec![Vec::new(); n],
-                no_leader: Vec::new(),
-                leaders: vec![(SimTime::ZERO, leader)],
             },
+            first_leader: leader,
+            raft: None,
             failovers: Vec::new(),
             failover_book: crate::api::FailoverBook::default(),
             lifecycle: None,
@@ -231,7 +236,7 @@ impl ControlPlane {
 
     /// Commit latency of a write entering at apiserver `i` while the first leader leads.
     pub fn commit_latency(&self, i: usize) -> SimDuration {
-        self.commit[self.plan.leader_at(SimTime::ZERO)][i]
+        self.commit[self.first_leader][i]
     }
 
     /// Commit (`write`) or quorum-read latency, under `leader` at `t`, of a request entering at
@@ -304,7 +309,7 @@ impl ControlPlane {
         ctx.send_self(NODE_MONITOR_PERIOD, Ev::Local(Local::NodeMonitor));
         // The controller writes through etcd: without a quorum it does nothing, and the one
         // leading afterwards starts afresh.
-        if self.plan.write_ready(now) != now {
+        if self.write_ready(now) != now {
             self.lifecycle_stalled = true;
             return;
         }
@@ -353,7 +358,7 @@ impl ControlPlane {
         let now = ctx.now();
         // A deletion is a write: without a quorum the taint manager cannot make it (and the
         // controller that leads afterwards removes the taint, [`NodeLifecycle::restart`]).
-        if self.plan.write_ready(now) != now
+        if self.write_ready(now) != now
             || !self
                 .lifecycle
                 .as_ref()
@@ -406,6 +411,79 @@ impl ControlPlane {
         v
     }
 
+    /// Sets up etcd's elections for a run ending by `horizon` ([`crate::raft::Leadership`]):
+    /// simulated when anything can change who leads, that is when the run has faults (a
+    /// master's crash stops its member, `crash-etcd-leader` the leader's; the network's faults
+    /// reach the members' messages) or when a message between two masters can be late or lost
+    /// (netem's jitter or loss on their route). With neither, the first leader leads throughout:
+    /// a constant delay, however long, starts no election (`docs/model.md`, "etcd's elections,
+    /// message by message"). `names` are the masters' names in backend order.
+    pub fn set_etcd(
+        &mut self,
+        faults: &[crate::spec::Fault],
+        names: &[String],
+        timers: crate::raft::RaftTimers,
+        horizon: SimTime,
+        seed: u64,
+    ) {
+        let n = self.masters.len();
+        let steady = (0..n).all(|i| (0..n).all(|j| i == j || self.net.steady(self.masters[i], self.masters[j])));
+        if faults.is_empty() && steady {
+            self.raft = None;
+            return;
+        }
+        let mut outages = crate::raft::Outages {
+            members: vec![Vec::new(); n],
+            leader_crashes: Vec::new(),
+        };
+        for f in faults {
+            match f {
+                crate::spec::Fault::Crash { host, .. } => {
+                    if let Some(i) = names.iter().position(|m| m == host) {
+                        outages.members[i].push(f.window());
+                    }
+                }
+                crate::spec::Fault::CrashEtcdLeader { .. } => outages.leader_crashes.push(f.window()),
+                _ => {}
+            }
+        }
+        let links = crate::raft::NetworkLinks::new(Arc::clone(&self.net), self.masters.clone());
+        self.raft = Some(crate::raft::Leadership::new(
+            Box::new(links),
+            n,
+            self.first_leader,
+            timers,
+            &outages,
+            horizon,
+            seed,
+        ));
+    }
+
+    /// The first instant at or after `t` when a write can commit ([`SimTime::MAX`]: none
+    /// before the run's end).
+    pub fn write_ready(&mut self, t: SimTime) -> SimTime {
+        match self.raft.as_mut() {
+            Some(r) => r.write_ready(t),
+            None => t,
+        }
+    }
+
+    /// The etcd member leading writes at `t`.
+    pub fn leader_at(&mut self, t: SimTime) -> usize {
+        match self.raft.as_mut() {
+            Some(r) => r.leader_at(t),
+            None => self.first_leader,
+        }
+    }
+
+    /// etcd's elections during the run, if they were simulated: leaders elected after the
+    /// first, and the stretches without writes begun by `by`.
+    pub fn etcd_history(&mut self, by: SimTime) -> Option<(u64, Vec<(SimTime, SimTime)>)> {
+        let r = self.raft.as_mut()?;
+        let stalls = r.stalls(by);
+        Some((r.elections(), stalls))
+    }
+
     /// Lays the scenario's faults over the control plane: works out when apiservers, etcd
     /// members and HAProxy's view change ([`Plan`]), and how every client pinned to a dying
     /// apiserver fails over. Returns the failovers, which the caller delivers to the clients as
@@ -427,12 +505,17 @@ impl ControlPlane {
             one(a, b) + one(b, a)
         };
         let lb_rtt: Vec<SimDuration> = self.masters.iter().map(|&m| rtt(self.lb, m)).collect();
-        let member_rtt = (0..n)
-            .flat_map(|i| (0..n).map(move |j| (i, j)))
-            .map(|(i, j)| rtt(self.masters[i], self.masters[j]))
-            .max()
-            .unwrap_or(SimDuration::ZERO);
-        let leader = self.plan.leader_at(SimTime::ZERO);
+        // Whom each `crash-etcd-leader` stopped: the member etcd's simulated elections had
+        // leading then.
+        let last_leader_crash = faults
+            .iter()
+            .filter(|f| matches!(f, crate::spec::Fault::CrashEtcdLeader { .. }))
+            .map(|f| f.window().0)
+            .max();
+        let leader_crashes = match (self.raft.as_mut(), last_leader_crash) {
+            (Some(r), Some(by)) => r.crashed_leaders(by),
+            _ => Vec::new(),
+        };
         // What the network faults cut off: the balancer from a master, a member from a quorum.
         let (net, lb, masters) = (&self.net, self.lb, &self.masters);
         let cut = crate::cut_off::cut_off(
@@ -447,7 +530,7 @@ impl ControlPlane {
                 })
             },
         );
-        self.plan = Plan::build(faults, names, leader, haproxy, timers, &lb_rtt, member_rtt, &cut, rng);
+        self.plan = Plan::build(faults, names, &leader_crashes, haproxy, &lb_rtt, &cut, rng);
         self.members_ever_down = self.plan.etcd_down.iter().any(|w| !w.is_empty());
         self.network_faults = faults.iter().any(|f| {
             matches!(
@@ -710,11 +793,11 @@ impl Component<Ev> for ControlPlane {
                         .instant(|| (Track::new(host, "apiserver"), label.into(), "api", now));
                 }
                 // Writes and quorum reads need an etcd leader.
-                let ready = self.plan.write_ready(now);
+                let ready = self.write_ready(now);
                 if ready == SimTime::MAX {
                     return;
                 }
-                let leader = self.plan.leader_at(ready);
+                let leader = self.leader_at(ready);
                 if call.obj.is_write() {
                     self.stats[m].writes += 1;
                     let d = (ready - now) + self.etcd_latency(leader, m, ready, true);

@@ -813,6 +813,21 @@ impl Network {
                 .any(|&(x, y)| self.outages.tunnel_hold(x, y, t, SimDuration::ZERO).is_some())
     }
 
+    /// Whether every small message from `a` to `b` takes the route's mean time: no loss on
+    /// it, and no netem jitter on a tunnel direction it crosses (faults, which come and go,
+    /// left out). `true` without a route (nothing travels).
+    pub fn steady(&self, a: HostId, b: HostId) -> bool {
+        if a == b {
+            return true;
+        }
+        let Some((r, reversed)) = self.route(a, b) else {
+            return true;
+        };
+        let netem = if reversed { r.netem_reverse } else { r.netem_forward };
+        let jittery = netem > 0 && !self.netem.jitter.is_zero();
+        self.packet_loss(a, b).is_none_or(|p| p == 0.0) && !jittery
+    }
+
     /// The chance that a packet from `a` to `b` is lost: the route's links' own loss and the
     /// netem rule's on each delayed tunnel direction it crosses (degradations, which come and
     /// go, left out). `None` if there is no route.

@@ -259,7 +259,7 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
     }
     if let Some(l) = f.etcd_leader_back_s {
         println!(
-            "  etcd had a leader again at {l:.2} s ({:.2} s without one)",
+            "  etcd committed writes again at {l:.2} s ({:.2} s after the fault)",
             l - f.at_s
         );
     }
@@ -279,6 +279,59 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
             models::node_lifecycle::UNREACHABLE_TOLERATION.as_secs_f64(),
             f.pods_evicted
         );
+    }
+}
+
+/// etcd's elections over the replications, when they were simulated (faults, or jitter or loss
+/// between the masters): leaders elected after the first, and seconds without writes, each a
+/// mean per replication.
+fn etcd_means(outcomes: &[models::cluster::RunOutcome]) -> Option<(f64, f64)> {
+    let reports: Vec<(&models::cluster::EtcdReport, f64)> = outcomes
+        .iter()
+        .filter_map(|o| o.etcd.as_ref().map(|e| (e, o.sim_end_s)))
+        .collect();
+    if reports.is_empty() {
+        return None;
+    }
+    let n = reports.len() as f64;
+    let elections = reports.iter().map(|(e, _)| e.elections as f64).sum::<f64>() / n;
+    let stalled = reports.iter().map(|(e, end)| e.stalled_s(*end)).sum::<f64>() / n;
+    Some((elections, stalled))
+}
+
+/// Prints etcd's simulated elections: the means, and replication 0's stretches without writes.
+fn print_etcd(outcomes: &[models::cluster::RunOutcome]) {
+    let Some((elections, stalled)) = etcd_means(outcomes) else {
+        return;
+    };
+    println!(
+        "etcd's elections (simulated message by message: the run has faults, or jitter or loss between the masters):"
+    );
+    println!(
+        "  leaders elected after the first: {elections:.2}; writes stalled {stalled:.2} s (means per replication)"
+    );
+    if let Some(e) = outcomes.first().and_then(|o| o.etcd.as_ref()) {
+        if !e.write_stalls.is_empty() {
+            let shown: Vec<String> = e
+                .write_stalls
+                .iter()
+                .take(8)
+                .map(|&(a, b)| match b {
+                    Some(b) => format!("{a:.2}-{b:.2} s"),
+                    None => format!("from {a:.2} s to the end"),
+                })
+                .collect();
+            let more = e.write_stalls.len().saturating_sub(shown.len());
+            println!(
+                "  replication 0, without writes: {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
     }
 }
 
@@ -422,6 +475,13 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
                     v["fault"] = json!(fault_text(f));
                     v
                 }).collect::<Vec<_>>(),
+                // `null` when nothing could change who leads etcd (no faults, steady round
+                // trips between the masters), so that elections were not simulated.
+                "etcd": etcd_means(&outcomes).map(|(elections, stalled)| json!({
+                    "elections_mean": elections,
+                    "write_stalled_s_mean": stalled,
+                    "rep0": outcomes[0].etcd,
+                })),
             });
             println!("{v}");
         }
@@ -500,6 +560,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
                     scenario.kubernetes.controller_manager.node_monitor_grace_period,
                 );
             }
+            print_etcd(&outcomes);
             println!("waiting per limiter / queue (summed over pods, mean per replication):");
             for (n, v) in &waits {
                 println!("  {n:<62} {v:>9.2} s");

@@ -195,9 +195,27 @@ impl Liveness {
 
 #[derive(Debug)]
 enum Ev {
-    Tick(usize),
-    Deliver(Msg),
+    /// Member `.0`'s clock, in its process's life `.1` (a restarted process ticks afresh).
+    Tick(usize, u32),
+    /// A message, to the receiver's process life `.1` (a restart loses the connection and what
+    /// was on its way).
+    Deliver(Msg, u32),
+    /// Member `.0`'s process stops (a crash).
+    Stop(usize),
+    /// Member `.0`'s process starts again.
+    Start(usize),
+    /// `crash-etcd-leader`: the member leading now stops until `.0`.
+    CrashLeader(SimTime),
+    /// `--initial-election-tick-advance` for member `.0` in its process life `.1`.
+    Advance(usize, u32),
 }
+
+/// How often etcd's server checks, after a start, whether its peers' connections are up
+/// before it advances the election ticks (`adjustTicks`: every 50 ms, for at most
+/// rafthttp's `ConnReadTimeout`, 5 s; etcd 3.3 `etcdserver/server.go`).
+const ADVANCE_POLL: SimDuration = SimDuration::from_millis(50);
+/// See [`ADVANCE_POLL`].
+const ADVANCE_WAIT: SimDuration = SimDuration::from_secs(5);
 
 /// Every member, the streams between them and the counters; one component, so that the
 /// counters see every member's state at once.
@@ -239,6 +257,16 @@ struct Cluster {
     /// The crash left no quorum-backed leader.
     crash_stalled: bool,
     recovered_after: Option<SimDuration>,
+    /// Per member: its process's life (bumped at every stop), and how many outages hold it
+    /// down now.
+    life: Vec<u32>,
+    down: Vec<u32>,
+    /// Leaders elected: (when, member), the first leader at time zero.
+    leaders: Vec<(SimTime, usize)>,
+    /// Stretches without writes that have ended, in time order.
+    stall_log: Vec<(SimTime, SimTime)>,
+    /// `crash-etcd-leader` faults met: (from, until, the member stopped, if one led).
+    crashed_leaders: Vec<(SimTime, SimTime, Option<usize>)>,
 }
 
 impl Cluster {
@@ -303,6 +331,7 @@ impl Cluster {
     }
 
     fn close_stall(&mut self, since: SimTime, now: SimTime) {
+        self.stall_log.push((since, now));
         let d = now.saturating_since(since);
         self.seen.stalled += d;
         self.seen.longest_stall = self.seen.longest_stall.max(d);
@@ -384,19 +413,111 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Member `i`'s process stops: it neither ticks nor hears; what it had sent still arrives.
+    fn stop(&mut self, i: usize) {
+        self.down[i] += 1;
+        if self.alive[i] {
+            self.alive[i] = false;
+            self.life[i] += 1;
+        }
+    }
+
+    /// Member `i`'s process starts again once no outage holds it down: a follower at its
+    /// persisted term, vote and log ([`Node::restart`]), its clock ticking from now, on new
+    /// connections (nothing of the old streams is waited for), and, as etcd's server does with
+    /// `--initial-election-tick-advance` (on by default), its election ticks advanced by
+    /// `ElectionTick - 2` once connections to two peers are up (`ActivePeers() > 1`, checked
+    /// every 50 ms for 5 s; etcd 3.3 `adjustTicks`). A connection is up when TCP's handshake
+    /// and the stream's HTTP request have been answered: two round trips, drawn now.
+    fn start(&mut self, i: usize, now: SimTime, ctx: &mut Context<'_, Ev>) {
+        self.down[i] = self.down[i].saturating_sub(1);
+        if self.down[i] > 0 || self.alive[i] {
+            return;
+        }
+        self.alive[i] = true;
+        self.warm[i] = true;
+        self.last_heard[i] = None;
+        self.nodes[i].restart(ctx.rng());
+        for j in 0..self.nodes.len() {
+            self.stream_free[i][j] = now;
+            self.stream_free[j][i] = now;
+        }
+        let life = self.life[i];
+        ctx.send_self(self.tick, Ev::Tick(i, life));
+        let mut up: Vec<SimDuration> = Vec::new();
+        for j in (0..self.nodes.len()).filter(|&j| j != i && self.alive[j]) {
+            let mut rt = Some(SimDuration::ZERO);
+            for _ in 0..2 {
+                let there = self.links.flight(i, j, now, ctx.rng());
+                let back = self.links.flight(j, i, now, ctx.rng());
+                rt = match (rt, there, back) {
+                    (Some(t), Some(a), Some(b)) => Some(t + a + b),
+                    _ => None,
+                };
+            }
+            up.extend(rt);
+        }
+        up.sort_unstable();
+        if let Some(&second) = up.get(1) {
+            let polls = second.as_nanos().div_ceil(ADVANCE_POLL.as_nanos()).max(1);
+            let at = ADVANCE_POLL * polls;
+            if at <= ADVANCE_WAIT {
+                ctx.send_self(at, Ev::Advance(i, life));
+            }
+        }
+    }
+
+    /// `crash-etcd-leader`: the member leading now (of the highest term, if a stale leader
+    /// still thinks it leads) stops until `until`; nobody if no member leads (an election
+    /// under way, or a leader that stepped down for want of a quorum).
+    fn crash_leader(&mut self, now: SimTime, until: SimTime, ctx: &mut Context<'_, Ev>) {
+        let leader = (0..self.nodes.len())
+            .filter(|&j| self.alive[j] && self.nodes[j].role == Role::Leader)
+            .max_by_key(|&j| self.nodes[j].term);
+        self.crashed_leaders.push((now, until, leader));
+        if let Some(l) = leader {
+            self.stop(l);
+            if until != SimTime::MAX {
+                ctx.send_self(until.saturating_since(now), Ev::Start(l));
+            }
+        }
+    }
+}
+
 impl Component<Ev> for Cluster {
     fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         let actor = match &event {
-            Ev::Tick(i) => *i,
-            Ev::Deliver(m) => m.to,
+            Ev::Tick(i, _) | Ev::Advance(i, _) | Ev::Stop(i) | Ev::Start(i) => *i,
+            Ev::Deliver(m, _) => m.to,
+            Ev::CrashLeader(_) => 0,
         };
         let changed = match event {
-            Ev::Tick(i) => {
-                if !self.alive[i] {
+            Ev::Stop(i) => {
+                self.stop(i);
+                node::Changed::default()
+            }
+            Ev::Start(i) => {
+                self.start(i, now, ctx);
+                node::Changed::default()
+            }
+            Ev::CrashLeader(until) => {
+                self.crash_leader(now, until, ctx);
+                node::Changed::default()
+            }
+            Ev::Advance(i, life) => {
+                if !self.alive[i] || life != self.life[i] {
                     return;
                 }
-                ctx.send_self(self.tick, Ev::Tick(i));
+                let ticks = self.election_ticks.saturating_sub(2);
+                self.nodes[i].advance_ticks(ticks, now.as_nanos(), ctx.rng(), &mut self.out)
+            }
+            Ev::Tick(i, life) => {
+                if !self.alive[i] || life != self.life[i] {
+                    return;
+                }
+                ctx.send_self(self.tick, Ev::Tick(i, life));
                 if !self.warm[i] && now >= self.warm_by[i] {
                     self.warm[i] = true;
                 }
@@ -408,8 +529,8 @@ impl Component<Ev> for Cluster {
                 }
                 self.nodes[i].tick(now.as_nanos(), ctx.rng(), &mut self.out)
             }
-            Ev::Deliver(m) => {
-                if !self.alive[m.to] {
+            Ev::Deliver(m, life) => {
+                if !self.alive[m.to] || life != self.life[m.to] {
                     return;
                 }
                 self.warm_up(m);
@@ -427,17 +548,23 @@ impl Component<Ev> for Cluster {
         if changed.elected {
             // A new leader has heard from nobody yet in its term.
             self.acked[actor].fill(SimTime::ZERO);
+            self.leaders.push((now, actor));
         }
         self.seen.campaigns += u64::from(changed.campaigned);
         self.seen.elections += u64::from(changed.elected);
         self.crash_if_due(now);
         let me = ctx.me();
         for m in std::mem::take(&mut self.out) {
+            // A member whose process is down takes no connection: what is sent to it is lost.
+            if !self.alive[m.to] {
+                continue;
+            }
             if let Some(d) = self.links.flight(m.from, m.to, now, ctx.rng()) {
                 let free = &mut self.stream_free[m.from][m.to];
                 let at = (now + d).max(*free);
                 *free = at;
-                ctx.send_at(me, at, Ev::Deliver(m));
+                let life = self.life[m.to];
+                ctx.send_at(me, at, Ev::Deliver(m, life));
             }
         }
         self.account(now);
@@ -507,6 +634,11 @@ fn build(
         crashed_at: None,
         crash_stalled: false,
         recovered_after: None,
+        life: vec![0; members],
+        down: vec![0; members],
+        leaders: vec![(SimTime::ZERO, leader)],
+        stall_log: Vec::new(),
+        crashed_leaders: Vec::new(),
     };
     let mut sim = Simulation::new(seed);
     let id = sim
@@ -515,7 +647,7 @@ fn build(
     for i in 0..members {
         // Each member's clock ticks from its own phase.
         let phase = SimDuration::from_nanos(setup.random_range(0..timers.heartbeat.as_nanos().max(1)));
-        sim.schedule(id, SimTime::ZERO + phase, Ev::Tick(i))
+        sim.schedule(id, SimTime::ZERO + phase, Ev::Tick(i, 0))
             .expect("in the future");
     }
     (sim, id)
@@ -596,5 +728,146 @@ pub fn leader_failover(
         (Some(d), _) => Failover::Replaced(d),
         (None, Some(_)) => Failover::NotReplaced,
         (None, None) => Failover::NoLeaderToCrash,
+    }
+}
+
+/// When members' processes are down during a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outages {
+    /// Per member: windows `[from, until)` when its process is stopped (its master crashed);
+    /// `until` [`SimTime::MAX`] for never repaired.
+    pub members: Vec<Vec<(SimTime, SimTime)>>,
+    /// `crash-etcd-leader` windows: whoever leads at `from` stops until `until`.
+    pub leader_crashes: Vec<(SimTime, SimTime)>,
+}
+
+/// etcd's leadership through one run of the scenario, simulated message by message as far as
+/// the run asks: when writes can commit, and which member leads them. The run asks in time
+/// order; each question simulates ahead by an election timeout and two ticks, because a
+/// stretch without writes is only known for one when the leader's quorum check could first
+/// fail ([`Liveness::stalled`] counts it from the quorum's last answer).
+pub struct Leadership {
+    sim: Simulation<Ev>,
+    id: sim_core::ComponentId,
+    lookahead: SimDuration,
+    horizon: SimTime,
+}
+
+impl std::fmt::Debug for Leadership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leadership")
+            .field("now", &self.sim.now())
+            .field("horizon", &self.horizon)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Leadership {
+    /// `members` members, `leader` leading at the start (as [`steady_state`] starts), with the
+    /// processes stopped as `outages` says; nothing is simulated past `horizon`.
+    pub fn new(
+        links: Box<dyn Links>,
+        members: usize,
+        leader: usize,
+        timers: RaftTimers,
+        outages: &Outages,
+        horizon: SimTime,
+        seed: u64,
+    ) -> Leadership {
+        let members = members.max(1);
+        let (mut sim, id) = build(links, members, leader.min(members - 1), timers, seed);
+        for (i, windows) in outages.members.iter().enumerate().take(members) {
+            for &(from, until) in windows {
+                // A window's stop and start are scheduled in time order with the others;
+                // an outage from time zero stops the member before its first tick.
+                let _ = sim.schedule(id, from, Ev::Stop(i));
+                if until != SimTime::MAX {
+                    let _ = sim.schedule(id, until, Ev::Start(i));
+                }
+            }
+        }
+        for &(from, until) in &outages.leader_crashes {
+            let _ = sim.schedule(id, from, Ev::CrashLeader(until));
+        }
+        let tick = timers.heartbeat.max(SimDuration::from_nanos(1));
+        Leadership {
+            sim,
+            id,
+            lookahead: timers.election + tick * 2,
+            horizon,
+        }
+    }
+
+    fn cluster(&self) -> &Cluster {
+        self.sim.component::<Cluster>(self.id).expect("the raft component")
+    }
+
+    /// Simulates up to `to` (at most the horizon).
+    fn advance(&mut self, to: SimTime) {
+        let to = to.min(self.horizon);
+        if to > self.sim.now() {
+            self.sim.run_until(to);
+        }
+    }
+
+    /// The first instant at or after `t` when a write can commit: `t` itself unless a stretch
+    /// without writes covers it; [`SimTime::MAX`] if none comes before the horizon.
+    pub fn write_ready(&mut self, t: SimTime) -> SimTime {
+        let mut t = t;
+        loop {
+            self.advance(t + self.lookahead);
+            let c = self.cluster();
+            if let Some((_, end)) = crate::faults::covering(&c.stall_log, t) {
+                t = end;
+                continue;
+            }
+            match c.stalled_since {
+                Some(since) if since <= t => {
+                    if self.sim.now() >= self.horizon || self.sim.overflowed() {
+                        return SimTime::MAX;
+                    }
+                    // Simulate on until the stretch ends.
+                    let next = self.sim.now() + self.lookahead;
+                    self.advance(next);
+                    let c = self.cluster();
+                    if let Some((_, end)) = c.stall_log.last().copied().filter(|w| w.0 <= t && t < w.1) {
+                        t = end;
+                    }
+                }
+                _ => return t,
+            }
+        }
+    }
+
+    /// The member leading at `t` (the last elected by then).
+    pub fn leader_at(&mut self, t: SimTime) -> usize {
+        self.advance(t + self.lookahead);
+        let c = self.cluster();
+        c.leaders.iter().rev().find(|l| l.0 <= t).map_or(0, |l| l.1)
+    }
+
+    /// The `crash-etcd-leader` faults up to `by`: (from, until, the member it stopped, if one
+    /// led then).
+    pub fn crashed_leaders(&mut self, by: SimTime) -> Vec<(SimTime, SimTime, Option<usize>)> {
+        self.advance(by);
+        self.cluster().crashed_leaders.clone()
+    }
+
+    /// The stretches without writes that began by `by`, in time order; one still under way at
+    /// the horizon ends at [`SimTime::MAX`].
+    pub fn stalls(&mut self, by: SimTime) -> Vec<(SimTime, SimTime)> {
+        self.advance(by + self.lookahead);
+        let at_horizon = self.sim.now() >= self.horizon;
+        let c = self.cluster();
+        let mut v: Vec<(SimTime, SimTime)> = c.stall_log.iter().copied().filter(|w| w.0 <= by).collect();
+        if let Some(since) = c.stalled_since.filter(|s| *s <= by) {
+            v.push((since, if at_horizon { SimTime::MAX } else { self.sim.now() }));
+        }
+        v
+    }
+
+    /// Leaders elected after the first, up to where the run has been simulated.
+    pub fn elections(&self) -> u64 {
+        self.cluster().seen.elections
     }
 }

@@ -259,6 +259,28 @@ impl Node {
         Changed::default()
     }
 
+    /// A member whose process starts again after a crash (`newRaft` from the write-ahead log):
+    /// a follower of nobody at the term, vote and log it had persisted, with fresh timers.
+    pub(crate) fn restart(&mut self, rng: &mut impl Rng) {
+        self.become_follower(self.term, None, rng);
+    }
+
+    /// `advanceTicks`: etcd's server ticks a (re)started member's clock `ticks` times at once
+    /// (`--initial-election-tick-advance`), so that it campaigns sooner if no leader speaks.
+    /// A member that has become leader meanwhile is left alone.
+    pub(crate) fn advance_ticks(&mut self, ticks: u32, now: u64, rng: &mut impl Rng, out: &mut Vec<Msg>) -> Changed {
+        let mut changed = Changed::default();
+        for _ in 0..ticks {
+            if self.role == Role::Leader {
+                break;
+            }
+            let c = self.tick(now, rng, out);
+            changed.campaigned |= c.campaigned;
+            changed.elected |= c.elected;
+        }
+        changed
+    }
+
     /// Marks every member recently active at a leader: its next quorum check passes.
     pub(crate) fn hold_quorum(&mut self) {
         self.recent_active.fill(true);

@@ -362,3 +362,120 @@ fn the_scenarios_netem_loss_reaches_etcd_between_masters_at_different_sites() {
     assert_eq!(clean.campaigns, 0, "{clean:?}");
     assert!(lossy.campaigns > 0 && lossy.stalled > SimDuration::ZERO, "{lossy:?}");
 }
+
+/// etcd's leadership through a run with members stopped as `outages` says, on a LAN (1 ms
+/// each way), run for at most a minute.
+fn run_leadership(outages: &models::raft::Outages, seed: u64) -> models::raft::Leadership {
+    models::raft::Leadership::new(uniform(1, 0, 0.0), 3, 0, ETCD, outages, SimTime::from_secs(60), seed)
+}
+
+fn secs(x: f64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_secs_f64(x)
+}
+
+#[test]
+fn in_a_run_a_crashed_leader_is_replaced_after_an_election_timeout_and_writes_wait_for_it() {
+    for seed in 0..20 {
+        let outages = models::raft::Outages {
+            members: vec![Vec::new(); 3],
+            leader_crashes: vec![(secs(10.0), SimTime::MAX)],
+        };
+        let mut l = run_leadership(&outages, seed);
+        assert_eq!(l.write_ready(secs(5.0)), secs(5.0), "writes commit before the crash");
+        let ready = l.write_ready(secs(10.05));
+        // The followers' randomized timeouts (1-2 s after the last heartbeat), then a vote.
+        assert!(ready > secs(10.8) && ready < secs(14.0), "seed {seed}: {ready}");
+        assert_ne!(l.leader_at(ready), 0, "the crashed member does not lead");
+        assert_eq!(l.crashed_leaders(secs(10.0)), vec![(secs(10.0), SimTime::MAX, Some(0))]);
+        assert!(l.elections() >= 1);
+    }
+}
+
+#[test]
+fn in_a_run_two_of_three_members_down_means_no_writes_until_one_returns() {
+    let outages = models::raft::Outages {
+        members: vec![
+            vec![(secs(10.0), SimTime::MAX)],
+            vec![(secs(5.0), secs(100.0))],
+            Vec::new(),
+        ],
+        leader_crashes: Vec::new(),
+    };
+    let mut l = models::raft::Leadership::new(uniform(1, 0, 0.0), 3, 0, ETCD, &outages, secs(200.0), 4);
+    assert_eq!(l.write_ready(secs(6.0)), secs(6.0), "m1 and m3 are a quorum");
+    // From 10 s one member runs: nothing commits until m2 is back at 100 s and wins or loses
+    // an election (its ticks are not advanced: only one of its peers is up).
+    let ready = l.write_ready(secs(20.0));
+    assert!(ready > secs(100.0) && ready < secs(103.0), "{ready}");
+    assert_ne!(l.leader_at(ready), 0);
+    // With the two followers gone for good the leader runs alone: no writes until the end.
+    let outages = models::raft::Outages {
+        members: vec![
+            Vec::new(),
+            vec![(secs(5.0), SimTime::MAX)],
+            vec![(secs(5.0), SimTime::MAX)],
+        ],
+        leader_crashes: Vec::new(),
+    };
+    let mut l = run_leadership(&outages, 1);
+    assert_eq!(l.write_ready(secs(4.0)), secs(4.0));
+    assert_eq!(l.write_ready(secs(6.0)), SimTime::MAX);
+}
+
+#[test]
+fn in_a_run_a_follower_back_within_the_leaders_quorum_check_costs_no_election() {
+    // m2 down for good from 5 s; m3 stops from 10 s to 10.5 s. m1 keeps its quorum check (m3
+    // answered within the last election timeout at every check), so it goes on leading:
+    // writes wait only for m3's answers to resume.
+    let outages = models::raft::Outages {
+        members: vec![
+            Vec::new(),
+            vec![(secs(5.0), SimTime::MAX)],
+            vec![(secs(10.0), secs(10.5))],
+        ],
+        leader_crashes: Vec::new(),
+    };
+    for seed in 0..10 {
+        let mut l = run_leadership(&outages, seed);
+        let ready = l.write_ready(secs(10.2));
+        assert!(ready >= secs(10.5) && ready < secs(10.8), "seed {seed}: {ready}");
+        assert_eq!(l.leader_at(secs(30.0)), 0);
+        assert_eq!(l.elections(), 0, "seed {seed}");
+    }
+}
+
+#[test]
+fn in_a_run_a_restarted_leader_follows_the_one_elected_meanwhile() {
+    // m1 leads and crashes from 10 s to 20 s; another is elected; m1 comes back at its old
+    // term, hears the new leader's heartbeats at a higher one and follows: no second election,
+    // and writes go on.
+    let outages = models::raft::Outages {
+        members: vec![vec![(secs(10.0), secs(20.0))], Vec::new(), Vec::new()],
+        leader_crashes: Vec::new(),
+    };
+    for seed in 0..10 {
+        let mut l = run_leadership(&outages, seed);
+        assert_eq!(l.write_ready(secs(20.5)), secs(20.5), "seed {seed}");
+        assert_eq!(l.elections(), 1, "seed {seed}");
+        let stalls = l.stalls(secs(59.0));
+        assert_eq!(stalls.len(), 1, "seed {seed}: {stalls:?}");
+    }
+}
+
+#[test]
+fn in_a_run_crashing_the_etcd_leader_during_an_election_crashes_nobody() {
+    // The first crash takes m1 at 1 s; the election that follows ends 1 to 2 s later. The
+    // second, at 1.5 s, finds no leader: it must not stop the member about to win.
+    let outages = models::raft::Outages {
+        members: vec![Vec::new(); 3],
+        leader_crashes: vec![(secs(1.0), secs(100.0)), (secs(1.5), secs(100.0))],
+    };
+    let mut l = run_leadership(&outages, 3);
+    let crashed = l.crashed_leaders(secs(1.5));
+    assert_eq!(
+        crashed,
+        vec![(secs(1.0), secs(100.0), Some(0)), (secs(1.5), secs(100.0), None)]
+    );
+    let ready = l.write_ready(secs(1.2));
+    assert!(ready > secs(1.8) && ready < secs(4.0), "{ready}");
+}
