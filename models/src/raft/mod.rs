@@ -26,7 +26,11 @@
 //! retransmission timeout), and TCP delivers in order, so a message waits for every earlier
 //! one on its stream: a loss holds back the heartbeats behind it (head-of-line blocking).
 //!
-//! What a run reports ([`Liveness`]): elections started, leaders elected, the gaps in the
+//! In a run of the model ([`Leadership`]) members also stop and start again with their masters
+//! (a restart keeps the term, vote and log on disk and advances the election ticks as etcd's
+//! server does), and `crash-etcd-leader` stops whoever leads.
+//!
+//! What a steady-state run reports ([`Liveness`]): elections started, leaders elected, the gaps in the
 //! leader's heartbeats that can start elections, and the time during which no leader had heard
 //! from a quorum at its term within an election timeout, so that no write could commit.
 //!
@@ -40,10 +44,9 @@
 //!   on a busy stream: a loss here always costs the full timeout, so counts of elections caused
 //!   by loss are upper bounds.
 //! - rafthttp's 5-s connection timeouts (`ConnReadTimeout`, `ConnWriteTimeout`), after which a
-//!   stalled stream is dropped and messages go by the HTTP pipeline: a stream stalled that long
-//!   has started an election already.
-//! - A restarted member's `--initial-election-tick-advance` (only members that run throughout
-//!   are simulated).
+//!   stalled stream is dropped and re-dialled (ten times a second): a stream stalled that long
+//!   has started an election already, but what was held on it arrives here at TCP's next
+//!   retransmission after the repair, later than etcd's re-dial would bring the next messages.
 //! - A leader whose own disk or CPU delays its heartbeats (etcd's "failed to send out heartbeat
 //!   on time" warning): the members' machines are not modelled here.
 

@@ -588,7 +588,10 @@ fn a_master_back_from_a_partition_deposes_the_etcd_leader_and_stalls_writes_afte
         let out = run(&s, seed, false).unwrap();
         let etcd = out.etcd.as_ref().expect("a run with faults simulates etcd's elections");
         let during: Vec<_> = etcd.write_stalls.iter().filter(|w| w.0 > 3.5 && w.0 < 20.0).collect();
-        assert!(during.is_empty(), "seed {seed}: master01 and master02 are a quorum: {etcd:?}");
+        assert!(
+            during.is_empty(),
+            "seed {seed}: master01 and master02 are a quorum: {etcd:?}"
+        );
         // The held messages cross at TCP's first retransmission after the repair (from a cut
         // at 3 s: 28.4 s; rafthttp's re-dial after its 5-s read timeout is left out), and the
         // election that follows takes one or two election timeouts.
