@@ -194,7 +194,9 @@ impl EtcdReport {
         self.write_stalls
             .iter()
             .map(|&(a, b)| (b.unwrap_or(end_s).min(end_s) - a).max(0.0))
-            .sum()
+            .sum::<f64>()
+            // An empty sum is -0.0, which prints as "-0.00".
+            + 0.0
     }
 }
 

@@ -111,14 +111,16 @@ fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
     Ok(())
 }
 
-/// Raises `cancel` on the first Ctrl-C; a second one quits at once.
+/// Raises `cancel` on the first Ctrl-C (SIGINT), or SIGTERM or SIGHUP as `kill`, `timeout` or a
+/// closed terminal send them (the `ctrlc` crate's `termination` feature); a second one quits at
+/// once.
 fn install_ctrl_c(cancel: Arc<AtomicBool>) -> anyhow::Result<()> {
     let presses = AtomicU32::new(0);
     ctrlc::set_handler(move || {
         if presses.fetch_add(1, Ordering::SeqCst) == 0 {
             cancel.store(true, Ordering::SeqCst);
             eprintln!(
-                "\nkubetwin measure: Ctrl-C: finishing the current kubectl command, then deleting the run's \
+                "\nkubetwin measure: interrupted (Ctrl-C or SIGTERM): finishing the current kubectl command, then deleting the run's \
                  namespace (press Ctrl-C again to quit at once and leave it)"
             );
         } else {

@@ -220,6 +220,16 @@ fn a_cluster_that_cannot_be_reached_creates_nothing() {
 
 #[test]
 fn ctrl_c_cleans_up() {
+    interrupted_measure_cleans_up("-INT");
+}
+
+/// `kill`, `timeout` and a Kubernetes Job's deletion send SIGTERM: the same cleanup.
+#[test]
+fn sigterm_cleans_up() {
+    interrupted_measure_cleans_up("-TERM");
+}
+
+fn interrupted_measure_cleans_up(signal: &str) {
     // 21 pods wanted, the stand-in always shows 20 running: kubetwin polls until interrupted.
     let s = StandIn::new("ctrl-c");
     let child = s
@@ -235,7 +245,7 @@ fn ctrl_c_cleans_up() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .expect("run kill");
     assert!(status.success());

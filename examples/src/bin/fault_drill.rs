@@ -62,12 +62,19 @@ fn main() -> anyhow::Result<()> {
                 println!("   HAProxy marked the server down {:.1} s after the crash", d - f.at_s);
             }
             if let Some(l) = f.etcd_leader_back_s {
-                println!("   etcd was without a leader for {:.1} s", l - f.at_s);
+                println!("   etcd committed writes again {:.1} s after the fault", l - f.at_s);
             }
             for (client, t, to) in &f.failovers {
                 println!("   {client} reconnected to {to} {:.1} s after the crash", t - f.at_s);
             }
             println!("   pods created during the fault: {}", f.pods_created_during);
+        }
+        if let Some(e) = &out.etcd {
+            println!(
+                "   etcd (simulated): {} leaders elected after the first, writes stalled {:.1} s",
+                e.elections,
+                e.stalled_s(out.sim_end_s)
+            );
         }
     }
     Ok(())
