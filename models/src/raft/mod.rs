@@ -43,10 +43,10 @@
 //! - TCP's fast retransmit and tail-loss probes, which can recover a loss before the timeout
 //!   on a busy stream: a loss here always costs the full timeout, so counts of elections caused
 //!   by loss are upper bounds.
-//! - rafthttp's 5-s connection timeouts (`ConnReadTimeout`, `ConnWriteTimeout`), after which a
-//!   stalled stream is dropped and re-dialled (ten times a second): a stream stalled that long
-//!   has started an election already, but what was held on it arrives here at TCP's next
-//!   retransmission after the repair, later than etcd's re-dial would bring the next messages.
+//! - Of rafthttp's connection handling, all but the stream's 5-s read deadline and a new
+//!   connection's handshake after it ([`NetworkLinks`]): the pipeline's own timeouts, the
+//!   peer's re-dial of its stream (messages go by the pipeline meanwhile, at the same speed
+//!   here), `ConnWriteTimeout` (heartbeats are too small to fill a socket's buffer).
 //! - A leader whose own disk or CPU delays its heartbeats (etcd's "failed to send out heartbeat
 //!   on time" warning): the members' machines are not modelled here.
 
@@ -97,25 +97,67 @@ pub trait Links {
     }
 }
 
-/// The scenario's network between the members' hosts.
+/// rafthttp's read deadline on a peer's stream (`ConnReadTimeout`, 5 s; etcd 3.3
+/// `rafthttp/peer.go`): a stream that delivers nothing for this long is closed.
+const CONN_READ_TIMEOUT: SimDuration = SimDuration::from_secs(5);
+
+/// The scenario's network between the members' hosts, as rafthttp uses it. A message crosses
+/// the route as `run` draws it; through an outage of its route, TCP holds it and resends it
+/// after the repair, unless that comes after the stream's 5-s read deadline
+/// (`ConnReadTimeout`): etcd then closes the stream, what it held is lost (raft resends
+/// nothing, its next heartbeats replace it), and after the repair the next messages go on a new
+/// connection (the pipeline's, until the peer dials a new stream), a round trip for TCP's
+/// handshake before they leave.
 #[derive(Debug, Clone)]
 pub struct NetworkLinks {
     net: Arc<Network>,
     hosts: Vec<HostId>,
+    /// `down[i][j]`: the windows when the route between members `i` and `j` carries nothing.
+    down: Vec<Vec<Vec<(SimTime, SimTime)>>>,
 }
 
 impl NetworkLinks {
     /// Member `i` runs on `hosts[i]`.
     pub fn new(net: Arc<Network>, hosts: Vec<HostId>) -> NetworkLinks {
-        NetworkLinks { net, hosts }
+        let down = hosts
+            .iter()
+            .map(|&a| hosts.iter().map(|&b| net.route_down_windows(a, b)).collect())
+            .collect();
+        NetworkLinks { net, hosts, down }
+    }
+
+    /// Whether an outage `(s, e)` outlasts the stream: TCP's first resend after the repair
+    /// comes after the read deadline of a stream last read at `s`.
+    fn breaks_stream(s: SimTime, e: SimTime) -> bool {
+        e == SimTime::MAX || crate::faults::next_retransmission(s, e) > s + CONN_READ_TIMEOUT
     }
 }
 
 impl Links for NetworkLinks {
     fn flight(&self, from: usize, to: usize, at: SimTime, rng: &mut SimRng) -> Option<SimDuration> {
-        self.net
-            .one_way_at(self.hosts[from], self.hosts[to], 0, at, rng)
-            .filter(|d| *d != SimDuration::MAX)
+        let (a, b) = (self.hosts[from], self.hosts[to]);
+        let windows = &self.down[from][to];
+        if let Some((s, e)) = crate::faults::covering(windows, at) {
+            // Held by TCP: it arrives only if the stream outlives the outage.
+            return self
+                .net
+                .one_way_at(a, b, 0, at, rng)
+                .filter(|_| !Self::breaks_stream(s, e))
+                .filter(|d| *d != SimDuration::MAX);
+        }
+        let d = self
+            .net
+            .one_way_at(a, b, 0, at, rng)
+            .filter(|d| *d != SimDuration::MAX)?;
+        // Just after an outage that closed the stream: a new connection first.
+        match windows.iter().rev().find(|w| w.1 <= at) {
+            Some(&(s, e)) if Self::breaks_stream(s, e) => {
+                let rtt = self.net.base_one_way(a, b)? + self.net.base_one_way(b, a)?;
+                let connected = e + rtt;
+                Some(if at < connected { (connected - at) + d } else { d })
+            }
+            _ => Some(d),
+        }
     }
 
     fn mean_flight(&self, from: usize, to: usize) -> Option<SimDuration> {

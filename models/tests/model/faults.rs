@@ -592,16 +592,16 @@ fn a_master_back_from_a_partition_deposes_the_etcd_leader_and_stalls_writes_afte
             during.is_empty(),
             "seed {seed}: master01 and master02 are a quorum: {etcd:?}"
         );
-        // The held messages cross at TCP's first retransmission after the repair (from a cut
-        // at 3 s: 28.4 s; rafthttp's re-dial after its 5-s read timeout is left out), and the
-        // election that follows takes one or two election timeouts.
+        // The cut outlasts the streams' 5-s read deadline: what they held is lost, and after
+        // the repair master03's answers come on new connections within a round trip or two;
+        // the election that follows takes one or two election timeouts.
         let after = etcd
             .write_stalls
             .iter()
             .find(|w| w.0 >= 20.0)
             .unwrap_or_else(|| panic!("seed {seed}: no stall after the repair: {etcd:?}"));
         let end = after.1.expect("an election ends it");
-        assert!(after.0 < 29.0 && end - after.0 < 5.0, "seed {seed}: {after:?}");
+        assert!(after.0 < 21.0 && end - after.0 < 5.0, "seed {seed}: {after:?}");
         assert!(etcd.elections >= 1, "seed {seed}: {etcd:?}");
         assert!(out.startup_exact_s.is_some(), "seed {seed}: every pod runs");
     }

@@ -332,26 +332,75 @@ fn the_same_seed_gives_the_same_run() {
     assert_eq!(a, b);
 }
 
+/// The thesis testbed with master02 at site vlan20 and master03 at vlan30, behind tunnels.
+fn masters_at_three_sites() -> models::spec::Scenario {
+    let mut s = cell(4, 100);
+    for h in &mut s.hosts {
+        match h.name.as_str() {
+            "master02" => h.site = "vlan20".into(),
+            "master03" => h.site = "vlan30".into(),
+            _ => {}
+        }
+    }
+    for l in &mut s.links {
+        match (l.a.as_str(), l.b.as_str()) {
+            ("master02", "vyos01") => l.b = "vyos02".into(),
+            ("master03", "vyos01") => l.b = "vyos03".into(),
+            _ => {}
+        }
+    }
+    s
+}
+
+/// rafthttp over an outage: TCP holds what a short one delays (the stream outlives it), a long
+/// one closes the stream at its 5-s read deadline and what was held is lost, and just after its
+/// repair a message waits for a new connection's handshake.
+#[test]
+fn a_stream_outlives_a_short_outage_but_not_one_past_its_read_deadline() {
+    let links = |repair_s: f64| {
+        let mut s = masters_at_three_sites();
+        s.faults.push(models::spec::Fault::Partition {
+            a: "vlan10".into(),
+            b: "vlan20".into(),
+            at: models::units::Dur::secs(10),
+            repair: Some(models::units::Dur(SimDuration::from_secs_f64(repair_s))),
+        });
+        let names = ["master01", "master02", "master03"];
+        let net = Network::build(&s, &names).unwrap();
+        let hosts = names.iter().map(|n| net.host(n).unwrap()).collect();
+        NetworkLinks::new(Arc::new(net), hosts)
+    };
+    let mut rng = sim_core::rng::seeded(1);
+    let at = |x: f64| SimTime::ZERO + SimDuration::from_secs_f64(x);
+    let short = links(11.0);
+    let base = short.flight(0, 1, at(5.0), &mut rng).unwrap();
+    let held = short
+        .flight(0, 1, at(10.5), &mut rng)
+        .expect("TCP delivers it after the repair");
+    assert!(at(10.5) + held > at(11.0), "{held}");
+    assert_eq!(
+        short.flight(0, 2, at(10.5), &mut rng).unwrap(),
+        base,
+        "master03's route is not cut"
+    );
+    let long = links(30.0);
+    assert_eq!(
+        long.flight(0, 1, at(20.0), &mut rng),
+        None,
+        "the stream was closed at 15 s"
+    );
+    assert_eq!(long.flight(1, 0, at(29.0), &mut rng), None);
+    let after = long.flight(0, 1, at(30.0), &mut rng).unwrap();
+    assert!(after > base * 2, "a handshake first: {after} against {base}");
+    assert_eq!(long.flight(0, 1, at(31.0), &mut rng).unwrap(), base);
+}
+
 #[test]
 fn the_scenarios_netem_loss_reaches_etcd_between_masters_at_different_sites() {
     // Masters at the three sites; netem on every tunnel.
     let run = |loss_pct: f64| {
-        let mut s = cell(4, 100);
+        let mut s = masters_at_three_sites();
         s.netem.loss_pct = loss_pct;
-        for h in &mut s.hosts {
-            match h.name.as_str() {
-                "master02" => h.site = "vlan20".into(),
-                "master03" => h.site = "vlan30".into(),
-                _ => {}
-            }
-        }
-        for l in &mut s.links {
-            match (l.a.as_str(), l.b.as_str()) {
-                ("master02", "vyos01") => l.b = "vyos02".into(),
-                ("master03", "vyos01") => l.b = "vyos03".into(),
-                _ => {}
-            }
-        }
         let names = ["master01", "master02", "master03"];
         let net = Network::build(&s, &names).unwrap();
         let hosts = names.iter().map(|n| net.host(n).unwrap()).collect();
