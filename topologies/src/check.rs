@@ -180,6 +180,21 @@ pub const CHECKS: &[Check] = &[
         "resolution-beyond-timeout",
         "workload.resolution, the tick of the clock start-up is read on (kubectl's whole seconds: \"1s\"), must be at most workload.timeout: a coarser clock cannot tick before the run gives up, and every start-up reads 0 s or a whole tick",
     ),
+    err(
+        "E027",
+        "node-too-small",
+        "kubernetes.node's capacity must hold what its DaemonSet pods request (daemonset_cpu_millis at most cpu_millis; daemonset_memory_mib at most memory_mib less the 100 MiB v1.16's default --eviction-hard keeps back), and memory_mib must exceed those 100 MiB: a node with less has nothing left for pods",
+    ),
+    err(
+        "E028",
+        "mtu-below-overhead",
+        "vpn.tun_mtu must exceed vpn.overhead_bytes: a tunnel packet carries its MTU less OpenVPN's overhead, and nothing is left otherwise",
+    ),
+    err(
+        "E029",
+        "bad-address",
+        "a host's `address` is an IPv4 address (`192.168.10.101`) and a site's `prefix` an IPv4 prefix (`192.168.10.0/24`), or empty: both are informational, but a malformed one is a typo worth knowing about",
+    ),
     warn(
         "W001",
         "duplicate-backend",
@@ -813,6 +828,20 @@ fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
     count(f, "haproxy.rise", s.haproxy.rise);
     count(f, "haproxy.fall", s.haproxy.fall);
     count(f, "vpn.tun_mtu", s.vpn.tun_mtu);
+    count(f, "kubernetes.node.cpu_millis", k.node.cpu_millis);
+    count(f, "kubernetes.node.memory_mib", k.node.memory_mib);
+    node_size(&k.node, f);
+    if s.vpn.tun_mtu > 0 && s.vpn.tun_mtu <= s.vpn.overhead_bytes {
+        f.push(Finding::new(
+            "E028",
+            "vpn.tun_mtu",
+            format!(
+                "a tunnel MTU of {} bytes leaves nothing after OpenVPN's {} bytes of overhead (vpn.overhead_bytes); expected more than {}",
+                s.vpn.tun_mtu, s.vpn.overhead_bytes, s.vpn.overhead_bytes
+            ),
+        ));
+    }
+    addresses(s, f);
     if s.workload.replicas == 0 {
         f.push(Finding::new(
             "E013",
@@ -821,6 +850,78 @@ fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
         ));
     }
     room(s, f);
+}
+
+/// v1.16's default `--eviction-hard` keeps `memory.available<100Mi` back from pods.
+const EVICTION_HARD_MIB: u32 = 100;
+
+/// E027: the node's capacity holds its DaemonSet pods' requests.
+fn node_size(n: &models::spec::Node, f: &mut Vec<Finding>) {
+    if n.memory_mib > 0 && n.memory_mib <= EVICTION_HARD_MIB {
+        f.push(Finding::new(
+            "E027",
+            "kubernetes.node.memory_mib",
+            format!(
+                "{} MiB is all kept back by the default --eviction-hard (memory.available<100Mi); expected more than {EVICTION_HARD_MIB}",
+                n.memory_mib
+            ),
+        ));
+    }
+    if n.cpu_millis > 0 && n.daemonset_cpu_millis > n.cpu_millis {
+        f.push(Finding::new(
+            "E027",
+            "kubernetes.node.daemonset_cpu_millis",
+            format!(
+                "the DaemonSet pods request {} millicores of a node's {} (kubernetes.node.cpu_millis); expected at most {}",
+                n.daemonset_cpu_millis, n.cpu_millis, n.cpu_millis
+            ),
+        ));
+    }
+    let allocatable = n.memory_mib.saturating_sub(EVICTION_HARD_MIB);
+    if allocatable > 0 && n.daemonset_memory_mib > allocatable {
+        f.push(Finding::new(
+            "E027",
+            "kubernetes.node.daemonset_memory_mib",
+            format!(
+                "the DaemonSet pods request {} MiB of a node's {allocatable} MiB allocatable (memory_mib {} less 100 MiB for --eviction-hard); expected at most {allocatable}",
+                n.daemonset_memory_mib, n.memory_mib
+            ),
+        ));
+    }
+}
+
+/// E029: the informational addresses are well formed.
+fn addresses(s: &Scenario, f: &mut Vec<Finding>) {
+    for (i, h) in s.hosts.iter().enumerate() {
+        if !h.address.is_empty() && h.address.parse::<std::net::Ipv4Addr>().is_err() {
+            f.push(Finding::new(
+                "E029",
+                format!("hosts[{i}].address"),
+                format!(
+                    "`{}` (host `{}`) is not an IPv4 address; expected four numbers 0-255 such as 192.168.10.101, or nothing",
+                    h.address, h.name
+                ),
+            ));
+        }
+    }
+    for (i, site) in s.sites.iter().enumerate() {
+        if site.prefix.is_empty() {
+            continue;
+        }
+        let ok = site.prefix.split_once('/').is_some_and(|(ip, len)| {
+            ip.parse::<std::net::Ipv4Addr>().is_ok() && len.parse::<u8>().is_ok_and(|l| l <= 32)
+        });
+        if !ok {
+            f.push(Finding::new(
+                "E029",
+                format!("sites[{i}].prefix"),
+                format!(
+                    "`{}` (site `{}`) is not an IPv4 prefix; expected an address and a length 0-32 such as 192.168.10.0/24, or nothing",
+                    site.prefix, site.name
+                ),
+            ));
+        }
+    }
 }
 
 /// E021: the workers' `--max-pods` can hold the workload.

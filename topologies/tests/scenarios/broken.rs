@@ -566,3 +566,60 @@ fn a_resolution_longer_than_the_timeout() {
     assert!(e.has_code("E017") && !e.has_code("E026"), "{shown}");
     assert!(load::load_str(&edit("resolution = \"1s\"", "resolution = \"1h\""), ORIGIN).is_ok());
 }
+
+/// A node whose DaemonSet pods request more than it has (E027), or whose memory is all kept
+/// back for eviction, used to load and score nodes on negative room.
+#[test]
+fn a_node_too_small_for_its_daemonset_pods() {
+    let text = edit("daemonset_cpu_millis = 120", "daemonset_cpu_millis = 5000");
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "daemonset_cpu_millis = 5000");
+    assert!(
+        shown.contains(&format!(
+            "line {line}, column 1: error[E027] `kubernetes.node.daemonset_cpu_millis`: the DaemonSet pods request 5000 millicores of a node's 2000"
+        )),
+        "{shown}"
+    );
+    assert!(e.has_code("E027"));
+    let (e, shown) = error_of(&edit("memory_mib = 4096 ", "memory_mib = 100 "));
+    assert!(e.has_code("E027") && shown.contains("--eviction-hard"), "{shown}");
+    let (e, shown) = error_of(&edit("cpu_millis = 2000 ", "cpu_millis = 0 "));
+    assert!(
+        e.has_code("E012") && shown.contains("kubernetes.node.cpu_millis"),
+        "{shown}"
+    );
+}
+
+/// A tunnel MTU at or below OpenVPN's per-packet overhead carries nothing (E028).
+#[test]
+fn a_tunnel_mtu_below_the_overhead() {
+    let text = edit("tun_mtu = 1500", "tun_mtu = 60");
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "tun_mtu = 60");
+    assert!(e.has_code("E028"), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "line {line}, column 1: error[E028] `vpn.tun_mtu`: a tunnel MTU of 60 bytes leaves nothing after OpenVPN's 68 bytes of overhead"
+        )),
+        "{shown}"
+    );
+}
+
+/// Malformed informational addresses are typos worth knowing about (E029); empty ones load.
+#[test]
+fn malformed_addresses_and_prefixes() {
+    let text = edit("address = \"192.168.10.101\"", "address = \"999.1.1.1\"");
+    let (e, shown) = error_of(&text);
+    assert!(
+        e.has_code("E029") && shown.contains("`999.1.1.1` (host `master01`) is not an IPv4 address"),
+        "{shown}"
+    );
+    let (e, shown) = error_of(&edit("prefix = \"192.168.20.0/24\"", "prefix = \"192.168.300.0/24\""));
+    assert!(
+        e.has_code("E029") && shown.contains("`192.168.300.0/24` (site `vlan20`)"),
+        "{shown}"
+    );
+    let (e, _) = error_of(&edit("prefix = \"192.168.20.0/24\"", "prefix = \"192.168.20.0/33\""));
+    assert!(e.has_code("E029"));
+    assert!(load::load_str(&edit("address = \"192.168.10.101\"", "address = \"\""), ORIGIN).is_ok());
+}
