@@ -266,8 +266,10 @@ pub struct Calibration {
     pub cross_validation: Vec<HeldOut>,
     /// Mean absolute error of the held-out predictions, percent.
     pub cv_mape_pct: Option<f64>,
-    /// Warnings about identifiability.
+    /// Warnings: a search stopped at `max_iters`, parameters the data cannot identify.
     pub warnings: Vec<String>,
+    /// Every placement's search converged (none stopped at `max_iters`).
+    pub converged: bool,
     /// Objective evaluations made.
     pub evaluations: u64,
 }
@@ -338,12 +340,16 @@ impl CostFunction for Problem<'_> {
 /// so the simplex's spread of costs stays a number.
 const UNSIMULATABLE_COST: f64 = 1e12;
 
+/// A search's outcome: the best point (in coordinates), its cost, and whether the last
+/// Nelder-Mead run stopped at `max_iters` rather than by its own tolerance.
+type Fit = (Vec<f64>, f64, bool);
+
 fn fit(
     base: &Scenario,
     cells: &[MeasuredCell],
     opts: &CalibrateOptions,
     evals: &mut u64,
-) -> Result<(Vec<f64>, f64), CalibrateError> {
+) -> Result<Fit, CalibrateError> {
     let problem = Problem {
         base,
         cells,
@@ -358,13 +364,15 @@ fn fit(
         .predictions(&problem.scenario(&x))
         .map_err(CalibrateError::Model)?;
     let mut cost = f64::INFINITY;
+    let mut capped = false;
     // Nelder-Mead restarted from its own best point with a fresh simplex until a restart no
     // longer improves: the objective is piecewise smooth (the model's periodic loops, 300 ms
     // to 10 s, make small steps in it), and a simplex that collapses on one of those steps
     // stalls; a new full-size simplex steps over it. The standard remedy (e.g. Gao & Han 2012,
     // "Implementing the Nelder-Mead simplex algorithm with adaptive parameters", §5).
     for _ in 0..=NELDER_MEAD_RESTARTS {
-        let (best, best_cost) = nelder_mead(&problem, &x, opts.max_iters, evals)?;
+        let (best, best_cost, hit_cap) = nelder_mead(&problem, &x, opts.max_iters, evals)?;
+        capped = hit_cap;
         let improved = best_cost < cost * (1.0 - 1e-9);
         if best_cost < cost {
             x = best;
@@ -381,7 +389,7 @@ fn fit(
              out of all proportion to what the model gives (check the data's units)"
         )));
     }
-    Ok((x, cost))
+    Ok((x, cost, capped))
 }
 
 /// Fits `cells` starting from the values `base` has, at `base`'s placement, and returns `base`
@@ -392,7 +400,7 @@ pub(crate) fn fit_from(
     opts: &CalibrateOptions,
     evals: &mut u64,
 ) -> Result<Scenario, CalibrateError> {
-    let (z, _) = fit(base, cells, opts, evals)?;
+    let (z, _, _) = fit(base, cells, opts, evals)?;
     let mut s = base.clone();
     for (p, &zi) in opts.free.iter().zip(&z) {
         p.set(&mut s, p.value_at(zi));
@@ -407,13 +415,9 @@ pub(crate) fn fit_from(
 /// 4 % from the truth and a restart finds it.
 const NELDER_MEAD_RESTARTS: usize = 3;
 
-/// One Nelder-Mead run from `x0` with a simplex of unit steps along each coordinate.
-fn nelder_mead(
-    problem: &Problem<'_>,
-    x0: &[f64],
-    max_iters: u64,
-    evals: &mut u64,
-) -> Result<(Vec<f64>, f64), CalibrateError> {
+/// One Nelder-Mead run from `x0` with a simplex of unit steps along each coordinate; the flag
+/// says it stopped at `max_iters`.
+fn nelder_mead(problem: &Problem<'_>, x0: &[f64], max_iters: u64, evals: &mut u64) -> Result<Fit, CalibrateError> {
     let mut simplex = vec![x0.to_vec()];
     for i in 0..x0.len() {
         let mut v = x0.to_vec();
@@ -433,7 +437,11 @@ fn nelder_mead(
     let st = res.state();
     *evals += st.get_func_counts().get("cost_count").copied().unwrap_or(0);
     let best = st.get_best_param().cloned().unwrap_or_else(|| x0.to_vec());
-    Ok((best, st.get_best_cost()))
+    let capped = matches!(
+        st.get_termination_reason(),
+        Some(argmin::core::TerminationReason::MaxItersReached)
+    );
+    Ok((best, st.get_best_cost(), capped))
 }
 
 /// Calibrates `base` against `cells`.
@@ -460,17 +468,30 @@ pub fn calibrate(
     };
     let mut evals = 0;
     let mut fits = Vec::new();
+    let mut capped = Vec::new();
     for &placement in &placements {
         let mut b = base.clone();
         b.netem.placement = placement;
-        let (z, _) = fit(&b, cells, opts, &mut evals)?;
+        let (z, _, hit_cap) = fit(&b, cells, opts, &mut evals)?;
+        if hit_cap {
+            capped.push(placement.as_str());
+        }
         fits.push(describe(&b, cells, opts, &z, placement)?);
     }
     fits.sort_by(|a, b| a.rms_error_pct.total_cmp(&b.rms_error_pct));
     let best = fits[0].clone();
     let mut best_scenario = base.clone();
     apply(&mut best_scenario, &best);
-    let warnings = identifiability(&best_scenario, cells, opts)?;
+    let mut warnings = Vec::new();
+    if !capped.is_empty() {
+        warnings.push(format!(
+            "the search stopped at --max-iters ({} iterations) before it converged (placement {}): the fitted values, \
+             the range-end flags and the fit error are where it stopped, not a fit; raise --max-iters",
+            opts.max_iters,
+            capped.join(", ")
+        ));
+    }
+    warnings.extend(identifiability(&best_scenario, cells, opts)?);
     let mut cross_validation = Vec::new();
     if opts.cross_validate && cells.len() > opts.free.len() + 1 {
         for i in 0..cells.len() {
@@ -482,7 +503,7 @@ pub fn calibrate(
                 .collect();
             let mut b = base.clone();
             b.netem.placement = best.placement;
-            let (z, _) = fit(&b, &train, opts, &mut evals)?;
+            let (z, _, _) = fit(&b, &train, opts, &mut evals)?;
             let problem = Problem {
                 base: &b,
                 cells: std::slice::from_ref(&cells[i]),
@@ -510,6 +531,7 @@ pub fn calibrate(
         cross_validation,
         cv_mape_pct,
         warnings,
+        converged: capped.is_empty(),
         evaluations: evals,
     })
 }
@@ -797,6 +819,29 @@ mod tests {
             matches!(err, CalibrateError::TooFewCells { params: 2, cells: 2 }),
             "{err}"
         );
+    }
+
+    /// A search cut short by `max_iters` says so instead of passing for a fit (found by
+    /// adversarial testing: one iteration printed a value "at a range end" and zero-width ranges).
+    #[test]
+    fn a_search_stopped_at_max_iters_is_reported_as_not_converged() {
+        let s = thesis();
+        let cells = synthetic(&s, &[(4, 100), (4, 500), (8, 100)], 2, 1);
+        let mut opts = CalibrateOptions::new(1);
+        opts.reps = 2;
+        opts.max_iters = 1;
+        opts.placements = vec![NetemPlacement::Both];
+        opts.cross_validate = false;
+        let cal = calibrate(&s, &cells, &opts).unwrap();
+        assert!(!cal.converged);
+        assert!(
+            cal.warnings.iter().any(|w| w.contains("--max-iters (1 iterations)")),
+            "{:?}",
+            cal.warnings
+        );
+        opts.max_iters = DEFAULT_MAX_ITERS;
+        let cal = calibrate(&s, &cells, &opts).unwrap();
+        assert!(cal.converged, "{:?}", cal.warnings);
     }
 
     #[test]

@@ -133,6 +133,12 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     if let Some(p) = first_repeat(&a.placement) {
         return Err(UsageError(format!("--placement names {} twice; name each once", p.as_str())).into());
     }
+    if let Some((pods, delay_ms)) = first_repeat(&a.predict) {
+        return Err(UsageError(format!(
+            "--predict names {pods}x{delay_ms}ms twice; name each cell once"
+        ))
+        .into());
+    }
     crate::output::check_output_file("--out", &a.out, "params.toml")?;
     crate::output::check_not_an_input(
         "--out",
@@ -210,10 +216,10 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
             p.unit,
             p.range.0,
             p.range.1,
-            if p.at_bound {
-                "  AT A RANGE END: the data push it out of range"
-            } else {
-                ""
+            match (p.at_bound, cal.converged) {
+                (true, true) => "  AT A RANGE END: the data push it out of range",
+                (true, false) => "  near a range end (the search did not converge: see the warning)",
+                _ => "",
             }
         );
     }
