@@ -383,7 +383,12 @@ fn periodic_load(s: &Scenario, f: &mut Vec<Finding>) {
 /// E023, E024: a LAN link across sites, a link from a host to itself, a second link between
 /// the same hosts.
 fn links(s: &Scenario, f: &mut Vec<Finding>) {
-    let site = |n: &str| s.hosts.iter().find(|h| h.name == n).map(|h| h.site.as_str());
+    // Looked up once per link end: a map, so that 100,000 workers' links are not 10^10 steps.
+    let mut sites: HashMap<&str, &str> = HashMap::new();
+    for h in &s.hosts {
+        sites.entry(h.name.as_str()).or_insert(h.site.as_str());
+    }
+    let site = |n: &str| sites.get(n).copied();
     let mut pairs: HashMap<(&str, &str), usize> = HashMap::new();
     for (i, l) in s.links.iter().enumerate() {
         if l.a == l.b {
@@ -1331,12 +1336,18 @@ fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
         return;
     };
     etcd_timers(s, &net, &masters, f);
-    let site_of = |host: &str| {
-        s.hosts
-            .iter()
-            .find(|h| h.name == host)
-            .and_then(|h| s.sites.iter().position(|x| x.name == h.site))
-    };
+    // Maps, not scans: every host asks for its own site and its targets' (quadratic otherwise).
+    let mut site_index: HashMap<&str, usize> = HashMap::new();
+    for (i, x) in s.sites.iter().enumerate() {
+        site_index.entry(x.name.as_str()).or_insert(i);
+    }
+    let mut host_site: HashMap<&str, usize> = HashMap::new();
+    for h in &s.hosts {
+        if let Some(&i) = site_index.get(h.site.as_str()) {
+            host_site.entry(h.name.as_str()).or_insert(i);
+        }
+    }
+    let site_of = |host: &str| host_site.get(host).copied();
     // By the cut-off host's site, then the target's site: the hosts each side, in file order.
     let mut cut: BTreeMap<usize, BTreeMap<usize, HostsEachWay<'_>>> = BTreeMap::new();
     for h in &s.hosts {
