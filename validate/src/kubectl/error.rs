@@ -200,18 +200,21 @@ fn from_server_error(line: &str) -> KubectlError {
             message,
         };
     };
-    let (resource, name) = after
+    let object = after
         .split_once(" \"")
         .and_then(|(resource, quoted)| quoted.split_once('"').map(|(name, _)| (resource, name)))
         .filter(|(resource, _)| !resource.contains(' '))
-        .map_or((String::new(), String::new()), |(r, n)| (r.to_string(), n.to_string()));
-    match reason {
-        "AlreadyExists" => KubectlError::AlreadyExists {
+        .map(|(r, n)| (r.to_string(), n.to_string()));
+    // A reason about no named object (`Error from server (NotFound): the server could not find
+    // the requested resource`, from a server that is not a Kubernetes apiserver, or lacks the
+    // API) keeps the server's own words.
+    match (reason, object) {
+        ("AlreadyExists", Some((resource, name))) => KubectlError::AlreadyExists {
             resource,
             name,
             message,
         },
-        "NotFound" => KubectlError::NotFound {
+        ("NotFound", Some((resource, name))) => KubectlError::NotFound {
             resource,
             name,
             message,
@@ -226,6 +229,23 @@ fn from_server_error(line: &str) -> KubectlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by adversarial testing: a proxy answering 404 for the API made kubetwin say
+    /// `"" not found`, losing the server's message.
+    #[test]
+    fn a_not_found_about_no_named_object_keeps_the_servers_words() {
+        let line = "Error from server (NotFound): the server could not find the requested resource\n";
+        let err = KubectlError::classify(&["version", "-o", "json"], Some(1), line);
+        assert!(
+            matches!(err, KubectlError::Server { ref reason, .. } if reason == "NotFound"),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("the server could not find the requested resource"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn klog_lines_are_skipped() {
