@@ -112,9 +112,14 @@ pub(crate) fn parse(raw: &[String], s: &Scenario) -> Result<Vec<Placement>, Stri
             sites = vec![sites[0].clone(); n];
         }
         let p = Placement { sites };
-        if !out.contains(&p) {
-            out.push(p);
+        if let Some(j) = out.iter().position(|q| *q == p) {
+            return Err(format!(
+                "--placements option {} (`{opt}`) puts the masters where option {} already does; name each placement once",
+                k + 1,
+                j + 1
+            ));
         }
+        out.push(p);
     }
     Ok(out)
 }

@@ -354,6 +354,10 @@ fn placements_with_an_unknown_site_exit_2() {
         assert_exit(&out, 2, "an empty --placements");
         assert!(stderr(&out).contains("names no placement"), "{}", stderr(&out));
     }
+    // And one placement named twice (it used to be dropped without a word).
+    let out = run(&["plan", &scenario, "--pods", "10", "--placements", "tokyo;tokyo"]);
+    assert_exit(&out, 2, "a placement named twice");
+    assert!(stderr(&out).contains("where option 1 already does"), "{}", stderr(&out));
 }
 
 #[test]
