@@ -39,7 +39,7 @@ pub(crate) struct CalibrateArgs {
     free: Vec<String>,
     /// Nelder-Mead iterations at most, per fit (at least 1: with none the "fit" would be the
     /// starting values).
-    #[arg(long, default_value_t = DEFAULT_MAX_ITERS, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = DEFAULT_MAX_ITERS, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_iters: u64,
     /// Skip leave-one-cell-out cross-validation.
     #[arg(long)]

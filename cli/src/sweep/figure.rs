@@ -163,8 +163,14 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, usize), St
         .iter()
         .filter(|r| filters.iter().all(|&(i, v)| matches(&r[i], v)))
         .collect();
+    if t.rows.is_empty() {
+        return Err("the table has no data rows, only its header: nothing to plot".to_owned());
+    }
     if rows.is_empty() {
-        return Err("no row is left to plot (check --where)".to_owned());
+        return Err(format!(
+            "no row is left to plot: the {} rows all fail --where (check its values)",
+            t.rows.len()
+        ));
     }
     for i in 0..t.axes {
         if i == xi || si.contains(&i) || filters.iter().any(|f| f.0 == i) {
