@@ -161,8 +161,10 @@ pub struct FaultReport {
     /// HAProxy marked it up again.
     pub haproxy_marked_up_s: Option<f64>,
     /// Writes could commit again at this time, after the first stretch without them that the
-    /// fault saw (under way when it began, or begun while it lasted): an etcd leader answered by
-    /// a quorum again. `None` if writes never stopped, or had not resumed when the run ended.
+    /// fault saw (under way when it began, begun while it lasted, or in the two election
+    /// timeouts after its repair, when a member back from a partition deposes the leader): an
+    /// etcd leader answered by a quorum again. `None` if writes never stopped, or had not
+    /// resumed when the run ended.
     pub etcd_leader_back_s: Option<f64>,
     /// Clients that failed over: (client, reconnected at s, new apiserver).
     pub failovers: Vec<(String, f64, String)>,
@@ -799,7 +801,11 @@ fn fault_reports(
             let marked = master
                 .and_then(|m| cp.plan.marked_down_after(m, start))
                 .filter(|w| w.0 <= end);
-            let (from, until) = (start.as_secs_f64(), fault_end.as_secs_f64());
+            // The first stall under way at the fault or begun while it lasted, or in the two
+            // election timeouts after its repair: a member back from a partition deposes the
+            // leader then (etcd 3.3 has no pre-vote).
+            let election = scenario.kubernetes.etcd.election_timeout.get().as_secs_f64();
+            let (from, until) = (start.as_secs_f64(), fault_end.as_secs_f64() + 2.0 * election);
             let leader_back = etcd
                 .and_then(|e| {
                     e.write_stalls

@@ -481,7 +481,7 @@ impl ControlPlane {
     pub fn etcd_history(&mut self, by: SimTime) -> Option<(u64, Vec<(SimTime, SimTime)>)> {
         let r = self.raft.as_mut()?;
         let stalls = r.stalls(by);
-        Some((r.elections(), stalls))
+        Some((r.elections(by), stalls))
     }
 
     /// Lays the scenario's faults over the control plane: works out when apiservers, etcd
@@ -527,7 +527,9 @@ impl ControlPlane {
                 faults.iter().any(|f| {
                     let (a, b) = f.window();
                     matches!(f, crate::spec::Fault::Crash { host, .. } if Some(host) == names.get(m)) && a <= t && t < b
-                })
+                }) || leader_crashes
+                    .iter()
+                    .any(|&(a, b, who)| who == Some(m) && a <= t && t < b)
             },
         );
         self.plan = Plan::build(faults, names, &leader_crashes, haproxy, &lb_rtt, &cut, rng);

@@ -120,7 +120,7 @@ fn install_ctrl_c(cancel: Arc<AtomicBool>) -> anyhow::Result<()> {
         if presses.fetch_add(1, Ordering::SeqCst) == 0 {
             cancel.store(true, Ordering::SeqCst);
             eprintln!(
-                "\nkubetwin measure: interrupted (Ctrl-C or SIGTERM): finishing the current kubectl command, then deleting the run's \
+                "\nkubetwin measure: interrupted (Ctrl-C, SIGTERM or SIGHUP): finishing the current kubectl command, then deleting the run's \
                  namespace (press Ctrl-C again to quit at once and leave it)"
             );
         } else {

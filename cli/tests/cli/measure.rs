@@ -252,7 +252,7 @@ fn interrupted_measure_cleans_up(signal: &str) {
     let out = child.wait_with_output().expect("kubetwin ends");
     assert_exit(&out, 1, "measure interrupted");
     let err = stderr(&out);
-    assert!(err.contains("Ctrl-C") && err.contains("cancelled"), "{err}");
+    assert!(err.contains("interrupted") && err.contains("cancelled"), "{err}");
     let created = s.namespaces_of("create");
     assert_eq!(created.len(), 1, "no second run after Ctrl-C");
     let deletes: Vec<Vec<String>> = s

@@ -1,7 +1,8 @@
 //! Planner: what fails, and for how long, when a master, the load balancer or the etcd leader
 //! goes down while a Deployment scales up on the thesis testbed.
 //!
-//! For each drill it prints when HAProxy noticed, when etcd had a leader again, when each client
+//! For each drill it prints when HAProxy noticed, when etcd committed writes again (its elections
+//! simulated message by message), when each client
 //! reconnected, and whether (and when) every pod ran.
 
 use clap::Parser;

@@ -97,6 +97,12 @@ pub trait Links {
     }
 }
 
+/// Round trips to open a connection between members: TCP's handshake, then TLS 1.2's full
+/// handshake (two). kubeadm's etcd talks to its peers over https (`--peer-cert-file`,
+/// `--peer-client-cert-auth`), and etcd 3.3.15 is built with Go 1.12.9 (etcd CHANGELOG-3.3),
+/// whose TLS 1.3 is opt-in only (Go 1.12 release notes), so TLS 1.2 it is.
+const CONNECT_ROUND_TRIPS: u32 = 3;
+
 /// rafthttp's read deadline on a peer's stream (`ConnReadTimeout`, 5 s; etcd 3.3
 /// `rafthttp/peer.go`): a stream that delivers nothing for this long is closed.
 const CONN_READ_TIMEOUT: SimDuration = SimDuration::from_secs(5);
@@ -106,8 +112,8 @@ const CONN_READ_TIMEOUT: SimDuration = SimDuration::from_secs(5);
 /// after the repair, unless that comes after the stream's 5-s read deadline
 /// (`ConnReadTimeout`): etcd then closes the stream, what it held is lost (raft resends
 /// nothing, its next heartbeats replace it), and after the repair the next messages go on a new
-/// connection (the pipeline's, until the peer dials a new stream), a round trip for TCP's
-/// handshake before they leave.
+/// connection (the pipeline's, until the peer dials a new stream), three round trips for TCP's
+/// and TLS 1.2's handshakes before they leave.
 #[derive(Debug, Clone)]
 pub struct NetworkLinks {
     net: Arc<Network>,
@@ -153,7 +159,7 @@ impl Links for NetworkLinks {
         match windows.iter().rev().find(|w| w.1 <= at) {
             Some(&(s, e)) if Self::breaks_stream(s, e) => {
                 let rtt = self.net.base_one_way(a, b)? + self.net.base_one_way(b, a)?;
-                let connected = e + rtt;
+                let connected = e + rtt * u64::from(CONNECT_ROUND_TRIPS);
                 Some(if at < connected { (connected - at) + d } else { d })
             }
             _ => Some(d),
@@ -316,6 +322,8 @@ struct Cluster {
     /// The crash left no quorum-backed leader.
     crash_stalled: bool,
     recovered_after: Option<SimDuration>,
+    /// When a member last stopped while writes committed (a stall it opens starts then).
+    stopped_at: Option<SimTime>,
     /// Per member: its process's life (bumped at every stop), and how many outages hold it
     /// down now.
     life: Vec<u32>,
@@ -374,8 +382,13 @@ impl Cluster {
         match (ok, self.stalled_since) {
             (false, None) => {
                 // From the quorum's last answer while writes committed: a leader cut off, or
-                // one whose followers moved on to a new term, stopped committing then.
-                let since = self.last_ok_answer.max(self.last_stall_end);
+                // one whose followers moved on to a new term, stopped committing then. A
+                // member stopped just now was answering until now.
+                let since = match self.stopped_at {
+                    Some(t) if t == now => now,
+                    _ => self.last_ok_answer,
+                }
+                .max(self.last_stall_end);
                 self.stalled_since = Some(since);
                 self.seen.stalls += 1;
                 self.crash_stalled |= self.crashed_at.is_some();
@@ -474,8 +487,13 @@ impl Cluster {
 
 impl Cluster {
     /// Member `i`'s process stops: it neither ticks nor hears; what it had sent still arrives.
-    fn stop(&mut self, i: usize) {
+    /// If writes committed until now, a stall it causes (the leader gone, or its quorum) starts
+    /// now, not at the quorum's last answer: the members were answering until they stopped.
+    fn stop(&mut self, i: usize, now: SimTime) {
         self.down[i] += 1;
+        if self.alive[i] && self.stalled_since.is_none() && self.writable(now) {
+            self.stopped_at = Some(now);
+        }
         if self.alive[i] {
             self.alive[i] = false;
             self.life[i] += 1;
@@ -487,8 +505,9 @@ impl Cluster {
     /// connections (nothing of the old streams is waited for), and, as etcd's server does with
     /// `--initial-election-tick-advance` (on by default), its election ticks advanced by
     /// `ElectionTick - 2` once connections to two peers are up (`ActivePeers() > 1`, checked
-    /// every 50 ms for 5 s; etcd 3.3 `adjustTicks`). A connection is up when TCP's handshake
-    /// and the stream's HTTP request have been answered: two round trips, drawn now.
+    /// every 50 ms for 5 s; etcd 3.3 `adjustTicks`). A connection is up when TCP's and TLS's
+    /// handshakes ([`CONNECT_ROUND_TRIPS`]) and the stream's HTTP request have been answered:
+    /// four round trips, drawn now.
     fn start(&mut self, i: usize, now: SimTime, ctx: &mut Context<'_, Ev>) {
         self.down[i] = self.down[i].saturating_sub(1);
         if self.down[i] > 0 || self.alive[i] {
@@ -507,7 +526,7 @@ impl Cluster {
         let mut up: Vec<SimDuration> = Vec::new();
         for j in (0..self.nodes.len()).filter(|&j| j != i && self.alive[j]) {
             let mut rt = Some(SimDuration::ZERO);
-            for _ in 0..2 {
+            for _ in 0..CONNECT_ROUND_TRIPS + 1 {
                 let there = self.links.flight(i, j, now, ctx.rng());
                 let back = self.links.flight(j, i, now, ctx.rng());
                 rt = match (rt, there, back) {
@@ -536,7 +555,7 @@ impl Cluster {
             .max_by_key(|&j| self.nodes[j].term);
         self.crashed_leaders.push((now, until, leader));
         if let Some(l) = leader {
-            self.stop(l);
+            self.stop(l, now);
             if until != SimTime::MAX {
                 ctx.send_self(until.saturating_since(now), Ev::Start(l));
             }
@@ -554,7 +573,7 @@ impl Component<Ev> for Cluster {
         };
         let changed = match event {
             Ev::Stop(i) => {
-                self.stop(i);
+                self.stop(i, now);
                 node::Changed::default()
             }
             Ev::Start(i) => {
@@ -703,6 +722,7 @@ fn build(
         crashed_at: None,
         crash_stalled: false,
         recovered_after: None,
+        stopped_at: None,
         life: vec![0; members],
         down: vec![0; members],
         leaders: vec![(SimTime::ZERO, leader)],
@@ -871,9 +891,15 @@ impl Leadership {
         self.sim.component::<Cluster>(self.id).expect("the raft component")
     }
 
-    /// Simulates up to `to` (at most the horizon).
+    /// Where the simulation ends: the horizon, and a lookahead past it, so that a stall begun
+    /// before the horizon is known.
+    fn end(&self) -> SimTime {
+        self.horizon + self.lookahead
+    }
+
+    /// Simulates up to `to` (at most [`Leadership::end`]).
     fn advance(&mut self, to: SimTime) {
-        let to = to.min(self.horizon);
+        let to = to.min(self.end());
         if to > self.sim.now() {
             self.sim.run_until(to);
         }
@@ -892,7 +918,7 @@ impl Leadership {
             }
             match c.stalled_since {
                 Some(since) if since <= t => {
-                    if self.sim.now() >= self.horizon || self.sim.overflowed() {
+                    if self.sim.now() >= self.end() || self.sim.overflowed() {
                         return SimTime::MAX;
                     }
                     // Simulate on until the stretch ends.
@@ -922,21 +948,24 @@ impl Leadership {
         self.cluster().crashed_leaders.clone()
     }
 
-    /// The stretches without writes that began by `by`, in time order; one still under way at
-    /// the horizon ends at [`SimTime::MAX`].
+    /// The stretches without writes that began by `by`, in time order, as far as they are
+    /// known a lookahead past `by`; one still under way then ends at [`SimTime::MAX`] (the
+    /// caller cuts the stretches at its own end).
     pub fn stalls(&mut self, by: SimTime) -> Vec<(SimTime, SimTime)> {
         self.advance(by + self.lookahead);
-        let at_horizon = self.sim.now() >= self.horizon;
         let c = self.cluster();
         let mut v: Vec<(SimTime, SimTime)> = c.stall_log.iter().copied().filter(|w| w.0 <= by).collect();
         if let Some(since) = c.stalled_since.filter(|s| *s <= by) {
-            v.push((since, if at_horizon { SimTime::MAX } else { self.sim.now() }));
+            v.push((since, SimTime::MAX));
         }
         v
     }
 
-    /// Leaders elected after the first, up to where the run has been simulated.
-    pub fn elections(&self) -> u64 {
-        self.cluster().seen.elections
+    /// Leaders elected after the first, up to `by` (later questions may have simulated further:
+    /// what they saw is not counted).
+    pub fn elections(&mut self, by: SimTime) -> u64 {
+        self.advance(by);
+        let c = self.cluster();
+        c.leaders.iter().filter(|l| l.0 > SimTime::ZERO && l.0 <= by).count() as u64
     }
 }

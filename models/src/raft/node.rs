@@ -542,4 +542,50 @@ mod tests {
         }
         assert_eq!(n[0].role, Role::Leader);
     }
+
+    /// A restart keeps what etcd writes to disk (`HardState`: term and vote; the log): a member
+    /// that voted in a term and restarts in it does not vote again for another candidate.
+    #[test]
+    fn a_restarted_member_keeps_its_term_vote_and_log() {
+        let (mut n, mut rng) = three(0);
+        let mut out = Vec::new();
+        // Outside any lease (no leader heard), member 2 votes for member 1 at term 2.
+        n[2].lead = None;
+        n[2].step(1_000, msg(1, 2, 2, Kind::Vote), &mut rng, &mut out);
+        assert_eq!(out.pop().map(|m| m.kind), Some(Kind::VoteResp { granted: true }));
+        let log = n[2].log;
+        n[2].restart(&mut rng);
+        assert_eq!(
+            (n[2].term, n[2].vote, n[2].log, n[2].role, n[2].lead),
+            (2, Some(1), log, Role::Follower, None)
+        );
+        n[2].step(2_000, msg(0, 2, 2, Kind::Vote), &mut rng, &mut out);
+        assert_eq!(
+            out.pop().map(|m| m.kind),
+            Some(Kind::VoteResp { granted: false }),
+            "one vote a term"
+        );
+    }
+
+    /// `--initial-election-tick-advance`: advanced by `ElectionTick - 2`, a restarted member
+    /// that hears nobody campaigns that many ticks sooner.
+    #[test]
+    fn an_advanced_restart_campaigns_sooner() {
+        let ticks_to_campaign = |advance: bool| {
+            let (mut n, mut rng) = three(0);
+            let mut out = Vec::new();
+            n[1].restart(&mut rng);
+            if advance {
+                n[1].advance_ticks(8, 0, &mut rng, &mut out);
+            }
+            (1..100u32)
+                .find(|&k| n[1].tick(u64::from(k), &mut rng, &mut out).campaigned)
+                .expect("it campaigns")
+        };
+        // The same seed draws the same randomized timeout for both.
+        let advanced = ticks_to_campaign(true);
+        let plain = ticks_to_campaign(false);
+        assert!((10..20).contains(&plain), "{plain}");
+        assert_eq!(plain - advanced, 8, "{plain} against {advanced}");
+    }
 }
