@@ -194,6 +194,23 @@ fn utf8<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, ScenarioError> {
     })
 }
 
+/// The scenario's sections that are one table each (`[vpn]`, not `[[vpn]]`).
+const ONE_TABLE_SECTIONS: &[&str] = &[
+    "vpn",
+    "vpn.topology",
+    "haproxy",
+    "kubernetes",
+    "kubernetes.apiserver",
+    "kubernetes.etcd",
+    "kubernetes.controller_manager",
+    "kubernetes.scheduler",
+    "kubernetes.kubelet",
+    "kubernetes.node",
+    "runtime",
+    "workload",
+    "netem",
+];
+
 /// The dotted field path (`hosts[4].site`) of a deserialization error.
 pub(crate) fn field_path(path: &serde_path_to_error::Path) -> String {
     let mut field = String::new();
@@ -252,6 +269,14 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
             }
             break;
         }
+    }
+    // `[[haproxy]]` for `[haproxy]`: serde reads the array as the struct's fields in order and
+    // complains about the first one's type, which says nothing of the real mistake.
+    if let Some(section) = field.strip_suffix("[0]").filter(|s| ONE_TABLE_SECTIONS.contains(s)) {
+        message = format!(
+            "`{section}` is one table: write [{section}], not [[{section}]] (an array of tables); serde said: {message}"
+        );
+        field = section.to_owned();
     }
     let (line, column) = match inner.span() {
         Some(span) => line_col(text, span.start),

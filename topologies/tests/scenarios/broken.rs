@@ -623,3 +623,18 @@ fn malformed_addresses_and_prefixes() {
     assert!(e.has_code("E029"));
     assert!(load::load_str(&edit("address = \"192.168.10.101\"", "address = \"\""), ORIGIN).is_ok());
 }
+
+/// `[[haproxy]]` for `[haproxy]` used to say only "invalid type: map, expected a string" (found
+/// by adversarial testing): the message now names the mistake.
+#[test]
+fn an_array_of_tables_where_one_table_belongs() {
+    let text = edit("[haproxy]", "[[haproxy]]");
+    let (_, shown) = error_of(&text);
+    let line = line_of(&text, "[[haproxy]]");
+    assert!(
+        shown.starts_with(&format!(
+            "broken.toml: line {line}, column 1: `haproxy`: `haproxy` is one table: write [haproxy], not [[haproxy]]"
+        )),
+        "{shown}"
+    );
+}
