@@ -420,6 +420,22 @@ fn run_leadership(outages: &models::raft::Outages, seed: u64) -> models::raft::L
     models::raft::Leadership::new(uniform(1, 0, 0.0), 3, 0, ETCD, outages, SimTime::from_secs(60), seed)
 }
 
+/// Members' processes stopped in these windows (one list per member), no leader crash.
+fn stopped(members: Vec<Vec<(SimTime, SimTime)>>) -> models::raft::Outages {
+    models::raft::Outages {
+        members,
+        leader_crashes: Vec::new(),
+    }
+}
+
+/// `crash-etcd-leader` in these windows, no other stop.
+fn leader_crashes(windows: Vec<(SimTime, SimTime)>) -> models::raft::Outages {
+    models::raft::Outages {
+        members: vec![Vec::new(); 3],
+        leader_crashes: windows,
+    }
+}
+
 fn secs(x: f64) -> SimTime {
     SimTime::ZERO + SimDuration::from_secs_f64(x)
 }
@@ -427,10 +443,7 @@ fn secs(x: f64) -> SimTime {
 #[test]
 fn in_a_run_a_crashed_leader_is_replaced_after_an_election_timeout_and_writes_wait_for_it() {
     for seed in 0..20 {
-        let outages = models::raft::Outages {
-            members: vec![Vec::new(); 3],
-            leader_crashes: vec![(secs(10.0), SimTime::MAX)],
-        };
+        let outages = leader_crashes(vec![(secs(10.0), SimTime::MAX)]);
         let mut l = run_leadership(&outages, seed);
         assert_eq!(l.write_ready(secs(5.0)), secs(5.0), "writes commit before the crash");
         let ready = l.write_ready(secs(10.05));
@@ -444,14 +457,11 @@ fn in_a_run_a_crashed_leader_is_replaced_after_an_election_timeout_and_writes_wa
 
 #[test]
 fn in_a_run_two_of_three_members_down_means_no_writes_until_one_returns() {
-    let outages = models::raft::Outages {
-        members: vec![
-            vec![(secs(10.0), SimTime::MAX)],
-            vec![(secs(5.0), secs(100.0))],
-            Vec::new(),
-        ],
-        leader_crashes: Vec::new(),
-    };
+    let outages = stopped(vec![
+        vec![(secs(10.0), SimTime::MAX)],
+        vec![(secs(5.0), secs(100.0))],
+        Vec::new(),
+    ]);
     let mut l = models::raft::Leadership::new(uniform(1, 0, 0.0), 3, 0, ETCD, &outages, secs(200.0), 4);
     assert_eq!(l.write_ready(secs(6.0)), secs(6.0), "m1 and m3 are a quorum");
     // From 10 s one member runs: nothing commits until m2 is back at 100 s and wins or loses
@@ -460,14 +470,11 @@ fn in_a_run_two_of_three_members_down_means_no_writes_until_one_returns() {
     assert!(ready > secs(100.0) && ready < secs(103.0), "{ready}");
     assert_ne!(l.leader_at(ready), 0);
     // With the two followers gone for good the leader runs alone: no writes until the end.
-    let outages = models::raft::Outages {
-        members: vec![
-            Vec::new(),
-            vec![(secs(5.0), SimTime::MAX)],
-            vec![(secs(5.0), SimTime::MAX)],
-        ],
-        leader_crashes: Vec::new(),
-    };
+    let outages = stopped(vec![
+        Vec::new(),
+        vec![(secs(5.0), SimTime::MAX)],
+        vec![(secs(5.0), SimTime::MAX)],
+    ]);
     let mut l = run_leadership(&outages, 1);
     assert_eq!(l.write_ready(secs(4.0)), secs(4.0));
     assert_eq!(l.write_ready(secs(6.0)), SimTime::MAX);
@@ -478,14 +485,11 @@ fn in_a_run_a_follower_back_within_the_leaders_quorum_check_costs_no_election() 
     // m2 down for good from 5 s; m3 stops from 10 s to 10.5 s. m1 keeps its quorum check (m3
     // answered within the last election timeout at every check), so it goes on leading:
     // writes wait only for m3's answers to resume.
-    let outages = models::raft::Outages {
-        members: vec![
-            Vec::new(),
-            vec![(secs(5.0), SimTime::MAX)],
-            vec![(secs(10.0), secs(10.5))],
-        ],
-        leader_crashes: Vec::new(),
-    };
+    let outages = stopped(vec![
+        Vec::new(),
+        vec![(secs(5.0), SimTime::MAX)],
+        vec![(secs(10.0), secs(10.5))],
+    ]);
     for seed in 0..10 {
         let mut l = run_leadership(&outages, seed);
         let ready = l.write_ready(secs(10.2));
@@ -500,10 +504,7 @@ fn in_a_run_a_restarted_leader_follows_the_one_elected_meanwhile() {
     // m1 leads and crashes from 10 s to 20 s; another is elected; m1 comes back at its old
     // term, hears the new leader's heartbeats at a higher one and follows: no second election,
     // and writes go on.
-    let outages = models::raft::Outages {
-        members: vec![vec![(secs(10.0), secs(20.0))], Vec::new(), Vec::new()],
-        leader_crashes: Vec::new(),
-    };
+    let outages = stopped(vec![vec![(secs(10.0), secs(20.0))], Vec::new(), Vec::new()]);
     for seed in 0..10 {
         let mut l = run_leadership(&outages, seed);
         assert_eq!(l.write_ready(secs(20.5)), secs(20.5), "seed {seed}");
@@ -517,10 +518,7 @@ fn in_a_run_a_restarted_leader_follows_the_one_elected_meanwhile() {
 fn in_a_run_crashing_the_etcd_leader_during_an_election_crashes_nobody() {
     // The first crash takes m1 at 1 s; the election that follows ends 1 to 2 s later. The
     // second, at 1.5 s, finds no leader: it must not stop the member about to win.
-    let outages = models::raft::Outages {
-        members: vec![Vec::new(); 3],
-        leader_crashes: vec![(secs(1.0), secs(100.0)), (secs(1.5), secs(100.0))],
-    };
+    let outages = leader_crashes(vec![(secs(1.0), secs(100.0)), (secs(1.5), secs(100.0))]);
     let mut l = run_leadership(&outages, 3);
     let crashed = l.crashed_leaders(secs(1.5));
     assert_eq!(
@@ -566,38 +564,29 @@ fn in_a_run_a_write_just_after_the_leaders_cut_waits_for_the_next_leader() {
 /// counted up to the time asked, however far questions simulated.
 #[test]
 fn in_a_run_a_stall_open_at_the_end_is_open_and_later_elections_are_not_counted() {
-    let outages = models::raft::Outages {
-        members: vec![
-            Vec::new(),
-            vec![(secs(5.0), SimTime::MAX)],
-            vec![(secs(5.0), SimTime::MAX)],
-        ],
-        leader_crashes: Vec::new(),
-    };
+    let outages = stopped(vec![
+        Vec::new(),
+        vec![(secs(5.0), SimTime::MAX)],
+        vec![(secs(5.0), SimTime::MAX)],
+    ]);
     let mut l = run_leadership(&outages, 2);
     assert_eq!(
         l.stalls(secs(50.0)),
         vec![(secs(5.0), SimTime::MAX)],
         "stopped followers: from the stop"
     );
-    let outages = models::raft::Outages {
-        members: vec![
-            Vec::new(),
-            vec![(secs(5.0), SimTime::MAX)],
-            vec![(secs(5.5), SimTime::MAX)],
-        ],
-        leader_crashes: Vec::new(),
-    };
+    let outages = stopped(vec![
+        Vec::new(),
+        vec![(secs(5.0), SimTime::MAX)],
+        vec![(secs(5.5), SimTime::MAX)],
+    ]);
     let mut l = run_leadership(&outages, 2);
     assert_eq!(
         l.stalls(secs(50.0)),
         vec![(secs(5.5), SimTime::MAX)],
         "from the stop that took the quorum"
     );
-    let outages = models::raft::Outages {
-        members: vec![Vec::new(); 3],
-        leader_crashes: vec![(secs(30.0), SimTime::MAX)],
-    };
+    let outages = leader_crashes(vec![(secs(30.0), SimTime::MAX)]);
     let mut l = run_leadership(&outages, 2);
     let _ = l.write_ready(secs(30.5));
     assert_eq!(l.elections(secs(20.0)), 0);
