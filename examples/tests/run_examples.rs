@@ -45,7 +45,7 @@ fn latency_sweep_example_prints_one_row_per_point() {
 fn fault_drill_example_reports_failover() {
     let out = run(env!("CARGO_BIN_EXE_fault_drill"), &["--pods", "8"]);
     assert!(out.contains("HAProxy marked the server down"), "{out}");
-    assert!(out.contains("etcd committed writes again"), "{out}");
+    assert!(out.contains("etcd committed no write from"), "{out}");
     assert!(out.contains("etcd (simulated): 1 leaders elected"), "{out}");
     assert_eq!(out.matches("pods Running after").count(), 4, "{out}");
 }

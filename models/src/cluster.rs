@@ -166,6 +166,9 @@ pub struct FaultReport {
     /// etcd leader answered by a quorum again. `None` if writes never stopped, or had not
     /// resumed when the run ended.
     pub etcd_leader_back_s: Option<f64>,
+    /// When that stretch without writes began (the quorum's last answer, or the stop that
+    /// ended it), if there was one.
+    pub etcd_stall_from_s: Option<f64>,
     /// Clients that failed over: (client, reconnected at s, new apiserver).
     pub failovers: Vec<(String, f64, String)>,
     /// Pods created while the fault lasted.
@@ -806,13 +809,12 @@ fn fault_reports(
             // leader then (etcd 3.3 has no pre-vote).
             let election = scenario.kubernetes.etcd.election_timeout.get().as_secs_f64();
             let (from, until) = (start.as_secs_f64(), fault_end.as_secs_f64() + 2.0 * election);
-            let leader_back = etcd
-                .and_then(|e| {
-                    e.write_stalls
-                        .iter()
-                        .find(|w| w.1.is_none_or(|b| b > from) && w.0 < until)
-                })
-                .and_then(|w| w.1);
+            let stall = etcd.and_then(|e| {
+                e.write_stalls
+                    .iter()
+                    .find(|w| w.1.is_none_or(|b| b > from) && w.0 < until)
+            });
+            let leader_back = stall.and_then(|w| w.1);
             let failovers = cp
                 .failovers
                 .iter()
@@ -835,6 +837,7 @@ fn fault_reports(
                 haproxy_marked_down_s: marked.map(|w| w.0.as_secs_f64()),
                 haproxy_marked_up_s: marked.and_then(|w| secs_opt(w.1)),
                 etcd_leader_back_s: leader_back,
+                etcd_stall_from_s: stall.map(|w| w.0),
                 failovers,
                 pods_created_during: cp.store.created_at.iter().filter(|t| in_window(t)).count() as u32,
                 pods_running_during: cp.store.running_at.iter().flatten().filter(|t| in_window(t)).count() as u32,

@@ -257,11 +257,10 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
     if let Some(u) = f.haproxy_marked_up_s {
         println!("  HAProxy marked it up again at {u:.2} s");
     }
-    if let Some(l) = f.etcd_leader_back_s {
-        println!(
-            "  etcd committed writes again at {l:.2} s ({:.2} s after the fault)",
-            l - f.at_s
-        );
+    match (f.etcd_stall_from_s, f.etcd_leader_back_s) {
+        (Some(a), Some(b)) => println!("  etcd committed no write from {a:.2} s to {b:.2} s ({:.2} s)", b - a),
+        (Some(a), None) => println!("  etcd committed no write from {a:.2} s to the end of the run"),
+        _ => {}
     }
     for (client, t, to) in &f.failovers {
         println!(

@@ -1,7 +1,7 @@
 //! Planner: what fails, and for how long, when a master, the load balancer or the etcd leader
 //! goes down while a Deployment scales up on the thesis testbed.
 //!
-//! For each drill it prints when HAProxy noticed, when etcd committed writes again (its elections
+//! For each drill it prints when HAProxy noticed, when etcd committed no write (its elections
 //! simulated message by message), when each client
 //! reconnected, and whether (and when) every pod ran.
 
@@ -62,8 +62,8 @@ fn main() -> anyhow::Result<()> {
             if let Some(d) = f.haproxy_marked_down_s {
                 println!("   HAProxy marked the server down {:.1} s after the crash", d - f.at_s);
             }
-            if let Some(l) = f.etcd_leader_back_s {
-                println!("   etcd committed writes again {:.1} s after the fault", l - f.at_s);
+            if let (Some(a), Some(b)) = (f.etcd_stall_from_s, f.etcd_leader_back_s) {
+                println!("   etcd committed no write from {a:.1} s to {b:.1} s");
             }
             for (client, t, to) in &f.failovers {
                 println!("   {client} reconnected to {to} {:.1} s after the crash", t - f.at_s);
