@@ -187,8 +187,8 @@ pub const CHECKS: &[Check] = &[
     ),
     err(
         "E028",
-        "mtu-below-overhead",
-        "vpn.tun_mtu must exceed vpn.overhead_bytes: a tunnel packet carries its MTU less OpenVPN's overhead, and nothing is left otherwise",
+        "tun-mtu-too-small",
+        "vpn.tun_mtu must be at least 100: OpenVPN refuses a smaller tun MTU (TUN_MTU_MIN, its mtu.h: \"a fatal error\")",
     ),
     err(
         "E029",
@@ -836,13 +836,13 @@ fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
     count(f, "kubernetes.node.cpu_millis", k.node.cpu_millis);
     count(f, "kubernetes.node.memory_mib", k.node.memory_mib);
     node_size(&k.node, f);
-    if s.vpn.tun_mtu > 0 && s.vpn.tun_mtu <= s.vpn.overhead_bytes {
+    if s.vpn.tun_mtu > 0 && s.vpn.tun_mtu < OPENVPN_TUN_MTU_MIN {
         f.push(Finding::new(
             "E028",
             "vpn.tun_mtu",
             format!(
-                "a tunnel MTU of {} bytes leaves nothing after OpenVPN's {} bytes of overhead (vpn.overhead_bytes); expected more than {}",
-                s.vpn.tun_mtu, s.vpn.overhead_bytes, s.vpn.overhead_bytes
+                "OpenVPN refuses a tun MTU of {} bytes; expected at least {OPENVPN_TUN_MTU_MIN} (TUN_MTU_MIN; its default is 1500)",
+                s.vpn.tun_mtu
             ),
         ));
     }
@@ -856,6 +856,10 @@ fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
     }
     room(s, f);
 }
+
+/// OpenVPN's smallest tun MTU: `TUN_MTU_MIN` in its `mtu.h` ("It is a fatal error if mtu is
+/// less than this value for tun device"), 100 in 2.3 and since.
+const OPENVPN_TUN_MTU_MIN: u32 = 100;
 
 /// v1.16's default `--eviction-hard` keeps `memory.available<100Mi` back from pods.
 const EVICTION_HARD_MIB: u32 = 100;

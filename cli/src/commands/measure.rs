@@ -113,10 +113,12 @@ fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
 
 /// Raises `cancel` on the first Ctrl-C (SIGINT), or SIGTERM or SIGHUP as `kill`, `timeout` or a
 /// closed terminal send them (the `ctrlc` crate's `termination` feature); a second one quits at
-/// once.
+/// once. A SIGHUP that was ignored (`nohup kubetwin measure ...`) stays ignored: a logout does
+/// not end a measurement its user meant to outlive the session.
 fn install_ctrl_c(cancel: Arc<AtomicBool>) -> anyhow::Result<()> {
     let presses = AtomicU32::new(0);
-    ctrlc::set_handler(move || {
+    let nohup = sighup::ignored();
+    let installed = ctrlc::set_handler(move || {
         if presses.fetch_add(1, Ordering::SeqCst) == 0 {
             cancel.store(true, Ordering::SeqCst);
             eprintln!(
@@ -135,7 +137,43 @@ fn install_ctrl_c(cancel: Arc<AtomicBool>) -> anyhow::Result<()> {
             std::process::exit(130);
         }
     })
-    .context("cannot install the Ctrl-C handler")
+    .context("cannot install the Ctrl-C handler");
+    if nohup {
+        sighup::ignore();
+    }
+    installed
+}
+
+/// SIGHUP's disposition, which ctrlc's `termination` feature replaces with its handler.
+#[cfg(unix)]
+#[allow(unsafe_code)] // Two libc calls that read or set a signal's disposition; see SAFETY.
+mod sighup {
+    /// Whether SIGHUP is ignored now.
+    pub(super) fn ignored() -> bool {
+        // SAFETY: with a null new action `sigaction` only writes the current one into `old`, a
+        // zero-initialised `libc::sigaction` we own (all-zero is a valid value of that C struct).
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+        }
+    }
+
+    /// Ignores SIGHUP again.
+    pub(super) fn ignore() {
+        // SAFETY: SIG_IGN installs no code of ours; it restores what `nohup` had set.
+        unsafe {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        }
+    }
+}
+
+/// Elsewhere there is no SIGHUP.
+#[cfg(not(unix))]
+mod sighup {
+    pub(super) fn ignored() -> bool {
+        false
+    }
+    pub(super) fn ignore() {}
 }
 
 fn cleanup_text(c: CleanupOutcome) -> &'static str {

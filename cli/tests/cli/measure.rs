@@ -229,6 +229,65 @@ fn sigterm_cleans_up() {
     interrupted_measure_cleans_up("-TERM");
 }
 
+/// A closed terminal sends SIGHUP: the same cleanup.
+#[test]
+fn sighup_cleans_up() {
+    interrupted_measure_cleans_up("-HUP");
+}
+
+/// Under `nohup` SIGHUP stays ignored: the measurement outlives a logout (ctrlc's handler
+/// would otherwise replace nohup's disposition); SIGTERM still cleans up.
+#[test]
+fn under_nohup_a_hangup_does_not_stop_the_measurement() {
+    let s = StandIn::new("nohup");
+    let inner = s.command(&["--pods", "21", "--runs", "2"]);
+    let mut cmd = std::process::Command::new("nohup");
+    cmd.arg(inner.get_program()).args(inner.get_args());
+    for (k, v) in inner.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nohup kubetwin measure");
+    let polls = || s.calls().iter().filter(|c| c[..2] == ["get", "pods"]).count();
+    // Guards against a hang, not timing checks.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while polls() == 0 {
+        assert!(Instant::now() < deadline, "kubetwin never polled the pods");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = |signal: &str| {
+        let status = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    };
+    kill("-HUP");
+    let after_hangup = polls();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while polls() <= after_hangup {
+        assert!(Instant::now() < deadline, "the hangup stopped the polling");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill("-TERM");
+    let out = child.wait_with_output().expect("kubetwin ends");
+    assert_exit(&out, 1, "measure interrupted by SIGTERM");
+    let err = stderr(&out);
+    assert_eq!(err.matches("interrupted").count(), 1, "the hangup was ignored: {err}");
+    let created = s.namespaces_of("create");
+    let deletes = s
+        .calls()
+        .into_iter()
+        .filter(|c| c[..2] == ["delete", "namespace"])
+        .count();
+    assert_eq!((created.len(), deletes), (1, 1));
+}
+
 fn interrupted_measure_cleans_up(signal: &str) {
     // 21 pods wanted, the stand-in always shows 20 running: kubetwin polls until interrupted.
     let s = StandIn::new("ctrl-c");

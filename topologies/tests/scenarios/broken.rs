@@ -590,19 +590,20 @@ fn a_node_too_small_for_its_daemonset_pods() {
     );
 }
 
-/// A tunnel MTU at or below OpenVPN's per-packet overhead carries nothing (E028).
+/// OpenVPN refuses a tun MTU under 100 bytes (E028); 100 loads.
 #[test]
-fn a_tunnel_mtu_below_the_overhead() {
-    let text = edit("tun_mtu = 1500", "tun_mtu = 60");
+fn a_tunnel_mtu_openvpn_refuses() {
+    let text = edit("tun_mtu = 1500", "tun_mtu = 99");
     let (e, shown) = error_of(&text);
-    let line = line_of(&text, "tun_mtu = 60");
+    let line = line_of(&text, "tun_mtu = 99");
     assert!(e.has_code("E028"), "{shown}");
     assert!(
         shown.contains(&format!(
-            "line {line}, column 1: error[E028] `vpn.tun_mtu`: a tunnel MTU of 60 bytes leaves nothing after OpenVPN's 68 bytes of overhead"
+            "line {line}, column 1: error[E028] `vpn.tun_mtu`: OpenVPN refuses a tun MTU of 99 bytes; expected at least 100"
         )),
         "{shown}"
     );
+    assert!(load::load_str(&edit("tun_mtu = 1500", "tun_mtu = 100"), ORIGIN).is_ok());
 }
 
 /// Malformed informational addresses are typos worth knowing about (E029); empty ones load.
