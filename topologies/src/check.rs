@@ -1345,13 +1345,14 @@ fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
     for (i, x) in s.sites.iter().enumerate() {
         site_index.entry(x.name.as_str()).or_insert(i);
     }
-    let mut host_site: HashMap<&str, usize> = HashMap::new();
+    // The first host of a name decides, as a scan in file order would.
+    let mut host_site: HashMap<&str, Option<usize>> = HashMap::new();
     for h in &s.hosts {
-        if let Some(&i) = site_index.get(h.site.as_str()) {
-            host_site.entry(h.name.as_str()).or_insert(i);
-        }
+        host_site
+            .entry(h.name.as_str())
+            .or_insert_with(|| site_index.get(h.site.as_str()).copied());
     }
-    let site_of = |host: &str| host_site.get(host).copied();
+    let site_of = |host: &str| host_site.get(host).copied().flatten();
     // By the cut-off host's site, then the target's site: the hosts each side, in file order.
     let mut cut: BTreeMap<usize, BTreeMap<usize, HostsEachWay<'_>>> = BTreeMap::new();
     for h in &s.hosts {

@@ -272,7 +272,19 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     }
     // `[[haproxy]]` for `[haproxy]`: serde reads the array as the struct's fields in order and
     // complains about the first one's type, which says nothing of the real mistake.
-    if let Some(section) = field.strip_suffix("[0]").filter(|s| ONE_TABLE_SECTIONS.contains(s)) {
+    // The error may sit deeper (`[[kubernetes]]` then `[kubernetes.apiserver]` fails at
+    // `kubernetes[0].apiserver`): the longest section whose `[0]` starts the path.
+    let misplaced = ONE_TABLE_SECTIONS
+        .iter()
+        .filter(|s| {
+            field
+                .strip_prefix(**s)
+                .and_then(|rest| rest.strip_prefix("[0]"))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+        .max_by_key(|s| s.len())
+        .copied();
+    if let Some(section) = misplaced {
         message = format!(
             "`{section}` is one table: write [{section}], not [[{section}]] (an array of tables); serde said: {message}"
         );

@@ -238,6 +238,8 @@ pub struct PlacementFit {
     pub rms_error_pct: f64,
     /// Per-cell (pods, delay, measured, simulated exact mean, error %).
     pub cells: Vec<(u32, u32, f64, f64, f64)>,
+    /// Its search converged (see [`Calibration::warnings`] otherwise).
+    pub converged: bool,
 }
 
 /// A held-out prediction.
@@ -268,7 +270,8 @@ pub struct Calibration {
     pub cv_mape_pct: Option<f64>,
     /// Warnings: a search stopped at `max_iters`, parameters the data cannot identify.
     pub warnings: Vec<String>,
-    /// Every placement's search converged (none stopped at `max_iters`).
+    /// Every placement's search converged (none stopped at `max_iters` or ran out of
+    /// restarts); each fit says for itself in [`PlacementFit::converged`].
     pub converged: bool,
     /// Objective evaluations made.
     pub evaluations: u64,
@@ -340,8 +343,9 @@ impl CostFunction for Problem<'_> {
 /// so the simplex's spread of costs stays a number.
 const UNSIMULATABLE_COST: f64 = 1e12;
 
-/// A search's outcome: the best point (in coordinates), its cost, and whether the last
-/// Nelder-Mead run stopped at `max_iters` rather than by its own tolerance.
+/// A search's outcome: the best point (in coordinates), its cost, and whether it did not
+/// converge: its last Nelder-Mead run stopped at `max_iters` rather than by its own tolerance,
+/// or every restart still improved.
 type Fit = (Vec<f64>, f64, bool);
 
 fn fit(
@@ -364,7 +368,8 @@ fn fit(
         .predictions(&problem.scenario(&x))
         .map_err(CalibrateError::Model)?;
     let mut cost = f64::INFINITY;
-    let mut capped = false;
+    // Not converged: the last run stopped at `max_iters`, or every restart still improved.
+    let mut capped = true;
     // Nelder-Mead restarted from its own best point with a fresh simplex until a restart no
     // longer improves: the objective is piecewise smooth (the model's periodic loops, 300 ms
     // to 10 s, make small steps in it), and a simplex that collapses on one of those steps
@@ -372,13 +377,13 @@ fn fit(
     // "Implementing the Nelder-Mead simplex algorithm with adaptive parameters", §5).
     for _ in 0..=NELDER_MEAD_RESTARTS {
         let (best, best_cost, hit_cap) = nelder_mead(&problem, &x, opts.max_iters, evals)?;
-        capped = hit_cap;
         let improved = best_cost < cost * (1.0 - 1e-9);
         if best_cost < cost {
             x = best;
             cost = best_cost;
         }
         if !improved {
+            capped = hit_cap;
             break;
         }
     }
@@ -476,7 +481,9 @@ pub fn calibrate(
         if hit_cap {
             capped.push(placement.as_str());
         }
-        fits.push(describe(&b, cells, opts, &z, placement)?);
+        let mut fit = describe(&b, cells, opts, &z, placement)?;
+        fit.converged = !hit_cap;
+        fits.push(fit);
     }
     fits.sort_by(|a, b| a.rms_error_pct.total_cmp(&b.rms_error_pct));
     let best = fits[0].clone();
@@ -485,8 +492,9 @@ pub fn calibrate(
     let mut warnings = Vec::new();
     if !capped.is_empty() {
         warnings.push(format!(
-            "the search stopped at --max-iters ({} iterations) before it converged (placement {}): the fitted values, \
-             the range-end flags and the fit error are where it stopped, not a fit; raise --max-iters",
+            "the search did not converge (placement {1}): it stopped at --max-iters ({0} iterations), or its restarts \
+             were still improving; the fitted values, the range-end flags and the fit error are where it stopped, \
+             not a fit; raise --max-iters",
             opts.max_iters,
             capped.join(", ")
         ));
@@ -578,6 +586,7 @@ fn describe(
         params,
         rms_error_pct: problem.error(&preds).sqrt() * 100.0,
         cells: cells_out,
+        converged: true,
     })
 }
 

@@ -216,7 +216,7 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
             p.unit,
             p.range.0,
             p.range.1,
-            match (p.at_bound, cal.converged) {
+            match (p.at_bound, cal.best.converged) {
                 (true, true) => "  AT A RANGE END: the data push it out of range",
                 (true, false) => "  near a range end (the search did not converge: see the warning)",
                 _ => "",

@@ -133,9 +133,8 @@ pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
             None => {
                 store::write_atomic(&out.point_path(key), text.as_bytes()).with_context(|| {
                     format!(
-                        "merge stopped after copying {copied} of {} points into {}: every file it wrote is whole, \
+                        "merge stopped after copying {copied} point files into {}: every file it wrote is whole, \
                          and the same command, run again, copies the rest and writes the results",
-                        found.len(),
                         a.out.display()
                     )
                 })?;

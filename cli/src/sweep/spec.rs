@@ -309,7 +309,12 @@ pub(crate) fn resolve_sets(base: &Scenario, args: &[SetArg]) -> Result<Vec<SetAx
         // minutes before the sweep began (found by adversarial testing).
         let mut seen = std::collections::HashSet::with_capacity(values.len());
         for v in &values {
-            if !seen.insert(v.to_string()) {
+            // -0 and 0 are one value (as they compare equal).
+            let key = match v.as_f64() {
+                Some(x) if x == 0.0 => "0".to_owned(),
+                _ => v.to_string(),
+            };
+            if !seen.insert(key) {
                 return Err(format!("--set {}: value {} appears twice", a.path, plain(v)));
             }
         }
@@ -670,6 +675,9 @@ mod tests {
         let err = one("runtime.registry_rtt", &["1s", "1000ms"]).unwrap_err();
         assert!(err.contains("appears twice"), "{err}");
         let err = one("runtime.download_bandwidth", &["1Gbit", "1000Mbit"]).unwrap_err();
+        assert!(err.contains("appears twice"), "{err}");
+        // So are 0 and -0 (found when the check became a set of the values' text).
+        let err = one("netem.loss_pct", &["0", "-0"]).unwrap_err();
         assert!(err.contains("appears twice"), "{err}");
         let err = one("runtime.registry_rtt", &["fast"]).unwrap_err();
         assert!(err.contains("the field is a duration"), "{err}");

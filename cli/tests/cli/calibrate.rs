@@ -129,6 +129,15 @@ fn the_bootstrap_reports_ranges_and_writes_them_into_the_header() {
         &calibrate(THESIS_CELLS, &out, &["--bootstrap", "0", "--predict", "8x300ms"]),
         &["--predict needs --bootstrap"],
     );
+    // A cell named twice (it used to be predicted and printed twice).
+    usage_error(
+        &calibrate(
+            THESIS_CELLS,
+            &out,
+            &["--bootstrap", "2", "--predict", "20x300ms,20x300ms"],
+        ),
+        &["--predict names 20x300ms twice"],
+    );
     // A cell the scenario cannot simulate is refused before the fit, naming it.
     usage_error(
         &calibrate(THESIS_CELLS, &out, &["--bootstrap", "2", "--predict", "1000x100ms"]),

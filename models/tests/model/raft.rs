@@ -592,3 +592,18 @@ fn in_a_run_a_stall_open_at_the_end_is_open_and_later_elections_are_not_counted(
     assert_eq!(l.elections(secs(20.0)), 0);
     assert_eq!(l.elections(secs(59.0)), 1);
 }
+
+/// At a loss that keeps every answer away for hours, the run's warm-up (which holds the first
+/// leader's quorum until the answers already under way arrive) ends after the mean flight
+/// and an election timeout: the leader steps down and no write commits. It used to wait for
+/// the drawn resends, and report a healthy cluster (found by adversarial testing).
+#[test]
+fn at_a_loss_that_keeps_every_answer_away_nothing_commits() {
+    for loss in [0.97, 0.99, 0.999] {
+        let live = steady_state(uniform(1, 0, loss), 3, 0, ETCD, HOUR, 3);
+        assert!(
+            live.stalled > SimDuration::from_secs(3500) && live.elections == 0,
+            "loss {loss}: {live:?}"
+        );
+    }
+}

@@ -639,3 +639,15 @@ fn an_array_of_tables_where_one_table_belongs() {
         "{shown}"
     );
 }
+
+/// The hint holds when the error sits deeper than the section: `[[kubernetes]]` followed by
+/// `[kubernetes.apiserver]` fails at `kubernetes[0].apiserver`.
+#[test]
+fn an_array_of_tables_where_a_parent_table_belongs() {
+    let text = edit("[kubernetes.apiserver]", "[[kubernetes]]\n[kubernetes.apiserver]");
+    let (_, shown) = error_of(&text);
+    assert!(
+        shown.contains("`kubernetes` is one table: write [kubernetes], not [[kubernetes]]"),
+        "{shown}"
+    );
+}
