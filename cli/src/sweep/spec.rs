@@ -311,7 +311,7 @@ pub(crate) fn resolve_sets(base: &Scenario, args: &[SetArg]) -> Result<Vec<SetAx
         for v in &values {
             // -0 and 0 are one value (as they compare equal).
             let key = match v.as_f64() {
-                Some(x) if x == 0.0 => "0".to_owned(),
+                Some(0.0) => "0".to_owned(),
                 _ => v.to_string(),
             };
             if !seen.insert(key) {
