@@ -95,6 +95,8 @@ pub(crate) fn label(column: &str, unit: Option<&str>) -> String {
         "delay_effect_mean_s" => "delay's effect on start-up vs the smallest delay, paired mean (s)",
         "delay_effect_ci95_lo_s" => "delay's effect, 95 % CI low (s)",
         "delay_effect_ci95_hi_s" => "delay's effect, 95 % CI high (s)",
+        "etcd_elections_mean" => "etcd leaders elected after the first, mean (simulated)",
+        "etcd_stalled_mean_s" => "etcd: time without writes, mean (s)",
         "reps" => "replications",
         "incomplete" => "replications not finished",
         _ => "",

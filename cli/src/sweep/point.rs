@@ -41,6 +41,17 @@ pub(crate) struct PointRecord {
     /// files written before it was recorded.
     #[serde(default = "whole_second")]
     pub(crate) resolution_s: f64,
+    /// etcd's simulated elections per replication: leaders elected after the first and seconds
+    /// without writes (`models::cluster::EtcdReport`); `null` for a replication that did not
+    /// simulate them (no fault, steady round trips between the masters). Left out of the file
+    /// when no replication did, so such point files are as before.
+    #[serde(default, skip_serializing_if = "no_etcd")]
+    pub(crate) etcd: Vec<Option<[f64; 2]>>,
+}
+
+/// No replication simulated etcd's elections.
+fn no_etcd(v: &[Option<[f64; 2]>]) -> bool {
+    v.iter().all(Option::is_none)
 }
 
 /// kubectl's resolution, the default of `workload.resolution`.
@@ -48,8 +59,12 @@ fn whole_second() -> f64 {
     1.0
 }
 
+/// What one replication contributes: observed and exact start-up, the phase means, and etcd's
+/// elections and seconds without writes if they were simulated.
+type RepSummary = (Option<f64>, Option<f64>, [Option<f64>; 4], Option<[f64; 2]>);
+
 /// What one replication contributes.
-fn summarize(o: &RunOutcome) -> (Option<f64>, Option<f64>, [Option<f64>; 4]) {
+fn summarize(o: &RunOutcome) -> RepSummary {
     let mut s: [OnlineStats; 4] = Default::default();
     for p in o.counted_pods() {
         let values = [
@@ -68,7 +83,8 @@ fn summarize(o: &RunOutcome) -> (Option<f64>, Option<f64>, [Option<f64>; 4]) {
         (Some(v), Some(e)) => (Some(v), Some(e)),
         _ => (None, None),
     };
-    (observed, exact, s.map(|x| x.mean()))
+    let etcd = o.etcd.as_ref().map(|e| [e.elections as f64, e.stalled_s(o.sim_end_s)]);
+    (observed, exact, s.map(|x| x.mean()), etcd)
 }
 
 /// Runs the point's replications in parallel (gathered in replication order) and returns its
@@ -107,6 +123,7 @@ pub(crate) fn compute(
         startup_exact_s: reps.iter().map(|r| r.1).collect(),
         phases_s: reps.iter().map(|r| r.2).collect(),
         resolution_s: s.workload.resolution.secs_f64(),
+        etcd: reps.iter().map(|r| r.3).collect(),
     })
 }
 
@@ -143,6 +160,20 @@ impl PointRecord {
             if n != reps {
                 return Err(format!("{what} has {n} entries, not one per replication ({reps})"));
             }
+        }
+        if !self.etcd.is_empty() && self.etcd.len() != reps {
+            return Err(format!(
+                "etcd has {} entries, not one per replication ({reps})",
+                self.etcd.len()
+            ));
+        }
+        if let Some(e) = self
+            .etcd
+            .iter()
+            .flatten()
+            .find(|e| !e.iter().all(|x| x.is_finite() && *x >= 0.0))
+        {
+            return Err(format!("its etcd entry {e:?} is not two counts or times of at least 0"));
         }
         let times = self
             .startup_observed_s
@@ -206,6 +237,9 @@ pub(crate) struct Row {
     /// sweep's smallest delay, replication by replication: mean, 95 % CI low, high
     /// ([`pair_delay_effects`]). `None` until paired, or when that point is not at hand.
     pub(crate) delay_effect: [Option<f64>; 3],
+    /// etcd's simulated elections: leaders elected after the first, and seconds without
+    /// writes, means over the replications that simulated them; `None` when none did.
+    pub(crate) etcd: [Option<f64>; 2],
 }
 
 /// Fills every row's [`Row::delay_effect`]: its start-up minus that of the row with the same
@@ -261,7 +295,7 @@ pub(crate) fn pair_delay_effects(rows: &mut [Row], base_delay_ns: u64) {
 }
 
 /// The statistics columns after the axes, in order.
-pub(crate) const STAT_COLUMNS: [&str; 19] = [
+pub(crate) const STAT_COLUMNS: [&str; 21] = [
     "reps",
     "incomplete",
     "seed",
@@ -281,6 +315,8 @@ pub(crate) const STAT_COLUMNS: [&str; 19] = [
     "delay_effect_mean_s",
     "delay_effect_ci95_lo_s",
     "delay_effect_ci95_hi_s",
+    "etcd_elections_mean",
+    "etcd_stalled_mean_s",
 ];
 
 impl Row {
@@ -314,6 +350,11 @@ impl Row {
                 }
             }
         }
+        let mut etcd: [OnlineStats; 2] = Default::default();
+        for e in r.etcd.iter().flatten() {
+            etcd[0].push(e[0]);
+            etcd[1].push(e[1]);
+        }
         Ok(Row {
             pods: r.pods,
             delay_ns,
@@ -327,6 +368,7 @@ impl Row {
             observed: r.startup_observed_s.clone(),
             resolution_s: r.resolution_s,
             delay_effect: [None; 3],
+            etcd: etcd.map(|s| s.mean()),
         })
     }
 
@@ -354,6 +396,7 @@ impl Row {
         out.push(num(self.exact_mean));
         out.extend(self.phases.iter().map(|&v| num(v)));
         out.extend(self.delay_effect.iter().map(|&v| num(v)));
+        out.extend(self.etcd.iter().map(|&v| num(v)));
         out
     }
 }
@@ -376,6 +419,7 @@ mod tests {
             observed: observed.to_vec(),
             resolution_s: 1.0,
             delay_effect: [None; 3],
+            etcd: [None; 2],
         }
     }
 
@@ -442,5 +486,34 @@ mod tests {
         let row = Row::from_record(&rec).unwrap();
         assert_eq!(row.startup[0], Some(cell.observed_mean_s));
         assert_eq!(row.exact_mean, Some(cell.exact_mean_s));
+    }
+
+    /// etcd's columns: means over the replications that simulated the elections; a record of
+    /// a point that simulated none writes no `etcd` field, and one without it (written before
+    /// the field existed) reads as none.
+    #[test]
+    fn etcd_means_come_from_the_replications_that_simulated_elections() {
+        let mut rec = PointRecord {
+            spec_hash: "h".into(),
+            key: "k".into(),
+            index: 0,
+            pods: 4,
+            delay: "100ms".into(),
+            set: Vec::new(),
+            seed: 1,
+            startup_observed_s: vec![Some(20.0), Some(21.0)],
+            startup_exact_s: vec![Some(20.2), Some(21.1)],
+            phases_s: vec![[None; 4]; 2],
+            resolution_s: 1.0,
+            etcd: vec![Some([1.0, 1.5]), Some([3.0, 2.5])],
+        };
+        let row = Row::from_record(&rec).unwrap();
+        assert_eq!(row.etcd, [Some(2.0), Some(2.0)]);
+        rec.etcd = vec![None, None];
+        let text = serde_json::to_string(&rec).unwrap();
+        assert!(!text.contains("etcd"), "{text}");
+        let back: PointRecord = serde_json::from_str(&text).unwrap();
+        assert!(back.etcd.is_empty());
+        assert_eq!(Row::from_record(&back).unwrap().etcd, [None, None]);
     }
 }

@@ -97,6 +97,8 @@ fn one_row_per_point_in_csv_and_json() {
         "delay_effect_mean_s",
         "delay_effect_ci95_lo_s",
         "delay_effect_ci95_hi_s",
+        "etcd_elections_mean",
+        "etcd_stalled_mean_s",
     ] {
         assert!(lines[0].split(',').any(|c| c == col), "no column {col}: {}", lines[0]);
     }
