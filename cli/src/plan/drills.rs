@@ -34,6 +34,9 @@ pub(crate) struct DrillResult {
     pub(crate) diff: Option<MeanCi>,
     /// Pods evicted from nodes the failure silenced, mean per replication.
     pub(crate) evicted: f64,
+    /// Seconds during which etcd committed no write (its elections simulated message by
+    /// message), mean per replication; `None` if no replication simulated them.
+    pub(crate) etcd_stalled: Option<f64>,
     /// Replications that had ended before the failure came (it changed nothing in them).
     pub(crate) after_run: usize,
 }
@@ -150,6 +153,11 @@ pub(crate) fn run(
                 .map(|o| o.faults.last().map_or(0.0, |f| f64::from(f.pods_evicted)))
                 .sum::<f64>()
                 / outs.len().max(1) as f64;
+            let stalls: Vec<f64> = outs
+                .iter()
+                .filter_map(|o| o.etcd.as_ref().map(|e| e.stalled_s(o.sim_end_s)))
+                .collect();
+            let etcd_stalled = (!stalls.is_empty()).then(|| stalls.iter().sum::<f64>() / stalls.len() as f64);
             DrillResult {
                 after_run: outs
                     .iter()
@@ -161,6 +169,7 @@ pub(crate) fn run(
                 time: startup.time,
                 diff: stats::paired_diff(reference, &startup.per_rep),
                 evicted,
+                etcd_stalled,
             }
         })
         .collect();

@@ -128,6 +128,7 @@ fn drill(r: &DrillResult) -> Value {
         "time": mean_ci(r.time),
         "diff_vs_no_failure": mean_ci(r.diff),
         "pods_evicted_mean": r.evicted,
+        "etcd_stalled_s_mean": r.etcd_stalled,
     })
 }
 

@@ -765,16 +765,17 @@ fn drills_section(o: &mut String, p: &Plan, d: &super::Drills) {
     if kinds.iter().any(|(_, rows)| rows.len() > 2) {
         w!(o);
     }
-    w!(o, "| rank | failure | replications finished | mean time | 95 % CI | Δ vs no failure (95 % CI) | pods evicted (mean) |");
-    w!(o, "|---:|---|---:|---:|---|---|---:|");
+    w!(o, "| rank | failure | replications finished | mean time | 95 % CI | Δ vs no failure (95 % CI) | pods evicted (mean) | etcd without writes (mean, simulated) |");
+    w!(o, "|---:|---|---:|---:|---|---|---:|---:|");
     for (rank, r) in d.results.iter().enumerate() {
         w!(
             o,
-            "| {} | `{}` | {} | {:.1} |",
+            "| {} | `{}` | {} | {:.1} | {} |",
             rank + 1,
             r.drill.label,
             versus_cells(r.finished, r.reps, r.time, r.diff),
-            r.evicted
+            r.evicted,
+            r.etcd_stalled.map_or_else(|| "n/a".to_owned(), |s| format!("{s:.2} s"))
         );
     }
     w!(o);

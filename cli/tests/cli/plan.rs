@@ -572,6 +572,17 @@ fn drills_rank_single_failures_and_name_the_single_points_of_failure() {
     assert!(out.contains(&format!("| **mean** | **{mean:.2} s** |")), "{mean} {out}");
     assert_eq!(j["drills"]["results"][0]["failure"], "crash lb at 10s");
     assert_eq!(j["drills"]["results"][0]["finished"], 0);
+    // etcd's simulated elections: a lost leader stops writes for about an election on the
+    // thesis LAN (1-2 s); a crashed follower stops none.
+    let results = j["drills"]["results"].as_array().unwrap();
+    let stalled = |failure: &str| {
+        results.iter().find(|r| r["failure"] == failure).unwrap()["etcd_stalled_s_mean"]
+            .as_f64()
+            .unwrap()
+    };
+    let leader = stalled("crash-etcd-leader at 10s");
+    assert!((0.8..2.5).contains(&leader), "{leader}");
+    assert_eq!(stalled("crash master02 at 10s"), 0.0);
     let brief = args(&dir.file("b"), &["--drill-at", "5s", "--drill-for", "30s"]);
     let out = run_ok(&brief.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.contains("`crash lb at 5s repair 35s` | 3 of 3 |"), "{out}");
