@@ -921,13 +921,9 @@ impl Leadership {
                     if self.sim.now() >= self.end() || self.sim.overflowed() {
                         return SimTime::MAX;
                     }
-                    // Simulate on until the stretch ends.
+                    // Simulate on until the stretch ends (the next pass finds it closed).
                     let next = self.sim.now() + self.lookahead;
                     self.advance(next);
-                    let c = self.cluster();
-                    if let Some((_, end)) = c.stall_log.last().copied().filter(|w| w.0 <= t && t < w.1) {
-                        t = end;
-                    }
                 }
                 _ => return t,
             }
