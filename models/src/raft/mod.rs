@@ -507,7 +507,8 @@ impl Cluster {
     /// `ElectionTick - 2` once connections to two peers are up (`ActivePeers() > 1`, checked
     /// every 50 ms for 5 s; etcd 3.3 `adjustTicks`). A connection is up when TCP's and TLS's
     /// handshakes ([`CONNECT_ROUND_TRIPS`]) and the stream's HTTP request have been answered:
-    /// four round trips, drawn now.
+    /// four round trips, drawn now. A member alone (a one-member cluster) advances by
+    /// `ElectionTick - 1` at once, as `adjustTicks` does for a single node.
     fn start(&mut self, i: usize, now: SimTime, ctx: &mut Context<'_, Ev>) {
         self.down[i] = self.down[i].saturating_sub(1);
         if self.down[i] > 0 || self.alive[i] {
@@ -537,7 +538,10 @@ impl Cluster {
             up.extend(rt);
         }
         up.sort_unstable();
-        if let Some(&second) = up.get(1) {
+        if self.nodes.len() == 1 {
+            // A single member advances at once, without waiting for peers.
+            ctx.send_self(SimDuration::ZERO, Ev::Advance(i, life));
+        } else if let Some(&second) = up.get(1) {
             let polls = second.as_nanos().div_ceil(ADVANCE_POLL.as_nanos()).max(1);
             let at = ADVANCE_POLL * polls;
             if at <= ADVANCE_WAIT {
@@ -588,7 +592,9 @@ impl Component<Ev> for Cluster {
                 if !self.alive[i] || life != self.life[i] {
                     return;
                 }
-                let ticks = self.election_ticks.saturating_sub(2);
+                // A member alone advances all but one tick (`clusterN == 1` in `adjustTicks`).
+                let keep = if self.nodes.len() == 1 { 1 } else { 2 };
+                let ticks = self.election_ticks.saturating_sub(keep);
                 self.nodes[i].advance_ticks(ticks, now.as_nanos(), ctx.rng(), &mut self.out)
             }
             Ev::Tick(i, life) => {

@@ -607,3 +607,17 @@ fn at_a_loss_that_keeps_every_answer_away_nothing_commits() {
         );
     }
 }
+
+/// A one-member cluster (one master) restarts its member as etcd's single node does, ticks
+/// advanced by all but one: it elects itself within the rest of its randomized timeout (at
+/// most 10 ticks, 1 s), where one not advanced would wait 1 to 2 s.
+#[test]
+fn in_a_run_a_lone_member_elects_itself_soon_after_its_restart() {
+    for seed in 0..10 {
+        let outages = stopped(vec![vec![(secs(5.0), secs(20.0))]]);
+        let mut l = models::raft::Leadership::new(uniform(1, 0, 0.0), 1, 0, ETCD, &outages, secs(60.0), seed);
+        assert_eq!(l.write_ready(secs(4.0)), secs(4.0));
+        let ready = l.write_ready(secs(6.0));
+        assert!(ready > secs(20.0) && ready <= secs(21.05), "seed {seed}: {ready}");
+    }
+}
