@@ -432,9 +432,17 @@ impl ControlPlane {
             self.raft = None;
             return;
         }
+        // With steady links only the faults can change who leads: the simulation need not run
+        // long before the first nor long after the last.
+        let bounds = faults.iter().flat_map(|f| {
+            let (a, b) = f.window();
+            [Some(a), (b != SimTime::MAX).then_some(b)].into_iter().flatten()
+        });
+        let faults_between = steady.then(|| bounds.clone().min().zip(bounds.max())).flatten();
         let mut outages = crate::raft::Outages {
             members: vec![Vec::new(); n],
             leader_crashes: Vec::new(),
+            faults_between,
         };
         for f in faults {
             match f {

@@ -661,12 +661,15 @@ impl Component<Ev> for Cluster {
     }
 }
 
+/// The cluster of `members` members, `leader` leading, running as if it had been from `origin`
+/// on (nothing happens before it: the first ticks and the warm-up start there).
 fn build(
     links: Box<dyn Links>,
     members: usize,
     leader: usize,
     timers: RaftTimers,
     seed: u64,
+    origin: SimTime,
 ) -> (Simulation<Ev>, sim_core::ComponentId) {
     let mut setup = named_stream(seed, "raft-setup");
     let ticks = timers.election_ticks();
@@ -690,15 +693,15 @@ fn build(
             None => d,
         })
     };
-    let mut warm_by = vec![SimTime::ZERO; members];
-    let mut answers_by = SimTime::ZERO;
+    let mut warm_by = vec![origin; members];
+    let mut answers_by = origin;
     for f in (0..members).filter(|&f| f != leader) {
-        let there = bounded(links.flight(leader, f, SimTime::ZERO, &mut setup), leader, f);
-        let back = bounded(links.flight(f, leader, SimTime::ZERO, &mut setup), f, leader);
+        let there = bounded(links.flight(leader, f, origin, &mut setup), leader, f);
+        let back = bounded(links.flight(f, leader, origin, &mut setup), f, leader);
         if let Some(d) = there {
-            warm_by[f] = SimTime::ZERO + d + tick * 2;
+            warm_by[f] = origin + d + tick * 2;
             if let Some(b) = back {
-                answers_by = answers_by.max(SimTime::ZERO + d + b + tick * 2);
+                answers_by = answers_by.max(origin + d + b + tick * 2);
             }
         }
     }
@@ -715,9 +718,9 @@ fn build(
         last_heard: vec![None; members],
         election: timers.election,
         election_ticks: timers.election_ticks(),
-        acked: vec![vec![SimTime::ZERO; members]; members],
-        last_stall_end: SimTime::ZERO,
-        last_ok_answer: SimTime::ZERO,
+        acked: vec![vec![origin; members]; members],
+        last_stall_end: origin,
+        last_ok_answer: origin,
         scratch: Vec::with_capacity(members),
         warm_by,
         stream_free: vec![vec![SimTime::ZERO; members]; members],
@@ -742,8 +745,7 @@ fn build(
     for i in 0..members {
         // Each member's clock ticks from its own phase.
         let phase = SimDuration::from_nanos(setup.random_range(0..timers.heartbeat.as_nanos().max(1)));
-        sim.schedule(id, SimTime::ZERO + phase, Ev::Tick(i, 0))
-            .expect("in the future");
+        sim.schedule(id, origin + phase, Ev::Tick(i, 0)).expect("in the future");
     }
     (sim, id)
 }
@@ -761,7 +763,7 @@ pub fn steady_state(
     if members == 0 {
         return Liveness::default();
     }
-    let (mut sim, id) = build(links, members, leader.min(members - 1), timers, seed);
+    let (mut sim, id) = build(links, members, leader.min(members - 1), timers, seed, SimTime::ZERO);
     sim.run_until(SimTime::ZERO + span);
     // An overflowed queue stops the run early; what it saw up to then is still a result.
     let end = sim.now();
@@ -814,7 +816,7 @@ pub fn leader_failover(
         return Failover::NotReplaced;
     }
     let leader = leader.min(members - 1);
-    let (mut sim, id) = build(links, members, leader, timers, seed);
+    let (mut sim, id) = build(links, members, leader, timers, seed, SimTime::ZERO);
     let crash = SimTime::ZERO + crash_after;
     sim.component_mut::<Cluster>(id).expect("the raft component").crash_due = Some(crash);
     sim.run_until(crash + limit);
@@ -834,7 +836,18 @@ pub struct Outages {
     pub members: Vec<Vec<(SimTime, SimTime)>>,
     /// `crash-etcd-leader` windows: whoever leads at `from` stops until `until`.
     pub leader_crashes: Vec<(SimTime, SimTime)>,
+    /// `Some((first, last))` when the links are steady but for the run's faults (no jitter, no
+    /// loss): the earliest and the latest instant at which a fault begins or ends. Nothing can
+    /// change who leads before the first, nor, once a leader holds its quorum, after the last,
+    /// so the simulation starts shortly before the first and stops once settled after the last
+    /// ([`SETTLE`] election timeouts each side). `None`: simulate the whole run.
+    pub faults_between: Option<(SimTime, SimTime)>,
 }
+
+/// Election timeouts simulated before a run's first fault and after its last one before the
+/// cluster counts as settled: the warm-up, held messages resent after a repair, a restarted
+/// member's tick advance (5 s at most) and an election or two fit well within ten.
+pub const SETTLE: u32 = 10;
 
 /// etcd's leadership through one run of the scenario, simulated message by message as far as
 /// the run asks: when writes can commit, and which member leads them. The run asks in time
@@ -846,6 +859,12 @@ pub struct Leadership {
     id: sim_core::ComponentId,
     lookahead: SimDuration,
     horizon: SimTime,
+    /// When to check whether the cluster has settled after the last fault, if ever.
+    settle_check: Option<SimTime>,
+    /// [`SETTLE`] election timeouts.
+    settle: SimDuration,
+    /// Settled: a leader holds its quorum and nothing can change any more.
+    settled: bool,
 }
 
 impl std::fmt::Debug for Leadership {
@@ -870,7 +889,11 @@ impl Leadership {
         seed: u64,
     ) -> Leadership {
         let members = members.max(1);
-        let (mut sim, id) = build(links, members, leader.min(members - 1), timers, seed);
+        let settle = timers.election * u64::from(SETTLE);
+        let origin = outages
+            .faults_between
+            .map_or(SimTime::ZERO, |(first, _)| first - settle);
+        let (mut sim, id) = build(links, members, leader.min(members - 1), timers, seed, origin);
         for (i, windows) in outages.members.iter().enumerate().take(members) {
             for &(from, until) in windows {
                 // A window's stop and start are scheduled in time order with the others;
@@ -890,6 +913,9 @@ impl Leadership {
             id,
             lookahead: timers.election + tick * 2,
             horizon,
+            settle_check: outages.faults_between.map(|(_, last)| last + settle),
+            settle,
+            settled: false,
         }
     }
 
@@ -903,11 +929,30 @@ impl Leadership {
         self.horizon + self.lookahead
     }
 
-    /// Simulates up to `to` (at most [`Leadership::end`]).
+    /// Simulates up to `to` (at most [`Leadership::end`]), unless the cluster has settled.
     fn advance(&mut self, to: SimTime) {
         let to = to.min(self.end());
-        if to > self.sim.now() {
-            self.sim.run_until(to);
+        loop {
+            if self.settled || to <= self.sim.now() {
+                return;
+            }
+            match self.settle_check {
+                Some(check) if check <= to => {
+                    if self.sim.now() < check {
+                        self.sim.run_until(check);
+                    }
+                    if self.cluster().stalled_since.is_none() {
+                        self.settled = true;
+                        return;
+                    }
+                    // Writes still stalled: look again later.
+                    self.settle_check = Some(check + self.settle);
+                }
+                _ => {
+                    self.sim.run_until(to);
+                    return;
+                }
+            }
         }
     }
 
@@ -961,6 +1006,11 @@ impl Leadership {
             v.push((since, SimTime::MAX));
         }
         v
+    }
+
+    /// Events simulated so far (ticks and deliveries): what the run's questions cost.
+    pub fn events(&self) -> u64 {
+        self.sim.events_processed()
     }
 
     /// Leaders elected after the first, up to `by` (later questions may have simulated further:
