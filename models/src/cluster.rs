@@ -169,6 +169,9 @@ pub struct FaultReport {
     /// When that stretch without writes began (the quorum's last answer, or the stop that
     /// ended it), if there was one.
     pub etcd_stall_from_s: Option<f64>,
+    /// Every stretch without writes the fault saw (the first is the one above): (from s, until
+    /// s, `None` if writes had not resumed when the run ended).
+    pub etcd_stalls: Vec<(f64, Option<f64>)>,
     /// Clients that failed over: (client, reconnected at s, new apiserver).
     pub failovers: Vec<(String, f64, String)>,
     /// Pods created while the fault lasted.
@@ -801,19 +804,30 @@ fn fault_reports(
                 crate::spec::Fault::Crash { host, .. } => masters.iter().position(|m| m == host),
                 _ => (0..masters.len()).find(|&m| cp.plan.unreachable[m].iter().any(|w| w.0 == start)),
             };
+            // Its own mark-down comes before its repair and the check that finds it (a later
+            // fault's does not count).
             let marked = master
                 .and_then(|m| cp.plan.marked_down_after(m, start))
-                .filter(|w| w.0 <= end);
+                .filter(|w| w.0 <= end && w.0 < fault_end + scenario.haproxy.inter.get());
             // The first stall under way at the fault or begun while it lasted, or in the two
             // election timeouts after its repair: a member back from a partition deposes the
             // leader then (etcd 3.3 has no pre-vote).
+            // One the fault cut off starts at the quorum's last answer, at most about a
+            // heartbeat before it (answers come every tick); one begun earlier is another
+            // fault's.
             let election = scenario.kubernetes.etcd.election_timeout.get().as_secs_f64();
+            let heartbeat = scenario.kubernetes.etcd.heartbeat.get().as_secs_f64();
             let (from, until) = (start.as_secs_f64(), fault_end.as_secs_f64() + 2.0 * election);
-            let stall = etcd.and_then(|e| {
-                e.write_stalls
-                    .iter()
-                    .find(|w| w.1.is_none_or(|b| b > from) && w.0 < until)
-            });
+            let seen: Vec<(f64, Option<f64>)> = etcd
+                .map(|e| {
+                    e.write_stalls
+                        .iter()
+                        .filter(|w| w.1.is_none_or(|b| b > from) && w.0 < until && w.0 >= from - 2.0 * heartbeat)
+                        .copied()
+                        .collect()
+                })
+                .unwrap_or_default();
+            let stall = seen.first();
             let leader_back = stall.and_then(|w| w.1);
             let failovers = cp
                 .failovers
@@ -838,6 +852,7 @@ fn fault_reports(
                 haproxy_marked_up_s: marked.and_then(|w| secs_opt(w.1)),
                 etcd_leader_back_s: leader_back,
                 etcd_stall_from_s: stall.map(|w| w.0),
+                etcd_stalls: seen.clone(),
                 failovers,
                 pods_created_during: cp.store.created_at.iter().filter(|t| in_window(t)).count() as u32,
                 pods_running_during: cp.store.running_at.iter().flatten().filter(|t| in_window(t)).count() as u32,

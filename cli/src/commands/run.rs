@@ -257,10 +257,11 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
     if let Some(u) = f.haproxy_marked_up_s {
         println!("  HAProxy marked it up again at {u:.2} s");
     }
-    match (f.etcd_stall_from_s, f.etcd_leader_back_s) {
-        (Some(a), Some(b)) => println!("  etcd committed no write from {a:.2} s to {b:.2} s ({:.2} s)", b - a),
-        (Some(a), None) => println!("  etcd committed no write from {a:.2} s to the end of the run"),
-        _ => {}
+    for &(a, b) in &f.etcd_stalls {
+        match b {
+            Some(b) => println!("  etcd committed no write from {a:.2} s to {b:.2} s ({:.2} s)", b - a),
+            None => println!("  etcd committed no write from {a:.2} s to the end of the run"),
+        }
     }
     for (client, t, to) in &f.failovers {
         println!(

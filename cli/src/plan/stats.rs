@@ -17,9 +17,11 @@ pub(crate) struct MeanCi {
 impl MeanCi {
     /// The mean and CI of any quantity (a paired difference may be negative).
     fn of(s: &OnlineStats) -> Option<MeanCi> {
+        // `+ 0.0` turns a -0.0 (a mean of differences that are all 0) into 0.0, which prints
+        // as "0.00", not "-0.00".
         Some(MeanCi {
-            mean: s.mean()?,
-            ci: s.ci95().map(|c| (c.lo, c.hi)),
+            mean: s.mean()? + 0.0,
+            ci: s.ci95().map(|c| (c.lo + 0.0, c.hi + 0.0)),
         })
     }
 

@@ -403,7 +403,11 @@ impl Cluster {
     }
 
     fn close_stall(&mut self, since: SimTime, now: SimTime) {
-        self.stall_log.push((since, now));
+        // A stretch that begins as the last one ended continues it.
+        match self.stall_log.last_mut() {
+            Some(last) if last.1 >= since => last.1 = last.1.max(now),
+            _ => self.stall_log.push((since, now)),
+        }
         let d = now.saturating_since(since);
         self.seen.stalled += d;
         self.seen.longest_stall = self.seen.longest_stall.max(d);
