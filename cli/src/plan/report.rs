@@ -720,7 +720,7 @@ fn drills_section(o: &mut String, p: &Plan, d: &super::Drills) {
     w!(o);
     w!(
         o,
-        "The scenario as given, run again with one failure at {} {}, over the same {} as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, then the largest cost). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's quorum, pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good.",
+        "The scenario as given, run again with one failure at {} {}, over the same {} as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, then the largest cost). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's elections (simulated message by message: the last column is the time without writes), pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good. Kinds of failure with more than two drills are summed up first.",
         d.at,
         d.lasting.map_or("lasting for the rest of the run".to_owned(), |l| format!("lasting {l}")),
         if p.reps == 1 {
