@@ -194,17 +194,27 @@ pub struct EtcdReport {
     /// Stretches during which no write could commit: (from s, until s), `until` `None` if
     /// writes had not resumed when the run ended.
     pub write_stalls: Vec<(f64, Option<f64>)>,
+    /// Total time without writes within the run, seconds (a stretch still open counted to the
+    /// run's end). Derived from `write_stalls` when the run ends; not in the JSON, which has
+    /// the stretches.
+    #[serde(skip)]
+    pub stalled_s: f64,
 }
 
 impl EtcdReport {
-    /// Total time without writes within the run (a stretch still open counted to `end_s`).
-    pub fn stalled_s(&self, end_s: f64) -> f64 {
-        self.write_stalls
+    /// The report of `write_stalls` in a run that ended at `end_s`.
+    fn new(elections: u64, write_stalls: Vec<(f64, Option<f64>)>, end_s: f64) -> EtcdReport {
+        let stalled_s = write_stalls
             .iter()
             .map(|&(a, b)| (b.unwrap_or(end_s).min(end_s) - a).max(0.0))
             .sum::<f64>()
             // An empty sum is -0.0, which prints as "-0.00".
-            + 0.0
+            + 0.0;
+        EtcdReport {
+            elections,
+            write_stalls,
+            stalled_s,
+        }
     }
 }
 
@@ -642,12 +652,12 @@ fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u
         .component_mut::<ControlPlane>(parts.cp)
         .expect("control plane")
         .etcd_history(end)
-        .map(|(elections, stalls)| EtcdReport {
-            elections,
-            write_stalls: stalls
+        .map(|(elections, stalls)| {
+            let write_stalls = stalls
                 .into_iter()
                 .map(|(a, b)| (secs(a), (b != SimTime::MAX && b <= end).then(|| secs(b))))
-                .collect(),
+                .collect();
+            EtcdReport::new(elections, write_stalls, secs(end))
         });
     let cp = sim.component::<ControlPlane>(parts.cp).expect("control plane");
     let kubectl = sim.component::<Kubectl>(parts.kubectl).expect("kubectl");

@@ -286,16 +286,13 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
 /// between the masters): leaders elected after the first, and seconds without writes, each a
 /// mean per replication.
 fn etcd_means(outcomes: &[models::cluster::RunOutcome]) -> Option<(f64, f64)> {
-    let reports: Vec<(&models::cluster::EtcdReport, f64)> = outcomes
-        .iter()
-        .filter_map(|o| o.etcd.as_ref().map(|e| (e, o.sim_end_s)))
-        .collect();
+    let reports: Vec<&models::cluster::EtcdReport> = outcomes.iter().filter_map(|o| o.etcd.as_ref()).collect();
     if reports.is_empty() {
         return None;
     }
     let n = reports.len() as f64;
-    let elections = reports.iter().map(|(e, _)| e.elections as f64).sum::<f64>() / n;
-    let stalled = reports.iter().map(|(e, end)| e.stalled_s(*end)).sum::<f64>() / n;
+    let elections = reports.iter().map(|e| e.elections as f64).sum::<f64>() / n;
+    let stalled = reports.iter().map(|e| e.stalled_s).sum::<f64>() / n;
     Some((elections, stalled))
 }
 

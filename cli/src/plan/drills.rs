@@ -155,7 +155,7 @@ pub(crate) fn run(
                 / outs.len().max(1) as f64;
             let stalls: Vec<f64> = outs
                 .iter()
-                .filter_map(|o| o.etcd.as_ref().map(|e| e.stalled_s(o.sim_end_s)))
+                .filter_map(|o| o.etcd.as_ref().map(|e| e.stalled_s))
                 .collect();
             let etcd_stalled = (!stalls.is_empty()).then(|| stalls.iter().sum::<f64>() / stalls.len() as f64);
             DrillResult {

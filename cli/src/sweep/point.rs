@@ -83,7 +83,7 @@ fn summarize(o: &RunOutcome) -> RepSummary {
         (Some(v), Some(e)) => (Some(v), Some(e)),
         _ => (None, None),
     };
-    let etcd = o.etcd.as_ref().map(|e| [e.elections as f64, e.stalled_s(o.sim_end_s)]);
+    let etcd = o.etcd.as_ref().map(|e| [e.elections as f64, e.stalled_s]);
     (observed, exact, s.map(|x| x.mean()), etcd)
 }
 

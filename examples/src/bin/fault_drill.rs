@@ -73,8 +73,7 @@ fn main() -> anyhow::Result<()> {
         if let Some(e) = &out.etcd {
             println!(
                 "   etcd (simulated): {} leaders elected after the first, writes stalled {:.1} s",
-                e.elections,
-                e.stalled_s(out.sim_end_s)
+                e.elections, e.stalled_s
             );
         }
     }
