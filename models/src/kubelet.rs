@@ -672,28 +672,187 @@ impl Kubelet {
     }
 }
 
+/// The kubelet's event handlers, one per kind of event (`on_event` dispatches).
+impl Kubelet {
+    /// Draws the phases of the kubelet's periodic loops (PLEG, heartbeat, status ticks, volume
+    /// manager, sync loop) relative to the experiment, and starts the heartbeat.
+    fn start(&mut self, ctx: &mut Context<'_, Ev>) {
+        // Phase of the PLEG loop and of the heartbeat relative to the experiment: random.
+        self.pleg_phase = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.pleg_period.as_secs_f64());
+        let h = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.node_status_period.as_secs_f64());
+        ctx.send_self(h, Ev::Local(Local::NodeStatus));
+        self.status_tick_phase =
+            SimDuration::from_secs_f64(ctx.rng().random::<f64>() * STATUS_SYNC_PERIOD.as_secs_f64());
+        let mut phase =
+            |period: SimDuration| SimDuration::from_secs_f64(ctx.rng().random::<f64>() * period.as_secs_f64());
+        self.volume_loops = volume_manager::Loops {
+            populator_phase: phase(volume_manager::POPULATOR_PERIOD),
+            reconciler_phase: phase(volume_manager::RECONCILER_PERIOD),
+        };
+        // Drawn last, so that the draws before it are those of runs before it existed.
+        self.sync_tick_phase = phase(SYNC_LOOP_PERIOD);
+        self.status_rng = ctx.keyed_rng(STATUS_GOROUTINE);
+    }
+
+    /// A Docker operation of `pod` finished: its sandbox (then the image check follows) or its
+    /// container's create and start (then PLEG will see it).
+    fn runtime_done(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        // Which operation finished: a pod whose sandbox is not recorded was in Sandbox.
+        let sandbox_done = self.times(pod).sandbox.is_none();
+        if let Some(next) = self.runtime.complete(now) {
+            self.run_op(next, ctx);
+        }
+        if sandbox_done {
+            self.times(pod).sandbox = Some(now);
+            let mounted = self.times(pod).volumes;
+            self.trace_span(pod, "sandbox", mounted, now, ctx);
+            self.ensure_image(pod, ctx);
+        } else {
+            self.times(pod).started = Some(now);
+            let pulled = self.times(pod).pulled;
+            self.trace_span(pod, "create+start", pulled, now, ctx);
+            self.started_unseen.push(pod);
+            self.arm_pleg(ctx);
+            self.post_event(ctx); // Created
+            self.post_event(ctx); // Started
+        }
+    }
+
+    /// `pod`'s image pull succeeded: the pulls waiting on its download finish, the serial puller
+    /// takes the next, and the container's create and start queue for the runtime.
+    fn pull_done(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        // The image is in Docker's store once a pull ends, not when it starts: with
+        // `IfNotPresent` a pod that reaches the image check during the first download
+        // queues a pull of its own (a cached one when its turn comes).
+        self.image_present = true;
+        if self.downloading_pod == Some(pod) {
+            self.downloading_pod = None;
+            let me = ctx.me();
+            for (waiter, own_end) in std::mem::take(&mut self.download_waiters) {
+                ctx.send_at(me, own_end.max(now), Ev::Local(Local::PullDone(waiter)));
+            }
+        }
+        self.times(pod).pulled = Some(now);
+        let start = self.times(pod).pull_start;
+        self.trace_span(pod, "image pull", start, now, ctx);
+        self.post_event(ctx); // Pulled
+        if let Some(next) = self.puller.complete(now) {
+            self.run_pull(next, ctx);
+        }
+        if let Some(op) = self.runtime.arrive(now, Op::Start(pod)) {
+            self.run_op(op, ctx);
+        }
+    }
+
+    /// `pod`'s image pull failed: the pulls waiting on its download fail too, and the pod's next
+    /// sync is scheduled as v1.16's image back-off has it.
+    fn pull_failed(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        if self.downloading_pod == Some(pod) {
+            // The layers it was downloading are lost: the pulls waiting for them fail.
+            self.downloading_pod = None;
+            let me = ctx.me();
+            for (waiter, own_end) in std::mem::take(&mut self.download_waiters) {
+                ctx.send_at(me, own_end.max(now), Ev::Local(Local::PullFailed(waiter)));
+            }
+        }
+        let start = self.times(pod).pull_start;
+        self.trace_span(pod, "image pull failed", start, now, ctx);
+        self.times(pod).pull_failures += 1;
+        self.post_event(ctx); // Failed: "Failed to pull image"
+        self.post_event(ctx); // Failed: "Error: ErrImagePull"
+        let first = !self.retries.contains_key(&pod);
+        let retry = self
+            .retries
+            .entry(pod)
+            .and_modify(|r| r.failed(now))
+            .or_insert_with(|| PullRetry::first(now));
+        let at = if first {
+            // The sync that failed created the pod's sandbox, whose PLEG event waits in
+            // `lastUndeliveredWorkUpdate` (pod_workers.go): `wrapUp` delivers it at
+            // once, and the new sync starts at the first relist after this one ended
+            // (`podCache.GetNewerThan`). It reports ErrImagePull and meets the back-off.
+            now.next_tick(self.pleg_phase, self.pleg_period)
+        } else {
+            let requeue = retry.requeue_delay(&mut ctx.keyed_rng(pod_key(pod, Purpose::Requeue(retry.requeues))));
+            self.requeued_sync(now + requeue)
+        };
+        ctx.send_at(ctx.me(), at, Ev::Local(Local::PodResync(pod)));
+        if let Some(next) = self.puller.complete(now) {
+            self.run_pull(next, ctx);
+        }
+    }
+
+    /// A sync of `pod` after a failed pull: it reports the waiting status, then pulls again or
+    /// meets the back-off and is requeued.
+    fn pod_resync(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        let Some(retry) = self.retries.get_mut(&pod) else {
+            return;
+        };
+        let (version, decision) = retry.sync(now);
+        if let Some(v) = version {
+            self.set_status(pod, Phase::Waiting(v), ctx);
+        }
+        match decision {
+            Decision::Pull => self.ensure_image(pod, ctx),
+            Decision::BackOff => {
+                self.post_event(ctx); // BackOff: "Back-off pulling image"
+                let retry = self.retries.get_mut(&pod).expect("a pod in back-off has its retry");
+                let requeue = retry.requeue_delay(&mut ctx.keyed_rng(pod_key(pod, Purpose::Requeue(retry.requeues))));
+                let at = self.requeued_sync(now + requeue);
+                ctx.send_at(ctx.me(), at, Ev::Local(Local::PodResync(pod)));
+            }
+        }
+    }
+
+    /// A reply to one of the kubelet's own requests: the Secret's LIST, or a status sync's GET
+    /// (the PATCH follows) or PATCH (the status goroutine takes its next sync).
+    fn reply(&mut self, id: u32, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        match self.pending.remove(&id) {
+            Some(Pending::SecretList) => {
+                self.secret = SecretCache::Synced(now);
+                for (pod, added) in std::mem::take(&mut self.awaiting_secret) {
+                    self.schedule_mount(pod, added, now, ctx);
+                }
+            }
+            Some(Pending::StatusGet(sync, sent)) => {
+                let obj = match sync {
+                    Sync::Pod(pod, phase) => Obj::PatchStatus { pod, phase },
+                    Sync::HostNetwork(_) => Obj::PatchHostNetworkStatus,
+                };
+                let id = self.client.send(obj, ctx);
+                self.pending.insert(id, Pending::StatusPatch(sync, sent));
+                if let Sync::Pod(pod, Phase::Running) = sync {
+                    self.times(pod).status_sent = Some(now);
+                }
+            }
+            Some(Pending::StatusPatch(sync, sent)) => {
+                if ctx.tracer().enabled() {
+                    // The status manager's round trips, one span per sync: the goroutine
+                    // that carries the injected delay at scale.
+                    let host = self.name.clone();
+                    let name = status_span_name(sync);
+                    ctx.tracer()
+                        .span(|| (Track::new(host, "status manager"), name.into(), "api", sent, now));
+                }
+                self.status.sent(sync);
+                self.status_busy = false;
+                self.next_status(ctx);
+            }
+            None => {}
+        }
+    }
+}
+
 impl Component<Ev> for Kubelet {
     fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         match event {
-            Ev::Local(Local::Start) => {
-                // Phase of the PLEG loop and of the heartbeat relative to the experiment: random.
-                self.pleg_phase =
-                    SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.pleg_period.as_secs_f64());
-                let h = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.node_status_period.as_secs_f64());
-                ctx.send_self(h, Ev::Local(Local::NodeStatus));
-                self.status_tick_phase =
-                    SimDuration::from_secs_f64(ctx.rng().random::<f64>() * STATUS_SYNC_PERIOD.as_secs_f64());
-                let mut phase =
-                    |period: SimDuration| SimDuration::from_secs_f64(ctx.rng().random::<f64>() * period.as_secs_f64());
-                self.volume_loops = volume_manager::Loops {
-                    populator_phase: phase(volume_manager::POPULATOR_PERIOD),
-                    reconciler_phase: phase(volume_manager::RECONCILER_PERIOD),
-                };
-                // Drawn last, so that the draws before it are those of runs before it existed.
-                self.sync_tick_phase = phase(SYNC_LOOP_PERIOD);
-                self.status_rng = ctx.keyed_rng(STATUS_GOROUTINE);
-            }
+            Ev::Local(Local::Start) => self.start(ctx),
             Ev::Watch(WatchEvent::PodBound { pod, .. }) => {
                 self.times(pod).seen = Some(now);
                 // `HandlePodAdditions` registers the pod (starting the Secret's reflector, whose
@@ -703,106 +862,10 @@ impl Component<Ev> for Kubelet {
                 self.set_status(pod, Phase::Pending, ctx);
             }
             Ev::Local(Local::VolumesMounted(pod)) => self.volumes_mounted(pod, ctx),
-            Ev::Local(Local::RuntimeDone(pod)) => {
-                // Which operation finished: a pod whose sandbox is not recorded was in Sandbox.
-                let sandbox_done = self.times(pod).sandbox.is_none();
-                if let Some(next) = self.runtime.complete(now) {
-                    self.run_op(next, ctx);
-                }
-                if sandbox_done {
-                    self.times(pod).sandbox = Some(now);
-                    let mounted = self.times(pod).volumes;
-                    self.trace_span(pod, "sandbox", mounted, now, ctx);
-                    self.ensure_image(pod, ctx);
-                } else {
-                    self.times(pod).started = Some(now);
-                    let pulled = self.times(pod).pulled;
-                    self.trace_span(pod, "create+start", pulled, now, ctx);
-                    self.started_unseen.push(pod);
-                    self.arm_pleg(ctx);
-                    self.post_event(ctx); // Created
-                    self.post_event(ctx); // Started
-                }
-            }
-            Ev::Local(Local::PullDone(pod)) => {
-                // The image is in Docker's store once a pull ends, not when it starts: with
-                // `IfNotPresent` a pod that reaches the image check during the first download
-                // queues a pull of its own (a cached one when its turn comes).
-                self.image_present = true;
-                if self.downloading_pod == Some(pod) {
-                    self.downloading_pod = None;
-                    let me = ctx.me();
-                    for (waiter, own_end) in std::mem::take(&mut self.download_waiters) {
-                        ctx.send_at(me, own_end.max(now), Ev::Local(Local::PullDone(waiter)));
-                    }
-                }
-                self.times(pod).pulled = Some(now);
-                let start = self.times(pod).pull_start;
-                self.trace_span(pod, "image pull", start, now, ctx);
-                self.post_event(ctx); // Pulled
-                if let Some(next) = self.puller.complete(now) {
-                    self.run_pull(next, ctx);
-                }
-                if let Some(op) = self.runtime.arrive(now, Op::Start(pod)) {
-                    self.run_op(op, ctx);
-                }
-            }
-            Ev::Local(Local::PullFailed(pod)) => {
-                if self.downloading_pod == Some(pod) {
-                    // The layers it was downloading are lost: the pulls waiting for them fail.
-                    self.downloading_pod = None;
-                    let me = ctx.me();
-                    for (waiter, own_end) in std::mem::take(&mut self.download_waiters) {
-                        ctx.send_at(me, own_end.max(now), Ev::Local(Local::PullFailed(waiter)));
-                    }
-                }
-                let start = self.times(pod).pull_start;
-                self.trace_span(pod, "image pull failed", start, now, ctx);
-                self.times(pod).pull_failures += 1;
-                self.post_event(ctx); // Failed: "Failed to pull image"
-                self.post_event(ctx); // Failed: "Error: ErrImagePull"
-                let first = !self.retries.contains_key(&pod);
-                let retry = self
-                    .retries
-                    .entry(pod)
-                    .and_modify(|r| r.failed(now))
-                    .or_insert_with(|| PullRetry::first(now));
-                let at = if first {
-                    // The sync that failed created the pod's sandbox, whose PLEG event waits in
-                    // `lastUndeliveredWorkUpdate` (pod_workers.go): `wrapUp` delivers it at
-                    // once, and the new sync starts at the first relist after this one ended
-                    // (`podCache.GetNewerThan`). It reports ErrImagePull and meets the back-off.
-                    now.next_tick(self.pleg_phase, self.pleg_period)
-                } else {
-                    let requeue =
-                        retry.requeue_delay(&mut ctx.keyed_rng(pod_key(pod, Purpose::Requeue(retry.requeues))));
-                    self.requeued_sync(now + requeue)
-                };
-                ctx.send_at(ctx.me(), at, Ev::Local(Local::PodResync(pod)));
-                if let Some(next) = self.puller.complete(now) {
-                    self.run_pull(next, ctx);
-                }
-            }
-            Ev::Local(Local::PodResync(pod)) => {
-                let Some(retry) = self.retries.get_mut(&pod) else {
-                    return;
-                };
-                let (version, decision) = retry.sync(now);
-                if let Some(v) = version {
-                    self.set_status(pod, Phase::Waiting(v), ctx);
-                }
-                match decision {
-                    Decision::Pull => self.ensure_image(pod, ctx),
-                    Decision::BackOff => {
-                        self.post_event(ctx); // BackOff: "Back-off pulling image"
-                        let retry = self.retries.get_mut(&pod).expect("a pod in back-off has its retry");
-                        let requeue =
-                            retry.requeue_delay(&mut ctx.keyed_rng(pod_key(pod, Purpose::Requeue(retry.requeues))));
-                        let at = self.requeued_sync(now + requeue);
-                        ctx.send_at(ctx.me(), at, Ev::Local(Local::PodResync(pod)));
-                    }
-                }
-            }
+            Ev::Local(Local::RuntimeDone(pod)) => self.runtime_done(pod, ctx),
+            Ev::Local(Local::PullDone(pod)) => self.pull_done(pod, ctx),
+            Ev::Local(Local::PullFailed(pod)) => self.pull_failed(pod, ctx),
+            Ev::Local(Local::PodResync(pod)) => self.pod_resync(pod, ctx),
             Ev::Local(Local::Pleg) => {
                 self.pleg_armed = false;
                 for pod in std::mem::take(&mut self.started_unseen) {
@@ -839,39 +902,7 @@ impl Component<Ev> for Kubelet {
                     self.send_event(recorded, ctx);
                 }
             }
-            Ev::Reply { id, .. } => match self.pending.remove(&id) {
-                Some(Pending::SecretList) => {
-                    self.secret = SecretCache::Synced(now);
-                    for (pod, added) in std::mem::take(&mut self.awaiting_secret) {
-                        self.schedule_mount(pod, added, now, ctx);
-                    }
-                }
-                Some(Pending::StatusGet(sync, sent)) => {
-                    let obj = match sync {
-                        Sync::Pod(pod, phase) => Obj::PatchStatus { pod, phase },
-                        Sync::HostNetwork(_) => Obj::PatchHostNetworkStatus,
-                    };
-                    let id = self.client.send(obj, ctx);
-                    self.pending.insert(id, Pending::StatusPatch(sync, sent));
-                    if let Sync::Pod(pod, Phase::Running) = sync {
-                        self.times(pod).status_sent = Some(now);
-                    }
-                }
-                Some(Pending::StatusPatch(sync, sent)) => {
-                    if ctx.tracer().enabled() {
-                        // The status manager's round trips, one span per sync: the goroutine
-                        // that carries the injected delay at scale.
-                        let host = self.name.clone();
-                        let name = status_span_name(sync);
-                        ctx.tracer()
-                            .span(|| (Track::new(host, "status manager"), name.into(), "api", sent, now));
-                    }
-                    self.status.sent(sync);
-                    self.status_busy = false;
-                    self.next_status(ctx);
-                }
-                None => {}
-            },
+            Ev::Reply { id, .. } => self.reply(id, ctx),
             _ => {}
         }
     }
