@@ -73,193 +73,210 @@ pub(crate) fn etcd_recommendation(e: &super::net::EtcdHealth) -> (f64, f64) {
 
 /// The timeout rows of `s` with its round trips `net`.
 pub(crate) fn rows(s: &Scenario, net: &NetFigures) -> Vec<TimeoutRow> {
-    let k = &s.kubernetes;
     let commit = net.etcd.commit_at_s.iter().copied().fold(0.0, f64::max);
     let read = net.etcd.read_index_s + net.etcd.commit_at_s.iter().copied().fold(0.0, f64::max) - net.etcd.commit_s;
-    let mut out = Vec::new();
+    let mut out = vec![
+        node_monitor_grace_row(s, net, commit),
+        leader_election_row(s, net, commit, read),
+        etcd_timers_row(net),
+    ];
+    out.extend(openvpn_keepalive_row(s, net));
+    out.push(haproxy_check_row(s, net));
+    out.push(haproxy_idle_timeout_row());
+    out
+}
 
-    // Node lifecycle: grace period vs node status updates.
-    {
-        let g = k.controller_manager.node_monitor_grace_period.secs_f64();
-        let p = k.kubelet.node_status_update.secs_f64();
-        let w = &net.worker_api;
-        let l = 2.0 * w.rtt.p99_s() + commit;
-        let tolerated = ((g - l) / p).floor() - 1.0;
-        let rec = ceil_to(NODE_STATUS_RETRIES * p + l, 1.0).max(g);
-        let verdict = if tolerated < 0.0 {
-            Verdict::Misfires
-        } else if g < rec {
-            Verdict::Tight
-        } else {
-            Verdict::Ok
-        };
-        out.push(TimeoutRow {
-            setting: "kube-controller-manager `--node-monitor-grace-period`".into(),
-            current: dur(g),
-            observed: format!(
-                "node status (and node lease) every {} (`--node-status-update-frequency`); one update = GET + PATCH of the Node = 2 worker↔apiserver round trips + etcd commit = {} at p99, worst path {} (mean RTT {}, p99 {})",
+/// Node lifecycle: grace period vs node status updates; `commit` is the slowest etcd commit of a
+/// write entering at an apiserver, seconds.
+fn node_monitor_grace_row(s: &Scenario, net: &NetFigures, commit: f64) -> TimeoutRow {
+    let k = &s.kubernetes;
+    let g = k.controller_manager.node_monitor_grace_period.secs_f64();
+    let p = k.kubelet.node_status_update.secs_f64();
+    let w = &net.worker_api;
+    let l = 2.0 * w.rtt.p99_s() + commit;
+    let tolerated = ((g - l) / p).floor() - 1.0;
+    let rec = ceil_to(NODE_STATUS_RETRIES * p + l, 1.0).max(g);
+    let verdict = if tolerated < 0.0 {
+        Verdict::Misfires
+    } else if g < rec {
+        Verdict::Tight
+    } else {
+        Verdict::Ok
+    };
+    TimeoutRow {
+        setting: "kube-controller-manager `--node-monitor-grace-period`".into(),
+        current: dur(g),
+        observed: format!(
+            "node status (and node lease) every {} (`--node-status-update-frequency`); one update = GET + PATCH of the Node = 2 worker↔apiserver round trips + etcd commit = {} at p99, worst path {} (mean RTT {}, p99 {})",
+            dur(p),
+            dur_ms(l),
+            w.path,
+            dur_ms(w.rtt.base_s),
+            dur_ms(w.rtt.p99_s())
+        ),
+        verdict,
+        why: match verdict {
+            Verdict::Misfires => format!("one status period plus one update ({}) already exceeds the grace period: every node flaps NotReady", dur(p + l)),
+            _ => format!(
+                "tolerates {} consecutive lost or failed updates before NotReady (largest m with (m+1) x {} + {} <= {}); the rule asks for room for {NODE_STATUS_RETRIES}",
+                tolerated.max(0.0),
                 dur(p),
                 dur_ms(l),
-                w.path,
-                dur_ms(w.rtt.base_s),
-                dur_ms(w.rtt.p99_s())
+                dur(g)
             ),
-            verdict,
-            why: match verdict {
-                Verdict::Misfires => format!("one status period plus one update ({}) already exceeds the grace period: every node flaps NotReady", dur(p + l)),
-                _ => format!(
-                    "tolerates {} consecutive lost or failed updates before NotReady (largest m with (m+1) x {} + {} <= {}); the rule asks for room for {NODE_STATUS_RETRIES}",
-                    tolerated.max(0.0),
-                    dur(p),
-                    dur_ms(l),
-                    dur(g)
-                ),
-            },
-            recommended: dur(rec),
-            rule: format!(
-                "grace >= N x update period + one update's p99 latency, N = {NODE_STATUS_RETRIES} (`nodeStatusUpdateRetry`; the flag's help: \"Must be N times more than kubelet's nodeStatusUpdateFrequency, where N means number of retries allowed\"); 5 x 10 s = 50 s is today's upstream default (docs/sources.md §2 \"Node monitor grace period\", §1 \"Node status update frequency\")"
-            ),
-        });
+        },
+        recommended: dur(rec),
+        rule: format!(
+            "grace >= N x update period + one update's p99 latency, N = {NODE_STATUS_RETRIES} (`nodeStatusUpdateRetry`; the flag's help: \"Must be N times more than kubelet's nodeStatusUpdateFrequency, where N means number of retries allowed\"); 5 x 10 s = 50 s is today's upstream default (docs/sources.md §2 \"Node monitor grace period\", §1 \"Node status update frequency\")"
+        ),
     }
+}
 
-    // Leader election of kube-controller-manager and kube-scheduler.
-    {
-        let cm = &k.controller_manager;
-        let (lease, renew, retry) = (
-            cm.lease_duration.secs_f64(),
-            cm.renew_deadline.secs_f64(),
-            cm.retry_period.secs_f64(),
-        );
-        let w = &net.leader_api;
-        let op = 2.0 * w.rtt.p99_s() + commit + read;
-        let attempts = ((renew - op) / retry).floor() + 1.0;
-        let retry_rec = ceil_to(2.0 * op, 1.0).max(retry);
-        let renew_rec = ceil_to(5.0 * retry_rec, 1.0).max(renew);
-        let lease_rec = ceil_to(1.5 * renew_rec, 1.0).max(lease);
-        let verdict = if op >= renew {
-            Verdict::Misfires
-        } else if op * 2.0 > retry {
-            Verdict::Tight
+/// Leader election of kube-controller-manager and kube-scheduler; `commit` as in
+/// [`node_monitor_grace_row`], `read` a quorum read from the farthest apiserver (read index plus
+/// forwarding to the leader), seconds.
+fn leader_election_row(s: &Scenario, net: &NetFigures, commit: f64, read: f64) -> TimeoutRow {
+    let k = &s.kubernetes;
+    let cm = &k.controller_manager;
+    let (lease, renew, retry) = (
+        cm.lease_duration.secs_f64(),
+        cm.renew_deadline.secs_f64(),
+        cm.retry_period.secs_f64(),
+    );
+    let w = &net.leader_api;
+    let op = 2.0 * w.rtt.p99_s() + commit + read;
+    let attempts = ((renew - op) / retry).floor() + 1.0;
+    let retry_rec = ceil_to(2.0 * op, 1.0).max(retry);
+    let renew_rec = ceil_to(5.0 * retry_rec, 1.0).max(renew);
+    let lease_rec = ceil_to(1.5 * renew_rec, 1.0).max(lease);
+    let verdict = if op >= renew {
+        Verdict::Misfires
+    } else if op * 2.0 > retry {
+        Verdict::Tight
+    } else {
+        Verdict::Ok
+    };
+    TimeoutRow {
+        setting: "kube-controller-manager and kube-scheduler `--leader-elect-lease-duration` / `--leader-elect-renew-deadline` / `--leader-elect-retry-period`".into(),
+        current: format!("{} / {} / {}", dur(lease), dur(renew), dur(retry)),
+        observed: format!(
+            "a renewal = GET (quorum read) + PUT of the Endpoints lock through HAProxy = 2 round trips + read index + commit = {} at p99; worst leader path {} (mean RTT {}, p99 {})",
+            dur_ms(op),
+            w.path,
+            dur_ms(w.rtt.base_s),
+            dur_ms(w.rtt.p99_s())
+        ),
+        verdict,
+        why: match verdict {
+            Verdict::Misfires => "a renewal takes longer than the renew deadline: the leader steps down and the controllers restart".into(),
+            Verdict::Tight => format!("a renewal takes more than half the retry period ({}); attempts slip", dur(retry)),
+            Verdict::Ok => format!("{attempts} renewal attempts fit in the renew deadline"),
+        },
+        recommended: format!("{} / {} / {}", dur(lease_rec), dur(renew_rec), dur(retry_rec)),
+        rule: "retry >= 2 x one renewal at p99; renew deadline >= 5 x retry and lease >= 1.5 x renew deadline (the v1.16 defaults' ratios 15:10:2); client-go requires lease > renew > 1.2 x retry (check E018) (docs/sources.md §2 \"Leader election lease / renew / retry\", \"Leader election lock object\")".into(),
+    }
+}
+
+/// etcd heartbeat and election timeout.
+fn etcd_timers_row(net: &NetFigures) -> TimeoutRow {
+    let e = &net.etcd;
+    let r = e.max_rtt_p99_s;
+    let (hb_rec, el_rec) = etcd_recommendation(e);
+    let verdict = match e.verdict_p99 {
+        TimerHealth::Healthy => Verdict::Ok,
+        TimerHealth::AtRisk => Verdict::Tight,
+        TimerHealth::Unstable => Verdict::Misfires,
+    };
+    TimeoutRow {
+        setting: "etcd `--heartbeat-interval` / `--election-timeout`".into(),
+        current: format!("{} / {}", dur_ms(e.heartbeat_s), dur_ms(e.election_s)),
+        observed: format!(
+            "largest member RTT {} mean, {} p99 (members at {})",
+            dur_ms(e.max_rtt_s),
+            dur_ms(r),
+            e.sites.join(", ")
+        ),
+        verdict,
+        why: super::net::verdict_text(e.verdict_p99).1.to_owned(),
+        recommended: format!("{} / {}", dur_ms(hb_rec), dur_ms(el_rec)),
+        rule: "heartbeat ≈ the largest member RTT (the tuning guide: 0.5-1.5 x), never below the 100 ms default; election timeout >= 10 x that RTT and >= 5 x heartbeat (etcd refuses less, check E018) (docs/sources.md §7 \"Heartbeat interval\", \"Election timeout\", \"Tuning guidance\"; the 10 x sentence is marked unconfirmed there)".into(),
+    }
+}
+
+/// OpenVPN keepalive (no row without tunnels).
+fn openvpn_keepalive_row(s: &Scenario, net: &NetFigures) -> Option<TimeoutRow> {
+    let t = net.tunnel.as_ref()?;
+    let ping = s.vpn.ping.secs_f64();
+    let restart = s.vpn.ping_restart.secs_f64();
+    let owd = t.rtt.p99_s() / 2.0;
+    let tolerated = ((restart - owd) / ping).floor() - 1.0;
+    let rec = ceil_to(4.0 * ping + owd, 1.0).max(2.0 * ping).max(restart);
+    let verdict = if tolerated < 0.0 {
+        Verdict::Misfires
+    } else if tolerated < 3.0 {
+        Verdict::Tight
+    } else {
+        Verdict::Ok
+    };
+    Some(TimeoutRow {
+        setting: "OpenVPN `--ping` / `--ping-restart`".into(),
+        current: format!("{} / {}", dur(ping), dur(restart)),
+        observed: format!(
+            "worst of {} tunnels {}: RTT {} mean, one way {} p99",
+            net.tunnels,
+            t.path,
+            dur_ms(t.rtt.base_s),
+            dur_ms(owd)
+        ),
+        verdict,
+        why: if tolerated < 0.0 {
+            "a keepalive cannot arrive before ping-restart: tunnels restart on their own".into()
         } else {
-            Verdict::Ok
-        };
-        out.push(TimeoutRow {
-            setting: "kube-controller-manager and kube-scheduler `--leader-elect-lease-duration` / `--leader-elect-renew-deadline` / `--leader-elect-retry-period`".into(),
-            current: format!("{} / {} / {}", dur(lease), dur(renew), dur(retry)),
-            observed: format!(
-                "a renewal = GET (quorum read) + PUT of the Endpoints lock through HAProxy = 2 round trips + read index + commit = {} at p99; worst leader path {} (mean RTT {}, p99 {})",
-                dur_ms(op),
-                w.path,
-                dur_ms(w.rtt.base_s),
-                dur_ms(w.rtt.p99_s())
-            ),
-            verdict,
-            why: match verdict {
-                Verdict::Misfires => "a renewal takes longer than the renew deadline: the leader steps down and the controllers restart".into(),
-                Verdict::Tight => format!("a renewal takes more than half the retry period ({}); attempts slip", dur(retry)),
-                Verdict::Ok => format!("{attempts} renewal attempts fit in the renew deadline"),
-            },
-            recommended: format!("{} / {} / {}", dur(lease_rec), dur(renew_rec), dur(retry_rec)),
-            rule: "retry >= 2 x one renewal at p99; renew deadline >= 5 x retry and lease >= 1.5 x renew deadline (the v1.16 defaults' ratios 15:10:2); client-go requires lease > renew > 1.2 x retry (check E018) (docs/sources.md §2 \"Leader election lease / renew / retry\", \"Leader election lock object\")".into(),
-        });
-    }
+            format!("tolerates {tolerated} consecutive lost keepalives (UDP, never retransmitted) before a restart")
+        },
+        recommended: format!("{} / {}", dur(ping), dur(rec)),
+        rule: "ping-restart >= 4 x ping + the p99 one-way delay, so three lost keepalives in a row do not restart a tunnel; >= 2 x ping (check E018); `keepalive 10 60` doubles the timeout on the server side (docs/sources.md §9 \"--keepalive n m\", \"--ping-restart n\")".into(),
+    })
+}
 
-    // etcd heartbeat and election timeout.
-    {
-        let e = &net.etcd;
-        let r = e.max_rtt_p99_s;
-        let (hb_rec, el_rec) = etcd_recommendation(e);
-        let verdict = match e.verdict_p99 {
-            TimerHealth::Healthy => Verdict::Ok,
-            TimerHealth::AtRisk => Verdict::Tight,
-            TimerHealth::Unstable => Verdict::Misfires,
-        };
-        out.push(TimeoutRow {
-            setting: "etcd `--heartbeat-interval` / `--election-timeout`".into(),
-            current: format!("{} / {}", dur_ms(e.heartbeat_s), dur_ms(e.election_s)),
-            observed: format!(
-                "largest member RTT {} mean, {} p99 (members at {})",
-                dur_ms(e.max_rtt_s),
-                dur_ms(r),
-                e.sites.join(", ")
-            ),
-            verdict,
-            why: super::net::verdict_text(e.verdict_p99).1.to_owned(),
-            recommended: format!("{} / {}", dur_ms(hb_rec), dur_ms(el_rec)),
-            rule: "heartbeat ≈ the largest member RTT (the tuning guide: 0.5-1.5 x), never below the 100 ms default; election timeout >= 10 x that RTT and >= 5 x heartbeat (etcd refuses less, check E018) (docs/sources.md §7 \"Heartbeat interval\", \"Election timeout\", \"Tuning guidance\"; the 10 x sentence is marked unconfirmed there)".into(),
-        });
+/// HAProxy health checks.
+fn haproxy_check_row(s: &Scenario, net: &NetFigures) -> TimeoutRow {
+    let inter = s.haproxy.inter.secs_f64();
+    let fall = f64::from(s.haproxy.fall);
+    let w = &net.lb_backend;
+    let check = w.rtt.p99_s();
+    let rec = ceil_to(SYN_RTO_S + 2.0 * check, 0.1).max(inter);
+    let verdict = if check >= inter {
+        Verdict::Misfires
+    } else if SYN_RTO_S + check >= inter {
+        Verdict::Tight
+    } else {
+        Verdict::Ok
+    };
+    TimeoutRow {
+        setting: "HAProxy `inter` (also the check timeout unless `timeout check` is set), `fall`".into(),
+        current: format!("inter {}, fall {}", dur_ms(inter), s.haproxy.fall),
+        observed: format!(
+            "an L4 check is one TCP connect = 1 round trip: worst {} mean {}, p99 {}; a lost SYN adds Linux's 1 s initial RTO; a dead apiserver is marked down after fall x inter = {}",
+            w.path,
+            dur_ms(w.rtt.base_s),
+            dur_ms(check),
+            dur(fall * inter)
+        ),
+        verdict,
+        why: match verdict {
+            Verdict::Misfires => "the connect takes longer than the check timeout: every check fails and the backends flap down".into(),
+            Verdict::Tight => "one lost SYN (1 s retransmission) makes a check fail".into(),
+            Verdict::Ok => "a check completes even after one lost SYN".into(),
+        },
+        recommended: format!("inter {} (and `timeout check` {}), fall {}", dur_ms(rec), dur_ms(rec), s.haproxy.fall),
+        rule: "check timeout >= one SYN retransmission (1 s, RFC 6298) + 2 x the p99 lb↔apiserver RTT; never below HAProxy's 2000 ms default (docs/sources.md §8 \"inter\", \"fall\", \"Failure detection time\")".into(),
     }
+}
 
-    // OpenVPN keepalive.
-    if let Some(t) = &net.tunnel {
-        let ping = s.vpn.ping.secs_f64();
-        let restart = s.vpn.ping_restart.secs_f64();
-        let owd = t.rtt.p99_s() / 2.0;
-        let tolerated = ((restart - owd) / ping).floor() - 1.0;
-        let rec = ceil_to(4.0 * ping + owd, 1.0).max(2.0 * ping).max(restart);
-        let verdict = if tolerated < 0.0 {
-            Verdict::Misfires
-        } else if tolerated < 3.0 {
-            Verdict::Tight
-        } else {
-            Verdict::Ok
-        };
-        out.push(TimeoutRow {
-            setting: "OpenVPN `--ping` / `--ping-restart`".into(),
-            current: format!("{} / {}", dur(ping), dur(restart)),
-            observed: format!(
-                "worst of {} tunnels {}: RTT {} mean, one way {} p99",
-                net.tunnels,
-                t.path,
-                dur_ms(t.rtt.base_s),
-                dur_ms(owd)
-            ),
-            verdict,
-            why: if tolerated < 0.0 {
-                "a keepalive cannot arrive before ping-restart: tunnels restart on their own".into()
-            } else {
-                format!("tolerates {tolerated} consecutive lost keepalives (UDP, never retransmitted) before a restart")
-            },
-            recommended: format!("{} / {}", dur(ping), dur(rec)),
-            rule: "ping-restart >= 4 x ping + the p99 one-way delay, so three lost keepalives in a row do not restart a tunnel; >= 2 x ping (check E018); `keepalive 10 60` doubles the timeout on the server side (docs/sources.md §9 \"--keepalive n m\", \"--ping-restart n\")".into(),
-        });
-    }
-
-    // HAProxy health checks.
-    {
-        let inter = s.haproxy.inter.secs_f64();
-        let fall = f64::from(s.haproxy.fall);
-        let w = &net.lb_backend;
-        let check = w.rtt.p99_s();
-        let rec = ceil_to(SYN_RTO_S + 2.0 * check, 0.1).max(inter);
-        let verdict = if check >= inter {
-            Verdict::Misfires
-        } else if SYN_RTO_S + check >= inter {
-            Verdict::Tight
-        } else {
-            Verdict::Ok
-        };
-        out.push(TimeoutRow {
-            setting: "HAProxy `inter` (also the check timeout unless `timeout check` is set), `fall`".into(),
-            current: format!("inter {}, fall {}", dur_ms(inter), s.haproxy.fall),
-            observed: format!(
-                "an L4 check is one TCP connect = 1 round trip: worst {} mean {}, p99 {}; a lost SYN adds Linux's 1 s initial RTO; a dead apiserver is marked down after fall x inter = {}",
-                w.path,
-                dur_ms(w.rtt.base_s),
-                dur_ms(check),
-                dur(fall * inter)
-            ),
-            verdict,
-            why: match verdict {
-                Verdict::Misfires => "the connect takes longer than the check timeout: every check fails and the backends flap down".into(),
-                Verdict::Tight => "one lost SYN (1 s retransmission) makes a check fail".into(),
-                Verdict::Ok => "a check completes even after one lost SYN".into(),
-            },
-            recommended: format!("inter {} (and `timeout check` {}), fall {}", dur_ms(rec), dur_ms(rec), s.haproxy.fall),
-            rule: "check timeout >= one SYN retransmission (1 s, RFC 6298) + 2 x the p99 lb↔apiserver RTT; never below HAProxy's 2000 ms default (docs/sources.md §8 \"inter\", \"fall\", \"Failure detection time\")".into(),
-        });
-    }
-    out.push(TimeoutRow {
+/// HAProxy's idle timeouts, which no round trip bears on: a watch carries nothing between events.
+fn haproxy_idle_timeout_row() -> TimeoutRow {
+    TimeoutRow {
         setting: "HAProxy `timeout client` / `timeout server` (idle, TCP mode)".into(),
         current: "not in the model (HAProxy's default: none)".into(),
         observed: "not RTT-bound: an idle watch carries nothing between events".into(),
@@ -267,6 +284,5 @@ pub(crate) fn rows(s: &Scenario, net: &NetFigures) -> Vec<TimeoutRow> {
         why: "with the kubeadm example's 20 s, idle watches are cut every 20 s and clients re-list or re-watch".into(),
         recommended: "none, or >= 60 min".into(),
         rule: "longer than the apiserver's own watch timeout (30-60 min, `--min-request-timeout` 1800 s), so HAProxy never cuts a healthy watch (docs/sources.md §4 \"Min request timeout (watch)\", §6 \"HAProxy example config\", §8 \"timeout connect/client/server\")".into(),
-    });
-    out
+    }
 }

@@ -1,0 +1,282 @@
+//! Sections (f) and (g) of the report: the scenario as given run again with one change, a
+//! failure (f, `--drills`) or a setting (g, `--tuning`), each against the scenario as given over
+//! the same seeds.
+
+use std::fmt::Write as _;
+
+use crate::plan::drills::DrillResult;
+use crate::plan::fmt::{ci, s2};
+use crate::plan::stats::MeanCi;
+use crate::plan::tuning::TuningResult;
+use crate::plan::{Drills, Plan};
+
+use super::{DRILLS_HEADING, TUNING_HEADING};
+
+/// Section (f): what each single failure costs, worst first.
+pub(super) fn drills_section(o: &mut String, p: &Plan, d: &Drills) {
+    w!(o, "{}", DRILLS_HEADING);
+    w!(o);
+    w!(
+        o,
+        "The scenario as given, run again with one failure at {} {}, over the same {} as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, then the largest cost). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's elections (simulated message by message: the last column is the time without writes), pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good. Kinds of failure with more than two drills are summed up first.",
+        d.at,
+        d.lasting.map_or("lasting for the rest of the run".to_owned(), |l| format!("lasting {l}")),
+        seeds_text(p.reps),
+        p.scenario.workload.timeout,
+    );
+    w!(o);
+    kinds_summary(o, d);
+    drills_table(o, d);
+    drills_conclusion(o, p, d);
+}
+
+/// The drills summed up by kind (the first word of the label), for each kind with more than two:
+/// how many stop the rollout, and the range of the others' costs.
+fn kinds_summary(o: &mut String, d: &Drills) {
+    // By kind first: a consortium's 31 sites cut off one by one are one answer, not 31.
+    let mut kinds: Vec<(&str, Vec<&DrillResult>)> = Vec::new();
+    for r in &d.results {
+        let kind = r.drill.label.split(' ').next().unwrap_or_default();
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, rows)) => rows.push(r),
+            None => kinds.push((kind, vec![r])),
+        }
+    }
+    for (kind, rows) in kinds.iter().filter(|(_, rows)| rows.len() > 2) {
+        let stopped = rows.iter().filter(|r| r.finished == 0).count();
+        let costs: Vec<f64> = rows.iter().filter_map(|r| r.diff.map(|m| m.mean)).collect();
+        let (lo, hi) = costs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &c| (l.min(c), h.max(c)));
+        w!(
+            o,
+            "- `{kind}`, {} drills: {}{}.",
+            rows.len(),
+            match stopped {
+                0 => String::new(),
+                1 => "1 stops the rollout; ".to_owned(),
+                n => format!("{n} stop the rollout; "),
+            },
+            match (costs.is_empty(), stopped > 0) {
+                (true, _) => "none finished".to_owned(),
+                (false, true) => format!("the others cost {lo:+.2} to {hi:+.2} s (mean Δ)"),
+                (false, false) => format!("they cost {lo:+.2} to {hi:+.2} s (mean Δ)"),
+            }
+        );
+    }
+    if kinds.iter().any(|(_, rows)| rows.len() > 2) {
+        w!(o);
+    }
+}
+
+/// The drills, worst first: replications finished, mean time, its CI, the paired difference,
+/// pods evicted and etcd's time without writes.
+fn drills_table(o: &mut String, d: &Drills) {
+    w!(o, "| rank | failure | replications finished | mean time | 95 % CI | Δ vs no failure (95 % CI) | pods evicted (mean) | etcd without writes (mean, simulated) |");
+    w!(o, "|---:|---|---:|---:|---|---|---:|---:|");
+    for (rank, r) in d.results.iter().enumerate() {
+        w!(
+            o,
+            "| {} | `{}` | {} | {:.1} | {} |",
+            rank + 1,
+            r.drill.label,
+            versus_cells(r.finished, r.reps, r.time, r.diff),
+            r.evicted,
+            r.etcd_stalled.map_or_else(|| "n/a".to_owned(), |s| format!("{s:.2} s"))
+        );
+    }
+    w!(o);
+}
+
+/// What the drills found: failures that came too late to drill anything, the single points of
+/// failure of the rollout (or that there are none), and the failures left out.
+fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
+    // A failure after every replication had ended drilled nothing.
+    let late: Vec<&str> = d
+        .results
+        .iter()
+        .filter(|r| r.after_run == r.reps)
+        .map(|r| r.drill.label.as_str())
+        .collect();
+    let fatal: Vec<&str> = d
+        .results
+        .iter()
+        .filter(|r| r.finished == 0 && r.after_run < r.reps)
+        .map(|r| r.drill.label.as_str())
+        .collect();
+    if !late.is_empty() {
+        w!(
+            o,
+            "{} of the {} failures came after every replication had ended (at {} the rollout was over): they changed nothing; give `--drill-at` a time within the rollout.",
+            late.len(),
+            d.results.len(),
+            d.at
+        );
+        w!(o);
+    }
+    if p.options[0].startup.finished == 0 {
+        w!(
+            o,
+            "**The scenario as given finished in no replication** within {}: the drills cannot single out a failure that stops the rollout.",
+            p.scenario.workload.timeout
+        );
+    } else if late.len() == d.results.len() {
+        w!(o, "**No failure took effect**: nothing was drilled.");
+    } else if fatal.is_empty() {
+        w!(
+            o,
+            "**No single failure drilled here stops the rollout**: in each, every pod ran in at least one replication."
+        );
+    } else {
+        w!(
+            o,
+            "**Single points of failure of the rollout** (no replication finished within {}): {}.",
+            p.scenario.workload.timeout,
+            fatal.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    for s in &d.skipped {
+        w!(o);
+        w!(o, "Not drilled: `{}`: {}", s.label, s.reason);
+    }
+    w!(o);
+}
+
+/// The seeds both sections ran on, as their introductions name them.
+fn seeds_text(reps: u64) -> String {
+    if reps == 1 {
+        "replication seed".to_owned()
+    } else {
+        format!("{reps} replication seeds")
+    }
+}
+
+/// A paired difference with its CI, as the drills and tuning tables show it.
+fn diff_text(d: Option<MeanCi>) -> String {
+    match d {
+        Some(m) => format!(
+            "{:+.2} s ({})",
+            m.mean,
+            m.ci.map_or("n/a".into(), |(lo, hi)| format!("[{lo:.2}, {hi:.2}] s"))
+        ),
+        None => "n/a".into(),
+    }
+}
+
+/// The cells a variant of the scenario (a drill, a setting) shares in its table: replications
+/// finished of run, mean time, its 95 % CI, and the paired difference to the scenario as given.
+fn versus_cells(finished: usize, reps: usize, time: Option<MeanCi>, diff: Option<MeanCi>) -> String {
+    format!(
+        "{finished} of {reps} | {} | {} | {}",
+        time.map_or("n/a".into(), |t| s2(t.mean)),
+        time.map_or("n/a".into(), |t| ci(t.ci)),
+        diff_text(diff)
+    )
+}
+
+/// Section (g): what each setting would buy, the largest saving first, all at once last.
+pub(super) fn tuning_section(o: &mut String, p: &Plan, rows: &[TuningResult]) {
+    w!(o, "{}", TUNING_HEADING);
+    w!(o);
+    if rows.is_empty() {
+        w!(o, "The scenario already has every setting this section tries (client QPS and burst of at least 100/100, parallel image pulls, `IfNotPresent`, the image pre-pulled): nothing to compare.");
+        w!(o);
+        return;
+    }
+    w!(
+        o,
+        "The scenario as given, run again with one setting changed at a time, over the same {} as (a); the settings under which the most replications finish first, then the largest saving{}. Δ is the paired difference to (a) over the replications that finish in both, negative when faster. The last but one column gives the change as `kubetwin sweep` takes it (`kubetwin sweep SCENARIO --pods {} --set PATH=A,B` explores one setting further). A pinned tag saves nothing for the pods that reach their image check while their node's first download is still under way: the image is not there yet, so they pull too (v1.16 `EnsureImageExists`).",
+        seeds_text(p.reps),
+        if rows.iter().any(|r| r.tuning.combined) {
+            ", then all of them at once"
+        } else {
+            ""
+        },
+        p.pods,
+    );
+    w!(o);
+    tuning_table(o, rows);
+    tuning_conclusion(o, p, rows);
+}
+
+/// The settings tried, in `rows`' order (the combined row unranked): replications finished, mean
+/// time, its CI, the paired difference, the `--set` options and the source.
+fn tuning_table(o: &mut String, rows: &[TuningResult]) {
+    w!(o, "| rank | change | replications finished | mean time | 95 % CI | Δ vs as given (95 % CI) | as options | why (source) |");
+    w!(o, "|---:|---|---:|---:|---|---|---|---|");
+    for (rank, r) in rows.iter().enumerate() {
+        w!(
+            o,
+            "| {} | {} | {} | {} | {} |",
+            if r.tuning.combined {
+                "—".to_owned()
+            } else {
+                (rank + 1).to_string()
+            },
+            r.tuning.change,
+            versus_cells(r.finished, r.reps, r.time, r.diff),
+            if r.tuning.combined {
+                "every row's above".to_owned()
+            } else {
+                // Single-quoted where a shell would eat a TOML string's double quotes.
+                let arg = |v: &String| if v.contains('"') { format!("'{v}'") } else { v.clone() };
+                r.tuning
+                    .set
+                    .iter()
+                    .map(|v| format!("`--set {}`", arg(v)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            },
+            r.tuning.source,
+        );
+    }
+    w!(o);
+}
+
+/// What the settings found: one that rescues replications the scenario as given loses, and the
+/// largest saving beyond the replications' noise (or that there is none).
+fn tuning_conclusion(o: &mut String, p: &Plan, rows: &[TuningResult]) {
+    let given = &p.options[0].startup;
+    let single = || rows.iter().filter(|r| !r.tuning.combined);
+    // A setting under which more replications finish than as given rescues a rollout.
+    if let Some(r) = single().find(|r| r.finished > given.finished) {
+        w!(
+            o,
+            "With **{}**, {} of {} replications finish within {}; as given, {}.",
+            r.tuning.change,
+            r.finished,
+            r.reps,
+            p.scenario.workload.timeout,
+            given.finished
+        );
+        w!(o);
+    }
+    // A saving counts when its whole CI is below zero (with one replication, when its value is),
+    // and only for a setting that finishes at least as often as the scenario as given.
+    let saves =
+        |r: &&TuningResult| r.finished >= given.finished && r.diff.is_some_and(|d| d.ci.map_or(d.mean, |c| c.1) < 0.0);
+    let key = |r: &&TuningResult| r.diff.map_or(f64::INFINITY, |d| d.mean);
+    match single().filter(saves).min_by(|a, b| key(a).total_cmp(&key(b))) {
+        Some(best) => {
+            w!(
+                o,
+                "The largest saving beyond the replications' noise{} is **{}**: {}, from the {} of (a).",
+                if p.reps == 1 {
+                    " (one replication: no interval)"
+                } else {
+                    ""
+                },
+                best.tuning.change,
+                diff_text(best.diff),
+                given.time.map_or("n/a".into(), |t| s2(t.mean)),
+            );
+        }
+        None => {
+            w!(
+                o,
+                "**No single setting saves time beyond the replications' noise**: this rollout is bound by what these settings do not touch (the network's round trips, the registry, Docker's own times)."
+            );
+        }
+    }
+    w!(o);
+}

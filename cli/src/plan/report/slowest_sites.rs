@@ -1,0 +1,327 @@
+//! Section (b) of the report: the sites ranked by when their last pod ran, and for the three
+//! slowest, what that time is made of (its nine parts, the waits, the image pull and its
+//! download) beside the fastest site.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use models::spec::{Role, Scenario};
+
+use crate::plan::fmt::{ci, dur, dur_ms, s2};
+use crate::plan::stats::{SiteRow, SEGMENTS};
+use crate::plan::Plan;
+
+use super::HEADINGS;
+
+/// Section (b): the slowest sites and why.
+pub(super) fn slowest_sites_section(o: &mut String, p: &Plan) {
+    let s = &p.scenario;
+    let cur = &p.options[0];
+    w!(o, "{}", HEADINGS[1]);
+    w!(o);
+    w!(
+        o,
+        "A site's pods are those that ran on its workers (each worker's site from the scenario's `[[hosts]]`); its **last pod** is the one kubectl saw Running last, and the time is the mean over replications. The last pod's time splits into nine parts from its timeline (see the figure); the *dominant phase* is the ClusterLoader2 phase with the largest mean over the site's pods. Waits per pod at the site: the **serialized image puller queue** is exact (pull start − sandbox ready); the **Docker runtime queue (est.)** is sandbox and create + start minus their mean service times ({} + {}, `runtime.sandbox_time`, `runtime.container_start_time`); the **status goroutine + kubelet 5 QPS limiter (est.)** is container started → Running committed, minus half a PLEG period and the unloaded GET + PATCH (1.5 round trips to the apiserver, two apiserver service times, a read index and a commit). `RunOutcome.waits` gives these per cluster only, hence the estimates (`docs/sources.md` §1 \"Serialize image pulls\", \"Status manager concurrency\", \"API QPS\").",
+        dur(s.runtime.sandbox_time.secs_f64()),
+        dur(s.runtime.container_start_time.secs_f64())
+    );
+    w!(o);
+    let net = SiteNetwork::new(p);
+    sites_table(o, &cur.sites, &net);
+    let fastest = cur.sites.iter().rev().find(|r| r.last.is_some());
+    for r in cur.sites.iter().filter(|r| r.last.is_some()).take(3) {
+        slow_site_note(o, r, fastest, &net);
+    }
+    w!(o);
+}
+
+/// What (b) says of each site's round trips and registry, worked out once for the table and the
+/// notes.
+struct SiteNetwork<'a> {
+    /// The scenario as simulated.
+    s: &'a Scenario,
+    /// Mean RTT from each site's workers to the apiservers through HAProxy, seconds.
+    api: HashMap<String, f64>,
+    /// Per site, (mean registry RTT of its workers, s; the least download rate they get, bits per
+    /// second): [`site_registry`].
+    registry: HashMap<String, (f64, f64)>,
+    /// The site of a registry on the overlay (`runtime.registry_host`); `None` for Docker Hub.
+    registry_site: Option<&'a str>,
+}
+
+impl<'a> SiteNetwork<'a> {
+    /// The round trips and registry figures of `p`'s scenario as given.
+    fn new(p: &'a Plan) -> Self {
+        let s = &p.scenario;
+        let api = site_api_rtt(p);
+        let registry = site_registry(s);
+        let registry_site = s
+            .runtime
+            .registry_host
+            .as_deref()
+            .and_then(|r| s.hosts.iter().find(|h| h.name == r))
+            .map(|h| h.site.as_str());
+        SiteNetwork {
+            s,
+            api,
+            registry,
+            registry_site,
+        }
+    }
+
+    /// Mean registry RTT of the site's workers, seconds (NaN for a site without workers).
+    fn registry_rtt(&self, site: &str) -> f64 {
+        self.registry.get(site).map_or(f64::NAN, |r| r.0)
+    }
+
+    /// Mean RTT from the site's workers to the apiservers, in milliseconds, or `n/a`.
+    fn api_rtt_text(&self, site: &str) -> String {
+        self.api.get(site).map_or("n/a".into(), |v| dur_ms(*v))
+    }
+
+    /// The site whose uplink a download crosses: its own for Docker Hub; the registry's for a
+    /// registry on the overlay (none for the registry's own site, which pulls over its LAN).
+    fn uplink_site(&self, site: &str) -> Option<String> {
+        match self.registry_site {
+            Some(rs) if rs == site => None,
+            Some(rs) => Some(rs.to_owned()),
+            None => Some(site.to_owned()),
+        }
+    }
+
+    /// The workers downloading through the uplink of [`Self::uplink_site`]: every worker outside
+    /// the registry's site for a registry on the overlay, the site's own for Docker Hub.
+    fn sharing(&self, site: &str) -> usize {
+        let s = self.s;
+        match self.registry_site {
+            Some(rs) => s
+                .hosts
+                .iter()
+                .filter(|h| h.role == Role::Worker && h.site != rs)
+                .count(),
+            None => s
+                .hosts
+                .iter()
+                .filter(|h| h.role == Role::Worker && h.site == site)
+                .count(),
+        }
+    }
+}
+
+/// The sites, slowest first: when the last pod ran, its largest part, the dominant phase, the
+/// largest wait, and the round trips to the apiserver and the registry.
+fn sites_table(o: &mut String, sites: &[SiteRow], net: &SiteNetwork<'_>) {
+    w!(
+        o,
+        "| rank | site | workers | pods | last pod Running, mean (95 % CI) | slowest rep | its largest part | dominant phase, mean per pod | largest wait, per pod | RTT to apiserver | registry RTT |"
+    );
+    w!(o, "|---:|---|---:|---:|---|---:|---|---|---|---:|---:|");
+    for (i, r) in sites.iter().enumerate() {
+        let (ph, pv) = r.dominant_phase();
+        let (wn, wv) = r.top_wait();
+        let (si, sv) = r.top_segment();
+        let last = match r.last {
+            Some(m) => format!("{} ({})", s2(m.mean), ci(m.ci)),
+            None if r.unfinished > 0 => format!("never ran in {} rep(s)", r.unfinished),
+            None => "no pods".into(),
+        };
+        w!(
+            o,
+            "| {} | {} | {} | {:.1} | {} | {} | {} {} | {} {} | {} {} | {} | {} |",
+            i + 1,
+            r.site,
+            r.workers,
+            r.pods,
+            last,
+            s2(r.last_max),
+            SEGMENTS[si].0,
+            s2(sv),
+            ph,
+            s2(pv),
+            wn,
+            s2(wv),
+            net.api_rtt_text(&r.site),
+            dur_ms(net.registry_rtt(&r.site))
+        );
+    }
+    w!(o);
+}
+
+/// One slow site's note: its last pod's nine parts, the largest of them, its largest wait, its
+/// image pull (and download), and how the fastest site compares.
+fn slow_site_note(o: &mut String, r: &SiteRow, fastest: Option<&SiteRow>, net: &SiteNetwork<'_>) {
+    let s = net.s;
+    let parts: Vec<String> = SEGMENTS
+        .iter()
+        .zip(r.last_segments)
+        .map(|((name, _), v)| format!("{name} {}", s2(v)))
+        .collect();
+    let (wn, wv) = r.top_wait();
+    let (si, sv) = r.top_segment();
+    w!(
+        o,
+        "- **{}** (last pod at {}): {}. Its largest part is **{}** ({}: {}); per pod here the largest wait is the {} ({}), and an image pull takes {} on average (a cached pull is {} round trips × registry RTT {} = {}; {}).{}",
+        r.site,
+        s2(r.last.map_or(f64::NAN, |m| m.mean)),
+        parts.join(", "),
+        SEGMENTS[si].0,
+        s2(sv),
+        SEGMENTS[si].1,
+        wn,
+        s2(wv),
+        s2(r.pull),
+        s.runtime.registry_round_trips,
+        dur_ms(net.registry_rtt(&r.site)),
+        s2(f64::from(s.runtime.registry_round_trips) * net.registry_rtt(&r.site)),
+        image_download_text(r, net),
+        fastest_site_text(r, fastest, net)
+    );
+}
+
+/// What a node's first pull downloads at the site (nothing if the image is cached): the image
+/// at the rate a download alone gets, and how long all downloading at once take where an uplink
+/// is shared.
+fn image_download_text(r: &SiteRow, net: &SiteNetwork<'_>) -> String {
+    let s = net.s;
+    if s.runtime.image_cached {
+        return "the image is on every node when the run starts (`runtime.image_cached`), so no pull downloads it"
+            .to_owned();
+    }
+    let bits = s.runtime.image_bytes as f64 * 8.0;
+    let up_site = net.uplink_site(&r.site);
+    let uplink = s
+        .sites
+        .iter()
+        .find(|x| Some(&x.name) == up_site.as_ref())
+        .and_then(|x| x.uplink);
+    // Alone on its uplink a download still gets no more than the uplink has, nor
+    // (from a registry on the overlay) than its route and campus allow.
+    // From a registry on the overlay, a node's own campus uplink is on its path too.
+    let campus = net
+        .registry_site
+        .filter(|rs| *rs != r.site)
+        .and_then(|_| s.sites.iter().find(|x| x.name == r.site))
+        .and_then(|x| x.uplink)
+        .map_or(f64::INFINITY, |b| b.bits_per_s);
+    let own = models::units::Bandwidth {
+        bits_per_s: net
+            .registry
+            .get(&r.site)
+            .map_or(s.runtime.download_bandwidth.bits_per_s, |r| r.1)
+            .min(campus),
+    };
+    let alone = match uplink {
+        Some(u) if u.bits_per_s < own.bits_per_s => u,
+        _ => own,
+    };
+    // Its own campus's workers downloading at once from the overlay registry.
+    let here = s
+        .hosts
+        .iter()
+        .filter(|h| h.role == Role::Worker && h.site == r.site)
+        .count();
+    let campus_clause = if campus.is_finite() && here as f64 * campus.min(own.bits_per_s) > campus {
+        format!(
+            "; its {here} workers share their own {} uplink, so all downloading at once take {}",
+            models::units::Bandwidth { bits_per_s: campus },
+            s2(bits * here as f64 / campus)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "a node's first pull also downloads the image, {} MB at {} = {}{}{campus_clause}",
+        s.runtime.image_bytes as f64 / 1e6,
+        alone,
+        s2(bits / alone.bits_per_s),
+        match uplink {
+            // The site's uplink is shared (models/src/uplink.rs): it binds when its
+            // workers downloading at once would need more than it has.
+            Some(u) if net.sharing(&r.site) as f64 * own.bits_per_s > u.bits_per_s => {
+                let n = net.sharing(&r.site);
+                let whose = match net.registry_site {
+                    Some(rs) => format!("the {n} workers outside {rs} share the registry site's"),
+                    None => format!("its {n} workers share the site's"),
+                };
+                format!(
+                    " alone; {whose} {u} uplink, so all downloading at once take {}",
+                    s2(bits * n as f64 / u.bits_per_s)
+                )
+            }
+            _ => String::new(),
+        }
+    )
+}
+
+/// The fastest site beside a slow one (nothing if it is the same site, or none finished).
+fn fastest_site_text(r: &SiteRow, fastest: Option<&SiteRow>, net: &SiteNetwork<'_>) -> String {
+    match fastest {
+        Some(f) if f.site != r.site => format!(
+            " The fastest site, {}, saw its last pod at {} (pull {}, registry RTT {}, RTT to the apiserver {} vs {} here).",
+            f.site,
+            s2(f.last.map_or(f64::NAN, |m| m.mean)),
+            s2(f.pull),
+            dur_ms(net.registry_rtt(&f.site)),
+            net.api_rtt_text(&f.site),
+            net.api_rtt_text(&r.site),
+        ),
+        _ => String::new(),
+    }
+}
+
+/// Per site, (mean registry RTT of its workers, s; the least download rate they get, bits per
+/// second). For Docker Hub, the site's or the runtime's `registry_rtt` and
+/// `runtime.download_bandwidth`; for a registry on the overlay (`runtime.registry_host`), the
+/// route's round trip, netem included, and the rate held to the route's bottleneck, as
+/// `models::registry` gives each node.
+fn site_registry(s: &models::spec::Scenario) -> std::collections::HashMap<String, (f64, f64)> {
+    let hub = |site: &str| {
+        s.sites
+            .iter()
+            .find(|x| x.name == site)
+            .and_then(|x| x.registry_rtt)
+            .unwrap_or(s.runtime.registry_rtt)
+            .secs_f64()
+    };
+    let overlay = s.runtime.registry_host.as_deref().and_then(|r| {
+        let net = models::network::Network::build(s, &[r]).ok()?;
+        let reg = models::registry::OverlayRegistry::new(s, &net, r).ok()?;
+        Some((reg, net))
+    });
+    let own = s.runtime.download_bandwidth.bits_per_s;
+    let mut sum: std::collections::HashMap<String, (f64, usize, f64)> = std::collections::HashMap::new();
+    for h in s.hosts.iter().filter(|h| h.role == Role::Worker) {
+        let pull = overlay
+            .as_ref()
+            .and_then(|(reg, net)| reg.pull_from(s, net, net.host(&h.name)?).ok());
+        let e = sum.entry(h.site.clone()).or_insert((0.0, 0, own));
+        match pull {
+            Some(p) => {
+                e.0 += p.rtt.as_secs_f64();
+                e.2 = e.2.min(p.runtime.download_bandwidth.bits_per_s);
+            }
+            None => e.0 += hub(&h.site),
+        }
+        e.1 += 1;
+    }
+    sum.into_iter()
+        .map(|(k, (t, c, bps))| (k, (t / c as f64, bps)))
+        .collect()
+}
+
+/// Mean RTT from each site's workers to the apiservers through HAProxy, seconds.
+fn site_api_rtt(p: &Plan) -> std::collections::HashMap<String, f64> {
+    let s = &p.scenario;
+    let mut sum: std::collections::HashMap<String, (f64, usize)> = std::collections::HashMap::new();
+    for (h, r) in s
+        .hosts
+        .iter()
+        .filter(|h| h.role == Role::Worker)
+        .zip(&p.options[0].net.worker_api_mean_s)
+    {
+        let e = sum.entry(h.site.clone()).or_insert((0.0, 0));
+        e.0 += r;
+        e.1 += 1;
+    }
+    sum.into_iter().map(|(k, (t, c))| (k, t / c as f64)).collect()
+}

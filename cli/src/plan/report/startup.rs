@@ -1,0 +1,196 @@
+//! Section (a) of the report: the time until N pods run, over the replications, the phases per pod
+//! (ClusterLoader2's) and where the run waited (limiters and queues).
+
+use std::fmt::Write as _;
+
+use crate::plan::fmt::{ci, dur, s2};
+use crate::plan::stats::{MeanCi, Startup};
+use crate::plan::Plan;
+
+use super::HEADINGS;
+
+/// Section (a): the time until N pods run, the phases per pod and the waits.
+pub(super) fn startup_section(o: &mut String, p: &Plan) {
+    let s = &p.scenario;
+    let st = &p.options[0].startup;
+    let n = p.pods;
+    w!(o, "{} {} pods run", HEADINGS[0], n);
+    w!(o);
+    if st.finished < st.reps {
+        w!(
+            o,
+            "**{} of {} replications did not finish** within `workload.timeout` ({}): the figures below use the {} that did.",
+            st.reps - st.finished,
+            st.reps,
+            s.workload.timeout,
+            st.finished
+        );
+        w!(o);
+    }
+    if let Some(t) = st.time {
+        figures_table(o, p, t);
+    } else {
+        w!(
+            o,
+            "No replication finished within `workload.timeout` ({}).",
+            s.workload.timeout
+        );
+        w!(o);
+    }
+    phases_table(o, st);
+    waits_table(o, st, n);
+}
+
+/// The time until N pods run, as figures over the finished replications (mean `t` and its CI,
+/// quantiles, the observer's reading, half and 90 % of the pods, the last pod object created).
+fn figures_table(o: &mut String, p: &Plan, t: MeanCi) {
+    let s = &p.scenario;
+    let st = &p.options[0].startup;
+    let n = p.pods;
+    w!(o, "| figure | value | what it is |");
+    w!(o, "|---|---:|---|");
+    w!(
+        o,
+        "| **mean** | **{}** | mean over {} replications of the exact time until kubectl's watch (`kubectl get -w`) saw the {} pod Running |",
+        s2(t.mean),
+        st.finished,
+        ordinal(n)
+    );
+    w!(
+        o,
+        "| 95 % CI of the mean | {} | Student-t interval over the replications (`sim_core::stats::OnlineStats::ci95`) |",
+        ci(t.ci)
+    );
+    w!(
+        o,
+        "| p50 / p90 / max | {} / {} / {} | quantiles over the replications' times (type 7, interpolated) |",
+        s2(st.p50),
+        s2(st.p90),
+        s2(st.max)
+    );
+    w!(
+        o,
+        "| fastest replication | {} | the smallest of the replications' times |",
+        s2(st.min)
+    );
+    if let Some(obs) = st.observed {
+        w!(
+            o,
+            "| as the thesis's observer reads it | {} | mean of whole seconds read from a clock of random phase, as `kubectl get -w` timestamps show them (`docs/model.md`) |",
+            s2(obs)
+        );
+    }
+    if let (Some(h), Some(t90)) = (st.half, st.ninety) {
+        w!(
+            o,
+            "| half / 90 % of the pods | {} / {} | mean time until {} and {} pods ran |",
+            s2(h),
+            s2(t90),
+            (f64::from(n) * 0.5).ceil(),
+            (f64::from(n) * 0.9).ceil()
+        );
+    }
+    if let Some(lc) = st.last_created {
+        let cm = &s.kubernetes.controller_manager;
+        let events = n.min(models::controllers::EVENT_SPAM_BURST);
+        w!(
+            o,
+            "| last pod object created | {} | mean time the {} pod was committed: the ReplicaSet controller's slow-start batches (1, 2, 4, ...) through its client limiter ({} QPS, burst {}), which its first {} SuccessfulCreate events share: about (N + events - burst) / QPS = {} for N = {} (`docs/sources.md` §2 \"API QPS / burst\", \"Slow-start initial batch\", \"ReplicaSet events\") |",
+            s2(lc),
+            ordinal(n),
+            cm.kube_api_qps,
+            cm.kube_api_burst,
+            events,
+            dur((f64::from(n) + f64::from(events) - f64::from(cm.kube_api_burst)).max(0.0) / cm.kube_api_qps),
+            n
+        );
+    }
+    w!(o);
+}
+
+/// ClusterLoader2's phases per pod, mean over pods and replications.
+fn phases_table(o: &mut String, st: &Startup) {
+    w!(
+        o,
+        "Per pod, mean over pods and replications (ClusterLoader2's phases, from the per-pod timelines):"
+    );
+    w!(o);
+    w!(o, "| phase | mean per pod | from → to |");
+    w!(o, "|---|---:|---|");
+    let phase_rows = [
+        ("create_to_schedule", "pod object committed → binding committed (scheduler cycle, bind)"),
+        (
+            "schedule_to_run",
+            "binding committed → container started (watch to the kubelet, sandbox, serialized image puller, pull, create + start)",
+        ),
+        (
+            "run_to_watch",
+            "container started → kubectl saw Running (PLEG relist, status manager with the kubelet's 5 QPS client, GET + PATCH, watch)",
+        ),
+        ("pod_startup", "pod object committed → kubectl saw Running"),
+    ];
+    for ((name, what), v) in phase_rows.iter().zip(st.phases) {
+        w!(o, "| {name} | {} | {what} |", v.map_or("n/a".into(), s2));
+    }
+    w!(o);
+}
+
+/// The waits per limiter and queue, largest first, and the largest named.
+fn waits_table(o: &mut String, st: &Startup, n: u32) {
+    w!(
+        o,
+        "Waiting per limiter and queue (`RunOutcome.waits`: summed over every request or job that went through it, mean per replication), largest first:"
+    );
+    w!(o);
+    w!(o, "| limiter / queue | waiting, total | per pod | requests or jobs |");
+    w!(o, "|---|---:|---:|---:|");
+    for wr in &st.waits {
+        w!(
+            o,
+            "| {} | {} | {} | {:.0} |",
+            wr.name,
+            s2(wr.total_s),
+            s2(wr.total_s / f64::from(n)),
+            wr.count
+        );
+    }
+    if let Some(top) = st.waits.first().filter(|w| w.total_s > 0.0) {
+        w!(o);
+        w!(
+            o,
+            "The most waiting is in the **{}**: {} summed over the run, {} per pod on average.",
+            top.name,
+            s2(top.total_s),
+            s2(top.total_s / f64::from(n))
+        );
+    }
+    w!(o);
+}
+
+/// `n` as an English ordinal: 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 432nd.
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ordinal;
+
+    #[test]
+    fn ordinals_follow_english() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111, 432, 1000]
+            .map(ordinal)
+            .to_vec();
+        assert_eq!(
+            got,
+            ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th", "432nd", "1000th"]
+        );
+    }
+}
