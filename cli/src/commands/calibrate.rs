@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use models::spec::NetemPlacement;
-use validate::calibrate::{calibrate, params_toml, CalibrateOptions, FreeParam, CALIBRATABLE};
+use models::spec::{NetemPlacement, Scenario};
+use validate::calibrate::{calibrate, params_toml, CalibrateOptions, Calibration, FreeParam, CALIBRATABLE};
 use validate::dataset::read_cells;
-use validate::uncertainty::bootstrap;
+use validate::uncertainty::{bootstrap, Bootstrap};
 
 use crate::output::{write_atomic, UsageError};
 
@@ -127,18 +127,7 @@ fn parse_placement(s: &str) -> Result<NetemPlacement, String> {
 
 /// Runs `kubetwin calibrate`.
 pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
-    if let Some(p) = first_repeat(&a.free) {
-        return Err(UsageError(format!("--free names {p} twice; name each parameter once")).into());
-    }
-    if let Some(p) = first_repeat(&a.placement) {
-        return Err(UsageError(format!("--placement names {} twice; name each once", p.as_str())).into());
-    }
-    if let Some((pods, delay_ms)) = first_repeat(&a.predict) {
-        return Err(UsageError(format!(
-            "--predict names {pods}x{delay_ms}ms twice; name each cell once"
-        ))
-        .into());
-    }
+    check_no_repeats(&a)?;
     crate::output::check_output_file("--out", &a.out, "params.toml")?;
     crate::output::check_not_an_input(
         "--out",
@@ -148,6 +137,46 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     let cells = read_cells(&a.data).map_err(|e| UsageError(e.to_string()))?;
     let (scenario, origin) = crate::scenario::without_params(&a.scenario)?;
     crate::commands::validate::cells_fit(&scenario, &cells, &a.data)?;
+    let opts = options(&a, cells.len())?;
+    check_predict(&a, &scenario)?;
+    let cal = calibrate(&scenario, &cells, &opts)?;
+    print_fit(&a, &scenario, &origin, cells.len(), &cal);
+    let mut text = params_toml(&cal, &regenerate_command(&a));
+    if a.bootstrap > 0 {
+        // The fit is written first, so that a bootstrap that fails loses nothing of it; the
+        // file is written again with the ranges.
+        write_atomic(&a.out, text.as_bytes())?;
+        let b = bootstrap(&scenario, &cells, &cal, &opts, a.bootstrap, &a.predict)?;
+        print_bootstrap(&cal, &b);
+        insert_bootstrap_ranges(&mut text, &b);
+    }
+    write_atomic(&a.out, text.as_bytes())?;
+    println!("wrote {}", a.out.display());
+    Ok(())
+}
+
+/// Refuses a `--free`, `--placement` or `--predict` that names something twice.
+fn check_no_repeats(a: &CalibrateArgs) -> Result<(), UsageError> {
+    if let Some(p) = first_repeat(&a.free) {
+        return Err(UsageError(format!("--free names {p} twice; name each parameter once")));
+    }
+    if let Some(p) = first_repeat(&a.placement) {
+        return Err(UsageError(format!(
+            "--placement names {} twice; name each once",
+            p.as_str()
+        )));
+    }
+    if let Some((pods, delay_ms)) = first_repeat(&a.predict) {
+        return Err(UsageError(format!(
+            "--predict names {pods}x{delay_ms}ms twice; name each cell once"
+        )));
+    }
+    Ok(())
+}
+
+/// The fit's options from the flags, refusing more free parameters than `cells` (the number of
+/// measured cells) can determine.
+fn options(a: &CalibrateArgs, cells: usize) -> Result<CalibrateOptions, UsageError> {
     let mut opts = CalibrateOptions::new(a.seed);
     opts.reps = a.reps;
     opts.max_iters = a.max_iters;
@@ -163,25 +192,30 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
             .collect::<Result<_, _>>()
             .map_err(|e| UsageError(e.to_string()))?;
     }
-    if opts.free.len() >= cells.len() {
+    if opts.free.len() >= cells {
         return Err(UsageError(format!(
             "{} free parameters need more than {} measured cells; free fewer (choose from {})",
             opts.free.len(),
-            cells.len(),
+            cells,
             CALIBRATABLE.iter().map(|p| p.path).collect::<Vec<_>>().join(", ")
-        ))
-        .into());
+        )));
     }
+    Ok(opts)
+}
+
+/// Refuses `--predict` without bootstrap refits, and a cell to predict that cannot simulate
+/// with `scenario`.
+fn check_predict(a: &CalibrateArgs, scenario: &Scenario) -> Result<(), UsageError> {
     if a.bootstrap == 0 && !a.predict.is_empty() {
-        return Err(
-            UsageError("--predict needs --bootstrap B (B at least 1): its ranges come from the refits".into()).into(),
-        );
+        return Err(UsageError(
+            "--predict needs --bootstrap B (B at least 1): its ranges come from the refits".into(),
+        ));
     }
     // The cells to predict must simulate with the scenario as it stands (the fit moves only the
     // free parameters): checked before the fit, not after it.
     for &(pods, delay_ms) in &a.predict {
         let sized = models::cluster::with_overrides(
-            &scenario,
+            scenario,
             Some(pods),
             Some(sim_core::SimDuration::from_millis(u64::from(delay_ms))),
         );
@@ -194,14 +228,22 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
             errors.extend(topologies::check::workload_fits(&sized).map(|f| f.message));
         }
         if !errors.is_empty() {
-            return Err(UsageError(format!("--predict {pods}x{delay_ms}ms: {}", errors.join("; "))).into());
+            return Err(UsageError(format!(
+                "--predict {pods}x{delay_ms}ms: {}",
+                errors.join("; ")
+            )));
         }
     }
-    let cal = calibrate(&scenario, &cells, &opts)?;
+    Ok(())
+}
+
+/// Prints the fit: each placement's error, the best one's parameters and cells, the
+/// leave-one-cell-out cross-validation, the warnings and the evaluations.
+fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize, cal: &Calibration) {
     println!(
         "calibrated {} ({origin}) on {} cells of {}",
         scenario.name,
-        cells.len(),
+        cells,
         a.data.display()
     );
     for f in &cal.placements {
@@ -227,6 +269,15 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     for (pods, d, m, s, e) in &cal.best.cells {
         println!("  {pods:>5} pods {d:>4} ms: measured {m:>7.1} s, simulated {s:>7.2} s, error {e:>+6.2} %");
     }
+    print_cross_validation(a, cal);
+    for w in &cal.warnings {
+        println!("warning: {w}");
+    }
+    println!("{} model evaluations", cal.evaluations);
+}
+
+/// Prints the leave-one-cell-out predictions, or why there are none.
+fn print_cross_validation(a: &CalibrateArgs, cal: &Calibration) {
     if a.no_cross_validation {
         println!("leave-one-cell-out: not run (--no-cross-validation)");
     } else if cal.cross_validation.is_empty() {
@@ -241,70 +292,62 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         }
         println!("  cross-validated MAPE {:.2} %", cal.cv_mape_pct.unwrap_or(f64::NAN));
     }
-    for w in &cal.warnings {
-        println!("warning: {w}");
-    }
-    println!("{} model evaluations", cal.evaluations);
-    let command = format!(
+}
+
+/// The command that writes the same file again, for its "Regenerate:" line.
+fn regenerate_command(a: &CalibrateArgs) -> String {
+    format!(
         "kubetwin calibrate --data {} --scenario {} --out {} --reps {} --seed {}{}",
         a.data.display(),
         a.scenario,
         a.out.display(),
         a.reps,
         a.seed,
-        regenerate_flags(&a)
-    );
-    let mut text = params_toml(&cal, &command);
-    if a.bootstrap > 0 {
-        // The fit is written first, so that a bootstrap that fails loses nothing of it; the
-        // file is written again with the ranges.
-        write_atomic(&a.out, text.as_bytes())?;
-    }
-    let boot = if a.bootstrap > 0 {
-        let b = bootstrap(&scenario, &cells, &cal, &opts, a.bootstrap, &a.predict)?;
-        println!(
-            "bootstrap ({} refits at {}; each measured mean redrawn within {}):",
-            b.refits,
-            cal.best.placement.as_str(),
-            b.cell_noise_s
-                .iter()
-                .map(|n| format!("±{n:.2} s"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        for p in &b.params {
-            println!(
-                "  {:<36} {:>10.3} {:<7} 95 % [{:.3}, {:.3}], median {:.3}",
-                p.path, p.fitted, p.unit, p.spread.lo, p.spread.hi, p.spread.median
-            );
-        }
-        for c in &b.predictions {
-            println!(
-                "  {:>5} pods {:>4} ms: predicted {:>7.2} s, 95 % [{:.2}, {:.2}] s over the refits",
-                c.pods, c.delay_ms, c.predicted_s, c.spread.lo, c.spread.hi
-            );
-        }
-        println!("  {} model evaluations", b.evaluations);
-        Some(b)
-    } else {
-        None
-    };
-    if let Some(b) = &boot {
-        // The ranges go into the header, before the first table.
-        let at = text.find("\n[").map_or(text.len(), |i| i);
-        let ranges: String = b
-            .params
+        regenerate_flags(a)
+    )
+}
+
+/// Prints the bootstrap `b` of the fit `cal`: each parameter's range over the refits, and each
+/// `--predict` cell's.
+fn print_bootstrap(cal: &Calibration, b: &Bootstrap) {
+    println!(
+        "bootstrap ({} refits at {}; each measured mean redrawn within {}):",
+        b.refits,
+        cal.best.placement.as_str(),
+        b.cell_noise_s
             .iter()
-            .map(|p| {
-                format!(
-                    "# Bootstrap ({} refits): {} 95 % [{:.3}, {:.3}] {}.\n",
-                    b.refits, p.path, p.spread.lo, p.spread.hi, p.unit
-                )
-            })
-            .collect();
-        text.insert_str(at, &ranges);
+            .map(|n| format!("±{n:.2} s"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for p in &b.params {
+        println!(
+            "  {:<36} {:>10.3} {:<7} 95 % [{:.3}, {:.3}], median {:.3}",
+            p.path, p.fitted, p.unit, p.spread.lo, p.spread.hi, p.spread.median
+        );
     }
-    write_atomic(&a.out, text.as_bytes())?;
-    println!("wrote {}", a.out.display());
-    Ok(())
+    for c in &b.predictions {
+        println!(
+            "  {:>5} pods {:>4} ms: predicted {:>7.2} s, 95 % [{:.2}, {:.2}] s over the refits",
+            c.pods, c.delay_ms, c.predicted_s, c.spread.lo, c.spread.hi
+        );
+    }
+    println!("  {} model evaluations", b.evaluations);
+}
+
+/// Adds the bootstrap's parameter ranges to `text`, the parameter file, as comment lines.
+fn insert_bootstrap_ranges(text: &mut String, b: &Bootstrap) {
+    // The ranges go into the header, before the first table.
+    let at = text.find("\n[").map_or(text.len(), |i| i);
+    let ranges: String = b
+        .params
+        .iter()
+        .map(|p| {
+            format!(
+                "# Bootstrap ({} refits): {} 95 % [{:.3}, {:.3}] {}.\n",
+                b.refits, p.path, p.spread.lo, p.spread.hi, p.unit
+            )
+        })
+        .collect();
+    text.insert_str(at, &ranges);
 }

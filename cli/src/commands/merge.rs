@@ -10,6 +10,7 @@ use clap::Args;
 
 use crate::output::UsageError;
 use crate::sweep::point::PointRecord;
+use crate::sweep::spec::Point;
 use crate::sweep::store::{self, SweepDir, SweepFile};
 use crate::sweep::{note_stray_files, rows_from_dir, write_results};
 
@@ -31,8 +32,34 @@ pub(crate) struct MergeArgs {
 /// Runs `kubetwin merge`.
 pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
     crate::output::check_output_dir("--out", &a.out, "the merged sweep.json, points/ and results")?;
+    let file = common_sweep(&a.dirs)?;
+    let points = file.spec.points()?;
+    let found = gather_points(&a.dirs, &file, &points)?;
+    ensure_none_missing(&a.dirs, &file, &points, &found)?;
+    let out = SweepDir::new(&a.out);
+    out.init(&file)?;
+    let copied = copy_points(&out, &file, &found)?;
+    let rows = rows_from_dir(&out, &file, &points)?;
+    let written = write_results(&out, &file, None, &rows, a.plot)?;
+    eprintln!(
+        "merged {} points of sweep {} from {} directories ({copied} copied); wrote {}",
+        points.len(),
+        file.spec_hash,
+        a.dirs.len(),
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+/// The sweep of `dirs` (the first one's `sweep.json`), refusing a directory without one and
+/// directories of different sweeps.
+fn common_sweep(dirs: &[PathBuf]) -> anyhow::Result<SweepFile> {
     let mut first: Option<(PathBuf, SweepFile)> = None;
-    for d in &a.dirs {
+    for d in dirs {
         let dir = SweepDir::new(d);
         let file = dir.read_sweep()?.ok_or_else(|| {
             UsageError(format!(
@@ -58,13 +85,28 @@ pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
         }
     }
     let (_, file) = first.expect("clap requires a directory");
-    let points = file.spec.points()?;
-    let keys: BTreeMap<String, &crate::sweep::spec::Point> =
-        points.iter().map(|p| (file.spec.point_key(p), p)).collect();
+    Ok(file)
+}
+
+/// A point file found in one of the directories merged.
+struct FoundPoint {
+    /// Its record.
+    rec: PointRecord,
+    /// Its text, copied as it is.
+    text: String,
+    /// The file.
+    from: PathBuf,
+}
+
+/// The point files of `dirs` that hold a point of `points`, by key, each checked against its
+/// point; a point found in several directories must have the same record in each (the first
+/// is kept).
+fn gather_points(dirs: &[PathBuf], file: &SweepFile, points: &[Point]) -> anyhow::Result<BTreeMap<String, FoundPoint>> {
+    let keys: BTreeMap<String, &Point> = points.iter().map(|p| (file.spec.point_key(p), p)).collect();
 
     let names: BTreeSet<String> = keys.keys().cloned().collect();
-    let mut found: BTreeMap<String, (PointRecord, String, PathBuf)> = BTreeMap::new();
-    for d in &a.dirs {
+    let mut found: BTreeMap<String, FoundPoint> = BTreeMap::new();
+    for d in dirs {
         let dir = SweepDir::new(d);
         // As `sweep` does, only the files named after a point of the sweep are read.
         let (files, stray) = dir.point_files_of(&names)?;
@@ -82,19 +124,29 @@ pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
                 )
             })?;
             match found.get(&rec.key) {
-                Some((other, _, other_path)) if *other != rec => anyhow::bail!(
+                Some(other) if other.rec != rec => anyhow::bail!(
                     "point {} was computed twice with different results: {} and {} differ",
                     rec.key,
-                    other_path.display(),
+                    other.from.display(),
                     path.display()
                 ),
                 Some(_) => {}
                 None => {
-                    found.insert(rec.key.clone(), (rec, text, path));
+                    found.insert(rec.key.clone(), FoundPoint { rec, text, from: path });
                 }
             }
         }
     }
+    Ok(found)
+}
+
+/// Fails, listing them (the first 50), when some of `points` were `found` in none of `dirs`.
+fn ensure_none_missing(
+    dirs: &[PathBuf],
+    file: &SweepFile,
+    points: &[Point],
+    found: &BTreeMap<String, FoundPoint>,
+) -> anyhow::Result<()> {
     let missing: Vec<String> = points
         .iter()
         .filter(|p| !found.contains_key(&file.spec.point_key(p)))
@@ -111,18 +163,20 @@ pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
             "{} of {} points are missing from {} (did every shard finish?):\n{shown}{more}",
             missing.len(),
             points.len(),
-            a.dirs
-                .iter()
+            dirs.iter()
                 .map(|d| d.display().to_string())
                 .collect::<Vec<_>>()
                 .join(" "),
         );
     }
+    Ok(())
+}
 
-    let out = SweepDir::new(&a.out);
-    out.init(&file)?;
+/// Copies the `found` point files that `out` does not hold yet, refusing one it holds with
+/// another record; returns how many it copied.
+fn copy_points(out: &SweepDir, file: &SweepFile, found: &BTreeMap<String, FoundPoint>) -> anyhow::Result<usize> {
     let mut copied = 0;
-    for (key, (rec, text, from)) in &found {
+    for (key, FoundPoint { rec, text, from }) in found {
         match out.read_point(key, &file.spec_hash)? {
             Some(existing) if existing == *rec => {}
             Some(_) => anyhow::bail!(
@@ -135,25 +189,12 @@ pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
                     format!(
                         "merge stopped after copying {copied} point files into {}: every file it wrote is whole, \
                          and the same command, run again, copies the rest and writes the results",
-                        a.out.display()
+                        out.root().display()
                     )
                 })?;
                 copied += 1;
             }
         }
     }
-    let rows = rows_from_dir(&out, &file, &points)?;
-    let written = write_results(&out, &file, None, &rows, a.plot)?;
-    eprintln!(
-        "merged {} points of sweep {} from {} directories ({copied} copied); wrote {}",
-        points.len(),
-        file.spec_hash,
-        a.dirs.len(),
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    Ok(())
+    Ok(copied)
 }

@@ -9,12 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use models::spec::Scenario;
 use rayon::prelude::*;
 
 use crate::output::UsageError;
 use crate::sweep::axes::{self, DelayAxis, PodsAxis, SetArg, Shard};
 use crate::sweep::point::{self, Row};
-use crate::sweep::spec::{self, SweepSpec};
+use crate::sweep::spec::{self, Point, SweepSpec};
 use crate::sweep::store::{SweepDir, SweepFile};
 use crate::sweep::{results, rows_from_dir, write_results};
 
@@ -86,16 +87,63 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     // Everything that can be wrong with the command line is found before any work starts.
     crate::output::check_output_dir("--out", &a.out, "sweep.json, points/ and the results")?;
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
-    let set = spec::resolve_sets(&base, &a.set).map_err(UsageError)?;
-    let base_json = serde_json::to_string(&base).context("the scenario does not serialize")?;
-    let spec = SweepSpec {
+    let spec = sweep_spec(&a, &base)?;
+    let points = spec.points().map_err(|e| UsageError(e.to_string()))?;
+    let combos = spec.set_combinations();
+    let scenarios = combination_scenarios(&base, &spec, &combos)?;
+    check_pods_fit(&spec, &scenarios, &combos)?;
+
+    let dir = SweepDir::new(&a.out);
+    dir.init(&SweepFile::new(spec, points.len()))?;
+    // From here on the spec is the one read back from sweep.json, exactly as `merge` reads it.
+    let file = dir.read_sweep()?.context("sweep.json vanished")?;
+    let stale = dir.remove_stale_temporaries();
+    let mine: Vec<&Point> = points
+        .iter()
+        .filter(|p| a.shard.is_none_or(|s| s.owns(p.index)))
+        .collect();
+    let todo = points_to_compute(&dir, &file, &mine)?;
+    announce(&file, &origin, &dir, points.len(), a.shard, mine.len(), stale);
+    note_stray_point_files(&dir, &file.spec, &points)?;
+    announce_skipped(mine.len() - todo.len(), todo.len());
+    compute_points(&dir, &file, &todo, &combos, &scenarios)?;
+
+    let mine_owned: Vec<Point> = mine.into_iter().cloned().collect();
+    let rows = rows_from_dir(&dir, &file, &mine_owned)?;
+    let written = write_results(&dir, &file, a.shard, &rows, a.plot)?;
+    warn_unfinished(&file.spec, &rows, &mine_owned);
+    eprintln!(
+        "wrote {}",
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    print_results(a.format, &file, a.shard, &rows);
+    // As `run` does when no replication finishes: a sweep with no finished replication at
+    // all measured nothing (its files are written, for the record).
+    anyhow::ensure!(
+        rows.is_empty() || rows.iter().any(|r| r.incomplete < r.reps),
+        "no replication of any point finished within workload.timeout: lengthen it, or check the scenario (its faults, loss, limits)"
+    );
+    Ok(())
+}
+
+/// The sweep the flags describe over `base`: its axes (the scenario's own pods and delay when
+/// not given), replications and seed, with the version and seed rule that make its hash.
+fn sweep_spec(a: &SweepArgs, base: &Scenario) -> anyhow::Result<SweepSpec> {
+    let set = spec::resolve_sets(base, &a.set).map_err(UsageError)?;
+    let base_json = serde_json::to_string(base).context("the scenario does not serialize")?;
+    Ok(SweepSpec {
         kubetwin_version: env!("CARGO_PKG_VERSION").to_owned(),
         seeds: crate::sweep::store::SEED_RULE.to_owned(),
         scenario: base.name.clone(),
         scenario_digest: format!("{:016x}", spec::digest(base_json.as_bytes())),
-        pods: a.pods.map_or_else(|| vec![base.workload.replicas], |p| p.0),
+        pods: a.pods.clone().map_or_else(|| vec![base.workload.replicas], |p| p.0),
         delay: a
             .delay
+            .clone()
             .map_or_else(|| vec![base.netem.delay.get()], |d| d.0)
             .into_iter()
             .map(|d| axes::show_delay(d.as_nanos()))
@@ -103,14 +151,21 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
         set,
         reps: a.reps,
         seed: a.seed,
-    };
-    let points = spec.points().map_err(|e| UsageError(e.to_string()))?;
-    let combos = spec.set_combinations();
-    let scenarios: Vec<models::spec::Scenario> = combos
+    })
+}
+
+/// The scenario of each combination of the `--set` values (`combos`, indices into each axis),
+/// printing the warnings a combination adds to the base's.
+fn combination_scenarios(
+    base: &Scenario,
+    spec: &SweepSpec,
+    combos: &[Vec<usize>],
+) -> Result<Vec<Scenario>, UsageError> {
+    combos
         .iter()
         .map(|idx| {
             let values: Vec<_> = idx.iter().zip(&spec.set).map(|(&i, ax)| ax.values[i].clone()).collect();
-            let (scenario, warnings) = spec::scenario_with_warnings(&base, &spec.set, &values)?;
+            let (scenario, warnings) = spec::scenario_with_warnings(base, &spec.set, &values)?;
             // What a combination adds to the base's warnings (shown when it was loaded).
             for w in warnings {
                 // No file line to show: the origin is the `--set` values.
@@ -122,9 +177,13 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
             Ok(scenario)
         })
         .collect::<Result<_, String>>()
-        .map_err(UsageError)?;
+        .map_err(UsageError)
+}
+
+/// Refuses a pod count that does not fit the workers of some combination's scenario.
+fn check_pods_fit(spec: &SweepSpec, scenarios: &[Scenario], combos: &[Vec<usize>]) -> Result<(), UsageError> {
     // The pods axis is applied per point: each size must fit every combination's workers.
-    for (scenario, idx) in scenarios.iter().zip(&combos) {
+    for (scenario, idx) in scenarios.iter().zip(combos) {
         for &pods in &spec.pods {
             let sized = models::cluster::with_overrides(scenario, Some(pods), None);
             if let Some(f) = topologies::check::workload_fits(&sized) {
@@ -133,23 +192,19 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
                     .zip(&spec.set)
                     .map(|(&i, ax)| format!(" --set {}={}", ax.path, ax.values[i]))
                     .collect();
-                return Err(UsageError(format!("--pods {pods}{}: {}", values.concat(), f.message)).into());
+                return Err(UsageError(format!("--pods {pods}{}: {}", values.concat(), f.message)));
             }
         }
     }
-    let dir = SweepDir::new(&a.out);
-    dir.init(&SweepFile::new(spec, points.len()))?;
-    // From here on the spec is the one read back from sweep.json, exactly as `merge` reads it.
-    let file = dir.read_sweep()?.context("sweep.json vanished")?;
-    let spec = &file.spec;
-    let stale = dir.remove_stale_temporaries();
+    Ok(())
+}
 
-    let mine: Vec<&spec::Point> = points
-        .iter()
-        .filter(|p| a.shard.is_none_or(|s| s.owns(p.index)))
-        .collect();
+/// The points of `mine` that `dir` does not hold yet, refusing a point file that holds another
+/// point.
+fn points_to_compute<'p>(dir: &SweepDir, file: &SweepFile, mine: &[&'p Point]) -> anyhow::Result<Vec<&'p Point>> {
+    let spec = &file.spec;
     let mut todo = Vec::new();
-    for p in &mine {
+    for p in mine {
         let key = spec.point_key(p);
         match dir.read_point(&key, &file.spec_hash)? {
             None => todo.push(*p),
@@ -162,42 +217,62 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
             })?,
         }
     }
-    let skipped = mine.len() - todo.len();
+    Ok(todo)
+}
+
+/// Says on stderr which sweep runs where: its hash, its `points`, the `mine` of them that the
+/// shard runs, and the `stale` temporary files removed.
+fn announce(
+    file: &SweepFile,
+    origin: &str,
+    dir: &SweepDir,
+    points: usize,
+    shard: Option<Shard>,
+    mine: usize,
+    stale: usize,
+) {
     eprintln!(
         "sweep {} ({origin}): {} points x {} replications{}, in {}",
         file.spec_hash,
-        points.len(),
-        spec.reps,
-        a.shard
-            .map_or(String::new(), |s| format!("; shard {s} has {} of them", mine.len())),
+        points,
+        file.spec.reps,
+        shard.map_or(String::new(), |s| format!("; shard {s} has {mine} of them")),
         dir.root().display()
     );
     if stale > 0 {
         eprintln!("removed {stale} temporary files left by an interrupted run");
     }
+}
+
+/// Notes the files in `dir`'s points/ that are named after no point of the sweep.
+fn note_stray_point_files(dir: &SweepDir, spec: &SweepSpec, points: &[Point]) -> anyhow::Result<()> {
     let keys: std::collections::BTreeSet<String> = points.iter().map(|p| spec.point_key(p)).collect();
-    crate::sweep::note_stray_files(&dir, &dir.point_files_of(&keys)?.1);
+    crate::sweep::note_stray_files(dir, &dir.point_files_of(&keys)?.1);
+    Ok(())
+}
+
+/// Says on stderr how many points a rerun skips and how many it computes.
+fn announce_skipped(skipped: usize, todo: usize) {
     let points_word = |n: usize| if n == 1 { "point" } else { "points" };
     eprintln!(
         "skipped {skipped} {} already done, computing {} {}",
         points_word(skipped),
-        todo.len(),
-        points_word(todo.len())
+        todo,
+        points_word(todo)
     );
+}
 
-    let bar = if std::io::stderr().is_terminal() && !todo.is_empty() {
-        let b = ProgressBar::with_draw_target(Some(todo.len() as u64 * spec.reps), ProgressDrawTarget::stderr());
-        b.set_style(
-            ProgressStyle::with_template(
-                "{bar:40.cyan/blue} {pos}/{len} replications ({msg}) {elapsed_precise} elapsed, {eta} left",
-            )
-            .expect("a valid template")
-            .progress_chars("=> "),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+/// Computes the points of `todo` in parallel, each with its combination's scenario, and writes
+/// each to `dir` as soon as it is done, with a progress bar on a terminal.
+fn compute_points(
+    dir: &SweepDir,
+    file: &SweepFile,
+    todo: &[&Point],
+    combos: &[Vec<usize>],
+    scenarios: &[Scenario],
+) -> anyhow::Result<()> {
+    let spec = &file.spec;
+    let bar = progress_bar(todo.len(), spec.reps);
     let done = AtomicUsize::new(0);
     bar.set_message(format!("0/{} points", todo.len()));
     let on_rep = || bar.inc(1);
@@ -213,14 +288,32 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
         Ok(())
     });
     bar.finish_and_clear();
-    result?;
+    result
+}
 
-    let mine_owned: Vec<spec::Point> = mine.into_iter().cloned().collect();
-    let rows = rows_from_dir(&dir, &file, &mine_owned)?;
-    let written = write_results(&dir, &file, a.shard, &rows, a.plot)?;
+/// A bar of the replications of `points` points of `reps` each, on stderr if it is a terminal
+/// and there is work; hidden otherwise.
+fn progress_bar(points: usize, reps: u64) -> ProgressBar {
+    if std::io::stderr().is_terminal() && points > 0 {
+        let b = ProgressBar::with_draw_target(Some(points as u64 * reps), ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template(
+                "{bar:40.cyan/blue} {pos}/{len} replications ({msg}) {elapsed_precise} elapsed, {eta} left",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+/// Warns of the points of `mine` (their `rows`) with replications that did not finish.
+fn warn_unfinished(spec: &SweepSpec, rows: &[Row], mine: &[Point]) {
     let unfinished: Vec<String> = rows
         .iter()
-        .zip(&mine_owned)
+        .zip(mine)
         .filter(|(r, _)| r.incomplete > 0)
         .map(|(r, p)| format!("{} ({} of {})", spec.describe(p), r.incomplete, r.reps))
         .collect();
@@ -230,28 +323,18 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
             unfinished.join(", ")
         );
     }
-    eprintln!(
-        "wrote {}",
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    match a.format {
-        Format::Csv => print!("{}", String::from_utf8_lossy(&results::to_csv(&file, &rows))),
-        Format::Json => print!("{}", String::from_utf8_lossy(&results::to_json(&file, a.shard, &rows))),
-        Format::Table => print_table(&file, &rows),
-    }
-    // As `run` does when no replication finishes: a sweep with no finished replication at
-    // all measured nothing (its files are written, for the record).
-    anyhow::ensure!(
-        rows.is_empty() || rows.iter().any(|r| r.incomplete < r.reps),
-        "no replication of any point finished within workload.timeout: lengthen it, or check the scenario (its faults, loss, limits)"
-    );
-    Ok(())
 }
 
+/// Prints the `rows` on stdout in `format`: CSV and JSON as the results files hold them.
+fn print_results(format: Format, file: &SweepFile, shard: Option<Shard>, rows: &[Row]) {
+    match format {
+        Format::Csv => print!("{}", String::from_utf8_lossy(&results::to_csv(file, rows))),
+        Format::Json => print!("{}", String::from_utf8_lossy(&results::to_json(file, shard, rows))),
+        Format::Table => print_table(file, rows),
+    }
+}
+
+/// `--format table`: one line per point, its axes' values and its start-up.
 fn print_table(file: &SweepFile, rows: &[Row]) {
     let spec = &file.spec;
     let f = |v: Option<f64>, w: usize| v.map_or_else(|| format!("{:>w$}", "n/a"), |v| format!("{v:>w$.2}"));

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use models::spec::Scenario;
 use serde_json::json;
-use validate::compare::compare;
-use validate::dataset::{read_cells, read_raw, summarize, MeasuredCell};
-use validate::phases::{clocks_behind, compare_phases, PhaseComparison};
+use validate::compare::{compare, Comparison};
+use validate::dataset::{read_cells, read_raw, summarize, MeasuredCell, RawPodRow};
+use validate::phases::{clocks_behind, compare_phases, ClockBehind, PhaseComparison};
 
 use crate::output::UsageError;
 
@@ -79,38 +79,16 @@ pub(crate) fn cells_fit(scenario: &Scenario, cells: &[MeasuredCell], data: &Path
 /// Runs `kubetwin validate`.
 pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
     if let Some(plot) = &a.plot {
-        let mut inputs: Vec<(&str, &Path)> = vec![("--scenario", Path::new(&a.scenario))];
-        inputs.extend(a.data.as_deref().map(|p| ("--data", p)));
-        inputs.extend(a.raw.as_deref().map(|p| ("--raw", p)));
-        inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
-        crate::output::check_not_an_input("--plot", plot, &inputs)?;
-        // Before the cells are simulated, not after: a bad path used to lose the comparison.
-        crate::output::check_output_file("--plot", plot, "validation.svg")?;
+        check_plot_path(&a, plot)?;
     }
     let raw = match &a.raw {
         Some(path) => Some(read_raw(path).map_err(|e| UsageError(e.to_string()))?),
         None => None,
     };
-    let (cells, data_path) = match (&a.data, &raw) {
-        (Some(path), _) => (read_cells(path).map_err(|e| UsageError(e.to_string()))?, path),
-        (None, Some(rows)) => (
-            summarize(rows).map_err(|e| {
-                let raw = a.raw.as_ref().expect("raw rows come from --raw");
-                UsageError(format!("{}: {e}", raw.display()))
-            })?,
-            a.raw.as_ref().expect("raw rows come from --raw"),
-        ),
-        (None, None) => return Err(UsageError("give --data or --raw".into()).into()),
-    };
+    let (cells, data_path) = measured_cells(&a, raw.as_deref())?;
     let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     cells_fit(&scenario, &cells, data_path)?;
-    let mut cmp = compare(&scenario, &cells, a.reps, a.seed)?;
-    // What is shown of the start-up intervals has its lower bound clamped at 0 s (the verdicts
-    // and the shape's half-widths were computed from the symmetric intervals).
-    for c in &mut cmp.cells {
-        c.ci95 = c.ci95.map(crate::output::startup_interval);
-        c.pi95 = c.pi95.map(crate::output::startup_interval);
-    }
+    let cmp = compare_cells(&scenario, &cells, a.reps, a.seed)?;
     let phases = match &raw {
         Some(rows) => Some(compare_phases(&scenario, rows, a.reps, a.seed)?),
         None => None,
@@ -120,136 +98,235 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
         eprintln!("warning: {node}");
     }
     if let Some(path) = &a.plot {
-        let mut pods: Vec<u32> = cmp.cells.iter().map(|c| c.pods).collect();
-        pods.sort_unstable();
-        pods.dedup();
-        let series = pods
-            .iter()
-            .map(|&p| {
-                let mut row: Vec<_> = cmp.cells.iter().filter(|c| c.pods == p).collect();
-                row.sort_by_key(|c| c.delay_ms);
-                crate::plot::Series {
-                    // The band is where a measured mean of the cell's runs should fall if the
-                    // model is right (the prediction interval), what the markers are held to.
-                    label: format!("{p} pods: simulated (band: 95 % PI of a measured mean); x measured"),
-                    points: row
-                        .iter()
-                        .map(|c| crate::plot::Point {
-                            x: f64::from(c.delay_ms),
-                            y: c.simulated_s,
-                            ci: c.pi95.or(c.ci95),
-                        })
-                        .collect(),
-                    measured: row.iter().map(|c| (f64::from(c.delay_ms), c.measured_s)).collect(),
-                }
-            })
-            .collect();
-        let fig = crate::plot::Figure {
-            title: format!("{}: pod start-up, measured vs simulated", scenario.name),
-            x_label: "added one-way delay (ms)".into(),
-            y_label: "time until all pods Running (s)".into(),
-            series,
-        };
-        crate::plot::write_svg(&fig, path)?;
+        write_plot(&scenario, &cmp, path)?;
     }
+    let validation = Validation {
+        args: &a,
+        scenario: &scenario,
+        origin: &origin,
+        data_path,
+        cmp,
+        phases,
+        behind,
+    };
     match a.format {
-        Format::Json => {
-            let cells: Vec<_> = cmp
-                .cells
-                .iter()
-                .map(|c| {
-                    json!({"pods": c.pods, "delay_ms": c.delay_ms, "measured_s": c.measured_s,
-                        "simulated_s": c.simulated_s, "ci95": c.ci95.map(|(l, h)| vec![l, h]),
-                        "error_pct": c.error_pct, "measured_in_ci": c.measured_in_ci,
-                        "pi95": c.pi95.map(|(l, h)| vec![l, h]), "measured_in_pi": c.measured_in_pi,
-                        "runs": c.runs, "observed": c.observed})
-                })
-                .collect();
-            let v = json!({
-                "scenario": scenario.name,
-                "source": origin,
-                "data": data_path.display().to_string(),
-                "reps": a.reps,
-                "seed": a.seed,
-                "placement": scenario.netem.placement,
-                "cells": cells,
-                "mape_pct": cmp.mape_pct,
-                "max_abs_error_pct": cmp.max_abs_error_pct,
-                "shape": cmp.shape,
-                "phases": phases,
-                "clocks_behind": behind,
-            });
-            println!("{v}");
-        }
-        Format::Table => {
-            println!(
-                "{} ({origin}) vs {}: {} replications per cell, seed {}",
-                scenario.name,
-                data_path.display(),
-                a.reps,
-                a.seed
-            );
-            println!(
-                "{:>5} {:>9} {:>11} {:>12} {:>16} {:>8} {:>14}",
-                "pods", "delay ms", "measured s", "simulated s", "95% CI", "error %", "95% PI"
-            );
-            let interval = |i: Option<(f64, f64)>| i.map_or("n/a".to_owned(), |(l, h)| format!("[{l:.1}, {h:.1}]"));
-            for c in &cmp.cells {
-                println!(
-                    "{:>5} {:>9} {:>11.1} {:>12.1} {:>16} {:>+8.1} {:>14} ({} runs){}",
-                    c.pods,
-                    c.delay_ms,
-                    c.measured_s,
-                    c.simulated_s,
-                    interval(c.ci95),
-                    c.error_pct,
-                    interval(c.pi95),
-                    c.runs,
-                    match c.measured_in_pi {
-                        Some(true) => "",
-                        Some(false) => "  measured mean outside: more than its noise",
-                        None => "  inside or outside: n/a (needs 2 replications)",
-                    }
-                );
-                if c.observed != "kubectl-watch" {
-                    println!("{:>16} (observed: {}; simulated alike)", "", c.observed);
-                }
-            }
-            println!(
-                "(CI: of the simulated mean; PI: where a mean of the measurement's runs falls if the model is right)"
-            );
-            println!("MAPE {:.2} %, max |error| {:.2} %", cmp.mape_pct, cmp.max_abs_error_pct);
-            let s = &cmp.shape;
-            let f = |v: Option<f64>| v.map_or("n/a".to_owned(), |x| format!("{x:+.1} s"));
-            println!(
-                "shape: delay effect at {} pods measured {} simulated {}; at {} pods measured {} simulated {} (contrast resolved beyond ±{}{}) -> {}",
-                s.few_pods,
-                f(s.measured_delta_few_s),
-                f(s.simulated_delta_few_s),
-                s.many_pods,
-                f(s.measured_delta_many_s),
-                f(s.simulated_delta_many_s),
-                s.simulated_contrast_half_width_s
-                    .map_or("n/a".to_owned(), |h| format!("{h:.1} s")),
-                if s.paired { ", paired replications" } else { "" },
-                match s.holds {
-                    Some(true) => "holds",
-                    Some(false) => "does NOT hold",
-                    None => "not testable with these cells",
-                }
-            );
-            if let (Some(ok), Some(h)) = (s.contrast_within_noise, s.measured_contrast_half_width_s) {
-                println!(
-                    "delay effect, measured vs simulated contrast: {} within the measurements' noise (±{h:.1} s)",
-                    if ok { "agree" } else { "do NOT agree" }
-                );
-            }
-            if let Some(phases) = &phases {
-                print_phases(phases);
-            }
-        }
+        Format::Json => validation.print_json(),
+        Format::Table => validation.print_table(),
     }
     Ok(())
+}
+
+/// Refuses a `--plot` path that is one of the inputs or cannot be written.
+fn check_plot_path(a: &ValidateArgs, plot: &Path) -> Result<(), UsageError> {
+    let mut inputs: Vec<(&str, &Path)> = vec![("--scenario", Path::new(&a.scenario))];
+    inputs.extend(a.data.as_deref().map(|p| ("--data", p)));
+    inputs.extend(a.raw.as_deref().map(|p| ("--raw", p)));
+    inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
+    crate::output::check_not_an_input("--plot", plot, &inputs)?;
+    // Before the cells are simulated, not after: a bad path used to lose the comparison.
+    crate::output::check_output_file("--plot", plot, "validation.svg")?;
+    Ok(())
+}
+
+/// The measured cells and the file they come from: `--data`'s, or else those summarized from
+/// `raw`, the rows of `--raw`.
+fn measured_cells<'a>(
+    a: &'a ValidateArgs,
+    raw: Option<&[RawPodRow]>,
+) -> Result<(Vec<MeasuredCell>, &'a PathBuf), UsageError> {
+    Ok(match (&a.data, raw) {
+        (Some(path), _) => (read_cells(path).map_err(|e| UsageError(e.to_string()))?, path),
+        (None, Some(rows)) => (
+            summarize(rows).map_err(|e| {
+                let raw = a.raw.as_ref().expect("raw rows come from --raw");
+                UsageError(format!("{}: {e}", raw.display()))
+            })?,
+            a.raw.as_ref().expect("raw rows come from --raw"),
+        ),
+        (None, None) => return Err(UsageError("give --data or --raw".into())),
+    })
+}
+
+/// Simulates `cells` and compares them with their measurements, the start-up intervals as they
+/// are shown.
+fn compare_cells(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64) -> anyhow::Result<Comparison> {
+    let mut cmp = compare(scenario, cells, reps, seed)?;
+    // What is shown of the start-up intervals has its lower bound clamped at 0 s (the verdicts
+    // and the shape's half-widths were computed from the symmetric intervals).
+    for c in &mut cmp.cells {
+        c.ci95 = c.ci95.map(crate::output::startup_interval);
+        c.pi95 = c.pi95.map(crate::output::startup_interval);
+    }
+    Ok(cmp)
+}
+
+/// Draws `--plot`: measured (crosses) against simulated start-up (lines, with the bands where a
+/// measured mean should fall), one series per pod count.
+fn write_plot(scenario: &Scenario, cmp: &Comparison, path: &Path) -> anyhow::Result<()> {
+    let mut pods: Vec<u32> = cmp.cells.iter().map(|c| c.pods).collect();
+    pods.sort_unstable();
+    pods.dedup();
+    let series = pods
+        .iter()
+        .map(|&p| {
+            let mut row: Vec<_> = cmp.cells.iter().filter(|c| c.pods == p).collect();
+            row.sort_by_key(|c| c.delay_ms);
+            crate::plot::Series {
+                // The band is where a measured mean of the cell's runs should fall if the
+                // model is right (the prediction interval), what the markers are held to.
+                label: format!("{p} pods: simulated (band: 95 % PI of a measured mean); x measured"),
+                points: row
+                    .iter()
+                    .map(|c| crate::plot::Point {
+                        x: f64::from(c.delay_ms),
+                        y: c.simulated_s,
+                        ci: c.pi95.or(c.ci95),
+                    })
+                    .collect(),
+                measured: row.iter().map(|c| (f64::from(c.delay_ms), c.measured_s)).collect(),
+            }
+        })
+        .collect();
+    let fig = crate::plot::Figure {
+        title: format!("{}: pod start-up, measured vs simulated", scenario.name),
+        x_label: "added one-way delay (ms)".into(),
+        y_label: "time until all pods Running (s)".into(),
+        series,
+    };
+    crate::plot::write_svg(&fig, path)?;
+    Ok(())
+}
+
+/// What `validate` reports: the command line, the scenario, the data, and the comparisons.
+struct Validation<'a> {
+    /// The command line.
+    args: &'a ValidateArgs,
+    /// The scenario simulated.
+    scenario: &'a Scenario,
+    /// Where the scenario came from (built-in, file, parameter file).
+    origin: &'a str,
+    /// The file the measured cells come from.
+    data_path: &'a Path,
+    /// Measured against simulated start-up, cell by cell.
+    cmp: Comparison,
+    /// Measured against simulated phases, with `--raw`.
+    phases: Option<Vec<PhaseComparison>>,
+    /// The nodes whose clocks are behind the control plane's, with `--raw`.
+    behind: Option<Vec<ClockBehind>>,
+}
+
+impl Validation<'_> {
+    /// `--format json`: one JSON object.
+    fn print_json(&self) {
+        let (a, scenario, cmp) = (self.args, self.scenario, &self.cmp);
+        let cells: Vec<_> = cmp
+            .cells
+            .iter()
+            .map(|c| {
+                json!({"pods": c.pods, "delay_ms": c.delay_ms, "measured_s": c.measured_s,
+                    "simulated_s": c.simulated_s, "ci95": c.ci95.map(|(l, h)| vec![l, h]),
+                    "error_pct": c.error_pct, "measured_in_ci": c.measured_in_ci,
+                    "pi95": c.pi95.map(|(l, h)| vec![l, h]), "measured_in_pi": c.measured_in_pi,
+                    "runs": c.runs, "observed": c.observed})
+            })
+            .collect();
+        let v = json!({
+            "scenario": scenario.name,
+            "source": self.origin,
+            "data": self.data_path.display().to_string(),
+            "reps": a.reps,
+            "seed": a.seed,
+            "placement": scenario.netem.placement,
+            "cells": cells,
+            "mape_pct": cmp.mape_pct,
+            "max_abs_error_pct": cmp.max_abs_error_pct,
+            "shape": cmp.shape,
+            "phases": self.phases,
+            "clocks_behind": self.behind,
+        });
+        println!("{v}");
+    }
+
+    /// `--format table`: the cells, the errors, the shape of the delay effect, and with `--raw`
+    /// the phases.
+    fn print_table(&self) {
+        let (a, scenario, cmp) = (self.args, self.scenario, &self.cmp);
+        println!(
+            "{} ({}) vs {}: {} replications per cell, seed {}",
+            scenario.name,
+            self.origin,
+            self.data_path.display(),
+            a.reps,
+            a.seed
+        );
+        print_cells(cmp);
+        println!("MAPE {:.2} %, max |error| {:.2} %", cmp.mape_pct, cmp.max_abs_error_pct);
+        print_shape(cmp);
+        if let Some(phases) = &self.phases {
+            print_phases(phases);
+        }
+    }
+}
+
+/// The table of cells: measured and simulated start-up, its intervals and error.
+fn print_cells(cmp: &Comparison) {
+    println!(
+        "{:>5} {:>9} {:>11} {:>12} {:>16} {:>8} {:>14}",
+        "pods", "delay ms", "measured s", "simulated s", "95% CI", "error %", "95% PI"
+    );
+    let interval = |i: Option<(f64, f64)>| i.map_or("n/a".to_owned(), |(l, h)| format!("[{l:.1}, {h:.1}]"));
+    for c in &cmp.cells {
+        println!(
+            "{:>5} {:>9} {:>11.1} {:>12.1} {:>16} {:>+8.1} {:>14} ({} runs){}",
+            c.pods,
+            c.delay_ms,
+            c.measured_s,
+            c.simulated_s,
+            interval(c.ci95),
+            c.error_pct,
+            interval(c.pi95),
+            c.runs,
+            match c.measured_in_pi {
+                Some(true) => "",
+                Some(false) => "  measured mean outside: more than its noise",
+                None => "  inside or outside: n/a (needs 2 replications)",
+            }
+        );
+        if c.observed != "kubectl-watch" {
+            println!("{:>16} (observed: {}; simulated alike)", "", c.observed);
+        }
+    }
+    println!("(CI: of the simulated mean; PI: where a mean of the measurement's runs falls if the model is right)");
+}
+
+/// Whether the delay effect has the measured shape (small at few pods, larger at many), and
+/// whether the measured and simulated contrasts agree within the noise.
+fn print_shape(cmp: &Comparison) {
+    let s = &cmp.shape;
+    let f = |v: Option<f64>| v.map_or("n/a".to_owned(), |x| format!("{x:+.1} s"));
+    println!(
+        "shape: delay effect at {} pods measured {} simulated {}; at {} pods measured {} simulated {} (contrast resolved beyond ±{}{}) -> {}",
+        s.few_pods,
+        f(s.measured_delta_few_s),
+        f(s.simulated_delta_few_s),
+        s.many_pods,
+        f(s.measured_delta_many_s),
+        f(s.simulated_delta_many_s),
+        s.simulated_contrast_half_width_s
+            .map_or("n/a".to_owned(), |h| format!("{h:.1} s")),
+        if s.paired { ", paired replications" } else { "" },
+        match s.holds {
+            Some(true) => "holds",
+            Some(false) => "does NOT hold",
+            None => "not testable with these cells",
+        }
+    );
+    if let (Some(ok), Some(h)) = (s.contrast_within_noise, s.measured_contrast_half_width_s) {
+        println!(
+            "delay effect, measured vs simulated contrast: {} within the measurements' noise (±{h:.1} s)",
+            if ok { "agree" } else { "do NOT agree" }
+        );
+    }
 }
 
 /// The phase table: per cell, measured and simulated mean of each phase.

@@ -1,0 +1,162 @@
+//! The `--fault` syntax of `run`: reading a fault from it, writing a fault back in it, and what
+//! a run that never finished may owe to faults never repaired.
+
+/// Parses a `--fault` description.
+pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
+    use models::spec::Fault;
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let usage = "expected `crash HOST at T [repair T2]`, `crash-etcd-leader at T [repair T2]`, \
+                 `partition SITE_A SITE_B at T [repair T2]`, `isolate-site SITE at T [repair T2]` or \
+                 `degrade SITE_A SITE_B [delay D [J]] [loss P%] at T [repair T2]`";
+    let (head, rest) = match words.iter().position(|w| *w == "at") {
+        Some(i) => (&words[..i], &words[i + 1..]),
+        None => return Err(format!("`{text}`: no `at TIME`; {usage}")),
+    };
+    let dur = |w: &str| w.parse::<models::units::Dur>().map_err(|e| format!("`{text}`: {e}"));
+    let (at, repair) = match rest {
+        [t] => (dur(t)?, None),
+        [t, "repair", r] => (dur(t)?, Some(dur(r)?)),
+        _ => return Err(format!("`{text}`: {usage}")),
+    };
+    match head {
+        ["crash", host] => Ok(Fault::Crash {
+            host: (*host).to_owned(),
+            at,
+            repair,
+        }),
+        ["crash-etcd-leader"] => Ok(Fault::CrashEtcdLeader { at, repair }),
+        ["partition", a, b] => Ok(Fault::Partition {
+            a: (*a).to_owned(),
+            b: (*b).to_owned(),
+            at,
+            repair,
+        }),
+        ["isolate-site", site] => Ok(Fault::IsolateSite {
+            site: (*site).to_owned(),
+            at,
+            repair,
+        }),
+        ["degrade", a, b, rest @ ..] => {
+            let mut netem = models::spec::Netem::default();
+            netem.parse_tc(&rest.join(" ")).map_err(|e| format!("`{text}`: {e}"))?;
+            Ok(Fault::Degrade {
+                a: (*a).to_owned(),
+                b: (*b).to_owned(),
+                delay: netem.delay,
+                jitter: netem.jitter,
+                loss_pct: netem.loss_pct,
+                at,
+                repair,
+            })
+        }
+        _ => Err(format!("`{text}`: {usage}")),
+    }
+}
+
+/// What a run that never finished may owe to faults never repaired: they are named, and for a
+/// worker site cut off for good, the recovery that Kubernetes would make (eviction from
+/// unreachable nodes); for a registry on the overlay that never comes back, that no pull from
+/// it can succeed.
+pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
+    use models::spec::Fault;
+    let open: Vec<&Fault> = scenario.faults.iter().filter(|f| f.repair().is_none()).collect();
+    if open.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = open.iter().map(|f| format!("`{}`", fault_text(f))).collect();
+    let registry = scenario.runtime.registry_host.as_deref();
+    if open
+        .iter()
+        .any(|f| matches!(f, Fault::Crash { host, .. } if Some(host.as_str()) == registry))
+    {
+        return format!(
+            "\nnever repaired: {}; the registry (runtime.registry_host) never comes back, so every pull from it fails into the image back-off: a pod starts only on a node that has the image with runtime.pull_policy = \"IfNotPresent\"; repair the registry",
+            names.join(", ")
+        );
+    }
+    if open
+        .iter()
+        .any(|f| matches!(f, Fault::Crash { host, .. } if *host == scenario.haproxy.host))
+    {
+        return format!(
+            "\nnever repaired: {}; every client (kubelets, controllers, scheduler, kubectl) reaches the apiservers through the load balancer, the single point of failure of this control plane: nothing goes on until it is repaired",
+            names.join(", ")
+        );
+    }
+    let cuts = open.iter().any(|f| {
+        matches!(
+            f,
+            Fault::IsolateSite { .. } | Fault::Partition { .. } | Fault::Crash { .. }
+        )
+    });
+    let eviction = if cuts {
+        format!(
+            "; pods on workers cut off for good run again only once the node lifecycle controller has evicted them (node_monitor_grace_period, {}, then the {}-s toleration for an unreachable node), and it evicts nothing while no node of the zone is Ready, or while more than 2 nodes making at least 55 % of a cluster of at most 50 are NotReady (docs/model.md)",
+            scenario.kubernetes.controller_manager.node_monitor_grace_period,
+            models::node_lifecycle::UNREACHABLE_TOLERATION.as_secs_f64()
+        )
+    } else {
+        String::new()
+    };
+    format!("\nnever repaired: {}{eviction}", names.join(", "))
+}
+
+/// How `run` and `plan` name a fault to the user (the models' reports carry Rust's Debug form,
+/// `Crash { host: "master02", .. }`): in the `--fault` syntax, which [`parse_fault`] reads back,
+/// e.g. `crash master02 at 5s repair 60s`.
+pub(crate) fn fault_text(f: &models::spec::Fault) -> String {
+    use models::spec::Fault;
+    let head = match f {
+        Fault::Crash { host, .. } => format!("crash {host}"),
+        Fault::CrashEtcdLeader { .. } => "crash-etcd-leader".to_owned(),
+        Fault::Partition { a, b, .. } => format!("partition {a} {b}"),
+        Fault::IsolateSite { site, .. } => format!("isolate-site {site}"),
+        Fault::Degrade {
+            a,
+            b,
+            delay,
+            jitter,
+            loss_pct,
+            ..
+        } => {
+            let mut t = format!("degrade {a} {b}");
+            if !delay.get().is_zero() || !jitter.get().is_zero() {
+                t.push_str(&format!(" delay {delay}"));
+                if !jitter.get().is_zero() {
+                    t.push_str(&format!(" {jitter}"));
+                }
+            }
+            if *loss_pct != 0.0 {
+                t.push_str(&format!(" loss {loss_pct}%"));
+            }
+            t
+        }
+    };
+    let repair = f.repair().map_or(String::new(), |r| format!(" repair {r}"));
+    format!("{head} at {}{repair}", f.at())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Faults are shown in the `--fault` syntax (not Rust's Debug form), and that text reads back
+    /// as the same fault.
+    #[test]
+    fn a_fault_is_shown_as_the_fault_flag_writes_it() {
+        for text in [
+            "crash master02 at 5s",
+            "crash lb at 5s repair 60s",
+            "crash-etcd-leader at 1500ms repair 100s",
+            "partition vlan10 vlan20 at 0s repair 30s",
+            "isolate-site vlan30 at 3s",
+            "degrade vlan10 vlan20 delay 300ms 50ms loss 5% at 10s repair 40s",
+            "degrade vlan10 vlan20 loss 0.1% at 0s",
+            "degrade vlan10 vlan20 delay 2s at 0s repair 10s",
+        ] {
+            let fault = parse_fault(text).unwrap();
+            assert_eq!(fault_text(&fault), text);
+            assert_eq!(parse_fault(&fault_text(&fault)).unwrap(), fault);
+        }
+    }
+}

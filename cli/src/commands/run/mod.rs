@@ -1,0 +1,208 @@
+//! `kubetwin run`: replications of one scenario cell, as the thesis's observer saw them.
+//!
+//! [`cmd`] resolves the scenario and lays the flags over it, runs the replications in parallel,
+//! and reports them ([`report`]) from their summary ([`summary`]); the `--fault` syntax is in
+//! [`faults`].
+
+mod faults;
+mod report;
+mod summary;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use models::cluster::{self, RunOutcome};
+use models::spec::Scenario;
+use rayon::prelude::*;
+use sim_core::SimDuration;
+
+use crate::output::{write_atomic, UsageError};
+
+pub(crate) use faults::{fault_text, never_repaired_hint, parse_fault};
+use report::Report;
+use summary::{StartupIntervals, Summary};
+
+/// Arguments of `kubetwin run`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  kubetwin run thesis-2019 --pods 100 --delay 500ms --reps 10 --format json\nWith a fault:\n  kubetwin run thesis-2019 --pods 20 --fault 'crash master02 at 5s repair 60s'"
+)]
+pub(crate) struct RunArgs {
+    /// A built-in scenario name (`thesis-2019`) or a scenario TOML file.
+    scenario: String,
+    /// Pods to scale the Deployment to (overrides the scenario's workload.replicas).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(validate::dataset::MAX_PODS)))]
+    pods: Option<u32>,
+    /// Delay added by netem between the control-plane site and the workers, with a unit
+    /// (e.g. 100ms, 0.5s); overrides the scenario's netem.delay.
+    #[arg(long, value_parser = parse_delay, allow_negative_numbers = true)]
+    delay: Option<SimDuration>,
+    /// Replications (run in parallel; results do not depend on the thread count).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    reps: u64,
+    /// Experiment seed; replication r runs with a seed derived from (seed, r).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Parameter file laid over the scenario (default: the built-in scenario's shipped
+    /// calibration, if any).
+    #[arg(long)]
+    params: Option<PathBuf>,
+    /// Netem as `tc` writes it, between the control-plane site and the workers (or the scenario's
+    /// `netem.near`/`far`): e.g. "delay 100ms 10ms distribution normal loss 0.1%". Overrides the
+    /// scenario's netem delay, jitter and loss; `--delay` then overrides the delay alone.
+    #[arg(long)]
+    netem: Option<String>,
+    /// Inject a fault (repeatable), turmoil-style:
+    /// `crash HOST at T [repair T2]`, `crash-etcd-leader at T [repair T2]`,
+    /// `partition SITE_A SITE_B at T [repair T2]`, `isolate-site SITE at T [repair T2]`,
+    /// `degrade SITE_A SITE_B [delay D [JITTER]] [loss P%] at T [repair T2]`
+    /// (times with units, from the `kubectl create`). Adds to the scenario's `[[faults]]`.
+    #[arg(long = "fault", value_parser = parse_fault)]
+    faults: Vec<models::spec::Fault>,
+    /// Write a Chrome trace (Perfetto, chrome://tracing) of replication 0 to this file.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Runs that a measured mean would average (the thesis's figures are means of 5 runs,
+    /// section 5.3): the output adds the 95 % prediction interval such a mean should fall in,
+    /// which is wider than the CI of the simulated mean.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    measured_runs: u64,
+}
+
+/// Output formats of `run`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Human-readable table.
+    Table,
+    /// One JSON object.
+    Json,
+    /// One CSV row per replication.
+    Csv,
+}
+
+/// Parses a duration with a unit, as scenario files write them.
+pub(crate) fn parse_delay(s: &str) -> Result<SimDuration, String> {
+    s.parse::<models::units::Dur>()
+        .map(|d| d.get())
+        .map_err(|e| e.to_string())
+}
+
+/// Runs `kubetwin run`.
+pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
+    if let Some(trace) = &a.trace {
+        check_trace_path(&a, trace)?;
+    }
+    let (scenario, origin) = scenario_with_flags(&a)?;
+    let outcomes = run_replications(&a, &scenario)?;
+    let summary = Summary::of(&outcomes, a.reps);
+    ensure_some_finished(&scenario, &outcomes, summary.incomplete)?;
+    // Only a run that succeeds leaves its trace: a failed command writes no new file.
+    if let Some(path) = &a.trace {
+        write_trace(path, &outcomes[0])?;
+    }
+    let intervals = StartupIntervals::of(&summary.observed, &scenario, a.measured_runs);
+    Report {
+        args: &a,
+        scenario: &scenario,
+        origin: &origin,
+        outcomes: &outcomes,
+        summary,
+        intervals,
+    }
+    .print();
+    Ok(())
+}
+
+/// Refuses a `--trace` path that is one of the inputs or cannot be written.
+fn check_trace_path(a: &RunArgs, trace: &Path) -> Result<(), UsageError> {
+    let mut inputs: Vec<(&str, &Path)> = vec![("--scenario", Path::new(&a.scenario))];
+    inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
+    crate::output::check_not_an_input("--trace", trace, &inputs)?;
+    // Before the replications run, not after: a bad path used to lose every result.
+    crate::output::check_output_file("--trace", trace, "trace.json")?;
+    Ok(())
+}
+
+/// The scenario to run, with where it came from: resolved with its parameters, then `--netem`,
+/// `--pods`, `--delay` and the `--fault`s laid over it, and checked.
+fn scenario_with_flags(a: &RunArgs) -> anyhow::Result<(Scenario, String)> {
+    let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
+    let mut base = base;
+    if let Some(tc) = &a.netem {
+        base.netem.parse_tc(tc).map_err(UsageError)?;
+    }
+    let mut scenario = cluster::with_overrides(&base, a.pods, a.delay);
+    scenario.faults.extend(a.faults.iter().cloned());
+    let diags = flag_errors(&scenario, a.delay.is_some());
+    if !diags.is_empty() {
+        return Err(UsageError(diags.join("; ")).into());
+    }
+    Ok((scenario, origin))
+}
+
+/// The errors the checks find in `scenario`, each named by the flag that caused it
+/// (`delay_given`: whether `--delay` was).
+fn flag_errors(scenario: &Scenario, delay_given: bool) -> Vec<String> {
+    // The loaded scenario passed its checks; what the flags changed is checked here (a fault
+    // naming no host, a delay of more than 30 days, ...), and named by the flag.
+    topologies::check::run(scenario)
+        .into_iter()
+        .filter(|f| topologies::check::lookup(f.code).is_none_or(|c| c.severity == topologies::Severity::Error))
+        .map(|f| {
+            let flag = match f.field.as_str() {
+                x if x.starts_with("faults[") => "--fault",
+                "netem.delay" if delay_given => "--delay",
+                x if x.starts_with("netem.") => "--netem",
+                _ => "--pods",
+            };
+            format!("{flag}: `{}`: {}", f.field, f.message)
+        })
+        .collect()
+}
+
+/// Runs the `--reps` replications in parallel, replication r with a seed derived from
+/// (`--seed`, r), replication 0 traced if `--trace` is given.
+fn run_replications(a: &RunArgs, scenario: &Scenario) -> anyhow::Result<Vec<RunOutcome>> {
+    let reps: Vec<u64> = (0..a.reps).collect();
+    let outcomes: Vec<RunOutcome> = reps
+        .par_iter()
+        .map(|&r| {
+            cluster::run(
+                scenario,
+                sim_core::rng::replication_seed(a.seed, r),
+                a.trace.is_some() && r == 0,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(outcomes)
+}
+
+/// Fails when no replication finished (`incomplete` of `outcomes` did not), saying how far
+/// they got and what faults never repaired may explain it.
+fn ensure_some_finished(scenario: &Scenario, outcomes: &[RunOutcome], incomplete: usize) -> anyhow::Result<()> {
+    let most_running = outcomes
+        .iter()
+        .map(|o| o.counted_pods().filter(|p| p.watched.is_some()).count())
+        .max()
+        .unwrap_or(0);
+    anyhow::ensure!(
+        incomplete < outcomes.len(),
+        "no replication finished within workload.timeout ({}): at most {most_running} of the {} pods were seen Running in any of them; lengthen the timeout or check the scenario (its faults, loss, limits){}",
+        scenario.workload.timeout,
+        scenario.workload.replicas,
+        never_repaired_hint(scenario)
+    );
+    Ok(())
+}
+
+/// Writes replication 0's Chrome trace to `path`.
+fn write_trace(path: &Path, rep0: &RunOutcome) -> anyhow::Result<()> {
+    let tracer = rep0.trace.as_ref().expect("replication 0 was traced");
+    let mut buf = Vec::new();
+    tracer.write_chrome_json(&mut buf)?;
+    write_atomic(path, &buf).map_err(|e| anyhow::anyhow!("cannot write the trace to {}: {e}", path.display()))?;
+    Ok(())
+}

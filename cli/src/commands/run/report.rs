@@ -1,0 +1,304 @@
+//! How `run` reports its replications: one JSON object, one CSV row per replication, or the
+//! human-readable table.
+
+use models::cluster::RunOutcome;
+use models::spec::Scenario;
+use serde_json::json;
+use sim_core::stats::OnlineStats;
+
+use super::faults::fault_text;
+use super::summary::{etcd_means, shown, StartupIntervals, Summary, PHASES};
+use super::{Format, RunArgs};
+
+/// Everything a report of `run` shows: the command line, the scenario as the flags left it, and
+/// the replications with their summary.
+pub(super) struct Report<'a> {
+    /// The command line.
+    pub(super) args: &'a RunArgs,
+    /// The scenario that ran, flags applied.
+    pub(super) scenario: &'a Scenario,
+    /// Where the scenario came from (built-in, file, parameter file).
+    pub(super) origin: &'a str,
+    /// The replications, in order.
+    pub(super) outcomes: &'a [RunOutcome],
+    /// Their figures.
+    pub(super) summary: Summary,
+    /// The intervals of their observed start-up.
+    pub(super) intervals: StartupIntervals,
+}
+
+impl Report<'_> {
+    /// Prints the report in the format `--format` asks for.
+    pub(super) fn print(&self) {
+        match self.args.format {
+            Format::Json => self.print_json(),
+            Format::Csv => self.print_csv(),
+            Format::Table => self.print_table(),
+        }
+    }
+
+    /// `--format json`: one JSON object.
+    fn print_json(&self) {
+        let (a, scenario, origin, outcomes) = (self.args, self.scenario, self.origin, self.outcomes);
+        let Summary {
+            observed,
+            exact,
+            incomplete,
+            phases,
+            waits,
+        } = &self.summary;
+        let StartupIntervals { ci, pi } = self.intervals;
+        let delay_ms = scenario.netem.delay.get().as_millis_f64();
+        let pods = scenario.workload.replicas;
+        let samples: Vec<f64> = outcomes.iter().filter_map(|o| o.startup_observed_s).collect();
+        let v = json!({
+            "scenario": scenario.name,
+            "source": origin,
+            "pods": pods,
+            "delay_ms": delay_ms,
+            "placement": scenario.netem.placement,
+            "reps": a.reps,
+            "seed": a.seed,
+            "incomplete": incomplete,
+            "startup_s": {
+                "mean": observed.mean(),
+                "ci95": ci.map(|(l, h)| vec![l, h]),
+                "pi95_of_measured_mean": pi.map(|(l, h)| vec![l, h]),
+                "measured_runs": a.measured_runs,
+                "min": observed.min(),
+                "max": observed.max(),
+                "samples": samples,
+                "resolution_s": scenario.workload.resolution.secs_f64(),
+            },
+            "startup_exact_s": { "mean": exact.mean(), "ci95": exact.ci95().map(shown).map(|(l, h)| vec![l, h]) },
+            "phases": PHASES.iter().zip(phases).map(|(n, s)| ((*n).to_owned(), json!(s.mean()))).collect::<serde_json::Map<_, _>>(),
+            "waits_s": waits.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "events_mean": outcomes.iter().map(|o| o.events as f64).sum::<f64>() / a.reps as f64,
+            // The reports come in the scenario's fault order; each names its fault in the
+            // --fault syntax rather than the models' Debug form.
+            "faults_rep0": outcomes[0].faults.iter().zip(&scenario.faults).map(|(r, f)| {
+                let mut v = json!(r);
+                v["fault"] = json!(fault_text(f));
+                v
+            }).collect::<Vec<_>>(),
+            // `null` when nothing could change who leads etcd (no faults, steady round
+            // trips between the masters), so that elections were not simulated.
+            "etcd": etcd_means(outcomes).map(|(elections, stalled)| json!({
+                "elections_mean": elections,
+                "write_stalled_s_mean": stalled,
+                "rep0": outcomes[0].etcd,
+            })),
+        });
+        println!("{v}");
+    }
+
+    /// `--format csv`: a header, then one row per replication.
+    fn print_csv(&self) {
+        let (a, scenario) = (self.args, self.scenario);
+        let delay_ms = scenario.netem.delay.get().as_millis_f64();
+        let pods = scenario.workload.replicas;
+        println!("scenario,pods,delay_ms,rep,seed,startup_observed_s,startup_exact_s,events");
+        for (r, o) in self.outcomes.iter().enumerate() {
+            println!(
+                "{},{},{},{},{},{},{},{}",
+                crate::output::csv_field(&scenario.name),
+                pods,
+                delay_ms,
+                r,
+                sim_core::rng::replication_seed(a.seed, r as u64),
+                o.startup_observed_s.map_or(String::new(), |v| v.to_string()),
+                o.startup_exact_s.map_or(String::new(), |v| format!("{v:.6}")),
+                o.events
+            );
+        }
+    }
+
+    /// `--format table`: the cell, the start-up, the phases, what each fault did, etcd's
+    /// elections and the waits.
+    fn print_table(&self) {
+        let scenario = self.scenario;
+        self.print_heading();
+        self.print_startup();
+        print_phases(&self.summary.phases);
+        for (f, report) in scenario.faults.iter().zip(&self.outcomes[0].faults) {
+            print_fault(
+                f,
+                report,
+                scenario.kubernetes.controller_manager.node_monitor_grace_period,
+            );
+        }
+        print_etcd(self.outcomes);
+        print_waits(&self.summary.waits);
+    }
+
+    /// The table's first line: the scenario's origin, the cell, its netem, the replications.
+    fn print_heading(&self) {
+        let (a, scenario, origin) = (self.args, self.scenario, self.origin);
+        let delay_ms = scenario.netem.delay.get().as_millis_f64();
+        let pods = scenario.workload.replicas;
+        println!(
+            "{origin}: {pods} pods, +{delay_ms} ms netem{} ({}), {} replication{}, seed {}",
+            if scenario.netem.jitter.get().is_zero() && scenario.netem.loss_pct == 0.0 {
+                String::new()
+            } else {
+                format!(
+                    " ± {} jitter, {} % loss",
+                    scenario.netem.jitter, scenario.netem.loss_pct
+                )
+            },
+            scenario.netem.placement.as_str(),
+            a.reps,
+            if a.reps == 1 { "" } else { "s" },
+            a.seed
+        );
+    }
+
+    /// The table's start-up: as `kubectl -w` read it, with its intervals, the exact mean, and
+    /// the replications that did not finish.
+    fn print_startup(&self) {
+        let (a, scenario) = (self.args, self.scenario);
+        let Summary {
+            observed,
+            exact,
+            incomplete,
+            ..
+        } = &self.summary;
+        let incomplete = *incomplete;
+        let StartupIntervals { ci, pi } = self.intervals;
+        let resolution = scenario.workload.resolution;
+        // Readings are whole multiples of the resolution: whole seconds print without
+        // decimals, finer ones with the milliseconds.
+        let whole_seconds = resolution.get().as_nanos().is_multiple_of(1_000_000_000);
+        let places = if whole_seconds { 0 } else { 3 };
+        if resolution.get() == sim_core::SimDuration::from_secs(1) {
+            println!("start-up as kubectl -w shows it (whole seconds):");
+        } else {
+            println!("start-up as kubectl -w shows it (read every {resolution}, workload.resolution):");
+        }
+        println!(
+            "  mean {:.2} s   95% CI {}   min {:.places$} s   max {:.places$} s",
+            nan(observed.mean()),
+            ci.map_or("n/a (1 rep)".into(), |(l, h)| format!("[{l:.2}, {h:.2}]")),
+            nan(observed.min()),
+            nan(observed.max())
+        );
+        if let Some((l, h)) = pi {
+            println!(
+                "  a mean of {} measured run{} should fall in [{l:.2}, {h:.2}] (95% prediction interval)",
+                a.measured_runs,
+                if a.measured_runs == 1 { "" } else { "s" }
+            );
+        }
+        println!("  exact mean {:.3} s", nan(exact.mean()));
+        if incomplete > 0 {
+            println!(
+                "  {incomplete} of {} replications did not finish within workload.timeout: the figures above are over the {} that did, so they understate the start-up",
+                a.reps,
+                self.outcomes.len() - incomplete
+            );
+        }
+    }
+}
+
+/// The table's phases: the mean per pod of each.
+fn print_phases(phases: &[OnlineStats; 4]) {
+    println!("mean per pod (ClusterLoader2 phases):");
+    for (n, s) in PHASES.iter().zip(phases) {
+        println!("  {n:<20} {:>8.3} s", nan(s.mean()));
+    }
+}
+
+/// The table's waits per limiter or queue.
+fn print_waits(waits: &[(String, f64)]) {
+    println!("waiting per limiter / queue (summed over pods, mean per replication):");
+    for (n, v) in waits {
+        println!("  {n:<62} {v:>9.2} s");
+    }
+}
+
+/// Prints what fault `fault` did (`f`, its report from replication 0).
+fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, grace: models::units::Dur) {
+    // The text holds the times (`crash lb at 5s repair 60s`).
+    println!(
+        "fault (replication 0): {}{}",
+        fault_text(fault),
+        if f.repair_s.is_none() { ", never repaired" } else { "" }
+    );
+    if f.after_run {
+        println!("  it came after the run had ended: it changed nothing");
+        return;
+    }
+    if let Some(d) = f.haproxy_marked_down_s {
+        println!(
+            "  HAProxy marked it down at {d:.2} s ({:.2} s after the fault)",
+            d - f.at_s
+        );
+    }
+    if let Some(u) = f.haproxy_marked_up_s {
+        println!("  HAProxy marked it up again at {u:.2} s");
+    }
+    for &(a, b) in &f.etcd_stalls {
+        match b {
+            Some(b) => println!("  etcd committed no write from {a:.2} s to {b:.2} s ({:.2} s)", b - a),
+            None => println!("  etcd committed no write from {a:.2} s to the end of the run"),
+        }
+    }
+    for (client, t, to) in &f.failovers {
+        println!(
+            "  {client} reconnected to {to} at {t:.2} s ({:.2} s after the fault)",
+            t - f.at_s
+        );
+    }
+    println!(
+        "  pods created during the fault: {}; pods turned Running during it: {}",
+        f.pods_created_during, f.pods_running_during
+    );
+    if f.pods_evicted > 0 {
+        println!(
+            "  pods evicted from nodes it silenced ({grace} NotReady, then the {}-s toleration): {}",
+            models::node_lifecycle::UNREACHABLE_TOLERATION.as_secs_f64(),
+            f.pods_evicted
+        );
+    }
+}
+
+/// Prints etcd's simulated elections: the means, and replication 0's stretches without writes.
+fn print_etcd(outcomes: &[models::cluster::RunOutcome]) {
+    let Some((elections, stalled)) = etcd_means(outcomes) else {
+        return;
+    };
+    println!(
+        "etcd's elections (simulated message by message: the run has faults, or jitter or loss between the masters):"
+    );
+    println!(
+        "  leaders elected after the first: {elections:.2}; writes stalled {stalled:.2} s (means per replication)"
+    );
+    if let Some(e) = outcomes.first().and_then(|o| o.etcd.as_ref()) {
+        if !e.write_stalls.is_empty() {
+            let shown: Vec<String> = e
+                .write_stalls
+                .iter()
+                .take(8)
+                .map(|&(a, b)| match b {
+                    Some(b) => format!("{a:.2}-{b:.2} s"),
+                    None => format!("from {a:.2} s to the end"),
+                })
+                .collect();
+            let more = e.write_stalls.len().saturating_sub(shown.len());
+            println!(
+                "  replication 0, without writes: {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+}
+
+/// A figure, or NaN (printed `NaN`) when there is none.
+fn nan(v: Option<f64>) -> f64 {
+    v.unwrap_or(f64::NAN)
+}
