@@ -116,13 +116,7 @@ fn gather_points(dirs: &[PathBuf], file: &SweepFile, points: &[Point]) -> anyhow
             // The file's name is a key of the sweep, and parse_point checks that its record is.
             let rec = store::parse_point(&path, &text, &file.spec_hash)?;
             let point = keys[&rec.key];
-            rec.check_against(&file.spec, point).map_err(|why| {
-                anyhow::anyhow!(
-                    "{} does not hold point {}: {why}; delete it to have that point computed again",
-                    path.display(),
-                    file.spec.describe(point)
-                )
-            })?;
+            rec.check_file(&path, &file.spec, point)?;
             match found.get(&rec.key) {
                 Some(other) if other.rec != rec => anyhow::bail!(
                     "point {} was computed twice with different results: {} and {} differ",

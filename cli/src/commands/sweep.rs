@@ -208,13 +208,7 @@ fn points_to_compute<'p>(dir: &SweepDir, file: &SweepFile, mine: &[&'p Point]) -
         let key = spec.point_key(p);
         match dir.read_point(&key, &file.spec_hash)? {
             None => todo.push(*p),
-            Some(rec) => rec.check_against(spec, p).map_err(|why| {
-                anyhow::anyhow!(
-                    "{} does not hold point {}: {why}; delete it to have that point computed again",
-                    dir.point_path(&key).display(),
-                    spec.describe(p)
-                )
-            })?,
+            Some(rec) => rec.check_file(&dir.point_path(&key), spec, p)?,
         }
     }
     Ok(todo)

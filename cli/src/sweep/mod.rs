@@ -43,13 +43,7 @@ pub(crate) fn rows_from_dir(dir: &SweepDir, file: &SweepFile, points: &[Point]) 
                     dir.points_dir().display()
                 )
             })?;
-            rec.check_against(&file.spec, p).map_err(|why| {
-                anyhow::anyhow!(
-                    "{} does not hold point {}: {why}; delete it to have that point computed again",
-                    dir.point_path(&key).display(),
-                    file.spec.describe(p)
-                )
-            })?;
+            rec.check_file(&dir.point_path(&key), &file.spec, p)?;
             Row::from_record(&rec)
         })
         .collect::<anyhow::Result<Vec<Row>>>()?;

@@ -128,6 +128,18 @@ pub(crate) fn compute(
 }
 
 impl PointRecord {
+    /// [`PointRecord::check_against`] for the record read from the point file `path`: the
+    /// error names the file and says how to have the point computed again.
+    pub(crate) fn check_file(&self, path: &std::path::Path, spec: &SweepSpec, point: &Point) -> anyhow::Result<()> {
+        self.check_against(spec, point).map_err(|why| {
+            anyhow::anyhow!(
+                "{} does not hold point {}: {why}; delete it to have that point computed again",
+                path.display(),
+                spec.describe(point)
+            )
+        })
+    }
+
     /// Whether this record is what computing `point` of `spec` writes: the point's own values
     /// and seed, one entry per replication, times that are finite, not negative and within 30
     /// days (the longest workload.timeout), and observed and exact start-ups that agree on which
