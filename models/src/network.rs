@@ -232,6 +232,33 @@ impl Network {
     ///
     /// [`NetworkError`] for unknown or duplicate names.
     pub fn build(scenario: &Scenario, sources: &[&str]) -> Result<Network, NetworkError> {
+        let mut net = Network::with_hosts(scenario)?;
+        net.add_links(scenario)?;
+        let routers = net.site_routers(scenario)?;
+        // Tunnels ride the WAN underlay between routers.
+        if scenario.vpn.enabled {
+            net.add_tunnels(scenario, &routers);
+        }
+        // Netem between the near site (by default the control plane's) and the far ones.
+        let (cp_site, far) = net.netem_sites(scenario);
+        net.netem = NetemRule {
+            delay: scenario.netem.delay.get(),
+            jitter: scenario.netem.jitter.get(),
+            loss: (scenario.netem.loss_pct / 100.0).clamp(0.0, 1.0),
+        };
+        net.add_fault_outages(&scenario.faults);
+        let srcs = net.route_sources(sources)?;
+        for (slot, &s) in srcs.iter().enumerate() {
+            net.source_slot.insert(s, slot);
+            let r = net.routes_from(s, cp_site, &far, scenario.netem.placement);
+            net.routes.push(r);
+        }
+        Ok(net)
+    }
+
+    /// The scenario's hosts, each a node of the graph, in the scenario's order; no links, no
+    /// routes, no netem, no fault yet.
+    fn with_hosts(scenario: &Scenario) -> Result<Network, NetworkError> {
         let mut names = Vec::new();
         let mut index = HashMap::new();
         let mut site_of = Vec::new();
@@ -256,35 +283,7 @@ impl Network {
             roles.push(h.role);
             nodes.push(graph.add_node(id));
         }
-        let lookup = |what: String, n: &str| {
-            index.get(n).copied().ok_or_else(|| NetworkError::UnknownHost {
-                what,
-                host: n.to_owned(),
-            })
-        };
-        for (i, l) in scenario.links.iter().enumerate() {
-            let a = lookup(format!("links[{i}].a"), &l.a)?;
-            let b = lookup(format!("links[{i}].b"), &l.b)?;
-            let loss = (l.loss_pct / 100.0).clamp(0.0, 1.0);
-            let e = match l.kind {
-                LinkKind::Lan => Edge::Lan {
-                    delay: l.delay.get(),
-                    bandwidth: l.bandwidth,
-                    loss,
-                },
-                LinkKind::Wan => Edge::Wan {
-                    delay: l.delay.get(),
-                    bandwidth: l.bandwidth,
-                    loss,
-                },
-            };
-            graph.add_edge(nodes[a as usize], nodes[b as usize], e);
-        }
-        let mut routers = Vec::new();
-        for (i, s) in scenario.sites.iter().enumerate() {
-            routers.push(lookup(format!("sites[{i}].router"), &s.router)?);
-        }
-        let mut net = Network {
+        Ok(Network {
             names,
             index,
             site_of,
@@ -299,68 +298,118 @@ impl Network {
                 ping_restart: scenario.vpn.ping_restart.get(),
                 ..Outages::default()
             },
-        };
-        // Tunnels ride the WAN underlay between routers.
-        if scenario.vpn.enabled {
-            // One shortest-path tree per router that starts tunnels, not one per tunnel: a
-            // full mesh of N sites costs N runs of Dijkstra, not N²/2.
-            // Every tunnel is routed before any is added, so no search walks the tunnels.
-            let mut trees: HashMap<HostId, UnderlayTree> = HashMap::new();
-            let mut tunnels = Vec::new();
-            for (sa, sb) in tunnel_pairs(&scenario.vpn.topology, &net.site_names) {
-                let (ra, rb) = (routers[sa], routers[sb]);
-                let tree = trees.entry(ra).or_insert_with(|| net.underlay_tree(ra));
-                if let Some((delay, bw, loss)) = net.underlay(tree, ra, rb) {
-                    tunnels.push((
-                        ra,
-                        rb,
-                        Tunnel::new(&scenario.vpn, sa as u32, sb as u32, delay, bw, loss),
-                    ));
-                }
-            }
-            drop(trees);
-            for (ra, rb, t) in tunnels {
-                net.graph
-                    .add_edge(net.nodes[ra as usize], net.nodes[rb as usize], Edge::Tunnel(t));
+        })
+    }
+
+    /// Host `n`, named in `what`.
+    fn lookup(&self, what: String, n: &str) -> Result<HostId, NetworkError> {
+        self.index.get(n).copied().ok_or_else(|| NetworkError::UnknownHost {
+            what,
+            host: n.to_owned(),
+        })
+    }
+
+    /// The index of the site named `name`.
+    fn site_index(&self, name: &str) -> Option<u32> {
+        self.site_names.iter().position(|s| s == name).map(|i| i as u32)
+    }
+
+    /// The scenario's LAN and WAN links, as edges of the graph.
+    fn add_links(&mut self, scenario: &Scenario) -> Result<(), NetworkError> {
+        for (i, l) in scenario.links.iter().enumerate() {
+            let a = self.lookup(format!("links[{i}].a"), &l.a)?;
+            let b = self.lookup(format!("links[{i}].b"), &l.b)?;
+            let loss = (l.loss_pct / 100.0).clamp(0.0, 1.0);
+            let e = match l.kind {
+                LinkKind::Lan => Edge::Lan {
+                    delay: l.delay.get(),
+                    bandwidth: l.bandwidth,
+                    loss,
+                },
+                LinkKind::Wan => Edge::Wan {
+                    delay: l.delay.get(),
+                    bandwidth: l.bandwidth,
+                    loss,
+                },
+            };
+            self.graph.add_edge(self.nodes[a as usize], self.nodes[b as usize], e);
+        }
+        Ok(())
+    }
+
+    /// Each site's router, by site index.
+    fn site_routers(&self, scenario: &Scenario) -> Result<Vec<HostId>, NetworkError> {
+        let mut routers = Vec::new();
+        for (i, s) in scenario.sites.iter().enumerate() {
+            routers.push(self.lookup(format!("sites[{i}].router"), &s.router)?);
+        }
+        Ok(routers)
+    }
+
+    /// The VPN's tunnels between the sites' `routers`, each over its shortest underlay path
+    /// (pairs the underlay does not join get none).
+    fn add_tunnels(&mut self, scenario: &Scenario, routers: &[HostId]) {
+        // One shortest-path tree per router that starts tunnels, not one per tunnel: a
+        // full mesh of N sites costs N runs of Dijkstra, not N²/2.
+        // Every tunnel is routed before any is added, so no search walks the tunnels.
+        let mut trees: HashMap<HostId, UnderlayTree> = HashMap::new();
+        let mut tunnels = Vec::new();
+        for (sa, sb) in tunnel_pairs(&scenario.vpn.topology, &self.site_names) {
+            let (ra, rb) = (routers[sa], routers[sb]);
+            let tree = trees.entry(ra).or_insert_with(|| self.underlay_tree(ra));
+            if let Some((delay, bw, loss)) = self.underlay(tree, ra, rb) {
+                tunnels.push((
+                    ra,
+                    rb,
+                    Tunnel::new(&scenario.vpn, sa as u32, sb as u32, delay, bw, loss),
+                ));
             }
         }
-        // Netem between the near site (by default the control plane's) and the far ones.
-        let site_index = |n: &str| net.site_names.iter().position(|s| s == n).map(|s| s as u32);
+        drop(trees);
+        for (ra, rb, t) in tunnels {
+            self.graph
+                .add_edge(self.nodes[ra as usize], self.nodes[rb as usize], Edge::Tunnel(t));
+        }
+    }
+
+    /// Where netem sits: the near site (`netem.near`, by default the first master's) and the
+    /// far ones, by index.
+    fn netem_sites(&self, scenario: &Scenario) -> (Option<u32>, Vec<u32>) {
         let cp_site = match &scenario.netem.near {
-            Some(n) => site_index(n),
+            Some(n) => self.site_index(n),
             None => scenario
                 .hosts
                 .iter()
                 .find(|h| h.role == Role::Master)
-                .and_then(|h| site_index(&h.site)),
+                .and_then(|h| self.site_index(&h.site)),
         };
-        let far: Vec<u32> = scenario.netem.far.iter().filter_map(|n| site_index(n)).collect();
-        net.netem = NetemRule {
-            delay: scenario.netem.delay.get(),
-            jitter: scenario.netem.jitter.get(),
-            loss: (scenario.netem.loss_pct / 100.0).clamp(0.0, 1.0),
-        };
-        for f in &scenario.faults {
+        let far: Vec<u32> = scenario.netem.far.iter().filter_map(|n| self.site_index(n)).collect();
+        (cp_site, far)
+    }
+
+    /// The network's share of the scenario's faults: the load balancer's and routers' crashes,
+    /// partitions, isolated sites and degraded tunnels.
+    fn add_fault_outages(&mut self, faults: &[Fault]) {
+        for f in faults {
             let w = f.window();
             match f {
                 Fault::Crash { host, .. } => {
-                    if let Some(&h) = net.index.get(host) {
-                        match net.roles[h as usize] {
-                            Role::LoadBalancer => net.outages.hosts.entry(h).or_default().push(w),
-                            Role::Router => net.outages.routers.entry(h).or_default().push(w),
+                    if let Some(&h) = self.index.get(host) {
+                        match self.roles[h as usize] {
+                            Role::LoadBalancer => self.outages.hosts.entry(h).or_default().push(w),
+                            Role::Router => self.outages.routers.entry(h).or_default().push(w),
                             _ => {}
                         }
                     }
                 }
                 Fault::Partition { a, b, .. } => {
-                    let pos = |n: &String| net.site_names.iter().position(|s| s == n).map(|i| i as u32);
-                    if let (Some(x), Some(y)) = (pos(a), pos(b)) {
-                        net.outages.tunnels.entry((x.min(y), x.max(y))).or_default().push(w);
+                    if let (Some(x), Some(y)) = (self.site_index(a), self.site_index(b)) {
+                        self.outages.tunnels.entry((x.min(y), x.max(y))).or_default().push(w);
                     }
                 }
                 Fault::IsolateSite { site, .. } => {
-                    if let Some(x) = net.site_names.iter().position(|s| s == site) {
-                        net.outages.sites.entry(x as u32).or_default().push(w);
+                    if let Some(x) = self.site_index(site) {
+                        self.outages.sites.entry(x).or_default().push(w);
                     }
                 }
                 Fault::Degrade {
@@ -371,14 +420,13 @@ impl Network {
                     loss_pct,
                     ..
                 } => {
-                    let pos = |n: &String| net.site_names.iter().position(|s| s == n).map(|i| i as u32);
-                    if let (Some(x), Some(y)) = (pos(a), pos(b)) {
+                    if let (Some(x), Some(y)) = (self.site_index(a), self.site_index(b)) {
                         let rule = NetemRule {
                             delay: delay.get(),
                             jitter: jitter.get(),
                             loss: (loss_pct / 100.0).clamp(0.0, 1.0),
                         };
-                        net.outages
+                        self.outages
                             .degraded
                             .entry((x.min(y), x.max(y)))
                             .or_default()
@@ -388,26 +436,20 @@ impl Network {
                 Fault::CrashEtcdLeader { .. } => {}
             }
         }
+    }
+
+    /// The hosts named in `sources`, each once, in order of first mention.
+    fn route_sources(&self, sources: &[&str]) -> Result<Vec<HostId>, NetworkError> {
         let mut srcs: Vec<HostId> = Vec::new();
         for s in sources {
-            let id = net.index.get(*s).copied().ok_or_else(|| NetworkError::UnknownHost {
-                what: "a route source".into(),
-                host: (*s).to_owned(),
-            })?;
+            let id = self.lookup("a route source".into(), s)?;
             if !srcs.contains(&id) {
                 srcs.push(id);
             }
         }
-        for (slot, &s) in srcs.iter().enumerate() {
-            net.source_slot.insert(s, slot);
-            let r = net.routes_from(s, cp_site, &far, scenario.netem.placement);
-            net.routes.push(r);
-        }
-        Ok(net)
+        Ok(srcs)
     }
 
-    /// Shortest underlay path between two routers over WAN and LAN links: (delay, bottleneck,
-    /// loss).
     /// Shortest paths from router `a` over the physical links, through routers only.
     fn underlay_tree(&self, a: HostId) -> UnderlayTree {
         self.dijkstra(

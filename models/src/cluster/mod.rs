@@ -1,26 +1,23 @@
 //! Assembles a scenario into a simulation, runs one replication, and collects what happened.
+//!
+//! The assembly's steps, in the order that [`build`] runs them, are in `cluster/assembly.rs`.
 
-use std::sync::Arc;
+mod assembly;
 
 use rand::Rng;
 use serde::Serialize;
-use sim_core::limiter::TokenBucket;
 use sim_core::trace::Tracer;
 use sim_core::{ComponentId, SimDuration, SimTime, Simulation};
 
-use crate::api::{Conn, Ev, Local};
-use crate::client::Client;
+use crate::api::Ev;
 use crate::control_plane::ControlPlane;
 use crate::controllers::ControllerManager;
-use crate::failover::{ClientRole, Timers};
-use crate::haproxy::Balancer;
 use crate::kubelet::Kubelet;
-use crate::network::{Network, NetworkError};
+use crate::network::NetworkError;
 use crate::observer::Kubectl;
-use crate::registry::{NodePull, OverlayRegistry};
 use crate::scheduler::Scheduler;
-use crate::spec::{Role, Scenario};
-use crate::uplink::SiteUplink;
+use crate::spec::Scenario;
+use assembly::{Assembly, Placement};
 
 /// Coefficient of variation of the service times (Docker operations, pulls, apiserver work).
 /// Default 0.2: published Docker operation quantiles imply 0.05-0.17 (kubelet
@@ -286,329 +283,30 @@ fn incomplete(s: &Scenario, m: impl Into<String>) -> ModelError {
 /// [`ModelError`] when the scenario lacks a load balancer, masters or workers, or names hosts
 /// that do not exist. (`topologies` checks scenarios fully before this is called.)
 pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<Ev>, Parts), ModelError> {
-    let s = scenario;
-    let masters: Vec<&str> = s.haproxy.backends.iter().map(String::as_str).collect();
-    if masters.is_empty() {
-        return Err(incomplete(s, "haproxy.backends is empty: there is no apiserver"));
-    }
-    let kubectl_host = match &s.workload.kubectl_host {
-        Some(h) => h.as_str(),
-        None => masters[0],
-    };
-    let mut sources = vec![s.haproxy.host.as_str(), kubectl_host];
-    sources.extend(masters.iter().copied());
-    sources.extend(s.runtime.registry_host.as_deref());
-    let net = Arc::new(Network::build(s, &sources)?);
-    let host = |n: &str| {
-        net.host(n)
-            .ok_or_else(|| incomplete(s, format!("host `{n}` is not defined")))
-    };
-    let lb = host(&s.haproxy.host)?;
-    let master_ids: Vec<_> = masters.iter().map(|m| host(m)).collect::<Result<_, _>>()?;
-    let workers: Vec<&str> = s
-        .hosts
-        .iter()
-        .filter(|h| h.role == Role::Worker)
-        .map(|h| h.name.as_str())
-        .collect();
-    if workers.is_empty() {
-        return Err(incomplete(s, "no host has role worker"));
-    }
-    let leader = match &s.kubernetes.etcd.leader {
-        Some(l) => masters
-            .iter()
-            .position(|m| m == l)
-            .ok_or_else(|| incomplete(s, format!("etcd.leader `{l}` is not a backend")))?,
-        None => 0,
-    };
-    let proxy = s.haproxy.proxy_time.get();
-    let mut sim: Simulation<Ev> = Simulation::new(seed);
-    sim.set_tracing(trace);
-    let mut balancer = Balancer::new(&s.haproxy, master_ids.len());
-    let cp_comp = ControlPlane::new(
-        net.clone(),
-        lb,
-        master_ids.clone(),
-        leader,
-        &s.kubernetes.apiserver,
-        &s.kubernetes.etcd,
-        proxy,
-        SERVICE_TIME_CV,
-    );
-    let cp = sim
-        .add_component("control-plane", cp_comp)
-        .map_err(|e| incomplete(s, e.to_string()))?;
-    let failover_book = crate::api::FailoverBook::default();
-    let mut connect = |h| -> Result<Conn, ModelError> {
-        let m = balancer
-            .connect()
-            .ok_or_else(|| incomplete(s, "every apiserver is down"))?;
-        Ok(Conn {
-            net: net.clone(),
-            host: h,
-            lb,
-            master_host: master_ids[m],
-            master: m as u8,
-            proxy_time: proxy,
-            failovers: failover_book.clone(),
-        })
-    };
-    let unlimited = TokenBucket::unlimited;
+    // The steps run in the order components are created, connections are handed out and
+    // events are scheduled (`assembly`'s module docs).
+    let place = Placement::resolve(scenario)?;
+    let mut a = Assembly::new(scenario, seed, trace, &place)?;
     // kube-controller-manager and kube-scheduler leaders run on the first master and reach the
     // apiservers through the balancer (kubeadm 1.16 kubeconfigs; docs/sources.md §6).
-    let kcm_conn = connect(master_ids[0])?;
-    let kcm = sim
-        .add_component(
-            "kube-controller-manager",
-            ControllerManager::new(
-                Client::new(kcm_conn.clone(), cp, unlimited()),
-                &s.kubernetes.controller_manager,
-            ),
-        )
-        .map_err(|e| incomplete(s, e.to_string()))?;
-    let sched_conn = connect(master_ids[0])?;
-    let scheduler = sim
-        .add_component(
-            "kube-scheduler",
-            Scheduler::new(
-                Client::new(sched_conn.clone(), cp, unlimited()),
-                &s.kubernetes.scheduler,
-                workers.len() as u32,
-                &s.kubernetes.node,
-                s.kubernetes.kubelet.host_network_pods,
-                s.kubernetes.kubelet.max_pods,
-            ),
-        )
-        .map_err(|e| incomplete(s, e.to_string()))?;
-    // A registry on the overlay, if the scenario places one (`runtime.registry_host`).
-    let registry = match s.runtime.registry_host.as_deref() {
-        Some(name) => Some(OverlayRegistry::new(s, &net, name)?),
-        None => None,
-    };
-    // How each worker pulls from it: round trip, download rate, outages on its route.
-    let overlay_pulls: Vec<NodePull> = match &registry {
-        Some(reg) => workers
-            .iter()
-            .map(|w| reg.pull_from(s, &net, host(w)?))
-            .collect::<Result<_, _>>()?,
-        None => Vec::new(),
-    };
-    // One shared uplink per site that declares one; its nodes' image downloads go through it.
-    let mut uplinks: Vec<(&str, ComponentId)> = Vec::new();
-    // With a registry on the overlay, one component for the links its downloads cross, and
-    // each site's path through them (`OverlayRegistry::links`).
-    let mut overlay_links: Option<(ComponentId, crate::registry::SitePaths)> = None;
-    if let Some(reg) = &registry {
-        if let Some(links) = reg.links(s) {
-            let id = sim
-                .add_component(format!("uplink/{}", reg.site), links.uplink)
-                .map_err(|e| incomplete(s, e.to_string()))?;
-            overlay_links = Some((id, links.paths));
-        }
-    } else {
-        for site in &s.sites {
-            if let Some(capacity) = site.uplink {
-                let up = SiteUplink::new(site.name.clone(), capacity.bits_per_s).with_outages(
-                    crate::pull_outages::outages_of(
-                        site,
-                        &s.faults,
-                        site.registry_rtt.unwrap_or(s.runtime.registry_rtt).get(),
-                    ),
-                );
-                let id = sim
-                    .add_component(format!("uplink/{}", site.name), up)
-                    .map_err(|e| incomplete(s, e.to_string()))?;
-                uplinks.push((site.name.as_str(), id));
-            }
-        }
-    }
-    let mut kubelets = Vec::new();
-    let mut kubelet_watch = Vec::new();
-    for (i, w) in workers.iter().enumerate() {
-        let h = host(w)?;
-        let conn = connect(h)?;
-        let site = s
-            .hosts
-            .iter()
-            .find(|x| x.name == *w)
-            .map(|x| x.site.as_str())
-            .unwrap_or_default();
-        // Where this node pulls from: the overlay registry over its route (and the shared
-        // links on its site's path), or Docker Hub over its site's own uplink.
-        let path: Option<(ComponentId, &[usize])> = overlay_links.as_ref().and_then(|(id, paths)| {
-            paths
-                .iter()
-                .find(|(name, _)| name == site)
-                .map(|(_, p)| (*id, p.as_slice()))
-        });
-        let (runtime, rtt, uplink, outages) = if let Some(pull) = overlay_pulls.get(i) {
-            (
-                &pull.runtime,
-                pull.rtt,
-                path.map(|(id, _)| id),
-                Some(pull.outages.clone()),
-            )
-        } else {
-            let own = s.sites.iter().find(|x| x.name == site);
-            let rtt = own.and_then(|x| x.registry_rtt).unwrap_or(s.runtime.registry_rtt).get();
-            let uplink = uplinks.iter().find(|(name, _)| *name == site).map(|&(_, u)| u);
-            let outages = own.map(|x| crate::pull_outages::outages_of(x, &s.faults, rtt));
-            (&s.runtime, rtt, uplink, outages)
-        };
-        let k = Kubelet::new(
-            (*w).to_owned(),
-            Client::new(conn.clone(), cp, unlimited()),
-            Client::new(conn.clone(), cp, unlimited()).with_id_base(1 << 31),
-            &s.kubernetes.kubelet,
-            runtime,
-            rtt,
-            SERVICE_TIME_CV,
-        );
-        let k = match uplink {
-            Some(u) => k.with_uplink(u),
-            None => k,
-        };
-        let k = match &registry {
-            Some(reg) => k.with_overlay_route(h, reg.host),
-            None => k,
-        };
-        let k = match outages {
-            Some(o) => k.with_outages(o),
-            None => k,
-        };
-        let id = sim
-            .add_component(format!("kubelet/{w}"), k)
-            .map_err(|e| incomplete(s, e.to_string()))?;
-        kubelets.push(id);
-        if let (Some(pull), Some((up, path))) = (overlay_pulls.get(i), path) {
-            let links = sim.component_mut::<SiteUplink>(up).expect("uplink registered");
-            if !pull.outages.is_empty() {
-                links.set_route_outages(id, pull.outages.clone());
-            }
-            // This uplink alone is every download's path unless told otherwise.
-            if path != [0] {
-                links.set_path(id, path.to_vec());
-            }
-        }
-        kubelet_watch.push(crate::control_plane::Watcher {
-            id,
-            host: h,
-            master: conn.master,
-            role: ClientRole::Kubelet,
-        });
-    }
-    let kubectl_h = host(kubectl_host)?;
-    let kubectl_conn = connect(kubectl_h)?;
-    let one_way = |a, b| net.base_one_way(a, b).unwrap_or(SimDuration::ZERO);
-    let kubectl_connect = crate::network::apiserver_connect_time(
-        one_way(kubectl_h, lb) + one_way(lb, kubectl_h),
-        one_way(lb, kubectl_conn.master_host) + one_way(kubectl_conn.master_host, lb),
-    );
-    // kubectl's client limit (5 QPS, burst 10 in v1.16) never binds for two requests.
-    let kubectl = sim
-        .add_component(
-            "kubectl",
-            Kubectl::new(
-                Client::new(kubectl_conn.clone(), cp, unlimited()),
-                s.workload.replicas,
-                s.workload.scale_gap.get(),
-                kubectl_connect,
-            ),
-        )
-        .map_err(|e| incomplete(s, e.to_string()))?;
-    {
-        // The apiserver's clients keyed by their names (kubelet/node01, kubectl, ...).
-        let mut keys: Vec<u64> = (0..sim.component_count() as u64).collect();
-        for id in [kcm, scheduler, kubectl].into_iter().chain(kubelets.iter().copied()) {
-            if let Some(name) = sim.name(id) {
-                keys[id.index()] = sim_core::rng::stable_key(name);
-            }
-        }
-        let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
-        c.set_client_keys(keys);
-        let w = |id, conn: &Conn, role| {
-            Some(crate::control_plane::Watcher {
-                id,
-                host: conn.host,
-                master: conn.master,
-                role,
-            })
-        };
-        c.kcm = w(kcm, &kcm_conn, ClientRole::Leader);
-        c.scheduler = w(scheduler, &sched_conn, ClientRole::Leader);
-        c.observer = w(kubectl, &kubectl_conn, ClientRole::Operator);
-        c.kubelets = kubelet_watch;
-    }
-    // etcd's elections, simulated from a stream of their own when anything can change who
-    // leads (faults, or jitter or loss between the masters).
-    {
-        let timers = crate::raft::RaftTimers {
-            heartbeat: s.kubernetes.etcd.heartbeat.get(),
-            election: s.kubernetes.etcd.election_timeout.get(),
-        };
-        let horizon = SimTime::ZERO + s.workload.timeout.get();
-        let raft_seed = sim_core::rng::keyed_seed(seed, sim_core::rng::stable_key("etcd-raft"));
-        let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
-        c.set_etcd(&s.faults, &s.haproxy.backends, timers, horizon, raft_seed);
-    }
-    // Faults: availability over time, and every client's failover, drawn from a stream of
-    // their own, so that adding a fault leaves every other random draw of the run as it was
-    // (a fault after the run ends changes nothing; with and without a fault compare under
-    // common random numbers).
-    if !s.faults.is_empty() {
-        let timers = Timers {
-            heartbeat: s.kubernetes.kubelet.node_status_update.get(),
-            lease: s.kubernetes.controller_manager.lease_duration.get(),
-            retry: s.kubernetes.controller_manager.retry_period.get(),
-        };
-        let names: Vec<String> = s.haproxy.backends.clone();
-        let mut rng = sim_core::rng::named_stream(seed, "fault plan");
-        let c = sim.component_mut::<ControlPlane>(cp).expect("control plane registered");
-        // The connections' copy of the failovers, filled in by `set_faults`.
-        c.failover_book = failover_book.clone();
-        let failovers = c.set_faults(&s.faults, &names, &s.haproxy, timers, &mut rng);
-        // Faults may silence nodes: the node lifecycle controller watches their heartbeats and
-        // evicts the pods of nodes silent for good (runs without faults never need it).
-        c.enable_node_lifecycle(s.kubernetes.controller_manager.node_monitor_grace_period.get());
-        sim.schedule(
-            cp,
-            SimTime::ZERO + crate::node_lifecycle::NODE_MONITOR_PERIOD,
-            Ev::Local(crate::api::Local::NodeMonitor),
-        )
-        .map_err(|e| incomplete(s, e.to_string()))?;
-        for f in failovers {
-            let host = sim
-                .component::<ControlPlane>(cp)
-                .expect("control plane registered")
-                .master_host(f.to_master);
-            sim.schedule(
-                f.client,
-                f.reconnect_at,
-                Ev::Rebind {
-                    master: f.to_master,
-                    host,
-                },
-            )
-            .map_err(|e| incomplete(s, e.to_string()))?;
-        }
-    }
-    for &k in &kubelets {
-        sim.schedule(k, SimTime::ZERO, Ev::Local(Local::Start))
-            .map_err(|e| incomplete(s, e.to_string()))?;
-    }
-    sim.schedule(kubectl, SimTime::ZERO, Ev::Local(Local::Start))
-        .map_err(|e| incomplete(s, e.to_string()))?;
-    // A replication ends by `workload.timeout`: messages held past it (behind a balancer or
-    // tunnel that is never repaired) need not wait in the queue.
-    sim.set_horizon(SimTime::ZERO + s.workload.timeout.get());
+    let kcm = a.add_controller_manager()?;
+    let scheduler = a.add_scheduler(place.workers.len())?;
+    let images = a.add_image_sources(&place.workers)?;
+    let (kubelets, kubelet_watch) = a.add_kubelets(&place.workers, &images)?;
+    let kubectl = a.add_kubectl(place.kubectl_host)?;
+    a.register_clients(&kcm, &scheduler, &kubectl, &kubelets, kubelet_watch);
+    a.set_up_etcd();
+    a.plan_faults()?;
+    a.schedule_starts(&kubelets, kubectl.id)?;
+    let cp = a.cp;
     Ok((
-        sim,
+        a.into_simulation(),
         Parts {
             cp,
-            kcm,
-            scheduler,
+            kcm: kcm.id,
+            scheduler: scheduler.id,
             kubelets,
-            kubectl,
+            kubectl: kubectl.id,
         },
     ))
 }
