@@ -7,7 +7,7 @@ use crate::check::{self, Finding};
 use crate::error::Severity;
 
 use super::pieces::{add_control_plane, description, digits, empty_scenario, host, link};
-use super::sites_csv::parse_sites;
+use super::sites_csv::{parse_sites, Row};
 use super::{
     fibre_one_way, haversine_km, sanitize_name, ConsortiumOptions, ControlPlane, GenerateError, LAN_BANDWIDTH,
     LAN_DELAY, MAX_PATH_INFLATION, PATH_INFLATION,
@@ -34,13 +34,60 @@ pub const REGISTRY_HOST: &str = "registry";
 /// [`GenerateError::Invalid`] if the result fails [`crate::check::run`].
 pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Result<Scenario, GenerateError> {
     let rows = parse_sites(sites_csv, origin)?;
-    let opt_err = |option: &str, message: String| GenerateError::Option {
+    check_geography(opts, origin)?;
+    let placement = Placement::resolve(&rows, opts, origin)?;
+    let total = check_workers(&rows, &placement, origin)?;
+    let summary = summary(&rows, opts, &placement, total);
+    let mut s = empty_scenario(
+        &opts.name,
+        description(summary, &opts.command_line),
+        &opts.kubernetes,
+        &opts.runtime,
+        &opts.workload,
+    );
+    let Placement {
+        lb_site,
+        master_sites,
+        registry_site,
+        vpn_topology,
+    } = placement;
+    s.vpn.topology = vpn_topology;
+    let routers: Vec<String> = rows.iter().map(|r| format!("{}-gw", r.name)).collect();
+    add_sites(&mut s, &rows, &routers, opts);
+    let site_pair = |i: usize| (rows[i].name.as_str(), routers[i].as_str());
+    add_control_plane(
+        &mut s,
+        [
+            site_pair(master_sites[0]),
+            site_pair(master_sites[1]),
+            site_pair(master_sites[2]),
+        ],
+        site_pair(lb_site),
+    );
+    add_workers(&mut s, &rows, &routers);
+    if let Some(i) = registry_site {
+        add_registry(&mut s, &rows[i].name, &routers[i]);
+    }
+    add_routers(&mut s, &rows, &routers);
+    add_wan_links(&mut s, &rows, &routers, opts);
+    checked(s, origin)
+}
+
+/// [`GenerateError::Option`] for `option`, from a sites CSV read from `origin`.
+fn option_error(origin: &str, option: &str, message: String) -> GenerateError {
+    GenerateError::Option {
         origin: origin.to_owned(),
         option: option.to_owned(),
         message,
-    };
+    }
+}
+
+/// The options that place the sites on the planet: the path inflation and the registry's
+/// location.
+fn check_geography(opts: &ConsortiumOptions, origin: &str) -> Result<(), GenerateError> {
     if !(opts.path_inflation.is_finite() && (1.0..=MAX_PATH_INFLATION).contains(&opts.path_inflation)) {
-        return Err(opt_err(
+        return Err(option_error(
+            origin,
             "path_inflation",
             format!(
                 "{} is not a path inflation; expected a factor in 1..={MAX_PATH_INFLATION} (fibre is never shorter than the great circle), default {PATH_INFLATION}",
@@ -54,7 +101,8 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
         && (-90.0..=90.0).contains(&r.latitude)
         && (-180.0..=180.0).contains(&r.longitude))
     {
-        return Err(opt_err(
+        return Err(option_error(
+            origin,
             "registry",
             format!(
                 "({}, {}) is not a place; expected latitude in -90..=90 and longitude in -180..=180",
@@ -62,64 +110,106 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
             ),
         ));
     }
-    let known = || {
-        let mut names: Vec<&str> = rows.iter().take(12).map(|r| r.name.as_str()).collect();
-        if rows.len() > 12 {
-            names.push("...");
-        }
-        names.join(", ")
-    };
-    let find = |option: &str, wanted: &str| -> Result<usize, GenerateError> {
-        let clean = sanitize_name(wanted);
-        rows.iter()
-            .position(|r| r.raw_name == wanted || r.name == wanted || (!clean.is_empty() && r.name == clean))
-            .ok_or_else(|| {
-                opt_err(
-                    option,
-                    format!("site `{wanted}` is not in the CSV; expected one of: {}", known()),
-                )
-            })
-    };
-    // Control plane: the site index of lb and of each master.
-    let (lb_site, master_sites) = match &opts.control_plane {
-        ControlPlane::FirstSite => (0, [0; 3]),
-        ControlPlane::Single(site) => {
-            let i = find("control_plane", site)?;
-            (i, [i; 3])
-        }
-        ControlPlane::Spread(three) => {
-            let mut idx = [0; 3];
-            for (k, s) in three.iter().enumerate() {
-                idx[k] = find("control_plane", s)?;
+    Ok(())
+}
+
+/// Where the options put things, as indices into the CSV's rows.
+#[derive(Debug)]
+struct Placement {
+    /// The load balancer's site.
+    lb_site: usize,
+    /// The sites of master01..master03.
+    master_sites: [usize; 3],
+    /// The registry host's site, if the consortium runs its own.
+    registry_site: Option<usize>,
+    /// The VPN layout, its hub named by the site's sanitized name.
+    vpn_topology: VpnTopology,
+}
+
+impl Placement {
+    /// Finds the sites the options name (control plane, registry, VPN hub) among `rows`.
+    fn resolve(rows: &[Row], opts: &ConsortiumOptions, origin: &str) -> Result<Placement, GenerateError> {
+        let find = |option: &str, wanted: &str| find_site(rows, origin, option, wanted);
+        // Control plane: the site index of lb and of each master.
+        let (lb_site, master_sites) = match &opts.control_plane {
+            ControlPlane::FirstSite => (0, [0; 3]),
+            ControlPlane::Single(site) => {
+                let i = find("control_plane", site)?;
+                (i, [i; 3])
             }
-            if idx[0] == idx[1] || idx[0] == idx[2] || idx[1] == idx[2] {
-                return Err(opt_err(
-                    "control_plane",
-                    format!(
-                        "a spread control plane needs three different sites, got `{}`, `{}`, `{}`; expected three distinct sites of the CSV",
-                        three[0], three[1], three[2]
-                    ),
-                ));
+            ControlPlane::Spread(three) => {
+                let mut idx = [0; 3];
+                for (k, s) in three.iter().enumerate() {
+                    idx[k] = find("control_plane", s)?;
+                }
+                if idx[0] == idx[1] || idx[0] == idx[2] || idx[1] == idx[2] {
+                    return Err(option_error(
+                        origin,
+                        "control_plane",
+                        format!(
+                            "a spread control plane needs three different sites, got `{}`, `{}`, `{}`; expected three distinct sites of the CSV",
+                            three[0], three[1], three[2]
+                        ),
+                    ));
+                }
+                (idx[0], idx)
             }
-            (idx[0], idx)
-        }
-    };
-    let registry_site = match &opts.registry_site {
-        Some(site) => Some(find("registry_site", site)?),
-        None => None,
-    };
-    let vpn_topology = match &opts.vpn {
-        VpnTopology::FullMesh => VpnTopology::FullMesh,
-        VpnTopology::HubAndSpoke { hub } => {
-            let i = find("vpn.hub", hub)?;
-            VpnTopology::HubAndSpoke {
-                hub: rows[i].name.clone(),
+        };
+        let registry_site = match &opts.registry_site {
+            Some(site) => Some(find("registry_site", site)?),
+            None => None,
+        };
+        let vpn_topology = match &opts.vpn {
+            VpnTopology::FullMesh => VpnTopology::FullMesh,
+            VpnTopology::HubAndSpoke { hub } => {
+                let i = find("vpn.hub", hub)?;
+                VpnTopology::HubAndSpoke {
+                    hub: rows[i].name.clone(),
+                }
             }
-        }
-    };
+        };
+        Ok(Placement {
+            lb_site,
+            master_sites,
+            registry_site,
+            vpn_topology,
+        })
+    }
+}
+
+/// The row of the site `wanted` (its CSV name, its sanitized name, or a name that sanitizes to
+/// it), or an error for `option` that lists the first sites.
+fn find_site(rows: &[Row], origin: &str, option: &str, wanted: &str) -> Result<usize, GenerateError> {
+    let clean = sanitize_name(wanted);
+    rows.iter()
+        .position(|r| r.raw_name == wanted || r.name == wanted || (!clean.is_empty() && r.name == clean))
+        .ok_or_else(|| {
+            option_error(
+                origin,
+                option,
+                format!(
+                    "site `{wanted}` is not in the CSV; expected one of: {}",
+                    known_sites(rows)
+                ),
+            )
+        })
+}
+
+/// The first 12 sites' names, for "expected one of" lists.
+fn known_sites(rows: &[Row]) -> String {
+    let mut names: Vec<&str> = rows.iter().take(12).map(|r| r.name.as_str()).collect();
+    if rows.len() > 12 {
+        names.push("...");
+    }
+    names.join(", ")
+}
+
+/// Every site has a worker or part of the control plane, and the consortium has a worker.
+/// Returns the number of workers.
+fn check_workers(rows: &[Row], placement: &Placement, origin: &str) -> Result<u64, GenerateError> {
     // A site with no workers must host part of the control plane.
     for (i, row) in rows.iter().enumerate() {
-        if row.workers == 0 && i != lb_site && !master_sites.contains(&i) {
+        if row.workers == 0 && i != placement.lb_site && !placement.master_sites.contains(&i) {
             return Err(GenerateError::Csv {
                 origin: origin.to_owned(),
                 line: row.line,
@@ -134,23 +224,29 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
     }
     let total: u64 = rows.iter().map(|r| u64::from(r.workers)).sum();
     if total == 0 {
-        return Err(opt_err(
+        return Err(option_error(
+            origin,
             "workers",
             "every site has 0 workers; expected at least one worker in the consortium".into(),
         ));
     }
+    Ok(total)
+}
 
+/// The first part of the scenario's description: sites, workers, control plane, VPN, delays.
+fn summary(rows: &[Row], opts: &ConsortiumOptions, placement: &Placement, total: u64) -> String {
+    let master_sites = placement.master_sites;
     let cp_where = match &opts.control_plane {
         ControlPlane::Spread(_) => format!(
             "control plane spread over {}, {}, {}",
             rows[master_sites[0]].name, rows[master_sites[1]].name, rows[master_sites[2]].name
         ),
-        _ => format!("control plane at {}", rows[lb_site].name),
+        _ => format!("control plane at {}", rows[placement.lb_site].name),
     };
-    let summary = format!(
+    format!(
         "{} sites, {total} workers, {cp_where}, {} VPN; WAN delay = great-circle distance / 2e8 m/s x {}{}",
         rows.len(),
-        match &vpn_topology {
+        match &placement.vpn_topology {
             VpnTopology::FullMesh => "full-mesh".to_owned(),
             VpnTopology::HubAndSpoke { hub } => format!("hub-and-spoke (hub {hub})"),
         },
@@ -160,17 +256,13 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
         } else {
             format!(" + {}", opts.per_link_delay)
         },
-    );
-    let mut s = empty_scenario(
-        &opts.name,
-        description(summary, &opts.command_line),
-        &opts.kubernetes,
-        &opts.runtime,
-        &opts.workload,
-    );
-    s.vpn.topology = vpn_topology;
-    let routers: Vec<String> = rows.iter().map(|r| format!("{}-gw", r.name)).collect();
-    for (row, router) in rows.iter().zip(&routers) {
+    )
+}
+
+/// One `[[sites]]` entry per row: its router, its registry round trip from the great-circle
+/// distance to [`ConsortiumOptions::registry`], its uplink and its coordinates.
+fn add_sites(s: &mut Scenario, rows: &[Row], routers: &[String], opts: &ConsortiumOptions) {
+    for (row, router) in rows.iter().zip(routers) {
         let registry_one_way = fibre_one_way(
             haversine_km(row.point, opts.registry),
             opts.path_inflation,
@@ -188,17 +280,11 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
             longitude: Some(row.point.longitude),
         });
     }
-    let site_pair = |i: usize| (rows[i].name.as_str(), routers[i].as_str());
-    add_control_plane(
-        &mut s,
-        [
-            site_pair(master_sites[0]),
-            site_pair(master_sites[1]),
-            site_pair(master_sites[2]),
-        ],
-        site_pair(lb_site),
-    );
-    for (row, router) in rows.iter().zip(&routers) {
+}
+
+/// Each site's workers `<site>-wNN`, each on a LAN link to the site's router.
+fn add_workers(s: &mut Scenario, rows: &[Row], routers: &[String]) {
+    for (row, router) in rows.iter().zip(routers) {
         let width = digits(row.workers as usize).max(2);
         for w in 1..=row.workers {
             let name = format!("{}-w{w:0width$}", row.name);
@@ -207,21 +293,26 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
             s.hosts.push(host(name, &row.name, Role::Worker));
         }
     }
-    if let Some(i) = registry_site {
-        s.links.push(link(
-            REGISTRY_HOST,
-            &routers[i],
-            LAN_DELAY,
-            LAN_BANDWIDTH,
-            LinkKind::Lan,
-        ));
-        s.hosts
-            .push(host(REGISTRY_HOST.to_owned(), &rows[i].name, Role::Client));
-        s.runtime.registry_host = Some(REGISTRY_HOST.to_owned());
-    }
-    for (row, router) in rows.iter().zip(&routers) {
+}
+
+/// The consortium's own registry host [`REGISTRY_HOST`] at `site`, which every node pulls from.
+fn add_registry(s: &mut Scenario, site: &str, router: &str) {
+    s.links
+        .push(link(REGISTRY_HOST, router, LAN_DELAY, LAN_BANDWIDTH, LinkKind::Lan));
+    s.hosts.push(host(REGISTRY_HOST.to_owned(), site, Role::Client));
+    s.runtime.registry_host = Some(REGISTRY_HOST.to_owned());
+}
+
+/// Each site's router, a host of the site.
+fn add_routers(s: &mut Scenario, rows: &[Row], routers: &[String]) {
+    for (row, router) in rows.iter().zip(routers) {
         s.hosts.push(host(router.clone(), &row.name, Role::Router));
     }
+}
+
+/// A WAN link between every pair of routers: the fibre delay of their great-circle distance, the
+/// smaller of the two sites' access bandwidths.
+fn add_wan_links(s: &mut Scenario, rows: &[Row], routers: &[String], opts: &ConsortiumOptions) {
     for a in 0..rows.len() {
         for b in a + 1..rows.len() {
             let delay = fibre_one_way(
@@ -236,6 +327,10 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
                 .push(link(&routers[a], &routers[b], delay, bandwidth, LinkKind::Wan));
         }
     }
+}
+
+/// `s`, or [`GenerateError::Invalid`] with its errors if it fails [`check::run`].
+fn checked(s: Scenario, origin: &str) -> Result<Scenario, GenerateError> {
     let errors: Vec<Finding> = check::run(&s)
         .into_iter()
         .filter(|f| f.severity() == Severity::Error)

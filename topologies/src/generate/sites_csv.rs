@@ -96,14 +96,9 @@ fn split_line(line: &str) -> Result<Vec<(usize, String)>, (usize, String)> {
     }
 }
 
+/// The sites of a CSV read from `origin`, in file order (see [`consortium`](super::consortium)
+/// for the format).
 pub(super) fn parse_sites(text: &str, origin: &str) -> Result<Vec<Row>, GenerateError> {
-    let csv_err = |line: usize, column: usize, field: &str, message: String| GenerateError::Csv {
-        origin: origin.to_owned(),
-        line,
-        column,
-        field: field.to_owned(),
-        message,
-    };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .lines()
@@ -111,112 +106,28 @@ pub(super) fn parse_sites(text: &str, origin: &str) -> Result<Vec<Row>, Generate
         .map(|(i, l)| (i + 1, l))
         .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
     let Some((hline, header)) = lines.next() else {
-        return Err(csv_err(
-            text.lines().count().max(1),
+        return Err(At {
+            origin,
+            line: text.lines().count().max(1),
+        }
+        .error(
             1,
             "header",
             format!("no header and no sites; expected {HEADER_HELP} and one row per site"),
         ));
     };
-    // Header: which CSV field holds which column.
-    let fields = split_line(header).map_err(|(c, m)| csv_err(hline, c, "header", m))?;
-    let mut slot_of: [Option<usize>; 5] = [None; 5];
-    for (k, (col, value)) in fields.iter().enumerate() {
-        let v = value.trim().to_ascii_lowercase();
-        match COLUMNS.iter().position(|c| *c == v) {
-            Some(p) if slot_of[p].is_some() => {
-                return Err(csv_err(
-                    hline,
-                    *col,
-                    "header",
-                    format!("column `{v}` appears twice; expected {HEADER_HELP}"),
-                ));
-            }
-            Some(p) => slot_of[p] = Some(k),
-            None => {
-                return Err(csv_err(
-                    hline,
-                    *col,
-                    "header",
-                    format!("unknown column `{}`; expected {HEADER_HELP}", value.trim()),
-                ));
-            }
-        }
-    }
-    if let Some(missing) = (0..REQUIRED).find(|&p| slot_of[p].is_none()) {
-        return Err(csv_err(
-            hline,
-            header.chars().count() + 1,
-            "header",
-            format!("missing column `{}`; expected {HEADER_HELP}", COLUMNS[missing]),
-        ));
-    }
-    let width = fields.len();
+    let header_at = At { origin, line: hline };
+    let header = Header::parse(header_at, header)?;
     let mut rows: Vec<Row> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut total_workers = 0u64;
     for (line, text) in lines {
-        let fields = split_line(text).map_err(|(c, m)| csv_err(line, c, "row", m))?;
-        if fields.len() > width {
-            return Err(csv_err(
-                line,
-                fields[width].0,
-                "row",
-                format!(
-                    "{} values where the header has {width} columns; expected {width} comma-separated values",
-                    fields.len()
-                ),
-            ));
-        }
-        let mut columns = [0usize; 5];
-        let mut value = |p: usize| -> Result<Option<(usize, &str)>, GenerateError> {
-            let Some(k) = slot_of[p] else { return Ok(None) };
-            match fields.get(k) {
-                Some((col, v)) => {
-                    columns[p] = *col;
-                    Ok(Some((*col, v.as_str())))
-                }
-                None if p < REQUIRED => Err(csv_err(
-                    line,
-                    text.chars().count() + 1,
-                    COLUMNS[p],
-                    format!(
-                        "missing value for `{}`: the row has {} values; expected {width} comma-separated values",
-                        COLUMNS[p],
-                        fields.len()
-                    ),
-                )),
-                None => Ok(None),
-            }
-        };
-        let (name_col, raw_name) = value(0)?.unwrap_or((1, ""));
-        let raw_name = raw_name.to_owned();
-        let (lat_col, lat) = value(1)?.unwrap_or((1, ""));
-        let lat = lat.to_owned();
-        let (lon_col, lon) = value(2)?.unwrap_or((1, ""));
-        let lon = lon.to_owned();
-        let (w_col, workers) = value(3)?.unwrap_or((1, ""));
-        let workers = workers.to_owned();
-        let access = value(4)?.map(|(c, v)| (c, v.to_owned()));
-
-        let name = sanitize_name(&raw_name);
-        if name.is_empty() {
-            return Err(csv_err(
-                line,
-                name_col,
-                "name",
-                if raw_name.chars().any(char::is_alphanumeric) {
-                    format!(
-                        "site name `{raw_name}` has no Latin letter or digit, and host names are built from those; expected a name with a Latin part, such as `University of Tokyo ({raw_name})`"
-                    )
-                } else {
-                    format!("site name `{raw_name}` has no letter or digit; expected a name such as `Keio University`")
-                },
-            ));
-        }
+        let at = At { origin, line };
+        let values = header.values(at, text)?;
+        let (name_col, raw_name) = values.name;
+        let name = site_name(at, name_col, &raw_name)?;
         if let Some(first) = seen.get(&name) {
-            return Err(csv_err(
-                line,
+            return Err(at.error(
                 name_col,
                 "name",
                 format!(
@@ -224,37 +135,13 @@ pub(super) fn parse_sites(text: &str, origin: &str) -> Result<Vec<Row>, Generate
                 ),
             ));
         }
-        let degrees = |v: &str, col: usize, field: &str, limit: f64| -> Result<f64, GenerateError> {
-            match v.trim().parse::<f64>() {
-                Ok(x) if x.is_finite() && (-limit..=limit).contains(&x) => Ok(x),
-                Ok(x) => Err(csv_err(
-                    line,
-                    col,
-                    field,
-                    format!("{field} {x} is out of range; expected decimal degrees in -{limit}..={limit}"),
-                )),
-                Err(_) => Err(csv_err(
-                    line,
-                    col,
-                    field,
-                    format!("`{v}` is not a number; expected decimal degrees in -{limit}..={limit}, such as 35.68"),
-                )),
-            }
-        };
-        let latitude = degrees(&lat, lat_col, "latitude", 90.0)?;
-        let longitude = degrees(&lon, lon_col, "longitude", 180.0)?;
-        let workers: u32 = workers.trim().parse().map_err(|_| {
-            csv_err(
-                line,
-                w_col,
-                "workers",
-                format!("`{workers}` is not a worker count; expected a whole number >= 0, such as 10"),
-            )
-        })?;
+        let latitude = degrees(at, &values.latitude, "latitude", 90.0)?;
+        let longitude = degrees(at, &values.longitude, "longitude", 180.0)?;
+        let (w_col, workers) = values.workers;
+        let workers = worker_count(at, w_col, &workers)?;
         total_workers += u64::from(workers);
         if total_workers > MAX_WORKERS {
-            return Err(csv_err(
-                line,
+            return Err(at.error(
                 w_col,
                 "workers",
                 format!(
@@ -262,21 +149,9 @@ pub(super) fn parse_sites(text: &str, origin: &str) -> Result<Vec<Row>, Generate
                 ),
             ));
         }
-        let access = match access {
-            Some((_, v)) if v.trim().is_empty() => None,
-            Some((col, v)) => Some(v.parse::<Bandwidth>().map_err(|e| {
-                csv_err(
-                    line,
-                    col,
-                    "access_bandwidth",
-                    format!("{e}; expected a bandwidth such as \"1Gbit\" or an empty field for the default"),
-                )
-            })?),
-            None => None,
-        };
+        let access = access_bandwidth(at, values.access)?;
         if rows.len() == MAX_SITES {
-            return Err(csv_err(
-                line,
+            return Err(at.error(
                 1,
                 "name",
                 format!("a site beyond the {MAX_SITES}th; expected at most {MAX_SITES} sites (rows)"),
@@ -290,16 +165,216 @@ pub(super) fn parse_sites(text: &str, origin: &str) -> Result<Vec<Row>, Generate
             workers,
             access,
             line,
-            columns,
+            columns: values.columns,
         });
     }
     if rows.is_empty() {
-        return Err(csv_err(
-            hline,
+        return Err(header_at.error(
             1,
             "header",
             format!("no site rows after the header; expected one row per site under {HEADER_HELP}"),
         ));
     }
     Ok(rows)
+}
+
+/// A line of the CSV, where [`GenerateError::Csv`] errors point.
+#[derive(Debug, Clone, Copy)]
+struct At<'a> {
+    /// The file.
+    origin: &'a str,
+    /// The 1-based line.
+    line: usize,
+}
+
+impl At<'_> {
+    /// The error at `column` of this line, in `field`.
+    fn error(self, column: usize, field: &str, message: String) -> GenerateError {
+        GenerateError::Csv {
+            origin: self.origin.to_owned(),
+            line: self.line,
+            column,
+            field: field.to_owned(),
+            message,
+        }
+    }
+}
+
+/// The header: which CSV field holds which column.
+#[derive(Debug)]
+struct Header {
+    /// The field of each column, in COLUMNS order (`None` when absent).
+    slot_of: [Option<usize>; 5],
+    /// How many fields the header has; a row may have no more.
+    width: usize,
+}
+
+/// One row's values as written, each with its column.
+#[derive(Debug)]
+struct Values {
+    name: (usize, String),
+    latitude: (usize, String),
+    longitude: (usize, String),
+    workers: (usize, String),
+    /// Absent when the header has no `access_bandwidth` column or the row stops before it.
+    access: Option<(usize, String)>,
+    /// Column of each field, in COLUMNS order (0 when absent).
+    columns: [usize; 5],
+}
+
+impl Header {
+    /// Parses the header line `header` at `at`: known columns, none twice, the required ones all
+    /// there.
+    fn parse(at: At<'_>, header: &str) -> Result<Header, GenerateError> {
+        let fields = split_line(header).map_err(|(c, m)| at.error(c, "header", m))?;
+        let mut slot_of: [Option<usize>; 5] = [None; 5];
+        for (k, (col, value)) in fields.iter().enumerate() {
+            let v = value.trim().to_ascii_lowercase();
+            match COLUMNS.iter().position(|c| *c == v) {
+                Some(p) if slot_of[p].is_some() => {
+                    return Err(at.error(
+                        *col,
+                        "header",
+                        format!("column `{v}` appears twice; expected {HEADER_HELP}"),
+                    ));
+                }
+                Some(p) => slot_of[p] = Some(k),
+                None => {
+                    return Err(at.error(
+                        *col,
+                        "header",
+                        format!("unknown column `{}`; expected {HEADER_HELP}", value.trim()),
+                    ));
+                }
+            }
+        }
+        if let Some(missing) = (0..REQUIRED).find(|&p| slot_of[p].is_none()) {
+            return Err(at.error(
+                header.chars().count() + 1,
+                "header",
+                format!("missing column `{}`; expected {HEADER_HELP}", COLUMNS[missing]),
+            ));
+        }
+        Ok(Header {
+            slot_of,
+            width: fields.len(),
+        })
+    }
+
+    /// The values of the row `text` at `at`, by column: no more values than the header has
+    /// columns, and one for each required column.
+    fn values(&self, at: At<'_>, text: &str) -> Result<Values, GenerateError> {
+        let width = self.width;
+        let fields = split_line(text).map_err(|(c, m)| at.error(c, "row", m))?;
+        if fields.len() > width {
+            return Err(at.error(
+                fields[width].0,
+                "row",
+                format!(
+                    "{} values where the header has {width} columns; expected {width} comma-separated values",
+                    fields.len()
+                ),
+            ));
+        }
+        let mut columns = [0usize; 5];
+        let mut value = |p: usize| -> Result<Option<(usize, &str)>, GenerateError> {
+            let Some(k) = self.slot_of[p] else { return Ok(None) };
+            match fields.get(k) {
+                Some((col, v)) => {
+                    columns[p] = *col;
+                    Ok(Some((*col, v.as_str())))
+                }
+                None if p < REQUIRED => Err(at.error(
+                    text.chars().count() + 1,
+                    COLUMNS[p],
+                    format!(
+                        "missing value for `{}`: the row has {} values; expected {width} comma-separated values",
+                        COLUMNS[p],
+                        fields.len()
+                    ),
+                )),
+                None => Ok(None),
+            }
+        };
+        let mut required = |p: usize| -> Result<(usize, String), GenerateError> {
+            let (col, v) = value(p)?.unwrap_or((1, ""));
+            Ok((col, v.to_owned()))
+        };
+        let name = required(0)?;
+        let latitude = required(1)?;
+        let longitude = required(2)?;
+        let workers = required(3)?;
+        let access = value(4)?.map(|(c, v)| (c, v.to_owned()));
+        Ok(Values {
+            name,
+            latitude,
+            longitude,
+            workers,
+            access,
+            columns,
+        })
+    }
+}
+
+/// The sanitized site name of `raw_name` (at column `col`), which must keep a Latin letter or a
+/// digit.
+fn site_name(at: At<'_>, col: usize, raw_name: &str) -> Result<String, GenerateError> {
+    let name = sanitize_name(raw_name);
+    if name.is_empty() {
+        return Err(at.error(
+            col,
+            "name",
+            if raw_name.chars().any(char::is_alphanumeric) {
+                format!(
+                    "site name `{raw_name}` has no Latin letter or digit, and host names are built from those; expected a name with a Latin part, such as `University of Tokyo ({raw_name})`"
+                )
+            } else {
+                format!("site name `{raw_name}` has no letter or digit; expected a name such as `Keio University`")
+            },
+        ));
+    }
+    Ok(name)
+}
+
+/// A latitude or longitude (`field`) in decimal degrees, in `-limit..=limit`.
+fn degrees(at: At<'_>, (col, v): &(usize, String), field: &str, limit: f64) -> Result<f64, GenerateError> {
+    match v.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && (-limit..=limit).contains(&x) => Ok(x),
+        Ok(x) => Err(at.error(
+            *col,
+            field,
+            format!("{field} {x} is out of range; expected decimal degrees in -{limit}..={limit}"),
+        )),
+        Err(_) => Err(at.error(
+            *col,
+            field,
+            format!("`{v}` is not a number; expected decimal degrees in -{limit}..={limit}, such as 35.68"),
+        )),
+    }
+}
+
+/// A site's worker count: a whole number, 0 allowed.
+fn worker_count(at: At<'_>, col: usize, workers: &str) -> Result<u32, GenerateError> {
+    workers.trim().parse().map_err(|_| {
+        at.error(
+            col,
+            "workers",
+            format!("`{workers}` is not a worker count; expected a whole number >= 0, such as 10"),
+        )
+    })
+}
+
+/// A site's access bandwidth: `None` when the column or the value is absent or blank.
+fn access_bandwidth(at: At<'_>, access: Option<(usize, String)>) -> Result<Option<Bandwidth>, GenerateError> {
+    Ok(match access {
+        Some((_, v)) if v.trim().is_empty() => None,
+        Some((col, v)) => Some(v.parse::<Bandwidth>().map_err(|e| {
+            at.error(
+                col,
+                "access_bandwidth",
+                format!("{e}; expected a bandwidth such as \"1Gbit\" or an empty field for the default"),
+            )
+        })?),
+        None => None,
+    })
 }

@@ -1,0 +1,192 @@
+//! Faults (E020): each names an existing host or site, is repaired after it happens, changes
+//! something, and does not overlap another fault that takes the same thing down.
+
+use models::spec::{Fault, Role, Scenario};
+use sim_core::SimDuration;
+
+use super::numbers::loss_message;
+use super::{host, Finding};
+
+/// E020: faults that name nothing, end before they begin, change nothing or overlap one another.
+pub(super) fn faults(s: &Scenario, f: &mut Vec<Finding>) {
+    // Where the observing kubectl runs: the first backend unless the workload names a host.
+    let kubectl_host = s
+        .workload
+        .kubectl_host
+        .as_deref()
+        .or(s.haproxy.backends.first().map(String::as_str));
+    for (i, fault) in s.faults.iter().enumerate() {
+        let mut bad = |field: &str, msg: String| f.push(Finding::new("E020", format!("faults[{i}].{field}"), msg));
+        what_it_names(s, fault, kubectl_host, &mut bad);
+        repaired_after(fault, &mut bad);
+        if let Some((j, down)) = overlapped(&s.faults[..i], fault) {
+            bad(
+                "at",
+                format!(
+                    "it overlaps faults[{j}], which already takes the same {} down then; expected one fault per failure (end the first before the next begins)",
+                    down.what()
+                ),
+            );
+        }
+    }
+}
+
+/// The hosts and sites `fault` names exist and can fail so (a crash, a tunnel's two sites, an
+/// isolated site), and a degradation changes something.
+fn what_it_names(s: &Scenario, fault: &Fault, kubectl_host: Option<&str>, bad: &mut impl FnMut(&str, String)) {
+    match fault {
+        Fault::Crash { host, .. } => crashed_host(s, host, kubectl_host, bad),
+        Fault::Partition { a, b, .. } => tunnel_sites(s, "a partition", a, b, bad),
+        Fault::Degrade {
+            a,
+            b,
+            delay,
+            jitter,
+            loss_pct,
+            ..
+        } => {
+            tunnel_sites(s, "a degraded tunnel", a, b, bad);
+            if !(0.0..100.0).contains(loss_pct) {
+                bad("loss_pct", loss_message(*loss_pct));
+            } else if delay.get().is_zero() && jitter.get().is_zero() && *loss_pct == 0.0 {
+                bad(
+                    "delay",
+                    "a degradation with no delay, jitter or loss changes nothing; expected at least one of them".into(),
+                );
+            }
+        }
+        Fault::IsolateSite { site, .. } => {
+            if !site_defined(s, site) {
+                bad("site", format!("site `{site}` is not defined"));
+            }
+        }
+        Fault::CrashEtcdLeader { .. } => {}
+    }
+}
+
+/// A repair comes after its fault.
+fn repaired_after(fault: &Fault, bad: &mut impl FnMut(&str, String)) {
+    if let Some(r) = fault.repair() {
+        if r <= fault.at() {
+            bad(
+                "repair",
+                format!(
+                    "repair at {r} is not after the fault at {}; expected a later time",
+                    fault.at()
+                ),
+            );
+        }
+    }
+}
+
+/// Whether `name` is a defined site.
+fn site_defined(s: &Scenario, name: &str) -> bool {
+    s.sites.iter().any(|x| x.name == name)
+}
+
+/// A crash of a host that is not defined, or that the model cannot crash: a worker, a client
+/// that is not the registry host, the host the observing kubectl runs on.
+fn crashed_host(s: &Scenario, name: &str, kubectl_host: Option<&str>, bad: &mut impl FnMut(&str, String)) {
+    match host(s, name) {
+        None => bad(
+            "host",
+            format!("host `{name}` is not defined; expected the load balancer, a master, a router or the registry host"),
+        ),
+        Some(h) if h.role == Role::Worker => bad(
+            "host",
+            format!(
+                "crashing worker `{name}` is not modelled (its kubelet and pods would die with it, even if it serves the registry); expected the load balancer, a master, a router or a client host that serves the registry (runtime.registry_host)"
+            ),
+        ),
+        Some(h) if h.role == Role::Client && s.runtime.registry_host.as_deref() != Some(name) => bad(
+            "host",
+            format!(
+                "crashing client `{name}` is not modelled; expected the load balancer, a master, a router or the registry host (runtime.registry_host)"
+            ),
+        ),
+        // The observer (`kubectl get pods -w`) would die with its host, and nothing
+        // would see the pods run: the measurement itself would be lost.
+        Some(_) if Some(name) == kubectl_host => bad(
+            "host",
+            format!(
+                "`{name}` runs the observing kubectl (workload.kubectl_host), which would die with it and see nothing; crash another host, or run kubectl elsewhere (workload.kubectl_host)"
+            ),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// The two sites of a tunnel fault (`what`: "a partition", "a degraded tunnel"): each defined,
+/// and not the same site twice.
+fn tunnel_sites(s: &Scenario, what: &str, a: &str, b: &str, bad: &mut impl FnMut(&str, String)) {
+    for (field, n) in [("a", a), ("b", b)] {
+        if !site_defined(s, n) {
+            bad(field, format!("site `{n}` is not defined"));
+        }
+    }
+    if a == b {
+        bad("b", format!("{what} needs two different sites, got `{a}` twice"));
+    }
+}
+
+/// What a fault takes down, for the faults that must not overlap one another: the same host
+/// crashed, the same site cut off or the same tunnel cut again while it still is would leave
+/// which failure a repair ends, and which one HAProxy's marks and the failovers belong to,
+/// unstated. Degradations may overlap: they add up.
+#[derive(Debug, PartialEq, Eq)]
+enum Down {
+    /// A crashed host.
+    Host(String),
+    /// An isolated site.
+    Site(String),
+    /// A partitioned tunnel, its two sites in order (`"a b"`, `a <= b`).
+    Tunnel(String),
+    /// The etcd leader.
+    EtcdLeader,
+}
+
+impl Down {
+    /// What `x` takes down, or `None` for a degradation.
+    fn of(x: &Fault) -> Option<Down> {
+        match x {
+            Fault::Crash { host, .. } => Some(Down::Host(host.clone())),
+            Fault::IsolateSite { site, .. } => Some(Down::Site(site.clone())),
+            Fault::Partition { a, b, .. } => Some(Down::Tunnel(if a <= b {
+                format!("{a} {b}")
+            } else {
+                format!("{b} {a}")
+            })),
+            Fault::CrashEtcdLeader { .. } => Some(Down::EtcdLeader),
+            Fault::Degrade { .. } => None,
+        }
+    }
+
+    /// Its name in messages.
+    fn what(&self) -> &'static str {
+        match self {
+            Down::Host(_) => "host",
+            Down::Site(_) => "site",
+            Down::Tunnel(_) => "tunnel",
+            Down::EtcdLeader => "etcd leader",
+        }
+    }
+}
+
+/// When a fault holds: from `at` until its repair, or for ever.
+fn window(x: &Fault) -> (SimDuration, SimDuration) {
+    (x.at().get(), x.repair().map_or(SimDuration::MAX, |r| r.get()))
+}
+
+/// The first of `earlier` that takes down what `fault` does while `fault` holds, with what
+/// both take down.
+fn overlapped(earlier: &[Fault], fault: &Fault) -> Option<(usize, Down)> {
+    let mine = Down::of(fault)?;
+    let (a0, a1) = window(fault);
+    let j = earlier.iter().position(|g| {
+        Down::of(g).as_ref() == Some(&mine) && {
+            let (b0, b1) = window(g);
+            a0 < b1 && b0 < a1
+        }
+    })?;
+    Some((j, mine))
+}

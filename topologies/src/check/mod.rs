@@ -1,0 +1,398 @@
+//! Semantic checks of a parsed scenario, each with a stable code, a name and a help text.
+//!
+//! Parsing ([`crate::load`]) already rejects what the types can see: unknown fields, wrong types,
+//! durations without a unit. These checks see what needs the whole scenario: names that point
+//! nowhere, roles that do not fit, numbers outside their range, timings that the real software
+//! would refuse, and workers that no route joins to the control plane. [`run`] returns every
+//! finding, not only the first; [`crate::load`] places each in the file.
+//!
+//! Codes are stable: a code is never reused for another check. `E…` codes reject the scenario;
+//! `W…` codes are warnings returned beside it. [`checks_table`] lists them all (the README's
+//! table is the same list).
+//!
+//! The checks come in families, one submodule each, and [`run`] calls them in this order:
+//! names that point nowhere or twice (`names`, which also runs the link checks of `links`), the
+//! roles hosts play (`roles`), numbers out of range (`numbers`), durations too long or periods
+//! too short (`durations`), timings the software refuses (`timings`), faults (`faults`), the
+//! kubelets' periodic load (`timings` again) and, last, routes (`reachability`).
+
+mod durations;
+mod faults;
+mod links;
+mod names;
+mod numbers;
+mod reachability;
+mod roles;
+mod timings;
+
+use std::collections::HashSet;
+
+use models::spec::{Host, Role, Scenario};
+
+use crate::error::{Diagnostic, Severity};
+
+pub use durations::MAX_DURATION_SECS;
+pub use numbers::workload_fits;
+
+/// One check: its stable code, its name and what to do about a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Check {
+    /// `E001`, `W001`, ...
+    pub code: &'static str,
+    /// Short kebab-case name.
+    pub name: &'static str,
+    /// Error (the scenario is rejected) or warning.
+    pub severity: Severity,
+    /// How to fix a finding.
+    pub help: &'static str,
+}
+
+const fn err(code: &'static str, name: &'static str, help: &'static str) -> Check {
+    Check {
+        code,
+        name,
+        severity: Severity::Error,
+        help,
+    }
+}
+
+const fn warn(code: &'static str, name: &'static str, help: &'static str) -> Check {
+    Check {
+        code,
+        name,
+        severity: Severity::Warning,
+        help,
+    }
+}
+
+/// Every check, in code order.
+pub const CHECKS: &[Check] = &[
+    err(
+        "E001",
+        "unknown-site",
+        "every host's `site` must be the `name` of a [[sites]] entry",
+    ),
+    err(
+        "E002",
+        "unknown-link-end",
+        "a link's `a` and `b` must be `name`s of [[hosts]] entries (routers are hosts too)",
+    ),
+    err("E003", "duplicate-host", "give every [[hosts]] entry its own `name`"),
+    err("E004", "duplicate-site", "give every [[sites]] entry its own `name`"),
+    err(
+        "E005",
+        "router-not-router",
+        "a site's `router` must name a host with role = \"router\" (its OpenVPN endpoint)",
+    ),
+    err(
+        "E006",
+        "haproxy-host-not-lb",
+        "haproxy.host must name a host with role = \"load-balancer\"",
+    ),
+    err(
+        "E007",
+        "backend-points-nowhere",
+        "every haproxy backend must name a host with role = \"master\" (the apiservers)",
+    ),
+    err(
+        "E008",
+        "no-master",
+        "add at least one host with role = \"master\": the control plane runs there",
+    ),
+    err(
+        "E009",
+        "no-worker",
+        "add at least one host with role = \"worker\": pods run there",
+    ),
+    err(
+        "E010",
+        "out-of-range",
+        "loss percentages lie in 0..100 (100 % loss is a partition: use a [[faults]] entry), latitudes in -90..=90 and longitudes in -180..=180; NaN and infinity are refused",
+    ),
+    err(
+        "E011",
+        "non-positive-rate",
+        "a QPS must be a number in 1e-6..=1e9 (what the token bucket models); only kubelet `event_qps` may be 0, which the kubelet documents as unlimited",
+    ),
+    err(
+        "E012",
+        "zero-count",
+        "bursts, worker and slot counts, batch sizes, rise/fall, the tunnel MTU and the layer connections must be at least 1",
+    ),
+    err("E013", "zero-replicas", "workload.replicas must be at least 1: nothing would start"),
+    err(
+        "E014",
+        "unreachable",
+        "every worker and master must reach the load balancer and every master (the kubectl host the load balancer, every worker the registry host if the runtime names one): enable the VPN, add tunnels or links",
+    ),
+    err(
+        "E015",
+        "duration-too-large",
+        "durations are at most 30 days; check the unit (`ms` versus `m` or `h`)",
+    ),
+    err(
+        "E016",
+        "unknown-reference",
+        "workload.kubectl_host and runtime.registry_host must name hosts, kubernetes.etcd.leader a master, a hub-and-spoke VPN's hub and netem's near and far sides sites (each far site once, and not the near one)",
+    ),
+    err(
+        "E017",
+        "zero-period",
+        "periodic intervals (health checks, heartbeats, keepalives, relists, status updates, retries, the observation resolution) must be at least 1 ms: a shorter one floods the run with events and no software in the model runs a loop that fast",
+    ),
+    err(
+        "E018",
+        "inconsistent-timing",
+        "the real software refuses these timings: etcd wants election_timeout >= 5 x heartbeat; client-go's leader election wants lease_duration > renew_deadline > 1.2 x retry_period; OpenVPN's keepalive wants ping_restart >= 2 x ping",
+    ),
+    err(
+        "E019",
+        "no-backend",
+        "haproxy.backends must list at least one master, as the HAProxy kubernetes-backend does",
+    ),
+    err(
+        "E020",
+        "bad-fault",
+        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`, not the host the observing kubectl runs on) or site (partition, degrade, isolate-site), and be repaired after it happens; a degrade adds a delay, a jitter or a loss; two crashes of one host, two cut-offs of one site, two partitions of one tunnel or two crash-etcd-leader faults do not overlap (degradations may: they add up)",
+    ),
+    err(
+        "E021",
+        "no-room",
+        "the workers must hold the workload: each takes at most kubernetes.kubelet.max_pods pods (110 by default), its DaemonSet pods (host_network_pods) included; pods beyond stay Pending and the run never ends",
+    ),
+    err(
+        "E022",
+        "wan-not-between-routers",
+        "a `kind = \"wan\"` link must join two routers (the underlay between sites); inside a site use `kind = \"lan\"`",
+    ),
+    err(
+        "E023",
+        "lan-across-sites",
+        "a `kind = \"lan\"` link joins two hosts of one site (a host to its site's router, or two hosts of the site); sites are joined by a `kind = \"wan\"` link between their routers and by the tunnels",
+    ),
+    err(
+        "E024",
+        "bad-link",
+        "a link joins two different hosts, and each pair of hosts has one link: a second link between the same hosts would leave which delay applies unstated",
+    ),
+    err(
+        "E025",
+        "router-of-another-site",
+        "a site's `router` must be a host of that site (its `site` is the site's `name`): each site has its own OpenVPN endpoint, which its hosts reach over the site's LAN",
+    ),
+    err(
+        "E026",
+        "resolution-beyond-timeout",
+        "workload.resolution, the tick of the clock start-up is read on (kubectl's whole seconds: \"1s\"), must be at most workload.timeout: a coarser clock cannot tick before the run gives up, and every start-up reads 0 s or a whole tick",
+    ),
+    err(
+        "E027",
+        "node-too-small",
+        "kubernetes.node's capacity must hold what its DaemonSet pods request (daemonset_cpu_millis at most cpu_millis; daemonset_memory_mib at most memory_mib less the 100 MiB v1.16's default --eviction-hard keeps back), and memory_mib must exceed those 100 MiB: a node with less has nothing left for pods",
+    ),
+    err(
+        "E028",
+        "tun-mtu-too-small",
+        "vpn.tun_mtu must be at least 100: OpenVPN refuses a smaller tun MTU (TUN_MTU_MIN, its mtu.h: \"a fatal error\")",
+    ),
+    err(
+        "E029",
+        "bad-address",
+        "a host's `address` is an IPv4 address (`192.168.10.101`) and a site's `prefix` an IPv4 prefix (`192.168.10.0/24`), or empty: both are informational, but a malformed one is a typo worth knowing about",
+    ),
+    warn(
+        "W001",
+        "duplicate-backend",
+        "a backend listed twice gets twice the round-robin share; the thesis's printed HAProxy listing names master02 twice where master03 was meant",
+    ),
+    warn(
+        "W002",
+        "master-not-a-backend",
+        "a master that no haproxy backend names never receives API traffic through the load balancer",
+    ),
+    warn(
+        "W003",
+        "periodic-overload",
+        "lengthen kubernetes.kubelet.node_status_update, turn off host_network_status_resync (the v1.16.3 bug, fixed in v1.18), or give the apiservers more workers (kubernetes.apiserver.workers) or the cluster more masters",
+    ),
+    warn(
+        "W004",
+        "etcd-unstable",
+        "etcd's election timeout must exceed the largest round trip between members plus half a heartbeat interval: otherwise a new leader checks its quorum before its followers' first answers can come back and steps down, so a lost leader is replaced late or never; `run` simulates etcd's elections when the scenario has faults or jitter or loss between the masters (a crash drill then shows the failover that never comes), while with steady round trips and no fault the first leader keeps leading, as etcd's would (`plan` section (c) gives the rates): raise kubernetes.etcd.election_timeout (etcd's tuning guide: 10 x the RTT) or place the masters nearer each other",
+    ),
+];
+
+/// The checks as `(code, name, help)` rows, in code order (for the README's table, which a test keeps equal).
+pub fn checks_table() -> Vec<(&'static str, &'static str, &'static str)> {
+    CHECKS.iter().map(|c| (c.code, c.name, c.help)).collect()
+}
+
+/// The check with `code`, if there is one.
+pub fn lookup(code: &str) -> Option<&'static Check> {
+    CHECKS.iter().find(|c| c.code == code)
+}
+
+/// The check of a finding; a code outside [`CHECKS`] (a hand-made [`Finding`]) counts as an
+/// error without help rather than a panic.
+fn check_of(code: &'static str) -> Check {
+    lookup(code).copied().unwrap_or(Check {
+        code,
+        name: "unknown-check",
+        severity: Severity::Error,
+        help: "",
+    })
+}
+
+/// A finding of [`run`], not yet placed in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The check's code.
+    pub code: &'static str,
+    /// Field path (`hosts[4].site`).
+    pub field: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl Finding {
+    fn new(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Error or warning.
+    pub fn severity(&self) -> Severity {
+        check_of(self.code).severity
+    }
+
+    /// This finding placed at `line`/`column` of `origin`.
+    pub fn at(&self, origin: &str, line: usize, column: usize) -> Diagnostic {
+        let c = check_of(self.code);
+        Diagnostic {
+            code: c.code,
+            name: c.name,
+            severity: c.severity,
+            origin: origin.to_owned(),
+            line,
+            column,
+            field: self.field.clone(),
+            message: self.message.clone(),
+            help: c.help,
+        }
+    }
+}
+
+/// At most 12 names, comma-separated, for "expected one of" lists.
+fn list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    // A name given twice (an E003) is listed once.
+    let mut seen = HashSet::new();
+    let names: Vec<&str> = names.into_iter().filter(|n| seen.insert(*n)).collect();
+    let mut s = names.iter().take(12).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > 12 {
+        s.push_str(&format!(", ... ({} in all)", names.len()));
+    }
+    if s.is_empty() {
+        s.push_str("(none defined)");
+    }
+    s
+}
+
+/// The masters' names, as a list for messages ("expected a master: ...").
+fn masters(s: &Scenario) -> String {
+    list(
+        s.hosts
+            .iter()
+            .filter(|h| h.role == Role::Master)
+            .map(|h| h.name.as_str()),
+    )
+}
+
+/// The first host named `name`, as a scan in file order finds it.
+fn host<'a>(s: &'a Scenario, name: &str) -> Option<&'a Host> {
+    s.hosts.iter().find(|h| h.name == name)
+}
+
+/// Runs every check on `s`. Findings come grouped by check, each group in file order.
+pub fn run(s: &Scenario) -> Vec<Finding> {
+    let mut f = Vec::new();
+    let structural_ok = names::names(s, &mut f);
+    roles::roles(s, &mut f);
+    numbers::numbers(s, &mut f);
+    durations::durations(s, &mut f);
+    timings::timings(s, &mut f);
+    faults::faults(s, &mut f);
+    timings::periodic_load(s, &mut f);
+    if structural_ok {
+        reachability::reachability(s, &mut f);
+    }
+    f
+}
+
+/// Runs the checks and places the findings in `text` (the source of `s`): (errors, warnings),
+/// each in file order.
+pub(crate) fn located(s: &Scenario, text: &str, origin: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    located_or(s, text, origin, |loc, field| Some(loc.locate(field)))
+}
+
+/// As [`located`], for findings that `place` may not find in `text`: those get line 0 (shown
+/// without a line) and an origin that says the file was laid over a scenario.
+pub(crate) fn located_in_overlay(s: &Scenario, text: &str, origin: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    located_or(s, text, origin, |loc, field| loc.find(field))
+}
+
+fn located_or(
+    s: &Scenario,
+    text: &str,
+    origin: &str,
+    place: impl Fn(&crate::locate::Locator<'_>, &str) -> Option<(usize, usize)>,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let findings = run(s);
+    if findings.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let loc = crate::locate::Locator::new(text);
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for fd in findings {
+        let d = match place(&loc, &fd.field) {
+            Some((line, column)) => fd.at(origin, line, column),
+            None => fd.at(&format!("the scenario with {origin} laid over it"), 0, 0),
+        };
+        match d.severity {
+            Severity::Error => errors.push(d),
+            Severity::Warning => warnings.push(d),
+        }
+    }
+    errors.sort_by_key(|d| (d.line, d.column));
+    warnings.sort_by_key(|d| (d.line, d.column));
+    (errors, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_ordered() {
+        let codes: Vec<&str> = CHECKS.iter().map(|c| c.code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+        assert!(CHECKS
+            .iter()
+            .all(|c| c.code.starts_with('E') == (c.severity == Severity::Error)));
+        assert_eq!(checks_table().len(), CHECKS.len());
+    }
+
+    #[test]
+    fn lists_are_capped() {
+        let names: Vec<String> = (0..20).map(|i| format!("h{i}")).collect();
+        let s = list(names.iter().map(String::as_str));
+        assert!(s.ends_with("(20 in all)"), "{s}");
+        assert_eq!(list([]), "(none defined)");
+    }
+}

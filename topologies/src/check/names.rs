@@ -1,0 +1,181 @@
+//! Names that point nowhere or twice (E001-E004, E016), and whether the network can be built
+//! from them at all.
+
+use std::collections::HashSet;
+
+use models::spec::{Role, Scenario, VpnTopology};
+
+use super::{host, links, list, masters, Finding};
+
+/// E001-E004, E016, and through [`links`] E022-E024: names that point nowhere or twice. Returns
+/// whether the network can be built.
+pub(super) fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
+    let before = f.len();
+    let seen_sites = site_names(s, f);
+    let seen_hosts = host_names(s, &seen_sites, f);
+    link_ends(s, &seen_hosts, f);
+    let structural = f.len() == before;
+    links::wan_ends_are_routers(s, f);
+    links::pairs_and_lan_sites(s, f);
+    host_references(s, f);
+    vpn_hub(s, &seen_sites, f);
+    netem_sides(s, &seen_sites, f);
+    // The network also needs every site's router to exist and to be a host of that site
+    // (E005, E025): without them, reachability would report the symptom, not the cause.
+    structural && routers_in_their_sites(s)
+}
+
+/// The sites' names, as a list for messages.
+fn sites(s: &Scenario) -> String {
+    list(s.sites.iter().map(|x| x.name.as_str()))
+}
+
+/// The hosts' names, as a list for messages.
+fn hosts(s: &Scenario) -> String {
+    list(s.hosts.iter().map(|h| h.name.as_str()))
+}
+
+/// E004: a site name used twice. Returns the site names.
+fn site_names<'a>(s: &'a Scenario, f: &mut Vec<Finding>) -> HashSet<&'a str> {
+    let mut seen_sites = HashSet::new();
+    for (i, site) in s.sites.iter().enumerate() {
+        if !seen_sites.insert(site.name.as_str()) {
+            f.push(Finding::new(
+                "E004",
+                format!("sites[{i}].name"),
+                format!("site name `{}` is used twice; expected a new name", site.name),
+            ));
+        }
+    }
+    seen_sites
+}
+
+/// E003, E001: a host name used twice, a host in a site that is not defined. Returns the host
+/// names.
+fn host_names<'a>(s: &'a Scenario, seen_sites: &HashSet<&str>, f: &mut Vec<Finding>) -> HashSet<&'a str> {
+    let mut seen_hosts = HashSet::new();
+    for (i, h) in s.hosts.iter().enumerate() {
+        if !seen_hosts.insert(h.name.as_str()) {
+            f.push(Finding::new(
+                "E003",
+                format!("hosts[{i}].name"),
+                format!("host name `{}` is used twice; expected a new name", h.name),
+            ));
+        }
+        if !seen_sites.contains(h.site.as_str()) {
+            f.push(Finding::new(
+                "E001",
+                format!("hosts[{i}].site"),
+                format!(
+                    "host `{}` is in site `{}`, which is not defined; expected one of: {}",
+                    h.name,
+                    h.site,
+                    sites(s)
+                ),
+            ));
+        }
+    }
+    seen_hosts
+}
+
+/// E002: a link end that is not a defined host.
+fn link_ends(s: &Scenario, seen_hosts: &HashSet<&str>, f: &mut Vec<Finding>) {
+    for (i, l) in s.links.iter().enumerate() {
+        for (end, name) in [("a", &l.a), ("b", &l.b)] {
+            if !seen_hosts.contains(name.as_str()) {
+                f.push(Finding::new(
+                    "E002",
+                    format!("links[{i}].{end}"),
+                    format!("link end `{name}` is not a defined host; expected one of: {}", hosts(s)),
+                ));
+            }
+        }
+    }
+}
+
+/// E016: the kubectl host and the registry host that are not defined hosts, an etcd leader that
+/// is not a master.
+fn host_references(s: &Scenario, f: &mut Vec<Finding>) {
+    for (field, what, name) in [
+        ("workload.kubectl_host", "kubectl host", &s.workload.kubectl_host),
+        ("runtime.registry_host", "registry host", &s.runtime.registry_host),
+    ] {
+        if let Some(n) = name.as_deref().filter(|n| host(s, n).is_none()) {
+            f.push(Finding::new(
+                "E016",
+                field,
+                format!("{what} `{n}` is not a defined host; expected one of: {}", hosts(s)),
+            ));
+        }
+    }
+    if let Some(l) = &s.kubernetes.etcd.leader {
+        if host(s, l).is_none_or(|h| h.role != Role::Master) {
+            f.push(Finding::new(
+                "E016",
+                "kubernetes.etcd.leader",
+                format!("etcd leader `{l}` is not a master; expected one of: {}", masters(s)),
+            ));
+        }
+    }
+}
+
+/// E016: a hub-and-spoke VPN's hub that is not a defined site.
+fn vpn_hub(s: &Scenario, seen_sites: &HashSet<&str>, f: &mut Vec<Finding>) {
+    if let VpnTopology::HubAndSpoke { hub } = &s.vpn.topology {
+        if !seen_sites.contains(hub.as_str()) {
+            f.push(Finding::new(
+                "E016",
+                "vpn.topology.hub",
+                format!("VPN hub `{hub}` is not a defined site; expected one of: {}", sites(s)),
+            ));
+        }
+    }
+}
+
+/// E016: netem's near and far sides that are not defined sites, a far site that is the near
+/// one or is named twice.
+fn netem_sides(s: &Scenario, seen_sites: &HashSet<&str>, f: &mut Vec<Finding>) {
+    let netem_sites = s.netem.near.iter().map(|n| ("netem.near".to_owned(), n));
+    let far_sites = s
+        .netem
+        .far
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (format!("netem.far[{i}]"), n));
+    for (field, name) in netem_sites.chain(far_sites) {
+        if !seen_sites.contains(name.as_str()) {
+            f.push(Finding::new(
+                "E016",
+                field,
+                format!(
+                    "netem site `{name}` is not a defined site; expected one of: {}",
+                    sites(s)
+                ),
+            ));
+        }
+    }
+    // Netem acts between the near side and each far site: a far site that is the near one (or
+    // named twice) would add nothing, while the run's header still reported the delay.
+    let near = s
+        .netem
+        .near
+        .clone()
+        .or_else(|| s.hosts.iter().find(|h| h.role == Role::Master).map(|h| h.site.clone()));
+    for (i, name) in s.netem.far.iter().enumerate() {
+        let message = if Some(name) == near.as_ref() {
+            format!("`{name}` is the near side of netem itself (netem.near, or the control plane's site); expected a different site")
+        } else if s.netem.far[..i].contains(name) {
+            format!("`{name}` is named twice; name each far site once")
+        } else {
+            continue;
+        };
+        f.push(Finding::new("E016", format!("netem.far[{i}]"), message));
+    }
+}
+
+/// Whether every site's router exists and is a host of that site (what E005 and E025 check).
+fn routers_in_their_sites(s: &Scenario) -> bool {
+    s.sites
+        .iter()
+        .all(|site| host(s, &site.router).is_some_and(|h| h.site == site.name))
+}

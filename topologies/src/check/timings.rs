@@ -1,0 +1,178 @@
+//! Timings (E018, E026, W003, W004): those the real software refuses, an observation clock
+//! coarser than the run, the kubelets' periodic requests beyond what the apiservers serve, and
+//! etcd timers too short for the round trips between the masters.
+
+use models::network::Network;
+use models::spec::{Role, Scenario};
+use models::units::Dur;
+use sim_core::SimDuration;
+
+use super::Finding;
+
+/// E018: timings the real software refuses. E026: an observation clock coarser than the run's
+/// timeout.
+pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
+    // Start-up is read on a clock that ticks every `resolution` (models::observer): a tick
+    // longer than the whole run reads every start-up as 0 s (or one tick, by the clock's
+    // phase). A resolution of 0 is E017's.
+    let w = &s.workload;
+    if w.resolution.get() > w.timeout.get() {
+        f.push(Finding::new(
+            "E026",
+            "workload.resolution",
+            format!(
+                "resolution {} is longer than workload.timeout {}: the clock start-up is read on would not tick before the run gives up; expected at most {}, such as \"1s\" (kubectl's whole seconds)",
+                w.resolution, w.timeout, w.timeout
+            ),
+        ));
+    }
+    let e = &s.kubernetes.etcd;
+    // etcd embed.Config.Validate: "--election-timeout should be at least as 5 times as
+    // --heartbeat-interval".
+    if e.election_timeout.secs_f64() < 5.0 * e.heartbeat.secs_f64() {
+        f.push(Finding::new(
+            "E018",
+            "kubernetes.etcd.election_timeout",
+            format!(
+                "election_timeout {} is less than 5 x heartbeat {}; etcd refuses to start; expected at least {}",
+                e.election_timeout,
+                e.heartbeat,
+                Dur(e.heartbeat.get() * 5)
+            ),
+        ));
+    }
+    let cm = &s.kubernetes.controller_manager;
+    // client-go leaderelection.NewLeaderElector.
+    if cm.lease_duration.get() <= cm.renew_deadline.get() {
+        f.push(Finding::new(
+            "E018",
+            "kubernetes.controller_manager.renew_deadline",
+            format!(
+                "renew_deadline {} is not below lease_duration {}; client-go refuses it; expected leaseDuration > renewDeadline",
+                cm.renew_deadline, cm.lease_duration
+            ),
+        ));
+    }
+    if cm.renew_deadline.secs_f64() <= 1.2 * cm.retry_period.secs_f64() {
+        f.push(Finding::new(
+            "E018",
+            "kubernetes.controller_manager.retry_period",
+            format!(
+                "renew_deadline {} is not above 1.2 x retry_period {}; client-go refuses it; expected renewDeadline > retryPeriod x 1.2",
+                cm.renew_deadline, cm.retry_period
+            ),
+        ));
+    }
+    // OpenVPN options.c: the restart timeout of --keepalive must be at least twice the ping.
+    if s.vpn.enabled && s.vpn.ping_restart.secs_f64() < 2.0 * s.vpn.ping.secs_f64() {
+        f.push(Finding::new(
+            "E018",
+            "vpn.ping_restart",
+            format!(
+                "ping_restart {} is less than 2 x ping {}; OpenVPN refuses it; expected at least {}",
+                s.vpn.ping_restart,
+                s.vpn.ping,
+                Dur(s.vpn.ping.get() * 2)
+            ),
+        ));
+    }
+}
+
+/// W003: the kubelets' periodic requests alone (node status, and the hostNetwork pods' status
+/// resync) need more than the apiservers serve, so their queues grow through the whole run.
+/// The apiservers' rate is the model's: each serving master runs `kubernetes.apiserver.workers`
+/// requests at a time of `service_time` each (`models::control_plane`).
+pub(super) fn periodic_load(s: &Scenario, f: &mut Vec<Finding>) {
+    let k = &s.kubernetes.kubelet;
+    let workers = s.hosts.iter().filter(|h| h.role == Role::Worker).count() as f64;
+    let serving = s
+        .hosts
+        .iter()
+        .filter(|h| h.role == Role::Master && s.haproxy.backends.contains(&h.name))
+        .count() as f64;
+    let (status_period, service) = (
+        k.node_status_update.secs_f64(),
+        s.kubernetes.apiserver.service_time.secs_f64(),
+    );
+    if workers == 0.0 || serving == 0.0 || status_period <= 0.0 || service <= 0.0 {
+        return; // other checks name these
+    }
+    let node_status = workers / status_period;
+    let resync_period = models::status_manager::STATUS_SYNC_PERIOD.as_secs_f64();
+    let resync = if k.host_network_status_resync {
+        workers * f64::from(k.host_network_pods) * 2.0 / resync_period
+    } else {
+        0.0
+    };
+    let capacity = serving * f64::from(s.kubernetes.apiserver.workers) / service;
+    if node_status + resync <= capacity {
+        return;
+    }
+    let field = if resync > node_status {
+        "kubernetes.kubelet.host_network_status_resync"
+    } else {
+        "kubernetes.kubelet.node_status_update"
+    };
+    f.push(Finding::new(
+        "W003",
+        field,
+        format!(
+            "the {workers} kubelets' periodic requests alone come to {:.0}/s (node status every {}: {:.0}/s; \
+             hostNetwork status resyncs, {} pods x GET + PATCH every {resync_period} s: {:.0}/s), more than \
+             the apiservers serve ({serving} x {} workers / {} = {:.0}/s): they keep the apiservers saturated, every \
+             other request waits behind them, and the pods may never all run",
+            node_status + resync,
+            k.node_status_update,
+            node_status,
+            if k.host_network_status_resync {
+                k.host_network_pods
+            } else {
+                0
+            },
+            resync,
+            s.kubernetes.apiserver.workers,
+            s.kubernetes.apiserver.service_time,
+            capacity
+        ),
+    ));
+}
+
+/// W004: etcd's members are so far apart that a new leader cannot hear from a quorum within its
+/// first election timeout ([`models::etcd::timer_health`] at the largest mean round trip between
+/// two masters). The reachability check calls it with the network it builds.
+pub(super) fn etcd_timers(s: &Scenario, net: &Network, masters: &[&str], f: &mut Vec<Finding>) {
+    let ids: Vec<(&str, _)> = masters.iter().filter_map(|m| Some((*m, net.host(m)?))).collect();
+    let mut farthest: Option<(SimDuration, &str, &str)> = None;
+    for (i, &(m, a)) in ids.iter().enumerate() {
+        for &(n, b) in &ids[i + 1..] {
+            let (Some(there), Some(back)) = (net.base_one_way(a, b), net.base_one_way(b, a)) else {
+                continue; // E014 names it
+            };
+            if farthest.is_none_or(|(r, ..)| there + back > r) {
+                farthest = Some((there + back, m, n));
+            }
+        }
+    }
+    let Some((rtt, m, n)) = farthest else {
+        return;
+    };
+    let etcd = &s.kubernetes.etcd;
+    let (heartbeat, election) = (etcd.heartbeat.get(), etcd.election_timeout.get());
+    if models::etcd::timer_health(heartbeat, election, rtt) == models::etcd::TimerHealth::Unstable {
+        f.push(Finding::new(
+            "W004",
+            "kubernetes.etcd.election_timeout",
+            format!(
+                "masters `{m}` and `{n}` are {:.0} ms apart (round trip), and that plus half a heartbeat interval ({}) is \
+                 {:.0} ms, at or beyond the election timeout of {}: a new leader checks its quorum an election timeout after it won, \
+                 before its followers' first answers can come back, and steps down, so a lost leader is replaced late or never; \
+                 `run` simulates these elections under faults or jitter or loss between the masters, and `plan` section (c) \
+                 gives their rates",
+                rtt.as_millis_f64(),
+                etcd.heartbeat,
+                (rtt + SimDuration::from_nanos(heartbeat.as_nanos() / 2)).as_millis_f64(),
+                etcd.election_timeout,
+            ),
+        ));
+    }
+}
