@@ -12,9 +12,9 @@
 //! a request is keyed by (client's name, request); the network's jitter and loss on each
 //! message are keyed by what the message is: a request by its call id (drawn at the client), a
 //! reply by client and call, a watch event by its watcher and what it says, a pull's round
-//! trips by the pod and attempt ([`Purpose::PullNetwork`]). Pod `k`'s sandbox time on a node
-//! is then the same number whatever the other pods or the network did, as long as the pod
-//! lands on the same node.
+//! trips by the node's pull sequence ([`pull_key`]). Pod `k`'s sandbox time on a node is then
+//! the same number whatever the other pods or the network did, as long as the pod lands on the
+//! same node, and so is the node's `n`-th pull's time, whichever pod makes it.
 
 use sim_core::rng::mix64;
 
@@ -27,14 +27,8 @@ pub enum Purpose {
     Sandbox,
     /// Docker creating and starting the pod's container.
     ContainerStart,
-    /// The `n`-th pull the pod makes (0 first).
-    Pull(u32),
     /// The pod worker's `n`-th requeue after a failed pull (0 first).
     Requeue(u32),
-    /// The network's draws for the round trips of the pod's `n`-th pull from a registry on the
-    /// overlay (jitter and loss; 0 first), apart from the pull's own so that a jitter changes
-    /// no other draw.
-    PullNetwork(u32),
 }
 
 impl Purpose {
@@ -42,9 +36,7 @@ impl Purpose {
         let (tag, n): (u64, u32) = match self {
             Purpose::Sandbox => (1, 0),
             Purpose::ContainerStart => (2, 0),
-            Purpose::Pull(n) => (3, n),
             Purpose::Requeue(n) => (4, n),
-            Purpose::PullNetwork(n) => (5, n),
         };
         (tag << 32) | u64::from(n)
     }
@@ -54,6 +46,21 @@ impl Purpose {
 /// number for the same run seed, node, pod and purpose, whatever else happened in the run.
 pub fn pod_key(pod: u32, purpose: Purpose) -> u64 {
     mix64(u64::from(pod) ^ mix64(purpose.key()))
+}
+
+/// The key of the draws of a node's `nth` image pull (0 first; every attempt counts, a failed
+/// one too): the pull's registry time and a first pull's download factor, or, with `network`,
+/// the network's draws (jitter and loss) for its round trips to a registry on the overlay,
+/// apart from the pull's own so that a jitter changes no other draw.
+///
+/// Keyed by the puller's sequence, not by the pod: the puller takes pods in the order their
+/// image checks come, which a delay can change (a pod that waited for the Secret's LIST, a
+/// volume manager loop missed). Keyed by the pod, the pod that came first would download the
+/// image with its own draw and the one that came first before would make a cached pull with
+/// its own: the node's pull times would change by the difference of two unrelated draws. Keyed
+/// by the sequence, the node's pulls take the same times in the same order.
+pub fn pull_key(nth: u32, network: bool) -> u64 {
+    mix64(mix64(0x5055_4c4c ^ (u64::from(network) << 40)) ^ u64::from(nth)) // "PULL"
 }
 
 /// The key of the kubelet's status goroutine's stream (Go's `select` and map order).
@@ -111,13 +118,15 @@ mod tests {
     #[test]
     fn pods_purposes_and_attempts_give_distinct_keys() {
         let keys = [
-            pod_key(7, Purpose::Pull(0)),
-            pod_key(7, Purpose::Pull(1)),
-            pod_key(8, Purpose::Pull(0)),
+            pod_key(7, Purpose::Requeue(0)),
+            pod_key(7, Purpose::Requeue(1)),
+            pod_key(8, Purpose::Requeue(0)),
             pod_key(7, Purpose::Sandbox),
             pod_key(7, Purpose::ContainerStart),
-            pod_key(7, Purpose::Requeue(0)),
-            pod_key(7, Purpose::PullNetwork(0)),
+            pull_key(0, false),
+            pull_key(1, false),
+            pull_key(0, true),
+            pull_key(7, false),
             STATUS_GOROUTINE,
         ];
         for i in 0..keys.len() {

@@ -49,7 +49,7 @@ use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
 use crate::api::{Ev, Local, Obj, Phase, WatchEvent};
 use crate::client::Client;
 use crate::control_plane::{noise, sample};
-use crate::draws::{pod_key, Purpose, STATUS_GOROUTINE};
+use crate::draws::{pod_key, pull_key, Purpose, STATUS_GOROUTINE};
 use crate::image_backoff::{Decision, PullRetry};
 use crate::network::HostId;
 use crate::pull_outages::{Outages, Transfer};
@@ -178,6 +178,9 @@ pub struct Kubelet {
     /// of their own registry round trips; they end with the download, or after those.
     download_waiters: Vec<(u32, SimTime)>,
     pleg_period: SimDuration,
+    /// The pulls this node's puller has started, failed ones too: the next one's key
+    /// ([`pull_key`]).
+    pulls_started: u32,
     /// Offset of this node's relist grid from time zero.
     pleg_phase: SimDuration,
     /// Whether a relist is scheduled.
@@ -299,6 +302,7 @@ impl Kubelet {
             awaiting_secret: Vec::new(),
             volume_loops: volume_manager::Loops::default(),
             times: HashMap::new(),
+            pulls_started: 0,
             events_posted: 0,
             event_throttle: SimDuration::ZERO,
             events_dropped: 0,
@@ -434,7 +438,7 @@ impl Kubelet {
 
     /// The registry round trips of a pull whose connection is up at `from`: the mean
     /// `registry_rtt` each for Docker Hub; drawn over the route for a registry on the overlay,
-    /// from the stream `rng` of the pull's own ([`Purpose::PullNetwork`]).
+    /// from the stream `rng` of the pull's own ([`pull_key`]).
     fn registry_work(&self, from: SimTime, rng: &mut impl Rng) -> SimDuration {
         self.overlay_route
             .and_then(|(node, registry)| {
@@ -502,7 +506,9 @@ impl Kubelet {
     fn run_pull(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         self.times(pod).pull_start = Some(now);
-        let mut rng = ctx.keyed_rng(pod_key(pod, Purpose::Pull(self.times(pod).pull_failures)));
+        let nth = self.pulls_started;
+        self.pulls_started += 1;
+        let mut rng = ctx.keyed_rng(pull_key(nth, false));
         if !self.registry.try_accept(now) {
             // `throttledImageService.PullImage`: "pull QPS exceeded", without asking Docker.
             self.post_event(ctx); // Pulling
@@ -514,7 +520,7 @@ impl Kubelet {
         // The registry's round trips, made once the connection is up.
         let cached_pull = match connected {
             Transfer::Done(from) => {
-                let mut net_rng = ctx.keyed_rng(pod_key(pod, Purpose::PullNetwork(self.times(pod).pull_failures)));
+                let mut net_rng = ctx.keyed_rng(pull_key(nth, true));
                 self.registry_work(from, &mut net_rng)
             }
             Transfer::Failed { .. } => self.cached_pull,

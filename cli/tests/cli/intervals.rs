@@ -1,8 +1,8 @@
 //! Reported start-up intervals never go below 0 s. Two replications far apart give a symmetric
-//! Student-t interval that reaches below 0 (`[0, 76.8]` here, `[-24.8, 76.8]` unclamped); every command that reports a
+//! Student-t interval that reaches below 0 (`[0, 84.7]` here, `[-29.7, 84.7]` unclamped); every command that reports a
 //! start-up interval shows its lower bound clamped at 0, and keeps the upper bound.
 //!
-//! All four use seed 6: `run`, `sweep`, `validate` and `plan` seed replication `r` of any cell
+//! All four use seed 5: `run`, `sweep`, `validate` and `plan` seed replication `r` of any cell
 //! alike (`replication_seed(seed, r)`), so the same two replications show in each.
 //!
 //! Each case checks that it is exercised: the symmetric interval, `2 * mean - hi`, would have
@@ -37,7 +37,7 @@ fn run_clamps_the_ci_and_the_pi() {
         "--reps",
         "2",
         "--seed",
-        "6",
+        "5",
         "--format",
         "json",
     ]);
@@ -58,7 +58,7 @@ fn sweep_clamps_the_ci_in_its_results() {
         "--reps",
         "2",
         "--seed",
-        "6",
+        "5",
         "--out",
         &out,
     ]);
@@ -94,7 +94,7 @@ fn validate_clamps_the_ci_and_the_pi() {
         "--reps",
         "2",
         "--seed",
-        "6",
+        "5",
         "--format",
         "json",
     ]);
@@ -116,7 +116,7 @@ fn plan_clamps_the_ci_of_the_time() {
         "--reps",
         "2",
         "--seed",
-        "6",
+        "5",
         "--out-dir",
         &out_dir,
     ]);

@@ -764,7 +764,7 @@ fn tuning_ranks_the_settings_by_what_they_save() {
     // With a timeout some replications miss, the image pre-pulled finishes every one: it is
     // ranked first and said to rescue the rollout.
     let tight = dir.file("tight.toml");
-    std::fs::write(&tight, text.replace("timeout = \"1h\"", "timeout = \"36s\"")).unwrap();
+    std::fs::write(&tight, text.replace("timeout = \"1h\"", "timeout = \"34s\"")).unwrap();
     let out = run_ok(&[
         "plan",
         &tight,
@@ -786,7 +786,7 @@ fn tuning_ranks_the_settings_by_what_they_save() {
     );
     assert_eq!(j["tuning"][0]["finished"], 4, "{}", j["tuning"]);
     assert!(
-        out.contains(&format!("4 of 4 replications finish within 36s; as given, {given}.")),
+        out.contains(&format!("4 of 4 replications finish within 34s; as given, {given}.")),
         "{out}"
     );
     // With a timeout no replication meets, the plan is refused, and the refusal names the
