@@ -1,7 +1,10 @@
 //! SVG figures with `plotters`: lines with confidence bands, optionally measured points.
 
+use std::ops::Range;
 use std::path::Path;
 
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// One point of a line: x, mean, and the confidence interval if known.
@@ -66,6 +69,29 @@ pub(crate) fn printable(text: &str) -> String {
 
 /// Renders `fig` as SVG text.
 pub(crate) fn render_svg(fig: &Figure) -> anyhow::Result<String> {
+    let fig = &printable_figure(fig);
+    let (xr, y_max) = data_extent(fig)?;
+    let (legend_at, y_top) = place_legend(fig, &xr, y_max);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = draw_axes(&root, fig, xr, y_top)?;
+        for (i, s) in fig.series.iter().enumerate() {
+            draw_line(&mut chart, i, s)?;
+        }
+        draw_legend_box(&mut chart, legend_at, 14)?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// A chart with `f64` on both axes, drawn into an SVG string: what every figure of the cli draws
+/// on.
+pub(crate) type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// `fig` with its title, axis labels and legend labels made [`printable`].
+fn printable_figure(fig: &Figure) -> Figure {
     let mut fig = fig.clone();
     fig.title = printable(&fig.title);
     fig.x_label = printable(&fig.x_label);
@@ -73,7 +99,16 @@ pub(crate) fn render_svg(fig: &Figure) -> anyhow::Result<String> {
     for s in &mut fig.series {
         s.label = printable(&s.label);
     }
-    let fig = &fig;
+    fig
+}
+
+/// The x range to draw (the finite x values, padded by 5 % of their span and at least 1 on each
+/// side) and the largest finite y value (means, interval ends, measured points; -inf if none).
+///
+/// # Errors
+///
+/// When no point has a finite x: there is nothing to plot.
+fn data_extent(fig: &Figure) -> anyhow::Result<(Range<f64>, f64)> {
     let mut xs: Vec<f64> = Vec::new();
     let mut ys: Vec<f64> = Vec::new();
     for s in &fig.series {
@@ -99,113 +134,168 @@ pub(crate) fn render_svg(fig: &Figure) -> anyhow::Result<String> {
     );
     let y1 = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let xpad = ((x1 - x0) * 0.05).max(1.0);
-    let (xr, mut y_top) = ((x0 - xpad)..(x1 + xpad), (y1 * 1.08).max(1.0));
-    // The legend goes into the corner of the plotting area with the least drawn there; when
-    // every corner is taken, the y axis grows until the legend fits above the data.
-    let (legend_w, legend_h) = legend_size(fig);
-    let mut legend_at = SeriesLabelPosition::UpperLeft;
-    if !fig.series.is_empty() {
-        let samples = drawn_samples(fig);
-        let corners = [(0, false, true), (1, true, true), (2, true, false), (3, false, false)];
-        let hits = |right: bool, upper: bool, top: f64| {
-            let (xw, yh) = ((xr.end - xr.start) * legend_w, top * legend_h);
-            samples
-                .iter()
-                .filter(|&&(x, y)| {
-                    let in_x = if right { x >= xr.end - xw } else { x <= xr.start + xw };
-                    let in_y = if upper { y >= top - yh } else { y <= yh };
-                    in_x && in_y
-                })
-                .count()
-        };
-        let best = corners
-            .iter()
-            .map(|&(pos, right, upper)| (hits(right, upper, y_top), pos))
-            .min_by_key(|(n, _)| *n)
-            .expect("four corners");
-        if best.0 == 0 {
-            legend_at = match best.1 {
-                0 => SeriesLabelPosition::UpperLeft,
-                1 => SeriesLabelPosition::UpperRight,
-                2 => SeriesLabelPosition::LowerRight,
-                _ => SeriesLabelPosition::LowerLeft,
-            };
-        } else {
-            y_top = (y1 / (1.0 - legend_h - 0.03)).max(y_top);
-        }
+    Ok(((x0 - xpad)..(x1 + xpad), y1))
+}
+
+/// Where the legend goes and the top of the y axis.
+///
+/// The legend goes into the corner of the plotting area with the least drawn there; when every
+/// corner is taken, the y axis grows until the legend fits above the data. The y axis starts 8 %
+/// above `y_max` (at least at 1).
+fn place_legend(fig: &Figure, xr: &Range<f64>, y_max: f64) -> (SeriesLabelPosition, f64) {
+    let y_top = (y_max * 1.08).max(1.0);
+    if fig.series.is_empty() {
+        return (SeriesLabelPosition::UpperLeft, y_top);
     }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&fig.title, ("sans-serif", 22))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(64)
-            .build_cartesian_2d(xr, 0.0..y_top)?;
-        chart
-            .configure_mesh()
-            .x_desc(&fig.x_label)
-            .y_desc(&fig.y_label)
-            .axis_desc_style(("sans-serif", 16))
-            .label_style(("sans-serif", 14))
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
-            .bold_line_style(RGBColor(225, 225, 225))
-            .light_line_style(RGBColor(245, 245, 245))
-            .max_light_lines(1)
-            .draw()?;
-        for (i, s) in fig.series.iter().enumerate() {
-            let c = PALETTE[i % PALETTE.len()];
-            // Past the palette, lines are dashed and markers change shape.
-            let cycle = (i / PALETTE.len()) % 3;
-            let band: Vec<(f64, f64, f64)> = s
-                .points
-                .iter()
-                .filter_map(|p| p.ci.map(|(lo, hi)| (p.x, lo, hi)))
-                .collect();
-            if band.len() >= 2 {
-                let mut poly: Vec<(f64, f64)> = band.iter().map(|&(x, _, hi)| (x, hi)).collect();
-                poly.extend(band.iter().rev().map(|&(x, lo, _)| (x, lo)));
-                chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.18).filled())))?;
-            }
-            let line: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.y)).collect();
-            let dash = if cycle == 0 { 12 } else { 8 };
-            let legend = move |(x, y): (i32, i32)| {
-                EmptyElement::at((x, y))
-                    + PathElement::new(vec![(0, 0), (dash, 0)], c.stroke_width(2))
-                    + PathElement::new(vec![(24 - dash, 0), (24, 0)], c.stroke_width(2))
-                    + Polygon::new(marker_shape(cycle, (12, 0)), c.filled())
-            };
-            let anno = if cycle == 0 {
-                chart.draw_series(LineSeries::new(line.iter().copied(), c.stroke_width(2)))?
-            } else {
-                chart.draw_series(DashedLineSeries::new(line.iter().copied(), 8, 5, c.stroke_width(2)))?
-            };
-            anno.label(&s.label).legend(legend);
-            chart.draw_series(
-                line.iter()
-                    .map(|&p| EmptyElement::at(p) + Polygon::new(marker_shape(cycle, (0, 0)), c.filled())),
-            )?;
-            if !s.measured.is_empty() {
-                chart.draw_series(
-                    s.measured
-                        .iter()
-                        .map(|&(x, y)| Cross::new((x, y), 7, ShapeStyle::from(&BLACK).stroke_width(2))),
-                )?;
-            }
-        }
-        chart
-            .configure_series_labels()
-            .position(legend_at)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()?;
-        root.present()?;
+    let legend = legend_size(fig);
+    let samples = drawn_samples(fig);
+    // (position, on the right, in the upper half), in order of preference.
+    let corners = [
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    let (hits, corner) = corners
+        .iter()
+        .map(|(pos, right, upper)| (corner_hits(&samples, xr, y_top, legend, *right, *upper), pos))
+        .min_by_key(|(n, _)| *n)
+        .expect("four corners");
+    if hits == 0 {
+        (corner.clone(), y_top)
+    } else {
+        (
+            SeriesLabelPosition::UpperLeft,
+            (y_max / (1.0 - legend.1 - 0.03)).max(y_top),
+        )
     }
-    Ok(svg)
+}
+
+/// How many of `samples` a legend of size `(w, h)` (fractions of the plotting area) would cover
+/// in the corner on the `right` (else left) and `upper` (else lower) side, with the y axis from 0
+/// to `top`.
+fn corner_hits(
+    samples: &[(f64, f64)],
+    xr: &Range<f64>,
+    top: f64,
+    (w, h): (f64, f64),
+    right: bool,
+    upper: bool,
+) -> usize {
+    let (xw, yh) = ((xr.end - xr.start) * w, top * h);
+    samples
+        .iter()
+        .filter(|&&(x, y)| {
+            let in_x = if right { x >= xr.end - xw } else { x <= xr.start + xw };
+            let in_y = if upper { y >= top - yh } else { y <= yh };
+            in_x && in_y
+        })
+        .count()
+}
+
+/// Sets up the chart on `root`: the caption, the axes with their labels and the grid, x over `xr`
+/// and y from 0 to `y_top`.
+fn draw_axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    fig: &Figure,
+    xr: Range<f64>,
+    y_top: f64,
+) -> anyhow::Result<Chart<'a, 'b>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(&fig.title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(xr, 0.0..y_top)?;
+    chart
+        .configure_mesh()
+        .x_desc(&fig.x_label)
+        .y_desc(&fig.y_label)
+        .axis_desc_style(("sans-serif", 16))
+        .label_style(("sans-serif", 14))
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .light_line_style(RGBColor(245, 245, 245))
+        .max_light_lines(1)
+        .draw()?;
+    Ok(chart)
+}
+
+/// Draws line `i` of the figure: its confidence band, the line itself with its legend entry, a
+/// marker at each point, and the measured points as black crosses.
+fn draw_line<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, i: usize, s: &Series) -> anyhow::Result<()> {
+    let c = PALETTE[i % PALETTE.len()];
+    // Past the palette, lines are dashed and markers change shape.
+    let cycle = (i / PALETTE.len()) % 3;
+    let band: Vec<EdgePoints> = s
+        .points
+        .iter()
+        .filter_map(|p| p.ci.map(|(lo, hi)| ((p.x, hi), (p.x, lo))))
+        .collect();
+    draw_band(chart, &band, c)?;
+    let line: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.y)).collect();
+    let dash = if cycle == 0 { 12 } else { 8 };
+    let legend = move |(x, y): (i32, i32)| {
+        EmptyElement::at((x, y))
+            + PathElement::new(vec![(0, 0), (dash, 0)], c.stroke_width(2))
+            + PathElement::new(vec![(24 - dash, 0), (24, 0)], c.stroke_width(2))
+            + Polygon::new(marker_shape(cycle, (12, 0)), c.filled())
+    };
+    let anno = if cycle == 0 {
+        chart.draw_series(LineSeries::new(line.iter().copied(), c.stroke_width(2)))?
+    } else {
+        chart.draw_series(DashedLineSeries::new(line.iter().copied(), 8, 5, c.stroke_width(2)))?
+    };
+    anno.label(&s.label).legend(legend);
+    chart.draw_series(
+        line.iter()
+            .map(|&p| EmptyElement::at(p) + Polygon::new(marker_shape(cycle, (0, 0)), c.filled())),
+    )?;
+    if !s.measured.is_empty() {
+        chart.draw_series(
+            s.measured
+                .iter()
+                .map(|&(x, y)| Cross::new((x, y), 7, ShapeStyle::from(&BLACK).stroke_width(2))),
+        )?;
+    }
+    Ok(())
+}
+
+/// A band's width at one point, in data coordinates: the point on one edge and on the other.
+pub(crate) type EdgePoints = ((f64, f64), (f64, f64));
+
+/// Fills a band in `colour` at 18 % opacity: `edges` gives, point by point, a point of one edge and
+/// of the other; the outline runs along the first edges and back along the second. Nothing is
+/// drawn for fewer than two points.
+pub(crate) fn draw_band<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    edges: &[EdgePoints],
+    colour: RGBColor,
+) -> anyhow::Result<()> {
+    if edges.len() >= 2 {
+        let mut poly: Vec<(f64, f64)> = edges.iter().map(|&(there, _)| there).collect();
+        poly.extend(edges.iter().rev().map(|&(_, back)| back));
+        chart.draw_series(std::iter::once(Polygon::new(poly, colour.mix(0.18).filled())))?;
+    }
+    Ok(())
+}
+
+/// Draws the legend of the lines labelled so far at `position`: a white, slightly transparent box
+/// with a black border, labels in sans-serif of `font_size` pixels.
+pub(crate) fn draw_legend_box<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    position: SeriesLabelPosition,
+    font_size: i32,
+) -> anyhow::Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", font_size))
+        .draw()?;
+    Ok(())
 }
 
 /// Width and height of the SVG, pixels.

@@ -183,21 +183,84 @@ fn worst(paths: impl Iterator<Item = (Rtt, String)>) -> Worst {
 pub(crate) fn figures(s: &Scenario, seed: u64) -> anyhow::Result<NetFigures> {
     let masters = masters(s);
     anyhow::ensure!(!masters.is_empty(), "haproxy.backends is empty: there is no apiserver");
-    let lb_name = s.haproxy.host.as_str();
-    let mut sources: Vec<&str> = vec![lb_name];
-    sources.extend(masters.iter().map(String::as_str));
-    let routers: Vec<&str> = s.sites.iter().map(|x| x.router.as_str()).collect();
-    sources.extend(routers.iter().copied());
-    let net = Arc::new(Network::build(s, &sources)?);
-    let id = |n: &str| net.host(n).ok_or_else(|| anyhow::anyhow!("host `{n}` is not defined"));
-    let lb = id(lb_name)?;
-    let m_ids: Vec<HostId> = masters.iter().map(|m| id(m)).collect::<anyhow::Result<_>>()?;
-    let site_of = |h: HostId| net.site_name(h).to_owned();
+    let hosts = Hosts::build(s, &masters)?;
+    let etcd = etcd_health(s, &hosts, &masters, seed);
+    let (worker_api, worker_api_mean_s) = worker_paths(s, &hosts)?;
+    let leader_api = leader_paths(&hosts);
+    let lb_backend = lb_paths(&hosts);
+    let (tunnel, tunnels) = vpn_tunnels(s, &hosts)?;
+    Ok(NetFigures {
+        etcd,
+        worker_api,
+        worker_api_mean_s,
+        leader_api,
+        lb_backend,
+        tunnel,
+        tunnels,
+    })
+}
 
-    // etcd.
+/// The scenario's network, built with routes from the hosts the figures start at, and those hosts.
+struct Hosts<'s> {
+    /// The network.
+    net: Arc<Network>,
+    /// HAProxy's host name.
+    lb_name: &'s str,
+    /// HAProxy's host.
+    lb: HostId,
+    /// The masters, in [`masters`] order.
+    masters: Vec<HostId>,
+    /// The sites' routers (the OpenVPN endpoints), in site order.
+    routers: Vec<&'s str>,
+}
+
+impl<'s> Hosts<'s> {
+    /// Builds the network of `s` with routes from HAProxy, the `masters` and the routers.
+    fn build(s: &'s Scenario, masters: &[String]) -> anyhow::Result<Self> {
+        let lb_name = s.haproxy.host.as_str();
+        let mut sources: Vec<&str> = vec![lb_name];
+        sources.extend(masters.iter().map(String::as_str));
+        let routers: Vec<&str> = s.sites.iter().map(|x| x.router.as_str()).collect();
+        sources.extend(routers.iter().copied());
+        let net = Arc::new(Network::build(s, &sources)?);
+        let lb = host_id(&net, lb_name)?;
+        let masters = masters
+            .iter()
+            .map(|m| host_id(&net, m))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Hosts {
+            net,
+            lb_name,
+            lb,
+            masters,
+            routers,
+        })
+    }
+
+    /// The host called `n`.
+    fn id(&self, n: &str) -> anyhow::Result<HostId> {
+        host_id(&self.net, n)
+    }
+}
+
+/// The host of `net` called `n`.
+fn host_id(net: &Network, n: &str) -> anyhow::Result<HostId> {
+    net.host(n).ok_or_else(|| anyhow::anyhow!("host `{n}` is not defined"))
+}
+
+/// A duration of `x` seconds (none if negative).
+fn duration(x: f64) -> SimDuration {
+    SimDuration::from_secs_f64(x.max(0.0))
+}
+
+/// etcd's figures: the member round trips, commit and read latencies, the timers' verdicts, and
+/// the leader elections simulated with the scenario's timers (and, when those are not healthy,
+/// with the recommended ones, on the same seeds).
+fn etcd_health(s: &Scenario, hosts: &Hosts<'_>, masters: &[String], seed: u64) -> EtcdHealth {
+    let (net, m_ids) = (&hosts.net, &hosts.masters);
     let n = m_ids.len();
     let rtt: Vec<Vec<Rtt>> = (0..n)
-        .map(|i| (0..n).map(|j| path_rtt(&net, &[m_ids[i], m_ids[j]])).collect())
+        .map(|i| (0..n).map(|j| path_rtt(net, &[m_ids[i], m_ids[j]])).collect())
         .collect();
     let leader = s
         .kubernetes
@@ -206,10 +269,9 @@ pub(crate) fn figures(s: &Scenario, seed: u64) -> anyhow::Result<NetFigures> {
         .as_ref()
         .and_then(|l| masters.iter().position(|m| m == l))
         .unwrap_or(0);
-    let dur = |x: f64| SimDuration::from_secs_f64(x.max(0.0));
     let follower: Vec<SimDuration> = (0..n)
         .filter(|&i| i != leader)
-        .map(|i| dur(rtt[leader][i].base_s))
+        .map(|i| duration(rtt[leader][i].base_s))
         .collect();
     let fsync = s.kubernetes.etcd.fsync.get();
     let commit = etcd::commit_latency(fsync, &follower);
@@ -217,31 +279,18 @@ pub(crate) fn figures(s: &Scenario, seed: u64) -> anyhow::Result<NetFigures> {
     let commit_at_s = (0..n)
         .map(|i| secs(commit) + if i == leader { 0.0 } else { rtt[i][leader].base_s })
         .collect();
-    let mut max_rtt_s: f64 = 0.0;
-    let mut max_rtt_p99_s: f64 = 0.0;
-    for (i, row) in rtt.iter().enumerate() {
-        for r in row.iter().skip(i + 1) {
-            max_rtt_s = max_rtt_s.max(r.base_s);
-            max_rtt_p99_s = max_rtt_p99_s.max(r.p99_s());
-        }
-    }
+    let (max_rtt_s, max_rtt_p99_s) = largest_member_rtts(&rtt);
     let hb = s.kubernetes.etcd.heartbeat.get();
     let el = s.kubernetes.etcd.election_timeout.get();
-    // Faults that reach messages between members: a crashed master is the failover trials'
-    // subject, not the network's.
-    let network_faults = s.faults.iter().any(|f| match f {
-        models::spec::Fault::Crash { host, .. } => !masters.contains(host),
-        models::spec::Fault::CrashEtcdLeader { .. } => false,
-        _ => true,
-    });
+    let network_faults = faults_reach_members(s, masters);
     let quiet = !network_faults && rtt.iter().flatten().all(|r| r.sigma_s == 0.0 && r.loss == 0.0);
     let timers = RaftTimers {
         heartbeat: hb,
         election: el,
     };
     let mut etcd = EtcdHealth {
-        members: masters.clone(),
-        sites: m_ids.iter().map(|&m| site_of(m)).collect(),
+        members: masters.to_vec(),
+        sites: m_ids.iter().map(|&m| net.site_name(m).to_owned()).collect(),
         rtt,
         leader,
         max_rtt_s,
@@ -252,9 +301,9 @@ pub(crate) fn figures(s: &Scenario, seed: u64) -> anyhow::Result<NetFigures> {
         commit_at_s,
         heartbeat_s: secs(hb),
         election_s: secs(el),
-        verdict: etcd::timer_health(hb, el, dur(max_rtt_s)),
-        verdict_p99: etcd::timer_health(hb, el, dur(max_rtt_p99_s)),
-        raft: raft_figures(&net, &m_ids, leader, timers, quiet, network_faults, seed),
+        verdict: etcd::timer_health(hb, el, duration(max_rtt_s)),
+        verdict_p99: etcd::timer_health(hb, el, duration(max_rtt_p99_s)),
+        raft: raft_figures(net, m_ids, leader, timers, quiet, network_faults, seed),
         raft_recommended: None,
     };
     // What the recommended timers would do, simulated on the same seeds: fewer spurious
@@ -262,70 +311,123 @@ pub(crate) fn figures(s: &Scenario, seed: u64) -> anyhow::Result<NetFigures> {
     if etcd.verdict_p99 != TimerHealth::Healthy {
         let (hb, el) = super::timeouts::etcd_recommendation(&etcd);
         let t = RaftTimers {
-            heartbeat: dur(hb),
-            election: dur(el),
+            heartbeat: duration(hb),
+            election: duration(el),
         };
-        let r = raft_figures(&net, &m_ids, leader, t, quiet, network_faults, seed);
+        let r = raft_figures(net, m_ids, leader, t, quiet, network_faults, seed);
         etcd.raft_recommended = Some(((hb, el), Box::new(r)));
     }
+    etcd
+}
 
-    // Workers to the apiservers, through HAProxy.
+/// The largest mean and the largest p99 round trip between two members, seconds.
+fn largest_member_rtts(rtt: &[Vec<Rtt>]) -> (f64, f64) {
+    let mut max_rtt_s: f64 = 0.0;
+    let mut max_rtt_p99_s: f64 = 0.0;
+    for (i, row) in rtt.iter().enumerate() {
+        for r in row.iter().skip(i + 1) {
+            max_rtt_s = max_rtt_s.max(r.base_s);
+            max_rtt_p99_s = max_rtt_p99_s.max(r.p99_s());
+        }
+    }
+    (max_rtt_s, max_rtt_p99_s)
+}
+
+/// Whether any of the scenario's faults reaches messages between the members.
+fn faults_reach_members(s: &Scenario, masters: &[String]) -> bool {
+    // Faults that reach messages between members: a crashed master is the failover trials'
+    // subject, not the network's.
+    s.faults.iter().any(|f| match f {
+        models::spec::Fault::Crash { host, .. } => !masters.contains(host),
+        models::spec::Fault::CrashEtcdLeader { .. } => false,
+        _ => true,
+    })
+}
+
+/// Workers to the apiservers, through HAProxy: the worst path, and per worker (in scenario order)
+/// its mean round trip over the masters.
+fn worker_paths(s: &Scenario, hosts: &Hosts<'_>) -> anyhow::Result<(Worst, Vec<f64>)> {
+    let Hosts {
+        net,
+        lb_name,
+        lb,
+        masters: m_ids,
+        ..
+    } = hosts;
+    let (lb, n) = (*lb, m_ids.len());
     let workers: Vec<HostId> = s
         .hosts
         .iter()
         .filter(|h| h.role == Role::Worker)
-        .map(|h| id(&h.name))
+        .map(|h| hosts.id(&h.name))
         .collect::<anyhow::Result<_>>()?;
     let mut worker_api_mean_s = Vec::with_capacity(workers.len());
     let mut all = Vec::with_capacity(workers.len() * n);
     for &w in &workers {
         let mut sum = 0.0;
-        for &m in &m_ids {
-            let r = path_rtt(&net, &[w, lb, m]);
+        for &m in m_ids {
+            let r = path_rtt(net, &[w, lb, m]);
             sum += r.base_s;
             all.push((r, format!("{} -> {} -> {}", net.name(w), lb_name, net.name(m))));
         }
         worker_api_mean_s.push(sum / n as f64);
     }
-    let worker_api = worst(all.into_iter());
-    let leader_api = worst(m_ids.iter().flat_map(|&l| {
-        let net = &net;
+    Ok((worst(all.into_iter()), worker_api_mean_s))
+}
+
+/// The worst path from a master (any may lead) through HAProxy to an apiserver.
+fn leader_paths(hosts: &Hosts<'_>) -> Worst {
+    let Hosts {
+        net,
+        lb_name,
+        lb,
+        masters: m_ids,
+        ..
+    } = hosts;
+    worst(m_ids.iter().flat_map(|&l| {
         m_ids.iter().map(move |&b| {
             (
-                path_rtt(net, &[l, lb, b]),
+                path_rtt(net, &[l, *lb, b]),
                 format!("{} -> {} -> {}", net.name(l), lb_name, net.name(b)),
             )
         })
-    }));
-    let lb_backend = worst(
+    }))
+}
+
+/// The worst path from HAProxy to one of its backends.
+fn lb_paths(hosts: &Hosts<'_>) -> Worst {
+    let Hosts {
+        net,
+        lb_name,
+        lb,
+        masters: m_ids,
+        ..
+    } = hosts;
+    worst(
         m_ids
             .iter()
-            .map(|&b| (path_rtt(&net, &[lb, b]), format!("{} -> {}", lb_name, net.name(b)))),
-    );
-    let (tunnel, tunnels) = if s.vpn.enabled {
-        let names: Vec<String> = s.sites.iter().map(|x| x.name.clone()).collect();
-        let pairs = models::vpn::tunnel_pairs(&s.vpn.topology, &names);
-        let count = pairs.len();
-        let r_ids: Vec<HostId> = routers.iter().map(|r| id(r)).collect::<anyhow::Result<_>>()?;
-        let w = worst(pairs.into_iter().map(|(a, b)| {
-            (
-                path_rtt(&net, &[r_ids[a], r_ids[b]]),
-                format!("{} <-> {}", routers[a], routers[b]),
-            )
-        }));
-        ((count > 0).then_some(w), count)
-    } else {
-        (None, 0)
-    };
-    Ok(NetFigures {
-        etcd,
-        worker_api,
-        worker_api_mean_s,
-        leader_api,
-        lb_backend,
-        tunnel,
-        tunnels,
-    })
+            .map(|&b| (path_rtt(net, &[*lb, b]), format!("{} -> {}", lb_name, net.name(b)))),
+    )
+}
+
+/// The worst round trip between the ends of an OpenVPN tunnel (none without tunnels), and how
+/// many tunnels there are.
+fn vpn_tunnels(s: &Scenario, hosts: &Hosts<'_>) -> anyhow::Result<(Option<Worst>, usize)> {
+    if !s.vpn.enabled {
+        return Ok((None, 0));
+    }
+    let (net, routers) = (&hosts.net, &hosts.routers);
+    let names: Vec<String> = s.sites.iter().map(|x| x.name.clone()).collect();
+    let pairs = models::vpn::tunnel_pairs(&s.vpn.topology, &names);
+    let count = pairs.len();
+    let r_ids: Vec<HostId> = routers.iter().map(|r| hosts.id(r)).collect::<anyhow::Result<_>>()?;
+    let w = worst(pairs.into_iter().map(|(a, b)| {
+        (
+            path_rtt(net, &[r_ids[a], r_ids[b]]),
+            format!("{} <-> {}", routers[a], routers[b]),
+        )
+    }));
+    Ok(((count > 0).then_some(w), count))
 }
 
 /// The verdict's name and what it means for elections.

@@ -147,19 +147,73 @@ fn parse_value(s: &str) -> Json {
 /// The figure `req` asks for, and how many of the selected rows have no number in the y
 /// column and are left out (unfinished points; the caller says so).
 pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, usize), String> {
-    let xi = column(t, &req.x)?;
-    let yi = column(t, &req.y)?;
-    let si: Vec<usize> = req.series.iter().map(|s| column(t, s)).collect::<Result<_, _>>()?;
-    let filters: Vec<(usize, &str)> = req
-        .filters
-        .iter()
-        .map(|(c, v)| column(t, c).map(|i| (i, v.as_str())))
-        .collect::<Result<_, _>>()?;
-    let band = t.columns[yi].strip_suffix("_mean_s").and_then(|stem| {
+    let sel = Selection::resolve(t, req)?;
+    let band = ci_columns(t, sel.y);
+    let rows = selected_rows(t, &sel.filters)?;
+    check_one_value_per_axis(t, &rows, &sel)?;
+    let lines = read_lines(t, &rows, &sel, band)?;
+    let series = sorted_lines(lines.series)?;
+    if series.iter().all(|s| s.points.is_empty()) {
+        return Err(format!("column {} has no values to plot", t.columns[sel.y]));
+    }
+    let title = req
+        .title
+        .clone()
+        .unwrap_or_else(|| default_title(t, &rows, band.is_some()));
+    Ok((
+        Figure {
+            title,
+            x_label: label(&t.columns[sel.x], lines.x_unit),
+            y_label: label(&t.columns[sel.y], lines.y_unit),
+            series,
+        },
+        lines.without_y,
+    ))
+}
+
+/// The columns a [`PlotRequest`] names, as indices into the table.
+struct Selection<'r> {
+    /// x column.
+    x: usize,
+    /// y column.
+    y: usize,
+    /// Columns whose values make one line each.
+    series: Vec<usize>,
+    /// `(column, value)`: rows kept.
+    filters: Vec<(usize, &'r str)>,
+}
+
+impl<'r> Selection<'r> {
+    /// Resolves `req`'s columns in `t`: x, y, the series columns, then the `--where` columns.
+    fn resolve(t: &Table, req: &'r PlotRequest) -> Result<Self, String> {
+        let x = column(t, &req.x)?;
+        let y = column(t, &req.y)?;
+        let series: Vec<usize> = req.series.iter().map(|s| column(t, s)).collect::<Result<_, _>>()?;
+        let filters: Vec<(usize, &str)> = req
+            .filters
+            .iter()
+            .map(|(c, v)| column(t, c).map(|i| (i, v.as_str())))
+            .collect::<Result<_, _>>()?;
+        Ok(Selection { x, y, series, filters })
+    }
+}
+
+/// The 95 % CI columns of a `<stem>_mean_s` column `y` (`<stem>_ci95_lo_s`, `<stem>_ci95_hi_s`),
+/// if `y` is one and the table has both.
+fn ci_columns(t: &Table, y: usize) -> Option<(usize, usize)> {
+    t.columns[y].strip_suffix("_mean_s").and_then(|stem| {
         let lo = t.columns.iter().position(|c| *c == format!("{stem}_ci95_lo_s"))?;
         let hi = t.columns.iter().position(|c| *c == format!("{stem}_ci95_hi_s"))?;
         Some((lo, hi))
-    });
+    })
+}
+
+/// The rows that pass every `--where` filter.
+///
+/// # Errors
+///
+/// When the table has no data rows, or no row passes.
+fn selected_rows<'t>(t: &'t Table, filters: &[(usize, &str)]) -> Result<Vec<&'t Vec<Json>>, String> {
     let rows: Vec<&Vec<Json>> = t
         .rows
         .iter()
@@ -174,12 +228,18 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, usize), St
             t.rows.len()
         ));
     }
+    Ok(rows)
+}
+
+/// Checks that every sweep axis that is neither the x axis, nor a series column, nor filtered
+/// has one value in `rows`: else points of different settings would be drawn as one line.
+fn check_one_value_per_axis(t: &Table, rows: &[&Vec<Json>], sel: &Selection<'_>) -> Result<(), String> {
     for i in 0..t.axes {
-        if i == xi || si.contains(&i) || filters.iter().any(|f| f.0 == i) {
+        if i == sel.x || sel.series.contains(&i) || sel.filters.iter().any(|f| f.0 == i) {
             continue;
         }
         let mut distinct: Vec<String> = Vec::new();
-        for r in &rows {
+        for r in rows {
             let v = show(&r[i]);
             if !distinct.contains(&v) {
                 distinct.push(v);
@@ -195,11 +255,39 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, usize), St
             ));
         }
     }
+    Ok(())
+}
+
+/// The lines as read from the rows, before their points are sorted.
+struct Lines {
+    /// One per distinct value of the series columns, in order of first appearance.
+    series: Vec<Series>,
+    /// Unit of the x values, from the first cell that has one.
+    x_unit: Option<&'static str>,
+    /// Unit of the y values, from the first cell that has one.
+    y_unit: Option<&'static str>,
+    /// Rows without a finite number in the y column, left out.
+    without_y: usize,
+}
+
+/// Reads one point per row into the line of its series columns' values; `band` gives the CI
+/// columns, if any.
+///
+/// # Errors
+///
+/// When an x cell is not numeric.
+fn read_lines(
+    t: &Table,
+    rows: &[&Vec<Json>],
+    sel: &Selection<'_>,
+    band: Option<(usize, usize)>,
+) -> Result<Lines, String> {
+    let (xi, yi, si) = (sel.x, sel.y, &sel.series);
     let mut x_unit = None;
     let mut y_unit = None;
     let mut series: Vec<(Vec<String>, Series)> = Vec::new();
     let mut without_y = 0;
-    for r in &rows {
+    for r in rows {
         let Some((x, xu)) = numeric(&r[xi]) else {
             return Err(format!(
                 "column {} is not numeric ({}), so it cannot be the x axis",
@@ -218,15 +306,7 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, usize), St
         let idx = match series.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
-                let label = if si.is_empty() {
-                    label(&t.columns[yi], None)
-                } else {
-                    si.iter()
-                        .zip(&key)
-                        .map(|(&i, v)| format!("{} = {v}", short(&t.columns[i])))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
+                let label = line_label(t, sel, &key);
                 series.push((
                     key,
                     Series {
@@ -240,8 +320,36 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, usize), St
         };
         series[idx].1.points.push(Point { x, y, ci });
     }
-    let mut out: Vec<Series> = series.into_iter().map(|(_, s)| s).collect();
-    for s in &mut out {
+    Ok(Lines {
+        series: series.into_iter().map(|(_, s)| s).collect(),
+        x_unit,
+        y_unit,
+        without_y,
+    })
+}
+
+/// A line's legend label: its series columns' values (`pods = 20, delay = 250`), or the y
+/// column's label when there is one line.
+fn line_label(t: &Table, sel: &Selection<'_>, key: &[String]) -> String {
+    if sel.series.is_empty() {
+        label(&t.columns[sel.y], None)
+    } else {
+        sel.series
+            .iter()
+            .zip(key)
+            .map(|(&i, v)| format!("{} = {v}", short(&t.columns[i])))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// `lines` with their points in x order.
+///
+/// # Errors
+///
+/// When a line has two points at the same x.
+fn sorted_lines(mut lines: Vec<Series>) -> Result<Vec<Series>, String> {
+    for s in &mut lines {
         s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
         if s.points.windows(2).any(|w| w[0].x == w[1].x) {
             return Err(format!(
@@ -250,30 +358,22 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, usize), St
             ));
         }
     }
-    if out.iter().all(|s| s.points.is_empty()) {
-        return Err(format!("column {} has no values to plot", t.columns[yi]));
-    }
-    let title = req.title.clone().unwrap_or_else(|| {
-        let scenario = t.sweep.as_ref().map_or("kubetwin sweep", |s| s.spec.scenario.as_str());
-        let reps = t.columns.iter().position(|c| c == "reps").and_then(|i| {
-            let first = rows[0][i].as_u64()?;
-            rows.iter().all(|r| r[i].as_u64() == Some(first)).then_some(first)
-        });
-        match (band, reps) {
-            (Some(_), Some(n)) => format!("{scenario}: mean of {n} replications with 95 % confidence band"),
-            (None, Some(n)) => format!("{scenario}: {n} replications per point"),
-            _ => scenario.to_owned(),
-        }
+    Ok(lines)
+}
+
+/// The title when the request gives none: the scenario, and the replications per point when all
+/// `rows` have the same number (with the band, if drawn).
+fn default_title(t: &Table, rows: &[&Vec<Json>], band: bool) -> String {
+    let scenario = t.sweep.as_ref().map_or("kubetwin sweep", |s| s.spec.scenario.as_str());
+    let reps = t.columns.iter().position(|c| c == "reps").and_then(|i| {
+        let first = rows[0][i].as_u64()?;
+        rows.iter().all(|r| r[i].as_u64() == Some(first)).then_some(first)
     });
-    Ok((
-        Figure {
-            title,
-            x_label: label(&t.columns[xi], x_unit),
-            y_label: label(&t.columns[yi], y_unit),
-            series: out,
-        },
-        without_y,
-    ))
+    match (band, reps) {
+        (true, Some(n)) => format!("{scenario}: mean of {n} replications with 95 % confidence band"),
+        (false, Some(n)) => format!("{scenario}: {n} replications per point"),
+        _ => scenario.to_owned(),
+    }
 }
 
 /// What to tell the user about rows [`figure`] left out, if any.
