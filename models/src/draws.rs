@@ -14,7 +14,7 @@
 //! reply by client and call, a watch event by its watcher and what it says, a pull's round
 //! trips by the node's pull sequence ([`pull_key`]). Pod `k`'s sandbox time on a node is then
 //! the same number whatever the other pods or the network did, as long as the pod lands on the
-//! same node, and so is the node's `n`-th pull's time, whichever pod makes it.
+//! same node, and so are the node's `n`-th pull's draws, whichever pod makes it.
 
 use sim_core::rng::mix64;
 
@@ -48,8 +48,9 @@ pub fn pod_key(pod: u32, purpose: Purpose) -> u64 {
     mix64(u64::from(pod) ^ mix64(purpose.key()))
 }
 
-/// The key of the draws of a node's `nth` image pull (0 first; every attempt counts, a failed
-/// one too): the pull's registry time and a first pull's download factor, or, with `network`,
+/// The key of the draws of a node's `nth` image pull (0 first; every attempt Docker is asked
+/// for counts, a failed one too, not one the kubelet's registry limiter refused, which draws
+/// nothing): the pull's registry time and a first pull's download factor, or, with `network`,
 /// the network's draws (jitter and loss) for its round trips to a registry on the overlay,
 /// apart from the pull's own so that a jitter changes no other draw.
 ///
@@ -58,7 +59,8 @@ pub fn pod_key(pod: u32, purpose: Purpose) -> u64 {
 /// volume manager loop missed). Keyed by the pod, the pod that came first would download the
 /// image with its own draw and the one that came first before would make a cached pull with
 /// its own: the node's pull times would change by the difference of two unrelated draws. Keyed
-/// by the sequence, the node's pulls take the same times in the same order.
+/// by the sequence, the node's pulls make the same draws in the same order (and take the same
+/// times, unless what the draws apply to changed: an outage, a pull sharing a download).
 pub fn pull_key(nth: u32, network: bool) -> u64 {
     mix64(mix64(0x5055_4c4c ^ (u64::from(network) << 40)) ^ u64::from(nth)) // "PULL"
 }

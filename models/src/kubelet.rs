@@ -178,8 +178,8 @@ pub struct Kubelet {
     /// of their own registry round trips; they end with the download, or after those.
     download_waiters: Vec<(u32, SimTime)>,
     pleg_period: SimDuration,
-    /// The pulls this node's puller has started, failed ones too: the next one's key
-    /// ([`pull_key`]).
+    /// The pulls this node has asked Docker for, failed ones too (not those its registry
+    /// limiter refused): the next one's key ([`pull_key`]).
     pulls_started: u32,
     /// Offset of this node's relist grid from time zero.
     pleg_phase: SimDuration,
@@ -506,14 +506,15 @@ impl Kubelet {
     fn run_pull(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         self.times(pod).pull_start = Some(now);
-        let nth = self.pulls_started;
-        self.pulls_started += 1;
-        let mut rng = ctx.keyed_rng(pull_key(nth, false));
         if !self.registry.try_accept(now) {
-            // `throttledImageService.PullImage`: "pull QPS exceeded", without asking Docker.
+            // `throttledImageService.PullImage`: "pull QPS exceeded", without asking Docker
+            // (and without a draw, so without a place in the node's pulls).
             self.post_event(ctx); // Pulling
             return self.schedule_pull_end(pod, Transfer::Failed { cut: now, at: now }, ctx);
         }
+        let nth = self.pulls_started;
+        self.pulls_started += 1;
+        let mut rng = ctx.keyed_rng(pull_key(nth, false));
         // Docker dials the registry first. While the site's way out is down the dial waits
         // for it or gives up, and a transfer under way stalls or fails ([`crate::pull_outages`]).
         let connected = self.outages.connect(now);

@@ -18,6 +18,8 @@ fn pulls_by_node(out: &models::cluster::RunOutcome) -> Vec<Vec<(u32, f64)>> {
         .map_or(0, |n| n as usize + 1);
     let mut by_node = vec![Vec::new(); nodes];
     for p in &out.pods {
+        // A failed attempt's place would not show: only a pod's last pull is recorded.
+        assert_eq!(p.pull_failures, 0, "pod {} failed a pull", p.pod);
         let (start, end) = (p.pull_start.unwrap(), p.pulled.unwrap());
         by_node[p.node.unwrap() as usize].push((start, p.pod, end - start));
     }
