@@ -507,39 +507,9 @@ impl ControlPlane {
         if faults.is_empty() {
             return Vec::new();
         }
-        let n = self.masters.len();
-        let rtt = |a: HostId, b: HostId| {
-            let one = |x, y| self.net.base_one_way(x, y).unwrap_or(SimDuration::ZERO);
-            one(a, b) + one(b, a)
-        };
-        let lb_rtt: Vec<SimDuration> = self.masters.iter().map(|&m| rtt(self.lb, m)).collect();
-        // Whom each `crash-etcd-leader` stopped: the member etcd's simulated elections had
-        // leading then.
-        let last_leader_crash = faults
-            .iter()
-            .filter(|f| matches!(f, crate::spec::Fault::CrashEtcdLeader { .. }))
-            .map(|f| f.window().0)
-            .max();
-        let leader_crashes = match (self.raft.as_mut(), last_leader_crash) {
-            (Some(r), Some(by)) => r.crashed_leaders(by),
-            _ => Vec::new(),
-        };
-        // What the network faults cut off: the balancer from a master, a member from a quorum.
-        let (net, lb, masters) = (&self.net, self.lb, &self.masters);
-        let cut = crate::cut_off::cut_off(
-            crate::cut_off::edges(faults),
-            n,
-            |m, t| net.cut_at(lb, masters[m], t) || net.cut_at(masters[m], lb, t),
-            |i, j, t| net.cut_at(masters[i], masters[j], t) || net.cut_at(masters[j], masters[i], t),
-            |m, t| {
-                faults.iter().any(|f| {
-                    let (a, b) = f.window();
-                    matches!(f, crate::spec::Fault::Crash { host, .. } if Some(host) == names.get(m)) && a <= t && t < b
-                }) || leader_crashes
-                    .iter()
-                    .any(|&(a, b, who)| who == Some(m) && a <= t && t < b)
-            },
-        );
+        let lb_rtt: Vec<SimDuration> = self.masters.iter().map(|&m| self.base_rtt(self.lb, m)).collect();
+        let leader_crashes = self.crashed_etcd_leaders(faults);
+        let cut = self.cut_off(faults, names, &leader_crashes);
         self.plan = Plan::build(faults, names, &leader_crashes, haproxy, &lb_rtt, &cut, rng);
         self.members_ever_down = self.plan.etcd_down.iter().any(|w| !w.is_empty());
         self.network_faults = faults.iter().any(|f| {
@@ -550,15 +520,70 @@ impl ControlPlane {
                     | crate::spec::Fault::Crash { .. }
             )
         });
-        // When each apiserver stops serving, in time order: its crash, or the loss of its etcd
-        // member (kubeadm's stacked apiserver talks only to its local member; HAProxy's TCP
-        // check still passes, but every request fails, the kubelets' heartbeats included).
-        // A master out of the balancer's reach loses its clients the same way: their
-        // heartbeats, leases and watches time out, and the controllers on it cannot renew their
-        // leases through the balancer.
-        let mut crashes: Vec<(SimTime, usize)> = (0..n)
+        let losses = self.apiserver_losses();
+        let mut out = self.fail_over_clients(&losses, timers, rng);
+        out.sort_by_key(|f| f.reconnect_at);
+        self.failover_book.set(&out, &self.masters);
+        self.failovers = out.clone();
+        out
+    }
+
+    /// The round trip between `a` and `b` at the network's mean one-way latencies (a direction
+    /// without a route counts as zero).
+    fn base_rtt(&self, a: HostId, b: HostId) -> SimDuration {
+        let one = |x, y| self.net.base_one_way(x, y).unwrap_or(SimDuration::ZERO);
+        one(a, b) + one(b, a)
+    }
+
+    /// Whom each `crash-etcd-leader` stopped: the member etcd's simulated elections had
+    /// leading then, as (from, until, member).
+    fn crashed_etcd_leaders(&mut self, faults: &[crate::spec::Fault]) -> Vec<(SimTime, SimTime, Option<usize>)> {
+        let last_leader_crash = faults
+            .iter()
+            .filter(|f| matches!(f, crate::spec::Fault::CrashEtcdLeader { .. }))
+            .map(|f| f.window().0)
+            .max();
+        match (self.raft.as_mut(), last_leader_crash) {
+            (Some(r), Some(by)) => r.crashed_leaders(by),
+            _ => Vec::new(),
+        }
+    }
+
+    /// What the network faults cut off: the balancer from a master, a member from a quorum
+    /// (a member stopped by a crash of its master or of the etcd leader counts as down).
+    fn cut_off(
+        &self,
+        faults: &[crate::spec::Fault],
+        names: &[String],
+        leader_crashes: &[(SimTime, SimTime, Option<usize>)],
+    ) -> crate::cut_off::CutOff {
+        let (net, lb, masters) = (&self.net, self.lb, &self.masters);
+        crate::cut_off::cut_off(
+            crate::cut_off::edges(faults),
+            masters.len(),
+            |m, t| net.cut_at(lb, masters[m], t) || net.cut_at(masters[m], lb, t),
+            |i, j, t| net.cut_at(masters[i], masters[j], t) || net.cut_at(masters[j], masters[i], t),
+            |m, t| {
+                faults.iter().any(|f| {
+                    let (a, b) = f.window();
+                    matches!(f, crate::spec::Fault::Crash { host, .. } if Some(host) == names.get(m)) && a <= t && t < b
+                }) || leader_crashes
+                    .iter()
+                    .any(|&(a, b, who)| who == Some(m) && a <= t && t < b)
+            },
+        )
+    }
+
+    /// When each apiserver stops serving under the [`Plan`], in time order: (time, master).
+    fn apiserver_losses(&self) -> Vec<(SimTime, usize)> {
+        // Its crash, or the loss of its etcd member (kubeadm's stacked apiserver talks only to
+        // its local member; HAProxy's TCP check still passes, but every request fails, the
+        // kubelets' heartbeats included). A master out of the balancer's reach loses its
+        // clients the same way: their heartbeats, leases and watches time out, and the
+        // controllers on it cannot renew their leases through the balancer.
+        let plan = &self.plan;
+        let mut losses: Vec<(SimTime, usize)> = (0..self.masters.len())
             .flat_map(|m| {
-                let plan = &self.plan;
                 plan.apiserver_down[m]
                     .iter()
                     .chain(&plan.etcd_down[m])
@@ -566,37 +591,31 @@ impl ControlPlane {
                     .map(move |w| (w.0, m))
             })
             .collect();
-        crashes.sort();
-        crashes.dedup();
+        losses.sort();
+        losses.dedup();
+        losses
+    }
+
+    /// How the clients fail over at each of the apiservers' `losses`, in order: every client
+    /// pinned to the dead apiserver, and every leader-elected controller running on the dead
+    /// master itself (its standby on another master takes over), reconnects through HAProxy.
+    /// A client that finds no serving apiserver stays where it was. Unsorted.
+    fn fail_over_clients(&self, losses: &[(SimTime, usize)], timers: Timers, rng: &mut impl Rng) -> Vec<Failover> {
         let mut clients = self.clients();
+        // HAProxy's round robin, across every reconnection.
         let mut rr = 0usize;
         let mut out = Vec::new();
-        for (s, m) in crashes {
-            // Clients pinned to the dead apiserver, and leader-elected controllers running on
-            // the dead master itself (their standby on another master takes over).
+        for &(s, m) in losses {
             let host = self.masters[m];
             let hit = |c: &Watcher| c.master as usize == m || (c.role == ClientRole::Leader && c.host == host);
             for c in clients.iter_mut().filter(|c| hit(c)) {
-                let mut t = s;
-                let mut found = None;
-                for _ in 0..32 {
-                    t += Plan::detection(c.role, timers, rng);
-                    if t == SimTime::MAX {
-                        break;
-                    }
-                    // HAProxy's round robin over the servers it believes up.
-                    let pick = (0..n).map(|k| (rr + k) % n).find(|&k| self.plan.haproxy_up(k, t));
-                    if let Some(k) = pick {
-                        rr = (k + 1) % n;
-                        if self.plan.serves(k, t) {
-                            found = Some((k, t));
-                            break;
-                        }
-                    }
-                }
-                let Some((k, t)) = found else { continue };
-                let reconnect_at =
-                    t + crate::network::apiserver_connect_time(rtt(c.host, self.lb), rtt(self.lb, self.masters[k]));
+                let Some((k, t)) = self.reconnection(c.role, s, timers, &mut rr, rng) else {
+                    continue;
+                };
+                let reconnect_at = t + crate::network::apiserver_connect_time(
+                    self.base_rtt(c.host, self.lb),
+                    self.base_rtt(self.lb, self.masters[k]),
+                );
                 let f = Failover {
                     client: c.id,
                     from_master: c.master,
@@ -608,10 +627,38 @@ impl ControlPlane {
                 out.push(f);
             }
         }
-        out.sort_by_key(|f| f.reconnect_at);
-        self.failover_book.set(&out, &self.masters);
-        self.failovers = out.clone();
         out
+    }
+
+    /// The apiserver that a client of `role` whose own one died at `lost` reaches, and when:
+    /// after each time it takes to notice, HAProxy's round robin (`rr`) hands it the next server
+    /// the balancer believes up, until one that serves (at most 32 tries). `None` if none does
+    /// before the run's end.
+    fn reconnection(
+        &self,
+        role: ClientRole,
+        lost: SimTime,
+        timers: Timers,
+        rr: &mut usize,
+        rng: &mut impl Rng,
+    ) -> Option<(usize, SimTime)> {
+        let n = self.masters.len();
+        let mut t = lost;
+        for _ in 0..32 {
+            t += Plan::detection(role, timers, rng);
+            if t == SimTime::MAX {
+                return None;
+            }
+            // HAProxy's round robin over the servers it believes up.
+            let pick = (0..n).map(|k| (*rr + k) % n).find(|&k| self.plan.haproxy_up(k, t));
+            if let Some(k) = pick {
+                *rr = (k + 1) % n;
+                if self.plan.serves(k, t) {
+                    return Some((k, t));
+                }
+            }
+        }
+        None
     }
 
     /// The apiserver serving `client` at `t`, and from when it can (its reconnection).

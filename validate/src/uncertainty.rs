@@ -107,11 +107,42 @@ pub fn bootstrap(
 ) -> Result<Bootstrap, CalibrateError> {
     let mut fitted = base.clone();
     apply(&mut fitted, &cal.best);
-    // Each cell's noise: the spread of one run as read, at the fitted parameters, over √runs.
-    let cell_noise_s: Vec<f64> = cells
+    let cell_noise_s = cell_noise(&fitted, cells, opts)?;
+    let (refit_opts, free) = refit_options(opts, cal)?;
+    let outcomes: Vec<Refit> = (0..refits)
+        .into_par_iter()
+        .map(|b| {
+            let data = redraw(cells, &cell_noise_s, opts.seed, b);
+            refit(&fitted, &data, &refit_opts, &free, predict)
+        })
+        .collect::<Result<_, CalibrateError>>()?;
+    let params = param_spreads(cal, &outcomes);
+    let predictions = prediction_spreads(&fitted, opts, predict, &outcomes)?;
+    Ok(Bootstrap {
+        refits,
+        cell_noise_s,
+        params,
+        predictions,
+        evaluations: outcomes.iter().map(|o| o.evaluations).sum(),
+    })
+}
+
+/// What one refit found.
+struct Refit {
+    /// The free parameters' values, in the calibration's order.
+    values: Vec<f64>,
+    /// The mean start-up of each asked-for cell, s.
+    predictions: Vec<f64>,
+    /// Model evaluations it took.
+    evaluations: u64,
+}
+
+/// Each cell's noise: the spread of one run as read, at the fitted parameters, over √runs.
+fn cell_noise(fitted: &Scenario, cells: &[MeasuredCell], opts: &CalibrateOptions) -> Result<Vec<f64>, CalibrateError> {
+    cells
         .iter()
         .map(|c| {
-            let sim = simulate_measured(&fitted, c, opts.reps, opts.seed)?;
+            let sim = simulate_measured(fitted, c, opts.reps, opts.seed)?;
             let sd = sim
                 .samples
                 .iter()
@@ -120,7 +151,15 @@ pub fn bootstrap(
                 .std_dev();
             Ok(sd.map_or(0.0, |sd| sd / f64::from(c.runs.max(1)).sqrt()))
         })
-        .collect::<Result<_, CalibrateError>>()?;
+        .collect()
+}
+
+/// The options of every refit: the calibration's, at its fitted placement, without
+/// cross-validation, freeing the parameters it fitted (also returned).
+fn refit_options(
+    opts: &CalibrateOptions,
+    cal: &Calibration,
+) -> Result<(CalibrateOptions, Vec<FreeParam>), CalibrateError> {
     let mut refit_opts = opts.clone();
     refit_opts.placements = vec![cal.best.placement];
     refit_opts.cross_validate = false;
@@ -131,44 +170,64 @@ pub fn bootstrap(
         .map(|f| FreeParam::by_path(&f.path))
         .collect::<Result<_, _>>()?;
     refit_opts.free = free.clone();
-    let outcomes: Vec<(Vec<f64>, Vec<f64>, u64)> = (0..refits)
-        .into_par_iter()
-        .map(|b| {
-            let mut rng = sim_core::rng::stream(sim_core::rng::keyed_seed(opts.seed, BOOTSTRAP_STREAM), u64::from(b));
-            let data: Vec<MeasuredCell> = cells
-                .iter()
-                .zip(&cell_noise_s)
-                .map(|(c, &noise)| {
-                    let z: f64 = StandardNormal.sample(&mut rng);
-                    MeasuredCell {
-                        mean_s: c.mean_s + z * noise,
-                        ..*c
-                    }
-                })
-                .collect();
-            let mut evals = 0;
-            let s = fit_from(&fitted, &data, &refit_opts, &mut evals)?;
-            let values = free.iter().map(|p| p.get(&s)).collect();
-            let preds = predict
-                .iter()
-                .map(|&(pods, delay_ms)| {
-                    simulate_cell(&s, pods, delay_ms, opts.reps, opts.seed).map(|r| r.exact_mean_s)
-                })
-                .collect::<Result<_, _>>()?;
-            Ok((values, preds, evals))
+    Ok((refit_opts, free))
+}
+
+/// Bootstrap data set `b`: each cell's mean moved by its noise times a standard normal draw,
+/// from the data set's own stream.
+fn redraw(cells: &[MeasuredCell], cell_noise_s: &[f64], seed: u64, b: u32) -> Vec<MeasuredCell> {
+    let mut rng = sim_core::rng::stream(sim_core::rng::keyed_seed(seed, BOOTSTRAP_STREAM), u64::from(b));
+    cells
+        .iter()
+        .zip(cell_noise_s)
+        .map(|(c, &noise)| {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            MeasuredCell {
+                mean_s: c.mean_s + z * noise,
+                ..*c
+            }
         })
-        .collect::<Result<_, CalibrateError>>()?;
-    let spread = |values: Vec<f64>| -> Spread {
-        let mut s: Samples = values.into_iter().collect();
-        let q = s.quantiles(&[0.025, 0.5, 0.975]).unwrap_or_else(|| vec![f64::NAN; 3]);
-        Spread {
-            lo: q[0],
-            median: q[1],
-            hi: q[2],
-        }
-    };
-    let params = cal
-        .best
+        .collect()
+}
+
+/// Refits `data` from the `fitted` point, and predicts the `predict` cells with the refit.
+fn refit(
+    fitted: &Scenario,
+    data: &[MeasuredCell],
+    refit_opts: &CalibrateOptions,
+    free: &[FreeParam],
+    predict: &[(u32, u32)],
+) -> Result<Refit, CalibrateError> {
+    let mut evaluations = 0;
+    let s = fit_from(fitted, data, refit_opts, &mut evaluations)?;
+    let values = free.iter().map(|p| p.get(&s)).collect();
+    let predictions = predict
+        .iter()
+        .map(|&(pods, delay_ms)| {
+            simulate_cell(&s, pods, delay_ms, refit_opts.reps, refit_opts.seed).map(|r| r.exact_mean_s)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Refit {
+        values,
+        predictions,
+        evaluations,
+    })
+}
+
+/// The 2.5, 50 and 97.5 % points of `values` (NaN if there are none).
+fn spread(values: Vec<f64>) -> Spread {
+    let mut s: Samples = values.into_iter().collect();
+    let q = s.quantiles(&[0.025, 0.5, 0.975]).unwrap_or_else(|| vec![f64::NAN; 3]);
+    Spread {
+        lo: q[0],
+        median: q[1],
+        hi: q[2],
+    }
+}
+
+/// Each fitted parameter of `cal` with its spread over the refits.
+fn param_spreads(cal: &Calibration, outcomes: &[Refit]) -> Vec<ParamSpread> {
+    cal.best
         .params
         .iter()
         .enumerate()
@@ -176,28 +235,30 @@ pub fn bootstrap(
             path: f.path.clone(),
             unit: f.unit.clone(),
             fitted: f.value,
-            spread: spread(outcomes.iter().map(|o| o.0[i]).collect()),
+            spread: spread(outcomes.iter().map(|o| o.values[i]).collect()),
         })
-        .collect();
-    let predictions = predict
+        .collect()
+}
+
+/// Each `predict` cell as the `fitted` scenario predicts it, with its spread over the refits.
+fn prediction_spreads(
+    fitted: &Scenario,
+    opts: &CalibrateOptions,
+    predict: &[(u32, u32)],
+    outcomes: &[Refit],
+) -> Result<Vec<PredictionSpread>, CalibrateError> {
+    predict
         .iter()
         .enumerate()
         .map(|(i, &(pods, delay_ms))| {
             Ok(PredictionSpread {
                 pods,
                 delay_ms,
-                predicted_s: simulate_cell(&fitted, pods, delay_ms, opts.reps, opts.seed)?.exact_mean_s,
-                spread: spread(outcomes.iter().map(|o| o.1[i]).collect()),
+                predicted_s: simulate_cell(fitted, pods, delay_ms, opts.reps, opts.seed)?.exact_mean_s,
+                spread: spread(outcomes.iter().map(|o| o.predictions[i]).collect()),
             })
         })
-        .collect::<Result<_, CalibrateError>>()?;
-    Ok(Bootstrap {
-        refits,
-        cell_noise_s,
-        params,
-        predictions,
-        evaluations: outcomes.iter().map(|o| o.2).sum(),
-    })
+        .collect()
 }
 
 #[cfg(test)]

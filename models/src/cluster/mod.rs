@@ -1,23 +1,20 @@
 //! Assembles a scenario into a simulation, runs one replication, and collects what happened.
 //!
-//! The assembly's steps, in the order that [`build`] runs them, are in `cluster/assembly.rs`.
+//! The assembly's steps, in the order that [`build`] runs them, are in `cluster/assembly.rs`;
+//! the collection of a finished run's [`RunOutcome`] is in `cluster/collect.rs`.
 
 mod assembly;
+mod collect;
 
-use rand::Rng;
 use serde::Serialize;
 use sim_core::trace::Tracer;
 use sim_core::{ComponentId, SimDuration, SimTime, Simulation};
 
 use crate::api::Ev;
-use crate::control_plane::ControlPlane;
-use crate::controllers::ControllerManager;
-use crate::kubelet::Kubelet;
 use crate::network::NetworkError;
-use crate::observer::Kubectl;
-use crate::scheduler::Scheduler;
 use crate::spec::Scenario;
 use assembly::{Assembly, Placement};
+use collect::collect;
 
 /// Coefficient of variation of the service times (Docker operations, pulls, apiserver work).
 /// Default 0.2: published Docker operation quantiles imply 0.05-0.17 (kubelet
@@ -339,236 +336,9 @@ pub fn check_flood(sim: &Simulation<Ev>, scenario: &Scenario) -> Result<(), Mode
     })
 }
 
+/// `t` in seconds.
 fn secs(t: SimTime) -> f64 {
     t.as_secs_f64()
-}
-
-fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenario, seed: u64) -> RunOutcome {
-    // etcd's elections up to the run's end (they are simulated as far as the run asked).
-    let end = sim.now();
-    let etcd = sim
-        .component_mut::<ControlPlane>(parts.cp)
-        .expect("control plane")
-        .etcd_history(end)
-        .map(|(elections, stalls)| {
-            let write_stalls = stalls
-                .into_iter()
-                .map(|(a, b)| (secs(a), (b != SimTime::MAX && b <= end).then(|| secs(b))))
-                .collect();
-            EtcdReport::new(elections, write_stalls, secs(end))
-        });
-    let cp = sim.component::<ControlPlane>(parts.cp).expect("control plane");
-    let kubectl = sim.component::<Kubectl>(parts.kubectl).expect("kubectl");
-    let sched = sim.component::<Scheduler>(parts.scheduler).expect("scheduler");
-    let kcm = sim
-        .component::<ControllerManager>(parts.kcm)
-        .expect("controller-manager");
-    let kubelets: Vec<&Kubelet> = parts
-        .kubelets
-        .iter()
-        .map(|&k| sim.component::<Kubelet>(k).expect("kubelet"))
-        .collect();
-    let store = &cp.store;
-    let mut pods = Vec::with_capacity(store.pods.len());
-    for (i, &(node, _)) in store.pods.iter().enumerate() {
-        let p = i as u32;
-        let kt = node
-            .and_then(|n| kubelets[n as usize].times.get(&p).copied())
-            .unwrap_or_default();
-        pods.push(PodTimeline {
-            pod: p,
-            node,
-            created: secs(store.created_at[i]),
-            scheduled: sched.decided_at.get(i).copied().flatten().map(secs),
-            bound: store.bound_at[i].map(secs),
-            kubelet_seen: kt.seen.map(secs),
-            volumes: kt.volumes.map(secs),
-            sandbox: kt.sandbox.map(secs),
-            pull_start: kt.pull_start.map(secs),
-            pull_failures: kt.pull_failures,
-            pulled: kt.pulled.map(secs),
-            started: kt.started.map(secs),
-            running: store.running_at[i].map(secs),
-            watched: kubectl.running_seen.get(i).copied().flatten().map(secs),
-            evicted: store.deleted_at[i].map(secs),
-        });
-    }
-    let k = &scenario.kubernetes;
-    let status_waits: Vec<(f64, u64)> = kubelets.iter().map(|k| k.status_wait()).collect();
-    let mut waits = vec![
-        WaitReport {
-            name: format!(
-                "controller-manager clients ({} QPS, burst {} each)",
-                k.controller_manager.kube_api_qps, k.controller_manager.kube_api_burst
-            ),
-            total_s: kcm.clients().iter().map(|c| c.throttled().as_secs_f64()).sum(),
-            count: kcm.clients().iter().map(|c| c.sent).sum(),
-        },
-        WaitReport {
-            name: format!(
-                "scheduler client ({} QPS, burst {})",
-                k.scheduler.kube_api_qps, k.scheduler.kube_api_burst
-            ),
-            total_s: sched.client().throttled().as_secs_f64(),
-            count: sched.client().sent,
-        },
-        WaitReport {
-            name: format!(
-                "kubelet clients ({} QPS, burst {})",
-                k.kubelet.kube_api_qps, k.kubelet.kube_api_burst
-            ),
-            total_s: kubelets.iter().map(|k| k.client().throttled().as_secs_f64()).sum(),
-            count: kubelets.iter().map(|k| k.client().sent).sum(),
-        },
-        WaitReport {
-            name: format!(
-                "kubelet event sinks (one POST at a time, {} QPS, burst {})",
-                k.kubelet.event_qps, k.kubelet.event_burst
-            ),
-            total_s: kubelets.iter().map(|k| k.event_throttle.as_secs_f64()).sum(),
-            count: kubelets.iter().map(|k| k.events_posted).sum(),
-        },
-        WaitReport {
-            name: "kubelet status goroutines (Running statuses queued)".into(),
-            total_s: status_waits.iter().map(|w| w.0).sum(),
-            count: status_waits.iter().map(|w| w.1).sum(),
-        },
-        WaitReport {
-            name: "kubelet volume managers (token Secret LIST, 300 ms mount poll)".into(),
-            total_s: pods.iter().filter_map(|p| Some(p.volumes? - p.kubelet_seen?)).sum(),
-            count: pods.iter().filter(|p| p.volumes.is_some()).count() as u64,
-        },
-        WaitReport {
-            name: "image back-off after failed pulls (ErrImagePull)".into(),
-            total_s: kubelets.iter().map(|k| k.backoff_wait_s()).sum(),
-            count: pods.iter().map(|p| u64::from(p.pull_failures)).sum(),
-        },
-        WaitReport {
-            name: "serialized image puller queue".into(),
-            total_s: kubelets.iter().map(|k| k.puller_wait_s()).sum(),
-            count: pods.iter().filter(|p| p.pulled.is_some()).count() as u64,
-        },
-        WaitReport {
-            name: format!("Docker runtime queue ({} slots)", scenario.runtime.slots),
-            total_s: kubelets.iter().map(|k| k.runtime_wait_s()).sum(),
-            count: 2 * pods.iter().filter(|p| p.started.is_some()).count() as u64,
-        },
-        WaitReport {
-            name: format!("apiserver queues ({} workers each)", k.apiserver.workers),
-            total_s: cp.stats.iter().map(|s| s.queue_wait_s).sum(),
-            count: cp.stats.iter().map(|s| s.requests).sum(),
-        },
-    ];
-    waits.retain(|w| w.total_s.is_finite());
-    for w in &mut waits {
-        // Rust sums no floats to -0.0, which reports print as "-0.00": a wait of nothing is 0.
-        w.total_s += 0.0;
-    }
-    let exact = kubectl.done_at.map(secs);
-    // The observer's wall clock phase: its own stream, so it never shifts the model's numbers.
-    let phase: f64 = sim_core::rng::named_stream(seed, "observer-clock-phase").random();
-    let observed = kubectl.observed_at_resolution(phase, scenario.workload.resolution.secs_f64());
-    let trace = sim.tracer().enabled().then(|| sim.tracer().clone());
-    let faults = fault_reports(sim, parts, scenario, etcd.as_ref());
-    RunOutcome {
-        startup_exact_s: exact,
-        startup_observed_s: observed,
-        pods,
-        waits,
-        batches: kcm.batches.iter().map(|&(t, n)| (secs(t), n)).collect(),
-        events: sim.events_processed(),
-        sim_end_s: secs(sim.now()),
-        requests_per_apiserver: cp.stats.iter().map(|s| s.requests).collect(),
-        commit_latency_s: (0..cp.stats.len())
-            .map(|i| cp.commit_latency(i).as_secs_f64())
-            .collect(),
-        faults,
-        etcd,
-        trace,
-    }
-}
-
-fn fault_reports(
-    sim: &Simulation<Ev>,
-    parts: &Parts,
-    scenario: &Scenario,
-    etcd: Option<&EtcdReport>,
-) -> Vec<FaultReport> {
-    let cp = sim.component::<ControlPlane>(parts.cp).expect("control plane");
-    let masters = &scenario.haproxy.backends;
-    // What the fault set off is planned ahead (HAProxy's marks, the failovers); only what
-    // happened before the run ended is reported.
-    let end = sim.now();
-    let secs_opt = |t: SimTime| (t != SimTime::MAX && t <= end).then(|| t.as_secs_f64());
-    scenario
-        .faults
-        .iter()
-        .map(|f| {
-            let (start, fault_end) = f.window();
-            let in_window = |t: &SimTime| *t >= start && *t < fault_end;
-            // The master the fault takes out: the one it crashes, or the first one it cuts off
-            // from the balancer.
-            let master = match f {
-                crate::spec::Fault::Crash { host, .. } => masters.iter().position(|m| m == host),
-                _ => (0..masters.len()).find(|&m| cp.plan.unreachable[m].iter().any(|w| w.0 == start)),
-            };
-            // Its own mark-down comes before its repair and the check that finds it (a later
-            // fault's does not count).
-            let marked = master
-                .and_then(|m| cp.plan.marked_down_after(m, start))
-                .filter(|w| w.0 <= end && w.0 < fault_end + scenario.haproxy.inter.get());
-            // The first stall under way at the fault or begun while it lasted, or in the two
-            // election timeouts after its repair: a member back from a partition deposes the
-            // leader then (etcd 3.3 has no pre-vote).
-            // One the fault cut off starts at the quorum's last answer, at most about a
-            // heartbeat before it (answers come every tick); one begun earlier is another
-            // fault's.
-            let election = scenario.kubernetes.etcd.election_timeout.get().as_secs_f64();
-            let heartbeat = scenario.kubernetes.etcd.heartbeat.get().as_secs_f64();
-            let (from, until) = (start.as_secs_f64(), fault_end.as_secs_f64() + 2.0 * election);
-            let seen: Vec<(f64, Option<f64>)> = etcd
-                .map(|e| {
-                    e.write_stalls
-                        .iter()
-                        .filter(|w| w.1.is_none_or(|b| b > from) && w.0 < until && w.0 >= from - 2.0 * heartbeat)
-                        .copied()
-                        .collect()
-                })
-                .unwrap_or_default();
-            let stall = seen.first();
-            let leader_back = stall.and_then(|w| w.1);
-            let failovers = cp
-                .failovers
-                .iter()
-                // A fault that takes out one master claims the failovers away from it; two
-                // faults starting together then each list their own.
-                .filter(|fo| fo.lost_at == start && master.is_none_or(|m| fo.from_master as usize == m))
-                .filter(|fo| fo.reconnect_at <= end)
-                .map(|fo| {
-                    (
-                        sim.name(fo.client).unwrap_or("?").to_owned(),
-                        fo.reconnect_at.as_secs_f64(),
-                        masters.get(fo.to_master as usize).cloned().unwrap_or_default(),
-                    )
-                })
-                .collect();
-            FaultReport {
-                fault: format!("{f:?}"),
-                at_s: start.as_secs_f64(),
-                repair_s: (fault_end != SimTime::MAX).then(|| fault_end.as_secs_f64()),
-                haproxy_marked_down_s: marked.map(|w| w.0.as_secs_f64()),
-                haproxy_marked_up_s: marked.and_then(|w| secs_opt(w.1)),
-                etcd_leader_back_s: leader_back,
-                etcd_stall_from_s: stall.map(|w| w.0),
-                etcd_stalls: seen.clone(),
-                failovers,
-                pods_created_during: cp.store.created_at.iter().filter(|t| in_window(t)).count() as u32,
-                pods_running_during: cp.store.running_at.iter().flatten().filter(|t| in_window(t)).count() as u32,
-                pods_evicted: cp.store.deleted_at.iter().flatten().filter(|t| in_window(t)).count() as u32,
-                after_run: start > end,
-            }
-        })
-        .collect()
 }
 
 /// A scenario with the workload and the injected delay overridden (what `--pods` and `--delay`

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::dataset::RawPodRow;
-use crate::kubectl::{Deployment, EventList, KubectlError, KubectlRunner, Namespace, PodList};
+use crate::kubectl::{Deployment, EventList, KubectlError, KubectlRunner, Namespace, PodList, Timestamp};
 
 use super::{
     pod_timings, CleanupOutcome, Clock, LeftoverNamespace, LeftoverReason, MeasureOptions, Progress, RunError,
@@ -65,11 +65,7 @@ impl RunContext<'_> {
 
     fn kubectl(&mut self, step: Step, namespace: &str, args: &[&str]) -> Result<String, RunError> {
         self.check_cancel()?;
-        self.runner.run_ok(args).map_err(|source| RunError::Kubectl {
-            step,
-            namespace: Some(namespace.to_string()),
-            source,
-        })
+        self.runner.run_ok(args).map_err(kubectl_failed(step, namespace))
     }
 
     pub(super) fn run_once(&mut self) -> RunOutcome {
@@ -110,79 +106,115 @@ impl RunContext<'_> {
         outcome
     }
 
+    /// The run itself: a fresh namespace (in `created` as soon as it exists, so that `run_once`
+    /// cleans it up whatever happens next), labelled as this run's; the deployment created, then
+    /// scaled; the wait until every pod runs; and each pod's timings from the pods and the events.
     fn measure_in_namespace(&mut self, created: &mut Option<Created>) -> Result<(RunRecord, Vec<RawPodRow>), RunError> {
-        let opts = self.opts;
         let ns = self.create_namespace(created)?;
         let token = created.as_ref().map(|c| c.token.clone()).unwrap_or_default();
+        self.label_namespace(&ns, &token)?;
+        self.check_cancel()?;
+        (self.progress)(Progress::RunStarted {
+            run: self.run,
+            runs: self.opts.runs,
+            namespace: &ns,
+        });
+        let t0 = self.create_deployment(&ns)?;
+        self.scale_deployment(&ns)?;
+        let pods = self.wait_until_running(&ns)?;
+        let events = self.get_events(&ns)?;
+        let rows = self.pod_rows(&ns, t0, &pods, &events)?;
+        check_rows(&ns, &rows)?;
+        let startup_s = rows.iter().map(|r| r.running_s).fold(0.0, f64::max);
+        let record = RunRecord {
+            run: self.run,
+            namespace: ns,
+            deployment_created: t0,
+            startup_s,
+            cleanup: CleanupOutcome::Deleted,
+        };
+        Ok((record, rows))
+    }
+
+    /// Labels `ns` as managed by kubetwin and as this run's (`token`), which `clean_up` checks
+    /// before it deletes anything.
+    fn label_namespace(&mut self, ns: &str, token: &str) -> Result<(), RunError> {
         let managed = format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}");
         let run_token = format!("{RUN_TOKEN_LABEL}={token}");
         // Not cancellable: a namespace left unlabelled could not be cleaned up.
         self.runner
-            .run_ok(&["label", "namespace", &ns, &managed, &run_token])
-            .map_err(|source| RunError::Kubectl {
-                step: Step::LabelNamespace,
-                namespace: Some(ns.clone()),
-                source,
-            })?;
-        self.check_cancel()?;
-        (self.progress)(Progress::RunStarted {
-            run: self.run,
-            runs: opts.runs,
-            namespace: &ns,
-        });
+            .run_ok(&["label", "namespace", ns, &managed, &run_token])
+            .map_err(kubectl_failed(Step::LabelNamespace, ns))?;
+        Ok(())
+    }
+
+    /// Creates the deployment in `ns` and reads it back: its `creationTimestamp` is the run's time zero.
+    fn create_deployment(&mut self, ns: &str) -> Result<Timestamp, RunError> {
+        let opts = self.opts;
         let name = opts.deployment.as_str();
         self.kubectl(
             Step::CreateDeployment,
-            &ns,
-            &["create", "deployment", name, "--image", &opts.image, "-n", &ns],
+            ns,
+            &["create", "deployment", name, "--image", &opts.image, "-n", ns],
         )?;
         let json = self.kubectl(
             Step::GetDeployment,
-            &ns,
-            &["get", "deployment", name, "-n", &ns, "-o", "json"],
+            ns,
+            &["get", "deployment", name, "-n", ns, "-o", "json"],
         )?;
-        let deployment = Deployment::from_json(&json).map_err(|source| RunError::Kubectl {
-            step: Step::GetDeployment,
-            namespace: Some(ns.clone()),
-            source,
-        })?;
-        let t0 = deployment.metadata.creation_timestamp.ok_or_else(|| RunError::Timing {
-            namespace: ns.clone(),
+        let deployment = Deployment::from_json(&json).map_err(kubectl_failed(Step::GetDeployment, ns))?;
+        deployment.metadata.creation_timestamp.ok_or_else(|| RunError::Timing {
+            namespace: ns.to_string(),
             source: TimingError {
                 object: format!("deployment {name}"),
                 missing: "metadata.creationTimestamp",
             },
-        })?;
+        })
+    }
+
+    /// Scales the deployment in `ns` to the pods asked for.
+    fn scale_deployment(&mut self, ns: &str) -> Result<(), RunError> {
+        let opts = self.opts;
+        let name = opts.deployment.as_str();
         let replicas = opts.pods.to_string();
         self.kubectl(
             Step::ScaleDeployment,
-            &ns,
-            &["scale", "deployment", name, "--replicas", &replicas, "-n", &ns],
+            ns,
+            &["scale", "deployment", name, "--replicas", &replicas, "-n", ns],
         )?;
-        let pods = self.wait_until_running(&ns)?;
-        let json = self.kubectl(Step::GetEvents, &ns, &["get", "events", "-n", &ns, "-o", "json"])?;
-        let events = EventList::from_json(&json).map_err(|source| RunError::Kubectl {
-            step: Step::GetEvents,
-            namespace: Some(ns.clone()),
+        Ok(())
+    }
+
+    /// The events of `ns`, once every pod runs.
+    fn get_events(&mut self, ns: &str) -> Result<EventList, RunError> {
+        let json = self.kubectl(Step::GetEvents, ns, &["get", "events", "-n", ns, "-o", "json"])?;
+        EventList::from_json(&json).map_err(kubectl_failed(Step::GetEvents, ns))
+    }
+
+    /// One raw row per running pod, timed from `t0`; an error unless every pod asked for was timed.
+    fn pod_rows(
+        &self,
+        ns: &str,
+        t0: Timestamp,
+        pods: &PodList,
+        events: &EventList,
+    ) -> Result<Vec<RawPodRow>, RunError> {
+        let opts = self.opts;
+        let timings = pod_timings(t0, pods, events).map_err(|source| RunError::Timing {
+            namespace: ns.to_string(),
             source,
         })?;
-        let timing_error = |source| RunError::Timing {
-            namespace: ns.clone(),
-            source,
-        };
-        let timings = pod_timings(t0, &pods, &events).map_err(timing_error)?;
-        let bad_record = |message: String| RunError::BadRecord {
-            namespace: ns.clone(),
-            message,
-        };
         if timings.len() != opts.pods as usize {
-            return Err(bad_record(format!(
-                "{} running pods were timed, {} were requested",
-                timings.len(),
-                opts.pods
-            )));
+            return Err(bad_record(
+                ns,
+                format!(
+                    "{} running pods were timed, {} were requested",
+                    timings.len(),
+                    opts.pods
+                ),
+            ));
         }
-        let rows: Vec<RawPodRow> = timings
+        Ok(timings
             .into_iter()
             .map(|t| RawPodRow {
                 run: self.run,
@@ -195,38 +227,7 @@ impl RunContext<'_> {
                 started_s: t.started_s,
                 running_s: t.running_s,
             })
-            .collect();
-        // Checked as the raw file's writer will check it, so that a bad pod fails its own run
-        // and not, at the end, the writing of every run.
-        if let Err(e) = crate::dataset::raw_to_string("raw", &rows, &[]) {
-            return Err(bad_record(match e {
-                crate::dataset::DatasetError::InvalidRecord { index, message, .. } => {
-                    let row = &rows[index];
-                    // Its kubelet and Docker stamp these two on the node's clock, the creation
-                    // on the control plane's: before the creation, only skew explains them.
-                    let skew = if row.started_s < 0.0 || row.running_s < 0.0 {
-                        format!(
-                            " (node {}'s clock is behind the control plane's: its kubelet stamped the pod \
-                             before the apiserver created it; synchronize the clocks with NTP)",
-                            row.node
-                        )
-                    } else {
-                        String::new()
-                    };
-                    format!("pod `{}`: {message}{skew}", row.pod)
-                }
-                other => other.to_string(),
-            }));
-        }
-        let startup_s = rows.iter().map(|r| r.running_s).fold(0.0, f64::max);
-        let record = RunRecord {
-            run: self.run,
-            namespace: ns,
-            deployment_created: t0,
-            startup_s,
-            cleanup: CleanupOutcome::Deleted,
-        };
-        Ok((record, rows))
+            .collect())
     }
 
     fn create_namespace(&mut self, created: &mut Option<Created>) -> Result<String, RunError> {
@@ -268,11 +269,7 @@ impl RunContext<'_> {
             match self.runner.run_ok(&["get", "pods", "-n", ns, "-o", "json"]) {
                 Ok(json) => {
                     failures = 0;
-                    let pods = PodList::from_json(&json).map_err(|source| RunError::Kubectl {
-                        step: Step::GetPods,
-                        namespace: Some(ns.to_string()),
-                        source,
-                    })?;
+                    let pods = PodList::from_json(&json).map_err(kubectl_failed(Step::GetPods, ns))?;
                     if let Some((pod, failure)) = pods.items.iter().find_map(|p| Some((p, p.start_up_failure()?))) {
                         return Err(RunError::PodCannotStart {
                             namespace: ns.to_string(),
@@ -293,13 +290,7 @@ impl RunContext<'_> {
                     }
                 }
                 Err(source) if source.is_transient() && failures + 1 < self.opts.retries => failures += 1,
-                Err(source) => {
-                    return Err(RunError::Kubectl {
-                        step: Step::GetPods,
-                        namespace: Some(ns.to_string()),
-                        source,
-                    })
-                }
+                Err(source) => return Err(kubectl_failed(Step::GetPods, ns)(source)),
             }
             let waited = self.clock.now().saturating_sub(start);
             if waited >= self.opts.run_timeout {
@@ -370,6 +361,48 @@ impl RunContext<'_> {
             Err(e) => Err(left(LeftoverReason::DeleteFailed(e))),
         }
     }
+}
+
+/// The error of kubectl's `step` in namespace `ns` that failed with its `source`.
+fn kubectl_failed(step: Step, ns: &str) -> impl FnOnce(KubectlError) -> RunError + '_ {
+    move |source| RunError::Kubectl {
+        step,
+        namespace: Some(ns.to_string()),
+        source,
+    }
+}
+
+/// A run in `ns` whose records cannot be kept, and why.
+fn bad_record(ns: &str, message: String) -> RunError {
+    RunError::BadRecord {
+        namespace: ns.to_string(),
+        message,
+    }
+}
+
+/// Checks `rows` as the raw file's writer will check them, so that a bad pod fails its own run
+/// and not, at the end, the writing of every run.
+fn check_rows(ns: &str, rows: &[RawPodRow]) -> Result<(), RunError> {
+    let message = match crate::dataset::raw_to_string("raw", rows, &[]) {
+        Ok(_) => return Ok(()),
+        Err(crate::dataset::DatasetError::InvalidRecord { index, message, .. }) => {
+            let row = &rows[index];
+            // Its kubelet and Docker stamp these two on the node's clock, the creation
+            // on the control plane's: before the creation, only skew explains them.
+            let skew = if row.started_s < 0.0 || row.running_s < 0.0 {
+                format!(
+                    " (node {}'s clock is behind the control plane's: its kubelet stamped the pod \
+                     before the apiserver created it; synchronize the clocks with NTP)",
+                    row.node
+                )
+            } else {
+                String::new()
+            };
+            format!("pod `{}`: {message}{skew}", row.pod)
+        }
+        Err(other) => other.to_string(),
+    };
+    Err(bad_record(ns, message))
 }
 
 /// A fresh random token of [`TOKEN_LEN`] characters from `[a-z0-9]`.
