@@ -93,3 +93,26 @@ pub(crate) fn cell(pods: u32, delay_ms: u64) -> Scenario {
     s.netem.delay = Dur::millis(delay_ms);
     s
 }
+
+/// Each node's image pulls in the order they ran: (pod, seconds the pull took).
+pub(crate) fn pulls_by_node(out: &models::cluster::RunOutcome) -> Vec<Vec<(u32, f64)>> {
+    let nodes = out
+        .pods
+        .iter()
+        .filter_map(|p| p.node)
+        .max()
+        .map_or(0, |n| n as usize + 1);
+    let mut by_node: Vec<Vec<(f64, u32, f64)>> = vec![Vec::new(); nodes];
+    for p in &out.pods {
+        if let (Some(n), Some(start), Some(end)) = (p.node, p.pull_start, p.pulled) {
+            by_node[n as usize].push((start, p.pod, end - start));
+        }
+    }
+    by_node
+        .into_iter()
+        .map(|mut pulls| {
+            pulls.sort_by(|a, b| a.0.total_cmp(&b.0));
+            pulls.into_iter().map(|(_, pod, d)| (pod, d)).collect()
+        })
+        .collect()
+}

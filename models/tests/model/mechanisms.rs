@@ -2,7 +2,7 @@
 
 use models::cluster::run;
 
-use crate::fixture::cell;
+use crate::fixture::{cell, pulls_by_node};
 
 #[test]
 fn every_pod_runs_and_is_spread_evenly() {
@@ -161,29 +161,6 @@ fn assert_stale_pending_syncs(out: &models::cluster::RunOutcome, syncs: &[(u32, 
         .filter(|&&(pod, phase, get, _)| phase == models::api::Phase::Pending && get > started[&pod] + 1.0)
         .count();
     assert!(stale > 0, "no stale Pending status was synced");
-}
-
-/// Each node's image pulls in the order they ran: (pod, seconds the pull took).
-fn pulls_by_node(out: &models::cluster::RunOutcome) -> Vec<Vec<(u32, f64)>> {
-    let nodes = out
-        .pods
-        .iter()
-        .filter_map(|p| p.node)
-        .max()
-        .map_or(0, |n| n as usize + 1);
-    let mut by_node: Vec<Vec<(f64, u32, f64)>> = vec![Vec::new(); nodes];
-    for p in &out.pods {
-        if let (Some(n), Some(start), Some(end)) = (p.node, p.pull_start, p.pulled) {
-            by_node[n as usize].push((start, p.pod, end - start));
-        }
-    }
-    by_node
-        .into_iter()
-        .map(|mut pulls| {
-            pulls.sort_by(|a, b| a.0.total_cmp(&b.0));
-            pulls.into_iter().map(|(_, pod, d)| (pod, d)).collect()
-        })
-        .collect()
 }
 
 /// The image's download: a node's first pull pays it unless the run starts with the image in

@@ -7,7 +7,7 @@ use models::network::Network;
 use models::spec::{Fault, Host, Link, LinkKind, NetemPlacement, Role, Scenario};
 use models::units::{Bandwidth, Dur};
 
-use crate::fixture::cell;
+use crate::fixture::{cell, pulls_by_node};
 
 /// The thesis cell with a registry host `mirror` in `site`, attached to `router`.
 fn with_mirror(pods: u32, delay_ms: u64, site: &str, router: &str) -> Scenario {
@@ -49,21 +49,13 @@ fn rtts(s: &Scenario) -> Vec<f64> {
 /// pull's draws are keyed by that place ([`models::draws::pull_key`]), so two runs are matched
 /// by (node, place), not by pod.
 fn cached_pulls(out: &RunOutcome) -> Vec<(u32, u32, f64)> {
-    let mut by_node: std::collections::BTreeMap<u32, Vec<(f64, f64)>> = Default::default();
     for p in &out.pods {
         assert_eq!(p.pull_failures, 0, "pod {} failed a pull: places would shift", p.pod);
-        let (start, end) = (p.pull_start.unwrap(), p.pulled.unwrap());
-        by_node.entry(p.node.unwrap()).or_default().push((start, end - start));
     }
     let mut pulls = Vec::new();
-    for (node, mut v) in by_node {
-        v.sort_by(|a, b| a.0.total_cmp(&b.0));
-        pulls.extend(
-            v.into_iter()
-                .enumerate()
-                .skip(1)
-                .map(|(place, (_, took))| (place as u32, node, took)),
-        );
+    for (node, on_node) in pulls_by_node(out).into_iter().enumerate() {
+        let later = on_node.into_iter().enumerate().skip(1);
+        pulls.extend(later.map(|(place, (_, took))| (place as u32, node as u32, took)));
     }
     pulls
 }
