@@ -70,8 +70,10 @@ pub(crate) fn printable(text: &str) -> String {
 /// Renders `fig` as SVG text.
 pub(crate) fn render_svg(fig: &Figure) -> anyhow::Result<String> {
     let fig = &printable_figure(fig);
-    let (xr, y_max) = data_extent(fig)?;
-    let (legend_at, y_top) = place_legend(fig, &xr, y_max);
+    let extent = data_extent(fig)?;
+    let (legend_at, y_top) = place_legend(fig, &extent.xr, extent.y.1);
+    check_scale(fig, &extent, y_top)?;
+    let xr = extent.xr;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
@@ -102,13 +104,23 @@ fn printable_figure(fig: &Figure) -> Figure {
     fig
 }
 
-/// The x range to draw (the finite x values, padded by 5 % of their span and at least 1 on each
-/// side) and the largest finite y value (means, interval ends, measured points; -inf if none).
+/// Where a figure's values lie.
+struct Extent {
+    /// The smallest and largest finite x values.
+    x: (f64, f64),
+    /// The x range to draw: `x` padded by 5 % of its span and at least 1 on each side.
+    xr: Range<f64>,
+    /// The smallest and largest finite y values (means, interval ends, measured points; +inf
+    /// and -inf if none).
+    y: (f64, f64),
+}
+
+/// Where `fig`'s values lie.
 ///
 /// # Errors
 ///
 /// When no point has a finite x: there is nothing to plot.
-fn data_extent(fig: &Figure) -> anyhow::Result<(Range<f64>, f64)> {
+fn data_extent(fig: &Figure) -> anyhow::Result<Extent> {
     let mut xs: Vec<f64> = Vec::new();
     let mut ys: Vec<f64> = Vec::new();
     for s in &fig.series {
@@ -132,9 +144,66 @@ fn data_extent(fig: &Figure) -> anyhow::Result<(Range<f64>, f64)> {
         xs.iter().copied().fold(f64::INFINITY, f64::min),
         xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     );
+    let y0 = ys.iter().copied().fold(f64::INFINITY, f64::min);
     let y1 = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let xpad = ((x1 - x0) * 0.05).max(1.0);
-    Ok(((x0 - xpad)..(x1 + xpad), y1))
+    Ok(Extent {
+        x: (x0, x1),
+        xr: (x0 - xpad)..(x1 + xpad),
+        y: (y0, y1),
+    })
+}
+
+/// How far below the y axis's foot (0) a value may lie, in heights of the axis: further down,
+/// its place in pixels no longer fits the `i32` that `plotters` draws with.
+const MAX_DEPTH_BELOW_AXIS: f64 = 1e6;
+
+/// Refuses a figure that `plotters` cannot draw: an x range or a y axis (0 to `y_top`) too wide
+/// to be a finite number, where it would search for tick marks forever, or a y value so far
+/// below the axis that its pixel overflows.
+///
+/// # Errors
+///
+/// A [`UsageError`](crate::output::UsageError) naming the axis and the value: the values come
+/// from the file plotted.
+fn check_scale(fig: &Figure, extent: &Extent, y_top: f64) -> anyhow::Result<()> {
+    let ((x0, x1), xr, (y_min, y_max)) = (extent.x, &extent.xr, extent.y);
+    let refuse = |why: String| Err(crate::output::UsageError(format!("cannot draw the figure: {why}")).into());
+    if !(xr.end - xr.start).is_finite() {
+        return refuse(format!(
+            "the x values ({}) run from {} to {}, a span too wide to draw; check that column of the file",
+            fig.x_label,
+            number(x0),
+            number(x1)
+        ));
+    }
+    if !y_top.is_finite() {
+        return refuse(format!(
+            "the y value {} ({}) is too large to draw: the axis above it would not be a finite number",
+            number(y_max),
+            fig.y_label
+        ));
+    }
+    if y_min < -MAX_DEPTH_BELOW_AXIS * y_top {
+        return refuse(format!(
+            "the y value {} ({}) lies more than {MAX_DEPTH_BELOW_AXIS:e} times the axis's height (0 to {}) \
+             below it; check that column of the file",
+            number(y_min),
+            fig.y_label,
+            number(y_top)
+        ));
+    }
+    Ok(())
+}
+
+/// A value for an error message: as a tick label shows it, in scientific notation when that
+/// would take many digits or show none.
+fn number(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        tick(v)
+    }
 }
 
 /// Where the legend goes and the top of the y axis.

@@ -1165,3 +1165,54 @@ fn sweep_and_merge_both_leave_stray_files_in_points_alone() {
     );
     assert!(!t.path().join("m/points/zzz.json").exists());
 }
+
+/// Values of a results file that `plotters` cannot draw are refused, naming the value, and no
+/// figure is written: a value far below the y axis used to panic ("attempt to add with
+/// overflow" in plotters' pixel mapping), and an x span or a y axis beyond the largest `f64`
+/// used to hang (plotters searched for tick marks forever).
+#[test]
+fn plot_refuses_values_too_far_out_to_draw() {
+    let t = TempDir::new("plot-extreme");
+    let header = "pods,delay_ms,reps,startup_mean_s,startup_ci95_lo_s,startup_ci95_hi_s\n";
+    for (rows, needles) in [
+        (
+            "4,0,5,0.5,0.4,0.6\n4,100,5,-1e7,-1e7,1\n",
+            &["cannot draw the figure", "the y value -10000000", "below it"][..],
+        ),
+        (
+            "4,-9e307,5,1,1,1\n4,9e307,5,2,1,1\n",
+            &["cannot draw the figure", "the x values", "from -9e307 to 9e307"][..],
+        ),
+        (
+            "4,0,5,1.7e308,1,1\n4,100,5,2,1,1\n",
+            &["cannot draw the figure", "the y value 1.7e308", "too large"][..],
+        ),
+    ] {
+        let csv = t.file("r.csv");
+        std::fs::write(&csv, format!("{header}{rows}")).unwrap();
+        let fig = t.file("x.svg");
+        // Spawned with a deadline: without the check, two of these never end.
+        let mut child = kubetwin()
+            .args(["plot", &csv, "--out", &fig])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("plot of {rows:?} still running after 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        let what = format!("plot of {rows:?}");
+        assert_exit(&out, 2, &what);
+        let err = stderr(&out);
+        for n in needles {
+            assert!(err.contains(n), "{what}: stderr lacks {n:?}:\n{err}");
+        }
+        assert!(!Path::new(&fig).exists(), "{what} wrote {fig}");
+    }
+}
