@@ -142,8 +142,8 @@ impl PointRecord {
 
     /// Whether this record is what computing `point` of `spec` writes: the point's own values
     /// and seed, one entry per replication, times that are finite, not negative and within 30
-    /// days (the longest workload.timeout), and observed and exact start-ups that agree on which
-    /// replications finished. A point file edited or damaged by hand fails here instead of
+    /// days (the longest workload.timeout), a resolution that a scenario can have, and observed
+    /// and exact start-ups that agree on which replications finished. A point file edited or damaged by hand fails here instead of
     /// entering the results.
     pub(crate) fn check_against(&self, spec: &SweepSpec, point: &Point) -> Result<(), String> {
         let want_delay = super::axes::show_delay(point.delay_ns);
@@ -202,6 +202,18 @@ impl PointRecord {
         if let Some(t) = times.copied().find(|t| *t > longest) {
             return Err(format!(
                 "it holds a time of {t} s, more than any workload.timeout allows (30 days, {longest} s)"
+            ));
+        }
+        if let Some([_, stalled]) = self.etcd.iter().flatten().find(|e| e[1] > longest) {
+            return Err(format!(
+                "its etcd entry has {stalled} s without writes, more than any workload.timeout allows (30 days, {longest} s)"
+            ));
+        }
+        // workload.resolution is at least 1 ms (E017) and at most workload.timeout (E026).
+        if !(self.resolution_s.is_finite() && (0.001..=longest).contains(&self.resolution_s)) {
+            return Err(format!(
+                "its resolution_s is {}, not a workload.resolution (1 ms to 30 days)",
+                self.resolution_s
             ));
         }
         // A replication finished or it did not: its observed and exact start-up are both there

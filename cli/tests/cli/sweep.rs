@@ -854,6 +854,41 @@ fn a_point_file_with_impossible_times_is_refused_on_resume() {
     sweep_ok(&small(&out, &[]), None);
 }
 
+/// A point file's observer resolution must be one a scenario can have (1 ms to 30 days), and
+/// its etcd entries' seconds without writes must fit in a run: `0`, `-1`, `1e308` and a stall
+/// of 1e308 s used to be merged silently.
+#[test]
+fn a_point_file_with_an_impossible_resolution_or_etcd_stall_is_refused_on_resume() {
+    let t = TempDir::new("sweep-resolution");
+    let out = t.file("s");
+    let dir = t.path().join("s");
+    sweep_ok(&small(&out, &[]), None);
+    let files = point_files(&dir);
+    let original = read(&files[0]);
+    let reps = json(&files[0])["startup_exact_s"].as_array().unwrap().len();
+    let edits: Vec<(&str, serde_json::Value, &str)> = vec![
+        ("resolution_s", serde_json::json!(0.0), "its resolution_s is 0"),
+        ("resolution_s", serde_json::json!(-1.0), "its resolution_s is -1"),
+        ("resolution_s", serde_json::json!(1e308), "not a workload.resolution"),
+        (
+            "etcd",
+            serde_json::Value::Array(vec![serde_json::json!([1.0, 1e308]); reps]),
+            "without writes, more than any workload.timeout allows",
+        ),
+    ];
+    for (field, value, why) in edits {
+        let mut v = json(&files[0]);
+        v[field] = value;
+        std::fs::write(&files[0], serde_json::to_vec(&v).unwrap()).unwrap();
+        let o = run(&small(&out, &[]).iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(!o.status.success(), "{field} {why}: accepted");
+        let err = stderr(&o);
+        assert!(err.contains("does not hold point") && err.contains(why), "{err}");
+    }
+    std::fs::write(&files[0], original).unwrap();
+    sweep_ok(&small(&out, &[]), None);
+}
+
 /// A shard holds a point whose point at the smallest delay is in another shard: its delay
 /// effect is empty, and `plot --y effect` says why it left it out.
 #[test]
