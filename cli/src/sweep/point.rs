@@ -201,19 +201,21 @@ impl PointRecord {
         let longest = topologies::check::MAX_DURATION_SECS as f64;
         if let Some(t) = times.copied().find(|t| *t > longest) {
             return Err(format!(
-                "it holds a time of {t} s, more than any workload.timeout allows (30 days, {longest} s)"
+                "it holds a time of {} s, more than any workload.timeout allows (30 days, {longest} s)",
+                short_float(t)
             ));
         }
         if let Some([_, stalled]) = self.etcd.iter().flatten().find(|e| e[1] > longest) {
             return Err(format!(
-                "its etcd entry has {stalled} s without writes, more than any workload.timeout allows (30 days, {longest} s)"
+                "its etcd entry has {} s without writes, more than any workload.timeout allows (30 days, {longest} s)",
+                short_float(*stalled)
             ));
         }
         // workload.resolution is at least 1 ms (E017) and at most workload.timeout (E026).
         if !(self.resolution_s.is_finite() && (0.001..=longest).contains(&self.resolution_s)) {
             return Err(format!(
                 "its resolution_s is {}, not a workload.resolution (1 ms to 30 days)",
-                self.resolution_s
+                short_float(self.resolution_s)
             ));
         }
         // A replication finished or it did not: its observed and exact start-up are both there
@@ -229,6 +231,15 @@ impl PointRecord {
             ));
         }
         Ok(())
+    }
+}
+
+/// `x` as a message shows it: in scientific notation from 1e9 up (`1e308`, not 309 digits).
+fn short_float(x: f64) -> String {
+    if x.is_finite() && x.abs() >= 1e9 {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
     }
 }
 

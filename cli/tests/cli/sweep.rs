@@ -869,11 +869,15 @@ fn a_point_file_with_an_impossible_resolution_or_etcd_stall_is_refused_on_resume
     let edits: Vec<(&str, serde_json::Value, &str)> = vec![
         ("resolution_s", serde_json::json!(0.0), "its resolution_s is 0"),
         ("resolution_s", serde_json::json!(-1.0), "its resolution_s is -1"),
-        ("resolution_s", serde_json::json!(1e308), "not a workload.resolution"),
+        (
+            "resolution_s",
+            serde_json::json!(1e308),
+            "its resolution_s is 1e308, not a workload.resolution",
+        ),
         (
             "etcd",
             serde_json::Value::Array(vec![serde_json::json!([1.0, 1e308]); reps]),
-            "without writes, more than any workload.timeout allows",
+            "has 1e308 s without writes, more than any workload.timeout allows",
         ),
     ];
     for (field, value, why) in edits {
