@@ -41,6 +41,45 @@ fn a_nodes_pulls_take_the_same_times_in_the_same_order_whatever_the_delay() {
     assert!(reordered > 0, "no pull changed places: the test shows nothing");
 }
 
+/// A pull the kubelet's registry limiter refuses (`--registry-qps 5`, burst 10: it fails before
+/// Docker is asked) draws nothing and takes no place in the node's pulls. With a registry 2 ms
+/// away the cached pulls come faster than the limiter allows: against the same runs without
+/// the limiter (`--registry-qps 0`), the refused pods wait out their back-off and come later,
+/// but the pulls Docker made still take the same times in the same order.
+#[test]
+fn a_pull_the_registry_limiter_refuses_takes_no_place_in_the_nodes_pulls() {
+    let near_registry = |qps: f64| {
+        let mut s = cell(60, 100);
+        s.runtime.registry_rtt = models::units::Dur::millis(2);
+        s.kubernetes.kubelet.registry_qps = qps;
+        s
+    };
+    for seed in [1, 2] {
+        let free = run(&near_registry(0.0), seed, false).unwrap();
+        let limited = run(&near_registry(5.0), seed, false).unwrap();
+        assert!(
+            free.pods.iter().all(|p| p.pull_failures == 0),
+            "seed {seed}: no limiter, no failure"
+        );
+        let refused = limited.pods.iter().filter(|p| p.pull_failures > 0).count();
+        assert!(
+            refused > 0,
+            "seed {seed}: the limiter refused no pull, so the test shows nothing"
+        );
+        // Each pod's recorded pull is its last, the one Docker made: a node's pulls in order.
+        let (a, b) = (pulls_by_node(&free), pulls_by_node(&limited));
+        for (node, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert_eq!(x.len(), y.len(), "seed {seed}: node {node} holds other pods");
+            for (n, ((_, s), (_, t))) in x.iter().zip(y).enumerate() {
+                assert!(
+                    (s - t).abs() < 1e-6,
+                    "seed {seed}: node {node}'s pull {n} took {s} s without the limiter, {t} s with it"
+                );
+            }
+        }
+    }
+}
+
 /// The apiserver keys a request's service time by its client's name, not by the client's place
 /// among the run's components: uplinks so wide that they never bind add components ahead of the
 /// kubelets and change nothing else, so every pod runs at the same instant with and without them.
