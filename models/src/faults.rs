@@ -19,7 +19,9 @@
 //!   a TLS renegotiation of about 4 round trips on the underlay before anything passes.
 //!
 //! - **A degraded tunnel** (a `degrade` fault) adds its own netem rule (delay, normal jitter,
-//!   loss) to every message that enters it while the fault lasts.
+//!   loss) to every message that enters it while the fault lasts; an image download from a
+//!   registry on the overlay that crosses it is held, while it lasts, to TCP's rate at the
+//!   degraded round trip and loss ([`crate::registry`]).
 //!
 //! Masters are not handled here: a dead apiserver is the control plane's business
 //! ([`crate::control_plane`]), because clients notice it by their own timers, not by TCP.
@@ -62,6 +64,18 @@ pub fn next_retransmission(start: SimTime, end: SimTime) -> SimTime {
     crate::network::first_resend_at_or_after(start, end, TCP_RTO_MIN)
 }
 
+/// Two netem rules one after the other, as stacked qdiscs apply them: their delays add, their
+/// jitters (independent normals) add in quadrature, and a packet survives only if it survives
+/// each loss.
+pub fn stack(sum: NetemRule, r: NetemRule) -> NetemRule {
+    let jitter = (sum.jitter.as_secs_f64().powi(2) + r.jitter.as_secs_f64().powi(2)).sqrt();
+    NetemRule {
+        delay: sum.delay + r.delay,
+        jitter: SimDuration::from_secs_f64(jitter),
+        loss: 1.0 - (1.0 - sum.loss) * (1.0 - r.loss),
+    }
+}
+
 impl Outages {
     /// The extra rule on the tunnel between sites `a` and `b` at `t`, if it is degraded then.
     /// Overlapping degradations add up, as stacked netem qdiscs would: their delays add, their
@@ -75,14 +89,7 @@ impl Outages {
             .filter(|w| w.0 <= t && t < w.1)
             .map(|w| w.2);
         let first = active.next()?;
-        Some(active.fold(first, |sum, r| {
-            let jitter = (sum.jitter.as_secs_f64().powi(2) + r.jitter.as_secs_f64().powi(2)).sqrt();
-            NetemRule {
-                delay: sum.delay + r.delay,
-                jitter: SimDuration::from_secs_f64(jitter),
-                loss: 1.0 - (1.0 - sum.loss) * (1.0 - r.loss),
-            }
-        }))
+        Some(active.fold(first, stack))
     }
 
     /// When every lossy degradation of the tunnel between sites `a` and `b` in force at `t` has

@@ -53,6 +53,7 @@ use crate::draws::{pod_key, pull_key, Purpose, STATUS_GOROUTINE};
 use crate::image_backoff::{Decision, PullRetry};
 use crate::network::HostId;
 use crate::pull_outages::{Outages, Transfer};
+use crate::registry::RateWindows;
 use crate::spec::{Kubelet as KubeletCfg, PullPolicy, Runtime};
 use crate::status_manager::{StatusManager, Sync, STATUS_SYNC_PERIOD};
 use crate::volume_manager;
@@ -162,6 +163,10 @@ pub struct Kubelet {
     image_present: bool,
     /// How the download of the image now in progress ends, if one is (no shared uplink).
     download: Option<Transfer>,
+    /// When `degrade` faults on the route to a registry on the overlay hold the download
+    /// below `download_bps`, and to what ([`crate::registry::RateWindows`]; no shared uplink:
+    /// through one, the uplink applies them).
+    download_windows: RateWindows,
     /// The site's shared uplink, when it has one: downloads go through it.
     uplink: Option<ComponentId>,
     /// When the site's way out (to the registry) is down.
@@ -273,6 +278,7 @@ impl Kubelet {
             noise: noise(cv),
             image_present: rt.image_cached,
             download: None,
+            download_windows: RateWindows::default(),
             uplink: None,
             outages: Outages::default(),
             retries: HashMap::new(),
@@ -436,6 +442,14 @@ impl Kubelet {
         self
     }
 
+    /// A first pull's download, without a shared uplink, is held to each window's rate while
+    /// it is in force (the `degrade` faults on the route to a registry on the overlay,
+    /// [`crate::registry::NodePull::download_windows`]).
+    pub fn with_download_windows(mut self, windows: RateWindows) -> Kubelet {
+        self.download_windows = windows;
+        self
+    }
+
     /// The registry round trips of a pull whose connection is up at `from`: the mean
     /// `registry_rtt` each for Docker Hub; drawn over the route for a registry on the overlay,
     /// from the stream `rng` of the pull's own ([`pull_key`]).
@@ -580,10 +594,26 @@ impl Kubelet {
                     }
                 }
             }
-        } else {
+        } else if self.download_windows.is_empty() {
             // The first pull: the round trips, then the layers at the node's own rate.
             let first_pull = cached_pull + self.download_time;
             let end = self.transfer(connected, sample(first_pull, self.noise.as_ref(), &mut rng));
+            self.download = Some(end);
+            end
+        } else {
+            // The same, with the download's rate changing over time: the round trips, then the
+            // layers at the rate in force at each moment. One draw of the service-time noise
+            // scales both (the round trips and the layers' bits), as through an uplink.
+            let factor = self.noise.as_ref().map_or(1.0, |n| n.sample(&mut rng));
+            let own = SimDuration::from_secs_f64(cached_pull.as_secs_f64() * factor);
+            let end = match (connected, self.transfer(connected, own)) {
+                (Transfer::Done(since), Transfer::Done(from)) => {
+                    let bits = self.image_bits as f64 * factor;
+                    self.download_windows
+                        .download(&self.outages, since, from, bits, self.download_bps)
+                }
+                (_, failed) => failed,
+            };
             self.download = Some(end);
             end
         };

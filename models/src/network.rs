@@ -872,7 +872,7 @@ impl Network {
 
     /// The chance that a packet from `a` to `b` is lost: the route's links' own loss and the
     /// netem rule's on each delayed tunnel direction it crosses (degradations, which come and
-    /// go, left out). `None` if there is no route.
+    /// go, left out: [`Network::route_degradations`] gives them). `None` if there is no route.
     pub fn packet_loss(&self, a: HostId, b: HostId) -> Option<f64> {
         if a == b {
             return Some(0.0);
@@ -880,6 +880,42 @@ impl Network {
         let (r, reversed) = self.route(a, b)?;
         let netem = if reversed { r.netem_reverse } else { r.netem_forward };
         Some(1.0 - (1.0 - r.loss) * (1.0 - self.netem.loss).powi(i32::from(netem)))
+    }
+
+    /// The `degrade` faults in force on the route between `a` and `b` over time: the
+    /// intervals `[start, end)` between consecutive starts and repairs of the degradations of
+    /// the route's tunnels during which at least one is in force, each with the rule a message
+    /// crossing the route meets then (the tunnels' degradations stacked, [`crate::faults::stack`];
+    /// a degradation applies to both directions of its tunnel, so each direction meets the same
+    /// rule). Sorted; `end` is [`SimTime::MAX`] after a degradation never repaired. Empty
+    /// without a degradation on the route, or without a route.
+    pub fn route_degradations(&self, a: HostId, b: HostId) -> Vec<(SimTime, SimTime, NetemRule)> {
+        let Some((r, _)) = self.route(a, b) else {
+            return Vec::new();
+        };
+        if a == b || self.outages.degraded.is_empty() {
+            return Vec::new();
+        }
+        let mut edges: Vec<SimTime> = r
+            .tunnel_sites
+            .iter()
+            .filter_map(|&(x, y)| self.outages.degraded.get(&(x.min(y), x.max(y))))
+            .flatten()
+            .flat_map(|w| [w.0, w.1])
+            .collect();
+        edges.sort_unstable();
+        edges.dedup();
+        edges
+            .windows(2)
+            .filter_map(|e| {
+                let rule = r
+                    .tunnel_sites
+                    .iter()
+                    .filter_map(|&(x, y)| self.outages.degradation(x, y, e[0]))
+                    .reduce(crate::faults::stack)?;
+                Some((e[0], e[1], rule))
+            })
+            .collect()
     }
 
     /// Mean one-way latency of a small message from `a` to `b` (no jitter, no loss).

@@ -20,7 +20,14 @@
 //!   the route's bottleneck (the slowest link or tunnel on it) and, on a lossy route (its links'
 //!   loss, netem's on the directions toward the node), to what its `layer_connections` TCP
 //!   connections move at that loss and round trip ([`tcp_rate_under_loss`]: 1 % loss at
-//!   200 ms, about 0.7 Mbit/s each with 1,460-byte segments). Nodes outside the registry's
+//!   200 ms, about 0.7 Mbit/s each with 1,460-byte segments). While a `degrade` fault is in
+//!   force on one of the route's tunnels ([`Network::route_degradations`]), the same rate at
+//!   the degraded round trip (the fault's delay added each way) and loss (the fault's on top
+//!   of the route's) holds the download, and only then ([`RateWindows`]: piecewise constant,
+//!   changing at the faults' starts and repairs). Without a shared link the download's end
+//!   is integrated over those stretches ([`RateWindows::download`]); through one, the
+//!   stretches' rates are the download's cap, and the shares are recomputed at each change
+//!   ([`crate::uplink::SiteUplink::set_cap_windows`]). Nodes outside the registry's
 //!   site share that site's `uplink`, if it declares one: every download leaves the registry
 //!   through it ([`crate::uplink`], max-min fair shares, each held to its node's own rate);
 //!   nodes of the registry's own site download over their LAN. A node outside it also crosses
@@ -38,17 +45,19 @@
 //!
 //! The registry serves every request at once (no queue of its own; `registry:2` is a Go HTTP
 //! server whose per-request work is small beside a round trip over the overlay). A `degrade`
-//! fault's loss, which comes and goes, slows the round trips made during it but not the
-//! download's rate. Tunnels and WAN links are not shared between downloads: each download is
-//! held to its route's bottleneck on its own; only the uplinks are shared. The campus uplinks carry only these downloads (the rest of a
+//! fault's jitter does not enter the download's rate (Mathis's formula takes the mean round
+//! trip), and a rate change takes effect at once (TCP's window needs a few round trips to
+//! shrink, or to grow back after a repair). Tunnels and WAN links are not shared between
+//! downloads: each download is held to its route's bottleneck on its own; only the uplinks
+//! are shared. The campus uplinks carry only these downloads (the rest of a
 //! campus's traffic is not modelled). A download through the shared links meets, there, the
 //! outages of its own route to the registry.
 
-use sim_core::SimDuration;
+use sim_core::{SimDuration, SimTime};
 
 use crate::cluster::ModelError;
 use crate::network::{HostId, Network};
-use crate::pull_outages::Outages;
+use crate::pull_outages::{Outages, Transfer};
 use crate::spec::{Runtime, Scenario};
 use crate::units::Bandwidth;
 use crate::uplink::SiteUplink;
@@ -65,6 +74,73 @@ pub fn tcp_rate_under_loss(mss_bytes: f64, rtt_s: f64, loss: f64) -> f64 {
         return f64::INFINITY;
     }
     mss_bytes * 8.0 / rtt_s * (1.5 / loss).sqrt()
+}
+
+/// The windows `[start, end)` during which a node's download from the overlay registry is held
+/// below its steady rate (by the `degrade` faults then in force on its route), each with the
+/// rate, bits per second, it is held to then. Outside them the download moves at its steady
+/// rate. Sorted, disjoint; empty when no degradation slows the download.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RateWindows {
+    windows: Vec<(SimTime, SimTime, f64)>,
+}
+
+impl RateWindows {
+    /// The windows `windows` (sorted, disjoint), each with its rate, bits per second.
+    pub fn new(windows: Vec<(SimTime, SimTime, f64)>) -> RateWindows {
+        RateWindows { windows }
+    }
+
+    /// Whether the download always moves at its steady rate.
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
+
+    /// The windows, in order.
+    pub fn windows(&self) -> &[(SimTime, SimTime, f64)] {
+        &self.windows
+    }
+
+    /// The rate at `t` of a download whose steady rate is `steady_bps`.
+    pub fn rate_at(&self, t: SimTime, steady_bps: f64) -> f64 {
+        self.windows
+            .iter()
+            .find(|w| w.0 <= t && t < w.1)
+            .map_or(steady_bps, |w| w.2.min(steady_bps))
+    }
+
+    /// The first start or end of a window strictly after `t`, if any.
+    pub fn next_change(&self, t: SimTime) -> Option<SimTime> {
+        self.windows
+            .iter()
+            .flat_map(|w| [w.0, w.1])
+            .find(|&e| e > t && e != SimTime::MAX)
+    }
+
+    /// A download of `bits` at `steady_bps` outside the windows (each window's rate in it) on
+    /// a connection opened at `since`, going on from `from`, through `outages` (it makes no
+    /// progress while stalled, and fails where they fail it): the rate is constant between
+    /// two changes, so each stretch is the transfer of [`Outages::transfer_since`] at that
+    /// stretch's rate, and the next stretch starts with what is left.
+    pub fn download(&self, outages: &Outages, since: SimTime, from: SimTime, bits: f64, steady_bps: f64) -> Transfer {
+        let mut t = from;
+        let mut left = bits;
+        loop {
+            let rate = self.rate_at(t, steady_bps);
+            let next = self.next_change(t).unwrap_or(SimTime::MAX);
+            let work = SimDuration::from_secs_f64(left.max(0.0) / rate);
+            let out = outages.transfer_since(since, t, work);
+            let reached = match out {
+                Transfer::Done(at) => at,
+                Transfer::Failed { cut, .. } => cut,
+            };
+            if reached <= next {
+                return out;
+            }
+            left -= rate * outages.up_seconds_since(since, t, next);
+            t = next;
+        }
+    }
 }
 
 /// The registry host on the overlay that every node pulls from.
@@ -104,6 +180,10 @@ pub struct NodePull {
     pub runtime: Runtime,
     /// What the faults on the node's route, and the registry's crashes, do to its pulls.
     pub outages: Outages,
+    /// When the `degrade` faults on the node's route hold its download below
+    /// `runtime.download_bandwidth`, and to what: `layer_connections` connections' TCP rate
+    /// at the degraded round trip and loss ([`tcp_rate_under_loss`]).
+    pub download_windows: RateWindows,
 }
 
 impl OverlayRegistry {
@@ -179,13 +259,32 @@ impl OverlayRegistry {
         // The layers flow from the registry to the node: what that direction loses holds one
         // TCP connection's rate down.
         let loss = net.packet_loss(self.host, node).unwrap_or(0.0);
-        if let (Some(r), true) = (route, loss > 0.0) {
-            let mss = f64::from(r.mtu.saturating_sub(crate::network::IP_TCP_HEADERS).max(1));
-            let connections = f64::from(rt.layer_connections.max(1));
+        let mss = route.map(|r| f64::from(r.mtu.saturating_sub(crate::network::IP_TCP_HEADERS).max(1)));
+        let connections = f64::from(rt.layer_connections.max(1));
+        if let (Some(mss), true) = (mss, loss > 0.0) {
             rate = rate.min(connections * tcp_rate_under_loss(mss, rtt.as_secs_f64(), loss));
         }
+        // While a `degrade` is in force on the route, its delay lengthens the round trip (once
+        // each way) and its loss adds to the route's on the way to the node: Mathis's rate at
+        // those holds the download then, and only then.
+        let download_windows = RateWindows::new(
+            net.route_degradations(self.host, node)
+                .into_iter()
+                .filter_map(|(start, end, rule)| {
+                    let rtt_s = (rtt + rule.delay * 2).as_secs_f64();
+                    let lossy = 1.0 - (1.0 - loss) * (1.0 - rule.loss);
+                    let held = rate.min(connections * tcp_rate_under_loss(mss?, rtt_s, lossy));
+                    (held < rate).then_some((start, end, held))
+                })
+                .collect(),
+        );
         runtime.download_bandwidth = Bandwidth { bits_per_s: rate };
         let outages = crate::pull_outages::overlay(&net.route_down_windows(node, self.host), &self.name, faults, rtt);
-        Ok(NodePull { rtt, runtime, outages })
+        Ok(NodePull {
+            rtt,
+            runtime,
+            outages,
+            download_windows,
+        })
     }
 }

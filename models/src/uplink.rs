@@ -17,7 +17,9 @@
 //! cap, and the others share what it leaves. Downloads from a registry on the overlay cross
 //! two uplinks, the registry site's and their own campus's: one component holds both as links
 //! and each download's path through them, and the shares are max-min fair over all links
-//! (progressive filling).
+//! (progressive filling). A download's cap may change during it (a `degrade` fault on its
+//! route holds it to TCP's rate under the fault's loss, [`crate::registry::RateWindows`]):
+//! the component wakes at each change and shares again.
 //!
 //! While the site's way out is down (its router crashed, or the site isolated: `[[faults]]`)
 //! the downloads make no progress. As TCP connections do ([`crate::pull_outages`]), they go on
@@ -36,6 +38,7 @@ use sim_core::{Component, ComponentId, Context, EventId, SimDuration, SimTime};
 
 use crate::api::{Ev, Local};
 use crate::pull_outages::{Outages, Transfer};
+use crate::registry::RateWindows;
 
 /// One download in progress.
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +81,10 @@ pub struct SiteUplink {
     others: Vec<f64>,
     /// The links each kubelet's downloads cross, when not this uplink alone (`[0]`).
     paths: std::collections::HashMap<ComponentId, Vec<usize>>,
+    /// When each kubelet's downloads are held below their cap, and to what (the `degrade`
+    /// faults on its route to a registry on the overlay, [`crate::registry`]); a kubelet
+    /// without an entry keeps its cap.
+    cap_windows: std::collections::HashMap<ComponentId, RateWindows>,
     /// Downloads finished.
     pub finished: u64,
     /// Downloads an outage cut.
@@ -99,6 +106,7 @@ impl SiteUplink {
             route_outages: std::collections::HashMap::new(),
             others: Vec::new(),
             paths: std::collections::HashMap::new(),
+            cap_windows: std::collections::HashMap::new(),
             finished: 0,
             failed: 0,
             peak: 0,
@@ -130,32 +138,54 @@ impl SiteUplink {
         self.paths.insert(kubelet, links);
     }
 
+    /// Downloads for `kubelet` are held to each of `windows`' rates while it is in force (and
+    /// to their cap outside them): the shares are recomputed at each window's start and end.
+    pub fn set_cap_windows(&mut self, kubelet: ComponentId, windows: RateWindows) {
+        if !windows.is_empty() {
+            self.cap_windows.insert(kubelet, windows);
+        }
+    }
+
+    /// The cap of each download in progress at `t`, in their order.
+    fn caps_at(&self, t: SimTime) -> Vec<f64> {
+        self.downloads
+            .iter()
+            .map(|d| match self.cap_windows.get(&d.kubelet) {
+                Some(w) => w.rate_at(t, d.cap),
+                None => d.cap,
+            })
+            .collect()
+    }
+
     /// What a download of `kubelet` meets.
     fn outages_for(&self, kubelet: ComponentId) -> &Outages {
         self.route_outages.get(&kubelet).unwrap_or(&self.outages)
     }
 
-    /// The rate of each download in progress now, bits per second, in their order: max-min
-    /// fair shares of the capacity, each held to its own cap. Progressive filling: in order of
-    /// cap, a download whose cap is below an equal share of what is left takes its cap, and the
-    /// rest share the remainder. With equal caps, `min(cap, capacity / n)` for each.
+    /// The rate of each download in progress since the last update of their remainders (until
+    /// the next event: caps change only at events), bits per second, in their order: max-min
+    /// fair shares of the capacity, each held to its own cap then. Progressive filling: in
+    /// order of cap, a download whose cap is below an equal share of what is left takes its
+    /// cap, and the rest share the remainder. With equal caps, `min(cap, capacity / n)` for
+    /// each.
     pub fn rates(&self) -> Vec<f64> {
+        let caps = self.caps_at(self.updated);
         if !self.paths.is_empty() && self.downloads.iter().any(|d| self.paths.contains_key(&d.kubelet)) {
-            return self.rates_over_paths();
+            return self.rates_over_paths(&caps);
         }
         let n = self.downloads.len();
-        let Some(first) = self.downloads.first().map(|d| d.cap) else {
+        let Some(&first) = caps.first() else {
             return Vec::new();
         };
-        if self.downloads.iter().all(|d| d.cap == first) {
+        if caps.iter().all(|&c| c == first) {
             return vec![first.min(self.capacity / n as f64); n];
         }
         let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| self.downloads[a].cap.total_cmp(&self.downloads[b].cap));
+        order.sort_by(|&a, &b| caps[a].total_cmp(&caps[b]));
         let mut rates = vec![0.0; n];
         let mut left = self.capacity;
         for (k, &i) in order.iter().enumerate() {
-            let r = self.downloads[i].cap.min(left / (n - k) as f64);
+            let r = caps[i].min(left / (n - k) as f64);
             rates[i] = r;
             left -= r;
         }
@@ -165,8 +195,8 @@ impl SiteUplink {
     /// [`SiteUplink::rates`] when downloads cross several links: max-min fair shares by
     /// progressive filling (Bertsekas & Gallager, "Data Networks", 1992, §6.5.2): every
     /// download's rate grows at the same pace until it reaches its cap or a link on its path
-    /// is full; those are frozen, and the others grow on.
-    fn rates_over_paths(&self) -> Vec<f64> {
+    /// is full; those are frozen, and the others grow on. `caps`: each download's cap now.
+    fn rates_over_paths(&self, caps: &[f64]) -> Vec<f64> {
         let n = self.downloads.len();
         let capacity: Vec<f64> = std::iter::once(self.capacity)
             .chain(self.others.iter().copied())
@@ -191,7 +221,7 @@ impl SiteUplink {
             }
             let step = (0..n)
                 .filter(|&i| !frozen[i])
-                .map(|i| self.downloads[i].cap - rates[i])
+                .map(|i| caps[i] - rates[i])
                 .chain(
                     (0..capacity.len())
                         .filter(|&l| users[l] > 0)
@@ -212,8 +242,7 @@ impl SiteUplink {
             let full = |l: usize| left[l] <= capacity[l] * 1e-9;
             let mut any = false;
             for i in 0..n {
-                if !frozen[i] && (rates[i] >= self.downloads[i].cap * (1.0 - 1e-9) || paths[i].iter().any(|&l| full(l)))
-                {
+                if !frozen[i] && (rates[i] >= caps[i] * (1.0 - 1e-9) || paths[i].iter().any(|&l| full(l))) {
                     frozen[i] = true;
                     any = true;
                 }
@@ -244,13 +273,19 @@ impl SiteUplink {
         self.outages_for(d.kubelet).transfer_since(d.since, now, work)
     }
 
-    /// (Re)schedules the first end of a download, or the first outage that cuts one.
+    /// (Re)schedules the first end of a download, the first outage that cuts one, or the first
+    /// change of a download's cap, whichever comes first.
     fn reschedule(&mut self, ctx: &mut Context<'_, Ev>) {
         if let Some(id) = self.due.take() {
             ctx.cancel(id);
         }
         let now = ctx.now();
         let rates = self.rates();
+        let cap_change = self
+            .downloads
+            .iter()
+            .filter_map(|d| self.cap_windows.get(&d.kubelet)?.next_change(now))
+            .min();
         let next = self
             .downloads
             .iter()
@@ -259,6 +294,7 @@ impl SiteUplink {
                 Transfer::Done(at) => at,
                 Transfer::Failed { cut, .. } => cut,
             })
+            .chain(cap_change)
             .min();
         if let Some(at) = next.filter(|&at| at != SimTime::MAX) {
             self.due = Some(ctx.send_at(ctx.me(), at, Ev::Local(Local::UplinkDue)));
@@ -268,10 +304,10 @@ impl SiteUplink {
     /// The downloads that end now, and those an outage cuts now.
     fn settle(&mut self, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
-        // Without outages the event is for the least remainder: it and any within a bit of it
-        // end now (so a nanosecond's rounding can never leave a sliver behind). With outages
-        // each download has its own: those whose outcome is to end now (or that have less than
-        // a bit left) end, and those an outage cuts now fail when it shows.
+        // Without outages or cap changes the event is for the least remainder: it and any
+        // within a bit of it end now (so a nanosecond's rounding can never leave a sliver
+        // behind). With them each download has its own: those whose outcome is to end now (or
+        // that have less than a bit left) end, and those an outage cuts now fail when it shows.
         let least = self.downloads.iter().map(|d| d.remaining).fold(f64::INFINITY, f64::min);
         let mut k = 0;
         // The rates of the downloads left, computed when first needed and again after a
@@ -279,7 +315,8 @@ impl SiteUplink {
         let mut rates: Option<Vec<f64>> = None;
         while k < self.downloads.len() {
             let d = self.downloads[k];
-            let ends = if self.outages_for(d.kubelet).is_empty() && self.route_outages.is_empty() {
+            let steady = self.route_outages.is_empty() && self.cap_windows.is_empty();
+            let ends = if self.outages_for(d.kubelet).is_empty() && steady {
                 d.remaining <= least + SAME_END_BITS
             } else {
                 let rate = rates.get_or_insert_with(|| self.rates())[k];
@@ -479,6 +516,54 @@ mod tests {
             end(sinks[0]),
             end(sinks[1])
         );
+    }
+
+    /// Downloads of 100 Mbit each, capped at `per`, starting at 0 through an uplink of
+    /// `capacity`, each held to its `windows` (seconds, rate) while they are in force; returns
+    /// each one's end, in pod order.
+    fn ends_with_windows(capacity: f64, per: f64, windows: &[Vec<(f64, f64, f64)>]) -> Vec<f64> {
+        let at = |s: f64| SimTime::from_nanos((s * 1e9) as u64);
+        let mut sim: Simulation<Ev> = Simulation::new(1);
+        let up = sim
+            .add_component("uplink", SiteUplink::new("s".into(), capacity))
+            .unwrap();
+        let sinks: Vec<ComponentId> = (0..windows.len())
+            .map(|i| sim.add_component(format!("sink{i}"), Sink::default()).unwrap())
+            .collect();
+        for (pod, (&sink, w)) in sinks.iter().zip(windows).enumerate() {
+            let w = RateWindows::new(w.iter().map(|&(a, b, r)| (at(a), at(b), r)).collect());
+            sim.component_mut::<SiteUplink>(up).unwrap().set_cap_windows(sink, w);
+            let ev = Ev::DownloadStart {
+                kubelet: sink,
+                pod: pod as u32,
+                bits: 100_000_000,
+                cap_bps: per,
+            };
+            sim.schedule(up, at(0.0), ev).unwrap();
+        }
+        sim.run();
+        sinks
+            .iter()
+            .map(|&k| sim.component::<Sink>(k).unwrap().ended[0].1)
+            .collect()
+    }
+
+    /// A download held to 5 Mbit/s from 1 s to 3 s, 20 Mbit/s otherwise: 20 Mbit by 1 s, 10
+    /// more by 3 s, the 70 left at 20 Mbit/s: ends at 6.5 s (5 s unheld).
+    #[test]
+    fn a_download_is_held_to_its_window_only_while_it_lasts() {
+        let e = ends_with_windows(1e9, 20e6, &[vec![(1.0, 3.0, 5e6)]]);
+        assert!(close(e[0], 6.5), "{e:?}");
+    }
+
+    /// Two downloads share 20 Mbit/s; one is held to 2 Mbit/s until 4 s, and the other takes
+    /// the 18 it leaves (max-min), then both get 10: the free one has 72 Mbit by 4 s and ends at
+    /// 6.8 s; the held one has 8 Mbit by 4 s, 28 more by 6.8 s, and the 64 left alone at 20
+    /// Mbit/s: it ends at 10 s. Unheld, both would end at 10 s.
+    #[test]
+    fn the_shares_are_recomputed_when_a_cap_changes() {
+        let e = ends_with_windows(20e6, 20e6, &[Vec::new(), vec![(0.0, 4.0, 2e6)]]);
+        assert!(close(e[0], 6.8) && close(e[1], 10.0), "{e:?}");
     }
 
     #[test]

@@ -364,6 +364,10 @@ impl<'a> Assembly<'a> {
             Some(reg) => k.with_overlay_route(h, reg.host),
             None => k,
         };
+        let k = match images.overlay_pulls.get(i) {
+            Some(pull) if !pull.download_windows.is_empty() => k.with_download_windows(pull.download_windows.clone()),
+            _ => k,
+        };
         let k = match outages {
             Some(o) => k.with_outages(o),
             None => k,
@@ -374,6 +378,7 @@ impl<'a> Assembly<'a> {
             if !pull.outages.is_empty() {
                 links.set_route_outages(id, pull.outages.clone());
             }
+            links.set_cap_windows(id, pull.download_windows.clone());
             // This uplink alone is every download's path unless told otherwise.
             if path != [0] {
                 links.set_path(id, path.to_vec());

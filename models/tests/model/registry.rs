@@ -481,3 +481,171 @@ fn a_lossy_route_holds_a_download_to_what_tcp_moves_at_that_loss() {
     }
     assert_eq!(compared, 4);
 }
+
+/// Each node's first pull, by node index: when it started and when it ended. `None` for a node
+/// that pulled nothing.
+fn first_pulls(out: &RunOutcome) -> Vec<Option<(f64, f64)>> {
+    let mut first: Vec<Option<(f64, f64)>> = vec![None; 4];
+    for p in &out.pods {
+        assert_eq!(p.pull_failures, 0, "pod {} failed a pull", p.pod);
+        let (Some(n), Some(start), Some(end)) = (p.node, p.pull_start, p.pulled) else {
+            continue;
+        };
+        let slot = &mut first[n as usize];
+        if slot.is_none_or(|(s, _)| start < s) {
+            *slot = Some((start, end));
+        }
+    }
+    first
+}
+
+/// The mirror at vlan10 with no netem delay, nodes downloading at 100 Mbit/s, through the
+/// mirror site's uplink when `through_uplink` (10 Gbit/s: four downloads at 100 Mbit/s never
+/// fill it, so each keeps its own cap and the times are those without it). With
+/// `degrade_until`, a `degrade` of the vlan10-vlan20 tunnel from the start, 50 ms each way and
+/// 1 % loss, repaired then (`None`: never).
+fn mirror_with_degrade(through_uplink: bool, degrade_until: Option<Option<u64>>) -> Scenario {
+    let mut s = with_mirror(4, 0, "vlan10", "vyos01");
+    s.runtime.download_bandwidth = Bandwidth { bits_per_s: 100e6 };
+    if through_uplink {
+        s.sites[0].uplink = Some(Bandwidth { bits_per_s: 10e9 });
+    }
+    if let Some(repair) = degrade_until {
+        s.faults.push(Fault::Degrade {
+            a: "vlan10".into(),
+            b: "vlan20".into(),
+            delay: Dur::millis(50),
+            jitter: Dur::default(),
+            loss_pct: 1.0,
+            at: Dur::secs(0),
+            repair: repair.map(Dur::secs),
+        });
+    }
+    s
+}
+
+/// The run of [`mirror_with_degrade`] with and without the degradation, checked node by node:
+/// vlan30's first pulls (whose route does not cross the degraded tunnel) take what they took to
+/// the nanosecond; for vlan20's, `want(rt_end, factor)` gives when the pull ends if its round
+/// trips end at `rt_end`, `factor` being the node's draw of the service-time noise (from the
+/// clean run: same node, same place in its pulls, same draws).
+///
+/// The round trips made under the degradation lose 1 % of their messages, and TCP's resends of
+/// those (each about the round trip plus 200 ms, doubling) are drawn: the round trips end at
+/// least at `16 x (RTT + 100 ms)` after the pull starts (times the noise) and, with 32 messages
+/// at 1 %, seldom a second later; 10 s (times the noise) bounds them as the lossy-route test
+/// does. The pull's end is checked between `want` at the earliest end of the round trips and
+/// `want` at that plus 10 s.
+fn check_degraded_first_pulls(through_uplink: bool, repair: Option<u64>, want: impl Fn(f64, f64) -> f64) {
+    let clean_s = mirror_with_degrade(through_uplink, None);
+    let rtt = rtts(&clean_s);
+    let clean = first_pulls(&run(&clean_s, 1, false).unwrap());
+    let slow = first_pulls(&run(&mirror_with_degrade(through_uplink, Some(repair)), 1, false).unwrap());
+    let bits = 51e6 * 8.0;
+    let mut compared = 0;
+    for n in 0..4 {
+        let (Some((s0, e0)), Some((s1, e1))) = (clean[n], slow[n]) else {
+            continue;
+        };
+        let (took0, took1) = (e0 - s0, e1 - s1);
+        if n >= 2 {
+            assert!(
+                (took0 - took1).abs() < 1e-9,
+                "vlan30 node {n} does not cross the degraded tunnel: {took0} s against {took1} s"
+            );
+        } else {
+            let factor = took0 / (16.0 * rtt[n] + bits / 100e6);
+            let earliest = s1 + factor * 16.0 * (rtt[n] + 0.1);
+            let (lo, hi) = (want(earliest, factor), want(earliest + factor * 10.0, factor));
+            assert!(
+                e1 >= lo - 1e-6 && e1 <= hi + 1e-6,
+                "vlan20 node {n}: the degraded first pull ended at {e1:.3} s (started {s1:.3} s), want {lo:.3} to {hi:.3} s; clean it took {took0:.3} s"
+            );
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 4, "one pod per node");
+}
+
+/// Two connections' Mathis rate on vlan20's route to the mirror under the degradation: RTT
+/// 1.24 ms + 2 x 50 ms, 1 % loss, 1,460-byte segments: about 2.8 Mbit/s.
+fn degraded_rate() -> f64 {
+    let rtt = rtts(&mirror_with_degrade(false, None))[0];
+    2.0 * models::registry::tcp_rate_under_loss(1460.0, rtt + 0.1, 0.01)
+}
+
+/// A `degrade` with loss in force over the whole download holds a first pull's layers to what
+/// two TCP connections move at the degraded round trip and loss (Mathis: about 2.8 Mbit/s, so
+/// about 145 s for 51 MB, where the clean route's 100 Mbit/s take 4 s); vlan30's pulls, whose
+/// route does not cross the tunnel, are untouched.
+#[test]
+fn a_lossy_degradation_over_the_whole_download_holds_it_to_tcps_rate() {
+    let rate = degraded_rate();
+    assert!((rate / 1e6 - 2.80).abs() < 0.05, "{} Mbit/s", rate / 1e6);
+    let bits = 51e6 * 8.0;
+    for through_uplink in [false, true] {
+        check_degraded_first_pulls(through_uplink, None, |rt_end, factor| rt_end + factor * bits / rate);
+    }
+}
+
+/// A degradation repaired halfway through the download holds it to Mathis's rate until the
+/// repair and no longer: the layers left then come at the node's 100 Mbit/s. Repaired at 40 s,
+/// vlan20's downloads (starting a few seconds in) move about 95 Mbit at 2.8 Mbit/s and the
+/// rest in about 3 s: they end near 43 s, not at 145 s, nor at 10 s.
+#[test]
+fn a_degradation_repaired_during_the_download_holds_it_only_until_the_repair() {
+    let (slow, fast, repair) = (degraded_rate(), 100e6, 40.0);
+    let bits = 51e6 * 8.0;
+    let piecewise = |rt_end: f64, factor: f64| {
+        let b = factor * bits;
+        assert!(
+            rt_end + 10.0 < repair && rt_end + b / slow > repair,
+            "the repair at {repair} s must fall during the download (round trips end at {rt_end:.2} s)"
+        );
+        repair + (b - slow * (repair - rt_end)) / fast
+    };
+    for through_uplink in [false, true] {
+        check_degraded_first_pulls(through_uplink, Some(40), piecewise);
+    }
+}
+
+/// The rate windows of a node's pull follow the degradations on its route, and only those: a
+/// lossy degradation of vlan10-vlan20 from 5 s to 30 s gives node01 (vlan20) one window, at
+/// Mathis's rate for the degraded RTT and loss, from the fault's start to its repair; node03
+/// (vlan30) does not cross that tunnel, and the degradation of the one it crosses has no loss,
+/// on a route without loss: it gets none (without loss Mathis's rate is unbounded, and only the
+/// round trips are slowed).
+#[test]
+fn a_pulls_rate_windows_follow_the_degradations_on_its_route() {
+    use models::registry::OverlayRegistry;
+    use sim_core::{SimDuration, SimTime};
+    let mut s = mirror_with_degrade(false, None);
+    s.faults.push(Fault::Degrade {
+        a: "vlan10".into(),
+        b: "vlan20".into(),
+        delay: Dur::millis(50),
+        jitter: Dur::default(),
+        loss_pct: 1.0,
+        at: Dur::secs(5),
+        repair: Some(Dur::secs(30)),
+    });
+    s.faults.push(Fault::Degrade {
+        a: "vlan10".into(),
+        b: "vlan30".into(),
+        delay: Dur::millis(80),
+        jitter: Dur::default(),
+        loss_pct: 0.0,
+        at: Dur::secs(5),
+        repair: Some(Dur::secs(30)),
+    });
+    let net = Network::build(&s, &["mirror"]).unwrap();
+    let reg = OverlayRegistry::new(&s, &net, "mirror").unwrap();
+    let node01 = reg.pull_from(&s, &net, net.host("node01").unwrap()).unwrap();
+    let at = |x: u64| SimTime::ZERO + SimDuration::from_secs(x);
+    let w = node01.download_windows.windows();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!((w[0].0, w[0].1), (at(5), at(30)));
+    assert!((w[0].2 / degraded_rate() - 1.0).abs() < 1e-12, "{} bit/s", w[0].2);
+    let node03 = reg.pull_from(&s, &net, net.host("node03").unwrap()).unwrap();
+    assert!(node03.download_windows.is_empty(), "{:?}", node03.download_windows);
+}
