@@ -218,6 +218,9 @@ pub enum Local {
     /// A node's `NoExecute` taint (of the given generation) has outlasted its pods'
     /// toleration: they are evicted (worker index, taint generation).
     Evict(u32, u32),
+    /// The taint manager's deletion of a pod, held back by its client's limiter, reaches the
+    /// apiserver (pod, worker index).
+    DeletePod(u32, u32),
 }
 
 /// Everything that travels through the event queue.

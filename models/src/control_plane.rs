@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
+use sim_core::limiter::TokenBucket;
 use sim_core::server::FifoServer;
 use sim_core::trace::Track;
 use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
@@ -125,6 +126,9 @@ pub struct ControlPlane {
     pub failover_book: crate::api::FailoverBook,
     /// The node lifecycle controller, when the run has faults that may silence nodes.
     lifecycle: Option<crate::node_lifecycle::NodeLifecycle>,
+    /// The node lifecycle controller's client limiter, which its taint manager's deletions and
+    /// eviction events wait for ([`ControlPlane::enable_node_lifecycle`]).
+    lifecycle_client: TokenBucket,
     /// Worker index of each kubelet component (for its heartbeats).
     kubelet_index: std::collections::HashMap<ComponentId, u32>,
     /// Each component's stable key, by component index (the hash of its name): keys the
@@ -219,6 +223,7 @@ impl ControlPlane {
             failovers: Vec::new(),
             failover_book: crate::api::FailoverBook::default(),
             lifecycle: None,
+            lifecycle_client: TokenBucket::unlimited(),
             kubelet_index: std::collections::HashMap::new(),
             client_keys: Vec::new(),
             lifecycle_stalled: false,
@@ -290,10 +295,13 @@ impl ControlPlane {
     }
 
     /// Runs the node lifecycle controller ([`crate::node_lifecycle`]): nodes silent for
-    /// `grace` are marked NotReady, and their pods evicted after their toleration. Call after the
-    /// kubelets' watchers are set; the caller schedules the first [`Local::NodeMonitor`].
-    pub fn enable_node_lifecycle(&mut self, grace: SimDuration) {
+    /// `grace` are marked NotReady, and their pods evicted after their toleration, each
+    /// eviction (an event, then the pod's DELETE) waiting for `client`, the controller's client
+    /// limiter. Call after the kubelets' watchers are set; the caller schedules the first
+    /// [`Local::NodeMonitor`].
+    pub fn enable_node_lifecycle(&mut self, grace: SimDuration, client: TokenBucket) {
         self.lifecycle = Some(crate::node_lifecycle::NodeLifecycle::new(self.kubelets.len(), grace));
+        self.lifecycle_client = client;
         self.kubelet_index = self
             .kubelets
             .iter()
@@ -371,11 +379,32 @@ impl ControlPlane {
             .map(|i| i as u32)
             .collect();
         for pod in doomed {
-            self.store.deleted_at[pod as usize] = Some(now);
-            self.evicted_unconfirmed.push((pod, node));
-            self.notify(self.kcm, WatchEvent::PodDeleted(pod), ctx);
-            self.notify(self.observer, WatchEvent::PodDeleted(pod), ctx);
+            // `deletePodHandler` (pkg/controller/nodelifecycle/scheduler/taint_manager.go)
+            // records a "TaintManagerEviction" event, then sends the DELETE. Both go through
+            // the node controller's client (`ClientBuilder.ClientOrDie("node-controller")`,
+            // the controller-manager's `--kube-api-qps 20`, `--kube-api-burst 30`); its event
+            // sink writes on the same client. Modelled as one token for the event, then one
+            // for the deletion, pod after pod.
+            let _event_sent_at = self.lifecycle_client.reserve(now);
+            let at = self.lifecycle_client.reserve(now);
+            if at == now {
+                self.delete_pod(pod, node, ctx);
+            } else {
+                ctx.send_self(at - now, Ev::Local(Local::DeletePod(pod, node)));
+            }
         }
+    }
+
+    /// The taint manager's DELETE of `pod` (on worker `node`) is applied: the ReplicaSet
+    /// controller and kubectl see it go.
+    fn delete_pod(&mut self, pod: u32, node: u32, ctx: &mut Context<'_, Ev>) {
+        if self.store.deleted_at[pod as usize].is_some() {
+            return;
+        }
+        self.store.deleted_at[pod as usize] = Some(ctx.now());
+        self.evicted_unconfirmed.push((pod, node));
+        self.notify(self.kcm, WatchEvent::PodDeleted(pod), ctx);
+        self.notify(self.observer, WatchEvent::PodDeleted(pod), ctx);
     }
 
     /// A request lost with its connection, or answered with an error by an apiserver whose etcd
@@ -871,6 +900,7 @@ impl Component<Ev> for ControlPlane {
             Ev::EtcdDone(call) => self.apply(call, ctx),
             Ev::Local(Local::NodeMonitor) => self.monitor_nodes(ctx),
             Ev::Local(Local::Evict(node, generation)) => self.evict(node, generation, ctx),
+            Ev::Local(Local::DeletePod(pod, node)) => self.delete_pod(pod, node, ctx),
             Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) | Ev::Rebind { .. } | Ev::DownloadStart { .. } => {}
         }
     }

@@ -31,10 +31,11 @@
 //!
 //! # Simplifications
 //!
-//! The controller's own requests (node status writes, the taint, the pod deletions) are
-//! applied at the control plane without their client's limiter or their etcd commit; a
-//! deleted pod's kubelet, cut off, never learns of it (it would kill the container after the
-//! repair).
+//! The taint manager's evictions wait for the node controller's client limiter
+//! (`--kube-api-qps 20`, `--kube-api-burst 30`: an event and a DELETE per pod, so a node's first
+//! 15 pods go at once and the rest one per 0.1 s); its other requests (node status writes, the
+//! taints) skip it, and none waits for its etcd commit. A deleted pod's kubelet, cut off,
+//! never learns of it (it would kill the container after the repair).
 
 use std::collections::VecDeque;
 

@@ -481,7 +481,10 @@ impl<'a> Assembly<'a> {
         let failovers = c.set_faults(&s.faults, &names, &s.haproxy, timers, &mut rng);
         // Faults may silence nodes: the node lifecycle controller watches their heartbeats and
         // evicts the pods of nodes silent for good (runs without faults never need it).
-        c.enable_node_lifecycle(s.kubernetes.controller_manager.node_monitor_grace_period.get());
+        let cm = &s.kubernetes.controller_manager;
+        let client =
+            TokenBucket::new(cm.kube_api_qps, cm.kube_api_burst).expect("checked controller-manager QPS/burst");
+        c.enable_node_lifecycle(cm.node_monitor_grace_period.get(), client);
         self.schedule(
             cp,
             SimTime::ZERO + crate::node_lifecycle::NODE_MONITOR_PERIOD,

@@ -460,6 +460,50 @@ fn pods_of_a_site_cut_off_for_good_are_evicted_and_replaced() {
     assert_eq!(out.pods.len(), 20);
 }
 
+/// The taint manager's evictions wait for the node controller's client limiter (20 QPS, burst
+/// 30; an event and a DELETE per pod): the 25 or so pods of one node leave over about a
+/// second, 15 at once and then one every 0.1 s, not all at the same instant; with a limiter
+/// wide enough for all of them, they do leave at once.
+#[test]
+fn a_nodes_evictions_wait_for_the_node_controllers_client_limiter() {
+    let spreads = |qps: f64, burst: u32| -> Vec<f64> {
+        let mut s = cell(100, 100);
+        s.kubernetes.controller_manager.kube_api_qps = qps;
+        s.kubernetes.controller_manager.kube_api_burst = burst;
+        s.faults.push(isolate("vlan20", 5, None));
+        let out = run(&s, 3, false).unwrap();
+        (0..2)
+            .map(|node| {
+                let times: Vec<f64> = out
+                    .pods
+                    .iter()
+                    .filter(|p| p.node == Some(node))
+                    .filter_map(|p| p.evicted)
+                    .collect();
+                assert!(times.len() >= 20, "node {node}: {} evicted", times.len());
+                let (lo, hi) = times
+                    .iter()
+                    .fold((f64::MAX, f64::MIN), |(a, b), &t| (a.min(t), b.max(t)));
+                // Two tokens a pod; the burst's at once, the rest at the QPS.
+                let want = (2.0 * times.len() as f64 - f64::from(burst)).max(0.0) / qps;
+                assert!(
+                    (hi - lo - want).abs() < 1e-6,
+                    "node {node}: {} pods evicted over {} s, want {want} s",
+                    times.len(),
+                    hi - lo
+                );
+                hi - lo
+            })
+            .collect()
+    };
+    let throttled = spreads(20.0, 30);
+    assert!(throttled.iter().all(|&d| d > 0.5), "{throttled:?}");
+    // (The ReplicaSet controller shares the QPS setting: 1,000 QPS and a burst of 1,000 leave
+    // all of a node's pods within the burst.)
+    let wide = spreads(1000.0, 1000);
+    assert!(wide.iter().all(|&d| d == 0.0), "{wide:?}");
+}
+
 /// Only a lossy degradation's repair ends its loss: a delay-only degradation of the same tunnel
 /// that lasts for good does not keep the loss going (99.9 % loss to 30 s plus +1 ms for ever
 /// used to take as long as the loss would have alone without repair).
