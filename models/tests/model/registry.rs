@@ -31,6 +31,20 @@ fn with_mirror(pods: u32, delay_ms: u64, site: &str, router: &str) -> Scenario {
     s
 }
 
+/// A `degrade` of the tunnel between vlan10 (the mirror's site) and `site`: `delay_ms` each
+/// way, `loss_pct`, from `at` s to `repair` s (`None`: never repaired).
+fn degrade_from_vlan10(site: &str, delay_ms: u64, loss_pct: f64, at: u64, repair: Option<u64>) -> Fault {
+    Fault::Degrade {
+        a: "vlan10".into(),
+        b: site.into(),
+        delay: Dur::millis(delay_ms),
+        jitter: Dur::default(),
+        loss_pct,
+        at: Dur::secs(at),
+        repair: repair.map(Dur::secs),
+    }
+}
+
 /// Each worker's round trip to the mirror and back, from the network itself, by worker index.
 fn rtts(s: &Scenario) -> Vec<f64> {
     let net = Network::build(s, &["mirror"]).unwrap();
@@ -151,15 +165,7 @@ fn matched_cached_pulls(a: &RunOutcome, b: &RunOutcome) -> Vec<(u32, f64, f64)> 
 fn a_degradation_on_the_route_lengthens_every_round_trip_of_a_pull() {
     let base = with_mirror(20, 0, "vlan10", "vyos01");
     let mut slow = base.clone();
-    slow.faults.push(Fault::Degrade {
-        a: "vlan10".into(),
-        b: "vlan20".into(),
-        delay: Dur::millis(50),
-        jitter: Dur::default(),
-        loss_pct: 0.0,
-        at: Dur::secs(0),
-        repair: None,
-    });
+    slow.faults.push(degrade_from_vlan10("vlan20", 50, 0.0, 0, None));
     let rtt = rtts(&base);
     let pulls = matched_cached_pulls(&run(&base, 2, false).unwrap(), &run(&slow, 2, false).unwrap());
     let (mut crossing, mut other) = (0, 0);
@@ -511,15 +517,7 @@ fn mirror_with_degrade(through_uplink: bool, degrade_until: Option<Option<u64>>)
         s.sites[0].uplink = Some(Bandwidth { bits_per_s: 10e9 });
     }
     if let Some(repair) = degrade_until {
-        s.faults.push(Fault::Degrade {
-            a: "vlan10".into(),
-            b: "vlan20".into(),
-            delay: Dur::millis(50),
-            jitter: Dur::default(),
-            loss_pct: 1.0,
-            at: Dur::secs(0),
-            repair: repair.map(Dur::secs),
-        });
+        s.faults.push(degrade_from_vlan10("vlan20", 50, 1.0, 0, repair));
     }
     s
 }
@@ -620,24 +618,8 @@ fn a_pulls_rate_windows_follow_the_degradations_on_its_route() {
     use models::registry::OverlayRegistry;
     use sim_core::{SimDuration, SimTime};
     let mut s = mirror_with_degrade(false, None);
-    s.faults.push(Fault::Degrade {
-        a: "vlan10".into(),
-        b: "vlan20".into(),
-        delay: Dur::millis(50),
-        jitter: Dur::default(),
-        loss_pct: 1.0,
-        at: Dur::secs(5),
-        repair: Some(Dur::secs(30)),
-    });
-    s.faults.push(Fault::Degrade {
-        a: "vlan10".into(),
-        b: "vlan30".into(),
-        delay: Dur::millis(80),
-        jitter: Dur::default(),
-        loss_pct: 0.0,
-        at: Dur::secs(5),
-        repair: Some(Dur::secs(30)),
-    });
+    s.faults.push(degrade_from_vlan10("vlan20", 50, 1.0, 5, Some(30)));
+    s.faults.push(degrade_from_vlan10("vlan30", 80, 0.0, 5, Some(30)));
     let net = Network::build(&s, &["mirror"]).unwrap();
     let reg = OverlayRegistry::new(&s, &net, "mirror").unwrap();
     let node01 = reg.pull_from(&s, &net, net.host("node01").unwrap()).unwrap();
