@@ -129,6 +129,9 @@ pub struct ControlPlane {
     /// The node lifecycle controller's client limiter, which its taint manager's deletions and
     /// eviction events wait for ([`ControlPlane::enable_node_lifecycle`]).
     lifecycle_client: TokenBucket,
+    /// The masters as registered nodes, numbered after the workers: their kubelets' status
+    /// posts count as heartbeats when they get through.
+    master_nodes: crate::node_lifecycle::ControlPlaneNodes,
     /// Worker index of each kubelet component (for its heartbeats).
     kubelet_index: std::collections::HashMap<ComponentId, u32>,
     /// Each component's stable key, by component index (the hash of its name): keys the
@@ -224,6 +227,7 @@ impl ControlPlane {
             failover_book: crate::api::FailoverBook::default(),
             lifecycle: None,
             lifecycle_client: TokenBucket::unlimited(),
+            master_nodes: Default::default(),
             kubelet_index: std::collections::HashMap::new(),
             client_keys: Vec::new(),
             lifecycle_stalled: false,
@@ -297,10 +301,30 @@ impl ControlPlane {
     /// Runs the node lifecycle controller ([`crate::node_lifecycle`]): nodes silent for
     /// `grace` are marked NotReady, and their pods evicted after their toleration, each
     /// eviction (an event, then the pod's DELETE) waiting for `client`, the controller's client
-    /// limiter. Call after the kubelets' watchers are set; the caller schedules the first
-    /// [`Local::NodeMonitor`].
-    pub fn enable_node_lifecycle(&mut self, grace: SimDuration, client: TokenBucket) {
-        self.lifecycle = Some(crate::node_lifecycle::NodeLifecycle::new(self.kubelets.len(), grace));
+    /// limiter. The nodes are the workers, `names[..workers]` in the kubelets' order, then the
+    /// masters, in backend order, whose kubelets post status every `post_period` from
+    /// `post_phase[m]`. Call after the kubelets' watchers are set; the caller schedules the
+    /// first [`Local::NodeMonitor`].
+    pub fn enable_node_lifecycle(
+        &mut self,
+        grace: SimDuration,
+        client: TokenBucket,
+        names: &[&str],
+        post_period: SimDuration,
+        post_phase: Vec<SimDuration>,
+    ) {
+        self.lifecycle = Some(crate::node_lifecycle::NodeLifecycle::named(names, grace));
+        let to_lb_down = self
+            .masters
+            .iter()
+            .map(|&m| self.net.route_down_windows(m, self.lb))
+            .collect();
+        self.master_nodes = crate::node_lifecycle::ControlPlaneNodes::new(
+            self.kubelets.len() as u32,
+            post_period,
+            post_phase,
+            to_lb_down,
+        );
         self.lifecycle_client = client;
         self.kubelet_index = self
             .kubelets
@@ -324,6 +348,18 @@ impl ControlPlane {
         let Some(lifecycle) = self.lifecycle.as_mut() else {
             return;
         };
+        // The masters' own kubelets: their last status post counts if it got through (the
+        // host up, the balancer reached, an apiserver serving behind it).
+        let plan = &self.plan;
+        for m in 0..self.master_nodes.len() {
+            let Some(post) = self.master_nodes.last_post(m, now) else {
+                continue;
+            };
+            let served = (0..self.masters.len()).any(|j| plan.haproxy_up(j, post) && plan.serves(j, post));
+            if plan.apiserver_up(m, post) && self.master_nodes.reaches_lb(m, post) && served {
+                lifecycle.heartbeat(self.master_nodes.node(m), post);
+            }
+        }
         let mut actions: Vec<Action> = Vec::new();
         if std::mem::take(&mut self.lifecycle_stalled) {
             actions.extend(lifecycle.restart(now).into_iter().map(Action::Ready));
@@ -331,6 +367,8 @@ impl ControlPlane {
         actions.extend(lifecycle.tick(now));
         for a in actions {
             match a {
+                // A master's node runs none of the workload: the scheduler never places there.
+                Action::NotReady(node) | Action::Ready(node) if self.master_nodes.is_master(node) => {}
                 Action::NotReady(node) => {
                     let ev = WatchEvent::NodeSchedulable {
                         node,

@@ -16,12 +16,19 @@
 //!   above `--large-cluster-size-threshold` (50 nodes) and to 0 below it. A zone with no Ready
 //!   node at all is fully disrupted, which the controller reads as its own cut from the nodes:
 //!   it evicts nothing.
+//! - The zone's nodes are every registered node whose name `system.IsMasterNode` does not take
+//!   for a master's ([`is_master_node`]): kubeadm registers the control-plane hosts as nodes
+//!   too, and names such as `master01` do not end in `master` or `master-` plus three
+//!   characters, so they count (the thesis's three masters make its zone seven nodes, four of
+//!   them workers). Such a node is NotReady when its own kubelet falls silent (its host down,
+//!   or no apiserver reachable through the load balancer); it is tainted like any other but
+//!   runs none of the workload's pods.
 //! - A pod tolerates `unreachable:NoExecute` for 300 s (the `DefaultTolerationSeconds`
 //!   admission plugin, `--default-unreachable-toleration-seconds`); then the taint manager
 //!   deletes it. The ReplicaSet controller replaces a deleted pod, and the scheduler places the
 //!   replacement on a Ready node.
 //! - A node heard from again is Ready: its taints go, and pods not yet deleted stay.
-//! - When every node is NotReady the controller assumes the fault is its own (master
+//! - When every node the zone counts is NotReady the controller assumes the fault is its own (master
 //!   disruption): it removes every `NoExecute` taint, which cancels the pending evictions, and
 //!   evicts nothing until a node is Ready again; then the NotReady nodes queue for the taint
 //!   anew (`handleDisruption`).
@@ -64,6 +71,15 @@ pub const LARGE_CLUSTER_SIZE_THRESHOLD: usize = 50;
 /// 2 of them) that makes a zone partly disrupted.
 pub const UNHEALTHY_ZONE_THRESHOLD: f64 = 0.55;
 
+/// `system.IsMasterNode` (Kubernetes v1.16, `pkg/util/system/system_utils.go`): whether the
+/// node lifecycle controller leaves node `name` out of its zones' disruption counts. It
+/// captures `master(-...)?$` by hand: a name ending in `master`, or in `master-` followed by
+/// any three characters.
+pub fn is_master_node(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.ends_with(b"master") || (b.len() >= 10 && b[..b.len() - 3].ends_with(b"master-"))
+}
+
 /// What the controller does to a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -81,10 +97,84 @@ pub enum Action {
     Ready(u32),
 }
 
+/// The control-plane hosts as registered nodes, numbered after the workers. Their kubelets
+/// post status through the load balancer like the workers' do (kubeadm's `kubelet.conf` on a
+/// control-plane node names the control-plane endpoint), every `--node-status-update-frequency`
+/// from a phase of their own. They are not simulated as traffic: a post counts when it gets
+/// through, which the control plane judges from its fault plan.
+#[derive(Debug, Clone, Default)]
+pub struct ControlPlaneNodes {
+    /// Node number of the first master.
+    first: u32,
+    /// Between two status posts.
+    period: SimDuration,
+    /// Per master: its first post after time zero.
+    phase: Vec<SimDuration>,
+    /// Per master: when its route to the load balancer carries nothing.
+    to_lb_down: Vec<Vec<(SimTime, SimTime)>>,
+}
+
+impl ControlPlaneNodes {
+    /// Masters numbered from `first`, posting every `period` from `phase[m]`, their routes to
+    /// the balancer down over `to_lb_down[m]`.
+    pub fn new(
+        first: u32,
+        period: SimDuration,
+        phase: Vec<SimDuration>,
+        to_lb_down: Vec<Vec<(SimTime, SimTime)>>,
+    ) -> ControlPlaneNodes {
+        ControlPlaneNodes {
+            first,
+            period: period.max(SimDuration::from_millis(1)),
+            phase,
+            to_lb_down,
+        }
+    }
+
+    /// How many masters.
+    pub fn len(&self) -> usize {
+        self.phase.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.phase.is_empty()
+    }
+
+    /// Master `m`'s node number.
+    pub fn node(&self, m: usize) -> u32 {
+        self.first + m as u32
+    }
+
+    /// Whether node `n` is a master's.
+    pub fn is_master(&self, n: u32) -> bool {
+        n >= self.first && ((n - self.first) as usize) < self.len()
+    }
+
+    /// Master `m`'s last status post at or before `t`, if it made one.
+    pub fn last_post(&self, m: usize, t: SimTime) -> Option<SimTime> {
+        let first = SimTime::ZERO + *self.phase.get(m)?;
+        if t < first {
+            return None;
+        }
+        let (since, p) = (t.saturating_since(first).as_nanos(), self.period.as_nanos());
+        Some(first + SimDuration::from_nanos(since - since % p))
+    }
+
+    /// Whether master `m`'s route to the balancer carries packets at `t`.
+    pub fn reaches_lb(&self, m: usize, t: SimTime) -> bool {
+        self.to_lb_down
+            .get(m)
+            .is_none_or(|w| crate::faults::covering(w, t).is_none())
+    }
+}
+
 /// The controller's view of the nodes.
 #[derive(Debug, Clone)]
 pub struct NodeLifecycle {
     grace: SimDuration,
+    /// Whether the node counts in its zone's state ([`is_master_node`] says no for some).
+    in_zone: Vec<bool>,
     last_heartbeat: Vec<SimTime>,
     not_ready: Vec<bool>,
     /// Whether the node carries `NoExecute`, and its taint generation.
@@ -99,10 +189,23 @@ pub struct NodeLifecycle {
 }
 
 impl NodeLifecycle {
-    /// `nodes` nodes, all heard from at time zero, marked NotReady after `grace` of silence.
+    /// `nodes` nodes, all counted in the zone, all heard from at time zero, marked NotReady
+    /// after `grace` of silence.
     pub fn new(nodes: usize, grace: SimDuration) -> NodeLifecycle {
+        NodeLifecycle::with_zone(vec![true; nodes], grace)
+    }
+
+    /// The nodes `names`, each counted in the zone unless [`is_master_node`] says it is a
+    /// master's; otherwise as [`NodeLifecycle::new`].
+    pub fn named<S: AsRef<str>>(names: &[S], grace: SimDuration) -> NodeLifecycle {
+        NodeLifecycle::with_zone(names.iter().map(|n| !is_master_node(n.as_ref())).collect(), grace)
+    }
+
+    fn with_zone(in_zone: Vec<bool>, grace: SimDuration) -> NodeLifecycle {
+        let nodes = in_zone.len();
         NodeLifecycle {
             grace,
+            in_zone,
             last_heartbeat: vec![SimTime::ZERO; nodes],
             not_ready: vec![false; nodes],
             no_execute: vec![false; nodes],
@@ -144,11 +247,19 @@ impl NodeLifecycle {
         self.no_execute.get(i) == Some(&true) && self.generation.get(i) == Some(&generation)
     }
 
+    /// The zone's nodes, and how many of them are NotReady (`ComputeZoneState`'s counts).
+    fn zone_counts(&self) -> (usize, usize) {
+        let counted = || (0..self.in_zone.len()).filter(|&i| self.in_zone[i]);
+        (counted().count(), counted().filter(|&i| self.not_ready[i]).count())
+    }
+
     /// The rate at which the zone's NotReady nodes are tainted `NoExecute` now.
     fn eviction_rate(&self) -> f64 {
-        let total = self.not_ready.len();
-        let not_ready = self.not_ready.iter().filter(|&&x| x).count();
-        if not_ready == total {
+        let (total, not_ready) = self.zone_counts();
+        if total == 0 {
+            // No node in the zone's counts: its state stays initial, at the normal rate.
+            NODE_EVICTION_RATE
+        } else if not_ready == total {
             0.0 // full disruption
         } else if not_ready > 2 && not_ready as f64 / total as f64 >= UNHEALTHY_ZONE_THRESHOLD {
             if total > LARGE_CLUSTER_SIZE_THRESHOLD {
@@ -181,9 +292,10 @@ impl NodeLifecycle {
                 _ => {}
             }
         }
-        // Every node NotReady: master disruption, every NoExecute taint removed. Leaving it, the
-        // NotReady nodes queue for the taint again.
-        let all = !self.not_ready.is_empty() && self.not_ready.iter().all(|&x| x);
+        // Every node of the zone NotReady: master disruption, every NoExecute taint removed.
+        // Leaving it, the NotReady nodes queue for the taint again.
+        let (total, not_ready) = self.zone_counts();
+        let all = total > 0 && not_ready == total;
         if all && !self.master_disruption {
             self.master_disruption = true;
             self.no_execute.iter_mut().for_each(|x| *x = false);
@@ -344,6 +456,108 @@ mod tests {
             c.tick(s(145)),
             vec![Action::NotReady(1), Action::NoExecute { node: 1, generation: 2 }]
         );
+    }
+
+    #[test]
+    fn a_control_plane_nodes_posts_keep_their_period_from_its_phase() {
+        let ms = SimDuration::from_millis;
+        let down = vec![vec![], vec![(s(30), s(60))]];
+        let c = ControlPlaneNodes::new(4, SimDuration::from_secs(10), vec![ms(2500), ms(7000)], down);
+        assert_eq!(c.last_post(0, s(2)), None, "before its first post");
+        assert_eq!(c.last_post(0, s(25)), Some(SimTime::ZERO + ms(22_500)));
+        assert_eq!(
+            c.last_post(1, SimTime::ZERO + ms(27_000)),
+            Some(SimTime::ZERO + ms(27_000))
+        );
+        assert_eq!((c.node(0), c.node(1)), (4, 5));
+        assert!(!c.is_master(3) && c.is_master(4) && c.is_master(5) && !c.is_master(6));
+        assert!(c.reaches_lb(1, s(29)) && !c.reaches_lb(1, s(30)) && c.reaches_lb(1, s(60)));
+    }
+
+    #[test]
+    fn kubeadm_master_names_are_not_taken_for_masters() {
+        for name in ["master", "k8s-master", "master-abc", "kube-master-x1z"] {
+            assert!(is_master_node(name), "{name}");
+        }
+        // v1.16 wants `master-` and exactly three more characters, and at least 10 in all.
+        for name in [
+            "master01",
+            "master02",
+            "node01",
+            "master-a",
+            "master-abcd",
+            "mastery",
+            "",
+        ] {
+            assert!(!is_master_node(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn masters_counted_in_the_zone_keep_three_silent_workers_of_four_evictable() {
+        let names = [
+            "node01", "node02", "node03", "node04", "master01", "master02", "master03",
+        ];
+        // Three of the four workers silent from 10 s; the masters keep beating.
+        let mut c = NodeLifecycle::named(&names, SimDuration::from_secs(40));
+        let mut taints = Vec::new();
+        let mut t = 0;
+        while t <= 80 {
+            if t % 10 == 0 {
+                for n in 0..7u32 {
+                    if n >= 3 || t < 10 {
+                        c.heartbeat(n, s(t));
+                    }
+                }
+            }
+            taints.extend(c.tick(s(t)).into_iter().filter_map(|a| match a {
+                Action::NoExecute { node, .. } => Some((t, node)),
+                _ => None,
+            }));
+            t += 5;
+        }
+        // 3 of 7 NotReady: under 55 %, a normal zone: one taint per 10 s.
+        assert_eq!(taints, vec![(45, 0), (55, 1), (65, 2)]);
+        // Had the masters been named so that `IsMasterNode` leaves them out, 3 of 4 would be a
+        // partly disrupted small zone: nothing tainted.
+        let masters = [
+            "node01",
+            "node02",
+            "node03",
+            "node04",
+            "k8s-master",
+            "a-master",
+            "b-master",
+        ];
+        let mut c = NodeLifecycle::named(&masters, SimDuration::from_secs(40));
+        let mut t = 0;
+        while t <= 80 {
+            if t % 10 == 0 {
+                for n in 0..7u32 {
+                    if n >= 3 || t < 10 {
+                        c.heartbeat(n, s(t));
+                    }
+                }
+            }
+            assert!(!c.tick(s(t)).iter().any(|a| matches!(a, Action::NoExecute { .. })));
+            t += 5;
+        }
+    }
+
+    #[test]
+    fn a_zone_whose_counted_nodes_are_all_not_ready_is_fully_disrupted_though_masters_beat() {
+        // The two workers silent; the one node left out of the zone keeps beating: the zone
+        // (the two workers) is fully disrupted, nothing is tainted.
+        let mut c = NodeLifecycle::named(&["w1", "w2", "k8s-master"], SimDuration::from_secs(40));
+        for t in (0..=100).step_by(5) {
+            if t % 10 == 0 {
+                c.heartbeat(2, s(t));
+            }
+            assert!(
+                !c.tick(s(t)).iter().any(|a| matches!(a, Action::NoExecute { .. })),
+                "{t}"
+            );
+        }
     }
 
     #[test]

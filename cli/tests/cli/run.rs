@@ -283,7 +283,8 @@ fn faults_are_shown_in_the_fault_syntax() {
 
 /// A run that never finishes because faults are never repaired names them, and says when the
 /// node lifecycle controller would not evict the cut-off pods (here every worker is cut off:
-/// no Ready node, no eviction).
+/// 4 NotReady nodes of 7, the masters' included, a partly disrupted small cluster, no
+/// eviction).
 #[test]
 fn a_run_held_up_by_a_fault_never_repaired_says_which() {
     let out = crate::support::run(&args(&cell_reps(

@@ -458,8 +458,8 @@ impl<'a> Assembly<'a> {
     /// Faults: availability over time, and every client's failover, drawn from a stream of
     /// their own, so that adding a fault leaves every other random draw of the run as it was
     /// (a fault after the run ends changes nothing; with and without a fault compare under
-    /// common random numbers).
-    pub(super) fn plan_faults(&mut self) -> Result<(), ModelError> {
+    /// common random numbers). `workers` are the worker nodes' names, in the kubelets' order.
+    pub(super) fn plan_faults(&mut self, workers: &[&str]) -> Result<(), ModelError> {
         let s = self.s;
         if s.faults.is_empty() {
             return Ok(());
@@ -484,7 +484,26 @@ impl<'a> Assembly<'a> {
         let cm = &s.kubernetes.controller_manager;
         let client =
             TokenBucket::new(cm.kube_api_qps, cm.kube_api_burst).expect("checked controller-manager QPS/burst");
-        c.enable_node_lifecycle(cm.node_monitor_grace_period.get(), client);
+        // The masters are registered nodes too, whose kubelets post status as the workers' do,
+        // each from a phase of its own.
+        let post_period = s.kubernetes.kubelet.node_status_update.get();
+        let mut phases = sim_core::rng::named_stream(self.seed, "control-plane kubelets");
+        let post_phase = names
+            .iter()
+            .map(|_| SimDuration::from_secs_f64(rand::Rng::random::<f64>(&mut phases) * post_period.as_secs_f64()))
+            .collect();
+        let nodes: Vec<&str> = workers
+            .iter()
+            .copied()
+            .chain(names.iter().map(String::as_str))
+            .collect();
+        c.enable_node_lifecycle(
+            cm.node_monitor_grace_period.get(),
+            client,
+            &nodes,
+            post_period,
+            post_phase,
+        );
         self.schedule(
             cp,
             SimTime::ZERO + crate::node_lifecycle::NODE_MONITOR_PERIOD,

@@ -293,7 +293,7 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
     let kubectl = a.add_kubectl(place.kubectl_host)?;
     a.register_clients(&kcm, &scheduler, &kubectl, &kubelets, kubelet_watch);
     a.set_up_etcd();
-    a.plan_faults()?;
+    a.plan_faults(&place.workers)?;
     a.schedule_starts(&kubelets, kubectl.id)?;
     let cp = a.cp;
     Ok((
