@@ -1,6 +1,7 @@
 //! Integration tests of the model, one module per mechanism or behaviour.
 
 mod common_random_numbers;
+mod determinism;
 mod faults;
 mod fixture;
 mod mechanisms;
