@@ -40,9 +40,16 @@
 //!
 //! The taint manager's evictions wait for the node controller's client limiter
 //! (`--kube-api-qps 20`, `--kube-api-burst 30`: an event and a DELETE per pod, so a node's first
-//! 15 pods go at once and the rest one per 0.1 s); its other requests (node status writes, the
-//! taints) skip it, and none waits for its etcd commit. A deleted pod's kubelet, cut off,
-//! never learns of it (it would kill the container after the repair).
+//! 15 pods go at once and the rest one per 0.1 s); its other requests skip it, and none waits
+//! for its etcd commit: the status write that marks a node NotReady, the taints, and
+//! `MarkAllPodsNotReady`'s LIST and status update of each of the node's pods (their `Ready`
+//! condition, which kubectl's STATUS column does not show). v1.16's `monitorNodeHealth` makes
+//! these node after node, so when many nodes fall silent together the later ones are marked
+//! NotReady later, by up to (their pods and 3 requests a node, less the burst of 30) / 20 QPS:
+//! about 15 s for a site of 10 workers with 31 pods each. Their `NoExecute` taints come 10 s
+//! apart anyway (`--node-eviction-rate`), so the evictions do not move; only a rollout still
+//! creating pods 40 s after the cut could place a few more on those nodes. A deleted pod's
+//! kubelet, cut off, never learns of it (it would kill the container after the repair).
 
 use std::collections::VecDeque;
 
