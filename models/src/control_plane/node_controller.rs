@@ -1,0 +1,159 @@
+//! The node lifecycle controller inside the control plane: the nodes' heartbeats as the
+//! controller sees them (the workers' status posts, and the masters' own kubelets'), its checks
+//! every `--node-monitor-period`, and the taint manager's evictions through the controller's
+//! client limiter. The controller's own logic is [`crate::node_lifecycle`].
+
+use sim_core::limiter::TokenBucket;
+use sim_core::{Context, SimDuration};
+
+use super::ControlPlane;
+use crate::api::{Ev, Local, WatchEvent};
+
+impl ControlPlane {
+    /// Runs the node lifecycle controller ([`crate::node_lifecycle`]): nodes silent for
+    /// `grace` are marked NotReady, and their pods evicted after their toleration, each
+    /// eviction (an event, then the pod's DELETE) waiting for `client`, the controller's client
+    /// limiter. The nodes are the workers, `names[..workers]` in the kubelets' order, then the
+    /// masters, in backend order, whose kubelets post status every `post_period` from
+    /// `post_phase[m]`. Call after the kubelets' watchers are set; the caller schedules the
+    /// first [`Local::NodeMonitor`].
+    pub fn enable_node_lifecycle(
+        &mut self,
+        grace: SimDuration,
+        client: TokenBucket,
+        names: &[&str],
+        post_period: SimDuration,
+        post_phase: Vec<SimDuration>,
+    ) {
+        self.lifecycle = Some(crate::node_lifecycle::NodeLifecycle::named(names, grace));
+        let to_lb_down = self
+            .masters
+            .iter()
+            .map(|&m| self.net.route_down_windows(m, self.lb))
+            .collect();
+        self.master_nodes = crate::node_lifecycle::ControlPlaneNodes::new(
+            self.kubelets.len() as u32,
+            post_period,
+            post_phase,
+            to_lb_down,
+        );
+        self.lifecycle_client = client;
+        self.kubelet_index = self
+            .kubelets
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id, i as u32))
+            .collect();
+    }
+
+    /// The node lifecycle controller's check: marks, taints, and arms evictions.
+    pub(super) fn monitor_nodes(&mut self, ctx: &mut Context<'_, Ev>) {
+        use crate::node_lifecycle::{Action, NODE_MONITOR_PERIOD, UNREACHABLE_TOLERATION};
+        let now = ctx.now();
+        ctx.send_self(NODE_MONITOR_PERIOD, Ev::Local(Local::NodeMonitor));
+        // The controller writes through etcd: without a quorum it does nothing, and the one
+        // leading afterwards starts afresh.
+        if self.write_ready(now) != now {
+            self.lifecycle_stalled = true;
+            return;
+        }
+        let Some(lifecycle) = self.lifecycle.as_mut() else {
+            return;
+        };
+        // The masters' own kubelets: their last status post counts if it got through (the
+        // host up, the balancer reached, an apiserver serving behind it).
+        let plan = &self.plan;
+        for m in 0..self.master_nodes.len() {
+            let Some(post) = self.master_nodes.last_post(m, now) else {
+                continue;
+            };
+            let served = (0..self.masters.len()).any(|j| plan.haproxy_up(j, post) && plan.serves(j, post));
+            if plan.apiserver_up(m, post) && self.master_nodes.reaches_lb(m, post) && served {
+                lifecycle.heartbeat(self.master_nodes.node(m), post);
+            }
+        }
+        let mut actions: Vec<Action> = Vec::new();
+        if std::mem::take(&mut self.lifecycle_stalled) {
+            actions.extend(lifecycle.restart(now).into_iter().map(Action::Ready));
+        }
+        actions.extend(lifecycle.tick(now));
+        for a in actions {
+            match a {
+                // A master's node runs none of the workload: the scheduler never places there.
+                Action::NotReady(node) | Action::Ready(node) if self.master_nodes.is_master(node) => {}
+                Action::NotReady(node) => {
+                    let ev = WatchEvent::NodeSchedulable {
+                        node,
+                        schedulable: false,
+                    };
+                    self.notify(self.scheduler, ev, ctx);
+                }
+                Action::Ready(node) => {
+                    // Heard from again, the kubelet confirms its evicted pods' deletion: their
+                    // room on the node is free.
+                    let (gone, kept): (Vec<_>, Vec<_>) =
+                        self.evicted_unconfirmed.iter().partition(|&&(_, n)| n == node);
+                    self.evicted_unconfirmed = kept;
+                    for _ in gone {
+                        self.notify(self.scheduler, WatchEvent::PodGone { node }, ctx);
+                    }
+                    let ev = WatchEvent::NodeSchedulable {
+                        node,
+                        schedulable: true,
+                    };
+                    self.notify(self.scheduler, ev, ctx);
+                }
+                Action::NoExecute { node, generation } => {
+                    ctx.send_self(UNREACHABLE_TOLERATION, Ev::Local(Local::Evict(node, generation)));
+                }
+            }
+        }
+    }
+
+    /// The taint manager deletes the pods of `node`, if it still carries the taint of
+    /// `generation`; the ReplicaSet controller and kubectl see them go.
+    pub(super) fn evict(&mut self, node: u32, generation: u32, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        // A deletion is a write: without a quorum the taint manager cannot make it (and the
+        // controller that leads afterwards removes the taint, [`NodeLifecycle::restart`]).
+        if self.write_ready(now) != now
+            || !self
+                .lifecycle
+                .as_ref()
+                .is_some_and(|l| l.still_tainted(node, generation))
+        {
+            return;
+        }
+        let doomed: Vec<u32> = (0..self.store.pods.len())
+            .filter(|&i| self.store.pods[i].0 == Some(node) && self.store.deleted_at[i].is_none())
+            .map(|i| i as u32)
+            .collect();
+        for pod in doomed {
+            // `deletePodHandler` (pkg/controller/nodelifecycle/scheduler/taint_manager.go)
+            // records a "TaintManagerEviction" event, then sends the DELETE. Both go through
+            // the node controller's client (`ClientBuilder.ClientOrDie("node-controller")`,
+            // the controller-manager's `--kube-api-qps 20`, `--kube-api-burst 30`); its event
+            // sink writes on the same client. Modelled as one token for the event, then one
+            // for the deletion, pod after pod.
+            let _event_sent_at = self.lifecycle_client.reserve(now);
+            let at = self.lifecycle_client.reserve(now);
+            if at == now {
+                self.delete_pod(pod, node, ctx);
+            } else {
+                ctx.send_self(at - now, Ev::Local(Local::DeletePod(pod, node)));
+            }
+        }
+    }
+
+    /// The taint manager's DELETE of `pod` (on worker `node`) is applied: the ReplicaSet
+    /// controller and kubectl see it go.
+    pub(super) fn delete_pod(&mut self, pod: u32, node: u32, ctx: &mut Context<'_, Ev>) {
+        if self.store.deleted_at[pod as usize].is_some() {
+            return;
+        }
+        self.store.deleted_at[pod as usize] = Some(ctx.now());
+        self.evicted_unconfirmed.push((pod, node));
+        self.notify(self.kcm, WatchEvent::PodDeleted(pod), ctx);
+        self.notify(self.observer, WatchEvent::PodDeleted(pod), ctx);
+    }
+}
