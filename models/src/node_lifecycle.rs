@@ -158,14 +158,18 @@ impl ControlPlaneNodes {
         n >= self.first && ((n - self.first) as usize) < self.len()
     }
 
-    /// Master `m`'s last status post at or before `t`, if it made one.
-    pub fn last_post(&self, m: usize, t: SimTime) -> Option<SimTime> {
-        let first = SimTime::ZERO + *self.phase.get(m)?;
-        if t < first {
-            return None;
-        }
-        let (since, p) = (t.saturating_since(first).as_nanos(), self.period.as_nanos());
-        Some(first + SimDuration::from_nanos(since - since % p))
+    /// Master `m`'s status posts after `after` and at or before `until`, the latest first.
+    pub fn posts_between(&self, m: usize, after: SimTime, until: SimTime) -> impl Iterator<Item = SimTime> {
+        let first = SimTime::ZERO + self.phase.get(m).copied().unwrap_or(SimDuration::ZERO);
+        let p = self.period.as_nanos();
+        let made = match self.phase.get(m) {
+            Some(_) if until >= first => until.saturating_since(first).as_nanos() / p + 1,
+            _ => 0,
+        };
+        (0..made)
+            .rev()
+            .map(move |k| first + SimDuration::from_nanos(k * p))
+            .take_while(move |&t| t > after)
     }
 
     /// Whether master `m`'s route to the balancer carries packets at `t`.
@@ -477,11 +481,22 @@ mod tests {
         let ms = SimDuration::from_millis;
         let down = vec![vec![], vec![(s(30), s(60))]];
         let c = ControlPlaneNodes::new(4, SimDuration::from_secs(10), vec![ms(2500), ms(7000)], down);
-        assert_eq!(c.last_post(0, s(2)), None, "before its first post");
-        assert_eq!(c.last_post(0, s(25)), Some(SimTime::ZERO + ms(22_500)));
+        let posts =
+            |m: usize, after: u64, until: SimTime| -> Vec<SimTime> { c.posts_between(m, s(after), until).collect() };
+        assert_eq!(posts(0, 0, s(2)), vec![], "before its first post");
         assert_eq!(
-            c.last_post(1, SimTime::ZERO + ms(27_000)),
-            Some(SimTime::ZERO + ms(27_000))
+            posts(0, 0, s(25)),
+            vec![
+                SimTime::ZERO + ms(22_500),
+                SimTime::ZERO + ms(12_500),
+                SimTime::ZERO + ms(2_500)
+            ]
+        );
+        assert_eq!(posts(0, 20, s(25)), vec![SimTime::ZERO + ms(22_500)]);
+        assert_eq!(posts(0, 23, s(25)), vec![], "none in (23 s, 25 s]");
+        assert_eq!(
+            posts(1, 20, SimTime::ZERO + ms(27_000)),
+            vec![SimTime::ZERO + ms(27_000)]
         );
         assert_eq!((c.node(0), c.node(1)), (4, 5));
         assert!(!c.is_master(3) && c.is_master(4) && c.is_master(5) && !c.is_master(6));

@@ -4,7 +4,7 @@
 //! client limiter. The controller's own logic is [`crate::node_lifecycle`].
 
 use sim_core::limiter::TokenBucket;
-use sim_core::{Context, SimDuration};
+use sim_core::{Context, SimDuration, SimTime};
 
 use super::ControlPlane;
 use crate::api::{Ev, Local, WatchEvent};
@@ -60,15 +60,17 @@ impl ControlPlane {
         let Some(lifecycle) = self.lifecycle.as_mut() else {
             return;
         };
-        // The masters' own kubelets: their last status post counts if it got through (the
-        // host up, the balancer reached, an apiserver serving behind it).
+        // The masters' own kubelets: the latest of their status posts since the last check
+        // that got through counts (the host up, the balancer reached, an apiserver serving
+        // behind it).
         let plan = &self.plan;
+        let since = SimTime::ZERO + now.saturating_since(SimTime::ZERO + NODE_MONITOR_PERIOD);
         for m in 0..self.master_nodes.len() {
-            let Some(post) = self.master_nodes.last_post(m, now) else {
-                continue;
+            let through = |&post: &SimTime| {
+                let served = (0..self.masters.len()).any(|j| plan.haproxy_up(j, post) && plan.serves(j, post));
+                plan.apiserver_up(m, post) && self.master_nodes.reaches_lb(m, post) && served
             };
-            let served = (0..self.masters.len()).any(|j| plan.haproxy_up(j, post) && plan.serves(j, post));
-            if plan.apiserver_up(m, post) && self.master_nodes.reaches_lb(m, post) && served {
+            if let Some(post) = self.master_nodes.posts_between(m, since, now).find(through) {
                 lifecycle.heartbeat(self.master_nodes.node(m), post);
             }
         }

@@ -91,7 +91,7 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     });
     let eviction = if cuts {
         format!(
-            "; pods on workers cut off for good run again only once the node lifecycle controller has evicted them (node_monitor_grace_period, {}, then the {}-s toleration for an unreachable node), and it evicts nothing while no node of the zone is Ready, or while more than 2 nodes making at least 55 % of a cluster of at most 50 are NotReady; the masters count as nodes unless their names end in `master` (docs/model.md)",
+            "; pods on workers cut off for good run again only once the node lifecycle controller has evicted them (node_monitor_grace_period, {}, then the {}-s toleration for an unreachable node), and it evicts nothing while no node of the zone is Ready, or while more than 2 nodes making at least 55 % of a cluster of at most 50 are NotReady; the masters count as nodes unless their names end in `master`, or in `master-` and three characters (docs/model.md)",
             scenario.kubernetes.controller_manager.node_monitor_grace_period,
             models::node_lifecycle::UNREACHABLE_TOLERATION.as_secs_f64()
         )
