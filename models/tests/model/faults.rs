@@ -52,6 +52,9 @@ fn a_fault_after_the_run_reports_nothing_it_would_have_set_off() {
     s.faults.push(crash("master02", 500, None));
     let out = run(&s, 1, false).unwrap();
     assert_eq!(out.startup_exact_s, base.startup_exact_s);
+    // Every pod's whole timeline, not only the end: the fault's own streams (its plan, the
+    // masters' kubelets' posts) move no other draw.
+    assert_eq!(out.pods, base.pods);
     let f = &out.faults[0];
     assert!(f.after_run, "{f:?}");
     assert!(f.haproxy_marked_down_s.is_none() && f.failovers.is_empty(), "{f:?}");
