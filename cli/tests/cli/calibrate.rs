@@ -148,3 +148,36 @@ fn the_bootstrap_reports_ranges_and_writes_them_into_the_header() {
         &["--predict", "too large"],
     );
 }
+
+/// A calibration is a pure function of its data, scenario and seed: with one thread or two it
+/// writes the same parameter file, byte for byte but for its own path, and prints the same
+/// report (cross-validation included).
+#[test]
+fn calibrate_gives_the_same_file_whatever_the_thread_count() {
+    let t = TempDir::new("cal-threads");
+    let outputs: Vec<(String, String)> = ["1", "2"]
+        .iter()
+        .map(|threads| {
+            let out = t.file(&format!("p{threads}.toml"));
+            let args = calibrate(
+                THESIS_CELLS,
+                &out,
+                &["--reps", "3", "--max-iters", "8", "--placement", "workers-egress"],
+            );
+            let o = crate::support::kubetwin()
+                .args(&args)
+                .env("RAYON_NUM_THREADS", threads)
+                .output()
+                .expect("run kubetwin calibrate");
+            assert_exit(&o, 0, "calibrate");
+            // The report and the file's "Regenerate:" line name the output file; the rest
+            // must agree.
+            let report = crate::support::stdout(&o).replace(&out, "OUT");
+            let file = std::fs::read_to_string(&out).expect("the parameter file");
+            (report, file.replace(&out, "OUT"))
+        })
+        .collect();
+    assert!(!outputs[0].1.is_empty());
+    assert_eq!(outputs[0].1, outputs[1].1, "parameter files differ");
+    assert_eq!(outputs[0].0, outputs[1].0, "reports differ");
+}
