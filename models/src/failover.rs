@@ -17,9 +17,17 @@
 //! - **Clients** pinned to a dead apiserver notice by their own timers, then reconnect through
 //!   HAProxy, which sends them to a server it believes up (if it still believes the dead one up,
 //!   they fail again and retry at their next timer):
-//!   - a kubelet: its next node-status heartbeat times out after `--node-status-update-frequency`
-//!     (the heartbeat client's timeout in v1.16), and the kubelet closes all its connections
-//!     (`closeAllConns` on heartbeat failure, pkg/kubelet/kubelet_node_status.go);
+//!   - a kubelet: its next node-status update makes up to five tries, each timing out after
+//!     `--node-status-update-frequency` (the heartbeat client's timeout in v1.16), and after
+//!     the second failed try in a row the kubelet closes all its connections
+//!     (`updateNodeStatus`: `if i > 0 && kl.onRepeatedHeartbeatFailure != nil`, which
+//!     kubeadm's certificate rotation sets to `closeAllConns`; pkg/kubelet/kubelet_node_status.go):
+//!     two timeouts after the update starts. An apiserver whose etcd member is gone answers
+//!     with errors instead: both tries fail at once, unless the first is served from the
+//!     apiserver's cache (`resourceVersion=0`) and no PATCH is due (with NodeLease, v1.16
+//!     writes node status only on a change or every minute), which can leave the kubelet
+//!     pinned for up to a minute. The model gives it the same two timeouts, between those
+//!     extremes;
 //!   - the controller-manager and the scheduler: the leader cannot renew its lease; a standby on
 //!     another master takes over once the lease expires (`--leader-elect-lease-duration`, retried
 //!     every `--leader-elect-retry-period`) and works through its own connection;
@@ -183,8 +191,13 @@ impl Plan {
     /// How long after `s` a client of `role` notices its apiserver is gone.
     pub fn detection(role: ClientRole, timers: Timers, rng: &mut impl Rng) -> SimDuration {
         match role {
-            ClientRole::Kubelet | ClientRole::Operator => {
-                // The next heartbeat (uniformly placed in its period) times out one period later.
+            ClientRole::Kubelet => {
+                // The next node-status update (uniformly placed in its period), then two tries
+                // that each time out one period later; the second failure closes the connections.
+                SimDuration::from_secs_f64(rng.random::<f64>() * timers.heartbeat.as_secs_f64()) + timers.heartbeat * 2
+            }
+            ClientRole::Operator => {
+                // Assumed: the person watching notices within a heartbeat period of the next one.
                 SimDuration::from_secs_f64(rng.random::<f64>() * timers.heartbeat.as_secs_f64()) + timers.heartbeat
             }
             ClientRole::Leader => {
