@@ -253,10 +253,9 @@ impl Kubelet {
         Kubelet {
             name,
             client,
-            events: if cfg.event_qps == 0.0 {
-                TokenBucket::unlimited()
-            } else {
-                TokenBucket::new(cfg.event_qps, cfg.event_burst).expect("checked event QPS/burst")
+            events: {
+                let (qps, burst) = cfg.event_limits();
+                TokenBucket::new(qps, burst).expect("checked event QPS/burst")
             },
             registry: if cfg.registry_qps == 0.0 {
                 TokenBucket::unlimited()

@@ -552,9 +552,10 @@ pub struct Kubelet {
     pub kube_api_qps: f64,
     /// `--kube-api-burst`, v1.16 default 10.
     pub kube_api_burst: u32,
-    /// `--event-qps`, v1.16 default 5; 0 means unlimited (the kubelet's documented meaning).
+    /// `--event-qps`, v1.16 default 5. The flag's help says 0 means unlimited, but the kubelet
+    /// hands the value to client-go, which reads 0 as its default, 5 ([`Kubelet::event_limits`]).
     pub event_qps: f64,
-    /// `--event-burst`, v1.16 default 10.
+    /// `--event-burst`, v1.16 default 10; 0 is client-go's default, 10.
     pub event_burst: u32,
     /// `--serialize-image-pulls`, v1.16 default true.
     pub serialize_image_pulls: bool,
@@ -587,6 +588,33 @@ pub struct Kubelet {
     /// the volume unless the pod or its service account sets
     /// `automountServiceAccountToken: false`.
     pub token_secret_volume: bool,
+}
+
+/// client-go's `rest.DefaultQPS`: what a client configured with QPS 0 gets (`RESTClientFor`).
+pub const CLIENT_GO_DEFAULT_QPS: f64 = 5.0;
+
+/// client-go's `rest.DefaultBurst`: what a client configured with burst 0 gets.
+pub const CLIENT_GO_DEFAULT_BURST: u32 = 10;
+
+impl Kubelet {
+    /// The event client's QPS and burst as v1.16 runs them. The kubelet copies `--event-qps`
+    /// and `--event-burst` into the event client's configuration (cmd/kubelet/app/server.go),
+    /// and client-go replaces a 0 by its defaults, so 0 is not unlimited, whatever the flag's
+    /// help says (kubernetes issue #117101, "When eventRecordQPS is set to 0, the actual QPS
+    /// is 5"; later releases changed the help text, not v1.16).
+    pub fn event_limits(&self) -> (f64, u32) {
+        let qps = if self.event_qps == 0.0 {
+            CLIENT_GO_DEFAULT_QPS
+        } else {
+            self.event_qps
+        };
+        let burst = if self.event_burst == 0 {
+            CLIENT_GO_DEFAULT_BURST
+        } else {
+            self.event_burst
+        };
+        (qps, burst)
+    }
 }
 
 impl Default for Kubelet {
@@ -871,6 +899,19 @@ impl Default for Netem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_zero_event_qps_or_burst_is_client_gos_default_not_unlimited() {
+        let k = |event_qps, event_burst| Kubelet {
+            event_qps,
+            event_burst,
+            ..Kubelet::default()
+        };
+        assert_eq!(k(0.0, 0).event_limits(), (5.0, 10));
+        assert_eq!(k(0.0, 3).event_limits(), (5.0, 3));
+        assert_eq!(k(50.0, 0).event_limits(), (50.0, 10));
+        assert_eq!(k(2.0, 4).event_limits(), (2.0, 4));
+    }
 
     #[test]
     fn tc_netem_arguments_parse() {

@@ -167,10 +167,10 @@ fn client_waits(c: &Components<'_>, scenario: &Scenario) -> Vec<WaitReport> {
             count: kubelets.iter().map(|k| k.client().sent).sum(),
         },
         WaitReport {
-            name: format!(
-                "kubelet event sinks (one POST at a time, {} QPS, burst {})",
-                k.kubelet.event_qps, k.kubelet.event_burst
-            ),
+            name: {
+                let (qps, burst) = k.kubelet.event_limits();
+                format!("kubelet event sinks (one POST at a time, {qps} QPS, burst {burst})")
+            },
             total_s: kubelets.iter().map(|k| k.event_throttle.as_secs_f64()).sum(),
             count: kubelets.iter().map(|k| k.events_posted).sum(),
         },

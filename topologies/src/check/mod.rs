@@ -112,7 +112,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E011",
         "non-positive-rate",
-        "a QPS must be a number in 1e-6..=1e9 (what the token bucket models); only kubelet `event_qps` may be 0, which the kubelet documents as unlimited",
+        "a QPS must be a number in 1e-6..=1e9 (what the token bucket models); kubelet `event_qps` may be 0 (client-go's default, 5, whatever the flag's help says) and `registry_qps` may be 0 (unlimited)",
     ),
     err(
         "E012",

@@ -82,28 +82,37 @@ fn client_rates(s: &Scenario, f: &mut Vec<Finding>) {
         f,
         "kubernetes.controller_manager.kube_api_qps",
         k.controller_manager.kube_api_qps,
-        false,
+        None,
     );
-    qps(f, "kubernetes.scheduler.kube_api_qps", k.scheduler.kube_api_qps, false);
-    qps(f, "kubernetes.kubelet.kube_api_qps", k.kubelet.kube_api_qps, false);
-    // kubelet --event-qps: "If > 0, limit event creations per second to this value. If 0,
-    // unlimited." (v1.16 kubelet flags); its burst matters only when it is limited.
-    qps(f, "kubernetes.kubelet.event_qps", k.kubelet.event_qps, true);
+    qps(f, "kubernetes.scheduler.kube_api_qps", k.scheduler.kube_api_qps, None);
+    qps(f, "kubernetes.kubelet.kube_api_qps", k.kubelet.kube_api_qps, None);
+    // kubelet --event-qps: 0 is client-go's default, 5 (`Kubelet::event_limits`), though the
+    // v1.16 flag's help says unlimited.
+    qps(
+        f,
+        "kubernetes.kubelet.event_qps",
+        k.kubelet.event_qps,
+        Some("client-go's default, 5"),
+    );
     // kubelet --registry-qps: "If > 0, limit registry pull QPS to this value. If 0, unlimited."
-    qps(f, "kubernetes.kubelet.registry_qps", k.kubelet.registry_qps, true);
+    qps(
+        f,
+        "kubernetes.kubelet.registry_qps",
+        k.kubelet.registry_qps,
+        Some("unlimited"),
+    );
 }
 
 /// E011: a client QPS must be one the token bucket accepts
-/// ([`sim_core::limiter::MIN_QPS`]..=[`sim_core::limiter::MAX_QPS`]), or 0 where the flag means
-/// "unlimited".
-fn qps(f: &mut Vec<Finding>, field: &str, v: f64, zero_ok: bool) {
+/// ([`sim_core::limiter::MIN_QPS`]..=[`sim_core::limiter::MAX_QPS`]), or 0 where the flag
+/// gives 0 a meaning (`zero`: what it means).
+fn qps(f: &mut Vec<Finding>, field: &str, v: f64, zero: Option<&str>) {
     use sim_core::limiter::{MAX_QPS, MIN_QPS};
-    let ok = (MIN_QPS..=MAX_QPS).contains(&v) || (zero_ok && v == 0.0);
+    let ok = (MIN_QPS..=MAX_QPS).contains(&v) || (zero.is_some() && v == 0.0);
     if !ok {
-        let expected = if zero_ok {
-            format!("a number in {MIN_QPS}..={MAX_QPS}, or 0 (unlimited)")
-        } else {
-            format!("a number in {MIN_QPS}..={MAX_QPS}")
+        let expected = match zero {
+            Some(meaning) => format!("a number in {MIN_QPS}..={MAX_QPS}, or 0 ({meaning})"),
+            None => format!("a number in {MIN_QPS}..={MAX_QPS}"),
         };
         f.push(Finding::new(
             "E011",
@@ -127,9 +136,6 @@ fn counts(s: &Scenario, f: &mut Vec<Finding>) {
     );
     count(f, "kubernetes.scheduler.kube_api_burst", k.scheduler.kube_api_burst);
     count(f, "kubernetes.kubelet.kube_api_burst", k.kubelet.kube_api_burst);
-    if k.kubelet.event_qps > 0.0 {
-        count(f, "kubernetes.kubelet.event_burst", k.kubelet.event_burst);
-    }
     if k.kubelet.registry_qps > 0.0 {
         count(f, "kubernetes.kubelet.registry_burst", k.kubelet.registry_burst);
     }

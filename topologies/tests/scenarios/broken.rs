@@ -206,8 +206,10 @@ fn every_error_is_reported_not_only_the_first() {
     );
 }
 
+/// `event_qps = 0` loads (client-go reads it as its default, 5: `Kubelet::event_limits`); a
+/// client QPS of 0 elsewhere is refused.
 #[test]
-fn event_qps_zero_means_unlimited() {
+fn event_qps_zero_loads_and_other_zero_qps_do_not() {
     let text = edit("event_qps = 5.0", "event_qps = 0.0");
     load::load_str(&text, ORIGIN).unwrap();
     let text = edit("kube_api_qps = 5.0", "kube_api_qps = 0.0");
