@@ -299,7 +299,8 @@ pub struct Vpn {
     /// Tunnel MTU: OpenVPN's default `--tun-mtu 1500` (openvpn(8)).
     pub tun_mtu: u32,
     /// Throughput of the router's single-threaded crypto (OpenVPN runs in one thread). Default
-    /// 200 Mbit/s, measured: 213 Mbit/s for BF-CBC through OpenVPN in a KVM VM with one core
+    /// 200 Mbit/s, assumed from a published measurement (not of the testbed): 213 Mbit/s for
+    /// BF-CBC through OpenVPN in a KVM VM with one core
     /// saturated (cubewerk.de, "OpenVPN cipher performance benchmark", 2018; about 300 Mbit/s
     /// with AES-NI and AES-256-CBC). Pod start-up data cannot identify it (the control plane's
     /// messages are small); an `iperf3` through the tunnel measures it.
