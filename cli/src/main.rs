@@ -35,6 +35,8 @@ enum Command {
     Calibrate(commands::calibrate::CalibrateArgs),
     /// Print which hosts reach which, with or without the VPN tunnels.
     Reach(commands::reach::ReachArgs),
+    /// Check a scenario file without running it, or list every check (`--codes`).
+    Check(commands::check::CheckArgs),
     /// Measure the engine (PHOLD against a bare heap), the whole model at scale, and etcd's
     /// election simulation.
     Bench(commands::bench::BenchArgs),
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run::cmd(args),
         Command::Reach(args) => commands::reach::cmd(args),
+        Command::Check(args) => commands::check::cmd(args),
         Command::Validate(args) => commands::validate::cmd(args),
         Command::Calibrate(args) => commands::calibrate::cmd(args),
         Command::Bench(args) => commands::bench::cmd(args),

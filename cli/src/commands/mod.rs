@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod calibrate;
+pub(crate) mod check;
 pub(crate) mod generate;
 pub(crate) mod measure;
 pub(crate) mod merge;

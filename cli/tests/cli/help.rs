@@ -22,7 +22,7 @@ fn top_level_lists_every_subcommand() {
     let text = help(&[]);
     assert_mentions(
         &text,
-        &["run", "reach", "bench", "measure", "--help", "--version"],
+        &["run", "reach", "check", "bench", "measure", "--help", "--version"],
         "kubetwin",
     );
     // `kubetwin help` and `-h` work too.
@@ -50,6 +50,12 @@ fn run_help_names_every_flag() {
         ],
         "run",
     );
+}
+
+#[test]
+fn check_help_names_every_flag() {
+    let text = help(&["check"]);
+    assert_mentions(&text, &["[SCENARIO]", "--codes", "Examples:"], "check");
 }
 
 #[test]

@@ -8,6 +8,7 @@
 mod bad_args;
 mod bench;
 mod calibrate;
+mod check;
 mod help;
 mod intervals;
 #[cfg(unix)]
