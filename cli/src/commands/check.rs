@@ -15,8 +15,8 @@ pub(crate) struct CheckArgs {
     codes: bool,
 }
 
-/// Runs `kubetwin check`: exit code 0 for a scenario that loads (its warnings printed), 2 with
-/// every error for one that does not.
+/// Runs `kubetwin check`: exit code 0 for a scenario that loads and from which the model can be
+/// built (its warnings printed), 2 with every error for one that cannot.
 pub(crate) fn cmd(a: CheckArgs) -> anyhow::Result<()> {
     let Some(name) = a.scenario else {
         print!("{}", codes_table());
@@ -28,6 +28,10 @@ pub(crate) fn cmd(a: CheckArgs) -> anyhow::Result<()> {
         println!("{w}");
     }
     let s = &loaded.scenario;
+    // What only building the model finds (a backend that is not a host, a network that cannot
+    // be routed): the checks above should leave nothing, but `run` must not be the first to say.
+    models::cluster::build(s, 0, false)
+        .map_err(|e| crate::output::UsageError(format!("{}: the model cannot be built: {e}", loaded.origin)))?;
     let workers = s.hosts.iter().filter(|h| h.role == models::spec::Role::Worker).count();
     println!(
         "{}: scenario `{}` passes every error check ({} sites, {} hosts, {} workers; {} warning(s))",
