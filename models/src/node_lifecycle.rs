@@ -160,12 +160,12 @@ impl ControlPlaneNodes {
 
     /// Master `m`'s status posts after `after` and at or before `until`, the latest first.
     pub fn posts_between(&self, m: usize, after: SimTime, until: SimTime) -> impl Iterator<Item = SimTime> {
-        let first = SimTime::ZERO + self.phase.get(m).copied().unwrap_or(SimDuration::ZERO);
+        let first = self.phase.get(m).map(|&phase| SimTime::ZERO + phase);
         let p = self.period.as_nanos();
-        let made = match self.phase.get(m) {
-            Some(_) if until >= first => until.saturating_since(first).as_nanos() / p + 1,
-            _ => 0,
-        };
+        let made = first
+            .filter(|&f| until >= f)
+            .map_or(0, |f| until.saturating_since(f).as_nanos() / p + 1);
+        let first = first.unwrap_or(SimTime::ZERO);
         (0..made)
             .rev()
             .map(move |k| first + SimDuration::from_nanos(k * p))

@@ -64,7 +64,7 @@ impl ControlPlane {
         // that got through counts (the host up, the balancer reached, an apiserver serving
         // behind it).
         let plan = &self.plan;
-        let since = SimTime::ZERO + now.saturating_since(SimTime::ZERO + NODE_MONITOR_PERIOD);
+        let since = now - NODE_MONITOR_PERIOD; // saturates at time zero
         for m in 0..self.master_nodes.len() {
             let through = |&post: &SimTime| {
                 let served = (0..self.masters.len()).any(|j| plan.haproxy_up(j, post) && plan.serves(j, post));
