@@ -1,0 +1,131 @@
+//! What TCP and TLS cost a Kubernetes message: a new connection's handshakes through HAProxy,
+//! the retransmission timeouts a lost segment waits out (Linux's `tcp_set_rto` and
+//! `tcp_retransmit_timer`), and the packet sizes that serialization counts.
+
+use sim_core::{SimDuration, SimTime};
+
+/// Linux `TCP_RTO_MIN` (200 ms, include/net/tcp.h): the least variance term of the
+/// retransmission timeout.
+pub const TCP_RTO_MIN: SimDuration = SimDuration::from_millis(200);
+
+/// Round trips of a new TCP + TLS connection before its first request, for a connection whose
+/// ends are the two hosts a message takes the route between: TCP's handshake (1) and a full TLS
+/// 1.2 handshake (2). Kubernetes v1.16.3 is built with Go 1.12.12 (CHANGELOG-1.16, kubernetes
+/// PR #84064), whose `crypto/tls` offers TLS 1.3 only on opt-in (`GODEBUG=tls13=1`), and
+/// client-go's `transport.TLSConfigFor` sets no session cache, so every new connection pays the
+/// full handshake. Through HAProxy the two handshakes have different ends:
+/// [`apiserver_connect_time`].
+pub const CONNECT_ROUND_TRIPS: u64 = 3;
+
+/// What a Kubernetes client's new connection through HAProxy in TCP mode costs before its first
+/// request: TCP's handshake ends at HAProxy (one round trip `to_lb`), while TLS is end to end,
+/// passed through to the apiserver, so its two round trips each go the whole way (`to_lb` and
+/// `lb_to_apiserver`). HAProxy dials the apiserver as it accepts the client, which overlaps the
+/// client's first TLS flight.
+pub fn apiserver_connect_time(to_lb: SimDuration, lb_to_apiserver: SimDuration) -> SimDuration {
+    to_lb + (to_lb + lb_to_apiserver) * (CONNECT_ROUND_TRIPS - 1)
+}
+
+/// Linux `TCP_RTO_MAX` (120 s, include/net/tcp.h): the retransmission timeout stops doubling
+/// here, and retransmissions go on every 120 s.
+pub const TCP_RTO_MAX: SimDuration = SimDuration::from_secs(120);
+
+/// What `n` consecutive losses of one message cost TCP on a connection of round-trip time
+/// `srtt`: a retransmission timeout each, the first `srtt + TCP_RTO_MIN` (Linux's `tcp_set_rto`
+/// is the smoothed RTT plus `max(4 x mean deviation, TCP_RTO_MIN)`, and a steady path has
+/// little deviation), doubling up to [`TCP_RTO_MAX`] and then staying there (`tcp_retransmit_timer`).
+/// The resent copy travels like the first, so the timeouts are the whole cost. Saturates rather
+/// than overflows for absurd counts (a loss near 100 % never delivers within any run's timeout).
+pub fn retransmission_cost(n: u64, srtt: SimDuration) -> SimDuration {
+    let mut rto = (srtt + TCP_RTO_MIN).min(TCP_RTO_MAX);
+    let mut total = SimDuration::ZERO;
+    let mut k = 0;
+    // At most 10 doublings from 200 ms reach the cap; then every timeout is 120 s. (`+` and `*`
+    // of `SimDuration` saturate.)
+    while k < n && rto < TCP_RTO_MAX {
+        total += rto;
+        rto = (rto * 2).min(TCP_RTO_MAX);
+        k += 1;
+    }
+    total + TCP_RTO_MAX * (n - k)
+}
+
+/// TCP's first resend at or after `end` of a segment first sent at `start` and lost: resends
+/// go out `first_rto` after the send, the timeout doubling up to [`TCP_RTO_MAX`] and then
+/// staying there (`tcp_retransmit_timer`). [`SimTime::MAX`] if `end` is.
+pub fn first_resend_at_or_after(start: SimTime, end: SimTime, first_rto: SimDuration) -> SimTime {
+    if end == SimTime::MAX {
+        return SimTime::MAX;
+    }
+    let mut t = start;
+    let mut rto = first_rto.min(TCP_RTO_MAX);
+    while t < end {
+        if rto == TCP_RTO_MAX {
+            // The rest at the cap: whole 120-s steps.
+            let steps = end.saturating_since(t).as_nanos().div_ceil(TCP_RTO_MAX.as_nanos());
+            return t.checked_add(TCP_RTO_MAX * steps).unwrap_or(SimTime::MAX);
+        }
+        t = t.checked_add(rto).unwrap_or(SimTime::MAX);
+        rto = (rto * 2).min(TCP_RTO_MAX);
+    }
+    t
+}
+
+/// How long after its first send a lost message's first resend at or after `after` goes out,
+/// on a connection of round-trip time `srtt` (the timeouts of [`retransmission_cost`]).
+pub fn resend_wait(after: SimDuration, srtt: SimDuration) -> SimDuration {
+    first_resend_at_or_after(SimTime::ZERO, SimTime::ZERO + after, srtt + TCP_RTO_MIN).saturating_since(SimTime::ZERO)
+}
+
+/// MTU of a route that crosses no tunnel: Ethernet's 1500 bytes.
+pub const ETHERNET_MTU: u32 = 1500;
+
+/// IPv4 and TCP headers without options (20 + 20 bytes, RFC 791 and RFC 9293): what a packet of
+/// an MTU-sized route carries besides data.
+pub const IP_TCP_HEADERS: u32 = 40;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Through HAProxy in TCP mode, TCP's handshake ends at the load balancer but TLS goes on to
+    /// the apiserver: a kubectl next to the load balancer whose apiserver is 250 ms away pays
+    /// the two TLS round trips to that apiserver, not three round trips to the balancer.
+    #[test]
+    fn a_new_connection_pays_tls_to_the_apiserver_behind_haproxy() {
+        let ms = SimDuration::from_millis;
+        assert_eq!(apiserver_connect_time(ms(1), ms(250)), ms(1 + 2 * 251));
+        // Load balancer and apiserver on one host's LAN: three round trips to the balancer.
+        assert_eq!(apiserver_connect_time(ms(40), ms(0)), ms(120));
+    }
+
+    #[test]
+    fn the_first_resend_after_a_time_falls_on_the_doubling_schedule() {
+        let ms = SimDuration::from_millis;
+        // RTT 0: resends 200, 600, 1400, 3000 ms after the first send.
+        assert_eq!(resend_wait(ms(0), ms(0)), ms(0));
+        assert_eq!(resend_wait(ms(150), ms(0)), ms(200));
+        assert_eq!(resend_wait(ms(600), ms(0)), ms(600));
+        assert_eq!(resend_wait(ms(601), ms(0)), ms(1400));
+        // Past the cap: 204.6 s of doubling timeouts, then 120-s steps.
+        assert_eq!(resend_wait(ms(250_000), ms(0)), ms(204_600 + 120_000));
+        assert!(resend_wait(SimDuration::from_secs(86_400 * 30), ms(0)) >= SimDuration::from_secs(86_400 * 30));
+    }
+
+    #[test]
+    fn losses_cost_doubling_timeouts_then_flat_ones() {
+        let ms = SimDuration::from_millis;
+        // A LAN-like RTT of 0: timeouts of 200 ms, doubling.
+        assert_eq!(retransmission_cost(0, ms(0)), SimDuration::ZERO);
+        assert_eq!(retransmission_cost(1, ms(0)), ms(200));
+        assert_eq!(retransmission_cost(3, ms(0)), ms(200 + 400 + 800));
+        // Ten doubling timeouts (200 ms .. 102.4 s), then 120 s each.
+        assert_eq!(retransmission_cost(12, ms(0)), ms(204_600) + ms(240_000));
+        assert_eq!(retransmission_cost(u64::MAX, ms(0)), SimDuration::MAX);
+        // 500 ms each way: the first timeout is the RTT plus 200 ms, then 2.4 s, 4.8 s.
+        assert_eq!(retransmission_cost(1, ms(1000)), ms(1200));
+        assert_eq!(retransmission_cost(3, ms(1000)), ms(1200 + 2400 + 4800));
+        // An RTT beyond the cap times out at 120 s from the first loss.
+        assert_eq!(retransmission_cost(2, ms(200_000)), ms(240_000));
+    }
+}
