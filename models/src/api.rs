@@ -254,6 +254,9 @@ pub enum Ev {
         bits: u64,
         /// The most this download may take, bits per second (the node's own rate).
         cap_bps: f64,
+        /// Failed attempts before this one: 0 for a new download; Docker's next attempt
+        /// after a cut resumes with the bits left ([`crate::pull_outages::Outages::resume`]).
+        failures: u32,
     },
     /// The client's connection now goes to apiserver `master` (on host `host`): it failed over.
     Rebind {

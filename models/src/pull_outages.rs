@@ -15,15 +15,28 @@
 //!   hearing nothing, sends keepalive probes: Docker's dialer sets `KeepAlive: 30 *
 //!   time.Second`, which Go uses as both the idle time and the interval, and Linux gives up
 //!   after `tcp_keepalive_probes` = 9 unanswered probes (`man 7 tcp`): 300 s after the cut
-//!   the node drops the connection and the pull fails.
+//!   the node drops the connection.
 //!   - An isolated site keeps its router's state: the registry's first resend after the
 //!     repair gets through and the transfer goes on where it stopped.
 //!   - A crashed router comes back without its connection-tracking (NAT) state: the
 //!     registry's resends meet a router that knows nothing of them, and the node's first
-//!     keepalive probe after the restart is answered with a reset, which fails the pull. (It
+//!     keepalive probe after the restart is answered with a reset, which fails the
+//!     connection: the pull, if it was still making the registry's requests; Docker's next
+//!     attempt at the layers, if they were under way (below). (It
 //!     could survive if the router's NAT picked the same port again and the node spoke before
 //!     the registry did; kubetwin takes the reset, as [`crate::faults`] does for a crashed
 //!     element's connections.)
+//!
+//! - **A layer download that fails is retried by Docker**, not by the kubelet: Docker's download
+//!   manager makes up to [`MAX_DOWNLOAD_ATTEMPTS`] attempts at a layer, waiting
+//!   [`DOWNLOAD_RETRY_STEP`] times the failures so far before the next (5, 10, 15, 20 s; moby
+//!   `distribution/xfer/download.go`, `maxDownloadAttempts`, `delay := retries * 5`), and each
+//!   new attempt resumes at the offset the last one reached: `v2LayerDescriptor.Download` seeks
+//!   to the end of its temporary file and asks the registry for the rest
+//!   (`distribution/pull_v2.go`). A new attempt dials again (a dial that gives up is a failed
+//!   attempt too) and pays [`RESUME_ROUND_TRIPS`] before the bytes flow. A failure during the
+//!   registry's requests before the layers (ping, token, manifest) is not retried: the pull
+//!   fails.
 //!
 //! A failed pull reaches the kubelet as `ErrImagePull`; it retries after its image back-off
 //! ([`crate::image_backoff`]).
@@ -33,9 +46,9 @@
 //! For outages a pull is one connection: it dials once, at its start, and its registry
 //! round trips and download are one transfer (Docker opens a connection per request; an outage
 //! that falls between two of them would fail the next dial instead of stalling a transfer,
-//! which differs only in when the failure shows). DNS answers are assumed cached. A failed first
-//! pull keeps none of its download: Docker keeps the layers it finished, which only shortens the
-//! retry.
+//! which differs only in when the failure shows). DNS answers are assumed cached. The layers
+//! download as one: their attempts fail and resume together (Docker counts each layer's
+//! attempts on its own; the layers of one pull share the route, so they meet the same outages).
 
 use sim_core::{SimDuration, SimTime};
 
@@ -57,6 +70,19 @@ pub const KEEPALIVE: SimDuration = SimDuration::from_secs(30);
 /// Linux `tcp_keepalive_probes` (default 9, `man 7 tcp`): unanswered probes before the kernel
 /// drops the connection.
 pub const KEEPALIVE_PROBES: u32 = 9;
+
+/// Attempts Docker's download manager makes at a layer before the pull fails:
+/// `maxDownloadAttempts = 5` (moby `distribution/xfer/download.go`, Docker 18.09).
+pub const MAX_DOWNLOAD_ATTEMPTS: u32 = 5;
+
+/// Docker's wait before a layer's next attempt, per failure so far: `delay := retries * 5`
+/// seconds (moby `distribution/xfer/download.go`).
+pub const DOWNLOAD_RETRY_STEP: SimDuration = SimDuration::from_secs(5);
+
+/// Round trips to the registry before a resumed layer download moves bytes again: a new TCP
+/// connection (1), a full TLS 1.2 handshake (2) and the blob GET from the offset reached (1),
+/// one of the four requests that `runtime.registry_round_trips` counts for a pull.
+pub const RESUME_ROUND_TRIPS: u64 = 4;
 
 /// Why a site's way out is down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -115,6 +141,19 @@ pub struct Outages {
     windows: Vec<(SimTime, SimTime, OutageKind)>,
     /// What each does to a transfer under way, sorted by start.
     stalls: Vec<Stall>,
+    /// What a resumed layer download's new connection and request cost before bytes flow.
+    resume: SimDuration,
+}
+
+/// A layer download's next attempt after a failure ([`Outages::resume`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resumed {
+    /// When its new connection opened.
+    pub connected: SimTime,
+    /// When bytes flow again (the connection's handshakes and the blob request done).
+    pub at: SimTime,
+    /// Failed attempts so far.
+    pub failures: u32,
 }
 
 impl Outages {
@@ -157,7 +196,11 @@ impl Outages {
                 }
             })
             .collect();
-        Outages { windows, stalls }
+        Outages {
+            windows,
+            stalls,
+            resume: rtt * RESUME_ROUND_TRIPS,
+        }
     }
 
     /// Whether the way out is never down.
@@ -213,6 +256,74 @@ impl Outages {
             t = t.max(s.end);
         }
         Transfer::Done(t.checked_add(left).unwrap_or(SimTime::MAX))
+    }
+
+    /// Docker's next attempt at a layer download whose attempt failed at `failed_at`, the
+    /// `failures`-th failure: it waits `failures` x [`DOWNLOAD_RETRY_STEP`], dials, and asks
+    /// for the rest of the layer ([`RESUME_ROUND_TRIPS`]); a dial that gives up, or a new
+    /// connection an outage kills before its request is answered, is a failed attempt too.
+    /// `Err(at)`: the last of [`MAX_DOWNLOAD_ATTEMPTS`] failed at `at`, and the pull with it.
+    pub fn resume(&self, failed_at: SimTime, failures: u32) -> Result<Resumed, SimTime> {
+        let (mut failed_at, mut failures) = (failed_at, failures);
+        while failures < MAX_DOWNLOAD_ATTEMPTS {
+            let retry = failed_at
+                .checked_add(DOWNLOAD_RETRY_STEP * u64::from(failures))
+                .unwrap_or(SimTime::MAX);
+            if retry == SimTime::MAX {
+                break;
+            }
+            let attempt = match self.connect(retry) {
+                Transfer::Done(connected) => match self.transfer(connected, self.resume) {
+                    Transfer::Done(at) => {
+                        return Ok(Resumed {
+                            connected,
+                            at,
+                            failures,
+                        })
+                    }
+                    failed => failed,
+                },
+                failed => failed,
+            };
+            failed_at = attempt.at();
+            failures += 1;
+        }
+        Err(failed_at)
+    }
+
+    /// A layer download on a connection opened at `since`, going on from `from` with `work` of
+    /// time with the way out up left, as Docker's download manager makes it: an outage that
+    /// kills the connection fails the attempt, and the next attempt resumes where it stopped
+    /// ([`Outages::resume`]). [`Transfer::Failed`] when the last attempt fails, with the cut
+    /// after which it made no progress.
+    pub fn download_since(&self, since: SimTime, from: SimTime, work: SimDuration) -> Transfer {
+        let (mut since, mut from, mut left) = (since, from, work);
+        let mut failures = 0;
+        loop {
+            let (cut, at) = match self.transfer_since(since, from, left) {
+                Transfer::Failed { cut, at } => (cut, at),
+                done => return done,
+            };
+            let done = SimDuration::from_secs_f64(self.up_seconds_since(since, from, cut));
+            left = left.saturating_sub(done);
+            match self.resume(at, failures + 1) {
+                Ok(r) => (since, from, failures) = (r.connected, r.at, r.failures),
+                Err(at) => return Transfer::Failed { cut, at },
+            }
+        }
+    }
+
+    /// A first pull on a connection opened at `since` that needs `total` of time with the way
+    /// out up: `requests` of it the registry's requests before the layers, the rest the layers'
+    /// download. An outage that kills the connection during the requests fails the pull; during
+    /// the download, Docker retries it ([`Outages::download_since`]).
+    pub fn first_pull(&self, since: SimTime, requests: SimDuration, total: SimDuration) -> Transfer {
+        match self.transfer_since(since, since, total) {
+            Transfer::Failed { cut, .. } if self.up_seconds_since(since, since, cut) >= requests.as_secs_f64() => {
+                self.download_since(since, since, total)
+            }
+            other => other,
+        }
     }
 
     /// If an outage that kills the transfers of a connection opened at `since` has begun by
@@ -355,6 +466,67 @@ mod tests {
         // reached its 120-s cap): in time.
         let o = one(10.0, Some(200.0), Isolation);
         assert_eq!(o.transfer(s(8.0), SimDuration::from_secs(5)), Transfer::Done(s(260.5)));
+    }
+
+    #[test]
+    fn docker_resumes_a_cut_layer_download_where_it_stopped() {
+        // The crash at 10 s cuts the download after 2 s of its 5; the probe at 40 s finds the
+        // restarted router and fails the attempt. Docker waits 5 s, dials at 45 s (up), and
+        // its new connection and blob request take 4 round trips of 300 ms: the 3 s left flow
+        // from 46.2 s to 49.2 s.
+        let o = one(10.0, Some(20.0), RouterCrash);
+        let resumed = o.resume(s(40.0), 1).unwrap();
+        assert_eq!((resumed.connected, resumed.at, resumed.failures), (s(45.0), s(46.2), 1));
+        assert_eq!(
+            o.download_since(s(8.0), s(8.0), SimDuration::from_secs(5)),
+            Transfer::Done(s(49.2))
+        );
+        // A stall alone (an isolation) is not a failure: nothing to resume.
+        let o = one(10.0, Some(20.0), Isolation);
+        assert_eq!(
+            o.download_since(s(8.0), s(8.0), SimDuration::from_secs(5)),
+            o.transfer(s(8.0), SimDuration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn the_fifth_failed_attempt_fails_the_pull() {
+        // Never repaired: the node drops the connection at 310 s (first failure); Docker dials
+        // at 315, 355, 400 and 450 s, and each dial gives up after 30 s: 480 s.
+        let o = one(10.0, None, RouterCrash);
+        assert_eq!(o.resume(s(310.0), 1), Err(s(480.0)));
+        assert_eq!(
+            o.download_since(s(8.0), s(8.0), SimDuration::from_secs(5)),
+            Transfer::Failed {
+                cut: s(10.0),
+                at: s(480.0)
+            }
+        );
+        // Repaired at 330 s: the dial at 315 s gets through at its SYN of 330 s (15 s after
+        // the first, `TCP_TIMEOUT_INIT` doubling), one failure so far.
+        let o = one(10.0, Some(330.0), RouterCrash);
+        assert_eq!(
+            o.resume(s(310.0), 1).map(|r| (r.connected, r.failures)),
+            Ok((s(330.0), 1))
+        );
+    }
+
+    #[test]
+    fn a_cut_during_the_registry_requests_fails_the_pull_one_during_the_layers_does_not() {
+        let o = one(10.0, Some(20.0), RouterCrash);
+        let secs = SimDuration::from_secs;
+        // From 8 s, 10 s of pull of which the first 4 s are requests: cut 2 s in, a request.
+        assert_eq!(
+            o.first_pull(s(8.0), secs(4), secs(10)),
+            Transfer::Failed {
+                cut: s(10.0),
+                at: s(40.0)
+            }
+        );
+        // Requests of 1 s: the layers were under way, Docker resumes them (8 s left at 46.2 s).
+        assert_eq!(o.first_pull(s(8.0), secs(1), secs(10)), Transfer::Done(s(54.2)));
+        // Without a failure it is the transfer.
+        assert_eq!(o.first_pull(s(21.0), secs(1), secs(10)), Transfer::Done(s(31.0)));
     }
 
     #[test]

@@ -38,8 +38,10 @@
 //!   ([`Network::route_down_windows`], [`crate::pull_outages::overlay`]): a crashed router, a
 //!   partitioned tunnel or an isolated site stalls it until the route carries again, since the
 //!   routed overlay keeps no connection state on the way; a crash of the registry host itself
-//!   loses the connection, and the pull fails at the node's first keepalive probe after the
-//!   restart, then goes through the image back-off ([`crate::image_backoff`]).
+//!   loses the connection at the node's first keepalive probe after the restart, which fails
+//!   the pull during the registry's requests (then the image back-off,
+//!   [`crate::image_backoff`]), or during the layers the attempt that Docker then resumes
+//!   ([`crate::pull_outages`]).
 //!
 //! # Simplifications
 //!
@@ -119,26 +121,31 @@ impl RateWindows {
 
     /// A download of `bits` at `steady_bps` outside the windows (each window's rate in it) on
     /// a connection opened at `since`, going on from `from`, through `outages` (it makes no
-    /// progress while stalled, and fails where they fail it): the rate is constant between
-    /// two changes, so each stretch is the transfer of [`Outages::transfer_since`] at that
-    /// stretch's rate, and the next stretch starts with what is left.
+    /// progress while stalled; an outage that kills the connection fails the attempt, and
+    /// Docker's next one resumes where it stopped, [`Outages::resume`]): the rate is constant
+    /// between two changes, so each stretch is the transfer of [`Outages::transfer_since`] at
+    /// that stretch's rate, and the next stretch starts with what is left.
     pub fn download(&self, outages: &Outages, since: SimTime, from: SimTime, bits: f64, steady_bps: f64) -> Transfer {
-        let mut t = from;
-        let mut left = bits;
+        let (mut since, mut t, mut left) = (since, from, bits);
+        let mut failures = 0;
         loop {
             let rate = self.rate_at(t, steady_bps);
             let next = self.next_change(t).unwrap_or(SimTime::MAX);
             let work = SimDuration::from_secs_f64(left.max(0.0) / rate);
-            let out = outages.transfer_since(since, t, work);
-            let reached = match out {
-                Transfer::Done(at) => at,
-                Transfer::Failed { cut, .. } => cut,
-            };
-            if reached <= next {
-                return out;
+            match outages.transfer_since(since, t, work) {
+                done @ Transfer::Done(at) if at <= next => return done,
+                Transfer::Failed { cut, at } if cut <= next => {
+                    left -= rate * outages.up_seconds_since(since, t, cut);
+                    match outages.resume(at, failures + 1) {
+                        Ok(r) => (since, t, failures) = (r.connected, r.at, r.failures),
+                        Err(at) => return Transfer::Failed { cut, at },
+                    }
+                }
+                _ => {
+                    left -= rate * outages.up_seconds_since(since, t, next);
+                    t = next;
+                }
             }
-            left -= rate * outages.up_seconds_since(since, t, next);
-            t = next;
         }
     }
 }

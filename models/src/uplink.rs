@@ -23,9 +23,12 @@
 //!
 //! While the site's way out is down (its router crashed, or the site isolated: `[[faults]]`)
 //! the downloads make no progress. As TCP connections do ([`crate::pull_outages`]), they go on
-//! where they stopped at the first resend after an isolation's repair, and all fail when the
-//! router comes back from a crash (its connection state is lost) or the cut outlasts TCP's
-//! patience; the kubelets then retry after their image back-off ([`crate::image_backoff`]).
+//! where they stopped at the first resend after an isolation's repair, and all lose their
+//! connections when the router comes back from a crash (its connection state is lost) or the
+//! cut outlasts TCP's patience. Docker's download manager then tries again: a cut download
+//! leaves the uplink and rejoins its share with the bits it still needs when its next attempt
+//! is connected ([`Outages::resume`]); after the fifth failed attempt its pull fails, and the
+//! kubelet retries after its image back-off ([`crate::image_backoff`]).
 //!
 //! # Simplifications
 //!
@@ -53,6 +56,8 @@ struct Download {
     cap: f64,
     /// When it began (its connection opened): outages that began earlier do not touch it.
     since: SimTime,
+    /// Failed attempts before this one (Docker's download manager retries a cut download).
+    failures: u32,
 }
 
 /// Bits by which two downloads' remainders may differ and still end at the same event: far
@@ -87,8 +92,10 @@ pub struct SiteUplink {
     cap_windows: std::collections::HashMap<ComponentId, RateWindows>,
     /// Downloads finished.
     pub finished: u64,
-    /// Downloads an outage cut.
+    /// Downloads that failed for good (their last attempt cut by an outage).
     pub failed: u64,
+    /// Attempts an outage cut that Docker then resumed.
+    pub resumed: u64,
     /// The most downloads ever in progress at once.
     pub peak: usize,
 }
@@ -109,6 +116,7 @@ impl SiteUplink {
             cap_windows: std::collections::HashMap::new(),
             finished: 0,
             failed: 0,
+            resumed: 0,
             peak: 0,
         }
     }
@@ -329,10 +337,28 @@ impl SiteUplink {
                 self.finished += 1;
                 ctx.send(d.kubelet, SimDuration::ZERO, Ev::Local(Local::PullDone(d.pod)));
             } else if let Some(at) = outages.fails_at_since(d.since, now) {
+                let next = outages.resume(at, d.failures + 1);
                 rates = None;
                 self.downloads.remove(k);
-                self.failed += 1;
-                ctx.send_at(d.kubelet, at, Ev::Local(Local::PullFailed(d.pod)));
+                match next {
+                    Ok(r) => {
+                        // Docker's next attempt asks for the rest of the layers: the download
+                        // rejoins the uplink's share when the bytes flow again.
+                        self.resumed += 1;
+                        let ev = Ev::DownloadStart {
+                            kubelet: d.kubelet,
+                            pod: d.pod,
+                            bits: d.remaining.max(0.0).round() as u64,
+                            cap_bps: d.cap,
+                            failures: r.failures,
+                        };
+                        ctx.send_at(ctx.me(), r.at, ev);
+                    }
+                    Err(at) => {
+                        self.failed += 1;
+                        ctx.send_at(d.kubelet, at, Ev::Local(Local::PullFailed(d.pod)));
+                    }
+                }
             } else {
                 k += 1;
             }
@@ -349,6 +375,7 @@ impl Component<Ev> for SiteUplink {
                 pod,
                 bits,
                 cap_bps,
+                failures,
             } => {
                 self.advance(now);
                 self.downloads.push(Download {
@@ -357,6 +384,7 @@ impl Component<Ev> for SiteUplink {
                     remaining: bits as f64,
                     cap: cap_bps,
                     since: now,
+                    failures,
                 });
                 self.peak = self.peak.max(self.downloads.len());
                 self.reschedule(ctx);
@@ -435,6 +463,7 @@ mod tests {
                     pod,
                     bits,
                     cap_bps: per,
+                    failures: 0,
                 },
             )
             .unwrap();
@@ -469,6 +498,7 @@ mod tests {
                 pod,
                 bits: 100_000_000,
                 cap_bps: cap,
+                failures: 0,
             };
             sim.schedule(up, at(0.0), ev).unwrap();
         }
@@ -504,6 +534,7 @@ mod tests {
                 pod: pod as u32,
                 bits: 100_000_000,
                 cap_bps: 100e6,
+                failures: 0,
             };
             sim.schedule(up_id, at(0.0), ev).unwrap();
         }
@@ -538,6 +569,7 @@ mod tests {
                 pod: pod as u32,
                 bits: 100_000_000,
                 cap_bps: per,
+                failures: 0,
             };
             sim.schedule(up, at(0.0), ev).unwrap();
         }
@@ -612,23 +644,31 @@ mod tests {
             vec![(1.0, Some(2.0), Isolation), (3.0, Some(4.0), Isolation)],
         );
         assert!(close(e[0].1, 7.8), "{e:?}");
-        // Never repaired: the nodes' keepalive gives up 300 s after the cut.
+        // Never repaired: the node's keepalive gives up 300 s after the cut (301 s); Docker
+        // dials again 5 s later and its dialer gives up after 30 s (336 s), then after 10 s
+        // more (376 s), 15 s (421 s) and 20 s (471 s): its fifth attempt fails the pull.
         let (e, f) = ends_with_outages(1e9, 20e6, &[(0, 0.0, 100_000_000)], vec![(1.0, None, Isolation)]);
-        assert!(e.is_empty() && f.len() == 1 && close(f[0].1, 301.0), "{e:?} {f:?}");
+        assert!(e.is_empty() && f.len() == 1 && close(f[0].1, 471.0), "{e:?} {f:?}");
     }
 
     #[test]
-    fn a_router_crash_fails_every_download_under_way_when_it_comes_back() {
+    fn a_router_crash_cuts_every_download_under_way_and_docker_resumes_them() {
         // Pod 2's 10 Mbit end at 1 s (10 Mbit/s each while three share 30 Mbit/s), before the
-        // crash at 2 s; pods 0 and 1 fail at the nodes' first keepalive probe after the restart
-        // at 12 s, 30 s after the cut.
+        // crash at 2 s; pods 0 and 1 (25 Mbit in, at 15 Mbit/s from 1 s) are cut at the
+        // nodes' first keepalive probe after the restart at 12 s, 30 s after the cut. Docker
+        // tries again 5 s later (37 s) and asks for the 75 Mbit left of each: at 15 Mbit/s
+        // each, they end at 42 s, and no pull fails.
         let starts = [(0, 0.0, 100_000_000), (1, 0.0, 100_000_000), (2, 0.0, 10_000_000)];
         let (e, f) = ends_with_outages(30e6, 20e6, &starts, vec![(2.0, Some(12.0), OutageKind::RouterCrash)]);
-        assert_eq!(e.iter().map(|x| x.0).collect::<Vec<_>>(), vec![2], "{e:?}");
+        assert!(f.is_empty(), "{f:?}");
+        assert_eq!(e.iter().map(|x| x.0).collect::<Vec<_>>(), vec![2, 0, 1], "{e:?}");
         assert!(close(e[0].1, 1.0), "{e:?}");
-        let mut failed: Vec<u32> = f.iter().map(|x| x.0).collect();
-        failed.sort_unstable();
-        assert_eq!(failed, vec![0, 1]);
-        assert!(f.iter().all(|x| close(x.1, 32.0)), "{f:?}");
+        assert!(e[1..].iter().all(|x| close(x.1, 42.0)), "{e:?}");
+        // Never repaired: each is cut at the last keepalive probe (302 s), and Docker's four
+        // further dials give up at 337, 377, 422 and 472 s: both pulls fail there.
+        let (e, f) = ends_with_outages(30e6, 20e6, &starts, vec![(2.0, None, OutageKind::RouterCrash)]);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(f.iter().all(|x| close(x.1, 472.0)), "{f:?}");
     }
 }

@@ -80,6 +80,7 @@ impl Kubelet {
                             pod,
                             bits,
                             cap_bps,
+                            failures: 0,
                         },
                     );
                 }
@@ -110,9 +111,18 @@ impl Kubelet {
                 }
             }
         } else if self.download_windows.is_empty() {
-            // The first pull: the round trips, then the layers at the node's own rate.
+            // The first pull: the round trips, then the layers at the node's own rate (one
+            // draw of the service-time noise scales both); Docker retries a cut download.
             let first_pull = cached_pull + self.download_time;
-            let end = self.transfer(connected, sample(first_pull, self.noise.as_ref(), &mut rng));
+            let total = sample(first_pull, self.noise.as_ref(), &mut rng);
+            let end = match connected {
+                Transfer::Done(from) => {
+                    let share = cached_pull.as_secs_f64() / first_pull.as_secs_f64().max(f64::MIN_POSITIVE);
+                    let requests = SimDuration::from_secs_f64(total.as_secs_f64() * share);
+                    self.outages.first_pull(from, requests, total)
+                }
+                failed => failed,
+            };
             self.download = Some(end);
             end
         } else {

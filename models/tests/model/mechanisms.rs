@@ -359,13 +359,13 @@ fn node_status_updates_never_overlap_so_a_short_period_cannot_flood_the_apiserve
 }
 
 /// A site's router crash cuts its way to the registry and loses its NAT state: its workers'
-/// first pulls fail when their keepalive probe finds the restarted router (`crash vyos02 at
-/// 5s repair 65s`: the probe at 65 s), and each pod pulls again from scratch after the pod
-/// worker's 10-15 s requeue, with or without a site uplink, while the other worker site's pulls
-/// go on. An isolation of the same site instead stalls them until the registry's first resend
-/// after the repair, and nothing fails.
+/// downloads are cut when their keepalive probe finds the restarted router (`crash vyos02 at
+/// 5s repair 65s`: the probe at 65 s), and Docker's download manager dials again 5 s later and
+/// resumes them, with or without a site uplink, while the other worker site's pulls go on;
+/// no pull fails, so the kubelet's image back-off never starts. An isolation of the same site
+/// instead stalls them until the registry's first resend after the repair.
 #[test]
-fn a_crashed_site_router_fails_its_pulls_an_isolation_stalls_them() {
+fn a_crashed_site_router_cuts_its_downloads_and_docker_resumes_them_an_isolation_stalls_them() {
     for uplink in [false, true] {
         for crash in [true, false] {
             let mut s = cell(4, 100);
@@ -397,11 +397,15 @@ fn a_crashed_site_router_fails_its_pulls_an_isolation_stalls_them() {
                 let took = pulled - start;
                 match (node < 2, crash) {
                     (true, true) => {
-                        assert_eq!(p.pull_failures, 1, "{case}: {p:?}");
-                        assert!((75.0..80.0 + 1e-9).contains(&start), "{case}: retried at {start}");
-                        // A first pull again (a cached one takes 1.6 s; the service-time noise
-                        // spreads a first one around the download's 20 s).
-                        assert!(took > download / 2.0, "{case}: a first pull again: {took} s");
+                        assert_eq!(p.pull_failures, 0, "{case}: {p:?}");
+                        // Under way at the cut (a cached pull's requests take 1.6 s), resumed
+                        // at 70 s with the rest of the layers, not all of them (the
+                        // service-time noise spreads a whole download around its 20 s).
+                        assert!(start < 5.0, "{case}: {p:?}");
+                        assert!(
+                            pulled > 70.0 && pulled < 70.0 + 1.5 * download,
+                            "{case}: pulled at {pulled}"
+                        );
                     }
                     (true, false) => {
                         assert_eq!(p.pull_failures, 0, "{case}: {p:?}");
@@ -414,7 +418,7 @@ fn a_crashed_site_router_fails_its_pulls_an_isolation_stalls_them() {
                 }
             }
             let backoff = out.waits.iter().find(|w| w.name.starts_with("image back-off")).unwrap();
-            assert_eq!(backoff.count, if crash { 2 } else { 0 }, "{case}");
+            assert_eq!(backoff.count, 0, "{case}");
         }
     }
 }
