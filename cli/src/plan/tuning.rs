@@ -111,50 +111,45 @@ pub(crate) fn list(s: &Scenario) -> Vec<Tuning> {
     let k = &s.kubernetes;
     let below = |qps: f64, burst: u32| qps < SCALABILITY_QPS || burst < SCALABILITY_BURST;
     let mut out = Vec::new();
-    if below(k.controller_manager.kube_api_qps, k.controller_manager.kube_api_burst) {
-        let (change, set) = raised(
+    // The three API clients, each as (component, `--set` path, QPS, burst, why, edit).
+    type Client = (&'static str, &'static str, f64, u32, &'static str, fn(&mut Scenario));
+    let clients: [Client; 3] = [
+        (
             "kube-controller-manager",
             "kubernetes.controller_manager",
             k.controller_manager.kube_api_qps,
             k.controller_manager.kube_api_burst,
-        );
-        out.push(Tuning {
-            change,
-            set,
-            source: "the ReplicaSet controller creates pods through this client; the Kubernetes scalability jobs run it at 100/100",
-            combined: false,
-            edits: vec![controller_manager_qps],
-        });
-    }
-    if below(k.scheduler.kube_api_qps, k.scheduler.kube_api_burst) {
-        let (change, set) = raised(
+            "the ReplicaSet controller creates pods through this client; the Kubernetes scalability jobs run it at 100/100",
+            controller_manager_qps,
+        ),
+        (
             "kube-scheduler",
             "kubernetes.scheduler",
             k.scheduler.kube_api_qps,
             k.scheduler.kube_api_burst,
-        );
-        out.push(Tuning {
-            change,
-            set,
-            source: "the scheduler binds pods through this client; the Kubernetes scalability jobs run it at 100/100",
-            combined: false,
-            edits: vec![scheduler_qps],
-        });
-    }
-    if below(k.kubelet.kube_api_qps, k.kubelet.kube_api_burst) {
-        let (change, set) = raised(
+            "the scheduler binds pods through this client; the Kubernetes scalability jobs run it at 100/100",
+            scheduler_qps,
+        ),
+        (
             "kubelet",
             "kubernetes.kubelet",
             k.kubelet.kube_api_qps,
             k.kubelet.kube_api_burst,
-        );
-        out.push(Tuning {
-            change,
-            set,
-            source: "the status manager's GETs and PATCHes go through this client; the Kubernetes scalability jobs run it at 100/100 (v1.27 made 50/100 the default)",
-            combined: false,
-            edits: vec![kubelet_qps],
-        });
+            "the status manager's GETs and PATCHes go through this client; the Kubernetes scalability jobs run it at 100/100 (v1.27 made 50/100 the default)",
+            kubelet_qps,
+        ),
+    ];
+    for (component, path, qps, burst, source, edit) in clients {
+        if below(qps, burst) {
+            let (change, set) = raised(component, path, qps, burst);
+            out.push(Tuning {
+                change,
+                set,
+                source,
+                combined: false,
+                edits: vec![edit],
+            });
+        }
     }
     if k.kubelet.serialize_image_pulls {
         out.push(Tuning {
