@@ -270,7 +270,8 @@ impl Outages {
                 .checked_add(DOWNLOAD_RETRY_STEP * u64::from(failures))
                 .unwrap_or(SimTime::MAX);
             if retry == SimTime::MAX {
-                break;
+                // Never tried again within the clock's range: the pull never ends.
+                return Err(SimTime::MAX);
             }
             let attempt = match self.connect(retry) {
                 Transfer::Done(connected) => match self.transfer(connected, self.resume) {
@@ -508,6 +509,24 @@ mod tests {
         assert_eq!(
             o.resume(s(310.0), 1).map(|r| (r.connected, r.failures)),
             Ok((s(330.0), 1))
+        );
+    }
+
+    #[test]
+    fn the_failures_before_a_resumed_attempt_still_count() {
+        // Cut at 10 s (2 s of 10 done), failed at the probe at 40 s, resumed at 46.2 s; cut
+        // again at 47 s for good: dropped at 347 s, the second failure, so Docker waits 10 s
+        // (not 5) and its dials give up at 387, 432 and 482 s: the fifth failure.
+        let o = Outages::new(
+            vec![(s(10.0), s(20.0), RouterCrash), (s(47.0), SimTime::MAX, RouterCrash)],
+            SimDuration::from_millis(300),
+        );
+        assert_eq!(
+            o.download_since(s(8.0), s(8.0), SimDuration::from_secs(10)),
+            Transfer::Failed {
+                cut: s(47.0),
+                at: s(482.0)
+            }
         );
     }
 

@@ -295,3 +295,30 @@ impl OverlayRegistry {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pull_outages::OutageKind;
+
+    fn s(x: f64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs_f64(x)
+    }
+
+    #[test]
+    fn a_cut_download_resumes_with_the_bits_left_at_the_rate_then_in_force() {
+        // 10 Mbit/s until 50 s, 20 Mbit/s after. A router crash at 10 s (repaired at 20 s)
+        // cuts the download after 100 of its 200 Mbit; the probe at 40 s fails the attempt,
+        // Docker dials at 45 s and the 4 round trips of 300 ms end at 46.2 s. The 100 Mbit
+        // left: 38 at 10 Mbit/s to 50 s, the other 62 at 20 Mbit/s, to 53.1 s.
+        let windows = RateWindows::new(vec![(s(0.0), s(50.0), 10e6)]);
+        let outages = Outages::new(
+            vec![(s(10.0), s(20.0), OutageKind::RouterCrash)],
+            SimDuration::from_millis(300),
+        );
+        match windows.download(&outages, s(0.0), s(0.0), 200e6, 20e6) {
+            Transfer::Done(t) => assert!((t.as_secs_f64() - 53.1).abs() < 1e-6, "{t:?}"),
+            failed => panic!("{failed:?}"),
+        }
+    }
+}

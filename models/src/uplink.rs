@@ -27,7 +27,7 @@
 //! connections when the router comes back from a crash (its connection state is lost) or the
 //! cut outlasts TCP's patience. Docker's download manager then tries again: a cut download
 //! leaves the uplink and rejoins its share with the bits it still needs when its next attempt
-//! is connected ([`Outages::resume`]); after the fifth failed attempt its pull fails, and the
+//! has its connection and has asked for them ([`Outages::resume`]); after the fifth failed attempt its pull fails, and the
 //! kubelet retries after its image back-off ([`crate::image_backoff`]).
 //!
 //! # Simplifications
