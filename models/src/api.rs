@@ -221,6 +221,15 @@ pub enum Local {
     /// The taint manager's deletion of a pod, held back by its client's limiter, reaches the
     /// apiserver (pod, worker index).
     DeletePod(u32, u32),
+    /// The node lifecycle controller's write of a worker's `NoSchedule` taint (or of its
+    /// removal), held back by its client's limiter, reaches the apiserver: the scheduler sees
+    /// the node unschedulable (or schedulable again).
+    NodeTaintWritten {
+        /// Worker index.
+        node: u32,
+        /// Whether the node takes pods again (the taint removed).
+        schedulable: bool,
+    },
 }
 
 /// Everything that travels through the event queue.

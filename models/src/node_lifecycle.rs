@@ -35,25 +35,29 @@
 //! - The controller-manager writes through etcd: while etcd has no quorum it cannot work (and
 //!   its leader lease lapses). The controller that leads afterwards starts afresh: every node
 //!   gets a full grace period from then ([`NodeLifecycle::restart`]), its taints removed.
+//! - Every write of the controller waits for its client's limiter (`--kube-api-qps 20`,
+//!   `--kube-api-burst 30`), in the order v1.16's `monitorNodeHealth` makes them, node after
+//!   node: the status update that marks a silent node NotReady, the `NoSchedule` taint
+//!   (`doNoScheduleTaintingPass`, on the same client), the `NodeNotReady` event (the event sink
+//!   writes on the same client) and `MarkAllPodsNotReady`'s LIST and status update of each of
+//!   the node's pods (their `Ready` condition, which kubectl's STATUS column does not show);
+//!   then the `NoExecute` taint, from whose write the toleration counts; and the taint
+//!   manager's event and DELETE for each evicted pod. A site of 10 workers with 31 pods each
+//!   has its last node tainted about 15 s after its first.
 //!
 //! # Simplifications
 //!
-//! The taint manager's evictions wait for the node controller's client limiter
-//! (`--kube-api-qps 20`, `--kube-api-burst 30`: an event and a DELETE per pod, so a node's first
-//! 15 pods go at once and the rest one per 0.1 s); its other requests skip it, and none waits
-//! for its etcd commit: the status write that marks a node NotReady, the taints, and
-//! `MarkAllPodsNotReady`'s LIST and status update of each of the node's pods (their `Ready`
-//! condition, which kubectl's STATUS column does not show). v1.16's `monitorNodeHealth` makes
-//! these node after node, so when many nodes fall silent together the later ones are marked
-//! NotReady later, by up to (their pods and 3 requests a node, less the burst of 30) / 20 QPS:
-//! about 15 s for a site of 10 workers with 31 pods each. Their `NoExecute` taints come 10 s
-//! apart anyway (`--node-eviction-rate`), so the evictions do not move; only a rollout still
-//! creating pods 40 s after the cut could place a few more on those nodes. A deleted pod's
-//! kubelet, cut off, never learns of it (it would kill the container after the repair).
+//! None of the controller's requests waits for its etcd commit or its round trip on the
+//! masters' LAN (milliseconds). A deleted pod's kubelet, cut off, never learns of it (it would
+//! kill the container after the repair).
 
 use std::collections::VecDeque;
 
 use sim_core::{SimDuration, SimTime};
+
+/// The static pods kubeadm (v1.16) writes on every control-plane node, in
+/// `/etc/kubernetes/manifests`: etcd, kube-apiserver, kube-controller-manager, kube-scheduler.
+pub const KUBEADM_STATIC_PODS: u32 = 4;
 
 /// `--node-monitor-period` (v1.16 default 5 s): how often the controller checks the nodes.
 pub const NODE_MONITOR_PERIOD: SimDuration = SimDuration::from_secs(5);

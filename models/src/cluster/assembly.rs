@@ -497,12 +497,18 @@ impl<'a> Assembly<'a> {
             .copied()
             .chain(names.iter().map(String::as_str))
             .collect();
+        // Besides the workload: a worker's DaemonSet pods (kube-proxy, weave-net); a master's
+        // too, and kubeadm's four static pods (etcd, kube-apiserver, kube-controller-manager,
+        // kube-scheduler, from /etc/kubernetes/manifests).
+        let daemon_pods = s.kubernetes.kubelet.host_network_pods;
+        let system_pods = (daemon_pods, daemon_pods + crate::node_lifecycle::KUBEADM_STATIC_PODS);
         c.enable_node_lifecycle(
             cm.node_monitor_grace_period.get(),
             client,
             &nodes,
             post_period,
             post_phase,
+            system_pods,
         );
         self.schedule(
             cp,

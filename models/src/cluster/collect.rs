@@ -126,6 +126,21 @@ fn pod_timelines(c: &Components<'_>) -> Vec<PodTimeline> {
 /// kubelets' own queues, then the apiservers'. Waits that are not finite are left out.
 fn wait_reports(c: &Components<'_>, scenario: &Scenario, pods: &[PodTimeline]) -> Vec<WaitReport> {
     let mut waits = client_waits(c, scenario);
+    if let Some((total_s, count)) = c.cp.lifecycle_client_wait() {
+        // Only runs with faults have the node lifecycle controller.
+        let cm = &scenario.kubernetes.controller_manager;
+        waits.insert(
+            1,
+            WaitReport {
+                name: format!(
+                    "node lifecycle controller client ({} QPS, burst {})",
+                    cm.kube_api_qps, cm.kube_api_burst
+                ),
+                total_s,
+                count,
+            },
+        );
+    }
     waits.extend(kubelet_waits(c, scenario, pods));
     waits.push(apiserver_wait(c, scenario));
     waits.retain(|w| w.total_s.is_finite());

@@ -134,6 +134,12 @@ pub struct ControlPlane {
     /// The masters as registered nodes, numbered after the workers: their kubelets' status
     /// posts count as heartbeats when they get through.
     master_nodes: crate::node_lifecycle::ControlPlaneNodes,
+    /// Pods besides the workload's on a worker and on a master (DaemonSets, static pods), whose
+    /// statuses `MarkAllPodsNotReady` updates too.
+    system_pods: (u32, u32),
+    /// The node lifecycle controller's writes so far, and their summed wait at its limiter.
+    lifecycle_writes: u64,
+    lifecycle_waited: SimDuration,
     /// Worker index of each kubelet component (for its heartbeats).
     kubelet_index: std::collections::HashMap<ComponentId, u32>,
     /// Each component's stable key, by component index (the hash of its name): keys the
@@ -230,6 +236,9 @@ impl ControlPlane {
             lifecycle: None,
             lifecycle_client: TokenBucket::unlimited(),
             master_nodes: Default::default(),
+            system_pods: (0, 0),
+            lifecycle_writes: 0,
+            lifecycle_waited: SimDuration::ZERO,
             kubelet_index: std::collections::HashMap::new(),
             client_keys: Vec::new(),
             lifecycle_stalled: false,
@@ -794,6 +803,10 @@ impl Component<Ev> for ControlPlane {
             Ev::Local(Local::NodeMonitor) => self.monitor_nodes(ctx),
             Ev::Local(Local::Evict(node, generation)) => self.evict(node, generation, ctx),
             Ev::Local(Local::DeletePod(pod, node)) => self.delete_pod(pod, node, ctx),
+            Ev::Local(Local::NodeTaintWritten { node, schedulable }) => {
+                let ev = WatchEvent::NodeSchedulable { node, schedulable };
+                self.notify(self.scheduler, ev, ctx);
+            }
             Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) | Ev::Rebind { .. } | Ev::DownloadStart { .. } => {}
         }
     }

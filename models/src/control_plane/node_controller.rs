@@ -11,12 +11,15 @@ use crate::api::{Ev, Local, WatchEvent};
 
 impl ControlPlane {
     /// Runs the node lifecycle controller ([`crate::node_lifecycle`]): nodes silent for
-    /// `grace` are marked NotReady, and their pods evicted after their toleration, each
-    /// eviction (an event, then the pod's DELETE) waiting for `client`, the controller's client
-    /// limiter. The nodes are the workers, `names[..workers]` in the kubelets' order, then the
+    /// `grace` are marked NotReady, and their pods evicted after their toleration. Its writes
+    /// wait for `client`, the controller's client limiter: the NotReady status, the taints,
+    /// `MarkAllPodsNotReady`'s updates of the node's pods (the workload's, and `system_pods`:
+    /// the others on a worker and on a master), and each eviction (an event, then the pod's
+    /// DELETE). The nodes are the workers, `names[..workers]` in the kubelets' order, then the
     /// masters, in backend order, whose kubelets post status every `post_period` from
     /// `post_phase[m]`. Call after the kubelets' watchers are set; the caller schedules the
     /// first [`Local::NodeMonitor`].
+    #[allow(clippy::too_many_arguments)] // the controller's settings, each from the scenario
     pub fn enable_node_lifecycle(
         &mut self,
         grace: SimDuration,
@@ -24,7 +27,9 @@ impl ControlPlane {
         names: &[&str],
         post_period: SimDuration,
         post_phase: Vec<SimDuration>,
+        system_pods: (u32, u32),
     ) {
+        self.system_pods = system_pods;
         self.lifecycle = Some(crate::node_lifecycle::NodeLifecycle::named(names, grace));
         let to_lb_down = self
             .masters
@@ -81,14 +86,17 @@ impl ControlPlane {
         actions.extend(lifecycle.tick(now));
         for a in actions {
             match a {
-                // A master's node runs none of the workload: the scheduler never places there.
-                Action::NotReady(node) | Action::Ready(node) if self.master_nodes.is_master(node) => {}
                 Action::NotReady(node) => {
-                    let ev = WatchEvent::NodeSchedulable {
-                        node,
-                        schedulable: false,
-                    };
-                    self.notify(self.scheduler, ev, ctx);
+                    let tainted = self.write_not_ready(node, now);
+                    // A master's node runs none of the workload: the scheduler never places
+                    // there.
+                    if !self.master_nodes.is_master(node) {
+                        self.node_taint_written(node, false, tainted, ctx);
+                    }
+                }
+                // Its kubelet writes its Ready status; the controller removes the taints.
+                Action::Ready(node) if self.master_nodes.is_master(node) => {
+                    let _untainted = self.lifecycle_write(now);
                 }
                 Action::Ready(node) => {
                     // Heard from again, the kubelet confirms its evicted pods' deletion: their
@@ -99,16 +107,72 @@ impl ControlPlane {
                     for _ in gone {
                         self.notify(self.scheduler, WatchEvent::PodGone { node }, ctx);
                     }
-                    let ev = WatchEvent::NodeSchedulable {
-                        node,
-                        schedulable: true,
-                    };
-                    self.notify(self.scheduler, ev, ctx);
+                    // The `NoSchedule` taint's removal (`doNoScheduleTaintingPass`).
+                    let untainted = self.lifecycle_write(now);
+                    self.node_taint_written(node, true, untainted, ctx);
                 }
                 Action::NoExecute { node, generation } => {
-                    ctx.send_self(UNREACHABLE_TOLERATION, Ev::Local(Local::Evict(node, generation)));
+                    // The taint manager counts the pods' toleration from the taint's write.
+                    let tainted = self.lifecycle_write(now);
+                    let evict = UNREACHABLE_TOLERATION + tainted.saturating_since(now);
+                    ctx.send_self(evict, Ev::Local(Local::Evict(node, generation)));
                 }
             }
+        }
+    }
+
+    /// One write of the node lifecycle controller (or of its taint manager, or its event
+    /// sink): when its client limiter lets it go, from `now`.
+    fn lifecycle_write(&mut self, now: SimTime) -> SimTime {
+        let at = self.lifecycle_client.reserve(now);
+        self.lifecycle_waited += at.saturating_since(now);
+        self.lifecycle_writes += 1;
+        at
+    }
+
+    /// The node lifecycle controller's writes and their wait at its client limiter, if it
+    /// runs (seconds, writes).
+    pub fn lifecycle_client_wait(&self) -> Option<(f64, u64)> {
+        self.lifecycle
+            .as_ref()
+            .map(|_| (self.lifecycle_waited.as_secs_f64(), self.lifecycle_writes))
+    }
+
+    /// v1.16 `monitorNodeHealth`'s writes for a node it finds silent, through the controller's
+    /// client limiter, in the order it makes them: the status update that marks the node
+    /// `Ready=Unknown`; the `NoSchedule` taint, which `doNoScheduleTaintingPass` writes once
+    /// that update comes back through its node informer; the `NodeNotReady` event (the
+    /// controller's event sink writes on the same client); and `MarkAllPodsNotReady`'s LIST of
+    /// the node's pods and a status update of each. Returns when the `NoSchedule` taint is
+    /// written. The writes' round trips on the masters' LAN (milliseconds) are left out.
+    fn write_not_ready(&mut self, node: u32, now: SimTime) -> SimTime {
+        let (workers_system, masters_system) = self.system_pods;
+        let pods = if self.master_nodes.is_master(node) {
+            masters_system
+        } else {
+            let workload = (0..self.store.pods.len())
+                .filter(|&i| self.store.pods[i].0 == Some(node) && self.store.deleted_at[i].is_none())
+                .count();
+            workers_system + workload as u32
+        };
+        let _status = self.lifecycle_write(now);
+        let tainted = self.lifecycle_write(now);
+        // The event, the LIST, and the pods' status updates.
+        for _ in 0..2 + pods {
+            let _write = self.lifecycle_write(now);
+        }
+        tainted
+    }
+
+    /// The scheduler learns that worker `node` is (`schedulable`) or is not schedulable once
+    /// the taint's write, granted by the client limiter at `at`, is made.
+    fn node_taint_written(&mut self, node: u32, schedulable: bool, at: SimTime, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        if at == now {
+            let ev = WatchEvent::NodeSchedulable { node, schedulable };
+            self.notify(self.scheduler, ev, ctx);
+        } else {
+            ctx.send_self(at - now, Ev::Local(Local::NodeTaintWritten { node, schedulable }));
         }
     }
 
@@ -137,8 +201,8 @@ impl ControlPlane {
             // the controller-manager's `--kube-api-qps 20`, `--kube-api-burst 30`); its event
             // sink writes on the same client. Modelled as one token for the event, then one
             // for the deletion, pod after pod.
-            let _event_sent_at = self.lifecycle_client.reserve(now);
-            let at = self.lifecycle_client.reserve(now);
+            let _event_sent_at = self.lifecycle_write(now);
+            let at = self.lifecycle_write(now);
             if at == now {
                 self.delete_pod(pod, node, ctx);
             } else {

@@ -507,6 +507,45 @@ fn a_nodes_evictions_wait_for_the_node_controllers_client_limiter() {
     assert!(wide.iter().all(|&d| d == 0.0), "{wide:?}");
 }
 
+/// The node lifecycle controller's other writes go through the same client limiter as its
+/// evictions, node after node: the NotReady status, the `NoSchedule` taint, the `NodeNotReady`
+/// event, `MarkAllPodsNotReady`'s LIST and one status update for each of the node's pods (the
+/// workload's and its two DaemonSet pods), then the `NoExecute` taint, from whose write the
+/// pods' 300-s toleration counts. A node of 25 pods makes 31 such writes, one more than the
+/// controller-manager's burst of 30 (20 QPS): they wait, and its evictions come later than
+/// with a limiter wide enough for all. The report counts every write; a run without faults
+/// has no node lifecycle controller.
+#[test]
+fn a_silent_nodes_status_taints_and_pod_updates_wait_for_the_node_controllers_client() {
+    let first_eviction = |qps: f64, burst: u32| {
+        let mut s = cell(100, 100);
+        s.kubernetes.controller_manager.kube_api_qps = qps;
+        s.kubernetes.controller_manager.kube_api_burst = burst;
+        s.faults.push(isolate("vlan20", 5, None));
+        let out = run(&s, 3, false).unwrap();
+        let evicted: Vec<f64> = out.pods.iter().filter_map(|p| p.evicted).collect();
+        let e = evicted.len() as u64;
+        assert!(e >= 40, "qps {qps}: node01's and node02's pods are evicted: {e}");
+        let wait = out
+            .waits
+            .iter()
+            .find(|w| w.name.starts_with("node lifecycle controller client"))
+            .expect("runs with faults report the controller's client");
+        // Per node: status, taint, event, LIST and its two DaemonSet pods (6), then a status
+        // update per workload pod (every pod was bound before the cut); a NoExecute taint per
+        // node; an event and a DELETE per evicted pod.
+        assert_eq!(wait.count, 2 * 6 + e + 2 + 2 * e, "qps {qps}: {wait:?}");
+        (evicted.iter().copied().fold(f64::MAX, f64::min), wait.total_s)
+    };
+    let (wide, wide_wait) = first_eviction(1000.0, 1000);
+    let (default, default_wait) = first_eviction(20.0, 30);
+    assert_eq!(wide_wait, 0.0);
+    assert!(default_wait > 0.0, "{default_wait} s");
+    assert!(default > wide, "first eviction {default} s against {wide} s");
+    let clean = run(&cell(20, 100), 3, false).unwrap();
+    assert!(clean.waits.iter().all(|w| !w.name.starts_with("node lifecycle")));
+}
+
 /// Only a lossy degradation's repair ends its loss: a delay-only degradation of the same tunnel
 /// that lasts for good does not keep the loss going (99.9 % loss to 30 s plus +1 ms for ever
 /// used to take as long as the loss would have alone without repair).
