@@ -266,6 +266,9 @@ pub enum Ev {
         /// Failed attempts before this one: 0 for a new download; Docker's next attempt
         /// after a cut resumes with the bits left ([`crate::pull_outages::Outages::resume`]).
         failures: u32,
+        /// When the kubelet started the pull: the origin of dockershim's progress checks
+        /// ([`crate::pull_outages::Outages::for_pull`]).
+        pull_start: SimTime,
     },
     /// The client's connection now goes to apiserver `master` (on host `host`): it failed over.
     Rebind {

@@ -38,6 +38,18 @@
 //!   registry's requests before the layers (ping, token, manifest) is not retried: the pull
 //!   fails.
 //!
+//! - **A download silent for more than a minute is cancelled by the kubelet.** dockershim
+//!   reads Docker's progress messages (a layer's bytes, "Retrying in N seconds", ...) from
+//!   the first, which Docker sends once it has the manifest ("Pulling from ..."), and every
+//!   [`PULL_PROGRESS_CHECK`] from then checks when the last came; one more than
+//!   [`PULL_PROGRESS_DEADLINE`] old (`--image-pull-progress-deadline`) cancels the pull
+//!   (`newProgressReporter` and `PullImage` in
+//!   `pkg/kubelet/dockershim/libdocker/kube_docker_client.go`), and Docker drops what it
+//!   downloaded. So a download that stalls for longer than about a minute (an isolation, or a
+//!   crash the node's keepalive has not yet found) fails the pull before TCP or Docker would
+//!   ([`Outages::for_pull`]). The registry's requests before the manifest have no such
+//!   deadline: only TCP's keepalive ends their stall.
+//!
 //! A failed pull reaches the kubelet as `ErrImagePull`; it retries after its image back-off
 //! ([`crate::image_backoff`]).
 //!
@@ -70,6 +82,30 @@ pub const KEEPALIVE: SimDuration = SimDuration::from_secs(30);
 /// Linux `tcp_keepalive_probes` (default 9, `man 7 tcp`): unanswered probes before the kernel
 /// drops the connection.
 pub const KEEPALIVE_PROBES: u32 = 9;
+
+/// dockershim's `--image-pull-progress-deadline` (v1.16 default 1 m): a pull whose progress
+/// messages stop for longer is cancelled by the kubelet.
+pub const PULL_PROGRESS_DEADLINE: SimDuration = SimDuration::from_secs(60);
+
+/// How often dockershim's progress reporter looks at a pull's last message:
+/// `defaultImagePullingProgressReportInterval = 10 * time.Second`
+/// (`pkg/kubelet/dockershim/libdocker/kube_docker_client.go`).
+pub const PULL_PROGRESS_CHECK: SimDuration = SimDuration::from_secs(10);
+
+/// When dockershim cancels a pull started at `pull_start` whose last progress message came at
+/// `last`, if none comes after: at the first of the reporter's checks (every
+/// [`PULL_PROGRESS_CHECK`] from the start) that finds it silent for more than
+/// [`PULL_PROGRESS_DEADLINE`] (`time.Since(timestamp) > imagePullProgressDeadline`).
+pub fn progress_cancel_at(pull_start: SimTime, last: SimTime) -> SimTime {
+    let due = last.checked_add(PULL_PROGRESS_DEADLINE).unwrap_or(SimTime::MAX);
+    if due == SimTime::MAX {
+        return SimTime::MAX;
+    }
+    let checks = due.saturating_since(pull_start).as_nanos() / PULL_PROGRESS_CHECK.as_nanos() + 1;
+    pull_start
+        .checked_add(PULL_PROGRESS_CHECK * checks)
+        .unwrap_or(SimTime::MAX)
+}
 
 /// Attempts Docker's download manager makes at a layer before the pull fails:
 /// `maxDownloadAttempts = 5` (moby `distribution/xfer/download.go`, Docker 18.09).
@@ -107,6 +143,9 @@ pub struct Stall {
     pub end: SimTime,
     /// Whether the connection fails at `end` instead of going on.
     pub fails: bool,
+    /// Whether what fails at `end` is the whole pull, cancelled by the kubelet for want of
+    /// progress ([`Outages::for_pull`]): Docker does not try it again.
+    pub cancels: bool,
 }
 
 /// How a pull's transfer ends.
@@ -190,9 +229,15 @@ impl Outages {
                         start,
                         end: dropped,
                         fails: true,
+                        cancels: false,
                     }
                 } else {
-                    Stall { start, end, fails }
+                    Stall {
+                        start,
+                        end,
+                        fails,
+                        cancels: false,
+                    }
                 }
             })
             .collect();
@@ -258,12 +303,49 @@ impl Outages {
         Transfer::Done(t.checked_add(left).unwrap_or(SimTime::MAX))
     }
 
+    /// These outages as a pull's download meets them, dockershim's progress checks counting
+    /// from `pull_start` (Docker's first progress message, once it has the manifest): a stall
+    /// in which Docker
+    /// sends no progress message for longer than [`PULL_PROGRESS_DEADLINE`] (bytes stopped,
+    /// no failure yet for its download manager to announce a retry) ends at the progress
+    /// reporter's check that cancels the whole pull ([`progress_cancel_at`]), unless it ends
+    /// before. A cancelled pull fails at once, with nothing for Docker to retry.
+    pub fn for_pull(&self, pull_start: SimTime) -> Outages {
+        let stalls = self
+            .stalls
+            .iter()
+            .map(|&s| {
+                let cancel = progress_cancel_at(pull_start, s.start.max(pull_start));
+                if cancel < s.end {
+                    Stall {
+                        end: cancel,
+                        fails: true,
+                        cancels: true,
+                        ..s
+                    }
+                } else {
+                    s
+                }
+            })
+            .collect();
+        Outages { stalls, ..self.clone() }
+    }
+
+    /// Whether a failure at `at` is the kubelet's cancel of the whole pull ([`Outages::for_pull`]).
+    fn cancels(&self, at: SimTime) -> bool {
+        self.stalls.iter().any(|s| s.cancels && s.end == at)
+    }
+
     /// Docker's next attempt at a layer download whose attempt failed at `failed_at`, the
     /// `failures`-th failure: it waits `failures` x [`DOWNLOAD_RETRY_STEP`], dials, and asks
     /// for the rest of the layer ([`RESUME_ROUND_TRIPS`]); a dial that gives up, or a new
     /// connection an outage kills before its request is answered, is a failed attempt too.
     /// `Err(at)`: the last of [`MAX_DOWNLOAD_ATTEMPTS`] failed at `at`, and the pull with it.
     pub fn resume(&self, failed_at: SimTime, failures: u32) -> Result<Resumed, SimTime> {
+        if self.cancels(failed_at) {
+            // The kubelet gave up on the pull: nothing waits for the layers any more.
+            return Err(failed_at);
+        }
         let (mut failed_at, mut failures) = (failed_at, failures);
         while failures < MAX_DOWNLOAD_ATTEMPTS {
             let retry = failed_at
@@ -315,15 +397,19 @@ impl Outages {
     }
 
     /// A first pull on a connection opened at `since` that needs `total` of time with the way
-    /// out up: `requests` of it the registry's requests before the layers, the rest the layers'
-    /// download. An outage that kills the connection during the requests fails the pull; during
-    /// the download, Docker retries it ([`Outages::download_since`]).
+    /// out up: `requests` of it the registry's requests before the layers (ping, token,
+    /// manifest), the rest the layers' download. An outage that kills the connection during
+    /// the requests fails the pull; during the download, Docker retries it
+    /// ([`Outages::download_since`]), and dockershim, which hears Docker's first progress
+    /// message once the manifest is in, cancels it if it stalls for too long
+    /// ([`Outages::for_pull`]).
     pub fn first_pull(&self, since: SimTime, requests: SimDuration, total: SimDuration) -> Transfer {
-        match self.transfer_since(since, since, total) {
-            Transfer::Failed { cut, .. } if self.up_seconds_since(since, since, cut) >= requests.as_secs_f64() => {
-                self.download_since(since, since, total)
+        match self.transfer_since(since, since, requests) {
+            Transfer::Done(layers) => {
+                let rest = total.saturating_sub(requests);
+                self.for_pull(layers).download_since(since, layers, rest)
             }
-            other => other,
+            failed => failed,
         }
     }
 
@@ -510,6 +596,29 @@ mod tests {
             o.resume(s(310.0), 1).map(|r| (r.connected, r.failures)),
             Ok((s(330.0), 1))
         );
+    }
+
+    #[test]
+    fn dockershim_cancels_a_pull_silent_for_more_than_a_minute_at_its_next_check() {
+        // Checks every 10 s from the pull's start: silent since 5 s, the check at 73 s finds
+        // 68 s; silent since 10 s, the one at 70 s finds exactly 60 s, not more: 80 s.
+        assert_eq!(progress_cancel_at(s(3.0), s(5.0)), s(73.0));
+        assert_eq!(progress_cancel_at(s(0.0), s(10.0)), s(80.0));
+        // An isolation from 10 s to 100 s would hold a connection until the resend at 137.5 s:
+        // the pull started at 8 s is cancelled at 78 s, and Docker does not try again.
+        let o = one(10.0, Some(100.0), Isolation);
+        let work = SimDuration::from_secs(5);
+        assert_eq!(o.transfer(s(8.0), work), Transfer::Done(s(140.5)));
+        let pull = o.for_pull(s(8.0));
+        let cancelled = Transfer::Failed {
+            cut: s(10.0),
+            at: s(78.0),
+        };
+        assert_eq!(pull.transfer(s(8.0), work), cancelled);
+        assert_eq!(pull.download_since(s(8.0), s(8.0), work), cancelled);
+        // A shorter one (repaired at 20 s, the resend at 25.5 s) is no matter for the check.
+        let o = one(10.0, Some(20.0), Isolation);
+        assert_eq!(o.for_pull(s(8.0)), o);
     }
 
     #[test]

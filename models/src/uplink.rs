@@ -44,7 +44,7 @@ use crate::pull_outages::{Outages, Transfer};
 use crate::registry::RateWindows;
 
 /// One download in progress.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Download {
     /// The kubelet that waits for it.
     kubelet: ComponentId,
@@ -58,6 +58,10 @@ struct Download {
     since: SimTime,
     /// Failed attempts before this one (Docker's download manager retries a cut download).
     failures: u32,
+    /// When the kubelet started the pull (dockershim's progress checks count from it).
+    pull_start: SimTime,
+    /// The outages as this pull meets them ([`Outages::for_pull`]).
+    outages: Outages,
 }
 
 /// Bits by which two downloads' remainders may differ and still end at the same event: far
@@ -266,10 +270,8 @@ impl SiteUplink {
     fn advance(&mut self, now: SimTime) {
         let rates = self.rates();
         let updated = self.updated;
-        let (routes, own) = (&self.route_outages, &self.outages);
         for (d, rate) in self.downloads.iter_mut().zip(rates) {
-            let outages = routes.get(&d.kubelet).unwrap_or(own);
-            d.remaining -= rate * outages.up_seconds_since(d.since, updated, now);
+            d.remaining -= rate * d.outages.up_seconds_since(d.since, updated, now);
         }
         self.updated = now;
     }
@@ -278,7 +280,7 @@ impl SiteUplink {
     /// it begins ([`Transfer::Failed`]), from `now`.
     fn outcome(&self, d: &Download, rate: f64, now: SimTime) -> Transfer {
         let work = SimDuration::from_secs_f64(d.remaining.max(0.0) / rate);
-        self.outages_for(d.kubelet).transfer_since(d.since, now, work)
+        d.outages.transfer_since(d.since, now, work)
     }
 
     /// (Re)schedules the first end of a download, the first outage that cuts one, or the first
@@ -322,25 +324,26 @@ impl SiteUplink {
         // download leaves (its share goes to the others).
         let mut rates: Option<Vec<f64>> = None;
         while k < self.downloads.len() {
-            let d = self.downloads[k];
             let steady = self.route_outages.is_empty() && self.cap_windows.is_empty();
-            let ends = if self.outages_for(d.kubelet).is_empty() && steady {
+            let d = &self.downloads[k];
+            let ends = if d.outages.is_empty() && steady {
                 d.remaining <= least + SAME_END_BITS
             } else {
                 let rate = rates.get_or_insert_with(|| self.rates())[k];
-                d.remaining <= SAME_END_BITS || self.outcome(&d, rate, now) == Transfer::Done(now)
+                let d = &self.downloads[k];
+                d.remaining <= SAME_END_BITS || self.outcome(d, rate, now) == Transfer::Done(now)
             };
-            let outages = self.outages_for(d.kubelet);
+            let d = &self.downloads[k];
+            let fails = d.outages.fails_at_since(d.since, now);
             if ends {
                 rates = None;
-                self.downloads.remove(k);
+                let d = self.downloads.remove(k);
                 self.finished += 1;
                 ctx.send(d.kubelet, SimDuration::ZERO, Ev::Local(Local::PullDone(d.pod)));
-            } else if let Some(at) = outages.fails_at_since(d.since, now) {
-                let next = outages.resume(at, d.failures + 1);
+            } else if let Some(at) = fails {
                 rates = None;
-                self.downloads.remove(k);
-                match next {
+                let d = self.downloads.remove(k);
+                match d.outages.resume(at, d.failures + 1) {
                     Ok(r) => {
                         // Docker's next attempt asks for the rest of the layers: the download
                         // rejoins the uplink's share when the bytes flow again.
@@ -351,6 +354,7 @@ impl SiteUplink {
                             bits: d.remaining.max(0.0).round() as u64,
                             cap_bps: d.cap,
                             failures: r.failures,
+                            pull_start: d.pull_start,
                         };
                         ctx.send_at(ctx.me(), r.at, ev);
                     }
@@ -376,8 +380,10 @@ impl Component<Ev> for SiteUplink {
                 bits,
                 cap_bps,
                 failures,
+                pull_start,
             } => {
                 self.advance(now);
+                let outages = self.outages_for(kubelet).for_pull(pull_start);
                 self.downloads.push(Download {
                     kubelet,
                     pod,
@@ -385,6 +391,8 @@ impl Component<Ev> for SiteUplink {
                     cap: cap_bps,
                     since: now,
                     failures,
+                    pull_start,
+                    outages,
                 });
                 self.peak = self.peak.max(self.downloads.len());
                 self.reschedule(ctx);
@@ -464,6 +472,7 @@ mod tests {
                     bits,
                     cap_bps: per,
                     failures: 0,
+                    pull_start: SimTime::ZERO,
                 },
             )
             .unwrap();
@@ -499,6 +508,7 @@ mod tests {
                 bits: 100_000_000,
                 cap_bps: cap,
                 failures: 0,
+                pull_start: SimTime::ZERO,
             };
             sim.schedule(up, at(0.0), ev).unwrap();
         }
@@ -535,6 +545,7 @@ mod tests {
                 bits: 100_000_000,
                 cap_bps: 100e6,
                 failures: 0,
+                pull_start: SimTime::ZERO,
             };
             sim.schedule(up_id, at(0.0), ev).unwrap();
         }
@@ -570,6 +581,7 @@ mod tests {
                 bits: 100_000_000,
                 cap_bps: per,
                 failures: 0,
+                pull_start: SimTime::ZERO,
             };
             sim.schedule(up, at(0.0), ev).unwrap();
         }
@@ -644,11 +656,11 @@ mod tests {
             vec![(1.0, Some(2.0), Isolation), (3.0, Some(4.0), Isolation)],
         );
         assert!(close(e[0].1, 7.8), "{e:?}");
-        // Never repaired: the node's keepalive gives up 300 s after the cut (301 s); Docker
-        // dials again 5 s later and its dialer gives up after 30 s (336 s), then after 10 s
-        // more (376 s), 15 s (421 s) and 20 s (471 s): its fifth attempt fails the pull.
+        // Never repaired: no byte and no message after the cut at 1 s, so dockershim's
+        // progress check at 70 s (every 10 s from the pull's start; more than 60 s silent)
+        // cancels the pull, long before the node's keepalive would give up (301 s).
         let (e, f) = ends_with_outages(1e9, 20e6, &[(0, 0.0, 100_000_000)], vec![(1.0, None, Isolation)]);
-        assert!(e.is_empty() && f.len() == 1 && close(f[0].1, 471.0), "{e:?} {f:?}");
+        assert!(e.is_empty() && f.len() == 1 && close(f[0].1, 70.0), "{e:?} {f:?}");
     }
 
     #[test]
@@ -664,11 +676,11 @@ mod tests {
         assert_eq!(e.iter().map(|x| x.0).collect::<Vec<_>>(), vec![2, 0, 1], "{e:?}");
         assert!(close(e[0].1, 1.0), "{e:?}");
         assert!(e[1..].iter().all(|x| close(x.1, 42.0)), "{e:?}");
-        // Never repaired: each is cut at the last keepalive probe (302 s), and Docker's four
-        // further dials give up at 337, 377, 422 and 472 s: both pulls fail there.
+        // Never repaired: silent from the crash at 2 s, both pulls are cancelled by
+        // dockershim's progress check at 70 s, before any keepalive probe fails them.
         let (e, f) = ends_with_outages(30e6, 20e6, &starts, vec![(2.0, None, OutageKind::RouterCrash)]);
         assert_eq!(e.len(), 1, "{e:?}");
         assert_eq!(f.len(), 2, "{f:?}");
-        assert!(f.iter().all(|x| close(x.1, 472.0)), "{f:?}");
+        assert!(f.iter().all(|x| close(x.1, 70.0)), "{f:?}");
     }
 }

@@ -12,7 +12,7 @@ use crate::api::{Ev, Local, Phase};
 use crate::control_plane::sample;
 use crate::draws::{pod_key, pull_key, Purpose};
 use crate::image_backoff::{Decision, PullRetry};
-use crate::pull_outages::Transfer;
+use crate::pull_outages::{Outages, Transfer};
 use crate::spec::PullPolicy;
 
 impl Kubelet {
@@ -46,7 +46,10 @@ impl Kubelet {
         let mut rng = ctx.keyed_rng(pull_key(nth, false));
         // Docker dials the registry first. While the site's way out is down the dial waits
         // for it or gives up, and a transfer under way stalls or fails ([`crate::pull_outages`]).
-        let connected = self.outages.connect(now);
+        // Once the manifest is in, Docker's first progress message reaches dockershim, whose
+        // reporter then cancels a download that stalls too long without one (`for_pull`).
+        let outages = self.outages.clone();
+        let connected = outages.connect(now);
         // The registry's round trips, made once the connection is up.
         let cached_pull = match connected {
             Transfer::Done(from) => {
@@ -63,7 +66,7 @@ impl Kubelet {
             // one.
             let factor = self.noise.as_ref().map_or(1.0, |n| n.sample(&mut rng));
             let own = SimDuration::from_secs_f64(cached_pull.as_secs_f64() * factor);
-            match self.transfer(connected, own) {
+            match transfer(&outages, connected, own) {
                 Transfer::Done(own_end) if self.downloading_pod.is_some() => {
                     self.download_waiters.push((pod, own_end));
                 }
@@ -81,6 +84,7 @@ impl Kubelet {
                             bits,
                             cap_bps,
                             failures: 0,
+                            pull_start: own_end,
                         },
                     );
                 }
@@ -92,14 +96,14 @@ impl Kubelet {
         let downloading = self.download.filter(|d| d.at() > now);
         let end = if self.image_present {
             let own = sample(cached_pull, self.noise.as_ref(), &mut rng);
-            self.transfer(connected, own)
+            transfer(&outages, connected, own)
         } else if let Some(download) = downloading {
             // Docker's download manager shares a layer's transfer between the pulls that want
             // it (moby `distribution/xfer`): a pull that starts during the download (parallel
             // pulls, `--serialize-image-pulls=false`) ends with it, after its own registry
             // round trips at the least, and fails with it.
             let own = sample(cached_pull, self.noise.as_ref(), &mut rng);
-            match (self.transfer(connected, own), download) {
+            match (transfer(&outages, connected, own), download) {
                 (Transfer::Done(a), Transfer::Done(b)) => Transfer::Done(a.max(b)),
                 (Transfer::Done(_), failed) | (failed, Transfer::Done(_)) => failed,
                 (a, b) => {
@@ -115,12 +119,10 @@ impl Kubelet {
             // draw of the service-time noise scales both); Docker retries a cut download.
             let first_pull = cached_pull + self.download_time;
             let total = sample(first_pull, self.noise.as_ref(), &mut rng);
+            let share = cached_pull.as_secs_f64() / first_pull.as_secs_f64().max(f64::MIN_POSITIVE);
+            let requests = SimDuration::from_secs_f64(total.as_secs_f64() * share);
             let end = match connected {
-                Transfer::Done(from) => {
-                    let share = cached_pull.as_secs_f64() / first_pull.as_secs_f64().max(f64::MIN_POSITIVE);
-                    let requests = SimDuration::from_secs_f64(total.as_secs_f64() * share);
-                    self.outages.first_pull(from, requests, total)
-                }
+                Transfer::Done(from) => outages.first_pull(from, requests, total),
                 failed => failed,
             };
             self.download = Some(end);
@@ -131,11 +133,11 @@ impl Kubelet {
             // scales both (the round trips and the layers' bits), as through an uplink.
             let factor = self.noise.as_ref().map_or(1.0, |n| n.sample(&mut rng));
             let own = SimDuration::from_secs_f64(cached_pull.as_secs_f64() * factor);
-            let end = match (connected, self.transfer(connected, own)) {
+            let end = match (connected, transfer(&outages, connected, own)) {
                 (Transfer::Done(since), Transfer::Done(from)) => {
                     let bits = self.image_bits as f64 * factor;
                     self.download_windows
-                        .download(&self.outages, since, from, bits, self.download_bps)
+                        .download(&outages.for_pull(from), since, from, bits, self.download_bps)
                 }
                 (_, failed) => failed,
             };
@@ -158,14 +160,6 @@ impl Kubelet {
                     .round_trips_at(node, registry, self.registry_round_trips, from, rng)
             })
             .unwrap_or(self.cached_pull)
-    }
-
-    /// `work` of transfer after the dial `connected`, through the site's outages.
-    pub(super) fn transfer(&self, connected: Transfer, work: SimDuration) -> Transfer {
-        match connected {
-            Transfer::Done(from) => self.outages.transfer(from, work),
-            failed => failed,
-        }
     }
 
     /// Tells this kubelet when `pod`'s pull ends, unless it never does.
@@ -273,5 +267,13 @@ impl Kubelet {
     /// pkg/kubelet/kubelet.go).
     pub(super) fn requeued_sync(&self, due: SimTime) -> SimTime {
         SimTime::from_nanos(due.as_nanos().saturating_sub(1)).next_tick(self.sync_tick_phase, SYNC_LOOP_PERIOD)
+    }
+}
+
+/// `work` of transfer after the dial `connected`, through a pull's `outages`.
+fn transfer(outages: &Outages, connected: Transfer, work: SimDuration) -> Transfer {
+    match connected {
+        Transfer::Done(from) => outages.transfer(from, work),
+        failed => failed,
     }
 }
