@@ -266,7 +266,8 @@ pub enum Ev {
         /// Failed attempts before this one: 0 for a new download; Docker's next attempt
         /// after a cut resumes with the bits left ([`crate::pull_outages::Outages::resume`]).
         failures: u32,
-        /// When the kubelet started the pull: the origin of dockershim's progress checks
+        /// When Docker's first progress message reached dockershim (the registry's requests
+        /// done, the manifest in): the origin of its progress checks
         /// ([`crate::pull_outages::Outages::for_pull`]).
         pull_start: SimTime,
     },

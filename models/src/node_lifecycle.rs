@@ -36,14 +36,16 @@
 //!   its leader lease lapses). The controller that leads afterwards starts afresh: every node
 //!   gets a full grace period from then ([`NodeLifecycle::restart`]), its taints removed.
 //! - Every write of the controller waits for its client's limiter (`--kube-api-qps 20`,
-//!   `--kube-api-burst 30`), in the order v1.16's `monitorNodeHealth` makes them, node after
-//!   node: the status update that marks a silent node NotReady, the `NoSchedule` taint
-//!   (`doNoScheduleTaintingPass`, on the same client), the `NodeNotReady` event (the event sink
-//!   writes on the same client) and `MarkAllPodsNotReady`'s LIST and status update of each of
-//!   the node's pods (their `Ready` condition, which kubectl's STATUS column does not show);
-//!   then the `NoExecute` taint, from whose write the toleration counts; and the taint
-//!   manager's event and DELETE for each evicted pod. A site of 10 workers with 31 pods each
-//!   has its last node tainted about 15 s after its first.
+//!   `--kube-api-burst 30`), node after node as v1.16's `monitorNodeHealth` makes them: the
+//!   status update that marks a silent node NotReady; the `NoSchedule` taint
+//!   (`doNoScheduleTaintingPass`, on its own worker but the same client: a GET, then a PATCH);
+//!   the `NodeNotReady` event (the event sink writes on the same client);
+//!   `MarkAllPodsNotReady`'s LIST and a status update of each of the node's pods whose `Ready`
+//!   condition was true (a condition kubectl's STATUS column does not show); then the
+//!   `NoExecute` taint (a GET and a PATCH), from whose write the toleration counts; the taint
+//!   manager's event and DELETE for each evicted pod; and, when the node is heard from again,
+//!   the taints' removal. A site of 10 workers with 31 running pods each has its last node
+//!   tainted about 15 s after its first.
 //!
 //! # Simplifications
 //!

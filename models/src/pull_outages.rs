@@ -58,7 +58,10 @@
 //! For outages a pull is one connection: it dials once, at its start, and its registry
 //! round trips and download are one transfer (Docker opens a connection per request; an outage
 //! that falls between two of them would fail the next dial instead of stalling a transfer,
-//! which differs only in when the failure shows). DNS answers are assumed cached. The layers
+//! which differs only in when the failure shows). DNS answers are assumed cached. The
+//! progress deadline counts a stall's silence from its start; one that begins while a resumed
+//! attempt is still dialling was silent since Docker's last "Retrying in" message, up to a
+//! few seconds earlier, so its cancel can come a check or two late. The layers
 //! download as one: their attempts fail and resume together (Docker counts each layer's
 //! attempts on its own; the layers of one pull share the route, so they meet the same outages).
 
@@ -311,11 +314,19 @@ impl Outages {
     /// reporter's check that cancels the whole pull ([`progress_cancel_at`]), unless it ends
     /// before. A cancelled pull fails at once, with nothing for Docker to retry.
     pub fn for_pull(&self, pull_start: SimTime) -> Outages {
+        // A stall that begins while an earlier one still holds the connection adds to the
+        // same silence: it counts from the earliest of them (the stalls are sorted by start).
+        let mut silent_since = SimTime::ZERO;
+        let mut held_until = SimTime::ZERO;
         let stalls = self
             .stalls
             .iter()
             .map(|&s| {
-                let cancel = progress_cancel_at(pull_start, s.start.max(pull_start));
+                if s.start >= held_until {
+                    silent_since = s.start;
+                }
+                held_until = held_until.max(s.end);
+                let cancel = progress_cancel_at(pull_start, silent_since.max(pull_start));
                 if cancel < s.end {
                     Stall {
                         end: cancel,
@@ -328,7 +339,11 @@ impl Outages {
                 }
             })
             .collect();
-        Outages { stalls, ..self.clone() }
+        Outages {
+            windows: self.windows.clone(),
+            stalls,
+            resume: self.resume,
+        }
     }
 
     /// Whether a failure at `at` is the kubelet's cancel of the whole pull ([`Outages::for_pull`]).
@@ -369,6 +384,10 @@ impl Outages {
                 failed => failed,
             };
             failed_at = attempt.at();
+            if self.cancels(failed_at) {
+                // The kubelet gave up during the new attempt's set-up.
+                return Err(failed_at);
+            }
             failures += 1;
         }
         Err(failed_at)
@@ -619,6 +638,38 @@ mod tests {
         // A shorter one (repaired at 20 s, the resend at 25.5 s) is no matter for the check.
         let o = one(10.0, Some(20.0), Isolation);
         assert_eq!(o.for_pull(s(8.0)), o);
+    }
+
+    #[test]
+    fn a_cancel_during_a_resumed_attempts_set_up_ends_the_pull() {
+        // Crash 10-12 s: the probe at 40 s fails the attempt, Docker dials at 45 s and asks for
+        // the rest; an isolation from 45.5 s to 130 s holds that request silent until a check
+        // (every 10 s from 8 s) cancels the pull, before the resend after the repair: no
+        // further attempt.
+        let o = Outages::new(
+            vec![(s(10.0), s(12.0), RouterCrash), (s(45.5), s(130.0), Isolation)],
+            SimDuration::from_millis(300),
+        )
+        .for_pull(s(8.0));
+        match o.download_since(s(8.0), s(8.0), SimDuration::from_secs(10)) {
+            Transfer::Failed { at, .. } => assert!(at < s(120.0), "cancelled at {at:?}"),
+            done => panic!("{done:?}"),
+        }
+    }
+
+    #[test]
+    fn overlapping_stalls_make_one_silence() {
+        // Isolations 10-30 s and 20-90 s hold a connection silent from 10 s: the check at 78 s
+        // (every 10 s from 8 s) cancels the pull, not the one at 88 s that the second alone
+        // would give.
+        let o = Outages::new(
+            vec![(s(10.0), s(30.0), Isolation), (s(20.0), s(90.0), Isolation)],
+            SimDuration::from_millis(300),
+        )
+        .for_pull(s(8.0));
+        let end = o.transfer(s(8.0), SimDuration::from_secs(5));
+        assert!(matches!(end, Transfer::Failed { .. }), "{end:?}");
+        assert_eq!(end.at(), s(78.0));
     }
 
     #[test]

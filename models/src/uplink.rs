@@ -58,7 +58,8 @@ struct Download {
     since: SimTime,
     /// Failed attempts before this one (Docker's download manager retries a cut download).
     failures: u32,
-    /// When the kubelet started the pull (dockershim's progress checks count from it).
+    /// When Docker's first progress message reached dockershim (its progress checks count
+    /// from it).
     pull_start: SimTime,
     /// The outages as this pull meets them ([`Outages::for_pull`]).
     outages: Outages,

@@ -140,6 +140,8 @@ pub struct ControlPlane {
     /// The node lifecycle controller's writes so far, and their summed wait at its limiter.
     lifecycle_writes: u64,
     lifecycle_waited: SimDuration,
+    /// Workers whose `NoExecute` taint the controller wrote and has not removed.
+    no_execute_written: std::collections::BTreeSet<u32>,
     /// Worker index of each kubelet component (for its heartbeats).
     kubelet_index: std::collections::HashMap<ComponentId, u32>,
     /// Each component's stable key, by component index (the hash of its name): keys the
@@ -239,6 +241,7 @@ impl ControlPlane {
             system_pods: (0, 0),
             lifecycle_writes: 0,
             lifecycle_waited: SimDuration::ZERO,
+            no_execute_written: std::collections::BTreeSet::new(),
             kubelet_index: std::collections::HashMap::new(),
             client_keys: Vec::new(),
             lifecycle_stalled: false,
@@ -804,8 +807,12 @@ impl Component<Ev> for ControlPlane {
             Ev::Local(Local::Evict(node, generation)) => self.evict(node, generation, ctx),
             Ev::Local(Local::DeletePod(pod, node)) => self.delete_pod(pod, node, ctx),
             Ev::Local(Local::NodeTaintWritten { node, schedulable }) => {
-                let ev = WatchEvent::NodeSchedulable { node, schedulable };
-                self.notify(self.scheduler, ev, ctx);
+                // A write: without a quorum it is not made (the controller that leads
+                // afterwards starts afresh, as for the taint manager's deletions).
+                if self.write_ready(ctx.now()) == ctx.now() {
+                    let ev = WatchEvent::NodeSchedulable { node, schedulable };
+                    self.notify(self.scheduler, ev, ctx);
+                }
             }
             Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) | Ev::Rebind { .. } | Ev::DownloadStart { .. } => {}
         }

@@ -94,9 +94,11 @@ impl ControlPlane {
                         self.node_taint_written(node, false, tainted, ctx);
                     }
                 }
-                // Its kubelet writes its Ready status; the controller removes the taints.
+                // Its kubelet writes its Ready status; the controller removes the taints, at
+                // this check (v1.16's `doNoScheduleTaintingPass` would as soon as its node
+                // informer sees the status: up to a monitor period earlier).
                 Action::Ready(node) if self.master_nodes.is_master(node) => {
-                    let _untainted = self.lifecycle_write(now);
+                    let _untainted = self.remove_taints(node, now);
                 }
                 Action::Ready(node) => {
                     // Heard from again, the kubelet confirms its evicted pods' deletion: their
@@ -107,13 +109,15 @@ impl ControlPlane {
                     for _ in gone {
                         self.notify(self.scheduler, WatchEvent::PodGone { node }, ctx);
                     }
-                    // The `NoSchedule` taint's removal (`doNoScheduleTaintingPass`).
-                    let untainted = self.lifecycle_write(now);
+                    let untainted = self.remove_taints(node, now);
                     self.node_taint_written(node, true, untainted, ctx);
                 }
                 Action::NoExecute { node, generation } => {
-                    // The taint manager counts the pods' toleration from the taint's write.
+                    // `SwapNodeControllerTaint`: a GET and a PATCH. The taint manager counts
+                    // the pods' toleration from the taint's write.
+                    let _get = self.lifecycle_write(now);
                     let tainted = self.lifecycle_write(now);
+                    self.no_execute_written.insert(node);
                     let evict = UNREACHABLE_TOLERATION + tainted.saturating_since(now);
                     ctx.send_self(evict, Ev::Local(Local::Evict(node, generation)));
                 }
@@ -139,29 +143,51 @@ impl ControlPlane {
     }
 
     /// v1.16 `monitorNodeHealth`'s writes for a node it finds silent, through the controller's
-    /// client limiter, in the order it makes them: the status update that marks the node
-    /// `Ready=Unknown`; the `NoSchedule` taint, which `doNoScheduleTaintingPass` writes once
-    /// that update comes back through its node informer; the `NodeNotReady` event (the
+    /// client limiter: the status update that marks the node `Ready=Unknown`; the `NoSchedule`
+    /// taint, which `doNoScheduleTaintingPass` writes (a GET, then a PATCH) once that update
+    /// comes back through its node informer, on its own worker, so its requests interleave
+    /// with the monitor's next ones (modelled as taken next); the `NodeNotReady` event (the
     /// controller's event sink writes on the same client); and `MarkAllPodsNotReady`'s LIST of
-    /// the node's pods and a status update of each. Returns when the `NoSchedule` taint is
-    /// written. The writes' round trips on the masters' LAN (milliseconds) are left out.
+    /// the node's pods and a status update of each whose `Ready` condition was true (the
+    /// workload's pods whose Running status committed, and the node's system pods). Returns
+    /// when the `NoSchedule` taint is written. The writes' round trips on the masters' LAN
+    /// (milliseconds) are left out.
     fn write_not_ready(&mut self, node: u32, now: SimTime) -> SimTime {
         let (workers_system, masters_system) = self.system_pods;
-        let pods = if self.master_nodes.is_master(node) {
+        let ready_pods = if self.master_nodes.is_master(node) {
             masters_system
         } else {
-            let workload = (0..self.store.pods.len())
-                .filter(|&i| self.store.pods[i].0 == Some(node) && self.store.deleted_at[i].is_none())
+            let running = (0..self.store.pods.len())
+                .filter(|&i| {
+                    self.store.pods[i].0 == Some(node)
+                        && self.store.running_at[i].is_some()
+                        && self.store.deleted_at[i].is_none()
+                })
                 .count();
-            workers_system + workload as u32
+            workers_system + running as u32
         };
         let _status = self.lifecycle_write(now);
+        let _get = self.lifecycle_write(now);
         let tainted = self.lifecycle_write(now);
-        // The event, the LIST, and the pods' status updates.
-        for _ in 0..2 + pods {
+        // The event, the LIST, and the ready pods' status updates.
+        for _ in 0..2 + ready_pods {
             let _write = self.lifecycle_write(now);
         }
         tainted
+    }
+
+    /// The controller's writes for a node heard from again: the `NoSchedule` taint's removal
+    /// (`doNoScheduleTaintingPass`: a GET, then a PATCH) and, if the node was tainted
+    /// `NoExecute`, that taint's too (`markNodeAsReachable`). Returns when the `NoSchedule`
+    /// taint is gone.
+    fn remove_taints(&mut self, node: u32, now: SimTime) -> SimTime {
+        let _get = self.lifecycle_write(now);
+        let untainted = self.lifecycle_write(now);
+        if self.no_execute_written.remove(&node) {
+            let _get = self.lifecycle_write(now);
+            let _patch = self.lifecycle_write(now);
+        }
+        untainted
     }
 
     /// The scheduler learns that worker `node` is (`schedulable`) or is not schedulable once

@@ -48,7 +48,7 @@ impl Kubelet {
         // for it or gives up, and a transfer under way stalls or fails ([`crate::pull_outages`]).
         // Once the manifest is in, Docker's first progress message reaches dockershim, whose
         // reporter then cancels a download that stalls too long without one (`for_pull`).
-        let outages = self.outages.clone();
+        let outages = &self.outages;
         let connected = outages.connect(now);
         // The registry's round trips, made once the connection is up.
         let cached_pull = match connected {
@@ -66,7 +66,7 @@ impl Kubelet {
             // one.
             let factor = self.noise.as_ref().map_or(1.0, |n| n.sample(&mut rng));
             let own = SimDuration::from_secs_f64(cached_pull.as_secs_f64() * factor);
-            match transfer(&outages, connected, own) {
+            match transfer(outages, connected, own) {
                 Transfer::Done(own_end) if self.downloading_pod.is_some() => {
                     self.download_waiters.push((pod, own_end));
                 }
@@ -96,14 +96,14 @@ impl Kubelet {
         let downloading = self.download.filter(|d| d.at() > now);
         let end = if self.image_present {
             let own = sample(cached_pull, self.noise.as_ref(), &mut rng);
-            transfer(&outages, connected, own)
+            transfer(outages, connected, own)
         } else if let Some(download) = downloading {
             // Docker's download manager shares a layer's transfer between the pulls that want
             // it (moby `distribution/xfer`): a pull that starts during the download (parallel
             // pulls, `--serialize-image-pulls=false`) ends with it, after its own registry
             // round trips at the least, and fails with it.
             let own = sample(cached_pull, self.noise.as_ref(), &mut rng);
-            match (transfer(&outages, connected, own), download) {
+            match (transfer(outages, connected, own), download) {
                 (Transfer::Done(a), Transfer::Done(b)) => Transfer::Done(a.max(b)),
                 (Transfer::Done(_), failed) | (failed, Transfer::Done(_)) => failed,
                 (a, b) => {
@@ -133,7 +133,7 @@ impl Kubelet {
             // scales both (the round trips and the layers' bits), as through an uplink.
             let factor = self.noise.as_ref().map_or(1.0, |n| n.sample(&mut rng));
             let own = SimDuration::from_secs_f64(cached_pull.as_secs_f64() * factor);
-            let end = match (connected, transfer(&outages, connected, own)) {
+            let end = match (connected, transfer(outages, connected, own)) {
                 (Transfer::Done(since), Transfer::Done(from)) => {
                     let bits = self.image_bits as f64 * factor;
                     self.download_windows
