@@ -44,7 +44,8 @@
 //!   condition was true (a condition kubectl's STATUS column does not show); then the
 //!   `NoExecute` taint (a GET and a PATCH), from whose write the toleration counts; the taint
 //!   manager's event and DELETE for each evicted pod; and, when the node is heard from again,
-//!   the taints' removal. A site of 10 workers with 31 running pods each has its last node
+//!   the taints' removal (the `NoSchedule` taint's as soon as its status arrives, the
+//!   `NoExecute` taint's at the next check). A site of 10 workers with 31 running pods each has its last node
 //!   tainted about 15 s after its first.
 //!
 //! # Simplifications

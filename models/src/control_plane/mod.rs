@@ -142,6 +142,12 @@ pub struct ControlPlane {
     lifecycle_waited: SimDuration,
     /// Workers whose `NoExecute` taint the controller wrote and has not removed.
     no_execute_written: std::collections::BTreeSet<u32>,
+    /// Workers whose `NoSchedule` taint the scheduler has seen and no removal of it has.
+    no_schedule_written: std::collections::BTreeSet<u32>,
+    /// Workers whose `NoSchedule` taint's removal is on its way through the limiter.
+    untaint_pending: std::collections::BTreeSet<u32>,
+    /// Workers whose `NoSchedule` taint's write is on its way through the limiter.
+    taint_pending: std::collections::BTreeSet<u32>,
     /// Worker index of each kubelet component (for its heartbeats).
     kubelet_index: std::collections::HashMap<ComponentId, u32>,
     /// Each component's stable key, by component index (the hash of its name): keys the
@@ -242,6 +248,9 @@ impl ControlPlane {
             lifecycle_writes: 0,
             lifecycle_waited: SimDuration::ZERO,
             no_execute_written: std::collections::BTreeSet::new(),
+            no_schedule_written: std::collections::BTreeSet::new(),
+            untaint_pending: std::collections::BTreeSet::new(),
+            taint_pending: std::collections::BTreeSet::new(),
             kubelet_index: std::collections::HashMap::new(),
             client_keys: Vec::new(),
             lifecycle_stalled: false,
@@ -709,6 +718,7 @@ impl ControlPlane {
                 if let Some(l) = self.lifecycle.as_mut() {
                     if let Some(&node) = self.kubelet_index.get(&call.client) {
                         l.heartbeat(node, now);
+                        self.node_heard(node, ctx);
                     }
                 }
             }
@@ -807,12 +817,7 @@ impl Component<Ev> for ControlPlane {
             Ev::Local(Local::Evict(node, generation)) => self.evict(node, generation, ctx),
             Ev::Local(Local::DeletePod(pod, node)) => self.delete_pod(pod, node, ctx),
             Ev::Local(Local::NodeTaintWritten { node, schedulable }) => {
-                // A write: without a quorum it is not made (the controller that leads
-                // afterwards starts afresh, as for the taint manager's deletions).
-                if self.write_ready(ctx.now()) == ctx.now() {
-                    let ev = WatchEvent::NodeSchedulable { node, schedulable };
-                    self.notify(self.scheduler, ev, ctx);
-                }
+                self.taint_write_made(node, schedulable, ctx);
             }
             Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) | Ev::Rebind { .. } | Ev::DownloadStart { .. } => {}
         }

@@ -94,11 +94,15 @@ impl ControlPlane {
                         self.node_taint_written(node, false, tainted, ctx);
                     }
                 }
-                // Its kubelet writes its Ready status; the controller removes the taints, at
-                // this check (v1.16's `doNoScheduleTaintingPass` would as soon as its node
-                // informer sees the status: up to a monitor period earlier).
+                // Its kubelet writes its Ready status; the controller removes the `NoExecute`
+                // taint at this check, and the `NoSchedule` taint if its removal is not under
+                // way since the status arrived ([`ControlPlane::node_heard`]).
                 Action::Ready(node) if self.master_nodes.is_master(node) => {
-                    let _untainted = self.remove_taints(node, now);
+                    let _ = self.remove_taints(node, now);
+                    // A master's taints are not followed for the scheduler: its `NoSchedule`
+                    // removal is taken here.
+                    let _get = self.lifecycle_write(now);
+                    let _patch = self.lifecycle_write(now);
                 }
                 Action::Ready(node) => {
                     // Heard from again, the kubelet confirms its evicted pods' deletion: their
@@ -109,8 +113,9 @@ impl ControlPlane {
                     for _ in gone {
                         self.notify(self.scheduler, WatchEvent::PodGone { node }, ctx);
                     }
-                    let untainted = self.remove_taints(node, now);
-                    self.node_taint_written(node, true, untainted, ctx);
+                    if let Some(untainted) = self.remove_taints(node, now) {
+                        self.node_taint_written(node, true, untainted, ctx);
+                    }
                 }
                 Action::NoExecute { node, generation } => {
                     // `SwapNodeControllerTaint`: a GET and a PATCH. The taint manager counts
@@ -176,29 +181,76 @@ impl ControlPlane {
         tainted
     }
 
-    /// The controller's writes for a node heard from again: the `NoSchedule` taint's removal
-    /// (`doNoScheduleTaintingPass`: a GET, then a PATCH) and, if the node was tainted
-    /// `NoExecute`, that taint's too (`markNodeAsReachable`). Returns when the `NoSchedule`
-    /// taint is gone.
-    fn remove_taints(&mut self, node: u32, now: SimTime) -> SimTime {
-        let _get = self.lifecycle_write(now);
-        let untainted = self.lifecycle_write(now);
+    /// The controller's writes at the check that finds a node heard from again: the
+    /// `NoExecute` taint's removal (`markNodeAsReachable`: a GET, then a PATCH) if it was
+    /// written, and the `NoSchedule` taint's (`doNoScheduleTaintingPass`) if its removal is
+    /// not already under way ([`ControlPlane::node_heard`]). Returns when the `NoSchedule`
+    /// taint is gone, if this check removes it.
+    fn remove_taints(&mut self, node: u32, now: SimTime) -> Option<SimTime> {
         if self.no_execute_written.remove(&node) {
             let _get = self.lifecycle_write(now);
             let _patch = self.lifecycle_write(now);
         }
-        untainted
+        if !self.no_schedule_to_remove(node) {
+            return None;
+        }
+        let _get = self.lifecycle_write(now);
+        Some(self.lifecycle_write(now))
+    }
+
+    /// Whether worker `node` carries a `NoSchedule` taint, written or on its way, that no
+    /// removal already under way will take off.
+    fn no_schedule_to_remove(&self, node: u32) -> bool {
+        (self.no_schedule_written.contains(&node) || self.taint_pending.contains(&node))
+            && !self.untaint_pending.contains(&node)
     }
 
     /// The scheduler learns that worker `node` is (`schedulable`) or is not schedulable once
     /// the taint's write, granted by the client limiter at `at`, is made.
     fn node_taint_written(&mut self, node: u32, schedulable: bool, at: SimTime, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
+        if schedulable {
+            self.untaint_pending.insert(node);
+        } else {
+            self.taint_pending.insert(node);
+        }
         if at == now {
-            let ev = WatchEvent::NodeSchedulable { node, schedulable };
-            self.notify(self.scheduler, ev, ctx);
+            self.taint_write_made(node, schedulable, ctx);
         } else {
             ctx.send_self(at - now, Ev::Local(Local::NodeTaintWritten { node, schedulable }));
+        }
+    }
+
+    /// A `NoSchedule` taint's write (or its removal's) on worker `node` reaches the apiserver:
+    /// made if etcd has a quorum (otherwise the controller that leads afterwards starts
+    /// afresh, as for the taint manager's deletions), and the scheduler sees it.
+    pub(super) fn taint_write_made(&mut self, node: u32, schedulable: bool, ctx: &mut Context<'_, Ev>) {
+        if schedulable {
+            self.untaint_pending.remove(&node);
+        } else {
+            self.taint_pending.remove(&node);
+        }
+        if self.write_ready(ctx.now()) != ctx.now() {
+            return;
+        }
+        if schedulable {
+            self.no_schedule_written.remove(&node);
+        } else {
+            self.no_schedule_written.insert(node);
+        }
+        let ev = WatchEvent::NodeSchedulable { node, schedulable };
+        self.notify(self.scheduler, ev, ctx);
+    }
+
+    /// A status post of worker `node` reached the apiserver: if the node carries the
+    /// `NoSchedule` taint, `doNoScheduleTaintingPass`, woken by the node informer's update,
+    /// removes it at once (a GET, then a PATCH), without waiting for the monitor's next check.
+    pub(super) fn node_heard(&mut self, node: u32, ctx: &mut Context<'_, Ev>) {
+        if self.no_schedule_to_remove(node) {
+            let now = ctx.now();
+            let _get = self.lifecycle_write(now);
+            let untainted = self.lifecycle_write(now);
+            self.node_taint_written(node, true, untainted, ctx);
         }
     }
 

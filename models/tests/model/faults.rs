@@ -578,6 +578,41 @@ fn a_lasting_delay_on_a_tunnel_does_not_prolong_its_repaired_loss() {
     assert!(t.is_some_and(|t| t > 30.0 && t < 200.0), "{t:?}");
 }
 
+/// A node heard from again loses its `NoSchedule` taint as soon as its status reaches the
+/// apiserver (`doNoScheduleTaintingPass` runs on the node informer's update), not at the node
+/// controller's next check: the pods that waited for a node are placed when a kubelet's first
+/// status post after the repair gets through, off the checks' 5-s grid (at a check, without
+/// it).
+#[test]
+fn a_node_heard_from_again_takes_pods_before_the_controllers_next_check() {
+    // `kubectl scale` 70 s after `kubectl create`: the 15 new pods come once every worker is
+    // NotReady and tainted (heard last before the cut at 5 s), and wait for the repair.
+    let mut s = cell(16, 100);
+    s.workload.scale_gap = Dur::secs(70);
+    for site in ["vlan20", "vlan30"] {
+        s.faults.push(Fault::IsolateSite {
+            site: site.into(),
+            at: Dur::secs(5),
+            repair: Some(Dur::secs(120)),
+        });
+    }
+    let out = run(&s, 1, false).unwrap();
+    let first = out
+        .pods
+        .iter()
+        .filter(|p| p.created > 60.0)
+        .filter_map(|p| p.scheduled)
+        .fold(f64::MAX, f64::min);
+    assert!(
+        first > 120.0 && first < 400.0,
+        "first placement after the repair at {first} s"
+    );
+    // The checks fall on multiples of 5 s; a placement they caused would follow one within
+    // milliseconds (a watch event on the masters' LAN).
+    let after_check = first - 5.0 * (first / 5.0).floor();
+    assert!(after_check > 0.05, "placed {after_check} s after a check, at {first} s");
+}
+
 /// Pods created while every node is NotReady fit nowhere; they wait in the scheduler's
 /// unschedulable queue and are placed once a node is Ready again (before, they were dropped and
 /// the run never finished). The controller-manager is slowed to one pod per 4 s so that pods are
