@@ -44,7 +44,8 @@
 //! connections, and what they held goes through at TCP's first resend after the repair, whose
 //! interval has doubled since the cut. For long cuts that is much later: `kubetwin run
 //! thesis-2019 --pods 8 --fault 'isolate-site vlan20 at 5s repair 120s'` sees vlan20's pods run
-//! at 210 s, where the kubelets' status updates would get through at about 120-135 s.
+//! at 210 s (their Running statuses held until a resend at 209.6 s), where v1.16's kubelets
+//! would have reconnected by about 120-135 s and reported the pods as soon as they ran.
 
 use rand::Rng;
 use sim_core::{SimDuration, SimTime};
