@@ -32,20 +32,14 @@
 //!     another master takes over once the lease expires (`--leader-elect-lease-duration`, retried
 //!     every `--leader-elect-retry-period`) and works through its own connection;
 //!   - the operator's `kubectl get -w`: assumed to notice like a kubelet (kubectl itself has no
-//!     watch timeout; a person restarts it).
-//!
-//! # Left out
-//!
-//! A kubelet cut off from the load balancer (its site isolated, its tunnel partitioned, its
-//! router crashed) closes its connections the same way in v1.16: two failed node-status tries
-//! in a row run `closeAllConns`, whatever the cause, and its later requests dial anew, so after
-//! the repair its next request (a status sync, a heartbeat: within about 10 s) connects at once.
-//! The model fails over only clients whose apiserver died; a kubelet cut off keeps its
-//! connections, and what they held goes through at TCP's first resend after the repair, whose
-//! interval has doubled since the cut. For long cuts that is much later: `kubetwin run
-//! thesis-2019 --pods 8 --fault 'isolate-site vlan20 at 5s repair 120s'` sees vlan20's pods run
-//! at 210 s (their Running statuses held until a resend at 209.6 s), where v1.16's kubelets
-//! would have reconnected by about 120-135 s and reported the pods as soon as they ran.
+//!     watch timeout; a person restarts it);
+//!   - a kubelet cut off from the load balancer by a network fault (its site isolated, its
+//!     tunnel partitioned, a router on the way crashed) notices the same way, since its two
+//!     node-status tries fail whatever the cause, and closes all its connections; its later
+//!     requests dial anew, and the first after the route carries again (its next node-status
+//!     update, within a period) connects through HAProxy's round robin
+//!     (`ControlPlane::reconnect_cut_off_kubelets`). A cut repaired before it notices leaves
+//!     its connections to TCP's resends.
 
 use rand::Rng;
 use sim_core::{SimDuration, SimTime};

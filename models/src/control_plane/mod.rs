@@ -465,6 +465,8 @@ impl ControlPlane {
         });
         let losses = self.apiserver_losses();
         let mut out = self.fail_over_clients(&losses, timers, rng);
+        let cut_off = self.reconnect_cut_off_kubelets(&out, timers, rng);
+        out.extend(cut_off);
         out.sort_by_key(|f| f.reconnect_at);
         self.failover_book.set(&out, &self.masters);
         self.failovers = out.clone();
@@ -568,6 +570,68 @@ impl ControlPlane {
                 };
                 c.master = k as u8;
                 out.push(f);
+            }
+        }
+        out
+    }
+
+    /// Kubelets that a network fault cuts off from the load balancer for longer than they take
+    /// to notice: v1.16's kubelet closes all its connections after two failed node-status
+    /// tries in a row (`closeAllConns`, whatever the cause), and its later requests dial anew;
+    /// the first after the route carries again (its next node-status update, within a period)
+    /// connects through HAProxy's round robin. A cut repaired before the kubelet notices
+    /// leaves its connections to TCP's resends; one never repaired leaves nothing to reconnect
+    /// to. `earlier`: the failovers from apiservers' losses, which say whom each kubelet is
+    /// connected to when the cut begins.
+    fn reconnect_cut_off_kubelets(&self, earlier: &[Failover], timers: Timers, rng: &mut impl Rng) -> Vec<Failover> {
+        let n = self.masters.len();
+        let mut rr = 0usize;
+        let mut out = Vec::new();
+        for c in self.kubelets.iter() {
+            let mut windows = self.net.route_down_windows(c.host, self.lb);
+            windows.extend(self.net.route_down_windows(self.lb, c.host));
+            windows.sort_unstable();
+            let mut merged: Vec<(SimTime, SimTime)> = Vec::new();
+            for w in windows {
+                match merged.last_mut() {
+                    Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
+                    _ => merged.push(w),
+                }
+            }
+            for (cut, back) in merged {
+                if back == SimTime::MAX {
+                    continue;
+                }
+                let noticed = cut + Plan::detection(ClientRole::Kubelet, timers, rng);
+                let tried = back + SimDuration::from_secs_f64(rng.random::<f64>() * timers.heartbeat.as_secs_f64());
+                if noticed >= back {
+                    continue;
+                }
+                let from = earlier
+                    .iter()
+                    .chain(&out)
+                    .filter(|f| f.client == c.id && f.lost_at <= cut)
+                    .max_by_key(|f| f.reconnect_at)
+                    .map_or(c.master, |f| f.to_master);
+                let serving = (0..n)
+                    .map(|k| (rr + k) % n)
+                    .find(|&k| self.plan.haproxy_up(k, tried) && self.plan.serves(k, tried));
+                let Some(k) = serving else {
+                    continue;
+                };
+                rr = (k + 1) % n;
+                let reconnect_at = tried
+                    + crate::network::apiserver_connect_time(
+                        self.base_rtt(c.host, self.lb),
+                        self.base_rtt(self.lb, self.masters[k]),
+                    );
+                out.push(Failover {
+                    client: c.id,
+                    from_master: from,
+                    lost_at: cut,
+                    reconnect_at,
+                    to_master: k as u8,
+                });
             }
         }
         out
