@@ -38,8 +38,10 @@
 //!     node-status tries fail whatever the cause, and closes all its connections; its later
 //!     requests dial anew, and the first after the route carries again (its next node-status
 //!     update, within a period) connects through HAProxy's round robin
-//!     (`ControlPlane::reconnect_cut_off_kubelets`). A cut repaired before it notices leaves
-//!     its connections to TCP's resends.
+//!     (`ControlPlane::fail_over_clients`, `kubelet_cuts`), and what its old connections held
+//!     comes through the new one. A cut repaired before it notices leaves its connections to
+//!     TCP's resends. A crash of the load balancer itself is not counted as a cut: its clients'
+//!     next segment after its restart is reset and they reconnect at once ([`crate::faults`]).
 
 use rand::Rng;
 use sim_core::{SimDuration, SimTime};

@@ -464,9 +464,7 @@ impl ControlPlane {
             )
         });
         let losses = self.apiserver_losses();
-        let mut out = self.fail_over_clients(&losses, timers, rng);
-        let cut_off = self.reconnect_cut_off_kubelets(&out, timers, rng);
-        out.extend(cut_off);
+        let mut out = self.fail_over_clients(&losses, faults, timers, rng);
         out.sort_by_key(|f| f.reconnect_at);
         self.failover_book.set(&out, &self.masters);
         self.failovers = out.clone();
@@ -541,53 +539,123 @@ impl ControlPlane {
         losses
     }
 
-    /// How the clients fail over at each of the apiservers' `losses`, in order: every client
-    /// pinned to the dead apiserver, and every leader-elected controller running on the dead
-    /// master itself (its standby on another master takes over), reconnects through HAProxy.
+    /// How the clients fail over, in time order, at each of the apiservers' `losses` and at
+    /// each cut of a kubelet off from the load balancer ([`ControlPlane::kubelet_cuts`]):
+    /// - at a loss, every client pinned to the dead apiserver, and every leader-elected
+    ///   controller running on the dead master itself (its standby on another master takes
+    ///   over), reconnects through HAProxy once it notices; a kubelet cut off, which reconnects
+    ///   anew after the repair, is pinned to none;
+    /// - at a cut that lasts longer than the kubelet takes to notice (its next node-status
+    ///   update, then two timeouts: v1.16's `closeAllConns` runs whatever the cause), the
+    ///   kubelet's connections are gone, whichever apiserver they went to; its requests dial
+    ///   anew, and the first after the route carries again (its next node-status update,
+    ///   within a period) connects through HAProxy. A cut repaired before it notices leaves its
+    ///   connections to TCP's resends; one never repaired leaves nothing to reconnect to.
+    ///
     /// A client that finds no serving apiserver stays where it was. Unsorted.
-    fn fail_over_clients(&self, losses: &[(SimTime, usize)], timers: Timers, rng: &mut impl Rng) -> Vec<Failover> {
+    fn fail_over_clients(
+        &self,
+        losses: &[(SimTime, usize)],
+        faults: &[crate::spec::Fault],
+        timers: Timers,
+        rng: &mut impl Rng,
+    ) -> Vec<Failover> {
         let mut clients = self.clients();
+        let cuts = self.kubelet_cuts(&clients, faults);
+        // The losses and the cuts in time order; at one instant the losses first.
+        enum Event {
+            Loss(usize),
+            Cut(usize, SimTime),
+        }
+        let mut events: Vec<(SimTime, u8, usize, Event)> = losses
+            .iter()
+            .enumerate()
+            .map(|(n, &(s, m))| (s, 0, n, Event::Loss(m)))
+            .chain(
+                cuts.into_iter()
+                    .enumerate()
+                    .map(|(n, (cut, i, back))| (cut, 1, n, Event::Cut(i, back))),
+            )
+            .collect();
+        events.sort_by_key(|e| (e.0, e.1, e.2));
+        // When each kubelet cut off reconnects after the repair: until then it is pinned to no
+        // apiserver whose loss it would notice.
+        let mut cut_reconnect = vec![SimTime::ZERO; clients.len()];
         // HAProxy's round robin, across every reconnection.
         let mut rr = 0usize;
         let mut out = Vec::new();
-        for &(s, m) in losses {
-            let host = self.masters[m];
-            let hit = |c: &Watcher| c.master as usize == m || (c.role == ClientRole::Leader && c.host == host);
-            for c in clients.iter_mut().filter(|c| hit(c)) {
-                let Some((k, t)) = self.reconnection(c.role, s, timers, &mut rr, rng) else {
-                    continue;
-                };
-                let reconnect_at = t + crate::network::apiserver_connect_time(
-                    self.base_rtt(c.host, self.lb),
-                    self.base_rtt(self.lb, self.masters[k]),
-                );
-                let f = Failover {
-                    client: c.id,
-                    from_master: c.master,
-                    lost_at: s,
-                    reconnect_at,
-                    to_master: k as u8,
-                };
-                c.master = k as u8;
-                out.push(f);
+        for (s, _, _, event) in events {
+            match event {
+                Event::Loss(m) => {
+                    let host = self.masters[m];
+                    let hit = |c: &Watcher| c.master as usize == m || (c.role == ClientRole::Leader && c.host == host);
+                    for (i, c) in clients.iter_mut().enumerate() {
+                        if !hit(c) || cut_reconnect[i] > s {
+                            continue;
+                        }
+                        let Some((k, t)) = self.reconnection(c.role, s, timers, &mut rr, rng) else {
+                            continue;
+                        };
+                        let reconnect_at = t + crate::network::apiserver_connect_time(
+                            self.base_rtt(c.host, self.lb),
+                            self.base_rtt(self.lb, self.masters[k]),
+                        );
+                        out.push(Failover {
+                            client: c.id,
+                            from_master: c.master,
+                            lost_at: s,
+                            reconnect_at,
+                            to_master: k as u8,
+                        });
+                        c.master = k as u8;
+                    }
+                }
+                Event::Cut(i, back) => {
+                    let noticed = s + Plan::detection(ClientRole::Kubelet, timers, rng);
+                    let tried = back + SimDuration::from_secs_f64(rng.random::<f64>() * timers.heartbeat.as_secs_f64());
+                    if noticed >= back || cut_reconnect[i] > s {
+                        continue;
+                    }
+                    let c = &mut clients[i];
+                    let Some((k, t)) = self.first_serving(tried, timers.heartbeat, &mut rr) else {
+                        continue;
+                    };
+                    let reconnect_at = t + crate::network::apiserver_connect_time(
+                        self.base_rtt(c.host, self.lb),
+                        self.base_rtt(self.lb, self.masters[k]),
+                    );
+                    out.push(Failover {
+                        client: c.id,
+                        from_master: c.master,
+                        lost_at: s,
+                        reconnect_at,
+                        to_master: k as u8,
+                    });
+                    c.master = k as u8;
+                    cut_reconnect[i] = reconnect_at;
+                }
             }
         }
         out
     }
 
-    /// Kubelets that a network fault cuts off from the load balancer for longer than they take
-    /// to notice: v1.16's kubelet closes all its connections after two failed node-status
-    /// tries in a row (`closeAllConns`, whatever the cause), and its later requests dial anew;
-    /// the first after the route carries again (its next node-status update, within a period)
-    /// connects through HAProxy's round robin. A cut repaired before the kubelet notices
-    /// leaves its connections to TCP's resends; one never repaired leaves nothing to reconnect
-    /// to. `earlier`: the failovers from apiservers' losses, which say whom each kubelet is
-    /// connected to when the cut begins.
-    fn reconnect_cut_off_kubelets(&self, earlier: &[Failover], timers: Timers, rng: &mut impl Rng) -> Vec<Failover> {
-        let n = self.masters.len();
-        let mut rr = 0usize;
+    /// The windows in which a network fault cuts each kubelet among `clients` off from the
+    /// load balancer or back, as (cut, index in `clients`, when the route carries again),
+    /// merged per kubelet; never-repaired cuts and the balancer's own crashes (whose clients
+    /// come back as [`crate::faults`] says) left out.
+    fn kubelet_cuts(&self, clients: &[Watcher], faults: &[crate::spec::Fault]) -> Vec<(SimTime, usize, SimTime)> {
+        let lb_name = self.net.name(self.lb);
+        let lb_down: Vec<(SimTime, SimTime)> = faults
+            .iter()
+            .filter(|f| matches!(f, crate::spec::Fault::Crash { host, .. } if host == lb_name))
+            .map(|f| f.window())
+            .collect();
         let mut out = Vec::new();
-        for c in self.kubelets.iter() {
+        for (i, c) in clients
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.role == ClientRole::Kubelet)
+        {
             let mut windows = self.net.route_down_windows(c.host, self.lb);
             windows.extend(self.net.route_down_windows(self.lb, c.host));
             windows.sort_unstable();
@@ -599,42 +667,31 @@ impl ControlPlane {
                 }
             }
             for (cut, back) in merged {
-                if back == SimTime::MAX {
-                    continue;
+                let by_lb = lb_down.iter().any(|&(a, b)| a <= cut && cut < b);
+                if back != SimTime::MAX && !by_lb {
+                    out.push((cut, i, back));
                 }
-                let noticed = cut + Plan::detection(ClientRole::Kubelet, timers, rng);
-                let tried = back + SimDuration::from_secs_f64(rng.random::<f64>() * timers.heartbeat.as_secs_f64());
-                if noticed >= back {
-                    continue;
-                }
-                let from = earlier
-                    .iter()
-                    .chain(&out)
-                    .filter(|f| f.client == c.id && f.lost_at <= cut)
-                    .max_by_key(|f| f.reconnect_at)
-                    .map_or(c.master, |f| f.to_master);
-                let serving = (0..n)
-                    .map(|k| (rr + k) % n)
-                    .find(|&k| self.plan.haproxy_up(k, tried) && self.plan.serves(k, tried));
-                let Some(k) = serving else {
-                    continue;
-                };
-                rr = (k + 1) % n;
-                let reconnect_at = tried
-                    + crate::network::apiserver_connect_time(
-                        self.base_rtt(c.host, self.lb),
-                        self.base_rtt(self.lb, self.masters[k]),
-                    );
-                out.push(Failover {
-                    client: c.id,
-                    from_master: from,
-                    lost_at: cut,
-                    reconnect_at,
-                    to_master: k as u8,
-                });
             }
         }
         out
+    }
+
+    /// The first apiserver that HAProxy's round robin (`rr`) hands a new connection at `from`
+    /// and that serves, trying again every `period` (at most 32 tries), and when.
+    fn first_serving(&self, from: SimTime, period: SimDuration, rr: &mut usize) -> Option<(usize, SimTime)> {
+        let n = self.masters.len();
+        let mut t = from;
+        for _ in 0..32 {
+            let pick = (0..n).map(|k| (*rr + k) % n).find(|&k| self.plan.haproxy_up(k, t));
+            if let Some(k) = pick {
+                *rr = (k + 1) % n;
+                if self.plan.serves(k, t) {
+                    return Some((k, t));
+                }
+            }
+            t = t.checked_add(period)?;
+        }
+        None
     }
 
     /// The apiserver that a client of `role` whose own one died at `lost` reaches, and when:

@@ -420,6 +420,36 @@ fn kubelets_cut_off_for_long_reconnect_after_the_repair() {
         "{:?}",
         short.faults[0].failovers
     );
+    // What the old connections held comes through the new ones: the pods run soon after.
+    let t = long.startup_exact_s.expect("every pod runs");
+    assert!(t < 200.0, "{t} s (the old connections' resend came at 209.6 s)");
+}
+
+/// A cut and a master's crash together. A kubelet that reconnected after the cut to an
+/// apiserver that crashes later fails over again (it used to stay pinned to the dead one and
+/// its pods were evicted); one whose old apiserver crashes during the cut is cut off from it
+/// anyway and reconnects after the repair; a crash of the load balancer is not a cut (its
+/// clients come back at its restart).
+#[test]
+fn a_cut_and_a_crash_together_leave_no_kubelet_pinned_to_a_dead_apiserver() {
+    for host in ["master01", "master02", "master03"] {
+        for at in [20, 75] {
+            let mut s = cell(8, 100);
+            s.faults.push(isolate("vlan20", 5, Some(60)));
+            s.faults.push(crash(host, at, None));
+            let out = run(&s, 2, false).unwrap();
+            let t = out.startup_exact_s.expect("every pod runs");
+            assert!(out.pods.iter().all(|p| p.evicted.is_none()), "{host} at {at}");
+            assert!(t < 106.0, "{host} at {at}: {t} s");
+        }
+    }
+    let mut lb = cell(8, 100);
+    lb.faults.push(crash("lb", 5, Some(60)));
+    let out = run(&lb, 5, false).unwrap();
+    assert!(out.faults[0]
+        .failovers
+        .iter()
+        .all(|(who, _, _)| !who.starts_with("kubelet/")));
 }
 
 /// A control plane spread over sites: master03 alone at a fourth site, `vlan40`, behind its
