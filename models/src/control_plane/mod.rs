@@ -596,18 +596,7 @@ impl ControlPlane {
                         let Some((k, t)) = self.reconnection(c.role, s, timers, &mut rr, rng) else {
                             continue;
                         };
-                        let reconnect_at = t + crate::network::apiserver_connect_time(
-                            self.base_rtt(c.host, self.lb),
-                            self.base_rtt(self.lb, self.masters[k]),
-                        );
-                        out.push(Failover {
-                            client: c.id,
-                            from_master: c.master,
-                            lost_at: s,
-                            reconnect_at,
-                            to_master: k as u8,
-                        });
-                        c.master = k as u8;
+                        out.push(self.reconnect(c, s, k, t));
                     }
                 }
                 Event::Cut(i, back) => {
@@ -616,27 +605,34 @@ impl ControlPlane {
                     if noticed >= back || cut_reconnect[i] > s {
                         continue;
                     }
-                    let c = &mut clients[i];
                     let Some((k, t)) = self.first_serving(tried, timers.heartbeat, &mut rr) else {
                         continue;
                     };
-                    let reconnect_at = t + crate::network::apiserver_connect_time(
-                        self.base_rtt(c.host, self.lb),
-                        self.base_rtt(self.lb, self.masters[k]),
-                    );
-                    out.push(Failover {
-                        client: c.id,
-                        from_master: c.master,
-                        lost_at: s,
-                        reconnect_at,
-                        to_master: k as u8,
-                    });
-                    c.master = k as u8;
-                    cut_reconnect[i] = reconnect_at;
+                    let f = self.reconnect(&mut clients[i], s, k, t);
+                    cut_reconnect[i] = f.reconnect_at;
+                    out.push(f);
                 }
             }
         }
         out
+    }
+
+    /// Client `c`, which lost its connection at `lost`, dials apiserver `k` through the
+    /// balancer at `t`: connected after TCP's and TLS's handshakes, and pinned to `k` from then.
+    fn reconnect(&self, c: &mut Watcher, lost: SimTime, k: usize, t: SimTime) -> Failover {
+        let reconnect_at = t + crate::network::apiserver_connect_time(
+            self.base_rtt(c.host, self.lb),
+            self.base_rtt(self.lb, self.masters[k]),
+        );
+        let f = Failover {
+            client: c.id,
+            from_master: c.master,
+            lost_at: lost,
+            reconnect_at,
+            to_master: k as u8,
+        };
+        c.master = k as u8;
+        f
     }
 
     /// The windows in which a network fault cuts each kubelet among `clients` off from the
