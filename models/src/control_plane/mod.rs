@@ -675,19 +675,23 @@ impl ControlPlane {
     /// The first apiserver that HAProxy's round robin (`rr`) hands a new connection at `from`
     /// and that serves, trying again every `period` (at most 32 tries), and when.
     fn first_serving(&self, from: SimTime, period: SimDuration, rr: &mut usize) -> Option<(usize, SimTime)> {
-        let n = self.masters.len();
         let mut t = from;
         for _ in 0..32 {
-            let pick = (0..n).map(|k| (*rr + k) % n).find(|&k| self.plan.haproxy_up(k, t));
-            if let Some(k) = pick {
-                *rr = (k + 1) % n;
-                if self.plan.serves(k, t) {
-                    return Some((k, t));
-                }
+            if let Some(k) = self.haproxy_pick(t, rr) {
+                return Some((k, t));
             }
             t = t.checked_add(period)?;
         }
         None
+    }
+
+    /// The server HAProxy's round robin (`rr`) hands a new connection at `t`, among those it
+    /// believes up (the round robin moves on), if that server serves.
+    fn haproxy_pick(&self, t: SimTime, rr: &mut usize) -> Option<usize> {
+        let n = self.masters.len();
+        let k = (0..n).map(|k| (*rr + k) % n).find(|&k| self.plan.haproxy_up(k, t))?;
+        *rr = (k + 1) % n;
+        self.plan.serves(k, t).then_some(k)
     }
 
     /// The apiserver that a client of `role` whose own one died at `lost` reaches, and when:
@@ -702,20 +706,14 @@ impl ControlPlane {
         rr: &mut usize,
         rng: &mut impl Rng,
     ) -> Option<(usize, SimTime)> {
-        let n = self.masters.len();
         let mut t = lost;
         for _ in 0..32 {
             t += Plan::detection(role, timers, rng);
             if t == SimTime::MAX {
                 return None;
             }
-            // HAProxy's round robin over the servers it believes up.
-            let pick = (0..n).map(|k| (*rr + k) % n).find(|&k| self.plan.haproxy_up(k, t));
-            if let Some(k) = pick {
-                *rr = (k + 1) % n;
-                if self.plan.serves(k, t) {
-                    return Some((k, t));
-                }
+            if let Some(k) = self.haproxy_pick(t, rr) {
+                return Some((k, t));
             }
         }
         None

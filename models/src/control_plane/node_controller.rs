@@ -101,8 +101,7 @@ impl ControlPlane {
                     let _ = self.remove_taints(node, now);
                     // A master's taints are not followed for the scheduler: its `NoSchedule`
                     // removal is taken here.
-                    let _get = self.lifecycle_write(now);
-                    let _patch = self.lifecycle_write(now);
+                    let _patch = self.taint_write(now);
                 }
                 Action::Ready(node) => {
                     // Heard from again, the kubelet confirms its evicted pods' deletion: their
@@ -120,8 +119,7 @@ impl ControlPlane {
                 Action::NoExecute { node, generation } => {
                     // `SwapNodeControllerTaint`: a GET and a PATCH. The taint manager counts
                     // the pods' toleration from the taint's write.
-                    let _get = self.lifecycle_write(now);
-                    let tainted = self.lifecycle_write(now);
+                    let tainted = self.taint_write(now);
                     self.no_execute_written.insert(node);
                     let evict = UNREACHABLE_TOLERATION + tainted.saturating_since(now);
                     ctx.send_self(evict, Ev::Local(Local::Evict(node, generation)));
@@ -145,6 +143,14 @@ impl ControlPlane {
         self.lifecycle
             .as_ref()
             .map(|_| (self.lifecycle_waited.as_secs_f64(), self.lifecycle_writes))
+    }
+
+    /// A taint's write or removal (`AddOrUpdateTaintOnNode`, `RemoveTaintOffNode`): a GET of
+    /// the node (`resourceVersion: "0"`), then a PATCH, both through the controller's limiter.
+    /// Returns when the PATCH goes.
+    fn taint_write(&mut self, now: SimTime) -> SimTime {
+        let _get = self.lifecycle_write(now);
+        self.lifecycle_write(now)
     }
 
     /// v1.16 `monitorNodeHealth`'s writes for a node it finds silent, through the controller's
@@ -172,8 +178,7 @@ impl ControlPlane {
             workers_system + running as u32
         };
         let _status = self.lifecycle_write(now);
-        let _get = self.lifecycle_write(now);
-        let tainted = self.lifecycle_write(now);
+        let tainted = self.taint_write(now);
         // The event, the LIST, and the ready pods' status updates.
         for _ in 0..2 + ready_pods {
             let _write = self.lifecycle_write(now);
@@ -188,14 +193,12 @@ impl ControlPlane {
     /// taint is gone, if this check removes it.
     fn remove_taints(&mut self, node: u32, now: SimTime) -> Option<SimTime> {
         if self.no_execute_written.remove(&node) {
-            let _get = self.lifecycle_write(now);
-            let _patch = self.lifecycle_write(now);
+            let _patch = self.taint_write(now);
         }
         if !self.no_schedule_to_remove(node) {
             return None;
         }
-        let _get = self.lifecycle_write(now);
-        Some(self.lifecycle_write(now))
+        Some(self.taint_write(now))
     }
 
     /// Whether worker `node` carries a `NoSchedule` taint, written or on its way, that no
@@ -248,8 +251,7 @@ impl ControlPlane {
     pub(super) fn node_heard(&mut self, node: u32, ctx: &mut Context<'_, Ev>) {
         if self.no_schedule_to_remove(node) {
             let now = ctx.now();
-            let _get = self.lifecycle_write(now);
-            let untainted = self.lifecycle_write(now);
+            let untainted = self.taint_write(now);
             self.node_taint_written(node, true, untainted, ctx);
         }
     }

@@ -645,6 +645,13 @@ fn a_lasting_delay_on_a_tunnel_does_not_prolong_its_repaired_loss() {
     assert!(t.is_some_and(|t| t > 30.0 && t < 200.0), "{t:?}");
 }
 
+/// Both worker sites cut off from 5 s to 120 s: every worker NotReady, then back.
+fn cut_both_worker_sites(s: &mut models::spec::Scenario) {
+    for site in ["vlan20", "vlan30"] {
+        s.faults.push(isolate(site, 5, Some(120)));
+    }
+}
+
 /// A node heard from again loses its `NoSchedule` taint as soon as its status reaches the
 /// apiserver (`doNoScheduleTaintingPass` runs on the node informer's update), not at the node
 /// controller's next check: the pods that waited for a node are placed when a kubelet's first
@@ -656,13 +663,7 @@ fn a_node_heard_from_again_takes_pods_before_the_controllers_next_check() {
     // NotReady and tainted (heard last before the cut at 5 s), and wait for the repair.
     let mut s = cell(16, 100);
     s.workload.scale_gap = Dur::secs(70);
-    for site in ["vlan20", "vlan30"] {
-        s.faults.push(Fault::IsolateSite {
-            site: site.into(),
-            at: Dur::secs(5),
-            repair: Some(Dur::secs(120)),
-        });
-    }
+    cut_both_worker_sites(&mut s);
     let out = run(&s, 1, false).unwrap();
     let first = out
         .pods
@@ -689,13 +690,7 @@ fn pods_that_fit_nowhere_wait_for_a_node_to_be_ready_again() {
     let mut s = cell(16, 100);
     s.kubernetes.controller_manager.kube_api_qps = 0.25;
     s.kubernetes.controller_manager.kube_api_burst = 1;
-    for site in ["vlan20", "vlan30"] {
-        s.faults.push(Fault::IsolateSite {
-            site: site.into(),
-            at: Dur::secs(5),
-            repair: Some(Dur::secs(120)),
-        });
-    }
+    cut_both_worker_sites(&mut s);
     let out = run(&s, 1, false).unwrap();
     assert!(out.startup_exact_s.is_some(), "every pod runs after the repair");
     let late = out
