@@ -83,6 +83,29 @@ pub(crate) struct Drills {
     pub(crate) skipped: Vec<drills::Skipped>,
 }
 
+impl Drills {
+    /// The failures with which no replication finished, among those that came while a
+    /// replication still ran.
+    pub(crate) fn finished_none(&self) -> Vec<&str> {
+        self.results
+            .iter()
+            .filter(|r| r.finished == 0 && r.after_run < r.reps)
+            .map(|r| r.drill.label.as_str())
+            .collect()
+    }
+
+    /// The single points of failure of the rollout: the failures with which no replication
+    /// finished, when the scenario as given (`given`) finished every one. Otherwise none can be
+    /// named: a failure that finished nothing may only have been slower past the timeout.
+    pub(crate) fn single_points_of_failure(&self, given: &stats::Startup) -> Vec<&str> {
+        if given.finished == given.reps {
+            self.finished_none()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 /// Runs `reps` replications of each of `scenarios`, replication `r` with
 /// `replication_seed(seed, r)` in every one of them (common random numbers: their differences
 /// are paired), all in parallel and gathered in a fixed order, so that nothing depends on the

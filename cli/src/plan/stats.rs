@@ -80,6 +80,8 @@ pub(crate) struct Startup {
     pub(crate) min: f64,
     /// Mean of what the thesis's observer would read (whole seconds).
     pub(crate) observed: Option<f64>,
+    // The fields below cover the finished replications, or every replication up to the
+    // timeout when none finished.
     /// Mean time until half the pods ran.
     pub(crate) half: Option<f64>,
     /// Mean time until 90 % of the pods ran.
@@ -106,9 +108,16 @@ pub(crate) fn startup(outcomes: &[RunOutcome], pods: u32) -> Startup {
     let done: Vec<f64> = per_rep.iter().flatten().copied().collect();
     let stats: OnlineStats = done.iter().copied().collect();
     let observed: OnlineStats = outcomes.iter().filter_map(|o| o.startup_observed_s).collect();
+    // The per-pod figures come from the same replications as the time: the finished ones. Only
+    // when none finished do they describe every replication, up to the timeout.
+    let counted: Vec<&RunOutcome> = if done.is_empty() {
+        outcomes.iter().collect()
+    } else {
+        outcomes.iter().filter(|o| o.startup_exact_s.is_some()).collect()
+    };
     let mut phases: [OnlineStats; 4] = Default::default();
     let mut last_created = OnlineStats::new();
-    for o in outcomes {
+    for o in &counted {
         let mut per: [OnlineStats; 4] = Default::default();
         for p in o.counted_pods() {
             let vals = [
@@ -132,9 +141,9 @@ pub(crate) fn startup(outcomes: &[RunOutcome], pods: u32) -> Startup {
             last_created.push(m);
         }
     }
-    let reps = outcomes.len().max(1) as f64;
+    let reps = counted.len().max(1) as f64;
     let mut waits: Vec<WaitRow> = Vec::new();
-    for o in outcomes {
+    for o in &counted {
         for w in &o.waits {
             match waits.iter_mut().find(|r| r.name == w.name) {
                 Some(r) => {
@@ -151,7 +160,7 @@ pub(crate) fn startup(outcomes: &[RunOutcome], pods: u32) -> Startup {
     }
     waits.sort_by(|a, b| b.total_s.total_cmp(&a.total_s));
     // Time until k pods ran, per replication.
-    let sorted: Vec<Vec<f64>> = outcomes
+    let sorted: Vec<Vec<f64>> = counted
         .iter()
         .map(|o| {
             let mut v: Vec<f64> = o.counted_pods().filter_map(|p| p.watched).collect();
@@ -413,4 +422,44 @@ pub(crate) fn sites(s: &Scenario, outcomes: &[RunOutcome], unloaded_status_s: &[
 pub(crate) fn paired_diff(a: &[Option<f64>], b: &[Option<f64>]) -> Option<MeanCi> {
     let s: OnlineStats = a.iter().zip(b).filter_map(|(x, y)| Some((*y)? - (*x)?)).collect();
     MeanCi::of(&s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::startup;
+    use models::cluster::{run, RunOutcome};
+    use models::units::Dur;
+
+    /// With a timeout that some replications miss, every figure comes from the replications
+    /// that finished, as the report's banner says: the same as for those replications alone.
+    #[test]
+    fn figures_cover_only_the_finished_replications() {
+        let (mut s, _) = topologies::load::by_name_or_path("thesis-2019").unwrap();
+        s.workload.replicas = 20;
+        s.workload.timeout = Dur::secs(34);
+        let outs: Vec<RunOutcome> = (1..=6).map(|seed| run(&s, seed, false).unwrap()).collect();
+        let finished: Vec<RunOutcome> = outs.iter().filter(|o| o.startup_exact_s.is_some()).cloned().collect();
+        assert!(
+            (1..outs.len()).contains(&finished.len()),
+            "{} of {} finished: pick another timeout",
+            finished.len(),
+            outs.len()
+        );
+        let all = startup(&outs, 20);
+        let only = startup(&finished, 20);
+        assert_eq!((all.reps, all.finished), (6, finished.len()));
+        assert_eq!(all.time.map(|t| t.mean), only.time.map(|t| t.mean));
+        assert_eq!(all.half, only.half);
+        assert_eq!(all.ninety, only.ninety);
+        assert_eq!(all.phases, only.phases);
+        assert_eq!(all.last_created, only.last_created);
+        let waits = |s: &super::Startup| {
+            s.waits
+                .iter()
+                .map(|w| (w.name.clone(), w.total_s, w.count))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(waits(&all), waits(&only));
+        assert_eq!(all.curve.len(), only.curve.len());
+    }
 }

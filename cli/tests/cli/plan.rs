@@ -666,6 +666,38 @@ fn drills_that_cannot_tell_anything_say_so() {
     let args = plan(&reg, &dir.file("reg"), &[]);
     let out = run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.matches("| `crash master02 at 10s` |").count(), 1, "{out}");
+    // When the scenario as given misses the timeout in some replications, a failure with which
+    // none finishes may only be slower: it is not named a single point of failure.
+    let tight = dir.file("tight.toml");
+    std::fs::write(&tight, thesis.replacen("timeout = \"1h\"", "timeout = \"34s\"", 1)).unwrap();
+    let out = run_ok(&[
+        "plan",
+        &tight,
+        "--pods",
+        "20",
+        "--reps",
+        "4",
+        "--out-dir",
+        &dir.file("tight"),
+        "--drills",
+    ]);
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(dir.file("tight")).join("plan.json")).unwrap())
+            .unwrap();
+    let given = j["options"][0]["startup"]["finished"].as_u64().unwrap();
+    assert!(
+        (1..4).contains(&given),
+        "as given finished {given} of 4: pick another timeout"
+    );
+    assert!(!out.contains("Single points of failure"), "{out}");
+    assert!(
+        out.contains("**No replication finished within 34s** with: `crash lb at 10s`")
+            && out.contains(&format!("The scenario as given finished only {given} of 4 within it")),
+        "{out}"
+    );
+    assert_eq!(j["drills"]["single_points_of_failure"], serde_json::json!([]));
+    let none = j["drills"]["finished_no_replication"].as_array().unwrap();
+    assert!(none.contains(&serde_json::json!("crash lb at 10s")), "{none:?}");
 }
 
 /// `--tuning` adds section (g): each setting the scenario lacks, on the same seeds, the largest

@@ -25,14 +25,18 @@ pub(super) fn drills_section(o: &mut String, p: &Plan, d: &Drills) {
         p.scenario.workload.timeout,
     );
     w!(o);
-    kinds_summary(o, d);
+    // A drill that finished no replication stopped the rollout only if the scenario as given
+    // finished every one: otherwise it may merely have been slower past the timeout.
+    let given = &p.options[0].startup;
+    kinds_summary(o, d, given.finished == given.reps);
     drills_table(o, d);
     drills_conclusion(o, p, d);
 }
 
 /// The drills summed up by kind (the first word of the label), for each kind with more than two:
-/// how many stop the rollout, and the range of the others' costs.
-fn kinds_summary(o: &mut String, d: &Drills) {
+/// how many stop the rollout (or, when the scenario as given did not finish every replication
+/// either, how many finish none), and the range of the others' costs.
+fn kinds_summary(o: &mut String, d: &Drills, given_finished_all: bool) {
     // By kind first: a consortium's 31 sites cut off one by one are one answer, not 31.
     let mut kinds: Vec<(&str, Vec<&DrillResult>)> = Vec::new();
     for r in &d.results {
@@ -52,14 +56,19 @@ fn kinds_summary(o: &mut String, d: &Drills) {
             o,
             "- `{kind}`, {} drills: {}{}.",
             rows.len(),
-            match stopped {
-                0 => String::new(),
-                1 => "1 stops the rollout; ".to_owned(),
-                n => format!("{n} stop the rollout; "),
+            match (stopped, given_finished_all) {
+                (0, _) => String::new(),
+                (1, true) => "1 stops the rollout".to_owned(),
+                (n, true) => format!("{n} stop the rollout"),
+                (1, false) => "1 finishes no replication".to_owned(),
+                (n, false) => format!("{n} finish no replication"),
             },
             match (costs.is_empty(), stopped > 0) {
-                (true, _) => "none finished".to_owned(),
-                (false, true) => format!("the others cost {lo:+.2} to {hi:+.2} s (mean Δ)"),
+                (true, true) => String::new(),
+                (true, false) => {
+                    "no cost to pair: no replication finished both with and without the failure".to_owned()
+                }
+                (false, true) => format!("; the others cost {lo:+.2} to {hi:+.2} s (mean Δ)"),
                 (false, false) => format!("they cost {lo:+.2} to {hi:+.2} s (mean Δ)"),
             }
         );
@@ -98,12 +107,7 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
         .filter(|r| r.after_run == r.reps)
         .map(|r| r.drill.label.as_str())
         .collect();
-    let fatal: Vec<&str> = d
-        .results
-        .iter()
-        .filter(|r| r.finished == 0 && r.after_run < r.reps)
-        .map(|r| r.drill.label.as_str())
-        .collect();
+    let fatal = d.finished_none();
     if !late.is_empty() {
         w!(
             o,
@@ -114,11 +118,21 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
         );
         w!(o);
     }
-    if p.options[0].startup.finished == 0 {
+    let given = &p.options[0].startup;
+    if given.finished == 0 {
         w!(
             o,
             "**The scenario as given finished in no replication** within {}: the drills cannot single out a failure that stops the rollout.",
             p.scenario.workload.timeout
+        );
+    } else if given.finished < given.reps && !fatal.is_empty() {
+        w!(
+            o,
+            "**No replication finished within {}** with: {}. The scenario as given finished only {} of {} within it, so these failures may have made the rollout slower rather than stopped it: raise `workload.timeout` to tell the two apart.",
+            p.scenario.workload.timeout,
+            fatal.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+            given.finished,
+            given.reps
         );
     } else if late.len() == d.results.len() {
         w!(o, "**No failure took effect**: nothing was drilled.");

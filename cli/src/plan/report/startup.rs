@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use crate::plan::fmt::{ci, dur, s2};
 use crate::plan::stats::{MeanCi, Startup};
 use crate::plan::Plan;
+use models::spec::ControllerManager;
 
 use super::HEADINGS;
 
@@ -32,8 +33,9 @@ pub(super) fn startup_section(o: &mut String, p: &Plan) {
     } else {
         w!(
             o,
-            "No replication finished within `workload.timeout` ({}).",
-            s.workload.timeout
+            "No replication finished within `workload.timeout` ({}): the tables below cover all {} replications up to it.",
+            s.workload.timeout,
+            st.reps
         );
         w!(o);
     }
@@ -93,19 +95,58 @@ fn figures_table(o: &mut String, p: &Plan, t: MeanCi) {
     if let Some(lc) = st.last_created {
         let cm = &s.kubernetes.controller_manager;
         let events = n.min(models::controllers::EVENT_SPAM_BURST);
+        let limiter = (f64::from(n) + f64::from(events) - f64::from(cm.kube_api_burst)).max(0.0) / cm.kube_api_qps;
         w!(
             o,
-            "| last pod object created | {} | mean time the {} pod was committed: the ReplicaSet controller's slow-start batches (1, 2, 4, ...) through its client limiter ({} QPS, burst {}), which its first {} SuccessfulCreate events share: about (N + events - burst) / QPS = {} for N = {} (`docs/sources.md` §2 \"API QPS / burst\", \"Slow-start initial batch\", \"ReplicaSet events\") |",
+            "| last pod object created | {} | mean time the {} pod was committed: the ReplicaSet controller's slow-start batches (1, 2, 4, ...) through its client limiter ({} QPS, burst {}), which its first {} SuccessfulCreate events share: about (N + events - burst) / QPS = {} for N = {} (`docs/sources.md` §2 \"API QPS / burst\", \"Slow-start initial batch\", \"ReplicaSet events\"){} |",
             s2(lc),
             ordinal(n),
             cm.kube_api_qps,
             cm.kube_api_burst,
             events,
-            dur((f64::from(n) + f64::from(events) - f64::from(cm.kube_api_burst)).max(0.0) / cm.kube_api_qps),
-            n
+            dur(limiter),
+            n,
+            beyond_limiter(lc, limiter, slow_start_batches(n, cm))
         );
     }
     w!(o);
+}
+
+/// What the last pod's creation time owes to more than the controller's limiter, when that is
+/// more than a second and a tenth of the time: each slow-start batch waits for all of its
+/// creates to return, so each pays a create's round trip and etcd commit, and the Deployment
+/// and the ReplicaSet are written before the first pod.
+fn beyond_limiter(last_created: f64, limiter: f64, batches: u32) -> String {
+    let rest = last_created - limiter;
+    if rest <= 1.0_f64.max(0.1 * last_created) {
+        return String::new();
+    }
+    format!(
+        ". Here the limiter explains only {}: the other {} are the writes the controllers wait for, the Deployment and the ReplicaSet before the first pod, then each of the {} slow-start batches for all of its creates (the apiserver's etcd commits between the masters)",
+        dur(limiter),
+        dur(rest),
+        batches
+    )
+}
+
+/// How many batches the ReplicaSet controller's `slowStartBatch` creates `n` pods in: batches
+/// doubling from `slow_start_initial_batch`, at most `burst_replicas` pods a sync (so a larger
+/// count takes more syncs, whose batches are counted too).
+fn slow_start_batches(n: u32, cm: &ControllerManager) -> u32 {
+    let mut batches = 0;
+    let mut left = n;
+    let per_sync = cm.burst_replicas.max(1);
+    while left > 0 {
+        let mut sync = left.min(per_sync);
+        left -= sync;
+        let mut batch = cm.slow_start_initial_batch.max(1);
+        while sync > 0 {
+            sync -= batch.min(sync);
+            batch = batch.saturating_mul(2);
+            batches += 1;
+        }
+    }
+    batches
 }
 
 /// ClusterLoader2's phases per pod, mean over pods and replications.
@@ -181,7 +222,28 @@ fn ordinal(n: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::ordinal;
+    use super::{beyond_limiter, ordinal, slow_start_batches};
+    use models::spec::ControllerManager;
+
+    #[test]
+    fn slow_start_counts_batches_of_doubling_size_per_sync_of_500() {
+        // 1 + 2 + 4 + ... : 1 pod is 1 batch, 3 pods 2, 4 pods 3, 100 pods 7 (1..64 sums to 127).
+        let cm = ControllerManager::default();
+        let got: Vec<u32> = [0, 1, 3, 4, 100, 500, 1000]
+            .map(|n| slow_start_batches(n, &cm))
+            .to_vec();
+        // 500 pods: batches 1..256 hold 511 ≥ 500, so 9; 1000 pods: two syncs of 500.
+        assert_eq!(got, [0, 1, 2, 3, 7, 9, 18]);
+    }
+
+    #[test]
+    fn the_limiter_alone_is_named_only_when_it_explains_the_time() {
+        assert_eq!(beyond_limiter(49.73, 49.75, 18), "");
+        let text = beyond_limiter(27.1, 9.8, 8);
+        assert!(text.contains("only 9.8 s"), "{text}");
+        assert!(text.contains("other 17.3 s"), "{text}");
+        assert!(text.contains("8 slow-start batches"), "{text}");
+    }
 
     #[test]
     fn ordinals_follow_english() {
