@@ -4,6 +4,7 @@
 //! has a clap `Args` struct and a `cmd(args)` function.
 
 mod commands;
+mod interrupt;
 mod output;
 mod plan;
 mod plot;
@@ -78,6 +79,12 @@ fn quiet_on_broken_pipe() {
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let cli = Cli::parse();
+    // `measure` installs its own handler, which deletes its namespace first.
+    if !matches!(cli.command, Command::Measure(_)) {
+        if let Err(err) = interrupt::install_default() {
+            return output::report_error(&err);
+        }
+    }
     let result = match cli.command {
         Command::Run(args) => commands::run::cmd(args),
         Command::Reach(args) => commands::reach::cmd(args),

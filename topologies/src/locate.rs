@@ -151,13 +151,22 @@ impl<'a> Locator<'a> {
 
 /// A best guess at the field path written on `line` (1-based), for errors of a text that is not
 /// valid TOML, where no parser can say which field it was reading: the last table header at or
-/// above the line (`[[links]]` headers counted, so the third is `links[2]`), then the key on the
-/// line, if it has one.
+/// above the line (`[[links]]` headers counted, so the third is `links[2]`), then the key whose
+/// value the line is in. That is the key on the line, or, when the line continues a value left
+/// open above it (an array not yet closed, a multi-line string), the key that opened it: a parser
+/// stopping at `download_bandwidth = ...` under `registry_rtt = [1,` blames the unclosed array.
 pub(crate) fn path_at_line(text: &str, line: usize) -> String {
     let mut header = String::new();
     let mut counts: HashMap<String, usize> = HashMap::new();
     let mut key = String::new();
+    let mut value = OpenValue::default();
     for (i, l) in text.lines().enumerate().take(line.max(1)) {
+        let this_line = i + 1 == line;
+        if value.is_open() {
+            value.scan(l);
+            continue;
+        }
+        key.clear();
         let t = l.trim();
         if let Some(inner) = t.strip_prefix("[[") {
             if let Some(end) = inner.find("]]") {
@@ -170,7 +179,7 @@ pub(crate) fn path_at_line(text: &str, line: usize) -> String {
             if let Some(end) = inner.find(']') {
                 header = inner[..end].trim().to_owned();
             }
-        } else if i + 1 == line && !t.starts_with('#') {
+        } else if !t.starts_with('#') {
             if let Some(eq) = t.find('=') {
                 let k = t[..eq].trim();
                 let plausible = !k.is_empty()
@@ -179,7 +188,11 @@ pub(crate) fn path_at_line(text: &str, line: usize) -> String {
                 if plausible {
                     key = k.replace(['"', '\'', ' '], "");
                 }
+                value.scan(&t[eq + 1..]);
             }
+        }
+        if this_line {
+            break;
         }
     }
     match (header.is_empty(), key.is_empty()) {
@@ -187,6 +200,74 @@ pub(crate) fn path_at_line(text: &str, line: usize) -> String {
         (true, false) => key,
         (false, true) => header,
         (false, false) => format!("{header}.{key}"),
+    }
+}
+
+/// What of a TOML value is still open at the end of a line: brackets and braces, or a
+/// multi-line string. Brackets inside strings and comments do not count.
+#[derive(Debug, Default)]
+struct OpenValue {
+    /// Arrays and inline tables opened and not closed.
+    depth: usize,
+    /// The delimiter of the multi-line string the line ends in, if any.
+    multi_line: Option<&'static str>,
+}
+
+impl OpenValue {
+    /// Whether the next line continues this value.
+    fn is_open(&self) -> bool {
+        self.depth > 0 || self.multi_line.is_some()
+    }
+
+    /// Reads one line (or the part after `=`) of the value.
+    fn scan(&mut self, line: &str) {
+        let mut rest = line;
+        loop {
+            if let Some(delim) = self.multi_line {
+                match rest.find(delim) {
+                    Some(end) => {
+                        self.multi_line = None;
+                        rest = &rest[end + delim.len()..];
+                    }
+                    None => return,
+                }
+            }
+            let Some(at) = rest.find(['#', '"', '\'', '[', ']', '{', '}']) else {
+                return;
+            };
+            let c = rest.as_bytes()[at];
+            let after = &rest[at + 1..];
+            match c {
+                b'#' => return,
+                b'[' | b'{' => {
+                    self.depth += 1;
+                    rest = after;
+                }
+                b']' | b'}' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    rest = after;
+                }
+                quote => {
+                    let triple = if quote == b'"' { "\"\"\"" } else { "'''" };
+                    if rest[at..].starts_with(triple) {
+                        self.multi_line = Some(triple);
+                        rest = &rest[at + 3..];
+                    } else {
+                        // A one-line string: to its closing quote, past escapes in a basic one.
+                        let mut escaped = false;
+                        let close = after.char_indices().find(|&(_, ch)| {
+                            let closes = !escaped && ch == char::from(quote);
+                            escaped = quote == b'"' && !escaped && ch == '\\';
+                            closes
+                        });
+                        match close {
+                            Some((end, _)) => rest = &after[end + 1..],
+                            None => return,
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -237,5 +318,23 @@ mod tests {
         assert_eq!(path_at_line(t, 5), "links[1].delay");
         assert_eq!(path_at_line(t, 6), "vpn");
         assert_eq!(path_at_line("", 1), "(top level)");
+    }
+
+    #[test]
+    fn path_guess_blames_the_key_whose_value_is_left_open() {
+        // An unclosed array: the parser stops at the next key, the guess names the array's.
+        let t = "[runtime]\nregistry_rtt = [1,\ndownload_bandwidth = \"31Mbit\"\n";
+        assert_eq!(path_at_line(t, 3), "runtime.registry_rtt");
+        // A closed multi-line array, a multi-line string, brackets in strings and comments.
+        let t = "a = [\n 1,\n]\nb = \"\"\"x [\ny\"\"\"\nc = \"[\" # [\nd = 1\n";
+        assert_eq!(path_at_line(t, 2), "a");
+        assert_eq!(path_at_line(t, 4), "b");
+        assert_eq!(path_at_line(t, 5), "b");
+        assert_eq!(path_at_line(t, 6), "c");
+        assert_eq!(path_at_line(t, 7), "d");
+        // An escaped quote does not end a basic string; a literal string has no escapes.
+        let t = "e = \"a\\\" [\"\nf = 'a\\' \ng = 1\n";
+        assert_eq!(path_at_line(t, 2), "f");
+        assert_eq!(path_at_line(t, 3), "g");
     }
 }

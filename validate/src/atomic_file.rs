@@ -15,17 +15,26 @@
 //! [`write_atomic_set`] writes several files as one output: every temporary file is written and
 //! synced before the first rename, so a full disk or a read-only directory leaves all the old files
 //! in place rather than some old and some new.
+//!
+//! A process interrupted while it writes removes its temporary files with
+//! [`remove_temporaries_and_exit`], which its signal handler calls: the module keeps the paths of
+//! the temporary files it has created and not yet renamed or removed.
 
 use std::fs::{self, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use crate::dataset::DatasetError;
 
 /// Distinguishes the temporary files of one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+/// The temporary files this process has created and not yet renamed or removed. A file is
+/// created and registered under the lock, so [`remove_temporaries_and_exit`], which exits with
+/// the lock held, leaves none behind.
+static LIVE_TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// What every temporary file name contains after its leading dot and target name.
 const TEMP_MARKER: &str = ".tmp-";
 /// Attempts at a fresh temporary name before giving up (a name is taken only if another process
@@ -38,6 +47,38 @@ const MAX_SYMLINKS: u32 = 40;
 /// a killed process left behind).
 pub fn is_temporary_name(file_name: &str) -> bool {
     file_name.starts_with('.') && file_name.contains(TEMP_MARKER)
+}
+
+/// Removes every temporary file this process has created and not yet renamed or removed, then
+/// exits with `code`. For a signal handler: whatever the other threads were writing, no partial
+/// file is left behind, and none is created after (the lock stays held until the exit).
+pub fn remove_temporaries_and_exit(code: i32) -> ! {
+    let live = live_temporaries();
+    for temp in live.iter() {
+        let _ = fs::remove_file(temp);
+    }
+    std::process::exit(code)
+}
+
+/// The registry of live temporary files; a panic elsewhere while it was held leaves it usable.
+fn live_temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
+    LIVE_TEMPORARIES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Takes `temp` off the registry once it has been renamed or removed.
+fn forget(temp: &Path) {
+    let mut live = live_temporaries();
+    if let Some(i) = live.iter().position(|p| p == temp) {
+        live.swap_remove(i);
+    }
+}
+
+/// Removes the temporary file `temp` and takes it off the registry.
+fn discard(temp: &Path) {
+    let _ = fs::remove_file(temp);
+    forget(temp);
 }
 
 /// Replaces `path` with `contents` whole or not at all (see the [module docs](self)).
@@ -59,7 +100,7 @@ pub fn write_atomic_set(files: &[(&Path, &[u8])]) -> Result<(), DatasetError> {
     let mut write_through: Vec<(PathBuf, &[u8])> = Vec::new();
     let remove_staged = |staged: &[(PathBuf, PathBuf)]| {
         for (temp, _) in staged {
-            let _ = fs::remove_file(temp);
+            discard(temp);
         }
     };
     for &(path, contents) in files {
@@ -87,6 +128,7 @@ pub fn write_atomic_set(files: &[(&Path, &[u8])]) -> Result<(), DatasetError> {
             remove_staged(&staged[i..]);
             return Err(io_error(file, source));
         }
+        forget(temp);
         sync_directory(file);
     }
     for (device, contents) in write_through {
@@ -109,7 +151,7 @@ pub fn check_writable(path: impl AsRef<Path>) -> Result<(), DatasetError> {
     match resolve(path) {
         Ok(Target::Special(_)) => Ok(()),
         Ok(Target::Regular { path: file, .. }) => stage(&file, b"", None)
-            .and_then(fs::remove_file)
+            .map(|temp| discard(&temp))
             .map_err(|source| io_error(path, source)),
         Err(source) => Err(io_error(path, source)),
     }
@@ -193,8 +235,12 @@ fn stage(file: &Path, contents: &[u8], permissions: Option<Permissions>) -> io::
             std::process::id(),
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
+        let mut live = live_temporaries();
         match OpenOptions::new().write(true).create_new(true).open(&temp) {
-            Ok(handle) => break (temp, handle),
+            Ok(handle) => {
+                live.push(temp.clone());
+                break (temp, handle);
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < TEMP_ATTEMPTS => attempt += 1,
             Err(e) => return Err(e),
         }
@@ -210,7 +256,7 @@ fn stage(file: &Path, contents: &[u8], permissions: Option<Permissions>) -> io::
     match written {
         Ok(()) => Ok(temp),
         Err(e) => {
-            let _ = fs::remove_file(&temp);
+            discard(&temp);
             Err(e)
         }
     }

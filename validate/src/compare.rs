@@ -260,7 +260,8 @@ pub struct Shape {
     pub contrast_within_noise: Option<bool>,
     /// The simulated contrast (delta at many pods minus delta at few) has the measured one's
     /// sign and is larger than its own 95 % half-width: the simulation resolves the shape, not
-    /// just noise. `None` when the cells do not give both deltas.
+    /// just noise. `None` when the cells do not give both deltas, or there is no half-width (one
+    /// replication).
     pub holds: Option<bool>,
 }
 
@@ -427,10 +428,9 @@ fn shape(cells: &[CellComparison], samples: &[&[f64]]) -> Shape {
         (Some(sf), Some(sm), Some(mf), Some(mm), Some(h)) if few != many => Some(((mm - mf) - (sm - sf)).abs() <= h),
         _ => None,
     };
-    let holds = match (sd_few, sd_many, md_few, md_many) {
-        (Some(sf), Some(sm), Some(mf), Some(mm)) if few != many => {
-            let resolved = half.is_some_and(|h| (sm - sf).abs() > h);
-            Some((sm > sf) == (mm > mf) && resolved)
+    let holds = match (sd_few, sd_many, md_few, md_many, half) {
+        (Some(sf), Some(sm), Some(mf), Some(mm), Some(h)) if few != many => {
+            Some((sm > sf) == (mm > mf) && (sm - sf).abs() > h)
         }
         _ => None,
     };
@@ -622,6 +622,27 @@ mod tests {
         assert_eq!(s.measured_contrast_half_width_s, Some(4.0));
         assert_eq!(s.contrast_within_noise, Some(false));
         assert_eq!(table(135.0, 3.0).contrast_within_noise, Some(true));
+        // One replication: no interval, so no verdict either way (it used to say "does not hold").
+        let single: Vec<CellComparison> = [
+            (4, 100, 24.9, 24.0),
+            (4, 500, 25.5, 24.5),
+            (100, 100, 125.4, 130.0),
+            (100, 500, 141.0, 135.0),
+        ]
+        .map(|(p, d, m, sim)| CellComparison {
+            ci95: None,
+            pi95: None,
+            measured_in_ci: None,
+            measured_in_pi: None,
+            ..compared(p, d, m, sim, 0.0)
+        })
+        .to_vec();
+        let s = shape(&single, &[]);
+        assert_eq!(
+            (s.simulated_contrast_half_width_s, s.holds, s.contrast_within_noise),
+            (None, None, None)
+        );
+        assert_eq!(s.simulated_delta_many_s, Some(5.0));
     }
 
     /// Replications that share their seeds vary together: the contrast is taken per

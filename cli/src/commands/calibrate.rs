@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::Args;
 use models::spec::{NetemPlacement, Scenario};
 use validate::calibrate::{calibrate, params_toml, CalibrateOptions, Calibration, FreeParam, CALIBRATABLE};
@@ -139,7 +140,8 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     crate::commands::validate::cells_fit(&scenario, &cells, &a.data)?;
     let opts = options(&a, cells.len())?;
     check_predict(&a, &scenario)?;
-    let cal = calibrate(&scenario, &cells, &opts)?;
+    let cal = calibrate(&scenario, &cells, &opts)
+        .with_context(|| format!("{}: the measured cells cannot be fitted", a.data.display()))?;
     print_fit(&a, &scenario, &origin, cells.len(), &cal);
     let mut text = params_toml(&cal, &regenerate_command(&a));
     if a.bootstrap > 0 {
@@ -265,7 +267,9 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
             }
         );
     }
-    println!("fit per cell:");
+    println!(
+        "fit per cell (simulated: the mean exact start-up, which the fit uses; `validate` shows the whole-second reading, whose mean is the same up to its noise):"
+    );
     for (pods, d, m, s, e) in &cal.best.cells {
         println!("  {pods:>5} pods {d:>4} ms: measured {m:>7.1} s, simulated {s:>7.2} s, error {e:>+6.2} %");
     }

@@ -57,7 +57,8 @@ pub(crate) struct MeasureArgs {
     /// the measured cell (the delay_ms column): kubetwin does not inject any delay.
     #[arg(long, value_name = "D", default_value_t = 0)]
     delay_ms: u32,
-    /// Summary CSV to write; the raw per-pod rows go beside it (cells.csv -> cells.pods.csv).
+    /// Summary CSV to write, a name ending in .csv; the raw per-pod rows go beside it
+    /// (cells.csv -> cells.pods.csv).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// How long one run may wait for every pod to run before it fails and cleans up, with a
@@ -93,6 +94,20 @@ fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
         };
         return Err(UsageError(format!("--kubeconfig {}: {what}", a.kubeconfig.display())));
     }
+    // The raw rows' name comes from the summary's (cells.csv -> cells.pods.csv): a summary named
+    // otherwise could share its raw file with another (`x` and `x.csv` both gave `x.pods.csv`), or
+    // be another summary's raw file (`x.pods.csv` is `x.csv`'s).
+    let name = a
+        .out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !name.ends_with(".csv") || name.ends_with(".pods.csv") {
+        return Err(UsageError(format!(
+            "--out {}: expected a summary file name ending in .csv but not in .pods.csv, such as cells.csv (its raw per-pod rows go beside it as cells.pods.csv)",
+            a.out.display()
+        )));
+    }
     crate::output::check_output_file("--out", &a.out, "cells.csv")?;
     // The raw rows are written with the summary, beside it: a path that cannot take them would
     // lose every run at the end.
@@ -117,8 +132,7 @@ fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
 /// not end a measurement its user meant to outlive the session.
 fn install_ctrl_c(cancel: Arc<AtomicBool>) -> anyhow::Result<()> {
     let presses = AtomicU32::new(0);
-    let nohup = sighup::ignored();
-    let installed = ctrlc::set_handler(move || {
+    crate::interrupt::install(move || {
         if presses.fetch_add(1, Ordering::SeqCst) == 0 {
             cancel.store(true, Ordering::SeqCst);
             eprintln!(
@@ -134,46 +148,9 @@ fn install_ctrl_c(cancel: Arc<AtomicBool>) -> anyhow::Result<()> {
                  delete only the one this run created (other kubetwin runs on the cluster carry the same \
                  managed-by label)."
             );
-            std::process::exit(130);
+            validate::atomic_file::remove_temporaries_and_exit(crate::interrupt::INTERRUPTED);
         }
     })
-    .context("cannot install the Ctrl-C handler");
-    if nohup {
-        sighup::ignore();
-    }
-    installed
-}
-
-/// SIGHUP's disposition, which ctrlc's `termination` feature replaces with its handler.
-#[cfg(unix)]
-#[allow(unsafe_code)] // Two libc calls that read or set a signal's disposition; see SAFETY.
-mod sighup {
-    /// Whether SIGHUP is ignored now.
-    pub(super) fn ignored() -> bool {
-        // SAFETY: with a null new action `sigaction` only writes the current one into `old`, a
-        // zero-initialised `libc::sigaction` we own (all-zero is a valid value of that C struct).
-        unsafe {
-            let mut old: libc::sigaction = std::mem::zeroed();
-            libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
-        }
-    }
-
-    /// Ignores SIGHUP again.
-    pub(super) fn ignore() {
-        // SAFETY: SIG_IGN installs no code of ours; it restores what `nohup` had set.
-        unsafe {
-            libc::signal(libc::SIGHUP, libc::SIG_IGN);
-        }
-    }
-}
-
-/// Elsewhere there is no SIGHUP.
-#[cfg(not(unix))]
-mod sighup {
-    pub(super) fn ignored() -> bool {
-        false
-    }
-    pub(super) fn ignore() {}
 }
 
 fn cleanup_text(c: CleanupOutcome) -> &'static str {

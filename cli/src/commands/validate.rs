@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use models::spec::Scenario;
 use serde_json::json;
@@ -86,9 +87,13 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
         None => None,
     };
     let (cells, data_path) = measured_cells(&a, raw.as_deref())?;
+    if let (Some(rows), Some(data)) = (&raw, &a.data) {
+        warn_if_raw_disagrees(&cells, data, rows, a.raw.as_deref().unwrap_or(Path::new("--raw")));
+    }
     let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     cells_fit(&scenario, &cells, data_path)?;
-    let cmp = compare_cells(&scenario, &cells, a.reps, a.seed)?;
+    let cmp = compare_cells(&scenario, &cells, a.reps, a.seed)
+        .with_context(|| format!("{}: a measured cell cannot be simulated", data_path.display()))?;
     let phases = match &raw {
         Some(rows) => Some(compare_phases(&scenario, rows, a.reps, a.seed)?),
         None => None,
@@ -114,6 +119,30 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
         Format::Table => validation.print_table(),
     }
     Ok(())
+}
+
+/// Warns when the raw rows of `--raw` (`raw`) do not summarize to `--data`'s cells: the phases
+/// would then compare other measurements than the cells (a summary and the raw file of two
+/// different measurements).
+fn warn_if_raw_disagrees(cells: &[MeasuredCell], data: &Path, rows: &[RawPodRow], raw: &Path) {
+    let from_raw = match summarize(rows) {
+        Ok(cells) => cells,
+        Err(e) => {
+            eprintln!(
+                "warning: {}: {e}; it cannot be checked against {}",
+                raw.display(),
+                data.display()
+            );
+            return;
+        }
+    };
+    for d in validate::dataset::raw_disagreements(cells, &from_raw) {
+        eprintln!(
+            "warning: {} does not match {}: {d}; the phase comparison uses the raw rows",
+            raw.display(),
+            data.display()
+        );
+    }
 }
 
 /// Refuses a `--plot` path that is one of the inputs or cannot be written.
@@ -315,10 +344,13 @@ fn print_shape(cmp: &Comparison) {
         s.simulated_contrast_half_width_s
             .map_or("n/a".to_owned(), |h| format!("{h:.1} s")),
         if s.paired { ", paired replications" } else { "" },
-        match s.holds {
-            Some(true) => "holds",
-            Some(false) => "does NOT hold",
-            None => "not testable with these cells",
+        match (s.holds, s.simulated_contrast_half_width_s) {
+            (Some(true), _) => "holds",
+            (Some(false), _) => "does NOT hold",
+            (None, None) if s.simulated_delta_many_s.is_some() && s.few_pods != s.many_pods => {
+                "not testable with one replication (give --reps 2 or more)"
+            }
+            (None, _) => "not testable with these cells",
         }
     );
     if let (Some(ok), Some(h)) = (s.contrast_within_noise, s.measured_contrast_half_width_s) {

@@ -20,8 +20,10 @@ const MAX_AXIS_VALUES: u64 = 100_000;
 /// Largest pod count: the one bound every command and data file shares.
 const MAX_PODS: u64 = validate::dataset::MAX_PODS as u64;
 
-/// Largest delay: the seed derivation keeps whole milliseconds in 32 bits.
-const MAX_DELAY_NS: u64 = 3_600 * 1_000_000_000;
+/// Largest delay: the one bound every command and data file shares (30 days, the scenario's limit
+/// on every duration, E015). The seed derivation keeps whole milliseconds in 32 bits, which it
+/// fits.
+const MAX_DELAY_NS: u64 = validate::dataset::MAX_DELAY_MS as u64 * 1_000_000;
 
 /// The values of `--pods`, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,7 +230,7 @@ fn parse_one_delay(s: &str) -> Result<u64, String> {
     let d = crate::commands::run::parse_delay(s).map_err(|e| format!("delay `{s}`: {e}"))?;
     let ns = d.as_nanos();
     if ns > MAX_DELAY_NS {
-        return Err(format!("delay `{s}` is too large (at most 1h)"));
+        return Err(format!("delay `{s}` is too large (at most 720h, 30 days)"));
     }
     Ok(ns)
 }
@@ -318,6 +320,14 @@ mod tests {
 
     fn ms(v: &[u64]) -> DelayAxis {
         DelayAxis(v.iter().map(|&m| SimDuration::from_millis(m)).collect())
+    }
+
+    /// The sweep takes the delays every other command and data file takes: up to 30 days.
+    #[test]
+    fn delays_share_the_scenarios_limit() {
+        assert_eq!(parse_delays("2h").unwrap(), ms(&[7_200_000]));
+        assert_eq!(parse_delays("720h").unwrap(), ms(&[2_592_000_000]));
+        assert!(parse_delays("721h").unwrap_err().contains("at most 720h, 30 days"));
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! at any instant leaves only complete point files behind, and a rerun of the same command picks up
 //! where it stopped. Temporary files are named `.<name>.tmp-<pid>-<nanos>-<n>` (a name taken by a
 //! process of the same pid in another container sharing the volume is skipped, never reused or
-//! removed); ones older than a minute are left-overs of a killed run and are removed when a sweep
-//! starts.
+//! removed). A sweep interrupted by Ctrl-C, SIGTERM or SIGHUP removes its own
+//! ([`crate::interrupt`]); ones older than a minute are left-overs of a run killed outright
+//! (`kill -9`, a crash) and are removed when a sweep starts.
 
 use std::path::{Path, PathBuf};
 

@@ -175,6 +175,19 @@ fn measure_with_a_bad_namespace_prefix_or_image() {
     usage_error(&with(&["--image", "a b"]), &["--image", "a b"]);
 }
 
+/// The raw rows' file is named after the summary's, so summaries not named `*.csv` could share
+/// one (`x` and `x.csv` both wrote `x.pods.csv`), and `x.pods.csv` is `x.csv`'s raw file.
+#[test]
+fn measure_into_a_summary_not_named_csv() {
+    let kubeconfig = env!("CARGO_MANIFEST_DIR").to_string() + "/Cargo.toml";
+    for out in ["x", "x.txt", "x.pods.csv", "dir/x.csv.bak"] {
+        usage_error(
+            &["measure", "--kubeconfig", &kubeconfig, "--pods", "4", "--out", out],
+            &["--out", out, "ending in .csv but not in .pods.csv"],
+        );
+    }
+}
+
 #[test]
 fn measure_into_a_missing_directory() {
     let kubeconfig = env!("CARGO_MANIFEST_DIR").to_string() + "/Cargo.toml";

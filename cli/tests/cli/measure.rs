@@ -429,6 +429,53 @@ fn validate_json(flag: &str, file: &str) -> serde_json::Value {
     serde_json::from_str(&stdout(&out)).expect("one JSON object")
 }
 
+/// `validate --data SUMMARY --raw ROWS` warns when the rows are not those of the summary (two
+/// measurements' files mixed up); the pair one `measure` wrote passes quietly.
+#[test]
+fn validate_warns_when_the_raw_rows_are_not_the_summarys() {
+    let s = StandIn::new("pair");
+    assert_exit(
+        &s.measure(&["--pods", "20", "--runs", "2", "--delay-ms", "100"]),
+        0,
+        "measure",
+    );
+    let validate = |data: &str| {
+        let out = kubetwin()
+            .args([
+                "validate",
+                "--data",
+                data,
+                "--raw",
+                &s.raw_out(),
+                "--scenario",
+                "thesis-2019",
+                "--reps",
+                "2",
+            ])
+            .output()
+            .expect("run kubetwin validate");
+        assert_exit(&out, 0, "validate --data --raw");
+        stderr(&out)
+    };
+    let err = validate(&s.out());
+    assert!(!err.contains("does not match"), "{err}");
+    // The summary of another cell, and of the same cell with another mean.
+    let other = s.kubectl.dir().file("other.csv");
+    std::fs::write(&other, "pods,delay_ms,mean_s,runs,resolution_s\n20,0,8,2,1\n").unwrap();
+    let err = validate(&other);
+    assert!(
+        err.contains("does not match")
+            && err.contains("the raw rows' cell pods=20 delay_ms=100 is not among the measured cells"),
+        "{err}"
+    );
+    std::fs::write(&other, "pods,delay_ms,mean_s,runs,resolution_s\n20,100,9.5,2,1\n").unwrap();
+    let err = validate(&other);
+    assert!(
+        err.contains("cell pods=20 delay_ms=100: the raw rows give 2 runs with a mean of 8.00 s, the measured cells 2 runs with 9.50 s"),
+        "{err}"
+    );
+}
+
 /// The raw rows' file (`<out>.pods.csv`) is checked before the first run, like `--out`: a
 /// directory there used to be found only after every run on the cluster, losing them all.
 #[test]

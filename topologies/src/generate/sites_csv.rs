@@ -353,15 +353,29 @@ fn degrees(at: At<'_>, (col, v): &(usize, String), field: &str, limit: f64) -> R
     }
 }
 
-/// A site's worker count: a whole number, 0 allowed.
+/// A site's worker count: a whole number, 0 allowed, at most [`MAX_WORKERS`].
 fn worker_count(at: At<'_>, col: usize, workers: &str) -> Result<u32, GenerateError> {
-    workers.trim().parse().map_err(|_| {
+    let too_many = || {
         at.error(
             col,
             "workers",
-            format!("`{workers}` is not a worker count; expected a whole number >= 0, such as 10"),
+            format!(
+                "{} workers at one site; expected at most {MAX_WORKERS} in all",
+                workers.trim()
+            ),
         )
-    })
+    };
+    match workers.trim().parse::<u64>() {
+        Ok(n) if n > MAX_WORKERS => Err(too_many()),
+        Ok(n) => u32::try_from(n).map_err(|_| too_many()),
+        // A whole number too large for any integer (`parse` says so for digits only).
+        Err(_) if !workers.trim().is_empty() && workers.trim().bytes().all(|b| b.is_ascii_digit()) => Err(too_many()),
+        Err(_) => Err(at.error(
+            col,
+            "workers",
+            format!("`{workers}` is not a worker count; expected a whole number >= 0, such as 10"),
+        )),
+    }
 }
 
 /// A site's access bandwidth: `None` when the column or the value is absent or blank.

@@ -154,6 +154,15 @@ fn csv_errors_name_line_and_column() {
     let (line, column, field, msg) = csv_error("name,latitude,longitude,workers\nA,1,1,4294967295\nB,1,1,3\n");
     assert_eq!((line, column, field.as_str()), (2, 7, "workers"));
     assert!(msg.contains("expected at most 1000000 in all"), "{msg}");
+    // Counts too large for a u32, or for any integer, are the same error, not "not a number".
+    for huge in ["4294967296", "123456789012345678901234567890"] {
+        let (line, column, field, msg) = csv_error(&format!("name,latitude,longitude,workers\nA,1,1,{huge}\n"));
+        assert_eq!((line, column, field.as_str()), (2, 7, "workers"));
+        assert!(
+            msg.contains(&format!("{huge} workers at one site; expected at most 1000000 in all")),
+            "{msg}"
+        );
+    }
     let (line, _, _, _) = csv_error("name,latitude,longitude,workers\nA,1,1,999999\nB,1,1,2\n");
     assert_eq!(line, 3, "the row that crosses the bound is named");
 

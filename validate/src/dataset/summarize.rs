@@ -60,3 +60,25 @@ pub fn summarize(rows: &[RawPodRow]) -> Result<Vec<MeasuredCell>, DatasetError> 
     }
     Ok(out)
 }
+
+/// Where raw rows, summarized as `from_raw` ([`summarize`]), disagree with the measured `cells`
+/// they were given with: a cell of the rows that the cells lack, or one with other runs or
+/// another mean. Each is a sentence for a warning; none when `kubetwin measure` wrote both
+/// files together. The means are compared to within 0.01 s: a summary file rounds nothing
+/// coarser.
+pub fn raw_disagreements(cells: &[MeasuredCell], from_raw: &[MeasuredCell]) -> Vec<String> {
+    from_raw
+        .iter()
+        .filter_map(|r| {
+            let name = format!("pods={} delay_ms={}", r.pods, r.delay_ms);
+            match cells.iter().find(|c| (c.pods, c.delay_ms) == (r.pods, r.delay_ms)) {
+                None => Some(format!("the raw rows' cell {name} is not among the measured cells")),
+                Some(c) if c.runs != r.runs || (c.mean_s - r.mean_s).abs() > 0.01 => Some(format!(
+                    "cell {name}: the raw rows give {} runs with a mean of {:.2} s, the measured cells {} runs with {:.2} s",
+                    r.runs, r.mean_s, c.runs, c.mean_s
+                )),
+                Some(_) => None,
+            }
+        })
+        .collect()
+}
