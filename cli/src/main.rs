@@ -69,8 +69,9 @@ fn quiet_on_broken_pipe() {
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
         if msg.contains("Broken pipe") {
-            // 128 + SIGPIPE, what a shell reports for a process killed by it.
-            std::process::exit(141);
+            // 128 + SIGPIPE, what a shell reports for a process killed by it; an output being
+            // written leaves no temporary file.
+            validate::atomic_file::remove_temporaries_and_exit(141);
         }
         default(info);
     }));

@@ -180,7 +180,7 @@ pub(crate) fn path_at_line(text: &str, line: usize) -> String {
                 header = inner[..end].trim().to_owned();
             }
         } else if !t.starts_with('#') {
-            if let Some(eq) = t.find('=') {
+            if let Some(eq) = key_value_separator(t) {
                 let k = t[..eq].trim();
                 let plausible = !k.is_empty()
                     && k.chars()
@@ -201,6 +201,40 @@ pub(crate) fn path_at_line(text: &str, line: usize) -> String {
         (false, true) => header,
         (false, false) => format!("{header}.{key}"),
     }
+}
+
+/// Where the `=` between a line's key and its value is: the first one outside a quoted key
+/// (`"a=b" = 1`).
+fn key_value_separator(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(q) => {
+                if !escaped && c == q {
+                    quote = None;
+                }
+                escaped = q == '"' && !escaped && c == '\\';
+            }
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '=' => return Some(i),
+            None => {}
+        }
+    }
+    None
+}
+
+/// Where `delim` (`\"\"\"` or `'''`) closes a multi-line string in `text`; a basic string's
+/// escaped quote (`\\"`) does not close it.
+fn closing(text: &str, delim: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if !escaped && text[i..].starts_with(delim) {
+            return Some(i);
+        }
+        escaped = delim == "\"\"\"" && !escaped && c == '\\';
+    }
+    None
 }
 
 /// What of a TOML value is still open at the end of a line: brackets and braces, or a
@@ -224,7 +258,7 @@ impl OpenValue {
         let mut rest = line;
         loop {
             if let Some(delim) = self.multi_line {
-                match rest.find(delim) {
+                match closing(rest, delim) {
                     Some(end) => {
                         self.multi_line = None;
                         rest = &rest[end + delim.len()..];
@@ -336,5 +370,11 @@ mod tests {
         let t = "e = \"a\\\" [\"\nf = 'a\\' \ng = 1\n";
         assert_eq!(path_at_line(t, 2), "f");
         assert_eq!(path_at_line(t, 3), "g");
+        // An `=` inside a quoted key (a key kubetwin's paths cannot name: only its table is
+        // named, not the next line's `c`), an escaped quote inside a multi-line basic string.
+        assert_eq!(path_at_line("[s]\n\"a=b\" = [1,\nc = 2\n", 3), "s");
+        let t = "a = \"\"\"x \\\"\"\" y\nz = 1\"\"\"\nb = [1,\nc = 2\n";
+        assert_eq!(path_at_line(t, 2), "a");
+        assert_eq!(path_at_line(t, 4), "b");
     }
 }

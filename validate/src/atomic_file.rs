@@ -16,9 +16,9 @@
 //! synced before the first rename, so a full disk or a read-only directory leaves all the old files
 //! in place rather than some old and some new.
 //!
-//! A process interrupted while it writes removes its temporary files with
-//! [`remove_temporaries_and_exit`], which its signal handler calls: the module keeps the paths of
-//! the temporary files it has created and not yet renamed or removed.
+//! A process interrupted while it writes removes its temporary files with [`remove_temporaries`],
+//! which its signal handler calls before it ends: the module keeps the paths of the temporary
+//! files it has created and not yet renamed or removed.
 
 use std::fs::{self, OpenOptions, Permissions};
 use std::io::{self, Write};
@@ -32,8 +32,8 @@ use crate::dataset::DatasetError;
 /// Distinguishes the temporary files of one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// The temporary files this process has created and not yet renamed or removed. A file is
-/// created and registered under the lock, so [`remove_temporaries_and_exit`], which exits with
-/// the lock held, leaves none behind.
+/// created and registered under the lock, and a set renamed under it, so
+/// [`remove_temporaries`], whose guard holds the lock until the process ends, leaves none behind.
 static LIVE_TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// What every temporary file name contains after its leading dot and target name.
 const TEMP_MARKER: &str = ".tmp-";
@@ -49,14 +49,27 @@ pub fn is_temporary_name(file_name: &str) -> bool {
     file_name.starts_with('.') && file_name.contains(TEMP_MARKER)
 }
 
-/// Removes every temporary file this process has created and not yet renamed or removed, then
-/// exits with `code`. For a signal handler: whatever the other threads were writing, no partial
-/// file is left behind, and none is created after (the lock stays held until the exit).
-pub fn remove_temporaries_and_exit(code: i32) -> ! {
-    let live = live_temporaries();
-    for temp in live.iter() {
+/// Holds the registry of temporary files, emptied: while it lives no temporary file is created,
+/// renamed or removed (writers wait), so a process that ends holding it leaves none behind.
+#[must_use = "dropping it lets writers create temporary files again"]
+#[derive(Debug)]
+pub struct TemporariesRemoved(#[allow(dead_code)] MutexGuard<'static, Vec<PathBuf>>);
+
+/// Removes every temporary file this process has created and not yet renamed or removed, and
+/// keeps any from being created until the returned guard is dropped. For a signal handler that
+/// is about to end the process: whatever the other threads were writing, no partial file is
+/// left behind, and an output set ([`write_atomic_set`]) is renamed whole or not at all.
+pub fn remove_temporaries() -> TemporariesRemoved {
+    let mut live = live_temporaries();
+    for temp in live.drain(..) {
         let _ = fs::remove_file(temp);
     }
+    TemporariesRemoved(live)
+}
+
+/// [`remove_temporaries`], then exits with `code`, the registry still held.
+pub fn remove_temporaries_and_exit(code: i32) -> ! {
+    let _held = remove_temporaries();
     std::process::exit(code)
 }
 
@@ -123,12 +136,21 @@ pub fn write_atomic_set(files: &[(&Path, &[u8])]) -> Result<(), DatasetError> {
             }
         }
     }
+    // The renames under the registry's lock: a process ended by a signal meanwhile
+    // ([`remove_temporaries`]) renames all of the set or none of it.
+    let mut live = live_temporaries();
     for (i, (temp, file)) in staged.iter().enumerate() {
         if let Err(source) = fs::rename(temp, file) {
-            remove_staged(&staged[i..]);
+            for (temp, _) in &staged[i..] {
+                let _ = fs::remove_file(temp);
+            }
+            live.retain(|p| !staged.iter().any(|(t, _)| t == p));
             return Err(io_error(file, source));
         }
-        forget(temp);
+    }
+    live.retain(|p| !staged.iter().any(|(t, _)| t == p));
+    drop(live);
+    for (_, file) in &staged {
         sync_directory(file);
     }
     for (device, contents) in write_through {

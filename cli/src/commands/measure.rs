@@ -6,7 +6,7 @@
 //! raw per-pod rows. When a run fails, the runs completed before it are still written, and any
 //! namespace that could not be removed is printed with the command that removes it.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
@@ -127,28 +127,31 @@ fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
 }
 
 /// Raises `cancel` on the first Ctrl-C (SIGINT), or SIGTERM or SIGHUP as `kill`, `timeout` or a
-/// closed terminal send them (the `ctrlc` crate's `termination` feature); a second one quits at
-/// once. A SIGHUP that was ignored (`nohup kubetwin measure ...`) stays ignored: a logout does
-/// not end a measurement its user meant to outlive the session.
+/// closed terminal send them; a second one ends the process at once, by that signal
+/// ([`crate::interrupt::end_by`]). A signal that was ignored (SIGHUP under `nohup kubetwin
+/// measure ...`) stays ignored: a logout does not end a measurement its user meant to outlive
+/// the session.
 fn install_ctrl_c(cancel: Arc<AtomicBool>) -> anyhow::Result<()> {
     let presses = AtomicU32::new(0);
-    crate::interrupt::install(move || {
+    crate::interrupt::install(move |signal| {
         if presses.fetch_add(1, Ordering::SeqCst) == 0 {
             cancel.store(true, Ordering::SeqCst);
-            eprintln!(
+            // A closed terminal cannot take the message: the clean-up goes on without it.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\nkubetwin measure: interrupted (Ctrl-C, SIGTERM or SIGHUP): finishing the current kubectl command, then deleting the run's \
                  namespace (press Ctrl-C again to quit at once and leave it)"
             );
         } else {
-            eprintln!(
-                "\nkubetwin measure: quitting without cleaning up. The namespace of the current run is \
+            crate::interrupt::end_by(
+                signal,
+                "kubetwin measure: quitting without cleaning up. The namespace of the current run is \
                  left: its name starts with the --namespace-prefix and the run number, and its labels \
                  include app.kubernetes.io/managed-by=kubetwin and the run's token. List them with \
                  `kubectl get namespaces -l app.kubernetes.io/managed-by=kubetwin --show-labels` and \
                  delete only the one this run created (other kubetwin runs on the cluster carry the same \
-                 managed-by label)."
+                 managed-by label).",
             );
-            validate::atomic_file::remove_temporaries_and_exit(crate::interrupt::INTERRUPTED);
         }
     })
 }

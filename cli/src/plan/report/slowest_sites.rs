@@ -26,6 +26,16 @@ pub(super) fn slowest_sites_section(o: &mut String, p: &Plan) {
         dur(s.runtime.container_start_time.secs_f64())
     );
     w!(o);
+    let st = &cur.startup;
+    if st.finished < st.reps {
+        w!(
+            o,
+            "Unlike (a), this section covers all {} replications, the {} that did not finish included up to `workload.timeout`: a site's last pod is over the replications in which every pod of the site ran, and a site some of whose pods never ran says in how many.",
+            st.reps,
+            st.reps - st.finished
+        );
+        w!(o);
+    }
     let net = SiteNetwork::new(p);
     sites_table(o, &cur.sites, &net);
     let fastest = cur.sites.iter().rev().find(|r| r.last.is_some());

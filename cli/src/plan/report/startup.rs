@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use crate::plan::fmt::{ci, dur, s2};
 use crate::plan::stats::{MeanCi, Startup};
 use crate::plan::Plan;
-use models::spec::ControllerManager;
 
 use super::HEADINGS;
 
@@ -17,7 +16,7 @@ pub(super) fn startup_section(o: &mut String, p: &Plan) {
     let n = p.pods;
     w!(o, "{} {} pods run", HEADINGS[0], n);
     w!(o);
-    if st.finished < st.reps {
+    if 0 < st.finished && st.finished < st.reps {
         w!(
             o,
             "**{} of {} replications did not finish** within `workload.timeout` ({}): the figures below use the {} that did.",
@@ -106,7 +105,7 @@ fn figures_table(o: &mut String, p: &Plan, t: MeanCi) {
             events,
             dur(limiter),
             n,
-            beyond_limiter(lc, limiter, slow_start_batches(n, cm))
+            beyond_limiter(lc, limiter, st.batches.unwrap_or_default())
         );
     }
     w!(o);
@@ -115,8 +114,9 @@ fn figures_table(o: &mut String, p: &Plan, t: MeanCi) {
 /// What the last pod's creation time owes to more than the controller's limiter, when that is
 /// more than a second and a tenth of the time: each slow-start batch waits for all of its
 /// creates to return, so each pays a create's round trip and etcd commit, and the Deployment
-/// and the ReplicaSet are written before the first pod.
-fn beyond_limiter(last_created: f64, limiter: f64, batches: u32) -> String {
+/// and the ReplicaSet are written before the first pod. `batches` is the batches the runs made
+/// (mean per replication), replacements of evicted pods included.
+fn beyond_limiter(last_created: f64, limiter: f64, batches: f64) -> String {
     let rest = last_created - limiter;
     if rest <= 1.0_f64.max(0.1 * last_created) {
         return String::new();
@@ -125,28 +125,8 @@ fn beyond_limiter(last_created: f64, limiter: f64, batches: u32) -> String {
         ". Here the limiter explains only {}: the other {} are the writes the controllers wait for, the Deployment and the ReplicaSet before the first pod, then each of the {} slow-start batches for all of its creates (the apiserver's etcd commits between the masters)",
         dur(limiter),
         dur(rest),
-        batches
+        if batches.fract() == 0.0 { format!("{batches:.0}") } else { format!("{batches:.1}") }
     )
-}
-
-/// How many batches the ReplicaSet controller's `slowStartBatch` creates `n` pods in: batches
-/// doubling from `slow_start_initial_batch`, at most `burst_replicas` pods a sync (so a larger
-/// count takes more syncs, whose batches are counted too).
-fn slow_start_batches(n: u32, cm: &ControllerManager) -> u32 {
-    let mut batches = 0;
-    let mut left = n;
-    let per_sync = cm.burst_replicas.max(1);
-    while left > 0 {
-        let mut sync = left.min(per_sync);
-        left -= sync;
-        let mut batch = cm.slow_start_initial_batch.max(1);
-        while sync > 0 {
-            sync -= batch.min(sync);
-            batch = batch.saturating_mul(2);
-            batches += 1;
-        }
-    }
-    batches
 }
 
 /// ClusterLoader2's phases per pod, mean over pods and replications.
@@ -222,24 +202,12 @@ fn ordinal(n: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{beyond_limiter, ordinal, slow_start_batches};
-    use models::spec::ControllerManager;
-
-    #[test]
-    fn slow_start_counts_batches_of_doubling_size_per_sync_of_500() {
-        // 1 + 2 + 4 + ... : 1 pod is 1 batch, 3 pods 2, 4 pods 3, 100 pods 7 (1..64 sums to 127).
-        let cm = ControllerManager::default();
-        let got: Vec<u32> = [0, 1, 3, 4, 100, 500, 1000]
-            .map(|n| slow_start_batches(n, &cm))
-            .to_vec();
-        // 500 pods: batches 1..256 hold 511 ≥ 500, so 9; 1000 pods: two syncs of 500.
-        assert_eq!(got, [0, 1, 2, 3, 7, 9, 18]);
-    }
+    use super::{beyond_limiter, ordinal};
 
     #[test]
     fn the_limiter_alone_is_named_only_when_it_explains_the_time() {
-        assert_eq!(beyond_limiter(49.73, 49.75, 18), "");
-        let text = beyond_limiter(27.1, 9.8, 8);
+        assert_eq!(beyond_limiter(49.73, 49.75, 18.0), "");
+        let text = beyond_limiter(27.1, 9.8, 8.0);
         assert!(text.contains("only 9.8 s"), "{text}");
         assert!(text.contains("other 17.3 s"), "{text}");
         assert!(text.contains("8 slow-start batches"), "{text}");
