@@ -5,8 +5,10 @@
 //! given, and ranked worst first. A failure that no replication survives within
 //! `workload.timeout` is a single point of failure of the rollout.
 
+use models::cluster::RunOutcome;
 use models::spec::{Fault, Role, Scenario, VpnTopology};
 use models::units::Dur;
+use rayon::prelude::*;
 
 use super::stats::{self, MeanCi};
 
@@ -107,7 +109,7 @@ pub(crate) fn list(s: &Scenario, at: Dur, lasting: Option<Dur>) -> (Vec<Drill>, 
         let label = crate::commands::run::fault_text(&fault);
         let mut t = s.clone();
         t.faults.push(fault.clone());
-        match topologies::check::run(&t)
+        match topologies::check::run_with_added_faults(&t)
             .into_iter()
             .find(|x| x.severity() == topologies::Severity::Error)
         {
@@ -134,19 +136,22 @@ pub(crate) fn run(
     seed: u64,
     reference: &[Option<f64>],
 ) -> anyhow::Result<Vec<DrillResult>> {
-    let scenarios: Vec<Scenario> = drills
-        .iter()
-        .map(|d| {
-            let mut s = base.clone();
-            s.faults.push(d.fault.clone());
-            s
-        })
-        .collect();
-    let outcomes = super::replicate(&scenarios.iter().collect::<Vec<_>>(), reps, seed)?;
+    // Drill by drill, each summarized as soon as it has run: one scenario and one drill's
+    // replications per thread in memory at a time, not every drill's at once (a consortium of
+    // hundreds of sites has hundreds of drills).
+    // Each variant runs on the base's network with its one fault added (no routing again).
+    let prepared = models::cluster::prepare(base)?;
     let mut results: Vec<DrillResult> = drills
-        .iter()
-        .zip(&outcomes)
-        .map(|(drill, outs)| {
+        .par_iter()
+        .map(|drill| -> anyhow::Result<DrillResult> {
+            let mut s = base.clone();
+            s.faults.push(drill.fault.clone());
+            let variant = models::cluster::prepare_variant(&prepared, &s)?;
+            let outs: Vec<RunOutcome> = (0..reps)
+                .into_par_iter()
+                .map(|r| variant.run(sim_core::rng::replication_seed(seed, r), false))
+                .collect::<Result<_, _>>()?;
+            let outs = &outs;
             let startup = stats::startup(outs, base.workload.replicas);
             let evicted = outs
                 .iter()
@@ -158,7 +163,7 @@ pub(crate) fn run(
                 .filter_map(|o| o.etcd.as_ref().map(|e| e.stalled_s))
                 .collect();
             let etcd_stalled = (!stalls.is_empty()).then(|| stalls.iter().sum::<f64>() / stalls.len() as f64);
-            DrillResult {
+            Ok(DrillResult {
                 after_run: outs
                     .iter()
                     .filter(|o| o.faults.last().is_some_and(|f| f.after_run))
@@ -170,9 +175,9 @@ pub(crate) fn run(
                 diff: stats::paired_diff(reference, &startup.per_rep),
                 evicted,
                 etcd_stalled,
-            }
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     // Worst first: fewest finished replications, then the largest mean cost; ties keep the
     // drill order.
     results.sort_by(|a, b| {

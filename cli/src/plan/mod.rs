@@ -118,9 +118,14 @@ pub(crate) fn replicate(scenarios: &[&Scenario], reps: u64, seed: u64) -> anyhow
     let jobs: Vec<(usize, u64)> = (0..scenarios.len())
         .flat_map(|v| (0..reps).map(move |r| (v, r)))
         .collect();
+    // Each scenario's network is built once, for all its replications.
+    let prepared: Vec<cluster::Prepared<'_>> = scenarios
+        .par_iter()
+        .map(|s| cluster::prepare(s))
+        .collect::<Result<_, _>>()?;
     let mut outcomes: Vec<RunOutcome> = jobs
         .par_iter()
-        .map(|&(v, r)| cluster::run(scenarios[v], sim_core::rng::replication_seed(seed, r), false))
+        .map(|&(v, r)| prepared[v].run(sim_core::rng::replication_seed(seed, r), false))
         .collect::<Result<_, _>>()?;
     let mut per_scenario = Vec::with_capacity(scenarios.len());
     for _ in 0..scenarios.len() {

@@ -102,10 +102,11 @@ pub(crate) fn compute(
         Some(SimDuration::from_nanos(point.delay_ns)),
     );
     let seed = spec.point_seed(point);
+    let prepared = cluster::prepare(&s).map_err(|e| anyhow::anyhow!("point {}: {e}", spec.describe(point)))?;
     let reps: Vec<_> = (0..spec.reps)
         .into_par_iter()
         .map(|r| {
-            let o = cluster::run(&s, replication_seed(seed, r), false)?;
+            let o = prepared.run(replication_seed(seed, r), false)?;
             on_rep();
             Ok(summarize(&o))
         })

@@ -33,6 +33,21 @@ fn host_id(s: &Scenario, net: &Network, n: &str) -> Result<HostId, ModelError> {
         .ok_or_else(|| incomplete(s, format!("host `{n}` is not defined")))
 }
 
+/// Whether `a` and `b` differ at most in their faults as far as their network and placement go:
+/// the same sites, hosts, links, VPN, netem, balancer and backends, registry host, kubectl host
+/// and first etcd leader.
+pub(super) fn same_but_faults(a: &Scenario, b: &Scenario) -> bool {
+    a.sites == b.sites
+        && a.hosts == b.hosts
+        && a.links == b.links
+        && a.vpn == b.vpn
+        && a.netem == b.netem
+        && a.haproxy == b.haproxy
+        && a.runtime.registry_host == b.runtime.registry_host
+        && a.workload.kubectl_host == b.workload.kubectl_host
+        && a.kubernetes.etcd.leader == b.kubernetes.etcd.leader
+}
+
 /// Where the run's parts sit: the scenario's network, and the hosts resolved in it.
 pub(super) struct Placement<'a> {
     /// The network, with routes from the hosts all Kubernetes traffic goes through.
@@ -53,6 +68,22 @@ impl<'a> Placement<'a> {
     /// Builds the network of `s`, with routes from the load balancer, kubectl's host, the
     /// masters and the registry's host, and finds the hosts in it.
     pub(super) fn resolve(s: &'a Scenario) -> Result<Placement<'a>, ModelError> {
+        let (masters, kubectl_host) = Self::apiservers_and_kubectl(s)?;
+        let mut sources = vec![s.haproxy.host.as_str(), kubectl_host];
+        sources.extend(masters.iter().copied());
+        sources.extend(s.runtime.registry_host.as_deref());
+        Self::on(s, Arc::new(Network::build(s, &sources)?))
+    }
+
+    /// `base`'s placement for `variant`, a scenario that differs from `base`'s only in its
+    /// faults ([`same_but_faults`]): its network is `base`'s under `variant`'s faults
+    /// ([`Network::with_faults`]).
+    pub(super) fn for_variant(base: &Placement<'_>, variant: &'a Scenario) -> Result<Placement<'a>, ModelError> {
+        Self::on(variant, Arc::new(base.net.with_faults(&variant.faults)))
+    }
+
+    /// The apiservers' hosts (`haproxy.backends`) and kubectl's.
+    fn apiservers_and_kubectl(s: &Scenario) -> Result<(Vec<&str>, &str), ModelError> {
         let masters: Vec<&str> = s.haproxy.backends.iter().map(String::as_str).collect();
         if masters.is_empty() {
             return Err(incomplete(s, "haproxy.backends is empty: there is no apiserver"));
@@ -61,10 +92,12 @@ impl<'a> Placement<'a> {
             Some(h) => h.as_str(),
             None => masters[0],
         };
-        let mut sources = vec![s.haproxy.host.as_str(), kubectl_host];
-        sources.extend(masters.iter().copied());
-        sources.extend(s.runtime.registry_host.as_deref());
-        let net = Arc::new(Network::build(s, &sources)?);
+        Ok((masters, kubectl_host))
+    }
+
+    /// The hosts of `s` found in `net`, its network.
+    fn on(s: &'a Scenario, net: Arc<Network>) -> Result<Placement<'a>, ModelError> {
+        let (masters, kubectl_host) = Self::apiservers_and_kubectl(s)?;
         let host = |n: &str| host_id(s, &net, n);
         let lb = host(&s.haproxy.host)?;
         let master_ids: Vec<_> = masters.iter().map(|m| host(m)).collect::<Result<_, _>>()?;

@@ -273,17 +273,105 @@ fn incomplete(s: &Scenario, m: impl Into<String>) -> ModelError {
     }
 }
 
-/// Builds the simulation of `scenario` seeded with `seed`.
+/// A scenario made ready to run: its network built (links, tunnels, routes from the hosts all
+/// Kubernetes traffic goes through) and its hosts found in it, once for all its replications.
+/// The network depends on the scenario only, and at hundreds of sites building it costs more
+/// than a small replication (BENCHMARKS.md, "Scale: many sites").
+pub struct Prepared<'a> {
+    scenario: &'a Scenario,
+    place: Placement<'a>,
+}
+
+impl std::fmt::Debug for Prepared<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("scenario", &self.scenario.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds `scenario`'s network and finds its hosts, for [`Prepared::build`] and
+/// [`Prepared::run`].
+///
+/// # Errors
+///
+/// [`ModelError`] when the scenario lacks a load balancer, masters or workers, or names hosts
+/// that do not exist. (`topologies` checks scenarios fully before this is called.)
+pub fn prepare(scenario: &Scenario) -> Result<Prepared<'_>, ModelError> {
+    Ok(Prepared {
+        scenario,
+        place: Placement::resolve(scenario)?,
+    })
+}
+
+/// `variant` made ready to run, reusing `base`'s network when the two differ only in their
+/// faults (each of `plan --drills`' failures is the scenario plus one fault): the same outcome
+/// as [`prepare`]`(variant)`, without routing the network again. Otherwise it is
+/// [`prepare`]`(variant)`.
+///
+/// # Errors
+///
+/// As [`prepare`].
+pub fn prepare_variant<'b>(base: &Prepared<'_>, variant: &'b Scenario) -> Result<Prepared<'b>, ModelError> {
+    if !assembly::same_but_faults(base.scenario, variant) {
+        return prepare(variant);
+    }
+    Ok(Prepared {
+        scenario: variant,
+        place: Placement::for_variant(&base.place, variant)?,
+    })
+}
+
+impl Prepared<'_> {
+    /// The scenario.
+    pub fn scenario(&self) -> &Scenario {
+        self.scenario
+    }
+
+    /// Builds the simulation seeded with `seed` (as [`build`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`build`].
+    pub fn build(&self, seed: u64, trace: bool) -> Result<(Simulation<Ev>, Parts), ModelError> {
+        assemble(self.scenario, seed, trace, &self.place)
+    }
+
+    /// Runs one replication with run seed `seed` (as [`run`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`build`].
+    pub fn run(&self, seed: u64, trace: bool) -> Result<RunOutcome, ModelError> {
+        let (mut sim, parts) = self.build(seed, trace)?;
+        let scenario = self.scenario;
+        sim.run_until(SimTime::ZERO + scenario.workload.timeout.get());
+        check_flood(&sim, scenario)?;
+        Ok(collect(&mut sim, &parts, scenario, seed))
+    }
+}
+
+/// Builds the simulation of `scenario` seeded with `seed`. To run several replications, use
+/// [`prepare`] once and [`Prepared::build`] for each.
 ///
 /// # Errors
 ///
 /// [`ModelError`] when the scenario lacks a load balancer, masters or workers, or names hosts
 /// that do not exist. (`topologies` checks scenarios fully before this is called.)
 pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<Ev>, Parts), ModelError> {
+    prepare(scenario)?.build(seed, trace)
+}
+
+/// The simulation of `scenario` on `place`, seeded with `seed`.
+fn assemble(
+    scenario: &Scenario,
+    seed: u64,
+    trace: bool,
+    place: &Placement<'_>,
+) -> Result<(Simulation<Ev>, Parts), ModelError> {
     // The steps run in the order components are created, connections are handed out and
     // events are scheduled (`assembly`'s module docs).
-    let place = Placement::resolve(scenario)?;
-    let mut a = Assembly::new(scenario, seed, trace, &place)?;
+    let mut a = Assembly::new(scenario, seed, trace, place)?;
     // kube-controller-manager and kube-scheduler leaders run on the first master and reach the
     // apiservers through the balancer (kubeadm 1.16 kubeconfigs; docs/sources.md §6).
     let kcm = a.add_controller_manager()?;
@@ -308,16 +396,14 @@ pub fn build(scenario: &Scenario, seed: u64, trace: bool) -> Result<(Simulation<
     ))
 }
 
-/// Runs one replication of `scenario` with run seed `seed`.
+/// Runs one replication of `scenario` with run seed `seed`. To run several, use [`prepare`]
+/// once and [`Prepared::run`] for each: the outcome is the same.
 ///
 /// # Errors
 ///
 /// See [`build`].
 pub fn run(scenario: &Scenario, seed: u64, trace: bool) -> Result<RunOutcome, ModelError> {
-    let (mut sim, parts) = build(scenario, seed, trace)?;
-    sim.run_until(SimTime::ZERO + scenario.workload.timeout.get());
-    check_flood(&sim, scenario)?;
-    Ok(collect(&mut sim, &parts, scenario, seed))
+    prepare(scenario)?.run(seed, trace)
 }
 
 /// [`ModelError::EventFlood`] if `sim` stopped with its event queue full.

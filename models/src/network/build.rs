@@ -50,6 +50,20 @@ impl Network {
         Ok(net)
     }
 
+    /// The same network under `faults` instead of the ones it was built with. No fault changes
+    /// a link, a tunnel or a route (faults only add outages, which the routes meet as they are
+    /// used), so only the outages are redone: for scenarios that differ only in their faults,
+    /// such as `plan --drills`' variants, without Dijkstra again.
+    pub fn with_faults(&self, faults: &[Fault]) -> Network {
+        let mut net = self.clone();
+        net.outages = Outages {
+            ping_restart: self.outages.ping_restart,
+            ..Outages::default()
+        };
+        net.add_fault_outages(faults);
+        net
+    }
+
     /// The scenario's hosts, each a node of the graph, in the scenario's order; no links, no
     /// routes, no netem, no fault yet.
     fn with_hosts(scenario: &Scenario) -> Result<Network, NetworkError> {

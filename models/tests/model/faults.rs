@@ -889,3 +889,53 @@ fn the_masters_nodes_count_in_the_zone_that_decides_evictions() {
     let kept = [2, 3].iter().filter(|&&n| evicted_on(n).0 == 0).count();
     assert!(kept >= 1, "{:?}", [evicted_on(2), evicted_on(3)]);
 }
+
+/// `prepare_variant` runs a scenario plus faults on the base's network with only the outages
+/// redone: the same outcome, bit for bit, as preparing the variant from scratch, for each kind
+/// of fault the network carries (the balancer's crash, a router's crash, a site cut off, a
+/// partition, a degradation) and for a variant whose network differs (a longer netem delay),
+/// which is prepared afresh.
+#[test]
+fn a_variant_prepared_on_the_base_network_runs_as_one_prepared_afresh() {
+    use models::cluster::{prepare, prepare_variant};
+    let base = cell(8, 100);
+    let prepared = prepare(&base).unwrap();
+    let degrade = Fault::Degrade {
+        a: "vlan10".into(),
+        b: "vlan20".into(),
+        at: Dur::secs(3),
+        repair: Some(Dur::secs(30)),
+        delay: Dur::millis(200),
+        jitter: Dur::millis(20),
+        loss_pct: 1.0,
+    };
+    let partition = Fault::Partition {
+        a: "vlan10".into(),
+        b: "vlan30".into(),
+        at: Dur::secs(4),
+        repair: Some(Dur::secs(40)),
+    };
+    let faults = [
+        crash("lb", 5, Some(20)),
+        crash("vyos02", 6, Some(30)),
+        isolate("vlan20", 7, Some(60)),
+        partition,
+        degrade,
+    ];
+    let json = |o: &models::cluster::RunOutcome| serde_json::to_string(o).unwrap();
+    for fault in faults {
+        let mut variant = base.clone();
+        variant.faults.push(fault.clone());
+        for seed in 0..3 {
+            let reused = prepare_variant(&prepared, &variant).unwrap().run(seed, false).unwrap();
+            let afresh = run(&variant, seed, false).unwrap();
+            assert_eq!(json(&reused), json(&afresh), "{fault:?}, seed {seed}");
+            assert!(!reused.faults.is_empty(), "{fault:?}: the fault was simulated");
+        }
+    }
+    // Another netem delay is another network: prepared afresh, not run on the base's routes.
+    let mut other = cell(8, 500);
+    other.faults.push(crash("lb", 5, Some(20)));
+    let reused = prepare_variant(&prepared, &other).unwrap().run(1, false).unwrap();
+    assert_eq!(json(&reused), json(&run(&other, 1, false).unwrap()));
+}

@@ -3,21 +3,25 @@
 
 use std::collections::HashMap;
 
-use models::spec::{LinkKind, Role, Scenario};
+use models::spec::{Host, LinkKind, Role, Scenario};
 
-use super::{host, Finding};
+use super::Finding;
 
 /// E022: a `kind = "wan"` link with an end that is not a router.
 pub(super) fn wan_ends_are_routers(s: &Scenario, f: &mut Vec<Finding>) {
     // The WAN underlay joins the sites' routers; the network carries nothing over a "wan" link
     // with another end (the routes forward only through routers), so such a link would be
-    // silently ignored.
+    // silently ignored. Hosts looked up in a map: a full mesh of 250 sites has 31,000 WAN links.
+    let mut hosts: HashMap<&str, &Host> = HashMap::new();
+    for h in &s.hosts {
+        hosts.entry(h.name.as_str()).or_insert(h);
+    }
     for (i, l) in s.links.iter().enumerate() {
         if l.kind != LinkKind::Wan {
             continue;
         }
         for (end, name) in [("a", &l.a), ("b", &l.b)] {
-            if let Some(h) = host(s, name).filter(|h| h.role != Role::Router) {
+            if let Some(h) = hosts.get(name.as_str()).filter(|h| h.role != Role::Router) {
                 f.push(Finding::new(
                     "E022",
                     format!("links[{i}].{end}"),

@@ -167,15 +167,10 @@ fn flag_errors(scenario: &Scenario, delay_given: bool) -> Vec<String> {
 /// (`--seed`, r), replication 0 traced if `--trace` is given.
 fn run_replications(a: &RunArgs, scenario: &Scenario) -> anyhow::Result<Vec<RunOutcome>> {
     let reps: Vec<u64> = (0..a.reps).collect();
+    let prepared = cluster::prepare(scenario)?;
     let outcomes: Vec<RunOutcome> = reps
         .par_iter()
-        .map(|&r| {
-            cluster::run(
-                scenario,
-                sim_core::rng::replication_seed(a.seed, r),
-                a.trace.is_some() && r == 0,
-            )
-        })
+        .map(|&r| prepared.run(sim_core::rng::replication_seed(a.seed, r), a.trace.is_some() && r == 0))
         .collect::<Result<_, _>>()?;
     Ok(outcomes)
 }
