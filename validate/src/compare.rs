@@ -164,11 +164,12 @@ pub fn run_cell<T: Send>(
         Some(pods),
         Some(SimDuration::from_millis(u64::from(delay_ms))),
     );
+    let prepared = cluster::prepare(&s)?;
     (0..reps)
         .into_par_iter()
         .map(|r| {
             let rep_seed = replication_seed(seed, u64::from(r));
-            cluster::run(&s, rep_seed, false).map(|o| f(o, rep_seed))
+            prepared.run(rep_seed, false).map(|o| f(o, rep_seed))
         })
         .collect()
 }
