@@ -668,27 +668,7 @@ fn drills_that_cannot_tell_anything_say_so() {
     assert_eq!(out.matches("| `crash master02 at 10s` |").count(), 1, "{out}");
     // When the scenario as given misses the timeout in some replications, a failure with which
     // none finishes may only be slower: it is not named a single point of failure.
-    let tight = dir.file("tight.toml");
-    std::fs::write(&tight, thesis.replacen("timeout = \"1h\"", "timeout = \"34s\"", 1)).unwrap();
-    let out = run_ok(&[
-        "plan",
-        &tight,
-        "--pods",
-        "20",
-        "--reps",
-        "4",
-        "--out-dir",
-        &dir.file("tight"),
-        "--drills",
-    ]);
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(dir.file("tight")).join("plan.json")).unwrap())
-            .unwrap();
-    let given = j["options"][0]["startup"]["finished"].as_u64().unwrap();
-    assert!(
-        (1..4).contains(&given),
-        "as given finished {given} of 4: pick another timeout"
-    );
+    let (out, j, given) = plan_missing_the_timeout_sometimes(&dir, &thesis, "--drills");
     assert!(!out.contains("Single points of failure"), "{out}");
     assert!(
         out.contains("**No replication finished within 34s** with: `crash lb at 10s`")
@@ -698,6 +678,34 @@ fn drills_that_cannot_tell_anything_say_so() {
     assert_eq!(j["drills"]["single_points_of_failure"], serde_json::json!([]));
     let none = j["drills"]["finished_no_replication"].as_array().unwrap();
     assert!(none.contains(&serde_json::json!("crash lb at 10s")), "{none:?}");
+}
+
+/// `plan` of 20 pods over 4 replications with `flag`, on the thesis scenario (`thesis`, its text)
+/// with a `workload.timeout` of 34 s, which some replications miss: the report, `plan.json`, and
+/// how many replications of the scenario as given finished (checked to be 1 to 3).
+fn plan_missing_the_timeout_sometimes(dir: &TempDir, thesis: &str, flag: &str) -> (String, serde_json::Value, u64) {
+    let tight = dir.file("tight.toml");
+    std::fs::write(&tight, thesis.replacen("timeout = \"1h\"", "timeout = \"34s\"", 1)).unwrap();
+    let out_dir = dir.file(&format!("tight{flag}"));
+    let out = run_ok(&[
+        "plan",
+        &tight,
+        "--pods",
+        "20",
+        "--reps",
+        "4",
+        "--out-dir",
+        &out_dir,
+        flag,
+    ]);
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(&out_dir).join("plan.json")).unwrap()).unwrap();
+    let given = j["options"][0]["startup"]["finished"].as_u64().unwrap();
+    assert!(
+        (1..4).contains(&given),
+        "as given finished {given} of 4: pick another timeout"
+    );
+    (out, j, given)
 }
 
 /// `--tuning` adds section (g): each setting the scenario lacks, on the same seeds, the largest
@@ -809,27 +817,7 @@ fn tuning_ranks_the_settings_by_what_they_save() {
     assert!(out.contains(" 5 setting(s) x 2 replications of 8 pods)"), "{out}");
     // With a timeout some replications miss, the image pre-pulled finishes every one: it is
     // ranked first and said to rescue the rollout.
-    let tight = dir.file("tight.toml");
-    std::fs::write(&tight, text.replace("timeout = \"1h\"", "timeout = \"34s\"")).unwrap();
-    let out = run_ok(&[
-        "plan",
-        &tight,
-        "--pods",
-        "20",
-        "--reps",
-        "4",
-        "--out-dir",
-        &dir.file("d"),
-        "--tuning",
-    ]);
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(dir.file("d")).join("plan.json")).unwrap())
-            .unwrap();
-    let given = j["options"][0]["startup"]["finished"].as_u64().unwrap();
-    assert!(
-        (1..4).contains(&given),
-        "as given finished {given} of 4: pick another timeout"
-    );
+    let (out, j, given) = plan_missing_the_timeout_sometimes(&dir, &text, "--tuning");
     assert_eq!(j["tuning"][0]["finished"], 4, "{}", j["tuning"]);
     assert!(
         out.contains(&format!("4 of 4 replications finish within 34s; as given, {given}.")),
