@@ -8,7 +8,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -127,14 +127,16 @@ fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
 }
 
 /// Raises `cancel` on the first Ctrl-C (SIGINT), or SIGTERM or SIGHUP as `kill`, `timeout` or a
-/// closed terminal send them; a second one ends the process at once, by that signal
+/// closed terminal send them, and keeps the signal in `received`; a second one ends the process
+/// at once, by that signal
 /// ([`crate::interrupt::end_by`]). A signal that was ignored (SIGHUP under `nohup kubetwin
 /// measure ...`) stays ignored: a logout does not end a measurement its user meant to outlive
 /// the session.
-fn install_ctrl_c(cancel: Arc<AtomicBool>) -> anyhow::Result<()> {
+fn install_ctrl_c(cancel: Arc<AtomicBool>, received: Arc<AtomicI32>) -> anyhow::Result<()> {
     let presses = AtomicU32::new(0);
     crate::interrupt::install(move |signal| {
         if presses.fetch_add(1, Ordering::SeqCst) == 0 {
+            received.store(signal, Ordering::SeqCst);
             cancel.store(true, Ordering::SeqCst);
             // A closed terminal cannot take the message: the clean-up goes on without it.
             let _ = writeln!(
@@ -344,7 +346,8 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
     }
     check_paths(&a)?;
     let cancel = Arc::new(AtomicBool::new(false));
-    install_ctrl_c(cancel.clone())?;
+    let received = Arc::new(AtomicI32::new(0));
+    install_ctrl_c(cancel.clone(), received.clone())?;
     eprintln!(
         "measuring {} run{} of {} pods (image {}) with {} --kubeconfig {}; Ctrl-C stops and cleans up",
         a.runs,
@@ -367,7 +370,15 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
             println!("wrote {} and {}", a.out.display(), raw.display());
             Ok(())
         }
-        Err(MeasureError::Run(failure)) => Err(handle_failure(&failure, &a)),
+        Err(MeasureError::Run(failure)) => {
+            let err = handle_failure(&failure, &a);
+            match received.load(Ordering::SeqCst) {
+                0 => Err(err),
+                // Interrupted, and cleaned up: now end by the signal, as without a handler, so
+                // that a script's loop over measurements stops on Ctrl-C.
+                signal => crate::interrupt::end_by(signal, &format!("error: {err:#}")),
+            }
+        }
         Err(MeasureError::Preflight {
             source: source @ KubectlError::Spawn { .. },
         }) => Err(anyhow::anyhow!(

@@ -276,7 +276,7 @@ fn under_nohup_a_hangup_does_not_stop_the_measurement() {
     }
     kill("-TERM");
     let out = child.wait_with_output().expect("kubetwin ends");
-    assert_exit(&out, 1, "measure interrupted by SIGTERM");
+    assert_died_by(&out, "-TERM");
     let err = stderr(&out);
     assert_eq!(err.matches("interrupted").count(), 1, "the hangup was ignored: {err}");
     let created = s.namespaces_of("create");
@@ -286,6 +286,21 @@ fn under_nohup_a_hangup_does_not_stop_the_measurement() {
         .filter(|c| c[..2] == ["delete", "namespace"])
         .count();
     assert_eq!((created.len(), deletes), (1, 1));
+}
+
+/// That `kubetwin measure` ended by `signal` (`-INT`, `-TERM`, `-HUP`), as a process without a
+/// handler does, after cleaning up: a shell script's loop then stops on Ctrl-C.
+fn assert_died_by(out: &std::process::Output, signal: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    let number = match signal {
+        "-INT" => 2,
+        "-TERM" => 15,
+        "-HUP" => 1,
+        other => panic!("no such signal in these tests: {other}"),
+    };
+    let err = stderr(out);
+    assert_eq!(out.status.signal(), Some(number), "{:?}\n{err}", out.status);
+    assert!(!err.contains("panicked"), "{err}");
 }
 
 fn interrupted_measure_cleans_up(signal: &str) {
@@ -309,7 +324,7 @@ fn interrupted_measure_cleans_up(signal: &str) {
         .expect("run kill");
     assert!(status.success());
     let out = child.wait_with_output().expect("kubetwin ends");
-    assert_exit(&out, 1, "measure interrupted");
+    assert_died_by(&out, signal);
     let err = stderr(&out);
     assert!(err.contains("interrupted") && err.contains("cancelled"), "{err}");
     let created = s.namespaces_of("create");

@@ -50,7 +50,7 @@ const MAX_NAMESPACE_LEN: usize = 63;
 
 /// Measures with the real kubectl ([`MeasureOptions::kubectl`]) and the system clock.
 ///
-/// The caller owns Ctrl-C: install a handler (e.g. the `ctrlc` crate) that stores `true` in `cancel`;
+/// The caller owns Ctrl-C: install a handler (the CLI's uses `signal-hook`) that stores `true` in `cancel`;
 /// the current kubectl command finishes (kubectl runs in its own process group and does not see the
 /// terminal's Ctrl-C), then the run's namespace is deleted and [`RunError::Cancelled`] is returned.
 ///
