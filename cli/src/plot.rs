@@ -71,14 +71,15 @@ pub(crate) fn printable(text: &str) -> String {
 pub(crate) fn render_svg(fig: &Figure) -> anyhow::Result<String> {
     let fig = &printable_figure(fig);
     let extent = data_extent(fig)?;
-    let (legend_at, y_top) = place_legend(fig, &extent.xr, extent.y.1);
-    check_scale(fig, &extent, y_top)?;
+    let y_axis = y_axis(extent.y);
+    check_scale(fig, &extent, y_axis)?;
+    let (legend_at, y_axis) = place_legend(fig, &extent.xr, y_axis, extent.y.1);
     let xr = extent.xr;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut chart = draw_axes(&root, fig, xr, y_top)?;
+        let mut chart = draw_axes(&root, fig, xr, y_axis)?;
         for (i, s) in fig.series.iter().enumerate() {
             draw_line(&mut chart, i, s)?;
         }
@@ -154,19 +155,31 @@ fn data_extent(fig: &Figure) -> anyhow::Result<Extent> {
     })
 }
 
-/// How far below the y axis's foot (0) a value may lie, in heights of the axis: further down,
-/// its place in pixels no longer fits the `i32` that `plotters` draws with.
-const MAX_DEPTH_BELOW_AXIS: f64 = 1e6;
+/// The y axis for values from `y_min` to `y_max`: from 0, or 8 % of the span below the least
+/// value when one is negative, to 8 % of the span above the largest (above 0 when all are
+/// negative); 0 to 1 when every value is 0 or there is none. It scales to the data: sub-second
+/// values are not drawn flat on an axis to 1.
+fn y_axis((y_min, y_max): (f64, f64)) -> (f64, f64) {
+    if !(y_min.is_finite() && y_max.is_finite()) {
+        return (0.0, 1.0);
+    }
+    let (lo, hi) = (y_min.min(0.0), y_max.max(0.0));
+    let span = hi - lo;
+    if span == 0.0 {
+        return (0.0, 1.0);
+    }
+    let bottom = if lo < 0.0 { lo - 0.08 * span } else { 0.0 };
+    (bottom, hi + 0.08 * span)
+}
 
-/// Refuses a figure that `plotters` cannot draw: an x range or a y axis (0 to `y_top`) too wide
-/// to be a finite number, where it would search for tick marks forever, or a y value so far
-/// below the axis that its pixel overflows.
+/// Refuses a figure that `plotters` cannot draw: an x range or a y axis (`y_axis`, bottom to
+/// top) too wide to be a finite number, where it would search for tick marks forever.
 ///
 /// # Errors
 ///
 /// A [`UsageError`](crate::output::UsageError) naming the axis and the value: the values come
 /// from the file plotted.
-fn check_scale(fig: &Figure, extent: &Extent, y_top: f64) -> anyhow::Result<()> {
+fn check_scale(fig: &Figure, extent: &Extent, (y_bottom, y_top): (f64, f64)) -> anyhow::Result<()> {
     let ((x0, x1), xr, (y_min, y_max)) = (extent.x, &extent.xr, extent.y);
     let refuse = |why: String| Err(crate::output::UsageError(format!("cannot draw the figure: {why}")).into());
     if !(xr.end - xr.start).is_finite() {
@@ -177,20 +190,12 @@ fn check_scale(fig: &Figure, extent: &Extent, y_top: f64) -> anyhow::Result<()> 
             number(x1)
         ));
     }
-    if !y_top.is_finite() {
+    if !(y_top - y_bottom).is_finite() {
+        let v = if y_max.abs() >= y_min.abs() { y_max } else { y_min };
         return refuse(format!(
-            "the y value {} ({}) is too large to draw: the axis above it would not be a finite number",
-            number(y_max),
+            "the y value {} ({}) is too large to draw: the axis around it would not be a finite number",
+            number(v),
             fig.y_label
-        ));
-    }
-    if y_min < -MAX_DEPTH_BELOW_AXIS * y_top {
-        return refuse(format!(
-            "the y value {} ({}) lies more than {MAX_DEPTH_BELOW_AXIS:e} times the axis's height (0 to {}) \
-             below it; check that column of the file",
-            number(y_min),
-            fig.y_label,
-            number(y_top)
         ));
     }
     Ok(())
@@ -201,20 +206,26 @@ fn check_scale(fig: &Figure, extent: &Extent, y_top: f64) -> anyhow::Result<()> 
 fn number(v: f64) -> String {
     if v != 0.0 && !(1e-3..1e15).contains(&v.abs()) {
         format!("{v:e}")
+    } else if v == v.round() {
+        format!("{v:.0}")
     } else {
-        tick(v)
+        format!("{v}")
     }
 }
 
-/// Where the legend goes and the top of the y axis.
+/// Where the legend goes, and the y axis (bottom, top) with room for it.
 ///
 /// The legend goes into the corner of the plotting area with the least drawn there; when every
-/// corner is taken, the y axis grows until the legend fits above the data. The y axis starts 8 %
-/// above `y_max` (at least at 1).
-fn place_legend(fig: &Figure, xr: &Range<f64>, y_max: f64) -> (SeriesLabelPosition, f64) {
-    let y_top = (y_max * 1.08).max(1.0);
+/// corner is taken, the top of the y axis rises until the legend fits above the data
+/// (`y_max`, the largest value).
+fn place_legend(
+    fig: &Figure,
+    xr: &Range<f64>,
+    (y_bottom, y_top): (f64, f64),
+    y_max: f64,
+) -> (SeriesLabelPosition, (f64, f64)) {
     if fig.series.is_empty() {
-        return (SeriesLabelPosition::UpperLeft, y_top);
+        return (SeriesLabelPosition::UpperLeft, (y_bottom, y_top));
     }
     let legend = legend_size(fig);
     let samples = drawn_samples(fig);
@@ -227,55 +238,59 @@ fn place_legend(fig: &Figure, xr: &Range<f64>, y_max: f64) -> (SeriesLabelPositi
     ];
     let (hits, corner) = corners
         .iter()
-        .map(|(pos, right, upper)| (corner_hits(&samples, xr, y_top, legend, *right, *upper), pos))
+        .map(|(pos, right, upper)| {
+            (
+                corner_hits(&samples, xr, (y_bottom, y_top), legend, *right, *upper),
+                pos,
+            )
+        })
         .min_by_key(|(n, _)| *n)
         .expect("four corners");
     if hits == 0 {
-        (corner.clone(), y_top)
+        (corner.clone(), (y_bottom, y_top))
     } else {
-        (
-            SeriesLabelPosition::UpperLeft,
-            (y_max / (1.0 - legend.1 - 0.03)).max(y_top),
-        )
+        let highest = if y_max.is_finite() { y_max.max(y_bottom) } else { y_top };
+        let top = y_bottom + (highest - y_bottom) / (1.0 - legend.1 - 0.03);
+        (SeriesLabelPosition::UpperLeft, (y_bottom, top.max(y_top)))
     }
 }
 
 /// How many of `samples` a legend of size `(w, h)` (fractions of the plotting area) would cover
-/// in the corner on the `right` (else left) and `upper` (else lower) side, with the y axis from 0
-/// to `top`.
+/// in the corner on the `right` (else left) and `upper` (else lower) side, with the y axis from
+/// `bottom` to `top`.
 fn corner_hits(
     samples: &[(f64, f64)],
     xr: &Range<f64>,
-    top: f64,
+    (bottom, top): (f64, f64),
     (w, h): (f64, f64),
     right: bool,
     upper: bool,
 ) -> usize {
-    let (xw, yh) = ((xr.end - xr.start) * w, top * h);
+    let (xw, yh) = ((xr.end - xr.start) * w, (top - bottom) * h);
     samples
         .iter()
         .filter(|&&(x, y)| {
             let in_x = if right { x >= xr.end - xw } else { x <= xr.start + xw };
-            let in_y = if upper { y >= top - yh } else { y <= yh };
+            let in_y = if upper { y >= top - yh } else { y <= bottom + yh };
             in_x && in_y
         })
         .count()
 }
 
 /// Sets up the chart on `root`: the caption, the axes with their labels and the grid, x over `xr`
-/// and y from 0 to `y_top`.
+/// and y from `y_bottom` to `y_top`.
 fn draw_axes<'a, 'b>(
     root: &'a DrawingArea<SVGBackend<'b>, Shift>,
     fig: &Figure,
     xr: Range<f64>,
-    y_top: f64,
+    (y_bottom, y_top): (f64, f64),
 ) -> anyhow::Result<Chart<'a, 'b>> {
     let mut chart = ChartBuilder::on(root)
         .caption(&fig.title, ("sans-serif", 22))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(64)
-        .build_cartesian_2d(xr, 0.0..y_top)?;
+        .build_cartesian_2d(xr, y_bottom..y_top)?;
     chart
         .configure_mesh()
         .x_desc(&fig.x_label)
@@ -335,17 +350,35 @@ fn draw_line<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, i: usize, s: &Series) -> any
 pub(crate) type EdgePoints = ((f64, f64), (f64, f64));
 
 /// Fills a band in `colour` at 18 % opacity: `edges` gives, point by point, a point of one edge and
-/// of the other; the outline runs along the first edges and back along the second. Nothing is
-/// drawn for fewer than two points.
+/// of the other; the outline runs along the first edges and back along the second. A band of one
+/// point, which has no area, is drawn as an error bar with caps.
 pub(crate) fn draw_band<'a, 'b: 'a>(
     chart: &mut Chart<'a, 'b>,
     edges: &[EdgePoints],
     colour: RGBColor,
 ) -> anyhow::Result<()> {
-    if edges.len() >= 2 {
-        let mut poly: Vec<(f64, f64)> = edges.iter().map(|&(there, _)| there).collect();
-        poly.extend(edges.iter().rev().map(|&(_, back)| back));
-        chart.draw_series(std::iter::once(Polygon::new(poly, colour.mix(0.18).filled())))?;
+    match edges {
+        [] => {}
+        [(a, b)] => {
+            let style = colour.stroke_width(2);
+            chart.draw_series(std::iter::once(PathElement::new(vec![*a, *b], style)))?;
+            // Caps across the bar: horizontal on a vertical bar, vertical on a horizontal one.
+            let cap = if a.0 == b.0 {
+                [(-6, 0), (6, 0)]
+            } else {
+                [(0, -6), (0, 6)]
+            };
+            for end in [*a, *b] {
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at(end) + PathElement::new(cap.to_vec(), style),
+                ))?;
+            }
+        }
+        _ => {
+            let mut poly: Vec<(f64, f64)> = edges.iter().map(|&(there, _)| there).collect();
+            poly.extend(edges.iter().rev().map(|&(_, back)| back));
+            chart.draw_series(std::iter::once(Polygon::new(poly, colour.mix(0.18).filled())))?;
+        }
     }
     Ok(())
 }
@@ -423,13 +456,25 @@ fn drawn_samples(fig: &Figure) -> Vec<(f64, f64)> {
     out
 }
 
-/// A tick label: whole numbers without decimals, others with as few as show the value.
+/// A tick label: whole numbers without decimals, others with as few as show the value; in
+/// scientific notation with at most 3 significant digits (`3e8`, `1.25e-4`) from a million up
+/// and below a thousandth, where the digits would run over the axis's title or show none.
 fn tick(v: f64) -> String {
-    if v == v.round() && v.abs() < 1e15 {
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s
+        }
+    };
+    if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
+        let s = format!("{v:.2e}");
+        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+        format!("{}e{exponent}", trim(mantissa.to_owned()))
+    } else if v == v.round() {
         format!("{v:.0}")
     } else {
-        let s = format!("{v:.3}");
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        trim(format!("{v:.3}"))
     }
 }
 
@@ -438,4 +483,68 @@ pub(crate) fn write_svg(fig: &Figure, path: &Path) -> anyhow::Result<()> {
     let svg = render_svg(fig)?;
     crate::output::write_atomic(path, svg.as_bytes())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vertical segments drawn in the first line's colour: (x, y from, y to) in pixels.
+    fn vertical_segments(svg: &str) -> Vec<(i32, i32, i32)> {
+        let colour = format!(
+            "stroke=\"#{:02X}{:02X}{:02X}\"",
+            PALETTE[0].0, PALETTE[0].1, PALETTE[0].2
+        );
+        svg.split("<polyline")
+            .filter(|e| e.contains(&colour))
+            .filter_map(|e| {
+                let points = e.split("points=\"").nth(1)?.split('"').next()?;
+                let p: Vec<(i32, i32)> = points
+                    .split_whitespace()
+                    .filter_map(|xy| {
+                        let (x, y) = xy.split_once(',')?;
+                        Some((x.parse().ok()?, y.parse().ok()?))
+                    })
+                    .collect();
+                match p[..] {
+                    [(x0, y0), (x1, y1)] if x0 == x1 && y0 != y1 => Some((x0, y0, y1)),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    fn one_point(ci: Option<(f64, f64)>) -> Figure {
+        Figure {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            series: vec![Series {
+                label: "a".into(),
+                points: vec![Point { x: 100.0, y: 40.0, ci }],
+                measured: Vec::new(),
+            }],
+        }
+    }
+
+    /// A line of one point has no band to fill: its interval is drawn as an error bar (it was
+    /// not drawn at all), and a point without one gets none.
+    #[test]
+    fn a_lone_points_interval_is_an_error_bar() {
+        let with = render_svg(&one_point(Some((38.0, 44.0)))).unwrap();
+        assert_eq!(vertical_segments(&with).len(), 1, "{with}");
+        let without = render_svg(&one_point(None)).unwrap();
+        assert!(vertical_segments(&without).is_empty(), "{without}");
+    }
+
+    #[test]
+    fn ticks_are_short_at_every_scale() {
+        let got: Vec<String> = [0.0, 5.0, 2.5, 0.012, 250_000.0, 3e8, 1.5e8, 1e300, -1e7, 1.25e-4]
+            .map(tick)
+            .to_vec();
+        assert_eq!(
+            got,
+            ["0", "5", "2.5", "0.012", "250000", "3e8", "1.5e8", "1e300", "-1e7", "1.25e-4"]
+        );
+    }
 }

@@ -43,7 +43,8 @@ pub(crate) struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Also draw measured (crosses) against simulated (lines, 95 % CI bands) start-up as SVG.
+    /// Also draw measured (crosses) against simulated (lines, with bands or bars where a measured
+    /// mean should fall: the 95 % prediction interval) start-up as SVG.
     #[arg(long)]
     plot: Option<PathBuf>,
 }
@@ -200,10 +201,16 @@ fn write_plot(scenario: &Scenario, cmp: &Comparison, path: &Path) -> anyhow::Res
         .map(|&p| {
             let mut row: Vec<_> = cmp.cells.iter().filter(|c| c.pods == p).collect();
             row.sort_by_key(|c| c.delay_ms);
+            // The band is where a measured mean of the cell's runs should fall if the model is
+            // right (the prediction interval), what the markers are held to; one replication
+            // gives none.
+            let band = if row.iter().any(|c| c.pi95.or(c.ci95).is_some()) {
+                " (band: 95 % PI of a measured mean)"
+            } else {
+                ""
+            };
             crate::plot::Series {
-                // The band is where a measured mean of the cell's runs should fall if the
-                // model is right (the prediction interval), what the markers are held to.
-                label: format!("{p} pods: simulated (band: 95 % PI of a measured mean); x measured"),
+                label: format!("{p} pods: simulated{band}; x measured"),
                 points: row
                     .iter()
                     .map(|c| crate::plot::Point {

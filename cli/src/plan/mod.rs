@@ -260,11 +260,17 @@ impl Plan {
                 points: o.startup.curve.clone(),
             })
             .collect();
+        let st = &self.options[0].startup;
+        let finished = if st.finished < st.reps {
+            format!(
+                "{} of {} replications finished within {}",
+                st.finished, st.reps, self.scenario.workload.timeout
+            )
+        } else {
+            format!("{} replications", self.reps)
+        };
         svg::render(
-            &format!(
-                "{}: time until {} pods run ({} replications)",
-                self.scenario.name, self.pods, self.reps
-            ),
+            &format!("{}: time until {} pods run ({finished})", self.scenario.name, self.pods),
             self.pods,
             &curves,
             &self.options[0].sites,

@@ -95,8 +95,8 @@ pub(crate) struct Startup {
     pub(crate) batches: Option<f64>,
     /// Waits, largest first.
     pub(crate) waits: Vec<WaitRow>,
-    /// Time until k pods ran (at most ~200 points), over every replication: an unfinished one
-    /// counts up to the pods it ran.
+    /// Time until k pods ran (at most ~200 points): the mean over the counted replications, the
+    /// band (fastest, slowest) over every replication, an unfinished one up to the pods it ran.
     pub(crate) curve: Vec<CurvePoint>,
 }
 
@@ -189,12 +189,21 @@ pub(crate) fn startup(outcomes: &[RunOutcome], pods: u32) -> Startup {
             hi: vals.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         })
     };
+    // The curve's mean over the counted replications, one fixed set, so that it never steps
+    // back where an unfinished replication stops; its band over every replication.
+    let curve_at = |k: u32| -> Option<CurvePoint> {
+        let all = at(&sorted_all, k)?;
+        Some(CurvePoint {
+            mean: at(&sorted_counted, k).map_or(all.mean, |c| c.mean),
+            ..all
+        })
+    };
     let step = (pods / 200).max(1);
     let mut ks: Vec<u32> = (1..=pods).step_by(step as usize).collect();
     if ks.last() != Some(&pods) {
         ks.push(pods);
     }
-    let curve: Vec<CurvePoint> = ks.into_iter().filter_map(|k| at(&sorted_all, k)).collect();
+    let curve: Vec<CurvePoint> = ks.into_iter().filter_map(curve_at).collect();
     let frac = |f: f64| at(&sorted_counted, ((f64::from(pods) * f).ceil() as u32).clamp(1, pods)).map(|c| c.mean);
     Startup {
         reps: outcomes.len(),

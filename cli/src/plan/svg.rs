@@ -43,7 +43,9 @@ pub(crate) fn render(title: &str, pods: u32, curves: &[Curve], sites: &[SiteRow]
     let sites: Vec<&SiteRow> = sites.iter().filter(|r| r.last.is_some()).take(MAX_SITES).collect();
     let width = 1000u32;
     let top_h = 470u32;
-    let bottom_h = (110 + 20 * sites.len() as u32).max(220);
+    // Room for the sites' rows, and at least for the key of the nine parts (about 175 pixels
+    // inside the plotting area, which the caption, margins and axis leave 100 pixels short of).
+    let bottom_h = (110 + 20 * sites.len() as u32).max(300);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, top_h + bottom_h)).into_drawing_area();
@@ -177,8 +179,13 @@ fn draw_site_bar<'a, 'b: 'a>(
     }
     let mean = r.last.map_or(f64::NAN, |m| m.mean);
     let style = TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    // A site some of whose pods never ran in a replication: its time is over the others only.
+    let unfinished = match r.unfinished {
+        0 => String::new(),
+        n => format!(" (a pod never ran in {n} rep{})", if n == 1 { "" } else { "s" }),
+    };
     bars.draw_series(std::iter::once(Text::new(
-        format!("{} {:.1} s", crate::plot::printable(&r.site), mean),
+        format!("{} {:.1} s{unfinished}", crate::plot::printable(&r.site), mean),
         (x + bar_max * 0.01, (y0 + y1) / 2.0),
         style,
     )))?;

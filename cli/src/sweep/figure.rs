@@ -337,7 +337,11 @@ fn line_label(t: &Table, sel: &Selection<'_>, key: &[String]) -> String {
         sel.series
             .iter()
             .zip(key)
-            .map(|(&i, v)| format!("{} = {v}", short(&t.columns[i])))
+            .map(|(&i, v)| {
+                // The delay column's values are milliseconds; `--set` values carry their unit.
+                let unit = if t.columns[i] == "delay_ms" { " ms" } else { "" };
+                format!("{} = {v}{unit}", short(&t.columns[i]))
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -370,6 +374,8 @@ fn default_title(t: &Table, rows: &[&Vec<Json>], band: bool) -> String {
         rows.iter().all(|r| r[i].as_u64() == Some(first)).then_some(first)
     });
     match (band, reps) {
+        // One replication has no interval, so no band.
+        (_, Some(1)) => format!("{scenario}: 1 replication per point"),
         (true, Some(n)) => format!("{scenario}: mean of {n} replications with 95 % confidence band"),
         (false, Some(n)) => format!("{scenario}: {n} replications per point"),
         _ => scenario.to_owned(),

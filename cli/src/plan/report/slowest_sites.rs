@@ -131,6 +131,12 @@ fn sites_table(o: &mut String, sites: &[SiteRow], net: &SiteNetwork<'_>) {
         let (wn, wv) = r.top_wait();
         let (si, sv) = r.top_segment();
         let last = match r.last {
+            Some(m) if r.unfinished > 0 => format!(
+                "{} ({}); a pod never ran in {} rep(s)",
+                s2(m.mean),
+                ci(m.ci),
+                r.unfinished
+            ),
             Some(m) => format!("{} ({})", s2(m.mean), ci(m.ci)),
             None if r.unfinished > 0 => format!("never ran in {} rep(s)", r.unfinished),
             None => "no pods".into(),
