@@ -75,7 +75,10 @@ fn draw_curves(
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(64)
-        .build_cartesian_2d(0.0..x_max * 1.05, 0.0..f64::from(pods) * 1.05)?;
+        .build_cartesian_2d(
+            0.0..x_max * 1.05,
+            0.0..f64::from(pods) * (1.05 + legend_room(curves.len())),
+        )?;
     chart
         .configure_mesh()
         .x_desc("time since `kubectl create deployment` (s)")
@@ -93,7 +96,15 @@ fn draw_curves(
     for i in order {
         draw_curve(&mut chart, i, &curves[i])?;
     }
+    // Above the curves: the y axis reaches past the pod count by the legend's height, so a
+    // wide legend (long placement labels) covers no curve, whichever way they run.
     draw_legend_box(&mut chart, SeriesLabelPosition::UpperLeft, 13)
+}
+
+/// The legend's height over the pod count's, for `entries` lines: about 18 pixels a line and
+/// 20 of border, against the upper panel's plotting area of about 360 pixels.
+fn legend_room(entries: usize) -> f64 {
+    (entries as f64 * 18.0 + 20.0) / 360.0
 }
 
 /// Draws curve `i` (its colour is the `i`th) with its legend entry; the first curve also gets its
