@@ -71,9 +71,9 @@ pub(crate) fn printable(text: &str) -> String {
 pub(crate) fn render_svg(fig: &Figure) -> anyhow::Result<String> {
     let fig = &printable_figure(fig);
     let extent = data_extent(fig)?;
-    let y_axis = y_axis(extent.y);
+    let (legend_at, y_axis) = place_legend(fig, &extent.xr, y_axis(extent.y), extent.y.1);
+    // On the axis as drawn: the legend's room may have raised its top past any number.
     check_scale(fig, &extent, y_axis)?;
-    let (legend_at, y_axis) = place_legend(fig, &extent.xr, y_axis, extent.y.1);
     let xr = extent.xr;
     let mut svg = String::new();
     {
@@ -285,6 +285,7 @@ fn draw_axes<'a, 'b>(
     xr: Range<f64>,
     (y_bottom, y_top): (f64, f64),
 ) -> anyhow::Result<Chart<'a, 'b>> {
+    let (x_span, y_span) = (xr.end - xr.start, y_top - y_bottom);
     let mut chart = ChartBuilder::on(root)
         .caption(&fig.title, ("sans-serif", 22))
         .margin(16)
@@ -297,8 +298,8 @@ fn draw_axes<'a, 'b>(
         .y_desc(&fig.y_label)
         .axis_desc_style(("sans-serif", 16))
         .label_style(("sans-serif", 14))
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
+        .x_label_formatter(&|v| tick(*v, x_span))
+        .y_label_formatter(&|v| tick(*v, y_span))
         .bold_line_style(RGBColor(225, 225, 225))
         .light_line_style(RGBColor(245, 245, 245))
         .max_light_lines(1)
@@ -362,6 +363,10 @@ pub(crate) fn draw_band<'a, 'b: 'a>(
         [(a, b)] => {
             let style = colour.stroke_width(2);
             chart.draw_series(std::iter::once(PathElement::new(vec![*a, *b], style)))?;
+            if a == b {
+                // No width: nothing to show beyond the point itself.
+                return Ok(());
+            }
             // Caps across the bar: horizontal on a vertical bar, vertical on a horizontal one.
             let cap = if a.0 == b.0 {
                 [(-6, 0), (6, 0)]
@@ -456,10 +461,12 @@ fn drawn_samples(fig: &Figure) -> Vec<(f64, f64)> {
     out
 }
 
-/// A tick label: whole numbers without decimals, others with as few as show the value; in
-/// scientific notation with at most 3 significant digits (`3e8`, `1.25e-4`) from a million up
-/// and below a thousandth, where the digits would run over the axis's title or show none.
-fn tick(v: f64) -> String {
+/// A tick label on an axis spanning `span`: with the digits that tell ticks about a tenth of the
+/// span apart (plotters draws about ten), and one more, trailing zeros dropped; in scientific notation from a
+/// million up and below a thousandth, where plain digits would run over the axis's title or
+/// show none (`3e8`, `1.005e8`, `1.5e-4`). A value within a billionth of the span of 0 (rounding
+/// noise of the tick search) is 0.
+fn tick(v: f64, span: f64) -> String {
     let trim = |s: String| {
         if s.contains('.') {
             s.trim_end_matches('0').trim_end_matches('.').to_owned()
@@ -467,14 +474,25 @@ fn tick(v: f64) -> String {
             s
         }
     };
-    if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
-        let s = format!("{v:.2e}");
+    let step = span.abs() / 10.0;
+    if v == 0.0 || (step > 0.0 && v.abs() < step * 1e-8) || !v.is_finite() {
+        return if v.is_finite() { "0".to_owned() } else { format!("{v}") };
+    }
+    // The decimal place of the step's leading digit: -3 for 0.00025, 5 for 440,000.
+    let step_place = if step > 0.0 && step.is_finite() {
+        step.log10().floor() as i32
+    } else {
+        v.abs().log10().floor() as i32 - 2
+    };
+    if !(1e-3..1e6).contains(&v.abs()) {
+        // One digit past the step's, for steps of 2 or 5 tenths of a power of ten.
+        let digits = (v.abs().log10().floor() as i32 - step_place + 1).clamp(0, 15) as usize;
+        let s = format!("{v:.digits$e}");
         let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
         format!("{}e{exponent}", trim(mantissa.to_owned()))
-    } else if v == v.round() {
-        format!("{v:.0}")
     } else {
-        trim(format!("{v:.3}"))
+        let decimals = (1 - step_place).clamp(0, 15) as usize;
+        trim(format!("{v:.decimals$}"))
     }
 }
 
@@ -537,14 +555,21 @@ mod tests {
         assert!(vertical_segments(&without).is_empty(), "{without}");
     }
 
+    /// Ticks show the digits that tell them apart, no more: the span sets them.
     #[test]
-    fn ticks_are_short_at_every_scale() {
-        let got: Vec<String> = [0.0, 5.0, 2.5, 0.012, 250_000.0, 3e8, 1.5e8, 1e300, -1e7, 1.25e-4]
-            .map(tick)
-            .to_vec();
-        assert_eq!(
-            got,
-            ["0", "5", "2.5", "0.012", "250000", "3e8", "1.5e8", "1e300", "-1e7", "1.25e-4"]
-        );
+    fn ticks_are_short_and_distinct_at_every_scale() {
+        let labels = |span: f64, vs: &[f64]| vs.iter().map(|&v| tick(v, span)).collect::<Vec<_>>();
+        assert_eq!(labels(140.0, &[0.0, 20.0, 140.0]), ["0", "20", "140"]);
+        assert_eq!(labels(10.0, &[2.5, 5.0]), ["2.5", "5"]);
+        // Sub-second values 0.0012 to 0.0023 (0.0015 used to read 0.002).
+        assert_eq!(labels(0.0025, &[0.0012, 0.0015, 0.002]), ["0.0012", "0.0015", "0.002"]);
+        // Large values, and a narrow range of them (1e8 to 1.04e8 used to repeat 1e8, 1.02e8).
+        assert_eq!(labels(4e8, &[3e8, 1.5e8]), ["3e8", "1.5e8"]);
+        assert_eq!(labels(4.4e6, &[1e8, 1.005e8, 1.01e8]), ["1e8", "1.005e8", "1.01e8"]);
+        assert_eq!(labels(1e301, &[1e300]), ["1e300"]);
+        assert_eq!(labels(2e7, &[-1e7]), ["-1e7"]);
+        assert_eq!(labels(3e-4, &[1.5e-4, 2.5e-4]), ["1.5e-4", "2.5e-4"]);
+        // Rounding noise at zero (an effect's axis from -0.3 to 0.7) is 0.
+        assert_eq!(labels(1.0, &[-5.55e-17, 0.1]), ["0", "0.1"]);
     }
 }

@@ -360,25 +360,15 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
     let mut display = ProgressDisplay::new(a.pods);
     let result = measure_live(&opts, &cancel, &mut |p| display.show(p));
     display.finish();
-    match result {
+    let outcome = match result {
         Ok(report) => {
             if let Some(v) = &report.server_version {
                 println!("API server {v}");
             }
             print_report(&report);
-            let raw = write(&report, &a.out)?;
-            println!("wrote {} and {}", a.out.display(), raw.display());
-            Ok(())
+            write(&report, &a.out).map(|raw| println!("wrote {} and {}", a.out.display(), raw.display()))
         }
-        Err(MeasureError::Run(failure)) => {
-            let err = handle_failure(&failure, &a);
-            match received.load(Ordering::SeqCst) {
-                0 => Err(err),
-                // Interrupted, and cleaned up: now end by the signal, as without a handler, so
-                // that a script's loop over measurements stops on Ctrl-C.
-                signal => crate::interrupt::end_by(signal, &format!("error: {err:#}")),
-            }
-        }
+        Err(MeasureError::Run(failure)) => Err(handle_failure(&failure, &a)),
         Err(MeasureError::Preflight {
             source: source @ KubectlError::Spawn { .. },
         }) => Err(anyhow::anyhow!(
@@ -386,6 +376,19 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
         )),
         Err(e @ MeasureError::Preflight { .. }) => Err(anyhow::anyhow!("{e}; nothing was created on the cluster")),
         Err(e) => Err(anyhow::anyhow!("{e}")),
+    };
+    match received.load(Ordering::SeqCst) {
+        0 => outcome,
+        // Interrupted, and cleaned up (a signal during the last run's clean-up lets the run end
+        // well): now end by the signal, as without a handler, so that a script's loop over
+        // measurements stops on Ctrl-C.
+        signal => crate::interrupt::end_by(
+            signal,
+            &match &outcome {
+                Ok(()) => "kubetwin measure: interrupted after the last run; its results are written".to_owned(),
+                Err(err) => format!("error: {err:#}"),
+            },
+        ),
     }
 }
 

@@ -136,9 +136,10 @@ pub(crate) fn run(
     seed: u64,
     reference: &[Option<f64>],
 ) -> anyhow::Result<Vec<DrillResult>> {
-    // Drill by drill, each summarized as soon as it has run: one scenario and one drill's
-    // replications per thread in memory at a time, not every drill's at once (a consortium of
-    // hundreds of sites has hundreds of drills).
+    // Drill by drill, each summarized as soon as it has run, so that only the drills under way
+    // (a few per thread: a thread waiting on a drill's replications may start another) hold
+    // their scenario, network and outcomes, not every drill at once (a consortium of hundreds of
+    // sites has hundreds of drills).
     // Each variant runs on the base's network with its one fault added (no routing again).
     let prepared = models::cluster::prepare(base)?;
     let mut results: Vec<DrillResult> = drills

@@ -189,8 +189,9 @@ pub(crate) fn startup(outcomes: &[RunOutcome], pods: u32) -> Startup {
             hi: vals.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         })
     };
-    // The curve's mean over the counted replications, one fixed set, so that it never steps
-    // back where an unfinished replication stops; its band over every replication.
+    // The curve's mean over the counted replications: when some finished, those, one set that
+    // reaches every k, so the mean never steps back where an unfinished replication stops (when
+    // none finished, every replication, and it may); its band over every replication.
     let curve_at = |k: u32| -> Option<CurvePoint> {
         let all = at(&sorted_all, k)?;
         Some(CurvePoint {

@@ -77,7 +77,7 @@ fn draw_curves(
         .y_label_area_size(64)
         .build_cartesian_2d(
             0.0..x_max * 1.05,
-            0.0..f64::from(pods) * (1.05 + legend_room(curves.len())),
+            0.0..f64::from(pods) * 1.05 / (1.0 - legend_room(curves.len())),
         )?;
     chart
         .configure_mesh()
@@ -101,10 +101,11 @@ fn draw_curves(
     draw_legend_box(&mut chart, SeriesLabelPosition::UpperLeft, 13)
 }
 
-/// The legend's height over the pod count's, for `entries` lines: about 18 pixels a line and
-/// 20 of border, against the upper panel's plotting area of about 360 pixels.
+/// The legend's share of the upper panel's height, for `entries` lines: about 18 pixels a line
+/// and 20 of border and margin, against a plotting area of about 360 pixels (at most 0.8). The y
+/// axis's top is the pods' top over one minus it, so the legend fits above the curves.
 fn legend_room(entries: usize) -> f64 {
-    (entries as f64 * 18.0 + 20.0) / 360.0
+    ((entries as f64 * 18.0 + 24.0) / 360.0).min(0.8)
 }
 
 /// Draws curve `i` (its colour is the `i`th) with its legend entry; the first curve also gets its

@@ -1363,13 +1363,19 @@ fn plot_refuses_values_too_far_out_to_draw() {
             "4,0,5,1.7e308,1,1\n4,100,5,2,1,1\n",
             &["cannot draw the figure", "the y value 1.7e308", "too large"][..],
         ),
+        // Two crossing lines fill every corner: the legend's room raises the axis past any
+        // number (checked before the legend was placed, this hung).
+        (
+            "4,0,5,1.62e308,1.62e308,1.62e308\n4,100,5,0,0,0\n20,0,5,0,0,0\n20,100,5,1.62e308,1.62e308,1.62e308\n",
+            &["cannot draw the figure", "the y value 1.62e308", "too large"][..],
+        ),
     ] {
         let csv = t.file("r.csv");
         std::fs::write(&csv, format!("{header}{rows}")).unwrap();
         let fig = t.file("x.svg");
         // Spawned with a deadline: without the check, two of these never end.
         let mut child = kubetwin()
-            .args(["plot", &csv, "--out", &fig])
+            .args(["plot", &csv, "--out", &fig, "--series", "pods"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
