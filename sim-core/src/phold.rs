@@ -128,7 +128,12 @@ impl PholdConfig {
             return bad(
                 "events-per-lp",
                 "lps x events-per-lp at most 2^26 (67,108,864 pending events, allocated up front)",
-                self.events_per_lp.to_string(),
+                format!(
+                    "{} x {} = {}",
+                    self.lps,
+                    self.events_per_lp,
+                    u64::from(self.lps) * u64::from(self.events_per_lp)
+                ),
             );
         }
         // The clock counts nanoseconds in 64 bits (about 584 years). Each LP's chain of
@@ -403,6 +408,8 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("at most 2^26"), "{err}");
+        // The figure given is the product that is too large, not one factor.
+        assert!(err.to_string().contains("65536 x 65536 = 4294967296"), "{err}");
         assert!(PholdConfig {
             lps: 1 << 13,
             events_per_lp: 1 << 13,

@@ -619,6 +619,14 @@ fn a_tunnel_mtu_openvpn_refuses() {
         "{shown}"
     );
     assert!(load::load_str(&edit("tun_mtu = 1500", "tun_mtu = 100"), ORIGIN).is_ok());
+    // 0 is the same one error naming the least OpenVPN takes, not "at least 1" (E012), whose
+    // advice E028 then refused.
+    let (e, shown) = error_of(&edit("tun_mtu = 1500", "tun_mtu = 0"));
+    assert!(e.has_code("E028") && !e.has_code("E012"), "{shown}");
+    assert!(
+        shown.contains("OpenVPN refuses a tun MTU of 0 bytes; expected at least 100"),
+        "{shown}"
+    );
 }
 
 /// Malformed informational addresses are typos worth knowing about (E029); empty ones load.
