@@ -117,7 +117,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E012",
         "zero-count",
-        "bursts, worker and slot counts, batch sizes, rise/fall, the tunnel MTU and the layer connections must be at least 1",
+        "bursts, worker and slot counts, batch sizes, rise/fall and the layer connections must be at least 1",
     ),
     err("E013", "zero-replicas", "workload.replicas must be at least 1: nothing would start"),
     err(
