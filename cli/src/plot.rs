@@ -186,31 +186,19 @@ fn check_scale(fig: &Figure, extent: &Extent, (y_bottom, y_top): (f64, f64)) -> 
         return refuse(format!(
             "the x values ({}) run from {} to {}, a span too wide to draw; check that column of the file",
             fig.x_label,
-            number(x0),
-            number(x1)
+            sim_core::display::number(x0),
+            sim_core::display::number(x1)
         ));
     }
     if !(y_top - y_bottom).is_finite() {
         let v = if y_max.abs() >= y_min.abs() { y_max } else { y_min };
         return refuse(format!(
             "the y value {} ({}) is too large to draw: the axis around it would not be a finite number",
-            number(v),
+            sim_core::display::number(v),
             fig.y_label
         ));
     }
     Ok(())
-}
-
-/// A value for an error message: as a tick label shows it, in scientific notation when that
-/// would take many digits or show none.
-fn number(v: f64) -> String {
-    if v != 0.0 && !(1e-3..1e15).contains(&v.abs()) {
-        format!("{v:e}")
-    } else if v == v.round() {
-        format!("{v:.0}")
-    } else {
-        format!("{v}")
-    }
 }
 
 /// Where the legend goes, and the y axis (bottom, top) with room for it.

@@ -508,11 +508,13 @@ mod tests {
     }
 
     fn one(a: f64, b: Option<f64>, kind: OutageKind) -> Outages {
-        // RTT 300 ms: the first resend comes 0.5 s after the loss, then 1 s, 2 s, ... later.
-        Outages::new(
-            vec![(s(a), b.map_or(SimTime::MAX, s), kind)],
-            SimDuration::from_millis(300),
-        )
+        many(vec![(s(a), b.map_or(SimTime::MAX, s), kind)])
+    }
+
+    /// Outages over `windows` on connections of RTT 300 ms: the first resend comes 0.5 s after
+    /// the loss, then 1 s, 2 s, ... later.
+    fn many(windows: Vec<(SimTime, SimTime, OutageKind)>) -> Outages {
+        Outages::new(windows, SimDuration::from_millis(300))
     }
 
     #[test]
@@ -646,11 +648,7 @@ mod tests {
         // the rest; an isolation from 45.5 s to 130 s holds that request silent until a check
         // (every 10 s from 8 s) cancels the pull, before the resend after the repair: no
         // further attempt.
-        let o = Outages::new(
-            vec![(s(10.0), s(12.0), RouterCrash), (s(45.5), s(130.0), Isolation)],
-            SimDuration::from_millis(300),
-        )
-        .for_pull(s(8.0));
+        let o = many(vec![(s(10.0), s(12.0), RouterCrash), (s(45.5), s(130.0), Isolation)]).for_pull(s(8.0));
         match o.download_since(s(8.0), s(8.0), SimDuration::from_secs(10)) {
             Transfer::Failed { at, .. } => assert!(at < s(120.0), "cancelled at {at:?}"),
             done => panic!("{done:?}"),
@@ -662,11 +660,7 @@ mod tests {
         // Isolations 10-30 s and 20-90 s hold a connection silent from 10 s: the check at 78 s
         // (every 10 s from 8 s) cancels the pull, not the one at 88 s that the second alone
         // would give.
-        let o = Outages::new(
-            vec![(s(10.0), s(30.0), Isolation), (s(20.0), s(90.0), Isolation)],
-            SimDuration::from_millis(300),
-        )
-        .for_pull(s(8.0));
+        let o = many(vec![(s(10.0), s(30.0), Isolation), (s(20.0), s(90.0), Isolation)]).for_pull(s(8.0));
         let end = o.transfer(s(8.0), SimDuration::from_secs(5));
         assert!(matches!(end, Transfer::Failed { .. }), "{end:?}");
         assert_eq!(end.at(), s(78.0));
@@ -677,10 +671,10 @@ mod tests {
         // Cut at 10 s (2 s of 10 done), failed at the probe at 40 s, resumed at 46.2 s; cut
         // again at 47 s for good: dropped at 347 s, the second failure, so Docker waits 10 s
         // (not 5) and its dials give up at 387, 432 and 482 s: the fifth failure.
-        let o = Outages::new(
-            vec![(s(10.0), s(20.0), RouterCrash), (s(47.0), SimTime::MAX, RouterCrash)],
-            SimDuration::from_millis(300),
-        );
+        let o = many(vec![
+            (s(10.0), s(20.0), RouterCrash),
+            (s(47.0), SimTime::MAX, RouterCrash),
+        ]);
         assert_eq!(
             o.download_since(s(8.0), s(8.0), SimDuration::from_secs(10)),
             Transfer::Failed {
@@ -742,10 +736,7 @@ mod tests {
         assert!((o.up_seconds_since(SimTime::ZERO, s(0.0), s(30.0)) - 14.5).abs() < 1e-9);
         assert!((o.up_seconds_since(SimTime::ZERO, s(12.0), s(20.0))).abs() < 1e-9);
         // Overlapping outages are not counted twice.
-        let both = Outages::new(
-            vec![(s(10.0), s(20.0), Isolation), (s(15.0), s(22.0), RouterCrash)],
-            SimDuration::from_millis(300),
-        );
+        let both = many(vec![(s(10.0), s(20.0), Isolation), (s(15.0), s(22.0), RouterCrash)]);
         // (the isolation stalls from 10 s to 25.5 s, the crash from 15 s to its probe at 45 s)
         assert!((both.up_seconds_since(SimTime::ZERO, s(0.0), s(40.0)) - 10.0).abs() < 1e-9);
     }
@@ -766,10 +757,7 @@ mod tests {
 
     #[test]
     fn the_second_outage_of_two_can_fail_a_transfer_the_first_only_stalled() {
-        let o = Outages::new(
-            vec![(s(10.0), s(12.0), Isolation), (s(20.0), s(21.0), RouterCrash)],
-            SimDuration::from_millis(300),
-        );
+        let o = many(vec![(s(10.0), s(12.0), Isolation), (s(20.0), s(21.0), RouterCrash)]);
         assert_stall_then_kill(&o);
     }
 

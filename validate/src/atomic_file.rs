@@ -80,18 +80,11 @@ fn live_temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Takes `temp` off the registry once it has been renamed or removed.
-fn forget(temp: &Path) {
-    let mut live = live_temporaries();
-    if let Some(i) = live.iter().position(|p| p == temp) {
-        live.swap_remove(i);
-    }
-}
-
-/// Removes the temporary file `temp` and takes it off the registry.
+/// Removes the temporary file `temp` and takes it off the registry, both under its lock.
 fn discard(temp: &Path) {
+    let mut live = live_temporaries();
     let _ = fs::remove_file(temp);
-    forget(temp);
+    live.retain(|p| p != temp);
 }
 
 /// Replaces `path` with `contents` whole or not at all (see the [module docs](self)).
