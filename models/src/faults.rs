@@ -10,13 +10,15 @@
 //!   route.
 //! - **A crashed router** is a routed hop and OpenVPN endpoint holding no TCP state of the
 //!   connections it carries (the tunnels are routed, no NAT): to their ends it looks like a
-//!   partition. They resume at the first retransmission after the restart, and not before the
-//!   restarted OpenVPN has renegotiated its tunnels (about 4 round trips of the underlay).
+//!   partition. They resume at the first retransmission after the restart. The restarted
+//!   OpenVPN starts afresh and, in static-key mode, sends at once; its peers restart their
+//!   ends as after a partition (next item).
 //! - **A partitioned tunnel** (or an isolated site) keeps TCP connections open; the sender
 //!   retransmits with exponential back-off from Linux's `TCP_RTO_MIN` (200 ms, doubling, capped
 //!   at `TCP_RTO_MAX` = 120 s: include/net/tcp.h), so data resumes at the first retransmission
-//!   after the repair. A partition longer than OpenVPN's `ping-restart` also restarts the tunnel:
-//!   a TLS renegotiation of about 4 round trips on the underlay before anything passes.
+//!   after the repair. A cut of at least `ping-restart` also restarts the tunnel's ends, and
+//!   each restart pauses for [`OPENVPN_RESTART_PAUSE`], during which the tunnel carries nothing
+//!   ([`vpn_carries_again`]).
 //!
 //! - **A degraded tunnel** (a `degrade` fault) adds its own netem rule (delay, normal jitter,
 //!   loss) to every message that enters it while the fault lasts; an image download from a
@@ -28,15 +30,29 @@
 
 use std::collections::HashMap;
 
-/// Round trips of the underlay a restarted OpenVPN tunnel needs before it carries data again.
-/// Derived from OpenVPN's TLS mode (2.3.4 on the thesis's VyOS routers), not measured: the reliability layer's reset exchange
-/// (`P_CONTROL_HARD_RESET_CLIENT_V2` and its answer, 1 round trip), a full TLS 1.2 handshake
-/// over the control channel (2), and the key-method-2 exchange of key material and options (1);
-/// the ACKs ride on these. The steps are those of "OpenVPN Protocol"
-/// (<https://openvpn.net/community-resources/openvpn-protocol/>, taken from `ssl.h`:
-/// `P_CONTROL_HARD_RESET_CLIENT_V2` / `_SERVER_V2`, the TLS handshake in `P_CONTROL` messages,
-/// then key method 2); site to site there is no `PUSH_REQUEST` to add.
-pub const OPENVPN_RENEGOTIATION_ROUND_TRIPS: u64 = 4;
+/// How long a restarting OpenVPN 2.3 tunnel over UDP (no proxy) pauses before it opens its
+/// socket again: `socket_restart_pause` starts from `int sec = 2` and changes it only for TCP
+/// or a proxy ("Restart pause, 2 second(s)"; OpenVPN 2.3 `src/openvpn/init.c`, read in the code
+/// index). A first start does not pause (`do_startup_pause`). VyOS's site-to-site mode uses a
+/// shared secret (`secret` in vyos-1x `interface-openvpn.py`'s template), OpenVPN's static-key
+/// mode: no handshake, so the tunnel carries data as soon as the pause is over.
+pub const OPENVPN_RESTART_PAUSE: SimDuration = SimDuration::from_secs(2);
+
+/// When an OpenVPN tunnel whose peer fell silent at `start` carries packets again, if the cause
+/// ends at `end`: at `end`, unless an end of the tunnel is then in a restart pause. A peer
+/// silent for `ping_restart` makes OpenVPN restart (taking the silence to begin at `start`, a
+/// keepalive before it at worst); after the [`OPENVPN_RESTART_PAUSE`] the restarted tunnel
+/// waits another `ping_restart` for a packet, and so on: pauses start at
+/// `start + ping_restart + k (ping_restart + pause)`.
+pub fn vpn_carries_again(start: SimTime, end: SimTime, ping_restart: SimDuration) -> SimTime {
+    if end == SimTime::MAX || end.saturating_since(start) < ping_restart {
+        return end;
+    }
+    let cycle = (ping_restart + OPENVPN_RESTART_PAUSE).as_nanos();
+    let into = (end.saturating_since(start) - ping_restart).as_nanos();
+    let pause_start = start + ping_restart + SimDuration::from_nanos(into / cycle * cycle);
+    end.max(pause_start + OPENVPN_RESTART_PAUSE)
+}
 
 use sim_core::{SimDuration, SimTime};
 
@@ -144,39 +160,27 @@ impl Outages {
     }
 
     /// When a message that reaches router `h` at `t` gets through, if `h` is crashed then: at
-    /// TCP's first retransmission after the restart, once the restarted OpenVPN has renegotiated
-    /// ([`OPENVPN_RENEGOTIATION_ROUND_TRIPS`] of `underlay_rtt`).
-    pub fn router_hold(&self, h: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
+    /// TCP's first retransmission after its tunnels carry again ([`Outages::router_back`]).
+    pub fn router_hold(&self, h: u32, t: SimTime) -> Option<SimTime> {
         let (start, end) = self.router_window(h, t)?;
-        Some(Self::resend_after(start, end, self.router_back(h, t, underlay_rtt)?))
+        Some(Self::resend_after(start, end, self.router_back(h, t)?))
     }
 
-    /// When crashed router `h`, down at `t`, carries packets again: at its restart, once the
-    /// restarted OpenVPN has renegotiated ([`OPENVPN_RENEGOTIATION_ROUND_TRIPS`] of
-    /// `underlay_rtt`). Unlike
-    /// [`Outages::router_hold`], without the first TCP resend after it, which is each
-    /// connection's own.
-    pub fn router_back(&self, h: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
-        let (_, end) = self.router_window(h, t)?;
-        Some(if end == SimTime::MAX {
-            SimTime::MAX
-        } else {
-            end + underlay_rtt * OPENVPN_RENEGOTIATION_ROUND_TRIPS
-        })
+    /// When crashed router `h`, down at `t`, carries packets again: at its restart (its fresh
+    /// OpenVPN sends at once), unless its peers, silent towards it since the crash, are then
+    /// in a restart pause ([`vpn_carries_again`]). Unlike [`Outages::router_hold`], without the
+    /// first TCP resend after it, which is each connection's own.
+    pub fn router_back(&self, h: u32, t: SimTime) -> Option<SimTime> {
+        let (start, end) = self.router_window(h, t)?;
+        Some(vpn_carries_again(start, end, self.ping_restart))
     }
 
     /// When the tunnel between sites `a` and `b`, down at `t`, carries packets again: at the
-    /// repair, after OpenVPN's restart if the cut outlasted `ping-restart`. Unlike
+    /// repair, unless its ends are then in a restart pause ([`vpn_carries_again`]). Unlike
     /// [`Outages::tunnel_hold`], without the first TCP resend after it.
-    pub fn tunnel_back(&self, a: u32, b: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
+    pub fn tunnel_back(&self, a: u32, b: u32, t: SimTime) -> Option<SimTime> {
         let (start, end) = self.tunnel_window(a, b, t)?;
-        Some(if end == SimTime::MAX {
-            SimTime::MAX
-        } else if end - start >= self.ping_restart {
-            end + underlay_rtt * OPENVPN_RENEGOTIATION_ROUND_TRIPS
-        } else {
-            end
-        })
+        Some(vpn_carries_again(start, end, self.ping_restart))
     }
 
     /// When host `h` (the load balancer), down at `t`, is back.
@@ -192,10 +196,9 @@ impl Outages {
 
     /// When a message entering the tunnel between sites `a` and `b` at `t` gets through, if the
     /// tunnel is down then: at TCP's first retransmission after the tunnel carries again.
-    /// `underlay_rtt` prices the OpenVPN restart after a long partition.
-    pub fn tunnel_hold(&self, a: u32, b: u32, t: SimTime, underlay_rtt: SimDuration) -> Option<SimTime> {
+    pub fn tunnel_hold(&self, a: u32, b: u32, t: SimTime) -> Option<SimTime> {
         let (start, end) = self.tunnel_window(a, b, t)?;
-        Some(Self::resend_after(start, end, self.tunnel_back(a, b, t, underlay_rtt)?))
+        Some(Self::resend_after(start, end, self.tunnel_back(a, b, t)?))
     }
 }
 
@@ -248,17 +251,45 @@ mod tests {
     }
 
     #[test]
-    fn long_partitions_restart_the_tunnel() {
+    fn a_tunnel_carries_again_at_the_repair_unless_a_restart_pause_holds_it() {
+        let s = SimTime::from_secs;
+        let restart = SimDuration::from_secs(60);
+        // Shorter than ping-restart: no restart.
+        assert_eq!(vpn_carries_again(s(10), s(69), restart), s(69));
+        // Restarts at 70 (pause to 72), 132 (to 134), 194 (to 196), ...
+        assert_eq!(vpn_carries_again(s(10), s(70), restart), s(72));
+        assert_eq!(vpn_carries_again(s(10), s(71), restart), s(72));
+        assert_eq!(vpn_carries_again(s(10), s(72), restart), s(72));
+        assert_eq!(vpn_carries_again(s(10), s(100), restart), s(100));
+        assert_eq!(vpn_carries_again(s(10), s(133), restart), s(134));
+        assert_eq!(vpn_carries_again(s(10), s(150), restart), s(150));
+        assert_eq!(vpn_carries_again(s(10), SimTime::MAX, restart), SimTime::MAX);
+    }
+
+    #[test]
+    fn long_partitions_and_router_crashes_restart_the_tunnel() {
         let mut o = Outages {
             ping_restart: SimDuration::from_secs(60),
             ..Outages::default()
         };
         o.tunnels
-            .insert((0, 1), vec![(SimTime::from_secs(10), SimTime::from_secs(100))]);
-        let rtt = SimDuration::from_millis(50);
-        let t = o.tunnel_hold(1, 0, SimTime::from_secs(20), rtt).unwrap();
-        assert!(t >= SimTime::from_secs(100) + rtt * OPENVPN_RENEGOTIATION_ROUND_TRIPS);
-        assert_eq!(o.tunnel_hold(0, 1, SimTime::from_secs(100), rtt), None);
-        assert_eq!(o.tunnel_hold(0, 2, SimTime::from_secs(20), rtt), None);
+            .insert((0, 1), vec![(SimTime::from_secs(10), SimTime::from_secs(71))]);
+        o.routers
+            .insert(7, vec![(SimTime::from_secs(10), SimTime::from_secs(30))]);
+        // The repair falls in the pause of the restart at 70: carried from 72, then TCP's
+        // first resend after it.
+        assert_eq!(
+            o.tunnel_back(1, 0, SimTime::from_secs(20)),
+            Some(SimTime::from_secs(72))
+        );
+        let held = o.tunnel_hold(1, 0, SimTime::from_secs(20)).unwrap();
+        assert_eq!(
+            held,
+            next_retransmission(SimTime::from_secs(10), SimTime::from_secs(72))
+        );
+        assert_eq!(o.tunnel_hold(0, 1, SimTime::from_secs(71)), None);
+        assert_eq!(o.tunnel_hold(0, 2, SimTime::from_secs(20)), None);
+        // A 20-s router crash restarts nothing: carried at the restart.
+        assert_eq!(o.router_back(7, SimTime::from_secs(15)), Some(SimTime::from_secs(30)));
     }
 }

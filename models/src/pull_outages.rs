@@ -6,7 +6,7 @@
 //!
 //! - **A pull that starts while it is down** cannot connect. The kernel resends the SYN 1, 3, 7,
 //!   15 s after the first (`TCP_TIMEOUT_INIT` = 1 s, doubling: include/net/tcp.h), and Docker's
-//!   registry dialer gives up after 30 s (moby `registry/registry.go` `NewTransport`:
+//!   registry dialer gives up after 30 s (moby `distribution/registry.go` `NewV2Repository`:
 //!   `net.Dialer{Timeout: 30 * time.Second}`). A way out back within that connects at the next
 //!   SYN; otherwise the pull fails when the dialer gives up.
 //! - **A transfer under way** when the way out goes down stalls. The registry resends what goes
@@ -74,12 +74,13 @@ use crate::spec::{Fault, Site};
 /// for each further SYN.
 pub const SYN_TIMEOUT_INIT: SimDuration = SimDuration::from_secs(1);
 
-/// Docker's registry dialer timeout: `net.Dialer{Timeout: 30 * time.Second}` in moby
-/// `registry/registry.go` (`NewTransport`, Docker 18.09).
+/// Docker's registry dialer timeout: `net.Dialer{Timeout: 30 * time.Second}` in the transport
+/// Docker 18.09's pull builds (moby `distribution/registry.go`, `NewV2Repository`; the same
+/// dialer as `registry/registry.go` `NewTransport`).
 pub const DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 
-/// Docker's registry dialer `KeepAlive: 30 * time.Second` (moby `registry/registry.go`,
-/// `NewTransport`): Go sets both `TCP_KEEPIDLE` and `TCP_KEEPINTVL` to it.
+/// Docker's registry dialer `KeepAlive: 30 * time.Second` (moby `distribution/registry.go`,
+/// `NewV2Repository`): Go sets both `TCP_KEEPIDLE` and `TCP_KEEPINTVL` to it.
 pub const KEEPALIVE: SimDuration = SimDuration::from_secs(30);
 
 /// Linux `tcp_keepalive_probes` (default 9, `man 7 tcp`): unanswered probes before the kernel

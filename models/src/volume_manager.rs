@@ -61,8 +61,10 @@ pub const CACHE_SYNC_TIMEOUT: SimDuration = SimDuration::from_secs(1);
 /// The operation executor's first back-off after a failed mount: `initialDurationBeforeRetry`,
 /// 500 ms, doubling after each failure.
 pub const RETRY_BACKOFF_INITIAL: SimDuration = SimDuration::from_millis(500);
-/// The back-off's ceiling: `maxDurationBeforeRetry`, 2 min.
-pub const RETRY_BACKOFF_MAX: SimDuration = SimDuration::from_secs(120);
+/// The back-off's ceiling: `maxDurationBeforeRetry = 2*time.Minute + 2*time.Second`, 122 s
+/// ("slightly offset from 2 minutes to make timeouts due to this constant recognizable";
+/// pkg/util/goroutinemap/exponentialbackoff/exponential_backoff.go).
+pub const RETRY_BACKOFF_MAX: SimDuration = SimDuration::from_secs(122);
 
 /// The phases of one node's two volume-manager loops (each ticks on its own grid, started at
 /// an arbitrary moment relative to the experiment).

@@ -5,13 +5,17 @@
 //! OpenVPN runs only on the routers (thesis §4.1.6), routed (`dev tun`), one process per tunnel,
 //! single-threaded. Each tunnel:
 //!
+//! - runs in static-key mode (a shared secret: VyOS's site-to-site template writes `secret`,
+//!   vyos-1x `src/conf_mode/interface-openvpn.py`), so no TLS handshake ever stands between a
+//!   restart and the data;
 //! - adds a fixed overhead to every packet it carries ([`crate::spec::Vpn::overhead_bytes`]:
-//!   outer IP and UDP headers, opcode, packet id, HMAC, IV and CBC padding of the default
-//!   `BF-CBC`/`SHA1` suite of OpenVPN 2.3, per the openvpn(8) manual);
+//!   outer IP and UDP headers, packet id with time, HMAC, IV and CBC padding of the default
+//!   `BF-CBC`/`SHA1` suite of OpenVPN 2.3, per the openvpn(8) manual; no opcode in static-key
+//!   mode);
 //! - carries at most what one core can encrypt ([`crate::spec::Vpn::crypto_throughput`]);
 //! - detects a dead peer only through keepalives: with `--ping P --ping-restart R` a peer that
-//!   goes silent is declared dead `R` after its last packet, and the tunnel restarts (TLS
-//!   renegotiation: a few round trips). [`detection_time`] gives that window.
+//!   goes silent is declared dead `R` after its last packet, and the tunnel restarts, pausing
+//!   2 s first ([`crate::faults::OPENVPN_RESTART_PAUSE`]). [`detection_time`] gives that window.
 //!
 //! Layouts: a full mesh has a tunnel per router pair (n(n-1)/2 tunnels, one hop between any two
 //! sites); hub-and-spoke has a tunnel from the hub to every other site (n-1 tunnels, two hops and

@@ -288,14 +288,14 @@ impl Network {
                 let held = self
                     .outages
                     .host_hold(h, t, rtt * CONNECT_ROUND_TRIPS)
-                    .or_else(|| crosses_sites.then(|| self.outages.router_hold(h, t, rtt)).flatten());
+                    .or_else(|| crosses_sites.then(|| self.outages.router_hold(h, t)).flatten());
                 if let Some(next) = held {
                     t = next;
                     moved = true;
                 }
             }
             for &(x, y) in &r.tunnel_sites {
-                if let Some(next) = self.outages.tunnel_hold(x, y, t, rtt) {
+                if let Some(next) = self.outages.tunnel_hold(x, y, t) {
                     t = next;
                     moved = true;
                 }
@@ -311,7 +311,6 @@ impl Network {
     /// otherwise; [`SimTime::MAX`] if one never comes back). `crosses_sites`: whether its ends
     /// are in different sites (a router's crash stops only what it routes between sites).
     fn carries_again(&self, crosses_sites: bool, r: &Route, at: SimTime) -> SimTime {
-        let rtt = r.propagation * 2;
         let o = &self.outages;
         let mut t = at;
         for _ in 0..64 {
@@ -319,14 +318,14 @@ impl Network {
             for &h in &r.hops {
                 let back = o
                     .host_back(h, t)
-                    .or_else(|| crosses_sites.then(|| o.router_back(h, t, rtt)).flatten());
+                    .or_else(|| crosses_sites.then(|| o.router_back(h, t)).flatten());
                 if let Some(next) = back.filter(|&n| n > t) {
                     t = next;
                     moved = true;
                 }
             }
             for &(x, y) in &r.tunnel_sites {
-                if let Some(next) = o.tunnel_back(x, y, t, rtt).filter(|&n| n > t) {
+                if let Some(next) = o.tunnel_back(x, y, t).filter(|&n| n > t) {
                     t = next;
                     moved = true;
                 }
@@ -342,8 +341,8 @@ impl Network {
     /// because of a fault on it (a crashed router when the route crosses sites, a partitioned
     /// tunnel, an isolated site at an end of one of its tunnels, a crashed load balancer on
     /// it): each fault that touches the route opens a window at its start, which lasts until
-    /// the route carries packets again (after OpenVPN's renegotiation where a router restarted
-    /// or a tunnel outlasted `ping-restart`; TCP's first resend after that is the connection's
+    /// the route carries packets again (after an OpenVPN restart pause where the repair falls in
+    /// one: [`crate::faults::vpn_carries_again`]; TCP's first resend after that is the connection's
     /// own, as [`crate::pull_outages::Outages`] prices it). Overlapping windows are merged;
     /// sorted. Empty without faults on the route, or without a route.
     pub fn route_down_windows(&self, a: HostId, b: HostId) -> Vec<(SimTime, SimTime)> {
@@ -395,13 +394,10 @@ impl Network {
             return true;
         };
         let crosses_sites = self.site_of[a as usize] != self.site_of[b as usize];
-        (crosses_sites
-            && r.hops
-                .iter()
-                .any(|&h| self.outages.router_hold(h, t, SimDuration::ZERO).is_some()))
+        (crosses_sites && r.hops.iter().any(|&h| self.outages.router_hold(h, t).is_some()))
             || r.tunnel_sites
                 .iter()
-                .any(|&(x, y)| self.outages.tunnel_hold(x, y, t, SimDuration::ZERO).is_some())
+                .any(|&(x, y)| self.outages.tunnel_hold(x, y, t).is_some())
     }
 
     /// Whether every small message from `a` to `b` takes the route's mean time: no loss on

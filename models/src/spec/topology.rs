@@ -156,10 +156,11 @@ pub struct Vpn {
     /// with AES-NI and AES-256-CBC). Pod start-up data cannot identify it (the control plane's
     /// messages are small); an `iperf3` through the tunnel measures it.
     pub crypto_throughput: Bandwidth,
-    /// `--ping`: keepalive interval; `keepalive 10 60` is the manual's recommended helper.
+    /// `--ping`: keepalive interval. Default 10 s, what VyOS's site-to-site template writes
+    /// (`ping {{ ping_interval }}`, default `'10'`: vyos-1x `src/conf_mode/interface-openvpn.py`).
     pub ping: Dur,
-    /// `--ping-restart`: the tunnel restarts after this long without a packet (60 s from
-    /// `keepalive 10 60`; the server side doubles it).
+    /// `--ping-restart`: the tunnel restarts after this long without a packet. Default 60 s,
+    /// VyOS's site-to-site default (`'ping_restart': '60'`, same file).
     pub ping_restart: Dur,
 }
 

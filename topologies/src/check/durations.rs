@@ -10,9 +10,9 @@ use super::Finding;
 pub const MAX_DURATION_SECS: u64 = 30 * 24 * 3600;
 
 /// The shortest period a scenario may set (E017). Every loop in the modelled software runs at
-/// millisecond scale or slower (the fastest v1.16 default is the kubelet's 1 s PLEG relist;
-/// HAProxy's `inter` accepts milliseconds); a nanosecond period would only make the run
-/// schedule billions of events.
+/// millisecond scale or slower (the fastest are the Secret cache's 10 ms poll, the volume
+/// manager's 100 ms loops and etcd's 100 ms heartbeat; HAProxy's `inter` accepts
+/// milliseconds); a nanosecond period would only make the run schedule billions of events.
 const MIN_PERIOD: sim_core::SimDuration = sim_core::SimDuration::from_millis(1);
 
 /// Every duration of the scenario with its field path.
