@@ -94,6 +94,9 @@ struct Scheduler<E> {
     max_pending: usize,
     /// The queue reached `max_pending`: the run stopped ([`Simulation::overflowed`]).
     overflow: bool,
+    /// The `(time, seq)` key of the last event taken off the queue: an event whose key is not
+    /// after it has fired (or been dropped as cancelled) already.
+    last_popped: Option<(u64, u64)>,
 }
 
 impl<E> Scheduler<E> {
@@ -103,9 +106,10 @@ impl<E> Scheduler<E> {
             "event addressed to unknown component {}",
             to.0
         );
-        // Never delivered: past the end of the run, or the queue is full, which stops the run
-        // (its result is not to be used). The id stays unique, so cancelling it is safe.
-        if at <= self.horizon {
+        // Never delivered: at `SimTime::MAX` ("never"), past the end of the run, or the queue is
+        // full, which stops the run (its result is not to be used). The id stays unique, so
+        // cancelling it is safe.
+        if at <= self.horizon && at != SimTime::MAX {
             match self
                 .queue
                 .try_push(at.as_nanos(), Envelope { to, event }, self.max_pending)
@@ -124,9 +128,11 @@ impl<E> Scheduler<E> {
     }
 
     fn cancel(&mut self, id: EventId) {
-        // An event due before `now` has fired already, and one past the horizon was never
-        // queued; remembering either would only leak.
-        if id.time >= self.now && id.time <= self.horizon && id.seq < self.queue.next_seq() {
+        // An event taken off the queue already (due before `now`, or at `now` and handled), and
+        // one never queued (at "never", past the horizon), are not in the queue: remembering
+        // either would only leak.
+        let queued = id.time != SimTime::MAX && id.time <= self.horizon && id.seq < self.queue.next_seq();
+        if queued && self.last_popped.is_none_or(|last| (id.time.as_nanos(), id.seq) > last) {
             self.cancelled.insert(id.seq);
             // Cancelled entries wait in the queue until they reach its head. A component that
             // re-arms a far-off timer on every event would grow the queue without bound, so once
@@ -270,6 +276,7 @@ impl<E: 'static> Simulation<E> {
                 horizon: SimTime::MAX,
                 max_pending: crate::queue::MAX_PENDING,
                 overflow: false,
+                last_popped: None,
             },
             components: Vec::new(),
             names: Vec::new(),
@@ -425,6 +432,7 @@ impl<E: 'static> Simulation<E> {
             let Some((key, env)) = self.sched.queue.pop() else {
                 return false;
             };
+            self.sched.last_popped = Some((key.time, key.seq));
             if !self.sched.cancelled.is_empty() && self.sched.cancelled.remove(&key.seq) {
                 if self.sched.queue.is_empty() {
                     self.sched.cancelled.clear();
@@ -555,6 +563,38 @@ mod tests {
         let log = sim.component::<Log>(a).unwrap();
         assert_eq!(log.seen, vec![(SimTime::from_secs(1), 0), (SimTime::from_secs(2), 1)]);
         assert!(!sim.overflowed());
+    }
+
+    /// [`SimTime::MAX`] means "never" (`time.rs`): such an event is not queued, so it never
+    /// fires, and cancelling it leaves nothing behind.
+    #[test]
+    fn an_event_at_the_end_of_time_never_fires() {
+        let mut sim = Simulation::new(1);
+        let a = sim.add_component("a", Log::default()).unwrap();
+        let never = sim.schedule(a, SimTime::MAX, Ev::Ping(7)).unwrap();
+        assert_eq!(sim.pending(), 0);
+        sim.run();
+        assert!(sim.component::<Log>(a).unwrap().seen.is_empty());
+        sim.cancel(never);
+        assert!(sim.sched.cancelled.is_empty());
+    }
+
+    /// Cancelling an event that has fired, at the current instant or before, remembers
+    /// nothing; cancelling one still due at the current instant keeps it from firing.
+    #[test]
+    fn cancelling_a_fired_event_leaves_nothing_behind() {
+        let mut sim = Simulation::new(1);
+        let a = sim.add_component("a", Log::default()).unwrap();
+        let first = sim.schedule(a, SimTime::from_secs(1), Ev::Ping(5)).unwrap();
+        let second = sim.schedule(a, SimTime::from_secs(1), Ev::Ping(6)).unwrap();
+        sim.step();
+        assert_eq!(sim.now(), SimTime::from_secs(1));
+        sim.cancel(first);
+        assert!(sim.sched.cancelled.is_empty(), "the fired event was remembered");
+        sim.cancel(second);
+        assert_eq!(sim.sched.cancelled.len(), 1);
+        sim.run();
+        assert_eq!(sim.component::<Log>(a).unwrap().seen, vec![(SimTime::from_secs(1), 5)]);
     }
 
     /// Doubles its pending events on every event it handles.

@@ -234,7 +234,7 @@ impl OnlineStats {
 
     /// `mean ± t · spread(s)`, with `t` the `(1 + level) / 2` quantile of Student's t with n − 1
     /// degrees of freedom and `s` the sample standard deviation, at least `sd_floor`; `None` with
-    /// fewer than two values or `level` outside (0, 1).
+    /// fewer than two values, a NaN among them, or `level` outside (0, 1).
     fn t_interval(&self, level: f64, sd_floor: f64, spread: impl FnOnce(f64) -> f64) -> Option<ConfidenceInterval> {
         if self.count < 2 || level.is_nan() || level <= 0.0 || level >= 1.0 {
             return None;
@@ -242,7 +242,10 @@ impl OnlineStats {
         let dof = (self.count - 1) as f64;
         // `dof > 0` holds, so construction cannot fail; stay panic-free all the same.
         let t = StudentsT::new(0.0, 1.0, dof).ok()?.inverse_cdf((1.0 + level) / 2.0);
-        let half_width = t * spread(self.std_dev()?.max(sd_floor));
+        // A NaN among the values makes the spread NaN, which `max` would drop for the floor:
+        // no interval then, rather than one of the floor's width around a NaN mean.
+        let s = self.std_dev().filter(|s| !s.is_nan())?;
+        let half_width = t * spread(s.max(sd_floor));
         Some(ConfidenceInterval {
             level,
             mean: self.mean,
@@ -255,12 +258,14 @@ impl OnlineStats {
     }
 }
 
-/// The standard deviation of the error of reading a value at resolution `res` at a random
-/// phase (uniform over one step): `res / √12` (0.29 s for whole seconds). `0.0` for a `res`
-/// that is not positive.
+/// The standard deviation of the error of reading a duration at resolution `res` as the
+/// difference of two readings of one clock of random phase (kubectl's whole-second
+/// timestamps): a duration whose fractional part is `f` steps reads `f` steps short or
+/// `1 - f` long, a variance of `f (1 - f)` steps², `1/6` on average over a uniform `f`, so
+/// `res / √6` (0.41 s for whole seconds). `0.0` for a `res` that is not positive.
 pub fn reading_sd(res: f64) -> f64 {
     if res > 0.0 {
-        res / 12f64.sqrt()
+        res / 6f64.sqrt()
     } else {
         0.0
     }
@@ -758,10 +763,33 @@ mod tests {
         assert!((0.935..=0.965).contains(&rate), "coverage {rate}");
     }
 
+    /// The floor is the spread a random-phase reading gives a duration, on average over where
+    /// the duration falls between two ticks.
+    #[test]
+    fn the_reading_floor_is_the_spread_of_a_duration_read_at_a_random_phase() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let errors: OnlineStats = (0..200_000)
+            .map(|_| {
+                let (t, u) = (10.0 + rng.random::<f64>(), rng.random::<f64>());
+                (t + u).floor() - u.floor() - t
+            })
+            .collect();
+        let sd = errors.std_dev().unwrap();
+        assert!((sd - reading_sd(1.0)).abs() < 0.005, "{sd} against {}", reading_sd(1.0));
+        assert!(errors.mean().unwrap().abs() < 0.005);
+    }
+
+    #[test]
+    fn a_nan_among_the_values_gives_no_interval() {
+        let s: OnlineStats = [90.0, f64::NAN, 91.0].into_iter().collect();
+        assert_eq!(s.confidence_interval_read_at(0.95, 1.0), None);
+        assert_eq!(s.prediction_interval_for_mean_read_at(5, 0.95, 1.0), None);
+    }
+
     #[test]
     fn readings_that_coincide_still_give_an_interval() {
-        // Three runs all read as 90 s: no spread among them, but reading whole seconds at a
-        // random phase spreads a value by 1/√12 s at least.
+        // Three runs all read as 90 s: no spread among them, but reading a duration as the
+        // difference of two whole-second timestamps spreads it by 1/√6 s on average.
         let s: OnlineStats = [90.0, 90.0, 90.0].into_iter().collect();
         assert_eq!(s.ci95().unwrap().half_width, 0.0);
         let ci = s.confidence_interval_read_at(0.95, 1.0).unwrap();

@@ -38,6 +38,10 @@ pub struct SimulatedCell {
     pub exact_mean_s: f64,
     /// Observed start-up of each replication, s.
     pub samples: Vec<f64>,
+    /// The resolution the replications were read at, s: the watch's tick for
+    /// [`Observed::KubectlWatch`], 1 s for [`Observed::ContainerStart`] (Kubernetes' RFC 3339
+    /// timestamps are whole seconds).
+    pub resolution_s: f64,
 }
 
 /// Simulates one cell with `reps` replications, observed as the thesis observed it (a kubectl
@@ -108,6 +112,10 @@ pub fn simulate_cell_observed(
             (last.map(|t| whole_second_difference(t, rep_seed)), last)
         }
     })?;
+    let resolution_s = match observed_as {
+        Observed::KubectlWatch => scenario.workload.resolution.secs_f64(),
+        Observed::ContainerStart => 1.0,
+    };
     let mut observed = OnlineStats::new();
     let mut exact = OnlineStats::new();
     let mut samples = Vec::with_capacity(outs.len());
@@ -137,10 +145,11 @@ pub fn simulate_cell_observed(
         observed_mean_s: observed.mean().unwrap_or(f64::NAN),
         // Readings that happen to coincide keep the spread that reading gives them.
         ci95: observed
-            .confidence_interval_read_at(0.95, scenario.workload.resolution.secs_f64())
+            .confidence_interval_read_at(0.95, resolution_s)
             .map(|c| (c.lo, c.hi)),
         exact_mean_s: exact.mean().unwrap_or(f64::NAN),
         samples,
+        resolution_s,
     })
 }
 
@@ -300,7 +309,7 @@ pub fn compare(scenario: &Scenario, cells: &[MeasuredCell], reps: u32, seed: u64
             .iter()
             .copied()
             .collect::<OnlineStats>()
-            .prediction_interval_for_mean_read_at(u64::from(c.runs), 0.95, scenario.workload.resolution.secs_f64())
+            .prediction_interval_for_mean_read_at(u64::from(c.runs), 0.95, sim.resolution_s)
             .map(|p| (p.lo, p.hi));
         out.push(CellComparison {
             pods: c.pods,
@@ -481,6 +490,20 @@ mod tests {
         assert!(sim.samples.iter().all(|x| x % 5.0 == 0.0), "{:?}", sim.samples);
         let fine = simulate_measured(&s, &cell(4, 100, 25.0), 6, 1).unwrap();
         assert!(fine.samples.iter().any(|x| x % 5.0 != 0.0), "{:?}", fine.samples);
+    }
+
+    /// The prediction interval of a coarse cell reads at the cell's resolution, as its
+    /// replications were read: never narrower than the confidence interval of their mean.
+    #[test]
+    fn a_coarse_cells_prediction_interval_is_read_at_its_resolution() {
+        let s = thesis();
+        let coarse = MeasuredCell {
+            resolution_s: 5.0,
+            ..cell(4, 100, 28.0)
+        };
+        let c = compare(&s, &[coarse], 3, 1).unwrap();
+        let (ci, pi) = (c.cells[0].ci95.unwrap(), c.cells[0].pi95.unwrap());
+        assert!(pi.1 - pi.0 >= ci.1 - ci.0, "PI {pi:?} narrower than CI {ci:?}");
     }
 
     /// A cell whose replications do not all finish is an error that says so, not a mean over

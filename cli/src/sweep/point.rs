@@ -479,8 +479,8 @@ mod tests {
         // Differences 1, 1.5, 1, 1.
         let [mean, lo, hi] = rows[1].delay_effect;
         assert!((mean.unwrap() - 4.5 / 4.0).abs() < 1e-12);
-        // t(3) * s / sqrt(4), with s = 1/4 below the whole-second reading's own spread, 1/sqrt(12).
-        let half = 3.182_446_305 * (1.0_f64 / 12.0 / 4.0).sqrt();
+        // t(3) * s / sqrt(4), with s = 1/4 below the whole-second reading's own spread, 1/sqrt(6).
+        let half = 3.182_446_305 * (1.0_f64 / 6.0 / 4.0).sqrt();
         assert!(
             (hi.unwrap() - mean.unwrap() - half).abs() < 1e-6,
             "{:?}",
