@@ -67,6 +67,19 @@ pub(crate) fn check_not_an_input(out_flag: &str, out: &Path, inputs: &[(&str, &P
     Ok(())
 }
 
+/// [`check_output_file`] for a figure, which is SVG text whatever its name: `path` must end in
+/// `.svg` (a `fig.png` would not open as a PNG). `example` is a file name to suggest.
+pub(crate) fn check_figure_file(flag: &str, path: &Path, example: &str) -> Result<(), UsageError> {
+    check_output_file(flag, path, example)?;
+    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg")) {
+        return Err(UsageError(format!(
+            "{flag} {}: the figure is written as SVG, so its name must end in .svg (such as {example})",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Checks, before a long command runs, that `path` can be written at its end: not a directory,
 /// in a directory that exists, and writable now. `flag` names the option in the message; `example`
 /// is a file name to suggest.

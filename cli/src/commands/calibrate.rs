@@ -287,11 +287,16 @@ fn print_cross_validation(a: &CalibrateArgs, cal: &Calibration) {
     } else if cal.cross_validation.is_empty() {
         println!("leave-one-cell-out: not run (needs more cells than free parameters + 1)");
     } else {
-        println!("leave-one-cell-out (fit on the others, predict the held-out cell):");
+        println!("leave-one-cell-out (fit on the others, placement included; predict the held-out cell):");
         for h in &cal.cross_validation {
             println!(
-                "  {:>5} pods {:>4} ms: measured {:>7.1} s, predicted {:>7.1} s, error {:>+6.2} %",
-                h.pods, h.delay_ms, h.measured_s, h.predicted_s, h.error_pct
+                "  {:>5} pods {:>4} ms: measured {:>7.1} s, predicted {:>7.1} s, error {:>+6.2} % (placement {})",
+                h.pods,
+                h.delay_ms,
+                h.measured_s,
+                h.predicted_s,
+                h.error_pct,
+                h.placement.as_str()
             );
         }
         println!("  cross-validated MAPE {:.2} %", cal.cv_mape_pct.unwrap_or(f64::NAN));

@@ -87,8 +87,13 @@ fn flag_of(field: &str) -> String {
 /// Checks what can be checked before anything runs, so a long measurement is not lost at the end.
 fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
     if !a.kubeconfig.is_file() {
+        // Every kubectl call reads the kubeconfig afresh, so a pipe (`<(kubectl config view
+        // --raw)`) or a device would serve the first call at most.
         let what = if a.kubeconfig.is_dir() {
             "a directory, not a kubeconfig file"
+        } else if a.kubeconfig.exists() {
+            "not a regular file: each of the many kubectl calls reads it again, so a pipe or a device will not do \
+             (write it to a file: kubectl config view --raw > kubeconfig)"
         } else {
             "no such file"
         };

@@ -52,7 +52,7 @@ fn parse_filter(s: &str) -> Result<(String, String), String> {
 /// Runs `kubetwin plot`.
 pub(crate) fn cmd(a: PlotArgs) -> anyhow::Result<()> {
     crate::output::check_not_an_input("--out", &a.out, &[("the plot", &a.results)])?;
-    crate::output::check_output_file("--out", &a.out, "fig.svg")?;
+    crate::output::check_figure_file("--out", &a.out, "fig.svg")?;
     let table = Table::read(&a.results)?;
     let req = PlotRequest {
         x: a.x,

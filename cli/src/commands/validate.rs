@@ -154,7 +154,7 @@ fn check_plot_path(a: &ValidateArgs, plot: &Path) -> Result<(), UsageError> {
     inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
     crate::output::check_not_an_input("--plot", plot, &inputs)?;
     // Before the cells are simulated, not after: a bad path used to lose the comparison.
-    crate::output::check_output_file("--plot", plot, "validation.svg")?;
+    crate::output::check_figure_file("--plot", plot, "validation.svg")?;
     Ok(())
 }
 

@@ -139,6 +139,16 @@ fn measure_with_a_kubeconfig_that_does_not_exist() {
         ],
         &["--kubeconfig", "a directory, not a kubeconfig file"],
     );
+    // A device (or a pipe) exists but serves one kubectl call at most.
+    if std::path::Path::new("/dev/null").exists() {
+        usage_error(
+            &["measure", "--kubeconfig", "/dev/null", "--pods", "4", "--out", "x.csv"],
+            &[
+                "--kubeconfig /dev/null: not a regular file",
+                "kubectl config view --raw > kubeconfig",
+            ],
+        );
+    }
 }
 
 #[test]
@@ -248,6 +258,37 @@ fn an_output_that_is_an_input_is_refused() {
         &["--out", "the file the plot reads"],
     );
     assert_eq!(std::fs::read_to_string(&data).unwrap(), text);
+    // A figure is SVG text: a name that says otherwise is refused before any work.
+    let png = t.path().join("fig.png");
+    usage_error(
+        &[
+            "plot",
+            d,
+            "--x",
+            "delay_ms",
+            "--y",
+            "mean_s",
+            "--out",
+            png.to_str().unwrap(),
+        ],
+        &[
+            "--out",
+            "fig.png: the figure is written as SVG, so its name must end in .svg",
+        ],
+    );
+    usage_error(
+        &[
+            "validate",
+            "--data",
+            d,
+            "--scenario",
+            "thesis-2019",
+            "--plot",
+            png.to_str().unwrap(),
+        ],
+        &["--plot", "must end in .svg"],
+    );
+    assert!(!png.exists());
 }
 
 /// A size the workers' --max-pods cannot hold is refused up front by every command that sets the

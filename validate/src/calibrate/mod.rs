@@ -145,6 +145,12 @@ pub struct HeldOut {
     pub predicted_s: f64,
     /// Error, percent.
     pub error_pct: f64,
+    /// The placement the fit on the other cells chose, among those the calibration tried: the
+    /// fold repeats the whole calibration without the held-out cell, discrete choice included,
+    /// so the held-out cell has no say in it.
+    pub placement: NetemPlacement,
+    /// Whether that fit converged (as [`PlacementFit::converged`]).
+    pub converged: bool,
 }
 
 /// The result of a calibration.
@@ -154,7 +160,7 @@ pub struct Calibration {
     pub best: PlacementFit,
     /// Every placement's fit, best first.
     pub placements: Vec<PlacementFit>,
-    /// Leave-one-cell-out predictions (with the best placement).
+    /// Leave-one-cell-out predictions, each fitted on the other cells, placement included.
     pub cross_validation: Vec<HeldOut>,
     /// Mean absolute error of the held-out predictions, percent.
     pub cv_mape_pct: Option<f64>,
@@ -218,6 +224,7 @@ pub fn calibrate(
         ));
     }
     warnings.extend(identifiability(&best_scenario, cells, opts)?);
+    warnings.extend(placements_apart(&best_scenario, &fits, cells, opts)?);
     let mut cross_validation = Vec::new();
     if opts.cross_validate && cells.len() > opts.free.len() + 1 {
         for i in 0..cells.len() {
@@ -227,9 +234,21 @@ pub fn calibrate(
                 .filter(|&(j, _)| j != i)
                 .map(|(_, c)| *c)
                 .collect();
-            let mut b = base.clone();
-            b.netem.placement = best.placement;
-            let (z, _, _) = fit(&b, &train, opts, &mut evals)?;
+            // The whole calibration again without cell i: every placement tried, the best on
+            // the training cells kept (the first of equals, in the order tried). Keeping the
+            // placement chosen on all the cells would let the held-out cell pick it.
+            let mut fold: Option<(Scenario, Vec<f64>, f64, bool)> = None;
+            for &placement in &placements {
+                let mut b = base.clone();
+                b.netem.placement = placement;
+                let (z, cost, hit_cap) = fit(&b, &train, opts, &mut evals)?;
+                if fold.as_ref().is_none_or(|f| cost < f.2) {
+                    fold = Some((b, z, cost, hit_cap));
+                }
+            }
+            let Some((b, z, _, hit_cap)) = fold else {
+                break;
+            };
             let problem = Problem {
                 base: &b,
                 cells: std::slice::from_ref(&cells[i]),
@@ -246,7 +265,22 @@ pub fn calibrate(
                 measured_s: cells[i].mean_s,
                 predicted_s: predicted,
                 error_pct: (predicted - cells[i].mean_s) / cells[i].mean_s * 100.0,
+                placement: b.netem.placement,
+                converged: !hit_cap,
             });
+        }
+        let unconverged: Vec<String> = cross_validation
+            .iter()
+            .filter(|h| !h.converged)
+            .map(|h| format!("{} pods at {} ms", h.pods, h.delay_ms))
+            .collect();
+        if !unconverged.is_empty() {
+            warnings.push(format!(
+                "the leave-one-out fit without {} did not converge (--max-iters {}): its prediction is where the \
+                 search stopped; raise --max-iters",
+                unconverged.join(", "),
+                opts.max_iters
+            ));
         }
     }
     let cv_mape_pct = (!cross_validation.is_empty())
@@ -367,6 +401,50 @@ fn identifiability(
         }
     }
     Ok(warnings)
+}
+
+/// A warning when the data cannot tell the best placement from others: their fit errors
+/// differ by less than the measured means' own noise, the RMS over cells of a measured mean's
+/// relative standard error (`s / √runs / mean`, `s` the spread of single runs the simulation
+/// shows at the fitted point). Moving the data within that noise can move either fit's error
+/// by as much, so the order of the two is not the data's.
+fn placements_apart(
+    best: &Scenario,
+    fits: &[PlacementFit],
+    cells: &[MeasuredCell],
+    opts: &CalibrateOptions,
+) -> Result<Option<String>, CalibrateError> {
+    let Some(first) = fits.first() else {
+        return Ok(None);
+    };
+    if fits.len() < 2 {
+        return Ok(None);
+    }
+    let mut sum_sq = 0.0;
+    for c in cells {
+        let sim = simulate_measured(best, c, opts.reps, opts.seed)?;
+        let s: sim_core::stats::OnlineStats = sim.samples.iter().copied().collect();
+        let Some(sd) = s.std_dev() else {
+            return Ok(None);
+        };
+        sum_sq += (sd / f64::from(c.runs.max(1)).sqrt() / c.mean_s).powi(2);
+    }
+    let noise_pct = (sum_sq / cells.len().max(1) as f64).sqrt() * 100.0;
+    let close: Vec<String> = fits[1..]
+        .iter()
+        .filter(|f| f.rms_error_pct - first.rms_error_pct < noise_pct)
+        .map(|f| format!("{} ({:.2} %)", f.placement.as_str(), f.rms_error_pct))
+        .collect();
+    Ok((!close.is_empty()).then(|| {
+        format!(
+            "the data cannot tell placement {} ({:.2} %) from {}: the fit errors differ by less than the measured \
+             means' own noise ({noise_pct:.2} %, the RMS of a measured mean's relative standard error at the fitted \
+             point); if you know where tc added the delay, say so with --placement",
+            first.placement.as_str(),
+            first.rms_error_pct,
+            close.join(" or ")
+        )
+    }))
 }
 
 /// The parameter file for a calibration, with a header saying how it was made.
@@ -502,6 +580,49 @@ mod tests {
             "fit {} % vs truth {} %",
             f.rms_error_pct,
             f.truth_rms_pct
+        );
+    }
+
+    /// Each leave-one-out prediction is what the whole calibration, placement choice included,
+    /// predicts from the other cells: the held-out cell has no say in the placement. The data
+    /// disagree on the placement (two cells made with the delay on the masters' egress, one
+    /// with it on both sides), so the folds do not all choose what the fit on every cell
+    /// chose.
+    #[test]
+    fn each_fold_chooses_its_placement_without_the_held_out_cell() {
+        let mut one_way = thesis();
+        one_way.netem.placement = NetemPlacement::MastersEgress;
+        let mut both = thesis();
+        both.netem.placement = NetemPlacement::Both;
+        let mut cells = synthetic(&one_way, &[(4, 100), (4, 500)], 2, 3);
+        cells.extend(synthetic(&both, &[(8, 500)], 2, 3));
+        let mut opts = CalibrateOptions::new(3);
+        opts.reps = 2;
+        opts.free = vec![FreeParam::by_path("runtime.registry_rtt").unwrap()];
+        opts.placements = vec![NetemPlacement::MastersEgress, NetemPlacement::Both];
+        opts.max_iters = 40;
+        let start = thesis();
+        let cal = calibrate(&start, &cells, &opts).unwrap();
+        assert_eq!(cal.cross_validation.len(), 3);
+        let mut alone = opts.clone();
+        alone.cross_validate = false;
+        let mut chosen = Vec::new();
+        for (i, held) in cal.cross_validation.iter().enumerate() {
+            let train: Vec<MeasuredCell> = (0..3).filter(|&j| j != i).map(|j| cells[j]).collect();
+            let fold = calibrate(&start, &train, &alone).unwrap();
+            assert_eq!(held.placement, fold.best.placement, "fold {i}");
+            let mut s = start.clone();
+            apply(&mut s, &fold.best);
+            let predicted = simulate_measured(&s, &cells[i], opts.reps, opts.seed)
+                .unwrap()
+                .observed_mean_s;
+            assert_eq!(held.predicted_s, predicted, "fold {i}");
+            chosen.push(held.placement);
+        }
+        assert!(
+            chosen.iter().any(|&p| p != cal.best.placement),
+            "every fold chose {:?}, as the fit on all cells did: the test shows nothing",
+            cal.best.placement
         );
     }
 
