@@ -67,8 +67,17 @@ pub enum Obj {
     ListSecret,
     /// `POST events` (load only).
     Event,
-    /// Node status heartbeat: `PATCH nodes/<name>/status` (load only).
+    /// `GET nodes/<name>` with `resourceVersion=0`: the node status loop's read of its Node,
+    /// served from the apiserver's watch cache (`tryUpdateNodeStatus`' first try, v1.16).
+    GetNode,
+    /// `PATCH nodes/<name>/status`, sent only when the status changed (here: the node's image
+    /// list, after its first download) or `nodeStatusReportFrequency` has passed. A heartbeat.
     NodeStatus,
+    /// `GET leases/<name>` in `kube-node-lease` (a quorum read): the Lease controller's
+    /// `backoffEnsureLease`, each renewal (v1.16).
+    GetLease,
+    /// `PUT leases/<name>`: the renewal, the node's heartbeat (`retryUpdateLease`).
+    RenewLease,
 }
 
 impl Obj {
@@ -82,6 +91,8 @@ impl Obj {
                 | Obj::GetHostNetworkPod
                 | Obj::PatchHostNetworkStatus
                 | Obj::ListSecret
+                | Obj::GetNode
+                | Obj::GetLease
         )
     }
 
@@ -89,7 +100,12 @@ impl Obj {
     pub fn is_quorum_read(self) -> bool {
         matches!(
             self,
-            Obj::GetDeployment | Obj::GetScale | Obj::GetPod(_) | Obj::GetHostNetworkPod | Obj::PatchHostNetworkStatus
+            Obj::GetDeployment
+                | Obj::GetScale
+                | Obj::GetPod(_)
+                | Obj::GetHostNetworkPod
+                | Obj::PatchHostNetworkStatus
+                | Obj::GetLease
         )
     }
 
@@ -110,7 +126,10 @@ impl Obj {
             Obj::PatchStatus { .. } => "PATCH pods/status",
             Obj::ListSecret => "LIST secrets (one, watch cache)",
             Obj::Event => "POST events",
+            Obj::GetNode => "GET nodes (watch cache)",
             Obj::NodeStatus => "PATCH nodes/status",
+            Obj::GetLease => "GET leases",
+            Obj::RenewLease => "PUT leases",
         }
     }
 }
@@ -199,8 +218,10 @@ pub enum Local {
     PodResync(u32),
     /// PLEG relist.
     Pleg,
-    /// Node status heartbeat.
+    /// The node status loop's tick (`--node-status-update-frequency`).
     NodeStatus,
+    /// The node Lease controller's tick (a quarter of `nodeLeaseDurationSeconds`).
+    LeaseRenew,
     /// The kubelet status manager's `syncTicker`.
     StatusTick,
     /// `WaitForAttachAndMount` found the pod's volumes mounted.

@@ -91,7 +91,8 @@ pub(crate) fn rows(s: &Scenario, net: &NetFigures) -> Vec<TimeoutRow> {
 fn node_monitor_grace_row(s: &Scenario, net: &NetFigures, commit: f64) -> TimeoutRow {
     let k = &s.kubernetes;
     let g = k.controller_manager.node_monitor_grace_period.secs_f64();
-    let p = k.kubelet.node_status_update.secs_f64();
+    // With NodeLease (v1.16) the heartbeat the controller watches is the Lease's renewal.
+    let p = k.kubelet.lease_renew_interval().as_secs_f64();
     let w = &net.worker_api;
     let l = 2.0 * w.rtt.p99_s() + commit;
     let tolerated = ((g - l) / p).floor() - 1.0;
@@ -107,7 +108,7 @@ fn node_monitor_grace_row(s: &Scenario, net: &NetFigures, commit: f64) -> Timeou
         setting: "kube-controller-manager `--node-monitor-grace-period`".into(),
         current: dur(g),
         observed: format!(
-            "node status (and node lease) every {} (`--node-status-update-frequency`); one update = GET + PATCH of the Node = 2 worker↔apiserver round trips + etcd commit = {} at p99, worst path {} (mean RTT {}, p99 {})",
+            "node Lease renewed every {} (a quarter of `nodeLeaseDurationSeconds`); one renewal = GET + PUT of the Lease = 2 worker↔apiserver round trips + etcd commit = {} at p99, worst path {} (mean RTT {}, p99 {})",
             dur(p),
             dur_ms(l),
             w.path,
@@ -116,9 +117,9 @@ fn node_monitor_grace_row(s: &Scenario, net: &NetFigures, commit: f64) -> Timeou
         ),
         verdict,
         why: match verdict {
-            Verdict::Misfires => format!("one status period plus one update ({}) already exceeds the grace period: every node flaps NotReady", dur(p + l)),
+            Verdict::Misfires => format!("one renewal period plus one renewal ({}) already exceeds the grace period: every node flaps NotReady", dur(p + l)),
             _ => format!(
-                "tolerates {} consecutive lost or failed updates before NotReady (largest m with (m+1) x {} + {} <= {}); the rule asks for room for {NODE_STATUS_RETRIES}",
+                "tolerates {} consecutive lost or failed renewals before NotReady (largest m with (m+1) x {} + {} <= {}); the rule asks for room for {NODE_STATUS_RETRIES}",
                 tolerated.max(0.0),
                 dur(p),
                 dur_ms(l),

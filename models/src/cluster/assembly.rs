@@ -517,9 +517,9 @@ impl<'a> Assembly<'a> {
         let cm = &s.kubernetes.controller_manager;
         let client =
             TokenBucket::new(cm.kube_api_qps, cm.kube_api_burst).expect("checked controller-manager QPS/burst");
-        // The masters are registered nodes too, whose kubelets post status as the workers' do,
-        // each from a phase of its own.
-        let post_period = s.kubernetes.kubelet.node_status_update.get();
+        // The masters are registered nodes too, whose kubelets renew their Lease as the workers'
+        // do, each from a phase of its own.
+        let post_period = s.kubernetes.kubelet.lease_renew_interval();
         let mut phases = sim_core::rng::named_stream(self.seed, "control-plane kubelets");
         let post_phase = names
             .iter()

@@ -829,7 +829,9 @@ impl ControlPlane {
                     }
                 }
             }
-            Obj::NodeStatus => {
+            // A Lease renewal or a node status write: the node lifecycle controller takes
+            // either as the node's heartbeat (`tryUpdateNodeHealth`, v1.16).
+            Obj::NodeStatus | Obj::RenewLease => {
                 if let Some(l) = self.lifecycle.as_mut() {
                     if let Some(&node) = self.kubelet_index.get(&call.client) {
                         l.heartbeat(node, now);
@@ -844,7 +846,9 @@ impl ControlPlane {
             | Obj::PatchHostNetworkStatus
             | Obj::ListSecret
             | Obj::ControllerStatus
-            | Obj::Event => {}
+            | Obj::Event
+            | Obj::GetNode
+            | Obj::GetLease => {}
         }
         let mut rng = ctx.keyed_rng(crate::draws::reply_key(self.client_key(call.client), call.id));
         let due = self.down_to(call.client, call.master, call.host, now, &mut rng);

@@ -16,7 +16,7 @@ impl ControlPlane {
     /// `MarkAllPodsNotReady`'s updates of the node's pods (the workload's, and `system_pods`:
     /// the others on a worker and on a master), and each eviction (an event, then the pod's
     /// DELETE). The nodes are the workers, `names[..workers]` in the kubelets' order, then the
-    /// masters, in backend order, whose kubelets post status every `post_period` from
+    /// masters, in backend order, whose kubelets renew their Lease every `post_period` from
     /// `post_phase[m]`. Call after the kubelets' watchers are set; the caller schedules the
     /// first [`Local::NodeMonitor`].
     #[allow(clippy::too_many_arguments)] // the controller's settings, each from the scenario

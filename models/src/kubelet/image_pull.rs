@@ -179,7 +179,11 @@ impl Kubelet {
         let now = ctx.now();
         // The image is in Docker's store once a pull ends, not when it starts: with
         // `IfNotPresent` a pod that reaches the image check during the first download
-        // queues a pull of its own (a cached one when its turn comes).
+        // queues a pull of its own (a cached one when its turn comes). A new image changes the
+        // node's status (its image list), which the node status loop then writes.
+        if !self.image_present {
+            self.heartbeats.images_changed();
+        }
         self.image_present = true;
         if self.downloading_pod == Some(pod) {
             self.downloading_pod = None;

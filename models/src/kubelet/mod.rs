@@ -32,9 +32,11 @@
 //! 7. Events (Pulling, Pulled, Created, Started) go to the apiserver one at a time, as the
 //!    broadcaster's sink writes them: each POST waits for its own limiter (`--event-qps 5
 //!    --event-burst 10`) and then for its reply, and new events are dropped while 1,000 wait;
-//!    they do not hold up the pod. Node status goes out every
-//!    `--node-status-update-frequency` (10 s) on the unthrottled heartbeat client, one at a time
-//!    (`wait.Until`'s sliding period: a tick while the last update is out is skipped).
+//!    they do not hold up the pod.
+//! 8. The heartbeats (`kubelet/heartbeat.rs`): every 10 s the Lease controller GETs and PUTs the node's
+//!    Lease, and the node status loop reads the Node from the apiserver's cache, PATCHing its
+//!    status only on a change (the image list, after the first download) or once a minute;
+//!    both on the unthrottled heartbeat client.
 
 use std::collections::HashMap;
 
@@ -58,6 +60,7 @@ use crate::spec::{Kubelet as KubeletCfg, PullPolicy, Runtime};
 use crate::status_manager::{StatusManager, Sync, STATUS_SYNC_PERIOD};
 use crate::volume_manager;
 
+mod heartbeat;
 mod image_pull;
 mod status;
 
@@ -194,8 +197,8 @@ pub struct Kubelet {
     /// Whether a relist is scheduled.
     pleg_armed: bool,
     node_status_period: SimDuration,
-    /// The call id of the node-status update out, if one is.
-    heartbeat_out: Option<u32>,
+    /// The Lease controller and the node status loop ([`heartbeat`]).
+    heartbeats: heartbeat::Heartbeats,
     /// Containers started since the last relist.
     started_unseen: Vec<u32>,
     /// The status manager goroutine's queues; `status_busy` while its GET or PATCH is out.
@@ -292,7 +295,7 @@ impl Kubelet {
             pleg_phase: SimDuration::ZERO,
             pleg_armed: false,
             node_status_period: cfg.node_status_update.get(),
-            heartbeat_out: None,
+            heartbeats: heartbeat::Heartbeats::new(cfg),
             started_unseen: Vec::new(),
             status: StatusManager::new(if cfg.host_network_status_resync {
                 cfg.host_network_pods
@@ -510,13 +513,20 @@ impl Kubelet {
 
 /// The kubelet's event handlers, one per kind of event (`on_event` dispatches).
 impl Kubelet {
+    /// The reply to call `id`: one of the heartbeat loops', or the main client's.
+    fn any_reply(&mut self, id: u32, ctx: &mut Context<'_, Ev>) {
+        if !self.heartbeats.reply(id, &mut self.heartbeat, ctx) {
+            self.reply(id, ctx);
+        }
+    }
+
     /// Draws the phases of the kubelet's periodic loops (PLEG, heartbeat, status ticks, volume
     /// manager, sync loop) relative to the experiment, and starts the heartbeat.
     fn start(&mut self, ctx: &mut Context<'_, Ev>) {
         // Phase of the PLEG loop and of the heartbeat relative to the experiment: random.
         self.pleg_phase = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.pleg_period.as_secs_f64());
         let h = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.node_status_period.as_secs_f64());
-        ctx.send_self(h, Ev::Local(Local::NodeStatus));
+        self.heartbeats.start(h, ctx);
         self.status_tick_phase =
             SimDuration::from_secs_f64(ctx.rng().random::<f64>() * STATUS_SYNC_PERIOD.as_secs_f64());
         let mut phase =
@@ -628,28 +638,19 @@ impl Component<Ev> for Kubelet {
                     self.arm_status_tick(ctx);
                 }
             }
-            Ev::Local(Local::NodeStatus) => {
-                // `wait.Until(kl.syncNodeStatus, nodeStatusUpdateFrequency)` (pkg/kubelet/kubelet.go)
-                // has a sliding period: the next update starts after the last one returned, so a
-                // kubelet never has two out. The ticks stay on their grid; one that finds the last
-                // update still out (an apiserver far behind, a balancer down) is skipped.
-                if self.heartbeat_out.is_none() {
-                    self.heartbeat_out = Some(self.heartbeat.send(Obj::NodeStatus, ctx));
-                }
-                ctx.send_self(self.node_status_period, Ev::Local(Local::NodeStatus));
-            }
+            Ev::Local(Local::NodeStatus) => self.heartbeats.status_tick(&mut self.heartbeat, ctx),
+            Ev::Local(Local::LeaseRenew) => self.heartbeats.lease_tick(&mut self.heartbeat, ctx),
             Ev::Rebind { master, host } => {
                 self.client.rebind(master, host);
                 self.heartbeat.rebind(master, host);
             }
-            Ev::Reply { id, .. } if self.heartbeat_out == Some(id) => self.heartbeat_out = None,
             Ev::Reply { id, .. } if self.event_out == Some(id) => {
                 self.event_out = None;
                 if let Some(recorded) = self.event_queue.pop_front() {
                     self.send_event(recorded, ctx);
                 }
             }
-            Ev::Reply { id, .. } => self.reply(id, ctx),
+            Ev::Reply { id, .. } => self.any_reply(id, ctx),
             _ => {}
         }
     }

@@ -209,8 +209,21 @@ pub struct Kubelet {
     pub registry_burst: u32,
     /// PLEG relist period: `plegRelistPeriod = time.Second` in pkg/kubelet/kubelet.go.
     pub pleg_period: Dur,
-    /// `--node-status-update-frequency`, default 10 s.
+    /// `--node-status-update-frequency`, default 10 s: how often the kubelet computes its node's
+    /// status, reads the Node (from the apiserver's cache) and, if the status changed or
+    /// `node_status_report` has passed, PATCHes it. Also the heartbeat client's timeout.
     pub node_status_update: Dur,
+    /// `nodeStatusReportFrequency`, v1.16 default 1 min (5 min from v1.17, kubernetes PR
+    /// #84007): with `NodeLease` (beta, on in v1.16) a node status that has not changed is
+    /// PATCHed only this often.
+    pub node_status_report: Dur,
+    /// `nodeLeaseDurationSeconds`, default 40 s. The kubelet renews its Lease in
+    /// `kube-node-lease` every quarter of it (`nodeLeaseRenewIntervalFraction = 0.25`,
+    /// pkg/kubelet/kubelet.go): a GET, then a PUT, every 10 s
+    /// (pkg/kubelet/nodelease/controller.go, v1.16: `backoffEnsureLease` then
+    /// `retryUpdateLease`). The node lifecycle controller takes the renewal as the node's
+    /// heartbeat.
+    pub node_lease_duration: Dur,
     /// hostNetwork pods on every worker besides the workload: kubeadm's kube-proxy DaemonSet
     /// and the CNI agent's DaemonSet (weave-net for the thesis) both set `hostNetwork: true`.
     /// Default 2.
@@ -238,7 +251,16 @@ pub const CLIENT_GO_DEFAULT_QPS: f64 = 5.0;
 /// client-go's `rest.DefaultBurst`: what a client configured with burst 0 gets.
 pub const CLIENT_GO_DEFAULT_BURST: u32 = 10;
 
+/// `nodeLeaseRenewIntervalFraction` (pkg/kubelet/kubelet.go, v1.16): the Lease is renewed every
+/// this fraction of its duration.
+const NODE_LEASE_RENEW_FRACTION: f64 = 0.25;
+
 impl Kubelet {
+    /// How often the kubelet renews its node Lease: a quarter of `nodeLeaseDurationSeconds`.
+    pub fn lease_renew_interval(&self) -> sim_core::SimDuration {
+        sim_core::SimDuration::from_secs_f64(self.node_lease_duration.secs_f64() * NODE_LEASE_RENEW_FRACTION)
+    }
+
     /// The event client's QPS and burst as v1.16 runs them. The kubelet copies `--event-qps`
     /// and `--event-burst` into the event client's configuration (cmd/kubelet/app/server.go),
     /// and client-go replaces a 0 by its defaults, so 0 is not unlimited, whatever the flag's
@@ -271,6 +293,8 @@ impl Default for Kubelet {
             registry_burst: 10,
             pleg_period: Dur::secs(1),
             node_status_update: Dur::secs(10),
+            node_status_report: Dur::secs(60),
+            node_lease_duration: Dur::secs(40),
             host_network_pods: 2,
             host_network_status_resync: true,
             max_pods: 110,

@@ -593,3 +593,31 @@ fn a_wait_of_nothing_is_zero_not_negative_zero() {
         );
     }
 }
+
+/// The heartbeats of v1.16 with NodeLease: every 10 s each kubelet GETs and PUTs its Lease
+/// and reads its Node from the apiserver's cache; it PATCHes the node status only after its
+/// image list changed (the first download) and once a minute. Counted over a 100-pod run of
+/// about two minutes on 4 workers.
+#[test]
+fn kubelets_renew_leases_and_write_node_status_only_on_change_or_once_a_minute() {
+    let out = run(&cell(100, 100), 3, true).unwrap();
+    let trace = out.trace.expect("traced");
+    let count = |label: &str| trace.records().iter().filter(|r| r.name == label).count() as f64;
+    let (workers, minutes) = (4.0, out.sim_end_s / 60.0);
+    let per_10s = workers * out.sim_end_s / 10.0;
+    for label in ["GET leases", "PUT leases", "GET nodes (watch cache)"] {
+        let n = count(label);
+        assert!(
+            (n - per_10s).abs() <= workers + 1.0,
+            "{label}: {n}, about {per_10s} expected"
+        );
+    }
+    // One write per node after its first download, and one a minute per node besides.
+    let patches = count("PATCH nodes/status");
+    let most = workers * (1.0 + minutes.ceil());
+    assert!(
+        patches >= workers && patches <= most,
+        "{patches} node status writes, 4 to {most} expected"
+    );
+    assert!(patches < per_10s / 3.0, "{patches} node status writes: not every 10 s");
+}

@@ -37,7 +37,7 @@ fn all_durations(s: &Scenario) -> Vec<(String, Dur)> {
         }
     }
     let k = &s.kubernetes;
-    let named: [(&str, Dur); 25] = [
+    let named: [(&str, Dur); 27] = [
         ("vpn.ping", s.vpn.ping),
         ("vpn.ping_restart", s.vpn.ping_restart),
         ("haproxy.inter", s.haproxy.inter),
@@ -67,6 +67,8 @@ fn all_durations(s: &Scenario) -> Vec<(String, Dur)> {
         ("kubernetes.scheduler.cycle_per_node", k.scheduler.cycle_per_node),
         ("kubernetes.kubelet.pleg_period", k.kubelet.pleg_period),
         ("kubernetes.kubelet.node_status_update", k.kubelet.node_status_update),
+        ("kubernetes.kubelet.node_status_report", k.kubelet.node_status_report),
+        ("kubernetes.kubelet.node_lease_duration", k.kubelet.node_lease_duration),
         ("runtime.sandbox_time", s.runtime.sandbox_time),
         ("runtime.container_start_time", s.runtime.container_start_time),
         ("runtime.registry_rtt", s.runtime.registry_rtt),
@@ -92,7 +94,7 @@ pub(super) fn durations(s: &Scenario, f: &mut Vec<Finding>) {
         }
     }
     let k = &s.kubernetes;
-    let periods: [(&str, Dur); 8] = [
+    let periods: [(&str, Dur); 10] = [
         ("haproxy.inter", s.haproxy.inter),
         ("vpn.ping", s.vpn.ping),
         ("kubernetes.etcd.heartbeat", k.etcd.heartbeat),
@@ -102,6 +104,8 @@ pub(super) fn durations(s: &Scenario, f: &mut Vec<Finding>) {
         ),
         ("kubernetes.kubelet.pleg_period", k.kubelet.pleg_period),
         ("kubernetes.kubelet.node_status_update", k.kubelet.node_status_update),
+        ("kubernetes.kubelet.node_status_report", k.kubelet.node_status_report),
+        ("kubernetes.kubelet.node_lease_duration", k.kubelet.node_lease_duration),
         ("workload.resolution", s.workload.resolution),
         ("workload.timeout", s.workload.timeout),
     ];

@@ -1,0 +1,119 @@
+//! A kubelet's two heartbeat loops in v1.16, with the `NodeLease` feature (beta, on by default):
+//!
+//! - **The Lease controller** (pkg/kubelet/nodelease/controller.go) renews the node's Lease in
+//!   `kube-node-lease` every quarter of `nodeLeaseDurationSeconds` (10 s): `backoffEnsureLease`
+//!   GETs it (a quorum read), then `retryUpdateLease` PUTs it back (an etcd write). The node
+//!   lifecycle controller takes the renewal as the node's heartbeat.
+//! - **The node status loop** (`syncNodeStatus`, pkg/kubelet/kubelet_node_status.go) runs every
+//!   `--node-status-update-frequency` (10 s): it reads the Node from the apiserver's cache
+//!   (`resourceVersion=0` on the first try) and PATCHes its status only if the status changed
+//!   or `nodeStatusReportFrequency` (1 min in v1.16) has passed. While pods start, the one change
+//!   is the node's image list, after its first download.
+//!
+//! Both run on the unthrottled heartbeat client, each one request at a time (`wait.Until` does
+//! not start a loop's next round before the last returned): a tick that finds its loop's last
+//! request still out is skipped, and the ticks stay on their grid.
+
+use rand::Rng;
+use sim_core::{Context, SimDuration, SimTime};
+
+use crate::api::{Ev, Local, Obj};
+use crate::client::Client;
+use crate::spec::Kubelet as KubeletCfg;
+
+/// The key of the stream the heartbeat loops' phases are drawn from (apart from the kubelet's
+/// other draws, so that they move none of them).
+const HEARTBEAT_PHASES: u64 = 0x004c_4541_5345; // "LEASE"
+
+/// A kubelet's Lease controller and node status loop: their periods and their requests out.
+#[derive(Debug)]
+pub(super) struct Heartbeats {
+    status_period: SimDuration,
+    report_period: SimDuration,
+    lease_period: SimDuration,
+    /// The node status loop's GET of the Node, if out.
+    node_get: Option<u32>,
+    /// Its PATCH of the node status, if out.
+    node_patch: Option<u32>,
+    /// The Lease controller's GET, if out.
+    lease_get: Option<u32>,
+    /// Its PUT, if out.
+    lease_put: Option<u32>,
+    /// When an unchanged status is next due to be reported.
+    next_report: SimTime,
+    /// The node's image list changed since its status was last written.
+    images_changed: bool,
+}
+
+impl Heartbeats {
+    /// The loops of a kubelet configured as `cfg`, not yet started.
+    pub(super) fn new(cfg: &KubeletCfg) -> Heartbeats {
+        Heartbeats {
+            status_period: cfg.node_status_update.get(),
+            report_period: cfg.node_status_report.get(),
+            lease_period: cfg.lease_renew_interval(),
+            node_get: None,
+            node_patch: None,
+            lease_get: None,
+            lease_put: None,
+            next_report: SimTime::ZERO,
+            images_changed: false,
+        }
+    }
+
+    /// Arms the Lease controller's first tick, and draws when an unchanged status is first
+    /// due, both at a random phase (the kubelet has run long before the experiment); the node
+    /// status loop's first tick (`status_phase`) is the caller's draw.
+    pub(super) fn start(&mut self, status_phase: SimDuration, ctx: &mut Context<'_, Ev>) {
+        ctx.send_self(status_phase, Ev::Local(Local::NodeStatus));
+        let mut rng = ctx.keyed_rng(HEARTBEAT_PHASES);
+        let lease_phase = SimDuration::from_secs_f64(rng.random::<f64>() * self.lease_period.as_secs_f64());
+        ctx.send_self(lease_phase, Ev::Local(Local::LeaseRenew));
+        self.next_report =
+            SimTime::ZERO + SimDuration::from_secs_f64(rng.random::<f64>() * self.report_period.as_secs_f64());
+    }
+
+    /// The node's image list changed (a pull downloaded an image): the next status round writes.
+    pub(super) fn images_changed(&mut self) {
+        self.images_changed = true;
+    }
+
+    /// The node status loop's tick: read the Node, unless the last round is still out.
+    pub(super) fn status_tick(&mut self, client: &mut Client, ctx: &mut Context<'_, Ev>) {
+        if self.node_get.is_none() && self.node_patch.is_none() {
+            self.node_get = Some(client.send(Obj::GetNode, ctx));
+        }
+        ctx.send_self(self.status_period, Ev::Local(Local::NodeStatus));
+    }
+
+    /// The Lease controller's tick: GET the Lease, unless the last renewal is still out.
+    pub(super) fn lease_tick(&mut self, client: &mut Client, ctx: &mut Context<'_, Ev>) {
+        if self.lease_get.is_none() && self.lease_put.is_none() {
+            self.lease_get = Some(client.send(Obj::GetLease, ctx));
+        }
+        ctx.send_self(self.lease_period, Ev::Local(Local::LeaseRenew));
+    }
+
+    /// Handles the reply to call `id` if it is one of the loops'; `false` if it is not.
+    pub(super) fn reply(&mut self, id: u32, client: &mut Client, ctx: &mut Context<'_, Ev>) -> bool {
+        let now = ctx.now();
+        if self.lease_get == Some(id) {
+            self.lease_get = None;
+            self.lease_put = Some(client.send(Obj::RenewLease, ctx));
+        } else if self.lease_put == Some(id) {
+            self.lease_put = None;
+        } else if self.node_get == Some(id) {
+            self.node_get = None;
+            if self.images_changed || now >= self.next_report {
+                self.images_changed = false;
+                self.next_report = now + self.report_period;
+                self.node_patch = Some(client.send(Obj::NodeStatus, ctx));
+            }
+        } else if self.node_patch == Some(id) {
+            self.node_patch = None;
+        } else {
+            return false;
+        }
+        true
+    }
+}
