@@ -249,7 +249,11 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
         a.data.display()
     );
     for f in &cal.placements {
-        println!("placement {}: RMS error {:.2} %", f.placement.as_str(), f.rms_error_pct);
+        println!(
+            "placement {}: RMS error {:.2} % (of the mean exact start-up, which the fit uses)",
+            f.placement.as_str(),
+            f.rms_error_pct
+        );
     }
     println!("best placement: {}", cal.best.placement.as_str());
     for p in &cal.best.params {
@@ -299,7 +303,10 @@ fn print_cross_validation(a: &CalibrateArgs, cal: &Calibration) {
                 h.placement.as_str()
             );
         }
-        println!("  cross-validated MAPE {:.2} %", cal.cv_mape_pct.unwrap_or(f64::NAN));
+        println!(
+            "  cross-validated MAPE {:.2} % (of the whole-second reading, as measured; not comparable with the fit's RMS)",
+            cal.cv_mape_pct.unwrap_or(f64::NAN)
+        );
     }
 }
 

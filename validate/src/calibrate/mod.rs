@@ -453,7 +453,8 @@ pub fn params_toml(cal: &Calibration, command: &str) -> String {
     out.push_str("# Calibrated parameters, written by kubetwin calibrate.\n");
     out.push_str(&format!("# Regenerate: {command}\n"));
     out.push_str(&format!(
-        "# Fit: RMS relative error {:.2} % over {} cells; leave-one-cell-out MAPE {}.\n",
+        "# Fit: RMS relative error {:.2} % over {} cells (of the mean exact start-up); leave-one-cell-out MAPE {} \
+         (of the mean whole-second reading, as measured).\n",
         cal.best.rms_error_pct,
         cal.best.cells.len(),
         cal.cv_mape_pct.map_or("not computed".into(), |v| format!("{v:.2} %"))
