@@ -213,7 +213,7 @@ pub const CHECKS: &[Check] = &[
     warn(
         "W003",
         "periodic-overload",
-        "lengthen kubernetes.kubelet.node_status_update, turn off host_network_status_resync (the v1.16.3 bug, fixed in v1.18), or give the apiservers more workers (kubernetes.apiserver.workers) or the cluster more masters",
+        "lengthen kubernetes.kubelet.node_status_update or node_lease_duration, turn off host_network_status_resync (the v1.16.3 bug, fixed in v1.18), or give the apiservers more workers (kubernetes.apiserver.workers) or the cluster more masters",
     ),
     warn(
         "W004",
