@@ -73,10 +73,8 @@ pub enum Obj {
     /// `PATCH nodes/<name>/status`, sent only when the status changed (here: the node's image
     /// list, after its first download) or `nodeStatusReportFrequency` has passed. A heartbeat.
     NodeStatus,
-    /// `GET leases/<name>` in `kube-node-lease` (a quorum read): the Lease controller's
-    /// `backoffEnsureLease`, each renewal (v1.16).
-    GetLease,
-    /// `PUT leases/<name>`: the renewal, the node's heartbeat (`retryUpdateLease`).
+    /// `PUT leases/<name>` in `kube-node-lease`: the renewal, the node's heartbeat
+    /// (`retryUpdateLease` of the Lease last written, v1.16).
     RenewLease,
 }
 
@@ -92,7 +90,6 @@ impl Obj {
                 | Obj::PatchHostNetworkStatus
                 | Obj::ListSecret
                 | Obj::GetNode
-                | Obj::GetLease
         )
     }
 
@@ -100,12 +97,7 @@ impl Obj {
     pub fn is_quorum_read(self) -> bool {
         matches!(
             self,
-            Obj::GetDeployment
-                | Obj::GetScale
-                | Obj::GetPod(_)
-                | Obj::GetHostNetworkPod
-                | Obj::PatchHostNetworkStatus
-                | Obj::GetLease
+            Obj::GetDeployment | Obj::GetScale | Obj::GetPod(_) | Obj::GetHostNetworkPod | Obj::PatchHostNetworkStatus
         )
     }
 
@@ -128,7 +120,6 @@ impl Obj {
             Obj::Event => "POST events",
             Obj::GetNode => "GET nodes (watch cache)",
             Obj::NodeStatus => "PATCH nodes/status",
-            Obj::GetLease => "GET leases",
             Obj::RenewLease => "PUT leases",
         }
     }

@@ -134,19 +134,41 @@ impl Outages {
         self.hosts.is_empty() && self.routers.is_empty() && self.tunnels.is_empty() && self.sites.is_empty()
     }
 
-    /// The window of router `h`'s crash that covers `t`.
-    fn router_window(&self, h: u32, t: SimTime) -> Option<(SimTime, SimTime)> {
-        covering(self.routers.get(&h)?, t)
+    /// The window `[start, end)` of `windows` whose tunnels carry nothing at `t`: from its start
+    /// until OpenVPN carries again, a restart pause after `end` included
+    /// ([`vpn_carries_again`]).
+    fn silencing(&self, windows: &[(SimTime, SimTime)], t: SimTime) -> Option<(SimTime, SimTime)> {
+        windows
+            .iter()
+            .copied()
+            .find(|&(s, e)| s <= t && t < vpn_carries_again(s, e, self.ping_restart))
     }
 
-    /// The window that cuts the tunnel between sites `a` and `b` at `t`: its own partition, or
-    /// the isolation of a site at one of its ends.
+    /// The window of router `h`'s crash whose silence covers `t`.
+    fn router_window(&self, h: u32, t: SimTime) -> Option<(SimTime, SimTime)> {
+        self.silencing(self.routers.get(&h)?, t)
+    }
+
+    /// The window whose silence covers the tunnel between sites `a` and `b` at `t`: its own
+    /// partition, or the isolation of a site at one of its ends.
     fn tunnel_window(&self, a: u32, b: u32, t: SimTime) -> Option<(SimTime, SimTime)> {
         self.tunnels
             .get(&(a.min(b), a.max(b)))
-            .and_then(|w| covering(w, t))
-            .or_else(|| self.sites.get(&a).and_then(|w| covering(w, t)))
-            .or_else(|| self.sites.get(&b).and_then(|w| covering(w, t)))
+            .and_then(|w| self.silencing(w, t))
+            .or_else(|| self.sites.get(&a).and_then(|w| self.silencing(w, t)))
+            .or_else(|| self.sites.get(&b).and_then(|w| self.silencing(w, t)))
+    }
+
+    /// When a message sent at `t` across an element silent over `[start, end)` and carrying
+    /// again at `back` gets through: at TCP's first retransmission after `back`, on the
+    /// back-off schedule begun at `start`, or, for a message sent after `end` (during a restart
+    /// pause), on its own schedule begun at `t`.
+    fn held(start: SimTime, end: SimTime, back: SimTime, t: SimTime) -> SimTime {
+        if t >= end {
+            Self::resend_after(t, back, back)
+        } else {
+            Self::resend_after(start, end, back)
+        }
     }
 
     /// When a connection's data, held by an outage `[start, end)` that the route carries
@@ -163,7 +185,7 @@ impl Outages {
     /// TCP's first retransmission after its tunnels carry again ([`Outages::router_back`]).
     pub fn router_hold(&self, h: u32, t: SimTime) -> Option<SimTime> {
         let (start, end) = self.router_window(h, t)?;
-        Some(Self::resend_after(start, end, self.router_back(h, t)?))
+        Some(Self::held(start, end, self.router_back(h, t)?, t))
     }
 
     /// When crashed router `h`, down at `t`, carries packets again: at its restart (its fresh
@@ -198,7 +220,7 @@ impl Outages {
     /// tunnel is down then: at TCP's first retransmission after the tunnel carries again.
     pub fn tunnel_hold(&self, a: u32, b: u32, t: SimTime) -> Option<SimTime> {
         let (start, end) = self.tunnel_window(a, b, t)?;
-        Some(Self::resend_after(start, end, self.tunnel_back(a, b, t)?))
+        Some(Self::held(start, end, self.tunnel_back(a, b, t)?, t))
     }
 }
 
@@ -287,7 +309,13 @@ mod tests {
             held,
             next_retransmission(SimTime::from_secs(10), SimTime::from_secs(72))
         );
-        assert_eq!(o.tunnel_hold(0, 1, SimTime::from_secs(71)), None);
+        // A message sent after the repair but in the pause waits for it, on its own back-off.
+        let in_pause = SimTime::from_secs(71) + SimDuration::from_millis(500);
+        assert_eq!(
+            o.tunnel_hold(0, 1, in_pause),
+            Some(next_retransmission(in_pause, SimTime::from_secs(72)))
+        );
+        assert_eq!(o.tunnel_hold(0, 1, SimTime::from_secs(72)), None);
         assert_eq!(o.tunnel_hold(0, 2, SimTime::from_secs(20)), None);
         // A 20-s router crash restarts nothing: carried at the restart.
         assert_eq!(o.router_back(7, SimTime::from_secs(15)), Some(SimTime::from_secs(30)));

@@ -94,7 +94,8 @@ fn node_monitor_grace_row(s: &Scenario, net: &NetFigures, commit: f64) -> Timeou
     // With NodeLease (v1.16) the heartbeat the controller watches is the Lease's renewal.
     let p = k.kubelet.lease_renew_interval().as_secs_f64();
     let w = &net.worker_api;
-    let l = 2.0 * w.rtt.p99_s() + commit;
+    // One renewal: a PUT of the cached Lease, one round trip and an etcd commit.
+    let l = w.rtt.p99_s() + commit;
     let tolerated = ((g - l) / p).floor() - 1.0;
     let rec = ceil_to(NODE_STATUS_RETRIES * p + l, 1.0).max(g);
     let verdict = if tolerated < 0.0 {
@@ -108,7 +109,7 @@ fn node_monitor_grace_row(s: &Scenario, net: &NetFigures, commit: f64) -> Timeou
         setting: "kube-controller-manager `--node-monitor-grace-period`".into(),
         current: dur(g),
         observed: format!(
-            "node Lease renewed every {} (a quarter of `nodeLeaseDurationSeconds`); one renewal = GET + PUT of the Lease = 2 worker↔apiserver round trips + etcd commit = {} at p99, worst path {} (mean RTT {}, p99 {})",
+            "node Lease renewed every {} (a quarter of `nodeLeaseDurationSeconds`); one renewal = a PUT of the Lease = 1 worker↔apiserver round trip + etcd commit = {} at p99, worst path {} (mean RTT {}, p99 {})",
             dur(p),
             dur_ms(l),
             w.path,

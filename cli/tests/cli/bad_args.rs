@@ -289,6 +289,11 @@ fn an_output_that_is_an_input_is_refused() {
         &["--plot", "must end in .svg"],
     );
     assert!(!png.exists());
+    // A device takes the SVG whatever its name.
+    if std::path::Path::new("/dev/null").exists() {
+        let out = run(&["plot", d, "--x", "delay_ms", "--y", "mean_s", "--out", "/dev/null"]);
+        assert!(!stderr(&out).contains("must end in .svg"), "{}", stderr(&out));
+    }
 }
 
 /// A size the workers' --max-pods cannot hold is refused up front by every command that sets the

@@ -847,8 +847,7 @@ impl ControlPlane {
             | Obj::ListSecret
             | Obj::ControllerStatus
             | Obj::Event
-            | Obj::GetNode
-            | Obj::GetLease => {}
+            | Obj::GetNode => {}
         }
         let mut rng = ctx.keyed_rng(crate::draws::reply_key(self.client_key(call.client), call.id));
         let due = self.down_to(call.client, call.master, call.host, now, &mut rng);

@@ -1,9 +1,12 @@
 //! A kubelet's two heartbeat loops in v1.16, with the `NodeLease` feature (beta, on by default):
 //!
 //! - **The Lease controller** (pkg/kubelet/nodelease/controller.go) renews the node's Lease in
-//!   `kube-node-lease` every quarter of `nodeLeaseDurationSeconds` (10 s): `backoffEnsureLease`
-//!   GETs it (a quorum read), then `retryUpdateLease` PUTs it back (an etcd write). The node
-//!   lifecycle controller takes the renewal as the node's heartbeat.
+//!   `kube-node-lease` every quarter of `nodeLeaseDurationSeconds` (10 s) with one PUT (an etcd
+//!   write) of the Lease it last wrote: since kubernetes PR #81174, in v1.16.0 ("Kubelet now
+//!   will try to update lease using cached one instead of get from API Server every time"), it
+//!   GETs the Lease only when it has none or an update failed, which a kubelet that has run
+//!   before the experiment does not meet. The node lifecycle controller takes the renewal as
+//!   the node's heartbeat.
 //! - **The node status loop** (`syncNodeStatus`, pkg/kubelet/kubelet_node_status.go) runs every
 //!   `--node-status-update-frequency` (10 s): it reads the Node from the apiserver's cache
 //!   (`resourceVersion=0` on the first try) and PATCHes its status only if the status changed
@@ -35,9 +38,7 @@ pub(super) struct Heartbeats {
     node_get: Option<u32>,
     /// Its PATCH of the node status, if out.
     node_patch: Option<u32>,
-    /// The Lease controller's GET, if out.
-    lease_get: Option<u32>,
-    /// Its PUT, if out.
+    /// The Lease controller's PUT, if out.
     lease_put: Option<u32>,
     /// When an unchanged status is next due to be reported.
     next_report: SimTime,
@@ -54,7 +55,6 @@ impl Heartbeats {
             lease_period: cfg.lease_renew_interval(),
             node_get: None,
             node_patch: None,
-            lease_get: None,
             lease_put: None,
             next_report: SimTime::ZERO,
             images_changed: false,
@@ -86,10 +86,10 @@ impl Heartbeats {
         ctx.send_self(self.status_period, Ev::Local(Local::NodeStatus));
     }
 
-    /// The Lease controller's tick: GET the Lease, unless the last renewal is still out.
+    /// The Lease controller's tick: PUT the Lease, unless the last renewal is still out.
     pub(super) fn lease_tick(&mut self, client: &mut Client, ctx: &mut Context<'_, Ev>) {
-        if self.lease_get.is_none() && self.lease_put.is_none() {
-            self.lease_get = Some(client.send(Obj::GetLease, ctx));
+        if self.lease_put.is_none() {
+            self.lease_put = Some(client.send(Obj::RenewLease, ctx));
         }
         ctx.send_self(self.lease_period, Ev::Local(Local::LeaseRenew));
     }
@@ -97,10 +97,7 @@ impl Heartbeats {
     /// Handles the reply to call `id` if it is one of the loops'; `false` if it is not.
     pub(super) fn reply(&mut self, id: u32, client: &mut Client, ctx: &mut Context<'_, Ev>) -> bool {
         let now = ctx.now();
-        if self.lease_get == Some(id) {
-            self.lease_get = None;
-            self.lease_put = Some(client.send(Obj::RenewLease, ctx));
-        } else if self.lease_put == Some(id) {
+        if self.lease_put == Some(id) {
             self.lease_put = None;
         } else if self.node_get == Some(id) {
             self.node_get = None;

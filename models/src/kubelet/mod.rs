@@ -33,7 +33,7 @@
 //!    broadcaster's sink writes them: each POST waits for its own limiter (`--event-qps 5
 //!    --event-burst 10`) and then for its reply, and new events are dropped while 1,000 wait;
 //!    they do not hold up the pod.
-//! 8. The heartbeats (`kubelet/heartbeat.rs`): every 10 s the Lease controller GETs and PUTs the node's
+//! 8. The heartbeats (`kubelet/heartbeat.rs`): every 10 s the Lease controller PUTs the node's
 //!    Lease, and the node status loop reads the Node from the apiserver's cache, PATCHing its
 //!    status only on a change (the image list, after the first download) or once a minute;
 //!    both on the unthrottled heartbeat client.

@@ -43,7 +43,7 @@ impl Network {
         net.add_fault_outages(&scenario.faults);
         let srcs = net.route_sources(sources)?;
         for (slot, &s) in srcs.iter().enumerate() {
-            net.source_slot.insert(s, slot);
+            net.source_slot[s as usize] = Some(slot);
             let r = net.routes_from(s, cp_site, &far, scenario.netem.placement);
             net.routes.push(r);
         }
@@ -100,10 +100,15 @@ impl Network {
             graph,
             nodes,
             routes: Vec::new(),
-            source_slot: HashMap::new(),
+            source_slot: vec![None; scenario.hosts.len()],
             netem: NetemRule::default(),
             outages: Outages {
-                ping_restart: scenario.vpn.ping_restart.get(),
+                // Without the tunnels no OpenVPN restarts, whatever a crash's length.
+                ping_restart: if scenario.vpn.enabled {
+                    scenario.vpn.ping_restart.get()
+                } else {
+                    SimDuration::MAX
+                },
                 ..Outages::default()
             },
         })

@@ -142,7 +142,9 @@ pub struct Network {
     nodes: Vec<NodeIndex>,
     /// routes[source slot][dest host]
     routes: Vec<Vec<Option<Route>>>,
-    source_slot: HashMap<HostId, usize>,
+    /// Per host: its slot in `routes` if it is a route source (a plain vector: every message
+    /// looks its route up, most often the kubelets' towards the load balancer).
+    source_slot: Vec<Option<usize>>,
     netem: NetemRule,
     outages: Outages,
 }
@@ -176,10 +178,10 @@ impl Network {
     /// The route from `a` to `b`, if one of them is a route source and `b` is reachable.
     /// The boolean is true when the route was stored in the other direction (b to a).
     pub fn route(&self, a: HostId, b: HostId) -> Option<(&Route, bool)> {
-        if let Some(&s) = self.source_slot.get(&a) {
+        if let Some(&Some(s)) = self.source_slot.get(a as usize) {
             return self.routes[s][b as usize].as_ref().map(|r| (r, false));
         }
-        let &s = self.source_slot.get(&b)?;
+        let s = (*self.source_slot.get(b as usize)?)?;
         self.routes[s][a as usize].as_ref().map(|r| (r, true))
     }
 

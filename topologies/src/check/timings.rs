@@ -97,10 +97,10 @@ pub(super) fn periodic_load(s: &Scenario, f: &mut Vec<Finding>) {
     if workers == 0.0 || serving == 0.0 || status_period <= 0.0 || service <= 0.0 {
         return; // other checks name these
     }
-    // Per worker: the node status loop's GET of its Node every period, and the Lease's GET and
-    // PUT every renewal (the status PATCH, once a minute or on a change, left out).
+    // Per worker: the node status loop's GET of its Node every period, and the Lease's PUT every
+    // renewal (the status PATCH, once a minute or on a change, left out).
     let lease = k.lease_renew_interval().as_secs_f64();
-    let node_status = workers / status_period + if lease > 0.0 { 2.0 * workers / lease } else { 0.0 };
+    let node_status = workers / status_period + if lease > 0.0 { workers / lease } else { 0.0 };
     let resync_period = models::status_manager::STATUS_SYNC_PERIOD.as_secs_f64();
     let resync = if k.host_network_status_resync {
         workers * f64::from(k.host_network_pods) * 2.0 / resync_period
@@ -120,8 +120,8 @@ pub(super) fn periodic_load(s: &Scenario, f: &mut Vec<Finding>) {
         "W003",
         field,
         format!(
-            "the {workers} kubelets' periodic requests alone come to {:.0}/s (node status GET every {} and Lease GET + \
-             PUT every {}: {:.0}/s; \
+            "the {workers} kubelets' periodic requests alone come to {:.0}/s (node status GET every {} and Lease PUT \
+             every {}: {:.0}/s; \
              hostNetwork status resyncs, {} pods x GET + PATCH every {resync_period} s: {:.0}/s), more than \
              the apiservers serve ({serving} x {} workers / {} = {:.0}/s): they keep the apiservers saturated, every \
              other request waits behind them, and the pods may never all run",

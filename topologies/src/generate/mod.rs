@@ -305,12 +305,34 @@ pub struct UniformOptions {
     pub wan_delay: Dur,
     /// Bandwidth of each WAN link. Default [`DEFAULT_ACCESS_BANDWIDTH`] (1 Gbit/s).
     pub wan_bandwidth: Bandwidth,
-    /// Kubernetes settings. Default v1.16's.
+    /// Kubernetes settings. Default v1.16's, but for `kubernetes.apiserver.workers`, which
+    /// [`UniformOptions::master_vcpus`] sets.
     pub kubernetes: Kubernetes,
     /// Runtime settings (every site uses `runtime.registry_rtt`).
     pub runtime: Runtime,
     /// Workload. `kubectl_host` left empty becomes `master01`.
     pub workload: Workload,
+    /// vCPUs of each master, which set its apiserver's `workers` (requests handled at once).
+    /// `None`, the default: as Kubernetes' kube-up sizes a master for the cluster's nodes
+    /// ([`kube_up_master_vcpus`]), so that a generated scale scenario has a control plane its
+    /// nodes' routine requests do not swamp (5,000 v1.16 kubelets send 1,500 a second, more
+    /// than three 2-vCPU masters serve at 5 ms each).
+    pub master_vcpus: Option<u32>,
+}
+
+/// The vCPUs Kubernetes' kube-up gives a master for a cluster of `nodes` nodes:
+/// `get-master-size` in cluster/gce/config-common.sh (v1.14 to v1.16): 1 up to 5 nodes, 2 above
+/// 5, 4 above 10, 8 above 100, 16 above 250, 32 above 500, 64 above 3,000.
+pub fn kube_up_master_vcpus(nodes: usize) -> u32 {
+    match nodes {
+        0..=5 => 1,
+        6..=10 => 2,
+        11..=100 => 4,
+        101..=250 => 8,
+        251..=500 => 16,
+        501..=3000 => 32,
+        _ => 64,
+    }
 }
 
 impl Default for UniformOptions {
@@ -324,6 +346,7 @@ impl Default for UniformOptions {
             kubernetes: Kubernetes::default(),
             runtime: Runtime::default(),
             workload: Workload::default(),
+            master_vcpus: None,
         }
     }
 }

@@ -8,8 +8,8 @@ use super::{UniformOptions, WanLayout, LAN_BANDWIDTH, LAN_DELAY};
 /// A scale scenario: `sites` sites (`s00`, `s01`, ...; at least 1), `nodes` workers spread evenly
 /// over them (the first `nodes % sites` sites get one more), named `s03-w0042` (1-based within
 /// the site), the control plane (`lb`, `master01`..`master03`) at `s00`, a full-mesh VPN, WAN
-/// links as [`UniformOptions::layout`] says. Builds only the struct: 5,000 nodes take
-/// milliseconds.
+/// links as [`UniformOptions::layout`] says, masters of [`UniformOptions::master_vcpus`]. Builds
+/// only the struct: 5,000 nodes take milliseconds.
 ///
 /// `nodes = 0` gives a scenario without workers, which the checks reject (E009).
 pub fn uniform(nodes: usize, sites: usize, opts: &UniformOptions) -> Scenario {
@@ -34,6 +34,7 @@ pub fn uniform(nodes: usize, sites: usize, opts: &UniformOptions) -> Scenario {
         &opts.runtime,
         &opts.workload,
     );
+    s.kubernetes.apiserver.workers = opts.master_vcpus.unwrap_or_else(|| super::kube_up_master_vcpus(nodes));
     s.hosts.reserve(nodes + sites + 4);
     s.links.reserve(nodes + 4 + sites * sites.saturating_sub(1) / 2);
     for (name, router) in names.iter().zip(&routers) {

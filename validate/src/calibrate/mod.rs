@@ -403,11 +403,13 @@ fn identifiability(
     Ok(warnings)
 }
 
-/// A warning when the data cannot tell the best placement from others: their fit errors
-/// differ by less than the measured means' own noise, the RMS over cells of a measured mean's
-/// relative standard error (`s / √runs / mean`, `s` the spread of single runs the simulation
-/// shows at the fitted point). Moving the data within that noise can move either fit's error
-/// by as much, so the order of the two is not the data's.
+/// A warning when the data cannot tell the best placement from others. Moving each measured
+/// mean within its noise (relative standard error `r_c = s / √runs / mean`, `s` the spread of
+/// single runs the simulation shows at the fitted point) moves the difference of two
+/// placements' mean squared errors, `(1/n) Σ (e_b² − e_a²)`, by a standard deviation of about
+/// `(2/n) √(Σ (e_b − e_a)² r_c²)` (`e` the relative errors per cell; first order, refits
+/// left out). A placement whose difference from the best is under twice that is one the data
+/// cannot rule out. No warning without a spread to measure (one replication).
 fn placements_apart(
     best: &Scenario,
     fits: &[PlacementFit],
@@ -417,29 +419,41 @@ fn placements_apart(
     let Some(first) = fits.first() else {
         return Ok(None);
     };
-    if fits.len() < 2 {
+    if fits.len() < 2 || cells.is_empty() {
         return Ok(None);
     }
-    let mut sum_sq = 0.0;
+    let mut noise = Vec::with_capacity(cells.len());
     for c in cells {
         let sim = simulate_measured(best, c, opts.reps, opts.seed)?;
         let s: sim_core::stats::OnlineStats = sim.samples.iter().copied().collect();
-        let Some(sd) = s.std_dev() else {
-            return Ok(None);
-        };
-        sum_sq += (sd / f64::from(c.runs.max(1)).sqrt() / c.mean_s).powi(2);
+        match s.std_dev() {
+            Some(sd) if c.mean_s > 0.0 && sd.is_finite() => noise.push(sd / f64::from(c.runs.max(1)).sqrt() / c.mean_s),
+            _ => return Ok(None),
+        }
     }
-    let noise_pct = (sum_sq / cells.len().max(1) as f64).sqrt() * 100.0;
+    let errors = |f: &PlacementFit| -> Vec<f64> { f.cells.iter().map(|c| c.4 / 100.0).collect() };
+    let n = cells.len() as f64;
+    let ea = errors(first);
     let close: Vec<String> = fits[1..]
         .iter()
-        .filter(|f| f.rms_error_pct - first.rms_error_pct < noise_pct)
+        .filter(|f| {
+            let eb = errors(f);
+            let gap: f64 = ea.iter().zip(&eb).map(|(a, b)| b * b - a * a).sum::<f64>() / n;
+            let var: f64 = ea
+                .iter()
+                .zip(&eb)
+                .zip(&noise)
+                .map(|((a, b), r)| ((b - a) * r).powi(2))
+                .sum();
+            gap < 2.0 * (2.0 / n) * var.sqrt()
+        })
         .map(|f| format!("{} ({:.2} %)", f.placement.as_str(), f.rms_error_pct))
         .collect();
     Ok((!close.is_empty()).then(|| {
         format!(
-            "the data cannot tell placement {} ({:.2} %) from {}: the fit errors differ by less than the measured \
-             means' own noise ({noise_pct:.2} %, the RMS of a measured mean's relative standard error at the fitted \
-             point); if you know where tc added the delay, say so with --placement",
+            "the data cannot tell placement {} ({:.2} %) from {}: the fit errors differ by less than twice what \
+             moving the measured means within their noise would move them; if you know where tc added the delay, \
+             say so with --placement",
             first.placement.as_str(),
             first.rms_error_pct,
             close.join(" or ")
