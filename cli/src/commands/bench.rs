@@ -109,9 +109,8 @@ struct ScaleArgs {
     /// Keep v1.16.3's hostNetwork status resync on every kubelet (the scenarios' default:
     /// `kubernetes.kubelet.host_network_status_resync`). Off here unless given, so that the
     /// benchmark runs the workload BENCHMARKS.md's table measures (kubelets with the fix): at
-    /// 5,000 nodes the resync adds 2,000 requests/s, more than the generated control plane
-    /// serves, and at the default 30 pods a node the pods do not all run within 6 h
-    /// (BENCHMARKS.md, "Scale: 30 pods per node").
+    /// 5,000 nodes the resync adds 2,000 requests/s, more than doubling the events and the
+    /// wall time (BENCHMARKS.md, "Scale: 30 pods per node").
     #[arg(long)]
     host_network_resync: bool,
     /// Output format.
