@@ -97,6 +97,12 @@ struct UniformArgs {
     /// How routers are joined: every pair directly, or only ring neighbours.
     #[arg(long, value_enum, default_value_t = Layout::AllPairs)]
     layout: Layout,
+    /// vCPUs of each master, one apiserver worker each (`kubernetes.apiserver.workers`).
+    /// Default: as Kubernetes' kube-up sizes a master for --nodes (1 vCPU up to 5 nodes, 2, 4,
+    /// 8, 16, 32, then 64 above 3,000: `get-master-size`, cluster/gce/config-common.sh); `2` gives
+    /// the thesis's masters.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    master_vcpus: Option<u32>,
     /// Scenario name (default: the output file's stem).
     #[arg(long, value_name = "N", value_parser = parse_name)]
     name: Option<String>,
@@ -219,6 +225,7 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
                     Layout::Ring => WanLayout::Ring,
                 },
                 wan_delay: u.wan_delay,
+                master_vcpus: u.master_vcpus,
                 ..UniformOptions::default()
             };
             let s = generate::uniform(u.nodes as usize, u.sites as usize, &opts);
