@@ -159,33 +159,24 @@ impl Outages {
             .or_else(|| self.sites.get(&b).and_then(|w| self.silencing(w, t)))
     }
 
-    /// When a message sent at `t` across an element silent over `[start, end)` and carrying
-    /// again at `back` gets through: at TCP's first retransmission after `back`, on the
-    /// back-off schedule begun at `start`, or, for a message sent after `end` (during a restart
-    /// pause), on its own schedule begun at `t`.
-    fn held(start: SimTime, end: SimTime, back: SimTime, t: SimTime) -> SimTime {
-        if t >= end {
-            Self::resend_after(t, back, back)
-        } else {
-            Self::resend_after(start, end, back)
-        }
-    }
-
-    /// When a connection's data, held by an outage `[start, end)` that the route carries
-    /// packets again after at `back`, gets through: at TCP's first retransmission after that.
-    fn resend_after(start: SimTime, end: SimTime, back: SimTime) -> SimTime {
+    /// When a connection's data, held by an outage that began at `start` and carrying again at
+    /// `back`, gets through: at TCP's first retransmission at or after `back`, on the back-off
+    /// schedule begun at `start` (a segment resent before `back`, in the outage or in a restart
+    /// pause after it, is lost too). A message sent during the outage or the pause queues
+    /// behind the connection's unacknowledged data, so it keeps that schedule as well.
+    fn resend_after(start: SimTime, back: SimTime) -> SimTime {
         if back == SimTime::MAX {
             SimTime::MAX
         } else {
-            next_retransmission(start, end).max(back)
+            next_retransmission(start, back)
         }
     }
 
     /// When a message that reaches router `h` at `t` gets through, if `h` is crashed then: at
     /// TCP's first retransmission after its tunnels carry again ([`Outages::router_back`]).
     pub fn router_hold(&self, h: u32, t: SimTime) -> Option<SimTime> {
-        let (start, end) = self.router_window(h, t)?;
-        Some(Self::held(start, end, self.router_back(h, t)?, t))
+        let (start, _) = self.router_window(h, t)?;
+        Some(Self::resend_after(start, self.router_back(h, t)?))
     }
 
     /// When crashed router `h`, down at `t`, carries packets again: at its restart (its fresh
@@ -219,8 +210,8 @@ impl Outages {
     /// When a message entering the tunnel between sites `a` and `b` at `t` gets through, if the
     /// tunnel is down then: at TCP's first retransmission after the tunnel carries again.
     pub fn tunnel_hold(&self, a: u32, b: u32, t: SimTime) -> Option<SimTime> {
-        let (start, end) = self.tunnel_window(a, b, t)?;
-        Some(Self::held(start, end, self.tunnel_back(a, b, t)?, t))
+        let (start, _) = self.tunnel_window(a, b, t)?;
+        Some(Self::resend_after(start, self.tunnel_back(a, b, t)?))
     }
 }
 
@@ -309,12 +300,24 @@ mod tests {
             held,
             next_retransmission(SimTime::from_secs(10), SimTime::from_secs(72))
         );
-        // A message sent after the repair but in the pause waits for it, on its own back-off.
-        let in_pause = SimTime::from_secs(71) + SimDuration::from_millis(500);
-        assert_eq!(
-            o.tunnel_hold(0, 1, in_pause),
-            Some(next_retransmission(in_pause, SimTime::from_secs(72)))
+        // A retransmission that falls in the pause is lost: the next one after it gets through.
+        let mut short = Outages {
+            ping_restart: SimDuration::from_secs(12),
+            ..Outages::default()
+        };
+        short.tunnels.insert(
+            (0, 1),
+            vec![(SimTime::ZERO, SimTime::from_secs(12) + SimDuration::from_millis(300))],
         );
+        // Resends at 0.2, 0.6, 1.4, 3.0, 6.2, 12.6, 25.4 s; the pause holds the tunnel until 14 s.
+        assert_eq!(
+            short.tunnel_hold(0, 1, SimTime::from_secs(5)),
+            Some(SimTime::from_secs(25) + SimDuration::from_millis(400))
+        );
+        // A message sent after the repair but in the pause waits for it too, behind the
+        // connection's unacknowledged data: the same retransmission.
+        let in_pause = SimTime::from_secs(71) + SimDuration::from_millis(500);
+        assert_eq!(o.tunnel_hold(0, 1, in_pause), Some(held));
         assert_eq!(o.tunnel_hold(0, 1, SimTime::from_secs(72)), None);
         assert_eq!(o.tunnel_hold(0, 2, SimTime::from_secs(20)), None);
         // A 20-s router crash restarts nothing: carried at the restart.

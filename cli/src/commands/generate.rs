@@ -98,9 +98,9 @@ struct UniformArgs {
     #[arg(long, value_enum, default_value_t = Layout::AllPairs)]
     layout: Layout,
     /// vCPUs of each master, one apiserver worker each (`kubernetes.apiserver.workers`).
-    /// Default: as Kubernetes' kube-up sizes a master for --nodes (1 vCPU up to 5 nodes, 2, 4,
-    /// 8, 16, 32, then 64 above 3,000: `get-master-size`, cluster/gce/config-common.sh); `2` gives
-    /// the thesis's masters.
+    /// Default: as Kubernetes' kube-up sizes a master for --nodes (2 vCPUs, kubeadm's minimum,
+    /// up to 10 nodes, then 4, 8, 16, 32, and 64 above 3,000: `get-master-size`,
+    /// cluster/gce/config-common.sh); `2` gives the thesis's masters.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     master_vcpus: Option<u32>,
     /// Scenario name (default: the output file's stem).

@@ -314,9 +314,10 @@ pub struct UniformOptions {
     pub workload: Workload,
     /// vCPUs of each master, which set its apiserver's `workers` (requests handled at once).
     /// `None`, the default: as Kubernetes' kube-up sizes a master for the cluster's nodes
-    /// ([`kube_up_master_vcpus`]), so that a generated scale scenario has a control plane its
-    /// nodes' routine requests do not swamp (5,000 v1.16 kubelets send 1,500 a second, more
-    /// than three 2-vCPU masters serve at 5 ms each).
+    /// ([`kube_up_master_vcpus`]), but at least kubeadm's minimum of 2, so that a generated
+    /// scale scenario has a control plane its nodes' routine requests do not swamp (5,000
+    /// v1.16.3 kubelets send 1,000 heartbeat requests a second and 2,000 hostNetwork status
+    /// resyncs, more than three 2-vCPU masters serve at 5 ms each, 1,200).
     pub master_vcpus: Option<u32>,
 }
 

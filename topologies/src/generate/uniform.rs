@@ -34,7 +34,11 @@ pub fn uniform(nodes: usize, sites: usize, opts: &UniformOptions) -> Scenario {
         &opts.runtime,
         &opts.workload,
     );
-    s.kubernetes.apiserver.workers = opts.master_vcpus.unwrap_or_else(|| super::kube_up_master_vcpus(nodes));
+    // kube-up's size, but at least kubeadm's 2 CPUs (its preflight check), which built the
+    // thesis's control plane.
+    s.kubernetes.apiserver.workers = opts
+        .master_vcpus
+        .unwrap_or_else(|| super::kube_up_master_vcpus(nodes).max(2));
     s.hosts.reserve(nodes + sites + 4);
     s.links.reserve(nodes + 4 + sites * sites.saturating_sub(1) / 2);
     for (name, router) in names.iter().zip(&routers) {

@@ -474,6 +474,14 @@ fn uniform_small_shapes() {
     ] {
         assert_eq!(generate::kube_up_master_vcpus(nodes), vcpus, "{nodes} nodes");
     }
+    // Never below kubeadm's 2 CPUs, where kube-up would give 1.
+    assert_eq!(
+        generate::uniform(3, 1, &UniformOptions::default())
+            .kubernetes
+            .apiserver
+            .workers,
+        2
+    );
     let sized = UniformOptions {
         master_vcpus: Some(3),
         ..Default::default()

@@ -407,9 +407,11 @@ fn identifiability(
 /// mean within its noise (relative standard error `r_c = s / √runs / mean`, `s` the spread of
 /// single runs the simulation shows at the fitted point) moves the difference of two
 /// placements' mean squared errors, `(1/n) Σ (e_b² − e_a²)`, by a standard deviation of about
-/// `(2/n) √(Σ (e_b − e_a)² r_c²)` (`e` the relative errors per cell; first order, refits
-/// left out). A placement whose difference from the best is under twice that is one the data
-/// cannot rule out. No warning without a spread to measure (one replication).
+/// `(2/n) √(Σ ((e_b − e_a)(1 + e_a + e_b) r_c)²)` (`e = p/m − 1` the relative errors per cell,
+/// which a measured mean moved to `m (1 + δ)` changes by `−(1 + e) δ`; first order, and the
+/// refits' own first-order effect is nil at the optimum). A placement whose difference from the
+/// best is at most twice that is one the data cannot rule out (identical fits included). No
+/// warning without a spread to measure (one replication).
 fn placements_apart(
     best: &Scenario,
     fits: &[PlacementFit],
@@ -443,9 +445,9 @@ fn placements_apart(
                 .iter()
                 .zip(&eb)
                 .zip(&noise)
-                .map(|((a, b), r)| ((b - a) * r).powi(2))
+                .map(|((a, b), r)| ((b - a) * (1.0 + a + b) * r).powi(2))
                 .sum();
-            gap < 2.0 * (2.0 / n) * var.sqrt()
+            gap <= 2.0 * (2.0 / n) * var.sqrt()
         })
         .map(|f| format!("{} ({:.2} %)", f.placement.as_str(), f.rms_error_pct))
         .collect();
