@@ -115,20 +115,13 @@ fn spread_control_plane_and_hub_vpn() {
 fn uniform_generates_and_runs() {
     let dir = TempDir::new("genuni");
     let out = dir.file("uni.toml");
-    let text = run_ok(&[
-        "generate",
-        "uniform",
-        "--nodes",
-        "12",
-        "--sites",
-        "3",
-        "--out",
-        &out,
-        "--wan-delay",
-        "25ms",
-        "--layout",
-        "ring",
-    ]);
+    // 12 workers over 3 sites, written to `out`, with `extra` flags.
+    let generate = |out: &str, extra: &[&str]| {
+        let mut args = vec!["generate", "uniform", "--nodes", "12", "--sites", "3", "--out", out];
+        args.extend_from_slice(extra);
+        run_ok(&args)
+    };
+    let text = generate(&out, &["--wan-delay", "25ms", "--layout", "ring"]);
     assert!(text.contains("3 sites, 12 workers"), "{text}");
     let toml = std::fs::read_to_string(&out).unwrap();
     assert!(toml.contains("name = \"uni\""), "{toml:.600}");
@@ -142,18 +135,7 @@ fn uniform_generates_and_runs() {
     };
     assert_eq!(workers(&out), 4);
     let sized = dir.file("sized.toml");
-    run_ok(&[
-        "generate",
-        "uniform",
-        "--nodes",
-        "12",
-        "--sites",
-        "3",
-        "--out",
-        &sized,
-        "--master-vcpus",
-        "2",
-    ]);
+    generate(&sized, &["--master-vcpus", "2"]);
     assert_eq!(workers(&sized), 2);
 }
 
