@@ -30,6 +30,10 @@
 
 use std::collections::HashMap;
 
+use sim_core::{SimDuration, SimTime};
+
+use crate::network::{NetemRule, TCP_RTO_MIN};
+
 /// How long a restarting OpenVPN 2.3 tunnel over UDP (no proxy) pauses before it opens its
 /// socket again: `socket_restart_pause` starts from `int sec = 2` and changes it only for TCP
 /// or a proxy ("Restart pause, 2 second(s)"; OpenVPN 2.3 `src/openvpn/init.c`, read in the code
@@ -53,10 +57,6 @@ pub fn vpn_carries_again(start: SimTime, end: SimTime, ping_restart: SimDuration
     let pause_start = start + ping_restart + SimDuration::from_nanos(into / cycle * cycle);
     end.max(pause_start + OPENVPN_RESTART_PAUSE)
 }
-
-use sim_core::{SimDuration, SimTime};
-
-use crate::network::{NetemRule, TCP_RTO_MIN};
 
 /// A window `[start, end)` during which a tunnel carries an extra netem rule.
 pub type Degradation = (SimTime, SimTime, NetemRule);
@@ -134,23 +134,22 @@ impl Outages {
         self.hosts.is_empty() && self.routers.is_empty() && self.tunnels.is_empty() && self.sites.is_empty()
     }
 
-    /// The window `[start, end)` of `windows` whose tunnels carry nothing at `t`: from its start
-    /// until OpenVPN carries again, a restart pause after `end` included
-    /// ([`vpn_carries_again`]).
+    /// The silence that covers `t` among `windows`: its start, and when the tunnels carry again
+    /// (the window's end, or a restart pause's end after it: [`vpn_carries_again`]).
     fn silencing(&self, windows: &[(SimTime, SimTime)], t: SimTime) -> Option<(SimTime, SimTime)> {
         windows
             .iter()
-            .copied()
-            .find(|&(s, e)| s <= t && t < vpn_carries_again(s, e, self.ping_restart))
+            .map(|&(s, e)| (s, vpn_carries_again(s, e, self.ping_restart)))
+            .find(|&(s, back)| s <= t && t < back)
     }
 
-    /// The window of router `h`'s crash whose silence covers `t`.
+    /// The silence of router `h`'s crash that covers `t`: its start, and when it ends.
     fn router_window(&self, h: u32, t: SimTime) -> Option<(SimTime, SimTime)> {
         self.silencing(self.routers.get(&h)?, t)
     }
 
-    /// The window whose silence covers the tunnel between sites `a` and `b` at `t`: its own
-    /// partition, or the isolation of a site at one of its ends.
+    /// The silence that covers the tunnel between sites `a` and `b` at `t` (its own partition,
+    /// or the isolation of a site at one of its ends): its start, and when it ends.
     fn tunnel_window(&self, a: u32, b: u32, t: SimTime) -> Option<(SimTime, SimTime)> {
         self.tunnels
             .get(&(a.min(b), a.max(b)))
@@ -175,8 +174,8 @@ impl Outages {
     /// When a message that reaches router `h` at `t` gets through, if `h` is crashed then: at
     /// TCP's first retransmission after its tunnels carry again ([`Outages::router_back`]).
     pub fn router_hold(&self, h: u32, t: SimTime) -> Option<SimTime> {
-        let (start, _) = self.router_window(h, t)?;
-        Some(Self::resend_after(start, self.router_back(h, t)?))
+        let (start, back) = self.router_window(h, t)?;
+        Some(Self::resend_after(start, back))
     }
 
     /// When crashed router `h`, down at `t`, carries packets again: at its restart (its fresh
@@ -184,16 +183,14 @@ impl Outages {
     /// in a restart pause ([`vpn_carries_again`]). Unlike [`Outages::router_hold`], without the
     /// first TCP resend after it, which is each connection's own.
     pub fn router_back(&self, h: u32, t: SimTime) -> Option<SimTime> {
-        let (start, end) = self.router_window(h, t)?;
-        Some(vpn_carries_again(start, end, self.ping_restart))
+        self.router_window(h, t).map(|(_, back)| back)
     }
 
     /// When the tunnel between sites `a` and `b`, down at `t`, carries packets again: at the
     /// repair, unless its ends are then in a restart pause ([`vpn_carries_again`]). Unlike
     /// [`Outages::tunnel_hold`], without the first TCP resend after it.
     pub fn tunnel_back(&self, a: u32, b: u32, t: SimTime) -> Option<SimTime> {
-        let (start, end) = self.tunnel_window(a, b, t)?;
-        Some(vpn_carries_again(start, end, self.ping_restart))
+        self.tunnel_window(a, b, t).map(|(_, back)| back)
     }
 
     /// When host `h` (the load balancer), down at `t`, is back.
@@ -210,8 +207,8 @@ impl Outages {
     /// When a message entering the tunnel between sites `a` and `b` at `t` gets through, if the
     /// tunnel is down then: at TCP's first retransmission after the tunnel carries again.
     pub fn tunnel_hold(&self, a: u32, b: u32, t: SimTime) -> Option<SimTime> {
-        let (start, _) = self.tunnel_window(a, b, t)?;
-        Some(Self::resend_after(start, self.tunnel_back(a, b, t)?))
+        let (start, back) = self.tunnel_window(a, b, t)?;
+        Some(Self::resend_after(start, back))
     }
 }
 

@@ -61,10 +61,12 @@ impl Heartbeats {
         }
     }
 
-    /// Arms the Lease controller's first tick, and draws when an unchanged status is first
-    /// due, both at a random phase (the kubelet has run long before the experiment); the node
-    /// status loop's first tick (`status_phase`) is the caller's draw.
-    pub(super) fn start(&mut self, status_phase: SimDuration, ctx: &mut Context<'_, Ev>) {
+    /// Arms both loops' first ticks, and draws when an unchanged status is first due, all at a
+    /// random phase (the kubelet has run long before the experiment). The node status loop's
+    /// phase comes from the kubelet's own stream, at the place in it the node status always
+    /// drew from; the others from a stream of their own.
+    pub(super) fn start(&mut self, ctx: &mut Context<'_, Ev>) {
+        let status_phase = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.status_period.as_secs_f64());
         ctx.send_self(status_phase, Ev::Local(Local::NodeStatus));
         let mut rng = ctx.keyed_rng(HEARTBEAT_PHASES);
         let lease_phase = SimDuration::from_secs_f64(rng.random::<f64>() * self.lease_period.as_secs_f64());

@@ -196,7 +196,6 @@ pub struct Kubelet {
     pleg_phase: SimDuration,
     /// Whether a relist is scheduled.
     pleg_armed: bool,
-    node_status_period: SimDuration,
     /// The Lease controller and the node status loop ([`heartbeat`]).
     heartbeats: heartbeat::Heartbeats,
     /// Containers started since the last relist.
@@ -294,7 +293,6 @@ impl Kubelet {
             pleg_period: cfg.pleg_period.get(),
             pleg_phase: SimDuration::ZERO,
             pleg_armed: false,
-            node_status_period: cfg.node_status_update.get(),
             heartbeats: heartbeat::Heartbeats::new(cfg),
             started_unseen: Vec::new(),
             status: StatusManager::new(if cfg.host_network_status_resync {
@@ -525,8 +523,7 @@ impl Kubelet {
     fn start(&mut self, ctx: &mut Context<'_, Ev>) {
         // Phase of the PLEG loop and of the heartbeat relative to the experiment: random.
         self.pleg_phase = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.pleg_period.as_secs_f64());
-        let h = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.node_status_period.as_secs_f64());
-        self.heartbeats.start(h, ctx);
+        self.heartbeats.start(ctx);
         self.status_tick_phase =
             SimDuration::from_secs_f64(ctx.rng().random::<f64>() * STATUS_SYNC_PERIOD.as_secs_f64());
         let mut phase =
