@@ -11,7 +11,9 @@
 //!   `--node-status-update-frequency` (10 s): it reads the Node from the apiserver's cache
 //!   (`resourceVersion=0` on the first try) and PATCHes its status only if the status changed
 //!   or `nodeStatusReportFrequency` (1 min in v1.16) has passed. While pods start, the one change
-//!   is the node's image list, after its first download.
+//!   is the node's image list, after its first download, as the image manager's cache shows it:
+//!   the cache is refreshed from the runtime every 30 s ([`IMAGE_LIST_REFRESH`]), so a new image
+//!   is written at the first status round after the first refresh after its download.
 //!
 //! Both run on the unthrottled heartbeat client, each one request at a time (`wait.Until` does
 //! not start a loop's next round before the last returned): a tick that finds its loop's last
@@ -28,6 +30,13 @@ use crate::spec::Kubelet as KubeletCfg;
 /// other draws, so that they move none of them).
 const HEARTBEAT_PHASES: u64 = 0x004c_4541_5345; // "LEASE"
 
+/// How often the kubelet's image manager refreshes the image list that the node status reports:
+/// v1.16 pkg/kubelet/images/image_gc_manager.go, `realImageGCManager.Start`, a goroutine
+/// `wait.Until(... im.runtime.ListImages() ... im.imageCache.set(images), 30*time.Second, ...)`;
+/// `GetImageList`, which the node status's image setter calls, returns that cache. A constant in
+/// the kubelet, not a flag.
+pub(super) const IMAGE_LIST_REFRESH: SimDuration = SimDuration::from_secs(30);
+
 /// A kubelet's Lease controller and node status loop: their periods and their requests out.
 #[derive(Debug)]
 pub(super) struct Heartbeats {
@@ -42,8 +51,11 @@ pub(super) struct Heartbeats {
     lease_put: Option<u32>,
     /// When an unchanged status is next due to be reported.
     next_report: SimTime,
-    /// The node's image list changed since its status was last written.
-    images_changed: bool,
+    /// When the image cache first shows an image downloaded since the status was last written
+    /// (`None`: no such image).
+    images_shown_at: Option<SimTime>,
+    /// The phase of the image cache's refreshes: they run at `image_refresh_phase + k · 30 s`.
+    image_refresh_phase: SimDuration,
 }
 
 impl Heartbeats {
@@ -57,12 +69,14 @@ impl Heartbeats {
             node_patch: None,
             lease_put: None,
             next_report: SimTime::ZERO,
-            images_changed: false,
+            images_shown_at: None,
+            image_refresh_phase: SimDuration::ZERO,
         }
     }
 
-    /// Arms both loops' first ticks, and draws when an unchanged status is first due, all at a
-    /// random phase (the kubelet has run long before the experiment). The node status loop's
+    /// Arms both loops' first ticks, and draws when an unchanged status is first due and when
+    /// the image cache refreshes, all at a random phase (the kubelet has run long before the
+    /// experiment). The node status loop's
     /// phase comes from the kubelet's own stream, at the place in it the node status always
     /// drew from; the others from a stream of their own.
     pub(super) fn start(&mut self, ctx: &mut Context<'_, Ev>) {
@@ -73,11 +87,14 @@ impl Heartbeats {
         ctx.send_self(lease_phase, Ev::Local(Local::LeaseRenew));
         self.next_report =
             SimTime::ZERO + SimDuration::from_secs_f64(rng.random::<f64>() * self.report_period.as_secs_f64());
+        self.image_refresh_phase = SimDuration::from_secs_f64(rng.random::<f64>() * IMAGE_LIST_REFRESH.as_secs_f64());
     }
 
-    /// The node's image list changed (a pull downloaded an image): the next status round writes.
-    pub(super) fn images_changed(&mut self) {
-        self.images_changed = true;
+    /// The node's image list changed at `now` (a pull downloaded an image): the first status
+    /// round after the image cache's next refresh writes it.
+    pub(super) fn images_changed(&mut self, now: SimTime) {
+        let shown = next_refresh(now, self.image_refresh_phase);
+        self.images_shown_at = Some(self.images_shown_at.map_or(shown, |t| t.min(shown)));
     }
 
     /// The node status loop's tick: read the Node, unless the last round is still out.
@@ -103,8 +120,11 @@ impl Heartbeats {
             self.lease_put = None;
         } else if self.node_get == Some(id) {
             self.node_get = None;
-            if self.images_changed || now >= self.next_report {
-                self.images_changed = false;
+            let images_shown = self.images_shown_at.is_some_and(|t| t <= now);
+            if images_shown || now >= self.next_report {
+                if images_shown {
+                    self.images_shown_at = None;
+                }
                 self.next_report = now + self.report_period;
                 self.node_patch = Some(client.send(Obj::NodeStatus, ctx));
             }
@@ -114,5 +134,33 @@ impl Heartbeats {
             return false;
         }
         true
+    }
+}
+
+/// The first refresh of the image cache at or after `at`, the refreshes running at
+/// `phase + k · IMAGE_LIST_REFRESH`.
+fn next_refresh(at: SimTime, phase: SimDuration) -> SimTime {
+    let first = SimTime::ZERO + phase;
+    if at <= first {
+        return first;
+    }
+    let period = IMAGE_LIST_REFRESH.as_nanos();
+    let rounds = (at - first).as_nanos().div_ceil(period);
+    first + SimDuration::from_nanos(rounds * period)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_image_shows_at_the_next_refresh_of_the_cache() {
+        let phase = SimDuration::from_secs(7);
+        let at = |s: u64| SimTime::ZERO + SimDuration::from_secs(s);
+        assert_eq!(next_refresh(at(0), phase), at(7));
+        assert_eq!(next_refresh(at(7), phase), at(7));
+        assert_eq!(next_refresh(at(8), phase), at(37));
+        assert_eq!(next_refresh(at(37), phase), at(37));
+        assert_eq!(next_refresh(at(100), phase), at(127));
     }
 }

@@ -180,9 +180,10 @@ impl Kubelet {
         // The image is in Docker's store once a pull ends, not when it starts: with
         // `IfNotPresent` a pod that reaches the image check during the first download
         // queues a pull of its own (a cached one when its turn comes). A new image changes the
-        // node's status (its image list), which the node status loop then writes.
+        // node's status (its image list) once the image manager's cache shows it, and the node
+        // status loop then writes it.
         if !self.image_present {
-            self.heartbeats.images_changed();
+            self.heartbeats.images_changed(now);
         }
         self.image_present = true;
         if self.downloading_pod == Some(pod) {
