@@ -10,10 +10,21 @@
 //! - **etcd**: who leads, and when writes can commit, come from etcd's elections simulated
 //!   message by message over the run's network ([`crate::raft::Leadership`], which this plan
 //!   asks only whom each `crash-etcd-leader` stopped). A member stops with its master.
-//! - An apiserver whose **etcd member** is gone (kubeadm's stacked apiserver talks only to its
-//!   local member) answers every request with an error, while HAProxy's TCP check still
-//!   passes; to its clients it is as dead as a crashed one, except that HAProxy may hand a
-//!   reconnecting client back to it ([`Plan::serves`]).
+//! - An apiserver whose **etcd member has stopped** (kubeadm's stacked apiserver talks only to
+//!   its local member) answers every request with an error, while HAProxy's TCP check still
+//!   passes: its watch cache's reflector fails, which marks the cache unready (v1.16
+//!   `Cacher.startCaching`), so even cached reads go to the dead member. To its clients it is as
+//!   dead as a crashed one, except that HAProxy may hand a reconnecting client back to it
+//!   ([`Plan::serves`]).
+//! - An apiserver whose member **runs outside a quorum** (the others crashed, or a partition
+//!   leaves it in a minority) still answers reads from its watch cache: v1.16's apiserver
+//!   watches etcd without `WithRequireLeader` (added in v1.19, kubernetes PR #89881: such a
+//!   watch "can hang forever if the etcd cluster loses quorum"), so the cache stays ready,
+//!   frozen. Its writes and quorum reads wait for the member to be in a quorum again (each try
+//!   times out in etcd after `5 s + 2 x election timeout` and the client retries; the model
+//!   folds the tries into one wait). HAProxy's TCP check passes, so when no apiserver serves
+//!   anywhere, a reconnecting client stays on one that answers this way
+//!   ([`Plan::takes_requests`]); while a quorum serves elsewhere, its clients move there.
 //! - **Clients** pinned to a dead apiserver notice by their own timers, then reconnect through
 //!   HAProxy, which sends them to a server it believes up (if it still believes the dead one up,
 //!   they fail again and retry at their next timer):
@@ -77,8 +88,12 @@ pub struct Timers {
 pub struct Plan {
     /// Per master: windows when its apiserver (and etcd member) are down.
     pub apiserver_down: Vec<Vec<(SimTime, SimTime)>>,
-    /// Per master: windows when its etcd member is down (its apiserver cannot serve).
+    /// Per master: windows when its etcd member is not in a working quorum, stopped or cut
+    /// off (its apiserver cannot write).
     pub etcd_down: Vec<Vec<(SimTime, SimTime)>>,
+    /// Per master: windows when its etcd member is stopped (crashed with its master, or a
+    /// `crash-etcd-leader` victim): its apiserver answers nothing, not even from its cache.
+    pub etcd_stopped: Vec<Vec<(SimTime, SimTime)>>,
     /// Per master: windows when HAProxy has it marked down.
     pub marked_down: Vec<Vec<(SimTime, SimTime)>>,
     /// Per master: windows when the load balancer cannot reach it ([`crate::cut_off`]).
@@ -105,6 +120,7 @@ impl Plan {
         let mut p = Plan {
             apiserver_down: vec![Vec::new(); n],
             etcd_down: vec![Vec::new(); n],
+            etcd_stopped: vec![Vec::new(); n],
             marked_down: vec![Vec::new(); n],
             unreachable: vec![Vec::new(); n],
         };
@@ -121,12 +137,14 @@ impl Plan {
                 if let Some(i) = masters.iter().position(|m| m == host) {
                     p.apiserver_down[i].push(f.window());
                     p.etcd_down[i].push(f.window());
+                    p.etcd_stopped[i].push(f.window());
                 }
             }
         }
         for &(from, until, member) in leader_crashes {
             if let Some(l) = member.filter(|&l| l < n) {
                 p.etcd_down[l].push((from, until));
+                p.etcd_stopped[l].push((from, until));
             }
         }
         // HAProxy's view, from its check schedule.
@@ -185,6 +203,32 @@ impl Plan {
     /// When apiserver `m`'s etcd member is back, if it is down at `t`.
     pub fn etcd_back(&self, m: usize, t: SimTime) -> Option<SimTime> {
         covering(&self.etcd_down[m], t).map(|w| w.1)
+    }
+
+    /// The first instant at or after `t` when apiserver `m`'s etcd member is in a working
+    /// quorum ([`SimTime::MAX`]: never), across back-to-back windows.
+    pub fn etcd_in_quorum_from(&self, m: usize, t: SimTime) -> SimTime {
+        let mut t = t;
+        while let Some(back) = self.etcd_back(m, t) {
+            t = back; // a window ends after every instant it covers
+        }
+        t
+    }
+
+    /// Whether apiserver `m`'s etcd member is stopped at `t` (not merely outside a quorum).
+    pub fn etcd_stopped(&self, m: usize, t: SimTime) -> bool {
+        covering(&self.etcd_stopped[m], t).is_some()
+    }
+
+    /// Whether apiserver `m` answers requests at `t`, perhaps only from its watch cache: it
+    /// runs, so does its etcd member (in a quorum or not), and the load balancer reaches it.
+    pub fn takes_requests(&self, m: usize, t: SimTime) -> bool {
+        self.apiserver_up(m, t) && !self.etcd_stopped(m, t) && covering(&self.unreachable[m], t).is_none()
+    }
+
+    /// Whether some apiserver serves at `t` ([`Plan::serves`]).
+    pub fn any_serves(&self, t: SimTime) -> bool {
+        (0..self.apiserver_down.len()).any(|m| self.serves(m, t))
     }
 
     /// Whether HAProxy sends new connections to `m` at `t`.
@@ -301,6 +345,33 @@ mod tests {
         let nobody = [(SimTime::from_secs(10), SimTime::from_secs(50), None)];
         let p = Plan::build(&f, &masters(), &nobody, &haproxy(), &zero, &CutOff::default(), &mut rng);
         assert!((0..3).all(|m| p.etcd_down[m].is_empty()));
+    }
+
+    /// A member outside a quorum (here: the other two crashed) stops its apiserver's writes,
+    /// not its answers from the cache; a member stopped stops both. Writes come back when the
+    /// member is in a quorum again, across back-to-back windows.
+    #[test]
+    fn a_member_outside_a_quorum_still_answers_from_the_cache() {
+        let f = [crash("m2", 10, Some(100)), crash("m3", 10, Some(100))];
+        let at = SimTime::from_secs;
+        let cut = CutOff {
+            from_lb: vec![Vec::new(); 3],
+            member: vec![vec![(at(10), at(60)), (at(60), at(100))], Vec::new(), Vec::new()],
+        };
+        let mut rng = sim_core::rng::SimRng::seed_from_u64(3);
+        let zero = [SimDuration::ZERO; 3];
+        let p = Plan::build(&f, &masters(), &[], &haproxy(), &zero, &cut, &mut rng);
+        assert!(!p.serves(0, at(20)) && p.takes_requests(0, at(20)));
+        assert!(!p.takes_requests(1, at(20)) && !p.etcd_stopped(0, at(20)) && p.etcd_stopped(1, at(20)));
+        assert!(!p.any_serves(at(20)) && p.any_serves(at(5)) && p.any_serves(at(100)));
+        assert_eq!(p.etcd_in_quorum_from(0, at(20)), at(100));
+        assert_eq!(p.etcd_in_quorum_from(0, at(5)), at(5));
+        let never = CutOff {
+            from_lb: vec![Vec::new(); 3],
+            member: vec![vec![(at(10), SimTime::MAX)], Vec::new(), Vec::new()],
+        };
+        let p = Plan::build(&f, &masters(), &[], &haproxy(), &zero, &never, &mut rng);
+        assert_eq!(p.etcd_in_quorum_from(0, at(20)), SimTime::MAX);
     }
 
     /// A crash repaired as the next begins is one outage to HAProxy: its fall count does not

@@ -340,6 +340,24 @@ fn a_registry_that_never_comes_back_is_named_as_the_cause() {
     assert!(!e.contains("node lifecycle controller"), "{e}");
 }
 
+/// Two of three masters crashed for good leave etcd without a quorum: the error says so, not
+/// that evictions would help.
+#[test]
+fn masters_crashed_for_good_beyond_the_quorum_are_named_as_the_cause() {
+    let out = crate::support::run(&args(&cell_reps(
+        "1",
+        "table",
+        &["--fault", "crash master02 at 2s", "--fault", "crash master03 at 2s"],
+    )));
+    crate::support::assert_exit(&out, 1, "a run without an etcd quorum");
+    let e = stderr(&out);
+    assert!(
+        e.contains("2 of the 3 etcd members are gone for good, so etcd has no quorum"),
+        "{e}"
+    );
+    assert!(!e.contains("node lifecycle controller"), "{e}");
+}
+
 /// The table names the observer's resolution when it is not kubectl's whole second, and prints
 /// the readings to the millisecond then.
 #[test]

@@ -110,6 +110,10 @@ pub struct ControlPlane {
     member_rtt: Vec<Vec<SimDuration>>,
     /// etcd's WAL fsync.
     fsync: SimDuration,
+    /// How long etcd lets a request wait before it answers "request timed out": etcd 3.3
+    /// etcdserver/config.go `ReqTimeout`, "5s for queue waiting, computation and disk IO delay
+    /// + 2 * election timeout for possible leader election" (7 s at the default 1 s).
+    etcd_request_timeout: SimDuration,
     /// Whether any etcd member is ever down in this run (else commits take the precomputed
     /// latencies).
     members_ever_down: bool,
@@ -229,11 +233,13 @@ impl ControlPlane {
             read,
             member_rtt,
             fsync: etcd_cfg.fsync.get(),
+            etcd_request_timeout: SimDuration::from_secs(5) + etcd_cfg.election_timeout.get() * 2,
             members_ever_down: false,
             network_faults: false,
             plan: Plan {
                 apiserver_down: vec![Vec::new(); n],
                 etcd_down: vec![Vec::new(); n],
+                etcd_stopped: vec![Vec::new(); n],
                 marked_down: vec![Vec::new(); n],
                 unreachable: vec![Vec::new(); n],
             },
@@ -322,26 +328,43 @@ impl ControlPlane {
     }
 
     /// A request lost with its connection, or answered with an error by an apiserver whose etcd
-    /// member is gone: the client sends it again once it has reconnected. HAProxy may send the
+    /// member has stopped: the client sends it again once it has reconnected. HAProxy may send the
     /// new connection back to the same apiserver, serving again by then.
     fn lose(&mut self, call: ApiCall, ctx: &mut Context<'_, Ev>) {
         let m = call.master as usize;
         let now = ctx.now();
         let etcd_gone = self.plan.etcd_back(m, now);
         let (to, ready) = self.serving(call.client, call.master, now);
-        let me = ctx.me();
         if ready != SimTime::MAX && (to as usize != m || ready > now) {
-            let host = self.masters[to as usize];
-            // The resend's draws: the request's own stream, after its first sending.
-            let mut rng = ctx.keyed_rng(crate::draws::reply_key(self.client_key(call.client), call.id) ^ 1);
-            let first = self.leg(call.host, self.lb, ready, &mut rng) + self.proxy_time;
-            let up = first + self.leg(self.lb, host, ready + first, &mut rng);
-            ctx.send_at(me, ready + up, Ev::ApiArrive(ApiCall { master: to, ..call }));
+            self.resend(call, to, ready, ctx);
         } else if let Some(back) = etcd_gone.filter(|&b| b != SimTime::MAX) {
             // No reconnection ahead: the client keeps retrying on this connection until the
             // member is back.
-            ctx.send_at(me, back, Ev::ApiArrive(call));
+            ctx.send_at(ctx.me(), back, Ev::ApiArrive(call));
         }
+    }
+
+    /// The client sends `call` again through its new connection to apiserver `to`, open from
+    /// `ready`.
+    fn resend(&self, call: ApiCall, to: u8, ready: SimTime, ctx: &mut Context<'_, Ev>) {
+        let host = self.masters[to as usize];
+        // The resend's draws: the request's own stream, after its first sending.
+        let mut rng = ctx.keyed_rng(crate::draws::reply_key(self.client_key(call.client), call.id) ^ 1);
+        let first = self.leg(call.host, self.lb, ready, &mut rng) + self.proxy_time;
+        let up = first + self.leg(self.lb, host, ready + first, &mut rng);
+        ctx.send_at(ctx.me(), ready + up, Ev::ApiArrive(ApiCall { master: to, ..call }));
+    }
+
+    /// The failover that takes `call`'s client off apiserver `call.master` after `now` and
+    /// before `until`, if one does: a write held for the member's quorum then goes with the old
+    /// connection.
+    fn moves_before(&self, call: &ApiCall, now: SimTime, until: SimTime) -> Option<Failover> {
+        self.failovers
+            .iter()
+            .find(|f| {
+                f.client == call.client && f.from_master == call.master && f.reconnect_at > now && f.lost_at < until
+            })
+            .copied()
     }
 
     /// Every client of the control plane.
@@ -596,6 +619,11 @@ impl ControlPlane {
                         let Some((k, t)) = self.reconnection(c.role, s, timers, &mut rr, rng) else {
                             continue;
                         };
+                        if k == m && c.master as usize == m && self.plan.takes_requests(m, s) {
+                            // Its own apiserver, which kept running and answering from its
+                            // cache, while no quorum serves anywhere: the client stays on it.
+                            continue;
+                        }
                         out.push(self.reconnect(c, s, k, t));
                     }
                 }
@@ -686,12 +714,15 @@ impl ControlPlane {
     }
 
     /// The server HAProxy's round robin (`rr`) hands a new connection at `t`, among those it
-    /// believes up (the round robin moves on), if that server serves.
+    /// believes up (the round robin moves on), if that server serves; or if it answers from its
+    /// cache while no apiserver serves anywhere (etcd has lost its quorum: every server is as
+    /// good as another, and the client stays until the quorum is back).
     fn haproxy_pick(&self, t: SimTime, rr: &mut usize) -> Option<usize> {
         let n = self.masters.len();
         let k = (0..n).map(|k| (*rr + k) % n).find(|&k| self.plan.haproxy_up(k, t))?;
         *rr = (k + 1) % n;
-        self.plan.serves(k, t).then_some(k)
+        let last_resort = || self.plan.takes_requests(k, t) && !self.plan.any_serves(t);
+        (self.plan.serves(k, t) || last_resort()).then_some(k)
     }
 
     /// The apiserver that a client of `role` whose own one died at `lost` reaches, and when:
@@ -865,6 +896,19 @@ pub fn noise(cv: f64) -> Option<LogNormal<f64>> {
     }
 }
 
+/// The first of the tries begun at `first` and every `timeout` after it that starts at or after
+/// `at` ([`SimTime::MAX`] stays "never").
+fn next_try(first: SimTime, at: SimTime, timeout: SimDuration) -> SimTime {
+    if at <= first || at == SimTime::MAX {
+        return at.max(first);
+    }
+    let period = timeout.as_nanos().max(1);
+    let tries = (at - first).as_nanos().div_ceil(period);
+    first
+        .checked_add(SimDuration::from_nanos(tries.saturating_mul(period)))
+        .unwrap_or(SimTime::MAX)
+}
+
 /// `mean` scaled by one draw of `noise` (or `mean` itself).
 pub fn sample(mean: SimDuration, noise: Option<&LogNormal<f64>>, rng: &mut impl Rng) -> SimDuration {
     match noise {
@@ -883,8 +927,9 @@ impl Component<Ev> for ControlPlane {
                     .failovers
                     .iter()
                     .any(|f| f.client == call.client && f.lost_at <= now && now < f.reconnect_at);
-                let etcd_gone = self.plan.etcd_back(m, now);
-                if in_failover || !self.plan.apiserver_up(m, now) || etcd_gone.is_some() {
+                // An apiserver whose member runs outside a quorum takes the request: it answers
+                // cached reads, and its writes wait for the quorum ([`crate::failover`]).
+                if in_failover || !self.plan.apiserver_up(m, now) || self.plan.etcd_stopped(m, now) {
                     self.lose(call, ctx);
                     return;
                 }
@@ -899,9 +944,10 @@ impl Component<Ev> for ControlPlane {
                 if let Some((c, t)) = self.servers[m].complete(now) {
                     self.start_service(c, t, ctx);
                 }
-                if !self.plan.apiserver_up(m, now) {
+                if !self.plan.apiserver_up(m, now) || self.plan.etcd_stopped(m, now) {
                     // Its apiserver died while the request waited or was handled: it goes with
-                    // the connection.
+                    // the connection; or its etcd member stopped: it is answered with an error.
+                    // Either way the client sends it again.
                     self.lose(call, ctx);
                     return;
                 }
@@ -911,24 +957,43 @@ impl Component<Ev> for ControlPlane {
                     ctx.tracer()
                         .instant(|| (Track::new(host, "apiserver"), label.into(), "api", now));
                 }
-                // Writes and quorum reads need an etcd leader.
-                let ready = self.write_ready(now);
+                let write = call.obj.is_write();
+                if !write && !call.obj.is_quorum_read() {
+                    // Served from the watch cache, with or without an etcd quorum.
+                    ctx.send_self(SimDuration::ZERO, Ev::EtcdDone(call));
+                    return;
+                }
+                // Writes and quorum reads need an etcd leader, and this apiserver's member in its
+                // quorum; one that never comes before the run's end is never answered.
+                let in_quorum = self.plan.etcd_in_quorum_from(m, now);
+                if in_quorum > now {
+                    if let Some(f) = self.moves_before(&call, now, in_quorum) {
+                        // Its client fails over first (a quorum serves elsewhere): the request
+                        // comes again through the new connection.
+                        self.resend(call, f.to_master, f.reconnect_at, ctx);
+                        return;
+                    }
+                }
+                let ready = if in_quorum == SimTime::MAX {
+                    SimTime::MAX
+                } else if in_quorum > now {
+                    // Outside a quorum, each try times out in etcd and the client tries again
+                    // (at once, in the model): the first try that starts with the member back
+                    // in a quorum gets through.
+                    let led = self.write_ready(in_quorum);
+                    next_try(now, led, self.etcd_request_timeout)
+                } else {
+                    self.write_ready(now)
+                };
                 if ready == SimTime::MAX {
                     return;
                 }
                 let leader = self.leader_at(ready);
-                if call.obj.is_write() {
+                if write {
                     self.stats[m].writes += 1;
-                    let d = (ready - now) + self.etcd_latency(leader, m, ready, true);
-                    ctx.send_self(d, Ev::EtcdDone(call));
-                } else {
-                    let d = if call.obj.is_quorum_read() {
-                        (ready - now) + self.etcd_latency(leader, m, ready, false)
-                    } else {
-                        SimDuration::ZERO
-                    };
-                    ctx.send_self(d, Ev::EtcdDone(call));
                 }
+                let d = (ready - now) + self.etcd_latency(leader, m, ready, write);
+                ctx.send_self(d, Ev::EtcdDone(call));
             }
             Ev::EtcdDone(call) => self.apply(call, ctx),
             Ev::Local(Local::NodeMonitor) => self.monitor_nodes(ctx),
@@ -939,5 +1004,22 @@ impl Component<Ev> for ControlPlane {
             }
             Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) | Ev::Rebind { .. } | Ev::DownloadStart { .. } => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_held_for_a_quorum_gets_through_at_the_first_try_after_it() {
+        let at = SimTime::from_secs;
+        let timeout = SimDuration::from_secs(7);
+        assert_eq!(next_try(at(10), at(10), timeout), at(10));
+        assert_eq!(next_try(at(10), at(11), timeout), at(17));
+        assert_eq!(next_try(at(10), at(17), timeout), at(17));
+        assert_eq!(next_try(at(10), at(300), timeout), at(304));
+        assert_eq!(next_try(at(10), at(5), timeout), at(10));
+        assert_eq!(next_try(at(10), SimTime::MAX, timeout), SimTime::MAX);
     }
 }

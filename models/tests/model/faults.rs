@@ -939,3 +939,98 @@ fn a_variant_prepared_on_the_base_network_runs_as_one_prepared_afresh() {
     let reused = prepare_variant(&prepared, &other).unwrap().run(1, false).unwrap();
     assert_eq!(json(&reused), json(&run(&other, 1, false).unwrap()));
 }
+
+/// Two of three masters crashed: etcd has no quorum until they are back. The survivor's
+/// apiserver keeps answering reads from its watch cache (v1.16's watch on etcd does not require
+/// a leader, so the cache stays ready) and HAProxy's TCP check passes, so the dead masters'
+/// clients move to it, and the pods bound before the crash mount their volumes from the cached
+/// token Secret and start; every write waits for the quorum, and is answered by the first of
+/// etcd's tries (one per request time-out, 7 s) after it. (Before, the survivor dropped every
+/// request, no client moved to it, no container started before the repair, and the pods were
+/// seen Running only once the clients noticed the repair: 17-28 s after the quorum.)
+#[test]
+fn without_an_etcd_quorum_the_survivor_serves_cached_reads_and_writes_wait_for_the_quorum() {
+    let (crashed, repaired) = (0.5, 300.0);
+    for seed in 0..3 {
+        let mut s = cell(20, 100);
+        for host in ["master02", "master03"] {
+            s.faults.push(Fault::Crash {
+                host: host.into(),
+                at: Dur::millis(500),
+                repair: Some(Dur::secs(300)),
+            });
+        }
+        let out = run(&s, seed, false).unwrap();
+        let stalls = &out.etcd.as_ref().expect("elections simulated").write_stalls;
+        let quorum = stalls
+            .iter()
+            .find(|w| w.0 <= crashed && w.1.is_some_and(|e| e > crashed))
+            .and_then(|w| w.1)
+            .expect("a stall from the crashes to the repair");
+        assert!(
+            (repaired..repaired + 10.0).contains(&quorum),
+            "seed {seed}: quorum back at {quorum}"
+        );
+        let moved: Vec<&(String, f64, String)> = out
+            .faults
+            .iter()
+            .flat_map(|f| &f.failovers)
+            .filter(|f| f.0.starts_with("kubelet/"))
+            .collect();
+        assert!(!moved.is_empty(), "seed {seed}: no kubelet was on a crashed master");
+        for (client, at, to) in moved {
+            assert!(to == "master01" && *at < 100.0, "seed {seed}: {client} to {to} at {at}");
+        }
+        let bound_before: Vec<_> = out
+            .pods
+            .iter()
+            .filter(|p| p.bound.is_some_and(|b| b < crashed))
+            .collect();
+        let mounted_after = bound_before
+            .iter()
+            .filter(|p| p.volumes.is_some_and(|v| v > crashed))
+            .count();
+        assert!(
+            mounted_after >= 4,
+            "seed {seed}: {mounted_after} pods mounted after the crash: not exercised"
+        );
+        for p in &bound_before {
+            let started = p.started.expect("started");
+            assert!(started < 100.0, "seed {seed}: pod {} started at {started}", p.pod);
+        }
+        for p in &out.pods {
+            let running = p.running.expect("every pod runs");
+            assert!(
+                running < crashed || (quorum..quorum + 7.0 + 3.0).contains(&running),
+                "seed {seed}: pod {} Running at {running}, quorum back at {quorum}",
+                p.pod
+            );
+        }
+        assert!(out.startup_exact_s.unwrap() > quorum, "seed {seed}");
+    }
+}
+
+/// A request that an apiserver is handling when its etcd member stops (`crash-etcd-leader`)
+/// is answered with an error, and its client sends it again through its next connection:
+/// every pod still starts. (A first version of the quorum rules, which let an apiserver whose
+/// member is outside a quorum answer from its cache, left such a request waiting for the
+/// stopped member for ever: `plan --drills` on consortium-32 found one replication in ten of
+/// `crash-etcd-leader at 10s` never finished.)
+#[test]
+fn a_request_in_hand_when_the_etcd_leader_stops_is_sent_again() {
+    // Crashes every 2.5 s while the kubelets start their pods, some of them while the leader's
+    // apiserver holds a request.
+    for k in 0..40 {
+        let at = 20_000 + 2_500 * k;
+        let mut s = cell(100, 100);
+        s.faults.push(Fault::CrashEtcdLeader {
+            at: Dur::millis(at),
+            repair: None,
+        });
+        let out = run(&s, 1, false).unwrap();
+        assert!(
+            out.startup_exact_s.is_some(),
+            "etcd leader crashed at {at} ms: pods did not all start"
+        );
+    }
+}

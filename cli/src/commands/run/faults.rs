@@ -56,7 +56,7 @@ pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
 /// What a run that never finished may owe to faults never repaired: they are named, and for a
 /// worker site cut off for good, the recovery that Kubernetes would make (eviction from
 /// unreachable nodes); for a registry on the overlay that never comes back, that no pull from
-/// it can succeed.
+/// it can succeed; for masters crashed for good beyond etcd's quorum, that nothing commits.
 pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     use models::spec::Fault;
     let open: Vec<&Fault> = scenario.faults.iter().filter(|f| f.repair().is_none()).collect();
@@ -81,6 +81,25 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
         return format!(
             "\nnever repaired: {}; every client (kubelets, controllers, scheduler, kubectl) reaches the apiservers through the load balancer, the single point of failure of this control plane: nothing goes on until it is repaired",
             names.join(", ")
+        );
+    }
+    let masters = &scenario.haproxy.backends;
+    let mut gone: Vec<&str> = open
+        .iter()
+        .filter_map(|f| match f {
+            Fault::Crash { host, .. } if masters.contains(host) => Some(host.as_str()),
+            _ => None,
+        })
+        .collect();
+    gone.sort_unstable();
+    gone.dedup();
+    if !masters.is_empty() && masters.len() - gone.len() < masters.len() / 2 + 1 {
+        return format!(
+            "\nnever repaired: {}; {} of the {} etcd members are gone for good, so etcd has no quorum: no write commits (no pod is created, bound or reported Running) while the surviving apiservers answer reads from their caches; repair enough masters for a quorum of {}",
+            names.join(", "),
+            gone.len(),
+            masters.len(),
+            masters.len() / 2 + 1
         );
     }
     let cuts = open.iter().any(|f| {
