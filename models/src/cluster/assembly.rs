@@ -344,25 +344,34 @@ impl<'a> Assembly<'a> {
     ) -> Result<(Vec<ComponentId>, Vec<Watcher>), ModelError> {
         let mut kubelets = Vec::new();
         let mut kubelet_watch = Vec::new();
+        // Looked up once per worker: by name, not by a scan (a scan per worker made building a
+        // scenario of 50,000 workers take seconds).
+        let site_of: std::collections::HashMap<&str, &str> = self
+            .s
+            .hosts
+            .iter()
+            .map(|x| (x.name.as_str(), x.site.as_str()))
+            .collect();
         for (i, w) in workers.iter().enumerate() {
-            let kubelet = self.add_kubelet(i, w, images)?;
+            let site = site_of.get(w).copied().unwrap_or_default();
+            let kubelet = self.add_kubelet(i, w, site, images)?;
             kubelets.push(kubelet.id);
             kubelet_watch.push(kubelet.watcher(ClientRole::Kubelet));
         }
         Ok((kubelets, kubelet_watch))
     }
 
-    /// The kubelet of worker `i`, `w`, with its image source.
-    fn add_kubelet(&mut self, i: usize, w: &str, images: &ImageSources<'_>) -> Result<Attached, ModelError> {
+    /// The kubelet of worker `i`, `w` at `site`, with its image source.
+    fn add_kubelet(
+        &mut self,
+        i: usize,
+        w: &str,
+        site: &str,
+        images: &ImageSources<'_>,
+    ) -> Result<Attached, ModelError> {
         let s = self.s;
         let h = host_id(s, &self.net, w)?;
         let conn = self.connect(h)?;
-        let site = s
-            .hosts
-            .iter()
-            .find(|x| x.name == *w)
-            .map(|x| x.site.as_str())
-            .unwrap_or_default();
         // Where this node pulls from: the overlay registry over its route (and the shared
         // links on its site's path), or Docker Hub over its site's own uplink.
         let path = images.overlay_path(site);
