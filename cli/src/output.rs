@@ -9,12 +9,28 @@ use std::process::ExitCode;
 #[error("{0}")]
 pub(crate) struct UsageError(pub(crate) String);
 
-/// Prints `err` with its chain of causes and picks the exit code: 2 for usage errors, 1 otherwise.
-/// A cause whose text was already printed (an error that quotes its source) is not repeated.
+/// An input the command was given that it cannot use: a file a flag or argument names that is
+/// missing or unreadable, or whose contents are malformed (a scenario, a data CSV, a sweep's
+/// results). Exit code 2, as for a usage error, but without clap's pointer to `--help`: the
+/// message says what in the file is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct InputError(pub(crate) String);
+
+/// `err`, with its causes, as an [`InputError`].
+pub(crate) fn input_error(err: impl Into<anyhow::Error>) -> anyhow::Error {
+    InputError(error_text(&err.into())).into()
+}
+
+/// Prints `err` with its chain of causes and picks the exit code: 2 for usage errors and
+/// unusable inputs, 1 otherwise (the command ran and failed). A cause whose text was already
+/// printed (an error that quotes its source) is not repeated.
 pub(crate) fn report_error(err: &anyhow::Error) -> ExitCode {
     eprintln!("error: {}", error_text(err));
     if err.downcast_ref::<UsageError>().is_some() {
         eprintln!("\nFor more information, try '--help'.");
+        ExitCode::from(2)
+    } else if err.downcast_ref::<InputError>().is_some() {
         ExitCode::from(2)
     } else {
         ExitCode::from(1)

@@ -9,20 +9,20 @@ use std::path::Path;
 use models::spec::Scenario;
 use topologies::Diagnostic;
 
-use crate::output::UsageError;
+use crate::output::InputError;
 
 /// [`topologies::params::resolve`]: the scenario and where it came from, after printing its
 /// warnings.
-pub(crate) fn resolve(scenario: &str, params: Option<&Path>) -> Result<(Scenario, String), UsageError> {
-    let loaded = topologies::params::resolve_with_warnings(scenario, params).map_err(|e| UsageError(e.to_string()))?;
+pub(crate) fn resolve(scenario: &str, params: Option<&Path>) -> Result<(Scenario, String), InputError> {
+    let loaded = topologies::params::resolve_with_warnings(scenario, params).map_err(|e| InputError(e.to_string()))?;
     show(&loaded.warnings);
     Ok((loaded.scenario, loaded.origin))
 }
 
 /// [`topologies::load::by_name_or_path`], without the shipped parameters (for `calibrate`, which
 /// fits them, and `reach`), after printing its warnings.
-pub(crate) fn without_params(scenario: &str) -> Result<(Scenario, String), UsageError> {
-    let loaded = topologies::load::by_name_or_path_with_warnings(scenario).map_err(|e| UsageError(e.to_string()))?;
+pub(crate) fn without_params(scenario: &str) -> Result<(Scenario, String), InputError> {
+    let loaded = topologies::load::by_name_or_path_with_warnings(scenario).map_err(|e| InputError(e.to_string()))?;
     show(&loaded.warnings);
     Ok((loaded.scenario, loaded.origin))
 }

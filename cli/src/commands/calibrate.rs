@@ -135,7 +135,7 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         &a.out,
         &[("--data", &a.data), ("--scenario", Path::new(&a.scenario))],
     )?;
-    let cells = read_cells(&a.data).map_err(|e| UsageError(e.to_string()))?;
+    let cells = read_cells(&a.data).map_err(|e| crate::output::InputError(e.to_string()))?;
     let (scenario, origin) = crate::scenario::without_params(&a.scenario)?;
     crate::commands::validate::cells_fit(&scenario, &cells, &a.data)?;
     let opts = options(&a, cells.len())?;

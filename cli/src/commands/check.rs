@@ -23,7 +23,7 @@ pub(crate) fn cmd(a: CheckArgs) -> anyhow::Result<()> {
         return Ok(());
     };
     let loaded =
-        topologies::load::by_name_or_path_with_warnings(&name).map_err(|e| crate::output::UsageError(e.to_string()))?;
+        topologies::load::by_name_or_path_with_warnings(&name).map_err(|e| crate::output::InputError(e.to_string()))?;
     for w in &loaded.warnings {
         println!("{w}");
     }

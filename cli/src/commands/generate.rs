@@ -193,7 +193,7 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
             crate::output::check_output_file("--out", &c.out, "consortium.toml")?;
             let origin = c.sites.display().to_string();
             let csv = std::fs::read_to_string(&c.sites)
-                .map_err(|e| UsageError(format!("cannot read the sites CSV {origin}: {e}")))?;
+                .map_err(|e| crate::output::InputError(format!("cannot read the sites CSV {origin}: {e}")))?;
             let control_plane = match (c.control_plane, c.control_plane_spread) {
                 (Some(site), _) => ControlPlane::Single(site),
                 (None, Some(three)) => ControlPlane::Spread(three),

@@ -112,9 +112,11 @@ fn gather_points(dirs: &[PathBuf], file: &SweepFile, points: &[Point]) -> anyhow
         let (files, stray) = dir.point_files_of(&names)?;
         note_stray_files(&dir, &stray);
         for path in files {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))
+                .map_err(crate::output::input_error)?;
             // The file's name is a key of the sweep, and parse_point checks that its record is.
-            let rec = store::parse_point(&path, &text, &file.spec_hash)?;
+            let rec = store::parse_point(&path, &text, &file.spec_hash).map_err(crate::output::input_error)?;
             let point = keys[&rec.key];
             rec.check_file(&path, &file.spec, point)?;
             match found.get(&rec.key) {

@@ -53,7 +53,7 @@ fn parse_filter(s: &str) -> Result<(String, String), String> {
 pub(crate) fn cmd(a: PlotArgs) -> anyhow::Result<()> {
     crate::output::check_not_an_input("--out", &a.out, &[("the plot", &a.results)])?;
     crate::output::check_figure_file("--out", &a.out, "fig.svg")?;
-    let table = Table::read(&a.results)?;
+    let table = Table::read(&a.results).map_err(crate::output::input_error)?;
     let req = PlotRequest {
         x: a.x,
         y: a.y,

@@ -18,7 +18,7 @@ pub(crate) struct ReachArgs {
 /// scenario the table helps with.
 pub(crate) fn cmd(a: ReachArgs) -> anyhow::Result<()> {
     let (loaded, unreachable) = topologies::load::by_name_or_path_despite_unreachable(&a.scenario)
-        .map_err(|e| crate::output::UsageError(e.to_string()))?;
+        .map_err(|e| crate::output::InputError(e.to_string()))?;
     for w in &loaded.warnings {
         eprintln!("{w}");
     }

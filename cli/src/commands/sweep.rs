@@ -328,7 +328,9 @@ fn print_results(format: Format, file: &SweepFile, shard: Option<Shard>, rows: &
     }
 }
 
-/// `--format table`: one line per point, its axes' values and its start-up.
+/// `--format table`: one line per point, its axes' values and its start-up; when a point has
+/// replications that did not finish, how many of them finished (its figures leave the others
+/// out, so they understate the start-up).
 fn print_table(file: &SweepFile, rows: &[Row]) {
     let spec = &file.spec;
     let f = |v: Option<f64>, w: usize| v.map_or_else(|| format!("{:>w$}", "n/a"), |v| format!("{v:>w$.2}"));
@@ -336,8 +338,14 @@ fn print_table(file: &SweepFile, rows: &[Row]) {
     for a in &spec.set {
         head.push_str(&format!(" {:>14}", a.path.rsplit('.').next().unwrap_or(&a.path)));
     }
+    let any_incomplete = rows.iter().any(|r| r.incomplete > 0);
+    let finished_head = if any_incomplete {
+        format!(" {:>9}", "finished")
+    } else {
+        String::new()
+    };
     println!(
-        "{head} {:>8} {:>18} {:>8} {:>8} {:>10}",
+        "{head} {:>8} {:>18} {:>8} {:>8} {:>10}{finished_head}",
         "mean_s", "ci95_s", "p50_s", "p95_s", "exact_s"
     );
     for r in rows {
@@ -349,8 +357,13 @@ fn print_table(file: &SweepFile, rows: &[Row]) {
             (Some(lo), Some(hi)) => format!("[{lo:.2}, {hi:.2}]"),
             _ => "n/a".to_owned(),
         };
+        let finished = if any_incomplete {
+            format!(" {:>9}", format!("{}/{}", r.reps - r.incomplete, r.reps))
+        } else {
+            String::new()
+        };
         println!(
-            "{line} {} {ci:>18} {} {} {}",
+            "{line} {} {ci:>18} {} {} {}{finished}",
             f(r.startup[0], 8),
             f(r.startup[3], 8),
             f(r.startup[5], 8),

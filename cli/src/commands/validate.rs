@@ -84,7 +84,7 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
         check_plot_path(&a, plot)?;
     }
     let raw = match &a.raw {
-        Some(path) => Some(read_raw(path).map_err(|e| UsageError(e.to_string()))?),
+        Some(path) => Some(read_raw(path).map_err(|e| crate::output::InputError(e.to_string()))?),
         None => None,
     };
     let (cells, data_path) = measured_cells(&a, raw.as_deref())?;
@@ -163,17 +163,20 @@ fn check_plot_path(a: &ValidateArgs, plot: &Path) -> Result<(), UsageError> {
 fn measured_cells<'a>(
     a: &'a ValidateArgs,
     raw: Option<&[RawPodRow]>,
-) -> Result<(Vec<MeasuredCell>, &'a PathBuf), UsageError> {
+) -> anyhow::Result<(Vec<MeasuredCell>, &'a PathBuf)> {
     Ok(match (&a.data, raw) {
-        (Some(path), _) => (read_cells(path).map_err(|e| UsageError(e.to_string()))?, path),
+        (Some(path), _) => (
+            read_cells(path).map_err(|e| crate::output::InputError(e.to_string()))?,
+            path,
+        ),
         (None, Some(rows)) => (
             summarize(rows).map_err(|e| {
                 let raw = a.raw.as_ref().expect("raw rows come from --raw");
-                UsageError(format!("{}: {e}", raw.display()))
+                crate::output::InputError(format!("{}: {e}", raw.display()))
             })?,
             a.raw.as_ref().expect("raw rows come from --raw"),
         ),
-        (None, None) => return Err(UsageError("give --data or --raw".into())),
+        (None, None) => return Err(UsageError("give --data or --raw".into()).into()),
     })
 }
 

@@ -95,10 +95,13 @@ impl SweepDir {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            Err(e) => {
+                let e = anyhow::Error::from(e).context(format!("cannot read {}", path.display()));
+                return Err(crate::output::input_error(e));
+            }
         };
         let file: SweepFile = serde_json::from_str(&text)
-            .map_err(|e| UsageError(format!("{} is not a kubetwin sweep file: {e}", path.display())))?;
+            .map_err(|e| crate::output::InputError(format!("{} is not a kubetwin sweep file: {e}", path.display())))?;
         Ok(Some(file))
     }
 
@@ -131,7 +134,9 @@ impl SweepDir {
     pub(crate) fn read_point(&self, key: &str, spec_hash: &str) -> anyhow::Result<Option<PointRecord>> {
         let path = self.point_path(key);
         match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(parse_point(&path, &text, spec_hash)?)),
+            Ok(text) => Ok(Some(
+                parse_point(&path, &text, spec_hash).map_err(crate::output::input_error)?,
+            )),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }

@@ -337,3 +337,43 @@ fn generate_refuses_an_empty_name_and_a_missing_directory() {
         &["--name", "cannot be empty"],
     );
 }
+
+/// An input the command cannot use exits with 2 like a bad flag, whichever command reads it:
+/// a missing or unreadable file, a directory given for a file, a file given for a directory.
+/// Without clap's pointer to `--help`: the message says what is wrong with the file.
+#[test]
+fn inputs_that_cannot_be_used_exit_with_2() {
+    let t = crate::support::TempDir::new("bad-inputs");
+    let file = t.file("afile");
+    std::fs::write(&file, "not a sweep\n").unwrap();
+    let dir = t.file("");
+    let svg = t.file("x.svg");
+    let cases: [&[&str]; 5] = [
+        &[
+            "plot",
+            "/nonexistent/results.csv",
+            "--x",
+            "pods",
+            "--y",
+            "mean_s",
+            "--out",
+            &svg,
+        ],
+        &["plot", &dir, "--x", "pods", "--y", "mean_s", "--out", &svg],
+        &["merge", &file, "--out", &t.file("merged")],
+        &["run", "/nonexistent/scenario.toml"],
+        &[
+            "validate",
+            "--data",
+            "/nonexistent/cells.csv",
+            "--scenario",
+            "thesis-2019",
+        ],
+    ];
+    for args in cases {
+        let out = run(args);
+        assert_exit(&out, 2, &format!("{args:?}"));
+        let e = stderr(&out);
+        assert!(!e.contains("--help"), "{args:?}: {e}");
+    }
+}

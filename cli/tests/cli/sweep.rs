@@ -1398,3 +1398,36 @@ fn plot_refuses_values_too_far_out_to_draw() {
         assert!(!Path::new(&fig).exists(), "{what} wrote {fig}");
     }
 }
+
+/// A point some of whose replications did not finish says how many did, in the table as in the
+/// results (`incomplete`): its figures leave the others out. Points that all finished show no
+/// such column.
+#[test]
+fn the_table_says_how_many_replications_finished() {
+    let t = TempDir::new("sweep-incomplete");
+    let params = t.file("lossy.toml");
+    std::fs::write(
+        &params,
+        "[workload]\ntimeout = \"150s\"\n\n[[faults]]\nkind = \"degrade\"\na = \"vlan10\"\nb = \"vlan20\"\nloss_pct = 35.0\nat = \"0s\"\n",
+    )
+    .unwrap();
+    let table = |out: &str, extra: &[&str]| {
+        let args: Vec<String> = ["sweep", "thesis-2019", "--pods", "4,20", "--reps", "4", "--out", out]
+            .iter()
+            .chain(extra)
+            .map(ToString::to_string)
+            .collect();
+        let o = kubetwin().args(&args).output().expect("run kubetwin");
+        assert_exit(&o, 0, "a sweep with unfinished replications");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let lossy = table(&t.file("lossy"), &["--params", &params]);
+    assert!(lossy.contains("finished"), "{lossy}");
+    let row20 = lossy
+        .lines()
+        .find(|l| l.trim_start().starts_with("20 "))
+        .expect("a row for 20 pods");
+    assert!(row20.trim_end().ends_with("0/4"), "{lossy}");
+    let clean = table(&t.file("clean"), &[]);
+    assert!(!clean.contains("finished"), "{clean}");
+}
