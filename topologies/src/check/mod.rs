@@ -200,6 +200,11 @@ pub const CHECKS: &[Check] = &[
         "bad-address",
         "a host's `address` is an IPv4 address (`192.168.10.101`) and a site's `prefix` an IPv4 prefix (`192.168.10.0/24`), or empty: both are informational, but a malformed one is a typo worth knowing about",
     ),
+    err(
+        "E030",
+        "bad-name",
+        "a host's `name` is a DNS subdomain, as Kubernetes requires of a node's (lowercase letters, digits, `-` and `.`, at most 253 characters: `node01`); a site's `name` has no space, control character, pipe, comma or semicolon (tables and --placements separate with them)",
+    ),
     warn(
         "W001",
         "duplicate-backend",

@@ -1,5 +1,5 @@
-//! Names that point nowhere or twice (E001-E004, E016), and whether the network can be built
-//! from them at all.
+//! Names that point nowhere or twice (E001-E004, E016), names that cannot be names (E030), and
+//! whether the network can be built from them at all.
 
 use std::collections::HashSet;
 
@@ -15,6 +15,7 @@ pub(super) fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
     let seen_hosts = host_names(s, &seen_sites, f);
     link_ends(s, &seen_hosts, f);
     let structural = f.len() == before;
+    name_syntax(s, f);
     links::wan_ends_are_routers(s, f);
     links::pairs_and_lan_sites(s, f);
     host_references(s, f);
@@ -33,6 +34,70 @@ fn sites(s: &Scenario) -> String {
 /// The hosts' names, as a list for messages.
 fn hosts(s: &Scenario) -> String {
     list(s.hosts.iter().map(|h| h.name.as_str()))
+}
+
+/// The longest name: a DNS subdomain's 253 characters (RFC 1123; Kubernetes's
+/// `validation.DNS1123SubdomainMaxLength`).
+const NAME_MAX: usize = 253;
+
+/// Whether `name` is a DNS subdomain as Kubernetes validates a node's name (v1.16
+/// `ValidateNodeName` = `NameIsDNSSubdomain`: `IsDNS1123Subdomain`): at most 253 characters of
+/// lowercase letters, digits, `-` and `.`, each dot-separated label beginning and ending with a
+/// letter or digit.
+fn is_dns_subdomain(name: &str) -> bool {
+    let label_ok = |l: &str| {
+        let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+        l.chars().next().is_some_and(alnum)
+            && l.chars().last().is_some_and(alnum)
+            && l.chars().all(|c| alnum(c) || c == '-')
+    };
+    !name.is_empty() && name.len() <= NAME_MAX && name.split('.').all(label_ok)
+}
+
+/// Why `name` cannot name a site, if it cannot: it is shown in tables (`plan.md`'s Markdown:
+/// `|`), listed in `--placements` (`,` and `;` separate sites there) and read back by people.
+fn site_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.chars().count() > NAME_MAX {
+        Some("is longer than 253 characters")
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("holds a space or a control character")
+    } else if name.contains(['|', ',', ';']) {
+        Some("holds `|`, `,` or `;`, which tables and --placements use as separators")
+    } else {
+        None
+    }
+}
+
+/// E030: a host name that is not a DNS subdomain (every worker and master is a Kubernetes node,
+/// and the load balancer and routers are named alike), a site name that tables and lists
+/// cannot show.
+fn name_syntax(s: &Scenario, f: &mut Vec<Finding>) {
+    for (i, site) in s.sites.iter().enumerate() {
+        if let Some(problem) = site_name_problem(&site.name) {
+            f.push(Finding::new(
+                "E030",
+                format!("sites[{i}].name"),
+                format!(
+                    "site name {:?} {problem}; expected up to 253 characters without spaces, control characters, `|`, `,` or `;`, such as \"eth-zurich\"",
+                    site.name
+                ),
+            ));
+        }
+    }
+    for (i, h) in s.hosts.iter().enumerate() {
+        if !is_dns_subdomain(&h.name) {
+            f.push(Finding::new(
+                "E030",
+                format!("hosts[{i}].name"),
+                format!(
+                    "host name {:?} is not a DNS subdomain, as Kubernetes requires of a node's name; expected lowercase letters, digits, `-` and `.`, each part beginning and ending with a letter or digit, at most 253 characters, such as \"node01\"",
+                    h.name
+                ),
+            ));
+        }
+    }
 }
 
 /// E004: a site name used twice. Returns the site names.

@@ -674,3 +674,32 @@ fn an_array_of_tables_where_a_parent_table_belongs() {
         "{shown}"
     );
 }
+
+/// E030: host names are node names (DNS subdomains, as Kubernetes validates them); site names
+/// go into Markdown tables and `--placements` lists, so no separators or control characters.
+#[test]
+fn names_that_cannot_be_names_are_refused() {
+    let thesis = topologies::load::builtin("thesis-2019").unwrap();
+    for (from, to, field) in [
+        ("name = \"node01\"", "name = \"Node 01\"", "hosts["),
+        ("name = \"node01\"", "name = \"\"", "hosts["),
+        ("name = \"node01\"", "name = \"node01-\"", "hosts["),
+        ("name = \"vlan30\"", "name = \"vlan|30\"", "sites["),
+        ("name = \"vlan30\"", "name = \"vlan30\\nX\"", "sites["),
+        ("name = \"vlan30\"", "name = \"a,b\"", "sites["),
+    ] {
+        assert!(thesis.contains(from), "{from}");
+        let text = thesis.replacen(from, to, 1);
+        let e = topologies::load::load_str(&text, "n.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("E030") && e.contains(field) && e.contains("line"),
+            "{to}: {e}"
+        );
+    }
+    let fine = thesis.replacen("name = \"node01\"", "name = \"node-01.site-a\"", 1);
+    let e = topologies::load::load_str(&fine, "n.toml")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(!e.contains("E030"), "{e}");
+}
