@@ -35,6 +35,9 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// created and registered under the lock, and a set renamed under it, so
 /// [`remove_temporaries`], whose guard holds the lock until the process ends, leaves none behind.
 static LIVE_TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Output directories this process created for outputs not yet written
+/// ([`created_output_dir`]): [`remove_temporaries`] removes those still empty.
+static CREATED_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// What every temporary file name contains after its leading dot and target name.
 const TEMP_MARKER: &str = ".tmp-";
 /// Attempts at a fresh temporary name before giving up (a name is taken only if another process
@@ -64,7 +67,23 @@ pub fn remove_temporaries() -> TemporariesRemoved {
     for temp in live.drain(..) {
         let _ = fs::remove_file(temp);
     }
+    let mut dirs = CREATED_DIRS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for dir in dirs.drain(..).rev() {
+        // Fails harmlessly if anything is in it.
+        let _ = fs::remove_dir(dir);
+    }
     TemporariesRemoved(live)
+}
+
+/// Records that this process created the directory `dir` for outputs it has not written yet
+/// (`written` false), so that an interrupt leaves no empty directory behind; or that they are
+/// written (`written` true), so that it stays.
+pub fn created_output_dir(dir: &Path, written: bool) {
+    let mut dirs = CREATED_DIRS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    dirs.retain(|d| d != dir);
+    if !written {
+        dirs.push(dir.to_path_buf());
+    }
 }
 
 /// [`remove_temporaries`], then exits with `code`, the registry still held.

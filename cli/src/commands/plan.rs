@@ -124,6 +124,9 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from(format!("plan-{}", topologies::generate::sanitize_name(&scenario.name))));
     // The output is checked before the plan is computed (which may take minutes), not after.
     let created = prepare_out_dir(&dir)?;
+    if created {
+        validate::atomic_file::created_output_dir(&dir, false);
+    }
     let md_path = dir.join("plan.md");
     let svg_path = dir.join("startup.svg");
     let json_path = dir.join("plan.json");
@@ -151,6 +154,9 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
         .context("cannot write the plan")?;
         anyhow::Ok((report, text))
     })();
+    if created {
+        validate::atomic_file::created_output_dir(&dir, true);
+    }
     let (report, text) = match written {
         Ok(done) => done,
         Err(e) => {

@@ -957,3 +957,48 @@ fn etcd_elections_are_simulated_over_the_members_routes() {
     assert!(out.contains("n/a: losing one of 2 members leaves no quorum"), "{out}");
     assert!(out.contains("etcd needs 3 members to survive one"), "{out}");
 }
+
+/// An interrupted plan leaves no directory it created for its outputs: the directory is made
+/// before the plan is computed (to find a bad `--out-dir` at once), and removed again if the
+/// plan never gets written.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_plan_leaves_no_empty_out_dir() {
+    use std::os::unix::process::ExitStatusExt;
+    let t = crate::support::TempDir::new("plan-interrupt");
+    let dir = t.path().join("made-here");
+    let mut child = crate::support::kubetwin()
+        .args([
+            "plan",
+            "thesis-2019",
+            "--pods",
+            "100",
+            "--reps",
+            "10000",
+            "--drills",
+            "--out-dir",
+        ])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the plan");
+    let start = std::time::Instant::now();
+    while !dir.is_dir() {
+        // A guard against a hang, not a timing check.
+        assert!(start.elapsed().as_secs() < 600, "no --out-dir within 600 s");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the plan ended before its --out-dir was made"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("the plan ends");
+    assert_eq!(out.status.signal(), Some(2), "{:?}", out.status);
+    assert!(!dir.exists(), "the interrupted plan left {}", dir.display());
+}
