@@ -17,12 +17,19 @@ pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
     // phase). A resolution of 0 is E017's.
     let w = &s.workload;
     if w.resolution.get() > w.timeout.get() {
+        // Two ways out: a timeout at least one tick long, or a finer clock; the finer clock
+        // only when it can be at least 1 ms (E017 refuses anything shorter).
+        let finer = if w.timeout.get() >= SimDuration::from_millis(1) {
+            format!(", or a workload.resolution of at most {}", w.timeout)
+        } else {
+            String::new()
+        };
         f.push(Finding::new(
             "E026",
             "workload.resolution",
             format!(
-                "resolution {} is longer than workload.timeout {}: the clock start-up is read on would not tick before the run gives up; expected at most {}, such as \"1s\" (kubectl's whole seconds)",
-                w.resolution, w.timeout, w.timeout
+                "resolution {} is longer than workload.timeout {}: the clock start-up is read on would not tick before the run gives up; expected a workload.timeout of at least {} (the default is \"1h\"){finer}",
+                w.resolution, w.timeout, w.resolution
             ),
         ));
     }

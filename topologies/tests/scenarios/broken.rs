@@ -573,13 +573,36 @@ fn a_resolution_longer_than_the_timeout() {
     assert!(e.has_code("E026") && !e.has_code("E015"), "{shown}");
     assert!(
         shown.contains(&format!(
-            "broken.toml: line {line}, column 1: error[E026] `workload.resolution`: resolution 2592000s is longer than workload.timeout 3600s: the clock start-up is read on would not tick before the run gives up; expected at most 3600s, such as \"1s\" (kubectl's whole seconds)"
+            "broken.toml: line {line}, column 1: error[E026] `workload.resolution`: resolution 2592000s is longer than workload.timeout 3600s: the clock start-up is read on would not tick before the run gives up; expected a workload.timeout of at least 2592000s (the default is \"1h\"), or a workload.resolution of at most 3600s"
         )),
         "{shown}"
     );
     let (e, shown) = error_of(&edit("resolution = \"1s\"", "resolution = \"0s\""));
     assert!(e.has_code("E017") && !e.has_code("E026"), "{shown}");
     assert!(load::load_str(&edit("resolution = \"1s\"", "resolution = \"1h\""), ORIGIN).is_ok());
+}
+
+/// A timeout shorter than kubectl's one-second clock (E026) used to be told "expected at most
+/// 1ms, such as \"1s\"": an example beyond the bound it gave. The message asks for a longer
+/// timeout, and offers a finer clock only when one of at least 1 ms (E017) would do.
+#[test]
+fn a_timeout_shorter_than_the_resolution() {
+    let (e, shown) = error_of(&edit("timeout = \"1h\"", "timeout = \"1ms\""));
+    assert!(e.has_code("E026"), "{shown}");
+    assert!(
+        shown.contains(
+            "resolution 1s is longer than workload.timeout 1ms: the clock start-up is read on would not tick before the run gives up; expected a workload.timeout of at least 1s (the default is \"1h\"), or a workload.resolution of at most 1ms\n"
+        ),
+        "{shown}"
+    );
+    assert!(!shown.contains("such as \"1s\""), "{shown}");
+    let (e, shown) = error_of(&edit("timeout = \"1h\"", "timeout = \"0s\""));
+    assert!(e.has_code("E026") && e.has_code("E017"), "{shown}");
+    assert!(
+        shown.contains("expected a workload.timeout of at least 1s (the default is \"1h\")\n"),
+        "{shown}"
+    );
+    assert!(!shown.contains("resolution of at most 0s"), "{shown}");
 }
 
 /// A node whose DaemonSet pods request more than it has (E027), or whose memory is all kept
