@@ -205,6 +205,11 @@ pub const CHECKS: &[Check] = &[
         "bad-name",
         "a host's `name` is a DNS subdomain, as Kubernetes requires of a node's (lowercase letters, digits, `-` and `.`, at most 253 characters: `node01`); a site's `name` has no space, control character, pipe, comma or semicolon (tables and --placements separate with them)",
     ),
+    err(
+        "E031",
+        "max-pods-too-small",
+        "kubernetes.kubelet.max_pods must exceed host_network_pods: the DaemonSet pods count against --max-pods, and a worker they fill holds no workload pod",
+    ),
     warn(
         "W001",
         "duplicate-backend",

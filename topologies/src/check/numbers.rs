@@ -1,4 +1,4 @@
-//! Numbers out of range (E010-E013, E021, E027-E029): coordinates, loss percentages, client
+//! Numbers out of range (E010-E013, E021, E027-E029, E031): coordinates, loss percentages, client
 //! rates, counts, the node's size, the tunnel MTU, the informational addresses and the room the
 //! workers have for the workload.
 
@@ -6,7 +6,7 @@ use models::spec::{Role, Scenario};
 
 use super::Finding;
 
-/// E010-E013, E021, E027-E029: numbers.
+/// E010-E013, E021, E027-E029, E031: numbers.
 pub(super) fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
     coordinates(s, f);
     losses(s, f);
@@ -267,16 +267,33 @@ fn replicas(s: &Scenario, f: &mut Vec<Finding>) {
     }
 }
 
-/// E021: the workers' `--max-pods` can hold the workload.
+/// E031, else E021: the workers' `--max-pods` leaves room beside the DaemonSet pods, and holds
+/// the workload.
 fn room(s: &Scenario, f: &mut Vec<Finding>) {
     f.extend(workload_fits(s));
 }
 
 /// E021 alone, for callers that change only the workload's size (a sweep's pods axis, `plan
 /// --pods`) and need not re-run every check: the finding if the workers' `--max-pods` cannot hold
-/// `workload.replicas`.
+/// `workload.replicas`. A `--max-pods` that leaves no room at all beside the DaemonSet pods is
+/// E031's finding instead, whatever the workload's size.
 pub fn workload_fits(s: &Scenario) -> Option<Finding> {
     let kubelet = &s.kubernetes.kubelet;
+    // The DaemonSet pods count against --max-pods (the scheduler places them in v1.16): a
+    // worker whose max_pods they fill holds no workload pod, and "expected at most 0 replicas"
+    // would contradict E013.
+    if kubelet.max_pods <= kubelet.host_network_pods {
+        return Some(Finding::new(
+            "E031",
+            "kubernetes.kubelet.max_pods",
+            format!(
+                "max_pods {} leaves no room beside the {} DaemonSet pods (host_network_pods) every worker runs: no workload pod could be placed; expected at least {}",
+                kubelet.max_pods,
+                kubelet.host_network_pods,
+                u64::from(kubelet.host_network_pods) + 1
+            ),
+        ));
+    }
     let workers = s.hosts.iter().filter(|h| h.role == Role::Worker).count() as u64;
     let per_worker = u64::from(kubelet.max_pods.saturating_sub(kubelet.host_network_pods));
     let room = workers * per_worker;

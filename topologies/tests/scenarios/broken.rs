@@ -416,6 +416,27 @@ fn more_pods_than_the_workers_hold() {
     assert!(topologies::load::load_str(&fits, "fits.toml").is_ok());
 }
 
+/// A `--max-pods` the DaemonSet pods fill leaves no room for any workload pod (E031): it used
+/// to surface as E021's "expected at most 0 replicas", which contradicts E013's "at least 1".
+#[test]
+fn max_pods_not_above_the_daemonset_pods() {
+    for max_pods in [0, 2] {
+        let text = edit("max_pods = 110 ", &format!("max_pods = {max_pods} "));
+        let (e, shown) = error_of(&text);
+        let line = line_of(&text, &format!("max_pods = {max_pods} "));
+        assert!(e.has_code("E031") && !e.has_code("E021"), "{shown}");
+        assert!(
+            shown.contains(&format!(
+                "broken.toml: line {line}, column 1: error[E031] `kubernetes.kubelet.max_pods`: max_pods {max_pods} leaves no room beside the 2 DaemonSet pods (host_network_pods) every worker runs: no workload pod could be placed; expected at least 3\n"
+            )),
+            "{shown}"
+        );
+    }
+    // One pod of room per worker holds the thesis's 4 pods on its 4 workers.
+    let fits = edit("max_pods = 110 ", "max_pods = 3 ");
+    assert!(topologies::load::load_str(&fits, "fits.toml").is_ok());
+}
+
 /// A "wan" link joins two sites' routers; one to a master (or any other host) would be ignored
 /// by the network, silently: refused, naming the link end.
 #[test]
