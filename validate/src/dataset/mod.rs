@@ -15,8 +15,8 @@
 //! | `pods` | replicas of the deployment (positive integer) |
 //! | `delay_ms` | the one-way network delay in force while measuring, in milliseconds (the cell's label); at most 2592000000 (30 days, the scenario's limit on a delay) |
 //! | `mean_s` | mean over runs of the start-up time: from creating the deployment until every pod runs; at least 0.001 (errors are relative to it), at most 30 days |
-//! | `runs` | how many runs the mean is over (positive integer) |
-//! | `resolution_s` | resolution of the underlying times; 1 for kubectl's whole-second timestamps; at least 0.001 (1 ms, the scenario's shortest `workload.resolution`), at most 3600 |
+//! | `runs` | how many runs the mean is over (positive integer, at most 4294967295) |
+//! | `resolution_s` | resolution of the underlying times; 1 for kubectl's whole-second timestamps; at least 0.001 (1 ms, the scenario's shortest `workload.resolution`), at most 3600, and at most `mean_s` (a run's start-up reads whole ticks, so a mean below one tick has a run that read 0 s: the clock did not resolve the start-up) |
 //! | `observed` (optional) | what "every pod runs" means, so the simulation is observed alike ([`Observed`]): `kubectl-watch` (absent: the thesis watched `kubectl get pods -w` until all were Running, which includes the kubelets' status reports) or `container-start` (the last container's `startedAt`, what [`summarize`] and `kubetwin measure` compute) |
 //!
 //! A (`pods`, `delay_ms`) pair appears at most once. Columns may come in any order; every required
@@ -379,6 +379,70 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// A clock coarser than the cell's mean (a mean of 24.9 s read on a 3600-s clock) used to be
+    /// read and simulated: start-ups of 0 s or whole hours, errors of -100 % or +2800 %.
+    #[test]
+    fn a_resolution_above_the_mean_is_refused_at_its_line_and_column() {
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n# c\n4,100,24.9,5,3600\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv:3: column `resolution_s`: resolution_s must not exceed mean_s: each run's start-up reads a \
+             whole number of ticks of the observer's clock, so a mean below one tick means a run read 0 s, a \
+             start-up the clock did not resolve; got resolution_s 3600 and mean_s 24.9 (kubectl's timestamps: 1)"
+        );
+        let err = cells("runs,resolution_s,pods,delay_ms,mean_s\n5,1,4,100,0.5\n").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DatasetError::Field {
+                    column: "resolution_s",
+                    line: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // One tick is resolved: a mean of exactly the resolution reads.
+        assert_eq!(
+            cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,1,5,1\n").unwrap()[0].mean_s,
+            1.0
+        );
+        assert_eq!(
+            cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,3600,5,3600\n").unwrap()[0].resolution_s,
+            3600.0
+        );
+    }
+
+    /// A positive integer beyond what `runs` holds used to be told it "must be a positive
+    /// integer"; it is told the limit.
+    #[test]
+    fn runs_beyond_the_limit_are_told_the_limit() {
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,4294967296,1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cells.csv:2: column `runs`: runs must be a positive integer of at most 4294967295, got 4294967296"
+        );
+        assert_eq!(
+            cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,4294967295,1\n").unwrap()[0].runs,
+            u32::MAX
+        );
+        // What is not a positive integer is still told so.
+        for bad in ["+4294967296", "-4294967296", "4294967296.5"] {
+            let err = cells(&format!("pods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,{bad},1\n")).unwrap_err();
+            assert!(
+                err.to_string()
+                    .ends_with(&format!("runs must be a positive integer, got {bad}")),
+                "{err}"
+            );
+        }
+        let head = "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n";
+        let err = read_raw_from(format!("{head}99999999999,a,n,0,1,0,0,1,1\n").as_bytes(), "raw.csv").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "raw.csv:2: column `run`: run must be a positive integer of at most 4294967295, got 99999999999"
+        );
     }
 
     /// A delay of more than 30 days (E015's limit on the scenario's durations) used to be read,
@@ -745,7 +809,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn cells_round_trip(
-            raw in proptest::collection::btree_map((1u32..10_000, 0u32..100_000), (0.0f64..1e6, 1u32..100, 0.001f64..10.0), 1..20)
+            raw in proptest::collection::btree_map((1u32..10_000, 0u32..100_000), (10.0f64..1e6, 1u32..100, 0.001f64..10.0), 1..20)
         ) {
             let want: Vec<MeasuredCell> = raw
                 .into_iter()

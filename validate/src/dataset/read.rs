@@ -271,6 +271,25 @@ impl FieldReader<'_> {
             Ok(v) if kind == Kind::PodCount && v > MAX_PODS => Err(self.fail(column, kind, text)),
             Ok(v) if kind == Kind::DelayMs && v > MAX_DELAY_MS => Err(self.fail(column, kind, text)),
             Ok(v) if !text.starts_with('+') => Ok(v),
+            // A positive integer, only too large: say the limit rather than "must be a positive
+            // integer" of one that is. (`parse` reports the overflow before a later sign or
+            // point, so the digits are checked here.)
+            Err(e)
+                if kind == Kind::PositiveInt
+                    && *e.kind() == std::num::IntErrorKind::PosOverflow
+                    && text.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Err(DatasetError::Field {
+                    path: self.path.to_path_buf(),
+                    line: self.line,
+                    column,
+                    message: format!(
+                        "{column} must be a positive integer of at most {}, got {}",
+                        u32::MAX,
+                        shown(text)
+                    ),
+                })
+            }
             _ => Err(self.fail(column, kind, text)),
         }
     }
@@ -329,7 +348,8 @@ const _: () = assert!(topologies::check::MAX_DURATION_SECS * 1000 <= u32::MAX as
 ///
 /// # Errors
 /// [`DatasetError`] naming the file, line and column of the first problem: unreadable file, malformed
-/// CSV, missing, unknown or repeated column, a field that does not hold what its column needs, or a cell
+/// CSV, missing, unknown or repeated column, a field that does not hold what its column needs, a
+/// `resolution_s` above the cell's `mean_s` (a clock that did not resolve the start-up), or a cell
 /// (`pods`, `delay_ms`) given twice.
 pub fn read_cells(path: impl AsRef<Path>) -> Result<Vec<MeasuredCell>, DatasetError> {
     let path = path.as_ref();
@@ -365,6 +385,14 @@ pub fn read_cells_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<V
                 ),
             })?,
         };
+        if let Some(message) = unresolved(&cell) {
+            return Err(DatasetError::Field {
+                path: path.clone(),
+                line,
+                column: "resolution_s",
+                message,
+            });
+        }
         if let Some(&first) = first_line.get(&(cell.pods, cell.delay_ms)) {
             return Err(DatasetError::Duplicate {
                 path: path.clone(),
@@ -380,6 +408,21 @@ pub fn read_cells_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<V
         return Err(DatasetError::NoRows { path });
     }
     Ok(cells)
+}
+
+/// Why `cell`'s clock is too coarse for its mean, if it is: a run's start-up is read in whole
+/// ticks of `resolution_s` (0, one tick, two ...), so a mean below one tick has a run that read
+/// 0 s, a start-up the clock did not resolve; and the simulation, read on the same clock, would
+/// compare ticks of 0 with it.
+fn unresolved(cell: &MeasuredCell) -> Option<String> {
+    (cell.resolution_s > cell.mean_s).then(|| {
+        format!(
+            "resolution_s must not exceed mean_s: each run's start-up reads a whole number of ticks of the \
+             observer's clock, so a mean below one tick means a run read 0 s, a start-up the clock did not \
+             resolve; got resolution_s {} and mean_s {} (kubectl's timestamps: 1)",
+            cell.resolution_s, cell.mean_s
+        )
+    })
 }
 
 /// Reads a raw per-pod CSV file.
