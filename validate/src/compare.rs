@@ -241,6 +241,11 @@ pub struct Shape {
     pub few_pods: u32,
     /// Most pods.
     pub many_pods: u32,
+    /// The cells can show the shape: they give a delay effect (two delays) at `few_pods` and at
+    /// `many_pods`, and these differ. When false the half-widths and verdicts below are `None`
+    /// (a delta is given where the cells have one; with every cell at one pod count, only the
+    /// `few` ones), and [`Shape::untestable_because`] says what the cells lack.
+    pub testable: bool,
     /// Measured change from the smallest to the largest delay at `few_pods`, s.
     pub measured_delta_few_s: Option<f64>,
     /// Measured change at `many_pods`, s.
@@ -273,6 +278,30 @@ pub struct Shape {
     /// just noise. `None` when the cells do not give both deltas, or there is no half-width (one
     /// replication).
     pub holds: Option<bool>,
+}
+
+impl Shape {
+    /// What the cells lack to show the shape, when they cannot ([`Shape::testable`] false):
+    /// every cell at one pod count, or one delay only at the fewest or the most pods.
+    pub fn untestable_because(&self) -> Option<String> {
+        if self.testable {
+            return None;
+        }
+        let (few, many) = (self.few_pods, self.many_pods);
+        let one_delay = |pods: u32| format!("one delay at {pods} pods");
+        Some(if few == many {
+            format!("every cell is at {few} pods")
+        } else {
+            match (
+                self.measured_delta_few_s.is_none(),
+                self.measured_delta_many_s.is_none(),
+            ) {
+                (true, true) => format!("there is {} and {}", one_delay(few), one_delay(many)),
+                (true, false) => format!("there is {}, the fewest", one_delay(few)),
+                _ => format!("there is {}, the most", one_delay(many)),
+            }
+        })
+    }
 }
 
 /// A whole comparison.
@@ -426,27 +455,35 @@ fn shape(cells: &[CellComparison], samples: &[&[f64]]) -> Shape {
     let md_many = delta(cells, many, |c| c.measured_s);
     let sd_few = delta(cells, few, |c| c.simulated_s);
     let sd_many = delta(cells, many, |c| c.simulated_s);
-    let paired = paired_contrast_half_widths(cells, samples, few, many);
+    // With every cell at one pod count the delta at the most pods would be the one at the
+    // fewest, twice over.
+    let (md_many, sd_many) = if few == many { (None, None) } else { (md_many, sd_many) };
+    let testable = md_few.is_some() && md_many.is_some();
+    let paired = if testable {
+        paired_contrast_half_widths(cells, samples, few, many)
+    } else {
+        None
+    };
     let (half, measured_half) = match paired {
         Some((h, m)) => (Some(h), Some(m)),
-        None => (
+        None if testable => (
             contrast_half_width(cells, few, many, |c| c.ci95),
             contrast_half_width(cells, few, many, |c| c.pi95),
         ),
+        None => (None, None),
     };
     let contrast_within_noise = match (sd_few, sd_many, md_few, md_many, measured_half) {
-        (Some(sf), Some(sm), Some(mf), Some(mm), Some(h)) if few != many => Some(((mm - mf) - (sm - sf)).abs() <= h),
+        (Some(sf), Some(sm), Some(mf), Some(mm), Some(h)) => Some(((mm - mf) - (sm - sf)).abs() <= h),
         _ => None,
     };
     let holds = match (sd_few, sd_many, md_few, md_many, half) {
-        (Some(sf), Some(sm), Some(mf), Some(mm), Some(h)) if few != many => {
-            Some((sm > sf) == (mm > mf) && (sm - sf).abs() > h)
-        }
+        (Some(sf), Some(sm), Some(mf), Some(mm), Some(h)) => Some((sm > sf) == (mm > mf) && (sm - sf).abs() > h),
         _ => None,
     };
     Shape {
         few_pods: few,
         many_pods: many,
+        testable,
         measured_delta_few_s: md_few,
         measured_delta_many_s: md_many,
         simulated_delta_few_s: sd_few,
@@ -615,6 +652,77 @@ mod tests {
             runs: 5,
             observed: "kubectl-watch",
         }
+    }
+
+    /// Cells without two delays at each of two pod counts cannot show the shape: it used to be
+    /// reported as the delay effect "at 4 pods ...; at 4 pods ...", all n/a. It says so, and
+    /// keeps a delay effect the cells do give, once.
+    #[test]
+    fn cells_that_cannot_show_the_shape_say_what_they_lack() {
+        let of = |cells: &[(u32, u32, f64, f64)]| {
+            let cells: Vec<CellComparison> = cells
+                .iter()
+                .map(|&(p, d, m, sim)| compared(p, d, m, sim, 1.0))
+                .collect();
+            let samples = vec![&[20.0, 21.0, 22.0][..]; cells.len()];
+            shape(&cells, &samples)
+        };
+        let single = of(&[(4, 100, 24.9, 24.0)]);
+        assert!(!single.testable);
+        assert_eq!(single.untestable_because().as_deref(), Some("every cell is at 4 pods"));
+        assert_eq!(
+            (single.measured_delta_few_s, single.measured_delta_many_s),
+            (None, None)
+        );
+        let one_count = of(&[(4, 100, 24.9, 24.0), (4, 500, 25.5, 25.0)]);
+        assert_eq!(
+            one_count.untestable_because().as_deref(),
+            Some("every cell is at 4 pods")
+        );
+        assert_eq!(
+            (one_count.measured_delta_few_s, one_count.simulated_delta_few_s),
+            (Some(25.5 - 24.9), Some(1.0))
+        );
+        assert_eq!(
+            (one_count.measured_delta_many_s, one_count.simulated_delta_many_s),
+            (None, None)
+        );
+        assert_eq!(
+            (
+                one_count.simulated_contrast_half_width_s,
+                one_count.measured_contrast_half_width_s,
+                one_count.paired,
+                one_count.holds,
+                one_count.contrast_within_noise
+            ),
+            (None, None, false, None, None)
+        );
+        assert_eq!(
+            of(&[(4, 100, 24.9, 24.0), (20, 300, 30.0, 42.0)])
+                .untestable_because()
+                .as_deref(),
+            Some("there is one delay at 4 pods and one delay at 20 pods")
+        );
+        assert_eq!(
+            of(&[(4, 100, 24.9, 24.0), (100, 100, 125.4, 130.0), (100, 500, 141.0, 135.0)])
+                .untestable_because()
+                .as_deref(),
+            Some("there is one delay at 4 pods, the fewest")
+        );
+        assert_eq!(
+            of(&[(4, 100, 24.9, 24.0), (4, 500, 25.5, 25.0), (100, 100, 125.4, 130.0)])
+                .untestable_because()
+                .as_deref(),
+            Some("there is one delay at 100 pods, the most")
+        );
+        let four = of(&[
+            (4, 100, 24.9, 24.0),
+            (4, 500, 25.5, 25.0),
+            (100, 100, 125.4, 130.0),
+            (100, 500, 141.0, 135.0),
+        ]);
+        assert!(four.testable && four.paired && four.holds.is_some(), "{four:?}");
+        assert_eq!(four.untestable_because(), None);
     }
 
     #[test]

@@ -343,6 +343,23 @@ fn print_cells(cmp: &Comparison) {
 fn print_shape(cmp: &Comparison) {
     let s = &cmp.shape;
     let f = |v: Option<f64>| v.map_or("n/a".to_owned(), |x| format!("{x:+.1} s"));
+    if let Some(lack) = s.untestable_because() {
+        // One line: the four-cell comparison cannot be made; a delay effect the cells do give
+        // is still worth seeing.
+        let effect = [
+            (s.few_pods, s.measured_delta_few_s, s.simulated_delta_few_s),
+            (s.many_pods, s.measured_delta_many_s, s.simulated_delta_many_s),
+        ]
+        .into_iter()
+        .find(|(_, m, _)| m.is_some())
+        .map_or(String::new(), |(pods, m, sim)| {
+            format!("; delay effect at {pods} pods measured {} simulated {}", f(m), f(sim))
+        });
+        println!(
+            "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay less at the smallest) at the fewest and the most pods, so it needs two delays at each of two pod counts, and {lack}{effect}"
+        );
+        return;
+    }
     println!(
         "shape: delay effect at {} pods measured {} simulated {}; at {} pods measured {} simulated {} (contrast resolved beyond ±{}{}) -> {}",
         s.few_pods,
@@ -354,13 +371,12 @@ fn print_shape(cmp: &Comparison) {
         s.simulated_contrast_half_width_s
             .map_or("n/a".to_owned(), |h| format!("{h:.1} s")),
         if s.paired { ", paired replications" } else { "" },
-        match (s.holds, s.simulated_contrast_half_width_s) {
-            (Some(true), _) => "holds",
-            (Some(false), _) => "does NOT hold",
-            (None, None) if s.simulated_delta_many_s.is_some() && s.few_pods != s.many_pods => {
-                "not testable with one replication (give --reps 2 or more)"
-            }
-            (None, _) => "not testable with these cells",
+        // The cells give both delay effects here, so no verdict means no interval: one
+        // replication.
+        match s.holds {
+            Some(true) => "holds",
+            Some(false) => "does NOT hold",
+            None => "not testable with one replication (give --reps 2 or more)",
         }
     );
     if let (Some(ok), Some(h)) = (s.contrast_within_noise, s.measured_contrast_half_width_s) {

@@ -45,6 +45,66 @@ fn one_replication_gives_no_verdict() {
     assert!(v["cells"][0]["measured_in_pi"].is_boolean(), "{v}");
 }
 
+/// Cells that cannot show the shape (one cell; cells at one pod count) get one line saying
+/// so, with the delay effect they do give; the shape line used to read "delay effect at 4 pods
+/// measured n/a simulated n/a; at 4 pods measured n/a ...". The JSON says `testable: false`.
+#[test]
+fn cells_that_cannot_show_the_shape_say_so_in_one_line() {
+    let t = TempDir::new("validate-shape");
+    let shape_line = |table: &str| -> String {
+        let lines: Vec<&str> = table.lines().filter(|l| l.starts_with("shape:")).collect();
+        assert_eq!(lines.len(), 1, "{table}");
+        lines[0].to_owned()
+    };
+    let single = cells(&t, "4,100,24.9,5,1\n");
+    let base = [
+        "validate",
+        "--data",
+        &single,
+        "--scenario",
+        "thesis-2019",
+        "--reps",
+        "2",
+    ];
+    let line = shape_line(&run_ok(&base));
+    assert_eq!(
+        line,
+        "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay less \
+         at the smallest) at the fewest and the most pods, so it needs two delays at each of two pod counts, and \
+         every cell is at 4 pods"
+    );
+    let v = run_json(&[&base[..], &["--format", "json"]].concat());
+    assert_eq!(v["shape"]["testable"], false, "{v}");
+    assert!(
+        v["shape"]["holds"].is_null() && v["shape"]["measured_delta_many_s"].is_null(),
+        "{v}"
+    );
+    let two_delays = cells(&t, "4,100,24.9,5,1\n4,500,25.5,5,1\n");
+    let base = [
+        "validate",
+        "--data",
+        &two_delays,
+        "--scenario",
+        "thesis-2019",
+        "--reps",
+        "2",
+    ];
+    let line = shape_line(&run_ok(&base));
+    assert!(
+        line.contains("and every cell is at 4 pods; delay effect at 4 pods measured +0.6 s simulated ")
+            && !line.contains("n/a")
+            && line.matches("4 pods").count() == 2,
+        "{line}"
+    );
+    let v = run_json(&[&base[..], &["--format", "json"]].concat());
+    assert_eq!(v["shape"]["testable"], false, "{v}");
+    assert!(v["shape"]["measured_delta_few_s"].is_number(), "{v}");
+    assert!(
+        v["shape"]["measured_delta_many_s"].is_null() && v["shape"]["paired"] == false,
+        "{v}"
+    );
+}
+
 /// A clock finer than 1 ms (E017's floor on workload.resolution) is refused at its line and
 /// column; it used to simulate NaN start-ups and report a max error of 0 % with exit 0.
 #[test]
