@@ -51,7 +51,7 @@ struct RaftArgs {
     /// Standard deviation of a normal jitter on it.
     #[arg(long, default_value = "0ms", value_parser = parse_path_delay, value_name = "DURATION")]
     jitter: models::units::Dur,
-    /// Loss in percent, each direction.
+    /// Loss in percent, each direction, below 100 (100 % is a partition).
     #[arg(long, default_value_t = 1.0, value_parser = parse_loss_pct)]
     loss: f64,
     /// etcd `--heartbeat-interval`.
@@ -79,14 +79,20 @@ fn parse_path_delay(s: &str) -> Result<models::units::Dur, String> {
     Ok(d)
 }
 
-/// A loss in percent, 0 to 100.
+/// A loss in percent, 0 up to 100, 100 excluded: 100 % loss is a partition, refused as the
+/// scenario's losses are (E010).
 fn parse_loss_pct(s: &str) -> Result<f64, String> {
     let x: f64 = s
         .trim()
         .parse()
         .map_err(|_| format!("`{s}` is not a number; expected a loss in percent such as 0.5"))?;
-    if !(0.0..=100.0).contains(&x) {
-        return Err(format!("`{s}` is not a percentage from 0 to 100"));
+    if x == 100.0 {
+        return Err(format!(
+            "`{s}`: 100 % loss carries nothing: that is a partition, in which no member hears another and none is elected; expected a loss below 100"
+        ));
+    }
+    if !(0.0..100.0).contains(&x) {
+        return Err(format!("`{s}` is not a percentage from 0 to 100 (100 excluded)"));
     }
     Ok(x)
 }

@@ -86,6 +86,19 @@ fn raft_json_is_deterministic_and_bad_input_exits_2() {
         assert_eq!(num(&v, key), num(&again, key), "{key}");
     }
     crate::support::usage_error(&["bench", "raft", "--loss", "200"], &["--loss", "0 to 100"]);
+    // 100 % loss is a partition, refused as everywhere else; it used to report 0 leaders.
+    for full in ["100", "100.0", "1e2"] {
+        crate::support::usage_error(
+            &["bench", "raft", "--loss", full],
+            &["--loss", "that is a partition", "expected a loss below 100"],
+        );
+    }
+    assert!(
+        num(
+            &run_json(&["bench", "raft", "--hours", "1", "--loss", "99.9", "--format", "json"]),
+            "/members"
+        ) == 3.0
+    );
     crate::support::usage_error(&["bench", "raft", "--one-way", "5min"], &["--one-way", "60 s"]);
     crate::support::usage_error(
         &["bench", "raft", "--heartbeat", "1ns", "--election", "5ns"],
