@@ -276,7 +276,12 @@ fn stage(file: &Path, contents: &[u8], permissions: Option<Permissions>) -> io::
                 break (temp, handle);
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < TEMP_ATTEMPTS => attempt += 1,
-            Err(e) => return Err(e),
+            Err(e) => {
+                // Say that the file beside the target failed, not the target: `/proc/version`
+                // exists, but nothing can be created in /proc.
+                let what = format!("cannot create a file in {} to write {name} whole: {e}", dir.display());
+                return Err(io::Error::new(e.kind(), what));
+            }
         }
     };
     let written = (|| {
@@ -310,6 +315,15 @@ fn sync_directory(file: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file that exists in a directory where nothing can be created: the error names the
+    /// directory, not the file (it said "No such file or directory" of `/proc/version`).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_directory_that_takes_no_new_file_is_named() {
+        let e = check_writable("/proc/version").unwrap_err().to_string();
+        assert!(e.contains("cannot create a file in /proc"), "{e}");
+    }
 
     #[test]
     fn the_writer_names_its_temporaries_as_clean_ups_recognise_them() {
