@@ -152,10 +152,7 @@ impl Plan {
         for i in 0..n {
             let phase = SimDuration::from_secs_f64(rng.random::<f64>() * inter.as_secs_f64());
             let rtt = lb_rtt.get(i).copied().unwrap_or(SimDuration::ZERO);
-            let first_check_at = |t: SimTime| {
-                let (t, ph, iv) = (t.as_nanos(), phase.as_nanos(), inter.as_nanos());
-                SimTime::from_nanos(if t <= ph { ph } else { ph + (t - ph).div_ceil(iv) * iv })
-            };
+            let first_check_at = |t: SimTime| t.tick_at_or_after(phase, inter);
             // A dead server refuses the check's connection within a round trip; one out of reach
             // never answers, and the check fails at its time-out (`inter`: HAProxy 1.8 uses it
             // for the whole check when `timeout check` is not set, configuration manual §4.2).

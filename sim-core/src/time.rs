@@ -90,6 +90,28 @@ impl SimTime {
             SimTime(phase.0 + ((self.0 - phase.0) / period + 1) * period)
         }
     }
+
+    /// The first tick at or after `self` of a periodic timer that ticks at `phase + k · period`
+    /// (k ≥ 0): when a loop next runs, counting a tick at `self` itself. [`SimTime::MAX`] if
+    /// that is past the end of time (and for `self` at `MAX`). A zero period counts as one
+    /// nanosecond.
+    pub const fn tick_at_or_after(self, phase: SimDuration, period: SimDuration) -> SimTime {
+        let period = if period.0 == 0 { 1 } else { period.0 };
+        if self.0 <= phase.0 {
+            return SimTime(phase.0);
+        }
+        if self.0 == u64::MAX {
+            return SimTime::MAX;
+        }
+        let ticks = (self.0 - phase.0).div_ceil(period);
+        match ticks.checked_mul(period) {
+            Some(d) => match phase.0.checked_add(d) {
+                Some(t) => SimTime(t),
+                None => SimTime::MAX,
+            },
+            None => SimTime::MAX,
+        }
+    }
 }
 
 impl SimDuration {
@@ -327,6 +349,19 @@ mod tests {
             t(5).next_tick(SimDuration::ZERO, SimDuration::ZERO),
             SimTime::from_nanos(5_000_001)
         );
+    }
+
+    #[test]
+    fn tick_at_or_after_counts_a_tick_at_the_instant_itself() {
+        let t = |ms: u64| SimTime::from_nanos(ms * 1_000_000);
+        let (phase, period) = (SimDuration::from_millis(300), SimDuration::from_secs(1));
+        assert_eq!(t(0).tick_at_or_after(phase, period), t(300));
+        assert_eq!(t(300).tick_at_or_after(phase, period), t(300));
+        assert_eq!(t(301).tick_at_or_after(phase, period), t(1300));
+        assert_eq!(t(1300).tick_at_or_after(phase, period), t(1300));
+        assert_eq!(SimTime::MAX.tick_at_or_after(phase, period), SimTime::MAX);
+        let late = SimTime::from_nanos(u64::MAX - 10);
+        assert_eq!(late.tick_at_or_after(phase, period), SimTime::MAX);
     }
 
     use super::*;

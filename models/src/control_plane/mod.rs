@@ -896,19 +896,6 @@ pub fn noise(cv: f64) -> Option<LogNormal<f64>> {
     }
 }
 
-/// The first of the tries begun at `first` and every `timeout` after it that starts at or after
-/// `at` ([`SimTime::MAX`] stays "never").
-fn next_try(first: SimTime, at: SimTime, timeout: SimDuration) -> SimTime {
-    if at <= first || at == SimTime::MAX {
-        return at.max(first);
-    }
-    let period = timeout.as_nanos().max(1);
-    let tries = (at - first).as_nanos().div_ceil(period);
-    first
-        .checked_add(SimDuration::from_nanos(tries.saturating_mul(period)))
-        .unwrap_or(SimTime::MAX)
-}
-
 /// `mean` scaled by one draw of `noise` (or `mean` itself).
 pub fn sample(mean: SimDuration, noise: Option<&LogNormal<f64>>, rng: &mut impl Rng) -> SimDuration {
     match noise {
@@ -981,7 +968,7 @@ impl Component<Ev> for ControlPlane {
                     // (at once, in the model): the first try that starts with the member back
                     // in a quorum gets through.
                     let led = self.write_ready(in_quorum);
-                    next_try(now, led, self.etcd_request_timeout)
+                    led.tick_at_or_after(now.since_start(), self.etcd_request_timeout)
                 } else {
                     self.write_ready(now)
                 };
@@ -1004,22 +991,5 @@ impl Component<Ev> for ControlPlane {
             }
             Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) | Ev::Rebind { .. } | Ev::DownloadStart { .. } => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_write_held_for_a_quorum_gets_through_at_the_first_try_after_it() {
-        let at = SimTime::from_secs;
-        let timeout = SimDuration::from_secs(7);
-        assert_eq!(next_try(at(10), at(10), timeout), at(10));
-        assert_eq!(next_try(at(10), at(11), timeout), at(17));
-        assert_eq!(next_try(at(10), at(17), timeout), at(17));
-        assert_eq!(next_try(at(10), at(300), timeout), at(304));
-        assert_eq!(next_try(at(10), at(5), timeout), at(10));
-        assert_eq!(next_try(at(10), SimTime::MAX, timeout), SimTime::MAX);
     }
 }

@@ -93,7 +93,7 @@ impl Heartbeats {
     /// The node's image list changed at `now` (a pull downloaded an image): the first status
     /// round after the image cache's next refresh writes it.
     pub(super) fn images_changed(&mut self, now: SimTime) {
-        let shown = next_refresh(now, self.image_refresh_phase);
+        let shown = now.tick_at_or_after(self.image_refresh_phase, IMAGE_LIST_REFRESH);
         self.images_shown_at = Some(self.images_shown_at.map_or(shown, |t| t.min(shown)));
     }
 
@@ -134,33 +134,5 @@ impl Heartbeats {
             return false;
         }
         true
-    }
-}
-
-/// The first refresh of the image cache at or after `at`, the refreshes running at
-/// `phase + k · IMAGE_LIST_REFRESH`.
-fn next_refresh(at: SimTime, phase: SimDuration) -> SimTime {
-    let first = SimTime::ZERO + phase;
-    if at <= first {
-        return first;
-    }
-    let period = IMAGE_LIST_REFRESH.as_nanos();
-    let rounds = (at - first).as_nanos().div_ceil(period);
-    first + SimDuration::from_nanos(rounds * period)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_new_image_shows_at_the_next_refresh_of_the_cache() {
-        let phase = SimDuration::from_secs(7);
-        let at = |s: u64| SimTime::ZERO + SimDuration::from_secs(s);
-        assert_eq!(next_refresh(at(0), phase), at(7));
-        assert_eq!(next_refresh(at(7), phase), at(7));
-        assert_eq!(next_refresh(at(8), phase), at(37));
-        assert_eq!(next_refresh(at(37), phase), at(37));
-        assert_eq!(next_refresh(at(100), phase), at(127));
     }
 }
