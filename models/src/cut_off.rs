@@ -11,7 +11,8 @@
 //! not reach commits nothing. At each instant the model takes the running member that reaches
 //! the most other running members directly as the leader's place; if it and those it reaches
 //! make a quorum, the running members outside them count as down; if not, every member does.
-//! (A crashed member reaches nobody; a `crash-etcd-leader` victim is not known here.)
+//! (A crashed member reaches nobody, and so does a `crash-etcd-leader` victim, which the
+//! caller names from etcd's simulated elections.)
 //!
 //! Masters at one site (the thesis's control plane) are never cut off from each other or from a
 //! load balancer at their site: the site's LAN does not cross its router.
@@ -31,13 +32,19 @@ pub struct CutOff {
     pub member: Vec<Vec<Window>>,
 }
 
-/// The instants at which `faults` may change what is cut off: their starts and repairs.
+/// The instants at which `faults` may change what is cut off: their starts, their repairs,
+/// and the end of the OpenVPN restart pause that may follow a repair (a tunnel silent for
+/// longer than `ping_restart` carries again only after its restart's pause,
+/// [`crate::faults::vpn_carries_again`]: sampled only at the repair, a cut would last for ever).
 pub fn edges(faults: &[crate::spec::Fault]) -> Vec<SimTime> {
     faults
         .iter()
         .flat_map(|f| {
             let (a, b) = f.window();
-            [a, b]
+            let restarted = b
+                .checked_add(crate::faults::OPENVPN_RESTART_PAUSE)
+                .unwrap_or(SimTime::MAX);
+            [a, b, restarted]
         })
         .collect()
 }

@@ -20,11 +20,12 @@
 //!   leaves it in a minority) still answers reads from its watch cache: v1.16's apiserver
 //!   watches etcd without `WithRequireLeader` (added in v1.19, kubernetes PR #89881: such a
 //!   watch "can hang forever if the etcd cluster loses quorum"), so the cache stays ready,
-//!   frozen. Its writes and quorum reads wait for the member to be in a quorum again (each try
-//!   times out in etcd after `5 s + 2 x election timeout` and the client retries; the model
-//!   folds the tries into one wait). HAProxy's TCP check passes, so when no apiserver serves
-//!   anywhere, a reconnecting client stays on one that answers this way
-//!   ([`Plan::takes_requests`]); while a quorum serves elsewhere, its clients move there.
+//!   frozen. Its writes and quorum reads wait for the member to be in a quorum with a leader
+//!   (etcd holds a proposal while it knows no leader; each try times out after `5 s + 2 x
+//!   election timeout` and the client tries again; the model folds the tries into one wait).
+//!   HAProxy's TCP check passes, so when no apiserver serves anywhere, a reconnecting client
+//!   stays on one that answers this way ([`Plan::takes_requests`]); while, or once, a quorum
+//!   serves elsewhere, its clients move there.
 //! - **Clients** pinned to a dead apiserver notice by their own timers, then reconnect through
 //!   HAProxy, which sends them to a server it believes up (if it still believes the dead one up,
 //!   they fail again and retry at their next timer):
@@ -223,9 +224,29 @@ impl Plan {
         self.apiserver_up(m, t) && !self.etcd_stopped(m, t) && covering(&self.unreachable[m], t).is_none()
     }
 
-    /// Whether some apiserver serves at `t` ([`Plan::serves`]).
+    /// Whether some apiserver serves at `t` ([`Plan::serves`]) and HAProxy hands it new
+    /// connections.
     pub fn any_serves(&self, t: SimTime) -> bool {
-        (0..self.apiserver_down.len()).any(|m| self.serves(m, t))
+        (0..self.apiserver_down.len()).any(|m| self.serves(m, t) && self.haproxy_up(m, t))
+    }
+
+    /// Every instant at which a window of the plan opens or closes, in order.
+    pub fn edges(&self) -> Vec<SimTime> {
+        let mut all: Vec<SimTime> = [
+            &self.apiserver_down,
+            &self.etcd_down,
+            &self.marked_down,
+            &self.unreachable,
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|w| [w.0, w.1])
+        .filter(|&t| t != SimTime::MAX)
+        .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
     }
 
     /// Whether HAProxy sends new connections to `m` at `t`.

@@ -111,8 +111,9 @@ pub struct ControlPlane {
     /// etcd's WAL fsync.
     fsync: SimDuration,
     /// How long etcd lets a request wait before it answers "request timed out": etcd 3.3
-    /// etcdserver/config.go `ReqTimeout`, "5s for queue waiting, computation and disk IO delay
-    /// + 2 * election timeout for possible leader election" (7 s at the default 1 s).
+    /// etcdserver/config.go `ReqTimeout`, 5 s "for queue waiting, computation and disk IO
+    /// delay" plus twice the election timeout "for possible leader election" (7 s at the
+    /// default 1 s); a proposal lost with a leader cut off is tried again after it.
     etcd_request_timeout: SimDuration,
     /// Whether any etcd member is ever down in this run (else commits take the precomputed
     /// latencies).
@@ -355,6 +356,43 @@ impl ControlPlane {
         ctx.send_at(ctx.me(), ready + up, Ev::ApiArrive(ApiCall { master: to, ..call }));
     }
 
+    /// When etcd answers a write (`write`) or a quorum read that apiserver `m` hands its member
+    /// at `now` ([`SimTime::MAX`]: never), and whether it was held (its member outside a quorum,
+    /// or its proposal lost with a leader cut off):
+    /// - the member must be in a quorum and know a leader: etcd 3.3's raft node holds a proposal
+    ///   while it knows no leader (`node.run`: `propc = nil`), and the apiserver's tries follow
+    ///   one another (each ends at etcd's `ReqTimeout`, and the client sends again; its own
+    ///   retry delays are not modelled), so the proposal goes in once both hold;
+    /// - a leader that reaches no quorum (cut off, not yet stepped down) commits nothing: the
+    ///   proposal is lost with its term, the try times out after `ReqTimeout`, and the next
+    ///   try meets the leader elected meanwhile.
+    fn etcd_answer(&mut self, m: usize, now: SimTime, write: bool) -> (SimTime, bool) {
+        let mut t = now;
+        // A leader is elected within a few election timeouts of a try's end; a bound on the
+        // tries keeps a run that never elects one from looping.
+        for _ in 0..64 {
+            let in_quorum = self.plan.etcd_in_quorum_from(m, t);
+            if in_quorum == SimTime::MAX {
+                return (SimTime::MAX, true);
+            }
+            let ready = self.write_ready(in_quorum);
+            if ready == SimTime::MAX {
+                return (SimTime::MAX, true);
+            }
+            let leader = self.leader_at(ready);
+            let latency = self.etcd_latency(leader, m, ready, write);
+            if latency != SimDuration::MAX {
+                let held = in_quorum > now || t > now;
+                return (ready.checked_add(latency).unwrap_or(SimTime::MAX), held);
+            }
+            match ready.checked_add(self.etcd_request_timeout) {
+                Some(next) => t = next,
+                None => return (SimTime::MAX, true),
+            }
+        }
+        (SimTime::MAX, true)
+    }
+
     /// The failover that takes `call`'s client off apiserver `call.master` after `now` and
     /// before `until`, if one does: a write held for the member's quorum then goes with the old
     /// connection.
@@ -557,6 +595,19 @@ impl ControlPlane {
                     .map(move |w| (w.0, m))
             })
             .collect();
+        // A member outside a quorum keeps its clients while no apiserver serves anywhere (they
+        // stay, or moved to it as the last resort); once a quorum serves elsewhere, their
+        // writes keep failing there, and they notice and move as from a dead one.
+        let edges = plan.edges();
+        for m in 0..self.masters.len() {
+            for &(s, e) in &plan.etcd_down[m] {
+                let served_again = edges.iter().copied().filter(|&t| s < t && t < e).filter(|&t| {
+                    let before = SimTime::from_nanos(t.as_nanos() - 1);
+                    plan.any_serves(t) && !plan.any_serves(before) && plan.takes_requests(m, t)
+                });
+                losses.extend(served_again.map(|t| (t, m)));
+            }
+        }
         losses.sort();
         losses.dedup();
         losses
@@ -604,6 +655,10 @@ impl ControlPlane {
         // When each kubelet cut off reconnects after the repair: until then it is pinned to no
         // apiserver whose loss it would notice.
         let mut cut_reconnect = vec![SimTime::ZERO; clients.len()];
+        // The instant of each client's last reconnection decision: one per instant, or a
+        // client hit twice at once (a leader-elected one through its host and through its
+        // connection) would get two failovers, the later decision not necessarily winning.
+        let mut decided: Vec<Option<SimTime>> = vec![None; clients.len()];
         // HAProxy's round robin, across every reconnection.
         let mut rr = 0usize;
         let mut out = Vec::new();
@@ -613,15 +668,18 @@ impl ControlPlane {
                     let host = self.masters[m];
                     let hit = |c: &Watcher| c.master as usize == m || (c.role == ClientRole::Leader && c.host == host);
                     for (i, c) in clients.iter_mut().enumerate() {
-                        if !hit(c) || cut_reconnect[i] > s {
+                        if !hit(c) || cut_reconnect[i] > s || decided[i] == Some(s) {
                             continue;
                         }
+                        decided[i] = Some(s);
                         let Some((k, t)) = self.reconnection(c.role, s, timers, &mut rr, rng) else {
                             continue;
                         };
-                        if k == m && c.master as usize == m && self.plan.takes_requests(m, s) {
+                        let kept_running = self.plan.takes_requests(m, s) && self.plan.takes_requests(m, t);
+                        if k == m && c.master as usize == m && kept_running {
                             // Its own apiserver, which kept running and answering from its
-                            // cache, while no quorum serves anywhere: the client stays on it.
+                            // cache (its loss is its quorum's, not a crash that closed the
+                            // connection), while no quorum serves anywhere: the client stays.
                             continue;
                         }
                         out.push(self.reconnect(c, s, k, t));
@@ -952,35 +1010,22 @@ impl Component<Ev> for ControlPlane {
                 }
                 // Writes and quorum reads need an etcd leader, and this apiserver's member in its
                 // quorum; one that never comes before the run's end is never answered.
-                let in_quorum = self.plan.etcd_in_quorum_from(m, now);
-                if in_quorum > now {
-                    if let Some(f) = self.moves_before(&call, now, in_quorum) {
+                let (done, held) = self.etcd_answer(m, now, write);
+                if held {
+                    if let Some(f) = self.moves_before(&call, now, done) {
                         // Its client fails over first (a quorum serves elsewhere): the request
                         // comes again through the new connection.
                         self.resend(call, f.to_master, f.reconnect_at, ctx);
                         return;
                     }
                 }
-                let ready = if in_quorum == SimTime::MAX {
-                    SimTime::MAX
-                } else if in_quorum > now {
-                    // Outside a quorum, each try times out in etcd and the client tries again
-                    // (at once, in the model): the first try that starts with the member back
-                    // in a quorum gets through.
-                    let led = self.write_ready(in_quorum);
-                    led.tick_at_or_after(now.since_start(), self.etcd_request_timeout)
-                } else {
-                    self.write_ready(now)
-                };
-                if ready == SimTime::MAX {
+                if done == SimTime::MAX {
                     return;
                 }
-                let leader = self.leader_at(ready);
                 if write {
                     self.stats[m].writes += 1;
                 }
-                let d = (ready - now) + self.etcd_latency(leader, m, ready, write);
-                ctx.send_self(d, Ev::EtcdDone(call));
+                ctx.send_at(ctx.me(), done, Ev::EtcdDone(call));
             }
             Ev::EtcdDone(call) => self.apply(call, ctx),
             Ev::Local(Local::NodeMonitor) => self.monitor_nodes(ctx),

@@ -944,8 +944,8 @@ fn a_variant_prepared_on_the_base_network_runs_as_one_prepared_afresh() {
 /// apiserver keeps answering reads from its watch cache (v1.16's watch on etcd does not require
 /// a leader, so the cache stays ready) and HAProxy's TCP check passes, so the dead masters'
 /// clients move to it, and the pods bound before the crash mount their volumes from the cached
-/// token Secret and start; every write waits for the quorum, and is answered by the first of
-/// etcd's tries (one per request time-out, 7 s) after it. (Before, the survivor dropped every
+/// token Secret and start; every write waits for the quorum and its leader, and goes in then
+/// (etcd holds a proposal while it knows no leader). (Before, the survivor dropped every
 /// request, no client moved to it, no container started before the repair, and the pods were
 /// seen Running only once the clients noticed the repair: 17-28 s after the quorum.)
 #[test]
