@@ -356,6 +356,15 @@ fn masters_crashed_for_good_beyond_the_quorum_are_named_as_the_cause() {
         "{e}"
     );
     assert!(!e.contains("node lifecycle controller"), "{e}");
+    // A crash of etcd's leader after a master's stops another member.
+    let out = crate::support::run(&args(&cell_reps(
+        "1",
+        "table",
+        &["--fault", "crash master02 at 2s", "--fault", "crash-etcd-leader at 5s"],
+    )));
+    crate::support::assert_exit(&out, 1, "a run without an etcd quorum");
+    let e = stderr(&out);
+    assert!(e.contains("2 of the 3 etcd members are gone for good"), "{e}");
 }
 
 /// The table names the observer's resolution when it is not kubectl's whole second, and prints

@@ -93,11 +93,24 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
         .collect();
     gone.sort_unstable();
     gone.dedup();
-    if !masters.is_empty() && masters.len() - gone.len() < masters.len() / 2 + 1 {
+    // A `crash-etcd-leader` stops a running member: one that no master crash before it
+    // stopped. Those at or after every such crash are surely members of their own (one before
+    // a master's crash may have hit that master's member).
+    let last_crash = open
+        .iter()
+        .filter(|f| matches!(f, Fault::Crash { host, .. } if masters.contains(host)))
+        .map(|f| f.window().0)
+        .max();
+    let leaders = open
+        .iter()
+        .filter(|f| matches!(f, Fault::CrashEtcdLeader { .. }) && last_crash.is_none_or(|c| f.window().0 >= c))
+        .count();
+    let stopped = (gone.len() + leaders).min(masters.len());
+    if !masters.is_empty() && masters.len() - stopped < masters.len() / 2 + 1 {
         return format!(
             "\nnever repaired: {}; {} of the {} etcd members are gone for good, so etcd has no quorum: no write commits (no pod is created, bound or reported Running) while the surviving apiservers answer reads from their caches; repair enough masters for a quorum of {}",
             names.join(", "),
-            gone.len(),
+            stopped,
             masters.len(),
             masters.len() / 2 + 1
         );
