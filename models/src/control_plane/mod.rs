@@ -385,9 +385,16 @@ impl ControlPlane {
                 let held = in_quorum > now || t > now;
                 return (ready.checked_add(latency).unwrap_or(SimTime::MAX), held);
             }
-            match ready.checked_add(self.etcd_request_timeout) {
-                Some(next) => t = next,
-                None => return (SimTime::MAX, true),
+            // The try that was running then (tries began at `now`, one per `ReqTimeout`) ends
+            // at its time-out, and the next begins.
+            let next = ready.tick_at_or_after(now.since_start(), self.etcd_request_timeout);
+            t = if next == ready {
+                ready.checked_add(self.etcd_request_timeout).unwrap_or(SimTime::MAX)
+            } else {
+                next
+            };
+            if t == SimTime::MAX {
+                return (SimTime::MAX, true);
             }
         }
         (SimTime::MAX, true)
@@ -666,12 +673,17 @@ impl ControlPlane {
             match event {
                 Event::Loss(m) => {
                     let host = self.masters[m];
-                    let hit = |c: &Watcher| c.master as usize == m || (c.role == ClientRole::Leader && c.host == host);
+                    // A master that still takes requests lost only its member's quorum: the
+                    // controllers running there talk through the balancer and keep going; its
+                    // crash or its cut-off from the balancer stops them too.
+                    let host_down = !self.plan.takes_requests(m, s);
+                    let hit = |c: &Watcher| {
+                        c.master as usize == m || (c.role == ClientRole::Leader && c.host == host && host_down)
+                    };
                     for (i, c) in clients.iter_mut().enumerate() {
                         if !hit(c) || cut_reconnect[i] > s || decided[i] == Some(s) {
                             continue;
                         }
-                        decided[i] = Some(s);
                         let Some((k, t)) = self.reconnection(c.role, s, timers, &mut rr, rng) else {
                             continue;
                         };
@@ -679,9 +691,11 @@ impl ControlPlane {
                         if k == m && c.master as usize == m && kept_running {
                             // Its own apiserver, which kept running and answering from its
                             // cache (its loss is its quorum's, not a crash that closed the
-                            // connection), while no quorum serves anywhere: the client stays.
+                            // connection), while no quorum serves anywhere: the client stays (a
+                            // loss of its host at the same instant still moves it).
                             continue;
                         }
+                        decided[i] = Some(s);
                         out.push(self.reconnect(c, s, k, t));
                     }
                 }
