@@ -195,7 +195,8 @@ impl Plan {
     /// Whether apiserver `m` serves requests at `t`: it runs, so does its etcd member (in a
     /// quorum), and the load balancer reaches it.
     pub fn serves(&self, m: usize, t: SimTime) -> bool {
-        self.apiserver_up(m, t) && self.etcd_back(m, t).is_none() && covering(&self.unreachable[m], t).is_none()
+        // A stopped member is down too (`etcd_stopped` windows are among `etcd_down`'s).
+        self.takes_requests(m, t) && self.etcd_back(m, t).is_none()
     }
 
     /// When apiserver `m`'s etcd member is back, if it is down at `t`.

@@ -387,11 +387,9 @@ impl ControlPlane {
             }
             // The try that was running then (tries began at `now`, one per `ReqTimeout`) ends
             // at its time-out, and the next begins.
-            let next = ready.tick_at_or_after(now.since_start(), self.etcd_request_timeout);
-            t = if next == ready {
-                ready.checked_add(self.etcd_request_timeout).unwrap_or(SimTime::MAX)
-            } else {
-                next
+            t = match ready.checked_add(SimDuration::from_nanos(1)) {
+                Some(after) => after.tick_at_or_after(now.since_start(), self.etcd_request_timeout),
+                None => SimTime::MAX,
             };
             if t == SimTime::MAX {
                 return (SimTime::MAX, true);
