@@ -40,9 +40,12 @@
 //!     writes node status only on a change or every minute), which can leave the kubelet
 //!     pinned for up to a minute. The model gives it the same two timeouts, between those
 //!     extremes;
-//!   - the controller-manager and the scheduler: the leader cannot renew its lease; a standby on
-//!     another master takes over once the lease expires (`--leader-elect-lease-duration`, retried
-//!     every `--leader-elect-retry-period`) and works through its own connection;
+//!   - the controller-manager and the scheduler: the leader cannot renew its lease; unless a
+//!     renewal gets through before `--leader-elect-renew-deadline`, it gives up, and a
+//!     candidate takes over once the lease has expired in its eyes
+//!     (`--leader-elect-lease-duration`, tried every `--leader-elect-retry-period`), through
+//!     an apiserver that can write, and works through its own connection
+//!     (`ControlPlane::leader_after_loss`);
 //!   - the operator's `kubectl get -w`: assumed to notice like a kubelet (kubectl itself has no
 //!     watch timeout; a person restarts it);
 //!   - a kubelet cut off from the load balancer by a network fault (its site isolated, its
@@ -80,6 +83,9 @@ pub struct Timers {
     pub heartbeat: SimDuration,
     /// `--leader-elect-lease-duration`.
     pub lease: SimDuration,
+    /// `--leader-elect-renew-deadline`: how long a leader keeps trying to renew before it gives
+    /// up leading.
+    pub renew_deadline: SimDuration,
     /// `--leader-elect-retry-period`.
     pub retry: SimDuration,
 }
@@ -231,6 +237,26 @@ impl Plan {
         (0..self.apiserver_down.len()).any(|m| self.serves(m, t) && self.haproxy_up(m, t))
     }
 
+    /// The first instant at or after `t` when some apiserver serves ([`Plan::any_serves`]);
+    /// `None` if none ever does again.
+    pub fn first_served_from(&self, t: SimTime) -> Option<SimTime> {
+        if self.any_serves(t) {
+            return Some(t);
+        }
+        self.edges().into_iter().find(|&e| e > t && self.any_serves(e))
+    }
+
+    /// Whether `holds` is true over `[a, b)`: the plan's windows change only at their edges,
+    /// so at `a` and at each edge inside.
+    pub fn throughout(&self, a: SimTime, b: SimTime, holds: impl Fn(SimTime) -> bool) -> bool {
+        holds(a) && self.edges().into_iter().filter(|&e| a < e && e < b).all(holds)
+    }
+
+    /// Whether master `m` (and so the standby controllers on it) runs throughout `[a, b]`.
+    pub fn host_up_throughout(&self, m: usize, a: SimTime, b: SimTime) -> bool {
+        !self.apiserver_down[m].iter().any(|&(s, e)| s <= b && e > a)
+    }
+
     /// Every instant at which a window of the plan opens or closes, in order.
     pub fn edges(&self) -> Vec<SimTime> {
         let mut all: Vec<SimTime> = [
@@ -275,11 +301,22 @@ impl Plan {
             ClientRole::Leader => {
                 // The lease, renewed every retry period, expires a lease duration after the last
                 // renewal; the standby retries every retry period.
-                let since_renewal = SimDuration::from_secs_f64(rng.random::<f64>() * timers.retry.as_secs_f64());
-                let wait = SimDuration::from_secs_f64(rng.random::<f64>() * timers.retry.as_secs_f64());
-                timers.lease.saturating_sub(since_renewal) + wait
+                let since_renewal = Self::since_renewal(timers, rng);
+                timers.lease.saturating_sub(since_renewal) + Self::try_phase(timers, rng)
             }
         }
+    }
+
+    /// How long before a loss a leader last renewed its lease: it renews every
+    /// `--leader-elect-retry-period`, at a phase of its own.
+    pub fn since_renewal(timers: Timers, rng: &mut impl Rng) -> SimDuration {
+        SimDuration::from_secs_f64(rng.random::<f64>() * timers.retry.as_secs_f64())
+    }
+
+    /// How long after an instant a candidate for a lease makes its next try: it tries every
+    /// `--leader-elect-retry-period`, at a phase of its own.
+    pub fn try_phase(timers: Timers, rng: &mut impl Rng) -> SimDuration {
+        SimDuration::from_secs_f64(rng.random::<f64>() * timers.retry.as_secs_f64())
     }
 }
 

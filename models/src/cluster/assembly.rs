@@ -509,6 +509,7 @@ impl<'a> Assembly<'a> {
         let timers = Timers {
             heartbeat: s.kubernetes.kubelet.node_status_update.get(),
             lease: s.kubernetes.controller_manager.lease_duration.get(),
+            renew_deadline: s.kubernetes.controller_manager.renew_deadline.get(),
             retry: s.kubernetes.controller_manager.retry_period.get(),
         };
         let names: Vec<String> = s.haproxy.backends.clone();

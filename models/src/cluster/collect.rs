@@ -259,17 +259,33 @@ fn fault_reports(
     // happened before the run ended is reported.
     let end = sim.now();
     let secs_opt = |t: SimTime| (t != SimTime::MAX && t <= end).then(|| t.as_secs_f64());
+    // The master each fault takes out: the one it crashes, or the first one it cuts off from
+    // the balancer.
+    let taken_out: Vec<Option<usize>> = scenario
+        .faults
+        .iter()
+        .map(|f| match f {
+            crate::spec::Fault::Crash { host, .. } => masters.iter().position(|m| m == host),
+            _ => (0..masters.len()).find(|&m| cp.plan.unreachable[m].iter().any(|w| w.0 == f.window().0)),
+        })
+        .collect();
     scenario
         .faults
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(i, f)| {
             let (start, fault_end) = f.window();
             let in_window = |t: &SimTime| *t >= start && *t < fault_end;
-            // The master the fault takes out: the one it crashes, or the first one it cuts off
-            // from the balancer.
-            let master = match f {
-                crate::spec::Fault::Crash { host, .. } => masters.iter().position(|m| m == host),
-                _ => (0..masters.len()).find(|&m| cp.plan.unreachable[m].iter().any(|w| w.0 == start)),
+            let master = taken_out[i];
+            // The faults starting at the same instant; the first of them also claims the
+            // failovers away from masters none of them takes out (from a survivor that lost
+            // its quorum, such as the controllers' loss of their leases).
+            let together: Vec<usize> = (0..scenario.faults.len())
+                .filter(|&j| scenario.faults[j].window().0 == start)
+                .collect();
+            let claims = |from: usize| match master {
+                Some(m) => m == from || (together[0] == i && !together.iter().any(|&j| taken_out[j] == Some(from))),
+                None => true,
             };
             // Its own mark-down comes before its repair and the check that finds it (a later
             // fault's does not count).
@@ -301,7 +317,7 @@ fn fault_reports(
                 .iter()
                 // A fault that takes out one master claims the failovers away from it; two
                 // faults starting together then each list their own.
-                .filter(|fo| fo.lost_at == start && master.is_none_or(|m| fo.from_master as usize == m))
+                .filter(|fo| fo.lost_at == start && claims(fo.from_master as usize))
                 .filter(|fo| fo.reconnect_at <= end)
                 .map(|fo| {
                     (

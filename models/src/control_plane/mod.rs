@@ -46,6 +46,18 @@ pub struct Watcher {
     pub role: ClientRole,
 }
 
+/// What a leader-elected controller's loss of its apiserver comes to
+/// ([`ControlPlane::leader_after_loss`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum LeaderFate {
+    /// The leader keeps its lease: its apiserver's member is back in a quorum then, in time.
+    Keeps(SimTime),
+    /// A leader (a standby, or the restarted one) works through apiserver `.0` from `.1`.
+    TakenOver(usize, SimTime),
+    /// No apiserver can write again before the run's end: the controller stays as it was.
+    Stuck,
+}
+
 /// A client moved to another apiserver after its own one died.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Failover {
@@ -664,6 +676,10 @@ impl ControlPlane {
         // client hit twice at once (a leader-elected one through its host and through its
         // connection) would get two failovers, the later decision not necessarily winning.
         let mut decided: Vec<Option<SimTime>> = vec![None; clients.len()];
+        // A leader-elected controller that keeps its lease through the loss of its apiserver's
+        // quorum: that apiserver, and when its member is back in a quorum (a later loss of the
+        // same stretch, such as a quorum serving elsewhere, changes nothing).
+        let mut kept: Vec<Option<(usize, SimTime)>> = vec![None; clients.len()];
         // HAProxy's round robin, across every reconnection.
         let mut rr = 0usize;
         let mut out = Vec::new();
@@ -680,6 +696,22 @@ impl ControlPlane {
                     };
                     for (i, c) in clients.iter_mut().enumerate() {
                         if !hit(c) || cut_reconnect[i] > s || decided[i] == Some(s) {
+                            continue;
+                        }
+                        if c.role == ClientRole::Leader {
+                            if matches!(kept[i], Some((k, back)) if k == m && s < back) {
+                                continue;
+                            }
+                            let through_host = c.host == host && host_down;
+                            let fate = self.leader_after_loss(c, s, through_host, timers, &mut rr, rng);
+                            match fate {
+                                LeaderFate::Keeps(back) => kept[i] = Some((m, back)),
+                                LeaderFate::TakenOver(k, t) => {
+                                    decided[i] = Some(s);
+                                    out.push(self.reconnect(c, s, k, t));
+                                }
+                                LeaderFate::Stuck => {}
+                            }
                             continue;
                         }
                         let Some((k, t)) = self.reconnection(c.role, s, timers, &mut rr, rng) else {
@@ -703,7 +735,7 @@ impl ControlPlane {
                     if noticed >= back || cut_reconnect[i] > s {
                         continue;
                     }
-                    let Some((k, t)) = self.first_serving(tried, timers.heartbeat, &mut rr) else {
+                    let Some((k, t)) = self.first_serving(tried, timers.heartbeat, false, &mut rr) else {
                         continue;
                     };
                     let f = self.reconnect(&mut clients[i], s, k, t);
@@ -713,6 +745,142 @@ impl ControlPlane {
             }
         }
         out
+    }
+
+    /// What becomes of leader-elected controller `c` (the controller-manager, the scheduler:
+    /// running on master `c.host`, working through apiserver `c.master`) when it loses that
+    /// apiserver at `s`, or its own master (`through_host`). client-go's leader election (v1.16 `leaderelection.go`):
+    /// - the leader renews its lease every `--leader-elect-retry-period` (its last renewal
+    ///   drawn within the period before `s`); once a renewal fails it keeps trying until
+    ///   `--leader-elect-renew-deadline` has passed from the start of that try, then gives up
+    ///   (the controller-manager and the scheduler exit: `klog.Fatalf("leaderelection lost")`);
+    /// - it **keeps** its lease if a renewal gets through its connection before then
+    ///   ([`ControlPlane::write_through_held_connection`]);
+    /// - otherwise a candidate **takes over** once the lease has expired in its eyes: a lease
+    ///   duration after it first saw the record unchanged, at a try of its own (every retry
+    ///   period), and only through an apiserver that can write. A standby that has run since
+    ///   the last renewal saw it then, so without a quorum it takes over at its first try after
+    ///   the quorum is back, once its own connection to the balancer carries (a try held on a
+    ///   cut route waits for TCP's resend: client-go v1.16 sets no timeout on it); a candidate
+    ///   started since (the restarted leader; a standby whose master crashed and came back)
+    ///   first sees the record when the quorum is back, and waits a lease duration from then
+    ///   (`observedTime`). Left out: a standby whose connection is pinned to an apiserver
+    ///   outside the quorum, whose tries fail until it reconnects.
+    ///
+    /// The new leader works through the apiserver HAProxy hands its connection; the model
+    /// carries it on as the same client.
+    fn leader_after_loss(
+        &self,
+        c: &Watcher,
+        s: SimTime,
+        through_host: bool,
+        timers: Timers,
+        rr: &mut usize,
+        rng: &mut impl Rng,
+    ) -> LeaderFate {
+        let plan = &self.plan;
+        let m = c.master as usize;
+        let leader_on = self.masters.iter().position(|&h| h == c.host);
+        let since_renewal = Plan::since_renewal(timers, rng);
+        let renewed = SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos()));
+        let deadline = renewed + timers.retry + timers.renew_deadline;
+        if !through_host {
+            let renewed_again = self.write_through_held_connection(m, s);
+            if renewed_again < deadline {
+                return LeaderFate::Keeps(renewed_again);
+            }
+        }
+        let expiry = renewed + timers.lease + Plan::try_phase(timers, rng);
+        let Some(quorum) = plan.first_served_from(expiry) else {
+            return LeaderFate::Stuck;
+        };
+        // A standby that has run since the renewal tries as soon as a quorum serves and its
+        // connection to the balancer carries its request; a candidate started since (the
+        // leader restarted once it gave up, or once its master is back; a standby whose master
+        // crashed and came back) sees the record first once it runs and a quorum serves, and
+        // waits a lease duration from then.
+        let fresh = |started: SimTime| plan.first_served_from(started).map(|t| t + timers.lease);
+        let host_back = |k: usize, from: SimTime| {
+            plan.apiserver_down[k]
+                .iter()
+                .filter(|w| w.0 <= quorum && w.1 > from)
+                .map(|w| w.1)
+                .max()
+        };
+        let candidates = (0..self.masters.len()).filter_map(|k| {
+            if Some(k) == leader_on {
+                match host_back(k, s) {
+                    Some(back) if through_host => fresh(back),
+                    _ => fresh(deadline),
+                }
+            } else if plan.host_up_throughout(k, renewed, quorum) {
+                Some(self.request_held_for_cut(k, quorum))
+            } else {
+                host_back(k, renewed).and_then(fresh)
+            }
+        });
+        let first_try = match candidates.min() {
+            // A quorum serves when the lease expires, and a standby's connection carries: its
+            // try then takes the lease.
+            Some(t) if t == expiry => expiry,
+            Some(t) if t != SimTime::MAX => t + Plan::try_phase(timers, rng),
+            _ => return LeaderFate::Stuck,
+        };
+        match self.first_serving(first_try, timers.retry, true, rr) {
+            Some((k, t)) => LeaderFate::TakenOver(k, t),
+            None => LeaderFate::Stuck,
+        }
+    }
+
+    /// When a request that a controller on master `k` has on its connection to the balancer
+    /// at `t` gets through: at `t`, or, if a network fault has cut that route, at TCP's first
+    /// resend after the repair ([`SimTime::MAX`] if never repaired).
+    fn request_held_for_cut(&self, k: usize, t: SimTime) -> SimTime {
+        let held = self.plan.unreachable[k]
+            .iter()
+            .filter(|w| w.0 <= t)
+            .map(|&(cut, repaired)| {
+                if repaired == SimTime::MAX {
+                    repaired
+                } else {
+                    crate::faults::next_retransmission(cut, repaired)
+                }
+            })
+            .max();
+        held.map_or(t, |h| h.max(t))
+    }
+
+    /// The first instant from `s` when a write sent on a connection to apiserver `m` that a
+    /// client holds on to gets through ([`SimTime::MAX`]: not before the run's end, or never
+    /// on this connection): the apiserver keeps running (a crash of its master takes the
+    /// connection with it); a cut from the balancer holds the request until TCP's first resend
+    /// after the repair; a member outside a quorum, or stopped, holds it (or fails each try
+    /// at once) until the member is back in a quorum.
+    fn write_through_held_connection(&self, m: usize, s: SimTime) -> SimTime {
+        let plan = &self.plan;
+        let mut t = s;
+        // Each step moves past a window: at most one per window of the plan.
+        for _ in 0..=plan.edges().len() {
+            if t == SimTime::MAX {
+                break;
+            }
+            if let Some((cut, repaired)) = crate::faults::covering(&plan.unreachable[m], t) {
+                t = if repaired == SimTime::MAX {
+                    repaired
+                } else {
+                    crate::faults::next_retransmission(cut, repaired)
+                };
+            } else if let Some(back) = plan.etcd_back(m, t) {
+                t = back;
+            } else {
+                return if plan.throughout(s, t, |u| plan.apiserver_up(m, u)) && plan.apiserver_up(m, t) {
+                    t
+                } else {
+                    SimTime::MAX
+                };
+            }
+        }
+        SimTime::MAX
     }
 
     /// Client `c`, which lost its connection at `lost`, dials apiserver `k` through the
@@ -771,11 +939,18 @@ impl ControlPlane {
     }
 
     /// The first apiserver that HAProxy's round robin (`rr`) hands a new connection at `from`
-    /// and that serves, trying again every `period` (at most 32 tries), and when.
-    fn first_serving(&self, from: SimTime, period: SimDuration, rr: &mut usize) -> Option<(usize, SimTime)> {
+    /// and that serves (with etcd's quorum if the client needs `writes`), trying again every
+    /// `period` (at most 32 tries), and when.
+    fn first_serving(
+        &self,
+        from: SimTime,
+        period: SimDuration,
+        writes: bool,
+        rr: &mut usize,
+    ) -> Option<(usize, SimTime)> {
         let mut t = from;
         for _ in 0..32 {
-            if let Some(k) = self.haproxy_pick(t, rr) {
+            if let Some(k) = self.haproxy_pick(t, writes, rr) {
                 return Some((k, t));
             }
             t = t.checked_add(period)?;
@@ -786,12 +961,13 @@ impl ControlPlane {
     /// The server HAProxy's round robin (`rr`) hands a new connection at `t`, among those it
     /// believes up (the round robin moves on), if that server serves; or if it answers from its
     /// cache while no apiserver serves anywhere (etcd has lost its quorum: every server is as
-    /// good as another, and the client stays until the quorum is back).
-    fn haproxy_pick(&self, t: SimTime, rr: &mut usize) -> Option<usize> {
+    /// good as another, and the client stays until the quorum is back), unless the client
+    /// needs `writes` (a leader election, which only a quorum can decide).
+    fn haproxy_pick(&self, t: SimTime, writes: bool, rr: &mut usize) -> Option<usize> {
         let n = self.masters.len();
         let k = (0..n).map(|k| (*rr + k) % n).find(|&k| self.plan.haproxy_up(k, t))?;
         *rr = (k + 1) % n;
-        let last_resort = || self.plan.takes_requests(k, t) && !self.plan.any_serves(t);
+        let last_resort = || !writes && self.plan.takes_requests(k, t) && !self.plan.any_serves(t);
         (self.plan.serves(k, t) || last_resort()).then_some(k)
     }
 
@@ -813,7 +989,7 @@ impl ControlPlane {
             if t == SimTime::MAX {
                 return None;
             }
-            if let Some(k) = self.haproxy_pick(t, rr) {
+            if let Some(k) = self.haproxy_pick(t, false, rr) {
                 return Some((k, t));
             }
         }
