@@ -259,16 +259,31 @@ fn fault_reports(
     // happened before the run ended is reported.
     let end = sim.now();
     let secs_opt = |t: SimTime| (t != SimTime::MAX && t <= end).then(|| t.as_secs_f64());
-    // The master each fault takes out: the one it crashes, or the first one it cuts off from
-    // the balancer.
+    // The master each fault takes out: the one it crashes, the one whose etcd member it stops,
+    // or the first one it cuts off from the balancer.
+    let plan = &cp.plan;
     let taken_out: Vec<Option<usize>> = scenario
         .faults
         .iter()
-        .map(|f| match f {
-            crate::spec::Fault::Crash { host, .. } => masters.iter().position(|m| m == host),
-            _ => (0..masters.len()).find(|&m| cp.plan.unreachable[m].iter().any(|w| w.0 == f.window().0)),
+        .map(|f| {
+            let start = f.window().0;
+            match f {
+                crate::spec::Fault::Crash { host, .. } => masters.iter().position(|m| m == host),
+                crate::spec::Fault::CrashEtcdLeader { .. } => (0..masters.len())
+                    .find(|&m| plan.apiserver_up(m, start) && plan.etcd_stopped[m].iter().any(|w| w.0 == start)),
+                _ => (0..masters.len()).find(|&m| plan.unreachable[m].iter().any(|w| w.0 == start)),
+            }
         })
         .collect();
+    // Each failover is listed once, under the first fault starting when its client lost its
+    // apiserver that takes that apiserver out, or else under the first fault starting then
+    // (a survivor's loss of its quorum, a kubelet's cut).
+    let owner = |lost: SimTime, from: usize| {
+        let together = || (0..scenario.faults.len()).filter(move |&j| scenario.faults[j].window().0 == lost);
+        together()
+            .find(|&j| taken_out[j] == Some(from))
+            .or_else(|| together().next())
+    };
     scenario
         .faults
         .iter()
@@ -276,17 +291,8 @@ fn fault_reports(
         .map(|(i, f)| {
             let (start, fault_end) = f.window();
             let in_window = |t: &SimTime| *t >= start && *t < fault_end;
-            let master = taken_out[i];
-            // The faults starting at the same instant; the first of them also claims the
-            // failovers away from masters none of them takes out (from a survivor that lost
-            // its quorum, such as the controllers' loss of their leases).
-            let together: Vec<usize> = (0..scenario.faults.len())
-                .filter(|&j| scenario.faults[j].window().0 == start)
-                .collect();
-            let claims = |from: usize| match master {
-                Some(m) => m == from || (together[0] == i && !together.iter().any(|&j| taken_out[j] == Some(from))),
-                None => true,
-            };
+            // HAProxy's TCP check still passes on a master whose member alone stopped.
+            let master = taken_out[i].filter(|_| !matches!(f, crate::spec::Fault::CrashEtcdLeader { .. }));
             // Its own mark-down comes before its repair and the check that finds it (a later
             // fault's does not count).
             let marked = master
@@ -317,7 +323,7 @@ fn fault_reports(
                 .iter()
                 // A fault that takes out one master claims the failovers away from it; two
                 // faults starting together then each list their own.
-                .filter(|fo| fo.lost_at == start && claims(fo.from_master as usize))
+                .filter(|fo| owner(fo.lost_at, fo.from_master as usize) == Some(i))
                 .filter(|fo| fo.reconnect_at <= end)
                 .map(|fo| {
                     (

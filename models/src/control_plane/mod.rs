@@ -680,6 +680,8 @@ impl ControlPlane {
         // quorum: that apiserver, and when its member is back in a quorum (a later loss of the
         // same stretch, such as a quorum serving elsewhere, changes nothing).
         let mut kept: Vec<Option<(usize, SimTime)>> = vec![None; clients.len()];
+        // When a leader-elected controller's takeover, once decided, connects.
+        let mut pending: Vec<SimTime> = vec![SimTime::ZERO; clients.len()];
         // HAProxy's round robin, across every reconnection.
         let mut rr = 0usize;
         let mut out = Vec::new();
@@ -702,13 +704,22 @@ impl ControlPlane {
                             if matches!(kept[i], Some((k, back)) if k == m && s < back) {
                                 continue;
                             }
-                            let through_host = c.host == host && host_down;
+                            // Its own master crashed (its etcd member stopped, or its route
+                            // to the balancer cut, the controller runs on).
+                            let through_host = c.host == host && !self.plan.apiserver_up(m, s);
+                            if s < pending[i] {
+                                // A takeover is under way: the candidates' timing is settled,
+                                // and the apiserver the new leader gets is picked when it connects.
+                                continue;
+                            }
                             let fate = self.leader_after_loss(c, s, through_host, timers, &mut rr, rng);
                             match fate {
                                 LeaderFate::Keeps(back) => kept[i] = Some((m, back)),
                                 LeaderFate::TakenOver(k, t) => {
                                     decided[i] = Some(s);
-                                    out.push(self.reconnect(c, s, k, t));
+                                    let f = self.reconnect(c, s, k, t);
+                                    pending[i] = f.reconnect_at;
+                                    out.push(f);
                                 }
                                 LeaderFate::Stuck => {}
                             }
@@ -749,7 +760,7 @@ impl ControlPlane {
 
     /// What becomes of leader-elected controller `c` (the controller-manager, the scheduler:
     /// running on master `c.host`, working through apiserver `c.master`) when it loses that
-    /// apiserver at `s`, or its own master (`through_host`). client-go's leader election (v1.16 `leaderelection.go`):
+    /// apiserver at `s`, or its own master crashes (`through_host`). client-go's leader election (v1.16 `leaderelection.go`):
     /// - the leader renews its lease every `--leader-elect-retry-period` (its last renewal
     ///   drawn within the period before `s`); once a renewal fails it keeps trying until
     ///   `--leader-elect-renew-deadline` has passed from the start of that try, then gives up
@@ -785,7 +796,14 @@ impl ControlPlane {
         let renewed = SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos()));
         let deadline = renewed + timers.retry + timers.renew_deadline;
         if !through_host {
-            let renewed_again = self.write_through_held_connection(m, s);
+            // Its request waits for its own master's route to the balancer, if cut, then for
+            // the apiserver's.
+            let carried = leader_on.map_or(s, |h| self.request_held_for_cut(h, s));
+            let renewed_again = if carried != SimTime::MAX && plan.throughout(s, carried, |u| plan.apiserver_up(m, u)) {
+                self.write_through_held_connection(m, carried)
+            } else {
+                SimTime::MAX
+            };
             if renewed_again < deadline {
                 return LeaderFate::Keeps(renewed_again);
             }
@@ -807,24 +825,33 @@ impl ControlPlane {
                 .map(|w| w.1)
                 .max()
         };
+        // Each candidate's first chance, and whether its try is still to come (at a phase of
+        // its own) or already under way (held on its connection, or the standby's try at the
+        // lease's expiry).
         let candidates = (0..self.masters.len()).filter_map(|k| {
             if Some(k) == leader_on {
                 match host_back(k, s) {
                     Some(back) if through_host => fresh(back),
                     _ => fresh(deadline),
                 }
+                .map(|t| (t, true))
             } else if plan.host_up_throughout(k, renewed, quorum) {
-                Some(self.request_held_for_cut(k, quorum))
+                let held = self.request_held_for_cut(k, quorum);
+                Some(if held > quorum {
+                    (held, false)
+                } else {
+                    // A quorum serves when the lease expires: the standby's try then takes it.
+                    (quorum, quorum != expiry)
+                })
             } else {
-                host_back(k, renewed).and_then(fresh)
+                host_back(k, renewed).and_then(fresh).map(|t| (t, true))
             }
         });
         let first_try = match candidates.min() {
-            // A quorum serves when the lease expires, and a standby's connection carries: its
-            // try then takes the lease.
-            Some(t) if t == expiry => expiry,
-            Some(t) if t != SimTime::MAX => t + Plan::try_phase(timers, rng),
-            _ => return LeaderFate::Stuck,
+            Some((t, _)) if t == SimTime::MAX => return LeaderFate::Stuck,
+            Some((t, false)) => t,
+            Some((t, true)) => t + Plan::try_phase(timers, rng),
+            None => return LeaderFate::Stuck,
         };
         match self.first_serving(first_try, timers.retry, true, rr) {
             Some((k, t)) => LeaderFate::TakenOver(k, t),
