@@ -143,6 +143,8 @@ pub struct ControlPlane {
     pub failovers: Vec<Failover>,
     /// The same, as the clients' connections see them.
     pub failover_book: crate::api::FailoverBook,
+    /// When the load balancer itself is down (crashed): it hands out no connection.
+    lb_down: Vec<(SimTime, SimTime)>,
     /// The node lifecycle controller, when the run has faults that may silence nodes.
     lifecycle: Option<crate::node_lifecycle::NodeLifecycle>,
     /// The node lifecycle controller's client limiter, which its taint manager's deletions and
@@ -260,6 +262,7 @@ impl ControlPlane {
             raft: None,
             failovers: Vec::new(),
             failover_book: crate::api::FailoverBook::default(),
+            lb_down: Vec::new(),
             lifecycle: None,
             lifecycle_client: TokenBucket::unlimited(),
             master_nodes: Default::default(),
@@ -529,6 +532,12 @@ impl ControlPlane {
             return Vec::new();
         }
         let lb_rtt: Vec<SimDuration> = self.masters.iter().map(|&m| self.base_rtt(self.lb, m)).collect();
+        let lb_name = self.net.name(self.lb);
+        self.lb_down = faults
+            .iter()
+            .filter(|f| matches!(f, crate::spec::Fault::Crash { host, .. } if host == lb_name))
+            .map(|f| f.window())
+            .collect();
         let leader_crashes = self.crashed_etcd_leaders(faults);
         let cut = self.cut_off(faults, names, &leader_crashes);
         self.plan = Plan::build(faults, names, &leader_crashes, haproxy, &lb_rtt, &cut, rng);
@@ -542,7 +551,7 @@ impl ControlPlane {
             )
         });
         let losses = self.apiserver_losses();
-        let mut out = self.fail_over_clients(&losses, faults, timers, rng);
+        let mut out = self.fail_over_clients(&losses, timers, rng);
         out.sort_by_key(|f| f.reconnect_at);
         self.failover_book.set(&out, &self.masters);
         self.failovers = out.clone();
@@ -644,15 +653,9 @@ impl ControlPlane {
     ///   connections to TCP's resends; one never repaired leaves nothing to reconnect to.
     ///
     /// A client that finds no serving apiserver stays where it was. Unsorted.
-    fn fail_over_clients(
-        &self,
-        losses: &[(SimTime, usize)],
-        faults: &[crate::spec::Fault],
-        timers: Timers,
-        rng: &mut impl Rng,
-    ) -> Vec<Failover> {
+    fn fail_over_clients(&self, losses: &[(SimTime, usize)], timers: Timers, rng: &mut impl Rng) -> Vec<Failover> {
         let mut clients = self.clients();
-        let cuts = self.kubelet_cuts(&clients, faults);
+        let cuts = self.kubelet_cuts(&clients);
         // The losses and the cuts in time order; at one instant the losses first.
         enum Event {
             Loss(usize),
@@ -680,8 +683,9 @@ impl ControlPlane {
         // quorum: that apiserver, and when its member is back in a quorum (a later loss of the
         // same stretch, such as a quorum serving elsewhere, changes nothing).
         let mut kept: Vec<Option<(usize, SimTime)>> = vec![None; clients.len()];
-        // When a leader-elected controller's takeover, once decided, connects.
-        let mut pending: Vec<SimTime> = vec![SimTime::ZERO; clients.len()];
+        // When a leader-elected controller's takeover, once decided, tries for the lease and
+        // when it is connected.
+        let mut pending: Vec<(SimTime, SimTime)> = vec![(SimTime::ZERO, SimTime::ZERO); clients.len()];
         // HAProxy's round robin, across every reconnection.
         let mut rr = 0usize;
         let mut out = Vec::new();
@@ -707,9 +711,40 @@ impl ControlPlane {
                             // Its own master crashed (its etcd member stopped, or its route
                             // to the balancer cut, the controller runs on).
                             let through_host = c.host == host && !self.plan.apiserver_up(m, s);
-                            if s < pending[i] {
-                                // A takeover is under way: the candidates' timing is settled,
-                                // and the apiserver the new leader gets is picked when it connects.
+                            let (tries_at, connected_at) = pending[i];
+                            if s < connected_at {
+                                // A takeover is under way: the candidates' timing is settled.
+                                // If the apiserver the new leader was handed goes first, its
+                                // try goes elsewhere: at its time if not yet made, or, once
+                                // made, at its next try (every retry period).
+                                if m == c.master as usize {
+                                    let before_try = s < tries_at;
+                                    let again = if before_try {
+                                        tries_at
+                                    } else {
+                                        s + Plan::try_phase(timers, rng)
+                                    };
+                                    if let Some((k, t)) = self.first_serving(again, timers.retry, true, &mut rr) {
+                                        decided[i] = Some(s);
+                                        let taken = out.iter().rposition(|f: &Failover| f.client == c.id);
+                                        match taken {
+                                            // Not tried yet: the same takeover, elsewhere.
+                                            Some(j) if before_try => {
+                                                let (lost, from) = (out[j].lost_at, out[j].from_master);
+                                                out[j] = Failover {
+                                                    from_master: from,
+                                                    ..self.reconnect(c, lost, k, t)
+                                                };
+                                                pending[i] = (t, out[j].reconnect_at);
+                                            }
+                                            _ => {
+                                                let f = self.reconnect(c, s, k, t);
+                                                pending[i] = (t, f.reconnect_at);
+                                                out.push(f);
+                                            }
+                                        }
+                                    }
+                                }
                                 continue;
                             }
                             let fate = self.leader_after_loss(c, s, through_host, timers, &mut rr, rng);
@@ -718,7 +753,7 @@ impl ControlPlane {
                                 LeaderFate::TakenOver(k, t) => {
                                     decided[i] = Some(s);
                                     let f = self.reconnect(c, s, k, t);
-                                    pending[i] = f.reconnect_at;
+                                    pending[i] = (t, f.reconnect_at);
                                     out.push(f);
                                 }
                                 LeaderFate::Stuck => {}
@@ -932,13 +967,8 @@ impl ControlPlane {
     /// load balancer or back, as (cut, index in `clients`, when the route carries again),
     /// merged per kubelet; never-repaired cuts and the balancer's own crashes (whose clients
     /// come back as [`crate::faults`] says) left out.
-    fn kubelet_cuts(&self, clients: &[Watcher], faults: &[crate::spec::Fault]) -> Vec<(SimTime, usize, SimTime)> {
-        let lb_name = self.net.name(self.lb);
-        let lb_down: Vec<(SimTime, SimTime)> = faults
-            .iter()
-            .filter(|f| matches!(f, crate::spec::Fault::Crash { host, .. } if host == lb_name))
-            .map(|f| f.window())
-            .collect();
+    fn kubelet_cuts(&self, clients: &[Watcher]) -> Vec<(SimTime, usize, SimTime)> {
+        let lb_down = &self.lb_down;
         let mut out = Vec::new();
         for (i, c) in clients
             .iter()
@@ -977,12 +1007,23 @@ impl ControlPlane {
     ) -> Option<(usize, SimTime)> {
         let mut t = from;
         for _ in 0..32 {
+            t = self.balancer_takes_connections(t);
+            if t == SimTime::MAX {
+                return None;
+            }
             if let Some(k) = self.haproxy_pick(t, writes, rr) {
                 return Some((k, t));
             }
             t = t.checked_add(period)?;
         }
         None
+    }
+
+    /// When a client dialling the balancer at `t` gets through to it: at once, or, while the
+    /// balancer itself is down (crashed), once it is back (the client's SYN is answered then;
+    /// [`SimTime::MAX`] if never).
+    fn balancer_takes_connections(&self, t: SimTime) -> SimTime {
+        crate::faults::covering(&self.lb_down, t).map_or(t, |(_, back)| back)
     }
 
     /// The server HAProxy's round robin (`rr`) hands a new connection at `t`, among those it
@@ -1012,7 +1053,7 @@ impl ControlPlane {
     ) -> Option<(usize, SimTime)> {
         let mut t = lost;
         for _ in 0..32 {
-            t += Plan::detection(role, timers, rng);
+            t = self.balancer_takes_connections(t + Plan::detection(role, timers, rng));
             if t == SimTime::MAX {
                 return None;
             }

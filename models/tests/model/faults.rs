@@ -1171,3 +1171,22 @@ fn a_takeover_under_way_is_not_decided_again() {
         "{scheduler:?}"
     );
 }
+
+/// While the load balancer itself is down, it hands out no connection: the clients of a master
+/// that crashed meanwhile get their new connection once it is back (their SYN is answered
+/// then), not at their own timers' next try in the middle of the outage. (A review found them
+/// reported reconnected at 25-31 s through a balancer down from 5 s to 65 s.)
+#[test]
+fn nobody_reconnects_through_a_crashed_load_balancer() {
+    let lb = cell(1, 0).haproxy.host.clone();
+    for seed in 0..3 {
+        let mut s = cell(100, 100);
+        s.faults.push(crash("master03", 5, None));
+        s.faults.push(crash(&lb, 5, Some(65)));
+        let out = run(&s, seed, false).unwrap();
+        let moved: Vec<&(String, f64, String)> = out.faults.iter().flat_map(|f| &f.failovers).collect();
+        assert!(!moved.is_empty(), "seed {seed}: nobody was on master03");
+        assert!(moved.iter().all(|f| f.1 >= 65.0), "seed {seed}: {moved:?}");
+        assert!(out.startup_exact_s.is_some(), "seed {seed}");
+    }
+}
