@@ -713,36 +713,24 @@ impl ControlPlane {
                             let through_host = c.host == host && !self.plan.apiserver_up(m, s);
                             let (tries_at, connected_at) = pending[i];
                             if s < connected_at {
-                                // A takeover is under way: the candidates' timing is settled.
-                                // If the apiserver the new leader was handed goes first, its
-                                // try goes elsewhere: at its time if not yet made, or, once
-                                // made, at its next try (every retry period).
-                                if m == c.master as usize {
-                                    let before_try = s < tries_at;
-                                    let again = if before_try {
-                                        tries_at
-                                    } else {
-                                        s + Plan::try_phase(timers, rng)
-                                    };
-                                    if let Some((k, t)) = self.first_serving(again, timers.retry, true, &mut rr) {
+                                // A takeover is under way: the candidates' timing is settled
+                                // (its apiserver was picked serving when it tries). If that
+                                // apiserver goes while it connects, the try fails and the next
+                                // (every retry period) goes through one that serves: the same
+                                // takeover, later and elsewhere.
+                                if m == c.master as usize && s >= tries_at {
+                                    let again = s + Plan::try_phase(timers, rng);
+                                    let again = self.plan.first_served_from(again).unwrap_or(again);
+                                    let taken = out.iter().rposition(|f: &Failover| f.client == c.id);
+                                    let picked = self.first_serving(again, timers.retry, true, &mut rr);
+                                    if let (Some(j), Some((k, t))) = (taken, picked) {
                                         decided[i] = Some(s);
-                                        let taken = out.iter().rposition(|f: &Failover| f.client == c.id);
-                                        match taken {
-                                            // Not tried yet: the same takeover, elsewhere.
-                                            Some(j) if before_try => {
-                                                let (lost, from) = (out[j].lost_at, out[j].from_master);
-                                                out[j] = Failover {
-                                                    from_master: from,
-                                                    ..self.reconnect(c, lost, k, t)
-                                                };
-                                                pending[i] = (t, out[j].reconnect_at);
-                                            }
-                                            _ => {
-                                                let f = self.reconnect(c, s, k, t);
-                                                pending[i] = (t, f.reconnect_at);
-                                                out.push(f);
-                                            }
-                                        }
+                                        let (lost, from) = (out[j].lost_at, out[j].from_master);
+                                        out[j] = Failover {
+                                            from_master: from,
+                                            ..self.reconnect(c, lost, k, t)
+                                        };
+                                        pending[i] = (t, out[j].reconnect_at);
                                     }
                                 }
                                 continue;
@@ -1023,7 +1011,12 @@ impl ControlPlane {
     /// balancer itself is down (crashed), once it is back (the client's SYN is answered then;
     /// [`SimTime::MAX`] if never).
     fn balancer_takes_connections(&self, t: SimTime) -> SimTime {
-        crate::faults::covering(&self.lb_down, t).map_or(t, |(_, back)| back)
+        let mut t = t;
+        // Back-to-back crashes: each window ends after every instant it covers.
+        while let Some((_, back)) = crate::faults::covering(&self.lb_down, t) {
+            t = back;
+        }
+        t
     }
 
     /// The server HAProxy's round robin (`rr`) hands a new connection at `t`, among those it

@@ -1188,5 +1188,11 @@ fn nobody_reconnects_through_a_crashed_load_balancer() {
         assert!(!moved.is_empty(), "seed {seed}: nobody was on master03");
         assert!(moved.iter().all(|f| f.1 >= 65.0), "seed {seed}: {moved:?}");
         assert!(out.startup_exact_s.is_some(), "seed {seed}");
+        // The balancer down again from its return: nobody gets through before the second
+        // repair.
+        s.faults.push(crash(&lb, 65, Some(120)));
+        let out = run(&s, seed, false).unwrap();
+        let moved: Vec<&(String, f64, String)> = out.faults.iter().flat_map(|f| &f.failovers).collect();
+        assert!(moved.iter().all(|f| f.1 >= 120.0), "seed {seed}: {moved:?}");
     }
 }
