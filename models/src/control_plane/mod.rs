@@ -683,8 +683,8 @@ impl ControlPlane {
         // quorum: that apiserver, and when its member is back in a quorum (a later loss of the
         // same stretch, such as a quorum serving elsewhere, changes nothing).
         let mut kept: Vec<Option<(usize, SimTime)>> = vec![None; clients.len()];
-        // When a leader-elected controller's takeover, once decided, tries for the lease and
-        // when it is connected.
+        // When a client's reconnection (a leader-elected controller's takeover), once decided,
+        // dials (tries for the lease) and when it is connected.
         let mut pending: Vec<(SimTime, SimTime)> = vec![(SimTime::ZERO, SimTime::ZERO); clients.len()];
         // HAProxy's round robin, across every reconnection.
         let mut rr = 0usize;
@@ -748,6 +748,11 @@ impl ControlPlane {
                             }
                             continue;
                         }
+                        if s < pending[i].0 {
+                            // Its reconnection is decided and not yet made: the server it was
+                            // handed serves when it dials (the pick saw the plan then).
+                            continue;
+                        }
                         let Some((k, t)) = self.reconnection(c.role, s, timers, &mut rr, rng) else {
                             continue;
                         };
@@ -760,7 +765,9 @@ impl ControlPlane {
                             continue;
                         }
                         decided[i] = Some(s);
-                        out.push(self.reconnect(c, s, k, t));
+                        let f = self.reconnect(c, s, k, t);
+                        pending[i] = (t, f.reconnect_at);
+                        out.push(f);
                     }
                 }
                 Event::Cut(i, back) => {
