@@ -652,7 +652,9 @@ impl ControlPlane {
     ///   within a period) connects through HAProxy. A cut repaired before it notices leaves its
     ///   connections to TCP's resends; one never repaired leaves nothing to reconnect to.
     ///
-    /// A client that finds no serving apiserver stays where it was. Unsorted.
+    /// A client that finds no serving apiserver stays where it was; one whose reconnection is
+    /// decided and not yet dialled is not moved again by a loss that ends before it dials (the
+    /// server it was handed serves then). Unsorted.
     fn fail_over_clients(&self, losses: &[(SimTime, usize)], timers: Timers, rng: &mut impl Rng) -> Vec<Failover> {
         let mut clients = self.clients();
         let cuts = self.kubelet_cuts(&clients);
