@@ -301,21 +301,16 @@ impl Plan {
             ClientRole::Leader => {
                 // The lease, renewed every retry period, expires a lease duration after the last
                 // renewal; the standby retries every retry period.
-                let since_renewal = Self::since_renewal(timers, rng);
-                timers.lease.saturating_sub(since_renewal) + Self::try_phase(timers, rng)
+                let since_renewal = Self::retry_phase(timers, rng);
+                timers.lease.saturating_sub(since_renewal) + Self::retry_phase(timers, rng)
             }
         }
     }
 
-    /// How long before a loss a leader last renewed its lease: it renews every
-    /// `--leader-elect-retry-period`, at a phase of its own.
-    pub fn since_renewal(timers: Timers, rng: &mut impl Rng) -> SimDuration {
-        SimDuration::from_secs_f64(rng.random::<f64>() * timers.retry.as_secs_f64())
-    }
-
-    /// How long after an instant a candidate for a lease makes its next try: it tries every
-    /// `--leader-elect-retry-period`, at a phase of its own.
-    pub fn try_phase(timers: Timers, rng: &mut impl Rng) -> SimDuration {
+    /// Where an instant falls in a leader election loop's period, uniformly: how long before
+    /// it a leader last renewed its lease, or how long after it a candidate makes its next
+    /// try (both every `--leader-elect-retry-period`, at a phase of their own).
+    pub fn retry_phase(timers: Timers, rng: &mut impl Rng) -> SimDuration {
         SimDuration::from_secs_f64(rng.random::<f64>() * timers.retry.as_secs_f64())
     }
 }

@@ -85,7 +85,8 @@ pub fn covering(windows: &[(SimTime, SimTime)], t: SimTime) -> Option<(SimTime, 
 
 /// When TCP's next retransmission after a loss starting at `start` falls at or after `end`:
 /// retransmissions at `start + RTO_MIN x (2^k - 1)`, the interval doubling up to `TCP_RTO_MAX`
-/// ([`crate::network::first_resend_at_or_after`] from `TCP_RTO_MIN`).
+/// ([`crate::network::first_resend_at_or_after`] from `TCP_RTO_MIN`); [`SimTime::MAX`] if
+/// `end` is (a loss never repaired).
 pub fn next_retransmission(start: SimTime, end: SimTime) -> SimTime {
     crate::network::first_resend_at_or_after(start, end, TCP_RTO_MIN)
 }

@@ -270,7 +270,7 @@ impl<'a> Assembly<'a> {
     pub(super) fn add_controller_manager(&mut self) -> Result<Attached, ModelError> {
         let conn = self.connect(self.masters[0])?;
         let kcm = ControllerManager::new(self.client(&conn), &self.s.kubernetes.controller_manager);
-        let id = self.add("kube-controller-manager", kcm)?;
+        let id = self.add(super::CONTROLLER_MANAGER, kcm)?;
         Ok(Attached { id, conn })
     }
 
@@ -286,7 +286,7 @@ impl<'a> Assembly<'a> {
             k.kubelet.host_network_pods,
             k.kubelet.max_pods,
         );
-        let id = self.add("kube-scheduler", scheduler)?;
+        let id = self.add(super::SCHEDULER, scheduler)?;
         Ok(Attached { id, conn })
     }
 

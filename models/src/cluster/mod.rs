@@ -16,6 +16,12 @@ use crate::spec::Scenario;
 use assembly::{Assembly, Placement};
 use collect::collect;
 
+/// The kube-controller-manager's component name, as run reports and traces name it.
+pub const CONTROLLER_MANAGER: &str = "kube-controller-manager";
+
+/// The kube-scheduler's component name, as run reports and traces name it.
+pub const SCHEDULER: &str = "kube-scheduler";
+
 /// Coefficient of variation of the service times (Docker operations, pulls, apiserver work).
 /// Default 0.2: published Docker operation quantiles imply 0.05-0.17 (kubelet
 /// `create_container` p50/p90 0.364/0.384 s, kubernetes issue #22585; dockerd container
@@ -244,6 +250,12 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
+    /// Every client failover the faults set off, fault by fault: (client, when it is connected
+    /// again, the apiserver it is connected to).
+    pub fn failovers(&self) -> impl Iterator<Item = &(String, f64, String)> {
+        self.faults.iter().flat_map(|f| &f.failovers)
+    }
+
     /// The pods that count for the deployment: every pod but those evicted (deleted from a node
     /// that stopped reporting, [`crate::node_lifecycle`]; their replacements count instead).
     pub fn counted_pods(&self) -> impl Iterator<Item = &PodTimeline> {

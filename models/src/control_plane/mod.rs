@@ -721,7 +721,7 @@ impl ControlPlane {
                                 // (every retry period) goes through one that serves: the same
                                 // takeover, later and elsewhere.
                                 if m == c.master as usize && s >= tries_at {
-                                    let again = s + Plan::try_phase(timers, rng);
+                                    let again = s + Plan::retry_phase(timers, rng);
                                     let again = self.plan.first_served_from(again).unwrap_or(again);
                                     let taken = out.iter().rposition(|f: &Failover| f.client == c.id);
                                     let picked = self.first_serving(again, timers.retry, true, &mut rr);
@@ -824,7 +824,7 @@ impl ControlPlane {
         let plan = &self.plan;
         let m = c.master as usize;
         let leader_on = self.masters.iter().position(|&h| h == c.host);
-        let since_renewal = Plan::since_renewal(timers, rng);
+        let since_renewal = Plan::retry_phase(timers, rng);
         let renewed = SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos()));
         let deadline = renewed + timers.retry + timers.renew_deadline;
         if !through_host {
@@ -840,7 +840,7 @@ impl ControlPlane {
                 return LeaderFate::Keeps(renewed_again);
             }
         }
-        let expiry = renewed + timers.lease + Plan::try_phase(timers, rng);
+        let expiry = renewed + timers.lease + Plan::retry_phase(timers, rng);
         let Some(quorum) = plan.first_served_from(expiry) else {
             return LeaderFate::Stuck;
         };
@@ -882,7 +882,7 @@ impl ControlPlane {
         let first_try = match candidates.min() {
             Some((t, _)) if t == SimTime::MAX => return LeaderFate::Stuck,
             Some((t, false)) => t,
-            Some((t, true)) => t + Plan::try_phase(timers, rng),
+            Some((t, true)) => t + Plan::retry_phase(timers, rng),
             None => return LeaderFate::Stuck,
         };
         match self.first_serving(first_try, timers.retry, true, rr) {
@@ -898,13 +898,7 @@ impl ControlPlane {
         let held = self.plan.unreachable[k]
             .iter()
             .filter(|w| w.0 <= t)
-            .map(|&(cut, repaired)| {
-                if repaired == SimTime::MAX {
-                    repaired
-                } else {
-                    crate::faults::next_retransmission(cut, repaired)
-                }
-            })
+            .map(|&(cut, repaired)| crate::faults::next_retransmission(cut, repaired))
             .max();
         held.map_or(t, |h| h.max(t))
     }
@@ -924,11 +918,8 @@ impl ControlPlane {
                 break;
             }
             if let Some((cut, repaired)) = crate::faults::covering(&plan.unreachable[m], t) {
-                t = if repaired == SimTime::MAX {
-                    repaired
-                } else {
-                    crate::faults::next_retransmission(cut, repaired)
-                };
+                // Never repaired: the resend is never (`SimTime::MAX`).
+                t = crate::faults::next_retransmission(cut, repaired);
             } else if let Some(back) = plan.etcd_back(m, t) {
                 t = back;
             } else {

@@ -971,12 +971,7 @@ fn without_an_etcd_quorum_the_survivor_serves_cached_reads_and_writes_wait_for_t
             (repaired..repaired + 10.0).contains(&quorum),
             "seed {seed}: quorum back at {quorum}"
         );
-        let moved: Vec<&(String, f64, String)> = out
-            .faults
-            .iter()
-            .flat_map(|f| &f.failovers)
-            .filter(|f| f.0.starts_with("kubelet/"))
-            .collect();
+        let moved: Vec<&(String, f64, String)> = out.failovers().filter(|f| f.0.starts_with("kubelet/")).collect();
         assert!(!moved.is_empty(), "seed {seed}: no kubelet was on a crashed master");
         for (client, at, to) in moved {
             assert!(to == "master01" && *at < 100.0, "seed {seed}: {client} to {to} at {at}");
@@ -1060,12 +1055,8 @@ fn a_leader_that_cannot_renew_past_its_deadline_loses_its_lease() {
             .1
             .expect("the quorum is back");
         assert!((60.0..65.0).contains(&quorum), "seed {seed}: quorum back at {quorum}");
-        let took_over: Vec<&(String, f64, String)> = long
-            .faults
-            .iter()
-            .flat_map(|f| &f.failovers)
-            .filter(|f| leaders.contains(&f.0.as_str()))
-            .collect();
+        let took_over: Vec<&(String, f64, String)> =
+            long.failovers().filter(|f| leaders.contains(&f.0.as_str())).collect();
         for name in leaders {
             let (_, at, _) = took_over
                 .iter()
@@ -1089,11 +1080,7 @@ fn a_leader_that_cannot_renew_past_its_deadline_loses_its_lease() {
         assert!(long.startup_exact_s.is_some(), "seed {seed}");
 
         let short = crashes(8);
-        let kcm_moved = short
-            .faults
-            .iter()
-            .flat_map(|f| &f.failovers)
-            .any(|f| f.0 == "kube-controller-manager");
+        let kcm_moved = short.failovers().any(|f| f.0 == "kube-controller-manager");
         assert!(!kcm_moved, "seed {seed}: {:?}", short.faults);
         let created_last = short.pods.iter().map(|p| p.created).fold(0.0, f64::max);
         assert!(created_last < 30.0, "seed {seed}: last pod created at {created_last}");
@@ -1113,12 +1100,7 @@ fn a_short_stop_of_the_etcd_leader_leaves_the_controllers_leading() {
             repair: Some(Dur::secs(6)),
         });
         let out = run(&s, seed, false).unwrap();
-        let moved: Vec<_> = out
-            .faults
-            .iter()
-            .flat_map(|f| &f.failovers)
-            .filter(|f| f.0.starts_with("kube-"))
-            .collect();
+        let moved: Vec<_> = out.failovers().filter(|f| f.0.starts_with("kube-")).collect();
         assert!(moved.is_empty(), "seed {seed}: {moved:?}");
     }
 }
@@ -1135,12 +1117,7 @@ fn every_failover_is_listed_once() {
         repair: Some(Dur::secs(100)),
     });
     let out = run(&s, 1, false).unwrap();
-    let mut listed: Vec<(String, u64)> = out
-        .faults
-        .iter()
-        .flat_map(|f| &f.failovers)
-        .map(|f| (f.0.clone(), f.1.to_bits()))
-        .collect();
+    let mut listed: Vec<(String, u64)> = out.failovers().map(|f| (f.0.clone(), f.1.to_bits())).collect();
     let all = listed.len();
     assert!(all >= 4, "{:?}", out.faults);
     listed.sort();
@@ -1157,7 +1134,7 @@ fn every_failover_is_listed_once() {
         s.faults.push(crash(&lb, 6, Some(60)));
         s.faults.push(crash("master03", 7, Some(9)));
         let out = run(&s, seed, false).unwrap();
-        let mut listed: Vec<&String> = out.faults.iter().flat_map(|f| &f.failovers).map(|f| &f.0).collect();
+        let mut listed: Vec<&String> = out.failovers().map(|f| &f.0).collect();
         let all = listed.len();
         listed.sort();
         listed.dedup();
@@ -1177,9 +1154,7 @@ fn a_takeover_under_way_is_not_decided_again() {
     s.faults.push(crash("master02", 40, Some(41)));
     let out = run(&s, 1, false).unwrap();
     let scheduler: Vec<f64> = out
-        .faults
-        .iter()
-        .flat_map(|f| &f.failovers)
+        .failovers()
         .filter(|f| f.0 == "kube-scheduler")
         .map(|f| f.1)
         .collect();
@@ -1201,7 +1176,7 @@ fn nobody_reconnects_through_a_crashed_load_balancer() {
         s.faults.push(crash("master03", 5, None));
         s.faults.push(crash(&lb, 5, Some(65)));
         let out = run(&s, seed, false).unwrap();
-        let moved: Vec<&(String, f64, String)> = out.faults.iter().flat_map(|f| &f.failovers).collect();
+        let moved: Vec<&(String, f64, String)> = out.failovers().collect();
         assert!(!moved.is_empty(), "seed {seed}: nobody was on master03");
         assert!(moved.iter().all(|f| f.1 >= 65.0), "seed {seed}: {moved:?}");
         assert!(out.startup_exact_s.is_some(), "seed {seed}");
@@ -1209,7 +1184,7 @@ fn nobody_reconnects_through_a_crashed_load_balancer() {
         // repair.
         s.faults.push(crash(&lb, 65, Some(120)));
         let out = run(&s, seed, false).unwrap();
-        let moved: Vec<&(String, f64, String)> = out.faults.iter().flat_map(|f| &f.failovers).collect();
+        let moved: Vec<&(String, f64, String)> = out.failovers().collect();
         assert!(moved.iter().all(|f| f.1 >= 120.0), "seed {seed}: {moved:?}");
     }
 }

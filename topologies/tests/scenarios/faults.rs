@@ -190,10 +190,9 @@ fn a_leader_rides_out_a_cut_shorter_than_its_renew_deadline() {
         s.faults.push(partition(ETH, MIT, 10, Some(repair)));
         let out = models::cluster::run(&s, 1, false).unwrap();
         assert!(out.startup_exact_s.is_some());
-        out.faults
-            .iter()
-            .flat_map(|f| f.failovers.clone())
+        out.failovers()
             .filter(|f| f.0 == "kube-scheduler")
+            .cloned()
             .collect::<Vec<_>>()
     };
     let short = scheduler_moves(15);
@@ -248,9 +247,7 @@ fn a_failed_takeover_waits_for_the_quorum_however_long() {
     });
     let out = models::cluster::run(&s, sim_core::rng::replication_seed(1, 0), false).unwrap();
     let scheduler: Vec<(f64, String)> = out
-        .faults
-        .iter()
-        .flat_map(|f| &f.failovers)
+        .failovers()
         .filter(|f| f.0 == "kube-scheduler")
         .map(|f| (f.1, f.2.clone()))
         .collect();
@@ -283,9 +280,7 @@ fn a_takeover_whose_apiserver_dies_while_it_connects_goes_elsewhere() {
         repair: Some(models::units::Dur::secs(70)),
     });
     let scheduler = |out: &models::cluster::RunOutcome| -> Vec<(f64, String)> {
-        out.faults
-            .iter()
-            .flat_map(|f| &f.failovers)
+        out.failovers()
             .filter(|f| f.0 == "kube-scheduler")
             .map(|f| (f.1, f.2.clone()))
             .collect()

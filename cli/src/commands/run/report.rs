@@ -245,7 +245,7 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
     }
     for (client, t, to) in &f.failovers {
         let after = t - f.at_s;
-        if ["kube-controller-manager", "kube-scheduler"].contains(&client.as_str()) {
+        if [models::cluster::CONTROLLER_MANAGER, models::cluster::SCHEDULER].contains(&client.as_str()) {
             // A leader-elected controller: a leader (a standby, or the restarted one) took the
             // lease and works through that apiserver.
             println!("  {client} led again, through {to}, at {t:.2} s ({after:.2} s after the fault)");
