@@ -11,10 +11,13 @@
 //!   message by message over the run's network ([`crate::raft::Leadership`], which this plan
 //!   asks only whom each `crash-etcd-leader` stopped). A member stops with its master.
 //! - An apiserver whose **etcd member has stopped** (kubeadm's stacked apiserver talks only to
-//!   its local member) answers every request with an error, while HAProxy's TCP check still
-//!   passes: its watch cache's reflector fails, which marks the cache unready (v1.16
-//!   `Cacher.startCaching`), so even cached reads go to the dead member. To its clients it is as
-//!   dead as a crashed one, except that HAProxy may hand a reconnecting client back to it
+//!   its local member, `--etcd-servers=https://127.0.0.1:2379`) holds every request, while
+//!   HAProxy's TCP check still passes: its watch cache's reflector fails, which marks the cache
+//!   unready (v1.16 `Cacher.startCaching`), so even cached reads go to the stopped member, and
+//!   etcd's client waits for its one endpoint to come back rather than fail the call (clientv3
+//!   `options.go`: `defaultFailFast = grpc.FailFast(false)`, "to minimize client request error
+//!   responses due to transient failures"), until the request's context ends. To its clients it
+//!   is as dead as a crashed one, except that HAProxy may hand a reconnecting client back to it
 //!   ([`Plan::serves`]).
 //! - An apiserver whose member **runs outside a quorum** (the others crashed, or a partition
 //!   leaves it in a minority) still answers reads from its watch cache: v1.16's apiserver
@@ -34,12 +37,10 @@
 //!     the second failed try in a row the kubelet closes all its connections
 //!     (`updateNodeStatus`: `if i > 0 && kl.onRepeatedHeartbeatFailure != nil`, which
 //!     kubeadm's certificate rotation sets to `closeAllConns`; pkg/kubelet/kubelet_node_status.go):
-//!     two timeouts after the update starts. An apiserver whose etcd member is gone answers
-//!     with errors instead: both tries fail at once, unless the first is served from the
-//!     apiserver's cache (`resourceVersion=0`) and no PATCH is due (with NodeLease, v1.16
-//!     writes node status only on a change or every minute), which can leave the kubelet
-//!     pinned for up to a minute. The model gives it the same two timeouts, between those
-//!     extremes;
+//!     two timeouts after the update starts. An apiserver whose etcd member is gone holds
+//!     both tries the same way (its first try's `resourceVersion=0` GET finds the cache
+//!     unready and goes to etcd, whose client waits), so the kubelet takes the same two
+//!     timeouts;
 //!   - the controller-manager and the scheduler: the leader cannot renew its lease; unless a
 //!     renewal gets through before `--leader-elect-renew-deadline`, it gives up, and a
 //!     candidate takes over once the lease has expired in its eyes

@@ -343,8 +343,9 @@ impl ControlPlane {
         self.client_keys.get(c.index()).copied().unwrap_or(c.index() as u64)
     }
 
-    /// A request lost with its connection, or answered with an error by an apiserver whose etcd
-    /// member has stopped: the client sends it again once it has reconnected. HAProxy may send the
+    /// A request lost with its connection, or held by an apiserver whose etcd member has
+    /// stopped (etcd's client waits for its one endpoint, [`crate::failover`]) until its client
+    /// gives up on the connection: the client sends it again once it has reconnected. HAProxy may send the
     /// new connection back to the same apiserver, serving again by then.
     fn lose(&mut self, call: ApiCall, ctx: &mut Context<'_, Ev>) {
         let m = call.master as usize;
@@ -907,8 +908,8 @@ impl ControlPlane {
     /// client holds on to gets through ([`SimTime::MAX`]: not before the run's end, or never
     /// on this connection): the apiserver keeps running (a crash of its master takes the
     /// connection with it); a cut from the balancer holds the request until TCP's first resend
-    /// after the repair; a member outside a quorum, or stopped, holds it (or fails each try
-    /// at once) until the member is back in a quorum.
+    /// after the repair; a member outside a quorum, or stopped, holds it until the member is
+    /// back in a quorum.
     fn write_through_held_connection(&self, m: usize, s: SimTime) -> SimTime {
         let plan = &self.plan;
         let mut t = s;
@@ -1240,8 +1241,9 @@ impl Component<Ev> for ControlPlane {
                 }
                 if !self.plan.apiserver_up(m, now) || self.plan.etcd_stopped(m, now) {
                     // Its apiserver died while the request waited or was handled: it goes with
-                    // the connection; or its etcd member stopped: it is answered with an error.
-                    // Either way the client sends it again.
+                    // the connection; or its etcd member stopped: it is held until the member is
+                    // back or its client gives up on the connection. Either way the client sends
+                    // it again.
                     self.lose(call, ctx);
                     return;
                 }

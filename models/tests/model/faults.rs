@@ -142,8 +142,8 @@ fn a_partitioned_site_finishes_after_the_repair() {
     assert!(finished_after(2) < 90.0 && finished_after(3) < 90.0);
 }
 
-/// An etcd leader that dies leaves its apiserver answering every request with an error, and
-/// HAProxy's TCP check still passes. An election gives the other members a new leader within
+/// An etcd leader that dies leaves its apiserver holding every request (etcd's client waits for
+/// its one endpoint), and HAProxy's TCP check still passes. An election gives the other members a new leader within
 /// about the election timeout; the clients pinned to the member's apiserver notice by their own
 /// timers (a kubelet's failed heartbeats close its connections; the controllers' leases lapse
 /// and a standby takes over) and reconnect through HAProxy, which may hand them the same broken
@@ -1006,7 +1006,7 @@ fn without_an_etcd_quorum_the_survivor_serves_cached_reads_and_writes_wait_for_t
 }
 
 /// A request that an apiserver is handling when its etcd member stops (`crash-etcd-leader`)
-/// is answered with an error, and its client sends it again through its next connection:
+/// is held there, and its client sends it again through its next connection:
 /// every pod still starts. (A first version of the quorum rules, which let an apiserver whose
 /// member is outside a quorum answer from its cache, left such a request waiting for the
 /// stopped member for ever: `plan --drills` on consortium-32 found one replication in ten of
