@@ -289,6 +289,9 @@ pub enum Ev {
         master: u8,
         /// Its host.
         host: HostId,
+        /// The client's own host from then: its own but for a leader-elected controller whose
+        /// standby on another master took the lease.
+        from: HostId,
     },
 }
 
@@ -324,7 +327,7 @@ impl FailoverBook {
 
     /// The failover that tears down `client`'s connection to `master` while a message sent on
     /// it at `sent` is still on its way (due at `due`), if one does, and the host of the
-    /// apiserver it goes to.
+    /// apiserver it goes to (the client's own host from then is the failover's `host`).
     pub fn interrupting(
         &self,
         client: ComponentId,
@@ -385,23 +388,24 @@ impl Conn {
                 break;
             };
             call.master = f.to_master;
+            call.host = f.host;
             sent = f.reconnect_at;
-            due = sent + self.up_to(to_host, OBJECT_BYTES, sent, rng);
+            due = sent + self.up_to(f.host, to_host, OBJECT_BYTES, sent, rng);
         }
         (due, call)
     }
 
-    /// Latency of a `bytes`-long message sent at `at` from the client to the apiserver on
-    /// `master_host` through the balancer.
-    fn up_to(&self, master_host: HostId, bytes: u64, at: SimTime, rng: &mut impl Rng) -> SimDuration {
-        let first = self.leg(self.host, self.lb, bytes, at, rng) + self.proxy_time;
+    /// Latency of a `bytes`-long message sent at `at` from the client on `from` to the
+    /// apiserver on `master_host` through the balancer.
+    fn up_to(&self, from: HostId, master_host: HostId, bytes: u64, at: SimTime, rng: &mut impl Rng) -> SimDuration {
+        let first = self.leg(from, self.lb, bytes, at, rng) + self.proxy_time;
         first + self.leg(self.lb, master_host, bytes, at + first, rng)
     }
 
     /// Latency of a `bytes`-long message sent at `at` from the client to its apiserver
     /// (including any wait for a failed balancer or tunnel on the way).
     pub fn up(&self, bytes: u64, at: SimTime, rng: &mut impl Rng) -> SimDuration {
-        self.up_to(self.master_host, bytes, at, rng)
+        self.up_to(self.host, self.master_host, bytes, at, rng)
     }
 
     /// Latency of a `bytes`-long message sent at `at` from the apiserver to the client.
@@ -418,10 +422,13 @@ impl Conn {
             .unwrap_or_else(|| panic!("no route {} -> {}", self.net.name(a), self.net.name(b)))
     }
 
-    /// Moves the connection to another apiserver (after a failover).
-    pub fn rebind(&mut self, master: u8, master_host: HostId) {
+    /// Moves the connection to another apiserver (after a failover), made from `from` (the
+    /// client's host from then: another master's for a leader-elected controller taken over
+    /// by its standby there).
+    pub fn rebind(&mut self, master: u8, master_host: HostId, from: HostId) {
         self.master = master;
         self.master_host = master_host;
+        self.host = from;
     }
 
     /// A call from this client.

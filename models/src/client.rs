@@ -58,8 +58,8 @@ impl Client {
     }
 
     /// Follows a failover of the connection.
-    pub fn rebind(&mut self, master: u8, host: crate::network::HostId) {
-        self.conn.rebind(master, host);
+    pub fn rebind(&mut self, master: u8, host: crate::network::HostId, from: crate::network::HostId) {
+        self.conn.rebind(master, host, from);
     }
 
     /// Total time requests spent waiting for the limiter.

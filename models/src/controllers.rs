@@ -228,9 +228,9 @@ impl Component<Ev> for ControllerManager {
                     }
                 }
             }
-            Ev::Rebind { master, host } => {
-                self.deployment.rebind(master, host);
-                self.replicaset.rebind(master, host);
+            Ev::Rebind { master, host, from } => {
+                self.deployment.rebind(master, host, from);
+                self.replicaset.rebind(master, host, from);
             }
             _ => {}
         }

@@ -137,7 +137,7 @@ impl Component<Ev> for Kubectl {
                 self.running.remove(&pod);
                 self.deleted.insert(pod);
             }
-            Ev::Rebind { master, host } => self.client.rebind(master, host),
+            Ev::Rebind { master, host, from } => self.client.rebind(master, host, from),
             _ => {}
         }
     }

@@ -65,8 +65,12 @@ fn main() -> anyhow::Result<()> {
             if let (Some(a), Some(b)) = (f.etcd_stall_from_s, f.etcd_leader_back_s) {
                 println!("   etcd committed no write from {a:.1} s to {b:.1} s");
             }
-            for (client, t, to) in &f.failovers {
-                println!("   {client} reconnected to {to} {:.1} s after the crash", t - f.at_s);
+            for fo in &f.failovers {
+                let (client, to) = (&fo.client, &fo.apiserver);
+                println!(
+                    "   {client} reconnected to {to} {:.1} s after the crash",
+                    fo.at_s - f.at_s
+                );
             }
             println!("   pods created during the fault: {}", f.pods_created_during);
         }

@@ -570,6 +570,7 @@ impl<'a> Assembly<'a> {
                 Ev::Rebind {
                     master: f.to_master,
                     host,
+                    from: f.host,
                 },
             )?;
         }

@@ -5,7 +5,7 @@
 use rand::Rng;
 use sim_core::{SimTime, Simulation};
 
-use super::{secs, EtcdReport, FaultReport, Parts, PodTimeline, RunOutcome, WaitReport};
+use super::{secs, ClientFailover, EtcdReport, FaultReport, Parts, PodTimeline, RunOutcome, WaitReport};
 use crate::api::Ev;
 use crate::control_plane::ControlPlane;
 use crate::controllers::ControllerManager;
@@ -325,12 +325,11 @@ fn fault_reports(
                 // faults starting together then each list their own.
                 .filter(|fo| owner(fo.lost_at, fo.from_master as usize) == Some(i))
                 .filter(|fo| fo.reconnect_at <= end)
-                .map(|fo| {
-                    (
-                        sim.name(fo.client).unwrap_or("?").to_owned(),
-                        fo.reconnect_at.as_secs_f64(),
-                        masters.get(fo.to_master as usize).cloned().unwrap_or_default(),
-                    )
+                .map(|fo| ClientFailover {
+                    client: sim.name(fo.client).unwrap_or("?").to_owned(),
+                    at_s: fo.reconnect_at.as_secs_f64(),
+                    apiserver: masters.get(fo.to_master as usize).cloned().unwrap_or_default(),
+                    runs_on: cp.host_name(fo.host).to_owned(),
                 })
                 .collect();
             FaultReport {

@@ -147,6 +147,21 @@ pub struct WaitReport {
     pub count: u64,
 }
 
+/// A client of the control plane connected again after losing its apiserver: a kubelet, the
+/// observing kubectl, or a leader-elected controller whose lease a leader took again.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClientFailover {
+    /// The client's component name (`kubelet/node03`, [`CONTROLLER_MANAGER`], ...).
+    pub client: String,
+    /// When it was connected again, s.
+    pub at_s: f64,
+    /// The master whose apiserver it is connected to.
+    pub apiserver: String,
+    /// The host it runs on from then: its own, but for a leader-elected controller whose
+    /// standby on another master took the lease.
+    pub runs_on: String,
+}
+
 /// What a fault did, in seconds from the start of the run.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FaultReport {
@@ -172,8 +187,8 @@ pub struct FaultReport {
     /// Every stretch without writes the fault saw (the first is the one above): (from s, until
     /// s, `None` if writes had not resumed when the run ended).
     pub etcd_stalls: Vec<(f64, Option<f64>)>,
-    /// Clients that failed over: (client, reconnected at s, new apiserver).
-    pub failovers: Vec<(String, f64, String)>,
+    /// Clients that failed over, in the order they were set off.
+    pub failovers: Vec<ClientFailover>,
     /// Pods created while the fault lasted.
     pub pods_created_during: u32,
     /// Pods whose Running status committed while the fault lasted.
@@ -250,9 +265,8 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
-    /// Every client failover the faults set off, fault by fault: (client, when it is connected
-    /// again, the apiserver it is connected to).
-    pub fn failovers(&self) -> impl Iterator<Item = &(String, f64, String)> {
+    /// Every client failover the faults set off, fault by fault.
+    pub fn failovers(&self) -> impl Iterator<Item = &ClientFailover> {
         self.faults.iter().flat_map(|f| &f.failovers)
     }
 

@@ -52,10 +52,36 @@ pub struct Watcher {
 enum LeaderFate {
     /// The leader keeps its lease: its apiserver's member is back in a quorum then, in time.
     Keeps(SimTime),
-    /// A leader (a standby, or the restarted one) works through apiserver `.0` from `.1`.
-    TakenOver(usize, SimTime),
+    /// A leader (a standby, or the restarted one) takes the lease.
+    TakenOver(Takeover),
     /// No apiserver can write again before the run's end: the controller stays as it was.
     Stuck,
+}
+
+/// What a leader-elected controller lost ([`ControlPlane::leader_after_loss`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum LeaderLoss {
+    /// Its apiserver, that apiserver's etcd quorum, or its master's route to the balancer:
+    /// the controller runs on and keeps trying to renew.
+    Connection,
+    /// Its own master crashed, and the controller with it.
+    Host,
+    /// A takeover decided earlier failed (the new leader's master crashed before it led): the
+    /// lease has lapsed since the old leader's last renewal, at `.0`.
+    Takeover(SimTime),
+}
+
+/// Who takes a leader-elected controller's lease, and how ([`LeaderFate::TakenOver`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Takeover {
+    /// The apiserver the new leader works through.
+    via: usize,
+    /// When it dials it (its winning try).
+    at: SimTime,
+    /// The master it runs on.
+    on: usize,
+    /// The old leader's last renewal: when the lease began to lapse in the candidates' eyes.
+    renewed: SimTime,
 }
 
 /// A client moved to another apiserver after its own one died.
@@ -71,6 +97,9 @@ pub struct Failover {
     pub reconnect_at: SimTime,
     /// The apiserver it is connected to now.
     pub to_master: u8,
+    /// Where the client runs from its reconnection: its own host, but for a leader-elected
+    /// controller whose standby on another master took the lease.
+    pub host: HostId,
 }
 
 /// The state of objects in etcd that the model needs.
@@ -351,9 +380,9 @@ impl ControlPlane {
         let m = call.master as usize;
         let now = ctx.now();
         let etcd_gone = self.plan.etcd_back(m, now);
-        let (to, ready) = self.serving(call.client, call.master, now);
+        let (to, ready, from) = self.serving(call.client, call.master, call.host, now);
         if ready != SimTime::MAX && (to as usize != m || ready > now) {
-            self.resend(call, to, ready, ctx);
+            self.resend(call, to, ready, from, ctx);
         } else if let Some(back) = etcd_gone.filter(|&b| b != SimTime::MAX) {
             // No reconnection ahead: the client keeps retrying on this connection until the
             // member is back.
@@ -362,14 +391,19 @@ impl ControlPlane {
     }
 
     /// The client sends `call` again through its new connection to apiserver `to`, open from
-    /// `ready`.
-    fn resend(&self, call: ApiCall, to: u8, ready: SimTime, ctx: &mut Context<'_, Ev>) {
+    /// `ready`, made from host `from` (another master's for a controller taken over there).
+    fn resend(&self, call: ApiCall, to: u8, ready: SimTime, from: HostId, ctx: &mut Context<'_, Ev>) {
         let host = self.masters[to as usize];
         // The resend's draws: the request's own stream, after its first sending.
         let mut rng = ctx.keyed_rng(crate::draws::reply_key(self.client_key(call.client), call.id) ^ 1);
-        let first = self.leg(call.host, self.lb, ready, &mut rng) + self.proxy_time;
+        let first = self.leg(from, self.lb, ready, &mut rng) + self.proxy_time;
         let up = first + self.leg(self.lb, host, ready + first, &mut rng);
-        ctx.send_at(ctx.me(), ready + up, Ev::ApiArrive(ApiCall { master: to, ..call }));
+        let call = ApiCall {
+            master: to,
+            host: from,
+            ..call
+        };
+        ctx.send_at(ctx.me(), ready + up, Ev::ApiArrive(call));
     }
 
     /// When etcd answers a write (`write`) or a quorum read that apiserver `m` hands its member
@@ -687,8 +721,10 @@ impl ControlPlane {
         // same stretch, such as a quorum serving elsewhere, changes nothing).
         let mut kept: Vec<Option<(usize, SimTime)>> = vec![None; clients.len()];
         // When a client's reconnection (a leader-elected controller's takeover), once decided,
-        // dials (tries for the lease) and when it is connected.
-        let mut pending: Vec<(SimTime, SimTime)> = vec![(SimTime::ZERO, SimTime::ZERO); clients.len()];
+        // dials (tries for the lease), when it is connected, and (a takeover) the old leader's
+        // last renewal.
+        let mut pending: Vec<(SimTime, SimTime, SimTime)> =
+            vec![(SimTime::ZERO, SimTime::ZERO, SimTime::ZERO); clients.len()];
         // HAProxy's round robin, across every reconnection.
         let mut rr = 0usize;
         let mut out = Vec::new();
@@ -714,37 +750,59 @@ impl ControlPlane {
                             // Its own master crashed (its etcd member stopped, or its route
                             // to the balancer cut, the controller runs on).
                             let through_host = c.host == host && !self.plan.apiserver_up(m, s);
-                            let (tries_at, connected_at) = pending[i];
+                            let (tries_at, connected_at, renewed) = pending[i];
                             if s < connected_at {
                                 // A takeover is under way: the candidates' timing is settled
-                                // (its apiserver was picked serving when it tries). If that
-                                // apiserver goes while it connects, the try fails and the next
-                                // (every retry period) goes through one that serves: the same
-                                // takeover, later and elsewhere.
-                                if m == c.master as usize && s >= tries_at {
+                                // (its apiserver was picked serving when it tries), and is
+                                // rewritten in place if it fails:
+                                // - the new leader's own master crashes before it leads:
+                                //   the others try on, the lease lapsed since the old
+                                //   leader's last renewal;
+                                // - the apiserver it connects to goes while it connects: the
+                                //   try fails and the next (every retry period) goes through
+                                //   one that serves, the same takeover later and elsewhere.
+                                let taken = out.iter().rposition(|f: &Failover| f.client == c.id);
+                                let redo = if through_host {
+                                    let loss = LeaderLoss::Takeover(renewed);
+                                    match self.leader_after_loss(c, s, loss, timers, &mut rr, rng) {
+                                        LeaderFate::TakenOver(to) => Some((to.via, to.at, to.on)),
+                                        _ => None,
+                                    }
+                                } else if m == c.master as usize && s >= tries_at {
                                     let again = s + Plan::retry_phase(timers, rng);
                                     let again = self.plan.first_served_from(again).unwrap_or(again);
-                                    let taken = out.iter().rposition(|f: &Failover| f.client == c.id);
-                                    let picked = self.first_serving(again, timers.retry, true, &mut rr);
-                                    if let (Some(j), Some((k, t))) = (taken, picked) {
-                                        decided[i] = Some(s);
-                                        let (lost, from) = (out[j].lost_at, out[j].from_master);
-                                        out[j] = Failover {
-                                            from_master: from,
-                                            ..self.reconnect(c, lost, k, t)
-                                        };
-                                        pending[i] = (t, out[j].reconnect_at);
-                                    }
+                                    let on = self.masters.iter().position(|&h| h == c.host);
+                                    self.first_serving(again, timers.retry, true, &mut rr)
+                                        .zip(on)
+                                        .map(|((k, t), on)| (k, t, on))
+                                } else {
+                                    continue;
+                                };
+                                if let (Some(j), Some((k, t, on))) = (taken, redo) {
+                                    decided[i] = Some(s);
+                                    c.host = self.masters[on];
+                                    let (lost, from) = (out[j].lost_at, out[j].from_master);
+                                    out[j] = Failover {
+                                        from_master: from,
+                                        ..self.reconnect(c, lost, k, t)
+                                    };
+                                    pending[i] = (t, out[j].reconnect_at, renewed);
                                 }
                                 continue;
                             }
-                            let fate = self.leader_after_loss(c, s, through_host, timers, &mut rr, rng);
+                            let loss = if through_host {
+                                LeaderLoss::Host
+                            } else {
+                                LeaderLoss::Connection
+                            };
+                            let fate = self.leader_after_loss(c, s, loss, timers, &mut rr, rng);
                             match fate {
                                 LeaderFate::Keeps(back) => kept[i] = Some((m, back)),
-                                LeaderFate::TakenOver(k, t) => {
+                                LeaderFate::TakenOver(to) => {
                                     decided[i] = Some(s);
-                                    let f = self.reconnect(c, s, k, t);
-                                    pending[i] = (t, f.reconnect_at);
+                                    c.host = self.masters[to.on];
+                                    let f = self.reconnect(c, s, to.via, to.at);
+                                    pending[i] = (to.at, f.reconnect_at, to.renewed);
                                     out.push(f);
                                 }
                                 LeaderFate::Stuck => {}
@@ -769,7 +827,7 @@ impl ControlPlane {
                         }
                         decided[i] = Some(s);
                         let f = self.reconnect(c, s, k, t);
-                        pending[i] = (t, f.reconnect_at);
+                        pending[i] = (t, f.reconnect_at, SimTime::ZERO);
                         out.push(f);
                     }
                 }
@@ -792,8 +850,8 @@ impl ControlPlane {
     }
 
     /// What becomes of leader-elected controller `c` (the controller-manager, the scheduler:
-    /// running on master `c.host`, working through apiserver `c.master`) when it loses that
-    /// apiserver at `s`, or its own master crashes (`through_host`). client-go's leader election (v1.16 `leaderelection.go`):
+    /// running on master `c.host`, working through apiserver `c.master`) after the `loss` at
+    /// `s`. client-go's leader election (v1.16 `leaderelection.go`):
     /// - the leader renews its lease every `--leader-elect-retry-period` (its last renewal
     ///   drawn within the period before `s`); once a renewal fails it keeps trying until
     ///   `--leader-elect-renew-deadline` has passed from the start of that try, then gives up
@@ -804,20 +862,25 @@ impl ControlPlane {
     ///   duration after it first saw the record unchanged, at a try of its own (every retry
     ///   period), and only through an apiserver that can write. A standby that has run since
     ///   the last renewal saw it then, so without a quorum it takes over at its first try after
-    ///   the quorum is back, once its own connection to the balancer carries (a try held on a
-    ///   cut route waits for TCP's resend: client-go v1.16 sets no timeout on it); a candidate
+    ///   the quorum is back, once its own connection to the balancer carries (a try on a cut
+    ///   route times out after the renew deadline, the leader-election client's `Timeout` in
+    ///   v1.16's kube-scheduler and kube-controller-manager, but the next goes on the same
+    ///   HTTP/2 connection, whose segments wait for TCP's resend after the repair); a candidate
     ///   started since (the restarted leader; a standby whose master crashed and came back)
     ///   first sees the record when the quorum is back, and waits a lease duration from then
-    ///   (`observedTime`). Left out: a standby whose connection is pinned to an apiserver
-    ///   outside the quorum, whose tries fail until it reconnects.
+    ///   (`observedTime`). Each candidate tries at a phase of its own; the first try that can
+    ///   take the lease wins, and the controller runs on that candidate's master from then.
+    ///   Left out: a standby whose connection is pinned to an apiserver outside the quorum,
+    ///   whose tries fail until it reconnects.
     ///
-    /// The new leader works through the apiserver HAProxy hands its connection; the model
-    /// carries it on as the same client.
+    /// After a failed takeover ([`LeaderLoss::Takeover`]) no leader is left to keep the lease,
+    /// and the others' tries go on from `s`. The new leader works through the apiserver HAProxy
+    /// hands its connection; the model carries it on as the same client.
     fn leader_after_loss(
         &self,
         c: &Watcher,
         s: SimTime,
-        through_host: bool,
+        loss: LeaderLoss,
         timers: Timers,
         rr: &mut usize,
         rng: &mut impl Rng,
@@ -825,8 +888,14 @@ impl ControlPlane {
         let plan = &self.plan;
         let m = c.master as usize;
         let leader_on = self.masters.iter().position(|&h| h == c.host);
-        let since_renewal = Plan::retry_phase(timers, rng);
-        let renewed = SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos()));
+        let renewed = match loss {
+            LeaderLoss::Takeover(renewed) => renewed,
+            LeaderLoss::Connection | LeaderLoss::Host => {
+                let since_renewal = Plan::retry_phase(timers, rng);
+                SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos()))
+            }
+        };
+        let through_host = loss != LeaderLoss::Connection;
         let deadline = renewed + timers.retry + timers.renew_deadline;
         if !through_host {
             // Its request waits for its own master's route to the balancer, if cut, then for
@@ -841,15 +910,18 @@ impl ControlPlane {
                 return LeaderFate::Keeps(renewed_again);
             }
         }
-        let expiry = renewed + timers.lease + Plan::retry_phase(timers, rng);
-        let Some(quorum) = plan.first_served_from(expiry) else {
+        // The lease has lapsed in the eyes of a candidate that saw the last renewal.
+        let lapse = renewed + timers.lease;
+        let Some(quorum) = plan.first_served_from(lapse.max(s)) else {
             return LeaderFate::Stuck;
         };
-        // A standby that has run since the renewal tries as soon as a quorum serves and its
-        // connection to the balancer carries its request; a candidate started since (the
-        // leader restarted once it gave up, or once its master is back; a standby whose master
-        // crashed and came back) sees the record first once it runs and a quorum serves, and
-        // waits a lease duration from then.
+        // A standby that has run since the renewal tries every retry period (at a phase of its
+        // own) and takes the lease at its first try, from `s`, once the lease has lapsed and a
+        // quorum serves, unless its connection to the balancer is cut: then its try goes at
+        // TCP's resend after the repair. A candidate started since (the leader restarted once it
+        // gave up, or once its master is back; a standby whose master crashed and came back)
+        // sees the record first once it runs and a quorum serves, and waits a lease duration
+        // from then.
         let fresh = |started: SimTime| plan.first_served_from(started).map(|t| t + timers.lease);
         let host_back = |k: usize, from: SimTime| {
             plan.apiserver_down[k]
@@ -858,38 +930,50 @@ impl ControlPlane {
                 .map(|w| w.1)
                 .max()
         };
-        // Each candidate's first chance, and whether its try is still to come (at a phase of
-        // its own) or already under way (held on its connection, or the standby's try at the
-        // lease's expiry).
-        let candidates = (0..self.masters.len()).filter_map(|k| {
-            if Some(k) == leader_on {
+        // Its try at or after `t` (tries at `phase` modulo the retry period; saturating).
+        let try_from = |t: SimTime, phase: SimDuration| {
+            let period = timers.retry.as_nanos().max(1);
+            let first = renewed + phase;
+            let behind = t.as_nanos().saturating_sub(first.as_nanos());
+            first + SimDuration::from_nanos(behind.div_ceil(period).saturating_mul(period))
+        };
+        // Each candidate's first chance, and its first try from then that gets a write
+        // through (HAProxy's round robin as it stands); the earliest takes the lease, and the
+        // others find it taken.
+        let mut winner: Option<(SimTime, usize, usize, usize)> = None;
+        for k in 0..self.masters.len() {
+            let phase = Plan::retry_phase(timers, rng);
+            let chance = if Some(k) == leader_on {
                 match host_back(k, s) {
                     Some(back) if through_host => fresh(back),
-                    _ => fresh(deadline),
+                    _ => fresh(deadline.max(s)),
                 }
-                .map(|t| (t, true))
-            } else if plan.host_up_throughout(k, renewed, quorum) {
-                let held = self.request_held_for_cut(k, quorum);
-                Some(if held > quorum {
-                    (held, false)
-                } else {
-                    // A quorum serves when the lease expires: the standby's try then takes it.
-                    (quorum, quorum != expiry)
-                })
+                .map(|t| try_from(t, phase))
+            } else if let Some(q) = plan
+                .first_served_from(try_from(lapse.max(s), phase))
+                .filter(|&q| plan.host_up_throughout(k, renewed, q))
+            {
+                let held = self.request_held_for_cut(k, q);
+                Some(if held > q { held } else { try_from(q, phase) })
             } else {
-                host_back(k, renewed).and_then(fresh).map(|t| (t, true))
+                host_back(k, renewed).and_then(fresh).map(|t| try_from(t, phase))
+            };
+            let mut probe = *rr;
+            let taken = chance
+                .filter(|&t| t != SimTime::MAX)
+                .and_then(|t| self.first_serving(t, timers.retry, true, &mut probe));
+            if let Some((via, at)) = taken {
+                if winner.is_none_or(|(w, ..)| at < w) {
+                    winner = Some((at, via, k, probe));
+                }
             }
-        });
-        let first_try = match candidates.min() {
-            Some((t, _)) if t == SimTime::MAX => return LeaderFate::Stuck,
-            Some((t, false)) => t,
-            Some((t, true)) => t + Plan::retry_phase(timers, rng),
-            None => return LeaderFate::Stuck,
-        };
-        match self.first_serving(first_try, timers.retry, true, rr) {
-            Some((k, t)) => LeaderFate::TakenOver(k, t),
-            None => LeaderFate::Stuck,
         }
+        let Some((at, via, on, moved)) = winner else {
+            return LeaderFate::Stuck;
+        };
+        // The round robin moves on as the winner's tries moved it.
+        *rr = moved;
+        LeaderFate::TakenOver(Takeover { via, at, on, renewed })
     }
 
     /// When a request that a controller on master `k` has on its connection to the balancer
@@ -947,6 +1031,7 @@ impl ControlPlane {
             lost_at: lost,
             reconnect_at,
             to_master: k as u8,
+            host: c.host,
         };
         c.master = k as u8;
         f
@@ -1058,15 +1143,23 @@ impl ControlPlane {
         None
     }
 
-    /// The apiserver serving `client` at `t`, and from when it can (its reconnection).
-    fn serving(&self, client: ComponentId, pinned: u8, t: SimTime) -> (u8, SimTime) {
+    /// The apiserver serving `client` (pinned to `pinned` from `host` before any failover) at
+    /// `t`, from when it can (its reconnection), and where the client is then.
+    fn serving(&self, client: ComponentId, pinned: u8, host: HostId, t: SimTime) -> (u8, SimTime, HostId) {
         let mut master = pinned;
         let mut ready = t;
+        let mut from = host;
         for f in self.failovers.iter().filter(|f| f.client == client && f.lost_at <= t) {
             master = f.to_master;
             ready = ready.max(f.reconnect_at);
+            from = f.host;
         }
-        (master, ready)
+        (master, ready, from)
+    }
+
+    /// The name of host `h`.
+    pub fn host_name(&self, h: HostId) -> &str {
+        self.net.name(h)
     }
 
     /// Host of apiserver `i`.
@@ -1082,7 +1175,7 @@ impl ControlPlane {
     fn down_to(&self, client: ComponentId, master: u8, host: HostId, at: SimTime, rng: &mut impl Rng) -> SimTime {
         let due = at + self.to_client(master, host, at, rng);
         match self.failover_book.interrupting(client, master, at, due) {
-            Some((f, _)) => f.reconnect_at + self.to_client(f.to_master, host, f.reconnect_at, rng),
+            Some((f, _)) => f.reconnect_at + self.to_client(f.to_master, f.host, f.reconnect_at, rng),
             None => due,
         }
     }
@@ -1102,10 +1195,10 @@ impl ControlPlane {
     fn notify(&self, w: Option<Watcher>, ev: WatchEvent, ctx: &mut Context<'_, Ev>) {
         if let Some(w) = w {
             let now = ctx.now();
-            let (master, ready) = self.serving(w.id, w.master, now);
+            let (master, ready, host) = self.serving(w.id, w.master, w.host, now);
             let start = ready.max(now) + self.watch_dispatch;
             let mut rng = ctx.keyed_rng(crate::draws::watch_key(self.client_key(w.id), &ev));
-            let due = self.down_to(w.id, master, w.host, start, &mut rng);
+            let due = self.down_to(w.id, master, host, start, &mut rng);
             ctx.send_at(w.id, due, Ev::Watch(ev));
         }
     }
@@ -1266,7 +1359,7 @@ impl Component<Ev> for ControlPlane {
                     if let Some(f) = self.moves_before(&call, now, done) {
                         // Its client fails over first (a quorum serves elsewhere): the request
                         // comes again through the new connection.
-                        self.resend(call, f.to_master, f.reconnect_at, ctx);
+                        self.resend(call, f.to_master, f.reconnect_at, f.host, ctx);
                         return;
                     }
                 }

@@ -637,9 +637,9 @@ impl Component<Ev> for Kubelet {
             }
             Ev::Local(Local::NodeStatus) => self.heartbeats.status_tick(&mut self.heartbeat, ctx),
             Ev::Local(Local::LeaseRenew) => self.heartbeats.lease_tick(&mut self.heartbeat, ctx),
-            Ev::Rebind { master, host } => {
-                self.client.rebind(master, host);
-                self.heartbeat.rebind(master, host);
+            Ev::Rebind { master, host, from } => {
+                self.client.rebind(master, host, from);
+                self.heartbeat.rebind(master, host, from);
             }
             Ev::Reply { id, .. } if self.event_out == Some(id) => {
                 self.event_out = None;

@@ -291,7 +291,7 @@ impl Component<Ev> for Scheduler {
                     self.next_cycle(ctx);
                 }
             }
-            Ev::Rebind { master, host } => self.client.rebind(master, host),
+            Ev::Rebind { master, host, from } => self.client.rebind(master, host, from),
             _ => {}
         }
     }

@@ -1,7 +1,7 @@
 //! Faults: what a planner asks of a failure — do pods still start, how long failover takes,
 //! what is lost.
 
-use models::cluster::run;
+use models::cluster::{run, ClientFailover};
 use models::spec::{Fault, Host, Role};
 use models::units::Dur;
 
@@ -36,7 +36,7 @@ fn killing_a_master_is_detected_within_inter_times_fall_and_pods_still_start() {
         let detection = f.haproxy_marked_down_s.unwrap() - f.at_s;
         assert!(detection <= 6.0 + 0.01, "seed {seed}: detected after {detection} s");
         assert!(!f.failovers.is_empty(), "someone was connected to master02");
-        assert!(f.failovers.iter().all(|(_, _, to)| to != "master02"));
+        assert!(f.failovers.iter().all(|f| f.apiserver != "master02"));
         assert!(out.startup_exact_s.is_some(), "seed {seed}: pods did not all start");
         assert_eq!(out.pods.len(), 20);
     }
@@ -81,7 +81,7 @@ fn requests_lost_to_a_short_crash_are_resent_even_to_the_same_master() {
                 out.startup_exact_s.is_some(),
                 "{host} down {at}..{repair} s, seed {seed}: pods did not all start"
             );
-            back_to_same += out.faults[0].failovers.iter().filter(|(_, _, to)| to == host).count();
+            back_to_same += out.faults[0].failovers.iter().filter(|f| f.apiserver == host).count();
         }
     }
     assert!(
@@ -401,8 +401,8 @@ fn kubelets_cut_off_for_long_reconnect_after_the_repair() {
     let reconnected: Vec<f64> = long.faults[0]
         .failovers
         .iter()
-        .filter(|(who, _, _)| who.starts_with("kubelet/"))
-        .map(|&(_, at, _)| at)
+        .filter(|f| f.client.starts_with("kubelet/"))
+        .map(|f| f.at_s)
         .collect();
     assert_eq!(
         reconnected.len(),
@@ -416,7 +416,7 @@ fn kubelets_cut_off_for_long_reconnect_after_the_repair() {
         short.faults[0]
             .failovers
             .iter()
-            .all(|(who, _, _)| !who.starts_with("kubelet/")),
+            .all(|f| !f.client.starts_with("kubelet/")),
         "{:?}",
         short.faults[0].failovers
     );
@@ -449,7 +449,7 @@ fn a_cut_and_a_crash_together_leave_no_kubelet_pinned_to_a_dead_apiserver() {
     assert!(out.faults[0]
         .failovers
         .iter()
-        .all(|(who, _, _)| !who.starts_with("kubelet/")));
+        .all(|f| !f.client.starts_with("kubelet/")));
 }
 
 /// A control plane spread over sites: master03 alone at a fourth site, `vlan40`, behind its
@@ -501,7 +501,11 @@ fn a_master_cut_off_by_a_partition_fails_over_like_a_crashed_one() {
     let down = f.haproxy_marked_down_s.expect("HAProxy marks the cut-off master down");
     assert!(down > 3.0 && down < 3.0 + 8.5, "marked down at {down} s");
     assert!(!f.failovers.is_empty(), "someone was pinned to master03");
-    assert!(f.failovers.iter().all(|fo| fo.2 != "master03"), "{:?}", f.failovers);
+    assert!(
+        f.failovers.iter().all(|fo| fo.apiserver != "master03"),
+        "{:?}",
+        f.failovers
+    );
 }
 
 /// A worker site cut off for good: its nodes go NotReady 40 s after their last heartbeat, are
@@ -971,10 +975,11 @@ fn without_an_etcd_quorum_the_survivor_serves_cached_reads_and_writes_wait_for_t
             (repaired..repaired + 10.0).contains(&quorum),
             "seed {seed}: quorum back at {quorum}"
         );
-        let moved: Vec<&(String, f64, String)> = out.failovers().filter(|f| f.0.starts_with("kubelet/")).collect();
+        let moved: Vec<&ClientFailover> = out.failovers().filter(|f| f.client.starts_with("kubelet/")).collect();
         assert!(!moved.is_empty(), "seed {seed}: no kubelet was on a crashed master");
-        for (client, at, to) in moved {
-            assert!(to == "master01" && *at < 100.0, "seed {seed}: {client} to {to} at {at}");
+        for f in moved {
+            let (client, at, to) = (&f.client, f.at_s, &f.apiserver);
+            assert!(to == "master01" && at < 100.0, "seed {seed}: {client} to {to} at {at}");
         }
         let bound_before: Vec<_> = out
             .pods
@@ -1055,13 +1060,16 @@ fn a_leader_that_cannot_renew_past_its_deadline_loses_its_lease() {
             .1
             .expect("the quorum is back");
         assert!((60.0..65.0).contains(&quorum), "seed {seed}: quorum back at {quorum}");
-        let took_over: Vec<&(String, f64, String)> =
-            long.failovers().filter(|f| leaders.contains(&f.0.as_str())).collect();
+        let took_over: Vec<&ClientFailover> = long
+            .failovers()
+            .filter(|f| leaders.contains(&f.client.as_str()))
+            .collect();
         for name in leaders {
-            let (_, at, _) = took_over
+            let at = &took_over
                 .iter()
-                .find(|f| f.0 == name)
-                .unwrap_or_else(|| panic!("seed {seed}: {name} kept leading without a quorum: {took_over:?}"));
+                .find(|f| f.client == name)
+                .unwrap_or_else(|| panic!("seed {seed}: {name} kept leading without a quorum: {took_over:?}"))
+                .at_s;
             // The plan's quorum is back at the repair (60 s); the new leader waits a lease
             // duration from there, then its next try (within a retry period) and a connection.
             assert!((75.0..78.5).contains(at), "seed {seed}: {name} led again at {at}");
@@ -1080,7 +1088,7 @@ fn a_leader_that_cannot_renew_past_its_deadline_loses_its_lease() {
         assert!(long.startup_exact_s.is_some(), "seed {seed}");
 
         let short = crashes(8);
-        let kcm_moved = short.failovers().any(|f| f.0 == "kube-controller-manager");
+        let kcm_moved = short.failovers().any(|f| f.client == "kube-controller-manager");
         assert!(!kcm_moved, "seed {seed}: {:?}", short.faults);
         let created_last = short.pods.iter().map(|p| p.created).fold(0.0, f64::max);
         assert!(created_last < 30.0, "seed {seed}: last pod created at {created_last}");
@@ -1100,7 +1108,7 @@ fn a_short_stop_of_the_etcd_leader_leaves_the_controllers_leading() {
             repair: Some(Dur::secs(6)),
         });
         let out = run(&s, seed, false).unwrap();
-        let moved: Vec<_> = out.failovers().filter(|f| f.0.starts_with("kube-")).collect();
+        let moved: Vec<_> = out.failovers().filter(|f| f.client.starts_with("kube-")).collect();
         assert!(moved.is_empty(), "seed {seed}: {moved:?}");
     }
 }
@@ -1117,7 +1125,7 @@ fn every_failover_is_listed_once() {
         repair: Some(Dur::secs(100)),
     });
     let out = run(&s, 1, false).unwrap();
-    let mut listed: Vec<(String, u64)> = out.failovers().map(|f| (f.0.clone(), f.1.to_bits())).collect();
+    let mut listed: Vec<(String, u64)> = out.failovers().map(|f| (f.client.clone(), f.at_s.to_bits())).collect();
     let all = listed.len();
     assert!(all >= 4, "{:?}", out.faults);
     listed.sort();
@@ -1134,7 +1142,7 @@ fn every_failover_is_listed_once() {
         s.faults.push(crash(&lb, 6, Some(60)));
         s.faults.push(crash("master03", 7, Some(9)));
         let out = run(&s, seed, false).unwrap();
-        let mut listed: Vec<&String> = out.failovers().map(|f| &f.0).collect();
+        let mut listed: Vec<&String> = out.failovers().map(|f| &f.client).collect();
         let all = listed.len();
         listed.sort();
         listed.dedup();
@@ -1155,8 +1163,8 @@ fn a_takeover_under_way_is_not_decided_again() {
     let out = run(&s, 1, false).unwrap();
     let scheduler: Vec<f64> = out
         .failovers()
-        .filter(|f| f.0 == "kube-scheduler")
-        .map(|f| f.1)
+        .filter(|f| f.client == "kube-scheduler")
+        .map(|f| f.at_s)
         .collect();
     assert!(
         scheduler.len() == 1 && (45.0..48.5).contains(&scheduler[0]),
@@ -1176,15 +1184,55 @@ fn nobody_reconnects_through_a_crashed_load_balancer() {
         s.faults.push(crash("master03", 5, None));
         s.faults.push(crash(&lb, 5, Some(65)));
         let out = run(&s, seed, false).unwrap();
-        let moved: Vec<&(String, f64, String)> = out.failovers().collect();
+        let moved: Vec<&ClientFailover> = out.failovers().collect();
         assert!(!moved.is_empty(), "seed {seed}: nobody was on master03");
-        assert!(moved.iter().all(|f| f.1 >= 65.0), "seed {seed}: {moved:?}");
+        assert!(moved.iter().all(|f| f.at_s >= 65.0), "seed {seed}: {moved:?}");
         assert!(out.startup_exact_s.is_some(), "seed {seed}");
         // The balancer down again from its return: nobody gets through before the second
         // repair.
         s.faults.push(crash(&lb, 65, Some(120)));
         let out = run(&s, seed, false).unwrap();
-        let moved: Vec<&(String, f64, String)> = out.failovers().collect();
-        assert!(moved.iter().all(|f| f.1 >= 120.0), "seed {seed}: {moved:?}");
+        let moved: Vec<&ClientFailover> = out.failovers().collect();
+        assert!(moved.iter().all(|f| f.at_s >= 120.0), "seed {seed}: {moved:?}");
     }
+}
+
+/// A standby that takes a lease leads from its own master: the controller's requests go from
+/// there, and a later crash of that master hands the lease on again, where the first leader's
+/// master is no longer where it runs. The standby that wins is the one whose try first gets a
+/// write through, each trying at a phase of its own, so over seeds each of the two wins.
+#[test]
+fn a_new_leader_runs_on_the_master_of_the_standby_that_took_the_lease() {
+    let mut winners = std::collections::BTreeSet::new();
+    for seed in 0..6 {
+        let mut s = cell(100, 100);
+        s.workload.kubectl_host = Some("node01".into());
+        s.faults.push(crash("master01", 5, Some(40)));
+        let out = run(&s, seed, false).unwrap();
+        let took = out
+            .failovers()
+            .find(|f| f.client == "kube-scheduler")
+            .unwrap_or_else(|| panic!("seed {seed}: nobody took the scheduler's lease"))
+            .clone();
+        assert!(
+            ["master02", "master03"].contains(&took.runs_on.as_str()),
+            "seed {seed}: {took:?}"
+        );
+        winners.insert(took.runs_on.clone());
+        // The new leader's master crashes once it leads; master01 is back by then.
+        let at = took.at_s.ceil() as u64 + 20;
+        s.faults.push(crash(&took.runs_on, at, Some(600)));
+        let out = run(&s, seed, false).unwrap();
+        let moves: Vec<&ClientFailover> = out.failovers().filter(|f| f.client == "kube-scheduler").collect();
+        assert_eq!(moves.len(), 2, "seed {seed}: {moves:?}");
+        assert!(
+            moves[1].at_s > at as f64 && moves[1].runs_on != took.runs_on,
+            "seed {seed}: {moves:?}"
+        );
+        assert!(
+            out.startup_exact_s.is_some_and(|t| t < 600.0),
+            "seed {seed}: pods wait for the crashed leader's repair"
+        );
+    }
+    assert_eq!(winners.len(), 2, "one standby always wins: {winners:?}");
 }

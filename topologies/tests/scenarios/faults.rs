@@ -191,7 +191,7 @@ fn a_leader_rides_out_a_cut_shorter_than_its_renew_deadline() {
         let out = models::cluster::run(&s, 1, false).unwrap();
         assert!(out.startup_exact_s.is_some());
         out.failovers()
-            .filter(|f| f.0 == "kube-scheduler")
+            .filter(|f| f.client == "kube-scheduler")
             .cloned()
             .collect::<Vec<_>>()
     };
@@ -199,7 +199,9 @@ fn a_leader_rides_out_a_cut_shorter_than_its_renew_deadline() {
     assert!(short.is_empty(), "{short:?}");
     let long = scheduler_moves(70);
     assert!(
-        long.iter().all(|f| f.2 != "master02" && (20.0..30.0).contains(&f.1)) && !long.is_empty(),
+        long.iter()
+            .all(|f| f.apiserver != "master02" && (20.0..30.0).contains(&f.at_s))
+            && !long.is_empty(),
         "{long:?}"
     );
 }
@@ -248,8 +250,8 @@ fn a_failed_takeover_waits_for_the_quorum_however_long() {
     let out = models::cluster::run(&s, sim_core::rng::replication_seed(1, 0), false).unwrap();
     let scheduler: Vec<(f64, String)> = out
         .failovers()
-        .filter(|f| f.0 == "kube-scheduler")
-        .map(|f| (f.1, f.2.clone()))
+        .filter(|f| f.client == "kube-scheduler")
+        .map(|f| (f.at_s, f.apiserver.clone()))
         .collect();
     assert!(
         scheduler
@@ -281,8 +283,8 @@ fn a_takeover_whose_apiserver_dies_while_it_connects_goes_elsewhere() {
     });
     let scheduler = |out: &models::cluster::RunOutcome| -> Vec<(f64, String)> {
         out.failovers()
-            .filter(|f| f.0 == "kube-scheduler")
-            .map(|f| (f.1, f.2.clone()))
+            .filter(|f| f.client == "kube-scheduler")
+            .map(|f| (f.at_s, f.apiserver.clone()))
             .collect()
     };
     let mut exercised = 0;

@@ -243,12 +243,14 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
             None => println!("  etcd committed no write from {a:.2} s to the end of the run"),
         }
     }
-    for (client, t, to) in &f.failovers {
+    for fo in &f.failovers {
+        let (client, t, to) = (&fo.client, fo.at_s, &fo.apiserver);
         let after = t - f.at_s;
         if [models::cluster::CONTROLLER_MANAGER, models::cluster::SCHEDULER].contains(&client.as_str()) {
             // A leader-elected controller: a leader (a standby, or the restarted one) took the
-            // lease and works through that apiserver.
-            println!("  {client} led again, through {to}, at {t:.2} s ({after:.2} s after the fault)");
+            // lease, runs on its master and works through that apiserver.
+            let on = &fo.runs_on;
+            println!("  {client} led again, on {on} through {to}, at {t:.2} s ({after:.2} s after the fault)");
         } else {
             println!("  {client} reconnected to {to} at {t:.2} s ({after:.2} s after the fault)");
         }
