@@ -45,8 +45,10 @@
 //!     renewal gets through before `--leader-elect-renew-deadline`, it gives up, and a
 //!     candidate takes over once the lease has expired in its eyes
 //!     (`--leader-elect-lease-duration`, tried every `--leader-elect-retry-period`), through
-//!     an apiserver that can write, and works through its own connection
-//!     (`ControlPlane::leader_after_loss`);
+//!     an apiserver that can write, and runs on that candidate's master from then
+//!     (`ControlPlane::leader_after_loss`). The same holds when the load balancer itself
+//!     crashes for longer than the renew deadline: the standbys take the leases once it is
+//!     back;
 //!   - the operator's `kubectl get -w`: assumed to notice like a kubelet (kubectl itself has no
 //!     watch timeout; a person restarts it);
 //!   - a kubelet cut off from the load balancer by a network fault (its site isolated, its

@@ -64,6 +64,9 @@ enum LeaderLoss {
     /// Its apiserver, that apiserver's etcd quorum, or its master's route to the balancer:
     /// the controller runs on and keeps trying to renew.
     Connection,
+    /// The load balancer crashed: the controller runs on, and its renewals go through once
+    /// the balancer is back and the connection it reset is made again.
+    Balancer,
     /// Its own master crashed, and the controller with it.
     Host,
     /// A takeover decided earlier failed (the new leader's master crashed before it led): the
@@ -697,6 +700,7 @@ impl ControlPlane {
         enum Event {
             Loss(usize),
             Cut(usize, SimTime),
+            BalancerCrash,
         }
         let mut events: Vec<(SimTime, u8, usize, Event)> = losses
             .iter()
@@ -706,6 +710,12 @@ impl ControlPlane {
                 cuts.into_iter()
                     .enumerate()
                     .map(|(n, (cut, i, back))| (cut, 1, n, Event::Cut(i, back))),
+            )
+            .chain(
+                self.lb_down
+                    .iter()
+                    .enumerate()
+                    .map(|(n, w)| (w.0, 2, n, Event::BalancerCrash)),
             )
             .collect();
         events.sort_by_key(|e| (e.0, e.1, e.2));
@@ -844,6 +854,27 @@ impl ControlPlane {
                     cut_reconnect[i] = f.reconnect_at;
                     out.push(f);
                 }
+                Event::BalancerCrash => {
+                    // The leaders' renewals go nowhere until the balancer is back (the other
+                    // clients' connections come back with it, [`crate::faults`]). A leader
+                    // whose own takeover is under way or who waits for a quorum is left to it.
+                    for (i, c) in clients.iter_mut().enumerate() {
+                        let busy = s < pending[i].1 || kept[i].is_some_and(|(_, back)| s < back);
+                        if c.role != ClientRole::Leader || busy || decided[i] == Some(s) {
+                            continue;
+                        }
+                        match self.leader_after_loss(c, s, LeaderLoss::Balancer, timers, &mut rr, rng) {
+                            LeaderFate::TakenOver(to) => {
+                                decided[i] = Some(s);
+                                c.host = self.masters[to.on];
+                                let f = self.reconnect(c, s, to.via, to.at);
+                                pending[i] = (to.at, f.reconnect_at, to.renewed);
+                                out.push(f);
+                            }
+                            LeaderFate::Keeps(_) | LeaderFate::Stuck => {}
+                        }
+                    }
+                }
             }
         }
         out
@@ -890,17 +921,21 @@ impl ControlPlane {
         let leader_on = self.masters.iter().position(|&h| h == c.host);
         let renewed = match loss {
             LeaderLoss::Takeover(renewed) => renewed,
-            LeaderLoss::Connection | LeaderLoss::Host => {
+            LeaderLoss::Connection | LeaderLoss::Balancer | LeaderLoss::Host => {
                 let since_renewal = Plan::retry_phase(timers, rng);
                 SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos()))
             }
         };
-        let through_host = loss != LeaderLoss::Connection;
+        let through_host = !matches!(loss, LeaderLoss::Connection | LeaderLoss::Balancer);
         let deadline = renewed + timers.retry + timers.renew_deadline;
         if !through_host {
             // Its request waits for its own master's route to the balancer, if cut, then for
             // the apiserver's.
-            let carried = leader_on.map_or(s, |h| self.request_held_for_cut(h, s));
+            let carried = if loss == LeaderLoss::Balancer {
+                self.renewal_after_balancer_restart(c, s)
+            } else {
+                leader_on.map_or(s, |h| self.request_held_for_cut(h, s))
+            };
             let renewed_again = if carried != SimTime::MAX && plan.throughout(s, carried, |u| plan.apiserver_up(m, u)) {
                 self.write_through_held_connection(m, carried)
             } else {
@@ -922,7 +957,10 @@ impl ControlPlane {
         // gave up, or once its master is back; a standby whose master crashed and came back)
         // sees the record first once it runs and a quorum serves, and waits a lease duration
         // from then.
-        let fresh = |started: SimTime| plan.first_served_from(started).map(|t| t + timers.lease);
+        let fresh = |started: SimTime| {
+            plan.first_served_from(self.balancer_takes_connections(started))
+                .map(|t| t + timers.lease)
+        };
         let host_back = |k: usize, from: SimTime| {
             plan.apiserver_down[k]
                 .iter()
@@ -931,11 +969,23 @@ impl ControlPlane {
                 .max()
         };
         // Its try at or after `t` (tries at `phase` modulo the retry period; saturating).
+        // A try while the balancer itself is down goes nowhere: the next after it is back.
         let try_from = |t: SimTime, phase: SimDuration| {
             let period = timers.retry.as_nanos().max(1);
             let first = renewed + phase;
-            let behind = t.as_nanos().saturating_sub(first.as_nanos());
-            first + SimDuration::from_nanos(behind.div_ceil(period).saturating_mul(period))
+            let on_grid = |t: SimTime| {
+                let behind = t.as_nanos().saturating_sub(first.as_nanos());
+                first + SimDuration::from_nanos(behind.div_ceil(period).saturating_mul(period))
+            };
+            let mut g = on_grid(t);
+            for _ in 0..=self.lb_down.len() {
+                let back = self.balancer_takes_connections(g);
+                if back == g {
+                    break;
+                }
+                g = on_grid(back);
+            }
+            g
         };
         // Each candidate's first chance, and its first try from then that gets a write
         // through (HAProxy's round robin as it stands); the earliest takes the lease, and the
@@ -974,6 +1024,24 @@ impl ControlPlane {
         // The round robin moves on as the winner's tries moved it.
         *rr = moved;
         LeaderFate::TakenOver(Takeover { via, at, on, renewed })
+    }
+
+    /// When leader-elected controller `c`'s renewal, held on its connection through the load
+    /// balancer that crashed at `s`, gets to its apiserver: HAProxy's restart lost the
+    /// connection, so TCP's next resend after the restart is answered with a reset, and the
+    /// client dials again (TCP's and TLS's handshakes) and sends it ([`crate::faults`];
+    /// [`SimTime::MAX`] if the balancer never comes back).
+    fn renewal_after_balancer_restart(&self, c: &Watcher, s: SimTime) -> SimTime {
+        let back = self.balancer_takes_connections(s);
+        if back == SimTime::MAX {
+            return SimTime::MAX;
+        }
+        let reset = crate::faults::next_retransmission(s, back);
+        reset
+            + crate::network::apiserver_connect_time(
+                self.base_rtt(c.host, self.lb),
+                self.base_rtt(self.lb, self.masters[c.master as usize]),
+            )
     }
 
     /// When a request that a controller on master `k` has on its connection to the balancer

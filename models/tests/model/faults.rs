@@ -1236,3 +1236,36 @@ fn a_new_leader_runs_on_the_master_of_the_standby_that_took_the_lease() {
     }
     assert_eq!(winners.len(), 2, "one standby always wins: {winners:?}");
 }
+
+/// A crash of the load balancer itself stops the leaders' renewals: client-go gives up after
+/// `--leader-elect-renew-deadline` (10 s), so an outage longer than that hands both leases to
+/// standbys, which saw the last renewal and take them at their first try once the balancer is
+/// back (the restarted leaders would wait a lease duration); a shorter one is ridden out, the
+/// held renewal going through the connection made again after the restart.
+#[test]
+fn a_balancer_down_past_the_renew_deadline_hands_the_leases_to_standbys() {
+    let lb = cell(1, 0).haproxy.host.clone();
+    let leaders = ["kube-controller-manager", "kube-scheduler"];
+    for seed in 0..4 {
+        let mut s = cell(100, 100);
+        s.faults.push(crash(&lb, 10, Some(40)));
+        let out = run(&s, seed, false).unwrap();
+        for name in leaders {
+            let took: Vec<&ClientFailover> = out.failovers().filter(|f| f.client == name).collect();
+            assert_eq!(took.len(), 1, "seed {seed}: {name}: {took:?}");
+            assert!(
+                took[0].runs_on != "master01" && (40.0..43.0).contains(&took[0].at_s),
+                "seed {seed}: {took:?}"
+            );
+        }
+        assert!(out.startup_exact_s.is_some(), "seed {seed}");
+        let mut s = cell(100, 100);
+        s.faults.push(crash(&lb, 10, Some(14)));
+        let out = run(&s, seed, false).unwrap();
+        let moved: Vec<&ClientFailover> = out
+            .failovers()
+            .filter(|f| leaders.contains(&f.client.as_str()))
+            .collect();
+        assert!(moved.is_empty(), "seed {seed}: a 4-s outage deposed {moved:?}");
+    }
+}
