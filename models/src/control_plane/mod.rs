@@ -69,9 +69,21 @@ enum LeaderLoss {
     Balancer,
     /// Its own master crashed, and the controller with it.
     Host,
-    /// A takeover decided earlier failed (the new leader's master crashed before it led): the
-    /// lease has lapsed since the old leader's last renewal, at `.0`.
-    Takeover(SimTime),
+    /// A takeover decided earlier failed (the new leader's master went, or the apiserver it
+    /// was connecting to): the candidates try on, the lease lapsing as it did.
+    Takeover(Lapse),
+}
+
+/// How a lease a takeover is under way for lapsed: what the candidates go by if the takeover
+/// fails and is decided again.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Lapse {
+    /// The holder's last renewal.
+    renewed: SimTime,
+    /// The master the holder ran on.
+    leader_on: Option<usize>,
+    /// When the holder's program runs again ([`SimTime::MAX`]: not before the run's end).
+    restarted: SimTime,
 }
 
 /// Who takes a leader-elected controller's lease, and how ([`LeaderFate::TakenOver`]).
@@ -83,8 +95,8 @@ struct Takeover {
     at: SimTime,
     /// The master it runs on.
     on: usize,
-    /// The old leader's last renewal: when the lease began to lapse in the candidates' eyes.
-    renewed: SimTime,
+    /// How the lease lapsed.
+    lapse: Lapse,
 }
 
 /// A client moved to another apiserver after its own one died.
@@ -731,10 +743,10 @@ impl ControlPlane {
         // same stretch, such as a quorum serving elsewhere, changes nothing).
         let mut kept: Vec<Option<(usize, SimTime)>> = vec![None; clients.len()];
         // When a client's reconnection (a leader-elected controller's takeover), once decided,
-        // dials (tries for the lease), when it is connected, and (a takeover) the old leader's
-        // last renewal.
-        let mut pending: Vec<(SimTime, SimTime, SimTime)> =
-            vec![(SimTime::ZERO, SimTime::ZERO, SimTime::ZERO); clients.len()];
+        // dials (tries for the lease), when it is connected, and (a takeover) how the lease
+        // lapsed.
+        let mut pending: Vec<(SimTime, SimTime, Option<Lapse>)> =
+            vec![(SimTime::ZERO, SimTime::ZERO, None); clients.len()];
         // HAProxy's round robin, across every reconnection.
         let mut rr = 0usize;
         let mut out = Vec::new();
@@ -760,43 +772,32 @@ impl ControlPlane {
                             // Its own master crashed (its etcd member stopped, or its route
                             // to the balancer cut, the controller runs on).
                             let through_host = c.host == host && !self.plan.apiserver_up(m, s);
-                            let (tries_at, connected_at, renewed) = pending[i];
+                            let (tries_at, connected_at, lapse) = pending[i];
                             if s < connected_at {
                                 // A takeover is under way: the candidates' timing is settled
-                                // (its apiserver was picked serving when it tries), and is
-                                // rewritten in place if it fails:
-                                // - the new leader's own master crashes before it leads:
-                                //   the others try on, the lease lapsed since the old
-                                //   leader's last renewal;
-                                // - the apiserver it connects to goes while it connects: the
-                                //   try fails and the next (every retry period) goes through
-                                //   one that serves, the same takeover later and elsewhere.
-                                let taken = out.iter().rposition(|f: &Failover| f.client == c.id);
-                                let redo = if through_host {
-                                    let loss = LeaderLoss::Takeover(renewed);
-                                    match self.leader_after_loss(c, s, loss, timers, &mut rr, rng) {
-                                        LeaderFate::TakenOver(to) => Some((to.via, to.at, to.on)),
-                                        _ => None,
-                                    }
-                                } else if m == c.master as usize && s >= tries_at {
-                                    let again = s + Plan::retry_phase(timers, rng);
-                                    let again = self.plan.first_served_from(again).unwrap_or(again);
-                                    let on = self.masters.iter().position(|&h| h == c.host);
-                                    self.first_serving(again, timers.retry, true, &mut rr)
-                                        .zip(on)
-                                        .map(|((k, t), on)| (k, t, on))
-                                } else {
+                                // (its apiserver was picked serving when it tries). If it
+                                // fails, it is decided again among the candidates, the lease
+                                // lapsing as it did, and rewritten in place: the new leader's
+                                // own master crashes, or is cut from the balancer, before it
+                                // leads; or the apiserver it connects to goes while it
+                                // connects (its try fails; it tries on with the others).
+                                let winner_lost = c.host == host && host_down;
+                                let connection_lost = m == c.master as usize && s >= tries_at;
+                                let Some(lapse) = lapse.filter(|_| winner_lost || connection_lost) else {
                                     continue;
                                 };
-                                if let (Some(j), Some((k, t, on))) = (taken, redo) {
+                                let taken = out.iter().rposition(|f: &Failover| f.client == c.id);
+                                let fate =
+                                    self.leader_after_loss(c, s, LeaderLoss::Takeover(lapse), timers, &mut rr, rng);
+                                if let (Some(j), LeaderFate::TakenOver(to)) = (taken, fate) {
                                     decided[i] = Some(s);
-                                    c.host = self.masters[on];
+                                    c.host = self.masters[to.on];
                                     let (lost, from) = (out[j].lost_at, out[j].from_master);
                                     out[j] = Failover {
                                         from_master: from,
-                                        ..self.reconnect(c, lost, k, t)
+                                        ..self.reconnect(c, lost, to.via, to.at)
                                     };
-                                    pending[i] = (t, out[j].reconnect_at, renewed);
+                                    pending[i] = (to.at, out[j].reconnect_at, Some(to.lapse));
                                 }
                                 continue;
                             }
@@ -812,7 +813,7 @@ impl ControlPlane {
                                     decided[i] = Some(s);
                                     c.host = self.masters[to.on];
                                     let f = self.reconnect(c, s, to.via, to.at);
-                                    pending[i] = (to.at, f.reconnect_at, to.renewed);
+                                    pending[i] = (to.at, f.reconnect_at, Some(to.lapse));
                                     out.push(f);
                                 }
                                 LeaderFate::Stuck => {}
@@ -837,7 +838,7 @@ impl ControlPlane {
                         }
                         decided[i] = Some(s);
                         let f = self.reconnect(c, s, k, t);
-                        pending[i] = (t, f.reconnect_at, SimTime::ZERO);
+                        pending[i] = (t, f.reconnect_at, None);
                         out.push(f);
                     }
                 }
@@ -868,7 +869,7 @@ impl ControlPlane {
                                 decided[i] = Some(s);
                                 c.host = self.masters[to.on];
                                 let f = self.reconnect(c, s, to.via, to.at);
-                                pending[i] = (to.at, f.reconnect_at, to.renewed);
+                                pending[i] = (to.at, f.reconnect_at, Some(to.lapse));
                                 out.push(f);
                             }
                             LeaderFate::Keeps(_) | LeaderFate::Stuck => {}
@@ -918,17 +919,18 @@ impl ControlPlane {
     ) -> LeaderFate {
         let plan = &self.plan;
         let m = c.master as usize;
-        let leader_on = self.masters.iter().position(|&h| h == c.host);
-        let renewed = match loss {
-            LeaderLoss::Takeover(renewed) => renewed,
+        // The master the lease's last holder ran on (after a failed takeover, the one before
+        // the candidate that failed), and its last renewal.
+        let (leader_on, renewed) = match loss {
+            LeaderLoss::Takeover(lapse) => (lapse.leader_on, lapse.renewed),
             LeaderLoss::Connection | LeaderLoss::Balancer | LeaderLoss::Host => {
                 let since_renewal = Plan::retry_phase(timers, rng);
-                SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos()))
+                let renewed = SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos()));
+                (self.masters.iter().position(|&h| h == c.host), renewed)
             }
         };
-        let through_host = !matches!(loss, LeaderLoss::Connection | LeaderLoss::Balancer);
         let deadline = renewed + timers.retry + timers.renew_deadline;
-        if !through_host {
+        if matches!(loss, LeaderLoss::Connection | LeaderLoss::Balancer) {
             // Its request waits for its own master's route to the balancer, if cut, then for
             // the apiserver's.
             let carried = if loss == LeaderLoss::Balancer {
@@ -945,21 +947,8 @@ impl ControlPlane {
                 return LeaderFate::Keeps(renewed_again);
             }
         }
-        // The lease has lapsed in the eyes of a candidate that saw the last renewal.
-        let lapse = renewed + timers.lease;
-        let Some(quorum) = plan.first_served_from(lapse.max(s)) else {
+        let Some(quorum) = plan.first_served_from((renewed + timers.lease).max(s)) else {
             return LeaderFate::Stuck;
-        };
-        // A standby that has run since the renewal tries every retry period (at a phase of its
-        // own) and takes the lease at its first try, from `s`, once the lease has lapsed and a
-        // quorum serves, unless its connection to the balancer is cut: then its try goes at
-        // TCP's resend after the repair. A candidate started since (the leader restarted once it
-        // gave up, or once its master is back; a standby whose master crashed and came back)
-        // sees the record first once it runs and a quorum serves, and waits a lease duration
-        // from then.
-        let fresh = |started: SimTime| {
-            plan.first_served_from(self.balancer_takes_connections(started))
-                .map(|t| t + timers.lease)
         };
         let host_back = |k: usize, from: SimTime| {
             plan.apiserver_down[k]
@@ -967,6 +956,14 @@ impl ControlPlane {
                 .filter(|w| w.0 <= quorum && w.1 > from)
                 .map(|w| w.1)
                 .max()
+        };
+        // When the last holder's program runs again: once its master is back from the crash
+        // that stopped it, or at once when it gave up at its renew deadline (the kubelet
+        // restarts it).
+        let restarted = match loss {
+            LeaderLoss::Takeover(lapse) => lapse.restarted,
+            LeaderLoss::Host => leader_on.and_then(|k| host_back(k, s)).unwrap_or(SimTime::MAX),
+            LeaderLoss::Connection | LeaderLoss::Balancer => deadline,
         };
         // Its try at or after `t` (tries at `phase` modulo the retry period; saturating).
         // A try while the balancer itself is down goes nowhere: the next after it is back.
@@ -987,26 +984,38 @@ impl ControlPlane {
             }
             g
         };
-        // Each candidate's first chance, and its first try from then that gets a write
-        // through (HAProxy's round robin as it stands); the earliest takes the lease, and the
-        // others find it taken.
+        // A candidate takes the lease at its first try a lease duration after the try that
+        // first read the record as it is now (client-go's `observedTime`): for a standby that
+        // has run since the renewal, its first try after it that could read (the balancer up,
+        // a quorum serving; one that could not saw an older record); for a candidate started
+        // since (the last holder restarted; a standby whose master crashed and came back), its
+        // first once it runs that could.
+        let observed = |from: SimTime, phase: SimDuration| {
+            let tried = try_from(from, phase);
+            plan.first_served_from(tried)
+                .map(|t| if t == tried { t } else { try_from(t, phase) })
+        };
+        let fresh =
+            |started: SimTime, phase: SimDuration| observed(started, phase).map(|t| try_from(t + timers.lease, phase));
+        // Each candidate's first chance from `s`, and its first try from then that gets a
+        // write through (HAProxy's round robin as it stands; a standby's try on a route cut
+        // from the balancer goes at TCP's resend after the repair); the earliest takes the
+        // lease, and the others find it taken.
         let mut winner: Option<(SimTime, usize, usize, usize)> = None;
         for k in 0..self.masters.len() {
             let phase = Plan::retry_phase(timers, rng);
             let chance = if Some(k) == leader_on {
-                match host_back(k, s) {
-                    Some(back) if through_host => fresh(back),
-                    _ => fresh(deadline.max(s)),
-                }
-                .map(|t| try_from(t, phase))
-            } else if let Some(q) = plan
-                .first_served_from(try_from(lapse.max(s), phase))
+                fresh(restarted, phase).map(|t| try_from(t.max(s), phase))
+            } else if let Some(q) = fresh(renewed, phase)
+                .and_then(|lapsed| plan.first_served_from(try_from(lapsed.max(s), phase)))
                 .filter(|&q| plan.host_up_throughout(k, renewed, q))
             {
                 let held = self.request_held_for_cut(k, q);
                 Some(if held > q { held } else { try_from(q, phase) })
             } else {
-                host_back(k, renewed).and_then(fresh).map(|t| try_from(t, phase))
+                host_back(k, renewed)
+                    .and_then(|back| fresh(back, phase))
+                    .map(|t| try_from(t.max(s), phase))
             };
             let mut probe = *rr;
             let taken = chance
@@ -1023,7 +1032,12 @@ impl ControlPlane {
         };
         // The round robin moves on as the winner's tries moved it.
         *rr = moved;
-        LeaderFate::TakenOver(Takeover { via, at, on, renewed })
+        let lapse = Lapse {
+            renewed,
+            leader_on,
+            restarted,
+        };
+        LeaderFate::TakenOver(Takeover { via, at, on, lapse })
     }
 
     /// When leader-elected controller `c`'s renewal, held on its connection through the load
