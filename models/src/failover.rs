@@ -47,8 +47,9 @@
 //!     (`--leader-elect-lease-duration`, tried every `--leader-elect-retry-period`), through
 //!     an apiserver that can write, and runs on that candidate's master from then
 //!     (`ControlPlane::leader_after_loss`). The same holds when the load balancer itself
-//!     crashes for longer than the renew deadline: the standbys take the leases once it is
-//!     back;
+//!     crashes and the held renewal misses the renew deadline (it waits for TCP's next resend
+//!     after the restart, which backs off: outages from about 6 s on the thesis); the leases
+//!     are taken once the balancer is back;
 //!   - the operator's `kubectl get -w`: assumed to notice like a kubelet (kubectl itself has no
 //!     watch timeout; a person restarts it);
 //!   - a kubelet cut off from the load balancer by a network fault (its site isolated, its

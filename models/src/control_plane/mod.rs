@@ -791,11 +791,10 @@ impl ControlPlane {
                                     self.leader_after_loss(c, s, LeaderLoss::Takeover(lapse), timers, &mut rr, rng);
                                 if let (Some(j), LeaderFate::TakenOver(to)) = (taken, fate) {
                                     decided[i] = Some(s);
-                                    c.host = self.masters[to.on];
                                     let (lost, from) = (out[j].lost_at, out[j].from_master);
                                     out[j] = Failover {
                                         from_master: from,
-                                        ..self.reconnect(c, lost, to.via, to.at)
+                                        ..self.take_over(c, lost, to)
                                     };
                                     pending[i] = (to.at, out[j].reconnect_at, Some(to.lapse));
                                 }
@@ -811,8 +810,7 @@ impl ControlPlane {
                                 LeaderFate::Keeps(back) => kept[i] = Some((m, back)),
                                 LeaderFate::TakenOver(to) => {
                                     decided[i] = Some(s);
-                                    c.host = self.masters[to.on];
-                                    let f = self.reconnect(c, s, to.via, to.at);
+                                    let f = self.take_over(c, s, to);
                                     pending[i] = (to.at, f.reconnect_at, Some(to.lapse));
                                     out.push(f);
                                 }
@@ -867,8 +865,7 @@ impl ControlPlane {
                         match self.leader_after_loss(c, s, LeaderLoss::Balancer, timers, &mut rr, rng) {
                             LeaderFate::TakenOver(to) => {
                                 decided[i] = Some(s);
-                                c.host = self.masters[to.on];
-                                let f = self.reconnect(c, s, to.via, to.at);
+                                let f = self.take_over(c, s, to);
                                 pending[i] = (to.at, f.reconnect_at, Some(to.lapse));
                                 out.push(f);
                             }
@@ -1004,24 +1001,38 @@ impl ControlPlane {
         let mut winner: Option<(SimTime, usize, usize, usize)> = None;
         for k in 0..self.masters.len() {
             let phase = Plan::retry_phase(timers, rng);
-            let chance = if Some(k) == leader_on {
-                fresh(restarted, phase).map(|t| try_from(t.max(s), phase))
-            } else if let Some(q) = fresh(renewed, phase)
-                .and_then(|lapsed| plan.first_served_from(try_from(lapsed.max(s), phase)))
-                .filter(|&q| plan.host_up_throughout(k, renewed, q))
-            {
-                let held = self.request_held_for_cut(k, q);
-                Some(if held > q { held } else { try_from(q, phase) })
-            } else {
-                host_back(k, renewed)
-                    .and_then(|back| fresh(back, phase))
-                    .map(|t| try_from(t.max(s), phase))
-            };
-            let mut probe = *rr;
-            let taken = chance
-                .filter(|&t| t != SimTime::MAX)
-                .and_then(|t| self.first_serving(t, timers.retry, true, &mut probe));
-            if let Some((via, at)) = taken {
+            // When its program runs from: a standby since before the renewal; the last
+            // holder once restarted. A crash of its master before it wins stops it; it runs
+            // again, a fresh candidate, once the master is back.
+            let mut started = if Some(k) == leader_on { restarted } else { renewed };
+            let mut taken = None;
+            for _ in 0..=plan.apiserver_down[k].len() {
+                // Its first try from then, and from `s`, that a quorum serves.
+                let chance = fresh(started, phase)
+                    .and_then(|lapsed| observed(lapsed.max(s), phase))
+                    // A try on a route cut from the balancer goes at TCP's resend after the
+                    // repair.
+                    .map(|t| self.request_held_for_cut(k, t).max(t));
+                let mut probe = *rr;
+                taken = chance
+                    .filter(|&t| t != SimTime::MAX)
+                    .and_then(|t| self.first_serving(t, timers.retry, true, &mut probe))
+                    .map(|(via, at)| (at, via, probe));
+                let Some((at, ..)) = taken else {
+                    break;
+                };
+                let Some(back) = plan.apiserver_down[k]
+                    .iter()
+                    .filter(|w| w.0 < at && w.1 > started)
+                    .map(|w| w.1)
+                    .max()
+                else {
+                    break;
+                };
+                taken = None;
+                started = back;
+            }
+            if let Some((at, via, probe)) = taken {
                 if winner.is_none_or(|(w, ..)| at < w) {
                     winner = Some((at, via, k, probe));
                 }
@@ -1098,6 +1109,13 @@ impl ControlPlane {
             }
         }
         SimTime::MAX
+    }
+
+    /// Leader-elected controller `c`, which lost its lease at `lost`, leads again as `to` says:
+    /// from the winning candidate's master, connected through the apiserver HAProxy handed it.
+    fn take_over(&self, c: &mut Watcher, lost: SimTime, to: Takeover) -> Failover {
+        c.host = self.masters[to.on];
+        self.reconnect(c, lost, to.via, to.at)
     }
 
     /// Client `c`, which lost its connection at `lost`, dials apiserver `k` through the

@@ -1330,4 +1330,25 @@ fn nobody_leads_from_a_master_that_is_down() {
         }
     }
     assert!(exercised >= 12, "only {exercised} cases");
+    // The balancer down long enough to depose the leaders, then master01, where the deposed
+    // holders restart, crashed before their turn: a standby leads (the restarted holder once
+    // won regardless, from the crashed master).
+    let lb = cell(1, 0).haproxy.host.clone();
+    for seed in 0..24 {
+        for crash_at in [44, 48, 52] {
+            let mut s = cell(100, 100);
+            s.workload.kubectl_host = Some("node01".into());
+            s.faults.push(crash(&lb, 28, Some(40)));
+            s.faults.push(crash("master01", crash_at, Some(crash_at + 12)));
+            let out = run(&s, seed, false).unwrap();
+            let down =
+                |master: &str, t: f64| master == "master01" && (crash_at as f64..(crash_at + 12) as f64).contains(&t);
+            for f in out.failovers().filter(|f| f.client.starts_with("kube-")) {
+                assert!(
+                    !down(&f.runs_on, f.at_s) && !down(&f.apiserver, f.at_s),
+                    "seed {seed}, master01 crashed from {crash_at} s: {f:?}"
+                );
+            }
+        }
+    }
 }
