@@ -1061,12 +1061,7 @@ impl ControlPlane {
         if back == SimTime::MAX {
             return SimTime::MAX;
         }
-        let reset = crate::faults::next_retransmission(s, back);
-        reset
-            + crate::network::apiserver_connect_time(
-                self.base_rtt(c.host, self.lb),
-                self.base_rtt(self.lb, self.masters[c.master as usize]),
-            )
+        crate::faults::next_retransmission(s, back) + self.connect_time(c.host, c.master as usize)
     }
 
     /// When a request that a controller on master `k` has on its connection to the balancer
@@ -1118,13 +1113,16 @@ impl ControlPlane {
         self.reconnect(c, lost, to.via, to.at)
     }
 
+    /// How long a client on `host` takes to connect to apiserver `k` through the balancer
+    /// (TCP's and TLS's handshakes, [`crate::network::apiserver_connect_time`]).
+    fn connect_time(&self, host: HostId, k: usize) -> SimDuration {
+        crate::network::apiserver_connect_time(self.base_rtt(host, self.lb), self.base_rtt(self.lb, self.masters[k]))
+    }
+
     /// Client `c`, which lost its connection at `lost`, dials apiserver `k` through the
     /// balancer at `t`: connected after TCP's and TLS's handshakes, and pinned to `k` from then.
     fn reconnect(&self, c: &mut Watcher, lost: SimTime, k: usize, t: SimTime) -> Failover {
-        let reconnect_at = t + crate::network::apiserver_connect_time(
-            self.base_rtt(c.host, self.lb),
-            self.base_rtt(self.lb, self.masters[k]),
-        );
+        let reconnect_at = t + self.connect_time(c.host, k);
         let f = Failover {
             client: c.id,
             from_master: c.master,
