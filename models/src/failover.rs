@@ -304,16 +304,17 @@ impl Plan {
             }
             ClientRole::Leader => {
                 // The lease, renewed every retry period, expires a lease duration after the last
-                // renewal; the standby retries every retry period.
+                // renewal; the standby tries after client-go's jittered waits.
                 let since_renewal = Self::retry_phase(timers, rng);
-                timers.lease.saturating_sub(since_renewal) + Self::retry_phase(timers, rng)
+                timers.lease.saturating_sub(since_renewal)
+                    + crate::control_plane::candidate_tries::next_try_in(timers.retry, rng)
             }
         }
     }
 
-    /// Where an instant falls in a leader election loop's period, uniformly: how long before
-    /// it a leader last renewed its lease, or how long after it a candidate makes its next
-    /// try (both every `--leader-elect-retry-period`, at a phase of their own).
+    /// How long before an instant a leader last renewed its lease: uniformly within
+    /// `--leader-elect-retry-period`, the period of its renewals (client-go's `wait.Until`,
+    /// without jitter).
     pub fn retry_phase(timers: Timers, rng: &mut impl Rng) -> SimDuration {
         SimDuration::from_secs_f64(rng.random::<f64>() * timers.retry.as_secs_f64())
     }

@@ -31,7 +31,10 @@ use crate::etcd;
 use crate::failover::{ClientRole, Plan, Timers};
 use crate::network::{HostId, Network};
 
+pub(crate) mod candidate_tries;
 mod node_controller;
+
+use candidate_tries::CandidateTries;
 
 /// Where a watcher is and which apiserver its connection is pinned to.
 #[derive(Debug, Clone, Copy)]
@@ -897,8 +900,10 @@ impl ControlPlane {
     ///   HTTP/2 connection, whose segments wait for TCP's resend after the repair); a candidate
     ///   started since (the restarted leader; a standby whose master crashed and came back)
     ///   first sees the record when the quorum is back, and waits a lease duration from then
-    ///   (`observedTime`). Each candidate tries at a phase of its own; the first try that can
-    ///   take the lease wins, and the controller runs on that candidate's master from then.
+    ///   (`observedTime`). A candidate tries at once when its program starts, then after
+    ///   client-go's jittered waits ([`CandidateTries`]: 2 to 4.4 s at the default retry
+    ///   period); the first try that can take the lease wins, and the controller runs on that
+    ///   candidate's master from then.
     ///   Left out: a standby whose connection is pinned to an apiserver outside the quorum,
     ///   whose tries fail until it reconnects.
     ///
@@ -962,22 +967,16 @@ impl ControlPlane {
             LeaderLoss::Host => leader_on.and_then(|k| host_back(k, s)).unwrap_or(SimTime::MAX),
             LeaderLoss::Connection | LeaderLoss::Balancer => deadline,
         };
-        // Its try at or after `t` (tries at `phase` modulo the retry period; saturating).
-        // A try while the balancer itself is down goes nowhere: the next after it is back.
-        let try_from = |t: SimTime, phase: SimDuration| {
-            let period = timers.retry.as_nanos().max(1);
-            let first = renewed + phase;
-            let on_grid = |t: SimTime| {
-                let behind = t.as_nanos().saturating_sub(first.as_nanos());
-                first + SimDuration::from_nanos(behind.div_ceil(period).saturating_mul(period))
-            };
-            let mut g = on_grid(t);
+        // Its try at or after `t` ([`CandidateTries`]: client-go's jittered waits). A try
+        // while the balancer itself is down goes nowhere: the next after it is back.
+        let try_from = |t: SimTime, tries: &mut CandidateTries| {
+            let mut g = tries.at_or_after(t);
             for _ in 0..=self.lb_down.len() {
                 let back = self.balancer_takes_connections(g);
                 if back == g {
                     break;
                 }
-                g = on_grid(back);
+                g = tries.at_or_after(back);
             }
             g
         };
@@ -987,29 +986,33 @@ impl ControlPlane {
         // a quorum serving; one that could not saw an older record); for a candidate started
         // since (the last holder restarted; a standby whose master crashed and came back), its
         // first once it runs that could.
-        let observed = |from: SimTime, phase: SimDuration| {
-            let tried = try_from(from, phase);
+        let observed = |from: SimTime, tries: &mut CandidateTries| {
+            let tried = try_from(from, tries);
             plan.first_served_from(tried)
-                .map(|t| if t == tried { t } else { try_from(t, phase) })
+                .map(|t| if t == tried { t } else { try_from(t, tries) })
         };
-        let fresh =
-            |started: SimTime, phase: SimDuration| observed(started, phase).map(|t| try_from(t + timers.lease, phase));
+        let fresh = |started: SimTime, tries: &mut CandidateTries| {
+            observed(started, tries).map(|t| try_from(t + timers.lease, tries))
+        };
         // Each candidate's first chance from `s`, and its first try from then that gets a
         // write through (HAProxy's round robin as it stands; a standby's try on a route cut
         // from the balancer goes at TCP's resend after the repair); the earliest takes the
         // lease, and the others find it taken.
         let mut winner: Option<(SimTime, usize, usize, usize)> = None;
         for k in 0..self.masters.len() {
-            let phase = Plan::retry_phase(timers, rng);
-            // When its program runs from: a standby since before the renewal; the last
-            // holder once restarted. A crash of its master before it wins stops it; it runs
-            // again, a fresh candidate, once the master is back.
-            let mut started = if Some(k) == leader_on { restarted } else { renewed };
+            // When its program runs from: a standby since before the renewal (trying all
+            // along); the last holder once restarted (trying at once). A crash of its master
+            // before it wins stops it; it runs again, a fresh candidate, once the master is back.
+            let (mut started, mut tries) = if Some(k) == leader_on {
+                (restarted, CandidateTries::starting(restarted, timers.retry, rng))
+            } else {
+                (renewed, CandidateTries::running_at(renewed, timers.retry, rng))
+            };
             let mut taken = None;
             for _ in 0..=plan.apiserver_down[k].len() {
                 // Its first try from then, and from `s`, that a quorum serves.
-                let chance = fresh(started, phase)
-                    .and_then(|lapsed| observed(lapsed.max(s), phase))
+                let chance = fresh(started, &mut tries)
+                    .and_then(|lapsed| observed(lapsed.max(s), &mut tries))
                     // A try on a route cut from the balancer goes at TCP's resend after the
                     // repair.
                     .map(|t| self.request_held_for_cut(k, t).max(t));
@@ -1031,6 +1034,7 @@ impl ControlPlane {
                 };
                 taken = None;
                 started = back;
+                tries = CandidateTries::starting(back, timers.retry, rng);
             }
             if let Some((at, via, probe)) = taken {
                 if winner.is_none_or(|(w, ..)| at < w) {

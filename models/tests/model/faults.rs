@@ -1071,8 +1071,9 @@ fn a_leader_that_cannot_renew_past_its_deadline_loses_its_lease() {
                 .unwrap_or_else(|| panic!("seed {seed}: {name} kept leading without a quorum: {took_over:?}"))
                 .at_s;
             // The plan's quorum is back at the repair (60 s); the new leader waits a lease
-            // duration from there, then its next try (within a retry period) and a connection.
-            assert!((75.0..78.5).contains(at), "seed {seed}: {name} led again at {at}");
+            // duration from there, then its next try (within client-go's longest jittered
+            // wait, 4.4 s) and a connection.
+            assert!((75.0..80.0).contains(at), "seed {seed}: {name} led again at {at}");
         }
         // Pods the controllers had not created before the crash wait for the new leader (one
         // whose write was committing at the crash may land just after it).
@@ -1201,7 +1202,8 @@ fn nobody_reconnects_through_a_crashed_load_balancer() {
 /// A standby that takes a lease leads from its own master: the controller's requests go from
 /// there, and a later crash of that master hands the lease on again, where the first leader's
 /// master is no longer where it runs. The standby that wins is the one whose try first gets a
-/// write through, each trying at a phase of its own, so over seeds each of the two wins.
+/// write through, each trying after jittered waits of its own, so over seeds each of the two
+/// wins.
 #[test]
 fn a_new_leader_runs_on_the_master_of_the_standby_that_took_the_lease() {
     let mut winners = std::collections::BTreeSet::new();
@@ -1236,6 +1238,36 @@ fn a_new_leader_runs_on_the_master_of_the_standby_that_took_the_lease() {
         );
     }
     assert_eq!(winners.len(), 2, "one standby always wins: {winners:?}");
+}
+
+/// A standby takes a crashed leader's lease at client-go v1.16's pace: the leader renewed
+/// within a retry period (2 s) before the crash; a standby first reads that renewal at its next
+/// try and takes the lease at its first try a lease duration (15 s) later, its tries
+/// `wait.JitterUntil` 2 to 4.4 s apart (`JitterFactor = 1.2`). Over 40 crashes the delay from
+/// the crash averages about 16.6 s with the better of two standbys (15.6 s, never above
+/// 17.3 s, with tries every 2 s as a first version had them) and stays within
+/// [15 − 2, 15 + 2 × 4.4] s plus the connection.
+#[test]
+fn a_standby_takes_a_crashed_leaders_lease_after_client_gos_jittered_tries() {
+    let mut delays = Vec::new();
+    for seed in 0..20 {
+        let mut s = cell(4, 100);
+        s.workload.kubectl_host = Some("node01".into());
+        s.faults.push(crash("master01", 5, None));
+        let out = run(&s, seed, false).unwrap();
+        for name in ["kube-controller-manager", "kube-scheduler"] {
+            let took = out
+                .failovers()
+                .find(|f| f.client == name)
+                .unwrap_or_else(|| panic!("seed {seed}: nobody took {name}'s lease"));
+            delays.push(took.at_s - 5.0);
+        }
+    }
+    assert!(delays.iter().all(|d| (13.0..24.0).contains(d)), "{delays:?}");
+    let mean = delays.iter().sum::<f64>() / delays.len() as f64;
+    // Standard deviation about 1.3 s, so the mean of 40 is known to about 0.2 s.
+    assert!((16.0..17.3).contains(&mean), "mean {mean}: {delays:?}");
+    assert!(delays.iter().any(|&d| d > 18.0), "no try after a long wait: {delays:?}");
 }
 
 /// A crash of the load balancer itself stops the leaders' renewals: client-go gives up after
