@@ -277,12 +277,20 @@ fn fault_reports(
         .collect();
     // Each failover is listed once, under the first fault starting when its client lost its
     // apiserver that takes that apiserver out, or else under the first fault starting then
-    // (a survivor's loss of its quorum, a kubelet's cut).
+    // (a survivor's loss of its quorum, a kubelet's cut), or else, for a loss that no fault
+    // starts (the clients of a member outside the quorum move once a quorum serves elsewhere),
+    // under the last fault started before it.
     let owner = |lost: SimTime, from: usize| {
         let together = || (0..scenario.faults.len()).filter(move |&j| scenario.faults[j].window().0 == lost);
         together()
             .find(|&j| taken_out[j] == Some(from))
             .or_else(|| together().next())
+            .or_else(|| {
+                let started = |j: &usize| scenario.faults[*j].window().0;
+                (0..scenario.faults.len())
+                    .filter(|j| started(j) < lost)
+                    .max_by_key(|j| (started(j), std::cmp::Reverse(*j)))
+            })
     };
     scenario
         .faults

@@ -17,6 +17,7 @@
 //!   would receive the event but do nothing with it (the scheduler seeing a status change) are
 //!   not sent it: their informers would only update a cache.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -48,6 +49,20 @@ pub struct Watcher {
     /// How it notices a dead apiserver.
     pub role: ClientRole,
 }
+
+/// What the candidates of a leader election go by ([`ControlPlane::leader_after_loss`]).
+#[derive(Clone, Copy)]
+struct Election<'a> {
+    /// The leader-election and heartbeat timers.
+    timers: Timers,
+    /// The first instant at or after a given one when etcd commits a write (its simulated
+    /// elections have a leader with a quorum).
+    commits: &'a dyn Fn(SimTime) -> SimTime,
+}
+
+/// How many stretches without writes a candidate's try is followed past before the model gives
+/// up on it (a bound on the loop, far above any run's count; not a Kubernetes figure).
+const STRETCHES_PASSED_AT_MOST: usize = 4096;
 
 /// What a leader-elected controller's loss of its apiserver comes to
 /// ([`ControlPlane::leader_after_loss`]).
@@ -604,7 +619,12 @@ impl ControlPlane {
             )
         });
         let losses = self.apiserver_losses();
-        let mut out = self.fail_over_clients(&losses, timers, rng);
+        // The leaders' tries and renewals wait for etcd's simulated elections as the run's
+        // writes do ([`ControlPlane::write_ready`]); lent out while the failovers are worked out.
+        let raft = RefCell::new(self.raft.take());
+        let commits = |t: SimTime| raft.borrow_mut().as_mut().map_or(t, |r| r.write_ready(t));
+        let mut out = self.fail_over_clients(&losses, timers, &commits, rng);
+        self.raft = raft.into_inner();
         out.sort_by_key(|f| f.reconnect_at);
         self.failover_book.set(&out, &self.masters);
         self.failovers = out.clone();
@@ -708,7 +728,13 @@ impl ControlPlane {
     /// A client that finds no serving apiserver stays where it was; one whose reconnection is
     /// decided and not yet dialled is not moved again by a loss that ends before it dials (the
     /// server it was handed serves then). Unsorted.
-    fn fail_over_clients(&self, losses: &[(SimTime, usize)], timers: Timers, rng: &mut impl Rng) -> Vec<Failover> {
+    fn fail_over_clients(
+        &self,
+        losses: &[(SimTime, usize)],
+        timers: Timers,
+        commits: &dyn Fn(SimTime) -> SimTime,
+        rng: &mut impl Rng,
+    ) -> Vec<Failover> {
         let mut clients = self.clients();
         let cuts = self.kubelet_cuts(&clients);
         // The losses and the cuts in time order; at one instant the losses first.
@@ -790,8 +816,14 @@ impl ControlPlane {
                                     continue;
                                 };
                                 let taken = out.iter().rposition(|f: &Failover| f.client == c.id);
-                                let fate =
-                                    self.leader_after_loss(c, s, LeaderLoss::Takeover(lapse), timers, &mut rr, rng);
+                                let fate = self.leader_after_loss(
+                                    c,
+                                    s,
+                                    LeaderLoss::Takeover(lapse),
+                                    Election { timers, commits },
+                                    &mut rr,
+                                    rng,
+                                );
                                 if let (Some(j), LeaderFate::TakenOver(to)) = (taken, fate) {
                                     decided[i] = Some(s);
                                     let (lost, from) = (out[j].lost_at, out[j].from_master);
@@ -808,7 +840,7 @@ impl ControlPlane {
                             } else {
                                 LeaderLoss::Connection
                             };
-                            let fate = self.leader_after_loss(c, s, loss, timers, &mut rr, rng);
+                            let fate = self.leader_after_loss(c, s, loss, Election { timers, commits }, &mut rr, rng);
                             match fate {
                                 LeaderFate::Keeps(back) => kept[i] = Some((m, back)),
                                 LeaderFate::TakenOver(to) => {
@@ -865,7 +897,14 @@ impl ControlPlane {
                         if c.role != ClientRole::Leader || busy || decided[i] == Some(s) {
                             continue;
                         }
-                        match self.leader_after_loss(c, s, LeaderLoss::Balancer, timers, &mut rr, rng) {
+                        match self.leader_after_loss(
+                            c,
+                            s,
+                            LeaderLoss::Balancer,
+                            Election { timers, commits },
+                            &mut rr,
+                            rng,
+                        ) {
                             LeaderFate::TakenOver(to) => {
                                 decided[i] = Some(s);
                                 let f = self.take_over(c, s, to);
@@ -915,10 +954,11 @@ impl ControlPlane {
         c: &Watcher,
         s: SimTime,
         loss: LeaderLoss,
-        timers: Timers,
+        election: Election<'_>,
         rr: &mut usize,
         rng: &mut impl Rng,
     ) -> LeaderFate {
+        let Election { timers, commits } = election;
         let plan = &self.plan;
         let m = c.master as usize;
         // The master the lease's last holder ran on (after a failed takeover, the one before
@@ -941,7 +981,13 @@ impl ControlPlane {
                 leader_on.map_or(s, |h| self.request_held_for_cut(h, s))
             };
             let renewed_again = if carried != SimTime::MAX && plan.throughout(s, carried, |u| plan.apiserver_up(m, u)) {
-                self.write_through_held_connection(m, carried)
+                // And commits once etcd's elections let it.
+                let through = self.write_through_held_connection(m, carried);
+                if through == SimTime::MAX {
+                    through
+                } else {
+                    commits(through)
+                }
             } else {
                 SimTime::MAX
             };
@@ -967,18 +1013,36 @@ impl ControlPlane {
             LeaderLoss::Host => leader_on.and_then(|k| host_back(k, s)).unwrap_or(SimTime::MAX),
             LeaderLoss::Connection | LeaderLoss::Balancer => deadline,
         };
-        // Its try at or after `t` ([`CandidateTries`]: client-go's jittered waits). A try
-        // while the balancer itself is down goes nowhere: the next after it is back.
+        // Its try at or after `t` ([`CandidateTries`]: client-go's jittered waits), as of when
+        // it is answered. A try while the balancer itself is down goes nowhere: the next after
+        // it is back. One while etcd commits nothing (its simulated elections have no leader
+        // with a quorum: `commits`) is held, etcd's client waiting, and answered once writes
+        // resume if that is within the leader-election client's timeout (the renew deadline);
+        // if not, it times out, and the try answered is the first within a timeout of the
+        // resumption (the model's tries keep their draws rather than sliding behind the
+        // timed-out one).
         let try_from = |t: SimTime, tries: &mut CandidateTries| {
-            let mut g = tries.at_or_after(t);
-            for _ in 0..=self.lb_down.len() {
-                let back = self.balancer_takes_connections(g);
-                if back == g {
-                    break;
+            let mut t = t;
+            // Each pass moves past a stretch without writes, or returns.
+            for _ in 0..STRETCHES_PASSED_AT_MOST {
+                let mut g = tries.at_or_after(t);
+                for _ in 0..=self.lb_down.len() {
+                    let back = self.balancer_takes_connections(g);
+                    if back == g {
+                        break;
+                    }
+                    g = tries.at_or_after(back);
                 }
-                g = tries.at_or_after(back);
+                let resumed = if g == SimTime::MAX { g } else { commits(g) };
+                if resumed == g || resumed == SimTime::MAX {
+                    return resumed;
+                }
+                if resumed.saturating_since(g) <= timers.renew_deadline {
+                    return resumed;
+                }
+                t = resumed - timers.renew_deadline;
             }
-            g
+            SimTime::MAX
         };
         // A candidate takes the lease at its first try a lease duration after the try that
         // first read the record as it is now (client-go's `observedTime`): for a standby that
@@ -1017,10 +1081,12 @@ impl ControlPlane {
                     // repair.
                     .map(|t| self.request_held_for_cut(k, t).max(t));
                 let mut probe = *rr;
+                // Its write commits once etcd's elections let it.
                 taken = chance
                     .filter(|&t| t != SimTime::MAX)
                     .and_then(|t| self.first_serving(t, timers.retry, true, &mut probe))
-                    .map(|(via, at)| (at, via, probe));
+                    .map(|(via, at)| (commits(at), via, probe))
+                    .filter(|&(at, ..)| at != SimTime::MAX);
                 let Some((at, ..)) = taken else {
                     break;
                 };
