@@ -891,9 +891,11 @@ impl ControlPlane {
                 Event::BalancerCrash => {
                     // The leaders' renewals go nowhere until the balancer is back (the other
                     // clients' connections come back with it, [`crate::faults`]). A leader
-                    // whose own takeover is under way or who waits for a quorum is left to it.
+                    // whose own takeover's try is still to come, or who waits for a quorum, is
+                    // left to it; one who has taken the lease, connecting or not, renews it
+                    // through the balancer like any other.
                     for (i, c) in clients.iter_mut().enumerate() {
-                        let busy = s < pending[i].1 || kept[i].is_some_and(|(_, back)| s < back);
+                        let busy = s < pending[i].0 || kept[i].is_some_and(|(_, back)| s < back);
                         if c.role != ClientRole::Leader || busy || decided[i] == Some(s) {
                             continue;
                         }
@@ -1038,7 +1040,15 @@ impl ControlPlane {
                     return resumed;
                 }
                 if resumed.saturating_since(g) <= timers.renew_deadline {
-                    return resumed;
+                    // A crash of the balancer while it is held drops it: the next try after
+                    // the balancer is back.
+                    match self.lb_down.iter().find(|w| w.0 > g && w.0 <= resumed) {
+                        Some(&(_, back)) => {
+                            t = back;
+                            continue;
+                        }
+                        None => return resumed,
+                    }
                 }
                 t = resumed - timers.renew_deadline;
             }
@@ -1191,8 +1201,18 @@ impl ControlPlane {
 
     /// Client `c`, which lost its connection at `lost`, dials apiserver `k` through the
     /// balancer at `t`: connected after TCP's and TLS's handshakes, and pinned to `k` from then.
+    /// Handshakes that a crash of the balancer cuts short start again once it is back (never,
+    /// [`SimTime::MAX`], if it does not come back).
     fn reconnect(&self, c: &mut Watcher, lost: SimTime, k: usize, t: SimTime) -> Failover {
-        let reconnect_at = t + self.connect_time(c.host, k);
+        let connect = self.connect_time(c.host, k);
+        let mut reconnect_at = t + connect;
+        for _ in 0..self.lb_down.len() {
+            let dialled = reconnect_at - connect;
+            let Some(&(_, back)) = self.lb_down.iter().find(|w| w.0 > dialled && w.0 < reconnect_at) else {
+                break;
+            };
+            reconnect_at = back + connect;
+        }
         let f = Failover {
             client: c.id,
             from_master: c.master,

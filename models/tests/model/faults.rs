@@ -1298,6 +1298,45 @@ fn nobody_takes_a_lease_while_etcd_commits_nothing() {
     assert!(checked >= 12, "only {checked} takeovers checked");
 }
 
+/// A try held while etcd commits nothing is lost if the balancer crashes meanwhile (HAProxy's
+/// restart drops the connection). Here no write commits from master01's crash at 52 s until
+/// about 62 s and the balancer is down from 58 to 66 s, so a candidate either read the lease
+/// before 52 s and takes it within a try after the balancer is back (by about 72 s), or reads
+/// it after 66 s and waits a lease duration (from 81 s). A first version answered the held
+/// reads when writes resumed, with the balancer down, and the lease went at 77-80 s (found by
+/// a review).
+#[test]
+fn a_try_held_by_etcd_is_lost_with_a_crash_of_the_balancer() {
+    let lb = cell(1, 0).haproxy.host.clone();
+    let ms = |ms: u64| Dur(sim_core::SimDuration::from_millis(ms));
+    let mut moves = 0;
+    for seed in 0..8 {
+        let mut s = cell(157, 100);
+        s.workload.kubectl_host = Some("node01".into());
+        for (host, at, repair) in [
+            (lb.as_str(), 36_000, 53_650),
+            ("master01", 52_000, 59_610),
+            (lb.as_str(), 58_000, 66_000),
+            ("master02", 16_620, 64_580),
+        ] {
+            s.faults.push(Fault::Crash {
+                host: host.into(),
+                at: ms(at),
+                repair: Some(ms(repair)),
+            });
+        }
+        let out = run(&s, seed, false).unwrap();
+        for f in out
+            .failovers()
+            .filter(|f| f.client.starts_with("kube-") && f.at_s > 66.0)
+        {
+            assert!(!(72.0..81.0).contains(&f.at_s), "seed {seed}: {f:?}");
+            moves += 1;
+        }
+    }
+    assert!(moves >= 8, "only {moves} takeovers after the balancer's return");
+}
+
 /// A crash of the load balancer itself stops the leaders' renewals: client-go gives up after
 /// `--leader-elect-renew-deadline` (10 s), so an outage longer than that hands both leases on
 /// once the balancer is back. A standby whose first try after the last renewal came before the
@@ -1341,6 +1380,43 @@ fn a_balancer_down_past_the_renew_deadline_hands_the_leases_on() {
         (4..16).contains(&by_standby_that_saw),
         "{by_standby_that_saw} of 16 takeovers by a standby that saw the last renewal"
     );
+}
+
+/// A load balancer that crashes while a new leader connects stops it as it stops any leader:
+/// the handshake starts again once the balancer is back, and an outage past the renew deadline
+/// deposes the new leader too, the lease passing on once more. (A first version reported the
+/// new leader connected through the crashed balancer and left it leading through the outage.)
+#[test]
+fn a_balancer_crash_while_a_new_leader_connects_stops_it_too() {
+    let lb = cell(1, 0).haproxy.host.clone();
+    for seed in 0..4 {
+        let mut s = cell(100, 100);
+        s.workload.kubectl_host = Some("node01".into());
+        s.faults.push(crash("master01", 5, None));
+        let out = run(&s, seed, false).unwrap();
+        let took = out
+            .failovers()
+            .find(|f| f.client == "kube-scheduler")
+            .unwrap_or_else(|| panic!("seed {seed}: nobody took the scheduler's lease"))
+            .clone();
+        // The balancer crashes 50 µs before the new leader is connected (its TCP and TLS
+        // handshakes over the LAN take longer), for 30 s.
+        let crash_us = (took.at_s * 1e6).round() as u64 - 50;
+        s.faults.push(Fault::Crash {
+            host: lb.clone(),
+            at: Dur(sim_core::SimDuration::from_micros(crash_us)),
+            repair: Some(Dur(sim_core::SimDuration::from_micros(crash_us + 30_000_000))),
+        });
+        let out = run(&s, seed, false).unwrap();
+        let back = (crash_us + 30_000_000) as f64 / 1e6;
+        let moves: Vec<&ClientFailover> = out.failovers().filter(|f| f.client == "kube-scheduler").collect();
+        assert!(
+            moves.iter().all(|f| f.at_s > back),
+            "seed {seed}: leading through a balancer down until {back}: {moves:?}"
+        );
+        assert_eq!(moves.len(), 2, "seed {seed}: deposed once more: {moves:?}");
+        assert!(out.startup_exact_s.is_some(), "seed {seed}");
+    }
 }
 
 /// Nobody leads from a master that is down. With master02 crashed from 5 s to 30 s a standby
