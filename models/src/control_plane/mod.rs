@@ -778,6 +778,9 @@ impl ControlPlane {
             vec![(SimTime::ZERO, SimTime::ZERO, None); clients.len()];
         // HAProxy's round robin, across every reconnection.
         let mut rr = 0usize;
+        // The leader elections' draws come from a stream of their own, so that how many they
+        // take leaves the other clients' draws (when each notices a loss) as they were.
+        let election_rng = &mut sim_core::rng::seeded(rng.random());
         let mut out = Vec::new();
         for (s, _, _, event) in events {
             match event {
@@ -822,7 +825,7 @@ impl ControlPlane {
                                     LeaderLoss::Takeover(lapse),
                                     Election { timers, commits },
                                     &mut rr,
-                                    rng,
+                                    election_rng,
                                 );
                                 if let (Some(j), LeaderFate::TakenOver(to)) = (taken, fate) {
                                     decided[i] = Some(s);
@@ -840,7 +843,8 @@ impl ControlPlane {
                             } else {
                                 LeaderLoss::Connection
                             };
-                            let fate = self.leader_after_loss(c, s, loss, Election { timers, commits }, &mut rr, rng);
+                            let fate =
+                                self.leader_after_loss(c, s, loss, Election { timers, commits }, &mut rr, election_rng);
                             match fate {
                                 LeaderFate::Keeps(back) => kept[i] = Some((m, back)),
                                 LeaderFate::TakenOver(to) => {
@@ -905,7 +909,7 @@ impl ControlPlane {
                             LeaderLoss::Balancer,
                             Election { timers, commits },
                             &mut rr,
-                            rng,
+                            election_rng,
                         ) {
                             LeaderFate::TakenOver(to) => {
                                 decided[i] = Some(s);
