@@ -599,6 +599,9 @@ impl ControlPlane {
         if faults.is_empty() {
             return Vec::new();
         }
+        // Drawn first, so that the leader elections' stream does not depend on how many draws
+        // the faults' plan takes.
+        let election_seed: u64 = rng.random();
         let lb_rtt: Vec<SimDuration> = self.masters.iter().map(|&m| self.base_rtt(self.lb, m)).collect();
         let lb_name = self.net.name(self.lb);
         self.lb_down = faults
@@ -623,7 +626,7 @@ impl ControlPlane {
         // writes do ([`ControlPlane::write_ready`]); lent out while the failovers are worked out.
         let raft = RefCell::new(self.raft.take());
         let commits = |t: SimTime| raft.borrow_mut().as_mut().map_or(t, |r| r.write_ready(t));
-        let mut out = self.fail_over_clients(&losses, timers, &commits, rng);
+        let mut out = self.fail_over_clients(&losses, timers, &commits, election_seed, rng);
         self.raft = raft.into_inner();
         out.sort_by_key(|f| f.reconnect_at);
         self.failover_book.set(&out, &self.masters);
@@ -733,6 +736,7 @@ impl ControlPlane {
         losses: &[(SimTime, usize)],
         timers: Timers,
         commits: &dyn Fn(SimTime) -> SimTime,
+        election_seed: u64,
         rng: &mut impl Rng,
     ) -> Vec<Failover> {
         let mut clients = self.clients();
@@ -779,8 +783,9 @@ impl ControlPlane {
         // HAProxy's round robin, across every reconnection.
         let mut rr = 0usize;
         // The leader elections' draws come from a stream of their own, so that how many they
-        // take leaves the other clients' draws (when each notices a loss) as they were.
-        let election_rng = &mut sim_core::rng::seeded(rng.random());
+        // take leaves the other clients' draws (when each notices a loss) as they were, and
+        // the candidates try alike whatever else the faults drew.
+        let election_rng = &mut sim_core::rng::seeded(election_seed);
         let mut out = Vec::new();
         for (s, _, _, event) in events {
             match event {

@@ -1154,8 +1154,10 @@ fn every_failover_is_listed_once() {
 
 /// A takeover, once its timing is settled by what the candidates saw, is not decided again by
 /// a fault that strikes before the new leader connects: with no quorum from 1 s to 30 s,
-/// nobody leads until about 45 s whatever happens to master02 at 40 s (a review found the
-/// scheduler taken over twice, at 45 s and again at 55 s).
+/// nobody leads until 45-51 s (the candidates read the lease once etcd commits again, just
+/// after 30 s, and take it at a try a lease duration later, tries up to 4.4 s apart) whatever
+/// happens to master02 at 40 s (a review found the scheduler taken over twice, at 45 s and
+/// again at 55 s).
 #[test]
 fn a_takeover_under_way_is_not_decided_again() {
     let mut s = cell(100, 100);
@@ -1169,7 +1171,7 @@ fn a_takeover_under_way_is_not_decided_again() {
         .map(|f| f.at_s)
         .collect();
     assert!(
-        scheduler.len() == 1 && (45.0..48.5).contains(&scheduler[0]),
+        scheduler.len() == 1 && (45.0..51.0).contains(&scheduler[0]),
         "{scheduler:?}"
     );
 }
@@ -1357,11 +1359,13 @@ fn a_balancer_down_past_the_renew_deadline_hands_the_leases_on() {
             let took: Vec<&ClientFailover> = out.failovers().filter(|f| f.client == name).collect();
             assert_eq!(took.len(), 1, "seed {seed}: {name}: {took:?}");
             let at = took[0].at_s;
+            // Within client-go's longest jittered wait (4.4 s) of the balancer's return, or of
+            // a lease duration after the first try from then.
             assert!(
-                (40.0..43.0).contains(&at) || (55.0..60.0).contains(&at),
+                (40.0..44.6).contains(&at) || (55.0..64.0).contains(&at),
                 "seed {seed}: {took:?}"
             );
-            if at < 43.0 {
+            if at < 44.6 {
                 assert_ne!(took[0].runs_on, "master01", "seed {seed}: the restarted leader waits");
                 by_standby_that_saw += 1;
             }
