@@ -15,6 +15,14 @@ fn crash(host: &str, at: u64, repair: Option<u64>) -> Fault {
     }
 }
 
+/// The first takeover of leader-elected controller `name`'s lease in `out` (run with `seed`).
+fn took_over(out: &models::cluster::RunOutcome, name: &str, seed: u64) -> ClientFailover {
+    out.failovers()
+        .find(|f| f.client == name)
+        .unwrap_or_else(|| panic!("seed {seed}: nobody took {name}'s lease"))
+        .clone()
+}
+
 /// `isolate-site SITE at AT [repair REPAIR]` (seconds).
 fn isolate(site: &str, at: u64, repair: Option<u64>) -> Fault {
     Fault::IsolateSite {
@@ -1214,11 +1222,7 @@ fn a_new_leader_runs_on_the_master_of_the_standby_that_took_the_lease() {
         s.workload.kubectl_host = Some("node01".into());
         s.faults.push(crash("master01", 5, Some(40)));
         let out = run(&s, seed, false).unwrap();
-        let took = out
-            .failovers()
-            .find(|f| f.client == "kube-scheduler")
-            .unwrap_or_else(|| panic!("seed {seed}: nobody took the scheduler's lease"))
-            .clone();
+        let took = took_over(&out, "kube-scheduler", seed);
         assert!(
             ["master02", "master03"].contains(&took.runs_on.as_str()),
             "seed {seed}: {took:?}"
@@ -1258,10 +1262,7 @@ fn a_standby_takes_a_crashed_leaders_lease_after_client_gos_jittered_tries() {
         s.faults.push(crash("master01", 5, None));
         let out = run(&s, seed, false).unwrap();
         for name in ["kube-controller-manager", "kube-scheduler"] {
-            let took = out
-                .failovers()
-                .find(|f| f.client == name)
-                .unwrap_or_else(|| panic!("seed {seed}: nobody took {name}'s lease"));
+            let took = took_over(&out, name, seed);
             delays.push(took.at_s - 5.0);
         }
     }
@@ -1398,11 +1399,7 @@ fn a_balancer_crash_while_a_new_leader_connects_stops_it_too() {
         s.workload.kubectl_host = Some("node01".into());
         s.faults.push(crash("master01", 5, None));
         let out = run(&s, seed, false).unwrap();
-        let took = out
-            .failovers()
-            .find(|f| f.client == "kube-scheduler")
-            .unwrap_or_else(|| panic!("seed {seed}: nobody took the scheduler's lease"))
-            .clone();
+        let took = took_over(&out, "kube-scheduler", seed);
         // The balancer crashes 50 µs before the new leader is connected (its TCP and TLS
         // handshakes over the LAN take longer), for 30 s.
         let crash_us = (took.at_s * 1e6).round() as u64 - 50;
