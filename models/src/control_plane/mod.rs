@@ -58,6 +58,10 @@ struct Election<'a> {
     /// The first instant at or after a given one when etcd commits a write (its simulated
     /// elections have a leader with a quorum).
     commits: &'a dyn Fn(SimTime) -> SimTime,
+    /// When the lease's present holder took it, if it did during the run: it renews every
+    /// retry period from then. `None`: it has led from before the run, its renewals at a phase
+    /// of their own.
+    took: Option<SimTime>,
 }
 
 /// How many stretches without writes a candidate's try is followed past before the model gives
@@ -828,7 +832,11 @@ impl ControlPlane {
                                     c,
                                     s,
                                     LeaderLoss::Takeover(lapse),
-                                    Election { timers, commits },
+                                    Election {
+                                        timers,
+                                        commits,
+                                        took: None,
+                                    },
                                     &mut rr,
                                     election_rng,
                                 );
@@ -848,8 +856,9 @@ impl ControlPlane {
                             } else {
                                 LeaderLoss::Connection
                             };
-                            let fate =
-                                self.leader_after_loss(c, s, loss, Election { timers, commits }, &mut rr, election_rng);
+                            let took = lapse.map(|_| tries_at);
+                            let election = Election { timers, commits, took };
+                            let fate = self.leader_after_loss(c, s, loss, election, &mut rr, election_rng);
                             match fate {
                                 LeaderFate::Keeps(back) => kept[i] = Some((m, back)),
                                 LeaderFate::TakenOver(to) => {
@@ -908,19 +917,33 @@ impl ControlPlane {
                         if c.role != ClientRole::Leader || busy || decided[i] == Some(s) {
                             continue;
                         }
-                        match self.leader_after_loss(
-                            c,
-                            s,
-                            LeaderLoss::Balancer,
-                            Election { timers, commits },
-                            &mut rr,
-                            election_rng,
-                        ) {
+                        let (tries_at, connected_at, lapse) = pending[i];
+                        let took = lapse.map(|_| tries_at);
+                        let election = Election { timers, commits, took };
+                        match self.leader_after_loss(c, s, LeaderLoss::Balancer, election, &mut rr, election_rng) {
                             LeaderFate::TakenOver(to) => {
                                 decided[i] = Some(s);
-                                let f = self.take_over(c, s, to);
+                                // A new leader deposed before it was connected never led: the
+                                // takeover it made is replaced by this one.
+                                let connecting = (s < connected_at)
+                                    .then(|| out.iter().rposition(|f: &Failover| f.client == c.id))
+                                    .flatten();
+                                let f = match connecting {
+                                    Some(j) => {
+                                        let (lost, from) = (out[j].lost_at, out[j].from_master);
+                                        out[j] = Failover {
+                                            from_master: from,
+                                            ..self.take_over(c, lost, to)
+                                        };
+                                        out[j]
+                                    }
+                                    None => {
+                                        let f = self.take_over(c, s, to);
+                                        out.push(f);
+                                        f
+                                    }
+                                };
                                 pending[i] = (to.at, f.reconnect_at, Some(to.lapse));
-                                out.push(f);
                             }
                             LeaderFate::Keeps(_) | LeaderFate::Stuck => {}
                         }
@@ -969,7 +992,7 @@ impl ControlPlane {
         rr: &mut usize,
         rng: &mut impl Rng,
     ) -> LeaderFate {
-        let Election { timers, commits } = election;
+        let Election { timers, commits, took } = election;
         let plan = &self.plan;
         let m = c.master as usize;
         // The master the lease's last holder ran on (after a failed takeover, the one before
@@ -978,7 +1001,13 @@ impl ControlPlane {
             LeaderLoss::Takeover(lapse) => (lapse.leader_on, lapse.renewed),
             LeaderLoss::Connection | LeaderLoss::Balancer | LeaderLoss::Host => {
                 let since_renewal = Plan::retry_phase(timers, rng);
-                let renewed = SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos()));
+                let renewed = match took.filter(|&t| t <= s) {
+                    Some(t) => {
+                        let period = timers.retry.as_nanos().max(1);
+                        t + SimDuration::from_nanos(s.saturating_since(t).as_nanos() / period * period)
+                    }
+                    None => SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos())),
+                };
                 (self.masters.iter().position(|&h| h == c.host), renewed)
             }
         };

@@ -1389,8 +1389,10 @@ fn a_balancer_down_past_the_renew_deadline_hands_the_leases_on() {
 
 /// A load balancer that crashes while a new leader connects stops it as it stops any leader:
 /// the handshake starts again once the balancer is back, and an outage past the renew deadline
-/// deposes the new leader too, the lease passing on once more. (A first version reported the
-/// new leader connected through the crashed balancer and left it leading through the outage.)
+/// deposes the new leader too, the lease passing on once more; the new leader, deposed before
+/// it was connected, never led, so the takeover listed is the later one. (A first version
+/// reported the new leader connected through the crashed balancer and left it leading through
+/// the outage; a second listed it connected after the balancer's return, deposed by then.)
 #[test]
 fn a_balancer_crash_while_a_new_leader_connects_stops_it_too() {
     let lb = cell(1, 0).haproxy.host.clone();
@@ -1415,7 +1417,9 @@ fn a_balancer_crash_while_a_new_leader_connects_stops_it_too() {
             moves.iter().all(|f| f.at_s > back),
             "seed {seed}: leading through a balancer down until {back}: {moves:?}"
         );
-        assert_eq!(moves.len(), 2, "seed {seed}: deposed once more: {moves:?}");
+        assert_eq!(moves.len(), 1, "seed {seed}: {moves:?}");
+        // Not the deposed leader connecting a handshake (about 2 ms) after the return.
+        assert!(moves[0].at_s > back + 0.01, "seed {seed}: not deposed: {moves:?}");
         assert!(out.startup_exact_s.is_some(), "seed {seed}");
     }
 }
