@@ -58,10 +58,20 @@ struct Election<'a> {
     /// The first instant at or after a given one when etcd commits a write (its simulated
     /// elections have a leader with a quorum).
     commits: &'a dyn Fn(SimTime) -> SimTime,
-    /// When the lease's present holder took it, if it did during the run: it renews every
-    /// retry period from then. `None`: it has led from before the run, its renewals at a phase
-    /// of their own.
-    took: Option<SimTime>,
+    /// How the lease's present holder renewed it up to the loss.
+    renewals: Renewals,
+}
+
+/// How a leader renewed its lease up to a loss ([`ControlPlane::leader_after_loss`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Renewals {
+    /// It has led from before the run: every retry period, at a phase of its own (drawn).
+    Drawn,
+    /// It took the lease at this instant during the run: every retry period from then.
+    From(SimTime),
+    /// Its renewals have been held since an earlier loss, which it was riding out: the last
+    /// went through at this instant.
+    HeldSince(SimTime),
 }
 
 /// How many stretches without writes a candidate's try is followed past before the model gives
@@ -72,8 +82,14 @@ const STRETCHES_PASSED_AT_MOST: usize = 4096;
 /// ([`ControlPlane::leader_after_loss`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum LeaderFate {
-    /// The leader keeps its lease: its apiserver's member is back in a quorum then, in time.
-    Keeps(SimTime),
+    /// The leader keeps its lease: a renewal held on its connection goes through at `through`,
+    /// in time; its last renewal before had gone through at `renewed`.
+    Keeps {
+        /// When the held renewal goes through.
+        through: SimTime,
+        /// When the renewal before it went through.
+        renewed: SimTime,
+    },
     /// A leader (a standby, or the restarted one) takes the lease.
     TakenOver(Takeover),
     /// No apiserver can write again before the run's end: the controller stays as it was.
@@ -778,7 +794,7 @@ impl ControlPlane {
         // A leader-elected controller that keeps its lease through the loss of its apiserver's
         // quorum: that apiserver, and when its member is back in a quorum (a later loss of the
         // same stretch, such as a quorum serving elsewhere, changes nothing).
-        let mut kept: Vec<Option<(usize, SimTime)>> = vec![None; clients.len()];
+        let mut kept: Vec<Option<(usize, SimTime, SimTime)>> = vec![None; clients.len()];
         // When a client's reconnection (a leader-elected controller's takeover), once decided,
         // dials (tries for the lease), when it is connected, and (a takeover) how the lease
         // lapsed.
@@ -807,7 +823,7 @@ impl ControlPlane {
                             continue;
                         }
                         if c.role == ClientRole::Leader {
-                            if matches!(kept[i], Some((k, back)) if k == m && s < back) {
+                            if matches!(kept[i], Some((k, back, _)) if k == m && s < back) {
                                 continue;
                             }
                             // Its own master crashed (its etcd member stopped, or its route
@@ -835,7 +851,7 @@ impl ControlPlane {
                                     Election {
                                         timers,
                                         commits,
-                                        took: None,
+                                        renewals: Renewals::Drawn,
                                     },
                                     &mut rr,
                                     election_rng,
@@ -856,13 +872,18 @@ impl ControlPlane {
                             } else {
                                 LeaderLoss::Connection
                             };
-                            let took = lapse.map(|_| tries_at);
-                            let election = Election { timers, commits, took };
+                            let renewals = lapse.map_or(Renewals::Drawn, |_| Renewals::From(tries_at));
+                            let election = Election {
+                                timers,
+                                commits,
+                                renewals,
+                            };
                             let fate = self.leader_after_loss(c, s, loss, election, &mut rr, election_rng);
                             match fate {
-                                LeaderFate::Keeps(back) => kept[i] = Some((m, back)),
+                                LeaderFate::Keeps { through, renewed } => kept[i] = Some((m, through, renewed)),
                                 LeaderFate::TakenOver(to) => {
                                     decided[i] = Some(s);
+                                    kept[i] = None;
                                     let f = self.take_over(c, s, to);
                                     pending[i] = (to.at, f.reconnect_at, Some(to.lapse));
                                     out.push(f);
@@ -909,20 +930,30 @@ impl ControlPlane {
                 Event::BalancerCrash => {
                     // The leaders' renewals go nowhere until the balancer is back (the other
                     // clients' connections come back with it, [`crate::faults`]). A leader
-                    // whose own takeover's try is still to come, or who waits for a quorum, is
-                    // left to it; one who has taken the lease, connecting or not, renews it
-                    // through the balancer like any other.
+                    // whose own takeover's try is still to come is left to it; one who has
+                    // taken the lease, connecting or not, renews it through the balancer like
+                    // any other, and one riding out an earlier loss (its renewal held until its
+                    // quorum is back) has it held until the balancer is back too.
                     for (i, c) in clients.iter_mut().enumerate() {
-                        let busy = s < pending[i].0 || kept[i].is_some_and(|(_, back)| s < back);
+                        let busy = s < pending[i].0;
                         if c.role != ClientRole::Leader || busy || decided[i] == Some(s) {
                             continue;
                         }
                         let (tries_at, connected_at, lapse) = pending[i];
-                        let took = lapse.map(|_| tries_at);
-                        let election = Election { timers, commits, took };
+                        // One riding out an earlier loss has not renewed since.
+                        let renewals = match kept[i] {
+                            Some((_, through, renewed)) if s < through => Renewals::HeldSince(renewed),
+                            _ => lapse.map_or(Renewals::Drawn, |_| Renewals::From(tries_at)),
+                        };
+                        let election = Election {
+                            timers,
+                            commits,
+                            renewals,
+                        };
                         match self.leader_after_loss(c, s, LeaderLoss::Balancer, election, &mut rr, election_rng) {
                             LeaderFate::TakenOver(to) => {
                                 decided[i] = Some(s);
+                                kept[i] = None;
                                 // A new leader deposed before it was connected never led: the
                                 // takeover it made is replaced by this one.
                                 let connecting = (s < connected_at)
@@ -945,7 +976,10 @@ impl ControlPlane {
                                 };
                                 pending[i] = (to.at, f.reconnect_at, Some(to.lapse));
                             }
-                            LeaderFate::Keeps(_) | LeaderFate::Stuck => {}
+                            LeaderFate::Keeps { through, renewed } => {
+                                kept[i] = Some((c.master as usize, through, renewed));
+                            }
+                            LeaderFate::Stuck => {}
                         }
                     }
                 }
@@ -992,7 +1026,11 @@ impl ControlPlane {
         rr: &mut usize,
         rng: &mut impl Rng,
     ) -> LeaderFate {
-        let Election { timers, commits, took } = election;
+        let Election {
+            timers,
+            commits,
+            renewals,
+        } = election;
         let plan = &self.plan;
         let m = c.master as usize;
         // The master the lease's last holder ran on (after a failed takeover, the one before
@@ -1001,12 +1039,15 @@ impl ControlPlane {
             LeaderLoss::Takeover(lapse) => (lapse.leader_on, lapse.renewed),
             LeaderLoss::Connection | LeaderLoss::Balancer | LeaderLoss::Host => {
                 let since_renewal = Plan::retry_phase(timers, rng);
-                let renewed = match took.filter(|&t| t <= s) {
-                    Some(t) => {
+                let renewed = match renewals {
+                    Renewals::From(t) if t <= s => {
                         let period = timers.retry.as_nanos().max(1);
                         t + SimDuration::from_nanos(s.saturating_since(t).as_nanos() / period * period)
                     }
-                    None => SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos())),
+                    Renewals::HeldSince(t) => t.min(s),
+                    Renewals::From(_) | Renewals::Drawn => {
+                        SimTime::from_nanos(s.as_nanos().saturating_sub(since_renewal.as_nanos()))
+                    }
                 };
                 (self.masters.iter().position(|&h| h == c.host), renewed)
             }
@@ -1032,7 +1073,10 @@ impl ControlPlane {
                 SimTime::MAX
             };
             if renewed_again < deadline {
-                return LeaderFate::Keeps(renewed_again);
+                return LeaderFate::Keeps {
+                    through: renewed_again,
+                    renewed,
+                };
             }
         }
         let Some(quorum) = plan.first_served_from((renewed + timers.lease).max(s)) else {
