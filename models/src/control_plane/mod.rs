@@ -74,6 +74,25 @@ enum Renewals {
     HeldSince(SimTime),
 }
 
+impl Renewals {
+    /// How a leader-elected client renewed its lease up to a loss at `s`: held since its last
+    /// renewal if it is riding out an earlier loss (`kept`: its apiserver, when the held
+    /// renewal goes through, when the one before went through); every retry period from its
+    /// takeover's try if it took the lease during the run (`pending`: that try, its
+    /// connection, and the lapse it took over from); otherwise drawn.
+    fn before(
+        s: SimTime,
+        kept: Option<(usize, SimTime, SimTime)>,
+        pending: (SimTime, SimTime, Option<Lapse>),
+    ) -> Renewals {
+        match (kept, pending) {
+            (Some((_, through, renewed)), _) if s < through => Renewals::HeldSince(renewed),
+            (_, (tries_at, _, Some(_))) => Renewals::From(tries_at),
+            _ => Renewals::Drawn,
+        }
+    }
+}
+
 /// How many stretches without writes a candidate's try is followed past before the model gives
 /// up on it (a bound on the loop, far above any run's count; not a Kubernetes figure).
 const STRETCHES_PASSED_AT_MOST: usize = 4096;
@@ -872,7 +891,7 @@ impl ControlPlane {
                             } else {
                                 LeaderLoss::Connection
                             };
-                            let renewals = lapse.map_or(Renewals::Drawn, |_| Renewals::From(tries_at));
+                            let renewals = Renewals::before(s, kept[i], pending[i]);
                             let election = Election {
                                 timers,
                                 commits,
@@ -939,12 +958,8 @@ impl ControlPlane {
                         if c.role != ClientRole::Leader || busy || decided[i] == Some(s) {
                             continue;
                         }
-                        let (tries_at, connected_at, lapse) = pending[i];
-                        // One riding out an earlier loss has not renewed since.
-                        let renewals = match kept[i] {
-                            Some((_, through, renewed)) if s < through => Renewals::HeldSince(renewed),
-                            _ => lapse.map_or(Renewals::Drawn, |_| Renewals::From(tries_at)),
-                        };
+                        let connected_at = pending[i].1;
+                        let renewals = Renewals::before(s, kept[i], pending[i]);
                         let election = Election {
                             timers,
                             commits,
