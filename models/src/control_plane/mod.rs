@@ -877,12 +877,8 @@ impl ControlPlane {
                                 );
                                 if let (Some(j), LeaderFate::TakenOver(to)) = (taken, fate) {
                                     decided[i] = Some(s);
-                                    let (lost, from) = (out[j].lost_at, out[j].from_master);
-                                    out[j] = Failover {
-                                        from_master: from,
-                                        ..self.take_over(c, lost, to)
-                                    };
-                                    pending[i] = (to.at, out[j].reconnect_at, Some(to.lapse));
+                                    let f = self.take_over_again(c, &mut out[j], to);
+                                    pending[i] = (to.at, f.reconnect_at, Some(to.lapse));
                                 }
                                 continue;
                             }
@@ -975,14 +971,7 @@ impl ControlPlane {
                                     .then(|| out.iter().rposition(|f: &Failover| f.client == c.id))
                                     .flatten();
                                 let f = match connecting {
-                                    Some(j) => {
-                                        let (lost, from) = (out[j].lost_at, out[j].from_master);
-                                        out[j] = Failover {
-                                            from_master: from,
-                                            ..self.take_over(c, lost, to)
-                                        };
-                                        out[j]
-                                    }
+                                    Some(j) => self.take_over_again(c, &mut out[j], to),
                                     None => {
                                         let f = self.take_over(c, s, to);
                                         out.push(f);
@@ -1053,6 +1042,7 @@ impl ControlPlane {
         let (leader_on, renewed) = match loss {
             LeaderLoss::Takeover(lapse) => (lapse.leader_on, lapse.renewed),
             LeaderLoss::Connection | LeaderLoss::Balancer | LeaderLoss::Host => {
+                // Drawn in every case, so that the stream's later draws do not depend on it.
                 let since_renewal = Plan::retry_phase(timers, rng);
                 let renewed = match renewals {
                     Renewals::From(t) if t <= s => {
@@ -1288,6 +1278,16 @@ impl ControlPlane {
     fn take_over(&self, c: &mut Watcher, lost: SimTime, to: Takeover) -> Failover {
         c.host = self.masters[to.on];
         self.reconnect(c, lost, to.via, to.at)
+    }
+
+    /// A takeover that replaces `earlier`, the one that failed or was deposed before its new
+    /// leader was connected (which never led): the same loss, from the same master.
+    fn take_over_again(&self, c: &mut Watcher, earlier: &mut Failover, to: Takeover) -> Failover {
+        *earlier = Failover {
+            from_master: earlier.from_master,
+            ..self.take_over(c, earlier.lost_at, to)
+        };
+        *earlier
     }
 
     /// How long a client on `host` takes to connect to apiserver `k` through the balancer

@@ -15,6 +15,15 @@ fn crash(host: &str, at: u64, repair: Option<u64>) -> Fault {
     }
 }
 
+/// `crash HOST at AT repair REPAIR`, in milliseconds.
+fn crash_ms(host: &str, at: u64, repair: u64) -> Fault {
+    Fault::Crash {
+        host: host.into(),
+        at: Dur::millis(at),
+        repair: Some(Dur::millis(repair)),
+    }
+}
+
 /// The first takeover of leader-elected controller `name`'s lease in `out` (run with `seed`).
 fn took_over(out: &models::cluster::RunOutcome, name: &str, seed: u64) -> ClientFailover {
     out.failovers()
@@ -1311,7 +1320,6 @@ fn nobody_takes_a_lease_while_etcd_commits_nothing() {
 #[test]
 fn a_try_held_by_etcd_is_lost_with_a_crash_of_the_balancer() {
     let lb = cell(1, 0).haproxy.host.clone();
-    let ms = |ms: u64| Dur(sim_core::SimDuration::from_millis(ms));
     let mut moves = 0;
     for seed in 0..8 {
         let mut s = cell(157, 100);
@@ -1322,11 +1330,7 @@ fn a_try_held_by_etcd_is_lost_with_a_crash_of_the_balancer() {
             (lb.as_str(), 58_000, 66_000),
             ("master02", 16_620, 64_580),
         ] {
-            s.faults.push(Fault::Crash {
-                host: host.into(),
-                at: ms(at),
-                repair: Some(ms(repair)),
-            });
+            s.faults.push(crash_ms(host, at, repair));
         }
         let out = run(&s, seed, false).unwrap();
         for f in out
@@ -1439,13 +1443,9 @@ fn a_lease_taken_during_the_run_is_renewed_from_its_takeover() {
         s.workload.kubectl_host = Some("node01".into());
         s.faults.push(crash("master01", 5, None));
         let took = took_over(&run(&s, seed, false).unwrap(), "kube-scheduler", seed);
-        let crash_ms = (took.at_s * 1000.0).round() as u64 + 20;
-        let back_ms = crash_ms + 30_000;
-        s.faults.push(Fault::Crash {
-            host: lb.clone(),
-            at: Dur::millis(crash_ms),
-            repair: Some(Dur::millis(back_ms)),
-        });
+        let down_ms = (took.at_s * 1000.0).round() as u64 + 20;
+        let back_ms = down_ms + 30_000;
+        s.faults.push(crash_ms(&lb, down_ms, back_ms));
         let out = run(&s, seed, false).unwrap();
         let back = back_ms as f64 / 1000.0;
         for f in out
@@ -1471,19 +1471,14 @@ fn a_lease_taken_during_the_run_is_renewed_from_its_takeover() {
 #[test]
 fn a_leader_riding_out_its_quorums_return_is_deposed_by_a_long_balancer_outage() {
     let lb = cell(1, 0).haproxy.host.clone();
-    let ms = |ms: u64| Dur(sim_core::SimDuration::from_millis(ms));
     for seed in 0..4 {
         let mut s = cell(103, 100);
         s.workload.kubectl_host = Some("node01".into());
         s.faults.push(Fault::CrashEtcdLeader {
             at: Dur::secs(9),
-            repair: Some(ms(11_800)),
+            repair: Some(Dur::millis(11_800)),
         });
-        s.faults.push(Fault::Crash {
-            host: lb.clone(),
-            at: ms(9_500),
-            repair: Some(ms(32_960)),
-        });
+        s.faults.push(crash_ms(&lb, 9_500, 32_960));
         let out = run(&s, seed, false).unwrap();
         for name in ["kube-controller-manager", "kube-scheduler"] {
             let took = took_over(&out, name, seed);
