@@ -56,10 +56,15 @@ enum Command {
     Plan(commands::plan::PlanArgs),
 }
 
-/// Exits quietly when standard output is closed early (`kubetwin ... | head`), as Unix tools do:
-/// Rust ignores SIGPIPE and `println!` then panics on the broken pipe, which is not an error of
-/// the user's input. Every other panic keeps the default report.
-fn quiet_on_broken_pipe() {
+/// Ends cleanly when the terminal's output cannot be written, where `println!` would panic.
+///
+/// Standard output closed early (`kubetwin ... | head`) exits quietly, as Unix tools do: Rust
+/// ignores SIGPIPE, and a broken pipe is not an error of the user's input. Any other failure to
+/// print (`> /dev/full`, a full disk) is reported on standard error, if it can be, and exits
+/// with code 1. Files are written before their report is printed, whole or not at all
+/// (`validate::atomic_file`), so neither case loses a finished output. Every other panic keeps
+/// the default report.
+fn end_cleanly_when_output_fails() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let msg = info
@@ -73,12 +78,21 @@ fn quiet_on_broken_pipe() {
             // written leaves no temporary file.
             validate::atomic_file::remove_temporaries_and_exit(141);
         }
+        if let Some((_, stream)) = [("stdout", "output"), ("stderr", "error")]
+            .into_iter()
+            .find(|(name, _)| msg.starts_with(&format!("failed printing to {name}")))
+        {
+            use std::io::Write as _;
+            let cause = msg.split_once(": ").map_or(msg, |(_, cause)| cause);
+            let _ = writeln!(std::io::stderr(), "error: cannot write to standard {stream}: {cause}");
+            validate::atomic_file::remove_temporaries_and_exit(1);
+        }
         default(info);
     }));
 }
 
 fn main() -> ExitCode {
-    quiet_on_broken_pipe();
+    end_cleanly_when_output_fails();
     let cli = Cli::parse();
     // `measure` installs its own handler, which deletes its namespace first.
     if !matches!(cli.command, Command::Measure(_)) {

@@ -291,7 +291,10 @@ impl ProgressDisplay {
             },
             None => {
                 if let Some(line) = self.log_line(p) {
-                    eprintln!("{line}");
+                    // A progress line that cannot be written is dropped: the measurement, and
+                    // the clean-up of its namespace, go on.
+                    use std::io::Write as _;
+                    let _ = writeln!(std::io::stderr(), "{line}");
                 }
             }
         }

@@ -194,6 +194,23 @@ fn a_closed_stdout_is_not_a_panic() {
     assert_eq!(out.status.code(), Some(141), "{err}");
 }
 
+/// `kubetwin run ... > /dev/full`: a standard output that cannot be written (a full disk) is an
+/// error with a message and exit code 1, not a panic (a review found exit 101 and a backtrace).
+#[test]
+#[cfg(target_os = "linux")]
+fn an_unwritable_stdout_is_an_error_not_a_panic() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = kubetwin()
+        .args(["run", "thesis-2019", "--pods", "4", "--reps", "1"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("error: cannot write to standard output"), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+}
+
 /// A scenario's warnings reach the user on stderr, and the run goes on: the thesis's HAProxy
 /// listing as printed (master02 twice) warns W002 and W001 at its line; stdout is the report
 /// alone. The built-in scenario warns nothing.
