@@ -57,8 +57,13 @@ impl ControlPlane {
         let now = ctx.now();
         ctx.send_self(NODE_MONITOR_PERIOD, Ev::Local(Local::NodeMonitor));
         // The controller writes through etcd: without a quorum it does nothing, and the one
-        // leading afterwards starts afresh.
-        if self.write_ready(now) != now {
+        // leading afterwards starts afresh. It runs inside the controller-manager, and only in
+        // the one that leads: while no leader is connected nothing checks the nodes, and the
+        // next leader's controller starts afresh too (v1.16 starts the controllers in
+        // `OnStartedLeading`; a new `NodeLifecycleController` has no health data and takes a
+        // node's first observation as its probe time, "Missing timestamp for Node ... Assuming
+        // now as a timestamp").
+        if self.write_ready(now) != now || !self.controller_manager_leads(now) {
             self.lifecycle_stalled = true;
             return;
         }
@@ -126,6 +131,18 @@ impl ControlPlane {
                 }
             }
         }
+    }
+
+    /// Whether a controller-manager leads and is connected at `t`: outside every failover of
+    /// its lease, from the loss that set one off to the new leader's connection.
+    fn controller_manager_leads(&self, t: SimTime) -> bool {
+        let Some(kcm) = self.kcm.as_ref().map(|w| w.id) else {
+            return true;
+        };
+        !self
+            .failovers
+            .iter()
+            .any(|f| f.client == kcm && f.lost_at <= t && t < f.reconnect_at)
     }
 
     /// One write of the node lifecycle controller (or of its taint manager, or its event

@@ -116,7 +116,9 @@ impl Leadership {
     fn advance(&mut self, to: SimTime) {
         let to = to.min(self.end());
         loop {
-            if self.settled || to <= self.sim.now() {
+            // `<`, not `<=`: events due at the clock's own time (a fault at 0 s, before anything ran)
+            // must run before a question about that instant is answered.
+            if self.settled || to < self.sim.now() {
                 return;
             }
             match self.settle_check {

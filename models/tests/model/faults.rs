@@ -213,6 +213,27 @@ fn a_dead_etcd_leader_never_repaired_still_lets_every_pod_run() {
     }
 }
 
+/// The etcd leader crashed at the run's very start stops its member as a moment later does: its
+/// apiserver's clients fail over (a planner's `--drill-at 0s` found the crash at 0 s cost
+/// nothing, the simulated elections not yet having run their events at 0 s).
+#[test]
+fn a_dead_etcd_leader_at_0_s_costs_what_it_does_a_moment_later() {
+    for seed in 0..3 {
+        let outcome = |at| {
+            let mut s = cell(8, 20);
+            s.faults.push(Fault::CrashEtcdLeader { at, repair: None });
+            run(&s, seed, false).unwrap()
+        };
+        let (at_0, later) = (outcome(Dur::secs(0)), outcome(Dur::millis(1)));
+        assert!(
+            !at_0.faults[0].failovers.is_empty(),
+            "seed {seed}: nobody failed over from the apiserver whose member stopped at 0 s"
+        );
+        let (a, b) = (at_0.startup_exact_s.unwrap(), later.startup_exact_s.unwrap());
+        assert!((a - b).abs() < 1.0, "seed {seed}: {a} s at 0 s, {b} s at 1 ms");
+    }
+}
+
 /// A degraded tunnel (30 % loss, +200 ms) slows only the workers behind it, and only while it
 /// lasts.
 #[test]
@@ -636,6 +657,28 @@ fn a_silent_nodes_status_taints_and_pod_updates_wait_for_the_node_controllers_cl
     );
     let clean = run(&cell(20, 100), 3, false).unwrap();
     assert!(clean.waits.iter().all(|w| !w.name.starts_with("node lifecycle")));
+}
+
+/// The node lifecycle controller runs in the controller-manager that leads: with the balancer
+/// down from 10 s to 60 s the leader can neither hear the nodes nor write, loses its lease, and
+/// the one leading after the balancer's return starts afresh (a new `NodeLifecycleController`
+/// takes a node's first observation as its probe time). No node is marked NotReady though
+/// every kubelet was silent for 50 s: the controller writes nothing. (A planner's review found
+/// thousands of writes queued at its limiter after such an outage on 320 nodes.)
+#[test]
+fn the_nodes_silenced_by_a_balancer_outage_are_not_marked_by_a_deposed_controller_manager() {
+    for seed in 0..3 {
+        let mut s = cell(20, 100);
+        s.faults.push(crash("lb", 10, Some(60)));
+        let out = run(&s, seed, false).unwrap();
+        assert!(out.startup_exact_s.is_some(), "seed {seed}: pods did not all start");
+        let wait = out
+            .waits
+            .iter()
+            .find(|w| w.name.starts_with("node lifecycle controller client"))
+            .expect("runs with faults report the controller's client");
+        assert_eq!(wait.count, 0, "seed {seed}: {wait:?}");
+    }
 }
 
 /// Only a lossy degradation's repair ends its loss: a delay-only degradation of the same tunnel
