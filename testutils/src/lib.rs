@@ -71,7 +71,7 @@ const SCRIPT: &str = include_str!("../stand-in-kubectl.sh");
 /// as directories under `state/ns/`. `state/fail` (`VERB KIND FILE`) makes the first such command
 /// fail with a captured error; `state/down` (`FROM TO`) makes calls FROM..TO (1-based) meet an API
 /// server that is down; `state/already-exists` (a count) makes that many namespace creations meet
-/// "already exists".
+/// "already exists"; `state/hang` (`VERB KIND`) makes every such command hang.
 #[derive(Debug)]
 pub struct StandInKubectl {
     dir: TempDir,
@@ -132,7 +132,7 @@ impl StandInKubectl {
         self.dir.path().join("state")
     }
 
-    /// Writes a state file (`fail`, `down`, `already-exists`).
+    /// Writes a state file (`fail`, `down`, `already-exists`, `hang`).
     ///
     /// # Panics
     ///

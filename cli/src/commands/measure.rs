@@ -9,7 +9,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context;
 use clap::Args;
@@ -65,9 +65,14 @@ pub(crate) struct MeasureArgs {
     /// unit (e.g. 10m, 90s).
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_run_timeout)]
     run_timeout: models::units::Dur,
+    /// The longest one kubectl command may run before kubetwin stops it (with its process group)
+    /// and treats it as failed, with a unit. kubectl's own --request-timeout (30 s) bounds each
+    /// request, not a credential plugin or a wrapper that hangs.
+    #[arg(long, value_name = "DURATION", default_value = "90s", value_parser = parse_run_timeout)]
+    kubectl_timeout: models::units::Dur,
 }
 
-/// A positive `--run-timeout`.
+/// A positive duration (`--run-timeout`, `--kubectl-timeout`).
 fn parse_run_timeout(s: &str) -> Result<models::units::Dur, String> {
     let d = s.parse::<models::units::Dur>().map_err(|e| e.to_string())?;
     if d.get().is_zero() {
@@ -137,7 +142,15 @@ fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
 /// ([`crate::interrupt::end_by`]). A signal that was ignored (SIGHUP under `nohup kubetwin
 /// measure ...`) stays ignored: a logout does not end a measurement its user meant to outlive
 /// the session.
-fn install_ctrl_c(cancel: Arc<AtomicBool>, received: Arc<AtomicI32>) -> anyhow::Result<()> {
+///
+/// `current` names the namespace of the run under way, once it has started, for the message of
+/// a quit that leaves it; the quit stops the kubectl command running then, which could
+/// otherwise outlive kubetwin in its own process group.
+fn install_ctrl_c(
+    cancel: Arc<AtomicBool>,
+    received: Arc<AtomicI32>,
+    current: Arc<Mutex<Option<String>>>,
+) -> anyhow::Result<()> {
     let presses = AtomicU32::new(0);
     crate::interrupt::install(move |signal| {
         if presses.fetch_add(1, Ordering::SeqCst) == 0 {
@@ -150,14 +163,26 @@ fn install_ctrl_c(cancel: Arc<AtomicBool>, received: Arc<AtomicI32>) -> anyhow::
                  namespace (press Ctrl-C again to quit at once and leave it)"
             );
         } else {
+            validate::kubectl::stop_running_commands();
+            let named = current.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            let which = match named {
+                Some(ns) => format!(
+                    "The namespace of the current run, {ns}, may be left (unless its deletion had \
+                     been requested): delete it with `kubectl delete namespace {ns}`. A run that had \
+                     not started yet may have left one too: its"
+                ),
+                None => "The namespace of the current run may be left: its".to_owned(),
+            };
             crate::interrupt::end_by(
                 signal,
-                "kubetwin measure: quitting without cleaning up. The namespace of the current run is \
-                 left: its name starts with the --namespace-prefix and the run number, and its labels \
-                 include app.kubernetes.io/managed-by=kubetwin and the run's token. List them with \
-                 `kubectl get namespaces -l app.kubernetes.io/managed-by=kubetwin --show-labels` and \
-                 delete only the one this run created (other kubetwin runs on the cluster carry the same \
-                 managed-by label).",
+                &format!(
+                    "kubetwin measure: quitting without cleaning up. {which} name starts with the \
+                     --namespace-prefix and the run number, and its labels include \
+                     app.kubernetes.io/managed-by=kubetwin and the run's token. List them with \
+                     `kubectl get namespaces -l app.kubernetes.io/managed-by=kubetwin --show-labels` \
+                     and delete only the one this run created (other kubetwin runs on the cluster \
+                     carry the same managed-by label)."
+                ),
             );
         }
     })
@@ -338,6 +363,7 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
     opts.kubectl = KubectlConfig {
         program: a.kubectl.clone(),
         kubeconfig: Some(a.kubeconfig.clone()),
+        command_timeout: Some(std::time::Duration::from_nanos(a.kubectl_timeout.get().as_nanos())),
         ..KubectlConfig::default()
     };
     opts.runs = a.runs;
@@ -355,7 +381,8 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
     check_paths(&a)?;
     let cancel = Arc::new(AtomicBool::new(false));
     let received = Arc::new(AtomicI32::new(0));
-    install_ctrl_c(cancel.clone(), received.clone())?;
+    let current = Arc::new(Mutex::new(None));
+    install_ctrl_c(cancel.clone(), received.clone(), current.clone())?;
     eprintln!(
         "measuring {} run{} of {} pods (image {}) with {} --kubeconfig {}; Ctrl-C stops and cleans up",
         a.runs,
@@ -366,7 +393,12 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
         a.kubeconfig.display()
     );
     let mut display = ProgressDisplay::new(a.pods);
-    let result = measure_live(&opts, &cancel, &mut |p| display.show(p));
+    let result = measure_live(&opts, &cancel, &mut |p| {
+        if let Progress::RunStarted { namespace, .. } = p {
+            *current.lock().unwrap_or_else(PoisonError::into_inner) = Some(namespace.to_owned());
+        }
+        display.show(p);
+    });
     display.finish();
     let outcome = match result {
         Ok(report) => {
@@ -379,9 +411,11 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
         Err(MeasureError::Run(failure)) => Err(handle_failure(&failure, &a)),
         Err(MeasureError::Preflight {
             source: source @ KubectlError::Spawn { .. },
-        }) => Err(anyhow::anyhow!(
-            "cannot reach the cluster: {source} (is kubectl installed? point --kubectl at it)"
-        )),
+        }) => Err(crate::output::InputError(format!(
+            "--kubectl {}: {source} (is kubectl installed? point --kubectl at it); nothing was created on the cluster",
+            a.kubectl.display()
+        ))
+        .into()),
         Err(e @ MeasureError::Preflight { .. }) => Err(anyhow::anyhow!("{e}; nothing was created on the cluster")),
         Err(e) => Err(anyhow::anyhow!("{e}")),
     };

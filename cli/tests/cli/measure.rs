@@ -214,7 +214,8 @@ fn a_cluster_that_cannot_be_reached_creates_nothing() {
         .command_with("/nonexistent/kubectl", &["--pods", "4"])
         .output()
         .unwrap();
-    assert_exit(&missing, 1, "measure with a missing kubectl");
+    // An input kubetwin cannot use, as a missing --kubeconfig is: exit code 2.
+    assert_exit(&missing, 2, "measure with a missing kubectl");
     assert!(stderr(&missing).contains("--kubectl"), "{}", stderr(&missing));
 }
 
@@ -337,6 +338,60 @@ fn interrupted_measure_cleans_up(signal: &str) {
     assert_eq!(deletes.len(), 1);
     assert_eq!(deletes[0][2], created[0]);
     assert_eq!(deletes[0][3], "--wait=false");
+    assert!(s.remaining().is_empty());
+}
+
+/// A kubectl command that hangs is stopped at `--kubectl-timeout` (the polls fail until the
+/// run's own time-out), and the run's namespace is still deleted (a review's hung `get pods`
+/// held `measure` past its --run-timeout and past SIGTERM).
+#[test]
+fn a_hung_kubectl_is_stopped_and_the_namespace_still_deleted() {
+    let s = StandIn::new("hang");
+    s.set("hang", "get pods");
+    let out = s.measure(&[
+        "--pods",
+        "20",
+        "--runs",
+        "1",
+        "--kubectl-timeout",
+        "300ms",
+        "--run-timeout",
+        "1s",
+    ]);
+    assert_exit(&out, 1, "a hung kubectl");
+    let err = stderr(&out);
+    assert!(err.contains("only 0 of 20 pods were running"), "{err}");
+    assert!(s.namespaces_of("get").len() <= 1, "the clean-up looks once");
+    assert_eq!(s.namespaces_of("delete"), s.namespaces_of("create"));
+    assert!(s.remaining().is_empty());
+}
+
+/// SIGTERM while a kubectl command hangs: the command is stopped a grace period later, the
+/// namespace deleted, and kubetwin dies by the signal.
+#[test]
+fn sigterm_during_a_hung_kubectl_still_cleans_up() {
+    let s = StandIn::new("hang-term");
+    s.set("hang", "get pods");
+    let child = s
+        .command(&["--pods", "20", "--runs", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kubetwin measure");
+    // A guard against a hang, not a timing check.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !s.calls().iter().any(|c| c[..2] == ["get", "pods"]) {
+        assert!(Instant::now() < deadline, "kubetwin never polled the pods");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("kubetwin ends");
+    assert_died_by(&out, "-TERM");
+    assert_eq!(s.namespaces_of("delete"), s.namespaces_of("create"));
     assert!(s.remaining().is_empty());
 }
 

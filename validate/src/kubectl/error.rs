@@ -92,7 +92,7 @@ pub enum KubectlError {
     },
     /// kubectl failed in a way not recognised above, or was killed by a signal (`exit_code` is `None`).
     /// Not transient.
-    #[error("kubectl {args} failed ({}): {stderr}", exit_code.map_or_else(|| "killed by a signal".to_string(), |c| format!("exit code {c}")))]
+    #[error("kubectl {args} failed ({}){}", exit_code.map_or_else(|| "killed by a signal".to_string(), |c| format!("exit code {c}")), if stderr.is_empty() { String::new() } else { format!(": {stderr}") })]
     Failed {
         /// The arguments, joined by spaces.
         args: String,
@@ -100,6 +100,19 @@ pub enum KubectlError {
         exit_code: Option<i32>,
         /// stderr without klog lines, trimmed.
         stderr: String,
+    },
+    /// kubetwin stopped the command: it ran past [`KubectlConfig::command_timeout`](super::KubectlConfig),
+    /// or past [`CANCEL_GRACE`](super::CANCEL_GRACE) after the cancel flag went up. Whether the
+    /// server did what it asked is unknown. Transient when it timed out: the server may answer
+    /// later.
+    #[error("kubectl {args} was stopped after {:.1} s: {}", after.as_secs_f64(), if *interrupted { "still running after the interrupt" } else { "it ran past its time limit" })]
+    Stopped {
+        /// The arguments, joined by spaces.
+        args: String,
+        /// How long it had run.
+        after: std::time::Duration,
+        /// Stopped because of the cancel flag (else the time limit).
+        interrupted: bool,
     },
     /// kubectl succeeded but its output is not the JSON expected. Not transient.
     #[error("cannot read the output of kubectl {what}: {source}")]
@@ -116,6 +129,7 @@ impl KubectlError {
     pub fn is_transient(&self) -> bool {
         match self {
             KubectlError::ServerUnreachable { .. } | KubectlError::WaitTimedOut { .. } => true,
+            KubectlError::Stopped { interrupted, .. } => !interrupted,
             KubectlError::Server { reason, .. } => {
                 matches!(
                     reason.as_str(),
@@ -123,6 +137,25 @@ impl KubectlError {
                 )
             }
             _ => false,
+        }
+    }
+
+    /// Whether the server may have done what the command asked although it failed: the
+    /// request may have reached it and its answer never came back (a timeout, a command
+    /// stopped or killed, a failure not recognised). A refused connection, a bad kubeconfig
+    /// or argument, and an answer of the server's own (`AlreadyExists`, `Forbidden`, ...) say
+    /// it did not; its `Timeout` reason ("may still be processing the request") says it may.
+    pub fn may_have_been_done(&self) -> bool {
+        match self {
+            KubectlError::Spawn { .. }
+            | KubectlError::AlreadyExists { .. }
+            | KubectlError::NotFound { .. }
+            | KubectlError::Kubeconfig { .. }
+            | KubectlError::InvalidArgument { .. }
+            | KubectlError::Json { .. } => false,
+            KubectlError::ServerUnreachable { message } => !message.contains("was refused"),
+            KubectlError::Server { reason, .. } => matches!(reason.as_str(), "Timeout" | "InternalError"),
+            KubectlError::WaitTimedOut { .. } | KubectlError::Failed { .. } | KubectlError::Stopped { .. } => true,
         }
     }
 

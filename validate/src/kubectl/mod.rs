@@ -25,7 +25,9 @@ pub use objects::{
     DeploymentSpec, DeploymentStatus, Namespace, NamespaceStatus, ObjectMeta, Pod, PodCondition, PodConditionType,
     PodList, PodPhase, PodSpec, PodStatus, StartUpFailure, FAILING_WAIT_REASONS,
 };
-pub use runner::{Kubectl, KubectlConfig, KubectlOutput, KubectlRunner};
+pub use runner::{
+    stop_running_commands, CancellableKubectl, Kubectl, KubectlConfig, KubectlOutput, KubectlRunner, CANCEL_GRACE,
+};
 pub use time::{Timestamp, TimestampError};
 pub use version::{BuildInfo, VersionInfo};
 pub use watch::{parse_pod_watch, parse_watch_events, pod_watch_stream, watch_event_stream, WatchEvent};

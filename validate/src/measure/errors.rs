@@ -78,7 +78,7 @@ pub enum RunError {
         last_tried: String,
     },
     /// Not all pods ran in time.
-    #[error("only {running} of {wanted} pods were running in namespace {namespace} after {waited:?}")]
+    #[error("only {running} of {wanted} pods were running in namespace {namespace} after {:.1} s", waited.as_secs_f64())]
     Timeout {
         /// The run's namespace.
         namespace: String,

@@ -52,7 +52,8 @@ const MAX_NAMESPACE_LEN: usize = 63;
 ///
 /// The caller owns Ctrl-C: install a handler (the CLI's uses `signal-hook`) that stores `true` in `cancel`;
 /// the current kubectl command finishes (kubectl runs in its own process group and does not see the
-/// terminal's Ctrl-C), then the run's namespace is deleted and [`RunError::Cancelled`] is returned.
+/// terminal's Ctrl-C; one still running [`CANCEL_GRACE`](crate::kubectl::CANCEL_GRACE) later is
+/// stopped), then the run's namespace is deleted and [`RunError::Cancelled`] is returned.
 ///
 /// # Errors
 /// As [`measure`].
@@ -61,7 +62,7 @@ pub fn measure_live(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<MeasureReport, MeasureError> {
-    let mut runner = Kubectl::new(opts.kubectl.clone());
+    let mut runner = Kubectl::new(opts.kubectl.clone()).cancelled_by(cancel);
     let mut clock = SystemClock::new();
     measure_reporting(opts, &mut runner, &mut clock, cancel, progress)
 }
@@ -141,7 +142,7 @@ pub fn measure_reporting(
     let mut report = MeasureReport {
         description: vec![
             format!(
-                "kubetwin measure: {} pods of image {}, {} runs, delay_ms={} (a label: kubetwin does not inject delay)",
+                "kubetwin measure: {} pods of image {}, {} runs asked for, delay_ms={} (a label: kubetwin does not inject delay)",
                 opts.pods, opts.image, opts.runs, opts.delay_ms
             ),
             format!(

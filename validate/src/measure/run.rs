@@ -13,10 +13,14 @@ use super::{
     RunRecord, Step, TimingError, CANCEL_CHECK, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_TOKEN_LABEL, TOKEN_LEN,
 };
 
-/// A namespace this run created: its name and the token in its label.
+/// A namespace this run created (or may have: a `create` whose answer never came): its name,
+/// the token in its label, and whether the labels were written.
 pub(super) struct Created {
     pub(super) name: String,
     pub(super) token: String,
+    /// The `label namespace` step succeeded: from then on, a namespace of this name without the
+    /// labels has been changed by someone else, and is not deleted.
+    pub(super) labelled: bool,
 }
 
 pub(super) struct RunOutcome {
@@ -113,6 +117,9 @@ impl RunContext<'_> {
         let ns = self.create_namespace(created)?;
         let token = created.as_ref().map(|c| c.token.clone()).unwrap_or_default();
         self.label_namespace(&ns, &token)?;
+        if let Some(c) = created.as_mut() {
+            c.labelled = true;
+        }
         self.check_cancel()?;
         (self.progress)(Progress::RunStarted {
             run: self.run,
@@ -241,16 +248,26 @@ impl RunContext<'_> {
                     *created = Some(Created {
                         name: name.clone(),
                         token,
+                        labelled: false,
                     });
                     return Ok(name);
                 }
                 Err(KubectlError::AlreadyExists { .. }) => last_tried = name,
                 Err(source) => {
+                    // A create whose answer never came may have made the namespace: the
+                    // clean-up looks for it (the name carries this run's fresh random token).
+                    if source.may_have_been_done() {
+                        *created = Some(Created {
+                            name: name.clone(),
+                            token,
+                            labelled: false,
+                        });
+                    }
                     return Err(RunError::Kubectl {
                         step: Step::CreateNamespace,
                         namespace: Some(name),
                         source,
-                    })
+                    });
                 }
             }
         }
@@ -336,9 +353,13 @@ impl RunContext<'_> {
             Err(e) => return Err(left(LeftoverReason::CheckFailed(e))),
         };
         let labels = &namespace.metadata.labels;
-        let ours = namespace.metadata.name == ns.name
-            && labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY_VALUE)
+        let labelled_ours = labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY_VALUE)
             && labels.get(RUN_TOKEN_LABEL) == Some(&ns.token);
+        // Before its labels were written, this run's namespace has none of kubetwin's: a name
+        // with this run's random token, made by this run's create, is this run's.
+        let not_yet_labelled =
+            !ns.labelled && !labels.contains_key(MANAGED_BY_LABEL) && !labels.contains_key(RUN_TOKEN_LABEL);
+        let ours = namespace.metadata.name == ns.name && (labelled_ours || not_yet_labelled);
         if !ours {
             let found: Vec<String> = [MANAGED_BY_LABEL, RUN_TOKEN_LABEL]
                 .iter()

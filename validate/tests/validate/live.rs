@@ -82,6 +82,7 @@ fn live_kubectl_error_shapes() {
         program: kubectl_program(),
         kubeconfig: Some(dir.path().join("absent.yaml")),
         request_timeout: Some(Duration::from_secs(5)),
+        ..KubectlConfig::default()
     });
     let err = missing.run_ok(&["get", "namespaces"]).unwrap_err();
     assert!(matches!(err, KubectlError::Kubeconfig { .. }), "{err:?}");
@@ -98,6 +99,7 @@ fn live_kubectl_error_shapes() {
         program: kubectl_program(),
         kubeconfig: Some(kubeconfig),
         request_timeout: Some(Duration::from_secs(5)),
+        ..KubectlConfig::default()
     });
     let err = refused.run_ok(&["get", "namespaces"]).unwrap_err();
     assert!(matches!(err, KubectlError::ServerUnreachable { .. }), "{err:?}");

@@ -429,8 +429,13 @@ fn a_namespace_without_our_labels_is_never_deleted() {
         other => panic!("{other:?}"),
     }
     assert!(cluster.calls_of(Cmd::DeleteNamespace).is_empty());
+}
 
-    // A failed label step: the namespace exists but is unlabelled, so it is reported, not deleted.
+/// A failed label step leaves this run's own namespace without labels: the create that made it
+/// succeeded, under a name with the run's fresh random token, so it is deleted (a review found
+/// it reported as someone else's and left).
+#[test]
+fn a_namespace_left_unlabelled_by_a_failed_label_step_is_deleted() {
     let mut cluster = FakeCluster::new();
     cluster.fail = Some((Cmd::LabelNamespace, "namespace-run/server-down.err"));
     let (_, cause, leftover, _) = run_error(run(&mut cluster, &options(1)));
@@ -441,8 +446,41 @@ fn a_namespace_without_our_labels_is_never_deleted() {
             ..
         }
     ));
-    assert_eq!(leftover, cluster.namespaces_of(Cmd::CreateNamespace));
-    assert!(cluster.calls_of(Cmd::DeleteNamespace).is_empty());
+    assert!(leftover.is_empty(), "{leftover:?}");
+    assert_eq!(
+        cluster.namespaces_of(Cmd::DeleteNamespace),
+        cluster.namespaces_of(Cmd::CreateNamespace)
+    );
+    assert!(cluster.namespaces.is_empty());
+}
+
+/// A `create namespace` stopped before its answer came may have made the namespace: the
+/// clean-up looks for it and deletes it (a review's stand-in created it, then timed out, and
+/// kubetwin said nothing was left). One refused by a server that is down is not looked for.
+#[test]
+fn a_namespace_whose_create_timed_out_is_looked_for_and_deleted() {
+    let mut cluster = FakeCluster::new();
+    cluster.stopped = Some(Cmd::CreateNamespace);
+    let (_, cause, leftover, _) = run_error(run(&mut cluster, &options(1)));
+    assert!(matches!(
+        cause,
+        RunError::Kubectl {
+            step: Step::CreateNamespace,
+            ..
+        }
+    ));
+    assert!(leftover.is_empty(), "{leftover:?}");
+    assert_eq!(
+        cluster.namespaces_of(Cmd::DeleteNamespace),
+        cluster.namespaces_of(Cmd::CreateNamespace)
+    );
+    assert!(cluster.namespaces.is_empty());
+
+    let mut cluster = FakeCluster::new();
+    cluster.fail = Some((Cmd::CreateNamespace, "namespace-run/server-down.err"));
+    let (_, _, leftover, _) = run_error(run(&mut cluster, &options(1)));
+    assert!(leftover.is_empty());
+    assert!(cluster.calls_of(Cmd::GetNamespace).is_empty());
 }
 
 #[test]

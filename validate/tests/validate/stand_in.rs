@@ -38,6 +38,7 @@ impl StandIn {
             program: self.kubectl.program(),
             kubeconfig: Some(self.kubeconfig()),
             request_timeout: Some(Duration::from_secs(5)),
+            ..KubectlConfig::default()
         })
     }
 

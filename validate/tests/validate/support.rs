@@ -152,6 +152,9 @@ pub(crate) struct FakeCluster {
     pub(crate) never_ready: bool,
     /// `label namespace` reports success but stores nothing (someone removed the labels).
     pub(crate) drop_labels: bool,
+    /// The first command of this kind does its work, then is stopped by kubetwin's time limit
+    /// before its answer comes ([`KubectlError::Stopped`]).
+    pub(crate) stopped: Option<Cmd>,
 }
 
 impl FakeCluster {
@@ -253,6 +256,14 @@ impl KubectlRunner for FakeCluster {
     fn run(&mut self, args: &[&str]) -> Result<KubectlOutput, KubectlError> {
         self.calls.push(args.iter().map(ToString::to_string).collect());
         let out = self.answer(args);
+        if self.stopped == Some(Cmd::of(args)) {
+            self.stopped = None;
+            return Err(KubectlError::Stopped {
+                args: args.join(" "),
+                after: std::time::Duration::from_secs(90),
+                interrupted: false,
+            });
+        }
         if let Some((cmd, flag)) = &self.cancel_after {
             if *cmd == Cmd::of(args) {
                 flag.store(true, Ordering::SeqCst);
