@@ -61,8 +61,8 @@ pub(crate) fn cmd(a: PlotArgs) -> anyhow::Result<()> {
         filters: a.filters,
         title: a.title,
     };
-    let (fig, without_y) = figure::figure(&table, &req).map_err(UsageError)?;
-    if let Some(note) = figure::left_out_note(without_y, &req.y) {
+    let (fig, left_out) = figure::figure(&table, &req).map_err(UsageError)?;
+    if let Some(note) = figure::left_out_note(left_out, &req.y) {
         eprintln!("{note}");
     }
     crate::plot::write_svg(&fig, &a.out)?;

@@ -335,8 +335,14 @@ fn print_table(file: &SweepFile, rows: &[Row]) {
     let spec = &file.spec;
     let f = |v: Option<f64>, w: usize| v.map_or_else(|| format!("{:>w$}", "n/a"), |v| format!("{v:>w$.2}"));
     let mut head = format!("{:>6} {:>9}", "pods", "delay_ms");
-    for a in &spec.set {
-        head.push_str(&format!(" {:>14}", a.path.rsplit('.').next().unwrap_or(&a.path)));
+    let paths: Vec<&str> = spec.set.iter().map(|a| a.path.as_str()).collect();
+    let names: Vec<&str> = paths
+        .iter()
+        .map(|p| crate::sweep::axes::short_name(p, &paths))
+        .collect();
+    let widths: Vec<usize> = names.iter().map(|n| n.len().max(14)).collect();
+    for (name, w) in names.iter().zip(&widths) {
+        head.push_str(&format!(" {name:>w$}"));
     }
     let any_incomplete = rows.iter().any(|r| r.incomplete > 0);
     let finished_head = if any_incomplete {
@@ -350,8 +356,8 @@ fn print_table(file: &SweepFile, rows: &[Row]) {
     );
     for r in rows {
         let mut line = format!("{:>6} {:>9}", r.pods, r.delay_ms().to_string());
-        for v in &r.set {
-            line.push_str(&format!(" {:>14}", spec::plain(v)));
+        for (v, w) in r.set.iter().zip(&widths) {
+            line.push_str(&format!(" {:>w$}", spec::plain(v)));
         }
         let ci = match (r.startup[1], r.startup[2]) {
             (Some(lo), Some(hi)) => format!("[{lo:.2}, {hi:.2}]"),

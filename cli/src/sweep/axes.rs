@@ -121,8 +121,32 @@ fn example(what: &str) -> &'static str {
     }
 }
 
-/// A range item split into (start, end, step), or `None` for a single value.
+/// The shortest dotted ending of `path` that no other of `paths` shares: its last part
+/// (`kube_api_qps`) unless another path ends the same way, then as many parts as tell them apart
+/// (`kubelet.kube_api_qps`, `controller_manager.kube_api_qps`). How the sweep's table, its
+/// figures and `plot`'s column names name a `--set` axis.
+pub(crate) fn short_name<'a>(path: &'a str, paths: &[&str]) -> &'a str {
+    let parts = path.split('.').count();
+    for keep in 1..parts {
+        let cut = path.rsplitn(keep + 1, '.').take(keep).map(str::len).sum::<usize>() + keep - 1;
+        let ending = &path[path.len() - cut..];
+        let shared = paths
+            .iter()
+            .filter(|&&p| p != path)
+            .any(|p| *p == ending || p.ends_with(&format!(".{ending}")));
+        if !shared {
+            return ending;
+        }
+    }
+    path
+}
+
+/// A range item split into (start, end, step), or `None` for a single value (a quoted TOML
+/// string is one, `..` in it or not: `"../x"`).
 pub(crate) fn split_range<'a>(item: &'a str, what: &str) -> Result<Option<(&'a str, &'a str, &'a str)>, String> {
+    if item.trim_start().starts_with('"') {
+        return Ok(None);
+    }
     let Some((start, rest)) = item.split_once("..") else {
         return Ok(None);
     };
@@ -328,6 +352,26 @@ mod tests {
         assert_eq!(parse_delays("2h").unwrap(), ms(&[7_200_000]));
         assert_eq!(parse_delays("720h").unwrap(), ms(&[2_592_000_000]));
         assert!(parse_delays("721h").unwrap_err().contains("at most 720h, 30 days"));
+    }
+
+    #[test]
+    fn a_set_path_is_named_by_its_shortest_unshared_ending() {
+        let paths = [
+            "kubernetes.kubelet.kube_api_qps",
+            "kubernetes.controller_manager.kube_api_qps",
+            "runtime.registry_rtt",
+        ];
+        let names: Vec<&str> = paths.iter().map(|p| short_name(p, &paths)).collect();
+        assert_eq!(
+            names,
+            [
+                "kubelet.kube_api_qps",
+                "controller_manager.kube_api_qps",
+                "registry_rtt"
+            ]
+        );
+        assert_eq!(short_name("delay_ms", &["delay_ms", "pods"]), "delay_ms");
+        assert_eq!(short_name("a.b", &["a.b", "b"]), "a.b");
     }
 
     #[test]

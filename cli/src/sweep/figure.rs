@@ -44,11 +44,22 @@ pub(crate) fn column(t: &Table, name: &str) -> Result<usize, String> {
             return Ok(i);
         }
     }
-    let by_last: Vec<usize> = (0..t.axes)
-        .filter(|&i| t.columns[i].rsplit('.').next() == Some(name))
+    // A `--set` axis by a dotted ending of its path (`kube_api_qps`, `kubelet.kube_api_qps`).
+    let by_ending: Vec<usize> = (0..t.axes)
+        .filter(|&i| t.columns[i].ends_with(&format!(".{name}")))
         .collect();
-    if by_last.len() == 1 {
-        return Ok(by_last[0]);
+    if by_ending.len() == 1 {
+        return Ok(by_ending[0]);
+    }
+    if by_ending.len() > 1 {
+        let both: Vec<String> = by_ending
+            .iter()
+            .map(|&i| format!("{} ({})", t.columns[i], short(t, i)))
+            .collect();
+        return Err(format!(
+            "`{name}` names several columns: {}; use the name in brackets",
+            both.join(", ")
+        ));
     }
     Err(format!(
         "no column `{name}`; columns: {} (aliases: delay, startup, exact, effect, p50, p90, p95, min, max)",
@@ -111,10 +122,15 @@ pub(crate) fn label(column: &str, unit: Option<&str>) -> String {
     }
 }
 
-fn short(column: &str) -> &str {
-    match column {
+/// Column `i` of `t` as a figure or a message names it: `delay`, `pods`, or a `--set` path's
+/// shortest ending that no other axis shares ([`crate::sweep::axes::short_name`]).
+fn short(t: &Table, i: usize) -> &str {
+    match t.columns[i].as_str() {
         "delay_ms" => "delay",
-        other => other.rsplit('.').next().unwrap_or(other),
+        other => {
+            let axes: Vec<&str> = t.columns[..t.axes].iter().map(String::as_str).collect();
+            crate::sweep::axes::short_name(other, &axes)
+        }
     }
 }
 
@@ -144,9 +160,20 @@ fn parse_value(s: &str) -> Json {
         .map_or_else(|| Json::String(s.to_owned()), Json::Number)
 }
 
-/// The figure `req` asks for, and how many of the selected rows have no number in the y
-/// column and are left out (unfinished points; the caller says so).
-pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, usize), String> {
+/// Rows of a figure's selection that it does not draw ([`left_out_note`] says so).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct LeftOut {
+    /// Rows without a finite number in the y column (a paired effect without its pair, a
+    /// point none of whose replications finished, a value that is not a number).
+    pub(crate) without_y: usize,
+    /// Rows whose replications did not all finish: a statistic over the others would leave the
+    /// slowest out and understate the start-up (a review found a 2-of-10 point drawn below the
+    /// points without delay).
+    pub(crate) unfinished: usize,
+}
+
+/// The figure `req` asks for, and the selected rows it leaves out (the caller says so).
+pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, LeftOut), String> {
     let sel = Selection::resolve(t, req)?;
     let band = ci_columns(t, sel.y);
     let rows = selected_rows(t, &sel.filters)?;
@@ -167,7 +194,7 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, usize), St
             y_label: label(&t.columns[sel.y], lines.y_unit),
             series,
         },
-        lines.without_y,
+        lines.left_out,
     ))
 }
 
@@ -250,7 +277,7 @@ fn check_one_value_per_axis(t: &Table, rows: &[&Vec<Json>], sel: &Selection<'_>)
             return Err(format!(
                 "column {c} has several values ({}): add it to --series, or keep one with --where {}={}",
                 distinct.join(", "),
-                short(c),
+                short(t, i),
                 distinct[0]
             ));
         }
@@ -266,8 +293,8 @@ struct Lines {
     x_unit: Option<&'static str>,
     /// Unit of the y values, from the first cell that has one.
     y_unit: Option<&'static str>,
-    /// Rows without a finite number in the y column, left out.
-    without_y: usize,
+    /// Rows left out.
+    left_out: LeftOut,
 }
 
 /// Reads one point per row into the line of its series columns' values; `band` gives the CI
@@ -286,7 +313,14 @@ fn read_lines(
     let mut x_unit = None;
     let mut y_unit = None;
     let mut series: Vec<(Vec<String>, Series)> = Vec::new();
-    let mut without_y = 0;
+    let mut left_out = LeftOut::default();
+    // A statistic over the replications (not an axis) of a point some of whose replications
+    // did not finish is not drawn.
+    let incomplete = t
+        .columns
+        .iter()
+        .position(|c| c == "incomplete")
+        .filter(|_| yi >= t.axes);
     for r in rows {
         let Some((x, xu)) = numeric(&r[xi]) else {
             return Err(format!(
@@ -297,9 +331,13 @@ fn read_lines(
         };
         x_unit = x_unit.or(xu);
         let Some((y, yu)) = numeric(&r[yi]).filter(|(y, _)| y.is_finite()) else {
-            without_y += 1;
+            left_out.without_y += 1;
             continue;
         };
+        if incomplete.is_some_and(|i| r[i].as_u64().is_some_and(|n| n > 0)) {
+            left_out.unfinished += 1;
+            continue;
+        }
         y_unit = y_unit.or(yu);
         let ci = band.and_then(|(lo, hi)| Some((r[lo].as_f64()?, r[hi].as_f64()?)));
         let key: Vec<String> = si.iter().map(|&i| show(&r[i])).collect();
@@ -324,7 +362,7 @@ fn read_lines(
         series: series.into_iter().map(|(_, s)| s).collect(),
         x_unit,
         y_unit,
-        without_y,
+        left_out,
     })
 }
 
@@ -340,7 +378,7 @@ fn line_label(t: &Table, sel: &Selection<'_>, key: &[String]) -> String {
             .map(|(&i, v)| {
                 // The delay column's values are milliseconds; `--set` values carry their unit.
                 let unit = if t.columns[i] == "delay_ms" { " ms" } else { "" };
-                format!("{} = {v}{unit}", short(&t.columns[i]))
+                format!("{} = {v}{unit}", short(t, i))
             })
             .collect::<Vec<_>>()
             .join(", ")
@@ -383,17 +421,39 @@ fn default_title(t: &Table, rows: &[&Vec<Json>], band: bool) -> String {
 }
 
 /// What to tell the user about rows [`figure`] left out, if any.
-pub(crate) fn left_out_note(without_y: usize, y: &str) -> Option<String> {
-    (without_y > 0).then(|| {
-        format!(
-            "note: {without_y} row{} without a number in column {y} ({}) {} not drawn",
-            if without_y == 1 { "" } else { "s" },
+pub(crate) fn left_out_note(left_out: LeftOut, y: &str) -> Option<String> {
+    let rows = |n: usize| {
+        if n == 1 {
+            "1 row".to_owned()
+        } else {
+            format!("{n} rows")
+        }
+    };
+    let are = |n: usize| if n == 1 { "is" } else { "are" };
+    let mut notes = Vec::new();
+    let without_y = left_out.without_y;
+    if without_y > 0 {
+        notes.push(format!(
+            "note: {} without a number in column {y} ({}) {} not drawn",
+            rows(without_y),
             if y == "effect" || y.starts_with("delay_effect") {
                 "points with a replication that did not finish at their delay or at the smallest, or whose point at the smallest delay is in another shard"
             } else {
                 "points whose replications did not finish, or values that are not numbers"
             },
-            if without_y == 1 { "is" } else { "are" }
-        )
-    })
+            are(without_y),
+        ));
+    }
+    let unfinished = left_out.unfinished;
+    if unfinished > 0 {
+        notes.push(format!(
+            "note: {} {} not drawn: some replications of {} did not finish within workload.timeout, and a \
+             figure over the others would leave the slowest out (the results' `incomplete` column counts \
+             them; lengthen the timeout with --set workload.timeout=...)",
+            rows(unfinished),
+            are(unfinished),
+            if unfinished == 1 { "its point" } else { "their points" },
+        ));
+    }
+    (!notes.is_empty()).then(|| notes.join("\n"))
 }

@@ -148,8 +148,8 @@ fn svg_of(file: &SweepFile, rows: &[Row]) -> Result<Vec<u8>, String> {
     }
     let table = results::Table::of(file, rows);
     let req = default_plot(file);
-    let (fig, without_y) = figure::figure(&table, &req).map_err(|e| format!("cannot plot: {e}"))?;
-    if let Some(note) = figure::left_out_note(without_y, &req.y) {
+    let (fig, left_out) = figure::figure(&table, &req).map_err(|e| format!("cannot plot: {e}"))?;
+    if let Some(note) = figure::left_out_note(left_out, &req.y) {
         eprintln!("{note}");
     }
     crate::plot::render_svg(&fig)

@@ -681,6 +681,12 @@ mod tests {
         assert!(err.contains("appears twice"), "{err}");
         let err = one("runtime.registry_rtt", &["fast"]).unwrap_err();
         assert!(err.contains("the field is a duration"), "{err}");
+        // A quoted TOML string is one value, `..` in it or not (a review found `"a..b"` read as
+        // a range without a step).
+        assert_eq!(
+            one("workload.image", &["\"a..b\"", "\"../x\""]).unwrap(),
+            vec![Json::from("a..b"), Json::from("../x")]
+        );
     }
 
     #[test]
