@@ -123,9 +123,13 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     });
     let eviction = if cuts {
         format!(
-            "; pods on workers cut off for good run again only once the node lifecycle controller has evicted them (node_monitor_grace_period, {}, then the {}-s toleration for an unreachable node), and it evicts nothing while no node of the zone is Ready, or while more than 2 nodes making at least 55 % of a cluster of at most 50 are NotReady; the masters count as nodes unless their names end in `master`, or in `master-` and three characters (docs/model.md)",
+            "; pods on workers cut off for good run again only once the node lifecycle controller has evicted them (node_monitor_grace_period, {}, then the {}-s toleration for an unreachable node), and it evicts nothing while no node of the zone is Ready, or while more than 2 nodes making at least 55 % of a cluster of at most 50 are NotReady; otherwise it takes the nodes one at a time, one every {} s (--node-eviction-rate {}), or one every {} s while more than 55 % of a cluster of over 50 nodes are NotReady (--secondary-node-eviction-rate {}): a hundred such nodes take hours; the masters count as nodes unless their names end in `master`, or in `master-` and three characters (docs/model.md)",
             scenario.kubernetes.controller_manager.node_monitor_grace_period,
-            models::node_lifecycle::UNREACHABLE_TOLERATION.as_secs_f64()
+            models::node_lifecycle::UNREACHABLE_TOLERATION.as_secs_f64(),
+            1.0 / models::node_lifecycle::NODE_EVICTION_RATE,
+            models::node_lifecycle::NODE_EVICTION_RATE,
+            1.0 / models::node_lifecycle::SECONDARY_NODE_EVICTION_RATE,
+            models::node_lifecycle::SECONDARY_NODE_EVICTION_RATE,
         )
     } else {
         String::new()
