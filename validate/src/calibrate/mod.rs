@@ -275,10 +275,15 @@ pub fn calibrate(
             .map(|h| format!("{} pods at {} ms", h.pods, h.delay_ms))
             .collect();
         if !unconverged.is_empty() {
+            let (folds, its) = if unconverged.len() == 1 {
+                ("fit", "its prediction is")
+            } else {
+                ("fits", "their predictions are")
+            };
             warnings.push(format!(
-                "the leave-one-out fit without {} did not converge (--max-iters {}): its prediction is where the \
+                "the leave-one-out {folds} without {} did not converge (--max-iters {}): {its} where the \
                  search stopped; raise --max-iters",
-                unconverged.join(", "),
+                unconverged.join(", and without "),
                 opts.max_iters
             ));
         }

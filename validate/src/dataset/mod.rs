@@ -186,6 +186,14 @@ pub enum DatasetError {
         /// Fields in this row.
         found: u64,
     },
+    /// The file has no header line: it is empty, or holds only comments and blank lines.
+    #[error("{}: no header line (the file is empty, or comments only); expected a header with the columns {expected}", path.display())]
+    NoHeader {
+        /// The file.
+        path: PathBuf,
+        /// The expected columns, comma-separated.
+        expected: String,
+    },
     /// The header lacks a column.
     #[error("{}: missing column `{column}` (expected columns: {expected})", path.display())]
     MissingColumn {
@@ -558,8 +566,10 @@ mod tests {
             ),
             "{err}"
         );
-        let err = cells("").unwrap_err();
-        assert!(matches!(err, DatasetError::MissingColumn { .. }), "{err}");
+        for empty in ["", "# comments only\n\n"] {
+            let err = cells(empty).unwrap_err();
+            assert!(matches!(err, DatasetError::NoHeader { .. }), "{err}");
+        }
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,5\n").unwrap_err();
         assert_eq!(
             err.to_string(),

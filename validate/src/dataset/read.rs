@@ -158,9 +158,8 @@ fn read_records<R: Read, T>(
         .from_reader(text.as_bytes());
     let headers = csv_reader.headers().map_err(|e| csv_error(path, &lines, e))?.clone();
     if headers.is_empty() || (headers.len() == 1 && headers.get(0) == Some("")) {
-        return Err(DatasetError::MissingColumn {
+        return Err(DatasetError::NoHeader {
             path: path.to_path_buf(),
-            column: expected[0],
             expected: expected.join(","),
         });
     }
