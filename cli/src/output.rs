@@ -22,6 +22,15 @@ pub(crate) fn input_error(err: impl Into<anyhow::Error>) -> anyhow::Error {
     InputError(error_text(&err.into())).into()
 }
 
+/// `n` and `noun`, plural unless `n` is 1: `1 site`, `3 sites`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Prints `err` with its chain of causes and picks the exit code: 2 for usage errors and
 /// unusable inputs, 1 otherwise (the command ran and failed). A cause whose text was already
 /// printed (an error that quotes its source) is not repeated.

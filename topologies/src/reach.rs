@@ -16,6 +16,8 @@ pub struct Reachability {
     pub vpn_enabled: bool,
     /// The machines, in file order (routers left out).
     pub hosts: Vec<String>,
+    /// The site of each machine, in the same order.
+    pub sites: Vec<String>,
     /// `reach[i][j]`: `hosts[i]` can send to `hosts[j]`.
     pub reach: Vec<Vec<bool>>,
 }
@@ -59,15 +61,84 @@ pub fn reachability(scenario: &Scenario, vpn_enabled: bool) -> Result<Reachabili
         .filter(|h| h.role != Role::Router)
         .filter_map(|h| net.host(&h.name))
         .collect();
+    let hosts: Vec<String> = ids.iter().map(|&id| net.name(id).to_owned()).collect();
+    let site_of = |name: &String| {
+        s.hosts
+            .iter()
+            .find(|h| &h.name == name)
+            .map_or_else(String::new, |h| h.site.clone())
+    };
     Ok(Reachability {
         vpn_enabled,
-        hosts: ids.iter().map(|&id| net.name(id).to_owned()).collect(),
+        sites: hosts.iter().map(site_of).collect(),
+        hosts,
         reach: ids
             .iter()
             .map(|&a| ids.iter().map(|&b| full[a as usize][b as usize]).collect())
             .collect(),
     })
 }
+
+/// How many machines of one site reach every machine of another ([`Reachability::by_site`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteReach {
+    /// Every machine of the row's site reaches every machine of the column's.
+    All,
+    /// Some pairs do, some do not.
+    Some,
+    /// No machine of the row's site reaches any of the column's.
+    None,
+}
+
+impl Reachability {
+    /// The matrix site by site, sites in order of their first machine: what a consortium's
+    /// planner reads, where a matrix of hundreds of machines is not readable.
+    pub fn by_site(&self) -> (Vec<String>, Vec<Vec<SiteReach>>) {
+        let mut sites: Vec<String> = Vec::new();
+        for s in &self.sites {
+            if !sites.contains(s) {
+                sites.push(s.clone());
+            }
+        }
+        let index: Vec<usize> = self
+            .sites
+            .iter()
+            .map(|s| sites.iter().position(|x| x == s).unwrap_or(0))
+            .collect();
+        let n = sites.len();
+        // (pairs that reach, pairs) per site pair.
+        let mut counts = vec![vec![(0usize, 0usize); n]; n];
+        for (i, row) in self.reach.iter().enumerate() {
+            for (j, &ok) in row.iter().enumerate() {
+                let c = &mut counts[index[i]][index[j]];
+                c.0 += usize::from(ok);
+                c.1 += 1;
+            }
+        }
+        let matrix = counts
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|&(ok, all)| match ok {
+                        0 => SiteReach::None,
+                        _ if ok == all => SiteReach::All,
+                        _ => SiteReach::Some,
+                    })
+                    .collect()
+            })
+            .collect();
+        (sites, matrix)
+    }
+
+    /// Ordered pairs of distinct machines that do not reach each other.
+    pub fn unreachable_pairs(&self) -> usize {
+        let n = self.hosts.len();
+        n * n.saturating_sub(1) - self.pairs().len()
+    }
+}
+
+/// Up to this many machines, `reach` shows them one by one; past it, site by site.
+pub const HOSTS_SHOWN_ONE_BY_ONE: usize = 24;
 
 /// The matrix as text: `✓` where the row's host reaches the column's, `·` where it does not.
 ///
@@ -83,6 +154,56 @@ pub fn reachability_table(scenario: &Scenario, vpn_enabled: bool) -> String {
         Ok(r) => render(&r),
         Err(e) => format!("no reachability table: the network cannot be built: {e}\n"),
     }
+}
+
+/// The matrix site by site ([`Reachability::by_site`]): `✓` where every machine of the row's
+/// site reaches every machine of the column's, `~` where some do, `·` where none does; columns
+/// are numbered as the rows. Then a line that counts the pairs of machines that do not reach
+/// each other. A scenario whose network cannot be built gives a one-line explanation instead.
+pub fn site_reachability_table(scenario: &Scenario, vpn_enabled: bool) -> String {
+    let r = match reachability(scenario, vpn_enabled) {
+        Ok(r) => r,
+        Err(e) => return format!("no reachability table: the network cannot be built: {e}\n"),
+    };
+    let (sites, matrix) = r.by_site();
+    let title = if r.vpn_enabled {
+        "with OpenVPN"
+    } else {
+        "without OpenVPN"
+    };
+    let mut out = format!(
+        "reachability {title}, site by site ({} machines at {} sites): row reaches column; \
+         ✓ every machine, ~ some, · none\n",
+        r.hosts.len(),
+        sites.len()
+    );
+    let num = sites.len().to_string().len();
+    let name_w = sites.iter().map(|s| s.chars().count()).max().unwrap_or(0);
+    let cell = num.max(1);
+    out.push_str(&format!("{:num$} {:name_w$}", "", ""));
+    for j in 1..=sites.len() {
+        out.push_str(&format!(" {j:>cell$}"));
+    }
+    out.push('\n');
+    for (i, (site, row)) in sites.iter().zip(&matrix).enumerate() {
+        out.push_str(&format!("{:>num$} {site:<name_w$}", i + 1));
+        for &c in row {
+            let mark = match c {
+                SiteReach::All => "✓",
+                SiteReach::Some => "~",
+                SiteReach::None => "·",
+            };
+            out.push_str(&format!(" {mark:>cell$}"));
+        }
+        out.push('\n');
+    }
+    match r.unreachable_pairs() {
+        0 => out.push_str("every machine reaches every other\n"),
+        n => out.push_str(&format!(
+            "{n} ordered pairs of machines do not reach each other (`--by host` lists every machine)\n"
+        )),
+    }
+    out
 }
 
 fn render(r: &Reachability) -> String {

@@ -34,13 +34,13 @@ pub(crate) fn cmd(a: CheckArgs) -> anyhow::Result<()> {
         .map_err(|e| crate::output::UsageError(format!("{}: the model cannot be built: {e}", loaded.origin)))?;
     let workers = s.hosts.iter().filter(|h| h.role == models::spec::Role::Worker).count();
     println!(
-        "{}: scenario `{}` passes every error check ({} sites, {} hosts, {} workers; {} warning(s))",
+        "{}: scenario `{}` passes every error check ({}, {}, {}; {})",
         loaded.origin,
         s.name,
-        s.sites.len(),
-        s.hosts.len(),
-        workers,
-        loaded.warnings.len()
+        crate::output::count(s.sites.len(), "site"),
+        crate::output::count(s.hosts.len(), "host"),
+        crate::output::count(workers, "worker"),
+        crate::output::count(loaded.warnings.len(), "warning")
     );
     Ok(())
 }

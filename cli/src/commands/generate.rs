@@ -258,13 +258,13 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
         eprintln!("note: {empty} site(s) have no worker and no part of the control plane: they add tunnels only");
     }
     println!(
-        "wrote {}: scenario `{}`, {} sites, {} workers, {} masters, {} links",
+        "wrote {}: scenario `{}`, {}, {}, {}, {}",
         out.display(),
         scenario.name,
-        scenario.sites.len(),
-        count(Role::Worker),
-        count(Role::Master),
-        scenario.links.len()
+        crate::output::count(scenario.sites.len(), "site"),
+        crate::output::count(count(Role::Worker), "worker"),
+        crate::output::count(count(Role::Master), "master"),
+        crate::output::count(scenario.links.len(), "link")
     );
     println!("  {}", scenario.description);
     Ok(())

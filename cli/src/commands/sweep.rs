@@ -226,10 +226,10 @@ fn announce(
     stale: usize,
 ) {
     eprintln!(
-        "sweep {} ({origin}): {} points x {} replications{}, in {}",
+        "sweep {} ({origin}): {} x {}{}, in {}",
         file.spec_hash,
-        points,
-        file.spec.reps,
+        crate::output::count(points, "point"),
+        crate::output::count(file.spec.reps as usize, "replication"),
         shard.map_or(String::new(), |s| format!("; shard {s} has {mine} of them")),
         dir.root().display()
     );

@@ -62,7 +62,7 @@ fn known_sites(s: &Scenario) -> String {
     if s.sites.len() > 16 {
         names.push("...");
     }
-    format!("{} ({} sites)", names.join(", "), s.sites.len())
+    format!("{} ({})", names.join(", "), crate::output::count(s.sites.len(), "site"))
 }
 
 /// Parses the `--placements` values: options separated by `;` (the flag may also repeat), each a

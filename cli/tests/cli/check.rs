@@ -7,7 +7,7 @@ use crate::support::{run_ok, usage_error, TempDir};
 fn the_thesis_scenario_passes_every_error_check() {
     let out = run_ok(&["check", "thesis-2019"]);
     assert!(
-        out.contains("scenario `thesis-2019` passes every error check (3 sites, 11 hosts, 4 workers; 0 warning(s))"),
+        out.contains("scenario `thesis-2019` passes every error check (3 sites, 11 hosts, 4 workers; 0 warnings)"),
         "{out}"
     );
 }

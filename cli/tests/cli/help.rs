@@ -61,7 +61,7 @@ fn check_help_names_every_flag() {
 #[test]
 fn reach_help_names_every_flag() {
     let text = help(&["reach"]);
-    assert_mentions(&text, &["<SCENARIO>", "--no-vpn", "Example:"], "reach");
+    assert_mentions(&text, &["<SCENARIO>", "--no-vpn", "--by", "Examples:"], "reach");
 }
 
 #[test]

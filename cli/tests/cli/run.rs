@@ -1,6 +1,6 @@
 //! `kubetwin run`: the JSON report, determinism across runs and thread counts, seeds, CSV, the trace.
 
-use crate::support::{kubetwin, num, run_json, run_ok, stderr, TempDir};
+use crate::support::{assert_exit, kubetwin, num, run_json, run_ok, stderr, stdout, TempDir};
 
 /// `run thesis-2019 --pods 4 --delay 100ms --reps REPS --format FORMAT EXTRA...`
 fn cell_reps(reps: &str, format: &str, extra: &[&str]) -> Vec<String> {
@@ -209,6 +209,50 @@ fn an_unwritable_stdout_is_an_error_not_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains("error: cannot write to standard output"), "{err}");
     assert_eq!(out.status.code(), Some(1), "{err}");
+}
+
+/// After a fault, the kubelets' reconnections are summed up in one line once there are more
+/// than a few (a consortium's hundred filled the screen), with every one kept in the JSON.
+#[test]
+fn many_kubelets_reconnecting_are_one_line() {
+    let dir = TempDir::new("many-kubelets");
+    let scenario = dir.file("u30.toml");
+    let o = kubetwin()
+        .args([
+            "generate", "uniform", "--nodes", "30", "--sites", "3", "--out", &scenario,
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&o, 0, "generate uniform");
+    let args = [
+        "run",
+        &scenario,
+        "--pods",
+        "60",
+        "--reps",
+        "1",
+        "--fault",
+        "crash-etcd-leader at 5s",
+    ];
+    let out = kubetwin().args(args).output().unwrap();
+    assert_exit(&out, 0, "run with a crashed etcd leader");
+    let text = stdout(&out);
+    let summary: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("kubelets reconnected from"))
+        .collect();
+    assert_eq!(summary.len(), 1, "{text}");
+    assert!(!text.contains("kubelet/"), "{text}");
+    let json = kubetwin().args(args).args(["--format", "json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let listed = v["faults_rep0"][0]["failovers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["client"].as_str().is_some_and(|c| c.starts_with("kubelet/")))
+        .count();
+    let n: usize = summary[0].trim().split(' ').next().unwrap().parse().unwrap();
+    assert!(n > 8 && n == listed, "{n} summed up, {listed} in the JSON");
 }
 
 /// A scenario's warnings reach the user on stderr, and the run goes on: the thesis's HAProxy

@@ -67,3 +67,28 @@ fn a_broken_network_gives_a_sentence_not_a_panic() {
     let t = reachability_table(&s, true);
     assert!(t.contains("cannot be built") && t.contains("ghost"), "{t}");
 }
+
+/// Site by site, as `reach` shows a consortium: without the VPN each segment reaches only
+/// itself (40 of the 56 ordered pairs of machines do not reach each other), with it every site
+/// reaches every site.
+#[test]
+fn site_by_site_each_segment_then_every_site() {
+    use topologies::reach::{site_reachability_table, SiteReach};
+    let (s, _) = load::by_name_or_path("thesis-2019").unwrap();
+    let before = reachability(&s, false).unwrap();
+    let (sites, m) = before.by_site();
+    assert_eq!(sites, ["vlan10", "vlan20", "vlan30"]);
+    for (i, row) in m.iter().enumerate() {
+        for (j, &c) in row.iter().enumerate() {
+            let want = if i == j { SiteReach::All } else { SiteReach::None };
+            assert_eq!(c, want, "{} -> {}", sites[i], sites[j]);
+        }
+    }
+    assert_eq!(before.unreachable_pairs(), 56 - 16);
+    let after = reachability(&s, true).unwrap();
+    assert!(after.by_site().1.iter().flatten().all(|&c| c == SiteReach::All));
+    let t = site_reachability_table(&s, true);
+    assert!(t.contains("8 machines at 3 sites"), "{t}");
+    assert!(t.ends_with("every machine reaches every other\n"), "{t}");
+    assert!(site_reachability_table(&s, false).contains("40 ordered pairs"));
+}

@@ -10,6 +10,10 @@ use super::faults::fault_text;
 use super::summary::{etcd_means, shown, StartupIntervals, Summary, PHASES};
 use super::{Format, RunArgs};
 
+/// Up to this many kubelets' reconnections after a fault are listed one by one; past it, one
+/// line sums them up.
+const KUBELET_LINES: usize = 8;
+
 /// Everything a report of `run` shows: the command line, the scenario as the flags left it, and
 /// the replications with their summary.
 pub(super) struct Report<'a> {
@@ -243,9 +247,41 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
             None => println!("  etcd committed no write from {a:.2} s to the end of the run"),
         }
     }
+    // Kubelets by the hundred in a consortium: past a few, one line for them all (each is in
+    // the JSON's `failovers`).
+    let kubelets: Vec<&models::cluster::ClientFailover> = f
+        .failovers
+        .iter()
+        .filter(|fo| fo.client.starts_with("kubelet/"))
+        .collect();
+    let summarized = kubelets.len() > KUBELET_LINES;
+    if summarized {
+        let (first, last) = kubelets
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), fo| (a.min(fo.at_s), b.max(fo.at_s)));
+        let mut to: Vec<(&str, usize)> = Vec::new();
+        for fo in &kubelets {
+            match to.iter_mut().find(|(m, _)| *m == fo.apiserver) {
+                Some((_, n)) => *n += 1,
+                None => to.push((&fo.apiserver, 1)),
+            }
+        }
+        to.sort();
+        let to: Vec<String> = to.iter().map(|(m, n)| format!("{n} to {m}")).collect();
+        println!(
+            "  {} kubelets reconnected from {first:.2} s to {last:.2} s ({:.2}-{:.2} s after the fault): {} (each in the JSON's failovers)",
+            kubelets.len(),
+            first - f.at_s,
+            last - f.at_s,
+            to.join(", ")
+        );
+    }
     for fo in &f.failovers {
         let (client, t, to) = (&fo.client, fo.at_s, &fo.apiserver);
         let after = t - f.at_s;
+        if summarized && client.starts_with("kubelet/") {
+            continue;
+        }
         if [models::cluster::CONTROLLER_MANAGER, models::cluster::SCHEDULER].contains(&client.as_str()) {
             // A leader-elected controller: a leader (a standby, or the restarted one) took the
             // lease, runs on its master and works through that apiserver.

@@ -89,9 +89,9 @@ fn header(o: &mut String, p: &Plan) {
     w!(o, "- Scenario: `{}`. {}", p.origin, s.description.trim());
     w!(
         o,
-        "- {} sites, {} workers; masters ({}) {}; HAProxy (`{}`) at {}; VPN {}; netem {}.",
-        s.sites.len(),
-        workers,
+        "- {}, {}; masters ({}) {}; HAProxy (`{}`) at {}; VPN {}; netem {}.",
+        crate::output::count(s.sites.len(), "site"),
+        crate::output::count(workers, "worker"),
         super::net::masters(s).join(", "),
         cur.placement.label(),
         s.haproxy.host,

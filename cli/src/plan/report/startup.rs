@@ -52,9 +52,9 @@ fn figures_table(o: &mut String, p: &Plan, t: MeanCi) {
     w!(o, "|---|---:|---|");
     w!(
         o,
-        "| **mean** | **{}** | mean over {} replications of the exact time until kubectl's watch (`kubectl get -w`) saw the {} pod Running |",
+        "| **mean** | **{}** | mean over {} of the exact time until kubectl's watch (`kubectl get -w`) saw the {} pod Running |",
         s2(t.mean),
-        st.finished,
+        crate::output::count(st.finished, "replication"),
         ordinal(n)
     );
     w!(
