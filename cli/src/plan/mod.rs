@@ -63,6 +63,9 @@ pub(crate) struct Plan {
     pub(crate) seed: u64,
     /// The scenario as given: `options[0]`; then each `--placements` option.
     pub(crate) options: Vec<OptionResult>,
+    /// `--placements` options that are where the masters already are: `options[0]`, not
+    /// simulated twice (their labels).
+    pub(crate) as_given: Vec<String>,
     /// What each single failure costs, when asked for (`--drills`).
     pub(crate) drills: Option<Drills>,
     /// What each setting would buy, when asked for (`--tuning`): the largest saving first, the
@@ -173,8 +176,10 @@ pub(crate) fn build(
     let base = cluster::with_overrides(scenario, Some(pods), None);
     let current = placement::current(&base);
     let mut variants: Vec<(Placement, bool, Scenario)> = vec![(current.clone(), true, base.clone())];
+    let mut as_given = Vec::new();
     for p in placements {
         if *p == current {
+            as_given.push(p.label());
             continue;
         }
         let s = placement::apply(&base, p).map_err(crate::output::UsageError)?;
@@ -232,6 +237,7 @@ pub(crate) fn build(
         reps,
         seed,
         options,
+        as_given,
         drills,
         tuning,
     })

@@ -376,6 +376,29 @@ fn placements_with_an_unknown_site_exit_2() {
     assert!(stderr(&out).contains("where option 1 already does"), "{}", stderr(&out));
 }
 
+/// A `--placements` option where the masters already are is the scenario as given, and the
+/// report says so (a review found it dropped with "No options were given").
+#[test]
+fn a_placement_where_the_masters_are_is_named_as_given() {
+    let dir = TempDir::new("sameplace");
+    let scenario = small_scenario(&dir);
+    let report = dir.file("r");
+    let args = ["plan", &scenario, "--pods", "10", "--reps", "1", "--out-dir", &report];
+    run_ok(&[&args[..], &["--placements", "tokyo"]].concat());
+    let md = std::fs::read_to_string(format!("{report}/plan.md")).unwrap();
+    assert!(
+        md.contains("The option given (all at tokyo) is where the masters already are"),
+        "{md}"
+    );
+    assert!(!md.contains("No options were given"), "{md}");
+    run_ok(&[&args[..], &["--placements", "tokyo;london"]].concat());
+    let md = std::fs::read_to_string(format!("{report}/plan.md")).unwrap();
+    assert!(
+        md.contains("The option all at tokyo is where the masters already are"),
+        "{md}"
+    );
+}
+
 #[test]
 fn help_shows_an_example_each() {
     for args in [

@@ -57,7 +57,7 @@ fn what_it_names(s: &Scenario, fault: &Fault, kubectl_host: Option<&str>, bad: &
         }
         Fault::IsolateSite { site, .. } => {
             if !site_defined(s, site) {
-                bad("site", format!("site `{site}` is not defined"));
+                bad("site", undefined_site(s, site));
             }
         }
         Fault::CrashEtcdLeader { .. } => {}
@@ -76,6 +76,46 @@ fn repaired_after(fault: &Fault, bad: &mut impl FnMut(&str, String)) {
                 ),
             );
         }
+    }
+}
+
+/// The message for a site `name` that is not defined: the sites whose names contain it (as
+/// `kubetwin generate` spells them: `eth-zurich` for `eth-zurich-zurich`), or else every site
+/// when there are few.
+fn undefined_site(s: &Scenario, name: &str) -> String {
+    // `generate consortium` turns "ETH Zurich (Zurich)" into `eth-zurich-zurich`: compare in
+    // that spelling.
+    let spelled: String = name
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let like: Vec<&str> = s
+        .sites
+        .iter()
+        .map(|x| x.name.as_str())
+        .filter(|x| !spelled.is_empty() && x.contains(&spelled))
+        .collect();
+    if !like.is_empty() {
+        format!("site `{name}` is not defined; did you mean {}?", quoted(&like))
+    } else if s.sites.len() <= 12 {
+        let all: Vec<&str> = s.sites.iter().map(|x| x.name.as_str()).collect();
+        format!("site `{name}` is not defined; expected one of {}", quoted(&all))
+    } else {
+        format!(
+            "site `{name}` is not defined; expected the name of one of the scenario's {} [[sites]] (as `kubetwin generate` spells them: lower case, words joined by `-`)",
+            s.sites.len()
+        )
+    }
+}
+
+/// `a`, `b` or `c`, each in backquotes.
+fn quoted(names: &[&str]) -> String {
+    let q: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match q.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => q.join(""),
     }
 }
 
@@ -121,7 +161,7 @@ fn crashed_host(s: &Scenario, name: &str, kubectl_host: Option<&str>, bad: &mut 
 fn tunnel_sites(s: &Scenario, what: &str, a: &str, b: &str, bad: &mut impl FnMut(&str, String)) {
     for (field, n) in [("a", a), ("b", b)] {
         if !site_defined(s, n) {
-            bad(field, format!("site `{n}` is not defined"));
+            bad(field, undefined_site(s, n));
         }
     }
     if a == b {

@@ -38,6 +38,22 @@ fn bad_faults_name_line_and_field() {
     );
 }
 
+/// An undefined site is named with what was meant: the sites whose names contain it, as
+/// `kubetwin generate` spells names (a planner wrote `eth-zurich` for `eth-zurich-zurich`), or
+/// every site of a small scenario.
+#[test]
+fn an_undefined_site_comes_with_the_sites_meant() {
+    let text = thesis_with("[[faults]]\nkind = \"isolate-site\"\nsite = \"VLAN20\"\nat = \"5s\"\n");
+    let e = topologies::load::load_str(&text, "f.toml").unwrap_err().to_string();
+    assert!(e.contains("did you mean `vlan20`?"), "{e}");
+    let text = thesis_with("[[faults]]\nkind = \"partition\"\na = \"vlan10\"\nb = \"atlantis\"\nat = \"5s\"\n");
+    let e = topologies::load::load_str(&text, "f.toml").unwrap_err().to_string();
+    assert!(
+        e.contains("faults[0].b") && e.contains("expected one of `vlan10`, `vlan20` or `vlan30`"),
+        "{e}"
+    );
+}
+
 /// The `[[faults]]` example in topologies/README.md loads.
 #[test]
 fn readme_fault_example_loads() {

@@ -17,7 +17,13 @@ pub(super) fn placements_section(o: &mut String, p: &Plan, order: &[usize]) {
     let n = p.pods;
     w!(o, "{}", HEADINGS[3]);
     w!(o);
-    if p.options.len() == 1 {
+    if p.options.len() == 1 && !p.as_given.is_empty() {
+        w!(
+            o,
+            "The option given ({}) is where the masters already are: the scenario as given, below. Pass other sites with `--placements 'A,B,C;D,E,F'` (one site per master, `master01`..; HAProxy moves with the first) to compare placements.",
+            p.as_given.join("; ")
+        );
+    } else if p.options.len() == 1 {
         w!(
             o,
             "No options were given: pass `--placements 'A,B,C;D,E,F'` (one site per master, `master01`..; HAProxy moves with the first) to compare placements. The scenario as given:"
@@ -25,8 +31,13 @@ pub(super) fn placements_section(o: &mut String, p: &Plan, order: &[usize]) {
     } else {
         w!(
             o,
-            "Each option moves the masters ({}) to the sites listed, in that order, and HAProxy with the first, relinking each moved host to its new site's router with its old LAN link's delay; workers, WAN links and tunnels stay. Ranked by the mean time until {n} pods run; Δ is the paired difference to the scenario as given over the same seeds.",
-            crate::plan::net::masters(s).join(", ")
+            "Each option moves the masters ({}) to the sites listed, in that order, and HAProxy with the first, relinking each moved host to its new site's router with its old LAN link's delay; workers, WAN links and tunnels stay. Ranked by the mean time until {n} pods run; Δ is the paired difference to the scenario as given over the same seeds.{}",
+            crate::plan::net::masters(s).join(", "),
+            if p.as_given.is_empty() {
+                String::new()
+            } else {
+                format!(" The option {} is where the masters already are: the row marked as given.", p.as_given.join("; "))
+            }
         );
     }
     w!(o);
