@@ -35,6 +35,10 @@
 //! - The controller-manager writes through etcd: while etcd has no quorum it cannot work (and
 //!   its leader lease lapses). The controller that leads afterwards starts afresh: every node
 //!   gets a full grace period from then ([`NodeLifecycle::restart`]), its taints removed.
+//! - It runs only in the controller-manager that leads. A new leader's controller takes over
+//!   what etcd holds ([`NodeLifecycle::take_over`]): marked nodes stay NotReady with their
+//!   taints, the others get a grace period from the takeover, and its taint manager evicts a
+//!   toleration after its own start.
 //! - Every write of the controller waits for its client's limiter (`--kube-api-qps 20`,
 //!   `--kube-api-burst 30`), node after node as v1.16's `monitorNodeHealth` makes them: the
 //!   status update that marks a silent node NotReady; the `NoSchedule` taint
@@ -250,6 +254,36 @@ impl NodeLifecycle {
         self.queue.clear();
         self.master_disruption = false;
         was
+    }
+
+    /// A new controller-manager leading from `t` (v1.16 starts its controllers in
+    /// `OnStartedLeading`, with no state but what etcd holds). A node the old leader marked
+    /// NotReady is still `Ready=Unknown` with its taints, and goes on as such until its kubelet
+    /// is heard from; a node it had not marked gets a full grace period from `t`, the new
+    /// controller's first sight of it ("Missing timestamp for Node ... Assuming now as a
+    /// timestamp"). The new taint manager counts every pod's toleration from its own start:
+    /// returns each `NoExecute` node with its new taint generation (an eviction the old leader
+    /// armed is dropped), for the caller to arm from `t`. The `NoExecute` queue starts over
+    /// with the NotReady nodes not yet tainted, its rate limiter fresh.
+    pub fn take_over(&mut self, t: SimTime) -> Vec<(u32, u32)> {
+        let n = self.not_ready.len();
+        for i in 0..n {
+            if !self.not_ready[i] {
+                self.last_heartbeat[i] = self.last_heartbeat[i].max(t);
+            }
+        }
+        self.queue = (0..n)
+            .filter(|&i| self.not_ready[i] && !self.no_execute[i])
+            .map(|i| i as u32)
+            .collect();
+        self.last_taint = None;
+        (0..n)
+            .filter(|&i| self.no_execute[i])
+            .map(|i| {
+                self.generation[i] += 1;
+                (i as u32, self.generation[i])
+            })
+            .collect()
     }
 
     /// Node `n`'s heartbeat reached the control plane at `t`.
@@ -481,6 +515,30 @@ mod tests {
             c.tick(s(145)),
             vec![Action::NotReady(1), Action::NoExecute { node: 1, generation: 2 }]
         );
+    }
+
+    /// A new controller-manager keeps what etcd holds: the tainted node stays NotReady with a
+    /// new taint generation to evict from (the old one's eviction is dropped); the node heard
+    /// from has its grace period from the takeover.
+    #[test]
+    fn a_takeover_keeps_the_taints_and_gives_the_others_a_fresh_grace_period() {
+        let mut c = NodeLifecycle::new(3, SimDuration::from_secs(40));
+        c.heartbeat(0, s(100));
+        c.heartbeat(2, s(70));
+        c.tick(s(100)); // node 1, silent since 0 s, goes NotReady and is tainted
+        assert!(c.still_tainted(1, 1));
+        assert_eq!(c.take_over(s(105)), vec![(1, 2)]);
+        assert!(!c.still_tainted(1, 1) && c.still_tainted(1, 2));
+        // Node 2, last heard at 70 s, is given 40 s from the takeover, not from 70 s.
+        assert!(c.tick(s(140)).is_empty());
+        c.heartbeat(0, s(145));
+        assert_eq!(
+            c.tick(s(150)),
+            vec![Action::NotReady(2), Action::NoExecute { node: 2, generation: 1 }]
+        );
+        // Heard from again, node 1 is Ready.
+        c.heartbeat(1, s(152));
+        assert!(c.tick(s(155)).contains(&Action::Ready(1)));
     }
 
     #[test]

@@ -276,6 +276,9 @@ pub struct ControlPlane {
     client_keys: Vec<u64>,
     /// The node lifecycle controller could not write (etcd without quorum) at its last check.
     lifecycle_stalled: bool,
+    /// No controller-manager led at a check or an eviction since the last check that ran: the
+    /// next leader's controller takes over ([`crate::node_lifecycle::NodeLifecycle::take_over`]).
+    lifecycle_leaderless: bool,
     /// Evicted pods whose deletion their node has not confirmed: (pod, node).
     evicted_unconfirmed: Vec<(u32, u32)>,
     /// Object state.
@@ -377,6 +380,7 @@ impl ControlPlane {
             kubelet_index: std::collections::HashMap::new(),
             client_keys: Vec::new(),
             lifecycle_stalled: false,
+            lifecycle_leaderless: false,
             evicted_unconfirmed: Vec::new(),
             store: Store::default(),
             kcm: None,

@@ -63,8 +63,12 @@ impl ControlPlane {
         // `OnStartedLeading`; a new `NodeLifecycleController` has no health data and takes a
         // node's first observation as its probe time, "Missing timestamp for Node ... Assuming
         // now as a timestamp").
-        if self.write_ready(now) != now || !self.controller_manager_leads(now) {
+        if self.write_ready(now) != now {
             self.lifecycle_stalled = true;
+            return;
+        }
+        if !self.controller_manager_leads(now) {
+            self.lifecycle_leaderless = true;
             return;
         }
         let Some(lifecycle) = self.lifecycle.as_mut() else {
@@ -85,8 +89,24 @@ impl ControlPlane {
             }
         }
         let mut actions: Vec<Action> = Vec::new();
+        let leaderless = std::mem::take(&mut self.lifecycle_leaderless);
         if std::mem::take(&mut self.lifecycle_stalled) {
             actions.extend(lifecycle.restart(now).into_iter().map(Action::Ready));
+        } else if leaderless {
+            // The new leader's controller started at its connection; its taint manager
+            // evicts the pods of the nodes still tainted `NoExecute` a toleration from then.
+            let kcm = self.kcm.as_ref().map(|w| w.id);
+            let started = self
+                .failovers
+                .iter()
+                .filter(|f| Some(f.client) == kcm && f.reconnect_at <= now)
+                .map(|f| f.reconnect_at)
+                .max()
+                .unwrap_or(now);
+            for (node, generation) in lifecycle.take_over(started) {
+                let evict = (started + UNREACHABLE_TOLERATION).saturating_since(now);
+                ctx.send_self(evict, Ev::Local(Local::Evict(node, generation)));
+            }
         }
         actions.extend(lifecycle.tick(now));
         for a in actions {
@@ -285,6 +305,13 @@ impl ControlPlane {
                 .as_ref()
                 .is_some_and(|l| l.still_tainted(node, generation))
         {
+            return;
+        }
+        // The taint manager runs in the controller-manager that leads: one armed by a leader
+        // that has since lost its lease is gone with it, and the next leader's arms its own
+        // eviction when it takes over ([`crate::node_lifecycle::NodeLifecycle::take_over`]).
+        if self.lifecycle_leaderless || !self.controller_manager_leads(now) {
+            self.lifecycle_leaderless = true;
             return;
         }
         let doomed: Vec<u32> = (0..self.store.pods.len())

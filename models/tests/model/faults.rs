@@ -681,6 +681,38 @@ fn the_nodes_silenced_by_a_balancer_outage_are_not_marked_by_a_deposed_controlle
     }
 }
 
+/// A worker site cut off for good, then the controller-manager's master crashed: the new
+/// leader's taint manager counts every pod's toleration from its own start, so no pod is
+/// evicted before the takeover plus 300 s, and none twice (a review found the old leader's
+/// evictions fired at the takeover, and its taints dropped, so replacements went back to the
+/// cut-off nodes and were evicted again).
+#[test]
+fn a_new_controller_manager_evicts_a_toleration_after_it_takes_over() {
+    for seed in 0..2 {
+        let mut s = cell(20, 100);
+        s.workload.kubectl_host = Some("node04".into());
+        s.workload.timeout = Dur::secs(3 * 3600);
+        s.faults.push(isolate("vlan20", 5, None));
+        s.faults.push(crash("master01", 340, None));
+        let out = run(&s, seed, false).unwrap();
+        assert!(out.startup_exact_s.is_some(), "seed {seed}: pods did not all start");
+        let took = took_over(&out, "kube-controller-manager", seed).at_s;
+        let evicted: Vec<f64> = out.pods.iter().filter_map(|p| p.evicted).collect();
+        assert!(!evicted.is_empty(), "seed {seed}: the cut-off site's pods are evicted");
+        assert!(
+            evicted.iter().all(|&e| e >= took + 300.0),
+            "seed {seed}: evicted at {evicted:?}, the new leader took over at {took} s"
+        );
+        // node01 and node02 (workers 0 and 1) keep their taints: no replacement goes there.
+        let late = out
+            .pods
+            .iter()
+            .filter(|p| p.node.is_some_and(|n| n < 2) && p.created > 5.0)
+            .count();
+        assert_eq!(late, 0, "seed {seed}: replacements placed on the cut-off nodes");
+    }
+}
+
 /// Only a lossy degradation's repair ends its loss: a delay-only degradation of the same tunnel
 /// that lasts for good does not keep the loss going (99.9 % loss to 30 s plus +1 ms for ever
 /// used to take as long as the loss would have alone without repair).
