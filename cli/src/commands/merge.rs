@@ -120,12 +120,16 @@ fn gather_points(dirs: &[PathBuf], file: &SweepFile, points: &[Point]) -> anyhow
             let point = keys[&rec.key];
             rec.check_file(&path, &file.spec, point)?;
             match found.get(&rec.key) {
-                Some(other) if other.rec != rec => anyhow::bail!(
-                    "point {} was computed twice with different results: {} and {} differ",
-                    rec.key,
-                    other.from.display(),
-                    path.display()
-                ),
+                // Inputs merge cannot use: exit code 2, as for shards of another sweep.
+                Some(other) if other.rec != rec => {
+                    return Err(crate::output::InputError(format!(
+                        "point {} was computed twice with different results: {} and {} differ",
+                        rec.key,
+                        other.from.display(),
+                        path.display()
+                    ))
+                    .into())
+                }
                 Some(_) => {}
                 None => {
                     found.insert(rec.key.clone(), FoundPoint { rec, text, from: path });
@@ -155,7 +159,8 @@ fn ensure_none_missing(
         } else {
             String::new()
         };
-        anyhow::bail!(
+        // Inputs merge cannot use: exit code 2, as for shards of another sweep.
+        return Err(crate::output::InputError(format!(
             "{} of {} points are missing from {} (did every shard finish?):\n{shown}{more}",
             missing.len(),
             points.len(),
@@ -163,7 +168,8 @@ fn ensure_none_missing(
                 .map(|d| d.display().to_string())
                 .collect::<Vec<_>>()
                 .join(" "),
-        );
+        ))
+        .into());
     }
     Ok(())
 }

@@ -337,7 +337,7 @@ fn shards_merge_into_the_unsharded_bytes() {
     let gone_key = gone.file_stem().unwrap().to_string_lossy().into_owned();
     std::fs::remove_file(&gone).unwrap();
     let out = run(&["merge", &s1, &s2, "--out", &t.file("m2")]);
-    assert_exit(&out, 1, "merge with a missing point");
+    assert_exit(&out, 2, "merge with a missing point");
     let err = stderr(&out);
     assert!(
         err.contains("1 of 6 points are missing") && err.contains(&gone_key),
@@ -352,7 +352,7 @@ fn shards_merge_into_the_unsharded_bytes() {
     let copy = t.path().join("s2/points").join(twin.file_name().unwrap());
     std::fs::write(&copy, serde_json::to_vec_pretty(&rec).unwrap()).unwrap();
     let out = run(&["merge", &s1, &s2, "--out", &t.file("m3")]);
-    assert_exit(&out, 1, "merge with a conflicting point");
+    assert_exit(&out, 2, "merge with a conflicting point");
     assert!(
         stderr(&out).contains("computed twice with different results"),
         "{}",
