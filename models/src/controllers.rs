@@ -60,6 +60,13 @@ pub struct ControllerManager {
     burst_replicas: u32,
     /// Whether the ReplicaSet has been created.
     rs_created: bool,
+    /// The deployment controller's create or update of the ReplicaSet awaiting its reply: it
+    /// syncs a Deployment one at a time (its work queue hands a key to one worker), so the
+    /// next write waits for it.
+    rs_write_in_flight: Option<u32>,
+    /// The Deployment's latest size seen while a write was in flight: the next sync writes it
+    /// (a queued key is synced once, from the informer's latest state).
+    rs_wanted: Option<u32>,
     rs_replicas: u32,
     /// Pods this ReplicaSet owns (created and observed).
     observed_pods: u32,
@@ -99,6 +106,8 @@ impl ControllerManager {
             initial_batch: cfg.slow_start_initial_batch.max(1),
             burst_replicas: cfg.burst_replicas.max(1),
             rs_created: false,
+            rs_write_in_flight: None,
+            rs_wanted: None,
             rs_replicas: 0,
             observed_pods: 0,
             expected: 0,
@@ -141,6 +150,22 @@ impl ControllerManager {
         }
     }
 
+    /// The deployment controller's sync: creates the ReplicaSet with `n` replicas, or scales it
+    /// to `n`, unless a write is in flight, after which it writes the latest size.
+    fn write_replicaset(&mut self, n: u32, ctx: &mut Context<'_, Ev>) {
+        if self.rs_write_in_flight.is_some() {
+            self.rs_wanted = Some(n);
+            return;
+        }
+        let obj = if self.rs_created {
+            Obj::UpdateReplicaSet(n)
+        } else {
+            self.rs_created = true;
+            Obj::CreateReplicaSet(n)
+        };
+        self.rs_write_in_flight = Some(self.deployment.send(obj, ctx));
+    }
+
     fn sync_replicaset(&mut self, ctx: &mut Context<'_, Ev>) {
         if self.syncing || self.expected > 0 {
             self.dirty = true;
@@ -174,12 +199,7 @@ impl Component<Ev> for ControllerManager {
     fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
         match event {
             Ev::Watch(WatchEvent::Deployment(n)) => {
-                if self.rs_created {
-                    self.deployment.send(Obj::UpdateReplicaSet(n), ctx);
-                } else {
-                    self.rs_created = true;
-                    self.deployment.send(Obj::CreateReplicaSet(n), ctx);
-                }
+                self.write_replicaset(n, ctx);
                 // The deployment controller also writes the Deployment's status, and records
                 // a ScalingReplicaSet event.
                 self.deployment.send(Obj::ControllerStatus, ctx);
@@ -204,6 +224,12 @@ impl Component<Ev> for ControllerManager {
                 self.observed_pods = self.observed_pods.saturating_sub(1);
                 if self.expected == 0 && !self.syncing {
                     self.sync_replicaset(ctx);
+                }
+            }
+            Ev::Reply { id, .. } if self.rs_write_in_flight == Some(id) => {
+                self.rs_write_in_flight = None;
+                if let Some(n) = self.rs_wanted.take() {
+                    self.write_replicaset(n, ctx);
                 }
             }
             Ev::Reply { id, .. } if self.event_in_flight == Some(id) => {

@@ -281,6 +281,8 @@ pub struct ControlPlane {
     lifecycle_leaderless: bool,
     /// Evicted pods whose deletion their node has not confirmed: (pod, node).
     evicted_unconfirmed: Vec<(u32, u32)>,
+    /// When the last watch event to each watcher is delivered: a watch delivers in order.
+    watch_delivered: std::collections::HashMap<ComponentId, SimTime>,
     /// Object state.
     pub store: Store,
     /// The controller-manager's watches (deployments, replicasets, pods).
@@ -380,6 +382,7 @@ impl ControlPlane {
             kubelet_index: std::collections::HashMap::new(),
             client_keys: Vec::new(),
             lifecycle_stalled: false,
+            watch_delivered: std::collections::HashMap::new(),
             lifecycle_leaderless: false,
             evicted_unconfirmed: Vec::new(),
             store: Store::default(),
@@ -1481,13 +1484,20 @@ impl ControlPlane {
             .unwrap_or(SimDuration::MAX)
     }
 
-    fn notify(&self, w: Option<Watcher>, ev: WatchEvent, ctx: &mut Context<'_, Ev>) {
+    fn notify(&mut self, w: Option<Watcher>, ev: WatchEvent, ctx: &mut Context<'_, Ev>) {
         if let Some(w) = w {
             let now = ctx.now();
             let (master, ready, host) = self.serving(w.id, w.master, w.host, now);
             let start = ready.max(now) + self.watch_dispatch;
             let mut rng = ctx.keyed_rng(crate::draws::watch_key(self.client_key(w.id), &ev));
             let due = self.down_to(w.id, master, host, start, &mut rng);
+            // A watch is one stream, in the order of the changes (their resourceVersions): an
+            // event never overtakes an earlier one to the same watcher, whatever the jitter
+            // or the reconnection each met (a review found a ReplicaSet's older size applied
+            // after its newer one, and the replacements of evicted pods never created).
+            let last = self.watch_delivered.entry(w.id).or_insert(SimTime::ZERO);
+            let due = due.max(*last);
+            *last = due;
             ctx.send_at(w.id, due, Ev::Watch(ev));
         }
     }

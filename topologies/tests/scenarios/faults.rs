@@ -331,3 +331,36 @@ fn a_takeover_whose_apiserver_dies_while_it_connects_goes_elsewhere() {
     }
     assert!(exercised >= 2, "{exercised}");
 }
+
+/// The etcd leader crashed in the run's first milliseconds, before the controller-manager has
+/// seen the Deployment: it reconnects to a Deployment already scaled, and its create and its
+/// scale of the ReplicaSet, made at once, must not commit in the wrong order (the deployment
+/// controller syncs a Deployment one write at a time). A review found the ReplicaSet left at 1
+/// replica in the controller's view, so the pods evicted from a site cut off later were never
+/// replaced and the run never finished.
+#[test]
+fn an_etcd_leader_lost_at_the_start_leaves_the_replica_set_at_its_size() {
+    use models::units::Dur;
+    use topologies::generate::{self, UniformOptions};
+    let mut s = generate::uniform(12, 3, &UniformOptions::default());
+    s.workload.replicas = 30;
+    s.faults.push(Fault::CrashEtcdLeader {
+        at: Dur::millis(1),
+        repair: None,
+    });
+    s.faults.push(Fault::IsolateSite {
+        site: "s01".into(),
+        at: Dur::secs(20),
+        repair: Some(Dur::secs(370)),
+    });
+    for seed in 0..4 {
+        let out = models::cluster::run(&s, seed, false).unwrap();
+        let evicted = out.pods.iter().filter(|p| p.evicted.is_some()).count();
+        assert!(evicted > 0, "seed {seed}: the cut-off site's pods are evicted");
+        assert!(
+            out.startup_exact_s.is_some(),
+            "seed {seed}: {evicted} pods evicted, {} pods in all: replacements missing",
+            out.pods.len()
+        );
+    }
+}
