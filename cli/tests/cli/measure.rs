@@ -304,11 +304,11 @@ fn assert_died_by(out: &std::process::Output, signal: &str) {
     assert!(!err.contains("panicked"), "{err}");
 }
 
-fn interrupted_measure_cleans_up(signal: &str) {
-    // 21 pods wanted, the stand-in always shows 20 running: kubetwin polls until interrupted.
-    let s = StandIn::new("ctrl-c");
+/// Starts `kubetwin measure` with `args` against `s`, sends it `signal` once it polls the pods,
+/// and returns its output after checking that it died by the signal.
+fn measure_signalled_while_polling(s: &StandIn, args: &[&str], signal: &str) -> Output {
     let child = s
-        .command(&["--pods", "21", "--runs", "2"])
+        .command(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -326,6 +326,13 @@ fn interrupted_measure_cleans_up(signal: &str) {
     assert!(status.success());
     let out = child.wait_with_output().expect("kubetwin ends");
     assert_died_by(&out, signal);
+    out
+}
+
+fn interrupted_measure_cleans_up(signal: &str) {
+    // 21 pods wanted, the stand-in always shows 20 running: kubetwin polls until interrupted.
+    let s = StandIn::new("ctrl-c");
+    let out = measure_signalled_while_polling(&s, &["--pods", "21", "--runs", "2"], signal);
     let err = stderr(&out);
     assert!(err.contains("interrupted") && err.contains("cancelled"), "{err}");
     let created = s.namespaces_of("create");
@@ -372,25 +379,7 @@ fn a_hung_kubectl_is_stopped_and_the_namespace_still_deleted() {
 fn sigterm_during_a_hung_kubectl_still_cleans_up() {
     let s = StandIn::new("hang-term");
     s.set("hang", "get pods");
-    let child = s
-        .command(&["--pods", "20", "--runs", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start kubetwin measure");
-    // A guard against a hang, not a timing check.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while !s.calls().iter().any(|c| c[..2] == ["get", "pods"]) {
-        assert!(Instant::now() < deadline, "kubetwin never polled the pods");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success());
-    let out = child.wait_with_output().expect("kubetwin ends");
-    assert_died_by(&out, "-TERM");
+    measure_signalled_while_polling(&s, &["--pods", "20", "--runs", "1"], "-TERM");
     assert_eq!(s.namespaces_of("delete"), s.namespaces_of("create"));
     assert!(s.remaining().is_empty());
 }
