@@ -307,6 +307,17 @@ impl Validation<'_> {
     }
 }
 
+/// A measured mean as the data file gives it: one decimal, or as many as it has (15.88, not
+/// 15.9; 0.001, not 0.0).
+fn as_measured(x: f64) -> String {
+    let one = format!("{x:.1}");
+    if one.parse::<f64>() == Ok(x) {
+        one
+    } else {
+        x.to_string()
+    }
+}
+
 /// The table of cells: measured and simulated start-up, its intervals and error.
 fn print_cells(cmp: &Comparison) {
     println!(
@@ -316,10 +327,10 @@ fn print_cells(cmp: &Comparison) {
     let interval = |i: Option<(f64, f64)>| i.map_or("n/a".to_owned(), |(l, h)| format!("[{l:.1}, {h:.1}]"));
     for c in &cmp.cells {
         println!(
-            "{:>5} {:>9} {:>11.1} {:>12.1} {:>16} {:>+8.1} {:>14} ({} runs){}",
+            "{:>5} {:>9} {:>11} {:>12.1} {:>16} {:>+8.1} {:>14} ({} runs){}",
             c.pods,
             c.delay_ms,
-            c.measured_s,
+            as_measured(c.measured_s),
             c.simulated_s,
             interval(c.ci95),
             c.error_pct,
@@ -405,5 +416,19 @@ fn print_phases(phases: &[PhaseComparison]) {
             pair(p.measured.on_node_s, p.simulated.on_node_s),
             format!("{} / {}", p.measured.pods, p.simulated.pods)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_measured;
+
+    /// A measured mean shows as the data file gives it (a review saw 15.88 as 15.9, 0.001 as 0.0).
+    #[test]
+    fn a_measured_mean_keeps_its_decimals() {
+        assert_eq!(as_measured(24.9), "24.9");
+        assert_eq!(as_measured(141.0), "141.0");
+        assert_eq!(as_measured(15.88), "15.88");
+        assert_eq!(as_measured(0.001), "0.001");
     }
 }
