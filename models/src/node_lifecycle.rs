@@ -32,9 +32,9 @@
 //!   disruption): it removes every `NoExecute` taint, which cancels the pending evictions, and
 //!   evicts nothing until a node is Ready again; then the NotReady nodes queue for the taint
 //!   anew (`handleDisruption`).
-//! - The controller-manager writes through etcd: while etcd has no quorum it cannot work (and
-//!   its leader lease lapses). The controller that leads afterwards starts afresh: every node
-//!   gets a full grace period from then ([`NodeLifecycle::restart`]), its taints removed.
+//! - The controller-manager writes through etcd: while etcd has no quorum it cannot work. A
+//!   short stretch without writes leaves it leading, and it goes on with what it knew; a
+//!   longer one costs it its lease, and the next leader takes over.
 //! - It runs only in the controller-manager that leads. A new leader's controller takes over
 //!   what etcd holds ([`NodeLifecycle::take_over`]): marked nodes stay NotReady with their
 //!   taints, the others get a grace period from the takeover, and its taint manager evicts a
@@ -236,24 +236,6 @@ impl NodeLifecycle {
             last_taint: None,
             master_disruption: false,
         }
-    }
-
-    /// A controller starting afresh at `t` (after etcd had no quorum, a new controller-manager
-    /// leads): every node gets a full grace period from `t`, and every taint is gone. Returns
-    /// the nodes that were NotReady (now Ready again for the scheduler).
-    pub fn restart(&mut self, t: SimTime) -> Vec<u32> {
-        let was: Vec<u32> = (0..self.not_ready.len())
-            .filter(|&i| self.not_ready[i])
-            .map(|i| i as u32)
-            .collect();
-        for i in 0..self.not_ready.len() {
-            self.last_heartbeat[i] = self.last_heartbeat[i].max(t);
-            self.not_ready[i] = false;
-            self.no_execute[i] = false;
-        }
-        self.queue.clear();
-        self.master_disruption = false;
-        was
     }
 
     /// A new controller-manager leading from `t` (v1.16 starts its controllers in
@@ -498,22 +480,6 @@ mod tests {
         assert!(
             a.iter().any(|x| matches!(x, Action::NoExecute { node: 0, .. })),
             "{a:?}"
-        );
-    }
-
-    #[test]
-    fn a_restart_gives_every_node_a_fresh_grace_period() {
-        let mut c = NodeLifecycle::new(2, SimDuration::from_secs(40));
-        c.heartbeat(0, s(100));
-        c.tick(s(100)); // node 1, silent since 0 s, goes NotReady and is tainted
-        assert!(c.still_tainted(1, 1));
-        assert_eq!(c.restart(s(100)), vec![1]);
-        assert!(!c.still_tainted(1, 1));
-        assert!(c.tick(s(135)).is_empty(), "within the new grace period");
-        c.heartbeat(0, s(140));
-        assert_eq!(
-            c.tick(s(145)),
-            vec![Action::NotReady(1), Action::NoExecute { node: 1, generation: 2 }]
         );
     }
 

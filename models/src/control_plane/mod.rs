@@ -274,8 +274,6 @@ pub struct ControlPlane {
     /// service-time draw of its requests, so that the draw does not move when a scenario adds
     /// or removes other components (an uplink, a kubelet). Set by [`ControlPlane::set_client_keys`].
     client_keys: Vec<u64>,
-    /// The node lifecycle controller could not write (etcd without quorum) at its last check.
-    lifecycle_stalled: bool,
     /// No controller-manager led at a check or an eviction since the last check that ran: the
     /// next leader's controller takes over ([`crate::node_lifecycle::NodeLifecycle::take_over`]).
     lifecycle_leaderless: bool,
@@ -381,7 +379,6 @@ impl ControlPlane {
             taint_pending: std::collections::BTreeSet::new(),
             kubelet_index: std::collections::HashMap::new(),
             client_keys: Vec::new(),
-            lifecycle_stalled: false,
             watch_delivered: std::collections::HashMap::new(),
             lifecycle_leaderless: false,
             evicted_unconfirmed: Vec::new(),

@@ -64,7 +64,6 @@ impl ControlPlane {
         // node's first observation as its probe time, "Missing timestamp for Node ... Assuming
         // now as a timestamp").
         if self.write_ready(now) != now {
-            self.lifecycle_stalled = true;
             return;
         }
         if !self.controller_manager_leads(now) {
@@ -89,10 +88,10 @@ impl ControlPlane {
             }
         }
         let mut actions: Vec<Action> = Vec::new();
-        let leaderless = std::mem::take(&mut self.lifecycle_leaderless);
-        if std::mem::take(&mut self.lifecycle_stalled) {
-            actions.extend(lifecycle.restart(now).into_iter().map(Action::Ready));
-        } else if leaderless {
+        // A stretch without writes alone changes nothing: a controller-manager that kept its
+        // lease through it goes on with what it knew (one that lost it is followed by a
+        // takeover, below).
+        if std::mem::take(&mut self.lifecycle_leaderless) {
             // The new leader's controller started at its connection; its taint manager
             // evicts the pods of the nodes still tainted `NoExecute` a toleration from then.
             let kcm = self.kcm.as_ref().map(|w| w.id);
@@ -297,14 +296,21 @@ impl ControlPlane {
     /// `generation`; the ReplicaSet controller and kubectl see them go.
     pub(super) fn evict(&mut self, node: u32, generation: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
-        // A deletion is a write: without a quorum the taint manager cannot make it (and the
-        // controller that leads afterwards removes the taint, [`NodeLifecycle::restart`]).
-        if self.write_ready(now) != now
-            || !self
-                .lifecycle
-                .as_ref()
-                .is_some_and(|l| l.still_tainted(node, generation))
+        if !self
+            .lifecycle
+            .as_ref()
+            .is_some_and(|l| l.still_tainted(node, generation))
         {
+            return;
+        }
+        // A deletion is a write: without a quorum it waits for the next commit, as every
+        // request does (if the controller-manager loses its lease meanwhile, the check below
+        // drops it then).
+        let ready = self.write_ready(now);
+        if ready != now {
+            if ready != SimTime::MAX {
+                ctx.send_self(ready - now, Ev::Local(Local::Evict(node, generation)));
+            }
             return;
         }
         // The taint manager runs in the controller-manager that leads: one armed by a leader

@@ -713,6 +713,43 @@ fn a_new_controller_manager_evicts_a_toleration_after_it_takes_over() {
     }
 }
 
+/// A short etcd election early in the run leaves the node lifecycle controller as it was: the
+/// controller-manager keeps its lease through it and goes on with what it knew, so the pods of
+/// a site cut off for good are evicted when they would be without it (the controller used to
+/// start afresh after any stretch without writes, and evicted them 105 s later).
+#[test]
+fn a_short_etcd_election_does_not_reset_the_node_controller() {
+    for seed in 0..2 {
+        let evicted = |election: bool| {
+            let mut s = cell(20, 100);
+            s.workload.timeout = Dur::secs(3 * 3600);
+            s.faults.push(isolate("vlan20", 5, None));
+            if election {
+                // Writes stall for about 1.8 s from 4.5 s, over the controller's check at 5 s.
+                s.faults.push(Fault::CrashEtcdLeader {
+                    at: Dur::millis(4500),
+                    repair: Some(Dur::secs(8)),
+                });
+            }
+            let out = run(&s, seed, false).unwrap();
+            assert!(out.startup_exact_s.is_some(), "seed {seed}: pods did not all start");
+            if election {
+                let (from, to) = out.faults[1].etcd_stalls[0];
+                assert!(
+                    from <= 5.0 && to.is_some_and(|t| t > 5.0),
+                    "seed {seed}: stall {from}-{to:?}"
+                );
+            }
+            let mut e: Vec<f64> = out.pods.iter().filter_map(|p| p.evicted).collect();
+            e.sort_by(f64::total_cmp);
+            e
+        };
+        let (with, without) = (evicted(true), evicted(false));
+        assert!(!without.is_empty());
+        assert_eq!(with, without, "seed {seed}");
+    }
+}
+
 /// Only a lossy degradation's repair ends its loss: a delay-only degradation of the same tunnel
 /// that lasts for good does not keep the loss going (99.9 % loss to 30 s plus +1 ms for ever
 /// used to take as long as the loss would have alone without repair).
