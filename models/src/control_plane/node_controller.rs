@@ -56,10 +56,10 @@ impl ControlPlane {
         use crate::node_lifecycle::{Action, NODE_MONITOR_PERIOD, UNREACHABLE_TOLERATION};
         let now = ctx.now();
         ctx.send_self(NODE_MONITOR_PERIOD, Ev::Local(Local::NodeMonitor));
-        // The controller writes through etcd: without a quorum it does nothing, and the one
-        // leading afterwards starts afresh. It runs inside the controller-manager, and only in
-        // the one that leads: while no leader is connected nothing checks the nodes, and the
-        // next leader's controller starts afresh too (v1.16 starts the controllers in
+        // The controller writes through etcd: without a quorum it does nothing until writes
+        // commit again. It runs inside the controller-manager, and only in the one that leads:
+        // while no leader is connected nothing checks the nodes, and the next leader's
+        // controller takes over what etcd holds (v1.16 starts the controllers in
         // `OnStartedLeading`; a new `NodeLifecycleController` has no health data and takes a
         // node's first observation as its probe time, "Missing timestamp for Node ... Assuming
         // now as a timestamp").
@@ -261,15 +261,21 @@ impl ControlPlane {
     }
 
     /// A `NoSchedule` taint's write (or its removal's) on worker `node` reaches the apiserver:
-    /// made if etcd has a quorum (otherwise the controller that leads afterwards starts
-    /// afresh, as for the taint manager's deletions), and the scheduler sees it.
+    /// made once etcd commits (without a quorum it waits for the next commit, as the taint
+    /// manager's deletions do), and the scheduler sees it.
     pub(super) fn taint_write_made(&mut self, node: u32, schedulable: bool, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        let ready = self.write_ready(now);
+        if ready != now && ready != SimTime::MAX {
+            ctx.send_self(ready - now, Ev::Local(Local::NodeTaintWritten { node, schedulable }));
+            return;
+        }
         if schedulable {
             self.untaint_pending.remove(&node);
         } else {
             self.taint_pending.remove(&node);
         }
-        if self.write_ready(ctx.now()) != ctx.now() {
+        if ready != now {
             return;
         }
         if schedulable {
