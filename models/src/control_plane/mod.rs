@@ -279,8 +279,9 @@ pub struct ControlPlane {
     lifecycle_leaderless: bool,
     /// Evicted pods whose deletion their node has not confirmed: (pod, node).
     evicted_unconfirmed: Vec<(u32, u32)>,
-    /// When the last watch event to each watcher is delivered: a watch delivers in order.
-    watch_delivered: std::collections::HashMap<ComponentId, SimTime>,
+    /// When the last watch event to each watcher is delivered, by component index: a watch
+    /// delivers in order.
+    watch_delivered: Vec<SimTime>,
     /// Object state.
     pub store: Store,
     /// The controller-manager's watches (deployments, replicasets, pods).
@@ -379,7 +380,7 @@ impl ControlPlane {
             taint_pending: std::collections::BTreeSet::new(),
             kubelet_index: std::collections::HashMap::new(),
             client_keys: Vec::new(),
-            watch_delivered: std::collections::HashMap::new(),
+            watch_delivered: Vec::new(),
             lifecycle_leaderless: false,
             evicted_unconfirmed: Vec::new(),
             store: Store::default(),
@@ -1492,9 +1493,12 @@ impl ControlPlane {
             // event never overtakes an earlier one to the same watcher, whatever the jitter
             // or the reconnection each met (a review found a ReplicaSet's older size applied
             // after its newer one, and the replacements of evicted pods never created).
-            let last = self.watch_delivered.entry(w.id).or_insert(SimTime::ZERO);
-            let due = due.max(*last);
-            *last = due;
+            let i = w.id.0 as usize;
+            if self.watch_delivered.len() <= i {
+                self.watch_delivered.resize(i + 1, SimTime::ZERO);
+            }
+            let due = due.max(self.watch_delivered[i]);
+            self.watch_delivered[i] = due;
             ctx.send_at(w.id, due, Ev::Watch(ev));
         }
     }
