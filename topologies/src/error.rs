@@ -113,7 +113,7 @@ pub enum ScenarioError {
     },
     /// The scenario parsed but failed semantic checks; every error found is listed (warnings
     /// found at the same time are kept too). Fatal.
-    #[error("{origin}: {} error(s) in the scenario:\n{}", count_errors(.diagnostics), render(.diagnostics))]
+    #[error("{origin}: {} in the scenario:\n{}", count_errors(.diagnostics), render(.diagnostics))]
     Invalid {
         /// The file name or origin.
         origin: String,
@@ -122,8 +122,12 @@ pub enum ScenarioError {
     },
 }
 
-fn count_errors(ds: &[Diagnostic]) -> usize {
-    ds.iter().filter(|d| d.severity == Severity::Error).count()
+/// "1 error", "2 errors".
+fn count_errors(ds: &[Diagnostic]) -> String {
+    match ds.iter().filter(|d| d.severity == Severity::Error).count() {
+        1 => "1 error".to_owned(),
+        n => format!("{n} errors"),
+    }
 }
 
 fn render(ds: &[Diagnostic]) -> String {

@@ -26,7 +26,7 @@ fn a_broken_scenario_names_every_error_with_line_and_code() {
     usage_error(
         &["check", &path],
         &[
-            "2 error(s) in the scenario",
+            "2 errors in the scenario",
             "error[E005] `sites[1].router`: router `node01` of site `vlan20` has role = \"worker\"",
             "error[E014]",
             "line 26, column 1",

@@ -164,7 +164,7 @@ fn unreachable_workers() {
         "{shown}"
     );
     assert_eq!(e.diagnostics().len(), 2, "{shown}");
-    assert!(shown.contains("broken.toml: 2 error(s) in the scenario:"), "{shown}");
+    assert!(shown.contains("broken.toml: 2 errors in the scenario:"), "{shown}");
 }
 
 /// A hub-and-spoke VPN whose hub is no site builds no tunnel: the hub is named (E016) and the
