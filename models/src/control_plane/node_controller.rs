@@ -87,19 +87,15 @@ impl ControlPlane {
                 lifecycle.heartbeat(self.master_nodes.node(m), post);
             }
         }
-        let mut actions: Vec<Action> = Vec::new();
         // A stretch without writes alone changes nothing: a controller-manager that kept its
         // lease through it goes on with what it knew (one that lost it is followed by a
         // takeover, below).
         if std::mem::take(&mut self.lifecycle_leaderless) {
             // The new leader's controller started at its connection; its taint manager
             // evicts the pods of the nodes still tainted `NoExecute` a toleration from then.
-            let kcm = self.kcm.as_ref().map(|w| w.id);
-            let started = self
-                .failovers
-                .iter()
-                .filter(|f| Some(f.client) == kcm && f.reconnect_at <= now)
+            let started = lease_failovers(&self.failovers, self.kcm.as_ref())
                 .map(|f| f.reconnect_at)
+                .filter(|&t| t <= now)
                 .max()
                 .unwrap_or(now);
             for (node, generation) in lifecycle.take_over(started) {
@@ -107,8 +103,7 @@ impl ControlPlane {
                 ctx.send_self(evict, Ev::Local(Local::Evict(node, generation)));
             }
         }
-        actions.extend(lifecycle.tick(now));
-        for a in actions {
+        for a in lifecycle.tick(now) {
             match a {
                 Action::NotReady(node) => {
                     let tainted = self.write_not_ready(node, now);
@@ -155,13 +150,7 @@ impl ControlPlane {
     /// Whether a controller-manager leads and is connected at `t`: outside every failover of
     /// its lease, from the loss that set one off to the new leader's connection.
     fn controller_manager_leads(&self, t: SimTime) -> bool {
-        let Some(kcm) = self.kcm.as_ref().map(|w| w.id) else {
-            return true;
-        };
-        !self
-            .failovers
-            .iter()
-            .any(|f| f.client == kcm && f.lost_at <= t && t < f.reconnect_at)
+        !lease_failovers(&self.failovers, self.kcm.as_ref()).any(|f| f.lost_at <= t && t < f.reconnect_at)
     }
 
     /// One write of the node lifecycle controller (or of its taint manager, or its event
@@ -358,4 +347,13 @@ impl ControlPlane {
         self.notify(self.kcm, WatchEvent::PodDeleted(pod), ctx);
         self.notify(self.observer, WatchEvent::PodDeleted(pod), ctx);
     }
+}
+
+/// The failovers of the controller-manager `kcm`'s lease among `failovers` (none without one).
+fn lease_failovers<'a>(
+    failovers: &'a [super::Failover],
+    kcm: Option<&super::Watcher>,
+) -> impl Iterator<Item = &'a super::Failover> {
+    let kcm = kcm.map(|w| w.id);
+    failovers.iter().filter(move |f| Some(f.client) == kcm)
 }
