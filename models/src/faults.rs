@@ -38,8 +38,8 @@ use crate::network::{NetemRule, TCP_RTO_MIN};
 /// socket again: `socket_restart_pause` starts from `int sec = 2` and changes it only for TCP
 /// or a proxy ("Restart pause, 2 second(s)"; OpenVPN 2.3 `src/openvpn/init.c`, read in the code
 /// index). A first start does not pause (`do_startup_pause`). VyOS's site-to-site mode uses a
-/// shared secret (`secret` in vyos-1x `interface-openvpn.py`'s template), OpenVPN's static-key
-/// mode: no handshake, so the tunnel carries data as soon as the pause is over.
+/// shared secret (`--secret` in VyOS 1.2's Perl `vyatta-openvpn` `lib/Vyatta/OpenVPN/Config.pm`,
+/// as in vyos-1x's later `interface-openvpn.py` template), OpenVPN's static-key mode: no handshake, so the tunnel carries data as soon as the pause is over.
 pub const OPENVPN_RESTART_PAUSE: SimDuration = SimDuration::from_secs(2);
 
 /// When an OpenVPN tunnel whose peer fell silent at `start` carries packets again, if the cause

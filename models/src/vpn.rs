@@ -5,9 +5,10 @@
 //! OpenVPN runs only on the routers (thesis §4.1.6), routed (`dev tun`), one process per tunnel,
 //! single-threaded. Each tunnel:
 //!
-//! - runs in static-key mode (a shared secret: VyOS's site-to-site template writes `secret`,
-//!   vyos-1x `src/conf_mode/interface-openvpn.py`), so no TLS handshake ever stands between a
-//!   restart and the data;
+//! - runs in static-key mode (a shared secret: VyOS 1.2's site-to-site mode writes `--secret`,
+//!   its Perl `vyatta-openvpn` `lib/Vyatta/OpenVPN/Config.pm`, as vyos-1x's later
+//!   `interface-openvpn.py` template does), so no TLS handshake ever stands between a restart
+//!   and the data;
 //! - adds a fixed overhead to every packet it carries ([`crate::spec::Vpn::overhead_bytes`]:
 //!   outer IP and UDP headers, packet id with time, HMAC, IV and CBC padding of the default
 //!   `BF-CBC`/`SHA1` suite of OpenVPN 2.3, per the openvpn(8) manual; no opcode in static-key

@@ -29,7 +29,10 @@ pub struct Runtime {
     /// Size of the image's layers to download on a node's first pull. nginx:latest (Debian
     /// based, 2019) is about 51 MB compressed on Docker Hub.
     pub image_bytes: u64,
-    /// Download throughput from the registry on a first pull. Calibrated: range 1 .. 1000 Mbit.
+    /// Download throughput from the registry on a first pull. Calibrated (range 1 .. 1000
+    /// Mbit): `thesis-2019` runs with the fitted value of `topologies/params/thesis-2019.toml`.
+    /// This default, 20 Mbit/s, is no measurement: it is what a scenario without a parameter
+    /// file runs with, and where `calibrate` starts its search.
     pub download_bandwidth: Bandwidth,
     /// TCP connections a first pull downloads over at once: Docker 18.09 fetches up to
     /// `--max-concurrent-downloads` layers at once (dockerd default 3), one connection each, and
@@ -42,7 +45,10 @@ pub struct Runtime {
     /// connection per request (keep-alive off for registry traffic) and makes 4 requests (ping,
     /// token, manifest HEAD/GET): 4 x (1 TCP + 2 TLS 1.2 + 1 request) = 16 (docs/sources.md §10).
     pub registry_round_trips: u32,
-    /// Registry RTT for sites that do not set their own. Calibrated: range 5 ms .. 300 ms.
+    /// Registry RTT for sites that do not set their own. Calibrated (range 5 ms .. 300 ms):
+    /// `thesis-2019` runs with the fitted value of `topologies/params/thesis-2019.toml`. This
+    /// default, 100 ms, is no measurement: it is what a scenario without a parameter file runs
+    /// with, and where `calibrate` starts its search.
     pub registry_rtt: Dur,
     /// A host of the scenario that serves the image: a private registry or a pull-through
     /// mirror on the overlay (`docker run registry:2`), reached through the simulated network.

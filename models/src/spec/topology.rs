@@ -156,11 +156,15 @@ pub struct Vpn {
     /// with AES-NI and AES-256-CBC). Pod start-up data cannot identify it (the control plane's
     /// messages are small); an `iperf3` through the tunnel measures it.
     pub crypto_throughput: Bandwidth,
-    /// `--ping`: keepalive interval. Default 10 s, what VyOS's site-to-site template writes
-    /// (`ping {{ ping_interval }}`, default `'10'`: vyos-1x `src/conf_mode/interface-openvpn.py`).
+    /// `--ping`: keepalive interval. Default 10 s, what VyOS 1.2 (the thesis's 1.2.1) writes
+    /// for a site-to-site tunnel: its Perl `vyatta-openvpn` (`lib/Vyatta/OpenVPN/Config.pm`:
+    /// `my $ping_itvl = 10`, written as `--ping $ping_itvl`); vyos-1x's later Python
+    /// `interface-openvpn.py` keeps the same default.
     pub ping: Dur,
     /// `--ping-restart`: the tunnel restarts after this long without a packet. Default 60 s,
-    /// VyOS's site-to-site default (`'ping_restart': '60'`, same file).
+    /// VyOS 1.2's site-to-site default (`my $ping_restart = 60`, same file). OpenVPN does not
+    /// check it against `--ping` (only `--keepalive`'s pair, helper.c); W005 warns when it is no
+    /// longer than the ping.
     pub ping_restart: Dur,
 }
 

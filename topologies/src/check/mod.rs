@@ -143,7 +143,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E018",
         "inconsistent-timing",
-        "the real software refuses these timings: etcd wants election_timeout >= 5 x heartbeat; client-go's leader election wants lease_duration > renew_deadline > 1.2 x retry_period; OpenVPN's keepalive wants ping_restart >= 2 x ping",
+        "the real software refuses these timings: etcd wants election_timeout >= 5 x heartbeat; client-go's leader election wants lease_duration > renew_deadline > 1.2 x retry_period",
     ),
     err(
         "E019",
@@ -229,6 +229,11 @@ pub const CHECKS: &[Check] = &[
         "W004",
         "etcd-unstable",
         "etcd's election timeout must exceed the largest round trip between members plus half a heartbeat interval: otherwise a new leader checks its quorum before its followers' first answers can come back and steps down, so a lost leader is replaced late or never; `run` simulates etcd's elections when the scenario has faults or jitter or loss between the masters (a crash drill then shows the failover that never comes), while with steady round trips and no fault the first leader keeps leading, as etcd's would (`plan` section (c) gives the rates): raise kubernetes.etcd.election_timeout (etcd's tuning guide: 10 x the RTT) or place the masters nearer each other",
+    ),
+    warn(
+        "W005",
+        "vpn-restarts-when-idle",
+        "vpn.ping_restart must be longer than vpn.ping: an idle tunnel carries only its peer's pings, one per ping interval, so a shorter restart timeout restarts it whenever it is idle, and the model does not simulate those restarts; OpenVPN's own --keepalive asks for ping_restart >= 2 x ping (VyOS writes ping 10 s, ping-restart 60 s)",
     ),
 ];
 

@@ -1,6 +1,7 @@
-//! Timings (E018, E026, W003, W004): those the real software refuses, an observation clock
-//! coarser than the run, the kubelets' periodic requests beyond what the apiservers serve, and
-//! etcd timers too short for the round trips between the masters.
+//! Timings (E018, E026, W003, W004, W005): those the real software refuses, an observation
+//! clock coarser than the run, the kubelets' periodic requests beyond what the apiservers serve,
+//! etcd timers too short for the round trips between the masters, and an OpenVPN restart
+//! timeout that an idle tunnel's pings cannot meet.
 
 use models::network::Network;
 use models::spec::{Role, Scenario};
@@ -10,7 +11,7 @@ use sim_core::SimDuration;
 use super::Finding;
 
 /// E018: timings the real software refuses. E026: an observation clock coarser than the run's
-/// timeout.
+/// timeout. W005: an OpenVPN restart timeout no longer than its ping interval.
 pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
     // Start-up is read on a clock that ticks every `resolution` (models::observer): a tick
     // longer than the whole run reads every start-up as 0 s (or one tick, by the clock's
@@ -70,14 +71,21 @@ pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
             ),
         ));
     }
-    // OpenVPN options.c: the restart timeout of --keepalive must be at least twice the ping.
-    if s.vpn.enabled && s.vpn.ping_restart.secs_f64() < 2.0 * s.vpn.ping.secs_f64() {
+    // W005: a tunnel with no traffic carries only its peer's pings, one every `ping`
+    // (openvpn(8): `--ping n` sends one "if no packets have been sent for at least n
+    // seconds"), and `--ping-restart n` restarts it after n seconds with no packet received.
+    // VyOS writes the two options separately (`--ping 10 --ping-restart 60`, vyatta-openvpn
+    // lib/Vyatta/OpenVPN/Config.pm), which OpenVPN does not check against each other: only its
+    // `--keepalive` helper asks for a restart timeout of at least twice the ping (helper.c
+    // `helper_keepalive`).
+    if s.vpn.enabled && s.vpn.ping_restart.get() <= s.vpn.ping.get() {
         f.push(Finding::new(
-            "E018",
+            "W005",
             "vpn.ping_restart",
             format!(
-                "ping_restart {} is less than 2 x ping {}; OpenVPN refuses it; expected at least {}",
+                "ping_restart {} is not longer than ping {}: an idle tunnel hears nothing but its peer's pings, so OpenVPN would restart it whenever it is idle, which the model does not simulate; expected more than {} (OpenVPN's --keepalive asks for at least {})",
                 s.vpn.ping_restart,
+                s.vpn.ping,
                 s.vpn.ping,
                 Dur(s.vpn.ping.get() * 2)
             ),
