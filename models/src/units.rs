@@ -103,6 +103,11 @@ impl FromStr for Dur {
     }
 }
 
+/// The smallest bandwidth a scenario may give: 1 kbit/s. Not a property of any software: below
+/// it a single API object takes longer than the kubelet's timeouts to cross a link, so a
+/// smaller figure is a slip of the unit, which the parser says rather than running for hours.
+pub const MIN_BANDWIDTH_BITS_PER_S: f64 = 1e3;
+
 impl FromStr for Bandwidth {
     type Err = UnitError;
     fn from_str(raw: &str) -> Result<Self, UnitError> {
@@ -112,7 +117,7 @@ impl FromStr for Bandwidth {
             .parse()
             .map_err(|_| UnitError(format!("expected a bandwidth such as \"100Mbit\", got \"{raw}\"")))?;
         let scale = match unit {
-            "bit" | "bps" => 1.0,
+            "bit" => 1.0,
             "kbit" | "Kbit" => 1e3,
             "mbit" | "Mbit" => 1e6,
             "gbit" | "Gbit" => 1e9,
@@ -120,6 +125,13 @@ impl FromStr for Bandwidth {
                 return Err(UnitError(format!(
                     "a bandwidth needs a unit (bit, kbit, Mbit, Gbit), got \"{raw}\""
                 )))
+            }
+            other if other.to_ascii_lowercase().ends_with("bps") => {
+                // tc reads `bps`, `kbps`, `mbps` as bytes per second (tc(8), "RATES"), where
+                // most people mean bits: refused rather than guessed.
+                return Err(UnitError(format!(
+                    "\"{other}\" in \"{raw}\" is ambiguous: tc reads it as bytes per second, most people as bits; write bits with bit, kbit, Mbit or Gbit (\"20Mbit\"), or, for bytes per second, eight times the number in bits"
+                )));
             }
             other => {
                 return Err(UnitError(format!(
@@ -135,6 +147,11 @@ impl FromStr for Bandwidth {
         }
         if bits <= 0.0 {
             return Err(UnitError(format!("a bandwidth must be positive, got \"{raw}\"")));
+        }
+        if bits < MIN_BANDWIDTH_BITS_PER_S {
+            return Err(UnitError(format!(
+                "\"{raw}\" is below 1kbit: at that rate one API object (about 1 kB) takes over 8 s to send and no run finishes; expected at least \"1kbit\" (check the unit: kbit, Mbit, Gbit)"
+            )));
         }
         Ok(Bandwidth { bits_per_s: bits })
     }
@@ -242,5 +259,20 @@ mod tests {
         let too_large = "1e308Gbit".parse::<Bandwidth>().unwrap_err().to_string();
         assert!(too_large.contains("too large"), "{too_large}");
         assert_eq!(Bandwidth::mbit(8.0).serialize(1_000_000), SimDuration::from_secs(1));
+    }
+
+    /// tc reads `bps` as bytes per second; a reviewer's `"2500000bps"`, meant as tc's 20 Mbit/s,
+    /// ran as 2.5 Mbit/s. Every spelling of it is refused, and a rate too small to carry an API
+    /// object is a unit slip, not a run that times out hours later.
+    #[test]
+    fn bytes_per_second_spellings_and_tiny_rates_are_refused() {
+        for raw in ["2500000bps", "100Mbps", "100mbps", "1kbps", "1Gbps"] {
+            let e = raw.parse::<Bandwidth>().unwrap_err().to_string();
+            assert!(e.contains("ambiguous") && e.contains("bytes per second"), "{raw}: {e}");
+        }
+        let e = "1e-30bit".parse::<Bandwidth>().unwrap_err().to_string();
+        assert!(e.contains("below 1kbit"), "{e}");
+        assert_eq!("1kbit".parse::<Bandwidth>().unwrap().bits_per_s, 1e3);
+        assert_eq!("1000bit".parse::<Bandwidth>().unwrap().bits_per_s, 1e3);
     }
 }

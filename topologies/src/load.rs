@@ -295,6 +295,15 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         None if !field.is_empty() => Locator::new(text).locate(&field),
         None => (1, 1),
     };
+    if message.is_empty() {
+        // toml gives no reason for a control character where none may be (a comment, or a
+        // lone CR of old Mac line endings); say what is there.
+        let here = inner
+            .span()
+            .and_then(|span| text.get(span.start..))
+            .and_then(|t| t.chars().next());
+        message = unexplained_parse_error(here);
+    }
     if field.is_empty() {
         field = path_at_line(text, line);
     }
@@ -305,4 +314,18 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         field,
         message,
     })
+}
+
+/// What to say where TOML does not parse and the parser gave no reason, from the character
+/// found there (`None`: the end of the text).
+pub(crate) fn unexplained_parse_error(here: Option<char>) -> String {
+    match here {
+        Some('\r') => "a carriage return not followed by a line feed: TOML lines end with LF or CRLF (a file saved with old Mac line endings? convert them with `tr '\\r' '\\n'`)".into(),
+        Some(c) if c.is_control() && c != '\t' => format!(
+            "control character U+{:04X} is not allowed here: TOML allows only tab among control characters, in comments and strings alike; expected it removed",
+            u32::from(c)
+        ),
+        Some(c) => format!("TOML does not parse at `{}`; expected a key, a value or a [section] here", c.escape_debug()),
+        None => "TOML does not parse at the end of the file; expected a value or a closing bracket or quote".into(),
+    }
 }

@@ -166,6 +166,16 @@ fn tunnel_sites(s: &Scenario, what: &str, a: &str, b: &str, bad: &mut impl FnMut
     }
     if a == b {
         bad("b", format!("{what} needs two different sites, got `{a}` twice"));
+    } else if site_defined(s, a) && site_defined(s, b) && !super::tunnel_between(s, a, b) {
+        // The fault acts on the tunnel between the two sites: without one it would change
+        // nothing, while the run's header still named it.
+        bad(
+            "b",
+            format!(
+                "{what} acts on the tunnel between `{a}` and `{b}`, and there is none: {}; expected two sites a tunnel joins (isolate-site cuts every tunnel of one site)",
+                super::tunnel_layout(s)
+            ),
+        );
     }
 }
 

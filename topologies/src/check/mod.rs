@@ -133,7 +133,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E016",
         "unknown-reference",
-        "workload.kubectl_host and runtime.registry_host must name hosts, kubernetes.etcd.leader a master, a hub-and-spoke VPN's hub and netem's near and far sides sites (each far site once, and not the near one)",
+        "workload.kubectl_host and runtime.registry_host must name hosts, kubernetes.etcd.leader a master, a hub-and-spoke VPN's hub and netem's near and far sides sites (each far site once, not the near one, and joined to it by a tunnel)",
     ),
     err(
         "E017",
@@ -153,7 +153,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E020",
         "bad-fault",
-        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`, not the host the observing kubectl runs on) or site (partition, degrade, isolate-site), and be repaired after it happens; a degrade adds a delay, a jitter or a loss; two crashes of one host, two cut-offs of one site, two partitions of one tunnel or two crash-etcd-leader faults do not overlap (degradations may: they add up)",
+        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`, not the host the observing kubectl runs on) or sites (partition and degrade: two sites a tunnel joins; isolate-site: one site), and be repaired after it happens; a degrade adds a delay, a jitter or a loss; two crashes of one host, two cut-offs of one site, two partitions of one tunnel or two crash-etcd-leader faults do not overlap (degradations may: they add up)",
     ),
     err(
         "E021",
@@ -234,6 +234,11 @@ pub const CHECKS: &[Check] = &[
         "W005",
         "vpn-restarts-when-idle",
         "vpn.ping_restart must be longer than vpn.ping: an idle tunnel carries only its peer's pings, one per ping interval, so a shorter restart timeout restarts it whenever it is idle, and the model does not simulate those restarts; OpenVPN's own --keepalive asks for ping_restart >= 2 x ping (VyOS writes ping 10 s, ping-restart 60 s)",
+    ),
+    warn(
+        "W006",
+        "unused-load-balancer",
+        "a host with role = \"load-balancer\" that haproxy.host does not name carries no traffic: the model runs one HAProxy (no keepalived standby taking its address over), so its crash changes nothing either; give it another role or remove it",
     ),
 ];
 
@@ -323,6 +328,33 @@ fn masters(s: &Scenario) -> String {
             .filter(|h| h.role == Role::Master)
             .map(|h| h.name.as_str()),
     )
+}
+
+/// Whether an OpenVPN tunnel joins sites `a` and `b` (two different defined sites): every pair
+/// in a full mesh, the hub and each other site in a hub-and-spoke, none with the VPN off
+/// (`models::vpn::tunnel_pairs`). Partitions, degradations and netem act on tunnels only.
+fn tunnel_between(s: &Scenario, a: &str, b: &str) -> bool {
+    use models::spec::VpnTopology;
+    s.vpn.enabled
+        && a != b
+        && match &s.vpn.topology {
+            VpnTopology::FullMesh => true,
+            VpnTopology::HubAndSpoke { hub } => a == hub || b == hub,
+        }
+}
+
+/// Which site pairs the scenario's tunnels join, for a message about a pair they do not.
+fn tunnel_layout(s: &Scenario) -> String {
+    use models::spec::VpnTopology;
+    match (&s.vpn.topology, s.vpn.enabled) {
+        (_, false) => "the VPN is off (vpn.enabled = false), so there are no tunnels".into(),
+        (VpnTopology::HubAndSpoke { hub }, true) => {
+            format!(
+                "the VPN is hub-and-spoke: tunnels join the hub `{hub}` to each other site, and none joins two spokes"
+            )
+        }
+        (VpnTopology::FullMesh, true) => "the VPN is a full mesh".into(),
+    }
 }
 
 /// The first host named `name`, as a scan in file order finds it.

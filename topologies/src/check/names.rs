@@ -198,7 +198,7 @@ fn vpn_hub(s: &Scenario, seen_sites: &HashSet<&str>, f: &mut Vec<Finding>) {
 }
 
 /// E016: netem's near and far sides that are not defined sites, a far site that is the near
-/// one or is named twice.
+/// one, is named twice or has no tunnel to the near one.
 fn netem_sides(s: &Scenario, seen_sites: &HashSet<&str>, f: &mut Vec<Finding>) {
     let netem_sites = s.netem.near.iter().map(|n| ("netem.near".to_owned(), n));
     let far_sites = s
@@ -231,6 +231,14 @@ fn netem_sides(s: &Scenario, seen_sites: &HashSet<&str>, f: &mut Vec<Finding>) {
             format!("`{name}` is the near side of netem itself (netem.near, or the control plane's site); expected a different site")
         } else if s.netem.far[..i].contains(name) {
             format!("`{name}` is named twice; name each far site once")
+        } else if let Some(near) = near.as_deref().filter(|n| {
+            seen_sites.contains(n) && seen_sites.contains(name.as_str()) && !super::tunnel_between(s, n, name)
+        }) {
+            // netem sits on the near router's tunnel to each far site: none, no delay.
+            format!(
+                "no tunnel joins `{name}` to netem's near side `{near}`, so netem would delay nothing between them: {}; expected a site with a tunnel to `{near}`",
+                super::tunnel_layout(s)
+            )
         } else {
             continue;
         };

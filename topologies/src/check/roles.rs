@@ -1,4 +1,4 @@
-//! The roles hosts play (E005-E009, E019, E025, W001, W002): each site's router, HAProxy's host
+//! The roles hosts play (E005-E009, E019, E025, W001, W002, W006): each site's router, HAProxy's host
 //! and backends, and at least one master and one worker.
 
 use std::collections::HashMap;
@@ -7,7 +7,7 @@ use models::spec::{Role, Scenario};
 
 use super::{host, masters, Finding};
 
-/// E005-E009, E019, E025, W001, W002: roles.
+/// E005-E009, E019, E025, W001, W002, W006: roles.
 pub(super) fn roles(s: &Scenario, f: &mut Vec<Finding>) {
     site_routers(s, f);
     haproxy_host(s, f);
@@ -54,7 +54,8 @@ fn site_routers(s: &Scenario, f: &mut Vec<Finding>) {
     }
 }
 
-/// E006: HAProxy's host is not a defined host or not the load balancer.
+/// E006: HAProxy's host is not a defined host or not the load balancer. W006: a load balancer
+/// that is not HAProxy's host.
 fn haproxy_host(s: &Scenario, f: &mut Vec<Finding>) {
     match host(s, &s.haproxy.host) {
         None => f.push(Finding::new(
@@ -75,6 +76,20 @@ fn haproxy_host(s: &Scenario, f: &mut Vec<Finding>) {
             ),
         )),
         Some(_) => {}
+    }
+    // W006: the model runs one HAProxy, on haproxy.host; another load balancer (a keepalived
+    // standby, say) carries nothing, and its crash changes nothing.
+    for (i, h) in s.hosts.iter().enumerate() {
+        if h.role == Role::LoadBalancer && h.name != s.haproxy.host {
+            f.push(Finding::new(
+                "W006",
+                format!("hosts[{i}].role"),
+                format!(
+                    "load balancer `{}` is not haproxy.host (`{}`): the model runs one HAProxy, so `{}` carries no traffic and a crash of it changes nothing",
+                    h.name, s.haproxy.host, h.name
+                ),
+            ));
+        }
     }
 }
 

@@ -769,3 +769,58 @@ fn names_that_cannot_be_names_are_refused() {
         .unwrap_or_default();
     assert!(!e.contains("E030"), "{e}");
 }
+
+/// netem sits on the near site's tunnel to each far site: a far site no tunnel joins to the
+/// near one (two spokes of a hub-and-spoke VPN) would get no delay, and a sweep over the delay
+/// gave the same time at every point.
+#[test]
+fn a_netem_far_site_without_a_tunnel_to_the_near_one_is_refused() {
+    let hub = edit("kind = \"full-mesh\"", "kind = \"hub-and-spoke\"\nhub = \"vlan10\"");
+    let text = hub.replacen("[netem]\n", "[netem]\nnear = \"vlan20\"\nfar = [\"vlan30\"]\n", 1);
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E016"), "{shown}");
+    assert!(
+        shown.contains("`netem.far[0]`: no tunnel joins `vlan30` to netem's near side `vlan20`"),
+        "{shown}"
+    );
+    let fine = hub.replacen("[netem]\n", "[netem]\nnear = \"vlan20\"\nfar = [\"vlan10\"]\n", 1);
+    assert!(load::load_str(&fine, ORIGIN).is_ok());
+}
+
+/// The model runs one HAProxy, on haproxy.host: another load balancer carries nothing, which a
+/// warning says (a reviewer's crash of it changed nothing, silently).
+#[test]
+fn a_second_load_balancer_is_warned_about() {
+    let text = format!(
+        "{}\n[[hosts]]\nname = \"lb2\"\nsite = \"vlan10\"\nrole = \"load-balancer\"\n",
+        edit("", "")
+    );
+    let loaded = load::load_str_with_warnings(&text, ORIGIN).expect("a warning does not refuse it");
+    let w: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        loaded.warnings.iter().map(|w| w.code).collect::<Vec<_>>(),
+        ["W006"],
+        "{w:?}"
+    );
+    assert!(
+        w[0].contains("load balancer `lb2` is not haproxy.host (`lb`)"),
+        "{}",
+        w[0]
+    );
+}
+
+/// A control character TOML refuses (a form feed in a comment, or the lone CR of old Mac line
+/// endings) came with an empty message; now it is named.
+#[test]
+fn a_control_character_is_named() {
+    let (_, shown) = error_of(&edit("# ", "# \u{c}"));
+    assert!(
+        shown.contains("control character U+000C is not allowed here"),
+        "{shown}"
+    );
+    let (_, shown) = error_of(&edit("", "").replace('\n', "\r"));
+    assert!(
+        shown.contains("a carriage return not followed by a line feed"),
+        "{shown}"
+    );
+}

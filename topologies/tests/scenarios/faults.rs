@@ -364,3 +364,31 @@ fn an_etcd_leader_lost_at_the_start_leaves_the_replica_set_at_its_size() {
         );
     }
 }
+
+/// A partition or a degradation acts on the tunnel between two sites: between two spokes of a
+/// hub-and-spoke VPN there is none, and the fault would change nothing while the run's header
+/// named it (a reviewer's run gave the no-fault time exactly). Between the hub and a spoke it
+/// loads.
+#[test]
+fn a_fault_on_a_tunnel_that_does_not_exist_is_refused() {
+    let hub = |extra: &str| {
+        thesis_with(extra).replacen("kind = \"full-mesh\"", "kind = \"hub-and-spoke\"\nhub = \"vlan10\"", 1)
+    };
+    for kind in ["\"partition\"", "\"degrade\"\ndelay = \"5s\""] {
+        let text = hub(&format!(
+            "[[faults]]\nkind = {kind}\na = \"vlan20\"\nb = \"vlan30\"\nat = \"1s\"\n"
+        ));
+        let e = topologies::load::load_str(&text, "f.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("E020")
+                && e.contains("faults[0].b")
+                && e.contains("and there is none")
+                && e.contains("tunnels join the hub `vlan10` to each other site"),
+            "{e}"
+        );
+        let text = hub(&format!(
+            "[[faults]]\nkind = {kind}\na = \"vlan20\"\nb = \"vlan10\"\nat = \"1s\"\n"
+        ));
+        assert!(topologies::load::load_str(&text, "f.toml").is_ok(), "{kind} hub-spoke");
+    }
+}
