@@ -458,3 +458,31 @@ fn the_table_names_a_resolution_other_than_whole_seconds() {
     let whole = run_ok(&["run", "thesis-2019", "--pods", "4", "--reps", "2"]);
     assert!(whole.contains("(whole seconds):"), "{whole}");
 }
+
+/// A run some of whose replications do not finish exits 0 and warns on stderr in every format,
+/// as the README says: a script reading the JSON or the CSV used to get no word of it.
+#[test]
+fn a_run_with_unfinished_replications_warns_on_stderr_in_every_format() {
+    let dir = TempDir::new("run-unfinished");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../topologies/scenarios/thesis-2019.toml"
+    ))
+    .unwrap();
+    assert!(text.contains("timeout = \"1h\" "));
+    let path = dir.file("t30.toml");
+    // 30 s: about the 4-pod start-up, so that some of 10 replications finish and some do not.
+    std::fs::write(&path, text.replacen("timeout = \"1h\" ", "timeout = \"30s\" ", 1)).unwrap();
+    for format in ["table", "json", "csv"] {
+        let o = kubetwin()
+            .args(["run", &path, "--pods", "4", "--reps", "10", "--format", format])
+            .output()
+            .unwrap();
+        assert_exit(&o, 0, format);
+        let err = stderr(&o);
+        assert!(
+            err.contains("replications did not finish within workload.timeout (30s)"),
+            "{format}: {err}"
+        );
+    }
+}

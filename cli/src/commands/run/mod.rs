@@ -104,6 +104,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         write_trace(path, &outcomes[0])?;
     }
     let intervals = StartupIntervals::of(&summary.observed, &scenario, a.measured_runs);
+    let unfinished = summary.incomplete;
     Report {
         args: &a,
         scenario: &scenario,
@@ -113,6 +114,16 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         intervals,
     }
     .print();
+    // On stderr whatever the format (a script reading JSON or CSV sees it too), as `sweep` warns.
+    // Some finished (else `ensure_some_finished` failed the run), so there are at least two.
+    if unfinished > 0 {
+        eprintln!(
+            "warning: {unfinished} of {} replications did not finish within workload.timeout ({}): the figures are over the {} that did, so they understate the start-up",
+            outcomes.len(),
+            scenario.workload.timeout,
+            outcomes.len() - unfinished
+        );
+    }
     Ok(())
 }
 
