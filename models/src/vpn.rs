@@ -42,7 +42,8 @@ pub struct Tunnel {
     pub loss: f64,
     /// Bytes added per packet.
     pub overhead_bytes: u32,
-    /// Tunnel MTU.
+    /// The largest IP packet a TCP connection sends through the tunnel: the tun MTU, or less
+    /// where `--mssfix` clamps the segments ([`crate::spec::Vpn::mssfix`]).
     pub mtu: u32,
 }
 
@@ -58,9 +59,24 @@ impl Tunnel {
             },
             loss,
             overhead_bytes: vpn.overhead_bytes,
-            mtu: vpn.tun_mtu,
+            mtu: clamped_mtu(vpn),
         }
     }
+}
+
+/// Bytes of the per-packet overhead outside OpenVPN's UDP payload: the outer IPv4 (20) and UDP
+/// (8) headers, which `--mssfix` does not count.
+const OUTER_IP_UDP_BYTES: u32 = 28;
+
+/// The largest IP packet a TCP connection puts through the tunnel: `--mssfix` sizes the MSS so
+/// that a full segment's UDP payload (the packet plus OpenVPN's own overhead inside UDP) is at
+/// most `mssfix`; never above the tun MTU; the tun MTU alone when `mssfix` is 0 (off).
+pub fn clamped_mtu(vpn: &Vpn) -> u32 {
+    if vpn.mssfix == 0 {
+        return vpn.tun_mtu;
+    }
+    let inside_udp = vpn.overhead_bytes.saturating_sub(OUTER_IP_UDP_BYTES);
+    vpn.tun_mtu.min(vpn.mssfix.saturating_sub(inside_udp))
 }
 
 /// The site pairs that get a tunnel, as indices into `sites`.
@@ -115,6 +131,38 @@ mod tests {
         assert_eq!(
             detection_time(&v),
             (SimDuration::from_secs(50), SimDuration::from_secs(60))
+        );
+    }
+
+    /// `--mssfix 1450` (the default) leaves a 1,410-byte IP packet, so 1,370-byte segments, at
+    /// 68 bytes of overhead (40 of them inside UDP); `--mssfix 0` leaves the tun MTU, and a
+    /// clamp above the tun MTU changes nothing.
+    #[test]
+    fn mssfix_clamps_the_packets_of_tcp_connections() {
+        let vpn = Vpn::default();
+        assert_eq!(clamped_mtu(&vpn), 1410);
+        let t = Tunnel::new(&vpn, 0, 1, SimDuration::from_millis(1), Bandwidth::mbit(100.0), 0.0);
+        assert_eq!(t.mtu, 1410);
+        assert_eq!(
+            clamped_mtu(&Vpn {
+                mssfix: 0,
+                ..Vpn::default()
+            }),
+            1500
+        );
+        assert_eq!(
+            clamped_mtu(&Vpn {
+                mssfix: 9000,
+                ..Vpn::default()
+            }),
+            1500
+        );
+        assert_eq!(
+            clamped_mtu(&Vpn {
+                overhead_bytes: 84,
+                ..Vpn::default()
+            }),
+            1394
         );
     }
 }

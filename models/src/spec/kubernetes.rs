@@ -131,11 +131,15 @@ pub struct ControllerManager {
     pub slow_start_initial_batch: u32,
     /// `BurstReplicas`, 500 in v1.16 (pkg/controller/replicaset/replica_set.go).
     pub burst_replicas: u32,
-    /// `--leader-elect-lease-duration`, default 15 s.
+    /// `--leader-elect-lease-duration`, default 15 s. The model's kube-scheduler elects its
+    /// leader with these three timers too: v1.16 gives both components the same defaults
+    /// (kube-scheduler's `--leader-elect-lease-duration`, `--leader-elect-renew-deadline` and
+    /// `--leader-elect-retry-period`, 15 s, 10 s and 2 s), and `[kubernetes.scheduler]` has no
+    /// timers of its own, so a value set here applies to both.
     pub lease_duration: Dur,
-    /// `--leader-elect-renew-deadline`, default 10 s.
+    /// `--leader-elect-renew-deadline`, default 10 s (the scheduler's too, see `lease_duration`).
     pub renew_deadline: Dur,
-    /// `--leader-elect-retry-period`, default 2 s.
+    /// `--leader-elect-retry-period`, default 2 s (the scheduler's too, see `lease_duration`).
     pub retry_period: Dur,
     /// `--node-monitor-grace-period`, default 40 s in v1.16.
     pub node_monitor_grace_period: Dur,

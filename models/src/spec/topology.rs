@@ -149,6 +149,14 @@ pub struct Vpn {
     pub overhead_bytes: u32,
     /// Tunnel MTU: OpenVPN's default `--tun-mtu 1500` (openvpn(8)).
     pub tun_mtu: u32,
+    /// `--mssfix`: OpenVPN rewrites the MSS of TCP connections through the tunnel so that a
+    /// full segment, once encapsulated, makes a UDP payload of at most this many bytes. Default
+    /// 1450, on in UDP mode without the option (`init_options`: `o->ce.mssfix =
+    /// MSSFIX_DEFAULT`, 1450, in OpenVPN 2.3's options.c; the manual: "The default value is
+    /// 1450"); 0 turns it off, as `--mssfix 0` does. A TCP segment through the tunnel then
+    /// carries `mssfix - (overhead_bytes - 28) - 40` bytes (1370 at the defaults) instead of
+    /// `tun_mtu - 40`.
+    pub mssfix: u32,
     /// Throughput of the router's single-threaded crypto (OpenVPN runs in one thread). Default
     /// 200 Mbit/s, assumed from a published measurement (not of the testbed): 213 Mbit/s for
     /// BF-CBC through OpenVPN in a KVM VM with one core
@@ -175,6 +183,7 @@ impl Default for Vpn {
             topology: VpnTopology::FullMesh,
             overhead_bytes: 68,
             tun_mtu: 1500,
+            mssfix: 1450,
             crypto_throughput: Bandwidth { bits_per_s: 200e6 },
             ping: Dur::secs(10),
             ping_restart: Dur::secs(60),

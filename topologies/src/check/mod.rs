@@ -193,7 +193,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E028",
         "tun-mtu-too-small",
-        "vpn.tun_mtu must be at least 100: OpenVPN refuses a smaller tun MTU (TUN_MTU_MIN, its mtu.h: \"a fatal error\")",
+        "vpn.tun_mtu must be at least 100: OpenVPN refuses a smaller tun MTU (TUN_MTU_MIN, its mtu.h: \"a fatal error\"); vpn.mssfix, unless 0 (off), must leave TCP packets at least that large after OpenVPN's overhead inside UDP",
     ),
     err(
         "E029",

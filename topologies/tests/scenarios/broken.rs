@@ -824,3 +824,21 @@ fn a_control_character_is_named() {
         "{shown}"
     );
 }
+
+/// `--mssfix` that leaves TCP packets through the tunnel below OpenVPN's smallest tun MTU is
+/// E028 too, naming what it leaves; 0 turns it off and loads.
+#[test]
+fn an_mssfix_that_leaves_no_room_is_refused_and_0_turns_it_off() {
+    let text = edit("mssfix = 1450", "mssfix = 120");
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "mssfix = 120");
+    assert!(e.has_code("E028"), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "line {line}, column 1: error[E028] `vpn.mssfix`: mssfix 120 leaves TCP packets of 80 bytes"
+        )) && shown.contains("expected 0 (off) or at least 140"),
+        "{shown}"
+    );
+    assert!(load::load_str(&edit("mssfix = 1450", "mssfix = 0"), ORIGIN).is_ok());
+    assert!(load::load_str(&edit("mssfix = 1450", "mssfix = 140"), ORIGIN).is_ok());
+}
