@@ -43,6 +43,37 @@ pub(crate) struct SweepFile {
 }
 
 impl SweepFile {
+    /// Reads the JSON of a `sweep.json` (or the `sweep` header of `results.json`) of
+    /// [`FORMAT`].
+    ///
+    /// # Errors
+    ///
+    /// Why it cannot be read, for a message that names the file: another format than
+    /// [`FORMAT`] (with the kubetwin version that wrote it, if it says), none, or content that is
+    /// not a sweep file's.
+    pub(crate) fn from_json(v: &serde_json::Value) -> Result<SweepFile, String> {
+        match v.get("format").and_then(serde_json::Value::as_str) {
+            Some(FORMAT) => {}
+            Some(other) => {
+                let by = v
+                    .pointer("/spec/kubetwin_version")
+                    .and_then(serde_json::Value::as_str)
+                    .map(|w| format!(" (written by kubetwin {w})"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "format {other}{by}, but this kubetwin ({}) reads only format {FORMAT}",
+                    env!("CARGO_PKG_VERSION")
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "no \"format\" (a kubetwin sweep file has \"format\": \"{FORMAT}\")"
+                ))
+            }
+        }
+        serde_json::from_value(v.clone()).map_err(|e| format!("not a kubetwin sweep file: {e}"))
+    }
+
     /// The file of `spec`.
     pub(crate) fn new(spec: SweepSpec, points: usize) -> Self {
         SweepFile {
@@ -100,8 +131,23 @@ impl SweepDir {
                 return Err(crate::output::input_error(e));
             }
         };
-        let file: SweepFile = serde_json::from_str(&text)
-            .map_err(|e| crate::output::InputError(format!("{} is not a kubetwin sweep file: {e}", path.display())))?;
+        let not_a_sweep =
+            |why: String| crate::output::InputError(format!("{} is not a kubetwin sweep file: {why}", path.display()));
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| not_a_sweep(e.to_string()))?;
+        let file = SweepFile::from_json(&value)
+            .map_err(|why| crate::output::InputError(format!("{}: {why}", path.display())))?;
+        // The hash is of the spec: one that does not match was edited by hand, and would let
+        // points of another sweep in.
+        let hash = file.spec.hash();
+        if hash != file.spec_hash {
+            return Err(crate::output::InputError(format!(
+                "{}: its spec_hash {} is not the hash of the spec it holds ({hash}): the file was edited; \
+                 restore it, or rerun the sweep into a new directory",
+                path.display(),
+                file.spec_hash
+            ))
+            .into());
+        }
         Ok(Some(file))
     }
 
