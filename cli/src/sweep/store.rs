@@ -153,6 +153,12 @@ impl SweepDir {
 
     /// Makes the directory hold `file`'s sweep: creates it, or checks that the sweep already in
     /// it is the same (a different one is a usage error naming both).
+    ///
+    /// Before any point is computed or copied, it checks that the directory and `points/` can be
+    /// created and `sweep.json` written ([`SweepDir::check_points_writable`] checks `points/`):
+    /// a directory that cannot take them is a usage error of `--out` (exit code 2), as an
+    /// output file that cannot be written is for the other commands, not a failure found after
+    /// the work.
     pub(crate) fn init(&self, file: &SweepFile) -> anyhow::Result<()> {
         if let Some(existing) = self.read_sweep()? {
             if existing.spec_hash != file.spec_hash {
@@ -167,10 +173,12 @@ impl SweepDir {
                 .into());
             }
         }
+        let unusable = |why: String| UsageError(format!("--out {}: {why}", self.root.display()));
         std::fs::create_dir_all(self.points_dir())
-            .with_context(|| format!("cannot create {}", self.points_dir().display()))?;
+            .map_err(|e| unusable(format!("cannot create {}: {e}", self.points_dir().display())))?;
+        validate::atomic_file::check_writable(self.sweep_path()).map_err(|e| unusable(e.to_string()))?;
         if self.read_sweep()?.as_ref() != Some(file) {
-            write_atomic(&self.sweep_path(), &to_json_bytes(file))?;
+            write_atomic(&self.sweep_path(), &to_json_bytes(file)).map_err(|e| unusable(format!("{e:#}")))?;
         }
         Ok(())
     }
@@ -186,6 +194,13 @@ impl SweepDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
+    }
+
+    /// Checks, before points are computed or copied into `points/`, that it can take them (the
+    /// point `key` first): a usage error of `--out` otherwise (as [`SweepDir::init`]).
+    pub(crate) fn check_points_writable(&self, key: &str) -> Result<(), UsageError> {
+        validate::atomic_file::check_writable(self.point_path(key))
+            .map_err(|e| UsageError(format!("--out {}: {e}", self.root.display())))
     }
 
     /// Writes a point file.

@@ -425,7 +425,8 @@ fn a_rerun_resumes_and_recomputes_nothing() {
 }
 
 /// A point file edited by hand (another pod count, or its samples removed) does not slip into
-/// the results of a resumed sweep: it is refused, with the file named.
+/// the results of a resumed sweep, or of a merge: it is refused, with the file named, as an
+/// input the command cannot use (exit code 2, as for a point file cut short; it was 1).
 #[test]
 fn a_tampered_point_file_is_refused_on_resume() {
     let t = TempDir::new("sweep-tamper");
@@ -442,13 +443,16 @@ fn a_tampered_point_file_is_refused_on_resume() {
         v[edit.0] = edit.1;
         std::fs::write(&files[0], serde_json::to_vec(&v).unwrap()).unwrap();
         let o = run(&small(&out, &[]).iter().map(String::as_str).collect::<Vec<_>>());
-        assert!(!o.status.success(), "{}: accepted", edit.0);
+        assert_exit(&o, 2, edit.0);
         let err = stderr(&o);
         assert!(
             err.contains(&files[0].display().to_string()) && err.contains("does not hold point"),
             "{}: {err}",
             edit.0
         );
+        let o = run(&["merge", &out, "--out", &t.file("merged")]);
+        assert_exit(&o, 2, &format!("merge of a point file with {} edited", edit.0));
+        assert!(stderr(&o).contains("does not hold point"), "{}", stderr(&o));
     }
     std::fs::write(&files[0], original).unwrap();
     sweep_ok(&small(&out, &[]), None);
@@ -1616,4 +1620,53 @@ fn a_set_value_reads_back_as_written() {
         csv.lines().nth(1).unwrap().starts_with("4,0,62.260999999999996,"),
         "{csv}"
     );
+}
+
+/// An `--out` directory that cannot take a sweep's files is a usage error found before any
+/// work, for `sweep` and `merge` alike (exit code 2, as an output that cannot be written is
+/// for `run`, `plot` or `plan`; both exited 1 with "cannot create .../points").
+#[test]
+fn an_out_directory_that_cannot_take_the_files_is_a_usage_error() {
+    let t = TempDir::new("sweep-outdir");
+    let s = t.file("s");
+    let sweep = |out: &str| -> Vec<String> {
+        ["sweep", "thesis-2019", "--pods", "4", "--reps", "1", "--out", out]
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    sweep_ok(&sweep(&s), None);
+    // A file where points/ goes: root or not, it cannot be created.
+    for name in ["sw", "m"] {
+        std::fs::create_dir(t.path().join(name)).unwrap();
+        std::fs::write(t.path().join(name).join("points"), "x").unwrap();
+    }
+    let (sw, m) = (t.file("sw"), t.file("m"));
+    let args = sweep(&sw);
+    usage_error(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[&format!("--out {sw}: cannot create {sw}/points")],
+    );
+    usage_error(
+        &["merge", &s, "--out", &m],
+        &[&format!("--out {m}: cannot create {m}/points")],
+    );
+    // A read-only directory, unless the tests run as root (whom it does not stop).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let ro = t.path().join("ro");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+        if std::fs::write(ro.join("probe"), "").is_err() {
+            let (rsw, rm) = (format!("{}/sw", ro.display()), format!("{}/m", ro.display()));
+            let args = sweep(&rsw);
+            usage_error(
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                &[&format!("--out {rsw}")],
+            );
+            usage_error(&["merge", &s, "--out", &rm], &[&format!("--out {rm}")]);
+        }
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
 }
