@@ -68,7 +68,8 @@ pub enum PholdError {
     /// A parameter is out of its range; the message says which and what is expected.
     #[error("invalid PHOLD parameter `{field}`: {expected}, got {got}")]
     Invalid {
-        /// The parameter's name as the command line spells it.
+        /// The parameter's name as the command line spells it (two, as "lps` and `events-per-lp", when
+        /// only their product is too large).
         field: &'static str,
         /// What is expected.
         expected: &'static str,
@@ -125,8 +126,16 @@ impl PholdConfig {
             .checked_mul(self.events_per_lp as u64)
             .is_none_or(|n| n > MAX_PENDING)
         {
+            // The one that is too large even with the other at its least, 1; else both.
+            let field = if u64::from(self.lps) > MAX_PENDING {
+                "lps"
+            } else if u64::from(self.events_per_lp) > MAX_PENDING {
+                "events-per-lp"
+            } else {
+                "lps` and `events-per-lp"
+            };
             return bad(
-                "events-per-lp",
+                field,
                 "lps x events-per-lp at most 2^26 (67,108,864 pending events, allocated up front)",
                 format!(
                     "{} x {} = {}",
@@ -427,5 +436,26 @@ mod tests {
             seed: 1,
         };
         assert!(default.validate().is_ok());
+    }
+
+    /// Too many pending events blame the parameter that is too large: `lps` for 10^9 LPs at the
+    /// default 16 events each (it blamed `events-per-lp`), both when neither is alone.
+    #[test]
+    fn too_many_pending_events_blame_the_right_parameter() {
+        let blamed = |lps, events_per_lp| {
+            let cfg = PholdConfig {
+                lps,
+                events_per_lp,
+                ..small()
+            };
+            match cfg.validate() {
+                Err(PholdError::Invalid { field, .. }) => field,
+                other => panic!("{lps} x {events_per_lp}: {other:?}"),
+            }
+        };
+        assert_eq!(blamed(1_000_000_000, 16), "lps");
+        assert_eq!(blamed(1_000_000_000, 1), "lps");
+        assert_eq!(blamed(16, 1_000_000_000), "events-per-lp");
+        assert_eq!(blamed(65_536, 65_536), "lps` and `events-per-lp");
     }
 }

@@ -79,6 +79,19 @@ fn parse_path_delay(s: &str) -> Result<models::units::Dur, String> {
     Ok(d)
 }
 
+/// A time in model seconds (PHOLD's `--lookahead` and `--mean`): a bare number of seconds, as
+/// PHOLD's parameters are given in the literature and in `BENCHMARKS.md`, or a duration with a
+/// unit, as every other duration flag takes. The range is checked with the other parameters
+/// ([`PholdConfig::validate`]).
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    if let Ok(x) = s.trim().parse::<f64>() {
+        return Ok(x);
+    }
+    s.parse::<models::units::Dur>().map(|d| d.secs_f64()).map_err(|_| {
+        format!("`{s}` is not a time: expected seconds, as a number (e.g. 0.5), or a duration with a unit (e.g. 500ms)")
+    })
+}
+
 /// A loss in percent, 0 up to 100, 100 excluded: 100 % loss is a partition, refused as the
 /// scenario's losses are (E010).
 fn parse_loss_pct(s: &str) -> Result<f64, String> {
@@ -144,11 +157,13 @@ struct PholdArgs {
     /// Probability in [0, 1] that an event's successor goes to another LP.
     #[arg(long, default_value_t = 0.25, allow_negative_numbers = true)]
     remote: f64,
-    /// Minimum delay between an event and its successor, in model seconds.
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    /// Minimum delay between an event and its successor, in model seconds (a number such as
+    /// 0.1, or a duration with a unit such as 100ms).
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true, value_parser = parse_seconds)]
     lookahead: f64,
-    /// Mean of the exponential part of the delay, in model seconds.
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    /// Mean of the exponential part of the delay, in model seconds (a number such as 1, or a
+    /// duration with a unit such as 1s).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = parse_seconds)]
     mean: f64,
     /// Total events to process.
     #[arg(long, default_value_t = 5_000_000, value_parser = clap::value_parser!(u64).range(1..))]

@@ -157,8 +157,15 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses a `--free`, `--placement` or `--predict` that names something twice.
+/// Refuses a `--free`, `--placement` or `--predict` that names something twice, and a `--free`
+/// name that is empty.
 fn check_no_repeats(a: &CalibrateArgs) -> Result<(), UsageError> {
+    if a.free.iter().any(|p| p.trim().is_empty()) {
+        return Err(UsageError(format!(
+            "--free {}: a parameter name is empty (a comma at an end, or two in a row); give dotted paths such as runtime.registry_rtt",
+            a.free.join(",")
+        )));
+    }
     if let Some(p) = first_repeat(&a.free) {
         return Err(UsageError(format!("--free names {p} twice; name each parameter once")));
     }

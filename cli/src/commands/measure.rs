@@ -4,7 +4,9 @@
 //! [`MeasureOptions`], installs a Ctrl-C handler that raises the cancel flag (the library then finishes
 //! the current kubectl command and deletes the run's namespace), and writes the measured cell and the
 //! raw per-pod rows. When a run fails, the runs completed before it are still written, and any
-//! namespace that could not be removed is printed with the command that removes it.
+//! namespace that could not be removed is printed with the command that removes it. When the
+//! files cannot be written at the end (a full disk), the runs are saved under the temporary
+//! directory instead, or printed on stderr: a measurement is never lost to its output.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -33,7 +35,9 @@ resolution_s,observed = container-start: start-up ends at the last container's s
 --out and one row per pod per run beside it (cells.csv -> cells.pods.csv); validate and\n\
 calibrate simulate the same end point for such cells.\n\
 Exit code 0 when every run completed, 1 when a run failed or was cancelled (the completed runs\n\
-are still written), 2 for bad arguments.")]
+are still written) or --out could not be written at the end (the runs are then saved in a\n\
+directory of their own under the temporary directory, named in the error, or printed on\n\
+stderr), 2 for bad arguments.")]
 pub(crate) struct MeasureArgs {
     /// The kubeconfig of the cluster to measure (passed to kubectl as --kubeconfig).
     #[arg(long, value_name = "FILE")]
@@ -225,11 +229,58 @@ fn print_report(report: &MeasureReport) {
     }
 }
 
-/// Writes `report` to `out` and its raw rows beside it; returns the raw path.
+/// Writes `report` to `out` and its raw rows beside it, both whole or neither; returns the raw
+/// path.
+///
+/// The runs cost cluster time, so a write that fails (a full disk, a directory gone read-only
+/// since the check before the first run) does not lose them: they are written to a directory
+/// of their own under the system's temporary directory ([`rescue`]), or, if that fails too,
+/// printed on stderr, and the error says where they are.
 fn write(report: &MeasureReport, out: &Path) -> anyhow::Result<PathBuf> {
-    report
-        .write_files(out)
-        .with_context(|| format!("cannot write {} and {}", out.display(), raw_path_for(out).display()))
+    let raw = raw_path_for(out);
+    let what = || format!("cannot write {} and {}", out.display(), raw.display());
+    let (summary, rows) = report.to_csv(out, &raw).with_context(what)?;
+    match validate::atomic_file::write_atomic_set(&[(&raw, rows.as_bytes()), (out, summary.as_bytes())]) {
+        Ok(()) => Ok(raw),
+        Err(e) => {
+            let runs = crate::output::count(report.runs.len(), "run");
+            let kept = match rescue(report, out, &summary, &rows) {
+                Ok((saved, saved_raw)) => format!(
+                    "what the {runs} measured is saved instead in {} and {} (copy them from there)",
+                    saved.display(),
+                    saved_raw.display()
+                ),
+                Err(why) => {
+                    eprintln!("----- {} -----", out.display());
+                    eprint!("{summary}");
+                    eprintln!("----- {} -----", raw.display());
+                    eprint!("{rows}");
+                    eprintln!("----- end -----");
+                    format!(
+                        "nor could they be saved under {} ({why}): what the {runs} measured is printed above, \
+                         each file between its ----- lines",
+                        std::env::temp_dir().display()
+                    )
+                }
+            };
+            Err(anyhow::anyhow!("{}: {e}; {kept}", what()))
+        }
+    }
+}
+
+/// Writes the summary and the raw rows of `report` (their text: `summary`, `rows`) into a new
+/// directory under [`std::env::temp_dir`], named after the first run's namespace (whose random
+/// token names the measurement) and the process, with the file names of `out`; returns their
+/// paths.
+fn rescue(report: &MeasureReport, out: &Path, summary: &str, rows: &str) -> Result<(PathBuf, PathBuf), String> {
+    let token = report.runs.first().map_or("", |r| r.namespace.as_str());
+    let dir = std::env::temp_dir().join(format!("kubetwin-measure-{token}-{}", std::process::id()));
+    std::fs::create_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let saved = dir.join(out.file_name().unwrap_or("cells.csv".as_ref()));
+    let saved_raw = raw_path_for(&saved);
+    validate::atomic_file::write_atomic_set(&[(&saved_raw, rows.as_bytes()), (&saved, summary.as_bytes())])
+        .map_err(|e| e.to_string())?;
+    Ok((saved, saved_raw))
 }
 
 /// The part of a failed measurement that is worth keeping: writes the completed runs, prints the

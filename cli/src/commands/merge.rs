@@ -187,6 +187,9 @@ fn copy_points(out: &SweepDir, file: &SweepFile, found: &BTreeMap<String, FoundP
                 from.display()
             ),
             None => {
+                if copied == 0 {
+                    out.check_points_writable(key)?;
+                }
                 store::write_atomic(&out.point_path(key), text.as_bytes()).with_context(|| {
                     format!(
                         "merge stopped after copying {copied} point files into {}: every file it wrote is whole, \

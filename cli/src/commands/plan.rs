@@ -131,9 +131,9 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     let svg_path = dir.join("startup.svg");
     let json_path = dir.join("plan.json");
     let written = (|| {
-        crate::output::check_output_file("--out-dir", &md_path, "plan.md")?;
-        crate::output::check_output_file("--out-dir", &svg_path, "startup.svg")?;
-        crate::output::check_output_file("--out-dir", &json_path, "plan.json")?;
+        for path in [&md_path, &svg_path, &json_path] {
+            check_plan_file(&dir, path)?;
+        }
         let extra = plan::Extra {
             drills: a.drills.then_some((a.drill_at, a.drill_for)),
             tuning: a.tuning,
@@ -243,6 +243,23 @@ fn rescues(report: &plan::Plan) -> String {
             found.join("; ")
         )
     }
+}
+
+/// Checks, before the plan is computed, that `path`, a file the plan writes in its `--out-dir`
+/// `dir`, can be written: a directory in its place is in the way (the flag names a directory,
+/// so a file name is no advice to give).
+fn check_plan_file(dir: &Path, path: &Path) -> Result<(), UsageError> {
+    if path.is_dir() {
+        return Err(UsageError(format!(
+            "--out-dir {}: {} is a directory, in the way of the file plan writes there; move it away or give another --out-dir",
+            dir.display(),
+            path.display()
+        )));
+    }
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    crate::output::check_output_file(&format!("--out-dir {}:", dir.display()), path, &name)
 }
 
 /// Makes sure `dir` is a directory that exists, creating it (and its parents) if missing, before

@@ -103,6 +103,9 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
         .filter(|p| a.shard.is_none_or(|s| s.owns(p.index)))
         .collect();
     let todo = points_to_compute(&dir, &file, &mine)?;
+    if let Some(first) = todo.first() {
+        dir.check_points_writable(&file.spec.point_key(first))?;
+    }
     announce(&file, &origin, &dir, points.len(), a.shard, mine.len(), stale);
     note_stray_point_files(&dir, &file.spec, &points)?;
     announce_skipped(mine.len() - todo.len(), todo.len());

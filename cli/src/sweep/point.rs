@@ -132,12 +132,14 @@ impl PointRecord {
     /// [`PointRecord::check_against`] for the record read from the point file `path`: the
     /// error names the file and says how to have the point computed again.
     pub(crate) fn check_file(&self, path: &std::path::Path, spec: &SweepSpec, point: &Point) -> anyhow::Result<()> {
+        // An input the command cannot use (exit code 2), as a point file cut short is.
         self.check_against(spec, point).map_err(|why| {
-            anyhow::anyhow!(
+            crate::output::InputError(format!(
                 "{} does not hold point {}: {why}; delete it to have that point computed again",
                 path.display(),
                 spec.describe(point)
-            )
+            ))
+            .into()
         })
     }
 

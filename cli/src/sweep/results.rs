@@ -122,6 +122,8 @@ impl Table {
     /// Reads `results.json` (or a shard's JSON) or `results.csv`, by content.
     pub(crate) fn read(path: &Path) -> anyhow::Result<Table> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        // A byte-order mark, as some Windows tools write, is not part of the content.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let bad = |why: String| {
             UsageError(format!(
                 "{} is not the results of a kubetwin sweep: {why}",
@@ -129,8 +131,16 @@ impl Table {
             ))
         };
         let (sweep, columns, rows) = if text.trim_start().starts_with('{') {
-            let v: Json = serde_json::from_str(&text).map_err(|e| bad(format!("invalid JSON ({e})")))?;
-            let sweep: Option<SweepFile> = v.get("sweep").and_then(|s| serde_json::from_value(s.clone()).ok());
+            let v: Json = serde_json::from_str(text).map_err(|e| bad(format!("invalid JSON ({e})")))?;
+            // The header says what the file is: results of another format are not guessed at.
+            let header = v.get("sweep").ok_or_else(|| {
+                bad(format!(
+                    "no \"sweep\" header (results.json begins with \"sweep\": {{\"format\": \"{}\", ...}})",
+                    super::store::FORMAT
+                ))
+            })?;
+            let sweep = SweepFile::from_json(header)
+                .map_err(|why| UsageError(format!("{}: its \"sweep\" header: {why}", path.display())))?;
             let columns: Vec<String> = v
                 .get("columns")
                 .and_then(|c| serde_json::from_value(c.clone()).ok())
@@ -148,9 +158,12 @@ impl Table {
                         .collect()
                 })
                 .collect();
-            (sweep, columns, rows)
+            (Some(sweep), columns, rows)
         } else {
-            let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+            // `#` lines are comments, as in the measured data sets.
+            let mut reader = csv::ReaderBuilder::new()
+                .comment(Some(b'#'))
+                .from_reader(text.as_bytes());
             let columns: Vec<String> = reader
                 .headers()
                 .map_err(|e| bad(format!("invalid CSV ({e})")))?
@@ -164,6 +177,12 @@ impl Table {
             }
             (None, columns, rows)
         };
+        // As the measured data sets' readers do: two columns of one name would leave one unread.
+        for (i, c) in columns.iter().enumerate() {
+            if let Some(first) = columns[..i].iter().position(|d| d == c) {
+                return Err(bad(format!("duplicate column `{c}` (columns {} and {})", first + 1, i + 1)).into());
+            }
+        }
         let axes = columns
             .iter()
             .position(|c| c == "reps")

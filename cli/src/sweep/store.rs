@@ -43,6 +43,37 @@ pub(crate) struct SweepFile {
 }
 
 impl SweepFile {
+    /// Reads the JSON of a `sweep.json` (or the `sweep` header of `results.json`) of
+    /// [`FORMAT`].
+    ///
+    /// # Errors
+    ///
+    /// Why it cannot be read, for a message that names the file: another format than
+    /// [`FORMAT`] (with the kubetwin version that wrote it, if it says), none, or content that is
+    /// not a sweep file's.
+    pub(crate) fn from_json(v: &serde_json::Value) -> Result<SweepFile, String> {
+        match v.get("format").and_then(serde_json::Value::as_str) {
+            Some(FORMAT) => {}
+            Some(other) => {
+                let by = v
+                    .pointer("/spec/kubetwin_version")
+                    .and_then(serde_json::Value::as_str)
+                    .map(|w| format!(" (written by kubetwin {w})"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "format {other}{by}, but this kubetwin ({}) reads only format {FORMAT}",
+                    env!("CARGO_PKG_VERSION")
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "no \"format\" (a kubetwin sweep file has \"format\": \"{FORMAT}\")"
+                ))
+            }
+        }
+        serde_json::from_value(v.clone()).map_err(|e| format!("not a kubetwin sweep file: {e}"))
+    }
+
     /// The file of `spec`.
     pub(crate) fn new(spec: SweepSpec, points: usize) -> Self {
         SweepFile {
@@ -100,13 +131,34 @@ impl SweepDir {
                 return Err(crate::output::input_error(e));
             }
         };
-        let file: SweepFile = serde_json::from_str(&text)
-            .map_err(|e| crate::output::InputError(format!("{} is not a kubetwin sweep file: {e}", path.display())))?;
+        let not_a_sweep =
+            |why: String| crate::output::InputError(format!("{} is not a kubetwin sweep file: {why}", path.display()));
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| not_a_sweep(e.to_string()))?;
+        let file = SweepFile::from_json(&value)
+            .map_err(|why| crate::output::InputError(format!("{}: {why}", path.display())))?;
+        // The hash is of the spec: one that does not match was edited by hand, and would let
+        // points of another sweep in.
+        let hash = file.spec.hash();
+        if hash != file.spec_hash {
+            return Err(crate::output::InputError(format!(
+                "{}: its spec_hash {} is not the hash of the spec it holds ({hash}): the file was edited; \
+                 restore it, or rerun the sweep into a new directory",
+                path.display(),
+                file.spec_hash
+            ))
+            .into());
+        }
         Ok(Some(file))
     }
 
     /// Makes the directory hold `file`'s sweep: creates it, or checks that the sweep already in
     /// it is the same (a different one is a usage error naming both).
+    ///
+    /// Before any point is computed or copied, it checks that the directory and `points/` can be
+    /// created and `sweep.json` written ([`SweepDir::check_points_writable`] checks `points/`):
+    /// a directory that cannot take them is a usage error of `--out` (exit code 2), as an
+    /// output file that cannot be written is for the other commands, not a failure found after
+    /// the work.
     pub(crate) fn init(&self, file: &SweepFile) -> anyhow::Result<()> {
         if let Some(existing) = self.read_sweep()? {
             if existing.spec_hash != file.spec_hash {
@@ -121,10 +173,12 @@ impl SweepDir {
                 .into());
             }
         }
+        let unusable = |why: String| UsageError(format!("--out {}: {why}", self.root.display()));
         std::fs::create_dir_all(self.points_dir())
-            .with_context(|| format!("cannot create {}", self.points_dir().display()))?;
+            .map_err(|e| unusable(format!("cannot create {}: {e}", self.points_dir().display())))?;
+        validate::atomic_file::check_writable(self.sweep_path()).map_err(|e| unusable(e.to_string()))?;
         if self.read_sweep()?.as_ref() != Some(file) {
-            write_atomic(&self.sweep_path(), &to_json_bytes(file))?;
+            write_atomic(&self.sweep_path(), &to_json_bytes(file)).map_err(|e| unusable(format!("{e:#}")))?;
         }
         Ok(())
     }
@@ -140,6 +194,13 @@ impl SweepDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
+    }
+
+    /// Checks, before points are computed or copied into `points/`, that it can take them (the
+    /// point `key` first): a usage error of `--out` otherwise (as [`SweepDir::init`]).
+    pub(crate) fn check_points_writable(&self, key: &str) -> Result<(), UsageError> {
+        validate::atomic_file::check_writable(self.point_path(key))
+            .map_err(|e| UsageError(format!("--out {}: {e}", self.root.display())))
     }
 
     /// Writes a point file.

@@ -110,3 +110,32 @@ fn raft_json_is_deterministic_and_bad_input_exits_2() {
         &["--election", "5 x the heartbeat"],
     );
 }
+
+/// PHOLD's times take a bare number of seconds, as before, or a duration with a unit, as every
+/// other duration flag does (`--lookahead 0ms` was "invalid float literal"), and anything else is
+/// said to be neither; too many pending events blame `--lps` when it is the one too large (they
+/// blamed events-per-lp).
+#[test]
+fn phold_times_take_units_and_the_pending_bound_blames_lps() {
+    let base = [
+        "bench",
+        "phold",
+        "--lps",
+        "10",
+        "--events-per-lp",
+        "2",
+        "--events",
+        "1000",
+    ];
+    let ok = |extra: &[&str]| run_json(&[&base[..], extra, &["--format", "json"]].concat());
+    let v = ok(&["--lookahead", "0ms", "--mean", "500ms"]);
+    assert_eq!(v["lookahead"], 0.0, "{v}");
+    assert_eq!(v["mean"], 0.5, "{v}");
+    assert_eq!(ok(&["--lookahead", "0.25"])["lookahead"], 0.25);
+    crate::support::usage_error(
+        &[&base[..], &["--lookahead", "soon"]].concat(),
+        &["--lookahead", "seconds, as a number (e.g. 0.5)", "with a unit"],
+    );
+    let err = crate::support::usage_error(&["bench", "phold", "--lps", "1000000000"], &["`lps`"]);
+    assert!(!err.contains("`events-per-lp`"), "{err}");
+}

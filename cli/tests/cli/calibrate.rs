@@ -31,6 +31,18 @@ fn a_parameter_or_placement_named_twice_is_a_usage_error() {
     }
 }
 
+/// An empty `--free` name is said to be empty: `--free ,` said "--free names  twice".
+#[test]
+fn an_empty_free_parameter_name_is_said_to_be_empty() {
+    for value in [",", "runtime.registry_rtt,"] {
+        let err = usage_error(
+            &calibrate("/nonexistent/cells.csv", "/nonexistent/p.toml", &["--free", value]),
+            &["--free", "a parameter name is empty"],
+        );
+        assert!(!err.contains("twice"), "{err}");
+    }
+}
+
 /// An output that cannot be written is found before the fit, not after it.
 #[test]
 fn an_output_in_a_missing_directory_is_refused_before_the_fit() {

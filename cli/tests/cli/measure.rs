@@ -174,6 +174,89 @@ fn a_failed_second_run_keeps_the_first() {
     assert!(s.remaining().is_empty());
 }
 
+/// `kubetwin measure` through a kubectl that first makes a directory of `--out` (after the check
+/// before the first run, so that the final write fails), with `TMPDIR` set to `tmpdir`.
+fn measure_into_a_lost_out(s: &StandIn, tmpdir: &str) -> Output {
+    let wrapper = s.kubectl.dir().file("kubectl-in-the-way");
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = --probe ] || mkdir -p '{}'\nexec '{}' \"$@\"\n",
+        s.out(),
+        s.kubectl.dir().file("kubectl")
+    );
+    std::fs::write(&wrapper, script).unwrap();
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    s.command_with(&wrapper, &["--pods", "20", "--runs", "2"])
+        .env("TMPDIR", tmpdir)
+        .output()
+        .expect("run kubetwin measure")
+}
+
+/// When the summary and the raw rows cannot be written at the end (a full disk used to lose
+/// every run), `--out` is left as it was, and the runs measured go to a directory of their own
+/// under the temporary directory, named in the error.
+#[test]
+fn runs_that_cannot_be_written_to_out_are_saved_elsewhere() {
+    let s = StandIn::new("lost-out");
+    let tmp = s.kubectl.dir().file("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let out = measure_into_a_lost_out(&s, &tmp);
+    assert_exit(&out, 1, "measure whose --out cannot be written");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("cannot write {} and {}", s.out(), s.raw_out())),
+        "{err}"
+    );
+    assert!(std::path::Path::new(&s.out()).is_dir(), "--out was replaced");
+    assert!(
+        !std::path::Path::new(&s.raw_out()).exists(),
+        "half the output was written"
+    );
+    let saved: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let (cells, raw) = (saved[0].join("cells.csv"), saved[0].join("cells.pods.csv"));
+    assert!(
+        err.contains(&format!(
+            "what the 2 runs measured is saved instead in {} and {}",
+            cells.display(),
+            raw.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        data_lines(cells.to_str().unwrap()),
+        [
+            "pods,delay_ms,mean_s,runs,resolution_s,observed",
+            "20,0,8.0,2,1,container-start"
+        ]
+    );
+    assert_eq!(
+        data_lines(raw.to_str().unwrap()).len(),
+        1 + 40,
+        "header and 20 pods x 2 runs"
+    );
+    assert!(s.remaining().is_empty());
+}
+
+/// When the temporary directory cannot take the runs either, they are printed on stderr.
+#[test]
+fn runs_that_cannot_be_saved_anywhere_are_printed() {
+    let s = StandIn::new("lost-everywhere");
+    let out = measure_into_a_lost_out(&s, &s.kubectl.dir().file("no-such-dir"));
+    assert_exit(&out, 1, "measure whose --out and TMPDIR cannot be written");
+    let err = stderr(&out);
+    assert!(err.contains("nor could they be saved under"), "{err}");
+    let printed: Vec<&str> = err
+        .lines()
+        .skip_while(|l| *l != format!("----- {} -----", s.out()))
+        .take_while(|l| *l != "----- end -----")
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    assert_eq!(printed.len(), 1 + 2 + 1 + 41, "{err}");
+    assert_eq!(printed[2], "20,0,8.0,2,1,container-start", "{err}");
+    assert_eq!(printed[3], format!("----- {} -----", s.raw_out()), "{err}");
+    assert!(printed[4].starts_with("run,pod,node,delay_ms,pods"), "{err}");
+}
+
 #[test]
 fn namespaces_left_behind_are_printed_with_the_command_to_remove_them() {
     // The server goes down at run 1's create deployment and stays down: the cleanup cannot check the

@@ -437,6 +437,36 @@ fn an_out_dir_that_is_a_file_is_refused_before_planning() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 }
 
+/// A directory where plan writes one of its files, inside `--out-dir`, is said to be in the
+/// way; the message named it as the flag's value and advised a file name under it
+/// ("--out-dir D/plan.json is a directory; give a file name such as D/plan.json/plan.json").
+#[test]
+fn a_directory_in_the_way_of_a_plan_file_is_named_as_such() {
+    let dir = TempDir::new("planinway");
+    let out_dir = dir.file("p");
+    for name in ["plan.json", "startup.svg"] {
+        let in_way = format!("{out_dir}/{name}");
+        std::fs::create_dir_all(&in_way).unwrap();
+        let err = usage_error(
+            &[
+                "plan",
+                "thesis-2019",
+                "--pods",
+                "4",
+                "--reps",
+                "1",
+                "--out-dir",
+                &out_dir,
+            ],
+            &[&format!(
+                "--out-dir {out_dir}: {in_way} is a directory, in the way of the file plan writes there"
+            )],
+        );
+        assert!(!err.contains("give a file name"), "{err}");
+        std::fs::remove_dir(&in_way).unwrap();
+    }
+}
+
 /// stdout is the same bit for bit whatever the thread count: the wall time of the plan goes to
 /// stderr (it used to end the last stdout line, "... pods in 0.6 s)").
 #[test]

@@ -425,7 +425,8 @@ fn a_rerun_resumes_and_recomputes_nothing() {
 }
 
 /// A point file edited by hand (another pod count, or its samples removed) does not slip into
-/// the results of a resumed sweep: it is refused, with the file named.
+/// the results of a resumed sweep, or of a merge: it is refused, with the file named, as an
+/// input the command cannot use (exit code 2, as for a point file cut short; it was 1).
 #[test]
 fn a_tampered_point_file_is_refused_on_resume() {
     let t = TempDir::new("sweep-tamper");
@@ -442,13 +443,16 @@ fn a_tampered_point_file_is_refused_on_resume() {
         v[edit.0] = edit.1;
         std::fs::write(&files[0], serde_json::to_vec(&v).unwrap()).unwrap();
         let o = run(&small(&out, &[]).iter().map(String::as_str).collect::<Vec<_>>());
-        assert!(!o.status.success(), "{}: accepted", edit.0);
+        assert_exit(&o, 2, edit.0);
         let err = stderr(&o);
         assert!(
             err.contains(&files[0].display().to_string()) && err.contains("does not hold point"),
             "{}: {err}",
             edit.0
         );
+        let o = run(&["merge", &out, "--out", &t.file("merged")]);
+        assert_exit(&o, 2, &format!("merge of a point file with {} edited", edit.0));
+        assert!(stderr(&o).contains("does not hold point"), "{}", stderr(&o));
     }
     std::fs::write(&files[0], original).unwrap();
     sweep_ok(&small(&out, &[]), None);
@@ -1466,4 +1470,203 @@ fn the_table_says_how_many_replications_finished() {
     assert!(row20.trim_end().ends_with("0/4"), "{lossy}");
     let clean = table(&t.file("clean"), &[]);
     assert!(!clean.contains("finished"), "{clean}");
+}
+
+/// Runs `kubetwin ARGS` (strings), expecting success; returns stderr.
+fn ok(args: &[&str]) -> String {
+    sweep_ok(&args.iter().map(ToString::to_string).collect::<Vec<_>>(), None)
+}
+
+/// `plot` reads its file as the measured data sets' readers do: a byte-order mark and `#`
+/// comment lines are skipped (a BOM sent a JSON file to the CSV reader, a comment made "found
+/// record with 23 fields, but the previous record has 1"), and two columns of one name are
+/// refused, naming the file and the column (the first was plotted, silently).
+#[test]
+fn plot_skips_a_bom_and_comments_and_refuses_duplicate_columns() {
+    let t = TempDir::new("plot-read");
+    let s = t.file("s");
+    ok(&[
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--delay",
+        "0ms,100ms",
+        "--reps",
+        "1",
+        "--out",
+        &s,
+    ]);
+    let fig = t.file("f.svg");
+    let json_text = std::fs::read_to_string(format!("{s}/results.json")).unwrap();
+    let csv_text = std::fs::read_to_string(format!("{s}/results.csv")).unwrap();
+    for (name, text) in [
+        ("bom.json", format!("\u{feff}{json_text}")),
+        ("bom.csv", format!("\u{feff}{csv_text}")),
+        ("comment.csv", format!("# a comment\n{csv_text}")),
+    ] {
+        let input = t.file(name);
+        std::fs::write(&input, text).unwrap();
+        let o = run(&["plot", &input, "--out", &fig]);
+        assert_exit(&o, 0, &format!("plot {name}"));
+    }
+    let dup: String = csv_text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{}{l}\n", if i == 0 { "startup_mean_s," } else { "999," }))
+        .collect();
+    let input = t.file("dup.csv");
+    std::fs::write(&input, dup).unwrap();
+    usage_error(
+        &["plot", &input, "--out", &fig],
+        &[&input, "duplicate column `startup_mean_s` (columns 1 and 7)"],
+    );
+}
+
+/// `plot` and `merge` read only the sweep format they know: a results.json or sweep.json of
+/// another format, or a results.json without its `sweep` header, is refused, naming the file
+/// and both formats (they were plotted and merged as if they were kubetwin-sweep/1). `merge`
+/// also recomputes each sweep.json's hash from the spec it holds, instead of trusting it.
+#[test]
+fn plot_and_merge_refuse_another_sweep_format_and_an_edited_spec() {
+    let t = TempDir::new("sweep-format");
+    let shard = |k: &str| {
+        let out = t.file(&format!("s{k}"));
+        let spec = ["thesis-2019", "--pods", "4,8", "--reps", "1", "--shard"];
+        ok(&[&["sweep"], &spec[..], &[&format!("{k}/2"), "--out", &out]].concat());
+        out
+    };
+    let (s1, s2) = (shard("1"), shard("2"));
+    let fig = t.file("f.svg");
+    let results = json(&Path::new(&s1).join("shard-1-of-2.json"));
+    let mut v2 = results.clone();
+    v2["sweep"]["format"] = "kubetwin-sweep/2".into();
+    let mut headless = results.clone();
+    headless.as_object_mut().unwrap().remove("sweep");
+    for (name, v, needles) in [
+        (
+            "v2.json",
+            v2,
+            &["format kubetwin-sweep/2", "reads only format kubetwin-sweep/1"][..],
+        ),
+        ("headless.json", headless, &["no \"sweep\" header"][..]),
+    ] {
+        let input = t.file(name);
+        std::fs::write(&input, serde_json::to_vec(&v).unwrap()).unwrap();
+        usage_error(
+            &["plot", &input, "--x", "pods", "--out", &fig],
+            &[&[input.as_str()][..], needles].concat(),
+        );
+    }
+    let edited = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let dir = t.path().join(name);
+        std::fs::create_dir_all(dir.join("points")).unwrap();
+        for f in point_files(Path::new(&s2)) {
+            std::fs::copy(&f, dir.join("points").join(f.file_name().unwrap())).unwrap();
+        }
+        let mut sweep = json(&Path::new(&s2).join("sweep.json"));
+        edit(&mut sweep);
+        std::fs::write(dir.join("sweep.json"), serde_json::to_vec(&sweep).unwrap()).unwrap();
+        dir.to_str().unwrap().to_owned()
+    };
+    let v2 = edited("v2", &|s| {
+        s["format"] = "kubetwin-sweep/2".into();
+        s["spec"]["kubetwin_version"] = "9.9.9".into();
+    });
+    let merged = t.file("m");
+    usage_error(
+        &["merge", &s1, &v2, "--out", &merged],
+        &[
+            &format!("{v2}/sweep.json"),
+            "format kubetwin-sweep/2 (written by kubetwin 9.9.9)",
+            "reads only format kubetwin-sweep/1",
+        ],
+    );
+    let respec = edited("respec", &|s| s["spec"]["reps"] = 2.into());
+    usage_error(
+        &["merge", &s1, &respec, "--out", &merged],
+        &[&format!("{respec}/sweep.json"), "is not the hash of the spec it holds"],
+    );
+    assert!(!Path::new(&merged).exists(), "merge wrote {merged}");
+    ok(&["merge", &s1, &s2, "--out", &merged]);
+}
+
+/// A `--set` value that serde_json's default parser reads one ulp off (62.260999999999996 as
+/// 62.261) reads back as written, so its sweep.json's spec hashes as it did when written: the
+/// sweep resumes and merges, and the results hold the value given.
+#[test]
+fn a_set_value_reads_back_as_written() {
+    let t = TempDir::new("sweep-float");
+    let s = t.file("s");
+    let args = [
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--reps",
+        "1",
+        "--set",
+        "kubernetes.kubelet.kube_api_qps=62.260999999999996",
+        "--out",
+        &s,
+    ];
+    ok(&args);
+    let again = ok(&args);
+    assert!(again.contains("skipped 1 point already done"), "{again}");
+    let merged = t.file("m");
+    ok(&["merge", &s, "--out", &merged]);
+    let csv = String::from_utf8(read(&Path::new(&merged).join("results.csv"))).unwrap();
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("4,0,62.260999999999996,"),
+        "{csv}"
+    );
+}
+
+/// An `--out` directory that cannot take a sweep's files is a usage error found before any
+/// work, for `sweep` and `merge` alike (exit code 2, as an output that cannot be written is
+/// for `run`, `plot` or `plan`; both exited 1 with "cannot create .../points").
+#[test]
+fn an_out_directory_that_cannot_take_the_files_is_a_usage_error() {
+    let t = TempDir::new("sweep-outdir");
+    let s = t.file("s");
+    let sweep = |out: &str| -> Vec<String> {
+        ["sweep", "thesis-2019", "--pods", "4", "--reps", "1", "--out", out]
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    sweep_ok(&sweep(&s), None);
+    // A file where points/ goes: root or not, it cannot be created.
+    for name in ["sw", "m"] {
+        std::fs::create_dir(t.path().join(name)).unwrap();
+        std::fs::write(t.path().join(name).join("points"), "x").unwrap();
+    }
+    let (sw, m) = (t.file("sw"), t.file("m"));
+    let args = sweep(&sw);
+    usage_error(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[&format!("--out {sw}: cannot create {sw}/points")],
+    );
+    usage_error(
+        &["merge", &s, "--out", &m],
+        &[&format!("--out {m}: cannot create {m}/points")],
+    );
+    // A read-only directory, unless the tests run as root (whom it does not stop).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let ro = t.path().join("ro");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+        if std::fs::write(ro.join("probe"), "").is_err() {
+            let (rsw, rm) = (format!("{}/sw", ro.display()), format!("{}/m", ro.display()));
+            let args = sweep(&rsw);
+            usage_error(
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                &[&format!("--out {rsw}")],
+            );
+            usage_error(&["merge", &s, "--out", &rm], &[&format!("--out {rm}")]);
+        }
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
 }

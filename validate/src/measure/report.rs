@@ -57,10 +57,20 @@ impl MeasureReport {
     /// # Errors
     /// [`DatasetError`] when a file cannot be written.
     pub fn write(&self, summary_path: &Path, raw_path: &Path) -> Result<(), DatasetError> {
+        let (cells, raw) = self.to_csv(summary_path, raw_path)?;
+        crate::atomic_file::write_atomic_set(&[(raw_path, raw.as_bytes()), (summary_path, cells.as_bytes())])
+    }
+
+    /// The text [`write`](Self::write) puts in the summary and in the raw rows' file, in that
+    /// order; the paths only name the files in errors.
+    ///
+    /// # Errors
+    /// [`DatasetError`] when there is no cell or no row, or one that would not read back.
+    pub fn to_csv(&self, summary_path: &Path, raw_path: &Path) -> Result<(String, String), DatasetError> {
         let comments: Vec<&str> = self.description.iter().map(String::as_str).collect();
         let raw = dataset::raw_to_string(raw_path, &self.rows, &comments)?;
         let cells = dataset::cells_to_string(summary_path, &self.cells, &comments)?;
-        crate::atomic_file::write_atomic_set(&[(raw_path, raw.as_bytes()), (summary_path, cells.as_bytes())])
+        Ok((cells, raw))
     }
 
     /// Writes the summary to `out` and the raw rows next to it ([`raw_path_for`]); returns the raw path.
