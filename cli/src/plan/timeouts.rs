@@ -6,6 +6,7 @@
 
 use models::etcd::TimerHealth;
 use models::spec::Scenario;
+use models::units::Dur;
 
 use super::fmt::{dur, dur_ms};
 use super::net::NetFigures;
@@ -75,11 +76,31 @@ pub(crate) fn etcd_recommendation(e: &super::net::EtcdHealth) -> (f64, f64) {
 pub(crate) fn rows(s: &Scenario, net: &NetFigures) -> Vec<TimeoutRow> {
     let commit = net.etcd.commit_at_s.iter().copied().fold(0.0, f64::max);
     let read = net.etcd.read_index_s + net.etcd.commit_at_s.iter().copied().fold(0.0, f64::max) - net.etcd.commit_s;
-    let mut out = vec![
-        node_monitor_grace_row(s, net, commit),
-        leader_election_row(s, net, commit, read),
-        etcd_timers_row(net),
-    ];
+    let (cm, sched) = (&s.kubernetes.controller_manager, &s.kubernetes.scheduler);
+    let cm_timers = (cm.lease_duration, cm.renew_deadline, cm.retry_period);
+    let sched_timers = (sched.lease_duration, sched.renew_deadline, sched.retry_period);
+    let mut out = vec![node_monitor_grace_row(s, net, commit)];
+    // One row when both leader-elected components run the same timers (the defaults), else one
+    // each.
+    if cm_timers == sched_timers {
+        out.push(leader_election_row(
+            "kube-controller-manager and kube-scheduler",
+            cm_timers,
+            net,
+            commit,
+            read,
+        ));
+    } else {
+        out.push(leader_election_row(
+            "kube-controller-manager",
+            cm_timers,
+            net,
+            commit,
+            read,
+        ));
+        out.push(leader_election_row("kube-scheduler", sched_timers, net, commit, read));
+    }
+    out.push(etcd_timers_row(net));
     out.extend(openvpn_keepalive_row(s, net));
     out.push(haproxy_check_row(s, net));
     out.push(haproxy_idle_timeout_row());
@@ -134,17 +155,17 @@ fn node_monitor_grace_row(s: &Scenario, net: &NetFigures, commit: f64) -> Timeou
     }
 }
 
-/// Leader election of kube-controller-manager and kube-scheduler; `commit` as in
-/// [`node_monitor_grace_row`], `read` a quorum read from the farthest apiserver (read index plus
-/// forwarding to the leader), seconds.
-fn leader_election_row(s: &Scenario, net: &NetFigures, commit: f64, read: f64) -> TimeoutRow {
-    let k = &s.kubernetes;
-    let cm = &k.controller_manager;
-    let (lease, renew, retry) = (
-        cm.lease_duration.secs_f64(),
-        cm.renew_deadline.secs_f64(),
-        cm.retry_period.secs_f64(),
-    );
+/// Leader election of `who` (kube-controller-manager, kube-scheduler or both) with its lease,
+/// renew deadline and retry period; `commit` as in [`node_monitor_grace_row`], `read` a quorum
+/// read from the farthest apiserver (read index plus forwarding to the leader), seconds.
+fn leader_election_row(
+    who: &str,
+    (lease, renew, retry): (Dur, Dur, Dur),
+    net: &NetFigures,
+    commit: f64,
+    read: f64,
+) -> TimeoutRow {
+    let (lease, renew, retry) = (lease.secs_f64(), renew.secs_f64(), retry.secs_f64());
     let w = &net.leader_api;
     let op = 2.0 * w.rtt.p99_s() + commit + read;
     let attempts = ((renew - op) / retry).floor() + 1.0;
@@ -159,7 +180,7 @@ fn leader_election_row(s: &Scenario, net: &NetFigures, commit: f64, read: f64) -
         Verdict::Ok
     };
     TimeoutRow {
-        setting: "kube-controller-manager and kube-scheduler `--leader-elect-lease-duration` / `--leader-elect-renew-deadline` / `--leader-elect-retry-period`".into(),
+        setting: format!("{who} `--leader-elect-lease-duration` / `--leader-elect-renew-deadline` / `--leader-elect-retry-period`"),
         current: format!("{} / {} / {}", dur(lease), dur(renew), dur(retry)),
         observed: format!(
             "a renewal = GET (quorum read) + PUT of the Endpoints lock through HAProxy = 2 round trips + read index + commit = {} at p99; worst leader path {} (mean RTT {}, p99 {})",

@@ -512,6 +512,13 @@ impl<'a> Assembly<'a> {
             renew_deadline: s.kubernetes.controller_manager.renew_deadline.get(),
             retry: s.kubernetes.controller_manager.retry_period.get(),
         };
+        let sched = &s.kubernetes.scheduler;
+        let scheduler_timers = Timers {
+            lease: sched.lease_duration.get(),
+            renew_deadline: sched.renew_deadline.get(),
+            retry: sched.retry_period.get(),
+            ..timers
+        };
         let names: Vec<String> = s.haproxy.backends.clone();
         let mut rng = sim_core::rng::named_stream(self.seed, "fault plan");
         let cp = self.cp;
@@ -521,7 +528,7 @@ impl<'a> Assembly<'a> {
             .expect("control plane registered");
         // The connections' copy of the failovers, filled in by `set_faults`.
         c.failover_book = self.failover_book.clone();
-        let failovers = c.set_faults(&s.faults, &names, &s.haproxy, timers, &mut rng);
+        let failovers = c.set_faults(&s.faults, &names, &s.haproxy, timers, scheduler_timers, &mut rng);
         // Faults may silence nodes: the node lifecycle controller watches their heartbeats and
         // evicts the pods of nodes silent for good (runs without faults never need it).
         let cm = &s.kubernetes.controller_manager;

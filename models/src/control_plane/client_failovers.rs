@@ -125,12 +125,15 @@ impl ControlPlane {
     /// members and HAProxy's view change ([`Plan`]), and how every client pinned to a dying
     /// apiserver fails over. Returns the failovers, which the caller delivers to the clients as
     /// [`Ev::Rebind`](crate::api::Ev::Rebind) at their reconnection times. Call after the watchers are set.
+    /// `timers` hold the kubelets' heartbeat and the controller-manager's leader election,
+    /// `scheduler_timers` the scheduler's own leader election.
     pub fn set_faults(
         &mut self,
         faults: &[crate::spec::Fault],
         names: &[String],
         haproxy: &crate::spec::Haproxy,
         timers: Timers,
+        scheduler_timers: Timers,
         rng: &mut impl Rng,
     ) -> Vec<Failover> {
         if faults.is_empty() {
@@ -163,7 +166,7 @@ impl ControlPlane {
         // writes do ([`ControlPlane::write_ready`]); lent out while the failovers are worked out.
         let raft = RefCell::new(self.raft.take());
         let commits = |t: SimTime| raft.borrow_mut().as_mut().map_or(t, |r| r.write_ready(t));
-        let mut out = self.fail_over_clients(&losses, timers, &commits, election_seed, rng);
+        let mut out = self.fail_over_clients(&losses, (timers, scheduler_timers), &commits, election_seed, rng);
         self.raft = raft.into_inner();
         out.sort_by_key(|f| f.reconnect_at);
         self.failover_book.set(&out, &self.masters);
@@ -264,11 +267,21 @@ impl ControlPlane {
     fn fail_over_clients(
         &self,
         losses: &[(SimTime, usize)],
-        timers: Timers,
+        (timers, scheduler_timers): (Timers, Timers),
         commits: &dyn Fn(SimTime) -> SimTime,
         election_seed: u64,
         rng: &mut impl Rng,
     ) -> Vec<Failover> {
+        // Each leader-elected client's own timers: the scheduler's flags or the
+        // controller-manager's.
+        let scheduler = self.scheduler.map(|w| w.id);
+        let timers_of = |c: &Watcher| {
+            if Some(c.id) == scheduler {
+                scheduler_timers
+            } else {
+                timers
+            }
+        };
         let mut clients = self.clients();
         let cuts = self.kubelet_cuts(&clients);
         // The losses and the cuts in time order; at one instant the losses first.
@@ -359,7 +372,7 @@ impl ControlPlane {
                                     s,
                                     LeaderLoss::Takeover(lapse),
                                     Election {
-                                        timers,
+                                        timers: timers_of(c),
                                         commits,
                                         renewals: Renewals::Drawn,
                                     },
@@ -380,7 +393,7 @@ impl ControlPlane {
                             };
                             let renewals = Renewals::before(s, kept[i], pending[i]);
                             let election = Election {
-                                timers,
+                                timers: timers_of(c),
                                 commits,
                                 renewals,
                             };
@@ -448,7 +461,7 @@ impl ControlPlane {
                         let connected_at = pending[i].1;
                         let renewals = Renewals::before(s, kept[i], pending[i]);
                         let election = Election {
-                            timers,
+                            timers: timers_of(c),
                             commits,
                             renewals,
                         };

@@ -131,15 +131,11 @@ pub struct ControllerManager {
     pub slow_start_initial_batch: u32,
     /// `BurstReplicas`, 500 in v1.16 (pkg/controller/replicaset/replica_set.go).
     pub burst_replicas: u32,
-    /// `--leader-elect-lease-duration`, default 15 s. The model's kube-scheduler elects its
-    /// leader with these three timers too: v1.16 gives both components the same defaults
-    /// (kube-scheduler's `--leader-elect-lease-duration`, `--leader-elect-renew-deadline` and
-    /// `--leader-elect-retry-period`, 15 s, 10 s and 2 s), and `[kubernetes.scheduler]` has no
-    /// timers of its own, so a value set here applies to both.
+    /// `--leader-elect-lease-duration`, default 15 s.
     pub lease_duration: Dur,
-    /// `--leader-elect-renew-deadline`, default 10 s (the scheduler's too, see `lease_duration`).
+    /// `--leader-elect-renew-deadline`, default 10 s.
     pub renew_deadline: Dur,
-    /// `--leader-elect-retry-period`, default 2 s (the scheduler's too, see `lease_duration`).
+    /// `--leader-elect-retry-period`, default 2 s.
     pub retry_period: Dur,
     /// `--node-monitor-grace-period`, default 40 s in v1.16.
     pub node_monitor_grace_period: Dur,
@@ -177,6 +173,14 @@ pub struct Scheduler {
     /// nodes trimmed to the 500 that `percentageOfNodesToScore` keeps), and at least 100 pods/s
     /// at 5,000 nodes with that trimming (PR #74041, rate-limited by the test).
     pub cycle_per_node: Dur,
+    /// kube-scheduler's own `--leader-elect-lease-duration` (`leaderElection.leaseDuration`),
+    /// v1.16 default 15 s (component-base `RecommendedDefaultLeaderElectionConfiguration`, the
+    /// controller-manager's default too; each component's flags set its own).
+    pub lease_duration: Dur,
+    /// `--leader-elect-renew-deadline`, v1.16 default 10 s (same source).
+    pub renew_deadline: Dur,
+    /// `--leader-elect-retry-period`, v1.16 default 2 s (same source).
+    pub retry_period: Dur,
 }
 
 impl Default for Scheduler {
@@ -186,6 +190,9 @@ impl Default for Scheduler {
             kube_api_burst: 100,
             cycle_base: Dur::millis(1),
             cycle_per_node: Dur(sim_core::SimDuration::from_micros(20)),
+            lease_duration: Dur::secs(15),
+            renew_deadline: Dur::secs(10),
+            retry_period: Dur::secs(2),
         }
     }
 }

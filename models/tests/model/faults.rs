@@ -1164,6 +1164,46 @@ fn a_request_in_hand_when_the_etcd_leader_stops_is_sent_again() {
     }
 }
 
+/// Each leader-elected component goes by its own flags: with the scheduler's lease at 30 s (renew
+/// deadline 20 s) and the controller-manager's at v1.16's 15 s, the quorum lost from 2 s to
+/// 60 s hands the controller-manager's lease on 15 s after the quorum's return and the
+/// scheduler's 30 s after it; the other way round, the other way round. (The scheduler used
+/// to take the controller-manager's timers, whatever its own flags said.)
+#[test]
+fn the_scheduler_and_the_controller_manager_each_go_by_their_own_lease() {
+    use models::units::Dur;
+    for scheduler_longer in [true, false] {
+        let mut s = cell(100, 100);
+        for host in ["master02", "master03"] {
+            s.faults.push(crash(host, 2, Some(60)));
+        }
+        let k = &mut s.kubernetes;
+        let (longer, shorter) = if scheduler_longer {
+            k.scheduler.lease_duration = Dur::secs(30);
+            k.scheduler.renew_deadline = Dur::secs(20);
+            ("kube-scheduler", "kube-controller-manager")
+        } else {
+            k.controller_manager.lease_duration = Dur::secs(30);
+            k.controller_manager.renew_deadline = Dur::secs(20);
+            ("kube-controller-manager", "kube-scheduler")
+        };
+        let out = run(&s, 1, false).unwrap();
+        // The quorum is back at the repair (60 s); a new leader waits a lease duration from
+        // there, then its next try (client-go's longest jittered wait, 4.4 s) and a connection.
+        let at = |name| took_over(&out, name, 1).at_s;
+        assert!(
+            (75.0..80.0).contains(&at(shorter)),
+            "{shorter} led again at {}",
+            at(shorter)
+        );
+        assert!(
+            (90.0..95.0).contains(&at(longer)),
+            "{longer} led again at {}",
+            at(longer)
+        );
+    }
+}
+
 /// The controller-manager and the scheduler lead through the load balancer and must renew
 /// their leases (client-go: every `--leader-elect-retry-period`, giving up after
 /// `--leader-elect-renew-deadline`, 10 s). With two of three masters crashed, no renewal can

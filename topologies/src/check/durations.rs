@@ -37,7 +37,7 @@ fn all_durations(s: &Scenario) -> Vec<(String, Dur)> {
         }
     }
     let k = &s.kubernetes;
-    let named: [(&str, Dur); 27] = [
+    let named: [(&str, Dur); 30] = [
         ("vpn.ping", s.vpn.ping),
         ("vpn.ping_restart", s.vpn.ping_restart),
         ("haproxy.inter", s.haproxy.inter),
@@ -65,6 +65,9 @@ fn all_durations(s: &Scenario) -> Vec<(String, Dur)> {
         ),
         ("kubernetes.scheduler.cycle_base", k.scheduler.cycle_base),
         ("kubernetes.scheduler.cycle_per_node", k.scheduler.cycle_per_node),
+        ("kubernetes.scheduler.lease_duration", k.scheduler.lease_duration),
+        ("kubernetes.scheduler.renew_deadline", k.scheduler.renew_deadline),
+        ("kubernetes.scheduler.retry_period", k.scheduler.retry_period),
         ("kubernetes.kubelet.pleg_period", k.kubelet.pleg_period),
         ("kubernetes.kubelet.node_status_update", k.kubelet.node_status_update),
         ("kubernetes.kubelet.node_status_report", k.kubelet.node_status_report),
@@ -94,7 +97,7 @@ pub(super) fn durations(s: &Scenario, f: &mut Vec<Finding>) {
         }
     }
     let k = &s.kubernetes;
-    let periods: [(&str, Dur); 10] = [
+    let periods: [(&str, Dur); 11] = [
         ("haproxy.inter", s.haproxy.inter),
         ("vpn.ping", s.vpn.ping),
         ("kubernetes.etcd.heartbeat", k.etcd.heartbeat),
@@ -102,6 +105,7 @@ pub(super) fn durations(s: &Scenario, f: &mut Vec<Finding>) {
             "kubernetes.controller_manager.retry_period",
             k.controller_manager.retry_period,
         ),
+        ("kubernetes.scheduler.retry_period", k.scheduler.retry_period),
         ("kubernetes.kubelet.pleg_period", k.kubelet.pleg_period),
         ("kubernetes.kubelet.node_status_update", k.kubelet.node_status_update),
         ("kubernetes.kubelet.node_status_report", k.kubelet.node_status_report),

@@ -50,26 +50,22 @@ pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
         ));
     }
     let cm = &s.kubernetes.controller_manager;
-    // client-go leaderelection.NewLeaderElector.
-    if cm.lease_duration.get() <= cm.renew_deadline.get() {
-        f.push(Finding::new(
-            "E018",
-            "kubernetes.controller_manager.renew_deadline",
-            format!(
-                "renew_deadline {} is not below lease_duration {}; client-go refuses it; expected leaseDuration > renewDeadline",
-                cm.renew_deadline, cm.lease_duration
-            ),
-        ));
-    }
-    if cm.renew_deadline.secs_f64() <= 1.2 * cm.retry_period.secs_f64() {
-        f.push(Finding::new(
-            "E018",
-            "kubernetes.controller_manager.retry_period",
-            format!(
-                "renew_deadline {} is not above 1.2 x retry_period {}; client-go refuses it; expected renewDeadline > retryPeriod x 1.2",
-                cm.renew_deadline, cm.retry_period
-            ),
-        ));
+    let sched = &s.kubernetes.scheduler;
+    for (section, lease, renew, retry) in [
+        (
+            "kubernetes.controller_manager",
+            cm.lease_duration,
+            cm.renew_deadline,
+            cm.retry_period,
+        ),
+        (
+            "kubernetes.scheduler",
+            sched.lease_duration,
+            sched.renew_deadline,
+            sched.retry_period,
+        ),
+    ] {
+        leader_election(section, lease, renew, retry, f);
     }
     // W005: a tunnel with no traffic carries only its peer's pings, one every `ping`
     // (openvpn(8): `--ping n` sends one "if no packets have been sent for at least n
@@ -88,6 +84,29 @@ pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
                 s.vpn.ping,
                 s.vpn.ping,
                 Dur(s.vpn.ping.get() * 2)
+            ),
+        ));
+    }
+}
+
+/// E018: leader-election timers of `section` that client-go's `leaderelection.NewLeaderElector`
+/// refuses.
+fn leader_election(section: &str, lease: Dur, renew: Dur, retry: Dur, f: &mut Vec<Finding>) {
+    if lease.get() <= renew.get() {
+        f.push(Finding::new(
+            "E018",
+            format!("{section}.renew_deadline"),
+            format!(
+                "renew_deadline {renew} is not below lease_duration {lease}; client-go refuses it; expected leaseDuration > renewDeadline"
+            ),
+        ));
+    }
+    if renew.secs_f64() <= 1.2 * retry.secs_f64() {
+        f.push(Finding::new(
+            "E018",
+            format!("{section}.retry_period"),
+            format!(
+                "renew_deadline {renew} is not above 1.2 x retry_period {retry}; client-go refuses it; expected renewDeadline > retryPeriod x 1.2"
             ),
         ));
     }

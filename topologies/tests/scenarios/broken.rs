@@ -842,3 +842,20 @@ fn an_mssfix_that_leaves_no_room_is_refused_and_0_turns_it_off() {
     assert!(load::load_str(&edit("mssfix = 1450", "mssfix = 0"), ORIGIN).is_ok());
     assert!(load::load_str(&edit("mssfix = 1450", "mssfix = 140"), ORIGIN).is_ok());
 }
+
+/// The scheduler's leader-election timers are its own, and client-go refuses the same orders
+/// there as for the controller-manager's (E018, naming the scheduler's field).
+#[test]
+fn the_schedulers_leader_election_timers_are_checked_as_its_own() {
+    let text = edit(
+        "lease_duration = \"15s\"         # spec.rs: kube-scheduler",
+        "lease_duration = \"10s\"         # spec.rs: kube-scheduler",
+    );
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E018"), "{shown}");
+    assert!(
+        shown.contains("`kubernetes.scheduler.renew_deadline`: renew_deadline 10s is not below lease_duration 10s"),
+        "{shown}"
+    );
+    assert!(!shown.contains("kubernetes.controller_manager"), "{shown}");
+}
