@@ -15,6 +15,7 @@ use crate::output::InputError;
 /// warnings.
 pub(crate) fn resolve(scenario: &str, params: Option<&Path>) -> Result<(Scenario, String), InputError> {
     let loaded = topologies::params::resolve_with_warnings(scenario, params).map_err(|e| InputError(e.to_string()))?;
+    note_shadowed_file(scenario);
     show(&loaded.warnings);
     Ok((loaded.scenario, loaded.origin))
 }
@@ -23,8 +24,20 @@ pub(crate) fn resolve(scenario: &str, params: Option<&Path>) -> Result<(Scenario
 /// fits them, and `reach`), after printing its warnings.
 pub(crate) fn without_params(scenario: &str) -> Result<(Scenario, String), InputError> {
     let loaded = topologies::load::by_name_or_path_with_warnings(scenario).map_err(|e| InputError(e.to_string()))?;
+    note_shadowed_file(scenario);
     show(&loaded.warnings);
     Ok((loaded.scenario, loaded.origin))
+}
+
+/// A built-in name wins over a file of that name in the working directory: says so on stderr,
+/// and how to run the file instead, when there is one (a reviewer's `./thesis-2019` was
+/// silently not read).
+fn note_shadowed_file(scenario: &str) {
+    if topologies::load::builtin(scenario).is_some() && Path::new(scenario).is_file() {
+        eprintln!(
+            "note: `{scenario}` names the built-in scenario; the file ./{scenario} is not read (give ./{scenario} to run the file)"
+        );
+    }
 }
 
 /// Prints each warning on stderr, as the loader words it (file, line, code, field, help).

@@ -486,3 +486,27 @@ fn a_run_with_unfinished_replications_warns_on_stderr_in_every_format() {
         );
     }
 }
+
+/// A file named like a built-in scenario is not read in its place, and the run says so.
+#[test]
+fn a_file_named_like_a_built_in_is_named_as_not_read() {
+    let dir = TempDir::new("run-shadow");
+    std::fs::write(dir.path().join("thesis-2019"), "not a scenario").unwrap();
+    let o = kubetwin()
+        .current_dir(dir.path())
+        .args(["run", "thesis-2019", "--pods", "4", "--reps", "1"])
+        .output()
+        .unwrap();
+    assert_exit(&o, 0, "the built-in runs");
+    assert!(
+        stderr(&o).contains("the file ./thesis-2019 is not read (give ./thesis-2019 to run the file)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = kubetwin()
+        .current_dir(dir.path())
+        .args(["run", "./thesis-2019", "--pods", "4", "--reps", "1"])
+        .output()
+        .unwrap();
+    assert_exit(&o, 2, "the file, which is no scenario");
+}
