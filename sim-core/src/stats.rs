@@ -16,7 +16,7 @@
 //! here feeds back into the simulated clock.
 
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::distribution::{ChiSquared, ContinuousCDF, StudentsT};
 use thiserror::Error;
 
 /// Errors from building a statistics accumulator.
@@ -269,6 +269,15 @@ pub fn reading_sd(res: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+/// The probability that a χ² variable with `dof` degrees of freedom is at least `chi2`: the
+/// p-value of a goodness-of-fit test. `None` unless `dof > 0` and `chi2` is a number ≥ 0.
+pub fn chi_square_p_value(chi2: f64, dof: u32) -> Option<f64> {
+    if dof == 0 || chi2.is_nan() || chi2 < 0.0 {
+        return None;
+    }
+    Some(ChiSquared::new(f64::from(dof)).ok()?.sf(chi2))
 }
 
 impl Extend<f64> for OnlineStats {
@@ -629,6 +638,17 @@ impl P2Quantile {
 
 #[cfg(test)]
 mod tests {
+    /// χ²'s upper tail at known points: 5.991 is the 95 % point at 2 degrees of freedom, 3.841
+    /// at 1; nothing without degrees of freedom or with a NaN.
+    #[test]
+    fn chi_square_p_values() {
+        assert!((chi_square_p_value(5.991, 2).unwrap() - 0.05).abs() < 1e-4);
+        assert!((chi_square_p_value(3.841, 1).unwrap() - 0.05).abs() < 1e-4);
+        assert_eq!(chi_square_p_value(0.0, 3), Some(1.0));
+        assert_eq!(chi_square_p_value(1.0, 0), None);
+        assert_eq!(chi_square_p_value(f64::NAN, 2), None);
+    }
+
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
     use rand_distr::{Distribution, Normal};

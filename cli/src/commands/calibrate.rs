@@ -140,6 +140,8 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
     crate::commands::validate::cells_fit(&scenario, &cells, &a.data)?;
     let opts = options(&a, cells.len())?;
     check_predict(&a, &scenario)?;
+    // Once the inputs are known to be usable: a refused command prints its error alone.
+    crate::commands::validate::warn_of_impossible_means(&cells, &a.data);
     let cal = calibrate(&scenario, &cells, &opts)
         .with_context(|| format!("{}: the measured cells cannot be fitted", a.data.display()))?;
     print_fit(&a, &scenario, &origin, cells.len(), &cal);
@@ -257,12 +259,18 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
     );
     for f in &cal.placements {
         println!(
-            "placement {}: RMS error {:.2} % (of the mean exact start-up, which the fit uses)",
+            "placement {}: RMS error {:.2} % (of the mean exact start-up, which the fit uses); {}",
             f.placement.as_str(),
-            f.rms_error_pct
+            f.rms_error_pct,
+            goodness_of_fit(f)
         );
     }
-    println!("best placement: {}", cal.best.placement.as_str());
+    println!("best placement: {} (least RMS error)", cal.best.placement.as_str());
+    if cal.best.p_value.is_some_and(|p| p < 0.05) {
+        println!(
+            "  the best fit misses the cells by more than their noise (chi-square p < 0.05): the model lacks something these cells show, and the intervals below, which take it as right, are too narrow"
+        );
+    }
     for p in &cal.best.params {
         println!(
             "  {:<36} {:>10.3} {:<7} range [{}, {}]{}",
@@ -289,6 +297,26 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
         println!("warning: {w}");
     }
     println!("{} model evaluations", cal.evaluations);
+}
+
+/// A fit's χ² against the cells' noise, its degrees of freedom and p-value.
+fn goodness_of_fit(f: &validate::calibrate::PlacementFit) -> String {
+    match f.p_value {
+        Some(p) => format!(
+            "chi-square {:.1} on {} degrees of freedom against the cells' noise, p = {}",
+            f.chi_square,
+            f.dof,
+            if p < 0.001 {
+                format!("{p:.1e}")
+            } else {
+                format!("{p:.3}")
+            }
+        ),
+        None => format!(
+            "chi-square {:.1} against the cells' noise (no degrees of freedom left to test it)",
+            f.chi_square
+        ),
+    }
 }
 
 /// Prints the leave-one-cell-out predictions, or why there are none.

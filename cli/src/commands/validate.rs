@@ -93,6 +93,9 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
     }
     let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     cells_fit(&scenario, &cells, data_path)?;
+    if a.data.is_some() {
+        warn_of_impossible_means(&cells, data_path);
+    }
     let cmp = compare_cells(&scenario, &cells, a.reps, a.seed)
         .with_context(|| format!("{}: a measured cell cannot be simulated", data_path.display()))?;
     let phases = match &raw {
@@ -156,6 +159,14 @@ fn check_plot_path(a: &ValidateArgs, plot: &Path) -> Result<(), UsageError> {
     // Before the cells are simulated, not after: a bad path used to lose the comparison.
     crate::output::check_figure_file("--plot", plot, "validation.svg")?;
     Ok(())
+}
+
+/// Warns of the cells of `path` whose mean no mean of their runs at their resolution can be
+/// ([`validate::dataset::impossible_means`]).
+pub(crate) fn warn_of_impossible_means(cells: &[MeasuredCell], path: &Path) {
+    for w in validate::dataset::impossible_means(cells) {
+        eprintln!("warning: {}: {w}", path.display());
+    }
 }
 
 /// The measured cells and the file they come from: `--data`'s, or else those summarized from
@@ -371,14 +382,21 @@ fn print_shape(cmp: &Comparison) {
         );
         return;
     }
+    // The simulated contrast (the delay effect at the most pods less that at the fewest) with
+    // its 95 % CI's half-width; the verdict says whether it is resolved.
+    let contrast = s
+        .simulated_delta_many_s
+        .zip(s.simulated_delta_few_s)
+        .map(|(m, f)| m - f);
     println!(
-        "shape: delay effect at {} pods measured {} simulated {}; at {} pods measured {} simulated {} (contrast resolved beyond ±{}{}) -> {}",
+        "shape: delay effect at {} pods measured {} simulated {}; at {} pods measured {} simulated {} (simulated contrast {} ± {}, 95 % CI{}) -> {}",
         s.few_pods,
         f(s.measured_delta_few_s),
         f(s.simulated_delta_few_s),
         s.many_pods,
         f(s.measured_delta_many_s),
         f(s.simulated_delta_many_s),
+        f(contrast),
         s.simulated_contrast_half_width_s
             .map_or("n/a".to_owned(), |h| format!("{h:.1} s")),
         if s.paired { ", paired replications" } else { "" },

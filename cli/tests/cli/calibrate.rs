@@ -193,3 +193,39 @@ fn calibrate_gives_the_same_file_whatever_the_thread_count() {
     assert_eq!(outputs[0].1, outputs[1].1, "parameter files differ");
     assert_eq!(outputs[0].0, outputs[1].0, "reports differ");
 }
+
+/// The fit reports its χ² against the cells' noise for each placement; on the thesis corners,
+/// whose 4-pod means no five whole-second runs give (24.9 and 25.5 are no multiples of 0.2 s),
+/// the data are warned of on stderr, and the best fit's miss is said.
+#[test]
+fn the_fit_reports_its_chi_square_and_warns_of_impossible_means() {
+    let t = TempDir::new("cal-chi");
+    let out = t.file("p.toml");
+    let o = crate::support::kubetwin()
+        .args(calibrate(
+            THESIS_CELLS,
+            &out,
+            &[
+                "--reps",
+                "4",
+                "--placement",
+                "both",
+                "--no-cross-validation",
+                "--max-iters",
+                "20",
+            ],
+        ))
+        .output()
+        .unwrap();
+    assert_exit(&o, 0, "calibrate");
+    let (so, se) = (crate::support::stdout(&o), crate::support::stderr(&o));
+    assert!(
+        so.contains("placement both: RMS error") && so.contains("degrees of freedom against the cells' noise, p = "),
+        "{so}"
+    );
+    assert!(
+        se.contains("so it cannot be 24.9 (the nearest are 24.8 and 25.0)"),
+        "{se}"
+    );
+    assert!(se.contains("so it cannot be 25.5"), "{se}");
+}

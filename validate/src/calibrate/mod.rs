@@ -124,8 +124,18 @@ pub struct PlacementFit {
     pub placement: NetemPlacement,
     /// Fitted values.
     pub params: Vec<Fitted>,
-    /// Root mean squared relative error over the cells, percent.
+    /// Root mean squared relative error over the cells, percent (what the fit minimises).
     pub rms_error_pct: f64,
+    /// Goodness of fit against each cell's noise: `Σ ((simulated − measured) / σ)²`, with `σ²`
+    /// the variance of a mean of the cell's `runs` measured runs plus that of the simulated mean
+    /// (`s² (1/runs + 1/reps)`, `s` the simulated run-to-run spread as read, at least the
+    /// reading's own, as the prediction interval takes it).
+    pub chi_square: f64,
+    /// Its degrees of freedom: cells less free parameters.
+    pub dof: u32,
+    /// The probability of a χ² at least this large if the model were right (`None` without
+    /// degrees of freedom): below 0.05, the model misses the cells by more than their noise.
+    pub p_value: Option<f64>,
     /// Per-cell (pods, delay, measured, simulated exact mean, error %).
     pub cells: Vec<(u32, u32, f64, f64, f64)>,
     /// Its search converged (see [`Calibration::warnings`] otherwise).
@@ -316,7 +326,33 @@ fn describe(
         seed: opts.seed,
     };
     let s = problem.scenario(z);
-    let preds = problem.predictions(&s)?;
+    let sims = cells
+        .iter()
+        .map(|c| crate::compare::simulate_measured(&s, c, opts.reps, opts.seed))
+        .collect::<Result<Vec<_>, _>>()?;
+    let preds: Vec<f64> = sims.iter().map(|r| r.exact_mean_s).collect();
+    let chi_square = cells
+        .iter()
+        .zip(&sims)
+        .map(|(c, r)| {
+            let spread = r
+                .samples
+                .iter()
+                .copied()
+                .collect::<sim_core::stats::OnlineStats>()
+                .std_dev()
+                .unwrap_or(0.0)
+                .max(sim_core::stats::reading_sd(c.resolution_s));
+            let var = spread * spread * (1.0 / f64::from(c.runs.max(1)) + 1.0 / f64::from(opts.reps.max(1)));
+            let d = r.exact_mean_s - c.mean_s;
+            if var > 0.0 {
+                d * d / var
+            } else {
+                f64::INFINITY
+            }
+        })
+        .sum::<f64>();
+    let dof = (cells.len() as u32).saturating_sub(opts.free.len() as u32);
     let params = opts
         .free
         .iter()
@@ -342,6 +378,9 @@ fn describe(
         placement,
         params,
         rms_error_pct: problem.error(&preds).sqrt() * 100.0,
+        chi_square,
+        dof,
+        p_value: sim_core::stats::chi_square_p_value(chi_square, dof),
         cells: cells_out,
         converged: true,
     })
@@ -563,6 +602,7 @@ mod tests {
             bandwidth_mbit: got("runtime.download_bandwidth"),
             rms_error_pct: cal.best.rms_error_pct,
             truth_rms_pct,
+            p_value: cal.best.p_value,
         }
     }
 
@@ -572,6 +612,8 @@ mod tests {
         rms_error_pct: f64,
         /// The objective (RMS error, %) at the true parameters.
         truth_rms_pct: f64,
+        /// The fit's χ² p-value against the cells' noise.
+        p_value: Option<f64>,
     }
 
     /// Data made by the simulator with known parameters and the same random numbers:
@@ -583,6 +625,44 @@ mod tests {
         assert!((r - 60.0).abs() / 60.0 < 0.02, "registry_rtt {r} vs 60");
         assert!((b - 45.0).abs() / 45.0 < 0.02, "download_bandwidth {b} vs 45");
         assert!(f.rms_error_pct < 0.5, "fit error {}", f.rms_error_pct);
+        // Four cells, two free parameters: the χ² test has two degrees of freedom, and a fit
+        // this close passes it by far.
+        assert!(f.p_value.is_some_and(|p| p > 0.5), "p = {:?}", f.p_value);
+    }
+
+    /// The χ² test tells a model that cannot reach a cell: data made at known parameters with
+    /// one cell's mean 30 % higher than the model gives anywhere near them fail it, where the
+    /// same data untouched pass.
+    #[test]
+    fn the_goodness_of_fit_test_rejects_a_cell_the_model_cannot_reach() {
+        let mut truth = thesis();
+        FreeParam::by_path("runtime.registry_rtt")
+            .unwrap()
+            .set(&mut truth, 60.0);
+        FreeParam::by_path("runtime.download_bandwidth")
+            .unwrap()
+            .set(&mut truth, 45.0);
+        let grid = [(4, 100), (4, 500), (20, 100), (40, 300)];
+        let mut opts = CalibrateOptions::new(3);
+        opts.reps = 8;
+        opts.placements = vec![NetemPlacement::Both];
+        opts.cross_validate = false;
+        opts.max_iters = 60;
+        let mut cells = synthetic(&truth, &grid, 8, 3);
+        for c in &mut cells {
+            c.runs = 5;
+        }
+        let fair = calibrate(&thesis(), &cells, &opts).unwrap();
+        assert_eq!(fair.best.dof, 2);
+        assert!(fair.best.p_value.is_some_and(|p| p > 0.05), "{:?}", fair.best.p_value);
+        cells[2].mean_s *= 1.3;
+        let off = calibrate(&thesis(), &cells, &opts).unwrap();
+        assert!(
+            off.best.p_value.is_some_and(|p| p < 0.01),
+            "{:?} ({})",
+            off.best.p_value,
+            off.best.chi_square
+        );
     }
 
     /// The same with independent random numbers for data and fit, as with real measurements:

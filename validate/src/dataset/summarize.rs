@@ -82,3 +82,73 @@ pub fn raw_disagreements(cells: &[MeasuredCell], from_raw: &[MeasuredCell]) -> V
         })
         .collect()
 }
+
+/// Cells whose mean cannot be the mean of `runs` readings at `resolution_s`: such a mean is a
+/// multiple of `resolution_s / runs` (five whole-second runs: 0.2 s), up to the rounding of the
+/// mean as written (read from its decimals, at most three). Each is a sentence for a warning:
+/// the runs or the resolution are then not what the file says, and every noise figure that
+/// takes them (prediction intervals, the calibration's χ² and bootstrap) is off by as much.
+pub fn impossible_means(cells: &[MeasuredCell]) -> Vec<String> {
+    cells
+        .iter()
+        .filter(|c| c.runs > 0 && c.resolution_s > 0.0)
+        .filter_map(|c| {
+            // The decimals the mean was written with: the fewest that give it back.
+            let decimals = (0..=3).find(|&d| {
+                let x = c.mean_s * 10f64.powi(d);
+                (x - x.round()).abs() < 1e-6
+            })?;
+            let half_unit = 0.5 * 10f64.powi(-decimals);
+            let step = c.resolution_s / f64::from(c.runs);
+            let below = (c.mean_s / step).floor() * step;
+            let above = below + step;
+            let nearest = if c.mean_s - below <= above - c.mean_s { below } else { above };
+            // The step's own decimals, to print the multiples as such (25.0, not 25).
+            let prec = (0..=6)
+                .find(|&d| {
+                    let x = step * 10f64.powi(d);
+                    (x - x.round()).abs() < 1e-6
+                })
+                .unwrap_or(6) as usize;
+            ((nearest - c.mean_s).abs() > half_unit + 1e-9).then(|| {
+                format!(
+                    "cell pods={} delay_ms={}: a mean of {} runs read to {} s is a multiple of {step:.prec$} s, so it cannot be {} (the nearest are {below:.prec$} and {above:.prec$}); the runs or the resolution may not be what the file says, and the noise figures that assume them (prediction intervals, calibrate's chi-square and bootstrap) would be off",
+                    c.pods, c.delay_ms, c.runs, c.resolution_s, c.mean_s,
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(mean_s: f64, runs: u32) -> MeasuredCell {
+        MeasuredCell {
+            pods: 4,
+            delay_ms: 100,
+            mean_s,
+            runs,
+            resolution_s: 1.0,
+            observed: Default::default(),
+        }
+    }
+
+    /// Five whole-second runs average to a multiple of 0.2 s: 125.4 can be one (627 / 5), 24.9
+    /// cannot, written to 0.1 s (24.8 and 25.0 are the nearest); 24.87 written to 0.01 s is
+    /// not either, but 24.9 from 7 runs can be (174 / 7 = 24.857, 24.9 to one decimal).
+    #[test]
+    fn a_mean_that_no_runs_at_that_resolution_give_is_named() {
+        assert!(impossible_means(&[cell(125.4, 5), cell(141.0, 5)]).is_empty());
+        let w = impossible_means(&[cell(24.9, 5)]);
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].contains("a multiple of 0.2 s, so it cannot be 24.9 (the nearest are 24.8 and 25.0)"),
+            "{}",
+            w[0]
+        );
+        assert_eq!(impossible_means(&[cell(24.87, 5)]).len(), 1);
+        assert!(impossible_means(&[cell(24.9, 7)]).is_empty());
+    }
+}
