@@ -164,11 +164,12 @@ fn combination_scenarios(
     spec: &SweepSpec,
     combos: &[Vec<usize>],
 ) -> Result<Vec<Scenario>, UsageError> {
+    let known = spec::warning_keys(base);
     combos
         .iter()
         .map(|idx| {
             let values: Vec<_> = idx.iter().zip(&spec.set).map(|(&i, ax)| ax.values[i].clone()).collect();
-            let (scenario, warnings) = spec::scenario_with_warnings(base, &spec.set, &values)?;
+            let (scenario, warnings) = spec::scenario_with_warnings(base, &known, &spec.set, &values)?;
             // What a combination adds to the base's warnings (shown when it was loaded).
             for w in warnings {
                 // No file line to show: the origin is the `--set` values.
@@ -273,10 +274,13 @@ fn compute_points(
     let done = AtomicUsize::new(0);
     bar.set_message(format!("0/{} points", todo.len()));
     let on_rep = || bar.inc(1);
+    // A point's combination by its indices: a map, not a scan of every combination per point
+    // (quadratic: a fifth of a 40,000-point sweep's time).
+    let combo_of: std::collections::HashMap<&[usize], usize> =
+        combos.iter().enumerate().map(|(i, c)| (c.as_slice(), i)).collect();
     let result = todo.par_iter().try_for_each(|p| -> anyhow::Result<()> {
-        let combo = combos
-            .iter()
-            .position(|c| *c == p.set_idx)
+        let combo = *combo_of
+            .get(p.set_idx.as_slice())
             .expect("a point's combination exists");
         let rec = point::compute(spec, &file.spec_hash, p, &scenarios[combo], &on_rep)?;
         dir.write_point(&rec)?;
