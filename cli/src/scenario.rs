@@ -32,7 +32,7 @@ pub(crate) fn without_params(scenario: &str) -> Result<(Scenario, String), Input
 /// A built-in name wins over a file of that name in the working directory: says so on stderr,
 /// and how to run the file instead, when there is one (a reviewer's `./thesis-2019` was
 /// silently not read).
-fn note_shadowed_file(scenario: &str) {
+pub(crate) fn note_shadowed_file(scenario: &str) {
     if topologies::load::builtin(scenario).is_some() && Path::new(scenario).is_file() {
         eprintln!(
             "note: `{scenario}` names the built-in scenario; the file ./{scenario} is not read (give ./{scenario} to run the file)"

@@ -47,9 +47,11 @@ pub const OPENVPN_RESTART_PAUSE: SimDuration = SimDuration::from_secs(2);
 /// silent for `ping_restart` makes OpenVPN restart (taking the silence to begin at `start`, a
 /// keepalive before it at worst); after the [`OPENVPN_RESTART_PAUSE`] the restarted tunnel
 /// waits another `ping_restart` for a packet, and so on: pauses start at
-/// `start + ping_restart + k (ping_restart + pause)`.
+/// `start + ping_restart + k (ping_restart + pause)`. A `ping_restart` of 0 turns the restart off,
+/// as `--ping-restart 0` does (OpenVPN arms the timer only `if (c->options.ping_rec_timeout)`):
+/// the tunnel carries again at `end`.
 pub fn vpn_carries_again(start: SimTime, end: SimTime, ping_restart: SimDuration) -> SimTime {
-    if end == SimTime::MAX || end.saturating_since(start) < ping_restart {
+    if ping_restart.is_zero() || end == SimTime::MAX || end.saturating_since(start) < ping_restart {
         return end;
     }
     let cycle = (ping_restart + OPENVPN_RESTART_PAUSE).as_nanos();
@@ -272,6 +274,8 @@ mod tests {
         assert_eq!(vpn_carries_again(s(10), s(71), restart), s(72));
         assert_eq!(vpn_carries_again(s(10), s(72), restart), s(72));
         assert_eq!(vpn_carries_again(s(10), s(100), restart), s(100));
+        // 0: no restart, however long the silence.
+        assert_eq!(vpn_carries_again(s(10), s(100), SimDuration::ZERO), s(100));
         assert_eq!(vpn_carries_again(s(10), s(133), restart), s(134));
         assert_eq!(vpn_carries_again(s(10), s(150), restart), s(150));
         assert_eq!(vpn_carries_again(s(10), SimTime::MAX, restart), SimTime::MAX);

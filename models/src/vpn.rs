@@ -70,14 +70,20 @@ const OUTER_IP_UDP_BYTES: u32 = 28;
 
 /// The largest IP packet a TCP connection puts through the tunnel: `--mssfix` sizes the MSS so
 /// that a full segment's UDP payload (the packet plus OpenVPN's own overhead inside UDP) is at
-/// most `mssfix`; never above the tun MTU; the tun MTU alone when `mssfix` is 0 (off).
+/// most `mssfix`; never above the tun MTU; the tun MTU alone when `mssfix` is 0 (off). OpenVPN
+/// raises a smaller `mssfix` to leave packets of at least its smallest tun MTU, 100
+/// (`frame_set_mtu_dynamic` constrains it to `EXPANDED_SIZE_MIN`, `TUN_MTU_MIN` plus the
+/// link's overhead).
 pub fn clamped_mtu(vpn: &Vpn) -> u32 {
     if vpn.mssfix == 0 {
         return vpn.tun_mtu;
     }
     let inside_udp = vpn.overhead_bytes.saturating_sub(OUTER_IP_UDP_BYTES);
-    vpn.tun_mtu.min(vpn.mssfix.saturating_sub(inside_udp))
+    vpn.tun_mtu.min(vpn.mssfix.saturating_sub(inside_udp).max(TUN_MTU_MIN))
 }
+
+/// OpenVPN's smallest tun MTU (`TUN_MTU_MIN` in its mtu.h), the least `--mssfix` leaves.
+pub const TUN_MTU_MIN: u32 = 100;
 
 /// The site pairs that get a tunnel, as indices into `sites`.
 pub fn tunnel_pairs(topology: &VpnTopology, sites: &[String]) -> Vec<(usize, usize)> {
@@ -163,6 +169,14 @@ mod tests {
                 ..Vpn::default()
             }),
             1394
+        );
+        // OpenVPN raises a small mssfix to leave 100-byte packets.
+        assert_eq!(
+            clamped_mtu(&Vpn {
+                mssfix: 120,
+                ..Vpn::default()
+            }),
+            100
         );
     }
 }

@@ -295,14 +295,12 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         None if !field.is_empty() => Locator::new(text).locate(&field),
         None => (1, 1),
     };
-    if message.is_empty() {
-        // toml gives no reason for a control character where none may be (a comment, or a
-        // lone CR of old Mac line endings); say what is there.
-        let here = inner
-            .span()
-            .and_then(|span| text.get(span.start..))
-            .and_then(|t| t.chars().next());
-        message = unexplained_parse_error(here);
+    // toml gives no reason, or a misleading one ("expected newline, `#`" beside a `#`), for a
+    // control character where none may be (a comment, a string, a lone CR of old Mac line
+    // endings); say what is there.
+    let here = inner.span().and_then(|span| text.get(span.start..));
+    if message.is_empty() || here.is_some_and(starts_with_forbidden_control) {
+        message = unexplained_parse_error(here.and_then(|t| t.chars().next()));
     }
     if field.is_empty() {
         field = path_at_line(text, line);
@@ -316,8 +314,19 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     })
 }
 
-/// What to say where TOML does not parse and the parser gave no reason, from the character
-/// found there (`None`: the end of the text).
+/// Whether `t` starts with a control character TOML allows nowhere: any but tab and line feed,
+/// and a carriage return not followed by a line feed.
+pub(crate) fn starts_with_forbidden_control(t: &str) -> bool {
+    let mut chars = t.chars();
+    match chars.next() {
+        Some('\t' | '\n') | None => false,
+        Some('\r') => chars.next() != Some('\n'),
+        Some(c) => c.is_control(),
+    }
+}
+
+/// What to say where TOML does not parse, from the character there (`None`: the end of the
+/// text): a control character is named; else the parser gave no reason.
 pub(crate) fn unexplained_parse_error(here: Option<char>) -> String {
     match here {
         Some('\r') => "a carriage return not followed by a line feed: TOML lines end with LF or CRLF (a file saved with old Mac line endings? convert them with `tr '\\r' '\\n'`)".into(),

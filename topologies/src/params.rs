@@ -59,15 +59,15 @@ pub fn apply_with_warnings(
             column,
             // Named as a scenario file's syntax error is: by the table and key at that line.
             field: crate::locate::path_at_line(params_text, line),
-            message: Some(one_line(e.message()))
-                .filter(|m| !m.is_empty())
-                .unwrap_or_else(|| {
-                    let here = e
-                        .span()
-                        .and_then(|s| params_text.get(s.start..))
-                        .and_then(|t| t.chars().next());
-                    crate::load::unexplained_parse_error(here)
-                }),
+            message: {
+                let here = e.span().and_then(|s| params_text.get(s.start..));
+                let message = one_line(e.message());
+                if message.is_empty() || here.is_some_and(crate::load::starts_with_forbidden_control) {
+                    crate::load::unexplained_parse_error(here.and_then(|t| t.chars().next()))
+                } else {
+                    message
+                }
+            },
         }
     })?;
     let mut merged = toml::Value::try_from(base).map_err(|e| ScenarioError::Parse {

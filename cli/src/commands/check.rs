@@ -24,6 +24,7 @@ pub(crate) fn cmd(a: CheckArgs) -> anyhow::Result<()> {
     };
     let loaded =
         topologies::load::by_name_or_path_with_warnings(&name).map_err(|e| crate::output::InputError(e.to_string()))?;
+    crate::scenario::note_shadowed_file(&name);
     for w in &loaded.warnings {
         println!("{w}");
     }

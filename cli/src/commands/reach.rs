@@ -25,6 +25,7 @@ pub(crate) struct ReachArgs {
 pub(crate) fn cmd(a: ReachArgs) -> anyhow::Result<()> {
     let (loaded, unreachable) = topologies::load::by_name_or_path_despite_unreachable(&a.scenario)
         .map_err(|e| crate::output::InputError(e.to_string()))?;
+    crate::scenario::note_shadowed_file(&a.scenario);
     for w in &loaded.warnings {
         eprintln!("{w}");
     }

@@ -234,7 +234,11 @@ fn openvpn_keepalive_row(s: &Scenario, net: &NetFigures) -> Option<TimeoutRow> {
     let owd = t.rtt.p99_s() / 2.0;
     let tolerated = ((restart - owd) / ping).floor() - 1.0;
     let rec = ceil_to(4.0 * ping + owd, 1.0).max(2.0 * ping).max(restart);
-    let verdict = if tolerated < 0.0 {
+    // `--ping-restart 0` restarts nothing: no keepalive can be missed.
+    let off = restart == 0.0;
+    let verdict = if off {
+        Verdict::Ok
+    } else if tolerated < 0.0 {
         Verdict::Misfires
     } else if tolerated < 3.0 {
         Verdict::Tight
@@ -252,13 +256,15 @@ fn openvpn_keepalive_row(s: &Scenario, net: &NetFigures) -> Option<TimeoutRow> {
             dur_ms(owd)
         ),
         verdict,
-        why: if tolerated < 0.0 {
+        why: if off {
+            "ping-restart 0 turns the restart off: a tunnel whose peer is gone is never restarted (static-key tunnels carry again once the path does)".into()
+        } else if tolerated < 0.0 {
             "a keepalive cannot arrive before ping-restart: tunnels restart on their own".into()
         } else {
             format!("tolerates {tolerated} consecutive lost keepalives (UDP, never retransmitted) before a restart")
         },
         recommended: format!("{} / {}", dur(ping), dur(rec)),
-        rule: "ping-restart >= 4 x ping + the p99 one-way delay, so three lost keepalives in a row do not restart a tunnel; >= 2 x ping (check E018); `keepalive 10 60` doubles the timeout on the server side (docs/sources.md §9 \"--keepalive n m\", \"--ping-restart n\")".into(),
+        rule: "ping-restart >= 4 x ping + the p99 one-way delay, so three lost keepalives in a row do not restart a tunnel; >= 2 x ping (OpenVPN's `--keepalive` rule; warning W005 when not above ping; 0 turns it off); `keepalive 10 60` doubles the timeout on the server side (docs/sources.md §9 \"--keepalive n m\", \"--ping-restart n\")".into(),
     })
 }
 

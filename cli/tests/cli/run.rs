@@ -509,4 +509,15 @@ fn a_file_named_like_a_built_in_is_named_as_not_read() {
         .output()
         .unwrap();
     assert_exit(&o, 2, "the file, which is no scenario");
+    // `check`, where a user checks their own file, says it too.
+    let o = kubetwin()
+        .current_dir(dir.path())
+        .args(["check", "thesis-2019"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).contains("the file ./thesis-2019 is not read"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -155,7 +155,8 @@ pub struct Vpn {
     /// MSSFIX_DEFAULT`, 1450, in OpenVPN 2.3's options.c; the manual: "The default value is
     /// 1450"); 0 turns it off, as `--mssfix 0` does. A TCP segment through the tunnel then
     /// carries `mssfix - (overhead_bytes - 28) - 40` bytes (1370 at the defaults) instead of
-    /// `tun_mtu - 40`.
+    /// `tun_mtu - 40`; OpenVPN raises a value that would leave packets under 100 bytes
+    /// ([`crate::vpn::clamped_mtu`]).
     pub mssfix: u32,
     /// Throughput of the router's single-threaded crypto (OpenVPN runs in one thread). Default
     /// 200 Mbit/s, assumed from a published measurement (not of the testbed): 213 Mbit/s for
@@ -170,7 +171,8 @@ pub struct Vpn {
     /// `interface-openvpn.py` keeps the same default.
     pub ping: Dur,
     /// `--ping-restart`: the tunnel restarts after this long without a packet. Default 60 s,
-    /// VyOS 1.2's site-to-site default (`my $ping_restart = 60`, same file). OpenVPN does not
+    /// VyOS 1.2's site-to-site default (`my $ping_restart = 60`, same file); 0 turns the restart
+    /// off, as in OpenVPN. OpenVPN does not
     /// check it against `--ping` (only `--keepalive`'s pair, helper.c); W005 warns when it is no
     /// longer than the ping.
     pub ping_restart: Dur,

@@ -205,11 +205,10 @@ fn node_size(n: &models::spec::Node, f: &mut Vec<Finding>) {
 
 /// OpenVPN's smallest tun MTU: `TUN_MTU_MIN` in its `mtu.h` ("It is a fatal error if mtu is
 /// less than this value for tun device"), 100 in 2.3 and since.
-const OPENVPN_TUN_MTU_MIN: u32 = 100;
+const OPENVPN_TUN_MTU_MIN: u32 = models::vpn::TUN_MTU_MIN;
 
 /// E028: a tun MTU that OpenVPN refuses, 0 included (one error that names the least it takes,
-/// rather than E012's "at least 1" and then this one); an `--mssfix` that clamps the packets
-/// of TCP connections below that least.
+/// rather than E012's "at least 1" and then this one).
 fn tun_mtu(s: &Scenario, f: &mut Vec<Finding>) {
     if s.vpn.tun_mtu < OPENVPN_TUN_MTU_MIN {
         f.push(Finding::new(
@@ -218,18 +217,6 @@ fn tun_mtu(s: &Scenario, f: &mut Vec<Finding>) {
             format!(
                 "OpenVPN refuses a tun MTU of {} bytes; expected at least {OPENVPN_TUN_MTU_MIN} (TUN_MTU_MIN; its default is 1500)",
                 s.vpn.tun_mtu
-            ),
-        ));
-    } else if s.vpn.mssfix != 0 && models::vpn::clamped_mtu(&s.vpn) < OPENVPN_TUN_MTU_MIN {
-        let least = OPENVPN_TUN_MTU_MIN + s.vpn.overhead_bytes.saturating_sub(28);
-        f.push(Finding::new(
-            "E028",
-            "vpn.mssfix",
-            format!(
-                "mssfix {} leaves TCP packets of {} bytes through the tunnel after OpenVPN's {} bytes of overhead inside UDP, below the smallest tun MTU OpenVPN accepts ({OPENVPN_TUN_MTU_MIN}); expected 0 (off) or at least {least} (its default is 1450)",
-                s.vpn.mssfix,
-                models::vpn::clamped_mtu(&s.vpn),
-                s.vpn.overhead_bytes.saturating_sub(28)
             ),
         ));
     }

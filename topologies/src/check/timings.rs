@@ -74,7 +74,9 @@ pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
     // lib/Vyatta/OpenVPN/Config.pm), which OpenVPN does not check against each other: only its
     // `--keepalive` helper asks for a restart timeout of at least twice the ping (helper.c
     // `helper_keepalive`).
-    if s.vpn.enabled && s.vpn.ping_restart.get() <= s.vpn.ping.get() {
+    // 0 turns the restart off (`--ping-restart 0`): nothing to warn of.
+    let restart = s.vpn.ping_restart.get();
+    if s.vpn.enabled && !restart.is_zero() && restart <= s.vpn.ping.get() {
         f.push(Finding::new(
             "W005",
             "vpn.ping_restart",

@@ -823,24 +823,31 @@ fn a_control_character_is_named() {
         shown.contains("a carriage return not followed by a line feed"),
         "{shown}"
     );
-}
-
-/// `--mssfix` that leaves TCP packets through the tunnel below OpenVPN's smallest tun MTU is
-/// E028 too, naming what it leaves; 0 turns it off and loads.
-#[test]
-fn an_mssfix_that_leaves_no_room_is_refused_and_0_turns_it_off() {
-    let text = edit("mssfix = 1450", "mssfix = 120");
-    let (e, shown) = error_of(&text);
-    let line = line_of(&text, "mssfix = 120");
-    assert!(e.has_code("E028"), "{shown}");
+    // In a comment after a value, where the parser's own reason ("expected newline, `#`")
+    // pointed at the `#` beside it.
+    let (_, shown) = error_of(&edit(
+        "tun_mtu = 1500                 # ",
+        "tun_mtu = 1500                 # \u{1}",
+    ));
     assert!(
-        shown.contains(&format!(
-            "line {line}, column 1: error[E028] `vpn.mssfix`: mssfix 120 leaves TCP packets of 80 bytes"
-        )) && shown.contains("expected 0 (off) or at least 140"),
+        shown.contains("control character U+0001 is not allowed here"),
         "{shown}"
     );
-    assert!(load::load_str(&edit("mssfix = 1450", "mssfix = 0"), ORIGIN).is_ok());
-    assert!(load::load_str(&edit("mssfix = 1450", "mssfix = 140"), ORIGIN).is_ok());
+}
+
+/// OpenVPN raises an `--mssfix` that would leave packets under its smallest tun MTU rather than
+/// refuse it (`frame_set_mtu_dynamic`), so such a value loads, as 0 (off) does; and a
+/// `ping_restart` of 0, which turns the restart off, is not warned of as one no longer than the
+/// ping.
+#[test]
+fn a_small_mssfix_and_a_ping_restart_of_0_load() {
+    for mss in ["mssfix = 120", "mssfix = 0", "mssfix = 140"] {
+        let loaded = load::load_str_with_warnings(&edit("mssfix = 1450", mss), ORIGIN).expect(mss);
+        assert!(loaded.warnings.is_empty(), "{mss}: {:?}", loaded.warnings);
+    }
+    let off = edit("ping_restart = \"60s\"", "ping_restart = \"0s\"");
+    let loaded = load::load_str_with_warnings(&off, ORIGIN).expect("0 turns the restart off");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
 /// The scheduler's leader-election timers are its own, and client-go refuses the same orders
