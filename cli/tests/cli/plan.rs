@@ -247,11 +247,7 @@ fn plan_says_when_the_scenario_as_given_never_finishes() {
 fn a_plan_where_nothing_finishes_fails_and_writes_nothing() {
     let dir = TempDir::new("plannone");
     let scenario = dir.file("lbcrash.toml");
-    let mut text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../topologies/scenarios/thesis-2019.toml"
-    ))
-    .unwrap();
+    let mut text = crate::support::THESIS_TOML.to_owned();
     text.push_str("\n[[faults]]\nkind = \"crash\"\nhost = \"lb\"\nat = \"0s\"\n");
     std::fs::write(&scenario, text).unwrap();
     let out_dir = dir.file("report");
@@ -700,11 +696,7 @@ fn drills_that_cannot_tell_anything_say_so() {
     assert!(out.contains("came after every replication had ended"), "{out}");
     assert!(out.contains("**No failure took effect**"), "{out}");
     assert!(!out.contains("Single points of failure"), "{out}");
-    let thesis = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../topologies/scenarios/thesis-2019.toml"
-    ))
-    .unwrap();
+    let thesis = crate::support::THESIS_TOML.to_owned();
     let short = dir.file("short.toml");
     std::fs::write(&short, thesis.replacen("timeout = \"1h\"", "timeout = \"20s\"", 1)).unwrap();
     // Nothing finishes at all: no plan, drills or not (as `run` and `sweep` fail).
@@ -837,11 +829,7 @@ fn tuning_ranks_the_settings_by_what_they_save() {
     assert!(j["tuning"].is_null());
     // A scenario that already pulls in parallel, pins its tag and runs its scheduler's client
     // faster than the scalability jobs is offered neither, and the scheduler row keeps its QPS.
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../topologies/scenarios/thesis-2019.toml"
-    ))
-    .unwrap();
+    let text = crate::support::THESIS_TOML.to_owned();
     let tuned = dir.file("tuned.toml");
     let edited = text
         .replace("pull_policy = \"Always\"", "pull_policy = \"IfNotPresent\"")

@@ -261,12 +261,7 @@ fn many_kubelets_reconnecting_are_one_line() {
 #[test]
 fn scenario_warnings_are_shown_and_the_run_goes_on() {
     let dir = TempDir::new("warn");
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../topologies/scenarios/thesis-2019.toml"
-    ))
-    .unwrap()
-    .replace(
+    let text = crate::support::THESIS_TOML.to_owned().replace(
         r#"backends = ["master01", "master02", "master03"]"#,
         r#"backends = ["master01", "master02", "master02"]"#,
     );
@@ -433,11 +428,7 @@ fn masters_crashed_for_good_beyond_the_quorum_are_named_as_the_cause() {
 #[test]
 fn the_table_names_a_resolution_other_than_whole_seconds() {
     let dir = TempDir::new("run-resolution");
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../topologies/scenarios/thesis-2019.toml"
-    ))
-    .unwrap();
+    let text = crate::support::THESIS_TOML.to_owned();
     let fine = text
         .lines()
         .map(|l| {
@@ -464,11 +455,7 @@ fn the_table_names_a_resolution_other_than_whole_seconds() {
 #[test]
 fn a_run_with_unfinished_replications_warns_on_stderr_in_every_format() {
     let dir = TempDir::new("run-unfinished");
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../topologies/scenarios/thesis-2019.toml"
-    ))
-    .unwrap();
+    let text = crate::support::THESIS_TOML.to_owned();
     assert!(text.contains("timeout = \"1h\" "));
     let path = dir.file("t30.toml");
     // 30 s: about the 4-pod start-up, so that some of 10 replications finish and some do not.

@@ -79,3 +79,6 @@ pub(crate) fn usage_error(args: &[&str], needles: &[&str]) -> String {
     assert!(stdout(&out).is_empty(), "{what} printed to stdout: {}", stdout(&out));
     err
 }
+
+/// The built-in thesis scenario's text, for tests that write an edited copy of it.
+pub(crate) const THESIS_TOML: &str = include_str!("../../../topologies/scenarios/thesis-2019.toml");
