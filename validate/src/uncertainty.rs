@@ -15,6 +15,18 @@
 //! and 13). Every refit uses the calibration's seed and replications, so the simulation's own
 //! noise is common to all of them and what varies is the data's.
 //!
+//! # When the model misses the cells by more than their noise
+//!
+//! The noise `s / √runs` is what the cells would show if the model were right. When the fit
+//! fails its own χ² test ([`PlacementFit::chi_square`] above its degrees of freedom), the
+//! cells scatter about the model by more than that, and ranges drawn from it are too narrow.
+//! By default the bootstrap then multiplies every cell's noise by the Birge ratio
+//! `√(χ² / dof)` ([`birge_ratio`]; R. T. Birge, "The calculation of errors by the method of
+//! least squares", Phys. Rev. 40, 207, 1932; the Particle Data Group's scale factor, and what
+//! `scipy.optimize.curve_fit` does to its covariance unless `absolute_sigma`): the ranges
+//! then cover the scatter the data do show. It is never below 1, and is 1 without degrees of
+//! freedom, where χ² cannot be judged.
+//!
 //! # What it does not cover
 //!
 //! The placement of the delay is held at the fitted one (the data cannot tell the two one-way
@@ -31,7 +43,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sim_core::stats::Samples;
 
-use crate::calibrate::{apply, fit_from, CalibrateError, CalibrateOptions, Calibration, FreeParam};
+use crate::calibrate::{apply, fit_from, CalibrateError, CalibrateOptions, Calibration, FreeParam, PlacementFit};
 use crate::compare::{simulate_cell, simulate_measured};
 use crate::dataset::MeasuredCell;
 
@@ -78,8 +90,12 @@ pub struct PredictionSpread {
 pub struct Bootstrap {
     /// Data sets drawn and refitted.
     pub refits: u32,
-    /// The noise given to each measured cell's mean, s (its `s / √runs`), in the data's order.
+    /// The noise given to each measured cell's mean, s (its `s / √runs`, times
+    /// [`Bootstrap::birge_ratio`]), in the data's order.
     pub cell_noise_s: Vec<f64>,
+    /// What every cell's noise was multiplied by: the fit's [`birge_ratio`] when asked for,
+    /// otherwise 1.
+    pub birge_ratio: f64,
     /// Each fitted parameter's spread.
     pub params: Vec<ParamSpread>,
     /// Each asked-for cell's spread.
@@ -91,8 +107,20 @@ pub struct Bootstrap {
 /// The key of the stream that draws bootstrap data set `b`: apart from every simulation stream.
 const BOOTSTRAP_STREAM: u64 = 0x426f_6f74_7374_7261; // "Bootstra"
 
+/// The Birge ratio of `fit`: `√(χ² / dof)`, how many times the cells' noise the model misses
+/// them by, at least 1 (a fit that passes its χ² test widens nothing); 1 without degrees of
+/// freedom or without a finite χ² (cells read with no noise at all).
+pub fn birge_ratio(fit: &PlacementFit) -> f64 {
+    if fit.dof == 0 || !fit.chi_square.is_finite() {
+        return 1.0;
+    }
+    (fit.chi_square / f64::from(fit.dof)).sqrt().max(1.0)
+}
+
 /// Runs the parametric bootstrap of `cal`, a calibration of `base` on `cells` with `opts`:
 /// `refits` data sets, and the predictions of `predict` (pods, delay ms) with each refit.
+/// With `inflate`, each cell's noise is multiplied by the fit's [`birge_ratio`] (the module's
+/// documentation says when and why).
 ///
 /// # Errors
 ///
@@ -104,10 +132,15 @@ pub fn bootstrap(
     opts: &CalibrateOptions,
     refits: u32,
     predict: &[(u32, u32)],
+    inflate: bool,
 ) -> Result<Bootstrap, CalibrateError> {
     let mut fitted = base.clone();
     apply(&mut fitted, &cal.best);
-    let cell_noise_s = cell_noise(&fitted, cells, opts)?;
+    let birge_ratio = if inflate { birge_ratio(&cal.best) } else { 1.0 };
+    let cell_noise_s: Vec<f64> = cell_noise(&fitted, cells, opts)?
+        .into_iter()
+        .map(|n| n * birge_ratio)
+        .collect();
     let (refit_opts, free) = refit_options(opts, cal)?;
     let outcomes: Vec<Refit> = (0..refits)
         .into_par_iter()
@@ -121,6 +154,7 @@ pub fn bootstrap(
     Ok(Bootstrap {
         refits,
         cell_noise_s,
+        birge_ratio,
         params,
         predictions,
         evaluations: outcomes.iter().map(|o| o.evaluations).sum(),
@@ -291,12 +325,22 @@ mod tests {
     }
 
     fn run(s: &Scenario, cells: &[MeasuredCell], opts: &CalibrateOptions, threads: usize) -> Bootstrap {
+        run_inflated(s, cells, opts, threads, true)
+    }
+
+    fn run_inflated(
+        s: &Scenario,
+        cells: &[MeasuredCell],
+        opts: &CalibrateOptions,
+        threads: usize,
+        inflate: bool,
+    ) -> Bootstrap {
         let cal = calibrate(s, cells, opts).unwrap();
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap()
-            .install(|| bootstrap(s, cells, &cal, opts, 4, &[(8, 300)]).unwrap())
+            .install(|| bootstrap(s, cells, &cal, opts, 4, &[(8, 300)], inflate).unwrap())
     }
 
     /// The refits see the data's noise: the parameters spread; the same seed gives the same
@@ -329,5 +373,50 @@ mod tests {
         }
         let p = &b.predictions[0];
         assert!((p.spread.median - p.predicted_s).abs() <= 0.01 * p.predicted_s, "{p:?}");
+    }
+
+    /// Cells the model misses by more than their noise (the 4-pod cell at 500 ms a quarter
+    /// slower than at 100 ms: no registry or download rate gives the delay that effect) fail
+    /// the χ² test: the bootstrap widens their noise by the Birge ratio, and the refits spread
+    /// further than with the model's own noise.
+    #[test]
+    fn a_fit_that_fails_its_chi_square_test_widens_the_noise_by_the_birge_ratio() {
+        let (s, mut cells, opts) = data(5);
+        cells[1].mean_s *= 1.25;
+        let cal = calibrate(&s, &cells, &opts).unwrap();
+        let ratio = birge_ratio(&cal.best);
+        assert!(ratio > 1.5, "{:?}", cal.best);
+        let plain = run_inflated(&s, &cells, &opts, 2, false);
+        let wide = run_inflated(&s, &cells, &opts, 2, true);
+        assert_eq!(plain.birge_ratio, 1.0);
+        assert_eq!(wide.birge_ratio, ratio);
+        for (w, p) in wide.cell_noise_s.iter().zip(&plain.cell_noise_s) {
+            assert!((w - p * ratio).abs() <= 1e-9 * w, "{w} against {p} × {ratio}");
+        }
+        let width = |b: &Bootstrap| b.params[0].spread.hi - b.params[0].spread.lo;
+        assert!(
+            width(&wide) > width(&plain),
+            "{:?} against {:?}",
+            wide.params,
+            plain.params
+        );
+    }
+
+    /// The ratio is 1 when the fit passes (χ² below its degrees of freedom) and when there are
+    /// no degrees of freedom to judge it by.
+    #[test]
+    fn the_birge_ratio_never_narrows_and_needs_degrees_of_freedom() {
+        let (s, cells, opts) = data(5);
+        let mut fit = calibrate(&s, &cells, &opts).unwrap().best;
+        fit.dof = 2;
+        fit.chi_square = 0.5;
+        assert_eq!(birge_ratio(&fit), 1.0);
+        fit.chi_square = 18.0;
+        assert_eq!(birge_ratio(&fit), 3.0);
+        fit.dof = 0;
+        assert_eq!(birge_ratio(&fit), 1.0);
+        fit.dof = 2;
+        fit.chi_square = f64::INFINITY;
+        assert_eq!(birge_ratio(&fit), 1.0);
     }
 }

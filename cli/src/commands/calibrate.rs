@@ -50,11 +50,16 @@ pub(crate) struct CalibrateArgs {
     #[arg(long, value_delimiter = ',', value_parser = parse_placement)]
     placement: Vec<NetemPlacement>,
     /// Parametric bootstrap: redraw each measured mean B times within its noise (the
-    /// simulated run-to-run spread over the square root of its runs), refit each, and report
-    /// the 2.5-97.5 % range of every parameter (and of the --predict cells). 0: none. 40 or
-    /// more make the range's ends more than the extremes.
+    /// simulated run-to-run spread over the square root of its runs, times the fit's Birge
+    /// ratio √(χ²/dof) when the fit fails its χ² test), refit each, and report the 2.5-97.5 %
+    /// range of every parameter (and of the --predict cells). 0: none. 40 or more make the
+    /// range's ends more than the extremes.
     #[arg(long, value_name = "B", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     bootstrap: u32,
+    /// Redraw the measured means within the model's own noise even when the fit misses them
+    /// by more (no Birge ratio): ranges that hold only if the model is right.
+    #[arg(long, requires = "bootstrap")]
+    no_birge: bool,
     /// Cells to predict with every bootstrap refit, as PODSxDELAY (e.g. 20x300ms), comma-separated.
     #[arg(long, value_delimiter = ',', value_parser = parse_cell, value_name = "PODSxDELAY", requires = "bootstrap")]
     predict: Vec<(u32, u32)>,
@@ -99,6 +104,9 @@ fn regenerate_flags(a: &CalibrateArgs) -> String {
     }
     if a.bootstrap > 0 {
         flags.push_str(&format!(" --bootstrap {}", a.bootstrap));
+    }
+    if a.no_birge {
+        flags.push_str(" --no-birge");
     }
     flags
 }
@@ -150,7 +158,7 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         // The fit is written first, so that a bootstrap that fails loses nothing of it; the
         // file is written again with the ranges.
         write_atomic(&a.out, text.as_bytes())?;
-        let b = bootstrap(&scenario, &cells, &cal, &opts, a.bootstrap, &a.predict)?;
+        let b = bootstrap(&scenario, &cells, &cal, &opts, a.bootstrap, &a.predict, !a.no_birge)?;
         print_bootstrap(&cal, &b);
         insert_bootstrap_ranges(&mut text, &b);
     }
@@ -268,7 +276,7 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
     println!("best placement: {} (least RMS error)", cal.best.placement.as_str());
     if cal.best.p_value.is_some_and(|p| p < 0.05) {
         println!(
-            "  the best fit misses the cells by more than their noise (chi-square p < 0.05): the model lacks something these cells show, and the intervals below, which take it as right, are too narrow"
+            "  the best fit misses the cells by more than their noise (chi-square p < 0.05): the model lacks something these cells show, and ranges that take it as right are too narrow (--bootstrap widens the cells' noise by the Birge ratio to match, unless --no-birge)"
         );
     }
     for p in &cal.best.params {
@@ -371,6 +379,12 @@ fn print_bootstrap(cal: &Calibration, b: &Bootstrap) {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if b.birge_ratio > 1.0 {
+        println!(
+            "  (the simulated spread over √runs times the Birge ratio {:.2} = √(χ²/dof): the fit misses the cells by that many times their noise; --no-birge for the model's own noise)",
+            b.birge_ratio
+        );
+    }
     for p in &b.params {
         println!(
             "  {:<36} {:>10.3} {:<7} 95 % [{:.3}, {:.3}], median {:.3}",
@@ -386,6 +400,16 @@ fn print_bootstrap(cal: &Calibration, b: &Bootstrap) {
     println!("  {} model evaluations", b.evaluations);
 }
 
+/// How the bootstrap `b` widened the cells' noise, for the parameter file's header: nothing
+/// when it did not.
+fn birge_note(b: &Bootstrap) -> String {
+    if b.birge_ratio > 1.0 {
+        format!(", noise × Birge ratio {:.2}", b.birge_ratio)
+    } else {
+        String::new()
+    }
+}
+
 /// Adds the bootstrap's parameter ranges to `text`, the parameter file, as comment lines.
 fn insert_bootstrap_ranges(text: &mut String, b: &Bootstrap) {
     // The ranges go into the header, before the first table.
@@ -395,8 +419,13 @@ fn insert_bootstrap_ranges(text: &mut String, b: &Bootstrap) {
         .iter()
         .map(|p| {
             format!(
-                "# Bootstrap ({} refits): {} 95 % [{:.3}, {:.3}] {}.\n",
-                b.refits, p.path, p.spread.lo, p.spread.hi, p.unit
+                "# Bootstrap ({} refits{}): {} 95 % [{:.3}, {:.3}] {}.\n",
+                b.refits,
+                birge_note(b),
+                p.path,
+                p.spread.lo,
+                p.spread.hi,
+                p.unit
             )
         })
         .collect();

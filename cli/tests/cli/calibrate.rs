@@ -82,7 +82,9 @@ fn calibrate_records_every_flag_that_changes_the_fit() {
 
 /// `--bootstrap B --predict CELLS` prints each parameter's range and each cell's, writes the
 /// ranges into the parameter file's header (which still loads), and records `--bootstrap` in
-/// its "Regenerate:" line; a cell without a unit, or `--predict` alone, is a usage error.
+/// its "Regenerate:" line; the thesis corners fail the fit's χ² test, so the cells' noise is
+/// widened by the Birge ratio, which stdout and the header name (and `--no-birge` turns off);
+/// a cell without a unit, or `--predict` alone, is a usage error.
 #[test]
 fn the_bootstrap_reports_ranges_and_writes_them_into_the_header() {
     let t = TempDir::new("cal-boot");
@@ -117,9 +119,10 @@ fn the_bootstrap_reports_ranges_and_writes_them_into_the_header() {
         "{stdout}"
     );
     assert!(stdout.contains("8 pods  300 ms: predicted"), "{stdout}");
+    assert!(stdout.contains("times the Birge ratio "), "{stdout}");
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(
-        text.contains("# Bootstrap (2 refits): runtime.registry_rtt 95 % ["),
+        text.contains("# Bootstrap (2 refits, noise × Birge ratio ") && text.contains("): runtime.registry_rtt 95 % ["),
         "{text}"
     );
     assert!(
@@ -129,6 +132,24 @@ fn the_bootstrap_reports_ranges_and_writes_them_into_the_header() {
     );
     let o = run(&["run", "thesis-2019", "--pods", "4", "--reps", "1", "--params", &out]);
     assert_exit(&o, 0, "run with the bootstrap's parameter file");
+    let plain = t.file("plain.toml");
+    let o = run(&calibrate(
+        THESIS_CELLS,
+        &plain,
+        &[&extra[..7], &["--bootstrap", "1", "--no-birge"]].concat(),
+    ));
+    assert_exit(&o, 0, "calibrate --bootstrap --no-birge");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("Birge"), "{o:?}");
+    let text = std::fs::read_to_string(&plain).unwrap();
+    assert!(
+        text.contains("# Bootstrap (1 refits): runtime.registry_rtt 95 % ["),
+        "{text}"
+    );
+    assert!(text.contains("--bootstrap 1 --no-birge"), "{text}");
+    usage_error(
+        &calibrate(THESIS_CELLS, &plain, &["--no-birge"]),
+        &["--no-birge", "--bootstrap"],
+    );
     usage_error(
         &calibrate(THESIS_CELLS, &out, &["--bootstrap", "2", "--predict", "8x300"]),
         &["--predict", "8x300"],
