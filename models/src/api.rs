@@ -408,12 +408,6 @@ impl Conn {
         self.up_to(self.host, self.master_host, bytes, at, rng)
     }
 
-    /// Latency of a `bytes`-long message sent at `at` from the apiserver to the client.
-    pub fn down(&self, bytes: u64, at: SimTime, rng: &mut impl Rng) -> SimDuration {
-        let first = self.leg(self.master_host, self.lb, bytes, at, rng) + self.proxy_time;
-        first + self.leg(self.lb, self.host, bytes, at + first, rng)
-    }
-
     fn leg(&self, a: HostId, b: HostId, bytes: u64, at: SimTime, rng: &mut impl Rng) -> SimDuration {
         // Scenario checks guarantee a route between every client and the balancer, and between
         // the balancer and every master; a missing one is a broken invariant of the build.

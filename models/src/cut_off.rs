@@ -17,7 +17,7 @@
 //! Masters at one site (the thesis's control plane) are never cut off from each other or from a
 //! load balancer at their site: the site's LAN does not cross its router.
 
-use sim_core::SimTime;
+use sim_core::{SimDuration, SimTime};
 
 /// A window `[from, to)`.
 pub type Window = (SimTime, SimTime);
@@ -33,18 +33,21 @@ pub struct CutOff {
 }
 
 /// The instants at which `faults` may change what is cut off: their starts, their repairs,
-/// and the end of the OpenVPN restart pause that may follow a repair (a tunnel silent for
-/// longer than `ping_restart` carries again only after its restart's pause,
-/// [`crate::faults::vpn_carries_again`]: sampled only at the repair, a cut would last for ever).
-pub fn edges(faults: &[crate::spec::Fault]) -> Vec<SimTime> {
+/// and when a tunnel the fault silenced carries again (one silent for longer than
+/// `ping_restart` carries again only at the end of its restart's pause,
+/// [`crate::faults::vpn_carries_again`], up to [`crate::faults::OPENVPN_RESTART_PAUSE`] after
+/// the repair: sampled only at the repair, a cut would last for ever). That pause's latest
+/// end is an edge too: faults that overlap on one tunnel silence it from the first's start
+/// to the last's repair, whose restart no single fault's window gives.
+pub fn edges(faults: &[crate::spec::Fault], ping_restart: SimDuration) -> Vec<SimTime> {
     faults
         .iter()
         .flat_map(|f| {
             let (a, b) = f.window();
-            let restarted = b
+            let latest = b
                 .checked_add(crate::faults::OPENVPN_RESTART_PAUSE)
                 .unwrap_or(SimTime::MAX);
-            [a, b, restarted]
+            [a, b, crate::faults::vpn_carries_again(a, b, ping_restart), latest]
         })
         .collect()
 }
@@ -113,10 +116,14 @@ mod tests {
     use crate::spec::Fault;
     use crate::units::Dur;
 
+    /// OpenVPN's `--ping-restart` in these tests (VyOS 1.2's 60 s).
+    const PING_RESTART: SimDuration = SimDuration::from_secs(60);
+
     /// A full mesh of tunnels between sites whose routers are `r-<site>`: `f` cuts sites `a`
-    /// and `b` apart at `t`.
+    /// and `b` apart at `t` (until the tunnels carry again after their restart, if any).
     fn cuts(f: &Fault, a: &str, b: &str, t: SimTime) -> bool {
         let (from, to) = f.window();
+        let to = crate::faults::vpn_carries_again(from, to, PING_RESTART);
         if a == b || t < from || t >= to {
             return false;
         }
@@ -132,7 +139,7 @@ mod tests {
     fn plan(faults: &[Fault], lb: &str, masters: &[&str]) -> CutOff {
         let any = |a: &str, b: &str, t| faults.iter().any(|f| cuts(f, a, b, t));
         cut_off(
-            edges(faults),
+            edges(faults, PING_RESTART),
             masters.len(),
             |m, t| any(lb, masters[m], t),
             |i, j, t| any(masters[i], masters[j], t),
@@ -172,6 +179,21 @@ mod tests {
         let c = plan(&f, "tokyo", &["tokyo", "zurich", "mit"]);
         assert_eq!(c.from_lb, vec![vec![], vec![(s(5), s(60))], vec![]]);
         assert_eq!(c.member, vec![vec![], vec![(s(5), s(60))], vec![]]);
+    }
+
+    /// A partition that outlasts `ping-restart` (10 s to 71 s) restarts the tunnel at 70 s;
+    /// it carries again at the end of the 2-s pause, 72 s, and the cut ends there, not at the
+    /// latest a pause could end (73 s).
+    #[test]
+    fn a_cut_ends_when_the_restarted_tunnel_carries_again() {
+        let f = [Fault::Partition {
+            a: "tokyo".into(),
+            b: "zurich".into(),
+            at: Dur::secs(10),
+            repair: Some(Dur::secs(71)),
+        }];
+        let c = plan(&f, "tokyo", &["tokyo", "zurich", "mit"]);
+        assert_eq!(c.from_lb, vec![vec![], vec![(s(10), s(72))], vec![]]);
     }
 
     #[test]

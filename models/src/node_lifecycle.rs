@@ -116,24 +116,26 @@ pub enum Action {
 }
 
 /// The control-plane hosts as registered nodes, numbered after the workers. Their kubelets
-/// post status through the load balancer like the workers' do (kubeadm's `kubelet.conf` on a
-/// control-plane node names the control-plane endpoint), every `--node-status-update-frequency`
-/// from a phase of their own. They are not simulated as traffic: a post counts when it gets
-/// through, which the control plane judges from its fault plan.
+/// renew their node Lease through the load balancer like the workers' do (kubeadm's
+/// `kubelet.conf` on a control-plane node names the control-plane endpoint), every quarter of
+/// `nodeLeaseDurationSeconds` ([`crate::spec::Kubelet::lease_renew_interval`]) from a phase of
+/// their own: the heartbeat the node controller reads with the NodeLease feature, on in v1.16.
+/// They are not simulated as traffic: a renewal counts when it gets through, which the control
+/// plane judges from its fault plan.
 #[derive(Debug, Clone, Default)]
 pub struct ControlPlaneNodes {
     /// Node number of the first master.
     first: u32,
-    /// Between two status posts.
+    /// Between two Lease renewals.
     period: SimDuration,
-    /// Per master: its first post after time zero.
+    /// Per master: its first renewal after time zero.
     phase: Vec<SimDuration>,
     /// Per master: when its route to the load balancer carries nothing.
     to_lb_down: Vec<Vec<(SimTime, SimTime)>>,
 }
 
 impl ControlPlaneNodes {
-    /// Masters numbered from `first`, posting every `period` from `phase[m]`, their routes to
+    /// Masters numbered from `first`, renewing every `period` from `phase[m]`, their routes to
     /// the balancer down over `to_lb_down[m]`.
     pub fn new(
         first: u32,
@@ -169,7 +171,7 @@ impl ControlPlaneNodes {
         n >= self.first && ((n - self.first) as usize) < self.len()
     }
 
-    /// Master `m`'s status posts after `after` and at or before `until`, the latest first.
+    /// Master `m`'s Lease renewals after `after` and at or before `until`, the latest first.
     pub fn posts_between(&self, m: usize, after: SimTime, until: SimTime) -> impl Iterator<Item = SimTime> {
         let first = self.phase.get(m).map(|&phase| SimTime::ZERO + phase);
         let p = self.period.as_nanos();

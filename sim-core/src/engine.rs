@@ -288,9 +288,11 @@ impl<E: 'static> Simulation<E> {
         }
     }
 
-    /// Reserves room for `events` pending events, so that a run of known size never reallocates.
+    /// Reserves room for `events` pending events in all, so that a run of known size never
+    /// reallocates; events already pending stay, in their order.
     pub fn reserve_events(&mut self, events: usize) {
-        self.sched.queue = DaryHeap::with_capacity(events.max(self.sched.queue.len()));
+        let pending = self.sched.queue.len();
+        self.sched.queue.reserve(events.saturating_sub(pending));
     }
 
     /// Events due after `horizon` are not queued from now on: the run is not to go past it, so
@@ -546,6 +548,26 @@ mod tests {
             sim.component::<Log>(a).unwrap().seen.last(),
             Some(&(SimTime::from_secs(6), 999))
         );
+    }
+
+    /// Reserving room mid-run keeps what is pending, in order, and a later event's key still
+    /// cancels it.
+    #[test]
+    fn reserving_room_keeps_the_pending_events() {
+        let mut sim = Simulation::new(1);
+        let a = sim.add_component("a", Log::default()).unwrap();
+        sim.schedule(a, SimTime::from_secs(1), Ev::Ping(0)).unwrap();
+        sim.schedule(a, SimTime::from_secs(1), Ev::Ping(1)).unwrap();
+        sim.step();
+        sim.reserve_events(1000);
+        // Ping(1), and the timer Ping(0) armed.
+        assert_eq!(sim.pending(), 2);
+        let late = sim.schedule(a, SimTime::from_secs(1), Ev::Ping(3)).unwrap();
+        sim.cancel(late);
+        sim.run();
+        let seen: Vec<u32> = sim.component::<Log>(a).unwrap().seen.iter().map(|e| e.1).collect();
+        // Ping(1) cancelled the timer; the late ping was cancelled before it fired.
+        assert_eq!(seen, vec![0, 1], "{seen:?}");
     }
 
     #[test]

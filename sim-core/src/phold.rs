@@ -76,17 +76,26 @@ pub enum PholdError {
         /// The value given.
         got: String,
     },
+    /// The engine's queue refused an event: more were pending than it holds (a configuration
+    /// that [`PholdConfig::validate`] accepts never gets here).
+    #[error("the event queue overflowed: more than {max} events pending at once")]
+    QueueFull {
+        /// The queue's bound.
+        max: usize,
+    },
 }
 
 /// The latest expected end of a PHOLD run, in model seconds: a tenth of what the engine's
 /// nanosecond clock holds.
 const MAX_HORIZON_S: f64 = 1.8e9;
 
-/// The most pending events a PHOLD run may hold: the pending set is allocated up front, and at
-/// 16 bytes per event in the baseline heap (more in the engine's queue) 2^26 events take 1 GiB or
-/// more; 64 times the largest configuration in `BENCHMARKS.md`, and a bound that keeps a typo from
+/// The most pending events a PHOLD run may hold: what the engine's queue holds
+/// ([`crate::queue::MAX_PENDING`], 2^24; a larger set would overflow it while the initial
+/// events are scheduled, and the run would handle none). The pending set is allocated up
+/// front, 16 bytes per event in the baseline heap and more in the engine's queue: 16 times the
+/// largest configuration in `BENCHMARKS.md`, and a bound that keeps a typo from
 /// aborting on a failed allocation.
-pub const MAX_PENDING: u64 = 1 << 26;
+pub const MAX_PENDING: u64 = crate::queue::MAX_PENDING as u64;
 
 impl PholdConfig {
     /// Checks every parameter.
@@ -136,7 +145,7 @@ impl PholdConfig {
             };
             return bad(
                 field,
-                "lps x events-per-lp at most 2^26 (67,108,864 pending events, allocated up front)",
+                "lps x events-per-lp at most 2^24 (16,777,216 pending events, allocated up front)",
                 format!(
                     "{} x {} = {}",
                     self.lps,
@@ -281,6 +290,11 @@ pub fn run_engine(cfg: &PholdConfig) -> Result<PholdOutcome, PholdError> {
     let start = Instant::now();
     let handled = sim.run_events(cfg.events);
     let wall_s = start.elapsed().as_secs_f64();
+    if sim.overflowed() {
+        return Err(PholdError::QueueFull {
+            max: crate::queue::MAX_PENDING,
+        });
+    }
     let checksum = (0..cfg.lps)
         .map(|i| sim.component::<Lp>(ComponentId(i)).map_or(0, |lp| lp.checksum))
         .fold(0u64, |acc, c| acc.wrapping_mul(31).wrapping_add(c));
@@ -416,16 +430,25 @@ mod tests {
             ..small()
         })
         .unwrap_err();
-        assert!(err.to_string().contains("at most 2^26"), "{err}");
+        assert!(err.to_string().contains("at most 2^24"), "{err}");
         // The figure given is the product that is too large, not one factor.
         assert!(err.to_string().contains("65536 x 65536 = 4294967296"), "{err}");
         assert!(PholdConfig {
-            lps: 1 << 13,
-            events_per_lp: 1 << 13,
+            lps: 1 << 12,
+            events_per_lp: 1 << 12,
             ..small()
         }
         .validate()
         .is_ok());
+        // One more event than the engine's queue holds is refused, not run as nothing.
+        let err = PholdConfig {
+            lps: (1 << 12) + 1,
+            events_per_lp: 1 << 12,
+            ..small()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(err.to_string().contains("at most 2^24"), "{err}");
         let default = PholdConfig {
             lps: 1000,
             events_per_lp: 16,

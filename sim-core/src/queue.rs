@@ -84,6 +84,14 @@ impl<T, const D: usize> DaryHeap<T, D> {
         h
     }
 
+    /// Makes room for `additional` more pending entries than are pending now, keeping every
+    /// pending entry and the sequence numbers already given.
+    pub fn reserve(&mut self, additional: usize) {
+        self.heap.reserve(additional);
+        let free_slots = self.free.len();
+        self.slab.reserve(additional.saturating_sub(free_slots));
+    }
+
     /// Number of pending entries.
     pub fn len(&self) -> usize {
         self.heap.len()

@@ -81,13 +81,20 @@ impl SimTime {
 
     /// The first tick strictly after `self` of a periodic timer that ticks at
     /// `phase + k · period` (k ≥ 0): the next relist, resync or poll of a loop that started at
-    /// `phase`. A zero period counts as one nanosecond.
+    /// `phase`. [`SimTime::MAX`] if that is past the end of time. A zero period counts as one
+    /// nanosecond.
     pub const fn next_tick(self, phase: SimDuration, period: SimDuration) -> SimTime {
         let period = if period.0 == 0 { 1 } else { period.0 };
         if self.0 < phase.0 {
-            SimTime(phase.0)
-        } else {
-            SimTime(phase.0 + ((self.0 - phase.0) / period + 1) * period)
+            return SimTime(phase.0);
+        }
+        let ticks = (self.0 - phase.0) / period + 1;
+        match ticks.checked_mul(period) {
+            Some(d) => match phase.0.checked_add(d) {
+                Some(t) => SimTime(t),
+                None => SimTime::MAX,
+            },
+            None => SimTime::MAX,
         }
     }
 
@@ -348,6 +355,12 @@ mod tests {
         assert_eq!(
             t(5).next_tick(SimDuration::ZERO, SimDuration::ZERO),
             SimTime::from_nanos(5_000_001)
+        );
+        // A tick past the end of time is the end of time, not a wrapped-around early instant.
+        assert_eq!(SimTime::MAX.next_tick(phase, period), SimTime::MAX);
+        assert_eq!(
+            SimTime::from_nanos(u64::MAX - 10).next_tick(SimDuration::ZERO, period),
+            SimTime::MAX
         );
     }
 

@@ -198,7 +198,7 @@ impl ControlPlane {
     ) -> crate::cut_off::CutOff {
         let (net, lb, masters) = (&self.net, self.lb, &self.masters);
         crate::cut_off::cut_off(
-            crate::cut_off::edges(faults),
+            crate::cut_off::edges(faults, net.ping_restart()),
             masters.len(),
             |m, t| net.cut_at(lb, masters[m], t) || net.cut_at(masters[m], lb, t),
             |i, j, t| net.cut_at(masters[i], masters[j], t) || net.cut_at(masters[j], masters[i], t),

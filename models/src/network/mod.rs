@@ -170,9 +170,10 @@ impl Network {
         self.site_of[h as usize]
     }
 
-    /// Number of hosts.
-    pub fn host_count(&self) -> usize {
-        self.names.len()
+    /// OpenVPN's `--ping-restart`: a tunnel silent for this long restarts
+    /// ([`crate::faults::vpn_carries_again`]); 0 when no tunnel restarts.
+    pub fn ping_restart(&self) -> SimDuration {
+        self.outages.ping_restart
     }
 
     /// The route from `a` to `b`, if one of them is a route source and `b` is reachable.
