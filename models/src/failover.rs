@@ -11,14 +11,21 @@
 //!   message by message over the run's network ([`crate::raft::Leadership`], which this plan
 //!   asks only whom each `crash-etcd-leader` stopped). A member stops with its master.
 //! - An apiserver whose **etcd member has stopped** (kubeadm's stacked apiserver talks only to
-//!   its local member, `--etcd-servers=https://127.0.0.1:2379`) holds every request, while
-//!   HAProxy's TCP check still passes: its watch cache's reflector fails, which marks the cache
-//!   unready (v1.16 `Cacher.startCaching`), so even cached reads go to the stopped member, and
-//!   etcd's client waits for its one endpoint to come back rather than fail the call (clientv3
-//!   `options.go`: `defaultFailFast = grpc.FailFast(false)`, "to minimize client request error
-//!   responses due to transient failures"), until the request's context ends. To its clients it
-//!   is as dead as a crashed one, except that HAProxy may hand a reconnecting client back to it
-//!   ([`Plan::serves`]).
+//!   its local member, `--etcd-servers=https://127.0.0.1:2379`) holds every write and quorum
+//!   read, while HAProxy's TCP check still passes: etcd's client waits for its one endpoint to
+//!   come back rather than fail the call (clientv3 `options.go`: `defaultFailFast =
+//!   grpc.FailFast(false)`, "to minimize client request error responses due to transient
+//!   failures"), until the request's context ends. Its watch cache stays ready but frozen: the
+//!   cache's etcd watch does not end, clientv3 reopening it for as long as the endpoint is
+//!   unavailable (`openWatchClient`, `isHaltErr`; kubernetes issue #68039), so reads at
+//!   `resourceVersion=0` are still answered. To its clients it is as dead as a crashed one for
+//!   everything that writes, except that HAProxy may hand a reconnecting client back to it
+//!   ([`Plan::serves`]). Left out: kubeadm's liveness probe on the apiserver (`/healthz`, which
+//!   checks etcd; 15 s initial delay, 15 s timeout, 8 failures at the default 10 s period:
+//!   kubeadm's `ComponentProbe`, `cmd/kubeadm/app/util/staticpod/utils.go`, recalled from the
+//!   code of that era rather than read at v1.16.3) restarts it about a minute and a half after
+//!   its member stops, and HAProxy then marks it down; the model keeps handing clients back
+//!   to it until the member returns.
 //! - An apiserver whose member **runs outside a quorum** (the others crashed, or a partition
 //!   leaves it in a minority) still answers reads from its watch cache: v1.16's apiserver
 //!   watches etcd without `WithRequireLeader` (added in v1.19, kubernetes PR #89881: such a
@@ -37,10 +44,10 @@
 //!     the second failed try in a row the kubelet closes all its connections
 //!     (`updateNodeStatus`: `if i > 0 && kl.onRepeatedHeartbeatFailure != nil`, which
 //!     kubeadm's certificate rotation sets to `closeAllConns`; pkg/kubelet/kubelet_node_status.go):
-//!     two timeouts after the update starts. An apiserver whose etcd member is gone holds
-//!     both tries the same way (its first try's `resourceVersion=0` GET finds the cache
-//!     unready and goes to etcd, whose client waits), so the kubelet takes the same two
-//!     timeouts;
+//!     two timeouts after the update starts. An apiserver whose etcd member is gone fails
+//!     both tries the same way (the first try's `resourceVersion=0` GET is answered from the
+//!     frozen cache, but its PATCH waits on etcd's client; the second try's GET reads etcd),
+//!     so the kubelet takes the same two timeouts;
 //!   - the controller-manager and the scheduler: the leader cannot renew its lease; unless a
 //!     renewal gets through before `--leader-elect-renew-deadline`, it gives up, and a
 //!     candidate takes over once the lease has expired in its eyes
