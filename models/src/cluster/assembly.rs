@@ -110,6 +110,7 @@ impl<'a> Placement<'a> {
         if workers.is_empty() {
             return Err(incomplete(s, "no host has role worker"));
         }
+        unreachable_parts(&net, lb, &master_ids, kubectl_host, &workers)?;
         let leader = match &s.kubernetes.etcd.leader {
             Some(l) => masters
                 .iter()
@@ -125,6 +126,35 @@ impl<'a> Placement<'a> {
             workers,
             etcd_leader: leader,
         })
+    }
+}
+
+/// Refuses a network in which a part that must talk has no route: every client (the workers'
+/// kubelets, kubectl, the masters' own components) to the balancer, the balancer to every
+/// apiserver, and every etcd member to every other. `topologies` checks this with the sites'
+/// names first; here it keeps the model from meeting a missing route mid-run.
+fn unreachable_parts(
+    net: &Network,
+    lb: HostId,
+    masters: &[HostId],
+    kubectl_host: &str,
+    workers: &[&str],
+) -> Result<(), ModelError> {
+    let named = workers
+        .iter()
+        .chain(std::iter::once(&kubectl_host))
+        .filter_map(|w| net.host(w));
+    let pairs = named
+        .chain(masters.iter().copied())
+        .map(|c| (c, lb))
+        .chain(masters.iter().flat_map(|&m| masters.iter().map(move |&o| (m, o))))
+        .filter(|&(a, b)| a != b && net.route(a, b).is_none())
+        .map(|(a, b)| (net.name(a).to_owned(), net.name(b).to_owned()))
+        .collect::<Vec<_>>();
+    if pairs.is_empty() {
+        Ok(())
+    } else {
+        Err(ModelError::Network(crate::network::NetworkError::Unreachable(pairs)))
     }
 }
 

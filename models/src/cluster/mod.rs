@@ -47,6 +47,14 @@ pub enum ModelError {
     /// A limiter setting is invalid.
     #[error("invalid client limiter: {0}")]
     Limiter(#[from] sim_core::limiter::LimiterError),
+    /// A count the model divides work among is 0.
+    #[error("scenario `{scenario}`: `{field}` is 0; expected at least 1")]
+    ZeroCount {
+        /// Scenario name.
+        scenario: String,
+        /// The setting's dotted path.
+        field: &'static str,
+    },
     /// Replications did not finish within `workload.timeout` where a result needs every one
     /// of them (a mean over the others would understate the start-up).
     #[error("scenario `{scenario}`: {message}")]
@@ -321,13 +329,45 @@ impl std::fmt::Debug for Prepared<'_> {
 ///
 /// # Errors
 ///
-/// [`ModelError`] when the scenario lacks a load balancer, masters or workers, or names hosts
-/// that do not exist. (`topologies` checks scenarios fully before this is called.)
+/// [`ModelError`] when the scenario lacks a load balancer, masters or workers, names hosts
+/// that do not exist, or gives a client limiter or a count the model cannot run with.
+/// (`topologies` checks scenarios fully before this is called; these are the settings whose
+/// violation would otherwise stop the model half-built.)
 pub fn prepare(scenario: &Scenario) -> Result<Prepared<'_>, ModelError> {
+    check_settings(scenario)?;
     Ok(Prepared {
         scenario,
         place: Placement::resolve(scenario)?,
     })
+}
+
+/// Refuses the client limiters and the counts the model's parts are built from when they
+/// cannot be: every client's QPS and burst (as [`sim_core::limiter::TokenBucket::new`]
+/// takes them), the apiserver's workers, the runtime's slots, HAProxy's `rise` and `fall`.
+fn check_settings(s: &Scenario) -> Result<(), ModelError> {
+    use sim_core::limiter::TokenBucket;
+    let k = &s.kubernetes;
+    let (event_qps, event_burst) = k.kubelet.event_limits();
+    TokenBucket::new(k.kubelet.kube_api_qps, k.kubelet.kube_api_burst)?;
+    TokenBucket::new(event_qps, event_burst)?;
+    if k.kubelet.registry_qps != 0.0 {
+        TokenBucket::new(k.kubelet.registry_qps, k.kubelet.registry_burst)?;
+    }
+    TokenBucket::new(k.scheduler.kube_api_qps, k.scheduler.kube_api_burst)?;
+    TokenBucket::new(k.controller_manager.kube_api_qps, k.controller_manager.kube_api_burst)?;
+    let counts = [
+        ("kubernetes.apiserver.workers", k.apiserver.workers),
+        ("runtime.slots", s.runtime.slots),
+        ("haproxy.rise", s.haproxy.rise),
+        ("haproxy.fall", s.haproxy.fall),
+    ];
+    match counts.iter().find(|c| c.1 == 0) {
+        Some(&(field, _)) => Err(ModelError::ZeroCount {
+            scenario: s.name.clone(),
+            field,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `variant` made ready to run, reusing `base`'s network when the two differ only in their

@@ -7,4 +7,5 @@ mod fixture;
 mod mechanisms;
 mod raft;
 mod registry;
+mod settings;
 mod thesis_shape;
