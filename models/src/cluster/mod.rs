@@ -47,13 +47,17 @@ pub enum ModelError {
     /// A limiter setting is invalid.
     #[error("invalid client limiter: {0}")]
     Limiter(#[from] sim_core::limiter::LimiterError),
-    /// A count the model divides work among is 0.
-    #[error("scenario `{scenario}`: `{field}` is 0; expected at least 1")]
-    ZeroCount {
+    /// A count the model is built from is out of its range.
+    #[error("scenario `{scenario}`: `{field}` is {got}; expected {expected}")]
+    OutOfRange {
         /// Scenario name.
         scenario: String,
         /// The setting's dotted path.
         field: &'static str,
+        /// Its value.
+        got: usize,
+        /// What the model needs.
+        expected: &'static str,
     },
     /// Replications did not finish within `workload.timeout` where a result needs every one
     /// of them (a mean over the others would understate the start-up).
@@ -341,9 +345,14 @@ pub fn prepare(scenario: &Scenario) -> Result<Prepared<'_>, ModelError> {
     })
 }
 
+/// The most apiservers (`haproxy.backends` entries) the model numbers: it keeps a client's
+/// apiserver in a byte.
+pub const MAX_BACKENDS: usize = u8::MAX as usize;
+
 /// Refuses the client limiters and the counts the model's parts are built from when they
 /// cannot be: every client's QPS and burst (as [`sim_core::limiter::TokenBucket::new`]
-/// takes them), the apiserver's workers, the runtime's slots, HAProxy's `rise` and `fall`.
+/// takes them), the apiserver's workers, the runtime's slots, HAProxy's `rise` and `fall`
+/// (at least 1), and its backends (at most [`MAX_BACKENDS`]).
 fn check_settings(s: &Scenario) -> Result<(), ModelError> {
     use sim_core::limiter::TokenBucket;
     let k = &s.kubernetes;
@@ -355,19 +364,29 @@ fn check_settings(s: &Scenario) -> Result<(), ModelError> {
     }
     TokenBucket::new(k.scheduler.kube_api_qps, k.scheduler.kube_api_burst)?;
     TokenBucket::new(k.controller_manager.kube_api_qps, k.controller_manager.kube_api_burst)?;
+    let out_of_range = |field, got: usize, expected| ModelError::OutOfRange {
+        scenario: s.name.clone(),
+        field,
+        got,
+        expected,
+    };
     let counts = [
         ("kubernetes.apiserver.workers", k.apiserver.workers),
         ("runtime.slots", s.runtime.slots),
         ("haproxy.rise", s.haproxy.rise),
         ("haproxy.fall", s.haproxy.fall),
     ];
-    match counts.iter().find(|c| c.1 == 0) {
-        Some(&(field, _)) => Err(ModelError::ZeroCount {
-            scenario: s.name.clone(),
-            field,
-        }),
-        None => Ok(()),
+    if let Some(&(field, _)) = counts.iter().find(|c| c.1 == 0) {
+        return Err(out_of_range(field, 0, "at least 1"));
     }
+    if s.haproxy.backends.len() > MAX_BACKENDS {
+        return Err(out_of_range(
+            "haproxy.backends",
+            s.haproxy.backends.len(),
+            "at most 255 entries",
+        ));
+    }
+    Ok(())
 }
 
 /// `variant` made ready to run, reusing `base`'s network when the two differ only in their

@@ -17,12 +17,24 @@ fn a_limiter_or_count_the_model_cannot_run_with_is_an_error() {
     let mut s = thesis();
     s.runtime.slots = 0;
     let err = prepare(&s).map(|_| ()).unwrap_err();
-    assert!(err.to_string().contains("`runtime.slots` is 0"), "{err}");
+    assert!(
+        err.to_string().contains("`runtime.slots` is 0; expected at least 1"),
+        "{err}"
+    );
 
     let mut s = thesis();
     s.haproxy.fall = 0;
     let err = prepare(&s).map(|_| ()).unwrap_err();
     assert!(err.to_string().contains("`haproxy.fall` is 0"), "{err}");
+    // The model numbers apiservers in a byte: a 256th backend would alias the first.
+    let mut s = thesis();
+    s.haproxy.backends = vec!["master01".into(); 256];
+    let err = prepare(&s).map(|_| ()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`haproxy.backends` is 256; expected at most 255"),
+        "{err}"
+    );
     assert!(prepare(&thesis()).is_ok());
 }
 

@@ -210,6 +210,11 @@ pub const CHECKS: &[Check] = &[
         "max-pods-too-small",
         "kubernetes.kubelet.max_pods must exceed host_network_pods: the DaemonSet pods count against --max-pods, and a worker they fill holds no workload pod",
     ),
+    err(
+        "E032",
+        "too-many-backends",
+        "haproxy.backends lists at most 255 entries: the model numbers a client's apiserver in a byte (etcd's own guidance is 3, 5 or 7 members)",
+    ),
     warn(
         "W001",
         "duplicate-backend",

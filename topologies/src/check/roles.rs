@@ -93,14 +93,25 @@ fn haproxy_host(s: &Scenario, f: &mut Vec<Finding>) {
     }
 }
 
-/// E019, E007, W001, W002: no backend, a backend that is not a master, a backend listed twice,
-/// a master that is no backend.
+/// E019, E032, E007, W001, W002: no backend, more than the model numbers, a backend that is
+/// not a master, a backend listed twice, a master that is no backend.
 fn haproxy_backends(s: &Scenario, f: &mut Vec<Finding>) {
     if s.haproxy.backends.is_empty() {
         f.push(Finding::new(
             "E019",
             "haproxy.backends",
             format!("haproxy has no backend; expected the masters: {}", masters(s)),
+        ));
+    }
+    if s.haproxy.backends.len() > models::cluster::MAX_BACKENDS {
+        f.push(Finding::new(
+            "E032",
+            "haproxy.backends",
+            format!(
+                "haproxy has {} backends; expected at most {} (the model numbers apiservers in a byte)",
+                s.haproxy.backends.len(),
+                models::cluster::MAX_BACKENDS
+            ),
         ));
     }
     let mut seen = HashMap::new();

@@ -866,3 +866,21 @@ fn the_schedulers_leader_election_timers_are_checked_as_its_own() {
     );
     assert!(!shown.contains("kubernetes.controller_manager"), "{shown}");
 }
+
+/// More backends than the model numbers (E032) is named on the backends' line, not left to
+/// alias the first apiserver.
+#[test]
+fn more_backends_than_the_model_numbers() {
+    let old = r#"backends = ["master01", "master02", "master03"]"#;
+    let many = format!("backends = [{}]", vec![r#""master01""#; 256].join(", "));
+    let text = edit(old, &many);
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E032"), "{shown}");
+    let line = line_of(&text, "backends = [");
+    assert!(
+        shown.contains(&format!(
+            "broken.toml: line {line}, column 1: error[E032] `haproxy.backends`: haproxy has 256 backends; expected at most 255"
+        )),
+        "{shown}"
+    );
+}
