@@ -286,11 +286,11 @@ fn haproxy_check_row(s: &Scenario, net: &NetFigures) -> TimeoutRow {
         setting: "HAProxy `inter` (also the check timeout unless `timeout check` is set), `fall`".into(),
         current: format!("inter {}, fall {}", dur_ms(inter), s.haproxy.fall),
         observed: format!(
-            "an L4 check is one TCP connect = 1 round trip: worst {} mean {}, p99 {}; a lost SYN adds Linux's 1 s initial RTO; a dead apiserver is marked down after fall x inter = {}",
+            "an L4 check is one TCP connect = 1 round trip: worst {} mean {}, p99 {}; a lost SYN adds Linux's 1 s initial RTO; a dead apiserver answers no check, each times out at inter and the next starts inter later, so it is marked down (2 fall - 1) x inter = {} after the first check that finds it dead",
             w.path,
             dur_ms(w.rtt.base_s),
             dur_ms(check),
-            dur(fall * inter)
+            dur((2.0 * fall - 1.0) * inter)
         ),
         verdict,
         why: match verdict {

@@ -41,17 +41,21 @@ fn isolate(site: &str, at: u64, repair: Option<u64>) -> Fault {
     }
 }
 
-/// Killing one of three masters under HAProxy with `inter 2s fall 3`: HAProxy marks it down
-/// within inter x fall plus one round trip, its clients fail over, and every pod still starts.
+/// Killing one of three masters under HAProxy with `inter 2s fall 3`: its checks time out
+/// (2 s each, the next 2 s after), so HAProxy marks it down 10 to 12 s after the crash, its
+/// clients fail over, and every pod still starts.
 #[test]
-fn killing_a_master_is_detected_within_inter_times_fall_and_pods_still_start() {
+fn killing_a_master_is_detected_after_fall_timed_out_checks_and_pods_still_start() {
     for seed in 0..5 {
         let mut s = cell(20, 100);
         s.faults.push(crash("master02", 3, None));
         let out = run(&s, seed, false).unwrap();
         let f = &out.faults[0];
         let detection = f.haproxy_marked_down_s.unwrap() - f.at_s;
-        assert!(detection <= 6.0 + 0.01, "seed {seed}: detected after {detection} s");
+        assert!(
+            (10.0..12.0).contains(&detection),
+            "seed {seed}: detected after {detection} s"
+        );
         assert!(!f.failovers.is_empty(), "someone was connected to master02");
         assert!(f.failovers.iter().all(|f| f.apiserver != "master02"));
         assert!(out.startup_exact_s.is_some(), "seed {seed}: pods did not all start");
@@ -537,7 +541,8 @@ fn a_master_cut_off_by_a_partition_fails_over_like_a_crashed_one() {
     assert!(t < base + 60.0, "{t} s against {base} s");
     let f = &out.faults[0];
     let down = f.haproxy_marked_down_s.expect("HAProxy marks the cut-off master down");
-    assert!(down > 3.0 && down < 3.0 + 8.5, "marked down at {down} s");
+    // Three checks that time out (2 s each, 4 s apart) from the first after the cut-off.
+    assert!((13.0..15.5).contains(&down), "marked down at {down} s");
     assert!(!f.failovers.is_empty(), "someone was pinned to master03");
     assert!(
         f.failovers.iter().all(|fo| fo.apiserver != "master03"),
