@@ -352,6 +352,8 @@ mod tests {
             rise: 2,
             fall: 3,
             proxy_time: Dur::millis(0),
+            timeout_server: Dur::secs(50),
+            independent_streams: false,
         }
     }
 

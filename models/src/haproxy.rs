@@ -143,6 +143,8 @@ mod tests {
             rise: 2,
             fall: 3,
             proxy_time: crate::units::Dur::millis(0),
+            timeout_server: crate::units::Dur::secs(50),
+            independent_streams: false,
         }
     }
 

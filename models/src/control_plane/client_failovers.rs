@@ -12,7 +12,7 @@ use sim_core::{SimDuration, SimTime};
 use super::candidate_tries::CandidateTries;
 use super::{ControlPlane, Failover, Watcher};
 use crate::failover::{ClientRole, Plan, Timers};
-use crate::network::HostId;
+use crate::network::{HostId, TCP_RETRIES2_TIMEOUT};
 
 /// What the candidates of a leader election go by ([`ControlPlane::leader_after_loss`]).
 #[derive(Clone, Copy)]
@@ -24,6 +24,28 @@ struct Election<'a> {
     commits: &'a dyn Fn(SimTime) -> SimTime,
     /// How the lease's present holder renewed it up to the loss.
     renewals: Renewals,
+    /// By master: the apiserver the standby there has held its one connection to since before
+    /// the run, or `None` where the candidate has dialled anew since (it led, or is the last
+    /// holder): [`StandbyLink`].
+    pinned: &'a [Option<usize>],
+}
+
+/// A standby's one HTTP/2 connection through the balancer, which every request of the program
+/// shares (client-go v1.16's transport cache, `tlsConfigKey`, keys on the TLS settings alone,
+/// so the leader-election client and the main clients share a transport): the apiserver it is
+/// pinned to, and when that connection dies and its session ends
+/// ([`ControlPlane::standby_link`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct StandbyLink {
+    /// The apiserver.
+    to: usize,
+    /// When the connection stops carrying for good ([`SimTime::MAX`]: never before the run's
+    /// end): a crash of the apiserver's master, a cut of it from the balancer that the session
+    /// does not survive, or a crash of the balancer.
+    dies: SimTime,
+    /// When HAProxy ends the session, so that the standby's next try dials anew
+    /// ([`SimTime::MAX`]: never).
+    ends: SimTime,
 }
 
 /// How a leader renewed its lease up to a loss ([`ControlPlane::leader_after_loss`]).
@@ -144,6 +166,7 @@ impl ControlPlane {
         let election_seed: u64 = rng.random();
         let lb_rtt: Vec<SimDuration> = self.masters.iter().map(|&m| self.base_rtt(self.lb, m)).collect();
         let lb_name = self.net.name(self.lb);
+        self.server_timeout = (haproxy.timeout_server.get(), haproxy.independent_streams);
         self.lb_down = faults
             .iter()
             .filter(|f| matches!(f, crate::spec::Fault::Crash { host, .. } if host == lb_name))
@@ -284,6 +307,25 @@ impl ControlPlane {
         };
         let mut clients = self.clients();
         let cuts = self.kubelet_cuts(&clients);
+        // The apiserver each standby's connection went to when its program started, before the
+        // run ([`StandbyLink`]): HAProxy's round robin had handed out an unknown number of other
+        // connections by then (kubelets, kube-proxy, weave-net, kubectl, restarts), so the model
+        // draws it, uniformly among the backends, from a stream keyed by the controller and the
+        // standby's master (a run without faults draws nothing). The leader's master has none.
+        let n = self.masters.len();
+        let pin_seed = sim_core::rng::keyed_seed(election_seed, sim_core::rng::stable_key("standby connections"));
+        let pins: Vec<Vec<Option<usize>>> = clients
+            .iter()
+            .map(|c| {
+                (0..n)
+                    .map(|k| {
+                        let key = self.client_key(c.id) ^ sim_core::rng::stable_key(self.net.name(self.masters[k]));
+                        let standby = c.role == ClientRole::Leader && self.masters[k] != c.host;
+                        standby.then(|| sim_core::rng::stream(pin_seed, key).random_range(0..n))
+                    })
+                    .collect()
+            })
+            .collect();
         // The losses and the cuts in time order; at one instant the losses first.
         enum Event {
             Loss(usize),
@@ -367,6 +409,7 @@ impl ControlPlane {
                                     continue;
                                 };
                                 let taken = out.iter().rposition(|f: &Failover| f.client == c.id);
+                                let pinned = Self::still_pinned(&pins[i], c, &out, s, &self.masters);
                                 let fate = self.leader_after_loss(
                                     c,
                                     s,
@@ -375,6 +418,7 @@ impl ControlPlane {
                                         timers: timers_of(c),
                                         commits,
                                         renewals: Renewals::Drawn,
+                                        pinned: &pinned,
                                     },
                                     &mut rr,
                                     election_rng,
@@ -392,10 +436,12 @@ impl ControlPlane {
                                 LeaderLoss::Connection
                             };
                             let renewals = Renewals::before(s, kept[i], pending[i]);
+                            let pinned = Self::still_pinned(&pins[i], c, &out, s, &self.masters);
                             let election = Election {
                                 timers: timers_of(c),
                                 commits,
                                 renewals,
+                                pinned: &pinned,
                             };
                             let fate = self.leader_after_loss(c, s, loss, election, &mut rr, election_rng);
                             match fate {
@@ -460,10 +506,12 @@ impl ControlPlane {
                         }
                         let connected_at = pending[i].1;
                         let renewals = Renewals::before(s, kept[i], pending[i]);
+                        let pinned = Self::still_pinned(&pins[i], c, &out, s, &self.masters);
                         let election = Election {
                             timers: timers_of(c),
                             commits,
                             renewals,
+                            pinned: &pinned,
                         };
                         match self.leader_after_loss(c, s, LeaderLoss::Balancer, election, &mut rr, election_rng) {
                             LeaderFate::TakenOver(to) => {
@@ -519,8 +567,18 @@ impl ControlPlane {
     ///   client-go's jittered waits ([`CandidateTries`]: 2 to 4.4 s at the default retry
     ///   period); the first try that can take the lease wins, and the controller runs on that
     ///   candidate's master from then.
-    ///   Left out: a standby whose connection is pinned to an apiserver outside the quorum,
-    ///   whose tries fail until it reconnects.
+    /// - a standby's tries go on its one connection, pinned since before the run
+    ///   ([`StandbyLink`]): through its apiserver, held while that apiserver is cut off from the
+    ///   balancer (until TCP's resend after the repair) or its member is out of a quorum; on a
+    ///   connection to a crashed master they go nowhere (each times out, and the next goes on
+    ///   the same connection: v1.16's HTTP/2 client has no health check, kubernetes PR #95981
+    ///   added one in v1.20) until HAProxy ends the session, and its first try after dials anew
+    ///   through HAProxy's round robin; a read on the dead connection fails too, so a standby
+    ///   that had not read the last renewal before its connection died reads it only then,
+    ///   and waits a lease duration from then (`observedTime`). The restarted last holder, a
+    ///   candidate that has led, and a standby whose own master crashed and came back dial
+    ///   anew, and each of their tries takes the round robin's pick; so does a standby once it
+    ///   has dialled anew (a later loss of the server it dialled is not held against it).
     ///
     /// After a failed takeover ([`LeaderLoss::Takeover`]) no leader is left to keep the lease,
     /// and the others' tries go on from `s`. The new leader works through the apiserver HAProxy
@@ -538,6 +596,7 @@ impl ControlPlane {
             timers,
             commits,
             renewals,
+            pinned,
         } = election;
         let plan = &self.plan;
         let m = c.master as usize;
@@ -656,8 +715,30 @@ impl ControlPlane {
             plan.first_served_from(tried)
                 .map(|t| if t == tried { t } else { try_from(t, tries) })
         };
-        let fresh = |started: SimTime, tries: &mut CandidateTries| {
-            observed(started, tries).map(|t| try_from(t + timers.lease, tries))
+        // When a try a candidate makes at `t` gets through, and whether on its standby's own
+        // connection ([`StandbyLink`]: through its apiserver, held while that is cut off or out of
+        // a quorum); a try on a dead connection goes nowhere until the session ends, and the
+        // first try after dials anew, through HAProxy's round robin (`None`), as every try of a
+        // candidate not so pinned does.
+        let on_link = |t: SimTime, link: Option<StandbyLink>, tries: &mut CandidateTries| match link {
+            Some(l) if t < l.ends && t != SimTime::MAX => {
+                // A try after a cut's repair queues behind what the tries during the cut left
+                // unacknowledged, until TCP's resend.
+                let through = if t < l.dies {
+                    self.write_through_held_connection(l.to, self.request_held_for_cut(l.to, t))
+                } else {
+                    SimTime::MAX
+                };
+                if through < l.dies {
+                    (through, Some(l.to))
+                } else {
+                    (try_from(l.ends, tries), None)
+                }
+            }
+            _ => (t, None),
+        };
+        let fresh = |started: SimTime, tries: &mut CandidateTries, link: Option<StandbyLink>| {
+            observed(started, tries).map(|t| try_from(on_link(t, link, tries).0 + timers.lease, tries))
         };
         // Each candidate's first chance from `s`, and its first try from then that gets a
         // write through (HAProxy's round robin as it stands; a standby's try on a route cut
@@ -673,19 +754,29 @@ impl ControlPlane {
             } else {
                 (renewed, CandidateTries::running_at(renewed, timers.retry, rng))
             };
+            // A standby still on the connection it made before the run.
+            let mut link = pinned
+                .get(k)
+                .copied()
+                .flatten()
+                .filter(|_| Some(k) != leader_on)
+                .map(|to| self.standby_link(to, timers.renew_deadline, &mut tries));
             let mut taken = None;
             for _ in 0..=plan.apiserver_down[k].len() {
                 // Its first try from then, and from `s`, that a quorum serves.
-                let chance = fresh(started, &mut tries)
+                let chance = fresh(started, &mut tries, link)
                     .and_then(|lapsed| observed(lapsed.max(s), &mut tries))
                     // A try on a route cut from the balancer goes at TCP's resend after the
                     // repair.
-                    .map(|t| self.request_held_for_cut(k, t).max(t));
+                    .map(|t| on_link(self.request_held_for_cut(k, t).max(t), link, &mut tries));
                 let mut probe = *rr;
                 // Its write commits once etcd's elections let it.
                 taken = chance
-                    .filter(|&t| t != SimTime::MAX)
-                    .and_then(|t| self.first_serving(t, timers.retry, true, &mut probe))
+                    .filter(|&(t, _)| t != SimTime::MAX)
+                    .and_then(|(t, on)| match on {
+                        Some(via) => Some((via, t)),
+                        None => self.first_serving(t, timers.retry, true, &mut probe),
+                    })
                     .map(|(via, at)| (commits(at), via, probe))
                     .filter(|&(at, ..)| at != SimTime::MAX);
                 let Some((at, ..)) = taken else {
@@ -702,6 +793,8 @@ impl ControlPlane {
                 taken = None;
                 started = back;
                 tries = CandidateTries::starting(back, timers.retry, rng);
+                // Restarted with its master: it dials anew.
+                link = None;
             }
             if let Some((at, via, probe)) = taken {
                 if winner.is_none_or(|(w, ..)| at < w) {
@@ -720,6 +813,91 @@ impl ControlPlane {
             restarted,
         };
         LeaderFate::TakenOver(Takeover { via, at, on, lapse })
+    }
+
+    /// The standbys of leader-elected controller `c` still on the connections they made before
+    /// the run, at `s` (`pins`, by master; `masters`, their hosts): all but those on a master
+    /// from which `c` has led since, by the takeovers in `out` connected by then (a leader
+    /// that loses its lease exits, and its program dials anew when it runs again).
+    fn still_pinned(
+        pins: &[Option<usize>],
+        c: &Watcher,
+        out: &[Failover],
+        s: SimTime,
+        masters: &[HostId],
+    ) -> Vec<Option<usize>> {
+        pins.iter()
+            .zip(masters)
+            .map(|(&p, &h)| {
+                let led = out
+                    .iter()
+                    .any(|f| f.client == c.id && f.host == h && f.reconnect_at <= s);
+                p.filter(|_| !led)
+            })
+            .collect()
+    }
+
+    /// The connection to apiserver `to` that a standby has held since before the run, whose
+    /// tries are `tries` ([`StandbyLink`]). It dies at the first crash of `to`'s master, at the
+    /// first cut of that master from the balancer that the session does not survive, or at a
+    /// crash of the balancer (which resets it), whichever comes first. HAProxy leaves a session
+    /// to a server it marks down alone (`on-marked-down` unset), and ends it:
+    /// - once the crashed master is back: TCP's next resend of what the standby's tries left
+    ///   unacknowledged reaches its fresh kernel, which answers with a reset (after a cut the
+    ///   resend is answered, and the session carries on);
+    /// - when TCP gives up resending, [`TCP_RETRIES2_TIMEOUT`] after the crash or cut;
+    /// - at `timeout server`, if the server side is silent that long: from the crash with
+    ///   `option independent-streams`; without it (HAProxy's default) every try the standby
+    ///   sends refreshes the timeout ("If the server suddenly disappears, the output data
+    ///   accumulates in the system's socket buffers, both timeouts are correctly refreshed, and
+    ///   there is no way to know the server does not receive them, so we don't timeout":
+    ///   configuration manual 4.2, `option independent-streams`), so it fires only if it is
+    ///   shorter than `renew_deadline`, the leader-election client's timeout, which is the
+    ///   silence between a try that hangs and its stream's reset: at the standby's first try
+    ///   after the crash, plus the timeout. The jittered waits between tries (at most 2.2 retry
+    ///   periods) are taken as no longer.
+    fn standby_link(&self, to: usize, renew_deadline: SimDuration, tries: &mut CandidateTries) -> StandbyLink {
+        let (timeout, independent) = self.server_timeout;
+        let mut timed_out = |from: SimTime| {
+            if timeout.is_zero() {
+                SimTime::MAX
+            } else if independent {
+                from + timeout
+            } else if timeout < renew_deadline {
+                tries.at_or_after(from) + timeout
+            } else {
+                SimTime::MAX
+            }
+        };
+        let reset = self.lb_down.first().map_or(SimTime::MAX, |w| w.0);
+        let crashes = self.plan.apiserver_down[to].iter().map(|&w| (w, true));
+        let cuts = self.plan.unreachable[to].iter().map(|&w| (w, false));
+        let mut silences: Vec<((SimTime, SimTime), bool)> = crashes.chain(cuts).collect();
+        silences.sort_by_key(|w| w.0);
+        for ((from, back), crashed) in silences {
+            if from >= reset {
+                break;
+            }
+            let resumes = crate::faults::next_retransmission(from, back);
+            let closed = timed_out(from).min(from + TCP_RETRIES2_TIMEOUT);
+            let ends = if crashed {
+                resumes.min(closed)
+            } else if closed < resumes {
+                closed
+            } else {
+                continue;
+            };
+            return StandbyLink {
+                to,
+                dies: from,
+                ends: ends.min(reset),
+            };
+        }
+        StandbyLink {
+            to,
+            dies: reset,
+            ends: reset,
+        }
     }
 
     /// When leader-elected controller `c`'s renewal, held on its connection through the load

@@ -138,6 +138,9 @@ pub struct ControlPlane {
     pub failover_book: crate::api::FailoverBook,
     /// When the load balancer itself is down (crashed): it hands out no connection.
     lb_down: Vec<(SimTime, SimTime)>,
+    /// HAProxy's `timeout server` (zero: none) and `option independent-streams`, which decide
+    /// whether it ends a standby's session to a dead apiserver ([`ControlPlane::set_faults`]).
+    server_timeout: (SimDuration, bool),
     /// The node lifecycle controller, when the run has faults that may silence nodes.
     lifecycle: Option<crate::node_lifecycle::NodeLifecycle>,
     /// The node lifecycle controller's client limiter, which its taint manager's deletions and
@@ -260,6 +263,7 @@ impl ControlPlane {
             failovers: Vec::new(),
             failover_book: crate::api::FailoverBook::default(),
             lb_down: Vec::new(),
+            server_timeout: (SimDuration::ZERO, false),
             lifecycle: None,
             lifecycle_client: TokenBucket::unlimited(),
             master_nodes: Default::default(),

@@ -40,7 +40,7 @@ mod tcp;
 
 pub use tcp::{
     apiserver_connect_time, first_resend_at_or_after, resend_wait, retransmission_cost, CONNECT_ROUND_TRIPS,
-    ETHERNET_MTU, IP_TCP_HEADERS, TCP_RTO_MAX, TCP_RTO_MIN,
+    ETHERNET_MTU, IP_TCP_HEADERS, TCP_RETRIES2_TIMEOUT, TCP_RTO_MAX, TCP_RTO_MIN,
 };
 
 /// Dense index of a host.

@@ -8,6 +8,14 @@ use sim_core::{SimDuration, SimTime};
 /// retransmission timeout.
 pub const TCP_RTO_MIN: SimDuration = SimDuration::from_millis(200);
 
+/// How long Linux keeps resending unacknowledged data before it gives the connection up
+/// (`ETIMEDOUT`): `tcp_retries2` = 15, "a hypothetical timeout of 924.6 seconds", the back-off
+/// from `TCP_RTO_MIN` (0.2 s x (2^10 - 1) = 204.6 s, then 6 timeouts at `TCP_RTO_MAX`), and
+/// "a lower bound for the effective timeout" (Linux `Documentation/networking/ip-sysctl.txt`,
+/// `tcp_retries2`, as the `linux-support` crate's docs quote it; kubernetes PR #95981: "a broken
+/// TCP connection can linger for 15 minutes"). The model takes the bound.
+pub const TCP_RETRIES2_TIMEOUT: SimDuration = SimDuration::from_millis(924_600);
+
 /// Round trips of a new TCP + TLS connection before its first request, for a connection whose
 /// ends are the two hosts a message takes the route between: TCP's handshake (1) and a full TLS
 /// 1.2 handshake (2). Kubernetes v1.16.3 is built with Go 1.12.12 (CHANGELOG-1.16, kubernetes

@@ -216,6 +216,24 @@ pub struct Haproxy {
     /// Too small to matter next to the network, and not identifiable from pod start-up data.
     #[serde(default = "default_proxy_time")]
     pub proxy_time: Dur,
+    /// `timeout server`: how long HAProxy lets the server side of a session go without
+    /// activity before it closes the session; `"0s"` writes none (HAProxy's own default: an
+    /// unset timeout is infinite, with a warning at startup, configuration manual 4.2). Default
+    /// 50 s, assumed: Debian's and Ubuntu's stock `/etc/haproxy/haproxy.cfg` (`timeout server
+    /// 50000`), to which the thesis probably appended its sections, recalled, not read in the
+    /// package (docs/sources.md §8). By default sending to a server counts as activity
+    /// ([`Haproxy::independent_streams`]), so it ends a session to a dead server only when
+    /// the client falls silent for that long ([`crate::control_plane`]'s standby
+    /// connections).
+    #[serde(default = "default_timeout_server")]
+    pub timeout_server: Dur,
+    /// `option independent-streams`: whether data HAProxy sends to a server leaves the
+    /// server side's read timeout alone (then `timeout server` counts from the server's last
+    /// data). Default false, HAProxy's: "By default, when data is sent over a socket, both the
+    /// write timeout and the read timeout for that socket are refreshed" (configuration
+    /// manual 4.2, `option independent-streams`).
+    #[serde(default)]
+    pub independent_streams: bool,
 }
 
 fn default_inter() -> Dur {
@@ -229,4 +247,7 @@ fn default_fall() -> u32 {
 }
 fn default_proxy_time() -> Dur {
     Dur(sim_core::SimDuration::from_micros(50))
+}
+fn default_timeout_server() -> Dur {
+    Dur::secs(50)
 }

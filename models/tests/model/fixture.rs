@@ -77,6 +77,8 @@ pub(crate) fn thesis() -> Scenario {
             rise: 2,
             fall: 3,
             proxy_time: Dur(sim_core::SimDuration::from_micros(50)),
+            timeout_server: Dur::secs(50),
+            independent_streams: false,
         },
         kubernetes: Kubernetes::default(),
         runtime: Runtime::default(),

@@ -37,11 +37,12 @@ fn all_durations(s: &Scenario) -> Vec<(String, Dur)> {
         }
     }
     let k = &s.kubernetes;
-    let named: [(&str, Dur); 30] = [
+    let named: [(&str, Dur); 31] = [
         ("vpn.ping", s.vpn.ping),
         ("vpn.ping_restart", s.vpn.ping_restart),
         ("haproxy.inter", s.haproxy.inter),
         ("haproxy.proxy_time", s.haproxy.proxy_time),
+        ("haproxy.timeout_server", s.haproxy.timeout_server),
         ("kubernetes.apiserver.service_time", k.apiserver.service_time),
         ("kubernetes.apiserver.watch_dispatch", k.apiserver.watch_dispatch),
         ("kubernetes.etcd.heartbeat", k.etcd.heartbeat),
