@@ -231,7 +231,7 @@ impl<'a> Assembly<'a> {
         let proxy = s.haproxy.proxy_time.get();
         let mut sim: Simulation<Ev> = Simulation::new(seed);
         sim.set_tracing(trace);
-        let balancer = Balancer::new(&s.haproxy, place.masters.len());
+        let balancer = Balancer::new(place.masters.len());
         let cp_comp = ControlPlane::new(
             place.net.clone(),
             place.lb,
