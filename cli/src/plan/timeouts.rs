@@ -103,7 +103,7 @@ pub(crate) fn rows(s: &Scenario, net: &NetFigures) -> Vec<TimeoutRow> {
     out.push(etcd_timers_row(net));
     out.extend(openvpn_keepalive_row(s, net));
     out.push(haproxy_check_row(s, net));
-    out.push(haproxy_idle_timeout_row());
+    out.push(haproxy_idle_timeout_row(s));
     out
 }
 
@@ -304,13 +304,18 @@ fn haproxy_check_row(s: &Scenario, net: &NetFigures) -> TimeoutRow {
 }
 
 /// HAProxy's idle timeouts, which no round trip bears on: a watch carries nothing between events.
-fn haproxy_idle_timeout_row() -> TimeoutRow {
+fn haproxy_idle_timeout_row(s: &Scenario) -> TimeoutRow {
+    let server = s.haproxy.timeout_server.secs_f64();
     TimeoutRow {
         setting: "HAProxy `timeout client` / `timeout server` (idle, TCP mode)".into(),
-        current: "not in the model (HAProxy's default: none)".into(),
+        current: format!(
+            "timeout server {}{} (timeout client not in the model)",
+            if server == 0.0 { "none".to_owned() } else { dur(server) },
+            if s.haproxy.independent_streams { ", option independent-streams" } else { "" }
+        ),
         observed: "not RTT-bound: an idle watch carries nothing between events".into(),
         verdict: Verdict::Ok,
-        why: "with the kubeadm example's 20 s, idle watches are cut every 20 s and clients re-list or re-watch".into(),
+        why: "with the kubeadm example's 20 s, idle watches are cut every 20 s and clients re-list or re-watch; and without `option independent-streams` a standby controller pinned to a crashed master refreshes the timeout with its own tries, so it reconnects only when the master is back or TCP gives up (about 925 s)".into(),
         recommended: "none, or >= 60 min".into(),
         rule: "longer than the apiserver's own watch timeout (30-60 min, `--min-request-timeout` 1800 s), so HAProxy never cuts a healthy watch (docs/sources.md §4 \"Min request timeout (watch)\", §6 \"HAProxy example config\", §8 \"timeout connect/client/server\")".into(),
     }
