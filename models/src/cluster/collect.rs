@@ -326,20 +326,22 @@ fn fault_reports(
                 .unwrap_or_default();
             let stall = seen.first();
             let leader_back = stall.and_then(|w| w.1);
-            let failovers = cp
+            let report = |fo: &crate::control_plane::Failover| ClientFailover {
+                client: sim.name(fo.client).unwrap_or("?").to_owned(),
+                at_s: fo.reconnect_at.as_secs_f64(),
+                apiserver: masters.get(fo.to_master as usize).cloned().unwrap_or_default(),
+                runs_on: cp.host_name(fo.host).to_owned(),
+            };
+            // A fault that takes out one master claims the failovers away from it; two faults
+            // starting together then each list their own.
+            let (failovers, failovers_after_run): (Vec<_>, Vec<_>) = cp
                 .failovers
                 .iter()
-                // A fault that takes out one master claims the failovers away from it; two
-                // faults starting together then each list their own.
                 .filter(|fo| owner(fo.lost_at, fo.from_master as usize) == Some(i))
-                .filter(|fo| fo.reconnect_at <= end)
-                .map(|fo| ClientFailover {
-                    client: sim.name(fo.client).unwrap_or("?").to_owned(),
-                    at_s: fo.reconnect_at.as_secs_f64(),
-                    apiserver: masters.get(fo.to_master as usize).cloned().unwrap_or_default(),
-                    runs_on: cp.host_name(fo.host).to_owned(),
-                })
-                .collect();
+                .filter(|fo| fo.reconnect_at != SimTime::MAX)
+                .partition(|fo| fo.reconnect_at <= end);
+            let failovers = failovers.into_iter().map(report).collect();
+            let failovers_after_run = failovers_after_run.into_iter().map(report).collect();
             FaultReport {
                 fault: format!("{f:?}"),
                 at_s: start.as_secs_f64(),
@@ -350,6 +352,7 @@ fn fault_reports(
                 etcd_stall_from_s: stall.map(|w| w.0),
                 etcd_stalls: seen.clone(),
                 failovers,
+                failovers_after_run,
                 pods_created_during: cp.store.created_at.iter().filter(|t| in_window(t)).count() as u32,
                 pods_running_during: cp.store.running_at.iter().flatten().filter(|t| in_window(t)).count() as u32,
                 pods_evicted: cp.store.deleted_at.iter().flatten().filter(|t| in_window(t)).count() as u32,

@@ -201,6 +201,11 @@ pub struct FaultReport {
     pub etcd_stalls: Vec<(f64, Option<f64>)>,
     /// Clients that failed over, in the order they were set off.
     pub failovers: Vec<ClientFailover>,
+    /// Clients the fault set off that were not connected again (for a leader-elected
+    /// controller: not led again) by the run's end, with when they would be: a standby pinned
+    /// to a crashed apiserver waits for TCP to give its connection up, well after most runs
+    /// end. A client that never reconnects is in neither list.
+    pub failovers_after_run: Vec<ClientFailover>,
     /// Pods created while the fault lasted.
     pub pods_created_during: u32,
     /// Pods whose Running status committed while the fault lasted.

@@ -1478,6 +1478,32 @@ fn a_standby_pinned_to_a_crashed_apiserver_waits_for_tcp_to_give_the_connection_
     assert_eq!(early + late, 48);
 }
 
+/// A takeover after the run's end is reported, not dropped: with master01 crashed at 5 s,
+/// once the pods run, a controller whose standbys are both pinned to its apiserver is led
+/// again only after TCP gives their connections up, after the run; the fault's
+/// `failovers_after_run` lists it with that instant, and its `failovers` does not.
+#[test]
+fn a_takeover_after_the_run_is_listed_apart() {
+    let mut after = 0;
+    for seed in 0..24 {
+        let mut s = cell(4, 100);
+        s.workload.kubectl_host = Some("node01".into());
+        s.faults.push(crash("master01", 5, None));
+        let out = run(&s, seed, false).unwrap();
+        let end = out.startup_exact_s.unwrap();
+        let f = &out.faults[0];
+        for fo in &f.failovers_after_run {
+            assert!(
+                fo.at_s > end && (929.6..965.0).contains(&fo.at_s),
+                "seed {seed}: {fo:?}"
+            );
+            assert!(f.failovers.iter().all(|g| g.client != fo.client), "seed {seed}: {f:?}");
+            after += 1;
+        }
+    }
+    assert!((2..=12).contains(&after), "{after} of 48 leases taken after the run");
+}
+
 /// The restarted leader dials anew: with master01 (both leaders) back after 60 s, a
 /// controller whose standbys are both pinned to master01's apiserver is led again from
 /// master01 itself, by the restarted program, which first reads the record once it runs and

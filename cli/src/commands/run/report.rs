@@ -291,6 +291,18 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
             println!("  {client} reconnected to {to} at {t:.2} s ({after:.2} s after the fault)");
         }
     }
+    for fo in &f.failovers_after_run {
+        let (client, t, to) = (&fo.client, fo.at_s, &fo.apiserver);
+        let after = t - f.at_s;
+        if [models::cluster::CONTROLLER_MANAGER, models::cluster::SCHEDULER].contains(&client.as_str()) {
+            println!(
+                "  {client} not led again by the run's end; it would be, on {} through {to}, at {t:.2} s ({after:.2} s after the fault)",
+                fo.runs_on
+            );
+        } else {
+            println!("  {client} not reconnected by the run's end; it would be, to {to}, at {t:.2} s ({after:.2} s after the fault)");
+        }
+    }
     println!(
         "  pods created during the fault: {}; pods turned Running during it: {}",
         f.pods_created_during, f.pods_running_during
