@@ -41,6 +41,11 @@ pub(crate) struct DrillResult {
     pub(crate) etcd_stalled: Option<f64>,
     /// Replications that had ended before the failure came (it changed nothing in them).
     pub(crate) after_run: usize,
+    /// Replications in which a leader-elected controller (the controller-manager, the
+    /// scheduler) lost its leader to the failure and was led again only after the run had
+    /// ended: a standby pinned to a crashed master's apiserver waits for TCP to give its
+    /// connection up (the fault report's `failovers_after_run`).
+    pub(crate) leaderless_past_run: usize,
 }
 
 /// A failure left out of the drills, and why (what the scenario checks say of it).
@@ -176,6 +181,17 @@ pub(crate) fn run(
                 diff: stats::paired_diff(reference, &startup.per_rep),
                 evicted,
                 etcd_stalled,
+                leaderless_past_run: outs
+                    .iter()
+                    .filter(|o| {
+                        o.faults.last().is_some_and(|f| {
+                            f.failovers_after_run.iter().any(|fo| {
+                                [models::cluster::CONTROLLER_MANAGER, models::cluster::SCHEDULER]
+                                    .contains(&fo.client.as_str())
+                            })
+                        })
+                    })
+                    .count(),
             })
         })
         .collect::<anyhow::Result<_>>()?;

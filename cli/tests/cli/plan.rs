@@ -648,6 +648,14 @@ fn drills_rank_single_failures_and_name_the_single_points_of_failure() {
     let leader = stalled("crash-etcd-leader at 10s");
     assert!((0.8..2.5).contains(&leader), "{leader}");
     assert_eq!(stalled("crash master02 at 10s"), 0.0);
+    // Each drill counts its replications whose controllers were led again only after the run
+    // (a standby pinned to a crashed apiserver); a crash of the balancer pins nobody.
+    assert!(out.contains("| controllers led again only after the run |"), "{out}");
+    for r in results {
+        let n = r["controllers_led_again_after_run"].as_u64().unwrap();
+        assert!(n <= 3, "{r}");
+    }
+    assert_eq!(results[0]["controllers_led_again_after_run"], 0);
     let brief = args(&dir.file("b"), &["--drill-at", "5s", "--drill-for", "30s"]);
     let out = run_ok(&brief.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.contains("`crash lb at 5s repair 35s` | 3 of 3 |"), "{out}");

@@ -18,7 +18,7 @@ pub(super) fn drills_section(o: &mut String, p: &Plan, d: &Drills) {
     w!(o);
     w!(
         o,
-        "The scenario as given, run again with one failure at {} {}, over the same {} as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, then the largest cost). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's elections (simulated message by message: the last column is the time without writes), pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good. Kinds of failure with more than two drills are summed up first.",
+        "The scenario as given, run again with one failure at {} {}, over the same {} as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, then the largest cost). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's elections (simulated message by message: \"etcd without writes\"), the leader elections of the controller-manager and the scheduler (the last column counts the replications in which one was led again only after the run had ended: a standby pinned to a crashed master's apiserver waits for TCP to give its connection up, about 925 s), pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good. Kinds of failure with more than two drills are summed up first.",
         d.at,
         d.lasting.map_or("lasting for the rest of the run".to_owned(), |l| format!("lasting {l}")),
         seeds_text(p.reps),
@@ -79,19 +79,22 @@ fn kinds_summary(o: &mut String, d: &Drills, given_finished_all: bool) {
 }
 
 /// The drills, worst first: replications finished, mean time, its CI, the paired difference,
-/// pods evicted and etcd's time without writes.
+/// pods evicted, etcd's time without writes, and the replications whose controllers were led
+/// again only after the run.
 fn drills_table(o: &mut String, d: &Drills) {
-    w!(o, "| rank | failure | replications finished | mean time | 95 % CI | Δ vs no failure (95 % CI) | pods evicted (mean) | etcd without writes (mean, simulated) |");
-    w!(o, "|---:|---|---:|---:|---|---|---:|---:|");
+    w!(o, "| rank | failure | replications finished | mean time | 95 % CI | Δ vs no failure (95 % CI) | pods evicted (mean) | etcd without writes (mean, simulated) | controllers led again only after the run |");
+    w!(o, "|---:|---|---:|---:|---|---|---:|---:|---:|");
     for (rank, r) in d.results.iter().enumerate() {
         w!(
             o,
-            "| {} | `{}` | {} | {:.1} | {} |",
+            "| {} | `{}` | {} | {:.1} | {} | {} of {} |",
             rank + 1,
             r.drill.label,
             versus_cells(r.finished, r.reps, r.time, r.diff),
             r.evicted,
-            r.etcd_stalled.map_or_else(|| "n/a".to_owned(), |s| format!("{s:.2} s"))
+            r.etcd_stalled.map_or_else(|| "n/a".to_owned(), |s| format!("{s:.2} s")),
+            r.leaderless_past_run,
+            r.reps
         );
     }
     w!(o);
