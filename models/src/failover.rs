@@ -11,8 +11,11 @@
 //!   time-out, `inter` (HAProxy 1.8 uses it for the whole check when `timeout check` is not
 //!   set, configuration manual §4.2), and a failing server is checked every `2 x inter`. After
 //!   `fall` consecutive failures it marks the server down: `(2 fall - 1) x inter` after the
-//!   first check that finds it dead, 10 to 12 s after the crash at the defaults. After a
-//!   repair, `rise` consecutive successes, each a round trip, mark it up (§5.2).
+//!   first check that finds it dead, 10 to 12 s after the crash at the defaults. A check whose
+//!   SYN's resend (Linux: 1 s after the first, then 3, 7, ... s) finds the server back within
+//!   the time-out passes, so a master back within a second of a check's start is not marked
+//!   down by it. After a repair, `rise` consecutive successes, each a round trip, mark it up
+//!   (§5.2).
 //! - **etcd**: who leads, and when writes can commit, come from etcd's elections simulated
 //!   message by message over the run's network ([`crate::raft::Leadership`], which this plan
 //!   asks only whom each `crash-etcd-leader` stopped). A member stops with its master.
@@ -107,6 +110,41 @@ pub struct Timers {
     pub retry: SimDuration,
 }
 
+/// Linux's first SYN retransmission timeout (`TCP_TIMEOUT_INIT`, 1 s since kernel 3.1,
+/// RFC 6298 §2.1); each resend doubles it, so a check's SYN goes again 1, 3, 7, ... s after
+/// the first.
+const SYN_RTO: SimDuration = SimDuration::from_secs(1);
+
+/// The last resend of a check's SYN within its time-out `inter` (1, 3, 7, ... s after the
+/// first SYN): zero when none fits.
+fn latest_syn_resend(inter: SimDuration) -> SimDuration {
+    let mut last = SimDuration::ZERO;
+    let mut next = SYN_RTO;
+    while next < inter {
+        last = next;
+        next = next + next + SYN_RTO;
+    }
+    last
+}
+
+/// When a check started at `c` reaches a server that is back at `e`: at once if it is back by
+/// then, else at the first resend of its SYN at or after `e` within the check's time-out
+/// `inter`; `None` if the check times out first.
+fn check_answered(c: SimTime, e: SimTime, inter: SimDuration) -> Option<SimTime> {
+    if e <= c {
+        return Some(c);
+    }
+    let mut resend = SYN_RTO;
+    while resend < inter {
+        let at = c + resend;
+        if at >= e {
+            return Some(at);
+        }
+        resend = resend + resend + SYN_RTO;
+    }
+    None
+}
+
 /// Availability of apiservers, etcd members and HAProxy's view of them, as functions of time.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
@@ -178,7 +216,8 @@ impl Plan {
             let rtt = lb_rtt.get(i).copied().unwrap_or(SimDuration::ZERO);
             let first_check_at = |t: SimTime| t.tick_at_or_after(phase, inter);
             // A crashed master and one out of reach alike never answer: each check fails at its
-            // time-out, `inter`, and the next starts `inter` after that.
+            // time-out, `inter`, and the next starts `inter` after that; a check whose SYN's
+            // resend finds the server back passes ([`check_answered`]).
             let mut windows: Vec<(SimTime, SimTime)> =
                 p.apiserver_down[i].iter().chain(&p.unreachable[i]).copied().collect();
             windows.sort_unstable();
@@ -196,18 +235,21 @@ impl Plan {
             for (s, e) in merged {
                 let c0 = first_check_at(s);
                 let last_failing = c0 + failing_period * u64::from(haproxy.fall.max(1) - 1);
-                if e <= last_failing {
-                    continue; // repaired before the fall-th failed check
+                if check_answered(last_failing, e, inter).is_some() {
+                    continue; // back before the fall-th check gave up
                 }
                 let down_at = last_failing + inter;
                 let up_at = if e == SimTime::MAX {
                     SimTime::MAX
                 } else {
-                    // The first check that starts once it is back, on the failing checks' grid.
-                    let since = e.saturating_since(c0).as_nanos();
+                    // The first check on the failing checks' grid that it answers (at once, or
+                    // its SYN's resend), then `rise - 1` more, each `inter` after the last.
+                    let from = SimTime::from_nanos(e.as_nanos().saturating_sub(latest_syn_resend(inter).as_nanos()));
+                    let since = from.saturating_since(c0).as_nanos();
                     let period = failing_period.as_nanos().max(1);
                     let back = c0 + SimDuration::from_nanos(since.div_ceil(period).saturating_mul(period));
-                    back + healthy_period * u64::from(haproxy.rise.max(1) - 1) + rtt
+                    let answered = check_answered(back, e, inter).unwrap_or(back.max(e));
+                    answered + rtt + healthy_period * u64::from(haproxy.rise.max(1) - 1)
                 };
                 p.marked_down[i].push((down_at, up_at));
             }
@@ -389,6 +431,40 @@ mod tests {
             assert_eq!(up, SimTime::MAX);
             assert!(!p.haproxy_up(1, SimTime::from_secs(42)));
             assert!(p.haproxy_up(0, SimTime::from_secs(42)));
+        }
+    }
+
+    /// A check's SYN goes again 1 s after the first, within the 2-s time-out: a master back
+    /// within a second of a check's start answers it. With `fall 1`, `rise 1`, a master down
+    /// from 0 to 1 s is never marked down, whatever the phase (the first check starts in
+    /// [0, 2) s and resends at or after 1 s); one down until 10 s, marked down at 2 to 4 s,
+    /// is marked up by the first check that starts 1 s or less before the repair (by its
+    /// resend) or after it: between 10 and 13 s.
+    #[test]
+    fn a_check_whose_syn_resend_finds_the_master_back_passes() {
+        let quick = Haproxy {
+            fall: 1,
+            rise: 1,
+            ..haproxy()
+        };
+        let zero = [SimDuration::ZERO; 3];
+        for seed in 0..50 {
+            let mut rng = sim_core::rng::SimRng::seed_from_u64(seed);
+            let at = |ms: u64| SimTime::from_nanos(ms * 1_000_000);
+            let short = [Fault::Crash {
+                host: "m2".into(),
+                at: Dur::secs(0),
+                repair: Some(Dur::millis(1000)),
+            }];
+            let p = Plan::build(&short, &masters(), &[], &quick, &zero, &CutOff::default(), &mut rng);
+            assert!(p.marked_down[1].is_empty(), "seed {seed}: {:?}", p.marked_down[1]);
+            let long = [crash("m2", 0, Some(10))];
+            let p = Plan::build(&long, &masters(), &[], &quick, &zero, &CutOff::default(), &mut rng);
+            let (down, up) = p.marked_down[1][0];
+            assert!(down >= at(2000) && down < at(4000), "seed {seed}: {down}");
+            // Checks every 4 s from the first: the one that starts in [9, 13) s answers at
+            // 10 s at the earliest (its resend), else at its start.
+            assert!(up >= at(10_000) && up < at(13_000), "seed {seed}: {up}");
         }
     }
 

@@ -17,9 +17,10 @@
 //!
 //! # When the model misses the cells by more than their noise
 //!
-//! The noise `s / √runs` is what the cells would show if the model were right. When the fit
-//! fails its own χ² test ([`PlacementFit::chi_square`] above its degrees of freedom), the
-//! cells scatter about the model by more than that, and ranges drawn from it are too narrow.
+//! The noise `s / √runs` is what the cells would show if the model were right. When the fit's
+//! χ² exceeds its degrees of freedom ([`PlacementFit::chi_square`]; the Particle Data Group's
+//! convention, whatever the p-value), the cells scatter about the model by more than that,
+//! and ranges drawn from it are too narrow.
 //! By default the bootstrap then multiplies every cell's noise by the Birge ratio
 //! `√(χ² / dof)` ([`birge_ratio`]; R. T. Birge, "The calculation of errors by the method of
 //! least squares", Phys. Rev. 40, 207, 1932; the Particle Data Group's scale factor, and what

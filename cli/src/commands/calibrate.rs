@@ -51,7 +51,7 @@ pub(crate) struct CalibrateArgs {
     placement: Vec<NetemPlacement>,
     /// Parametric bootstrap: redraw each measured mean B times within its noise (the
     /// simulated run-to-run spread over the square root of its runs, times the fit's Birge
-    /// ratio √(χ²/dof) when the fit fails its χ² test), refit each, and report the 2.5-97.5 %
+    /// ratio √(χ²/dof) when χ² exceeds its degrees of freedom), refit each, and report the 2.5-97.5 %
     /// range of every parameter (and of the --predict cells). 0: none. 40 or more make the
     /// range's ends more than the extremes.
     #[arg(long, value_name = "B", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10_000))]

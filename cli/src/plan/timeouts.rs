@@ -315,7 +315,7 @@ fn haproxy_idle_timeout_row(s: &Scenario) -> TimeoutRow {
         ),
         observed: "not RTT-bound: an idle watch carries nothing between events".into(),
         verdict: Verdict::Ok,
-        why: "with the kubeadm example's 20 s, idle watches are cut every 20 s and clients re-list or re-watch; and without `option independent-streams` a standby controller pinned to a crashed master refreshes the timeout with its own tries, so it reconnects only when the master is back or TCP gives up (about 925 s)".into(),
+        why: "with the kubeadm example's 20 s, idle watches are cut every 20 s and clients re-list or re-watch; and without `option independent-streams` a standby controller pinned to a crashed master refreshes the timeout with its own tries, so it reconnects only when the master is back or TCP gives up (925 to 946 s after the crash)".into(),
         recommended: "none, or >= 60 min".into(),
         rule: "longer than the apiserver's own watch timeout (30-60 min, `--min-request-timeout` 1800 s), so HAProxy never cuts a healthy watch (docs/sources.md §4 \"Min request timeout (watch)\", §6 \"HAProxy example config\", §8 \"timeout connect/client/server\")".into(),
     }

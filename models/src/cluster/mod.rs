@@ -351,8 +351,8 @@ pub fn prepare(scenario: &Scenario) -> Result<Prepared<'_>, ModelError> {
 }
 
 /// The most apiservers (`haproxy.backends` entries) the model numbers: it keeps a client's
-/// apiserver in a byte.
-pub const MAX_BACKENDS: usize = u8::MAX as usize;
+/// apiserver in a byte, 0 to 255.
+pub const MAX_BACKENDS: usize = u8::MAX as usize + 1;
 
 /// Refuses the client limiters and the counts the model's parts are built from when they
 /// cannot be: every client's QPS and burst (as [`sim_core::limiter::TokenBucket::new`]
@@ -388,7 +388,7 @@ fn check_settings(s: &Scenario) -> Result<(), ModelError> {
         return Err(out_of_range(
             "haproxy.backends",
             s.haproxy.backends.len(),
-            "at most 255 entries",
+            "at most 256 entries",
         ));
     }
     Ok(())

@@ -172,6 +172,8 @@ impl ControlPlane {
             .filter(|f| matches!(f, crate::spec::Fault::Crash { host, .. } if host == lb_name))
             .map(|f| f.window())
             .collect();
+        // In time order, whatever the order the scenario lists them in.
+        self.lb_down.sort_unstable();
         let leader_crashes = self.crashed_etcd_leaders(faults);
         let cut = self.cut_off(faults, names, &leader_crashes);
         self.plan = Plan::build(faults, names, &leader_crashes, haproxy, &lb_rtt, &cut, rng);
@@ -409,7 +411,7 @@ impl ControlPlane {
                                     continue;
                                 };
                                 let taken = out.iter().rposition(|f: &Failover| f.client == c.id);
-                                let pinned = Self::still_pinned(&pins[i], c, &out, s, &self.masters);
+                                let pinned = self.still_pinned(&pins[i], c, &out, s);
                                 let fate = self.leader_after_loss(
                                     c,
                                     s,
@@ -436,7 +438,7 @@ impl ControlPlane {
                                 LeaderLoss::Connection
                             };
                             let renewals = Renewals::before(s, kept[i], pending[i]);
-                            let pinned = Self::still_pinned(&pins[i], c, &out, s, &self.masters);
+                            let pinned = self.still_pinned(&pins[i], c, &out, s);
                             let election = Election {
                                 timers: timers_of(c),
                                 commits,
@@ -506,7 +508,7 @@ impl ControlPlane {
                         }
                         let connected_at = pending[i].1;
                         let renewals = Renewals::before(s, kept[i], pending[i]);
-                        let pinned = Self::still_pinned(&pins[i], c, &out, s, &self.masters);
+                        let pinned = self.still_pinned(&pins[i], c, &out, s);
                         let election = Election {
                             timers: timers_of(c),
                             commits,
@@ -816,23 +818,20 @@ impl ControlPlane {
     }
 
     /// The standbys of leader-elected controller `c` still on the connections they made before
-    /// the run, at `s` (`pins`, by master; `masters`, their hosts): all but those on a master
-    /// from which `c` has led since, by the takeovers in `out` connected by then (a leader
-    /// that loses its lease exits, and its program dials anew when it runs again).
-    fn still_pinned(
-        pins: &[Option<usize>],
-        c: &Watcher,
-        out: &[Failover],
-        s: SimTime,
-        masters: &[HostId],
-    ) -> Vec<Option<usize>> {
+    /// the run, at `s` (`pins`, by master): all but those on a master from which `c` has led
+    /// since, by the takeovers in `out` connected by then (a leader that loses its lease
+    /// exits, and its program dials anew when it runs again), and those on a master that has
+    /// crashed by then (the program starts again with its master, and dials anew).
+    fn still_pinned(&self, pins: &[Option<usize>], c: &Watcher, out: &[Failover], s: SimTime) -> Vec<Option<usize>> {
         pins.iter()
-            .zip(masters)
-            .map(|(&p, &h)| {
+            .zip(&self.masters)
+            .enumerate()
+            .map(|(k, (&p, &h))| {
                 let led = out
                     .iter()
                     .any(|f| f.client == c.id && f.host == h && f.reconnect_at <= s);
-                p.filter(|_| !led)
+                let restarted = self.plan.apiserver_down[k].iter().any(|w| w.0 <= s);
+                p.filter(|_| !led && !restarted)
             })
             .collect()
     }
@@ -864,7 +863,15 @@ impl ControlPlane {
             } else if independent {
                 from + timeout
             } else if timeout < renew_deadline {
-                tries.at_or_after(from) + timeout
+                // Its first try after the silence began; a standby tries at least every
+                // renew deadline, so a try further off is one the model's tries, which start
+                // at the last renewal, do not go back to: counted from the silence then.
+                let first = tries.at_or_after(from);
+                if first.saturating_since(from) > renew_deadline {
+                    from + timeout
+                } else {
+                    first + timeout
+                }
             } else {
                 SimTime::MAX
             }

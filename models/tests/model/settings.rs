@@ -26,13 +26,13 @@ fn a_limiter_or_count_the_model_cannot_run_with_is_an_error() {
     s.haproxy.fall = 0;
     let err = prepare(&s).map(|_| ()).unwrap_err();
     assert!(err.to_string().contains("`haproxy.fall` is 0"), "{err}");
-    // The model numbers apiservers in a byte: a 256th backend would alias the first.
+    // The model numbers apiservers in a byte: a 257th backend would alias the first.
     let mut s = thesis();
-    s.haproxy.backends = vec!["master01".into(); 256];
+    s.haproxy.backends = vec!["master01".into(); 257];
     let err = prepare(&s).map(|_| ()).unwrap_err();
     assert!(
         err.to_string()
-            .contains("`haproxy.backends` is 256; expected at most 255"),
+            .contains("`haproxy.backends` is 257; expected at most 256"),
         "{err}"
     );
     assert!(prepare(&thesis()).is_ok());

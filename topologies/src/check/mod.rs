@@ -213,7 +213,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E032",
         "too-many-backends",
-        "haproxy.backends lists at most 255 entries: the model numbers a client's apiserver in a byte (etcd's own guidance is 3, 5 or 7 members)",
+        "haproxy.backends lists at most 256 entries: the model numbers a client's apiserver in a byte (etcd's own guidance is 3, 5 or 7 members)",
     ),
     warn(
         "W001",

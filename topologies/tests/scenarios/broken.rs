@@ -872,14 +872,14 @@ fn the_schedulers_leader_election_timers_are_checked_as_its_own() {
 #[test]
 fn more_backends_than_the_model_numbers() {
     let old = r#"backends = ["master01", "master02", "master03"]"#;
-    let many = format!("backends = [{}]", vec![r#""master01""#; 256].join(", "));
+    let many = format!("backends = [{}]", vec![r#""master01""#; 257].join(", "));
     let text = edit(old, &many);
     let (e, shown) = error_of(&text);
     assert!(e.has_code("E032"), "{shown}");
     let line = line_of(&text, "backends = [");
     assert!(
         shown.contains(&format!(
-            "broken.toml: line {line}, column 1: error[E032] `haproxy.backends`: haproxy has 256 backends; expected at most 255"
+            "broken.toml: line {line}, column 1: error[E032] `haproxy.backends`: haproxy has 257 backends; expected at most 256"
         )),
         "{shown}"
     );
