@@ -110,21 +110,10 @@ pub struct Timers {
     pub retry: SimDuration,
 }
 
-/// Linux's first SYN retransmission timeout (`TCP_TIMEOUT_INIT`, 1 s since kernel 3.1,
-/// RFC 6298 §2.1); each resend doubles it, so a check's SYN goes again 1, 3, 7, ... s after
-/// the first.
-const SYN_RTO: SimDuration = SimDuration::from_secs(1);
-
-/// The last resend of a check's SYN within its time-out `inter` (1, 3, 7, ... s after the
-/// first SYN): zero when none fits.
+/// The last resend of a check's SYN within its time-out `inter`
+/// ([`crate::network::syn_resends`]): zero when none fits.
 fn latest_syn_resend(inter: SimDuration) -> SimDuration {
-    let mut last = SimDuration::ZERO;
-    let mut next = SYN_RTO;
-    while next < inter {
-        last = next;
-        next = next + next + SYN_RTO;
-    }
-    last
+    crate::network::syn_resends(inter).last().unwrap_or(SimDuration::ZERO)
 }
 
 /// When a check started at `c` reaches a server that is back at `e`: at once if it is back by
@@ -134,15 +123,7 @@ fn check_answered(c: SimTime, e: SimTime, inter: SimDuration) -> Option<SimTime>
     if e <= c {
         return Some(c);
     }
-    let mut resend = SYN_RTO;
-    while resend < inter {
-        let at = c + resend;
-        if at >= e {
-            return Some(at);
-        }
-        resend = resend + resend + SYN_RTO;
-    }
-    None
+    crate::network::syn_resends(inter).map(|r| c + r).find(|&at| at >= e)
 }
 
 /// Availability of apiservers, etcd members and HAProxy's view of them, as functions of time.

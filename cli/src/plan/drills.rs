@@ -184,12 +184,9 @@ pub(crate) fn run(
                 leaderless_past_run: outs
                     .iter()
                     .filter(|o| {
-                        o.faults.last().is_some_and(|f| {
-                            f.failovers_after_run.iter().any(|fo| {
-                                [models::cluster::CONTROLLER_MANAGER, models::cluster::SCHEDULER]
-                                    .contains(&fo.client.as_str())
-                            })
-                        })
+                        o.faults
+                            .last()
+                            .is_some_and(|f| f.failovers_after_run.iter().any(|fo| fo.is_leader_elected()))
                     })
                     .count(),
             })

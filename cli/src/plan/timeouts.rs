@@ -59,8 +59,6 @@ fn ceil_to(x: f64, step: f64) -> f64 {
 
 /// `nodeStatusUpdateRetry` in pkg/kubelet/kubelet.go (v1.16): the kubelet's retries per update.
 const NODE_STATUS_RETRIES: f64 = 5.0;
-/// Linux's initial TCP retransmission timeout for a SYN (RFC 6298 §2.1: 1 s).
-const SYN_RTO_S: f64 = 1.0;
 
 /// Recommended etcd `--heartbeat-interval` and `--election-timeout`, seconds: heartbeat = the
 /// largest p99 member RTT rounded up to 10 ms, never below the current value; election = 10 x
@@ -274,10 +272,12 @@ fn haproxy_check_row(s: &Scenario, net: &NetFigures) -> TimeoutRow {
     let fall = f64::from(s.haproxy.fall);
     let w = &net.lb_backend;
     let check = w.rtt.p99_s();
-    let rec = ceil_to(SYN_RTO_S + 2.0 * check, 0.1).max(inter);
+    // Linux's first SYN resend, a lost SYN's cost.
+    let syn_rto = models::network::SYN_RTO.as_secs_f64();
+    let rec = ceil_to(syn_rto + 2.0 * check, 0.1).max(inter);
     let verdict = if check >= inter {
         Verdict::Misfires
-    } else if SYN_RTO_S + check >= inter {
+    } else if syn_rto + check >= inter {
         Verdict::Tight
     } else {
         Verdict::Ok

@@ -174,6 +174,14 @@ pub struct ClientFailover {
     pub runs_on: String,
 }
 
+impl ClientFailover {
+    /// Whether the client is a leader-elected controller ([`CONTROLLER_MANAGER`],
+    /// [`SCHEDULER`]), whose failover is a takeover of its lease.
+    pub fn is_leader_elected(&self) -> bool {
+        [CONTROLLER_MANAGER, SCHEDULER].contains(&self.client.as_str())
+    }
+}
+
 /// What a fault did, in seconds from the start of the run.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FaultReport {

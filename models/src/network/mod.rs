@@ -39,8 +39,8 @@ mod build;
 mod tcp;
 
 pub use tcp::{
-    apiserver_connect_time, first_resend_at_or_after, resend_wait, retransmission_cost, CONNECT_ROUND_TRIPS,
-    ETHERNET_MTU, IP_TCP_HEADERS, TCP_RETRIES2_TIMEOUT, TCP_RTO_MAX, TCP_RTO_MIN,
+    apiserver_connect_time, first_resend_at_or_after, resend_wait, retransmission_cost, syn_resends,
+    CONNECT_ROUND_TRIPS, ETHERNET_MTU, IP_TCP_HEADERS, SYN_RTO, TCP_RETRIES2_TIMEOUT, TCP_RTO_MAX, TCP_RTO_MIN,
 };
 
 /// Dense index of a host.

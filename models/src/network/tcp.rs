@@ -16,6 +16,17 @@ pub const TCP_RTO_MIN: SimDuration = SimDuration::from_millis(200);
 /// TCP connection can linger for 15 minutes"). The model takes the bound.
 pub const TCP_RETRIES2_TIMEOUT: SimDuration = SimDuration::from_millis(924_600);
 
+/// Linux's first SYN retransmission timeout (`TCP_TIMEOUT_INIT`, 1 s since kernel 3.1,
+/// RFC 6298 §2.1); each resend doubles it.
+pub const SYN_RTO: SimDuration = SimDuration::from_secs(1);
+
+/// When a SYN is sent again, from the first: 1, 3, 7, 15, ... s ([`SYN_RTO`] doubling), those
+/// before `within`.
+pub fn syn_resends(within: SimDuration) -> impl Iterator<Item = SimDuration> {
+    std::iter::successors(Some(SYN_RTO), |&d| Some(d + d + SYN_RTO))
+        .take_while(move |&d| d < within && d != SimDuration::MAX)
+}
+
 /// Round trips of a new TCP + TLS connection before its first request, for a connection whose
 /// ends are the two hosts a message takes the route between: TCP's handshake (1) and a full TLS
 /// 1.2 handshake (2). Kubernetes v1.16.3 is built with Go 1.12.12 (CHANGELOG-1.16, kubernetes

@@ -282,7 +282,7 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
         if summarized && client.starts_with("kubelet/") {
             continue;
         }
-        if [models::cluster::CONTROLLER_MANAGER, models::cluster::SCHEDULER].contains(&client.as_str()) {
+        if fo.is_leader_elected() {
             // A leader-elected controller: a leader (a standby, or the restarted one) took the
             // lease, runs on its master and works through that apiserver.
             let on = &fo.runs_on;
@@ -294,7 +294,7 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
     for fo in &f.failovers_after_run {
         let (client, t, to) = (&fo.client, fo.at_s, &fo.apiserver);
         let after = t - f.at_s;
-        if [models::cluster::CONTROLLER_MANAGER, models::cluster::SCHEDULER].contains(&client.as_str()) {
+        if fo.is_leader_elected() {
             println!(
                 "  {client} not led again by the run's end; it would be, on {} through {to}, at {t:.2} s ({after:.2} s after the fault)",
                 fo.runs_on
