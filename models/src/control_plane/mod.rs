@@ -33,6 +33,8 @@ use crate::network::{HostId, Network};
 
 pub(crate) mod candidate_tries;
 mod client_failovers;
+mod failover_walk;
+mod lease_takeover;
 mod node_controller;
 
 /// Where a watcher is and which apiserver its connection is pinned to.
