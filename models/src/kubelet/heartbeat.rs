@@ -17,7 +17,12 @@
 //!
 //! Both run on the unthrottled heartbeat client, each one request at a time (`wait.Until` does
 //! not start a loop's next round before the last returned): a tick that finds its loop's last
-//! request still out is skipped, and the ticks stay on their grid.
+//! request still out is skipped, and the ticks stay on their grid. A simplification: v1.16's
+//! `wait.Until` is sliding (`JitterUntil(f, period, 0.0, true, ...)`: "the period is computed
+//! after f runs"), so each round starts a period after the last one ended, and the loops drift
+//! later by a round's length each period (about 1 s a round with 500 ms each way; apimachinery
+//! `pkg/util/wait/wait.go`). No pod waits for either loop; the grid only makes their load on
+//! the apiserver, and the node lifecycle controller's view of the renewals, a few % denser.
 
 use rand::Rng;
 use sim_core::{Context, SimDuration, SimTime};

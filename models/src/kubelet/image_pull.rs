@@ -17,10 +17,15 @@ use crate::spec::PullPolicy;
 
 impl Kubelet {
     /// The pod's container needs its image (`EnsureImageExists`): a pull through the node's
-    /// puller, unless the policy lets a present image be used as it is.
+    /// puller, unless the policy lets a present image be used as it is. The "Pulling" event is
+    /// recorded here, before the pull joins the serial puller's queue (v1.16
+    /// `pkg/kubelet/images/image_manager.go`: `m.logIt(... events.PullingImage ...)`, then
+    /// `m.puller.pullImage(...)`, then the wait on `pullChan`; docs/research-kubelet-startup.md
+    /// §1), so a node's queued pods have all announced their pulls.
     pub(super) fn ensure_image(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         if self.pull_policy == PullPolicy::Always || !self.image_present {
+            self.post_event(ctx); // Pulling
             if let Some(p) = self.puller.arrive(now, pod) {
                 self.run_pull(p, ctx);
             }
@@ -38,7 +43,6 @@ impl Kubelet {
         if !self.registry.try_accept(now) {
             // `throttledImageService.PullImage`: "pull QPS exceeded", without asking Docker
             // (and without a draw, so without a place in the node's pulls).
-            self.post_event(ctx); // Pulling
             return self.schedule_pull_end(pod, Transfer::Failed { cut: now, at: now }, ctx);
         }
         let nth = self.pulls_started;
@@ -90,7 +94,6 @@ impl Kubelet {
                 }
                 failed => self.schedule_pull_end(pod, failed, ctx),
             }
-            self.post_event(ctx); // Pulling
             return;
         }
         let downloading = self.download.filter(|d| d.at() > now);
@@ -144,7 +147,6 @@ impl Kubelet {
             self.download = Some(end);
             end
         };
-        self.post_event(ctx); // Pulling
         self.schedule_pull_end(pod, end, ctx);
     }
 

@@ -39,7 +39,7 @@ mod build;
 mod tcp;
 
 pub use tcp::{
-    apiserver_connect_time, first_resend_at_or_after, resend_wait, retransmission_cost, syn_resends,
+    apiserver_connect_time, copies_lost, first_resend_at_or_after, resend_wait, retransmission_cost, syn_resends,
     CONNECT_ROUND_TRIPS, ETHERNET_MTU, IP_TCP_HEADERS, SYN_RTO, TCP_RETRIES2_TIMEOUT, TCP_RTO_MAX, TCP_RTO_MIN,
 };
 
@@ -518,17 +518,7 @@ impl Network {
             // The message is resent until one copy gets through whole: the losses before that
             // are geometric, drawn at once (one uniform, so 99 % and 99.999 % differ).
             let p_any = 1.0 - (1.0 - loss).powi(i32::try_from(packets).unwrap_or(i32::MAX));
-            let u: f64 = 1.0 - rng.random::<f64>(); // in (0, 1]
-            let losses = if p_any >= 1.0 {
-                u64::MAX
-            } else {
-                let n = (u.ln() / p_any.ln()).floor();
-                if n.is_finite() && n < 1e15 {
-                    n as u64
-                } else {
-                    u64::MAX
-                }
-            };
+            let losses = copies_lost(p_any, rng);
             // The connection's RTT: this direction as drawn, and the way back at its propagation
             // (netem on the way back, if any, is not known here).
             return (d, losses, d + r.propagation);

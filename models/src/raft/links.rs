@@ -4,12 +4,11 @@
 
 use std::sync::Arc;
 
-use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use sim_core::rng::SimRng;
 use sim_core::{SimDuration, SimTime};
 
-use crate::network::{retransmission_cost, HostId, Network};
+use crate::network::{copies_lost, retransmission_cost, HostId, Network};
 
 /// How messages travel between members `from` and `to`: the one-way time of a small message
 /// sent at `at` (its resends included), or `None` if it never arrives.
@@ -120,12 +119,14 @@ impl Links for UniformLinks {
             let z: f64 = StandardNormal.sample(rng);
             d = SimDuration::from_secs_f64((d.as_secs_f64() + z * self.jitter.as_secs_f64()).max(0.0));
         }
-        if self.loss >= 1.0 {
+        let losses = if self.loss > 0.0 {
+            copies_lost(self.loss, rng)
+        } else {
+            0
+        };
+        if losses == u64::MAX {
+            // Certain loss, or a count past 10^15 copies: never through.
             return None;
-        }
-        let mut losses = 0;
-        while self.loss > 0.0 && rng.random::<f64>() < self.loss {
-            losses += 1;
         }
         // Linux's timeout is the smoothed RTT plus max(4 x mean deviation, 200 ms); a normal
         // jitter of σ each way gives the round trip a mean deviation of about 0.8 x √2 σ.

@@ -6,9 +6,12 @@
 //! `NodePreferAvoidPodsPriority` (weight 10,000), `NodeAffinityPriority`,
 //! `TaintTolerationPriority` and `ImageLocalityPriority` (weight 1 each; pkg/scheduler/
 //! algorithmprovider/defaults). For a Deployment's pods with no affinity on untainted workers,
-//! all but three give every node the same score (image locality rounds nginx's 51 MB to 0 on its
-//! 23 MB-1,000 MB scale), so only these three decide, and each is an integer in 0..=10
-//! (`schedulerapi.MaxPriority = 10`; the 0..=100 range came with v1.17, PR #83522). A one-pod
+//! all but three give every node the same score (image locality scores the image's size as the
+//! node status reports it, uncompressed, about 126 MB for nginx in 2019, times the share of
+//! nodes that hold it, at most 4/7 here: about 72 MB, which rounds to 0 on its 23 MB-1,000 MB
+//! scale; `ImageLocalityPriorityMap`, `scaledImageScore`), so only these three decide, and
+//! each is an integer in 0..=10 (`schedulerapi.MaxPriority = 10`; the 0..=100 range came with
+//! v1.17, PR #83522). A one-pod
 //! difference scores 0 once a node holds more than ten of the Deployment's pods, and the resource
 //! scores move in steps of a few pods, so ties are common and `selectHost` breaks them at random:
 //! the spread is even only up to a pod or two.

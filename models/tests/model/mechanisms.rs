@@ -553,6 +553,37 @@ fn a_kubelets_events_are_written_one_at_a_time() {
     assert!(fast < 0.05, "without delay an event waited {fast:.3} s on average");
 }
 
+/// A pod's "Pulling" event is recorded when its pull joins the node's serial puller
+/// (`EnsureImageExists` logs it before `pullImage` queues the pull), not when the puller takes
+/// it. With a slow registry (16 round trips of 5 s a pull) every pod has asked for its pull
+/// long before the first pull on any node ends, so by then the apiserver has taken every
+/// pod's Pulling event, besides the ReplicaSet controller's SuccessfulCreate events (one per
+/// pod below the spam filter's burst of 25) and the deployment controller's two
+/// ScalingReplicaSet events (the create, the scale), and no Pulled, Created or Started event.
+/// Recorded as the puller takes each pull, only the four pulls under way would have announced
+/// themselves (26 events).
+#[test]
+fn every_queued_pod_announces_its_pull_before_the_first_ends() {
+    let mut s = cell(20, 0);
+    s.runtime.registry_rtt = models::units::Dur::secs(5);
+    let out = run(&s, 1, true).unwrap();
+    let first_pulled = out.pods.iter().filter_map(|p| p.pulled).fold(f64::MAX, f64::min);
+    let last_asked = out.pods.iter().filter_map(|p| p.sandbox).fold(0.0, f64::max);
+    assert!(last_asked + 10.0 < first_pulled, "{last_asked} s, {first_pulled} s");
+    let trace = out.trace.as_ref().expect("traced run");
+    let events = trace
+        .records()
+        .iter()
+        .filter(|r| r.track.thread == "apiserver" && r.name == "POST events")
+        .filter(|r| r.start.as_secs_f64() < first_pulled)
+        .count();
+    assert_eq!(
+        events,
+        2 + 20 + 20,
+        "events written before the first pull ended at {first_pulled} s"
+    );
+}
+
 /// `kubectl scale` is a new process: it opens a new connection (TCP + TLS 1.2, three round
 /// trips), reads the deployment (its resource builder) and the scale, then writes the scale.
 /// From a worker's site, 1 s of netem each way: the create's reply comes back (1 trip), the new
