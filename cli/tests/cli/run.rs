@@ -396,6 +396,59 @@ fn a_registry_that_never_comes_back_is_named_as_the_cause() {
     assert!(!e.contains("node lifecycle controller"), "{e}");
 }
 
+/// A fault never repaired that cuts the observing kubectl off from the load balancer (its
+/// site isolated, or its site's router crashed) is named as the cause, not the node lifecycle
+/// controller's evictions; repaired, the same run finishes. A registry cut off from some
+/// workers for good names them.
+#[test]
+fn kubectl_or_a_registry_cut_off_for_good_is_named_as_the_cause() {
+    let t = crate::support::TempDir::new("run-cut-off");
+    let thesis = topologies::load::builtin("thesis-2019").unwrap();
+    let on_node01 = thesis.replacen("kubectl_host = \"master01\"", "kubectl_host = \"node01\"", 1);
+    assert_ne!(on_node01, thesis);
+    let path = t.file("kubectl-node01.toml");
+    std::fs::write(&path, on_node01).unwrap();
+    let run = |fault: &str| crate::support::run(&["run", &path, "--pods", "4", "--reps", "1", "--fault", fault]);
+    for fault in ["isolate-site vlan20 at 0s", "crash vyos02 at 0s"] {
+        let out = run(fault);
+        crate::support::assert_exit(&out, 1, "a run whose kubectl is cut off for good");
+        let e = stderr(&out);
+        assert!(
+            e.contains(&format!(
+                "never repaired: `{fault}`; they cut the observing kubectl on node01 (workload.kubectl_host) off from the load balancer lb for good"
+            )),
+            "{e}"
+        );
+        assert!(!e.contains("node lifecycle controller"), "{e}");
+    }
+    crate::support::assert_exit(&run("isolate-site vlan20 at 0s repair 100s"), 0, "a repaired cut");
+    let mirror = thesis.replacen(
+        "image_cached = false",
+        "image_cached = false\nregistry_host = \"node04\"",
+        1,
+    );
+    let path = t.file("registry-node04.toml");
+    std::fs::write(&path, mirror).unwrap();
+    let out = crate::support::run(&[
+        "run",
+        &path,
+        "--pods",
+        "4",
+        "--reps",
+        "1",
+        "--fault",
+        "isolate-site vlan30 at 0s",
+    ]);
+    crate::support::assert_exit(&out, 1, "a run whose registry is cut off for good");
+    let e = stderr(&out);
+    assert!(
+        e.contains(
+            "they cut the registry on node04 (runtime.registry_host) off for good from node01, node02, whose pulls"
+        ),
+        "{e}"
+    );
+}
+
 /// Two of three masters crashed for good leave etcd without a quorum: the error says so, not
 /// that evictions would help.
 #[test]

@@ -99,10 +99,6 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
     let outcomes = run_replications(&a, &scenario)?;
     let summary = Summary::of(&outcomes, a.reps);
     ensure_some_finished(&scenario, &outcomes, summary.incomplete)?;
-    // Only a run that succeeds leaves its trace: a failed command writes no new file.
-    if let Some(path) = &a.trace {
-        write_trace(path, &outcomes[0])?;
-    }
     let intervals = StartupIntervals::of(&summary.observed, &scenario, a.measured_runs);
     let unfinished = summary.incomplete;
     Report {
@@ -123,6 +119,12 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             scenario.workload.timeout,
             outcomes.len() - unfinished
         );
+    }
+    // Only a run that succeeds leaves its trace: a failed command writes no new file. Written
+    // after the report, so that a trace the disk cannot take (the path was checked writable
+    // up front) costs the trace and an exit status of 1, not the report.
+    if let Some(path) = &a.trace {
+        write_trace(path, &outcomes[0])?;
     }
     Ok(())
 }
