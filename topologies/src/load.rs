@@ -178,7 +178,9 @@ pub fn by_name_or_path_despite_unreachable(s: &str) -> Result<(Loaded, Vec<Diagn
     ))
 }
 
-fn utf8<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, ScenarioError> {
+/// `bytes` as text, or a [`ScenarioError::Parse`] at the first byte that is not UTF-8 (its line,
+/// column and the field it falls in).
+pub(crate) fn utf8<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, ScenarioError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let good = &bytes[..e.valid_up_to()];
         // The prefix is valid UTF-8 by construction.
@@ -270,6 +272,7 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
             break;
         }
     }
+    let mut message = plain_numbers(&message);
     // `[[haproxy]]` for `[haproxy]`: serde reads the array as the struct's fields in order and
     // complains about the first one's type, which says nothing of the real mistake.
     // The error may sit deeper (`[[kubernetes]]` then `[kubernetes.apiserver]` fails at
@@ -312,6 +315,35 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         field,
         message,
     })
+}
+
+/// serde's messages name Rust's number types ("invalid value: integer `-1`, expected u32",
+/// "number too large to fit in target type"); say what the field takes instead.
+fn plain_numbers(message: &str) -> String {
+    const TYPES: [(&str, &str); 6] = [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        ("expected u32", "expected a whole number from 0 to 4294967295"),
+        ("expected u64", "expected a whole number from 0 to 18446744073709551615"),
+        (
+            "expected usize",
+            "expected a whole number from 0 to 18446744073709551615",
+        ),
+        ("expected f64", "expected a number"),
+    ];
+    if message.contains("number too large to fit in target type") {
+        return format!("{message}; expected a whole number that fits the field (at most 4294967295 for a count)");
+    }
+    for (rust, plain) in TYPES {
+        if let Some(at) = message.find(rust) {
+            let end = at + rust.len();
+            // Not a prefix of a longer type name (`u32` in `u320`).
+            if !message[end..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                return format!("{}{plain}{}", &message[..at], &message[end..]);
+            }
+        }
+    }
+    message.to_owned()
 }
 
 /// Whether `t` starts with a control character TOML allows nowhere: any but tab and line feed,

@@ -170,10 +170,12 @@ pub fn resolve_with_warnings(scenario: &str, params: Option<&Path>) -> Result<Lo
     let (text, po) = match params {
         Some(p) => {
             let po = p.display().to_string();
-            let text = std::fs::read_to_string(p).map_err(|source| ScenarioError::ReadParams {
+            let bytes = std::fs::read(p).map_err(|source| ScenarioError::ReadParams {
                 path: po.clone(),
                 source,
             })?;
+            // Not UTF-8: the line and column of the first bad byte, as for a scenario.
+            let text = crate::load::utf8(&bytes, &po)?.to_owned();
             (std::borrow::Cow::Owned(text), po)
         }
         None => match builtin_params(scenario) {
@@ -273,6 +275,25 @@ mod tests {
             w[0].starts_with(&format!("thesis-2019 (built-in): line {line}, column 1: warning[W003]")),
             "{}",
             w[0]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A parameter file that is not UTF-8 is refused at the line and column of its first bad
+    /// byte, and the field it falls in, as a scenario is.
+    #[test]
+    fn a_parameter_file_not_utf8_names_line_and_column() {
+        let dir = std::env::temp_dir().join(format!("kubetwin-params-utf8-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("latin1.toml");
+        std::fs::write(&bad, b"# fitted\n[runtime]\nregistry_rtt = \"42ms\" # \xb5s\n").unwrap();
+        let e = resolve("thesis-2019", Some(&bad)).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{}: line 3, column 25: `runtime.registry_rtt`: the file is not UTF-8 text",
+                bad.display()
+            )),
+            "{e}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -378,7 +378,7 @@ impl Network {
                             keep *= 1.0 - t.loss;
                             r.tunnels += 1;
                             r.tunnel_sites.push((t.site_a, t.site_b));
-                            r.overhead_bytes += t.overhead_bytes;
+                            r.overhead_bytes = r.overhead_bytes.saturating_add(t.overhead_bytes);
                             r.mtu = r.mtu.min(t.mtu);
                             let (sp, sa) = (self.site_of[p as usize], self.site_of[at as usize]);
                             let other = if Some(sp) == cp_site { sa } else { sp };

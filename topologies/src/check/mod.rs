@@ -215,6 +215,11 @@ pub const CHECKS: &[Check] = &[
         "too-many-backends",
         "haproxy.backends lists at most 256 entries: the model numbers a client's apiserver in a byte (etcd's own guidance is 3, 5 or 7 members)",
     ),
+    err(
+        "E033",
+        "tunnel-packet-too-large",
+        "vpn.tun_mtu + vpn.overhead_bytes must be at most 65,535 bytes: a full tun packet with OpenVPN's overhead added travels as one UDP packet in one IPv4 datagram (OpenVPN 2.3's default BF-CBC + HMAC-SHA1 overhead is 68 bytes)",
+    ),
     warn(
         "W001",
         "duplicate-backend",

@@ -1,12 +1,12 @@
-//! Numbers out of range (E010-E013, E021, E027-E029, E031): coordinates, loss percentages, client
-//! rates, counts, the node's size, the tunnel MTU, the informational addresses and the room the
-//! workers have for the workload.
+//! Numbers out of range (E010-E013, E021, E027-E029, E031, E033): coordinates, loss percentages,
+//! client rates, counts, the node's size, the tunnel MTU and packet, the informational addresses
+//! and the room the workers have for the workload.
 
 use models::spec::{Role, Scenario};
 
 use super::Finding;
 
-/// E010-E013, E021, E027-E029, E031: numbers.
+/// E010-E013, E021, E027-E029, E031, E033: numbers.
 pub(super) fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
     coordinates(s, f);
     losses(s, f);
@@ -14,6 +14,7 @@ pub(super) fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
     counts(s, f);
     node_size(&s.kubernetes.node, f);
     tun_mtu(s, f);
+    tunnel_packet(s, f);
     addresses(s, f);
     replicas(s, f);
     room(s, f);
@@ -217,6 +218,26 @@ fn tun_mtu(s: &Scenario, f: &mut Vec<Finding>) {
             format!(
                 "OpenVPN refuses a tun MTU of {} bytes; expected at least {OPENVPN_TUN_MTU_MIN} (TUN_MTU_MIN; its default is 1500)",
                 s.vpn.tun_mtu
+            ),
+        ));
+    }
+}
+
+/// The largest IPv4 datagram (its 16-bit total length), which a tunnel's UDP packet, a full
+/// tun packet with OpenVPN's overhead added, must fit in.
+const IPV4_DATAGRAM_MAX: u64 = 65_535;
+
+/// E033: a full tun packet with OpenVPN's overhead added must fit one IPv4 datagram (a larger
+/// `overhead_bytes` describes no cipher, and would overflow the model's per-route sums).
+fn tunnel_packet(s: &Scenario, f: &mut Vec<Finding>) {
+    let packet = u64::from(s.vpn.tun_mtu) + u64::from(s.vpn.overhead_bytes);
+    if packet > IPV4_DATAGRAM_MAX {
+        f.push(Finding::new(
+            "E033",
+            "vpn.overhead_bytes",
+            format!(
+                "a {}-byte tun packet with {} bytes of overhead makes a {packet}-byte UDP packet, more than an IPv4 datagram holds; expected tun_mtu + overhead_bytes at most {IPV4_DATAGRAM_MAX} (OpenVPN 2.3's BF-CBC + HMAC-SHA1 overhead is 68 bytes)",
+                s.vpn.tun_mtu, s.vpn.overhead_bytes
             ),
         ));
     }

@@ -9,11 +9,11 @@ use models::spec::{Host, Role, Scenario};
 
 use super::{timings, Finding};
 
-/// The hosts of a cut-off site that reach no target of another site, and those targets.
-type HostsEachWay<'a> = (Vec<&'a str>, Vec<&'a str>);
+/// The hosts of a cut-off site that reach some targets of another site (or of their own) in
+/// neither direction, each with those targets, in file order.
+type HostsEachWay<'a> = Vec<(&'a str, Vec<&'a str>)>;
 
-/// By the cut-off host's site, then the target's site (indices into `sites`): the hosts each
-/// side, in file order.
+/// By the cut-off host's site, then the target's site (indices into `sites`).
 type CutOff<'a> = BTreeMap<usize, BTreeMap<usize, HostsEachWay<'a>>>;
 
 /// E014: the load balancer, the masters, the kubectl host and the registry host are the route
@@ -125,12 +125,16 @@ fn cut_off<'a>(s: &'a Scenario, net: &Network, ends: &RouteEnds<'a>) -> CutOff<'
                 continue;
             };
             if net.route(tid, id).is_none() && net.route(id, tid).is_none() {
-                let (from, to) = cut.entry(from_site).or_default().entry(to_site).or_default();
-                if !from.contains(&h.name.as_str()) {
-                    from.push(&h.name);
-                }
-                if !to.contains(&t) {
-                    to.push(t);
+                let hosts = cut.entry(from_site).or_default().entry(to_site).or_default();
+                let at = match hosts.iter().position(|(from, _)| *from == h.name) {
+                    Some(at) => at,
+                    None => {
+                        hosts.push((&h.name, Vec::new()));
+                        hosts.len() - 1
+                    }
+                };
+                if !hosts[at].1.contains(&t) {
+                    hosts[at].1.push(t);
                 }
             }
         }
@@ -144,20 +148,12 @@ fn report(s: &Scenario, cut: CutOff<'_>, f: &mut Vec<Finding>) {
         let name = &s.sites[from_site].name;
         let parts: Vec<String> = by_target
             .iter()
-            .map(|(&to_site, (from, to))| {
+            .map(|(&to_site, hosts)| {
+                let routes = no_routes(hosts);
                 if to_site == from_site {
-                    format!(
-                        "inside site {name}, no route from {} to {}: link each to the site's router",
-                        from.join(", "),
-                        to.join(", ")
-                    )
+                    format!("inside site {name}, {routes}: link each to the site's router")
                 } else {
-                    format!(
-                        "site {name} cannot reach site {}: no route from {} to {}",
-                        s.sites[to_site].name,
-                        from.join(", "),
-                        to.join(", ")
-                    )
+                    format!("site {name} cannot reach site {}: {routes}", s.sites[to_site].name)
                 }
             })
             .collect();
@@ -171,4 +167,22 @@ fn report(s: &Scenario, cut: CutOff<'_>, f: &mut Vec<Finding>) {
             ),
         ));
     }
+}
+
+/// "no route from A, B to X, Y; from C to Z": the hosts that miss the same targets together,
+/// in the order the first of each group comes, so that no host is named with a target it
+/// reaches (or with itself).
+fn no_routes(hosts: &HostsEachWay<'_>) -> String {
+    let mut groups: Vec<(Vec<&str>, &[&str])> = Vec::new();
+    for (from, to) in hosts {
+        match groups.iter_mut().find(|(_, t)| *t == to.as_slice()) {
+            Some((froms, _)) => froms.push(from),
+            None => groups.push((vec![from], to)),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(from, to)| format!("from {} to {}", from.join(", "), to.join(", ")))
+        .collect();
+    format!("no route {}", parts.join("; "))
 }

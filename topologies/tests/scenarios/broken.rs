@@ -41,7 +41,19 @@ fn wrong_type() {
         )),
         "{shown}"
     );
-    assert!(shown.contains("expected u32"), "{shown}");
+    assert!(
+        shown.contains("expected a whole number from 0 to 4294967295"),
+        "{shown}"
+    );
+    // A negative count, and one past the type's range, say what the field takes, not Rust's
+    // type names.
+    let (_, shown) = error_of(&edit("replicas = 4 ", "replicas = -1 "));
+    assert!(
+        shown.contains("invalid value: integer `-1`, expected a whole number from 0 to 4294967295"),
+        "{shown}"
+    );
+    let (_, shown) = error_of(&edit("replicas = 4 ", "replicas = 99999999999999999999 "));
+    assert!(shown.contains("expected a whole number that fits the field"), "{shown}");
 }
 
 #[test]
@@ -165,6 +177,22 @@ fn unreachable_workers() {
     );
     assert_eq!(e.diagnostics().len(), 2, "{shown}");
     assert!(shown.contains("broken.toml: 2 errors in the scenario:"), "{shown}");
+}
+
+/// A host reached only through another host names each cut-off host with its own missing
+/// targets: master03, linked only to master02 (which routes nothing), misses the balancer and
+/// master01, and master01 misses it; no host is named as missing itself.
+#[test]
+fn a_host_cut_off_inside_its_site_is_named_with_its_own_targets() {
+    let text = edit("a = \"master03\"\nb = \"vyos01\"", "a = \"master03\"\nb = \"master02\"");
+    let (e, shown) = error_of(&text);
+    assert!(e.has_code("E014"), "{shown}");
+    assert!(
+        shown.contains(
+            "inside site vlan10, no route from master01 to master03; from master03 to lb, master01: link each to the site's router"
+        ),
+        "{shown}"
+    );
 }
 
 /// A hub-and-spoke VPN whose hub is no site builds no tunnel: the hub is named (E016) and the
@@ -693,6 +721,26 @@ fn a_tunnel_mtu_openvpn_refuses() {
         shown.contains("OpenVPN refuses a tun MTU of 0 bytes; expected at least 100"),
         "{shown}"
     );
+}
+
+/// A tunnel packet larger than an IPv4 datagram (E033) is named on the overhead's line; the
+/// largest that fits loads.
+#[test]
+fn a_tunnel_packet_no_datagram_holds() {
+    let text = edit("overhead_bytes = 68", "overhead_bytes = 2147483648");
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "overhead_bytes = 2147483648");
+    assert!(e.has_code("E033"), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "line {line}, column 1: error[E033] `vpn.overhead_bytes`: a 1500-byte tun packet with 2147483648 bytes of overhead makes a 2147485148-byte UDP packet"
+        )),
+        "{shown}"
+    );
+    assert!(load::load_str(&edit("overhead_bytes = 68", "overhead_bytes = 64035"), ORIGIN).is_ok());
+    assert!(error_of(&edit("overhead_bytes = 68", "overhead_bytes = 64036"))
+        .0
+        .has_code("E033"));
 }
 
 /// Malformed informational addresses are typos worth knowing about (E029); empty ones load.
