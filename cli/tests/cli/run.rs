@@ -369,26 +369,7 @@ fn a_run_held_up_by_a_fault_never_repaired_says_which() {
 /// the registry never comes back, not that evictions would help.
 #[test]
 fn a_registry_that_never_comes_back_is_named_as_the_cause() {
-    let t = crate::support::TempDir::new("run-registry-down");
-    let text = topologies::load::builtin("thesis-2019").unwrap().replacen(
-        "image_cached = false",
-        "image_cached = false\nregistry_host = \"master02\"",
-        1,
-    );
-    let path = t.file("mirror.toml");
-    std::fs::write(&path, text).unwrap();
-    let out = crate::support::run(&[
-        "run",
-        &path,
-        "--pods",
-        "4",
-        "--reps",
-        "1",
-        "--fault",
-        "crash master02 at 2s",
-    ]);
-    crate::support::assert_exit(&out, 1, "a run whose registry never comes back");
-    let e = stderr(&out);
+    let e = stderr_of_registry_down("master02", "crash master02 at 2s");
     assert!(
         e.contains("never repaired: `crash master02 at 2s`; the registry"),
         "{e}"
@@ -396,10 +377,27 @@ fn a_registry_that_never_comes_back_is_named_as_the_cause() {
     assert!(!e.contains("node lifecycle controller"), "{e}");
 }
 
+/// stderr of a 4-pod run of the thesis testbed with its registry on `registry` and `fault`,
+/// which must fail the run (exit 1).
+fn stderr_of_registry_down(registry: &str, fault: &str) -> String {
+    let t = crate::support::TempDir::new("run-registry-down");
+    let text = topologies::load::builtin("thesis-2019").unwrap().replacen(
+        "image_cached = false",
+        &format!("image_cached = false\nregistry_host = \"{registry}\""),
+        1,
+    );
+    let path = t.file("mirror.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = crate::support::run(&["run", &path, "--pods", "4", "--reps", "1", "--fault", fault]);
+    crate::support::assert_exit(&out, 1, "a run whose registry never comes back");
+    stderr(&out)
+}
+
 /// A fault never repaired that cuts the observing kubectl off from the load balancer (its
-/// site isolated, or its site's router crashed) is named as the cause, not the node lifecycle
-/// controller's evictions; repaired, the same run finishes. A registry cut off from some
-/// workers for good names them.
+/// site isolated, its site's router crashed, its tunnel partitioned) is refused before the
+/// run, as a crash of its host is (E020); repaired, the same run finishes. A registry cut off
+/// from some workers for good is named as the cause of a run that cannot finish, with those
+/// workers, not the node lifecycle controller's evictions.
 #[test]
 fn kubectl_or_a_registry_cut_off_for_good_is_named_as_the_cause() {
     let t = crate::support::TempDir::new("run-cut-off");
@@ -409,44 +407,33 @@ fn kubectl_or_a_registry_cut_off_for_good_is_named_as_the_cause() {
     let path = t.file("kubectl-node01.toml");
     std::fs::write(&path, on_node01).unwrap();
     let run = |fault: &str| crate::support::run(&["run", &path, "--pods", "4", "--reps", "1", "--fault", fault]);
-    for fault in ["isolate-site vlan20 at 0s", "crash vyos02 at 0s"] {
+    for (fault, field) in [
+        ("isolate-site vlan20 at 0s", "site"),
+        ("crash vyos02 at 0s", "host"),
+        ("partition vlan10 vlan20 at 5s", "a"),
+    ] {
         let out = run(fault);
-        crate::support::assert_exit(&out, 1, "a run whose kubectl is cut off for good");
+        crate::support::assert_exit(&out, 2, "a fault that cuts kubectl off for good");
         let e = stderr(&out);
         assert!(
             e.contains(&format!(
-                "never repaired: `{fault}`; they cut the observing kubectl on node01 (workload.kubectl_host) off from the load balancer lb for good"
+                "`faults[0].{field}`: never repaired, it cuts the observing kubectl on `node01` (workload.kubectl_host) off from the load balancer `lb` for good"
             )),
             "{e}"
         );
-        assert!(!e.contains("node lifecycle controller"), "{e}");
     }
     crate::support::assert_exit(&run("isolate-site vlan20 at 0s repair 100s"), 0, "a repaired cut");
-    let mirror = thesis.replacen(
-        "image_cached = false",
-        "image_cached = false\nregistry_host = \"node04\"",
-        1,
+    crate::support::assert_exit(
+        &run("isolate-site vlan30 at 0s"),
+        0,
+        "a cut that leaves kubectl connected",
     );
-    let path = t.file("registry-node04.toml");
-    std::fs::write(&path, mirror).unwrap();
-    let out = crate::support::run(&[
-        "run",
-        &path,
-        "--pods",
-        "4",
-        "--reps",
-        "1",
-        "--fault",
-        "isolate-site vlan30 at 0s",
-    ]);
-    crate::support::assert_exit(&out, 1, "a run whose registry is cut off for good");
-    let e = stderr(&out);
+    let e = stderr_of_registry_down("node04", "isolate-site vlan30 at 0s");
     assert!(
-        e.contains(
-            "they cut the registry on node04 (runtime.registry_host) off for good from node01, node02, whose pulls"
-        ),
+        e.contains("never repaired: `isolate-site vlan30 at 0s`; they cut the registry on node04 (runtime.registry_host) off for good from node01, node02, whose pulls"),
         "{e}"
     );
+    assert!(!e.contains("node lifecycle controller"), "{e}");
 }
 
 /// Two of three masters crashed for good leave etcd without a quorum: the error says so, not

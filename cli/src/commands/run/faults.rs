@@ -141,41 +141,16 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
 }
 
 /// What the scenario's never-repaired faults cut off for good that no recovery of the cluster's
-/// can make up for: the observing kubectl from the load balancer (it never sees a pod Running),
-/// or a registry on the overlay from workers (their pulls fail into the image back-off). Read
-/// on the scenario's network past every repair and every OpenVPN restart pause, so that only
-/// the faults never repaired hold. `None` if neither, or if the network cannot be built (the
-/// scenario's checks say why).
+/// can make up for: a registry on the overlay from workers (their pulls fail into the image
+/// back-off). Read on the scenario's network past every repair and every OpenVPN restart
+/// pause, so that only the faults never repaired hold. `None` if none, or if the network cannot
+/// be built (the scenario's checks say why). (The observing kubectl cut off for good is refused
+/// before the run, E020.)
 fn cut_off_for_good(scenario: &models::spec::Scenario) -> Option<String> {
-    use models::network::Network;
-    use sim_core::{SimDuration, SimTime};
-    let kubectl = scenario.workload.kubectl_host.as_deref().or(scenario
-        .haproxy
-        .backends
-        .first()
-        .map(String::as_str))?;
-    let lb = scenario.haproxy.host.as_str();
-    let registry = scenario.runtime.registry_host.as_deref().filter(|r| !r.is_empty());
-    let mut sources = vec![kubectl, lb];
-    sources.extend(registry);
-    let net = Network::build(scenario, &sources).ok()?;
-    let last_edge = scenario
-        .faults
-        .iter()
-        .flat_map(|f| {
-            let (at, repair) = f.window();
-            [Some(at), (repair != SimTime::MAX).then_some(repair)]
-        })
-        .flatten()
-        .max()?;
-    let after_all = last_edge + net.ping_restart() + SimDuration::from_secs(3600);
-    let (k, b) = (net.host(kubectl)?, net.host(lb)?);
-    if net.cut_at(k, b, after_all) || net.cut_at(b, k, after_all) {
-        return Some(format!(
-            "they cut the observing kubectl on {kubectl} (workload.kubectl_host) off from the load balancer {lb} for good, so it never sees a pod Running, whatever the cluster does: repair the fault, or run kubectl on a host it leaves connected"
-        ));
-    }
-    let r = net.host(registry?)?;
+    let registry = scenario.runtime.registry_host.as_deref().filter(|r| !r.is_empty())?;
+    let net = models::network::Network::build(scenario, &[registry]).ok()?;
+    let after_all = net.after_every_repair(&scenario.faults);
+    let r = net.host(registry)?;
     let workers: Vec<&str> = scenario
         .hosts
         .iter()
@@ -190,7 +165,7 @@ fn cut_off_for_good(scenario: &models::spec::Scenario) -> Option<String> {
     (!workers.is_empty()).then(|| {
         format!(
             "they cut the registry on {} (runtime.registry_host) off for good from {}, whose pulls from it fail into the image back-off: a pod starts there only if the node has the image and runtime.pull_policy = \"IfNotPresent\"; repair the fault",
-            registry.unwrap_or_default(),
+            registry,
             workers.join(", ")
         )
     })
