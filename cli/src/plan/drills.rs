@@ -41,6 +41,10 @@ pub(crate) struct DrillResult {
     pub(crate) etcd_stalled: Option<f64>,
     /// Replications that had ended before the failure came (it changed nothing in them).
     pub(crate) after_run: usize,
+    /// Replications in which every pod ran but the observing kubectl never saw them all
+    /// (the failure cut it off from the load balancer): not finished, yet the rollout was not
+    /// stopped.
+    pub(crate) ran_unseen: usize,
     /// Replications in which a leader-elected controller (the controller-manager, the
     /// scheduler) lost its leader to the failure and was led again only after the run had
     /// ended: a standby pinned to a crashed master's apiserver waits for TCP to give its
@@ -169,7 +173,15 @@ pub(crate) fn run(
                 .filter_map(|o| o.etcd.as_ref().map(|e| e.stalled_s))
                 .collect();
             let etcd_stalled = (!stalls.is_empty()).then(|| stalls.iter().sum::<f64>() / stalls.len() as f64);
+            let pods = base.workload.replicas as usize;
+            let ran_unseen = outs
+                .iter()
+                .filter(|o| {
+                    o.startup_exact_s.is_none() && o.counted_pods().filter(|p| p.running.is_some()).count() >= pods
+                })
+                .count();
             Ok(DrillResult {
+                ran_unseen,
                 after_run: outs
                     .iter()
                     .filter(|o| o.faults.last().is_some_and(|f| f.after_run))

@@ -130,6 +130,7 @@ fn drill(r: &DrillResult) -> Value {
         "pods_evicted_mean": r.evicted,
         "etcd_stalled_s_mean": r.etcd_stalled,
         "controllers_led_again_after_run": r.leaderless_past_run,
+        "ran_unseen_by_kubectl": r.ran_unseen,
     })
 }
 
@@ -161,6 +162,7 @@ pub(crate) fn to_json(p: &Plan, recommended: usize) -> Value {
             "results": d.results.iter().map(drill).collect::<Vec<_>>(),
             "single_points_of_failure": d.single_points_of_failure(&p.options[0].startup),
             "finished_no_replication": d.finished_none(),
+            "ran_unseen_by_kubectl": d.ran_unseen(),
             "skipped": d.skipped.iter().map(|s| json!({ "failure": s.label, "reason": s.reason })).collect::<Vec<_>>(),
         })),
         "tuning": p.tuning.as_ref().map(|t| t.iter().map(tuning).collect::<Vec<_>>()),

@@ -88,11 +88,22 @@ pub(crate) struct Drills {
 
 impl Drills {
     /// The failures with which no replication finished, among those that came while a
-    /// replication still ran.
+    /// replication still ran, but not those with which every pod ran out of the observing
+    /// kubectl's sight in every replication ([`Drills::ran_unseen`]).
     pub(crate) fn finished_none(&self) -> Vec<&str> {
         self.results
             .iter()
-            .filter(|r| r.finished == 0 && r.after_run < r.reps)
+            .filter(|r| r.finished == 0 && r.after_run < r.reps && r.ran_unseen < r.reps)
+            .map(|r| r.drill.label.as_str())
+            .collect()
+    }
+
+    /// The failures with which every pod ran in every replication, but the observing kubectl,
+    /// cut off from the load balancer, never saw them all: the rollout went on unseen.
+    pub(crate) fn ran_unseen(&self) -> Vec<&str> {
+        self.results
+            .iter()
+            .filter(|r| r.finished == 0 && r.ran_unseen == r.reps)
             .map(|r| r.drill.label.as_str())
             .collect()
     }

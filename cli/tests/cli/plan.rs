@@ -667,6 +667,52 @@ fn drills_rank_single_failures_and_name_the_single_points_of_failure() {
     assert!(err.contains("--drills"), "{err}");
 }
 
+/// With the observing kubectl on a worker (node01, at vlan20), cutting its site off, or its
+/// tunnel to the control plane, stops no rollout: every pod runs (the cut-off ones evicted
+/// and replaced), unseen. The drills say so apart from the single points of failure, which
+/// stay the load balancer and the control plane's site.
+#[test]
+fn drills_that_only_cut_kubectl_off_are_not_single_points_of_failure() {
+    let dir = TempDir::new("plan-drills-unseen");
+    let text = topologies::load::builtin("thesis-2019").unwrap().replacen(
+        "kubectl_host = \"master01\"",
+        "kubectl_host = \"node01\"",
+        1,
+    );
+    let path = dir.file("node01.toml");
+    std::fs::write(&path, text).unwrap();
+    let out_dir = dir.file("p");
+    let out = run_ok(&[
+        "plan",
+        &path,
+        "--pods",
+        "4",
+        "--reps",
+        "2",
+        "--out-dir",
+        &out_dir,
+        "--drills",
+    ]);
+    assert!(
+        out.contains("**Single points of failure of the rollout** (no replication finished within 3600s): `crash lb at 10s`, `isolate-site vlan10 at 10s`."),
+        "{out}"
+    );
+    assert!(
+        out.contains("**Ran out of the observing kubectl's sight**: with `isolate-site vlan20 at 10s`, `partition vlan10 vlan20 at 10s`, every pod ran in every replication, but the observing kubectl (`workload.kubectl_host`: node01)"),
+        "{out}"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(&out_dir).join("plan.json")).unwrap()).unwrap();
+    assert_eq!(
+        j["drills"]["ran_unseen_by_kubectl"],
+        serde_json::json!(["isolate-site vlan20 at 10s", "partition vlan10 vlan20 at 10s"])
+    );
+    assert_eq!(
+        j["drills"]["single_points_of_failure"],
+        serde_json::json!(["crash lb at 10s", "isolate-site vlan10 at 10s"])
+    );
+}
+
 /// Drill settings that no drill could use are usage errors before any work; failures after
 /// the rollout are said to have changed nothing; a scenario that never finishes singles out no
 /// failure; a registry on a master is drilled once.

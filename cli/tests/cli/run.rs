@@ -369,7 +369,7 @@ fn a_run_held_up_by_a_fault_never_repaired_says_which() {
 /// the registry never comes back, not that evictions would help.
 #[test]
 fn a_registry_that_never_comes_back_is_named_as_the_cause() {
-    let e = stderr_of_registry_down("master02", "crash master02 at 2s");
+    let e = stderr_of_registry_down("master02", &["crash master02 at 2s"]);
     assert!(
         e.contains("never repaired: `crash master02 at 2s`; the registry"),
         "{e}"
@@ -377,9 +377,9 @@ fn a_registry_that_never_comes_back_is_named_as_the_cause() {
     assert!(!e.contains("node lifecycle controller"), "{e}");
 }
 
-/// stderr of a 4-pod run of the thesis testbed with its registry on `registry` and `fault`,
+/// stderr of a 4-pod run of the thesis testbed with its registry on `registry` and `faults`,
 /// which must fail the run (exit 1).
-fn stderr_of_registry_down(registry: &str, fault: &str) -> String {
+fn stderr_of_registry_down(registry: &str, faults: &[&str]) -> String {
     let t = crate::support::TempDir::new("run-registry-down");
     let text = topologies::load::builtin("thesis-2019").unwrap().replacen(
         "image_cached = false",
@@ -388,18 +388,23 @@ fn stderr_of_registry_down(registry: &str, fault: &str) -> String {
     );
     let path = t.file("mirror.toml");
     std::fs::write(&path, text).unwrap();
-    let out = crate::support::run(&["run", &path, "--pods", "4", "--reps", "1", "--fault", fault]);
+    let mut args = vec!["run", &path, "--pods", "4", "--reps", "1"];
+    for f in faults {
+        args.extend(["--fault", f]);
+    }
+    let out = crate::support::run(&args);
     crate::support::assert_exit(&out, 1, "a run whose registry never comes back");
     stderr(&out)
 }
 
-/// A fault never repaired that cuts the observing kubectl off from the load balancer (its
-/// site isolated, its site's router crashed, its tunnel partitioned) is refused before the
-/// run, as a crash of its host is (E020); repaired, the same run finishes. A registry cut off
-/// from some workers for good is named as the cause of a run that cannot finish, with those
-/// workers, not the node lifecycle controller's evictions.
+/// A fault still in force at the timeout that cuts the observing kubectl off from the load
+/// balancer (its site isolated, its site's router crashed, its tunnel partitioned, repaired
+/// only after the timeout) is named as the cause of a run that cannot finish, not the node
+/// lifecycle controller's evictions; one repaired in time, one that leaves kubectl connected,
+/// and one that comes after the rollout change nothing of the kind. A registry cut off from
+/// some workers names them; a crashed load balancer, the deeper cause, is named before it.
 #[test]
-fn kubectl_or_a_registry_cut_off_for_good_is_named_as_the_cause() {
+fn kubectl_or_a_registry_cut_off_at_the_timeout_is_named_as_the_cause() {
     let t = crate::support::TempDir::new("run-cut-off");
     let thesis = topologies::load::builtin("thesis-2019").unwrap();
     let on_node01 = thesis.replacen("kubectl_host = \"master01\"", "kubectl_host = \"node01\"", 1);
@@ -407,33 +412,43 @@ fn kubectl_or_a_registry_cut_off_for_good_is_named_as_the_cause() {
     let path = t.file("kubectl-node01.toml");
     std::fs::write(&path, on_node01).unwrap();
     let run = |fault: &str| crate::support::run(&["run", &path, "--pods", "4", "--reps", "1", "--fault", fault]);
-    for (fault, field) in [
-        ("isolate-site vlan20 at 0s", "site"),
-        ("crash vyos02 at 0s", "host"),
-        ("partition vlan10 vlan20 at 5s", "a"),
+    for (fault, shown) in [
+        (
+            "isolate-site vlan20 at 0s",
+            "never repaired: `isolate-site vlan20 at 0s`",
+        ),
+        ("crash vyos02 at 0s", "never repaired: `crash vyos02 at 0s`"),
+        (
+            "partition vlan10 vlan20 at 5s repair 2h",
+            "in force at the timeout (3600s): `partition vlan10 vlan20 at 5s repair 7200s`",
+        ),
     ] {
         let out = run(fault);
-        crate::support::assert_exit(&out, 2, "a fault that cuts kubectl off for good");
+        crate::support::assert_exit(&out, 1, "a run whose kubectl is cut off at the timeout");
         let e = stderr(&out);
         assert!(
             e.contains(&format!(
-                "`faults[0].{field}`: never repaired, it cuts the observing kubectl on `node01` (workload.kubectl_host) off from the load balancer `lb` for good"
+                "{shown}; they still cut the observing kubectl on node01 (workload.kubectl_host) off from the load balancer lb at the timeout"
             )),
             "{e}"
         );
+        assert!(!e.contains("node lifecycle controller"), "{e}");
     }
-    crate::support::assert_exit(&run("isolate-site vlan20 at 0s repair 100s"), 0, "a repaired cut");
-    crate::support::assert_exit(
-        &run("isolate-site vlan30 at 0s"),
-        0,
-        "a cut that leaves kubectl connected",
-    );
-    let e = stderr_of_registry_down("node04", "isolate-site vlan30 at 0s");
+    for fault in [
+        "isolate-site vlan20 at 0s repair 100s",
+        "isolate-site vlan30 at 0s",
+        "isolate-site vlan20 at 10min",
+    ] {
+        crate::support::assert_exit(&run(fault), 0, fault);
+    }
+    let e = stderr_of_registry_down("node04", &["isolate-site vlan30 at 0s"]);
     assert!(
-        e.contains("never repaired: `isolate-site vlan30 at 0s`; they cut the registry on node04 (runtime.registry_host) off for good from node01, node02, whose pulls"),
+        e.contains("never repaired: `isolate-site vlan30 at 0s`; they still cut the registry on node04 (runtime.registry_host) off from node01, node02 at the timeout, whose pulls"),
         "{e}"
     );
     assert!(!e.contains("node lifecycle controller"), "{e}");
+    let e = stderr_of_registry_down("node04", &["isolate-site vlan30 at 0s", "crash lb at 2s"]);
+    assert!(e.contains("the single point of failure of this control plane"), "{e}");
 }
 
 /// Two of three masters crashed for good leave etcd without a quorum: the error says so, not

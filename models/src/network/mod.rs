@@ -386,22 +386,6 @@ impl Network {
         windows
     }
 
-    /// An instant past every start and repair of `faults` and any OpenVPN restart pause after
-    /// them (an hour on): only the faults never repaired hold then, so [`Network::cut_at`] at
-    /// it says what they cut off for good.
-    pub fn after_every_repair(&self, faults: &[crate::spec::Fault]) -> SimTime {
-        let last_edge = faults
-            .iter()
-            .flat_map(|f| {
-                let (at, repair) = f.window();
-                [Some(at), (repair != SimTime::MAX).then_some(repair)]
-            })
-            .flatten()
-            .max()
-            .unwrap_or(SimTime::ZERO);
-        last_edge + self.ping_restart() + SimDuration::from_secs(3600)
-    }
-
     /// Whether a fault stops all traffic from `a` to `b` at `t`: a crashed router on their route,
     /// a partitioned tunnel on it, or an isolated site at an end of one of its tunnels (a crashed
     /// load balancer is the control plane's business). Without a route: cut.

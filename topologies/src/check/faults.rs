@@ -1,6 +1,5 @@
 //! Faults (E020): each names an existing host or site, is repaired after it happens, changes
-//! something, does not overlap another fault that takes the same thing down, and does not cut
-//! the observing kubectl off for good.
+//! something, and does not overlap another fault that takes the same thing down.
 
 use models::spec::{Fault, Role, Scenario};
 use sim_core::SimDuration;
@@ -30,57 +29,6 @@ pub(super) fn faults(s: &Scenario, f: &mut Vec<Finding>) {
             );
         }
     }
-    if f.iter().all(|x| x.code != "E020") {
-        observer_cut_off_for_good(s, kubectl_host, f);
-    }
-}
-
-/// E020: faults never repaired that cut the observing kubectl off from the load balancer for
-/// good (its site isolated, its site's router crashed, its tunnel to the balancer's site
-/// partitioned): it would never see a pod run, as if its host had crashed. Read on the
-/// scenario's network past every repair and OpenVPN restart pause; the finding goes to the
-/// first such fault that cuts it off alone, or else to the last never repaired.
-fn observer_cut_off_for_good(s: &Scenario, kubectl_host: Option<&str>, f: &mut Vec<Finding>) {
-    use models::network::Network;
-    let lb = s.haproxy.host.as_str();
-    let Some(kubectl) = kubectl_host.filter(|k| *k != lb) else {
-        return;
-    };
-    let forever: Vec<usize> = (0..s.faults.len())
-        .filter(|&i| s.faults[i].repair().is_none())
-        .collect();
-    let Some(&last) = forever.last() else {
-        return;
-    };
-    let Ok(net) = Network::build(s, &[kubectl, lb]) else {
-        return; // names and links are wrong: other checks say how
-    };
-    let (Some(k), Some(b)) = (net.host(kubectl), net.host(lb)) else {
-        return;
-    };
-    let after_all = net.after_every_repair(&s.faults);
-    let cut = |n: &Network| n.cut_at(k, b, after_all) || n.cut_at(b, k, after_all);
-    if !cut(&net) {
-        return;
-    }
-    let i = forever
-        .iter()
-        .copied()
-        .find(|&i| cut(&net.with_faults(std::slice::from_ref(&s.faults[i]))))
-        .unwrap_or(last);
-    let field = match &s.faults[i] {
-        Fault::Crash { .. } => "host",
-        Fault::IsolateSite { .. } => "site",
-        Fault::Partition { .. } | Fault::Degrade { .. } => "a",
-        Fault::CrashEtcdLeader { .. } => "at",
-    };
-    f.push(Finding::new(
-        "E020",
-        format!("faults[{i}].{field}"),
-        format!(
-            "never repaired, it cuts the observing kubectl on `{kubectl}` (workload.kubectl_host) off from the load balancer `{lb}` for good, so it would see no pod run; repair it, or run kubectl elsewhere (workload.kubectl_host)"
-        ),
-    ));
 }
 
 /// The hosts and sites `fault` names exist and can fail so (a crash, a tunnel's two sites, an

@@ -153,7 +153,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E020",
         "bad-fault",
-        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`, not the host the observing kubectl runs on) or sites (partition and degrade: two sites a tunnel joins; isolate-site: one site), and be repaired after it happens; a degrade adds a delay, a jitter or a loss; two crashes of one host, two cut-offs of one site, two partitions of one tunnel or two crash-etcd-leader faults do not overlap (degradations may: they add up); and faults never repaired do not cut the observing kubectl off from the load balancer for good",
+        "a fault must name an existing host (crash: the load balancer, a master, a router or the registry host of `runtime.registry_host`, not the host the observing kubectl runs on) or sites (partition and degrade: two sites a tunnel joins; isolate-site: one site), and be repaired after it happens; a degrade adds a delay, a jitter or a loss; two crashes of one host, two cut-offs of one site, two partitions of one tunnel or two crash-etcd-leader faults do not overlap (degradations may: they add up)",
     ),
     err(
         "E021",
@@ -218,7 +218,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E033",
         "tunnel-packet-too-large",
-        "vpn.tun_mtu + vpn.overhead_bytes must be at most 65,535 bytes: a full tun packet with OpenVPN's overhead added travels as one UDP packet in one IPv4 datagram (OpenVPN 2.3's default BF-CBC + HMAC-SHA1 overhead is 68 bytes)",
+        "with the VPN on, vpn.tun_mtu + vpn.overhead_bytes must be at most 65,535 bytes: a full tun packet with OpenVPN's overhead added travels as one UDP packet in one IPv4 datagram (OpenVPN 2.3's default BF-CBC + HMAC-SHA1 overhead is 68 bytes)",
     ),
     warn(
         "W001",

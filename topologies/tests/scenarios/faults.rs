@@ -81,33 +81,6 @@ fn crashing_the_kubectl_host_is_refused() {
     topologies::load::load_str(&text, "f.toml").unwrap();
 }
 
-/// Faults never repaired that cut the observing kubectl off from the load balancer lose the
-/// measurement as a crash of its host would: refused at the fault that cuts it off alone
-/// (here the second; the first isolates the other worker site), or, when only together they
-/// do, at the last. Repaired, or leaving kubectl's route alone, they load.
-#[test]
-fn cutting_the_kubectl_host_off_for_good_is_refused() {
-    let on_node01 =
-        |faults: &str| thesis_with(faults).replacen("kubectl_host = \"master01\"", "kubectl_host = \"node01\"", 1);
-    let text = on_node01(
-        "[[faults]]\nkind = \"isolate-site\"\nsite = \"vlan30\"\nat = \"5s\"\n\n\
-         [[faults]]\nkind = \"crash\"\nhost = \"vyos02\"\nat = \"9s\"\n",
-    );
-    let e = topologies::load::load_str(&text, "f.toml").unwrap_err().to_string();
-    let line = text.lines().position(|l| l == "host = \"vyos02\"").unwrap() + 1;
-    assert!(
-        e.contains(&format!(
-            "f.toml: line {line}, column 1: error[E020] `faults[1].host`: never repaired, it cuts the observing kubectl on `node01`"
-        )),
-        "{e}"
-    );
-    assert_eq!(e.matches("error[E020]").count(), 1, "{e}");
-    let repaired = on_node01("[[faults]]\nkind = \"crash\"\nhost = \"vyos02\"\nat = \"9s\"\nrepair = \"60s\"\n");
-    topologies::load::load_str(&repaired, "f.toml").unwrap();
-    let elsewhere = on_node01("[[faults]]\nkind = \"crash\"\nhost = \"vyos03\"\nat = \"9s\"\n");
-    topologies::load::load_str(&elsewhere, "f.toml").unwrap();
-}
-
 /// A degradation that adds no delay, no jitter and no loss changes nothing: refused, so that a
 /// forgotten `delay` does not pass as a fault that had no effect.
 #[test]

@@ -53,28 +53,37 @@ pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
     }
 }
 
-/// What a run that never finished may owe to faults never repaired: they are named, and for a
-/// worker site cut off for good, the recovery that Kubernetes would make (eviction from
-/// unreachable nodes); for a registry on the overlay that never comes back, that no pull from
-/// it can succeed; for masters crashed for good beyond etcd's quorum, that nothing commits.
+/// What a run that never finished may owe to the faults still in force when it gave up (never
+/// repaired, or repaired only after `workload.timeout`): they are named, and for a worker site
+/// cut off for good, the recovery that Kubernetes would make (eviction from unreachable
+/// nodes); for a registry on the overlay that never comes back, that no pull from it can
+/// succeed; for masters crashed for good beyond etcd's quorum, that nothing commits; for the
+/// observing kubectl or a registry cut off then, that nothing could see the pods run, or pull.
 pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     use models::spec::Fault;
-    let open: Vec<&Fault> = scenario.faults.iter().filter(|f| f.repair().is_none()).collect();
+    let timeout = scenario.workload.timeout;
+    let open: Vec<&Fault> = scenario
+        .faults
+        .iter()
+        .filter(|f| f.at() < timeout && f.repair().is_none_or(|r| r >= timeout))
+        .collect();
     if open.is_empty() {
         return String::new();
     }
     let names: Vec<String> = open.iter().map(|f| format!("`{}`", fault_text(f))).collect();
-    if let Some(cut) = cut_off_for_good(scenario) {
-        return format!("\nnever repaired: {}; {cut}", names.join(", "));
-    }
+    let names = if open.iter().all(|f| f.repair().is_none()) {
+        format!("never repaired: {}", names.join(", "))
+    } else {
+        format!("in force at the timeout ({timeout}): {}", names.join(", "))
+    };
     let registry = scenario.runtime.registry_host.as_deref();
     if open
         .iter()
         .any(|f| matches!(f, Fault::Crash { host, .. } if Some(host.as_str()) == registry))
     {
         return format!(
-            "\nnever repaired: {}; the registry (runtime.registry_host) never comes back, so every pull from it fails into the image back-off: a pod starts only on a node that has the image with runtime.pull_policy = \"IfNotPresent\"; repair the registry",
-            names.join(", ")
+            "\n{}; the registry (runtime.registry_host) never comes back, so every pull from it fails into the image back-off: a pod starts only on a node that has the image with runtime.pull_policy = \"IfNotPresent\"; repair the registry",
+            names
         );
     }
     if open
@@ -82,8 +91,8 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
         .any(|f| matches!(f, Fault::Crash { host, .. } if *host == scenario.haproxy.host))
     {
         return format!(
-            "\nnever repaired: {}; every client (kubelets, controllers, scheduler, kubectl) reaches the apiservers through the load balancer, the single point of failure of this control plane: nothing goes on until it is repaired",
-            names.join(", ")
+            "\n{}; every client (kubelets, controllers, scheduler, kubectl) reaches the apiservers through the load balancer, the single point of failure of this control plane: nothing goes on until it is repaired",
+            names
         );
     }
     let masters = &scenario.haproxy.backends;
@@ -111,12 +120,15 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     let stopped = (gone.len() + leaders).min(masters.len());
     if !masters.is_empty() && masters.len() - stopped < masters.len() / 2 + 1 {
         return format!(
-            "\nnever repaired: {}; {} of the {} etcd members are gone for good, so etcd has no quorum: no write commits (no pod is created, bound or reported Running) while the surviving apiservers answer reads from their caches; repair enough masters for a quorum of {}",
-            names.join(", "),
+            "\n{}; {} of the {} etcd members are gone for good, so etcd has no quorum: no write commits (no pod is created, bound or reported Running) while the surviving apiservers answer reads from their caches; repair enough masters for a quorum of {}",
+            names,
             stopped,
             masters.len(),
             masters.len() / 2 + 1
         );
+    }
+    if let Some(cut) = cut_off_at_timeout(scenario) {
+        return format!("\n{names}; {cut}");
     }
     let cuts = open.iter().any(|f| {
         matches!(
@@ -137,20 +149,34 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     } else {
         String::new()
     };
-    format!("\nnever repaired: {}{eviction}", names.join(", "))
+    format!("\n{names}{eviction}")
 }
 
-/// What the scenario's never-repaired faults cut off for good that no recovery of the cluster's
-/// can make up for: a registry on the overlay from workers (their pulls fail into the image
-/// back-off). Read on the scenario's network past every repair and every OpenVPN restart
-/// pause, so that only the faults never repaired hold. `None` if none, or if the network cannot
-/// be built (the scenario's checks say why). (The observing kubectl cut off for good is refused
-/// before the run, E020.)
-fn cut_off_for_good(scenario: &models::spec::Scenario) -> Option<String> {
-    let registry = scenario.runtime.registry_host.as_deref().filter(|r| !r.is_empty())?;
-    let net = models::network::Network::build(scenario, &[registry]).ok()?;
-    let after_all = net.after_every_repair(&scenario.faults);
-    let r = net.host(registry)?;
+/// What the scenario's faults still cut off when the run gave up (`workload.timeout`) that no
+/// recovery of the cluster's can make up for: the observing kubectl from the load balancer (it
+/// cannot see the pods run, whatever they do), or a registry on the overlay from workers
+/// (their pulls fail into the image back-off). `None` if neither, or if the network cannot be
+/// built (the scenario's checks say why).
+fn cut_off_at_timeout(scenario: &models::spec::Scenario) -> Option<String> {
+    use models::network::Network;
+    let lb = scenario.haproxy.host.as_str();
+    let kubectl = scenario.workload.kubectl_host.as_deref().or(scenario
+        .haproxy
+        .backends
+        .first()
+        .map(String::as_str))?;
+    let registry = scenario.runtime.registry_host.as_deref().filter(|r| !r.is_empty());
+    let mut sources = vec![lb, kubectl];
+    sources.extend(registry);
+    let net = Network::build(scenario, &sources).ok()?;
+    let timeout = sim_core::SimTime::ZERO + scenario.workload.timeout.get();
+    let (b, k) = (net.host(lb)?, net.host(kubectl)?);
+    if net.cut_at(k, b, timeout) || net.cut_at(b, k, timeout) {
+        return Some(format!(
+            "they still cut the observing kubectl on {kubectl} (workload.kubectl_host) off from the load balancer {lb} at the timeout, so it could not see the pods run, whether they did or not: repair the fault sooner, or run kubectl on a host it leaves connected"
+        ));
+    }
+    let r = net.host(registry?)?;
     let workers: Vec<&str> = scenario
         .hosts
         .iter()
@@ -159,13 +185,13 @@ fn cut_off_for_good(scenario: &models::spec::Scenario) -> Option<String> {
             let w = net.host(&h.name)?;
             // Routes are built from the sources only; a tunnel or router that a fault holds
             // stops both directions.
-            net.cut_at(r, w, after_all).then_some(h.name.as_str())
+            net.cut_at(r, w, timeout).then_some(h.name.as_str())
         })
         .collect();
     (!workers.is_empty()).then(|| {
         format!(
-            "they cut the registry on {} (runtime.registry_host) off for good from {}, whose pulls from it fail into the image back-off: a pod starts there only if the node has the image and runtime.pull_policy = \"IfNotPresent\"; repair the fault",
-            registry,
+            "they still cut the registry on {} (runtime.registry_host) off from {} at the timeout, whose pulls from it fail into the image back-off: a pod starts there only if the node has the image and runtime.pull_policy = \"IfNotPresent\"; repair the fault",
+            registry.unwrap_or_default(),
             workers.join(", ")
         )
     })

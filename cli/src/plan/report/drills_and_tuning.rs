@@ -47,7 +47,7 @@ fn kinds_summary(o: &mut String, d: &Drills, given_finished_all: bool) {
         }
     }
     for (kind, rows) in kinds.iter().filter(|(_, rows)| rows.len() > 2) {
-        let stopped = rows.iter().filter(|r| r.finished == 0).count();
+        let stopped = rows.iter().filter(|r| r.finished == 0 && r.ran_unseen < r.reps).count();
         let costs: Vec<f64> = rows.iter().filter_map(|r| r.diff.map(|m| m.mean)).collect();
         let (lo, hi) = costs
             .iter()
@@ -152,11 +152,30 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
             fatal.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
         );
     }
+    let unseen = d.ran_unseen();
+    if !unseen.is_empty() {
+        w!(o);
+        w!(
+            o,
+            "**Ran out of the observing kubectl's sight**: with {}, every pod ran in every replication, but the observing kubectl (`workload.kubectl_host`: {}) was cut off from the load balancer and never saw them all; they are not single points of failure of the rollout, and are timed only with kubectl on a host they leave connected.",
+            unseen.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+            kubectl_host(&p.scenario)
+        );
+    }
     for s in &d.skipped {
         w!(o);
         w!(o, "Not drilled: `{}`: {}", s.label, s.reason);
     }
     w!(o);
+}
+
+/// Where the observing kubectl runs: `workload.kubectl_host`, or the first backend.
+fn kubectl_host(s: &models::spec::Scenario) -> &str {
+    s.workload
+        .kubectl_host
+        .as_deref()
+        .or(s.haproxy.backends.first().map(String::as_str))
+        .unwrap_or("none")
 }
 
 /// The seeds both sections ran on, as their introductions name them.
