@@ -317,30 +317,33 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     })
 }
 
-/// serde's messages name Rust's number types ("invalid value: integer `-1`, expected u32",
-/// "number too large to fit in target type"); say what the field takes instead.
+/// serde's messages name Rust's number types at their end ("invalid value: integer `-1`,
+/// expected u32"), and TOML's overflow names none ("number too large to fit in target type");
+/// say what the field takes instead. Only the end is rewritten: text before it may quote the
+/// user's own value.
 fn plain_numbers(message: &str) -> String {
     const TYPES: [(&str, &str); 6] = [
         ("expected u8", "expected a whole number from 0 to 255"),
         ("expected u16", "expected a whole number from 0 to 65535"),
         ("expected u32", "expected a whole number from 0 to 4294967295"),
-        ("expected u64", "expected a whole number from 0 to 18446744073709551615"),
+        (
+            "expected u64",
+            "expected a whole number from 0 to 9223372036854775807 (TOML's largest)",
+        ),
         (
             "expected usize",
-            "expected a whole number from 0 to 18446744073709551615",
+            "expected a whole number from 0 to 9223372036854775807 (TOML's largest)",
         ),
         ("expected f64", "expected a number"),
     ];
-    if message.contains("number too large to fit in target type") {
-        return format!("{message}; expected a whole number that fits the field (at most 4294967295 for a count)");
+    if message.ends_with("number too large to fit in target type") {
+        return format!(
+            "{message}; expected a whole number of at most 9223372036854775807 (TOML's largest integer; counts take at most 4294967295)"
+        );
     }
     for (rust, plain) in TYPES {
-        if let Some(at) = message.find(rust) {
-            let end = at + rust.len();
-            // Not a prefix of a longer type name (`u32` in `u320`).
-            if !message[end..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
-                return format!("{}{plain}{}", &message[..at], &message[end..]);
-            }
+        if let Some(head) = message.strip_suffix(rust) {
+            return format!("{head}{plain}");
         }
     }
     message.to_owned()

@@ -135,7 +135,7 @@ impl PointRecord {
         // An input the command cannot use (exit code 2), as a point file cut short is.
         self.check_against(spec, point).map_err(|why| {
             crate::output::InputError(format!(
-                "{} does not hold point {}: {why}; delete it to have that point computed again",
+                "{} does not hold point {}: {why}; delete it, and rerunning the sweep (or its shard) computes that point again",
                 path.display(),
                 spec.describe(point)
             ))

@@ -130,6 +130,8 @@ impl Table {
                 path.display()
             ))
         };
+        // Where each row is, for the errors: a CSV line, or a JSON point.
+        let mut lines: Vec<String> = Vec::new();
         let (sweep, columns, rows) = if text.trim_start().starts_with('{') {
             let v: Json = serde_json::from_str(text).map_err(|e| bad(format!("invalid JSON ({e})")))?;
             // The header says what the file is: results of another format are not guessed at.
@@ -149,6 +151,7 @@ impl Table {
                 .get("points")
                 .and_then(Json::as_array)
                 .ok_or_else(|| bad("no \"points\" list".into()))?;
+            lines.extend((0..points.len()).map(|i| format!("points[{i}]")));
             let rows = points
                 .iter()
                 .map(|p| {
@@ -170,10 +173,12 @@ impl Table {
                 .iter()
                 .map(str::to_owned)
                 .collect();
-            let mut rows = Vec::new();
+            let mut rows: Vec<Vec<Json>> = Vec::new();
             for rec in reader.records() {
                 let rec = rec.map_err(|e| bad(format!("invalid CSV ({e})")))?;
+                let line = rec.position().map_or(0, csv::Position::line);
                 rows.push(rec.iter().map(parse_cell).collect());
+                lines.push(format!("line {line}"));
             }
             (None, columns, rows)
         };
@@ -187,6 +192,10 @@ impl Table {
             .iter()
             .position(|c| c == "reps")
             .ok_or_else(|| bad("no `reps` column".into()))?;
+        for (row, at) in rows.iter().zip(&lines) {
+            let row: &[Json] = row;
+            check_stats(&columns, row).map_err(|why| UsageError(format!("{}: {at}: {why}", path.display())))?;
+        }
         Ok(Table {
             sweep,
             columns,
@@ -194,6 +203,31 @@ impl Table {
             rows,
         })
     }
+}
+
+/// A row's statistics as a sweep writes them: `reps` a whole number of at least 1, and each
+/// 95 % interval's low end at most its high end; the error says which column holds what
+/// instead. (A statistic that is not a number leaves its row out of a plot, with a note.)
+fn check_stats(columns: &[String], row: &[Json]) -> Result<(), String> {
+    let value = |name: &str| columns.iter().position(|c| c == name).and_then(|i| row.get(i));
+    if let Some(reps) = value("reps") {
+        if reps.as_u64().is_none_or(|r| r < 1) {
+            return Err(format!(
+                "`reps` holds {reps}; expected a whole number of replications, at least 1"
+            ));
+        }
+    }
+    for stat in ["startup", "delay_effect"] {
+        let (lo, hi) = (format!("{stat}_ci95_lo_s"), format!("{stat}_ci95_hi_s"));
+        if let (Some(l), Some(h)) = (value(&lo).and_then(Json::as_f64), value(&hi).and_then(Json::as_f64)) {
+            if l > h {
+                return Err(format!(
+                    "`{lo}` {l} is above `{hi}` {h}; expected the interval's low end first"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A CSV cell as the JSON value `results.json` holds for it: empty is `null`, numbers are

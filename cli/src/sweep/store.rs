@@ -273,7 +273,7 @@ impl SweepDir {
 pub(crate) fn parse_point(path: &Path, text: &str, spec_hash: &str) -> anyhow::Result<PointRecord> {
     let rec: PointRecord = serde_json::from_str(text).map_err(|e| {
         anyhow::anyhow!(
-            "{} is not a point file ({e}); delete it to have that point computed again",
+            "{} is not a point file ({e}); delete it, and rerunning the sweep (or its shard) computes that point again",
             path.display()
         )
     })?;
@@ -292,7 +292,7 @@ pub(crate) fn parse_point(path: &Path, text: &str, spec_hash: &str) -> anyhow::R
         .unwrap_or_default();
     anyhow::ensure!(
         stem == rec.key,
-        "{} holds point {}, not the point its name says; delete it to have it computed again",
+        "{} holds point {}, not the point its name says; delete it, and rerunning the sweep (or its shard) computes it again",
         path.display(),
         rec.key
     );

@@ -784,6 +784,37 @@ fn plot_draws_lines_with_labelled_axes() {
         "{}",
         stderr(&o)
     );
+    // A row no sweep writes is refused, naming the file's line: an interval upside down, no
+    // replication.
+    let tampered = |column: &str, value: &str, name: &str| {
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let col = lines[0].split(',').position(|c| c == column).unwrap();
+        let mut fields: Vec<String> = lines[2].split(',').map(str::to_owned).collect();
+        fields[col] = value.into();
+        lines[2] = fields.join(",");
+        let path = t.path().join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        path
+    };
+    let upside_down = tampered("startup_ci95_lo_s", "1e9", "upside-down.csv");
+    let args = |p: &Path| {
+        ["plot", p.to_str().unwrap(), "--x", "delay", "--series", "pods", "--out"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain([t.file("t.svg")])
+            .collect::<Vec<_>>()
+    };
+    let a = args(&upside_down);
+    usage_error(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &["upside-down.csv: line 3: `startup_ci95_lo_s` 1000000000 is above `startup_ci95_hi_s`"],
+    );
+    let a = args(&tampered("reps", "0", "no-reps.csv"));
+    usage_error(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &["no-reps.csv: line 3: `reps` holds 0; expected a whole number of replications, at least 1"],
+    );
+    assert!(!Path::new(&t.file("t.svg")).exists());
     usage_error(
         &["plot", res.to_str().unwrap(), "--x", "delay", "--out", &t.file("x.svg")],
         &["pods", "several values", "--series"],

@@ -53,7 +53,17 @@ fn wrong_type() {
         "{shown}"
     );
     let (_, shown) = error_of(&edit("replicas = 4 ", "replicas = 99999999999999999999 "));
-    assert!(shown.contains("expected a whole number that fits the field"), "{shown}");
+    assert!(
+        shown
+            .contains("number too large to fit in target type; expected a whole number of at most 9223372036854775807"),
+        "{shown}"
+    );
+    // Only the message's end is rewritten: a string that quotes a type name is left as written.
+    let (_, shown) = error_of(&edit("replicas = 4 ", "replicas = \"expected u8\" "));
+    assert!(
+        shown.contains("invalid type: string \"expected u8\", expected a whole number from 0 to 4294967295"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -741,6 +751,17 @@ fn a_tunnel_packet_no_datagram_holds() {
     assert!(error_of(&edit("overhead_bytes = 68", "overhead_bytes = 64036"))
         .0
         .has_code("E033"));
+    // A tun MTU too large is named at its own line; with the VPN off nothing is carried.
+    let text = edit("tun_mtu = 1500", "tun_mtu = 70000");
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "tun_mtu = 70000");
+    assert!(
+        e.has_code("E033") && shown.contains(&format!("line {line}, column 1: error[E033] `vpn.tun_mtu`")),
+        "{shown}"
+    );
+    let off =
+        edit("overhead_bytes = 68", "overhead_bytes = 2147483648").replacen("enabled = true ", "enabled = false ", 1);
+    assert!(!load::load_str(&off, ORIGIN).is_err_and(|e| e.to_string().contains("E033")));
 }
 
 /// Malformed informational addresses are typos worth knowing about (E029); empty ones load.
