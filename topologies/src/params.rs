@@ -61,7 +61,7 @@ pub fn apply_with_warnings(
             field: crate::locate::path_at_line(params_text, line),
             message: {
                 let here = e.span().and_then(|s| params_text.get(s.start..));
-                let message = one_line(e.message());
+                let message = crate::load::plain_numbers(&one_line(e.message()));
                 if message.is_empty() || here.is_some_and(crate::load::starts_with_forbidden_control) {
                     crate::load::unexplained_parse_error(here.and_then(|t| t.chars().next()))
                 } else {
@@ -82,7 +82,7 @@ pub fn apply_with_warnings(
         let mut field = crate::load::field_path(e.path());
         // The message alone: the error's Display appends where it was ("\nin `runtime`\n"),
         // which the field path already says.
-        let message = one_line(e.into_inner().message());
+        let message = crate::load::plain_numbers(&one_line(e.into_inner().message()));
         if let Some(rest) = message.strip_prefix("unknown field `") {
             if let Some(end) = rest.find('`') {
                 // The path may already end with the unknown key; name it once.
@@ -349,6 +349,13 @@ mod tests {
         assert_eq!((line, field.as_str()), (2, "runtime.registry_rtt"));
         let (line, field, message) = parse("[runtime]\nregistry_rtt = \"1ms\"\nregistry_rtt = \"2ms\"\n");
         assert_eq!((line, field.as_str()), (3, "runtime.registry_rtt"), "{message}");
+        // Rust's type names are said as what the field takes, as in a scenario.
+        let (_, field, message) = parse("[kubernetes.kubelet]\nmax_pods = -1\n");
+        assert_eq!(field, "kubernetes.kubelet.max_pods");
+        assert!(
+            message.ends_with("expected a whole number from 0 to 4294967295"),
+            "{message}"
+        );
         let (line, field, message) = parse("[runtime]\nnope = 1\n");
         assert_eq!((line, field.as_str()), (2, "runtime.nope"));
         assert!(message.starts_with("unknown field `nope`"), "{message}");

@@ -87,33 +87,40 @@ pub(crate) struct Drills {
 }
 
 impl Drills {
-    /// The failures with which no replication finished, among those that came while a
-    /// replication still ran, but not those with which every pod ran out of the observing
-    /// kubectl's sight in every replication ([`Drills::ran_unseen`]).
+    /// The failures with which no replication finished (the observing kubectl saw every pod
+    /// run in none), among those that came while a replication still ran.
     pub(crate) fn finished_none(&self) -> Vec<&str> {
-        self.results
-            .iter()
-            .filter(|r| r.finished == 0 && r.after_run < r.reps && r.ran_unseen < r.reps)
-            .map(|r| r.drill.label.as_str())
-            .collect()
+        self.finished_none_where(|_| true)
     }
 
-    /// The failures with which every pod ran in every replication, but the observing kubectl,
-    /// cut off from the load balancer, never saw them all: the rollout went on unseen.
+    /// Of [`Drills::finished_none`], those with which no replication's pods all ran, seen or
+    /// not: the rollout stopped.
+    pub(crate) fn stopped(&self) -> Vec<&str> {
+        self.finished_none_where(|r| r.ran_unseen == 0)
+    }
+
+    /// Of [`Drills::finished_none`], those with which every pod ran in some replication but the
+    /// observing kubectl never saw them all (a failure that cuts it off from the load balancer
+    /// does this): the rollout went on unseen.
     pub(crate) fn ran_unseen(&self) -> Vec<&str> {
+        self.finished_none_where(|r| r.ran_unseen > 0)
+    }
+
+    fn finished_none_where(&self, keep: impl Fn(&drills::DrillResult) -> bool) -> Vec<&str> {
         self.results
             .iter()
-            .filter(|r| r.finished == 0 && r.ran_unseen == r.reps)
+            .filter(|r| r.finished == 0 && r.after_run < r.reps && keep(r))
             .map(|r| r.drill.label.as_str())
             .collect()
     }
 
-    /// The single points of failure of the rollout: the failures with which no replication
-    /// finished, when the scenario as given (`given`) finished every one. Otherwise none can be
-    /// named: a failure that finished nothing may only have been slower past the timeout.
+    /// The single points of failure of the rollout: the failures with which no replication's
+    /// pods all ran ([`Drills::stopped`]), when the scenario as given (`given`) finished every
+    /// one. Otherwise none can be named: a failure that finished nothing may only have been
+    /// slower past the timeout.
     pub(crate) fn single_points_of_failure(&self, given: &stats::Startup) -> Vec<&str> {
         if given.finished == given.reps {
-            self.finished_none()
+            self.stopped()
         } else {
             Vec::new()
         }

@@ -176,7 +176,7 @@ impl Table {
             let mut rows: Vec<Vec<Json>> = Vec::new();
             for rec in reader.records() {
                 let rec = rec.map_err(|e| bad(format!("invalid CSV ({e})")))?;
-                let line = rec.position().map_or(0, csv::Position::line);
+                let line = rec.position().map_or(0, |p| record_line(text, p.byte()));
                 rows.push(rec.iter().map(parse_cell).collect());
                 lines.push(format!("line {line}"));
             }
@@ -203,6 +203,27 @@ impl Table {
             rows,
         })
     }
+}
+
+/// The line a CSV record starts on, from where the reader stood before it (`byte`): the csv
+/// reader's own line count stops at a record's `\r` and stands before the comment lines it
+/// skips, so the line endings and `#` lines between are passed over here.
+fn record_line(text: &str, byte: u64) -> usize {
+    let bytes = text.as_bytes();
+    let mut at = usize::try_from(byte).unwrap_or(bytes.len()).min(bytes.len());
+    loop {
+        match bytes.get(at) {
+            Some(b'\r' | b'\n') => at += 1,
+            Some(b'#') => {
+                at += bytes[at..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(bytes.len() - at, |n| n + 1)
+            }
+            _ => break,
+        }
+    }
+    bytes[..at].iter().filter(|&&c| c == b'\n').count() + 1
 }
 
 /// A row's statistics as a sweep writes them: `reps` a whole number of at least 1, and each

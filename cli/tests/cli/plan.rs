@@ -694,11 +694,11 @@ fn drills_that_only_cut_kubectl_off_are_not_single_points_of_failure() {
         "--drills",
     ]);
     assert!(
-        out.contains("**Single points of failure of the rollout** (no replication finished within 3600s): `crash lb at 10s`, `isolate-site vlan10 at 10s`."),
+        out.contains("**Single points of failure of the rollout** (in no replication did every pod run within 3600s): `crash lb at 10s`, `isolate-site vlan10 at 10s`."),
         "{out}"
     );
     assert!(
-        out.contains("**Ran out of the observing kubectl's sight**: with `isolate-site vlan20 at 10s`, `partition vlan10 vlan20 at 10s`, every pod ran in every replication, but the observing kubectl (`workload.kubectl_host`: node01)"),
+        out.contains("**Ran out of the observing kubectl's sight**: with `isolate-site vlan20 at 10s`, `partition vlan10 vlan20 at 10s`, every pod ran (in the replications `ran_unseen_by_kubectl` counts in plan.json), but the observing kubectl (`workload.kubectl_host`: node01) never saw them all"),
         "{out}"
     );
     let j: serde_json::Value =
@@ -710,6 +710,29 @@ fn drills_that_only_cut_kubectl_off_are_not_single_points_of_failure() {
     assert_eq!(
         j["drills"]["single_points_of_failure"],
         serde_json::json!(["crash lb at 10s", "isolate-site vlan10 at 10s"])
+    );
+    // finished_no_replication keeps its meaning: kubectl saw no replication through.
+    assert_eq!(
+        j["drills"]["finished_no_replication"],
+        serde_json::json!([
+            "crash lb at 10s",
+            "isolate-site vlan10 at 10s",
+            "isolate-site vlan20 at 10s",
+            "partition vlan10 vlan20 at 10s"
+        ])
+    );
+    // Ranked by the replications in which every pod ran: the unseen drills after the stopped,
+    // first among the rest (their cost is unknown, so taken as the largest).
+    let ranked: Vec<&str> = j["drills"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["failure"].as_str().unwrap())
+        .collect();
+    assert_eq!(ranked[..2], ["crash lb at 10s", "isolate-site vlan10 at 10s"]);
+    assert_eq!(
+        ranked[2..4],
+        ["isolate-site vlan20 at 10s", "partition vlan10 vlan20 at 10s"]
     );
 }
 

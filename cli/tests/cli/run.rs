@@ -434,6 +434,13 @@ fn kubectl_or_a_registry_cut_off_at_the_timeout_is_named_as_the_cause() {
         );
         assert!(!e.contains("node lifecycle controller"), "{e}");
     }
+    // The control plane's site cut off from every worker: the deeper cause, wherever kubectl
+    // runs, and the eviction rules say what Kubernetes would do about it.
+    let out = run("isolate-site vlan10 at 10s");
+    crate::support::assert_exit(&out, 1, "a run whose control plane is cut off");
+    let e = stderr(&out);
+    assert!(e.contains("node lifecycle controller"), "{e}");
+    assert!(!e.contains("observing kubectl"), "{e}");
     for fault in [
         "isolate-site vlan20 at 0s repair 100s",
         "isolate-site vlan30 at 0s",

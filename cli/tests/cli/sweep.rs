@@ -814,6 +814,27 @@ fn plot_draws_lines_with_labelled_axes() {
         &a.iter().map(String::as_str).collect::<Vec<_>>(),
         &["no-reps.csv: line 3: `reps` holds 0; expected a whole number of replications, at least 1"],
     );
+    // The line is the row's own with Windows line endings and `#` lines before it.
+    let windows = t.path().join("windows.csv");
+    let crlf =
+        std::fs::read_to_string(&upside_down)
+            .unwrap()
+            .lines()
+            .enumerate()
+            .fold(String::new(), |mut out, (i, l)| {
+                if i == 2 {
+                    out.push_str("# a note\r\n\r\n");
+                }
+                out.push_str(l);
+                out.push_str("\r\n");
+                out
+            });
+    std::fs::write(&windows, crlf).unwrap();
+    let a = args(&windows);
+    usage_error(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &["windows.csv: line 5: `startup_ci95_lo_s` 1000000000 is above"],
+    );
     assert!(!Path::new(&t.file("t.svg")).exists());
     usage_error(
         &["plot", res.to_str().unwrap(), "--x", "delay", "--out", &t.file("x.svg")],

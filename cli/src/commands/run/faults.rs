@@ -65,16 +65,26 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     let open: Vec<&Fault> = scenario
         .faults
         .iter()
-        .filter(|f| f.at() < timeout && f.repair().is_none_or(|r| r >= timeout))
+        .filter(|f| f.at() < timeout && f.repair().is_none_or(|r| r > timeout))
         .collect();
     if open.is_empty() {
         return String::new();
     }
     let names: Vec<String> = open.iter().map(|f| format!("`{}`", fault_text(f))).collect();
-    let names = if open.iter().all(|f| f.repair().is_none()) {
-        format!("never repaired: {}", names.join(", "))
+    // How long what they took lasts: for good, or past the timeout (repaired after it).
+    let never = open.iter().all(|f| f.repair().is_none());
+    let (names, for_good, never_back) = if never {
+        (
+            format!("never repaired: {}", names.join(", ")),
+            "for good",
+            "never comes back",
+        )
     } else {
-        format!("in force at the timeout ({timeout}): {}", names.join(", "))
+        (
+            format!("in force at the timeout ({timeout}): {}", names.join(", ")),
+            "until after the timeout",
+            "is not back before the timeout",
+        )
     };
     let registry = scenario.runtime.registry_host.as_deref();
     if open
@@ -82,7 +92,7 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
         .any(|f| matches!(f, Fault::Crash { host, .. } if Some(host.as_str()) == registry))
     {
         return format!(
-            "\n{}; the registry (runtime.registry_host) never comes back, so every pull from it fails into the image back-off: a pod starts only on a node that has the image with runtime.pull_policy = \"IfNotPresent\"; repair the registry",
+            "\n{}; the registry (runtime.registry_host) {never_back}, so every pull from it fails into the image back-off: a pod starts only on a node that has the image with runtime.pull_policy = \"IfNotPresent\"; repair the registry",
             names
         );
     }
@@ -120,7 +130,7 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     let stopped = (gone.len() + leaders).min(masters.len());
     if !masters.is_empty() && masters.len() - stopped < masters.len() / 2 + 1 {
         return format!(
-            "\n{}; {} of the {} etcd members are gone for good, so etcd has no quorum: no write commits (no pod is created, bound or reported Running) while the surviving apiservers answer reads from their caches; repair enough masters for a quorum of {}",
+            "\n{}; {} of the {} etcd members are gone {for_good}, so etcd has no quorum: no write commits (no pod is created, bound or reported Running) while the surviving apiservers answer reads from their caches; repair enough masters for a quorum of {}",
             names,
             stopped,
             masters.len(),
@@ -138,7 +148,7 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     });
     let eviction = if cuts {
         format!(
-            "; pods on workers cut off for good run again only once the node lifecycle controller has evicted them (node_monitor_grace_period, {}, then the {}-s toleration for an unreachable node), and it evicts nothing while no node of the zone is Ready, or while more than 2 nodes making at least 55 % of a cluster of at most 50 are NotReady; otherwise it takes the nodes one at a time, one every {} s (--node-eviction-rate {}), or one every {} s while more than 55 % of a cluster of over 50 nodes are NotReady (--secondary-node-eviction-rate {}): a hundred such nodes take hours; the masters count as nodes unless their names end in `master`, or in `master-` and three characters (docs/model.md)",
+            "; pods on workers cut off {for_good} run again only once the node lifecycle controller has evicted them (node_monitor_grace_period, {}, then the {}-s toleration for an unreachable node), and it evicts nothing while no node of the zone is Ready, or while more than 2 nodes making at least 55 % of a cluster of at most 50 are NotReady; otherwise it takes the nodes one at a time, one every {} s (--node-eviction-rate {}), or one every {} s while more than 55 % of a cluster of over 50 nodes are NotReady (--secondary-node-eviction-rate {}): a hundred such nodes take hours; the masters count as nodes unless their names end in `master`, or in `master-` and three characters (docs/model.md)",
             scenario.kubernetes.controller_manager.node_monitor_grace_period,
             models::node_lifecycle::UNREACHABLE_TOLERATION.as_secs_f64(),
             1.0 / models::node_lifecycle::NODE_EVICTION_RATE,
@@ -155,8 +165,9 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
 /// What the scenario's faults still cut off when the run gave up (`workload.timeout`) that no
 /// recovery of the cluster's can make up for: the observing kubectl from the load balancer (it
 /// cannot see the pods run, whatever they do), or a registry on the overlay from workers
-/// (their pulls fail into the image back-off). `None` if neither, or if the network cannot be
-/// built (the scenario's checks say why).
+/// (their pulls fail into the image back-off). `None` if neither; if the load balancer is cut
+/// off from every worker (the deeper cause, whose eviction rules the caller gives); or if the
+/// network cannot be built (the scenario's checks say why).
 fn cut_off_at_timeout(scenario: &models::spec::Scenario) -> Option<String> {
     use models::network::Network;
     let lb = scenario.haproxy.host.as_str();
@@ -171,22 +182,32 @@ fn cut_off_at_timeout(scenario: &models::spec::Scenario) -> Option<String> {
     let net = Network::build(scenario, &sources).ok()?;
     let timeout = sim_core::SimTime::ZERO + scenario.workload.timeout.get();
     let (b, k) = (net.host(lb)?, net.host(kubectl)?);
-    if net.cut_at(k, b, timeout) || net.cut_at(b, k, timeout) {
-        return Some(format!(
-            "they still cut the observing kubectl on {kubectl} (workload.kubectl_host) off from the load balancer {lb} at the timeout, so it could not see the pods run, whether they did or not: repair the fault sooner, or run kubectl on a host it leaves connected"
-        ));
-    }
-    let r = net.host(registry?)?;
+    // The control plane cut off from every worker is the deeper cause, wherever kubectl runs:
+    // the eviction rules that follow say what Kubernetes would do about it.
     let workers: Vec<&str> = scenario
         .hosts
         .iter()
         .filter(|h| h.role == models::spec::Role::Worker)
-        .filter_map(|h| {
-            let w = net.host(&h.name)?;
-            // Routes are built from the sources only; a tunnel or router that a fault holds
-            // stops both directions.
-            net.cut_at(r, w, timeout).then_some(h.name.as_str())
-        })
+        .map(|h| h.name.as_str())
+        .collect();
+    let every_worker_cut = !workers.is_empty()
+        && workers
+            .iter()
+            .all(|w| net.host(w).is_some_and(|w| net.cut_at(b, w, timeout)));
+    if every_worker_cut {
+        return None;
+    }
+    if net.cut_at(k, b, timeout) || net.cut_at(b, k, timeout) {
+        return Some(format!(
+            "they still cut the observing kubectl on {kubectl} (workload.kubectl_host) off from the load balancer {lb} at the timeout, so it could not see the rollout through, whatever the pods did: repair the fault sooner, or run kubectl on a host it leaves connected"
+        ));
+    }
+    let r = net.host(registry?)?;
+    // Routes are built from the sources only; a tunnel or router that a fault holds stops both
+    // directions.
+    let workers: Vec<&str> = workers
+        .into_iter()
+        .filter(|w| net.host(w).is_some_and(|w| net.cut_at(r, w, timeout)))
         .collect();
     (!workers.is_empty()).then(|| {
         format!(

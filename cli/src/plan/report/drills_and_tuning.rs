@@ -18,7 +18,7 @@ pub(super) fn drills_section(o: &mut String, p: &Plan, d: &Drills) {
     w!(o);
     w!(
         o,
-        "The scenario as given, run again with one failure at {} {}, over the same {} as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, then the largest cost). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's elections (simulated message by message: \"etcd without writes\"), the leader elections of the controller-manager and the scheduler (the last column counts the replications in which one was led again only after the run had ended: a standby pinned to a crashed master's apiserver waits for TCP to give its connection up, 925 to 946 s after the crash), pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good. Kinds of failure with more than two drills are summed up first.",
+        "The scenario as given, run again with one failure at {} {}, over the same {} as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, whether the observing kubectl saw it or not, then the largest cost; a cost kubectl saw no replication through to is taken as the largest). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's elections (simulated message by message: \"etcd without writes\"), the leader elections of the controller-manager and the scheduler (the last column counts the replications in which one was led again only after the run had ended: a standby pinned to a crashed master's apiserver waits for TCP to give its connection up, 925 to 946 s after the crash), pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good. Kinds of failure with more than two drills are summed up first.",
         d.at,
         d.lasting.map_or("lasting for the rest of the run".to_owned(), |l| format!("lasting {l}")),
         seeds_text(p.reps),
@@ -47,7 +47,12 @@ fn kinds_summary(o: &mut String, d: &Drills, given_finished_all: bool) {
         }
     }
     for (kind, rows) in kinds.iter().filter(|(_, rows)| rows.len() > 2) {
-        let stopped = rows.iter().filter(|r| r.finished == 0 && r.ran_unseen < r.reps).count();
+        // Stopped when the scenario as given finished every replication: no replication's
+        // pods all ran, seen or not; otherwise, finished none.
+        let stopped = rows
+            .iter()
+            .filter(|r| r.finished == 0 && (!given_finished_all || r.ran_unseen == 0))
+            .count();
         let costs: Vec<f64> = rows.iter().filter_map(|r| r.diff.map(|m| m.mean)).collect();
         let (lo, hi) = costs
             .iter()
@@ -111,6 +116,7 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
         .map(|r| r.drill.label.as_str())
         .collect();
     let fatal = d.finished_none();
+    let stopped = d.stopped();
     if !late.is_empty() {
         w!(
             o,
@@ -139,7 +145,7 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
         );
     } else if late.len() == d.results.len() {
         w!(o, "**No failure took effect**: nothing was drilled.");
-    } else if fatal.is_empty() {
+    } else if stopped.is_empty() {
         w!(
             o,
             "**No single failure drilled here stops the rollout**: in each, every pod ran in at least one replication."
@@ -147,9 +153,9 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
     } else {
         w!(
             o,
-            "**Single points of failure of the rollout** (no replication finished within {}): {}.",
+            "**Single points of failure of the rollout** (in no replication did every pod run within {}): {}.",
             p.scenario.workload.timeout,
-            fatal.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+            stopped.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
         );
     }
     let unseen = d.ran_unseen();
@@ -157,7 +163,7 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
         w!(o);
         w!(
             o,
-            "**Ran out of the observing kubectl's sight**: with {}, every pod ran in every replication, but the observing kubectl (`workload.kubectl_host`: {}) was cut off from the load balancer and never saw them all; they are not single points of failure of the rollout, and are timed only with kubectl on a host they leave connected.",
+            "**Ran out of the observing kubectl's sight**: with {}, every pod ran (in the replications `ran_unseen_by_kubectl` counts in plan.json), but the observing kubectl (`workload.kubectl_host`: {}) never saw them all, as when a failure cuts it off from the load balancer; they are not single points of failure of the rollout, and are timed only with kubectl on a host they leave connected.",
             unseen.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
             kubectl_host(&p.scenario)
         );
