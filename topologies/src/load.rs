@@ -321,7 +321,7 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
 /// expected u32"), and TOML's overflow names none ("number too large to fit in target type");
 /// say what the field takes instead. Only the end is rewritten: text before it may quote the
 /// user's own value.
-pub(crate) fn plain_numbers(message: &str) -> String {
+pub fn plain_numbers(message: &str) -> String {
     const TYPES: [(&str, &str); 6] = [
         ("expected u8", "expected a whole number from 0 to 255"),
         ("expected u16", "expected a whole number from 0 to 65535"),

@@ -524,7 +524,7 @@ pub(crate) fn scenario_with_warnings(
         topologies::params::apply_with_warnings(base, &text, &origin).map_err(|mut e| match &mut e {
             topologies::ScenarioError::Parse {
                 origin, field, message, ..
-            } => format!("{origin}: `{field}`: {}", plain_expectation(message)),
+            } => format!("{origin}: `{field}`: {}", topologies::load::plain_numbers(message)),
             topologies::ScenarioError::Invalid { diagnostics, .. } => {
                 diagnostics.iter_mut().for_each(|d| d.line = 0);
                 e.to_string()
@@ -537,24 +537,6 @@ pub(crate) fn scenario_with_warnings(
         .filter(|w| !known.iter().any(|(c, f)| *c == w.code && *f == w.field))
         .collect();
     Ok((scenario, new))
-}
-
-/// `message` with serde's Rust type names (`expected u32`) said as the range of values a user
-/// can give (`expected a whole number from 0 to 4294967295`).
-fn plain_expectation(message: &str) -> String {
-    let ranges = [
-        ("u8", u64::from(u8::MAX)),
-        ("u16", u64::from(u16::MAX)),
-        ("u32", u64::from(u32::MAX)),
-        ("u64", u64::MAX),
-        ("usize", usize::MAX as u64),
-    ];
-    for (ty, max) in ranges {
-        if let Some(head) = message.strip_suffix(&format!("expected {ty}")) {
-            return format!("{head}expected a whole number from 0 to {max}");
-        }
-    }
-    message.to_owned()
 }
 
 #[cfg(test)]
