@@ -2,10 +2,10 @@
 //! run again with each single failure a planner must know about — the load balancer, each
 //! master, the etcd leader, a registry on the overlay, each site cut off, each VPN tunnel from
 //! the load balancer's site — at one time, over the same replication seeds as the scenario as
-//! given, and ranked worst first. A failure with which no replication's pods all ran within
-//! `workload.timeout` is a single point of failure of the rollout; one with which they ran but
-//! the observing kubectl never saw them all (a failure that cuts it off from the load balancer)
-//! is told apart.
+//! given, and ranked worst first. A failure that no replication survives within
+//! `workload.timeout` is a single point of failure of the rollout, unless in every replication
+//! every pod ran and only the observing kubectl never saw them all (a failure that cuts it off
+//! from the load balancer): that one is told apart.
 
 use models::cluster::RunOutcome;
 use models::spec::{Fault, Role, Scenario, VpnTopology};
@@ -207,10 +207,10 @@ pub(crate) fn run(
             })
         })
         .collect::<anyhow::Result<_>>()?;
-    // Worst first: fewest replications in which every pod ran (seen by kubectl or not), then
-    // the largest mean cost; ties keep the drill order.
+    // Worst first: fewest finished replications, then the largest mean cost; ties keep the
+    // drill order.
     results.sort_by(|a, b| {
-        (a.finished + a.ran_unseen).cmp(&(b.finished + b.ran_unseen)).then(
+        a.finished.cmp(&b.finished).then(
             b.diff
                 .map_or(f64::INFINITY, |d| d.mean)
                 .total_cmp(&a.diff.map_or(f64::INFINITY, |d| d.mean)),

@@ -124,6 +124,15 @@ impl Table {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         // A byte-order mark, as some Windows tools write, is not part of the content.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        // A last line without its line ending, a `#` comment's included (which the csv reader
+        // would take for a record), is ended.
+        let ended;
+        let text = if text.ends_with('\n') || text.is_empty() {
+            text
+        } else {
+            ended = format!("{text}\n");
+            &ended
+        };
         let bad = |why: String| {
             UsageError(format!(
                 "{} is not the results of a kubetwin sweep: {why}",

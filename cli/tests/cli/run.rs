@@ -398,15 +398,42 @@ fn stderr_of_registry_down(registry: &str, faults: &[&str]) -> String {
 }
 
 /// A fault still in force at the timeout that cuts the observing kubectl off from the load
-/// balancer (its site isolated, its site's router crashed, its tunnel partitioned, repaired
-/// only after the timeout) is named as the cause of a run that cannot finish, not the node
-/// lifecycle controller's evictions; one repaired in time, one that leaves kubectl connected,
-/// and one that comes after the rollout change nothing of the kind. A registry cut off from
-/// some workers names them; a crashed load balancer, the deeper cause, is named before it.
+/// balancer is named as the cause of a run that cannot finish: alone when kubectl's site holds
+/// no worker; after the eviction rules when workers are cut off too (they say whether the pods
+/// could be moved; kubectl could not see it either way). One repaired in time, one that leaves
+/// kubectl connected, and one that comes after the rollout change nothing of the kind; one
+/// repaired at the timeout itself held for the whole run. A registry cut off from some workers
+/// names them; a crashed load balancer, the deeper cause, is named before it.
 #[test]
 fn kubectl_or_a_registry_cut_off_at_the_timeout_is_named_as_the_cause() {
     let t = crate::support::TempDir::new("run-cut-off");
     let thesis = topologies::load::builtin("thesis-2019").unwrap();
+    // kubectl on a desk at a site of its own, joined to the control plane's by the WAN.
+    let desk = thesis.replacen("kubectl_host = \"master01\"", "kubectl_host = \"desk\"", 1)
+        + "\n[[sites]]\nname = \"ops\"\nrouter = \"vyos04\"\n\n\
+           [[hosts]]\nname = \"vyos04\"\nsite = \"ops\"\nrole = \"router\"\n\n\
+           [[hosts]]\nname = \"desk\"\nsite = \"ops\"\nrole = \"client\"\n\n\
+           [[links]]\na = \"desk\"\nb = \"vyos04\"\ndelay = \"0.1ms\"\nbandwidth = \"10Gbit\"\nkind = \"lan\"\n\n\
+           [[links]]\na = \"vyos04\"\nb = \"vyos01\"\ndelay = \"0.42ms\"\nbandwidth = \"10Gbit\"\nkind = \"wan\"\n";
+    let path = t.file("kubectl-desk.toml");
+    std::fs::write(&path, desk).unwrap();
+    let out = crate::support::run(&[
+        "run",
+        &path,
+        "--pods",
+        "4",
+        "--reps",
+        "1",
+        "--fault",
+        "isolate-site ops at 0s",
+    ]);
+    crate::support::assert_exit(&out, 1, "a run whose kubectl alone is cut off");
+    let e = stderr(&out);
+    assert!(
+        e.contains("never repaired: `isolate-site ops at 0s`; they still cut the observing kubectl on desk (workload.kubectl_host) off from the load balancer lb at the timeout"),
+        "{e}"
+    );
+    assert!(!e.contains("node lifecycle controller"), "{e}");
     let on_node01 = thesis.replacen("kubectl_host = \"master01\"", "kubectl_host = \"node01\"", 1);
     assert_ne!(on_node01, thesis);
     let path = t.file("kubectl-node01.toml");
@@ -426,21 +453,31 @@ fn kubectl_or_a_registry_cut_off_at_the_timeout_is_named_as_the_cause() {
         let out = run(fault);
         crate::support::assert_exit(&out, 1, "a run whose kubectl is cut off at the timeout");
         let e = stderr(&out);
+        assert!(e.contains(&format!("{shown}; pods on workers cut off")), "{e}");
         assert!(
-            e.contains(&format!(
-                "{shown}; they still cut the observing kubectl on node01 (workload.kubectl_host) off from the load balancer lb at the timeout"
-            )),
+            e.contains("; the observing kubectl is cut off from the load balancer too, so it could not see even a rollout the evictions let through"),
             "{e}"
         );
-        assert!(!e.contains("node lifecycle controller"), "{e}");
     }
-    // The control plane's site cut off from every worker: the deeper cause, wherever kubectl
-    // runs, and the eviction rules say what Kubernetes would do about it.
+    // The control plane's site cut off from the workers: the eviction rules are the deeper
+    // cause, wherever kubectl runs; that kubectl is cut off too is said after them.
     let out = run("isolate-site vlan10 at 10s");
     crate::support::assert_exit(&out, 1, "a run whose control plane is cut off");
     let e = stderr(&out);
     assert!(e.contains("node lifecycle controller"), "{e}");
-    assert!(!e.contains("observing kubectl"), "{e}");
+    assert!(
+        e.contains("; the observing kubectl is cut off from the load balancer too"),
+        "{e}"
+    );
+    assert!(!e.contains("run kubectl on a host"), "{e}");
+    // A fault repaired at the timeout itself held for the whole run: it is named.
+    let out = run("crash lb at 10s repair 3600s");
+    crate::support::assert_exit(&out, 1, "a run whose balancer is back only at the timeout");
+    let e = stderr(&out);
+    assert!(
+        e.contains("in force at the timeout (3600s): `crash lb at 10s repair 3600s`; every client"),
+        "{e}"
+    );
     for fault in [
         "isolate-site vlan20 at 0s repair 100s",
         "isolate-site vlan30 at 0s",

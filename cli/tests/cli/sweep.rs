@@ -814,6 +814,20 @@ fn plot_draws_lines_with_labelled_axes() {
         &a.iter().map(String::as_str).collect::<Vec<_>>(),
         &["no-reps.csv: line 3: `reps` holds 0; expected a whole number of replications, at least 1"],
     );
+    // A last `#` line without its line ending is a comment too.
+    let unended = t.path().join("unended.csv");
+    std::fs::write(&unended, text.clone() + "# the end").unwrap();
+    let o = run(&[
+        "plot",
+        unended.to_str().unwrap(),
+        "--x",
+        "delay",
+        "--series",
+        "pods",
+        "--out",
+        &t.file("u.svg"),
+    ]);
+    assert_exit(&o, 0, "plot of a file ending in a comment without a line ending");
     // The line is the row's own with Windows line endings and `#` lines before it.
     let windows = t.path().join("windows.csv");
     let crlf =

@@ -65,7 +65,7 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     let open: Vec<&Fault> = scenario
         .faults
         .iter()
-        .filter(|f| f.at() < timeout && f.repair().is_none_or(|r| r > timeout))
+        .filter(|f| f.at() < timeout && f.repair().is_none_or(|r| r >= timeout))
         .collect();
     if open.is_empty() {
         return String::new();
@@ -137,15 +137,39 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
             masters.len() / 2 + 1
         );
     }
-    if let Some(cut) = cut_off_at_timeout(scenario) {
-        return format!("\n{names}; {cut}");
+    let cut = cut_off_at_timeout(scenario);
+    match &cut {
+        // kubectl the only thing cut off: moving it is the fix.
+        Some(CutAtTimeout {
+            kubectl: Some(k),
+            workers_cut: false,
+            ..
+        }) => return format!("\n{names}; {k}"),
+        Some(CutAtTimeout {
+            kubectl: None,
+            registry: Some(r),
+            ..
+        }) => return format!("\n{names}; {r}"),
+        _ => {}
     }
-    let cuts = open.iter().any(|f| {
-        matches!(
-            f,
-            Fault::IsolateSite { .. } | Fault::Partition { .. } | Fault::Crash { .. }
-        )
-    });
+    // Without the network (the checks say why), any fault that can cut a worker off counts.
+    let cuts = cut.as_ref().map_or_else(
+        || {
+            open.iter().any(|f| {
+                matches!(
+                    f,
+                    Fault::IsolateSite { .. } | Fault::Partition { .. } | Fault::Crash { .. }
+                )
+            })
+        },
+        |c| c.workers_cut,
+    );
+    // kubectl cut off as well as workers: the evictions would not be seen either.
+    let blind = cut
+        .and_then(|c| c.kubectl)
+        .map_or_else(String::new, |_| {
+            "; the observing kubectl is cut off from the load balancer too, so it could not see even a rollout the evictions let through".to_owned()
+        });
     let eviction = if cuts {
         format!(
             "; pods on workers cut off {for_good} run again only once the node lifecycle controller has evicted them (node_monitor_grace_period, {}, then the {}-s toleration for an unreachable node), and it evicts nothing while no node of the zone is Ready, or while more than 2 nodes making at least 55 % of a cluster of at most 50 are NotReady; otherwise it takes the nodes one at a time, one every {} s (--node-eviction-rate {}), or one every {} s while more than 55 % of a cluster of over 50 nodes are NotReady (--secondary-node-eviction-rate {}): a hundred such nodes take hours; the masters count as nodes unless their names end in `master`, or in `master-` and three characters (docs/model.md)",
@@ -159,16 +183,27 @@ pub(crate) fn never_repaired_hint(scenario: &models::spec::Scenario) -> String {
     } else {
         String::new()
     };
-    format!("\n{names}{eviction}")
+    format!("\n{names}{eviction}{blind}")
 }
 
-/// What the scenario's faults still cut off when the run gave up (`workload.timeout`) that no
-/// recovery of the cluster's can make up for: the observing kubectl from the load balancer (it
-/// cannot see the pods run, whatever they do), or a registry on the overlay from workers
-/// (their pulls fail into the image back-off). `None` if neither; if the load balancer is cut
-/// off from every worker (the deeper cause, whose eviction rules the caller gives); or if the
-/// network cannot be built (the scenario's checks say why).
-fn cut_off_at_timeout(scenario: &models::spec::Scenario) -> Option<String> {
+/// What the faults still cut off at the run's last instant before `workload.timeout`
+/// ([`cut_off_at_timeout`]).
+struct CutAtTimeout {
+    /// The observing kubectl off from the load balancer: it cannot see the rollout through,
+    /// whatever the pods do (what to say).
+    kubectl: Option<String>,
+    /// Some worker off from the load balancer: its pods wait for the node lifecycle
+    /// controller's evictions, whether or not they come.
+    workers_cut: bool,
+    /// A registry on the overlay off from workers: their pulls fail into the image back-off
+    /// (what to say).
+    registry: Option<String>,
+}
+
+/// What the scenario's faults still cut off at the run's last instant before
+/// `workload.timeout`, read on its network: `None` if the network cannot be built (the
+/// scenario's checks say why).
+fn cut_off_at_timeout(scenario: &models::spec::Scenario) -> Option<CutAtTimeout> {
     use models::network::Network;
     let lb = scenario.haproxy.host.as_str();
     let kubectl = scenario.workload.kubectl_host.as_deref().or(scenario
@@ -180,41 +215,43 @@ fn cut_off_at_timeout(scenario: &models::spec::Scenario) -> Option<String> {
     let mut sources = vec![lb, kubectl];
     sources.extend(registry);
     let net = Network::build(scenario, &sources).ok()?;
-    let timeout = sim_core::SimTime::ZERO + scenario.workload.timeout.get();
+    // A fault repaired at the timeout itself held for the whole run.
+    let last = sim_core::SimTime::ZERO
+        + scenario
+            .workload
+            .timeout
+            .get()
+            .saturating_sub(sim_core::SimDuration::from_nanos(1));
     let (b, k) = (net.host(lb)?, net.host(kubectl)?);
-    // The control plane cut off from every worker is the deeper cause, wherever kubectl runs:
-    // the eviction rules that follow say what Kubernetes would do about it.
     let workers: Vec<&str> = scenario
         .hosts
         .iter()
         .filter(|h| h.role == models::spec::Role::Worker)
         .map(|h| h.name.as_str())
         .collect();
-    let every_worker_cut = !workers.is_empty()
-        && workers
-            .iter()
-            .all(|w| net.host(w).is_some_and(|w| net.cut_at(b, w, timeout)));
-    if every_worker_cut {
-        return None;
-    }
-    if net.cut_at(k, b, timeout) || net.cut_at(b, k, timeout) {
-        return Some(format!(
-            "they still cut the observing kubectl on {kubectl} (workload.kubectl_host) off from the load balancer {lb} at the timeout, so it could not see the rollout through, whatever the pods did: repair the fault sooner, or run kubectl on a host it leaves connected"
-        ));
-    }
-    let r = net.host(registry?)?;
-    // Routes are built from the sources only; a tunnel or router that a fault holds stops both
-    // directions.
-    let workers: Vec<&str> = workers
-        .into_iter()
-        .filter(|w| net.host(w).is_some_and(|w| net.cut_at(r, w, timeout)))
-        .collect();
-    (!workers.is_empty()).then(|| {
-        format!(
-            "they still cut the registry on {} (runtime.registry_host) off from {} at the timeout, whose pulls from it fail into the image back-off: a pod starts there only if the node has the image and runtime.pull_policy = \"IfNotPresent\"; repair the fault",
-            registry.unwrap_or_default(),
-            workers.join(", ")
-        )
+    // Routes are built from the sources only; a tunnel or router that a fault holds stops
+    // both directions.
+    let cut_from = |src, w: &str| net.host(w).is_some_and(|w| net.cut_at(src, w, last));
+    let kubectl_cut = net.cut_at(k, b, last) || net.cut_at(b, k, last);
+    let registry_cut: Vec<&str> = match registry.and_then(|r| net.host(r)) {
+        Some(r) => workers.iter().copied().filter(|w| cut_from(r, w)).collect(),
+        None => Vec::new(),
+    };
+    let cut_workers = workers.iter().filter(|w| cut_from(b, w)).count();
+    Some(CutAtTimeout {
+        kubectl: kubectl_cut.then(|| {
+            format!(
+                "they still cut the observing kubectl on {kubectl} (workload.kubectl_host) off from the load balancer {lb} at the timeout, so it could not see the rollout through, whatever the pods did: repair the fault sooner, or run kubectl on a host it leaves connected"
+            )
+        }),
+        workers_cut: cut_workers > 0,
+        registry: (!registry_cut.is_empty()).then(|| {
+            format!(
+                "they still cut the registry on {} (runtime.registry_host) off from {} at the timeout, whose pulls from it fail into the image back-off: a pod starts there only if the node has the image and runtime.pull_policy = \"IfNotPresent\"; repair the fault",
+                registry.unwrap_or_default(),
+                registry_cut.join(", ")
+            )
+        }),
     })
 }
 

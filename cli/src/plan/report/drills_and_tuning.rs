@@ -18,7 +18,7 @@ pub(super) fn drills_section(o: &mut String, p: &Plan, d: &Drills) {
     w!(o);
     w!(
         o,
-        "The scenario as given, run again with one failure at {} {}, over the same {} as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, whether the observing kubectl saw it or not, then the largest cost; a cost kubectl saw no replication through to is taken as the largest). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's elections (simulated message by message: \"etcd without writes\"), the leader elections of the controller-manager and the scheduler (the last column counts the replications in which one was led again only after the run had ended: a standby pinned to a crashed master's apiserver waits for TCP to give its connection up, 925 to 946 s after the crash), pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good. Kinds of failure with more than two drills are summed up first.",
+        "The scenario as given, run again with one failure at {} {}, over the same {} as (a); ranked worst first (fewest replications in which every pod ran before `workload.timeout`, {}, then the largest cost). Δ is the paired difference to (a). What each failure sets off follows v1.16 and TCP (`docs/model.md`, \"Simplifications\"): HAProxy's checks, the clients' failovers, etcd's elections (simulated message by message: \"etcd without writes\"), the leader elections of the controller-manager and the scheduler (the last column counts the replications in which one was led again only after the run had ended: a standby pinned to a crashed master's apiserver waits for TCP to give its connection up, 925 to 946 s after the crash), pulls into the image back-off, the node lifecycle controller's evictions from nodes silent for good. Kinds of failure with more than two drills are summed up first.",
         d.at,
         d.lasting.map_or("lasting for the rest of the run".to_owned(), |l| format!("lasting {l}")),
         seeds_text(p.reps),
@@ -47,12 +47,8 @@ fn kinds_summary(o: &mut String, d: &Drills, given_finished_all: bool) {
         }
     }
     for (kind, rows) in kinds.iter().filter(|(_, rows)| rows.len() > 2) {
-        // Stopped when the scenario as given finished every replication: no replication's
-        // pods all ran, seen or not; otherwise, finished none.
-        let stopped = rows
-            .iter()
-            .filter(|r| r.finished == 0 && (!given_finished_all || r.ran_unseen == 0))
-            .count();
+        // Finished none, but not every pod run unseen in every replication.
+        let stopped = rows.iter().filter(|r| r.finished == 0 && r.ran_unseen < r.reps).count();
         let costs: Vec<f64> = rows.iter().filter_map(|r| r.diff.map(|m| m.mean)).collect();
         let (lo, hi) = costs
             .iter()
@@ -115,7 +111,6 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
         .filter(|r| r.after_run == r.reps)
         .map(|r| r.drill.label.as_str())
         .collect();
-    let fatal = d.finished_none();
     let stopped = d.stopped();
     if !late.is_empty() {
         w!(
@@ -134,12 +129,12 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
             "**The scenario as given finished in no replication** within {}: the drills cannot single out a failure that stops the rollout.",
             p.scenario.workload.timeout
         );
-    } else if given.finished < given.reps && !fatal.is_empty() {
+    } else if given.finished < given.reps && !stopped.is_empty() {
         w!(
             o,
             "**No replication finished within {}** with: {}. The scenario as given finished only {} of {} within it, so these failures may have made the rollout slower rather than stopped it: raise `workload.timeout` to tell the two apart.",
             p.scenario.workload.timeout,
-            fatal.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+            stopped.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
             given.finished,
             given.reps
         );
@@ -153,7 +148,7 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
     } else {
         w!(
             o,
-            "**Single points of failure of the rollout** (in no replication did every pod run within {}): {}.",
+            "**Single points of failure of the rollout** (no replication finished within {}): {}.",
             p.scenario.workload.timeout,
             stopped.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
         );
@@ -163,7 +158,7 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
         w!(o);
         w!(
             o,
-            "**Ran out of the observing kubectl's sight**: with {}, every pod ran (in the replications `ran_unseen_by_kubectl` counts in plan.json), but the observing kubectl (`workload.kubectl_host`: {}) never saw them all, as when a failure cuts it off from the load balancer; they are not single points of failure of the rollout, and are timed only with kubectl on a host they leave connected.",
+            "**Ran out of the observing kubectl's sight**: with {}, every pod ran in every replication, but the observing kubectl (`workload.kubectl_host`: {}) never saw them all within the timeout, as when a failure cuts it off from the load balancer; they are not single points of failure of the rollout, and are timed only with kubectl on a host they leave connected.",
             unseen.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
             kubectl_host(&p.scenario)
         );
