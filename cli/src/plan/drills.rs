@@ -45,14 +45,22 @@ pub(crate) struct DrillResult {
     /// Replications that had ended before the failure came (it changed nothing in them).
     pub(crate) after_run: usize,
     /// Replications in which every pod ran but the observing kubectl never saw them all
-    /// (the failure cut it off from the load balancer): not finished, yet the rollout was not
-    /// stopped.
+    /// within the timeout (as when the failure cuts it off from the load balancer): not
+    /// finished, yet the rollout was not stopped.
     pub(crate) ran_unseen: usize,
     /// Replications in which a leader-elected controller (the controller-manager, the
     /// scheduler) lost its leader to the failure and was led again only after the run had
     /// ended: a standby pinned to a crashed master's apiserver waits for TCP to give its
     /// connection up (the fault report's `failovers_after_run`).
     pub(crate) leaderless_past_run: usize,
+}
+
+impl DrillResult {
+    /// Whether every pod ran in every replication, the observing kubectl seeing none of them
+    /// through: the rollout went on unseen, and the failure stopped nothing.
+    pub(crate) fn ran_unseen_throughout(&self) -> bool {
+        self.ran_unseen == self.reps
+    }
 }
 
 /// A failure left out of the drills, and why (what the scenario checks say of it).

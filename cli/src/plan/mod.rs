@@ -96,14 +96,14 @@ impl Drills {
     /// Of [`Drills::finished_none`], those not [`Drills::ran_unseen`]: the rollout stopped, or
     /// went on past the timeout.
     pub(crate) fn stopped(&self) -> Vec<&str> {
-        self.finished_none_where(|r| r.ran_unseen < r.reps)
+        self.finished_none_where(|r| !r.ran_unseen_throughout())
     }
 
     /// Of [`Drills::finished_none`], those with which every pod ran in every replication but
     /// the observing kubectl never saw them all within the timeout (a failure that cuts it off
     /// from the load balancer does this): the rollout went on unseen.
     pub(crate) fn ran_unseen(&self) -> Vec<&str> {
-        self.finished_none_where(|r| r.ran_unseen == r.reps)
+        self.finished_none_where(drills::DrillResult::ran_unseen_throughout)
     }
 
     fn finished_none_where(&self, keep: impl Fn(&drills::DrillResult) -> bool) -> Vec<&str> {
@@ -115,9 +115,9 @@ impl Drills {
     }
 
     /// The single points of failure of the rollout: the failures with which no replication
-    /// finished, unless every pod ran unseen in each ([`Drills::stopped`]), when the scenario as
-    /// given (`given`) finished every one. Otherwise none can be named: a failure that finished nothing may only have been
-    /// slower past the timeout.
+    /// finished, unless every pod ran unseen in each ([`Drills::stopped`]), when the scenario
+    /// as given (`given`) finished every one. Otherwise none can be named: a failure that
+    /// finished nothing may only have been slower past the timeout.
     pub(crate) fn single_points_of_failure(&self, given: &stats::Startup) -> Vec<&str> {
         if given.finished == given.reps {
             self.stopped()

@@ -88,10 +88,7 @@ impl<'a> Placement<'a> {
         if masters.is_empty() {
             return Err(incomplete(s, "haproxy.backends is empty: there is no apiserver"));
         }
-        let kubectl_host = match &s.workload.kubectl_host {
-            Some(h) => h.as_str(),
-            None => masters[0],
-        };
+        let kubectl_host = s.kubectl_host().unwrap_or(masters[0]);
         Ok((masters, kubectl_host))
     }
 

@@ -61,3 +61,14 @@ pub struct Scenario {
     #[serde(default)]
     pub faults: Vec<Fault>,
 }
+
+impl Scenario {
+    /// The host the observing kubectl runs on: `workload.kubectl_host`, or the first
+    /// `haproxy.backends` entry when it names none (`None` if neither is given).
+    pub fn kubectl_host(&self) -> Option<&str> {
+        self.workload
+            .kubectl_host
+            .as_deref()
+            .or(self.haproxy.backends.first().map(String::as_str))
+    }
+}

@@ -10,11 +10,7 @@ use super::{host, Finding};
 /// E020: faults that name nothing, end before they begin, change nothing or overlap one another.
 pub(super) fn faults(s: &Scenario, f: &mut Vec<Finding>) {
     // Where the observing kubectl runs: the first backend unless the workload names a host.
-    let kubectl_host = s
-        .workload
-        .kubectl_host
-        .as_deref()
-        .or(s.haproxy.backends.first().map(String::as_str));
+    let kubectl_host = s.kubectl_host();
     for (i, fault) in s.faults.iter().enumerate() {
         let mut bad = |field: &str, msg: String| f.push(Finding::new("E020", format!("faults[{i}].{field}"), msg));
         what_it_names(s, fault, kubectl_host, &mut bad);

@@ -206,11 +206,7 @@ struct CutAtTimeout {
 fn cut_off_at_timeout(scenario: &models::spec::Scenario) -> Option<CutAtTimeout> {
     use models::network::Network;
     let lb = scenario.haproxy.host.as_str();
-    let kubectl = scenario.workload.kubectl_host.as_deref().or(scenario
-        .haproxy
-        .backends
-        .first()
-        .map(String::as_str))?;
+    let kubectl = scenario.kubectl_host()?;
     let registry = scenario.runtime.registry_host.as_deref().filter(|r| !r.is_empty());
     let mut sources = vec![lb, kubectl];
     sources.extend(registry);

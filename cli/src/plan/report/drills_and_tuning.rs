@@ -47,8 +47,10 @@ fn kinds_summary(o: &mut String, d: &Drills, given_finished_all: bool) {
         }
     }
     for (kind, rows) in kinds.iter().filter(|(_, rows)| rows.len() > 2) {
-        // Finished none, but not every pod run unseen in every replication.
-        let stopped = rows.iter().filter(|r| r.finished == 0 && r.ran_unseen < r.reps).count();
+        let stopped = rows
+            .iter()
+            .filter(|r| r.finished == 0 && !r.ran_unseen_throughout())
+            .count();
         let costs: Vec<f64> = rows.iter().filter_map(|r| r.diff.map(|m| m.mean)).collect();
         let (lo, hi) = costs
             .iter()
@@ -160,7 +162,7 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
             o,
             "**Ran out of the observing kubectl's sight**: with {}, every pod ran in every replication, but the observing kubectl (`workload.kubectl_host`: {}) never saw them all within the timeout, as when a failure cuts it off from the load balancer; they are not single points of failure of the rollout, and are timed only with kubectl on a host they leave connected.",
             unseen.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
-            kubectl_host(&p.scenario)
+            p.scenario.kubectl_host().unwrap_or("none")
         );
     }
     for s in &d.skipped {
@@ -168,15 +170,6 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
         w!(o, "Not drilled: `{}`: {}", s.label, s.reason);
     }
     w!(o);
-}
-
-/// Where the observing kubectl runs: `workload.kubectl_host`, or the first backend.
-fn kubectl_host(s: &models::spec::Scenario) -> &str {
-    s.workload
-        .kubectl_host
-        .as_deref()
-        .or(s.haproxy.backends.first().map(String::as_str))
-        .unwrap_or("none")
 }
 
 /// The seeds both sections ran on, as their introductions name them.
