@@ -93,6 +93,22 @@ impl Obj {
         )
     }
 
+    /// Whether the client gives this call up when its connection is lost as `loss` says, rather
+    /// than send it again once it has reconnected. Only the kubelet's status manager is
+    /// modelled so: client-go v1.16 retries a GET after a connection reset (`Retry-After: 1`,
+    /// `rest/request.go`: "in case of GET operations, we simply retry it") and returns every
+    /// other error, and `syncPod` then leaves the status unsent for the next `syncBatch`
+    /// ([`crate::status_manager`]). The other clients' calls are sent again on the new
+    /// connection (their own retries, such as the controllers' rate-limited requeues, are not
+    /// modelled; `docs/model.md`).
+    pub fn fails_with(self, loss: ConnLoss) -> bool {
+        match self {
+            Obj::PatchStatus { .. } | Obj::PatchHostNetworkStatus => true,
+            Obj::GetPod(_) | Obj::GetHostNetworkPod => loss == ConnLoss::Closed,
+            _ => false,
+        }
+    }
+
     /// Whether the call, not writing, still reads etcd with a quorum read.
     pub fn is_quorum_read(self) -> bool {
         matches!(
@@ -137,6 +153,18 @@ pub enum Phase {
     Running,
 }
 
+/// How the connection a call went on was lost while the call (or its reply) was out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConnLoss {
+    /// The load balancer crashed: HAProxy's restart answers the client's next segment with a
+    /// reset (`ECONNRESET`, [`crate::faults`]).
+    Reset,
+    /// A failover tore the connection down (the kubelet's `closeAllConns` after two failed
+    /// node-status tries, or a client giving up on a dead apiserver,
+    /// [`crate::control_plane`]): the call ends with the closed connection's error, not a reset.
+    Closed,
+}
+
 /// One API call in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApiCall {
@@ -150,6 +178,17 @@ pub struct ApiCall {
     pub id: u32,
     /// What it does.
     pub obj: Obj,
+    /// Whether its connection was lost on the way (the network held it at a crashed balancer,
+    /// or a failover tore the connection down): a call the client gives up on such a loss
+    /// ([`Obj::fails_with`]) is answered with the failure and not served.
+    pub lost: Option<ConnLoss>,
+}
+
+impl ApiCall {
+    /// Whether the client gave this call up when its connection was lost ([`Obj::fails_with`]).
+    pub fn given_up(&self) -> bool {
+        self.lost.is_some_and(|l| self.obj.fails_with(l))
+    }
 }
 
 /// A change delivered through a watch.
@@ -259,6 +298,10 @@ pub enum Ev {
         id: u32,
         /// Index of a created object, or 0.
         object: u32,
+        /// Whether the connection was lost while the call or its reply was out. A call the
+        /// client gives up on such a loss ([`Obj::fails_with`]) has failed; for any other the
+        /// reply stands for the client's own retry on its new connection.
+        lost: Option<ConnLoss>,
     },
     /// A watch event reaches a client.
     Watch(WatchEvent),
@@ -370,7 +413,9 @@ impl Conn {
     /// A call `obj` (the client's `id`) sent at `at`, and when it reaches its apiserver. A call
     /// still on its way when a failover tears the connection down (a master cut off: the
     /// network holds the message until the repair) is lost with the connection, and the client
-    /// sends it again on its new connection once it has reconnected.
+    /// sends it again on its new connection once it has reconnected; one sent while the
+    /// balancer is down is held until it is back and its connection reset. Either way the call
+    /// is marked [`ApiCall::lost`], so that a call its client gives up on such a loss fails.
     pub fn deliver(
         &self,
         client: ComponentId,
@@ -380,6 +425,9 @@ impl Conn {
         rng: &mut impl Rng,
     ) -> (SimTime, ApiCall) {
         let mut call = self.call(client, id, obj);
+        if self.net.host_down_at(self.lb, at) {
+            call.lost = Some(ConnLoss::Reset);
+        }
         let mut sent = at;
         let mut due = at + self.up(OBJECT_BYTES, at, rng);
         // A few chained failovers at most; each moves the send later.
@@ -389,6 +437,7 @@ impl Conn {
             };
             call.master = f.to_master;
             call.host = f.host;
+            call.lost = Some(ConnLoss::Closed);
             sent = f.reconnect_at;
             due = sent + self.up_to(f.host, to_host, OBJECT_BYTES, sent, rng);
         }
@@ -433,6 +482,36 @@ impl Conn {
             master: self.master,
             id,
             obj,
+            lost: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only the kubelet's status syncs give up on a lost connection: its PATCHes whatever the
+    /// loss, its GETs unless reset (client-go v1.16 retries a GET after a reset); every other
+    /// client's call is sent again on its new connection.
+    #[test]
+    fn only_status_syncs_give_up_and_a_reset_get_is_retried() {
+        let patch = Obj::PatchStatus {
+            pod: 0,
+            phase: Phase::Running,
+        };
+        for loss in [ConnLoss::Reset, ConnLoss::Closed] {
+            assert!(patch.fails_with(loss) && Obj::PatchHostNetworkStatus.fails_with(loss));
+            for other in [
+                Obj::CreatePod,
+                Obj::Bind { pod: 0, node: 0 },
+                Obj::NodeStatus,
+                Obj::ListSecret,
+            ] {
+                assert!(!other.fails_with(loss), "{other:?}");
+            }
+        }
+        assert!(!Obj::GetPod(0).fails_with(ConnLoss::Reset));
+        assert!(Obj::GetPod(0).fails_with(ConnLoss::Closed) && Obj::GetHostNetworkPod.fails_with(ConnLoss::Closed));
     }
 }

@@ -11,6 +11,10 @@
 //!   status is not yet sent, with that status, in Go map order (random), then syncs the listed
 //!   statuses one by one, each checked again with `needsUpdate`.
 //!
+//! A sync that fails (its connection lost, [`crate::api::Obj::fails_with`]) records no version
+//! sent ([`StatusManager::sent`] is not called): the status stays unsent, and the request that
+//! carried it is used up, so the next `syncBatch` lists it again.
+//!
 //! When both are ready Go picks one uniformly at random. A `time.Tick` channel holds one tick:
 //! ticks that come while the goroutine is busy collapse into one.
 //!
@@ -218,6 +222,23 @@ mod tests {
         m.set(3, Running);
         m.sent(Sync::Pod(3, Pending));
         assert_eq!(m.next(&mut r), Some(Sync::Pod(3, Running)));
+    }
+
+    /// A sync that failed (`syncPod` returned before recording the version sent) leaves the
+    /// status unsent: the channel request was used up, so only the next batch syncs it again.
+    #[test]
+    fn a_failed_sync_waits_for_the_next_batch() {
+        let mut m = StatusManager::new(0);
+        let mut r = rng();
+        m.set(4, Running);
+        assert_eq!(m.next(&mut r), Some(Sync::Pod(4, Running)));
+        // The PATCH failed: `sent` is not called.
+        assert_eq!(m.next(&mut r), None, "nothing retries it before a tick");
+        assert!(m.has_work(), "the ticker keeps ticking for the unsent status");
+        m.tick();
+        assert_eq!(m.next(&mut r), Some(Sync::Pod(4, Running)));
+        m.sent(Sync::Pod(4, Running));
+        assert!(!m.has_work());
     }
 
     #[test]

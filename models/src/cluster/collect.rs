@@ -197,7 +197,13 @@ fn client_waits(c: &Components<'_>, scenario: &Scenario) -> Vec<WaitReport> {
 fn kubelet_waits(c: &Components<'_>, scenario: &Scenario, pods: &[PodTimeline]) -> Vec<WaitReport> {
     let kubelets = &c.kubelets;
     let status_waits: Vec<(f64, u64)> = kubelets.iter().map(|k| k.status_wait()).collect();
-    vec![
+    let failures: Vec<(u64, f64)> = kubelets.iter().map(|k| k.status_failures()).collect();
+    let failed = WaitReport {
+        name: "kubelet status syncs failed, lost connection (to next sync)".into(),
+        total_s: failures.iter().map(|f| f.1).sum(),
+        count: failures.iter().map(|f| f.0).sum(),
+    };
+    let mut waits = vec![
         WaitReport {
             name: "kubelet status goroutines (Running statuses queued)".into(),
             total_s: status_waits.iter().map(|w| w.0).sum(),
@@ -223,7 +229,12 @@ fn kubelet_waits(c: &Components<'_>, scenario: &Scenario, pods: &[PodTimeline]) 
             total_s: kubelets.iter().map(|k| k.runtime_wait_s()).sum(),
             count: 2 * pods.iter().filter(|p| p.started.is_some()).count() as u64,
         },
-    ]
+    ];
+    // Only runs whose faults cut a status sync short have the row.
+    if failed.count > 0 {
+        waits.insert(1, failed);
+    }
+    waits
 }
 
 /// The wait in the apiservers' queues, summed over the apiservers.

@@ -26,7 +26,7 @@ use sim_core::server::FifoServer;
 use sim_core::trace::Track;
 use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
 
-use crate::api::{ApiCall, Ev, Local, Obj, Phase, WatchEvent, OBJECT_BYTES};
+use crate::api::{ApiCall, ConnLoss, Ev, Local, Obj, Phase, WatchEvent, OBJECT_BYTES};
 use crate::etcd;
 use crate::failover::{ClientRole, Plan};
 use crate::network::{HostId, Network};
@@ -376,6 +376,7 @@ impl ControlPlane {
         let call = ApiCall {
             master: to,
             host: from,
+            lost: Some(ConnLoss::Closed),
             ..call
         };
         ctx.send_at(ctx.me(), ready + up, Ev::ApiArrive(call));
@@ -561,12 +562,25 @@ impl ControlPlane {
     /// still on its way when a failover tears the client's connection down (its master cut off:
     /// the network holds it until the repair) is lost with the connection; the client has it
     /// again through its new connection once reconnected (a watch lists again; a request whose
-    /// reply is lost is retried, which the model folds into the reply).
-    fn down_to(&self, client: ComponentId, master: u8, host: HostId, at: SimTime, rng: &mut impl Rng) -> SimTime {
+    /// reply is lost is retried, which the model folds into the reply), and how the connection
+    /// was lost if it was: torn down by that failover, or reset by a balancer that is down when
+    /// the message leaves (the network holds it until the balancer is back, [`crate::faults`]).
+    fn down_to(
+        &self,
+        client: ComponentId,
+        master: u8,
+        host: HostId,
+        at: SimTime,
+        rng: &mut impl Rng,
+    ) -> (SimTime, Option<ConnLoss>) {
+        let reset = self.net.host_down_at(self.lb, at).then_some(ConnLoss::Reset);
         let due = at + self.to_client(master, host, at, rng);
         match self.failover_book.interrupting(client, master, at, due) {
-            Some((f, _)) => f.reconnect_at + self.to_client(f.to_master, f.host, f.reconnect_at, rng),
-            None => due,
+            Some((f, _)) => (
+                f.reconnect_at + self.to_client(f.to_master, f.host, f.reconnect_at, rng),
+                Some(ConnLoss::Closed),
+            ),
+            None => (due, reset),
         }
     }
 
@@ -588,7 +602,7 @@ impl ControlPlane {
             let (master, ready, host) = self.serving(w.id, w.master, w.host, now);
             let start = ready.max(now) + self.watch_dispatch;
             let mut rng = ctx.keyed_rng(crate::draws::watch_key(self.client_key(w.id), &ev));
-            let due = self.down_to(w.id, master, host, start, &mut rng);
+            let (due, _) = self.down_to(w.id, master, host, start, &mut rng);
             // A watch is one stream, in the order of the changes (their resourceVersions): an
             // event never overtakes an earlier one to the same watcher, whatever the jitter
             // or the reconnection each met (a review found a ReplicaSet's older size applied
@@ -681,9 +695,25 @@ impl ControlPlane {
             | Obj::Event
             | Obj::GetNode => {}
         }
+        self.reply(call, object, ctx);
+    }
+
+    /// Sends the reply to `call` (with `object`, the index of what it created), through the
+    /// client's connection as it is now. It carries how the call's connection was lost, on the
+    /// way there or back, if it was.
+    fn reply(&self, call: ApiCall, object: u32, ctx: &mut Context<'_, Ev>) {
         let mut rng = ctx.keyed_rng(crate::draws::reply_key(self.client_key(call.client), call.id));
-        let due = self.down_to(call.client, call.master, call.host, now, &mut rng);
-        ctx.send_at(call.client, due, Ev::Reply { id: call.id, object });
+        let (due, lost) = self.down_to(call.client, call.master, call.host, ctx.now(), &mut rng);
+        let lost = call.lost.max(lost);
+        ctx.send_at(
+            call.client,
+            due,
+            Ev::Reply {
+                id: call.id,
+                object,
+                lost,
+            },
+        );
     }
 }
 
@@ -708,6 +738,11 @@ pub fn sample(mean: SimDuration, noise: Option<&LogNormal<f64>>, rng: &mut impl 
 impl Component<Ev> for ControlPlane {
     fn on_event(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
         match event {
+            Ev::ApiArrive(call) if call.given_up() => {
+                // It failed at the client when its connection was lost; the reply tells it
+                // when (it never reached an apiserver, or was sent again by nobody).
+                self.reply(call, 0, ctx);
+            }
             Ev::ApiArrive(call) => {
                 let m = call.master as usize;
                 let now = ctx.now();

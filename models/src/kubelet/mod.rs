@@ -48,7 +48,7 @@ use sim_core::server::FifoServer;
 use sim_core::trace::Track;
 use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
 
-use crate::api::{Ev, Local, Obj, Phase, WatchEvent};
+use crate::api::{ConnLoss, Ev, Local, Obj, Phase, WatchEvent};
 use crate::client::Client;
 use crate::control_plane::{noise, sample};
 use crate::draws::{pod_key, Purpose, STATUS_GOROUTINE};
@@ -210,6 +210,13 @@ pub struct Kubelet {
     status_tick_phase: SimDuration,
     /// Whether a ticker tick is scheduled.
     status_tick_armed: bool,
+    /// Status syncs given up when their connection was lost, with when, until the goroutine
+    /// starts a sync of the same pod again ([`status`]).
+    status_failed: Vec<(Sync, SimTime)>,
+    /// How many status syncs were given up so, and how long their pods waited for the next
+    /// try ([`Kubelet::status_failures`]).
+    status_failures: u64,
+    status_failure_wait: SimDuration,
     /// Offset of this node's sync loop `syncTicker` grid from time zero.
     sync_tick_phase: SimDuration,
     pending: HashMap<u32, Pending>,
@@ -304,6 +311,9 @@ impl Kubelet {
             status_busy: false,
             status_tick_phase: SimDuration::ZERO,
             status_tick_armed: false,
+            status_failed: Vec::new(),
+            status_failures: 0,
+            status_failure_wait: SimDuration::ZERO,
             sync_tick_phase: SimDuration::ZERO,
             pending: HashMap::new(),
             token_secret_volume: cfg.token_secret_volume,
@@ -328,6 +338,13 @@ impl Kubelet {
     /// Time pods waited for the serialized puller, seconds.
     pub fn puller_wait_s(&self) -> f64 {
         self.puller.waits().sum()
+    }
+
+    /// Status syncs given up when their connection was lost, and the time from each to the
+    /// start of the next sync of its pod, seconds (syncs never tried again before the end of
+    /// the run count in the first figure only).
+    pub fn status_failures(&self) -> (u64, f64) {
+        (self.status_failures, self.status_failure_wait.as_secs_f64())
     }
 
     /// Time Running statuses waited for the status goroutine (from the PLEG relist that set
@@ -512,9 +529,9 @@ impl Kubelet {
 /// The kubelet's event handlers, one per kind of event (`on_event` dispatches).
 impl Kubelet {
     /// The reply to call `id`: one of the heartbeat loops', or the main client's.
-    fn any_reply(&mut self, id: u32, ctx: &mut Context<'_, Ev>) {
+    fn any_reply(&mut self, id: u32, lost: Option<ConnLoss>, ctx: &mut Context<'_, Ev>) {
         if !self.heartbeats.reply(id, &mut self.heartbeat, ctx) {
-            self.reply(id, ctx);
+            self.reply(id, lost, ctx);
         }
     }
 
@@ -563,8 +580,10 @@ impl Kubelet {
     }
 
     /// A reply to one of the kubelet's own requests: the Secret's LIST, or a status sync's GET
-    /// (the PATCH follows) or PATCH (the status goroutine takes its next sync).
-    fn reply(&mut self, id: u32, ctx: &mut Context<'_, Ev>) {
+    /// (the PATCH follows) or PATCH (the status goroutine takes its next sync). `lost`: how the
+    /// call's connection was lost while it was out, if it was; a status sync gives up on some
+    /// such losses ([`Obj::fails_with`]).
+    fn reply(&mut self, id: u32, lost: Option<ConnLoss>, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         match self.pending.remove(&id) {
             Some(Pending::SecretList) => {
@@ -573,16 +592,18 @@ impl Kubelet {
                     self.schedule_mount(pod, added, now, ctx);
                 }
             }
+            Some(Pending::StatusGet(sync, sent)) if lost.is_some_and(|l| status::get_of(sync).fails_with(l)) => {
+                self.status_sync_failed(sync, sent, ctx);
+            }
             Some(Pending::StatusGet(sync, sent)) => {
-                let obj = match sync {
-                    Sync::Pod(pod, phase) => Obj::PatchStatus { pod, phase },
-                    Sync::HostNetwork(_) => Obj::PatchHostNetworkStatus,
-                };
-                let id = self.client.send(obj, ctx);
+                let id = self.client.send(status::patch_of(sync), ctx);
                 self.pending.insert(id, Pending::StatusPatch(sync, sent));
                 if let Sync::Pod(pod, Phase::Running) = sync {
                     self.times(pod).status_sent = Some(now);
                 }
+            }
+            Some(Pending::StatusPatch(sync, sent)) if lost.is_some_and(|l| status::patch_of(sync).fails_with(l)) => {
+                self.status_sync_failed(sync, sent, ctx);
             }
             Some(Pending::StatusPatch(sync, sent)) => {
                 if ctx.tracer().enabled() {
@@ -647,7 +668,7 @@ impl Component<Ev> for Kubelet {
                     self.send_event(recorded, ctx);
                 }
             }
-            Ev::Reply { id, .. } => self.any_reply(id, ctx),
+            Ev::Reply { id, lost, .. } => self.any_reply(id, lost, ctx),
             _ => {}
         }
     }

@@ -1,12 +1,43 @@
 //! The kubelet's side of the status manager ([`crate::status_manager`]): one goroutine that
 //! syncs one status at a time, each a GET of the pod and then a PATCH of its status through the
 //! kubelet's client, woken by new statuses and by the 10-s `syncBatch` ticker.
+//!
+//! A sync whose connection is lost while its GET or PATCH is out fails as `syncPod` does in
+//! v1.16 ("Failed to update status for pod"): it returns without recording the version sent,
+//! so the status stays unsent, and the goroutine goes on with its next sync. Nothing retries
+//! that one status but the next `syncBatch`, which lists every status not yet sent. Which
+//! losses a call survives is [`Obj::fails_with`]'s: client-go retries a GET after a reset.
 
-use sim_core::Context;
+use sim_core::trace::Track;
+use sim_core::{Context, SimTime};
 
-use super::{Kubelet, Pending};
+use super::{status_span_name, Kubelet, Pending};
 use crate::api::{Ev, Local, Obj, Phase};
 use crate::status_manager::{Sync, STATUS_SYNC_PERIOD};
+
+/// The GET that starts `sync`.
+pub(super) fn get_of(sync: Sync) -> Obj {
+    match sync {
+        Sync::Pod(pod, _) => Obj::GetPod(pod),
+        Sync::HostNetwork(_) => Obj::GetHostNetworkPod,
+    }
+}
+
+/// The PATCH that ends `sync`.
+pub(super) fn patch_of(sync: Sync) -> Obj {
+    match sync {
+        Sync::Pod(pod, phase) => Obj::PatchStatus { pod, phase },
+        Sync::HostNetwork(_) => Obj::PatchHostNetworkStatus,
+    }
+}
+
+/// Whether two syncs are of the same pod, whatever status they carry.
+fn same_pod(a: Sync, b: Sync) -> bool {
+    match (a, b) {
+        (Sync::Pod(x, _), Sync::Pod(y, _)) | (Sync::HostNetwork(x), Sync::HostNetwork(y)) => x == y,
+        _ => false,
+    }
+}
 
 impl Kubelet {
     pub(super) fn set_status(&mut self, pod: u32, phase: Phase, ctx: &mut Context<'_, Ev>) {
@@ -28,16 +59,40 @@ impl Kubelet {
     /// syncPod: GET the pod; the PATCH follows the reply.
     pub(super) fn start_sync(&mut self, sync: Sync, ctx: &mut Context<'_, Ev>) {
         self.status_busy = true;
-        let obj = match sync {
-            Sync::Pod(pod, _) => Obj::GetPod(pod),
-            Sync::HostNetwork(_) => Obj::GetHostNetworkPod,
-        };
-        let id = self.client.send(obj, ctx);
+        let id = self.client.send(get_of(sync), ctx);
         let now = ctx.now();
         self.pending.insert(id, Pending::StatusGet(sync, now));
         if let Sync::Pod(pod, Phase::Running) = sync {
             self.times(pod).running_sync_start = Some(now);
         }
+        if let Some(i) = self
+            .status_failed
+            .iter()
+            .position(|&(failed, _)| same_pod(failed, sync))
+        {
+            let (_, at) = self.status_failed.swap_remove(i);
+            self.status_failure_wait += now - at;
+        }
+    }
+
+    /// The sync `sync`, begun at `sent`, failed with its connection: its status stays unsent
+    /// for the next `syncBatch`, and the goroutine takes its next sync.
+    pub(super) fn status_sync_failed(&mut self, sync: Sync, sent: SimTime, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        if ctx.tracer().enabled() {
+            let host = self.name.clone();
+            let name = format!("{} failed: connection lost", status_span_name(sync));
+            ctx.tracer()
+                .span(|| (Track::new(host, "status manager"), name.into(), "api", sent, now));
+        }
+        self.status_failures += 1;
+        if !self.status_failed.iter().any(|&(failed, _)| same_pod(failed, sync)) {
+            self.status_failed.push((sync, now));
+        }
+        self.status_busy = false;
+        // The ticker keeps running while a status is unsent.
+        self.arm_status_tick(ctx);
+        self.next_status(ctx);
     }
 
     /// Schedules the next `syncTicker` tick if none is pending. The ticker runs for the

@@ -386,6 +386,12 @@ impl Network {
         windows
     }
 
+    /// Whether host `h` (the load balancer, the one host whose crash the network models) is
+    /// down at `t`: a message reaching it then is held until it is back ([`crate::faults`]).
+    pub fn host_down_at(&self, h: HostId, t: SimTime) -> bool {
+        self.outages.host_back(h, t).is_some()
+    }
+
     /// Whether a fault stops all traffic from `a` to `b` at `t`: a crashed router on their route,
     /// a partitioned tunnel on it, or an isolated site at an end of one of its tunnels (a crashed
     /// load balancer is the control plane's business). Without a route: cut.

@@ -1891,3 +1891,67 @@ fn nobody_leads_from_a_master_that_is_down() {
         }
     }
 }
+
+/// A status sync whose connection a failover tears down fails as v1.16's `syncPod` does: the
+/// status stays unsent, client-go does not retry the PATCH, and the goroutine goes on; the
+/// next `syncBatch` (10 s) lists the status again. Masters crashed while the pods turn
+/// Running cut some Running syncs short: each is sent again later, within a batch period and
+/// the goroutine's backlog (or the run ends first), every pod still starts, and the run's
+/// waits count every failure the trace shows.
+#[test]
+fn a_status_sync_cut_short_by_a_failover_is_sent_again_by_a_later_sync() {
+    let mut gaps = Vec::new();
+    for (master, at) in [("master01", 28), ("master02", 30), ("master03", 32)] {
+        for seed in 0..4 {
+            let mut s = cell(20, 100);
+            s.faults.push(crash(master, at, None));
+            let out = run(&s, seed, true).unwrap();
+            assert!(out.startup_exact_s.is_some(), "{master} at {at} s, seed {seed}");
+            let trace = out.trace.as_ref().expect("traced run");
+            let syncs: Vec<_> = trace
+                .records()
+                .iter()
+                .filter(|r| r.track.thread == "status manager")
+                .map(|r| (r.track.process.clone(), r.name.clone(), r.start, r.end.unwrap()))
+                .collect();
+            let failed: Vec<_> = syncs
+                .iter()
+                .filter(|s| s.1.ends_with("failed: connection lost"))
+                .collect();
+            let counted = out
+                .waits
+                .iter()
+                .find(|w| w.name.starts_with("kubelet status syncs failed"))
+                .map_or(0, |w| w.count);
+            assert_eq!(counted, failed.len() as u64, "{master} at {at} s, seed {seed}");
+            for (node, name, _, failed_at) in failed.into_iter().filter(|s| s.1.contains(" Running: ")) {
+                let pod = name.split(' ').next().unwrap();
+                let next = syncs
+                    .iter()
+                    .filter(|s| &s.0 == node && s.1.split(' ').next() == Some(pod) && s.2 >= *failed_at)
+                    .map(|s| s.2)
+                    .min();
+                let index: usize = pod.trim_start_matches("pod-").parse().unwrap();
+                let committed = out.pods[index].running.expect("every pod ran");
+                match next {
+                    Some(next) => gaps.push((next - *failed_at).as_secs_f64()),
+                    // The run ended first: kubectl saw the last pod Running before the next
+                    // sync's reply came back (the PATCH may have landed before it failed, its
+                    // reply lost), or before the next batch.
+                    None => assert!(
+                        out.sim_end_s < failed_at.as_secs_f64() + 10.0 || committed > failed_at.as_secs_f64(),
+                        "{node} {pod}: a failed Running status was never sent again"
+                    ),
+                }
+            }
+        }
+    }
+    assert!(
+        !gaps.is_empty(),
+        "no Running sync was cut short and sent again: the case is not exercised"
+    );
+    assert!(
+        gaps.iter().all(|&g| g < 15.0),
+        "a failed Running status is sent again by a later sync, within a batch period: {gaps:?}"
+    );
+}
