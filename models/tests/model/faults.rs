@@ -1954,4 +1954,12 @@ fn a_status_sync_cut_short_by_a_failover_is_sent_again_by_a_later_sync() {
         gaps.iter().all(|&g| g < 15.0),
         "a failed Running status is sent again by a later sync, within a batch period: {gaps:?}"
     );
+    let quiet = run(&cell(20, 100), 0, false).unwrap();
+    assert!(
+        !quiet
+            .waits
+            .iter()
+            .any(|w| w.name.starts_with("kubelet status syncs failed")),
+        "a run without faults has no such row"
+    );
 }
