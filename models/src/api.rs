@@ -254,6 +254,11 @@ pub enum Local {
     LeaseRenew,
     /// The kubelet status manager's `syncTicker`.
     StatusTick,
+    /// The kubelet closes all its connections (`closeAllConns`, after two failed node-status
+    /// tries) while the load balancer is down: the status sync out fails.
+    ConnectionsClosed,
+    /// A status sync's dial to the crashed load balancer gave up.
+    StatusDialFailed,
     /// `WaitForAttachAndMount` found the pod's volumes mounted.
     VolumesMounted(u32),
     /// A scheduling cycle finished for a pod.

@@ -46,6 +46,8 @@ pub(super) const IMAGE_LIST_REFRESH: SimDuration = SimDuration::from_secs(30);
 #[derive(Debug)]
 pub(super) struct Heartbeats {
     status_period: SimDuration,
+    /// The node status loop's ticks fall at `status_phase + k · status_period`.
+    status_phase: SimDuration,
     report_period: SimDuration,
     lease_period: SimDuration,
     /// The node status loop's GET of the Node, if out.
@@ -68,6 +70,7 @@ impl Heartbeats {
     pub(super) fn new(cfg: &KubeletCfg) -> Heartbeats {
         Heartbeats {
             status_period: cfg.node_status_update.get(),
+            status_phase: SimDuration::ZERO,
             report_period: cfg.node_status_report.get(),
             lease_period: cfg.lease_renew_interval(),
             node_get: None,
@@ -86,6 +89,7 @@ impl Heartbeats {
     /// drew from; the others from a stream of their own.
     pub(super) fn start(&mut self, ctx: &mut Context<'_, Ev>) {
         let status_phase = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.status_period.as_secs_f64());
+        self.status_phase = status_phase;
         ctx.send_self(status_phase, Ev::Local(Local::NodeStatus));
         let mut rng = ctx.keyed_rng(HEARTBEAT_PHASES);
         let lease_phase = SimDuration::from_secs_f64(rng.random::<f64>() * self.lease_period.as_secs_f64());
@@ -93,6 +97,17 @@ impl Heartbeats {
         self.next_report =
             SimTime::ZERO + SimDuration::from_secs_f64(rng.random::<f64>() * self.report_period.as_secs_f64());
         self.image_refresh_phase = SimDuration::from_secs_f64(rng.random::<f64>() * IMAGE_LIST_REFRESH.as_secs_f64());
+    }
+
+    /// When the kubelet closes all its connections if every request from `lost` on goes
+    /// unanswered: the node status loop's next round tries twice (`nodeStatusUpdateRetry`),
+    /// each try timing out after the heartbeat client's timeout, and the second failure calls
+    /// `onRepeatedHeartbeatFailure`, v1.16's `closeAllConns` (pkg/kubelet/kubelet_node_status.go
+    /// `updateNodeStatus`). The timeout is `--node-status-update-frequency`, capped at the
+    /// Lease's duration (cmd/kubelet/app/server.go, `heartbeatClientConfig.Timeout`); the
+    /// model takes it as the loop's period, as [`crate::failover::Plan::detection`] does.
+    pub(super) fn connections_closed_after(&self, lost: SimTime) -> SimTime {
+        lost.tick_at_or_after(self.status_phase, self.status_period) + self.status_period * 2
     }
 
     /// The node's image list changed at `now` (a pull downloaded an image): the first status

@@ -217,6 +217,11 @@ pub struct Kubelet {
     /// try ([`Kubelet::status_failures`]).
     status_failures: u64,
     status_failure_wait: SimDuration,
+    /// While the load balancer is down, from when the kubelet closes its connections until it
+    /// is back: (closed, back) ([`status`]).
+    conns_closed: Vec<(SimTime, SimTime)>,
+    /// A status sync whose dial to the crashed balancer is still to give up, begun when.
+    status_dialing: Option<(Sync, SimTime)>,
     /// Offset of this node's sync loop `syncTicker` grid from time zero.
     sync_tick_phase: SimDuration,
     pending: HashMap<u32, Pending>,
@@ -314,6 +319,8 @@ impl Kubelet {
             status_failed: Vec::new(),
             status_failures: 0,
             status_failure_wait: SimDuration::ZERO,
+            conns_closed: Vec::new(),
+            status_dialing: None,
             sync_tick_phase: SimDuration::ZERO,
             pending: HashMap::new(),
             token_secret_volume: cfg.token_secret_volume,
@@ -541,6 +548,7 @@ impl Kubelet {
         // Phase of the PLEG loop and of the heartbeat relative to the experiment: random.
         self.pleg_phase = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.pleg_period.as_secs_f64());
         self.heartbeats.start(ctx);
+        self.plan_closed_connections(ctx);
         self.status_tick_phase =
             SimDuration::from_secs_f64(ctx.rng().random::<f64>() * STATUS_SYNC_PERIOD.as_secs_f64());
         let mut phase =
@@ -654,6 +662,12 @@ impl Component<Ev> for Kubelet {
                 self.next_status(ctx);
                 if self.status.has_work() {
                     self.arm_status_tick(ctx);
+                }
+            }
+            Ev::Local(Local::ConnectionsClosed) => self.connections_closed(ctx),
+            Ev::Local(Local::StatusDialFailed) => {
+                if let Some((sync, sent)) = self.status_dialing.take() {
+                    self.status_sync_failed(sync, sent, ctx);
                 }
             }
             Ev::Local(Local::NodeStatus) => self.heartbeats.status_tick(&mut self.heartbeat, ctx),

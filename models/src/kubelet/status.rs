@@ -9,11 +9,19 @@
 //! losses a call survives is [`Obj::fails_with`]'s: client-go retries a GET after a reset.
 
 use sim_core::trace::Track;
-use sim_core::{Context, SimTime};
+use sim_core::{Context, SimDuration, SimTime};
 
 use super::{status_span_name, Kubelet, Pending};
 use crate::api::{Ev, Local, Obj, Phase};
 use crate::status_manager::{Sync, STATUS_SYNC_PERIOD};
+
+/// How long a dial to the crashed load balancer takes to fail, once the kubelet has closed its
+/// connections: about 3 s. The router on the balancer's LAN resolves its address anew with
+/// ARP, gives up after `mcast_solicit` (3) probes `retrans_time_ms` (1000 ms) apart (Linux's
+/// neighbour defaults, Documentation/networking/ip-sysctl.txt; VyOS runs Linux) and answers
+/// the SYN with ICMP host unreachable, which fails a connect in SYN-SENT (`tcp_v4_err`):
+/// "connect: no route to host".
+pub(super) const DIAL_TO_CRASHED_BALANCER_FAILS: SimDuration = SimDuration::from_secs(3);
 
 /// The GET that starts `sync`.
 pub(super) fn get_of(sync: Sync) -> Obj {
@@ -56,12 +64,11 @@ impl Kubelet {
         }
     }
 
-    /// syncPod: GET the pod; the PATCH follows the reply.
+    /// syncPod: GET the pod; the PATCH follows the reply. While the kubelet's connections are
+    /// closed and the balancer is down, the GET's dial fails instead.
     pub(super) fn start_sync(&mut self, sync: Sync, ctx: &mut Context<'_, Ev>) {
         self.status_busy = true;
-        let id = self.client.send(get_of(sync), ctx);
         let now = ctx.now();
-        self.pending.insert(id, Pending::StatusGet(sync, now));
         if let Sync::Pod(pod, Phase::Running) = sync {
             self.times(pod).running_sync_start = Some(now);
         }
@@ -72,6 +79,60 @@ impl Kubelet {
         {
             let (_, at) = self.status_failed.swap_remove(i);
             self.status_failure_wait += now - at;
+        }
+        // client-go's limiter lets the request go before it dials.
+        if let Some(fails_at) = self.dial_fails(self.client.limiter.ready_at(now)) {
+            // The try takes its token: it leaves when `ready_at` said.
+            let _ = self.client.limiter.reserve(now);
+            self.status_dialing = Some((sync, now));
+            ctx.send_at(ctx.me(), fails_at, Ev::Local(Local::StatusDialFailed));
+            return;
+        }
+        let id = self.client.send(get_of(sync), ctx);
+        self.pending.insert(id, Pending::StatusGet(sync, now));
+    }
+
+    /// When a dial begun at `at` fails: while the kubelet's connections are closed, unless the
+    /// balancer is back before the dial gives up (then it goes through, held until the
+    /// balancer takes connections, [`crate::faults`]).
+    fn dial_fails(&self, at: SimTime) -> Option<SimTime> {
+        let &(_, back) = self
+            .conns_closed
+            .iter()
+            .find(|&&(closed, back)| closed <= at && at < back)?;
+        let fails_at = at + DIAL_TO_CRASHED_BALANCER_FAILS;
+        (fails_at < back).then_some(fails_at)
+    }
+
+    /// Plans the instants at which the kubelet closes its connections because the load
+    /// balancer is down: for each crash, the second failed try of the node status loop's next
+    /// round, if the balancer is not back by then ([`super::heartbeat`]). A crash shorter than
+    /// that leaves the connections to the reset after the restart.
+    pub(super) fn plan_closed_connections(&mut self, ctx: &mut Context<'_, Ev>) {
+        let net = &self.client.conn.net;
+        let windows = net.host_down_windows(self.client.conn.lb);
+        self.conns_closed = windows
+            .iter()
+            .filter_map(|&(crash, back)| {
+                let closed = self.heartbeats.connections_closed_after(crash);
+                (closed < back).then_some((closed, back))
+            })
+            .collect();
+        for &(closed, _) in &self.conns_closed {
+            ctx.send_at(ctx.me(), closed, Ev::Local(Local::ConnectionsClosed));
+        }
+    }
+
+    /// `closeAllConns` while the balancer is down: the status sync out (held by the crashed
+    /// balancer) fails with its connection; its reply, if one comes, is ignored.
+    pub(super) fn connections_closed(&mut self, ctx: &mut Context<'_, Ev>) {
+        let out = self.pending.iter().find_map(|(&id, p)| match *p {
+            Pending::StatusGet(sync, sent) | Pending::StatusPatch(sync, sent) => Some((id, sync, sent)),
+            Pending::SecretList => None,
+        });
+        if let Some((id, sync, sent)) = out {
+            self.pending.remove(&id);
+            self.status_sync_failed(sync, sent, ctx);
         }
     }
 

@@ -386,6 +386,11 @@ impl Network {
         windows
     }
 
+    /// The windows in which host `h` (the load balancer) is down, in time order.
+    pub fn host_down_windows(&self, h: HostId) -> &[(SimTime, SimTime)] {
+        self.outages.hosts.get(&h).map_or(&[], Vec::as_slice)
+    }
+
     /// Whether host `h` (the load balancer, the one host whose crash the network models) is
     /// down at `t`: a message reaching it then is held until it is back ([`crate::faults`]).
     pub fn host_down_at(&self, h: HostId, t: SimTime) -> bool {

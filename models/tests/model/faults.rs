@@ -1963,3 +1963,59 @@ fn a_status_sync_cut_short_by_a_failover_is_sent_again_by_a_later_sync() {
         "a run without faults has no such row"
     );
 }
+
+/// A balancer down past the node status loop's two failed tries makes each kubelet close its
+/// connections (v1.16's `closeAllConns`, 20 to 30 s in with a 10-s loop): from then its status
+/// syncs fail, each dial about 3 s after it starts, until the balancer is back, and the
+/// statuses go out once it is. A shorter outage closes nothing: only a sync out when the
+/// balancer crashed can fail, at its restart.
+#[test]
+fn a_kubelet_that_closed_its_connections_fails_its_status_syncs_until_the_balancer_is_back() {
+    let spans = |out: &models::cluster::RunOutcome| -> Vec<(bool, f64, f64)> {
+        let trace = out.trace.as_ref().expect("traced run");
+        trace
+            .records()
+            .iter()
+            .filter(|r| r.track.thread == "status manager")
+            .map(|r| {
+                let failed = r.name.ends_with("failed: connection lost");
+                (failed, r.start.as_secs_f64(), r.end.unwrap().as_secs_f64())
+            })
+            .collect()
+    };
+    let mut dial_failures = 0;
+    for seed in 0..3 {
+        let mut s = cell(20, 100);
+        s.faults.push(crash("lb", 20, Some(80)));
+        let out = run(&s, seed, true).unwrap();
+        assert!(out.startup_exact_s.is_some(), "seed {seed}");
+        let syncs = spans(&out);
+        // Every kubelet has closed its connections by 50 s; a dial from 77 s on meets the
+        // balancer back.
+        let through: Vec<_> = syncs.iter().filter(|s| !s.0 && s.1 >= 50.0 && s.1 < 77.0).collect();
+        assert!(
+            through.is_empty(),
+            "seed {seed}: syncs went through while closed: {through:?}"
+        );
+        dial_failures += syncs
+            .iter()
+            .filter(|s| s.0 && s.1 >= 40.0 && (s.2 - s.1 - 3.0).abs() < 0.5)
+            .count();
+        assert!(
+            syncs.iter().any(|s| !s.0 && s.1 >= 80.0),
+            "seed {seed}: the statuses go out once the balancer is back"
+        );
+    }
+    assert!(dial_failures > 0, "no dial failed: the case is not exercised");
+
+    for seed in 0..3 {
+        let mut s = cell(20, 100);
+        s.faults.push(crash("lb", 30, Some(45)));
+        let out = run(&s, seed, true).unwrap();
+        let early: Vec<_> = spans(&out).into_iter().filter(|s| s.0 && s.2 < 45.0).collect();
+        assert!(
+            early.is_empty(),
+            "seed {seed}: a 15-s outage closed connections: {early:?}"
+        );
+    }
+}
