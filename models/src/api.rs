@@ -19,6 +19,12 @@ use crate::network::{HostId, Network};
 /// #134375); this is the low end. It matters only on links slow enough to make a few KB count.
 pub const OBJECT_BYTES: u64 = 2_000;
 
+/// How long client-go v1.16 waits before it sends a GET again after a connection reset: it
+/// makes up a response with `Retry-After: 1` and sleeps those seconds before the retry
+/// (`rest/request.go`, `request`: "For the purpose of retry, we set the artificial
+/// retry-after response").
+pub const RESET_GET_RETRY_AFTER: SimDuration = SimDuration::from_secs(1);
+
 /// What an API call touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Obj {
@@ -107,6 +113,20 @@ impl Obj {
             Obj::GetPod(_) | Obj::GetHostNetworkPod => loss == ConnLoss::Closed,
             _ => false,
         }
+    }
+
+    /// Whether the call is a GET (a LIST included): client-go retries it after a connection
+    /// reset ([`RESET_GET_RETRY_AFTER`]).
+    pub fn is_get(self) -> bool {
+        matches!(
+            self,
+            Obj::GetDeployment
+                | Obj::GetScale
+                | Obj::GetPod(_)
+                | Obj::GetHostNetworkPod
+                | Obj::ListSecret
+                | Obj::GetNode
+        )
     }
 
     /// Whether the call, not writing, still reads etcd with a quorum read.
@@ -517,6 +537,7 @@ mod tests {
             }
         }
         assert!(!Obj::GetPod(0).fails_with(ConnLoss::Reset));
+        assert!(Obj::GetPod(0).is_get() && Obj::GetNode.is_get() && !patch.is_get());
         assert!(Obj::GetPod(0).fails_with(ConnLoss::Closed) && Obj::GetHostNetworkPod.fails_with(ConnLoss::Closed));
     }
 }

@@ -700,11 +700,19 @@ impl ControlPlane {
 
     /// Sends the reply to `call` (with `object`, the index of what it created), through the
     /// client's connection as it is now. It carries how the call's connection was lost, on the
-    /// way there or back, if it was.
+    /// way there or back, if it was. A GET that the balancer's restart reset comes
+    /// [`crate::api::RESET_GET_RETRY_AFTER`] later: client-go sleeps that long before it sends
+    /// it again (a GET changes nothing, so serving it early and answering late is the same).
     fn reply(&self, call: ApiCall, object: u32, ctx: &mut Context<'_, Ev>) {
         let mut rng = ctx.keyed_rng(crate::draws::reply_key(self.client_key(call.client), call.id));
         let (due, lost) = self.down_to(call.client, call.master, call.host, ctx.now(), &mut rng);
         let lost = call.lost.max(lost);
+        let due = match lost {
+            Some(ConnLoss::Reset) if call.obj.is_get() => due
+                .checked_add(crate::api::RESET_GET_RETRY_AFTER)
+                .unwrap_or(SimTime::MAX),
+            _ => due,
+        };
         ctx.send_at(
             call.client,
             due,

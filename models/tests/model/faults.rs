@@ -1968,7 +1968,8 @@ fn a_status_sync_cut_short_by_a_failover_is_sent_again_by_a_later_sync() {
 /// connections (v1.16's `closeAllConns`, 20 to 30 s in with a 10-s loop): from then its status
 /// syncs fail, each dial about 3 s after it starts, until the balancer is back, and the
 /// statuses go out once it is. A shorter outage closes nothing: only a sync out when the
-/// balancer crashed can fail, at its restart.
+/// balancer crashed can fail, at its restart, and a sync begun during the outage has its GET
+/// reset by the restart and sent again a second later (client-go's `Retry-After: 1`).
 #[test]
 fn a_kubelet_that_closed_its_connections_fails_its_status_syncs_until_the_balancer_is_back() {
     let spans = |out: &models::cluster::RunOutcome| -> Vec<(bool, f64, f64)> {
@@ -2007,15 +2008,29 @@ fn a_kubelet_that_closed_its_connections_fails_its_status_syncs_until_the_balanc
         );
     }
     assert!(dial_failures > 0, "no dial failed: the case is not exercised");
+    let mut reset_gets = 0;
 
     for seed in 0..3 {
         let mut s = cell(20, 100);
         s.faults.push(crash("lb", 30, Some(45)));
         let out = run(&s, seed, true).unwrap();
-        let early: Vec<_> = spans(&out).into_iter().filter(|s| s.0 && s.2 < 45.0).collect();
+        let syncs = spans(&out);
+        let early: Vec<_> = syncs.iter().filter(|s| s.0 && s.2 < 45.0).collect();
         assert!(
             early.is_empty(),
             "seed {seed}: a 15-s outage closed connections: {early:?}"
         );
+        // A sync begun during the outage had its GET reset at the restart: client-go sends it
+        // again a second later.
+        let held: Vec<_> = syncs.iter().filter(|s| !s.0 && (30.0..45.0).contains(&s.1)).collect();
+        assert!(
+            held.iter().all(|s| s.2 >= 46.0),
+            "seed {seed}: a reset GET came back within a second of the restart: {held:?}"
+        );
+        reset_gets += held.len();
     }
+    assert!(
+        reset_gets > 0,
+        "no sync began during the short outage: the case is not exercised"
+    );
 }
