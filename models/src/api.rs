@@ -274,6 +274,8 @@ pub enum Local {
     LeaseRenew,
     /// The kubelet status manager's `syncTicker`.
     StatusTick,
+    /// The load balancer crashed: the kubelet times when it will close its connections.
+    BalancerCrashed,
     /// The kubelet closes all its connections (`closeAllConns`, after two failed node-status
     /// tries) while the load balancer is down: the status sync out fails.
     ConnectionsClosed,

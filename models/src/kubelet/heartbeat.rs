@@ -48,6 +48,12 @@ pub(super) struct Heartbeats {
     status_period: SimDuration,
     /// The node status loop's ticks fall at `status_phase + k · status_period`.
     status_phase: SimDuration,
+    /// The heartbeat client's timeout per request: `--node-status-update-frequency`, capped at
+    /// `nodeLeaseDurationSeconds` (cmd/kubelet/app/server.go, `heartbeatClientConfig.Timeout`,
+    /// v1.16 with `NodeLease` on).
+    timeout: SimDuration,
+    /// When the node status loop's request now out (its GET or its PATCH) was sent.
+    out_since: Option<SimTime>,
     report_period: SimDuration,
     lease_period: SimDuration,
     /// The node status loop's GET of the Node, if out.
@@ -71,6 +77,8 @@ impl Heartbeats {
         Heartbeats {
             status_period: cfg.node_status_update.get(),
             status_phase: SimDuration::ZERO,
+            timeout: cfg.node_status_update.get().min(cfg.node_lease_duration.get()),
+            out_since: None,
             report_period: cfg.node_status_report.get(),
             lease_period: cfg.lease_renew_interval(),
             node_get: None,
@@ -100,14 +108,18 @@ impl Heartbeats {
     }
 
     /// When the kubelet closes all its connections if every request from `lost` on goes
-    /// unanswered: the node status loop's next round tries twice (`nodeStatusUpdateRetry`),
-    /// each try timing out after the heartbeat client's timeout, and the second failure calls
+    /// unanswered: the node status loop's round tries twice (`nodeStatusUpdateRetry`), each
+    /// try timing out after the heartbeat client's timeout, and the second failure calls
     /// `onRepeatedHeartbeatFailure`, v1.16's `closeAllConns` (pkg/kubelet/kubelet_node_status.go
-    /// `updateNodeStatus`). The timeout is `--node-status-update-frequency`, capped at the
-    /// Lease's duration (cmd/kubelet/app/server.go, `heartbeatClientConfig.Timeout`); the
-    /// model takes it as the loop's period, as [`crate::failover::Plan::detection`] does.
+    /// `updateNodeStatus`). The first try is the round out at `lost`, timed from its request
+    /// now out, or else the next round's. ([`crate::failover::Plan::detection`] draws the same
+    /// for clients it cannot time so, with the loop's period as the timeout.)
     pub(super) fn connections_closed_after(&self, lost: SimTime) -> SimTime {
-        lost.tick_at_or_after(self.status_phase, self.status_period) + self.status_period * 2
+        let first_try = match self.out_since {
+            Some(sent) => sent,
+            None => lost.tick_at_or_after(self.status_phase, self.status_period),
+        };
+        first_try + self.timeout * 2
     }
 
     /// The node's image list changed at `now` (a pull downloaded an image): the first status
@@ -121,6 +133,7 @@ impl Heartbeats {
     pub(super) fn status_tick(&mut self, client: &mut Client, ctx: &mut Context<'_, Ev>) {
         if self.node_get.is_none() && self.node_patch.is_none() {
             self.node_get = Some(client.send(Obj::GetNode, ctx));
+            self.out_since = Some(ctx.now());
         }
         ctx.send_self(self.status_period, Ev::Local(Local::NodeStatus));
     }
@@ -140,6 +153,7 @@ impl Heartbeats {
             self.lease_put = None;
         } else if self.node_get == Some(id) {
             self.node_get = None;
+            self.out_since = None;
             let images_shown = self.images_shown_at.is_some_and(|t| t <= now);
             if images_shown || now >= self.next_report {
                 if images_shown {
@@ -147,12 +161,54 @@ impl Heartbeats {
                 }
                 self.next_report = now + self.report_period;
                 self.node_patch = Some(client.send(Obj::NodeStatus, ctx));
+                self.out_since = Some(now);
             }
         } else if self.node_patch == Some(id) {
             self.node_patch = None;
+            self.out_since = None;
         } else {
             return false;
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::Dur;
+
+    fn t(s: f64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs_f64(s)
+    }
+
+    fn loops(cfg: &KubeletCfg, phase_s: f64) -> Heartbeats {
+        let mut h = Heartbeats::new(cfg);
+        h.status_phase = SimDuration::from_secs_f64(phase_s);
+        h
+    }
+
+    /// `closeAllConns` comes at the second failed try of a round: the next round's if none is
+    /// out, or the round out at the loss, timed from its request.
+    #[test]
+    fn connections_close_two_timeouts_into_the_round_that_meets_the_loss() {
+        let cfg = KubeletCfg::default();
+        let mut h = loops(&cfg, 0.019);
+        assert_eq!(h.connections_closed_after(t(20.15)), t(50.019));
+        h.out_since = Some(t(20.019)); // the round's GET was out at the crash
+        assert_eq!(h.connections_closed_after(t(20.15)), t(40.019));
+    }
+
+    /// The heartbeat client's timeout is the node status period, capped at the Lease's
+    /// duration (v1.16 `heartbeatClientConfig.Timeout`).
+    #[test]
+    fn the_heartbeat_timeout_is_capped_at_the_lease_duration() {
+        let cfg = KubeletCfg {
+            node_status_update: Dur::secs(30),
+            node_lease_duration: Dur::secs(20),
+            ..KubeletCfg::default()
+        };
+        let h = loops(&cfg, 0.0);
+        assert_eq!(h.connections_closed_after(t(5.0)), t(30.0 + 40.0));
     }
 }

@@ -218,8 +218,8 @@ pub struct Kubelet {
     status_failures: u64,
     status_failure_wait: SimDuration,
     /// While the load balancer is down, from when the kubelet closes its connections until it
-    /// is back: (closed, back) ([`status`]).
-    conns_closed: Vec<(SimTime, SimTime)>,
+    /// is back ([`status`]).
+    conns_closed: Vec<status::Closed>,
     /// A status sync whose dial to the crashed balancer is still to give up, begun when.
     status_dialing: Option<(Sync, SimTime)>,
     /// Offset of this node's sync loop `syncTicker` grid from time zero.
@@ -664,6 +664,7 @@ impl Component<Ev> for Kubelet {
                     self.arm_status_tick(ctx);
                 }
             }
+            Ev::Local(Local::BalancerCrashed) => self.balancer_crashed(ctx),
             Ev::Local(Local::ConnectionsClosed) => self.connections_closed(ctx),
             Ev::Local(Local::StatusDialFailed) => {
                 if let Some((sync, sent)) = self.status_dialing.take() {

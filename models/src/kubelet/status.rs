@@ -15,13 +15,42 @@ use super::{status_span_name, Kubelet, Pending};
 use crate::api::{Ev, Local, Obj, Phase};
 use crate::status_manager::{Sync, STATUS_SYNC_PERIOD};
 
-/// How long a dial to the crashed load balancer takes to fail, once the kubelet has closed its
-/// connections: about 3 s. The router on the balancer's LAN resolves its address anew with
-/// ARP, gives up after `mcast_solicit` (3) probes `retrans_time_ms` (1000 ms) apart (Linux's
-/// neighbour defaults, Documentation/networking/ip-sysctl.txt; VyOS runs Linux) and answers
-/// the SYN with ICMP host unreachable, which fails a connect in SYN-SENT (`tcp_v4_err`):
-/// "connect: no route to host".
-pub(super) const DIAL_TO_CRASHED_BALANCER_FAILS: SimDuration = SimDuration::from_secs(3);
+/// Linux's neighbour (ARP) defaults on the router of the balancer's LAN (VyOS runs Linux;
+/// Documentation/networking/ip-sysctl.txt): an entry confirmed by traffic stays usable for the
+/// reachable time, drawn from `base_reachable_time_ms` (30 s) times 0.5 to 1.5 (here its mean),
+/// then waits `delay_first_probe_time` (5 s) before it probes. Until it fails, the router sends
+/// SYNs to the dead host's address and they vanish.
+const NEIGHBOUR_USED_AFTER_CRASH: SimDuration = SimDuration::from_secs(35);
+
+/// An address resolution that fails: `ucast_solicit` or `mcast_solicit` (3) probes
+/// `retrans_time_ms` (1000 ms) apart; then the router answers what waited for it with ICMP host
+/// unreachable, which fails a connect in SYN-SENT (`tcp_v4_err`: "connect: no route to host").
+const RESOLUTION_FAILS: SimDuration = SimDuration::from_secs(3);
+
+/// When a SYN leaves after a dial starts: at once, then at Linux's retransmissions (initial
+/// RTO `TCP_TIMEOUT_INIT`, 1 s, doubling) within client-go's dial timeout.
+const SYN_TIMES: [SimDuration; 5] = [
+    SimDuration::from_secs(0),
+    SimDuration::from_secs(1),
+    SimDuration::from_secs(3),
+    SimDuration::from_secs(7),
+    SimDuration::from_secs(15),
+];
+
+/// The kubelet's dial timeout: `net.Dialer{Timeout: 30 * time.Second}` under its
+/// connection-tracking dialer (cmd/kubelet/app/server.go `updateDialer`, v1.16).
+const DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(30);
+
+/// A stretch in which a kubelet has closed its connections and the balancer is still down.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Closed {
+    /// When the kubelet closed them.
+    closed: SimTime,
+    /// When the balancer crashed.
+    crash: SimTime,
+    /// When it is back.
+    back: SimTime,
+}
 
 /// The GET that starts `sync`.
 pub(super) fn get_of(sync: Sync) -> Obj {
@@ -92,33 +121,49 @@ impl Kubelet {
         self.pending.insert(id, Pending::StatusGet(sync, now));
     }
 
-    /// When a dial begun at `at` fails: while the kubelet's connections are closed, unless the
-    /// balancer is back before the dial gives up (then it goes through, held until the
-    /// balancer takes connections, [`crate::faults`]).
+    /// When a dial begun at `at` fails, while the kubelet's connections are closed, unless the
+    /// balancer is back first (then it goes through, held until the balancer takes
+    /// connections, [`crate::faults`]). A SYN fails once the router has given up the dead
+    /// balancer's address: at the first SYN after its neighbour entry failed, another
+    /// resolution later. One that no ICMP can reach (the kubelet's own route to the
+    /// balancer cut) waits out the dial timeout.
     fn dial_fails(&self, at: SimTime) -> Option<SimTime> {
-        let &(_, back) = self
-            .conns_closed
+        let w = self.conns_closed.iter().find(|w| w.closed <= at && at < w.back)?;
+        let conn = &self.client.conn;
+        let unreachable = conn.net.cut_at(conn.host, conn.lb, at) || conn.net.cut_at(conn.lb, conn.host, at);
+        let entry_failed = w.crash + NEIGHBOUR_USED_AFTER_CRASH + RESOLUTION_FAILS;
+        let answered = SYN_TIMES
             .iter()
-            .find(|&&(closed, back)| closed <= at && at < back)?;
-        let fails_at = at + DIAL_TO_CRASHED_BALANCER_FAILS;
-        (fails_at < back).then_some(fails_at)
+            .map(|&d| at + d)
+            .find(|&syn| syn >= entry_failed)
+            .filter(|_| !unreachable)
+            .map(|syn| syn + RESOLUTION_FAILS);
+        let fails_at = answered.map_or(at + DIAL_TIMEOUT, |t| t.min(at + DIAL_TIMEOUT));
+        (fails_at < w.back).then_some(fails_at)
     }
 
-    /// Plans the instants at which the kubelet closes its connections because the load
-    /// balancer is down: for each crash, the second failed try of the node status loop's next
-    /// round, if the balancer is not back by then ([`super::heartbeat`]). A crash shorter than
-    /// that leaves the connections to the reset after the restart.
+    /// Arms, for each crash of the load balancer, the kubelet's reckoning of when it will close
+    /// its connections ([`Kubelet::balancer_crashed`]).
     pub(super) fn plan_closed_connections(&mut self, ctx: &mut Context<'_, Ev>) {
         let net = &self.client.conn.net;
-        let windows = net.host_down_windows(self.client.conn.lb);
-        self.conns_closed = windows
-            .iter()
-            .filter_map(|&(crash, back)| {
-                let closed = self.heartbeats.connections_closed_after(crash);
-                (closed < back).then_some((closed, back))
-            })
-            .collect();
-        for &(closed, _) in &self.conns_closed {
+        let crashes: Vec<SimTime> = net.host_down_windows(self.client.conn.lb).iter().map(|w| w.0).collect();
+        for crash in crashes {
+            ctx.send_at(ctx.me(), crash, Ev::Local(Local::BalancerCrashed));
+        }
+    }
+
+    /// The balancer crashed now: the kubelet will close its connections at the second failed
+    /// try of its node status round ([`super::heartbeat`]), if the balancer is not back by then.
+    /// A crash shorter than that leaves the connections to the reset after the restart.
+    pub(super) fn balancer_crashed(&mut self, ctx: &mut Context<'_, Ev>) {
+        let crash = ctx.now();
+        let net = &self.client.conn.net;
+        let Some(&(_, back)) = net.host_down_windows(self.client.conn.lb).iter().find(|w| w.0 == crash) else {
+            return;
+        };
+        let closed = self.heartbeats.connections_closed_after(crash);
+        if closed < back {
+            self.conns_closed.push(Closed { closed, crash, back });
             ctx.send_at(ctx.me(), closed, Ev::Local(Local::ConnectionsClosed));
         }
     }

@@ -386,7 +386,8 @@ impl Network {
         windows
     }
 
-    /// The windows in which host `h` (the load balancer) is down, in time order.
+    /// The windows in which host `h` (the load balancer) is down, in the order the scenario
+    /// gives them.
     pub fn host_down_windows(&self, h: HostId) -> &[(SimTime, SimTime)] {
         self.outages.hosts.get(&h).map_or(&[], Vec::as_slice)
     }
