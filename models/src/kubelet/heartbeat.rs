@@ -25,6 +25,7 @@
 //! the apiserver, and the node lifecycle controller's view of the renewals, a few % denser.
 
 use rand::Rng;
+use sim_core::trace::Track;
 use sim_core::{Context, SimDuration, SimTime};
 
 use crate::api::{Ev, Local, Obj};
@@ -54,6 +55,8 @@ pub(super) struct Heartbeats {
     timeout: SimDuration,
     /// When the node status loop's request now out (its GET or its PATCH) was sent.
     out_since: Option<SimTime>,
+    /// When the node status round now out began (its tick).
+    round_started: SimTime,
     report_period: SimDuration,
     lease_period: SimDuration,
     /// The node status loop's GET of the Node, if out.
@@ -79,6 +82,7 @@ impl Heartbeats {
             status_phase: SimDuration::ZERO,
             timeout: cfg.node_status_update.get().min(cfg.node_lease_duration.get()),
             out_since: None,
+            round_started: SimTime::ZERO,
             report_period: cfg.node_status_report.get(),
             lease_period: cfg.lease_renew_interval(),
             node_get: None,
@@ -108,18 +112,25 @@ impl Heartbeats {
     }
 
     /// When the kubelet closes all its connections if every request from `lost` on goes
-    /// unanswered: the node status loop's round tries twice (`nodeStatusUpdateRetry`), each
-    /// try timing out after the heartbeat client's timeout, and the second failure calls
+    /// unanswered, and the send time of the request whose try fails first. A round tries up to
+    /// `nodeStatusUpdateRetry` (5) times, each try timing out after the heartbeat client's
+    /// timeout, and from the second failure on (`if i > 0`) calls
     /// `onRepeatedHeartbeatFailure`, v1.16's `closeAllConns` (pkg/kubelet/kubelet_node_status.go
-    /// `updateNodeStatus`). The first try is the round out at `lost`, timed from its request
-    /// now out, or else the next round's. ([`crate::failover::Plan::detection`] draws the same
-    /// for clients it cannot time so, with the loop's period as the timeout.)
-    pub(super) fn connections_closed_after(&self, lost: SimTime) -> SimTime {
+    /// `updateNodeStatus`): two timeouts after the first try. That is the round out at `lost`,
+    /// timed from its request now out, or else the next round's.
+    /// ([`crate::failover::Plan::detection`] draws the same for clients it cannot time so, with
+    /// the loop's period as the timeout.)
+    pub(super) fn connections_closed_after(&self, lost: SimTime) -> (SimTime, SimTime) {
         let first_try = match self.out_since {
             Some(sent) => sent,
             None => lost.tick_at_or_after(self.status_phase, self.status_period),
         };
-        first_try + self.timeout * 2
+        (first_try, first_try + self.timeout * 2)
+    }
+
+    /// Whether the request sent at `sent` is still out, unanswered.
+    pub(super) fn still_out(&self, sent: SimTime) -> bool {
+        self.out_since == Some(sent)
     }
 
     /// The node's image list changed at `now` (a pull downloaded an image): the first status
@@ -134,6 +145,7 @@ impl Heartbeats {
         if self.node_get.is_none() && self.node_patch.is_none() {
             self.node_get = Some(client.send(Obj::GetNode, ctx));
             self.out_since = Some(ctx.now());
+            self.round_started = ctx.now();
         }
         ctx.send_self(self.status_period, Ev::Local(Local::NodeStatus));
     }
@@ -146,10 +158,12 @@ impl Heartbeats {
         ctx.send_self(self.lease_period, Ev::Local(Local::LeaseRenew));
     }
 
-    /// Handles the reply to call `id` if it is one of the loops'; `false` if it is not.
-    pub(super) fn reply(&mut self, id: u32, client: &mut Client, ctx: &mut Context<'_, Ev>) -> bool {
+    /// Handles the reply to call `id` if it is one of the loops'; `false` if it is not. A node
+    /// status round that ends is traced on `host`'s "node status" track.
+    pub(super) fn reply(&mut self, id: u32, host: &str, client: &mut Client, ctx: &mut Context<'_, Ev>) -> bool {
         let now = ctx.now();
-        if self.lease_put == Some(id) {
+        let lease = self.lease_put == Some(id);
+        if lease {
             self.lease_put = None;
         } else if self.node_get == Some(id) {
             self.node_get = None;
@@ -168,6 +182,13 @@ impl Heartbeats {
             self.out_since = None;
         } else {
             return false;
+        }
+        let round_ended = self.node_get.is_none() && self.node_patch.is_none();
+        if round_ended && !lease && ctx.tracer().enabled() {
+            let (host, start) = (host.to_owned(), self.round_started);
+            let name = "GET node (+ PATCH status)";
+            ctx.tracer()
+                .span(|| (Track::new(host, "node status"), name.into(), "api", start, now));
         }
         true
     }
@@ -194,9 +215,10 @@ mod tests {
     fn connections_close_two_timeouts_into_the_round_that_meets_the_loss() {
         let cfg = KubeletCfg::default();
         let mut h = loops(&cfg, 0.019);
-        assert_eq!(h.connections_closed_after(t(20.15)), t(50.019));
+        assert_eq!(h.connections_closed_after(t(20.15)), (t(30.019), t(50.019)));
         h.out_since = Some(t(20.019)); // the round's GET was out at the crash
-        assert_eq!(h.connections_closed_after(t(20.15)), t(40.019));
+        assert_eq!(h.connections_closed_after(t(20.15)), (t(20.019), t(40.019)));
+        assert!(h.still_out(t(20.019)) && !h.still_out(t(30.019)));
     }
 
     /// The heartbeat client's timeout is the node status period, capped at the Lease's
@@ -209,6 +231,6 @@ mod tests {
             ..KubeletCfg::default()
         };
         let h = loops(&cfg, 0.0);
-        assert_eq!(h.connections_closed_after(t(5.0)), t(30.0 + 40.0));
+        assert_eq!(h.connections_closed_after(t(5.0)).1, t(30.0 + 40.0));
     }
 }

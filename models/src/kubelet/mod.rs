@@ -537,7 +537,7 @@ impl Kubelet {
 impl Kubelet {
     /// The reply to call `id`: one of the heartbeat loops', or the main client's.
     fn any_reply(&mut self, id: u32, lost: Option<ConnLoss>, ctx: &mut Context<'_, Ev>) {
-        if !self.heartbeats.reply(id, &mut self.heartbeat, ctx) {
+        if !self.heartbeats.reply(id, &self.name, &mut self.heartbeat, ctx) {
             self.reply(id, lost, ctx);
         }
     }

@@ -44,8 +44,11 @@ const DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 /// A stretch in which a kubelet has closed its connections and the balancer is still down.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Closed {
-    /// When the kubelet closed them.
+    /// When the kubelet closes them.
     closed: SimTime,
+    /// When the node status request whose try fails first was sent: if it is answered after
+    /// all (its reply already past the balancer at the crash), the kubelet reckons again.
+    first_try: SimTime,
     /// When the balancer crashed.
     crash: SimTime,
     /// When it is back.
@@ -130,13 +133,13 @@ impl Kubelet {
     fn dial_fails(&self, at: SimTime) -> Option<SimTime> {
         let w = self.conns_closed.iter().find(|w| w.closed <= at && at < w.back)?;
         let conn = &self.client.conn;
-        let unreachable = conn.net.cut_at(conn.host, conn.lb, at) || conn.net.cut_at(conn.lb, conn.host, at);
+        let cut = |t| conn.net.cut_at(conn.host, conn.lb, t) || conn.net.cut_at(conn.lb, conn.host, t);
         let entry_failed = w.crash + NEIGHBOUR_USED_AFTER_CRASH + RESOLUTION_FAILS;
+        // The SYN must reach the router, and its ICMP come back.
         let answered = SYN_TIMES
             .iter()
             .map(|&d| at + d)
-            .find(|&syn| syn >= entry_failed)
-            .filter(|_| !unreachable)
+            .find(|&syn| syn >= entry_failed && !cut(syn) && !cut(syn + RESOLUTION_FAILS))
             .map(|syn| syn + RESOLUTION_FAILS);
         let fails_at = answered.map_or(at + DIAL_TIMEOUT, |t| t.min(at + DIAL_TIMEOUT));
         (fails_at < w.back).then_some(fails_at)
@@ -161,16 +164,47 @@ impl Kubelet {
         let Some(&(_, back)) = net.host_down_windows(self.client.conn.lb).iter().find(|w| w.0 == crash) else {
             return;
         };
-        let closed = self.heartbeats.connections_closed_after(crash);
+        // A round that has timed out twice already (held by a cut before the crash) closes
+        // them at once.
+        let (first_try, closed) = self.heartbeats.connections_closed_after(crash);
+        let closed = closed.max(crash);
         if closed < back {
-            self.conns_closed.push(Closed { closed, crash, back });
+            self.conns_closed.push(Closed {
+                closed,
+                first_try,
+                crash,
+                back,
+            });
             ctx.send_at(ctx.me(), closed, Ev::Local(Local::ConnectionsClosed));
         }
     }
 
     /// `closeAllConns` while the balancer is down: the status sync out (held by the crashed
     /// balancer) fails with its connection; its reply, if one comes, is ignored.
+    /// If the node status request it counted on was answered after all, the kubelet reckons
+    /// again from now (and closes nothing if the balancer is back first).
     pub(super) fn connections_closed(&mut self, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        let Some(i) = self.conns_closed.iter().position(|w| w.closed == now) else {
+            return;
+        };
+        if !self.heartbeats.still_out(self.conns_closed[i].first_try) {
+            let (first_try, closed) = self.heartbeats.connections_closed_after(now);
+            let w = &mut self.conns_closed[i];
+            if closed < w.back {
+                w.first_try = first_try;
+                w.closed = closed;
+                ctx.send_at(ctx.me(), closed, Ev::Local(Local::ConnectionsClosed));
+            } else {
+                self.conns_closed.swap_remove(i);
+            }
+            return;
+        }
+        if ctx.tracer().enabled() {
+            let host = self.name.clone();
+            ctx.tracer()
+                .instant(|| (Track::new(host, "node status"), "closeAllConns".into(), "api", now));
+        }
         let out = self.pending.iter().find_map(|(&id, p)| match *p {
             Pending::StatusGet(sync, sent) | Pending::StatusPatch(sync, sent) => Some((id, sync, sent)),
             Pending::SecretList => None,

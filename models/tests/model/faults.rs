@@ -2037,3 +2037,74 @@ fn a_kubelet_that_closed_its_connections_fails_its_status_syncs_until_the_balanc
         "no sync began during the short outage: the case is not exercised"
     );
 }
+
+/// A kubelet closes its connections only once a node status round has gone unanswered for two
+/// of the heartbeat client's timeouts (10 s each): none of its rounds ends in the 20 s before.
+/// Balancer crashes are placed finely across the rounds, with the delay on the masters' side
+/// (500 ms) so that a round's last reply can be past the balancer when it crashes and still
+/// answer the round (the kubelet then reckons again from the next round).
+#[test]
+fn a_kubelet_closes_its_connections_only_after_two_unanswered_timeouts() {
+    let mut closes = 0;
+    for tenth in 215..245 {
+        let mut s = cell(20, 500);
+        s.netem.placement = models::spec::NetemPlacement::MastersEgress;
+        s.faults.push(crash_ms("lb", tenth * 100, 120_000));
+        let out = run(&s, 1, true).unwrap();
+        let trace = out.trace.as_ref().expect("traced run");
+        let records = trace.records();
+        for c in records.iter().filter(|r| r.name == "closeAllConns") {
+            let node = &c.track.process;
+            let at = c.start.as_secs_f64();
+            let answered: Vec<f64> = records
+                .iter()
+                .filter(|r| &r.track.process == node && r.track.thread == "node status")
+                .filter_map(|r| Some(r.end?.as_secs_f64()))
+                .filter(|&end| end > at - 20.0 && end <= at)
+                .collect();
+            assert!(
+                answered.is_empty(),
+                "crash at {} s: {node} closed its connections at {at} s, a round answered at {answered:?}",
+                tenth as f64 / 10.0
+            );
+            closes += 1;
+        }
+    }
+    assert!(
+        closes > 0,
+        "no kubelet closed its connections: the case is not exercised"
+    );
+}
+
+/// A dial from a site that is cut off when it starts still fails early if the cut is repaired
+/// before a SYN that meets the router's failed neighbour entry: its ICMP comes back then. One
+/// whose site stays cut waits out the 30-s dial timeout.
+#[test]
+fn a_dial_fails_by_icmp_once_its_route_is_back() {
+    let mut early = 0;
+    for seed in 0..3 {
+        let mut s = cell(20, 100);
+        s.faults.push(crash("lb", 20, Some(100)));
+        s.faults.push(isolate("vlan20", 30, Some(55)));
+        let out = run(&s, seed, true).unwrap();
+        let trace = out.trace.as_ref().expect("traced run");
+        for r in trace.records().iter().filter(|r| {
+            r.track.thread == "status manager"
+                && r.name.ends_with("failed: connection lost")
+                && ["node01", "node02"].contains(&&*r.track.process)
+        }) {
+            let (start, end) = (r.start.as_secs_f64(), r.end.unwrap().as_secs_f64());
+            // Dials begun while the site is cut, whose 15-s SYN comes after the repair and
+            // after the router gave the balancer's address up (58 s).
+            if (43.0..55.0).contains(&start) && end > start + 1.0 {
+                assert!(
+                    end < start + 29.0,
+                    "seed {seed}: {} dialled at {start} s, failed at {end} s",
+                    r.track.process
+                );
+                early += 1;
+            }
+        }
+    }
+    assert!(early > 0, "no dial from the cut site: the case is not exercised");
+}
