@@ -117,7 +117,8 @@ impl Heartbeats {
     /// timeout, and from the second failure on (`if i > 0`) calls
     /// `onRepeatedHeartbeatFailure`, v1.16's `closeAllConns` (pkg/kubelet/kubelet_node_status.go
     /// `updateNodeStatus`): two timeouts after the first try. That is the round out at `lost`,
-    /// timed from its request now out, or else the next round's.
+    /// timed from its request now out, or else the next round's. A round that has failed twice
+    /// already (held by a cut before `lost`) closes them again at its next try's failure.
     /// ([`crate::failover::Plan::detection`] draws the same for clients it cannot time so, with
     /// the loop's period as the timeout.)
     pub(super) fn connections_closed_after(&self, lost: SimTime) -> (SimTime, SimTime) {
@@ -125,7 +126,12 @@ impl Heartbeats {
             Some(sent) => sent,
             None => lost.tick_at_or_after(self.status_phase, self.status_period),
         };
-        (first_try, first_try + self.timeout * 2)
+        let timeout = self.timeout.max(SimDuration::from_nanos(1));
+        let mut closed = first_try + timeout * 2;
+        if closed < lost {
+            closed = first_try + timeout * lost.saturating_since(first_try).as_nanos().div_ceil(timeout.as_nanos());
+        }
+        (first_try, closed)
     }
 
     /// Whether the request sent at `sent` is still out, unanswered.
@@ -219,6 +225,10 @@ mod tests {
         h.out_since = Some(t(20.019)); // the round's GET was out at the crash
         assert_eq!(h.connections_closed_after(t(20.15)), (t(20.019), t(40.019)));
         assert!(h.still_out(t(20.019)) && !h.still_out(t(30.019)));
+        // A round held since 6.95 s (a cut) has failed twice by 26.95 s: after a loss at 30 s
+        // it closes them again when its next try fails.
+        h.out_since = Some(t(6.95));
+        assert_eq!(h.connections_closed_after(t(30.0)), (t(6.95), t(36.95)));
     }
 
     /// The heartbeat client's timeout is the node status period, capped at the Lease's

@@ -164,10 +164,7 @@ impl Kubelet {
         let Some(&(_, back)) = net.host_down_windows(self.client.conn.lb).iter().find(|w| w.0 == crash) else {
             return;
         };
-        // A round that has timed out twice already (held by a cut before the crash) closes
-        // them at once.
         let (first_try, closed) = self.heartbeats.connections_closed_after(crash);
-        let closed = closed.max(crash);
         if closed < back {
             self.conns_closed.push(Closed {
                 closed,
