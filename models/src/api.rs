@@ -99,18 +99,18 @@ impl Obj {
         )
     }
 
-    /// Whether the client gives this call up when its connection is lost as `loss` says, rather
-    /// than send it again once it has reconnected. Only the kubelet's status manager is
-    /// modelled so: client-go v1.16 retries a GET after a connection reset (`Retry-After: 1`,
-    /// `rest/request.go`: "in case of GET operations, we simply retry it") and returns every
-    /// other error, and `syncPod` then leaves the status unsent for the next `syncBatch`
-    /// ([`crate::status_manager`]). The other clients' calls are sent again on the new
-    /// connection (their own retries, such as the controllers' rate-limited requeues, are not
-    /// modelled; `docs/model.md`).
-    pub fn fails_with(self, loss: ConnLoss) -> bool {
+    /// Whether the client gives this call up when it is lost as `loss` says, rather than send
+    /// it again (once reconnected, or at once after an etcd time-out). Only the kubelet's status
+    /// manager is modelled so: client-go v1.16 retries a GET after a connection reset
+    /// (`Retry-After: 1`, `rest/request.go`: "in case of GET operations, we simply retry it")
+    /// and returns every other error, the apiserver's error for an etcd time-out included, and
+    /// `syncPod` then leaves the status unsent for the next `syncBatch`
+    /// ([`crate::status_manager`]). The other clients' calls are sent again (their own retries,
+    /// such as the controllers' rate-limited requeues, are not modelled; `docs/model.md`).
+    pub fn fails_with(self, loss: CallLoss) -> bool {
         match self {
             Obj::PatchStatus { .. } | Obj::PatchHostNetworkStatus => true,
-            Obj::GetPod(_) | Obj::GetHostNetworkPod => loss == ConnLoss::Closed,
+            Obj::GetPod(_) | Obj::GetHostNetworkPod => loss != CallLoss::Reset,
             _ => false,
         }
     }
@@ -173,9 +173,10 @@ pub enum Phase {
     Running,
 }
 
-/// How the connection a call went on was lost while the call (or its reply) was out.
+/// How a call was lost while it (or its reply) was out: with its connection, or to an etcd
+/// that could not commit it in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ConnLoss {
+pub enum CallLoss {
     /// The load balancer crashed: HAProxy's restart answers the client's next segment with a
     /// reset (`ECONNRESET`, [`crate::faults`]).
     Reset,
@@ -183,6 +184,9 @@ pub enum ConnLoss {
     /// node-status tries, or a client giving up on a dead apiserver,
     /// [`crate::control_plane`]): the call ends with the closed connection's error, not a reset.
     Closed,
+    /// Its apiserver's etcd try timed out (`etcdserver: request timed out`, etcd's
+    /// `ReqTimeout` with no leader or no quorum), and the apiserver answered with that error.
+    EtcdTimedOut,
 }
 
 /// One API call in flight.
@@ -201,7 +205,7 @@ pub struct ApiCall {
     /// Whether its connection was lost on the way (the network held it at a crashed balancer,
     /// or a failover tore the connection down): a call the client gives up on such a loss
     /// ([`Obj::fails_with`]) is answered with the failure and not served.
-    pub lost: Option<ConnLoss>,
+    pub lost: Option<CallLoss>,
 }
 
 impl ApiCall {
@@ -328,7 +332,7 @@ pub enum Ev {
         /// Whether the connection was lost while the call or its reply was out. A call the
         /// client gives up on such a loss ([`Obj::fails_with`]) has failed; for any other the
         /// reply stands for the client's own retry on its new connection.
-        lost: Option<ConnLoss>,
+        lost: Option<CallLoss>,
     },
     /// A watch event reaches a client.
     Watch(WatchEvent),
@@ -453,7 +457,7 @@ impl Conn {
     ) -> (SimTime, ApiCall) {
         let mut call = self.call(client, id, obj);
         if self.net.host_down_at(self.lb, at) {
-            call.lost = Some(ConnLoss::Reset);
+            call.lost = Some(CallLoss::Reset);
         }
         let mut sent = at;
         let mut due = at + self.up(OBJECT_BYTES, at, rng);
@@ -464,7 +468,7 @@ impl Conn {
             };
             call.master = f.to_master;
             call.host = f.host;
-            call.lost = Some(ConnLoss::Closed);
+            call.lost = Some(CallLoss::Closed);
             sent = f.reconnect_at;
             due = sent + self.up_to(f.host, to_host, OBJECT_BYTES, sent, rng);
         }
@@ -527,7 +531,7 @@ mod tests {
             pod: 0,
             phase: Phase::Running,
         };
-        for loss in [ConnLoss::Reset, ConnLoss::Closed] {
+        for loss in [CallLoss::Reset, CallLoss::Closed] {
             assert!(patch.fails_with(loss) && Obj::PatchHostNetworkStatus.fails_with(loss));
             for other in [
                 Obj::CreatePod,
@@ -538,8 +542,10 @@ mod tests {
                 assert!(!other.fails_with(loss), "{other:?}");
             }
         }
-        assert!(!Obj::GetPod(0).fails_with(ConnLoss::Reset));
+        assert!(!Obj::GetPod(0).fails_with(CallLoss::Reset));
         assert!(Obj::GetPod(0).is_get() && Obj::GetNode.is_get() && !patch.is_get());
-        assert!(Obj::GetPod(0).fails_with(ConnLoss::Closed) && Obj::GetHostNetworkPod.fails_with(ConnLoss::Closed));
+        assert!(Obj::GetPod(0).fails_with(CallLoss::EtcdTimedOut) && patch.fails_with(CallLoss::EtcdTimedOut));
+        assert!(!Obj::CreatePod.fails_with(CallLoss::EtcdTimedOut));
+        assert!(Obj::GetPod(0).fails_with(CallLoss::Closed) && Obj::GetHostNetworkPod.fails_with(CallLoss::Closed));
     }
 }

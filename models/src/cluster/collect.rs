@@ -199,7 +199,7 @@ fn kubelet_waits(c: &Components<'_>, scenario: &Scenario, pods: &[PodTimeline]) 
     let status_waits: Vec<(f64, u64)> = kubelets.iter().map(|k| k.status_wait()).collect();
     let failures: Vec<(u64, f64)> = kubelets.iter().map(|k| k.status_failures()).collect();
     let failed = WaitReport {
-        name: "kubelet status syncs failed, lost connection (to next sync)".into(),
+        name: "kubelet status syncs failed: connection or etcd (to next sync)".into(),
         total_s: failures.iter().map(|f| f.1).sum(),
         count: failures.iter().map(|f| f.0).sum(),
     };

@@ -26,7 +26,7 @@ use sim_core::server::FifoServer;
 use sim_core::trace::Track;
 use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
 
-use crate::api::{ApiCall, ConnLoss, Ev, Local, Obj, Phase, WatchEvent, OBJECT_BYTES};
+use crate::api::{ApiCall, CallLoss, Ev, Local, Obj, Phase, WatchEvent, OBJECT_BYTES};
 use crate::etcd;
 use crate::failover::{ClientRole, Plan};
 use crate::network::{HostId, Network};
@@ -376,7 +376,7 @@ impl ControlPlane {
         let call = ApiCall {
             master: to,
             host: from,
-            lost: Some(ConnLoss::Closed),
+            lost: Some(CallLoss::Closed),
             ..call
         };
         ctx.send_at(ctx.me(), ready + up, Ev::ApiArrive(call));
@@ -572,13 +572,13 @@ impl ControlPlane {
         host: HostId,
         at: SimTime,
         rng: &mut impl Rng,
-    ) -> (SimTime, Option<ConnLoss>) {
-        let reset = self.net.host_down_at(self.lb, at).then_some(ConnLoss::Reset);
+    ) -> (SimTime, Option<CallLoss>) {
+        let reset = self.net.host_down_at(self.lb, at).then_some(CallLoss::Reset);
         let due = at + self.to_client(master, host, at, rng);
         match self.failover_book.interrupting(client, master, at, due) {
             Some((f, _)) => (
                 f.reconnect_at + self.to_client(f.to_master, f.host, f.reconnect_at, rng),
-                Some(ConnLoss::Closed),
+                Some(CallLoss::Closed),
             ),
             None => (due, reset),
         }
@@ -708,7 +708,7 @@ impl ControlPlane {
         let (due, lost) = self.down_to(call.client, call.master, call.host, ctx.now(), &mut rng);
         let lost = call.lost.max(lost);
         let due = match lost {
-            Some(ConnLoss::Reset) if call.obj.is_get() => due
+            Some(CallLoss::Reset) if call.obj.is_get() => due
                 .checked_add(crate::api::RESET_GET_RETRY_AFTER)
                 .unwrap_or(SimTime::MAX),
             _ => due,
@@ -805,6 +805,16 @@ impl Component<Ev> for ControlPlane {
                         self.resend(call, f.to_master, f.reconnect_at, f.host, ctx);
                         return;
                     }
+                    let first_try_ends = now.checked_add(self.etcd_request_timeout).unwrap_or(SimTime::MAX);
+                    let timed_out = ApiCall {
+                        lost: Some(CallLoss::EtcdTimedOut),
+                        ..call
+                    };
+                    if done > first_try_ends && timed_out.given_up() {
+                        // Its first try times out, and its client takes the error as final.
+                        ctx.send_at(ctx.me(), first_try_ends, Ev::EtcdDone(timed_out));
+                        return;
+                    }
                 }
                 if done == SimTime::MAX {
                     return;
@@ -814,6 +824,8 @@ impl Component<Ev> for ControlPlane {
                 }
                 ctx.send_at(ctx.me(), done, Ev::EtcdDone(call));
             }
+            // A call whose etcd try timed out, given up by its client: the error, not the change.
+            Ev::EtcdDone(call) if call.given_up() => self.reply(call, 0, ctx),
             Ev::EtcdDone(call) => self.apply(call, ctx),
             Ev::Local(Local::NodeMonitor) => self.monitor_nodes(ctx),
             Ev::Local(Local::Evict(node, generation)) => self.evict(node, generation, ctx),

@@ -48,7 +48,7 @@ use sim_core::server::FifoServer;
 use sim_core::trace::Track;
 use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
 
-use crate::api::{ConnLoss, Ev, Local, Obj, Phase, WatchEvent};
+use crate::api::{CallLoss, Ev, Local, Obj, Phase, WatchEvent};
 use crate::client::Client;
 use crate::control_plane::{noise, sample};
 use crate::draws::{pod_key, Purpose, STATUS_GOROUTINE};
@@ -536,7 +536,7 @@ impl Kubelet {
 /// The kubelet's event handlers, one per kind of event (`on_event` dispatches).
 impl Kubelet {
     /// The reply to call `id`: one of the heartbeat loops', or the main client's.
-    fn any_reply(&mut self, id: u32, lost: Option<ConnLoss>, ctx: &mut Context<'_, Ev>) {
+    fn any_reply(&mut self, id: u32, lost: Option<CallLoss>, ctx: &mut Context<'_, Ev>) {
         if !self.heartbeats.reply(id, &self.name, &mut self.heartbeat, ctx) {
             self.reply(id, lost, ctx);
         }
@@ -591,7 +591,7 @@ impl Kubelet {
     /// (the PATCH follows) or PATCH (the status goroutine takes its next sync). `lost`: how the
     /// call's connection was lost while it was out, if it was; a status sync gives up on some
     /// such losses ([`Obj::fails_with`]).
-    fn reply(&mut self, id: u32, lost: Option<ConnLoss>, ctx: &mut Context<'_, Ev>) {
+    fn reply(&mut self, id: u32, lost: Option<CallLoss>, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         match self.pending.remove(&id) {
             Some(Pending::SecretList) => {
@@ -601,7 +601,7 @@ impl Kubelet {
                 }
             }
             Some(Pending::StatusGet(sync, sent)) if lost.is_some_and(|l| status::get_of(sync).fails_with(l)) => {
-                self.status_sync_failed(sync, sent, ctx);
+                self.status_sync_failed(sync, sent, lost, ctx);
             }
             Some(Pending::StatusGet(sync, sent)) => {
                 let id = self.client.send(status::patch_of(sync), ctx);
@@ -611,7 +611,7 @@ impl Kubelet {
                 }
             }
             Some(Pending::StatusPatch(sync, sent)) if lost.is_some_and(|l| status::patch_of(sync).fails_with(l)) => {
-                self.status_sync_failed(sync, sent, ctx);
+                self.status_sync_failed(sync, sent, lost, ctx);
             }
             Some(Pending::StatusPatch(sync, sent)) => {
                 if ctx.tracer().enabled() {
@@ -668,7 +668,7 @@ impl Component<Ev> for Kubelet {
             Ev::Local(Local::ConnectionsClosed) => self.connections_closed(ctx),
             Ev::Local(Local::StatusDialFailed) => {
                 if let Some((sync, sent)) = self.status_dialing.take() {
-                    self.status_sync_failed(sync, sent, ctx);
+                    self.status_sync_failed(sync, sent, Some(CallLoss::Closed), ctx);
                 }
             }
             Ev::Local(Local::NodeStatus) => self.heartbeats.status_tick(&mut self.heartbeat, ctx),

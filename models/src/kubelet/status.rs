@@ -12,7 +12,7 @@ use sim_core::trace::Track;
 use sim_core::{Context, SimDuration, SimTime};
 
 use super::{status_span_name, Kubelet, Pending};
-use crate::api::{Ev, Local, Obj, Phase};
+use crate::api::{CallLoss, Ev, Local, Obj, Phase};
 use crate::status_manager::{Sync, STATUS_SYNC_PERIOD};
 
 /// Linux's neighbour (ARP) defaults on the router of the balancer's LAN (VyOS runs Linux;
@@ -208,17 +208,27 @@ impl Kubelet {
         });
         if let Some((id, sync, sent)) = out {
             self.pending.remove(&id);
-            self.status_sync_failed(sync, sent, ctx);
+            self.status_sync_failed(sync, sent, Some(CallLoss::Closed), ctx);
         }
     }
 
-    /// The sync `sync`, begun at `sent`, failed with its connection: its status stays unsent
-    /// for the next `syncBatch`, and the goroutine takes its next sync.
-    pub(super) fn status_sync_failed(&mut self, sync: Sync, sent: SimTime, ctx: &mut Context<'_, Ev>) {
+    /// The sync `sync`, begun at `sent`, failed (its call lost as `lost` says): its status stays
+    /// unsent for the next `syncBatch`, and the goroutine takes its next sync.
+    pub(super) fn status_sync_failed(
+        &mut self,
+        sync: Sync,
+        sent: SimTime,
+        lost: Option<CallLoss>,
+        ctx: &mut Context<'_, Ev>,
+    ) {
         let now = ctx.now();
         if ctx.tracer().enabled() {
             let host = self.name.clone();
-            let name = format!("{} failed: connection lost", status_span_name(sync));
+            let why = match lost {
+                Some(CallLoss::EtcdTimedOut) => "etcd timed out",
+                _ => "connection lost",
+            };
+            let name = format!("{} failed: {why}", status_span_name(sync));
             ctx.tracer()
                 .span(|| (Track::new(host, "status manager"), name.into(), "api", sent, now));
         }

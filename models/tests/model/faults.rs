@@ -1914,10 +1914,7 @@ fn a_status_sync_cut_short_by_a_failover_is_sent_again_by_a_later_sync() {
                 .filter(|r| r.track.thread == "status manager")
                 .map(|r| (r.track.process.clone(), r.name.clone(), r.start, r.end.unwrap()))
                 .collect();
-            let failed: Vec<_> = syncs
-                .iter()
-                .filter(|s| s.1.ends_with("failed: connection lost"))
-                .collect();
+            let failed: Vec<_> = syncs.iter().filter(|s| s.1.contains(" failed: ")).collect();
             let counted = out
                 .waits
                 .iter()
@@ -2107,4 +2104,41 @@ fn a_dial_fails_by_icmp_once_its_route_is_back() {
         }
     }
     assert!(early > 0, "no dial from the cut site: the case is not exercised");
+}
+
+/// A status sync that etcd cannot answer (its quorum lost: two masters of three crashed) fails
+/// when its apiserver's first etcd try times out (`ReqTimeout`, 7 s with the default election
+/// timeout): the kubelet takes the apiserver's error as final, and the goroutine goes on; no
+/// status gets through before the quorum is back, and every pod starts after it.
+#[test]
+fn a_status_sync_that_etcd_cannot_commit_fails_at_its_first_try_timeout() {
+    let mut timed_out = 0;
+    for seed in 0..3 {
+        let mut s = cell(20, 100);
+        s.faults.push(crash("master02", 10, Some(90)));
+        s.faults.push(crash("master03", 10, Some(90)));
+        let out = run(&s, seed, true).unwrap();
+        assert!(out.startup_exact_s.is_some(), "seed {seed}");
+        let trace = out.trace.as_ref().expect("traced run");
+        for r in trace.records().iter().filter(|r| r.track.thread == "status manager") {
+            let (start, end) = (r.start.as_secs_f64(), r.end.unwrap().as_secs_f64());
+            if r.name.ends_with("failed: etcd timed out") {
+                assert!(
+                    (7.0..9.0).contains(&(end - start)),
+                    "seed {seed}: {} {}: {start}..{end} s",
+                    r.track.process,
+                    r.name
+                );
+                timed_out += 1;
+            } else if !r.name.contains(" failed: ") {
+                assert!(
+                    !(end > 11.0 && end < 90.0),
+                    "seed {seed}: {} {} went through without a quorum, at {end} s",
+                    r.track.process,
+                    r.name
+                );
+            }
+        }
+    }
+    assert!(timed_out > 0, "no sync met the lost quorum: the case is not exercised");
 }
