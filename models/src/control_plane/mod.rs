@@ -799,19 +799,22 @@ impl Component<Ev> for ControlPlane {
                 // quorum; one that never comes before the run's end is never answered.
                 let (done, held) = self.etcd_answer(m, now, write);
                 if held {
-                    if let Some(f) = self.moves_before(&call, now, done) {
-                        // Its client fails over first (a quorum serves elsewhere): the request
-                        // comes again through the new connection.
-                        self.resend(call, f.to_master, f.reconnect_at, f.host, ctx);
-                        return;
-                    }
+                    // A client that takes an etcd time-out as final is answered at its first
+                    // try's end, unless its connection goes first.
                     let first_try_ends = now.checked_add(self.etcd_request_timeout).unwrap_or(SimTime::MAX);
                     let timed_out = ApiCall {
                         lost: Some(CallLoss::EtcdTimedOut),
                         ..call
                     };
-                    if done > first_try_ends && timed_out.given_up() {
-                        // Its first try times out, and its client takes the error as final.
+                    let gives_up = done > first_try_ends && timed_out.given_up();
+                    let answered = if gives_up { first_try_ends } else { done };
+                    if let Some(f) = self.moves_before(&call, now, answered) {
+                        // Its client fails over first (a quorum serves elsewhere): the request
+                        // comes again through the new connection.
+                        self.resend(call, f.to_master, f.reconnect_at, f.host, ctx);
+                        return;
+                    }
+                    if gives_up {
                         ctx.send_at(ctx.me(), first_try_ends, Ev::EtcdDone(timed_out));
                         return;
                     }

@@ -2141,4 +2141,21 @@ fn a_status_sync_that_etcd_cannot_commit_fails_at_its_first_try_timeout() {
         }
     }
     assert!(timed_out > 0, "no sync met the lost quorum: the case is not exercised");
+
+    // A crash of the apiserver that holds the call, after its first try has timed out, does
+    // not take the time-out back: the sync has failed by then (kubectl on a worker, so that
+    // master01 may crash).
+    let mut s = cell(20, 100);
+    s.workload.kubectl_host = Some("node01".into());
+    s.faults.push(crash("master02", 10, Some(90)));
+    s.faults.push(crash("master03", 10, Some(90)));
+    s.faults.push(crash("master01", 60, Some(65)));
+    let out = run(&s, 1, true).unwrap();
+    let trace = out.trace.as_ref().expect("traced run");
+    let before_the_crash = trace
+        .records()
+        .iter()
+        .filter(|r| r.name.ends_with("failed: etcd timed out") && r.end.unwrap().as_secs_f64() < 60.0)
+        .count();
+    assert!(before_the_crash > 0, "no sync timed out before master01 crashed");
 }
