@@ -60,6 +60,7 @@ use crate::spec::{Kubelet as KubeletCfg, PullPolicy, Runtime};
 use crate::status_manager::{StatusManager, Sync, STATUS_SYNC_PERIOD};
 use crate::volume_manager;
 
+mod balancer_outage;
 mod heartbeat;
 mod image_pull;
 mod status;
@@ -219,7 +220,7 @@ pub struct Kubelet {
     status_failure_wait: SimDuration,
     /// While the load balancer is down, from when the kubelet closes its connections until it
     /// is back ([`status`]).
-    conns_closed: Vec<status::Closed>,
+    conns_closed: Vec<balancer_outage::Closed>,
     /// A status sync whose dial to the crashed balancer is still to give up, begun when.
     status_dialing: Option<(Sync, SimTime)>,
     /// Offset of this node's sync loop `syncTicker` grid from time zero.

@@ -1,0 +1,140 @@
+//! A load balancer outage as a kubelet lives it: v1.16's kubelet closes all its connections
+//! (`closeAllConns`) when its node status round has failed twice, and from then until the
+//! balancer is back each status sync's dial fails, when the router on the balancer's LAN has
+//! given up the dead balancer's address, or at the dial timeout ([`super::status`]).
+
+use sim_core::trace::Track;
+use sim_core::{Context, SimDuration, SimTime};
+
+use super::{Kubelet, Pending};
+use crate::api::{CallLoss, Ev, Local};
+
+/// Linux's neighbour (ARP) defaults on the router of the balancer's LAN (VyOS runs Linux;
+/// Documentation/networking/ip-sysctl.txt): an entry confirmed by traffic stays usable for the
+/// reachable time, drawn from `base_reachable_time_ms` (30 s) times 0.5 to 1.5 (here its mean),
+/// then waits `delay_first_probe_time` (5 s) before it probes. Until it fails, the router sends
+/// SYNs to the dead host's address and they vanish.
+const NEIGHBOUR_USED_AFTER_CRASH: SimDuration = SimDuration::from_secs(35);
+
+/// An address resolution that fails: `ucast_solicit` or `mcast_solicit` (3) probes
+/// `retrans_time_ms` (1000 ms) apart; then the router answers what waited for it with ICMP host
+/// unreachable, which fails a connect in SYN-SENT (`tcp_v4_err`: "connect: no route to host").
+const RESOLUTION_FAILS: SimDuration = SimDuration::from_secs(3);
+
+/// When a SYN leaves after a dial starts: at once, then at Linux's retransmissions (initial
+/// RTO `TCP_TIMEOUT_INIT`, 1 s, doubling) within client-go's dial timeout.
+const SYN_TIMES: [SimDuration; 5] = [
+    SimDuration::from_secs(0),
+    SimDuration::from_secs(1),
+    SimDuration::from_secs(3),
+    SimDuration::from_secs(7),
+    SimDuration::from_secs(15),
+];
+
+/// The kubelet's dial timeout: `net.Dialer{Timeout: 30 * time.Second}` under its
+/// connection-tracking dialer (cmd/kubelet/app/server.go `updateDialer`, v1.16).
+const DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(30);
+
+/// A stretch in which a kubelet has closed its connections and the balancer is still down.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Closed {
+    /// When the kubelet closes them.
+    closed: SimTime,
+    /// When the node status request whose try fails first was sent: if it is answered after
+    /// all (its reply already past the balancer at the crash), the kubelet reckons again.
+    first_try: SimTime,
+    /// When the balancer crashed.
+    crash: SimTime,
+    /// When it is back.
+    back: SimTime,
+}
+
+impl Kubelet {
+    /// When a dial begun at `at` fails, while the kubelet's connections are closed, unless the
+    /// balancer is back first (then it goes through, held until the balancer takes
+    /// connections, [`crate::faults`]). A SYN fails once the router has given up the dead
+    /// balancer's address: at the first SYN after its neighbour entry failed, another
+    /// resolution later. One that no ICMP can reach (the kubelet's own route to the
+    /// balancer cut) waits out the dial timeout.
+    pub(super) fn dial_fails(&self, at: SimTime) -> Option<SimTime> {
+        let w = self.conns_closed.iter().find(|w| w.closed <= at && at < w.back)?;
+        let conn = &self.client.conn;
+        let cut = |t| conn.net.cut_at(conn.host, conn.lb, t) || conn.net.cut_at(conn.lb, conn.host, t);
+        let entry_failed = w.crash + NEIGHBOUR_USED_AFTER_CRASH + RESOLUTION_FAILS;
+        // The SYN must reach the router, and its ICMP come back.
+        let answered = SYN_TIMES
+            .iter()
+            .map(|&d| at + d)
+            .find(|&syn| syn >= entry_failed && !cut(syn) && !cut(syn + RESOLUTION_FAILS))
+            .map(|syn| syn + RESOLUTION_FAILS);
+        let fails_at = answered.map_or(at + DIAL_TIMEOUT, |t| t.min(at + DIAL_TIMEOUT));
+        (fails_at < w.back).then_some(fails_at)
+    }
+
+    /// Arms, for each crash of the load balancer, the kubelet's reckoning of when it will close
+    /// its connections ([`Kubelet::balancer_crashed`]).
+    pub(super) fn plan_closed_connections(&mut self, ctx: &mut Context<'_, Ev>) {
+        let net = &self.client.conn.net;
+        let crashes: Vec<SimTime> = net.host_down_windows(self.client.conn.lb).iter().map(|w| w.0).collect();
+        for crash in crashes {
+            ctx.send_at(ctx.me(), crash, Ev::Local(Local::BalancerCrashed));
+        }
+    }
+
+    /// The balancer crashed now: the kubelet will close its connections at the second failed
+    /// try of its node status round ([`super::heartbeat`]), if the balancer is not back by then.
+    /// A crash shorter than that leaves the connections to the reset after the restart.
+    pub(super) fn balancer_crashed(&mut self, ctx: &mut Context<'_, Ev>) {
+        let crash = ctx.now();
+        let net = &self.client.conn.net;
+        let Some(&(_, back)) = net.host_down_windows(self.client.conn.lb).iter().find(|w| w.0 == crash) else {
+            return;
+        };
+        let (first_try, closed) = self.heartbeats.connections_closed_after(crash);
+        if closed < back {
+            self.conns_closed.push(Closed {
+                closed,
+                first_try,
+                crash,
+                back,
+            });
+            ctx.send_at(ctx.me(), closed, Ev::Local(Local::ConnectionsClosed));
+        }
+    }
+
+    /// `closeAllConns` while the balancer is down: the status sync out (held by the crashed
+    /// balancer) fails with its connection; its reply, if one comes, is ignored.
+    /// If the node status request it counted on was answered after all, the kubelet reckons
+    /// again from now (and closes nothing if the balancer is back first).
+    pub(super) fn connections_closed(&mut self, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now();
+        let Some(i) = self.conns_closed.iter().position(|w| w.closed == now) else {
+            return;
+        };
+        if !self.heartbeats.still_out(self.conns_closed[i].first_try) {
+            let (first_try, closed) = self.heartbeats.connections_closed_after(now);
+            let w = &mut self.conns_closed[i];
+            if closed < w.back {
+                w.first_try = first_try;
+                w.closed = closed;
+                ctx.send_at(ctx.me(), closed, Ev::Local(Local::ConnectionsClosed));
+            } else {
+                self.conns_closed.swap_remove(i);
+            }
+            return;
+        }
+        if ctx.tracer().enabled() {
+            let host = self.name.clone();
+            ctx.tracer()
+                .instant(|| (Track::new(host, "node status"), "closeAllConns".into(), "api", now));
+        }
+        let out = self.pending.iter().find_map(|(&id, p)| match *p {
+            Pending::StatusGet(sync, sent) | Pending::StatusPatch(sync, sent) => Some((id, sync, sent)),
+            Pending::SecretList => None,
+        });
+        if let Some((id, sync, sent)) = out {
+            self.pending.remove(&id);
+            self.status_sync_failed(sync, sent, Some(CallLoss::Closed), ctx);
+        }
+    }
+}
