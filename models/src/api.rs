@@ -202,14 +202,14 @@ pub struct ApiCall {
     pub id: u32,
     /// What it does.
     pub obj: Obj,
-    /// Whether its connection was lost on the way (the network held it at a crashed balancer,
-    /// or a failover tore the connection down): a call the client gives up on such a loss
-    /// ([`Obj::fails_with`]) is answered with the failure and not served.
+    /// How it was lost on the way, if it was (the network held it at a crashed balancer, a
+    /// failover tore the connection down, or its etcd try timed out): a call the client gives
+    /// up on such a loss ([`Obj::fails_with`]) is answered with the failure and not served.
     pub lost: Option<CallLoss>,
 }
 
 impl ApiCall {
-    /// Whether the client gave this call up when its connection was lost ([`Obj::fails_with`]).
+    /// Whether the client gave this call up when it was lost ([`Obj::fails_with`]).
     pub fn given_up(&self) -> bool {
         self.lost.is_some_and(|l| self.obj.fails_with(l))
     }
@@ -329,9 +329,9 @@ pub enum Ev {
         id: u32,
         /// Index of a created object, or 0.
         object: u32,
-        /// Whether the connection was lost while the call or its reply was out. A call the
-        /// client gives up on such a loss ([`Obj::fails_with`]) has failed; for any other the
-        /// reply stands for the client's own retry on its new connection.
+        /// How the call was lost while it or its reply was out, if it was. A call the client
+        /// gives up on such a loss ([`Obj::fails_with`]) has failed; for any other the reply
+        /// stands for the client's own retry (on its new connection, or after etcd's time-out).
         lost: Option<CallLoss>,
     },
     /// A watch event reaches a client.

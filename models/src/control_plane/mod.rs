@@ -699,8 +699,8 @@ impl ControlPlane {
     }
 
     /// Sends the reply to `call` (with `object`, the index of what it created), through the
-    /// client's connection as it is now. It carries how the call's connection was lost, on the
-    /// way there or back, if it was. A GET that the balancer's restart reset comes
+    /// client's connection as it is now. It carries how the call was lost, on the way there or
+    /// back, if it was. A GET that the balancer's restart reset comes
     /// [`crate::api::RESET_GET_RETRY_AFTER`] later: client-go sleeps that long before it sends
     /// it again (a GET changes nothing, so serving it early and answering late is the same).
     fn reply(&self, call: ApiCall, object: u32, ctx: &mut Context<'_, Ev>) {

@@ -211,7 +211,7 @@ pub struct Kubelet {
     status_tick_phase: SimDuration,
     /// Whether a ticker tick is scheduled.
     status_tick_armed: bool,
-    /// Status syncs given up when their connection was lost, with when, until the goroutine
+    /// Status syncs given up (connection lost, etcd timed out), with when, until the goroutine
     /// starts a sync of the same pod again ([`status`]).
     status_failed: Vec<(Sync, SimTime)>,
     /// How many status syncs were given up so, and how long their pods waited for the next
@@ -348,7 +348,7 @@ impl Kubelet {
         self.puller.waits().sum()
     }
 
-    /// Status syncs given up when their connection was lost, and the time from each to the
+    /// Status syncs given up (connection lost, etcd timed out), and the time from each to the
     /// start of the next sync of its pod, seconds (syncs never tried again before the end of
     /// the run count in the first figure only).
     pub fn status_failures(&self) -> (u64, f64) {
@@ -590,8 +590,8 @@ impl Kubelet {
 
     /// A reply to one of the kubelet's own requests: the Secret's LIST, or a status sync's GET
     /// (the PATCH follows) or PATCH (the status goroutine takes its next sync). `lost`: how the
-    /// call's connection was lost while it was out, if it was; a status sync gives up on some
-    /// such losses ([`Obj::fails_with`]).
+    /// call was lost while it was out, if it was; a status sync gives up on some such losses
+    /// ([`Obj::fails_with`]).
     fn reply(&mut self, id: u32, lost: Option<CallLoss>, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
         match self.pending.remove(&id) {

@@ -2,9 +2,9 @@
 //! syncs one status at a time, each a GET of the pod and then a PATCH of its status through the
 //! kubelet's client, woken by new statuses and by the 10-s `syncBatch` ticker.
 //!
-//! A sync whose connection is lost while its GET or PATCH is out fails as `syncPod` does in
-//! v1.16 ("Failed to update status for pod"): it returns without recording the version sent,
-//! so the status stays unsent, and the goroutine goes on with its next sync. Nothing retries
+//! A sync whose GET or PATCH is lost (with its connection, or to an etcd time-out) fails as
+//! `syncPod` does in v1.16 ("Failed to update status for pod"): it returns without recording
+//! the version sent, so the status stays unsent, and the goroutine goes on with its next sync. Nothing retries
 //! that one status but the next `syncBatch`, which lists every status not yet sent. Which
 //! losses a call survives is [`Obj::fails_with`]'s: client-go retries a GET after a reset, and
 //! the kubelet takes an apiserver's error for an etcd time-out as final. While a balancer
