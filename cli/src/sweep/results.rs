@@ -124,6 +124,15 @@ impl Table {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         // A byte-order mark, as some Windows tools write, is not part of the content.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        // Old Mac files end their lines with a lone `\r`: they are read as line endings (after
+        // one the csv reader would take a `#` comment for a record).
+        let unix;
+        let text = if text.replace("\r\n", "").contains('\r') {
+            unix = text.replace("\r\n", "\n").replace('\r', "\n");
+            &unix
+        } else {
+            text
+        };
         // A last line without its line ending, a `#` comment's included (which the csv reader
         // would take for a record), is ended.
         let ended;
@@ -178,13 +187,13 @@ impl Table {
                 .from_reader(text.as_bytes());
             let columns: Vec<String> = reader
                 .headers()
-                .map_err(|e| bad(format!("invalid CSV ({e})")))?
+                .map_err(|e| bad(format!("invalid CSV ({})", csv_problem(text, &e))))?
                 .iter()
                 .map(str::to_owned)
                 .collect();
             let mut rows: Vec<Vec<Json>> = Vec::new();
             for rec in reader.records() {
-                let rec = rec.map_err(|e| bad(format!("invalid CSV ({e})")))?;
+                let rec = rec.map_err(|e| bad(format!("invalid CSV ({})", csv_problem(text, &e))))?;
                 let line = rec.position().map_or(0, |p| record_line(text, p.byte()));
                 rows.push(rec.iter().map(parse_cell).collect());
                 lines.push(format!("line {line}"));
@@ -235,6 +244,22 @@ fn record_line(text: &str, byte: u64) -> usize {
     bytes[..at].iter().filter(|&&c| c == b'\n').count() + 1
 }
 
+/// What is wrong with a CSV file, with the line counted as [`record_line`] counts it (the csv
+/// crate's own count stops at a record's `\r` and before comment lines).
+fn csv_problem(text: &str, e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos: Some(pos),
+            expected_len,
+            len,
+        } => format!(
+            "line {}: a row of {len} fields where the header has {expected_len}",
+            record_line(text, pos.byte())
+        ),
+        _ => e.to_string(),
+    }
+}
+
 /// A row's statistics as a sweep writes them: `reps` a whole number of at least 1, and each
 /// 95 % interval's low end at most its high end; the error says which column holds what
 /// instead. (A statistic that is not a number leaves its row out of a plot, with a note.)
@@ -275,5 +300,40 @@ fn parse_cell(s: &str) -> Json {
         Json::Number(n)
     } else {
         Json::String(s.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    /// A record's line passes over the blank and `#` lines before it, whichever the line
+    /// endings (an old Mac file's lone `\r` are made `\n` before: [`Table::read`]).
+    #[test]
+    fn record_lines_count_every_kind_of_line_ending() {
+        for end in ["\n", "\r\n"] {
+            let text = ["a,b", "1,2", "# a note", "", "3,4", ""].join(end);
+            // The reader stands at the end of "1,2" before the third record.
+            let before = text.find("1,2").unwrap() + 3;
+            assert_eq!(record_line(&text, before as u64), 5, "{end:?}");
+            assert_eq!(record_line(&text, 0), 1, "{end:?}");
+        }
+    }
+
+    /// A row of the wrong width is named by its own line.
+    #[test]
+    fn a_ragged_row_is_named_by_its_line() {
+        for end in ["\n", "\r\n"] {
+            let text = ["reps,x", "# note", "1,2", "3", ""].join(end);
+            let mut reader = csv::ReaderBuilder::new()
+                .comment(Some(b'#'))
+                .from_reader(text.as_bytes());
+            let e = reader.records().find_map(Result::err).expect("the ragged row");
+            assert_eq!(
+                csv_problem(&text, &e),
+                "line 4: a row of 1 fields where the header has 2",
+                "{end:?}"
+            );
+        }
     }
 }

@@ -843,11 +843,30 @@ fn plot_draws_lines_with_labelled_axes() {
                 out.push_str("\r\n");
                 out
             });
-    std::fs::write(&windows, crlf).unwrap();
+    std::fs::write(&windows, &crlf).unwrap();
     let a = args(&windows);
     usage_error(
         &a.iter().map(String::as_str).collect::<Vec<_>>(),
         &["windows.csv: line 5: `startup_ci95_lo_s` 1000000000 is above"],
+    );
+    // And with an old Mac file's lone `\r`, whose `#` line the csv reader would take for a row.
+    let mac = t.path().join("mac.csv");
+    std::fs::write(&mac, crlf.replace("\r\n", "\r")).unwrap();
+    let a = args(&mac);
+    usage_error(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &["mac.csv: line 5: `startup_ci95_lo_s` 1000000000 is above"],
+    );
+    // A row of the wrong width is named by its own line.
+    let ragged = t.path().join("ragged.csv");
+    let mut rows: Vec<&str> = text.lines().collect();
+    rows.insert(2, "# a note");
+    rows.insert(4, "100,1");
+    std::fs::write(&ragged, rows.join("\n") + "\n").unwrap();
+    let a = args(&ragged);
+    usage_error(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &["ragged.csv is not the results of a kubetwin sweep: invalid CSV (line 5: a row of 2 fields"],
     );
     assert!(!Path::new(&t.file("t.svg")).exists());
     usage_error(
