@@ -126,13 +126,8 @@ impl Table {
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         // Old Mac files end their lines with a lone `\r`: they are read as line endings (after
         // one the csv reader would take a `#` comment for a record).
-        let unix;
-        let text = if text.replace("\r\n", "").contains('\r') {
-            unix = text.replace("\r\n", "\n").replace('\r', "\n");
-            &unix
-        } else {
-            text
-        };
+        let text = validate::dataset::unix_line_endings(text);
+        let text: &str = &text;
         // A last line without its line ending, a `#` comment's included (which the csv reader
         // would take for a record), is ended.
         let ended;

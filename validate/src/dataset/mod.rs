@@ -310,6 +310,22 @@ mod tests {
         read_cells_from(text.as_bytes(), "cells.csv")
     }
 
+    /// A file saved with old Mac line endings (a lone `\r`) reads as the same file with `\n`,
+    /// comments included, and its errors name the same lines.
+    #[test]
+    fn old_mac_line_endings_read_as_any_other() {
+        let mac = THESIS.replace('\n', "\r");
+        assert_eq!(cells(&mac).unwrap(), cells(THESIS).unwrap());
+        let ragged = THESIS.replace("4,500,25.5,5,1", "4,500,25.5,5,1,9").replace('\n', "\r");
+        let err = cells(&ragged).unwrap_err().to_string();
+        assert!(err.starts_with("cells.csv:5:"), "{err}");
+        let mut bytes = THESIS.replace('\n', "\r").into_bytes();
+        let at = THESIS.find("100,100").unwrap(); // line 6
+        bytes[at] = 0xff;
+        let err = read_cells_from(bytes.as_slice(), "cells.csv").unwrap_err().to_string();
+        assert!(err.starts_with("cells.csv:6:") && err.contains("UTF-8"), "{err}");
+    }
+
     #[test]
     fn reads_the_thesis_shape() {
         let got = cells(THESIS).unwrap();

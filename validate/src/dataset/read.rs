@@ -125,6 +125,18 @@ pub(super) fn csv_error(path: &Path, lines: &Lines<'_>, err: csv::Error) -> Data
     }
 }
 
+/// `text` with an old Mac file's line endings (a lone `\r`) made `\n`, so that a CSV reader ends
+/// its lines and comments there as in any other file: the csv crate ends a `#` comment only at
+/// `\n`, and would take a whole such file after its first `#` for one comment. (A lone `\r`
+/// inside a quoted field becomes `\n` too: the files read so hold numbers and labels.)
+pub fn unix_line_endings(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.replace("\r\n", "").contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n").into()
+    } else {
+        text.into()
+    }
+}
+
 /// Reads all records after checking the header; calls `row` with each record's fields in `expected` order.
 fn read_records<R: Read, T>(
     mut reader: R,
@@ -142,7 +154,8 @@ fn read_records<R: Read, T>(
         Ok(text) => text,
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
-            let line = e.as_bytes()[..valid].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            let before = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or_default();
+            let line = unix_line_endings(before).matches('\n').count() as u64 + 1;
             return Err(DatasetError::Csv {
                 path: path.to_path_buf(),
                 line,
@@ -150,6 +163,7 @@ fn read_records<R: Read, T>(
             });
         }
     };
+    let text = unix_line_endings(&text);
     let lines = Lines::new(&text);
     let mut csv_reader = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
