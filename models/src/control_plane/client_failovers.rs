@@ -101,8 +101,8 @@ impl ControlPlane {
         crate::cut_off::cut_off(
             crate::cut_off::edges(faults, net.ping_restart()),
             masters.len(),
-            |m, t| net.cut_at(lb, masters[m], t) || net.cut_at(masters[m], lb, t),
-            |i, j, t| net.cut_at(masters[i], masters[j], t) || net.cut_at(masters[j], masters[i], t),
+            |m, t| net.cut_between(lb, masters[m], t),
+            |i, j, t| net.cut_between(masters[i], masters[j], t),
             |m, t| {
                 faults.iter().any(|f| {
                     let (a, b) = f.window();

@@ -59,7 +59,7 @@ impl Kubelet {
     pub(super) fn dial_fails(&self, at: SimTime) -> Option<SimTime> {
         let w = self.conns_closed.iter().find(|w| w.closed <= at && at < w.back)?;
         let conn = &self.client.conn;
-        let cut = |t| conn.net.cut_at(conn.host, conn.lb, t) || conn.net.cut_at(conn.lb, conn.host, t);
+        let cut = |t| conn.net.cut_between(conn.host, conn.lb, t);
         let entry_failed = w.crash + NEIGHBOUR_USED_AFTER_CRASH + RESOLUTION_FAILS;
         // The SYN must reach the router, and its ICMP come back.
         let answered = SYN_TIMES

@@ -399,6 +399,12 @@ impl Network {
         !self.outages.is_empty() && self.outages.host_back(h, t).is_some()
     }
 
+    /// Whether a fault stops the traffic between `a` and `b` at `t` in either direction
+    /// ([`Network::cut_at`] each way).
+    pub fn cut_between(&self, a: HostId, b: HostId, t: SimTime) -> bool {
+        self.cut_at(a, b, t) || self.cut_at(b, a, t)
+    }
+
     /// Whether a fault stops all traffic from `a` to `b` at `t`: a crashed router on their route,
     /// a partitioned tunnel on it, or an isolated site at an end of one of its tunnels (a crashed
     /// load balancer is the control plane's business). Without a route: cut.

@@ -125,12 +125,12 @@ pub(super) fn csv_error(path: &Path, lines: &Lines<'_>, err: csv::Error) -> Data
     }
 }
 
-/// `text` with an old Mac file's line endings (a lone `\r`) made `\n`, so that a CSV reader ends
-/// its lines and comments there as in any other file: the csv crate ends a `#` comment only at
+/// `text` with every line ending made `\n`, Windows' `\r\n` and an old Mac file's lone `\r`
+/// alike, so that a CSV reader ends its lines and comments there as in any other file: the csv crate ends a `#` comment only at
 /// `\n`, and would take a whole such file after its first `#` for one comment. (A lone `\r`
 /// inside a quoted field becomes `\n` too: the files read so hold numbers and labels.)
 pub fn unix_line_endings(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.replace("\r\n", "").contains('\r') {
+    if text.contains('\r') {
         text.replace("\r\n", "\n").replace('\r', "\n").into()
     } else {
         text.into()

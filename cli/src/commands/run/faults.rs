@@ -228,7 +228,7 @@ fn cut_off_at_timeout(scenario: &models::spec::Scenario) -> Option<CutAtTimeout>
     // Routes are built from the sources only; a tunnel or router that a fault holds stops
     // both directions.
     let cut_from = |src, w: &str| net.host(w).is_some_and(|w| net.cut_at(src, w, last));
-    let kubectl_cut = net.cut_at(k, b, last) || net.cut_at(b, k, last);
+    let kubectl_cut = net.cut_between(k, b, last);
     let registry_cut: Vec<&str> = match registry.and_then(|r| net.host(r)) {
         Some(r) => workers.iter().copied().filter(|w| cut_from(r, w)).collect(),
         None => Vec::new(),
