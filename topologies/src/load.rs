@@ -244,34 +244,8 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     };
     let mut field = field_path(err.path());
     let inner = err.into_inner();
-    // toml's messages may run over several lines ("invalid table header\nexpected newline");
-    // keep each error on one line.
-    let mut message = inner
-        .message()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
-    // serde names the field only in the message for these two: carry it into the path.
-    for (prefix, extra) in [
-        ("unknown field `", ""),
-        ("missing field `", "; expected it in this table (it has no default)"),
-    ] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some(end) = rest.find('`') {
-                let name = &rest[..end];
-                if field != name && !field.ends_with(&format!(".{name}")) {
-                    if !field.is_empty() {
-                        field.push('.');
-                    }
-                    field.push_str(name);
-                }
-                message.push_str(extra);
-            }
-            break;
-        }
-    }
+    let mut message = one_line(inner.message());
+    name_field_from_message(&mut field, &mut message);
     let mut message = plain_numbers(&message);
     // `[[haproxy]]` for `[haproxy]`: serde reads the array as the struct's fields in order and
     // complains about the first one's type, which says nothing of the real mistake.
@@ -301,10 +275,7 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     // toml gives no reason, or a misleading one ("expected newline, `#`" beside a `#`), for a
     // control character where none may be (a comment, a string, a lone CR of old Mac line
     // endings); say what is there.
-    let here = inner.span().and_then(|span| text.get(span.start..));
-    if message.is_empty() || here.is_some_and(starts_with_forbidden_control) {
-        message = unexplained_parse_error(here.and_then(|t| t.chars().next()));
-    }
+    let message = explained(message, inner.span().and_then(|span| text.get(span.start..)));
     if field.is_empty() {
         field = path_at_line(text, line);
     }
@@ -315,6 +286,54 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         field,
         message,
     })
+}
+
+/// A toml or serde message on one line: its non-empty lines, trimmed, joined with "; " (toml's
+/// may run over several: "invalid table header\nexpected newline").
+pub(crate) fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// serde names an unknown or a missing field only in its message ("unknown field `x`, expected
+/// one of ..."): carries the name into `field` (once: the path may already end with it), and
+/// says of a missing one that it has no default.
+pub(crate) fn name_field_from_message(field: &mut String, message: &mut String) {
+    for (prefix, extra) in [
+        ("unknown field `", ""),
+        ("missing field `", "; expected it in this table (it has no default)"),
+    ] {
+        let Some(rest) = message.strip_prefix(prefix) else {
+            continue;
+        };
+        if let Some(end) = rest.find('`') {
+            let name = &rest[..end];
+            if field != name && !field.ends_with(&format!(".{name}")) {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(name);
+            }
+            message.push_str(extra);
+        }
+        return;
+    }
+}
+
+/// toml's `message` for a syntax error at `here` (the text from the error's span on), or what
+/// is there where toml gives no reason, or a misleading one ("expected newline, `#`" beside a
+/// `#`), for a control character where none may be (a comment, a string, a lone CR of old Mac
+/// line endings).
+pub(crate) fn explained(message: String, here: Option<&str>) -> String {
+    if message.is_empty() || here.is_some_and(starts_with_forbidden_control) {
+        unexplained_parse_error(here.and_then(|t| t.chars().next()))
+    } else {
+        message
+    }
 }
 
 /// serde's messages name Rust's number types at their end ("invalid value: integer `-1`,

@@ -18,7 +18,7 @@ use std::path::Path;
 use models::spec::Scenario;
 
 use crate::error::{Diagnostic, ScenarioError};
-use crate::load::Loaded;
+use crate::load::{name_field_from_message, one_line, Loaded};
 use crate::locate::{line_col, Locator};
 
 /// Calibrated parameters shipped with built-in scenarios.
@@ -59,15 +59,10 @@ pub fn apply_with_warnings(
             column,
             // Named as a scenario file's syntax error is: by the table and key at that line.
             field: crate::locate::path_at_line(params_text, line),
-            message: {
-                let here = e.span().and_then(|s| params_text.get(s.start..));
-                let message = crate::load::plain_numbers(&one_line(e.message()));
-                if message.is_empty() || here.is_some_and(crate::load::starts_with_forbidden_control) {
-                    crate::load::unexplained_parse_error(here.and_then(|t| t.chars().next()))
-                } else {
-                    message
-                }
-            },
+            message: crate::load::explained(
+                crate::load::plain_numbers(&one_line(e.message())),
+                e.span().and_then(|s| params_text.get(s.start..)),
+            ),
         }
     })?;
     let mut merged = toml::Value::try_from(base).map_err(|e| ScenarioError::Parse {
@@ -82,19 +77,9 @@ pub fn apply_with_warnings(
         let mut field = crate::load::field_path(e.path());
         // The message alone: the error's Display appends where it was ("\nin `runtime`\n"),
         // which the field path already says.
-        let message = crate::load::plain_numbers(&one_line(e.into_inner().message()));
-        if let Some(rest) = message.strip_prefix("unknown field `") {
-            if let Some(end) = rest.find('`') {
-                // The path may already end with the unknown key; name it once.
-                let key = &rest[..end];
-                if field != key && !field.ends_with(&format!(".{key}")) {
-                    if !field.is_empty() {
-                        field.push('.');
-                    }
-                    field.push_str(key);
-                }
-            }
-        }
+        let mut message = one_line(e.into_inner().message());
+        name_field_from_message(&mut field, &mut message);
+        let message = crate::load::plain_numbers(&message);
         let (line, column) = Locator::new(params_text).locate(&field);
         ScenarioError::Parse {
             origin: origin.to_owned(),
@@ -114,21 +99,6 @@ pub fn apply_with_warnings(
         });
     }
     Ok((scenario, warnings))
-}
-
-/// A TOML message on one line: its non-empty lines joined with "; " (as for scenario files).
-fn one_line(message: &str) -> String {
-    let text = message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
-    if text.is_empty() {
-        "not TOML".to_owned()
-    } else {
-        text
-    }
 }
 
 fn merge(base: &mut toml::Value, overlay: toml::Value) {
