@@ -14,6 +14,7 @@ use rayon::prelude::*;
 
 use crate::output::UsageError;
 use crate::sweep::axes::{self, DelayAxis, PodsAxis, SetArg, Shard};
+use crate::sweep::fault_axes::{self, FaultArg};
 use crate::sweep::point::{self, Row};
 use crate::sweep::spec::{self, Point, SweepSpec};
 use crate::sweep::store::{SweepDir, SweepFile};
@@ -27,6 +28,7 @@ Axes are comma-separated values or inclusive ranges START..END/STEP; every combi
 Examples:
   kubetwin sweep thesis-2019 --pods 4,20,100 --delay 0ms..500ms/100ms --reps 30 --plot
   kubetwin sweep thesis-2019 --pods 100 --set kubernetes.kubelet.kube_api_qps=5,10,50
+  kubetwin sweep thesis-2019 --pods 20 --fault 'crash lb at 30s repair {40s..120s/20s}' --reps 30 --plot
   kubetwin sweep thesis-2019 --pods 4,20,100 --delay 0ms..500ms/100ms --shard 2/4 --out shard-2
 
 Rerunning the same command resumes: points already in DIR/points are not computed again.
@@ -46,6 +48,11 @@ pub(crate) struct SweepArgs {
     /// (ranges for integer, number and duration fields; repeatable).
     #[arg(long = "set", value_name = "PATH=V1,V2,...", value_parser = axes::parse_set)]
     set: Vec<SetArg>,
+    /// A fault, as `run --fault` writes it, in every point (repeatable); one {V1,V2,...} group
+    /// in it makes it an axis, e.g. 'crash lb at 30s repair {40s..120s/20s}' (values, or
+    /// ranges of durations), its column named by the keyword before the group (fault.repair).
+    #[arg(long = "fault", value_name = "FAULT", value_parser = fault_axes::parse)]
+    fault: Vec<FaultArg>,
     /// Replications per point (run in parallel; results do not depend on the thread count).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     reps: u64,
@@ -87,6 +94,7 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     // Everything that can be wrong with the command line is found before any work starts.
     crate::output::check_output_dir("--out", &a.out, "sweep.json, points/ and the results")?;
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
+    let base = with_fixed_faults(&base, &a.fault)?;
     let spec = sweep_spec(&a, &base)?;
     let points = spec.points().map_err(|e| UsageError(e.to_string()))?;
     let combos = spec.set_combinations();
@@ -133,10 +141,30 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `base` with the `--fault`s that are not axes in it, refused if their checks find an error
+/// (a host that does not exist, a repair before its fault).
+fn with_fixed_faults(base: &Scenario, faults: &[FaultArg]) -> Result<Scenario, UsageError> {
+    let s = fault_axes::with_fixed_faults(base, faults);
+    if s.faults.len() == base.faults.len() {
+        return Ok(s);
+    }
+    let errors: Vec<String> = topologies::check::run_with_added_faults(&s)
+        .into_iter()
+        .filter(|f| f.severity() == topologies::Severity::Error)
+        .map(|f| format!("--fault: `{}`: {}", f.field, f.message))
+        .collect();
+    if errors.is_empty() {
+        Ok(s)
+    } else {
+        Err(UsageError(errors.join("; ")))
+    }
+}
+
 /// The sweep the flags describe over `base`: its axes (the scenario's own pods and delay when
 /// not given), replications and seed, with the version and seed rule that make its hash.
 fn sweep_spec(a: &SweepArgs, base: &Scenario) -> anyhow::Result<SweepSpec> {
-    let set = spec::resolve_sets(base, &a.set).map_err(UsageError)?;
+    let mut set = spec::resolve_sets(base, &a.set).map_err(UsageError)?;
+    set.extend(fault_axes::axes(&a.fault));
     let base_json = serde_json::to_string(base).context("the scenario does not serialize")?;
     Ok(SweepSpec {
         kubetwin_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -194,7 +222,7 @@ fn check_pods_fit(spec: &SweepSpec, scenarios: &[Scenario], combos: &[Vec<usize>
                 let values: Vec<String> = idx
                     .iter()
                     .zip(&spec.set)
-                    .map(|(&i, ax)| format!(" --set {}={}", ax.path, ax.values[i]))
+                    .map(|(&i, ax)| format!(" {}", spec::flag_of(ax, &ax.values[i])))
                     .collect();
                 return Err(UsageError(format!("--pods {pods}{}: {}", values.concat(), f.message)));
             }

@@ -68,7 +68,7 @@ impl fmt::Display for Shard {
 /// Splits a comma-separated axis into non-empty items. A comma inside a double-quoted string (a
 /// TOML basic string, where `\"` is a quote and not its end) belongs to the string; a string left
 /// open is an error.
-fn items<'a>(raw: &'a str, what: &str) -> Result<Vec<&'a str>, String> {
+pub(crate) fn items<'a>(raw: &'a str, what: &str) -> Result<Vec<&'a str>, String> {
     if raw.trim().is_empty() {
         return Err(format!("empty {what} list: give values such as {}", example(what)));
     }

@@ -15,6 +15,7 @@
 //! computed in one go, resumed after a kill, or merged from shards writes the same bytes.
 
 pub(crate) mod axes;
+pub(crate) mod fault_axes;
 pub(crate) mod figure;
 pub(crate) mod point;
 pub(crate) mod results;
@@ -75,20 +76,28 @@ pub(crate) fn note_stray_files(dir: &SweepDir, stray: &[PathBuf]) {
     );
 }
 
-/// The default figure of a sweep: start-up against delay (or pods, when delay has one value),
-/// one line per value of every other axis that varies.
+/// The default figure of a sweep: start-up against delay (or pods, when delay has one value;
+/// or the first `--set` or `--fault` axis that varies, when neither does), one line per value of
+/// every other axis that varies.
 pub(crate) fn default_plot(file: &SweepFile) -> figure::PlotRequest {
     let spec = &file.spec;
-    let (x, other) = if spec.delay.len() > 1 || spec.pods.len() <= 1 {
-        ("delay", ("pods", spec.pods.len()))
-    } else {
-        ("pods", ("delay", spec.delay.len()))
+    let varying: Vec<&str> = spec
+        .set
+        .iter()
+        .filter(|a| a.values.len() > 1)
+        .map(|a| a.path.as_str())
+        .collect();
+    let x = match (spec.delay.len() > 1, spec.pods.len() > 1, varying.first()) {
+        (true, _, _) | (false, false, None) => "delay",
+        (false, true, _) => "pods",
+        (false, false, Some(first)) => first,
     };
-    let mut series = Vec::new();
-    if other.1 > 1 {
-        series.push(other.0.to_owned());
-    }
-    series.extend(spec.set.iter().filter(|a| a.values.len() > 1).map(|a| a.path.clone()));
+    let mut series: Vec<String> = [("pods", spec.pods.len()), ("delay", spec.delay.len())]
+        .into_iter()
+        .filter(|&(name, n)| n > 1 && name != x)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    series.extend(varying.iter().filter(|p| **p != x).map(|p| (*p).to_owned()));
     figure::PlotRequest {
         x: x.to_owned(),
         y: "startup".to_owned(),

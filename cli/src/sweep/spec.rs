@@ -48,6 +48,11 @@ pub(crate) struct SetAxis {
     pub(crate) path: String,
     /// Values in the order given.
     pub(crate) values: Vec<Json>,
+    /// A fault axis's fault (`sweep --fault`, [`super::fault_axes`]): its text with `{}` where
+    /// the value goes; `path` is then its column's name, not a scenario path. Left out of
+    /// `sweep.json` for a `--set` axis, so that sweeps written before it keep their hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) fault: Option<String>,
 }
 
 /// Everything that fixes a sweep's results.
@@ -230,6 +235,15 @@ impl SweepSpec {
 /// a fraction of a second and about 100 MB.
 pub(crate) const MAX_POINTS: u64 = 1_000_000;
 
+/// The flag that gives axis `a` its value `v`, for messages: `--set PATH=V`, or a fault axis's
+/// fault at that value (`--fault 'crash lb at 30s repair 60s'`).
+pub(crate) fn flag_of(a: &SetAxis, v: &Json) -> String {
+    match &a.fault {
+        Some(template) => format!("--fault '{}'", template.replacen("{}", &plain(v), 1)),
+        None => format!("--set {}={}", a.path, plain(v)),
+    }
+}
+
 /// A JSON scalar without quotes around strings.
 pub(crate) fn plain(v: &Json) -> String {
     match v {
@@ -321,6 +335,7 @@ pub(crate) fn resolve_sets(base: &Scenario, args: &[SetArg]) -> Result<Vec<SetAx
         out.push(SetAxis {
             path: a.path.clone(),
             values,
+            fault: None,
         });
     }
     Ok(out)
@@ -470,10 +485,11 @@ fn to_toml(v: &Json) -> toml::Value {
     }
 }
 
-/// The parameter overlay that sets `values` (one per axis of `set`), as TOML text.
+/// The parameter overlay that sets `values` (one per axis of `set`), as TOML text; fault axes
+/// are not in it ([`scenario_with_warnings`] adds their faults).
 pub(crate) fn overlay(set: &[SetAxis], values: &[Json]) -> String {
     let mut root = toml::Table::new();
-    for (axis, v) in set.iter().zip(values) {
+    for (axis, v) in set.iter().zip(values).filter(|(a, _)| a.fault.is_none()) {
         let mut table = &mut root;
         let segments: Vec<&str> = axis.path.split('.').collect();
         for seg in &segments[..segments.len() - 1] {
@@ -515,12 +531,12 @@ pub(crate) fn scenario_with_warnings(
     let origin = set
         .iter()
         .zip(values)
-        .map(|(a, v)| format!("--set {}={}", a.path, plain(v)))
+        .map(|(a, v)| flag_of(a, v))
         .collect::<Vec<_>>()
         .join(" ");
     // The overlay is text the sweep wrote, not the user: its line numbers would point nowhere,
     // so its findings are named by the values alone.
-    let (scenario, mut warnings) =
+    let (mut scenario, mut warnings) =
         topologies::params::apply_with_warnings(base, &text, &origin).map_err(|mut e| match &mut e {
             topologies::ScenarioError::Parse {
                 origin, field, message, ..
@@ -531,6 +547,27 @@ pub(crate) fn scenario_with_warnings(
             }
             _ => e.to_string(),
         })?;
+    let faults: Vec<_> = set
+        .iter()
+        .zip(values)
+        .filter_map(|(a, v)| Some((a.fault.as_deref()?, v)))
+        .collect();
+    if !faults.is_empty() {
+        for (template, v) in faults {
+            scenario.faults.push(super::fault_axes::fault_at(template, v)?);
+        }
+        // The faults' checks (a host that does not exist, a repair before its fault), named by
+        // the values; no fault changes which host a route reaches.
+        for f in topologies::check::run_with_added_faults(&scenario) {
+            match f.severity() {
+                topologies::Severity::Error => return Err(format!("{origin}: `{}`: {}", f.field, f.message)),
+                topologies::Severity::Warning if !warnings.iter().any(|w| w.code == f.code && w.field == f.field) => {
+                    warnings.push(f.at(&origin, 0, 0));
+                }
+                topologies::Severity::Warning => {}
+            }
+        }
+    }
     warnings.iter_mut().for_each(|w| w.line = 0);
     let new = warnings
         .into_iter()
@@ -604,10 +641,12 @@ mod tests {
         let a = SetAxis {
             path: "a.x".into(),
             values: vec![Json::from(1), Json::from(2)],
+            fault: None,
         };
         let b = SetAxis {
             path: "b.y".into(),
             values: vec![Json::from("p")],
+            fault: None,
         };
         let ab = spec(vec![a.clone(), b.clone()]);
         let ba = spec(vec![b, a]);

@@ -1755,3 +1755,127 @@ fn an_out_directory_that_cannot_take_the_files_is_a_usage_error() {
         std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
+
+/// A `--fault` with a `{...}` group is an axis: one point per value, its column named by the
+/// keyword before the group, each point the `run` of that fault (same seed, same numbers), and
+/// the default figure drawn against it. A `--fault` without a group is in every point.
+#[test]
+fn a_fault_with_a_group_is_an_axis_and_each_point_is_the_run_of_its_fault() {
+    let t = TempDir::new("sweep-fault-axis");
+    let out = t.file("f");
+    let args: Vec<String> = [
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "20",
+        "--delay",
+        "100ms",
+        "--reps",
+        "3",
+        "--fault",
+        "crash lb at 30s repair {40s..80s/40s}",
+        "--fault",
+        "degrade vlan10 vlan20 delay 50ms at 5s repair 15s",
+        "--plot",
+        "--out",
+        &out,
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    sweep_ok(&args, None);
+    let results = json(&t.path().join("f/results.json"));
+    let points = results["points"].as_array().expect("points");
+    let repairs: Vec<&str> = points
+        .iter()
+        .map(|p| p["fault.repair"].as_str().expect("a repair"))
+        .collect();
+    assert_eq!(repairs, ["40s", "80s"]);
+    for (p, repair) in points.iter().zip(["40s", "80s"]) {
+        let fault = format!("crash lb at 30s repair {repair}");
+        let run_out = run(&[
+            "run",
+            "thesis-2019",
+            "--pods",
+            "20",
+            "--delay",
+            "100ms",
+            "--reps",
+            "3",
+            "--fault",
+            &fault,
+            "--fault",
+            "degrade vlan10 vlan20 delay 50ms at 5s repair 15s",
+            "--format",
+            "json",
+        ]);
+        assert_exit(&run_out, 0, &fault);
+        let r: serde_json::Value = serde_json::from_slice(&run_out.stdout).expect("run's JSON");
+        assert_eq!(p["startup_exact_mean_s"], r["startup_exact_s"]["mean"], "{fault}");
+    }
+    // Nothing runs before the balancer is back.
+    let mean = |i: usize| points[i]["startup_mean_s"].as_f64().expect("a mean");
+    assert!(mean(0) > 40.0 && mean(1) > 80.0, "{} {}", mean(0), mean(1));
+    let svg = String::from_utf8(read(&t.path().join("f/startup.svg"))).unwrap();
+    assert!(
+        svg.contains("fault.repair (ms)"),
+        "the figure is drawn against the fault axis"
+    );
+    // The fixed fault is part of the scenario: without it the sweep is another one.
+    let spec = json(&t.path().join("f/sweep.json"));
+    let without = t.file("g");
+    let mut args_without = args.clone();
+    args_without.drain(10..12);
+    *args_without.last_mut().unwrap() = without.clone();
+    sweep_ok(&args_without, None);
+    let other = json(&t.path().join("g/sweep.json"));
+    assert_ne!(spec["spec"]["scenario_digest"], other["spec"]["scenario_digest"]);
+    assert_eq!(spec["spec"]["set"], other["spec"]["set"]);
+}
+
+/// A fault axis whose value makes a fault the scenario refuses, and a group that does not
+/// close, are usage errors that name the fault.
+#[test]
+fn a_fault_axis_value_the_scenario_refuses_names_the_fault() {
+    let t = TempDir::new("sweep-fault-bad");
+    let out = t.file("f");
+    usage_error(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "4",
+            "--fault",
+            "crash {lb,nohost} at 30s",
+            "--out",
+            &out,
+        ],
+        &["--fault 'crash nohost at 30s'", "faults[0].host", "nohost"],
+    );
+    usage_error(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "4",
+            "--fault",
+            "crash lb at 30s repair {20s,60s}",
+            "--out",
+            &out,
+        ],
+        &["--fault 'crash lb at 30s repair 20s'", "not after the fault"],
+    );
+    usage_error(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "4",
+            "--fault",
+            "crash lb at {30s",
+            "--out",
+            &out,
+        ],
+        &["never closed"],
+    );
+    assert!(!t.path().join("f").exists(), "nothing written");
+}

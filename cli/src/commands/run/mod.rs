@@ -4,7 +4,7 @@
 //! and reports them ([`report`]) from their summary ([`summary`]); the `--fault` syntax is in
 //! [`faults`].
 
-mod faults;
+pub(crate) mod faults;
 mod report;
 mod summary;
 
