@@ -92,6 +92,19 @@ pub(crate) fn check_not_an_input(out_flag: &str, out: &Path, inputs: &[(&str, &P
     Ok(())
 }
 
+/// [`check_not_an_input`] for the files `names` that a command writes into the directory `dir`
+/// (given with `dir_flag`): none of them may be one of its `inputs`.
+pub(crate) fn check_dir_outputs_not_inputs(
+    dir_flag: &str,
+    dir: &Path,
+    names: &[&str],
+    inputs: &[(&str, &Path)],
+) -> Result<(), UsageError> {
+    names
+        .iter()
+        .try_for_each(|name| check_not_an_input(dir_flag, &dir.join(name), inputs))
+}
+
 /// [`check_output_file`] for a figure, which is SVG text whatever its name: a file `path` must
 /// end in `.svg` (a `fig.png` would not open as a PNG); a device or a pipe (`/dev/stdout`,
 /// `>(…)`) has no name to check. `example` is a file name to suggest.

@@ -123,6 +123,9 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
         .out_dir
         .unwrap_or_else(|| PathBuf::from(format!("plan-{}", topologies::generate::sanitize_name(&scenario.name))));
     // The output is checked before the plan is computed (which may take minutes), not after.
+    let mut inputs: Vec<(&str, &Path)> = vec![("the scenario argument", Path::new(&a.scenario))];
+    inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
+    crate::output::check_dir_outputs_not_inputs("--out-dir", &dir, &["plan.md", "startup.svg", "plan.json"], &inputs)?;
     let created = prepare_out_dir(&dir)?;
     if created {
         validate::atomic_file::created_output_dir(&dir, false);

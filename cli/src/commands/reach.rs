@@ -19,6 +19,13 @@ pub(crate) struct ReachArgs {
     by: Option<String>,
 }
 
+/// The most machines `reach` takes: its matrix holds a byte for every ordered pair (1.6 GB
+/// here; 20,000 machines at ten sites take 5 s and 0.5 GB, BENCHMARKS.md).
+const MAX_MACHINES: usize = 40_000;
+
+/// The most machines `reach --by host` draws one by one: 2,000 columns already print 48 MB.
+const MAX_MACHINES_BY_HOST: usize = 2_000;
+
 /// Runs `kubetwin reach`. A scenario that fails only E014 (hosts that cannot reach the control
 /// plane) is shown all the same, its table first and its errors after, on stderr: that is the
 /// scenario the table helps with.
@@ -36,10 +43,28 @@ pub(crate) fn cmd(a: ReachArgs) -> anyhow::Result<()> {
         .iter()
         .filter(|h| h.role != models::spec::Role::Router)
         .count();
+    // The table is worked out pair by pair: a byte per ordered pair of machines.
+    if machines > MAX_MACHINES {
+        return Err(crate::output::InputError(format!(
+            "{}: {machines} machines are {} ordered pairs, more than `reach` works out ({MAX_MACHINES} machines, \
+             about {:.1} GB); `kubetwin check` checks every route a run needs at any size (check E014)",
+            loaded.origin,
+            machines * machines,
+            (MAX_MACHINES * MAX_MACHINES) as f64 / 1e9
+        ))
+        .into());
+    }
     let by_site = match a.by.as_deref() {
         Some(view) => view == "site",
         None => machines > topologies::reach::HOSTS_SHOWN_ONE_BY_ONE,
     };
+    if !by_site && machines > MAX_MACHINES_BY_HOST {
+        return Err(crate::output::InputError(format!(
+            "--by host: {machines} machines make a table of {machines} columns, more than `reach` draws one by one \
+             ({MAX_MACHINES_BY_HOST}); --by site shows them site by site"
+        ))
+        .into());
+    }
     let table = if by_site {
         topologies::reach::site_reachability_table(&loaded.scenario, vpn)
     } else {

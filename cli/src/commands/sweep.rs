@@ -93,6 +93,14 @@ pub(crate) enum Format {
 pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     // Everything that can be wrong with the command line is found before any work starts.
     crate::output::check_output_dir("--out", &a.out, "sweep.json, points/ and the results")?;
+    let mut inputs: Vec<(&str, &std::path::Path)> = vec![("the scenario argument", std::path::Path::new(&a.scenario))];
+    inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
+    crate::output::check_dir_outputs_not_inputs(
+        "--out",
+        &a.out,
+        &["sweep.json", "results.csv", "results.json", "startup.svg"],
+        &inputs,
+    )?;
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     let base = with_fixed_faults(&base, &a.fault)?;
     let spec = sweep_spec(&a, &base)?;

@@ -174,11 +174,21 @@ impl SweepDir {
             }
         }
         let unusable = |why: String| UsageError(format!("--out {}: {why}", self.root.display()));
+        let new_root = !self.root.exists();
         std::fs::create_dir_all(self.points_dir())
             .map_err(|e| unusable(format!("cannot create {}: {e}", self.points_dir().display())))?;
         validate::atomic_file::check_writable(self.sweep_path()).map_err(|e| unusable(e.to_string()))?;
         if self.read_sweep()?.as_ref() != Some(file) {
-            write_atomic(&self.sweep_path(), &to_json_bytes(file)).map_err(|e| unusable(format!("{e:#}")))?;
+            // It could be written a moment ago: a failure now (a full disk) is the machine's,
+            // not the command line's.
+            if let Err(e) = write_atomic(&self.sweep_path(), &to_json_bytes(file)) {
+                // Nothing of a sweep that never began is left behind.
+                if new_root {
+                    let _ = std::fs::remove_dir(self.points_dir());
+                    let _ = std::fs::remove_dir(&self.root);
+                }
+                return Err(e.context(format!("--out {}", self.root.display())));
+            }
         }
         Ok(())
     }

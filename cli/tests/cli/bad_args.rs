@@ -258,6 +258,53 @@ fn an_output_that_is_an_input_is_refused() {
         &["--out", "the file the plot reads"],
     );
     assert_eq!(std::fs::read_to_string(&data).unwrap(), text);
+    // A command that writes into a directory: none of its files may be an input there.
+    let dir = t.path().join("out");
+    std::fs::create_dir(&dir).unwrap();
+    let scenario = crate::support::THESIS_TOML;
+    let params = "[runtime]\nregistry_rtt = \"200ms\"\n";
+    std::fs::write(dir.join("plan.md"), scenario).unwrap();
+    std::fs::write(dir.join("plan.json"), params).unwrap();
+    std::fs::write(dir.join("results.csv"), scenario).unwrap();
+    let o = dir.to_str().unwrap();
+    let md = dir.join("plan.md");
+    let json = dir.join("plan.json");
+    let csv = dir.join("results.csv");
+    usage_error(
+        &[
+            "plan",
+            md.to_str().unwrap(),
+            "--pods",
+            "4",
+            "--reps",
+            "1",
+            "--out-dir",
+            o,
+        ],
+        &["--out-dir", "plan.md is the file the scenario argument reads"],
+    );
+    usage_error(
+        &[
+            "plan",
+            "thesis-2019",
+            "--params",
+            json.to_str().unwrap(),
+            "--pods",
+            "4",
+            "--reps",
+            "1",
+            "--out-dir",
+            o,
+        ],
+        &["plan.json is the file --params reads"],
+    );
+    usage_error(
+        &["sweep", csv.to_str().unwrap(), "--pods", "4", "--reps", "1", "--out", o],
+        &["--out", "results.csv is the file the scenario argument reads"],
+    );
+    assert_eq!(std::fs::read_to_string(&md).unwrap(), scenario);
+    assert_eq!(std::fs::read_to_string(&json).unwrap(), params);
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), scenario);
     // A figure is SVG text: a name that says otherwise is refused before any work.
     let png = t.path().join("fig.png");
     usage_error(

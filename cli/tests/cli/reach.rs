@@ -1,6 +1,6 @@
 //! `kubetwin reach`: the thesis's reachability tables 4.6 (no VPN) and 4.7 (with VPN).
 
-use crate::support::run_ok;
+use crate::support::{run, run_ok, stdout};
 
 /// Whether `from` reaches `to` in a table printed by `kubetwin reach` (✓ or ·).
 fn reaches(table: &str, from: &str, to: &str) -> bool {
@@ -57,5 +57,23 @@ fn a_scenario_that_fails_only_e014_is_shown_with_its_errors() {
     assert!(
         e.contains("cannot run") && e.contains("E014") && e.contains("vlan20"),
         "{e}"
+    );
+}
+
+/// A machine-by-machine table of thousands of columns is refused (exit 2) with the site view
+/// offered; the site view of the same scenario is drawn.
+#[test]
+fn a_host_table_too_wide_to_read_is_refused_and_the_site_view_offered() {
+    let t = crate::support::TempDir::new("reach-wide");
+    let file = t.file("wide.toml");
+    let g = run(&["generate", "uniform", "--nodes", "2001", "--sites", "4", "--out", &file]);
+    crate::support::assert_exit(&g, 0, "generate");
+    crate::support::usage_error(&["reach", &file, "--by", "host"], &["2005 machines", "--by site"]);
+    let out = run(&["reach", &file]);
+    crate::support::assert_exit(&out, 0, "reach by site");
+    assert!(
+        stdout(&out).contains("every machine reaches every other"),
+        "{}",
+        stdout(&out)
     );
 }

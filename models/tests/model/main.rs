@@ -6,6 +6,7 @@ mod faults;
 mod fixture;
 mod mechanisms;
 mod raft;
+mod reachability;
 mod registry;
 mod settings;
 mod thesis_shape;
