@@ -179,6 +179,10 @@ fn default_name(out: &std::path::Path, fallback: &str) -> String {
 fn parse_name(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
         Err("a scenario name cannot be empty; expected a name such as consortium-32".into())
+    } else if s.chars().any(char::is_control) {
+        Err(format!(
+            "{s:?} holds a control character (a line break, a tab or a terminal escape); expected one line, such as consortium-32"
+        ))
     } else {
         Ok(s.to_owned())
     }

@@ -14,13 +14,14 @@ use crate::output::UsageError;
 
 /// Arguments of `kubetwin validate`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("measured").args(["data", "raw"]).required(true).multiple(true)))]
 #[command(
     after_help = "For each cell: the simulated mean with the 95 % CI of that mean, the error, and the 95 % prediction interval (PI) of a mean of as many runs as the cell's `runs` column: a measured mean outside its PI differs from the model by more than that measurement's noise. With --reps 1 there is no CI or PI: the table says n/a, and the JSON gives null for ci95, pi95, measured_in_ci and measured_in_pi.\n\nExample:\n  kubetwin validate --data ../shared/data/thesis-2019/pod-startup-calibration.csv --scenario thesis-2019 --format json"
 )]
 pub(crate) struct ValidateArgs {
     /// Measured cells: CSV with columns pods,delay_ms,mean_s,runs,resolution_s and optionally
     /// observed (kubectl-watch, the default, or container-start); `#` comments.
-    #[arg(long, required_unless_present = "raw")]
+    #[arg(long)]
     data: Option<PathBuf>,
     /// Raw per-pod measurements as `kubetwin measure` writes them: adds a phase-by-phase
     /// comparison (scheduling, watch to the kubelet, on the node), and gives the cells when

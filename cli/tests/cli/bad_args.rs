@@ -424,3 +424,24 @@ fn inputs_that_cannot_be_used_exit_with_2() {
         assert!(!e.contains("--help"), "{args:?}: {e}");
     }
 }
+
+/// Small slips get the message that fixes them: `validate` with neither data file names both
+/// (`--raw` alone is enough); a fault in capitals says the keywords are lower-case; a scenario
+/// name with a line break is refused before it reaches a report.
+#[test]
+fn slips_are_named_for_what_fixes_them() {
+    usage_error(&["validate", "--scenario", "thesis-2019"], &["--data", "--raw"]);
+    usage_error(
+        &["run", "thesis-2019", "--fault", "CRASH LB AT 1S"],
+        &["the keywords are lower-case"],
+    );
+    let t = crate::support::TempDir::new("slips");
+    let out = t.file("x.toml");
+    usage_error(
+        &[
+            "generate", "uniform", "--nodes", "4", "--sites", "2", "--name", "a\nb", "--out", &out,
+        ],
+        &["control character"],
+    );
+    assert!(!std::path::Path::new(&out).exists());
+}

@@ -72,8 +72,19 @@ fn site_name_problem(name: &str) -> Option<&'static str> {
 
 /// E030: a host name that is not a DNS subdomain (every worker and master is a Kubernetes node,
 /// and the load balancer and routers are named alike), a site name that tables and lists
-/// cannot show.
+/// cannot show, a scenario name or description that is not one line.
 fn name_syntax(s: &Scenario, f: &mut Vec<Finding>) {
+    // A newline or a terminal's escape in the scenario's own name or description would break
+    // the report's line it heads, or drive the terminal.
+    for (field, text) in [("name", &s.name), ("description", &s.description)] {
+        if text.chars().any(char::is_control) {
+            f.push(Finding::new(
+                "E030",
+                field.to_owned(),
+                format!("the scenario's {field} {text:?} holds a control character (a line break, a tab or a terminal escape); expected one line of text"),
+            ));
+        }
+    }
     for (i, site) in s.sites.iter().enumerate() {
         if let Some(problem) = site_name_problem(&site.name) {
             f.push(Finding::new(

@@ -10,6 +10,11 @@ pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
                  `degrade SITE_A SITE_B [delay D [J]] [loss P%] at T [repair T2]`";
     let (head, rest) = match words.iter().position(|w| *w == "at") {
         Some(i) => (&words[..i], &words[i + 1..]),
+        None if words.iter().any(|w| w.eq_ignore_ascii_case("at")) => {
+            return Err(format!(
+                "`{text}`: the keywords are lower-case (`at`, `repair`, `crash`, ...); {usage}"
+            ))
+        }
         None => return Err(format!("`{text}`: no `at TIME`; {usage}")),
     };
     let dur = |w: &str| w.parse::<models::units::Dur>().map_err(|e| format!("`{text}`: {e}"));
