@@ -358,8 +358,18 @@ fn read_lines(
         };
         series[idx].1.points.push(Point { x, y, ci });
     }
+    let mut series: Vec<Series> = series.into_iter().map(|(_, s)| s).collect();
+    // Durations are read in milliseconds; an x axis of whole seconds and more (a fault's repair
+    // at 60,000 ms) reads better in seconds.
+    if x_unit == Some("ms") && series.iter().flat_map(|s| &s.points).all(|p| p.x >= 1000.0) {
+        series
+            .iter_mut()
+            .flat_map(|s| &mut s.points)
+            .for_each(|p| p.x /= 1000.0);
+        x_unit = Some("s");
+    }
     Ok(Lines {
-        series: series.into_iter().map(|(_, s)| s).collect(),
+        series,
         x_unit,
         y_unit,
         left_out,

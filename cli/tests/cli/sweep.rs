@@ -1817,7 +1817,7 @@ fn a_fault_with_a_group_is_an_axis_and_each_point_is_the_run_of_its_fault() {
     assert!(mean(0) > 40.0 && mean(1) > 80.0, "{} {}", mean(0), mean(1));
     let svg = String::from_utf8(read(&t.path().join("f/startup.svg"))).unwrap();
     assert!(
-        svg.contains("fault.repair (ms)"),
+        svg.contains("fault.repair (s)"),
         "the figure is drawn against the fault axis"
     );
     // The fixed fault is part of the scenario: without it the sweep is another one.
