@@ -174,17 +174,24 @@ fn default_name(out: &std::path::Path, fallback: &str) -> String {
         .unwrap_or_else(|| fallback.to_owned())
 }
 
-/// Runs `kubetwin generate`.
 /// A `--name`: what the scenario is called, and the stem of `plan`'s default directory.
 fn parse_name(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
         Err("a scenario name cannot be empty; expected a name such as consortium-32".into())
-    } else if s.chars().any(char::is_control) {
-        Err(format!(
-            "{s:?} holds a control character (a line break, a tab or a terminal escape); expected one line, such as consortium-32"
-        ))
     } else {
         Ok(s.to_owned())
+    }
+}
+
+/// Refuses a `--name` with a control character, which would break the report lines it heads
+/// (check E030). Checked after parsing, not in the parser: clap would echo the value as given,
+/// a terminal escape included.
+fn check_name(name: Option<&str>) -> Result<(), UsageError> {
+    match name {
+        Some(n) if n.chars().any(char::is_control) => Err(UsageError(format!(
+            "--name {n:?} holds a control character (a line break, a tab or a terminal escape); expected one line, such as consortium-32"
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -193,6 +200,7 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
     let command_line = command_line();
     let (scenario, out) = match a.kind {
         Kind::Consortium(c) => {
+            check_name(c.name.as_deref())?;
             crate::output::check_not_an_input("--out", &c.out, &[("--sites", &c.sites)])?;
             crate::output::check_output_file("--out", &c.out, "consortium.toml")?;
             let origin = c.sites.display().to_string();
@@ -220,6 +228,7 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
             (s, c.out)
         }
         Kind::Uniform(u) => {
+            check_name(u.name.as_deref())?;
             crate::output::check_output_file("--out", &u.out, "uniform.toml")?;
             let opts = UniformOptions {
                 name: u.name.unwrap_or_else(|| default_name(&u.out, "uniform")),

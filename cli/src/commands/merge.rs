@@ -3,7 +3,7 @@
 //! different sweeps, missing points and points computed twice with different results.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
@@ -32,6 +32,7 @@ pub(crate) struct MergeArgs {
 /// Runs `kubetwin merge`.
 pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
     crate::output::check_output_dir("--out", &a.out, "the merged sweep.json, points/ and results")?;
+    check_out_not_inside_an_input(&a.out, &a.dirs)?;
     let file = common_sweep(&a.dirs)?;
     let points = file.spec.points()?;
     let found = gather_points(&a.dirs, &file, &points)?;
@@ -52,6 +53,43 @@ pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    Ok(())
+}
+
+/// Refuses an `--out` inside one of the input directories (`shard-1/points`): the merged
+/// sweep.json and results would land among that sweep's own files. `--out` naming an input
+/// itself merges into it, which is allowed.
+fn check_out_not_inside_an_input(out: &Path, dirs: &[PathBuf]) -> Result<(), UsageError> {
+    // `out` need not exist: its nearest existing ancestor, resolved, with the rest appended.
+    let mut existing = out;
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else {
+            return Ok(());
+        };
+        rest.push(name);
+        existing = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+    }
+    let Ok(mut resolved) = std::fs::canonicalize(existing) else {
+        return Ok(());
+    };
+    resolved.extend(rest.iter().rev());
+    for d in dirs {
+        let Ok(input) = std::fs::canonicalize(d) else {
+            continue;
+        };
+        if resolved != input && resolved.starts_with(&input) {
+            return Err(UsageError(format!(
+                "--out {} is inside the input sweep directory {}: the merged sweep.json and results would land among its files; give a directory outside it",
+                out.display(),
+                d.display()
+            )));
+        }
+    }
     Ok(())
 }
 

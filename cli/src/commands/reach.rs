@@ -46,7 +46,7 @@ pub(crate) fn cmd(a: ReachArgs) -> anyhow::Result<()> {
     // The table is worked out pair by pair: a byte per ordered pair of machines.
     if machines > MAX_MACHINES {
         return Err(crate::output::InputError(format!(
-            "{}: {machines} machines are {} ordered pairs, more than `reach` works out ({MAX_MACHINES} machines, \
+            "{}: {machines} machines make a table of {} cells, a byte each, more than `reach` works out ({MAX_MACHINES} machines, \
              about {:.1} GB); `kubetwin check` checks every route a run needs at any size (check E014)",
             loaded.origin,
             machines * machines,

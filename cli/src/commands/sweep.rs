@@ -95,12 +95,14 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     crate::output::check_output_dir("--out", &a.out, "sweep.json, points/ and the results")?;
     let mut inputs: Vec<(&str, &std::path::Path)> = vec![("the scenario argument", std::path::Path::new(&a.scenario))];
     inputs.extend(a.params.as_deref().map(|p| ("--params", p)));
-    crate::output::check_dir_outputs_not_inputs(
-        "--out",
-        &a.out,
-        &["sweep.json", "results.csv", "results.json", "startup.svg"],
-        &inputs,
-    )?;
+    let mut outputs: Vec<String> = ["sweep.json", "results.csv", "results.json", "startup.svg"]
+        .map(str::to_owned)
+        .to_vec();
+    if let Some(s) = a.shard {
+        outputs.extend(["csv", "json", "svg"].map(|e| format!("shard-{}-of-{}.{e}", s.k, s.n)));
+    }
+    let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
+    crate::output::check_dir_outputs_not_inputs("--out", &a.out, &outputs, &inputs)?;
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
     let base = with_fixed_faults(&base, &a.fault)?;
     let spec = sweep_spec(&a, &base)?;
@@ -188,6 +190,14 @@ fn sweep_spec(a: &SweepArgs, base: &Scenario) -> anyhow::Result<SweepSpec> {
             .map(|d| axes::show_delay(d.as_nanos()))
             .collect(),
         set,
+        faults: a
+            .fault
+            .iter()
+            .filter_map(|f| match f {
+                FaultArg::Fixed(f) => Some(crate::commands::run::fault_text(f)),
+                FaultArg::Axis { .. } => None,
+            })
+            .collect(),
         reps: a.reps,
         seed: a.seed,
     })

@@ -10,9 +10,10 @@
 //! A fault axis is stored in the sweep's spec as a `--set` axis is ([`SetAxis`]), with the
 //! fault's text in [`SetAxis::fault`] and `{}` where the value goes; it comes after the `--set`
 //! axes in the point order. Its column is named `fault.` and the keyword before the group
-//! (`fault.repair`, `fault.at`, `fault.delay`, `fault.loss`), or the fault's kind when none
-//! comes before it (`fault.crash`: the host that crashes); a second axis of the same name gets
-//! `fault2.`, and so on.
+//! (`fault.repair`, `fault.at`, `fault.delay`, `fault.loss`; `fault.jitter` for the value
+//! after a delay), or the fault's kind when none comes before it (`fault.crash`: the host that
+//! crashes); a second axis of the same name gets `fault2.`, and so on. The group is a whole
+//! word, and two values that make the same fault (`1m` and `60s`) are refused.
 
 use models::spec::{Fault, Scenario};
 use serde_json::Value as Json;
@@ -61,6 +62,14 @@ pub(crate) fn parse(raw: &str) -> Result<FaultArg, String> {
             "`{raw}`: one {{...}} group per --fault; give another --fault for another axis"
         ));
     }
+    // A whole word, so that its column holds the values the fault takes (`3{0,5}s` would name
+    // 30 s and 35 s by 0 and 5).
+    let glued = |side: &str, space: bool| !side.is_empty() && !space;
+    if glued(head, head.ends_with(char::is_whitespace)) || glued(tail, tail.starts_with(char::is_whitespace)) {
+        return Err(format!(
+            "`{raw}`: the {{...}} group must be a whole word, each value a whole time, host or site (such as `repair {{40s,60s}}`)"
+        ));
+    }
     let what = format!("--fault `{raw}`");
     let mut values: Vec<String> = Vec::new();
     for item in items(group, &what)? {
@@ -83,20 +92,23 @@ pub(crate) fn parse(raw: &str) -> Result<FaultArg, String> {
             return Err(format!("{what}: more than {MAX_FAULT_VALUES} values"));
         }
     }
-    for (i, v) in values.iter().enumerate() {
-        if values[..i].contains(v) {
-            return Err(format!("{what}: value {v} appears twice"));
+    let mut faults: Vec<Fault> = Vec::with_capacity(values.len());
+    for v in &values {
+        let fault = parse_fault(&format!("{head}{v}{tail}")).map_err(|e| format!("{what} with {v}: {e}"))?;
+        // The same fault however it is written (`1m` and `60s`).
+        if let Some(i) = faults.iter().position(|f| *f == fault) {
+            return Err(format!("{what}: value {v} appears twice (as {})", values[i]));
         }
-        parse_fault(&format!("{head}{v}{tail}")).map_err(|e| format!("{what} with {v}: {e}"))?;
+        faults.push(fault);
     }
     let words: Vec<&str> = head.split_whitespace().collect();
-    let name = words
-        .iter()
-        .rev()
-        .find(|w| KEYWORDS.contains(w))
-        .or(words.first())
-        .map_or("value", |w| *w)
-        .to_owned();
+    let name = match words.iter().rposition(|w| KEYWORDS.contains(w)) {
+        // `delay D {J1,J2}`: the value after the delay is netem's jitter.
+        Some(k) if words[k] == "delay" && k + 1 < words.len() => "jitter",
+        Some(k) => words[k],
+        None => words.first().copied().unwrap_or("value"),
+    }
+    .to_owned();
     Ok(FaultArg::Axis {
         template: format!("{head}{{}}{tail}"),
         name,
@@ -165,6 +177,10 @@ mod tests {
             panic!("an axis")
         };
         assert_eq!(name, "crash");
+        let FaultArg::Axis { name, .. } = parse("degrade vlan10 vlan20 delay 100ms {0ms,20ms} at 5s").unwrap() else {
+            panic!("an axis")
+        };
+        assert_eq!(name, "jitter");
         assert_eq!(
             parse("crash lb at 30s repair 60s").unwrap(),
             FaultArg::Fixed(parse_fault("crash lb at 30s repair 60s").unwrap())
@@ -181,6 +197,8 @@ mod tests {
             ("crash lb at 30s repair {soon}", "with soon"),
             ("crash {a..b/c} at 30s", "ranges in a --fault are of durations"),
             ("crash lb at 30s repair {}", "repair {}"),
+            ("crash lb at 30s repair {1m,60s}", "value 60s appears twice (as 1m)"),
+            ("crash lb at 3{0,5}s", "a whole word"),
         ] {
             let e = parse(raw).unwrap_err();
             assert!(e.contains(says), "{raw}: {e}");

@@ -68,7 +68,7 @@ pub(crate) fn column(t: &Table, name: &str) -> Result<usize, String> {
 }
 
 /// What a cell's numbers mean: the value and the unit it is in.
-fn numeric(v: &Json) -> Option<(f64, Option<&'static str>)> {
+pub(crate) fn numeric(v: &Json) -> Option<(f64, Option<&'static str>)> {
     match v {
         Json::Number(n) => n.as_f64().map(|x| (x, None)),
         Json::String(s) => {
@@ -76,6 +76,9 @@ fn numeric(v: &Json) -> Option<(f64, Option<&'static str>)> {
                 Some((d.get().as_millis_f64(), Some("ms")))
             } else if let Ok(b) = s.parse::<models::units::Bandwidth>() {
                 Some((b.bits_per_s / 1e6, Some("Mbit/s")))
+            } else if let Some(pct) = s.strip_suffix('%').and_then(|p| p.trim().parse::<f64>().ok()) {
+                // A fault axis's loss (`1%`).
+                pct.is_finite().then_some((pct, Some("%")))
             } else {
                 None
             }

@@ -77,8 +77,9 @@ pub(crate) fn note_stray_files(dir: &SweepDir, stray: &[PathBuf]) {
 }
 
 /// The default figure of a sweep: start-up against delay (or pods, when delay has one value;
-/// or the first `--set` or `--fault` axis that varies, when neither does), one line per value of
-/// every other axis that varies.
+/// or the first `--set` or `--fault` axis that varies and whose values are numbers, durations,
+/// rates or percentages, when neither does), one line per value of every other axis that
+/// varies.
 pub(crate) fn default_plot(file: &SweepFile) -> figure::PlotRequest {
     let spec = &file.spec;
     let varying: Vec<&str> = spec
@@ -87,10 +88,15 @@ pub(crate) fn default_plot(file: &SweepFile) -> figure::PlotRequest {
         .filter(|a| a.values.len() > 1)
         .map(|a| a.path.as_str())
         .collect();
-    let x = match (spec.delay.len() > 1, spec.pods.len() > 1, varying.first()) {
+    let numeric_axis = spec
+        .set
+        .iter()
+        .find(|a| a.values.len() > 1 && a.values.iter().all(|v| figure::numeric(v).is_some()))
+        .map(|a| a.path.as_str());
+    let x = match (spec.delay.len() > 1, spec.pods.len() > 1, numeric_axis) {
         (true, _, _) | (false, false, None) => "delay",
         (false, true, _) => "pods",
-        (false, false, Some(first)) => first,
+        (false, false, Some(axis)) => axis,
     };
     let mut series: Vec<String> = [("pods", spec.pods.len()), ("delay", spec.delay.len())]
         .into_iter()

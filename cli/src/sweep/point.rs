@@ -513,6 +513,7 @@ mod tests {
             pods: vec![4],
             delay: vec!["100ms".into()],
             set: Vec::new(),
+            faults: Vec::new(),
             reps: 3,
             seed: 9,
         };

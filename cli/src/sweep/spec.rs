@@ -68,8 +68,13 @@ pub(crate) struct SweepSpec {
     pub(crate) pods: Vec<u32>,
     /// Delays as scenario files write them (the scenario's `netem.delay` without `--delay`).
     pub(crate) delay: Vec<String>,
-    /// The `--set` axes.
+    /// The `--set` axes, then the `--fault` axes.
     pub(crate) set: Vec<SetAxis>,
+    /// The `--fault`s of every point, as written (they are in the scenario's digest too; named
+    /// here so that the results say which faults were laid over it). Left out of `sweep.json`
+    /// when there are none, so that sweeps written before it keep their hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) faults: Vec<String>,
     /// Replications per point.
     pub(crate) reps: u64,
     /// Experiment seed.
@@ -593,6 +598,7 @@ mod tests {
             pods: vec![4, 8],
             delay: vec!["0s".into(), "100ms".into()],
             set,
+            faults: Vec::new(),
             reps: 3,
             seed: 1,
         }

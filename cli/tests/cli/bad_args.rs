@@ -305,6 +305,25 @@ fn an_output_that_is_an_input_is_refused() {
     assert_eq!(std::fs::read_to_string(&md).unwrap(), scenario);
     assert_eq!(std::fs::read_to_string(&json).unwrap(), params);
     assert_eq!(std::fs::read_to_string(&csv).unwrap(), scenario);
+    // A shard writes its own files.
+    let shard_csv = dir.join("shard-1-of-2.csv");
+    std::fs::write(&shard_csv, scenario).unwrap();
+    usage_error(
+        &[
+            "sweep",
+            shard_csv.to_str().unwrap(),
+            "--pods",
+            "4,8",
+            "--reps",
+            "1",
+            "--shard",
+            "1/2",
+            "--out",
+            o,
+        ],
+        &["shard-1-of-2.csv is the file the scenario argument reads"],
+    );
+    assert_eq!(std::fs::read_to_string(&shard_csv).unwrap(), scenario);
     // A figure is SVG text: a name that says otherwise is refused before any work.
     let png = t.path().join("fig.png");
     usage_error(

@@ -375,6 +375,13 @@ fn merge_refuses_another_sweep() {
         &["merge", &t.file("nothing"), "--out", &t.file("m")],
         &["not a sweep directory"],
     );
+    // An --out inside an input lands among that sweep's files.
+    let inside = t.path().join("a/points/merged");
+    usage_error(
+        &["merge", &a, &a, "--out", inside.to_str().unwrap()],
+        &["inside the input sweep directory"],
+    );
+    assert!(!inside.exists());
 }
 
 #[test]
@@ -1830,6 +1837,38 @@ fn a_fault_with_a_group_is_an_axis_and_each_point_is_the_run_of_its_fault() {
     let other = json(&t.path().join("g/sweep.json"));
     assert_ne!(spec["spec"]["scenario_digest"], other["spec"]["scenario_digest"]);
     assert_eq!(spec["spec"]["set"], other["spec"]["set"]);
+    // ... and named in the spec, which results.json carries.
+    assert_eq!(
+        spec["spec"]["faults"],
+        serde_json::json!(["degrade vlan10 vlan20 delay 50ms at 5s repair 15s"])
+    );
+    assert!(other["spec"].get("faults").is_none(), "no field without fixed faults");
+    // An axis of values that are not numbers is drawn as lines against the delay, as before.
+    let hosts = t.file("h");
+    sweep_ok(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "4",
+            "--delay",
+            "100ms",
+            "--reps",
+            "1",
+            "--fault",
+            "crash {master02,master03} at 30s",
+            "--plot",
+            "--out",
+            &hosts,
+        ]
+        .map(str::to_owned),
+        None,
+    );
+    let svg = String::from_utf8(read(&t.path().join("h/startup.svg"))).unwrap();
+    assert!(
+        svg.contains("added netem delay (ms)") && svg.contains("master03"),
+        "{svg}"
+    );
 }
 
 /// A fault axis whose value makes a fault the scenario refuses, and a group that does not
