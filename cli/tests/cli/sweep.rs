@@ -1770,25 +1770,27 @@ fn an_out_directory_that_cannot_take_the_files_is_a_usage_error() {
 fn a_fault_with_a_group_is_an_axis_and_each_point_is_the_run_of_its_fault() {
     let t = TempDir::new("sweep-fault-axis");
     let out = t.file("f");
-    let args: Vec<String> = [
-        "sweep",
-        "thesis-2019",
-        "--pods",
-        "20",
-        "--delay",
-        "100ms",
-        "--reps",
-        "3",
-        "--fault",
-        "crash lb at 30s repair {40s..80s/40s}",
-        "--fault",
-        "degrade vlan10 vlan20 delay 50ms at 5s repair 15s",
-        "--plot",
-        "--out",
-        &out,
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    // `sweep` and `run` alike, with `lb` the balancer's crash.
+    let common = |verb: &str, lb: &str| -> Vec<String> {
+        [
+            verb,
+            "thesis-2019",
+            "--pods",
+            "20",
+            "--delay",
+            "100ms",
+            "--reps",
+            "3",
+            "--fault",
+            lb,
+        ]
+        .into_iter()
+        .chain(["--fault", "degrade vlan10 vlan20 delay 50ms at 5s repair 15s"])
+        .map(str::to_owned)
+        .collect()
+    };
+    let mut args = common("sweep", "crash lb at 30s repair {40s..80s/40s}");
+    args.extend(["--plot", "--out", &out].map(str::to_owned));
     sweep_ok(&args, None);
     let results = json(&t.path().join("f/results.json"));
     let points = results["points"].as_array().expect("points");
@@ -1799,22 +1801,9 @@ fn a_fault_with_a_group_is_an_axis_and_each_point_is_the_run_of_its_fault() {
     assert_eq!(repairs, ["40s", "80s"]);
     for (p, repair) in points.iter().zip(["40s", "80s"]) {
         let fault = format!("crash lb at 30s repair {repair}");
-        let run_out = run(&[
-            "run",
-            "thesis-2019",
-            "--pods",
-            "20",
-            "--delay",
-            "100ms",
-            "--reps",
-            "3",
-            "--fault",
-            &fault,
-            "--fault",
-            "degrade vlan10 vlan20 delay 50ms at 5s repair 15s",
-            "--format",
-            "json",
-        ]);
+        let mut run_args = common("run", &fault);
+        run_args.extend(["--format", "json"].map(str::to_owned));
+        let run_out = run(&run_args.iter().map(String::as_str).collect::<Vec<_>>());
         assert_exit(&run_out, 0, &fault);
         let r: serde_json::Value = serde_json::from_slice(&run_out.stdout).expect("run's JSON");
         assert_eq!(p["startup_exact_mean_s"], r["startup_exact_s"]["mean"], "{fault}");
@@ -1877,44 +1866,21 @@ fn a_fault_with_a_group_is_an_axis_and_each_point_is_the_run_of_its_fault() {
 fn a_fault_axis_value_the_scenario_refuses_names_the_fault() {
     let t = TempDir::new("sweep-fault-bad");
     let out = t.file("f");
-    usage_error(
-        &[
-            "sweep",
-            "thesis-2019",
-            "--pods",
-            "4",
-            "--fault",
+    for (fault, says) in [
+        (
             "crash {lb,nohost} at 30s",
-            "--out",
-            &out,
-        ],
-        &["--fault 'crash nohost at 30s'", "faults[0].host", "nohost"],
-    );
-    usage_error(
-        &[
-            "sweep",
-            "thesis-2019",
-            "--pods",
-            "4",
-            "--fault",
+            &["--fault 'crash nohost at 30s'", "faults[0].host", "nohost"][..],
+        ),
+        (
             "crash lb at 30s repair {20s,60s}",
-            "--out",
-            &out,
-        ],
-        &["--fault 'crash lb at 30s repair 20s'", "not after the fault"],
-    );
-    usage_error(
-        &[
-            "sweep",
-            "thesis-2019",
-            "--pods",
-            "4",
-            "--fault",
-            "crash lb at {30s",
-            "--out",
-            &out,
-        ],
-        &["never closed"],
-    );
+            &["--fault 'crash lb at 30s repair 20s'", "not after the fault"],
+        ),
+        ("crash lb at {30s", &["never closed"]),
+    ] {
+        usage_error(
+            &["sweep", "thesis-2019", "--pods", "4", "--fault", fault, "--out", &out],
+            says,
+        );
+    }
     assert!(!t.path().join("f").exists(), "nothing written");
 }
