@@ -20,7 +20,7 @@ use serde_json::Value as Json;
 
 use super::axes::{expand, items, show_delay, split_range};
 use super::spec::SetAxis;
-use crate::commands::run::faults::parse_fault;
+use crate::commands::run::faults::{fault_text, parse_fault};
 
 /// The keywords of the fault syntax that name the value after them.
 const KEYWORDS: [&str; 4] = ["at", "repair", "delay", "loss"];
@@ -92,14 +92,14 @@ pub(crate) fn parse(raw: &str) -> Result<FaultArg, String> {
             return Err(format!("{what}: more than {MAX_FAULT_VALUES} values"));
         }
     }
-    let mut faults: Vec<Fault> = Vec::with_capacity(values.len());
+    // The same fault however it is written (`1m` and `60s`), by the text `run` writes it back
+    // in: a set, as a scan per value would be quadratic in 100,000 values.
+    let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::with_capacity(values.len());
     for v in &values {
         let fault = parse_fault(&format!("{head}{v}{tail}")).map_err(|e| format!("{what} with {v}: {e}"))?;
-        // The same fault however it is written (`1m` and `60s`).
-        if let Some(i) = faults.iter().position(|f| *f == fault) {
-            return Err(format!("{what}: value {v} appears twice (as {})", values[i]));
+        if let Some(first) = seen.insert(fault_text(&fault), v) {
+            return Err(format!("{what}: value {v} appears twice (as {first})"));
         }
-        faults.push(fault);
     }
     let words: Vec<&str> = head.split_whitespace().collect();
     let name = match words.iter().rposition(|w| KEYWORDS.contains(w)) {
