@@ -29,12 +29,12 @@
 //!   unavailable (`openWatchClient`, `isHaltErr`; kubernetes issue #68039), so reads at
 //!   `resourceVersion=0` are still answered. To its clients it is as dead as a crashed one for
 //!   everything that writes, except that HAProxy may hand a reconnecting client back to it
-//!   ([`Plan::serves`]). Left out: kubeadm's liveness probe on the apiserver (`/healthz`, which
-//!   checks etcd; 15 s initial delay, 15 s timeout, 8 failures at the default 10 s period:
-//!   kubeadm's `ComponentProbe`, `cmd/kubeadm/app/util/staticpod/utils.go`, recalled from the
-//!   code of that era rather than read at v1.16.3) restarts it about a minute and a half after
-//!   its member stops, and HAProxy then marks it down; the model keeps handing clients back
-//!   to it until the member returns.
+//!   ([`Plan::serves`]), until kubeadm's liveness probe on `/healthz`, whose etcd check fails,
+//!   has the kubelet kill it 72 to 82 s after its member stopped; its port then refuses
+//!   HAProxy's checks, which mark it down a few seconds later, until the member is back
+//!   ([`crate::liveness`], [`Plan::kill_apiservers_without_their_member`]). Clients still
+//!   pinned to it at the kill (by then the kubelets and the leaders have left it) notice by
+//!   their own timers, where v1.16 resets their connections at once.
 //! - An apiserver whose member **runs outside a quorum** (the others crashed, or a partition
 //!   leaves it in a minority) still answers reads from its watch cache: v1.16's apiserver
 //!   watches etcd without `WithRequireLeader` (added in v1.19, kubernetes PR #89881: such a
@@ -141,6 +141,11 @@ pub struct Plan {
     pub marked_down: Vec<Vec<(SimTime, SimTime)>>,
     /// Per master: windows when the load balancer cannot reach it ([`crate::cut_off`]).
     pub unreachable: Vec<Vec<(SimTime, SimTime)>>,
+    /// Per master: windows from the liveness probe's kill of its apiserver, its etcd member
+    /// stopped, until the member is back ([`crate::liveness`]).
+    pub apiserver_killed: Vec<Vec<(SimTime, SimTime)>>,
+    /// Per master: the phase of HAProxy's checks of it (they start at `phase + k x inter`).
+    pub check_phases: Vec<SimDuration>,
 }
 
 impl Plan {
@@ -166,6 +171,8 @@ impl Plan {
             etcd_stopped: vec![Vec::new(); n],
             marked_down: vec![Vec::new(); n],
             unreachable: vec![Vec::new(); n],
+            apiserver_killed: vec![Vec::new(); n],
+            check_phases: Vec::with_capacity(n),
         };
         // Members cut off from a quorum serve nothing; masters the balancer cannot reach fail
         // its checks, by time-out.
@@ -194,6 +201,7 @@ impl Plan {
         let inter = haproxy.inter.get().max(SimDuration::from_millis(1));
         for i in 0..n {
             let phase = SimDuration::from_secs_f64(rng.random::<f64>() * inter.as_secs_f64());
+            p.check_phases.push(phase);
             let rtt = lb_rtt.get(i).copied().unwrap_or(SimDuration::ZERO);
             let first_check_at = |t: SimTime| t.tick_at_or_after(phase, inter);
             // A crashed master and one out of reach alike never answer: each check fails at its
@@ -236,6 +244,40 @@ impl Plan {
             }
         }
         p
+    }
+
+    /// kubeadm's liveness probe kills an apiserver whose member a `crash-etcd-leader` stopped
+    /// (its master up), and HAProxy marks it down ([`crate::liveness`]); `leader_crashes`,
+    /// `haproxy` and `lb_rtt` as for [`Plan::build`], which must have made this plan. `probes`
+    /// draws each such apiserver's probe phase (a stream of its own, so that the other faults'
+    /// draws stay as they were).
+    pub fn kill_apiservers_without_their_member(
+        &mut self,
+        leader_crashes: &[(SimTime, SimTime, Option<usize>)],
+        haproxy: &Haproxy,
+        lb_rtt: &[SimDuration],
+        probes: &mut impl Rng,
+    ) {
+        for &(from, until, member) in leader_crashes {
+            let Some(m) = member.filter(|&m| m < self.apiserver_down.len() && self.apiserver_up(m, from)) else {
+                continue;
+            };
+            let probe_phase =
+                SimDuration::from_secs_f64(probes.random::<f64>() * crate::liveness::PROBE_PERIOD.as_secs_f64());
+            let Some(killed) = crate::liveness::killed_at(from, until, probe_phase) else {
+                continue;
+            };
+            let rtt = lb_rtt.get(m).copied().unwrap_or(SimDuration::ZERO);
+            let checks = (haproxy.fall, haproxy.rise);
+            let check_phase = self.check_phases.get(m).copied().unwrap_or(SimDuration::ZERO);
+            let window = crate::liveness::marked_down(killed, until, check_phase, haproxy.inter.get(), rtt, checks);
+            // Not while HAProxy has it down already (its master crashed, or cut off, meanwhile).
+            if let Some((down, up)) = window.filter(|&(down, _)| self.haproxy_up(m, down)) {
+                self.marked_down[m].push((down, up));
+                self.marked_down[m].sort_unstable();
+                self.apiserver_killed[m].push((killed, until));
+            }
+        }
     }
 
     /// Whether apiserver `m` answers at `t`.
@@ -482,6 +524,49 @@ mod tests {
         let nobody = [(SimTime::from_secs(10), SimTime::from_secs(50), None)];
         let p = Plan::build(&f, &masters(), &nobody, &haproxy(), &zero, &CutOff::default(), &mut rng);
         assert!((0..3).all(|m| p.etcd_down[m].is_empty()));
+    }
+
+    /// kubeadm's liveness probe kills the apiserver of a stopped leader member 72 to 82 s after
+    /// it stopped; HAProxy, its checks refused, marks it down 4 to 6 s later, its master still
+    /// up, and up again once the member is back. A member back within 70 s is never killed for.
+    #[test]
+    fn the_liveness_probe_kills_an_apiserver_without_its_member_and_haproxy_marks_it_down() {
+        let at = |s: f64| SimTime::ZERO + SimDuration::from_secs_f64(s);
+        let zero = [SimDuration::ZERO; 3];
+        for seed in 0..50 {
+            let mut rng = sim_core::rng::SimRng::seed_from_u64(seed);
+            let mut probes = sim_core::rng::SimRng::seed_from_u64(seed + 1000);
+            let (from, back) = (at(10.0), at(300.0));
+            let f = [Fault::CrashEtcdLeader {
+                at: Dur::secs(10),
+                repair: Some(Dur::secs(300)),
+            }];
+            let met = [(from, back, Some(0))];
+            let mut p = Plan::build(&f, &masters(), &met, &haproxy(), &zero, &CutOff::default(), &mut rng);
+            assert!(p.haproxy_up(0, at(299.0)), "its TCP check passes until the kill");
+            p.kill_apiservers_without_their_member(&met, &haproxy(), &zero, &mut probes);
+            let (killed, until) = p.apiserver_killed[0][0];
+            assert!(killed >= at(82.0) && killed < at(92.0), "seed {seed}: {killed}");
+            assert_eq!(until, back);
+            let (down, up) = p.marked_down[0][0];
+            assert!(
+                down >= killed + SimDuration::from_secs(4) && down < killed + SimDuration::from_secs(6),
+                "seed {seed}: {down}"
+            );
+            assert!(up > back && up < back + SimDuration::from_secs(5), "seed {seed}: {up}");
+            assert!(p.apiserver_up(0, at(200.0)) && !p.haproxy_up(0, at(200.0)));
+            let short = [(from, at(75.0), Some(0))];
+            let f = [Fault::CrashEtcdLeader {
+                at: Dur::secs(10),
+                repair: Some(Dur::secs(75)),
+            }];
+            let mut p = Plan::build(&f, &masters(), &short, &haproxy(), &zero, &CutOff::default(), &mut rng);
+            p.kill_apiservers_without_their_member(&short, &haproxy(), &zero, &mut probes);
+            assert!(
+                p.apiserver_killed[0].is_empty() && p.marked_down[0].is_empty(),
+                "seed {seed}"
+            );
+        }
     }
 
     /// A member outside a quorum (here: the other two crashed) stops its apiserver's writes,

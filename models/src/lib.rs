@@ -20,6 +20,7 @@ pub mod faults;
 pub mod haproxy;
 pub mod image_backoff;
 pub mod kubelet;
+pub mod liveness;
 pub mod network;
 pub mod node_lifecycle;
 pub mod observer;

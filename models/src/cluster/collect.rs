@@ -311,12 +311,19 @@ fn fault_reports(
         .map(|(i, f)| {
             let (start, fault_end) = f.window();
             let in_window = |t: &SimTime| *t >= start && *t < fault_end;
-            // HAProxy's TCP check still passes on a master whose member alone stopped.
-            let master = taken_out[i].filter(|_| !matches!(f, crate::spec::Fault::CrashEtcdLeader { .. }));
+            // HAProxy's TCP check still passes on a master whose member alone stopped, until
+            // the liveness probe has its apiserver killed ([`crate::liveness`]).
+            let checked_from = match (f, taken_out[i]) {
+                (crate::spec::Fault::CrashEtcdLeader { .. }, Some(m)) => plan.apiserver_killed[m]
+                    .iter()
+                    .find(|w| in_window(&w.0))
+                    .map(|w| (m, w.0)),
+                (_, m) => m.map(|m| (m, start)),
+            };
             // Its own mark-down comes before its repair and the check that finds it (a later
             // fault's does not count).
-            let marked = master
-                .and_then(|m| cp.plan.marked_down_after(m, start))
+            let marked = checked_from
+                .and_then(|(m, from)| cp.plan.marked_down_after(m, from))
                 .filter(|w| w.0 <= end && w.0 < fault_end + scenario.haproxy.inter.get());
             // The first stall under way at the fault or begun while it lasted, or in the two
             // election timeouts after its repair: a member back from a partition deposes the

@@ -53,6 +53,9 @@ impl ControlPlane {
         let leader_crashes = self.crashed_etcd_leaders(faults);
         let cut = self.cut_off(faults, names, &leader_crashes);
         self.plan = Plan::build(faults, names, &leader_crashes, haproxy, &lb_rtt, &cut, rng);
+        let mut probes = sim_core::rng::stream(election_seed, sim_core::rng::stable_key("apiserver liveness probes"));
+        self.plan
+            .kill_apiservers_without_their_member(&leader_crashes, haproxy, &lb_rtt, &mut probes);
         self.members_ever_down = self.plan.etcd_down.iter().any(|w| !w.is_empty());
         self.network_faults = faults.iter().any(|f| {
             matches!(

@@ -259,6 +259,8 @@ impl ControlPlane {
                 etcd_stopped: vec![Vec::new(); n],
                 marked_down: vec![Vec::new(); n],
                 unreachable: vec![Vec::new(); n],
+                apiserver_killed: vec![Vec::new(); n],
+                check_phases: Vec::new(),
             },
             first_leader: leader,
             raft: None,

@@ -170,6 +170,33 @@ fn a_partitioned_site_finishes_after_the_repair() {
 /// and a standby takes over) and reconnect through HAProxy, which may hand them the same broken
 /// apiserver again. Pods start long before the member's repair, later than without the fault.
 /// (Never repaired, the same holds: see the test below and `liveness`.)
+/// An apiserver whose etcd member stays stopped fails kubeadm's liveness probe (its `/healthz`
+/// checks etcd): the eighth failure, 72 to 82 s after the member stopped, has the kubelet kill
+/// it, and HAProxy, its checks refused, marks it down a few seconds later (it could not mark
+/// down a live apiserver whose member alone had stopped). Pods still run long before.
+#[test]
+fn the_liveness_probe_has_an_apiserver_without_its_member_marked_down() {
+    for seed in 0..4 {
+        // Enough pods to outlast the probe's eight failures.
+        let mut s = cell(300, 100);
+        s.faults.push(Fault::CrashEtcdLeader {
+            at: Dur::secs(10),
+            repair: None,
+        });
+        let out = run(&s, seed, false).unwrap();
+        let f = &out.faults[0];
+        let down = f
+            .haproxy_marked_down_s
+            .unwrap_or_else(|| panic!("seed {seed}: not marked down by the end, {:?}", out.startup_exact_s));
+        assert!((86.0..98.5).contains(&down), "seed {seed}: {down}");
+        assert!(
+            f.haproxy_marked_up_s.is_none(),
+            "seed {seed}: the member never comes back"
+        );
+        assert!(out.startup_exact_s.unwrap() < 200.0, "seed {seed}");
+    }
+}
+
 #[test]
 fn a_dead_etcd_leader_costs_its_clients_a_failover_not_the_whole_outage() {
     let mut cost = 0.0;
@@ -186,7 +213,7 @@ fn a_dead_etcd_leader_costs_its_clients_a_failover_not_the_whole_outage() {
         assert!(back > 21.0 && back < 22.1, "seed {seed}: new leader at {back} s");
         assert!(
             f.haproxy_marked_down_s.is_none(),
-            "a TCP check cannot see a dead etcd member"
+            "a TCP check cannot see a dead etcd member (the liveness probe's kill comes after the run)"
         );
         assert!(
             !f.failovers.is_empty(),

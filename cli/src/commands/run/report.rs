@@ -233,8 +233,14 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
         return;
     }
     if let Some(d) = f.haproxy_marked_down_s {
+        // A stopped member's apiserver answers HAProxy's TCP check until kubeadm's liveness
+        // probe has it killed.
+        let why = match fault {
+            models::spec::Fault::CrashEtcdLeader { .. } => ", its apiserver killed by the liveness probe",
+            _ => "",
+        };
         println!(
-            "  HAProxy marked it down at {d:.2} s ({:.2} s after the fault)",
+            "  HAProxy marked it down at {d:.2} s ({:.2} s after the fault{why})",
             d - f.at_s
         );
     }
