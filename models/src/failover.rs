@@ -141,8 +141,9 @@ pub struct Plan {
     pub marked_down: Vec<Vec<(SimTime, SimTime)>>,
     /// Per master: windows when the load balancer cannot reach it ([`crate::cut_off`]).
     pub unreachable: Vec<Vec<(SimTime, SimTime)>>,
-    /// Per master: windows from the liveness probe's kill of its apiserver, its etcd member
-    /// stopped, until the member is back ([`crate::liveness`]).
+    /// Per master: windows in which its apiserver does not listen for want of its stopped etcd
+    /// member, from the liveness probe's kill or its master's return from a crash, until the
+    /// member is back ([`crate::liveness`]).
     pub apiserver_killed: Vec<Vec<(SimTime, SimTime)>>,
     /// Per master: the phase of HAProxy's checks of it (they start at `phase + k x inter`).
     pub check_phases: Vec<SimDuration>,
@@ -247,10 +248,13 @@ impl Plan {
     }
 
     /// kubeadm's liveness probe kills an apiserver whose member a `crash-etcd-leader` stopped
-    /// (its master up), and HAProxy marks it down ([`crate::liveness`]); `leader_crashes`,
-    /// `haproxy` and `lb_rtt` as for [`Plan::build`], which must have made this plan. `probes`
-    /// draws each such apiserver's probe phase (a stream of its own, so that the other faults'
-    /// draws stay as they were).
+    /// (its master up), and HAProxy marks it down ([`crate::liveness`]); a master back from a
+    /// crash while that member is still stopped cannot start its apiserver either, and stays
+    /// marked down. Either way HAProxy marks it up only once the member is back.
+    /// `leader_crashes`, `haproxy` and `lb_rtt` as for [`Plan::build`], which must have made
+    /// this plan. `probes` draws each such apiserver's probe phase, once (a kubelet's probe
+    /// worker keeps its period), from a stream of its own, so that the other faults' draws stay
+    /// as they were.
     pub fn kill_apiservers_without_their_member(
         &mut self,
         leader_crashes: &[(SimTime, SimTime, Option<usize>)],
@@ -258,25 +262,56 @@ impl Plan {
         lb_rtt: &[SimDuration],
         probes: &mut impl Rng,
     ) {
+        let n = self.apiserver_down.len();
+        let mut probe_phases: Vec<Option<SimDuration>> = vec![None; n];
+        let checks = (haproxy.fall, haproxy.rise);
         for &(from, until, member) in leader_crashes {
-            let Some(m) = member.filter(|&m| m < self.apiserver_down.len() && self.apiserver_up(m, from)) else {
-                continue;
-            };
-            let probe_phase =
-                SimDuration::from_secs_f64(probes.random::<f64>() * crate::liveness::PROBE_PERIOD.as_secs_f64());
-            let Some(killed) = crate::liveness::killed_at(from, until, probe_phase) else {
+            let Some(m) = member.filter(|&m| m < n) else {
                 continue;
             };
             let rtt = lb_rtt.get(m).copied().unwrap_or(SimDuration::ZERO);
-            let checks = (haproxy.fall, haproxy.rise);
             let check_phase = self.check_phases.get(m).copied().unwrap_or(SimDuration::ZERO);
-            let window = crate::liveness::marked_down(killed, until, check_phase, haproxy.inter.get(), rtt, checks);
-            // Not while HAProxy has it down already (its master crashed, or cut off, meanwhile).
-            if let Some((down, up)) = window.filter(|&(down, _)| self.haproxy_up(m, down)) {
-                self.marked_down[m].push((down, up));
-                self.marked_down[m].sort_unstable();
-                self.apiserver_killed[m].push((killed, until));
+            let marked = |stop: SimTime| {
+                crate::liveness::marked_down(stop, until, check_phase, haproxy.inter.get(), rtt, checks)
+            };
+            if self.apiserver_up(m, from) {
+                let phase = *probe_phases[m].get_or_insert_with(|| {
+                    SimDuration::from_secs_f64(probes.random::<f64>() * crate::liveness::PROBE_PERIOD.as_secs_f64())
+                });
+                if let Some(killed) = crate::liveness::killed_at(from, until, phase) {
+                    if let Some(w) = marked(killed) {
+                        self.marked_down[m].push(w);
+                        self.apiserver_killed[m].push((killed, until));
+                    }
+                }
             }
+            // Back from a crash, its apiserver finds no member: the checks that found the master
+            // dead go on failing until the member is back.
+            let returns: Vec<SimTime> = self.apiserver_down[m]
+                .iter()
+                .map(|w| w.1)
+                .filter(|&back| from < back && back < until)
+                .collect();
+            for back in returns {
+                self.apiserver_killed[m].push((back, until));
+                let member_up = marked(back).map(|w| w.1);
+                match self.marked_down[m].iter_mut().find(|w| w.0 <= back && back <= w.1) {
+                    Some(w) => w.1 = w.1.max(member_up.unwrap_or(w.1)),
+                    None => self.marked_down[m].extend(marked(back)),
+                }
+            }
+            // One window where marks overlap (HAProxy's count does not restart).
+            let windows = &mut self.marked_down[m];
+            windows.sort_unstable();
+            let mut merged: Vec<(SimTime, SimTime)> = Vec::with_capacity(windows.len());
+            for &w in windows.iter() {
+                match merged.last_mut() {
+                    Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
+                    _ => merged.push(w),
+                }
+            }
+            *windows = merged;
+            self.apiserver_killed[m].sort_unstable();
         }
     }
 
@@ -566,6 +601,38 @@ mod tests {
                 p.apiserver_killed[0].is_empty() && p.marked_down[0].is_empty(),
                 "seed {seed}"
             );
+        }
+    }
+
+    /// A crash of the same master does not give the apiserver back while its member stays
+    /// stopped: one overlapping the kill's mark-down leaves one window, until the member is
+    /// back; one repaired before the kill leaves it down from the crash on (back from the
+    /// crash, it cannot start).
+    #[test]
+    fn a_crash_of_the_master_keeps_an_apiserver_without_its_member_down() {
+        let at = |s: f64| SimTime::ZERO + SimDuration::from_secs_f64(s);
+        let zero = [SimDuration::ZERO; 3];
+        for seed in 0..50 {
+            for (crash_at, crash_repair) in [(50, 100), (30, 85), (30, 40)] {
+                let mut rng = sim_core::rng::SimRng::seed_from_u64(seed);
+                let mut probes = sim_core::rng::SimRng::seed_from_u64(seed + 1000);
+                let f = [
+                    Fault::CrashEtcdLeader {
+                        at: Dur::secs(10),
+                        repair: Some(Dur::secs(300)),
+                    },
+                    crash("m1", crash_at, Some(crash_repair)),
+                ];
+                let met = [(at(10.0), at(300.0), Some(0))];
+                let mut p = Plan::build(&f, &masters(), &met, &haproxy(), &zero, &CutOff::default(), &mut rng);
+                p.kill_apiservers_without_their_member(&met, &haproxy(), &zero, &mut probes);
+                let what = format!("seed {seed}, crash {crash_at}-{crash_repair} s: {:?}", p.marked_down[0]);
+                assert_eq!(p.marked_down[0].len(), 1, "{what}");
+                let (down, up) = p.marked_down[0][0];
+                assert!(down < at(crash_repair as f64 + 6.0), "{what}");
+                assert!(up > at(300.0) && up < at(305.0), "{what}");
+                assert!(!p.haproxy_up(0, at(crash_repair as f64 + 10.0)), "{what}");
+            }
         }
     }
 

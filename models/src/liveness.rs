@@ -16,6 +16,9 @@
 //!   are refused at once (one round trip), each `inter` after the last, and the `fall`-th marks
 //!   it down. It listens again once its member is back; `rise` checks, each `inter` plus a round
 //!   trip apart, mark it up.
+//! - A master back from a crash while its member is still stopped cannot start its apiserver
+//!   either: HAProxy keeps it marked down until the member is back
+//!   ([`crate::failover::Plan::kill_apiservers_without_their_member`]).
 //!
 //! # Simplifications
 //!
