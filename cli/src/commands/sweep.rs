@@ -73,7 +73,9 @@ pub(crate) struct SweepArgs {
     /// Run only the points whose index modulo N is K-1 (K counts from 1), e.g. 2/4.
     #[arg(long, value_name = "K/N", value_parser = axes::parse_shard)]
     shard: Option<Shard>,
-    /// Also write startup.svg: start-up against delay, one line per pod count, with 95 % CI bands.
+    /// Also write startup.svg: start-up against delay (or pods, when delay has one value; or
+    /// the first --set or --fault axis of numbers, when neither varies), one line per value of
+    /// each other axis that varies, with 95 % CI bands.
     #[arg(long)]
     plot: bool,
 }
