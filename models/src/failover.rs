@@ -208,18 +208,9 @@ impl Plan {
             // A crashed master and one out of reach alike never answer: each check fails at its
             // time-out, `inter`, and the next starts `inter` after that; a check whose SYN's
             // resend finds the server back passes ([`check_answered`]).
-            let mut windows: Vec<(SimTime, SimTime)> =
-                p.apiserver_down[i].iter().chain(&p.unreachable[i]).copied().collect();
-            windows.sort_unstable();
             // A server down through back-to-back windows (a crash repaired as the next one
             // begins) keeps failing its checks: one window, or HAProxy's count would restart.
-            let mut merged: Vec<(SimTime, SimTime)> = Vec::with_capacity(windows.len());
-            for w in windows {
-                match merged.last_mut() {
-                    Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
-                    _ => merged.push(w),
-                }
-            }
+            let merged = crate::faults::merged(p.apiserver_down[i].iter().chain(&p.unreachable[i]).copied().collect());
             let failing_period = inter + inter;
             let healthy_period = inter + rtt;
             for (s, e) in merged {
@@ -301,16 +292,7 @@ impl Plan {
                 }
             }
             // One window where marks overlap (HAProxy's count does not restart).
-            let windows = &mut self.marked_down[m];
-            windows.sort_unstable();
-            let mut merged: Vec<(SimTime, SimTime)> = Vec::with_capacity(windows.len());
-            for &w in windows.iter() {
-                match merged.last_mut() {
-                    Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
-                    _ => merged.push(w),
-                }
-            }
-            *windows = merged;
+            self.marked_down[m] = crate::faults::merged(std::mem::take(&mut self.marked_down[m]));
             self.apiserver_killed[m].sort_unstable();
         }
     }

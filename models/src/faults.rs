@@ -80,6 +80,20 @@ pub struct Outages {
     pub degraded: HashMap<(u32, u32), Vec<Degradation>>,
 }
 
+/// `windows` as the fewest windows covering the same instants: sorted, and those that overlap
+/// or touch joined (a crash repaired as the next begins is one outage).
+pub fn merged(mut windows: Vec<(SimTime, SimTime)>) -> Vec<(SimTime, SimTime)> {
+    windows.sort_unstable();
+    let mut out: Vec<(SimTime, SimTime)> = Vec::with_capacity(windows.len());
+    for w in windows {
+        match out.last_mut() {
+            Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
+            _ => out.push(w),
+        }
+    }
+    out
+}
+
 /// The window of `windows` that contains `t`, if any.
 pub fn covering(windows: &[(SimTime, SimTime)], t: SimTime) -> Option<(SimTime, SimTime)> {
     windows.iter().copied().find(|&(s, e)| s <= t && t < e)

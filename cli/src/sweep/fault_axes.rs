@@ -20,7 +20,7 @@ use serde_json::Value as Json;
 
 use super::axes::{expand, items, show_delay, split_range};
 use super::spec::SetAxis;
-use crate::commands::run::faults::{fault_text, parse_fault};
+use crate::commands::run::{fault_text, parse_fault};
 
 /// The keywords of the fault syntax that name the value after them.
 const KEYWORDS: [&str; 4] = ["at", "repair", "delay", "loss"];

@@ -215,15 +215,7 @@ impl ControlPlane {
         {
             let mut windows = self.net.route_down_windows(c.host, self.lb);
             windows.extend(self.net.route_down_windows(self.lb, c.host));
-            windows.sort_unstable();
-            let mut merged: Vec<(SimTime, SimTime)> = Vec::new();
-            for w in windows {
-                match merged.last_mut() {
-                    Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
-                    _ => merged.push(w),
-                }
-            }
-            for (cut, back) in merged {
+            for (cut, back) in crate::faults::merged(windows) {
                 let by_lb = lb_down.iter().any(|&(a, b)| a <= cut && cut < b);
                 if back != SimTime::MAX && !by_lb {
                     out.push((cut, i, back));

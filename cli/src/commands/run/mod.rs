@@ -4,7 +4,7 @@
 //! and reports them ([`report`]) from their summary ([`summary`]); the `--fault` syntax is in
 //! [`faults`].
 
-pub(crate) mod faults;
+mod faults;
 mod report;
 mod summary;
 
