@@ -19,6 +19,10 @@ use crate::network::{HostId, Network};
 /// #134375); this is the low end. It matters only on links slow enough to make a few KB count.
 pub const OBJECT_BYTES: u64 = 2_000;
 
+/// How many failovers in a row one request's send is moved past. A model bound, not a
+/// Kubernetes figure: a request meets more only if its apiservers keep failing while it waits.
+const CHAINED_FAILOVERS: usize = 8;
+
 /// How long client-go v1.16 waits before it sends a GET again after a connection reset: it
 /// makes up a response with `Retry-After: 1` and sleeps those seconds before the retry
 /// (`rest/request.go`, `request`: "For the purpose of retry, we set the artificial
@@ -462,7 +466,7 @@ impl Conn {
         let mut sent = at;
         let mut due = at + self.up(OBJECT_BYTES, at, rng);
         // A few chained failovers at most; each moves the send later.
-        for _ in 0..8 {
+        for _ in 0..CHAINED_FAILOVERS {
             let Some((f, to_host)) = self.failovers.interrupting(client, call.master, sent, due) else {
                 break;
             };

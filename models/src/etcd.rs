@@ -51,10 +51,12 @@ pub fn read_index_latency(follower_rtts: &[SimDuration]) -> SimDuration {
 /// How an etcd cluster's timers fare at a given largest member RTT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimerHealth {
-    /// Heartbeat at or above the RTT and election timeout at least 10x the RTT.
+    /// Heartbeat at least half the RTT and election timeout at least 10x the RTT.
     Healthy,
-    /// Works, but outside the tuning guide's advice: heartbeats slower than the RTT allows, or
-    /// the election timeout under 10 RTTs (spurious elections under jitter or load).
+    /// Works, but outside the tuning guide's advice (etcd `Documentation/tuning.md`: heartbeat
+    /// "normally around 0.5-1.5x the round-trip time", election timeout "at least 10 times the
+    /// round-trip time"): a heartbeat interval under half the RTT, or an election timeout
+    /// under 10 RTTs (spurious elections under jitter or load).
     AtRisk,
     /// The election timeout is at most the RTT plus half a heartbeat interval: a new leader steps
     /// down before it hears from a quorum, so a lost leader is replaced late or never
@@ -75,7 +77,7 @@ pub enum TimerHealth {
 pub fn timer_health(heartbeat: SimDuration, election: SimDuration, max_rtt: SimDuration) -> TimerHealth {
     if election <= max_rtt + SimDuration::from_nanos(heartbeat.as_nanos() / 2) {
         TimerHealth::Unstable
-    } else if election < max_rtt * 10 || heartbeat < max_rtt {
+    } else if election < max_rtt * 10 || heartbeat * 2 < max_rtt {
         TimerHealth::AtRisk
     } else {
         TimerHealth::Healthy
@@ -105,6 +107,11 @@ mod tests {
         let ms = SimDuration::from_millis;
         assert_eq!(timer_health(ms(100), ms(1000), ms(1)), TimerHealth::Healthy);
         assert_eq!(timer_health(ms(100), ms(1000), ms(150)), TimerHealth::AtRisk);
+        // The guide's heartbeat of 0.5-1.5x the RTT: 100 ms suits a 150-ms RTT once the
+        // election timeout is 10 RTTs, not a 250-ms one.
+        assert_eq!(timer_health(ms(100), ms(1500), ms(150)), TimerHealth::Healthy);
+        assert_eq!(timer_health(ms(100), ms(2500), ms(200)), TimerHealth::Healthy);
+        assert_eq!(timer_health(ms(100), ms(2500), ms(250)), TimerHealth::AtRisk);
         assert_eq!(timer_health(ms(100), ms(1000), ms(2000)), TimerHealth::Unstable);
         // The edge the raft simulation finds: 0.948 s of round trip still elects, 0.96 s not.
         assert_eq!(timer_health(ms(100), ms(1000), ms(948)), TimerHealth::AtRisk);

@@ -150,6 +150,20 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan of `n` masters that nothing takes down: every window list empty, no check
+    /// phases drawn yet.
+    pub fn fault_free(n: usize) -> Plan {
+        Plan {
+            apiserver_down: vec![Vec::new(); n],
+            etcd_down: vec![Vec::new(); n],
+            etcd_stopped: vec![Vec::new(); n],
+            marked_down: vec![Vec::new(); n],
+            unreachable: vec![Vec::new(); n],
+            apiserver_killed: vec![Vec::new(); n],
+            check_phases: Vec::with_capacity(n),
+        }
+    }
+
     /// Works out the windows for `faults` over `masters` (names, in backend order).
     /// `leader_crashes` are the `crash-etcd-leader` faults as etcd's simulated elections met
     /// them (`crate::raft::Leadership::crashed_leaders`: from, until, the member leading then,
@@ -166,15 +180,7 @@ impl Plan {
         rng: &mut impl Rng,
     ) -> Plan {
         let n = masters.len();
-        let mut p = Plan {
-            apiserver_down: vec![Vec::new(); n],
-            etcd_down: vec![Vec::new(); n],
-            etcd_stopped: vec![Vec::new(); n],
-            marked_down: vec![Vec::new(); n],
-            unreachable: vec![Vec::new(); n],
-            apiserver_killed: vec![Vec::new(); n],
-            check_phases: Vec::with_capacity(n),
-        };
+        let mut p = Plan::fault_free(n);
         // Members cut off from a quorum serve nothing; masters the balancer cannot reach fail
         // its checks, by time-out.
         for m in 0..n {

@@ -18,6 +18,11 @@ use sim_core::{Component, Context, SimDuration, SimTime};
 use crate::api::{Ev, Local, Obj, Phase, WatchEvent};
 use crate::client::Client;
 
+/// How much longer than `workload.scale_gap` the gap between `kubectl create` and `kubectl
+/// scale` may be, as a fraction of it, drawn uniformly each run. Assumed, like the gap itself:
+/// nothing published measures it, and whole-second readings cannot tell.
+const SCALE_GAP_JITTER: f64 = 0.1;
+
 /// The operator's kubectl.
 #[derive(Debug)]
 pub struct Kubectl {
@@ -90,10 +95,8 @@ impl Component<Ev> for Kubectl {
                     // `kubectl create` returned; the operator runs `kubectl scale`.
                     self.step = 2;
                     let gap = self.scale_gap;
-                    // The gap varies by up to 10 % from run to run. Assumed, like the gap itself
-                    // (`workload.scale_gap`): nothing published measures it, and whole-second
-                    // readings cannot tell.
-                    let jitter = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * 0.1 * gap.as_secs_f64());
+                    let jitter =
+                        SimDuration::from_secs_f64(ctx.rng().random::<f64>() * SCALE_GAP_JITTER * gap.as_secs_f64());
                     // The new process then connects (TCP + TLS) before it reads the scale.
                     ctx.send_self(gap + jitter + self.connect, Ev::Local(Local::Kubectl));
                 }

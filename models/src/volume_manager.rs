@@ -42,7 +42,7 @@
 //! `pkg/kubelet/util/manager/watch_based_manager.go` (`objectCache.Get`:
 //! `wait.PollImmediate(10*time.Millisecond, time.Second, item.hasSynced)`; `AddReference`
 //! starts the reflector), `pkg/util/goroutinemap/exponentialbackoff` (`initialDurationBeforeRetry
-//! = 500 * time.Millisecond`, `maxDurationBeforeRetry = 2 * time.Minute`);
+//! = 500 * time.Millisecond`, `maxDurationBeforeRetry = 2*time.Minute + 2*time.Second`);
 //! `docs/research-kubelet-startup.md` §2.
 
 use sim_core::{SimDuration, SimTime};

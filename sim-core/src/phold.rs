@@ -1,4 +1,5 @@
-//! PHOLD, the standard benchmark of discrete-event engines (Fujimoto 1990; ROSS's definition).
+//! PHOLD, the standard benchmark of discrete-event engines (Fujimoto 1990), as
+//! `shared/tools/phold/phold_simpy.py` defines it.
 //!
 //! `lps` logical processes start with `events_per_lp` events each, due at `lookahead + Exp(mean)`.
 //! Handling an event schedules exactly one new event: with probability `remote` at a uniformly
@@ -35,11 +36,12 @@ pub struct PholdConfig {
     pub lps: u32,
     /// Initial events per process (the pending-set size is `lps * events_per_lp`).
     pub events_per_lp: u32,
-    /// Probability that an event's successor goes to another process (ROSS default 0.25).
+    /// Probability that an event's successor goes to another process.
     pub remote: f64,
-    /// Minimum delay between an event and its successor, in model seconds (ROSS default 0.1).
+    /// Minimum delay between an event and its successor, in model seconds.
     pub lookahead: f64,
-    /// Mean of the exponential part of the delay, in model seconds (ROSS default 1.0).
+    /// Mean of the exponential part of the delay, in model seconds (the delay is
+    /// `lookahead + Exp(mean)`; ROSS's `--mean`, by contrast, is the whole delay's mean).
     pub mean: f64,
     /// Events to handle before stopping.
     pub events: u64,
@@ -47,6 +49,9 @@ pub struct PholdConfig {
     pub seed: u64,
 }
 
+/// The defaults are those of the SimPy PHOLD the engine is measured against
+/// (`shared/tools/phold/phold_simpy.py`: 1000 processes, 16 events each, remote 0.25, lookahead
+/// 0.1, mean 1.0), so that both run the same model from the same command line.
 impl Default for PholdConfig {
     fn default() -> Self {
         PholdConfig {

@@ -18,7 +18,7 @@ pub(crate) struct BenchArgs {
 
 #[derive(Debug, Subcommand)]
 enum BenchKind {
-    /// PHOLD, the standard discrete-event benchmark (ROSS's definition): N logical processes,
+    /// PHOLD, the standard discrete-event benchmark (as the shared SimPy PHOLD defines it): N logical processes,
     /// E initial events each; each event schedules one successor at now + lookahead + Exp(mean),
     /// at a random other process with probability --remote, else at itself.
     #[command(

@@ -435,11 +435,11 @@ pub(crate) fn verdict_text(v: TimerHealth) -> (&'static str, &'static str) {
     match v {
         TimerHealth::Healthy => (
             "healthy",
-            "heartbeat at or above the largest member RTT and election timeout at least 10 x it: spurious elections are unlikely",
+            "heartbeat at least half the largest member RTT and election timeout at least 10 x it: spurious elections are unlikely",
         ),
         TimerHealth::AtRisk => (
             "at risk",
-            "outside the tuning guide (heartbeat below the largest RTT, or election timeout under 10 RTTs): a delayed or lost heartbeat can start a spurious election, which stalls every write for about an election timeout",
+            "outside the tuning guide (heartbeat below half the largest RTT, or election timeout under 10 RTTs): a delayed or lost heartbeat can start a spurious election, which stalls every write for about an election timeout",
         ),
         TimerHealth::Unstable => (
             "unstable",

@@ -14,8 +14,9 @@ use sim_core::rng::{seeded, SimRng};
 use sim_core::{SimDuration, SimTime};
 
 /// client-go v1.16 `leaderelection.JitterFactor`: a candidate waits between one and 2.2 retry
-/// periods between tries.
-pub(crate) const JITTER_FACTOR: f64 = 1.2;
+/// periods between tries, and `NewLeaderElector` refuses a renew deadline not above 1.2 retry
+/// periods.
+pub const JITTER_FACTOR: f64 = 1.2;
 
 /// Beyond this many waits past the tries drawn so far, a candidate's tries have forgotten their
 /// phase: the next is drawn afresh ([`CandidateTries::at_or_after`]). Keeps a query far ahead

@@ -18,6 +18,12 @@ use super::{ControlPlane, Failover, Watcher};
 use crate::failover::{ClientRole, Plan, Timers};
 use crate::network::HostId;
 
+/// How many servers a client is handed in turn before the model gives up on it reaching one
+/// (each try waits for the balancer, or for the client to notice a failure); a client refused
+/// this many times in a row stays without a connection until the run ends. A model bound, not a
+/// Kubernetes or HAProxy figure.
+const BALANCER_TRIES: usize = 32;
+
 impl ControlPlane {
     /// Lays the scenario's faults over the control plane: works out when apiservers, etcd
     /// members and HAProxy's view change ([`Plan`]), and how every client pinned to a dying
@@ -227,7 +233,7 @@ impl ControlPlane {
 
     /// The first apiserver that HAProxy's round robin (`rr`) hands a new connection at `from`
     /// and that serves (with etcd's quorum if the client needs `writes`), trying again every
-    /// `period` (at most 32 tries), and when.
+    /// `period` (at most [`BALANCER_TRIES`] tries), and when.
     pub(super) fn first_serving(
         &self,
         from: SimTime,
@@ -236,7 +242,7 @@ impl ControlPlane {
         rr: &mut usize,
     ) -> Option<(usize, SimTime)> {
         let mut t = from;
-        for _ in 0..32 {
+        for _ in 0..BALANCER_TRIES {
             t = self.balancer_takes_connections(t);
             if t == SimTime::MAX {
                 return None;
@@ -276,7 +282,7 @@ impl ControlPlane {
 
     /// The apiserver that a client of `role` whose own one died at `lost` reaches, and when:
     /// after each time it takes to notice, HAProxy's round robin (`rr`) hands it the next server
-    /// the balancer believes up, until one that serves (at most 32 tries). `None` if none does
+    /// the balancer believes up, until one that serves (at most [`BALANCER_TRIES`] tries). `None` if none does
     /// before the run's end.
     pub(super) fn reconnection(
         &self,
@@ -287,7 +293,7 @@ impl ControlPlane {
         rng: &mut impl Rng,
     ) -> Option<(usize, SimTime)> {
         let mut t = lost;
-        for _ in 0..32 {
+        for _ in 0..BALANCER_TRIES {
             t = self.balancer_takes_connections(t + Plan::detection(role, timers, rng));
             if t == SimTime::MAX {
                 return None;

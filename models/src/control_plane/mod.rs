@@ -31,7 +31,7 @@ use crate::etcd;
 use crate::failover::{ClientRole, Plan};
 use crate::network::{HostId, Network};
 
-pub(crate) mod candidate_tries;
+pub mod candidate_tries;
 mod client_failovers;
 mod failover_walk;
 mod lease_takeover;
@@ -253,15 +253,7 @@ impl ControlPlane {
             etcd_request_timeout: SimDuration::from_secs(5) + etcd_cfg.election_timeout.get() * 2,
             members_ever_down: false,
             network_faults: false,
-            plan: Plan {
-                apiserver_down: vec![Vec::new(); n],
-                etcd_down: vec![Vec::new(); n],
-                etcd_stopped: vec![Vec::new(); n],
-                marked_down: vec![Vec::new(); n],
-                unreachable: vec![Vec::new(); n],
-                apiserver_killed: vec![Vec::new(); n],
-                check_phases: Vec::new(),
-            },
+            plan: Plan::fault_free(n),
             first_leader: leader,
             raft: None,
             failovers: Vec::new(),

@@ -43,6 +43,11 @@ pub use tcp::{
     CONNECT_ROUND_TRIPS, ETHERNET_MTU, IP_TCP_HEADERS, SYN_RTO, TCP_RETRIES2_TIMEOUT, TCP_RTO_MAX, TCP_RTO_MIN,
 };
 
+/// How many times a message's route is checked again after an element on it was down when the
+/// message got there (each check moves the time forward to that element's return). A model
+/// bound, not a network figure: it only matters on a route whose elements keep failing in turn.
+const ROUTE_RECHECKS: usize = 64;
+
 /// Dense index of a host.
 pub type HostId = u32;
 
@@ -285,7 +290,7 @@ impl Network {
         let mut t = at;
         // Re-check until no element on the route is down at the moment the message reaches it
         // (approximated by the moment it can leave); each pass only moves time forward.
-        for _ in 0..64 {
+        for _ in 0..ROUTE_RECHECKS {
             let mut moved = false;
             for &h in &r.hops {
                 let held = self
@@ -316,7 +321,7 @@ impl Network {
     fn carries_again(&self, crosses_sites: bool, r: &Route, at: SimTime) -> SimTime {
         let o = &self.outages;
         let mut t = at;
-        for _ in 0..64 {
+        for _ in 0..ROUTE_RECHECKS {
             let mut moved = false;
             for &h in &r.hops {
                 let back = o

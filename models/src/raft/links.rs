@@ -8,7 +8,11 @@ use rand_distr::{Distribution, StandardNormal};
 use sim_core::rng::SimRng;
 use sim_core::{SimDuration, SimTime};
 
-use crate::network::{copies_lost, retransmission_cost, HostId, Network};
+use crate::network::{copies_lost, retransmission_cost, HostId, Network, TCP_RTO_MIN};
+
+/// The mean absolute deviation of a normal variable per standard deviation: √(2/π) = 0.798,
+/// rounded (Linux's `rttvar` tracks the mean deviation of the RTT samples, `tcp_rtt_estimator`).
+const MEAN_DEVIATION_PER_SIGMA: f64 = 0.8;
 
 /// How messages travel between members `from` and `to`: the one-way time of a small message
 /// sent at `at` (its resends included), or `None` if it never arrives.
@@ -128,9 +132,12 @@ impl Links for UniformLinks {
             // Certain loss, or a count past 10^15 copies: never through.
             return None;
         }
-        // Linux's timeout is the smoothed RTT plus max(4 x mean deviation, 200 ms); a normal
-        // jitter of σ each way gives the round trip a mean deviation of about 0.8 x √2 σ.
-        let deviation = (4.0 * 0.8 * std::f64::consts::SQRT_2 * self.jitter.as_secs_f64() - 0.2).max(0.0);
+        // Linux's timeout is the smoothed RTT plus max(4 x mean deviation, TCP_RTO_MIN); a
+        // normal jitter of σ each way gives the round trip a mean deviation of about
+        // MEAN_DEVIATION_PER_SIGMA x √2 σ.
+        let deviation = (4.0 * MEAN_DEVIATION_PER_SIGMA * std::f64::consts::SQRT_2 * self.jitter.as_secs_f64()
+            - TCP_RTO_MIN.as_secs_f64())
+        .max(0.0);
         let srtt = self.one_way * 2 + SimDuration::from_secs_f64(deviation);
         Some(d + retransmission_cost(losses, srtt))
     }

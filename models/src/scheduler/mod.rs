@@ -136,13 +136,15 @@ impl Scheduler {
     }
 }
 
+/// The kubelet's default `--eviction-hard` (v1.16: `memory.available<100Mi`), in MiB: memory
+/// kept back from pods, so taken from what the scheduler sees as allocatable.
+pub const EVICTION_HARD_MIB: u32 = 100;
+
 impl Placement {
     /// `workers` nodes like `node`, each already running `daemonset_pods` pods and holding at
     /// most `max_pods`.
     pub fn new(workers: u32, node: &Node, daemonset_pods: u32, max_pods: u32) -> Placement {
         const MIB: i64 = 1024 * 1024;
-        // v1.16's default --eviction-hard memory.available<100Mi is taken from allocatable.
-        const EVICTION_HARD_MIB: i64 = 100;
         Placement {
             assigned: vec![0; workers as usize],
             unschedulable: 0,
@@ -150,7 +152,7 @@ impl Placement {
             cursor: 0,
             allocatable: Resources {
                 milli_cpu: i64::from(node.cpu_millis),
-                memory: (i64::from(node.memory_mib) - EVICTION_HARD_MIB).max(0) * MIB,
+                memory: (i64::from(node.memory_mib) - i64::from(EVICTION_HARD_MIB)).max(0) * MIB,
             },
             daemonsets: Resources {
                 milli_cpu: i64::from(node.daemonset_cpu_millis),

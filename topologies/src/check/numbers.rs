@@ -2,6 +2,7 @@
 //! client rates, counts, the node's size, the tunnel MTU and packet, the informational addresses
 //! and the room the workers have for the workload.
 
+use models::scheduler::EVICTION_HARD_MIB;
 use models::spec::{Role, Scenario};
 
 use super::Finding;
@@ -165,9 +166,6 @@ fn count(f: &mut Vec<Finding>, field: &str, v: u32) {
         f.push(Finding::new("E012", field, "0 is out of range; expected at least 1"));
     }
 }
-
-/// v1.16's default `--eviction-hard` keeps `memory.available<100Mi` back from pods.
-const EVICTION_HARD_MIB: u32 = 100;
 
 /// E027: the node's capacity holds its DaemonSet pods' requests.
 fn node_size(n: &models::spec::Node, f: &mut Vec<Finding>) {

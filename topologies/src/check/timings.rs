@@ -103,7 +103,7 @@ fn leader_election(section: &str, lease: Dur, renew: Dur, retry: Dur, f: &mut Ve
             ),
         ));
     }
-    if renew.secs_f64() <= 1.2 * retry.secs_f64() {
+    if renew.secs_f64() <= models::control_plane::candidate_tries::JITTER_FACTOR * retry.secs_f64() {
         f.push(Finding::new(
             "E018",
             format!("{section}.retry_period"),

@@ -70,8 +70,9 @@ pub const PATH_INFLATION: f64 = 2.1;
 /// the great circle would circle the planet between neighbours; a larger factor is a typo.
 pub const MAX_PATH_INFLATION: f64 = 10.0;
 
-/// One-way delay of a LAN attachment (host to its site router): 0.1 ms, the value the thesis
-/// testbed uses for a virtual-switch hop (`scenarios/thesis-2019.toml`).
+/// One-way delay of a LAN attachment (host to its site router): 0.1 ms, assumed, as
+/// `scenarios/thesis-2019.toml` assumes it for a virtual-switch hop (the thesis measured only
+/// whole routes; `docs/sources.md` §13).
 pub const LAN_DELAY: Dur = Dur(SimDuration::from_micros(100));
 
 /// Capacity of a LAN attachment: 10 Gbit/s, the scenario format's link default.

@@ -20,32 +20,46 @@ pub struct FreeParam {
     pub hi: f64,
 }
 
-/// Every parameter the model marks "calibrated", with the ranges stated in `models::spec`.
+/// Every parameter the model marks "calibrated", with its search range. A range is where a
+/// physical value can lie, not a prior: the optimizer moves in a logistic coordinate over it,
+/// so a fit that ends near an end says the data push against what is physical.
 pub const CALIBRATABLE: &[FreeParam] = &[
+    // 5 ms: a registry or mirror on the campus network. 300 ms: the round trip of the path
+    // inflation rule (`docs/sources.md` §11, 2 x 2.1 x great circle / 2e8 m/s) at 14,300 km,
+    // farther than Tokyo to Docker Hub's US-East front end (10,900 km, 229 ms). The thesis fit,
+    // 269 ms, is interior: at 31 Mbit/s the corners' RMS error is 7.5 % at 240 ms, 3.9 % at
+    // 269 ms, 6.7 % at 290 ms and 13 % at 320 ms (`validate --params`, 30 replications).
     FreeParam {
         path: "runtime.registry_rtt",
         unit: "ms",
         lo: 5.0,
         hi: 300.0,
     },
+    // 1 Mbit/s: a congested shared uplink; 1000 Mbit/s: a gigabit campus link to one node.
     FreeParam {
         path: "runtime.download_bandwidth",
         unit: "Mbit/s",
         lo: 1.0,
         hi: 1000.0,
     },
+    // 0.2 s: a bare pause container on an idle host; 5 s: about the 4.8 s `run_podsandbox`
+    // under a density test's load (kubernetes issue #66672).
     FreeParam {
         path: "runtime.sandbox_time",
         unit: "s",
         lo: 0.2,
         hi: 5.0,
     },
+    // 0.2 s: below the 0.36 s `create_container` p50 of kubernetes issue #22585 alone; 5 s: a
+    // container start on an overloaded host.
     FreeParam {
         path: "runtime.container_start_time",
         unit: "s",
         lo: 0.2,
         hi: 5.0,
     },
+    // 0.5 ms: a cached GET; 50 ms: beyond the 6-20 ms writes of kubemark's density runs
+    // (kubernetes issues #24532, #25827, #52949), etcd included.
     FreeParam {
         path: "kubernetes.apiserver.service_time",
         unit: "ms",

@@ -108,7 +108,7 @@ fn figures_table(o: &mut String, e: &EtcdHealth) {
     );
     w!(
         o,
-        "| `timer_health` verdict | **{}** at the mean RTT, **{}** at p99 | `models::etcd::timer_health`: unstable if election ≤ RTT + heartbeat/2 (a new leader checks its quorum before the first answers come back), at risk if election < 10 x RTT or heartbeat < RTT |",
+        "| `timer_health` verdict | **{}** at the mean RTT, **{}** at p99 | `models::etcd::timer_health`: unstable if election ≤ RTT + heartbeat/2 (a new leader checks its quorum before the first answers come back), at risk if election < 10 x RTT or heartbeat < RTT/2 (the tuning guide's 10x and 0.5-1.5x) |",
         vname,
         vname99
     );
