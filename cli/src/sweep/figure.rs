@@ -189,7 +189,7 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, LeftOut), 
     let title = req
         .title
         .clone()
-        .unwrap_or_else(|| default_title(t, &rows, band.is_some()));
+        .unwrap_or_else(|| default_title(t, &rows, band.is_some(), &sel.filters));
     Ok((
         Figure {
             title,
@@ -416,10 +416,23 @@ fn sorted_lines(mut lines: Vec<Series>) -> Result<Vec<Series>, String> {
     Ok(lines)
 }
 
-/// The title when the request gives none: the scenario, and the replications per point when all
-/// `rows` have the same number (with the band, if drawn).
-fn default_title(t: &Table, rows: &[&Vec<Json>], band: bool) -> String {
-    let scenario = t.sweep.as_ref().map_or("kubetwin sweep", |s| s.spec.scenario.as_str());
+/// The title when the request gives none: the scenario, the `--where` selection, and the
+/// replications per point when all `rows` have the same number (with the band, if drawn).
+fn default_title(t: &Table, rows: &[&Vec<Json>], band: bool, filters: &[(usize, &str)]) -> String {
+    let name = t.sweep.as_ref().map_or("kubetwin sweep", |s| s.spec.scenario.as_str());
+    let selection: Vec<String> = filters
+        .iter()
+        .map(|&(i, v)| match t.columns[i].as_str() {
+            "delay_ms" => format!("delay {v} ms"),
+            _ if v.is_empty() => format!("{} empty", short(t, i)),
+            _ => format!("{} = {v}", short(t, i)),
+        })
+        .collect();
+    let scenario = if selection.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name} ({})", selection.join(", "))
+    };
     let reps = t.columns.iter().position(|c| c == "reps").and_then(|i| {
         let first = rows[0][i].as_u64()?;
         rows.iter().all(|r| r[i].as_u64() == Some(first)).then_some(first)
@@ -429,7 +442,7 @@ fn default_title(t: &Table, rows: &[&Vec<Json>], band: bool) -> String {
         (_, Some(1)) => format!("{scenario}: 1 replication per point"),
         (true, Some(n)) => format!("{scenario}: mean of {n} replications with 95 % confidence band"),
         (false, Some(n)) => format!("{scenario}: {n} replications per point"),
-        _ => scenario.to_owned(),
+        _ => scenario,
     }
 }
 

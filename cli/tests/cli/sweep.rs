@@ -744,6 +744,26 @@ fn plot_draws_lines_with_labelled_axes() {
             assert!(svg.contains(label), "{input}: the SVG lacks {label:?}");
         }
     }
+    // The default title says which rows --where kept: a figure of one delay does not pass for
+    // the whole sweep.
+    let fig = t.file("where.svg");
+    let res = t.path().join("s/results.json");
+    let o = run(&[
+        "plot",
+        res.to_str().unwrap(),
+        "--x",
+        "pods",
+        "--where",
+        "delay=100",
+        "--out",
+        &fig,
+    ]);
+    assert_exit(&o, 0, "plot --where");
+    let svg = std::fs::read_to_string(&fig).unwrap();
+    assert!(
+        svg.contains("thesis-2019 (delay 100 ms): "),
+        "the title lacks the selection:\n{svg}"
+    );
     // A title with a control character (XML forbids them, escaped or not) still makes
     // well-formed SVG: the character is shown as U+FFFD.
     let fig = t.file("ctl.svg");
