@@ -313,18 +313,30 @@ fn fault_reports(
             let in_window = |t: &SimTime| *t >= start && *t < fault_end;
             // HAProxy's TCP check still passes on a master whose member alone stopped, until
             // the liveness probe has its apiserver killed ([`crate::liveness`]).
-            let checked_from = match (f, taken_out[i]) {
+            let checked_from: Vec<(usize, SimTime)> = match (f, taken_out[i]) {
                 (crate::spec::Fault::CrashEtcdLeader { .. }, Some(m)) => plan.apiserver_killed[m]
                     .iter()
                     .find(|w| in_window(&w.0))
-                    .map(|w| (m, w.0)),
-                (_, m) => m.map(|m| (m, start)),
+                    .map(|w| (m, w.0))
+                    .into_iter()
+                    .collect(),
+                (crate::spec::Fault::Crash { .. } | crate::spec::Fault::CrashEtcdLeader { .. }, m) => {
+                    m.map(|m| (m, start)).into_iter().collect()
+                }
+                // A network fault may cut off more than one master.
+                _ => (0..masters.len())
+                    .filter(|&m| plan.unreachable[m].iter().any(|w| w.0 == start))
+                    .map(|m| (m, start))
+                    .collect(),
             };
             // Its own mark-down comes before its repair and the check that finds it (a later
             // fault's does not count).
-            let marked = checked_from
-                .and_then(|(m, from)| cp.plan.marked_down_after(m, from))
-                .filter(|w| w.0 <= end && w.0 < fault_end + scenario.haproxy.inter.get());
+            let marks: Vec<(usize, (SimTime, SimTime))> = checked_from
+                .iter()
+                .filter_map(|&(m, from)| cp.plan.marked_down_after(m, from).map(|w| (m, w)))
+                .filter(|(_, w)| w.0 <= end && w.0 < fault_end + scenario.haproxy.inter.get())
+                .collect();
+            let marked = marks.first().map(|&(_, w)| w);
             // The first stall under way at the fault or begun while it lasted, or in the two
             // election timeouts after its repair: a member back from a partition deposes the
             // leader then (etcd 3.3 has no pre-vote).
@@ -367,6 +379,14 @@ fn fault_reports(
                 repair_s: (fault_end != SimTime::MAX).then(|| fault_end.as_secs_f64()),
                 haproxy_marked_down_s: marked.map(|w| w.0.as_secs_f64()),
                 haproxy_marked_up_s: marked.and_then(|w| secs_opt(w.1)),
+                haproxy_marks: marks
+                    .iter()
+                    .map(|&(m, w)| super::HaproxyMark {
+                        apiserver: masters[m].clone(),
+                        down_s: w.0.as_secs_f64(),
+                        up_s: secs_opt(w.1),
+                    })
+                    .collect(),
                 etcd_leader_back_s: leader_back,
                 etcd_stall_from_s: stall.map(|w| w.0),
                 etcd_stalls: seen.clone(),

@@ -191,10 +191,14 @@ pub struct FaultReport {
     pub at_s: f64,
     /// When it was repaired, if it was.
     pub repair_s: Option<f64>,
-    /// HAProxy marked the crashed apiserver down at this time (and up again), if it is one.
+    /// HAProxy marked the crashed apiserver down at this time (and up again), if it is one;
+    /// of a network fault, the first master it cut off (every one is in `haproxy_marks`).
     pub haproxy_marked_down_s: Option<f64>,
     /// HAProxy marked it up again.
     pub haproxy_marked_up_s: Option<f64>,
+    /// Every apiserver the fault took out that HAProxy marked down, in backend order: a site's
+    /// isolation may cut off two masters.
+    pub haproxy_marks: Vec<HaproxyMark>,
     /// Writes could commit again at this time, after the first stretch without them that the
     /// fault saw (under way when it began, begun while it lasted, or in the two election
     /// timeouts after its repair, when a member back from a partition deposes the leader): an
@@ -224,6 +228,17 @@ pub struct FaultReport {
     /// The run had ended (every pod Running, or the time-out) before the fault happened: it
     /// changed nothing, and nothing above is reported for it.
     pub after_run: bool,
+}
+
+/// HAProxy's view of one apiserver a fault took out.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HaproxyMark {
+    /// The master.
+    pub apiserver: String,
+    /// When HAProxy marked it down.
+    pub down_s: f64,
+    /// When it marked it up again, if it did within the run.
+    pub up_s: Option<f64>,
 }
 
 /// etcd's leadership through one run, simulated message by message ([`crate::raft`]).

@@ -74,6 +74,9 @@ struct FailoverWalk<'a> {
     /// When each kubelet cut off reconnects after the repair: until then it is pinned to no
     /// apiserver whose loss it would notice.
     cut_reconnect: Vec<SimTime>,
+    /// By client: the windows in which a kubelet is cut off from the balancer
+    /// ([`ControlPlane::kubelet_cuts`]); a dial then gets through only once the route carries.
+    cut_windows: Vec<Vec<(SimTime, SimTime)>>,
     /// The instant of each client's last reconnection decision: one per instant, or a client
     /// hit twice at once (a leader-elected one through its host and through its connection)
     /// would get two failovers, the later decision not necessarily winning.
@@ -118,8 +121,13 @@ impl ControlPlane {
         rng: &mut impl Rng,
     ) -> Vec<Failover> {
         let clients = self.clients();
-        let events = self.failover_events(losses, &clients);
+        let cuts = self.kubelet_cuts(&clients);
         let n = clients.len();
+        let mut cut_windows = vec![Vec::new(); n];
+        for &(cut, i, back) in &cuts {
+            cut_windows[i].push((cut, back));
+        }
+        let events = self.failover_events(losses, cuts);
         let mut walk = FailoverWalk {
             cp: self,
             timers,
@@ -128,6 +136,7 @@ impl ControlPlane {
             pins: self.standby_pins(&clients, election_seed),
             clients,
             cut_reconnect: vec![SimTime::ZERO; n],
+            cut_windows,
             decided: vec![None; n],
             kept: vec![None; n],
             pending: vec![Pending::NONE; n],
@@ -145,17 +154,20 @@ impl ControlPlane {
         walk.out
     }
 
-    /// The apiservers' `losses`, the kubelets' cuts from the balancer
-    /// ([`ControlPlane::kubelet_cuts`], indices into `clients`) and the balancer's crashes, in
+    /// The apiservers' `losses`, the kubelets' `cuts` from the balancer
+    /// ([`ControlPlane::kubelet_cuts`], indices into the clients) and the balancer's crashes, in
     /// time order; at one instant the losses first, then the cuts, then the crashes.
-    fn failover_events(&self, losses: &[(SimTime, usize)], clients: &[Watcher]) -> Vec<(SimTime, Event)> {
+    fn failover_events(
+        &self,
+        losses: &[(SimTime, usize)],
+        cuts: Vec<(SimTime, usize, SimTime)>,
+    ) -> Vec<(SimTime, Event)> {
         let mut events: Vec<(SimTime, u8, usize, Event)> = losses
             .iter()
             .enumerate()
             .map(|(n, &(s, m))| (s, 0, n, Event::Loss(m)))
             .chain(
-                self.kubelet_cuts(clients)
-                    .into_iter()
+                cuts.into_iter()
                     .enumerate()
                     .map(|(n, (cut, i, back))| (cut, 1, n, Event::Cut(i, back))),
             )
@@ -290,6 +302,13 @@ impl FailoverWalk<'_> {
         let Some((k, t)) = cp.reconnection(self.clients[i].role, s, self.timers, &mut self.rr, rng) else {
             return;
         };
+        if let Some(back) = self.cut_at(i, t) {
+            // A kubelet that would dial while its route to the balancer is cut connects after
+            // the repair, as one cut off does (its next request then dials).
+            self.decided[i] = Some(s);
+            self.reconnect_after_cut(i, s, back, rng);
+            return;
+        }
         let kept_running = cp.plan.takes_requests(m, s) && cp.plan.takes_requests(m, t);
         if k == m && self.clients[i].master as usize == m && kept_running {
             return;
@@ -317,7 +336,29 @@ impl FailoverWalk<'_> {
         if noticed >= back || self.cut_reconnect[i] > s {
             return;
         }
-        let Some((k, t)) = self.cp.first_serving(tried, timers.heartbeat, false, &mut self.rr) else {
+        self.reconnect_from(i, s, tried);
+    }
+
+    /// The end of the cut of kubelet `i` from the balancer that covers `t`, if one does.
+    fn cut_at(&self, i: usize, t: SimTime) -> Option<SimTime> {
+        self.cut_windows[i]
+            .iter()
+            .find(|&&(cut, back)| cut <= t && t < back)
+            .map(|&(_, back)| back)
+    }
+
+    /// Kubelet `i`, having lost its connection at `s`, reconnects after its cut from the
+    /// balancer ends at `back`: with its next request, within a node-status period.
+    fn reconnect_after_cut(&mut self, i: usize, s: SimTime, back: SimTime, rng: &mut impl Rng) {
+        let period = self.timers.heartbeat.as_secs_f64();
+        let tried = back + SimDuration::from_secs_f64(rng.random::<f64>() * period);
+        self.reconnect_from(i, s, tried);
+    }
+
+    /// Kubelet `i`, its connection lost at `s`, dials at `tried`: HAProxy hands it the first
+    /// server that serves, trying every node-status period.
+    fn reconnect_from(&mut self, i: usize, s: SimTime, tried: SimTime) {
+        let Some((k, t)) = self.cp.first_serving(tried, self.timers.heartbeat, false, &mut self.rr) else {
             return;
         };
         let f = self.cp.reconnect(&mut self.clients[i], s, k, t);

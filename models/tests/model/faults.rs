@@ -521,6 +521,67 @@ fn a_cut_and_a_crash_together_leave_no_kubelet_pinned_to_a_dead_apiserver() {
         .all(|f| !f.client.starts_with("kubelet/")));
 }
 
+/// A kubelet whose apiserver is lost while its own route to the balancer is cut reconnects
+/// after the repair, once: master03 moved to worker site vlan20, whose isolation cuts it and
+/// the site's kubelets off from the balancer together. (The kubelets pinned to master03 used to
+/// be reported reconnected through HAProxy during the cut, then again after it.)
+#[test]
+fn a_kubelet_cut_off_with_its_apiserver_reconnects_after_the_repair_once() {
+    let mut pinned_to_master03 = 0;
+    for seed in 1..=6 {
+        let mut s = cell(8, 100);
+        s.hosts.iter_mut().find(|h| h.name == "master03").unwrap().site = "vlan20".into();
+        let lan = s.links.iter_mut().find(|l| l.a == "master03").unwrap();
+        lan.b = "vyos02".into();
+        s.faults.push(isolate("vlan20", 5, Some(60)));
+        let out = run(&s, seed, false).unwrap();
+        let kubelets: Vec<&ClientFailover> = out
+            .faults
+            .iter()
+            .flat_map(|f| &f.failovers)
+            .filter(|f| f.client.starts_with("kubelet/"))
+            .collect();
+        for site_kubelet in ["kubelet/node01", "kubelet/node02"] {
+            let times: Vec<f64> = kubelets
+                .iter()
+                .filter(|f| f.client == site_kubelet)
+                .map(|f| f.at_s)
+                .collect();
+            assert!(
+                times.len() == 1 && times[0] >= 60.0,
+                "seed {seed}: {site_kubelet} reconnected at {times:?} (cut from 5 s to 60 s)"
+            );
+        }
+        pinned_to_master03 += kubelets.iter().filter(|f| f.at_s < 60.0).count();
+        assert!(kubelets.iter().all(|f| f.apiserver != "master03"), "{kubelets:?}");
+    }
+    // The other site's kubelets pinned to master03 reconnect during the cut: the case is met.
+    assert!(pinned_to_master03 > 0, "no kubelet of vlan30 was pinned to master03");
+}
+
+/// A site's isolation that cuts two masters off from the balancer reports HAProxy's mark-down of
+/// each (the report used to name only the first).
+#[test]
+fn an_isolation_cutting_off_two_masters_reports_both_marks() {
+    let mut s = cell(8, 100);
+    for m in ["master02", "master03"] {
+        s.hosts.iter_mut().find(|h| h.name == m).unwrap().site = "vlan20".into();
+        s.links.iter_mut().find(|l| l.a == m).unwrap().b = "vyos02".into();
+    }
+    s.faults.push(isolate("vlan20", 5, Some(60)));
+    let out = run(&s, 1, false).unwrap();
+    let f = &out.faults[0];
+    let marked: Vec<&str> = f.haproxy_marks.iter().map(|m| m.apiserver.as_str()).collect();
+    assert_eq!(marked, ["master02", "master03"], "{f:?}");
+    for m in &f.haproxy_marks {
+        // Three checks that time out after the cut (as in the spread test below: 10 to 12.5 s
+        // after it); marked up again after the repair.
+        assert!((15.0..17.5).contains(&m.down_s), "{m:?}");
+        assert!(m.up_s.is_some_and(|u| u > 60.0), "{m:?}");
+    }
+    assert_eq!(f.haproxy_marked_down_s, Some(f.haproxy_marks[0].down_s));
+}
+
 /// A control plane spread over sites: master03 alone at a fourth site, `vlan40`, behind its
 /// own router.
 fn spread() -> models::spec::Scenario {

@@ -232,20 +232,24 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
         println!("  it came after the run had ended: it changed nothing");
         return;
     }
-    if let Some(d) = f.haproxy_marked_down_s {
-        // A stopped member's apiserver answers HAProxy's TCP check until kubeadm's liveness
-        // probe has it killed.
-        let why = match fault {
-            models::spec::Fault::CrashEtcdLeader { .. } => ", its apiserver killed by the liveness probe",
-            _ => "",
-        };
+    // A stopped member's apiserver answers HAProxy's TCP check until kubeadm's liveness
+    // probe has it killed.
+    let why = match fault {
+        models::spec::Fault::CrashEtcdLeader { .. } => ", its apiserver killed by the liveness probe",
+        _ => "",
+    };
+    // The crashed master is "it"; a network fault may cut off more than one, each named.
+    let crashed_master = matches!(fault, models::spec::Fault::Crash { .. });
+    for mark in &f.haproxy_marks {
+        let it = if crashed_master { "it" } else { mark.apiserver.as_str() };
         println!(
-            "  HAProxy marked it down at {d:.2} s ({:.2} s after the fault{why})",
-            d - f.at_s
+            "  HAProxy marked {it} down at {:.2} s ({:.2} s after the fault{why})",
+            mark.down_s,
+            mark.down_s - f.at_s
         );
-    }
-    if let Some(u) = f.haproxy_marked_up_s {
-        println!("  HAProxy marked it up again at {u:.2} s");
+        if let Some(u) = mark.up_s {
+            println!("  HAProxy marked {it} up again at {u:.2} s");
+        }
     }
     for &(a, b) in &f.etcd_stalls {
         match b {
@@ -274,9 +278,19 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
         }
         to.sort();
         let to: Vec<String> = to.iter().map(|(m, n)| format!("{n} to {m}")).collect();
+        // A kubelet may reconnect twice (a second loss while the fault lasts): count both.
+        let distinct: std::collections::BTreeSet<&str> = kubelets.iter().map(|fo| fo.client.as_str()).collect();
+        let who = if distinct.len() == kubelets.len() {
+            format!("{} kubelets reconnected", kubelets.len())
+        } else {
+            format!(
+                "{} kubelets reconnected, {} times in all,",
+                distinct.len(),
+                kubelets.len()
+            )
+        };
         println!(
-            "  {} kubelets reconnected from {first:.2} s to {last:.2} s ({:.2}-{:.2} s after the fault): {} (each in the JSON's failovers)",
-            kubelets.len(),
+            "  {who} from {first:.2} s to {last:.2} s ({:.2}-{:.2} s after the fault): {} (each in the JSON's failovers)",
             first - f.at_s,
             last - f.at_s,
             to.join(", ")
