@@ -8,6 +8,7 @@ mod interrupt;
 mod output;
 mod plan;
 mod plot;
+mod progress;
 mod scenario;
 mod sweep;
 

@@ -2,13 +2,11 @@
 //! parallel, each finished point saved at once so that a rerun resumes, shardable across
 //! machines (see [`crate::sweep`]).
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use models::spec::Scenario;
 use rayon::prelude::*;
 
@@ -318,10 +316,11 @@ fn compute_points(
     scenarios: &[Scenario],
 ) -> anyhow::Result<()> {
     let spec = &file.spec;
-    let bar = progress_bar(todo.len(), spec.reps);
+    let progress = crate::progress::Progress::new(todo.len() as u64 * spec.reps, "replications");
+    let bar = progress.bar();
     let done = AtomicUsize::new(0);
     bar.set_message(format!("0/{} points", todo.len()));
-    let on_rep = || bar.inc(1);
+    let on_rep = || progress.inc();
     // A point's combination by its indices: a map, not a scan of every combination per point
     // (quadratic: a fifth of a 40,000-point sweep's time).
     let combo_of: std::collections::HashMap<&[usize], usize> =
@@ -336,26 +335,8 @@ fn compute_points(
         bar.set_message(format!("{n}/{} points", todo.len()));
         Ok(())
     });
-    bar.finish_and_clear();
+    progress.finish();
     result
-}
-
-/// A bar of the replications of `points` points of `reps` each, on stderr if it is a terminal
-/// and there is work; hidden otherwise.
-fn progress_bar(points: usize, reps: u64) -> ProgressBar {
-    if std::io::stderr().is_terminal() && points > 0 {
-        let b = ProgressBar::with_draw_target(Some(points as u64 * reps), ProgressDrawTarget::stderr());
-        b.set_style(
-            ProgressStyle::with_template(
-                "{bar:40.cyan/blue} {pos}/{len} replications ({msg}) {elapsed_precise} elapsed, {eta} left",
-            )
-            .expect("a valid template")
-            .progress_chars("=> "),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    }
 }
 
 /// Warns of the points of `mine` (their `rows`) with replications that did not finish.

@@ -162,6 +162,8 @@ pub(crate) fn run(
     // sites has hundreds of drills).
     // Each variant runs on the base's network with its one fault added (no routing again).
     let prepared = models::cluster::prepare(base)?;
+    let progress = crate::progress::Progress::new(drills.len() as u64 * reps, "drill replications");
+    progress.bar().set_message(format!("{} drills", drills.len()));
     let mut results: Vec<DrillResult> = drills
         .par_iter()
         .map(|drill| -> anyhow::Result<DrillResult> {
@@ -170,7 +172,11 @@ pub(crate) fn run(
             let variant = models::cluster::prepare_variant(&prepared, &s)?;
             let outs: Vec<RunOutcome> = (0..reps)
                 .into_par_iter()
-                .map(|r| variant.run(sim_core::rng::replication_seed(seed, r), false))
+                .map(|r| {
+                    let out = variant.run(sim_core::rng::replication_seed(seed, r), false);
+                    progress.inc();
+                    out
+                })
                 .collect::<Result<_, _>>()?;
             let outs = &outs;
             let startup = stats::startup(outs, base.workload.replicas);
@@ -215,6 +221,7 @@ pub(crate) fn run(
             })
         })
         .collect::<anyhow::Result<_>>()?;
+    progress.finish();
     // Worst first: fewest finished replications, then the largest mean cost; ties keep the
     // drill order.
     results.sort_by(|a, b| {
