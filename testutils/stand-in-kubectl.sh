@@ -33,11 +33,15 @@ if [ -f "$state/down" ]; then
   if [ "$n" -ge "$from" ] && [ "$n" -lt "$to" ]; then replay namespace-run/server-down.err; fi
 fi
 key="$1 $2"
-# state/hang (VERB KIND): every such command hangs, as a kubectl stuck in a credential plugin
-# would; the sleep is a child of the script, in its process group.
+# state/hang (VERB KIND [ARG]): every such command (with ARG among its arguments, if given)
+# hangs, as a kubectl stuck in a credential plugin, or waiting on a deletion, would; the sleep
+# is a child of the script, in its process group.
 if [ -f "$state/hang" ]; then
-  read -r h1 h2 < "$state/hang"
-  if [ "$key" = "$h1 $h2" ]; then sleep 600; exit 0; fi
+  read -r h1 h2 h3 < "$state/hang"
+  if [ "$key" = "$h1 $h2" ]; then
+    if [ -z "$h3" ]; then sleep 600; exit 0; fi
+    for a in "$@"; do if [ "$a" = "$h3" ]; then sleep 600; exit 0; fi; done
+  fi
 fi
 if [ -f "$state/fail" ]; then
   read -r f1 f2 ffile < "$state/fail"

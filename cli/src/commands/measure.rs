@@ -149,11 +149,14 @@ fn check_paths(a: &MeasureArgs) -> Result<(), UsageError> {
 ///
 /// `current` names the namespace of the run under way, once it has started, for the message of
 /// a quit that leaves it; the quit stops the kubectl command running then, which could
-/// otherwise outlive kubetwin in its own process group.
+/// otherwise outlive kubetwin in its own process group. `kubectl` is the command line that
+/// reaches the measured cluster (`KUBECTL --kubeconfig FILE`): the clean-up commands the message
+/// gives use it, so that pasted they go to that cluster, not to the user's current context.
 fn install_ctrl_c(
     cancel: Arc<AtomicBool>,
     received: Arc<AtomicI32>,
     current: Arc<Mutex<Option<String>>>,
+    kubectl: String,
 ) -> anyhow::Result<()> {
     let presses = AtomicU32::new(0);
     crate::interrupt::install(move |signal| {
@@ -172,7 +175,7 @@ fn install_ctrl_c(
             let which = match named {
                 Some(ns) => format!(
                     "The namespace of the current run, {ns}, may be left (unless its deletion had \
-                     been requested): delete it with `kubectl delete namespace {ns}`. A run that had \
+                     been requested): delete it with `{kubectl} delete namespace {ns}`. A run that had \
                      not started yet may have left one too: its"
                 ),
                 None => "The namespace of the current run may be left: its".to_owned(),
@@ -183,7 +186,7 @@ fn install_ctrl_c(
                     "kubetwin measure: quitting without cleaning up. {which} name starts with the \
                      --namespace-prefix and the run number, and its labels include \
                      app.kubernetes.io/managed-by=kubetwin and the run's token. List them with \
-                     `kubectl get namespaces -l app.kubernetes.io/managed-by=kubetwin --show-labels` \
+                     `{kubectl} get namespaces -l app.kubernetes.io/managed-by=kubetwin --show-labels` \
                      and delete only the one this run created (other kubetwin runs on the cluster \
                      carry the same managed-by label)."
                 ),
@@ -433,7 +436,8 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
     let cancel = Arc::new(AtomicBool::new(false));
     let received = Arc::new(AtomicI32::new(0));
     let current = Arc::new(Mutex::new(None));
-    install_ctrl_c(cancel.clone(), received.clone(), current.clone())?;
+    let on_cluster = format!("{} --kubeconfig {}", a.kubectl.display(), a.kubeconfig.display());
+    install_ctrl_c(cancel.clone(), received.clone(), current.clone(), on_cluster)?;
     eprintln!(
         "measuring {} run{} of {} pods (image {}) with {} --kubeconfig {}; Ctrl-C stops and cleans up",
         a.runs,

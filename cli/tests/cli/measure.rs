@@ -431,6 +431,118 @@ fn interrupted_measure_cleans_up(signal: &str) {
     assert!(s.remaining().is_empty());
 }
 
+/// A read refused once after the pods run (`get events`: the API server restarting, a VPN blip)
+/// is tried again, as the pod polls are, instead of losing the run.
+#[test]
+fn a_refused_read_after_the_pods_run_is_tried_again() {
+    // Which call the run's `get events` is, from a run without failures.
+    let probe = StandIn::new("events-probe");
+    assert_exit(&probe.measure(&["--pods", "20", "--runs", "1"]), 0, "measure");
+    let n = 1 + probe
+        .calls()
+        .iter()
+        .position(|c| c[..2] == ["get", "events"])
+        .expect("the run reads its events");
+    let s = StandIn::new("events-down");
+    s.set("down", &format!("{n} {}", n + 1));
+    let out = s.measure(&["--pods", "20", "--runs", "1"]);
+    assert_exit(&out, 0, "measure with one refused get events");
+    let reads = s.calls().iter().filter(|c| c[..2] == ["get", "events"]).count();
+    assert_eq!(reads, 2, "{}", stderr(&out));
+    assert!(s.remaining().is_empty());
+}
+
+/// Ctrl-C while a finished run's namespace is being deleted (`--wait=true`, which takes tens of
+/// seconds on a real cluster): the waiting kubectl is stopped after the grace, and the
+/// namespace is deleted all the same, without waiting (it used to be reported left).
+#[test]
+fn ctrl_c_during_a_waiting_deletion_still_deletes_the_namespace() {
+    let s = StandIn::new("wait-int");
+    s.set("hang", "delete namespace --wait=true");
+    let child = s
+        .command(&["--pods", "20", "--runs", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kubetwin measure");
+    // A guard against a hang, not a timing check.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !s.calls().iter().any(|c| c[..2] == ["delete", "namespace"]) {
+        assert!(Instant::now() < deadline, "kubetwin never deleted the namespace");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("kubetwin ends");
+    assert_died_by(&out, "-INT");
+    let err = stderr(&out);
+    let deletes: Vec<Vec<String>> = s
+        .calls()
+        .into_iter()
+        .filter(|c| c[..2] == ["delete", "namespace"])
+        .collect();
+    assert_eq!(deletes.len(), 2, "{deletes:?}\n{err}");
+    assert_eq!(
+        (deletes[0][3].as_str(), deletes[1][3].as_str()),
+        ("--wait=true", "--wait=false")
+    );
+    assert!(s.remaining().is_empty(), "{:?}\n{err}", s.remaining());
+    assert!(!err.contains("may still exist"), "{err}");
+}
+
+/// A second signal during the clean-up quits at once; the hint it leaves for the namespace names
+/// the measured cluster's kubectl and kubeconfig (a bare `kubectl delete namespace`, pasted,
+/// would go to the user's current context, perhaps another cluster).
+#[test]
+fn a_second_signal_leaves_a_hint_for_the_measured_cluster() {
+    let s = StandIn::new("twice");
+    // The namespace's deletion hangs: the second signal comes while it is under way.
+    s.set("hang", "delete namespace");
+    let child = s
+        .command(&["--pods", "21", "--runs", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kubetwin measure");
+    let kill = || {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    };
+    // Guards against a hang, not timing checks.
+    let wait_for = |verb: &str, kind: &str| {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while !s.calls().iter().any(|c| c[..2] == [verb, kind]) {
+            assert!(Instant::now() < deadline, "kubetwin never ran kubectl {verb} {kind}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_for("get", "pods");
+    kill();
+    wait_for("delete", "namespace");
+    kill();
+    let out = child.wait_with_output().expect("kubetwin ends");
+    assert_died_by(&out, "-INT");
+    let err = stderr(&out);
+    let ns = &s.namespaces_of("create")[0];
+    let on_cluster = format!(
+        "{} --kubeconfig {}",
+        s.kubectl.dir().file("kubectl"),
+        s.kubectl.dir().file("kubeconfig")
+    );
+    for hint in [
+        format!("`{on_cluster} delete namespace {ns}`"),
+        format!("`{on_cluster} get namespaces -l app.kubernetes.io/managed-by=kubetwin --show-labels`"),
+    ] {
+        assert!(err.contains(&hint), "no {hint} in:\n{err}");
+    }
+}
+
 /// A kubectl command that hangs is stopped at `--kubectl-timeout` (the polls fail until the
 /// run's own time-out), and the run's namespace is still deleted (a review's hung `get pods`
 /// held `measure` past its --run-timeout and past SIGTERM).

@@ -218,7 +218,7 @@ fn leftover_note(leftover: &[LeftoverNamespace]) -> String {
     let list: Vec<String> = leftover.iter().map(ToString::to_string).collect();
     let names: Vec<&str> = leftover.iter().map(|l| l.namespace.as_str()).collect();
     format!(
-        "; namespaces left behind: {} (check and remove with `kubectl delete namespace {}`)",
+        "; namespaces left behind: {} (check and remove them on the measured cluster, with its kubeconfig: `kubectl --kubeconfig <it> delete namespace {}`)",
         list.join("; "),
         names.join(" ")
     )

@@ -34,7 +34,10 @@ pub struct MeasureOptions {
     /// How many namespace names to try when they are taken. Default 5.
     pub namespace_attempts: u32,
     /// Attempts per command when the API server is unreachable: polling pods gives up after this many
-    /// transient failures in a row, and each cleanup command is tried this many times. Default 3.
+    /// transient failures in a row, and each command that may be sent again (`get deployment`,
+    /// `scale`, `get events`, the clean-up) is tried this many times. Default 3: enough to ride out
+    /// an apiserver restart or a VPN blip a poll interval long, few enough that a cluster that
+    /// is gone fails the run within seconds.
     pub retries: u32,
 }
 

@@ -72,6 +72,24 @@ impl RunContext<'_> {
         self.runner.run_ok(args).map_err(kubectl_failed(step, namespace))
     }
 
+    /// [`Self::kubectl`] for a command that may be sent again (a read, or a scale to a fixed
+    /// count): a transient failure (a refused connection, a time-out) is retried, a poll
+    /// interval apart, up to `retries` tries in all, as the pod polls are. One blip after the
+    /// pods run no longer costs the run.
+    fn kubectl_idempotent(&mut self, step: Step, namespace: &str, args: &[&str]) -> Result<String, RunError> {
+        let mut attempt = 1;
+        loop {
+            self.check_cancel()?;
+            match self.runner.run_ok(args) {
+                Err(e) if e.is_transient() && attempt < self.opts.retries => {
+                    attempt += 1;
+                    self.pause(self.opts.poll_interval)?;
+                }
+                other => return other.map_err(kubectl_failed(step, namespace)),
+            }
+        }
+    }
+
     pub(super) fn run_once(&mut self) -> RunOutcome {
         let mut created = None;
         let body = self.measure_in_namespace(&mut created);
@@ -164,7 +182,7 @@ impl RunContext<'_> {
             ns,
             &["create", "deployment", name, "--image", &opts.image, "-n", ns],
         )?;
-        let json = self.kubectl(
+        let json = self.kubectl_idempotent(
             Step::GetDeployment,
             ns,
             &["get", "deployment", name, "-n", ns, "-o", "json"],
@@ -184,7 +202,7 @@ impl RunContext<'_> {
         let opts = self.opts;
         let name = opts.deployment.as_str();
         let replicas = opts.pods.to_string();
-        self.kubectl(
+        self.kubectl_idempotent(
             Step::ScaleDeployment,
             ns,
             &["scale", "deployment", name, "--replicas", &replicas, "-n", ns],
@@ -194,7 +212,7 @@ impl RunContext<'_> {
 
     /// The events of `ns`, once every pod runs.
     fn get_events(&mut self, ns: &str) -> Result<EventList, RunError> {
-        let json = self.kubectl(Step::GetEvents, ns, &["get", "events", "-n", ns, "-o", "json"])?;
+        let json = self.kubectl_idempotent(Step::GetEvents, ns, &["get", "events", "-n", ns, "-o", "json"])?;
         EventList::from_json(&json).map_err(kubectl_failed(Step::GetEvents, ns))
     }
 
@@ -379,6 +397,9 @@ impl RunContext<'_> {
             Ok(_) => Ok(CleanupOutcome::Deleted),
             Err(KubectlError::NotFound { .. }) => Ok(CleanupOutcome::AlreadyGone),
             Err(KubectlError::WaitTimedOut { .. }) => Ok(CleanupOutcome::DeletionRequested),
+            // Ctrl-C while kubectl waited for the deletion: it was stopped, the deletion perhaps
+            // not yet sent. Check again and, unless it is terminating, ask without waiting.
+            Err(KubectlError::Stopped { interrupted: true, .. }) if !hurry => self.clean_up(ns, true),
             Err(e) => Err(left(LeftoverReason::DeleteFailed(e))),
         }
     }

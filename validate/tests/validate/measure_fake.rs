@@ -224,7 +224,8 @@ fn a_failure_at_any_step_still_deletes_the_namespace() {
         (Cmd::GetDeployment, "namespace-run/get-missing.err", Step::GetDeployment),
         (Cmd::Scale, "namespace-run/scale-negative.err", Step::ScaleDeployment),
         (Cmd::GetPods, "namespace-run/bad-kubeconfig.err", Step::GetPods),
-        (Cmd::GetEvents, "namespace-run/server-down.err", Step::GetEvents),
+        // A refused connection here is tried again (`a_refused_read_after_the_pods_run_is_tried_again`).
+        (Cmd::GetEvents, "namespace-run/bad-kubeconfig.err", Step::GetEvents),
     ];
     for (cmd, err_file, step) in cases {
         let mut cluster = FakeCluster::new();
@@ -401,8 +402,12 @@ fn a_server_that_stays_down_leaves_the_namespace_reported_not_deleted() {
     // Its labels could not be checked, so no delete was sent; the check was retried.
     assert!(cluster.calls_of(Cmd::DeleteNamespace).is_empty());
     assert_eq!(cluster.calls_of(Cmd::GetNamespace).len(), 3);
+    // The hint sends the user to the measured cluster, not to kubectl's current context.
     assert!(
-        message.contains(&format!("kubectl delete namespace {}", namespaces[0])),
+        message.contains(&format!(
+            "`kubectl --kubeconfig <it> delete namespace {}`",
+            namespaces[0]
+        )),
         "{message}"
     );
 }
