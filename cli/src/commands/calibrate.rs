@@ -398,6 +398,9 @@ fn print_bootstrap(cal: &Calibration, b: &Bootstrap) {
         );
     }
     println!("  {} model evaluations", b.evaluations);
+    println!(
+        "  (the refits share the fit's simulation seed: the simulated means' own Monte-Carlo error is not in these ranges; fit again with another --seed, or more --reps, to see it)"
+    );
 }
 
 /// How the bootstrap `b` widened the cells' noise, for the parameter file's header: nothing

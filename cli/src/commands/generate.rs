@@ -69,6 +69,11 @@ struct ConsortiumArgs {
     /// from Docker Hub over its campus uplink (`runtime.registry_host`).
     #[arg(long, value_name = "SITE")]
     registry_at: Option<String>,
+    /// vCPUs of each master, one apiserver worker each (`kubernetes.apiserver.workers`).
+    /// Default 2, kubeadm's minimum and the thesis's masters, whatever the consortium's size
+    /// (a note says what kube-up's `get-master-size` would give its nodes when that is more).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    master_vcpus: Option<u32>,
     /// Scenario name (default: the output file's stem).
     #[arg(long, value_name = "N", value_parser = parse_name)]
     name: Option<String>,
@@ -198,7 +203,7 @@ fn check_name(name: Option<&str>) -> Result<(), UsageError> {
 /// `kubetwin generate`: writes a generated scenario (whole or not at all) and says what it holds.
 pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
     let command_line = command_line();
-    let (scenario, out) = match a.kind {
+    let (scenario, out, consortium) = match a.kind {
         Kind::Consortium(c) => {
             check_name(c.name.as_deref())?;
             crate::output::check_not_an_input("--out", &c.out, &[("--sites", &c.sites)])?;
@@ -219,13 +224,14 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
                 path_inflation: c.path_inflation,
                 per_link_delay: c.per_link_delay.unwrap_or_default(),
                 registry_site: c.registry_at,
+                master_vcpus: c.master_vcpus,
                 ..ConsortiumOptions::default()
             };
             let s = generate::consortium(&csv, &origin, &opts).map_err(|e| match e {
                 GenerateError::Invalid { .. } => anyhow::Error::new(e),
                 other => anyhow::Error::new(UsageError(other.to_string())),
             })?;
-            (s, c.out)
+            (s, c.out, true)
         }
         Kind::Uniform(u) => {
             check_name(u.name.as_deref())?;
@@ -252,7 +258,7 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
                 "the generated scenario fails its checks: {}",
                 errors.join("; ")
             );
-            (s, u.out)
+            (s, u.out, false)
         }
     };
     write(&scenario, &out)?;
@@ -269,6 +275,17 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
         .count();
     if empty > 0 {
         eprintln!("note: {empty} site(s) have no worker and no part of the control plane: they add tunnels only");
+    }
+    // A consortium keeps the thesis's 2-vCPU masters unless told: say what kube-up would give.
+    let workers = count(Role::Worker);
+    let kube_up = generate::kube_up_master_vcpus(workers).max(2);
+    if consortium && kube_up > scenario.kubernetes.apiserver.workers {
+        eprintln!(
+            "note: masters of {} vCPUs (kubernetes.apiserver.workers); kube-up's get-master-size gives a cluster of {workers} \
+             nodes {kube_up}: pass --master-vcpus {kube_up} to plan with those (smaller masters queue the kubelets' \
+             routine requests, most of all with a master lost: see `plan --drills`)",
+            scenario.kubernetes.apiserver.workers
+        );
     }
     println!(
         "wrote {}: scenario `{}`, {}, {}, {}, {}",

@@ -447,6 +447,15 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
         a.kubectl.display(),
         a.kubeconfig.display()
     );
+    if a.runs > 1 {
+        // The kubelet's image GC frees space only above 85 % disk use: run 1 leaves the image.
+        eprintln!(
+            "note: kubetwin does not remove {} from the nodes between runs, so the runs after the first find its layers there \
+             (unless the nodes' image GC or an operator removed them): simulate those with runtime.image_cached = true, \
+             or remove the image between runs (docs/validation.md, \"image downloaded per run\")",
+            a.image
+        );
+    }
     let mut display = ProgressDisplay::new(a.pods);
     let result = measure_live(&opts, &cancel, &mut |p| {
         if let Progress::RunStarted { namespace, .. } = p {

@@ -101,6 +101,12 @@ fn measures_and_writes_the_cell_and_the_raw_rows() {
     for run in ["run 1/2: namespace kubetwin-1-", "run 2/2: namespace kubetwin-2-"] {
         assert!(log.contains(run), "stderr lacks {run:?}:\n{log}");
     }
+    // Runs after the first find the image on the nodes: the user is told how to simulate them.
+    assert!(
+        log.contains("does not remove nginx from the nodes between runs")
+            && log.contains("runtime.image_cached = true"),
+        "{log}"
+    );
     assert_eq!(
         data_lines(&s.out()),
         [

@@ -87,6 +87,42 @@ fn consortium_32_generates_and_runs() {
     assert!(report.contains("mean"), "{report}");
 }
 
+/// A consortium keeps 2-vCPU masters unless `--master-vcpus` says otherwise, and a note says what
+/// kube-up would give its nodes (a 1,000-worker consortium's master crash cost +114 s at 2 vCPUs,
+/// +2.5 s at kube-up's 32).
+#[test]
+fn consortium_masters_take_master_vcpus_and_a_note_gives_kube_ups_size() {
+    let dir = TempDir::new("genvcpu");
+    let csv = example_csv();
+    let apiserver_workers = |path: &str| -> u32 {
+        let v: toml::Value = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        v["kubernetes"]["apiserver"]["workers"].as_integer().unwrap() as u32
+    };
+    let default = dir.file("default.toml");
+    let o = run(&["generate", "consortium", "--sites", &csv, "--out", &default]);
+    assert_exit(&o, 0, "generate consortium");
+    let err = stderr(&o);
+    assert!(
+        err.contains("kube-up's get-master-size gives a cluster of 320 nodes 16: pass --master-vcpus 16"),
+        "{err}"
+    );
+    assert_eq!(apiserver_workers(&default), 2);
+    let sized = dir.file("sized.toml");
+    let o = run(&[
+        "generate",
+        "consortium",
+        "--sites",
+        &csv,
+        "--out",
+        &sized,
+        "--master-vcpus",
+        "16",
+    ]);
+    assert_exit(&o, 0, "generate consortium --master-vcpus 16");
+    assert!(!stderr(&o).contains("kube-up"), "{}", stderr(&o));
+    assert_eq!(apiserver_workers(&sized), 16);
+}
+
 #[test]
 fn spread_control_plane_and_hub_vpn() {
     let dir = TempDir::new("genspread");

@@ -45,6 +45,9 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
         &opts.runtime,
         &opts.workload,
     );
+    if let Some(v) = opts.master_vcpus {
+        s.kubernetes.apiserver.workers = v;
+    }
     let Placement {
         lb_site,
         master_sites,

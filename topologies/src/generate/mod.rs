@@ -258,6 +258,11 @@ pub struct ConsortiumOptions {
     pub runtime: Runtime,
     /// Workload (nginx by default). `kubectl_host` left empty becomes `master01`.
     pub workload: Workload,
+    /// vCPUs of each master, which set its apiserver's `workers` (requests handled at once).
+    /// `None`, the default: `kubernetes.apiserver.workers` as given (v1.16's model default, 2:
+    /// kubeadm's minimum, the thesis's masters), whatever the consortium's size; kube-up would
+    /// size them for its nodes ([`kube_up_master_vcpus`]).
+    pub master_vcpus: Option<u32>,
 }
 
 impl Default for ConsortiumOptions {
@@ -275,6 +280,7 @@ impl Default for ConsortiumOptions {
             kubernetes: Kubernetes::default(),
             runtime: Runtime::default(),
             workload: Workload::default(),
+            master_vcpus: None,
         }
     }
 }
