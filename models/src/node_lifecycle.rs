@@ -98,6 +98,17 @@ pub fn is_master_node(name: &str) -> bool {
     b.ends_with(b"master") || (b.len() >= 10 && b[..b.len() - 3].ends_with(b"master-"))
 }
 
+/// A change the controller wrote to a node, for the run's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// Marked NotReady (`Ready=Unknown`, tainted `unreachable:NoSchedule`).
+    NotReady,
+    /// Tainted `unreachable:NoExecute`: its pods are evicted after their toleration.
+    NoExecute,
+    /// Heard from again: Ready, its taints removed.
+    Ready,
+}
+
 /// What the controller does to a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

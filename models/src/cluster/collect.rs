@@ -304,6 +304,13 @@ fn fault_reports(
                     .max_by_key(|j| (started(j), std::cmp::Reverse(*j)))
             })
     };
+    // A node lifecycle write belongs to the last fault begun at or before it (the first of
+    // those begun together).
+    let mark_owner = |t: SimTime| {
+        (0..scenario.faults.len())
+            .filter(|&j| scenario.faults[j].window().0 <= t)
+            .max_by_key(|&j| (scenario.faults[j].window().0, std::cmp::Reverse(j)))
+    };
     scenario
         .faults
         .iter()
@@ -395,6 +402,15 @@ fn fault_reports(
                 pods_created_during: cp.store.created_at.iter().filter(|t| in_window(t)).count() as u32,
                 pods_running_during: cp.store.running_at.iter().flatten().filter(|t| in_window(t)).count() as u32,
                 pods_evicted: cp.store.deleted_at.iter().flatten().filter(|t| in_window(t)).count() as u32,
+                node_marks: {
+                    let mut marks = super::NodeMarks::default();
+                    for &(t, _, mark) in &cp.node_marks {
+                        if t <= end && mark_owner(t) == Some(i) {
+                            marks.add(mark, t.as_secs_f64());
+                        }
+                    }
+                    marks
+                },
                 after_run: start > end,
             }
         })

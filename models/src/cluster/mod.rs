@@ -225,9 +225,57 @@ pub struct FaultReport {
     /// Pods evicted while it lasted (or after, if never repaired): from nodes it silenced for
     /// good ([`crate::node_lifecycle`]).
     pub pods_evicted: u32,
+    /// What the node lifecycle controller wrote to the nodes from the fault's start until the
+    /// next fault's (or the run's end): the nodes it silenced marked NotReady after
+    /// `--node-monitor-grace-period`, tainted `NoExecute` at `--node-eviction-rate`, and Ready
+    /// again once heard from.
+    pub node_marks: NodeMarks,
     /// The run had ended (every pod Running, or the time-out) before the fault happened: it
     /// changed nothing, and nothing above is reported for it.
     pub after_run: bool,
+}
+
+/// The node lifecycle controller's writes of one kind ([`NodeMarks`]): how many nodes, and
+/// the first and last write, seconds.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct NodeMarkSpan {
+    /// Nodes written (a node written twice counts twice).
+    pub nodes: u32,
+    /// The first write.
+    pub first_s: Option<f64>,
+    /// The last write.
+    pub last_s: Option<f64>,
+}
+
+impl NodeMarkSpan {
+    fn add(&mut self, t: f64) {
+        self.nodes += 1;
+        self.first_s = Some(self.first_s.map_or(t, |f| f.min(t)));
+        self.last_s = Some(self.last_s.map_or(t, |l| l.max(t)));
+    }
+}
+
+/// What the node lifecycle controller wrote to the nodes during a fault ([`FaultReport`]).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct NodeMarks {
+    /// Marked NotReady (`Ready=Unknown`, tainted `unreachable:NoSchedule`).
+    pub not_ready: NodeMarkSpan,
+    /// Tainted `unreachable:NoExecute`: their pods evicted a toleration (300 s) later.
+    pub no_execute: NodeMarkSpan,
+    /// Ready again, their taints removed.
+    pub ready_again: NodeMarkSpan,
+}
+
+impl NodeMarks {
+    /// Adds a write of `mark` at `t` seconds.
+    pub(crate) fn add(&mut self, mark: crate::node_lifecycle::Mark, t: f64) {
+        use crate::node_lifecycle::Mark;
+        match mark {
+            Mark::NotReady => self.not_ready.add(t),
+            Mark::NoExecute => self.no_execute.add(t),
+            Mark::Ready => self.ready_again.add(t),
+        }
+    }
 }
 
 /// HAProxy's view of one apiserver a fault took out.

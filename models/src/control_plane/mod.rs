@@ -157,6 +157,11 @@ pub struct ControlPlane {
     /// The node lifecycle controller's writes so far, and their summed wait at its limiter.
     lifecycle_writes: u64,
     lifecycle_waited: SimDuration,
+    /// What the node lifecycle controller wrote to the nodes, in order: (when, node, change);
+    /// the nodes numbered as [`ControlPlane::node_name`] names them.
+    pub node_marks: Vec<(SimTime, u32, crate::node_lifecycle::Mark)>,
+    /// The nodes' names, workers then masters, once the node lifecycle controller runs.
+    node_names: Vec<String>,
     /// Workers whose `NoExecute` taint the controller wrote and has not removed.
     no_execute_written: std::collections::BTreeSet<u32>,
     /// Workers whose `NoSchedule` taint the scheduler has seen and no removal of it has.
@@ -266,6 +271,8 @@ impl ControlPlane {
             system_pods: (0, 0),
             lifecycle_writes: 0,
             lifecycle_waited: SimDuration::ZERO,
+            node_marks: Vec::new(),
+            node_names: Vec::new(),
             no_execute_written: std::collections::BTreeSet::new(),
             no_schedule_written: std::collections::BTreeSet::new(),
             untaint_pending: std::collections::BTreeSet::new(),

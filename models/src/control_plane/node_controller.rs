@@ -31,6 +31,7 @@ impl ControlPlane {
     ) {
         self.system_pods = system_pods;
         self.lifecycle = Some(crate::node_lifecycle::NodeLifecycle::named(names, grace));
+        self.node_names = names.iter().map(|n| (*n).to_owned()).collect();
         let to_lb_down = self
             .masters
             .iter()
@@ -53,7 +54,7 @@ impl ControlPlane {
 
     /// The node lifecycle controller's check: marks, taints, and arms evictions.
     pub(super) fn monitor_nodes(&mut self, ctx: &mut Context<'_, Ev>) {
-        use crate::node_lifecycle::{Action, NODE_MONITOR_PERIOD, UNREACHABLE_TOLERATION};
+        use crate::node_lifecycle::{Action, Mark, NODE_MONITOR_PERIOD, UNREACHABLE_TOLERATION};
         let now = ctx.now();
         ctx.send_self(NODE_MONITOR_PERIOD, Ev::Local(Local::NodeMonitor));
         // The controller writes through etcd: without a quorum it does nothing until writes
@@ -107,6 +108,7 @@ impl ControlPlane {
             match a {
                 Action::NotReady(node) => {
                     let tainted = self.write_not_ready(node, now);
+                    self.node_marks.push((tainted, node, Mark::NotReady));
                     // A master's node runs none of the workload: the scheduler never places
                     // there.
                     if !self.master_nodes.is_master(node) {
@@ -117,12 +119,14 @@ impl ControlPlane {
                 // taint at this check, and the `NoSchedule` taint if its removal is not under
                 // way since the status arrived ([`ControlPlane::node_heard`]).
                 Action::Ready(node) if self.master_nodes.is_master(node) => {
+                    self.node_marks.push((now, node, Mark::Ready));
                     let _ = self.remove_taints(node, now);
                     // A master's taints are not followed for the scheduler: its `NoSchedule`
                     // removal is taken here.
                     let _patch = self.taint_write(now);
                 }
                 Action::Ready(node) => {
+                    self.node_marks.push((now, node, Mark::Ready));
                     // Heard from again, the kubelet confirms its evicted pods' deletion: their
                     // room on the node is free.
                     let (gone, kept): (Vec<_>, Vec<_>) =
@@ -139,12 +143,19 @@ impl ControlPlane {
                     // `SwapNodeControllerTaint`: a GET and a PATCH. The taint manager counts
                     // the pods' toleration from the taint's write.
                     let tainted = self.taint_write(now);
+                    self.node_marks.push((tainted, node, Mark::NoExecute));
                     self.no_execute_written.insert(node);
                     let evict = UNREACHABLE_TOLERATION + tainted.saturating_since(now);
                     ctx.send_self(evict, Ev::Local(Local::Evict(node, generation)));
                 }
             }
         }
+    }
+
+    /// The name of node `n` as the node lifecycle controller numbers them (workers, then the
+    /// masters), if it runs.
+    pub fn node_name(&self, n: u32) -> Option<&str> {
+        self.node_names.get(n as usize).map(String::as_str)
     }
 
     /// Whether a controller-manager leads and is connected at `t`: outside every failover of

@@ -657,12 +657,29 @@ fn pods_of_a_site_cut_off_for_good_are_evicted_and_replaced() {
     let replacements: Vec<_> = out.pods.iter().filter(|p| p.pod >= 20).collect();
     assert_eq!(replacements.len(), 10);
     assert!(replacements.iter().all(|p| p.node.unwrap() >= 2 && p.watched.is_some()));
+    // The report says what the controller wrote: both nodes NotReady after the 40-s grace (from
+    // their last heartbeat, up to a Lease renewal and a monitor period earlier or later), then
+    // tainted NoExecute, 10 s apart at most (--node-eviction-rate 0.1), never Ready again.
+    let marks = out.faults[0].node_marks;
+    assert_eq!(
+        (marks.not_ready.nodes, marks.no_execute.nodes, marks.ready_again.nodes),
+        (2, 2, 0),
+        "{marks:?}"
+    );
+    let (first, last) = (marks.not_ready.first_s.unwrap(), marks.not_ready.last_s.unwrap());
+    assert!(first >= 5.0 + 40.0 - 10.0 && last <= 5.0 + 40.0 + 5.0, "{marks:?}");
+    let (a, b) = (marks.no_execute.first_s.unwrap(), marks.no_execute.last_s.unwrap());
+    assert!(a >= first && b - a <= 10.0 + 5.0, "{marks:?}");
 
     let mut repaired = cell(20, 100);
     repaired.faults.push(isolate("vlan20", 5, Some(200)));
     let out = run(&repaired, 3, false).unwrap();
     assert!(out.pods.iter().all(|p| p.evicted.is_none()));
     assert_eq!(out.pods.len(), 20);
+    // Repaired before the toleration ran out: both nodes Ready again after the repair.
+    let marks = out.faults[0].node_marks;
+    assert_eq!((marks.not_ready.nodes, marks.ready_again.nodes), (2, 2), "{marks:?}");
+    assert!(marks.ready_again.first_s.unwrap() > 200.0, "{marks:?}");
 }
 
 /// The taint manager's evictions wait for the node controller's client limiter (20 QPS, burst

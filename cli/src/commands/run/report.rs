@@ -327,6 +327,23 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
         "  pods created during the fault: {}; pods turned Running during it: {}",
         f.pods_created_during, f.pods_running_during
     );
+    let span = |what: &str, m: &models::cluster::NodeMarkSpan| match (m.first_s, m.last_s) {
+        (Some(a), Some(_)) if m.nodes == 1 => Some(format!("1 node {what} at {a:.2} s")),
+        (Some(a), Some(b)) => Some(format!("{} nodes {what} from {a:.2} s to {b:.2} s", m.nodes)),
+        _ => None,
+    };
+    let marks = &f.node_marks;
+    let written: Vec<String> = [
+        span("marked NotReady", &marks.not_ready),
+        span("tainted NoExecute", &marks.no_execute),
+        span("Ready again", &marks.ready_again),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !written.is_empty() {
+        println!("  node lifecycle controller: {}", written.join("; "));
+    }
     if f.pods_evicted > 0 {
         println!(
             "  pods evicted from nodes it silenced ({grace} NotReady, then the {}-s toleration): {}",

@@ -112,13 +112,14 @@ fn figures_table(o: &mut String, p: &Plan, t: MeanCi) {
 }
 
 /// What the last pod's creation time owes to more than the controller's limiter, when that is
-/// more than a second and a tenth of the time: each slow-start batch waits for all of its
+/// more than a second (a review found 5.1 s of 54.9 unexplained under the old bar of a tenth of
+/// the time, with the masters on three continents): each slow-start batch waits for all of its
 /// creates to return, so each pays a create's round trip and etcd commit, and the Deployment
 /// and the ReplicaSet are written before the first pod. `batches` is the batches the runs made
 /// (mean per replication), replacements of evicted pods included.
 fn beyond_limiter(last_created: f64, limiter: f64, batches: f64) -> String {
     let rest = last_created - limiter;
-    if rest <= 1.0_f64.max(0.1 * last_created) {
+    if rest <= 1.0 {
         return String::new();
     }
     format!(
@@ -211,6 +212,9 @@ mod tests {
         assert!(text.contains("only 9.8 s"), "{text}");
         assert!(text.contains("other 17.3 s"), "{text}");
         assert!(text.contains("8 slow-start batches"), "{text}");
+        // Masters on three continents: 5.1 s of 54.9 s beyond the limiter is named too.
+        let text = beyond_limiter(54.92, 49.8, 10.0);
+        assert!(text.contains("other 5.1 s"), "{text}");
     }
 
     #[test]
