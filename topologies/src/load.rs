@@ -276,6 +276,7 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     // control character where none may be (a comment, a string, a lone CR of old Mac line
     // endings); say what is there.
     let message = explained(message, inner.span().and_then(|span| text.get(span.start..)));
+    let message = with_value_line(message, text);
     if field.is_empty() {
         field = path_at_line(text, line);
     }
@@ -286,6 +287,31 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         field,
         message,
     })
+}
+
+/// toml reports a table header that extends a key given a plain value (`kubernetes = 5`, then
+/// `[kubernetes.apiserver]`) at the header; says where the value was given, the line to fix.
+fn with_value_line(message: String, text: &str) -> String {
+    let Some(key) = message
+        .split_once("dotted key `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(key, _)| key.to_owned())
+        .filter(|_| message.contains("attempted to extend non-table type"))
+    else {
+        return message;
+    };
+    let given = text.lines().position(|l| {
+        l.trim_start()
+            .strip_prefix(key.as_str())
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    });
+    match given {
+        Some(i) => format!(
+            "{message}: `{key}` was given a value at line {}; expected a table there ([{key}] or {key} = {{ ... }})",
+            i + 1
+        ),
+        None => message,
+    }
 }
 
 /// A toml or serde message on one line: its non-empty lines, trimmed, joined with "; " (toml's
@@ -337,7 +363,8 @@ pub(crate) fn explained(message: String, here: Option<&str>) -> String {
 }
 
 /// serde's messages name Rust's number types at their end ("invalid value: integer `-1`,
-/// expected u32"), and TOML's overflow names none ("number too large to fit in target type");
+/// expected u32") and its structs ("expected struct FaultRecord"), and TOML's overflow names
+/// none ("number too large to fit in target type"), nor does an unclosed string say it is one;
 /// say what the field takes instead. Only the end is rewritten: text before it may quote the
 /// user's own value.
 pub fn plain_numbers(message: &str) -> String {
@@ -355,6 +382,21 @@ pub fn plain_numbers(message: &str) -> String {
         ),
         ("expected f64", "expected a number"),
     ];
+    // serde names the Rust struct a table was expected for: say "a table" (and for a fault,
+    // what one looks like).
+    if let Some(head) = message.strip_suffix("expected struct FaultRecord") {
+        return format!(
+            "{head}expected a fault table, such as {{ kind = \"crash\", host = \"master02\", at = \"30s\" }} or a [[faults]] section (topologies/README.md, `[[faults]]`)"
+        );
+    }
+    if let Some((head, _)) = message.rsplit_once("expected struct ") {
+        return format!("{head}expected a table (a [section] or {{ key = value, ... }})");
+    }
+    if message == "invalid basic string" || message == "invalid literal string" {
+        return format!(
+            "{message}: expected its closing quote on the same line (a string spanning lines takes triple quotes)"
+        );
+    }
     if message.ends_with("number too large to fit in target type") {
         return format!(
             "{message}; expected a whole number of at most 9223372036854775807 (TOML's largest integer; counts take at most 4294967295)"

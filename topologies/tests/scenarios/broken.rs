@@ -30,6 +30,34 @@ fn unknown_field() {
     assert!(e.has_code("PARSE"));
 }
 
+/// serde's and toml's terse messages get what was expected: a fault that is no table, a string
+/// left open, a table header extending a key given a plain value (reported at the header, so
+/// the line of the value is named too).
+#[test]
+fn terse_parser_messages_say_what_is_expected() {
+    let text = format!("faults = [1, 2]\n{}", super::thesis_text());
+    let (_, shown) = error_of(&text);
+    assert!(shown.contains("`faults[0]`"), "{shown}");
+    assert!(
+        shown.contains("expected a fault table, such as { kind = \"crash\""),
+        "{shown}"
+    );
+    assert!(!shown.contains("FaultRecord"), "{shown}");
+
+    let (_, shown) = error_of(&edit("name = \"thesis-2019\"", "name = \"thesis-2019"));
+    assert!(
+        shown.contains("invalid basic string: expected its closing quote on the same line"),
+        "{shown}"
+    );
+
+    let text = format!("kubernetes = 5\n{}", super::thesis_text());
+    let (_, shown) = error_of(&text);
+    assert!(
+        shown.contains("`kubernetes` was given a value at line 1; expected a table there"),
+        "{shown}"
+    );
+}
+
 #[test]
 fn wrong_type() {
     let text = edit("replicas = 4 ", "replicas = \"four\" ");

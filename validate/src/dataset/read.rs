@@ -33,6 +33,14 @@ fn check_header(
     if !optional.is_empty() {
         expected_list.push_str(&format!("; optional: {}", optional.join(",")));
     }
+    // A file of the other format, given where this one is read (`validate --data` a raw file):
+    // say which it is.
+    let has_all = |columns: &[&str]| columns.iter().all(|c| headers.iter().any(|h| h == *c));
+    if expected != super::RAW_COLUMNS.as_slice() && has_all(&super::RAW_COLUMNS) {
+        expected_list.push_str("; this header is the raw per-pod format's: give the file as raw measurements (--raw)");
+    } else if expected != super::CELL_COLUMNS.as_slice() && has_all(&super::CELL_COLUMNS) {
+        expected_list.push_str("; this header is the per-cell summary's: give the file as measured cells (--data)");
+    }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, name) in headers.iter().enumerate() {
         let problem = if !expected.contains(&name) && !optional.contains(&name) {
@@ -274,7 +282,16 @@ impl FieldReader<'_> {
             path: self.path.to_path_buf(),
             line: self.line,
             column,
-            message: format!("{}, got {}", kind.expectation(column), shown(text)),
+            message: if text == column {
+                // The header again: two files joined with `cat`.
+                format!(
+                    "{}, got the column's own name: a header line again (files joined with `cat`? keep only the \
+                     first file's header line)",
+                    kind.expectation(column)
+                )
+            } else {
+                format!("{}, got {}", kind.expectation(column), shown(text))
+            },
         }
     }
 

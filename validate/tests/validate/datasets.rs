@@ -47,6 +47,37 @@ fn errors_count_the_comment_lines_of_the_file() {
     assert!(matches!(missing, DatasetError::Io { .. }), "{missing}");
 }
 
+/// Two files joined with `cat`, and a file of the other format, are named for what they are.
+#[test]
+fn a_repeated_header_and_the_other_format_are_named() {
+    let dir = TempDir::new("formats");
+    let thesis = std::fs::read_to_string(thesis_dir().join("pod-startup-calibration.csv")).unwrap();
+    let joined = dir.path().join("joined.csv");
+    std::fs::write(&joined, format!("{thesis}{thesis}")).unwrap();
+    let err = read_cells(&joined).unwrap_err().to_string();
+    assert!(err.contains("got the column's own name: a header line again"), "{err}");
+
+    let row = RawPodRow {
+        run: 1,
+        pod: "web-1".into(),
+        node: "node01".into(),
+        delay_ms: 0,
+        pods: 1,
+        created_s: 0.0,
+        scheduled_s: 0.0,
+        started_s: 2.0,
+        running_s: 3.0,
+    };
+    let raw = dir.path().join("raw.csv");
+    write_raw(&raw, &[row], &[]).unwrap();
+    let err = read_cells(&raw).unwrap_err().to_string();
+    assert!(err.contains("this header is the raw per-pod format's"), "{err}");
+    let cells = dir.path().join("cells.csv");
+    std::fs::copy(thesis_dir().join("pod-startup-calibration.csv"), &cells).unwrap();
+    let err = read_raw(&cells).unwrap_err().to_string();
+    assert!(err.contains("this header is the per-cell summary's"), "{err}");
+}
+
 #[test]
 fn writes_are_atomic_and_leave_no_temporary_files() {
     let dir = TempDir::new("atomic");
