@@ -43,7 +43,7 @@ pub(crate) struct MeasureArgs {
     #[arg(long, value_name = "FILE")]
     kubeconfig: PathBuf,
     /// Pods per run: the replicas the deployment is scaled to.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000), allow_negative_numbers = true)]
     pods: u32,
     /// Runs, each in a fresh namespace; the summary's mean_s is over these runs.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]

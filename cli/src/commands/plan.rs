@@ -30,7 +30,7 @@ pub(crate) struct PlanArgs {
     /// A built-in scenario name (`thesis-2019`) or a scenario TOML file.
     scenario: String,
     /// Pods to scale the Deployment to.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(validate::dataset::MAX_PODS)))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(validate::dataset::MAX_PODS)), allow_negative_numbers = true)]
     pods: u32,
     /// Replications per option (run in parallel; results do not depend on the thread count).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]

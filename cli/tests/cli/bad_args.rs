@@ -17,6 +17,28 @@ fn phold_non_positive_mean() {
     usage_error(&["bench", "phold", "--mean", "0", "--events", "10"], &["mean", "> 0"]);
 }
 
+/// A negative pod count is a pod count out of range, not an unknown argument (clap took `-1`
+/// for a flag).
+#[test]
+fn a_negative_pod_count_is_named_as_one() {
+    usage_error(
+        &["run", "thesis-2019", "--pods", "-1"],
+        &["--pods", "-1 is not in 1..="],
+    );
+    usage_error(
+        &["plan", "thesis-2019", "--pods", "-3"],
+        &["--pods", "-3 is not in 1..="],
+    );
+    usage_error(
+        &["sweep", "thesis-2019", "--pods", "-4,20"],
+        &["--pods", "`-4` is not a pod count"],
+    );
+    usage_error(
+        &["measure", "--kubeconfig", "k", "--pods", "-2", "--out", "o.csv"],
+        &["--pods", "-2 is not in 1..="],
+    );
+}
+
 #[test]
 fn delay_without_a_unit() {
     usage_error(&["run", "thesis-2019", "--delay", "100"], &["--delay", "unit", "100"]);

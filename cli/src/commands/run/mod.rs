@@ -31,7 +31,7 @@ pub(crate) struct RunArgs {
     /// A built-in scenario name (`thesis-2019`) or a scenario TOML file.
     scenario: String,
     /// Pods to scale the Deployment to (overrides the scenario's workload.replicas).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(validate::dataset::MAX_PODS)))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(validate::dataset::MAX_PODS)), allow_negative_numbers = true)]
     pods: Option<u32>,
     /// Delay added by netem between the control-plane site and the workers, with a unit
     /// (e.g. 100ms, 0.5s); overrides the scenario's netem.delay.
