@@ -81,6 +81,19 @@ pub fn apply_with_warnings(
         name_field_from_message(&mut field, &mut message);
         let message = crate::load::plain_numbers(&message);
         let (line, column) = Locator::new(params_text).locate(&field);
+        // At the value, as a scenario file's own error is (serde read the merged tables, which
+        // keep no spans): past the key's `=`.
+        let column = params_text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .and_then(|l| {
+                let key = field.rsplit('.').next()?;
+                let rest = l.get(column.saturating_sub(1)..)?.strip_prefix(key)?;
+                let after_eq = rest.trim_start().strip_prefix('=')?;
+                let value_at = l.len() - after_eq.trim_start().len();
+                Some(l[..value_at].chars().count() + 1)
+            })
+            .unwrap_or(column);
         ScenarioError::Parse {
             origin: origin.to_owned(),
             line,
@@ -322,6 +335,11 @@ mod tests {
         // Rust's type names are said as what the field takes, as in a scenario.
         let (_, field, message) = parse("[kubernetes.kubelet]\nmax_pods = -1\n");
         assert_eq!(field, "kubernetes.kubelet.max_pods");
+        // A wrong value is placed at the value, as in a scenario file (it was the key's column).
+        let e = apply(&base, "[workload]\n  replicas = \"four\"\n", "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("p.toml: line 2, column 14: `workload.replicas`"), "{e}");
         assert!(
             message.ends_with("expected a whole number from 0 to 4294967295"),
             "{message}"

@@ -393,26 +393,40 @@ fn assert_died_by(out: &std::process::Output, signal: &str) {
     assert!(!err.contains("panicked"), "{err}");
 }
 
-/// Starts `kubetwin measure` with `args` against `s`, sends it `signal` once it polls the pods,
-/// and returns its output after checking that it died by the signal.
-fn measure_signalled_while_polling(s: &StandIn, args: &[&str], signal: &str) -> Output {
-    let child = s
-        .command(args)
+/// Starts `kubetwin measure` with `args` against `s`, its output piped.
+fn spawn_measure(s: &StandIn, args: &[&str]) -> std::process::Child {
+    s.command(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("start kubetwin measure");
-    // A guard against a hang, not a timing check: the first poll comes within milliseconds.
+        .expect("start kubetwin measure")
+}
+
+/// Waits until kubetwin has run `kubectl VERB KIND` against `s`. A guard against a hang, not a
+/// timing check: every call these tests wait for comes within milliseconds.
+fn wait_for_call(s: &StandIn, verb: &str, kind: &str) {
     let deadline = Instant::now() + Duration::from_secs(300);
-    while !s.calls().iter().any(|c| c[..2] == ["get", "pods"]) {
-        assert!(Instant::now() < deadline, "kubetwin never polled the pods");
+    while !s.calls().iter().any(|c| c[..2] == [verb, kind]) {
+        assert!(Instant::now() < deadline, "kubetwin never ran kubectl {verb} {kind}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Sends `signal` (`-INT`, ...) to `child`.
+fn send(child: &std::process::Child, signal: &str) {
     let status = std::process::Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
         .expect("run kill");
     assert!(status.success());
+}
+
+/// Starts `kubetwin measure` with `args` against `s`, sends it `signal` once it polls the pods,
+/// and returns its output after checking that it died by the signal.
+fn measure_signalled_while_polling(s: &StandIn, args: &[&str], signal: &str) -> Output {
+    let child = spawn_measure(s, args);
+    wait_for_call(s, "get", "pods");
+    send(&child, signal);
     let out = child.wait_with_output().expect("kubetwin ends");
     assert_died_by(&out, signal);
     out
@@ -465,23 +479,9 @@ fn a_refused_read_after_the_pods_run_is_tried_again() {
 fn ctrl_c_during_a_waiting_deletion_still_deletes_the_namespace() {
     let s = StandIn::new("wait-int");
     s.set("hang", "delete namespace --wait=true");
-    let child = s
-        .command(&["--pods", "20", "--runs", "2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start kubetwin measure");
-    // A guard against a hang, not a timing check.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while !s.calls().iter().any(|c| c[..2] == ["delete", "namespace"]) {
-        assert!(Instant::now() < deadline, "kubetwin never deleted the namespace");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success());
+    let child = spawn_measure(&s, &["--pods", "20", "--runs", "2"]);
+    wait_for_call(&s, "delete", "namespace");
+    send(&child, "-INT");
     let out = child.wait_with_output().expect("kubetwin ends");
     assert_died_by(&out, "-INT");
     let err = stderr(&out);
@@ -507,31 +507,11 @@ fn a_second_signal_leaves_a_hint_for_the_measured_cluster() {
     let s = StandIn::new("twice");
     // The namespace's deletion hangs: the second signal comes while it is under way.
     s.set("hang", "delete namespace");
-    let child = s
-        .command(&["--pods", "21", "--runs", "2"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start kubetwin measure");
-    let kill = || {
-        let status = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
-    };
-    // Guards against a hang, not timing checks.
-    let wait_for = |verb: &str, kind: &str| {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while !s.calls().iter().any(|c| c[..2] == [verb, kind]) {
-            assert!(Instant::now() < deadline, "kubetwin never ran kubectl {verb} {kind}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    wait_for("get", "pods");
-    kill();
-    wait_for("delete", "namespace");
-    kill();
+    let child = spawn_measure(&s, &["--pods", "21", "--runs", "2"]);
+    wait_for_call(&s, "get", "pods");
+    send(&child, "-INT");
+    wait_for_call(&s, "delete", "namespace");
+    send(&child, "-INT");
     let out = child.wait_with_output().expect("kubetwin ends");
     assert_died_by(&out, "-INT");
     let err = stderr(&out);
