@@ -39,7 +39,7 @@
 //! | `created_s` | pod `metadata.creationTimestamp` |
 //! | `scheduled_s` | `PodScheduled` condition's `lastTransitionTime` (the `Scheduled` event) |
 //! | `started_s` | `Initialized` condition's `lastTransitionTime`: the kubelet has taken the pod and is about to pull and start it (`status.startTime`, then the first `Pulling` event) |
-//! | `running_s` | the latest `state.running.startedAt` over the pod's containers: the moment `kubectl get pods` shows it `Running` (the `Started` event) |
+//! | `running_s` | the latest `state.running.startedAt` over the pod's containers: when its last container started on the node (the `Started` event), before the kubelet's status report makes `kubectl get pods` show it `Running` (hence the summary's `observed = container-start`; `docs/validation.md`) |
 //!
 //! `run` numbers runs within a cell from 1; `pods` and `delay_ms` name the cell, as in the summary;
 //! `node` is the node the pod ran on; each run of a cell has one row per pod (`pods` rows). A pod's
