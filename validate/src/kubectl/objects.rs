@@ -143,6 +143,10 @@ pub struct PodCondition {
     pub status: String,
     /// When `status` last changed (whole seconds).
     pub last_transition_time: Option<Timestamp>,
+    /// Why, in one word (`Unschedulable` for a `PodScheduled` that is `False`).
+    pub reason: Option<String>,
+    /// The detail (`0/4 nodes are available: 4 Insufficient cpu.`).
+    pub message: Option<String>,
 }
 
 /// One entry of `status.containerStatuses`.
@@ -274,6 +278,31 @@ impl Pod {
     /// Whether it is being deleted.
     pub fn is_terminating(&self) -> bool {
         self.metadata.deletion_timestamp.is_some()
+    }
+
+    /// Where a pod that does not run yet stands, in a few words: not scheduled (with the
+    /// scheduler's reason), a container's waiting reason (`ContainerCreating`), or its phase.
+    pub fn waiting_for(&self) -> String {
+        if let Some(c) = self
+            .status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == PodConditionType::PodScheduled.as_str() && c.status == "False")
+        {
+            return match &c.message {
+                Some(m) => format!("not scheduled: {m}"),
+                None => "not scheduled".to_owned(),
+            };
+        }
+        let waiting = self
+            .status
+            .container_statuses
+            .iter()
+            .find_map(|c| c.state.waiting.as_ref()?.reason.clone());
+        match waiting {
+            Some(reason) => format!("waiting: {reason}"),
+            None => format!("{:?}", self.status.phase),
+        }
     }
 
     /// Whether it counts as started up: phase `Running`, not being deleted, every container running.
@@ -458,6 +487,28 @@ mod tests {
             "state":{"waiting":{"reason":"ContainerCreating"}}}]}}"#,
         )
         .unwrap()
+    }
+
+    /// Where a pod that does not run stands: a container's waiting reason, the scheduler's
+    /// message for one it could not place (v1.16's `PodScheduled` condition: `False`,
+    /// `Unschedulable`, "0/4 nodes are available: ..."), else its phase.
+    #[test]
+    fn a_pod_not_running_says_what_it_waits_for() {
+        assert_eq!(creating().waiting_for(), "waiting: ContainerCreating");
+        let mut unschedulable = creating();
+        unschedulable.status.container_statuses.clear();
+        assert_eq!(unschedulable.waiting_for(), "Pending");
+        unschedulable.status.conditions.push(PodCondition {
+            type_: "PodScheduled".into(),
+            status: "False".into(),
+            last_transition_time: None,
+            reason: Some("Unschedulable".into()),
+            message: Some("0/4 nodes are available: 4 Insufficient cpu.".into()),
+        });
+        assert_eq!(
+            unschedulable.waiting_for(),
+            "not scheduled: 0/4 nodes are available: 4 Insufficient cpu."
+        );
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub enum RunError {
         last_tried: String,
     },
     /// Not all pods ran in time.
-    #[error("only {running} of {wanted} pods were running in namespace {namespace} after {:.1} s", waited.as_secs_f64())]
+    #[error("only {running} of {wanted} pods were running in namespace {namespace} after {:.1} s{}", waited.as_secs_f64(), if others.is_empty() { String::new() } else { format!("; the others: {others}") })]
     Timeout {
         /// The run's namespace.
         namespace: String,
@@ -88,6 +88,10 @@ pub enum RunError {
         wanted: u32,
         /// How long it waited.
         waited: Duration,
+        /// Where the pods not running stood at the last poll, counted by state (`12 not
+        /// scheduled: 0/4 nodes are available: ...; 8 waiting: ContainerCreating`); empty if
+        /// no poll answered.
+        others: String,
     },
     /// A pod will not start without the kubelet's back-off, or at all (an image that cannot be
     /// pulled, a container that exits): its start-up time would time the back-off, so the run

@@ -299,6 +299,7 @@ impl RunContext<'_> {
         let start = self.clock.now();
         let mut failures = 0;
         let mut running = 0;
+        let mut others = String::new();
         loop {
             self.check_cancel()?;
             match self.runner.run_ok(&["get", "pods", "-n", ns, "-o", "json"]) {
@@ -314,6 +315,7 @@ impl RunContext<'_> {
                         });
                     }
                     running = pods.items.iter().filter(|p| p.is_running()).count();
+                    others = not_running_states(&pods);
                     (self.progress)(Progress::Polled {
                         run: self.run,
                         running,
@@ -334,6 +336,7 @@ impl RunContext<'_> {
                     running,
                     wanted: self.opts.pods,
                     waited,
+                    others,
                 });
             }
             self.pause(self.opts.poll_interval.min(self.opts.run_timeout - waited))?;
@@ -403,6 +406,25 @@ impl RunContext<'_> {
             Err(e) => Err(left(LeftoverReason::DeleteFailed(e))),
         }
     }
+}
+
+/// The pods of `pods` not running, counted by where they stand ([`crate::kubectl::Pod::waiting_for`]), most
+/// first: what a run that timed out was waiting for.
+fn not_running_states(pods: &PodList) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for p in pods.items.iter().filter(|p| !p.is_running()) {
+        let state = p.waiting_for();
+        match counts.iter_mut().find(|(s, _)| *s == state) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((state, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
+        .iter()
+        .map(|(state, n)| format!("{n} {state}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The error of kubectl's `step` in namespace `ns` that failed with its `source`.

@@ -503,11 +503,14 @@ fn pods_that_never_run_time_out_and_clean_up() {
             running,
             wanted,
             waited,
+            others,
             ..
         } => {
             assert!(running < 20);
             assert_eq!(wanted, 20);
             assert_eq!(waited, Duration::from_secs(30));
+            // Where the others stood at the last poll, counted: what the user needs to act on.
+            assert_eq!(others, "14 waiting: ContainerCreating; 3 Pending", "running {running}");
         }
         other => panic!("{other:?}"),
     }
