@@ -213,8 +213,9 @@ fn options(a: &CalibrateArgs, cells: usize) -> Result<CalibrateOptions, UsageErr
     }
     if opts.free.len() >= cells {
         return Err(UsageError(format!(
-            "{} free parameters need more than {} measured cells; free fewer (choose from {})",
+            "{} free parameter(s) need at least {} measured cells, got {}; free fewer (choose from {})",
             opts.free.len(),
+            opts.free.len() + 1,
             cells,
             CALIBRATABLE.iter().map(|p| p.path).collect::<Vec<_>>().join(", ")
         )));
@@ -298,7 +299,7 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
         "fit per cell (simulated: the mean exact start-up, which the fit uses; `validate` shows the whole-second reading, whose mean is the same up to its noise):"
     );
     for (pods, d, m, s, e) in &cal.best.cells {
-        println!("  {pods:>5} pods {d:>4} ms: measured {m:>7.1} s, simulated {s:>7.2} s, error {e:>+6.2} %");
+        println!("  {pods:>5} pods {d:>4} ms: measured {m:>7.2} s, simulated {s:>7.2} s, error {e:>+6.2} %");
     }
     print_cross_validation(a, cal);
     for w in &cal.warnings {
@@ -337,7 +338,7 @@ fn print_cross_validation(a: &CalibrateArgs, cal: &Calibration) {
         println!("leave-one-cell-out (fit on the others, placement included; predict the held-out cell):");
         for h in &cal.cross_validation {
             println!(
-                "  {:>5} pods {:>4} ms: measured {:>7.1} s, predicted {:>7.1} s, error {:>+6.2} % (placement {})",
+                "  {:>5} pods {:>4} ms: measured {:>7.2} s, predicted {:>7.2} s, error {:>+6.2} % (placement {})",
                 h.pods,
                 h.delay_ms,
                 h.measured_s,

@@ -40,7 +40,7 @@ use search::{fit, Problem};
 #[non_exhaustive]
 pub enum CalibrateError {
     /// More free parameters than the data can pin down.
-    #[error("{params} free parameters need more than {params} measured cells (got {cells}); free fewer parameters or measure more cells")]
+    #[error("{params} free parameter(s) need at least {} measured cells, got {cells}; free fewer parameters or measure more cells", params + 1)]
     TooFewCells {
         /// Free parameters.
         params: usize,
@@ -526,11 +526,12 @@ pub fn params_toml(cal: &Calibration, command: &str) -> String {
     out.push_str("# Calibrated parameters, written by kubetwin calibrate.\n");
     out.push_str(&format!("# Regenerate: {command}\n"));
     out.push_str(&format!(
-        "# Fit: RMS relative error {:.2} % over {} cells (of the mean exact start-up); leave-one-cell-out MAPE {} \
-         (of the mean whole-second reading, as measured).\n",
+        "# Fit: RMS relative error {:.2} % over {} cells (of the mean exact start-up); leave-one-cell-out MAPE {}.\n",
         cal.best.rms_error_pct,
         cal.best.cells.len(),
-        cal.cv_mape_pct.map_or("not computed".into(), |v| format!("{v:.2} %"))
+        cal.cv_mape_pct.map_or("not computed".into(), |v| format!(
+            "{v:.2} % (of the mean whole-second reading, as measured)"
+        ))
     ));
     for w in &cal.warnings {
         out.push_str(&format!("# Warning: {w}\n"));

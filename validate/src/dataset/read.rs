@@ -172,6 +172,17 @@ fn read_records<R: Read, T>(
         }
     };
     let text = unix_line_endings(&text);
+    // A line of spaces or tabs only is blank, as an empty one is (the csv reader would take it
+    // for a record of one empty field); the line numbers stay.
+    let text: std::borrow::Cow<'_, str> = if text.lines().any(|l| !l.is_empty() && l.trim().is_empty()) {
+        text.split('\n')
+            .map(|l| if l.trim().is_empty() { "" } else { l })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into()
+    } else {
+        text
+    };
     let lines = Lines::new(&text);
     let mut csv_reader = csv::ReaderBuilder::new()
         .comment(Some(b'#'))

@@ -47,6 +47,22 @@ fn errors_count_the_comment_lines_of_the_file() {
     assert!(matches!(missing, DatasetError::Io { .. }), "{missing}");
 }
 
+/// A line of spaces or tabs only is blank, as an empty line is, wherever it stands; the line
+/// numbers of the errors after it stay right.
+#[test]
+fn a_whitespace_only_line_is_blank() {
+    let dir = TempDir::new("blank");
+    let thesis = std::fs::read_to_string(thesis_dir().join("pod-startup-calibration.csv")).unwrap();
+    let path = dir.path().join("spaces.csv");
+    std::fs::write(&path, format!("{thesis}   \n\t\n")).unwrap();
+    assert_eq!(read_cells(&path).unwrap().len(), 4);
+    let bad = thesis.replacen("4,100,24.9", "  \n4,100,fast", 1);
+    std::fs::write(&path, &bad).unwrap();
+    let line = bad.lines().position(|l| l.starts_with("4,100,fast")).unwrap() + 1;
+    let err = read_cells(&path).unwrap_err().to_string();
+    assert!(err.contains(&format!("spaces.csv:{line}: column `mean_s`")), "{err}");
+}
+
 /// Two files joined with `cat`, and a file of the other format, are named for what they are.
 #[test]
 fn a_repeated_header_and_the_other_format_are_named() {
