@@ -304,13 +304,30 @@ fn fault_reports(
                     .max_by_key(|j| (started(j), std::cmp::Reverse(*j)))
             })
     };
-    // A node lifecycle write belongs to the last fault begun at or before it (the first of
-    // those begun together).
-    let mark_owner = |t: SimTime| {
+    // A node's NotReady belongs to the fault that silenced it: the last begun by the grace
+    // period before the mark, give or take the heartbeat it last sent (a renewal interval
+    // earlier at most); its taint and its return to Ready belong to the same fault. (By the
+    // mark's own time, a later fault elsewhere would claim it.)
+    let last_begun_by = |t: SimTime| {
         (0..scenario.faults.len())
             .filter(|&j| scenario.faults[j].window().0 <= t)
             .max_by_key(|&j| (scenario.faults[j].window().0, std::cmp::Reverse(j)))
     };
+    let silence = scenario.kubernetes.controller_manager.node_monitor_grace_period.get();
+    let renewal = scenario.kubernetes.kubelet.lease_renew_interval();
+    let mut node_owner: std::collections::HashMap<u32, Option<usize>> = std::collections::HashMap::new();
+    let mark_owners: Vec<Option<usize>> = cp
+        .node_marks
+        .iter()
+        .map(|&(t, node, mark)| match mark {
+            crate::node_lifecycle::Mark::NotReady => {
+                let owner = last_begun_by(SimTime::ZERO + (t + renewal).since_start().saturating_sub(silence));
+                node_owner.insert(node, owner);
+                owner
+            }
+            _ => node_owner.get(&node).copied().flatten(),
+        })
+        .collect();
     scenario
         .faults
         .iter()
@@ -404,8 +421,8 @@ fn fault_reports(
                 pods_evicted: cp.store.deleted_at.iter().flatten().filter(|t| in_window(t)).count() as u32,
                 node_marks: {
                     let mut marks = super::NodeMarks::default();
-                    for &(t, _, mark) in &cp.node_marks {
-                        if t <= end && mark_owner(t) == Some(i) {
+                    for (&(t, _, mark), owner) in cp.node_marks.iter().zip(&mark_owners) {
+                        if t <= end && *owner == Some(i) {
                             marks.add(mark, t.as_secs_f64());
                         }
                     }

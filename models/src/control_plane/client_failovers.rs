@@ -208,9 +208,10 @@ impl ControlPlane {
     }
 
     /// The windows in which a network fault cuts each kubelet among `clients` off from the
-    /// load balancer or back, as (cut, index in `clients`, when the route carries again),
-    /// merged per kubelet; never-repaired cuts and the balancer's own crashes (whose clients
-    /// come back as [`crate::faults`] says) left out.
+    /// load balancer or back, as (cut, index in `clients`, when the route carries again,
+    /// [`SimTime::MAX`] if never), merged per kubelet. The balancer's own crashes are left out
+    /// (their clients come back as [`crate::faults`] says): a cut that begins while the
+    /// balancer is down begins, for its kubelets, when the balancer is back.
     pub(super) fn kubelet_cuts(&self, clients: &[Watcher]) -> Vec<(SimTime, usize, SimTime)> {
         let lb_down = &self.lb_down;
         let mut out = Vec::new();
@@ -222,8 +223,11 @@ impl ControlPlane {
             let mut windows = self.net.route_down_windows(c.host, self.lb);
             windows.extend(self.net.route_down_windows(self.lb, c.host));
             for (cut, back) in crate::faults::merged(windows) {
-                let by_lb = lb_down.iter().any(|&(a, b)| a <= cut && cut < b);
-                if back != SimTime::MAX && !by_lb {
+                let mut cut = cut;
+                while let Some(&(_, lb_back)) = lb_down.iter().find(|&&(a, b)| a <= cut && cut < b) {
+                    cut = lb_back;
+                }
+                if cut < back {
                     out.push((cut, i, back));
                 }
             }

@@ -302,9 +302,11 @@ impl FailoverWalk<'_> {
         let Some((k, t)) = cp.reconnection(self.clients[i].role, s, self.timers, &mut self.rr, rng) else {
             return;
         };
-        if let Some(back) = self.cut_at(i, t) {
-            // A kubelet that would dial while its route to the balancer is cut connects after
-            // the repair, as one cut off does (its next request then dials).
+        let handshake = cp.connect_time(self.clients[i].host, k);
+        if let Some(back) = self.cut_during(i, t, t + handshake) {
+            // A kubelet whose dial meets a cut of its route to the balancer (the dial, or its
+            // handshake's answers) connects after the repair, as one cut off does (its next
+            // request then dials); never, if the cut is never repaired.
             self.decided[i] = Some(s);
             self.reconnect_after_cut(i, s, back, rng);
             return;
@@ -320,6 +322,11 @@ impl FailoverWalk<'_> {
             connected_at: f.reconnect_at,
             lapse: None,
         };
+        if self.cut_during(i, s, f.reconnect_at).is_some() {
+            // A cut while it waited to notice, over before it dialled: this reconnection is
+            // the one after it too.
+            self.cut_reconnect[i] = f.reconnect_at;
+        }
         self.out.push(f);
     }
 
@@ -330,36 +337,62 @@ impl FailoverWalk<'_> {
     /// update, within a period) connects through HAProxy. A cut repaired before it notices
     /// leaves its connections to TCP's resends.
     fn cut(&mut self, s: SimTime, i: usize, back: SimTime, rng: &mut impl Rng) {
+        if back == SimTime::MAX {
+            // Cut off for good: it never reaches the balancer again, nor any apiserver.
+            self.cut_reconnect[i] = SimTime::MAX;
+            return;
+        }
         let timers = self.timers;
         let noticed = s + Plan::detection(ClientRole::Kubelet, timers, rng);
         let tried = back + SimDuration::from_secs_f64(rng.random::<f64>() * timers.heartbeat.as_secs_f64());
         if noticed >= back || self.cut_reconnect[i] > s {
             return;
         }
-        self.reconnect_from(i, s, tried);
+        self.reconnect_from(i, s, back, tried.saturating_since(back));
     }
 
-    /// The end of the cut of kubelet `i` from the balancer that covers `t`, if one does.
-    fn cut_at(&self, i: usize, t: SimTime) -> Option<SimTime> {
+    /// The end of the first cut of kubelet `i` from the balancer that overlaps `from..=until`
+    /// ([`SimTime::MAX`] if it is never repaired), if one does.
+    fn cut_during(&self, i: usize, from: SimTime, until: SimTime) -> Option<SimTime> {
         self.cut_windows[i]
             .iter()
-            .find(|&&(cut, back)| cut <= t && t < back)
+            .find(|&&(cut, back)| cut <= until && from < back)
             .map(|&(_, back)| back)
     }
 
     /// Kubelet `i`, having lost its connection at `s`, reconnects after its cut from the
     /// balancer ends at `back`: with its next request, within a node-status period.
     fn reconnect_after_cut(&mut self, i: usize, s: SimTime, back: SimTime, rng: &mut impl Rng) {
+        if back == SimTime::MAX {
+            self.cut_reconnect[i] = SimTime::MAX;
+            return;
+        }
         let period = self.timers.heartbeat.as_secs_f64();
-        let tried = back + SimDuration::from_secs_f64(rng.random::<f64>() * period);
-        self.reconnect_from(i, s, tried);
+        let phase = SimDuration::from_secs_f64(rng.random::<f64>() * period);
+        self.reconnect_from(i, s, back, phase);
     }
 
-    /// Kubelet `i`, its connection lost at `s`, dials at `tried`: HAProxy hands it the first
-    /// server that serves, trying every node-status period.
-    fn reconnect_from(&mut self, i: usize, s: SimTime, tried: SimTime) {
-        let Some((k, t)) = self.cp.first_serving(tried, self.timers.heartbeat, false, &mut self.rr) else {
-            return;
+    /// Kubelet `i`, its connection lost at `s`, dials `phase` after its cut ends at `back`:
+    /// HAProxy hands it the first server that serves, trying every node-status period. A dial
+    /// that meets a later cut waits for that one's repair, at the same phase.
+    fn reconnect_from(&mut self, i: usize, s: SimTime, back: SimTime, phase: SimDuration) {
+        let mut back = back;
+        let (k, t) = loop {
+            let Some((k, t)) = self
+                .cp
+                .first_serving(back + phase, self.timers.heartbeat, false, &mut self.rr)
+            else {
+                return;
+            };
+            let handshake = self.cp.connect_time(self.clients[i].host, k);
+            match self.cut_during(i, t, t + handshake) {
+                Some(SimTime::MAX) => {
+                    self.cut_reconnect[i] = SimTime::MAX;
+                    return;
+                }
+                Some(later) if later > back => back = later,
+                _ => break (k, t),
+            }
         };
         let f = self.cp.reconnect(&mut self.clients[i], s, k, t);
         self.cut_reconnect[i] = f.reconnect_at;

@@ -157,8 +157,9 @@ pub struct ControlPlane {
     /// The node lifecycle controller's writes so far, and their summed wait at its limiter.
     lifecycle_writes: u64,
     lifecycle_waited: SimDuration,
-    /// What the node lifecycle controller wrote to the nodes, in order: (when, node, change);
-    /// the nodes numbered as [`ControlPlane::node_name`] names them.
+    /// What the node lifecycle controller wrote to the nodes, in order: (when it decided it at
+    /// a check, node, change; its writes then wait at its client limiter, behind the pods'
+    /// NotReady updates); the nodes numbered as [`ControlPlane::node_name`] names them.
     pub node_marks: Vec<(SimTime, u32, crate::node_lifecycle::Mark)>,
     /// The nodes' names, workers then masters, once the node lifecycle controller runs.
     node_names: Vec<String>,

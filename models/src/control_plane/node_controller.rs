@@ -108,7 +108,7 @@ impl ControlPlane {
             match a {
                 Action::NotReady(node) => {
                     let tainted = self.write_not_ready(node, now);
-                    self.node_marks.push((tainted, node, Mark::NotReady));
+                    self.node_marks.push((now, node, Mark::NotReady));
                     // A master's node runs none of the workload: the scheduler never places
                     // there.
                     if !self.master_nodes.is_master(node) {
@@ -143,7 +143,7 @@ impl ControlPlane {
                     // `SwapNodeControllerTaint`: a GET and a PATCH. The taint manager counts
                     // the pods' toleration from the taint's write.
                     let tainted = self.taint_write(now);
-                    self.node_marks.push((tainted, node, Mark::NoExecute));
+                    self.node_marks.push((now, node, Mark::NoExecute));
                     self.no_execute_written.insert(node);
                     let evict = UNREACHABLE_TOLERATION + tainted.saturating_since(now);
                     ctx.send_self(evict, Ev::Local(Local::Evict(node, generation)));

@@ -559,6 +559,55 @@ fn a_kubelet_cut_off_with_its_apiserver_reconnects_after_the_repair_once() {
     assert!(pinned_to_master03 > 0, "no kubelet of vlan30 was pinned to master03");
 }
 
+/// No kubelet is recorded reconnecting while its route to the balancer is cut: not while a cut
+/// that is never repaired lasts (a later master crash used to move vlan30's kubelets through
+/// HAProxy while cut off), nor in a second cut that begins before its dial after the first
+/// completes (it reconnects after the second).
+#[test]
+fn no_kubelet_reconnects_while_cut_off() {
+    let kubelet_failovers = |out: &models::cluster::RunOutcome| -> Vec<(usize, String, f64)> {
+        out.faults
+            .iter()
+            .enumerate()
+            .flat_map(|(j, f)| f.failovers.iter().map(move |fo| (j, fo.client.clone(), fo.at_s)))
+            .filter(|(_, c, _)| c.starts_with("kubelet/"))
+            .collect()
+    };
+    for seed in 1..=6 {
+        let mut s = cell(40, 100);
+        s.faults.push(isolate("vlan30", 10, None));
+        s.faults.push(crash("master02", 60, Some(300)));
+        let out = run(&s, seed, false).unwrap();
+        let moved = kubelet_failovers(&out);
+        assert!(
+            moved
+                .iter()
+                .all(|(_, c, _)| c != "kubelet/node03" && c != "kubelet/node04"),
+            "seed {seed}: {moved:?}"
+        );
+
+        let mut s = cell(40, 100);
+        s.faults.push(isolate("vlan20", 10, Some(80)));
+        s.faults.push(models::spec::Fault::Partition {
+            a: "vlan10".into(),
+            b: "vlan20".into(),
+            at: Dur::secs(83),
+            repair: Some(Dur::secs(200)),
+        });
+        let out = run(&s, seed, false).unwrap();
+        let moved = kubelet_failovers(&out);
+        for node in ["kubelet/node01", "kubelet/node02"] {
+            let times: Vec<f64> = moved.iter().filter(|(_, c, _)| c == node).map(|m| m.2).collect();
+            // Between the cuts, a dial that made it before the second (80-83 s) counts too.
+            let inside = |t: f64| (10.0..80.0).contains(&t) || (83.0..200.0).contains(&t);
+            assert!(
+                !times.is_empty() && !times.iter().any(|&t| inside(t)) && times.iter().any(|&t| t >= 200.0),
+                "seed {seed}: {node} at {times:?} (cut 10-80 s, then 83-200 s)"
+            );
+        }
+    }
+}
+
 /// A site's isolation that cuts two masters off from the balancer reports HAProxy's mark-down of
 /// each (the report used to name only the first).
 #[test]
@@ -680,6 +729,22 @@ fn pods_of_a_site_cut_off_for_good_are_evicted_and_replaced() {
     let marks = out.faults[0].node_marks;
     assert_eq!((marks.not_ready.nodes, marks.ready_again.nodes), (2, 2), "{marks:?}");
     assert!(marks.ready_again.first_s.unwrap() > 200.0, "{marks:?}");
+    // Two sites cut off 20 s apart: each fault has its own two nodes (the later one used to
+    // claim all four, its NotReady marks coming after it began).
+    let mut two = cell(20, 100);
+    two.faults.push(isolate("vlan20", 10, Some(300)));
+    two.faults.push(isolate("vlan30", 30, Some(300)));
+    let out = run(&two, 3, false).unwrap();
+    for f in &out.faults {
+        assert_eq!(f.node_marks.not_ready.nodes, 2, "{}: {:?}", f.fault, f.node_marks);
+        let first = f.node_marks.not_ready.first_s.unwrap();
+        assert!(
+            first >= f.at_s + 30.0 && first <= f.at_s + 45.0,
+            "{}: {:?}",
+            f.fault,
+            f.node_marks
+        );
+    }
 }
 
 /// The taint manager's evictions wait for the node controller's client limiter (20 QPS, burst
