@@ -344,10 +344,11 @@ fn fault_reports(
                     .map(|w| (m, w.0))
                     .into_iter()
                     .collect(),
-                (crate::spec::Fault::Crash { .. } | crate::spec::Fault::CrashEtcdLeader { .. }, m) => {
-                    m.map(|m| (m, start)).into_iter().collect()
-                }
-                // A network fault may cut off more than one master.
+                (crate::spec::Fault::Crash { .. }, Some(m)) => vec![(m, start)],
+                (crate::spec::Fault::CrashEtcdLeader { .. }, None) => Vec::new(),
+                // The balancer's own crash marks nothing: HAProxy is down with it.
+                (crate::spec::Fault::Crash { host, .. }, None) if *host == scenario.haproxy.host => Vec::new(),
+                // A network fault, or a router's crash, may cut off more than one master.
                 _ => (0..masters.len())
                     .filter(|&m| plan.unreachable[m].iter().any(|w| w.0 == start))
                     .map(|m| (m, start))

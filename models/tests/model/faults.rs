@@ -629,6 +629,18 @@ fn an_isolation_cutting_off_two_masters_reports_both_marks() {
         assert!(m.up_s.is_some_and(|u| u > 60.0), "{m:?}");
     }
     assert_eq!(f.haproxy_marked_down_s, Some(f.haproxy_marks[0].down_s));
+    // The site's router crashing cuts them off alike, and is reported alike (it listed none).
+    s.faults = vec![crash("vyos02", 5, Some(60))];
+    let out = run(&s, 1, false).unwrap();
+    let marked: Vec<&str> = out.faults[0]
+        .haproxy_marks
+        .iter()
+        .map(|m| m.apiserver.as_str())
+        .collect();
+    assert_eq!(marked, ["master02", "master03"], "{:?}", out.faults[0]);
+    // The balancer's own crash marks nothing: HAProxy is down with it.
+    s.faults = vec![crash("lb", 5, Some(60))];
+    assert!(run(&s, 1, false).unwrap().faults[0].haproxy_marks.is_empty());
 }
 
 /// A control plane spread over sites: master03 alone at a fourth site, `vlan40`, behind its

@@ -238,10 +238,18 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
         models::spec::Fault::CrashEtcdLeader { .. } => ", its apiserver killed by the liveness probe",
         _ => "",
     };
-    // The crashed master is "it"; a network fault may cut off more than one, each named.
-    let crashed_master = matches!(fault, models::spec::Fault::Crash { .. });
+    // The crashed master is "it"; a network fault (or a router's crash) may cut off more than
+    // one, each named.
+    let crashed = match fault {
+        models::spec::Fault::Crash { host, .. } => Some(host.as_str()),
+        _ => None,
+    };
     for mark in &f.haproxy_marks {
-        let it = if crashed_master { "it" } else { mark.apiserver.as_str() };
+        let it = if crashed == Some(mark.apiserver.as_str()) {
+            "it"
+        } else {
+            mark.apiserver.as_str()
+        };
         println!(
             "  HAProxy marked {it} down at {:.2} s ({:.2} s after the fault{why})",
             mark.down_s,
