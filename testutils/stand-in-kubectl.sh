@@ -43,6 +43,11 @@ if [ -f "$state/hang" ]; then
     for a in "$@"; do if [ "$a" = "$h3" ]; then sleep 600; exit 0; fi; done
   fi
 fi
+# state/hang1 (VERB KIND): the next such command hangs, once.
+if [ -f "$state/hang1" ]; then
+  read -r g1 g2 < "$state/hang1"
+  if [ "$key" = "$g1 $g2" ]; then rm -f "$state/hang1"; sleep 600; exit 0; fi
+fi
 if [ -f "$state/fail" ]; then
   read -r f1 f2 ffile < "$state/fail"
   if [ "$key" = "$f1 $f2" ]; then rm -f "$state/fail"; replay "$ffile" "$ns"; fi

@@ -300,11 +300,26 @@ fn with_value_line(message: String, text: &str) -> String {
     else {
         return message;
     };
-    let given = text.lines().position(|l| {
-        l.trim_start()
-            .strip_prefix(key.as_str())
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    });
+    // A top-level key: before the first table header, outside multi-line strings (a value
+    // inside a table would be a dotted key of that table, whose line this does not guess).
+    let mut in_string = false;
+    let mut given = None;
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim_start().trim_start_matches('\u{feff}');
+        if !in_string && t.starts_with('[') {
+            break;
+        }
+        if !in_string
+            && t.strip_prefix(key.as_str())
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            given = Some(i);
+            break;
+        }
+        if (l.matches("\"\"\"").count() + l.matches("'''").count()) % 2 == 1 {
+            in_string = !in_string;
+        }
+    }
     match given {
         Some(i) => format!(
             "{message}: `{key}` was given a value at line {}; expected a table there ([{key}] or {key} = {{ ... }})",

@@ -88,7 +88,9 @@ pub fn apply_with_warnings(
             .nth(line.saturating_sub(1))
             .and_then(|l| {
                 let key = field.rsplit('.').next()?;
-                let rest = l.get(column.saturating_sub(1)..)?.strip_prefix(key)?;
+                // The locator counts characters; the line is indexed in bytes.
+                let at = l.char_indices().nth(column.saturating_sub(1))?.0;
+                let rest = l.get(at..)?.strip_prefix(key)?;
                 let after_eq = rest.trim_start().strip_prefix('=')?;
                 let value_at = l.len() - after_eq.trim_start().len();
                 Some(l[..value_at].chars().count() + 1)
@@ -340,6 +342,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("p.toml: line 2, column 14: `workload.replicas`"), "{e}");
+        // Columns count characters, not bytes.
+        let e = apply(&base, "workload = { image = \"ñññ\", replicas = \"four\" }\n", "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("p.toml: line 1, column 40: `workload.replicas`"), "{e}");
         assert!(
             message.ends_with("expected a whole number from 0 to 4294967295"),
             "{message}"

@@ -72,7 +72,7 @@ struct ConsortiumArgs {
     /// vCPUs of each master, one apiserver worker each (`kubernetes.apiserver.workers`).
     /// Default 2, kubeadm's minimum and the thesis's masters, whatever the consortium's size
     /// (a note says what kube-up's `get-master-size` would give its nodes when that is more).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024), allow_negative_numbers = true)]
     master_vcpus: Option<u32>,
     /// Scenario name (default: the output file's stem).
     #[arg(long, value_name = "N", value_parser = parse_name)]
@@ -163,7 +163,8 @@ pub(crate) fn command_line() -> String {
     words.join(" ")
 }
 
-fn shell_quote(a: &str) -> String {
+/// `a` as one shell word: as it is when it needs no quotes, else in single quotes.
+pub(crate) fn shell_quote(a: &str) -> String {
     let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
     if plain {
         a.to_owned()
@@ -281,10 +282,10 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
     let kube_up = generate::kube_up_master_vcpus(workers).max(2);
     if consortium && kube_up > scenario.kubernetes.apiserver.workers {
         eprintln!(
-            "note: masters of {} vCPUs (kubernetes.apiserver.workers); kube-up's get-master-size gives a cluster of {workers} \
-             nodes {kube_up}: pass --master-vcpus {kube_up} to plan with those (smaller masters queue the kubelets' \
-             routine requests, most of all with a master lost: see `plan --drills`)",
-            scenario.kubernetes.apiserver.workers
+            "note: masters of {} (kubernetes.apiserver.workers); kube-up's get-master-size gives a cluster of {workers} \
+             nodes {kube_up} vCPUs (kubeadm's minimum is 2): pass --master-vcpus {kube_up} to plan with those (smaller \
+             masters queue the kubelets' routine requests, most of all with a master lost: see `plan --drills`)",
+            crate::output::count(scenario.kubernetes.apiserver.workers as usize, "vCPU")
         );
     }
     println!(

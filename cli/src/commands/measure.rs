@@ -286,6 +286,17 @@ fn rescue(report: &MeasureReport, out: &Path, summary: &str, rows: &str) -> Resu
     Ok((saved, saved_raw))
 }
 
+/// `KUBECTL --kubeconfig FILE` as the user gave them, quoted for a shell: the start of a
+/// command that reaches the measured cluster, to paste.
+fn on_cluster(a: &MeasureArgs) -> String {
+    use super::generate::shell_quote;
+    format!(
+        "{} --kubeconfig {}",
+        shell_quote(&a.kubectl.to_string_lossy()),
+        shell_quote(&a.kubeconfig.to_string_lossy())
+    )
+}
+
 /// The part of a failed measurement that is worth keeping: writes the completed runs, prints the
 /// namespaces left, and returns the error to report.
 fn handle_failure(failure: &RunFailure, a: &MeasureArgs) -> anyhow::Error {
@@ -314,12 +325,7 @@ fn handle_failure(failure: &RunFailure, a: &MeasureArgs) -> anyhow::Error {
         }
         let names: Vec<&str> = failure.leftover.iter().map(|l| l.namespace.as_str()).collect();
         eprintln!("check them, then remove them with:");
-        eprintln!(
-            "  {} --kubeconfig {} delete namespace {}",
-            a.kubectl.display(),
-            a.kubeconfig.display(),
-            names.join(" ")
-        );
+        eprintln!("  {} delete namespace {}", on_cluster(a), names.join(" "));
     }
     anyhow::anyhow!(
         "measurement stopped at run {} of {}: {}",
@@ -436,7 +442,7 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
     let cancel = Arc::new(AtomicBool::new(false));
     let received = Arc::new(AtomicI32::new(0));
     let current = Arc::new(Mutex::new(None));
-    let on_cluster = format!("{} --kubeconfig {}", a.kubectl.display(), a.kubeconfig.display());
+    let on_cluster = on_cluster(&a);
     install_ctrl_c(cancel.clone(), received.clone(), current.clone(), on_cluster)?;
     eprintln!(
         "measuring {} run{} of {} pods (image {}) with {} --kubeconfig {}; Ctrl-C stops and cleans up",

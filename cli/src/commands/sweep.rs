@@ -35,7 +35,7 @@ pub(crate) struct SweepArgs {
     /// A built-in scenario name (`thesis-2019`) or a scenario TOML file.
     scenario: String,
     /// Pod counts, e.g. 4,20,100 or 10..100/10 (default: the scenario's workload.replicas).
-    #[arg(long, value_name = "LIST", value_parser = axes::parse_pods, allow_hyphen_values = true)]
+    #[arg(long, value_name = "LIST", value_parser = axes::parse_pods, allow_negative_numbers = true)]
     pods: Option<PodsAxis>,
     /// Added delays with units, e.g. 0ms,100ms or 0ms..500ms/100ms (default: the scenario's
     /// netem.delay).

@@ -499,6 +499,24 @@ fn ctrl_c_during_a_waiting_deletion_still_deletes_the_namespace() {
     assert!(!err.contains("may still exist"), "{err}");
 }
 
+/// Ctrl-C while a finished run's clean-up checks its namespace's labels, and the check hangs
+/// past the grace: the check is made again and the namespace deleted (it was reported left: no
+/// label check, no delete).
+#[test]
+fn a_namespace_check_stopped_by_the_grace_is_made_again() {
+    let s = StandIn::new("check-again");
+    s.set("hang1", "get namespace");
+    let child = spawn_measure(&s, &["--pods", "20", "--runs", "2"]);
+    wait_for_call(&s, "get", "namespace");
+    send(&child, "-INT");
+    let out = child.wait_with_output().expect("kubetwin ends");
+    assert_died_by(&out, "-INT");
+    let err = stderr(&out);
+    let checks = s.calls().iter().filter(|c| c[..2] == ["get", "namespace"]).count();
+    assert_eq!(checks, 2, "{err}");
+    assert!(s.remaining().is_empty(), "{:?}\n{err}", s.remaining());
+}
+
 /// A second signal during the clean-up quits at once; the hint it leaves for the namespace names
 /// the measured cluster's kubectl and kubeconfig (a bare `kubectl delete namespace`, pasted,
 /// would go to the user's current context, perhaps another cluster).

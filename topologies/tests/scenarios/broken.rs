@@ -56,6 +56,15 @@ fn terse_parser_messages_say_what_is_expected() {
         shown.contains("`kubernetes` was given a value at line 1; expected a table there"),
         "{shown}"
     );
+    // Not a line inside a multi-line string, nor a key of the same name in a table.
+    let text = format!(
+        "x = \"\"\"\nkubernetes = 1\n\"\"\"\nkubernetes = 5\n{}",
+        super::thesis_text()
+    );
+    let (_, shown) = error_of(&text);
+    assert!(shown.contains("given a value at line 4;"), "{shown}");
+    let (_, shown) = error_of(&edit("[netem]\n", "[netem]\ndelay.extra = \"1ms\"\n"));
+    assert!(!shown.contains("was given a value at line"), "{shown}");
 }
 
 #[test]

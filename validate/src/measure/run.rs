@@ -343,11 +343,26 @@ impl RunContext<'_> {
         }
     }
 
-    /// Runs a cleanup command, retrying transient failures (but not a `--wait` that timed out).
+    /// Runs a cleanup command, retrying transient failures (but not a `--wait` that timed out),
+    /// and a read stopped by the interrupt's grace once more. After the interrupt a deletion is
+    /// sent again without waiting.
     fn cleanup_command(&mut self, args: &[&str]) -> Result<String, KubectlError> {
         let mut attempt = 1;
+        let mut stopped_read_retried = false;
         loop {
-            match self.runner.run_ok(args) {
+            let now: Vec<&str> = if self.cancelled() {
+                args.iter()
+                    .map(|&a| if a == "--wait=true" { "--wait=false" } else { a })
+                    .collect()
+            } else {
+                args.to_vec()
+            };
+            match self.runner.run_ok(&now) {
+                // A read (`get namespace`) the interrupt's grace stopped: the check is needed
+                // before anything is deleted, and a fresh one takes a moment.
+                Err(KubectlError::Stopped { interrupted: true, .. }) if args[0] == "get" && !stopped_read_retried => {
+                    stopped_read_retried = true;
+                }
                 Err(e)
                     if e.is_transient()
                         && !matches!(e, KubectlError::WaitTimedOut { .. })
