@@ -495,6 +495,8 @@ fn ctrl_c_during_a_waiting_deletion_still_deletes_the_namespace() {
         (deletes[0][3].as_str(), deletes[1][3].as_str()),
         ("--wait=true", "--wait=false")
     );
+    // kubectl's own wait ends before --kubectl-timeout (90 s) stops it: not the 120-s default.
+    assert_eq!(deletes[0][4], "--timeout=85s");
     assert!(s.remaining().is_empty(), "{:?}\n{err}", s.remaining());
     assert!(!err.contains("may still exist"), "{err}");
 }

@@ -29,7 +29,9 @@ pub struct MeasureOptions {
     pub poll_interval: Duration,
     /// How long to wait for all pods to run, from the scale command on. Default 10 min.
     pub run_timeout: Duration,
-    /// `--timeout` of `kubectl delete namespace --wait=true`. Default 120 s.
+    /// `--timeout` of `kubectl delete namespace --wait=true`. Default 120 s, and at most 5 s
+    /// under the kubectl command's time limit (`kubectl.command_timeout`, 90 s), so that
+    /// kubectl's wait ends before kubetwin would stop it.
     pub delete_timeout: Duration,
     /// How many namespace names to try when they are taken. Default 5.
     pub namespace_attempts: u32,

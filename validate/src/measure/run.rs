@@ -409,7 +409,19 @@ impl RunContext<'_> {
             return Ok(CleanupOutcome::AlreadyTerminating);
         }
         let wait = if hurry { "--wait=false" } else { "--wait=true" };
-        let timeout = format!("--timeout={}s", self.opts.delete_timeout.as_secs());
+        // kubectl's own wait must end before kubetwin stops the command at its time limit
+        // (`--kubectl-timeout`, 90 s, under the 120-s deletion time-out): a wait cut short by
+        // the limit read as a failed deletion, retried, and the run failed.
+        let limit = self
+            .opts
+            .kubectl
+            .command_timeout
+            .map(|t| t.saturating_sub(Duration::from_secs(5)));
+        let wait_for = match limit {
+            Some(l) if l >= Duration::from_secs(1) => self.opts.delete_timeout.min(l),
+            _ => self.opts.delete_timeout,
+        };
+        let timeout = format!("--timeout={}s", wait_for.as_secs());
         match self.cleanup_command(&["delete", "namespace", &ns.name, wait, &timeout]) {
             Ok(_) if hurry => Ok(CleanupOutcome::DeletionRequested),
             Ok(_) => Ok(CleanupOutcome::Deleted),
