@@ -432,6 +432,17 @@ fn measure_signalled_while_polling(s: &StandIn, args: &[&str], signal: &str) -> 
     out
 }
 
+/// Runs `kubetwin measure` with `args` against `s`, sends it Ctrl-C once it has run `kubectl
+/// VERB KIND`, checks that it died by the signal, and returns its stderr.
+fn measure_interrupted_at(s: &StandIn, args: &[&str], [verb, kind]: [&str; 2]) -> String {
+    let child = spawn_measure(s, args);
+    wait_for_call(s, verb, kind);
+    send(&child, "-INT");
+    let out = child.wait_with_output().expect("kubetwin ends");
+    assert_died_by(&out, "-INT");
+    stderr(&out)
+}
+
 fn interrupted_measure_cleans_up(signal: &str) {
     // 21 pods wanted, the stand-in always shows 20 running: kubetwin polls until interrupted.
     let s = StandIn::new("ctrl-c");
@@ -479,12 +490,7 @@ fn a_refused_read_after_the_pods_run_is_tried_again() {
 fn ctrl_c_during_a_waiting_deletion_still_deletes_the_namespace() {
     let s = StandIn::new("wait-int");
     s.set("hang", "delete namespace --wait=true");
-    let child = spawn_measure(&s, &["--pods", "20", "--runs", "2"]);
-    wait_for_call(&s, "delete", "namespace");
-    send(&child, "-INT");
-    let out = child.wait_with_output().expect("kubetwin ends");
-    assert_died_by(&out, "-INT");
-    let err = stderr(&out);
+    let err = measure_interrupted_at(&s, &["--pods", "20", "--runs", "2"], ["delete", "namespace"]);
     let deletes: Vec<Vec<String>> = s
         .calls()
         .into_iter()
@@ -508,12 +514,7 @@ fn ctrl_c_during_a_waiting_deletion_still_deletes_the_namespace() {
 fn a_namespace_check_stopped_by_the_grace_is_made_again() {
     let s = StandIn::new("check-again");
     s.set("hang1", "get namespace");
-    let child = spawn_measure(&s, &["--pods", "20", "--runs", "2"]);
-    wait_for_call(&s, "get", "namespace");
-    send(&child, "-INT");
-    let out = child.wait_with_output().expect("kubetwin ends");
-    assert_died_by(&out, "-INT");
-    let err = stderr(&out);
+    let err = measure_interrupted_at(&s, &["--pods", "20", "--runs", "2"], ["get", "namespace"]);
     let checks = s.calls().iter().filter(|c| c[..2] == ["get", "namespace"]).count();
     assert_eq!(checks, 2, "{err}");
     assert!(s.remaining().is_empty(), "{:?}\n{err}", s.remaining());
