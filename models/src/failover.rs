@@ -219,13 +219,21 @@ impl Plan {
             let merged = crate::faults::merged(p.apiserver_down[i].iter().chain(&p.unreachable[i]).copied().collect());
             let failing_period = inter + inter;
             let healthy_period = inter + rtt;
-            for (s, e) in merged {
+            // A server down again before its `rise`-th good check is never marked up in between:
+            // its mark-down runs on (`carried`).
+            let mut carried: Option<SimTime> = None;
+            for (k, &(s, e)) in merged.iter().enumerate() {
                 let c0 = first_check_at(s);
-                let last_failing = c0 + failing_period * u64::from(haproxy.fall.max(1) - 1);
-                if check_answered(last_failing, e, inter).is_some() {
-                    continue; // back before the fall-th check gave up
-                }
-                let down_at = last_failing + inter;
+                let down_at = match carried.take() {
+                    Some(down_at) => down_at,
+                    None => {
+                        let last_failing = c0 + failing_period * u64::from(haproxy.fall.max(1) - 1);
+                        if check_answered(last_failing, e, inter).is_some() {
+                            continue; // back before the fall-th check gave up
+                        }
+                        last_failing + inter
+                    }
+                };
                 let up_at = if e == SimTime::MAX {
                     SimTime::MAX
                 } else {
@@ -238,6 +246,10 @@ impl Plan {
                     let answered = check_answered(back, e, inter).unwrap_or(back.max(e));
                     answered + rtt + healthy_period * u64::from(haproxy.rise.max(1) - 1)
                 };
+                if merged.get(k + 1).is_some_and(|next| next.0 < up_at) {
+                    carried = Some(down_at);
+                    continue;
+                }
                 p.marked_down[i].push((down_at, up_at));
             }
         }

@@ -608,6 +608,23 @@ fn no_kubelet_reconnects_while_cut_off() {
     }
 }
 
+/// A master crashed again before HAProxy's `rise`-th good check is not marked up in between: one
+/// mark-down from the first crash to after the second's repair (it was marked up at 34.4 s, while
+/// crashed again since 30.5 s, and down again at 42.4 s).
+#[test]
+fn a_master_crashed_again_before_it_rises_stays_marked_down() {
+    let mut s = cell(20, 100);
+    s.faults.push(crash_ms("master03", 20_000, 29_900));
+    s.faults.push(crash_ms("master03", 30_500, 80_000));
+    let out = run(&s, 1, false).unwrap();
+    let marks: Vec<_> = out.faults.iter().flat_map(|f| f.haproxy_marks.clone()).collect();
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert!(
+        marks[0].down_s < 31.0 && marks[0].up_s.is_none_or(|u| u > 80.0),
+        "{marks:?}"
+    );
+}
+
 /// A site's isolation that cuts two masters off from the balancer reports HAProxy's mark-down of
 /// each (the report used to name only the first).
 #[test]
