@@ -245,8 +245,32 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     let mut field = field_path(err.path());
     let inner = err.into_inner();
     let mut message = one_line(inner.message());
+    // A TOML date or time where the field takes something else reaches serde as a table with
+    // a private key: say what it is.
+    const DATETIME_KEY: &str = "$__toml_private_datetime";
+    let datetime_here = inner.span().and_then(|span| text.get(span.start..)).is_some_and(|t| {
+        t.len() >= 10
+            && t.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    *b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+    });
+    if field.contains(DATETIME_KEY)
+        || message.contains(DATETIME_KEY)
+        || (datetime_here && message.starts_with("invalid type: map"))
+    {
+        field = field.replace(&format!(".{DATETIME_KEY}"), "");
+        message = "a TOML date or time is not a value here; expected what the field takes (durations and names are quoted strings, such as \"30s\")".into();
+    }
     name_field_from_message(&mut field, &mut message);
     let mut message = plain_numbers(&message);
+    if message.starts_with(WANTED_NAME) && field.starts_with("faults[") && field.ends_with(".kind") {
+        message =
+            format!("{WANTED_NAME}: \"crash\", \"crash-etcd-leader\", \"partition\", \"isolate-site\" or \"degrade\"");
+    }
     // `[[haproxy]]` for `[haproxy]`: serde reads the array as the struct's fields in order and
     // complains about the first one's type, which says nothing of the real mistake.
     // The error may sit deeper (`[[kubernetes]]` then `[kubernetes.apiserver]` fails at
@@ -377,6 +401,9 @@ pub(crate) fn explained(message: String, here: Option<&str>) -> String {
     }
 }
 
+/// What an enum field given another type than a string is told (toml: "wanted string or table").
+const WANTED_NAME: &str = "expected one of the names this field takes, as a quoted string";
+
 /// serde's messages name Rust's number types at their end ("invalid value: integer `-1`,
 /// expected u32") and its structs ("expected struct FaultRecord"), and TOML's overflow names
 /// none ("number too large to fit in target type"), nor does an unclosed string say it is one;
@@ -406,6 +433,12 @@ pub fn plain_numbers(message: &str) -> String {
     }
     if let Some((head, _)) = message.rsplit_once("expected struct ") {
         return format!("{head}expected a table (a [section] or {{ key = value, ... }})");
+    }
+    if let Some(head) = message.strip_suffix("expected a sequence") {
+        return format!("{head}expected an array: [ ... ] (or, for a list of tables, [[section]] entries)");
+    }
+    if message == "wanted string or table" {
+        return format!("{WANTED_NAME} (topologies/README.md lists them)");
     }
     if message == "invalid basic string" || message == "invalid literal string" {
         return format!(

@@ -65,6 +65,23 @@ fn terse_parser_messages_say_what_is_expected() {
     assert!(shown.contains("given a value at line 4;"), "{shown}");
     let (_, shown) = error_of(&edit("[netem]\n", "[netem]\ndelay.extra = \"1ms\"\n"));
     assert!(!shown.contains("was given a value at line"), "{shown}");
+
+    // Arrays, names and dates: what toml and serde say in their own terms.
+    let (_, shown) = error_of(&format!("faults = \"x\"\n{}", super::thesis_text()));
+    assert!(shown.contains("expected an array: [ ... ]"), "{shown}");
+    let (_, shown) = error_of(&format!("faults = [{{kind = 1}}]\n{}", super::thesis_text()));
+    assert!(
+        shown.contains("`faults[0].kind`: expected one of the names this field takes, as a quoted string: \"crash\""),
+        "{shown}"
+    );
+    let (_, shown) = error_of(&format!("faults = [1979-05-27]\n{}", super::thesis_text()));
+    assert!(
+        shown.contains("`faults[0]`: a TOML date or time is not a value here"),
+        "{shown}"
+    );
+    assert!(!shown.contains("toml_private"), "{shown}");
+    let (_, shown) = error_of(&edit("replicas = 4 ", "replicas = 1979-05-27 "));
+    assert!(shown.contains("`workload.replicas`: a TOML date or time"), "{shown}");
 }
 
 #[test]
