@@ -248,16 +248,10 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     // A TOML date or time where the field takes something else reaches serde as a table with
     // a private key: say what it is.
     const DATETIME_KEY: &str = "$__toml_private_datetime";
-    let datetime_here = inner.span().and_then(|span| text.get(span.start..)).is_some_and(|t| {
-        t.len() >= 10
-            && t.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
-                if i == 4 || i == 7 {
-                    *b == b'-'
-                } else {
-                    b.is_ascii_digit()
-                }
-            })
-    });
+    let datetime_here = inner
+        .span()
+        .and_then(|span| text.get(span.start..))
+        .is_some_and(starts_with_a_date);
     if field.contains(DATETIME_KEY)
         || message.contains(DATETIME_KEY)
         || (datetime_here && message.starts_with("invalid type: map"))
@@ -311,6 +305,19 @@ pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         field,
         message,
     })
+}
+
+/// Whether `t` begins with a TOML local date, `YYYY-MM-DD`.
+fn starts_with_a_date(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() >= 10
+        && b[..10].iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
 }
 
 /// toml reports a table header that extends a key given a plain value (`kubernetes = 5`, then

@@ -159,18 +159,8 @@ fn parse_three(s: &str) -> Result<[String; 3], String> {
 /// The command line as typed, with `kubetwin` for the program and quotes where a shell needs them.
 pub(crate) fn command_line() -> String {
     let mut words = vec!["kubetwin".to_owned()];
-    words.extend(std::env::args().skip(1).map(|a| shell_quote(&a)));
+    words.extend(std::env::args().skip(1).map(|a| crate::output::shell_quote(&a)));
     words.join(" ")
-}
-
-/// `a` as one shell word: as it is when it needs no quotes, else in single quotes.
-pub(crate) fn shell_quote(a: &str) -> String {
-    let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
-    if plain {
-        a.to_owned()
-    } else {
-        format!("'{}'", a.replace('\'', "'\\''"))
-    }
 }
 
 fn default_name(out: &std::path::Path, fallback: &str) -> String {

@@ -289,7 +289,7 @@ fn rescue(report: &MeasureReport, out: &Path, summary: &str, rows: &str) -> Resu
 /// `KUBECTL --kubeconfig FILE` as the user gave them, quoted for a shell: the start of a
 /// command that reaches the measured cluster, to paste.
 fn on_cluster(a: &MeasureArgs) -> String {
-    use super::generate::shell_quote;
+    use crate::output::shell_quote;
     format!(
         "{} --kubeconfig {}",
         shell_quote(&a.kubectl.to_string_lossy()),

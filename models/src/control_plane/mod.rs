@@ -159,10 +159,8 @@ pub struct ControlPlane {
     lifecycle_waited: SimDuration,
     /// What the node lifecycle controller wrote to the nodes, in order: (when it decided it at
     /// a check, node, change; its writes then wait at its client limiter, behind the pods'
-    /// NotReady updates); the nodes numbered as [`ControlPlane::node_name`] names them.
+    /// NotReady updates); the nodes numbered workers first, then the masters.
     pub node_marks: Vec<(SimTime, u32, crate::node_lifecycle::Mark)>,
-    /// The nodes' names, workers then masters, once the node lifecycle controller runs.
-    node_names: Vec<String>,
     /// Workers whose `NoExecute` taint the controller wrote and has not removed.
     no_execute_written: std::collections::BTreeSet<u32>,
     /// Workers whose `NoSchedule` taint the scheduler has seen and no removal of it has.
@@ -273,7 +271,6 @@ impl ControlPlane {
             lifecycle_writes: 0,
             lifecycle_waited: SimDuration::ZERO,
             node_marks: Vec::new(),
-            node_names: Vec::new(),
             no_execute_written: std::collections::BTreeSet::new(),
             no_schedule_written: std::collections::BTreeSet::new(),
             untaint_pending: std::collections::BTreeSet::new(),

@@ -31,7 +31,6 @@ impl ControlPlane {
     ) {
         self.system_pods = system_pods;
         self.lifecycle = Some(crate::node_lifecycle::NodeLifecycle::named(names, grace));
-        self.node_names = names.iter().map(|n| (*n).to_owned()).collect();
         let to_lb_down = self
             .masters
             .iter()
@@ -150,12 +149,6 @@ impl ControlPlane {
                 }
             }
         }
-    }
-
-    /// The name of node `n` as the node lifecycle controller numbers them (workers, then the
-    /// masters), if it runs.
-    pub fn node_name(&self, n: u32) -> Option<&str> {
-        self.node_names.get(n as usize).map(String::as_str)
     }
 
     /// Whether a controller-manager leads and is connected at `t`: outside every failover of
