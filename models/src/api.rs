@@ -29,6 +29,17 @@ const CHAINED_FAILOVERS: usize = 8;
 /// retry-after response").
 pub const RESET_GET_RETRY_AFTER: SimDuration = SimDuration::from_secs(1);
 
+/// How long client-go v1.16 sleeps after a `429 Too Many Requests` before it sends the request
+/// again: the apiserver's max-in-flight filter answers with `Retry-After: 1`
+/// (`apiserver/pkg/server/filters/maxinflight.go`, `retryAfter = "1"`), and `rest/request.go`'s
+/// `checkWait` sleeps that many seconds.
+pub const TOO_MANY_RETRY_AFTER: SimDuration = SimDuration::from_secs(1);
+
+/// How many times client-go v1.16 sends a request that keeps meeting `Retry-After` before it
+/// returns the error to its caller: `rest/request.go`, `request`: `maxRetries := 10`, the
+/// attempt counted before `retries < maxRetries` is checked, so ten sends in all.
+pub const CLIENT_GO_MAX_TRIES: u8 = 10;
+
 /// What an API call touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Obj {
@@ -119,6 +130,13 @@ impl Obj {
         }
     }
 
+    /// Whether the apiserver's max-in-flight filter counts the call against
+    /// `--max-mutating-requests-inflight` rather than `--max-requests-inflight`: every verb but
+    /// GET and LIST (`nonMutatingRequestVerbs`; watches are not calls here).
+    pub fn is_mutating(self) -> bool {
+        !self.is_get()
+    }
+
     /// Whether the call is a GET (a LIST included): client-go retries it after a connection
     /// reset ([`RESET_GET_RETRY_AFTER`]).
     pub fn is_get(self) -> bool {
@@ -191,6 +209,9 @@ pub enum CallLoss {
     /// Its apiserver's etcd try timed out (`etcdserver: request timed out`, etcd's
     /// `ReqTimeout` with no leader or no quorum), and the apiserver answered with that error.
     EtcdTimedOut,
+    /// Its apiserver refused it [`CLIENT_GO_MAX_TRIES`] times with `429 Too Many Requests`
+    /// (its in-flight limit reached), and client-go returned that error.
+    TooManyRequests,
 }
 
 /// One API call in flight.
@@ -210,6 +231,8 @@ pub struct ApiCall {
     /// failover tore the connection down, or its etcd try timed out): a call the client gives
     /// up on such a loss ([`Obj::fails_with`]) is answered with the failure and not served.
     pub lost: Option<CallLoss>,
+    /// How many times an apiserver has refused it with `429 Too Many Requests` so far.
+    pub refused: u8,
 }
 
 impl ApiCall {
@@ -338,6 +361,10 @@ pub enum Ev {
         /// stands for the client's own retry (on its new connection, or after etcd's time-out).
         lost: Option<CallLoss>,
     },
+    /// A call its apiserver refused with `429 Too Many Requests`, back at its client once the
+    /// client has slept the answer's `Retry-After` ([`TOO_MANY_RETRY_AFTER`]): the client sends
+    /// it again through its limiter (client-go's `tryThrottle` before every retry).
+    TooManyRequests(ApiCall),
     /// A watch event reaches a client.
     Watch(WatchEvent),
     /// A timer or local completion.
@@ -518,6 +545,7 @@ impl Conn {
             id,
             obj,
             lost: None,
+            refused: 0,
         }
     }
 }

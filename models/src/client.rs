@@ -8,7 +8,7 @@
 use sim_core::limiter::TokenBucket;
 use sim_core::{ComponentId, Context, SimDuration};
 
-use crate::api::{Conn, Ev, Obj};
+use crate::api::{ApiCall, Conn, Ev, Obj};
 
 /// A rate-limited API client.
 #[derive(Debug, Clone)]
@@ -57,6 +57,15 @@ impl Client {
         id
     }
 
+    /// Sends `call` again after its apiserver refused it with `429 Too Many Requests` and the
+    /// client slept the answer's `Retry-After` ([`Ev::TooManyRequests`]): through the limiter
+    /// again, as client-go v1.16 throttles every retry (`rest/request.go`: "This request should
+    /// also be throttled with the client-internal throttler").
+    pub fn send_again(&mut self, call: ApiCall, ctx: &mut Context<'_, Ev>) {
+        self.sent += 1;
+        send_again(&self.conn, self.cp, &mut self.limiter, call, ctx);
+    }
+
     /// Follows a failover of the connection.
     pub fn rebind(&mut self, master: u8, host: crate::network::HostId, from: crate::network::HostId) {
         self.conn.rebind(master, host, from);
@@ -66,4 +75,18 @@ impl Client {
     pub fn throttled(&self) -> SimDuration {
         self.limiter.total_delay()
     }
+}
+
+/// Sends `call`, refused with `429 Too Many Requests`, again on `conn` to the control plane
+/// `cp` once `limiter` lets it go: the same request (its id and what it does) with its count of
+/// refusals, on the connection as it is now.
+pub fn send_again(conn: &Conn, cp: ComponentId, limiter: &mut TokenBucket, call: ApiCall, ctx: &mut Context<'_, Ev>) {
+    let at = limiter.reserve(ctx.now());
+    let mut rng = ctx.keyed_rng(crate::draws::resend_key(call.id, call.refused));
+    let (due, again) = conn.deliver(ctx.me(), call.id, call.obj, at, &mut rng);
+    let again = ApiCall {
+        refused: call.refused,
+        ..again
+    };
+    ctx.send_at(cp, due, Ev::ApiArrive(again));
 }

@@ -258,6 +258,9 @@ impl Component<Ev> for ControllerManager {
                 self.deployment.rebind(master, host, from);
                 self.replicaset.rebind(master, host, from);
             }
+            // The deployment controller's calls are numbered from `DEPLOYMENT_CLIENT_IDS`.
+            Ev::TooManyRequests(call) if call.id >= DEPLOYMENT_CLIENT_IDS => self.deployment.send_again(call, ctx),
+            Ev::TooManyRequests(call) => self.replicaset.send_again(call, ctx),
             _ => {}
         }
     }

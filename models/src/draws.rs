@@ -87,6 +87,18 @@ pub fn reply_key(client: u64, id: u32) -> u64 {
     mix64(call_key(client, id) ^ 0x5245_504C_5900) // "REPLY"
 }
 
+/// The key of the network's draws for the request of call `id` sent again after its
+/// `refused`-th `429 Too Many Requests` (1 first), drawn at the client.
+pub fn resend_key(id: u32, refused: u8) -> u64 {
+    mix64(request_key(id) ^ (u64::from(refused) << 48) ^ 0x0034_3239) // "429"
+}
+
+/// The key of the network's draws for the `refused`-th `429 Too Many Requests` answer (1 first)
+/// to call `id` of the client whose stable key is `client`, drawn at the control plane.
+pub fn refusal_key(client: u64, id: u32, refused: u8) -> u64 {
+    mix64(reply_key(client, id) ^ (u64::from(refused) << 48) ^ 0x0034_3239) // "429"
+}
+
 /// The key of the network's draws for watch event `ev` to the watcher whose stable key is
 /// `watcher`, drawn at the control plane: keyed by what the event says (which object, which
 /// change), not by how many events went before it.
@@ -138,6 +150,10 @@ mod tests {
         }
         assert_ne!(call_key(1, 2), call_key(2, 1));
         assert_ne!(request_key(1), request_key(2));
+        assert_ne!(resend_key(1, 1), resend_key(1, 2));
+        assert_ne!(resend_key(1, 1), request_key(1));
+        assert_ne!(refusal_key(3, 1, 1), refusal_key(3, 1, 2));
+        assert_ne!(refusal_key(3, 1, 1), reply_key(3, 1));
         assert_ne!(reply_key(1, 2), reply_key(2, 1));
         assert_ne!(reply_key(1, 2), call_key(1, 2));
         let events = [

@@ -113,6 +113,9 @@ impl Component<Ev> for Kubectl {
                 }
                 _ => {}
             },
+            // kubeadm's admin kubectl is in `system:masters`, which the max-in-flight filter
+            // never refuses; a kubectl of another user would be.
+            Ev::TooManyRequests(call) => self.client.send_again(call, ctx),
             Ev::Local(Local::Kubectl) if self.step == 2 => {
                 self.step = 3;
                 self.client.send(Obj::GetDeployment, ctx);

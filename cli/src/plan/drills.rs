@@ -44,6 +44,9 @@ pub(crate) struct DrillResult {
     pub(crate) etcd_stalled: Option<f64>,
     /// Replications that had ended before the failure came (it changed nothing in them).
     pub(crate) after_run: usize,
+    /// Requests the apiservers answered `429 Too Many Requests` (their max-in-flight limits
+    /// reached), summed over the apiservers, mean per replication.
+    pub(crate) refused: f64,
     /// Replications in which every pod ran but the observing kubectl never saw them all
     /// within the timeout (as when the failure cuts it off from the load balancer): not
     /// finished, yet the rollout was not stopped.
@@ -197,8 +200,14 @@ pub(crate) fn run(
                     o.startup_exact_s.is_none() && o.counted_pods().filter(|p| p.running.is_some()).count() >= pods
                 })
                 .count();
+            let refused = outs
+                .iter()
+                .map(|o| o.in_flight.iter().map(|f| f.refused as f64).sum::<f64>())
+                .sum::<f64>()
+                / outs.len().max(1) as f64;
             Ok(DrillResult {
                 ran_unseen,
+                refused,
                 after_run: outs
                     .iter()
                     .filter(|o| o.faults.last().is_some_and(|f| f.after_run))

@@ -129,6 +129,7 @@ fn drill(r: &DrillResult) -> Value {
         "diff_vs_no_failure": mean_ci(r.diff),
         "pods_evicted_mean": r.evicted,
         "etcd_stalled_s_mean": r.etcd_stalled,
+        "refused_429_mean": r.refused,
         "controllers_led_again_after_run": r.leaderless_past_run,
         "ran_unseen_by_kubectl": r.ran_unseen,
     })

@@ -88,8 +88,8 @@ fn consortium_32_generates_and_runs() {
 }
 
 /// A consortium keeps 2-vCPU masters unless `--master-vcpus` says otherwise, and a note says what
-/// kube-up would give its nodes (a 1,000-worker consortium's master crash cost +114 s at 2 vCPUs,
-/// +2.5 s at kube-up's 32).
+/// kube-up would give its nodes (a 1,000-worker consortium's master crash cost +125 s at 2 vCPUs,
+/// +4.0 s at kube-up's 32).
 #[test]
 fn consortium_masters_take_master_vcpus_and_a_note_gives_kube_ups_size() {
     let dir = TempDir::new("genvcpu");

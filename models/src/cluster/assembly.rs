@@ -419,7 +419,7 @@ impl<'a> Assembly<'a> {
         let k = Kubelet::new(
             w.to_owned(),
             self.client(&conn),
-            self.client(&conn).with_id_base(1 << 31),
+            self.client(&conn).with_id_base(crate::kubelet::HEARTBEAT_ID_BASE),
             &s.kubernetes.kubelet,
             runtime,
             rtt,

@@ -33,6 +33,16 @@ pub(super) fn collect(sim: &mut Simulation<Ev>, parts: &Parts, scenario: &Scenar
         events: sim.events_processed(),
         sim_end_s: secs(sim.now()),
         requests_per_apiserver: c.cp.stats.iter().map(|s| s.requests).collect(),
+        in_flight: c
+            .cp
+            .stats
+            .iter()
+            .map(|s| super::InFlight {
+                peak_read_only: s.peak_in_flight[0],
+                peak_mutating: s.peak_in_flight[1],
+                refused: s.refused,
+            })
+            .collect(),
         commit_latency_s: (0..c.cp.stats.len())
             .map(|i| c.cp.commit_latency(i).as_secs_f64())
             .collect(),
@@ -199,7 +209,7 @@ fn kubelet_waits(c: &Components<'_>, scenario: &Scenario, pods: &[PodTimeline]) 
     let status_waits: Vec<(f64, u64)> = kubelets.iter().map(|k| k.status_wait()).collect();
     let failures: Vec<(u64, f64)> = kubelets.iter().map(|k| k.status_failures()).collect();
     let failed = WaitReport {
-        name: "kubelet status syncs failed: connection or etcd (to next sync)".into(),
+        name: "kubelet status syncs failed: connection, etcd or 429 (to next sync)".into(),
         total_s: failures.iter().map(|f| f.1).sum(),
         count: failures.iter().map(|f| f.0).sum(),
     };
@@ -230,9 +240,9 @@ fn kubelet_waits(c: &Components<'_>, scenario: &Scenario, pods: &[PodTimeline]) 
             count: 2 * pods.iter().filter(|p| p.started.is_some()).count() as u64,
         },
     ];
-    // Only runs with faults have the row (in each replication, so that reports that merge
-    // replications keep it in its place).
-    if !scenario.faults.is_empty() {
+    // Runs with faults have the row (in each replication, so that reports that merge
+    // replications keep it in its place); others only if a sync failed (on 429s).
+    if !scenario.faults.is_empty() || failed.count > 0 {
         waits.insert(1, failed);
     }
     waits

@@ -321,6 +321,19 @@ impl EtcdReport {
     }
 }
 
+/// What one apiserver's max-in-flight filter saw in a replication
+/// ([`crate::control_plane`]): the most requests it held at once against
+/// `--max-requests-inflight` and `--max-mutating-requests-inflight`, and its refusals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InFlight {
+    /// The most read-only requests (GET, LIST) held at once.
+    pub peak_read_only: u32,
+    /// The most mutating requests held at once.
+    pub peak_mutating: u32,
+    /// Requests answered `429 Too Many Requests` (each refusal counts).
+    pub refused: u64,
+}
+
 /// Everything one replication produced.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunOutcome {
@@ -340,6 +353,8 @@ pub struct RunOutcome {
     pub sim_end_s: f64,
     /// API requests handled per apiserver.
     pub requests_per_apiserver: Vec<u64>,
+    /// What each apiserver's max-in-flight filter saw, in the backends' order.
+    pub in_flight: Vec<InFlight>,
     /// etcd commit latency of a write entering at each apiserver, seconds.
     pub commit_latency_s: Vec<f64>,
     /// What each fault did.

@@ -3,9 +3,19 @@
 //! # Mechanism (Kubernetes v1.16)
 //!
 //! - Each apiserver handles requests with a FIFO queue in front of `workers` slots, each request
-//!   costing `service_time` of CPU ([`crate::spec::Apiserver`]). `--max-requests-inflight` (400)
-//!   and `--max-mutating-requests-inflight` (200) only reject beyond that and are not reached at
-//!   thesis scale.
+//!   costing `service_time` of CPU ([`crate::spec::Apiserver`]).
+//! - In front of that queue, v1.16's max-in-flight filter (`apiserver/pkg/server/filters/
+//!   maxinflight.go`, no queueing: API priority and fairness came in 1.18) counts the requests
+//!   each apiserver holds, from their arrival until their answer (the CPU queue, the handler,
+//!   etcd), read-only and mutating apart. One beyond `--max-requests-inflight` (400) or
+//!   `--max-mutating-requests-inflight` (200) is answered `429 Too Many Requests` with
+//!   `Retry-After: 1` at no cost, unless its client is kubeadm's admin kubectl
+//!   (`system:masters`). Its client sleeps the second and sends it again through its limiter
+//!   ([`crate::api::Ev::TooManyRequests`]); after [`crate::api::CLIENT_GO_MAX_TRIES`] refusals
+//!   client-go returns the error: the kubelet's status manager gives the sync up until the next
+//!   one ([`crate::api::Obj::fails_with`]), every other client keeps sending it a second apart
+//!   (their own requeues are not modelled). Not reached at thesis scale; reached by a thousand
+//!   kubelets failing over to two 2-vCPU masters (`docs/model.md`).
 //! - A write then commits in etcd through the apiserver's local member, which forwards it to the
 //!   leader if it is not the leader itself; see [`crate::etcd::commit_latency`]. A GET of a pod
 //!   without a resourceVersion is a quorum read in v1.16
@@ -96,6 +106,10 @@ pub struct ApiStats {
     pub writes: u64,
     /// Total queueing time before a handler slot, seconds.
     pub queue_wait_s: f64,
+    /// Requests answered `429 Too Many Requests` (each refusal of a request counts).
+    pub refused: u64,
+    /// The most requests held at once: read-only, mutating (the max-in-flight filter's counts).
+    pub peak_in_flight: [u32; 2],
 }
 
 /// The apiservers, etcd and the watch cache, as one component.
@@ -195,6 +209,11 @@ pub struct ControlPlane {
     pub observer: Option<Watcher>,
     /// Request statistics per apiserver.
     pub stats: Vec<ApiStats>,
+    /// The requests each apiserver holds now, from their arrival until their answer:
+    /// read-only, mutating.
+    in_flight: Vec<[u32; 2]>,
+    /// `--max-requests-inflight`, `--max-mutating-requests-inflight` (0: no limit).
+    in_flight_limits: [u32; 2],
 }
 
 impl ControlPlane {
@@ -286,6 +305,8 @@ impl ControlPlane {
             kubelets: Vec::new(),
             observer: None,
             stats: vec![ApiStats::default(); n],
+            in_flight: vec![[0; 2]; n],
+            in_flight_limits: [api.max_requests_inflight, api.max_mutating_requests_inflight],
             masters,
             net,
         }
@@ -616,6 +637,57 @@ impl ControlPlane {
         }
     }
 
+    /// Whether apiserver `m`'s max-in-flight filter lets `call` in; if it does, the call is
+    /// counted until [`ControlPlane::release`]. kubeadm's admin kubectl (`system:masters`) is
+    /// always let in, and counted.
+    fn admit(&mut self, m: usize, call: &ApiCall) -> bool {
+        let class = usize::from(call.obj.is_mutating());
+        let limit = self.in_flight_limits[class];
+        let exempt = self.observer.is_some_and(|o| o.id == call.client);
+        if limit > 0 && self.in_flight[m][class] >= limit && !exempt {
+            return false;
+        }
+        self.in_flight[m][class] += 1;
+        let peak = &mut self.stats[m].peak_in_flight[class];
+        *peak = (*peak).max(self.in_flight[m][class]);
+        true
+    }
+
+    /// `call`, let in at its apiserver, is answered or lost there: it no longer counts.
+    fn release(&mut self, call: &ApiCall) {
+        let n = &mut self.in_flight[call.master as usize][usize::from(call.obj.is_mutating())];
+        *n = n.saturating_sub(1);
+    }
+
+    /// Apiserver `m` answers `call` `429 Too Many Requests`: its client sleeps `Retry-After`
+    /// and sends it again ([`Ev::TooManyRequests`]), or, refused for the
+    /// [`crate::api::CLIENT_GO_MAX_TRIES`]-th time, takes the error if it gives such a call up
+    /// ([`crate::api::Obj::fails_with`]). An answer whose connection fails on its way back is
+    /// taken as the refusal all the same.
+    fn refuse(&mut self, m: usize, call: ApiCall, ctx: &mut Context<'_, Ev>) {
+        self.stats[m].refused += 1;
+        let refused = call.refused.saturating_add(1);
+        let key = crate::draws::refusal_key(self.client_key(call.client), call.id, refused);
+        let mut rng = ctx.keyed_rng(key);
+        let (due, _) = self.down_to(call.client, call.master, call.host, ctx.now(), &mut rng);
+        if refused >= crate::api::CLIENT_GO_MAX_TRIES && call.obj.fails_with(CallLoss::TooManyRequests) {
+            let lost = Some(CallLoss::TooManyRequests);
+            ctx.send_at(
+                call.client,
+                due,
+                Ev::Reply {
+                    id: call.id,
+                    object: 0,
+                    lost,
+                },
+            );
+            return;
+        }
+        if let Some(wake) = due.checked_add(crate::api::TOO_MANY_RETRY_AFTER) {
+            ctx.send_at(call.client, wake, Ev::TooManyRequests(ApiCall { refused, ..call }));
+        }
+    }
+
     fn start_service(&mut self, call: ApiCall, arrived: SimTime, ctx: &mut Context<'_, Ev>) {
         // Keyed by the request, so that other requests' timing does not change its draw.
         let mut rng = ctx.keyed_rng(crate::draws::call_key(self.client_key(call.client), call.id));
@@ -763,6 +835,10 @@ impl Component<Ev> for ControlPlane {
                     self.lose(call, ctx);
                     return;
                 }
+                if !self.admit(m, &call) {
+                    self.refuse(m, call, ctx);
+                    return;
+                }
                 self.stats[m].requests += 1;
                 if let Some((c, t)) = self.servers[m].arrive(now, (call, now)) {
                     self.start_service(c, t, ctx);
@@ -779,6 +855,7 @@ impl Component<Ev> for ControlPlane {
                     // the connection; or its etcd member stopped: it is held until the member is
                     // back or its client gives up on the connection. Either way the client sends
                     // it again.
+                    self.release(&call);
                     self.lose(call, ctx);
                     return;
                 }
@@ -810,6 +887,7 @@ impl Component<Ev> for ControlPlane {
                     if let Some(f) = self.moves_before(&call, now, answered) {
                         // Its client fails over first (a quorum serves elsewhere): the request
                         // comes again through the new connection.
+                        self.release(&call);
                         self.resend(call, f.to_master, f.reconnect_at, f.host, ctx);
                         return;
                     }
@@ -827,15 +905,26 @@ impl Component<Ev> for ControlPlane {
                 ctx.send_at(ctx.me(), done, Ev::EtcdDone(call));
             }
             // A call whose etcd try timed out, given up by its client: the error, not the change.
-            Ev::EtcdDone(call) if call.given_up() => self.reply(call, 0, ctx),
-            Ev::EtcdDone(call) => self.apply(call, ctx),
+            Ev::EtcdDone(call) if call.given_up() => {
+                self.release(&call);
+                self.reply(call, 0, ctx);
+            }
+            Ev::EtcdDone(call) => {
+                self.release(&call);
+                self.apply(call, ctx);
+            }
             Ev::Local(Local::NodeMonitor) => self.monitor_nodes(ctx),
             Ev::Local(Local::Evict(node, generation)) => self.evict(node, generation, ctx),
             Ev::Local(Local::DeletePod(pod, node)) => self.delete_pod(pod, node, ctx),
             Ev::Local(Local::NodeTaintWritten { node, schedulable }) => {
                 self.taint_write_made(node, schedulable, ctx);
             }
-            Ev::Reply { .. } | Ev::Watch(_) | Ev::Local(_) | Ev::Rebind { .. } | Ev::DownloadStart { .. } => {}
+            Ev::Reply { .. }
+            | Ev::TooManyRequests(_)
+            | Ev::Watch(_)
+            | Ev::Local(_)
+            | Ev::Rebind { .. }
+            | Ev::DownloadStart { .. } => {}
         }
     }
 }

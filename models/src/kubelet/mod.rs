@@ -69,6 +69,9 @@ mod status;
 /// range); the main client's ids start at 0 and the heartbeat client's at 2^31.
 const EVENT_ID_BASE: u32 = 0xC000_0000;
 
+/// The first call id of the kubelet's heartbeat client (its node status and Lease calls).
+pub const HEARTBEAT_ID_BASE: u32 = 1 << 31;
+
 /// The events a kubelet's broadcaster holds for its sink before it drops new ones:
 /// `maxQueuedEvents = 1000` (client-go tools/record/event.go, with
 /// `watch.DropIfChannelFull`).
@@ -422,6 +425,19 @@ impl Kubelet {
         self.event_out = Some(id);
     }
 
+    /// Sends `call` again after a `429 Too Many Requests`, through the limiter it first waited
+    /// for: an event's through the event sink's, a heartbeat's through the heartbeat client,
+    /// any other through the main client.
+    fn send_again(&mut self, call: crate::api::ApiCall, ctx: &mut Context<'_, Ev>) {
+        if call.id & EVENT_ID_BASE == EVENT_ID_BASE {
+            crate::client::send_again(&self.client.conn, self.client.cp, &mut self.events, call, ctx);
+        } else if call.id >= HEARTBEAT_ID_BASE {
+            self.heartbeat.send_again(call, ctx);
+        } else {
+            self.client.send_again(call, ctx);
+        }
+    }
+
     /// A pod was added: its worker waits for its volumes (none but the token Secret), then
     /// asks Docker for the sandbox. With no volume `WaitForAttachAndMount` returns at once.
     fn mount_volumes(&mut self, pod: u32, ctx: &mut Context<'_, Ev>) {
@@ -685,6 +701,7 @@ impl Component<Ev> for Kubelet {
                 }
             }
             Ev::Reply { id, lost, .. } => self.any_reply(id, lost, ctx),
+            Ev::TooManyRequests(call) => self.send_again(call, ctx),
             _ => {}
         }
     }

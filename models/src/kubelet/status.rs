@@ -101,6 +101,7 @@ impl Kubelet {
             let host = self.name.clone();
             let why = match lost {
                 Some(CallLoss::EtcdTimedOut) => "etcd timed out",
+                Some(CallLoss::TooManyRequests) => "429 too many requests",
                 _ => "connection lost",
             };
             let name = format!("{} failed: {why}", status_span_name(sync));

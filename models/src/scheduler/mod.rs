@@ -298,6 +298,7 @@ impl Component<Ev> for Scheduler {
                 }
             }
             Ev::Rebind { master, host, from } => self.client.rebind(master, host, from),
+            Ev::TooManyRequests(call) => self.client.send_again(call, ctx),
             _ => {}
         }
     }

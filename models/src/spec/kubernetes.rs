@@ -64,10 +64,19 @@ impl Default for Node {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Apiserver {
-    /// Requests handled at once per apiserver. The flag `--max-requests-inflight` (400) only
-    /// rejects beyond that; what serializes requests is CPU. Default 2: the thesis does not give
-    /// the masters' vCPU count and kubeadm's minimum is 2 CPUs (kubeadm preflight check).
+    /// Requests handled at once per apiserver: what serializes requests is CPU (the in-flight
+    /// limits below only refuse beyond theirs). Default 2: the thesis does not give the masters'
+    /// vCPU count and kubeadm's minimum is 2 CPUs (kubeadm preflight check).
     pub workers: u32,
+    /// `--max-requests-inflight`: read-only requests (GET, LIST; watches are long-running and
+    /// do not count) one apiserver holds at once, from their arrival until their answer; one
+    /// more is answered `429 Too Many Requests` with `Retry-After: 1`, unless its user is in
+    /// `system:masters` (kubeadm's admin kubectl). v1.16 default 400 (kube-apiserver flags;
+    /// `apiserver/pkg/server/filters/maxinflight.go`); 0 = no limit.
+    pub max_requests_inflight: u32,
+    /// `--max-mutating-requests-inflight`: the same for writes (POST, PUT, PATCH, DELETE). v1.16
+    /// default 200; 0 = no limit.
+    pub max_mutating_requests_inflight: u32,
     /// CPU time to handle one API request (decode, admission, encode). Calibratable (`calibrate
     /// --free`, range 0.5 ms .. 50 ms); the shipped calibration leaves it at its default, 5 ms:
     /// measured apiserver latencies are about 0.5 ms for a single GET and 6-20 ms for pod and
@@ -85,6 +94,8 @@ impl Default for Apiserver {
     fn default() -> Self {
         Apiserver {
             workers: 2,
+            max_requests_inflight: 400,
+            max_mutating_requests_inflight: 200,
             service_time: Dur::millis(5),
             watch_dispatch: Dur::millis(1),
         }

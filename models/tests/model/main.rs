@@ -4,6 +4,7 @@ mod common_random_numbers;
 mod determinism;
 mod faults;
 mod fixture;
+mod in_flight;
 mod mechanisms;
 mod raft;
 mod reachability;

@@ -50,6 +50,7 @@ impl Report<'_> {
             incomplete,
             phases,
             waits,
+            in_flight,
         } = &self.summary;
         let StartupIntervals { ci, pi } = self.intervals;
         let delay_ms = scenario.netem.delay.get().as_millis_f64();
@@ -78,6 +79,18 @@ impl Report<'_> {
             "phases": PHASES.iter().zip(phases).map(|(n, s)| ((*n).to_owned(), json!(s.mean()))).collect::<serde_json::Map<_, _>>(),
             "waits_s": waits.iter().map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
             "events_mean": outcomes.iter().map(|o| o.events as f64).sum::<f64>() / a.reps as f64,
+            // Each apiserver's max-in-flight filter: the most requests held at once in any
+            // replication, against the limits, and the 429s per replication.
+            "in_flight": scenario.haproxy.backends.iter().zip(in_flight).map(|(b, f)| json!({
+                "apiserver": b,
+                "peak_read_only": f.peak_read_only,
+                "peak_mutating": f.peak_mutating,
+                "refused_mean": f.refused_mean,
+            })).collect::<Vec<_>>(),
+            "in_flight_limits": {
+                "max_requests_inflight": scenario.kubernetes.apiserver.max_requests_inflight,
+                "max_mutating_requests_inflight": scenario.kubernetes.apiserver.max_mutating_requests_inflight,
+            },
             // The reports come in the scenario's fault order; each names its fault in the
             // --fault syntax rather than the models' Debug form.
             "faults_rep0": outcomes[0].faults.iter().zip(&scenario.faults).map(|(r, f)| {
@@ -133,6 +146,7 @@ impl Report<'_> {
         }
         print_etcd(self.outcomes);
         print_waits(&self.summary.waits);
+        print_in_flight(self.scenario, &self.summary.in_flight);
     }
 
     /// The table's first line: the scenario's origin, the cell, its netem, the replications.
@@ -215,8 +229,41 @@ fn print_phases(phases: &[OnlineStats; 4]) {
 /// The table's waits per limiter or queue.
 fn print_waits(waits: &[(String, f64)]) {
     println!("waiting per limiter / queue (summed over pods, mean per replication):");
+    let width = waits.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0).max(62);
     for (n, v) in waits {
-        println!("  {n:<62} {v:>9.2} s");
+        println!("  {n:<width$} {v:>9.2} s");
+    }
+}
+
+/// The table's max-in-flight filters: each apiserver's most requests held at once against its
+/// limits, and its 429s.
+fn print_in_flight(scenario: &models::spec::Scenario, in_flight: &[super::summary::InFlightSummary]) {
+    let api = &scenario.kubernetes.apiserver;
+    let limit = |n: u32| {
+        if n == 0 {
+            "no limit".to_owned()
+        } else {
+            format!("limit {n}")
+        }
+    };
+    println!(
+        "apiserver requests in flight, most at once in any replication (--max-requests-inflight {}, --max-mutating-requests-inflight {}):",
+        api.max_requests_inflight, api.max_mutating_requests_inflight
+    );
+    for (b, f) in scenario.haproxy.backends.iter().zip(in_flight) {
+        let refused = if f.refused_mean > 0.0 {
+            format!("{:.1} requests refused with 429 per replication", f.refused_mean)
+        } else {
+            "none refused".to_owned()
+        };
+        println!(
+            "  {:<10} {} read-only ({}), {} mutating ({}); {refused}",
+            b,
+            f.peak_read_only,
+            limit(api.max_requests_inflight),
+            f.peak_mutating,
+            limit(api.max_mutating_requests_inflight),
+        );
     }
 }
 

@@ -43,6 +43,20 @@ pub(super) struct Summary {
     /// Seconds waited per limiter or queue (summed over pods, mean per replication), in the
     /// order the replications first name them.
     pub(super) waits: Vec<(String, f64)>,
+    /// Each apiserver's max-in-flight filter, in the backends' order: the most read-only and
+    /// mutating requests it held at once in any replication, and its 429s per replication.
+    pub(super) in_flight: Vec<InFlightSummary>,
+}
+
+/// One apiserver's max-in-flight filter over the replications.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct InFlightSummary {
+    /// The most read-only requests held at once, in any replication.
+    pub(super) peak_read_only: u32,
+    /// The most mutating requests held at once, in any replication.
+    pub(super) peak_mutating: u32,
+    /// Requests refused with `429`, mean per replication.
+    pub(super) refused_mean: f64,
 }
 
 impl Summary {
@@ -77,12 +91,22 @@ impl Summary {
                 }
             }
         }
+        let mut in_flight: Vec<InFlightSummary> = Vec::new();
+        for o in outcomes {
+            in_flight.resize(in_flight.len().max(o.in_flight.len()), InFlightSummary::default());
+            for (acc, f) in in_flight.iter_mut().zip(&o.in_flight) {
+                acc.peak_read_only = acc.peak_read_only.max(f.peak_read_only);
+                acc.peak_mutating = acc.peak_mutating.max(f.peak_mutating);
+                acc.refused_mean += f.refused as f64 / reps as f64;
+            }
+        }
         Summary {
             observed,
             exact,
             incomplete,
             phases,
             waits,
+            in_flight,
         }
     }
 }

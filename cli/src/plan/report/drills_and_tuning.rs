@@ -165,6 +165,23 @@ fn drills_conclusion(o: &mut String, p: &Plan, d: &Drills) {
             p.scenario.kubectl_host().unwrap_or("none")
         );
     }
+    let refusing: Vec<String> = d
+        .results
+        .iter()
+        .filter(|r| r.refused > 0.0)
+        .map(|r| format!("`{}` ({:.0})", r.drill.label, r.refused))
+        .collect();
+    if !refusing.is_empty() {
+        let api = &p.scenario.kubernetes.apiserver;
+        w!(o);
+        w!(
+            o,
+            "**Apiservers at their in-flight limits**: with {}, the apiservers answered that many requests per replication `429 Too Many Requests` (`--max-requests-inflight` {}, `--max-mutating-requests-inflight` {}: the requests one apiserver holds at once, from arrival to answer, its CPU queue and etcd's commit included). Their clients sent them again a second later through their limiters, and the times above include that; a status update refused ten times waited for the kubelet's next sync. `run` with the failure names the apiservers and how close each came.",
+            refusing.join(", "),
+            api.max_requests_inflight,
+            api.max_mutating_requests_inflight
+        );
+    }
     for s in &d.skipped {
         w!(o);
         w!(o, "Not drilled: `{}`: {}", s.label, s.reason);
