@@ -281,19 +281,26 @@ fn fault_reports(
     // happened before the run ended is reported.
     let end = sim.now();
     let secs_opt = |t: SimTime| (t != SimTime::MAX && t <= end).then(|| t.as_secs_f64());
-    // The master each fault takes out: the one it crashes, the one whose etcd member it stops,
-    // or the first one it cuts off from the balancer.
+    // The masters each fault takes out: the one it crashes, the one whose etcd member it stops,
+    // or those it cuts off from the balancer: cut off from its start, and on the route it cuts
+    // (a fault starting together with it may cut off others).
     let plan = &cp.plan;
-    let taken_out: Vec<Option<usize>> = scenario
+    let taken_out: Vec<Vec<usize>> = scenario
         .faults
         .iter()
         .map(|f| {
             let start = f.window().0;
             match f {
-                crate::spec::Fault::Crash { host, .. } => masters.iter().position(|m| m == host),
+                crate::spec::Fault::Crash { host, .. } if masters.contains(host) => {
+                    masters.iter().position(|m| m == host).into_iter().collect()
+                }
                 crate::spec::Fault::CrashEtcdLeader { .. } => (0..masters.len())
-                    .find(|&m| plan.apiserver_up(m, start) && plan.etcd_stopped[m].iter().any(|w| w.0 == start)),
-                _ => (0..masters.len()).find(|&m| plan.unreachable[m].iter().any(|w| w.0 == start)),
+                    .find(|&m| plan.apiserver_up(m, start) && plan.etcd_stopped[m].iter().any(|w| w.0 == start))
+                    .into_iter()
+                    .collect(),
+                _ => (0..masters.len())
+                    .filter(|&m| plan.unreachable[m].iter().any(|w| w.0 == start) && cp.fault_cuts_off(f, m))
+                    .collect(),
             }
         })
         .collect();
@@ -305,7 +312,7 @@ fn fault_reports(
     let owner = |lost: SimTime, from: usize| {
         let together = || (0..scenario.faults.len()).filter(move |&j| scenario.faults[j].window().0 == lost);
         together()
-            .find(|&j| taken_out[j] == Some(from))
+            .find(|&j| taken_out[j].contains(&from))
             .or_else(|| together().next())
             .or_else(|| {
                 let started = |j: &usize| scenario.faults[*j].window().0;
@@ -347,22 +354,20 @@ fn fault_reports(
             let in_window = |t: &SimTime| *t >= start && *t < fault_end;
             // HAProxy's TCP check still passes on a master whose member alone stopped, until
             // the liveness probe has its apiserver killed ([`crate::liveness`]).
-            let checked_from: Vec<(usize, SimTime)> = match (f, taken_out[i]) {
-                (crate::spec::Fault::CrashEtcdLeader { .. }, Some(m)) => plan.apiserver_killed[m]
+            // A crashed master and those a network fault (or a router's crash) cuts off are
+            // checked from the start; the balancer's own crash takes none out (HAProxy is down
+            // with it) and marks nothing.
+            let checked_from: Vec<(usize, SimTime)> = match f {
+                crate::spec::Fault::CrashEtcdLeader { .. } => taken_out[i]
                     .iter()
-                    .find(|w| in_window(&w.0))
-                    .map(|w| (m, w.0))
-                    .into_iter()
+                    .filter_map(|&m| {
+                        plan.apiserver_killed[m]
+                            .iter()
+                            .find(|w| in_window(&w.0))
+                            .map(|w| (m, w.0))
+                    })
                     .collect(),
-                (crate::spec::Fault::Crash { .. }, Some(m)) => vec![(m, start)],
-                (crate::spec::Fault::CrashEtcdLeader { .. }, None) => Vec::new(),
-                // The balancer's own crash marks nothing: HAProxy is down with it.
-                (crate::spec::Fault::Crash { host, .. }, None) if *host == scenario.haproxy.host => Vec::new(),
-                // A network fault, or a router's crash, may cut off more than one master.
-                _ => (0..masters.len())
-                    .filter(|&m| plan.unreachable[m].iter().any(|w| w.0 == start))
-                    .map(|m| (m, start))
-                    .collect(),
+                _ => taken_out[i].iter().map(|&m| (m, start)).collect(),
             };
             // Its own mark-down comes before its repair and the check that finds it (a later
             // fault's does not count).

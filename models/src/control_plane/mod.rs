@@ -573,6 +573,13 @@ impl ControlPlane {
         self.net.name(h)
     }
 
+    /// Whether network fault `f` lies between the load balancer and master `m` (a router, a
+    /// tunnel or an isolated site on their route, [`Network::fault_on_route`]): whether it is
+    /// this fault that cuts the master off when several do at once.
+    pub fn fault_cuts_off(&self, f: &crate::spec::Fault, m: usize) -> bool {
+        self.net.fault_on_route(f, self.lb, self.masters[m])
+    }
+
     /// Host of apiserver `i`.
     pub fn master_host(&self, i: u8) -> HostId {
         self.masters[i as usize]

@@ -427,6 +427,41 @@ impl Network {
                 .any(|&(x, y)| self.outages.tunnel_hold(x, y, t).is_some())
     }
 
+    /// Whether fault `f` stops what carries the traffic between `a` and `b`, whenever it
+    /// happens: a router on their route (when it crosses sites), a tunnel on it partitioned, or
+    /// a site at an end of one of its tunnels isolated. This fault's share of a cut that
+    /// [`Network::cut_between`] sees with every fault together. Faults that stop no traffic
+    /// (a crash of another host, `degrade`, `crash-etcd-leader`) never do; nor does anything
+    /// without a route.
+    pub fn fault_on_route(&self, f: &crate::spec::Fault, a: HostId, b: HostId) -> bool {
+        use crate::spec::Fault;
+        if a == b {
+            return false;
+        }
+        let Some((r, _)) = self.route(a, b) else {
+            return false;
+        };
+        let site = |name: &str| self.site_names.iter().position(|s| s == name).map(|i| i as u32);
+        match f {
+            Fault::Crash { host, .. } => self.host(host).is_some_and(|h| {
+                self.roles[h as usize] == Role::Router
+                    && self.site_of[a as usize] != self.site_of[b as usize]
+                    && r.hops.contains(&h)
+            }),
+            Fault::Partition { a: x, b: y, .. } => match (site(x), site(y)) {
+                (Some(x), Some(y)) => r
+                    .tunnel_sites
+                    .iter()
+                    .any(|&(p, q)| (p, q) == (x, y) || (p, q) == (y, x)),
+                _ => false,
+            },
+            Fault::IsolateSite { site: s, .. } => {
+                site(s).is_some_and(|s| r.tunnel_sites.iter().any(|&(p, q)| p == s || q == s))
+            }
+            Fault::Degrade { .. } | Fault::CrashEtcdLeader { .. } => false,
+        }
+    }
+
     /// Whether every small message from `a` to `b` takes the route's mean time: no loss on
     /// it, and no netem jitter on a tunnel direction it crosses (faults, which come and go,
     /// left out). `true` without a route (nothing travels).

@@ -660,6 +660,39 @@ fn an_isolation_cutting_off_two_masters_reports_both_marks() {
     assert!(run(&s, 1, false).unwrap().faults[0].haproxy_marks.is_empty());
 }
 
+/// Two network faults starting together each report the masters they themselves cut off: the
+/// isolation of master03's site its mark-down and failovers, the partition between two worker
+/// sites none (it listed master03 too, claiming what the isolation did).
+#[test]
+fn faults_starting_together_each_report_only_the_masters_they_cut_off() {
+    let mut s = spread();
+    s.faults.push(Fault::Partition {
+        a: "vlan20".into(),
+        b: "vlan30".into(),
+        at: Dur::secs(5),
+        repair: Some(Dur::secs(60)),
+    });
+    s.faults.push(isolate("vlan40", 5, Some(60)));
+    for seed in 0..3 {
+        let out = run(&s, seed, false).unwrap();
+        let (partition, isolation) = (&out.faults[0], &out.faults[1]);
+        assert!(partition.haproxy_marks.is_empty(), "seed {seed}: {partition:?}");
+        let marked: Vec<&str> = isolation.haproxy_marks.iter().map(|m| m.apiserver.as_str()).collect();
+        assert_eq!(marked, ["master03"], "seed {seed}: {isolation:?}");
+        assert!(partition.haproxy_marked_down_s.is_none(), "seed {seed}: {partition:?}");
+        // The clients pinned to master03 moved, and the isolation lists them.
+        assert!(
+            isolation
+                .failovers
+                .iter()
+                .chain(&partition.failovers)
+                .all(|f| f.apiserver != "master03"),
+            "seed {seed}"
+        );
+        assert!(partition.failovers.is_empty(), "seed {seed}: {:?}", partition.failovers);
+    }
+}
+
 /// A control plane spread over sites: master03 alone at a fourth site, `vlan40`, behind its
 /// own router.
 fn spread() -> models::spec::Scenario {
