@@ -174,6 +174,23 @@ pub enum DatasetError {
         /// The CSV reader's message.
         message: String,
     },
+    /// A line after the header names columns again, other ones than the header's (and so other
+    /// field counts): two files of different columns joined with `cat`.
+    #[error(
+        "{}:{line}: a header line again, with other columns ({columns}) than the file's first ({first}): files \
+         joined with `cat`? join only files of the same columns, and keep only the first file's header line",
+        path.display()
+    )]
+    HeaderAgain {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The line's column names.
+        columns: String,
+        /// The file's header.
+        first: String,
+    },
     /// A row has more or fewer fields than the header.
     #[error("{}:{line}: expected {expected} fields as in the header, found {found}", path.display())]
     RowLength {
@@ -591,6 +608,20 @@ mod tests {
             err.to_string(),
             "cells.csv:2: expected 5 fields as in the header, found 4"
         );
+        // Two files of different columns joined with `cat` (the second with the optional
+        // `observed` column): the second header is named, not counted.
+        let joined = "pods,delay_ms,mean_s,runs,resolution_s\n4,100,24.9,5,1\n# b.csv\npods,delay_ms,mean_s,runs,resolution_s,observed\n4,500,25.5,5,1,x\n";
+        let err = cells(joined).unwrap_err();
+        assert!(matches!(err, DatasetError::HeaderAgain { line: 4, .. }), "{err}");
+        assert!(
+            err.to_string().starts_with(
+                "cells.csv:4: a header line again, with other columns (pods,delay_ms,mean_s,runs,resolution_s,observed) than the file's first (pods,delay_ms,mean_s,runs,resolution_s)"
+            ),
+            "{err}"
+        );
+        // A short row of numbers, or of text naming no column, is a short row.
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\nx,y\n").unwrap_err();
+        assert!(matches!(err, DatasetError::RowLength { .. }), "{err}");
     }
 
     #[test]

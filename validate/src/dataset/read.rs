@@ -133,6 +133,26 @@ pub(super) fn csv_error(path: &Path, lines: &Lines<'_>, err: csv::Error) -> Data
     }
 }
 
+/// A row of another length than the header's that is a header itself, [`DatasetError::HeaderAgain`]:
+/// none of its fields a number, one of them a column of the file's header.
+fn header_again(path: &Path, lines: &Lines<'_>, headers: &csv::StringRecord, err: &csv::Error) -> Option<DatasetError> {
+    let csv::ErrorKind::UnequalLengths { pos, .. } = err.kind() else {
+        return None;
+    };
+    let line = lines.record_line(pos.as_ref());
+    let start = *lines.starts.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let content = lines.text.get(start..)?.lines().next()?;
+    let fields: Vec<&str> = content.split(',').map(str::trim).collect();
+    let named = fields.iter().any(|f| headers.iter().any(|h| h == *f));
+    let numeric = fields.iter().any(|f| f.parse::<f64>().is_ok());
+    (named && !numeric).then(|| DatasetError::HeaderAgain {
+        path: path.to_path_buf(),
+        line,
+        columns: fields.join(","),
+        first: headers.iter().collect::<Vec<_>>().join(","),
+    })
+}
+
 /// `text` with every line ending made `\n`, Windows' `\r\n` and an old Mac file's lone `\r`
 /// alike, so that a CSV reader ends its lines and comments there as in any other file: the csv crate ends a `#` comment only at
 /// `\n`, and would take a whole such file after its first `#` for one comment. (A lone `\r`
@@ -205,7 +225,8 @@ fn read_records<R: Read, T>(
     )?;
     let mut out = Vec::new();
     for record in csv_reader.records() {
-        let record = record.map_err(|e| csv_error(path, &lines, e))?;
+        let record = record
+            .map_err(|e| header_again(path, &lines, &headers, &e).unwrap_or_else(|| csv_error(path, &lines, e)))?;
         let line = lines.record_line(record.position());
         // Required columns in `expected` order, then the optional ones ("" when absent).
         let fields: Vec<&str> = header
