@@ -312,9 +312,13 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
 fn goodness_of_fit(f: &validate::calibrate::PlacementFit) -> String {
     match f.p_value {
         Some(p) => format!(
-            "chi-square {:.1} on {} degrees of freedom against the cells' noise, p = {}",
+            "chi-square {:.1} on {} against the cells' noise, p = {}",
             f.chi_square,
-            f.dof,
+            if f.dof == 1 {
+                "1 degree of freedom".to_owned()
+            } else {
+                format!("{} degrees of freedom", f.dof)
+            },
             if p < 0.001 {
                 format!("{p:.1e}")
             } else {

@@ -273,7 +273,7 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
     if consortium && kube_up > scenario.kubernetes.apiserver.workers {
         eprintln!(
             "note: masters of {} (kubernetes.apiserver.workers); kube-up's get-master-size gives a cluster of {workers} \
-             nodes {kube_up} vCPUs (kubeadm's minimum is 2): pass --master-vcpus {kube_up} to plan with those (smaller \
+             nodes {kube_up} vCPUs (kubeadm's minimum is 2): generate again with --master-vcpus {kube_up} to plan with those (smaller \
              masters queue the kubelets' routine requests, most of all with a master lost: see `plan --drills`)",
             crate::output::count(scenario.kubernetes.apiserver.workers as usize, "vCPU")
         );

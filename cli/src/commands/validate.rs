@@ -339,7 +339,7 @@ fn print_cells(cmp: &Comparison) {
     let interval = |i: Option<(f64, f64)>| i.map_or("n/a".to_owned(), |(l, h)| format!("[{l:.1}, {h:.1}]"));
     for c in &cmp.cells {
         println!(
-            "{:>5} {:>9} {:>11} {:>12.1} {:>16} {:>+8.1} {:>14} ({} runs){}",
+            "{:>5} {:>9} {:>11} {:>12.1} {:>16} {:>+8.1} {:>14} ({}){}",
             c.pods,
             c.delay_ms,
             as_measured(c.measured_s),
@@ -347,7 +347,7 @@ fn print_cells(cmp: &Comparison) {
             interval(c.ci95),
             c.error_pct,
             interval(c.pi95),
-            c.runs,
+            crate::output::count(c.runs as usize, "run"),
             match c.measured_in_pi {
                 Some(true) => "",
                 Some(false) => "  measured mean outside: more than its noise",

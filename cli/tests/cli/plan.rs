@@ -103,7 +103,7 @@ fn consortium_masters_take_master_vcpus_and_a_note_gives_kube_ups_size() {
     assert_exit(&o, 0, "generate consortium");
     let err = stderr(&o);
     assert!(
-        err.contains("kube-up's get-master-size gives a cluster of 320 nodes 16 vCPUs (kubeadm's minimum is 2): pass --master-vcpus 16"),
+        err.contains("kube-up's get-master-size gives a cluster of 320 nodes 16 vCPUs (kubeadm's minimum is 2): generate again with --master-vcpus 16"),
         "{err}"
     );
     assert_eq!(apiserver_workers(&default), 2);

@@ -209,7 +209,7 @@ fn kubelet_waits(c: &Components<'_>, scenario: &Scenario, pods: &[PodTimeline]) 
     let status_waits: Vec<(f64, u64)> = kubelets.iter().map(|k| k.status_wait()).collect();
     let failures: Vec<(u64, f64)> = kubelets.iter().map(|k| k.status_failures()).collect();
     let failed = WaitReport {
-        name: "kubelet status syncs failed: connection, etcd or 429 (to next sync)".into(),
+        name: "kubelet status syncs failed: conn., etcd, 429 (to next sync)".into(),
         total_s: failures.iter().map(|f| f.1).sum(),
         count: failures.iter().map(|f| f.0).sum(),
     };

@@ -10,12 +10,13 @@
 //!   etcd), read-only and mutating apart. One beyond `--max-requests-inflight` (400) or
 //!   `--max-mutating-requests-inflight` (200) is answered `429 Too Many Requests` with
 //!   `Retry-After: 1` at no cost, unless its client is kubeadm's admin kubectl
-//!   (`system:masters`). Its client sleeps the second and sends it again through its limiter
+//!   (`system:masters`), let in uncounted then. Its client sleeps the second and sends it again through its limiter
 //!   ([`crate::api::Ev::TooManyRequests`]); after [`crate::api::CLIENT_GO_MAX_TRIES`] refusals
 //!   client-go returns the error: the kubelet's status manager gives the sync up until the next
 //!   one ([`crate::api::Obj::fails_with`]), every other client keeps sending it a second apart
-//!   (their own requeues are not modelled). Not reached at thesis scale; reached by a thousand
-//!   kubelets failing over to two 2-vCPU masters (`docs/model.md`).
+//!   (their own requeues are not modelled). Not reached at thesis scale; reached by 333 kubelets
+//!   of a 1,000-worker consortium failing over together to two 2-vCPU masters (`docs/model.md`,
+//!   "Simplifications", which lists what the filter leaves out).
 //! - A write then commits in etcd through the apiserver's local member, which forwards it to the
 //!   leader if it is not the leader itself; see [`crate::etcd::commit_latency`]. A GET of a pod
 //!   without a resourceVersion is a quorum read in v1.16
@@ -214,6 +215,8 @@ pub struct ControlPlane {
     in_flight: Vec<[u32; 2]>,
     /// `--max-requests-inflight`, `--max-mutating-requests-inflight` (0: no limit).
     in_flight_limits: [u32; 2],
+    /// kubeadm's admin kubectl's calls let in beyond the limit, uncounted: (client, call id).
+    uncounted: Vec<(ComponentId, u32)>,
 }
 
 impl ControlPlane {
@@ -307,6 +310,7 @@ impl ControlPlane {
             stats: vec![ApiStats::default(); n],
             in_flight: vec![[0; 2]; n],
             in_flight_limits: [api.max_requests_inflight, api.max_mutating_requests_inflight],
+            uncounted: Vec::new(),
             masters,
             net,
         }
@@ -646,12 +650,16 @@ impl ControlPlane {
 
     /// Whether apiserver `m`'s max-in-flight filter lets `call` in; if it does, the call is
     /// counted until [`ControlPlane::release`]. kubeadm's admin kubectl (`system:masters`) is
-    /// always let in, and counted.
+    /// let in when the limit is reached, uncounted: `maxinflight.go` serves such a user in its
+    /// `default:` branch, without taking a slot.
     fn admit(&mut self, m: usize, call: &ApiCall) -> bool {
         let class = usize::from(call.obj.is_mutating());
         let limit = self.in_flight_limits[class];
-        let exempt = self.observer.is_some_and(|o| o.id == call.client);
-        if limit > 0 && self.in_flight[m][class] >= limit && !exempt {
+        if limit > 0 && self.in_flight[m][class] >= limit {
+            if self.observer.is_some_and(|o| o.id == call.client) {
+                self.uncounted.push((call.client, call.id));
+                return true;
+            }
             return false;
         }
         self.in_flight[m][class] += 1;
@@ -660,8 +668,13 @@ impl ControlPlane {
         true
     }
 
-    /// `call`, let in at its apiserver, is answered or lost there: it no longer counts.
+    /// `call`, let in at its apiserver, is answered or lost there: it no longer counts (if it
+    /// did).
     fn release(&mut self, call: &ApiCall) {
+        if let Some(i) = self.uncounted.iter().position(|&k| k == (call.client, call.id)) {
+            self.uncounted.swap_remove(i);
+            return;
+        }
         let n = &mut self.in_flight[call.master as usize][usize::from(call.obj.is_mutating())];
         *n = n.saturating_sub(1);
     }
@@ -904,6 +917,9 @@ impl Component<Ev> for ControlPlane {
                     }
                 }
                 if done == SimTime::MAX {
+                    // Never answered (no quorum for the rest of the run): its slot goes back
+                    // (v1.16's would be held through each of its client's tries).
+                    self.release(&call);
                     return;
                 }
                 if write {

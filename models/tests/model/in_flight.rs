@@ -24,8 +24,8 @@ fn the_thesis_stays_far_below_the_in_flight_limits() {
 
 /// Writes that hold their apiserver 50 ms (a slow etcd disk) with room for two at a time: the
 /// filter refuses the rest with `429`, the clients come back a second later through their
-/// limiters, no apiserver ever holds more than its limit (kubectl, in `system:masters`, may
-/// add its one request), and every pod still runs, later than without the limit.
+/// limiters, no apiserver ever counts more than its limit (kubectl, in `system:masters`, is let
+/// in beyond it uncounted), and every pod still runs, later than without the limit.
 #[test]
 fn a_full_apiserver_refuses_with_429_and_every_pod_still_runs_later() {
     let slow = || {
@@ -43,7 +43,7 @@ fn a_full_apiserver_refuses_with_429_and_every_pod_still_runs_later() {
         let refused: u64 = out.in_flight.iter().map(|f| f.refused).sum();
         assert!(refused > 0, "seed {seed}: {:?}", out.in_flight);
         assert!(
-            out.in_flight.iter().all(|f| f.peak_mutating <= 3),
+            out.in_flight.iter().all(|f| f.peak_mutating <= 2),
             "seed {seed}: {:?}",
             out.in_flight
         );

@@ -170,5 +170,5 @@ fn limits_section(o: &mut String) {
     w!(o, "- Round trips are the scenario's propagation delays (for generated consortia: great-circle fibre, `docs/sources.md` §11) plus netem; there is no queueing in routers or the internet.");
     w!(o, "- Per-site waits for the Docker queue and the status path are estimates (see (b)); `RunOutcome.waits` is per cluster.");
     w!(o, "- A placement moves hosts in the scenario; it cannot re-generate WAN delays or registry RTTs, and the kubectl host moves only if it is a master.");
-    w!(o, "- Leader election, HAProxy checks and OpenVPN keepalives are not simulated as traffic in a run (the kubelets' node-status updates are); (e) is arithmetic on the round trips.");
+    w!(o, "- The controllers' lease renewals, HAProxy's checks and OpenVPN's keepalives are not sent as messages in a run (the kubelets' node-status updates and Lease renewals are); under a fault, what they decide (HAProxy's mark-down, a lease's expiry and takeover, a tunnel's restart) is timed from their timers and the round trips, as `run --fault` reports it; (e) is arithmetic on the round trips.");
 }
