@@ -204,7 +204,7 @@ pub(super) fn etcd_timers(s: &Scenario, net: &Network, masters: &[&str], f: &mut
             "W004",
             "kubernetes.etcd.election_timeout",
             format!(
-                "masters `{m}` and `{n}` are {:.0} ms apart (round trip), and that plus half a heartbeat interval ({}) is \
+                "masters `{m}` and `{n}` are {:.0} ms apart (round trip), and that plus half the heartbeat interval of {} is \
                  {:.0} ms, at or beyond the election timeout of {}: a new leader checks its quorum an election timeout after it won, \
                  before its followers' first answers can come back, and steps down, so a lost leader is replaced late or never; \
                  `run` simulates these elections under faults or jitter or loss between the masters, and `plan` section (c) \
