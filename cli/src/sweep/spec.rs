@@ -294,6 +294,51 @@ pub(crate) fn leaf_paths(scenario: &Scenario) -> Vec<(String, toml::Value)> {
     out
 }
 
+/// The path among `paths` nearest to `typed`, if one is near enough to be what was meant: at
+/// most two edits (a letter left out, added, changed or two swapped) per ten characters, and
+/// nearer than any other.
+fn closest_path<'a>(typed: &str, paths: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let budget = 2 * typed.chars().count().div_ceil(10);
+    let mut best: Option<(usize, &str)> = None;
+    let mut tie = false;
+    for p in paths {
+        let d = edit_distance(typed, p);
+        match best {
+            Some((b, _)) if d > b => {}
+            Some((b, _)) if d == b => tie = true,
+            _ => {
+                best = Some((d, p));
+                tie = false;
+            }
+        }
+    }
+    best.filter(|&(d, _)| d <= budget && !tie).map(|(_, p)| p)
+}
+
+/// The optimal string alignment distance between `a` and `b`: insertions, deletions,
+/// substitutions and swaps of two neighbouring characters, each one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 /// Scenario paths that have their own axis flag.
 const AXIS_PATHS: [(&str, &str); 2] = [("workload.replicas", "--pods"), ("netem.delay", "--delay")];
 
@@ -313,8 +358,10 @@ pub(crate) fn resolve_sets(base: &Scenario, args: &[SetArg]) -> Result<Vec<SetAx
         }
         let Some((_, current)) = leaves.iter().find(|(p, _)| *p == a.path) else {
             let list: Vec<String> = leaves.iter().map(|(p, v)| format!("  {p} (now {v})")).collect();
+            let meant = closest_path(&a.path, leaves.iter().map(|(p, _)| p.as_str()))
+                .map_or(String::new(), |p| format!(" (did you mean `{p}`?)"));
             return Err(format!(
-                "--set: unknown scenario path `{}`; valid paths (the scenario's scalar settings; \
+                "--set: unknown scenario path `{}`{meant}; valid paths (the scenario's scalar settings; \
                  workload.replicas and netem.delay are the --pods and --delay axes):\n{}",
                 a.path,
                 list.join("\n")
@@ -602,6 +649,33 @@ mod tests {
             reps: 3,
             seed: 1,
         }
+    }
+
+    /// An unknown `--set` path near a real one is answered with it; one near none, or near two
+    /// alike, is not.
+    #[test]
+    fn an_unknown_set_path_suggests_the_nearest() {
+        let set = |path: &str| SetArg {
+            path: path.into(),
+            values: vec!["5".into()],
+        };
+        let err = resolve_sets(&base(), &[set("kubernetes.kubelet.kube_api_qp")]).unwrap_err();
+        assert!(
+            err.starts_with(
+                "--set: unknown scenario path `kubernetes.kubelet.kube_api_qp` (did you mean `kubernetes.kubelet.kube_api_qps`?)"
+            ),
+            "{err}"
+        );
+        let err = resolve_sets(&base(), &[set("kubernetes.kublet.kube_api_qsp")]).unwrap_err();
+        assert!(
+            err.contains("(did you mean `kubernetes.kubelet.kube_api_qps`?)"),
+            "{err}"
+        );
+        let err = resolve_sets(&base(), &[set("frobnicate")]).unwrap_err();
+        assert!(!err.contains("did you mean"), "{err}");
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(closest_path("x1", ["x2", "x3"].into_iter()), None, "a tie");
     }
 
     /// A quoted value is read as a TOML basic string, escapes and all.

@@ -106,6 +106,39 @@ fn undefined_site(s: &Scenario, name: &str) -> String {
     }
 }
 
+/// The message for a crash of host `name` that is not defined: the hosts that can crash, named
+/// (the routers only when there are few).
+fn undefined_host(s: &Scenario, name: &str) -> String {
+    let of = |role: Role| -> Vec<&str> {
+        s.hosts
+            .iter()
+            .filter(|h| h.role == role)
+            .map(|h| h.name.as_str())
+            .collect()
+    };
+    let mut parts = vec![format!("the load balancer `{}`", s.haproxy.host)];
+    let masters = of(Role::Master);
+    if !masters.is_empty() {
+        parts.push(format!("a master ({})", quoted(&masters)));
+    }
+    let routers = of(Role::Router);
+    match routers.len() {
+        0 => {}
+        1..=6 => parts.push(format!("a router ({})", quoted(&routers))),
+        n => parts.push(format!("one of the {n} sites' routers (such as `{}`)", routers[0])),
+    }
+    if let Some(r) = s.runtime.registry_host.as_deref() {
+        parts.push(format!("the registry host `{r}`"));
+    }
+    let last = parts.pop().unwrap_or_default();
+    let listed = if parts.is_empty() {
+        last
+    } else {
+        format!("{} or {last}", parts.join(", "))
+    };
+    format!("host `{name}` is not defined; expected {listed}")
+}
+
 /// `a`, `b` or `c`, each in backquotes.
 fn quoted(names: &[&str]) -> String {
     let q: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
@@ -124,10 +157,7 @@ fn site_defined(s: &Scenario, name: &str) -> bool {
 /// that is not the registry host, the host the observing kubectl runs on.
 fn crashed_host(s: &Scenario, name: &str, kubectl_host: Option<&str>, bad: &mut impl FnMut(&str, String)) {
     match host(s, name) {
-        None => bad(
-            "host",
-            format!("host `{name}` is not defined; expected the load balancer, a master, a router or the registry host"),
-        ),
+        None => bad("host", undefined_host(s, name)),
         Some(h) if h.role == Role::Worker => bad(
             "host",
             format!(
