@@ -134,7 +134,7 @@ fn csv_has_one_row_per_replication() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "scenario,pods,delay_ms,rep,seed,startup_observed_s,startup_exact_s,events"
+        "scenario,pods,delay_ms,rep,rep_seed,startup_observed_s,startup_exact_s,events"
     );
     assert_eq!(lines.len(), 4, "{text}");
     for (r, line) in lines[1..].iter().enumerate() {

@@ -79,7 +79,9 @@ pub(crate) enum Format {
     Table,
     /// One JSON object.
     Json,
-    /// One CSV row per replication.
+    /// One CSV row per replication: scenario, pods, delay_ms, rep (0 first), rep_seed (the
+    /// replication's own seed, derived from --seed), startup_observed_s, startup_exact_s,
+    /// events.
     Csv,
 }
 

@@ -114,7 +114,9 @@ impl Report<'_> {
         let (a, scenario) = (self.args, self.scenario);
         let delay_ms = scenario.netem.delay.get().as_millis_f64();
         let pods = scenario.workload.replicas;
-        println!("scenario,pods,delay_ms,rep,seed,startup_observed_s,startup_exact_s,events");
+        // `rep_seed`: the replication's own seed, drawn from `--seed` (sweep's `seed` column is
+        // the experiment's `--seed` itself).
+        println!("scenario,pods,delay_ms,rep,rep_seed,startup_observed_s,startup_exact_s,events");
         for (r, o) in self.outcomes.iter().enumerate() {
             println!(
                 "{},{},{},{},{},{},{},{}",
