@@ -226,12 +226,15 @@ fn check_workers(rows: &[Row], placement: &Placement, origin: &str) -> Result<u6
         }
     }
     let total: u64 = rows.iter().map(|r| u64::from(r.workers)).sum();
-    if total == 0 {
-        return Err(option_error(
-            origin,
-            "workers",
-            "every site has 0 workers; expected at least one worker in the consortium".into(),
-        ));
+    if let (0, Some(first)) = (total, rows.first()) {
+        // The column, at its first row: no one row is wrong.
+        return Err(GenerateError::Csv {
+            origin: origin.to_owned(),
+            line: first.line,
+            column: first.columns[3],
+            field: "workers".into(),
+            message: "every site has 0 workers; expected at least one worker in the consortium".into(),
+        });
     }
     Ok(total)
 }

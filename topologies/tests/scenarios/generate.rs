@@ -236,6 +236,10 @@ fn csv_errors_name_line_and_column() {
     let (line, column, field, msg) = csv_error("name,latitude,longitude,workers\nTokyo,35,139,2\nLondon,51,0,0\n");
     assert_eq!((line, column, field.as_str()), (3, 13, "workers"));
     assert!(msg.contains("control-plane site"), "{msg}");
+    // 0 workers everywhere (the one site holds the control plane): the column, at its first row.
+    let (line, column, field, msg) = csv_error("name,latitude,longitude,workers\nTokyo,35,139,0\n");
+    assert_eq!((line, column, field.as_str()), (2, 14, "workers"));
+    assert!(msg.contains("every site has 0 workers"), "{msg}");
 
     // Unterminated quote, empty file, header only.
     let (line, column, _, _) = csv_error("name,latitude,longitude,workers\n\"Tokyo,35,139,2\n");
