@@ -38,6 +38,9 @@ fn startup(s: &Startup) -> Value {
         "half_pods": s.half,
         "ninety_pct_pods": s.ninety,
         "last_pod_created": s.last_created,
+        "peak_in_flight_read_only": s.peak_in_flight[0],
+        "peak_in_flight_mutating": s.peak_in_flight[1],
+        "refused_429_mean": s.refused,
         "per_rep": s.per_rep,
     })
 }

@@ -95,6 +95,11 @@ pub(crate) struct Startup {
     pub(crate) batches: Option<f64>,
     /// Waits, largest first.
     pub(crate) waits: Vec<WaitRow>,
+    /// The most requests one apiserver held at once in any replication (its max-in-flight
+    /// filter's counts): read-only, mutating.
+    pub(crate) peak_in_flight: [u32; 2],
+    /// Requests the apiservers refused with `429`, summed over them, mean per replication.
+    pub(crate) refused: f64,
     /// Time until k pods ran (at most ~200 points): the mean over the counted replications, the
     /// band (fastest, slowest) over every replication, an unfinished one up to the pods it ran.
     pub(crate) curve: Vec<CurvePoint>,
@@ -163,6 +168,11 @@ pub(crate) fn startup(outcomes: &[RunOutcome], pods: u32) -> Startup {
         }
     }
     waits.sort_by(|a, b| b.total_s.total_cmp(&a.total_s));
+    let in_flight = outcomes.iter().flat_map(|o| &o.in_flight);
+    let peak_in_flight = in_flight
+        .clone()
+        .fold([0, 0], |[r, m], f| [r.max(f.peak_read_only), m.max(f.peak_mutating)]);
+    let refused = in_flight.map(|f| f.refused as f64).sum::<f64>() / outcomes.len().max(1) as f64;
     // Time until k pods ran, per replication: the curve over every replication (an unfinished
     // one up to the pods it ran, as the figure's band says: fastest to slowest), the half and
     // 90 % figures over the counted ones.
@@ -222,6 +232,8 @@ pub(crate) fn startup(outcomes: &[RunOutcome], pods: u32) -> Startup {
         last_created: last_created.mean(),
         batches: batches.mean(),
         waits,
+        peak_in_flight,
+        refused,
         curve,
     }
 }

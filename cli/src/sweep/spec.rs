@@ -295,14 +295,17 @@ pub(crate) fn leaf_paths(scenario: &Scenario) -> Vec<(String, toml::Value)> {
 }
 
 /// The path among `paths` nearest to `typed`, if one is near enough to be what was meant: at
-/// most two edits (a letter left out, added, changed or two swapped) per ten characters, and
-/// nearer than any other.
+/// most two edits (a letter left out, added, changed or two swapped; case ignored) per ten
+/// characters of its last part, the setting's own name (so that a shared prefix does not let
+/// a different name through), and nearer than any other.
 fn closest_path<'a>(typed: &str, paths: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let budget = 2 * typed.chars().count().div_ceil(10);
+    let typed = typed.to_lowercase();
+    let last = typed.rsplit('.').next().unwrap_or(&typed);
+    let budget = 2 * last.chars().count().div_ceil(10);
     let mut best: Option<(usize, &str)> = None;
     let mut tie = false;
     for p in paths {
-        let d = edit_distance(typed, p);
+        let d = edit_distance(&typed, p);
         match best {
             Some((b, _)) if d > b => {}
             Some((b, _)) if d == b => tie = true,
@@ -358,8 +361,16 @@ pub(crate) fn resolve_sets(base: &Scenario, args: &[SetArg]) -> Result<Vec<SetAx
         }
         let Some((_, current)) = leaves.iter().find(|(p, _)| *p == a.path) else {
             let list: Vec<String> = leaves.iter().map(|(p, v)| format!("  {p} (now {v})")).collect();
-            let meant = closest_path(&a.path, leaves.iter().map(|(p, _)| p.as_str()))
-                .map_or(String::new(), |p| format!(" (did you mean `{p}`?)"));
+            let candidates = leaves
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .chain(AXIS_PATHS.iter().map(|(p, _)| *p));
+            let meant = closest_path(&a.path, candidates).map_or(String::new(), |p| {
+                match AXIS_PATHS.iter().find(|(axis, _)| *axis == p) {
+                    Some((_, flag)) => format!(" (did you mean `{p}`? that is the {flag} axis)"),
+                    None => format!(" (did you mean `{p}`?)"),
+                }
+            });
             return Err(format!(
                 "--set: unknown scenario path `{}`{meant}; valid paths (the scenario's scalar settings; \
                  workload.replicas and netem.delay are the --pods and --delay axes):\n{}",
@@ -673,6 +684,16 @@ mod tests {
         );
         let err = resolve_sets(&base(), &[set("frobnicate")]).unwrap_err();
         assert!(!err.contains("did you mean"), "{err}");
+        // A shared prefix lets no other setting through; case does not count; an axis is named.
+        let err = resolve_sets(&base(), &[set("kubernetes.scheduler.lease")]).unwrap_err();
+        assert!(!err.contains("did you mean"), "{err}");
+        let err = resolve_sets(&base(), &[set("HAPROXY.FALL")]).unwrap_err();
+        assert!(err.contains("(did you mean `haproxy.fall`?)"), "{err}");
+        let err = resolve_sets(&base(), &[set("netem.dealy")]).unwrap_err();
+        assert!(
+            err.contains("(did you mean `netem.delay`? that is the --delay axis)"),
+            "{err}"
+        );
         assert_eq!(edit_distance("ab", "ba"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(closest_path("x1", ["x2", "x3"].into_iter()), None, "a tie");

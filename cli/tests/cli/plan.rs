@@ -220,6 +220,12 @@ fn plan_writes_every_section_and_a_figure() {
         assert!(md.contains(timer), "no row for {timer}:\n{md}");
     }
     assert!(md.contains("docs/sources.md §7"), "etcd rules cite their source");
+    // How near the apiservers came to their in-flight limits: far, at 40 pods.
+    assert!(
+        md.contains("The apiservers held at most ")
+            && md.contains("(`--max-requests-inflight`: limit 400; `--max-mutating-requests-inflight`: limit 200); none was refused."),
+        "{md}"
+    );
     // A spread control plane puts etcd members a continent apart: the verdict says so.
     assert!(md.contains("at risk") || md.contains("unstable"), "{md}");
     let svg = std::fs::read_to_string(dir.path().join("report/startup.svg")).expect("startup.svg written");

@@ -581,7 +581,13 @@ impl ControlPlane {
     /// tunnel or an isolated site on their route, [`Network::fault_on_route`]): whether it is
     /// this fault that cuts the master off when several do at once.
     pub fn fault_cuts_off(&self, f: &crate::spec::Fault, m: usize) -> bool {
-        self.net.fault_on_route(f, self.lb, self.masters[m])
+        self.fault_cuts_host_off(f, self.masters[m])
+    }
+
+    /// Whether network fault `f` lies between the load balancer and host `h` (a client's):
+    /// whether it is this fault that cuts the client off when several do at once.
+    pub fn fault_cuts_host_off(&self, f: &crate::spec::Fault, h: HostId) -> bool {
+        self.net.fault_on_route(f, self.lb, h)
     }
 
     /// Host of apiserver `i`.

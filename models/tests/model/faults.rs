@@ -693,6 +693,35 @@ fn faults_starting_together_each_report_only_the_masters_they_cut_off() {
     }
 }
 
+/// Kubelets cut off from the balancer by one of two faults starting together reconnect under
+/// that fault, not under the first listed (a partition between the two sites of workers that
+/// cuts none of them off from the balancer listed node01's and node02's reconnections).
+#[test]
+fn kubelets_cut_off_by_one_of_two_faults_starting_together_are_listed_under_it() {
+    let mut s = cell(8, 100);
+    s.faults.push(Fault::Partition {
+        a: "vlan20".into(),
+        b: "vlan30".into(),
+        at: Dur::secs(5),
+        repair: Some(Dur::secs(80)),
+    });
+    s.faults.push(isolate("vlan20", 5, Some(80)));
+    for seed in 0..3 {
+        let out = run(&s, seed, false).unwrap();
+        let (partition, isolation) = (&out.faults[0], &out.faults[1]);
+        assert!(partition.failovers.is_empty(), "seed {seed}: {:?}", partition.failovers);
+        let moved: Vec<&str> = isolation.failovers.iter().map(|f| f.client.as_str()).collect();
+        assert!(
+            moved.iter().any(|c| c.contains("node01")) && moved.iter().any(|c| c.contains("node02")),
+            "seed {seed}: {moved:?}"
+        );
+        assert!(
+            moved.iter().all(|c| c.contains("node01") || c.contains("node02")),
+            "seed {seed}: {moved:?}"
+        );
+    }
+}
+
 /// A control plane spread over sites: master03 alone at a fourth site, `vlan40`, behind its
 /// own router.
 fn spread() -> models::spec::Scenario {

@@ -107,12 +107,12 @@ fn undefined_site(s: &Scenario, name: &str) -> String {
 }
 
 /// The message for a crash of host `name` that is not defined: the hosts that can crash, named
-/// (the routers only when there are few).
-fn undefined_host(s: &Scenario, name: &str) -> String {
+/// (the routers only when there are few; not the observing kubectl's host).
+fn undefined_host(s: &Scenario, name: &str, kubectl_host: Option<&str>) -> String {
     let of = |role: Role| -> Vec<&str> {
         s.hosts
             .iter()
-            .filter(|h| h.role == role)
+            .filter(|h| h.role == role && Some(h.name.as_str()) != kubectl_host)
             .map(|h| h.name.as_str())
             .collect()
     };
@@ -157,7 +157,7 @@ fn site_defined(s: &Scenario, name: &str) -> bool {
 /// that is not the registry host, the host the observing kubectl runs on.
 fn crashed_host(s: &Scenario, name: &str, kubectl_host: Option<&str>, bad: &mut impl FnMut(&str, String)) {
     match host(s, name) {
-        None => bad("host", undefined_host(s, name)),
+        None => bad("host", undefined_host(s, name, kubectl_host)),
         Some(h) if h.role == Role::Worker => bad(
             "host",
             format!(

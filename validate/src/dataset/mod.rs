@@ -622,6 +622,9 @@ mod tests {
         // A short row of numbers, or of text naming no column, is a short row.
         let err = cells("pods,delay_ms,mean_s,runs,resolution_s\nx,y\n").unwrap_err();
         assert!(matches!(err, DatasetError::RowLength { .. }), "{err}");
+        // A short row with an empty field is a short row, though another field names a column.
+        let err = cells("pods,delay_ms,mean_s,runs,resolution_s\n,pods,x\n").unwrap_err();
+        assert!(matches!(err, DatasetError::RowLength { .. }), "{err}");
     }
 
     #[test]

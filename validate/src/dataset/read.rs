@@ -134,7 +134,7 @@ pub(super) fn csv_error(path: &Path, lines: &Lines<'_>, err: csv::Error) -> Data
 }
 
 /// A row of another length than the header's that is a header itself, [`DatasetError::HeaderAgain`]:
-/// none of its fields a number, one of them a column of the file's header.
+/// every field a name (none empty, none a number), one of them a column of the file's header.
 fn header_again(path: &Path, lines: &Lines<'_>, headers: &csv::StringRecord, err: &csv::Error) -> Option<DatasetError> {
     let csv::ErrorKind::UnequalLengths { pos, .. } = err.kind() else {
         return None;
@@ -144,8 +144,8 @@ fn header_again(path: &Path, lines: &Lines<'_>, headers: &csv::StringRecord, err
     let content = lines.text.get(start..)?.lines().next()?;
     let fields: Vec<&str> = content.split(',').map(str::trim).collect();
     let named = fields.iter().any(|f| headers.iter().any(|h| h == *f));
-    let numeric = fields.iter().any(|f| f.parse::<f64>().is_ok());
-    (named && !numeric).then(|| DatasetError::HeaderAgain {
+    let names = fields.iter().all(|f| !f.is_empty() && f.parse::<f64>().is_err());
+    (named && names).then(|| DatasetError::HeaderAgain {
         path: path.to_path_buf(),
         line,
         columns: fields.join(","),

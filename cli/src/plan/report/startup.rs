@@ -40,6 +40,36 @@ pub(super) fn startup_section(o: &mut String, p: &Plan) {
     }
     phases_table(o, st);
     waits_table(o, st, n);
+    in_flight_line(o, p, st);
+}
+
+/// How near the apiservers came to their max-in-flight limits, and whether they refused.
+fn in_flight_line(o: &mut String, p: &Plan, st: &Startup) {
+    let api = &p.scenario.kubernetes.apiserver;
+    let limit = |n: u32| {
+        if n == 0 {
+            "no limit".to_owned()
+        } else {
+            format!("limit {n}")
+        }
+    };
+    let refused = if st.refused > 0.0 {
+        format!(
+            "**they refused {:.0} requests per replication with `429 Too Many Requests`**, which their clients sent again a second later (`run` names the apiservers)",
+            st.refused
+        )
+    } else {
+        "none was refused".to_owned()
+    };
+    w!(
+        o,
+        "The apiservers held at most {} read-only and {} mutating requests at once, each from its arrival to its answer (`--max-requests-inflight`: {}; `--max-mutating-requests-inflight`: {}); {refused}.",
+        st.peak_in_flight[0],
+        st.peak_in_flight[1],
+        limit(api.max_requests_inflight),
+        limit(api.max_mutating_requests_inflight)
+    );
+    w!(o);
 }
 
 /// The time until N pods run, as figures over the finished replications (mean `t` and its CI,
