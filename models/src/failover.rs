@@ -67,7 +67,11 @@
 //!     after the restart, which backs off: outages from about 6 s on the thesis); the leases
 //!     are taken once the balancer is back;
 //!   - the operator's `kubectl get -w`: assumed to notice like a kubelet (kubectl itself has no
-//!     watch timeout; a person restarts it);
+//!     watch timeout; a person restarts it); cut off from the balancer with its host when it
+//!     dials, it gets through at its first SYN after the repair (each dial's SYN resent 1, 3, 7
+//!     and 15 s after it, and dialled again after client-go's 30-s time-out;
+//!     [`crate::network::first_syn_at_or_after`]), where it was recorded reconnecting during the
+//!     cut;
 //!   - a kubelet cut off from the load balancer by a network fault (its site isolated, its
 //!     tunnel partitioned, a router on the way crashed) notices the same way, since its two
 //!     node-status tries fail whatever the cause, and closes all its connections; its later

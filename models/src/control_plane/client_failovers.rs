@@ -213,26 +213,30 @@ impl ControlPlane {
     /// (their clients come back as [`crate::faults`] says): a cut that begins while the
     /// balancer is down begins, for its kubelets, when the balancer is back.
     pub(super) fn kubelet_cuts(&self, clients: &[Watcher]) -> Vec<(SimTime, usize, SimTime)> {
-        let lb_down = &self.lb_down;
-        let mut out = Vec::new();
-        for (i, c) in clients
+        clients
             .iter()
             .enumerate()
             .filter(|(_, c)| c.role == ClientRole::Kubelet)
-        {
-            let mut windows = self.net.route_down_windows(c.host, self.lb);
-            windows.extend(self.net.route_down_windows(self.lb, c.host));
-            for (cut, back) in crate::faults::merged(windows) {
+            .flat_map(|(i, c)| self.cuts_of(c.host).into_iter().map(move |(cut, back)| (cut, i, back)))
+            .collect()
+    }
+
+    /// The windows in which a network fault cuts `host` off from the load balancer or back, as
+    /// (cut, when the route carries again, [`SimTime::MAX`] if never), merged; a cut that
+    /// begins while the balancer is down begins when it is back.
+    pub(super) fn cuts_of(&self, host: HostId) -> Vec<(SimTime, SimTime)> {
+        let mut windows = self.net.route_down_windows(host, self.lb);
+        windows.extend(self.net.route_down_windows(self.lb, host));
+        crate::faults::merged(windows)
+            .into_iter()
+            .filter_map(|(cut, back)| {
                 let mut cut = cut;
-                while let Some(&(_, lb_back)) = lb_down.iter().find(|&&(a, b)| a <= cut && cut < b) {
+                while let Some(&(_, lb_back)) = self.lb_down.iter().find(|&&(a, b)| a <= cut && cut < b) {
                     cut = lb_back;
                 }
-                if cut < back {
-                    out.push((cut, i, back));
-                }
-            }
-        }
-        out
+                (cut < back).then_some((cut, back))
+            })
+            .collect()
     }
 
     /// The first apiserver that HAProxy's round robin (`rr`) hands a new connection at `from`

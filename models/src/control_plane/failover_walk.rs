@@ -127,6 +127,15 @@ impl ControlPlane {
         for &(cut, i, back) in &cuts {
             cut_windows[i].push((cut, back));
         }
+        // The operator's kubectl, cut off with its host, dials nothing through either: its cuts
+        // hold its reconnection (they close nothing of its own, as a kubelet's do).
+        for (i, c) in clients
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.role == ClientRole::Operator)
+        {
+            cut_windows[i] = self.cuts_of(c.host);
+        }
         let events = self.failover_events(losses, cuts);
         let mut walk = FailoverWalk {
             cp: self,
@@ -306,9 +315,16 @@ impl FailoverWalk<'_> {
         if let Some(back) = self.cut_during(i, t, t + handshake) {
             // A kubelet whose dial meets a cut of its route to the balancer (the dial, or its
             // handshake's answers) connects after the repair, as one cut off does (its next
-            // request then dials); never, if the cut is never repaired.
+            // request then dials); never, if the cut is never repaired. kubectl's dial gets
+            // through at its first SYN after the repair: each dial's SYN is resent 1, 3, 7 and
+            // 15 s after it, and a dial that times out is made again.
             self.decided[i] = Some(s);
-            self.reconnect_after_cut(i, s, back, rng);
+            if self.clients[i].role == ClientRole::Operator {
+                let syn = crate::network::first_syn_at_or_after(t, back, crate::network::CLIENT_DIAL_TIMEOUT);
+                self.reconnect_from(i, s, back, syn.saturating_since(back));
+            } else {
+                self.reconnect_after_cut(i, s, back, rng);
+            }
             return;
         }
         let kept_running = cp.plan.takes_requests(m, s) && cp.plan.takes_requests(m, t);

@@ -91,6 +91,33 @@ pub fn first_resend_at_or_after(start: SimTime, end: SimTime, first_rto: SimDura
     t
 }
 
+/// client-go's dial timeout: `net.Dialer{Timeout: 30 * time.Second}` (client-go
+/// `transport/cache.go`, v1.16; the kubelet's own dialer has the same, cmd/kubelet/app/server.go).
+pub const CLIENT_DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(30);
+
+/// The first SYN at or after `end` of a client that starts dialling at `start` and dials again
+/// each time a dial times out after `dial_timeout`: each dial sends its SYN at once and again
+/// [`syn_resends`] later within the time-out. [`SimTime::MAX`] if `end` is, or if the time-out
+/// is zero.
+pub fn first_syn_at_or_after(start: SimTime, end: SimTime, dial_timeout: SimDuration) -> SimTime {
+    if end == SimTime::MAX || dial_timeout.is_zero() {
+        return SimTime::MAX;
+    }
+    if end <= start {
+        return start;
+    }
+    // The dial under way at `end`, then the next, which sends its first SYN at once.
+    let k = end.saturating_since(start).as_nanos() / dial_timeout.as_nanos();
+    let Some(dial) = start.checked_add(dial_timeout * k) else {
+        return SimTime::MAX;
+    };
+    std::iter::once(SimDuration::ZERO)
+        .chain(syn_resends(dial_timeout))
+        .filter_map(|d| dial.checked_add(d))
+        .find(|&t| t >= end)
+        .unwrap_or_else(|| dial.checked_add(dial_timeout).unwrap_or(SimTime::MAX))
+}
+
 /// How long after its first send a lost message's first resend at or after `after` goes out,
 /// on a connection of round-trip time `srtt` (the timeouts of [`retransmission_cost`]).
 pub fn resend_wait(after: SimDuration, srtt: SimDuration) -> SimDuration {
@@ -124,6 +151,28 @@ pub fn copies_lost(p: f64, rng: &mut impl Rng) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dial's SYNs go out at 0, 1, 3, 7 and 15 s; the next dial starts at 30 s.
+    #[test]
+    fn a_client_dialling_again_gets_through_at_its_first_syn_after_the_repair() {
+        let s = |x: u64| SimTime::ZERO + SimDuration::from_secs(x);
+        let t = CLIENT_DIAL_TIMEOUT;
+        assert_eq!(first_syn_at_or_after(s(10), s(5), t), s(10));
+        assert_eq!(first_syn_at_or_after(s(10), s(10), t), s(10));
+        assert_eq!(first_syn_at_or_after(s(10), s(12), t), s(13));
+        assert_eq!(
+            first_syn_at_or_after(s(10), s(26), t),
+            s(40),
+            "after the 15-s resend: the next dial"
+        );
+        assert_eq!(first_syn_at_or_after(s(10), s(44), t), s(47));
+        assert_eq!(
+            first_syn_at_or_after(s(10), s(3_600), t),
+            s(3_610),
+            "past the dial at 3,580 s: the next"
+        );
+        assert_eq!(first_syn_at_or_after(s(10), SimTime::MAX, t), SimTime::MAX);
+    }
 
     /// The copies lost before one gets through are geometric: a mean of p / (1 - p), one draw
     /// each however near 1 the loss (so `bench raft --loss 99.99999` takes no longer than at

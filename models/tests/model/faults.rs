@@ -722,6 +722,31 @@ fn kubelets_cut_off_by_one_of_two_faults_starting_together_are_listed_under_it()
     }
 }
 
+/// kubectl, cut off with its host's site when its apiserver's master crashes, reconnects after
+/// the repair, at its first SYN then (each dial resent 1, 3, 7 and 15 s after it, dialled again
+/// after client-go's 30-s time-out): it was recorded reconnecting at 26 s, in the middle of
+/// the cut.
+#[test]
+fn kubectl_cut_off_with_its_host_reconnects_after_the_repair() {
+    let mut s = cell(20, 100);
+    s.workload.kubectl_host = Some("node01".into());
+    s.faults.push(isolate("vlan20", 5, Some(60)));
+    s.faults.push(crash("master01", 10, None));
+    for seed in 0..3 {
+        let out = run(&s, seed, false).unwrap();
+        let moved: Vec<f64> = out
+            .failovers()
+            .filter(|f| f.client == "kubectl")
+            .map(|f| f.at_s)
+            .collect();
+        assert_eq!(moved.len(), 1, "seed {seed}: {moved:?}");
+        // Its SYNs go out from its first dial (after it noticed, 15-30 s) on the 1-3-7-15 grid,
+        // a new dial every 30 s: the first after 60 s is within 16 s of it, then the handshake.
+        assert!((60.0..77.0).contains(&moved[0]), "seed {seed}: {moved:?}");
+        assert!(out.startup_exact_s.is_some(), "seed {seed}");
+    }
+}
+
 /// A control plane spread over sites: master03 alone at a fourth site, `vlan40`, behind its
 /// own router.
 fn spread() -> models::spec::Scenario {
