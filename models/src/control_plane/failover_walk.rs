@@ -320,8 +320,8 @@ impl FailoverWalk<'_> {
             // 15 s after it, and a dial that times out is made again.
             self.decided[i] = Some(s);
             if self.clients[i].role == ClientRole::Operator {
-                let syn = crate::network::first_syn_at_or_after(t, back, crate::network::CLIENT_DIAL_TIMEOUT);
-                self.reconnect_from(i, s, back, syn.saturating_since(back));
+                let syn = |back| crate::network::first_syn_at_or_after(t, back, crate::network::CLIENT_DIAL_TIMEOUT);
+                self.reconnect_from(i, s, back, syn);
             } else {
                 self.reconnect_after_cut(i, s, back, rng);
             }
@@ -364,7 +364,8 @@ impl FailoverWalk<'_> {
         if noticed >= back || self.cut_reconnect[i] > s {
             return;
         }
-        self.reconnect_from(i, s, back, tried.saturating_since(back));
+        let phase = tried.saturating_since(back);
+        self.reconnect_from(i, s, back, |back| back + phase);
     }
 
     /// The end of the first cut of kubelet `i` from the balancer that overlaps `from..=until`
@@ -385,18 +386,19 @@ impl FailoverWalk<'_> {
         }
         let period = self.timers.heartbeat.as_secs_f64();
         let phase = SimDuration::from_secs_f64(rng.random::<f64>() * period);
-        self.reconnect_from(i, s, back, phase);
+        self.reconnect_from(i, s, back, |back| back + phase);
     }
 
-    /// Kubelet `i`, its connection lost at `s`, dials `phase` after its cut ends at `back`:
+    /// Client `i`, its connection lost at `s`, dials at `first_try(back)` after its cut ends at
+    /// `back` (a kubelet at a phase of its node-status period, kubectl at its first SYN then):
     /// HAProxy hands it the first server that serves, trying every node-status period. A dial
-    /// that meets a later cut waits for that one's repair, at the same phase.
-    fn reconnect_from(&mut self, i: usize, s: SimTime, back: SimTime, phase: SimDuration) {
+    /// that meets a later cut waits for that one's repair, and tries as it would after it.
+    fn reconnect_from(&mut self, i: usize, s: SimTime, back: SimTime, first_try: impl Fn(SimTime) -> SimTime) {
         let mut back = back;
         let (k, t) = loop {
             let Some((k, t)) = self
                 .cp
-                .first_serving(back + phase, self.timers.heartbeat, false, &mut self.rr)
+                .first_serving(first_try(back), self.timers.heartbeat, false, &mut self.rr)
             else {
                 return;
             };

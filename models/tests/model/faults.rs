@@ -747,6 +747,32 @@ fn kubectl_cut_off_with_its_host_reconnects_after_the_repair() {
     }
 }
 
+/// kubectl's dial meeting a second cut after the first keeps to its SYN schedule. With seed 1
+/// it dials at 25.0 s, SYNs at 25.0, 26.0, 28.0, 32.0 and 40.0 s, then a new dial at 55.0 s:
+/// after cuts 15-30 s and 31-45 s its SYN at 32.0 s meets the second, and it gets through at
+/// 55.0 s (the first cut's phase carried over gave 47.0 s, when it sends no SYN).
+#[test]
+fn kubectl_meeting_a_second_cut_keeps_to_its_syn_schedule() {
+    for (cuts, from, to) in [([(15, 30), (31, 45)], 55.0, 55.1)] {
+        let mut s = cell(20, 100);
+        s.workload.kubectl_host = Some("node01".into());
+        for (at, repair) in cuts {
+            s.faults.push(isolate("vlan20", at, Some(repair)));
+        }
+        s.faults.push(crash("master01", 10, None));
+        let out = run(&s, 1, false).unwrap();
+        let moved: Vec<f64> = out
+            .failovers()
+            .filter(|f| f.client == "kubectl")
+            .map(|f| f.at_s)
+            .collect();
+        assert!(
+            moved.len() == 1 && (from..to).contains(&moved[0]),
+            "cuts {cuts:?}: {moved:?}"
+        );
+    }
+}
+
 /// A control plane spread over sites: master03 alone at a fourth site, `vlan40`, behind its
 /// own router.
 fn spread() -> models::spec::Scenario {
