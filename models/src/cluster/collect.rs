@@ -305,15 +305,17 @@ fn fault_reports(
         })
         .collect();
     // Each failover is listed once, under the first fault starting when its client lost its
-    // apiserver that takes that apiserver out, or else under the first fault starting then that
-    // cuts the client itself off from the balancer (a kubelet's cut), or else under the first
-    // fault starting then (a survivor's loss of its quorum), or else, for a loss that no fault
-    // starts (the clients of a member outside the quorum move once a quorum serves elsewhere),
-    // under the last fault started before it.
+    // apiserver that takes that apiserver out, or else the master the client ran on (a
+    // leader-elected controller's), or else under the first fault starting then that cuts the
+    // client itself off from the balancer (a kubelet's cut), or else under the first fault
+    // starting then (a survivor's loss of its quorum), or else, for a loss that no fault starts
+    // (the clients of a member outside the quorum move once a quorum serves elsewhere), under
+    // the last fault started before it.
     let owner = |lost: SimTime, from: usize, host: crate::network::HostId| {
         let together = || (0..scenario.faults.len()).filter(move |&j| scenario.faults[j].window().0 == lost);
         together()
             .find(|&j| taken_out[j].contains(&from))
+            .or_else(|| together().find(|&j| taken_out[j].iter().any(|&m| cp.master_host(m as u8) == host)))
             .or_else(|| together().find(|&j| cp.fault_cuts_host_off(&scenario.faults[j], host)))
             .or_else(|| together().next())
             .or_else(|| {
@@ -410,7 +412,7 @@ fn fault_reports(
             let (failovers, failovers_after_run): (Vec<_>, Vec<_>) = cp
                 .failovers
                 .iter()
-                .filter(|fo| owner(fo.lost_at, fo.from_master as usize, fo.host) == Some(i))
+                .filter(|fo| owner(fo.lost_at, fo.from_master as usize, fo.from_host) == Some(i))
                 .filter(|fo| fo.reconnect_at != SimTime::MAX)
                 .partition(|fo| fo.reconnect_at <= end);
             let failovers = failovers.into_iter().map(report).collect();

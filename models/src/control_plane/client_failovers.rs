@@ -161,8 +161,12 @@ impl ControlPlane {
     /// Leader-elected controller `c`, which lost its lease at `lost`, leads again as `to` says:
     /// from the winning candidate's master, connected through the apiserver HAProxy handed it.
     pub(super) fn take_over(&self, c: &mut Watcher, lost: SimTime, to: Takeover) -> Failover {
+        let from_host = c.host;
         c.host = self.masters[to.on];
-        self.reconnect(c, lost, to.via, to.at)
+        Failover {
+            from_host,
+            ..self.reconnect(c, lost, to.via, to.at)
+        }
     }
 
     /// A takeover that replaces `earlier`, the one that failed or was deposed before its new
@@ -170,6 +174,7 @@ impl ControlPlane {
     pub(super) fn take_over_again(&self, c: &mut Watcher, earlier: &mut Failover, to: Takeover) -> Failover {
         *earlier = Failover {
             from_master: earlier.from_master,
+            from_host: earlier.from_host,
             ..self.take_over(c, earlier.lost_at, to)
         };
         *earlier
@@ -202,6 +207,7 @@ impl ControlPlane {
             reconnect_at,
             to_master: k as u8,
             host: c.host,
+            from_host: c.host,
         };
         c.master = k as u8;
         f

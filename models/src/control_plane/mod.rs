@@ -77,6 +77,9 @@ pub struct Failover {
     /// Where the client runs from its reconnection: its own host, but for a leader-elected
     /// controller whose standby on another master took the lease.
     pub host: HostId,
+    /// Where the client ran when it lost its apiserver (a leader-elected controller's former
+    /// leader's master).
+    pub from_host: HostId,
 }
 
 /// The state of objects in etcd that the model needs.

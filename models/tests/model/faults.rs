@@ -722,6 +722,31 @@ fn kubelets_cut_off_by_one_of_two_faults_starting_together_are_listed_under_it()
     }
 }
 
+/// A leader-elected controller whose master crashes together with a network fault elsewhere is
+/// listed under the crash, whichever fault is written first (it went to the first one).
+#[test]
+fn a_takeover_is_listed_under_its_masters_crash_whatever_the_faults_order() {
+    for crash_first in [false, true] {
+        let mut s = cell(20, 100);
+        s.workload.kubectl_host = Some("node01".into());
+        let (cut, down) = (isolate("vlan20", 10, Some(60)), crash("master01", 10, None));
+        s.faults = if crash_first { vec![down, cut] } else { vec![cut, down] };
+        let out = run(&s, 1, false).unwrap();
+        let under = |kind: &str| -> Vec<String> {
+            out.faults
+                .iter()
+                .filter(|f| f.fault.starts_with(kind))
+                .flat_map(|f| f.failovers.iter().map(|fo| fo.client.clone()))
+                .collect()
+        };
+        let (crash_listed, cut_listed) = (under("Crash"), under("IsolateSite"));
+        assert!(
+            crash_listed.iter().any(|c| c.starts_with("kube-")) && !cut_listed.iter().any(|c| c.starts_with("kube-")),
+            "crash first {crash_first}: crash {crash_listed:?}, cut {cut_listed:?}"
+        );
+    }
+}
+
 /// kubectl, cut off with its host's site when its apiserver's master crashes, reconnects after
 /// the repair, at its first SYN then (each dial resent 1, 3, 7 and 15 s after it, dialled again
 /// after client-go's 30-s time-out): it was recorded reconnecting at 26 s, in the middle of
