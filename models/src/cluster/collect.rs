@@ -299,7 +299,10 @@ fn fault_reports(
                     .into_iter()
                     .collect(),
                 _ => (0..masters.len())
-                    .filter(|&m| plan.unreachable[m].iter().any(|w| w.0 == start) && cp.fault_cuts_off(f, m))
+                    .filter(|&m| {
+                        plan.unreachable[m].iter().any(|w| w.0 == start)
+                            && cp.fault_cuts_host_off(f, cp.master_host(m as u8))
+                    })
                     .collect(),
             }
         })

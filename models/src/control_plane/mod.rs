@@ -580,15 +580,10 @@ impl ControlPlane {
         self.net.name(h)
     }
 
-    /// Whether network fault `f` lies between the load balancer and master `m` (a router, a
-    /// tunnel or an isolated site on their route, [`Network::fault_on_route`]): whether it is
-    /// this fault that cuts the master off when several do at once.
-    pub fn fault_cuts_off(&self, f: &crate::spec::Fault, m: usize) -> bool {
-        self.fault_cuts_host_off(f, self.masters[m])
-    }
-
-    /// Whether network fault `f` lies between the load balancer and host `h` (a client's):
-    /// whether it is this fault that cuts the client off when several do at once.
+    /// Whether network fault `f` lies between the load balancer and host `h` (a master's or a
+    /// client's: a router, a tunnel or an isolated site on their route,
+    /// [`Network::fault_on_route`]): whether it is this fault that cuts the host off when
+    /// several do at once.
     pub fn fault_cuts_host_off(&self, f: &crate::spec::Fault, h: HostId) -> bool {
         self.net.fault_on_route(f, self.lb, h)
     }

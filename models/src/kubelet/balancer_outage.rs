@@ -21,19 +21,9 @@ const NEIGHBOUR_USED_AFTER_CRASH: SimDuration = SimDuration::from_secs(35);
 /// unreachable, which fails a connect in SYN-SENT (`tcp_v4_err`: "connect: no route to host").
 const RESOLUTION_FAILS: SimDuration = SimDuration::from_secs(3);
 
-/// When a SYN leaves after a dial starts: at once, then at Linux's retransmissions (initial
-/// RTO `TCP_TIMEOUT_INIT`, 1 s, doubling) within client-go's dial timeout.
-const SYN_TIMES: [SimDuration; 5] = [
-    SimDuration::from_secs(0),
-    SimDuration::from_secs(1),
-    SimDuration::from_secs(3),
-    SimDuration::from_secs(7),
-    SimDuration::from_secs(15),
-];
-
 /// The kubelet's dial timeout: `net.Dialer{Timeout: 30 * time.Second}` under its
-/// connection-tracking dialer (cmd/kubelet/app/server.go `updateDialer`, v1.16).
-const DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(30);
+/// connection-tracking dialer (cmd/kubelet/app/server.go `updateDialer`, v1.16), client-go's.
+const DIAL_TIMEOUT: SimDuration = crate::network::CLIENT_DIAL_TIMEOUT;
 
 /// A stretch in which a kubelet has closed its connections and the balancer is still down.
 #[derive(Debug, Clone, Copy)]
@@ -61,10 +51,11 @@ impl Kubelet {
         let conn = &self.client.conn;
         let cut = |t| conn.net.cut_between(conn.host, conn.lb, t);
         let entry_failed = w.crash + NEIGHBOUR_USED_AFTER_CRASH + RESOLUTION_FAILS;
-        // The SYN must reach the router, and its ICMP come back.
-        let answered = SYN_TIMES
-            .iter()
-            .map(|&d| at + d)
+        // The SYN must reach the router, and its ICMP come back. A SYN leaves at once, then at
+        // Linux's retransmissions (initial RTO `TCP_TIMEOUT_INIT`, 1 s, doubling) within the
+        // dial timeout.
+        let answered = crate::network::dial_syns(DIAL_TIMEOUT)
+            .map(|d| at + d)
             .find(|&syn| syn >= entry_failed && !cut(syn) && !cut(syn + RESOLUTION_FAILS))
             .map(|syn| syn + RESOLUTION_FAILS);
         let fails_at = answered.map_or(at + DIAL_TIMEOUT, |t| t.min(at + DIAL_TIMEOUT));

@@ -91,6 +91,12 @@ pub fn first_resend_at_or_after(start: SimTime, end: SimTime, first_rto: SimDura
     t
 }
 
+/// When a dial's SYN leaves, from the dial's start: at once, then at [`syn_resends`] within
+/// the dial's time-out `dial_timeout` (0, 1, 3, 7 and 15 s within 30 s).
+pub fn dial_syns(dial_timeout: SimDuration) -> impl Iterator<Item = SimDuration> {
+    std::iter::once(SimDuration::ZERO).chain(syn_resends(dial_timeout))
+}
+
 /// client-go's dial timeout: `net.Dialer{Timeout: 30 * time.Second}` (client-go
 /// `transport/cache.go`, v1.16; the kubelet's own dialer has the same, cmd/kubelet/app/server.go).
 pub const CLIENT_DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(30);
@@ -111,8 +117,7 @@ pub fn first_syn_at_or_after(start: SimTime, end: SimTime, dial_timeout: SimDura
     let Some(dial) = start.checked_add(dial_timeout * k) else {
         return SimTime::MAX;
     };
-    std::iter::once(SimDuration::ZERO)
-        .chain(syn_resends(dial_timeout))
+    dial_syns(dial_timeout)
         .filter_map(|d| dial.checked_add(d))
         .find(|&t| t >= end)
         .unwrap_or_else(|| dial.checked_add(dial_timeout).unwrap_or(SimTime::MAX))
