@@ -307,36 +307,50 @@ fn fault_reports(
             }
         })
         .collect();
-    // Each failover is listed once, under the first fault starting when its client lost its
-    // apiserver that takes that apiserver out, or else the master the client ran on (a
-    // leader-elected controller's), or else under the first fault starting then that cuts the
-    // client itself off from the balancer (a kubelet's cut), or else under the first fault
-    // starting then (a survivor's loss of its quorum), or else, for a loss that no fault starts
-    // (the clients of a member outside the quorum move once a quorum serves elsewhere), under
-    // the last fault started before it.
+    // Where two faults could claim the same thing, the one first by its start, then by what it
+    // is, claims it: not the one written first, so that listing the faults in another order
+    // changes no report.
+    let started = |j: usize| scenario.faults[j].window().0;
+    let mut order: Vec<usize> = (0..scenario.faults.len()).collect();
+    let text: Vec<String> = scenario.faults.iter().map(|f| format!("{f:?}")).collect();
+    order.sort_by(|&a, &b| (started(a), &text[a], a).cmp(&(started(b), &text[b], b)));
+    let order = &order;
+    // The last begun of the faults that `claims` whose start is `within` a stretch, if any.
+    let last_begun = |within: &dyn Fn(SimTime) -> bool, claims: &dyn Fn(usize) -> bool| {
+        let candidate = |j: &usize| within(started(*j)) && claims(*j);
+        let latest = order.iter().copied().filter(candidate).map(started).max()?;
+        order.iter().copied().find(|j| started(*j) == latest && candidate(j))
+    };
+    // Each failover is listed once, under a fault starting when its client lost its apiserver:
+    // the one that takes that apiserver out, or else the master the client ran on (a
+    // leader-elected controller's), or else the one that cuts the client itself off from the
+    // balancer or crashes the balancer (a kubelet's cut, a reset connection), or else one that
+    // takes a master out (a survivor's loss of its quorum), or else any; for a loss that no
+    // fault starts (the clients of a member outside the quorum move once a quorum serves
+    // elsewhere), under the last fault begun before it that takes its apiserver out, or else
+    // the last begun before it.
     let owner = |lost: SimTime, from: usize, host: crate::network::HostId| {
-        let together = || (0..scenario.faults.len()).filter(move |&j| scenario.faults[j].window().0 == lost);
+        let together = || order.iter().copied().filter(move |&j| started(j) == lost);
+        let cuts_off = |j: usize| {
+            let f = &scenario.faults[j];
+            cp.fault_cuts_host_off(f, host) || cp.fault_crashes_balancer(f)
+        };
         together()
             .find(|&j| taken_out[j].contains(&from))
             .or_else(|| together().find(|&j| taken_out[j].iter().any(|&m| cp.master_host(m as u8) == host)))
-            .or_else(|| together().find(|&j| cp.fault_cuts_host_off(&scenario.faults[j], host)))
+            .or_else(|| together().find(|&j| cuts_off(j)))
+            .or_else(|| together().find(|&j| !taken_out[j].is_empty()))
             .or_else(|| together().next())
             .or_else(|| {
-                let started = |j: &usize| scenario.faults[*j].window().0;
-                (0..scenario.faults.len())
-                    .filter(|j| started(j) < lost)
-                    .max_by_key(|j| (started(j), std::cmp::Reverse(*j)))
+                let before = |s: SimTime| s < lost;
+                last_begun(&before, &|j| taken_out[j].contains(&from)).or_else(|| last_begun(&before, &|_| true))
             })
     };
     // A node's NotReady belongs to the fault that silenced it: the last begun by the grace
     // period before the mark, give or take the heartbeat it last sent (a renewal interval
-    // earlier at most); its taint and its return to Ready belong to the same fault. (By the
-    // mark's own time, a later fault elsewhere would claim it.)
-    let last_begun_by = |t: SimTime| {
-        (0..scenario.faults.len())
-            .filter(|&j| scenario.faults[j].window().0 <= t)
-            .max_by_key(|&j| (scenario.faults[j].window().0, std::cmp::Reverse(j)))
-    };
+    // earlier at most), among those that silence its host (crash it or the balancer, or cut it
+    // off), else among all; its taint and its return to Ready belong to the same fault. (By
+    // the mark's own time, a later fault elsewhere would claim it.)
     let silence = scenario.kubernetes.controller_manager.node_monitor_grace_period.get();
     let renewal = scenario.kubernetes.kubelet.lease_renew_interval();
     let mut node_owner: std::collections::HashMap<u32, Option<usize>> = std::collections::HashMap::new();
@@ -345,7 +359,13 @@ fn fault_reports(
         .iter()
         .map(|&(t, node, mark)| match mark {
             crate::node_lifecycle::Mark::NotReady => {
-                let owner = last_begun_by(SimTime::ZERO + (t + renewal).since_start().saturating_sub(silence));
+                let by = SimTime::ZERO + (t + renewal).since_start().saturating_sub(silence);
+                let silences = |j: usize| {
+                    cp.node_host(node)
+                        .is_some_and(|h| cp.fault_silences_host(&scenario.faults[j], h))
+                };
+                let by_then = |s: SimTime| s <= by;
+                let owner = last_begun(&by_then, &silences).or_else(|| last_begun(&by_then, &|_| true));
                 node_owner.insert(node, owner);
                 owner
             }

@@ -588,6 +588,33 @@ impl ControlPlane {
         self.net.fault_on_route(f, self.lb, h)
     }
 
+    /// Whether fault `f` silences host `h` toward the control plane: it crashes the host itself
+    /// or the load balancer every client goes through, or it cuts the host off from the
+    /// balancer ([`ControlPlane::fault_cuts_host_off`]).
+    pub fn fault_silences_host(&self, f: &crate::spec::Fault, h: HostId) -> bool {
+        match f {
+            crate::spec::Fault::Crash { host, .. } if self.net.host(host).is_some_and(|c| c == h || c == self.lb) => {
+                true
+            }
+            _ => self.fault_cuts_host_off(f, h),
+        }
+    }
+
+    /// Whether fault `f` crashes the load balancer: every client's connection goes with it.
+    pub fn fault_crashes_balancer(&self, f: &crate::spec::Fault) -> bool {
+        matches!(f, crate::spec::Fault::Crash { host, .. } if self.net.host(host) == Some(self.lb))
+    }
+
+    /// The host of node `node` as the node lifecycle controller numbers them: the workers'
+    /// kubelets first, then the masters.
+    pub fn node_host(&self, node: u32) -> Option<HostId> {
+        let n = node as usize;
+        match self.kubelets.get(n) {
+            Some(k) => Some(k.host),
+            None => self.masters.get(n - self.kubelets.len()).copied(),
+        }
+    }
+
     /// Host of apiserver `i`.
     pub fn master_host(&self, i: u8) -> HostId {
         self.masters[i as usize]
