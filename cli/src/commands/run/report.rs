@@ -163,7 +163,8 @@ impl Report<'_> {
             } else {
                 format!(
                     " ± {} jitter, {} % loss",
-                    scenario.netem.jitter, scenario.netem.loss_pct
+                    scenario.netem.jitter,
+                    compact(scenario.netem.loss_pct)
                 )
             },
             scenario.netem.placement.as_str(),
@@ -449,4 +450,29 @@ fn print_etcd(outcomes: &[models::cluster::RunOutcome]) {
 /// A figure, or NaN (printed `NaN`) when there is none.
 fn nan(v: Option<f64>) -> f64 {
     v.unwrap_or(f64::NAN)
+}
+
+/// `x` as `{}` prints it, or in scientific notation when it is very small or very large: a
+/// loss of 1e-300 % printed in full took 300 characters of the table's first line.
+fn compact(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e9).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact;
+
+    #[test]
+    fn figures_print_short() {
+        assert_eq!(compact(0.1), "0.1");
+        assert_eq!(compact(2.0), "2");
+        assert_eq!(compact(1e-300), "1e-300");
+        assert_eq!(compact(123456.5), "123456.5");
+        assert_eq!(compact(1.0 / 3.0), "0.3333333333333333");
+        assert_eq!(compact(0.00001), "1e-5");
+    }
 }
