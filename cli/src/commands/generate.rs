@@ -218,8 +218,10 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
                 master_vcpus: c.master_vcpus,
                 ..ConsortiumOptions::default()
             };
+            // A generated scenario that fails its checks is made from the CSV and the flags
+            // (the generator is deterministic): an input the command cannot use, exit 2.
             let s = generate::consortium(&csv, &origin, &opts).map_err(|e| match e {
-                GenerateError::Invalid { .. } => anyhow::Error::new(e),
+                GenerateError::Invalid { .. } => crate::output::input_error(e),
                 other => anyhow::Error::new(UsageError(other.to_string())),
             })?;
             (s, c.out, true)

@@ -46,6 +46,38 @@ fn scenario_of_sites(dir: &TempDir, sites: &str) -> String {
     out
 }
 
+/// A site name too long for its host names is the CSV's error (exit 2, at its line and column),
+/// not a check failure of a host the user never wrote; a generated scenario that fails its
+/// checks all the same (here its name, from `--out`, holds a line break) is an input error too.
+#[test]
+fn generate_refuses_a_site_name_too_long_for_its_hosts() {
+    let dir = TempDir::new("gen-long");
+    let csv = dir.file("long.csv");
+    let long = format!("Site{}", "x".repeat(246));
+    std::fs::write(
+        &csv,
+        format!("name,latitude,longitude,workers\n{long},35.0,139.0,2\nB,47.0,8.0,2\n"),
+    )
+    .unwrap();
+    let out = dir.file("long.toml");
+    usage_error(
+        &["generate", "consortium", "--sites", &csv, "--out", &out],
+        &[
+            "long.csv: line 2, column 1: `name`:",
+            "expected a name of at most 249 characters",
+        ],
+    );
+    std::fs::write(&csv, SMALL_CSV).unwrap();
+    let out = dir.file("a\nb.toml");
+    let o = run(&["generate", "consortium", "--sites", &csv, "--out", &out]);
+    assert_exit(&o, 2, "generate with a line break in the scenario's name");
+    assert!(
+        stderr(&o).contains("the generated scenario fails its checks: [E030]"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn consortium_32_generates_and_runs() {
     let dir = TempDir::new("gen32");

@@ -27,6 +27,8 @@ mod timings;
 
 use std::collections::HashSet;
 
+pub(crate) use names::NAME_MAX;
+
 use models::spec::{Host, Role, Scenario};
 
 use crate::error::{Diagnostic, Severity};

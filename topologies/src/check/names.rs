@@ -38,7 +38,7 @@ fn hosts(s: &Scenario) -> String {
 
 /// The longest name: a DNS subdomain's 253 characters (RFC 1123; Kubernetes's
 /// `validation.DNS1123SubdomainMaxLength`).
-const NAME_MAX: usize = 253;
+pub(crate) const NAME_MAX: usize = 253;
 
 /// Whether `name` is a DNS subdomain as Kubernetes validates a node's name (v1.16
 /// `ValidateNodeName` = `NameIsDNSSubdomain`: `IsDNS1123Subdomain`): at most 253 characters of

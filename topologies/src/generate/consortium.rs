@@ -25,7 +25,8 @@ pub const REGISTRY_HOST: &str = "registry";
 /// `"`. Latitude and longitude are decimal degrees; `workers` is a whole number, 0 only for a
 /// site that hosts part of the control plane; `access_bandwidth` is like `"1Gbit"`, empty or
 /// absent for [`ConsortiumOptions::access_bandwidth`]. Site names are sanitized with
-/// [`sanitize_name`] and must stay unique.
+/// [`sanitize_name`] and must stay unique, and short enough that the host names built from them
+/// (`<site>-gw`, `<site>-w01`) are node names of at most 253 characters.
 ///
 /// # Errors
 ///
@@ -55,7 +56,7 @@ pub fn consortium(sites_csv: &str, origin: &str, opts: &ConsortiumOptions) -> Re
         vpn_topology,
     } = placement;
     s.vpn.topology = vpn_topology;
-    let routers: Vec<String> = rows.iter().map(|r| format!("{}-gw", r.name)).collect();
+    let routers: Vec<String> = rows.iter().map(|r| router_name(&r.name)).collect();
     add_sites(&mut s, &rows, &routers, opts);
     let site_pair = |i: usize| (rows[i].name.as_str(), routers[i].as_str());
     add_control_plane(
@@ -291,14 +292,25 @@ fn add_sites(s: &mut Scenario, rows: &[Row], routers: &[String], opts: &Consorti
 /// Each site's workers `<site>-wNN`, each on a LAN link to the site's router.
 fn add_workers(s: &mut Scenario, rows: &[Row], routers: &[String]) {
     for (row, router) in rows.iter().zip(routers) {
-        let width = digits(row.workers as usize).max(2);
         for w in 1..=row.workers {
-            let name = format!("{}-w{w:0width$}", row.name);
+            let name = worker_name(&row.name, w, row.workers);
             s.links
                 .push(link(&name, router, LAN_DELAY, LAN_BANDWIDTH, LinkKind::Lan));
             s.hosts.push(host(name, &row.name, Role::Worker));
         }
     }
+}
+
+/// The router of the site `site` (a sanitized name): `<site>-gw`.
+pub(super) fn router_name(site: &str) -> String {
+    format!("{site}-gw")
+}
+
+/// The `w`th of the `workers` workers of the site `site` (a sanitized name): `<site>-wNN`, its
+/// number zero-padded to the digits of `workers`, at least two.
+pub(super) fn worker_name(site: &str, w: u32, workers: u32) -> String {
+    let width = digits(workers as usize).max(2);
+    format!("{site}-w{w:0width$}")
 }
 
 /// The consortium's own registry host [`REGISTRY_HOST`] at `site`, which every node pulls from.

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use models::units::Bandwidth;
 
+use super::consortium::{router_name, worker_name};
 use super::{sanitize_name, GenerateError, GeoPoint};
+use crate::check::NAME_MAX;
 
 /// The most workers a generated scenario may have (`consortium` over all its rows, `uniform`'s
 /// `--nodes`): 200 times the 5,000 nodes Kubernetes v1.16 is tested to (its scalability
@@ -139,6 +141,7 @@ pub(super) fn parse_sites(text: &str, origin: &str) -> Result<Vec<Row>, Generate
         let longitude = degrees(at, &values.longitude, "longitude", 180.0)?;
         let (w_col, workers) = values.workers;
         let workers = worker_count(at, w_col, &workers)?;
+        host_names_fit(at, name_col, &name, workers)?;
         total_workers += u64::from(workers);
         if total_workers > MAX_WORKERS {
             return Err(at.error(
@@ -334,6 +337,30 @@ fn site_name(at: At<'_>, col: usize, raw_name: &str) -> Result<String, GenerateE
         ));
     }
     Ok(name)
+}
+
+/// Refuses a site name (sanitized `name`, at column `col`) that would make a host name of the
+/// site longer than a Kubernetes node's name may be ([`NAME_MAX`] characters): its router
+/// `<name>-gw` and, with `workers` workers, the last of them `<name>-wNN`.
+fn host_names_fit(at: At<'_>, col: usize, name: &str, workers: u32) -> Result<(), GenerateError> {
+    let longest = std::iter::once(router_name(name))
+        .chain((workers > 0).then(|| worker_name(name, workers, workers)))
+        .max_by_key(String::len)
+        .expect("the router is always there");
+    if longest.len() <= NAME_MAX {
+        return Ok(());
+    }
+    let suffix = &longest[name.len()..];
+    Err(at.error(
+        col,
+        "name",
+        format!(
+            "site name is {} characters once sanitized, which makes host names of up to {} characters (`<site>{suffix}`); expected a name of at most {} characters, as a host name (a Kubernetes node's) has at most {NAME_MAX}",
+            name.len(),
+            longest.len(),
+            NAME_MAX - suffix.len()
+        ),
+    ))
 }
 
 /// A latitude or longitude (`field`) in decimal degrees, in `-limit..=limit`.

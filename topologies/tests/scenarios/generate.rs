@@ -175,6 +175,33 @@ fn csv_errors_name_line_and_column() {
     assert_eq!((line, field.as_str()), (generate::MAX_SITES + 2, "name"));
     assert!(msg.contains("at most 1000 sites"), "{msg}");
 
+    // A name whose host names would be longer than a node's name may be (253 characters): at
+    // its own line and column, with the longest name allowed, not as a host of the scenario.
+    let long = format!("Site{}", "x".repeat(246));
+    let (line, column, field, msg) =
+        csv_error(&format!("name,latitude,longitude,workers\nB,47,8,2\n{long},35,139,2\n"));
+    assert_eq!((line, column, field.as_str()), (3, 1, "name"));
+    assert!(
+        msg.contains("250 characters once sanitized")
+            && msg.contains("up to 254 characters (`<site>-w02`)")
+            && msg.contains("expected a name of at most 249 characters"),
+        "{msg}"
+    );
+    // 249 characters fit with 2 workers; with 0 workers, only the router `<site>-gw` counts.
+    let fits = format!("Site{}", "x".repeat(245));
+    generate::consortium(
+        &format!("name,latitude,longitude,workers\n{fits},35,139,2\nB,47,8,2\n"),
+        "sites.csv",
+        &ConsortiumOptions::default(),
+    )
+    .expect("a 249-character site name with 2 workers fits");
+    generate::consortium(
+        &format!("name,latitude,longitude,workers\n{long},35,139,0\nB,47,8,2\n"),
+        "sites.csv",
+        &ConsortiumOptions::default(),
+    )
+    .expect("a 250-character site name with only its router fits");
+
     // A name in another script says how to keep it.
     let (_, _, field, msg) = csv_error("name,latitude,longitude,workers\n東京大学,35.7,139.8,2\n");
     assert_eq!(field, "name");
