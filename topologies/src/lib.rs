@@ -23,6 +23,7 @@
 
 pub mod check;
 mod error;
+pub mod file;
 pub mod generate;
 pub mod load;
 mod locate;

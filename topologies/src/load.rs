@@ -99,7 +99,7 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
 pub fn load_file_with_warnings(path: impl AsRef<Path>) -> Result<Loaded, ScenarioError> {
     let path = path.as_ref();
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+    let bytes = crate::file::read_capped(path, crate::file::SCENARIO).map_err(|source| ScenarioError::Read {
         path: origin.clone(),
         source,
     })?;
@@ -163,7 +163,8 @@ pub fn by_name_or_path_despite_unreachable(s: &str) -> Result<(Loaded, Vec<Diagn
     let (text, origin) = match builtin(s) {
         Some(text) => (text.to_owned(), format!("{s} (built-in)")),
         None => {
-            let bytes = std::fs::read(s).map_err(|source| ScenarioError::Read { path: s.into(), source })?;
+            let bytes = crate::file::read_capped(s.as_ref(), crate::file::SCENARIO)
+                .map_err(|source| ScenarioError::Read { path: s.into(), source })?;
             (utf8(&bytes, s)?.to_owned(), s.to_owned())
         }
     };

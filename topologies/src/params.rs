@@ -155,10 +155,11 @@ pub fn resolve_with_warnings(scenario: &str, params: Option<&Path>) -> Result<Lo
     let (text, po) = match params {
         Some(p) => {
             let po = p.display().to_string();
-            let bytes = std::fs::read(p).map_err(|source| ScenarioError::ReadParams {
-                path: po.clone(),
-                source,
-            })?;
+            let bytes =
+                crate::file::read_capped(p, crate::file::PARAMS).map_err(|source| ScenarioError::ReadParams {
+                    path: po.clone(),
+                    source,
+                })?;
             // Not UTF-8: the line and column of the first bad byte, as for a scenario.
             let text = crate::load::utf8(&bytes, &po)?.to_owned();
             (std::borrow::Cow::Owned(text), po)
@@ -176,7 +177,9 @@ pub fn resolve_with_warnings(scenario: &str, params: Option<&Path>) -> Result<Lo
     // when that writes the field itself, else in the scenario file.
     let base_text = match crate::load::builtin(scenario) {
         Some(t) => std::borrow::Cow::Borrowed(t),
-        None => std::borrow::Cow::Owned(std::fs::read_to_string(scenario).unwrap_or_default()),
+        None => std::borrow::Cow::Owned(
+            crate::file::read_capped_to_string(scenario.as_ref(), crate::file::SCENARIO).unwrap_or_default(),
+        ),
     };
     // `apply` ran the checks once; its warnings are only moved, not found again.
     let in_params = Locator::new(&text);

@@ -200,7 +200,7 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
             crate::output::check_not_an_input("--out", &c.out, &[("--sites", &c.sites)])?;
             crate::output::check_output_file("--out", &c.out, "consortium.toml")?;
             let origin = c.sites.display().to_string();
-            let csv = std::fs::read_to_string(&c.sites)
+            let csv = topologies::file::read_capped_to_string(&c.sites, topologies::file::SITES_CSV)
                 .map_err(|e| crate::output::InputError(format!("cannot read the sites CSV {origin}: {e}")))?;
             let control_plane = match (c.control_plane, c.control_plane_spread) {
                 (Some(site), _) => ControlPlane::Single(site),

@@ -150,7 +150,7 @@ fn gather_points(dirs: &[PathBuf], file: &SweepFile, points: &[Point]) -> anyhow
         let (files, stray) = dir.point_files_of(&names)?;
         note_stray_files(&dir, &stray);
         for path in files {
-            let text = std::fs::read_to_string(&path)
+            let text = topologies::file::read_capped_to_string(&path, topologies::file::RESULTS)
                 .with_context(|| format!("cannot read {}", path.display()))
                 .map_err(crate::output::input_error)?;
             // The file's name is a key of the sweep, and parse_point checks that its record is.

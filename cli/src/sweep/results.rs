@@ -121,7 +121,8 @@ impl Table {
 
     /// Reads `results.json` (or a shard's JSON) or `results.csv`, by content.
     pub(crate) fn read(path: &Path) -> anyhow::Result<Table> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = topologies::file::read_capped_to_string(path, topologies::file::RESULTS)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         // A byte-order mark, as some Windows tools write, is not part of the content.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         // Old Mac files end their lines with a lone `\r`: they are read as line endings (after

@@ -123,7 +123,7 @@ impl SweepDir {
     /// Reads `DIR/sweep.json`, `None` if absent.
     pub(crate) fn read_sweep(&self) -> anyhow::Result<Option<SweepFile>> {
         let path = self.sweep_path();
-        let text = match std::fs::read_to_string(&path) {
+        let text = match topologies::file::read_capped_to_string(&path, topologies::file::RESULTS) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
@@ -197,12 +197,14 @@ impl SweepDir {
     /// sweep `spec_hash`.
     pub(crate) fn read_point(&self, key: &str, spec_hash: &str) -> anyhow::Result<Option<PointRecord>> {
         let path = self.point_path(key);
-        match std::fs::read_to_string(&path) {
+        match topologies::file::read_capped_to_string(&path, topologies::file::RESULTS) {
             Ok(text) => Ok(Some(
                 parse_point(&path, &text, spec_hash).map_err(crate::output::input_error)?,
             )),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+            Err(e) => Err(e)
+                .with_context(|| format!("cannot read {}", path.display()))
+                .map_err(crate::output::input_error),
         }
     }
 

@@ -486,3 +486,53 @@ fn slips_are_named_for_what_fixes_them() {
     );
     assert!(!std::path::Path::new(&out).exists());
 }
+
+/// A file one past its kind's size cap (sparse, so it is made and refused at once), and an
+/// endless device, are refused with the cap and what such a file weighs (exit 2) rather than
+/// read until the process is killed.
+#[test]
+fn inputs_larger_than_their_cap_are_refused() {
+    const MIB: u64 = 1 << 20;
+    let dir = crate::support::TempDir::new("too-large");
+    let big = |name: &str, bytes: u64| {
+        let path = dir.file(name);
+        std::fs::File::create(&path).unwrap().set_len(bytes + 1).unwrap();
+        path
+    };
+    let toml = big("big.toml", 256 * MIB);
+    usage_error(
+        &["check", &toml],
+        &["big.toml", "larger than 256 MiB; a scenario is a few KiB"],
+    );
+    usage_error(
+        &["run", "thesis-2019", "--params", &toml],
+        &[
+            "big.toml",
+            "larger than 256 MiB; a parameter file is a few hundred bytes",
+        ],
+    );
+    let csv = big("sites.csv", 64 * MIB);
+    usage_error(
+        &["generate", "consortium", "--sites", &csv, "--out", &dir.file("g.toml")],
+        &[
+            "sites.csv",
+            "larger than 64 MiB; a sites CSV has one short line per site",
+        ],
+    );
+    let data = big("data.csv", 1024 * MIB);
+    usage_error(
+        &["validate", "--data", &data, "--scenario", "thesis-2019"],
+        &["data.csv", "larger than 1 GiB; a measurement CSV is a few MiB"],
+    );
+    let results = big("results.csv", 1024 * MIB);
+    usage_error(
+        &["plot", &results, "--out", &dir.file("f.svg")],
+        &[
+            "results.csv",
+            "larger than 1 GiB; a sweep's results are about a KiB per point",
+        ],
+    );
+    if std::path::Path::new("/dev/zero").exists() {
+        usage_error(&["check", "/dev/zero"], &["/dev/zero", "larger than 256 MiB"]);
+    }
+}

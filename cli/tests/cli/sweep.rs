@@ -461,6 +461,17 @@ fn a_tampered_point_file_is_refused_on_resume() {
         assert_exit(&o, 2, &format!("merge of a point file with {} edited", edit.0));
         assert!(stderr(&o).contains("does not hold point"), "{}", stderr(&o));
     }
+    // A point file past the results' size cap (sparse: made at once) is refused as well.
+    std::fs::File::create(&files[0])
+        .unwrap()
+        .set_len((1 << 30) + 1)
+        .unwrap();
+    let o = run(&small(&out, &[]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_exit(&o, 2, "a point file larger than 1 GiB");
+    assert!(stderr(&o).contains("larger than 1 GiB"), "{}", stderr(&o));
+    let o = run(&["merge", &out, "--out", &t.file("merged")]);
+    assert_exit(&o, 2, "merge of a point file larger than 1 GiB");
+    assert!(stderr(&o).contains("larger than 1 GiB"), "{}", stderr(&o));
     std::fs::write(&files[0], original).unwrap();
     sweep_ok(&small(&out, &[]), None);
 }

@@ -2,7 +2,6 @@
 //! the file, line and column.
 
 use std::collections::HashMap;
-use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -167,17 +166,17 @@ pub fn unix_line_endings(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Reads all records after checking the header; calls `row` with each record's fields in `expected` order.
 fn read_records<R: Read, T>(
-    mut reader: R,
+    reader: R,
     path: &Path,
     expected: &'static [&'static str],
     optional: &'static [&'static str],
     mut row: impl FnMut(&[&str], u64) -> Result<T, DatasetError>,
 ) -> Result<Vec<T>, DatasetError> {
-    let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes).map_err(|source| DatasetError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes =
+        topologies::file::read_capped_from(reader, topologies::file::DATA_CSV).map_err(|source| DatasetError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -415,7 +414,7 @@ const _: () = assert!(topologies::check::MAX_DURATION_SECS * 1000 <= u32::MAX as
 /// (`pods`, `delay_ms`) given twice.
 pub fn read_cells(path: impl AsRef<Path>) -> Result<Vec<MeasuredCell>, DatasetError> {
     let path = path.as_ref();
-    let file = fs::File::open(path).map_err(|source| DatasetError::Io {
+    let file = topologies::file::open_capped(path, topologies::file::DATA_CSV).map_err(|source| DatasetError::Io {
         path: path.to_path_buf(),
         source,
     })?;
@@ -497,7 +496,7 @@ fn unresolved(cell: &MeasuredCell) -> Option<String> {
 /// rows are what another run of the same delay and number lacks).
 pub fn read_raw(path: impl AsRef<Path>) -> Result<Vec<RawPodRow>, DatasetError> {
     let path = path.as_ref();
-    let file = fs::File::open(path).map_err(|source| DatasetError::Io {
+    let file = topologies::file::open_capped(path, topologies::file::DATA_CSV).map_err(|source| DatasetError::Io {
         path: path.to_path_buf(),
         source,
     })?;
