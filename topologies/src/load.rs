@@ -107,6 +107,13 @@ pub fn load_file_with_warnings(path: impl AsRef<Path>) -> Result<Loaded, Scenari
     load_str_with_warnings(text, &origin)
 }
 
+/// The 1-based line where the scenario text `text` writes `field` (a path such as `faults[0]` or
+/// `netem.far`), if it writes it.
+pub fn line_of(text: &str, field: &str) -> Option<usize> {
+    let loc = crate::locate::Locator::new(text);
+    loc.writes(field).then(|| loc.locate(field).0)
+}
+
 /// A built-in scenario by name (`thesis-2019`), else the file at that path; returns the scenario
 /// and its origin.
 ///

@@ -104,7 +104,7 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
     crate::output::check_dir_outputs_not_inputs("--out", &a.out, &outputs, &inputs)?;
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
-    let base = with_fixed_faults(&base, &a.fault)?;
+    let base = with_fixed_faults(&base, &a.fault, &a.scenario, &origin)?;
     let spec = sweep_spec(&a, &base)?;
     let points = spec.points().map_err(|e| UsageError(e.to_string()))?;
     let combos = spec.set_combinations();
@@ -151,17 +151,35 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `base` with the `--fault`s that are not axes in it, refused if their checks find an error
-/// (a host that does not exist, a repair before its fault).
-fn with_fixed_faults(base: &Scenario, faults: &[FaultArg]) -> Result<Scenario, UsageError> {
+/// `base` (the scenario `scenario`, loaded from `origin`) with the `--fault`s that are not axes
+/// in it, refused if their checks find an error (a host that does not exist, a repair before its
+/// fault), each fault named as the user knows it.
+fn with_fixed_faults(
+    base: &Scenario,
+    faults: &[FaultArg],
+    scenario: &str,
+    origin: &str,
+) -> Result<Scenario, UsageError> {
     let s = fault_axes::with_fixed_faults(base, faults);
     if s.faults.len() == base.faults.len() {
         return Ok(s);
     }
+    let names = crate::commands::run::FaultNames::new(
+        scenario,
+        origin,
+        base.faults.len(),
+        s.faults[base.faults.len()..]
+            .iter()
+            .map(crate::commands::run::fault_text),
+    );
     let errors: Vec<String> = topologies::check::run_with_added_faults(&s)
         .into_iter()
         .filter(|f| f.severity() == topologies::Severity::Error)
-        .map(|f| format!("--fault: `{}`: {}", f.field, f.message))
+        .map(|f| {
+            names
+                .finding(&f)
+                .unwrap_or_else(|| format!("--fault: `{}`: {}", f.field, f.message))
+        })
         .collect();
     if errors.is_empty() {
         Ok(s)

@@ -53,7 +53,55 @@ fn a_delay_or_fault_time_of_more_than_30_days() {
     );
     usage_error(
         &["run", "thesis-2019", "--fault", "crash master02 at 721h"],
-        &["--fault", "`faults[0].at`", "more than 30 days"],
+        &["--fault 'crash master02 at 721h': `at`:", "more than 30 days"],
+    );
+}
+
+/// A `--fault` that overlaps a fault of the scenario file (or another `--fault`) names each as
+/// the user wrote it: the flag by its text, the file's fault by its file and line, for `run`
+/// and `sweep` alike.
+#[test]
+fn a_fault_flag_that_overlaps_the_files_fault_names_both() {
+    let t = crate::support::TempDir::new("fault-overlap");
+    let thesis = topologies::load::builtin("thesis-2019").unwrap();
+    let line = thesis.lines().count() + 2;
+    let path = t.file("fa.toml");
+    std::fs::write(
+        &path,
+        format!("{thesis}\n[[faults]]\nkind = \"crash\"\nhost = \"master02\"\nat = \"5s\"\n"),
+    )
+    .unwrap();
+    let file_fault = format!("the scenario file's faults[0] ({path}, line {line})");
+    let err = usage_error(
+        &["run", &path, "--reps", "2", "--fault", "crash master02 at 6s"],
+        &["--fault 'crash master02 at 6s': `at`: it overlaps ", &file_fault],
+    );
+    assert!(!err.contains("faults[1]"), "{err}");
+    usage_error(
+        &[
+            "sweep",
+            &path,
+            "--pods",
+            "4",
+            "--reps",
+            "2",
+            "--fault",
+            "crash master02 at 6s",
+            "--out",
+            &t.file("s"),
+        ],
+        &["--fault 'crash master02 at 6s': `at`: it overlaps ", &file_fault],
+    );
+    usage_error(
+        &[
+            "run",
+            "thesis-2019",
+            "--fault",
+            "crash master03 at 6s",
+            "--fault",
+            "crash  master03 at 7s",
+        ],
+        &["--fault 'crash  master03 at 7s': `at`: it overlaps --fault 'crash master03 at 6s', which"],
     );
 }
 

@@ -1,6 +1,72 @@
 //! The `--fault` syntax of `run`: reading a fault from it, writing a fault back in it, and what
 //! a run that never finished may owe to faults never repaired.
 
+/// A `--fault` of `run`: the fault, and the text the user wrote for it (for errors).
+#[derive(Debug, Clone)]
+pub(crate) struct FlagFault {
+    /// The text as given.
+    pub(crate) text: String,
+    /// The fault it describes.
+    pub(crate) fault: models::spec::Fault,
+}
+
+/// Parses a `--fault` description, keeping its text.
+pub(crate) fn parse_flag_fault(text: &str) -> Result<FlagFault, String> {
+    Ok(FlagFault {
+        text: text.to_owned(),
+        fault: parse_fault(text)?,
+    })
+}
+
+/// How errors name the faults of a scenario with `--fault`s added: `faults[i]` of the scenario
+/// file (with its file and line) for the file's own, then each `--fault` by its text.
+pub(crate) struct FaultNames {
+    /// `faults[i]`'s name, in the scenario's order.
+    names: Vec<String>,
+}
+
+impl FaultNames {
+    /// The names of the `in_file` faults of the scenario `scenario` (a built-in name or a path,
+    /// loaded from `origin`) and of the `--fault`s (`flags`, their texts) added after them.
+    pub(crate) fn new(scenario: &str, origin: &str, in_file: usize, flags: impl Iterator<Item = String>) -> FaultNames {
+        let text = match topologies::load::builtin(scenario) {
+            Some(t) => Some(t.to_owned()),
+            None => {
+                topologies::file::read_capped_to_string(std::path::Path::new(scenario), topologies::file::SCENARIO).ok()
+            }
+        };
+        let file_fault = |i: usize| {
+            let line = text
+                .as_deref()
+                .and_then(|t| topologies::load::line_of(t, &format!("faults[{i}]")));
+            match line {
+                Some(line) => format!("the scenario file's faults[{i}] ({origin}, line {line})"),
+                None => format!("the scenario's faults[{i}] ({origin})"),
+            }
+        };
+        FaultNames {
+            names: (0..in_file)
+                .map(file_fault)
+                .chain(flags.map(|text| format!("--fault '{text}'")))
+                .collect(),
+        }
+    }
+
+    /// The error of `finding` if it is about a fault (`faults[i].FIELD`): `NAME: `FIELD`:
+    /// MESSAGE`, every fault in it named as the user knows it.
+    pub(crate) fn finding(&self, finding: &topologies::check::Finding) -> Option<String> {
+        let (i, rest) = finding.field.strip_prefix("faults[")?.split_once(']')?;
+        let name = self.names.get(i.parse::<usize>().ok()?)?;
+        let field = rest.strip_prefix('.').unwrap_or(rest);
+        // From the last: a name put in is not renamed again (`faults[1]` is not part of
+        // `faults[10]` either way).
+        let message = (0..self.names.len()).rev().fold(finding.message.clone(), |m, j| {
+            m.replace(&format!("faults[{j}]"), &self.names[j])
+        });
+        Some(format!("{name}: `{field}`: {message}"))
+    }
+}
+
 /// Parses a `--fault` description.
 pub(crate) fn parse_fault(text: &str) -> Result<models::spec::Fault, String> {
     use models::spec::Fault;

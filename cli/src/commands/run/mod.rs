@@ -18,7 +18,7 @@ use sim_core::SimDuration;
 
 use crate::output::{write_atomic, UsageError};
 
-pub(crate) use faults::{fault_text, never_repaired_hint, parse_fault};
+pub(crate) use faults::{fault_text, never_repaired_hint, parse_fault, FaultNames};
 use report::Report;
 use summary::{StartupIntervals, Summary};
 
@@ -60,8 +60,8 @@ pub(crate) struct RunArgs {
     /// `partition SITE_A SITE_B at T [repair T2]`, `isolate-site SITE at T [repair T2]`,
     /// `degrade SITE_A SITE_B [delay D [JITTER]] [loss P%] at T [repair T2]`
     /// (times with units, from the `kubectl create`). Adds to the scenario's `[[faults]]`.
-    #[arg(long = "fault", value_parser = parse_fault)]
-    faults: Vec<models::spec::Fault>,
+    #[arg(long = "fault", value_parser = faults::parse_flag_fault)]
+    faults: Vec<faults::FlagFault>,
     /// Write a Chrome trace (Perfetto, chrome://tracing) of replication 0 to this file.
     #[arg(long)]
     trace: Option<PathBuf>,
@@ -150,8 +150,14 @@ fn scenario_with_flags(a: &RunArgs) -> anyhow::Result<(Scenario, String)> {
         base.netem.parse_tc(tc).map_err(UsageError)?;
     }
     let mut scenario = cluster::with_overrides(&base, a.pods, a.delay);
-    scenario.faults.extend(a.faults.iter().cloned());
-    let diags = flag_errors(&scenario, a.delay.is_some());
+    let fault_names = FaultNames::new(
+        &a.scenario,
+        &origin,
+        base.faults.len(),
+        a.faults.iter().map(|f| f.text.clone()),
+    );
+    scenario.faults.extend(a.faults.iter().map(|f| f.fault.clone()));
+    let diags = flag_errors(&scenario, a.delay.is_some(), &fault_names);
     if !diags.is_empty() {
         return Err(UsageError(diags.join("; ")).into());
     }
@@ -159,14 +165,17 @@ fn scenario_with_flags(a: &RunArgs) -> anyhow::Result<(Scenario, String)> {
 }
 
 /// The errors the checks find in `scenario`, each named by the flag that caused it
-/// (`delay_given`: whether `--delay` was).
-fn flag_errors(scenario: &Scenario, delay_given: bool) -> Vec<String> {
+/// (`delay_given`: whether `--delay` was), faults as `fault_names` names them.
+fn flag_errors(scenario: &Scenario, delay_given: bool, fault_names: &FaultNames) -> Vec<String> {
     // The loaded scenario passed its checks; what the flags changed is checked here (a fault
     // naming no host, a delay of more than 30 days, ...), and named by the flag.
     topologies::check::run(scenario)
         .into_iter()
         .filter(|f| topologies::check::lookup(f.code).is_none_or(|c| c.severity == topologies::Severity::Error))
         .map(|f| {
+            if let Some(e) = fault_names.finding(&f) {
+                return e;
+            }
             let flag = match f.field.as_str() {
                 x if x.starts_with("faults[") => "--fault",
                 "netem.delay" if delay_given => "--delay",
