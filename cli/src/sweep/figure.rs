@@ -164,11 +164,14 @@ fn parse_value(s: &str) -> Json {
 }
 
 /// Rows of a figure's selection that it does not draw ([`left_out_note`] says so).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct LeftOut {
     /// Rows without a finite number in the y column (a paired effect without its pair, a
     /// point none of whose replications finished, a value that is not a number).
     pub(crate) without_y: usize,
+    /// Of those, the rows whose y cell holds something other than a number or nothing (`abc`,
+    /// `NaN`), which no sweep writes: where each is (`line 3`) and what it holds.
+    pub(crate) not_numbers: Vec<(String, String)>,
     /// Rows whose replications did not all finish: a statistic over the others would leave the
     /// slowest out and understate the start-up (a review found a 2-of-10 point drawn below the
     /// points without delay).
@@ -335,6 +338,11 @@ fn read_lines(
         x_unit = x_unit.or(xu);
         let Some((y, yu)) = numeric(&r[yi]).filter(|(y, _)| y.is_finite()) else {
             left_out.without_y += 1;
+            if !r[yi].is_null() {
+                let at = t.rows.iter().position(|row| std::ptr::eq(row, *r));
+                let line = at.and_then(|i| t.lines.get(i)).cloned().unwrap_or_default();
+                left_out.not_numbers.push((line, show(&r[yi])));
+            }
             continue;
         };
         if incomplete.is_some_and(|i| r[i].as_u64().is_some_and(|n| n > 0)) {
@@ -469,6 +477,17 @@ pub(crate) fn left_out_note(left_out: LeftOut, y: &str) -> Option<String> {
             },
             are(without_y),
         ));
+        if !left_out.not_numbers.is_empty() {
+            let cells: Vec<String> = left_out
+                .not_numbers
+                .iter()
+                .map(|(line, value)| format!("{line} holds {value:?}"))
+                .collect();
+            notes.push(format!(
+                "note: not a number in column {y}, where a sweep writes a number or nothing: {}",
+                cells.join(", ")
+            ));
+        }
     }
     let unfinished = left_out.unfinished;
     if unfinished > 0 {

@@ -105,6 +105,8 @@ pub(crate) struct Table {
     pub(crate) axes: usize,
     /// Rows, one value per column.
     pub(crate) rows: Vec<Vec<Json>>,
+    /// Where each row is, for messages: `line 3` of a CSV file, `points[1]` of a JSON file.
+    pub(crate) lines: Vec<String>,
 }
 
 impl Table {
@@ -116,6 +118,7 @@ impl Table {
             axes: 2 + file.spec.set.len(),
             columns,
             rows: rows.iter().map(Row::values).collect(),
+            lines: (0..rows.len()).map(|i| format!("points[{i}]")).collect(),
         }
     }
 
@@ -215,6 +218,7 @@ impl Table {
             columns,
             axes,
             rows,
+            lines,
         })
     }
 }
@@ -256,24 +260,41 @@ fn csv_problem(text: &str, e: &csv::Error) -> String {
     }
 }
 
-/// A row's statistics as a sweep writes them: `reps` a whole number of at least 1, and each
-/// 95 % interval's low end at most its high end; the error says which column holds what
-/// instead. (A statistic that is not a number leaves its row out of a plot, with a note.)
+/// A row's statistics as a sweep writes them: `reps` a whole number of at least 1,
+/// `incomplete` a whole number up to `reps`, and each 95 %
+/// interval's low end at most its mean, its mean at most its high end; the error says which
+/// column holds what instead. (A statistic that is not a number leaves its row out of a plot,
+/// with a note naming its line.)
 fn check_stats(columns: &[String], row: &[Json]) -> Result<(), String> {
     let value = |name: &str| columns.iter().position(|c| c == name).and_then(|i| row.get(i));
-    if let Some(reps) = value("reps") {
+    let reps = value("reps");
+    if let Some(reps) = reps {
         if reps.as_u64().is_none_or(|r| r < 1) {
             return Err(format!(
                 "`reps` holds {reps}; expected a whole number of replications, at least 1"
             ));
         }
     }
+    if let (Some(incomplete), Some(reps)) = (value("incomplete"), reps.and_then(Json::as_u64)) {
+        if !incomplete.is_null() && incomplete.as_u64().is_none_or(|n| n > reps) {
+            return Err(format!(
+                "`incomplete` holds {incomplete}; expected a whole number of replications from 0 to `reps` ({reps})"
+            ));
+        }
+    }
     for stat in ["startup", "delay_effect"] {
         let (lo, hi) = (format!("{stat}_ci95_lo_s"), format!("{stat}_ci95_hi_s"));
-        if let (Some(l), Some(h)) = (value(&lo).and_then(Json::as_f64), value(&hi).and_then(Json::as_f64)) {
+        let mean = format!("{stat}_mean_s");
+        let number = |c: &str| value(c).and_then(Json::as_f64);
+        if let (Some(l), Some(h)) = (number(&lo), number(&hi)) {
             if l > h {
                 return Err(format!(
                     "`{lo}` {l} is above `{hi}` {h}; expected the interval's low end first"
+                ));
+            }
+            if let Some(m) = number(&mean).filter(|m| *m < l || *m > h) {
+                return Err(format!(
+                    "`{mean}` {m} is outside its own 95 % interval [{l}, {h}]; expected a mean from `{lo}` to `{hi}`"
                 ));
             }
         }

@@ -818,7 +818,10 @@ fn plot_draws_lines_with_labelled_axes() {
     ]);
     assert_exit(&o, 0, "plot with a bad value");
     assert!(
-        stderr(&o).contains("note: 1 row without a number in column startup"),
+        stderr(&o).contains("note: 1 row without a number in column startup")
+            && stderr(&o).contains(
+                "not a number in column startup, where a sweep writes a number or nothing: line 2 holds \"abc\""
+            ),
         "{}",
         stderr(&o)
     );
@@ -852,6 +855,55 @@ fn plot_draws_lines_with_labelled_axes() {
         &a.iter().map(String::as_str).collect::<Vec<_>>(),
         &["no-reps.csv: line 3: `reps` holds 0; expected a whole number of replications, at least 1"],
     );
+    // More replications unfinished than were run, fewer than none, a mean outside its own
+    // interval.
+    for (column, value, says) in [
+        (
+            "incomplete",
+            "4",
+            "`incomplete` holds 4; expected a whole number of replications from 0 to `reps` (3)",
+        ),
+        (
+            "incomplete",
+            "-1",
+            "`incomplete` holds -1; expected a whole number of replications from 0 to `reps` (3)",
+        ),
+        (
+            "startup_mean_s",
+            "-1e9",
+            "`startup_mean_s` -1000000000 is outside its own 95 % interval [",
+        ),
+        (
+            "startup_mean_s",
+            "1e9",
+            "`startup_mean_s` 1000000000 is outside its own 95 % interval [",
+        ),
+        (
+            "delay_effect_mean_s",
+            "5",
+            "`delay_effect_mean_s` 5 is outside its own 95 % interval [",
+        ),
+    ] {
+        let a = args(&tampered(column, value, "impossible.csv"));
+        usage_error(
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+            &[&format!("impossible.csv: line 3: {says}")],
+        );
+    }
+    // A NaN is a non-number too, named by its line, beside a row that is drawn.
+    let nan = tampered("startup_mean_s", "NaN", "nan.csv");
+    let o = run(&[
+        "plot",
+        nan.to_str().unwrap(),
+        "--x",
+        "delay",
+        "--series",
+        "pods",
+        "--out",
+        &t.file("nan.svg"),
+    ]);
+    assert_exit(&o, 0, "plot with a NaN");
+    assert!(stderr(&o).contains("line 3 holds \"NaN\""), "{}", stderr(&o));
     // A last `#` line without its line ending is a comment too.
     let unended = t.path().join("unended.csv");
     std::fs::write(&unended, text.clone() + "# the end").unwrap();
@@ -1483,11 +1535,11 @@ fn plot_refuses_values_too_far_out_to_draw() {
     let header = "pods,delay_ms,reps,startup_mean_s,startup_ci95_lo_s,startup_ci95_hi_s\n";
     for (rows, needles) in [
         (
-            "4,-9e307,5,1,1,1\n4,9e307,5,2,1,1\n",
+            "4,-9e307,5,1,1,1\n4,9e307,5,2,1,2\n",
             &["cannot draw the figure", "the x values", "from -9e307 to 9e307"][..],
         ),
         (
-            "4,0,5,1.7e308,1,1\n4,100,5,2,1,1\n",
+            "4,0,5,1.7e308,1,1.7e308\n4,100,5,2,1,2\n",
             &["cannot draw the figure", "the y value 1.7e308", "too large"][..],
         ),
         // Two crossing lines fill every corner: the legend's room raises the axis past any
