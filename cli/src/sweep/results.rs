@@ -147,9 +147,34 @@ impl Table {
                 path.display()
             ))
         };
+        if text.trim().is_empty() {
+            return Err(UsageError(format!(
+                "{} is empty; expected the results.csv or results.json of a kubetwin sweep",
+                path.display()
+            ))
+            .into());
+        }
+        // A file named `.json`, or a JSON list, is not read as CSV (where it would lack a
+        // `reps` column): it is not a sweep's results.json.
+        let json_name = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let first = text.trim_start().chars().next();
+        let json_list = first == Some('[') && serde_json::from_str::<Json>(text).is_ok();
+        if first != Some('{') && (json_name || json_list) {
+            let what = match serde_json::from_str::<Json>(text) {
+                Ok(Json::Array(_)) => "it holds a JSON list".to_owned(),
+                Ok(_) => "it holds a single JSON value".to_owned(),
+                Err(e) => format!("it is not JSON ({e})"),
+            };
+            return Err(UsageError(format!(
+                "{} is not the results.json of a kubetwin sweep: {what}; expected an object that begins {{\"sweep\": {{\"format\": \"{}\", ...",
+                path.display(),
+                super::store::FORMAT
+            ))
+            .into());
+        }
         // Where each row is, for the errors: a CSV line, or a JSON point.
         let mut lines: Vec<String> = Vec::new();
-        let (sweep, columns, rows) = if text.trim_start().starts_with('{') {
+        let (sweep, columns, rows) = if first == Some('{') {
             let v: Json = serde_json::from_str(text).map_err(|e| bad(format!("invalid JSON ({e})")))?;
             // The header says what the file is: results of another format are not guessed at.
             let header = v.get("sweep").ok_or_else(|| {

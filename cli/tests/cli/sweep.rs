@@ -1967,3 +1967,39 @@ fn a_fault_axis_value_the_scenario_refuses_names_the_fault() {
     }
     assert!(!t.path().join("f").exists(), "nothing written");
 }
+
+/// A JSON file that is not a sweep's results.json (a list, a number, text that is not JSON in a
+/// `.json` file) and an empty file are named as such, with what a results.json begins with;
+/// they were read as CSV without a `reps` column.
+#[test]
+fn plot_says_what_a_results_json_begins_with() {
+    let t = TempDir::new("plot-not-json");
+    let begins = "expected an object that begins {\"sweep\": {\"format\": \"kubetwin-sweep/1\"";
+    for (name, text, what) in [
+        ("j3.json", "[1,2,3]\n", "it holds a JSON list"),
+        ("list.txt", " [{\"reps\": 1}]", "it holds a JSON list"),
+        ("n.json", "42", "it holds a single JSON value"),
+        ("bad.json", "reps,x\n1,2\n", "it is not JSON ("),
+    ] {
+        let path = t.file(name);
+        std::fs::write(&path, text).unwrap();
+        usage_error(
+            &["plot", &path, "--out", &t.file("f.svg")],
+            &[
+                &format!("{name} is not the results.json of a kubetwin sweep: {what}"),
+                begins,
+            ],
+        );
+    }
+    // A TOML file (its first line a `[table]`) is not taken for JSON.
+    let toml = t.file("s.toml");
+    std::fs::write(&toml, "[workload]\nreplicas = 4\n").unwrap();
+    let err = usage_error(&["plot", &toml, "--out", &t.file("f.svg")], &["s.toml"]);
+    assert!(!err.contains("JSON"), "{err}");
+    let empty = t.file("empty.json");
+    std::fs::write(&empty, "\n").unwrap();
+    usage_error(
+        &["plot", &empty, "--out", &t.file("f.svg")],
+        &["empty.json is empty; expected the results.csv or results.json of a kubetwin sweep"],
+    );
+}
