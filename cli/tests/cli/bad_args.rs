@@ -584,3 +584,23 @@ fn inputs_larger_than_their_cap_are_refused() {
         usage_error(&["check", "/dev/zero"], &["/dev/zero", "larger than 256 MiB"]);
     }
 }
+
+/// A netem loss with its `%` given thrice, a distribution without a delay to shape, and a
+/// blank `--netem` are refused (they were taken as 5 %, ignored, and ignored).
+#[test]
+fn netem_typos_and_blanks_are_refused() {
+    usage_error(
+        &["run", "thesis-2019", "--fault", "degrade vlan10 vlan20 loss 5%%% at 0s"],
+        &["--fault", "expected a loss like `0.1%`, got `5%%%`"],
+    );
+    usage_error(
+        &["run", "thesis-2019", "--netem", "distribution normal"],
+        &["`distribution` shapes the jitter of a delay, and no `delay` is given"],
+    );
+    for blank in ["", "   "] {
+        usage_error(
+            &["run", "thesis-2019", "--netem", blank],
+            &["--netem", "no netem arguments; expected them as tc writes them"],
+        );
+    }
+}

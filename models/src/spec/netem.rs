@@ -62,6 +62,12 @@ impl Netem {
                 return Err(format!("netem `{args}`: `{w}` is given twice; give it once"));
             }
         }
+        // As tc, the distribution shapes the delay's jitter: without a delay it would shape nothing.
+        if words.contains(&"distribution") && !words.contains(&"delay") {
+            return Err(format!(
+                "netem `{args}`: `distribution` shapes the jitter of a delay, and no `delay` is given; expected `delay TIME JITTER distribution normal`"
+            ));
+        }
         let mut i = 0;
         let dur = |w: &str| w.parse::<Dur>().map_err(|e| format!("netem `{args}`: {e}"));
         while i < words.len() {
@@ -97,8 +103,10 @@ impl Netem {
                     let w = words
                         .get(i + 1)
                         .ok_or_else(|| format!("netem `{args}`: `loss` needs a percentage"))?;
+                    // One `%` at most: `5%%%` is a typo, not 5 %.
                     let v: f64 = w
-                        .trim_end_matches('%')
+                        .strip_suffix('%')
+                        .unwrap_or(w)
                         .parse()
                         .map_err(|_| format!("netem `{args}`: expected a loss like `0.1%`, got `{w}`"))?;
                     if !(0.0..100.0).contains(&v) {
@@ -170,5 +178,14 @@ mod tests {
             .contains("distribution normal"));
         assert!(n.parse_tc("rate 1mbit").unwrap_err().contains("`rate`"));
         assert!(n.parse_tc("loss 120%").unwrap_err().contains("below 100 %"));
+        // A loss with its `%` doubled, a distribution without a delay to shape.
+        assert!(n
+            .parse_tc("loss 5%%%")
+            .unwrap_err()
+            .contains("expected a loss like `0.1%`, got `5%%%`"));
+        assert!(n
+            .parse_tc("distribution normal")
+            .unwrap_err()
+            .contains("no `delay` is given"));
     }
 }

@@ -53,7 +53,7 @@ pub(crate) struct RunArgs {
     /// Netem as `tc` writes it, between the control-plane site and the workers (or the scenario's
     /// `netem.near`/`far`): e.g. "delay 100ms 10ms distribution normal loss 0.1%". Overrides the
     /// scenario's netem delay, jitter and loss; `--delay` then overrides the delay alone.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_netem)]
     netem: Option<String>,
     /// Inject a fault (repeatable), turmoil-style:
     /// `crash HOST at T [repair T2]`, `crash-etcd-leader at T [repair T2]`,
@@ -139,6 +139,15 @@ fn check_trace_path(a: &RunArgs, trace: &Path) -> Result<(), UsageError> {
     // Before the replications run, not after: a bad path used to lose every result.
     crate::output::check_output_file("--trace", trace, "trace.json")?;
     Ok(())
+}
+
+/// A `--netem`: not blank (it would change nothing, where the user meant to set something).
+fn parse_netem(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        Err("no netem arguments; expected them as tc writes them, such as \"delay 100ms 10ms distribution normal loss 0.1%\", or no --netem to keep the scenario's netem".into())
+    } else {
+        Ok(s.to_owned())
+    }
 }
 
 /// The scenario to run, with where it came from: resolved with its parameters, then `--netem`,
