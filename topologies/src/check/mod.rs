@@ -205,7 +205,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E030",
         "bad-name",
-        "a host's `name` is a DNS subdomain, as Kubernetes requires of a node's (lowercase letters, digits, `-` and `.`, at most 253 characters: `node01`); a site's `name` has no space, control character, pipe, comma or semicolon (tables and --placements separate with them); the scenario's `name` and `description` have no control character (reports show them on one line)",
+        "a host's `name` is a DNS subdomain, as Kubernetes requires of a node's (lowercase letters, digits, `-` and `.`, at most 253 characters: `node01`); a site's `name` has no space, control character, pipe, comma or semicolon (tables and --placements separate with them); the scenario's `name` and `description` have no control character (reports show them on one line); neither has a Unicode format character (bidi controls such as U+202E, zero-width characters: the text would show as other text)",
     ),
     err(
         "E031",

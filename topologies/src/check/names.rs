@@ -54,17 +54,58 @@ fn is_dns_subdomain(name: &str) -> bool {
     !name.is_empty() && name.len() <= NAME_MAX && name.split('.').all(label_ok)
 }
 
+/// Whether `c` is a Unicode format character (general category Cf): invisible, and the bidi
+/// controls among them (U+202A-U+202E, U+2066-U+2069, U+061C, U+200E, U+200F) reorder the text
+/// after them, so a name holding one shows as another, or reverses the rest of a report's line.
+/// The list is Unicode 15's Cf.
+pub(crate) fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
+/// The first format character of `text` ([`is_format_char`]), as `U+202E at character 7`.
+fn format_char(text: &str) -> Option<String> {
+    let (i, c) = text.chars().enumerate().find(|(_, c)| is_format_char(*c))?;
+    Some(format!("U+{:04X} at character {}", u32::from(c), i + 1))
+}
+
 /// Why `name` cannot name a site, if it cannot: it is shown in tables (`plan.md`'s Markdown:
 /// `|`), listed in `--placements` (`,` and `;` separate sites there) and read back by people.
-fn site_name_problem(name: &str) -> Option<&'static str> {
+fn site_name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
-        Some("is empty")
+        Some("is empty".into())
     } else if name.chars().count() > NAME_MAX {
-        Some("is longer than 253 characters")
+        Some("is longer than 253 characters".into())
     } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        Some("holds a space or a control character")
+        Some("holds a space or a control character".into())
+    } else if let Some(at) = format_char(name) {
+        Some(format!(
+            "holds the invisible format character {at} (a bidi control or a zero-width character, which makes the name show as another)"
+        ))
     } else if name.contains(['|', ',', ';']) {
-        Some("holds `|`, `,` or `;`, which tables and --placements use as separators")
+        Some("holds `|`, `,` or `;`, which tables and --placements use as separators".into())
     } else {
         None
     }
@@ -83,6 +124,12 @@ fn name_syntax(s: &Scenario, f: &mut Vec<Finding>) {
                 field.to_owned(),
                 format!("the scenario's {field} {text:?} holds a control character (a line break, a tab or a terminal escape); expected one line of text"),
             ));
+        } else if let Some(at) = format_char(text) {
+            f.push(Finding::new(
+                "E030",
+                field.to_owned(),
+                format!("the scenario's {field} {text:?} holds the invisible format character {at} (a bidi control reorders the rest of a report's line); expected text without one"),
+            ));
         }
     }
     for (i, site) in s.sites.iter().enumerate() {
@@ -91,7 +138,7 @@ fn name_syntax(s: &Scenario, f: &mut Vec<Finding>) {
                 "E030",
                 format!("sites[{i}].name"),
                 format!(
-                    "site name {:?} {problem}; expected up to 253 characters without spaces, control characters, `|`, `,` or `;`, such as \"eth-zurich\"",
+                    "site name {:?} {problem}; expected up to 253 characters without spaces, control or format characters, `|`, `,` or `;`, such as \"eth-zurich\"",
                     site.name
                 ),
             ));

@@ -918,6 +918,24 @@ fn names_that_cannot_be_names_are_refused() {
             "{to}: {e}"
         );
     }
+    // Unicode format characters (Cf): a bidi override, a zero-width space, a byte-order mark,
+    // an Arabic letter mark; named as U+XXXX at their character.
+    for (to, field, at) in [
+        ("name = \"vlan30\u{202e}\"", "sites[2].name", "U+202E at character 7"),
+        ("name = \"vl\u{200b}an30\"", "sites[2].name", "U+200B at character 3"),
+        ("name = \"\u{feff}vlan30\"", "sites[2].name", "U+FEFF at character 1"),
+        ("name = \"vlan30\u{61c}\"", "sites[2].name", "U+061C at character 7"),
+    ] {
+        let text = thesis.replacen("name = \"vlan30\"", to, 1);
+        let e = topologies::load::load_str(&text, "n.toml").unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("E030] `{field}`")) && e.contains(&format!("invisible format character {at}")),
+            "{to}: {e}"
+        );
+    }
+    let text = thesis.replacen("name = \"thesis-2019\"", "name = \"thesis\u{2066}-2019\"", 1);
+    let e = topologies::load::load_str(&text, "n.toml").unwrap_err().to_string();
+    assert!(e.contains("E030] `name`") && e.contains("U+2066 at character 7"), "{e}");
     let fine = thesis.replacen("name = \"node01\"", "name = \"node-01.site-a\"", 1);
     let e = topologies::load::load_str(&fine, "n.toml")
         .err()
