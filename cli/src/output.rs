@@ -22,13 +22,9 @@ pub(crate) fn input_error(err: impl Into<anyhow::Error>) -> anyhow::Error {
     InputError(error_text(&err.into())).into()
 }
 
-/// `n` and `noun`, plural unless `n` is 1: `1 site`, `3 sites`.
+/// `n` and `noun`, plural unless `n` is 1: `1 site`, `3 sites` ([`topologies::count`]).
 pub(crate) fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+    topologies::count(n as u64, noun)
 }
 
 /// Prints `err` with its chain of causes and picks the exit code: 2 for usage errors and

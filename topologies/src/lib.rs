@@ -32,3 +32,11 @@ pub mod params;
 pub mod reach;
 
 pub use error::{Diagnostic, ScenarioError, Severity};
+
+/// `n` and `noun`, plural unless `n` is 1: `1 site`, `3 sites`.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    match n.into() {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}

@@ -172,10 +172,10 @@ pub fn site_reachability_table(scenario: &Scenario, vpn_enabled: bool) -> String
         "without OpenVPN"
     };
     let mut out = format!(
-        "reachability {title}, site by site ({} machines at {} sites): row reaches column; \
+        "reachability {title}, site by site ({} at {}): row reaches column; \
          ✓ every machine, ~ some, · none\n",
-        r.hosts.len(),
-        sites.len()
+        crate::count(r.hosts.len() as u64, "machine"),
+        crate::count(sites.len() as u64, "site")
     );
     let num = sites.len().to_string().len();
     let name_w = sites.iter().map(|s| s.chars().count()).max().unwrap_or(0);

@@ -394,8 +394,11 @@ fn scale(a: ScaleArgs) -> anyhow::Result<()> {
         }
         BenchFormat::Table => {
             println!(
-                "scale: {} nodes over {} sites, {} pods, seed {}",
-                a.nodes, a.sites, a.pods, a.seed
+                "scale: {} over {}, {}, seed {}",
+                crate::output::count(a.nodes as usize, "node"),
+                crate::output::count(a.sites as usize, "site"),
+                crate::output::count(a.pods as usize, "pod"),
+                a.seed
             );
             println!(
                 "  build {build_s:.3} s, run {wall_s:.3} s wall, {events} events = {:.0} events/s",

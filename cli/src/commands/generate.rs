@@ -267,7 +267,12 @@ pub(crate) fn cmd(a: GenerateArgs) -> anyhow::Result<()> {
         })
         .count();
     if empty > 0 {
-        eprintln!("note: {empty} site(s) have no worker and no part of the control plane: they add tunnels only");
+        let (sites, have) = if empty == 1 {
+            ("1 site", "has")
+        } else {
+            (&*format!("{empty} sites"), "have")
+        };
+        eprintln!("note: {sites} {have} no worker and no part of the control plane: they add tunnels only");
     }
     // A consortium keeps the thesis's 2-vCPU masters unless told: say what kube-up would give.
     let workers = count(Role::Worker);

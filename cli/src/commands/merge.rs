@@ -43,10 +43,14 @@ pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
     let rows = rows_from_dir(&out, &file, &points)?;
     let written = write_results(&out, &file, None, &rows, a.plot)?;
     eprintln!(
-        "merged {} points of sweep {} from {} directories ({copied} copied); wrote {}",
-        points.len(),
+        "merged {} of sweep {} from {} ({copied} copied); wrote {}",
+        crate::output::count(points.len(), "point"),
         file.spec_hash,
-        a.dirs.len(),
+        if a.dirs.len() == 1 {
+            "1 directory".to_owned()
+        } else {
+            format!("{} directories", a.dirs.len())
+        },
         written
             .iter()
             .map(|p| p.display().to_string())

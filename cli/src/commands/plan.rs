@@ -185,13 +185,13 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     .flatten()
     .collect();
     println!(
-        "wrote {}, {} and {} ({} option(s){extra} x {} replications of {} pods)",
+        "wrote {}, {} and {} ({}{extra} x {} of {})",
         md_path.display(),
         svg_path.display(),
         json_path.display(),
-        report.options.len(),
-        a.reps,
-        a.pods,
+        crate::output::count(report.options.len(), "option"),
+        crate::output::count(a.reps as usize, "replication"),
+        crate::output::count(a.pods as usize, "pod"),
     );
     eprintln!("plan computed and written in {:.1} s", t0.elapsed().as_secs_f64());
     Ok(())

@@ -303,11 +303,11 @@ impl Validation<'_> {
     fn print_table(&self) {
         let (a, scenario, cmp) = (self.args, self.scenario, &self.cmp);
         println!(
-            "{} ({}) vs {}: {} replications per cell, seed {}",
+            "{} ({}) vs {}: {} per cell, seed {}",
             scenario.name,
             self.origin,
             self.data_path.display(),
-            a.reps,
+            crate::output::count(a.reps as usize, "replication"),
             a.seed
         );
         print_cells(cmp);

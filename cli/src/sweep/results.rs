@@ -278,8 +278,9 @@ fn csv_problem(text: &str, e: &csv::Error) -> String {
             expected_len,
             len,
         } => format!(
-            "line {}: a row of {len} fields where the header has {expected_len}",
-            record_line(text, pos.byte())
+            "line {}: a row of {} where the header has {expected_len}",
+            record_line(text, pos.byte()),
+            crate::output::count(*len as usize, "field")
         ),
         _ => e.to_string(),
     }
@@ -373,7 +374,7 @@ mod line_tests {
             let e = reader.records().find_map(Result::err).expect("the ragged row");
             assert_eq!(
                 csv_problem(&text, &e),
-                "line 4: a row of 1 fields where the header has 2",
+                "line 4: a row of 1 field where the header has 2",
                 "{end:?}"
             );
         }

@@ -436,7 +436,7 @@ fn an_output_that_is_an_input_is_refused() {
 /// size, naming the flag (it would only time out).
 #[test]
 fn more_pods_than_the_workers_hold() {
-    let holds = "4 worker(s) x (110 max_pods - 2 DaemonSet pods) hold 432";
+    let holds = "4 workers x (110 max_pods - 2 DaemonSet pods) hold 432";
     usage_error(&["run", "thesis-2019", "--pods", "433"], &["--pods", holds]);
     usage_error(&["plan", "thesis-2019", "--pods", "1000"], &["--pods", holds]);
     let t = crate::support::TempDir::new("no-room");

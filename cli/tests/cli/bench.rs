@@ -55,7 +55,7 @@ fn phold_table() {
 /// them; `bench scale` used to simulate six hours and report "all pods Running at never".
 #[test]
 fn scale_refuses_pods_the_workers_cannot_hold() {
-    let holds = "1 worker(s) x (110 max_pods - 2 DaemonSet pods) hold 108";
+    let holds = "1 worker x (110 max_pods - 2 DaemonSet pods) hold 108";
     let err = crate::support::usage_error(
         &["bench", "scale", "--nodes", "1", "--pods", "200", "--sites", "1"],
         &["--pods", holds],

@@ -557,7 +557,7 @@ fn plan_prints_its_wall_time_on_stderr_only() {
     let text = stdout(&out);
     let last = text.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("wrote ") && last.ends_with("(1 option(s) x 2 replications of 4 pods)"),
+        last.starts_with("wrote ") && last.ends_with("(1 option x 2 replications of 4 pods)"),
         "{last}"
     );
     assert!(

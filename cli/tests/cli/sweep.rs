@@ -2003,3 +2003,41 @@ fn plot_says_what_a_results_json_begins_with() {
         &["empty.json is empty; expected the results.csv or results.json of a kubetwin sweep"],
     );
 }
+
+/// Counts of one are singular: "merged 1 point ... from 1 directory", "1 site, 1 worker" (they
+/// said "1 points", "1 directories", "1 sites").
+#[test]
+fn counts_of_one_are_singular() {
+    let t = TempDir::new("singular");
+    let out = t.file("s");
+    run_ok_quiet(&["sweep", "thesis-2019", "--pods", "4", "--reps", "1", "--out", &out]);
+    let o = run(&["merge", &out, "--out", &t.file("m")]);
+    assert_exit(&o, 0, "merge of one directory");
+    let err = stderr(&o);
+    assert!(
+        err.contains("merged 1 point of sweep") && err.contains("from 1 directory ("),
+        "{err}"
+    );
+    let g = run(&[
+        "generate",
+        "uniform",
+        "--nodes",
+        "1",
+        "--sites",
+        "1",
+        "--out",
+        &t.file("u.toml"),
+    ]);
+    assert_exit(&g, 0, "generate uniform of one worker at one site");
+    let text = String::from_utf8(g.stdout).unwrap();
+    assert!(
+        text.contains("scenario `u`, 1 site, 1 worker, 3 masters") && text.contains("1 worker evenly over 1 site,"),
+        "{text}"
+    );
+}
+
+/// Runs `kubetwin ARGS`, expecting exit code 0.
+fn run_ok_quiet(args: &[&str]) {
+    let o = run(args);
+    assert_exit(&o, 0, &format!("{args:?}"));
+}

@@ -328,8 +328,11 @@ pub fn workload_fits(s: &Scenario) -> Option<Finding> {
             "E021",
             "workload.replicas",
             format!(
-                "{} pods do not fit: {workers} worker(s) x ({} max_pods - {} DaemonSet pods) hold {room}; expected at most {room} replicas, more workers, or a higher kubernetes.kubelet.max_pods",
-                s.workload.replicas, kubelet.max_pods, kubelet.host_network_pods
+                "{} do not fit: {} x ({} max_pods - {} DaemonSet pods) hold {room}; expected at most {room} replicas, more workers, or a higher kubernetes.kubelet.max_pods",
+                crate::count(s.workload.replicas, "pod"),
+                crate::count(workers, "worker"),
+                kubelet.max_pods,
+                kubelet.host_network_pods
             ),
         )
     })

@@ -251,8 +251,9 @@ fn summary(rows: &[Row], opts: &ConsortiumOptions, placement: &Placement, total:
         _ => format!("control plane at {}", rows[placement.lb_site].name),
     };
     format!(
-        "{} sites, {total} workers, {cp_where}, {} VPN; WAN delay = great-circle distance / 2e8 m/s x {}{}",
-        rows.len(),
+        "{}, {}, {cp_where}, {} VPN; WAN delay = great-circle distance / 2e8 m/s x {}{}",
+        crate::count(rows.len() as u64, "site"),
+        crate::count(total, "worker"),
         match &placement.vpn_topology {
             VpnTopology::FullMesh => "full-mesh".to_owned(),
             VpnTopology::HubAndSpoke { hub } => format!("hub-and-spoke (hub {hub})"),

@@ -291,9 +291,9 @@ impl Header {
                     text.chars().count() + 1,
                     COLUMNS[p],
                     format!(
-                        "missing value for `{}`: the row has {} values; expected {width} comma-separated values",
+                        "missing value for `{}`: the row has {}; expected {width} comma-separated values",
                         COLUMNS[p],
-                        fields.len()
+                        crate::count(fields.len() as u64, "value")
                     ),
                 )),
                 None => Ok(None),

@@ -24,8 +24,11 @@ pub fn uniform(nodes: usize, sites: usize, opts: &UniformOptions) -> Scenario {
         WanLayout::Ring => "ring neighbours",
     };
     let summary = format!(
-        "{nodes} workers evenly over {sites} sites, control plane at {}, full-mesh VPN, WAN links of {} one way between {layout}",
-        names[0], opts.wan_delay
+        "{} evenly over {}, control plane at {}, full-mesh VPN, WAN links of {} one way between {layout}",
+        crate::count(nodes as u64, "worker"),
+        crate::count(sites as u64, "site"),
+        names[0],
+        opts.wan_delay
     );
     let mut s = empty_scenario(
         &opts.name,

@@ -556,7 +556,7 @@ fn more_pods_than_the_workers_hold() {
     let (e, shown) = error_of(&text);
     assert!(e.has_code("E021"), "{shown}");
     assert!(
-        shown.contains("4 worker(s) x (110 max_pods - 2 DaemonSet pods) hold 432"),
+        shown.contains("4 workers x (110 max_pods - 2 DaemonSet pods) hold 432"),
         "{shown}"
     );
     let fits = edit("replicas = 4 ", "replicas = 432 ");
