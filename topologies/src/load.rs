@@ -107,27 +107,6 @@ pub fn load_file_with_warnings(path: impl AsRef<Path>) -> Result<Loaded, Scenari
     load_str_with_warnings(text, &origin)
 }
 
-/// Refuses `netem.far = []` in a scenario or overlay `text` (parsed as `table`, read from
-/// `origin`): an empty list means every other site, as the key left out does, so writing one is
-/// a slip (a list emptied by an edit, a site name forgotten) that would silently widen netem.
-pub(crate) fn refuse_empty_far(table: &toml::Table, text: &str, origin: &str) -> Result<(), ScenarioError> {
-    let far = table
-        .get("netem")
-        .and_then(|n| n.get("far"))
-        .and_then(toml::Value::as_array);
-    if !far.is_some_and(Vec::is_empty) {
-        return Ok(());
-    }
-    let (line, column) = crate::locate::Locator::new(text).locate("netem.far");
-    Err(ScenarioError::Parse {
-        origin: origin.to_owned(),
-        line,
-        column,
-        field: "netem.far".into(),
-        message: "an empty list, which would mean every other site; expected the far sites (such as [\"vlan20\"]), or no `far` key for every other site".into(),
-    })
-}
-
 /// The 1-based line where the scenario text `text` writes `field` (a path such as `faults[0]` or
 /// `netem.far`), if it writes it.
 pub fn line_of(text: &str, field: &str) -> Option<usize> {
@@ -268,15 +247,7 @@ pub(crate) fn field_path(path: &serde_path_to_error::Path) -> String {
 pub fn parse_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     let de = toml::Deserializer::new(text);
     let err = match serde_path_to_error::deserialize::<_, Scenario>(de) {
-        Ok(s) => {
-            // Parsed again only when it may hold the key (a scenario can be tens of MB).
-            if text.contains("far") {
-                if let Ok(table) = toml::from_str::<toml::Table>(text) {
-                    refuse_empty_far(&table, text, origin)?;
-                }
-            }
-            return Ok(s);
-        }
+        Ok(s) => return Ok(s),
         Err(e) => e,
     };
     let mut field = field_path(err.path());

@@ -65,7 +65,6 @@ pub fn apply_with_warnings(
             ),
         }
     })?;
-    crate::load::refuse_empty_far(&overlay, params_text, origin)?;
     let mut merged = toml::Value::try_from(base).map_err(|e| ScenarioError::Parse {
         origin: origin.to_owned(),
         line: 1,
