@@ -164,3 +164,81 @@ fn a_cell_the_workers_cannot_hold_is_named_with_its_file() {
         &needles,
     );
 }
+
+/// The JSON object issue 4 names: `cells` (each with `pods`, `delay_ms`, `measured_s`,
+/// `simulated_s`, `ci95`, `error_pct`), `mape_pct` and `max_abs_error_pct`, whose figures agree
+/// with one another (error = simulated against measured; MAPE and max over the cells).
+#[test]
+fn the_json_object_has_the_keys_scripts_read() {
+    let t = TempDir::new("validate-json-keys");
+    let data = cells(&t, "4,100,24.9,5,1\n4,500,25.5,5,1\n");
+    let v = run_json(&[
+        "validate",
+        "--data",
+        &data,
+        "--scenario",
+        "thesis-2019",
+        "--reps",
+        "3",
+        "--format",
+        "json",
+    ]);
+    let cells = v["cells"].as_array().expect("cells");
+    assert_eq!(cells.len(), 2, "{v}");
+    let mut errors = Vec::new();
+    for (c, (pods, delay, measured)) in cells.iter().zip([(4, 100, 24.9), (4, 500, 25.5)]) {
+        assert_eq!(c["pods"], pods, "{c}");
+        assert_eq!(c["delay_ms"], delay, "{c}");
+        assert_eq!(c["measured_s"], measured, "{c}");
+        let simulated = c["simulated_s"].as_f64().expect("simulated_s");
+        let ci: Vec<f64> = c["ci95"]
+            .as_array()
+            .expect("ci95")
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        assert!(ci.len() == 2 && ci[0] <= simulated && simulated <= ci[1], "{c}");
+        let error = c["error_pct"].as_f64().expect("error_pct");
+        assert!((error - 100.0 * (simulated - measured) / measured).abs() < 1e-6, "{c}");
+        errors.push(error.abs());
+    }
+    let mape = v["mape_pct"].as_f64().expect("mape_pct");
+    let max = v["max_abs_error_pct"].as_f64().expect("max_abs_error_pct");
+    assert!((mape - (errors[0] + errors[1]) / 2.0).abs() < 1e-6, "{v}");
+    assert!((max - errors[0].max(errors[1])).abs() < 1e-6, "{v}");
+}
+
+/// `thesis-2019` without `--params` runs with the shipped calibration: its source names the
+/// file, and its figures are those of `--params` given that file, not the scenario's own
+/// starting values.
+#[test]
+fn the_built_in_thesis_runs_with_its_shipped_calibration() {
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../topologies/params/thesis-2019.toml");
+    let t = TempDir::new("validate-shipped");
+    let none = t.file("none.toml");
+    std::fs::write(&none, "").unwrap();
+    let base = [
+        "run",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--delay",
+        "500ms",
+        "--reps",
+        "3",
+        "--format",
+        "json",
+    ];
+    let by_default = run_json(&base);
+    assert!(
+        by_default["source"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("topologies/params/thesis-2019.toml (shipped)")),
+        "{}",
+        by_default["source"]
+    );
+    let given = run_json(&[&base[..], &["--params", shipped]].concat());
+    let own_values = run_json(&[&base[..], &["--params", &none]].concat());
+    assert_eq!(by_default["startup_exact_s"], given["startup_exact_s"]);
+    assert_ne!(by_default["startup_exact_s"], own_values["startup_exact_s"]);
+}

@@ -17,8 +17,10 @@ pub struct Site {
     #[serde(default)]
     pub prefix: String,
     /// Round-trip time from this site to the image registry (Docker Hub), over the site's own
-    /// internet uplink (not through the tunnels). Calibrated: no source gives the testbed's
-    /// RTT to Docker Hub; range 5 ms .. 300 ms.
+    /// internet uplink (not through the tunnels), where it differs from the scenario-wide
+    /// `runtime.registry_rtt` (unset: that one). Set per site by hand or by `generate` (from
+    /// distance); `calibrate` fits only the scenario-wide value (no source gives the testbed's
+    /// RTT to Docker Hub; range 5 ms .. 300 ms there).
     #[serde(default)]
     pub registry_rtt: Option<Dur>,
     /// The site's internet uplink, which its nodes' image downloads share (fair shares, each
