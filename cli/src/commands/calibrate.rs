@@ -282,12 +282,16 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
     }
     for p in &cal.best.params {
         println!(
-            "  {:<36} {:>10.3} {:<7} range [{}, {}]{}",
+            "  {:<36} {:>10.3} {:<7} range [{}, {}]{}{}",
             p.path,
             p.value,
             p.unit,
             p.range.0,
             p.range.1,
+            p.noise_range_pct.map_or(String::new(), |h| format!(
+                "  {} (95 %, from the cells' noise)",
+                validate::calibrate::range_text(h)
+            )),
             match (p.at_bound, cal.best.converged) {
                 (true, true) => "  AT A RANGE END: the data push it out of range",
                 (true, false) => "  near a range end (the search did not converge: see the warning)",

@@ -119,6 +119,10 @@ pub struct Fitted {
     pub range: (f64, f64),
     /// Whether it ended within 2 % (log scale) of a range end: the data push it out of range.
     pub at_bound: bool,
+    /// The half-width of its 95 % range, in percent of its value, that the measured means'
+    /// noise leaves it, to first order (the best placement's fit only; `None` without a spread
+    /// to measure or when the cells cannot tell it from another parameter).
+    pub noise_range_pct: Option<f64>,
 }
 
 /// The fit for one placement.
@@ -224,7 +228,7 @@ pub fn calibrate(
         fits.push(fit);
     }
     fits.sort_by(|a, b| a.rms_error_pct.total_cmp(&b.rms_error_pct));
-    let best = fits[0].clone();
+    let mut best = fits[0].clone();
     let mut best_scenario = base.clone();
     apply(&mut best_scenario, &best);
     let mut warnings = Vec::new();
@@ -237,8 +241,14 @@ pub fn calibrate(
             capped.join(", ")
         ));
     }
-    warnings.extend(identifiability(&best_scenario, cells, opts)?);
-    warnings.extend(placements_apart(&best_scenario, &fits, cells, opts)?);
+    let noise = relative_noise(&best_scenario, cells, opts)?;
+    let (unidentified, ranges) = identifiability(&best_scenario, cells, opts, noise.as_deref())?;
+    warnings.extend(unidentified);
+    for (f, half) in best.params.iter_mut().zip(ranges.unwrap_or_default()) {
+        f.noise_range_pct = Some(100.0 * half);
+    }
+    fits[0].params.clone_from(&best.params);
+    warnings.extend(placements_apart(&fits, noise.as_deref()));
     let mut cross_validation = Vec::new();
     if opts.cross_validate && cells.len() > opts.free.len() + 1 {
         for i in 0..cells.len() {
@@ -372,6 +382,7 @@ fn describe(
                 // Within 2 % of either end of the log range: the data push the value against
                 // what the range calls physical (the thesis fit sits at 97 %, inside).
                 at_bound: !(0.02..=0.98).contains(&u),
+                noise_range_pct: None,
             }
         })
         .collect();
@@ -402,13 +413,112 @@ pub fn apply(s: &mut Scenario, fit: &PlacementFit) {
     }
 }
 
+/// The relative standard error of each cell's measured mean, `r_c = s / √runs / mean`, with `s`
+/// the spread of single runs the simulation shows at the fitted point `best`. `None` without a
+/// spread to measure (one replication).
+fn relative_noise(
+    best: &Scenario,
+    cells: &[MeasuredCell],
+    opts: &CalibrateOptions,
+) -> Result<Option<Vec<f64>>, CalibrateError> {
+    let mut noise = Vec::with_capacity(cells.len());
+    for c in cells {
+        let sim = simulate_measured(best, c, opts.reps, opts.seed)?;
+        let s: sim_core::stats::OnlineStats = sim.samples.iter().copied().collect();
+        match s.std_dev() {
+            Some(sd) if c.mean_s > 0.0 && sd.is_finite() => noise.push(sd / f64::from(c.runs.max(1)).sqrt() / c.mean_s),
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(noise))
+}
+
+/// How loosely the fit may leave a parameter before a warning says so: a 95 % range wider than
+/// ±25 % of its value (a quarter of a registry round trip, of a download rate). Set here, not
+/// fitted.
+const LOOSE_PARAM: f64 = 0.25;
+
+/// The half-width of each parameter's 95 % range, relative to its value, from the measured
+/// means' noise `noise` (relative standard errors) and the cells' sensitivities `cols` (one
+/// column of elasticities per parameter). The fit minimizes the squared relative errors, so a
+/// measured mean moved by `δ_c` (relative) moves the log parameters by `(SᵀS)⁻¹ Sᵀ δ` to first
+/// order, whose covariance is `(SᵀS)⁻¹ Sᵀ R S (SᵀS)⁻¹` with `R = diag(r_c²)`. `None` when `SᵀS`
+/// is singular (a parameter no cell responds to, or two that move every cell alike).
+fn relative_ranges(cols: &[Vec<f64>], noise: &[f64]) -> Option<Vec<f64>> {
+    let k = cols.len();
+    let gram = |w: &dyn Fn(usize) -> f64| -> Vec<Vec<f64>> {
+        (0..k)
+            .map(|i| {
+                (0..k)
+                    .map(|j| (0..noise.len()).map(|c| cols[i][c] * cols[j][c] * w(c)).sum())
+                    .collect()
+            })
+            .collect()
+    };
+    let a_inv = invert(gram(&|_| 1.0))?;
+    let b = gram(&|c| noise[c] * noise[c]);
+    let product = |x: &[Vec<f64>], y: &[Vec<f64>]| -> Vec<Vec<f64>> {
+        (0..k)
+            .map(|i| (0..k).map(|j| (0..k).map(|m| x[i][m] * y[m][j]).sum()).collect())
+            .collect()
+    };
+    let cov = product(&product(&a_inv, &b), &a_inv);
+    Some((0..k).map(|i| 1.96 * cov[i][i].max(0.0).sqrt()).collect())
+}
+
+/// A first-order 95 % half-range of `pct` percent of a value, as words: `about ±12 %`, or, past
+/// ±50 % (where a log-scale range is no longer symmetric in percent), `within a factor of 15`.
+pub fn range_text(pct: f64) -> String {
+    if pct <= 50.0 {
+        format!("about ±{pct:.0} %")
+    } else {
+        format!("within a factor of {:.1}", (pct / 100.0).exp())
+    }
+}
+
+/// The inverse of the small square matrix `m` (Gauss-Jordan with partial pivoting), or `None`
+/// when it is singular to working precision.
+fn invert(mut m: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
+    let k = m.len();
+    let scale = m.iter().flatten().fold(0.0f64, |a, x| a.max(x.abs()));
+    let mut inv: Vec<Vec<f64>> = (0..k)
+        .map(|i| (0..k).map(|j| f64::from(u8::from(i == j))).collect())
+        .collect();
+    for col in 0..k {
+        let pivot = (col..k).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
+        if m[pivot][col].abs() <= 1e-12 * scale {
+            return None;
+        }
+        m.swap(col, pivot);
+        inv.swap(col, pivot);
+        let p = m[col][col];
+        for j in 0..k {
+            m[col][j] /= p;
+            inv[col][j] /= p;
+        }
+        for row in 0..k {
+            if row != col {
+                let f = m[row][col];
+                for j in 0..k {
+                    m[row][j] -= f * m[col][j];
+                    inv[row][j] -= f * inv[col][j];
+                }
+            }
+        }
+    }
+    Some(inv)
+}
+
 /// Sensitivity of each cell to each parameter (relative change of the prediction per relative
-/// change of the parameter, by central differences of +-5 %), and the warnings it implies.
+/// change of the parameter, by central differences of +-5 %), and the warnings it implies: a
+/// parameter no cell responds to, two that move every cell alike, and, given the measured
+/// means' relative noise `noise`, a parameter the data leave looser than ±25 % ([`LOOSE_PARAM`]).
 fn identifiability(
     s: &Scenario,
     cells: &[MeasuredCell],
     opts: &CalibrateOptions,
-) -> Result<Vec<String>, CalibrateError> {
+    noise: Option<&[f64]>,
+) -> Result<(Vec<String>, Option<Vec<f64>>), CalibrateError> {
     let mut cols: Vec<Vec<f64>> = Vec::new();
     for p in &opts.free {
         let v = p.get(s);
@@ -457,7 +567,20 @@ fn identifiability(
             }
         }
     }
-    Ok(warnings)
+    let ranges = noise.and_then(|r| relative_ranges(&cols, r));
+    if let Some(ranges) = &ranges {
+        for (p, &half) in opts.free.iter().zip(ranges) {
+            if half > LOOSE_PARAM {
+                warnings.push(format!(
+                    "the data pin {} down only to {} (95 %, from the measured means' noise at the fitted point): \
+                     read its value as loose",
+                    p.path,
+                    range_text(100.0 * half)
+                ));
+            }
+        }
+    }
+    Ok((warnings, ranges))
 }
 
 /// A warning when the data cannot tell the best placement from others. Moving each measured
@@ -469,29 +592,15 @@ fn identifiability(
 /// refits' own first-order effect is nil at the optimum). A placement whose difference from the
 /// best is at most twice that is one the data cannot rule out (identical fits included). No
 /// warning without a spread to measure (one replication).
-fn placements_apart(
-    best: &Scenario,
-    fits: &[PlacementFit],
-    cells: &[MeasuredCell],
-    opts: &CalibrateOptions,
-) -> Result<Option<String>, CalibrateError> {
-    let Some(first) = fits.first() else {
-        return Ok(None);
+fn placements_apart(fits: &[PlacementFit], noise: Option<&[f64]>) -> Option<String> {
+    let (Some(first), Some(noise)) = (fits.first(), noise) else {
+        return None;
     };
-    if fits.len() < 2 || cells.is_empty() {
-        return Ok(None);
+    if fits.len() < 2 {
+        return None;
     }
-    let mut noise = Vec::with_capacity(cells.len());
-    for c in cells {
-        let sim = simulate_measured(best, c, opts.reps, opts.seed)?;
-        let s: sim_core::stats::OnlineStats = sim.samples.iter().copied().collect();
-        match s.std_dev() {
-            Some(sd) if c.mean_s > 0.0 && sd.is_finite() => noise.push(sd / f64::from(c.runs.max(1)).sqrt() / c.mean_s),
-            _ => return Ok(None),
-        }
-    }
+    let n = noise.len() as f64;
     let errors = |f: &PlacementFit| -> Vec<f64> { f.cells.iter().map(|c| c.4 / 100.0).collect() };
-    let n = cells.len() as f64;
     let ea = errors(first);
     let close: Vec<String> = fits[1..]
         .iter()
@@ -501,14 +610,14 @@ fn placements_apart(
             let var: f64 = ea
                 .iter()
                 .zip(&eb)
-                .zip(&noise)
+                .zip(noise)
                 .map(|((a, b), r)| ((b - a) * (1.0 + a + b) * r).powi(2))
                 .sum();
             gap <= 2.0 * (2.0 / n) * var.sqrt()
         })
         .map(|f| format!("{} ({:.2} %)", f.placement.as_str(), f.rms_error_pct))
         .collect();
-    Ok((!close.is_empty()).then(|| {
+    (!close.is_empty()).then(|| {
         format!(
             "the data cannot tell placement {} ({:.2} %) from {}: the fit errors differ by less than twice what \
              moving the measured means within their noise would move them; if you know where tc added the delay, \
@@ -517,7 +626,7 @@ fn placements_apart(
             first.rms_error_pct,
             close.join(" or ")
         )
-    }))
+    })
 }
 
 /// The parameter file for a calibration, with a header saying how it was made.
@@ -642,6 +751,83 @@ mod tests {
         // Four cells, two free parameters: the χ² test has two degrees of freedom, and a fit
         // this close passes it by far.
         assert!(f.p_value.is_some_and(|p| p > 0.5), "p = {:?}", f.p_value);
+    }
+
+    /// The first-order ranges: one parameter to which two cells respond with elasticity 1, each
+    /// mean known to 1 %, is pinned to 1.96 x 1 % / √2 (the mean of two measurements); two
+    /// parameters that move every cell alike have none (the cells cannot tell them apart).
+    #[test]
+    fn first_order_ranges_follow_the_cells_noise_and_sensitivities() {
+        let one = relative_ranges(&[vec![1.0, 1.0]], &[0.01, 0.01]).unwrap();
+        assert!((one[0] - 1.96 * 0.01 / 2f64.sqrt()).abs() < 1e-12, "{one:?}");
+        // A cell that responds twice as much pins it twice as hard.
+        let steep = relative_ranges(&[vec![2.0, 2.0]], &[0.01, 0.01]).unwrap();
+        assert!((steep[0] - one[0] / 2.0).abs() < 1e-12, "{steep:?}");
+        assert!(relative_ranges(&[vec![1.0, 2.0], vec![2.0, 4.0]], &[0.01, 0.01]).is_none());
+        // Two parameters, each seen by one cell of its own: each pinned by its cell alone.
+        let apart = relative_ranges(&[vec![1.0, 0.0], vec![0.0, 1.0]], &[0.01, 0.02]).unwrap();
+        assert!(
+            (apart[0] - 1.96 * 0.01).abs() < 1e-12 && (apart[1] - 1.96 * 0.02).abs() < 1e-12,
+            "{apart:?}"
+        );
+        assert_eq!(range_text(12.4), "about ±12 %");
+        assert_eq!(range_text(269.0), "within a factor of 14.7");
+        let m = invert(vec![vec![4.0, 7.0], vec![2.0, 6.0]]).unwrap();
+        let expect = [[0.6, -0.7], [-0.2, 0.4]];
+        for (row, e) in m.iter().zip(expect) {
+            for (x, y) in row.iter().zip(e) {
+                assert!((x - y).abs() < 1e-12, "{m:?}");
+            }
+        }
+    }
+
+    /// Cells that all have 4 pods cannot pin the registry round trip apart from the download
+    /// rate (both lengthen each node's one pull alike): `calibrate` says how loosely. Cells at
+    /// 4, 20 and 40 pods, whose nodes pull several times, pin it several times tighter.
+    #[test]
+    fn a_parameter_the_cells_pin_only_loosely_is_named() {
+        let mut truth = thesis();
+        FreeParam::by_path("runtime.registry_rtt")
+            .unwrap()
+            .set(&mut truth, 60.0);
+        FreeParam::by_path("runtime.download_bandwidth")
+            .unwrap()
+            .set(&mut truth, 45.0);
+        let mut opts = CalibrateOptions::new(3);
+        opts.reps = 8;
+        opts.placements = vec![NetemPlacement::Both];
+        opts.cross_validate = false;
+        opts.max_iters = 60;
+        let loose_about = |cal: &Calibration| -> Vec<String> {
+            cal.warnings
+                .iter()
+                .filter(|w| w.contains("down only to "))
+                .cloned()
+                .collect()
+        };
+        let few_pods = synthetic(&truth, &[(4, 100), (4, 300), (4, 500)], 8, 3);
+        let few = calibrate(&thesis(), &few_pods, &opts).unwrap();
+        let loose = loose_about(&few);
+        assert!(
+            loose.iter().any(|w| w.contains("runtime.registry_rtt")),
+            "{:?}",
+            few.warnings
+        );
+        let spread = synthetic(&truth, &[(4, 100), (4, 500), (20, 100), (40, 300)], 8, 3);
+        let wide = calibrate(&thesis(), &spread, &opts).unwrap();
+        let rtt_range = |cal: &Calibration| cal.best.params[0].noise_range_pct.unwrap();
+        assert_eq!(wide.best.params[0].path, "runtime.registry_rtt");
+        assert!(
+            rtt_range(&wide) * 3.0 < rtt_range(&few),
+            "{} vs {}",
+            rtt_range(&wide),
+            rtt_range(&few)
+        );
+        assert!(wide
+            .best
+            .params
+            .iter()
+            .all(|f| f.noise_range_pct.is_some_and(|h| h > 0.0)));
     }
 
     /// The χ² test tells a model that cannot reach a cell: data made at known parameters with
