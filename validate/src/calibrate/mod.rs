@@ -781,11 +781,8 @@ mod tests {
         }
     }
 
-    /// Cells that all have 4 pods cannot pin the registry round trip apart from the download
-    /// rate (both lengthen each node's one pull alike): `calibrate` says how loosely. Cells at
-    /// 4, 20 and 40 pods, whose nodes pull several times, pin it several times tighter.
-    #[test]
-    fn a_parameter_the_cells_pin_only_loosely_is_named() {
+    /// The thesis scenario with a 60-ms registry round trip and 45 Mbit/s: a known truth.
+    fn truth_60_ms_45_mbit() -> Scenario {
         let mut truth = thesis();
         FreeParam::by_path("runtime.registry_rtt")
             .unwrap()
@@ -793,11 +790,26 @@ mod tests {
         FreeParam::by_path("runtime.download_bandwidth")
             .unwrap()
             .set(&mut truth, 45.0);
+        truth
+    }
+
+    /// A quick calibration: 8 replications, placement `both`, no cross-validation.
+    fn quick_options() -> CalibrateOptions {
         let mut opts = CalibrateOptions::new(3);
         opts.reps = 8;
         opts.placements = vec![NetemPlacement::Both];
         opts.cross_validate = false;
         opts.max_iters = 60;
+        opts
+    }
+
+    /// Cells that all have 4 pods cannot pin the registry round trip apart from the download
+    /// rate (both lengthen each node's one pull alike): `calibrate` says how loosely. Cells at
+    /// 4, 20 and 40 pods, whose nodes pull several times, pin it several times tighter.
+    #[test]
+    fn a_parameter_the_cells_pin_only_loosely_is_named() {
+        let truth = truth_60_ms_45_mbit();
+        let opts = quick_options();
         let loose_about = |cal: &Calibration| -> Vec<String> {
             cal.warnings
                 .iter()
@@ -835,19 +847,9 @@ mod tests {
     /// same data untouched pass.
     #[test]
     fn the_goodness_of_fit_test_rejects_a_cell_the_model_cannot_reach() {
-        let mut truth = thesis();
-        FreeParam::by_path("runtime.registry_rtt")
-            .unwrap()
-            .set(&mut truth, 60.0);
-        FreeParam::by_path("runtime.download_bandwidth")
-            .unwrap()
-            .set(&mut truth, 45.0);
+        let truth = truth_60_ms_45_mbit();
         let grid = [(4, 100), (4, 500), (20, 100), (40, 300)];
-        let mut opts = CalibrateOptions::new(3);
-        opts.reps = 8;
-        opts.placements = vec![NetemPlacement::Both];
-        opts.cross_validate = false;
-        opts.max_iters = 60;
+        let opts = quick_options();
         let mut cells = synthetic(&truth, &grid, 8, 3);
         for c in &mut cells {
             c.runs = 5;
