@@ -187,6 +187,16 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, LeftOut), 
     let lines = read_lines(t, &rows, &sel, band)?;
     let series = sorted_lines(lines.series)?;
     if series.iter().all(|s| s.points.is_empty()) {
+        let incomplete = t.columns.iter().position(|c| c == "incomplete");
+        let unfinished = |r: &&Vec<serde_json::Value>| incomplete.is_some_and(|i| r[i].as_u64().is_some_and(|n| n > 0));
+        if sel.y >= t.axes && !rows.is_empty() && rows.iter().all(unfinished) {
+            return Err(format!(
+                "column {} has no values to plot: in every selected point ({}) some replications did not finish \
+                 within workload.timeout (the `incomplete` column), and plot leaves such points out",
+                t.columns[sel.y],
+                rows.len()
+            ));
+        }
         return Err(format!("column {} has no values to plot", t.columns[sel.y]));
     }
     let title = req

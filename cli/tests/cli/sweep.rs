@@ -1612,6 +1612,35 @@ fn plot_leaves_out_points_whose_replications_did_not_all_finish() {
         err.contains("1 row is not drawn: some replications of its point did not finish"),
         "{err}"
     );
+    // A sweep none of whose points finished has nothing to draw, and says why (it said only
+    // that the column had no values).
+    let none = t.file("none");
+    let o = kubetwin()
+        .args([
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "4",
+            "--delay",
+            "700h,710h",
+            "--reps",
+            "2",
+            "--out",
+            &none,
+        ])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&o, 1, "a sweep no replication of which finished");
+    let o = kubetwin()
+        .args(["plot", &format!("{none}/results.csv"), "--out", &t.file("g.svg")])
+        .output()
+        .expect("run kubetwin plot");
+    assert_exit(&o, 2, "plot of points none of which finished");
+    assert!(
+        stderr(&o).contains("in every selected point (2) some replications did not finish"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// A point some of whose replications did not finish says how many did, in the table as in the
