@@ -19,11 +19,14 @@ pub(super) fn names(s: &Scenario, f: &mut Vec<Finding>) -> bool {
     links::wan_ends_are_routers(s, f);
     links::pairs_and_lan_sites(s, f);
     host_references(s, f);
+    let before_hub = f.len();
     vpn_hub(s, &seen_sites, f);
+    let hub_ok = f.len() == before_hub;
     netem_sides(s, &seen_sites, f);
     // The network also needs every site's router to exist and to be a host of that site
-    // (E005, E025): without them, reachability would report the symptom, not the cause.
-    structural && routers_in_their_sites(s)
+    // (E005, E025), and a hub-and-spoke VPN its hub (E016): without them, reachability would
+    // report the symptom (every spoke cut off, E014), not the cause.
+    structural && hub_ok && routers_in_their_sites(s)
 }
 
 /// The sites' names, as a list for messages.

@@ -259,14 +259,15 @@ fn a_host_cut_off_inside_its_site_is_named_with_its_own_targets() {
     );
 }
 
-/// A hub-and-spoke VPN whose hub is no site builds no tunnel: the hub is named (E016) and the
-/// workers are cut off (E014).
+/// A hub-and-spoke VPN whose hub is no site builds no tunnel: the hub is named (E016), and the
+/// workers cut off for want of it are not (E014, the symptom, listed first by line, hid the
+/// cause; an input review found it).
 #[test]
 fn hub_at_an_unknown_site() {
     let text = edit("kind = \"full-mesh\"", "kind = \"hub-and-spoke\"\nhub = \"vlan99\"");
     let (e, shown) = error_of(&text);
     assert!(e.has_code("E016"), "{shown}");
-    assert!(e.has_code("E014"), "{shown}");
+    assert!(!e.has_code("E014"), "{shown}");
     assert!(
         shown.contains("`vpn.topology.hub`: VPN hub `vlan99` is not a defined site"),
         "{shown}"
