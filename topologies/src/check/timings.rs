@@ -156,26 +156,37 @@ pub(super) fn periodic_load(s: &Scenario, f: &mut Vec<Finding>) {
         "W003",
         field,
         format!(
-            "the {workers} kubelets' periodic requests alone come to {:.0}/s (node status GET every {} and Lease PUT \
-             every {}: {:.0}/s; \
-             hostNetwork status resyncs, {} pods x GET + PATCH every {resync_period} s: {:.0}/s), more than \
-             the apiservers serve ({serving} x {} workers / {} = {:.0}/s): they keep the apiservers saturated, every \
+            "the {workers} kubelets' periodic requests alone come to {} (node status GET every {} and Lease PUT \
+             every {}: {}; \
+             hostNetwork status resyncs, {} pods x GET + PATCH every {resync_period} s: {}), more than \
+             the apiservers serve ({serving} x {} workers / {} = {}): they keep the apiservers saturated, every \
              other request waits behind them, and the pods may never all run",
-            node_status + resync,
+            per_second(node_status + resync),
             k.node_status_update,
             models::units::Dur(k.lease_renew_interval()),
-            node_status,
+            per_second(node_status),
             if k.host_network_status_resync {
                 k.host_network_pods
             } else {
                 0
             },
-            resync,
+            per_second(resync),
             s.kubernetes.apiserver.workers,
             s.kubernetes.apiserver.service_time,
-            capacity
+            per_second(capacity)
         ),
     ));
+}
+
+/// A rate of requests, `12/s` or, below 10/s, with the figures that show it (`0.01/s`): a
+/// 10-minute service time made the apiservers' capacity read `0/s`.
+fn per_second(rate: f64) -> String {
+    if rate >= 10.0 || rate == 0.0 {
+        format!("{rate:.0}/s")
+    } else {
+        let decimals = (1.0 - rate.log10().floor()).clamp(1.0, 6.0) as usize;
+        format!("{rate:.decimals$}/s")
+    }
 }
 
 /// W004: etcd's members are so far apart that a new leader cannot hear from a quorum within its
@@ -215,5 +226,20 @@ pub(super) fn etcd_timers(s: &Scenario, net: &Network, masters: &[&str], f: &mut
                 etcd.election_timeout,
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::per_second;
+
+    #[test]
+    fn rates_keep_their_figures() {
+        assert_eq!(per_second(1234.4), "1234/s");
+        assert_eq!(per_second(10.0), "10/s");
+        assert_eq!(per_second(2.5), "2.5/s");
+        assert_eq!(per_second(0.01), "0.010/s");
+        assert_eq!(per_second(6.0 / 600.0), "0.010/s");
+        assert_eq!(per_second(0.0), "0/s");
     }
 }
