@@ -150,6 +150,28 @@ pub(crate) fn check_output_file(flag: &str, path: &Path, example: &str) -> Resul
     validate::atomic_file::check_writable(path).map_err(|e| UsageError(format!("{flag} {e}")))
 }
 
+/// What the existing `path`, not a directory, is, for a message: `a file`, or on Unix a device,
+/// a named pipe or a socket (`sweep --out /dev/null` called the device a file).
+fn what_is(path: &Path) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if let Ok(t) = std::fs::metadata(path).map(|m| m.file_type()) {
+            if t.is_char_device() {
+                return "a character device";
+            } else if t.is_block_device() {
+                return "a block device";
+            } else if t.is_fifo() {
+                return "a named pipe";
+            } else if t.is_socket() {
+                return "a socket";
+            }
+        }
+    }
+    let _ = path;
+    "a file"
+}
+
 /// Checks, before any work, that `dir` can be the output directory given by `flag`: a directory,
 /// or a path that can be created as one (the nearest part of it that exists is a directory).
 /// `contents` says what goes in it, for the message.
@@ -159,8 +181,9 @@ pub(crate) fn check_output_dir(flag: &str, dir: &Path, contents: &str) -> Result
     }
     if dir.exists() {
         return Err(UsageError(format!(
-            "{flag} {} is a file, not a directory; give a directory for {contents}",
-            dir.display()
+            "{flag} {} is {}, not a directory; give a directory for {contents}",
+            dir.display(),
+            what_is(dir)
         )));
     }
     if let Some(file) = dir

@@ -1434,6 +1434,22 @@ fn output_paths_that_cannot_be_written_are_refused_up_front() {
             &["--out", "afile is a file, not a directory"],
         );
     }
+    // A device is named for what it is (it was called a file).
+    if cfg!(unix) {
+        usage_error(
+            &[
+                "sweep",
+                "thesis-2019",
+                "--pods",
+                "4",
+                "--reps",
+                "1",
+                "--out",
+                "/dev/null",
+            ],
+            &["--out /dev/null is a character device, not a directory"],
+        );
+    }
     let s = t.file("s");
     sweep_ok(&small(&s, &[]), None);
     let csv = format!("{s}/results.csv");
