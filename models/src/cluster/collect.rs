@@ -307,19 +307,27 @@ fn fault_reports(
             }
         })
         .collect();
-    // Where two faults could claim the same thing, the one first by its start, then by what it
-    // is, claims it: not the one written first, so that listing the faults in another order
-    // changes no report.
+    // Where two faults starting together could claim the same thing, the one that lasts longer
+    // claims it (its effect outlasts the other's), then the first by what it is: not the one
+    // written first, so that listing the faults in another order changes no report.
     let started = |j: usize| scenario.faults[j].window().0;
+    let ends = |j: usize| scenario.faults[j].window().1;
     let mut order: Vec<usize> = (0..scenario.faults.len()).collect();
     let text: Vec<String> = scenario.faults.iter().map(|f| format!("{f:?}")).collect();
-    order.sort_by(|&a, &b| (started(a), &text[a], a).cmp(&(started(b), &text[b], b)));
+    order.sort_by(|&a, &b| {
+        (started(a), std::cmp::Reverse(ends(a)), &text[a], a).cmp(&(
+            started(b),
+            std::cmp::Reverse(ends(b)),
+            &text[b],
+            b,
+        ))
+    });
     let order = &order;
-    // The last begun of the faults that `claims` whose start is `within` a stretch, if any.
-    let last_begun = |within: &dyn Fn(SimTime) -> bool, claims: &dyn Fn(usize) -> bool| {
-        let candidate = |j: &usize| within(started(*j)) && claims(*j);
-        let latest = order.iter().copied().filter(candidate).map(started).max()?;
-        order.iter().copied().find(|j| started(*j) == latest && candidate(j))
+    // The last begun of the faults that `claims`, if any (of those begun together, the first in
+    // `order`).
+    let last_begun = |claims: &dyn Fn(usize) -> bool| {
+        let latest = order.iter().copied().filter(|&j| claims(j)).map(started).max()?;
+        order.iter().copied().find(|&j| started(j) == latest && claims(j))
     };
     // Each failover is listed once, under a fault starting when its client lost its apiserver:
     // the one that takes that apiserver out, or else the master the client ran on (a
@@ -327,8 +335,9 @@ fn fault_reports(
     // balancer or crashes the balancer (a kubelet's cut, a reset connection), or else one that
     // takes a master out (a survivor's loss of its quorum), or else any; for a loss that no
     // fault starts (the clients of a member outside the quorum move once a quorum serves
-    // elsewhere), under the last fault begun before it that takes its apiserver out, or else
-    // the last begun before it.
+    // elsewhere), under the last fault begun before it and still in force that takes its
+    // apiserver out, or else the last such begun before it, in force or not, or else the last
+    // begun before it in force, or else the last begun before it.
     let owner = |lost: SimTime, from: usize, host: crate::network::HostId| {
         let together = || order.iter().copied().filter(move |&j| started(j) == lost);
         let cuts_off = |j: usize| {
@@ -342,15 +351,21 @@ fn fault_reports(
             .or_else(|| together().find(|&j| !taken_out[j].is_empty()))
             .or_else(|| together().next())
             .or_else(|| {
-                let before = |s: SimTime| s < lost;
-                last_begun(&before, &|j| taken_out[j].contains(&from)).or_else(|| last_begun(&before, &|_| true))
+                let before = |j: usize| started(j) < lost;
+                let in_force = |j: usize| before(j) && ends(j) > lost;
+                let takes_it = |j: usize| taken_out[j].contains(&from);
+                last_begun(&|j| in_force(j) && takes_it(j))
+                    .or_else(|| last_begun(&|j| before(j) && takes_it(j)))
+                    .or_else(|| last_begun(&in_force))
+                    .or_else(|| last_begun(&before))
             })
     };
-    // A node's NotReady belongs to the fault that silenced it: the last begun by the grace
-    // period before the mark, give or take the heartbeat it last sent (a renewal interval
-    // earlier at most), among those that silence its host (crash it or the balancer, or cut it
-    // off), else among all; its taint and its return to Ready belong to the same fault. (By
-    // the mark's own time, a later fault elsewhere would claim it.)
+    // A node's NotReady belongs to the fault that silenced it: one in force at the heartbeat it
+    // last sent (the grace period before the mark, a renewal interval later at most), the last
+    // begun by then, among those that silence its host (crash it or the balancer, or cut it
+    // off), else among all in force then, else among all begun by then; its taint and its
+    // return to Ready belong to the same fault. (By the mark's own time, a later fault
+    // elsewhere would claim it.)
     let silence = scenario.kubernetes.controller_manager.node_monitor_grace_period.get();
     let renewal = scenario.kubernetes.kubelet.lease_renew_interval();
     let mut node_owner: std::collections::HashMap<u32, Option<usize>> = std::collections::HashMap::new();
@@ -364,8 +379,11 @@ fn fault_reports(
                     cp.node_host(node)
                         .is_some_and(|h| cp.fault_silences_host(&scenario.faults[j], h))
                 };
-                let by_then = |s: SimTime| s <= by;
-                let owner = last_begun(&by_then, &silences).or_else(|| last_begun(&by_then, &|_| true));
+                let begun = |j: usize| started(j) <= by;
+                let in_force = |j: usize| begun(j) && ends(j) > by;
+                let owner = last_begun(&|j| in_force(j) && silences(j))
+                    .or_else(|| last_begun(&in_force))
+                    .or_else(|| last_begun(&begun));
                 node_owner.insert(node, owner);
                 owner
             }

@@ -804,6 +804,43 @@ fn simultaneous_faults_report_the_same_whichever_is_written_first() {
     }
 }
 
+/// What a fault outlasting another set off is listed under it, not under the short one it
+/// began with or after (a review found each case below given to the short fault: by the
+/// faults' text, or as the last begun): a site's nodes marked NotReady while a permanent
+/// partition keeps them silent, the kubelets that reconnect after an isolation's repair, a
+/// site isolated for good while the balancer crashed for two seconds.
+#[test]
+fn a_fault_that_outlasts_another_keeps_what_it_set_off() {
+    let partition = |b: &str, repair: Option<u64>| Fault::Partition {
+        a: "vlan10".into(),
+        b: b.into(),
+        at: Dur::secs(12),
+        repair: repair.map(Dur::secs),
+    };
+    let cases = [
+        (partition("vlan30", None), isolate("vlan30", 12, Some(20))),
+        (isolate("vlan20", 12, Some(70)), crash("vyos01", 12, Some(15))),
+        (partition("vlan20", Some(80)), crash("vyos01", 12, Some(15))),
+        (isolate("vlan20", 5, None), crash("lb", 7, Some(9))),
+    ];
+    for (long, short) in cases {
+        for seed in 0..2 {
+            let mut s = cell(20, 100);
+            s.faults = vec![short.clone(), long.clone()];
+            let out = run(&s, seed, false).unwrap();
+            let (brief, lasting) = (&out.faults[0], &out.faults[1]);
+            assert!(
+                brief.node_marks.not_ready.nodes == 0 && brief.failovers.is_empty(),
+                "seed {seed}: {short:?} claimed {brief:?}"
+            );
+            assert!(
+                lasting.node_marks.not_ready.nodes > 0,
+                "seed {seed}: {long:?}: {lasting:?}"
+            );
+        }
+    }
+}
+
 /// kubectl, cut off with its host's site when its apiserver's master crashes, reconnects after
 /// the repair, at its first SYN then (each dial resent 1, 3, 7 and 15 s after it, dialled again
 /// after client-go's 30-s time-out): it was recorded reconnecting at 26 s, in the middle of
