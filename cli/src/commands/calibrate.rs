@@ -213,8 +213,8 @@ fn options(a: &CalibrateArgs, cells: usize) -> Result<CalibrateOptions, UsageErr
     }
     if opts.free.len() >= cells {
         return Err(UsageError(format!(
-            "{} free parameter(s) need at least {} measured cells, got {}; free fewer (choose from {})",
-            opts.free.len(),
+            "{} need at least {} measured cells, got {}; free fewer (choose from {})",
+            crate::output::count(opts.free.len(), "free parameter"),
             opts.free.len() + 1,
             cells,
             CALIBRATABLE.iter().map(|p| p.path).collect::<Vec<_>>().join(", ")

@@ -178,8 +178,11 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
         report
             .drills
             .as_ref()
-            .map(|d| format!(", {} drill(s)", d.results.len())),
-        report.tuning.as_ref().map(|t| format!(", {} setting(s)", t.len())),
+            .map(|d| format!(", {}", crate::output::count(d.results.len(), "drill"))),
+        report
+            .tuning
+            .as_ref()
+            .map(|t| format!(", {}", crate::output::count(t.len(), "setting"))),
     ]
     .into_iter()
     .flatten()
@@ -206,10 +209,10 @@ fn nothing_finished(report: &plan::Plan) -> anyhow::Result<()> {
     }
     let scenario = &report.scenario;
     anyhow::bail!(
-        "no replication finished within workload.timeout ({}) in any of the {} placement option(s) x {} replications, so there is no plan to report and no file was written; lengthen the timeout or check the scenario (its faults, loss, limits){}{}",
+        "no replication finished within workload.timeout ({}) in any of the {} x {}, so there is no plan to report and no file was written; lengthen the timeout or check the scenario (its faults, loss, limits){}{}",
         scenario.workload.timeout,
-        report.options.len(),
-        report.reps,
+        crate::output::count(report.options.len(), "placement option"),
+        crate::output::count(report.reps as usize, "replication"),
         crate::commands::run::never_repaired_hint(scenario),
         rescues(report)
     )

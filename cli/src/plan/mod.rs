@@ -291,7 +291,7 @@ impl Plan {
                 st.finished, st.reps, self.scenario.workload.timeout
             )
         } else {
-            format!("{} replications", self.reps)
+            crate::output::count(self.reps as usize, "replication")
         };
         svg::render(
             &format!("{}: time until {} pods run ({finished})", self.scenario.name, self.pods),

@@ -1007,7 +1007,7 @@ fn tuning_ranks_the_settings_by_what_they_save() {
             && out.contains("`--set kubernetes.scheduler.kube_api_qps=200`"),
         "{out}"
     );
-    assert!(out.contains(" 5 setting(s) x 2 replications of 8 pods)"), "{out}");
+    assert!(out.contains(" 5 settings x 2 replications of 8 pods)"), "{out}");
     // With a timeout some replications miss, the image pre-pulled finishes every one: it is
     // ranked first and said to rescue the rollout.
     let (out, j, given) = plan_missing_the_timeout_sometimes(&dir, &text, "--tuning");

@@ -40,7 +40,7 @@ use search::{fit, Problem};
 #[non_exhaustive]
 pub enum CalibrateError {
     /// More free parameters than the data can pin down.
-    #[error("{params} free parameter(s) need at least {} measured cells, got {cells}; free fewer parameters or measure more cells", params + 1)]
+    #[error("{} need at least {} measured cells, got {cells}; free fewer parameters or measure more cells", topologies::count(*params as u64, "free parameter"), params + 1)]
     TooFewCells {
         /// Free parameters.
         params: usize,

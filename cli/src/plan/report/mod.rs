@@ -84,7 +84,12 @@ fn header(o: &mut String, p: &Plan) {
     let cur = &p.options[0];
     let n = p.pods;
     let workers = p.workers();
-    w!(o, "# kubetwin plan: `{}`, {} pods", s.name, n);
+    w!(
+        o,
+        "# kubetwin plan: `{}`, {}",
+        s.name,
+        crate::output::count(n as usize, "pod")
+    );
     w!(o);
     w!(o, "- Scenario: `{}`. {}", p.origin, s.description.trim());
     w!(
@@ -116,8 +121,10 @@ fn header(o: &mut String, p: &Plan) {
     }
     w!(
         o,
-        "- Method: {} replications of the whole start-up (`kubectl create deployment`, then `kubectl scale` to {} pods), run seeds derived from `--seed {}`; every placement option uses the same seeds (common random numbers), so differences between options are paired. Times are simulated seconds from the `kubectl create deployment` request. The model and its defaults: `docs/model.md`, `docs/sources.md`.",
-        p.reps, n, p.seed
+        "- Method: {} of the whole start-up (`kubectl create deployment`, then `kubectl scale` to {}), run seeds derived from `--seed {}`; every placement option uses the same seeds (common random numbers), so differences between options are paired. Times are simulated seconds from the `kubectl create deployment` request. The model and its defaults: `docs/model.md`, `docs/sources.md`.",
+        crate::output::count(p.reps as usize, "replication"),
+        crate::output::count(n as usize, "pod"),
+        p.seed
     );
     w!(o);
 }

@@ -160,8 +160,9 @@ fn fastest_not_worth_text(p: &Plan, fastest: &OptionResult) -> String {
                 d.mean, p.reps
             ),
             None => format!(
-                "different by {:+.3} s over {} replication(s), with no interval to tell it from noise",
-                d.mean, p.reps
+                "different by {:+.3} s over {}, with no interval to tell it from noise",
+                d.mean,
+                crate::output::count(p.reps as usize, "replication")
             ),
         },
         None => "not comparable (no replication finished in both)".into(),

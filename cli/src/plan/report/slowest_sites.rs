@@ -132,13 +132,13 @@ fn sites_table(o: &mut String, sites: &[SiteRow], net: &SiteNetwork<'_>) {
         let (si, sv) = r.top_segment();
         let last = match r.last {
             Some(m) if r.unfinished > 0 => format!(
-                "{} ({}); a pod never ran in {} rep(s)",
+                "{} ({}); a pod never ran in {}",
                 s2(m.mean),
                 ci(m.ci),
-                r.unfinished
+                crate::output::count(r.unfinished, "rep")
             ),
             Some(m) => format!("{} ({})", s2(m.mean), ci(m.ci)),
-            None if r.unfinished > 0 => format!("never ran in {} rep(s)", r.unfinished),
+            None if r.unfinished > 0 => format!("never ran in {}", crate::output::count(r.unfinished, "rep")),
             None => "no pods".into(),
         };
         w!(

@@ -14,7 +14,7 @@ pub(super) fn startup_section(o: &mut String, p: &Plan) {
     let s = &p.scenario;
     let st = &p.options[0].startup;
     let n = p.pods;
-    w!(o, "{} {} pods run", HEADINGS[0], n);
+    w!(o, "{} {} run", HEADINGS[0], crate::output::count(n as usize, "pod"));
     w!(o);
     if 0 < st.finished && st.finished < st.reps {
         w!(
