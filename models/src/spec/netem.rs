@@ -45,10 +45,9 @@ pub struct Netem {
     /// it). The control-plane site if absent.
     pub near: Option<String>,
     /// The far sides: only tunnels between `near` and these sites; every other site if empty.
-    /// Not written when empty, as `near` when absent: `far = []` reads as every other site,
-    /// which a list emptied by an edit would not mean (scenarios generated before 2026-12-07
-    /// write it, and still load as they did).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Written `far = []` when empty, as generated scenarios always have: a resolved scenario's
+    /// serialized form is part of a sweep's digest, which must not change under sweeps already
+    /// on disk.
     pub far: Vec<String>,
 }
 
