@@ -119,9 +119,11 @@ pub struct Fitted {
     pub range: (f64, f64),
     /// Whether it ended within 2 % (log scale) of a range end: the data push it out of range.
     pub at_bound: bool,
-    /// The half-width of its 95 % range, in percent of its value, that the measured means'
-    /// noise leaves it, to first order (the best placement's fit only; `None` without a spread
-    /// to measure or when the cells cannot tell it from another parameter).
+    /// The half-width of its 95 % range that the measured means' noise leaves it, to first
+    /// order, on a log scale and times 100: about ± that percent of its value while small
+    /// ([`range_text`] says it so). The best placement's fit only; `None` without a spread to
+    /// measure (one replication), or when a parameter moves no cell or two move every cell
+    /// alike (the warnings say which).
     pub noise_range_pct: Option<f64>,
 }
 
@@ -446,6 +448,9 @@ const LOOSE_PARAM: f64 = 0.25;
 /// is singular (a parameter no cell responds to, or two that move every cell alike).
 fn relative_ranges(cols: &[Vec<f64>], noise: &[f64]) -> Option<Vec<f64>> {
     let k = cols.len();
+    if !cols.iter().flatten().chain(noise).all(|x| x.is_finite()) {
+        return None;
+    }
     let gram = |w: &dyn Fn(usize) -> f64| -> Vec<Vec<f64>> {
         (0..k)
             .map(|i| {
@@ -463,7 +468,8 @@ fn relative_ranges(cols: &[Vec<f64>], noise: &[f64]) -> Option<Vec<f64>> {
             .collect()
     };
     let cov = product(&product(&a_inv, &b), &a_inv);
-    Some((0..k).map(|i| 1.96 * cov[i][i].max(0.0).sqrt()).collect())
+    let ranges: Vec<f64> = (0..k).map(|i| 1.96 * cov[i][i].sqrt()).collect();
+    ranges.iter().all(|h| h.is_finite()).then_some(ranges)
 }
 
 /// A first-order 95 % half-range of `pct` percent of a value, as words: `about ±12 %`, or, past
@@ -471,8 +477,10 @@ fn relative_ranges(cols: &[Vec<f64>], noise: &[f64]) -> Option<Vec<f64>> {
 pub fn range_text(pct: f64) -> String {
     if pct <= 50.0 {
         format!("about ±{pct:.0} %")
-    } else {
+    } else if pct / 100.0 <= 1000f64.ln() {
         format!("within a factor of {:.1}", (pct / 100.0).exp())
+    } else {
+        "not within a factor of 1000".into()
     }
 }
 
@@ -541,6 +549,12 @@ fn identifiability(
     let mut warnings = Vec::new();
     for (p, col) in opts.free.iter().zip(&cols) {
         let norm = col.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if !norm.is_finite() {
+            warnings.push(format!(
+                "the data cannot identify {}: a measured cell's response to it is not a number",
+                p.path
+            ));
+        }
         // An elasticity under 0.001 in every cell: a 10 % change moves no prediction by
         // 0.01 %, far below any measurement's resolution.
         if norm < 1e-3 {
@@ -567,7 +581,10 @@ fn identifiability(
             }
         }
     }
-    let ranges = noise.and_then(|r| relative_ranges(&cols, r));
+    // Ranges only where every parameter moves the cells and no two alike: otherwise the
+    // warnings above say why, and a near-singular system would print ranges of noise.
+    let separable = warnings.is_empty();
+    let ranges = noise.filter(|_| separable).and_then(|r| relative_ranges(&cols, r));
     if let Some(ranges) = &ranges {
         for (p, &half) in opts.free.iter().zip(ranges) {
             if half > LOOSE_PARAM {
@@ -772,6 +789,10 @@ mod tests {
         );
         assert_eq!(range_text(12.4), "about ±12 %");
         assert_eq!(range_text(269.0), "within a factor of 14.7");
+        assert_eq!(range_text(f64::INFINITY), "not within a factor of 1000");
+        // A cell whose response is not a number gives no range, not ±0 %.
+        assert!(relative_ranges(&[vec![1.0, f64::NAN]], &[0.01, 0.01]).is_none());
+        assert!(relative_ranges(&[vec![1.0, 1.0]], &[0.01, f64::NAN]).is_none());
         let m = invert(vec![vec![4.0, 7.0], vec![2.0, 6.0]]).unwrap();
         let expect = [[0.6, -0.7], [-0.2, 0.4]];
         for (row, e) in m.iter().zip(expect) {
