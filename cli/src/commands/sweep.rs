@@ -2,7 +2,7 @@
 //! parallel, each finished point saved at once so that a rerun resumes, shardable across
 //! machines (see [`crate::sweep`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
@@ -104,7 +104,7 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
     crate::output::check_dir_outputs_not_inputs("--out", &a.out, &outputs, &inputs)?;
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
-    let base = with_fixed_faults(&base, &a.fault, &a.scenario, &origin)?;
+    let base = with_fixed_faults(&base, &a.fault, &a.scenario, a.params.as_deref(), &origin)?;
     let spec = sweep_spec(&a, &base)?;
     let points = spec.points().map_err(|e| UsageError(e.to_string()))?;
     let combos = spec.set_combinations();
@@ -158,6 +158,7 @@ fn with_fixed_faults(
     base: &Scenario,
     faults: &[FaultArg],
     scenario: &str,
+    params: Option<&Path>,
     origin: &str,
 ) -> Result<Scenario, UsageError> {
     let s = fault_axes::with_fixed_faults(base, faults);
@@ -167,6 +168,7 @@ fn with_fixed_faults(
     let names = crate::commands::run::FaultNames::new(
         scenario,
         origin,
+        params,
         base.faults.len(),
         s.faults[base.faults.len()..]
             .iter()

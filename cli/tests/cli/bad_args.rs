@@ -103,6 +103,30 @@ fn a_fault_flag_that_overlaps_the_files_fault_names_both() {
         ],
         &["--fault 'crash  master03 at 7s': `at`: it overlaps --fault 'crash master03 at 6s', which"],
     );
+    // A parameter file that writes faults replaces the scenario's: its fault is named, in it
+    // (a review found the scenario file's line of a fault the parameter file had replaced).
+    let params = t.file("pf.toml");
+    std::fs::write(
+        &params,
+        "# faults\n[[faults]]\nkind = \"crash\"\nhost = \"master03\"\nat = \"5s\"\n",
+    )
+    .unwrap();
+    let params_fault = format!("the parameter file's faults[0] ({params}, line 2)");
+    for scenario in [path.as_str(), "thesis-2019"] {
+        usage_error(
+            &[
+                "run",
+                scenario,
+                "--params",
+                &params,
+                "--reps",
+                "2",
+                "--fault",
+                "crash master03 at 6s",
+            ],
+            &["--fault 'crash master03 at 6s': `at`: it overlaps ", &params_fault],
+        );
+    }
 }
 
 #[test]

@@ -19,7 +19,8 @@ pub(crate) fn parse_flag_fault(text: &str) -> Result<FlagFault, String> {
 }
 
 /// How errors name the faults of a scenario with `--fault`s added: `faults[i]` of the scenario
-/// file (with its file and line) for the file's own, then each `--fault` by its text.
+/// file, or of the parameter file when that writes the faults (it replaces the scenario's), with
+/// its file and line, then each `--fault` by its text.
 pub(crate) struct FaultNames {
     /// `faults[i]`'s name, in the scenario's order.
     names: Vec<String>,
@@ -27,12 +28,28 @@ pub(crate) struct FaultNames {
 
 impl FaultNames {
     /// The names of the `in_file` faults of the scenario `scenario` (a built-in name or a path,
-    /// loaded from `origin`) and of the `--fault`s (`flags`, their texts) added after them.
-    pub(crate) fn new(scenario: &str, origin: &str, in_file: usize, flags: impl Iterator<Item = String>) -> FaultNames {
-        let text = match topologies::load::builtin(scenario) {
-            Some(t) => Some(t.to_owned()),
-            None => {
-                topologies::file::read_capped_to_string(std::path::Path::new(scenario), topologies::file::SCENARIO).ok()
+    /// loaded from `origin`, with the parameter file `params` laid over it if one is given) and
+    /// of the `--fault`s (`flags`, their texts) added after them.
+    pub(crate) fn new(
+        scenario: &str,
+        origin: &str,
+        params: Option<&std::path::Path>,
+        in_file: usize,
+        flags: impl Iterator<Item = String>,
+    ) -> FaultNames {
+        use topologies::file::{read_capped_to_string, PARAMS, SCENARIO};
+        let params_text = params.and_then(|p| Some((p, read_capped_to_string(p, PARAMS).ok()?)));
+        // A parameter file that writes `faults` replaces the scenario's.
+        let (file, text, what) = match params_text {
+            Some((p, t)) if topologies::load::line_of(&t, "faults").is_some() => {
+                (p.display().to_string(), Some(t), "parameter file")
+            }
+            _ => {
+                let text = match topologies::load::builtin(scenario) {
+                    Some(t) => Some(t.to_owned()),
+                    None => read_capped_to_string(std::path::Path::new(scenario), SCENARIO).ok(),
+                };
+                (origin.to_owned(), text, "scenario file")
             }
         };
         let file_fault = |i: usize| {
@@ -40,7 +57,7 @@ impl FaultNames {
                 .as_deref()
                 .and_then(|t| topologies::load::line_of(t, &format!("faults[{i}]")));
             match line {
-                Some(line) => format!("the scenario file's faults[{i}] ({origin}, line {line})"),
+                Some(line) => format!("the {what}'s faults[{i}] ({file}, line {line})"),
                 None => format!("the scenario's faults[{i}] ({origin})"),
             }
         };

@@ -162,6 +162,7 @@ fn scenario_with_flags(a: &RunArgs) -> anyhow::Result<(Scenario, String)> {
     let fault_names = FaultNames::new(
         &a.scenario,
         &origin,
+        a.params.as_deref(),
         base.faults.len(),
         a.faults.iter().map(|f| f.text.clone()),
     );
