@@ -335,14 +335,20 @@ fn fault_reports(
     // balancer or crashes the balancer (a kubelet's cut, a reset connection), or else one that
     // takes a master out (a survivor's loss of its quorum), or else any; for a loss that no
     // fault starts (the clients of a member outside the quorum move once a quorum serves
-    // elsewhere), under the last fault begun before it and still in force that takes its
-    // apiserver out, or else the last such begun before it, in force or not, or else the last
-    // begun before it in force, or else the last begun before it.
+    // elsewhere, a cut that begins when a crashed balancer comes back), under the last fault
+    // begun before it and still in force that takes its apiserver out, or else the last such
+    // begun before it, in force or not, or else the last in force that cuts the client off, or
+    // else the last begun before it in force, or else the last begun before it. A network
+    // fault cuts a kubelet off for this only if it lasts long enough to be noticed.
+    // A cut shorter than two heartbeat timeouts is over before a kubelet notices it
+    // (`closeAllConns` after the second failed try), so it moves nobody.
+    let noticed_after = scenario.kubernetes.kubelet.node_status_update.get() * 2;
     let owner = |lost: SimTime, from: usize, host: crate::network::HostId| {
         let together = || order.iter().copied().filter(move |&j| started(j) == lost);
         let cuts_off = |j: usize| {
             let f = &scenario.faults[j];
-            cp.fault_cuts_host_off(f, host) || cp.fault_crashes_balancer(f)
+            let long_enough = ends(j).saturating_since(started(j)) >= noticed_after;
+            (cp.fault_cuts_host_off(f, host) && long_enough) || cp.fault_crashes_balancer(f)
         };
         together()
             .find(|&j| taken_out[j].contains(&from))
@@ -356,16 +362,20 @@ fn fault_reports(
                 let takes_it = |j: usize| taken_out[j].contains(&from);
                 last_begun(&|j| in_force(j) && takes_it(j))
                     .or_else(|| last_begun(&|j| before(j) && takes_it(j)))
+                    .or_else(|| last_begun(&|j| in_force(j) && cp.fault_cuts_host_off(&scenario.faults[j], host)))
                     .or_else(|| last_begun(&in_force))
                     .or_else(|| last_begun(&before))
             })
     };
-    // A node's NotReady belongs to the fault that silenced it: one in force at the heartbeat it
-    // last sent (the grace period before the mark, a renewal interval later at most), the last
-    // begun by then, among those that silence its host (crash it or the balancer, or cut it
-    // off), else among all in force then, else among all begun by then; its taint and its
-    // return to Ready belong to the same fault. (By the mark's own time, a later fault
-    // elsewhere would claim it.)
+    // A node's NotReady belongs to the fault that silenced it: of those in force at the latest
+    // its last heartbeat can have been sent (the grace period before the mark, a renewal
+    // interval later) that silence its host (crash it or the balancer, cut it off, lose its
+    // packets), the first begun (the node went silent when it began; one begun later only
+    // kept it so); else the last begun of those that silence it, repaired or not (a node can
+    // stay silent a while after a lossy tunnel's repair, its TCP timers backed off); else the
+    // last begun of those in force then; else of those begun by then.
+    // Its taint and its return to Ready belong to the same fault. (By the mark's own time, a
+    // later fault elsewhere would claim it.)
     let silence = scenario.kubernetes.controller_manager.node_monitor_grace_period.get();
     let renewal = scenario.kubernetes.kubelet.lease_renew_interval();
     let mut node_owner: std::collections::HashMap<u32, Option<usize>> = std::collections::HashMap::new();
@@ -381,7 +391,11 @@ fn fault_reports(
                 };
                 let begun = |j: usize| started(j) <= by;
                 let in_force = |j: usize| begun(j) && ends(j) > by;
-                let owner = last_begun(&|j| in_force(j) && silences(j))
+                let owner = order
+                    .iter()
+                    .copied()
+                    .find(|&j| in_force(j) && silences(j))
+                    .or_else(|| last_begun(&|j| begun(j) && silences(j)))
                     .or_else(|| last_begun(&in_force))
                     .or_else(|| last_begun(&begun));
                 node_owner.insert(node, owner);

@@ -588,13 +588,29 @@ impl ControlPlane {
         self.net.fault_on_route(f, self.lb, h)
     }
 
-    /// Whether fault `f` silences host `h` toward the control plane: it crashes the host itself
-    /// or the load balancer every client goes through, or it cuts the host off from the
-    /// balancer ([`ControlPlane::fault_cuts_host_off`]).
+    /// Whether fault `f` silences host `h` toward the control plane, or may: it crashes the
+    /// host itself or the load balancer every client goes through, it cuts the host off from
+    /// the balancer ([`ControlPlane::fault_cuts_host_off`]), or it loses packets on a tunnel
+    /// between them (a `degrade` with loss, which can silence a node's heartbeats).
     pub fn fault_silences_host(&self, f: &crate::spec::Fault, h: HostId) -> bool {
+        use crate::spec::Fault;
         match f {
-            crate::spec::Fault::Crash { host, .. } if self.net.host(host).is_some_and(|c| c == h || c == self.lb) => {
-                true
+            Fault::Crash { host, .. } if self.net.host(host).is_some_and(|c| c == h || c == self.lb) => true,
+            Fault::Degrade {
+                a,
+                b,
+                loss_pct,
+                at,
+                repair,
+                ..
+            } if *loss_pct > 0.0 => {
+                let tunnel = Fault::Partition {
+                    a: a.clone(),
+                    b: b.clone(),
+                    at: *at,
+                    repair: *repair,
+                };
+                self.fault_cuts_host_off(&tunnel, h)
             }
             _ => self.fault_cuts_host_off(f, h),
         }

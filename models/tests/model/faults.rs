@@ -841,6 +841,91 @@ fn a_fault_that_outlasts_another_keeps_what_it_set_off() {
     }
 }
 
+/// A node's NotReady goes to the fault that silenced it first, losses included: a lossy tunnel
+/// to the node's site, not a partition elsewhere in force with it (a degrade counted as
+/// silencing nothing, so the marks went to whatever else was in force); a site isolated from
+/// 10 s, not a balancer crash of 15-17 s that began before the latest heartbeat the node could
+/// have sent; a lossy tunnel repaired before the mark, whose node stayed silent after it, not a
+/// partition elsewhere still in force (a review found each given to the other fault).
+#[test]
+fn a_node_mark_goes_to_the_fault_that_silenced_it_first() {
+    let lossy = |at, repair, loss_pct| Fault::Degrade {
+        a: "vlan10".into(),
+        b: "vlan30".into(),
+        delay: Dur::secs(0),
+        jitter: Dur::secs(0),
+        loss_pct,
+        at: Dur::secs(at),
+        repair: Some(Dur::secs(repair)),
+    };
+    let elsewhere = Fault::Partition {
+        a: "vlan20".into(),
+        b: "vlan30".into(),
+        at: Dur::secs(10),
+        repair: None,
+    };
+    let cases = [
+        (lossy(10, 80, 90.0), elsewhere.clone()),
+        (isolate("vlan20", 10, Some(70)), crash("lb", 15, Some(17))),
+        (lossy(30, 90, 95.0), elsewhere),
+    ];
+    for (cause, other) in cases {
+        let mut s = cell(100, 0);
+        s.faults = vec![other.clone(), cause.clone()];
+        let out = run(&s, 1, false).unwrap();
+        let (bystander, culprit) = (&out.faults[0], &out.faults[1]);
+        assert_eq!(
+            bystander.node_marks.not_ready.nodes, 0,
+            "{other:?} claimed {bystander:?}"
+        );
+        assert!(culprit.node_marks.not_ready.nodes > 0, "{cause:?}: {culprit:?}");
+    }
+}
+
+/// A reconnection goes to a fault that could have caused it: kubelets whose cut begins when a
+/// crashed balancer comes back reconnect under the isolation that cuts them, not under a delay
+/// elsewhere in force (any fault in force took them); a router crash of 3 s, over before any
+/// kubelet notices a cut, claims no reconnection from a quorum lost at the same instant (it
+/// took one, as a cut). Found by a review.
+#[test]
+fn a_reconnection_goes_to_a_fault_that_could_cause_it() {
+    let delay_elsewhere = Fault::Degrade {
+        a: "vlan10".into(),
+        b: "vlan30".into(),
+        delay: Dur::millis(50),
+        jitter: Dur::secs(0),
+        loss_pct: 0.0,
+        at: Dur::secs(30),
+        repair: Some(Dur::secs(60)),
+    };
+    let mut s = cell(100, 0);
+    s.faults = vec![
+        crash("lb", 10, Some(40)),
+        isolate("vlan20", 20, Some(70)),
+        delay_elsewhere,
+    ];
+    let out = run(&s, 1, false).unwrap();
+    let moved: Vec<&str> = out.faults[1].failovers.iter().map(|f| f.client.as_str()).collect();
+    assert!(
+        moved.contains(&"kubelet/node01") && moved.contains(&"kubelet/node02"),
+        "{:?}",
+        out.faults
+    );
+    assert!(out.faults[2].failovers.is_empty(), "{:?}", out.faults[2]);
+    let mut s = cell(100, 0);
+    let etcd_leader = Fault::CrashEtcdLeader {
+        at: Dur::secs(10),
+        repair: Some(Dur::secs(30)),
+    };
+    s.faults = vec![
+        crash("master02", 10, Some(40)),
+        crash("vyos01", 10, Some(13)),
+        etcd_leader,
+    ];
+    let out = run(&s, 1, false).unwrap();
+    assert!(out.faults[1].failovers.is_empty(), "{:?}", out.faults[1]);
+}
+
 /// kubectl, cut off with its host's site when its apiserver's master crashes, reconnects after
 /// the repair, at its first SYN then (each dial resent 1, 3, 7 and 15 s after it, dialled again
 /// after client-go's 30-s time-out): it was recorded reconnecting at 26 s, in the middle of
