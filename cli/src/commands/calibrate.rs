@@ -299,6 +299,11 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
             }
         );
     }
+    if a.reps < 2 {
+        println!(
+            "  (no 95 % ranges beside the values: one replication shows no run-to-run spread; give --reps 2 or more)"
+        );
+    }
     println!(
         "fit per cell (simulated: the mean exact start-up, which the fit uses; `validate` shows the whole-second reading, whose mean is the same up to its noise):"
     );

@@ -250,3 +250,37 @@ fn the_fit_reports_its_chi_square_and_warns_of_impossible_means() {
     );
     assert!(se.contains("so it cannot be 25.5"), "{se}");
 }
+
+/// Each fitted value has its first-order 95 % range beside it when the replications show a
+/// spread (`--reps 2`), and with one replication the output says why there is none.
+#[test]
+fn fitted_values_carry_their_range_or_say_why_not() {
+    let t = TempDir::new("cal-ranges");
+    let quick = |reps: &'static str, out: &str| {
+        let extra = [
+            "--reps",
+            reps,
+            "--max-iters",
+            "3",
+            "--placement",
+            "workers-egress",
+            "--no-cross-validation",
+        ];
+        let o = run(&calibrate(THESIS_CELLS, out, &extra));
+        assert_exit(&o, 0, "calibrate");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let two = quick("2", &t.file("two.toml"));
+    let rtt = two
+        .lines()
+        .find(|l| l.trim_start().starts_with("runtime.registry_rtt"))
+        .unwrap();
+    assert!(rtt.contains("(95 %, from the cells' noise)"), "{two}");
+    assert!(!two.contains("no 95 % ranges beside the values"), "{two}");
+    let one = quick("1", &t.file("one.toml"));
+    assert!(!one.contains("from the cells' noise)"), "{one}");
+    assert!(
+        one.contains("no 95 % ranges beside the values: one replication"),
+        "{one}"
+    );
+}
