@@ -4,6 +4,7 @@
 //! the collection of a finished run's [`RunOutcome`] is in `cluster/collect.rs`.
 
 mod assembly;
+mod attribution;
 mod collect;
 
 use serde::Serialize;
