@@ -72,6 +72,7 @@ impl Netem {
             ));
         }
         let mut i = 0;
+        let mut jitter_given = false;
         let dur = |w: &str| w.parse::<Dur>().map_err(|e| format!("netem `{args}`: {e}"));
         while i < words.len() {
             match words[i] {
@@ -83,6 +84,7 @@ impl Netem {
                     i += 2;
                     if let Some(j) = words.get(i).filter(|w| w.starts_with(|c: char| c.is_ascii_digit())) {
                         self.jitter = dur(j)?;
+                        jitter_given = true;
                         i += 1;
                         // netem's delay correlation (`delay 100ms 10ms 25%`) is not modelled:
                         // refused rather than dropped without a word.
@@ -126,6 +128,13 @@ impl Netem {
                     ))
                 }
             }
+        }
+        // tc refuses it too ("distribution specified but no latency and jitter values",
+        // iproute2 q_netem.c): a distribution with no jitter to shape.
+        if words.contains(&"distribution") && !jitter_given {
+            return Err(format!(
+                "netem `{args}`: `distribution` shapes the delay's jitter, and no jitter is given; expected `delay TIME JITTER distribution normal`"
+            ));
         }
         Ok(())
     }
@@ -190,5 +199,9 @@ mod tests {
             .parse_tc("distribution normal")
             .unwrap_err()
             .contains("no `delay` is given"));
+        assert!(n
+            .parse_tc("delay 100ms distribution normal")
+            .unwrap_err()
+            .contains("no jitter is given"));
     }
 }
