@@ -84,7 +84,7 @@ impl Netem {
                     i += 2;
                     if let Some(j) = words.get(i).filter(|w| w.starts_with(|c: char| c.is_ascii_digit())) {
                         self.jitter = dur(j)?;
-                        jitter_given = true;
+                        jitter_given = !self.jitter.get().is_zero();
                         i += 1;
                         // netem's delay correlation (`delay 100ms 10ms 25%`) is not modelled:
                         // refused rather than dropped without a word.
@@ -201,6 +201,10 @@ mod tests {
             .contains("no `delay` is given"));
         assert!(n
             .parse_tc("delay 100ms distribution normal")
+            .unwrap_err()
+            .contains("no jitter is given"));
+        assert!(n
+            .parse_tc("delay 100ms 0ms distribution normal")
             .unwrap_err()
             .contains("no jitter is given"));
     }
