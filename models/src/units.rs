@@ -97,7 +97,11 @@ impl FromStr for Dur {
         };
         let secs = value * scale;
         if !secs.is_finite() || secs > 1e9 {
-            return Err(UnitError(format!("duration \"{raw}\" is too large (at most 1e9 s)")));
+            // 1e9 s is what a duration can hold here; a scenario's checks allow 30 days (E015),
+            // and most users meet this bound through a unit typo, so both are named.
+            return Err(UnitError(format!(
+                "duration \"{raw}\" is too large (a scenario's durations are at most 30 days, \"720h\"; check the unit)"
+            )));
         }
         Ok(Dur(SimDuration::from_secs_f64(secs)))
     }
@@ -249,6 +253,15 @@ mod tests {
         assert!("1e300s".parse::<Dur>().is_err());
         assert_eq!("1e3ms".parse::<Dur>().unwrap(), Dur::secs(1));
         assert_eq!(Dur::millis(100).to_string(), "100ms");
+    }
+
+    /// A duration past what one can hold says what a scenario allows, in the unit to check (a
+    /// `1e30ms` said "at most 1e9 s", where scenarios allow 30 days).
+    #[test]
+    fn a_duration_too_large_names_the_scenarios_limit() {
+        let e = "1e30ms".parse::<Dur>().unwrap_err().to_string();
+        assert!(e.contains("at most 30 days, \"720h\"; check the unit"), "{e}");
+        assert!("720h".parse::<Dur>().is_ok());
     }
 
     #[test]
