@@ -595,24 +595,9 @@ impl ControlPlane {
     pub fn fault_silences_host(&self, f: &crate::spec::Fault, h: HostId) -> bool {
         use crate::spec::Fault;
         match f {
-            Fault::Crash { host, .. } if self.net.host(host).is_some_and(|c| c == h || c == self.lb) => true,
-            Fault::Degrade {
-                a,
-                b,
-                loss_pct,
-                at,
-                repair,
-                ..
-            } if *loss_pct > 0.0 => {
-                let tunnel = Fault::Partition {
-                    a: a.clone(),
-                    b: b.clone(),
-                    at: *at,
-                    repair: *repair,
-                };
-                self.fault_cuts_host_off(&tunnel, h)
-            }
-            _ => self.fault_cuts_host_off(f, h),
+            Fault::Crash { host, .. } if self.net.host(host) == Some(h) => true,
+            Fault::Degrade { a, b, loss_pct, .. } => *loss_pct > 0.0 && self.net.tunnel_on_route(a, b, self.lb, h),
+            _ => self.fault_crashes_balancer(f) || self.fault_cuts_host_off(f, h),
         }
     }
 

@@ -449,18 +449,29 @@ impl Network {
                     && self.site_of[a as usize] != self.site_of[b as usize]
                     && r.hops.contains(&h)
             }),
-            Fault::Partition { a: x, b: y, .. } => match (site(x), site(y)) {
-                (Some(x), Some(y)) => r
-                    .tunnel_sites
-                    .iter()
-                    .any(|&(p, q)| (p, q) == (x, y) || (p, q) == (y, x)),
-                _ => false,
-            },
+            Fault::Partition { a: x, b: y, .. } => self.tunnel_on_route(x, y, a, b),
             Fault::IsolateSite { site: s, .. } => {
                 site(s).is_some_and(|s| r.tunnel_sites.iter().any(|&(p, q)| p == s || q == s))
             }
             Fault::Degrade { .. } | Fault::CrashEtcdLeader { .. } => false,
         }
+    }
+
+    /// Whether the route between hosts `a` and `b` crosses the tunnel between sites `x` and `y`
+    /// (either way round); `false` without a route or for an unknown site.
+    pub fn tunnel_on_route(&self, x: &str, y: &str, a: HostId, b: HostId) -> bool {
+        let site = |name: &str| self.site_names.iter().position(|s| s == name).map(|i| i as u32);
+        let (Some(x), Some(y)) = (site(x), site(y)) else {
+            return false;
+        };
+        if a == b {
+            return false;
+        }
+        self.route(a, b).is_some_and(|(r, _)| {
+            r.tunnel_sites
+                .iter()
+                .any(|&(p, q)| (p, q) == (x, y) || (p, q) == (y, x))
+        })
     }
 
     /// Whether every small message from `a` to `b` takes the route's mean time: no loss on
