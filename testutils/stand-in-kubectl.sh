@@ -52,6 +52,39 @@ if [ -f "$state/fail" ]; then
   read -r f1 f2 ffile < "$state/fail"
   if [ "$key" = "$f1 $f2" ]; then rm -f "$state/fail"; replay "$ffile" "$ns"; fi
 fi
+# The namespace a namespaced command names with -n.
+nsflag=''
+prev=''
+for a in "$@"; do
+  if [ "$prev" = "-n" ]; then nsflag="$a"; fi
+  prev="$a"
+done
+# The watch run: state/watch-20 makes the pod answers come from watch-20-pods/ (the run the
+# watch streams were captured in) instead of namespace-run/, with the deployment's
+# creationTimestamp moved to that run's second (its first pods were created in it; the capture's
+# create + scale returned after 0.18 s, timing.txt).
+w20=''
+[ -f "$state/watch-20" ] && w20=1
+from_default() { sed -e "s/\"namespace\": *\"default\"/\"namespace\":\"$nsflag\"/g" "$caps/watch-20-pods/$1"; }
+# kubectl get pods -w: the captured --output-watch-events -o json stream. With state/watch-20 it is
+# paced by the receive times captured alongside it (watch-events-wide.timestamped.txt, divided by
+# state/watch-pace if given) and then, as a real watch, runs until stopped; without, it is printed
+# at once and ends.
+case " $* " in *" -w "*)
+  if [ -n "$w20" ]; then
+    echo $$ > "$state/watch.pid"
+    pace=1
+    [ -f "$state/watch-pace" ] && pace=$(cat "$state/watch-pace")
+    tail -n +2 "$caps/watch-20-pods/watch-events-wide.timestamped.txt" | cut -d' ' -f1 > "$state/watch-times.$$"
+    from_default watch-events-json.txt | awk -v pace="$pace" -v times="$state/watch-times.$$" '
+      { getline t < times; if (NR > 1 && t > last) system("sleep " (t - last) / pace); last = t; print; fflush() }'
+    rm -f "$state/watch-times.$$"
+    sleep 600
+    exit 0
+  fi
+  from_default watch-events-json.txt
+  exit 0 ;;
+esac
 case "$key" in
   "version -o") cat "$caps/namespace-run/version.json" ;;
   "create namespace")
@@ -78,9 +111,14 @@ case "$key" in
     rm -rf "$state/ns/$ns"
     replay namespace-run/ns-delete.txt "$ns" ;;
   "create deployment") cat "$caps/namespace-run/dep-create.txt" ;;
-  "get deployment") cat "$caps/namespace-run/deployment.json" ;;
+  "get deployment")
+    if [ -n "$w20" ]; then
+      sed 's/"creationTimestamp": *"2026-11-25T12:03:54Z"/"creationTimestamp":"2026-11-25T11:58:27Z"/' "$caps/namespace-run/deployment.json"
+    else
+      cat "$caps/namespace-run/deployment.json"
+    fi ;;
   "scale deployment") cat "$caps/namespace-run/dep-scale.txt" ;;
-  "get pods") cat "$caps/namespace-run/pods.json" ;;
-  "get events") cat "$caps/namespace-run/events.json" ;;
+  "get pods") if [ -n "$w20" ]; then from_default pods-final.json; else cat "$caps/namespace-run/pods.json"; fi ;;
+  "get events") if [ -n "$w20" ]; then from_default events.json; else cat "$caps/namespace-run/events.json"; fi ;;
   *) echo "error: unknown command \"$1\" for \"kubectl\"" >&2; exit 1 ;;
 esac

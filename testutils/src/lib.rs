@@ -72,6 +72,12 @@ const SCRIPT: &str = include_str!("../stand-in-kubectl.sh");
 /// fail with a captured error; `state/down` (`FROM TO`) makes calls FROM..TO (1-based) meet an API
 /// server that is down; `state/already-exists` (a count) makes that many namespace creations meet
 /// "already exists"; `state/hang` (`VERB KIND`) makes every such command hang.
+///
+/// `kubectl get pods -w` replays `watch-20-pods/watch-events-json.txt` (the namespace put in) and
+/// ends. With `state/watch-20` it is paced by the receive times captured with it (divided by the
+/// number in `state/watch-pace`, if any), writes its pid to `state/watch.pid` and then waits as a
+/// real watch does; `get pods`, `get events` and `get deployment` then answer from the run that
+/// stream was captured in (`watch-20-pods/`), so the watch and the pods agree.
 #[derive(Debug)]
 pub struct StandInKubectl {
     dir: TempDir,

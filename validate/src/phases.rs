@@ -217,6 +217,7 @@ mod tests {
             scheduled_s: t[1],
             started_s: t[2],
             running_s: t[3],
+            watch_running_s: None,
         }
     }
 

@@ -27,13 +27,15 @@ use crate::output::UsageError;
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  \
     kubetwin measure --kubeconfig ~/.kube/config --pods 20 --runs 5 --delay-ms 100 --out cells.csv\n\n\
-Each run creates its own namespace (<prefix><run>-<random>), labels it as kubetwin's, creates a\n\
-deployment, scales it to --pods replicas, waits until every pod runs, reads the pods and events,\n\
-then deletes the namespace. The namespace is deleted also when a run fails and on Ctrl-C (press\n\
-Ctrl-C again to quit at once and leave it). Writes the summary (pods,delay_ms,mean_s,runs,\n\
-resolution_s,observed = container-start: start-up ends at the last container's startedAt) to\n\
---out and one row per pod per run beside it (cells.csv -> cells.pods.csv); validate and\n\
-calibrate simulate the same end point for such cells.\n\
+Each run creates its own namespace (<prefix><run>-<random>), labels it as kubetwin's, opens\n\
+`kubectl get pods -w` in it, creates a deployment, scales it to --pods replicas, waits until\n\
+every pod runs, reads the pods and events, then deletes the namespace. The namespace is deleted\n\
+also when a run fails and on Ctrl-C (press Ctrl-C again to quit at once and leave it). Writes\n\
+one row per pod per run (cells.csv -> cells.pods.csv) and the summary to --out: observed =\n\
+kubectl-watch, as the thesis measured, when the watch showed every pod Running in every run\n\
+(start-up: from starting `kubectl create deployment` until the watch showed the last pod\n\
+Running, kubetwin's clock, resolution 0.001 s); else observed = container-start (until the last\n\
+container's startedAt, resolution 1 s). validate and calibrate simulate the same end point.\n\
 Exit code 0 when every run completed, 1 when a run failed or was cancelled (the completed runs\n\
 are still written) or --out could not be written at the end (the runs are then saved in a\n\
 directory of their own under the temporary directory, named in the error, or printed on\n\
@@ -74,6 +76,10 @@ pub(crate) struct MeasureArgs {
     /// request, not a credential plugin or a wrapper that hangs.
     #[arg(long, value_name = "DURATION", default_value = "90s", value_parser = parse_run_timeout)]
     kubectl_timeout: models::units::Dur,
+    /// Do not keep `kubectl get pods -w` open beside each run: time start-up only from the
+    /// pods' own timestamps (observed = container-start).
+    #[arg(long)]
+    no_watch: bool,
 }
 
 /// A positive duration (`--run-timeout`, `--kubectl-timeout`).
@@ -208,22 +214,31 @@ fn cleanup_text(c: CleanupOutcome) -> &'static str {
 /// Prints the runs of `report` and its summary cell(s) to stdout.
 fn print_report(report: &MeasureReport) {
     for r in &report.runs {
+        let watched = r
+            .watch_startup_s
+            .map_or_else(String::new, |s| format!(", all shown Running by the watch after {s} s"));
         println!(
-            "run {}: namespace {}, all pods running after {} s ({})",
+            "run {}: namespace {}, all containers running after {} s{watched} ({})",
             r.run,
             r.namespace,
             r.startup_s,
             cleanup_text(r.cleanup)
         );
+        if let Some(why) = r.watch_lost.as_ref().filter(|_| r.watch_startup_s.is_none()) {
+            if !why.contains("--no-watch") {
+                eprintln!("warning: run {}: no watch times: {why}", r.run);
+            }
+        }
     }
     for c in &report.cells {
         println!(
-            "{} pods, delay_ms={}: mean start-up {:.2} s over {} run{} (resolution {} s)",
+            "{} pods, delay_ms={}: mean start-up {:.2} s over {} run{} (observed {}, resolution {} s)",
             c.pods,
             c.delay_ms,
             c.mean_s,
             c.runs,
             if c.runs == 1 { "" } else { "s" },
+            c.observed.as_str(),
             c.resolution_s
         );
     }
@@ -430,6 +445,7 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
     opts.image = a.image.clone();
     opts.namespace_prefix = a.namespace_prefix.clone();
     opts.delay_ms = a.delay_ms;
+    opts.watch = !a.no_watch;
     opts.run_timeout = std::time::Duration::from_nanos(a.run_timeout.get().as_nanos());
     match opts.validate() {
         Err(MeasureError::InvalidOptions { field, message }) => {

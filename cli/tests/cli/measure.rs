@@ -101,6 +101,12 @@ fn measures_and_writes_the_cell_and_the_raw_rows() {
     for run in ["run 1/2: namespace kubetwin-1-", "run 2/2: namespace kubetwin-2-"] {
         assert!(log.contains(run), "stderr lacks {run:?}:\n{log}");
     }
+    // The stand-in's watch (the captured stream of another run) ends without showing these pods:
+    // each run says so, and the cell falls back to the containers' starts.
+    assert!(
+        log.contains("warning: run 2: no watch times: kubectl's watch ended before every pod was shown Running"),
+        "{log}"
+    );
     // Runs after the first find the image on the nodes: the user is told how to simulate them.
     assert!(
         log.contains("does not remove nginx from the nodes between runs")
@@ -129,6 +135,46 @@ fn measures_and_writes_the_cell_and_the_raw_rows() {
         .find(|c| c[..2] == ["create", "deployment"])
         .expect("create deployment issued");
     assert_eq!(create[2..5], ["web", "--image", "nginx"]);
+}
+
+/// With a watch that shows every pod Running (the run the watch streams were captured in,
+/// replayed at 20 times its pace), the cell is the thesis's kind: a kubectl watch, read to the
+/// millisecond, its mean the runs' last pods shown Running; the raw rows carry each pod's time,
+/// and `validate` simulates the watch for it.
+#[test]
+fn a_watched_run_writes_a_kubectl_watch_cell() {
+    let s = StandIn::new("watched");
+    s.set("watch-20", "");
+    s.set("watch-pace", "20\n");
+    let out = s.measure(&["--pods", "20", "--runs", "2", "--delay-ms", "100"]);
+    assert_exit(&out, 0, "measure");
+    assert!(!stderr(&out).contains("no watch times"), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("(observed kubectl-watch, resolution 0.001 s)"),
+        "{}",
+        stdout(&out)
+    );
+    let cells = data_lines(&s.out());
+    assert_eq!(cells[0], "pods,delay_ms,mean_s,runs,resolution_s");
+    let f: Vec<&str> = cells[1].split(',').collect();
+    assert_eq!([f[0], f[1], f[3], f[4]], ["20", "100", "2", "0.001"], "{cells:?}");
+    let raw = data_lines(&s.raw_out());
+    assert!(raw[0].ends_with(",running_s,watch_running_s"), "{}", raw[0]);
+    let last_shown = |run: &str| {
+        raw[1..]
+            .iter()
+            .filter(|l| l.starts_with(&format!("{run},")))
+            .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+            .fold(0.0, f64::max)
+    };
+    let mean: f64 = f[2].parse().unwrap();
+    assert!(
+        (mean - (last_shown("1") + last_shown("2")) / 2.0).abs() < 1e-9,
+        "{cells:?}"
+    );
+    let v = validate_json("--data", &s.out());
+    assert_eq!(v["cells"][0]["observed"], "kubectl-watch", "{v}");
+    assert_eq!(s.namespaces_of("delete"), s.namespaces_of("create"));
 }
 
 #[test]

@@ -49,7 +49,17 @@
 //! before `created_s` (stamped by different masters).
 //! Timestamps written by the API server have whole seconds, so the
 //! values are whole numbers except where an event's `eventTime` (microseconds) was the fallback.
-//! Read with [`read_raw`], written with [`write_raw`], reduced to cells by [`summarize`].
+//!
+//! One optional column comes from kubetwin's own watch rather than from the pods' stamps:
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `watch_running_s` (optional) | when `kubectl get pods -w` first showed the pod Running, in seconds since kubetwin started `kubectl create deployment`, on kubetwin's own clock, in whole milliseconds: the thesis's observation (it includes the kubelet's status report); empty when the watch did not show it |
+//!
+//! [`summarize`] reduces a cell whose every row has `watch_running_s` as the thesis observed
+//! (`kubectl-watch`, [`WATCH_RESOLUTION_S`]), any other by `running_s` (`container-start`).
+//! Read with [`read_raw`], written with [`write_raw`] (the optional column only when a row has
+//! it), reduced to cells by [`summarize`].
 
 use std::io;
 use std::path::PathBuf;
@@ -68,7 +78,8 @@ pub const CELL_OBSERVED_COLUMN: &str = "observed";
 /// way.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Observed {
-    /// Until a kubectl watch showed every pod Running, read in whole seconds (the thesis): this
+    /// Until a kubectl watch showed every pod Running, read at the cell's resolution (whole
+    /// seconds in the thesis, whole milliseconds from `kubetwin measure`'s own watch): this
     /// includes the kubelets' status reports (PLEG, status manager, PATCH, watch).
     #[default]
     KubectlWatch,
@@ -109,8 +120,17 @@ pub const RAW_COLUMNS: [&str; 9] = [
     "running_s",
 ];
 
+/// The raw CSV's optional last column: when kubetwin's watch showed the pod Running
+/// ([`RawPodRow::watch_running_s`]).
+pub const RAW_WATCH_COLUMN: &str = "watch_running_s";
+
 /// Resolution, in seconds, of start-up times computed from kubectl's timestamps.
 pub const KUBECTL_RESOLUTION_S: f64 = 1.0;
+
+/// Resolution, in seconds, of the times kubetwin's own watch records
+/// ([`RawPodRow::watch_running_s`]): its clock read in whole milliseconds (kubetwin's choice; the
+/// finest a cell may name, [`MIN_RESOLUTION_S`]).
+pub const WATCH_RESOLUTION_S: f64 = 0.001;
 
 /// Measured start-up of one cell: mean over runs of the time until all pods run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -150,6 +170,11 @@ pub struct RawPodRow {
     pub started_s: f64,
     /// All containers running.
     pub running_s: f64,
+    /// When kubetwin's `kubectl get pods -w` first showed the pod Running, in seconds since
+    /// kubetwin started `kubectl create deployment` (kubetwin's clock, whole milliseconds);
+    /// `None` when no watch showed it. Not comparable with the other times, which are the API
+    /// server's and the node's stamps since the deployment's `creationTimestamp`.
+    pub watch_running_s: Option<f64>,
 }
 
 /// A problem reading, writing or summarizing a data set. None of these leave a partly written file.
@@ -683,6 +708,7 @@ mod tests {
             scheduled_s: 0.0,
             started_s: 1.0,
             running_s,
+            watch_running_s: None,
         }
     }
 
@@ -709,6 +735,75 @@ mod tests {
         let err = summarize(&[row(1, "a", 3.0), row(1, "a", 7.0)]).unwrap_err();
         assert!(err.to_string().contains("duplicate pod a in run 1"), "{err}");
         assert_eq!(summarize(&[]).unwrap(), []);
+    }
+
+    fn watched(run: u32, pod: &str, running_s: f64, watch_running_s: f64) -> RawPodRow {
+        RawPodRow {
+            watch_running_s: Some(watch_running_s),
+            ..row(run, pod, running_s)
+        }
+    }
+
+    /// A cell whose every row has the watch's time is a kubectl watch at 1 ms, its runs timed by
+    /// their last pod shown Running; a cell where one row lacks it falls back to the containers'
+    /// starts, for every run.
+    #[test]
+    fn summarize_takes_the_watch_when_every_row_has_it() {
+        let rows = [
+            watched(1, "a", 3.0, 4.101),
+            watched(1, "b", 7.0, 8.346),
+            watched(2, "a", 9.5, 10.2),
+            watched(2, "b", 2.0, 3.003),
+        ];
+        let got = summarize(&rows).unwrap();
+        assert_eq!(
+            (got[0].observed, got[0].resolution_s, got[0].mean_s, got[0].runs),
+            (Observed::KubectlWatch, WATCH_RESOLUTION_S, 9.273, 2)
+        );
+        let mut one_missing = rows.clone();
+        one_missing[2].watch_running_s = None;
+        let got = summarize(&one_missing).unwrap();
+        assert_eq!(
+            (got[0].observed, got[0].resolution_s, got[0].mean_s),
+            (Observed::ContainerStart, 1.0, 8.0)
+        );
+    }
+
+    /// The watch's column is written only when a row has a time for it, read back (an empty field
+    /// is no time), and a bad value is named at its line and column.
+    #[test]
+    fn the_watch_column_round_trips() {
+        let rows = vec![watched(1, "a", 3.0, 4.101), row(1, "b", 7.25)];
+        let text = raw_to_string("raw.csv", &rows, &[]).unwrap();
+        assert!(
+            text.starts_with(&format!("{},{RAW_WATCH_COLUMN}\n", RAW_COLUMNS.join(","))),
+            "{text}"
+        );
+        assert!(text.ends_with(",7.25,\n"), "{text}");
+        assert_eq!(read_raw_from(text.as_bytes(), "raw.csv").unwrap(), rows);
+        let plain = raw_to_string("raw.csv", &[row(1, "a", 3.0), row(1, "b", 7.25)], &[]).unwrap();
+        assert!(!plain.contains(RAW_WATCH_COLUMN), "{plain}");
+        let err = read_raw_from(
+            "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s,watch_running_s\n1,a,n,0,2,0,0,1,1,-2\n"
+                .as_bytes(),
+            "raw.csv",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "raw.csv:2: column `watch_running_s`: watch_running_s must be empty or seconds since `kubectl create \
+             deployment` was started, in 0..=2592000 (30 days), got -2"
+        );
+        let mut bad = rows;
+        bad[0].watch_running_s = Some(f64::NAN);
+        assert!(matches!(
+            raw_to_string("raw.csv", &bad, &[]),
+            Err(DatasetError::InvalidRecord {
+                index: 0,
+                column: RAW_WATCH_COLUMN,
+                ..
+            })
+        ));
     }
 
     #[test]

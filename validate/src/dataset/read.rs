@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{
     DatasetError, MeasuredCell, Observed, RawPodRow, CELL_COLUMNS, CELL_OBSERVED_COLUMN, MAX_PODS, RAW_COLUMNS,
+    RAW_WATCH_COLUMN,
 };
 
 /// Where text being read came from, for error messages.
@@ -264,6 +265,9 @@ pub(super) enum Kind {
     PodCount,
     /// Seconds since the deployment's creation, 0..=[`MAX_SECONDS_SINCE_CREATION`].
     SinceCreation,
+    /// Seconds on kubetwin's clock since it started `kubectl create deployment`,
+    /// 0..=[`MAX_SECONDS_SINCE_CREATION`].
+    SinceCreateCommand,
     PositiveInt,
     /// An added one-way delay in milliseconds: 0..=[`MAX_DELAY_MS`] (30 days, the scenario's
     /// limit on any duration, E015).
@@ -283,6 +287,10 @@ impl Kind {
             Kind::PodCount => format!("{column} must be a whole number in 1..={MAX_PODS}"),
             Kind::SinceCreation => format!(
                 "{column} must be seconds since the deployment's creation, in 0..={MAX_SECONDS_SINCE_CREATION} (30 days)"
+            ),
+            Kind::SinceCreateCommand => format!(
+                "{column} must be empty or seconds since `kubectl create deployment` was started, in \
+                 0..={MAX_SECONDS_SINCE_CREATION} (30 days)"
             ),
             Kind::PositiveInt => format!("{column} must be a positive integer"),
             Kind::DelayMs => format!(
@@ -376,7 +384,7 @@ pub(super) fn check_seconds(kind: Kind, v: f64) -> bool {
         && match kind {
             Kind::StartUpSeconds => (MIN_START_UP_S..=MAX_SECONDS_SINCE_CREATION).contains(&v),
             Kind::Resolution => (MIN_RESOLUTION_S..=MAX_RESOLUTION_S).contains(&v),
-            Kind::SinceCreation => (0.0..=MAX_SECONDS_SINCE_CREATION).contains(&v),
+            Kind::SinceCreation | Kind::SinceCreateCommand => (0.0..=MAX_SECONDS_SINCE_CREATION).contains(&v),
             _ => v >= 0.0,
         }
 }
@@ -512,7 +520,7 @@ pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec
     let mut first_line: HashMap<(u32, u32, u32, String), u64> = HashMap::new();
     // The line of each row, to name the rows of a run that lacks some.
     let mut lines: Vec<u64> = Vec::new();
-    let rows = read_records(reader, &path, &RAW_COLUMNS, &[], |f, line| {
+    let rows = read_records(reader, &path, &RAW_COLUMNS, &[RAW_WATCH_COLUMN], |f, line| {
         let r = FieldReader { path: &path, line };
         let row = RawPodRow {
             run: r.uint("run", Kind::PositiveInt, f[0])?,
@@ -524,6 +532,10 @@ pub fn read_raw_from<R: Read>(reader: R, source: impl AsRef<Path>) -> Result<Vec
             scheduled_s: r.seconds("scheduled_s", Kind::SinceCreation, f[6])?,
             started_s: r.seconds("started_s", Kind::SinceCreation, f[7])?,
             running_s: r.seconds("running_s", Kind::SinceCreation, f[8])?,
+            watch_running_s: match f[9] {
+                "" => None,
+                text => Some(r.seconds(RAW_WATCH_COLUMN, Kind::SinceCreateCommand, text)?),
+            },
         };
         if let Some((column, message)) = out_of_order(&row) {
             return Err(DatasetError::Field {

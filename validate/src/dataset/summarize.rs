@@ -3,17 +3,21 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::read::raw_key;
-use super::{DatasetError, MeasuredCell, Observed, RawPodRow, KUBECTL_RESOLUTION_S};
+use super::{DatasetError, MeasuredCell, Observed, RawPodRow, KUBECTL_RESOLUTION_S, WATCH_RESOLUTION_S};
 
-/// The pods of one run seen so far (a set: a run may have a million rows), and their latest
-/// `running_s`.
-type RunPods<'a> = (HashSet<&'a str>, f64);
+/// The pods of one run seen so far (a set: a run may have a million rows), their latest
+/// `running_s`, and their latest `watch_running_s` while every pod so far has one.
+type RunPods<'a> = (HashSet<&'a str>, f64, Option<f64>);
 
 /// Reduces raw per-pod rows to one [`MeasuredCell`] per (`pods`, `delay_ms`), sorted by pods then delay.
 ///
-/// A run's start-up time is the latest `running_s` among its pods, rounded down to whole seconds (the
-/// resolution of kubectl's timestamps, so `resolution_s` is [`KUBECTL_RESOLUTION_S`]); the cell's
-/// `mean_s` is the mean over its runs and `runs` their number.
+/// When every row of a cell has `watch_running_s`, the cell is observed as the thesis observed
+/// it ([`Observed::KubectlWatch`]): a run's start-up time is the latest `watch_running_s` among
+/// its pods, on kubetwin's clock in whole milliseconds (`resolution_s` is
+/// [`WATCH_RESOLUTION_S`]). Otherwise ([`Observed::ContainerStart`]) it is the latest
+/// `running_s`, rounded down to whole seconds (the resolution of kubectl's timestamps, so
+/// `resolution_s` is [`KUBECTL_RESOLUTION_S`]). The cell's `mean_s` is the mean over its runs
+/// and `runs` their number.
 ///
 /// # Errors
 /// [`DatasetError::Summary`] when a run of a cell does not have exactly `pods` rows, or a pod appears twice
@@ -26,18 +30,20 @@ pub fn summarize(rows: &[RawPodRow]) -> Result<Vec<MeasuredCell>, DatasetError> 
             .entry((row.pods, row.delay_ms))
             .or_default()
             .entry(row.run)
-            .or_insert((HashSet::new(), 0.0));
+            .or_insert((HashSet::new(), 0.0, Some(0.0)));
         if !run.0.insert(&row.pod) {
             return Err(DatasetError::Summary {
                 message: format!("duplicate {}", raw_key(row)),
             });
         }
         run.1 = run.1.max(row.running_s);
+        run.2 = run.2.zip(row.watch_running_s).map(|(a, b)| a.max(b));
     }
     let mut out = Vec::with_capacity(cells.len());
     for ((pods, delay_ms), runs) in cells {
+        let watched = runs.values().all(|r| r.2.is_some());
         let mut total = 0.0;
-        for (run, (names, max_running)) in &runs {
+        for (run, (names, max_running, max_watched)) in &runs {
             if names.len() != pods as usize {
                 return Err(DatasetError::Summary {
                     message: format!(
@@ -46,16 +52,26 @@ pub fn summarize(rows: &[RawPodRow]) -> Result<Vec<MeasuredCell>, DatasetError> 
                     ),
                 });
             }
-            total += max_running.floor();
+            total += match max_watched {
+                // Whole milliseconds already; rounding only undoes the decimal text's error.
+                Some(t) if watched => (t / WATCH_RESOLUTION_S).round(),
+                _ => max_running.floor(),
+            };
         }
         let n = runs.len() as u32;
+        let (resolution_s, observed) = if watched {
+            (WATCH_RESOLUTION_S, Observed::KubectlWatch)
+        } else {
+            (KUBECTL_RESOLUTION_S, Observed::ContainerStart)
+        };
         out.push(MeasuredCell {
             pods,
             delay_ms,
-            mean_s: total / f64::from(n),
+            // Ticks per second divide last: 10234 ms / 1000 is 10.234, 10234 * 0.001 is not.
+            mean_s: total / f64::from(n) / (1.0 / resolution_s).round(),
             runs: n,
-            resolution_s: KUBECTL_RESOLUTION_S,
-            observed: Observed::ContainerStart,
+            resolution_s,
+            observed,
         });
     }
     Ok(out)

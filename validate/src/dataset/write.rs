@@ -10,6 +10,7 @@ use crate::atomic_file::write_atomic;
 use super::read::{check_seconds, csv_error, listed, out_of_order, raw_key, BadRun, Kind, Lines, MAX_DELAY_MS};
 use super::{
     DatasetError, MeasuredCell, Observed, RawPodRow, CELL_COLUMNS, CELL_OBSERVED_COLUMN, MAX_PODS, RAW_COLUMNS,
+    RAW_WATCH_COLUMN,
 };
 
 /// Writes `cells` to `path` as summary CSV, atomically: the text goes to a temporary file in the same
@@ -164,6 +165,12 @@ pub fn raw_to_string(target: impl AsRef<Path>, rows: &[RawPodRow], comments: &[&
                 return Err(invalid(column, Kind::SinceCreation, &v));
             }
         }
+        if let Some(v) = row
+            .watch_running_s
+            .filter(|&v| !check_seconds(Kind::SinceCreateCommand, v))
+        {
+            return Err(invalid(RAW_WATCH_COLUMN, Kind::SinceCreateCommand, &v));
+        }
         if let Some((column, message)) = out_of_order(row) {
             return Err(DatasetError::InvalidRecord {
                 path: path.to_path_buf(),
@@ -192,20 +199,31 @@ pub fn raw_to_string(target: impl AsRef<Path>, rows: &[RawPodRow], comments: &[&
     let mut text = comment_lines(comments);
     let mut writer = csv::Writer::from_writer(Vec::new());
     let io_error = |e: csv::Error| csv_error(path, &Lines::new(""), e);
-    writer.write_record(RAW_COLUMNS).map_err(io_error)?;
+    // The watch's column only when a row has it: a measurement without the watch reads as before.
+    let with_watch = rows.iter().any(|r| r.watch_running_s.is_some());
+    let header = RAW_COLUMNS
+        .iter()
+        .copied()
+        .chain(with_watch.then_some(RAW_WATCH_COLUMN));
+    writer.write_record(header).map_err(io_error)?;
     for row in rows {
+        let watch = with_watch.then(|| row.watch_running_s.map_or_else(String::new, |v| v.to_string()));
         writer
-            .write_record([
-                row.run.to_string(),
-                row.pod.clone(),
-                row.node.clone(),
-                row.delay_ms.to_string(),
-                row.pods.to_string(),
-                row.created_s.to_string(),
-                row.scheduled_s.to_string(),
-                row.started_s.to_string(),
-                row.running_s.to_string(),
-            ])
+            .write_record(
+                [
+                    row.run.to_string(),
+                    row.pod.clone(),
+                    row.node.clone(),
+                    row.delay_ms.to_string(),
+                    row.pods.to_string(),
+                    row.created_s.to_string(),
+                    row.scheduled_s.to_string(),
+                    row.started_s.to_string(),
+                    row.running_s.to_string(),
+                ]
+                .into_iter()
+                .chain(watch),
+            )
             .map_err(io_error)?;
     }
     text.push_str(&finish(path, writer)?);

@@ -4,7 +4,8 @@
 //!   `--kubeconfig` and `--request-timeout`. Tests swap in a stand-in (see `validate/tests/validate/`).
 //! * [`KubectlError`] classifies failures from the stderr shapes captured from a real kubectl.
 //! * [`PodList`], [`EventList`], [`Namespace`], [`Deployment`] and [`VersionInfo`] read `-o json` output;
-//!   [`pod_watch_stream`] and [`watch_event_stream`] read the `-w -o json` streams.
+//!   [`pod_watch_stream`] and [`watch_event_stream`] read the `-w -o json` streams, and
+//!   [`PodWatch`] keeps such a watch running beside a measurement.
 //! * [`Timestamp`] parses the RFC 3339 times in all of them.
 //!
 //! Every format here was checked against real output in `shared/data/kubectl-captures/` (kubectl and
@@ -12,6 +13,7 @@
 
 mod error;
 mod events;
+mod live_watch;
 mod objects;
 mod runner;
 mod time;
@@ -20,6 +22,7 @@ mod watch;
 
 pub use error::KubectlError;
 pub use events::{Event, EventList, ObjectReference, PodEventReason, PodLifecycle};
+pub use live_watch::{PodWatch, WatchNext, WatchedChange};
 pub use objects::{
     ContainerRunning, ContainerState, ContainerStatus, ContainerTerminated, ContainerWaiting, Deployment,
     DeploymentSpec, DeploymentStatus, Namespace, NamespaceStatus, ObjectMeta, Pod, PodCondition, PodConditionType,

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::KubectlError;
+use super::{KubectlError, PodWatch};
 
 /// How long a command already running when the cancel flag goes up may go on before it is
 /// stopped: kubetwin's choice, long enough for a request already sent to get its answer (in
@@ -90,17 +90,38 @@ pub trait KubectlRunner {
     fn run_ok(&mut self, args: &[&str]) -> Result<String, KubectlError> {
         self.run(args)?.into_stdout(args)
     }
+
+    /// Starts `kubectl get pods -w --output-watch-events -o json` (`args`), which runs until
+    /// the returned watch is dropped, its entries read as kubectl prints them.
+    ///
+    /// `Ok(None)` when this runner cannot keep a command running (the default: a runner of
+    /// one-shot commands); a measurement then goes without the watch.
+    ///
+    /// # Errors
+    /// [`KubectlError::Spawn`] when the command could not be started.
+    fn watch_pods(&mut self, args: &[&str]) -> Result<Option<PodWatch>, KubectlError> {
+        let _ = args;
+        Ok(None)
+    }
 }
 
 impl<R: KubectlRunner + ?Sized> KubectlRunner for &mut R {
     fn run(&mut self, args: &[&str]) -> Result<KubectlOutput, KubectlError> {
         (**self).run(args)
     }
+
+    fn watch_pods(&mut self, args: &[&str]) -> Result<Option<PodWatch>, KubectlError> {
+        (**self).watch_pods(args)
+    }
 }
 
 impl<R: KubectlRunner + ?Sized> KubectlRunner for Box<R> {
     fn run(&mut self, args: &[&str]) -> Result<KubectlOutput, KubectlError> {
         (**self).run(args)
+    }
+
+    fn watch_pods(&mut self, args: &[&str]) -> Result<Option<PodWatch>, KubectlError> {
+        (**self).watch_pods(args)
     }
 }
 
@@ -184,17 +205,7 @@ impl Kubectl {
     /// went up is given [`CANCEL_GRACE`] more, then stopped; one started after (a clean-up) runs
     /// as any other.
     fn run_watched(&self, args: &[&str], cancel: Option<&AtomicBool>) -> Result<KubectlOutput, KubectlError> {
-        let mut command = Command::new(&self.config.program);
-        command
-            .args(self.command_args(args))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::CommandExt;
-            command.process_group(0);
-        }
+        let mut command = self.command(args);
         let spawn_error = |source| KubectlError::Spawn {
             program: self.config.program.clone(),
             source,
@@ -244,6 +255,49 @@ impl Kubectl {
         })
     }
 
+    /// The command for `args`: connection flags first, standard input closed, both outputs
+    /// piped, in a process group of its own.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(&self.config.program);
+        command
+            .args(self.command_args(args))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+        }
+        command
+    }
+
+    /// Starts the watch `args`, read on a thread of its own. Its standard error is drained and
+    /// dropped (a watch's only output there is "No resources found", or the error that ended it,
+    /// which the stream's end reports). It runs without the command time limit, until dropped,
+    /// and with `--request-timeout=0s`: kubectl's request timeout bounds a watch's request too,
+    /// and would end it ("A value of zero means don't timeout requests", `kubectl options`).
+    fn spawn_watch(&self, args: &[&str]) -> Result<PodWatch, KubectlError> {
+        let unbounded = Kubectl::new(KubectlConfig {
+            request_timeout: Some(Duration::ZERO),
+            ..self.config.clone()
+        });
+        let mut child = unbounded.command(args).spawn().map_err(|source| KubectlError::Spawn {
+            program: self.config.program.clone(),
+            source,
+        })?;
+        let registered = Registered::new(child.id());
+        drop(read_all(child.stderr.take()));
+        let stdout = child.stdout.take().ok_or_else(|| KubectlError::Spawn {
+            program: self.config.program.clone(),
+            source: std::io::Error::other("no standard output pipe"),
+        })?;
+        Ok(PodWatch::of_process(
+            stdout,
+            super::live_watch::WatchProcess { child, registered },
+        ))
+    }
+
     /// This runner, its commands stopped [`CANCEL_GRACE`] after `cancel` is raised while they
     /// run.
     pub fn cancelled_by(self, cancel: &AtomicBool) -> CancellableKubectl<'_> {
@@ -254,6 +308,10 @@ impl Kubectl {
 impl KubectlRunner for Kubectl {
     fn run(&mut self, args: &[&str]) -> Result<KubectlOutput, KubectlError> {
         self.run_watched(args, None)
+    }
+
+    fn watch_pods(&mut self, args: &[&str]) -> Result<Option<PodWatch>, KubectlError> {
+        self.spawn_watch(args).map(Some)
     }
 }
 
@@ -269,6 +327,10 @@ impl KubectlRunner for CancellableKubectl<'_> {
     fn run(&mut self, args: &[&str]) -> Result<KubectlOutput, KubectlError> {
         self.kubectl.run_watched(args, Some(self.cancel))
     }
+
+    fn watch_pods(&mut self, args: &[&str]) -> Result<Option<PodWatch>, KubectlError> {
+        self.kubectl.spawn_watch(args).map(Some)
+    }
 }
 
 /// Everything `pipe` gives until it closes, read on a thread of its own.
@@ -283,7 +345,8 @@ fn read_all(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle
 }
 
 /// A running command's process group, listed in [`RUNNING`] while it lives.
-struct Registered(u32);
+#[derive(Debug)]
+pub(super) struct Registered(u32);
 
 impl Registered {
     fn new(pid: u32) -> Self {
@@ -304,7 +367,7 @@ fn running() -> std::sync::MutexGuard<'static, Vec<u32>> {
 }
 
 /// Kills `child` and every process of its group (a wrapper's own children too), and reaps it.
-fn stop(child: &mut Child) {
+pub(super) fn stop(child: &mut Child) {
     kill_group(child.id());
     let _ = child.kill();
     let _ = child.wait();

@@ -8,6 +8,15 @@ pub trait Clock {
     fn now(&self) -> Duration;
     /// Waits for `duration` (a test clock just advances).
     fn sleep(&mut self, duration: Duration);
+    /// What this clock read at `instant`, a moment of the system's monotonic clock now past
+    /// (when a watch entry was read, [`crate::kubectl::WatchedChange::received`]).
+    ///
+    /// The default, for a clock that is not the system's (a test's), reads it as now: entries
+    /// count as arriving when they are taken.
+    fn at(&self, instant: Instant) -> Duration {
+        let _ = instant;
+        self.now()
+    }
 }
 
 /// The real clock: [`Instant`] and [`std::thread::sleep`].
@@ -36,5 +45,9 @@ impl Clock for SystemClock {
 
     fn sleep(&mut self, duration: Duration) {
         std::thread::sleep(duration);
+    }
+
+    fn at(&self, instant: Instant) -> Duration {
+        instant.saturating_duration_since(self.start)
     }
 }

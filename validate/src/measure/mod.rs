@@ -5,20 +5,26 @@
 //! 1. creates a namespace of its own, `<prefix><run>-<random token>`; if the name is taken
 //!    (`AlreadyExists`) it draws another name and never reuses the existing namespace;
 //! 2. labels it [`MANAGED_BY_LABEL`]`=`[`MANAGED_BY_VALUE`] and [`RUN_TOKEN_LABEL`]`=<token>`;
-//! 3. `kubectl create deployment NAME --image IMAGE`, reads the deployment's `creationTimestamp` (time zero
-//!    of the run), then `kubectl scale deployment NAME --replicas N`;
-//! 4. polls `kubectl get pods -o json` every [`MeasureOptions::poll_interval`] until N pods are
+//! 3. opens `kubectl get pods -w --output-watch-events -o json` in the namespace, kept running
+//!    beside the next steps (unless [`MeasureOptions::watch`] is off, or the runner cannot keep
+//!    a command running): the thesis's observer, which times when each pod is *shown* Running
+//!    (`watch_running_s`, on kubetwin's clock since it started the create);
+//! 4. `kubectl create deployment NAME --image IMAGE`, reads the deployment's `creationTimestamp` (time zero
+//!    of the pods' own stamps), then `kubectl scale deployment NAME --replicas N`;
+//! 5. polls `kubectl get pods -o json` every [`MeasureOptions::poll_interval`] until N pods are
 //!    running (see [`Pod::is_running`](crate::kubectl::Pod::is_running)) or
 //!    [`MeasureOptions::run_timeout`] passes; a pod that will not start without the kubelet's back-off
 //!    (an image that cannot be pulled, a container that exits: see
 //!    [`Pod::start_up_failure`](crate::kubectl::Pod::start_up_failure)) stops the run at once with
-//!    [`RunError::PodCannotStart`], since its time would be the back-off's;
-//! 5. reads `kubectl get events -o json` and turns the pods into
+//!    [`RunError::PodCannotStart`], since its time would be the back-off's; once every pod runs,
+//!    it gives the watch up to [`WATCH_SETTLE`] to show them all, then stops it (a run whose watch
+//!    did not keeps its other times, and says why in [`RunRecord::watch_lost`]);
+//! 6. reads `kubectl get events -o json` and turns the pods into
 //!    [`RawPodRow`](crate::dataset::RawPodRow)s (see [`pod_timings`] and [`crate::dataset`] for what
 //!    each time means);
-//! 6. deletes the namespace.
+//! 7. deletes the namespace.
 //!
-//! Step 6 also runs when an earlier step failed and when the cancel flag was raised (Ctrl-C), for every
+//! Step 7 also runs when an earlier step failed and when the cancel flag was raised (Ctrl-C), for every
 //! namespace the run created. Before deleting, it reads the namespace back and deletes it only if both
 //! labels are there with this run's values; a namespace it did not create is never touched, and one it
 //! cannot verify is reported in [`RunFailure::leftover`] instead of deleted.
@@ -149,7 +155,9 @@ pub fn measure_reporting(
                 "API server {}",
                 server_version.as_deref().unwrap_or("of unknown version")
             ),
-            "times in seconds since the deployment's creationTimestamp (whole-second API timestamps)".to_string(),
+            "times in seconds since the deployment's creationTimestamp (whole-second API timestamps); \
+             watch_running_s since kubetwin started kubectl create deployment (kubetwin's clock, whole ms)"
+                .to_string(),
         ],
         server_version,
         ..MeasureReport::default()
@@ -189,6 +197,7 @@ mod options;
 mod report;
 mod run;
 mod timings;
+mod watched;
 
 pub use clock::*;
 pub use errors::*;
@@ -196,6 +205,7 @@ pub use options::*;
 pub use report::*;
 use run::RunContext;
 pub use timings::*;
+pub use watched::WATCH_SETTLE;
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,13 @@ pub struct MeasureOptions {
     /// The network delay in force while measuring, in milliseconds: only a label for the cell, kubetwin
     /// does not inject it. At most [`MAX_DELAY_MS`](crate::dataset::MAX_DELAY_MS). Default 0.
     pub delay_ms: u32,
+    /// Whether each run also keeps `kubectl get pods -w` open, to time when each pod was shown
+    /// Running as the thesis did ([`RawPodRow::watch_running_s`](crate::dataset::RawPodRow)).
+    /// Default true.
+    pub watch: bool,
+    /// How long the watch may take, after a poll found every pod Running, to show them too;
+    /// past it the run keeps no watch times. Default [`WATCH_SETTLE`](super::WATCH_SETTLE).
+    pub watch_settle: Duration,
     /// Pause between two `kubectl get pods`. Default 1 s.
     pub poll_interval: Duration,
     /// How long to wait for all pods to run, from the scale command on. Default 10 min.
@@ -54,6 +61,8 @@ impl MeasureOptions {
             namespace_prefix: "kubetwin-".to_string(),
             deployment: "web".to_string(),
             delay_ms: 0,
+            watch: true,
+            watch_settle: super::WATCH_SETTLE,
             poll_interval: Duration::from_secs(1),
             run_timeout: Duration::from_secs(600),
             delete_timeout: Duration::from_secs(120),

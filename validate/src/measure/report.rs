@@ -31,6 +31,12 @@ pub struct RunRecord {
     pub deployment_created: Timestamp,
     /// Start-up time: latest `running_s` of its pods, in seconds.
     pub startup_s: f64,
+    /// Start-up time as the thesis observed it: the latest `watch_running_s` of its pods, in
+    /// seconds since `kubectl create deployment` was started; `None` when the watch did not show
+    /// every pod Running ([`Self::watch_lost`]).
+    pub watch_startup_s: Option<f64>,
+    /// Why the run has no watch times, if so (the watch was off, could not start, or ended).
+    pub watch_lost: Option<String>,
     /// How its namespace was removed.
     pub cleanup: CleanupOutcome,
 }

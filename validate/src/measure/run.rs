@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::dataset::RawPodRow;
 use crate::kubectl::{Deployment, EventList, KubectlError, KubectlRunner, Namespace, PodList, Timestamp};
 
+use super::watched::WatchTimes;
 use super::{
     pod_timings, CleanupOutcome, Clock, LeftoverNamespace, LeftoverReason, MeasureOptions, Progress, RunError,
     RunRecord, Step, TimingError, CANCEL_CHECK, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_TOKEN_LABEL, TOKEN_LEN,
@@ -144,21 +145,45 @@ impl RunContext<'_> {
             runs: self.opts.runs,
             namespace: &ns,
         });
+        let mut watch = self.start_watch(&ns)?;
+        watch.start_now(self.clock);
         let t0 = self.create_deployment(&ns)?;
         self.scale_deployment(&ns)?;
-        let pods = self.wait_until_running(&ns)?;
+        let pods = self.wait_until_running(&ns, &mut watch)?;
+        watch.settle(&pods, self.clock, self.cancel, self.opts.watch_settle);
         let events = self.get_events(&ns)?;
-        let rows = self.pod_rows(&ns, t0, &pods, &events)?;
+        let (rows, watch_lost) = self.pod_rows(&ns, t0, &pods, &events, &watch)?;
         check_rows(&ns, &rows)?;
         let startup_s = rows.iter().map(|r| r.running_s).fold(0.0, f64::max);
+        let watch_startup_s = rows
+            .iter()
+            .map(|r| r.watch_running_s)
+            .try_fold(0.0, |max: f64, t| t.map(|t| max.max(t)));
         let record = RunRecord {
             run: self.run,
             namespace: ns,
             deployment_created: t0,
             startup_s,
+            watch_startup_s,
+            watch_lost,
             cleanup: CleanupOutcome::Deleted,
         };
         Ok((record, rows))
+    }
+
+    /// Opens the run's own `kubectl get pods -w` ([`WatchTimes`]) in `ns`, unless the options
+    /// or the runner go without one.
+    fn start_watch(&mut self, ns: &str) -> Result<WatchTimes, RunError> {
+        if !self.opts.watch {
+            return Ok(WatchTimes::new(Err("the watch was turned off (--no-watch)".into())));
+        }
+        self.check_cancel()?;
+        let args = ["get", "pods", "-n", ns, "-w", "--output-watch-events", "-o", "json"];
+        Ok(WatchTimes::new(match self.runner.watch_pods(&args) {
+            Ok(Some(watch)) => Ok(watch),
+            Ok(None) => Err("this kubectl runner cannot keep a watch running".into()),
+            Err(e) => Err(format!("kubectl's watch could not be started: {e}")),
+        }))
     }
 
     /// Labels `ns` as managed by kubetwin and as this run's (`token`), which `clean_up` checks
@@ -217,13 +242,15 @@ impl RunContext<'_> {
     }
 
     /// One raw row per running pod, timed from `t0`; an error unless every pod asked for was timed.
+    /// With the watch's times when it showed every pod Running; else without, and why.
     fn pod_rows(
         &self,
         ns: &str,
         t0: Timestamp,
         pods: &PodList,
         events: &EventList,
-    ) -> Result<Vec<RawPodRow>, RunError> {
+        watch: &WatchTimes,
+    ) -> Result<(Vec<RawPodRow>, Option<String>), RunError> {
         let opts = self.opts;
         let timings = pod_timings(t0, pods, events).map_err(|source| RunError::Timing {
             namespace: ns.to_string(),
@@ -239,9 +266,14 @@ impl RunContext<'_> {
                 ),
             ));
         }
-        Ok(timings
+        let (shown, lost) = match watch.times(timings.iter().map(|t| t.pod.as_str())) {
+            Ok(times) => (times.into_iter().map(Some).collect(), None),
+            Err(why) => (vec![None; timings.len()], Some(why)),
+        };
+        let rows = timings
             .into_iter()
-            .map(|t| RawPodRow {
+            .zip(shown)
+            .map(|(t, watch_running_s)| RawPodRow {
                 run: self.run,
                 pod: t.pod,
                 node: t.node,
@@ -251,8 +283,10 @@ impl RunContext<'_> {
                 scheduled_s: t.scheduled_s,
                 started_s: t.started_s,
                 running_s: t.running_s,
+                watch_running_s,
             })
-            .collect())
+            .collect();
+        Ok((rows, lost))
     }
 
     fn create_namespace(&mut self, created: &mut Option<Created>) -> Result<String, RunError> {
@@ -295,13 +329,15 @@ impl RunContext<'_> {
         })
     }
 
-    fn wait_until_running(&mut self, ns: &str) -> Result<PodList, RunError> {
+    /// Polls the pods until every one runs; takes what the watch has read at each poll.
+    fn wait_until_running(&mut self, ns: &str, watch: &mut WatchTimes) -> Result<PodList, RunError> {
         let start = self.clock.now();
         let mut failures = 0;
         let mut running = 0;
         let mut others = String::new();
         loop {
             self.check_cancel()?;
+            watch.take_ready(self.clock);
             match self.runner.run_ok(&["get", "pods", "-n", ns, "-o", "json"]) {
                 Ok(json) => {
                     failures = 0;

@@ -83,6 +83,7 @@ fn a_repeated_header_and_the_other_format_are_named() {
         scheduled_s: 0.0,
         started_s: 2.0,
         running_s: 3.0,
+        watch_running_s: None,
     };
     let raw = dir.path().join("raw.csv");
     write_raw(&raw, &[row], &[]).unwrap();
@@ -153,6 +154,7 @@ fn raw_rows_from_the_namespace_run_capture_round_trip_and_summarize() {
             scheduled_s: t.scheduled_s,
             started_s: t.started_s,
             running_s: t.running_s,
+            watch_running_s: None,
         })
         .collect();
     let dir = TempDir::new("raw");
@@ -222,6 +224,7 @@ fn no_captured_pod_is_refused_by_the_raw_files_checks() {
                     scheduled_s: t.scheduled_s,
                     started_s: t.started_s,
                     running_s: t.running_s,
+                    watch_running_s: None,
                 })
                 .collect();
             assert_eq!(rows.len(), 20, "{name}");

@@ -64,7 +64,10 @@ fn live_cluster_measure() {
     for row in &report.rows {
         assert!(row.created_s <= row.running_s, "{row:?}");
         assert!(!row.node.is_empty());
+        // The watch showed it Running: the thesis's observation.
+        assert!(row.watch_running_s.is_some_and(|t| t > 0.0), "{row:?}");
     }
+    assert_eq!(report.cells[0].observed, validate::dataset::Observed::KubectlWatch);
     // The namespace is gone or going.
     let mut kubectl = Kubectl::new(opts.kubectl.clone());
     match kubectl.run_ok(&["get", "namespace", &report.runs[0].namespace, "-o", "json"]) {

@@ -9,6 +9,7 @@ mod captures;
 mod datasets;
 mod live;
 mod measure_fake;
+mod measure_watch;
 #[cfg(unix)]
 mod stand_in;
 mod support;

@@ -71,9 +71,12 @@ impl StandIn {
         self.kubectl.remaining()
     }
 
+    /// A measurement of `runs` runs without the watch (`measure_watch.rs` and the tests below
+    /// take the watch on; these tests count calls).
     fn measure(&self, runs: u32) -> Result<MeasureReport, MeasureError> {
         let mut opts = MeasureOptions::new(20);
         opts.runs = runs;
+        opts.watch = false;
         measure(
             &opts,
             &mut self.runner(),
@@ -262,4 +265,71 @@ fn the_runner_reports_stdout_stderr_and_exit_code() {
         .unwrap();
     assert!(out.success());
     assert_eq!(out.stdout, "deployment.apps/web created\n");
+}
+
+/// The watch through the real runner: a real `kubectl get pods -w` process (the stand-in replays
+/// the captured stream at 20 times its captured pace, then waits as a watch does), opened before
+/// the create with no request timeout (kubectl's would end the watch), read as it prints, and
+/// stopped with its process group once every pod was shown Running.
+#[test]
+fn the_watch_runs_as_a_process_beside_the_run_and_is_stopped_after_it() {
+    let stand_in = StandIn::new("watch");
+    stand_in.set("watch-20", "");
+    stand_in.set("watch-pace", "20\n");
+    let mut opts = MeasureOptions::new(20);
+    opts.runs = 1;
+    let report = measure(
+        &opts,
+        &mut stand_in.runner(),
+        &mut validate::measure::SystemClock::new(),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    // In the order the stream first shows each pod Running, each is read no earlier than the
+    // one before, and the pacing spreads them out.
+    let stream =
+        validate::kubectl::parse_watch_events(&crate::support::capture("watch-20-pods/watch-events-json.txt")).unwrap();
+    let mut order: Vec<&str> = Vec::new();
+    for pod in stream.iter().filter_map(|e| e.pod()).filter(|p| p.is_running()) {
+        if !order.contains(&pod.name()) {
+            order.push(pod.name());
+        }
+    }
+    let at = |name: &str| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.pod == name)
+            .unwrap()
+            .watch_running_s
+            .unwrap()
+    };
+    let times: Vec<f64> = order.iter().map(|n| at(n)).collect();
+    assert_eq!(times.len(), 20);
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(times[19] > times[0], "{times:?}");
+    assert_eq!(report.runs[0].watch_startup_s, Some(times[19]));
+    assert_eq!(report.cells[0].observed, validate::dataset::Observed::KubectlWatch);
+    let calls = stand_in.kubectl.calls_with_timeout();
+    let watch = calls.iter().position(|(_, c)| c.contains(&"-w".to_string())).unwrap();
+    let create = calls
+        .iter()
+        .position(|(_, c)| Cmd::of(c) == Cmd::CreateDeployment)
+        .unwrap();
+    assert!(watch < create, "{calls:?}");
+    assert_eq!(calls[watch].0, "--request-timeout=0s");
+    let pid = std::fs::read_to_string(stand_in.kubectl.state().join("watch.pid")).unwrap();
+    let gone = (0..100).any(|_| {
+        let alive = std::process::Command::new("kill")
+            .args(["-0", pid.trim()])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        if alive {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        !alive
+    });
+    assert!(gone, "the watch's process {} outlived the run", pid.trim());
 }
