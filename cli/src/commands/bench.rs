@@ -27,9 +27,11 @@ enum BenchKind {
     Phold(PholdArgs),
     /// The whole model at scale: a generated uniform scenario (N workers over S sites, control
     /// plane at site 0) starting P pods through controllers, scheduler, kubelets and watches.
-    #[command(after_help = "Example:\n  kubetwin bench scale --nodes 5000 --pods 150000 --sites 10 --format json\n\n\
+    #[command(
+        after_help = "Example:\n  kubetwin bench scale --nodes 5000 --pods 150000 --sites 10 --format json\n\n\
 Times are wall-clock: build_s from generating the scenario until the simulation is assembled,\n\
-wall_s for running it; peak_rss_bytes is the process's high-water mark (Linux only).")]
+wall_s for running it; peak_rss_bytes is the process's high-water mark (Linux only)."
+    )]
     Scale(ScaleArgs),
     /// etcd's raft elections (`models::raft`, `plan` section (c)): M members with the same path
     /// between every two, simulated for H hours of steady state.

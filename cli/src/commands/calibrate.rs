@@ -280,6 +280,20 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
             "  the best fit misses the cells by more than their noise (chi-square p < 0.05): the model lacks something these cells show, and ranges that take it as right are too narrow (--bootstrap widens the cells' noise by the Birge ratio to match, unless --no-birge)"
         );
     }
+    // The first-order ranges take the cells' noise as the fit's only error; when the fit misses
+    // the cells by more (a Birge ratio above 1), the range widened by it is what the bootstrap's
+    // refits show (docs/validation.md), so it is printed beside.
+    let birge = validate::uncertainty::birge_ratio(&cal.best);
+    let widened = |h: f64| {
+        if birge > 1.0 && !a.no_birge {
+            format!(
+                "; {} with the noise × the fit's Birge ratio {birge:.2}",
+                validate::calibrate::range_text(h * birge)
+            )
+        } else {
+            String::new()
+        }
+    };
     for p in &cal.best.params {
         println!(
             "  {:<36} {:>10.3} {:<7} range [{}, {}]{}{}",
@@ -289,8 +303,9 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
             p.range.0,
             p.range.1,
             p.noise_range_pct.map_or(String::new(), |h| format!(
-                "  {} (95 %, from the cells' noise)",
-                validate::calibrate::range_text(h)
+                "  {} (95 %, from the cells' noise{})",
+                validate::calibrate::range_text(h),
+                widened(h)
             )),
             match (p.at_bound, cal.best.converged) {
                 (true, true) => "  AT A RANGE END: the data push it out of range",
