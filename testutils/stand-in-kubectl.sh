@@ -73,6 +73,9 @@ from_default() { sed -e "s/\"namespace\": *\"default\"/\"namespace\":\"$nsflag\"
 case " $* " in *" -w "*)
   if [ -n "$w20" ]; then
     echo $$ > "$state/watch.pid"
+    # Its pods come after the deployment: wait for the create (at most 10 s).
+    i=0
+    while [ ! -e "$state/ns/$nsflag/deployment" ] && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
     pace=1
     [ -f "$state/watch-pace" ] && pace=$(cat "$state/watch-pace")
     tail -n +2 "$caps/watch-20-pods/watch-events-wide.timestamped.txt" | cut -d' ' -f1 > "$state/watch-times.$$"
@@ -110,7 +113,9 @@ case "$key" in
     [ -d "$state/ns/$ns" ] || replay namespace-run/ns-get-after-delete.err "$ns"
     rm -rf "$state/ns/$ns"
     replay namespace-run/ns-delete.txt "$ns" ;;
-  "create deployment") cat "$caps/namespace-run/dep-create.txt" ;;
+  "create deployment")
+    [ -d "$state/ns/$nsflag" ] && : > "$state/ns/$nsflag/deployment"
+    cat "$caps/namespace-run/dep-create.txt" ;;
   "get deployment")
     if [ -n "$w20" ]; then
       sed 's/"creationTimestamp": *"2026-11-25T12:03:54Z"/"creationTimestamp":"2026-11-25T11:58:27Z"/' "$caps/namespace-run/deployment.json"

@@ -63,9 +63,14 @@ enum Command {
 /// ignores SIGPIPE, and a broken pipe is not an error of the user's input. Any other failure to
 /// print (`> /dev/full`, a full disk) is reported on standard error, if it can be, and exits
 /// with code 1. Files are written before their report is printed, whole or not at all
-/// (`validate::atomic_file`), so neither case loses a finished output. Every other panic keeps
-/// the default report.
+/// (`validate::atomic_file`), so neither case loses a finished output. Either stops the kubectl
+/// commands `measure` has running (its watch runs until stopped, in a process group of its own
+/// that the exit would leave). Every other panic keeps the default report.
 fn end_cleanly_when_output_fails() {
+    fn quit(code: i32) -> ! {
+        validate::kubectl::stop_running_commands();
+        validate::atomic_file::remove_temporaries_and_exit(code)
+    }
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let msg = info
@@ -77,7 +82,7 @@ fn end_cleanly_when_output_fails() {
         if msg.contains("Broken pipe") {
             // 128 + SIGPIPE, what a shell reports for a process killed by it; an output being
             // written leaves no temporary file.
-            validate::atomic_file::remove_temporaries_and_exit(141);
+            quit(141);
         }
         if let Some((_, stream)) = [("stdout", "output"), ("stderr", "error")]
             .into_iter()
@@ -86,7 +91,7 @@ fn end_cleanly_when_output_fails() {
             use std::io::Write as _;
             let cause = msg.split_once(": ").map_or(msg, |(_, cause)| cause);
             let _ = writeln!(std::io::stderr(), "error: cannot write to standard {stream}: {cause}");
-            validate::atomic_file::remove_temporaries_and_exit(1);
+            quit(1);
         }
         default(info);
     }));

@@ -9,7 +9,20 @@
 use std::io::Read;
 use std::process::Child;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// How much of the end of a watch's standard error is kept, in bytes: room for kubectl's error
+/// lines (an unknown flag, a refused watch) without holding a chatty process's whole output.
+const STDERR_TAIL: usize = 2048;
+
+/// How long [`PodWatch::stderr_tail`] waits for the end of the standard error of a watch whose
+/// output has ended: the process is exiting, and its last lines follow within milliseconds.
+const STDERR_WAIT: Duration = Duration::from_millis(500);
+
+/// The end of a watch's standard error ([`STDERR_TAIL`] bytes), and the thread that reads it.
+type StderrTail = (Arc<Mutex<Vec<u8>>>, JoinHandle<()>);
 
 use super::{watch_event_stream, KubectlError, WatchEvent};
 
@@ -41,6 +54,8 @@ pub enum WatchNext {
 pub struct PodWatch {
     changes: Receiver<WatchedChange>,
     process: Option<WatchProcess>,
+    /// The end of the process's standard error, and the thread that reads it.
+    stderr: Option<StderrTail>,
 }
 
 /// The kubectl process behind a [`PodWatch`], listed among the running commands while it lives.
@@ -55,13 +70,40 @@ impl PodWatch {
     /// ends the stream. What a runner that is no process (a test's) hands out.
     pub fn channel() -> (Sender<WatchedChange>, PodWatch) {
         let (sender, changes) = mpsc::channel();
-        (sender, PodWatch { changes, process: None })
+        (
+            sender,
+            PodWatch {
+                changes,
+                process: None,
+                stderr: None,
+            },
+        )
     }
 
-    /// A watch reading `stdout` of `process` as it prints.
-    pub(super) fn of_process(stdout: impl Read + Send + 'static, process: WatchProcess) -> PodWatch {
+    /// A watch reading `stdout` of `process` as it prints, and keeping the end of its `stderr`.
+    pub(super) fn of_process(
+        stdout: impl Read + Send + 'static,
+        stderr: impl Read + Send + 'static,
+        process: WatchProcess,
+    ) -> PodWatch {
         let (sender, mut watch) = PodWatch::channel();
         watch.process = Some(process);
+        let tail = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&tail);
+        let reader = std::thread::spawn(move || {
+            let mut stderr = stderr;
+            let mut chunk = [0u8; 512];
+            while let Ok(n) = stderr.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                let mut tail = kept.lock().unwrap_or_else(PoisonError::into_inner);
+                tail.extend_from_slice(&chunk[..n]);
+                let excess = tail.len().saturating_sub(STDERR_TAIL);
+                tail.drain(..excess);
+            }
+        });
+        watch.stderr = Some((tail, reader));
         std::thread::spawn(move || {
             // Buffered, so an entry is parsed as soon as its bytes arrive (a read returns what the
             // pipe holds) without a system call per byte.
@@ -76,6 +118,20 @@ impl PodWatch {
             }
         });
         watch
+    }
+
+    /// The last lines the watch's process printed on its standard error (empty for a watch that
+    /// is no process). Once its output has ended, waits a moment for them.
+    pub fn stderr_tail(&self) -> String {
+        let Some((tail, reader)) = &self.stderr else {
+            return String::new();
+        };
+        let waited = Instant::now();
+        while !reader.is_finished() && waited.elapsed() < STDERR_WAIT {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let bytes = tail.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 
     /// The next entry, waiting at most `timeout` for it.

@@ -272,9 +272,9 @@ impl Kubectl {
         command
     }
 
-    /// Starts the watch `args`, read on a thread of its own. Its standard error is drained and
-    /// dropped (a watch's only output there is "No resources found", or the error that ended it,
-    /// which the stream's end reports). It runs without the command time limit, until dropped,
+    /// Starts the watch `args`, read on a thread of its own; the end of its standard error is
+    /// kept, for the reason a watch ended ([`PodWatch::stderr_tail`]). It runs without the
+    /// command time limit, until dropped,
     /// and with `--request-timeout=0s`: kubectl's request timeout bounds a watch's request too,
     /// and would end it ("A value of zero means don't timeout requests", `kubectl options`).
     fn spawn_watch(&self, args: &[&str]) -> Result<PodWatch, KubectlError> {
@@ -287,13 +287,16 @@ impl Kubectl {
             source,
         })?;
         let registered = Registered::new(child.id());
-        drop(read_all(child.stderr.take()));
-        let stdout = child.stdout.take().ok_or_else(|| KubectlError::Spawn {
-            program: self.config.program.clone(),
-            source: std::io::Error::other("no standard output pipe"),
-        })?;
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            stop(&mut child);
+            return Err(KubectlError::Spawn {
+                program: self.config.program.clone(),
+                source: std::io::Error::other("no output pipes"),
+            });
+        };
         Ok(PodWatch::of_process(
             stdout,
+            stderr,
             super::live_watch::WatchProcess { child, registered },
         ))
     }

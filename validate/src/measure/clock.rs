@@ -51,3 +51,18 @@ impl Clock for SystemClock {
         instant.saturating_duration_since(self.start)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The system clock reads a past instant as it was then, not when it is asked: an entry
+    /// read 1.5 s after the clock started is stamped 1.5 s, however late it is taken.
+    #[test]
+    fn the_system_clock_reads_a_past_instant_as_it_was() {
+        let clock = SystemClock::new();
+        let read = clock.start + Duration::from_millis(1500);
+        assert_eq!(clock.at(read), Duration::from_millis(1500));
+        assert_eq!(clock.at(clock.start), Duration::ZERO);
+    }
+}

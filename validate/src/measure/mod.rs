@@ -7,10 +7,11 @@
 //! 2. labels it [`MANAGED_BY_LABEL`]`=`[`MANAGED_BY_VALUE`] and [`RUN_TOKEN_LABEL`]`=<token>`;
 //! 3. opens `kubectl get pods -w --output-watch-events -o json` in the namespace, kept running
 //!    beside the next steps (unless [`MeasureOptions::watch`] is off, or the runner cannot keep
-//!    a command running): the thesis's observer, which times when each pod is *shown* Running
-//!    (`watch_running_s`, on kubetwin's clock since it started the create);
-//! 4. `kubectl create deployment NAME --image IMAGE`, reads the deployment's `creationTimestamp` (time zero
-//!    of the pods' own stamps), then `kubectl scale deployment NAME --replicas N`;
+//!    a command running), and gives it [`WATCH_HEAD_START`]: the thesis's observer, which times
+//!    when each pod is *shown* Running (`watch_running_s`, on kubetwin's clock since it started
+//!    the create);
+//! 4. `kubectl create deployment NAME --image IMAGE`, then `kubectl scale deployment NAME --replicas N`,
+//!    then reads the deployment's `creationTimestamp` (time zero of the pods' own stamps);
 //! 5. polls `kubectl get pods -o json` every [`MeasureOptions::poll_interval`] until N pods are
 //!    running (see [`Pod::is_running`](crate::kubectl::Pod::is_running)) or
 //!    [`MeasureOptions::run_timeout`] passes; a pod that will not start without the kubelet's back-off
@@ -155,9 +156,13 @@ pub fn measure_reporting(
                 "API server {}",
                 server_version.as_deref().unwrap_or("of unknown version")
             ),
-            "times in seconds since the deployment's creationTimestamp (whole-second API timestamps); \
-             watch_running_s since kubetwin started kubectl create deployment (kubetwin's clock, whole ms)"
-                .to_string(),
+            if opts.watch {
+                "times in seconds since the deployment's creationTimestamp (whole-second API timestamps); \
+                 watch_running_s since kubetwin started kubectl create deployment (kubetwin's clock, whole ms)"
+            } else {
+                "times in seconds since the deployment's creationTimestamp (whole-second API timestamps)"
+            }
+            .to_string(),
         ],
         server_version,
         ..MeasureReport::default()
@@ -205,7 +210,7 @@ pub use options::*;
 pub use report::*;
 use run::RunContext;
 pub use timings::*;
-pub use watched::WATCH_SETTLE;
+pub use watched::{WATCH_HEAD_START, WATCH_SETTLE};
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::dataset::RawPodRow;
 use crate::kubectl::{Deployment, EventList, KubectlError, KubectlRunner, Namespace, PodList, Timestamp};
 
-use super::watched::WatchTimes;
+use super::watched::{WatchTimes, WATCH_HEAD_START};
 use super::{
     pod_timings, CleanupOutcome, Clock, LeftoverNamespace, LeftoverReason, MeasureOptions, Progress, RunError,
     RunRecord, Step, TimingError, CANCEL_CHECK, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_TOKEN_LABEL, TOKEN_LEN,
@@ -146,9 +146,15 @@ impl RunContext<'_> {
             namespace: &ns,
         });
         let mut watch = self.start_watch(&ns)?;
+        if watch.is_watching() {
+            self.pause(WATCH_HEAD_START)?;
+        }
         watch.start_now(self.clock);
-        let t0 = self.create_deployment(&ns)?;
+        // Create, then scale at once, as the thesis's operator did (and the simulation's, after
+        // `workload.scale_gap`); the deployment's creationTimestamp is read after.
+        self.create_deployment(&ns)?;
         self.scale_deployment(&ns)?;
+        let t0 = self.deployment_created(&ns)?;
         let pods = self.wait_until_running(&ns, &mut watch)?;
         watch.settle(&pods, self.clock, self.cancel, self.opts.watch_settle);
         let events = self.get_events(&ns)?;
@@ -198,15 +204,29 @@ impl RunContext<'_> {
         Ok(())
     }
 
-    /// Creates the deployment in `ns` and reads it back: its `creationTimestamp` is the run's time zero.
-    fn create_deployment(&mut self, ns: &str) -> Result<Timestamp, RunError> {
+    /// Creates the deployment in `ns`.
+    fn create_deployment(&mut self, ns: &str) -> Result<(), RunError> {
         let opts = self.opts;
-        let name = opts.deployment.as_str();
         self.kubectl(
             Step::CreateDeployment,
             ns,
-            &["create", "deployment", name, "--image", &opts.image, "-n", ns],
+            &[
+                "create",
+                "deployment",
+                &opts.deployment,
+                "--image",
+                &opts.image,
+                "-n",
+                ns,
+            ],
         )?;
+        Ok(())
+    }
+
+    /// Reads the deployment in `ns` back: its `creationTimestamp` is the time zero of the pods'
+    /// own stamps.
+    fn deployment_created(&mut self, ns: &str) -> Result<Timestamp, RunError> {
+        let name = self.opts.deployment.as_str();
         let json = self.kubectl_idempotent(
             Step::GetDeployment,
             ns,

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::kubectl::{Pod, PodList, PodWatch, WatchEvent, WatchNext, WatchedChange};
 
@@ -20,6 +20,12 @@ use super::{Clock, CANCEL_CHECK};
 /// at most; 5 s is ample over any VPN and short enough not to hold a run up when the watch is
 /// gone.
 pub const WATCH_SETTLE: Duration = Duration::from_secs(5);
+
+/// How long the watch runs before the deployment is created: kubetwin's choice. Long enough for
+/// its kubectl to start, list and open the watch before the create's kubectl competes with it for
+/// the client's CPU (tens of milliseconds to a nearby control plane); a watch that connects later
+/// still shows every pod, through its initial list, since pods take seconds to run.
+pub const WATCH_HEAD_START: Duration = Duration::from_secs(1);
 
 /// One run's watch: the entries read so far, and why it gave no times if so.
 #[derive(Debug)]
@@ -48,6 +54,11 @@ impl WatchTimes {
         }
     }
 
+    /// Whether a watch runs.
+    pub(super) fn is_watching(&self) -> bool {
+        self.watch.is_some()
+    }
+
     /// Sets the run's zero: the clock now reads the start of `kubectl create deployment`.
     pub(super) fn start_now(&mut self, clock: &dyn Clock) {
         self.zero = clock.now();
@@ -59,7 +70,7 @@ impl WatchTimes {
             match watch.next_within(Duration::ZERO) {
                 WatchNext::Change(change) => self.take(*change, clock),
                 WatchNext::Quiet => return,
-                WatchNext::Ended => self.give_out("kubectl's watch ended before every pod was shown Running".into()),
+                WatchNext::Ended => self.watch_ended(),
             }
         }
     }
@@ -73,15 +84,16 @@ impl WatchTimes {
 
     fn wait_for(&mut self, pods: &PodList, clock: &dyn Clock, cancel: &AtomicBool, grace: Duration) {
         let running: Vec<&Pod> = pods.items.iter().filter(|p| p.is_running()).collect();
-        let slice = CANCEL_CHECK.min(grace);
-        let mut waits = grace.as_nanos() / slice.as_nanos().max(1);
+        // Real time: entries arriving do not use the grace up.
+        let deadline = Instant::now() + grace;
         loop {
             self.take_ready(clock);
             if running.iter().all(|p| self.shown.contains_key(p.name())) {
                 return;
             }
             let Some(watch) = self.watch.as_mut() else { return };
-            if waits == 0 || cancel.load(Ordering::SeqCst) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || cancel.load(Ordering::SeqCst) {
                 let missing = running.iter().filter(|p| !self.shown.contains_key(p.name())).count();
                 self.give_out(format!(
                     "kubectl's watch had not shown {missing} of the {} running pods Running {} s after a poll found them so",
@@ -90,11 +102,10 @@ impl WatchTimes {
                 ));
                 return;
             }
-            waits -= 1;
-            match watch.next_within(slice) {
+            match watch.next_within(left.min(CANCEL_CHECK)) {
                 WatchNext::Change(change) => self.take(*change, clock),
                 WatchNext::Quiet => {}
-                WatchNext::Ended => self.give_out("kubectl's watch ended before every pod was shown Running".into()),
+                WatchNext::Ended => self.watch_ended(),
             }
         }
     }
@@ -129,6 +140,19 @@ impl WatchTimes {
             Ok(_) => {}
             Err(e) => self.give_out(format!("kubectl's watch printed what is not a watch event: {e}")),
         }
+    }
+
+    /// The watch's stream ended: gives out with what kubectl printed on its standard error
+    /// (an unknown flag, a refused watch), if anything.
+    fn watch_ended(&mut self) {
+        let said = self.watch.as_ref().map(PodWatch::stderr_tail).unwrap_or_default();
+        let said = said.trim();
+        let why = if said.is_empty() {
+            "kubectl's watch ended before every pod was shown Running".to_string()
+        } else {
+            format!("kubectl's watch ended before every pod was shown Running; it said: {said}")
+        };
+        self.give_out(why);
     }
 
     /// Stops the watch, keeping the first reason it gave out.

@@ -108,8 +108,8 @@ fn two_runs_measure_and_clean_up() {
             Cmd::CreateNamespace,
             Cmd::LabelNamespace,
             Cmd::CreateDeployment,
-            Cmd::GetDeployment,
             Cmd::Scale,
+            Cmd::GetDeployment,
             Cmd::GetPods,
             Cmd::GetPods,
             Cmd::GetPods,
@@ -122,8 +122,9 @@ fn two_runs_measure_and_clean_up() {
         cluster.calls[3],
         ["create", "deployment", "web", "--image", "nginx", "-n", ns.as_str()]
     );
+    // Scaled at once after the create, as the thesis's operator did.
     assert_eq!(
-        cluster.calls[5],
+        cluster.calls[4],
         ["scale", "deployment", "web", "--replicas", "20", "-n", ns.as_str()]
     );
 }

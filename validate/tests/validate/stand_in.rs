@@ -278,13 +278,18 @@ fn the_watch_runs_as_a_process_beside_the_run_and_is_stopped_after_it() {
     stand_in.set("watch-pace", "20\n");
     let mut opts = MeasureOptions::new(20);
     opts.runs = 1;
+    let mut runner = Spawns {
+        inner: stand_in.runner(),
+        order: Vec::new(),
+    };
     let report = measure(
         &opts,
-        &mut stand_in.runner(),
+        &mut runner,
         &mut validate::measure::SystemClock::new(),
         &AtomicBool::new(false),
     )
     .unwrap();
+    assert_eq!(runner.order, ["watch", "create"]);
     // In the order the stream first shows each pod Running, each is read no earlier than the
     // one before, and the pacing spreads them out.
     let stream =
@@ -311,13 +316,8 @@ fn the_watch_runs_as_a_process_beside_the_run_and_is_stopped_after_it() {
     assert_eq!(report.runs[0].watch_startup_s, Some(times[19]));
     assert_eq!(report.cells[0].observed, validate::dataset::Observed::KubectlWatch);
     let calls = stand_in.kubectl.calls_with_timeout();
-    let watch = calls.iter().position(|(_, c)| c.contains(&"-w".to_string())).unwrap();
-    let create = calls
-        .iter()
-        .position(|(_, c)| Cmd::of(c) == Cmd::CreateDeployment)
-        .unwrap();
-    assert!(watch < create, "{calls:?}");
-    assert_eq!(calls[watch].0, "--request-timeout=0s");
+    let watch = calls.iter().find(|(_, c)| c.contains(&"-w".to_string())).unwrap();
+    assert_eq!(watch.0, "--request-timeout=0s");
     let pid = std::fs::read_to_string(stand_in.kubectl.state().join("watch.pid")).unwrap();
     let gone = (0..100).any(|_| {
         let alive = std::process::Command::new("kill")
@@ -332,4 +332,49 @@ fn the_watch_runs_as_a_process_beside_the_run_and_is_stopped_after_it() {
         !alive
     });
     assert!(gone, "the watch's process {} outlived the run", pid.trim());
+}
+
+/// The real runner, noting the order in which the watch and the create were started (the
+/// stand-in's own log is written by concurrent processes, in no set order).
+struct Spawns {
+    inner: Kubectl,
+    order: Vec<&'static str>,
+}
+
+impl KubectlRunner for Spawns {
+    fn run(&mut self, args: &[&str]) -> Result<validate::kubectl::KubectlOutput, KubectlError> {
+        if Cmd::of(args) == Cmd::CreateDeployment {
+            self.order.push("create");
+        }
+        self.inner.run(args)
+    }
+
+    fn watch_pods(&mut self, args: &[&str]) -> Result<Option<validate::kubectl::PodWatch>, KubectlError> {
+        self.order.push("watch");
+        self.inner.watch_pods(args)
+    }
+}
+
+/// A watch kubectl ends with an error (here the captured refused connection, as the first `get
+/// pods` meets it) leaves the run its other times, and the run says what kubectl said.
+#[test]
+fn a_failed_watch_says_what_kubectl_said() {
+    let stand_in = StandIn::new("watch-fails");
+    stand_in.set("fail", "get pods namespace-run/server-down.err\n");
+    let mut opts = MeasureOptions::new(20);
+    opts.runs = 1;
+    let report = measure(
+        &opts,
+        &mut stand_in.runner(),
+        &mut FakeClock::default(),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    let lost = report.runs[0].watch_lost.as_deref().unwrap();
+    assert!(
+        lost.contains("it said: The connection to the server 127.0.0.1:6443 was refused"),
+        "{lost}"
+    );
+    assert!(report.rows.iter().all(|r| r.watch_running_s.is_none()));
+    assert_eq!(report.cells[0].observed, validate::dataset::Observed::ContainerStart);
 }
