@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use validate::kubectl::{Kubectl, KubectlConfig, KubectlError, KubectlRunner};
+use validate::kubectl::{Kubectl, KubectlConfig, KubectlError, KubectlRunner, WatchNext};
 use validate::measure::{measure_live, MeasureOptions};
 
 use crate::support::TempDir;
@@ -107,4 +107,18 @@ fn live_kubectl_error_shapes() {
     let err = refused.run_ok(&["get", "namespaces"]).unwrap_err();
     assert!(matches!(err, KubectlError::ServerUnreachable { .. }), "{err:?}");
     assert!(err.is_transient());
+
+    // The measurement's watch: this kubectl takes its flags (`-w --output-watch-events -o json`,
+    // `--request-timeout=0s`), tries the server, ends, and the watch reports what it printed.
+    let mut watch = refused
+        .watch_pods(&["get", "pods", "-n", "x", "-w", "--output-watch-events", "-o", "json"])
+        .unwrap()
+        .expect("the real runner keeps a watch");
+    let ended = (0..300).any(|_| matches!(watch.next_within(Duration::from_millis(100)), WatchNext::Ended));
+    assert!(ended, "the watch of a refused server did not end within 30 s");
+    let said = watch.stderr_tail();
+    assert!(
+        said.contains("The connection to the server 127.0.0.1:1 was refused"),
+        "{said}"
+    );
 }
