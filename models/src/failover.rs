@@ -53,15 +53,16 @@
 //!     the second failed try in a row the kubelet closes all its connections
 //!     (`updateNodeStatus`: `if i > 0 && kl.onRepeatedHeartbeatFailure != nil`, which
 //!     kubeadm's certificate rotation sets to `closeAllConns`; pkg/kubelet/kubelet_node_status.go):
-//!     two timeouts after the update starts ([`Plan::detection`]). The Lease controller has the
-//!     same hook, but in v1.16 cannot reach it while the apiserver is silent: its round sends
-//!     one PUT without the hook, then falls back to `backoffEnsureLease`, which GETs until a GET
-//!     succeeds, before `retryUpdateLease` (pkg/kubelet/nodelease/controller.go; kubernetes PR
-//!     #81174). An apiserver whose etcd member is gone fails a node-status round only when it
-//!     has a PATCH to send (the first try's `resourceVersion=0` GET is answered from the frozen
-//!     cache, but the PATCH waits on etcd's client; the second try's GET reads etcd); the
-//!     model takes the next round's two timeouts all the same, which is early by up to the
-//!     minute a round may wait for a PATCH (`docs/model.md`, "Simplifications");
+//!     two timeouts after the update starts. The Lease controller calls the same hook on its
+//!     second failed renewal (pkg/kubelet/nodelease/controller.go `retryUpdateLease`, `if i >
+//!     0`), on a grid of its own; the model times the close from one loop only
+//!     ([`Plan::detection`]), which makes a kubelet notice about 1.7 s later on average than
+//!     the first of two independent 10-s loops would (`docs/model.md`, "Simplifications").
+//!     An apiserver whose etcd member is gone fails the Lease renewal (a write) at every round,
+//!     and a node-status round when it has a PATCH to send (the first try's
+//!     `resourceVersion=0` GET is answered from the frozen cache, but the PATCH waits on
+//!     etcd's client; the second try's GET reads etcd), so the kubelet takes the same two
+//!     timeouts;
 //!   - the controller-manager and the scheduler: the leader cannot renew its lease; unless a
 //!     renewal gets through before `--leader-elect-renew-deadline`, it gives up, and a
 //!     candidate takes over once the lease has expired in its eyes
