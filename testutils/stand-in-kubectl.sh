@@ -71,6 +71,8 @@ from_default() { sed -e "s/\"namespace\": *\"default\"/\"namespace\":\"$nsflag\"
 # state/watch-pace if given) and then, as a real watch, runs until stopped; without, it is printed
 # at once and ends.
 case " $* " in *" -w "*)
+  # state/fail-watch (FILE): the watch fails with that captured error.
+  if [ -f "$state/fail-watch" ]; then replay "$(cat "$state/fail-watch")" "$nsflag"; fi
   if [ -n "$w20" ]; then
     echo $$ > "$state/watch.pid"
     # Its pods come after the deployment: wait for the create (at most 10 s).

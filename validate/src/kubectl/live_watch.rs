@@ -131,7 +131,9 @@ impl PodWatch {
             std::thread::sleep(Duration::from_millis(10));
         }
         let bytes = tail.lock().unwrap_or_else(PoisonError::into_inner);
-        String::from_utf8_lossy(&bytes).into_owned()
+        // The tail may begin inside a character cut off with what came before it.
+        let start = bytes.iter().take(3).take_while(|&&b| b & 0xC0 == 0x80).count();
+        String::from_utf8_lossy(&bytes[start..]).into_owned()
     }
 
     /// The next entry, waiting at most `timeout` for it.

@@ -403,6 +403,7 @@ pub fn stop_running_commands() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kubectl::WatchNext;
 
     #[test]
     fn connection_flags_come_first() {
@@ -516,6 +517,26 @@ mod tests {
             (out.stdout.len(), out.stderr.as_str(), out.exit_code),
             (300_000, "done\n", Some(0))
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A watch whose output ends before its last words on stderr (kubectl closing its stdout,
+    /// then printing the error) still reports them: the tail waits for the stderr to end; and
+    /// a tail cut inside a character starts at the next whole one.
+    #[test]
+    #[cfg(unix)]
+    fn a_watch_reports_what_it_printed_last_on_stderr() {
+        let dir = scratch("watch-stderr");
+        let mut kubectl = script(&dir, "exec 1>&-; sleep 0.3; echo 'error: the watch ended' >&2; exit 1");
+        let mut watch = kubectl.watch_pods(&["get", "pods", "-w"]).unwrap().unwrap();
+        let ended = (0..100).any(|_| matches!(watch.next_within(Duration::from_millis(50)), WatchNext::Ended));
+        assert!(ended);
+        assert_eq!(watch.stderr_tail(), "error: the watch ended\n");
+        // 'é' (2 bytes), then 2,047 bytes of 'x': the 2,048-byte tail starts inside 'é'.
+        let mut long = script(&dir, "printf 'é' >&2; printf 'x%.0s' $(seq 2047) >&2");
+        let mut watch = long.watch_pods(&["get", "pods", "-w"]).unwrap().unwrap();
+        while !matches!(watch.next_within(Duration::from_millis(50)), WatchNext::Ended) {}
+        assert_eq!(watch.stderr_tail(), "x".repeat(2047));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

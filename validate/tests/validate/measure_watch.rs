@@ -7,15 +7,16 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use validate::dataset::{Observed, WATCH_RESOLUTION_S};
 use validate::kubectl::{
     parse_watch_events, KubectlError, KubectlOutput, KubectlRunner, PodWatch, WatchEvent, WatchedChange,
 };
-use validate::measure::{measure, MeasureOptions, MeasureReport};
+use validate::measure::{measure, Clock, MeasureOptions, MeasureReport, WATCH_HEAD_START};
 
-use crate::support::{capture, pending_pod_lists, Cmd, FakeClock, FakeCluster};
+use crate::support::{capture, pending_pod_lists, Cmd, FakeCluster};
 
 /// The captured stream of `kubectl get pods -w --output-watch-events -o json`.
 fn stream() -> Vec<WatchEvent> {
@@ -51,6 +52,24 @@ struct Watched {
     /// At the last poll, send the rest from a thread of its own: 100 bookmarks this far apart,
     /// then the entries themselves.
     late_rest: Option<Duration>,
+    /// The run's clock, to note when the watch and the create came.
+    clock: SharedClock,
+    watch_at: Option<Duration>,
+    create_at: Option<Duration>,
+}
+
+/// A fake clock (it advances only when slept on) that the runner can read too.
+#[derive(Debug, Clone, Default)]
+struct SharedClock(Arc<Mutex<Duration>>);
+
+impl Clock for SharedClock {
+    fn now(&self) -> Duration {
+        *self.0.lock().unwrap()
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        *self.0.lock().unwrap() += duration;
+    }
 }
 
 impl Watched {
@@ -66,6 +85,9 @@ impl Watched {
             end_after: None,
             resend_at_last: 0..0,
             late_rest: None,
+            clock: SharedClock::default(),
+            watch_at: None,
+            create_at: None,
         }
     }
 
@@ -87,6 +109,9 @@ impl Watched {
 
 impl KubectlRunner for Watched {
     fn run(&mut self, args: &[&str]) -> Result<KubectlOutput, KubectlError> {
+        if Cmd::of(args) == Cmd::CreateDeployment {
+            self.create_at = Some(self.clock.now());
+        }
         match Cmd::of(args) {
             // The stream's run: its deployment was created in the second its first pods were.
             Cmd::GetDeployment => {
@@ -144,6 +169,7 @@ impl KubectlRunner for Watched {
         );
         // Opened before the deployment is created, so it misses no pod.
         assert!(self.cluster.calls_of(Cmd::CreateDeployment).is_empty());
+        self.watch_at = Some(self.clock.now());
         let (sender, watch) = PodWatch::channel();
         self.sender = Some(sender);
         Ok(Some(watch))
@@ -151,10 +177,9 @@ impl KubectlRunner for Watched {
 }
 
 fn measure_watched(cluster: &mut Watched, opts: &MeasureOptions) -> MeasureReport {
-    // The run's zero is the clock's reading when the create starts: 2.5 s here.
-    let mut clock = FakeClock {
-        now: Duration::from_millis(2500),
-    };
+    // The clock reads 2.5 s when the run starts; its zero is the create's start, later.
+    let mut clock = cluster.clock.clone();
+    clock.sleep(Duration::from_millis(2500));
     measure(opts, cluster, &mut clock, &AtomicBool::new(false)).unwrap()
 }
 
@@ -195,6 +220,10 @@ fn each_pod_is_timed_when_the_watch_first_showed_it_running() {
     );
     let run = &report.runs[0];
     assert_eq!((run.watch_startup_s, run.watch_lost.as_deref()), (Some(3.0), None));
+    // The watch had its head start before the create, whose start is the zero.
+    let (watch_at, create_at) = (cluster.watch_at.unwrap(), cluster.create_at.unwrap());
+    assert_eq!(create_at - watch_at, WATCH_HEAD_START);
+    assert_eq!(watch_at, Duration::from_millis(2500));
 }
 
 /// A watch that ends before showing every pod Running gives the run no watch times: its rows

@@ -165,7 +165,7 @@ fn bad_kubeconfig_is_caught_before_anything_is_created() {
 
 #[test]
 fn server_down_midway() {
-    // Calls (1-based): 1 version, 2 create ns, 3 label, 4 create deploy, 5 get deploy, 6 scale, 7.. get pods.
+    // Calls (1-based): 1 version, 2 create ns, 3 label, 4 create deploy, 5 scale, 6 get deploy, 7.. get pods.
     // Down for the three tolerated polls, back for the cleanup: the namespace is deleted.
     let stand_in = StandIn::new("down-briefly");
     stand_in.set("down", "7 10\n");
@@ -355,12 +355,12 @@ impl KubectlRunner for Spawns {
     }
 }
 
-/// A watch kubectl ends with an error (here the captured refused connection, as the first `get
-/// pods` meets it) leaves the run its other times, and the run says what kubectl said.
+/// A watch kubectl ends with an error (here the captured refused connection) leaves the run its
+/// other times, and the run says what kubectl said.
 #[test]
 fn a_failed_watch_says_what_kubectl_said() {
     let stand_in = StandIn::new("watch-fails");
-    stand_in.set("fail", "get pods namespace-run/server-down.err\n");
+    stand_in.set("fail-watch", "namespace-run/server-down.err");
     let mut opts = MeasureOptions::new(20);
     opts.runs = 1;
     let report = measure(
