@@ -17,7 +17,7 @@
 //! | `mean_s` | mean over runs of the start-up time: from creating the deployment until every pod runs; at least 0.001 (errors are relative to it), at most 30 days |
 //! | `runs` | how many runs the mean is over (positive integer, at most 4294967295) |
 //! | `resolution_s` | resolution of the underlying times; 1 for kubectl's whole-second timestamps; at least 0.001 (1 ms, the scenario's shortest `workload.resolution`), at most 3600, and at most `mean_s` (a run's start-up reads whole ticks, so a mean below one tick has a run that read 0 s: the clock did not resolve the start-up) |
-//! | `observed` (optional) | what "every pod runs" means, so the simulation is observed alike ([`Observed`]): `kubectl-watch` (absent: the thesis watched `kubectl get pods -w` until all were Running, which includes the kubelets' status reports; `kubetwin measure` watches alike) or `container-start` (the last container's `startedAt`, what [`summarize`] computes for runs without the watch's times) |
+//! | `observed` (optional) | what "every pod runs" means, so the simulation is observed alike ([`Observed`]): `kubectl-watch` (absent: the thesis watched `kubectl get pods -w` until all were Running, which includes the kubelets' status reports; `kubetwin measure` watches alike) or `container-start` (the last container's `startedAt`, what [`summarize()`] computes for runs without the watch's times) |
 //!
 //! A (`pods`, `delay_ms`) pair appears at most once. Columns may come in any order; every required
 //! column must be there, `observed` may be, and no other. Read with [`read_cells`], written with
@@ -56,10 +56,10 @@
 //! |---|---|
 //! | `watch_running_s` (optional) | when `kubectl get pods -w` first showed the pod Running, in seconds since kubetwin started `kubectl create deployment`, on kubetwin's own clock, in whole milliseconds: the thesis's observation (it includes the kubelet's status report); empty when the watch did not show it |
 //!
-//! [`summarize`] reduces a cell whose every row has `watch_running_s` as the thesis observed
+//! [`summarize()`] reduces a cell whose every row has `watch_running_s` as the thesis observed
 //! (`kubectl-watch`, [`WATCH_RESOLUTION_S`]), any other by `running_s` (`container-start`).
 //! Read with [`read_raw`], written with [`write_raw`] (the optional column only when a row has
-//! it), reduced to cells by [`summarize`].
+//! it), reduced to cells by [`summarize()`].
 
 use std::io;
 use std::path::PathBuf;

@@ -4,7 +4,8 @@
 //! read it ([`WatchedChange::received`]). A pod's time is its first entry that shows it Running
 //! ([`Pod::is_running`]), counted from the moment kubetwin started `kubectl create deployment`, on
 //! kubetwin's clock. The poll of `kubectl get pods` still decides when the run ends; the watch
-//! only times, and a run whose watch failed keeps its other times ([`WatchTimes::lost`]).
+//! only times, and a run whose watch failed keeps its other times and says why
+//! ([`RunRecord::watch_lost`](super::RunRecord::watch_lost)).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
