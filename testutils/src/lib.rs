@@ -74,10 +74,14 @@ const SCRIPT: &str = include_str!("../stand-in-kubectl.sh");
 /// "already exists"; `state/hang` (`VERB KIND`) makes every such command hang.
 ///
 /// `kubectl get pods -w` replays `watch-20-pods/watch-events-json.txt` (the namespace put in) and
-/// ends; `state/fail-watch` (a capture's path) makes it fail with that captured error instead. With `state/watch-20` it is paced by the receive times captured with it (divided by the
+/// ends; `state/fail-watch` (a capture's path) makes it fail with that captured error instead.
+/// With `state/watch-20` it is paced by the receive times captured with it (divided by the
 /// number in `state/watch-pace`, if any), writes its pid to `state/watch.pid` and then waits as a
 /// real watch does; `get pods`, `get events` and `get deployment` then answer from the run that
-/// stream was captured in (`watch-20-pods/`), so the watch and the pods agree.
+/// stream was captured in (`watch-20-pods/`), so the watch and the pods agree. The watch is a
+/// call like any other: it is logged (by its own process, beside the run's calls, in no set
+/// order), it counts in `state/down`'s numbering, and `state/fail` or `state/hang` for `get
+/// pods` catch it too.
 #[derive(Debug)]
 pub struct StandInKubectl {
     dir: TempDir,

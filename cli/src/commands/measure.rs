@@ -73,7 +73,8 @@ pub(crate) struct MeasureArgs {
     run_timeout: models::units::Dur,
     /// The longest one kubectl command may run before kubetwin stops it (with its process group)
     /// and treats it as failed, with a unit. kubectl's own --request-timeout (30 s) bounds each
-    /// request, not a credential plugin or a wrapper that hangs.
+    /// request, not a credential plugin or a wrapper that hangs. Not the run's watch (`get pods
+    /// -w`, --request-timeout=0s), which runs until the run ends and is then stopped.
     #[arg(long, value_name = "DURATION", default_value = "90s", value_parser = parse_run_timeout)]
     kubectl_timeout: models::units::Dur,
     /// Do not keep `kubectl get pods -w` open beside each run: time start-up only from the
@@ -229,6 +230,22 @@ fn print_report(report: &MeasureReport) {
                 eprintln!("warning: run {}: no watch times: {why}", r.run);
             }
         }
+    }
+    // A cell falls back to the containers' starts when one of its runs has no watch times: say
+    // which, so that a blip in one run is not taken for a cluster without the watch.
+    let unwatched: Vec<String> = report
+        .runs
+        .iter()
+        .filter(|r| r.watch_startup_s.is_none() && !r.watch_lost.as_deref().unwrap_or("").contains("--no-watch"))
+        .map(|r| r.run.to_string())
+        .collect();
+    if !unwatched.is_empty() {
+        eprintln!(
+            "note: the summary is observed = container-start (the last container's startedAt, 1 s) because run{} {} \
+             had no watch times; a kubectl older than 1.16 lacks --output-watch-events (--no-watch goes without the watch)",
+            if unwatched.len() == 1 { "" } else { "s" },
+            unwatched.join(", ")
+        );
     }
     for c in &report.cells {
         println!(

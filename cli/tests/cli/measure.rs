@@ -314,11 +314,11 @@ fn runs_that_cannot_be_saved_anywhere_are_printed() {
 
 #[test]
 fn namespaces_left_behind_are_printed_with_the_command_to_remove_them() {
-    // The server goes down at run 1's create deployment and stays down: the cleanup cannot check the
-    // labels, so it deletes nothing and reports the namespace.
+    // The server goes down at run 1's create deployment (call 4, without the watch) and stays
+    // down: the cleanup cannot check the labels, so it deletes nothing and reports the namespace.
     let s = StandIn::new("leftover");
     s.set("down", "4 1000\n");
-    let out = s.measure(&["--pods", "20", "--runs", "1"]);
+    let out = s.measure(&["--pods", "20", "--runs", "1", "--no-watch"]);
     assert_exit(&out, 1, "measure with the server down for good");
     let created = s.namespaces_of("create");
     assert_eq!(created.len(), 1);
@@ -392,7 +392,7 @@ fn under_nohup_a_hangup_does_not_stop_the_measurement() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start nohup kubetwin measure");
-    let polls = || s.calls().iter().filter(|c| c[..2] == ["get", "pods"]).count();
+    let polls = || s.calls().iter().filter(|c| is_call(c, "get", "pods")).count();
     // Guards against a hang, not timing checks.
     let deadline = Instant::now() + Duration::from_secs(300);
     while polls() == 0 {
@@ -451,11 +451,17 @@ fn spawn_measure(s: &StandIn, args: &[&str]) -> std::process::Child {
         .expect("start kubetwin measure")
 }
 
-/// Waits until kubetwin has run `kubectl VERB KIND` against `s`. A guard against a hang, not a
-/// timing check: every call these tests wait for comes within milliseconds.
+/// Whether `call` is `kubectl VERB KIND` itself, not the run's watch (`get pods -w`, which
+/// starts a second before the create and runs beside the polls).
+fn is_call(call: &[String], verb: &str, kind: &str) -> bool {
+    call[..2] == [verb, kind] && !call.iter().any(|a| a == "-w")
+}
+
+/// Waits until kubetwin has run `kubectl VERB KIND` (not the watch) against `s`. A guard
+/// against a hang, not a timing check: every call these tests wait for comes within seconds.
 fn wait_for_call(s: &StandIn, verb: &str, kind: &str) {
     let deadline = Instant::now() + Duration::from_secs(300);
-    while !s.calls().iter().any(|c| c[..2] == [verb, kind]) {
+    while !s.calls().iter().any(|c| is_call(c, verb, kind)) {
         assert!(Instant::now() < deadline, "kubetwin never ran kubectl {verb} {kind}");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -516,8 +522,13 @@ fn interrupted_measure_cleans_up(signal: &str) {
 #[test]
 fn a_refused_read_after_the_pods_run_is_tried_again() {
     // Which call the run's `get events` is, from a run without failures.
+    // Without the watch, whose process logs its call beside the run's, in no set order.
     let probe = StandIn::new("events-probe");
-    assert_exit(&probe.measure(&["--pods", "20", "--runs", "1"]), 0, "measure");
+    assert_exit(
+        &probe.measure(&["--pods", "20", "--runs", "1", "--no-watch"]),
+        0,
+        "measure",
+    );
     let n = 1 + probe
         .calls()
         .iter()
@@ -525,7 +536,7 @@ fn a_refused_read_after_the_pods_run_is_tried_again() {
         .expect("the run reads its events");
     let s = StandIn::new("events-down");
     s.set("down", &format!("{n} {}", n + 1));
-    let out = s.measure(&["--pods", "20", "--runs", "1"]);
+    let out = s.measure(&["--pods", "20", "--runs", "1", "--no-watch"]);
     assert_exit(&out, 0, "measure with one refused get events");
     let reads = s.calls().iter().filter(|c| c[..2] == ["get", "events"]).count();
     assert_eq!(reads, 2, "{}", stderr(&out));

@@ -5,7 +5,9 @@
 //!   write) of the Lease it last wrote: since kubernetes PR #81174, in v1.16.0 ("Kubelet now
 //!   will try to update lease using cached one instead of get from API Server every time"), it
 //!   GETs the Lease only when it has none or an update failed, which a kubelet that has run
-//!   before the experiment does not meet. The node lifecycle controller takes the renewal as
+//!   before the experiment does not meet; since PR #81663, also in v1.16.0, that PUT is
+//!   `retryUpdateLease`'s, up to five tries, the second failure calling the kubelet's
+//!   `onRepeatedHeartbeatFailure`. The node lifecycle controller takes the renewal as
 //!   the node's heartbeat.
 //! - **The node status loop** (`syncNodeStatus`, pkg/kubelet/kubelet_node_status.go) runs every
 //!   `--node-status-update-frequency` (10 s): it reads the Node from the apiserver's cache

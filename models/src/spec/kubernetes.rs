@@ -243,7 +243,7 @@ pub struct Kubelet {
     /// `nodeLeaseDurationSeconds`, default 40 s. The kubelet renews its Lease in
     /// `kube-node-lease` every quarter of it (`nodeLeaseRenewIntervalFraction = 0.25`,
     /// pkg/kubelet/kubelet.go): one PUT every 10 s of the Lease it last wrote
-    /// (pkg/kubelet/nodelease/controller.go, v1.16 with kubernetes PR #81174). The node
+    /// (pkg/kubelet/nodelease/controller.go, v1.16 with kubernetes PRs #81174 and #81663). The node
     /// lifecycle controller takes the renewal as the node's heartbeat.
     pub node_lease_duration: Dur,
     /// hostNetwork pods on every worker besides the workload: kubeadm's kube-proxy DaemonSet

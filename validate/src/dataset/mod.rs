@@ -17,7 +17,7 @@
 //! | `mean_s` | mean over runs of the start-up time: from creating the deployment until every pod runs; at least 0.001 (errors are relative to it), at most 30 days |
 //! | `runs` | how many runs the mean is over (positive integer, at most 4294967295) |
 //! | `resolution_s` | resolution of the underlying times; 1 for kubectl's whole-second timestamps; at least 0.001 (1 ms, the scenario's shortest `workload.resolution`), at most 3600, and at most `mean_s` (a run's start-up reads whole ticks, so a mean below one tick has a run that read 0 s: the clock did not resolve the start-up) |
-//! | `observed` (optional) | what "every pod runs" means, so the simulation is observed alike ([`Observed`]): `kubectl-watch` (absent: the thesis watched `kubectl get pods -w` until all were Running, which includes the kubelets' status reports; `kubetwin measure` watches alike) or `container-start` (the last container's `startedAt`, what [`summarize()`] computes for runs without the watch's times) |
+//! | `observed` (optional) | what "every pod runs" means, so the simulation is observed alike ([`Observed`]): `kubectl-watch` (absent: the thesis watched `kubectl get pods -w` until all were Running, which includes the kubelets' status reports; `kubetwin measure` watches alike) or `container-start` (the last container's `startedAt`, what [`summarize()`] computes for a cell that has a row without the watch's time) |
 //!
 //! A (`pods`, `delay_ms`) pair appears at most once. Columns may come in any order; every required
 //! column must be there, `observed` may be, and no other. Read with [`read_cells`], written with
@@ -30,16 +30,16 @@
 //! 1,web-64c966cf88-26sws,kwok-node-0,0,20,0,0,2,7
 //! ```
 //!
-//! All `*_s` columns are **seconds since the deployment was created in that run** (the deployment's
+//! These `*_s` columns are **seconds since the deployment was created in that run** (the deployment's
 //! `metadata.creationTimestamp`, taken from the same API server clock as the pod times, so client clock
-//! skew does not enter):
+//! skew does not enter); the optional `watch_running_s` below is not:
 //!
 //! | column | source in `kubectl get pods -o json` (fallback in `kubectl get events -o json`) |
 //! |---|---|
 //! | `created_s` | pod `metadata.creationTimestamp` |
 //! | `scheduled_s` | `PodScheduled` condition's `lastTransitionTime` (the `Scheduled` event) |
 //! | `started_s` | `Initialized` condition's `lastTransitionTime`: the kubelet has taken the pod and is about to pull and start it (`status.startTime`, then the first `Pulling` event) |
-//! | `running_s` | the latest `state.running.startedAt` over the pod's containers: when its last container started on the node (the `Started` event), before the kubelet's status report makes `kubectl get pods` show it `Running` (hence the summary's `observed = container-start`; `docs/validation.md`) |
+//! | `running_s` | the latest `state.running.startedAt` over the pod's containers: when its last container started on the node (the `Started` event), before the kubelet's status report makes `kubectl get pods` show it `Running` (hence `observed = container-start` for a cell summarized from it; `docs/validation.md`) |
 //!
 //! `run` numbers runs within a cell from 1; `pods` and `delay_ms` name the cell, as in the summary;
 //! `node` is the node the pod ran on; each run of a cell has one row per pod (`pods` rows). A pod's

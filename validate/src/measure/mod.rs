@@ -156,13 +156,6 @@ pub fn measure_reporting(
                 "API server {}",
                 server_version.as_deref().unwrap_or("of unknown version")
             ),
-            if opts.watch {
-                "times in seconds since the deployment's creationTimestamp (whole-second API timestamps); \
-                 watch_running_s since kubetwin started kubectl create deployment (kubetwin's clock, whole ms)"
-            } else {
-                "times in seconds since the deployment's creationTimestamp (whole-second API timestamps)"
-            }
-            .to_string(),
         ],
         server_version,
         ..MeasureReport::default()

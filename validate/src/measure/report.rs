@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dataset::{self, DatasetError, MeasuredCell, RawPodRow};
+use crate::dataset::{self, DatasetError, MeasuredCell, Observed, RawPodRow};
 use crate::kubectl::Timestamp;
 
 /// How a run's namespace was removed.
@@ -46,7 +46,8 @@ pub struct RunRecord {
 pub struct MeasureReport {
     /// The API server's `gitVersion`, if it reported one.
     pub server_version: Option<String>,
-    /// Lines describing the measurement, written as `#` comments above the CSV headers.
+    /// Lines describing the measurement, written as `#` comments above both CSV headers (each
+    /// file adds a line on what its times count from).
     pub description: Vec<String>,
     /// The runs, in order.
     pub runs: Vec<RunRecord>,
@@ -73,9 +74,36 @@ impl MeasureReport {
     /// # Errors
     /// [`DatasetError`] when there is no cell or no row, or one that would not read back.
     pub fn to_csv(&self, summary_path: &Path, raw_path: &Path) -> Result<(String, String), DatasetError> {
-        let comments: Vec<&str> = self.description.iter().map(String::as_str).collect();
-        let raw = dataset::raw_to_string(raw_path, &self.rows, &comments)?;
-        let cells = dataset::cells_to_string(summary_path, &self.cells, &comments)?;
+        let with =
+            |line: String| -> Vec<String> { self.description.iter().cloned().chain(std::iter::once(line)).collect() };
+        let mut raw_times =
+            "created_s to running_s: seconds since the deployment's creationTimestamp (whole-second API timestamps)"
+                .to_string();
+        if self.rows.iter().any(|r| r.watch_running_s.is_some()) {
+            raw_times.push_str(
+                "; watch_running_s: since kubetwin started kubectl create deployment (kubetwin's clock, whole ms)",
+            );
+        }
+        let mut kinds: Vec<&str> = Vec::new();
+        if self.cells.iter().any(|c| c.observed == Observed::KubectlWatch) {
+            kinds.push(
+                "kubectl-watch cells from the start of kubectl create deployment until the watch showed the last \
+                 pod Running (kubetwin's clock, whole ms)",
+            );
+        }
+        if self.cells.iter().any(|c| c.observed == Observed::ContainerStart) {
+            kinds.push(
+                "container-start cells from the deployment's creationTimestamp until the last container started \
+                 (whole-second API timestamps)",
+            );
+        }
+        fn text(lines: &[String]) -> Vec<&str> {
+            lines.iter().map(String::as_str).collect()
+        }
+        let raw_comments = with(raw_times);
+        let raw = dataset::raw_to_string(raw_path, &self.rows, &text(&raw_comments))?;
+        let cell_comments = with(format!("mean_s: {}", kinds.join("; ")));
+        let cells = dataset::cells_to_string(summary_path, &self.cells, &text(&cell_comments))?;
         Ok((cells, raw))
     }
 

@@ -146,8 +146,14 @@ impl WatchTimes {
     /// The watch's stream ended: gives out with what kubectl printed on its standard error
     /// (an unknown flag, a refused watch), if anything.
     fn watch_ended(&mut self) {
-        let said = self.watch.as_ref().map(PodWatch::stderr_tail).unwrap_or_default();
-        let said = said.trim();
+        let tail = self.watch.as_ref().map(PodWatch::stderr_tail).unwrap_or_default();
+        // One line for a warning: kubectl's lines joined.
+        let said = tail
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" | ");
         let why = if said.is_empty() {
             "kubectl's watch ended before every pod was shown Running".to_string()
         } else {

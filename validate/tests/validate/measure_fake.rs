@@ -354,7 +354,7 @@ fn unreachable_server_before_the_first_run_creates_nothing() {
 fn a_short_outage_while_polling_is_ridden_out() {
     let mut cluster = FakeCluster::new();
     cluster.pod_polls = pending_pod_lists(&[40]);
-    // Calls: 0 version, 1 create ns, 2 label, 3 create deploy, 4 get deploy, 5 scale, 6 get pods (pending),
+    // Calls: 0 version, 1 create ns, 2 label, 3 create deploy, 4 scale, 5 get deploy, 6 get pods (pending),
     // 7 and 8 get pods during the outage, 9 get pods (all running).
     cluster.server_down = Some(7..9);
     let report = run(&mut cluster, &options(1)).unwrap();
