@@ -212,8 +212,9 @@ fn cleanup_text(c: CleanupOutcome) -> &'static str {
     }
 }
 
-/// Prints the runs of `report` and its summary cell(s) to stdout.
-fn print_report(report: &MeasureReport) {
+/// Prints the runs of `report` and its summary cell(s) to stdout; with `watching` (no
+/// `--no-watch`), warns of the runs the watch did not time.
+fn print_report(report: &MeasureReport, watching: bool) {
     for r in &report.runs {
         let watched = r
             .watch_startup_s
@@ -225,10 +226,12 @@ fn print_report(report: &MeasureReport) {
             r.startup_s,
             cleanup_text(r.cleanup)
         );
-        if let Some(why) = r.watch_lost.as_ref().filter(|_| r.watch_startup_s.is_none()) {
-            if !why.contains("--no-watch") {
-                eprintln!("warning: run {}: no watch times: {why}", r.run);
-            }
+        if let Some(why) = r
+            .watch_lost
+            .as_ref()
+            .filter(|_| watching && r.watch_startup_s.is_none())
+        {
+            eprintln!("warning: run {}: no watch times: {why}", r.run);
         }
     }
     // A cell falls back to the containers' starts when one of its runs has no watch times: say
@@ -236,7 +239,7 @@ fn print_report(report: &MeasureReport) {
     let unwatched: Vec<String> = report
         .runs
         .iter()
-        .filter(|r| r.watch_startup_s.is_none() && !r.watch_lost.as_deref().unwrap_or("").contains("--no-watch"))
+        .filter(|r| watching && r.watch_startup_s.is_none())
         .map(|r| r.run.to_string())
         .collect();
     if !unwatched.is_empty() {
@@ -336,7 +339,7 @@ fn handle_failure(failure: &RunFailure, a: &MeasureArgs) -> anyhow::Error {
     if partial.runs.is_empty() {
         eprintln!("no run completed; {} was not written", a.out.display());
     } else {
-        print_report(partial);
+        print_report(partial, !a.no_watch);
         match write(partial, &a.out) {
             Ok(raw) => eprintln!(
                 "wrote the {} completed run{} to {} and {}",
@@ -508,7 +511,7 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
             if let Some(v) = &report.server_version {
                 println!("API server {v}");
             }
-            print_report(&report);
+            print_report(&report, !a.no_watch);
             write(&report, &a.out).map(|raw| println!("wrote {} and {}", a.out.display(), raw.display()))
         }
         Err(MeasureError::Run(failure)) => Err(handle_failure(&failure, &a)),

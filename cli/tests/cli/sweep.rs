@@ -797,25 +797,32 @@ fn plot_draws_lines_with_labelled_axes() {
         !svg.contains('\u{7}') && !svg.contains('\u{fffe}') && svg.contains("bell\u{fffd}title\u{fffd}"),
         "{svg:.400}"
     );
-    // A row whose mean is not a number is left out, and the user is told.
+    // `results.csv` with one field of data line `row` (0 is the first) set to `value`, as `name`.
     let text = std::fs::read_to_string(&res).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    let col = lines[0].split(',').position(|c| c == "startup_mean_s").unwrap();
-    let mut fields: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
-    fields[col] = "abc".into();
-    lines[1] = fields.join(",");
-    let bad = t.path().join("bad.csv");
-    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
-    let o = run(&[
-        "plot",
-        bad.to_str().unwrap(),
-        "--x",
-        "delay",
-        "--series",
-        "pods",
-        "--out",
-        &t.file("bad.svg"),
-    ]);
+    let tampered = |row: usize, column: &str, value: &str, name: &str| {
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let col = lines[0].split(',').position(|c| c == column).unwrap();
+        let mut fields: Vec<String> = lines[row + 1].split(',').map(str::to_owned).collect();
+        fields[col] = value.into();
+        lines[row + 1] = fields.join(",");
+        let path = t.path().join(name);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        path
+    };
+    // `plot` of `p` by delay, a series per pod count; `refused` checks it is a usage error.
+    let args = |p: &Path, svg: &str| -> Vec<String> {
+        ["plot", p.to_str().unwrap(), "--x", "delay", "--series", "pods", "--out"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain([t.file(svg)])
+            .collect()
+    };
+    let plot = |p: &Path, svg: &str| run(&args(p, svg).iter().map(String::as_str).collect::<Vec<_>>());
+    let refused = |p: &Path, says: &[&str]| {
+        usage_error(&args(p, "t.svg").iter().map(String::as_str).collect::<Vec<_>>(), says);
+    };
+    // A row whose mean is not a number is left out, and the user is told.
+    let o = plot(&tampered(0, "startup_mean_s", "abc", "bad.csv"), "bad.svg");
     assert_exit(&o, 0, "plot with a bad value");
     assert!(
         stderr(&o).contains("note: 1 row without a number in column startup")
@@ -827,32 +834,13 @@ fn plot_draws_lines_with_labelled_axes() {
     );
     // A row no sweep writes is refused, naming the file's line: an interval upside down, no
     // replication.
-    let tampered = |column: &str, value: &str, name: &str| {
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        let col = lines[0].split(',').position(|c| c == column).unwrap();
-        let mut fields: Vec<String> = lines[2].split(',').map(str::to_owned).collect();
-        fields[col] = value.into();
-        lines[2] = fields.join(",");
-        let path = t.path().join(name);
-        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        path
-    };
-    let upside_down = tampered("startup_ci95_lo_s", "1e9", "upside-down.csv");
-    let args = |p: &Path| {
-        ["plot", p.to_str().unwrap(), "--x", "delay", "--series", "pods", "--out"]
-            .into_iter()
-            .map(str::to_owned)
-            .chain([t.file("t.svg")])
-            .collect::<Vec<_>>()
-    };
-    let a = args(&upside_down);
-    usage_error(
-        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+    let upside_down = tampered(1, "startup_ci95_lo_s", "1e9", "upside-down.csv");
+    refused(
+        &upside_down,
         &["upside-down.csv: line 3: `startup_ci95_lo_s` 1000000000 is above `startup_ci95_hi_s`"],
     );
-    let a = args(&tampered("reps", "0", "no-reps.csv"));
-    usage_error(
-        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+    refused(
+        &tampered(1, "reps", "0", "no-reps.csv"),
         &["no-reps.csv: line 3: `reps` holds 0; expected a whole number of replications, at least 1"],
     );
     // More replications unfinished than were run, fewer than none, a mean outside its own
@@ -884,39 +872,19 @@ fn plot_draws_lines_with_labelled_axes() {
             "`delay_effect_mean_s` 5 is outside its own 95 % interval [",
         ),
     ] {
-        let a = args(&tampered(column, value, "impossible.csv"));
-        usage_error(
-            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        refused(
+            &tampered(1, column, value, "impossible.csv"),
             &[&format!("impossible.csv: line 3: {says}")],
         );
     }
     // A NaN is a non-number too, named by its line, beside a row that is drawn.
-    let nan = tampered("startup_mean_s", "NaN", "nan.csv");
-    let o = run(&[
-        "plot",
-        nan.to_str().unwrap(),
-        "--x",
-        "delay",
-        "--series",
-        "pods",
-        "--out",
-        &t.file("nan.svg"),
-    ]);
+    let o = plot(&tampered(1, "startup_mean_s", "NaN", "nan.csv"), "nan.svg");
     assert_exit(&o, 0, "plot with a NaN");
     assert!(stderr(&o).contains("line 3 holds \"NaN\""), "{}", stderr(&o));
     // A last `#` line without its line ending is a comment too.
     let unended = t.path().join("unended.csv");
     std::fs::write(&unended, text.clone() + "# the end").unwrap();
-    let o = run(&[
-        "plot",
-        unended.to_str().unwrap(),
-        "--x",
-        "delay",
-        "--series",
-        "pods",
-        "--out",
-        &t.file("u.svg"),
-    ]);
+    let o = plot(&unended, "u.svg");
     assert_exit(&o, 0, "plot of a file ending in a comment without a line ending");
     // The line is the row's own with Windows line endings and `#` lines before it.
     let windows = t.path().join("windows.csv");
@@ -934,28 +902,22 @@ fn plot_draws_lines_with_labelled_axes() {
                 out
             });
     std::fs::write(&windows, &crlf).unwrap();
-    let a = args(&windows);
-    usage_error(
-        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+    refused(
+        &windows,
         &["windows.csv: line 5: `startup_ci95_lo_s` 1000000000 is above"],
     );
     // And with an old Mac file's lone `\r`, whose `#` line the csv reader would take for a row.
     let mac = t.path().join("mac.csv");
     std::fs::write(&mac, crlf.replace("\r\n", "\r")).unwrap();
-    let a = args(&mac);
-    usage_error(
-        &a.iter().map(String::as_str).collect::<Vec<_>>(),
-        &["mac.csv: line 5: `startup_ci95_lo_s` 1000000000 is above"],
-    );
+    refused(&mac, &["mac.csv: line 5: `startup_ci95_lo_s` 1000000000 is above"]);
     // A row of the wrong width is named by its own line.
     let ragged = t.path().join("ragged.csv");
     let mut rows: Vec<&str> = text.lines().collect();
     rows.insert(2, "# a note");
     rows.insert(4, "100,1");
     std::fs::write(&ragged, rows.join("\n") + "\n").unwrap();
-    let a = args(&ragged);
-    usage_error(
-        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+    refused(
+        &ragged,
         &["ragged.csv is not the results of a kubetwin sweep: invalid CSV (line 5: a row of 2 fields"],
     );
     assert!(!Path::new(&t.file("t.svg")).exists());

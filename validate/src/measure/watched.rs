@@ -68,10 +68,9 @@ impl WatchTimes {
     /// Takes every entry read so far, without waiting.
     pub(super) fn take_ready(&mut self, clock: &dyn Clock) {
         while let Some(watch) = self.watch.as_mut() {
-            match watch.next_within(Duration::ZERO) {
-                WatchNext::Change(change) => self.take(*change, clock),
-                WatchNext::Quiet => return,
-                WatchNext::Ended => self.watch_ended(),
+            let next = watch.next_within(Duration::ZERO);
+            if !self.take_next(next, clock) {
+                return;
             }
         }
     }
@@ -103,11 +102,8 @@ impl WatchTimes {
                 ));
                 return;
             }
-            match watch.next_within(left.min(CANCEL_CHECK)) {
-                WatchNext::Change(change) => self.take(*change, clock),
-                WatchNext::Quiet => {}
-                WatchNext::Ended => self.watch_ended(),
-            }
+            let next = watch.next_within(left.min(CANCEL_CHECK));
+            self.take_next(next, clock);
         }
     }
 
@@ -128,6 +124,16 @@ impl WatchTimes {
                     })
             })
             .collect()
+    }
+
+    /// Takes what the watch gave: an entry, or its end; `false` when nothing came.
+    fn take_next(&mut self, next: WatchNext, clock: &dyn Clock) -> bool {
+        match next {
+            WatchNext::Change(change) => self.take(*change, clock),
+            WatchNext::Quiet => return false,
+            WatchNext::Ended => self.watch_ended(),
+        }
+        true
     }
 
     fn take(&mut self, change: WatchedChange, clock: &dyn Clock) {

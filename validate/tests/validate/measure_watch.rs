@@ -36,6 +36,14 @@ fn first_running() -> Vec<(String, usize)> {
     first
 }
 
+/// Hands the watch `event`, read now (a watch already stopped drops it).
+fn send(sender: &Sender<WatchedChange>, event: WatchEvent) {
+    let _ = sender.send(WatchedChange {
+        event: Ok(event),
+        received: Instant::now(),
+    });
+}
+
 /// A fake cluster whose pod polls are the stream's snapshots after `cuts` entries, and whose
 /// watch gets the stream's entries up to each poll's cut as that poll is answered.
 struct Watched {
@@ -95,10 +103,7 @@ impl Watched {
         let upto = self.end_after.map_or(upto, |end| upto.min(end));
         let Some(sender) = &self.sender else { return };
         for event in stream().into_iter().take(upto).skip(self.sent) {
-            let _ = sender.send(WatchedChange {
-                event: Ok(event),
-                received: Instant::now(),
-            });
+            send(sender, event);
         }
         self.sent = self.sent.max(upto);
         if self.end_after.is_some_and(|end| self.sent >= end) {
@@ -130,17 +135,13 @@ impl KubectlRunner for Watched {
                     let (from, to) = (self.sent, cut);
                     self.sent = cut;
                     std::thread::spawn(move || {
-                        let send = |event| {
-                            let _ = sender.send(WatchedChange {
-                                event: Ok(event),
-                                received: Instant::now(),
-                            });
-                        };
                         for _ in 0..100 {
                             std::thread::sleep(after);
-                            send(WatchEvent::Bookmark);
+                            send(&sender, WatchEvent::Bookmark);
                         }
-                        stream().into_iter().take(to).skip(from).for_each(send);
+                        for event in stream().into_iter().take(to).skip(from) {
+                            send(&sender, event);
+                        }
                     });
                     return out;
                 }
@@ -148,10 +149,7 @@ impl KubectlRunner for Watched {
                 if self.polls == self.cuts.len() {
                     if let Some(sender) = &self.sender {
                         for event in stream().drain(self.resend_at_last.clone()) {
-                            let _ = sender.send(WatchedChange {
-                                event: Ok(event),
-                                received: Instant::now(),
-                            });
+                            send(sender, event);
                         }
                     }
                 }
