@@ -49,19 +49,19 @@
 //!   HAProxy, which sends them to a server it believes up (if it still believes the dead one up,
 //!   they fail again and retry at their next timer):
 //!   - a kubelet: its next node-status update makes up to five tries, each timing out after
-//!     `--node-status-update-frequency` (the heartbeat client's timeout in v1.16), and after
+//!     the heartbeat client's timeout (`--node-status-update-frequency`, capped at the node
+//!     Lease's duration, in v1.16), and after
 //!     the second failed try in a row the kubelet closes all its connections
 //!     (`updateNodeStatus`: `if i > 0 && kl.onRepeatedHeartbeatFailure != nil`, which
 //!     kubeadm's certificate rotation sets to `closeAllConns`; pkg/kubelet/kubelet_node_status.go):
 //!     two timeouts after the update starts. The Lease controller calls the same hook on its
 //!     second failed renewal (pkg/kubelet/nodelease/controller.go `retryUpdateLease`, `if i >
-//!     0`), on a grid of its own; the model times the close from one loop only
-//!     ([`Plan::detection`]), which makes a kubelet notice about 1.7 s later on average than
-//!     the first of two independent 10-s loops would (`docs/model.md`, "Simplifications").
-//!     An apiserver whose etcd member is gone fails the Lease renewal (a write) at every round,
-//!     and a node-status round when it has a PATCH to send (the first try's
+//!     0`, kubernetes PR #81663), on a grid of its own, and the first of the two loops to fail
+//!     twice closes the connections ([`Plan::detection`]). An apiserver whose etcd member is
+//!     gone ([`LostApiserver::CacheOnly`]) fails the Lease renewal (a write) at every round, but a
+//!     node-status round only when it has a PATCH to send (the first try's
 //!     `resourceVersion=0` GET is answered from the frozen cache, but the PATCH waits on
-//!     etcd's client; the second try's GET reads etcd), so the kubelet takes the same two
+//!     etcd's client; the second try's GET reads etcd): the model takes the Lease's two
 //!     timeouts;
 //!   - the controller-manager and the scheduler: the leader cannot renew its lease; unless a
 //!     renewal gets through before `--leader-elect-renew-deadline`, it gives up, and a
@@ -106,11 +106,32 @@ pub enum ClientRole {
     Operator,
 }
 
+/// What a client's lost apiserver still does: it decides which of a kubelet's two heartbeat
+/// loops fail ([`Plan::detection`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostApiserver {
+    /// Nothing answers: the apiserver, its master or the balancer's route to it is gone. Both
+    /// of a kubelet's loops fail at every round.
+    Silent,
+    /// The apiserver runs without an etcd member in a working quorum: it answers reads from
+    /// its frozen watch cache (the node status loop's `resourceVersion=0` GET) and holds writes
+    /// until they time out (the Lease's PUT). The Lease controller's rounds fail at every
+    /// round; the node status loop's only when it has a PATCH to send, which the model leaves
+    /// to the Lease's (a report is due at most once a minute, `nodeStatusReportFrequency`).
+    CacheOnly,
+}
+
 /// Timers the clients and etcd use to notice failures.
 #[derive(Debug, Clone, Copy)]
 pub struct Timers {
-    /// Kubelet `--node-status-update-frequency` (also the heartbeat timeout).
+    /// Kubelet `--node-status-update-frequency`: the node status loop's period.
     pub heartbeat: SimDuration,
+    /// How often the kubelet renews its node Lease: a quarter of `nodeLeaseDurationSeconds`
+    /// ([`crate::spec::Kubelet::lease_renew_interval`]).
+    pub node_lease_renew: SimDuration,
+    /// The kubelet heartbeat client's timeout per request, both loops'
+    /// ([`crate::spec::Kubelet::heartbeat_timeout`]).
+    pub heartbeat_timeout: SimDuration,
     /// `--leader-elect-lease-duration`.
     pub lease: SimDuration,
     /// `--leader-elect-renew-deadline`: how long a leader keeps trying to renew before it gives
@@ -418,13 +439,34 @@ impl Plan {
         self.marked_down[m].iter().copied().find(|w| w.0 >= s)
     }
 
-    /// How long after `s` a client of `role` notices its apiserver is gone.
-    pub fn detection(role: ClientRole, timers: Timers, rng: &mut impl Rng) -> SimDuration {
+    /// What a client of apiserver `m` meets there at `t` ([`LostApiserver`]), if `m` does not serve it:
+    /// an apiserver that runs and that the balancer reaches answers from its cache.
+    pub fn lost_at(&self, m: usize, t: SimTime) -> LostApiserver {
+        if self.apiserver_up(m, t) && covering(&self.unreachable[m], t).is_none() {
+            LostApiserver::CacheOnly
+        } else {
+            LostApiserver::Silent
+        }
+    }
+
+    /// How long after `s` a client of `role` notices its apiserver is gone, given what that
+    /// apiserver still does (`lost`, which only a kubelet's timers tell apart).
+    pub fn detection(role: ClientRole, lost: LostApiserver, timers: Timers, rng: &mut impl Rng) -> SimDuration {
+        let within = |period: SimDuration, rng: &mut dyn rand::RngCore| {
+            SimDuration::from_secs_f64(rng.random::<f64>() * period.as_secs_f64())
+        };
         match role {
             ClientRole::Kubelet => {
-                // The next node-status update (uniformly placed in its period), then two tries
-                // that each time out one period later; the second failure closes the connections.
-                SimDuration::from_secs_f64(rng.random::<f64>() * timers.heartbeat.as_secs_f64()) + timers.heartbeat * 2
+                // Each failing loop's next round (uniformly placed in its period: the loops
+                // run at independent phases), then two tries that each time out; the second
+                // failure of the first round to fail twice closes the connections.
+                let status = within(timers.heartbeat, rng);
+                let lease = within(timers.node_lease_renew, rng);
+                let first_round = match lost {
+                    LostApiserver::Silent => status.min(lease),
+                    LostApiserver::CacheOnly => lease,
+                };
+                first_round + timers.heartbeat_timeout * 2
             }
             ClientRole::Operator => {
                 // Assumed: the person watching notices within a heartbeat period of the next one.
@@ -482,6 +524,53 @@ mod tests {
     /// A killed master answers no check: each times out at `inter` (2 s) and the next starts
     /// `inter` after, so the third failure marks it down 10 s after the first check that found
     /// it dead, 10 to 12 s after the crash whatever the check phase.
+    /// A kubelet closes its connections at the second failed try of the first of its failing
+    /// loops' rounds. With both failing (10-s loops at independent phases) that round comes
+    /// 10/3 s after the loss on average; with only the Lease failing, 5 s. Then two timeouts.
+    #[test]
+    fn a_kubelet_notices_at_the_first_of_its_failing_loops_rounds() {
+        let s = |secs| SimDuration::from_secs(secs);
+        let timers = Timers {
+            heartbeat: s(10),
+            node_lease_renew: s(10),
+            heartbeat_timeout: s(10),
+            lease: s(15),
+            renew_deadline: s(10),
+            retry: s(2),
+        };
+        let draws = |lost| {
+            let mut rng = sim_core::rng::SimRng::seed_from_u64(7);
+            (0..20_000)
+                .map(|_| Plan::detection(ClientRole::Kubelet, lost, timers, &mut rng).as_secs_f64())
+                .collect::<Vec<f64>>()
+        };
+        for (lost, mean) in [
+            (LostApiserver::Silent, 20.0 + 10.0 / 3.0),
+            (LostApiserver::CacheOnly, 25.0),
+        ] {
+            let d = draws(lost);
+            assert!(d.iter().all(|&x| (20.0..30.0).contains(&x)), "{lost:?}");
+            let got = d.iter().sum::<f64>() / d.len() as f64;
+            // The mean of 20,000 draws is within 0.03 s (one standard error) of its expectation.
+            assert!((got - mean).abs() < 0.1, "{lost:?}: mean {got}, expected {mean}");
+        }
+    }
+
+    /// An apiserver that runs and that the balancer reaches answers its cached reads, whatever
+    /// its etcd member does; a crashed one, or one cut off from the balancer, answers nothing.
+    #[test]
+    fn what_a_lost_apiserver_still_answers() {
+        let mut plan = Plan::fault_free(3);
+        plan.apiserver_down[0] = vec![(SimTime::from_secs(10), SimTime::from_secs(20))];
+        plan.unreachable[1] = vec![(SimTime::from_secs(10), SimTime::from_secs(20))];
+        plan.etcd_stopped[2] = vec![(SimTime::from_secs(10), SimTime::from_secs(20))];
+        plan.etcd_down[2] = vec![(SimTime::from_secs(10), SimTime::from_secs(20))];
+        let at = SimTime::from_secs(15);
+        assert_eq!(plan.lost_at(0, at), LostApiserver::Silent);
+        assert_eq!(plan.lost_at(1, at), LostApiserver::Silent);
+        assert_eq!(plan.lost_at(2, at), LostApiserver::CacheOnly);
+    }
+
     #[test]
     fn haproxy_marks_a_dead_master_down_after_fall_timed_out_checks() {
         let rtt = SimDuration::from_micros(400);

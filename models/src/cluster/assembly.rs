@@ -533,8 +533,11 @@ impl<'a> Assembly<'a> {
         if s.faults.is_empty() {
             return Ok(());
         }
+        let kubelet = &s.kubernetes.kubelet;
         let timers = Timers {
-            heartbeat: s.kubernetes.kubelet.node_status_update.get(),
+            heartbeat: kubelet.node_status_update.get(),
+            node_lease_renew: kubelet.lease_renew_interval(),
+            heartbeat_timeout: kubelet.heartbeat_timeout(),
             lease: s.kubernetes.controller_manager.lease_duration.get(),
             renew_deadline: s.kubernetes.controller_manager.renew_deadline.get(),
             retry: s.kubernetes.controller_manager.retry_period.get(),

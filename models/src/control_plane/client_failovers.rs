@@ -15,7 +15,7 @@ use sim_core::{SimDuration, SimTime};
 
 use super::lease_takeover::Takeover;
 use super::{ControlPlane, Failover, Watcher};
-use crate::failover::{ClientRole, Plan, Timers};
+use crate::failover::{ClientRole, LostApiserver, Plan, Timers};
 use crate::network::HostId;
 
 /// How many servers a client is handed in turn before the model gives up on it reaching one
@@ -261,7 +261,7 @@ impl ControlPlane {
             if t == SimTime::MAX {
                 return None;
             }
-            if let Some(k) = self.haproxy_pick(t, writes, rr) {
+            if let Ok(k) = self.haproxy_pick(t, writes, rr) {
                 return Some((k, t));
             }
             t = t.checked_add(period)?;
@@ -285,35 +285,49 @@ impl ControlPlane {
     /// believes up (the round robin moves on), if that server serves; or if it answers from its
     /// cache while no apiserver serves anywhere (etcd has lost its quorum: every server is as
     /// good as another, and the client stays until the quorum is back), unless the client
-    /// needs `writes` (a leader election, which only a quorum can decide).
-    fn haproxy_pick(&self, t: SimTime, writes: bool, rr: &mut usize) -> Option<usize> {
+    /// needs `writes` (a leader election, which only a quorum can decide). Otherwise the server
+    /// handed, which does not serve (`Err(None)`: HAProxy believes none up).
+    fn haproxy_pick(&self, t: SimTime, writes: bool, rr: &mut usize) -> Result<usize, Option<usize>> {
         let n = self.masters.len();
-        let k = (0..n).map(|k| (*rr + k) % n).find(|&k| self.plan.haproxy_up(k, t))?;
+        let k = (0..n)
+            .map(|k| (*rr + k) % n)
+            .find(|&k| self.plan.haproxy_up(k, t))
+            .ok_or(None)?;
         *rr = (k + 1) % n;
         let last_resort = || !writes && self.plan.takes_requests(k, t) && !self.plan.any_serves(t);
-        (self.plan.serves(k, t) || last_resort()).then_some(k)
+        if self.plan.serves(k, t) || last_resort() {
+            Ok(k)
+        } else {
+            Err(Some(k))
+        }
     }
 
-    /// The apiserver that a client of `role` whose own one died at `lost` reaches, and when:
-    /// after each time it takes to notice, HAProxy's round robin (`rr`) hands it the next server
-    /// the balancer believes up, until one that serves (at most [`BALANCER_TRIES`] tries). `None` if none does
-    /// before the run's end.
+    /// The apiserver that a client of `role` whose own one, `m`, stopped serving it at `lost`
+    /// reaches, and when: after each time it takes to notice (which for a kubelet depends on
+    /// what the server it is on still answers, [`Plan::lost_at`]), HAProxy's round robin (`rr`)
+    /// hands it the next server the balancer believes up, until one that serves (at most
+    /// [`BALANCER_TRIES`] tries). `None` if none does before the run's end.
     pub(super) fn reconnection(
         &self,
         role: ClientRole,
-        lost: SimTime,
+        (m, lost): (usize, SimTime),
         timers: Timers,
         rr: &mut usize,
         rng: &mut impl Rng,
     ) -> Option<(usize, SimTime)> {
         let mut t = lost;
+        let mut on = self.plan.lost_at(m, lost);
         for _ in 0..BALANCER_TRIES {
-            t = self.balancer_takes_connections(t + Plan::detection(role, timers, rng));
+            t = self.balancer_takes_connections(t + Plan::detection(role, on, timers, rng));
             if t == SimTime::MAX {
                 return None;
             }
-            if let Some(k) = self.haproxy_pick(t, false, rr) {
-                return Some((k, t));
+            match self.haproxy_pick(t, false, rr) {
+                Ok(k) => return Some((k, t)),
+                // HAProxy refuses the connection, and the client's requests fail as they would
+                // against a server gone silent.
+                Err(None) => on = LostApiserver::Silent,
+                Err(Some(k)) => on = self.plan.lost_at(k, t),
             }
         }
         None

@@ -10,7 +10,7 @@ use sim_core::{SimDuration, SimTime};
 
 use super::lease_takeover::{Election, Lapse, LeaderFate, LeaderLoss, Renewals, Takeover};
 use super::{ControlPlane, Failover, Watcher};
-use crate::failover::{ClientRole, Plan, Timers};
+use crate::failover::{ClientRole, LostApiserver, Plan, Timers};
 
 /// A leader-elected controller riding out the loss of its apiserver's quorum, its lease kept
 /// ([`LeaderFate::Keeps`]): a later loss of the same stretch (such as a quorum serving
@@ -102,8 +102,9 @@ impl ControlPlane {
     ///   controller running on the dead master itself (its standby on another master takes
     ///   over), reconnects through HAProxy once it notices; a kubelet cut off, which reconnects
     ///   anew after the repair, is pinned to none;
-    /// - at a cut that lasts longer than the kubelet takes to notice (its next node-status
-    ///   update, then two timeouts: v1.16's `closeAllConns` runs whatever the cause), the
+    /// - at a cut that lasts longer than the kubelet takes to notice (the next round of the
+    ///   first of its two heartbeat loops, then two timeouts: v1.16's `closeAllConns` runs
+    ///   whatever the cause), the
     ///   kubelet's connections are gone, whichever apiserver they went to; its requests dial
     ///   anew, and the first after the route carries again (its next node-status update,
     ///   within a period) connects through HAProxy. A cut repaired before it notices leaves its
@@ -308,7 +309,7 @@ impl FailoverWalk<'_> {
         if s < self.pending[i].tries_at {
             return;
         }
-        let Some((k, t)) = cp.reconnection(self.clients[i].role, s, self.timers, &mut self.rr, rng) else {
+        let Some((k, t)) = cp.reconnection(self.clients[i].role, (m, s), self.timers, &mut self.rr, rng) else {
             return;
         };
         let handshake = cp.connect_time(self.clients[i].host, k);
@@ -347,8 +348,8 @@ impl FailoverWalk<'_> {
     }
 
     /// Kubelet `i` is cut off from the balancer at `s` until `back`. If it notices before the
-    /// repair (its next node-status update, then two timeouts: v1.16's `closeAllConns` runs
-    /// whatever the cause), its connections are gone, whichever apiserver they went to; its
+    /// repair (the next round of the first of its two heartbeat loops, both failing, then two
+    /// timeouts: v1.16's `closeAllConns` runs whatever the cause), its connections are gone, whichever apiserver they went to; its
     /// requests dial anew, and the first after the route carries again (its next node-status
     /// update, within a period) connects through HAProxy. A cut repaired before it notices
     /// leaves its connections to TCP's resends.
@@ -359,7 +360,7 @@ impl FailoverWalk<'_> {
             return;
         }
         let timers = self.timers;
-        let noticed = s + Plan::detection(ClientRole::Kubelet, timers, rng);
+        let noticed = s + Plan::detection(ClientRole::Kubelet, LostApiserver::Silent, timers, rng);
         let tried = back + SimDuration::from_secs_f64(rng.random::<f64>() * timers.heartbeat.as_secs_f64());
         if noticed >= back || self.cut_reconnect[i] > s {
             return;

@@ -1,11 +1,13 @@
 //! A load balancer outage as a kubelet lives it: v1.16's kubelet closes all its connections
-//! (`closeAllConns`) when its node status round has failed twice, and from then until the
+//! (`closeAllConns`) when a round of its node status loop or of its Lease controller has failed
+//! twice, and from then until the
 //! balancer is back each status sync's dial fails, when the router on the balancer's LAN has
 //! given up the dead balancer's address, or at the dial timeout ([`super::status`]).
 
 use sim_core::trace::Track;
 use sim_core::{Context, SimDuration, SimTime};
 
+use super::heartbeat::Reckoning;
 use super::{Kubelet, Pending};
 use crate::api::{CallLoss, Ev, Local};
 
@@ -28,11 +30,10 @@ const DIAL_TIMEOUT: SimDuration = crate::network::CLIENT_DIAL_TIMEOUT;
 /// A stretch in which a kubelet has closed its connections and the balancer is still down.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Closed {
-    /// When the kubelet closes them.
-    closed: SimTime,
-    /// When the node status request whose try fails first was sent: if it is answered after
-    /// all (its reply already past the balancer at the crash), the kubelet reckons again.
-    first_try: SimTime,
+    /// When the kubelet closes them, and the heartbeat request whose try fails first: if that
+    /// is answered after all (its reply already past the balancer at the crash), the kubelet
+    /// reckons again.
+    reckoning: Reckoning,
     /// When the balancer crashed.
     crash: SimTime,
     /// When it is back.
@@ -47,7 +48,10 @@ impl Kubelet {
     /// resolution later. One that no ICMP can reach (the kubelet's own route to the
     /// balancer cut) waits out the dial timeout.
     pub(super) fn dial_fails(&self, at: SimTime) -> Option<SimTime> {
-        let w = self.conns_closed.iter().find(|w| w.closed <= at && at < w.back)?;
+        let w = self
+            .conns_closed
+            .iter()
+            .find(|w| w.reckoning.closed <= at && at < w.back)?;
         let conn = &self.client.conn;
         let cut = |t| conn.net.cut_between(conn.host, conn.lb, t);
         let entry_failed = w.crash + NEIGHBOUR_USED_AFTER_CRASH + RESOLUTION_FAILS;
@@ -73,7 +77,8 @@ impl Kubelet {
     }
 
     /// The balancer crashed now: the kubelet will close its connections at the second failed
-    /// try of its node status round ([`super::heartbeat`]), if the balancer is not back by then.
+    /// try of a heartbeat round, the first of its two loops' ([`super::heartbeat`]), if the
+    /// balancer is not back by then.
     /// A crash shorter than that leaves the connections to the reset after the restart.
     pub(super) fn balancer_crashed(&mut self, ctx: &mut Context<'_, Ev>) {
         let crash = ctx.now();
@@ -81,34 +86,28 @@ impl Kubelet {
         let Some(&(_, back)) = net.host_down_windows(self.client.conn.lb).iter().find(|w| w.0 == crash) else {
             return;
         };
-        let (first_try, closed) = self.heartbeats.connections_closed_after(crash);
-        if closed < back {
-            self.conns_closed.push(Closed {
-                closed,
-                first_try,
-                crash,
-                back,
-            });
-            ctx.send_at(ctx.me(), closed, Ev::Local(Local::ConnectionsClosed));
+        let reckoning = self.heartbeats.connections_closed_after(crash);
+        if reckoning.closed < back {
+            self.conns_closed.push(Closed { reckoning, crash, back });
+            ctx.send_at(ctx.me(), reckoning.closed, Ev::Local(Local::ConnectionsClosed));
         }
     }
 
     /// `closeAllConns` while the balancer is down: the status sync out (held by the crashed
     /// balancer) fails with its connection; its reply, if one comes, is ignored.
-    /// If the node status request it counted on was answered after all, the kubelet reckons
+    /// If the heartbeat request it counted on was answered after all, the kubelet reckons
     /// again from now (and closes nothing if the balancer is back first).
     pub(super) fn connections_closed(&mut self, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now();
-        let Some(i) = self.conns_closed.iter().position(|w| w.closed == now) else {
+        let Some(i) = self.conns_closed.iter().position(|w| w.reckoning.closed == now) else {
             return;
         };
-        if !self.heartbeats.still_out(self.conns_closed[i].first_try) {
-            let (first_try, closed) = self.heartbeats.connections_closed_after(now);
+        if !self.heartbeats.still_out(&self.conns_closed[i].reckoning) {
+            let reckoning = self.heartbeats.connections_closed_after(now);
             let w = &mut self.conns_closed[i];
-            if closed < w.back {
-                w.first_try = first_try;
-                w.closed = closed;
-                ctx.send_at(ctx.me(), closed, Ev::Local(Local::ConnectionsClosed));
+            if reckoning.closed < w.back {
+                w.reckoning = reckoning;
+                ctx.send_at(ctx.me(), reckoning.closed, Ev::Local(Local::ConnectionsClosed));
             } else {
                 self.conns_closed.swap_remove(i);
             }

@@ -45,15 +45,34 @@ const HEARTBEAT_PHASES: u64 = 0x004c_4541_5345; // "LEASE"
 /// the kubelet, not a flag.
 pub(super) const IMAGE_LIST_REFRESH: SimDuration = SimDuration::from_secs(30);
 
+/// One of a kubelet's two heartbeat loops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Loop {
+    /// The node status loop (`syncNodeStatus`).
+    NodeStatus,
+    /// The Lease controller.
+    Lease,
+}
+
+/// When a kubelet that hears nothing more from some instant on closes all its connections, and
+/// the round that decides it: the first of its two loops to fail twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Reckoning {
+    /// The loop whose round fails twice first.
+    pub(super) by: Loop,
+    /// When that round's request whose try fails first was sent.
+    pub(super) first_try: SimTime,
+    /// When the kubelet closes its connections: that round's second failure.
+    pub(super) closed: SimTime,
+}
+
 /// A kubelet's Lease controller and node status loop: their periods and their requests out.
 #[derive(Debug)]
 pub(super) struct Heartbeats {
     status_period: SimDuration,
     /// The node status loop's ticks fall at `status_phase + k · status_period`.
     status_phase: SimDuration,
-    /// The heartbeat client's timeout per request: `--node-status-update-frequency`, capped at
-    /// `nodeLeaseDurationSeconds` (cmd/kubelet/app/server.go, `heartbeatClientConfig.Timeout`,
-    /// v1.16 with `NodeLease` on).
+    /// The heartbeat client's timeout per request ([`KubeletCfg::heartbeat_timeout`]).
     timeout: SimDuration,
     /// When the node status loop's request now out (its GET or its PATCH) was sent.
     out_since: Option<SimTime>,
@@ -61,6 +80,10 @@ pub(super) struct Heartbeats {
     round_started: SimTime,
     report_period: SimDuration,
     lease_period: SimDuration,
+    /// The Lease controller's ticks fall at `lease_phase + k · lease_period`.
+    lease_phase: SimDuration,
+    /// When the Lease controller's PUT now out was sent.
+    lease_out_since: Option<SimTime>,
     /// The node status loop's GET of the Node, if out.
     node_get: Option<u32>,
     /// Its PATCH of the node status, if out.
@@ -82,11 +105,13 @@ impl Heartbeats {
         Heartbeats {
             status_period: cfg.node_status_update.get(),
             status_phase: SimDuration::ZERO,
-            timeout: cfg.node_status_update.get().min(cfg.node_lease_duration.get()),
+            timeout: cfg.heartbeat_timeout(),
             out_since: None,
             round_started: SimTime::ZERO,
             report_period: cfg.node_status_report.get(),
             lease_period: cfg.lease_renew_interval(),
+            lease_phase: SimDuration::ZERO,
+            lease_out_since: None,
             node_get: None,
             node_patch: None,
             lease_put: None,
@@ -106,39 +131,58 @@ impl Heartbeats {
         self.status_phase = status_phase;
         ctx.send_self(status_phase, Ev::Local(Local::NodeStatus));
         let mut rng = ctx.keyed_rng(HEARTBEAT_PHASES);
-        let lease_phase = SimDuration::from_secs_f64(rng.random::<f64>() * self.lease_period.as_secs_f64());
-        ctx.send_self(lease_phase, Ev::Local(Local::LeaseRenew));
+        self.lease_phase = SimDuration::from_secs_f64(rng.random::<f64>() * self.lease_period.as_secs_f64());
+        ctx.send_self(self.lease_phase, Ev::Local(Local::LeaseRenew));
         self.next_report =
             SimTime::ZERO + SimDuration::from_secs_f64(rng.random::<f64>() * self.report_period.as_secs_f64());
         self.image_refresh_phase = SimDuration::from_secs_f64(rng.random::<f64>() * IMAGE_LIST_REFRESH.as_secs_f64());
     }
 
     /// When the kubelet closes all its connections if every request from `lost` on goes
-    /// unanswered, and the send time of the request whose try fails first. A round tries up to
-    /// `nodeStatusUpdateRetry` (5) times, each try timing out after the heartbeat client's
-    /// timeout, and from the second failure on (`if i > 0`) calls
-    /// `onRepeatedHeartbeatFailure`, v1.16's `closeAllConns` (pkg/kubelet/kubelet_node_status.go
-    /// `updateNodeStatus`): two timeouts after the first try. That is the round out at `lost`,
-    /// timed from its request now out, or else the next round's. A round that has failed twice
-    /// already (held by a cut before `lost`) closes them again at its next try's failure.
-    /// ([`crate::failover::Plan::detection`] draws the same for clients it cannot time so, with
-    /// the loop's period as the timeout.)
-    pub(super) fn connections_closed_after(&self, lost: SimTime) -> (SimTime, SimTime) {
-        let first_try = match self.out_since {
-            Some(sent) => sent,
-            None => lost.tick_at_or_after(self.status_phase, self.status_period),
-        };
+    /// unanswered, and which round decides it. Both loops call `onRepeatedHeartbeatFailure`,
+    /// v1.16's `closeAllConns`, at the second failed try of a round, each try timing out after
+    /// the heartbeat client's timeout: the node status loop's round tries up to
+    /// `nodeStatusUpdateRetry` (5) times (pkg/kubelet/kubelet_node_status.go `updateNodeStatus`,
+    /// `if i > 0`), the Lease controller's up to `maxUpdateRetries` (5) times
+    /// (pkg/kubelet/nodelease/controller.go `retryUpdateLease`, `if i > 0`, kubernetes PR
+    /// #81663). The first of the two loops to fail twice closes them.
+    /// ([`crate::failover::Plan::detection`] draws the same for clients it cannot time so.)
+    pub(super) fn connections_closed_after(&self, lost: SimTime) -> Reckoning {
+        let status = self
+            .out_since
+            .unwrap_or_else(|| lost.tick_at_or_after(self.status_phase, self.status_period));
+        let lease = self
+            .lease_out_since
+            .unwrap_or_else(|| lost.tick_at_or_after(self.lease_phase, self.lease_period));
+        let status = self.reckon(Loop::NodeStatus, status, lost);
+        let lease = self.reckon(Loop::Lease, lease, lost);
+        if lease.closed < status.closed {
+            lease
+        } else {
+            status
+        }
+    }
+
+    /// When a round whose first try was sent at `first_try` fails the second time, if nothing
+    /// is answered from `lost` on: two timeouts after `first_try`, that round being the one out
+    /// at `lost` or the next. A round that has failed twice already (held by a cut before
+    /// `lost`) closes them again at its next try's failure.
+    fn reckon(&self, by: Loop, first_try: SimTime, lost: SimTime) -> Reckoning {
         let timeout = self.timeout.max(SimDuration::from_nanos(1));
         let mut closed = first_try + timeout * 2;
         if closed < lost {
             closed = first_try + timeout * lost.saturating_since(first_try).as_nanos().div_ceil(timeout.as_nanos());
         }
-        (first_try, closed)
+        Reckoning { by, first_try, closed }
     }
 
-    /// Whether the request sent at `sent` is still out, unanswered.
-    pub(super) fn still_out(&self, sent: SimTime) -> bool {
-        self.out_since == Some(sent)
+    /// Whether the request that `r` counted on is still out, unanswered.
+    pub(super) fn still_out(&self, r: &Reckoning) -> bool {
+        let out = match r.by {
+            Loop::NodeStatus => self.out_since,
+            Loop::Lease => self.lease_out_since,
+        };
+        out == Some(r.first_try)
     }
 
     /// The node's image list changed at `now` (a pull downloaded an image): the first status
@@ -162,6 +206,7 @@ impl Heartbeats {
     pub(super) fn lease_tick(&mut self, client: &mut Client, ctx: &mut Context<'_, Ev>) {
         if self.lease_put.is_none() {
             self.lease_put = Some(client.send(Obj::RenewLease, ctx));
+            self.lease_out_since = Some(ctx.now());
         }
         ctx.send_self(self.lease_period, Ev::Local(Local::LeaseRenew));
     }
@@ -173,6 +218,7 @@ impl Heartbeats {
         let lease = self.lease_put == Some(id);
         if lease {
             self.lease_put = None;
+            self.lease_out_since = None;
         } else if self.node_get == Some(id) {
             self.node_get = None;
             self.out_since = None;
@@ -211,10 +257,20 @@ mod tests {
         SimTime::ZERO + SimDuration::from_secs_f64(s)
     }
 
-    fn loops(cfg: &KubeletCfg, phase_s: f64) -> Heartbeats {
+    /// The loops of a default kubelet with their ticks at these phases.
+    fn loops(cfg: &KubeletCfg, status_phase_s: f64, lease_phase_s: f64) -> Heartbeats {
         let mut h = Heartbeats::new(cfg);
-        h.status_phase = SimDuration::from_secs_f64(phase_s);
+        h.status_phase = SimDuration::from_secs_f64(status_phase_s);
+        h.lease_phase = SimDuration::from_secs_f64(lease_phase_s);
         h
+    }
+
+    fn reckoning(by: Loop, first_try: f64, closed: f64) -> Reckoning {
+        Reckoning {
+            by,
+            first_try: t(first_try),
+            closed: t(closed),
+        }
     }
 
     /// `closeAllConns` comes at the second failed try of a round: the next round's if none is
@@ -222,15 +278,51 @@ mod tests {
     #[test]
     fn connections_close_two_timeouts_into_the_round_that_meets_the_loss() {
         let cfg = KubeletCfg::default();
-        let mut h = loops(&cfg, 0.019);
-        assert_eq!(h.connections_closed_after(t(20.15)), (t(30.019), t(50.019)));
+        // The Lease's next round (30.1 s) comes after the node status's (30.019 s).
+        let mut h = loops(&cfg, 0.019, 0.1);
+        assert_eq!(
+            h.connections_closed_after(t(20.15)),
+            reckoning(Loop::NodeStatus, 30.019, 50.019)
+        );
         h.out_since = Some(t(20.019)); // the round's GET was out at the crash
-        assert_eq!(h.connections_closed_after(t(20.15)), (t(20.019), t(40.019)));
-        assert!(h.still_out(t(20.019)) && !h.still_out(t(30.019)));
+        let r = h.connections_closed_after(t(20.15));
+        assert_eq!(r, reckoning(Loop::NodeStatus, 20.019, 40.019));
+        assert!(h.still_out(&r));
+        h.out_since = Some(t(30.019));
+        assert!(!h.still_out(&r));
         // A round held since 6.95 s (a cut) has failed twice by 26.95 s: after a loss at 30 s
         // it closes them again when its next try fails.
         h.out_since = Some(t(6.95));
-        assert_eq!(h.connections_closed_after(t(30.0)), (t(6.95), t(36.95)));
+        assert_eq!(
+            h.connections_closed_after(t(30.0)),
+            reckoning(Loop::NodeStatus, 6.95, 36.95)
+        );
+    }
+
+    /// The Lease controller's round closes them when it fails twice first (v1.16
+    /// `retryUpdateLease`): its next tick, or its PUT out at the loss.
+    #[test]
+    fn the_first_loop_to_fail_twice_closes_them() {
+        let cfg = KubeletCfg::default();
+        let mut h = loops(&cfg, 0.019, 0.010);
+        assert_eq!(
+            h.connections_closed_after(t(20.15)),
+            reckoning(Loop::Lease, 30.010, 50.010)
+        );
+        h.lease_out_since = Some(t(20.010));
+        let r = h.connections_closed_after(t(20.15));
+        assert_eq!(r, reckoning(Loop::Lease, 20.010, 40.010));
+        assert!(h.still_out(&r));
+        // The node status's GET out is not the Lease's PUT.
+        h.lease_out_since = None;
+        h.out_since = Some(t(20.010));
+        assert!(!h.still_out(&r));
+        // A node status round out since before the Lease's next tick decides it.
+        h.out_since = Some(t(25.0));
+        assert_eq!(
+            h.connections_closed_after(t(26.0)),
+            reckoning(Loop::NodeStatus, 25.0, 45.0)
+        );
     }
 
     /// The heartbeat client's timeout is the node status period, capped at the Lease's
@@ -242,7 +334,11 @@ mod tests {
             node_lease_duration: Dur::secs(20),
             ..KubeletCfg::default()
         };
-        let h = loops(&cfg, 0.0);
-        assert_eq!(h.connections_closed_after(t(5.0)).1, t(30.0 + 40.0));
+        // The Lease renews every 5 s here; its round at 9.9 s fails twice first.
+        let h = loops(&cfg, 0.0, 4.9);
+        assert_eq!(
+            h.connections_closed_after(t(5.0)),
+            reckoning(Loop::Lease, 9.9, 9.9 + 40.0)
+        );
     }
 }

@@ -283,6 +283,13 @@ impl Kubelet {
         sim_core::SimDuration::from_secs_f64(self.node_lease_duration.secs_f64() * NODE_LEASE_RENEW_FRACTION)
     }
 
+    /// The heartbeat client's timeout per request, which both heartbeat loops use:
+    /// `--node-status-update-frequency`, capped at `nodeLeaseDurationSeconds`
+    /// (cmd/kubelet/app/server.go, `heartbeatClientConfig.Timeout`, v1.16 with `NodeLease` on).
+    pub fn heartbeat_timeout(&self) -> sim_core::SimDuration {
+        self.node_status_update.get().min(self.node_lease_duration.get())
+    }
+
     /// The event client's QPS and burst as v1.16 runs them. The kubelet copies `--event-qps`
     /// and `--event-burst` into the event client's configuration (cmd/kubelet/app/server.go),
     /// and client-go replaces a 0 by its defaults, so 0 is not unlimited, whatever the flag's

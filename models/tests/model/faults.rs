@@ -2477,8 +2477,8 @@ fn a_status_sync_cut_short_by_a_failover_is_sent_again_by_a_later_sync() {
     );
 }
 
-/// A balancer down past the node status loop's two failed tries makes each kubelet close its
-/// connections (v1.16's `closeAllConns`, 20 to 30 s in with a 10-s loop): the sync out fails
+/// A balancer down past two failed tries of a heartbeat round makes each kubelet close its
+/// connections (v1.16's `closeAllConns`, 20 to 30 s in with 10-s loops): the sync out fails
 /// then, and from then its status syncs fail until the balancer is back, each dial when the
 /// router has given up the dead balancer's address (38 s after the crash, 3 s more for the
 /// SYN that meets it) or at the 30-s dial timeout; the statuses go out once it is back. A shorter outage closes nothing: only a sync out when the
@@ -2674,4 +2674,49 @@ fn a_status_sync_that_etcd_cannot_commit_fails_at_its_first_try_timeout() {
         .filter(|r| r.name.ends_with("failed: etcd timed out") && r.end.unwrap().as_secs_f64() < 60.0)
         .count();
     assert!(before_the_crash > 0, "no sync timed out before master01 crashed");
+}
+
+/// A kubelet notices that it lost its apiserver at the first of its two heartbeat loops'
+/// rounds to fail twice, each try timing out after 10 s, then reconnects.
+/// Against a crashed master both loops fail (10-s loops at independent phases: the first round
+/// comes 10/3 s after the loss on average); against an apiserver whose etcd member stopped,
+/// only the Lease's renewals do, its node status GETs being answered from the frozen cache (5 s
+/// on average).
+#[test]
+fn kubelets_notice_a_crashed_master_sooner_than_an_apiserver_without_its_member() {
+    // Each kubelet's first reconnection after the fault, in seconds; a kubelet that HAProxy
+    // hands another apiserver without its member notices again, 20 s or more later.
+    let first_reconnections = |fault: &dyn Fn() -> Fault| -> Vec<f64> {
+        (0..200)
+            .flat_map(|seed| {
+                // No delay added: the reconnection's handshakes take milliseconds.
+                let mut s = cell(4, 0);
+                s.faults.push(fault());
+                let out = run(&s, seed, false).unwrap();
+                let f = &out.faults[0];
+                f.failovers
+                    .iter()
+                    .filter(|fo| fo.client.starts_with("kubelet/"))
+                    .map(|fo| fo.at_s - f.at_s)
+                    .filter(|&d| d < 31.0)
+                    .collect::<Vec<f64>>()
+            })
+            .collect()
+    };
+    let crashed = first_reconnections(&|| crash("master01", 20, Some(200)));
+    let stopped = first_reconnections(&|| Fault::CrashEtcdLeader {
+        at: Dur::secs(20),
+        repair: Some(Dur::secs(200)),
+    });
+    for (what, delays, expected) in [("crashed", &crashed, 20.0 + 10.0 / 3.0), ("stopped", &stopped, 25.0)] {
+        assert!(delays.len() > 100, "{what}: {} reconnections", delays.len());
+        assert!(delays.iter().all(|&d| d >= 20.0), "{what}: {delays:?}");
+        // Uniform phases: a standard deviation of at most 2.9 s, so a standard error of the mean
+        // about 0.2 s.
+        let mean = delays.iter().sum::<f64>() / delays.len() as f64;
+        assert!(
+            (mean - expected).abs() < 0.6,
+            "{what}: mean {mean} s, expected {expected} s"
+        );
+    }
 }
