@@ -419,7 +419,7 @@ fn a_lossy_tunnel_stops_losing_at_its_repair() {
 }
 
 /// A crashed VyOS router holds no state of the TCP connections it routes: to their ends the
-/// crash looks like the site cut off. The kubelets, whose two node-status tries fail, close
+/// crash looks like the site cut off. The kubelets, whose heartbeat rounds fail twice, close
 /// their connections (`closeAllConns`) and dial anew at their first request after the restart
 /// (within a node-status period), instead of waiting for their old connections' resend, at
 /// 107.2 s; a load balancer's reconnecting clients come back 3 round trips after its restart.
@@ -456,8 +456,8 @@ fn a_crashed_router_looks_like_its_site_cut_off() {
     assert!(lb > 60.0 && lb < 70.0, "load balancer {lb} s");
 }
 
-/// A worker site cut off for longer than its kubelets take to notice (two failed node-status
-/// tries) and then repaired: its kubelets reconnect within a node-status period of the repair,
+/// A worker site cut off for longer than its kubelets take to notice (two failed tries of a
+/// heartbeat round) and then repaired: its kubelets reconnect within a node-status period of the repair,
 /// and the report says so; one repaired before they notice keeps its connections.
 #[test]
 fn kubelets_cut_off_for_long_reconnect_after_the_repair() {
