@@ -244,7 +244,8 @@ pub fn calibrate(
         ));
     }
     let noise = relative_noise(&best_scenario, cells, opts)?;
-    let (unidentified, ranges) = identifiability(&best_scenario, cells, opts, noise.as_deref())?;
+    let birge = crate::uncertainty::birge_ratio(&best);
+    let (unidentified, ranges) = identifiability(&best_scenario, cells, opts, noise.as_deref(), birge)?;
     warnings.extend(unidentified);
     for (f, half) in best.params.iter_mut().zip(ranges.unwrap_or_default()) {
         f.noise_range_pct = Some(100.0 * half);
@@ -520,12 +521,16 @@ fn invert(mut m: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
 /// Sensitivity of each cell to each parameter (relative change of the prediction per relative
 /// change of the parameter, by central differences of +-5 %), and the warnings it implies: a
 /// parameter no cell responds to, two that move every cell alike, and, given the measured
-/// means' relative noise `noise`, a parameter the data leave looser than ±25 % ([`LOOSE_PARAM`]).
+/// means' relative noise `noise`, a parameter the data leave looser than ±25 % ([`LOOSE_PARAM`])
+/// once that noise is widened by the fit's Birge ratio `birge` (at least 1: a fit that misses
+/// the cells by more than their noise pins its parameters less than the noise alone says, as
+/// the bootstrap's refits show). The ranges returned are the noise's alone.
 fn identifiability(
     s: &Scenario,
     cells: &[MeasuredCell],
     opts: &CalibrateOptions,
     noise: Option<&[f64]>,
+    birge: f64,
 ) -> Result<(Vec<String>, Option<Vec<f64>>), CalibrateError> {
     let mut cols: Vec<Vec<f64>> = Vec::new();
     for p in &opts.free {
@@ -587,17 +592,34 @@ fn identifiability(
     let ranges = noise.filter(|_| separable).and_then(|r| relative_ranges(&cols, r));
     if let Some(ranges) = &ranges {
         for (p, &half) in opts.free.iter().zip(ranges) {
-            if half > LOOSE_PARAM {
-                warnings.push(format!(
-                    "the data pin {} down only to {} (95 %, from the measured means' noise at the fitted point): \
-                     read its value as loose",
-                    p.path,
-                    range_text(100.0 * half)
-                ));
-            }
+            warnings.extend(loose_warning(p.path, half, birge));
         }
     }
     Ok((warnings, ranges))
+}
+
+/// The warning for parameter `path` when the data leave it looser than ±25 % ([`LOOSE_PARAM`]):
+/// `half` is its 95 % half-width relative to its value from the cells' noise, `birge` the
+/// fit's Birge ratio (at least 1), by which the noise is widened when the fit misses the cells
+/// by more than it.
+fn loose_warning(path: &str, half: f64, birge: f64) -> Option<String> {
+    if half > LOOSE_PARAM {
+        Some(format!(
+            "the data pin {path} down only to {} (95 %, from the measured means' noise at the fitted point): \
+             read its value as loose",
+            range_text(100.0 * half)
+        ))
+    } else if half * birge > LOOSE_PARAM {
+        Some(format!(
+            "the data pin {path} down only to {} (95 %, from the measured means' noise times the fit's Birge \
+             ratio {birge:.2}, at the fitted point; {} from the noise alone, if the model were right): \
+             read its value as loose",
+            range_text(100.0 * half * birge),
+            range_text(100.0 * half)
+        ))
+    } else {
+        None
+    }
 }
 
 /// A warning when the data cannot tell the best placement from others. Moving each measured
@@ -822,6 +844,24 @@ mod tests {
         opts.cross_validate = false;
         opts.max_iters = 60;
         opts
+    }
+
+    /// A parameter is loose when its range from the cells' noise is wider than ±25 %, or when
+    /// that range widened by the fit's Birge ratio is (the thesis corners: the download rate's
+    /// ±12 % and a ratio of 2.54, about ±31 %).
+    #[test]
+    fn a_range_is_loose_once_widened_by_the_birge_ratio() {
+        let path = "runtime.download_bandwidth";
+        assert_eq!(loose_warning(path, 0.12, 1.0), None);
+        assert_eq!(loose_warning(path, 0.12, 2.0), None);
+        let widened = loose_warning(path, 0.12, 2.54).unwrap();
+        assert!(widened.contains(path), "{widened}");
+        assert!(
+            widened.contains("±30") && widened.contains("2.54") && widened.contains("±12"),
+            "{widened}"
+        );
+        let noisy = loose_warning(path, 0.3, 1.0).unwrap();
+        assert!(noisy.contains("±30") && !noisy.contains("Birge"), "{noisy}");
     }
 
     /// Cells that all have 4 pods cannot pin the registry round trip apart from the download
