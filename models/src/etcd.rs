@@ -64,6 +64,13 @@ pub enum TimerHealth {
     Unstable,
 }
 
+/// How long etcd lets a request wait before it answers "request timed out": etcd 3.3
+/// etcdserver/config.go `ReqTimeout`, 5 s "for queue waiting, computation and disk IO delay"
+/// plus twice the election timeout "for possible leader election" (7 s at the default 1 s).
+pub fn request_timeout(election: SimDuration) -> SimDuration {
+    SimDuration::from_secs(5) + election * 2
+}
+
 /// Classifies etcd's timers against the largest round trip between members.
 ///
 /// Unstable: a new leader starts with every follower inactive and checks its quorum on its

@@ -58,7 +58,8 @@
 //!     second failed renewal (pkg/kubelet/nodelease/controller.go `retryUpdateLease`, `if i >
 //!     0`, kubernetes PR #81663), on a grid of its own, and the first of the two loops to fail
 //!     twice closes the connections ([`Plan::detection`]). An apiserver whose etcd member is
-//!     gone ([`LostApiserver::CacheOnly`]) fails the Lease renewal (a write) at every round, but a
+//!     gone ([`LostApiserver::MemberStopped`], [`LostApiserver::NoQuorum`]) fails the Lease
+//!     renewal (a write) at every round, but a
 //!     node-status round only when it has a PATCH to send (the first try's
 //!     `resourceVersion=0` GET is answered from the frozen cache, but the PATCH waits on
 //!     etcd's client; the second try's GET reads etcd): the model takes the Lease's two
@@ -79,8 +80,8 @@
 //!     [`crate::network::first_syn_at_or_after`]), where it was recorded reconnecting during the
 //!     cut;
 //!   - a kubelet cut off from the load balancer by a network fault (its site isolated, its
-//!     tunnel partitioned, a router on the way crashed) notices the same way, since its two
-//!     node-status tries fail whatever the cause, and closes all its connections; its later
+//!     tunnel partitioned, a router on the way crashed) notices the same way, since both its
+//!     heartbeat loops' tries fail whatever the cause, and closes all its connections; its later
 //!     requests dial anew, and the first after the route carries again (its next node-status
 //!     update, within a period) connects through HAProxy's round robin
 //!     (`ControlPlane::fail_over_clients`, `kubelet_cuts`), and what its old connections held
@@ -107,18 +108,25 @@ pub enum ClientRole {
 }
 
 /// What a client's lost apiserver still does: it decides which of a kubelet's two heartbeat
-/// loops fail ([`Plan::detection`]).
+/// loops fail, and how soon each try does ([`Plan::detection`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LostApiserver {
-    /// Nothing answers: the apiserver, its master or the balancer's route to it is gone. Both
-    /// of a kubelet's loops fail at every round.
+    /// Nothing answers: the apiserver, its master or the balancer's route to it is gone, or
+    /// the apiserver does not listen (killed by its liveness probe: v1.16 would see its
+    /// connection refused at once, the model as silent). Both of a kubelet's loops fail at
+    /// every round, each try at the heartbeat client's timeout.
     Silent,
-    /// The apiserver runs without an etcd member in a working quorum: it answers reads from
-    /// its frozen watch cache (the node status loop's `resourceVersion=0` GET) and holds writes
-    /// until they time out (the Lease's PUT). The Lease controller's rounds fail at every
-    /// round; the node status loop's only when it has a PATCH to send, which the model leaves
-    /// to the Lease's (a report is due at most once a minute, `nodeStatusReportFrequency`).
-    CacheOnly,
+    /// The apiserver runs, its etcd member stopped: it answers reads from its frozen watch
+    /// cache (the node status loop's `resourceVersion=0` GET) and holds what needs etcd, its
+    /// etcd client waiting for its one endpoint (clientv3 `defaultFailFast =
+    /// grpc.FailFast(false)`), until the kubelet's timeout. The Lease controller's PUTs fail
+    /// at every round; the node status loop's rounds only when they have a PATCH to send,
+    /// which the model leaves out (a report is due once a minute, `nodeStatusReportFrequency`).
+    MemberStopped,
+    /// The apiserver runs, its etcd member outside a quorum: as [`LostApiserver::MemberStopped`],
+    /// but etcd answers each write "request timed out" after its `ReqTimeout`
+    /// ([`crate::etcd::request_timeout`], 7 s), which fails the Lease's try then.
+    NoQuorum,
 }
 
 /// Timers the clients and etcd use to notice failures.
@@ -132,6 +140,9 @@ pub struct Timers {
     /// The kubelet heartbeat client's timeout per request, both loops'
     /// ([`crate::spec::Kubelet::heartbeat_timeout`]).
     pub heartbeat_timeout: SimDuration,
+    /// How long etcd holds a request before it answers "request timed out"
+    /// ([`crate::etcd::request_timeout`]).
+    pub etcd_request_timeout: SimDuration,
     /// `--leader-elect-lease-duration`.
     pub lease: SimDuration,
     /// `--leader-elect-renew-deadline`: how long a leader keeps trying to renew before it gives
@@ -166,7 +177,9 @@ pub struct Plan {
     /// off (its apiserver cannot write).
     pub etcd_down: Vec<Vec<(SimTime, SimTime)>>,
     /// Per master: windows when its etcd member is stopped (crashed with its master, or a
-    /// `crash-etcd-leader` victim): its apiserver answers nothing, not even from its cache.
+    /// `crash-etcd-leader` victim): its apiserver answers nothing that needs etcd, which the model
+    /// takes as every request it sends to it (it answers only `resourceVersion=0` reads from its
+    /// frozen cache, of which only a kubelet's node status read tells: [`Plan::lost_at`]).
     pub etcd_stopped: Vec<Vec<(SimTime, SimTime)>>,
     /// Per master: windows when HAProxy has it marked down.
     pub marked_down: Vec<Vec<(SimTime, SimTime)>>,
@@ -439,13 +452,19 @@ impl Plan {
         self.marked_down[m].iter().copied().find(|w| w.0 >= s)
     }
 
-    /// What a client of apiserver `m` meets there at `t` ([`LostApiserver`]), if `m` does not serve it:
-    /// an apiserver that runs and that the balancer reaches answers from its cache.
+    /// What a client of apiserver `m` meets there at `t` ([`LostApiserver`]), if `m` does not
+    /// serve it: an apiserver that runs, listens and that the balancer reaches answers from its
+    /// cache, with its etcd member stopped or outside a quorum.
     pub fn lost_at(&self, m: usize, t: SimTime) -> LostApiserver {
-        if self.apiserver_up(m, t) && covering(&self.unreachable[m], t).is_none() {
-            LostApiserver::CacheOnly
-        } else {
+        let listens = self.apiserver_up(m, t)
+            && covering(&self.apiserver_killed[m], t).is_none()
+            && covering(&self.unreachable[m], t).is_none();
+        if !listens {
             LostApiserver::Silent
+        } else if self.etcd_stopped(m, t) {
+            LostApiserver::MemberStopped
+        } else {
+            LostApiserver::NoQuorum
         }
     }
 
@@ -460,13 +479,16 @@ impl Plan {
                 // Each failing loop's next round (uniformly placed in its period: the loops
                 // run at independent phases), then two tries that each time out; the second
                 // failure of the first round to fail twice closes the connections.
+                // Both phases are drawn whatever `lost` is, so that the draws that follow are
+                // the same.
                 let status = within(timers.heartbeat, rng);
                 let lease = within(timers.node_lease_renew, rng);
-                let first_round = match lost {
-                    LostApiserver::Silent => status.min(lease),
-                    LostApiserver::CacheOnly => lease,
+                let (first_round, try_fails) = match lost {
+                    LostApiserver::Silent => (status.min(lease), timers.heartbeat_timeout),
+                    LostApiserver::MemberStopped => (lease, timers.heartbeat_timeout),
+                    LostApiserver::NoQuorum => (lease, timers.heartbeat_timeout.min(timers.etcd_request_timeout)),
                 };
-                first_round + timers.heartbeat_timeout * 2
+                first_round + try_fails * 2
             }
             ClientRole::Operator => {
                 // Assumed: the person watching notices within a heartbeat period of the next one.
@@ -521,19 +543,19 @@ mod tests {
         vec!["m1".into(), "m2".into(), "m3".into()]
     }
 
-    /// A killed master answers no check: each times out at `inter` (2 s) and the next starts
-    /// `inter` after, so the third failure marks it down 10 s after the first check that found
-    /// it dead, 10 to 12 s after the crash whatever the check phase.
     /// A kubelet closes its connections at the second failed try of the first of its failing
-    /// loops' rounds. With both failing (10-s loops at independent phases) that round comes
-    /// 10/3 s after the loss on average; with only the Lease failing, 5 s. Then two timeouts.
+    /// loops' rounds. With both failing (node status every 10 s, Lease every 8 s here, at
+    /// independent phases) that round comes min(U(0, 10), U(0, 8)) after the loss, 4 - 64/60 s on
+    /// average; with only the Lease failing, 4 s. Then two tries: the heartbeat client's timeout
+    /// (9 s here) each, or etcd's request timeout (7 s here) for a member outside a quorum.
     #[test]
     fn a_kubelet_notices_at_the_first_of_its_failing_loops_rounds() {
         let s = |secs| SimDuration::from_secs(secs);
         let timers = Timers {
             heartbeat: s(10),
-            node_lease_renew: s(10),
-            heartbeat_timeout: s(10),
+            node_lease_renew: s(8),
+            heartbeat_timeout: s(9),
+            etcd_request_timeout: s(7),
             lease: s(15),
             renew_deadline: s(10),
             retry: s(2),
@@ -544,33 +566,46 @@ mod tests {
                 .map(|_| Plan::detection(ClientRole::Kubelet, lost, timers, &mut rng).as_secs_f64())
                 .collect::<Vec<f64>>()
         };
-        for (lost, mean) in [
-            (LostApiserver::Silent, 20.0 + 10.0 / 3.0),
-            (LostApiserver::CacheOnly, 25.0),
+        for (lost, tries, mean_round) in [
+            (LostApiserver::Silent, 18.0, 4.0 - 64.0 / 60.0),
+            (LostApiserver::MemberStopped, 18.0, 4.0),
+            (LostApiserver::NoQuorum, 14.0, 4.0),
         ] {
             let d = draws(lost);
-            assert!(d.iter().all(|&x| (20.0..30.0).contains(&x)), "{lost:?}");
+            assert!(d.iter().all(|&x| (tries..tries + 8.0).contains(&x)), "{lost:?}");
             let got = d.iter().sum::<f64>() / d.len() as f64;
-            // The mean of 20,000 draws is within 0.03 s (one standard error) of its expectation.
+            // The standard error of the mean of 20,000 draws is under 0.02 s.
+            let mean = tries + mean_round;
             assert!((got - mean).abs() < 0.1, "{lost:?}: mean {got}, expected {mean}");
         }
     }
 
-    /// An apiserver that runs and that the balancer reaches answers its cached reads, whatever
-    /// its etcd member does; a crashed one, or one cut off from the balancer, answers nothing.
+    /// An apiserver that runs, listens and that the balancer reaches answers its cached reads,
+    /// whatever its etcd member does; a crashed one, one killed by its liveness probe, or one
+    /// cut off from the balancer answers nothing.
     #[test]
     fn what_a_lost_apiserver_still_answers() {
-        let mut plan = Plan::fault_free(3);
-        plan.apiserver_down[0] = vec![(SimTime::from_secs(10), SimTime::from_secs(20))];
-        plan.unreachable[1] = vec![(SimTime::from_secs(10), SimTime::from_secs(20))];
-        plan.etcd_stopped[2] = vec![(SimTime::from_secs(10), SimTime::from_secs(20))];
-        plan.etcd_down[2] = vec![(SimTime::from_secs(10), SimTime::from_secs(20))];
+        let mut plan = Plan::fault_free(5);
+        let window = vec![(SimTime::from_secs(10), SimTime::from_secs(20))];
+        plan.apiserver_down[0].clone_from(&window);
+        plan.unreachable[1].clone_from(&window);
+        plan.etcd_stopped[2].clone_from(&window);
+        plan.etcd_down[2].clone_from(&window);
+        plan.etcd_down[3].clone_from(&window);
+        plan.etcd_stopped[4].clone_from(&window);
+        plan.etcd_down[4].clone_from(&window);
+        plan.apiserver_killed[4].clone_from(&window);
         let at = SimTime::from_secs(15);
         assert_eq!(plan.lost_at(0, at), LostApiserver::Silent);
         assert_eq!(plan.lost_at(1, at), LostApiserver::Silent);
-        assert_eq!(plan.lost_at(2, at), LostApiserver::CacheOnly);
+        assert_eq!(plan.lost_at(2, at), LostApiserver::MemberStopped);
+        assert_eq!(plan.lost_at(3, at), LostApiserver::NoQuorum);
+        assert_eq!(plan.lost_at(4, at), LostApiserver::Silent);
     }
 
+    /// A killed master answers no check: each times out at `inter` (2 s) and the next starts
+    /// `inter` after, so the third failure marks it down 10 s after the first check that found
+    /// it dead, 10 to 12 s after the crash whatever the check phase.
     #[test]
     fn haproxy_marks_a_dead_master_down_after_fall_timed_out_checks() {
         let rtt = SimDuration::from_micros(400);

@@ -538,6 +538,7 @@ impl<'a> Assembly<'a> {
             heartbeat: kubelet.node_status_update.get(),
             node_lease_renew: kubelet.lease_renew_interval(),
             heartbeat_timeout: kubelet.heartbeat_timeout(),
+            etcd_request_timeout: crate::etcd::request_timeout(s.kubernetes.etcd.election_timeout.get()),
             lease: s.kubernetes.controller_manager.lease_duration.get(),
             renew_deadline: s.kubernetes.controller_manager.renew_deadline.get(),
             retry: s.kubernetes.controller_manager.retry_period.get(),

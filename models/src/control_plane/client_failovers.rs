@@ -126,8 +126,8 @@ impl ControlPlane {
     /// When each apiserver stops serving under the [`Plan`], in time order: (time, master).
     fn apiserver_losses(&self) -> Vec<(SimTime, usize)> {
         // Its crash, or the loss of its etcd member (kubeadm's stacked apiserver talks only to
-        // its local member; HAProxy's TCP check still passes, but every request fails, the
-        // kubelets' heartbeats included). A master out of the balancer's reach loses its
+        // its local member; HAProxy's TCP check still passes, but every request that needs etcd
+        // fails, the kubelets' Lease renewals included: `Plan::lost_at`). A master out of the balancer's reach loses its
         // clients the same way: their heartbeats, leases and watches time out, and the
         // controllers on it cannot renew their leases through the balancer.
         let plan = &self.plan;
@@ -324,8 +324,10 @@ impl ControlPlane {
             }
             match self.haproxy_pick(t, false, rr) {
                 Ok(k) => return Some((k, t)),
-                // HAProxy refuses the connection, and the client's requests fail as they would
-                // against a server gone silent.
+                // No server up: HAProxy closes the connection at once, and a v1.16 client dials
+                // again at its next request. The model has it try again only when it would
+                // notice a silent server (a simplification that keeps a client trying through
+                // a long outage of every master within `BALANCER_TRIES`).
                 Err(None) => on = LostApiserver::Silent,
                 Err(Some(k)) => on = self.plan.lost_at(k, t),
             }

@@ -135,10 +135,9 @@ pub struct ControlPlane {
     member_rtt: Vec<Vec<SimDuration>>,
     /// etcd's WAL fsync.
     fsync: SimDuration,
-    /// How long etcd lets a request wait before it answers "request timed out": etcd 3.3
-    /// etcdserver/config.go `ReqTimeout`, 5 s "for queue waiting, computation and disk IO
-    /// delay" plus twice the election timeout "for possible leader election" (7 s at the
-    /// default 1 s); a proposal lost with a leader cut off is tried again after it.
+    /// How long etcd lets a request wait before it answers "request timed out"
+    /// ([`crate::etcd::request_timeout`]); a proposal lost with a leader cut off is tried
+    /// again after it.
     etcd_request_timeout: SimDuration,
     /// Whether any etcd member is ever down in this run (else commits take the precomputed
     /// latencies).
@@ -279,7 +278,7 @@ impl ControlPlane {
             read,
             member_rtt,
             fsync: etcd_cfg.fsync.get(),
-            etcd_request_timeout: SimDuration::from_secs(5) + etcd_cfg.election_timeout.get() * 2,
+            etcd_request_timeout: crate::etcd::request_timeout(etcd_cfg.election_timeout.get()),
             members_ever_down: false,
             network_faults: false,
             plan: Plan::fault_free(n),

@@ -115,8 +115,9 @@ impl Kubelet {
         }
         if ctx.tracer().enabled() {
             let host = self.name.clone();
+            let track = self.conns_closed[i].reckoning.by.track();
             ctx.tracer()
-                .instant(|| (Track::new(host, "node status"), "closeAllConns".into(), "api", now));
+                .instant(|| (Track::new(host, track), "closeAllConns".into(), "api", now));
         }
         let out = self.pending.iter().find_map(|(&id, p)| match *p {
             Pending::StatusGet(sync, sent) | Pending::StatusPatch(sync, sent) => Some((id, sync, sent)),

@@ -54,6 +54,21 @@ pub(super) enum Loop {
     Lease,
 }
 
+impl Loop {
+    /// The name of the loop's track in a trace, under its node.
+    pub(super) fn track(self) -> &'static str {
+        match self {
+            Loop::NodeStatus => "node status",
+            Loop::Lease => "node lease",
+        }
+    }
+}
+
+/// How many tries a round makes before it gives up: `nodeStatusUpdateRetry` (5,
+/// pkg/kubelet/kubelet_node_status.go) for the node status loop, `maxUpdateRetries` (5,
+/// pkg/kubelet/nodelease/controller.go) for the Lease controller's `retryUpdateLease`.
+const ROUND_TRIES: u64 = 5;
+
 /// When a kubelet that hears nothing more from some instant on closes all its connections, and
 /// the round that decides it: the first of its two loops to fail twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,32 +163,58 @@ impl Heartbeats {
     /// #81663). The first of the two loops to fail twice closes them.
     /// ([`crate::failover::Plan::detection`] draws the same for clients it cannot time so.)
     pub(super) fn connections_closed_after(&self, lost: SimTime) -> Reckoning {
-        let status = self
-            .out_since
-            .unwrap_or_else(|| lost.tick_at_or_after(self.status_phase, self.status_period));
-        let lease = self
-            .lease_out_since
-            .unwrap_or_else(|| lost.tick_at_or_after(self.lease_phase, self.lease_period));
-        let status = self.reckon(Loop::NodeStatus, status, lost);
-        let lease = self.reckon(Loop::Lease, lease, lost);
-        if lease.closed < status.closed {
-            lease
-        } else {
-            status
+        let status = self.reckon(Loop::NodeStatus, lost);
+        match self.reckon(Loop::Lease, lost) {
+            Some(lease) if status.is_none_or(|s| lease.closed < s.closed) => lease,
+            _ => status.expect("the node status loop always closes them at a round"),
         }
     }
 
-    /// When a round whose first try was sent at `first_try` fails the second time, if nothing
-    /// is answered from `lost` on: two timeouts after `first_try`, that round being the one out
-    /// at `lost` or the next. A round that has failed twice already (held by a cut before
-    /// `lost`) closes them again at its next try's failure.
-    fn reckon(&self, by: Loop, first_try: SimTime, lost: SimTime) -> Reckoning {
+    /// When loop `by` closes the connections, if nothing is answered from `lost` on: at the
+    /// second failed try of its round out at `lost`, or of its next round (two timeouts after
+    /// its tick), its round's later tries closing them again. A round out since before `lost`
+    /// (held by a cut) closes them at the first of its tries to fail from `lost` on; one that
+    /// has made all its tries by then has given up: the node status loop starts its next round
+    /// at its next tick, and the Lease controller falls back to `backoffEnsureLease`, whose
+    /// GETs of the Lease call no hook (`None`).
+    fn reckon(&self, by: Loop, lost: SimTime) -> Option<Reckoning> {
+        let (out_since, phase, period) = match by {
+            Loop::NodeStatus => (self.out_since, self.status_phase, self.status_period),
+            Loop::Lease => (self.lease_out_since, self.lease_phase, self.lease_period),
+        };
         let timeout = self.timeout.max(SimDuration::from_nanos(1));
-        let mut closed = first_try + timeout * 2;
-        if closed < lost {
-            closed = first_try + timeout * lost.saturating_since(first_try).as_nanos().div_ceil(timeout.as_nanos());
+        let Some(sent) = out_since else {
+            let tick = lost.tick_at_or_after(phase, period);
+            return Some(Reckoning {
+                by,
+                first_try: tick,
+                closed: tick + timeout * 2,
+            });
+        };
+        let try_fails = |k: u64| sent + timeout * k;
+        if lost <= try_fails(ROUND_TRIES) {
+            let k = lost
+                .saturating_since(sent)
+                .as_nanos()
+                .div_ceil(timeout.as_nanos())
+                .max(2);
+            return Some(Reckoning {
+                by,
+                first_try: sent,
+                closed: try_fails(k),
+            });
         }
-        Reckoning { by, first_try, closed }
+        match by {
+            Loop::NodeStatus => {
+                let tick = lost.max(try_fails(ROUND_TRIES)).tick_at_or_after(phase, period);
+                Some(Reckoning {
+                    by,
+                    first_try: sent,
+                    closed: tick + timeout * 2,
+                })
+            }
+            Loop::Lease => None,
+        }
     }
 
     /// Whether the request that `r` counted on is still out, unanswered.
@@ -322,6 +363,34 @@ mod tests {
         assert_eq!(
             h.connections_closed_after(t(26.0)),
             reckoning(Loop::NodeStatus, 25.0, 45.0)
+        );
+    }
+
+    /// A round makes five tries: one held for longer has given up. The Lease controller then
+    /// GETs the Lease with back-off and calls no hook; the node status loop starts its next
+    /// round at its next tick.
+    #[test]
+    fn a_round_that_made_all_its_tries_has_given_up() {
+        let cfg = KubeletCfg::default();
+        let mut h = loops(&cfg, 0.019, 0.010);
+        // The Lease's PUT held since 2 s (etcd without a quorum): its fifth try failed at 52 s.
+        h.lease_out_since = Some(t(2.0));
+        assert_eq!(h.connections_closed_after(t(50.0)), reckoning(Loop::Lease, 2.0, 52.0));
+        assert_eq!(h.connections_closed_after(t(52.0)), reckoning(Loop::Lease, 2.0, 52.0));
+        assert_eq!(
+            h.connections_closed_after(t(100.0)),
+            reckoning(Loop::NodeStatus, 100.019, 120.019)
+        );
+        // The node status round held since 3 s too: its next round is the tick after 100 s.
+        h.out_since = Some(t(3.0));
+        assert_eq!(
+            h.connections_closed_after(t(100.0)),
+            reckoning(Loop::NodeStatus, 3.0, 120.019)
+        );
+        // Given up at 53 s, before a loss at 54 s: its next round ticks at 60.019 s.
+        assert_eq!(
+            h.connections_closed_after(t(54.0)),
+            reckoning(Loop::NodeStatus, 3.0, 80.019)
         );
     }
 
