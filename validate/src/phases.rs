@@ -17,6 +17,12 @@
 //! manager's report of Running comes after all four and is in the cell's start-up time only.
 //! Measured instants are whole seconds (RFC 3339); a phase's mean over many pods is unbiased by
 //! that truncation but each pod's value is off by up to a second.
+//!
+//! Where `measure` watched every pod of a cell (`watch_running_s`), the cell also compares the
+//! mean per pod of the thesis's own observation: the time from the create until kubectl's watch
+//! first showed the pod Running, the status manager's report included ([`WatchedRunning`]).
+//! Those times are on kubetwin's clock, counted from the create as the simulation counts, so
+//! the cluster's clocks do not enter.
 
 use std::collections::BTreeMap;
 
@@ -40,6 +46,17 @@ pub struct PhaseMeans {
     pub pods: usize,
 }
 
+/// The mean time per pod from the create until kubectl's watch first showed the pod Running,
+/// seconds: the thesis's observation for every pod, where a cell's start-up is the last pod's.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct WatchedRunning {
+    /// From the raw rows' `watch_running_s`, over every pod of every run.
+    pub measured_s: f64,
+    /// From the simulated kubectl watch ([`PodTimeline::watched`]), over every pod of every
+    /// replication.
+    pub simulated_s: f64,
+}
+
 /// One cell's phases, measured and simulated.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PhaseComparison {
@@ -51,6 +68,9 @@ pub struct PhaseComparison {
     pub measured: PhaseMeans,
     /// From the simulation's per-pod timelines.
     pub simulated: PhaseMeans,
+    /// When the watch showed each pod Running, if every raw row of the cell has that time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watched_running: Option<WatchedRunning>,
 }
 
 /// Accumulates phase durations.
@@ -98,6 +118,21 @@ pub fn measured_phases(rows: &[RawPodRow]) -> BTreeMap<(u32, u32), PhaseMeans> {
     cells.into_iter().map(|(k, s)| (k, s.means())).collect()
 }
 
+/// The mean of `watch_running_s` per cell (pods, delay), over the cells whose every row has it
+/// (a cell with one pod the watch did not show Running has none: its mean would leave out a
+/// late pod).
+pub fn measured_watched_running(rows: &[RawPodRow]) -> BTreeMap<(u32, u32), f64> {
+    let mut cells: BTreeMap<(u32, u32), Option<(f64, usize)>> = BTreeMap::new();
+    for r in rows {
+        let cell = cells.entry((r.pods, r.delay_ms)).or_insert(Some((0.0, 0)));
+        *cell = cell.zip(r.watch_running_s).map(|((sum, n), t)| (sum + t, n + 1));
+    }
+    cells
+        .into_iter()
+        .filter_map(|(k, c)| c.filter(|&(_, n)| n > 0).map(|(sum, n)| (k, sum / n as f64)))
+        .collect()
+}
+
 /// The simulated instants that correspond to the measured ones, if the pod got that far.
 fn simulated_instants(p: &PodTimeline) -> Option<(f64, f64, f64, f64)> {
     Some((p.created, p.bound?, p.kubelet_seen?, p.started?))
@@ -116,14 +151,31 @@ pub fn simulated_phases(
     reps: u32,
     seed: u64,
 ) -> Result<PhaseMeans, ModelError> {
+    Ok(simulate(scenario, pods, delay_ms, reps, seed)?.0)
+}
+
+/// The simulated phase means of one cell, and the mean time per pod until the simulated
+/// kubectl watch showed it Running (`None` if it showed none).
+fn simulate(
+    scenario: &Scenario,
+    pods: u32,
+    delay_ms: u32,
+    reps: u32,
+    seed: u64,
+) -> Result<(PhaseMeans, Option<f64>), ModelError> {
     let runs = run_cell(scenario, pods, delay_ms, reps, seed, |o, _| o.pods)?;
     let mut sums = Sums::default();
+    let (mut watched, mut n) = (0.0, 0usize);
     for p in runs.iter().flatten() {
         if let Some((c, s, k, r)) = simulated_instants(p) {
             sums.push(c, s, k, r);
         }
+        if let Some(w) = p.watched {
+            watched += w;
+            n += 1;
+        }
     }
-    Ok(sums.means())
+    Ok((sums.means(), (n > 0).then(|| watched / n as f64)))
 }
 
 /// Compares every cell of the raw rows with the simulation, phase by phase.
@@ -137,14 +189,25 @@ pub fn compare_phases(
     reps: u32,
     seed: u64,
 ) -> Result<Vec<PhaseComparison>, ModelError> {
+    let watched = measured_watched_running(rows);
     measured_phases(rows)
         .into_iter()
         .map(|((pods, delay_ms), measured)| {
+            let (simulated, simulated_watched) = simulate(scenario, pods, delay_ms, reps, seed)?;
+            let watched_running =
+                watched
+                    .get(&(pods, delay_ms))
+                    .zip(simulated_watched)
+                    .map(|(&measured_s, simulated_s)| WatchedRunning {
+                        measured_s,
+                        simulated_s,
+                    });
             Ok(PhaseComparison {
                 pods,
                 delay_ms,
                 measured,
-                simulated: simulated_phases(scenario, pods, delay_ms, reps, seed)?,
+                simulated,
+                watched_running,
             })
         })
         .collect()
@@ -238,6 +301,27 @@ mod tests {
         assert!((c.watch_to_kubelet_s - 1.5).abs() < 1e-12, "{c:?}");
         assert!((c.on_node_s - 10.0).abs() < 1e-12, "{c:?}");
         assert_eq!(m[&(1, 500)].on_node_s, 4.0);
+    }
+
+    /// A cell's watched-Running mean is over every pod of every run, and only for a cell whose
+    /// every row has the watch's time.
+    #[test]
+    fn the_watched_running_mean_needs_every_row_of_its_cell() {
+        let watched = |mut r: RawPodRow, t: f64| {
+            r.watch_running_s = Some(t);
+            r
+        };
+        let rows = [
+            watched(row(1, "a", 2, 100, [0.0, 1.0, 2.0, 10.0]), 11.5),
+            watched(row(1, "b", 2, 100, [0.0, 1.0, 3.0, 14.0]), 15.0),
+            watched(row(2, "a", 2, 100, [0.0, 2.0, 3.0, 12.0]), 12.25),
+            watched(row(1, "a", 1, 500, [0.0, 0.0, 1.0, 5.0]), 6.0),
+            row(2, "a", 1, 500, [0.0, 0.0, 1.0, 5.0]),
+        ];
+        let m = measured_watched_running(&rows);
+        assert_eq!(m.keys().copied().collect::<Vec<_>>(), vec![(2, 100)]);
+        assert!((m[&(2, 100)] - 12.916_666_666_666_666).abs() < 1e-12, "{m:?}");
+        assert!(measured_watched_running(&rows[4..]).is_empty());
     }
 
     #[test]

@@ -420,19 +420,26 @@ fn print_shape(cmp: &Comparison) {
 fn print_phases(phases: &[PhaseComparison]) {
     println!("phases (mean per pod, s; measured / simulated):");
     println!(
-        "{:>5} {:>9} {:>17} {:>17} {:>17} {:>12}",
-        "pods", "delay ms", "scheduling", "watch to kubelet", "on the node", "pods m / s"
+        "{:>5} {:>9} {:>17} {:>17} {:>17} {:>12} {:>19}",
+        "pods", "delay ms", "scheduling", "watch to kubelet", "on the node", "pods m / s", "watched Running"
     );
     for p in phases {
         let pair = |m: f64, s: f64| format!("{m:.2} / {s:.2}");
         println!(
-            "{:>5} {:>9} {:>17} {:>17} {:>17} {:>12}",
+            "{:>5} {:>9} {:>17} {:>17} {:>17} {:>12} {:>19}",
             p.pods,
             p.delay_ms,
             pair(p.measured.scheduling_s, p.simulated.scheduling_s),
             pair(p.measured.watch_to_kubelet_s, p.simulated.watch_to_kubelet_s),
             pair(p.measured.on_node_s, p.simulated.on_node_s),
-            format!("{} / {}", p.measured.pods, p.simulated.pods)
+            format!("{} / {}", p.measured.pods, p.simulated.pods),
+            p.watched_running
+                .map_or("-".into(), |w| pair(w.measured_s, w.simulated_s))
+        );
+    }
+    if phases.iter().any(|p| p.watched_running.is_some()) {
+        println!(
+            "  watched Running: from the create until kubectl's watch first showed the pod Running (the thesis's observation, pod by pod; kubetwin's clock); '-' where a run did not watch every pod"
         );
     }
 }

@@ -175,6 +175,37 @@ fn a_watched_run_writes_a_kubectl_watch_cell() {
     let v = validate_json("--data", &s.out());
     assert_eq!(v["cells"][0]["observed"], "kubectl-watch", "{v}");
     assert_eq!(s.namespaces_of("delete"), s.namespaces_of("create"));
+    // `validate --raw` compares the watch's time pod by pod: the raw column's mean against the
+    // simulated watch's, which shows the pods Running some seconds in.
+    let shown: Vec<f64> = raw[1..]
+        .iter()
+        .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+        .collect();
+    let v = validate_json("--raw", &s.raw_out());
+    let w = &v["phases"][0]["watched_running"];
+    let measured = w["measured_s"].as_f64().expect("a watched cell has watched_running");
+    assert!(
+        (measured - shown.iter().sum::<f64>() / shown.len() as f64).abs() < 1e-9,
+        "{w}"
+    );
+    let simulated = w["simulated_s"].as_f64().unwrap();
+    assert!(simulated > 5.0 && simulated < 60.0, "{w}");
+    let table = kubetwin()
+        .args([
+            "validate",
+            "--raw",
+            &s.raw_out(),
+            "--scenario",
+            "thesis-2019",
+            "--reps",
+            "2",
+        ])
+        .output()
+        .expect("run kubetwin validate");
+    assert_exit(&table, 0, "validate --raw, table");
+    let text = stdout(&table);
+    assert!(text.contains("watched Running"), "{text}");
+    assert!(text.contains(&format!("{measured:.2} / {simulated:.2}")), "{text}");
 }
 
 #[test]
@@ -664,6 +695,8 @@ fn measured_raw_rows_feed_validate_phase_by_phase() {
     assert_eq!((p["pods"].as_u64(), p["delay_ms"].as_u64()), (Some(20), Some(100)));
     assert_eq!(p["measured"]["pods"], 40, "20 pods x 2 runs");
     assert_eq!(p["simulated"]["pods"], 40, "20 pods x 2 replications");
+    // No watch in this measurement: no watched-Running comparison.
+    assert!(p.get("watched_running").is_none(), "{p}");
     // The measured means are those of the raw file's columns.
     let lines = data_lines(&raw);
     let header: Vec<&str> = lines[0].split(',').collect();
