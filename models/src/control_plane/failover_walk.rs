@@ -12,6 +12,12 @@ use super::lease_takeover::{Election, Lapse, LeaderFate, LeaderLoss, Renewals, T
 use super::{ControlPlane, Failover, Watcher};
 use crate::failover::{ClientRole, LostApiserver, Plan, Timers};
 
+/// How long a client-go reflector waits after its list-and-watch ended before it lists again:
+/// `NewNamedReflector` sets `period: time.Second`, and `Run` loops `wait.Until(..., r.period,
+/// ...)` (client-go tools/cache/reflector.go, v1.16). A kubelet that closed its connections
+/// dials again through its reflectors' lists.
+const REFLECTOR_RETRY: SimDuration = SimDuration::from_secs(1);
+
 /// A leader-elected controller riding out the loss of its apiserver's quorum, its lease kept
 /// ([`LeaderFate::Keeps`]): a later loss of the same stretch (such as a quorum serving
 /// elsewhere) changes nothing.
@@ -105,9 +111,9 @@ impl ControlPlane {
     /// - at a cut that lasts longer than the kubelet takes to notice (the next round of the
     ///   first of its two heartbeat loops, then two timeouts: v1.16's `closeAllConns` runs
     ///   whatever the cause), the
-    ///   kubelet's connections are gone, whichever apiserver they went to; its requests dial
-    ///   anew, and the first after the route carries again (its next node-status update,
-    ///   within a period) connects through HAProxy. A cut repaired before it notices leaves its
+    ///   kubelet's connections are gone, whichever apiserver they went to; its reflectors dial
+    ///   anew a second later, and the dial's first SYN after the route carries again connects
+    ///   through HAProxy. A cut repaired before it notices leaves its
     ///   connections to TCP's resends; one never repaired leaves nothing to reconnect to.
     ///
     /// A client that finds no serving apiserver stays where it was; one whose reconnection is
@@ -314,18 +320,17 @@ impl FailoverWalk<'_> {
         };
         let handshake = cp.connect_time(self.clients[i].host, k);
         if let Some(back) = self.cut_during(i, t, t + handshake) {
-            // A kubelet whose dial meets a cut of its route to the balancer (the dial, or its
-            // handshake's answers) connects after the repair, as one cut off does (its next
-            // request then dials); never, if the cut is never repaired. kubectl's dial gets
-            // through at its first SYN after the repair: each dial's SYN is resent 1, 3, 7 and
-            // 15 s after it, and a dial that times out is made again.
+            // A client whose dial meets a cut of its route to the balancer (the dial, or its
+            // handshake's answers) gets through at its first SYN after the repair: each dial's
+            // SYN is resent 1, 3, 7 and 15 s after it, and a dial that times out is made again.
+            // A kubelet never connects if the cut is never repaired.
             self.decided[i] = Some(s);
-            if self.clients[i].role == ClientRole::Operator {
-                let syn = |back| crate::network::first_syn_at_or_after(t, back, crate::network::CLIENT_DIAL_TIMEOUT);
-                self.reconnect_from(i, s, back, syn);
-            } else {
-                self.reconnect_after_cut(i, s, back, rng);
+            if back == SimTime::MAX && self.clients[i].role == ClientRole::Kubelet {
+                self.cut_reconnect[i] = SimTime::MAX;
+                return;
             }
+            let syn = |back| crate::network::first_syn_at_or_after(t, back, crate::network::CLIENT_DIAL_TIMEOUT);
+            self.reconnect_from(i, s, back, syn);
             return;
         }
         let kept_running = cp.plan.takes_requests(m, s) && cp.plan.takes_requests(m, t);
@@ -349,9 +354,11 @@ impl FailoverWalk<'_> {
 
     /// Kubelet `i` is cut off from the balancer at `s` until `back`. If it notices before the
     /// repair (the next round of the first of its two heartbeat loops, both failing, then two
-    /// timeouts: v1.16's `closeAllConns` runs whatever the cause), its connections are gone, whichever apiserver they went to; its
-    /// requests dial anew, and the first after the route carries again (its next node-status
-    /// update, within a period) connects through HAProxy. A cut repaired before it notices
+    /// timeouts: v1.16's `closeAllConns` runs whatever the cause), its connections are gone,
+    /// whichever apiserver they went to. Its watches end with them, and its reflectors list
+    /// again a second later ([`REFLECTOR_RETRY`]), which dials: the dial's first SYN after the
+    /// repair connects through HAProxy (each dial's SYN is resent 1, 3, 7 and 15 s after it,
+    /// and a dial that times out is made again, as kubectl's). A cut repaired before it notices
     /// leaves its connections to TCP's resends.
     fn cut(&mut self, s: SimTime, i: usize, back: SimTime, rng: &mut impl Rng) {
         if back == SimTime::MAX {
@@ -359,14 +366,13 @@ impl FailoverWalk<'_> {
             self.cut_reconnect[i] = SimTime::MAX;
             return;
         }
-        let timers = self.timers;
-        let noticed = s + Plan::detection(ClientRole::Kubelet, LostApiserver::Silent, timers, rng);
-        let tried = back + SimDuration::from_secs_f64(rng.random::<f64>() * timers.heartbeat.as_secs_f64());
+        let noticed = s + Plan::detection(ClientRole::Kubelet, LostApiserver::Silent, self.timers, rng);
         if noticed >= back || self.cut_reconnect[i] > s {
             return;
         }
-        let phase = tried.saturating_since(back);
-        self.reconnect_from(i, s, back, |back| back + phase);
+        let dials_from = noticed + REFLECTOR_RETRY;
+        let syn = |back| crate::network::first_syn_at_or_after(dials_from, back, crate::network::CLIENT_DIAL_TIMEOUT);
+        self.reconnect_from(i, s, back, syn);
     }
 
     /// The end of the first cut of kubelet `i` from the balancer that overlaps `from..=until`
@@ -378,20 +384,8 @@ impl FailoverWalk<'_> {
             .map(|&(_, back)| back)
     }
 
-    /// Kubelet `i`, having lost its connection at `s`, reconnects after its cut from the
-    /// balancer ends at `back`: with its next request, within a node-status period.
-    fn reconnect_after_cut(&mut self, i: usize, s: SimTime, back: SimTime, rng: &mut impl Rng) {
-        if back == SimTime::MAX {
-            self.cut_reconnect[i] = SimTime::MAX;
-            return;
-        }
-        let period = self.timers.heartbeat.as_secs_f64();
-        let phase = SimDuration::from_secs_f64(rng.random::<f64>() * period);
-        self.reconnect_from(i, s, back, |back| back + phase);
-    }
-
     /// Client `i`, its connection lost at `s`, dials at `first_try(back)` after its cut ends at
-    /// `back` (a kubelet at a phase of its node-status period, kubectl at its first SYN then):
+    /// `back` (its dial's first SYN then):
     /// HAProxy hands it the first server that serves, trying every node-status period. A dial
     /// that meets a later cut waits for that one's repair, and tries as it would after it.
     fn reconnect_from(&mut self, i: usize, s: SimTime, back: SimTime, first_try: impl Fn(SimTime) -> SimTime) {
