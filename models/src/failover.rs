@@ -63,7 +63,8 @@
 //!     node-status round only when it has a PATCH to send (the first try's
 //!     `resourceVersion=0` GET is answered from the frozen cache, but the PATCH waits on
 //!     etcd's client; the second try's GET reads etcd): the model takes the Lease's two
-//!     timeouts;
+//!     tries, each ending at the heartbeat client's timeout, or at etcd's `ReqTimeout` (7 s)
+//!     when the member runs outside a quorum;
 //!   - the controller-manager and the scheduler: the leader cannot renew its lease; unless a
 //!     renewal gets through before `--leader-elect-renew-deadline`, it gives up, and a
 //!     candidate takes over once the lease has expired in its eyes
@@ -81,9 +82,10 @@
 //!     cut;
 //!   - a kubelet cut off from the load balancer by a network fault (its site isolated, its
 //!     tunnel partitioned, a router on the way crashed) notices the same way, since both its
-//!     heartbeat loops' tries fail whatever the cause, and closes all its connections; its later
-//!     requests dial anew, and the first after the route carries again (its next node-status
-//!     update, within a period) connects through HAProxy's round robin
+//!     heartbeat loops' tries fail whatever the cause, and closes all its connections; it dials
+//!     anew at once (its reflectors' watches) and at each node status tick, and the first of
+//!     its dials' SYNs after the route carries again (within 3 s) connects through HAProxy's
+//!     round robin
 //!     (`ControlPlane::fail_over_clients`, `kubelet_cuts`), and what its old connections held
 //!     comes through the new one. A cut repaired before it notices leaves its connections to
 //!     TCP's resends. A crash of the load balancer itself is not counted as a cut: its clients'

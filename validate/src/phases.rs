@@ -155,7 +155,8 @@ pub fn simulated_phases(
 }
 
 /// The simulated phase means of one cell, and the mean time per pod until the simulated
-/// kubectl watch showed it Running (`None` if it showed none).
+/// kubectl watch showed it Running (`None` unless it showed every pod of every replication, as
+/// the measured mean needs every row).
 fn simulate(
     scenario: &Scenario,
     pods: u32,
@@ -165,17 +166,18 @@ fn simulate(
 ) -> Result<(PhaseMeans, Option<f64>), ModelError> {
     let runs = run_cell(scenario, pods, delay_ms, reps, seed, |o, _| o.pods)?;
     let mut sums = Sums::default();
-    let (mut watched, mut n) = (0.0, 0usize);
+    let (mut watched, mut n, mut all) = (0.0, 0usize, 0usize);
     for p in runs.iter().flatten() {
         if let Some((c, s, k, r)) = simulated_instants(p) {
             sums.push(c, s, k, r);
         }
+        all += 1;
         if let Some(w) = p.watched {
             watched += w;
             n += 1;
         }
     }
-    Ok((sums.means(), (n > 0).then(|| watched / n as f64)))
+    Ok((sums.means(), (n > 0 && n == all).then(|| watched / n as f64)))
 }
 
 /// Compares every cell of the raw rows with the simulation, phase by phase.

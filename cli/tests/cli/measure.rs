@@ -190,6 +190,14 @@ fn a_watched_run_writes_a_kubectl_watch_cell() {
     );
     let simulated = w["simulated_s"].as_f64().unwrap();
     assert!(simulated > 5.0 && simulated < 60.0, "{w}");
+    // The watch shows a pod Running after its container started (the status report comes
+    // after), so later than the simulated phases add up to.
+    let p = &v["phases"][0]["simulated"];
+    let to_start = ["scheduling_s", "watch_to_kubelet_s", "on_node_s"]
+        .iter()
+        .map(|k| p[k].as_f64().unwrap())
+        .sum::<f64>();
+    assert!(simulated > to_start, "{w} against {p}");
     let table = kubetwin()
         .args([
             "validate",

@@ -12,12 +12,6 @@ use super::lease_takeover::{Election, Lapse, LeaderFate, LeaderLoss, Renewals, T
 use super::{ControlPlane, Failover, Watcher};
 use crate::failover::{ClientRole, LostApiserver, Plan, Timers};
 
-/// How long a client-go reflector waits after its list-and-watch ended before it lists again:
-/// `NewNamedReflector` sets `period: time.Second`, and `Run` loops `wait.Until(..., r.period,
-/// ...)` (client-go tools/cache/reflector.go, v1.16). A kubelet that closed its connections
-/// dials again through its reflectors' lists.
-const REFLECTOR_RETRY: SimDuration = SimDuration::from_secs(1);
-
 /// A leader-elected controller riding out the loss of its apiserver's quorum, its lease kept
 /// ([`LeaderFate::Keeps`]): a later loss of the same stretch (such as a quorum serving
 /// elsewhere) changes nothing.
@@ -325,12 +319,12 @@ impl FailoverWalk<'_> {
             // SYN is resent 1, 3, 7 and 15 s after it, and a dial that times out is made again.
             // A kubelet never connects if the cut is never repaired.
             self.decided[i] = Some(s);
-            if back == SimTime::MAX && self.clients[i].role == ClientRole::Kubelet {
-                self.cut_reconnect[i] = SimTime::MAX;
-                return;
+            if self.clients[i].role == ClientRole::Kubelet {
+                self.kubelet_after_cut(i, s, t, back, rng);
+            } else {
+                let syn = |back| crate::network::first_syn_at_or_after(t, back, crate::network::CLIENT_DIAL_TIMEOUT);
+                self.reconnect_from(i, s, back, syn);
             }
-            let syn = |back| crate::network::first_syn_at_or_after(t, back, crate::network::CLIENT_DIAL_TIMEOUT);
-            self.reconnect_from(i, s, back, syn);
             return;
         }
         let kept_running = cp.plan.takes_requests(m, s) && cp.plan.takes_requests(m, t);
@@ -355,11 +349,8 @@ impl FailoverWalk<'_> {
     /// Kubelet `i` is cut off from the balancer at `s` until `back`. If it notices before the
     /// repair (the next round of the first of its two heartbeat loops, both failing, then two
     /// timeouts: v1.16's `closeAllConns` runs whatever the cause), its connections are gone,
-    /// whichever apiserver they went to. Its watches end with them, and its reflectors list
-    /// again a second later ([`REFLECTOR_RETRY`]), which dials: the dial's first SYN after the
-    /// repair connects through HAProxy (each dial's SYN is resent 1, 3, 7 and 15 s after it,
-    /// and a dial that times out is made again, as kubectl's). A cut repaired before it notices
-    /// leaves its connections to TCP's resends.
+    /// whichever apiserver they went to, and it dials anew ([`FailoverWalk::kubelet_after_cut`]). A cut
+    /// repaired before it notices leaves its connections to TCP's resends.
     fn cut(&mut self, s: SimTime, i: usize, back: SimTime, rng: &mut impl Rng) {
         if back == SimTime::MAX {
             // Cut off for good: it never reaches the balancer again, nor any apiserver.
@@ -370,8 +361,39 @@ impl FailoverWalk<'_> {
         if noticed >= back || self.cut_reconnect[i] > s {
             return;
         }
-        let dials_from = noticed + REFLECTOR_RETRY;
-        let syn = |back| crate::network::first_syn_at_or_after(dials_from, back, crate::network::CLIENT_DIAL_TIMEOUT);
+        self.kubelet_after_cut(i, s, noticed, back, rng);
+    }
+
+    /// Kubelet `i`, its connection lost at `s`, dials from `from` on while cut off from the
+    /// balancer until `back` (never repaired: [`SimTime::MAX`]), and gets through at the first
+    /// SYN after the repair of any of its dials, each sent at once and resent 1, 3, 7 and 15 s
+    /// later within client-go's 30-s dial timeout: its reflectors watch again at once when their
+    /// watches end with the closed connections (client-go v1.16 `ListAndWatch` sends the next
+    /// watch when the last ended without an error of its own), and dial again after a dial
+    /// times out, a second later (`wait.Until(..., period: time.Second)`, which the model leaves
+    /// out); its node status loop dials at each of its ticks (`--node-status-update-frequency`,
+    /// at a phase drawn here), each dial running to its time-out though its request gives up
+    /// after the heartbeat client's 10 s (Go's transport keeps a connection whose request was
+    /// cancelled). The Lease controller's dials, which would come sooner still after a round
+    /// that gave up (`backoffEnsureLease`, 0.2 to 7 s apart), are left out. Every request of
+    /// the kubelet then goes through that connection (HTTP/2, one transport for the main and
+    /// the heartbeat clients).
+    fn kubelet_after_cut(&mut self, i: usize, s: SimTime, from: SimTime, back: SimTime, rng: &mut impl Rng) {
+        if back == SimTime::MAX {
+            self.cut_reconnect[i] = SimTime::MAX;
+            return;
+        }
+        let period = self.timers.heartbeat;
+        let ticks = (
+            SimDuration::from_secs_f64(rng.random::<f64>() * period.as_secs_f64()),
+            period,
+        );
+        let timeout = crate::network::CLIENT_DIAL_TIMEOUT;
+        let syn = |back| {
+            crate::network::first_syn_at_or_after(from, back, timeout).min(
+                crate::network::first_periodic_syn_at_or_after(from, ticks, back, timeout),
+            )
+        };
         self.reconnect_from(i, s, back, syn);
     }
 

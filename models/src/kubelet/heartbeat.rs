@@ -206,7 +206,7 @@ impl Heartbeats {
         }
         match by {
             Loop::NodeStatus => {
-                let tick = lost.max(try_fails(ROUND_TRIES)).tick_at_or_after(phase, period);
+                let tick = lost.tick_at_or_after(phase, period);
                 Some(Reckoning {
                     by,
                     first_try: sent,
@@ -253,13 +253,25 @@ impl Heartbeats {
     }
 
     /// Handles the reply to call `id` if it is one of the loops'; `false` if it is not. A node
-    /// status round that ends is traced on `host`'s "node status" track.
+    /// status round that ends is traced on `host`'s "node status" track, a Lease renewal on its "node lease" track.
     pub(super) fn reply(&mut self, id: u32, host: &str, client: &mut Client, ctx: &mut Context<'_, Ev>) -> bool {
         let now = ctx.now();
         let lease = self.lease_put == Some(id);
         if lease {
             self.lease_put = None;
-            self.lease_out_since = None;
+            let sent = self.lease_out_since.take().unwrap_or(now);
+            if ctx.tracer().enabled() {
+                let host = host.to_owned();
+                ctx.tracer().span(|| {
+                    (
+                        Track::new(host, Loop::Lease.track()),
+                        "PUT lease".into(),
+                        "api",
+                        sent,
+                        now,
+                    )
+                });
+            }
         } else if self.node_get == Some(id) {
             self.node_get = None;
             self.out_since = None;
@@ -282,8 +294,15 @@ impl Heartbeats {
         if round_ended && !lease && ctx.tracer().enabled() {
             let (host, start) = (host.to_owned(), self.round_started);
             let name = "GET node (+ PATCH status)";
-            ctx.tracer()
-                .span(|| (Track::new(host, "node status"), name.into(), "api", start, now));
+            ctx.tracer().span(|| {
+                (
+                    Track::new(host, Loop::NodeStatus.track()),
+                    name.into(),
+                    "api",
+                    start,
+                    now,
+                )
+            });
         }
         true
     }
@@ -373,7 +392,7 @@ mod tests {
     fn a_round_that_made_all_its_tries_has_given_up() {
         let cfg = KubeletCfg::default();
         let mut h = loops(&cfg, 0.019, 0.010);
-        // The Lease's PUT held since 2 s (etcd without a quorum): its fifth try failed at 52 s.
+        // The Lease's PUT held since 2 s (by a cut): its fifth try failed at 52 s.
         h.lease_out_since = Some(t(2.0));
         assert_eq!(h.connections_closed_after(t(50.0)), reckoning(Loop::Lease, 2.0, 52.0));
         assert_eq!(h.connections_closed_after(t(52.0)), reckoning(Loop::Lease, 2.0, 52.0));

@@ -39,9 +39,9 @@ mod build;
 mod tcp;
 
 pub use tcp::{
-    apiserver_connect_time, copies_lost, dial_syns, first_resend_at_or_after, first_syn_at_or_after, resend_wait,
-    retransmission_cost, syn_resends, CLIENT_DIAL_TIMEOUT, CONNECT_ROUND_TRIPS, ETHERNET_MTU, IP_TCP_HEADERS, SYN_RTO,
-    TCP_RETRIES2_TIMEOUT, TCP_RTO_MAX, TCP_RTO_MIN,
+    apiserver_connect_time, copies_lost, dial_syns, first_periodic_syn_at_or_after, first_resend_at_or_after,
+    first_syn_at_or_after, resend_wait, retransmission_cost, syn_resends, CLIENT_DIAL_TIMEOUT, CONNECT_ROUND_TRIPS,
+    ETHERNET_MTU, IP_TCP_HEADERS, SYN_RTO, TCP_RETRIES2_TIMEOUT, TCP_RTO_MAX, TCP_RTO_MIN,
 };
 
 /// How many times a message's route is checked again after an element on it was down when the

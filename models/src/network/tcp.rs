@@ -101,6 +101,37 @@ pub fn dial_syns(dial_timeout: SimDuration) -> impl Iterator<Item = SimDuration>
 /// `transport/cache.go`, v1.16; the kubelet's own dialer has the same, cmd/kubelet/app/server.go).
 pub const CLIENT_DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 
+/// The first SYN at or after `end` among the dials of a loop that dials at each of its ticks
+/// (`phase + k · period`) from `from` on, each dial sending its SYN at once and again
+/// [`syn_resends`] later within its time-out `dial_timeout`, whatever its request does (Go's
+/// transport lets a dial whose request gave up finish and keeps the connection).
+/// [`SimTime::MAX`] if `end` is, or if the period is zero.
+pub fn first_periodic_syn_at_or_after(
+    from: SimTime,
+    (phase, period): (SimDuration, SimDuration),
+    end: SimTime,
+    dial_timeout: SimDuration,
+) -> SimTime {
+    if end == SimTime::MAX || period.is_zero() {
+        return SimTime::MAX;
+    }
+    // Dials begun within a time-out before `end` may still send; the first begun at or after
+    // `end` sends at once.
+    let earliest = SimTime::from_nanos(end.as_nanos().saturating_sub(dial_timeout.as_nanos())).max(from);
+    let mut tick = earliest.tick_at_or_after(phase, period);
+    let mut first = SimTime::MAX;
+    while tick < end {
+        if let Some(syn) = dial_syns(dial_timeout)
+            .filter_map(|d| tick.checked_add(d))
+            .find(|&t| t >= end)
+        {
+            first = first.min(syn);
+        }
+        tick = tick.checked_add(period).unwrap_or(SimTime::MAX);
+    }
+    first.min(tick)
+}
+
 /// The first SYN at or after `end` of a client that starts dialling at `start` and dials again
 /// each time a dial times out after `dial_timeout`: each dial sends its SYN at once and again
 /// [`syn_resends`] later within the time-out. [`SimTime::MAX`] if `end` is, or if the time-out
@@ -177,6 +208,41 @@ mod tests {
             "past the dial at 3,580 s: the next"
         );
         assert_eq!(first_syn_at_or_after(s(10), SimTime::MAX, t), SimTime::MAX);
+    }
+
+    /// A loop that dials at each 10-s tick, each dial sending SYNs at 0, 1, 3, 7 and 15 s: the
+    /// first SYN after an instant is the earliest among the dials still under way and the next.
+    #[test]
+    fn a_loop_dialling_at_each_tick_gets_through_at_the_first_of_its_dials_syns() {
+        let s = |x: f64| SimTime::ZERO + SimDuration::from_secs_f64(x);
+        let ten = (SimDuration::ZERO, SimDuration::from_secs(10));
+        let t = CLIENT_DIAL_TIMEOUT;
+        assert_eq!(
+            first_periodic_syn_at_or_after(s(0.0), ten, s(24.0), t),
+            s(25.0),
+            "the 10-s dial's 15-s resend"
+        );
+        assert_eq!(
+            first_periodic_syn_at_or_after(s(0.0), ten, s(25.5), t),
+            s(27.0),
+            "the 20-s dial's 7-s resend"
+        );
+        assert_eq!(
+            first_periodic_syn_at_or_after(s(15.0), ten, s(24.0), t),
+            s(27.0),
+            "no dial before 15 s"
+        );
+        assert_eq!(
+            first_periodic_syn_at_or_after(s(0.0), ten, s(30.0), t),
+            s(30.0),
+            "a tick at the instant"
+        );
+        let phased = (SimDuration::from_secs(4), SimDuration::from_secs(10));
+        assert_eq!(first_periodic_syn_at_or_after(s(0.0), phased, s(29.5), t), s(31.0));
+        assert_eq!(
+            first_periodic_syn_at_or_after(s(0.0), ten, SimTime::MAX, t),
+            SimTime::MAX
+        );
     }
 
     /// The copies lost before one gets through are geometric: a mean of p / (1 - p), one draw

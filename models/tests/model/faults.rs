@@ -446,8 +446,8 @@ fn a_crashed_router_looks_like_its_site_cut_off() {
     let t = |s: &models::spec::Scenario| run(s, 5, false).unwrap().startup_exact_s.unwrap();
     let (crash, isolate, lb) = (t(&crash), t(&isolate), t(&lb));
     // Lost at 5 s, the old connections' retransmissions fall at 5 + 0.2 x (2^k - 1) s: the
-    // first after 60 s is at 107.2 s; the kubelets' new ones are up within 16 s of the repair
-    // (a dial's first SYN after it, then the handshakes).
+    // first after 60 s is at 107.2 s; the kubelets' new ones are up within 4 s of the repair
+    // (their dials' first SYN after it, then the handshakes).
     assert!(
         (crash - isolate).abs() < 1.0,
         "router crash {crash} s, isolation {isolate} s"
@@ -458,10 +458,8 @@ fn a_crashed_router_looks_like_its_site_cut_off() {
 
 /// A worker site cut off for longer than its kubelets take to notice (two failed tries of a
 /// heartbeat round) and then repaired: its kubelets reconnect at their dials' first SYN after the
-/// repair (a reflector's list dials a second after the kubelet closed its connections; a dial's
-/// SYN is resent 1, 3, 7 and 15 s after it and a dial is made again after 30 s, so at most 15 s
-/// after the repair, then the handshakes), and the report says so; one repaired before they
-/// notice keeps its connections.
+/// repair (within 3 s of it, then the handshakes), and the report says so; one repaired before
+/// they notice keeps its connections.
 #[test]
 fn kubelets_cut_off_for_long_reconnect_after_the_repair() {
     let with_cut = |repair: u64| {
@@ -482,7 +480,7 @@ fn kubelets_cut_off_for_long_reconnect_after_the_repair() {
         "node01 and node02: {:?}",
         long.faults[0].failovers
     );
-    assert!(reconnected.iter().all(|&t| t > 120.0 && t < 136.0), "{reconnected:?}");
+    assert!(reconnected.iter().all(|&t| t > 120.0 && t < 124.0), "{reconnected:?}");
     let short = with_cut(15);
     assert!(
         short.faults[0]
@@ -2573,12 +2571,14 @@ fn a_kubelet_closes_its_connections_only_after_two_unanswered_timeouts() {
         for c in records.iter().filter(|r| r.name == "closeAllConns") {
             let (node, track) = (&c.track.process, &c.track.thread);
             let at = c.start.as_secs_f64();
-            let answered: Vec<f64> = records
+            let rounds: Vec<f64> = records
                 .iter()
                 .filter(|r| &r.track.process == node && &r.track.thread == track)
                 .filter_map(|r| Some(r.end?.as_secs_f64()))
-                .filter(|&end| end > at - 20.0 && end <= at)
                 .collect();
+            // The loop's rounds are traced: an empty track would prove nothing.
+            assert!(!rounds.is_empty(), "{node}: no round traced on {track}");
+            let answered: Vec<f64> = rounds.into_iter().filter(|&end| end > at - 20.0 && end <= at).collect();
             assert!(
                 answered.is_empty(),
                 "crash at {} s: {node} closed its connections at {at} s ({track}), a round answered at {answered:?}",
@@ -2727,11 +2727,11 @@ fn kubelets_notice_a_crashed_master_sooner_than_an_apiserver_without_its_member(
     }
 }
 
-/// A kubelet cut off for long dials again through its reflectors' lists, a second after it
-/// closed its connections, and gets through at that dial's first SYN after the repair: a dial's
-/// SYN is resent 1, 3, 7 and 15 s after it and a new dial made after 30 s, so a kubelet waits
-/// up to 15 s after the repair (then the handshakes), more than 10 s in a sixth of the cases.
-/// (A draw within a node-status period, as the model had it, never waits 10 s.)
+/// A kubelet cut off for long dials again as soon as it has closed its connections (its
+/// reflectors' watches) and at each node status tick, each dial sending SYNs at 0, 1, 3, 7 and
+/// 15 s: the first SYN after the repair comes within 3 s of it (the 10-s ticks' SYNs fall at
+/// most 3 s apart), then the handshakes, 1.1 s on average. (A draw within a node-status period,
+/// as the model had it, waited 5 s on average; one dial's SYNs alone, up to 15 s.)
 #[test]
 fn kubelets_cut_off_for_long_get_through_at_a_syn_after_the_repair() {
     let mut waits = Vec::new();
@@ -2749,6 +2749,7 @@ fn kubelets_cut_off_for_long_get_through_at_a_syn_after_the_repair() {
     }
     assert!(waits.len() >= 30, "{waits:?}");
     // The handshakes through the balancer take a few 200-ms round trips.
-    assert!(waits.iter().all(|&w| w > 0.0 && w < 16.0), "{waits:?}");
-    assert!(waits.iter().any(|&w| w > 11.0), "{waits:?}");
+    assert!(waits.iter().all(|&w| w > 0.0 && w < 4.0), "{waits:?}");
+    let mean = waits.iter().sum::<f64>() / waits.len() as f64;
+    assert!(mean < 2.5, "mean wait {mean} s: {waits:?}");
 }

@@ -603,7 +603,14 @@ fn identifiability(
 /// fit's Birge ratio (at least 1), by which the noise is widened when the fit misses the cells
 /// by more than it.
 fn loose_warning(path: &str, half: f64, birge: f64) -> Option<String> {
-    if half > LOOSE_PARAM {
+    if half > LOOSE_PARAM && birge > 1.0 {
+        Some(format!(
+            "the data pin {path} down only to {} (95 %, from the measured means' noise at the fitted point; {} \
+             with that noise times the fit's Birge ratio {birge:.2}): read its value as loose",
+            range_text(100.0 * half),
+            range_text(100.0 * half * birge)
+        ))
+    } else if half > LOOSE_PARAM {
         Some(format!(
             "the data pin {path} down only to {} (95 %, from the measured means' noise at the fitted point): \
              read its value as loose",
@@ -862,6 +869,11 @@ mod tests {
         );
         let noisy = loose_warning(path, 0.3, 1.0).unwrap();
         assert!(noisy.contains("±30") && !noisy.contains("Birge"), "{noisy}");
+        let both = loose_warning(path, 0.3, 1.5).unwrap();
+        assert!(
+            both.contains("±30") && both.contains("±45") && both.contains("1.50"),
+            "{both}"
+        );
     }
 
     /// Cells that all have 4 pods cannot pin the registry round trip apart from the download
