@@ -84,7 +84,7 @@
 //!     tunnel partitioned, a router on the way crashed) notices the same way, since both its
 //!     heartbeat loops' tries fail whatever the cause, and closes all its connections; it dials
 //!     anew at once (its reflectors' watches) and at each node status tick, and the first of
-//!     its dials' SYNs after the route carries again (within 3 s) connects through HAProxy's
+//!     its dials' SYNs after the route carries again (within 4 s) connects through HAProxy's
 //!     round robin
 //!     (`ControlPlane::fail_over_clients`, `kubelet_cuts`), and what its old connections held
 //!     comes through the new one. A cut repaired before it notices leaves its connections to

@@ -166,18 +166,23 @@ fn simulate(
 ) -> Result<(PhaseMeans, Option<f64>), ModelError> {
     let runs = run_cell(scenario, pods, delay_ms, reps, seed, |o, _| o.pods)?;
     let mut sums = Sums::default();
-    let (mut watched, mut n, mut all) = (0.0, 0usize, 0usize);
     for p in runs.iter().flatten() {
         if let Some((c, s, k, r)) = simulated_instants(p) {
             sums.push(c, s, k, r);
         }
-        all += 1;
-        if let Some(w) = p.watched {
-            watched += w;
-            n += 1;
-        }
     }
-    Ok((sums.means(), (n > 0 && n == all).then(|| watched / n as f64)))
+    Ok((sums.means(), watched_mean(&runs, pods)))
+}
+
+/// The mean time per pod until the simulated kubectl watch showed it Running, over every pod of
+/// every replication in `runs` (each of `pods` pods); `None` unless each replication made all
+/// its pods and the watch showed every one.
+fn watched_mean(runs: &[Vec<PodTimeline>], pods: u32) -> Option<f64> {
+    let all = runs
+        .iter()
+        .all(|r| r.len() == pods as usize && r.iter().all(|p| p.watched.is_some()));
+    let times: Vec<f64> = runs.iter().flatten().filter_map(|p| p.watched).collect();
+    (all && !times.is_empty()).then(|| times.iter().sum::<f64>() / times.len() as f64)
 }
 
 /// Compares every cell of the raw rows with the simulation, phase by phase.
@@ -324,6 +329,25 @@ mod tests {
         assert_eq!(m.keys().copied().collect::<Vec<_>>(), vec![(2, 100)]);
         assert!((m[&(2, 100)] - 12.916_666_666_666_666).abs() < 1e-12, "{m:?}");
         assert!(measured_watched_running(&rows[4..]).is_empty());
+    }
+
+    /// The simulated mean needs every pod of every replication, as the measured one needs
+    /// every row: a replication that made fewer pods, or whose watch missed one, gives none.
+    #[test]
+    fn the_simulated_watched_mean_needs_every_pod() {
+        let pod = |watched: Option<f64>| PodTimeline {
+            watched,
+            ..PodTimeline::default()
+        };
+        let full = vec![
+            vec![pod(Some(10.0)), pod(Some(12.0))],
+            vec![pod(Some(11.0)), pod(Some(15.0))],
+        ];
+        assert_eq!(watched_mean(&full, 2), Some(12.0));
+        assert_eq!(watched_mean(&full, 3), None, "a replication short of a pod");
+        let missed = vec![vec![pod(Some(10.0)), pod(None)]];
+        assert_eq!(watched_mean(&missed, 2), None);
+        assert_eq!(watched_mean(&[], 2), None);
     }
 
     #[test]

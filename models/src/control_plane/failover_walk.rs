@@ -105,9 +105,9 @@ impl ControlPlane {
     /// - at a cut that lasts longer than the kubelet takes to notice (the next round of the
     ///   first of its two heartbeat loops, then two timeouts: v1.16's `closeAllConns` runs
     ///   whatever the cause), the
-    ///   kubelet's connections are gone, whichever apiserver they went to; its reflectors dial
-    ///   anew a second later, and the dial's first SYN after the route carries again connects
-    ///   through HAProxy. A cut repaired before it notices leaves its
+    ///   kubelet's connections are gone, whichever apiserver they went to; it dials anew, and
+    ///   its dials' first SYN after the route carries again connects through HAProxy
+    ///   ([`FailoverWalk::kubelet_after_cut`]). A cut repaired before it notices leaves its
     ///   connections to TCP's resends; one never repaired leaves nothing to reconnect to.
     ///
     /// A client that finds no serving apiserver stays where it was; one whose reconnection is
@@ -367,17 +367,20 @@ impl FailoverWalk<'_> {
     /// Kubelet `i`, its connection lost at `s`, dials from `from` on while cut off from the
     /// balancer until `back` (never repaired: [`SimTime::MAX`]), and gets through at the first
     /// SYN after the repair of any of its dials, each sent at once and resent 1, 3, 7 and 15 s
-    /// later within client-go's 30-s dial timeout: its reflectors watch again at once when their
-    /// watches end with the closed connections (client-go v1.16 `ListAndWatch` sends the next
-    /// watch when the last ended without an error of its own), and dial again after a dial
-    /// times out, a second later (`wait.Until(..., period: time.Second)`, which the model leaves
-    /// out); its node status loop dials at each of its ticks (`--node-status-update-frequency`,
-    /// at a phase drawn here), each dial running to its time-out though its request gives up
-    /// after the heartbeat client's 10 s (Go's transport keeps a connection whose request was
-    /// cancelled). The Lease controller's dials, which would come sooner still after a round
-    /// that gave up (`backoffEnsureLease`, 0.2 to 7 s apart), are left out. Every request of
-    /// the kubelet then goes through that connection (HTTP/2, one transport for the main and
-    /// the heartbeat clients).
+    /// later within its time-out:
+    /// - its reflectors watch again at once when their watches end with the closed connections
+    ///   (client-go v1.16 `ListAndWatch` sends the next watch when the last ended without an
+    ///   error of its own), and dial again after a dial times out at client-go's 30 s, a second
+    ///   later (`wait.Until(..., period: time.Second)`, which the model leaves out);
+    /// - its node status loop dials at each of its ticks (`--node-status-update-frequency`, at
+    ///   a phase drawn here), each dial ending with its request at the heartbeat client's
+    ///   timeout (the dial runs under the request's context), so SYNs at 0, 1, 3 and 7 s. A
+    ///   simplification: v1.16's rounds make five tries back to back, then pause a period.
+    ///
+    /// It gets through within 4 s of the repair. The Lease controller's dials, another grid of
+    /// tries at the heartbeat timeout's pace at the Lease's own phase, are left out. Every
+    /// request of the kubelet then goes through that connection (HTTP/2, one transport for the
+    /// main and the heartbeat clients).
     fn kubelet_after_cut(&mut self, i: usize, s: SimTime, from: SimTime, back: SimTime, rng: &mut impl Rng) {
         if back == SimTime::MAX {
             self.cut_reconnect[i] = SimTime::MAX;
@@ -389,9 +392,10 @@ impl FailoverWalk<'_> {
             period,
         );
         let timeout = crate::network::CLIENT_DIAL_TIMEOUT;
+        let heartbeat_dial = timeout.min(self.timers.heartbeat_timeout);
         let syn = |back| {
             crate::network::first_syn_at_or_after(from, back, timeout).min(
-                crate::network::first_periodic_syn_at_or_after(from, ticks, back, timeout),
+                crate::network::first_periodic_syn_at_or_after(from, ticks, back, heartbeat_dial),
             )
         };
         self.reconnect_from(i, s, back, syn);

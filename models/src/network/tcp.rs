@@ -103,8 +103,8 @@ pub const CLIENT_DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 
 /// The first SYN at or after `end` among the dials of a loop that dials at each of its ticks
 /// (`phase + k · period`) from `from` on, each dial sending its SYN at once and again
-/// [`syn_resends`] later within its time-out `dial_timeout`, whatever its request does (Go's
-/// transport lets a dial whose request gave up finish and keeps the connection).
+/// [`syn_resends`] later within its time-out `dial_timeout` (for a request with a time-out of
+/// its own, that one: the dial runs under the request's context).
 /// [`SimTime::MAX`] if `end` is, or if the period is zero.
 pub fn first_periodic_syn_at_or_after(
     from: SimTime,
@@ -243,6 +243,13 @@ mod tests {
             first_periodic_syn_at_or_after(s(0.0), ten, SimTime::MAX, t),
             SimTime::MAX
         );
+        let first_tick = first_periodic_syn_at_or_after(s(15.0), ten, s(12.0), t);
+        assert_eq!(first_tick, s(20.0), "the first tick from 15 s");
+        let never = (SimDuration::ZERO, SimDuration::ZERO);
+        assert_eq!(first_periodic_syn_at_or_after(s(0.0), never, s(12.0), t), SimTime::MAX);
+        // Dials that end at a 10-s request time-out send no 15-s SYN.
+        let short = SimDuration::from_secs(10);
+        assert_eq!(first_periodic_syn_at_or_after(s(0.0), ten, s(24.0), short), s(27.0));
     }
 
     /// The copies lost before one gets through are geometric: a mean of p / (1 - p), one draw

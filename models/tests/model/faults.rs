@@ -420,8 +420,8 @@ fn a_lossy_tunnel_stops_losing_at_its_repair() {
 
 /// A crashed VyOS router holds no state of the TCP connections it routes: to their ends the
 /// crash looks like the site cut off. The kubelets, whose heartbeat rounds fail twice, close
-/// their connections (`closeAllConns`) and get through at their reflectors' dial's first SYN
-/// after the restart, instead of waiting for their old connections' resend, at 107.2 s; a load balancer's reconnecting clients come back 3 round trips after its restart.
+/// their connections (`closeAllConns`) and get through at their dials' first SYN after the
+/// restart, instead of waiting for their old connections' resend, at 107.2 s; a load balancer's reconnecting clients come back 3 round trips after its restart.
 #[test]
 fn a_crashed_router_looks_like_its_site_cut_off() {
     let window = (Dur::secs(5), Some(Dur::secs(60)));
@@ -458,7 +458,7 @@ fn a_crashed_router_looks_like_its_site_cut_off() {
 
 /// A worker site cut off for longer than its kubelets take to notice (two failed tries of a
 /// heartbeat round) and then repaired: its kubelets reconnect at their dials' first SYN after the
-/// repair (within 3 s of it, then the handshakes), and the report says so; one repaired before
+/// repair (within 4 s of it, then the handshakes), and the report says so; one repaired before
 /// they notice keeps its connections.
 #[test]
 fn kubelets_cut_off_for_long_reconnect_after_the_repair() {
@@ -2728,10 +2728,11 @@ fn kubelets_notice_a_crashed_master_sooner_than_an_apiserver_without_its_member(
 }
 
 /// A kubelet cut off for long dials again as soon as it has closed its connections (its
-/// reflectors' watches) and at each node status tick, each dial sending SYNs at 0, 1, 3, 7 and
-/// 15 s: the first SYN after the repair comes within 3 s of it (the 10-s ticks' SYNs fall at
-/// most 3 s apart), then the handshakes, 1.1 s on average. (A draw within a node-status period,
-/// as the model had it, waited 5 s on average; one dial's SYNs alone, up to 15 s.)
+/// reflectors' watches, SYNs at 0, 1, 3, 7 and 15 s of each 30-s dial) and at each node status
+/// tick (SYNs at 0, 1, 3 and 7 s, the dial ending with its request at 10 s): the first SYN after
+/// the repair comes within 4 s of it, then the handshakes, about 1.3 s on average. (A draw
+/// within a node-status period, as the model had it, waited 5 s on average; one dial's SYNs
+/// alone, up to 15 s.)
 #[test]
 fn kubelets_cut_off_for_long_get_through_at_a_syn_after_the_repair() {
     let mut waits = Vec::new();
@@ -2748,8 +2749,9 @@ fn kubelets_cut_off_for_long_get_through_at_a_syn_after_the_repair() {
         );
     }
     assert!(waits.len() >= 30, "{waits:?}");
-    // The handshakes through the balancer take a few 200-ms round trips.
-    assert!(waits.iter().all(|&w| w > 0.0 && w < 4.0), "{waits:?}");
+    // The route carries again once the restarted tunnel is up, then at most 4 s to a SYN, then
+    // the handshakes through the balancer, a few 200-ms round trips.
+    assert!(waits.iter().all(|&w| w > 0.0 && w < 6.0), "{waits:?}");
     let mean = waits.iter().sum::<f64>() / waits.len() as f64;
     assert!(mean < 2.5, "mean wait {mean} s: {waits:?}");
 }
