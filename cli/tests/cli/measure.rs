@@ -198,20 +198,7 @@ fn a_watched_run_writes_a_kubectl_watch_cell() {
         .map(|k| p[k].as_f64().unwrap())
         .sum::<f64>();
     assert!(simulated > to_start, "{w} against {p}");
-    let table = kubetwin()
-        .args([
-            "validate",
-            "--raw",
-            &s.raw_out(),
-            "--scenario",
-            "thesis-2019",
-            "--reps",
-            "2",
-        ])
-        .output()
-        .expect("run kubetwin validate");
-    assert_exit(&table, 0, "validate --raw, table");
-    let text = stdout(&table);
+    let text = stdout(&validate(&["--raw", &s.raw_out()]));
     assert!(text.contains("watched Running"), "{text}");
     assert!(text.contains(&format!("{measured:.2} / {simulated:.2}")), "{text}");
 }
@@ -773,22 +760,20 @@ fn measured_raw_rows_feed_validate_phase_by_phase() {
 
 /// `kubetwin validate FLAG FILE --scenario thesis-2019 --reps 2 --format json`, parsed.
 fn validate_json(flag: &str, file: &str) -> serde_json::Value {
+    let out = validate(&[flag, file, "--format", "json"]);
+    serde_json::from_str(&stdout(&out)).expect("one JSON object")
+}
+
+/// `kubetwin validate ARGS --scenario thesis-2019 --reps 2`, which must succeed.
+fn validate(args: &[&str]) -> std::process::Output {
     let out = kubetwin()
-        .args([
-            "validate",
-            flag,
-            file,
-            "--scenario",
-            "thesis-2019",
-            "--reps",
-            "2",
-            "--format",
-            "json",
-        ])
+        .arg("validate")
+        .args(args)
+        .args(["--scenario", "thesis-2019", "--reps", "2"])
         .output()
         .expect("run kubetwin validate");
-    assert_exit(&out, 0, &format!("validate {flag}"));
-    serde_json::from_str(&stdout(&out)).expect("one JSON object")
+    assert_exit(&out, 0, &format!("validate {}", args.join(" ")));
+    out
 }
 
 /// `validate --data SUMMARY --raw ROWS` warns when the rows are not those of the summary (two
@@ -801,37 +786,20 @@ fn validate_warns_when_the_raw_rows_are_not_the_summarys() {
         0,
         "measure",
     );
-    let validate = |data: &str| {
-        let out = kubetwin()
-            .args([
-                "validate",
-                "--data",
-                data,
-                "--raw",
-                &s.raw_out(),
-                "--scenario",
-                "thesis-2019",
-                "--reps",
-                "2",
-            ])
-            .output()
-            .expect("run kubetwin validate");
-        assert_exit(&out, 0, "validate --data --raw");
-        stderr(&out)
-    };
-    let err = validate(&s.out());
+    let warnings_for = |data: &str| stderr(&validate(&["--data", data, "--raw", &s.raw_out()]));
+    let err = warnings_for(&s.out());
     assert!(!err.contains("does not match"), "{err}");
     // The summary of another cell, and of the same cell with another mean.
     let other = s.kubectl.dir().file("other.csv");
     std::fs::write(&other, "pods,delay_ms,mean_s,runs,resolution_s\n20,0,8,2,1\n").unwrap();
-    let err = validate(&other);
+    let err = warnings_for(&other);
     assert!(
         err.contains("does not match")
             && err.contains("the raw rows' cell pods=20 delay_ms=100 is not among the measured cells"),
         "{err}"
     );
     std::fs::write(&other, "pods,delay_ms,mean_s,runs,resolution_s\n20,100,9.5,2,1\n").unwrap();
-    let err = validate(&other);
+    let err = warnings_for(&other);
     assert!(
         err.contains("cell pods=20 delay_ms=100: the raw rows give 2 runs with a mean of 8.00 s, the measured cells 2 runs with 9.50 s"),
         "{err}"
