@@ -92,6 +92,7 @@
 //!     next segment after its restart is reset and they reconnect at once ([`crate::faults`]).
 
 use rand::Rng;
+use sim_core::rng::uniform_within;
 use sim_core::{SimDuration, SimTime};
 
 use crate::cut_off::CutOff;
@@ -253,7 +254,7 @@ impl Plan {
         // HAProxy's view, from its check schedule.
         let inter = haproxy.inter.get().max(SimDuration::from_millis(1));
         for i in 0..n {
-            let phase = SimDuration::from_secs_f64(rng.random::<f64>() * inter.as_secs_f64());
+            let phase = uniform_within(rng, inter);
             p.check_phases.push(phase);
             let rtt = lb_rtt.get(i).copied().unwrap_or(SimDuration::ZERO);
             let first_check_at = |t: SimTime| t.tick_at_or_after(phase, inter);
@@ -330,9 +331,8 @@ impl Plan {
                 crate::liveness::marked_down(stop, until, check_phase, haproxy.inter.get(), rtt, checks)
             };
             if self.apiserver_up(m, from) {
-                let phase = *probe_phases[m].get_or_insert_with(|| {
-                    SimDuration::from_secs_f64(probes.random::<f64>() * crate::liveness::PROBE_PERIOD.as_secs_f64())
-                });
+                let phase =
+                    *probe_phases[m].get_or_insert_with(|| uniform_within(probes, crate::liveness::PROBE_PERIOD));
                 if let Some(killed) = crate::liveness::killed_at(from, until, phase) {
                     if let Some(w) = marked(killed) {
                         self.marked_down[m].push(w);
@@ -473,9 +473,6 @@ impl Plan {
     /// How long after `s` a client of `role` notices its apiserver is gone, given what that
     /// apiserver still does (`lost`, which only a kubelet's timers tell apart).
     pub fn detection(role: ClientRole, lost: LostApiserver, timers: Timers, rng: &mut impl Rng) -> SimDuration {
-        let within = |period: SimDuration, rng: &mut dyn rand::RngCore| {
-            SimDuration::from_secs_f64(rng.random::<f64>() * period.as_secs_f64())
-        };
         match role {
             ClientRole::Kubelet => {
                 // Each failing loop's next round (uniformly placed in its period: the loops
@@ -483,8 +480,8 @@ impl Plan {
                 // failure of the first round to fail twice closes the connections.
                 // Both phases are drawn whatever `lost` is, so that the draws that follow are
                 // the same.
-                let status = within(timers.heartbeat, rng);
-                let lease = within(timers.node_lease_renew, rng);
+                let status = uniform_within(rng, timers.heartbeat);
+                let lease = uniform_within(rng, timers.node_lease_renew);
                 let (first_round, try_fails) = match lost {
                     LostApiserver::Silent => (status.min(lease), timers.heartbeat_timeout),
                     LostApiserver::MemberStopped => (lease, timers.heartbeat_timeout),
@@ -494,7 +491,7 @@ impl Plan {
             }
             ClientRole::Operator => {
                 // Assumed: the person watching notices within a heartbeat period of the next one.
-                SimDuration::from_secs_f64(rng.random::<f64>() * timers.heartbeat.as_secs_f64()) + timers.heartbeat
+                uniform_within(rng, timers.heartbeat) + timers.heartbeat
             }
             ClientRole::Leader => {
                 // The lease, renewed every retry period, expires a lease duration after the last
@@ -510,7 +507,7 @@ impl Plan {
     /// `--leader-elect-retry-period`, the period of its renewals (client-go's `wait.Until`,
     /// without jitter).
     pub fn retry_phase(timers: Timers, rng: &mut impl Rng) -> SimDuration {
-        SimDuration::from_secs_f64(rng.random::<f64>() * timers.retry.as_secs_f64())
+        uniform_within(rng, timers.retry)
     }
 }
 

@@ -70,6 +70,12 @@ pub fn seeded(seed: u64) -> SimRng {
     SimRng::seed_from_u64(seed)
 }
 
+/// A duration drawn uniformly in `[0, period)`: the phase of a periodic loop that has run for
+/// long at an unknown offset (one `f64` draw from `rng`).
+pub fn uniform_within(rng: &mut (impl rand::Rng + ?Sized), period: crate::SimDuration) -> crate::SimDuration {
+    crate::SimDuration::from_secs_f64(rng.random::<f64>() * period.as_secs_f64())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,8 @@
 //! ([`ControlPlane::leader_after_loss`]).
 
 use rand::Rng;
-use sim_core::rng::SimRng;
-use sim_core::{SimDuration, SimTime};
+use sim_core::rng::{uniform_within, SimRng};
+use sim_core::SimTime;
 
 use super::lease_takeover::{Election, Lapse, LeaderFate, LeaderLoss, Renewals, Takeover};
 use super::{ControlPlane, Failover, Watcher};
@@ -387,10 +387,7 @@ impl FailoverWalk<'_> {
             return;
         }
         let period = self.timers.heartbeat;
-        let ticks = (
-            SimDuration::from_secs_f64(rng.random::<f64>() * period.as_secs_f64()),
-            period,
-        );
+        let ticks = (uniform_within(rng, period), period);
         let timeout = crate::network::CLIENT_DIAL_TIMEOUT;
         let heartbeat_dial = timeout.min(self.timers.heartbeat_timeout);
         let syn = |back| {

@@ -26,7 +26,7 @@
 //! `pkg/util/wait/wait.go`). No pod waits for either loop; the grid only makes their load on
 //! the apiserver, and the node lifecycle controller's view of the renewals, a few % denser.
 
-use rand::Rng;
+use sim_core::rng::uniform_within;
 use sim_core::trace::Track;
 use sim_core::{Context, SimDuration, SimTime};
 
@@ -97,14 +97,12 @@ pub(super) struct Heartbeats {
     lease_period: SimDuration,
     /// The Lease controller's ticks fall at `lease_phase + k · lease_period`.
     lease_phase: SimDuration,
-    /// When the Lease controller's PUT now out was sent.
-    lease_out_since: Option<SimTime>,
     /// The node status loop's GET of the Node, if out.
     node_get: Option<u32>,
     /// Its PATCH of the node status, if out.
     node_patch: Option<u32>,
-    /// The Lease controller's PUT, if out.
-    lease_put: Option<u32>,
+    /// The Lease controller's PUT, if out: its call and when it was sent.
+    lease_put: Option<(u32, SimTime)>,
     /// When an unchanged status is next due to be reported.
     next_report: SimTime,
     /// When the image cache first shows an image downloaded since the status was last written
@@ -126,7 +124,6 @@ impl Heartbeats {
             report_period: cfg.node_status_report.get(),
             lease_period: cfg.lease_renew_interval(),
             lease_phase: SimDuration::ZERO,
-            lease_out_since: None,
             node_get: None,
             node_patch: None,
             lease_put: None,
@@ -142,15 +139,14 @@ impl Heartbeats {
     /// phase comes from the kubelet's own stream, at the place in it the node status always
     /// drew from; the others from a stream of their own.
     pub(super) fn start(&mut self, ctx: &mut Context<'_, Ev>) {
-        let status_phase = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.status_period.as_secs_f64());
+        let status_phase = uniform_within(ctx.rng(), self.status_period);
         self.status_phase = status_phase;
         ctx.send_self(status_phase, Ev::Local(Local::NodeStatus));
         let mut rng = ctx.keyed_rng(HEARTBEAT_PHASES);
-        self.lease_phase = SimDuration::from_secs_f64(rng.random::<f64>() * self.lease_period.as_secs_f64());
+        self.lease_phase = uniform_within(&mut rng, self.lease_period);
         ctx.send_self(self.lease_phase, Ev::Local(Local::LeaseRenew));
-        self.next_report =
-            SimTime::ZERO + SimDuration::from_secs_f64(rng.random::<f64>() * self.report_period.as_secs_f64());
-        self.image_refresh_phase = SimDuration::from_secs_f64(rng.random::<f64>() * IMAGE_LIST_REFRESH.as_secs_f64());
+        self.next_report = SimTime::ZERO + uniform_within(&mut rng, self.report_period);
+        self.image_refresh_phase = uniform_within(&mut rng, IMAGE_LIST_REFRESH);
     }
 
     /// When the kubelet closes all its connections if every request from `lost` on goes
@@ -163,10 +159,12 @@ impl Heartbeats {
     /// #81663). The first of the two loops to fail twice closes them.
     /// ([`crate::failover::Plan::detection`] draws the same for clients it cannot time so.)
     pub(super) fn connections_closed_after(&self, lost: SimTime) -> Reckoning {
-        let status = self.reckon(Loop::NodeStatus, lost);
+        let status = self
+            .reckon(Loop::NodeStatus, lost)
+            .expect("the node status loop closes them at a round, if not this one then the next");
         match self.reckon(Loop::Lease, lost) {
-            Some(lease) if status.is_none_or(|s| lease.closed < s.closed) => lease,
-            _ => status.expect("the node status loop always closes them at a round"),
+            Some(lease) if lease.closed < status.closed => lease,
+            _ => status,
         }
     }
 
@@ -178,12 +176,12 @@ impl Heartbeats {
     /// at its next tick, and the Lease controller falls back to `backoffEnsureLease`, whose
     /// GETs of the Lease call no hook (`None`).
     fn reckon(&self, by: Loop, lost: SimTime) -> Option<Reckoning> {
-        let (out_since, phase, period) = match by {
-            Loop::NodeStatus => (self.out_since, self.status_phase, self.status_period),
-            Loop::Lease => (self.lease_out_since, self.lease_phase, self.lease_period),
+        let (phase, period) = match by {
+            Loop::NodeStatus => (self.status_phase, self.status_period),
+            Loop::Lease => (self.lease_phase, self.lease_period),
         };
         let timeout = self.timeout.max(SimDuration::from_nanos(1));
-        let Some(sent) = out_since else {
+        let Some(sent) = self.out_since(by) else {
             let tick = lost.tick_at_or_after(phase, period);
             return Some(Reckoning {
                 by,
@@ -217,13 +215,17 @@ impl Heartbeats {
         }
     }
 
+    /// When loop `by`'s request now out was sent, if one is.
+    fn out_since(&self, by: Loop) -> Option<SimTime> {
+        match by {
+            Loop::NodeStatus => self.out_since,
+            Loop::Lease => self.lease_put.map(|(_, sent)| sent),
+        }
+    }
+
     /// Whether the request that `r` counted on is still out, unanswered.
     pub(super) fn still_out(&self, r: &Reckoning) -> bool {
-        let out = match r.by {
-            Loop::NodeStatus => self.out_since,
-            Loop::Lease => self.lease_out_since,
-        };
-        out == Some(r.first_try)
+        self.out_since(r.by) == Some(r.first_try)
     }
 
     /// The node's image list changed at `now` (a pull downloaded an image): the first status
@@ -246,20 +248,19 @@ impl Heartbeats {
     /// The Lease controller's tick: PUT the Lease, unless the last renewal is still out.
     pub(super) fn lease_tick(&mut self, client: &mut Client, ctx: &mut Context<'_, Ev>) {
         if self.lease_put.is_none() {
-            self.lease_put = Some(client.send(Obj::RenewLease, ctx));
-            self.lease_out_since = Some(ctx.now());
+            self.lease_put = Some((client.send(Obj::RenewLease, ctx), ctx.now()));
         }
         ctx.send_self(self.lease_period, Ev::Local(Local::LeaseRenew));
     }
 
     /// Handles the reply to call `id` if it is one of the loops'; `false` if it is not. A node
-    /// status round that ends is traced on `host`'s "node status" track, a Lease renewal on its "node lease" track.
+    /// status round that ends is traced on `host`'s "node status" track, a Lease renewal on its
+    /// "node lease" track.
     pub(super) fn reply(&mut self, id: u32, host: &str, client: &mut Client, ctx: &mut Context<'_, Ev>) -> bool {
         let now = ctx.now();
-        let lease = self.lease_put == Some(id);
-        if lease {
+        let lease = self.lease_put.filter(|&(call, _)| call == id);
+        if let Some((_, sent)) = lease {
             self.lease_put = None;
-            let sent = self.lease_out_since.take().unwrap_or(now);
             if ctx.tracer().enabled() {
                 let host = host.to_owned();
                 ctx.tracer().span(|| {
@@ -291,7 +292,7 @@ impl Heartbeats {
             return false;
         }
         let round_ended = self.node_get.is_none() && self.node_patch.is_none();
-        if round_ended && !lease && ctx.tracer().enabled() {
+        if round_ended && lease.is_none() && ctx.tracer().enabled() {
             let (host, start) = (host.to_owned(), self.round_started);
             let name = "GET node (+ PATCH status)";
             ctx.tracer().span(|| {
@@ -369,12 +370,12 @@ mod tests {
             h.connections_closed_after(t(20.15)),
             reckoning(Loop::Lease, 30.010, 50.010)
         );
-        h.lease_out_since = Some(t(20.010));
+        h.lease_put = Some((0, t(20.010)));
         let r = h.connections_closed_after(t(20.15));
         assert_eq!(r, reckoning(Loop::Lease, 20.010, 40.010));
         assert!(h.still_out(&r));
         // The node status's GET out is not the Lease's PUT.
-        h.lease_out_since = None;
+        h.lease_put = None;
         h.out_since = Some(t(20.010));
         assert!(!h.still_out(&r));
         // A node status round out since before the Lease's next tick decides it.
@@ -393,7 +394,7 @@ mod tests {
         let cfg = KubeletCfg::default();
         let mut h = loops(&cfg, 0.019, 0.010);
         // The Lease's PUT held since 2 s (by a cut): its fifth try failed at 52 s.
-        h.lease_out_since = Some(t(2.0));
+        h.lease_put = Some((0, t(2.0)));
         assert_eq!(h.connections_closed_after(t(50.0)), reckoning(Loop::Lease, 2.0, 52.0));
         assert_eq!(h.connections_closed_after(t(52.0)), reckoning(Loop::Lease, 2.0, 52.0));
         assert_eq!(

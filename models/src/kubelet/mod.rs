@@ -40,10 +40,9 @@
 
 use std::collections::HashMap;
 
-use rand::Rng;
 use rand_distr::LogNormal;
 use sim_core::limiter::TokenBucket;
-use sim_core::rng::SimRng;
+use sim_core::rng::{uniform_within, SimRng};
 use sim_core::server::FifoServer;
 use sim_core::trace::Track;
 use sim_core::{Component, ComponentId, Context, SimDuration, SimTime};
@@ -563,13 +562,11 @@ impl Kubelet {
     /// manager, sync loop) relative to the experiment, and starts the heartbeat.
     fn start(&mut self, ctx: &mut Context<'_, Ev>) {
         // Phase of the PLEG loop and of the heartbeat relative to the experiment: random.
-        self.pleg_phase = SimDuration::from_secs_f64(ctx.rng().random::<f64>() * self.pleg_period.as_secs_f64());
+        self.pleg_phase = uniform_within(ctx.rng(), self.pleg_period);
         self.heartbeats.start(ctx);
         self.plan_closed_connections(ctx);
-        self.status_tick_phase =
-            SimDuration::from_secs_f64(ctx.rng().random::<f64>() * STATUS_SYNC_PERIOD.as_secs_f64());
-        let mut phase =
-            |period: SimDuration| SimDuration::from_secs_f64(ctx.rng().random::<f64>() * period.as_secs_f64());
+        self.status_tick_phase = uniform_within(ctx.rng(), STATUS_SYNC_PERIOD);
+        let mut phase = |period: SimDuration| uniform_within(ctx.rng(), period);
         self.volume_loops = volume_manager::Loops {
             populator_phase: phase(volume_manager::POPULATOR_PERIOD),
             reconciler_phase: phase(volume_manager::RECONCILER_PERIOD),
