@@ -403,7 +403,7 @@ pub enum Ev {
 /// The failovers as the connections look them up: by client, with the apiservers' hosts.
 #[derive(Debug, Default)]
 struct Book {
-    by_client: std::collections::HashMap<ComponentId, Vec<Failover>>,
+    by_client: rustc_hash::FxHashMap<ComponentId, Vec<Failover>>,
     hosts: Vec<HostId>,
 }
 
@@ -420,7 +420,7 @@ impl FailoverBook {
         if failovers.is_empty() {
             return;
         }
-        let mut by_client: std::collections::HashMap<ComponentId, Vec<Failover>> = std::collections::HashMap::new();
+        let mut by_client: rustc_hash::FxHashMap<ComponentId, Vec<Failover>> = rustc_hash::FxHashMap::default();
         for f in failovers {
             by_client.entry(f.client).or_default().push(*f);
         }

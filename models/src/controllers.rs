@@ -22,7 +22,7 @@
 //!   (tools/record/events_cache.go `defaultSpamBurst = 25`, `defaultSpamQPS = 1/300`); the rest
 //!   are dropped. The deployment controller records one `ScalingReplicaSet` event per scale.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use sim_core::limiter::TokenBucket;
 use sim_core::{Component, Context, SimDuration, SimTime};
@@ -112,7 +112,7 @@ impl ControllerManager {
             observed_pods: 0,
             expected: 0,
             remaining: 0,
-            in_flight: HashSet::new(),
+            in_flight: HashSet::default(),
             next_batch: 0,
             syncing: false,
             dirty: false,

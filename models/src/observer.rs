@@ -10,7 +10,7 @@
 //! `workload.resolution` (one second in the thesis) whose phase relative to the experiment is
 //! random: `floor(phase + t_last) - floor(phase)` in ticks, with `phase ~ U(0, 1 tick)`.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use rand::Rng;
 use sim_core::{Component, Context, SimDuration, SimTime};
@@ -56,8 +56,8 @@ impl Kubectl {
             scale_gap,
             connect,
             step: 0,
-            running: HashSet::new(),
-            deleted: HashSet::new(),
+            running: HashSet::default(),
+            deleted: HashSet::default(),
             running_seen: Vec::new(),
             done_at: None,
             added_seen: Vec::new(),

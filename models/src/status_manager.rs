@@ -30,7 +30,9 @@
 //!   nothing). Fixed by kubernetes PR #88988 (March 2020; cherry-pick #88992 to release-1.16).
 //!   Modelled as [`Sync::HostNetwork`] when the kubelet is configured to have the bug.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use rand::seq::SliceRandom;
 use rand::Rng;

@@ -85,16 +85,16 @@ pub struct SiteUplink {
     outages: Outages,
     /// What each kubelet's own route meets, for downloads from a registry on the overlay
     /// ([`crate::registry`]); a kubelet without an entry meets `outages`.
-    route_outages: std::collections::HashMap<ComponentId, Outages>,
+    route_outages: rustc_hash::FxHashMap<ComponentId, Outages>,
     /// Other sites' uplinks, bits per second, that downloads from a registry on the overlay
     /// also cross (their own campus's): links 1, 2, ... of a path, this uplink being link 0.
     others: Vec<f64>,
     /// The links each kubelet's downloads cross, when not this uplink alone (`[0]`).
-    paths: std::collections::HashMap<ComponentId, Vec<usize>>,
+    paths: rustc_hash::FxHashMap<ComponentId, Vec<usize>>,
     /// When each kubelet's downloads are held below their cap, and to what (the `degrade`
     /// faults on its route to a registry on the overlay, [`crate::registry`]); a kubelet
     /// without an entry keeps its cap.
-    cap_windows: std::collections::HashMap<ComponentId, RateWindows>,
+    cap_windows: rustc_hash::FxHashMap<ComponentId, RateWindows>,
     /// Downloads finished.
     pub finished: u64,
     /// Downloads that failed for good (their last attempt cut by an outage).
@@ -115,10 +115,10 @@ impl SiteUplink {
             updated: SimTime::ZERO,
             due: None,
             outages: Outages::default(),
-            route_outages: std::collections::HashMap::new(),
+            route_outages: rustc_hash::FxHashMap::default(),
             others: Vec::new(),
-            paths: std::collections::HashMap::new(),
-            cap_windows: std::collections::HashMap::new(),
+            paths: rustc_hash::FxHashMap::default(),
+            cap_windows: rustc_hash::FxHashMap::default(),
             finished: 0,
             failed: 0,
             resumed: 0,

@@ -13,8 +13,8 @@
 //! component does. Events are stored inline in the queue, so there is no heap allocation per
 //! event once the queue has grown to its peak size (a test with a counting allocator checks it).
 
+use rustc_hash::FxHashSet as HashSet;
 use std::any::Any;
-use std::collections::HashSet;
 
 use crate::queue::DaryHeap;
 use crate::rng::{keyed_seed, named_stream, stable_key, stream, SimRng};
@@ -270,7 +270,7 @@ impl<E: 'static> Simulation<E> {
             sched: Scheduler {
                 now: SimTime::ZERO,
                 queue: DaryHeap::new(),
-                cancelled: HashSet::new(),
+                cancelled: HashSet::default(),
                 stop: false,
                 n_components: 0,
                 horizon: SimTime::MAX,
@@ -280,7 +280,7 @@ impl<E: 'static> Simulation<E> {
             },
             components: Vec::new(),
             names: Vec::new(),
-            keys: HashSet::new(),
+            keys: HashSet::default(),
             rngs: Vec::new(),
             keyed: Vec::new(),
             tracer: Tracer::disabled(),

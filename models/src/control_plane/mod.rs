@@ -187,7 +187,7 @@ pub struct ControlPlane {
     /// Workers whose `NoSchedule` taint's write is on its way through the limiter.
     taint_pending: std::collections::BTreeSet<u32>,
     /// Worker index of each kubelet component (for its heartbeats).
-    kubelet_index: std::collections::HashMap<ComponentId, u32>,
+    kubelet_index: rustc_hash::FxHashMap<ComponentId, u32>,
     /// Each component's stable key, by component index (the hash of its name): keys the
     /// service-time draw of its requests, so that the draw does not move when a scenario adds
     /// or removes other components (an uplink, a kubelet). Set by [`ControlPlane::set_client_keys`].
@@ -299,7 +299,7 @@ impl ControlPlane {
             no_schedule_written: std::collections::BTreeSet::new(),
             untaint_pending: std::collections::BTreeSet::new(),
             taint_pending: std::collections::BTreeSet::new(),
-            kubelet_index: std::collections::HashMap::new(),
+            kubelet_index: rustc_hash::FxHashMap::default(),
             client_keys: Vec::new(),
             watch_delivered: Vec::new(),
             lifecycle_leaderless: false,

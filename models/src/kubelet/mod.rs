@@ -38,7 +38,7 @@
 //!    status only on a change (the image list, after the first download) or once a minute;
 //!    both on the unthrottled heartbeat client.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use rand_distr::LogNormal;
 use sim_core::limiter::TokenBucket;
@@ -300,7 +300,7 @@ impl Kubelet {
             download_windows: RateWindows::default(),
             uplink: None,
             outages: Outages::default(),
-            retries: HashMap::new(),
+            retries: HashMap::default(),
             image_bits: rt.image_bytes.saturating_mul(8),
             download_bps: rt.download_bandwidth.bits_per_s,
             downloading_pod: None,
@@ -325,12 +325,12 @@ impl Kubelet {
             conns_closed: Vec::new(),
             status_dialing: None,
             sync_tick_phase: SimDuration::ZERO,
-            pending: HashMap::new(),
+            pending: HashMap::default(),
             token_secret_volume: cfg.token_secret_volume,
             secret: SecretCache::Unregistered,
             awaiting_secret: Vec::new(),
             volume_loops: volume_manager::Loops::default(),
-            times: HashMap::new(),
+            times: HashMap::default(),
             pulls_started: 0,
             events_posted: 0,
             event_throttle: SimDuration::ZERO,
