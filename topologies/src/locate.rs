@@ -116,6 +116,40 @@ impl<'a> Locator<'a> {
         self.walk(path).is_some_and(|(_, whole)| whole)
     }
 
+    /// The fields the text sets, as paths (`vpn.enabled`, `hosts[2].site`) with the line of
+    /// each, in file order: the values under its tables and arrays of tables (an inline table or
+    /// an array is one field).
+    pub(crate) fn written_fields(&self) -> Vec<(String, usize)> {
+        fn table(prefix: &str, t: &Table, text: &str, out: &mut Vec<(String, usize)>) {
+            for (k, item) in t.iter() {
+                let path = if prefix.is_empty() {
+                    k.to_owned()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                match item {
+                    Item::Table(t) => table(&path, t, text, out),
+                    Item::ArrayOfTables(a) => {
+                        for (i, t) in a.iter().enumerate() {
+                            table(&format!("{path}[{i}]"), t, text, out);
+                        }
+                    }
+                    Item::Value(v) => {
+                        let span = t.key(k).and_then(toml_edit::Key::span).or_else(|| v.span());
+                        out.push((path, span.map_or(1, |s| line_col(text, s.start).0)));
+                    }
+                    Item::None => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(doc) = &self.doc {
+            table("", doc.as_table(), self.text, &mut out);
+        }
+        out.sort_by_key(|&(_, line)| line);
+        out
+    }
+
     fn span_of(&self, path: &str) -> Option<Range<usize>> {
         self.walk(path).and_then(|(span, _)| span)
     }

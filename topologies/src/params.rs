@@ -375,10 +375,20 @@ mod tests {
     /// workers unreachable) is reported against the combination, not against line 1 of the file.
     #[test]
     fn a_finding_outside_the_file_is_not_given_a_line_of_it() {
+        // It names what the file sets instead, where a cause of it is likely to be.
         let e = apply(&thesis(), "[vpn]\nenabled = false\n", "p.toml")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("the scenario with p.toml laid over it: error[E014]"), "{e}");
+        assert!(
+            e.contains("the scenario with p.toml laid over it (p.toml sets vpn.enabled at line 2): error[E014]"),
+            "{e}"
+        );
         assert!(!e.contains("line 1, column 1"), "{e}");
+        let many = "[vpn]\nenabled = false\nping = \"10s\"\n[runtime]\nsandbox_time = \"1s\"\ncontainer_start_time = \"1s\"\nslots = 1\n";
+        let e = apply(&thesis(), many, "p.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("(p.toml sets vpn.enabled at line 2, vpn.ping at line 3, runtime.sandbox_time at line 5, runtime.container_start_time at line 6, 1 more)"),
+            "{e}"
+        );
     }
 }

@@ -181,13 +181,14 @@ fn measured_cells<'a>(
             read_cells(path).map_err(|e| crate::output::InputError(e.to_string()))?,
             path,
         ),
-        (None, Some(rows)) => (
-            summarize(rows).map_err(|e| {
-                let raw = a.raw.as_ref().expect("raw rows come from --raw");
-                crate::output::InputError(format!("{}: {e}", raw.display()))
-            })?,
-            a.raw.as_ref().expect("raw rows come from --raw"),
-        ),
+        (None, Some(rows)) => {
+            let raw = a.raw.as_ref().expect("raw rows come from --raw");
+            let refused =
+                |e: validate::dataset::DatasetError| crate::output::InputError(format!("{}: {e}", raw.display()));
+            let cells = summarize(rows).map_err(refused)?;
+            validate::dataset::check_resolved(&cells, rows).map_err(refused)?;
+            (cells, raw)
+        }
         (None, None) => return Err(UsageError("give --data or --raw".into()).into()),
     })
 }

@@ -559,6 +559,25 @@ fn slips_are_named_for_what_fixes_them() {
     assert!(!std::path::Path::new(&out).exists());
 }
 
+/// Raw rows whose start-ups read 0 s are refused as a summary file's cell below one tick is,
+/// naming the run, instead of compared into an infinite error.
+#[test]
+fn raw_rows_the_clock_did_not_resolve_are_refused() {
+    let t = crate::support::TempDir::new("raw-zero");
+    let raw = t.file("raw.csv");
+    std::fs::write(
+        &raw,
+        "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n\
+         1,a,n1,0,2,0,0,0.5,0.6\n\
+         1,b,n2,0,2,0,0,0,0\n",
+    )
+    .unwrap();
+    usage_error(
+        &["validate", "--raw", &raw, "--scenario", "thesis-2019", "--reps", "2"],
+        &["raw.csv", "cell pods=2 delay_ms=0", "run 1 read 0 s", "one tick"],
+    );
+}
+
 /// A file one past its kind's size cap (sparse, so it is made and refused at once), and an
 /// endless device, are refused with the cap and what such a file weighs (exit 2) rather than
 /// read until the process is killed.

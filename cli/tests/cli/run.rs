@@ -285,6 +285,34 @@ fn scenario_warnings_are_shown_and_the_run_goes_on() {
     assert!(!stderr(&clean).contains("warning["), "{}", stderr(&clean));
 }
 
+/// A clock coarser than the start-up (as coarse as the timeout, which E026 allows) used to
+/// report a mean of 0.00 s without a word; the run warns of it on stderr, and a clock of
+/// kubectl's whole seconds does not.
+#[test]
+fn a_clock_coarser_than_the_start_up_is_warned_of() {
+    let dir = TempDir::new("coarse-clock");
+    let text = crate::support::THESIS_TOML.replacen("resolution = \"1s\"", "resolution = \"1h\"", 1);
+    assert_ne!(text, crate::support::THESIS_TOML);
+    let path = dir.file("coarse.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = kubetwin()
+        .args(["run", &path, "--pods", "4", "--reps", "2", "--format", "json"])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 0, "a coarse clock runs");
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: workload.resolution (3600s) is longer than the start-up itself (exact mean"),
+        "{err}"
+    );
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("stdout is the JSON report alone");
+    let fine = kubetwin()
+        .args(["run", "thesis-2019", "--pods", "4", "--reps", "2"])
+        .output()
+        .expect("run kubetwin");
+    assert!(!stderr(&fine).contains("workload.resolution"), "{}", stderr(&fine));
+}
+
 /// `--trace` is checked before the replications run: a directory, or a file in a directory that
 /// does not exist, used to be found after all of them, with nothing printed.
 #[test]

@@ -222,6 +222,11 @@ pub const CHECKS: &[Check] = &[
         "tunnel-packet-too-large",
         "with the VPN on, vpn.tun_mtu + vpn.overhead_bytes must be at most 65,535 bytes: a full tun packet with OpenVPN's overhead added travels as one UDP packet in one IPv4 datagram (OpenVPN 2.3's default BF-CBC + HMAC-SHA1 overhead is 68 bytes)",
     ),
+    err(
+        "E034",
+        "scale-after-timeout",
+        "workload.scale_gap, the time from kubectl's create of the Deployment to its scale (a new kubectl process: \"300ms\"), must be shorter than workload.timeout: a later scale comes only as the run gives up, and no replication could finish",
+    ),
     warn(
         "W001",
         "duplicate-backend",
@@ -436,7 +441,7 @@ fn located_or(
     for fd in findings {
         let d = match place(&loc, &fd.field) {
             Some((line, column)) => fd.at(origin, line, column),
-            None => fd.at(&format!("the scenario with {origin} laid over it"), 0, 0),
+            None => fd.at(&laid_over(origin, &loc), 0, 0),
         };
         match d.severity {
             Severity::Error => errors.push(d),
@@ -446,6 +451,29 @@ fn located_or(
     errors.sort_by_key(|d| (d.line, d.column));
     warnings.sort_by_key(|d| (d.line, d.column));
     (errors, warnings)
+}
+
+/// Where a finding of a scenario with `origin` laid over it is, when `origin` does not write
+/// its field: in the scenario as changed by what `origin` sets, which it names with their lines
+/// (the first four), since one of them is likely the cause.
+fn laid_over(origin: &str, overlay: &crate::locate::Locator<'_>) -> String {
+    const SHOWN: usize = 4;
+    let fields = overlay.written_fields();
+    let mut sets: Vec<String> = fields
+        .iter()
+        .take(SHOWN)
+        .map(|(field, line)| format!("{field} at line {line}"))
+        .collect();
+    if fields.len() > SHOWN {
+        sets.push(format!("{} more", fields.len() - SHOWN));
+    }
+    if sets.is_empty() {
+        return format!("the scenario with {origin} laid over it");
+    }
+    format!(
+        "the scenario with {origin} laid over it ({origin} sets {})",
+        sets.join(", ")
+    )
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! Timings (E018, E026, W003, W004, W005): those the real software refuses, an observation
-//! clock coarser than the run, the kubelets' periodic requests beyond what the apiservers serve,
-//! etcd timers too short for the round trips between the masters, and an OpenVPN restart
-//! timeout that an idle tunnel's pings cannot meet.
+//! Timings (E018, E026, E034, W003, W004, W005): those the real software refuses, an
+//! observation clock coarser than the run, a scale that comes only as the run gives up, the
+//! kubelets' periodic requests beyond what the apiservers serve, etcd timers too short for the
+//! round trips between the masters, and an OpenVPN restart timeout that an idle tunnel's pings
+//! cannot meet.
 
 use models::network::Network;
 use models::spec::{Role, Scenario};
@@ -11,7 +12,7 @@ use sim_core::SimDuration;
 use super::Finding;
 
 /// E018: timings the real software refuses. E026: an observation clock coarser than the run's
-/// timeout. W005: an OpenVPN restart timeout no longer than its ping interval.
+/// timeout. E034: a scale no sooner than the timeout. W005: an OpenVPN restart timeout no longer than its ping interval.
 pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
     // Start-up is read on a clock that ticks every `resolution` (models::observer): a tick
     // longer than the whole run reads every start-up as 0 s (or one tick, by the clock's
@@ -31,6 +32,18 @@ pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
             format!(
                 "resolution {} is longer than workload.timeout {}: the clock start-up is read on would not tick before the run gives up; expected a workload.timeout of at least {} (the default is \"1h\"){finer}",
                 w.resolution, w.timeout, w.resolution
+            ),
+        ));
+    }
+    // E034: kubectl scales the Deployment `scale_gap` after its create (models::observer), so
+    // a gap as long as the timeout leaves no run a moment to finish in.
+    if w.scale_gap.get() >= w.timeout.get() {
+        f.push(Finding::new(
+            "E034",
+            "workload.scale_gap",
+            format!(
+                "scale_gap {} is not shorter than workload.timeout {}: kubectl would scale the Deployment only as the run gives up, so no replication could finish; expected a workload.scale_gap shorter than {} (the thesis's is \"300ms\", a new kubectl process) or a longer workload.timeout",
+                w.scale_gap, w.timeout, w.timeout
             ),
         ));
     }

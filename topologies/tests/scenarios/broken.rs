@@ -740,6 +740,23 @@ fn a_resolution_longer_than_the_timeout() {
     assert!(load::load_str(&edit("resolution = \"1s\"", "resolution = \"1h\""), ORIGIN).is_ok());
 }
 
+/// A scale no sooner than the timeout (E034) used to load and fail every run with advice about
+/// faults and limits; it is named at the gap's line, and a gap just short of the timeout loads.
+#[test]
+fn a_scale_gap_as_long_as_the_timeout() {
+    let text = edit("scale_gap = \"300ms\"", "scale_gap = \"1h\"");
+    let (e, shown) = error_of(&text);
+    let line = line_of(&text, "scale_gap = \"1h\"");
+    assert!(
+        shown.contains(&format!(
+            "broken.toml: line {line}, column 1: error[E034] `workload.scale_gap`: scale_gap 3600s is not shorter than workload.timeout 3600s"
+        )),
+        "{shown}"
+    );
+    assert!(e.has_code("E034"), "{shown}");
+    assert!(load::load_str(&edit("scale_gap = \"300ms\"", "scale_gap = \"3599s\""), ORIGIN).is_ok());
+}
+
 /// A timeout shorter than kubectl's one-second clock (E026) used to be told "expected at most
 /// 1ms, such as \"1s\"": an example beyond the bound it gave. The message asks for a longer
 /// timeout, and offers a finer clock only when one of at least 1 ms (E017) would do.

@@ -605,27 +605,35 @@ fn identifiability(
 fn loose_warning(path: &str, half: f64, birge: f64) -> Option<String> {
     if half > LOOSE_PARAM && birge > 1.0 {
         Some(format!(
-            "the data pin {path} down only to {} (95 %, from the measured means' noise at the fitted point; {} \
-             with that noise times the fit's Birge ratio {birge:.2}): read its value as loose",
-            range_text(100.0 * half),
+            "{} (95 %, from the measured means' noise at the fitted point; {} with that noise times the fit's \
+             Birge ratio {birge:.2}): read its value as loose",
+            pinned_only(path, 100.0 * half),
             range_text(100.0 * half * birge)
         ))
     } else if half > LOOSE_PARAM {
         Some(format!(
-            "the data pin {path} down only to {} (95 %, from the measured means' noise at the fitted point): \
-             read its value as loose",
-            range_text(100.0 * half)
+            "{} (95 %, from the measured means' noise at the fitted point): read its value as loose",
+            pinned_only(path, 100.0 * half)
         ))
     } else if half * birge > LOOSE_PARAM {
         Some(format!(
-            "the data pin {path} down only to {} (95 %, from the measured means' noise times the fit's Birge \
-             ratio {birge:.2}, at the fitted point; {} from the noise alone, if the model were right): \
-             read its value as loose",
-            range_text(100.0 * half * birge),
+            "{} (95 %, from the measured means' noise times the fit's Birge ratio {birge:.2}, at the fitted \
+             point; {} from the noise alone, if the model were right): read its value as loose",
+            pinned_only(path, 100.0 * half * birge),
             range_text(100.0 * half)
         ))
     } else {
         None
+    }
+}
+
+/// "The data pin `path` down only to" a range of `pct` percent ([`range_text`]), or, past the
+/// factor of 1000 that words stop at, that they do not pin it down even that far.
+fn pinned_only(path: &str, pct: f64) -> String {
+    if pct / 100.0 <= 1000f64.ln() {
+        format!("the data pin {path} down only to {}", range_text(pct))
+    } else {
+        format!("the data do not pin {path} down even to within a factor of 1000")
     }
 }
 
@@ -873,6 +881,18 @@ mod tests {
         assert!(
             both.contains("±30") && both.contains("±45") && both.contains("1.50"),
             "{both}"
+        );
+        // Past a factor of 1000 the sentence says so, not "down only to not within ...".
+        let unpinned = loose_warning("runtime.sandbox_time", 8.0, 1.2).unwrap();
+        assert!(
+            unpinned.starts_with("the data do not pin runtime.sandbox_time down even to within a factor of 1000 (95 %"),
+            "{unpinned}"
+        );
+        assert!(!unpinned.contains("only to not"), "{unpinned}");
+        let wide = loose_warning("runtime.sandbox_time", 2.0, 1.0).unwrap();
+        assert!(
+            wide.starts_with("the data pin runtime.sandbox_time down only to within a factor of 7.4"),
+            "{wide}"
         );
     }
 

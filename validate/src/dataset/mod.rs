@@ -59,7 +59,9 @@
 //! [`summarize()`] reduces a cell whose every row has `watch_running_s` as the thesis observed
 //! (`kubectl-watch`, [`WATCH_RESOLUTION_S`]), any other by `running_s` (`container-start`).
 //! Read with [`read_raw`], written with [`write_raw`] (the optional column only when a row has
-//! it), reduced to cells by [`summarize()`].
+//! it), reduced to cells by [`summarize()`]. A cell whose runs average less than one tick of
+//! that clock is kept by `summarize` (a measurement is never lost) and refused for comparison by
+//! [`check_resolved`], as a summary file's is at `resolution_s`.
 
 use std::io;
 use std::path::PathBuf;
@@ -329,6 +331,13 @@ pub enum DatasetError {
     #[error("cannot summarize raw rows: {message}")]
     Summary {
         /// What is inconsistent, naming cell and run.
+        message: String,
+    },
+    /// Raw rows summarize to a cell whose start-up their clock did not resolve
+    /// ([`check_resolved`]).
+    #[error("the raw rows cannot be compared: {message}")]
+    Unresolved {
+        /// The cell, its runs that read 0 s and the clock.
         message: String,
     },
 }
@@ -736,6 +745,38 @@ mod tests {
         let err = summarize(&[row(1, "a", 3.0), row(1, "a", 7.0)]).unwrap_err();
         assert!(err.to_string().contains("duplicate pod a in run 1"), "{err}");
         assert_eq!(summarize(&[]).unwrap(), []);
+    }
+
+    /// A cell whose runs average less than one tick of their clock cannot be compared (as a
+    /// summary file's refused at `resolution_s`); the runs that read 0 s are named.
+    #[test]
+    fn a_cell_below_one_tick_cannot_be_compared() {
+        let rows = [row(1, "a", 0.0), row(1, "b", 0.6), row(2, "a", 0.2), row(2, "b", 1.4)];
+        let cells = summarize(&rows).unwrap();
+        assert_eq!(
+            cells[0].mean_s, 0.5,
+            "summarize keeps it: measure must not lose its runs"
+        );
+        let err = check_resolved(&cells, &rows).unwrap_err();
+        assert!(matches!(err, DatasetError::Unresolved { .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("cell pods=2 delay_ms=100"), "{text}");
+        assert!(text.contains("run 1 read 0 s"), "{text}");
+        assert!(text.contains("latest running_s"), "{text}");
+        // One tick on average is enough, as for a summary file.
+        let rows = [row(1, "a", 0.0), row(1, "b", 0.6), row(2, "a", 0.2), row(2, "b", 2.4)];
+        check_resolved(&summarize(&rows).unwrap(), &rows).unwrap();
+        // The watch's clock ticks every millisecond.
+        let rows = [watched(1, "a", 0.0, 0.0004), watched(1, "b", 0.0, 0.0001)];
+        let err = check_resolved(&summarize(&rows).unwrap(), &rows)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("latest watch_running_s") && err.contains("run 1 read 0 s"),
+            "{err}"
+        );
+        let rows = [watched(1, "a", 0.0, 0.0004), watched(1, "b", 0.0, 0.002)];
+        check_resolved(&summarize(&rows).unwrap(), &rows).unwrap();
     }
 
     fn watched(run: u32, pod: &str, running_s: f64, watch_running_s: f64) -> RawPodRow {

@@ -1,6 +1,6 @@
 //! Reducing raw per-pod rows to measured cells.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::read::raw_key;
 use super::{DatasetError, MeasuredCell, Observed, RawPodRow, KUBECTL_RESOLUTION_S, WATCH_RESOLUTION_S};
@@ -75,6 +75,46 @@ pub fn summarize(rows: &[RawPodRow]) -> Result<Vec<MeasuredCell>, DatasetError> 
         });
     }
     Ok(out)
+}
+
+/// Refuses summarized cells (`from_raw`, [`summarize`]'s) whose mean is below one tick of the
+/// clock their runs were read on, as [`read_cells`](super::read_cells) refuses such a cell of a
+/// summary file: a run then read 0 s, a start-up its clock did not resolve, and a comparison
+/// with the simulation read the same way would divide by it. `summarize` itself keeps them, so
+/// that `measure` never loses a measurement it took; a comparison calls this first.
+///
+/// # Errors
+/// [`DatasetError::Unresolved`] naming the first such cell, its runs that read 0 s and the clock.
+pub fn check_resolved(from_raw: &[MeasuredCell], rows: &[RawPodRow]) -> Result<(), DatasetError> {
+    let Some(cell) = from_raw.iter().find(|c| c.resolution_s > c.mean_s) else {
+        return Ok(());
+    };
+    let (column, clock) = match cell.observed {
+        Observed::KubectlWatch => ("watch_running_s", "whole milliseconds of kubetwin's clock"),
+        Observed::ContainerStart => ("running_s", "whole seconds, as kubectl's timestamps"),
+    };
+    // The cell's runs, and those where a pod reached a whole tick; the others read 0.
+    let of_cell = rows
+        .iter()
+        .filter(|r| (r.pods, r.delay_ms) == (cell.pods, cell.delay_ms));
+    let reached_a_tick = |r: &&RawPodRow| match cell.observed {
+        Observed::KubectlWatch => r.watch_running_s.is_some_and(|t| t >= cell.resolution_s),
+        Observed::ContainerStart => r.running_s >= cell.resolution_s,
+    };
+    let ticked: BTreeSet<u32> = of_cell.clone().filter(reached_a_tick).map(|r| r.run).collect();
+    let zero: BTreeSet<u32> = of_cell.map(|r| r.run).filter(|run| !ticked.contains(run)).collect();
+    let runs: Vec<String> = zero.iter().map(u32::to_string).collect();
+    Err(DatasetError::Unresolved {
+        message: format!(
+            "cell pods={} delay_ms={}: its runs' start-ups average {} s, below one tick ({} s) of the clock they are read on (the latest {column} of a run's pods, in {clock}): run{} {} read 0 s, a start-up the clock did not resolve; expected runs whose last pod is Running at least one tick after the create",
+            cell.pods,
+            cell.delay_ms,
+            cell.mean_s,
+            cell.resolution_s,
+            if runs.len() == 1 { "" } else { "s" },
+            runs.join(", "),
+        ),
+    })
 }
 
 /// Where raw rows, summarized as `from_raw` ([`summarize`]), disagree with the measured `cells`

@@ -103,6 +103,7 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
     ensure_some_finished(&scenario, &outcomes, summary.incomplete)?;
     let intervals = StartupIntervals::of(&summary.observed, &scenario, a.measured_runs);
     let unfinished = summary.incomplete;
+    let exact_mean = summary.exact.mean();
     Report {
         args: &a,
         scenario: &scenario,
@@ -120,6 +121,14 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
             outcomes.len(),
             scenario.workload.timeout,
             outcomes.len() - unfinished
+        );
+    }
+    // A clock that ticks less often than the pods start reads each start-up as 0 or one tick
+    // (by its phase, models::observer): E026 lets it be as coarse as the timeout.
+    let tick = scenario.workload.resolution;
+    if let Some(exact_mean) = exact_mean.filter(|&m| m < tick.get().as_secs_f64()) {
+        eprintln!(
+            "warning: workload.resolution ({tick}) is longer than the start-up itself (exact mean {exact_mean:.3} s): each reading is 0 s or one tick, by the clock's phase, so the readings and their intervals say next to nothing; expected a resolution well below the start-up (kubectl's: \"1s\")"
         );
     }
     // Only a run that succeeds leaves its trace: a failed command writes no new file. Written
