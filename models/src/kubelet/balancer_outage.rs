@@ -24,7 +24,9 @@ const NEIGHBOUR_USED_AFTER_CRASH: SimDuration = SimDuration::from_secs(35);
 const RESOLUTION_FAILS: SimDuration = SimDuration::from_secs(3);
 
 /// The kubelet's dial timeout: `net.Dialer{Timeout: 30 * time.Second}` under its
-/// connection-tracking dialer (cmd/kubelet/app/server.go `updateDialer`, v1.16), client-go's.
+/// connection-tracking dialer, client-go's. kubeadm turns certificate rotation on, so the dialer
+/// is the one pkg/kubelet/certificate/transport.go `updateTransport` builds; without rotation
+/// cmd/kubelet/app/server.go `updateDialer` builds the same (kubernetes PR #78016 copied it).
 const DIAL_TIMEOUT: SimDuration = crate::network::CLIENT_DIAL_TIMEOUT;
 
 /// A stretch in which a kubelet has closed its connections and the balancer is still down.

@@ -98,7 +98,9 @@ pub fn dial_syns(dial_timeout: SimDuration) -> impl Iterator<Item = SimDuration>
 }
 
 /// client-go's dial timeout: `net.Dialer{Timeout: 30 * time.Second}` (client-go
-/// `transport/cache.go`, v1.16; the kubelet's own dialer has the same, cmd/kubelet/app/server.go).
+/// `transport/cache.go`, v1.16; the kubelet's own dialer has the same: with kubeadm's certificate
+/// rotation pkg/kubelet/certificate/transport.go `updateTransport`, else cmd/kubelet/app/server.go
+/// `updateDialer`).
 pub const CLIENT_DIAL_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 
 /// The first SYN at or after `end` among the dials of a loop that dials at each of its ticks

@@ -39,11 +39,18 @@ use priorities::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
 /// the thesis's 1.1 ms); above, the count differs by the masters and, where they cross a step
 /// of the percentage, by up to 17 % (5,624 workers: 337 scored, against 281 with the masters).
 pub fn nodes_scored(nodes: u32) -> u32 {
-    if nodes < 100 {
+    // v1.16's generic_scheduler.go: its constants minFeasibleNodesToFind and
+    // minFeasibleNodesPercentageToFind, and numFeasibleNodesToFind's local
+    // basePercentageOfNodesToScore (used while percentageOfNodesToScore is unset, 0).
+    const MIN_FEASIBLE_NODES_TO_FIND: u32 = 100;
+    const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: i64 = 5;
+    const BASE_PERCENTAGE_OF_NODES_TO_SCORE: i64 = 50;
+    if nodes < MIN_FEASIBLE_NODES_TO_FIND {
         return nodes;
     }
-    let pct = (50i64 - i64::from(nodes) / 125).max(5) as u64;
-    ((u64::from(nodes) * pct / 100) as u32).max(100)
+    let pct =
+        (BASE_PERCENTAGE_OF_NODES_TO_SCORE - i64::from(nodes) / 125).max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND) as u64;
+    ((u64::from(nodes) * pct / 100) as u32).max(MIN_FEASIBLE_NODES_TO_FIND)
 }
 
 /// The scheduler.

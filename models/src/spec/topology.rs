@@ -222,8 +222,10 @@ pub struct Haproxy {
     /// activity before it closes the session; `"0s"` writes none (HAProxy's own default: an
     /// unset timeout is infinite, with a warning at startup, configuration manual 4.2). Default
     /// 50 s, assumed: Debian's and Ubuntu's stock `/etc/haproxy/haproxy.cfg` (`timeout server
-    /// 50000`), to which the thesis probably appended its sections, recalled, not read in the
-    /// package (docs/sources.md §8). By default sending to a server counts as activity
+    /// 50000`), to which the thesis probably appended its sections; read in verbatim public copies
+    /// of that file, not in the package (docs/sources.md §8). The same file's `timeout client
+    /// 50000` is not modelled apart: without `option independent-streams` traffic either way
+    /// refreshes both sides' timeouts, so two of the same length expire together. By default sending to a server counts as activity
     /// ([`Haproxy::independent_streams`]), so it ends a session to a dead server only when
     /// the client falls silent for that long ([`crate::control_plane`]'s standby
     /// connections).
