@@ -120,7 +120,10 @@ fn default_link_bandwidth() -> Bandwidth {
     Bandwidth { bits_per_s: 10e9 }
 }
 
-/// Which router pairs have tunnels.
+/// Which router pairs have tunnels. The default, a full mesh, is a scenario choice: the thesis
+/// shows its tunnels only in a figure (testbed.md: "treat it as a scenario choice"), and a mesh
+/// gives master01 -> node01 the two routed hops its ping's TTL of 62 shows (so would a hub at the
+/// control plane's site; the layouts differ only between worker sites).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum VpnTopology {
