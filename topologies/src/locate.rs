@@ -116,9 +116,9 @@ impl<'a> Locator<'a> {
         self.walk(path).is_some_and(|(_, whole)| whole)
     }
 
-    /// The fields the text sets, as paths (`vpn.enabled`, `hosts[2].site`) with the line of
-    /// each, in file order: the values under its tables and arrays of tables (an inline table or
-    /// an array is one field).
+    /// The fields the text sets, as paths (`vpn.enabled`, `faults[0]`) with the line of each, in
+    /// file order: the values under its tables, and each table of an array of tables as one
+    /// field (an overlay's array replaces the base's whole), as is an inline table or an array.
     pub(crate) fn written_fields(&self) -> Vec<(String, usize)> {
         fn table(prefix: &str, t: &Table, text: &str, out: &mut Vec<(String, usize)>) {
             for (k, item) in t.iter() {
@@ -131,7 +131,8 @@ impl<'a> Locator<'a> {
                     Item::Table(t) => table(&path, t, text, out),
                     Item::ArrayOfTables(a) => {
                         for (i, t) in a.iter().enumerate() {
-                            table(&format!("{path}[{i}]"), t, text, out);
+                            let line = t.span().map_or(1, |s| line_col(text, s.start).0);
+                            out.push((format!("{path}[{i}]"), line));
                         }
                     }
                     Item::Value(v) => {

@@ -51,6 +51,30 @@ pub fn apply_with_warnings(
     params_text: &str,
     origin: &str,
 ) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
+    apply_overlay(base, params_text, origin, Overlay::File)
+}
+
+/// [`apply_with_warnings`] for an overlay a program wrote (a sweep's `--set` values), whose
+/// lines point nowhere a user can look: a finding its text does not write is placed in "the
+/// scenario with `origin` laid over it" without naming the fields the text sets.
+///
+/// # Errors
+///
+/// As [`apply`].
+pub fn apply_generated_with_warnings(
+    base: &Scenario,
+    text: &str,
+    origin: &str,
+) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
+    apply_overlay(base, text, origin, Overlay::Generated)
+}
+
+fn apply_overlay(
+    base: &Scenario,
+    params_text: &str,
+    origin: &str,
+    kind: Overlay,
+) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
     let overlay: toml::Table = toml::from_str(params_text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(params_text, s.start));
         ScenarioError::Parse {
@@ -104,7 +128,7 @@ pub fn apply_with_warnings(
             message,
         }
     })?;
-    let (errors, warnings) = crate::check::located_in_overlay(&scenario, params_text, origin);
+    let (errors, warnings) = crate::check::located_in_overlay(&scenario, params_text, origin, kind == Overlay::File);
     if !errors.is_empty() {
         let mut diagnostics = errors;
         diagnostics.extend(warnings);
@@ -114,6 +138,13 @@ pub fn apply_with_warnings(
         });
     }
     Ok((scenario, warnings))
+}
+
+/// Who wrote an overlay's text: a user's file, whose lines a finding may point at, or a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overlay {
+    File,
+    Generated,
 }
 
 fn merge(base: &mut toml::Value, overlay: toml::Value) {
@@ -388,6 +419,13 @@ mod tests {
         let e = apply(&thesis(), many, "p.toml").unwrap_err().to_string();
         assert!(
             e.contains("(p.toml sets vpn.enabled at line 2, vpn.ping at line 3, runtime.sandbox_time at line 5, runtime.container_start_time at line 6, 1 more)"),
+            "{e}"
+        );
+        // A table of an array of tables is one field, at its header.
+        let faults = "[vpn]\nenabled = false\n\n[[faults]]\nkind = \"crash\"\nhost = \"lb\"\nat = \"5s\"\n";
+        let e = apply(&thesis(), faults, "p.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("(p.toml sets vpn.enabled at line 2, faults[0] at line 4)"),
             "{e}"
         );
     }

@@ -133,6 +133,7 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     let rows = rows_from_dir(&dir, &file, &mine_owned)?;
     let written = write_results(&dir, &file, a.shard, &rows, a.plot)?;
     warn_unfinished(&file.spec, &rows, &mine_owned);
+    warn_coarse_clock(&file.spec, &rows, &mine_owned, &combos, &scenarios);
     eprintln!(
         "wrote {}",
         written
@@ -341,10 +342,7 @@ fn compute_points(
     let done = AtomicUsize::new(0);
     bar.set_message(format!("0/{} points", todo.len()));
     let on_rep = || progress.inc();
-    // A point's combination by its indices: a map, not a scan of every combination per point
-    // (quadratic: a fifth of a 40,000-point sweep's time).
-    let combo_of: std::collections::HashMap<&[usize], usize> =
-        combos.iter().enumerate().map(|(i, c)| (c.as_slice(), i)).collect();
+    let combo_of = combination_index(combos);
     let result = todo.par_iter().try_for_each(|p| -> anyhow::Result<()> {
         let combo = *combo_of
             .get(p.set_idx.as_slice())
@@ -371,6 +369,41 @@ fn warn_unfinished(spec: &SweepSpec, rows: &[Row], mine: &[Point]) {
         eprintln!(
             "warning: replications that did not finish within workload.timeout: {}",
             unfinished.join(", ")
+        );
+    }
+}
+
+/// Each combination's index by its indices into the `--set` axes: a point finds its scenario
+/// through a map, not a scan of every combination (quadratic: a fifth of a 40,000-point sweep's
+/// time).
+fn combination_index(combos: &[Vec<usize>]) -> std::collections::HashMap<&[usize], usize> {
+    combos.iter().enumerate().map(|(i, c)| (c.as_slice(), i)).collect()
+}
+
+/// Warns of the points of `mine` (their `rows`) whose clock ticks less often than their pods
+/// start (`run` warns of it too): each reading is then 0 s or one tick, by the clock's phase.
+fn warn_coarse_clock(spec: &SweepSpec, rows: &[Row], mine: &[Point], combos: &[Vec<usize>], scenarios: &[Scenario]) {
+    let combo_of = combination_index(combos);
+    let mut shortest = f64::INFINITY;
+    let coarse: Vec<String> = rows
+        .iter()
+        .zip(mine)
+        .filter_map(|(r, p)| {
+            let combo = *combo_of.get(p.set_idx.as_slice())?;
+            let tick = scenarios[combo].workload.resolution;
+            let exact = r.exact_mean.filter(|&m| m < tick.get().as_secs_f64())?;
+            shortest = shortest.min(exact);
+            Some(format!(
+                "{} (resolution {tick}, exact mean {exact:.3} s)",
+                spec.describe(p)
+            ))
+        })
+        .collect();
+    if !coarse.is_empty() {
+        eprintln!(
+            "warning: workload.resolution is longer than the start-up itself, so each reading is 0 s or one tick and says next to nothing, at: {}; {}",
+            coarse.join(", "),
+            super::run::finer_clock_advice(shortest)
         );
     }
 }

@@ -599,8 +599,8 @@ pub(crate) fn scenario_with_warnings(
         .join(" ");
     // The overlay is text the sweep wrote, not the user: its line numbers would point nowhere,
     // so its findings are named by the values alone.
-    let (mut scenario, mut warnings) =
-        topologies::params::apply_with_warnings(base, &text, &origin).map_err(|mut e| match &mut e {
+    let (mut scenario, mut warnings) = topologies::params::apply_generated_with_warnings(base, &text, &origin)
+        .map_err(|mut e| match &mut e {
             topologies::ScenarioError::Parse {
                 origin, field, message, ..
             } => format!("{origin}: `{field}`: {}", topologies::load::plain_numbers(message)),

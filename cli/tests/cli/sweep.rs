@@ -2048,3 +2048,35 @@ fn run_ok_quiet(args: &[&str]) {
     let o = run(args);
     assert_exit(&o, 0, &format!("{args:?}"));
 }
+
+/// A point whose clock ticks less often than its pods start is warned of, as `run` warns of
+/// it, by its values; a point read in kubectl's whole seconds is not.
+#[test]
+fn a_point_read_on_a_clock_coarser_than_its_start_up_is_warned_of() {
+    let t = TempDir::new("sweep-coarse-clock");
+    let out = t.file("out");
+    let o = run(&[
+        "sweep",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--set",
+        "workload.resolution=1s,1h",
+        "--reps",
+        "2",
+        "--out",
+        &out,
+    ]);
+    assert_exit(&o, 0, "the sweep runs");
+    let err = stderr(&o);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("warning: workload.resolution is longer than the start-up itself"))
+        .unwrap_or_else(|| panic!("no warning:\n{err}"));
+    assert!(
+        line.contains("workload.resolution=3600s (resolution 3600s, exact mean"),
+        "{line}"
+    );
+    assert!(!line.contains("workload.resolution=1s"), "{line}");
+    assert!(line.ends_with("(kubectl's whole seconds: \"1s\")"), "{line}");
+}

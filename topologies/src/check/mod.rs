@@ -225,7 +225,7 @@ pub const CHECKS: &[Check] = &[
     err(
         "E034",
         "scale-after-timeout",
-        "workload.scale_gap, the time from kubectl's create of the Deployment to its scale (a new kubectl process: \"300ms\"), must be shorter than workload.timeout: a later scale comes only as the run gives up, and no replication could finish",
+        "with more than one replica, workload.scale_gap, the time from kubectl's create of the Deployment (one replica) to its scale (thesis-2019 assumes \"300ms\", a new kubectl process), must be shorter than workload.timeout: a later scale comes only as the run gives up, and no replication could finish",
     ),
     warn(
         "W001",
@@ -416,19 +416,26 @@ fn all_but_reachability(s: &Scenario, f: &mut Vec<Finding>) -> bool {
 /// Runs the checks and places the findings in `text` (the source of `s`): (errors, warnings),
 /// each in file order.
 pub(crate) fn located(s: &Scenario, text: &str, origin: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-    located_or(s, text, origin, |loc, field| Some(loc.locate(field)))
+    located_or(s, text, origin, false, |loc, field| Some(loc.locate(field)))
 }
 
-/// As [`located`], for findings that `place` may not find in `text`: those get line 0 (shown
-/// without a line) and an origin that says the file was laid over a scenario.
-pub(crate) fn located_in_overlay(s: &Scenario, text: &str, origin: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-    located_or(s, text, origin, |loc, field| loc.find(field))
+/// As [`located`], for findings that `text` (an overlay) may not write: those get line 0 (shown
+/// without a line) and an origin that says the file was laid over a scenario, naming the fields
+/// it sets with their lines when `name_sets` (a user's file, not a program's text).
+pub(crate) fn located_in_overlay(
+    s: &Scenario,
+    text: &str,
+    origin: &str,
+    name_sets: bool,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    located_or(s, text, origin, name_sets, |loc, field| loc.find(field))
 }
 
 fn located_or(
     s: &Scenario,
     text: &str,
     origin: &str,
+    name_sets: bool,
     place: impl Fn(&crate::locate::Locator<'_>, &str) -> Option<(usize, usize)>,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     let findings = run(s);
@@ -441,7 +448,8 @@ fn located_or(
     for fd in findings {
         let d = match place(&loc, &fd.field) {
             Some((line, column)) => fd.at(origin, line, column),
-            None => fd.at(&laid_over(origin, &loc), 0, 0),
+            None if name_sets => fd.at(&laid_over(origin, &loc), 0, 0),
+            None => fd.at(&format!("the scenario with {origin} laid over it"), 0, 0),
         };
         match d.severity {
             Severity::Error => errors.push(d),

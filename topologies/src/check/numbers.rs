@@ -294,16 +294,24 @@ fn replicas(s: &Scenario, f: &mut Vec<Finding>) {
 }
 
 /// E031, else E021: the workers' `--max-pods` leaves room beside the DaemonSet pods, and holds
-/// the workload.
+/// the workload; E034: the scale to the workload's size comes before the timeout.
 fn room(s: &Scenario, f: &mut Vec<Finding>) {
-    f.extend(workload_fits(s));
+    f.extend(fits_the_workers(s));
+    f.extend(super::timings::scale_before_timeout(s));
 }
 
-/// E021 alone, for callers that change only the workload's size (a sweep's pods axis, `plan
-/// --pods`) and need not re-run every check: the finding if the workers' `--max-pods` cannot hold
-/// `workload.replicas`. A `--max-pods` that leaves no room at all beside the DaemonSet pods is
-/// E031's finding instead, whatever the workload's size.
+/// The checks that depend on the workload's size, for callers that change only that (a sweep's
+/// pods axis, `plan --pods`) and need not re-run every check: the first finding of E031, E021
+/// (the workers' `--max-pods` cannot hold `workload.replicas`) and E034 (the scale to them
+/// would come as the run gives up).
 pub fn workload_fits(s: &Scenario) -> Option<Finding> {
+    fits_the_workers(s).or_else(|| super::timings::scale_before_timeout(s))
+}
+
+/// E021: the workers' `--max-pods` cannot hold `workload.replicas`. A `--max-pods` that leaves
+/// no room at all beside the DaemonSet pods is E031's finding instead, whatever the workload's
+/// size.
+fn fits_the_workers(s: &Scenario) -> Option<Finding> {
     let kubelet = &s.kubernetes.kubelet;
     // The DaemonSet pods count against --max-pods (the scheduler places them in v1.16): a
     // worker whose max_pods they fill holds no workload pod, and "expected at most 0 replicas"

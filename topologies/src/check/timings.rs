@@ -12,7 +12,7 @@ use sim_core::SimDuration;
 use super::Finding;
 
 /// E018: timings the real software refuses. E026: an observation clock coarser than the run's
-/// timeout. E034: a scale no sooner than the timeout. W005: an OpenVPN restart timeout no longer than its ping interval.
+/// timeout. W005: an OpenVPN restart timeout no longer than its ping interval.
 pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
     // Start-up is read on a clock that ticks every `resolution` (models::observer): a tick
     // longer than the whole run reads every start-up as 0 s (or one tick, by the clock's
@@ -32,18 +32,6 @@ pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
             format!(
                 "resolution {} is longer than workload.timeout {}: the clock start-up is read on would not tick before the run gives up; expected a workload.timeout of at least {} (the default is \"1h\"){finer}",
                 w.resolution, w.timeout, w.resolution
-            ),
-        ));
-    }
-    // E034: kubectl scales the Deployment `scale_gap` after its create (models::observer), so
-    // a gap as long as the timeout leaves no run a moment to finish in.
-    if w.scale_gap.get() >= w.timeout.get() {
-        f.push(Finding::new(
-            "E034",
-            "workload.scale_gap",
-            format!(
-                "scale_gap {} is not shorter than workload.timeout {}: kubectl would scale the Deployment only as the run gives up, so no replication could finish; expected a workload.scale_gap shorter than {} (the thesis's is \"300ms\", a new kubectl process) or a longer workload.timeout",
-                w.scale_gap, w.timeout, w.timeout
             ),
         ));
     }
@@ -102,6 +90,25 @@ pub(super) fn timings(s: &Scenario, f: &mut Vec<Finding>) {
             ),
         ));
     }
+}
+
+/// E034, which depends on the workload's size (so [`super::workload_fits`] has it too): the
+/// create makes the Deployment with one replica and kubectl scales it to the rest `scale_gap`
+/// later (jittered up to 10 % longer, then a new connection and three round trips;
+/// models::observer), so with more than one replica a gap as long as the timeout leaves no run
+/// a moment to finish in.
+pub(super) fn scale_before_timeout(s: &Scenario) -> Option<Finding> {
+    let w = &s.workload;
+    (w.replicas > 1 && w.scale_gap.get() >= w.timeout.get()).then(|| {
+        Finding::new(
+            "E034",
+            "workload.scale_gap",
+            format!(
+                "scale_gap {} is not shorter than workload.timeout {}: kubectl would scale the Deployment to its {} replicas only as the run gives up, so no replication could finish; expected a workload.scale_gap well shorter than the timeout, which must also hold the gap's jitter (up to 10 %) and the pods' start-up (thesis-2019 assumes \"300ms\", a new kubectl process), or a longer workload.timeout",
+                w.scale_gap, w.timeout, w.replicas
+            ),
+        )
+    })
 }
 
 /// E018: leader-election timers of `section` that client-go's `leaderelection.NewLeaderElector`

@@ -741,7 +741,8 @@ fn a_resolution_longer_than_the_timeout() {
 }
 
 /// A scale no sooner than the timeout (E034) used to load and fail every run with advice about
-/// faults and limits; it is named at the gap's line, and a gap just short of the timeout loads.
+/// faults and limits; it is named at the gap's line. A gap well short of the timeout loads, and
+/// so does any gap for one replica, which the create makes without a scale.
 #[test]
 fn a_scale_gap_as_long_as_the_timeout() {
     let text = edit("scale_gap = \"300ms\"", "scale_gap = \"1h\"");
@@ -749,12 +750,19 @@ fn a_scale_gap_as_long_as_the_timeout() {
     let line = line_of(&text, "scale_gap = \"1h\"");
     assert!(
         shown.contains(&format!(
-            "broken.toml: line {line}, column 1: error[E034] `workload.scale_gap`: scale_gap 3600s is not shorter than workload.timeout 3600s"
+            "broken.toml: line {line}, column 1: error[E034] `workload.scale_gap`: scale_gap 3600s is not shorter than workload.timeout 3600s: kubectl would scale the Deployment to its 4 replicas"
         )),
         "{shown}"
     );
     assert!(e.has_code("E034"), "{shown}");
-    assert!(load::load_str(&edit("scale_gap = \"300ms\"", "scale_gap = \"3599s\""), ORIGIN).is_ok());
+    assert!(load::load_str(&edit("scale_gap = \"300ms\"", "scale_gap = \"30m\""), ORIGIN).is_ok());
+    let one = text.replacen("replicas = 4", "replicas = 1", 1);
+    assert_ne!(one, text);
+    assert!(load::load_str(&one, ORIGIN).is_ok());
+    // A sweep's or plan's pods, checked by size alone, meet it too.
+    let mut sized = load::load_str(&one, ORIGIN).unwrap();
+    sized.workload.replicas = 2;
+    assert!(topologies::check::workload_fits(&sized).is_some_and(|f| f.code == "E034"));
 }
 
 /// A timeout shorter than kubectl's one-second clock (E026) used to be told "expected at most

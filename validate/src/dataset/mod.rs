@@ -777,6 +777,20 @@ mod tests {
         );
         let rows = [watched(1, "a", 0.0, 0.0004), watched(1, "b", 0.0, 0.002)];
         check_resolved(&summarize(&rows).unwrap(), &rows).unwrap();
+        // A run read as summarize reads it: 0.7 ms rounds to one tick, so only runs 2 and 3
+        // read 0 (the mean, 1/3 ms, is below a tick).
+        let rows = [
+            watched(1, "a", 0.0, 0.0007),
+            watched(1, "b", 0.0, 0.0001),
+            watched(2, "a", 0.0, 0.0),
+            watched(2, "b", 0.0, 0.0002),
+            watched(3, "a", 0.0, 0.0),
+            watched(3, "b", 0.0, 0.0),
+        ];
+        let err = check_resolved(&summarize(&rows).unwrap(), &rows)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("runs 2, 3 read 0 s"), "{err}");
     }
 
     fn watched(run: u32, pod: &str, running_s: f64, watch_running_s: f64) -> RawPodRow {

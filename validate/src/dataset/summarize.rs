@@ -97,16 +97,20 @@ pub fn check_resolved(from_raw: &[MeasuredCell], rows: &[RawPodRow]) -> Result<(
     let of_cell = rows
         .iter()
         .filter(|r| (r.pods, r.delay_ms) == (cell.pods, cell.delay_ms));
+    // As `summarize` reads them: the watch's time rounded to whole milliseconds, the
+    // containers' start floored to whole seconds.
     let reached_a_tick = |r: &&RawPodRow| match cell.observed {
-        Observed::KubectlWatch => r.watch_running_s.is_some_and(|t| t >= cell.resolution_s),
-        Observed::ContainerStart => r.running_s >= cell.resolution_s,
+        Observed::KubectlWatch => r
+            .watch_running_s
+            .is_some_and(|t| (t / WATCH_RESOLUTION_S).round() >= 1.0),
+        Observed::ContainerStart => r.running_s.floor() >= KUBECTL_RESOLUTION_S,
     };
     let ticked: BTreeSet<u32> = of_cell.clone().filter(reached_a_tick).map(|r| r.run).collect();
     let zero: BTreeSet<u32> = of_cell.map(|r| r.run).filter(|run| !ticked.contains(run)).collect();
     let runs: Vec<String> = zero.iter().map(u32::to_string).collect();
     Err(DatasetError::Unresolved {
         message: format!(
-            "cell pods={} delay_ms={}: its runs' start-ups average {} s, below one tick ({} s) of the clock they are read on (the latest {column} of a run's pods, in {clock}): run{} {} read 0 s, a start-up the clock did not resolve; expected runs whose last pod is Running at least one tick after the create",
+            "cell pods={} delay_ms={}: its runs' start-ups average {} s, below one tick ({} s) of the clock they are read on (the latest {column} of a run's pods, in {clock}): run{} {} read 0 s, a start-up the clock did not resolve; expected runs whose start-ups average at least one tick",
             cell.pods,
             cell.delay_ms,
             cell.mean_s,

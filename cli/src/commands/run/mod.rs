@@ -128,7 +128,8 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
     let tick = scenario.workload.resolution;
     if let Some(exact_mean) = exact_mean.filter(|&m| m < tick.get().as_secs_f64()) {
         eprintln!(
-            "warning: workload.resolution ({tick}) is longer than the start-up itself (exact mean {exact_mean:.3} s): each reading is 0 s or one tick, by the clock's phase, so the readings and their intervals say next to nothing; expected a resolution well below the start-up (kubectl's: \"1s\")"
+            "warning: workload.resolution ({tick}) is longer than the start-up itself (exact mean {exact_mean:.3} s): each reading is 0 s or one tick, by the clock's phase, so the readings and their intervals say next to nothing; {}",
+            finer_clock_advice(exact_mean)
         );
     }
     // Only a run that succeeds leaves its trace: a failed command writes no new file. Written
@@ -138,6 +139,16 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         write_trace(path, &outcomes[0])?;
     }
     Ok(())
+}
+
+/// What to do about a clock coarser than a start-up of `mean_s` seconds: kubectl's whole
+/// seconds unless the start-up is shorter than one.
+pub(crate) fn finer_clock_advice(mean_s: f64) -> &'static str {
+    if mean_s > 1.0 {
+        "expected a resolution well below the start-up (kubectl's whole seconds: \"1s\")"
+    } else {
+        "expected a resolution well below the start-up, such as \"1ms\" (kubectl's whole seconds cannot time a start-up shorter than a second)"
+    }
 }
 
 /// Refuses a `--trace` path that is one of the inputs or cannot be written.
