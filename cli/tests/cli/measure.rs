@@ -397,6 +397,19 @@ fn sigterm_cleans_up() {
 /// A closed terminal sends SIGHUP: the same cleanup.
 #[test]
 fn sighup_cleans_up() {
+    // kubetwin keeps a SIGHUP ignored when it started ignored (`nohup`), as it should; a test
+    // run that ignores it would then wait out measure's own time-out and fail obscurely.
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        let ignored = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .is_some_and(|mask| mask & 1 != 0);
+        assert!(
+            !ignored,
+            "SIGHUP is ignored by whatever runs these tests (nohup?), so kubetwin, rightly, keeps ignoring it; run the tests where SIGHUP is delivered"
+        );
+    }
     interrupted_measure_cleans_up("-HUP");
 }
 
