@@ -360,8 +360,9 @@ fn scale(a: ScaleArgs) -> anyhow::Result<()> {
     scenario.workload.replicas = a.pods;
     scenario.workload.timeout = models::units::Dur(sim_core::SimDuration::from_secs(6 * 3600));
     scenario.kubernetes.kubelet.host_network_status_resync = a.host_network_resync;
-    // The check every other command makes (E021): pods the workers cannot hold would simulate
-    // six hours of a cluster that never finishes, reported as a benchmark.
+    // The checks of the workload's size every other command makes (E031, E021, E034): pods the
+    // workers cannot hold would simulate six hours of a cluster that never finishes, reported
+    // as a benchmark.
     if let Some(f) = topologies::check::workload_fits(&scenario) {
         return Err(UsageError(format!("--pods: `{}`: {}", f.field, f.message)).into());
     }

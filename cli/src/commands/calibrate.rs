@@ -239,14 +239,11 @@ fn check_predict(a: &CalibrateArgs, scenario: &Scenario) -> Result<(), UsageErro
             Some(pods),
             Some(sim_core::SimDuration::from_millis(u64::from(delay_ms))),
         );
-        let mut errors: Vec<String> = topologies::check::run(&sized)
+        let errors: Vec<String> = topologies::check::run(&sized)
             .into_iter()
             .filter(|f| topologies::check::lookup(f.code).is_none_or(|c| c.severity == topologies::Severity::Error))
             .map(|f| format!("`{}`: {}", f.field, f.message))
             .collect();
-        if errors.is_empty() {
-            errors.extend(topologies::check::workload_fits(&sized).map(|f| f.message));
-        }
         if !errors.is_empty() {
             return Err(UsageError(format!(
                 "--predict {pods}x{delay_ms}ms: {}",

@@ -2080,3 +2080,28 @@ fn a_point_read_on_a_clock_coarser_than_its_start_up_is_warned_of() {
     assert!(!line.contains("workload.resolution=1s"), "{line}");
     assert!(line.ends_with("(kubectl's whole seconds: \"1s\")"), "{line}");
 }
+
+/// A finding a `--set` combination causes is placed in the scenario with the values laid over
+/// it, without the lines of the overlay text the sweep wrote (a user's parameter file gets
+/// them: `a_finding_outside_the_file_is_not_given_a_line_of_it`).
+#[test]
+fn a_set_combinations_findings_name_no_lines_of_the_sweeps_own_text() {
+    let t = TempDir::new("sweep-set-finding");
+    let out = t.file("out");
+    let e = usage_error(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "4",
+            "--set",
+            "vpn.enabled=false",
+            "--set",
+            "runtime.slots=1",
+            "--out",
+            &out,
+        ],
+        &["the scenario with --set vpn.enabled=false --set runtime.slots=1 laid over it: error[E014]"],
+    );
+    assert!(!e.contains(" at line "), "{e}");
+}

@@ -1,6 +1,6 @@
 //! Numbers out of range (E010-E013, E021, E027-E029, E031, E033): coordinates, loss percentages,
 //! client rates, counts, the node's size, the tunnel MTU and packet, the informational addresses
-//! and the room the workers have for the workload.
+//! and the room the workers have for the workload (with E034, the other check of its size).
 
 use models::scheduler::EVICTION_HARD_MIB;
 use models::spec::{Role, Scenario};

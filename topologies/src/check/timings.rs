@@ -104,7 +104,7 @@ pub(super) fn scale_before_timeout(s: &Scenario) -> Option<Finding> {
             "E034",
             "workload.scale_gap",
             format!(
-                "scale_gap {} is not shorter than workload.timeout {}: kubectl would scale the Deployment to its {} replicas only as the run gives up, so no replication could finish; expected a workload.scale_gap well shorter than the timeout, which must also hold the gap's jitter (up to 10 %) and the pods' start-up (thesis-2019 assumes \"300ms\", a new kubectl process), or a longer workload.timeout",
+                "scale_gap {} is not shorter than workload.timeout {}: kubectl would scale the Deployment to its {} replicas (workload.replicas, or the pods asked for; one replica needs no scale) only as the run gives up, so no replication could finish; expected a workload.scale_gap well shorter than the timeout, which must also hold the gap's jitter (up to 10 %) and the pods' start-up (thesis-2019 assumes \"300ms\", a new kubectl process), or a longer workload.timeout",
                 w.scale_gap, w.timeout, w.replicas
             ),
         )

@@ -142,12 +142,12 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
 }
 
 /// What to do about a clock coarser than a start-up of `mean_s` seconds: kubectl's whole
-/// seconds unless the start-up is shorter than one.
+/// seconds where they are well below the start-up (10 s and more), else milliseconds.
 pub(crate) fn finer_clock_advice(mean_s: f64) -> &'static str {
-    if mean_s > 1.0 {
+    if mean_s >= 10.0 {
         "expected a resolution well below the start-up (kubectl's whole seconds: \"1s\")"
     } else {
-        "expected a resolution well below the start-up, such as \"1ms\" (kubectl's whole seconds cannot time a start-up shorter than a second)"
+        "expected a resolution well below the start-up, such as \"1ms\" (kubectl's whole seconds are too coarse for a start-up of a few seconds)"
     }
 }
 
@@ -254,4 +254,20 @@ fn write_trace(path: &Path, rep0: &RunOutcome) -> anyhow::Result<()> {
     tracer.write_chrome_json(&mut buf)?;
     write_atomic(path, &buf).map_err(|e| anyhow::anyhow!("cannot write the trace to {}: {e}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// kubectl's whole seconds are offered only where they are well below the start-up.
+    #[test]
+    fn a_finer_clock_is_offered_below_ten_seconds() {
+        assert!(super::finer_clock_advice(23.6).contains("\"1s\""));
+        for mean in [0.75, 1.2, 9.9] {
+            let advice = super::finer_clock_advice(mean);
+            assert!(
+                advice.contains("\"1ms\"") && !advice.contains("\"1s\""),
+                "{mean}: {advice}"
+            );
+        }
+    }
 }
