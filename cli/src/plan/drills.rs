@@ -222,9 +222,10 @@ pub(crate) fn run(
                 leaderless_past_run: outs
                     .iter()
                     .filter(|o| {
-                        o.faults
-                            .last()
-                            .is_some_and(|f| f.failovers_after_run.iter().any(|fo| fo.is_leader_elected()))
+                        // A failure that came after the run ended left nothing leaderless in it.
+                        o.faults.last().is_some_and(|f| {
+                            !f.after_run && f.failovers_after_run.iter().any(|fo| fo.is_leader_elected())
+                        })
                     })
                     .count(),
             })

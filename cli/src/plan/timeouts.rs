@@ -139,11 +139,12 @@ fn node_monitor_grace_row(s: &Scenario, net: &NetFigures, commit: f64) -> Timeou
         why: match verdict {
             Verdict::Misfires => format!("one renewal period plus one renewal ({}) already exceeds the grace period: every node flaps NotReady", dur(p + l)),
             _ => format!(
-                "tolerates {} consecutive lost or failed renewals before NotReady (largest m with (m+1) x {} + {} <= {}); the rule asks for room for {NODE_STATUS_RETRIES}",
+                "tolerates {} consecutive lost or failed renewals before NotReady (largest m with (m+1) x {} + {} <= {}); the rule's {NODE_STATUS_RETRIES} periods leave room for {}",
                 tolerated.max(0.0),
                 dur(p),
                 dur_ms(l),
-                dur(g)
+                dur(g),
+                NODE_STATUS_RETRIES - 1.0
             ),
         },
         recommended: dur(rec),
@@ -305,7 +306,24 @@ fn haproxy_check_row(s: &Scenario, net: &NetFigures) -> TimeoutRow {
 
 /// HAProxy's idle timeouts, which no round trip bears on: a watch carries nothing between events.
 fn haproxy_idle_timeout_row(s: &Scenario) -> TimeoutRow {
+    /// The rule's bound: the apiserver's longest watch (`--min-request-timeout` 1800 s, each
+    /// watch timed out at a random 1 to 2 times it).
+    const LONGEST_WATCH_S: f64 = 3600.0;
     let server = s.haproxy.timeout_server.secs_f64();
+    let cuts_watches = server > 0.0 && server < LONGEST_WATCH_S;
+    let standby = if s.haproxy.independent_streams {
+        "with `option independent-streams` a standby controller pinned to a crashed master has its session ended by this timeout"
+    } else {
+        "without `option independent-streams` a standby controller pinned to a crashed master refreshes the timeout with its own tries, so it reconnects only when the master is back or TCP gives up (925 to 946 s after the crash)"
+    };
+    let why = if cuts_watches {
+        format!(
+            "at {}, HAProxy would cut a watch that carried nothing for that long, and its client re-list or re-watch (the model does not simulate these idle cuts); and {standby}",
+            dur(server)
+        )
+    } else {
+        format!("HAProxy never cuts a healthy watch; and {standby}")
+    };
     TimeoutRow {
         setting: "HAProxy `timeout client` / `timeout server` (idle, TCP mode)".into(),
         current: format!(
@@ -314,9 +332,32 @@ fn haproxy_idle_timeout_row(s: &Scenario) -> TimeoutRow {
             if s.haproxy.independent_streams { ", option independent-streams" } else { "" }
         ),
         observed: "not RTT-bound: an idle watch carries nothing between events".into(),
-        verdict: Verdict::Ok,
-        why: "with the kubeadm example's 20 s, idle watches are cut every 20 s and clients re-list or re-watch; and without `option independent-streams` a standby controller pinned to a crashed master refreshes the timeout with its own tries, so it reconnects only when the master is back or TCP gives up (925 to 946 s after the crash)".into(),
+        verdict: if cuts_watches { Verdict::Tight } else { Verdict::Ok },
+        why,
         recommended: "none, or >= 60 min".into(),
         rule: "longer than the apiserver's own watch timeout (30-60 min, `--min-request-timeout` 1800 s), so HAProxy never cuts a healthy watch (docs/sources.md §4 \"Min request timeout (watch)\", §6 \"HAProxy example config\", §8 \"timeout connect/client/server\")".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The idle-timeout row follows the scenario's value: "tight" below the apiserver's longest
+    /// watch (the Debian default's 50 s, the kubeadm example's 20 s), "ok" with none or an hour.
+    #[test]
+    fn the_idle_timeout_row_judges_the_scenarios_value() {
+        let (mut s, _) = topologies::load::by_name_or_path("thesis-2019").expect("the built-in loads");
+        for (secs, verdict, says) in [
+            (50, Verdict::Tight, "at 50 s, HAProxy would cut a watch"),
+            (20, Verdict::Tight, "at 20 s, HAProxy would cut a watch"),
+            (0, Verdict::Ok, "HAProxy never cuts a healthy watch"),
+            (3600, Verdict::Ok, "HAProxy never cuts a healthy watch"),
+        ] {
+            s.haproxy.timeout_server = models::units::Dur::secs(secs);
+            let row = haproxy_idle_timeout_row(&s);
+            assert_eq!(row.verdict, verdict, "{secs} s: {}", row.why);
+            assert!(row.why.starts_with(says), "{secs} s: {}", row.why);
+        }
     }
 }

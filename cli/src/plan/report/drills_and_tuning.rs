@@ -305,9 +305,23 @@ fn tuning_conclusion(o: &mut String, p: &Plan, rows: &[TuningResult]) {
     let key = |r: &&TuningResult| r.diff.map_or(f64::INFINITY, |d| d.mean);
     match single().filter(saves).min_by(|a, b| key(a).total_cmp(&key(b))) {
         Some(best) => {
+            // Savings whose intervals overlap the largest's are as large within the noise: each
+            // is paired with the scenario as given, not with the others.
+            let overlaps = |r: &&TuningResult| {
+                !std::ptr::eq(*r, best)
+                    && matches!(
+                        (r.diff.and_then(|d| d.ci), best.diff.and_then(|d| d.ci)),
+                        (Some((lo, hi)), Some((best_lo, best_hi))) if lo <= best_hi && best_lo <= hi
+                    )
+            };
+            let rivals: Vec<String> = single()
+                .filter(saves)
+                .filter(overlaps)
+                .map(|r| format!("**{}** ({})", r.tuning.change, diff_text(r.diff)))
+                .collect();
             w!(
                 o,
-                "The largest saving beyond the replications' noise{} is **{}**: {}, from the {} of (a).",
+                "The largest saving beyond the replications' noise{} is **{}**: {}, from the {} of (a){}.",
                 if p.reps == 1 {
                     " (one replication: no interval)"
                 } else {
@@ -316,6 +330,15 @@ fn tuning_conclusion(o: &mut String, p: &Plan, rows: &[TuningResult]) {
                 best.tuning.change,
                 diff_text(best.diff),
                 given.time.map_or("n/a".into(), |t| s2(t.mean)),
+                if rivals.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} save{} as much within the noise (the intervals overlap, each paired with the scenario as given)",
+                        rivals.join(" and "),
+                        if rivals.len() == 1 { "s" } else { "" }
+                    )
+                }
             );
         }
         None => {
