@@ -124,17 +124,24 @@ fn figures_table(o: &mut String, p: &Plan, t: MeanCi) {
     if let Some(lc) = st.last_created {
         let cm = &s.kubernetes.controller_manager;
         let events = n.min(models::controllers::EVENT_SPAM_BURST);
-        let limiter = (f64::from(n) + f64::from(events) - f64::from(cm.kube_api_burst)).max(0.0) / cm.kube_api_qps;
+        let over_burst = f64::from(n) + f64::from(events) - f64::from(cm.kube_api_burst);
+        let limiter = over_burst.max(0.0) / cm.kube_api_qps;
+        let wait = if over_burst > 0.0 {
+            format!("about (N + events - burst) / QPS = {} for N = {n}", dur(limiter))
+        } else {
+            format!(
+                "the burst holds all N + events = {} requests for N = {n}: no wait",
+                u64::from(n) + u64::from(events)
+            )
+        };
         w!(
             o,
-            "| last pod object created | {} | mean time the {} pod was committed: the ReplicaSet controller's slow-start batches (1, 2, 4, ...) through its client limiter ({} QPS, burst {}), which its first {} SuccessfulCreate events share: about (N + events - burst) / QPS = {} for N = {} (`docs/sources.md` §2 \"API QPS / burst\", \"Slow-start initial batch\", \"ReplicaSet events\"){} |",
+            "| last pod object created | {} | mean time the {} pod was committed: the ReplicaSet controller's slow-start batches (1, 2, 4, ...) through its client limiter ({} QPS, burst {}), which its first {} SuccessfulCreate events share: {wait} (`docs/sources.md` §2 \"API QPS / burst\", \"Slow-start initial batch\", \"ReplicaSet events\"){} |",
             s2(lc),
             ordinal(n),
             cm.kube_api_qps,
             cm.kube_api_burst,
             events,
-            dur(limiter),
-            n,
             beyond_limiter(lc, limiter, st.batches.unwrap_or_default())
         );
     }
