@@ -40,10 +40,11 @@ pub(crate) fn s2(x: f64) -> String {
     }
 }
 
-/// A 95 % CI as `[lo, hi] s`, or why there is none.
+/// A 95 % CI as `[lo, hi] s`, or why there is none (one finished replication, or one that
+/// placed pods at a site).
 pub(crate) fn ci(c: Option<(f64, f64)>) -> String {
     match c {
         Some((lo, hi)) => format!("[{lo:.2}, {hi:.2}] s"),
-        None => "n/a (needs 2 finished replications)".into(),
+        None => "n/a (needs 2 values)".into(),
     }
 }

@@ -292,6 +292,8 @@ pub(crate) struct SiteRow {
     pub(crate) pods: f64,
     /// When its last pod was seen Running: mean and CI over replications with pods there.
     pub(crate) last: Option<MeanCi>,
+    /// Replications in which the site had pods and they all ran (those `last` is over).
+    pub(crate) reps_with_pods: usize,
     /// Slowest replication's last pod.
     pub(crate) last_max: f64,
     /// Replications in which a pod there never ran.
@@ -313,6 +315,12 @@ pub(crate) struct SiteRow {
 }
 
 impl SiteRow {
+    /// Whether any pod ran at the site in any replication (else its phases and waits are no
+    /// figures at all).
+    pub(crate) fn had_pods(&self) -> bool {
+        self.pods > 0.0
+    }
+
     /// The ClusterLoader2 phase with the largest mean over the site's pods.
     pub(crate) fn dominant_phase(&self) -> (&'static str, f64) {
         let names = ["create_to_schedule", "schedule_to_run", "run_to_watch"];
@@ -430,6 +438,7 @@ pub(crate) fn sites(s: &Scenario, outcomes: &[RunOutcome], unloaded_status_s: &[
             workers: worker_site.iter().filter(|w| **w == site_index(&site.name)).count(),
             pods: a.pods,
             last: MeanCi::of_times(&a.last),
+            reps_with_pods: a.last.count() as usize,
             last_max: a.last.max().unwrap_or(f64::NAN),
             unfinished: a.unfinished,
             phases: a.phases.each_ref().map(|x| x.mean().unwrap_or(0.0)),

@@ -1257,3 +1257,41 @@ fn an_etcd_leader_costing_more_than_a_master_is_explained_only_beyond_the_noise(
     assert!(out.contains("`crash-etcd-leader at 10s`"), "{out}");
     assert!(!out.contains("though it stops less"), "{out}");
 }
+
+/// (b) says over how many replications a site's last pod is, when some placed no pod there,
+/// and a site that never had a pod shows no parts, phases or waits (they used to read "0.00 s"
+/// and "create_to_schedule", which no pod there had).
+#[test]
+fn sites_without_pods_in_some_replications_are_said_so() {
+    let dir = TempDir::new("plan-sparse-sites");
+    let scenario = small_scenario(&dir);
+    let out_dir = dir.file("sparse");
+    let out = run_ok(&["plan", &scenario, "--pods", "2", "--reps", "3", "--out-dir", &out_dir]);
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(&out_dir).join("plan.json")).unwrap()).unwrap();
+    let sites = j["options"][0]["sites"].as_array().unwrap();
+    let (mut partial, mut empty) = (0, 0);
+    for s in sites {
+        let with = s["reps_with_pods"].as_u64().unwrap();
+        let name = s["site"].as_str().unwrap();
+        if s["pods_mean"].as_f64().unwrap() == 0.0 {
+            empty += 1;
+            assert_eq!(with, 0, "{s}");
+            assert!(s["dominant_phase"].is_null(), "{s}");
+            assert!(
+                out.contains(&format!("| {name} | 2 | 0.0 | no pods | n/a | n/a | n/a | n/a |")),
+                "{out}"
+            );
+        } else if with < 3 {
+            partial += 1;
+            assert!(
+                out.contains(&format!("over the {with} of 3 reps with pods here")),
+                "{out}"
+            );
+        }
+    }
+    assert!(
+        partial > 0 && empty > 0,
+        "2 pods over 4 sites in 3 replications: {sites:?}"
+    );
+}

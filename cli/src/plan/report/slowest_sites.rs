@@ -37,7 +37,7 @@ pub(super) fn slowest_sites_section(o: &mut String, p: &Plan) {
         w!(o);
     }
     let net = SiteNetwork::new(p);
-    sites_table(o, &cur.sites, &net);
+    sites_table(o, &cur.sites, st.reps, &net);
     let fastest = cur.sites.iter().rev().find(|r| r.last.is_some());
     for r in cur.sites.iter().filter(|r| r.last.is_some()).take(3) {
         slow_site_note(o, r, fastest, &net);
@@ -120,7 +120,7 @@ impl<'a> SiteNetwork<'a> {
 
 /// The sites, slowest first: when the last pod ran, its largest part, the dominant phase, the
 /// largest wait, and the round trips to the apiserver and the registry.
-fn sites_table(o: &mut String, sites: &[SiteRow], net: &SiteNetwork<'_>) {
+fn sites_table(o: &mut String, sites: &[SiteRow], reps: usize, net: &SiteNetwork<'_>) {
     w!(
         o,
         "| rank | site | workers | pods | last pod Running, mean (95 % CI) | slowest rep | its largest part | dominant phase, mean per pod | largest wait, per pod | RTT to apiserver | registry RTT |"
@@ -137,25 +137,37 @@ fn sites_table(o: &mut String, sites: &[SiteRow], net: &SiteNetwork<'_>) {
                 ci(m.ci),
                 crate::output::count(r.unfinished, "rep")
             ),
+            // Over the replications that placed pods here, when not all did.
+            Some(m) if r.reps_with_pods < reps => format!(
+                "{} ({}); over the {} of {reps} reps with pods here",
+                s2(m.mean),
+                ci(m.ci),
+                r.reps_with_pods
+            ),
             Some(m) => format!("{} ({})", s2(m.mean), ci(m.ci)),
             None if r.unfinished > 0 => format!("never ran in {}", crate::output::count(r.unfinished, "rep")),
             None => "no pods".into(),
         };
+        // A site that never had a pod has no parts, phases or waits to show.
+        let shown = |name: &str, v: f64| {
+            if r.had_pods() {
+                format!("{name} {}", s2(v))
+            } else {
+                "n/a".into()
+            }
+        };
         w!(
             o,
-            "| {} | {} | {} | {:.1} | {} | {} | {} {} | {} {} | {} {} | {} | {} |",
+            "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
             i + 1,
             r.site,
             r.workers,
             r.pods,
             last,
-            s2(r.last_max),
-            SEGMENTS[si].0,
-            s2(sv),
-            ph,
-            s2(pv),
-            wn,
-            s2(wv),
+            if r.last.is_some() { s2(r.last_max) } else { "n/a".into() },
+            shown(SEGMENTS[si].0, sv),
+            shown(ph, pv),
+            shown(wn, wv),
             net.api_rtt_text(&r.site),
             dur_ms(net.registry_rtt(&r.site))
         );
