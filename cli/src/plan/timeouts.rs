@@ -219,7 +219,11 @@ fn etcd_timers_row(net: &NetFigures) -> TimeoutRow {
             e.sites.join(", ")
         ),
         verdict,
-        why: super::net::verdict_text(e.verdict_p99).1.to_owned(),
+        // Named as (c) names the same condition ("at risk" there is "tight" here).
+        why: {
+            let (name, text) = super::net::verdict_text(e.verdict_p99);
+            format!("{name} in (c): {text}")
+        },
         recommended: format!("{} / {}", dur_ms(hb_rec), dur_ms(el_rec)),
         rule: "heartbeat ≈ the largest member RTT (the tuning guide: 0.5-1.5 x), never below the 100 ms default; election timeout >= 10 x that RTT and >= 5 x heartbeat (etcd refuses less, check E018) (docs/sources.md §7 \"Heartbeat interval\", \"Election timeout\", \"Tuning guidance\"; the 10 x sentence is marked unconfirmed there)".into(),
     }

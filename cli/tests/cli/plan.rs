@@ -1295,3 +1295,23 @@ fn sites_without_pods_in_some_replications_are_said_so() {
         "2 pods over 4 sites in 3 replications: {sites:?}"
     );
 }
+
+/// (e)'s etcd row names its condition as (c) does ("at risk" there is "tight" here).
+#[test]
+fn the_etcd_timers_row_names_the_condition_as_c_does() {
+    let dir = TempDir::new("plan-etcd-names");
+    let out = run_ok(&[
+        "plan",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--reps",
+        "2",
+        "--out-dir",
+        &dir.file("p"),
+    ]);
+    assert!(
+        out.contains("| **ok**: healthy in (c): heartbeat at least half the largest member RTT"),
+        "{out}"
+    );
+}
