@@ -51,14 +51,14 @@ fn site(r: &SiteRow) -> Value {
         "workers": r.workers,
         "pods_mean": r.pods,
         "last_pod_running": mean_ci(r.last),
-        "reps_with_pods": r.reps_with_pods,
+        "reps_all_ran": r.reps_all_ran,
         "last_pod_running_max": num(r.last_max),
         "unfinished_reps": r.unfinished,
         "dominant_phase": r.had_pods().then(|| r.dominant_phase().0),
-        "puller_wait_per_pod": r.puller_wait,
-        "docker_wait_per_pod_est": r.docker_wait,
-        "status_wait_per_pod_est": r.status_wait,
-        "pull_per_pod": r.pull,
+        "puller_wait_per_pod": r.had_pods().then_some(r.puller_wait),
+        "docker_wait_per_pod_est": r.had_pods().then_some(r.docker_wait),
+        "status_wait_per_pod_est": r.had_pods().then_some(r.status_wait),
+        "pull_per_pod": r.had_pods().then_some(r.pull),
     })
 }
 

@@ -293,7 +293,7 @@ pub(crate) struct SiteRow {
     /// When its last pod was seen Running: mean and CI over replications with pods there.
     pub(crate) last: Option<MeanCi>,
     /// Replications in which the site had pods and they all ran (those `last` is over).
-    pub(crate) reps_with_pods: usize,
+    pub(crate) reps_all_ran: usize,
     /// Slowest replication's last pod.
     pub(crate) last_max: f64,
     /// Replications in which a pod there never ran.
@@ -315,8 +315,8 @@ pub(crate) struct SiteRow {
 }
 
 impl SiteRow {
-    /// Whether any pod ran at the site in any replication (else its phases and waits are no
-    /// figures at all).
+    /// Whether any pod was placed at the site in any replication (else its phases and waits are
+    /// no figures at all).
     pub(crate) fn had_pods(&self) -> bool {
         self.pods > 0.0
     }
@@ -438,7 +438,7 @@ pub(crate) fn sites(s: &Scenario, outcomes: &[RunOutcome], unloaded_status_s: &[
             workers: worker_site.iter().filter(|w| **w == site_index(&site.name)).count(),
             pods: a.pods,
             last: MeanCi::of_times(&a.last),
-            reps_with_pods: a.last.count() as usize,
+            reps_all_ran: a.last.count() as usize,
             last_max: a.last.max().unwrap_or(f64::NAN),
             unfinished: a.unfinished,
             phases: a.phases.each_ref().map(|x| x.mean().unwrap_or(0.0)),

@@ -315,8 +315,15 @@ fn haproxy_idle_timeout_row(s: &Scenario) -> TimeoutRow {
     const LONGEST_WATCH_S: f64 = 3600.0;
     let server = s.haproxy.timeout_server.secs_f64();
     let cuts_watches = server > 0.0 && server < LONGEST_WATCH_S;
-    let standby = if s.haproxy.independent_streams {
+    // As models::control_plane's standby_link: a standby's tries refresh the timeout unless
+    // the streams are independent or it is shorter than the tries' own timeout.
+    let renew = s.kubernetes.controller_manager.renew_deadline.secs_f64();
+    let standby = if server == 0.0 {
+        "with no timeout a standby controller pinned to a crashed master reconnects only when the master is back or TCP gives up (925 to 946 s after the crash)"
+    } else if s.haproxy.independent_streams {
         "with `option independent-streams` a standby controller pinned to a crashed master has its session ended by this timeout"
+    } else if server < renew {
+        "shorter than the leader election's renew deadline, it ends the session of a standby controller pinned to a crashed master between two of its tries"
     } else {
         "without `option independent-streams` a standby controller pinned to a crashed master refreshes the timeout with its own tries, so it reconnects only when the master is back or TCP gives up (925 to 946 s after the crash)"
     };
@@ -363,5 +370,26 @@ mod tests {
             assert_eq!(row.verdict, verdict, "{secs} s: {}", row.why);
             assert!(row.why.starts_with(says), "{secs} s: {}", row.why);
         }
+        // What it does to a standby pinned to a crashed master follows the model's
+        // standby_link: nothing without a timeout, the timeout when the streams are
+        // independent or it is shorter than the renew deadline (10 s), else TCP.
+        let standby = |secs: u64, independent: bool| {
+            let mut s = s.clone();
+            s.haproxy.timeout_server = models::units::Dur::secs(secs);
+            s.haproxy.independent_streams = independent;
+            haproxy_idle_timeout_row(&s).why
+        };
+        assert!(
+            standby(0, true).contains("with no timeout a standby"),
+            "{}",
+            standby(0, true)
+        );
+        assert!(standby(50, true).contains("has its session ended by this timeout"));
+        assert!(
+            standby(5, false).contains("ends the session of a standby"),
+            "{}",
+            standby(5, false)
+        );
+        assert!(standby(50, false).contains("refreshes the timeout with its own tries"));
     }
 }

@@ -109,8 +109,14 @@ fn drills_table(o: &mut String, d: &Drills) {
 /// beyond the noise (the consortium's drills: +40.5 s against +21.2 s): its apiserver stays
 /// up, so HAProxy keeps it, and its clients leave only when their own timers give up on it.
 fn etcd_leader_costs_more(o: &mut String, p: &Plan, d: &Drills) {
-    // A drill's cost and its interval: the leader's interval must lie above the master's.
-    let cost = |r: &DrillResult| r.diff.and_then(|m| Some((m.mean, m.ci?)));
+    // A drill's cost and its interval, over replications that all finished (a paired
+    // difference leaves the unfinished out): the leader's interval must lie above the master's,
+    // and the master's above zero (a crash that changed nothing says nothing of failover).
+    let cost = |r: &DrillResult| {
+        (r.finished == r.reps)
+            .then_some(r.diff?)
+            .and_then(|m| Some((m.mean, m.ci?)))
+    };
     let is_master = |host: &str| {
         p.scenario
             .hosts
@@ -129,8 +135,8 @@ fn etcd_leader_costs_more(o: &mut String, p: &Plan, d: &Drills) {
         .filter(|r| matches!(&r.drill.fault, Fault::Crash { host, .. } if is_master(host)))
         .filter_map(|r| Some((r, cost(r)?)))
         .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0));
-    if let (Some((l, (lc, (l_lo, _)))), Some((m, (mc, (_, m_hi))))) = (leader, master) {
-        if l_lo > m_hi {
+    if let (Some((l, (lc, (l_lo, _)))), Some((m, (mc, (m_lo, m_hi))))) = (leader, master) {
+        if l_lo > m_hi && m_lo > 0.0 {
             w!(o);
             w!(
                 o,

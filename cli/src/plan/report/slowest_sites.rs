@@ -138,11 +138,11 @@ fn sites_table(o: &mut String, sites: &[SiteRow], reps: usize, net: &SiteNetwork
                 crate::output::count(r.unfinished, "rep")
             ),
             // Over the replications that placed pods here, when not all did.
-            Some(m) if r.reps_with_pods < reps => format!(
+            Some(m) if r.reps_all_ran < reps => format!(
                 "{} ({}); over the {} of {reps} reps with pods here",
                 s2(m.mean),
                 ci(m.ci),
-                r.reps_with_pods
+                r.reps_all_ran
             ),
             Some(m) => format!("{} ({})", s2(m.mean), ci(m.ci)),
             None if r.unfinished > 0 => format!("never ran in {}", crate::output::count(r.unfinished, "rep")),
@@ -165,7 +165,11 @@ fn sites_table(o: &mut String, sites: &[SiteRow], reps: usize, net: &SiteNetwork
             r.pods,
             last,
             if r.last.is_some() { s2(r.last_max) } else { "n/a".into() },
-            shown(SEGMENTS[si].0, sv),
+            if r.last.is_some() {
+                format!("{} {}", SEGMENTS[si].0, s2(sv))
+            } else {
+                "n/a".into()
+            },
             shown(ph, pv),
             shown(wn, wv),
             net.api_rtt_text(&r.site),
