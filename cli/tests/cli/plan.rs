@@ -22,6 +22,20 @@ Singapore,1.3521,103.8198,2\n\
 London,51.5074,-0.1278,2\n\
 Boston,42.3601,-71.0589,2\n";
 
+/// The plan.json a `plan --out-dir out_dir` wrote.
+fn plan_json(out_dir: impl AsRef<std::path::Path>) -> serde_json::Value {
+    let text = std::fs::read_to_string(out_dir.as_ref().join("plan.json")).expect("plan.json written");
+    serde_json::from_str(&text).expect("plan.json is JSON")
+}
+
+/// Runs `kubetwin plan SCENARIO --pods PODS --reps REPS --out-dir OUT_DIR EXTRA...`, expecting
+/// success, and returns stdout.
+fn plan_ok(scenario: &str, pods: &str, reps: &str, out_dir: &str, extra: &[&str]) -> String {
+    let mut args = vec!["plan", scenario, "--pods", pods, "--reps", reps, "--out-dir", out_dir];
+    args.extend_from_slice(extra);
+    run_ok(&args)
+}
+
 /// Writes SMALL_CSV, generates the consortium with the control plane at Tokyo, returns the TOML path.
 fn small_scenario(dir: &TempDir) -> String {
     scenario_of_sites(dir, SMALL_CSV)
@@ -698,9 +712,7 @@ fn drills_rank_single_failures_and_name_the_single_points_of_failure() {
         "{out}"
     );
     // plan.json says the same, for scripts.
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(dir.file("a")).join("plan.json")).unwrap())
-            .unwrap();
+    let j = plan_json(dir.file("a"));
     assert_eq!(
         j["drills"]["single_points_of_failure"],
         serde_json::json!(["crash lb at 10s", "isolate-site vlan10 at 10s"])
@@ -775,8 +787,7 @@ fn drills_that_only_cut_kubectl_off_are_not_single_points_of_failure() {
         out.contains("**Ran out of the observing kubectl's sight**: with `isolate-site vlan20 at 10s`, `partition vlan10 vlan20 at 10s`, every pod ran in every replication, but the observing kubectl (`workload.kubectl_host`: node01) never saw them all within the timeout"),
         "{out}"
     );
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(&out_dir).join("plan.json")).unwrap()).unwrap();
+    let j = plan_json(&out_dir);
     assert_eq!(
         j["drills"]["ran_unseen_by_kubectl"],
         serde_json::json!(["isolate-site vlan20 at 10s", "partition vlan10 vlan20 at 10s"])
@@ -895,8 +906,7 @@ fn plan_missing_the_timeout_sometimes(dir: &TempDir, thesis: &str, flag: &str) -
         &out_dir,
         flag,
     ]);
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(&out_dir).join("plan.json")).unwrap()).unwrap();
+    let j = plan_json(&out_dir);
     let given = j["options"][0]["startup"]["finished"].as_u64().unwrap();
     assert!(
         (1..4).contains(&given),
@@ -927,9 +937,7 @@ fn tuning_ranks_the_settings_by_what_they_save() {
         "--tuning",
     ]);
     assert!(out.contains("## (g) What each setting would buy"), "{out}");
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(dir.file("a")).join("plan.json")).unwrap())
-            .unwrap();
+    let j = plan_json(dir.file("a"));
     let rows = j["tuning"].as_array().expect("a tuning array");
     assert_eq!(rows.len(), 7, "{rows:?}");
     let diff = |change: &str| {
@@ -973,9 +981,7 @@ fn tuning_ranks_the_settings_by_what_they_save() {
         &dir.file("b"),
     ]);
     assert!(!plain.contains("## (g)"), "{plain}");
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(dir.file("b")).join("plan.json")).unwrap())
-            .unwrap();
+    let j = plan_json(dir.file("b"));
     assert!(j["tuning"].is_null());
     // A scenario that already pulls in parallel, pins its tag and runs its scheduler's client
     // faster than the scalability jobs is offered neither, and the scheduler row keeps its QPS.
@@ -1066,7 +1072,7 @@ fn etcd_elections_are_simulated_over_the_members_routes() {
         assert!(md.contains("| elections in steady state (simulated) |"), "{md}");
         assert!(md.contains("| a crashed leader replaced after (simulated) |"), "{md}");
         assert!(md.contains("\nSimulated: "), "{md}");
-        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(dir.file(out)).join("plan.json")).unwrap()).unwrap()
+        plan_json(dir.file(out))
     };
     let raft = |j: &serde_json::Value, as_given: bool| {
         j["options"]
@@ -1201,22 +1207,9 @@ fn an_interrupted_plan_leaves_no_empty_out_dir() {
 fn a_failure_after_the_run_leaves_no_controller_led_again_after_it() {
     let dir = TempDir::new("plan-late-drills");
     let out_dir = dir.file("late");
-    let out = run_ok(&[
-        "plan",
-        "thesis-2019",
-        "--pods",
-        "20",
-        "--reps",
-        "2",
-        "--drills",
-        "--drill-at",
-        "300s",
-        "--out-dir",
-        &out_dir,
-    ]);
+    let out = plan_ok("thesis-2019", "20", "2", &out_dir, &["--drills", "--drill-at", "300s"]);
     assert!(out.contains("failures came after every replication had ended"), "{out}");
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(&out_dir).join("plan.json")).unwrap()).unwrap();
+    let j = plan_json(&out_dir);
     let results = j["drills"]["results"].as_array().unwrap();
     assert!(
         results.iter().any(|r| r["failure"] == "crash master02 at 300s"),
@@ -1234,19 +1227,7 @@ fn a_failure_after_the_run_leaves_no_controller_led_again_after_it() {
 #[test]
 fn an_etcd_leader_costing_more_than_a_master_is_explained_only_beyond_the_noise() {
     let dir = TempDir::new("plan-etcd-leader");
-    let args = |scenario: &str, pods: &str, reps: &str, out: &str| {
-        run_ok(&[
-            "plan",
-            scenario,
-            "--pods",
-            pods,
-            "--reps",
-            reps,
-            "--drills",
-            "--out-dir",
-            out,
-        ])
-    };
+    let args = |scenario: &str, pods: &str, reps: &str, out: &str| plan_ok(scenario, pods, reps, out, &["--drills"]);
     let c32 = dir.file("c32.toml");
     run_ok(&[
         "generate",
@@ -1280,9 +1261,8 @@ fn sites_without_pods_in_some_replications_are_said_so() {
     let dir = TempDir::new("plan-sparse-sites");
     let scenario = small_scenario(&dir);
     let out_dir = dir.file("sparse");
-    let out = run_ok(&["plan", &scenario, "--pods", "2", "--reps", "3", "--out-dir", &out_dir]);
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(&out_dir).join("plan.json")).unwrap()).unwrap();
+    let out = plan_ok(&scenario, "2", "3", &out_dir, &[]);
+    let j = plan_json(&out_dir);
     let sites = j["options"][0]["sites"].as_array().unwrap();
     let (mut partial, mut empty) = (0, 0);
     for s in sites {
@@ -1314,16 +1294,7 @@ fn sites_without_pods_in_some_replications_are_said_so() {
 #[test]
 fn the_etcd_timers_row_names_the_condition_as_c_does() {
     let dir = TempDir::new("plan-etcd-names");
-    let out = run_ok(&[
-        "plan",
-        "thesis-2019",
-        "--pods",
-        "4",
-        "--reps",
-        "2",
-        "--out-dir",
-        &dir.file("p"),
-    ]);
+    let out = plan_ok("thesis-2019", "4", "2", &dir.file("p"), &[]);
     assert!(
         out.contains("| **ok**: healthy in (c): heartbeat at least half the largest member RTT"),
         "{out}"
