@@ -7,23 +7,26 @@
 use std::path::Path;
 
 use models::spec::Scenario;
+use topologies::check::Size;
 use topologies::Diagnostic;
 
 use crate::output::InputError;
 
 /// [`topologies::params::resolve`]: the scenario and where it came from, after printing its
-/// warnings.
-pub(crate) fn resolve(scenario: &str, params: Option<&Path>) -> Result<(Scenario, String), InputError> {
-    let loaded = topologies::params::resolve_with_warnings(scenario, params).map_err(|e| InputError(e.to_string()))?;
+/// warnings; its workload's size judged at load only at `size` [`Size::OfTheFile`] (a command
+/// that runs sizes of its own judges them itself).
+pub(crate) fn resolve(scenario: &str, params: Option<&Path>, size: Size) -> Result<(Scenario, String), InputError> {
+    let loaded = topologies::params::resolve_at(scenario, params, size).map_err(|e| InputError(e.to_string()))?;
     note_shadowed_file(scenario);
     show(&loaded.warnings);
     Ok((loaded.scenario, loaded.origin))
 }
 
 /// [`topologies::load::by_name_or_path`], without the shipped parameters (for `calibrate`, which
-/// fits them, and `reach`), after printing its warnings.
-pub(crate) fn without_params(scenario: &str) -> Result<(Scenario, String), InputError> {
-    let loaded = topologies::load::by_name_or_path_with_warnings(scenario).map_err(|e| InputError(e.to_string()))?;
+/// fits them at the sizes of its measured cells), after printing its warnings; the workload's
+/// size judged at load only at `size` [`Size::OfTheFile`].
+pub(crate) fn without_params(scenario: &str, size: Size) -> Result<(Scenario, String), InputError> {
+    let loaded = topologies::load::by_name_or_path_at(scenario, size).map_err(|e| InputError(e.to_string()))?;
     note_shadowed_file(scenario);
     show(&loaded.warnings);
     Ok((loaded.scenario, loaded.origin))

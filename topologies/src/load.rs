@@ -64,8 +64,14 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
 ///
 /// As [`load_str`].
 pub fn load_str_with_warnings(text: &str, origin: &str) -> Result<Loaded, ScenarioError> {
+    load_str_at(text, origin, check::Size::OfTheFile)
+}
+
+/// [`load_str_with_warnings`], judging the workload's size only at `size`
+/// [`check::Size::OfTheFile`].
+fn load_str_at(text: &str, origin: &str, size: check::Size) -> Result<Loaded, ScenarioError> {
     let scenario = parse_str(text, origin)?;
-    let (errors, warnings) = check::located(&scenario, text, origin);
+    let (errors, warnings) = check::located(&scenario, text, origin, size);
     if !errors.is_empty() {
         let mut diagnostics = errors;
         diagnostics.extend(warnings);
@@ -97,14 +103,19 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
 ///
 /// As [`load_file`].
 pub fn load_file_with_warnings(path: impl AsRef<Path>) -> Result<Loaded, ScenarioError> {
-    let path = path.as_ref();
+    load_file_at(path.as_ref(), check::Size::OfTheFile)
+}
+
+/// [`load_file_with_warnings`], judging the workload's size only at `size`
+/// [`check::Size::OfTheFile`].
+fn load_file_at(path: &Path, size: check::Size) -> Result<Loaded, ScenarioError> {
     let origin = path.display().to_string();
     let bytes = crate::file::read_capped(path, crate::file::SCENARIO).map_err(|source| ScenarioError::Read {
         path: origin.clone(),
         source,
     })?;
     let text = utf8(&bytes, &origin)?;
-    load_str_with_warnings(text, &origin)
+    load_str_at(text, &origin, size)
 }
 
 /// The 1-based line where the scenario text `text` writes `field` (a path such as `faults[0]` or
@@ -131,10 +142,21 @@ pub fn by_name_or_path(s: &str) -> Result<(Scenario, String), ScenarioError> {
 ///
 /// As [`by_name_or_path`].
 pub fn by_name_or_path_with_warnings(s: &str) -> Result<Loaded, ScenarioError> {
+    by_name_or_path_at(s, check::Size::OfTheFile)
+}
+
+/// [`by_name_or_path_with_warnings`], judging the workload's size (E021, E034) only at `size`
+/// [`check::Size::OfTheFile`]: a command that runs sizes of its own passes
+/// [`check::Size::Given`] and judges them with [`check::workload_fits`].
+///
+/// # Errors
+///
+/// As [`by_name_or_path`].
+pub fn by_name_or_path_at(s: &str, size: check::Size) -> Result<Loaded, ScenarioError> {
     if let Some(text) = builtin(s) {
-        return load_str_with_warnings(text, &format!("{s} (built-in)"));
+        return load_str_at(text, &format!("{s} (built-in)"), size);
     }
-    match load_file_with_warnings(s) {
+    match load_file_at(s.as_ref(), size) {
         Err(ScenarioError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             Err(ScenarioError::NotFound {
                 name: s.to_owned(),

@@ -17,6 +17,7 @@ use std::path::Path;
 
 use models::spec::Scenario;
 
+use crate::check::Size;
 use crate::error::{Diagnostic, ScenarioError};
 use crate::load::{name_field_from_message, one_line, Loaded};
 use crate::locate::{line_col, Locator};
@@ -51,12 +52,13 @@ pub fn apply_with_warnings(
     params_text: &str,
     origin: &str,
 ) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
-    apply_overlay(base, params_text, origin, Overlay::File)
+    apply_overlay(base, params_text, origin, Overlay::File, Size::OfTheFile)
 }
 
 /// [`apply_with_warnings`] for an overlay a program wrote (a sweep's `--set` values), whose
 /// lines point nowhere a user can look: a finding its text does not write is placed in "the
-/// scenario with `origin` laid over it" without naming the fields the text sets.
+/// scenario with `origin` laid over it" without naming the fields the text sets. The workload's
+/// size is judged only at `size` [`Size::OfTheFile`].
 ///
 /// # Errors
 ///
@@ -65,8 +67,9 @@ pub fn apply_generated_with_warnings(
     base: &Scenario,
     text: &str,
     origin: &str,
+    size: Size,
 ) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
-    apply_overlay(base, text, origin, Overlay::Generated)
+    apply_overlay(base, text, origin, Overlay::Generated, size)
 }
 
 fn apply_overlay(
@@ -74,6 +77,7 @@ fn apply_overlay(
     params_text: &str,
     origin: &str,
     kind: Overlay,
+    size: Size,
 ) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
     let overlay: toml::Table = toml::from_str(params_text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(params_text, s.start));
@@ -128,7 +132,8 @@ fn apply_overlay(
             message,
         }
     })?;
-    let (errors, warnings) = crate::check::located_in_overlay(&scenario, params_text, origin, kind == Overlay::File);
+    let (errors, warnings) =
+        crate::check::located_in_overlay(&scenario, params_text, origin, kind == Overlay::File, size);
     if !errors.is_empty() {
         let mut diagnostics = errors;
         diagnostics.extend(warnings);
@@ -182,7 +187,18 @@ pub fn resolve(scenario: &str, params: Option<&Path>) -> Result<(Scenario, Strin
 ///
 /// As [`resolve`].
 pub fn resolve_with_warnings(scenario: &str, params: Option<&Path>) -> Result<Loaded, ScenarioError> {
-    let base = crate::load::by_name_or_path_with_warnings(scenario)?;
+    resolve_at(scenario, params, Size::OfTheFile)
+}
+
+/// [`resolve_with_warnings`], judging the workload's size (E021, E034) only at `size`
+/// [`Size::OfTheFile`]: a command that runs sizes of its own passes [`Size::Given`] and judges
+/// them with [`crate::check::workload_fits`].
+///
+/// # Errors
+///
+/// As [`resolve`].
+pub fn resolve_at(scenario: &str, params: Option<&Path>, size: Size) -> Result<Loaded, ScenarioError> {
+    let base = crate::load::by_name_or_path_at(scenario, size)?;
     let (text, po) = match params {
         Some(p) => {
             let po = p.display().to_string();
@@ -203,7 +219,7 @@ pub fn resolve_with_warnings(scenario: &str, params: Option<&Path>) -> Result<Lo
             None => return Ok(base),
         },
     };
-    let (merged, overlay_warnings) = apply_with_warnings(&base.scenario, &text, &po)?;
+    let (merged, overlay_warnings) = apply_overlay(&base.scenario, &text, &po, Overlay::File, size)?;
     // The merged scenario's warnings, each placed where it is written: in the parameter file
     // when that writes the field itself, else in the scenario file.
     let base_text = match crate::load::builtin(scenario) {

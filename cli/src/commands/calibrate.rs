@@ -9,6 +9,8 @@ use validate::calibrate::{calibrate, params_toml, CalibrateOptions, Calibration,
 use validate::dataset::read_cells;
 use validate::uncertainty::{bootstrap, Bootstrap};
 
+use topologies::check::Size;
+
 use crate::output::{write_atomic, UsageError};
 
 /// Arguments of `kubetwin calibrate`.
@@ -144,7 +146,8 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         &[("--data", &a.data), ("--scenario", Path::new(&a.scenario))],
     )?;
     let cells = read_cells(&a.data).map_err(|e| crate::output::InputError(e.to_string()))?;
-    let (scenario, origin) = crate::scenario::without_params(&a.scenario)?;
+    // The cells' sizes, not the file's, are run: cells_fit judges them.
+    let (scenario, origin) = crate::scenario::without_params(&a.scenario, Size::Given)?;
     crate::commands::validate::cells_fit(&scenario, &cells, &a.data)?;
     let opts = options(&a, cells.len())?;
     check_predict(&a, &scenario)?;

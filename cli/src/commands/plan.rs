@@ -13,6 +13,8 @@ use clap::Args;
 
 use models::units::Dur;
 
+use topologies::check::Size;
+
 use crate::output::{write_atomic_set, UsageError};
 use crate::plan;
 
@@ -111,13 +113,14 @@ fn check_drill_times(s: &models::spec::Scenario, at: Dur, lasting: Option<Dur>) 
 /// Runs `kubetwin plan`.
 pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
+    // --pods, not the file's size, is planned, and judged below.
+    let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref(), Size::Given)?;
     let placements = plan::placement::parse(&a.placements, &scenario).map_err(UsageError)?;
     if a.drills {
         check_drill_times(&scenario, a.drill_at, a.drill_for)?;
     }
     if let Some(f) = topologies::check::workload_fits(&models::cluster::with_overrides(&scenario, Some(a.pods), None)) {
-        return Err(UsageError(format!("--pods: {}", f.message)).into());
+        return Err(UsageError(format!("--pods {}: `{}`: {}", a.pods, f.field, f.message)).into());
     }
     let dir = a
         .out_dir
@@ -196,8 +199,24 @@ pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
         crate::output::count(a.reps as usize, "replication"),
         crate::output::count(a.pods as usize, "pod"),
     );
+    warn_coarse_clock(&report);
     eprintln!("plan computed and written in {:.1} s", t0.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Warns on stderr, as `run` and `sweep` do, when the scenario's clock ticks less often than
+/// the pods of the plan's first option start: plan.md's observer reading (which says so too)
+/// is then 0 s or one tick. The plan's other figures are exact times, which the clock does not
+/// touch.
+fn warn_coarse_clock(report: &plan::Plan) {
+    let tick = report.scenario.workload.resolution;
+    let exact = report.options[0].startup.time.as_ref().map(|t| t.mean);
+    if let Some(mean) = exact.filter(|&m| m < tick.secs_f64()) {
+        eprintln!(
+            "warning: workload.resolution ({tick}) is longer than the start-up itself (exact mean {mean:.3} s): plan.md's observer reading is 0 s or one tick, by the clock's phase, and says next to nothing (the plan's other figures are exact times); {}",
+            crate::commands::run::finer_clock_advice(mean)
+        );
+    }
 }
 
 /// Refuses a plan in which no replication of any placement option finished within
@@ -209,10 +228,11 @@ fn nothing_finished(report: &plan::Plan) -> anyhow::Result<()> {
     }
     let scenario = &report.scenario;
     anyhow::bail!(
-        "no replication finished within workload.timeout ({}) in any of the {} x {}, so there is no plan to report and no file was written; lengthen the timeout or check the scenario (its faults, loss, limits){}{}",
+        "no replication finished within workload.timeout ({}) in any of the {} x {}, so there is no plan to report and no file was written; lengthen the timeout or check the scenario (its faults, loss, limits){}{}{}",
         scenario.workload.timeout,
         crate::output::count(report.options.len(), "placement option"),
         crate::output::count(report.reps as usize, "replication"),
+        crate::commands::run::late_scale_hint(scenario),
         crate::commands::run::never_repaired_hint(scenario),
         rescues(report)
     )

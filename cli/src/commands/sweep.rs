@@ -10,6 +10,8 @@ use clap::{Args, ValueEnum};
 use models::spec::Scenario;
 use rayon::prelude::*;
 
+use topologies::check::Size;
+
 use crate::output::UsageError;
 use crate::sweep::axes::{self, DelayAxis, PodsAxis, SetArg, Shard};
 use crate::sweep::fault_axes::{self, FaultArg};
@@ -103,12 +105,15 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     }
     let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
     crate::output::check_dir_outputs_not_inputs("--out", &a.out, &outputs, &inputs)?;
-    let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
+    // A --pods axis replaces the file's size, which is then not judged at load (check_pods_fit
+    // judges every size of the axis).
+    let size = if a.pods.is_some() { Size::Given } else { Size::OfTheFile };
+    let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref(), size)?;
     let base = with_fixed_faults(&base, &a.fault, &a.scenario, a.params.as_deref(), &origin)?;
     let spec = sweep_spec(&a, &base)?;
     let points = spec.points().map_err(|e| UsageError(e.to_string()))?;
     let combos = spec.set_combinations();
-    let scenarios = combination_scenarios(&base, &spec, &combos)?;
+    let scenarios = combination_scenarios(&base, &spec, &combos, size)?;
     check_pods_fit(&spec, &scenarios, &combos)?;
 
     let dir = SweepDir::new(&a.out);
@@ -225,18 +230,20 @@ fn sweep_spec(a: &SweepArgs, base: &Scenario) -> anyhow::Result<SweepSpec> {
 }
 
 /// The scenario of each combination of the `--set` values (`combos`, indices into each axis),
-/// printing the warnings a combination adds to the base's.
+/// printing the warnings a combination adds to the base's; the workload's size judged at load only
+/// at `size` [`Size::OfTheFile`].
 fn combination_scenarios(
     base: &Scenario,
     spec: &SweepSpec,
     combos: &[Vec<usize>],
+    size: Size,
 ) -> Result<Vec<Scenario>, UsageError> {
     let known = spec::warning_keys(base);
     combos
         .iter()
         .map(|idx| {
             let values: Vec<_> = idx.iter().zip(&spec.set).map(|(&i, ax)| ax.values[i].clone()).collect();
-            let (scenario, warnings) = spec::scenario_with_warnings(base, &known, &spec.set, &values)?;
+            let (scenario, warnings) = spec::scenario_with_warnings(base, &known, &spec.set, &values, size)?;
             // What a combination adds to the base's warnings (shown when it was loaded).
             for w in warnings {
                 // No file line to show: the origin is the `--set` values.
@@ -263,7 +270,12 @@ fn check_pods_fit(spec: &SweepSpec, scenarios: &[Scenario], combos: &[Vec<usize>
                     .zip(&spec.set)
                     .map(|(&i, ax)| format!(" {}", spec::flag_of(ax, &ax.values[i])))
                     .collect();
-                return Err(UsageError(format!("--pods {pods}{}: {}", values.concat(), f.message)));
+                return Err(UsageError(format!(
+                    "--pods {pods}{}: `{}`: {}",
+                    values.concat(),
+                    f.field,
+                    f.message
+                )));
             }
         }
     }

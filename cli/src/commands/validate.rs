@@ -10,6 +10,8 @@ use validate::compare::{compare, Comparison};
 use validate::dataset::{read_cells, read_raw, summarize, MeasuredCell, RawPodRow};
 use validate::phases::{clocks_behind, compare_phases, ClockBehind, PhaseComparison};
 
+use topologies::check::Size;
+
 use crate::output::UsageError;
 
 /// Arguments of `kubetwin validate`.
@@ -67,11 +69,12 @@ pub(crate) fn cells_fit(scenario: &Scenario, cells: &[MeasuredCell], data: &Path
             topologies::check::workload_fits(&models::cluster::with_overrides(scenario, Some(c.pods), None))
         {
             return Err(UsageError(format!(
-                "{}: the cell of {} pods at {} ms cannot run on scenario {}: {}",
+                "{}: the cell of {} pods at {} ms cannot run on scenario {}: `{}`: {}",
                 data.display(),
                 c.pods,
                 c.delay_ms,
                 scenario.name,
+                f.field,
                 f.message
             )));
         }
@@ -92,7 +95,8 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
     if let (Some(rows), Some(data)) = (&raw, &a.data) {
         warn_if_raw_disagrees(&cells, data, rows, a.raw.as_deref().unwrap_or(Path::new("--raw")));
     }
-    let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref())?;
+    // The cells' sizes, not the file's, are run: cells_fit judges them.
+    let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref(), Size::Given)?;
     cells_fit(&scenario, &cells, data_path)?;
     if a.data.is_some() {
         warn_of_impossible_means(&cells, data_path);

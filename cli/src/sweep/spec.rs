@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use sim_core::rng::mix64;
 use sim_core::SimDuration;
+use topologies::check::Size;
 
 use super::axes::{expand, show_delay, split_range, SetArg};
 
@@ -580,12 +581,14 @@ pub(crate) fn warning_keys(base: &Scenario) -> Vec<(&'static str, String)> {
 
 /// The scenario of one combination of `--set` values (no `--set`: `base` itself), with the
 /// warnings the values bring that `base` does not have, `known` being its own
-/// ([`warning_keys`]; their origin names the values).
+/// ([`warning_keys`]; their origin names the values). The workload's size is judged only at
+/// `size` [`Size::OfTheFile`] (a `--pods` axis is judged by the sweep, size by size).
 pub(crate) fn scenario_with_warnings(
     base: &Scenario,
     known: &[(&'static str, String)],
     set: &[SetAxis],
     values: &[Json],
+    size: Size,
 ) -> Result<(Scenario, Vec<topologies::Diagnostic>), String> {
     if set.is_empty() {
         return Ok((base.clone(), Vec::new()));
@@ -599,7 +602,7 @@ pub(crate) fn scenario_with_warnings(
         .join(" ");
     // The overlay is text the sweep wrote, not the user: its line numbers would point nowhere,
     // so its findings are named by the values alone.
-    let (mut scenario, mut warnings) = topologies::params::apply_generated_with_warnings(base, &text, &origin)
+    let (mut scenario, mut warnings) = topologies::params::apply_generated_with_warnings(base, &text, &origin, size)
         .map_err(|mut e| match &mut e {
             topologies::ScenarioError::Parse {
                 origin, field, message, ..
@@ -835,7 +838,7 @@ mod tests {
             overlay(&set, &set[0].values[..1]),
             "[kubernetes.kubelet]\nkube_api_qps = 5.0\n"
         );
-        let (s, _) = scenario_with_warnings(&b, &warning_keys(&b), &set, &set[0].values[1..]).unwrap();
+        let (s, _) = scenario_with_warnings(&b, &warning_keys(&b), &set, &set[0].values[1..], Size::OfTheFile).unwrap();
         assert_eq!(s.kubernetes.kubelet.kube_api_qps, 10.0);
         let e = resolve_sets(
             &b,

@@ -1300,3 +1300,58 @@ fn the_etcd_timers_row_names_the_condition_as_c_does() {
         "{out}"
     );
 }
+
+/// A clock coarser than the start-up (E026 allows one as coarse as the timeout) made plan.md's
+/// observer reading 0.00 s beside a text of "whole seconds": the row names the clock, says the
+/// reading means next to nothing, and plan warns on stderr as `run` and `sweep` do. kubectl's
+/// whole seconds, finer than the start-up, get neither.
+#[test]
+fn a_clock_coarser_than_the_start_up_is_said_in_the_plan() {
+    let dir = TempDir::new("plan-coarse-clock");
+    let text = crate::support::THESIS_TOML.replacen("resolution = \"1s\"", "resolution = \"1h\"", 1);
+    assert_ne!(text, crate::support::THESIS_TOML);
+    let path = dir.file("coarse.toml");
+    std::fs::write(&path, text).unwrap();
+    let row = |md: &str| {
+        md.lines()
+            .find(|l| l.starts_with("| as the thesis's observer reads it |"))
+            .expect("the observer row")
+            .to_owned()
+    };
+    let out_dir = dir.file("coarse");
+    let out = run(&["plan", &path, "--pods", "4", "--reps", "2", "--out-dir", &out_dir]);
+    assert_exit(&out, 0, "plan on a coarse clock");
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: workload.resolution (3600s) is longer than the start-up itself (exact mean"),
+        "{err}"
+    );
+    let coarse = row(&std::fs::read_to_string(std::path::Path::new(&out_dir).join("plan.md")).unwrap());
+    assert!(
+        coarse.contains("| 0.00 s | mean of 3600s ticks (workload.resolution)"),
+        "{coarse}"
+    );
+    assert!(
+        coarse.contains("**the clock ticks less often than the pods start**"),
+        "{coarse}"
+    );
+    let fine_dir = dir.file("fine");
+    let out = run(&[
+        "plan",
+        "thesis-2019",
+        "--pods",
+        "4",
+        "--reps",
+        "2",
+        "--out-dir",
+        &fine_dir,
+    ]);
+    assert_exit(&out, 0, "plan on kubectl's clock");
+    assert!(!stderr(&out).contains("workload.resolution"));
+    let fine = row(&std::fs::read_to_string(std::path::Path::new(&fine_dir).join("plan.md")).unwrap());
+    assert!(
+        fine.contains("mean of whole seconds read from a clock of random phase"),
+        "{fine}"
+    );
+    assert!(!fine.contains("less often"), "{fine}");
+}

@@ -635,3 +635,220 @@ fn a_file_named_like_a_built_in_is_named_as_not_read() {
         stderr(&o)
     );
 }
+
+/// A size the file gives but the command replaces (`--pods`, a sweep's pods axis, `plan`'s
+/// `--pods`, the measured cells of `validate` and `calibrate`) is not judged at load: a file of
+/// 100,000 replicas its workers cannot hold used to be refused with E021 even when only 4 pods
+/// were asked for. The size the command runs is still judged, and so is the file's when the
+/// command runs it.
+#[test]
+fn a_file_size_the_command_replaces_is_not_refused() {
+    let dir = TempDir::new("replaced-size");
+    let text = crate::support::THESIS_TOML.replacen("replicas = 4 ", "replicas = 100000 ", 1);
+    assert_ne!(text, crate::support::THESIS_TOML);
+    let path = dir.file("huge.toml");
+    std::fs::write(&path, text).unwrap();
+    let data = dir.file("cells.csv");
+    std::fs::write(
+        &data,
+        "pods,delay_ms,mean_s,runs,resolution_s\n4,100,25,5,1\n4,300,25,5,1\n4,500,26,5,1\n",
+    )
+    .unwrap();
+    let runs = |args: &[&str], what: &str| {
+        let out = kubetwin().args(args).output().expect("run kubetwin");
+        assert_exit(&out, 0, what);
+        assert!(!stderr(&out).contains("E021"), "{what}: {}", stderr(&out));
+    };
+    runs(&["run", &path, "--pods", "4", "--reps", "1"], "run --pods");
+    runs(
+        &[
+            "sweep",
+            &path,
+            "--pods",
+            "4",
+            "--reps",
+            "1",
+            "--out",
+            &dir.file("sweep"),
+        ],
+        "sweep --pods",
+    );
+    // A --set combination is loaded as the file is: not refused for the file's size either.
+    runs(
+        &[
+            "sweep",
+            &path,
+            "--pods",
+            "4",
+            "--set",
+            "kubernetes.kubelet.max_pods=50",
+            "--reps",
+            "1",
+            "--out",
+            &dir.file("sweep-set"),
+        ],
+        "sweep --pods --set",
+    );
+    runs(
+        &["validate", "--data", &data, "--scenario", &path, "--reps", "1"],
+        "validate",
+    );
+    runs(
+        &[
+            "plan",
+            &path,
+            "--pods",
+            "4",
+            "--reps",
+            "1",
+            "--out-dir",
+            &dir.file("plan"),
+        ],
+        "plan --pods",
+    );
+    runs(
+        &[
+            "calibrate",
+            "--data",
+            &data,
+            "--scenario",
+            &path,
+            "--out",
+            &dir.file("fit.toml"),
+            "--reps",
+            "1",
+            "--max-iters",
+            "1",
+            "--no-cross-validation",
+            "--placement",
+            "masters-egress",
+        ],
+        "calibrate",
+    );
+    // The file's own size, where the command runs it, and a size asked for that does not fit.
+    let line = crate::support::THESIS_TOML
+        .lines()
+        .position(|l| l.starts_with("replicas = 4 "))
+        .unwrap()
+        + 1;
+    for args in [
+        vec!["run", &path, "--reps", "1"],
+        vec!["sweep", &path, "--reps", "1", "--out", &dir.file("sweep-file-size")],
+    ] {
+        let out = kubetwin().args(&args).output().expect("run kubetwin");
+        assert_exit(&out, 2, "the file's size");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "huge.toml: line {line}, column 1: error[E021] `workload.replicas`"
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    let out = kubetwin()
+        .args(["run", &path, "--pods", "100000", "--reps", "1"])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 2, "run --pods 100000");
+    assert!(
+        stderr(&out).contains("--pods: `workload.replicas`: 100000 pods do not fit"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// E034 (the scale after the timeout) judges the size run: a file of 4 replicas whose scale
+/// comes an hour after the create runs with `--pods 1` (no scale), and `--pods 2` is refused,
+/// naming the flag and the field.
+#[test]
+fn a_late_scale_is_judged_at_the_pods_asked_for() {
+    let dir = TempDir::new("late-scale");
+    let text = crate::support::THESIS_TOML.replacen("scale_gap = \"300ms\"", "scale_gap = \"1h\"", 1);
+    assert_ne!(text, crate::support::THESIS_TOML);
+    let path = dir.file("late.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = kubetwin()
+        .args(["run", &path, "--pods", "1", "--reps", "1"])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 0, "run --pods 1");
+    let out = kubetwin()
+        .args(["run", &path, "--pods", "2", "--reps", "1"])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 2, "run --pods 2");
+    assert!(
+        stderr(&out)
+            .contains("--pods: `workload.scale_gap`: scale_gap 3600s is not shorter than workload.timeout 3600s"),
+        "{}",
+        stderr(&out)
+    );
+    let out = kubetwin()
+        .args([
+            "plan",
+            &path,
+            "--pods",
+            "2",
+            "--reps",
+            "1",
+            "--out-dir",
+            &dir.file("plan"),
+        ])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 2, "plan --pods 2");
+    assert!(
+        stderr(&out).contains("--pods 2: `workload.scale_gap`: scale_gap 3600s"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A scale just before the timeout passes E034 and no replication finishes: the failure says
+/// how little of the timeout the gap left, where it used to offer faults and limits alone. A
+/// run that fails with the gap short of half the timeout does not blame it.
+#[test]
+fn a_scale_too_late_to_finish_is_named_when_nothing_finishes() {
+    let dir = TempDir::new("late-scale-fail");
+    let text = crate::support::THESIS_TOML.replacen("scale_gap = \"300ms\"", "scale_gap = \"3590s\"", 1);
+    assert_ne!(text, crate::support::THESIS_TOML);
+    let path = dir.file("late.toml");
+    std::fs::write(&path, text).unwrap();
+    let hint = "kubectl scales the Deployment to its 4 replicas only workload.scale_gap (3590s, up to 10 % longer) after the create, which leaves at most 10s of the timeout for the pods to start";
+    let out = kubetwin()
+        .args(["run", &path, "--reps", "1"])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 1, "run with a late scale");
+    assert!(stderr(&out).contains(hint), "{}", stderr(&out));
+    let out = kubetwin()
+        .args([
+            "plan",
+            &path,
+            "--pods",
+            "4",
+            "--reps",
+            "1",
+            "--out-dir",
+            &dir.file("plan"),
+        ])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 1, "plan with a late scale");
+    assert!(stderr(&out).contains(hint), "{}", stderr(&out));
+    let short = crate::support::THESIS_TOML.replacen("timeout = \"1h\"", "timeout = \"10s\"", 1);
+    assert_ne!(short, crate::support::THESIS_TOML);
+    let path = dir.file("short.toml");
+    std::fs::write(&path, short).unwrap();
+    let out = kubetwin()
+        .args(["run", &path, "--reps", "1"])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 1, "run with a short timeout");
+    let err = stderr(&out);
+    assert!(
+        err.contains("no replication finished within workload.timeout (10s)"),
+        "{err}"
+    );
+    assert!(!err.contains("scale_gap"), "{err}");
+}

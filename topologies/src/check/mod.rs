@@ -413,10 +413,34 @@ fn all_but_reachability(s: &Scenario, f: &mut Vec<Finding>) -> bool {
     structural_ok
 }
 
+/// Which workload size a scenario's checks of its size judge when it is loaded: E021 (the
+/// workers hold `workload.replicas`) and E034 (the scale to them comes before the timeout),
+/// those [`workload_fits`] makes beside E031, which holds whatever the size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Size {
+    /// The file's `workload.replicas`, which the command will run.
+    #[default]
+    OfTheFile,
+    /// Sizes the command gives instead (`run --pods`, a sweep's `--pods`, `plan --pods`, the
+    /// pods of `validate`'s and `calibrate`'s measured cells) and judges itself with
+    /// [`workload_fits`]: a size the file has but the command will not run is not refused.
+    Given,
+}
+
+/// The codes of the checks [`Size::Given`] leaves to the command.
+const SIZE_CODES: &[&str] = &["E021", "E034"];
+
+impl Size {
+    /// Whether a finding of `code` is judged at load.
+    fn judges(self, code: &str) -> bool {
+        self == Size::OfTheFile || !SIZE_CODES.contains(&code)
+    }
+}
+
 /// Runs the checks and places the findings in `text` (the source of `s`): (errors, warnings),
-/// each in file order.
-pub(crate) fn located(s: &Scenario, text: &str, origin: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-    located_or(s, text, origin, false, |loc, field| Some(loc.locate(field)))
+/// each in file order; the size checks only at [`Size::OfTheFile`].
+pub(crate) fn located(s: &Scenario, text: &str, origin: &str, size: Size) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    located_or(s, text, origin, false, size, |loc, field| Some(loc.locate(field)))
 }
 
 /// As [`located`], for findings that `text` (an overlay) may not write: those get line 0 (shown
@@ -427,8 +451,9 @@ pub(crate) fn located_in_overlay(
     text: &str,
     origin: &str,
     name_sets: bool,
+    size: Size,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-    located_or(s, text, origin, name_sets, |loc, field| loc.find(field))
+    located_or(s, text, origin, name_sets, size, |loc, field| loc.find(field))
 }
 
 fn located_or(
@@ -436,9 +461,10 @@ fn located_or(
     text: &str,
     origin: &str,
     name_sets: bool,
+    size: Size,
     place: impl Fn(&crate::locate::Locator<'_>, &str) -> Option<(usize, usize)>,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-    let findings = run(s);
+    let findings: Vec<Finding> = run(s).into_iter().filter(|f| size.judges(f.code)).collect();
     if findings.is_empty() {
         return (Vec::new(), Vec::new());
     }

@@ -107,8 +107,9 @@ fn figures_table(o: &mut String, p: &Plan, t: MeanCi) {
     if let Some(obs) = st.observed {
         w!(
             o,
-            "| as the thesis's observer reads it | {} | mean of whole seconds read from a clock of random phase, as `kubectl get -w` timestamps show them (`docs/model.md`) |",
-            s2(obs)
+            "| as the thesis's observer reads it | {} | {} |",
+            s2(obs),
+            observer_reading(s, st)
         );
     }
     if let (Some(h), Some(t90)) = (st.half, st.ninety) {
@@ -236,6 +237,30 @@ fn ordinal(n: u32) -> String {
         _ => "th",
     };
     format!("{n}{suffix}")
+}
+
+/// What the observer's reading is, on the scenario's clock (`workload.resolution`): kubectl's
+/// whole seconds as the thesis read them, or another tick; and a warning when the clock ticks
+/// less often than the pods start, so that every reading is 0 s or one tick (E026 lets the
+/// clock be as coarse as the timeout; `run` and `sweep` warn of it on stderr).
+fn observer_reading(s: &models::spec::Scenario, st: &Startup) -> String {
+    let tick = s.workload.resolution;
+    let clock = if tick.get() == sim_core::SimDuration::from_secs(1) {
+        "whole seconds".to_owned()
+    } else {
+        format!("{tick} ticks (workload.resolution)")
+    };
+    let mut text = format!(
+        "mean of {clock} read from a clock of random phase, as `kubectl get -w` timestamps show them (`docs/model.md`)"
+    );
+    if let Some(t) = st.time.as_ref().filter(|t| t.mean < tick.secs_f64()) {
+        text.push_str(&format!(
+            "; **the clock ticks less often than the pods start** (exact mean {:.3} s): each reading is 0 s or one tick, by the clock's phase, and says next to nothing; {}",
+            t.mean,
+            crate::commands::run::finer_clock_advice(t.mean)
+        ));
+    }
+    text
 }
 
 #[cfg(test)]
