@@ -1,11 +1,13 @@
 //! `plan.json`: the report's answers for scripts (comparing designs, dashboards), written beside
-//! `plan.md` with the same numbers. Times are seconds; an interval is `[lo, hi]` or `null` when
-//! there is none (one replication, or none finished).
+//! `plan.md` with the same numbers. Times and round trips are seconds (the file says so in
+//! `units`), rates bits per second, losses probabilities; an interval is `[lo, hi]` or `null`
+//! when there is none (one replication, or none finished).
 
 use serde_json::{json, Value};
 
 use super::drills::DrillResult;
-use super::stats::{MeanCi, SiteRow, Startup};
+use super::net::{site_api_rtt, site_registry, Rtt, Worst};
+use super::stats::{MeanCi, SiteRow, Startup, SEGMENTS};
 use super::tuning::TuningResult;
 use super::{net, OptionResult, Plan};
 
@@ -42,10 +44,54 @@ fn startup(s: &Startup) -> Value {
         "peak_in_flight_mutating": s.peak_in_flight[1],
         "refused_429_mean": s.refused,
         "per_rep": s.per_rep,
+        "slow_start_batches_mean": s.batches,
+        "phases_per_pod": {
+            "create_to_schedule": s.phases[0],
+            "schedule_to_run": s.phases[1],
+            "run_to_watch": s.phases[2],
+            "pod_startup": s.phases[3],
+        },
+        "waits": s.waits.iter().map(|w| json!({
+            "limiter_or_queue": w.name,
+            "total": w.total_s,
+            "requests_or_jobs": w.count,
+        })).collect::<Vec<_>>(),
     })
 }
 
-fn site(r: &SiteRow) -> Value {
+/// A round trip: its mean, its estimated p99 (jitter and TCP retransmissions) and the chance
+/// that a one-packet exchange loses a packet.
+fn rtt(r: &Rtt) -> Value {
+    json!({ "mean": r.base_s, "p99": r.p99_s(), "loss": r.loss })
+}
+
+/// The worst of a set of paths, and where it runs.
+fn worst(w: &Worst) -> Value {
+    json!({ "path": w.path, "rtt": rtt(&w.rtt) })
+}
+
+/// Per site, its workers' mean round trip to the apiservers and to the registry, seconds.
+struct SiteRtts {
+    api: std::collections::HashMap<String, f64>,
+    registry: std::collections::HashMap<String, (f64, f64)>,
+}
+
+fn site(r: &SiteRow, rtts: &SiteRtts) -> Value {
+    // A site that never had a pod has no phases; one whose pods never all ran, no last pod.
+    let phases = r.had_pods().then(|| {
+        json!({
+            "create_to_schedule": r.phases[0],
+            "schedule_to_run": r.phases[1],
+            "run_to_watch": r.phases[2],
+        })
+    });
+    let parts = r.last.is_some().then(|| {
+        SEGMENTS
+            .iter()
+            .zip(r.last_segments)
+            .map(|((name, _), v)| json!({ "part": name, "mean": v }))
+            .collect::<Vec<_>>()
+    });
     json!({
         "site": r.site,
         "workers": r.workers,
@@ -59,11 +105,27 @@ fn site(r: &SiteRow) -> Value {
         "docker_wait_per_pod_est": r.had_pods().then_some(r.docker_wait),
         "status_wait_per_pod_est": r.had_pods().then_some(r.status_wait),
         "pull_per_pod": r.had_pods().then_some(r.pull),
+        "phases_per_pod": phases,
+        "last_pod_parts": parts,
+        "api_rtt_mean": rtts.api.get(&r.site),
+        "registry_rtt_mean": rtts.registry.get(&r.site).map(|r| r.0),
+        "download_rate_least": rtts.registry.get(&r.site).map(|r| num(r.1)),
     })
 }
 
-fn option(o: &OptionResult, recommended: bool) -> Value {
+fn option(p: &Plan, o: &OptionResult, recommended: bool) -> Value {
     let e = &o.net.etcd;
+    // The registry's round trips move with the masters only when the registry is on one of
+    // them (`runtime.registry_host`); the workers, and their order, never move.
+    let placed = if o.is_current {
+        None
+    } else {
+        super::placement::apply(&p.scenario, &o.placement).ok()
+    };
+    let rtts = SiteRtts {
+        api: site_api_rtt(&p.scenario, &o.net.worker_api_mean_s),
+        registry: site_registry(placed.as_ref().unwrap_or(&p.scenario)),
+    };
     json!({
         "masters_at": o.placement.sites,
         "label": o.placement.label(),
@@ -74,6 +136,10 @@ fn option(o: &OptionResult, recommended: bool) -> Value {
         "etcd": {
             "members": e.members,
             "sites": e.sites,
+            "leader": e.members.get(e.leader),
+            "rtt": e.rtt.iter().map(|row| row.iter().map(rtt).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "fsync": e.fsync_s,
+            "commit_at_each_apiserver": e.commit_at_s,
             "max_rtt": e.max_rtt_s,
             "max_rtt_p99": e.max_rtt_p99_s,
             "commit": e.commit_s,
@@ -114,12 +180,22 @@ fn option(o: &OptionResult, recommended: bool) -> Value {
             })),
         },
         "worst_worker_api_rtt": o.net.worker_api.rtt.base_s,
-        "sites": o.sites.iter().map(site).collect::<Vec<_>>(),
+        "worst_paths": {
+            "worker_to_apiserver": worst(&o.net.worker_api),
+            "leader_to_apiserver": worst(&o.net.leader_api),
+            "haproxy_to_backend": worst(&o.net.lb_backend),
+            "tunnel": o.net.tunnel.as_ref().map(worst),
+            "tunnels": o.net.tunnels,
+        },
+        "sites": o.sites.iter().map(|r| site(r, &rtts)).collect::<Vec<_>>(),
         "timeouts": o.timeouts.iter().map(|t| json!({
             "setting": t.setting,
             "current": t.current,
+            "guards": t.observed,
             "verdict": t.verdict.name(),
+            "why": t.why,
             "recommended": t.recommended,
+            "rule": t.rule,
         })).collect::<Vec<_>>(),
     })
 }
@@ -160,7 +236,8 @@ pub(crate) fn to_json(p: &Plan, recommended: usize) -> Value {
         "pods": p.pods,
         "reps": p.reps,
         "seed": p.seed,
-        "options": p.options.iter().enumerate().map(|(i, o)| option(o, i == recommended)).collect::<Vec<_>>(),
+        "units": { "time": "s", "rate": "bit/s", "loss": "probability" },
+        "options": p.options.iter().enumerate().map(|(i, o)| option(p, o, i == recommended)).collect::<Vec<_>>(),
         "drills": p.drills.as_ref().map(|d| json!({
             "at": d.at.secs_f64(),
             "lasting": d.lasting.map(|l| l.secs_f64()),

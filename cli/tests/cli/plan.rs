@@ -1355,3 +1355,97 @@ fn a_clock_coarser_than_the_start_up_is_said_in_the_plan() {
     );
     assert!(!fine.contains("less often"), "{fine}");
 }
+
+/// plan.json holds what plan.md shows, for scripts: the cluster's phases and waits, each site's
+/// phases, round trips and the last pod's nine parts (which add up to its time), the etcd
+/// members' round trips, the worst paths, and the timeouts' reasons; and it says its units.
+/// Each is read back against plan.md's own figures.
+#[test]
+fn plan_json_holds_what_plan_md_shows() {
+    let dir = TempDir::new("plan-json-full");
+    let out_dir = dir.file("plan");
+    plan_ok("thesis-2019", "20", "2", &out_dir, &[]);
+    let md = std::fs::read_to_string(std::path::Path::new(&out_dir).join("plan.md")).unwrap();
+    let j = plan_json(&out_dir);
+    assert_eq!(j["units"]["time"], "s");
+    let o = &j["options"][0];
+    let s2 = |v: &serde_json::Value| format!("{:.2} s", v.as_f64().expect("a number"));
+    let ms = |v: &serde_json::Value| {
+        let x = v.as_f64().expect("a number") * 1e3;
+        if x >= 100.0 {
+            format!("{x:.0} ms")
+        } else if x >= 10.0 {
+            format!("{x:.1} ms")
+        } else {
+            format!("{x:.2} ms")
+        }
+    };
+    let st = &o["startup"];
+    for phase in ["create_to_schedule", "schedule_to_run", "run_to_watch", "pod_startup"] {
+        let row = format!("| {phase} | {} |", s2(&st["phases_per_pod"][phase]));
+        assert!(md.contains(&row), "plan.md lacks {row}");
+    }
+    let top = st["waits"][0]["limiter_or_queue"].as_str().unwrap();
+    assert!(
+        md.contains(&format!(
+            "The most waiting is in the **{top}**: {} summed",
+            s2(&st["waits"][0]["total"])
+        )),
+        "{top}"
+    );
+    for site in o["sites"].as_array().unwrap() {
+        let name = site["site"].as_str().unwrap();
+        let row = md
+            .lines()
+            .find(|l| l.contains(&format!(" | {name} | ")))
+            .unwrap_or_else(|| panic!("no row of {name}"));
+        assert!(
+            row.ends_with(&format!(
+                "| {} | {} |",
+                ms(&site["api_rtt_mean"]),
+                ms(&site["registry_rtt_mean"])
+            )),
+            "{row}"
+        );
+        let parts = site["last_pod_parts"].as_array().unwrap();
+        assert_eq!(parts.len(), 9, "{site}");
+        let sum: f64 = parts.iter().map(|p| p["mean"].as_f64().unwrap()).sum();
+        let last = site["last_pod_running"]["mean"].as_f64().unwrap();
+        assert!((sum - last).abs() < 1e-6, "{name}: parts add to {sum}, last pod {last}");
+    }
+    let e = &o["etcd"];
+    assert_eq!(e["leader"], "master01");
+    let rtt = e["rtt"].as_array().unwrap();
+    let members = e["members"].as_array().unwrap();
+    assert_eq!(rtt.len(), members.len());
+    for (i, row) in rtt.iter().enumerate() {
+        let cells: Vec<String> = row.as_array().unwrap().iter().map(|r| ms(&r["mean"])).collect();
+        let line = format!(" | {} |", cells.join(" | "));
+        let member = members[i].as_str().unwrap();
+        assert!(
+            md.lines()
+                .any(|l| l.starts_with(&format!("| {member} (")) && l.ends_with(&line)),
+            "plan.md has no row of {member} ending {line}"
+        );
+    }
+    assert!(o["worst_paths"]["worker_to_apiserver"]["path"]
+        .as_str()
+        .unwrap()
+        .contains(" -> lb -> "));
+    let timeouts = o["timeouts"].as_array().unwrap();
+    assert!(!timeouts.is_empty());
+    for t in timeouts {
+        let text = |key: &str| t[key].as_str().unwrap().to_owned();
+        let row = format!(
+            "| {} | {} | {} | **{}**: {} | **{}** | {} |",
+            text("setting"),
+            text("current"),
+            text("guards"),
+            text("verdict"),
+            text("why"),
+            text("recommended"),
+            text("rule")
+        );
+        assert!(md.lines().any(|l| l == row), "plan.md has no row {row}");
+    }
+}

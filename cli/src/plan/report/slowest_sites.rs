@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use models::spec::{Role, Scenario};
 
 use crate::plan::fmt::{ci, dur, dur_ms, s2};
+use crate::plan::net::{site_api_rtt, site_registry};
 use crate::plan::stats::{SiteRow, SEGMENTS};
 use crate::plan::Plan;
 
@@ -63,7 +64,7 @@ impl<'a> SiteNetwork<'a> {
     /// The round trips and registry figures of `p`'s scenario as given.
     fn new(p: &'a Plan) -> Self {
         let s = &p.scenario;
-        let api = site_api_rtt(p);
+        let api = site_api_rtt(s, &p.options[0].net.worker_api_mean_s);
         let registry = site_registry(s);
         let registry_site = s
             .runtime
@@ -299,61 +300,4 @@ fn fastest_site_text(r: &SiteRow, fastest: Option<&SiteRow>, net: &SiteNetwork<'
         ),
         _ => String::new(),
     }
-}
-
-/// Per site, (mean registry RTT of its workers, s; the least download rate they get, bits per
-/// second). For Docker Hub, the site's or the runtime's `registry_rtt` and
-/// `runtime.download_bandwidth`; for a registry on the overlay (`runtime.registry_host`), the
-/// route's round trip, netem included, and the rate held to the route's bottleneck, as
-/// `models::registry` gives each node.
-fn site_registry(s: &models::spec::Scenario) -> std::collections::HashMap<String, (f64, f64)> {
-    let hub = |site: &str| {
-        s.sites
-            .iter()
-            .find(|x| x.name == site)
-            .and_then(|x| x.registry_rtt)
-            .unwrap_or(s.runtime.registry_rtt)
-            .secs_f64()
-    };
-    let overlay = s.runtime.registry_host.as_deref().and_then(|r| {
-        let net = models::network::Network::build(s, &[r]).ok()?;
-        let reg = models::registry::OverlayRegistry::new(s, &net, r).ok()?;
-        Some((reg, net))
-    });
-    let own = s.runtime.download_bandwidth.bits_per_s;
-    let mut sum: std::collections::HashMap<String, (f64, usize, f64)> = std::collections::HashMap::new();
-    for h in s.hosts.iter().filter(|h| h.role == Role::Worker) {
-        let pull = overlay
-            .as_ref()
-            .and_then(|(reg, net)| reg.pull_from(s, net, net.host(&h.name)?).ok());
-        let e = sum.entry(h.site.clone()).or_insert((0.0, 0, own));
-        match pull {
-            Some(p) => {
-                e.0 += p.rtt.as_secs_f64();
-                e.2 = e.2.min(p.runtime.download_bandwidth.bits_per_s);
-            }
-            None => e.0 += hub(&h.site),
-        }
-        e.1 += 1;
-    }
-    sum.into_iter()
-        .map(|(k, (t, c, bps))| (k, (t / c as f64, bps)))
-        .collect()
-}
-
-/// Mean RTT from each site's workers to the apiservers through HAProxy, seconds.
-fn site_api_rtt(p: &Plan) -> std::collections::HashMap<String, f64> {
-    let s = &p.scenario;
-    let mut sum: std::collections::HashMap<String, (f64, usize)> = std::collections::HashMap::new();
-    for (h, r) in s
-        .hosts
-        .iter()
-        .filter(|h| h.role == Role::Worker)
-        .zip(&p.options[0].net.worker_api_mean_s)
-    {
-        let e = sum.entry(h.site.clone()).or_insert((0.0, 0));
-        e.0 += r;
-        e.1 += 1;
-    }
-    sum.into_iter().map(|(k, (t, c))| (k, t / c as f64)).collect()
 }
