@@ -969,6 +969,45 @@ fn tuning_ranks_the_settings_by_what_they_save() {
         out.contains("The largest saving beyond the replications' noise is **"),
         "{out}"
     );
+    // The sentence names beside the largest saving every other saving whose interval overlaps
+    // its own, and no other setting: here the pre-pulled image's (plan.json's intervals).
+    let sentence = out
+        .lines()
+        .find(|l| l.starts_with("The largest saving beyond"))
+        .unwrap();
+    let ci = |r: &serde_json::Value| {
+        let c = &r["diff_vs_as_given"]["ci95"];
+        (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+    };
+    let best = &rows[0];
+    assert!(
+        sentence.contains(&format!("is **{}**", best["change"].as_str().unwrap())),
+        "{sentence}"
+    );
+    let rivals: Vec<&str> = rows[1..6]
+        .iter()
+        .filter(|r| {
+            let ((lo, hi), (blo, bhi)) = (ci(r), ci(best));
+            hi < 0.0 && lo <= bhi && blo <= hi
+        })
+        .map(|r| r["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(rivals, ["the image pre-pulled on every worker"], "{rows:?}");
+    assert!(
+        sentence.ends_with(&format!(
+            "; **{}** ({}) saves as much within the noise (the intervals overlap, each paired with the scenario as given).",
+            rivals[0],
+            {
+                let r = rows.iter().find(|r| r["change"] == rivals[0]).unwrap();
+                let (lo, hi) = ci(r);
+                format!(
+                    "{:.2} s ([{lo:.2}, {hi:.2}] s)",
+                    r["diff_vs_as_given"]["mean"].as_f64().unwrap()
+                )
+            }
+        )),
+        "{sentence}"
+    );
     // Without --tuning there is no section and plan.json says null.
     let plain = run_ok(&[
         "plan",
@@ -1448,4 +1487,46 @@ fn plan_json_holds_what_plan_md_shows() {
         );
         assert!(md.lines().any(|l| l == row), "plan.md has no row {row}");
     }
+}
+
+/// (a)'s "last pod object created" row gives the controller-manager's limiter as a range: the
+/// creates alone over the burst at least, the creates and the events sharing the client at most
+/// (the broadcaster writes the events one at a time, behind the creates). At 40 pods the 40th
+/// pod was committed after the least and before the most (it used to read "about 1.8 s" beside
+/// 1.07 s); at 20 pods the creates fit the burst; at 10 pods, the events too.
+#[test]
+fn the_last_pods_creation_is_given_the_limiters_range() {
+    let dir = TempDir::new("plan-last-created");
+    let row = |pods: &str| {
+        let out_dir = dir.file(&format!("p{pods}"));
+        plan_ok("thesis-2019", pods, "2", &out_dir, &[]);
+        let md = std::fs::read_to_string(std::path::Path::new(&out_dir).join("plan.md")).unwrap();
+        md.lines()
+            .find(|l| l.starts_with("| last pod object created |"))
+            .expect("the row")
+            .to_owned()
+    };
+    let forty = row("40");
+    assert!(
+        forty.contains("from (N - burst) / QPS = 500 ms, when the events")
+            && forty.contains("to (N + events - burst) / QPS = 1.8 s when they all take theirs before it, for N = 40"),
+        "{forty}"
+    );
+    let created: f64 = forty
+        .split(" | ")
+        .nth(1)
+        .and_then(|v| v.strip_suffix(" s"))
+        .and_then(|v| v.parse().ok())
+        .expect("a time in seconds");
+    assert!((0.5..1.75).contains(&created), "{created}");
+    let twenty = row("20");
+    assert!(
+        twenty.contains("from no wait, when the events") && twenty.contains("= 500 ms when they all take theirs"),
+        "{twenty}"
+    );
+    let ten = row("10");
+    assert!(
+        ten.contains("the burst holds all N + events = 20 requests for N = 10: no wait"),
+        "{ten}"
+    );
 }
