@@ -232,6 +232,12 @@ pub(crate) fn shell_quote(a: &str) -> String {
     }
 }
 
+/// `; ` and [`topologies::check::late_scale`]'s words when kubectl's scale comes late in the
+/// timeout, for the message of a command in which nothing finished; empty otherwise.
+pub(crate) fn late_scale_hint(scenario: &models::spec::Scenario) -> String {
+    topologies::check::late_scale(scenario).map_or_else(String::new, |h| format!("; {h}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

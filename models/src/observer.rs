@@ -21,7 +21,7 @@ use crate::client::Client;
 /// How much longer than `workload.scale_gap` the gap between `kubectl create` and `kubectl
 /// scale` may be, as a fraction of it, drawn uniformly each run. Assumed, like the gap itself:
 /// nothing published measures it, and whole-second readings cannot tell.
-const SCALE_GAP_JITTER: f64 = 0.1;
+pub const SCALE_GAP_JITTER: f64 = 0.1;
 
 /// The operator's kubectl.
 #[derive(Debug)]

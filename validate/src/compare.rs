@@ -134,8 +134,10 @@ pub fn simulate_cell_observed(
         return Err(ModelError::Unfinished {
             scenario: scenario.name.clone(),
             message: format!(
-                "{pods} pods at +{delay_ms} ms: {incomplete} of {reps} replications did not finish within workload.timeout ({}); a mean over the others would understate the start-up: lengthen the timeout, or check the scenario's faults",
-                scenario.workload.timeout
+                "{pods} pods at +{delay_ms} ms: {incomplete} of {reps} replications did not finish within workload.timeout ({}); a mean over the others would understate the start-up: lengthen the timeout, or check the scenario's faults{}",
+                scenario.workload.timeout,
+                topologies::check::late_scale(&cluster::with_overrides(scenario, Some(pods), None))
+                    .map_or_else(String::new, |h| format!("; {h}"))
             ),
         });
     }

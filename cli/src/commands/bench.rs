@@ -364,7 +364,7 @@ fn scale(a: ScaleArgs) -> anyhow::Result<()> {
     // workers cannot hold would simulate six hours of a cluster that never finishes, reported
     // as a benchmark.
     if let Some(f) = topologies::check::workload_fits(&scenario) {
-        return Err(UsageError(format!("--pods: `{}`: {}", f.field, f.message)).into());
+        return Err(UsageError(format!("--pods {}: `{}`: {}", a.pods, f.field, f.message)).into());
     }
     let (mut sim, parts) = models::cluster::build(&scenario, a.seed, false)?;
     let build_s = build_start.elapsed().as_secs_f64();

@@ -146,8 +146,10 @@ pub(crate) fn cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         &[("--data", &a.data), ("--scenario", Path::new(&a.scenario))],
     )?;
     let cells = read_cells(&a.data).map_err(|e| crate::output::InputError(e.to_string()))?;
-    // The cells' sizes, not the file's, are run: cells_fit judges them.
-    let (scenario, origin) = crate::scenario::without_params(&a.scenario, Size::Given)?;
+    // The cells' sizes, not the file's, are run: cells_fit judges them (the file's only if a
+    // cell has it).
+    let sizes: Vec<u32> = cells.iter().map(|c| c.pods).collect();
+    let (scenario, origin) = crate::scenario::without_params(&a.scenario, Size::Given(&sizes))?;
     crate::commands::validate::cells_fit(&scenario, &cells, &a.data)?;
     let opts = options(&a, cells.len())?;
     check_predict(&a, &scenario)?;

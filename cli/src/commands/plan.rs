@@ -113,8 +113,12 @@ fn check_drill_times(s: &models::spec::Scenario, at: Dur, lasting: Option<Dur>) 
 /// Runs `kubetwin plan`.
 pub(crate) fn cmd(a: PlanArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    // --pods, not the file's size, is planned, and judged below.
-    let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref(), Size::Given)?;
+    // --pods, not the file's size, is planned, and judged below (the file's only if the same).
+    let (scenario, origin) = crate::scenario::resolve(
+        &a.scenario,
+        a.params.as_deref(),
+        Size::Given(std::slice::from_ref(&a.pods)),
+    )?;
     let placements = plan::placement::parse(&a.placements, &scenario).map_err(UsageError)?;
     if a.drills {
         check_drill_times(&scenario, a.drill_at, a.drill_for)?;
@@ -213,7 +217,7 @@ fn warn_coarse_clock(report: &plan::Plan) {
     let exact = report.options[0].startup.time.as_ref().map(|t| t.mean);
     if let Some(mean) = exact.filter(|&m| m < tick.secs_f64()) {
         eprintln!(
-            "warning: workload.resolution ({tick}) is longer than the start-up itself (exact mean {mean:.3} s): plan.md's observer reading is 0 s or one tick, by the clock's phase, and says next to nothing (the plan's other figures are exact times); {}",
+            "warning: workload.resolution ({tick}) is longer than the start-up itself (exact mean {mean:.3} s): each reading behind plan.md's observer figure is 0 s or one tick, by the clock's phase, so the figure says next to nothing (the plan's other figures are exact times); {}",
             crate::commands::run::finer_clock_advice(mean)
         );
     }
@@ -232,7 +236,7 @@ fn nothing_finished(report: &plan::Plan) -> anyhow::Result<()> {
         scenario.workload.timeout,
         crate::output::count(report.options.len(), "placement option"),
         crate::output::count(report.reps as usize, "replication"),
-        crate::commands::run::late_scale_hint(scenario),
+        crate::output::late_scale_hint(scenario),
         crate::commands::run::never_repaired_hint(scenario),
         rescues(report)
     )

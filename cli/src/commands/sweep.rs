@@ -105,11 +105,11 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     }
     let outputs: Vec<&str> = outputs.iter().map(String::as_str).collect();
     crate::output::check_dir_outputs_not_inputs("--out", &a.out, &outputs, &inputs)?;
-    // A --pods axis replaces the file's size, which is then not judged at load (check_pods_fit
-    // judges every size of the axis).
-    let size = if a.pods.is_some() { Size::Given } else { Size::OfTheFile };
+    // A --pods axis replaces the file's size, which is then judged at load only if the axis has
+    // it (check_pods_fit judges every size of the axis).
+    let size = a.pods.as_ref().map_or(Size::OfTheFile, |p| Size::Given(&p.0));
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref(), size)?;
-    let base = with_fixed_faults(&base, &a.fault, &a.scenario, a.params.as_deref(), &origin)?;
+    let base = with_fixed_faults(&base, &a.fault, &a.scenario, a.params.as_deref(), &origin, size)?;
     let spec = sweep_spec(&a, &base)?;
     let points = spec.points().map_err(|e| UsageError(e.to_string()))?;
     let combos = spec.set_combinations();
@@ -152,20 +152,38 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     // all measured nothing (its files are written, for the record).
     anyhow::ensure!(
         rows.is_empty() || rows.iter().any(|r| r.incomplete < r.reps),
-        "no replication of any point finished within workload.timeout: lengthen it, or check the scenario (its faults, loss, limits)"
+        "no replication of any point finished within workload.timeout: lengthen it, or check the scenario (its faults, loss, limits){}",
+        late_scale_of_points(&file.spec, &mine_owned, &combos, &scenarios)
     );
     Ok(())
 }
 
+/// [`crate::output::late_scale_hint`] at the first of the `points` whose scale comes late, each
+/// point's scenario being its combination's at its pods.
+fn late_scale_of_points(spec: &SweepSpec, points: &[Point], combos: &[Vec<usize>], scenarios: &[Scenario]) -> String {
+    let combo_of = combination_index(combos);
+    points
+        .iter()
+        .filter_map(|p| {
+            let combo = *combo_of.get(p.set_idx.as_slice())?;
+            let sized = models::cluster::with_overrides(&scenarios[combo], Some(p.pods), None);
+            topologies::check::late_scale(&sized).map(|h| format!("; at {}: {h}", spec.describe(p)))
+        })
+        .next()
+        .unwrap_or_default()
+}
+
 /// `base` (the scenario `scenario`, loaded from `origin`) with the `--fault`s that are not axes
 /// in it, refused if their checks find an error (a host that does not exist, a repair before its
-/// fault), each fault named as the user knows it.
+/// fault), each fault named as the user knows it; the workload's size judged only at `size`
+/// [`Size::OfTheFile`] (a `--pods` axis is judged size by size).
 fn with_fixed_faults(
     base: &Scenario,
     faults: &[FaultArg],
     scenario: &str,
     params: Option<&Path>,
     origin: &str,
+    size: Size,
 ) -> Result<Scenario, UsageError> {
     let s = fault_axes::with_fixed_faults(base, faults);
     if s.faults.len() == base.faults.len() {
@@ -182,7 +200,7 @@ fn with_fixed_faults(
     );
     let errors: Vec<String> = topologies::check::run_with_added_faults(&s)
         .into_iter()
-        .filter(|f| f.severity() == topologies::Severity::Error)
+        .filter(|f| f.severity() == topologies::Severity::Error && size.judges(f.code, base.workload.replicas))
         .map(|f| {
             names
                 .finding(&f)

@@ -82,6 +82,27 @@ pub(crate) fn cells_fit(scenario: &Scenario, cells: &[MeasuredCell], data: &Path
     Ok(())
 }
 
+/// Refuses a cell of the raw rows (their pods and delay) that cannot run on `scenario`, naming
+/// the raw file, as [`cells_fit`] does for the summarized cells.
+fn raw_cells_fit(scenario: &Scenario, rows: &[RawPodRow], raw: &Path) -> Result<(), UsageError> {
+    let mut cells: Vec<(u32, u32)> = rows.iter().map(|r| (r.pods, r.delay_ms)).collect();
+    cells.sort_unstable();
+    cells.dedup();
+    for (pods, delay_ms) in cells {
+        if let Some(f) = topologies::check::workload_fits(&models::cluster::with_overrides(scenario, Some(pods), None))
+        {
+            return Err(UsageError(format!(
+                "{}: the raw rows' cell of {pods} pods at {delay_ms} ms cannot run on scenario {}: `{}`: {}",
+                raw.display(),
+                scenario.name,
+                f.field,
+                f.message
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Runs `kubetwin validate`.
 pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
     if let Some(plot) = &a.plot {
@@ -95,9 +116,16 @@ pub(crate) fn cmd(a: ValidateArgs) -> anyhow::Result<()> {
     if let (Some(rows), Some(data)) = (&raw, &a.data) {
         warn_if_raw_disagrees(&cells, data, rows, a.raw.as_deref().unwrap_or(Path::new("--raw")));
     }
-    // The cells' sizes, not the file's, are run: cells_fit judges them.
-    let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref(), Size::Given)?;
+    // The cells' sizes, not the file's, are run: cells_fit judges them (the file's only if a
+    // cell has it).
+    let sizes: Vec<u32> = cells.iter().map(|c| c.pods).collect();
+    let (scenario, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref(), Size::Given(&sizes))?;
     cells_fit(&scenario, &cells, data_path)?;
+    if let (Some(rows), Some(raw_path), Some(_)) = (&raw, &a.raw, &a.data) {
+        // With --data, the raw rows' cells are simulated for the phases alone, and may be
+        // others than the data's: judged too.
+        raw_cells_fit(&scenario, rows, raw_path)?;
+    }
     if a.data.is_some() {
         warn_of_impossible_means(&cells, data_path);
     }

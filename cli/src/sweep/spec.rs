@@ -624,7 +624,10 @@ pub(crate) fn scenario_with_warnings(
         }
         // The faults' checks (a host that does not exist, a repair before its fault), named by
         // the values; no fault changes which host a route reaches.
-        for f in topologies::check::run_with_added_faults(&scenario) {
+        for f in topologies::check::run_with_added_faults(&scenario)
+            .into_iter()
+            .filter(|f| size.judges(f.code, base.workload.replicas))
+        {
             match f.severity() {
                 topologies::Severity::Error => return Err(format!("{origin}: `{}`: {}", f.field, f.message)),
                 topologies::Severity::Warning if !warnings.iter().any(|w| w.code == f.code && w.field == f.field) => {

@@ -673,6 +673,38 @@ fn a_file_size_the_command_replaces_is_not_refused() {
         ],
         "sweep --pods",
     );
+    // A fixed --fault and a --fault axis, checked again with the faults added: not refused for
+    // the file's size either (a review found both blaming the fault).
+    runs(
+        &[
+            "sweep",
+            &path,
+            "--pods",
+            "4",
+            "--fault",
+            "crash master02 at 5s repair 10s",
+            "--reps",
+            "1",
+            "--out",
+            &dir.file("sweep-fault"),
+        ],
+        "sweep --pods --fault",
+    );
+    runs(
+        &[
+            "sweep",
+            &path,
+            "--pods",
+            "4",
+            "--fault",
+            "crash master02 at 5s repair {10s,20s}",
+            "--reps",
+            "1",
+            "--out",
+            &dir.file("sweep-fault-axis"),
+        ],
+        "sweep --pods --fault axis",
+    );
     // A --set combination is loaded as the file is: not refused for the file's size either.
     runs(
         &[
@@ -745,13 +777,27 @@ fn a_file_size_the_command_replaces_is_not_refused() {
             "{args:?}: {err}"
         );
     }
+    // Asked for the file's own size, the finding is placed in the file, as without --pods.
     let out = kubetwin()
         .args(["run", &path, "--pods", "100000", "--reps", "1"])
         .output()
         .expect("run kubetwin");
     assert_exit(&out, 2, "run --pods 100000");
     assert!(
-        stderr(&out).contains("--pods: `workload.replicas`: 100000 pods do not fit"),
+        stderr(&out).contains(&format!(
+            "huge.toml: line {line}, column 1: error[E021] `workload.replicas`"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // Another size that does not fit is named by the flag.
+    let out = kubetwin()
+        .args(["run", &path, "--pods", "500", "--reps", "1"])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 2, "run --pods 500");
+    assert!(
+        stderr(&out).contains("--pods 500: `workload.replicas`: 500 pods do not fit"),
         "{}",
         stderr(&out)
     );
@@ -772,6 +818,40 @@ fn a_late_scale_is_judged_at_the_pods_asked_for() {
         .output()
         .expect("run kubetwin");
     assert_exit(&out, 0, "run --pods 1");
+    // validate's raw rows are judged at their size too, with --data (which the phases use them
+    // beside): a review found 2 pods simulated as 1, exit 0.
+    let data = dir.file("one.csv");
+    std::fs::write(&data, "pods,delay_ms,mean_s,runs,resolution_s\n1,0,20,5,1\n").unwrap();
+    let raw = dir.file("raw2.csv");
+    std::fs::write(
+        &raw,
+        "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n\
+         1,a,n1,0,2,0,0.1,20,21\n\
+         1,b,n2,0,2,0,0.1,20,22\n",
+    )
+    .unwrap();
+    let out = kubetwin()
+        .args([
+            "validate",
+            "--data",
+            &data,
+            "--raw",
+            &raw,
+            "--scenario",
+            &path,
+            "--reps",
+            "1",
+        ])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 2, "validate --raw of 2 pods");
+    assert!(
+        stderr(&out).contains(
+            "raw2.csv: the raw rows' cell of 2 pods at 0 ms cannot run on scenario thesis-2019: `workload.scale_gap`"
+        ),
+        "{}",
+        stderr(&out)
+    );
     let out = kubetwin()
         .args(["run", &path, "--pods", "2", "--reps", "1"])
         .output()
@@ -779,7 +859,7 @@ fn a_late_scale_is_judged_at_the_pods_asked_for() {
     assert_exit(&out, 2, "run --pods 2");
     assert!(
         stderr(&out)
-            .contains("--pods: `workload.scale_gap`: scale_gap 3600s is not shorter than workload.timeout 3600s"),
+            .contains("--pods 2: `workload.scale_gap`: scale_gap 3600s is not shorter than workload.timeout 3600s"),
         "{}",
         stderr(&out)
     );
@@ -820,6 +900,24 @@ fn a_scale_too_late_to_finish_is_named_when_nothing_finishes() {
         .output()
         .expect("run kubetwin");
     assert_exit(&out, 1, "run with a late scale");
+    assert!(stderr(&out).contains(hint), "{}", stderr(&out));
+    let out = kubetwin()
+        .args(["sweep", &path, "--reps", "1", "--out", &dir.file("sweep")])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 1, "sweep with a late scale");
+    assert!(
+        stderr(&out).contains(&format!("; at pods=4 delay=0s: {hint}")),
+        "{}",
+        stderr(&out)
+    );
+    let data = dir.file("cells.csv");
+    std::fs::write(&data, "pods,delay_ms,mean_s,runs,resolution_s\n4,0,25,5,1\n").unwrap();
+    let out = kubetwin()
+        .args(["validate", "--data", &data, "--scenario", &path, "--reps", "1"])
+        .output()
+        .expect("run kubetwin");
+    assert_exit(&out, 1, "validate with a late scale");
     assert!(stderr(&out).contains(hint), "{}", stderr(&out));
     let out = kubetwin()
         .args([

@@ -35,6 +35,7 @@ use crate::error::{Diagnostic, Severity};
 
 pub use durations::MAX_DURATION_SECS;
 pub use numbers::workload_fits;
+pub use timings::late_scale;
 
 /// One check: its stable code, its name and what to do about a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -413,27 +414,36 @@ fn all_but_reachability(s: &Scenario, f: &mut Vec<Finding>) -> bool {
     structural_ok
 }
 
-/// Which workload size a scenario's checks of its size judge when it is loaded: E021 (the
-/// workers hold `workload.replicas`) and E034 (the scale to them comes before the timeout),
-/// those [`workload_fits`] makes beside E031, which holds whatever the size.
+/// Which workload size a scenario's checks of its size judge when it is loaded: E013 (at least
+/// one replica), E021 (the workers hold `workload.replicas`) and E034 (the scale to them comes
+/// before the timeout). E031 (`--max-pods` leaves no room at all) holds whatever the size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Size {
+pub enum Size<'a> {
     /// The file's `workload.replicas`, which the command will run.
     #[default]
     OfTheFile,
-    /// Sizes the command gives instead (`run --pods`, a sweep's `--pods`, `plan --pods`, the
-    /// pods of `validate`'s and `calibrate`'s measured cells) and judges itself with
-    /// [`workload_fits`]: a size the file has but the command will not run is not refused.
-    Given,
+    /// The sizes the command runs instead (`run --pods`, a sweep's `--pods`, `plan --pods`, the
+    /// pods of `validate`'s and `calibrate`'s measured cells), which it judges itself
+    /// ([`workload_fits`], or every check on the sized scenario): the file's size is judged at
+    /// load only if it is one of them (a finding then placed where the file writes it), and
+    /// not refused if the command will not run it. Every size a command takes is at least 1,
+    /// so E013 judges nothing else.
+    Given(&'a [u32]),
 }
 
 /// The codes of the checks [`Size::Given`] leaves to the command.
-const SIZE_CODES: &[&str] = &["E021", "E034"];
+const SIZE_CODES: &[&str] = &["E013", "E021", "E034"];
 
-impl Size {
-    /// Whether a finding of `code` is judged at load.
-    fn judges(self, code: &str) -> bool {
-        self == Size::OfTheFile || !SIZE_CODES.contains(&code)
+impl Size<'_> {
+    /// Whether a finding of `code` in a scenario whose file gives `replicas` is judged: every
+    /// finding at [`Size::OfTheFile`]; at [`Size::Given`], those of the file's size only when
+    /// the command runs that size. Public for a command that checks the unsized scenario again
+    /// (with faults added) after loading it.
+    pub fn judges(self, code: &str, replicas: u32) -> bool {
+        match self {
+            Size::OfTheFile => true,
+            Size::Given(sizes) => !SIZE_CODES.contains(&code) || sizes.contains(&replicas),
+        }
     }
 }
 
@@ -464,7 +474,10 @@ fn located_or(
     size: Size,
     place: impl Fn(&crate::locate::Locator<'_>, &str) -> Option<(usize, usize)>,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-    let findings: Vec<Finding> = run(s).into_iter().filter(|f| size.judges(f.code)).collect();
+    let findings: Vec<Finding> = run(s)
+        .into_iter()
+        .filter(|f| size.judges(f.code, s.workload.replicas))
+        .collect();
     if findings.is_empty() {
         return (Vec::new(), Vec::new());
     }

@@ -301,7 +301,8 @@ fn room(s: &Scenario, f: &mut Vec<Finding>) {
 }
 
 /// The checks that depend on the workload's size, for callers that change only that (a sweep's
-/// pods axis, `plan --pods`) and need not re-run every check: the first finding of E031, E021
+/// pods axis, `plan --pods`, `validate`'s cells, `bench scale`) and need not re-run every
+/// check: the first finding of E031, E021
 /// (the workers' `--max-pods` cannot hold `workload.replicas`) and E034 (the scale to them
 /// would come as the run gives up).
 pub fn workload_fits(s: &Scenario) -> Option<Finding> {

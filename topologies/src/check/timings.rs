@@ -111,6 +111,27 @@ pub(super) fn scale_before_timeout(s: &Scenario) -> Option<Finding> {
     })
 }
 
+/// When kubectl's scale comes late in the timeout, how little of it is left for the pods to
+/// start: for the message of a run in which no replication finished, which E034 does not
+/// refuse (a gap just short of the timeout, or a timeout too short for the start-up after
+/// it). Given when the gap, with its jitter (`models::observer::SCALE_GAP_JITTER`), takes half
+/// the timeout or more and there is a scale (more than one replica); `None` otherwise.
+pub fn late_scale(s: &Scenario) -> Option<String> {
+    let w = &s.workload;
+    let latest = w.scale_gap.secs_f64() * (1.0 + models::observer::SCALE_GAP_JITTER);
+    let timeout = w.timeout.secs_f64();
+    (w.replicas > 1 && latest >= timeout / 2.0).then(|| {
+        let left = (timeout - w.scale_gap.secs_f64()).max(0.0);
+        format!(
+            "kubectl scales the Deployment to its {} replicas only workload.scale_gap ({}, up to {:.0} % longer) after the create, which leaves at most {} of the timeout for the pods to start: shorten the gap or lengthen the timeout",
+            w.replicas,
+            w.scale_gap,
+            models::observer::SCALE_GAP_JITTER * 100.0,
+            Dur(SimDuration::from_secs_f64(left))
+        )
+    })
+}
+
 /// E018: leader-election timers of `section` that client-go's `leaderelection.NewLeaderElector`
 /// refuses.
 fn leader_election(section: &str, lease: Dur, renew: Dur, retry: Dur, f: &mut Vec<Finding>) {

@@ -765,6 +765,25 @@ fn a_scale_gap_as_long_as_the_timeout() {
     assert!(topologies::check::workload_fits(&sized).is_some_and(|f| f.code == "E034"));
 }
 
+/// `check::late_scale` describes a scale that takes, with its 10 % jitter, half the timeout or
+/// more, when there is a scale at all (more than one replica); it says how much of the timeout
+/// the gap leaves.
+#[test]
+fn a_late_scale_is_described_from_half_the_timeout() {
+    let (mut s, _) = load::by_name_or_path("thesis-2019").unwrap();
+    s.workload.timeout = models::units::Dur::millis(100_000);
+    s.workload.scale_gap = models::units::Dur::millis(45_400); // x 1.1 = 49.94 s
+    assert_eq!(topologies::check::late_scale(&s), None);
+    s.workload.scale_gap = models::units::Dur::millis(45_500); // x 1.1 = 50.05 s
+    let text = topologies::check::late_scale(&s).expect("half the timeout");
+    assert!(
+        text.contains("its 4 replicas only workload.scale_gap (45500ms, up to 10 % longer) after the create, which leaves at most 54500ms of the timeout"),
+        "{text}"
+    );
+    s.workload.replicas = 1;
+    assert_eq!(topologies::check::late_scale(&s), None, "one replica needs no scale");
+}
+
 /// A timeout shorter than kubectl's one-second clock (E026) used to be told "expected at most
 /// 1ms, such as \"1s\"": an example beyond the bound it gave. The message asks for a longer
 /// timeout, and offers a finer clock only when one of at least 1 ms (E017) would do.

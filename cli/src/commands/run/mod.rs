@@ -175,9 +175,12 @@ fn parse_netem(s: &str) -> Result<String, String> {
 /// The scenario to run, with where it came from: resolved with its parameters, then `--netem`,
 /// `--pods`, `--delay` and the `--fault`s laid over it, and checked.
 fn scenario_with_flags(a: &RunArgs) -> anyhow::Result<(Scenario, String)> {
-    // --pods replaces the file's size, which is then not judged at load (flag_errors judges
-    // the size run).
-    let size = if a.pods.is_some() { Size::Given } else { Size::OfTheFile };
+    // --pods replaces the file's size, which is then judged at load only if it is the same
+    // (flag_errors judges the size run).
+    let size = a
+        .pods
+        .as_ref()
+        .map_or(Size::OfTheFile, |p| Size::Given(std::slice::from_ref(p)));
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref(), size)?;
     let mut base = base;
     if let Some(tc) = &a.netem {
@@ -212,10 +215,11 @@ fn flag_errors(scenario: &Scenario, delay_given: bool, fault_names: &FaultNames)
                 return e;
             }
             let flag = match f.field.as_str() {
-                x if x.starts_with("faults[") => "--fault",
-                "netem.delay" if delay_given => "--delay",
-                x if x.starts_with("netem.") => "--netem",
-                _ => "--pods",
+                x if x.starts_with("faults[") => "--fault".to_owned(),
+                "netem.delay" if delay_given => "--delay".to_owned(),
+                x if x.starts_with("netem.") => "--netem".to_owned(),
+                // As plan and sweep name it: with the size.
+                _ => format!("--pods {}", scenario.workload.replicas),
             };
             format!("{flag}: `{}`: {}", f.field, f.message)
         })
@@ -247,31 +251,10 @@ fn ensure_some_finished(scenario: &Scenario, outcomes: &[RunOutcome], incomplete
         "no replication finished within workload.timeout ({}): at most {most_running} of the {} pods were seen Running in any of them; lengthen the timeout or check the scenario (its faults, loss, limits){}{}",
         scenario.workload.timeout,
         scenario.workload.replicas,
-        late_scale_hint(scenario),
+        crate::output::late_scale_hint(scenario),
         never_repaired_hint(scenario)
     );
     Ok(())
-}
-
-/// When no replication finished and kubectl's scale came late in the timeout: how little of it
-/// was left for the pods to start. E034 refuses a gap as long as the timeout; a gap just short
-/// of it (or a timeout too short for the start-up after it) passes, and used to fail with
-/// advice about faults and limits alone. Shown when the gap, with its jitter of up to 10 %
-/// (models::observer), takes half the timeout or more, and there is a scale (more than one
-/// replica); empty otherwise.
-pub(crate) fn late_scale_hint(scenario: &Scenario) -> String {
-    let w = &scenario.workload;
-    let latest = w.scale_gap.secs_f64() * 1.1;
-    let timeout = w.timeout.secs_f64();
-    if w.replicas <= 1 || latest < timeout / 2.0 {
-        return String::new();
-    }
-    format!(
-        "; kubectl scales the Deployment to its {} replicas only workload.scale_gap ({}, up to 10 % longer) after the create, which leaves at most {} of the timeout for the pods to start: shorten the gap or lengthen the timeout",
-        w.replicas,
-        w.scale_gap,
-        models::units::Dur(sim_core::SimDuration::from_secs_f64((timeout - w.scale_gap.secs_f64()).max(0.0)))
-    )
 }
 
 /// Writes replication 0's Chrome trace to `path`.

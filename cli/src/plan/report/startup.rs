@@ -257,14 +257,12 @@ fn ordinal(n: u32) -> String {
 /// clock be as coarse as the timeout; `run` and `sweep` warn of it on stderr).
 fn observer_reading(s: &models::spec::Scenario, st: &Startup) -> String {
     let tick = s.workload.resolution;
-    let clock = if tick.get() == sim_core::SimDuration::from_secs(1) {
-        "whole seconds".to_owned()
+    let mut text = if tick.get() == sim_core::SimDuration::from_secs(1) {
+        "mean of whole seconds read from a clock of random phase, as `kubectl get -w` timestamps show them (`docs/model.md`)".to_owned()
     } else {
-        format!("{tick} ticks (workload.resolution)")
+        // kubectl shows whole seconds; another tick is the scenario's own observer.
+        format!("mean of {tick} ticks (workload.resolution) read from a clock of random phase (`docs/model.md`)")
     };
-    let mut text = format!(
-        "mean of {clock} read from a clock of random phase, as `kubectl get -w` timestamps show them (`docs/model.md`)"
-    );
     if let Some(t) = st.time.as_ref().filter(|t| t.mean < tick.secs_f64()) {
         text.push_str(&format!(
             "; **the clock ticks less often than the pods start** (exact mean {:.3} s): each reading is 0 s or one tick, by the clock's phase, and says next to nothing; {}",
