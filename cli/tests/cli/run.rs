@@ -1,6 +1,6 @@
 //! `kubetwin run`: the JSON report, determinism across runs and thread counts, seeds, CSV, the trace.
 
-use crate::support::{assert_exit, kubetwin, num, run_json, run_ok, stderr, stdout, TempDir};
+use crate::support::{assert_exit, kubetwin, num, run_json, run_ok, stderr, stderr_of, stdout, TempDir};
 
 /// `run thesis-2019 --pods 4 --delay 100ms --reps REPS --format FORMAT EXTRA...`
 fn cell_reps(reps: &str, format: &str, extra: &[&str]) -> Vec<String> {
@@ -655,9 +655,8 @@ fn a_file_size_the_command_replaces_is_not_refused() {
     )
     .unwrap();
     let runs = |args: &[&str], what: &str| {
-        let out = kubetwin().args(args).output().expect("run kubetwin");
-        assert_exit(&out, 0, what);
-        assert!(!stderr(&out).contains("E021"), "{what}: {}", stderr(&out));
+        let err = stderr_of(args, 0);
+        assert!(!err.contains("E021"), "{what}: {err}");
     };
     runs(&["run", &path, "--pods", "4", "--reps", "1"], "run --pods");
     runs(
@@ -767,9 +766,7 @@ fn a_file_size_the_command_replaces_is_not_refused() {
         vec!["run", &path, "--reps", "1"],
         vec!["sweep", &path, "--reps", "1", "--out", &dir.file("sweep-file-size")],
     ] {
-        let out = kubetwin().args(&args).output().expect("run kubetwin");
-        assert_exit(&out, 2, "the file's size");
-        let err = stderr(&out);
+        let err = stderr_of(&args, 2);
         assert!(
             err.contains(&format!(
                 "huge.toml: line {line}, column 1: error[E021] `workload.replicas`"
@@ -778,28 +775,18 @@ fn a_file_size_the_command_replaces_is_not_refused() {
         );
     }
     // Asked for the file's own size, the finding is placed in the file, as without --pods.
-    let out = kubetwin()
-        .args(["run", &path, "--pods", "100000", "--reps", "1"])
-        .output()
-        .expect("run kubetwin");
-    assert_exit(&out, 2, "run --pods 100000");
+    let err = stderr_of(&["run", &path, "--pods", "100000", "--reps", "1"], 2);
     assert!(
-        stderr(&out).contains(&format!(
+        err.contains(&format!(
             "huge.toml: line {line}, column 1: error[E021] `workload.replicas`"
         )),
-        "{}",
-        stderr(&out)
+        "{err}"
     );
     // Another size that does not fit is named by the flag.
-    let out = kubetwin()
-        .args(["run", &path, "--pods", "500", "--reps", "1"])
-        .output()
-        .expect("run kubetwin");
-    assert_exit(&out, 2, "run --pods 500");
+    let err = stderr_of(&["run", &path, "--pods", "500", "--reps", "1"], 2);
     assert!(
-        stderr(&out).contains("--pods 500: `workload.replicas`: 500 pods do not fit"),
-        "{}",
-        stderr(&out)
+        err.contains("--pods 500: `workload.replicas`: 500 pods do not fit"),
+        "{err}"
     );
 }
 
@@ -813,11 +800,7 @@ fn a_late_scale_is_judged_at_the_pods_asked_for() {
     assert_ne!(text, crate::support::THESIS_TOML);
     let path = dir.file("late.toml");
     std::fs::write(&path, text).unwrap();
-    let out = kubetwin()
-        .args(["run", &path, "--pods", "1", "--reps", "1"])
-        .output()
-        .expect("run kubetwin");
-    assert_exit(&out, 0, "run --pods 1");
+    stderr_of(&["run", &path, "--pods", "1", "--reps", "1"], 0);
     // validate's raw rows are judged at their size too, with --data (which the phases use them
     // beside): a review found 2 pods simulated as 1, exit 0.
     let data = dir.file("one.csv");
@@ -830,8 +813,8 @@ fn a_late_scale_is_judged_at_the_pods_asked_for() {
          1,b,n2,0,2,0,0.1,20,22\n",
     )
     .unwrap();
-    let out = kubetwin()
-        .args([
+    let err = stderr_of(
+        &[
             "validate",
             "--data",
             &data,
@@ -841,30 +824,22 @@ fn a_late_scale_is_judged_at_the_pods_asked_for() {
             &path,
             "--reps",
             "1",
-        ])
-        .output()
-        .expect("run kubetwin");
-    assert_exit(&out, 2, "validate --raw of 2 pods");
+        ],
+        2,
+    );
     assert!(
-        stderr(&out).contains(
+        err.contains(
             "raw2.csv: the raw rows' cell of 2 pods at 0 ms cannot run on scenario thesis-2019: `workload.scale_gap`"
         ),
-        "{}",
-        stderr(&out)
+        "{err}"
     );
-    let out = kubetwin()
-        .args(["run", &path, "--pods", "2", "--reps", "1"])
-        .output()
-        .expect("run kubetwin");
-    assert_exit(&out, 2, "run --pods 2");
+    let err = stderr_of(&["run", &path, "--pods", "2", "--reps", "1"], 2);
     assert!(
-        stderr(&out)
-            .contains("--pods 2: `workload.scale_gap`: scale_gap 3600s is not shorter than workload.timeout 3600s"),
-        "{}",
-        stderr(&out)
+        err.contains("--pods 2: `workload.scale_gap`: scale_gap 3600s is not shorter than workload.timeout 3600s"),
+        "{err}"
     );
-    let out = kubetwin()
-        .args([
+    let err = stderr_of(
+        &[
             "plan",
             &path,
             "--pods",
@@ -873,15 +848,10 @@ fn a_late_scale_is_judged_at_the_pods_asked_for() {
             "1",
             "--out-dir",
             &dir.file("plan"),
-        ])
-        .output()
-        .expect("run kubetwin");
-    assert_exit(&out, 2, "plan --pods 2");
-    assert!(
-        stderr(&out).contains("--pods 2: `workload.scale_gap`: scale_gap 3600s"),
-        "{}",
-        stderr(&out)
+        ],
+        2,
     );
+    assert!(err.contains("--pods 2: `workload.scale_gap`: scale_gap 3600s"), "{err}");
 }
 
 /// A scale just before the timeout passes E034 and no replication finishes: the failure says
@@ -895,32 +865,16 @@ fn a_scale_too_late_to_finish_is_named_when_nothing_finishes() {
     let path = dir.file("late.toml");
     std::fs::write(&path, text).unwrap();
     let hint = "kubectl scales the Deployment to its 4 replicas only workload.scale_gap (3590s, up to 10 % longer) after the create, which leaves at most 10s of the timeout for the pods to start";
-    let out = kubetwin()
-        .args(["run", &path, "--reps", "1"])
-        .output()
-        .expect("run kubetwin");
-    assert_exit(&out, 1, "run with a late scale");
-    assert!(stderr(&out).contains(hint), "{}", stderr(&out));
-    let out = kubetwin()
-        .args(["sweep", &path, "--reps", "1", "--out", &dir.file("sweep")])
-        .output()
-        .expect("run kubetwin");
-    assert_exit(&out, 1, "sweep with a late scale");
-    assert!(
-        stderr(&out).contains(&format!("; at pods=4 delay=0s: {hint}")),
-        "{}",
-        stderr(&out)
-    );
+    let err = stderr_of(&["run", &path, "--reps", "1"], 1);
+    assert!(err.contains(hint), "{}", err);
+    let err = stderr_of(&["sweep", &path, "--reps", "1", "--out", &dir.file("sweep")], 1);
+    assert!(err.contains(&format!("; at pods=4 delay=0s: {hint}")), "{err}");
     let data = dir.file("cells.csv");
     std::fs::write(&data, "pods,delay_ms,mean_s,runs,resolution_s\n4,0,25,5,1\n").unwrap();
-    let out = kubetwin()
-        .args(["validate", "--data", &data, "--scenario", &path, "--reps", "1"])
-        .output()
-        .expect("run kubetwin");
-    assert_exit(&out, 1, "validate with a late scale");
-    assert!(stderr(&out).contains(hint), "{}", stderr(&out));
-    let out = kubetwin()
-        .args([
+    let err = stderr_of(&["validate", "--data", &data, "--scenario", &path, "--reps", "1"], 1);
+    assert!(err.contains(hint), "{}", err);
+    let err = stderr_of(
+        &[
             "plan",
             &path,
             "--pods",
@@ -929,21 +883,15 @@ fn a_scale_too_late_to_finish_is_named_when_nothing_finishes() {
             "1",
             "--out-dir",
             &dir.file("plan"),
-        ])
-        .output()
-        .expect("run kubetwin");
-    assert_exit(&out, 1, "plan with a late scale");
-    assert!(stderr(&out).contains(hint), "{}", stderr(&out));
+        ],
+        1,
+    );
+    assert!(err.contains(hint), "{}", err);
     let short = crate::support::THESIS_TOML.replacen("timeout = \"1h\"", "timeout = \"10s\"", 1);
     assert_ne!(short, crate::support::THESIS_TOML);
     let path = dir.file("short.toml");
     std::fs::write(&path, short).unwrap();
-    let out = kubetwin()
-        .args(["run", &path, "--reps", "1"])
-        .output()
-        .expect("run kubetwin");
-    assert_exit(&out, 1, "run with a short timeout");
-    let err = stderr(&out);
+    let err = stderr_of(&["run", &path, "--reps", "1"], 1);
     assert!(
         err.contains("no replication finished within workload.timeout (10s)"),
         "{err}"

@@ -66,6 +66,13 @@ pub(crate) fn num(v: &serde_json::Value, pointer: &str) -> f64 {
 
 pub(crate) use testutils::TempDir;
 
+/// Runs `kubetwin ARGS`, expects exit code `code` (and no panic), and returns stderr.
+pub(crate) fn stderr_of(args: &[&str], code: i32) -> String {
+    let out = run(args);
+    assert_exit(&out, code, &format!("kubetwin {args:?}"));
+    stderr(&out)
+}
+
 /// Runs `kubetwin ARGS` and expects a usage error (exit 2, message on stderr, nothing on stdout) mentioning every needle.
 pub(crate) fn usage_error(args: &[&str], needles: &[&str]) -> String {
     let out = run(args);
