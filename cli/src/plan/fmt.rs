@@ -40,11 +40,12 @@ pub(crate) fn s2(x: f64) -> String {
     }
 }
 
-/// A 95 % CI as `[lo, hi] s`, or why there is none (one finished replication, or one that
-/// placed pods at a site).
+/// A 95 % CI as `[lo, hi] s`, or why there is none: every figure with an interval is over
+/// replications (those that finished, that placed pods at a site, or that finished both with
+/// and without a change), and one of them gives none.
 pub(crate) fn ci(c: Option<(f64, f64)>) -> String {
     match c {
         Some((lo, hi)) => format!("[{lo:.2}, {hi:.2}] s"),
-        None => "n/a (needs 2 values)".into(),
+        None => "n/a (needs 2 replications)".into(),
     }
 }

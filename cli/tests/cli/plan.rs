@@ -475,6 +475,11 @@ fn a_placement_where_the_masters_are_is_named_as_given() {
         "{md}"
     );
     assert!(!md.contains("No options were given"), "{md}");
+    // One replication gives no interval, and the report says what one needs.
+    assert!(
+        md.contains("| 95 % CI of the mean | n/a (needs 2 replications) |"),
+        "{md}"
+    );
     run_ok(&[&args[..], &["--placements", "tokyo;london"]].concat());
     let md = std::fs::read_to_string(format!("{report}/plan.md")).unwrap();
     assert!(
