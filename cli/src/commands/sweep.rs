@@ -222,6 +222,7 @@ fn sweep_spec(a: &SweepArgs, base: &Scenario) -> anyhow::Result<SweepSpec> {
     let base_json = serde_json::to_string(base).context("the scenario does not serialize")?;
     Ok(SweepSpec {
         kubetwin_version: env!("CARGO_PKG_VERSION").to_owned(),
+        model_digest: spec::MODEL_DIGEST.to_owned(),
         seeds: crate::sweep::store::SEED_RULE.to_owned(),
         scenario: base.name.clone(),
         scenario_digest: format!("{:016x}", spec::digest(base_json.as_bytes())),

@@ -197,6 +197,17 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, LeftOut), 
                 rows.len()
             ));
         }
+        if t.columns[sel.y].starts_with("delay_effect") {
+            let delay = t.columns.iter().position(|c| c == "delay_ms");
+            let delays: std::collections::BTreeSet<String> =
+                delay.map_or_else(Default::default, |d| t.rows.iter().map(|r| r[d].to_string()).collect());
+            if delays.len() < 2 {
+                return Err(format!(
+                    "column {} has no values to plot: the delay's effect is paired against the sweep's smallest delay, and the sweep has one delay; sweep two delays or more (--delay) to draw it",
+                    t.columns[sel.y]
+                ));
+            }
+        }
         return Err(format!("column {} has no values to plot", t.columns[sel.y]));
     }
     let title = req

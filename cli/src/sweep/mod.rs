@@ -30,7 +30,8 @@ use spec::Point;
 use store::{SweepDir, SweepFile};
 
 /// Reads the rows of `points`, in their order, from the point files of `dir`, with their delay
-/// effects paired among them ([`point::pair_delay_effects`]).
+/// effects paired among them ([`point::pair_delay_effects`]) when the sweep has two delays or
+/// more.
 pub(crate) fn rows_from_dir(dir: &SweepDir, file: &SweepFile, points: &[Point]) -> anyhow::Result<Vec<Row>> {
     let mut rows = points
         .iter()
@@ -48,8 +49,13 @@ pub(crate) fn rows_from_dir(dir: &SweepDir, file: &SweepFile, points: &[Point]) 
             Row::from_record(&rec)
         })
         .collect::<anyhow::Result<Vec<Row>>>()?;
-    let base_delay = file.spec.delays_ns()?.into_iter().min().unwrap_or(0);
-    point::pair_delay_effects(&mut rows, base_delay);
+    // With one delay there is no effect to pair: its columns stay empty, not a row of zeros
+    // that a figure would draw as "no effect" (a review's sweep over a repair time did).
+    let delays = file.spec.delays_ns()?;
+    if delays.len() > 1 {
+        let base_delay = delays.into_iter().min().unwrap_or(0);
+        point::pair_delay_effects(&mut rows, base_delay);
+    }
     Ok(rows)
 }
 
@@ -113,6 +119,25 @@ pub(crate) fn default_plot(file: &SweepFile) -> figure::PlotRequest {
     }
 }
 
+/// A `--set` or `--fault` axis with numeric values and more of them than the figure's x axis
+/// `x` (`delay`, `pods` or an axis's path): the study's own axis, which the default rule passed
+/// over.
+fn longer_numeric_axis(file: &SweepFile, x: &str) -> Option<String> {
+    let spec = &file.spec;
+    let x_values = match x {
+        "delay" => spec.delay.len(),
+        "pods" => spec.pods.len(),
+        path => spec.set.iter().find(|a| a.path == path).map_or(0, |a| a.values.len()),
+    };
+    spec.set
+        .iter()
+        .filter(|a| a.path != x && a.values.len() > x_values && a.values.iter().all(|v| figure::numeric(v).is_some()))
+        // The first of the longest, in the order the axes were given.
+        .rev()
+        .max_by_key(|a| a.values.len())
+        .map(|a| a.path.clone())
+}
+
 /// Writes the results of `rows` into `dir`: `results.csv` and `results.json` (and `startup.svg`
 /// with `plot`) for a whole sweep, `shard-K-of-N.*` for a shard. Returns the files written.
 ///
@@ -140,7 +165,7 @@ pub(crate) fn write_results(
             None => "startup.svg".to_owned(),
             Some(_) => format!("{stem}.svg"),
         });
-        match svg_of(file, rows) {
+        match svg_of(file, rows, &files[0].0) {
             Ok(bytes) => files.push((svg, bytes)),
             Err(why) => eprintln!("warning: {} not written: {why}", svg.display()),
         }
@@ -152,8 +177,10 @@ pub(crate) fn write_results(
     Ok(written)
 }
 
-/// The default figure of `rows` as SVG bytes, or why it cannot be drawn.
-fn svg_of(file: &SweepFile, rows: &[Row]) -> Result<Vec<u8>, String> {
+/// The default figure of `rows` as SVG bytes, or why it cannot be drawn; a note on stderr when
+/// an axis with more values than the figure's x axis could be drawn along (`results_csv` names
+/// the file to draw it from).
+fn svg_of(file: &SweepFile, rows: &[Row], results_csv: &Path) -> Result<Vec<u8>, String> {
     if rows.is_empty() {
         // Only a shard can have no point; `figure`'s message is about `plot --where`.
         return Err("this shard has no point, so there is nothing to plot".to_owned());
@@ -161,8 +188,34 @@ fn svg_of(file: &SweepFile, rows: &[Row]) -> Result<Vec<u8>, String> {
     if rows.iter().all(|r| r.incomplete >= r.reps) {
         return Err("no replication of any point finished, so there is no start-up time to plot".to_owned());
     }
-    let table = results::Table::of(file, rows);
+    let spec = &file.spec;
+    let varying: Vec<&str> = spec
+        .set
+        .iter()
+        .filter(|a| a.values.len() > 1)
+        .map(|a| a.path.as_str())
+        .collect();
     let req = default_plot(file);
+    if let Some(other) = longer_numeric_axis(file, &req.x) {
+        // Every other varying axis a line each, as the default figure does.
+        let mut series: Vec<&str> = [("pods", spec.pods.len()), ("delay", spec.delay.len())]
+            .into_iter()
+            .filter(|&(_, n)| n > 1)
+            .map(|(name, _)| name)
+            .collect();
+        series.extend(varying.iter().filter(|p| **p != other));
+        let series = if series.is_empty() {
+            String::new()
+        } else {
+            format!(" --series {}", series.join(","))
+        };
+        eprintln!(
+            "note: startup.svg draws start-up against {} by the default rule (delay, else pods, else the first numeric axis that varies); `kubetwin plot {} --x {other}{series} --out FILE.svg` draws it against {other}, which has more values",
+            req.x,
+            results_csv.display()
+        );
+    }
+    let table = results::Table::of(file, rows);
     let (fig, left_out) = figure::figure(&table, &req).map_err(|e| format!("cannot plot: {e}"))?;
     if let Some(note) = figure::left_out_note(left_out, &req.y) {
         eprintln!("{note}");

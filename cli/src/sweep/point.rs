@@ -507,6 +507,7 @@ mod tests {
         let (base, _) = topologies::params::resolve("thesis-2019", None).unwrap();
         let spec = SweepSpec {
             kubetwin_version: "t".into(),
+            model_digest: "d".into(),
             seeds: String::new(),
             scenario: base.name.clone(),
             scenario_digest: "d".into(),

@@ -61,6 +61,11 @@ pub(crate) struct SetAxis {
 pub(crate) struct SweepSpec {
     /// The version of kubetwin that computed the points.
     pub(crate) kubetwin_version: String,
+    /// Digest of the source that computed them ([`MODEL_DIGEST`]): builds of one version whose
+    /// results may differ do not resume or merge each other's points. Empty in a `sweep.json`
+    /// written before it, which no build resumes.
+    #[serde(default)]
+    pub(crate) model_digest: String,
     /// The scenario's name.
     pub(crate) scenario: String,
     /// Digest of the resolved scenario (after `--params` or the shipped calibration), as JSON.
@@ -222,7 +227,8 @@ impl SweepSpec {
         s
     }
 
-    /// The differences between two specs, field by field, for error messages.
+    /// The differences between two specs, field by field, for error messages (another build's
+    /// digest said as such).
     pub(crate) fn differences(&self, other: &SweepSpec) -> Vec<String> {
         let a = serde_json::to_value(self).expect("a spec serializes");
         let b = serde_json::to_value(other).expect("a spec serializes");
@@ -231,10 +237,21 @@ impl SweepSpec {
         };
         a.iter()
             .filter(|(k, v)| b.get(*k) != Some(*v))
-            .map(|(k, v)| format!("{k}: {v} vs {}", b.get(k).unwrap_or(&Json::Null)))
+            .map(|(k, v)| {
+                let why = if k == "model_digest" {
+                    " (another build of kubetwin, whose model or engine may compute other results)"
+                } else {
+                    ""
+                };
+                format!("{k}: {v} vs {}{why}", b.get(k).unwrap_or(&Json::Null))
+            })
             .collect()
     }
 }
+
+/// Digest of the source this build computes points with: the engine, the model, the built-in
+/// scenarios and parameters, the command's own source and `Cargo.lock` (cli/build.rs).
+pub(crate) const MODEL_DIGEST: &str = env!("KUBETWIN_MODEL_DIGEST");
 
 /// Most points one sweep may have: every point is a directory entry, a row of results.csv and a
 /// pass of the merge; a million cover any grid a study plots, and building the list takes
@@ -656,6 +673,7 @@ mod tests {
     fn spec(set: Vec<SetAxis>) -> SweepSpec {
         SweepSpec {
             kubetwin_version: "t".into(),
+            model_digest: "d".into(),
             seeds: String::new(),
             scenario: "s".into(),
             scenario_digest: "d".into(),
@@ -666,6 +684,30 @@ mod tests {
             reps: 3,
             seed: 1,
         }
+    }
+
+    /// Points of another build do not resume or merge: the spec holds this build's digest of
+    /// its source (cli/build.rs), sixteen hex digits, and a spec of another build differs in
+    /// it and says so; one written before the digest (none) differs too.
+    #[test]
+    fn another_builds_points_are_another_sweeps() {
+        assert_eq!(MODEL_DIGEST.len(), 16, "{MODEL_DIGEST}");
+        assert!(MODEL_DIGEST.chars().all(|c| c.is_ascii_hexdigit()), "{MODEL_DIGEST}");
+        let ours = spec(Vec::new());
+        let mut theirs = spec(Vec::new());
+        theirs.model_digest = "e".into();
+        assert_ne!(ours, theirs);
+        assert_eq!(
+            ours.differences(&theirs),
+            [
+                r#"model_digest: "d" vs "e" (another build of kubetwin, whose model or engine may compute other results)"#
+            ]
+        );
+        let mut json = serde_json::to_value(&ours).unwrap();
+        json.as_object_mut().unwrap().remove("model_digest");
+        let old: SweepSpec = serde_json::from_value(json).unwrap();
+        assert_eq!(old.model_digest, "");
+        assert_ne!(old, ours);
     }
 
     /// An unknown `--set` path near a real one is answered with it; one near none, or near two

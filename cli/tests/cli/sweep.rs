@@ -187,7 +187,30 @@ fn a_point_does_not_depend_on_the_other_points() {
         p
     };
     assert_eq!(own(row(&a, 8, 100)), own(row(&b, 8, 100)));
-    assert_eq!(row(&b, 8, 100)["delay_effect_mean_s"], 0.0);
+    // `b` has one delay: no effect to pair, so none (not a zero a figure would draw as "no
+    // effect"); `a`'s smallest delay is its own base, exactly 0.
+    for k in [
+        "delay_effect_mean_s",
+        "delay_effect_ci95_lo_s",
+        "delay_effect_ci95_hi_s",
+    ] {
+        assert!(row(&b, 8, 100)[k].is_null(), "{k}");
+    }
+    assert_eq!(row(&a, 8, 0)["delay_effect_mean_s"], 0.0);
+    let err = usage_error(
+        &[
+            "plot",
+            &format!("{b}/results.csv"),
+            "--x",
+            "pods",
+            "--y",
+            "effect",
+            "--out",
+            &t.file("effect.svg"),
+        ],
+        &["column delay_effect_mean_s has no values to plot: the delay's effect is paired against the sweep's smallest delay, and the sweep has one delay"],
+    );
+    assert!(err.contains("sweep two delays or more (--delay)"), "{err}");
 }
 
 /// The points share their replications' seeds and the model keys its draws, so the delay's
@@ -2104,4 +2127,51 @@ fn a_set_combinations_findings_name_no_lines_of_the_sweeps_own_text() {
         &["the scenario with --set vpn.enabled=false --set runtime.slots=1 laid over it: error[E014]"],
     );
     assert!(!e.contains(" at line "), "{e}");
+}
+
+/// The default figure draws start-up against delay, else pods, else the first numeric axis; a
+/// `--set` axis with more values than the one drawn is the study's own axis, and sweep says how
+/// to draw against it (the command it prints works). A sweep whose drawn axis has the most
+/// values gets no note.
+#[test]
+fn a_longer_axis_than_the_figures_is_pointed_to() {
+    let t = TempDir::new("sweep-longer-axis");
+    let out = t.file("s");
+    let err = sweep_ok(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "4,8",
+            "--set",
+            "runtime.registry_rtt=50ms,100ms,200ms",
+            "--reps",
+            "1",
+            "--plot",
+            "--out",
+            &out,
+        ]
+        .map(str::to_owned),
+        None,
+    );
+    let results = format!("{out}/results.csv");
+    let suggested = format!("`kubetwin plot {results} --x runtime.registry_rtt --series pods --out FILE.svg`");
+    assert!(
+        err.contains("note: startup.svg draws start-up against pods by the default rule") && err.contains(&suggested),
+        "{err}"
+    );
+    let fig = t.file("rtt.svg");
+    let out2 = run(&[
+        "plot",
+        &results,
+        "--x",
+        "runtime.registry_rtt",
+        "--series",
+        "pods",
+        "--out",
+        &fig,
+    ]);
+    assert_exit(&out2, 0, "the suggested plot");
+    let err = sweep_ok(&small(&t.file("small"), &["--plot"]), None);
+    assert!(!err.contains("note: startup.svg"), "{err}");
 }
