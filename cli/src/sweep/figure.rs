@@ -118,6 +118,9 @@ pub(crate) fn label(column: &str, unit: Option<&str>) -> String {
     if !fixed.is_empty() {
         return fixed.to_owned();
     }
+    if let Some(axis) = column.strip_suffix("_effect_mean_s") {
+        return format!("effect of {axis} on start-up vs its first value, paired mean (s)");
+    }
     match (unit, column.strip_suffix("_s")) {
         (Some(u), _) => format!("{column} ({u})"),
         (None, Some(stem)) => format!("{stem} (s)"),

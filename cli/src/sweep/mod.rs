@@ -31,7 +31,7 @@ use store::{SweepDir, SweepFile};
 
 /// Reads the rows of `points`, in their order, from the point files of `dir`, with their delay
 /// effects paired among them ([`point::pair_delay_effects`]) when the sweep has two delays or
-/// more.
+/// more, and the effects of its `--set` and `--fault` axes ([`point::pair_set_effects`]).
 pub(crate) fn rows_from_dir(dir: &SweepDir, file: &SweepFile, points: &[Point]) -> anyhow::Result<Vec<Row>> {
     let mut rows = points
         .iter()
@@ -56,6 +56,7 @@ pub(crate) fn rows_from_dir(dir: &SweepDir, file: &SweepFile, points: &[Point]) 
         let base_delay = delays.into_iter().min().unwrap_or(0);
         point::pair_delay_effects(&mut rows, base_delay);
     }
+    point::pair_set_effects(&mut rows, &file.spec.set);
     Ok(rows)
 }
 

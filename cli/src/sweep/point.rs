@@ -278,36 +278,86 @@ pub(crate) struct Row {
     /// etcd's simulated elections: leaders elected after the first, and seconds without
     /// writes, means over the replications that simulated them; `None` when none did.
     pub(crate) etcd: [Option<f64>; 2],
+    /// The effect of each `--set` or `--fault` axis with more than one value, in spec order:
+    /// this point minus the point with that axis at its first value, replication by
+    /// replication: mean, 95 % CI low, high ([`pair_set_effects`]). Empty until paired.
+    pub(crate) set_effects: Vec<[Option<f64>; 3]>,
 }
 
 /// Fills every row's [`Row::delay_effect`]: its start-up minus that of the row with the same
-/// pods and `--set` values at the delay `base_delay_ns` (the sweep's smallest), taken per replication over the
-/// replications that finished in both. Every point runs replication `r` with the same seed and
-/// the model keys its draws (common random numbers, `docs/model.md`), so the difference is the
-/// delay's effect with far less noise than either point has; its CI is Student-t over the
-/// per-replication differences (not clamped: an effect may be negative). The base row itself
-/// gets 0. A replication that did not finish at either delay leaves the effect unknown
-/// (`None`), as `validate` refuses such a cell: the unfinished are the slowest, and dropping
-/// them would bias the effect down. A row whose base is not among `rows` (a shard without it) keeps `None`, so a
-/// shard's rows never pair with another point than the whole sweep's would.
+/// pods and `--set` values at the delay `base_delay_ns` (the sweep's smallest), taken per
+/// replication over the replications that finished in both ([`paired_effects`]).
 pub(crate) fn pair_delay_effects(rows: &mut [Row], base_delay_ns: u64) {
-    // The base rows by (pods, --set values as JSON text): one pass, not a search per row (a
-    // sweep may hold a million points).
-    let identity = |r: &Row| (r.pods, Json::Array(r.set.clone()).to_string());
-    let bases: std::collections::HashMap<(u32, String), usize> = rows
+    let effects = paired_effects(
+        rows,
+        |r| r.delay_ns == base_delay_ns,
+        |r| (r.pods, 0, Json::Array(r.set.clone()).to_string()),
+    );
+    for (r, e) in rows.iter_mut().zip(effects) {
+        r.delay_effect = e;
+    }
+}
+
+/// Fills every row's [`Row::set_effects`], one per `--set` or `--fault` axis of `axes` that has
+/// more than one value (in spec order): the row's start-up minus that of the row with the same
+/// pods, delay and other axes' values at the axis's first value as given, per replication
+/// ([`paired_effects`]): what changing that one setting from its first value does, with the
+/// noise the shared seeds cancel.
+pub(crate) fn pair_set_effects(rows: &mut [Row], axes: &[super::spec::SetAxis]) {
+    let mut all: Vec<Vec<[Option<f64>; 3]>> = vec![Vec::new(); rows.len()];
+    for (i, axis) in axes.iter().enumerate().filter(|(_, a)| a.values.len() > 1) {
+        let first = &axis.values[0];
+        let effects = paired_effects(
+            rows,
+            |r| r.set.get(i) == Some(first),
+            |r| {
+                let mut others = r.set.clone();
+                if let Some(v) = others.get_mut(i) {
+                    *v = Json::Null;
+                }
+                (r.pods, r.delay_ns, Json::Array(others).to_string())
+            },
+        );
+        for (acc, e) in all.iter_mut().zip(effects) {
+            acc.push(e);
+        }
+    }
+    for (r, e) in rows.iter_mut().zip(all) {
+        r.set_effects = e;
+    }
+}
+
+/// For every row, its start-up minus that of its base row (the row `is_base` accepts with the
+/// same `identity`), replication by replication over the replications that finished in both:
+/// mean, 95 % CI low, high. Every point runs replication `r` with the same seed and the model
+/// keys its draws (common random numbers, `docs/model.md`), so the difference is the change's
+/// effect with far less noise than either point has; its CI is Student-t over the
+/// per-replication differences, floored at the whole-second reading's own spread (not clamped:
+/// an effect may be negative). The base row itself gets 0. A replication that did not finish
+/// in either leaves the effect unknown (`None`), as `validate` refuses such a cell: the
+/// unfinished are the slowest, and dropping them would bias the effect down. A row whose base
+/// is not among `rows` (a shard without it) gets `None`, so a shard's rows never pair with
+/// another point than the whole sweep's would.
+fn paired_effects<K: std::hash::Hash + Eq>(
+    rows: &[Row],
+    is_base: impl Fn(&Row) -> bool,
+    identity: impl Fn(&Row) -> K,
+) -> Vec<[Option<f64>; 3]> {
+    // The base rows by identity: one pass, not a search per row (a sweep may hold a million
+    // points).
+    let bases: std::collections::HashMap<K, usize> = rows
         .iter()
         .enumerate()
-        .filter(|(_, b)| b.delay_ns == base_delay_ns)
+        .filter(|(_, b)| is_base(b))
         .map(|(i, b)| (identity(b), i))
         .collect();
-    let effects: Vec<[Option<f64>; 3]> = rows
-        .iter()
+    rows.iter()
         .map(|r| {
             let Some(base) = bases.get(&identity(r)).map(|&i| &rows[i]) else {
                 return [None; 3];
             };
-            // Every replication must have finished at both delays: the ones that time out are
-            // the slowest, and leaving them out would bias the effect down.
+            // Every replication must have finished in both: the ones that time out are the
+            // slowest, and leaving them out would bias the effect down.
             let diffs: Option<OnlineStats> = r
                 .observed
                 .iter()
@@ -317,7 +367,7 @@ pub(crate) fn pair_delay_effects(rows: &mut [Row], base_delay_ns: u64) {
             let Some(diffs) = diffs.filter(|_| r.observed.len() == base.observed.len()) else {
                 return [None; 3];
             };
-            if r.delay_ns == base_delay_ns {
+            if is_base(r) {
                 // The base point against itself: zero, exactly, not a measurement.
                 return [Some(0.0); 3];
             }
@@ -326,10 +376,7 @@ pub(crate) fn pair_delay_effects(rows: &mut [Row], base_delay_ns: u64) {
             let ci = diffs.confidence_interval_read_at(0.95, r.resolution_s);
             [diffs.mean(), ci.map(|c| c.lo), ci.map(|c| c.hi)]
         })
-        .collect();
-    for (r, e) in rows.iter_mut().zip(effects) {
-        r.delay_effect = e;
-    }
+        .collect()
 }
 
 /// The statistics columns after the axes, in order.
@@ -407,6 +454,7 @@ impl Row {
             resolution_s: r.resolution_s,
             delay_effect: [None; 3],
             etcd: etcd.map(|s| s.mean()),
+            set_effects: Vec::new(),
         })
     }
 
@@ -435,6 +483,7 @@ impl Row {
         out.extend(self.phases.iter().map(|&v| num(v)));
         out.extend(self.delay_effect.iter().map(|&v| num(v)));
         out.extend(self.etcd.iter().map(|&v| num(v)));
+        out.extend(self.set_effects.iter().flatten().map(|&v| num(v)));
         out
     }
 }
@@ -458,6 +507,7 @@ mod tests {
             resolution_s: 1.0,
             delay_effect: [None; 3],
             etcd: [None; 2],
+            set_effects: Vec::new(),
         }
     }
 
@@ -500,6 +550,40 @@ mod tests {
         assert_eq!(rows[2].delay_effect[0], Some(3.0));
         assert_eq!(rows[3].delay_effect[..1], [Some(0.0)]);
         assert_eq!(rows[1].delay_effect, [None; 3]);
+    }
+
+    /// Each varying axis's effect pairs a row with the row of the same pods, delay and other
+    /// axes at that axis's first value; an axis of one value has no columns; a base missing
+    /// (a shard) leaves `None`.
+    #[test]
+    fn each_set_axis_is_paired_with_its_first_value() {
+        let axis = |path: &str, values: &[i64]| super::super::spec::SetAxis {
+            path: path.into(),
+            values: values.iter().map(|&v| Json::from(v)).collect(),
+            fault: None,
+        };
+        let two = |pods, delay_ms, a: i64, b: i64, obs: &[Option<f64>]| {
+            let mut r = row(pods, delay_ms, a, obs);
+            r.set.push(Json::from(b));
+            r
+        };
+        let mut rows = vec![
+            two(4, 100, 1, 7, &[Some(10.0), Some(20.0)]),
+            two(4, 100, 2, 7, &[Some(13.0), Some(22.0)]),
+            two(4, 100, 3, 7, &[Some(9.0), None]),
+            // Another delay: paired with its own first value's row, which is missing.
+            two(4, 500, 2, 7, &[Some(30.0), Some(40.0)]),
+        ];
+        pair_set_effects(&mut rows, &[axis("a", &[1, 2, 3]), axis("b", &[7])]);
+        assert_eq!(rows[0].set_effects, [[Some(0.0); 3]]);
+        assert_eq!(rows[1].set_effects[0][0], Some(2.5));
+        assert!(rows[1].set_effects[0][1].unwrap() < 2.5 && rows[1].set_effects[0][2].unwrap() > 2.5);
+        assert_eq!(rows[2].set_effects, [[None; 3]], "an unfinished replication");
+        assert_eq!(rows[3].set_effects, [[None; 3]], "no base at 500 ms");
+        // The second axis has one value: no effect of it; the first's three values come last.
+        assert_eq!(rows[1].set_effects.len(), 1);
+        let values = rows[1].values();
+        assert_eq!(values[values.len() - 3], Json::from(2.5));
     }
 
     #[test]

@@ -25,7 +25,20 @@ pub(crate) fn columns(file: &SweepFile) -> Vec<String> {
     let mut c = vec!["pods".to_owned(), "delay_ms".to_owned()];
     c.extend(file.spec.set.iter().map(|a| a.path.clone()));
     c.extend(STAT_COLUMNS.iter().map(|s| (*s).to_owned()));
+    c.extend(effect_columns(file));
     c
+}
+
+/// The columns of the `--set` and `--fault` axes' paired effects, after [`STAT_COLUMNS`]: for
+/// each axis with more than one value, `<path>_effect_mean_s`, `<path>_effect_ci95_lo_s` and
+/// `<path>_effect_ci95_hi_s` ([`super::point::pair_set_effects`]).
+fn effect_columns(file: &SweepFile) -> Vec<String> {
+    file.spec
+        .set
+        .iter()
+        .filter(|a| a.values.len() > 1)
+        .flat_map(|a| ["effect_mean_s", "effect_ci95_lo_s", "effect_ci95_hi_s"].map(|s| format!("{}_{s}", a.path)))
+        .collect()
 }
 
 fn csv_cell(v: &Json) -> String {

@@ -2175,3 +2175,74 @@ fn a_longer_axis_than_the_figures_is_pointed_to() {
     let err = sweep_ok(&small(&t.file("small"), &["--plot"]), None);
     assert!(!err.contains("note: startup.svg"), "{err}");
 }
+
+/// A `--set` axis's effect is paired as the delay's is: each point minus the point with the
+/// axis at its first value, same pods and delay, replication by replication. Its mean is the
+/// difference of the two points' means (every replication finished), its interval is narrower
+/// than the point's own, and `plot` draws it with its band and a label that says what it is.
+#[test]
+fn a_set_axis_effect_is_paired_with_its_first_value() {
+    let t = TempDir::new("sweep-set-effect");
+    let out = t.file("s");
+    sweep_ok(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "20",
+            "--delay",
+            "100ms,500ms",
+            "--set",
+            "runtime.image_cached=false,true",
+            "--reps",
+            "5",
+            "--out",
+            &out,
+        ]
+        .map(str::to_owned),
+        None,
+    );
+    let v = json(&Path::new(&out).join("results.json"));
+    let points = v["points"].as_array().unwrap();
+    let col = "runtime.image_cached_effect_mean_s";
+    for delay in [100, 500] {
+        let at = |cached: bool| {
+            points
+                .iter()
+                .find(|p| p["delay_ms"] == delay && p["runtime.image_cached"] == cached)
+                .unwrap()
+        };
+        let (base, cached) = (at(false), at(true));
+        assert_eq!(base[col], 0.0);
+        let effect = cached[col].as_f64().unwrap();
+        let diff = cached["startup_mean_s"].as_f64().unwrap() - base["startup_mean_s"].as_f64().unwrap();
+        assert!((effect - diff).abs() < 1e-9, "{effect} vs {diff}");
+        assert!(effect < -5.0, "a pre-pulled image saves its pull: {effect}");
+        let width = |p: &serde_json::Value, stem: &str| {
+            p[format!("{stem}_ci95_hi_s")].as_f64().unwrap() - p[format!("{stem}_ci95_lo_s")].as_f64().unwrap()
+        };
+        assert!(
+            width(cached, "runtime.image_cached_effect") < width(cached, "startup"),
+            "{cached}"
+        );
+    }
+    let fig = t.file("effect.svg");
+    let out = run(&[
+        "plot",
+        &format!("{out}/results.csv"),
+        "--x",
+        "delay",
+        "--y",
+        col,
+        "--series",
+        "runtime.image_cached",
+        "--out",
+        &fig,
+    ]);
+    assert_exit(&out, 0, "plot of the set axis's effect");
+    let svg = std::fs::read_to_string(&fig).unwrap();
+    assert!(
+        svg.contains("effect of runtime.image_cached on start-up vs its first value, paired mean (s)"),
+        "{svg}"
+    );
+}
