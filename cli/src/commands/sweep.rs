@@ -111,6 +111,7 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref(), size)?;
     let base = with_fixed_faults(&base, &a.fault, &a.scenario, a.params.as_deref(), &origin, size)?;
     let spec = sweep_spec(&a, &base)?;
+    warn_if_netem_reaches_nothing(&base, &spec)?;
     let points = spec.points().map_err(|e| UsageError(e.to_string()))?;
     let combos = spec.set_combinations();
     let scenarios = combination_scenarios(&base, &spec, &combos, size)?;
@@ -171,6 +172,19 @@ fn late_scale_of_points(spec: &SweepSpec, points: &[Point], combos: &[Vec<usize>
         })
         .next()
         .unwrap_or_default()
+}
+
+/// Warns when the sweep's largest delay would sit on no route of the workers' API traffic (a
+/// scenario of one site, or without the VPN: W007): its points at that delay are points
+/// without it.
+fn warn_if_netem_reaches_nothing(base: &Scenario, spec: &SweepSpec) -> anyhow::Result<()> {
+    if let Some(&delay) = spec.delays_ns()?.iter().max().filter(|&&d| d > 0) {
+        let delayed = models::cluster::with_overrides(base, None, Some(sim_core::SimDuration::from_nanos(delay)));
+        if topologies::check::netem_on_no_route(&delayed) {
+            eprintln!("warning: --delay: {}", topologies::check::no_route_message(&delayed));
+        }
+    }
+    Ok(())
 }
 
 /// `base` (the scenario `scenario`, loaded from `origin`) with the `--fault`s that are not axes

@@ -61,9 +61,29 @@ pub(crate) enum Format {
     Json,
 }
 
-/// Refuses, before anything is simulated, a measured cell with more pods than the scenario's
+/// Refuses, before anything is simulated, a measured cell at a delay the scenario's netem cannot
+/// apply (no worker's route crosses it), or with more pods than the scenario's
 /// workers hold (it would only time out), naming the data file and the cell.
 pub(crate) fn cells_fit(scenario: &Scenario, cells: &[MeasuredCell], data: &Path) -> Result<(), UsageError> {
+    // A measured delay the scenario's netem cannot apply would be compared with a run without
+    // it (a scenario of one site, or without the VPN).
+    if let Some(c) = cells.iter().find(|c| c.delay_ms > 0) {
+        let delayed = models::cluster::with_overrides(
+            scenario,
+            None,
+            Some(sim_core::SimDuration::from_millis(u64::from(c.delay_ms))),
+        );
+        if topologies::check::netem_on_no_route(&delayed) {
+            return Err(UsageError(format!(
+                "{}: the cell of {} pods at {} ms cannot be simulated on scenario {}: {}",
+                data.display(),
+                c.pods,
+                c.delay_ms,
+                scenario.name,
+                topologies::check::no_route_message(&delayed)
+            )));
+        }
+    }
     for c in cells {
         if let Some(f) =
             topologies::check::workload_fits(&models::cluster::with_overrides(scenario, Some(c.pods), None))

@@ -242,3 +242,58 @@ fn the_built_in_thesis_runs_with_its_shipped_calibration() {
     assert_eq!(by_default["startup_exact_s"], given["startup_exact_s"]);
     assert_ne!(by_default["startup_exact_s"], own_values["startup_exact_s"]);
 }
+
+/// A measured delay on a scenario whose netem no worker's route crosses (one site: no tunnel)
+/// would be compared with a run without it: validate and calibrate refuse the cell, naming it
+/// and why; `run --delay` and `sweep --delay` run it with a warning.
+#[test]
+fn a_delay_the_scenario_cannot_apply_is_refused() {
+    let t = crate::support::TempDir::new("validate-no-tunnel");
+    let one = t.file("one.toml");
+    crate::support::run_ok(&["generate", "uniform", "--nodes", "3", "--sites", "1", "--out", &one]);
+    let data = t.file("cells.csv");
+    std::fs::write(
+        &data,
+        "pods,delay_ms,mean_s,runs,resolution_s\n2,0,20,5,1\n2,500,22,5,1\n4,0,21,5,1\n",
+    )
+    .unwrap();
+    let because = "the cell of 2 pods at 500 ms cannot be simulated on scenario one: netem (delay 500ms, jitter 0s, loss 0 %) sits on the OpenVPN tunnels between the near site s00 and every other site, and the scenario has one site, so there is no tunnel";
+    crate::support::usage_error(
+        &["validate", "--data", &data, "--scenario", &one, "--reps", "1"],
+        &[because],
+    );
+    crate::support::usage_error(
+        &[
+            "calibrate",
+            "--data",
+            &data,
+            "--scenario",
+            &one,
+            "--out",
+            &t.file("p.toml"),
+            "--reps",
+            "1",
+        ],
+        &[because],
+    );
+    let warned = "warning: --delay: netem (delay 500ms, jitter 0s, loss 0 %) sits on the OpenVPN tunnels";
+    let err = crate::support::stderr_of(&["run", &one, "--delay", "500ms", "--reps", "1"], 0);
+    assert!(err.contains(warned), "{err}");
+    let err = crate::support::stderr_of(
+        &[
+            "sweep",
+            &one,
+            "--delay",
+            "0ms,500ms",
+            "--reps",
+            "1",
+            "--out",
+            &t.file("s"),
+        ],
+        0,
+    );
+    assert!(err.contains(warned), "{err}");
+    // Without a delay there is nothing to warn of.
+    let err = crate::support::stderr_of(&["run", &one, "--reps", "1"], 0);
+    assert!(!err.contains("netem"), "{err}");
+}

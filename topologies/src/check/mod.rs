@@ -20,6 +20,7 @@ mod durations;
 mod faults;
 mod links;
 mod names;
+mod netem_path;
 mod numbers;
 mod reachability;
 mod roles;
@@ -34,6 +35,7 @@ use models::spec::{Host, Role, Scenario};
 use crate::error::{Diagnostic, Severity};
 
 pub use durations::MAX_DURATION_SECS;
+pub use netem_path::{netem_on_no_route, no_route_message};
 pub use numbers::workload_fits;
 pub use timings::late_scale;
 
@@ -257,6 +259,11 @@ pub const CHECKS: &[Check] = &[
         "W006",
         "unused-load-balancer",
         "a host with role = \"load-balancer\" that haproxy.host does not name carries no traffic: the model runs one HAProxy (no keepalived standby taking its address over), so its crash changes nothing either; give it another role or remove it",
+    ),
+    warn(
+        "W007",
+        "netem-on-no-route",
+        "netem's delay, jitter and loss sit on the OpenVPN tunnels between netem.near (by default the first master's site) and netem.far (by default every other site), as the thesis put tc on its VPN routers; a scenario of one site or without the VPN has no such tunnel, and one whose workers' routes to the load balancer and the masters cross none is not delayed at all: put workers at another site, or name the sites in netem.near and netem.far",
     ),
 ];
 

@@ -1,13 +1,13 @@
 //! Reachability (E014): every worker and master reaches the load balancer and every master,
-//! every worker the registry host, the kubectl host the load balancer. W004, which needs the
-//! same network, is checked here too (`timings::etcd_timers`).
+//! every worker the registry host, the kubectl host the load balancer. W004 and W007, which
+//! need the same network, are checked here too (`timings::etcd_timers`, `netem_path`).
 
 use std::collections::{BTreeMap, HashMap};
 
 use models::network::Network;
 use models::spec::{Host, Role, Scenario};
 
-use super::{timings, Finding};
+use super::{netem_path, timings, Finding};
 
 /// The hosts of a cut-off site that reach some targets of another site (or of their own) in
 /// neither direction, each with those targets, in file order.
@@ -27,6 +27,7 @@ pub(super) fn reachability(s: &Scenario, f: &mut Vec<Finding>) {
         return;
     };
     timings::etcd_timers(s, &net, &ends.masters, f);
+    netem_path::netem_path(s, &net, f);
     let cut = cut_off(s, &net, &ends);
     report(s, cut, f);
 }

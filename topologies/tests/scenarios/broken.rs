@@ -1017,6 +1017,51 @@ fn a_second_load_balancer_is_warned_about() {
     );
 }
 
+/// netem sits on the tunnels between the near and the far sites: a scenario of one site has
+/// none, so a delay there delays nothing, which W007 says (a reviewer's one-site validation
+/// compared a 500-ms cell with a run without it); the thesis testbed's tunnels carry it, and a
+/// netem of nothing is not warned of.
+#[test]
+fn a_netem_no_route_crosses_is_warned_about() {
+    let mut one = topologies::generate::uniform(3, 1, &topologies::generate::UniformOptions::default());
+    let codes = |s: &models::spec::Scenario| {
+        topologies::check::run(s)
+            .into_iter()
+            .map(|f| f.code)
+            .collect::<Vec<_>>()
+    };
+    assert!(!codes(&one).contains(&"W007"), "no netem, nothing to warn of");
+    assert!(!topologies::check::netem_on_no_route(&one));
+    one.netem.delay = models::units::Dur::millis(500);
+    let findings = topologies::check::run(&one);
+    let w = findings.iter().find(|f| f.code == "W007").expect("W007");
+    assert_eq!(w.field, "netem.delay");
+    assert!(
+        w.message.starts_with("netem (delay 500ms, jitter 0s, loss 0 %) sits on the OpenVPN tunnels between the near site s00 and every other site, and the scenario has one site, so there is no tunnel: it delays nothing"),
+        "{}",
+        w.message
+    );
+    assert!(topologies::check::netem_on_no_route(&one));
+    let (mut thesis, _) = load::by_name_or_path("thesis-2019").unwrap();
+    thesis.netem.delay = models::units::Dur::millis(500);
+    assert!(!codes(&thesis).contains(&"W007"));
+    assert!(!topologies::check::netem_on_no_route(&thesis));
+    // Only loss, on the thesis testbed with the VPN off (its private subnets then unreachable,
+    // E014): no tunnel, named as such, on the field that is set.
+    thesis.netem.delay = models::units::Dur::millis(0);
+    thesis.netem.loss_pct = 1.0;
+    thesis.vpn.enabled = false;
+    let findings = topologies::check::run(&thesis);
+    assert!(findings.iter().any(|f| f.code == "E014"), "{findings:?}");
+    let w = findings.iter().find(|f| f.code == "W007").expect("W007");
+    assert_eq!(w.field, "netem.loss_pct");
+    assert!(
+        w.message.contains("the VPN is off (vpn.enabled = false)"),
+        "{}",
+        w.message
+    );
+}
+
 /// A control character TOML refuses (a form feed in a comment, or the lone CR of old Mac line
 /// endings) came with an empty message; now it is named.
 #[test]

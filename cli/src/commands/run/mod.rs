@@ -100,6 +100,11 @@ pub(crate) fn cmd(a: RunArgs) -> anyhow::Result<()> {
         check_trace_path(&a, trace)?;
     }
     let (scenario, origin) = scenario_with_flags(&a)?;
+    if (a.delay.is_some() || a.netem.is_some()) && topologies::check::netem_on_no_route(&scenario) {
+        // The file's own netem is warned of at load (W007); the flags' here.
+        let flag = if a.delay.is_some() { "--delay" } else { "--netem" };
+        eprintln!("warning: {flag}: {}", topologies::check::no_route_message(&scenario));
+    }
     let outcomes = run_replications(&a, &scenario)?;
     let summary = Summary::of(&outcomes, a.reps);
     ensure_some_finished(&scenario, &outcomes, summary.incomplete)?;
