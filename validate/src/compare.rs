@@ -243,6 +243,19 @@ pub struct Shape {
     pub few_pods: u32,
     /// Most pods.
     pub many_pods: u32,
+    /// The delays, ms, both delay effects are taken between: the smallest and the largest the
+    /// cells give at both `few_pods` and `many_pods` (every delay of the one pod count when all
+    /// cells share it), so that both are effects of one change of delay. `None` when there are
+    /// not two such delays, or the cells at them are observed differently; the deltas are then
+    /// each pod count's own (smallest to largest delay), shown but not compared.
+    pub delays_ms: Option<(u32, u32)>,
+    /// The cells at those delays are not all observed alike (`kubectl-watch` and
+    /// `container-start`): no effect is taken across two observations.
+    pub mixed_observation: bool,
+    /// The delays of the cells at `few_pods`, ms, ascending.
+    pub delays_at_few_ms: Vec<u32>,
+    /// The delays of the cells at `many_pods`, ms, ascending.
+    pub delays_at_many_ms: Vec<u32>,
     /// The cells can show the shape: they give a delay effect (two delays) at `few_pods` and at
     /// `many_pods`, and these differ. When false the half-widths and verdicts below are `None`
     /// (a delta is given where the cells have one; with every cell at one pod count, only the
@@ -291,13 +304,19 @@ impl Shape {
         }
         let (few, many) = (self.few_pods, self.many_pods);
         let one_delay = |pods: u32| format!("one delay at {pods} pods");
-        Some(if few == many {
+        let list = |d: &[u32]| d.iter().map(|d| format!("{d}")).collect::<Vec<_>>().join(", ");
+        Some(if self.mixed_observation {
+            "the cells at those delays are observed differently (kubectl-watch and container-start), and an effect across two observations would be their difference".to_owned()
+        } else if few == many {
             format!("every cell is at {few} pods")
+        } else if self.delays_at_few_ms.len() > 1 && self.delays_at_many_ms.len() > 1 {
+            format!(
+                "{few} and {many} pods share fewer than two delays ({few} pods at {} ms; {many} pods at {} ms): effects of two different changes of delay do not compare",
+                list(&self.delays_at_few_ms),
+                list(&self.delays_at_many_ms)
+            )
         } else {
-            match (
-                self.measured_delta_few_s.is_none(),
-                self.measured_delta_many_s.is_none(),
-            ) {
+            match (self.delays_at_few_ms.len() < 2, self.delays_at_many_ms.len() < 2) {
                 (true, true) => format!("there is {} and {}", one_delay(few), one_delay(many)),
                 (true, false) => format!("there is {}, the fewest", one_delay(few)),
                 _ => format!("there is {}, the most", one_delay(many)),
@@ -386,17 +405,41 @@ fn max_abs(errors: impl IntoIterator<Item = f64>) -> f64 {
         .fold(0.0, |m, e| if m.is_nan() || e.is_nan() { f64::NAN } else { m.max(e) })
 }
 
-/// The indices of the cells with the smallest and the largest delay at `pods`, if they differ.
-fn delay_end_indices(cells: &[CellComparison], pods: u32) -> Option<(usize, usize)> {
-    let row = cells.iter().enumerate().filter(|(_, c)| c.pods == pods);
-    let lo = row.clone().min_by_key(|(_, c)| c.delay_ms)?.0;
-    let hi = row.max_by_key(|(_, c)| c.delay_ms)?.0;
-    (cells[hi].delay_ms > cells[lo].delay_ms).then_some((lo, hi))
+/// The delays of the cells at `pods`, ascending.
+fn delays_at(cells: &[CellComparison], pods: u32) -> Vec<u32> {
+    let mut d: Vec<u32> = cells.iter().filter(|c| c.pods == pods).map(|c| c.delay_ms).collect();
+    d.sort_unstable();
+    d.dedup();
+    d
 }
 
-/// The cells with the smallest and the largest delay at `pods`, if they differ.
-fn delay_ends(cells: &[CellComparison], pods: u32) -> Option<(&CellComparison, &CellComparison)> {
-    delay_end_indices(cells, pods).map(|(lo, hi)| (&cells[lo], &cells[hi]))
+/// The two delays both delay effects are taken between: the smallest and the largest that the
+/// cells give at both `few` and `many` pods (so that the two effects are of the same change of
+/// delay), if two differ.
+fn common_delay_ends(cells: &[CellComparison], few: u32, many: u32) -> Option<(u32, u32)> {
+    let at_many = delays_at(cells, many);
+    let common: Vec<u32> = delays_at(cells, few)
+        .into_iter()
+        .filter(|d| at_many.contains(d))
+        .collect();
+    let (lo, hi) = (*common.first()?, *common.last()?);
+    (hi > lo).then_some((lo, hi))
+}
+
+/// The indices of the cells at `pods` with the delays `ends` (low, high), if both are there.
+fn delay_end_indices(cells: &[CellComparison], pods: u32, ends: Option<(u32, u32)>) -> Option<(usize, usize)> {
+    let (lo, hi) = ends?;
+    let at = |d: u32| cells.iter().position(|c| c.pods == pods && c.delay_ms == d);
+    Some((at(lo)?, at(hi)?))
+}
+
+/// The cells at `pods` with the delays `ends`.
+fn delay_ends(
+    cells: &[CellComparison],
+    pods: u32,
+    ends: Option<(u32, u32)>,
+) -> Option<(&CellComparison, &CellComparison)> {
+    delay_end_indices(cells, pods, ends).map(|(lo, hi)| (&cells[lo], &cells[hi]))
 }
 
 /// The contrast's half-widths (simulated CI, measured PI) from paired replications: `samples[i]`
@@ -407,9 +450,10 @@ fn paired_contrast_half_widths(
     samples: &[&[f64]],
     few: u32,
     many: u32,
+    ends: Option<(u32, u32)>,
 ) -> Option<(f64, f64)> {
-    let (a, b) = delay_end_indices(cells, few)?;
-    let (c, d) = delay_end_indices(cells, many)?;
+    let (a, b) = delay_end_indices(cells, few, ends)?;
+    let (c, d) = delay_end_indices(cells, many, ends)?;
     let n = samples.get(a)?.len();
     if n < 2 || [b, c, d].iter().any(|&i| samples.get(i).map(|s| s.len()) != Some(n)) {
         return None;
@@ -427,8 +471,13 @@ fn paired_contrast_half_widths(
     Some((t * var_mean.sqrt(), t * measured_var.sqrt()))
 }
 
-fn delta(cells: &[CellComparison], pods: u32, value: impl Fn(&CellComparison) -> f64) -> Option<f64> {
-    delay_ends(cells, pods).map(|(lo, hi)| value(hi) - value(lo))
+fn delta(
+    cells: &[CellComparison],
+    pods: u32,
+    ends: Option<(u32, u32)>,
+    value: impl Fn(&CellComparison) -> f64,
+) -> Option<f64> {
+    delay_ends(cells, pods, ends).map(|(lo, hi)| value(hi) - value(lo))
 }
 
 /// Root of the summed squared half-widths of an interval (`interval` picks it: the CI or the
@@ -437,10 +486,11 @@ fn contrast_half_width(
     cells: &[CellComparison],
     few: u32,
     many: u32,
+    ends: Option<(u32, u32)>,
     interval: impl Fn(&CellComparison) -> Option<(f64, f64)>,
 ) -> Option<f64> {
-    let (a, b) = delay_ends(cells, few)?;
-    let (c, d) = delay_ends(cells, many)?;
+    let (a, b) = delay_ends(cells, few, ends)?;
+    let (c, d) = delay_ends(cells, many, ends)?;
     let mut sum = 0.0;
     for x in [a, b, c, d] {
         let (lo, hi) = interval(x)?;
@@ -453,24 +503,48 @@ fn contrast_half_width(
 fn shape(cells: &[CellComparison], samples: &[&[f64]]) -> Shape {
     let few = cells.iter().map(|c| c.pods).min().unwrap_or(0);
     let many = cells.iter().map(|c| c.pods).max().unwrap_or(0);
-    let md_few = delta(cells, few, |c| c.measured_s);
-    let md_many = delta(cells, many, |c| c.measured_s);
-    let sd_few = delta(cells, few, |c| c.simulated_s);
-    let sd_many = delta(cells, many, |c| c.simulated_s);
+    // Both effects of one change of delay: a 400-ms effect at few pods against a 200-ms one at
+    // many would compare unlike things. With every cell at one pod count, its own ends.
+    let common = common_delay_ends(cells, few, many);
+    // Without a shared pair, a pod count's own delays still give its effect (shown, never
+    // compared).
+    let ends_at = |pods: u32| {
+        common.or_else(|| {
+            let d = delays_at(cells, pods);
+            (d.len() > 1).then(|| (d[0], d[d.len() - 1]))
+        })
+    };
+    let (mut ends_few, mut ends_many) = (ends_at(few), ends_at(many));
+    // The cells observed alike: a container-start cell beside a kubectl-watch one gives a
+    // "delay effect" of the two observations' difference.
+    let observed: Vec<&str> = [(few, ends_few), (many, ends_many)]
+        .into_iter()
+        .filter_map(|(p, e)| delay_ends(cells, p, e))
+        .flat_map(|(lo, hi)| [lo.observed, hi.observed])
+        .collect();
+    let mixed_observation = observed.windows(2).any(|w| w[0] != w[1]);
+    if mixed_observation {
+        (ends_few, ends_many) = (None, None);
+    }
+    let ends = common.filter(|_| !mixed_observation);
+    let md_few = delta(cells, few, ends_few, |c| c.measured_s);
+    let md_many = delta(cells, many, ends_many, |c| c.measured_s);
+    let sd_few = delta(cells, few, ends_few, |c| c.simulated_s);
+    let sd_many = delta(cells, many, ends_many, |c| c.simulated_s);
     // With every cell at one pod count the delta at the most pods would be the one at the
     // fewest, twice over.
     let (md_many, sd_many) = if few == many { (None, None) } else { (md_many, sd_many) };
-    let testable = md_few.is_some() && md_many.is_some();
+    let testable = ends.is_some() && md_few.is_some() && md_many.is_some();
     let paired = if testable {
-        paired_contrast_half_widths(cells, samples, few, many)
+        paired_contrast_half_widths(cells, samples, few, many, ends)
     } else {
         None
     };
     let (half, measured_half) = match paired {
         Some((h, m)) => (Some(h), Some(m)),
         None if testable => (
-            contrast_half_width(cells, few, many, |c| c.ci95),
-            contrast_half_width(cells, few, many, |c| c.pi95),
+            contrast_half_width(cells, few, many, ends, |c| c.ci95),
+            contrast_half_width(cells, few, many, ends, |c| c.pi95),
         ),
         None => (None, None),
     };
@@ -485,6 +559,10 @@ fn shape(cells: &[CellComparison], samples: &[&[f64]]) -> Shape {
     Shape {
         few_pods: few,
         many_pods: many,
+        delays_ms: ends,
+        mixed_observation,
+        delays_at_few_ms: delays_at(cells, few),
+        delays_at_many_ms: delays_at(cells, many),
         testable,
         measured_delta_few_s: md_few,
         measured_delta_many_s: md_many,
@@ -725,6 +803,75 @@ mod tests {
         ]);
         assert!(four.testable && four.paired && four.holds.is_some(), "{four:?}");
         assert_eq!(four.untestable_because(), None);
+    }
+
+    /// Both delay effects are of one change of delay: cells at 4 pods (100, 500 ms) and 100
+    /// pods (100, 300 ms) used to compare a 400-ms effect with a 200-ms one. With a shared pair
+    /// among more delays, that pair is used; without one, the shape is not tested, and each
+    /// count's own effect is kept to show. Cells observed differently at the ends are not
+    /// compared either.
+    #[test]
+    fn the_shape_compares_one_change_of_delay_observed_alike() {
+        let of = |cells: &[(u32, u32, f64, f64)]| {
+            let cells: Vec<CellComparison> = cells
+                .iter()
+                .map(|&(p, d, m, sim)| compared(p, d, m, sim, 1.0))
+                .collect();
+            let samples = vec![&[20.0, 21.0, 22.0][..]; cells.len()];
+            shape(&cells, &samples)
+        };
+        let unlike = of(&[
+            (4, 100, 25.0, 24.0),
+            (4, 500, 26.0, 25.0),
+            (100, 100, 125.0, 130.0),
+            (100, 300, 128.0, 131.0),
+        ]);
+        assert!(
+            !unlike.testable && unlike.delays_ms.is_none() && unlike.holds.is_none(),
+            "{unlike:?}"
+        );
+        assert_eq!(
+            unlike.untestable_because().as_deref(),
+            Some("4 and 100 pods share fewer than two delays (4 pods at 100, 500 ms; 100 pods at 100, 300 ms): effects of two different changes of delay do not compare")
+        );
+        assert_eq!(
+            unlike.measured_delta_few_s,
+            Some(1.0),
+            "each count's own effect, to show"
+        );
+        let shared = of(&[
+            (4, 100, 25.0, 24.0),
+            (4, 300, 25.5, 24.5),
+            (4, 500, 26.0, 25.0),
+            (100, 100, 125.0, 130.0),
+            (100, 300, 128.0, 131.0),
+        ]);
+        assert_eq!(shared.delays_ms, Some((100, 300)));
+        assert!(shared.testable, "{shared:?}");
+        assert_eq!(
+            (shared.measured_delta_few_s, shared.measured_delta_many_s),
+            (Some(0.5), Some(3.0))
+        );
+        let mut cells: Vec<CellComparison> = [
+            (4, 100, 25.0, 24.0),
+            (4, 500, 26.0, 25.0),
+            (100, 100, 125.0, 130.0),
+            (100, 500, 141.0, 135.0),
+        ]
+        .iter()
+        .map(|&(p, d, m, sim)| compared(p, d, m, sim, 1.0))
+        .collect();
+        cells[3].observed = "container-start";
+        let samples = vec![&[20.0, 21.0, 22.0][..]; cells.len()];
+        let mixed = shape(&cells, &samples);
+        assert!(
+            mixed.mixed_observation && !mixed.testable && mixed.measured_delta_many_s.is_none(),
+            "{mixed:?}"
+        );
+        assert!(mixed
+            .untestable_because()
+            .unwrap()
+            .starts_with("the cells at those delays are observed differently"));
     }
 
     #[test]

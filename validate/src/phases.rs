@@ -243,8 +243,9 @@ impl std::fmt::Display for ClockBehind {
         write!(
             f,
             "node {}'s clock is at least {} s behind the control plane's ({} pod{} taken by its kubelet \
-             before the binding, by their stamps): its watch-to-kubelet phase reads short by as much; \
-             synchronize the clocks (NTP) and measure again",
+             before the binding, by their stamps): its watch-to-kubelet phase reads short by as much, and so \
+             does the start-up of a cell summarized from the containers' start (`container-start`: no watch), \
+             read on the nodes' clocks; synchronize the clocks (NTP) and measure again",
             self.node,
             self.at_least_s,
             self.pods,

@@ -452,6 +452,37 @@ impl ProgressDisplay {
     }
 }
 
+/// A warning per run with pods whose stamps read before the deployment's creation: a node's
+/// or another master's clock behind the apiserver's that created the deployment. The runs are
+/// kept (kubectl's watch times, on kubetwin's clock, do not depend on them); the phases between
+/// stamps of different hosts read short by as much, and a `container-start` cell (no watch)
+/// reads its start-up on the nodes' clocks.
+fn skewed_clocks(rows: &[validate::dataset::RawPodRow]) -> Vec<String> {
+    let mut runs: std::collections::BTreeMap<u32, (usize, f64, std::collections::BTreeSet<&str>)> = Default::default();
+    for r in rows {
+        let earliest = r.created_s.min(r.scheduled_s).min(r.started_s).min(r.running_s);
+        if earliest < 0.0 {
+            let e = runs.entry(r.run).or_insert((0, 0.0, Default::default()));
+            e.0 += 1;
+            e.1 = e.1.min(earliest);
+            e.2.insert(r.node.as_str());
+        }
+    }
+    runs.into_iter()
+        .map(|(run, (pods, earliest, nodes))| {
+        format!(
+            "run {run}: {pods} pod{} stamped up to {:.0} s before the deployment's creation (pods on {}): a clock behind \
+             the apiserver's that created the deployment (a node's, or another master's); kept, since kubectl's watch \
+             does not read the cluster's clocks, but the phases between two hosts' stamps read short by as much, and a \
+             cell without the watch reads its start-up on the nodes' clocks: synchronize the clocks with NTP",
+            if pods == 1 { "" } else { "s" },
+            -earliest,
+            nodes.into_iter().collect::<Vec<_>>().join(", ")
+        )
+        })
+        .collect()
+}
+
 /// Runs `kubetwin measure`.
 pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
     let mut opts = MeasureOptions::new(a.pods);
@@ -492,9 +523,12 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
     if a.runs > 1 {
         // The kubelet's image GC frees space only above 85 % disk use: run 1 leaves the image.
         eprintln!(
-            "note: kubetwin does not remove {} from the nodes between runs, so the runs after the first find its layers there \
-             (unless the nodes' image GC or an operator removed them): simulate those with runtime.image_cached = true, \
-             or remove the image between runs (docs/validation.md, \"image downloaded per run\")",
+            "note: kubetwin does not remove {} from the nodes between runs: run 1 downloads it onto the nodes its pods \
+             land on, and each later run finds it wherever an earlier run put a pod (unless the nodes' image GC or an \
+             operator removed it), so the cell's mean mixes downloads and cached starts, which neither \
+             runtime.image_cached = false nor true simulates. For a cell to compare, pre-pull the image on every node \
+             before measuring and simulate with runtime.image_cached = true, or remove it between runs \
+             (docs/validation.md, \"image downloaded per run\")",
             a.image
         );
     }
@@ -512,6 +546,9 @@ pub(crate) fn cmd(a: MeasureArgs) -> anyhow::Result<()> {
                 println!("API server {v}");
             }
             print_report(&report, !a.no_watch);
+            for w in skewed_clocks(&report.rows) {
+                eprintln!("warning: {w}");
+            }
             write(&report, &a.out).map(|raw| println!("wrote {} and {}", a.out.display(), raw.display()))
         }
         Err(MeasureError::Run(failure)) => Err(handle_failure(&failure, &a)),
@@ -545,6 +582,39 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    /// A run whose pods read before the deployment's creation (a node 3 s behind) is named once,
+    /// with its pods' nodes and how far; a run without is not.
+    #[test]
+    fn skewed_clocks_are_named_per_run() {
+        let row = |run: u32, node: &str, started_s: f64| validate::dataset::RawPodRow {
+            run,
+            pod: format!("p{run}{node}"),
+            node: node.into(),
+            delay_ms: 0,
+            pods: 2,
+            created_s: 0.0,
+            scheduled_s: 0.0,
+            started_s,
+            running_s: started_s + 4.0,
+            watch_running_s: None,
+        };
+        let rows = [
+            row(1, "n1", 2.0),
+            row(1, "n2", 1.0),
+            row(2, "n2", -3.0),
+            row(2, "n3", -1.0),
+        ];
+        let w = skewed_clocks(&rows);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with(
+                "run 2: 2 pods stamped up to 3 s before the deployment's creation (pods on n2, n3): a clock behind"
+            ),
+            "{}",
+            w[0]
+        );
+    }
 
     #[test]
     fn a_log_hears_of_each_run_and_of_the_wait_every_30_s() {

@@ -431,7 +431,7 @@ fn print_shape(cmp: &Comparison) {
             format!("; delay effect at {pods} pods measured {} simulated {}", f(m), f(sim))
         });
         println!(
-            "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay less at the smallest) at the fewest and the most pods, so it needs two delays at each of two pod counts, and {lack}{effect}"
+            "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay less at the smallest, the same two delays at both) at the fewest and the most pods, so it needs two delays at each of two pod counts, and {lack}{effect}"
         );
         return;
     }
@@ -442,7 +442,8 @@ fn print_shape(cmp: &Comparison) {
         .zip(s.simulated_delta_few_s)
         .map(|(m, f)| m - f);
     println!(
-        "shape: delay effect at {} pods measured {} simulated {}; at {} pods measured {} simulated {} (simulated contrast {} ± {}, 95 % CI{}) -> {}",
+        "shape: delay effect{} at {} pods measured {} simulated {}; at {} pods measured {} simulated {} (simulated contrast {} ± {}, 95 % CI{}) -> {}",
+        s.delays_ms.map_or(String::new(), |(lo, hi)| format!(" from {lo} to {hi} ms")),
         s.few_pods,
         f(s.measured_delta_few_s),
         f(s.simulated_delta_few_s),

@@ -70,8 +70,8 @@ fn cells_that_cannot_show_the_shape_say_so_in_one_line() {
     assert_eq!(
         line,
         "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay less \
-         at the smallest) at the fewest and the most pods, so it needs two delays at each of two pod counts, and \
-         every cell is at 4 pods"
+         at the smallest, the same two delays at both) at the fewest and the most pods, so it needs two delays at \
+         each of two pod counts, and every cell is at 4 pods"
     );
     let v = run_json(&[&base[..], &["--format", "json"]].concat());
     assert_eq!(v["shape"]["testable"], false, "{v}");

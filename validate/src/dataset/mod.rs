@@ -46,7 +46,8 @@
 //! containers run after its kubelet took it, so `running_s` is not before `started_s` (both
 //! stamped on its node). Stamps of different hosts are not ordered: `started_s` may read before
 //! `scheduled_s` (a node's clock behind), and in a highly available control plane `scheduled_s`
-//! before `created_s` (stamped by different masters).
+//! before `created_s` (stamped by different masters); for the same reason a stamp may read up
+//! to [`MAX_CLOCK_SKEW_S`] (an hour) before the deployment's creation, a negative value.
 //! Timestamps written by the API server have whole seconds, so the
 //! values are whole numbers except where an event's `eventTime` (microseconds) was the fallback.
 //!
@@ -401,7 +402,7 @@ mod tests {
         let err = read_raw_from(format!("{head}1,a,n,0,1,0,0,1,1e300\n").as_bytes(), "raw.csv").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "raw.csv:2: column `running_s`: running_s must be seconds since the deployment's creation, in 0..=2592000 (30 days), got 1e300"
+            "raw.csv:2: column `running_s`: running_s must be seconds since the deployment's creation, in -3600..=2592000 (30 days; below 0 only by the skew between two hosts' clocks, at most an hour), got 1e300"
         );
         assert!(read_raw_from(format!("{head}1,a,n,0,1,0,0,1,7\n").as_bytes(), "raw.csv").is_ok());
     }
@@ -868,13 +869,24 @@ mod tests {
         let text = raw_to_string("raw.csv", &rows, &["c"]).unwrap();
         assert_eq!(read_raw_from(text.as_bytes(), "raw.csv").unwrap(), rows);
         let err = read_raw_from(
-            "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n1,a,n,0,2,0,0,1,-1\n".as_bytes(),
+            "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n1,a,n,0,2,0,0,1,-3601\n".as_bytes(),
             "raw.csv",
         )
         .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "raw.csv:2: column `running_s`: running_s must be seconds since the deployment's creation, in 0..=2592000 (30 days), got -1"
+            "raw.csv:2: column `running_s`: running_s must be seconds since the deployment's creation, in -3600..=2592000 (30 days; below 0 only by the skew between two hosts' clocks, at most an hour), got -3601"
+        );
+        // A node's clock 3 s behind the apiserver's: its stamps read before the deployment's
+        // creation, and are kept (kubectl's watch times do not depend on them).
+        let skewed = read_raw_from(
+            "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n1,a,n,0,1,-1,0,-2,-1\n".as_bytes(),
+            "raw.csv",
+        )
+        .unwrap();
+        assert_eq!(
+            (skewed[0].created_s, skewed[0].started_s, skewed[0].running_s),
+            (-1.0, -2.0, -1.0)
         );
         let err = read_raw_from(
             "run,pod,node,delay_ms,pods,created_s,scheduled_s,started_s,running_s\n1,a,n,0,2,0,0,1,1\n1,a,m,0,2,0,0,1,1\n"

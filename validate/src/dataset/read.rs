@@ -286,7 +286,8 @@ impl Kind {
         match self {
             Kind::PodCount => format!("{column} must be a whole number in 1..={MAX_PODS}"),
             Kind::SinceCreation => format!(
-                "{column} must be seconds since the deployment's creation, in 0..={MAX_SECONDS_SINCE_CREATION} (30 days)"
+                "{column} must be seconds since the deployment's creation, in -{MAX_CLOCK_SKEW_S}..={MAX_SECONDS_SINCE_CREATION} \
+                 (30 days; below 0 only by the skew between two hosts' clocks, at most an hour)"
             ),
             Kind::SinceCreateCommand => format!(
                 "{column} must be empty or seconds since `kubectl create deployment` was started, in \
@@ -384,7 +385,8 @@ pub(super) fn check_seconds(kind: Kind, v: f64) -> bool {
         && match kind {
             Kind::StartUpSeconds => (MIN_START_UP_S..=MAX_SECONDS_SINCE_CREATION).contains(&v),
             Kind::Resolution => (MIN_RESOLUTION_S..=MAX_RESOLUTION_S).contains(&v),
-            Kind::SinceCreation | Kind::SinceCreateCommand => (0.0..=MAX_SECONDS_SINCE_CREATION).contains(&v),
+            Kind::SinceCreation => (-MAX_CLOCK_SKEW_S..=MAX_SECONDS_SINCE_CREATION).contains(&v),
+            Kind::SinceCreateCommand => (0.0..=MAX_SECONDS_SINCE_CREATION).contains(&v),
             _ => v >= 0.0,
         }
 }
@@ -392,6 +394,13 @@ pub(super) fn check_seconds(kind: Kind, v: f64) -> bool {
 /// The latest a raw row's time may be: 30 days after the deployment's creation (no pod
 /// start-up measurement runs that long; a larger value is a unit or parsing slip).
 pub const MAX_SECONDS_SINCE_CREATION: f64 = 30.0 * 24.0 * 3600.0;
+
+/// How far before the deployment's creation a raw row's stamp may read: a stamp of another
+/// host than the apiserver that created the deployment (a node's kubelet, another master) reads
+/// early by the skew between their clocks. kubectl's watch times, on kubetwin's own clock, do
+/// not depend on it, so a run is kept. An hour is a bound of judgement, not a measurement: hosts
+/// without NTP drift seconds a day, and a clock an hour off is set wrong, which stops the run.
+pub const MAX_CLOCK_SKEW_S: f64 = 3600.0;
 
 /// The shortest measured start-up a cell may give: a millisecond. No pod starts that fast (the
 /// apiserver alone takes longer to commit it); less is a unit slip, and a start-up near 0 makes
