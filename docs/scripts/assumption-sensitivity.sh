@@ -29,6 +29,8 @@ variants=(
   'apiserver 20 ms a request|s/^service_time = "5ms"/service_time = "20ms"/'
   'no hostNetwork status resync|s/^host_network_status_resync = true/host_network_status_resync = false/'
   'workers of 4 vCPU, 8 GiB|s/^cpu_millis = 2000 /cpu_millis = 4000 /;s/^memory_mib = 4096 /memory_mib = 8192 /'
+  'kubectl on node01 (a worker site)|s/^kubectl_host = "master01"/kubectl_host = "node01"/'
+  'scale 1 s after the create|s/^scale_gap = "300ms"/scale_gap = "1s"/'
 )
 
 echo "| assumption | registry RTT | download | fit RMS | 4/100 | 4/500 | 100/100 | 100/500 | 4/300 | 20/100 | 20/300 | 20/500 | 100/300 |"

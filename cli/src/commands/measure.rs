@@ -212,6 +212,22 @@ fn cleanup_text(c: CleanupOutcome) -> &'static str {
     }
 }
 
+/// A warning for each run that began while the previous run's namespace was still being deleted
+/// (kubectl's wait for the deletion timed out): that run's pods may still have been terminating
+/// on the same nodes.
+fn overlapping_runs(runs: &[validate::measure::RunRecord]) -> Vec<String> {
+    runs.windows(2)
+        .filter(|w| w[0].cleanup == CleanupOutcome::DeletionRequested)
+        .map(|w| {
+            format!(
+                "run {} began while run {}'s namespace {} was still being deleted: its pods may have been terminating \
+                 on the same nodes, competing with run {}'s; on a slow cluster, measure again once it is gone",
+                w[1].run, w[0].run, w[0].namespace, w[1].run
+            )
+        })
+        .collect()
+}
+
 /// Prints the runs of `report` and its summary cell(s) to stdout; with `watching` (no
 /// `--no-watch`), warns of the runs the watch did not time.
 fn print_report(report: &MeasureReport, watching: bool) {
@@ -234,6 +250,9 @@ fn print_report(report: &MeasureReport, watching: bool) {
             eprintln!("warning: run {}: no watch times: {why}", r.run);
         }
     }
+    for w in overlapping_runs(&report.runs) {
+        eprintln!("warning: {w}");
+    }
     // A cell falls back to the containers' starts when one of its runs has no watch times: say
     // which, so that a blip in one run is not taken for a cluster without the watch.
     let unwatched: Vec<String> = report
@@ -243,11 +262,23 @@ fn print_report(report: &MeasureReport, watching: bool) {
         .map(|r| r.run.to_string())
         .collect();
     if !unwatched.is_empty() {
+        // The old-kubectl hint only where kubectl said so: a refused connection is not a version.
+        let flag_unknown = report.runs.iter().any(|r| {
+            r.watch_startup_s.is_none()
+                && r.watch_lost
+                    .as_deref()
+                    .is_some_and(|w| w.contains("output-watch-events") || w.contains("unknown flag"))
+        });
         eprintln!(
             "note: the summary is observed = container-start (the last container's startedAt, 1 s) because run{} {} \
-             had no watch times; a kubectl older than 1.16 lacks --output-watch-events (--no-watch goes without the watch)",
+             had no watch times (the warnings above say why){}",
             if unwatched.len() == 1 { "" } else { "s" },
-            unwatched.join(", ")
+            unwatched.join(", "),
+            if flag_unknown {
+                "; a kubectl older than 1.16 lacks --output-watch-events (--no-watch goes without the watch)"
+            } else {
+                ""
+            }
         );
     }
     for c in &report.cells {
@@ -582,6 +613,33 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    /// A run after one whose namespace deletion had not finished is warned of; one after a
+    /// deleted namespace is not.
+    #[test]
+    fn a_run_after_an_unfinished_deletion_is_warned_of() {
+        let run = |n: u32, cleanup| validate::measure::RunRecord {
+            run: n,
+            namespace: format!("kubetwin-{n}-x"),
+            deployment_created: validate::kubectl::Timestamp::from_unix_seconds(0),
+            startup_s: 8.0,
+            watch_startup_s: None,
+            watch_lost: None,
+            cleanup,
+        };
+        let runs = [
+            run(1, CleanupOutcome::Deleted),
+            run(2, CleanupOutcome::DeletionRequested),
+            run(3, CleanupOutcome::DeletionRequested),
+        ];
+        let w = overlapping_runs(&runs);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("run 3 began while run 2's namespace kubetwin-2-x was still being deleted"),
+            "{}",
+            w[0]
+        );
+    }
 
     /// A run whose pods read before the deployment's creation (a node 3 s behind) is named once,
     /// with its pods' nodes and how far; a run without is not.

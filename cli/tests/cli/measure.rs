@@ -141,6 +141,25 @@ fn measures_and_writes_the_cell_and_the_raw_rows() {
 /// replayed at 20 times its pace), the cell is the thesis's kind: a kubectl watch, read to the
 /// millisecond, its mean the runs' last pods shown Running; the raw rows carry each pod's time,
 /// and `validate` simulates the watch for it.
+/// A watch that meets a server that is down (connection refused) falls back to the containers'
+/// starts, and the note does not blame an old kubectl for it; the note about kubectl older
+/// than 1.16 is for a watch that ended or failed over the flag (the stand-in's stream, which
+/// ends, gets neither).
+#[test]
+fn a_lost_watch_is_not_blamed_on_an_old_kubectl() {
+    let s = StandIn::new("watch-down");
+    s.set("fail-watch", "namespace-run/server-down.err");
+    let out = s.measure(&["--pods", "20", "--runs", "1"]);
+    assert_exit(&out, 0, "measure");
+    let log = stderr(&out);
+    assert!(log.contains("warning: run 1: no watch times"), "{log}");
+    assert!(
+        log.contains("note: the summary is observed = container-start (the last container's startedAt, 1 s) because run 1 had no watch times (the warnings above say why)"),
+        "{log}"
+    );
+    assert!(!log.contains("older than 1.16"), "{log}");
+}
+
 #[test]
 fn a_watched_run_writes_a_kubectl_watch_cell() {
     let s = StandIn::new("watched");
