@@ -40,6 +40,14 @@ pub(crate) fn cmd(a: MergeArgs) -> anyhow::Result<()> {
     let out = SweepDir::new(&a.out);
     out.init(&file)?;
     let copied = copy_points(&out, &file, &found)?;
+    // The scenario record of the first input that has one (every shard writes the same).
+    if let Some(text) = a
+        .dirs
+        .iter()
+        .find_map(|d| std::fs::read_to_string(SweepDir::new(d).scenario_path()).ok())
+    {
+        out.write_scenario(&text)?;
+    }
     let rows = rows_from_dir(&out, &file, &points)?;
     let written = write_results(&out, &file, None, &rows, a.plot)?;
     eprintln!(

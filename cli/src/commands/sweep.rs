@@ -118,7 +118,9 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     check_pods_fit(&spec, &scenarios, &combos)?;
 
     let dir = SweepDir::new(&a.out);
+    let record = scenario_record(&base, &origin, &spec.scenario_digest);
     dir.init(&SweepFile::new(spec, points.len()))?;
+    dir.write_scenario(&record)?;
     // From here on the spec is the one read back from sweep.json, exactly as `merge` reads it.
     let file = dir.read_sweep()?.context("sweep.json vanished")?;
     let stale = dir.remove_stale_temporaries();
@@ -172,6 +174,21 @@ fn late_scale_of_points(spec: &SweepSpec, points: &[Point], combos: &[Vec<usize>
         })
         .next()
         .unwrap_or_default()
+}
+
+/// `scenario.toml` of a sweep: the resolved scenario its points are computed from (after
+/// `--params` or the shipped calibration, with the fixed `--fault`s), as a scenario file that
+/// `run` reads back, under a header naming where it came from and its digest in the spec. The
+/// axes are laid over it point by point (sweep.json). A file changed since, or parameters lost,
+/// can be recovered from it.
+fn scenario_record(base: &Scenario, origin: &str, digest: &str) -> String {
+    // A TOML comment holds no control character but tab.
+    let origin = origin.replace(|c: char| c.is_control(), " ");
+    format!(
+        "# The scenario every point of this sweep is computed from: {origin}, resolved (scenario_digest {digest}\n\
+         # in sweep.json). Each point lays its pods, delay and --set or --fault values over it.\n\n{}",
+        toml::to_string_pretty(base).expect("a Scenario serializes to TOML")
+    )
 }
 
 /// Warns when the sweep's largest delay would sit on no route of the workers' API traffic (a

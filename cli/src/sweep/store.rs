@@ -120,6 +120,20 @@ impl SweepDir {
         self.root.join("sweep.json")
     }
 
+    /// `DIR/scenario.toml`: the scenario the points are computed from, for the record.
+    pub(crate) fn scenario_path(&self) -> PathBuf {
+        self.root.join("scenario.toml")
+    }
+
+    /// Writes `text` to [`Self::scenario_path`] unless it holds it already.
+    pub(crate) fn write_scenario(&self, text: &str) -> anyhow::Result<()> {
+        let path = self.scenario_path();
+        if std::fs::read_to_string(&path).is_ok_and(|t| t == text) {
+            return Ok(());
+        }
+        write_atomic(&path, text.as_bytes()).with_context(|| format!("--out {}", self.root.display()))
+    }
+
     /// Reads `DIR/sweep.json`, `None` if absent.
     pub(crate) fn read_sweep(&self) -> anyhow::Result<Option<SweepFile>> {
         let path = self.sweep_path();

@@ -340,7 +340,7 @@ fn shards_merge_into_the_unsharded_bytes() {
     assert_eq!(json(&t.path().join("s2/shard-2-of-2.json"))["shard"], "2/2");
     let out = run(&["merge", &s1, &s2, "--out", &merged]);
     assert_exit(&out, 0, "merge");
-    for f in ["results.csv", "results.json", "sweep.json"] {
+    for f in ["results.csv", "results.json", "sweep.json", "scenario.toml"] {
         assert_eq!(
             read(&t.path().join("whole").join(f)),
             read(&t.path().join("merged").join(f)),
@@ -2245,4 +2245,47 @@ fn a_set_axis_effect_is_paired_with_its_first_value() {
         svg.contains("effect of runtime.image_cached on start-up vs its first value, paired mean (s)"),
         "{svg}"
     );
+}
+
+/// A sweep records the scenario its points are computed from (`scenario.toml`, the resolved
+/// scenario under a header naming its origin and digest): `run` reads it back and gives the
+/// sweep's point, so a sweep can be reproduced after its scenario file or parameters changed.
+#[test]
+fn a_sweep_records_the_scenario_it_ran() {
+    let t = TempDir::new("sweep-scenario-record");
+    let out = t.file("s");
+    sweep_ok(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "4",
+            "--delay",
+            "100ms",
+            "--reps",
+            "3",
+            "--out",
+            &out,
+        ]
+        .map(str::to_owned),
+        None,
+    );
+    let record = format!("{out}/scenario.toml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let digest = json(&Path::new(&out).join("sweep.json"))["spec"]["scenario_digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.starts_with("# The scenario every point of this sweep is computed from: thesis-2019 (built-in) + topologies/params/thesis-2019.toml (shipped)")
+            && text.contains(&format!("(scenario_digest {digest}")),
+        "{text}"
+    );
+    let point = json(&Path::new(&out).join("results.json"))["points"][0]["startup_exact_mean_s"].clone();
+    let again = run(&[
+        "run", &record, "--pods", "4", "--delay", "100ms", "--reps", "3", "--format", "json",
+    ]);
+    assert_exit(&again, 0, "run of the recorded scenario");
+    let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(v["startup_exact_s"]["mean"], point);
 }
