@@ -4,21 +4,28 @@
 //! shards merged, after a rebuild would otherwise mix them without a word.
 //!
 //! The digest covers the engine, the model, the scenarios and their shipped parameters, this
-//! crate's own source (the sweep computes its points here) and `Cargo.lock` (the random number
-//! generators' crates). It is FNV-1a over each file's path relative to the workspace and its
-//! bytes, in path order: the same checkout gives the same digest on every machine. A directory
-//! that is not there (a crate packaged alone) is left out.
+//! crate's own source (the sweep computes its points here), the manifests (features) and
+//! `Cargo.lock` (the random number generators' crates). It is FNV-1a over each `.rs` and
+//! `.toml` file's path relative to the workspace and its bytes with CRLF read as LF, in path
+//! order, hidden files left out: the same commit gives the same digest on every machine and
+//! checkout, whatever an editor or the OS leaves beside the sources. Without any of them (a
+//! crate packaged alone) the build says so, and the digest is of the version alone.
 
 use std::path::{Path, PathBuf};
 
 /// The inputs, relative to the workspace root.
 const INPUTS: &[&str] = &[
     "sim-core/src",
+    "sim-core/Cargo.toml",
     "models/src",
+    "models/Cargo.toml",
     "topologies/src",
     "topologies/scenarios",
     "topologies/params",
+    "topologies/Cargo.toml",
     "cli/src",
+    "cli/Cargo.toml",
+    "Cargo.toml",
     "Cargo.lock",
 ];
 
@@ -33,20 +40,54 @@ fn main() {
     }
     files.sort();
     let mut hash = Fnv::new();
+    if files.is_empty() {
+        println!(
+            "cargo:warning=kubetwin's sources are not beside this crate: sweep's model_digest is of the version alone"
+        );
+        hash.write(std::env::var("CARGO_PKG_VERSION").unwrap_or_default().as_bytes());
+    }
     for file in &files {
         let rel = file.strip_prefix(&root).unwrap_or(file);
         hash.write(rel.to_string_lossy().replace('\\', "/").as_bytes());
         hash.write(&[0]);
-        hash.write(&std::fs::read(file).unwrap_or_default());
+        let bytes = std::fs::read(file).unwrap_or_default();
+        // A checkout that writes CRLF (git's autocrlf on Windows) holds the same source.
+        let mut prev_cr = false;
+        for &b in &bytes {
+            if prev_cr && b != b'\n' {
+                hash.write(b"\r");
+            }
+            prev_cr = b == b'\r';
+            if !prev_cr {
+                hash.write(&[b]);
+            }
+        }
+        if prev_cr {
+            hash.write(b"\r");
+        }
         hash.write(&[0]);
     }
     println!("cargo:rustc-env=KUBETWIN_MODEL_DIGEST={:016x}", hash.0);
 }
 
-/// Every file under `path` (or `path` itself, a file), recursively.
+/// Every `.rs`, `.toml` or `.lock` file under `path` (or `path` itself, such a file),
+/// recursively, hidden files and directories (an editor's swap file, `.DS_Store`) left out.
 fn collect(path: &Path, out: &mut Vec<PathBuf>) {
+    let hidden = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'));
+    if hidden {
+        return;
+    }
     if path.is_file() {
-        out.push(path.to_path_buf());
+        let source = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "rs" | "toml" | "lock"));
+        if source {
+            out.push(path.to_path_buf());
+        }
     } else if let Ok(entries) = std::fs::read_dir(path) {
         for entry in entries.flatten() {
             collect(&entry.path(), out);

@@ -305,22 +305,27 @@ impl Shape {
         let (few, many) = (self.few_pods, self.many_pods);
         let one_delay = |pods: u32| format!("one delay at {pods} pods");
         let list = |d: &[u32]| d.iter().map(|d| format!("{d}")).collect::<Vec<_>>().join(", ");
-        Some(if self.mixed_observation {
-            "the cells at those delays are observed differently (kubectl-watch and container-start), and an effect across two observations would be their difference".to_owned()
-        } else if few == many {
+        let shared = self
+            .delays_at_few_ms
+            .iter()
+            .filter(|d| self.delays_at_many_ms.contains(d))
+            .count();
+        Some(if few == many {
             format!("every cell is at {few} pods")
-        } else if self.delays_at_few_ms.len() > 1 && self.delays_at_many_ms.len() > 1 {
+        } else if self.delays_at_few_ms.len() < 2 || self.delays_at_many_ms.len() < 2 {
+            match (self.delays_at_few_ms.len() < 2, self.delays_at_many_ms.len() < 2) {
+                (true, true) => format!("there is {} and {}", one_delay(few), one_delay(many)),
+                (true, false) => format!("there is {}, the fewest", one_delay(few)),
+                _ => format!("there is {}, the most", one_delay(many)),
+            }
+        } else if shared < 2 && few != many {
             format!(
                 "{few} and {many} pods share fewer than two delays ({few} pods at {} ms; {many} pods at {} ms): effects of two different changes of delay do not compare",
                 list(&self.delays_at_few_ms),
                 list(&self.delays_at_many_ms)
             )
         } else {
-            match (self.delays_at_few_ms.len() < 2, self.delays_at_many_ms.len() < 2) {
-                (true, true) => format!("there is {} and {}", one_delay(few), one_delay(many)),
-                (true, false) => format!("there is {}, the fewest", one_delay(few)),
-                _ => format!("there is {}, the most", one_delay(many)),
-            }
+            "the cells at the delays compared are not all observed alike (kubectl-watch and container-start): an effect, or a contrast of two, would mix two observations".to_owned()
         })
     }
 }
@@ -871,7 +876,7 @@ mod tests {
         assert!(mixed
             .untestable_because()
             .unwrap()
-            .starts_with("the cells at those delays are observed differently"));
+            .starts_with("the cells at the delays compared are not all observed alike"));
     }
 
     #[test]

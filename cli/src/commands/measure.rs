@@ -489,27 +489,53 @@ impl ProgressDisplay {
 /// stamps of different hosts read short by as much, and a `container-start` cell (no watch)
 /// reads its start-up on the nodes' clocks.
 fn skewed_clocks(rows: &[validate::dataset::RawPodRow]) -> Vec<String> {
-    let mut runs: std::collections::BTreeMap<u32, (usize, f64, std::collections::BTreeSet<&str>)> = Default::default();
+    // Per run: pods stamped early, the earliest stamp, the nodes whose own stamps (the
+    // kubelet's, the containers') are early, and whether the control plane's are (the pod's
+    // creation or binding, by another master than the deployment's).
+    #[derive(Default)]
+    struct Early<'a> {
+        pods: usize,
+        earliest: f64,
+        nodes: std::collections::BTreeSet<&'a str>,
+        control_plane: bool,
+    }
+    let mut runs: std::collections::BTreeMap<u32, Early<'_>> = Default::default();
     for r in rows {
-        let earliest = r.created_s.min(r.scheduled_s).min(r.started_s).min(r.running_s);
-        if earliest < 0.0 {
-            let e = runs.entry(r.run).or_insert((0, 0.0, Default::default()));
-            e.0 += 1;
-            e.1 = e.1.min(earliest);
-            e.2.insert(r.node.as_str());
+        let node = r.started_s.min(r.running_s);
+        let cp = r.created_s.min(r.scheduled_s);
+        if node.min(cp) < 0.0 {
+            let e = runs.entry(r.run).or_default();
+            e.pods += 1;
+            e.earliest = e.earliest.min(node.min(cp));
+            if node < 0.0 {
+                e.nodes.insert(r.node.as_str());
+            }
+            e.control_plane |= cp < 0.0;
         }
     }
     runs.into_iter()
-        .map(|(run, (pods, earliest, nodes))| {
-        format!(
-            "run {run}: {pods} pod{} stamped up to {:.0} s before the deployment's creation (pods on {}): a clock behind \
-             the apiserver's that created the deployment (a node's, or another master's); kept, since kubectl's watch \
-             does not read the cluster's clocks, but the phases between two hosts' stamps read short by as much, and a \
-             cell without the watch reads its start-up on the nodes' clocks: synchronize the clocks with NTP",
-            if pods == 1 { "" } else { "s" },
-            -earliest,
-            nodes.into_iter().collect::<Vec<_>>().join(", ")
-        )
+        .map(|(run, e)| {
+            let mut whose = Vec::new();
+            if !e.nodes.is_empty() {
+                whose.push(format!(
+                    "node{} {}",
+                    if e.nodes.len() == 1 { "" } else { "s" },
+                    e.nodes.into_iter().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            if e.control_plane {
+                whose.push("another master than the deployment's".to_owned());
+            }
+            format!(
+                "run {run}: {} pod{} stamped up to {:.0} s before the deployment's creation, by the clock of {}, behind \
+                 the apiserver's that created the deployment; kept, since kubectl's watch does not read the cluster's \
+                 clocks, but the phases between two hosts' stamps read short by as much, and a cell without the watch \
+                 (container-start) cannot be compared: synchronize the clocks with NTP",
+                e.pods,
+                if e.pods == 1 { "" } else { "s" },
+                -e.earliest,
+                whose.join(" and ")
+            )
         })
         .collect()
 }
@@ -667,8 +693,17 @@ mod tests {
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(
             w[0].starts_with(
-                "run 2: 2 pods stamped up to 3 s before the deployment's creation (pods on n2, n3): a clock behind"
+                "run 2: 2 pods stamped up to 3 s before the deployment's creation, by the clock of nodes n2, n3, behind"
             ),
+            "{}",
+            w[0]
+        );
+        // A pod created before its deployment: the control plane's clocks, not the node's.
+        let mut early = row(3, "n1", 2.0);
+        early.created_s = -1.0;
+        let w = skewed_clocks(&[early]);
+        assert!(
+            w[0].starts_with("run 3: 1 pod stamped up to 1 s before the deployment's creation, by the clock of another master than the deployment's, behind"),
             "{}",
             w[0]
         );

@@ -111,10 +111,10 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     let (base, origin) = crate::scenario::resolve(&a.scenario, a.params.as_deref(), size)?;
     let base = with_fixed_faults(&base, &a.fault, &a.scenario, a.params.as_deref(), &origin, size)?;
     let spec = sweep_spec(&a, &base)?;
-    warn_if_netem_reaches_nothing(&base, &spec)?;
     let points = spec.points().map_err(|e| UsageError(e.to_string()))?;
     let combos = spec.set_combinations();
     let scenarios = combination_scenarios(&base, &spec, &combos, size)?;
+    warn_if_netem_reaches_nothing(&spec, &scenarios, &combos)?;
     check_pods_fit(&spec, &scenarios, &combos)?;
 
     let dir = SweepDir::new(&a.out);
@@ -191,14 +191,49 @@ fn scenario_record(base: &Scenario, origin: &str, digest: &str) -> String {
     )
 }
 
-/// Warns when the sweep's largest delay would sit on no route of the workers' API traffic (a
+/// Warns when the sweep's largest delay would sit on no route of the cluster's traffic (a
 /// scenario of one site, or without the VPN: W007): its points at that delay are points
-/// without it.
-fn warn_if_netem_reaches_nothing(base: &Scenario, spec: &SweepSpec) -> anyhow::Result<()> {
-    if let Some(&delay) = spec.delays_ns()?.iter().max().filter(|&&d| d > 0) {
-        let delayed = models::cluster::with_overrides(base, None, Some(sim_core::SimDuration::from_nanos(delay)));
+/// without it. Every `--set` combination is checked when an axis can move the netem or the
+/// routes (`netem.*`, `vpn.*`, where kubectl or the registry runs, hosts, sites, links), the
+/// first combination's scenario otherwise (the others share its routes).
+fn warn_if_netem_reaches_nothing(
+    spec: &SweepSpec,
+    scenarios: &[Scenario],
+    combos: &[Vec<usize>],
+) -> anyhow::Result<()> {
+    let Some(&delay) = spec.delays_ns()?.iter().max().filter(|&&d| d > 0) else {
+        return Ok(());
+    };
+    const ROUTING: [&str; 8] = [
+        "netem.",
+        "vpn.",
+        "workload.kubectl_host",
+        "runtime.registry_host",
+        "hosts",
+        "sites",
+        "links",
+        "haproxy.",
+    ];
+    let moves_routes = spec.set.iter().any(|a| ROUTING.iter().any(|p| a.path.starts_with(p)));
+    let checked = if moves_routes { scenarios.len() } else { 1 };
+    for (scenario, idx) in scenarios.iter().zip(combos).take(checked) {
+        let delayed = models::cluster::with_overrides(scenario, None, Some(sim_core::SimDuration::from_nanos(delay)));
         if topologies::check::netem_on_no_route(&delayed) {
-            eprintln!("warning: --delay: {}", topologies::check::no_route_message(&delayed));
+            let values: Vec<String> = idx
+                .iter()
+                .zip(&spec.set)
+                .map(|(&i, ax)| spec::flag_of(ax, &ax.values[i]))
+                .collect();
+            let at = if values.is_empty() {
+                String::new()
+            } else {
+                format!(" (at {})", values.join(" "))
+            };
+            eprintln!(
+                "warning: --delay{at}: {}",
+                topologies::check::no_route_message(&delayed)
+            );
+            break;
         }
     }
     Ok(())

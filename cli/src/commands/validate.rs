@@ -431,7 +431,7 @@ fn print_shape(cmp: &Comparison) {
             format!("; delay effect at {pods} pods measured {} simulated {}", f(m), f(sim))
         });
         println!(
-            "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay less at the smallest, the same two delays at both) at the fewest and the most pods, so it needs two delays at each of two pod counts, and {lack}{effect}"
+            "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay less at the smallest) at the fewest and the most pods, so it needs the same two delays at both, observed alike, and {lack}{effect}"
         );
         return;
     }

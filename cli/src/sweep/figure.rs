@@ -204,10 +204,19 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, LeftOut), 
             let delay = t.columns.iter().position(|c| c == "delay_ms");
             let delays: std::collections::BTreeSet<String> =
                 delay.map_or_else(Default::default, |d| t.rows.iter().map(|r| r[d].to_string()).collect());
+            // A shard's JSON names the sweep's delays; its CSV, only its own rows'.
+            let sweep_delays = t.sweep.as_ref().map(|f| f.spec.delay.len());
+            if sweep_delays.is_some_and(|n| n > 1) {
+                return Err(format!(
+                    "column {} has no values to plot: the delay's effect is paired against the sweep's smallest delay, whose points are not in this file (a shard's); merge the shards to draw it",
+                    t.columns[sel.y]
+                ));
+            }
             if delays.len() < 2 {
                 return Err(format!(
-                    "column {} has no values to plot: the delay's effect is paired against the sweep's smallest delay, and the sweep has one delay; sweep two delays or more (--delay) to draw it",
-                    t.columns[sel.y]
+                    "column {} has no values to plot: the delay's effect is paired against the sweep's smallest delay, and {} one delay; sweep two delays or more (--delay) to draw it, or merge the shards",
+                    t.columns[sel.y],
+                    if sweep_delays.is_some() { "the sweep has" } else { "this file has" }
                 ));
             }
         }

@@ -150,6 +150,17 @@ impl SweepDir {
         let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| not_a_sweep(e.to_string()))?;
         let file = SweepFile::from_json(&value)
             .map_err(|why| crate::output::InputError(format!("{}: {why}", path.display())))?;
+        // A spec without the model's digest was written before it was recorded: by an earlier
+        // build, whose points this one may not compute alike (its hash, of a spec that now has
+        // the field, would read as an edit).
+        if value.pointer("/spec/model_digest").is_none() {
+            return Err(crate::output::InputError(format!(
+                "{}: written by an earlier build of kubetwin (its spec records no model_digest), whose points this \
+                 build may not compute alike; use another --out directory, or remove that one to start over",
+                path.display()
+            ))
+            .into());
+        }
         // The hash is of the spec: one that does not match was edited by hand, and would let
         // points of another sweep in.
         let hash = file.spec.hash();

@@ -200,7 +200,7 @@ fn a_point_does_not_depend_on_the_other_points() {
     let err = usage_error(
         &[
             "plot",
-            &format!("{b}/results.csv"),
+            &format!("{b}/results.json"),
             "--x",
             "pods",
             "--y",
@@ -211,6 +211,20 @@ fn a_point_does_not_depend_on_the_other_points() {
         &["column delay_effect_mean_s has no values to plot: the delay's effect is paired against the sweep's smallest delay, and the sweep has one delay"],
     );
     assert!(err.contains("sweep two delays or more (--delay)"), "{err}");
+    // A CSV does not name the sweep's delays: it speaks of the file's.
+    usage_error(
+        &[
+            "plot",
+            &format!("{b}/results.csv"),
+            "--x",
+            "pods",
+            "--y",
+            "effect",
+            "--out",
+            &t.file("effect.svg"),
+        ],
+        &["and this file has one delay"],
+    );
 }
 
 /// The points share their replications' seeds and the model keys its draws, so the delay's
@@ -2288,4 +2302,38 @@ fn a_sweep_records_the_scenario_it_ran() {
     assert_exit(&again, 0, "run of the recorded scenario");
     let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(v["startup_exact_s"]["mean"], point);
+}
+
+/// A sweep directory written before the spec recorded the model's digest is named as an
+/// earlier build's, not as a hand-edited file (its hash, of a spec that now has the field,
+/// would not match); its results.json still plots.
+#[test]
+fn an_earlier_builds_sweep_is_named_as_such() {
+    let t = TempDir::new("sweep-earlier-build");
+    let out = t.file("s");
+    let args = ["sweep", "thesis-2019", "--pods", "4", "--reps", "1", "--out", &out].map(str::to_owned);
+    sweep_ok(&args, None);
+    for file in ["sweep.json", "results.json"] {
+        let path = Path::new(&out).join(file);
+        let mut v = json(&path);
+        let spec = if file == "sweep.json" {
+            &mut v["spec"]
+        } else {
+            &mut v["sweep"]["spec"]
+        };
+        spec.as_object_mut().unwrap().remove("model_digest").expect("the field");
+        std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out2 = run(&args);
+    let err = stderr(&out2);
+    assert_ne!(out2.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("sweep.json: written by an earlier build of kubetwin (its spec records no model_digest)"),
+        "{err}"
+    );
+    assert!(!err.contains("edited"), "{err}");
+    let fig = t.file("f.svg");
+    let plotted = run(&["plot", &format!("{out}/results.json"), "--x", "pods", "--out", &fig]);
+    assert_exit(&plotted, 0, "plot of an earlier build's results");
 }

@@ -70,8 +70,8 @@ fn cells_that_cannot_show_the_shape_say_so_in_one_line() {
     assert_eq!(
         line,
         "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay less \
-         at the smallest, the same two delays at both) at the fewest and the most pods, so it needs two delays at \
-         each of two pod counts, and every cell is at 4 pods"
+         at the smallest) at the fewest and the most pods, so it needs the same two delays at both, observed alike, \
+         and every cell is at 4 pods"
     );
     let v = run_json(&[&base[..], &["--format", "json"]].concat());
     assert_eq!(v["shape"]["testable"], false, "{v}");
@@ -296,4 +296,33 @@ fn a_delay_the_scenario_cannot_apply_is_refused() {
     // Without a delay there is nothing to warn of.
     let err = crate::support::stderr_of(&["run", &one, "--reps", "1"], 0);
     assert!(!err.contains("netem"), "{err}");
+    // A --set axis that moves netem is checked combination by combination: on the thesis
+    // testbed with netem between vlan10 and vlan30 only, near = vlan20 puts it on a tunnel
+    // (vlan20-vlan30) that no route of the cluster takes.
+    let text = crate::support::THESIS_TOML.replacen("[netem]\n", "[netem]\nnear = \"vlan10\"\nfar = [\"vlan30\"]\n", 1);
+    assert_ne!(text, crate::support::THESIS_TOML);
+    let nf = t.file("nf.toml");
+    std::fs::write(&nf, text).unwrap();
+    let err = crate::support::stderr_of(
+        &[
+            "sweep",
+            &nf,
+            "--pods",
+            "4",
+            "--delay",
+            "0ms,500ms",
+            "--set",
+            "netem.near=vlan10,vlan20",
+            "--reps",
+            "1",
+            "--out",
+            &t.file("nf"),
+        ],
+        0,
+    );
+    assert!(
+        err.contains("warning: --delay (at --set netem.near=vlan20): netem (delay 500ms"),
+        "{err}"
+    );
+    assert!(!err.contains("netem.near=vlan10)"), "{err}");
 }

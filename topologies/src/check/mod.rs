@@ -263,7 +263,7 @@ pub const CHECKS: &[Check] = &[
     warn(
         "W007",
         "netem-on-no-route",
-        "netem's delay, jitter and loss sit on the OpenVPN tunnels between netem.near (by default the first master's site) and netem.far (by default every other site), as the thesis put tc on its VPN routers; a scenario of one site or without the VPN has no such tunnel, and one whose workers' routes to the load balancer and the masters cross none is not delayed at all: put workers at another site, or name the sites in netem.near and netem.far",
+        "netem's delay, jitter and loss sit on the OpenVPN tunnels between netem.near (by default the first master's site) and netem.far (by default every other site), as the thesis put tc on its VPN routers; a scenario of one site or without the VPN has no such tunnel, and one whose traffic crosses none (the workers' to the load balancer, the masters and the registry, the masters' to one another, the observing kubectl's) is not delayed at all: put workers at another site, or name the sites in netem.near and netem.far",
     ),
 ];
 

@@ -1046,6 +1046,29 @@ fn a_netem_no_route_crosses_is_warned_about() {
     thesis.netem.delay = models::units::Dur::millis(500);
     assert!(!codes(&thesis).contains(&"W007"));
     assert!(!topologies::check::netem_on_no_route(&thesis));
+    // Every worker at the masters' site, and a client at the other: the delay still lies on
+    // the observing kubectl's way to the balancer when kubectl runs on the client, and on the
+    // pulls from a registry there (a review found both warned of, and refused, while the delay
+    // applied).
+    let mut two = topologies::generate::uniform(2, 2, &topologies::generate::UniformOptions::default());
+    two.netem.delay = models::units::Dur::millis(500);
+    let client = two
+        .hosts
+        .iter_mut()
+        .find(|h| h.name == "s01-w0001")
+        .expect("a worker at s01");
+    client.role = models::spec::Role::Client;
+    two.workload.kubectl_host = Some("master01".into());
+    assert!(topologies::check::netem_on_no_route(&two), "workers beside the masters");
+    let mut kubectl_far = two.clone();
+    kubectl_far.workload.kubectl_host = Some("s01-w0001".into());
+    assert!(!topologies::check::netem_on_no_route(&kubectl_far), "kubectl at s01");
+    let mut registry_far = two.clone();
+    registry_far.runtime.registry_host = Some("s01-w0001".into());
+    assert!(
+        !topologies::check::netem_on_no_route(&registry_far),
+        "a registry at s01"
+    );
     // Only loss, on the thesis testbed with the VPN off (its private subnets then unreachable,
     // E014): no tunnel, named as such, on the field that is set.
     thesis.netem.delay = models::units::Dur::millis(0);

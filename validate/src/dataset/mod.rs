@@ -748,6 +748,36 @@ mod tests {
         assert_eq!(summarize(&[]).unwrap(), []);
     }
 
+    /// A container-start cell (no watch) whose run stamps a container before the deployment's
+    /// creation reads its start-up on a node clock behind the control plane's: it cannot be
+    /// compared (a review found a run of such a node averaged in as 0 s, an error of +84 %);
+    /// the same rows with the watch's times can.
+    #[test]
+    fn a_container_start_cell_on_a_clock_behind_cannot_be_compared() {
+        let mut rows = vec![
+            row(1, "a", 20.0),
+            row(1, "b", 25.0),
+            row(2, "a", 24.0),
+            row(2, "b", 26.0),
+        ];
+        rows[3].running_s = -5.0;
+        rows[3].started_s = -7.0;
+        rows[3].node = "n3".into();
+        let cells = summarize(&rows).unwrap();
+        let err = check_resolved(&cells, &rows).unwrap_err();
+        assert!(matches!(err, DatasetError::Unresolved { .. }), "{err}");
+        assert!(
+            err.to_string().contains("cell pods=2 delay_ms=100: observed = container-start (no watch times), so its start-up is read on the nodes' clocks, and run 2 stamps containers before the deployment's creation (node n3: a clock behind"),
+            "{err}"
+        );
+        for r in &mut rows {
+            r.watch_running_s = Some(26.5);
+        }
+        let watched = summarize(&rows).unwrap();
+        assert_eq!(watched[0].observed, Observed::KubectlWatch);
+        check_resolved(&watched, &rows).unwrap();
+    }
+
     /// A cell whose runs average less than one tick of their clock cannot be compared (as a
     /// summary file's refused at `resolution_s`); the runs that read 0 s are named.
     #[test]

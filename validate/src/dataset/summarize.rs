@@ -83,9 +83,37 @@ pub fn summarize(rows: &[RawPodRow]) -> Result<Vec<MeasuredCell>, DatasetError> 
 /// with the simulation read the same way would divide by it. `summarize` itself keeps them, so
 /// that `measure` never loses a measurement it took; a comparison calls this first.
 ///
+/// It refuses too a `container-start` cell (no watch) some run of which stamps a container's
+/// start or its kubelet's taking the pod before the deployment's creation: that start-up is
+/// read on the nodes' clocks, which such a node's is behind by more than the stamp shows
+/// (the raw format keeps the row, [`super::MAX_CLOCK_SKEW_S`]).
+///
 /// # Errors
-/// [`DatasetError::Unresolved`] naming the first such cell, its runs that read 0 s and the clock.
+/// [`DatasetError::Unresolved`] naming the first such cell, its runs that read 0 s and the clock,
+/// or the runs and nodes whose clock is behind.
 pub fn check_resolved(from_raw: &[MeasuredCell], rows: &[RawPodRow]) -> Result<(), DatasetError> {
+    for cell in from_raw.iter().filter(|c| c.observed == Observed::ContainerStart) {
+        let early: Vec<&RawPodRow> = rows
+            .iter()
+            .filter(|r| (r.pods, r.delay_ms) == (cell.pods, cell.delay_ms) && (r.started_s < 0.0 || r.running_s < 0.0))
+            .collect();
+        if !early.is_empty() {
+            let runs: BTreeSet<u32> = early.iter().map(|r| r.run).collect();
+            let nodes: BTreeSet<&str> = early.iter().map(|r| r.node.as_str()).collect();
+            return Err(DatasetError::Unresolved {
+                message: format!(
+                    "cell pods={} delay_ms={}: observed = container-start (no watch times), so its start-up is read on the nodes' clocks, and run{} {} stamp{} containers before the deployment's creation (node{} {}: a clock behind the control plane's), so the start-up would read short by an unknown amount; expected the watch's times (kubetwin measure without --no-watch) or clocks synchronized by NTP",
+                    cell.pods,
+                    cell.delay_ms,
+                    if runs.len() == 1 { "" } else { "s" },
+                    runs.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
+                    if runs.len() == 1 { "s" } else { "" },
+                    if nodes.len() == 1 { "" } else { "s" },
+                    nodes.into_iter().collect::<Vec<_>>().join(", "),
+                ),
+            });
+        }
+    }
     let Some(cell) = from_raw.iter().find(|c| c.resolution_s > c.mean_s) else {
         return Ok(());
     };
