@@ -739,19 +739,23 @@ mod tests {
         }
     }
 
+    /// The shape of cells given as (pods, delay ms, measured s, simulated s), each with a CI
+    /// of ±1 s and three paired replications.
+    fn shape_of(cells: &[(u32, u32, f64, f64)]) -> Shape {
+        let cells: Vec<CellComparison> = cells
+            .iter()
+            .map(|&(p, d, m, sim)| compared(p, d, m, sim, 1.0))
+            .collect();
+        let samples = vec![&[20.0, 21.0, 22.0][..]; cells.len()];
+        shape(&cells, &samples)
+    }
+
     /// Cells without two delays at each of two pod counts cannot show the shape: it used to be
     /// reported as the delay effect "at 4 pods ...; at 4 pods ...", all n/a. It says so, and
     /// keeps a delay effect the cells do give, once.
     #[test]
     fn cells_that_cannot_show_the_shape_say_what_they_lack() {
-        let of = |cells: &[(u32, u32, f64, f64)]| {
-            let cells: Vec<CellComparison> = cells
-                .iter()
-                .map(|&(p, d, m, sim)| compared(p, d, m, sim, 1.0))
-                .collect();
-            let samples = vec![&[20.0, 21.0, 22.0][..]; cells.len()];
-            shape(&cells, &samples)
-        };
+        let of = shape_of;
         let single = of(&[(4, 100, 24.9, 24.0)]);
         assert!(!single.testable);
         assert_eq!(single.untestable_because().as_deref(), Some("every cell is at 4 pods"));
@@ -817,14 +821,7 @@ mod tests {
     /// compared either.
     #[test]
     fn the_shape_compares_one_change_of_delay_observed_alike() {
-        let of = |cells: &[(u32, u32, f64, f64)]| {
-            let cells: Vec<CellComparison> = cells
-                .iter()
-                .map(|&(p, d, m, sim)| compared(p, d, m, sim, 1.0))
-                .collect();
-            let samples = vec![&[20.0, 21.0, 22.0][..]; cells.len()];
-            shape(&cells, &samples)
-        };
+        let of = shape_of;
         let unlike = of(&[
             (4, 100, 25.0, 24.0),
             (4, 500, 26.0, 25.0),

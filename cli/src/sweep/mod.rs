@@ -83,18 +83,22 @@ pub(crate) fn note_stray_files(dir: &SweepDir, stray: &[PathBuf]) {
     );
 }
 
+/// The paths of the `--set` and `--fault` axes with more than one value, in spec order.
+fn varying_axes(spec: &spec::SweepSpec) -> Vec<&str> {
+    spec.set
+        .iter()
+        .filter(|a| a.values.len() > 1)
+        .map(|a| a.path.as_str())
+        .collect()
+}
+
 /// The default figure of a sweep: start-up against delay (or pods, when delay has one value;
 /// or the first `--set` or `--fault` axis that varies and whose values are numbers, durations,
 /// rates or percentages, when neither does), one line per value of every other axis that
 /// varies.
 pub(crate) fn default_plot(file: &SweepFile) -> figure::PlotRequest {
     let spec = &file.spec;
-    let varying: Vec<&str> = spec
-        .set
-        .iter()
-        .filter(|a| a.values.len() > 1)
-        .map(|a| a.path.as_str())
-        .collect();
+    let varying = varying_axes(spec);
     let numeric_axis = spec
         .set
         .iter()
@@ -190,12 +194,7 @@ fn svg_of(file: &SweepFile, rows: &[Row], results_csv: &Path) -> Result<Vec<u8>,
         return Err("no replication of any point finished, so there is no start-up time to plot".to_owned());
     }
     let spec = &file.spec;
-    let varying: Vec<&str> = spec
-        .set
-        .iter()
-        .filter(|a| a.values.len() > 1)
-        .map(|a| a.path.as_str())
-        .collect();
+    let varying = varying_axes(spec);
     let req = default_plot(file);
     if let Some(other) = longer_numeric_axis(file, &req.x) {
         // Every other varying axis a line each, as the default figure does.
