@@ -421,15 +421,38 @@ fn print_shape(cmp: &Comparison) {
     if let Some(lack) = s.untestable_because() {
         // One line: the four-cell comparison cannot be made; a delay effect the cells do give
         // is still worth seeing.
-        let effect = [
-            (s.few_pods, s.measured_delta_few_s, s.simulated_delta_few_s),
-            (s.many_pods, s.measured_delta_many_s, s.simulated_delta_many_s),
+        // Each count's effect the cells give, with the delays it spans (the shared pair, else
+        // that count's own smallest and largest).
+        let span = |delays: &[u32]| {
+            s.delays_ms
+                .or_else(|| Some((*delays.first()?, *delays.last()?)))
+                .map_or(String::new(), |(lo, hi)| format!(" ({lo} to {hi} ms)"))
+        };
+        let effect: String = [
+            (
+                s.few_pods,
+                &s.delays_at_few_ms,
+                s.measured_delta_few_s,
+                s.simulated_delta_few_s,
+            ),
+            (
+                s.many_pods,
+                &s.delays_at_many_ms,
+                s.measured_delta_many_s,
+                s.simulated_delta_many_s,
+            ),
         ]
         .into_iter()
-        .find(|(_, m, _)| m.is_some())
-        .map_or(String::new(), |(pods, m, sim)| {
-            format!("; delay effect at {pods} pods measured {} simulated {}", f(m), f(sim))
-        });
+        .filter(|(_, _, m, _)| m.is_some())
+        .map(|(pods, delays, m, sim)| {
+            format!(
+                "; delay effect at {pods} pods{} measured {} simulated {}",
+                span(delays),
+                f(m),
+                f(sim)
+            )
+        })
+        .collect();
         println!(
             "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay less at the smallest) at the fewest and the most pods, so it needs the same two delays at both, observed alike, and {lack}{effect}"
         );

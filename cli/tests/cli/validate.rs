@@ -45,17 +45,19 @@ fn one_replication_gives_no_verdict() {
     assert!(v["cells"][0]["measured_in_pi"].is_boolean(), "{v}");
 }
 
+/// The one `shape:` line of a validate table.
+fn shape_line(table: &str) -> String {
+    let lines: Vec<&str> = table.lines().filter(|l| l.starts_with("shape:")).collect();
+    assert_eq!(lines.len(), 1, "{table}");
+    lines[0].to_owned()
+}
+
 /// Cells that cannot show the shape (one cell; cells at one pod count) get one line saying
 /// so, with the delay effect they do give; the shape line used to read "delay effect at 4 pods
 /// measured n/a simulated n/a; at 4 pods measured n/a ...". The JSON says `testable: false`.
 #[test]
 fn cells_that_cannot_show_the_shape_say_so_in_one_line() {
     let t = TempDir::new("validate-shape");
-    let shape_line = |table: &str| -> String {
-        let lines: Vec<&str> = table.lines().filter(|l| l.starts_with("shape:")).collect();
-        assert_eq!(lines.len(), 1, "{table}");
-        lines[0].to_owned()
-    };
     let single = cells(&t, "4,100,24.9,5,1\n");
     let base = [
         "validate",
@@ -91,7 +93,7 @@ fn cells_that_cannot_show_the_shape_say_so_in_one_line() {
     ];
     let line = shape_line(&run_ok(&base));
     assert!(
-        line.contains("and every cell is at 4 pods; delay effect at 4 pods measured +0.6 s simulated ")
+        line.contains("and every cell is at 4 pods; delay effect at 4 pods (100 to 500 ms) measured +0.6 s simulated ")
             && !line.contains("n/a")
             && line.matches("4 pods").count() == 2,
         "{line}"
@@ -325,4 +327,35 @@ fn a_delay_the_scenario_cannot_apply_is_refused() {
         "{err}"
     );
     assert!(!err.contains("netem.near=vlan10)"), "{err}");
+}
+
+/// Cells whose pod counts share no pair of delays (4 pods at 100 and 500 ms, 100 pods at 100
+/// and 300 ms) are not compared, and the line gives both counts' effects with the delays each
+/// spans, where it used to compare a 400-ms effect with a 200-ms one.
+#[test]
+fn unlike_delay_effects_are_shown_not_compared() {
+    let t = crate::support::TempDir::new("validate-unlike");
+    let data = t.file("cells.csv");
+    std::fs::write(
+        &data,
+        "pods,delay_ms,mean_s,runs,resolution_s\n4,100,25,5,1\n4,500,26,5,1\n100,100,125,5,1\n100,300,128,5,1\n",
+    )
+    .unwrap();
+    let line = shape_line(&run_ok(&[
+        "validate",
+        "--data",
+        &data,
+        "--scenario",
+        "thesis-2019",
+        "--reps",
+        "2",
+    ]));
+    assert!(
+        line.contains(
+            "and 4 and 100 pods share fewer than two delays (4 pods at 100, 500 ms; 100 pods at 100, 300 ms)"
+        ) && line.contains("; delay effect at 4 pods (100 to 500 ms) measured +1.0 s")
+            && line.contains("; delay effect at 100 pods (100 to 300 ms) measured +3.0 s")
+            && !line.contains("holds"),
+        "{line}"
+    );
 }
