@@ -26,7 +26,55 @@ pub(crate) fn columns(file: &SweepFile) -> Vec<String> {
     c.extend(file.spec.set.iter().map(|a| a.path.clone()));
     c.extend(STAT_COLUMNS.iter().map(|s| (*s).to_owned()));
     c.extend(effect_columns(file));
+    c.extend(
+        typed_axes(file)
+            .into_iter()
+            .map(|(i, suffix)| format!("{}_{suffix}", file.spec.set[i].path)),
+    );
     c
+}
+
+/// The `--set` and `--fault` axes whose values are text with one unit (durations such as
+/// `50ms`, rates such as `30Mbit`, percentages such as `1%`), each with the suffix of the
+/// numeric column that gives its values as numbers (`_ms`, `_mbit_s`, `_pct`), last: a script
+/// need not parse units.
+fn typed_axes(file: &SweepFile) -> Vec<(usize, &'static str)> {
+    file.spec
+        .set
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let units: Vec<Option<&str>> = a
+                .values
+                .iter()
+                .map(|v| {
+                    v.is_string()
+                        .then(|| super::figure::numeric(v).and_then(|(_, u)| u))
+                        .flatten()
+                })
+                .collect();
+            let suffix = match units.first().copied().flatten()? {
+                "ms" => "ms",
+                "Mbit/s" => "mbit_s",
+                "%" => "pct",
+                _ => return None,
+            };
+            units.iter().all(|u| *u == units[0]).then_some((i, suffix))
+        })
+        .collect()
+}
+
+/// A row's values, in [`columns`] order: [`Row::values`], then its typed axes' numbers.
+fn row_values(typed: &[(usize, &'static str)], r: &Row) -> Vec<Json> {
+    let mut v = r.values();
+    v.extend(typed.iter().map(|&(i, _)| {
+        r.set
+            .get(i)
+            .and_then(super::figure::numeric)
+            .and_then(|(x, _)| serde_json::Number::from_f64(x))
+            .map_or(Json::Null, Json::Number)
+    }));
+    v
 }
 
 /// The columns of the `--set` and `--fault` axes' paired effects, after [`STAT_COLUMNS`]: for
@@ -58,8 +106,9 @@ pub(crate) fn to_csv(file: &SweepFile, rows: &[Row]) -> Vec<u8> {
         .collect::<Vec<_>>()
         .join(",");
     out.push('\n');
+    let typed = typed_axes(file);
     for r in rows {
-        out.push_str(&r.values().iter().map(csv_cell).collect::<Vec<_>>().join(","));
+        out.push_str(&row_values(&typed, r).iter().map(csv_cell).collect::<Vec<_>>().join(","));
         out.push('\n');
     }
     out.into_bytes()
@@ -92,6 +141,7 @@ struct ResultsJson<'a> {
 /// `results.json`.
 pub(crate) fn to_json(file: &SweepFile, shard: Option<Shard>, rows: &[Row]) -> Vec<u8> {
     let columns = columns(file);
+    let typed = typed_axes(file);
     let v = ResultsJson {
         sweep: file,
         shard: shard.map(|s| s.to_string()),
@@ -100,7 +150,7 @@ pub(crate) fn to_json(file: &SweepFile, shard: Option<Shard>, rows: &[Row]) -> V
             .iter()
             .map(|r| Ordered {
                 columns: &columns,
-                values: r.values(),
+                values: row_values(&typed, r),
             })
             .collect(),
     };
@@ -130,7 +180,10 @@ impl Table {
             sweep: Some(file.clone()),
             axes: 2 + file.spec.set.len(),
             columns,
-            rows: rows.iter().map(Row::values).collect(),
+            rows: {
+                let typed = typed_axes(file);
+                rows.iter().map(|r| row_values(&typed, r)).collect()
+            },
             lines: (0..rows.len()).map(|i| format!("points[{i}]")).collect(),
         }
     }

@@ -2337,3 +2337,64 @@ fn an_earlier_builds_sweep_is_named_as_such() {
     let plotted = run(&["plot", &format!("{out}/results.json"), "--x", "pods", "--out", &fig]);
     assert_exit(&plotted, 0, "plot of an earlier build's results");
 }
+
+/// An axis whose values are text with a unit (a duration, a percentage) gets a numeric column
+/// beside it at the end, so that a script need not parse `50ms`; a boolean axis, already a
+/// value a script reads, gets none.
+#[test]
+fn axes_with_units_get_numeric_columns() {
+    let t = TempDir::new("sweep-typed");
+    let out = t.file("s");
+    sweep_ok(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "4",
+            "--set",
+            "runtime.registry_rtt=50ms,0.2s",
+            "--set",
+            "runtime.image_cached=false,true",
+            "--fault",
+            "degrade vlan10 vlan20 loss {1%,2.5%} at 5s repair 15s",
+            "--reps",
+            "1",
+            "--out",
+            &out,
+        ]
+        .map(str::to_owned),
+        None,
+    );
+    let v = json(&Path::new(&out).join("results.json"));
+    let columns: Vec<&str> = v["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        columns[columns.len() - 2..],
+        ["runtime.registry_rtt_ms", "fault.loss_pct"]
+    );
+    assert!(!columns
+        .iter()
+        .any(|c| c.starts_with("runtime.image_cached_") && !c.contains("effect")));
+    for p in v["points"].as_array().unwrap() {
+        let ms = match p["runtime.registry_rtt"].as_str().unwrap() {
+            "50ms" => 50.0,
+            "200ms" => 200.0,
+            other => panic!("{other}"),
+        };
+        assert_eq!(p["runtime.registry_rtt_ms"], ms, "{p}");
+        let pct: f64 = p["fault.loss"].as_str().unwrap().trim_end_matches('%').parse().unwrap();
+        assert_eq!(p["fault.loss_pct"], pct, "{p}");
+    }
+    let csv = std::fs::read_to_string(Path::new(&out).join("results.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",runtime.registry_rtt_ms,fault.loss_pct"),
+        "{csv}"
+    );
+}
