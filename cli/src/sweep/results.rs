@@ -2,7 +2,8 @@
 //! them back for `kubetwin plot`.
 //!
 //! Both files hold one row per point in the full point order. Columns: `pods`, `delay_ms`, one
-//! per `--set` path (the path itself), then [`STAT_COLUMNS`]. `results.json` is
+//! per `--set` path (the path itself), then [`STAT_COLUMNS`], then each varying axis's paired
+//! effect and, last, the numbers of the axes whose values carry a unit (`<path>_ms`, ...). `results.json` is
 //! `{"sweep": <sweep.json>, "columns": [...], "points": [{column: value, ...}, ...]}`, a shard's
 //! file has `"shard": "K/N"` after `sweep`. Numbers are written in the shortest form that reads
 //! back to the same value; a missing value (no replication finished) is an empty CSV cell and
