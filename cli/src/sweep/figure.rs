@@ -44,10 +44,20 @@ pub(crate) fn column(t: &Table, name: &str) -> Result<usize, String> {
             return Ok(i);
         }
     }
-    // A `--set` axis by a dotted ending of its path (`kube_api_qps`, `kubelet.kube_api_qps`).
-    let by_ending: Vec<usize> = (0..t.axes)
+    // A `--set` axis by a dotted ending of its path (`kube_api_qps`, `kubelet.kube_api_qps`);
+    // else one of its columns after the statistics, its paired effect's mean by the axis's
+    // ending with `_effect` (`kube_api_qps_effect`) or any such column by its full ending.
+    let mut by_ending: Vec<usize> = (0..t.axes)
         .filter(|&i| t.columns[i].ends_with(&format!(".{name}")))
         .collect();
+    if by_ending.is_empty() {
+        by_ending = (t.axes..t.columns.len())
+            .filter(|&i| {
+                let c = &t.columns[i];
+                c.ends_with(&format!(".{name}")) || c.ends_with(&format!(".{name}_mean_s"))
+            })
+            .collect();
+    }
     if by_ending.len() == 1 {
         return Ok(by_ending[0]);
     }
@@ -62,7 +72,7 @@ pub(crate) fn column(t: &Table, name: &str) -> Result<usize, String> {
         ));
     }
     Err(format!(
-        "no column `{name}`; columns: {} (aliases: delay, startup, exact, effect, p50, p90, p95, min, max)",
+        "no column `{name}`; columns: {} (aliases: delay, startup, exact, effect, p50, p90, p95, min, max, an axis's last part, and its effect as <last part>_effect)",
         t.columns.join(", ")
     ))
 }

@@ -124,6 +124,20 @@ pub(crate) fn default_plot(file: &SweepFile) -> figure::PlotRequest {
     }
 }
 
+/// `word` as a shell reads it back: as it is when it holds only safe characters, else in single
+/// quotes (a path with a space in a suggested command).
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=,@%".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// A `--set` or `--fault` axis with numeric values and more of them than the figure's x axis
 /// `x` (`delay`, `pods` or an axis's path): the study's own axis, which the default rule passed
 /// over.
@@ -212,7 +226,7 @@ fn svg_of(file: &SweepFile, rows: &[Row], results_csv: &Path) -> Result<Vec<u8>,
         eprintln!(
             "note: startup.svg draws start-up against {} by the default rule (delay, else pods, else the first numeric axis that varies); `kubetwin plot {} --x {other}{series} --out FILE.svg` draws it against {other}, which has more values",
             req.x,
-            results_csv.display()
+            shell_word(&results_csv.display().to_string())
         );
     }
     let table = results::Table::of(file, rows);
@@ -223,4 +237,16 @@ fn svg_of(file: &SweepFile, rows: &[Row], results_csv: &Path) -> Result<Vec<u8>,
     crate::plot::render_svg(&fig)
         .map(String::into_bytes)
         .map_err(|e| format!("cannot draw the figure: {e:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    /// A suggested command's path reads back in a shell: quoted when it holds a space or a
+    /// quote, as it is otherwise.
+    #[test]
+    fn a_path_is_quoted_for_the_shell_when_it_needs_it() {
+        assert_eq!(super::shell_word("out/results.csv"), "out/results.csv");
+        assert_eq!(super::shell_word("my out/results.csv"), "'my out/results.csv'");
+        assert_eq!(super::shell_word("it's/results.csv"), "'it'\\''s/results.csv'");
+    }
 }

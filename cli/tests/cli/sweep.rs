@@ -2259,6 +2259,22 @@ fn a_set_axis_effect_is_paired_with_its_first_value() {
         svg.contains("effect of runtime.image_cached on start-up vs its first value, paired mean (s)"),
         "{svg}"
     );
+    // The axis's last part with `_effect` names the same column.
+    let short = t.file("short.svg");
+    let out = run(&[
+        "plot",
+        &format!("{}/results.csv", t.file("s")),
+        "--x",
+        "delay",
+        "--y",
+        "image_cached_effect",
+        "--series",
+        "image_cached",
+        "--out",
+        &short,
+    ]);
+    assert_exit(&out, 0, "plot of the effect by its short name");
+    assert_eq!(std::fs::read(&fig).unwrap(), std::fs::read(&short).unwrap());
 }
 
 /// A sweep records the scenario its points are computed from (`scenario.toml`, the resolved
