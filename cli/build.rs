@@ -5,8 +5,8 @@
 //!
 //! The digest covers the engine, the model, the scenarios and their shipped parameters, this
 //! crate's own source (the sweep computes its points here), the manifests (features) and
-//! `Cargo.lock` (the random number generators' crates). It is FNV-1a over each `.rs` and
-//! `.toml` file's path relative to the workspace and its bytes with CRLF read as LF, in path
+//! `Cargo.lock` (the random number generators' crates). It is FNV-1a over each `.rs`, `.toml` and
+//! `.lock` file's path relative to the workspace and its bytes with CRLF read as LF, in path
 //! order, hidden files left out: the same commit gives the same digest on every machine and
 //! checkout, whatever an editor or the OS leaves beside the sources. Without any of them (a
 //! crate packaged alone) the build says so, and the digest is of the version alone.

@@ -256,12 +256,14 @@ pub struct Shape {
     pub delays_at_few_ms: Vec<u32>,
     /// The delays of the cells at `many_pods`, ms, ascending.
     pub delays_at_many_ms: Vec<u32>,
-    /// The cells can show the shape: they give a delay effect (two delays) at `few_pods` and at
-    /// `many_pods`, and these differ. When false the half-widths and verdicts below are `None`
+    /// The cells can show the shape: they give a delay effect at `few_pods` and at `many_pods`,
+    /// these differ, and both are between two delays both counts share (`delays_ms`), at cells
+    /// observed alike. When false the half-widths and verdicts below are `None`
     /// (a delta is given where the cells have one; with every cell at one pod count, only the
     /// `few` ones), and [`Shape::untestable_because`] says what the cells lack.
     pub testable: bool,
-    /// Measured change from the smallest to the largest delay at `few_pods`, s.
+    /// Measured change between `delays_ms` at `few_pods` (when not testable, between that count's
+    /// own smallest and largest delay), s.
     pub measured_delta_few_s: Option<f64>,
     /// Measured change at `many_pods`, s.
     pub measured_delta_many_s: Option<f64>,
@@ -297,7 +299,8 @@ pub struct Shape {
 
 impl Shape {
     /// What the cells lack to show the shape, when they cannot ([`Shape::testable`] false):
-    /// every cell at one pod count, or one delay only at the fewest or the most pods.
+    /// every cell at one pod count, one delay only at the fewest or the most pods, fewer than two
+    /// delays they share, or cells not all observed alike.
     pub fn untestable_because(&self) -> Option<String> {
         if self.testable {
             return None;

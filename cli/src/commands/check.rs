@@ -7,7 +7,7 @@ use clap::Args;
 #[command(after_help = "Examples:\n  kubetwin check my-consortium.toml\n  kubetwin check --codes")]
 pub(crate) struct CheckArgs {
     /// A built-in scenario name (`thesis-2019`) or a scenario TOML file: loaded and checked as
-    /// `run` would, every finding named with its file, line, field and stable code.
+    /// `run` without `--pods` would (a command given sizes of its own judges those instead), every finding named with its file, line, field and stable code.
     #[arg(required_unless_present = "codes", conflicts_with = "codes")]
     scenario: Option<String>,
     /// List every check instead: its stable code, its name and what it requires.

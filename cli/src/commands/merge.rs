@@ -1,5 +1,5 @@
 //! `kubetwin merge`: joins the directories of a sharded sweep into what the unsharded sweep
-//! writes (`sweep.json`, `points/`, `results.csv`, `results.json`), refusing directories of
+//! writes (`sweep.json`, `scenario.toml`, `points/`, `results.csv`, `results.json`), refusing directories of
 //! different sweeps, missing points and points computed twice with different results.
 
 use std::collections::{BTreeMap, BTreeSet};

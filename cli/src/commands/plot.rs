@@ -14,8 +14,9 @@ use crate::sweep::results::Table;
 #[command(after_help = "\
 Columns are those of results.csv; aliases: delay (delay_ms), startup (startup_mean_s, drawn with its
 95 % CI band), exact, effect (delay_effect_mean_s, the paired effect of the delay over the
-sweep's smallest, with its band), p50, p90, p95, min, max, and a --set path's last part. A
---set or --fault axis's paired effect, <path>_effect_mean_s, is drawn with its band too.
+sweep's smallest, with its band), p50, p90, p95, min, max, and a --set or --fault axis's last
+part. An axis's paired effect, <path>_effect_mean_s (alias <last part>_effect), is drawn with
+its band too.
 
 Examples:
   kubetwin plot sweep-out/results.json --x delay --y startup --series pods --out fig.svg

@@ -64,7 +64,7 @@ pub(crate) struct SweepArgs {
     /// (common random numbers: points differ by what their values do).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Output directory: sweep.json, points/, results.csv, results.json.
+    /// Output directory: sweep.json, scenario.toml, points/, results.csv, results.json (startup.svg with --plot).
     #[arg(long, default_value = "sweep-out")]
     out: PathBuf,
     /// What to print on stdout when done (the files are written in every case).

@@ -62,7 +62,7 @@ pub(crate) enum Format {
 }
 
 /// Refuses, before anything is simulated, a measured cell at a delay the scenario's netem cannot
-/// apply (no worker's route crosses it), or with more pods than the scenario's
+/// apply (no route of the cluster's traffic crosses it), or with more pods than the scenario's
 /// workers hold (it would only time out), naming the data file and the cell.
 pub(crate) fn cells_fit(scenario: &Scenario, cells: &[MeasuredCell], data: &Path) -> Result<(), UsageError> {
     // A measured delay the scenario's netem cannot apply would be compared with a run without
@@ -454,7 +454,7 @@ fn print_shape(cmp: &Comparison) {
         })
         .collect();
         println!(
-            "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay less at the smallest) at the fewest and the most pods, so it needs the same two delays at both, observed alike, and {lack}{effect}"
+            "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay both pod counts share less at the smallest) at the fewest and the most pods, so it needs the same two delays at both, observed alike, and {lack}{effect}"
         );
         return;
     }

@@ -8,7 +8,8 @@
 //! - [`results`]: `results.csv` / `results.json` and reading them back;
 //! - [`figure`]: figures of results.
 //!
-//! A sweep directory holds `sweep.json` (the spec and its hash), `points/<key>.json` (one per
+//! A sweep directory holds `sweep.json` (the spec and its hash), `scenario.toml` (the resolved
+//! scenario, for the record), `points/<key>.json` (one per
 //! finished point, written as soon as it finishes), and the results: `results.csv`,
 //! `results.json` (and `startup.svg` with `--plot`) for a whole sweep, `shard-K-of-N.csv` and
 //! `.json` for a shard. The results are always assembled from the point files, so a sweep

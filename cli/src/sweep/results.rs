@@ -6,8 +6,8 @@
 //! effect and, last, the numbers of the axes whose values carry a unit (`<path>_ms`, ...). `results.json` is
 //! `{"sweep": <sweep.json>, "columns": [...], "points": [{column: value, ...}, ...]}`, a shard's
 //! file has `"shard": "K/N"` after `sweep`. Numbers are written in the shortest form that reads
-//! back to the same value; a missing value (no replication finished) is an empty CSV cell and
-//! `null` in JSON.
+//! back to the same value; a missing value (no replication finished, or an effect without its
+//! base point or its interval) is an empty CSV cell and `null` in JSON.
 
 use std::path::Path;
 

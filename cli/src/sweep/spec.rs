@@ -1,8 +1,9 @@
 //! The sweep specification, its points, their keys and their seeds.
 //!
 //! A sweep is fixed by its [`SweepSpec`]: the resolved scenario (by digest, so the same scenario
-//! reached through another path is the same sweep), the axes, the replications, the seed and the
-//! kubetwin version. Its hash, [`SweepSpec::hash`], is stored in `sweep.json` and in every point
+//! reached through another path is the same sweep), the axes, the replications, the seed, the
+//! kubetwin version and the digest of the source that computes the points (`model_digest`,
+//! cli/build.rs). Its hash, [`SweepSpec::hash`], is stored in `sweep.json` and in every point
 //! file, so points of different sweeps are never mixed.
 //!
 //! # Point order

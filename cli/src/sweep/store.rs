@@ -1,4 +1,4 @@
-//! A sweep directory: `sweep.json`, `points/<key>.json`, results files.
+//! A sweep directory: `sweep.json`, `scenario.toml`, `points/<key>.json`, results files.
 //!
 //! Every file is written whole or not at all ([`validate::atomic_file`]: a temporary file in the
 //! same directory, synced, renamed over the target, then the directory synced), so a sweep killed

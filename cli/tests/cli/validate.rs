@@ -71,9 +71,9 @@ fn cells_that_cannot_show_the_shape_say_so_in_one_line() {
     let line = shape_line(&run_ok(&base));
     assert_eq!(
         line,
-        "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay less \
-         at the smallest) at the fewest and the most pods, so it needs the same two delays at both, observed alike, \
-         and every cell is at 4 pods"
+        "shape: not testable with these cells: it compares the delay effect (start-up at the largest delay both pod \
+         counts share less at the smallest) at the fewest and the most pods, so it needs the same two delays at \
+         both, observed alike, and every cell is at 4 pods"
     );
     let v = run_json(&[&base[..], &["--format", "json"]].concat());
     assert_eq!(v["shape"]["testable"], false, "{v}");

@@ -1,7 +1,9 @@
 //! W007: a netem rule that no route of the cluster's traffic crosses. `tc netem` sits on the
 //! tunnel directions between the near site (`netem.near`, by default the first master's) and
 //! the far ones (`models::network`): a scenario of one site, one without the VPN, or a near site
-//! whose tunnels carry no worker's traffic, puts the delay, jitter and loss on nothing, and a
+//! whose tunnels carry none of the cluster's traffic (a worker's to the balancer, the masters or
+//! the registry, the masters' to one another, the observing kubectl's), puts the delay, jitter
+//! and loss on nothing, and a
 //! run "at +500 ms" is a run without it.
 
 use models::network::Network;

@@ -31,8 +31,9 @@
 //! ```
 //!
 //! These `*_s` columns are **seconds since the deployment was created in that run** (the deployment's
-//! `metadata.creationTimestamp`, taken from the same API server clock as the pod times, so client clock
-//! skew does not enter); the optional `watch_running_s` below is not:
+//! `metadata.creationTimestamp`, stamped by the apiserver that created the deployment, so kubetwin's
+//! own clock does not enter; the pods' stamps are their own hosts', below); the optional
+//! `watch_running_s` below is not:
 //!
 //! | column | source in `kubectl get pods -o json` (fallback in `kubectl get events -o json`) |
 //! |---|---|
@@ -62,7 +63,8 @@
 //! Read with [`read_raw`], written with [`write_raw`] (the optional column only when a row has
 //! it), reduced to cells by [`summarize()`]. A cell whose runs average less than one tick of
 //! that clock is kept by `summarize` (a measurement is never lost) and refused for comparison by
-//! [`check_resolved`], as a summary file's is at `resolution_s`.
+//! [`check_resolved`], as a summary file's is at `resolution_s`; so is a `container-start` cell
+//! some run of which stamps a kubelet's or container's instant before the deployment's creation.
 
 use std::io;
 use std::path::PathBuf;
@@ -767,7 +769,7 @@ mod tests {
         let err = check_resolved(&cells, &rows).unwrap_err();
         assert!(matches!(err, DatasetError::Unresolved { .. }), "{err}");
         assert!(
-            err.to_string().contains("cell pods=2 delay_ms=100: observed = container-start (no watch times), so its start-up is read on the nodes' clocks, and run 2 stamps containers before the deployment's creation (node n3: a clock behind"),
+            err.to_string().contains("cell pods=2 delay_ms=100: observed = container-start (no watch times), so its start-up is read on the nodes' clocks, and run 2 stamps the kubelet's or the containers' start before the deployment's creation (node n3: a clock behind"),
             "{err}"
         );
         for r in &mut rows {

@@ -102,7 +102,7 @@ pub fn check_resolved(from_raw: &[MeasuredCell], rows: &[RawPodRow]) -> Result<(
             let nodes: BTreeSet<&str> = early.iter().map(|r| r.node.as_str()).collect();
             return Err(DatasetError::Unresolved {
                 message: format!(
-                    "cell pods={} delay_ms={}: observed = container-start (no watch times), so its start-up is read on the nodes' clocks, and run{} {} stamp{} containers before the deployment's creation (node{} {}: a clock behind the control plane's), so the start-up would read short by an unknown amount; expected the watch's times (kubetwin measure without --no-watch) or clocks synchronized by NTP",
+                    "cell pods={} delay_ms={}: observed = container-start (no watch times), so its start-up is read on the nodes' clocks, and run{} {} stamp{} the kubelet's or the containers' start before the deployment's creation (node{} {}: a clock behind the control plane's), so the start-up would read short by an unknown amount; expected the watch's times (kubetwin measure without --no-watch) or clocks synchronized by NTP",
                     cell.pods,
                     cell.delay_ms,
                     if runs.len() == 1 { "" } else { "s" },
