@@ -310,8 +310,19 @@ fn selected_rows<'t>(t: &'t Table, filters: &[(usize, &str)]) -> Result<Vec<&'t 
 /// Checks that every sweep axis that is neither the x axis, nor a series column, nor filtered
 /// has one value in `rows`: else points of different settings would be drawn as one line.
 fn check_one_value_per_axis(t: &Table, rows: &[&Vec<Json>], sel: &Selection<'_>) -> Result<(), String> {
+    // An axis's numeric column (`<path>_ms`, `_mbit_s`, `_pct`, after the statistics) stands for
+    // the axis itself: drawn along it, the axis's text column varies with it.
+    let stands_for = |i: usize, j: usize| {
+        ["_ms", "_mbit_s", "_pct"]
+            .iter()
+            .any(|suffix| t.columns[j] == format!("{}{suffix}", t.columns[i]))
+    };
     for i in 0..t.axes {
-        if i == sel.x || sel.series.contains(&i) || sel.filters.iter().any(|f| f.0 == i) {
+        if i == sel.x
+            || (sel.x >= t.axes && stands_for(i, sel.x))
+            || sel.series.contains(&i)
+            || sel.filters.iter().any(|f| f.0 == i)
+        {
             continue;
         }
         let mut distinct: Vec<String> = Vec::new();

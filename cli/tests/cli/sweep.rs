@@ -2413,4 +2413,18 @@ fn axes_with_units_get_numeric_columns() {
             .ends_with(",runtime.registry_rtt_ms,fault.loss_pct"),
         "{csv}"
     );
+    // The numeric column stands for its axis in a figure: drawn along it, the text column it
+    // repeats is not another axis to fix.
+    let fig = t.file("rtt.svg");
+    let drawn = run(&[
+        "plot",
+        &format!("{out}/results.csv"),
+        "--x",
+        "registry_rtt_ms",
+        "--series",
+        "image_cached,fault.loss",
+        "--out",
+        &fig,
+    ]);
+    assert_exit(&drawn, 0, "plot along the numeric column");
 }
