@@ -142,6 +142,11 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     let written = write_results(&dir, &file, a.shard, &rows, a.plot)?;
     warn_unfinished(&file.spec, &rows, &mine_owned);
     warn_coarse_clock(&file.spec, &rows, &mine_owned, &combos, &scenarios);
+    for path in crate::sweep::point::axes_without_effect(&rows, &file.spec.set) {
+        eprintln!(
+            "note: every value of {path} gives the same start-ups, replication by replication, at every point: the setting does not bind in this sweep (its lines in a figure lie on one another)"
+        );
+    }
     eprintln!(
         "wrote {}",
         written

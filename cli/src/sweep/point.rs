@@ -327,6 +327,40 @@ pub(crate) fn pair_set_effects(rows: &mut [Row], axes: &[super::spec::SetAxis]) 
     }
 }
 
+/// The paths of the `--set` and `--fault` axes of `axes` with more than one value whose values
+/// give the same start-ups, replication by replication (whole seconds and the exact mean), at
+/// every point of `rows` that another value of the axis shares: a setting that does not bind in
+/// this sweep (client limits above what 20 pods ask, say), whose lines in a figure lie on one
+/// another. None when no point has a partner (a shard with one value of the axis).
+pub(crate) fn axes_without_effect<'a>(rows: &[Row], axes: &'a [super::spec::SetAxis]) -> Vec<&'a str> {
+    axes.iter()
+        .enumerate()
+        .filter(|(_, a)| a.values.len() > 1)
+        .filter(|&(i, _)| {
+            let mut groups: std::collections::HashMap<(u32, u64, String), Vec<&Row>> = Default::default();
+            for r in rows {
+                let mut others = r.set.clone();
+                if let Some(v) = others.get_mut(i) {
+                    *v = Json::Null;
+                }
+                groups
+                    .entry((r.pods, r.delay_ns, Json::Array(others).to_string()))
+                    .or_default()
+                    .push(r);
+            }
+            let paired: Vec<&Vec<&Row>> = groups.values().filter(|g| g.len() > 1).collect();
+            !paired.is_empty()
+                && paired.iter().all(|g| {
+                    g.windows(2).all(|w| {
+                        w[0].observed == w[1].observed
+                            && w[0].exact_mean.map(f64::to_bits) == w[1].exact_mean.map(f64::to_bits)
+                    })
+                })
+        })
+        .map(|(_, a)| a.path.as_str())
+        .collect()
+}
+
 /// For every row, its start-up minus that of its base row (the row `is_base` accepts with the
 /// same `identity`), replication by replication over the replications that finished in both:
 /// mean, 95 % CI low, high. Every point runs replication `r` with the same seed and the model

@@ -2428,3 +2428,34 @@ fn axes_with_units_get_numeric_columns() {
     ]);
     assert_exit(&drawn, 0, "plot along the numeric column");
 }
+
+/// An axis whose values give the same start-ups in every replication (the kubelet's client
+/// limit at 20 pods, far above what they ask) is named as not binding, so that a figure whose
+/// lines lie on one another is not read as missing lines; an axis that matters is not.
+#[test]
+fn an_axis_that_does_not_bind_is_named() {
+    let t = TempDir::new("sweep-no-bind");
+    let err = sweep_ok(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "20",
+            "--set",
+            "kubernetes.kubelet.kube_api_qps=5,50",
+            "--set",
+            "runtime.image_cached=false,true",
+            "--reps",
+            "2",
+            "--out",
+            &t.file("s"),
+        ]
+        .map(str::to_owned),
+        None,
+    );
+    assert!(
+        err.contains("note: every value of kubernetes.kubelet.kube_api_qps gives the same start-ups, replication by replication, at every point"),
+        "{err}"
+    );
+    assert!(!err.contains("every value of runtime.image_cached"), "{err}");
+}
