@@ -313,9 +313,9 @@ fn check_one_value_per_axis(t: &Table, rows: &[&Vec<Json>], sel: &Selection<'_>)
     // An axis's numeric column (`<path>_ms`, `_mbit_s`, `_pct`, after the statistics) stands for
     // the axis itself: drawn along it, the axis's text column varies with it.
     let stands_for = |i: usize, j: usize| {
-        ["_ms", "_mbit_s", "_pct"]
+        super::results::TYPED_SUFFIXES
             .iter()
-            .any(|suffix| t.columns[j] == format!("{}{suffix}", t.columns[i]))
+            .any(|(_, suffix)| t.columns[j] == format!("{}_{suffix}", t.columns[i]))
     };
     for i in 0..t.axes {
         if i == sel.x

@@ -307,17 +307,7 @@ pub(crate) fn pair_set_effects(rows: &mut [Row], axes: &[super::spec::SetAxis]) 
     let mut all: Vec<Vec<[Option<f64>; 3]>> = vec![Vec::new(); rows.len()];
     for (i, axis) in axes.iter().enumerate().filter(|(_, a)| a.values.len() > 1) {
         let first = &axis.values[0];
-        let effects = paired_effects(
-            rows,
-            |r| r.set.get(i) == Some(first),
-            |r| {
-                let mut others = r.set.clone();
-                if let Some(v) = others.get_mut(i) {
-                    *v = Json::Null;
-                }
-                (r.pods, r.delay_ns, Json::Array(others).to_string())
-            },
-        );
+        let effects = paired_effects(rows, |r| r.set.get(i) == Some(first), |r| beside_axis(r, i));
         for (acc, e) in all.iter_mut().zip(effects) {
             acc.push(e);
         }
@@ -325,6 +315,16 @@ pub(crate) fn pair_set_effects(rows: &mut [Row], axes: &[super::spec::SetAxis]) 
     for (r, e) in rows.iter_mut().zip(all) {
         r.set_effects = e;
     }
+}
+
+/// What places `r` beside the other values of axis `i`: its pods, delay and every other axis's
+/// value (axis `i`'s left out), as a key.
+fn beside_axis(r: &Row, i: usize) -> (u32, u64, String) {
+    let mut others = r.set.clone();
+    if let Some(v) = others.get_mut(i) {
+        *v = Json::Null;
+    }
+    (r.pods, r.delay_ns, Json::Array(others).to_string())
 }
 
 /// The paths of the `--set` and `--fault` axes of `axes` with more than one value whose values
@@ -339,14 +339,7 @@ pub(crate) fn axes_without_effect<'a>(rows: &[Row], axes: &'a [super::spec::SetA
         .filter(|&(i, _)| {
             let mut groups: std::collections::HashMap<(u32, u64, String), Vec<&Row>> = Default::default();
             for r in rows {
-                let mut others = r.set.clone();
-                if let Some(v) = others.get_mut(i) {
-                    *v = Json::Null;
-                }
-                groups
-                    .entry((r.pods, r.delay_ns, Json::Array(others).to_string()))
-                    .or_default()
-                    .push(r);
+                groups.entry(beside_axis(r, i)).or_default().push(r);
             }
             let paired: Vec<&Vec<&Row>> = groups.values().filter(|g| g.len() > 1).collect();
             !paired.is_empty()

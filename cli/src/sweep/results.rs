@@ -35,6 +35,10 @@ pub(crate) fn columns(file: &SweepFile) -> Vec<String> {
     c
 }
 
+/// The units of axis values that get a numeric column ([`super::figure::numeric`]'s), each with
+/// the column's suffix.
+pub(crate) const TYPED_SUFFIXES: [(&str, &str); 3] = [("ms", "ms"), ("Mbit/s", "mbit_s"), ("%", "pct")];
+
 /// The `--set` and `--fault` axes whose values are text with one unit (durations such as
 /// `50ms`, rates such as `30Mbit`, percentages such as `1%`), each with the suffix of the
 /// numeric column that gives its values as numbers (`_ms`, `_mbit_s`, `_pct`), last: a script
@@ -54,12 +58,8 @@ fn typed_axes(file: &SweepFile) -> Vec<(usize, &'static str)> {
                         .flatten()
                 })
                 .collect();
-            let suffix = match units.first().copied().flatten()? {
-                "ms" => "ms",
-                "Mbit/s" => "mbit_s",
-                "%" => "pct",
-                _ => return None,
-            };
+            let unit = units.first().copied().flatten()?;
+            let suffix = TYPED_SUFFIXES.iter().find(|(u, _)| *u == unit)?.1;
             units.iter().all(|u| *u == units[0]).then_some((i, suffix))
         })
         .collect()

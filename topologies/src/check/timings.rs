@@ -115,7 +115,9 @@ pub(super) fn scale_before_timeout(s: &Scenario) -> Option<Finding> {
 /// start: for the message of a run in which no replication finished, which E034 does not
 /// refuse (a gap just short of the timeout, or a timeout too short for the start-up after
 /// it). Given when the gap, with its jitter (`models::observer::SCALE_GAP_JITTER`), takes half
-/// the timeout or more and there is a scale (more than one replica); `None` otherwise.
+/// the timeout or more and there is a scale (more than one replica); `None` otherwise. Half is a
+/// threshold of judgement, not a measurement: the hint is shown only when nothing finished, and
+/// a gap of half the timeout is then a likely cause worth naming.
 pub fn late_scale(s: &Scenario) -> Option<String> {
     let w = &s.workload;
     let latest = w.scale_gap.secs_f64() * (1.0 + models::observer::SCALE_GAP_JITTER);
