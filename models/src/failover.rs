@@ -72,8 +72,9 @@
 //!     an apiserver that can write, and runs on that candidate's master from then
 //!     (`ControlPlane::leader_after_loss`). The same holds when the load balancer itself
 //!     crashes and the held renewal misses the renew deadline (it waits for TCP's next resend
-//!     after the restart, which backs off: outages from about 6 s on the thesis); the leases
-//!     are taken once the balancer is back;
+//!     after the restart, which backs off: outages from about 6 s on the thesis); a standby
+//!     learns its own connection is gone the same way, at TCP's next resend after the
+//!     restart, and the restarted leader dials afresh (`ControlPlane::standby_link`);
 //!   - the operator's `kubectl get -w`: assumed to notice like a kubelet (kubectl itself has no
 //!     watch timeout; a person restarts it); cut off from the balancer with its host when it
 //!     dials, it gets through at its first SYN after the repair (each dial's SYN resent 1, 3, 7

@@ -346,7 +346,11 @@ impl ControlPlane {
     /// The connection to apiserver `to` that a standby has held since before the run, whose
     /// tries are `tries` ([`StandbyLink`]). It dies at the first crash of `to`'s master, at the
     /// first cut of that master from the balancer that the session does not survive, or at a
-    /// crash of the balancer (which resets it), whichever comes first. HAProxy leaves a session
+    /// crash of the balancer, whichever comes first. A crashed host sends no reset, and
+    /// Go 1.12's HTTP/2 client has no health check of its own: after the balancer's crash the
+    /// standby learns its connection is gone when TCP's next resend of its first try since
+    /// the crash reaches the restarted balancer, whose kernel answers with a reset (the held
+    /// renewal's rule, [`ControlPlane::renewal_after_balancer_restart`]). HAProxy leaves a session
     /// to a server it marks down alone (`on-marked-down` unset), and ends it:
     /// - once the crashed master is back: TCP's next resend of what the standby's tries left
     ///   unacknowledged reaches its fresh kernel, which answers with a reset (after a cut the
@@ -368,6 +372,21 @@ impl ControlPlane {
         renew_deadline: SimDuration,
         tries: &mut CandidateTries,
     ) -> StandbyLink {
+        let reset = self.lb_down.first().map_or(SimTime::MAX, |w| w.0);
+        // The balancer's crash sends no reset: the standby learns of it when TCP's next resend
+        // of its first try since the crash, after the restart, is answered with one (or at
+        // that try, if it comes after the restart).
+        let reset_known = if reset == SimTime::MAX {
+            SimTime::MAX
+        } else {
+            let back = self.balancer_takes_connections(reset);
+            let first = tries.at_or_after(reset);
+            if back == SimTime::MAX || first >= back {
+                first.max(back)
+            } else {
+                crate::faults::next_retransmission(first, back)
+            }
+        };
         let (timeout, independent) = self.server_timeout;
         let mut timed_out = |from: SimTime| {
             if timeout.is_zero() {
@@ -388,7 +407,6 @@ impl ControlPlane {
                 SimTime::MAX
             }
         };
-        let reset = self.lb_down.first().map_or(SimTime::MAX, |w| w.0);
         let crashes = self.plan.apiserver_down[to].iter().map(|&w| (w, true));
         let cuts = self.plan.unreachable[to].iter().map(|&w| (w, false));
         let mut silences: Vec<((SimTime, SimTime), bool)> = crashes.chain(cuts).collect();
@@ -409,13 +427,13 @@ impl ControlPlane {
             return StandbyLink {
                 to,
                 dies: from,
-                ends: ends.min(reset),
+                ends: ends.min(reset_known),
             };
         }
         StandbyLink {
             to,
             dies: reset,
-            ends: reset,
+            ends: reset_known,
         }
     }
 
