@@ -90,7 +90,7 @@ pub const TUN_MTU_MIN: u32 = 100;
 /// The site pairs that get a tunnel, as indices into `sites`.
 pub fn tunnel_pairs(topology: &VpnTopology, sites: &[String]) -> Vec<(usize, usize)> {
     match topology {
-        VpnTopology::FullMesh => {
+        VpnTopology::FullMesh {} => {
             let n = sites.len();
             (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect()
         }
@@ -111,7 +111,7 @@ mod tests {
     #[test]
     fn layouts_have_the_right_tunnel_counts() {
         let sites: Vec<String> = (0..5).map(|i| format!("s{i}")).collect();
-        assert_eq!(tunnel_pairs(&VpnTopology::FullMesh, &sites).len(), 10);
+        assert_eq!(tunnel_pairs(&VpnTopology::FullMesh {}, &sites).len(), 10);
         let hub = tunnel_pairs(&VpnTopology::HubAndSpoke { hub: "s2".into() }, &sites);
         assert_eq!(hub.len(), 4);
         assert!(hub.iter().all(|&(a, b)| a == 2 || b == 2));

@@ -468,6 +468,10 @@ pub fn plain_numbers(message: &str) -> String {
             "{head}expected a fault table, such as {{ kind = \"crash\", host = \"master02\", at = \"30s\" }} or a [[faults]] section (topologies/README.md, `[[faults]]`)"
         );
     }
+    // The one table whose variant takes no field (`[vpn.topology]` of kind "full-mesh").
+    if let Some(head) = message.strip_suffix(", there are no fields") {
+        return format!("{head}; this kind takes no other field (\"hub-and-spoke\" takes `hub`)");
+    }
     if let Some((head, _)) = message.rsplit_once("expected struct ") {
         return format!("{head}expected a table (a [section] or {{ key = value, ... }})");
     }

@@ -228,9 +228,14 @@ fn options(a: &CalibrateArgs, cells: usize) -> Result<CalibrateOptions, UsageErr
     Ok(opts)
 }
 
-/// Refuses `--predict` without bootstrap refits, and a cell to predict that cannot simulate
-/// with `scenario`.
+/// Refuses bootstrap refits with one replication, `--predict` without bootstrap refits, and a
+/// cell to predict that cannot simulate with `scenario`.
 fn check_predict(a: &CalibrateArgs, scenario: &Scenario) -> Result<(), UsageError> {
+    if a.bootstrap > 0 && a.reps < 2 {
+        return Err(UsageError(
+            "--bootstrap needs --reps 2 or more: its refits redraw each measured mean within the simulated run-to-run spread, which one replication does not show".into(),
+        ));
+    }
     if a.bootstrap == 0 && !a.predict.is_empty() {
         return Err(UsageError(
             "--predict needs --bootstrap B (B at least 1): its ranges come from the refits".into(),
@@ -336,6 +341,9 @@ fn print_fit(a: &CalibrateArgs, scenario: &Scenario, origin: &str, cells: usize,
 
 /// A fit's χ² against the cells' noise, its degrees of freedom and p-value.
 fn goodness_of_fit(f: &validate::calibrate::PlacementFit) -> String {
+    if f.chi_square.is_nan() {
+        return "no chi-square test against the cells' noise (one replication shows no run-to-run spread; give --reps 2 or more)".to_owned();
+    }
     match f.p_value {
         Some(p) => format!(
             "chi-square {:.1} on {} against the cells' noise, p = {}",

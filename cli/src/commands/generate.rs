@@ -138,7 +138,7 @@ const MAX_LINK_DELAY_S: f64 = 10.0;
 
 fn parse_vpn(s: &str) -> Result<VpnTopology, String> {
     match s.trim() {
-        "full-mesh" => Ok(VpnTopology::FullMesh),
+        "full-mesh" => Ok(VpnTopology::FullMesh {}),
         other => match other.strip_prefix("hub:") {
             Some(hub) if !hub.trim().is_empty() => Ok(VpnTopology::HubAndSpoke {
                 hub: hub.trim().to_owned(),

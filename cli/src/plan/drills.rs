@@ -116,7 +116,7 @@ pub(crate) fn list(s: &Scenario, at: Dur, lasting: Option<Dur>) -> (Vec<Drill>, 
         .map(|h| h.site.clone());
     if let (Some(lb_site), true) = (lb_site, s.vpn.enabled) {
         let others: Vec<&str> = match &s.vpn.topology {
-            VpnTopology::FullMesh => s.sites.iter().map(|x| x.name.as_str()).collect(),
+            VpnTopology::FullMesh {} => s.sites.iter().map(|x| x.name.as_str()).collect(),
             VpnTopology::HubAndSpoke { hub } if *hub == lb_site => s.sites.iter().map(|x| x.name.as_str()).collect(),
             VpnTopology::HubAndSpoke { hub } => vec![hub.as_str()],
         };

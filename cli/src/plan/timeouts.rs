@@ -225,7 +225,7 @@ fn etcd_timers_row(net: &NetFigures) -> TimeoutRow {
             format!("{name} in (c): {text}")
         },
         recommended: format!("{} / {}", dur_ms(hb_rec), dur_ms(el_rec)),
-        rule: "heartbeat ≈ the largest member RTT (the tuning guide: 0.5-1.5 x), never below the 100 ms default; election timeout >= 10 x that RTT and >= 5 x heartbeat (etcd refuses less, check E018) (docs/sources.md §7 \"Heartbeat interval\", \"Election timeout\", \"Tuning guidance\"; the 10 x sentence is marked unconfirmed there)".into(),
+        rule: "heartbeat ≈ the largest member RTT (the tuning guide: 0.5-1.5 x), never below the 100 ms default; election timeout >= 10 x that RTT and >= 5 x heartbeat (etcd refuses less, check E018) (docs/sources.md §7 \"Heartbeat interval\", \"Election timeout\", \"Tuning guidance\", all confirmed there)".into(),
     }
 }
 

@@ -298,4 +298,25 @@ fn fitted_values_carry_their_range_or_say_why_not() {
         one.contains("no 95 % ranges beside the values: one replication"),
         "{one}"
     );
+    // Nor a chi-square test: with no spread to measure the misses against, it called the
+    // model wrong at p = 1e-22 (found by a robustness audit).
+    assert!(
+        one.contains("no chi-square test against the cells' noise (one replication"),
+        "{one}"
+    );
+    assert!(!one.contains(", p = ") && !one.contains("lacks something"), "{one}");
+}
+
+/// Bootstrap refits redraw each measured mean within the simulated spread: with one
+/// replication there is none, and the ranges collapsed to a point, written into the parameter
+/// file as 95 % ranges (found by a robustness audit). Refused before the fit.
+#[test]
+fn a_bootstrap_needs_two_replications() {
+    let t = TempDir::new("cal-boot-one");
+    let out = t.file("p.toml");
+    usage_error(
+        &calibrate(THESIS_CELLS, &out, &["--reps", "1", "--bootstrap", "3"]),
+        &["--bootstrap needs --reps 2 or more"],
+    );
+    assert!(!std::path::Path::new(&out).exists());
 }

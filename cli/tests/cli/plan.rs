@@ -266,6 +266,16 @@ fn plan_writes_every_section_and_a_figure() {
         assert!(md.contains(timer), "no row for {timer}:\n{md}");
     }
     assert!(md.contains("docs/sources.md §7"), "etcd rules cite their source");
+    // Pulls from Docker Hub at every pod start: its limits, which the model does not simulate,
+    // are said (found by a review), with the busiest site's pulls per run.
+    let hub = md
+        .lines()
+        .find(|l| l.starts_with("**Docker Hub's pull limits are not simulated.**"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        hub.contains(" per run at the busiest site (") && hub.contains(", 40 in all."),
+        "{hub}"
+    );
     // How near the apiservers came to their in-flight limits: far, at 40 pods.
     assert!(
         md.contains("The apiservers held at most ")
@@ -879,6 +889,8 @@ fn drills_that_cannot_tell_anything_say_so() {
     let args = plan(&reg, &dir.file("reg"), &[]);
     let out = run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.matches("| `crash master02 at 10s` |").count(), 1, "{out}");
+    // A registry on the overlay is not Docker Hub: no pull-limit note.
+    assert!(!out.contains("Docker Hub's pull limits"), "{out}");
     // When the scenario as given misses the timeout in some replications, a failure with which
     // none finishes may only be slower: it is not named a single point of failure.
     let (out, j, given) = plan_missing_the_timeout_sometimes(&dir, &thesis, "--drills");

@@ -243,6 +243,7 @@ fn many_kubelets_reconnecting_are_one_line() {
         .collect();
     assert_eq!(summary.len(), 1, "{text}");
     assert!(!text.contains("kubelet/"), "{text}");
+
     let json = kubetwin().args(args).args(["--format", "json"]).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let listed = v["faults_rep0"][0]["failovers"]
@@ -253,6 +254,36 @@ fn many_kubelets_reconnecting_are_one_line() {
         .count();
     let n: usize = summary[0].trim().split(' ').next().unwrap().parse().unwrap();
     assert!(n > 8 && n == listed, "{n} summed up, {listed} in the JSON");
+}
+
+/// The observing kubectl's reconnection after its apiserver is lost is the model's assumption of
+/// a person restarting `kubectl get -w`, and the report says so beside it (found by a review:
+/// kubectl v1.16 neither times out a watch nor dials again by itself).
+#[test]
+fn kubectls_reconnection_is_said_to_be_assumed() {
+    let out = kubetwin()
+        .args([
+            "run",
+            "thesis-2019",
+            "--pods",
+            "20",
+            "--reps",
+            "1",
+            "--fault",
+            "crash-etcd-leader at 10s",
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0, "run with a crashed etcd leader");
+    let text = stdout(&out);
+    let kubectl = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("kubectl reconnected to"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        kubectl.contains("(assumed: the person watching restarts `kubectl get -w`"),
+        "{kubectl}"
+    );
 }
 
 /// A scenario's warnings reach the user on stderr, and the run goes on: the thesis's HAProxy

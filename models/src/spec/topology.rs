@@ -124,17 +124,25 @@ fn default_link_bandwidth() -> Bandwidth {
 /// shows its tunnels only in a figure (testbed.md: "treat it as a scenario choice"), and a mesh
 /// gives master01 -> node01 the two routed hops its ping's TTL of 62 shows (so would a hub at the
 /// control plane's site; the layouts differ only between worker sites).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
 pub enum VpnTopology {
-    /// A tunnel between every pair of site routers.
-    #[default]
-    FullMesh,
+    /// A tunnel between every pair of site routers. (A struct variant, empty, so that serde's
+    /// `deny_unknown_fields` refuses a stray key under it, such as a `hub`: a unit variant of an
+    /// internally tagged enum ignores them.)
+    FullMesh {},
     /// Tunnels only between the hub site's router and every other router.
     HubAndSpoke {
         /// The hub site's name.
         hub: String,
     },
+}
+
+impl Default for VpnTopology {
+    /// A full mesh (the type's comment says why).
+    fn default() -> Self {
+        VpnTopology::FullMesh {}
+    }
 }
 
 /// OpenVPN 2.3 site-to-site settings.
@@ -187,7 +195,7 @@ impl Default for Vpn {
     fn default() -> Self {
         Vpn {
             enabled: true,
-            topology: VpnTopology::FullMesh,
+            topology: VpnTopology::FullMesh {},
             overhead_bytes: 68,
             tun_mtu: 1500,
             mssfix: 1450,

@@ -363,7 +363,7 @@ fn tunnel_between(s: &Scenario, a: &str, b: &str) -> bool {
     s.vpn.enabled
         && a != b
         && match &s.vpn.topology {
-            VpnTopology::FullMesh => true,
+            VpnTopology::FullMesh {} => true,
             // A hub that is no site is E016's already: no tunnel finding on top of it.
             VpnTopology::HubAndSpoke { hub } => a == hub || b == hub || !s.sites.iter().any(|x| &x.name == hub),
         }
@@ -379,7 +379,7 @@ fn tunnel_layout(s: &Scenario) -> String {
                 "the VPN is hub-and-spoke: tunnels join the hub `{hub}` to each other site, and none joins two spokes"
             )
         }
-        (VpnTopology::FullMesh, true) => "the VPN is a full mesh".into(),
+        (VpnTopology::FullMesh {}, true) => "the VPN is a full mesh".into(),
     }
 }
 

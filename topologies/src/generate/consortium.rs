@@ -164,7 +164,7 @@ impl Placement {
             None => None,
         };
         let vpn_topology = match &opts.vpn {
-            VpnTopology::FullMesh => VpnTopology::FullMesh,
+            VpnTopology::FullMesh {} => VpnTopology::FullMesh {},
             VpnTopology::HubAndSpoke { hub } => {
                 let i = find("vpn.hub", hub)?;
                 VpnTopology::HubAndSpoke {
@@ -255,7 +255,7 @@ fn summary(rows: &[Row], opts: &ConsortiumOptions, placement: &Placement, total:
         crate::count(rows.len() as u64, "site"),
         crate::count(total, "worker"),
         match &placement.vpn_topology {
-            VpnTopology::FullMesh => "full-mesh".to_owned(),
+            VpnTopology::FullMesh {} => "full-mesh".to_owned(),
             VpnTopology::HubAndSpoke { hub } => format!("hub-and-spoke (hub {hub})"),
         },
         opts.path_inflation,

@@ -270,7 +270,7 @@ impl Default for ConsortiumOptions {
         ConsortiumOptions {
             name: "consortium".into(),
             command_line: String::new(),
-            vpn: VpnTopology::FullMesh,
+            vpn: VpnTopology::FullMesh {},
             control_plane: ControlPlane::FirstSite,
             registry: ASHBURN,
             registry_site: None,

@@ -30,6 +30,34 @@ fn unknown_field() {
     assert!(e.has_code("PARSE"));
 }
 
+/// A stray key under `[vpn.topology]` is refused like one anywhere else, whichever kind the
+/// table names: a `hub` under a full mesh would otherwise leave the user believing in a hub
+/// (found by a robustness audit: the full-mesh kind, a unit variant, ignored every key).
+#[test]
+fn unknown_field_under_the_vpn_topology() {
+    for (kind, shown_kind) in [
+        (
+            "kind = \"full-mesh\"\nhub = \"vlan10\"",
+            "`vpn.topology.hub`: unknown field `hub`; this kind takes no other field",
+        ),
+        (
+            "kind = \"hub-and-spoke\"\nhub = \"vlan10\"\nhubb = \"vlan20\"",
+            "`vpn.topology.hubb`: unknown field `hubb`, expected `hub`",
+        ),
+    ] {
+        let text = edit("kind = \"full-mesh\"", kind);
+        let (e, shown) = error_of(&text);
+        let line = line_of(&text, "[vpn.topology]");
+        assert!(
+            shown.starts_with(&format!("broken.toml: line {line}, column 1: {shown_kind}")),
+            "{shown}"
+        );
+        assert!(e.has_code("PARSE"));
+    }
+    let text = edit("kind = \"full-mesh\"", "kind = \"hub-and-spoke\"\nhub = \"vlan10\"");
+    load::load_str(&text, ORIGIN).expect("a hub-and-spoke topology with its hub loads");
+}
+
 /// serde's and toml's terse messages get what was expected: a fault that is no table, a string
 /// left open, a table header extending a key given a plain value (reported at the header, so
 /// the line of the value is named too).

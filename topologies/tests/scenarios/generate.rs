@@ -496,7 +496,7 @@ fn uniform_small_shapes() {
         .iter()
         .filter(|l| l.kind == LinkKind::Wan)
         .all(|l| l.delay == Dur::millis(10)));
-    assert_eq!(s.vpn.topology, VpnTopology::FullMesh);
+    assert_eq!(s.vpn.topology, VpnTopology::FullMesh {});
     assert_round_trip(&s);
 
     // Masters sized as kube-up sizes them for the cluster, unless told otherwise.

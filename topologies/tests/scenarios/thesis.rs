@@ -69,7 +69,7 @@ fn thesis_matches_the_tables_of_testbed_md() {
     }
     assert_eq!(s.links.iter().filter(|l| l.kind == LinkKind::Wan).count(), 3);
     assert!(s.vpn.enabled);
-    assert_eq!(s.vpn.topology, VpnTopology::FullMesh);
+    assert_eq!(s.vpn.topology, VpnTopology::FullMesh {});
     assert_eq!(s.haproxy.host, "lb");
     assert_eq!(s.haproxy.backends, ["master01", "master02", "master03"]);
     assert_eq!(

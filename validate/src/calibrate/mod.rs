@@ -139,12 +139,14 @@ pub struct PlacementFit {
     /// Goodness of fit against each cell's noise: `Σ ((simulated − measured) / σ)²`, with `σ²`
     /// the variance of a mean of the cell's `runs` measured runs plus that of the simulated mean
     /// (`s² (1/runs + 1/reps)`, `s` the simulated run-to-run spread as read, at least the
-    /// reading's own, as the prediction interval takes it).
+    /// reading's own, as the prediction interval takes it). NaN with one replication, which
+    /// shows no run-to-run spread to measure the misses against (not tested).
     pub chi_square: f64,
     /// Its degrees of freedom: cells less free parameters.
     pub dof: u32,
     /// The probability of a χ² at least this large if the model were right (`None` without
-    /// degrees of freedom): below 0.05, the model misses the cells by more than their noise.
+    /// degrees of freedom, or with one replication): below 0.05, the model misses the cells by
+    /// more than their noise.
     pub p_value: Option<f64>,
     /// Per-cell (pods, delay, measured, simulated exact mean, error %).
     pub cells: Vec<(u32, u32, f64, f64, f64)>,
@@ -348,27 +350,13 @@ fn describe(
         .map(|c| crate::compare::simulate_measured(&s, c, opts.reps, opts.seed))
         .collect::<Result<Vec<_>, _>>()?;
     let preds: Vec<f64> = sims.iter().map(|r| r.exact_mean_s).collect();
-    let chi_square = cells
-        .iter()
-        .zip(&sims)
-        .map(|(c, r)| {
-            let spread = r
-                .samples
-                .iter()
-                .copied()
-                .collect::<sim_core::stats::OnlineStats>()
-                .std_dev()
-                .unwrap_or(0.0)
-                .max(sim_core::stats::reading_sd(c.resolution_s));
-            let var = spread * spread * (1.0 / f64::from(c.runs.max(1)) + 1.0 / f64::from(opts.reps.max(1)));
-            let d = r.exact_mean_s - c.mean_s;
-            if var > 0.0 {
-                d * d / var
-            } else {
-                f64::INFINITY
-            }
-        })
-        .sum::<f64>();
+    // One replication has no spread: the reading's own would stand for the runs' and make
+    // every miss look significant (found by a robustness audit: p = 1.6e-22 at --reps 1).
+    let chi_square = if opts.reps < 2 {
+        f64::NAN
+    } else {
+        chi_square_of(cells, &sims, opts.reps)
+    };
     let dof = (cells.len() as u32).saturating_sub(opts.free.len() as u32);
     let params = opts
         .free
@@ -400,10 +388,40 @@ fn describe(
         rms_error_pct: problem.error(&preds).sqrt() * 100.0,
         chi_square,
         dof,
-        p_value: sim_core::stats::chi_square_p_value(chi_square, dof),
+        p_value: if chi_square.is_nan() {
+            None
+        } else {
+            sim_core::stats::chi_square_p_value(chi_square, dof)
+        },
         cells: cells_out,
         converged: true,
     })
+}
+
+/// `Σ ((simulated − measured) / σ)²` over `cells` and their simulations `sims` of `reps`
+/// replications each ([`PlacementFit::chi_square`]).
+fn chi_square_of(cells: &[MeasuredCell], sims: &[crate::compare::SimulatedCell], reps: u32) -> f64 {
+    cells
+        .iter()
+        .zip(sims)
+        .map(|(c, r)| {
+            let spread = r
+                .samples
+                .iter()
+                .copied()
+                .collect::<sim_core::stats::OnlineStats>()
+                .std_dev()
+                .unwrap_or(0.0)
+                .max(sim_core::stats::reading_sd(c.resolution_s));
+            let var = spread * spread * (1.0 / f64::from(c.runs.max(1)) + 1.0 / f64::from(reps.max(1)));
+            let d = r.exact_mean_s - c.mean_s;
+            if var > 0.0 {
+                d * d / var
+            } else {
+                f64::INFINITY
+            }
+        })
+        .sum::<f64>()
 }
 
 /// Lays a fit's values and placement onto `s`.

@@ -14,6 +14,12 @@ use super::{Format, RunArgs};
 /// line sums them up.
 const KUBELET_LINES: usize = 8;
 
+/// Said beside the observing kubectl's reconnection: `kubectl get -w` v1.16 neither times out
+/// nor dials again by itself, so when it does is the model's assumption of a person watching
+/// (`models::failover`, `ClientRole::Operator`), and the start-up kubectl shows in a fault run
+/// depends on it.
+const OPERATOR_ASSUMED: &str = " (assumed: the person watching restarts `kubectl get -w` one to two node-status periods after its apiserver is lost, 10 to 20 s at v1.16's defaults; kubectl v1.16 neither times out a watch nor dials again by itself, so the start-up it shows depends on this)";
+
 /// Everything a report of `run` shows: the command line, the scenario as the flags left it, and
 /// the replications with their summary.
 pub(super) struct Report<'a> {
@@ -366,7 +372,10 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
             let on = &fo.runs_on;
             println!("  {client} led again, on {on} through {to}, at {t:.2} s ({after:.2} s after the fault)");
         } else {
-            println!("  {client} reconnected to {to} at {t:.2} s ({after:.2} s after the fault)");
+            println!(
+                "  {client} reconnected to {to} at {t:.2} s ({after:.2} s after the fault){}",
+                if client == "kubectl" { OPERATOR_ASSUMED } else { "" }
+            );
         }
     }
     for fo in &f.failovers_after_run {

@@ -135,7 +135,7 @@ fn vpn_text(s: &models::spec::Scenario) -> String {
         "off".to_owned()
     } else {
         match &s.vpn.topology {
-            VpnTopology::FullMesh => "full mesh".to_owned(),
+            VpnTopology::FullMesh {} => "full mesh".to_owned(),
             VpnTopology::HubAndSpoke { hub } => format!("hub-and-spoke at {hub}"),
         }
     }

@@ -44,6 +44,28 @@ pub(super) fn slowest_sites_section(o: &mut String, p: &Plan) {
         slow_site_note(o, r, fastest, &net);
     }
     w!(o);
+    docker_hub_limit_note(o, p, &cur.sites, &net);
+}
+
+/// Docker Hub's pull limits, which the model does not simulate, said when they could bite: the
+/// image on Docker Hub, pulled at every pod start (`imagePullPolicy: Always`, each start's
+/// manifest check counting as a pull), so the busiest site's pulls per run are its pods.
+fn docker_hub_limit_note(o: &mut String, p: &Plan, sites: &[SiteRow], net: &SiteNetwork<'_>) {
+    use models::spec::PullPolicy;
+    if net.registry_site.is_some() || p.scenario.runtime.pull_policy != PullPolicy::Always {
+        return;
+    }
+    let Some(busiest) = sites.iter().max_by(|a, b| a.pods.total_cmp(&b.pods)) else {
+        return;
+    };
+    w!(
+        o,
+        "**Docker Hub's pull limits are not simulated.** The image comes from Docker Hub with `imagePullPolicy: Always`, so every pod start checks its manifest, which Docker Hub counts as a pull: {:.0} per run at the busiest site ({}), {} in all. Docker Hub has limited anonymous pulls per IP address since November 2020, to 100 per 6 hours then and to 10 per hour since 2025 (Docker's \"Docker Hub usage and limits\" page; docker/docs pull requests #20788 and #22134); the model, like the 2019 testbed the thesis measured, assumes no limit. Past the limit a pull fails with `toomanyrequests` and the pod meets image back-off. A site whose workers share one public address and start more pods than the limit, within its window, would do worse than this plan says; a registry or pull-through mirror on the overlay (`generate consortium --registry-at SITE`, `runtime.registry_host`) or authenticated pulls take the limit away.",
+        busiest.pods,
+        busiest.site,
+        p.pods
+    );
+    w!(o);
 }
 
 /// What (b) says of each site's round trips and registry, worked out once for the table and the
