@@ -11,12 +11,18 @@ use super::heartbeat::Reckoning;
 use super::{Kubelet, Pending};
 use crate::api::{CallLoss, Ev, Local};
 
-/// Linux's neighbour (ARP) defaults on the router of the balancer's LAN (VyOS runs Linux;
-/// Documentation/networking/ip-sysctl.txt): an entry confirmed by traffic stays usable for the
-/// reachable time, drawn from `base_reachable_time_ms` (30 s) times 0.5 to 1.5 (here its mean),
-/// then waits `delay_first_probe_time` (5 s) before it probes. Until it fails, the router sends
-/// SYNs to the dead host's address and they vanish.
-const NEIGHBOUR_USED_AFTER_CRASH: SimDuration = SimDuration::from_secs(35);
+/// How long after the balancer's crash the router of its LAN goes on using its neighbour (ARP)
+/// entry for the dead balancer, on average, by Linux's defaults (VyOS runs Linux;
+/// Documentation/networking/ip-sysctl.txt). The router forwards the kubelets' traffic, and
+/// forwarded traffic confirms no entry (only a local socket's ACKs do, `dst_confirm`), so the
+/// entry cycles: usable for the reachable time, drawn from `base_reachable_time_ms` (30 s)
+/// times 0.5 to 1.5, then `delay_first_probe_time` (5 s), then a unicast probe that the live
+/// balancer answered, which confirms it again. A crash falls at a uniform instant of that
+/// cycle (C uniform over 20 to 50 s), so the next probe comes E[C²] / (2 E[C]) = 1300 / 70 =
+/// 18.6 s later on average (derived; the model used 35 s, the wait of an entry confirmed at
+/// the crash, until a review). Until it fails, the router sends SYNs to the dead host's
+/// address and they vanish.
+const NEIGHBOUR_USED_AFTER_CRASH: SimDuration = SimDuration::from_millis(18_571);
 
 /// An address resolution that fails: `ucast_solicit` or `mcast_solicit` (3) probes
 /// `retrans_time_ms` (1000 ms) apart; then the router answers what waited for it with ICMP host

@@ -2499,8 +2499,11 @@ fn a_status_sync_cut_short_by_a_failover_is_sent_again_by_a_later_sync() {
 /// A balancer down past two failed tries of a heartbeat round makes each kubelet close its
 /// connections (v1.16's `closeAllConns`, 20 to 30 s in with 10-s loops): the sync out fails
 /// then, and from then its status syncs fail until the balancer is back, each dial when the
-/// router has given up the dead balancer's address (38 s after the crash, 3 s more for the
-/// SYN that meets it) or at the 30-s dial timeout; the statuses go out once it is back. A shorter outage closes nothing: only a sync out when the
+/// router has given up the dead balancer's address (18.6 s after the crash on average, as its
+/// neighbour entry, which forwarded traffic does not confirm, is probed at a random point of
+/// its cycle; 3 s more for the SYN that meets it) or at the 30-s dial timeout; the statuses go
+/// out once it is back. (The model used to take the entry as confirmed at the crash, 35 s; a
+/// review found it too late.) A shorter outage closes nothing: only a sync out when the
 /// balancer crashed can fail, at its restart, and a sync begun during the outage has its GET
 /// reset by the restart and sent again a second later (client-go's `Retry-After: 1`).
 #[test]
@@ -2517,7 +2520,7 @@ fn a_kubelet_that_closed_its_connections_fails_its_status_syncs_until_the_balanc
             })
             .collect()
     };
-    let mut dial_failures = 0;
+    let (mut dial_failures, mut early_dial_failures) = (0, 0);
     for seed in 0..3 {
         let mut s = cell(20, 100);
         s.faults.push(crash("lb", 20, Some(80)));
@@ -2532,17 +2535,25 @@ fn a_kubelet_that_closed_its_connections_fails_its_status_syncs_until_the_balanc
             "seed {seed}: syncs went through while closed: {through:?}"
         );
         let failed_ends: Vec<f64> = syncs.iter().filter(|s| s.0).map(|s| s.2).collect();
+        // Nothing fails before the first kubelet closes its connections (20 s in), and the
+        // router gives the address up 21.6 s after the crash: dials fail from then on, well
+        // before 20 + 35 + 3 + 3 = 61 s.
         assert!(
-            failed_ends.iter().all(|&e| !(e > 50.0 && e < 61.0)),
-            "seed {seed}: a dial failed before the router gave the balancer's address up: {failed_ends:?}"
+            failed_ends.iter().all(|&e| e >= 40.0),
+            "seed {seed}: a sync failed before any kubelet closed its connections: {failed_ends:?}"
         );
-        dial_failures += failed_ends.iter().filter(|&&e| (61.0..80.0).contains(&e)).count();
+        early_dial_failures += failed_ends.iter().filter(|&&e| e > 50.0 && e < 61.0).count();
+        dial_failures += failed_ends.iter().filter(|&&e| (50.0..80.0).contains(&e)).count();
         assert!(
             syncs.iter().any(|s| !s.0 && s.1 >= 80.0),
             "seed {seed}: the statuses go out once the balancer is back"
         );
     }
     assert!(dial_failures > 0, "no dial failed: the case is not exercised");
+    assert!(
+        early_dial_failures > 0,
+        "no dial failed between 50 and 61 s: the router kept the dead balancer's address too long"
+    );
     let mut reset_gets = 0;
 
     for seed in 0..3 {

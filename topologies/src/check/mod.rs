@@ -265,6 +265,11 @@ pub const CHECKS: &[Check] = &[
         "netem-on-no-route",
         "netem's delay, jitter and loss sit on the OpenVPN tunnels between netem.near (by default the first master's site) and netem.far (by default every other site), as the thesis put tc on its VPN routers; a scenario of one site or without the VPN has no such tunnel, and one whose traffic crosses none (the workers' to the load balancer, the masters and the registry, the masters' to one another, the observing kubectl's) is not delayed at all: put workers at another site, or name the sites in netem.near and netem.far",
     ),
+    warn(
+        "W008",
+        "address-clash",
+        "each host has its own `address`, within its site's `prefix` when the site gives one: both are informational (the model routes by the scenario's links, not by address), but two hosts with one address, or an address outside its site's prefix, is a typo worth knowing about",
+    ),
 ];
 
 /// The checks as `(code, name, help)` rows, in code order (for the README's table, which a test keeps equal).

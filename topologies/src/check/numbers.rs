@@ -1,6 +1,7 @@
 //! Numbers out of range (E010-E013, E021, E027-E029, E031, E033): coordinates, loss percentages,
 //! client rates, counts, the node's size, the tunnel MTU and packet, the informational addresses
-//! and the room the workers have for the workload (with E034, the other check of its size).
+//! (and W008, their clashes) and the room the workers have for the workload (with E034, the
+//! other check of its size).
 
 use models::scheduler::EVICTION_HARD_MIB;
 use models::spec::{Role, Scenario};
@@ -17,6 +18,7 @@ pub(super) fn numbers(s: &Scenario, f: &mut Vec<Finding>) {
     tun_mtu(s, f);
     tunnel_packet(s, f);
     addresses(s, f);
+    address_clashes(s, f);
     replicas(s, f);
     room(s, f);
 }
@@ -278,6 +280,56 @@ fn addresses(s: &Scenario, f: &mut Vec<Finding>) {
                     site.prefix, site.name
                 ),
             ));
+        }
+    }
+}
+
+/// W008: two hosts given one address, or a host's address outside its site's prefix. Both
+/// are informational, so a typo in them changes nothing the model does; it is still one.
+fn address_clashes(s: &Scenario, f: &mut Vec<Finding>) {
+    let mut first_with: std::collections::HashMap<std::net::Ipv4Addr, &str> = std::collections::HashMap::new();
+    let prefixes: std::collections::HashMap<&str, (u32, u32)> = s
+        .sites
+        .iter()
+        .filter_map(|site| {
+            let (ip, len) = site.prefix.split_once('/')?;
+            let (ip, len) = (ip.parse::<std::net::Ipv4Addr>().ok()?, len.parse::<u32>().ok()?);
+            let mask = u32::MAX.checked_shl(32u32.checked_sub(len)?).unwrap_or(0);
+            Some((site.name.as_str(), (u32::from(ip) & mask, mask)))
+        })
+        .collect();
+    for (i, h) in s.hosts.iter().enumerate() {
+        let Ok(ip) = h.address.parse::<std::net::Ipv4Addr>() else {
+            continue;
+        };
+        if let Some(other) = first_with.insert(ip, &h.name) {
+            f.push(Finding::new(
+                "W008",
+                format!("hosts[{i}].address"),
+                format!(
+                    "host `{}` has the address {ip}, as host `{other}` has; expected each host's own address",
+                    h.name
+                ),
+            ));
+            // Keep the first holder named for a third.
+            first_with.insert(ip, other);
+        }
+        if let Some(&(net, mask)) = prefixes.get(h.site.as_str()) {
+            if u32::from(ip) & mask != net {
+                let prefix = &s
+                    .sites
+                    .iter()
+                    .find(|x| x.name == h.site)
+                    .map_or("", |x| x.prefix.as_str());
+                f.push(Finding::new(
+                    "W008",
+                    format!("hosts[{i}].address"),
+                    format!(
+                        "host `{}` has the address {ip}, outside its site `{}`'s prefix {prefix}; expected an address in it",
+                        h.name, h.site
+                    ),
+                ));
+            }
         }
     }
 }

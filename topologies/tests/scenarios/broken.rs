@@ -399,6 +399,40 @@ fn zero_periods_and_refused_timings() {
     assert!(shown.contains("`kubernetes.etcd.election_timeout`"), "{shown}");
 }
 
+/// Two hosts with one address, or an address outside its site's prefix, are warned of (W008):
+/// the addresses are informational, but such a typo passed every check (found by a robustness
+/// audit).
+#[test]
+fn an_address_clash_is_a_warning() {
+    let warnings = |text: &str| -> Vec<String> {
+        let loaded = load::load_str_with_warnings(text, ORIGIN).expect("a warning does not refuse the scenario");
+        loaded.warnings.iter().map(ToString::to_string).collect()
+    };
+    assert!(warnings(super::thesis_text()).is_empty());
+    let twice = edit("address = \"192.168.10.102\"", "address = \"192.168.10.101\"");
+    // The second host's address line.
+    let line = twice
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("address = \"192.168.10.101\""))
+        .nth(1)
+        .map(|(i, _)| i + 1)
+        .unwrap();
+    let w = warnings(&twice);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with(&format!("broken.toml: line {line}, column 1: warning[W008] `hosts[2].address`: host `master02` has the address 192.168.10.101, as host `master01` has")),
+        "{w:?}"
+    );
+    let outside = edit("address = \"192.168.20.101\"", "address = \"10.0.0.1\"");
+    let w = warnings(&outside);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("has the address 10.0.0.1, outside its site `vlan20`'s prefix 192.168.20.0/24"),
+        "{w:?}"
+    );
+}
+
 /// OpenVPN checks `--keepalive`'s pair (helper.c: restart at least twice the ping) but not
 /// `--ping` and `--ping-restart` written apart, as VyOS writes them: 15 s over a 10-s ping is
 /// accepted; a restart timeout no longer than the ping, which restarts an idle tunnel, is warned
