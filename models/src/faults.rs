@@ -14,8 +14,9 @@
 //!   OpenVPN starts afresh and, in static-key mode, sends at once; its peers restart their
 //!   ends as after a partition (next item).
 //! - **A partitioned tunnel** (or an isolated site) keeps TCP connections open; the sender
-//!   retransmits with exponential back-off from Linux's `TCP_RTO_MIN` (200 ms, doubling, capped
-//!   at `TCP_RTO_MAX` = 120 s: include/net/tcp.h), so data resumes at the first retransmission
+//!   retransmits with exponential back-off from the connection's round trip plus Linux's
+//!   `TCP_RTO_MIN` (200 ms; `tcp_set_rto` on a steady path), doubling, capped at `TCP_RTO_MAX`
+//!   = 120 s (include/net/tcp.h), so data resumes at the first retransmission
 //!   after the repair. A cut of at least `ping-restart` also restarts the tunnel's ends, and
 //!   each restart pauses for [`OPENVPN_RESTART_PAUSE`], during which the tunnel carries nothing
 //!   ([`vpn_carries_again`]).
@@ -99,12 +100,14 @@ pub fn covering(windows: &[(SimTime, SimTime)], t: SimTime) -> Option<(SimTime, 
     windows.iter().copied().find(|&(s, e)| s <= t && t < e)
 }
 
-/// When TCP's next retransmission after a loss starting at `start` falls at or after `end`:
-/// retransmissions at `start + RTO_MIN x (2^k - 1)`, the interval doubling up to `TCP_RTO_MAX`
-/// ([`crate::network::first_resend_at_or_after`] from `TCP_RTO_MIN`); [`SimTime::MAX`] if
-/// `end` is (a loss never repaired).
-pub fn next_retransmission(start: SimTime, end: SimTime) -> SimTime {
-    crate::network::first_resend_at_or_after(start, end, TCP_RTO_MIN)
+/// When TCP's next retransmission after a loss starting at `start` falls at or after `end`, on
+/// a connection whose smoothed round trip is `srtt`: retransmissions at `start + RTO x (2^k -
+/// 1)`, the first timeout `RTO = srtt + TCP_RTO_MIN` (Linux's `tcp_set_rto` on a steady path,
+/// as [`crate::network::retransmission_cost`] takes it), the interval doubling up to
+/// `TCP_RTO_MAX` ([`crate::network::first_resend_at_or_after`]); [`SimTime::MAX`] if `end` is
+/// (a loss never repaired).
+pub fn next_retransmission(start: SimTime, end: SimTime, srtt: SimDuration) -> SimTime {
+    crate::network::first_resend_at_or_after(start, end, srtt + TCP_RTO_MIN)
 }
 
 /// Two netem rules one after the other, as stacked qdiscs apply them: their delays add, their
@@ -180,19 +183,20 @@ impl Outages {
     /// schedule begun at `start` (a segment resent before `back`, in the outage or in a restart
     /// pause after it, is lost too). A message sent during the outage or the pause queues
     /// behind the connection's unacknowledged data, so it keeps that schedule as well.
-    fn resend_after(start: SimTime, back: SimTime) -> SimTime {
+    fn resend_after(start: SimTime, back: SimTime, srtt: SimDuration) -> SimTime {
         if back == SimTime::MAX {
             SimTime::MAX
         } else {
-            next_retransmission(start, back)
+            next_retransmission(start, back, srtt)
         }
     }
 
     /// When a message that reaches router `h` at `t` gets through, if `h` is crashed then: at
-    /// TCP's first retransmission after its tunnels carry again ([`Outages::router_back`]).
-    pub fn router_hold(&self, h: u32, t: SimTime) -> Option<SimTime> {
+    /// TCP's first retransmission after its tunnels carry again ([`Outages::router_back`]), on
+    /// a connection of smoothed round trip `srtt`.
+    pub fn router_hold(&self, h: u32, t: SimTime, srtt: SimDuration) -> Option<SimTime> {
         let (start, back) = self.router_window(h, t)?;
-        Some(Self::resend_after(start, back))
+        Some(Self::resend_after(start, back, srtt))
     }
 
     /// When crashed router `h`, down at `t`, carries packets again: at its restart (its fresh
@@ -223,9 +227,9 @@ impl Outages {
 
     /// When a message entering the tunnel between sites `a` and `b` at `t` gets through, if the
     /// tunnel is down then: at TCP's first retransmission after the tunnel carries again.
-    pub fn tunnel_hold(&self, a: u32, b: u32, t: SimTime) -> Option<SimTime> {
+    pub fn tunnel_hold(&self, a: u32, b: u32, t: SimTime, srtt: SimDuration) -> Option<SimTime> {
         let (start, back) = self.tunnel_window(a, b, t)?;
-        Some(Self::resend_after(start, back))
+        Some(Self::resend_after(start, back, srtt))
     }
 }
 
@@ -263,17 +267,25 @@ mod tests {
         assert_eq!(at([a, b]).degradation(0, 1, SimTime::from_secs(30)), Some(b));
     }
 
+    /// The first timeout is the round trip plus 200 ms, then it doubles: on a LAN, 0.2, 0.6,
+    /// 1.4, 3.0, 6.2 s after the start; over a 300-ms round trip, 0.5, 1.5, 3.5, 7.5 s (the
+    /// model started every connection from 200 ms until a review).
     #[test]
-    fn retransmissions_back_off_from_200ms() {
+    fn retransmissions_back_off_from_the_round_trip_plus_200ms() {
         let s = SimTime::from_secs(10);
-        // 0.2, 0.6, 1.4, 3.0, 6.2 s after the start.
+        let lan = SimDuration::ZERO;
         assert_eq!(
-            next_retransmission(s, s + SimDuration::from_millis(500)),
+            next_retransmission(s, s + SimDuration::from_millis(500), lan),
             s + SimDuration::from_millis(600)
         );
         assert_eq!(
-            next_retransmission(s, s + SimDuration::from_secs(5)),
+            next_retransmission(s, s + SimDuration::from_secs(5), lan),
             s + SimDuration::from_millis(6200)
+        );
+        let wan = SimDuration::from_millis(300);
+        assert_eq!(
+            next_retransmission(s, s + SimDuration::from_secs(5), wan),
+            s + SimDuration::from_millis(7500)
         );
     }
 
@@ -311,10 +323,11 @@ mod tests {
             o.tunnel_back(1, 0, SimTime::from_secs(20)),
             Some(SimTime::from_secs(72))
         );
-        let held = o.tunnel_hold(1, 0, SimTime::from_secs(20)).unwrap();
+        let lan = SimDuration::ZERO;
+        let held = o.tunnel_hold(1, 0, SimTime::from_secs(20), lan).unwrap();
         assert_eq!(
             held,
-            next_retransmission(SimTime::from_secs(10), SimTime::from_secs(72))
+            next_retransmission(SimTime::from_secs(10), SimTime::from_secs(72), lan)
         );
         // A retransmission that falls in the pause is lost: the next one after it gets through.
         let mut short = Outages {
@@ -327,15 +340,15 @@ mod tests {
         );
         // Resends at 0.2, 0.6, 1.4, 3.0, 6.2, 12.6, 25.4 s; the pause holds the tunnel until 14 s.
         assert_eq!(
-            short.tunnel_hold(0, 1, SimTime::from_secs(5)),
+            short.tunnel_hold(0, 1, SimTime::from_secs(5), lan),
             Some(SimTime::from_secs(25) + SimDuration::from_millis(400))
         );
         // A message sent after the repair but in the pause waits for it too, behind the
         // connection's unacknowledged data: the same retransmission.
         let in_pause = SimTime::from_secs(71) + SimDuration::from_millis(500);
-        assert_eq!(o.tunnel_hold(0, 1, in_pause), Some(held));
-        assert_eq!(o.tunnel_hold(0, 1, SimTime::from_secs(72)), None);
-        assert_eq!(o.tunnel_hold(0, 2, SimTime::from_secs(20)), None);
+        assert_eq!(o.tunnel_hold(0, 1, in_pause, lan), Some(held));
+        assert_eq!(o.tunnel_hold(0, 1, SimTime::from_secs(72), lan), None);
+        assert_eq!(o.tunnel_hold(0, 2, SimTime::from_secs(20), lan), None);
         // A 20-s router crash restarts nothing: carried at the restart.
         assert_eq!(o.router_back(7, SimTime::from_secs(15)), Some(SimTime::from_secs(30)));
     }

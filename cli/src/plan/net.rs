@@ -29,10 +29,11 @@ pub(crate) struct Rtt {
 
 impl Rtt {
     /// Estimated p99 of the round trip, seconds: `base + 2.326 σ`, plus one TCP retransmission
-    /// timeout (`TCP_RTO_MIN`, 200 ms, doubling) for every loss whose chance is at least 1 %.
+    /// timeout (the round trip plus `TCP_RTO_MIN`, 200 ms, Linux's on a steady path; doubling)
+    /// for every loss whose chance is at least 1 %.
     pub(crate) fn p99_s(&self) -> f64 {
         let mut t = self.base_s + Z99 * self.sigma_s;
-        let rto = TCP_RTO_MIN.as_secs_f64();
+        let rto = self.base_s + TCP_RTO_MIN.as_secs_f64();
         let mut k = 1;
         while k <= 6 && self.loss.powi(k) >= 0.01 {
             t += rto * f64::from(1u32 << (k - 1));

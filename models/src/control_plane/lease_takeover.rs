@@ -12,7 +12,7 @@ use super::candidate_tries::CandidateTries;
 use super::failover_walk::{Kept, Pending};
 use super::{ControlPlane, Failover, Watcher};
 use crate::failover::{Plan, Timers};
-use crate::network::TCP_RETRIES2_TIMEOUT;
+use crate::network::{HostId, TCP_RETRIES2_TIMEOUT};
 
 /// What the candidates of a leader election go by ([`ControlPlane::leader_after_loss`]).
 #[derive(Clone, Copy)]
@@ -343,8 +343,8 @@ impl ControlPlane {
             .collect()
     }
 
-    /// The connection to apiserver `to` that a standby has held since before the run, whose
-    /// tries are `tries` ([`StandbyLink`]). It dies at the first crash of `to`'s master, at the
+    /// The connection to apiserver `to` that the standby on host `from_host` has held since
+    /// before the run, whose tries are `tries` ([`StandbyLink`]). It dies at the first crash of `to`'s master, at the
     /// first cut of that master from the balancer that the session does not survive, or at a
     /// crash of the balancer, whichever comes first. A crashed host sends no reset, and
     /// Go 1.12's HTTP/2 client has no health check of its own: after the balancer's crash the
@@ -368,6 +368,7 @@ impl ControlPlane {
     ///   periods) are taken as no longer.
     pub(super) fn standby_link(
         &self,
+        from_host: HostId,
         to: usize,
         renew_deadline: SimDuration,
         tries: &mut CandidateTries,
@@ -384,7 +385,7 @@ impl ControlPlane {
             if back == SimTime::MAX || first >= back {
                 first.max(back)
             } else {
-                crate::faults::next_retransmission(first, back)
+                crate::faults::next_retransmission(first, back, self.base_rtt(from_host, self.lb))
             }
         };
         let (timeout, independent) = self.server_timeout;
@@ -415,7 +416,7 @@ impl ControlPlane {
             if from >= reset {
                 break;
             }
-            let resumes = crate::faults::next_retransmission(from, back);
+            let resumes = crate::faults::next_retransmission(from, back, self.base_rtt(self.lb, self.masters[to]));
             let closed = timed_out(from).min(from + TCP_RETRIES2_TIMEOUT);
             let ends = if crashed {
                 resumes.min(closed)
@@ -447,7 +448,8 @@ impl ControlPlane {
         if back == SimTime::MAX {
             return SimTime::MAX;
         }
-        crate::faults::next_retransmission(s, back) + self.connect_time(c.host, c.master as usize)
+        crate::faults::next_retransmission(s, back, self.base_rtt(c.host, self.lb))
+            + self.connect_time(c.host, c.master as usize)
     }
 
     /// When a request that a controller on master `k` has on its connection to the balancer
@@ -457,7 +459,9 @@ impl ControlPlane {
         let held = self.plan.unreachable[k]
             .iter()
             .filter(|w| w.0 <= t)
-            .map(|&(cut, repaired)| crate::faults::next_retransmission(cut, repaired))
+            .map(|&(cut, repaired)| {
+                crate::faults::next_retransmission(cut, repaired, self.base_rtt(self.masters[k], self.lb))
+            })
             .max();
         held.map_or(t, |h| h.max(t))
     }
@@ -478,7 +482,7 @@ impl ControlPlane {
             }
             if let Some((cut, repaired)) = crate::faults::covering(&plan.unreachable[m], t) {
                 // Never repaired: the resend is never (`SimTime::MAX`).
-                t = crate::faults::next_retransmission(cut, repaired);
+                t = crate::faults::next_retransmission(cut, repaired, self.base_rtt(self.lb, self.masters[m]));
             } else if let Some(back) = plan.etcd_back(m, t) {
                 t = back;
             } else {
@@ -618,7 +622,7 @@ impl CandidateClock<'_> {
             .copied()
             .flatten()
             .filter(|_| Some(k) != lapse.leader_on)
-            .map(|to| cp.standby_link(to, timers.renew_deadline, &mut tries));
+            .map(|to| cp.standby_link(cp.masters[k], to, timers.renew_deadline, &mut tries));
         let mut taken = None;
         for _ in 0..=plan.apiserver_down[k].len() {
             // Its first try from then, and from `s`, that a quorum serves.

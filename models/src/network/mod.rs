@@ -285,6 +285,9 @@ impl Network {
     /// element on the route is down then ([`SimTime::MAX`] if one never comes back).
     fn held_until(&self, a: HostId, b: HostId, r: &Route, at: SimTime) -> SimTime {
         let rtt = r.propagation * 2;
+        // The connection's smoothed round trip, netem's delay included: it sets TCP's first
+        // retransmission timeout.
+        let srtt = self.base_one_way(a, b).unwrap_or(rtt) + self.base_one_way(b, a).unwrap_or(SimDuration::ZERO);
         // A router's crash stops what it routes between sites; within a site the hosts are
         // switched (the scenario's star of links around the router stands for the site's LAN).
         let crosses_sites = self.site_of[a as usize] != self.site_of[b as usize];
@@ -297,14 +300,14 @@ impl Network {
                 let held = self
                     .outages
                     .host_hold(h, t, rtt * CONNECT_ROUND_TRIPS)
-                    .or_else(|| crosses_sites.then(|| self.outages.router_hold(h, t)).flatten());
+                    .or_else(|| crosses_sites.then(|| self.outages.router_hold(h, t, srtt)).flatten());
                 if let Some(next) = held {
                     t = next;
                     moved = true;
                 }
             }
             for &(x, y) in &r.tunnel_sites {
-                if let Some(next) = self.outages.tunnel_hold(x, y, t) {
+                if let Some(next) = self.outages.tunnel_hold(x, y, t, srtt) {
                     t = next;
                     moved = true;
                 }
@@ -422,10 +425,10 @@ impl Network {
             return true;
         };
         let crosses_sites = self.site_of[a as usize] != self.site_of[b as usize];
-        (crosses_sites && r.hops.iter().any(|&h| self.outages.router_hold(h, t).is_some()))
+        (crosses_sites && r.hops.iter().any(|&h| self.outages.router_back(h, t).is_some()))
             || r.tunnel_sites
                 .iter()
-                .any(|&(x, y)| self.outages.tunnel_hold(x, y, t).is_some())
+                .any(|&(x, y)| self.outages.tunnel_back(x, y, t).is_some())
     }
 
     /// Whether fault `f` stops what carries the traffic between `a` and `b`, whenever it

@@ -64,10 +64,12 @@ impl NetworkLinks {
         NetworkLinks { net, hosts, down }
     }
 
-    /// Whether an outage `(s, e)` outlasts the stream: TCP's first resend after the repair
-    /// comes after the read deadline of a stream last read at `s`.
-    fn breaks_stream(s: SimTime, e: SimTime) -> bool {
-        e == SimTime::MAX || crate::faults::next_retransmission(s, e) > s + CONN_READ_TIMEOUT
+    /// Whether an outage `(s, e)` outlasts the stream between `a` and `b`: TCP's first resend
+    /// after the repair comes after the read deadline of a stream last read at `s`.
+    fn breaks_stream(&self, a: HostId, b: HostId, s: SimTime, e: SimTime) -> bool {
+        let srtt = self.net.base_one_way(a, b).unwrap_or(SimDuration::ZERO)
+            + self.net.base_one_way(b, a).unwrap_or(SimDuration::ZERO);
+        e == SimTime::MAX || crate::faults::next_retransmission(s, e, srtt) > s + CONN_READ_TIMEOUT
     }
 }
 
@@ -80,7 +82,7 @@ impl Links for NetworkLinks {
             return self
                 .net
                 .one_way_at(a, b, 0, at, rng)
-                .filter(|_| !Self::breaks_stream(s, e))
+                .filter(|_| !self.breaks_stream(a, b, s, e))
                 .filter(|d| *d != SimDuration::MAX);
         }
         let d = self
@@ -89,7 +91,7 @@ impl Links for NetworkLinks {
             .filter(|d| *d != SimDuration::MAX)?;
         // Just after an outage that closed the stream: a new connection first.
         match windows.iter().rev().find(|w| w.1 <= at) {
-            Some(&(s, e)) if Self::breaks_stream(s, e) => {
+            Some(&(s, e)) if self.breaks_stream(a, b, s, e) => {
                 let rtt = self.net.base_one_way(a, b)? + self.net.base_one_way(b, a)?;
                 let connected = e + rtt * u64::from(CONNECT_ROUND_TRIPS);
                 Some(if at < connected { (connected - at) + d } else { d })

@@ -302,10 +302,11 @@ fn a_failed_takeover_waits_for_the_quorum_however_long() {
 /// master it connects to then crashes in the instant before the connection is up. (A first
 /// version left the scheduler waiting on the dead master until its repair at 600 s, found by a
 /// review.) Another candidate takes the lease once etcd has a quorum again, after Tokyo's
-/// repair: a standby that ran throughout at its first try then, before 90 s; but the other
-/// standby's own connection may be pinned to the crashed master, or to Tokyo's, whose tries
-/// wait for TCP's resend at 112.2 s (10 s + 0.2 s x (2^9 - 1)), as do the restarted Tokyo
-/// leader's: then the lease goes just after that resend, before 120 s.
+/// repair: a standby that ran throughout at its first try then, before 90 s, which the test
+/// asks for (a takeover elsewhere between 70 and 120 s). The other standby's own connection may
+/// be pinned to the crashed master, or to Tokyo's, whose tries wait for TCP's first resend after
+/// the repair (10 s + RTO x (2^k - 1), the first timeout RTO the round trip plus 200 ms), as do
+/// the restarted Tokyo leader's.
 #[test]
 fn a_takeover_whose_apiserver_dies_while_it_connects_goes_elsewhere() {
     let mut s = spread_with_the_balancer_at_zurich();

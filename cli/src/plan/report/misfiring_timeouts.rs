@@ -17,7 +17,7 @@ pub(super) fn timeouts_section(o: &mut String, p: &Plan, order: &[usize]) {
     w!(o);
     w!(
         o,
-        "Each timer against what it guards at the scenario's round trips (p99: mean + 2.326 σ of netem jitter, plus a TCP retransmission timeout, Linux's `TCP_RTO_MIN` 200 ms doubling, per loss of at least 1 % chance). Recommendations never go below the current value; the rule and its source are in the last column. Apart from the kubelets' node-status updates and Lease renewals, the model does not send this periodic traffic as messages during a run; under a fault it times what the timers decide from their values and the round trips (`docs/model.md`, \"Simplifications\"). These rows are computed from the round trips, not simulated."
+        "Each timer against what it guards at the scenario's round trips (p99: mean + 2.326 σ of netem jitter, plus a TCP retransmission timeout, the round trip plus Linux's `TCP_RTO_MIN` 200 ms, doubling, per loss of at least 1 % chance). Recommendations never go below the current value; the rule and its source are in the last column. Apart from the kubelets' node-status updates and Lease renewals, the model does not send this periodic traffic as messages during a run; under a fault it times what the timers decide from their values and the round trips (`docs/model.md`, \"Simplifications\"). These rows are computed from the round trips, not simulated."
     );
     w!(o);
     timeout_table(o, &cur.timeouts);
