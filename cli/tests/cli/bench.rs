@@ -99,6 +99,18 @@ fn raft_json_is_deterministic_and_bad_input_exits_2() {
             "/members"
         ) == 3.0
     );
+    // With no leader for most of the run, no deposition rate: it read "0.00 to 0.00" (found by
+    // a robustness audit); with one, the rate is given.
+    let lossy = crate::support::run_ok(&["bench", "raft", "--hours", "1", "--loss", "99.999"]);
+    assert!(
+        lossy.contains("no leader held for most of the run") && !lossy.contains("depositions of the leader per hour"),
+        "{lossy}"
+    );
+    let fair = crate::support::run_ok(&["bench", "raft", "--hours", "1", "--loss", "3"]);
+    assert!(
+        fair.contains("depositions of the leader per hour") && !fair.contains("no leader held"),
+        "{fair}"
+    );
     crate::support::usage_error(&["bench", "raft", "--one-way", "5min"], &["--one-way", "60 s"]);
     crate::support::usage_error(
         &["bench", "raft", "--heartbeat", "1ns", "--election", "5ns"],

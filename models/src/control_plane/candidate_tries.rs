@@ -34,6 +34,12 @@ pub(crate) struct CandidateTries {
     /// `--leader-elect-retry-period`.
     retry: SimDuration,
     rng: SimRng,
+    /// When the candidate's program started, if during the run (`None`: running since before
+    /// the instants asked about): before that it held no connection.
+    since: Option<SimTime>,
+    /// The round trip between its master and the load balancer: the first retransmission
+    /// timeout of its connection less `TCP_RTO_MIN` ([`crate::faults::next_retransmission`]).
+    pub(crate) balancer_rtt: SimDuration,
 }
 
 impl CandidateTries {
@@ -44,7 +50,21 @@ impl CandidateTries {
             tries: vec![start],
             retry: retry.max(SimDuration::from_nanos(1)),
             rng: seeded(rng.random()),
+            since: Some(start),
+            balancer_rtt: SimDuration::ZERO,
         }
+    }
+
+    /// The same tries, on a connection whose round trip to the load balancer is `rtt`.
+    pub(crate) fn with_balancer_rtt(mut self, rtt: SimDuration) -> CandidateTries {
+        self.balancer_rtt = rtt;
+        self
+    }
+
+    /// Whether the candidate's program was running, and so held its connection through the
+    /// balancer, before `t`.
+    pub(crate) fn connected_before(&self, t: SimTime) -> bool {
+        self.since.is_none_or(|s| s < t)
     }
 
     /// A candidate that has been trying since long before `t` (a standby): its first try after
@@ -53,6 +73,7 @@ impl CandidateTries {
         let mut tries = CandidateTries::starting(t, retry, rng);
         let first = t + next_try_in(tries.retry, &mut tries.rng);
         tries.tries[0] = first;
+        tries.since = None;
         tries
     }
 

@@ -375,17 +375,21 @@ impl ControlPlane {
     ) -> StandbyLink {
         let reset = self.lb_down.first().map_or(SimTime::MAX, |w| w.0);
         // The balancer's crash sends no reset: the standby learns of it when TCP's next resend
-        // of its first try since the crash, after the restart, is answered with one (or at
-        // that try, if it comes after the restart).
+        // of its first try since the crash, after the restart, is answered with one, or when
+        // TCP gives the connection up first; a first try after the restart meets the reset
+        // itself, and the try after it dials anew.
         let reset_known = if reset == SimTime::MAX {
             SimTime::MAX
         } else {
             let back = self.balancer_takes_connections(reset);
-            let first = tries.at_or_after(reset);
-            if back == SimTime::MAX || first >= back {
-                first.max(back)
+            // On a copy: drawing the tries up to the crash must not move the draws the
+            // takeover makes (a crash long after the run would restart their phase).
+            let first = tries.clone().at_or_after(reset);
+            if first >= back && back != SimTime::MAX {
+                first + SimDuration::from_nanos(1)
             } else {
                 crate::faults::next_retransmission(first, back, self.base_rtt(from_host, self.lb))
+                    .min(first + TCP_RETRIES2_TIMEOUT)
             }
         };
         let (timeout, independent) = self.server_timeout;
@@ -425,10 +429,12 @@ impl ControlPlane {
             } else {
                 continue;
             };
+            // HAProxy's resend and its timeout end the session only while HAProxy runs: once
+            // it has crashed, the standby learns of it as above.
             return StandbyLink {
                 to,
                 dies: from,
-                ends: ends.min(reset_known),
+                ends: if ends < reset { ends } else { reset_known },
             };
         }
         StandbyLink {
@@ -450,6 +456,28 @@ impl ControlPlane {
         }
         crate::faults::next_retransmission(s, back, self.base_rtt(c.host, self.lb))
             + self.connect_time(c.host, c.master as usize)
+    }
+
+    /// When a candidate whose try at `g` falls in an outage of the balancer, back at `back`,
+    /// can dial anew: one that held its connection through the balancer since before the crash
+    /// learns that it is gone only when TCP's next resend of its first try since the crash,
+    /// after the restart, meets a reset (the crashed host sent none), or when TCP gives the
+    /// connection up first; one started during the outage dials at once, and gets through once
+    /// the balancer is back.
+    pub(super) fn dials_again_after_balancer_crash(
+        &self,
+        g: SimTime,
+        back: SimTime,
+        tries: &CandidateTries,
+    ) -> SimTime {
+        let Some((crash, _)) = crate::faults::covering(&self.lb_down, g) else {
+            return back;
+        };
+        if !tries.connected_before(crash) {
+            return back;
+        }
+        let first = tries.clone().at_or_after(crash);
+        crate::faults::next_retransmission(first, back, tries.balancer_rtt).min(first + TCP_RETRIES2_TIMEOUT)
     }
 
     /// When a request that a controller on master `k` has on its connection to the balancer
@@ -516,7 +544,7 @@ impl CandidateClock<'_> {
                 if back == g {
                     break;
                 }
-                g = tries.at_or_after(back);
+                g = tries.at_or_after(cp.dials_again_after_balancer_crash(g, back, tries));
             }
             let resumed = if g == SimTime::MAX { g } else { commits(g) };
             if resumed == g || resumed == SimTime::MAX {
@@ -605,7 +633,7 @@ impl CandidateClock<'_> {
     ) -> Option<(SimTime, usize, usize)> {
         let (cp, timers, commits) = (self.cp, self.timers, self.commits);
         let plan = &cp.plan;
-        let (mut started, mut tries) = if Some(k) == lapse.leader_on {
+        let (mut started, tries) = if Some(k) == lapse.leader_on {
             (
                 lapse.restarted,
                 CandidateTries::starting(lapse.restarted, timers.retry, rng),
@@ -616,6 +644,7 @@ impl CandidateClock<'_> {
                 CandidateTries::running_at(lapse.renewed, timers.retry, rng),
             )
         };
+        let mut tries = tries.with_balancer_rtt(cp.base_rtt(cp.masters[k], cp.lb));
         // A standby still on the connection it made before the run.
         let mut link = pinned
             .get(k)
@@ -653,7 +682,8 @@ impl CandidateClock<'_> {
             };
             taken = None;
             started = back;
-            tries = CandidateTries::starting(back, timers.retry, rng);
+            tries =
+                CandidateTries::starting(back, timers.retry, rng).with_balancer_rtt(cp.base_rtt(cp.masters[k], cp.lb));
             // Restarted with its master: it dials anew.
             link = None;
         }

@@ -17,12 +17,13 @@ use crate::api::{CallLoss, Ev, Local};
 /// forwarded traffic confirms no entry (only a local socket's ACKs do, `dst_confirm`), so the
 /// entry cycles: usable for the reachable time, drawn from `base_reachable_time_ms` (30 s)
 /// times 0.5 to 1.5, then `delay_first_probe_time` (5 s), then a unicast probe that the live
-/// balancer answered, which confirms it again. A crash falls at a uniform instant of that
-/// cycle (C uniform over 20 to 50 s), so the next probe comes E[C²] / (2 E[C]) = 1300 / 70 =
-/// 18.6 s later on average (derived; the model used 35 s, the wait of an entry confirmed at
-/// the crash, until a review). Until it fails, the router sends SYNs to the dead host's
-/// address and they vanish.
-const NEIGHBOUR_USED_AFTER_CRASH: SimDuration = SimDuration::from_millis(18_571);
+/// balancer answered, which confirms it again. Linux draws the reachable time for the whole
+/// table every 300 s (`neigh_periodic_work`), so the cycle C is one length, uniform over 20 to
+/// 50 s, for many cycles, and a crash at a uniform instant of it meets the next probe C / 2
+/// later: E[C] / 2 = 17.5 s on average (derived; the model used 35 s, the wait of an entry
+/// confirmed at the crash, until a review). Until it fails, the router sends SYNs to the dead
+/// host's address and they vanish.
+const NEIGHBOUR_USED_AFTER_CRASH: SimDuration = SimDuration::from_millis(17_500);
 
 /// An address resolution that fails: `ucast_solicit` or `mcast_solicit` (3) probes
 /// `retrans_time_ms` (1000 ms) apart; then the router answers what waited for it with ICMP host

@@ -387,7 +387,10 @@ fn print_fault(fault: &models::spec::Fault, f: &models::cluster::FaultReport, gr
                 fo.runs_on
             );
         } else {
-            println!("  {client} not reconnected by the run's end; it would be, to {to}, at {t:.2} s ({after:.2} s after the fault)");
+            println!(
+                "  {client} not reconnected by the run's end; it would be, to {to}, at {t:.2} s ({after:.2} s after the fault){}",
+                if client == "kubectl" { OPERATOR_ASSUMED } else { "" }
+            );
         }
     }
     println!(
