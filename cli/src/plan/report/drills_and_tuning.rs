@@ -140,7 +140,7 @@ fn etcd_leader_costs_more(o: &mut String, p: &Plan, d: &Drills) {
             w!(o);
             w!(
                 o,
-                "`{}` costs more than `{}` ({lc:+.2} s against {mc:+.2} s, their intervals apart) though it stops less: the master's apiserver stays up, answering its clients only errors, and HAProxy's checks (a TCP connect) keep it among the backends, so its clients leave it only when their own timers give up (the kubelets after two failed Lease renewals, the controllers when their leases run out); a crashed master's are failed over by HAProxy's checks and TCP (`examples/consortium-32/README.md`).",
+                "`{}` costs more than `{}` ({lc:+.2} s against {mc:+.2} s, their intervals apart) though it stops less: the master's apiserver stays up, answering its clients only errors, and HAProxy's checks (a TCP connect) keep it among the backends until kubeadm's liveness probe has it killed (72 to 82 s after the crash), so its clients leave it when their own timers give up (the kubelets after two failed Lease renewals, the controllers when their leases run out); a crashed master's are failed over by HAProxy's checks and TCP (`examples/consortium-32/README.md`).",
                 l.drill.label,
                 m.drill.label
             );
