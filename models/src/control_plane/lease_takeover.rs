@@ -12,7 +12,7 @@ use super::candidate_tries::CandidateTries;
 use super::failover_walk::{Kept, Pending};
 use super::{ControlPlane, Failover, Watcher};
 use crate::failover::{Plan, Timers};
-use crate::network::{HostId, TCP_RETRIES2_TIMEOUT};
+use crate::network::TCP_RETRIES2_TIMEOUT;
 
 /// What the candidates of a leader election go by ([`ControlPlane::leader_after_loss`]).
 #[derive(Clone, Copy)]
@@ -343,8 +343,8 @@ impl ControlPlane {
             .collect()
     }
 
-    /// The connection to apiserver `to` that the standby on host `from_host` has held since
-    /// before the run, whose tries are `tries` ([`StandbyLink`]). It dies at the first crash of `to`'s master, at the
+    /// The connection to apiserver `to` that a standby has held since before the run, whose
+    /// tries are `tries` ([`StandbyLink`]; their `balancer_rtt` is its connection's round trip). It dies at the first crash of `to`'s master, at the
     /// first cut of that master from the balancer that the session does not survive, or at a
     /// crash of the balancer, whichever comes first. A crashed host sends no reset, and
     /// Go 1.12's HTTP/2 client has no health check of its own: after the balancer's crash the
@@ -368,29 +368,15 @@ impl ControlPlane {
     ///   periods) are taken as no longer.
     pub(super) fn standby_link(
         &self,
-        from_host: HostId,
         to: usize,
         renew_deadline: SimDuration,
         tries: &mut CandidateTries,
     ) -> StandbyLink {
         let reset = self.lb_down.first().map_or(SimTime::MAX, |w| w.0);
-        // The balancer's crash sends no reset: the standby learns of it when TCP's next resend
-        // of its first try since the crash, after the restart, is answered with one, or when
-        // TCP gives the connection up first; a first try after the restart meets the reset
-        // itself, and the try after it dials anew.
         let reset_known = if reset == SimTime::MAX {
             SimTime::MAX
         } else {
-            let back = self.balancer_takes_connections(reset);
-            // On a copy: drawing the tries up to the crash must not move the draws the
-            // takeover makes (a crash long after the run would restart their phase).
-            let first = tries.clone().at_or_after(reset);
-            if first >= back && back != SimTime::MAX {
-                first + SimDuration::from_nanos(1)
-            } else {
-                crate::faults::next_retransmission(first, back, self.base_rtt(from_host, self.lb))
-                    .min(first + TCP_RETRIES2_TIMEOUT)
-            }
+            self.learns_of_balancer_crash(reset, self.balancer_takes_connections(reset), tries)
         };
         let (timeout, independent) = self.server_timeout;
         let mut timed_out = |from: SimTime| {
@@ -470,14 +456,26 @@ impl ControlPlane {
         back: SimTime,
         tries: &CandidateTries,
     ) -> SimTime {
-        let Some((crash, _)) = crate::faults::covering(&self.lb_down, g) else {
-            return back;
-        };
-        if !tries.connected_before(crash) {
-            return back;
+        match crate::faults::covering(&self.lb_down, g) {
+            Some((crash, _)) if tries.connected_before(crash) => self.learns_of_balancer_crash(crash, back, tries),
+            _ => back,
         }
+    }
+
+    /// When a candidate whose tries are `tries`, connected through the balancer that crashed
+    /// at `crash` and takes connections again at `back`, learns that its connection is gone:
+    /// when TCP's next resend of its first try since the crash, after the restart, is answered
+    /// with a reset (the crashed host sent none), or when TCP gives the connection up first; a
+    /// first try after the restart meets the reset itself, and the try after it dials anew.
+    fn learns_of_balancer_crash(&self, crash: SimTime, back: SimTime, tries: &CandidateTries) -> SimTime {
+        // On a copy: drawing the tries up to the crash must not move the draws the takeover
+        // makes (a crash long after the run would restart their phase).
         let first = tries.clone().at_or_after(crash);
-        crate::faults::next_retransmission(first, back, tries.balancer_rtt).min(first + TCP_RETRIES2_TIMEOUT)
+        if first >= back && back != SimTime::MAX {
+            first + SimDuration::from_nanos(1)
+        } else {
+            crate::faults::next_retransmission(first, back, tries.balancer_rtt).min(first + TCP_RETRIES2_TIMEOUT)
+        }
     }
 
     /// When a request that a controller on master `k` has on its connection to the balancer
@@ -651,7 +649,7 @@ impl CandidateClock<'_> {
             .copied()
             .flatten()
             .filter(|_| Some(k) != lapse.leader_on)
-            .map(|to| cp.standby_link(cp.masters[k], to, timers.renew_deadline, &mut tries));
+            .map(|to| cp.standby_link(to, timers.renew_deadline, &mut tries));
         let mut taken = None;
         for _ in 0..=plan.apiserver_down[k].len() {
             // Its first try from then, and from `s`, that a quorum serves.

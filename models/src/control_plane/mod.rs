@@ -235,10 +235,7 @@ impl ControlPlane {
         cv: f64,
     ) -> ControlPlane {
         let n = masters.len();
-        let rtt = |a: HostId, b: HostId| {
-            let one = |x, y| net.base_one_way(x, y).unwrap_or(SimDuration::ZERO);
-            one(a, b) + one(b, a)
-        };
+        let rtt = |a: HostId, b: HostId| net.base_rtt(a, b);
         let latency = |leader: usize, fsync: SimDuration| {
             let follower_rtts: Vec<SimDuration> = (0..n)
                 .filter(|&i| i != leader)
@@ -556,8 +553,7 @@ impl ControlPlane {
     /// The round trip between `a` and `b` at the network's mean one-way latencies (a direction
     /// without a route counts as zero).
     fn base_rtt(&self, a: HostId, b: HostId) -> SimDuration {
-        let one = |x, y| self.net.base_one_way(x, y).unwrap_or(SimDuration::ZERO);
-        one(a, b) + one(b, a)
+        self.net.base_rtt(a, b)
     }
 
     /// The apiserver serving `client` (pinned to `pinned` from `host` before any failover) at

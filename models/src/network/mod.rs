@@ -285,9 +285,7 @@ impl Network {
     /// element on the route is down then ([`SimTime::MAX`] if one never comes back).
     fn held_until(&self, a: HostId, b: HostId, r: &Route, at: SimTime) -> SimTime {
         let rtt = r.propagation * 2;
-        // The connection's smoothed round trip, netem's delay included: it sets TCP's first
-        // retransmission timeout.
-        let srtt = self.base_one_way(a, b).unwrap_or(rtt) + self.base_one_way(b, a).unwrap_or(SimDuration::ZERO);
+        let srtt = self.base_rtt(a, b);
         // A router's crash stops what it routes between sites; within a site the hosts are
         // switched (the scenario's star of links around the router stands for the site's LAN).
         let crosses_sites = self.site_of[a as usize] != self.site_of[b as usize];
@@ -538,6 +536,14 @@ impl Network {
                 Some((e[0], e[1], rule))
             })
             .collect()
+    }
+
+    /// The round trip between `a` and `b` at the mean one-way latencies, netem's delay included
+    /// (a direction without a route counts as zero): a connection's smoothed round trip, which
+    /// sets TCP's first retransmission timeout.
+    pub fn base_rtt(&self, a: HostId, b: HostId) -> SimDuration {
+        let one = |x, y| self.base_one_way(x, y).unwrap_or(SimDuration::ZERO);
+        one(a, b) + one(b, a)
     }
 
     /// Mean one-way latency of a small message from `a` to `b` (no jitter, no loss).

@@ -67,9 +67,7 @@ impl NetworkLinks {
     /// Whether an outage `(s, e)` outlasts the stream between `a` and `b`: TCP's first resend
     /// after the repair comes after the read deadline of a stream last read at `s`.
     fn breaks_stream(&self, a: HostId, b: HostId, s: SimTime, e: SimTime) -> bool {
-        let srtt = self.net.base_one_way(a, b).unwrap_or(SimDuration::ZERO)
-            + self.net.base_one_way(b, a).unwrap_or(SimDuration::ZERO);
-        e == SimTime::MAX || crate::faults::next_retransmission(s, e, srtt) > s + CONN_READ_TIMEOUT
+        e == SimTime::MAX || crate::faults::next_retransmission(s, e, self.net.base_rtt(a, b)) > s + CONN_READ_TIMEOUT
     }
 }
 
