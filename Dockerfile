@@ -4,7 +4,7 @@
 #   docker run --rm --user "$(id -u)" -v "$PWD/out:/out" kubetwin sweep thesis-2019 --pods 4,20 --delay 0ms,500ms --out /out
 #
 # Build stage: the toolchain of the workspace's rust-version.
-FROM rust:1.88 AS build
+FROM rust:1.89 AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked -p kubetwin

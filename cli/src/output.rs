@@ -102,11 +102,11 @@ pub(crate) fn check_dir_outputs_not_inputs(
 }
 
 /// [`check_output_file`] for a figure, which is SVG text whatever its name: a file `path` must
-/// end in `.svg` (a `fig.png` would not open as a PNG); a device or a pipe (`/dev/stdout`,
-/// `>(…)`) has no name to check. `example` is a file name to suggest.
+/// end in `.svg` (a `fig.png` would not open as a PNG); a device, a pipe or an open stream
+/// (`/dev/stdout`, `>(…)`) has no name to check. `example` is a file name to suggest.
 pub(crate) fn check_figure_file(flag: &str, path: &Path, example: &str) -> Result<(), UsageError> {
     check_output_file(flag, path, example)?;
-    let special = path.metadata().is_ok_and(|m| !m.is_file());
+    let special = path.metadata().is_ok_and(|m| !m.is_file()) || validate::atomic_file::names_an_open_stream(path);
     if !special && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg")) {
         return Err(UsageError(format!(
             "{flag} {}: the figure is written as SVG, so its name must end in .svg (such as {example})",

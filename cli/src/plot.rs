@@ -71,22 +71,109 @@ pub(crate) fn printable(text: &str) -> String {
 pub(crate) fn render_svg(fig: &Figure) -> anyhow::Result<String> {
     let fig = &printable_figure(fig);
     let extent = data_extent(fig)?;
-    let (legend_at, y_axis) = place_legend(fig, &extent.xr, y_axis(extent.y), extent.y.1);
+    let (legend, y_axis) = place_legend(fig, &extent.xr, y_axis(extent.y), extent.y.1);
     // On the axis as drawn: the legend's room may have raised its top past any number.
     check_scale(fig, &extent, y_axis)?;
     let xr = extent.xr;
+    let columns = match legend {
+        Legend::Inside(_) => 0,
+        Legend::Beside { columns } => columns,
+    };
+    let column_width = legend_column_width(fig);
+    let width = WIDTH + columns * column_width;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (width, HEIGHT)).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut chart = draw_axes(&root, fig, xr, y_axis)?;
+        let (plot_area, legend_area) = root.split_horizontally(WIDTH);
+        let mut chart = draw_axes(&plot_area, fig, xr, y_axis)?;
         for (i, s) in fig.series.iter().enumerate() {
             draw_line(&mut chart, i, s)?;
         }
-        draw_legend_box(&mut chart, legend_at, 14)?;
+        match legend {
+            Legend::Inside(at) => draw_legend_box(&mut chart, at, 14)?,
+            Legend::Beside { .. } => draw_legend_beside(&legend_area, fig, column_width)?,
+        }
         root.present()?;
     }
     Ok(svg)
+}
+
+/// Where a figure's legend goes.
+#[derive(Debug, Clone, PartialEq)]
+enum Legend {
+    /// In this corner of the plotting area.
+    Inside(SeriesLabelPosition),
+    /// To the right of the figure, in this many columns: too many lines for a corner (more
+    /// than [`MAX_LINES_INSIDE`]).
+    Beside {
+        /// Columns of [`LINES_PER_COLUMN`] entries.
+        columns: u32,
+    },
+}
+
+/// Most lines whose legend goes inside the plotting area: a legend of 10 lines takes half its
+/// height, and raising the y axis to make room for a taller one would squash the data.
+const MAX_LINES_INSIDE: usize = 9;
+
+/// Legend entries per column beside the figure: its height, less the margins, at 19 pixels
+/// an entry.
+const LINES_PER_COLUMN: usize = ((HEIGHT - 60) / LEGEND_LINE_HEIGHT) as usize;
+
+/// Height of a legend entry, pixels.
+const LEGEND_LINE_HEIGHT: u32 = 19;
+
+/// Width of one column of a legend beside the figure, pixels: its longest label (about 7.6 pixels
+/// a character at 14 pixels) and the line's sample.
+fn legend_column_width(fig: &Figure) -> u32 {
+    let chars = fig.series.iter().map(|s| s.label.chars().count()).max().unwrap_or(0);
+    (chars as f64 * 7.6).ceil() as u32 + 56
+}
+
+/// Draws the legend of every line of `fig` into `area`, beside the figure: each line's sample
+/// and label, top to bottom in columns of [`LINES_PER_COLUMN`] `column_width` pixels wide.
+fn draw_legend_beside(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    fig: &Figure,
+    column_width: u32,
+) -> anyhow::Result<()> {
+    let top = 44;
+    for (i, s) in fig.series.iter().enumerate() {
+        let (column, row) = (i / LINES_PER_COLUMN, i % LINES_PER_COLUMN);
+        let x = (column as u32 * column_width) as i32 + 8;
+        let y = top + (row as u32 * LEGEND_LINE_HEIGHT) as i32;
+        area.draw(&line_sample(i, (x, y)))?;
+        area.draw(&Text::new(
+            s.label.clone(),
+            (x + 32, y - 8),
+            ("sans-serif", 14).into_font().color(&BLACK),
+        ))?;
+    }
+    Ok(())
+}
+
+/// A line's sample in a legend: two dashes and a marker, on an anchor.
+type LineSample<DB> = plotters::element::ComposedElement<
+    (i32, i32),
+    DB,
+    PathElement<(i32, i32)>,
+    plotters::element::ComposedElement<(i32, i32), DB, PathElement<(i32, i32)>, Polygon<(i32, i32)>>,
+>;
+
+/// Line `i`'s sample in a legend, at `(x, y)` pixels: its colour, its dash and its marker.
+fn line_sample<DB: DrawingBackend>(i: usize, (x, y): (i32, i32)) -> LineSample<DB> {
+    let (c, cycle) = line_style(i);
+    let dash = if cycle == 0 { 12 } else { 8 };
+    EmptyElement::at((x, y))
+        + PathElement::new(vec![(0, 0), (dash, 0)], c.stroke_width(2))
+        + PathElement::new(vec![(24 - dash, 0), (24, 0)], c.stroke_width(2))
+        + Polygon::new(marker_shape(cycle, (12, 0)), c.filled())
+}
+
+/// Line `i`'s colour, and its cycle through the palette: past the palette, lines are dashed
+/// and markers change shape.
+fn line_style(i: usize) -> (RGBColor, usize) {
+    (PALETTE[i % PALETTE.len()], (i / PALETTE.len()) % 3)
 }
 
 /// A chart with `f64` on both axes, drawn into an SVG string: what every figure of the cli draws
@@ -203,17 +290,17 @@ fn check_scale(fig: &Figure, extent: &Extent, (y_bottom, y_top): (f64, f64)) -> 
 
 /// Where the legend goes, and the y axis (bottom, top) with room for it.
 ///
-/// The legend goes into the corner of the plotting area with the least drawn there; when every
-/// corner is taken, the top of the y axis rises until the legend fits above the data
-/// (`y_max`, the largest value).
-fn place_legend(
-    fig: &Figure,
-    xr: &Range<f64>,
-    (y_bottom, y_top): (f64, f64),
-    y_max: f64,
-) -> (SeriesLabelPosition, (f64, f64)) {
+/// Up to [`MAX_LINES_INSIDE`] lines, the legend goes into the corner of the plotting area with
+/// the least drawn there; when every corner is taken, the top of the y axis rises until the
+/// legend fits above the data (`y_max`, the largest value). With more lines it goes beside the
+/// figure, and the axis stays the data's.
+fn place_legend(fig: &Figure, xr: &Range<f64>, (y_bottom, y_top): (f64, f64), y_max: f64) -> (Legend, (f64, f64)) {
     if fig.series.is_empty() {
-        return (SeriesLabelPosition::UpperLeft, (y_bottom, y_top));
+        return (Legend::Inside(SeriesLabelPosition::UpperLeft), (y_bottom, y_top));
+    }
+    if fig.series.len() > MAX_LINES_INSIDE {
+        let columns = fig.series.len().div_ceil(LINES_PER_COLUMN) as u32;
+        return (Legend::Beside { columns }, (y_bottom, y_top));
     }
     let legend = legend_size(fig);
     let samples = drawn_samples(fig);
@@ -235,11 +322,14 @@ fn place_legend(
         .min_by_key(|(n, _)| *n)
         .expect("four corners");
     if hits == 0 {
-        (corner.clone(), (y_bottom, y_top))
+        (Legend::Inside(corner.clone()), (y_bottom, y_top))
     } else {
         let highest = if y_max.is_finite() { y_max.max(y_bottom) } else { y_top };
         let top = y_bottom + (highest - y_bottom) / (1.0 - legend.1 - 0.03);
-        (SeriesLabelPosition::UpperLeft, (y_bottom, top.max(y_top)))
+        (
+            Legend::Inside(SeriesLabelPosition::UpperLeft),
+            (y_bottom, top.max(y_top)),
+        )
     }
 }
 
@@ -298,9 +388,7 @@ fn draw_axes<'a, 'b>(
 /// Draws line `i` of the figure: its confidence band, the line itself with its legend entry, a
 /// marker at each point, and the measured points as black crosses.
 fn draw_line<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, i: usize, s: &Series) -> anyhow::Result<()> {
-    let c = PALETTE[i % PALETTE.len()];
-    // Past the palette, lines are dashed and markers change shape.
-    let cycle = (i / PALETTE.len()) % 3;
+    let (c, cycle) = line_style(i);
     let band: Vec<EdgePoints> = s
         .points
         .iter()
@@ -308,13 +396,7 @@ fn draw_line<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, i: usize, s: &Series) -> any
         .collect();
     draw_band(chart, &band, c)?;
     let line: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.y)).collect();
-    let dash = if cycle == 0 { 12 } else { 8 };
-    let legend = move |(x, y): (i32, i32)| {
-        EmptyElement::at((x, y))
-            + PathElement::new(vec![(0, 0), (dash, 0)], c.stroke_width(2))
-            + PathElement::new(vec![(24 - dash, 0), (24, 0)], c.stroke_width(2))
-            + Polygon::new(marker_shape(cycle, (12, 0)), c.filled())
-    };
+    let legend = move |at: (i32, i32)| line_sample(i, at);
     let anno = if cycle == 0 {
         chart.draw_series(LineSeries::new(line.iter().copied(), c.stroke_width(2)))?
     } else {
@@ -541,6 +623,72 @@ mod tests {
         assert_eq!(vertical_segments(&with).len(), 1, "{with}");
         let without = render_svg(&one_point(None)).unwrap();
         assert!(vertical_segments(&without).is_empty(), "{without}");
+    }
+
+    /// `n` flat lines at 10, 11, ... s over x from 0 to 100, each with a narrow band.
+    fn lines(n: usize) -> Figure {
+        Figure {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            series: (0..n)
+                .map(|i| Series {
+                    label: format!("line {i}"),
+                    points: [0.0, 100.0]
+                        .map(|x| {
+                            let y = 10.0 + i as f64;
+                            Point {
+                                x,
+                                y,
+                                ci: Some((y - 0.5, y + 0.5)),
+                            }
+                        })
+                        .to_vec(),
+                    measured: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The figure's width, and the largest y tick it labels, from its SVG.
+    fn width_and_top_tick(svg: &str) -> (u32, f64) {
+        let width = svg
+            .split("width=\"")
+            .nth(1)
+            .and_then(|w| w.split('"').next())
+            .and_then(|w| w.parse().ok())
+            .expect("an svg width");
+        // Tick labels are the texts that are numbers; the y axis's reach past the x axis's 100.
+        let top = svg
+            .split("<text")
+            .filter_map(|t| t.split('>').nth(1)?.split('<').next()?.trim().parse::<f64>().ok())
+            .fold(0.0, f64::max);
+        (width, top)
+    }
+
+    /// Past nine lines the legend goes beside the figure, in columns, and the y axis stays the
+    /// data's: a legend of 18 lines had raised the axis of data up to 28 s to 400 s, and one of
+    /// 101 ran off the figure. Up to nine it stays in a corner, in a figure of the usual width.
+    #[test]
+    fn a_legend_of_many_lines_goes_beside_the_figure_and_leaves_the_axis_alone() {
+        for (n, columns) in [(9, 0), (10, 1), (18, 1), (101, 4)] {
+            let svg = render_svg(&lines(n)).unwrap();
+            let (width, top) = width_and_top_tick(&svg);
+            assert_eq!(width, WIDTH + columns * legend_column_width(&lines(n)), "{n} lines");
+            let highest = 10.0 + (n - 1) as f64 + 0.5;
+            // Beside: at most the 8 % headroom and a tick; inside: room for the legend as well.
+            let most = if columns > 0 { highest * 1.2 } else { highest * 2.5 };
+            assert!(
+                top >= highest.min(100.0) && top <= most.max(100.0),
+                "{n} lines: top tick {top}"
+            );
+            for i in 0..n {
+                assert!(
+                    svg.contains(&format!(">\nline {i}\n<")),
+                    "{n} lines: no legend entry for line {i}"
+                );
+            }
+        }
     }
 
     /// Ticks show the digits that tell them apart, no more: the span sets them.

@@ -491,7 +491,8 @@ impl Plan {
                 first_round + try_fails * 2
             }
             ClientRole::Operator => {
-                // Assumed: the person watching notices within a heartbeat period of the next one.
+                // Assumed (docs/sources.md §13): kubectl v1.16's watch has no timeout on a silent
+                // connection; the person watching notices within a heartbeat period of the next one.
                 uniform_within(rng, timers.heartbeat) + timers.heartbeat
             }
             ClientRole::Leader => {

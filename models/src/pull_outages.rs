@@ -67,12 +67,8 @@
 
 use sim_core::{SimDuration, SimTime};
 
-use crate::network::{first_resend_at_or_after, TCP_RTO_MIN};
+use crate::network::{first_resend_at_or_after, SYN_RTO, TCP_RTO_MIN};
 use crate::spec::{Fault, Site};
-
-/// `TCP_TIMEOUT_INIT` (1 s, include/net/tcp.h): the first SYN retransmission timeout, doubled
-/// for each further SYN.
-pub const SYN_TIMEOUT_INIT: SimDuration = SimDuration::from_secs(1);
 
 /// Docker's registry dialer timeout: `net.Dialer{Timeout: 30 * time.Second}` in the transport
 /// Docker 18.09's pull builds (moby `distribution/registry.go`, `NewV2Repository`; the same
@@ -262,7 +258,7 @@ impl Outages {
     pub fn connect(&self, at: SimTime) -> Transfer {
         let give_up = at.checked_add(DIAL_TIMEOUT).unwrap_or(SimTime::MAX);
         let mut syn = at;
-        let mut rto = SYN_TIMEOUT_INIT;
+        let mut rto = SYN_RTO;
         while syn <= give_up {
             if !self.windows.iter().any(|w| w.0 <= syn && syn < w.1) {
                 return Transfer::Done(syn);

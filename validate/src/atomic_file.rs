@@ -9,7 +9,9 @@
 //! What is not a regular file is not replaced:
 //! * a symbolic link is followed, and the file it points to is replaced (the link stays);
 //! * a device, FIFO or socket (`--out /dev/null`, `--trace /dev/stdout`) is written through, as a
-//!   shell redirection would; there is nothing to make atomic;
+//!   shell redirection would; there is nothing to make atomic; so is a name of one of the
+//!   process's open streams (`/dev/stdout`, `/dev/fd/1`), whatever it leads to
+//!   ([`names_an_open_stream`]);
 //! * a directory is an error.
 //!
 //! [`write_atomic_set`] writes several files as one output: every temporary file is written and
@@ -209,9 +211,23 @@ enum Target {
     Special(PathBuf),
 }
 
+/// Whether `path` names one of the process's open streams (`/dev/stdout`, `/dev/stderr`,
+/// `/dev/fd/N`, `/proc/self/fd/N`), which is written through whatever it leads to: a pipe names
+/// no file to follow (`/proc/self/fd/1 -> pipe:[N]`), and a file the shell opened for `>` must
+/// be written through the open stream, not replaced under it.
+pub fn names_an_open_stream(path: &Path) -> bool {
+    ["/dev/stdout", "/dev/stderr"].iter().any(|s| path == Path::new(s))
+        || ["/dev/fd", "/proc/self/fd"]
+            .iter()
+            .any(|d| path.parent() == Some(Path::new(d)))
+}
+
 fn resolve(path: &Path) -> io::Result<Target> {
     if path.file_name().is_none() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"));
+    }
+    if names_an_open_stream(path) {
+        return Ok(Target::Special(path.to_path_buf()));
     }
     let mut p = path.to_path_buf();
     for _ in 0..MAX_SYMLINKS {

@@ -110,6 +110,14 @@ fn check_out_not_inside_an_input(out: &Path, dirs: &[PathBuf]) -> Result<(), Usa
 fn common_sweep(dirs: &[PathBuf]) -> anyhow::Result<SweepFile> {
     let mut first: Option<(PathBuf, SweepFile)> = None;
     for d in dirs {
+        if d.exists() && !d.is_dir() {
+            return Err(crate::output::InputError(format!(
+                "{} is not a directory: merge takes the sweep directories of the shards (a shell pattern such as \
+                 shard-* may also have matched files)",
+                d.display()
+            ))
+            .into());
+        }
         let dir = SweepDir::new(d);
         let file = dir.read_sweep()?.ok_or_else(|| {
             UsageError(format!(
@@ -166,7 +174,7 @@ fn gather_points(dirs: &[PathBuf], file: &SweepFile, points: &[Point]) -> anyhow
                 .with_context(|| format!("cannot read {}", path.display()))
                 .map_err(crate::output::input_error)?;
             // The file's name is a key of the sweep, and parse_point checks that its record is.
-            let rec = store::parse_point(&path, &text, &file.spec_hash).map_err(crate::output::input_error)?;
+            let rec = store::parse_point(&path, &text, file).map_err(crate::output::input_error)?;
             let point = keys[&rec.key];
             rec.check_file(&path, &file.spec, point)?;
             match found.get(&rec.key) {
@@ -229,7 +237,7 @@ fn ensure_none_missing(
 fn copy_points(out: &SweepDir, file: &SweepFile, found: &BTreeMap<String, FoundPoint>) -> anyhow::Result<usize> {
     let mut copied = 0;
     for (key, FoundPoint { rec, text, from }) in found {
-        match out.read_point(key, &file.spec_hash)? {
+        match out.read_point(key, file)? {
             Some(existing) if existing == *rec => {}
             Some(_) => anyhow::bail!(
                 "point {key} in {} differs from {}",

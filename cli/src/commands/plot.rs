@@ -19,8 +19,8 @@ part. An axis's paired effect, <path>_effect_mean_s (alias <last part>_effect), 
 its band too.
 
 Examples:
-  kubetwin plot sweep-out/results.json --x delay --y startup --series pods --out fig.svg
-  kubetwin plot sweep-out/results.csv --x kube_api_qps --y p95 --series pods --where delay=500 --out qps.svg")]
+  kubetwin plot delay-sweep/results.json --x delay --y startup --series pods --out fig.svg
+  kubetwin plot rtt-sweep/results.csv --x registry_rtt --y p95 --series pods --where delay=500 --out rtt.svg")]
 pub(crate) struct PlotArgs {
     /// results.json or results.csv of a sweep (or a shard's file).
     results: PathBuf,

@@ -15,9 +15,9 @@ use topologies::check::Size;
 use crate::output::UsageError;
 use crate::sweep::axes::{self, DelayAxis, PodsAxis, SetArg, Shard};
 use crate::sweep::fault_axes::{self, FaultArg};
-use crate::sweep::point::{self, Row};
+use crate::sweep::point::{self, PointRecord, Row};
 use crate::sweep::spec::{self, Point, SweepSpec};
-use crate::sweep::store::{SweepDir, SweepFile};
+use crate::sweep::store::{StoredPoint, SweepDir, SweepFile};
 use crate::sweep::{results, rows_from_dir, write_results};
 
 /// Arguments of `kubetwin sweep`.
@@ -26,12 +26,14 @@ use crate::sweep::{results, rows_from_dir, write_results};
 Axes are comma-separated values or inclusive ranges START..END/STEP; every combination is a point.
 
 Examples:
-  kubetwin sweep thesis-2019 --pods 4,20,100 --delay 0ms..500ms/100ms --reps 30 --plot
-  kubetwin sweep thesis-2019 --pods 100 --set kubernetes.kubelet.kube_api_qps=5,10,50
-  kubetwin sweep thesis-2019 --pods 20 --fault 'crash lb at 30s repair {40s..120s/20s}' --reps 30 --plot
+  kubetwin sweep thesis-2019 --pods 4,20,100 --delay 0ms..500ms/100ms --reps 30 --plot --out delay-sweep
+  kubetwin sweep thesis-2019 --pods 4,100 --delay 100ms,500ms --set runtime.registry_rtt=100ms..400ms/100ms --out rtt-sweep
+  kubetwin sweep thesis-2019 --pods 20 --fault 'crash lb at 30s repair {40s..120s/20s}' --reps 30 --plot --out lb-sweep
   kubetwin sweep thesis-2019 --pods 4,20,100 --delay 0ms..500ms/100ms --shard 2/4 --out shard-2
 
 Rerunning the same command resumes: points already in DIR/points are not computed again.
+Rerunning it with a larger --reps extends the sweep: each point keeps its replications and
+runs only the new ones (the results are those of a fresh run with that --reps).
 Shards are joined with `kubetwin merge`.")]
 pub(crate) struct SweepArgs {
     /// A built-in scenario name (`thesis-2019`) or a scenario TOML file.
@@ -119,7 +121,11 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
 
     let dir = SweepDir::new(&a.out);
     let record = scenario_record(&base, &origin, &spec.scenario_digest);
-    dir.init(&SweepFile::new(spec, points.len()))?;
+    // Before sweep.json is read or rewritten: a run of the same sweep computing now keeps it.
+    let lock = DirLock::take(&a.out, a.shard)?;
+    let extended_from = dir
+        .init_or_extend(&SweepFile::new(spec, points.len()))
+        .inspect_err(|_| lock.forget_new_directory())?;
     dir.write_scenario(&record)?;
     // From here on the spec is the one read back from sweep.json, exactly as `merge` reads it.
     let file = dir.read_sweep()?.context("sweep.json vanished")?;
@@ -129,12 +135,21 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
         .filter(|p| a.shard.is_none_or(|s| s.owns(p.index)))
         .collect();
     let todo = points_to_compute(&dir, &file, &mine)?;
-    if let Some(first) = todo.first() {
+    if let Some((first, _)) = todo.first() {
         dir.check_points_writable(&file.spec.point_key(first))?;
     }
     announce(&file, &origin, &dir, points.len(), a.shard, mine.len(), stale);
+    if let Some(from) = extended_from {
+        eprintln!(
+            "extending the sweep in {} from {from} to {} replications per point: the first {from} are kept, \
+             as a run of --reps {} computes them",
+            dir.root().display(),
+            file.spec.reps,
+            file.spec.reps
+        );
+    }
     note_stray_point_files(&dir, &file.spec, &points)?;
-    announce_skipped(mine.len() - todo.len(), todo.len());
+    announce_skipped(mine.len() - todo.len(), &todo);
     compute_points(&dir, &file, &todo, &combos, &scenarios)?;
 
     let mine_owned: Vec<Point> = mine.into_iter().cloned().collect();
@@ -372,16 +387,62 @@ fn check_pods_fit(spec: &SweepSpec, scenarios: &[Scenario], combos: &[Vec<usize>
     Ok(())
 }
 
-/// The points of `mine` that `dir` does not hold yet, refusing a point file that holds another
-/// point.
-fn points_to_compute<'p>(dir: &SweepDir, file: &SweepFile, mine: &[&'p Point]) -> anyhow::Result<Vec<&'p Point>> {
+/// This run's hold on its `--out` directory ([`SweepDir::lock`]), released when dropped.
+struct DirLock {
+    /// The locked file; `None` when the directory could not be created (left to
+    /// [`SweepDir::init`], which says why).
+    file: Option<(std::fs::File, PathBuf)>,
+    /// The directory, when this run created it.
+    created: Option<PathBuf>,
+}
+
+impl DirLock {
+    /// Locks `out` for this run, or its `shard`, creating the directory if need be.
+    fn take(out: &Path, shard: Option<Shard>) -> anyhow::Result<DirLock> {
+        let created = (!out.exists()).then(|| out.to_owned());
+        if std::fs::create_dir_all(out).is_err() {
+            return Ok(DirLock {
+                file: None,
+                created: None,
+            });
+        }
+        let dir = SweepDir::new(out);
+        let file = dir.lock(shard)?;
+        Ok(DirLock {
+            file: Some((file, dir.lock_path(shard))),
+            created,
+        })
+    }
+
+    /// Removes the directory this run created, with its lock file, when the sweep did not begin
+    /// in it: nothing of a sweep that never began is left behind.
+    fn forget_new_directory(&self) {
+        if let (Some(dir), Some((_, lock))) = (&self.created, &self.file) {
+            let _ = std::fs::remove_file(lock);
+            let _ = std::fs::remove_dir(dir.join("points"));
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// A point to compute, with the record of its first replications when the sweep extends it.
+type ToCompute<'p> = (&'p Point, Option<PointRecord>);
+
+/// The points of `mine` that `dir` does not hold whole yet, each with its first replications
+/// if it holds those (a sweep extended to more replications), refusing a point file that holds
+/// another point.
+fn points_to_compute<'p>(dir: &SweepDir, file: &SweepFile, mine: &[&'p Point]) -> anyhow::Result<Vec<ToCompute<'p>>> {
     let spec = &file.spec;
     let mut todo = Vec::new();
     for p in mine {
         let key = spec.point_key(p);
-        match dir.read_point(&key, &file.spec_hash)? {
-            None => todo.push(*p),
-            Some(rec) => rec.check_file(&dir.point_path(&key), spec, p)?,
+        match dir.read_stored_point(&key, file)? {
+            None => todo.push((*p, None)),
+            Some(StoredPoint::Whole(rec)) => rec.check_file(&dir.point_path(&key), spec, p)?,
+            Some(StoredPoint::Prefix(rec)) => {
+                rec.check_file(&dir.point_path(&key), &spec.with_reps(rec.replications() as u64), p)?;
+                todo.push((*p, Some(rec)));
+            }
         }
     }
     Ok(todo)
@@ -418,14 +479,21 @@ fn note_stray_point_files(dir: &SweepDir, spec: &SweepSpec, points: &[Point]) ->
     Ok(())
 }
 
-/// Says on stderr how many points a rerun skips and how many it computes.
-fn announce_skipped(skipped: usize, todo: usize) {
+/// Says on stderr how many points a rerun skips and how many it computes (of which how many it
+/// extends).
+fn announce_skipped(skipped: usize, todo: &[ToCompute]) {
     let points_word = |n: usize| if n == 1 { "point" } else { "points" };
+    let extending = todo.iter().filter(|(_, prior)| prior.is_some()).count();
     eprintln!(
-        "skipped {skipped} {} already done, computing {} {}",
+        "skipped {skipped} {} already done, computing {} {}{}",
         points_word(skipped),
-        todo,
-        points_word(todo)
+        todo.len(),
+        points_word(todo.len()),
+        if extending > 0 {
+            format!(" ({extending} of them from the replications they hold)")
+        } else {
+            String::new()
+        }
     );
 }
 
@@ -434,22 +502,26 @@ fn announce_skipped(skipped: usize, todo: usize) {
 fn compute_points(
     dir: &SweepDir,
     file: &SweepFile,
-    todo: &[&Point],
+    todo: &[ToCompute],
     combos: &[Vec<usize>],
     scenarios: &[Scenario],
 ) -> anyhow::Result<()> {
     let spec = &file.spec;
-    let progress = crate::progress::Progress::new(todo.len() as u64 * spec.reps, "replications");
+    let reps_to_run = todo
+        .iter()
+        .map(|(_, prior)| spec.reps - prior.as_ref().map_or(0, |r| r.replications() as u64))
+        .sum();
+    let progress = crate::progress::Progress::new(reps_to_run, "replications");
     let bar = progress.bar();
     let done = AtomicUsize::new(0);
     bar.set_message(format!("0/{} points", todo.len()));
     let on_rep = || progress.inc();
     let combo_of = combination_index(combos);
-    let result = todo.par_iter().try_for_each(|p| -> anyhow::Result<()> {
+    let result = todo.par_iter().try_for_each(|(p, prior)| -> anyhow::Result<()> {
         let combo = *combo_of
             .get(p.set_idx.as_slice())
             .expect("a point's combination exists");
-        let rec = point::compute(spec, &file.spec_hash, p, &scenarios[combo], &on_rep)?;
+        let rec = point::compute(spec, &file.spec_hash, p, &scenarios[combo], prior.as_ref(), &on_rep)?;
         dir.write_point(&rec)?;
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
         bar.set_message(format!("{n}/{} points", todo.len()));

@@ -30,7 +30,9 @@ pub(crate) struct Rtt {
 impl Rtt {
     /// Estimated p99 of the round trip, seconds: `base + 2.326 σ`, plus one TCP retransmission
     /// timeout (the round trip plus `TCP_RTO_MIN`, 200 ms, Linux's on a steady path; doubling)
-    /// for every loss whose chance is at least 1 %.
+    /// for every loss whose chance is at least 1 %. At most 6 resends are counted: a loss whose
+    /// sixth power is still 1 % (46.4 % or more) is an outage, not a slow round trip, and six
+    /// doubling resends of even a 200-ms RTO add 12.6 s, longer than the renew deadline.
     pub(crate) fn p99_s(&self) -> f64 {
         let mut t = self.base_s + Z99 * self.sigma_s;
         let rto = self.base_s + TCP_RTO_MIN.as_secs_f64();

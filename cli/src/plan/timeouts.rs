@@ -61,7 +61,8 @@ fn ceil_to(x: f64, step: f64) -> f64 {
 const NODE_STATUS_RETRIES: f64 = 5.0;
 
 /// Recommended etcd `--heartbeat-interval` and `--election-timeout`, seconds: heartbeat = the
-/// largest p99 member RTT rounded up to 10 ms, never below the current value; election = 10 x
+/// largest p99 member RTT rounded up to 10 ms, never below the current value (a recommendation
+/// only lengthens a timer, so it never makes one misfire that did not); election = 10 x
 /// that RTT and at least 5 x the heartbeat, rounded up to 100 ms, never below the current value.
 pub(crate) fn etcd_recommendation(e: &super::net::EtcdHealth) -> (f64, f64) {
     let r = e.max_rtt_p99_s;
@@ -225,7 +226,7 @@ fn etcd_timers_row(net: &NetFigures) -> TimeoutRow {
             format!("{name} in (c): {text}")
         },
         recommended: format!("{} / {}", dur_ms(hb_rec), dur_ms(el_rec)),
-        rule: "heartbeat ≈ the largest member RTT (the tuning guide: 0.5-1.5 x), never below the 100 ms default; election timeout >= 10 x that RTT and >= 5 x heartbeat (etcd refuses less, check E018) (docs/sources.md §7 \"Heartbeat interval\", \"Election timeout\", \"Tuning guidance\", all confirmed there)".into(),
+        rule: "heartbeat ≈ the largest member RTT (the tuning guide: 0.5-1.5 x), never below the current value (the default is 100 ms); election timeout >= 10 x that RTT and >= 5 x heartbeat (etcd refuses less, check E018) (docs/sources.md §7 \"Heartbeat interval\", \"Election timeout\", \"Tuning guidance\", all confirmed there)".into(),
     }
 }
 
@@ -267,7 +268,7 @@ fn openvpn_keepalive_row(s: &Scenario, net: &NetFigures) -> Option<TimeoutRow> {
             format!("tolerates {tolerated} consecutive lost keepalives (UDP, never retransmitted) before a restart")
         },
         recommended: format!("{} / {}", dur(ping), dur(rec)),
-        rule: "ping-restart >= 4 x ping + the p99 one-way delay, so three lost keepalives in a row do not restart a tunnel; >= 2 x ping (OpenVPN's `--keepalive` rule; warning W005 when not above ping; 0 turns it off); `keepalive 10 60` doubles the timeout on the server side (docs/sources.md §9 \"--keepalive n m\", \"--ping-restart n\")".into(),
+        rule: "ping-restart >= 4 x ping + the p99 one-way delay, so three lost keepalives in a row do not restart a tunnel (kubetwin's margin: UDP keepalives are never resent, and at 1 % loss three in a row happen once in a million pings); >= 2 x ping (OpenVPN's `--keepalive` rule; warning W005 when not above ping; 0 turns it off); `keepalive 10 60` doubles the timeout on the server side (docs/sources.md §9 \"--keepalive n m\", \"--ping-restart n\")".into(),
     })
 }
 
@@ -304,7 +305,7 @@ fn haproxy_check_row(s: &Scenario, net: &NetFigures) -> TimeoutRow {
             Verdict::Ok => "a check completes even after one lost SYN".into(),
         },
         recommended: format!("inter {} (and `timeout check` {}), fall {}", dur_ms(rec), dur_ms(rec), s.haproxy.fall),
-        rule: "check timeout >= one SYN retransmission (1 s, RFC 6298) + 2 x the p99 lb↔apiserver RTT; never below HAProxy's 2000 ms default (docs/sources.md §8 \"inter\", \"fall\", \"Failure detection time\")".into(),
+        rule: "check timeout >= one SYN retransmission (1 s, RFC 6298) + 2 x the p99 lb↔apiserver RTT; never below the current inter (HAProxy's default is 2000 ms) (docs/sources.md §8 \"inter\", \"fall\", \"Failure detection time\")".into(),
     }
 }
 

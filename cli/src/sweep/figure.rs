@@ -93,7 +93,7 @@ pub(crate) fn numeric(v: &Json) -> Option<(f64, Option<&'static str>)> {
                 None
             }
         }
-        Json::Bool(b) => Some((f64::from(u8::from(*b)), None)),
+        // A true/false setting is two categories, not a scale: drawn as lines, not along x.
         _ => None,
     }
 }
@@ -230,7 +230,14 @@ pub(crate) fn figure(t: &Table, req: &PlotRequest) -> Result<(Figure, LeftOut), 
                 ));
             }
         }
-        return Err(format!("column {} has no values to plot", t.columns[sel.y]));
+        let why = if t.columns[sel.y].starts_with("etcd_") {
+            ": etcd's elections are simulated only in a run with a fault or unsteady round trips between the masters (loss, jitter), and no selected point had one"
+        } else if rows.iter().all(|r| r[sel.y].is_null()) {
+            ": it is empty in every selected row"
+        } else {
+            ""
+        };
+        return Err(format!("column {} has no values to plot{why}", t.columns[sel.y]));
     }
     let title = req
         .title
@@ -299,9 +306,45 @@ fn selected_rows<'t>(t: &'t Table, filters: &[(usize, &str)]) -> Result<Vec<&'t 
         return Err("the table has no data rows, only its header: nothing to plot".to_owned());
     }
     if rows.is_empty() {
+        // Each --where that no row passes, with the values its column has.
+        let unmatched: Vec<String> = filters
+            .iter()
+            .filter(|&&(i, v)| !t.rows.iter().any(|r| matches(&r[i], v)))
+            .map(|&(i, v)| {
+                let mut values: Vec<String> = Vec::new();
+                for r in &t.rows {
+                    let shown = show(&r[i]);
+                    if !values.contains(&shown) {
+                        values.push(shown);
+                    }
+                }
+                let more = values.len().saturating_sub(20);
+                values.truncate(20);
+                let values: Vec<String> = values
+                    .into_iter()
+                    .map(|v| if v.is_empty() { "(empty)".to_owned() } else { v })
+                    .collect();
+                format!(
+                    "{}={v} matches no row ({} has {}{})",
+                    short(t, i),
+                    short(t, i),
+                    values.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                )
+            })
+            .collect();
         return Err(format!(
-            "no row is left to plot: the {} rows all fail --where (check its values)",
-            t.rows.len()
+            "no row is left to plot: the {} rows all fail --where{}",
+            t.rows.len(),
+            if unmatched.is_empty() {
+                " taken together (each value is in some row, but not in the same one)".to_owned()
+            } else {
+                format!(": {}", unmatched.join("; "))
+            }
         ));
     }
     Ok(rows)
@@ -318,7 +361,9 @@ fn check_one_value_per_axis(t: &Table, rows: &[&Vec<Json>], sel: &Selection<'_>)
             .any(|(_, suffix)| t.columns[j] == format!("{}_{suffix}", t.columns[i]))
     };
     for i in 0..t.axes {
+        // The y column is the value drawn: that it varies is what the figure shows.
         if i == sel.x
+            || i == sel.y
             || (sel.x >= t.axes && stands_for(i, sel.x))
             || sel.series.contains(&i)
             || sel.filters.iter().any(|f| f.0 == i)
@@ -383,10 +428,12 @@ fn read_lines(
         .filter(|_| yi >= t.axes);
     for r in rows {
         let Some((x, xu)) = numeric(&r[xi]) else {
+            let shown = show(&r[xi]);
             return Err(format!(
-                "column {} is not numeric ({}), so it cannot be the x axis",
+                "column {} is not numeric (it holds {}), so it cannot be the x axis: draw one line per value with --series {} and another column as --x",
                 t.columns[xi],
-                show(&r[xi])
+                if shown.is_empty() { "an empty value".to_owned() } else { format!("`{shown}`") },
+                short(t, xi)
             ));
         };
         x_unit = x_unit.or(xu);

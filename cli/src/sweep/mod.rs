@@ -38,7 +38,7 @@ pub(crate) fn rows_from_dir(dir: &SweepDir, file: &SweepFile, points: &[Point]) 
         .iter()
         .map(|p| {
             let key = file.spec.point_key(p);
-            let rec = dir.read_point(&key, &file.spec_hash)?.ok_or_else(|| {
+            let rec = dir.read_point(&key, file)?.ok_or_else(|| {
                 anyhow::anyhow!(
                     "point {} ({}) is missing from {}",
                     file.spec.describe(p),

@@ -88,12 +88,15 @@ fn summarize(o: &RunOutcome) -> RepSummary {
 }
 
 /// Runs the point's replications in parallel (gathered in replication order) and returns its
-/// record; `on_rep` is called after each replication (progress).
+/// record; `on_rep` is called after each replication (progress). With the record of its first
+/// replications (`prior`, a [`super::store::StoredPoint::Prefix`]), runs only the others and
+/// appends them: the record is the one computing every replication gives, bit for bit.
 pub(crate) fn compute(
     spec: &SweepSpec,
     spec_hash: &str,
     point: &Point,
     scenario: &Scenario,
+    prior: Option<&PointRecord>,
     on_rep: &(dyn Fn() + Sync),
 ) -> anyhow::Result<PointRecord> {
     let s = cluster::with_overrides(
@@ -103,7 +106,8 @@ pub(crate) fn compute(
     );
     let seed = spec.point_seed(point);
     let prepared = cluster::prepare(&s).map_err(|e| anyhow::anyhow!("point {}: {e}", spec.describe(point)))?;
-    let reps: Vec<_> = (0..spec.reps)
+    let done = prior.map_or(0, PointRecord::replications) as u64;
+    let reps: Vec<_> = (done..spec.reps)
         .into_par_iter()
         .map(|r| {
             let o = prepared.run(replication_seed(seed, r), false)?;
@@ -112,23 +116,36 @@ pub(crate) fn compute(
         })
         .collect::<Result<_, cluster::ModelError>>()
         .map_err(|e| anyhow::anyhow!("point {}: {e}", spec.describe(point)))?;
-    Ok(PointRecord {
-        spec_hash: spec_hash.to_owned(),
+    let mut rec = prior.cloned().unwrap_or_else(|| PointRecord {
+        spec_hash: String::new(),
         key: spec.point_key(point),
         index: point.index,
         pods: point.pods,
         delay: super::axes::show_delay(point.delay_ns),
         set: point.set.clone(),
         seed,
-        startup_observed_s: reps.iter().map(|r| r.0).collect(),
-        startup_exact_s: reps.iter().map(|r| r.1).collect(),
-        phases_s: reps.iter().map(|r| r.2).collect(),
+        startup_observed_s: Vec::new(),
+        startup_exact_s: Vec::new(),
+        phases_s: Vec::new(),
         resolution_s: s.workload.resolution.secs_f64(),
-        etcd: reps.iter().map(|r| r.3).collect(),
-    })
+        etcd: Vec::new(),
+    });
+    rec.spec_hash = spec_hash.to_owned();
+    // A file leaves out an etcd column of nulls only: read back, it is empty.
+    rec.etcd.resize(done as usize, None);
+    rec.startup_observed_s.extend(reps.iter().map(|r| r.0));
+    rec.startup_exact_s.extend(reps.iter().map(|r| r.1));
+    rec.phases_s.extend(reps.iter().map(|r| r.2));
+    rec.etcd.extend(reps.iter().map(|r| r.3));
+    Ok(rec)
 }
 
 impl PointRecord {
+    /// How many replications the record holds.
+    pub(crate) fn replications(&self) -> usize {
+        self.startup_observed_s.len()
+    }
+
     /// [`PointRecord::check_against`] for the record read from the point file `path`: the
     /// error names the file and says how to have the point computed again.
     pub(crate) fn check_file(&self, path: &std::path::Path, spec: &SweepSpec, point: &Point) -> anyhow::Result<()> {
@@ -630,7 +647,7 @@ mod tests {
             seed: 9,
         };
         let p = &spec.points().unwrap()[0];
-        let rec = compute(&spec, "h", p, &base, &|| {}).unwrap();
+        let rec = compute(&spec, "h", p, &base, None, &|| {}).unwrap();
         let cell = validate::compare::simulate_cell(&base, 4, 100, 3, 9).unwrap();
         let observed: Vec<f64> = rec.startup_observed_s.iter().flatten().copied().collect();
         assert_eq!(observed, cell.samples);

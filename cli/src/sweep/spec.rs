@@ -109,6 +109,11 @@ pub(crate) struct Point {
 }
 
 impl SweepSpec {
+    /// The same sweep with `reps` replications per point.
+    pub(crate) fn with_reps(&self, reps: u64) -> SweepSpec {
+        SweepSpec { reps, ..self.clone() }
+    }
+
     /// The spec's hash, 16 hex digits: of its JSON text, whose field order is fixed.
     pub(crate) fn hash(&self) -> String {
         let text = serde_json::to_string(self).expect("a spec serializes");

@@ -3,7 +3,8 @@
 //! Every file is written whole or not at all ([`validate::atomic_file`]: a temporary file in the
 //! same directory, synced, renamed over the target, then the directory synced), so a sweep killed
 //! at any instant leaves only complete point files behind, and a rerun of the same command picks up
-//! where it stopped. Temporary files are named `.<name>.tmp-<pid>-<nanos>-<n>` (a name taken by a
+//! where it stopped. A rerun with a larger `--reps` extends every point in place
+//! ([`SweepDir::init_or_extend`], [`StoredPoint::Prefix`]). Temporary files are named `.<name>.tmp-<pid>-<nanos>-<n>` (a name taken by a
 //! process of the same pid in another container sharing the volume is skipped, never reused or
 //! removed). A sweep interrupted by Ctrl-C, SIGTERM or SIGHUP removes its own
 //! ([`crate::interrupt`]); ones older than a minute are left-overs of a run killed outright
@@ -185,8 +186,46 @@ impl SweepDir {
     /// output file that cannot be written is for the other commands, not a failure found after
     /// the work.
     pub(crate) fn init(&self, file: &SweepFile) -> anyhow::Result<()> {
+        self.init_with(file, false).map(|_| ())
+    }
+
+    /// [`SweepDir::init`], except that a directory holding the same sweep with fewer
+    /// replications per point takes `file` in its place: the replications it holds are the first
+    /// ones of `file`'s (replication r always runs with `replication_seed(seed, r)`), and its point
+    /// files are then read as prefixes to extend ([`StoredPoint::Prefix`]). Returns the
+    /// replications per point the directory held before, when it held fewer.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`SweepDir::init`]; a directory whose sweep has more replications than `file` is a
+    /// usage error that says to ask for at least as many.
+    pub(crate) fn init_or_extend(&self, file: &SweepFile) -> anyhow::Result<Option<u64>> {
+        self.init_with(file, true)
+    }
+
+    /// [`SweepDir::init`], extending a sweep of fewer replications if `may_extend`.
+    fn init_with(&self, file: &SweepFile, may_extend: bool) -> anyhow::Result<Option<u64>> {
+        let mut extended_from = None;
         if let Some(existing) = self.read_sweep()? {
-            if existing.spec_hash != file.spec_hash {
+            let only_reps_differ = existing.spec_hash != file.spec_hash
+                && existing.spec.reps != file.spec.reps
+                && existing.spec == file.spec.with_reps(existing.spec.reps);
+            if may_extend && only_reps_differ && existing.spec.reps > file.spec.reps {
+                return Err(UsageError(format!(
+                    "{} holds this sweep with {} per point, more than --reps {} asks for (their first {} are \
+                     the same: replication r always runs with the same seed); rerun with --reps {} or more, \
+                     or use another --out directory",
+                    self.root.display(),
+                    crate::output::count(existing.spec.reps as usize, "replication"),
+                    file.spec.reps,
+                    file.spec.reps,
+                    existing.spec.reps
+                ))
+                .into());
+            }
+            if may_extend && only_reps_differ {
+                extended_from = Some(existing.spec.reps);
+            } else if existing.spec_hash != file.spec_hash {
                 return Err(UsageError(format!(
                     "{} holds another sweep (spec {}) than this one (spec {}); differences: {}. \
                      Use another --out directory, or remove that one to start over",
@@ -215,17 +254,38 @@ impl SweepDir {
                 return Err(e.context(format!("--out {}", self.root.display())));
             }
         }
-        Ok(())
+        Ok(extended_from)
     }
 
-    /// The record in `points/<key>.json`, `None` if there is none; checks that it belongs to the
-    /// sweep `spec_hash`.
-    pub(crate) fn read_point(&self, key: &str, spec_hash: &str) -> anyhow::Result<Option<PointRecord>> {
+    /// The record in `points/<key>.json`, `None` if there is none; checks that it holds every
+    /// replication of the sweep `file` ([`parse_point`]).
+    pub(crate) fn read_point(&self, key: &str, file: &SweepFile) -> anyhow::Result<Option<PointRecord>> {
+        let path = self.point_path(key);
+        match self.read_point_text(key)? {
+            Some(text) => Ok(Some(
+                parse_point(&path, &text, file).map_err(crate::output::input_error)?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// What `points/<key>.json` holds for the sweep `file`: the whole point, or the first
+    /// replications of it ([`parse_stored_point`]); `None` if there is no such file.
+    pub(crate) fn read_stored_point(&self, key: &str, file: &SweepFile) -> anyhow::Result<Option<StoredPoint>> {
+        let path = self.point_path(key);
+        match self.read_point_text(key)? {
+            Some(text) => Ok(Some(
+                parse_stored_point(&path, &text, file).map_err(crate::output::input_error)?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The text of `points/<key>.json`, `None` if there is none.
+    fn read_point_text(&self, key: &str) -> anyhow::Result<Option<String>> {
         let path = self.point_path(key);
         match topologies::file::read_capped_to_string(&path, topologies::file::RESULTS) {
-            Ok(text) => Ok(Some(
-                parse_point(&path, &text, spec_hash).map_err(crate::output::input_error)?,
-            )),
+            Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e)
                 .with_context(|| format!("cannot read {}", path.display()))
@@ -280,6 +340,43 @@ impl SweepDir {
         }))
     }
 
+    /// Takes the directory for one run of the sweep, or of its `shard`: an advisory lock on
+    /// `DIR/.lock` (`.lock-shard-K-of-N` for a shard), held until the returned file is dropped
+    /// and released by the system when the process ends, however it ends. Shards of one sweep
+    /// share a directory without waiting on one another; a second run of the same sweep or shard
+    /// would compute the same points again, and is refused.
+    ///
+    /// # Errors
+    ///
+    /// When another process holds the lock (it names the lock file), or the lock file cannot be
+    /// created or locked.
+    pub(crate) fn lock(&self, shard: Option<super::axes::Shard>) -> anyhow::Result<std::fs::File> {
+        let path = self.lock_path(shard);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot create the lock file {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "{} is in use: another kubetwin sweep{} is computing its points now (it holds {}); wait for it \
+                 to end, or stop it, and rerun this command, which then resumes where it stopped",
+                self.root.display(),
+                shard.map_or(String::new(), |s| format!(" of shard {s}")),
+                path.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+        }
+    }
+
+    /// The lock file of a run of the sweep, or of its `shard` ([`SweepDir::lock`]).
+    pub(crate) fn lock_path(&self, shard: Option<super::axes::Shard>) -> PathBuf {
+        self.root
+            .join(shard.map_or_else(|| ".lock".to_owned(), |s| format!(".lock-shard-{}-of-{}", s.k, s.n)))
+    }
+
     /// Removes temporary files older than a minute (left by a killed run) from the directory and
     /// `points/`; returns how many.
     pub(crate) fn remove_stale_temporaries(&self) -> usize {
@@ -306,20 +403,53 @@ impl SweepDir {
     }
 }
 
-/// Parses a point file and checks its sweep and its name.
-pub(crate) fn parse_point(path: &Path, text: &str, spec_hash: &str) -> anyhow::Result<PointRecord> {
+/// What a point file holds for a sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum StoredPoint {
+    /// Every replication of the point.
+    Whole(PointRecord),
+    /// Its first replications, written when the sweep had fewer per point (under the hash of
+    /// the sweep's spec with that many): a sweep extended with a larger `--reps` computes the
+    /// others and appends them.
+    Prefix(PointRecord),
+}
+
+/// Parses a point file of the sweep `file` and checks its name; a point of the sweep with fewer
+/// replications is an error that says to rerun the sweep, which extends it.
+pub(crate) fn parse_point(path: &Path, text: &str, file: &SweepFile) -> anyhow::Result<PointRecord> {
+    match parse_stored_point(path, text, file)? {
+        StoredPoint::Whole(rec) => Ok(rec),
+        StoredPoint::Prefix(rec) => Err(UsageError(format!(
+            "{} holds the first {} of the sweep's {} per point (the sweep was extended with --reps {} and \
+             stopped before this point was): rerun that sweep command (or its shard), which extends it",
+            path.display(),
+            rec.replications(),
+            crate::output::count(file.spec.reps as usize, "replication"),
+            file.spec.reps
+        ))
+        .into()),
+    }
+}
+
+/// Parses a point file and checks its sweep (`file`, or `file` with fewer replications: a
+/// [`StoredPoint::Prefix`]) and its name.
+pub(crate) fn parse_stored_point(path: &Path, text: &str, file: &SweepFile) -> anyhow::Result<StoredPoint> {
     let rec: PointRecord = serde_json::from_str(text).map_err(|e| {
         anyhow::anyhow!(
             "{} is not a point file ({e}); delete it, and rerunning the sweep (or its shard) computes that point again",
             path.display()
         )
     })?;
-    if rec.spec_hash != spec_hash {
+    let have = rec.replications() as u64;
+    let prefix = rec.spec_hash != file.spec_hash
+        && (1..file.spec.reps).contains(&have)
+        && rec.spec_hash == file.spec.with_reps(have).hash();
+    if rec.spec_hash != file.spec_hash && !prefix {
         return Err(UsageError(format!(
             "{} belongs to another sweep (spec {}) than this one (spec {}); points of different sweeps are never mixed",
             path.display(),
             rec.spec_hash,
-            spec_hash
+            file.spec_hash
         ))
         .into());
     }
@@ -333,7 +463,11 @@ pub(crate) fn parse_point(path: &Path, text: &str, spec_hash: &str) -> anyhow::R
         path.display(),
         rec.key
     );
-    Ok(rec)
+    Ok(if prefix {
+        StoredPoint::Prefix(rec)
+    } else {
+        StoredPoint::Whole(rec)
+    })
 }
 
 /// Pretty JSON with a final newline.

@@ -412,6 +412,13 @@ fn merge_refuses_another_sweep() {
         &["merge", &t.file("nothing"), "--out", &t.file("m")],
         &["not a sweep directory"],
     );
+    // A file among the inputs (a shell pattern matched a log beside the shards).
+    let log = t.file("a.stderr");
+    std::fs::write(&log, "log").unwrap();
+    usage_error(
+        &["merge", &a, &log, "--out", &t.file("m")],
+        &["a.stderr is not a directory"],
+    );
     // An --out inside an input lands among that sweep's files.
     let inside = t.path().join("a/points/merged");
     usage_error(
@@ -431,6 +438,144 @@ fn a_different_sweep_into_the_same_directory_is_refused() {
         &["holds another sweep", "pods"],
     );
     assert_eq!(point_files(&t.path().join("s")).len(), 6);
+}
+
+/// `SMALL` with `reps` replications, into `out`.
+fn small_with_reps(out: &str, reps: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = small(out, extra);
+    let at = args.iter().position(|a| a == "--reps").expect("SMALL has --reps") + 1;
+    args[at] = reps.to_owned();
+    args
+}
+
+/// Asserts that two sweep directories hold the same bytes: sweep.json, results and every point
+/// file.
+fn assert_same_sweep(a: &Path, b: &Path) {
+    for f in ["sweep.json", "scenario.toml", "results.csv", "results.json"] {
+        assert!(
+            read(&a.join(f)) == read(&b.join(f)),
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+    let (pa, pb) = (point_files(a), point_files(b));
+    assert_eq!(pa.len(), pb.len());
+    for (x, y) in pa.iter().zip(&pb) {
+        assert!(read(x) == read(y), "{} and {} differ", x.display(), y.display());
+    }
+}
+
+/// A rerun with a larger --reps keeps each point's replications and runs only the new ones; the
+/// directory then holds what a fresh sweep with that --reps writes, byte for byte, also when the
+/// extension was cut short. Fewer replications, or another change with them, are refused.
+#[test]
+fn a_larger_reps_extends_the_sweep_to_the_bytes_of_a_fresh_run() {
+    let t = TempDir::new("sweep-extend");
+    let (ext, fresh) = (t.file("ext"), t.file("fresh"));
+    let (ext_dir, fresh_dir) = (t.path().join("ext"), t.path().join("fresh"));
+    sweep_ok(&small_with_reps(&ext, "3", &[]), None);
+    let short_point = point_files(&ext_dir)[4].clone();
+    let short_text = read(&short_point);
+
+    let err = sweep_ok(&small_with_reps(&ext, "5", &[]), None);
+    assert!(err.contains("from 3 to 5 replications per point"), "{err}");
+    assert!(
+        err.contains("computing 6 points (6 of them from the replications they hold)"),
+        "{err}"
+    );
+    sweep_ok(&small_with_reps(&fresh, "5", &[]), Some("1"));
+    assert_same_sweep(&ext_dir, &fresh_dir);
+
+    // The replications a point holds are kept, not computed again: a (valid) value edited in
+    // them stays, and the new ones are the fresh run's.
+    let mut edited: serde_json::Value = serde_json::from_slice(&short_text).unwrap();
+    let first = edited["startup_exact_s"][0].as_f64().expect("a finished replication");
+    edited["startup_exact_s"][0] = serde_json::json!(first + 0.001);
+    std::fs::write(&short_point, serde_json::to_vec_pretty(&edited).unwrap()).unwrap();
+    sweep_ok(&small_with_reps(&ext, "5", &[]), None);
+    let (got, want) = (
+        json(&short_point),
+        json(&fresh_dir.join("points").join(short_point.file_name().unwrap())),
+    );
+    assert_eq!(got["startup_exact_s"][0], serde_json::json!(first + 0.001));
+    assert_eq!(
+        got["startup_exact_s"].as_array().unwrap()[1..],
+        want["startup_exact_s"].as_array().unwrap()[1..]
+    );
+
+    // An extension cut short: one point still holds its first 3 replications.
+    std::fs::write(&short_point, &short_text).unwrap();
+    usage_error(
+        &["merge", &ext, "--out", &t.file("merged")],
+        &[
+            "holds the first 3 of the sweep's 5 replications",
+            "rerun that sweep command",
+        ],
+    );
+    let err = sweep_ok(&small_with_reps(&ext, "5", &[]), None);
+    assert!(
+        err.contains("skipped 5 points already done, computing 1 point (1 of them"),
+        "{err}"
+    );
+    assert_same_sweep(&ext_dir, &fresh_dir);
+
+    // Fewer replications than the directory holds.
+    usage_error(
+        &small_with_reps(&ext, "4", &[])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        &[
+            "with 5 replications per point, more than --reps 4",
+            "rerun with --reps 5 or more",
+        ],
+    );
+    // More replications and another seed: another sweep.
+    usage_error(
+        &small_with_reps(&ext, "7", &["--seed", "9"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        &["holds another sweep", "seed", "reps"],
+    );
+    assert_same_sweep(&ext_dir, &fresh_dir);
+}
+
+/// A second run of a sweep (or of one shard) while the first computes is refused, naming the
+/// lock file, and leaves the first run's files alone; other shards of the sweep run beside it,
+/// and once the first run ends the same command resumes.
+#[test]
+fn a_second_run_of_the_same_sweep_is_refused_while_the_first_computes() {
+    let t = TempDir::new("sweep-lock");
+    let out = t.file("s");
+    let dir = t.path().join("s");
+    std::fs::create_dir_all(&dir).unwrap();
+    // This test holds the lock a running sweep would hold.
+    let running = std::fs::File::create(dir.join(".lock")).unwrap();
+    running.lock().unwrap();
+    let o = run(&small(&out, &[]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_exit(&o, 1, "a sweep beside a running one");
+    let e = stderr(&o);
+    assert!(
+        e.contains("is in use: another kubetwin sweep is computing its points now"),
+        "{e}"
+    );
+    assert!(e.contains(".lock"), "{e}");
+    assert!(!dir.join("sweep.json").exists() && !dir.join("points").exists());
+    // A shard takes its own lock.
+    sweep_ok(&small(&out, &["--shard", "1/2"]), None);
+    let shard = std::fs::File::create(dir.join(".lock-shard-2-of-2")).unwrap();
+    shard.lock().unwrap();
+    let o = run(&small(&out, &["--shard", "2/2"])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert_exit(&o, 1, "a shard beside a running run of it");
+    assert!(stderr(&o).contains("sweep of shard 2/2 is computing"), "{}", stderr(&o));
+    drop((running, shard));
+    let e = sweep_ok(&small(&out, &[]), None);
+    assert!(e.contains("skipped 3 points already done, computing 3 points"), "{e}");
 }
 
 #[test]
@@ -996,7 +1141,14 @@ fn kubernetes_example_runs_one_shard_per_index() {
     let merge = std::fs::read_to_string(root.join("examples/k8s/merge-job.yaml")).expect("the merge Job");
     assert!(merge.contains("kubetwin merge /results/shard-* --out /results/merged"));
     let docker = std::fs::read_to_string(root.join("Dockerfile")).expect("the Dockerfile");
-    assert!(docker.contains("FROM rust:1.88 AS build"));
+    // The build stage is the workspace's rust-version.
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let msrv = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("the workspace's rust-version")
+        .trim_matches('"');
+    assert!(docker.contains(&format!("FROM rust:{msrv} AS build")), "{msrv}");
     assert!(docker.contains("cargo build --release --locked -p kubetwin"));
     assert!(docker.contains("FROM debian:bookworm-slim"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
@@ -1377,8 +1529,10 @@ fn a_figure_that_cannot_be_drawn_leaves_the_results_written() {
     assert!(!none.join("startup.svg").exists());
 }
 
-/// A boolean `--set` axis plots from results.csv as from results.json: the CSV's `true` /
-/// `false` cells used to read back as strings ("column runtime.image_cached is not numeric").
+/// A boolean `--set` axis plots from results.csv as from results.json, as one line per value:
+/// the CSV's `true` / `false` cells used to read back as strings, and then it was drawn along x
+/// as 0 and 1 (ticks -1 to 2, a line and a band between false and true), which no setting
+/// means. As x it is refused, saying to draw it as lines.
 #[test]
 fn a_boolean_axis_plots_from_csv_as_from_json() {
     let t = TempDir::new("sweep-bool");
@@ -1402,9 +1556,25 @@ fn a_boolean_axis_plots_from_csv_as_from_json() {
     for input in ["results.json", "results.csv"] {
         let res = t.path().join("s").join(input);
         let fig = t.file(&format!("{input}.svg"));
-        let o = run(&["plot", res.to_str().unwrap(), "--x", "image_cached", "--out", &fig]);
-        assert_exit(&o, 0, &format!("plot {input} --x image_cached"));
-        assert!(std::fs::read_to_string(&fig).unwrap().contains("<svg"), "{input}");
+        usage_error(
+            &["plot", res.to_str().unwrap(), "--x", "image_cached", "--out", &fig],
+            &["is not numeric (it holds `false`)", "--series image_cached"],
+        );
+        let o = run(&[
+            "plot",
+            res.to_str().unwrap(),
+            "--x",
+            "pods",
+            "--series",
+            "image_cached",
+            "--out",
+            &fig,
+        ]);
+        assert_exit(&o, 0, &format!("plot {input} --series image_cached"));
+        let svg = std::fs::read_to_string(&fig).unwrap();
+        for value in ["false", "true"] {
+            assert!(svg.contains(&format!("image_cached = {value}")), "{input}: {svg}");
+        }
         let o = run(&[
             "plot",
             res.to_str().unwrap(),
@@ -1539,6 +1709,92 @@ fn plot_scales_its_y_axis_to_the_values() {
     assert!(has(&huge, "3e8") && !huge.iter().any(|x| x.len() > 12), "{huge:?}");
     let enormous = ticks("4,0,5,1e300,1e300,1e300\n4,100,5,2e300,2e300,2e300\n");
     assert!(enormous.iter().all(|x| x.len() < 80), "{enormous:?}");
+}
+
+/// plot's refusals say what the file has and why a column is empty, and an axis drawn as y is
+/// not asked to be a line of its own (`--y delay` was told to "add it to --series").
+#[test]
+fn plot_refusals_name_what_the_file_holds() {
+    let t = TempDir::new("plot-refusals");
+    let out = t.file("s");
+    sweep_ok(&small(&out, &[]), None);
+    let res = t.path().join("s/results.csv");
+    let res = res.to_str().unwrap();
+    let fig = t.file("f.svg");
+    usage_error(
+        &[
+            "plot", res, "--x", "delay", "--series", "pods", "--where", "pods=21", "--out", &fig,
+        ],
+        &["pods=21 matches no row (pods has 4, 8)"],
+    );
+    usage_error(
+        &[
+            "plot", res, "--x", "delay", "--series", "pods", "--where", "pods=4", "--where", "delay=7", "--out", &fig,
+        ],
+        &["delay=7 matches no row (delay has 0, 100, 200)"],
+    );
+    usage_error(
+        &[
+            "plot",
+            res,
+            "--x",
+            "delay",
+            "--y",
+            "etcd_elections_mean",
+            "--series",
+            "pods",
+            "--out",
+            &fig,
+        ],
+        &[
+            "no values to plot",
+            "etcd's elections are simulated only in a run with a fault",
+        ],
+    );
+    assert!(!Path::new(&fig).exists());
+    let o = run(&[
+        "plot", res, "--x", "exact", "--y", "delay", "--series", "pods", "--out", &fig,
+    ]);
+    assert_exit(&o, 0, "plot --y delay");
+}
+
+/// `plot --out /dev/stdout` writes the figure to standard output, a pipe or a file the shell
+/// opened, where it used to be refused: a pipe names no file to replace ("cannot create a file in
+/// /proc/self/fd"), and a redirected file's name does not end in .svg.
+#[test]
+fn plot_writes_to_standard_output() {
+    let t = TempDir::new("plot-stdout");
+    let out = t.file("s");
+    sweep_ok(&small(&out, &[]), None);
+    let res = t.path().join("s/results.json");
+    let args = [
+        "plot",
+        res.to_str().unwrap(),
+        "--series",
+        "pods",
+        "--out",
+        "/dev/stdout",
+    ];
+    let piped = run(&args);
+    assert_exit(&piped, 0, "plot --out /dev/stdout into a pipe");
+    assert!(
+        piped.stdout.starts_with(b"<svg"),
+        "{}",
+        String::from_utf8_lossy(&piped.stdout)
+    );
+    let file = t.path().join("redirected");
+    let status = kubetwin()
+        .args(args)
+        .stdout(Stdio::from(std::fs::File::create(&file).unwrap()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(read(&file), piped.stdout, "the same figure through a redirection");
+    let names: Vec<String> = std::fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
 }
 
 /// Values of a results file that `plotters` cannot draw are refused, naming the value, and no

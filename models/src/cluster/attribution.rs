@@ -42,7 +42,7 @@ impl<'a> Attribution<'a> {
             cp,
             taken_out,
             order,
-            noticed_after: scenario.kubernetes.kubelet.node_status_update.get() * 2,
+            noticed_after: scenario.kubernetes.kubelet.heartbeat_timeout() * 2,
         }
     }
 

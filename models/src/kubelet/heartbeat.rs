@@ -65,7 +65,7 @@ impl Loop {
 }
 
 /// How many tries a round makes before it gives up: `nodeStatusUpdateRetry` (5,
-/// pkg/kubelet/kubelet_node_status.go) for the node status loop, `maxUpdateRetries` (5,
+/// pkg/kubelet/kubelet.go, v1.16) for the node status loop, `maxUpdateRetries` (5,
 /// pkg/kubelet/nodelease/controller.go) for the Lease controller's `retryUpdateLease`.
 const ROUND_TRIES: u64 = 5;
 

@@ -41,7 +41,8 @@ pub struct Node {
     /// CPU the worker's DaemonSet pods request, as the scheduler counts it (a container without
     /// a request counts 100 millicores: `DefaultMilliCPURequest`, v1.16
     /// pkg/scheduler/algorithm/priorities/util/non_zero.go). Default 120: kubeadm's kube-proxy
-    /// (no request: 100) and weave-net 2.6 (`weave` and `weave-npc` request 10 each).
+    /// (no request: 100) and weave-net 2.6 (`weave` and `weave-npc` request 10 each), assumed:
+    /// the thesis names no CNI (docs/sources.md §13).
     pub daemonset_cpu_millis: u32,
     /// Memory the worker's DaemonSet pods request, as the scheduler counts it (a container
     /// without a request counts 200 MiB: `DefaultMemoryRequest`, same file). Default 600: three
