@@ -140,7 +140,7 @@ fn node_monitor_grace_row(s: &Scenario, net: &NetFigures, commit: f64) -> Timeou
         why: match verdict {
             Verdict::Misfires => format!("one renewal period plus one renewal ({}) already exceeds the grace period: every node flaps NotReady", dur(p + l)),
             _ => format!(
-                "tolerates {} consecutive lost or failed renewals before NotReady (largest m with (m+1) x {} + {} <= {}); the rule's {NODE_STATUS_RETRIES} periods leave room for {}",
+                "tolerates {} consecutive lost or failed renewals before NotReady (largest m with (m+1) x {} + {} <= {}); the rule's {NODE_STATUS_RETRIES} periods leave room for {}. A network cut can silence a node for longer than the cut: the renewal it held goes out at TCP's first backed-off resend after the repair, up to about the cut's length later, so a cut longer than about half the grace period can mark nodes NotReady, whatever number of lost renewals it tolerates",
                 tolerated.max(0.0),
                 dur(p),
                 dur_ms(l),
@@ -193,6 +193,9 @@ fn leader_election_row(
         why: match verdict {
             Verdict::Misfires => "a renewal takes longer than the renew deadline: the leader steps down and the controllers restart".into(),
             Verdict::Tight => format!("a renewal takes more than half the retry period ({}); attempts slip", dur(retry)),
+            Verdict::Ok if (lease_rec, renew_rec, retry_rec) != (lease, renew, retry) => format!(
+                "{attempts} renewal attempts fit in the renew deadline; the recommendation restores the rule's ratios, which the current values do not keep (they do not misfire at these round trips)"
+            ),
             Verdict::Ok => format!("{attempts} renewal attempts fit in the renew deadline"),
         },
         recommended: format!("{} / {} / {}", dur(lease_rec), dur(renew_rec), dur(retry_rec)),
@@ -223,7 +226,12 @@ fn etcd_timers_row(net: &NetFigures) -> TimeoutRow {
         // Named as (c) names the same condition ("at risk" there is "tight" here).
         why: {
             let (name, text) = super::net::verdict_text(e.verdict_p99);
-            format!("{name} in (c): {text}")
+            let margin = if verdict == Verdict::Ok && (hb_rec, el_rec) != (e.heartbeat_s, e.election_s) {
+                "; the recommendation follows the tuning guide's heartbeat ≈ RTT, which the current timers, healthy as they are, fall short of"
+            } else {
+                ""
+            };
+            format!("{name} in (c): {text}{margin}")
         },
         recommended: format!("{} / {}", dur_ms(hb_rec), dur_ms(el_rec)),
         rule: "heartbeat ≈ the largest member RTT (the tuning guide: 0.5-1.5 x), never below the current value (the default is 100 ms); election timeout >= 10 x that RTT and >= 5 x heartbeat (etcd refuses less, check E018) (docs/sources.md §7 \"Heartbeat interval\", \"Election timeout\", \"Tuning guidance\", all confirmed there)".into(),
@@ -235,7 +243,9 @@ fn openvpn_keepalive_row(s: &Scenario, net: &NetFigures) -> Option<TimeoutRow> {
     let t = net.tunnel.as_ref()?;
     let ping = s.vpn.ping.secs_f64();
     let restart = s.vpn.ping_restart.secs_f64();
-    let owd = t.rtt.p99_s() / 2.0;
+    // Keepalives are UDP: a lost one is not resent, so their delay is the path's without TCP's
+    // resends (the loss is what `tolerated` counts).
+    let owd = t.rtt.udp_p99_s() / 2.0;
     let tolerated = ((restart - owd) / ping).floor() - 1.0;
     let rec = ceil_to(4.0 * ping + owd, 1.0).max(2.0 * ping).max(restart);
     // `--ping-restart 0` restarts nothing: no keepalive can be missed.
@@ -280,7 +290,19 @@ fn haproxy_check_row(s: &Scenario, net: &NetFigures) -> TimeoutRow {
     let check = w.rtt.p99_s();
     // Linux's first SYN resend, a lost SYN's cost.
     let syn_rto = models::network::SYN_RTO.as_secs_f64();
-    let rec = ceil_to(syn_rto + 2.0 * check, 0.1).max(inter);
+    // A check whose SYN was lost connects at the resend plus one round trip: the timeout must be
+    // longer, rounded up to 100 ms; one that is already is kept.
+    let needed = syn_rto + check;
+    let rec = if needed >= inter {
+        let r = ceil_to(needed, 0.1);
+        if r > needed {
+            r
+        } else {
+            r + 0.1
+        }
+    } else {
+        inter
+    };
     let verdict = if check >= inter {
         Verdict::Misfires
     } else if syn_rto + check >= inter {
@@ -305,7 +327,7 @@ fn haproxy_check_row(s: &Scenario, net: &NetFigures) -> TimeoutRow {
             Verdict::Ok => "a check completes even after one lost SYN".into(),
         },
         recommended: format!("inter {} (and `timeout check` {}), fall {}", dur_ms(rec), dur_ms(rec), s.haproxy.fall),
-        rule: "check timeout >= one SYN retransmission (1 s, RFC 6298) + 2 x the p99 lb↔apiserver RTT; never below the current inter (HAProxy's default is 2000 ms) (docs/sources.md §8 \"inter\", \"fall\", \"Failure detection time\")".into(),
+        rule: "check timeout > one SYN retransmission (1 s, RFC 6298) + the p99 lb↔apiserver RTT, so a check whose SYN was lost still connects; never below the current inter (HAProxy's default is 2000 ms) (docs/sources.md §8 \"inter\", \"fall\", \"Failure detection time\")".into(),
     }
 }
 
@@ -328,13 +350,21 @@ fn haproxy_idle_timeout_row(s: &Scenario) -> TimeoutRow {
     } else {
         "without `option independent-streams` a standby controller pinned to a crashed master refreshes the timeout with its own tries, so it reconnects only when the master is back or TCP gives up (925 to 946 s after the crash)"
     };
+    // No idle timeout both spares the watches and frees a pinned standby early.
+    let trade_off = if cuts_watches {
+        ""
+    } else if server == 0.0 || !(s.haproxy.independent_streams || server < renew) {
+        " (no value frees it sooner without cutting idle watches: a timeout below the renew deadline, or `option independent-streams` with a short one, would)"
+    } else {
+        ""
+    };
     let why = if cuts_watches {
         format!(
             "at {}, HAProxy would cut a watch that carried nothing for that long, and its client re-list or re-watch (the model does not simulate these idle cuts); and {standby}",
             dur(server)
         )
     } else {
-        format!("HAProxy never cuts a healthy watch; and {standby}")
+        format!("HAProxy never cuts a healthy watch; but {standby}{trade_off}")
     };
     TimeoutRow {
         setting: "HAProxy `timeout client` / `timeout server` (idle, TCP mode)".into(),
@@ -354,6 +384,83 @@ fn haproxy_idle_timeout_row(s: &Scenario) -> TimeoutRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A row whose verdict is "ok" recommends the current values, or says why it changes them
+    /// (the rule's margin or ratios): the HAProxy row used to call a check "ok" by 1 s + 1 RTT and
+    /// recommend a longer `inter` by 1 s + 2 RTTs. "tight" and "misfires" rows recommend a change.
+    #[test]
+    fn an_ok_row_changes_nothing_or_says_why() {
+        let (base, _) = topologies::load::by_name_or_path("thesis-2019").expect("the built-in loads");
+        let mut seen_ok_haproxy = false;
+        let mut seen_tight_haproxy = false;
+        // The thesis's balancer and masters share a LAN: a check is tight below 1 s + its RTT.
+        // A remote balancer (its round trip set to 600 ms) is "ok" at 2 s: 1 s + 600 ms, but not
+        // 1 s + 2 x 600 ms.
+        for (delay_ms, loss, inter_ms, lb_rtt) in [
+            (0, 0.0, 2000, None),
+            (500, 0.0, 1000, None),
+            (900, 0.0, 2000, Some(0.6)),
+            (300, 2.0, 1001, None),
+            (1200, 1.0, 2000, None),
+        ] {
+            let mut s = base.clone();
+            s.netem.delay = models::units::Dur::millis(delay_ms);
+            s.netem.loss_pct = loss;
+            s.haproxy.inter = models::units::Dur::millis(inter_ms);
+            let mut net = crate::plan::net::figures(&s, 1).expect("figures");
+            if let Some(rtt) = lb_rtt {
+                net.lb_backend.rtt.base_s = rtt;
+            }
+            for row in rows(&s, &net) {
+                let context = format!(
+                    "{delay_ms} ms, {loss} %, inter {inter_ms} ms: {} {:?}: now {}, recommended {}; {}",
+                    row.setting, row.verdict, row.current, row.recommended, row.why
+                );
+                if row.setting.starts_with("HAProxy `inter`") {
+                    let inter =
+                        |text: &str| -> String { text.split(',').next().unwrap().split_whitespace().take(3).collect() };
+                    match row.verdict {
+                        Verdict::Ok => {
+                            seen_ok_haproxy = true;
+                            assert_eq!(inter(&row.current), inter(&row.recommended), "{context}");
+                        }
+                        _ => {
+                            seen_tight_haproxy = true;
+                            assert_ne!(inter(&row.current), inter(&row.recommended), "{context}");
+                        }
+                    }
+                }
+                if row.verdict == Verdict::Ok && row.setting.contains("leader-elect") && row.current != row.recommended
+                {
+                    assert!(row.why.contains("restores the rule's ratios"), "{context}");
+                }
+                if row.verdict == Verdict::Ok && row.setting.starts_with("etcd") && row.current != row.recommended {
+                    assert!(row.why.contains("tuning guide"), "{context}");
+                }
+            }
+        }
+        assert!(
+            seen_ok_haproxy && seen_tight_haproxy,
+            "the cases cover both verdicts of the HAProxy row"
+        );
+    }
+
+    /// OpenVPN keepalives are UDP: netem's loss makes some of them lost (what the row counts),
+    /// not late, so it leaves the row's one-way delay alone. It used to add TCP's resend to it.
+    #[test]
+    fn keepalives_are_not_delayed_by_tcps_resends() {
+        let (base, _) = topologies::load::by_name_or_path("thesis-2019").expect("the built-in loads");
+        let observed = |loss: f64| {
+            let mut s = base.clone();
+            s.netem.delay = models::units::Dur::millis(300);
+            s.netem.loss_pct = loss;
+            let net = crate::plan::net::figures(&s, 1).expect("figures");
+            openvpn_keepalive_row(&s, &net)
+                .expect("the thesis has tunnels")
+                .observed
+        };
+        assert_eq!(observed(0.0), observed(5.0));
+    }
 
     /// The idle-timeout row follows the scenario's value: "tight" below the apiserver's longest
     /// watch (the Debian default's 50 s, the kubeadm example's 20 s), "ok" with none or an hour.

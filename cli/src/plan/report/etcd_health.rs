@@ -63,7 +63,7 @@ fn figures_table(o: &mut String, e: &EtcdHealth) {
     );
     w!(
         o,
-        "| largest member RTT | {} mean, {} p99 | the largest of the table above; p99 adds 2.326 σ of netem jitter and a TCP retransmission (200 ms) per loss of at least 1 % chance |",
+        "| largest member RTT | {} mean, {} p99 | the largest of the table above; p99 adds 2.326 σ of netem jitter and a TCP retransmission timeout (the RTT + 200 ms, doubling) per loss of at least 1 % chance |",
         dur_ms(e.max_rtt_s),
         dur_ms(e.max_rtt_p99_s)
     );
