@@ -123,11 +123,13 @@ const LINES_PER_COLUMN: usize = ((HEIGHT - 60) / LEGEND_LINE_HEIGHT) as usize;
 /// Height of a legend entry, pixels.
 const LEGEND_LINE_HEIGHT: u32 = 19;
 
-/// Width of one column of a legend beside the figure, pixels: its longest label (about 7.6 pixels
-/// a character at 14 pixels) and the line's sample.
+/// Width of one column of a legend beside the figure, pixels: its longest label and the line's
+/// sample.
 fn legend_column_width(fig: &Figure) -> u32 {
     let chars = fig.series.iter().map(|s| s.label.chars().count()).max().unwrap_or(0);
-    (chars as f64 * 7.6).ceil() as u32 + 56
+    // plotters writes a 14-point font as 11.3 pixels; sans-serif averages about 0.56 em a
+    // character.
+    (chars as f64 * 6.4).ceil() as u32 + 48
 }
 
 /// Draws the legend of every line of `fig` into `area`, beside the figure: each line's sample
@@ -142,7 +144,11 @@ fn draw_legend_beside(
         let (column, row) = (i / LINES_PER_COLUMN, i % LINES_PER_COLUMN);
         let x = (column as u32 * column_width) as i32 + 8;
         let y = top + (row as u32 * LEGEND_LINE_HEIGHT) as i32;
-        area.draw(&line_sample(i, (x, y)))?;
+        let (c, marker, stroke) = line_style(i);
+        for (from, to) in stroke.dashes(24) {
+            area.draw(&PathElement::new(vec![(x + from, y), (x + to, y)], c.stroke_width(2)))?;
+        }
+        area.draw(&(EmptyElement::at((x, y)) + Polygon::new(marker_shape(marker, (12, 0)), c.filled())))?;
         area.draw(&Text::new(
             s.label.clone(),
             (x + 32, y - 8),
@@ -162,18 +168,53 @@ type LineSample<DB> = plotters::element::ComposedElement<
 
 /// Line `i`'s sample in a legend, at `(x, y)` pixels: its colour, its dash and its marker.
 fn line_sample<DB: DrawingBackend>(i: usize, (x, y): (i32, i32)) -> LineSample<DB> {
-    let (c, cycle) = line_style(i);
-    let dash = if cycle == 0 { 12 } else { 8 };
+    let (c, cycle, stroke) = line_style(i);
+    let dash = if stroke == Stroke::Solid { 12 } else { 8 };
     EmptyElement::at((x, y))
         + PathElement::new(vec![(0, 0), (dash, 0)], c.stroke_width(2))
         + PathElement::new(vec![(24 - dash, 0), (24, 0)], c.stroke_width(2))
         + Polygon::new(marker_shape(cycle, (12, 0)), c.filled())
 }
 
-/// Line `i`'s colour, and its cycle through the palette: past the palette, lines are dashed
-/// and markers change shape.
-fn line_style(i: usize) -> (RGBColor, usize) {
-    (PALETTE[i % PALETTE.len()], (i / PALETTE.len()) % 3)
+/// Line `i`'s colour, marker and stroke: past the palette's 6 colours markers change shape (and
+/// lines are dashed); past 18 lines the dashes change (dotted, then long), so 54 lines are told
+/// apart.
+fn line_style(i: usize) -> (RGBColor, usize, Stroke) {
+    let marker = (i / PALETTE.len()) % 3;
+    let stroke = match (i / (3 * PALETTE.len())) % 3 {
+        0 if marker == 0 => Stroke::Solid,
+        0 => Stroke::Dashed { size: 8, gap: 5 },
+        1 => Stroke::Dashed { size: 2, gap: 4 },
+        _ => Stroke::Dashed { size: 16, gap: 5 },
+    };
+    (PALETTE[i % PALETTE.len()], marker, stroke)
+}
+
+/// How a line is stroked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stroke {
+    /// One unbroken line.
+    Solid,
+    /// Dashes of `size` pixels, `gap` pixels apart.
+    Dashed {
+        /// Dash length, pixels.
+        size: u32,
+        /// Gap length, pixels.
+        gap: u32,
+    },
+}
+
+impl Stroke {
+    /// The dashes of a sample `width` pixels long, (from, to) pixels.
+    fn dashes(self, width: i32) -> Vec<(i32, i32)> {
+        match self {
+            Stroke::Solid => vec![(0, width)],
+            Stroke::Dashed { size, gap } => (0..width)
+                .step_by((size + gap) as usize)
+                .map(|from| (from, (from + size as i32).min(width)))
+                .collect(),
+        }
+    }
 }
 
 /// A chart with `f64` on both axes, drawn into an SVG string: what every figure of the cli draws
@@ -388,7 +429,7 @@ fn draw_axes<'a, 'b>(
 /// Draws line `i` of the figure: its confidence band, the line itself with its legend entry, a
 /// marker at each point, and the measured points as black crosses.
 fn draw_line<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, i: usize, s: &Series) -> anyhow::Result<()> {
-    let (c, cycle) = line_style(i);
+    let (c, cycle, stroke) = line_style(i);
     let band: Vec<EdgePoints> = s
         .points
         .iter()
@@ -397,10 +438,14 @@ fn draw_line<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, i: usize, s: &Series) -> any
     draw_band(chart, &band, c)?;
     let line: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.y)).collect();
     let legend = move |at: (i32, i32)| line_sample(i, at);
-    let anno = if cycle == 0 {
-        chart.draw_series(LineSeries::new(line.iter().copied(), c.stroke_width(2)))?
-    } else {
-        chart.draw_series(DashedLineSeries::new(line.iter().copied(), 8, 5, c.stroke_width(2)))?
+    let anno = match stroke {
+        Stroke::Solid => chart.draw_series(LineSeries::new(line.iter().copied(), c.stroke_width(2)))?,
+        Stroke::Dashed { size, gap } => chart.draw_series(DashedLineSeries::new(
+            line.iter().copied(),
+            size,
+            gap,
+            c.stroke_width(2),
+        ))?,
     };
     anno.label(&s.label).legend(legend);
     chart.draw_series(
@@ -689,6 +734,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Lines 0 to 53 each have a style of their own (colour, marker, stroke): lines i and i + 18
+    /// used to look alike.
+    #[test]
+    fn fifty_four_lines_are_told_apart() {
+        let styles: std::collections::BTreeSet<String> = (0..54)
+            .map(|i| {
+                let (c, marker, stroke) = line_style(i);
+                format!("{:?} {marker} {stroke:?}", (c.0, c.1, c.2))
+            })
+            .collect();
+        assert_eq!(styles.len(), 54);
+        assert_eq!(Stroke::Dashed { size: 8, gap: 5 }.dashes(24), [(0, 8), (13, 21)]);
     }
 
     /// Ticks show the digits that tell them apart, no more: the span sets them.

@@ -168,13 +168,39 @@ pub fn write_atomic_set(files: &[(&Path, &[u8])]) -> Result<(), DatasetError> {
         sync_directory(file);
     }
     for (device, contents) in write_through {
-        OpenOptions::new()
-            .write(true)
-            .open(&device)
-            .and_then(|mut f| f.write_all(contents))
-            .map_err(|source| io_error(&device, source))?;
+        write_to_stream(&device, contents).map_err(|source| io_error(&device, source))?;
     }
     Ok(())
+}
+
+/// Writes `contents` to the device, FIFO or socket `device`, or to the process's own standard
+/// output or error when it names one (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/2`...): through
+/// the open stream, at its offset (after what the process printed, or at the end of a file the
+/// shell opened for `>>`), not through a new open of the path at offset 0. Another open stream
+/// (`/dev/fd/3`) is opened to append.
+fn write_to_stream(device: &Path, contents: &[u8]) -> io::Result<()> {
+    let fd = if names_an_open_stream(device) {
+        match device.file_name().and_then(|n| n.to_str()) {
+            Some("stdout" | "1") => Some(1),
+            Some("stderr" | "2") => Some(2),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    match fd {
+        Some(1) => {
+            let mut out = io::stdout().lock();
+            out.write_all(contents)?;
+            out.flush()
+        }
+        Some(_) => io::stderr().lock().write_all(contents),
+        None => OpenOptions::new()
+            .append(names_an_open_stream(device))
+            .write(true)
+            .open(device)
+            .and_then(|mut f| f.write_all(contents)),
+    }
 }
 
 /// Checks, before a long computation, that `path` can be written when it ends: creates and removes

@@ -121,11 +121,8 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
 
     let dir = SweepDir::new(&a.out);
     let record = scenario_record(&base, &origin, &spec.scenario_digest);
-    // Before sweep.json is read or rewritten: a run of the same sweep computing now keeps it.
-    let lock = DirLock::take(&a.out, a.shard)?;
-    let extended_from = dir
-        .init_or_extend(&SweepFile::new(spec, points.len()))
-        .inspect_err(|_| lock.forget_new_directory())?;
+    // Held until the results are written: a second run of the sweep meanwhile is refused.
+    let (extends, _lock) = dir.init_or_extend(&SweepFile::new(spec, points.len()), a.shard)?;
     dir.write_scenario(&record)?;
     // From here on the spec is the one read back from sweep.json, exactly as `merge` reads it.
     let file = dir.read_sweep()?.context("sweep.json vanished")?;
@@ -139,10 +136,10 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
         dir.check_points_writable(&file.spec.point_key(first))?;
     }
     announce(&file, &origin, &dir, points.len(), a.shard, mine.len(), stale);
-    if let Some(from) = extended_from {
+    if extends {
         eprintln!(
-            "extending the sweep in {} from {from} to {} replications per point: the first {from} are kept, \
-             as a run of --reps {} computes them",
+            "extending the sweep in {} to {} replications per point: each point keeps the replications it holds \
+             (the first ones of a run of --reps {}) and runs the others",
             dir.root().display(),
             file.spec.reps,
             file.spec.reps
@@ -154,7 +151,12 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
 
     let mine_owned: Vec<Point> = mine.into_iter().cloned().collect();
     let rows = rows_from_dir(&dir, &file, &mine_owned)?;
-    let written = write_results(&dir, &file, a.shard, &rows, a.plot)?;
+    // A figure drawn by an earlier run is drawn again: it would show the old points.
+    let figure = dir.root().join(match a.shard {
+        None => "startup.svg".to_owned(),
+        Some(s) => format!("shard-{}-of-{}.svg", s.k, s.n),
+    });
+    let written = write_results(&dir, &file, a.shard, &rows, a.plot || figure.exists())?;
     warn_unfinished(&file.spec, &rows, &mine_owned);
     warn_coarse_clock(&file.spec, &rows, &mine_owned, &combos, &scenarios);
     for path in crate::sweep::point::axes_without_effect(&rows, &file.spec.set) {
@@ -385,44 +387,6 @@ fn check_pods_fit(spec: &SweepSpec, scenarios: &[Scenario], combos: &[Vec<usize>
         }
     }
     Ok(())
-}
-
-/// This run's hold on its `--out` directory ([`SweepDir::lock`]), released when dropped.
-struct DirLock {
-    /// The locked file; `None` when the directory could not be created (left to
-    /// [`SweepDir::init`], which says why).
-    file: Option<(std::fs::File, PathBuf)>,
-    /// The directory, when this run created it.
-    created: Option<PathBuf>,
-}
-
-impl DirLock {
-    /// Locks `out` for this run, or its `shard`, creating the directory if need be.
-    fn take(out: &Path, shard: Option<Shard>) -> anyhow::Result<DirLock> {
-        let created = (!out.exists()).then(|| out.to_owned());
-        if std::fs::create_dir_all(out).is_err() {
-            return Ok(DirLock {
-                file: None,
-                created: None,
-            });
-        }
-        let dir = SweepDir::new(out);
-        let file = dir.lock(shard)?;
-        Ok(DirLock {
-            file: Some((file, dir.lock_path(shard))),
-            created,
-        })
-    }
-
-    /// Removes the directory this run created, with its lock file, when the sweep did not begin
-    /// in it: nothing of a sweep that never began is left behind.
-    fn forget_new_directory(&self) {
-        if let (Some(dir), Some((_, lock))) = (&self.created, &self.file) {
-            let _ = std::fs::remove_file(lock);
-            let _ = std::fs::remove_dir(dir.join("points"));
-            let _ = std::fs::remove_dir(dir);
-        }
-    }
 }
 
 /// A point to compute, with the record of its first replications when the sweep extends it.

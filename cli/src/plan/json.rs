@@ -184,7 +184,12 @@ fn option(p: &Plan, o: &OptionResult, recommended: bool) -> Value {
             "worker_to_apiserver": worst(&o.net.worker_api),
             "leader_to_apiserver": worst(&o.net.leader_api),
             "haproxy_to_backend": worst(&o.net.lb_backend),
-            "tunnel": o.net.tunnel.as_ref().map(worst),
+            // Chosen by its keepalives' round trip (UDP, without TCP's resends: `udp_p99`).
+            "tunnel": o.net.tunnel.as_ref().map(|w| {
+                let mut v = worst(w);
+                v["rtt"]["udp_p99"] = json!(w.rtt.udp_p99_s());
+                v
+            }),
             "tunnels": o.net.tunnels,
         },
         "sites": o.sites.iter().map(|r| site(r, &rtts)).collect::<Vec<_>>(),

@@ -52,6 +52,16 @@ pub(crate) struct TimeoutRow {
     pub(crate) rule: String,
 }
 
+/// `current` when it is at least `needed`, else `needed` rounded up to a multiple of `step`
+/// seconds: a value that meets a rule is kept, not moved by the rounding.
+fn at_least(current: f64, needed: f64, step: f64) -> f64 {
+    if current >= needed {
+        current
+    } else {
+        ceil_to(needed, step).max(current)
+    }
+}
+
 /// Rounds seconds up to a multiple of `step` seconds.
 fn ceil_to(x: f64, step: f64) -> f64 {
     ((x / step) - 1e-9).ceil().max(0.0) * step
@@ -66,8 +76,8 @@ const NODE_STATUS_RETRIES: f64 = 5.0;
 /// that RTT and at least 5 x the heartbeat, rounded up to 100 ms, never below the current value.
 pub(crate) fn etcd_recommendation(e: &super::net::EtcdHealth) -> (f64, f64) {
     let r = e.max_rtt_p99_s;
-    let hb = ceil_to(r, 0.01).max(e.heartbeat_s);
-    let el = ceil_to((10.0 * r).max(5.0 * hb), 0.1).max(e.election_s);
+    let hb = at_least(e.heartbeat_s, r, 0.01);
+    let el = at_least(e.election_s, (10.0 * r).max(5.0 * hb), 0.1);
     (hb, el)
 }
 
@@ -169,9 +179,9 @@ fn leader_election_row(
     let w = &net.leader_api;
     let op = 2.0 * w.rtt.p99_s() + commit + read;
     let attempts = ((renew - op) / retry).floor() + 1.0;
-    let retry_rec = ceil_to(2.0 * op, 1.0).max(retry);
-    let renew_rec = ceil_to(5.0 * retry_rec, 1.0).max(renew);
-    let lease_rec = ceil_to(1.5 * renew_rec, 1.0).max(lease);
+    let retry_rec = at_least(retry, 2.0 * op, 1.0);
+    let renew_rec = at_least(renew, 5.0 * retry_rec, 1.0);
+    let lease_rec = at_least(lease, 1.5 * renew_rec, 1.0);
     let verdict = if op >= renew {
         Verdict::Misfires
     } else if op * 2.0 > retry {
@@ -442,6 +452,26 @@ mod tests {
         assert!(
             seen_ok_haproxy && seen_tight_haproxy,
             "the cases cover both verdicts of the HAProxy row"
+        );
+        // Timers that keep the rule's ratios off whole seconds are kept: 19 / 12.5 / 2.5 s used to
+        // be rounded to 20 / 13 / 2.5 s and called short of the ratios.
+        let mut s = base.clone();
+        let cm = &mut s.kubernetes.controller_manager;
+        (cm.lease_duration, cm.renew_deadline, cm.retry_period) = (
+            models::units::Dur::secs(19),
+            models::units::Dur::millis(12_500),
+            models::units::Dur::millis(2_500),
+        );
+        let net = crate::plan::net::figures(&s, 1).expect("figures");
+        let row = rows(&s, &net)
+            .into_iter()
+            .find(|r| r.setting.starts_with("kube-controller-manager `--leader-elect"))
+            .expect("a controller-manager row");
+        assert_eq!(
+            (row.verdict, &row.current),
+            (Verdict::Ok, &row.recommended),
+            "{}",
+            row.why
         );
     }
 

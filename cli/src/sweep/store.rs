@@ -4,7 +4,8 @@
 //! same directory, synced, renamed over the target, then the directory synced), so a sweep killed
 //! at any instant leaves only complete point files behind, and a rerun of the same command picks up
 //! where it stopped. A rerun with a larger `--reps` extends every point in place
-//! ([`SweepDir::init_or_extend`], [`StoredPoint::Prefix`]). Temporary files are named `.<name>.tmp-<pid>-<nanos>-<n>` (a name taken by a
+//! ([`SweepDir::init_or_extend`], [`StoredPoint::Prefix`]). A run holds advisory locks on the
+//! directory while it computes ([`SweepDir::lock`]). Temporary files are named `.<name>.tmp-<pid>-<nanos>-<n>` (a name taken by a
 //! process of the same pid in another container sharing the volume is skipped, never reused or
 //! removed). A sweep interrupted by Ctrl-C, SIGTERM or SIGHUP removes its own
 //! ([`crate::interrupt`]); ones older than a minute are left-overs of a run killed outright
@@ -186,75 +187,130 @@ impl SweepDir {
     /// output file that cannot be written is for the other commands, not a failure found after
     /// the work.
     pub(crate) fn init(&self, file: &SweepFile) -> anyhow::Result<()> {
-        self.init_with(file, false).map(|_| ())
+        self.init_with(file, None).map(|_| ())
     }
 
-    /// [`SweepDir::init`], except that a directory holding the same sweep with fewer
-    /// replications per point takes `file` in its place: the replications it holds are the first
-    /// ones of `file`'s (replication r always runs with `replication_seed(seed, r)`), and its point
-    /// files are then read as prefixes to extend ([`StoredPoint::Prefix`]). Returns the
-    /// replications per point the directory held before, when it held fewer.
+    /// [`SweepDir::init`] for a run of the sweep (or of its `shard`) that computes points: it
+    /// takes the directory ([`SweepLock`]) before it writes anything, and a directory holding the
+    /// same sweep with another number of replications per point takes `file` in its place when no
+    /// point holds more replications than `file` asks for. The replications a point holds are
+    /// then the first ones of `file`'s (replication r always runs with `replication_seed(seed,
+    /// r)`), and its file is read as a prefix to extend ([`StoredPoint::Prefix`]). Returns whether
+    /// the directory's sweep had another number of replications, and the lock.
     ///
     /// # Errors
     ///
-    /// Those of [`SweepDir::init`]; a directory whose sweep has more replications than `file` is a
-    /// usage error that says to ask for at least as many.
-    pub(crate) fn init_or_extend(&self, file: &SweepFile) -> anyhow::Result<Option<u64>> {
-        self.init_with(file, true)
+    /// Those of [`SweepDir::init`]; a usage error when some point holds more replications than
+    /// `file` asks for (it says how many); [`SweepDir::lock`]'s.
+    pub(crate) fn init_or_extend(
+        &self,
+        file: &SweepFile,
+        shard: Option<super::axes::Shard>,
+    ) -> anyhow::Result<(bool, SweepLock)> {
+        let (extends, lock) = self.init_with(file, Some(shard))?;
+        Ok((extends, lock.unwrap_or_default()))
     }
 
-    /// [`SweepDir::init`], extending a sweep of fewer replications if `may_extend`.
-    fn init_with(&self, file: &SweepFile, may_extend: bool) -> anyhow::Result<Option<u64>> {
-        let mut extended_from = None;
-        if let Some(existing) = self.read_sweep()? {
-            let only_reps_differ = existing.spec_hash != file.spec_hash
-                && existing.spec.reps != file.spec.reps
-                && existing.spec == file.spec.with_reps(existing.spec.reps);
-            if may_extend && only_reps_differ && existing.spec.reps > file.spec.reps {
-                return Err(UsageError(format!(
-                    "{} holds this sweep with {} per point, more than --reps {} asks for (their first {} are \
-                     the same: replication r always runs with the same seed); rerun with --reps {} or more, \
-                     or use another --out directory",
-                    self.root.display(),
-                    crate::output::count(existing.spec.reps as usize, "replication"),
-                    file.spec.reps,
-                    file.spec.reps,
-                    existing.spec.reps
-                ))
-                .into());
-            }
-            if may_extend && only_reps_differ {
-                extended_from = Some(existing.spec.reps);
-            } else if existing.spec_hash != file.spec_hash {
-                return Err(UsageError(format!(
-                    "{} holds another sweep (spec {}) than this one (spec {}); differences: {}. \
-                     Use another --out directory, or remove that one to start over",
-                    self.root.display(),
-                    existing.spec_hash,
-                    file.spec_hash,
-                    existing.spec.differences(&file.spec).join("; ")
-                ))
-                .into());
-            }
-        }
+    /// [`SweepDir::init`], locking for a run of the sweep or of a shard (`Some(shard)`) and then
+    /// letting it change the number of replications ([`SweepDir::init_or_extend`]).
+    fn init_with(
+        &self,
+        file: &SweepFile,
+        run: Option<Option<super::axes::Shard>>,
+    ) -> anyhow::Result<(bool, Option<SweepLock>)> {
+        let may_extend = run.is_some();
+        // Refused before anything is created, so a directory of another sweep is left as it was.
+        self.same_sweep(file, may_extend)?;
         let unusable = |why: String| UsageError(format!("--out {}: {why}", self.root.display()));
         let new_root = !self.root.exists();
         std::fs::create_dir_all(self.points_dir())
             .map_err(|e| unusable(format!("cannot create {}: {e}", self.points_dir().display())))?;
-        validate::atomic_file::check_writable(self.sweep_path()).map_err(|e| unusable(e.to_string()))?;
+        // Nothing of a sweep that never began is left behind.
+        let forget = || {
+            if new_root {
+                for shard in [None].into_iter().chain(run.flatten().map(Some)) {
+                    let _ = std::fs::remove_file(self.lock_path(shard));
+                }
+                let _ = std::fs::remove_dir(self.points_dir());
+                let _ = std::fs::remove_dir(&self.root);
+            }
+        };
+        let checked = validate::atomic_file::check_writable(self.sweep_path()).map_err(|e| unusable(e.to_string()));
+        let lock = match (checked, run) {
+            (Err(e), _) => {
+                forget();
+                return Err(e.into());
+            }
+            (Ok(()), Some(shard)) => Some(self.lock(shard).inspect_err(|_| forget())?),
+            (Ok(()), None) => None,
+        };
+        // Again under the lock: a run that held it may have changed sweep.json meanwhile.
+        let extends = self.same_sweep(file, may_extend)?;
         if self.read_sweep()?.as_ref() != Some(file) {
             // It could be written a moment ago: a failure now (a full disk) is the machine's,
             // not the command line's.
             if let Err(e) = write_atomic(&self.sweep_path(), &to_json_bytes(file)) {
-                // Nothing of a sweep that never began is left behind.
-                if new_root {
-                    let _ = std::fs::remove_dir(self.points_dir());
-                    let _ = std::fs::remove_dir(&self.root);
-                }
+                forget();
                 return Err(e.context(format!("--out {}", self.root.display())));
             }
         }
-        Ok(extended_from)
+        Ok((extends, lock))
+    }
+
+    /// Checks that the directory holds no sweep or `file`'s, or, if `may_extend`, `file`'s with
+    /// another number of replications per point and no point holding more than `file` asks for;
+    /// returns whether the number differs.
+    fn same_sweep(&self, file: &SweepFile, may_extend: bool) -> anyhow::Result<bool> {
+        let Some(existing) = self.read_sweep()? else {
+            return Ok(false);
+        };
+        if existing.spec_hash == file.spec_hash {
+            return Ok(false);
+        }
+        let only_reps_differ = existing.spec == file.spec.with_reps(existing.spec.reps);
+        if !(may_extend && only_reps_differ) {
+            return Err(UsageError(format!(
+                "{} holds another sweep (spec {}) than this one (spec {}); differences: {}. \
+                 Use another --out directory, or remove that one to start over",
+                self.root.display(),
+                existing.spec_hash,
+                file.spec_hash,
+                existing.spec.differences(&file.spec).join("; ")
+            ))
+            .into());
+        }
+        if existing.spec.reps > file.spec.reps {
+            // A run with more replications may have stopped before it extended any point.
+            let held = self.most_replications_held()?;
+            if held > file.spec.reps {
+                return Err(UsageError(format!(
+                    "{} holds this sweep with points of up to {} each, more than --reps {} asks for (their first {} \
+                     are the same: replication r always runs with the same seed); rerun with --reps {held} or more, \
+                     or use another --out directory",
+                    self.root.display(),
+                    crate::output::count(held as usize, "replication"),
+                    file.spec.reps,
+                    file.spec.reps,
+                ))
+                .into());
+            }
+        }
+        Ok(true)
+    }
+
+    /// The most replications a point file of the directory holds (0 without any); a file that
+    /// does not parse counts for none (reading it as a point refuses it, naming it).
+    fn most_replications_held(&self) -> anyhow::Result<u64> {
+        let mut most = 0;
+        for path in self.point_files()? {
+            let Ok(text) = topologies::file::read_capped_to_string(&path, topologies::file::RESULTS) else {
+                continue;
+            };
+            if let Ok(rec) = serde_json::from_str::<PointRecord>(&text) {
+                most = most.max(rec.replications() as u64);
+            }
+        }
+        Ok(most)
     }
 
     /// The record in `points/<key>.json`, `None` if there is none; checks that it holds every
@@ -340,35 +396,64 @@ impl SweepDir {
         }))
     }
 
-    /// Takes the directory for one run of the sweep, or of its `shard`: an advisory lock on
-    /// `DIR/.lock` (`.lock-shard-K-of-N` for a shard), held until the returned file is dropped
-    /// and released by the system when the process ends, however it ends. Shards of one sweep
-    /// share a directory without waiting on one another; a second run of the same sweep or shard
-    /// would compute the same points again, and is refused.
+    /// Takes the directory for one run of the sweep, or of its `shard`: advisory locks held until
+    /// the returned [`SweepLock`] is dropped and released by the system when the process ends,
+    /// however it ends. A run of the whole sweep holds `DIR/.lock` alone; a run of shard K/N shares
+    /// `DIR/.lock` with the other shards and holds `DIR/.lock-shard-K-of-N` alone. So a second run of
+    /// the sweep, or of the same shard, or the whole sweep beside a shard (which would compute the
+    /// same points twice) is refused, and the shards of one sweep share a directory. (Shards of
+    /// different N overlap unguarded.) A file system without locks (some network mounts) runs
+    /// unguarded, with a warning.
     ///
     /// # Errors
     ///
-    /// When another process holds the lock (it names the lock file), or the lock file cannot be
-    /// created or locked.
-    pub(crate) fn lock(&self, shard: Option<super::axes::Shard>) -> anyhow::Result<std::fs::File> {
-        let path = self.lock_path(shard);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot create the lock file {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-                "{} is in use: another kubetwin sweep{} is computing its points now (it holds {}); wait for it \
-                 to end, or stop it, and rerun this command, which then resumes where it stopped",
-                self.root.display(),
-                shard.map_or(String::new(), |s| format!(" of shard {s}")),
-                path.display()
-            ),
-            Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+    /// When another run holds a lock (it names the lock file); a usage error when a lock file
+    /// cannot be created (a read-only directory).
+    pub(crate) fn lock(&self, shard: Option<super::axes::Shard>) -> anyhow::Result<SweepLock> {
+        let mut files = Vec::new();
+        let mut take = |path: PathBuf, shared: bool| -> anyhow::Result<()> {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|e| {
+                    UsageError(format!(
+                        "--out {}: cannot create the lock file {}: {e}",
+                        self.root.display(),
+                        path.display()
+                    ))
+                })?;
+            let got = if shared {
+                file.try_lock_shared()
+            } else {
+                file.try_lock()
+            };
+            match got {
+                Ok(()) => files.push(file),
+                Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                    "{} is in use: another kubetwin sweep{} is computing its points now (it holds {}); wait for it \
+                     to end, or stop it, and rerun this command, which then resumes where it stopped",
+                    self.root.display(),
+                    match (shard, shared) {
+                        (None, _) => " (the whole sweep, or a shard of it)".to_owned(),
+                        (Some(s), false) => format!(" of shard {s}"),
+                        (Some(_), true) => " of the whole sweep".to_owned(),
+                    },
+                    path.display()
+                ),
+                Err(std::fs::TryLockError::Error(e)) => eprintln!(
+                    "warning: cannot lock {} ({e}): a second run into this directory at once would not be refused",
+                    path.display()
+                ),
+            }
+            Ok(())
+        };
+        take(self.lock_path(None), shard.is_some())?;
+        if let Some(s) = shard {
+            take(self.lock_path(Some(s)), false)?;
         }
+        Ok(SweepLock { _files: files })
     }
 
     /// The lock file of a run of the sweep, or of its `shard` ([`SweepDir::lock`]).
@@ -403,6 +488,13 @@ impl SweepDir {
     }
 }
 
+/// A run's hold on its sweep directory ([`SweepDir::lock`]): released when dropped.
+#[derive(Debug, Default)]
+pub(crate) struct SweepLock {
+    /// The locked files.
+    _files: Vec<std::fs::File>,
+}
+
 /// What a point file holds for a sweep.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum StoredPoint {
@@ -420,8 +512,8 @@ pub(crate) fn parse_point(path: &Path, text: &str, file: &SweepFile) -> anyhow::
     match parse_stored_point(path, text, file)? {
         StoredPoint::Whole(rec) => Ok(rec),
         StoredPoint::Prefix(rec) => Err(UsageError(format!(
-            "{} holds the first {} of the sweep's {} per point (the sweep was extended with --reps {} and \
-             stopped before this point was): rerun that sweep command (or its shard), which extends it",
+            "{} holds the first {} of the sweep's {} per point (the sweep was extended to --reps {}, and this \
+             point not yet): rerun that sweep command (or its shard), which extends it",
             path.display(),
             rec.replications(),
             crate::output::count(file.spec.reps as usize, "replication"),

@@ -474,18 +474,20 @@ fn a_larger_reps_extends_the_sweep_to_the_bytes_of_a_fresh_run() {
     let t = TempDir::new("sweep-extend");
     let (ext, fresh) = (t.file("ext"), t.file("fresh"));
     let (ext_dir, fresh_dir) = (t.path().join("ext"), t.path().join("fresh"));
-    sweep_ok(&small_with_reps(&ext, "3", &[]), None);
+    // Its figure, drawn by the first run, is drawn again by the extension (it kept the old one).
+    sweep_ok(&small_with_reps(&ext, "3", &["--plot"]), None);
     let short_point = point_files(&ext_dir)[4].clone();
     let short_text = read(&short_point);
 
     let err = sweep_ok(&small_with_reps(&ext, "5", &[]), None);
-    assert!(err.contains("from 3 to 5 replications per point"), "{err}");
+    assert!(err.contains("to 5 replications per point: each point keeps"), "{err}");
     assert!(
         err.contains("computing 6 points (6 of them from the replications they hold)"),
         "{err}"
     );
-    sweep_ok(&small_with_reps(&fresh, "5", &[]), Some("1"));
+    sweep_ok(&small_with_reps(&fresh, "5", &["--plot"]), Some("1"));
     assert_same_sweep(&ext_dir, &fresh_dir);
+    assert!(read(&ext_dir.join("startup.svg")) == read(&fresh_dir.join("startup.svg")));
 
     // The replications a point holds are kept, not computed again: a (valid) value edited in
     // them stays, and the new ones are the fresh run's.
@@ -527,10 +529,25 @@ fn a_larger_reps_extends_the_sweep_to_the_bytes_of_a_fresh_run() {
             .map(String::as_str)
             .collect::<Vec<_>>(),
         &[
-            "with 5 replications per point, more than --reps 4",
+            "with points of up to 5 replications each, more than --reps 4",
             "rerun with --reps 5 or more",
         ],
     );
+    // A run with more replications killed before it extended any point (its sweep.json written,
+    // every point still of 3) does not hold the directory to its count: any --reps from 3 on.
+    let (killed, killed_dir) = (t.file("killed"), t.path().join("killed"));
+    sweep_ok(&small_with_reps(&killed, "3", &[]), None);
+    std::fs::copy(ext_dir.join("sweep.json"), killed_dir.join("sweep.json")).unwrap();
+    usage_error(
+        &small_with_reps(&killed, "2", &[])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        &["points of up to 3 replications each", "rerun with --reps 3 or more"],
+    );
+    sweep_ok(&small_with_reps(&killed, "4", &[]), None);
+    assert_eq!(json(&killed_dir.join("sweep.json"))["spec"]["reps"], 4);
+
     // More replications and another seed: another sweep.
     usage_error(
         &small_with_reps(&ext, "7", &["--seed", "9"])
@@ -542,40 +559,69 @@ fn a_larger_reps_extends_the_sweep_to_the_bytes_of_a_fresh_run() {
     assert_same_sweep(&ext_dir, &fresh_dir);
 }
 
-/// A second run of a sweep (or of one shard) while the first computes is refused, naming the
-/// lock file, and leaves the first run's files alone; other shards of the sweep run beside it,
-/// and once the first run ends the same command resumes.
+/// A second run of a sweep (or of one shard, or the whole sweep beside a shard) while the first
+/// computes is refused, naming the lock file, and leaves the first run's files alone; other
+/// shards of the sweep run beside a shard, and once the first run ends the same command resumes.
+/// A refused run leaves no lock file in a directory of another sweep.
 #[test]
 fn a_second_run_of_the_same_sweep_is_refused_while_the_first_computes() {
     let t = TempDir::new("sweep-lock");
     let out = t.file("s");
     let dir = t.path().join("s");
     std::fs::create_dir_all(&dir).unwrap();
-    // This test holds the lock a running sweep would hold.
-    let running = std::fs::File::create(dir.join(".lock")).unwrap();
-    running.lock().unwrap();
-    let o = run(&small(&out, &[]).iter().map(String::as_str).collect::<Vec<_>>());
-    assert_exit(&o, 1, "a sweep beside a running one");
-    let e = stderr(&o);
-    assert!(
-        e.contains("is in use: another kubetwin sweep is computing its points now"),
-        "{e}"
-    );
-    assert!(e.contains(".lock"), "{e}");
-    assert!(!dir.join("sweep.json").exists() && !dir.join("points").exists());
-    // A shard takes its own lock.
-    sweep_ok(&small(&out, &["--shard", "1/2"]), None);
+    let args = |extra: &[&str]| small(&out, extra);
+    let refused = |extra: &[&str], says: &str| {
+        let o = run(&args(extra).iter().map(String::as_str).collect::<Vec<_>>());
+        assert_exit(&o, 1, &format!("{extra:?} beside a running sweep"));
+        let e = stderr(&o);
+        assert!(
+            e.contains("is in use: another kubetwin sweep") && e.contains(says),
+            "{extra:?}: {e}"
+        );
+    };
+    // This test holds the lock a run of the whole sweep would hold.
+    let whole = std::fs::File::create(dir.join(".lock")).unwrap();
+    whole.lock().unwrap();
+    refused(&[], "(the whole sweep, or a shard of it)");
+    refused(&["--shard", "1/2"], "of the whole sweep");
+    assert!(!dir.join("sweep.json").exists() && point_files(&dir).is_empty());
+    drop(whole);
+    // And then those of a run of shard 2/2.
+    let shared = std::fs::File::create(dir.join(".lock")).unwrap();
+    shared.lock_shared().unwrap();
     let shard = std::fs::File::create(dir.join(".lock-shard-2-of-2")).unwrap();
     shard.lock().unwrap();
-    let o = run(&small(&out, &["--shard", "2/2"])
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>());
-    assert_exit(&o, 1, "a shard beside a running run of it");
-    assert!(stderr(&o).contains("sweep of shard 2/2 is computing"), "{}", stderr(&o));
-    drop((running, shard));
-    let e = sweep_ok(&small(&out, &[]), None);
+    refused(&["--shard", "2/2"], "of shard 2/2");
+    refused(&[], "(the whole sweep, or a shard of it)");
+    sweep_ok(&args(&["--shard", "1/2"]), None);
+    drop((shared, shard));
+    let e = sweep_ok(&args(&[]), None);
     assert!(e.contains("skipped 3 points already done, computing 3 points"), "{e}");
+    // A run refused as another sweep's leaves that directory as it was.
+    let before: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    usage_error(
+        &[
+            "sweep",
+            "thesis-2019",
+            "--pods",
+            "4",
+            "--reps",
+            "3",
+            "--shard",
+            "1/3",
+            "--out",
+            &out,
+        ],
+        &["holds another sweep"],
+    );
+    let after: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before.len(), after.len(), "{after:?}");
 }
 
 #[test]
@@ -1782,14 +1828,18 @@ fn plot_writes_to_standard_output() {
         "{}",
         String::from_utf8_lossy(&piped.stdout)
     );
+    // `>>`: the figure goes after what the file held, through the shell's stream (reopening
+    // the path wrote it over the file's start).
     let file = t.path().join("redirected");
-    let status = kubetwin()
-        .args(args)
-        .stdout(Stdio::from(std::fs::File::create(&file).unwrap()))
-        .status()
-        .unwrap();
+    std::fs::write(&file, "prev\n").unwrap();
+    let appending = std::fs::OpenOptions::new().append(true).open(&file).unwrap();
+    let status = kubetwin().args(args).stdout(Stdio::from(appending)).status().unwrap();
     assert!(status.success());
-    assert_eq!(read(&file), piped.stdout, "the same figure through a redirection");
+    assert_eq!(
+        read(&file),
+        [b"prev\n".as_slice(), &piped.stdout].concat(),
+        "the same figure through a redirection"
+    );
     let names: Vec<String> = std::fs::read_dir(t.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

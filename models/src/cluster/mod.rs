@@ -24,7 +24,7 @@ pub const CONTROLLER_MANAGER: &str = "kube-controller-manager";
 pub const SCHEDULER: &str = "kube-scheduler";
 
 /// Coefficient of variation of the service times (Docker operations, pulls, apiserver work).
-/// Default 0.2: published Docker operation quantiles imply 0.05-0.17 (kubelet
+/// Default 0.2: published Docker operation quantiles imply 0.04-0.17 (kubelet
 /// `create_container` p50/p90 0.364/0.384 s, kubernetes issue #22585; dockerd container
 /// create p50/p90/p99 88/102/132 ms, moby PR #25032), rounded up for a shared ESXi host. The
 /// thesis reports only means, so its data cannot tell.
