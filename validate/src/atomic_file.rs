@@ -238,12 +238,13 @@ enum Target {
 }
 
 /// Whether `path` names one of the process's open streams (`/dev/stdout`, `/dev/stderr`,
-/// `/dev/fd/N`, `/proc/self/fd/N`), which is written through whatever it leads to: a pipe names
+/// `/dev/fd/N`, `/proc/self/fd/N`, `/proc/thread-self/fd/N`, `/proc/<its pid>/fd/N`), which is written through whatever it leads to: a pipe names
 /// no file to follow (`/proc/self/fd/1 -> pipe:[N]`), and a file the shell opened for `>` must
 /// be written through the open stream, not replaced under it.
 pub fn names_an_open_stream(path: &Path) -> bool {
+    let own = format!("/proc/{}/fd", std::process::id());
     ["/dev/stdout", "/dev/stderr"].iter().any(|s| path == Path::new(s))
-        || ["/dev/fd", "/proc/self/fd"]
+        || ["/dev/fd", "/proc/self/fd", "/proc/thread-self/fd", own.as_str()]
             .iter()
             .any(|d| path.parent() == Some(Path::new(d)))
 }
@@ -365,6 +366,35 @@ mod tests {
     fn a_directory_that_takes_no_new_file_is_named() {
         let e = check_writable("/proc/version").unwrap_err().to_string();
         assert!(e.contains("cannot create a file in /proc"), "{e}");
+    }
+
+    /// The names of the process's own streams are written through; other paths under /dev and
+    /// /proc, and files, are not (another process's descriptors are not this one's streams).
+    #[test]
+    fn the_process_s_own_streams_are_recognised() {
+        let own = format!("/proc/{}/fd/1", std::process::id());
+        for p in [
+            "/dev/stdout",
+            "/dev/stderr",
+            "/dev/fd/1",
+            "/dev/fd/3",
+            "/proc/self/fd/1",
+            "/proc/thread-self/fd/2",
+            &own,
+        ] {
+            assert!(names_an_open_stream(Path::new(p)), "{p}");
+        }
+        let other = format!("/proc/{}/fd/1", std::process::id() + 1);
+        for p in [
+            "/dev/null",
+            "/tmp/stdout",
+            "/dev/fd",
+            "/proc/self/fd",
+            &other,
+            "fig.svg",
+        ] {
+            assert!(!names_an_open_stream(Path::new(p)), "{p}");
+        }
     }
 
     #[test]

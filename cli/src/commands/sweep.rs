@@ -122,7 +122,7 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
     let dir = SweepDir::new(&a.out);
     let record = scenario_record(&base, &origin, &spec.scenario_digest);
     // Held until the results are written: a second run of the sweep meanwhile is refused.
-    let (extends, _lock) = dir.init_or_extend(&SweepFile::new(spec, points.len()), a.shard)?;
+    let (held_before, _lock) = dir.init_or_extend(&SweepFile::new(spec, points.len()), a.shard)?;
     dir.write_scenario(&record)?;
     // From here on the spec is the one read back from sweep.json, exactly as `merge` reads it.
     let file = dir.read_sweep()?.context("sweep.json vanished")?;
@@ -136,10 +136,15 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
         dir.check_points_writable(&file.spec.point_key(first))?;
     }
     announce(&file, &origin, &dir, points.len(), a.shard, mine.len(), stale);
-    if extends {
+    if let Some(before) = held_before {
         eprintln!(
-            "extending the sweep in {} to {} replications per point: each point keeps the replications it holds \
-             (the first ones of a run of --reps {}) and runs the others",
+            "{} the sweep in {} to {} replications per point (it had {before}): each point keeps the replications \
+             it holds (the first ones of a run of --reps {}) and runs the others",
+            if file.spec.reps > before {
+                "extending"
+            } else {
+                "setting"
+            },
             dir.root().display(),
             file.spec.reps,
             file.spec.reps

@@ -206,9 +206,9 @@ impl SweepDir {
         &self,
         file: &SweepFile,
         shard: Option<super::axes::Shard>,
-    ) -> anyhow::Result<(bool, SweepLock)> {
-        let (extends, lock) = self.init_with(file, Some(shard))?;
-        Ok((extends, lock.unwrap_or_default()))
+    ) -> anyhow::Result<(Option<u64>, SweepLock)> {
+        let (held_before, lock) = self.init_with(file, Some(shard))?;
+        Ok((held_before, lock.unwrap_or_default()))
     }
 
     /// [`SweepDir::init`], locking for a run of the sweep or of a shard (`Some(shard)`) and then
@@ -217,7 +217,7 @@ impl SweepDir {
         &self,
         file: &SweepFile,
         run: Option<Option<super::axes::Shard>>,
-    ) -> anyhow::Result<(bool, Option<SweepLock>)> {
+    ) -> anyhow::Result<(Option<u64>, Option<SweepLock>)> {
         let may_extend = run.is_some();
         // Refused before anything is created, so a directory of another sweep is left as it was.
         self.same_sweep(file, may_extend)?;
@@ -225,7 +225,13 @@ impl SweepDir {
         let new_root = !self.root.exists();
         std::fs::create_dir_all(self.points_dir())
             .map_err(|e| unusable(format!("cannot create {}: {e}", self.points_dir().display())))?;
-        // Nothing of a sweep that never began is left behind.
+        // A run refused for a lock leaves everything as it found it: another run, which may
+        // have made the directory a moment ago, is using it.
+        let lock = match run {
+            Some(shard) => Some(self.lock(shard)?),
+            None => None,
+        };
+        // Nothing of a sweep that never began is left behind (by the run that holds it).
         let forget = || {
             if new_root {
                 for shard in [None].into_iter().chain(run.flatten().map(Some)) {
@@ -235,18 +241,28 @@ impl SweepDir {
                 let _ = std::fs::remove_dir(&self.root);
             }
         };
-        let checked = validate::atomic_file::check_writable(self.sweep_path()).map_err(|e| unusable(e.to_string()));
-        let lock = match (checked, run) {
-            (Err(e), _) => {
-                forget();
-                return Err(e.into());
-            }
-            (Ok(()), Some(shard)) => Some(self.lock(shard).inspect_err(|_| forget())?),
-            (Ok(()), None) => None,
-        };
+        if let Err(e) = validate::atomic_file::check_writable(self.sweep_path()) {
+            forget();
+            return Err(unusable(e.to_string()).into());
+        }
         // Again under the lock: a run that held it may have changed sweep.json meanwhile.
-        let extends = self.same_sweep(file, may_extend)?;
-        if self.read_sweep()?.as_ref() != Some(file) {
+        let held_before = self.same_sweep(file, may_extend)?;
+        let existing = self.read_sweep()?;
+        if existing.as_ref() != Some(file) {
+            // A shard shares the directory with the other shards: it changes their sweep's
+            // replications only when none of them runs.
+            if let (Some(existing), Some(Some(shard)), Some(lock)) = (&existing, run, &lock) {
+                if !lock.sole_holder() {
+                    return Err(UsageError(format!(
+                        "another shard of this sweep is computing in {} with --reps {}; run shard {shard} with \
+                         --reps {} too, or wait for the others to end before changing it",
+                        self.root.display(),
+                        existing.spec.reps,
+                        existing.spec.reps
+                    ))
+                    .into());
+                }
+            }
             // It could be written a moment ago: a failure now (a full disk) is the machine's,
             // not the command line's.
             if let Err(e) = write_atomic(&self.sweep_path(), &to_json_bytes(file)) {
@@ -254,18 +270,18 @@ impl SweepDir {
                 return Err(e.context(format!("--out {}", self.root.display())));
             }
         }
-        Ok((extends, lock))
+        Ok((held_before, lock))
     }
 
     /// Checks that the directory holds no sweep or `file`'s, or, if `may_extend`, `file`'s with
     /// another number of replications per point and no point holding more than `file` asks for;
-    /// returns whether the number differs.
-    fn same_sweep(&self, file: &SweepFile, may_extend: bool) -> anyhow::Result<bool> {
+    /// returns that number when it differs.
+    fn same_sweep(&self, file: &SweepFile, may_extend: bool) -> anyhow::Result<Option<u64>> {
         let Some(existing) = self.read_sweep()? else {
-            return Ok(false);
+            return Ok(None);
         };
         if existing.spec_hash == file.spec_hash {
-            return Ok(false);
+            return Ok(None);
         }
         let only_reps_differ = existing.spec == file.spec.with_reps(existing.spec.reps);
         if !(may_extend && only_reps_differ) {
@@ -295,7 +311,7 @@ impl SweepDir {
                 .into());
             }
         }
-        Ok(true)
+        Ok(Some(existing.spec.reps))
     }
 
     /// The most replications a point file of the directory holds (0 without any); a file that
@@ -410,13 +426,16 @@ impl SweepDir {
     /// When another run holds a lock (it names the lock file); a usage error when a lock file
     /// cannot be created (a read-only directory).
     pub(crate) fn lock(&self, shard: Option<super::axes::Shard>) -> anyhow::Result<SweepLock> {
-        let mut files = Vec::new();
-        let mut take = |path: PathBuf, shared: bool| -> anyhow::Result<()> {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
+        let take = |path: PathBuf, shared: bool| -> anyhow::Result<Option<std::fs::File>> {
+            // Read-only is enough to lock, and lets a lock file another user made be shared.
+            let file = std::fs::File::open(&path)
+                .or_else(|_| {
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .truncate(false)
+                        .write(true)
+                        .open(&path)
+                })
                 .map_err(|e| {
                     UsageError(format!(
                         "--out {}: cannot create the lock file {}: {e}",
@@ -430,30 +449,33 @@ impl SweepDir {
                 file.try_lock()
             };
             match got {
-                Ok(()) => files.push(file),
+                Ok(()) => Ok(Some(file)),
                 Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-                    "{} is in use: another kubetwin sweep{} is computing its points now (it holds {}); wait for it \
-                     to end, or stop it, and rerun this command, which then resumes where it stopped",
+                    "{} is in use: a kubetwin sweep {} is computing its points there now (it holds {}); wait for \
+                     it to end, or stop it, and rerun this command, which then resumes where it stopped",
                     self.root.display(),
                     match (shard, shared) {
-                        (None, _) => " (the whole sweep, or a shard of it)".to_owned(),
-                        (Some(s), false) => format!(" of shard {s}"),
-                        (Some(_), true) => " of the whole sweep".to_owned(),
+                        (None, _) => "of the whole sweep, or of a shard of it,".to_owned(),
+                        (Some(s), false) => format!("of shard {s}"),
+                        (Some(_), true) => "of the whole sweep".to_owned(),
                     },
                     path.display()
                 ),
-                Err(std::fs::TryLockError::Error(e)) => eprintln!(
-                    "warning: cannot lock {} ({e}): a second run into this directory at once would not be refused",
-                    path.display()
-                ),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    eprintln!(
+                        "warning: cannot lock {} ({e}): a second run into this directory at once would not be refused",
+                        path.display()
+                    );
+                    Ok(None)
+                }
             }
-            Ok(())
         };
-        take(self.lock_path(None), shard.is_some())?;
-        if let Some(s) = shard {
-            take(self.lock_path(Some(s)), false)?;
-        }
-        Ok(SweepLock { _files: files })
+        let whole = take(self.lock_path(None), shard.is_some())?;
+        let shard = match shard {
+            Some(s) => take(self.lock_path(Some(s)), false)?,
+            None => None,
+        };
+        Ok(SweepLock { whole, _shard: shard })
     }
 
     /// The lock file of a run of the sweep, or of its `shard` ([`SweepDir::lock`]).
@@ -491,8 +513,27 @@ impl SweepDir {
 /// A run's hold on its sweep directory ([`SweepDir::lock`]): released when dropped.
 #[derive(Debug, Default)]
 pub(crate) struct SweepLock {
-    /// The locked files.
-    _files: Vec<std::fs::File>,
+    /// `DIR/.lock`, held alone by a run of the whole sweep, shared by a shard's (`None` on a
+    /// file system without locks).
+    whole: Option<std::fs::File>,
+    /// `DIR/.lock-shard-K-of-N`, held alone by a shard's run.
+    _shard: Option<std::fs::File>,
+}
+
+impl SweepLock {
+    /// Whether no other run shares the directory now: a shard's shared hold on `DIR/.lock` is
+    /// turned into a sole one for the moment (true on a file system without locks, which cannot
+    /// tell).
+    fn sole_holder(&self) -> bool {
+        let Some(whole) = &self.whole else { return true };
+        let sole = whole.try_lock().is_ok();
+        if sole {
+            // Back to shared, for the other shards: a lock held alone always turns into a
+            // shared one.
+            let _ = whole.try_lock_shared();
+        }
+        sole
+    }
 }
 
 /// What a point file holds for a sweep.

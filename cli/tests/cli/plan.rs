@@ -1490,6 +1490,10 @@ fn plan_json_holds_what_plan_md_shows() {
         .as_str()
         .unwrap()
         .contains(" -> lb -> "));
+    // The tunnel is judged by its keepalives' round trip, without TCP's resends.
+    let tunnel = &o["worst_paths"]["tunnel"]["rtt"];
+    let (udp, tcp) = (tunnel["udp_p99"].as_f64().unwrap(), tunnel["p99"].as_f64().unwrap());
+    assert!(udp > 0.0 && udp <= tcp, "{tunnel}");
     let timeouts = o["timeouts"].as_array().unwrap();
     assert!(!timeouts.is_empty());
     for t in timeouts {

@@ -480,7 +480,10 @@ fn a_larger_reps_extends_the_sweep_to_the_bytes_of_a_fresh_run() {
     let short_text = read(&short_point);
 
     let err = sweep_ok(&small_with_reps(&ext, "5", &[]), None);
-    assert!(err.contains("to 5 replications per point: each point keeps"), "{err}");
+    assert!(
+        err.contains("extending the sweep") && err.contains("to 5 replications per point (it had 3): each point keeps"),
+        "{err}"
+    );
     assert!(
         err.contains("computing 6 points (6 of them from the replications they hold)"),
         "{err}"
@@ -575,14 +578,14 @@ fn a_second_run_of_the_same_sweep_is_refused_while_the_first_computes() {
         assert_exit(&o, 1, &format!("{extra:?} beside a running sweep"));
         let e = stderr(&o);
         assert!(
-            e.contains("is in use: another kubetwin sweep") && e.contains(says),
+            e.contains("is in use: a kubetwin sweep") && e.contains(says),
             "{extra:?}: {e}"
         );
     };
     // This test holds the lock a run of the whole sweep would hold.
     let whole = std::fs::File::create(dir.join(".lock")).unwrap();
     whole.lock().unwrap();
-    refused(&[], "(the whole sweep, or a shard of it)");
+    refused(&[], "of the whole sweep, or of a shard of it,");
     refused(&["--shard", "1/2"], "of the whole sweep");
     assert!(!dir.join("sweep.json").exists() && point_files(&dir).is_empty());
     drop(whole);
@@ -592,11 +595,29 @@ fn a_second_run_of_the_same_sweep_is_refused_while_the_first_computes() {
     let shard = std::fs::File::create(dir.join(".lock-shard-2-of-2")).unwrap();
     shard.lock().unwrap();
     refused(&["--shard", "2/2"], "of shard 2/2");
-    refused(&[], "(the whole sweep, or a shard of it)");
+    refused(&[], "of the whole sweep, or of a shard of it,");
     sweep_ok(&args(&["--shard", "1/2"]), None);
     drop((shared, shard));
     let e = sweep_ok(&args(&[]), None);
     assert!(e.contains("skipped 3 points already done, computing 3 points"), "{e}");
+    // A shard does not change the sweep's replications while another shard runs under them.
+    let sibling = std::fs::File::open(dir.join(".lock")).unwrap();
+    sibling.lock_shared().unwrap();
+    usage_error(
+        &small_with_reps(&out, "5", &["--shard", "1/2"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        &[
+            "another shard of this sweep is computing",
+            "with --reps 3",
+            "run shard 1/2 with --reps 3 too",
+        ],
+    );
+    assert_eq!(json(&dir.join("sweep.json"))["spec"]["reps"], 3);
+    drop(sibling);
+    sweep_ok(&small_with_reps(&out, "5", &["--shard", "1/2"]), None);
+    assert_eq!(json(&dir.join("sweep.json"))["spec"]["reps"], 5);
     // A run refused as another sweep's leaves that directory as it was.
     let before: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
