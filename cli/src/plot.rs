@@ -543,7 +543,7 @@ fn marker_shape(cycle: usize, (cx, cy): (i32, i32)) -> Vec<(i32, i32)> {
 fn legend_size(fig: &Figure) -> (f64, f64) {
     let chars = fig.series.iter().map(|s| s.label.chars().count()).max().unwrap_or(0);
     let w = (chars as f64 * 7.6 + 60.0) / 800.0;
-    let h = (fig.series.len() as f64 * 19.0 + 16.0) / 440.0;
+    let h = (fig.series.len() as f64 * f64::from(LEGEND_LINE_HEIGHT) + 16.0) / 440.0;
     (w.min(1.0), h.min(0.9))
 }
 

@@ -179,24 +179,17 @@ pub fn write_atomic_set(files: &[(&Path, &[u8])]) -> Result<(), DatasetError> {
 /// shell opened for `>>`), not through a new open of the path at offset 0. Another open stream
 /// (`/dev/fd/3`) is opened to append.
 fn write_to_stream(device: &Path, contents: &[u8]) -> io::Result<()> {
-    let fd = if names_an_open_stream(device) {
-        match device.file_name().and_then(|n| n.to_str()) {
-            Some("stdout" | "1") => Some(1),
-            Some("stderr" | "2") => Some(2),
-            _ => None,
-        }
-    } else {
-        None
-    };
-    match fd {
-        Some(1) => {
+    let stream = names_an_open_stream(device);
+    let name = device.file_name().and_then(|n| n.to_str()).filter(|_| stream);
+    match name {
+        Some("stdout" | "1") => {
             let mut out = io::stdout().lock();
             out.write_all(contents)?;
             out.flush()
         }
-        Some(_) => io::stderr().lock().write_all(contents),
-        None => OpenOptions::new()
-            .append(names_an_open_stream(device))
+        Some("stderr" | "2") => io::stderr().lock().write_all(contents),
+        _ => OpenOptions::new()
+            .append(stream)
             .write(true)
             .open(device)
             .and_then(|mut f| f.write_all(contents)),
@@ -238,9 +231,10 @@ enum Target {
 }
 
 /// Whether `path` names one of the process's open streams (`/dev/stdout`, `/dev/stderr`,
-/// `/dev/fd/N`, `/proc/self/fd/N`, `/proc/thread-self/fd/N`, `/proc/<its pid>/fd/N`), which is written through whatever it leads to: a pipe names
-/// no file to follow (`/proc/self/fd/1 -> pipe:[N]`), and a file the shell opened for `>` must
-/// be written through the open stream, not replaced under it.
+/// `/dev/fd/N`, `/proc/self/fd/N`, `/proc/thread-self/fd/N`, `/proc/<its pid>/fd/N`), which is
+/// written through whatever it leads to: a pipe names no file to follow (`/proc/self/fd/1 ->
+/// pipe:[N]`), and a file the shell opened for `>` must be written through the open stream, not
+/// replaced under it.
 pub fn names_an_open_stream(path: &Path) -> bool {
     let own = format!("/proc/{}/fd", std::process::id());
     ["/dev/stdout", "/dev/stderr"].iter().any(|s| path == Path::new(s))

@@ -156,12 +156,7 @@ pub(crate) fn cmd(a: SweepArgs) -> anyhow::Result<()> {
 
     let mine_owned: Vec<Point> = mine.into_iter().cloned().collect();
     let rows = rows_from_dir(&dir, &file, &mine_owned)?;
-    // A figure drawn by an earlier run is drawn again: it would show the old points.
-    let figure = dir.root().join(match a.shard {
-        None => "startup.svg".to_owned(),
-        Some(s) => format!("shard-{}-of-{}.svg", s.k, s.n),
-    });
-    let written = write_results(&dir, &file, a.shard, &rows, a.plot || figure.exists())?;
+    let written = write_results(&dir, &file, a.shard, &rows, a.plot)?;
     warn_unfinished(&file.spec, &rows, &mine_owned);
     warn_coarse_clock(&file.spec, &rows, &mine_owned, &combos, &scenarios);
     for path in crate::sweep::point::axes_without_effect(&rows, &file.spec.set) {

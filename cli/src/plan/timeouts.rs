@@ -351,19 +351,18 @@ fn haproxy_idle_timeout_row(s: &Scenario) -> TimeoutRow {
     // As models::control_plane's standby_link: a standby's tries refresh the timeout unless
     // the streams are independent or it is shorter than the tries' own timeout.
     let renew = s.kubernetes.controller_manager.renew_deadline.secs_f64();
-    let standby = if server == 0.0 {
-        "with no timeout a standby controller pinned to a crashed master reconnects only when the master is back or TCP gives up (925 to 946 s after the crash)"
+    // And whether the standby then waits for TCP.
+    let (standby, waits_for_tcp) = if server == 0.0 {
+        ("with no timeout a standby controller pinned to a crashed master reconnects only when the master is back or TCP gives up (925 to 946 s after the crash)", true)
     } else if s.haproxy.independent_streams {
-        "with `option independent-streams` a standby controller pinned to a crashed master has its session ended by this timeout"
+        ("with `option independent-streams` a standby controller pinned to a crashed master has its session ended by this timeout", false)
     } else if server < renew {
-        "shorter than the leader election's renew deadline, it ends the session of a standby controller pinned to a crashed master between two of its tries"
+        ("shorter than the leader election's renew deadline, it ends the session of a standby controller pinned to a crashed master between two of its tries", false)
     } else {
-        "without `option independent-streams` a standby controller pinned to a crashed master refreshes the timeout with its own tries, so it reconnects only when the master is back or TCP gives up (925 to 946 s after the crash)"
+        ("without `option independent-streams` a standby controller pinned to a crashed master refreshes the timeout with its own tries, so it reconnects only when the master is back or TCP gives up (925 to 946 s after the crash)", true)
     };
     // No idle timeout both spares the watches and frees a pinned standby early.
-    let trade_off = if cuts_watches {
-        ""
-    } else if server == 0.0 || !(s.haproxy.independent_streams || server < renew) {
+    let trade_off = if waits_for_tcp {
         " (no value frees it sooner without cutting idle watches: a timeout below the renew deadline, or `option independent-streams` with a short one, would)"
     } else {
         ""

@@ -159,7 +159,8 @@ fn longer_numeric_axis(file: &SweepFile, x: &str) -> Option<String> {
 }
 
 /// Writes the results of `rows` into `dir`: `results.csv` and `results.json` (and `startup.svg`
-/// with `plot`) for a whole sweep, `shard-K-of-N.*` for a shard. Returns the files written.
+/// with `plot`, or when an earlier run drew it, which would show the old points) for a whole
+/// sweep, `shard-K-of-N.*` for a shard. Returns the files written.
 ///
 /// A figure that cannot be drawn (a shard with no point, a sweep where nothing finished) does not
 /// keep the results from being written: the figure is left out with a warning, and the exit code
@@ -180,11 +181,12 @@ pub(crate) fn write_results(
     let csv_text = results::to_csv(file, rows);
     let json_text = results::to_json(file, shard, rows);
     let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(csv, csv_text), (json, json_text)];
-    if plot {
-        let svg = dir.root().join(match shard {
-            None => "startup.svg".to_owned(),
-            Some(_) => format!("{stem}.svg"),
-        });
+    let svg = dir.root().join(match shard {
+        None => "startup.svg".to_owned(),
+        Some(_) => format!("{stem}.svg"),
+    });
+    // A figure drawn by an earlier run is drawn again: it would show the old points.
+    if plot || svg.exists() {
         match svg_of(file, rows, &files[0].0) {
             Ok(bytes) => files.push((svg, bytes)),
             Err(why) => eprintln!("warning: {} not written: {why}", svg.display()),

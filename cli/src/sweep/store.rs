@@ -5,9 +5,10 @@
 //! at any instant leaves only complete point files behind, and a rerun of the same command picks up
 //! where it stopped. A rerun with a larger `--reps` extends every point in place
 //! ([`SweepDir::init_or_extend`], [`StoredPoint::Prefix`]). A run holds advisory locks on the
-//! directory while it computes ([`SweepDir::lock`]). Temporary files are named `.<name>.tmp-<pid>-<nanos>-<n>` (a name taken by a
-//! process of the same pid in another container sharing the volume is skipped, never reused or
-//! removed). A sweep interrupted by Ctrl-C, SIGTERM or SIGHUP removes its own
+//! directory while it computes ([`SweepDir::lock`]). Temporary files are named
+//! `.<name>.tmp-<pid>-<nanos>-<n>` (a name taken by a process of the same pid in another container
+//! sharing the volume is skipped, never reused or removed). A sweep interrupted by Ctrl-C, SIGTERM
+//! or SIGHUP removes its own
 //! ([`crate::interrupt`]); ones older than a minute are left-overs of a run killed outright
 //! (`kill -9`, a crash) and are removed when a sweep starts.
 
@@ -195,8 +196,9 @@ impl SweepDir {
     /// same sweep with another number of replications per point takes `file` in its place when no
     /// point holds more replications than `file` asks for. The replications a point holds are
     /// then the first ones of `file`'s (replication r always runs with `replication_seed(seed,
-    /// r)`), and its file is read as a prefix to extend ([`StoredPoint::Prefix`]). Returns whether
-    /// the directory's sweep had another number of replications, and the lock.
+    /// r)`), and its file is read as a prefix to extend ([`StoredPoint::Prefix`]). A shard changes
+    /// the number only while no other shard runs. Returns the number of replications per point
+    /// the directory's sweep had, when it differs, and the lock.
     ///
     /// # Errors
     ///
@@ -333,24 +335,18 @@ impl SweepDir {
     /// replication of the sweep `file` ([`parse_point`]).
     pub(crate) fn read_point(&self, key: &str, file: &SweepFile) -> anyhow::Result<Option<PointRecord>> {
         let path = self.point_path(key);
-        match self.read_point_text(key)? {
-            Some(text) => Ok(Some(
-                parse_point(&path, &text, file).map_err(crate::output::input_error)?,
-            )),
-            None => Ok(None),
-        }
+        self.read_point_text(key)?
+            .map(|text| parse_point(&path, &text, file).map_err(crate::output::input_error))
+            .transpose()
     }
 
     /// What `points/<key>.json` holds for the sweep `file`: the whole point, or the first
     /// replications of it ([`parse_stored_point`]); `None` if there is no such file.
     pub(crate) fn read_stored_point(&self, key: &str, file: &SweepFile) -> anyhow::Result<Option<StoredPoint>> {
         let path = self.point_path(key);
-        match self.read_point_text(key)? {
-            Some(text) => Ok(Some(
-                parse_stored_point(&path, &text, file).map_err(crate::output::input_error)?,
-            )),
-            None => Ok(None),
-        }
+        self.read_point_text(key)?
+            .map(|text| parse_stored_point(&path, &text, file).map_err(crate::output::input_error))
+            .transpose()
     }
 
     /// The text of `points/<key>.json`, `None` if there is none.
